@@ -1,0 +1,207 @@
+"""torchlet: PyTorch's core rebuilt on NumPy, with the same API and the same numbers.
+
+``import torchlet as torch`` and a PyTorch script runs unchanged on the CPU.
+Every public name below is imported explicitly from the module that defines it.
+"""
+
+import numpy as _np
+
+# torch computes IEEE results (inf, nan) silently; NumPy would warn on each one. Setting
+# this once is far cheaper than an np.errstate block around every operation.
+_np.seterr(all="ignore")
+
+from torchlet import _dtype  # noqa: E402
+from torchlet._device import device  # noqa: E402
+from torchlet._dtype import (  # noqa: E402
+    bool,  # noqa: A004
+    double,
+    dtype,
+    finfo,
+    float,  # noqa: A004
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    iinfo,
+    int,  # noqa: A004
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from torchlet._printing import get_printoptions, set_printoptions  # noqa: E402
+from torchlet._size import Size  # noqa: E402
+from torchlet._tensor import Tensor  # noqa: E402
+from torchlet.autograd.grad_mode import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+# creation
+from torchlet._ops.creation import (  # noqa: E402
+    arange,
+    as_tensor,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    ones,
+    ones_like,
+    scalar_tensor,
+    tensor,
+    zeros,
+    zeros_like,
+)
+
+# pointwise
+from torchlet._ops.pointwise import (  # noqa: E402
+    abs,  # noqa: A004
+    absolute,
+    acos,
+    add,
+    allclose,
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    asin,
+    atan,
+    atan2,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    ceil,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    cos,
+    cosh,
+    div,
+    divide,
+    eq,
+    equal,
+    erf,
+    exp,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    le,
+    lerp,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    nan_to_num,
+    ne,
+    neg,
+    negative,
+    not_equal,
+    pow,  # noqa: A004
+    reciprocal,
+    relu,
+    remainder,
+    round,  # noqa: A004
+    rsqrt,
+    rsub,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    sub,
+    tan,
+    tanh,
+    true_divide,
+    trunc,
+    where,
+)
+from torchlet._ops.pointwise import mul as multiply  # noqa: E402
+from torchlet._ops.pointwise import sub as subtract  # noqa: E402
+
+# reduction
+from torchlet._ops.reduction import (  # noqa: E402
+    mean,
+    sum,  # noqa: A004
+)
+
+# shape
+from torchlet._ops.shape import (  # noqa: E402
+    broadcast_to,
+    clone,
+    permute,
+    reshape,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    transpose,
+    unbind,
+)
+
+from torchlet import autograd  # noqa: E402
+
+
+
+def is_tensor(obj) -> "_np.bool_":
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> "_np.bool_":  # noqa: A002
+    return input.is_floating_point()
+
+
+def numel(input) -> "int":  # noqa: A002
+    return input.numel()
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    return _dtype.result_type_of((tensor1, tensor2))
+
+
+def can_cast(from_, to) -> "_np.bool_":
+    order = {"b": 0, "u": 1, "i": 1, "f": 2}
+    return order[from_.np.kind] <= order[to.np.kind]
+
+
+__version__ = "0.1.0"

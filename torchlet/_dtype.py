@@ -1,0 +1,224 @@
+"""Data types and PyTorch's type-promotion rules.
+
+A torchlet ``dtype`` names a NumPy dtype. Promotion follows PyTorch, not NumPy:
+
+* categories rank bool < integer < floating; mixing categories takes the higher one
+  (``int64 + float16 -> float16``; NumPy would say float64);
+* Python numbers are *weak*: ``int32_tensor + 5 -> int32``, ``int_tensor + 2.5 -> the
+  default float dtype``;
+* zero-dimensional tensors are weaker than tensors with dimensions, but stronger than
+  Python numbers: ``float32[3] + float64[] -> float32``, ``int32[3] + float64[] -> float64``.
+
+``result_type`` implements c10's three-slot state (dimensioned, zero-dim, wrapped number)
+and ``combine_categories`` exactly.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+
+import numpy as np
+
+
+class dtype:  # noqa: N801 - torch's name
+    """A tensor element type, printed as torch prints it (``torch.float32``)."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_rank")
+
+    def __init__(self, name: str, np_dtype, rank: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.is_signed = self.np.kind in "fi"
+        self.itemsize = self.np.itemsize
+        self._rank = rank  # order inside a category, for promotion
+
+    is_complex = False
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+    def to_real(self) -> dtype:
+        return self
+
+
+bool = dtype("bool", np.bool_, 0)  # noqa: A001 - torch.bool
+uint8 = dtype("uint8", np.uint8, 1)
+int8 = dtype("int8", np.int8, 1)
+int16 = dtype("int16", np.int16, 2)
+int32 = dtype("int32", np.int32, 3)
+int64 = dtype("int64", np.int64, 4)
+float16 = dtype("float16", np.float16, 1)
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 3)
+
+# torch's aliases are the same objects
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+_BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The torchlet dtype for a NumPy dtype; TypeError for ones torch lacks."""
+    try:
+        return _BY_NP[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only "
+            "supported types are: float64, float32, float16, int64, int32, int16, int8, "
+            "uint8, and bool."
+        ) from None
+
+
+def to_dtype(obj) -> dtype:
+    """Accept a torchlet dtype, a NumPy dtype or a Python type (float, int, bool)."""
+    if type(obj) is dtype:
+        return obj
+    if obj is _builtins.float:
+        return _default[0]
+    if obj is _builtins.int:
+        return int64
+    if obj is _builtins.bool:
+        return bool
+    return from_numpy_dtype(obj)
+
+
+# ---------------------------------------------------------------------------------------
+# default dtype
+
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    return _default[0]
+
+
+def set_default_dtype(d) -> None:
+    d = to_dtype(d)
+    if d not in (float16, float32, float64):
+        raise TypeError(
+            "only floating-point types are supported as the default type"
+        )
+    _default[0] = d
+
+
+# ---------------------------------------------------------------------------------------
+# promotion
+
+
+def _category(d: dtype) -> _builtins.int:
+    return 2 if d.is_floating_point else (0 if d is bool else 1)
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to, by torch's table."""
+    if a is b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    if ca == 2:
+        return a if a._rank > b._rank else b
+    # integers (and bool, which only meets itself here): NumPy's table agrees with torch's
+    return _BY_NP[np.promote_types(a.np, b.np)]
+
+
+def _combine_categories(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    # c10::combine_categories: a lower-priority slot only matters if it is of a higher
+    # category than the higher-priority slot.
+    if higher is None:
+        return lower
+    if higher.is_floating_point:
+        return higher
+    if lower is not None and (higher is bool or lower.is_floating_point):
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type_of(operands) -> dtype:
+    """torch.result_type over a sequence of tensors and Python numbers."""
+    from torchlet._tensor import Tensor
+
+    dim_slot = zero_slot = wrapped_slot = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            d = x.dtype
+            if x._data.ndim:
+                dim_slot = d if dim_slot is None else promote_types(dim_slot, d)
+            else:
+                zero_slot = d if zero_slot is None else promote_types(zero_slot, d)
+        else:
+            d = scalar_dtype(x)
+            wrapped_slot = d if wrapped_slot is None else promote_types(wrapped_slot, d)
+    return _combine_categories(dim_slot, _combine_categories(zero_slot, wrapped_slot))
+
+
+def scalar_dtype(x) -> dtype:
+    """The dtype a Python number takes in promotion (floats take the default dtype)."""
+    t = type(x)
+    if t is _builtins.bool or t is np.bool_:
+        return bool
+    if t is _builtins.float:
+        return _default[0]
+    if t is _builtins.int:
+        return int64
+    if isinstance(x, np.generic):
+        d = from_numpy_dtype(x.dtype)
+        # NumPy scalars are "wrapped numbers" too: only their category counts
+        return _default[0] if d.is_floating_point else (bool if d is bool else int64)
+    raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
+
+
+def is_floating_point_dtype(d: dtype) -> _builtins.bool:
+    return d.is_floating_point
+
+
+class finfo:  # noqa: N801 - torch's name
+    """Machine limits of a floating dtype, as torch.finfo."""
+
+    def __init__(self, type: dtype | None = None):  # noqa: A002 - torch's argument name
+        d = _default[0] if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type.")
+        info = np.finfo(d.np)
+        self.dtype = d
+        self.bits = info.bits
+        self.eps = _builtins.float(info.eps)
+        self.max = _builtins.float(info.max)
+        self.min = _builtins.float(info.min)
+        self.tiny = self.smallest_normal = _builtins.float(info.tiny)
+        self.resolution = _builtins.float(info.resolution)
+
+    def __repr__(self):
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype.name})"
+        )
+
+
+class iinfo:  # noqa: N801 - torch's name
+    """Limits of an integer dtype, as torch.iinfo."""
+
+    def __init__(self, type: dtype):  # noqa: A002 - torch's argument name
+        d = to_dtype(type)
+        if d.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type.")
+        info = np.iinfo(d.np) if d is not bool else np.iinfo(np.uint8)
+        self.dtype = d
+        self.bits = info.bits
+        self.max = _builtins.int(info.max)
+        self.min = _builtins.int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype.name})"

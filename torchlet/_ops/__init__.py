@@ -1,0 +1,1 @@
+"""torchlet's differentiable operations, one module per kind of operation."""

@@ -1,0 +1,322 @@
+"""Making tensors: from data (tensor, as_tensor, from_numpy), filled (zeros, ones, full,
+empty, eye), ranges (arange, linspace, logspace) and the ``*_like`` forms.
+
+Dtype inference follows torch: Python floats give the default dtype (float32), ints give
+int64, bools give bool; NumPy arrays keep their dtype.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._size import Size
+from torchlet._tensor import Tensor, wrap
+
+
+def _size_args(size, name="zeros"):
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(
+                f"{name}(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(s).__name__} at pos {size.index(s)}"
+            )
+        if s < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {s}: {list(size)}"
+            )
+    return tuple(int(s) for s in size)
+
+
+def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = wrap(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _np_dtype(dtype, default=None):
+    if dtype is None:
+        return (default or _dtype.get_default_dtype()).np
+    return _dtype.to_dtype(dtype).np
+
+
+def _check_device(device):
+    if device is not None:
+        from torchlet._device import device as make_device
+
+        if make_device(device).type != "cpu":
+            raise RuntimeError(
+                "torchlet runs on the CPU only (it is built on NumPy); "
+                f"cannot create a tensor on '{device}'"
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# from data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        array = data._data.copy()
+    else:
+        array = _array_from_data(data)
+    if dtype is not None:
+        array = array.astype(_dtype.to_dtype(dtype).np, copy=False)
+    return _finish(array, requires_grad)
+
+
+def _array_from_data(data) -> np.ndarray:
+    if isinstance(data, np.ndarray):
+        _dtype.from_numpy_dtype(data.dtype)  # TypeError for unsupported dtypes
+        return data.copy()
+    if isinstance(data, np.generic):
+        return np.array(data)
+    if isinstance(data, (list, tuple)):
+        data = _unwrap_nested(data)
+    elif not isinstance(data, numbers.Number):
+        raise TypeError(
+            f"Could not infer dtype of {type(data).__name__}"
+        )
+    try:
+        array = np.array(data)
+    except ValueError:
+        raise ValueError(_ragged_message(data)) from None
+    if array.dtype == object:
+        raise ValueError(_ragged_message(data))
+    kind = array.dtype.kind
+    if kind == "f":
+        return array.astype(_dtype.get_default_dtype().np, copy=False)
+    if kind in "iu":
+        return array.astype(np.int64, copy=False)
+    if kind == "b":
+        return array
+    if kind == "c":
+        raise TypeError("torchlet does not support complex tensors")
+    raise TypeError(f"Could not infer dtype of {array.dtype}")
+
+
+def _unwrap_nested(data):
+    out = []
+    for item in data:
+        if isinstance(item, Tensor):
+            out.append(item._data)
+        elif isinstance(item, (list, tuple)):
+            out.append(_unwrap_nested(item))
+        else:
+            out.append(item)
+    return out
+
+
+def _ragged_message(data):
+    """torch's message for a list whose rows have different lengths."""
+    def walk(x, dim):
+        if not isinstance(x, (list, tuple)) or not x:
+            return None
+        lengths = [len(e) if isinstance(e, (list, tuple)) else None for e in x]
+        first = lengths[0]
+        for length in lengths[1:]:
+            if length != first:
+                return f"expected sequence of length {first} at dim {dim} (got {length})"
+        for e in x:
+            message = walk(e, dim + 1)
+            if message:
+                return message
+        return None
+
+    return walk(data, 1) or "could not build a tensor from this data"
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        _dtype.from_numpy_dtype(data.dtype)
+        if dtype is None or _dtype.to_dtype(dtype).np == data.dtype:
+            return wrap(data)
+        return wrap(data.astype(_dtype.to_dtype(dtype).np))
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``: writes to either show in both."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    _dtype.from_numpy_dtype(array.dtype)
+    if any(s < 0 for s in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with "
+            "negative strides are not currently supported. (You can probably work around "
+            "this by making a copy of your array  with array.copy().) "
+        )
+    return wrap(array)
+
+
+# ---------------------------------------------------------------------------------------
+# filled
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    _check_device(device)
+    return _finish(np.zeros(_size_args(size, "zeros"), _np_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    _check_device(device)
+    return _finish(np.ones(_size_args(size, "ones"), _np_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    """Uninitialised values, as torch (don't read them before writing)."""
+    _check_device(device)
+    return _finish(np.empty(_size_args(size, "empty"), _np_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    if dtype is None:
+        dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
+                                    else fill_value)
+    shape = _size_args((size,) if isinstance(size, (tuple, list, Size)) else (size,), "full")
+    return _finish(np.full(shape, fill_value, _np_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.array(value, dtype=_np_dtype(dtype)), requires_grad)
+
+
+# ---------------------------------------------------------------------------------------
+# like another tensor
+
+
+def _like(t: Tensor, dtype):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"expected a Tensor, got {type(t).__name__}")
+    return t._data.shape, (t._data.dtype if dtype is None else _dtype.to_dtype(dtype).np)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
+               memory_format=None) -> Tensor:
+    shape, np_dtype = _like(input, dtype)
+    return _finish(np.zeros(shape, np_dtype), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
+              memory_format=None) -> Tensor:
+    shape, np_dtype = _like(input, dtype)
+    return _finish(np.ones(shape, np_dtype), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
+               memory_format=None) -> Tensor:
+    shape, np_dtype = _like(input, dtype)
+    return _finish(np.empty(shape, np_dtype), requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
+              memory_format=None) -> Tensor:
+    shape, np_dtype = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, np_dtype), requires_grad)
+
+
+# ---------------------------------------------------------------------------------------
+# ranges
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           out=None) -> Tensor:
+    """Values ``start + i * step`` for ``i < ceil((end - start) / step)``, computed in
+    double precision and rounded once to the dtype, as torch's CPU kernel does."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = values
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in values)
+        dtype = _dtype.get_default_dtype() if is_float else _dtype.int64
+    np_dtype = _dtype.to_dtype(dtype).np
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(v) for v in values):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if np_dtype.kind in "iub" and all(isinstance(v, (int, np.integer)) for v in values):
+        data = np.arange(start, end, step, dtype=np_dtype)
+    else:
+        n = math.ceil((end - start) / step)
+        data = (start + np.arange(n, dtype=np.float64) * step).astype(np_dtype)
+    return _finish(data, requires_grad)
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
+          requires_grad=False) -> Tensor:
+    """Deprecated torch.range: like arange but includes ``end``."""
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    np_dtype = _np_dtype(dtype)
+    data = (start + np.arange(n, dtype=np.float64) * step).astype(np_dtype)
+    return _finish(data, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values; like torch's kernel, the first half counts up from
+    ``start`` and the second half down from ``end``, in the output dtype."""
+    _check_device(device)
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(
+            f"linspace(): argument 'steps' must be int, not {type(steps).__name__}"
+        )
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    np_dtype = _np_dtype(dtype)
+    return _finish(_linspace(start, end, steps, np_dtype), requires_grad)
+
+
+def _linspace(start, end, steps, np_dtype):
+    if steps == 0:
+        return np.empty(0, np_dtype)
+    if steps == 1:
+        return np.full(1, start, np_dtype)
+    integral = np_dtype.kind in "iub"
+    work = np.float64 if integral else np_dtype
+    lo, hi = np.asarray(start, work), np.asarray(end, work)
+    step = (hi - lo) / work.type(steps - 1) if not integral else (end - start) / (steps - 1)
+    i = np.arange(steps)
+    half = steps // 2
+    values = np.where(i < half, lo + step * i.astype(work), hi - step * (steps - i - 1).astype(work))
+    return values.astype(np_dtype)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    _check_device(device)
+    np_dtype = _np_dtype(dtype)
+    exponents = _linspace(start, end, steps, np.dtype(np.float64))
+    return _finish(np.power(base, exponents).astype(np_dtype), requires_grad)

@@ -1,0 +1,1 @@
+"""Indexing: t[...], t[...] = v, gather, scatter, index_select, masked_fill, nonzero, ..."""

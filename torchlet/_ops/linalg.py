@@ -1,0 +1,1 @@
+"""Linear algebra: matmul (@) with batch broadcasting, mm, bmm, mv, dot, outer, einsum."""

@@ -1,0 +1,1336 @@
+"""The Tensor: a NumPy array plus what autograd needs to know about it.
+
+Every method is written out here and calls the operation of the same name in
+``torchlet._ops`` (pointwise, reduction, shape, indexing, linalg), where its forward and
+backward live side by side. Fields:
+
+* ``_data``: the values (a NumPy array; views of a tensor are NumPy views of its array);
+* ``_grad_fn``, ``_output_nr``: the node that produced the tensor and which of that
+  node's outputs it is (None for leaves);
+* ``_requires_grad``: set by the user on leaves;
+* ``_grad``: the accumulated gradient (leaves, and tensors that called retain_grad());
+* ``_vbox``: a one-element list, the version counter, shared by a tensor and its views,
+  bumped by every in-place operation so that backward can detect a modified saved tensor;
+* ``_base``: the tensor this one is a view of;
+* ``_hooks``, ``_accumulator``: a leaf's gradient hooks and (weakly) its AccumulateGrad.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._size import Size
+
+
+class Tensor:
+    __slots__ = (
+        "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vbox", "_base",
+        "_hooks", "_accumulator", "__weakref__",
+    )
+
+    # NumPy arrays and scalars on the left of an operator defer to Tensor's reflected
+    # method (np.float32(2) * t is a Tensor, in the graph), as they do for torch's.
+    __array_priority__ = 1000
+
+    # --------------------------------------------------------------------------------
+    # construction (the legacy torch.Tensor(...) constructor; ops use ``wrap``)
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, device=None):
+        default = _dtype.get_default_dtype().np
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            data = args[0]._data
+        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = np.array(args[0], dtype=default)
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+            data = np.empty(tuple(int(s) for s in shape), dtype=default)
+        _init(self, data)
+
+    # --------------------------------------------------------------------------------
+    # the values
+
+    @property
+    def data(self) -> Tensor:
+        """The same values, detached from the graph (as ``detach()``, but no version)."""
+        return wrap(self._data)
+
+    @data.setter
+    def data(self, value: Tensor):
+        self._data = value._data
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype._BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        from torchlet._device import CPU
+
+        return CPU
+
+    is_cuda = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    layout = "torch.strided"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        base = self._base._data if self._base is not None else self._data
+        start = self._data.__array_interface__["data"][0]
+        return (start - base.__array_interface__["data"][0]) // self._data.itemsize
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return self._data.flags.c_contiguous
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind in "fi"
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is None:
+            return self._data
+        return self._data.astype(dtype, copy=False)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous"  # noqa: E501
+            )
+        return bool(self._data.reshape(()))
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(
+                "only integer tensors of a single element can be converted to an index"
+            )
+        return int(self._data.reshape(()))
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __contains__(self, element) -> bool:
+        if isinstance(element, (Tensor, int, float, bool)):
+            return bool((self == element).any().item())
+        raise RuntimeError(
+            "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+            f"{type(element)}."
+        )
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from torchlet._printing import format_tensor
+
+        grad_fn = self._grad_fn
+        return format_tensor(
+            self._data,
+            dtype_name=repr(self.dtype),
+            default_dtype_name=repr(_dtype.get_default_dtype()),
+            grad_fn_name=grad_fn.name() if grad_fn is not None else None,
+            requires_grad=self._requires_grad,
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self).__new__(type(self))
+        _init(new, self._data.copy())
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        for key, value in getattr(self, "__dict__", {}).items():
+            import copy
+
+            new.__dict__[key] = copy.deepcopy(value, memo)
+        memo[id(self)] = new
+        return new
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_tensor, (self._data.copy(), self._requires_grad))
+
+    # --------------------------------------------------------------------------------
+    # autograd
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad or self._grad_fn is not None
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want "
+                    "to use a computed variable in a subgraph that doesn't require "
+                    "differentiation use var_no_grad = var.detach()."
+                )
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    "assigned grad has data of a different type"
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    @property
+    def _version(self) -> int:
+        return self._vbox[0]
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self._grad_fn
+        return bool(node is not None and node._retained and self._output_nr in node._retained
+                    and node._retained[self._output_nr]() is self)
+
+    def retain_grad(self) -> None:
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return  # leaves keep .grad anyway
+        import weakref
+
+        node = self._grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        from torchlet.autograd.function import _RemovableHandle
+
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self._grad_fn
+            if node._tensor_pre_hooks is None:
+                node._tensor_pre_hooks = {}
+            hooks = node._tensor_pre_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from torchlet.autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing these values (and version counter), outside the graph."""
+        out = wrap(self._data)
+        out._vbox = self._vbox
+        out._base = self._base
+        return out
+
+    def detach_(self) -> Tensor:
+        if self._base is not None and self._base.requires_grad:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is "
+                "set as True, gradients are views of DDP buckets, and hence detach_() cannot "
+                "be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
+        self._grad_fn = None
+        self._output_nr = 0
+        self._requires_grad = False
+        return self
+
+    # --------------------------------------------------------------------------------
+    # dtype conversion
+
+    def to(self, *args, **kwargs) -> Tensor:
+        return _pw.to(self, *args, **kwargs)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        if dtype is None:
+            return _TYPE_NAMES[self._data.dtype.name]
+        if isinstance(dtype, str):
+            by_name = {v: k for k, v in _TYPE_NAMES.items()}
+            if dtype not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = _dtype._BY_NAME[by_name[dtype]]
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtype.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dtype.float16)
+
+    def long(self) -> Tensor:
+        return self.to(_dtype.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def short(self) -> Tensor:
+        return self.to(_dtype.int16)
+
+    def char(self) -> Tensor:
+        return self.to(_dtype.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(_dtype.uint8)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtype.bool)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    def clone(self, *, memory_format=None) -> Tensor:
+        return _shape.clone(self)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        return _shape.contiguous(self)
+
+    # --------------------------------------------------------------------------------
+    # arithmetic operators
+
+    def __add__(self, other):
+        return _pw.add(self, other)
+
+    def __radd__(self, other):
+        return _pw.add(self, other)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __sub__(self, other):
+        return _pw.sub(self, other)
+
+    def __rsub__(self, other):
+        return _pw.rsub(self, other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __mul__(self, other):
+        return _pw.mul(self, other)
+
+    def __rmul__(self, other):
+        return _pw.mul(self, other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __truediv__(self, other):
+        return _pw.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _pw.mul(_pw.reciprocal(self), other)  # torch's own definition
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __floordiv__(self, other):
+        return _pw.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _pw.floor_divide(other, self)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __mod__(self, other):
+        return _pw.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _pw.remainder(other, self)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __pow__(self, exponent):
+        return _pw.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _pw.pow(base, self)
+
+    def __ipow__(self, exponent):
+        return self.pow_(exponent)
+
+    def __matmul__(self, other):
+        return _la.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _la.matmul(other, self)
+
+    def __neg__(self):
+        return _pw.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _pw.abs(self)
+
+    def __invert__(self):
+        return _pw.bitwise_not(self)
+
+    def __and__(self, other):
+        return _pw.bitwise_and(self, other)
+
+    __rand__ = __and__
+
+    def __iand__(self, other):
+        return _inplace(self, _pw.bitwise_and, other)
+
+    def __or__(self, other):
+        return _pw.bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __ior__(self, other):
+        return _inplace(self, _pw.bitwise_or, other)
+
+    def __xor__(self, other):
+        return _pw.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __ixor__(self, other):
+        return _inplace(self, _pw.bitwise_xor, other)
+
+    def __eq__(self, other):
+        return _pw.eq(self, other)
+
+    def __ne__(self, other):
+        return _pw.ne(self, other)
+
+    def __lt__(self, other):
+        return _pw.lt(self, other)
+
+    def __le__(self, other):
+        return _pw.le(self, other)
+
+    def __gt__(self, other):
+        return _pw.gt(self, other)
+
+    def __ge__(self, other):
+        return _pw.ge(self, other)
+
+    # --------------------------------------------------------------------------------
+    # pointwise methods
+
+    def add(self, other, *, alpha=1):
+        return _pw.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _pw.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _pw.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return _pw.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def floor_divide(self, other):
+        return _pw.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _pw.remainder(self, other)
+
+    def fmod(self, other):
+        return _pw.fmod(self, other)
+
+    def pow(self, exponent):
+        return _pw.pow(self, exponent)
+
+    def neg(self):
+        return _pw.neg(self)
+
+    negative = neg
+
+    def abs(self):
+        return _pw.abs(self)
+
+    absolute = abs
+
+    def sign(self):
+        return _pw.sign(self)
+
+    def exp(self):
+        return _pw.exp(self)
+
+    def exp2(self):
+        return _pw.exp2(self)
+
+    def expm1(self):
+        return _pw.expm1(self)
+
+    def log(self):
+        return _pw.log(self)
+
+    def log2(self):
+        return _pw.log2(self)
+
+    def log10(self):
+        return _pw.log10(self)
+
+    def log1p(self):
+        return _pw.log1p(self)
+
+    def sqrt(self):
+        return _pw.sqrt(self)
+
+    def rsqrt(self):
+        return _pw.rsqrt(self)
+
+    def square(self):
+        return _pw.square(self)
+
+    def sin(self):
+        return _pw.sin(self)
+
+    def cos(self):
+        return _pw.cos(self)
+
+    def tan(self):
+        return _pw.tan(self)
+
+    def asin(self):
+        return _pw.asin(self)
+
+    arcsin = asin
+
+    def acos(self):
+        return _pw.acos(self)
+
+    arccos = acos
+
+    def atan(self):
+        return _pw.atan(self)
+
+    arctan = atan
+
+    def atan2(self, other):
+        return _pw.atan2(self, other)
+
+    arctan2 = atan2
+
+    def sinh(self):
+        return _pw.sinh(self)
+
+    def cosh(self):
+        return _pw.cosh(self)
+
+    def tanh(self):
+        return _pw.tanh(self)
+
+    def sigmoid(self):
+        return _pw.sigmoid(self)
+
+    def relu(self):
+        return _pw.relu(self)
+
+    def erf(self):
+        return _pw.erf(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        return _pw.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min):  # noqa: A002
+        return _pw.clamp(self, min, None)
+
+    def clamp_max(self, max):  # noqa: A002
+        return _pw.clamp(self, None, max)
+
+    def floor(self):
+        return _pw.floor(self)
+
+    def ceil(self):
+        return _pw.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _pw.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _pw.trunc(self)
+
+    fix = trunc
+
+    def frac(self):
+        return _pw.frac(self)
+
+    def reciprocal(self):
+        return _pw.reciprocal(self)
+
+    def maximum(self, other):
+        return _pw.maximum(self, other)
+
+    def minimum(self, other):
+        return _pw.minimum(self, other)
+
+    def lerp(self, end, weight):
+        return _pw.lerp(self, end, weight)
+
+    def where(self, condition, other):
+        return _pw.where(condition, self, other)
+
+    def eq(self, other):
+        return _pw.eq(self, other)
+
+    def ne(self, other):
+        return _pw.ne(self, other)
+
+    not_equal = ne
+
+    def lt(self, other):
+        return _pw.lt(self, other)
+
+    less = lt
+
+    def le(self, other):
+        return _pw.le(self, other)
+
+    less_equal = le
+
+    def gt(self, other):
+        return _pw.gt(self, other)
+
+    greater = gt
+
+    def ge(self, other):
+        return _pw.ge(self, other)
+
+    greater_equal = ge
+
+    def equal(self, other) -> bool:
+        return _pw.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return _pw.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _pw.isclose(self, other, rtol, atol, equal_nan)
+
+    def logical_and(self, other):
+        return _pw.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _pw.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _pw.logical_xor(self, other)
+
+    def logical_not(self):
+        return _pw.logical_not(self)
+
+    def bitwise_and(self, other):
+        return _pw.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return _pw.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return _pw.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return _pw.bitwise_not(self)
+
+    def isnan(self):
+        return _pw.isnan(self)
+
+    def isinf(self):
+        return _pw.isinf(self)
+
+    def isfinite(self):
+        return _pw.isfinite(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _pw.nan_to_num(self, nan, posinf, neginf)
+
+    # --------------------------------------------------------------------------------
+    # reductions
+
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.mean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.prod(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim=None, keepdim=False):
+        return _red.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _red.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _red.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _red.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _red.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _red.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _red.logsumexp(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _red.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _red.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _red.norm(self, p, dim, keepdim, dtype=dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _red.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _red.any(self, dim, keepdim)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _red.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _red.cumprod(self, dim, dtype=dtype)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _red.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _red.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+        return _red.topk(self, k, dim, largest, sorted)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _red.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def count_nonzero(self, dim=None):
+        return _red.count_nonzero(self, dim)
+
+    # --------------------------------------------------------------------------------
+    # shape
+
+    @property
+    def T(self):  # noqa: N802 - torch's name
+        return _shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):  # noqa: N802
+        return _shape.transpose(self, -2, -1)
+
+    def reshape(self, *shape):
+        return _shape.reshape(self, _shape_args(shape))
+
+    def reshape_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def view(self, *shape):
+        if len(shape) == 1 and (isinstance(shape[0], _dtype.dtype)):
+            return _shape.view_dtype(self, shape[0])
+        return _shape.view(self, _shape_args(shape))
+
+    def view_as(self, other):
+        return _shape.view(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _shape.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def permute(self, *dims):
+        return _shape.permute(self, _shape_args(dims))
+
+    def movedim(self, source, destination):
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def t(self):
+        return _shape.t(self)
+
+    def expand(self, *sizes):
+        return _shape.expand(self, _shape_args(sizes))
+
+    def expand_as(self, other):
+        return _shape.expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return _shape.broadcast_to(self, shape)
+
+    def repeat(self, *sizes):
+        return _shape.repeat(self, _shape_args(sizes))
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _shape.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return _shape.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _shape.select(self, dim, index)
+
+    def flip(self, *dims):
+        return _shape.flip(self, _shape_args(dims))
+
+    def roll(self, shifts, dims=None):
+        return _shape.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _shape.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _shape.triu(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _shape.diagonal(self, offset, dim1, dim2)
+
+    def sum_to_size(self, *size):
+        return _shape.sum_to_size(self, _shape_args(size))
+
+    # --------------------------------------------------------------------------------
+    # indexing
+
+    def __getitem__(self, index):
+        return _idx.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _idx.setitem(self, index, value)
+
+    def gather(self, dim, index):
+        return _idx.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _idx.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _idx.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _idx.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _idx.index_add(self, dim, index, source, alpha=alpha)
+
+    def masked_fill(self, mask, value):
+        return _idx.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _idx.masked_select(self, mask)
+
+    def take_along_dim(self, indices, dim=None):
+        return _idx.take_along_dim(self, indices, dim)
+
+    def nonzero(self, *, as_tuple=False):
+        return _idx.nonzero(self, as_tuple=as_tuple)
+
+    # --------------------------------------------------------------------------------
+    # linear algebra
+
+    def matmul(self, other):
+        return _la.matmul(self, other)
+
+    def mm(self, mat2):
+        return _la.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return _la.bmm(self, mat2)
+
+    def mv(self, vec):
+        return _la.mv(self, vec)
+
+    def dot(self, other):
+        return _la.dot(self, other)
+
+    def outer(self, vec2):
+        return _la.outer(self, vec2)
+
+    # --------------------------------------------------------------------------------
+    # in-place operations: computed out of place, then written into this tensor
+
+    def add_(self, other, *, alpha=1):
+        return _inplace(self, _pw.add, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return _inplace(self, _pw.sub, other, alpha=alpha)
+
+    subtract_ = sub_
+
+    def mul_(self, other):
+        return _inplace(self, _pw.mul, other)
+
+    multiply_ = mul_
+
+    def div_(self, other, *, rounding_mode=None):
+        return _inplace(self, _pw.div, other, rounding_mode=rounding_mode)
+
+    divide_ = true_divide_ = div_
+
+    def floor_divide_(self, other):
+        return _inplace(self, _pw.floor_divide, other)
+
+    def remainder_(self, other):
+        return _inplace(self, _pw.remainder, other)
+
+    def fmod_(self, other):
+        return _inplace(self, _pw.fmod, other)
+
+    def pow_(self, exponent):
+        return _inplace(self, _pw.pow, exponent)
+
+    def neg_(self):
+        return _inplace(self, _pw.neg)
+
+    def abs_(self):
+        return _inplace(self, _pw.abs)
+
+    def sign_(self):
+        return _inplace(self, _pw.sign)
+
+    def exp_(self):
+        return _inplace(self, _pw.exp)
+
+    def log_(self):
+        return _inplace(self, _pw.log)
+
+    def sqrt_(self):
+        return _inplace(self, _pw.sqrt)
+
+    def square_(self):
+        return _inplace(self, _pw.square)
+
+    def sin_(self):
+        return _inplace(self, _pw.sin)
+
+    def cos_(self):
+        return _inplace(self, _pw.cos)
+
+    def tanh_(self):
+        return _inplace(self, _pw.tanh)
+
+    def sigmoid_(self):
+        return _inplace(self, _pw.sigmoid)
+
+    def relu_(self):
+        return _inplace(self, _pw.relu)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return _inplace(self, _pw.clamp, min, max)
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):  # noqa: A002
+        return _inplace(self, _pw.clamp, min, None)
+
+    def clamp_max_(self, max):  # noqa: A002
+        return _inplace(self, _pw.clamp, None, max)
+
+    def floor_(self):
+        return _inplace(self, _pw.floor)
+
+    def ceil_(self):
+        return _inplace(self, _pw.ceil)
+
+    def round_(self, *, decimals=0):
+        return _inplace(self, _pw.round, decimals=decimals)
+
+    def trunc_(self):
+        return _inplace(self, _pw.trunc)
+
+    def reciprocal_(self):
+        return _inplace(self, _pw.reciprocal)
+
+    def lerp_(self, end, weight):
+        return _inplace(self, _pw.lerp, end, weight)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return _inplace(self, _pw.nan_to_num, nan, posinf, neginf)
+
+    def logical_not_(self):
+        return _inplace(self, _pw.logical_not)
+
+    def masked_fill_(self, mask, value):
+        return _inplace(self, _idx.masked_fill, mask, value)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _inplace(self, _idx.scatter, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace(self, _idx.scatter_add, dim, index, src)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _inplace(self, _idx.index_add, dim, index, source, alpha=alpha)
+
+    def zero_(self):
+        return _inplace(self, _pw.full_like_value, 0)
+
+    def fill_(self, value):
+        return _inplace(self, _pw.full_like_value, value)
+
+    def copy_(self, src, non_blocking=False):
+        return _inplace(self, _pw.copy_from, src)
+
+    def tril_(self, diagonal=0):
+        return _inplace(self, _shape.tril, diagonal)
+
+    def triu_(self, diagonal=0):
+        return _inplace(self, _shape.triu, diagonal)
+
+    # --------------------------------------------------------------------------------
+    # new tensors of the same dtype
+
+    def new_tensor(self, data, *, dtype=None, requires_grad=False):
+        from torchlet._ops.creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        from torchlet._ops.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        from torchlet._ops.creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        from torchlet._ops.creation import empty
+
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, requires_grad=False):
+        from torchlet._ops.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+_TYPE_NAMES = {
+    "float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+    "float16": "torch.HalfTensor", "int64": "torch.LongTensor", "int32": "torch.IntTensor",
+    "int16": "torch.ShortTensor", "int8": "torch.CharTensor", "uint8": "torch.ByteTensor",
+    "bool": "torch.BoolTensor",
+}
+
+_new_tensor = object.__new__
+
+
+def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:
+    """A Tensor around ``data`` (no copy). The one fast constructor every op uses."""
+    t = _new_tensor(Tensor)
+    t._data = data
+    t._requires_grad = False
+    t._grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._grad = None
+    t._vbox = [0]
+    t._base = None
+    t._hooks = None
+    t._accumulator = None
+    return t
+
+
+def _init(t: Tensor, data: np.ndarray) -> None:
+    t._data = data
+    t._requires_grad = False
+    t._grad_fn = None
+    t._output_nr = 0
+    t._grad = None
+    t._vbox = [0]
+    t._base = None
+    t._hooks = None
+    t._accumulator = None
+
+
+def _rebuild_tensor(data, requires_grad):
+    t = wrap(data)
+    t._requires_grad = requires_grad
+    return t
+
+
+def make_view(out: Tensor, base: Tensor) -> Tensor:
+    """Mark ``out`` (whose array is a NumPy view of ``base``'s) as a view of ``base``."""
+    out._base = base._base if base._base is not None else base
+    out._vbox = base._vbox
+    return out
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], "
+            f"but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def _shape_args(args):
+    """torch accepts ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        return tuple(args[0])
+    return args
+
+
+_CASTABLE = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
+
+
+def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
+    """torch's in-place operation: ``op(self, *args)`` written back into ``self``.
+
+    Outside autograd this is a plain write into the array (views see it). When the graph
+    is recorded, the op runs on an alias of ``self``'s old value and ``self`` takes over
+    the result's grad_fn (torch "rebases" its history the same way). The version counter
+    is bumped so that backward notices if a saved value was overwritten.
+    """
+    recording = GRAD_STATE.enabled and (
+        self._requires_grad or self._grad_fn is not None
+        or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    )
+    if recording:
+        _check_inplace_allowed(self)
+        old = wrap(self._data.copy(), self._grad_fn, self._output_nr)
+        old._requires_grad = self._requires_grad
+        result = op(old, *args, **kwargs)
+    else:
+        result = op(self, *args, **kwargs)
+    _write_result(self, result)
+    if recording:
+        self._grad_fn = result._grad_fn
+        self._output_nr = result._output_nr
+    return self
+
+
+def _check_inplace_allowed(self: Tensor) -> None:
+    if self._grad_fn is None and self._requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    base = self._base
+    if base is not None:
+        if base._grad_fn is None and base._requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+        # torch would rewrite the base's history too (CopySlices); torchlet refuses rather
+        # than leave the base with a history that no longer matches its values.
+        raise RuntimeError(
+            "torchlet does not support in-place operations that record a gradient on a view "
+            "of another tensor; write into the base tensor (e.g. base[index] = value) or "
+            "clone() the view first."
+        )
+
+
+def _write_result(self: Tensor, result: Tensor) -> None:
+    src = result._data
+    dst = self._data
+    if src.dtype != dst.dtype and src.dtype.kind not in _CASTABLE[dst.dtype.kind]:
+        raise RuntimeError(
+            f"result type {_CAST_NAMES[src.dtype.kind]} can't be cast to the desired output "
+            f"type {_dtype._BY_NP[dst.dtype].name.capitalize().replace('Int64', 'Long')}"
+        )
+    if src.shape != dst.shape:
+        raise RuntimeError(
+            f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(src.shape, dst.shape))}"
+        )
+    if not dst.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location. Please clone() the tensor before performing the "
+            "operation."
+        )
+    np.copyto(dst, src, casting="unsafe")
+    self._vbox[0] += 1
+
+
+_CAST_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
+
+# Autograd and the operations live in their own modules, which import Tensor from here.
+from torchlet.autograd.grad_mode import GRAD_STATE  # noqa: E402
+from torchlet._ops import indexing as _idx  # noqa: E402
+from torchlet._ops import linalg as _la  # noqa: E402
+from torchlet._ops import pointwise as _pw  # noqa: E402
+from torchlet._ops import reduction as _red  # noqa: E402
+from torchlet._ops import shape as _shape  # noqa: E402

@@ -1,0 +1,144 @@
+"""torchlet.autograd: reverse-mode automatic differentiation.
+
+``backward`` accumulates gradients into the ``.grad`` of leaves; ``grad`` returns them
+instead. Both check their arguments the way torch does and hand the work to the engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet.autograd import engine
+from torchlet.autograd.function import Function, FunctionCtx, once_differentiable
+from torchlet.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+__all__ = [
+    "Function", "FunctionCtx", "backward", "enable_grad", "grad", "inference_mode",
+    "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
+]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    from torchlet._tensor import Tensor
+
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _make_grads(outputs, grads):
+    """The starting gradients: given ones (shape-checked), or ones for scalar outputs."""
+    from torchlet._size import Size
+    from torchlet._tensor import Tensor, wrap
+
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if not out.requires_grad:
+                raise RuntimeError(
+                    f"element {i} of tensors does not require grad and does not have a grad_fn"
+                )
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._data.dtype.kind != "f":
+                raise RuntimeError(
+                    "grad can be implicitly created only for real scalar outputs but got "
+                    f"{out.dtype}"
+                )
+            g = wrap(np.ones(out._data.shape, out._data.dtype))
+        else:
+            if not isinstance(g, Tensor):
+                g = wrap(np.asarray(g, dtype=out._data.dtype))
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of "
+                    f"{Size(g._data.shape)} and output[{i}] has a shape of "
+                    f"{Size(out._data.shape)}."
+                )
+            if not out.requires_grad:
+                raise RuntimeError(
+                    f"element {i} of tensors does not require grad and does not have a grad_fn"
+                )
+        result.append(g)
+    return result
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (or only ``inputs``')."""
+    outputs = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) or (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(
+            f"got {len(grads)} tensors and {len(outputs)} gradients"
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads = _make_grads(outputs, grads)
+    targets = _as_tuple(inputs)
+    if targets is not None and len(targets) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    if targets is None:
+        engine.run_backward(outputs, root_grads, retain_graph, create_graph)
+        return
+    for t in targets:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    captured = engine.run_backward(outputs, root_grads, retain_graph, create_graph, targets)
+    for t, g in zip(targets, captured):
+        if g is None:
+            continue
+        if t._grad is None:
+            t._grad = g if create_graph else g.detach().clone()
+        elif create_graph:
+            t._grad = t._grad + g
+        else:
+            t._grad._data += g._data
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False):
+    """Return d(outputs)/d(inputs) (a tuple, one per input) without touching ``.grad``."""
+    from torchlet._tensor import wrap
+
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(grad_outputs)} and "
+            f"{len(outputs)}"
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and not allow_unused:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but "
+            "got: allow_unused=False."
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    root_grads = _make_grads(outputs, grad_outputs)
+    captured = engine.run_backward(outputs, root_grads, retain_graph, create_graph, inputs)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, captured)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = wrap(np.zeros_like(t._data))
+        result.append(g)
+    return tuple(result)

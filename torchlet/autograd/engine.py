@@ -1,0 +1,194 @@
+"""The backward engine: the chain rule, run over the recorded graph.
+
+1. Count, for every node reachable from the roots, how many edges point at it.
+2. Give each root the starting gradient. A node is *ready* when every edge into it has
+   delivered (its count reaches zero); ready nodes run highest sequence number first,
+   the order PyTorch uses, so float sums of gradients come out in the same order.
+3. Running a node turns the gradients of its outputs into gradients of its inputs (a
+   vector-Jacobian product) and sends each along its edge. A gradient arriving at an
+   input of another shape was broadcast in the forward pass: ``sum_to`` undoes that here,
+   in this one place. Gradients meeting at the same input are added.
+4. Leaves end in AccumulateGrad, which adds into ``tensor.grad``.
+
+Iterative, never recursive: a chain of 100,000 operations is fine.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from torchlet.autograd.function import AccumulateGrad, gradient_edge
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
+    """Backpropagate ``root_grads`` from the ``roots`` tensors.
+
+    Without ``targets``, every leaf reached accumulates into its ``.grad``. With
+    ``targets`` (tensors), nothing accumulates: only the nodes that lead to a target run,
+    and the gradients arriving at the targets are returned (None where none arrived).
+    """
+    buffers = {}  # node -> list of gradients, one slot per output of that node
+    for tensor, grad in zip(roots, root_grads):
+        node, nr = gradient_edge(tensor)
+        _add_to_buffer(buffers, node, nr, grad)
+
+    dependencies = _count_dependencies(buffers)
+    captures = wanted = None
+    if targets is not None:
+        captures = {gradient_edge(t): i for i, t in enumerate(targets)}
+        wanted = _nodes_leading_to({node for node, _ in captures}, buffers)
+    captured = [None] * (len(targets) if targets is not None else 0)
+
+    ready = [(-n._sequence_nr, i, n) for i, n in enumerate(buffers) if n not in dependencies]
+    heapq.heapify(ready)
+    tie = len(ready)
+    previous_mode = GRAD_STATE.enabled
+    GRAD_STATE.enabled = create_graph
+    try:
+        while ready:
+            node = heapq.heappop(ready)[2]
+            grads = buffers.pop(node)
+            grads = _call_pre_hooks(node, grads)
+            if captures is not None:
+                for nr in range(len(grads)):
+                    index = captures.get((node, nr))
+                    if index is not None:
+                        captured[index] = grads[nr]
+                if type(node) is AccumulateGrad or node not in wanted:
+                    continue
+            elif type(node) is AccumulateGrad:
+                node._accumulate(grads[0])
+                continue
+
+            if all(g is None for g in grads):
+                input_grads = (None,) * len(node._edges)
+            else:
+                if node._version_checks:
+                    node._check_versions()
+                input_grads = node._backward(grads)
+                if node._post_hooks:
+                    for hook in node._post_hooks:
+                        hook(input_grads, grads)
+            if not retain_graph:
+                node._release_saved()
+
+            for edge, grad, meta in zip(node._edges, input_grads, node._input_meta):
+                if edge is None:
+                    continue
+                if grad is not None:
+                    data = grad._data
+                    if data.shape != meta[0] or data.dtype != meta[1]:
+                        grad = _match_input(grad, meta, node)
+                    _add_to_buffer(buffers, edge[0], edge[1], grad)
+                nxt = edge[0]
+                remaining = dependencies[nxt] - 1
+                dependencies[nxt] = remaining
+                if remaining == 0:
+                    buffers.setdefault(nxt, [None] * nxt._n_outputs)
+                    tie += 1
+                    heapq.heappush(ready, (-nxt._sequence_nr, tie, nxt))
+    finally:
+        GRAD_STATE.enabled = previous_mode
+
+    return captured
+
+
+def _add_to_buffer(buffers, node, nr, grad):
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node._n_outputs
+    slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+
+
+def _count_dependencies(buffers):
+    """Number of edges into each node reachable from the roots."""
+    dependencies = {}
+    stack = list(buffers)
+    seen = set(stack)
+    while stack:
+        for edge in stack.pop()._edges:
+            if edge is not None:
+                nxt = edge[0]
+                dependencies[nxt] = dependencies.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    return dependencies
+
+
+def _nodes_leading_to(target_nodes, buffers):
+    """Nodes from which a target is reachable: the only ones worth running."""
+    wanted, done = set(), set()
+    stack = [(n, False) for n in buffers]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            done.add(node)
+            if any(e is not None and e[0] in wanted for e in node._edges):
+                wanted.add(node)
+            continue
+        if node in done:
+            continue
+        if node in target_nodes:
+            wanted.add(node)  # also keep looking below it: targets may be nested
+        stack.append((node, True))
+        stack.extend((e[0], False) for e in node._edges if e is not None and e[0] not in done)
+    return wanted
+
+
+def _call_pre_hooks(node, grads):
+    """Tensor hooks, retain_grad and node pre-hooks, before the node runs."""
+    if type(node) is AccumulateGrad:
+        hooks = node.variable._hooks  # a leaf keeps its own hooks
+        if hooks and grads[0] is not None:
+            for hook in hooks:
+                result = hook(grads[0])
+                if result is not None:
+                    grads[0] = result
+        return grads
+    if node._tensor_pre_hooks:
+        for nr, hooks in node._tensor_pre_hooks.items():
+            for hook in hooks:
+                if grads[nr] is not None:
+                    result = hook(grads[nr])
+                    if result is not None:
+                        grads[nr] = result
+    if node._retained:
+        for nr, ref in node._retained.items():
+            tensor = ref()
+            if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
+                tensor._grad = (grads[nr].detach().clone() if tensor._grad is None
+                                else tensor._grad + grads[nr])
+    if node._pre_hooks:
+        for hook in node._pre_hooks:
+            result = hook(tuple(grads))
+            if result is not None:
+                grads = list(result)
+    return grads
+
+
+def _match_input(grad, meta, node):
+    """Sum a broadcast gradient back to the input's shape and cast to its dtype."""
+    shape, dtype = meta
+    if grad._data.shape != shape:
+        if not _expandable(shape, grad._data.shape):
+            from torchlet._size import Size
+
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index "
+                f"{node._input_meta.index(meta)} - got {list(grad._data.shape)} but "
+                f"expected shape compatible with {list(Size(shape))}"
+            )
+        grad = grad.sum_to_size(shape)
+    if grad._data.dtype != dtype:
+        from torchlet._dtype import from_numpy_dtype
+
+        grad = grad.to(from_numpy_dtype(dtype))
+    return grad
+
+
+def _expandable(shape, target):
+    if len(shape) > len(target):
+        return False
+    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))

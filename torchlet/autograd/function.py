@@ -1,0 +1,524 @@
+"""Nodes of the backward graph, and the two ways to define a differentiable operation.
+
+Every tensor produced by a recorded operation points at a ``Node`` (its ``grad_fn``).
+A node knows where the gradients it computes must go next: ``next_functions``, one
+``(node, input_nr)`` edge per input of the forward call (``(None, 0)`` for an input
+that needs no gradient). Leaves that require grad end in an ``AccumulateGrad`` node.
+
+* ``Primitive`` is how torchlet's own operations are written: ``forward`` works on NumPy
+  arrays (fast), ``backward`` is written with torchlet operations on Tensors, so that the
+  same rule is differentiable again under ``create_graph=True``.
+* ``Function`` is PyTorch's public ``torch.autograd.Function``: ``forward`` receives
+  Tensors, so a custom Function written for PyTorch runs unchanged.
+
+Both use the same ``ctx`` protocol: ``ctx.save_for_backward(...)``, ``ctx.saved_tensors``,
+``ctx.needs_input_grad``, ``ctx.mark_non_differentiable(...)``. The ctx *is* the node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import numpy as np
+
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+_next_sequence_nr = itertools.count().__next__
+_FREED = "freed"  # marker: saved values released after backward
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """A vertex of the backward graph (what ``tensor.grad_fn`` returns)."""
+
+    __slots__ = (
+        "_edges",  # one (node, input_nr) or None per forward input
+        "_input_meta",  # (shape, numpy dtype) per forward input that needs a gradient
+        "_sequence_nr",  # creation order; the engine runs higher numbers first
+        "_n_outputs",  # how many gradient slots this node receives
+        "_saved",  # what save_for_backward stored (resolved), or _FREED
+        "_version_checks",  # (version box, version) pairs for the saved values
+        "needs_input_grad",
+        "_tensor_pre_hooks",  # {output_nr: [hook, ...]} from Tensor.register_hook
+        "_retained",  # {output_nr: weakref to a tensor that called retain_grad()}
+        "_pre_hooks",
+        "_post_hooks",
+        "metadata",
+        "__dict__",
+        "__weakref__",
+    )
+
+    node_name = "Node"
+
+    def name(self) -> str:
+        return self.node_name
+
+    @property
+    def next_functions(self):
+        return tuple(e if e is not None else (None, 0) for e in self._edges)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def register_hook(self, hook):
+        """hook(grad_inputs, grad_outputs) runs after this node's backward."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return _RemovableHandle(self._post_hooks, hook)
+
+    def register_prehook(self, hook):
+        """hook(grad_outputs) runs before this node's backward; may return new grads."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _RemovableHandle(self._pre_hooks, hook)
+
+    def _init_node(self, n_outputs: int = 1):
+        self._edges = ()
+        self._input_meta = ()
+        self._sequence_nr = _next_sequence_nr()
+        self._n_outputs = n_outputs
+        self._saved = None
+        self._version_checks = None
+        self.needs_input_grad = ()
+        self._tensor_pre_hooks = None
+        self._retained = None
+        self._pre_hooks = None
+        self._post_hooks = None
+        self.metadata = None
+
+    # -- saved values -------------------------------------------------------------------
+
+    def _release_saved(self):
+        if self._saved is not None:
+            self._saved = _FREED
+
+    def _check_versions(self):
+        for box, version, array in self._version_checks:
+            if box[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: {_describe(array)}, is at version {box[0]}; "
+                    f"expected "
+                    f"version {version} instead. Hint: the operation that failed to compute "
+                    "its gradient is "
+                    f"{self.name()}; use an out-of-place operation or .clone() the tensor."
+                )
+
+    def _backward(self, grads):
+        """Gradients for each forward input, given one gradient per output."""
+        raise NotImplementedError
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+
+# ---------------------------------------------------------------------------------------
+# Leaves
+
+
+class AccumulateGrad(Node):
+    """Where the gradient of a leaf ends: added into ``variable.grad``."""
+
+    node_name = "AccumulateGrad"
+
+    def __init__(self, variable):
+        self._init_node()
+        # Run as soon as ready (torch gives these the largest sequence number).
+        self._sequence_nr = float("inf")
+        self.variable = variable
+
+    def _accumulate(self, grad):
+        """First gradient: a copy (nothing else may alias .grad); later ones: added.
+
+        Without create_graph the sum is in place, as torch does, so a reference to the
+        old ``.grad`` sees the new value; with create_graph it is out of place, recorded.
+        """
+        if grad is None:
+            return
+        variable = self.variable
+        if variable._grad is None:
+            variable._grad = grad.clone() if GRAD_STATE.enabled else grad.detach().clone()
+        elif GRAD_STATE.enabled:
+            variable._grad = variable._grad + grad
+        else:
+            variable._grad._data += grad._data
+
+
+def grad_accumulator(tensor) -> AccumulateGrad:
+    """The (cached) AccumulateGrad node of a leaf; the leaf holds it weakly, as torch."""
+    ref = tensor._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return node
+
+
+def gradient_edge(tensor):
+    """The edge a gradient for ``tensor`` travels along: its grad_fn, or its accumulator."""
+    if tensor._grad_fn is not None:
+        return (tensor._grad_fn, tensor._output_nr)
+    return (grad_accumulator(tensor), 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Shared ctx behaviour
+
+
+class _Context:
+    """What a forward may call on ``ctx`` (mixed into Primitive and BackwardCFunction)."""
+
+    __slots__ = ()
+
+    def save_for_backward(self, *values):
+        self._to_save = values
+
+    def mark_non_differentiable(self, *values):
+        self._non_differentiable = values
+
+    def set_materialize_grads(self, value: bool):
+        self._materialize_grads = value
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(FREED_MESSAGE)
+        if saved is None:
+            return ()
+        if self._version_checks:
+            self._check_versions()
+        return tuple(s(self) if callable(s) else s for s in saved)
+
+
+def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
+    """Turn what forward saved into Tensors (or plain values) to hand to backward.
+
+    Primitives save NumPy arrays. An array that *is* one of the inputs' arrays stands for
+    that input Tensor, so the backward formula stays differentiable under create_graph;
+    an array that is an output stands for the output (rebuilt on demand with this node as
+    its grad_fn, which avoids a reference cycle); anything else is a constant.
+    """
+    saved, checks = [], []
+    for value in ctx._to_save:
+        if value is None or isinstance(value, Tensor):
+            tensor = value
+        else:
+            tensor = None
+            for arr, inp in zip(arrays, inputs):
+                if value is arr and isinstance(inp, Tensor):
+                    tensor = inp
+                    break
+            if tensor is None:
+                for nr, (raw, out) in enumerate(zip(outputs_raw, outputs)):
+                    if value is raw:
+                        saved.append(_SavedOutput(out._data, nr))
+                        checks.append((out._vbox, out._vbox[0], out._data))
+                        break
+                else:
+                    saved.append(wrap(np.asarray(value)) if isinstance(value, np.ndarray)
+                                 else value)
+                continue
+        if tensor is not None:
+            checks.append((tensor._vbox, tensor._vbox[0], tensor._data))
+        saved.append(tensor)
+    ctx._saved = tuple(saved)
+    ctx._version_checks = checks
+
+
+class _SavedOutput:
+    """A saved output, rebuilt as a Tensor whose grad_fn is the node itself."""
+
+    __slots__ = ("data", "output_nr")
+
+    def __init__(self, data, output_nr):
+        self.data, self.output_nr = data, output_nr
+
+    def __call__(self, node):
+        return wrap(self.data, node, self.output_nr)
+
+
+def _describe(array) -> str:
+    """How torch names a tensor in error messages: ``[torch.FloatTensor [2, 3]]``."""
+    kind = {
+        "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+        "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+        "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    }[array.dtype.name]
+    return f"[torch.{kind} {list(array.shape)}]"
+
+
+# ---------------------------------------------------------------------------------------
+# Built-in operations
+
+
+class Primitive(Node, _Context):
+    """Base of torchlet's differentiable operations.
+
+    A subclass writes ``forward(ctx, *arrays, **params) -> array (or tuple)`` in NumPy and
+    ``backward(ctx, *grad_outputs) -> one gradient (Tensor or None) per positional input``
+    with torchlet operations. ``apply`` runs forward and, when recording, links the node.
+    Keyword arguments are non-differentiable parameters (dim, keepdim, ...).
+    """
+
+    materialize_grads = False  # multi-output ops set True to receive zeros, not None
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        ctx = cls.__new__(cls)
+        ctx._to_save = None
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        raw = cls.forward(ctx, *arrays, **params)
+
+        if GRAD_STATE.enabled:
+            for x in inputs:
+                if isinstance(x, Tensor) and (x._grad_fn is not None or x._requires_grad):
+                    return _record(ctx, inputs, arrays, raw)
+        if type(raw) is tuple:
+            return tuple(wrap(_as_array(r)) for r in raw)
+        return wrap(raw if type(raw) is np.ndarray else np.asarray(raw))
+
+    @staticmethod
+    def forward(ctx, *arrays, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    def _backward(self, grads):
+        if self.materialize_grads:
+            grads = _zeros_for_missing(self, grads)
+        result = self.backward(self, *grads)
+        return result if type(result) is tuple else (result,)
+
+
+def _as_array(r):
+    return r if type(r) is np.ndarray else np.asarray(r)
+
+
+def _record(ctx, inputs, arrays, raw):
+    """Link ``ctx`` into the graph as the grad_fn of the outputs of ``raw``."""
+    edges, needs, meta = [], [], []
+    for x in inputs:
+        if isinstance(x, Tensor) and (x._grad_fn is not None or x._requires_grad):
+            edges.append(gradient_edge(x))
+            needs.append(True)
+            meta.append((x._data.shape, x._data.dtype))
+        else:
+            edges.append(None)
+            needs.append(False)
+            meta.append(None)
+
+    multi = type(raw) is tuple
+    raws = raw if multi else (raw,)
+    ctx._init_node(len(raws))
+    ctx._edges = tuple(edges)
+    ctx._input_meta = tuple(meta)
+    ctx.needs_input_grad = tuple(needs)
+    non_diff = getattr(ctx, "_non_differentiable", ())
+
+    outputs = []
+    for nr, r in enumerate(raws):
+        arr = _as_array(r)
+        if arr.dtype.kind == "f" and not any(r is nd for nd in non_diff):
+            outputs.append(wrap(arr, ctx, nr))
+        else:
+            outputs.append(wrap(arr))
+    if ctx._to_save is not None:
+        _resolve_saved(ctx, arrays, inputs, raws, outputs)
+    return tuple(outputs) if multi else outputs[0]
+
+
+def _zeros_for_missing(node, grads):
+    """Replace missing output gradients by zeros shaped like the outputs."""
+    shapes = node._output_meta
+    return tuple(
+        g if g is not None else wrap(np.zeros(shape, dtype)) for g, (shape, dtype) in
+        zip(grads, shapes)
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# torch.autograd.Function
+
+
+class FunctionCtx(_Context):
+    """The ``ctx`` object type, for type annotations in user code."""
+
+
+class BackwardCFunction(Node, _Context):
+    """The grad_fn of a custom Function call; its class is named ``<Function>Backward``."""
+
+    _forward_cls = None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def apply(self, *grads):
+        """Run the user's backward (torch lets ``grad_fn.apply`` be called directly)."""
+        return self._forward_cls.backward(self, *grads)
+
+    def _backward(self, grads):
+        if self._materialize_grads:
+            grads = _zeros_for_missing(self, grads)
+        result = self._forward_cls.backward(self, *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        n_inputs = len(self._edges)
+        if len(result) < n_inputs:
+            raise RuntimeError(
+                f"function {self.name()} returned an incorrect number of gradients "
+                f"(expected {n_inputs}, got {len(result)})"
+            )
+        extra = result[n_inputs:]
+        if any(g is not None for g in extra):
+            raise RuntimeError(
+                f"function {self.name()} returned an incorrect number of gradients "
+                f"(expected {n_inputs}, got {len(result)})"
+            )
+        return result[:n_inputs]
+
+
+class Function:
+    """Base class for custom differentiable operations, as ``torch.autograd.Function``.
+
+    Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as
+    static methods and are called through ``MyFunction.apply(*args)``.
+    """
+
+    _backward_cls = BackwardCFunction
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # As torch: each Function gets its own node class, so grad_fn prints its name.
+        cls._backward_cls = type(cls.__name__ + "Backward", (BackwardCFunction,),
+                                 {"_forward_cls": cls})
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from torchlet.autograd.grad_mode import no_grad
+
+        ctx = cls._backward_cls.__new__(cls._backward_cls)
+        ctx._init_node()
+        ctx._to_save = None
+        ctx._non_differentiable = ()
+        ctx._materialize_grads = True
+        ctx._dirty = ()
+        ctx.needs_input_grad = tuple(
+            isinstance(a, Tensor) and a.requires_grad for a in args
+        )
+        uses_setup_context = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if uses_setup_context:
+                output = cls.forward(*args, **kwargs)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        if uses_setup_context:
+            cls.setup_context(ctx, args, output)
+
+        multi = isinstance(output, tuple)
+        outputs = output if multi else (output,)
+        record = GRAD_STATE.enabled and any(ctx.needs_input_grad)
+        if not record:
+            return output
+        return _link_custom(ctx, args, outputs, multi)
+
+
+def _link_custom(ctx, args, outputs, multi):
+    ctx._edges = tuple(
+        gradient_edge(a) if isinstance(a, Tensor) and a.requires_grad else None
+        for a in args
+    )
+    ctx._input_meta = tuple(
+        (a._data.shape, a._data.dtype) if e is not None else None
+        for a, e in zip(args, ctx._edges)
+    )
+    ctx._n_outputs = len(outputs)
+    ctx._output_meta = tuple(
+        (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+        for o in outputs
+    )
+    results = []
+    for nr, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            results.append(out)
+            continue
+        if any(out is nd for nd in ctx._non_differentiable) or out._data.dtype.kind != "f":
+            results.append(out)
+            continue
+        if any(out is a for a in args) and not any(out is d for d in ctx._dirty):
+            out = wrap(out._data)  # an input returned as is becomes a new view of it
+        out._grad_fn = ctx
+        out._output_nr = nr
+        out._requires_grad = False
+        results.append(out)
+
+    if ctx._to_save is not None:
+        saved, checks = [], []
+        for value in ctx._to_save:
+            if isinstance(value, Tensor):
+                for nr, out in enumerate(results):
+                    if value is out:  # don't keep a cycle: rebuild outputs on demand
+                        value = _SavedOutput(out._data, nr)
+                        break
+                else:
+                    checks.append((value._vbox, value._vbox[0], value._data))
+            saved.append(value)
+        ctx._saved = tuple(saved)
+        ctx._version_checks = checks
+    return tuple(results) if multi else results[0]
+
+
+def once_differentiable(fn):
+    """Mark a backward as not differentiable again (runs it with grad mode off)."""
+    import functools
+
+    from torchlet.autograd.grad_mode import no_grad
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+
+    return wrapper
+
+
+# Tensor is defined in terms of this module's classes, so it is imported last.
+from torchlet._tensor import Tensor, wrap  # noqa: E402
