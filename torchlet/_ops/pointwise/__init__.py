@@ -1,0 +1,114 @@
+"""Elementwise operations, one module per kind:
+
+* ``operands``: torch's dtype rules for operands, ``to``, helpers;
+* ``arithmetic``: + - * / // % ** and neg;
+* ``unary``: exp, log, sqrt, trigonometry, sigmoid, relu, erf, rounding, abs, sign, ...;
+* ``binary``: atan2, maximum, minimum, clamp, where, lerp;
+* ``comparison``: comparisons, logical and bitwise operations (never differentiable).
+
+Each differentiable operation is a ``Primitive``: ``forward`` on NumPy arrays and
+``backward`` (the vector-Jacobian product) written with torchlet operations.
+"""
+
+from torchlet._ops.pointwise.operands import (
+    copy_from,
+    full_like_value,
+    to,
+    zeros_like,
+    zeros_like_grad,
+    zeros_like_scalar,
+)
+from torchlet._ops.pointwise.arithmetic import (
+    add,
+    div,
+    divide,
+    floor_divide,
+    fmod,
+    mul,
+    neg,
+    negative,
+    pow,  # noqa: A004
+    remainder,
+    rsub,
+    sub,
+    true_divide,
+)
+from torchlet._ops.pointwise.unary import (
+    abs,  # noqa: A004
+    absolute,
+    acos,
+    arccos,
+    arcsin,
+    arctan,
+    asin,
+    atan,
+    ceil,
+    cos,
+    cosh,
+    erf,
+    exp,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    log,
+    log10,
+    log1p,
+    log2,
+    reciprocal,
+    relu,
+    round,  # noqa: A004
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    tanh,
+    trunc,
+)
+from torchlet._ops.pointwise.binary import (
+    arctan2,
+    atan2,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    lerp,
+    maximum,
+    minimum,
+    nan_to_num,
+    where,
+)
+from torchlet._ops.pointwise.comparison import (
+    allclose,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    eq,
+    equal,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    le,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    not_equal,
+)

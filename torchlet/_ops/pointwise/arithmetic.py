@@ -1,0 +1,449 @@
+"""Arithmetic: + - * / // % ** and neg, with torch's dtype rules and errors.
+
+Precision: + - * / are IEEE operations in the result dtype, bit-identical to torch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+from torchlet._ops.pointwise.comparison import LogicalOp
+from torchlet._ops.pointwise.operands import (
+    _cast,
+    _check_tensor,
+    _number,
+    _operands,
+    _out,
+    zeros_like,
+    zeros_like_grad,
+)
+
+
+# ---------------------------------------------------------------------------------------
+# arithmetic
+
+
+class Add(Primitive):
+    """out = a + alpha * b;  grad_a = grad,  grad_b = alpha * grad."""
+
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, *, alpha=1):
+        ctx.alpha = alpha
+        if alpha != 1:
+            b = b * alpha
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        grad_b = None
+        if needs[1]:
+            grad_b = grad if ctx.alpha == 1 else grad * ctx.alpha
+        return grad if needs[0] else None, grad_b
+
+
+class Sub(Primitive):
+    """out = a - alpha * b;  grad_a = grad,  grad_b = -alpha * grad."""
+
+    node_name = "SubBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, *, alpha=1):
+        ctx.alpha = alpha
+        if alpha != 1:
+            b = b * alpha
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        grad_b = None
+        if needs[1]:
+            grad_b = -grad if ctx.alpha == 1 else grad * -ctx.alpha
+        return grad if needs[0] else None, grad_b
+
+
+class Rsub(Primitive):
+    """out = other - alpha * a (``2 - x``);  grad_a = -alpha * grad."""
+
+    node_name = "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, other, alpha=1):
+        ctx.alpha = alpha
+        return other - (a * alpha if alpha != 1 else a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad if ctx.alpha == 1 else grad * -ctx.alpha
+
+
+class Mul(Primitive):
+    """out = a * b;  grad_a = grad * b,  grad_b = grad * a."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return grad * b if needs[0] else None, grad * a if needs[1] else None
+
+
+class Div(Primitive):
+    """out = a / b;  grad_a = grad / b,  grad_b = -grad * a / b**2."""
+
+    node_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_a = grad / b if needs[0] else None
+        grad_b = -grad * a / (b * b) if needs[1] else None
+        return grad_a, grad_b
+
+
+class DivRounded(Primitive):
+    """out = round(a / b) toward zero or -inf; piecewise constant: zero gradients."""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, *, rounding_mode):
+        if a.dtype.kind in "iub":
+            _check_integer_divisor(b)
+            if rounding_mode == "floor":
+                return np.floor_divide(a, b)
+            return (np.abs(a) // np.abs(b)) * (np.sign(a) * np.sign(b))
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)
+        return np.trunc(a / b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_like_grad(grad, ctx, 0), zeros_like_grad(grad, ctx, 1)
+
+
+class Neg(Primitive):
+    """out = -a;  grad_a = -grad."""
+
+    node_name = "NegBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class PowScalar(Primitive):
+    """out = a ** e (e a number);  grad_a = grad * e * a ** (e - 1)  (0 where e == 0)."""
+
+    node_name = "PowBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, exponent):
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        if exponent == 2:
+            return a * a
+        return np.power(a, exponent)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        e = ctx.exponent
+        if e == 0:
+            return zeros_like(a)
+        if e == 2:
+            return grad * (a * 2.0)
+        return grad * (e * pow(a, e - 1))
+
+
+class PowTensor(Primitive):
+    """out = a ** b;  grad_a = grad * b * a ** (b - 1),  grad_b = grad * out * log(a).
+
+    torch's conventions: grad_a is 0 where b == 0; grad_b is 0 where a == 0 and b >= 0.
+    """
+
+    node_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if needs[0]:
+            grad_a = (grad * b * pow(a, b - 1)).where(b != 0, 0.0)
+        if needs[1]:
+            grad_b = (grad * out * a.log()).where((a != 0) | (b < 0), 0.0)
+        return grad_a, grad_b
+
+
+class PowScalarBase(Primitive):
+    """out = base ** b (base a number);  grad_b = grad * out * log(base)."""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, b, *, base):
+        out = np.power(base, b)
+        ctx.save_for_backward(b, out)
+        ctx.base = base
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, out = ctx.saved_tensors
+        base = ctx.base
+        log_base = math.log(base) if base > 0 else (-math.inf if base == 0 else math.nan)
+        grad_b = grad * out * log_base
+        if base == 0:  # torch: 0 where 0 ** b is flat (b >= 0)
+            grad_b = grad_b.where(b < 0, 0.0)
+        return grad_b
+
+
+def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument names
+    a, b, dt = _operands(input, other)
+    if alpha != 1:
+        _check_alpha(alpha, dt)
+        alpha = _number(alpha, dt)
+    if dt.kind == "b":  # torch: True + True is True
+        return _out(LogicalOp.apply(a, b, op=np.logical_or), out)
+    return _out(Add.apply(a, b, alpha=alpha), out)
+
+
+def sub(input, other, *, alpha=1, out=None):  # noqa: A002
+    a, b, dt = _operands(input, other)
+    if dt.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if alpha != 1:
+        _check_alpha(alpha, dt)
+        alpha = _number(alpha, dt)
+    return _out(Sub.apply(a, b, alpha=alpha), out)
+
+
+def rsub(input, other, *, alpha=1):  # noqa: A002
+    """``other - alpha * input``: what ``2 - x`` calls."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    a, b, dt = _operands(input, other)
+    if dt.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return Rsub.apply(a, other=b, alpha=alpha)
+
+
+def mul(input, other, *, out=None):  # noqa: A002
+    a, b, dt = _operands(input, other)
+    if dt.kind == "b":
+        return _out(LogicalOp.apply(a, b, op=np.logical_and), out)
+    return _out(Mul.apply(a, b), out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(
+                "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"'{rounding_mode}'"
+            )
+        a, b, dt = _operands(input, other)
+        return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out)
+    a, b, dt = _operands(input, other)
+    if dt.kind != "f":  # true division of integers gives the default float dtype
+        f = _dtype.get_default_dtype().np
+        a = _cast(a, f) if isinstance(a, Tensor) else _number(a, f)
+        b = _cast(b, f) if isinstance(b, Tensor) else _number(b, f)
+    return _out(Div.apply(a, b), out)
+
+
+true_divide = divide = div
+
+
+def floor_divide(input, other, *, out=None):  # noqa: A002
+    a, b, dt = _operands(input, other)
+    if dt.kind == "b":
+        raise RuntimeError('"div_floor_cpu" not implemented for \'Bool\'')
+    return _out(FloorDivide.apply(a, b), out)
+
+
+class FloorDivide(Primitive):
+    """out = floor(a / b); not differentiable in torch (its grad_fn raises)."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if np.asarray(a).dtype.kind in "iu":
+            _check_integer_divisor(b)
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+class Remainder(Primitive):
+    """out = a - floor(a / b) * b (sign of b);  grad_a = grad,  grad_b = -grad * floor(a/b)."""
+
+    node_name = "RemainderBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if np.asarray(a).dtype.kind in "iu":
+            _check_integer_divisor(b)
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_b = -grad * floor_divide(a, b) if needs[1] else None
+        return grad if needs[0] else None, grad_b
+
+
+class Fmod(Primitive):
+    """out = a - trunc(a / b) * b (sign of a);  grad_a = grad,  grad_b = -grad * trunc(a/b)."""
+
+    node_name = "FmodBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if np.asarray(a).dtype.kind in "iu":
+            _check_integer_divisor(b)
+        ctx.save_for_backward(a, b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_b = -grad * div(a, b, rounding_mode="trunc") if needs[1] else None
+        return grad if needs[0] else None, grad_b
+
+
+class _ScalarDivisor(Primitive):
+    """Shared shape of remainder/fmod by a number: the number is a parameter (no edge)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class RemainderScalar(_ScalarDivisor):
+    """out = remainder(a, number);  grad_a = grad."""
+
+    node_name = "RemainderBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, other):
+        if a.dtype.kind in "iu":
+            _check_integer_divisor(other)
+        return np.remainder(a, other)
+
+
+class FmodScalar(_ScalarDivisor):
+    """out = fmod(a, number);  grad_a = grad."""
+
+    node_name = "FmodBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, other):
+        if a.dtype.kind in "iu":
+            _check_integer_divisor(other)
+        return np.fmod(a, other)
+
+
+def remainder(input, other, *, out=None):  # noqa: A002
+    a, b, dt = _operands(input, other)
+    if dt.kind == "b":
+        raise RuntimeError('"remainder_cpu" not implemented for \'Bool\'')
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return _out(RemainderScalar.apply(a, other=b), out)
+    return _out(Remainder.apply(a, b), out)
+
+
+def fmod(input, other, *, out=None):  # noqa: A002
+    a, b, dt = _operands(input, other)
+    if dt.kind == "b":
+        raise RuntimeError('"fmod_cpu" not implemented for \'Bool\'')
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return _out(FmodScalar.apply(a, other=b), out)
+    return _out(Fmod.apply(a, b), out)
+
+
+def _check_integer_divisor(b):
+    if np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def pow(input, exponent, *, out=None):  # noqa: A002
+    if not isinstance(input, Tensor):
+        exp_t = _check_tensor("pow", exponent)
+        base, e, _ = _operands(input, exp_t)
+        return _out(PowScalarBase.apply(e, base=base), out)
+    if isinstance(exponent, Tensor):
+        a, e, dt = _operands(input, exponent)
+        if dt.kind in "iu" and np.any(e._data < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return _out(PowTensor.apply(a, e), out)
+    a, e, dt = _operands(input, exponent)
+    if dt.kind in "iu" and e < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _out(PowScalar.apply(a, exponent=e), out)
+
+
+def neg(input, *, out=None):  # noqa: A002
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return _out(Neg.apply(input), out)
+
+
+negative = neg
+
+
+def _check_alpha(alpha, np_dtype):
+    if isinstance(alpha, float) and np_dtype.kind != "f":
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+
+
+
+

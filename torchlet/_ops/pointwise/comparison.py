@@ -1,0 +1,171 @@
+"""Comparisons, logical and bitwise operations: results are bool (or integer) and
+never join the autograd graph.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet._ops.pointwise.operands import (
+    _TYPE_WORD,
+    _check_tensor,
+    _operands,
+    _out,
+)
+
+
+# ---------------------------------------------------------------------------------------
+# comparisons and logical operations (results are bool, never differentiable)
+
+
+class Compare(Primitive):
+    """A comparison; bool output, so it never joins the graph."""
+
+    node_name = "CompareBackward"
+
+    @staticmethod
+    def forward(ctx, a, b, *, op):
+        return op(a, b)
+
+
+class LogicalOp(Primitive):
+    """A logical operation on bool (or truthy) values; bool output."""
+
+    node_name = "LogicalBackward"
+
+    @staticmethod
+    def forward(ctx, a, b=None, *, op):
+        return op(a) if b is None else op(a, b)
+
+
+def _compare(input, other, op):  # noqa: A002
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("comparison expects at least one Tensor")
+    a, b, _ = _operands(input, other)
+    return Compare.apply(a, b, op=op)
+
+
+def eq(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.equal), out)
+
+
+def ne(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.not_equal), out)
+
+
+def lt(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.less), out)
+
+
+def le(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.less_equal), out)
+
+
+def gt(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.greater), out)
+
+
+def ge(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.greater_equal), out)
+
+
+not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+
+
+def equal(input, other) -> bool:  # noqa: A002
+    """True if both have the same shape and the same values."""
+    a, b = _check_tensor("equal", input), _check_tensor("equal", other)
+    if a._data.shape != b._data.shape:
+        return False
+    a, b, _ = _operands(a, b)
+    return bool(np.array_equal(a._data, b._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    a, b = _check_tensor("isclose", input), _check_tensor("isclose", other)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"{_TYPE_WORD[a._data.dtype.name]} did not match {_TYPE_WORD[b._data.dtype.name]}"
+        )
+    return wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def _logical(op, input, other=None):  # noqa: A002
+    if other is None:
+        return LogicalOp.apply(_check_tensor(op.__name__, input), op=op)
+    a = input._data if isinstance(input, Tensor) else np.asarray(input)
+    b = other._data if isinstance(other, Tensor) else np.asarray(other)
+    return wrap(np.asarray(op(a, b)))
+
+
+def logical_and(input, other, *, out=None):  # noqa: A002
+    return _out(_logical(np.logical_and, input, other), out)
+
+
+def logical_or(input, other, *, out=None):  # noqa: A002
+    return _out(_logical(np.logical_or, input, other), out)
+
+
+def logical_xor(input, other, *, out=None):  # noqa: A002
+    return _out(_logical(np.logical_xor, input, other), out)
+
+
+def logical_not(input, *, out=None):  # noqa: A002
+    return _out(_logical(np.logical_not, input), out)
+
+
+def _bitwise(op, name, input, other):  # noqa: A002
+    a, b, dt = _operands(input, other)
+    if dt.kind == "f":
+        raise RuntimeError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
+    return Compare.apply(a, b, op=op)
+
+
+def bitwise_and(input, other, *, out=None):  # noqa: A002
+    return _out(_bitwise(np.bitwise_and, "bitwise_and", input, other), out)
+
+
+def bitwise_or(input, other, *, out=None):  # noqa: A002
+    return _out(_bitwise(np.bitwise_or, "bitwise_or", input, other), out)
+
+
+def bitwise_xor(input, other, *, out=None):  # noqa: A002
+    return _out(_bitwise(np.bitwise_xor, "bitwise_xor", input, other), out)
+
+
+def bitwise_not(input, *, out=None):  # noqa: A002
+    x = _check_tensor("bitwise_not", input)
+    if x._data.dtype.kind == "f":
+        raise RuntimeError(
+            f'"bitwise_not_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
+        )
+    return _out(wrap(np.invert(x._data)), out)
+
+
+def isnan(input):  # noqa: A002
+    return wrap(np.isnan(_check_tensor("isnan", input)._data))
+
+
+def isinf(input):  # noqa: A002
+    return wrap(np.isinf(_check_tensor("isinf", input)._data))
+
+
+def isfinite(input):  # noqa: A002
+    return wrap(np.isfinite(_check_tensor("isfinite", input)._data))
+
+
+def isposinf(input):  # noqa: A002
+    return wrap(np.isposinf(_check_tensor("isposinf", input)._data))
+
+
+def isneginf(input):  # noqa: A002
+    return wrap(np.isneginf(_check_tensor("isneginf", input)._data))
+
+

@@ -1,0 +1,591 @@
+"""Functions of one tensor: exp, log, sqrt, trigonometry, sigmoid, relu, erf, rounding,
+abs, sign, reciprocal, nan_to_num.
+
+Integer inputs of float functions are promoted to the default dtype, as in torch.
+Precision: sqrt is correctly rounded (bit-identical to torch); exp, log, sin, ... come from
+NumPy's math library and agree with torch to within float rounding (a few ulp).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet.autograd.function import Primitive
+from torchlet._ops.pointwise.arithmetic import PowScalar
+from torchlet._ops.pointwise.operands import (
+    _TYPE_WORD,
+    _check_tensor,
+    _float_operand,
+    _out,
+    to,
+    zeros_like,
+)
+
+
+# ---------------------------------------------------------------------------------------
+# one-input math functions
+
+
+class _Unary(Primitive):
+    """Shared apply for one-input float functions: ``numpy_fn`` on the array."""
+
+    numpy_fn = None
+
+    @classmethod
+    def forward(cls, ctx, a):
+        ctx.save_for_backward(a)
+        return cls.numpy_fn(a)
+
+
+class _UnaryOut(Primitive):
+    """Like _Unary, but the backward needs the output rather than the input."""
+
+    numpy_fn = None
+
+    @classmethod
+    def forward(cls, ctx, a):
+        out = cls.numpy_fn(a)
+        ctx.save_for_backward(out)
+        return out
+
+
+class Exp(_UnaryOut):
+    """out = exp(a);  grad_a = grad * out."""
+
+    node_name = "ExpBackward0"
+    numpy_fn = np.exp
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Exp2(_UnaryOut):
+    """out = 2 ** a;  grad_a = grad * out * ln 2."""
+
+    node_name = "Exp2Backward0"
+    numpy_fn = np.exp2
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out * math.log(2.0))
+
+
+class Expm1(_UnaryOut):
+    """out = exp(a) - 1;  grad_a = grad * (out + 1)."""
+
+    node_name = "Expm1Backward0"
+    numpy_fn = np.expm1
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+class Log(_Unary):
+    """out = log(a);  grad_a = grad / a."""
+
+    node_name = "LogBackward0"
+    numpy_fn = np.log
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Log2(_Unary):
+    """out = log2(a);  grad_a = grad / (a * ln 2)."""
+
+    node_name = "Log2Backward0"
+    numpy_fn = np.log2
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a * math.log(2.0))
+
+
+class Log10(_Unary):
+    """out = log10(a);  grad_a = grad / (a * ln 10)."""
+
+    node_name = "Log10Backward0"
+    numpy_fn = np.log10
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a * math.log(10.0))
+
+
+class Log1p(_Unary):
+    """out = log(1 + a);  grad_a = grad / (1 + a)."""
+
+    node_name = "Log1PBackward0"
+    numpy_fn = np.log1p
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a + 1)
+
+
+class Sqrt(_UnaryOut):
+    """out = sqrt(a);  grad_a = grad / (2 * out)."""
+
+    node_name = "SqrtBackward0"
+    numpy_fn = np.sqrt
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (out * 2)
+
+
+class Rsqrt(_UnaryOut):
+    """out = 1 / sqrt(a);  grad_a = -0.5 * grad * out ** 3."""
+
+    node_name = "RsqrtBackward0"
+
+    @staticmethod
+    def numpy_fn(a):
+        return 1 / np.sqrt(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -0.5 * grad * pow(out, 3)
+
+
+class Sin(_Unary):
+    """out = sin(a);  grad_a = grad * cos(a)."""
+
+    node_name = "SinBackward0"
+    numpy_fn = np.sin
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * cos(a)
+
+
+class Cos(_Unary):
+    """out = cos(a);  grad_a = -grad * sin(a)."""
+
+    node_name = "CosBackward0"
+    numpy_fn = np.cos
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * -sin(a)
+
+
+class Tan(_UnaryOut):
+    """out = tan(a);  grad_a = grad * (1 + out ** 2)."""
+
+    node_name = "TanBackward0"
+    numpy_fn = np.tan
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out * out + 1)
+
+
+class Asin(_Unary):
+    """out = asin(a);  grad_a = grad / sqrt(1 - a ** 2)."""
+
+    node_name = "AsinBackward0"
+    numpy_fn = np.arcsin
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * rsqrt(1 - a * a)
+
+
+class Acos(_Unary):
+    """out = acos(a);  grad_a = -grad / sqrt(1 - a ** 2)."""
+
+    node_name = "AcosBackward0"
+    numpy_fn = np.arccos
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return -grad * rsqrt(1 - a * a)
+
+
+class Atan(_Unary):
+    """out = atan(a);  grad_a = grad / (1 + a ** 2)."""
+
+    node_name = "AtanBackward0"
+    numpy_fn = np.arctan
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a * a + 1)
+
+
+class Sinh(_Unary):
+    """out = sinh(a);  grad_a = grad * cosh(a)."""
+
+    node_name = "SinhBackward0"
+    numpy_fn = np.sinh
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * cosh(a)
+
+
+class Cosh(_Unary):
+    """out = cosh(a);  grad_a = grad * sinh(a)."""
+
+    node_name = "CoshBackward0"
+    numpy_fn = np.cosh
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * sinh(a)
+
+
+class Tanh(_UnaryOut):
+    """out = tanh(a);  grad_a = grad * (1 - out ** 2)."""
+
+    node_name = "TanhBackward0"
+    numpy_fn = np.tanh
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+def _sigmoid(a):
+    # exp(-|a|) never overflows; select the formula that is exact on each side
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(_UnaryOut):
+    """out = 1 / (1 + exp(-a));  grad_a = grad * out * (1 - out)."""
+
+    node_name = "SigmoidBackward0"
+    numpy_fn = staticmethod(_sigmoid)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * ((1 - out) * out)
+
+
+class Relu(_UnaryOut):
+    """out = max(a, 0);  grad_a = grad where out > 0, else 0 (relu'(0) = 0)."""
+
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def numpy_fn(a):
+        return np.maximum(a, 0) if a.dtype.kind != "b" else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class Erf(_Unary):
+    """out = erf(a);  grad_a = grad * 2 / sqrt(pi) * exp(-a ** 2)."""
+
+    node_name = "ErfBackward0"
+
+    @staticmethod
+    def numpy_fn(a):
+        return _erf(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (2.0 / math.sqrt(math.pi) * exp(-(a * a)))
+
+
+_vector_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _erf(a):
+    """erf from Python's math library (NumPy has none), computed in float64."""
+    return _vector_erf(a.astype(np.float64)).astype(a.dtype) if a.size else a.copy()
+
+
+class Abs(_Unary):
+    """out = |a|;  grad_a = grad * sign(a) (0 at 0)."""
+
+    node_name = "AbsBackward0"
+    numpy_fn = np.abs
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * sign(a)
+
+
+class Sign(Primitive):
+    """out = sign(a); piecewise constant: grad_a = 0."""
+
+    node_name = "SignBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.sign(a) if a.dtype.kind != "b" else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_like(grad)
+
+
+class Reciprocal(_UnaryOut):
+    """out = 1 / a;  grad_a = -grad * out ** 2."""
+
+    node_name = "ReciprocalBackward0"
+
+    @staticmethod
+    def numpy_fn(a):
+        return np.reciprocal(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -grad * (out * out)
+
+
+class _Rounding(Primitive):
+    """floor/ceil/round/trunc: piecewise constant, so grad_a = 0."""
+
+    numpy_fn = None
+
+    @classmethod
+    def forward(cls, ctx, a, **params):
+        return cls.numpy_fn(a, **params)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_like(grad)
+
+
+class Floor(_Rounding):
+    """out = floor(a);  grad_a = 0."""
+
+    node_name = "FloorBackward0"
+    numpy_fn = np.floor
+
+
+class Ceil(_Rounding):
+    """out = ceil(a);  grad_a = 0."""
+
+    node_name = "CeilBackward0"
+    numpy_fn = np.ceil
+
+
+class Round(_Rounding):
+    """out = a rounded half to even (optionally to ``decimals``);  grad_a = 0."""
+
+    node_name = "RoundBackward0"
+
+    @staticmethod
+    def numpy_fn(a, decimals=0):
+        return np.round(a, decimals)
+
+
+class Trunc(_Rounding):
+    """out = trunc(a);  grad_a = 0."""
+
+    node_name = "TruncBackward0"
+    numpy_fn = np.trunc
+
+
+class Frac(Primitive):
+    """out = a - trunc(a);  grad_a = grad."""
+
+    node_name = "FracBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a - np.trunc(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def _unary(cls, name, x, float_only=True):
+    x = _check_tensor(name, x)
+    if float_only:
+        x = _float_operand(x)
+    return cls.apply(x)
+
+
+def exp(input, *, out=None):  # noqa: A002
+    return _out(_unary(Exp, "exp", input), out)
+
+
+def exp2(input, *, out=None):  # noqa: A002
+    return _out(_unary(Exp2, "exp2", input), out)
+
+
+def expm1(input, *, out=None):  # noqa: A002
+    return _out(_unary(Expm1, "expm1", input), out)
+
+
+def log(input, *, out=None):  # noqa: A002
+    return _out(_unary(Log, "log", input), out)
+
+
+def log2(input, *, out=None):  # noqa: A002
+    return _out(_unary(Log2, "log2", input), out)
+
+
+def log10(input, *, out=None):  # noqa: A002
+    return _out(_unary(Log10, "log10", input), out)
+
+
+def log1p(input, *, out=None):  # noqa: A002
+    return _out(_unary(Log1p, "log1p", input), out)
+
+
+def sqrt(input, *, out=None):  # noqa: A002
+    return _out(_unary(Sqrt, "sqrt", input), out)
+
+
+def rsqrt(input, *, out=None):  # noqa: A002
+    return _out(_unary(Rsqrt, "rsqrt", input), out)
+
+
+def sin(input, *, out=None):  # noqa: A002
+    return _out(_unary(Sin, "sin", input), out)
+
+
+def cos(input, *, out=None):  # noqa: A002
+    return _out(_unary(Cos, "cos", input), out)
+
+
+def tan(input, *, out=None):  # noqa: A002
+    return _out(_unary(Tan, "tan", input), out)
+
+
+def asin(input, *, out=None):  # noqa: A002
+    return _out(_unary(Asin, "asin", input), out)
+
+
+def acos(input, *, out=None):  # noqa: A002
+    return _out(_unary(Acos, "acos", input), out)
+
+
+def atan(input, *, out=None):  # noqa: A002
+    return _out(_unary(Atan, "atan", input), out)
+
+
+arcsin, arccos, arctan = asin, acos, atan
+
+
+def sinh(input, *, out=None):  # noqa: A002
+    return _out(_unary(Sinh, "sinh", input), out)
+
+
+def cosh(input, *, out=None):  # noqa: A002
+    return _out(_unary(Cosh, "cosh", input), out)
+
+
+def tanh(input, *, out=None):  # noqa: A002
+    return _out(_unary(Tanh, "tanh", input), out)
+
+
+def sigmoid(input, *, out=None):  # noqa: A002
+    return _out(_unary(Sigmoid, "sigmoid", input), out)
+
+
+def erf(input, *, out=None):  # noqa: A002
+    return _out(_unary(Erf, "erf", input), out)
+
+
+def reciprocal(input, *, out=None):  # noqa: A002
+    return _out(_unary(Reciprocal, "reciprocal", input), out)
+
+
+def relu(input):  # noqa: A002
+    x = _check_tensor("relu", input)
+    if x._data.dtype.kind == "b":
+        raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')
+    return Relu.apply(x)
+
+
+def abs(input, *, out=None):  # noqa: A002
+    x = _check_tensor("abs", input)
+    if x._data.dtype.kind == "b":
+        raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
+    return _out(Abs.apply(x), out)
+
+
+absolute = abs
+
+
+def sign(input, *, out=None):  # noqa: A002
+    return _out(Sign.apply(_check_tensor("sign", input)), out)
+
+
+def square(input, *, out=None):  # noqa: A002
+    x = _check_tensor("square", input)
+    if x._data.dtype.kind == "b":
+        x = to(x, _dtype.int64)
+    return _out(PowScalar.apply(x, exponent=2), out)
+
+
+def _integer_passthrough(cls, name, x):
+    x = _check_tensor(name, x)
+    if x._data.dtype.kind != "f":
+        return x.clone()  # integers are already whole numbers
+    return cls.apply(x)
+
+
+def floor(input, *, out=None):  # noqa: A002
+    return _out(_integer_passthrough(Floor, "floor", input), out)
+
+
+def ceil(input, *, out=None):  # noqa: A002
+    return _out(_integer_passthrough(Ceil, "ceil", input), out)
+
+
+def trunc(input, *, out=None):  # noqa: A002
+    return _out(_integer_passthrough(Trunc, "trunc", input), out)
+
+
+fix = trunc
+
+
+def round(input, *, decimals=0, out=None):  # noqa: A002
+    x = _check_tensor("round", input)
+    if x._data.dtype.kind != "f":
+        if decimals != 0:
+            raise RuntimeError('"round_cpu" not implemented for \'Long\'')
+        return _out(x.clone(), out)
+    return _out(Round.apply(x, decimals=decimals), out)
+
+
+def frac(input, *, out=None):  # noqa: A002
+    x = _check_tensor("frac", input)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\'')
+    return _out(Frac.apply(x), out)
+
+
+
+
