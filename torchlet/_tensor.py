@@ -272,9 +272,7 @@ class Tensor:
                 )
             return self
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients"
-            )
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -804,32 +802,32 @@ class Tensor:
     # --------------------------------------------------------------------------------
     # reductions
 
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
-        return _red.sum(self, dim, keepdim, dtype=dtype)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        return _red.sum(self, _dim_or_axis(dim, axis), keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
-        return _red.mean(self, dim, keepdim, dtype=dtype)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        return _red.mean(self, _dim_or_axis(dim, axis), keepdim, dtype=dtype)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        return _red.prod(self, dim, keepdim, dtype=dtype)
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        return _red.prod(self, _dim_or_axis(dim, axis), keepdim, dtype=dtype)
 
-    def max(self, dim=None, keepdim=False):
-        return _red.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None):
+        return _red.max(self, _dim_or_axis(dim, axis), keepdim)
 
-    def min(self, dim=None, keepdim=False):
-        return _red.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None):
+        return _red.min(self, _dim_or_axis(dim, axis), keepdim)
 
-    def amax(self, dim=(), keepdim=False):
-        return _red.amax(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False, *, axis=None):
+        return _red.amax(self, _dim_or_axis(dim, axis), keepdim)
 
-    def amin(self, dim=(), keepdim=False):
-        return _red.amin(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False, *, axis=None):
+        return _red.amin(self, _dim_or_axis(dim, axis), keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _red.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        return _red.argmax(self, _dim_or_axis(dim, axis), keepdim)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _red.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        return _red.argmin(self, _dim_or_axis(dim, axis), keepdim)
 
     def logsumexp(self, dim, keepdim=False):
         return _red.logsumexp(self, dim, keepdim)
@@ -843,11 +841,11 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _red.norm(self, p, dim, keepdim, dtype=dtype)
 
-    def all(self, dim=None, keepdim=False):
-        return _red.all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, *, axis=None):
+        return _red.all(self, _dim_or_axis(dim, axis), keepdim)
 
-    def any(self, dim=None, keepdim=False):
-        return _red.any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, *, axis=None):
+        return _red.any(self, _dim_or_axis(dim, axis), keepdim)
 
     def cumsum(self, dim, *, dtype=None):
         return _red.cumsum(self, dim, dtype=dtype)
@@ -1243,6 +1241,11 @@ def _wrap_dim(dim: int, ndim: int) -> int:
             f"but got {dim})"
         )
     return dim % ndim if ndim else 0
+
+
+def _dim_or_axis(dim, axis):
+    """torch accepts NumPy's ``axis=`` as another name for ``dim``."""
+    return dim if axis is None else axis
 
 
 def _shape_args(args):

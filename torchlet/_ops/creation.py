@@ -38,7 +38,11 @@ def _size_args(size, name="zeros"):
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
     t = wrap(data)
     if requires_grad:
-        t.requires_grad_(True)
+        if data.dtype.kind != "f":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        t._requires_grad = True
     return t
 
 

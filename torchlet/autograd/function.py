@@ -287,7 +287,10 @@ class Primitive(Node, _Context):
         ctx = cls.__new__(cls)
         ctx._to_save = None
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-        raw = cls.forward(ctx, *arrays, **params)
+        try:
+            raw = cls.forward(ctx, *arrays, **params)
+        except ValueError as error:
+            raise _broadcast_error(error, arrays) from None
 
         if GRAD_STATE.enabled:
             for x in inputs:
@@ -310,6 +313,26 @@ class Primitive(Node, _Context):
             grads = _zeros_for_missing(self, grads)
         result = self.backward(self, *grads)
         return result if type(result) is tuple else (result,)
+
+
+def _broadcast_error(error: ValueError, arrays) -> Exception:
+    """torch's message for operands that do not broadcast (NumPy raises ValueError)."""
+    if "broadcast" not in str(error):
+        return error
+    shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
+    if len(shapes) < 2:
+        return error
+    a, b = shapes[0], shapes[1]
+    ndim = max(len(a), len(b))
+    for i in range(ndim - 1, -1, -1):
+        size_a = a[i - ndim + len(a)] if i - ndim + len(a) >= 0 else 1
+        size_b = b[i - ndim + len(b)] if i - ndim + len(b) >= 0 else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            return RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+    return RuntimeError(str(error))
 
 
 def _as_array(r):

@@ -275,7 +275,7 @@ def mul(input, other, *, out=None):  # noqa: A002
 def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(
+            raise RuntimeError(
                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"'{rounding_mode}'"
             )
@@ -295,7 +295,7 @@ true_divide = divide = div
 def floor_divide(input, other, *, out=None):  # noqa: A002
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
-        raise RuntimeError('"div_floor_cpu" not implemented for \'Bool\'')
+        raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'')
     return _out(FloorDivide.apply(a, b), out)
 
 
@@ -318,7 +318,7 @@ class FloorDivide(Primitive):
 class Remainder(Primitive):
     """out = a - floor(a / b) * b (sign of b);  grad_a = grad,  grad_b = -grad * floor(a/b)."""
 
-    node_name = "RemainderBackward0"
+    node_name = "RemainderBackward1"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -338,7 +338,7 @@ class Remainder(Primitive):
 class Fmod(Primitive):
     """out = a - trunc(a / b) * b (sign of a);  grad_a = grad,  grad_b = -grad * trunc(a/b)."""
 
-    node_name = "FmodBackward0"
+    node_name = "FmodBackward1"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -390,7 +390,7 @@ class FmodScalar(_ScalarDivisor):
 def remainder(input, other, *, out=None):  # noqa: A002
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
-        raise RuntimeError('"remainder_cpu" not implemented for \'Bool\'')
+        raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         return _out(RemainderScalar.apply(a, other=b), out)
     return _out(Remainder.apply(a, b), out)
@@ -399,7 +399,7 @@ def remainder(input, other, *, out=None):  # noqa: A002
 def fmod(input, other, *, out=None):  # noqa: A002
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
-        raise RuntimeError('"fmod_cpu" not implemented for \'Bool\'')
+        raise NotImplementedError('"fmod_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         return _out(FmodScalar.apply(a, other=b), out)
     return _out(Fmod.apply(a, b), out)

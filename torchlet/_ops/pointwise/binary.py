@@ -285,7 +285,7 @@ class LerpTensor(Primitive):
 def lerp(input, end, weight, *, out=None):  # noqa: A002
     a, b, dt = _operands(_check_tensor("lerp", input), _check_tensor("lerp", end))
     if dt.kind != "f":
-        raise RuntimeError(f'"lerp_kernel_scalar" not implemented for \'{_TYPE_WORD[dt.name]}\'')
+        raise NotImplementedError(f'"lerp_kernel_scalar" not implemented for \'{_TYPE_WORD[dt.name]}\'')
     if isinstance(weight, Tensor):
         return _out(LerpTensor.apply(a, b, _cast(weight, dt)), out)
     return _out(LerpScalar.apply(a, b, weight=_number(weight, dt)), out)

@@ -124,7 +124,7 @@ def logical_not(input, *, out=None):  # noqa: A002
 def _bitwise(op, name, input, other):  # noqa: A002
     a, b, dt = _operands(input, other)
     if dt.kind == "f":
-        raise RuntimeError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
     return Compare.apply(a, b, op=op)
 
 
@@ -143,7 +143,7 @@ def bitwise_xor(input, other, *, out=None):  # noqa: A002
 def bitwise_not(input, *, out=None):  # noqa: A002
     x = _check_tensor("bitwise_not", input)
     if x._data.dtype.kind == "f":
-        raise RuntimeError(
+        raise NotImplementedError(
             f'"bitwise_not_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
     return _out(wrap(np.invert(x._data)), out)

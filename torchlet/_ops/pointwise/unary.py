@@ -397,12 +397,19 @@ class Ceil(_Rounding):
 
 
 class Round(_Rounding):
-    """out = a rounded half to even (optionally to ``decimals``);  grad_a = 0."""
+    """out = a rounded half to even;  grad_a = 0."""
 
     node_name = "RoundBackward0"
+    numpy_fn = np.round
+
+
+class RoundDecimals(_Rounding):
+    """out = a rounded half to even to ``decimals`` places;  grad_a = 0."""
+
+    node_name = "RoundBackward1"
 
     @staticmethod
-    def numpy_fn(a, decimals=0):
+    def numpy_fn(a, decimals):
         return np.round(a, decimals)
 
 
@@ -524,14 +531,14 @@ def reciprocal(input, *, out=None):  # noqa: A002
 def relu(input):  # noqa: A002
     x = _check_tensor("relu", input)
     if x._data.dtype.kind == "b":
-        raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(x)
 
 
 def abs(input, *, out=None):  # noqa: A002
     x = _check_tensor("abs", input)
     if x._data.dtype.kind == "b":
-        raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
+        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return _out(Abs.apply(x), out)
 
 
@@ -575,15 +582,17 @@ def round(input, *, decimals=0, out=None):  # noqa: A002
     x = _check_tensor("round", input)
     if x._data.dtype.kind != "f":
         if decimals != 0:
-            raise RuntimeError('"round_cpu" not implemented for \'Long\'')
+            raise NotImplementedError('"round_cpu" not implemented for \'Long\'')
         return _out(x.clone(), out)
-    return _out(Round.apply(x, decimals=decimals), out)
+    if decimals == 0:
+        return _out(Round.apply(x), out)
+    return _out(RoundDecimals.apply(x, decimals=decimals), out)
 
 
 def frac(input, *, out=None):  # noqa: A002
     x = _check_tensor("frac", input)
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\'')
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\'')
     return _out(Frac.apply(x), out)
 
 

@@ -1,0 +1,1 @@
+"""Operation specs, one module per kind of operation (see tests/opspec.py)."""
