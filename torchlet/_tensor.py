@@ -12,7 +12,7 @@ backward live side by side. Fields:
 * ``_vbox``: a one-element list, the version counter, shared by a tensor and its views,
   bumped by every in-place operation so that backward can detect a modified saved tensor;
 * ``_base``: the tensor this one is a view of;
-* ``_hooks``, ``_accumulator``: a leaf's gradient hooks and (weakly) its AccumulateGrad.
+* ``_hooks``, ``_accumulator``: a leaf's gradient hooks and its AccumulateGrad node.
 """
 
 from __future__ import annotations
@@ -315,8 +315,10 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         node = self._grad_fn
-        return bool(node is not None and node._retained and self._output_nr in node._retained
-                    and node._retained[self._output_nr]() is self)
+        if node is None or node._hooks is None:
+            return False
+        ref = node._hooks.retained.get(self._output_nr)
+        return ref is not None and ref() is self
 
     def retain_grad(self) -> None:
         if self._grad_fn is None:
@@ -325,10 +327,7 @@ class Tensor:
             return  # leaves keep .grad anyway
         import weakref
 
-        node = self._grad_fn
-        if node._retained is None:
-            node._retained = {}
-        node._retained[self._output_nr] = weakref.ref(self)
+        self._grad_fn.hooks().retained[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):
         """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed."""
@@ -343,10 +342,7 @@ class Tensor:
                 self._hooks = []
             hooks = self._hooks
         else:
-            node = self._grad_fn
-            if node._tensor_pre_hooks is None:
-                node._tensor_pre_hooks = {}
-            hooks = node._tensor_pre_hooks.setdefault(self._output_nr, [])
+            hooks = self._grad_fn.hooks().tensor.setdefault(self._output_nr, [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 

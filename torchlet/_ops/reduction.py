@@ -47,7 +47,7 @@ def _kept_shape(shape, dims):
 
 def expand_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
     """Put back the reduced dimensions of ``grad`` and broadcast it to ``in_shape``."""
-    if not keepdim:
+    if not keepdim and grad._data.ndim:  # a 0-d gradient expands to any shape as it is
         grad = grad.reshape(_kept_shape(in_shape, dims))
     return grad.expand(in_shape)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 
-from torchlet.autograd.function import AccumulateGrad, gradient_edge
+from torchlet.autograd.function import FREED, AccumulateGrad, gradient_edge
 from torchlet.autograd.grad_mode import GRAD_STATE
 
 
@@ -40,58 +40,86 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
         wanted = _nodes_leading_to({node for node, _ in captures}, buffers)
     captured = [None] * (len(targets) if targets is not None else 0)
 
-    ready = [(-n._sequence_nr, i, n) for i, n in enumerate(buffers) if n not in dependencies]
+    # Sequence numbers are unique, so heap entries never compare nodes. Leaves are not
+    # queued: torch runs an AccumulateGrad as soon as it is ready, so we run it on the spot.
+    ready = [(-n._sequence_nr, n) for n in buffers if n not in dependencies]
     heapq.heapify(ready)
-    tie = len(ready)
+    pop, push = heapq.heappop, heapq.heappush
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
     try:
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = pop(ready)[1]
             grads = buffers.pop(node)
-            grads = _call_pre_hooks(node, grads)
-            if captures is not None:
-                for nr in range(len(grads)):
-                    index = captures.get((node, nr))
-                    if index is not None:
-                        captured[index] = grads[nr]
-                if type(node) is AccumulateGrad or node not in wanted:
-                    continue
-            elif type(node) is AccumulateGrad:
-                node._accumulate(grads[0])
+            if type(node) is AccumulateGrad:  # only a root can be a queued leaf
+                _leaf(node, grads, captures, captured)
                 continue
+            if node._hooks is not None:
+                grads = _call_pre_hooks(node, grads)
+            if captures is not None:
+                _capture(node, grads, captures, captured)
+                if node not in wanted:
+                    continue
 
-            if all(g is None for g in grads):
+            if grads[0] is None and _nothing_arrived(grads):
                 input_grads = (None,) * len(node._edges)
             else:
-                if node._version_checks:
-                    node._check_versions()
-                input_grads = node._backward(grads)
-                if node._post_hooks:
-                    for hook in node._post_hooks:
+                input_grads = node._backward(grads)  # saved_tensors checks versions
+                if node._hooks is not None and node._hooks.post:
+                    for hook in node._hooks.post:
                         hook(input_grads, grads)
-            if not retain_graph:
-                node._release_saved()
+            if not retain_graph and node._saved is not None:
+                node._saved = FREED
 
             for edge, grad, meta in zip(node._edges, input_grads, node._input_meta):
                 if edge is None:
                     continue
+                nxt, nr = edge
                 if grad is not None:
                     data = grad._data
                     if data.shape != meta[0] or data.dtype != meta[1]:
                         grad = _match_input(grad, meta, node)
-                    _add_to_buffer(buffers, edge[0], edge[1], grad)
-                nxt = edge[0]
+                    slots = buffers.get(nxt)
+                    if slots is None:
+                        slots = buffers[nxt] = [None] * nxt._n_outputs
+                    slots[nr] = grad if slots[nr] is None else slots[nr] + grad
                 remaining = dependencies[nxt] - 1
                 dependencies[nxt] = remaining
                 if remaining == 0:
-                    buffers.setdefault(nxt, [None] * nxt._n_outputs)
-                    tie += 1
-                    heapq.heappush(ready, (-nxt._sequence_nr, tie, nxt))
+                    if type(nxt) is AccumulateGrad:
+                        _leaf(nxt, buffers.pop(nxt, [None]), captures, captured)
+                    else:
+                        if nxt not in buffers:
+                            buffers[nxt] = [None] * nxt._n_outputs
+                        push(ready, (-nxt._sequence_nr, nxt))
     finally:
         GRAD_STATE.enabled = previous_mode
-
     return captured
+
+
+def _leaf(node, grads, captures, captured):
+    """A leaf's gradient is complete: run its hooks, then accumulate or capture it."""
+    variable = node._variable()
+    if (variable is not None and variable._hooks) or node._hooks is not None:
+        grads = _call_pre_hooks(node, grads)
+    if captures is None:
+        node._accumulate(grads[0])
+    else:
+        _capture(node, grads, captures, captured)
+
+
+def _capture(node, grads, captures, captured):
+    for nr, grad in enumerate(grads):
+        index = captures.get((node, nr))
+        if index is not None:
+            captured[index] = grad
+
+
+def _nothing_arrived(grads) -> bool:
+    """No gradient reached this node (it then passes None on, without running)."""
+    if len(grads) == 1:
+        return grads[0] is None
+    return all(g is None for g in grads)
 
 
 def _add_to_buffer(buffers, node, nr, grad):
@@ -105,7 +133,7 @@ def _count_dependencies(buffers):
     """Number of edges into each node reachable from the roots."""
     dependencies = {}
     stack = list(buffers)
-    seen = set(stack)
+    seen = set(stack)  # roots included: one may also be reachable from another
     while stack:
         for edge in stack.pop()._edges:
             if edge is not None:
@@ -140,31 +168,31 @@ def _nodes_leading_to(target_nodes, buffers):
 def _call_pre_hooks(node, grads):
     """Tensor hooks, retain_grad and node pre-hooks, before the node runs."""
     if type(node) is AccumulateGrad:
-        hooks = node.variable._hooks  # a leaf keeps its own hooks
+        variable = node._variable()
+        hooks = variable._hooks if variable is not None else None  # a leaf keeps its hooks
         if hooks and grads[0] is not None:
             for hook in hooks:
                 result = hook(grads[0])
                 if result is not None:
                     grads[0] = result
-        return grads
-    if node._tensor_pre_hooks:
-        for nr, hooks in node._tensor_pre_hooks.items():
-            for hook in hooks:
-                if grads[nr] is not None:
-                    result = hook(grads[nr])
-                    if result is not None:
-                        grads[nr] = result
-    if node._retained:
-        for nr, ref in node._retained.items():
-            tensor = ref()
-            if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
-                tensor._grad = (grads[nr].detach().clone() if tensor._grad is None
-                                else tensor._grad + grads[nr])
-    if node._pre_hooks:
-        for hook in node._pre_hooks:
-            result = hook(tuple(grads))
-            if result is not None:
-                grads = list(result)
+        if node._hooks is None:
+            return grads
+    extra = node._hooks
+    for nr, hooks in extra.tensor.items():
+        for hook in hooks:
+            if grads[nr] is not None:
+                result = hook(grads[nr])
+                if result is not None:
+                    grads[nr] = result
+    for nr, ref in extra.retained.items():
+        tensor = ref()
+        if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
+            tensor._grad = (grads[nr].detach().clone() if tensor._grad is None
+                            else tensor._grad + grads[nr])
+    for hook in extra.pre:
+        result = hook(tuple(grads))
+        if result is not None:
+            grads = list(result)
     return grads
 
 

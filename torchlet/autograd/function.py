@@ -25,7 +25,7 @@ import numpy as np
 from torchlet.autograd.grad_mode import GRAD_STATE
 
 _next_sequence_nr = itertools.count().__next__
-_FREED = "freed"  # marker: saved values released after backward
+FREED = "freed"  # marker: saved values released after backward
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -41,17 +41,14 @@ class Node:
 
     __slots__ = (
         "_edges",  # one (node, input_nr) or None per forward input
-        "_input_meta",  # (shape, numpy dtype) per forward input that needs a gradient
+        "_input_meta",  # (shape, numpy dtype) per input that needs a gradient, else None
         "_sequence_nr",  # creation order; the engine runs higher numbers first
         "_n_outputs",  # how many gradient slots this node receives
-        "_saved",  # what save_for_backward stored (resolved), or _FREED
-        "_version_checks",  # (version box, version) pairs for the saved values
+        "_saved",  # what save_for_backward stored (resolved), or FREED
+        "_version_checks",  # (version box, version at save, array) for each saved tensor
         "needs_input_grad",
-        "_tensor_pre_hooks",  # {output_nr: [hook, ...]} from Tensor.register_hook
-        "_retained",  # {output_nr: weakref to a tensor that called retain_grad()}
-        "_pre_hooks",
-        "_post_hooks",
-        "metadata",
+        "_hooks",  # NodeHooks, created only when a hook is registered (rare)
+        "_to_save",  # what forward passed to save_for_backward, until resolved
         "__dict__",
         "__weakref__",
     )
@@ -65,22 +62,29 @@ class Node:
     def next_functions(self):
         return tuple(e if e is not None else (None, 0) for e in self._edges)
 
+    @property
+    def metadata(self) -> dict:
+        return self.hooks().metadata
+
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
 
     def register_hook(self, hook):
         """hook(grad_inputs, grad_outputs) runs after this node's backward."""
-        if self._post_hooks is None:
-            self._post_hooks = []
-        self._post_hooks.append(hook)
-        return _RemovableHandle(self._post_hooks, hook)
+        hooks = self.hooks().post
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
 
     def register_prehook(self, hook):
         """hook(grad_outputs) runs before this node's backward; may return new grads."""
-        if self._pre_hooks is None:
-            self._pre_hooks = []
-        self._pre_hooks.append(hook)
-        return _RemovableHandle(self._pre_hooks, hook)
+        hooks = self.hooks().pre
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def hooks(self) -> NodeHooks:
+        if self._hooks is None:
+            self._hooks = NodeHooks()
+        return self._hooks
 
     def _init_node(self, n_outputs: int = 1):
         self._edges = ()
@@ -90,17 +94,13 @@ class Node:
         self._saved = None
         self._version_checks = None
         self.needs_input_grad = ()
-        self._tensor_pre_hooks = None
-        self._retained = None
-        self._pre_hooks = None
-        self._post_hooks = None
-        self.metadata = None
+        self._hooks = None
 
     # -- saved values -------------------------------------------------------------------
 
     def _release_saved(self):
         if self._saved is not None:
-            self._saved = _FREED
+            self._saved = FREED
 
     def _check_versions(self):
         for box, version, array in self._version_checks:
@@ -119,6 +119,19 @@ class Node:
         raise NotImplementedError
 
 
+class NodeHooks:
+    """What few nodes carry: hooks, retained gradients, user metadata."""
+
+    __slots__ = ("tensor", "retained", "pre", "post", "metadata")
+
+    def __init__(self):
+        self.tensor = {}  # {output_nr: [hook, ...]} from Tensor.register_hook on a non-leaf
+        self.retained = {}  # {output_nr: weakref to the tensor that called retain_grad()}
+        self.pre = []
+        self.post = []
+        self.metadata = {}
+
+
 class _RemovableHandle:
     def __init__(self, container, item):
         self._container, self._item = container, item
@@ -133,7 +146,12 @@ class _RemovableHandle:
 
 
 class AccumulateGrad(Node):
-    """Where the gradient of a leaf ends: added into ``variable.grad``."""
+    """Where the gradient of a leaf ends: added into ``variable.grad``.
+
+    A leaf keeps its AccumulateGrad for life and the node refers back to the leaf weakly
+    (torch does the reverse, and so recreates the node on every forward pass). No cycle
+    either way; ``variable`` is the leaf while anyone can still use it.
+    """
 
     node_name = "AccumulateGrad"
 
@@ -141,7 +159,11 @@ class AccumulateGrad(Node):
         self._init_node()
         # Run as soon as ready (torch gives these the largest sequence number).
         self._sequence_nr = float("inf")
-        self.variable = variable
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._variable()
 
     def _accumulate(self, grad):
         """First gradient: a copy (nothing else may alias .grad); later ones: added.
@@ -149,11 +171,11 @@ class AccumulateGrad(Node):
         Without create_graph the sum is in place, as torch does, so a reference to the
         old ``.grad`` sees the new value; with create_graph it is out of place, recorded.
         """
-        if grad is None:
+        variable = self._variable()
+        if grad is None or variable is None:
             return
-        variable = self.variable
         if variable._grad is None:
-            variable._grad = grad.clone() if GRAD_STATE.enabled else grad.detach().clone()
+            variable._grad = grad.clone() if GRAD_STATE.enabled else wrap(grad._data.copy())
         elif GRAD_STATE.enabled:
             variable._grad = variable._grad + grad
         else:
@@ -161,12 +183,10 @@ class AccumulateGrad(Node):
 
 
 def grad_accumulator(tensor) -> AccumulateGrad:
-    """The (cached) AccumulateGrad node of a leaf; the leaf holds it weakly, as torch."""
-    ref = tensor._accumulator
-    node = ref() if ref is not None else None
+    """The AccumulateGrad node of a leaf, made on first use and kept by the leaf."""
+    node = tensor._accumulator
     if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(node)
+        node = tensor._accumulator = AccumulateGrad(tensor)
     return node
 
 
@@ -201,7 +221,7 @@ class _Context:
     @property
     def saved_tensors(self):
         saved = self._saved
-        if saved is _FREED:
+        if saved is FREED:
             raise RuntimeError(FREED_MESSAGE)
         if saved is None:
             return ()
@@ -341,35 +361,46 @@ def _as_array(r):
 
 def _record(ctx, inputs, arrays, raw):
     """Link ``ctx`` into the graph as the grad_fn of the outputs of ``raw``."""
-    edges, needs, meta = [], [], []
+    edges, meta, needs = [], [], []
     for x in inputs:
         if isinstance(x, Tensor) and (x._grad_fn is not None or x._requires_grad):
-            edges.append(gradient_edge(x))
+            fn = x._grad_fn
+            edges.append((fn, x._output_nr) if fn is not None else (grad_accumulator(x), 0))
+            data = x._data
+            meta.append((data.shape, data.dtype))
             needs.append(True)
-            meta.append((x._data.shape, x._data.dtype))
         else:
             edges.append(None)
-            needs.append(False)
             meta.append(None)
-
-    multi = type(raw) is tuple
-    raws = raw if multi else (raw,)
-    ctx._init_node(len(raws))
-    ctx._edges = tuple(edges)
-    ctx._input_meta = tuple(meta)
+            needs.append(False)
+    ctx._edges = edges
+    ctx._input_meta = meta
     ctx.needs_input_grad = tuple(needs)
-    non_diff = getattr(ctx, "_non_differentiable", ())
+    ctx._sequence_nr = _next_sequence_nr()
+    ctx._saved = None
+    ctx._version_checks = None
+    ctx._hooks = None
 
+    if type(raw) is not tuple:  # the common case: one output
+        ctx._n_outputs = 1
+        out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        output = wrap(out, ctx) if out.dtype.kind == "f" else wrap(out)
+        if ctx._to_save is not None:
+            _resolve_saved(ctx, arrays, inputs, (raw,), (output,))
+        return output
+
+    ctx._n_outputs = len(raw)
+    non_differentiable = ctx.__dict__.get("_non_differentiable", ())
     outputs = []
-    for nr, r in enumerate(raws):
+    for nr, r in enumerate(raw):
         arr = _as_array(r)
-        if arr.dtype.kind == "f" and not any(r is nd for nd in non_diff):
+        if arr.dtype.kind == "f" and not any(r is nd for nd in non_differentiable):
             outputs.append(wrap(arr, ctx, nr))
         else:
             outputs.append(wrap(arr))
     if ctx._to_save is not None:
-        _resolve_saved(ctx, arrays, inputs, raws, outputs)
-    return tuple(outputs) if multi else outputs[0]
+        _resolve_saved(ctx, arrays, inputs, raw, outputs)
+    return tuple(outputs)
 
 
 def _zeros_for_missing(node, grads):

@@ -236,7 +236,8 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument na
         alpha = _number(alpha, dt)
     if dt.kind == "b":  # torch: True + True is True
         return _out(LogicalOp.apply(a, b, op=np.logical_or), out)
-    return _out(Add.apply(a, b, alpha=alpha), out)
+    result = Add.apply(a, b, alpha=alpha)
+    return result if out is None else _out(result, out)
 
 
 def sub(input, other, *, alpha=1, out=None):  # noqa: A002
@@ -249,7 +250,8 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
     if alpha != 1:
         _check_alpha(alpha, dt)
         alpha = _number(alpha, dt)
-    return _out(Sub.apply(a, b, alpha=alpha), out)
+    result = Sub.apply(a, b, alpha=alpha)
+    return result if out is None else _out(result, out)
 
 
 def rsub(input, other, *, alpha=1):  # noqa: A002
@@ -269,7 +271,8 @@ def mul(input, other, *, out=None):  # noqa: A002
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out)
-    return _out(Mul.apply(a, b), out)
+    result = Mul.apply(a, b)
+    return result if out is None else _out(result, out)
 
 
 def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
@@ -286,7 +289,8 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         f = _dtype.get_default_dtype().np
         a = _cast(a, f) if isinstance(a, Tensor) else _number(a, f)
         b = _cast(b, f) if isinstance(b, Tensor) else _number(b, f)
-    return _out(Div.apply(a, b), out)
+    result = Div.apply(a, b)
+    return result if out is None else _out(result, out)
 
 
 true_divide = divide = div
