@@ -347,9 +347,8 @@ class Tensor:
         return _RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from torchlet.autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        """Accumulate the gradient of this tensor w.r.t. the graph's leaves into ``.grad``."""
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing these values (and version counter), outside the graph."""
@@ -1327,6 +1326,7 @@ def _write_result(self: Tensor, result: Tensor) -> None:
 _CAST_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 # Autograd and the operations live in their own modules, which import Tensor from here.
+from torchlet import autograd as _autograd  # noqa: E402
 from torchlet.autograd.grad_mode import GRAD_STATE  # noqa: E402
 from torchlet._ops import indexing as _idx  # noqa: E402
 from torchlet._ops import linalg as _la  # noqa: E402

@@ -244,9 +244,10 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
             tensor = value
         else:
             tensor = None
-            for arr, inp in zip(arrays, inputs):
-                if value is arr and isinstance(inp, Tensor):
-                    tensor = inp
+            for i, arr in enumerate(arrays):
+                if value is arr:
+                    if isinstance(inputs[i], Tensor):
+                        tensor = inputs[i]
                     break
             if tensor is None:
                 for nr, (raw, out) in enumerate(zip(outputs_raw, outputs)):
