@@ -17,6 +17,8 @@ backward live side by side. Fields:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from torchlet import _dtype
@@ -282,7 +284,10 @@ class Tensor:
 
     @property
     def grad(self):
-        return self._grad
+        grad = self._grad
+        if grad is None and self._grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value):
@@ -1177,6 +1182,14 @@ class Tensor:
 
         return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 _TYPE_NAMES = {
     "float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",

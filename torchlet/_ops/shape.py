@@ -358,7 +358,7 @@ def stack(tensors, dim=0) -> Tensor:
 
 def _common(tensors):
     from torchlet import _dtype
-    from torchlet._ops.pointwise import _cast
+    from torchlet._ops.pointwise.operands import _cast
 
     common = _dtype.result_type_of(tensors).np
     return [_cast(t_, common) for t_ in tensors]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet.autograd import engine
+from torchlet.autograd import engine, functional
 from torchlet.autograd.function import Function, FunctionCtx, once_differentiable
 from torchlet.autograd.grad_mode import (
     enable_grad,
@@ -17,10 +17,12 @@ from torchlet.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from torchlet.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
-    "Function", "FunctionCtx", "backward", "enable_grad", "grad", "inference_mode",
-    "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
+    "Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "functional",
+    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad",
+    "once_differentiable", "set_grad_enabled",
 ]
 
 

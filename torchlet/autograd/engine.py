@@ -61,7 +61,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                 if node not in wanted:
                     continue
 
-            if grads[0] is None and _nothing_arrived(grads):
+            if grads[0] is None and _nothing_arrived(grads) and not node._run_without_grads:
                 input_grads = (None,) * len(node._edges)
             else:
                 input_grads = node._backward(grads)  # saved_tensors checks versions

@@ -54,6 +54,7 @@ class Node:
     )
 
     node_name = "Node"
+    _run_without_grads = False  # a custom Function's backward runs even then, as in torch
 
     def name(self) -> str:
         return self.node_name
@@ -153,7 +154,10 @@ class AccumulateGrad(Node):
     either way; ``variable`` is the leaf while anyone can still use it.
     """
 
-    node_name = "AccumulateGrad"
+    node_name = "torch::autograd::AccumulateGrad"  # what torch's name() says
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
     def __init__(self, variable):
         self._init_node()
@@ -425,6 +429,7 @@ class BackwardCFunction(Node, _Context):
     """The grad_fn of a custom Function call; its class is named ``<Function>Backward``."""
 
     _forward_cls = None
+    _run_without_grads = True
 
     def name(self) -> str:
         return type(self).__name__

@@ -93,6 +93,11 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 class inference_mode(_GradModeContext):  # noqa: N801
     """Like ``no_grad`` (torch's extra inference-tensor checks are not modelled)."""
 
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # bare @inference_mode on a function
+
     def __init__(self, mode: bool = True):
         self._target = not mode
 

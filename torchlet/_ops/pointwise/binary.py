@@ -209,7 +209,7 @@ class Where(Primitive):
     node_name = "WhereBackward0"
 
     @staticmethod
-    def forward(ctx, cond, a, b):
+    def forward(ctx, a, b, *, cond):
         ctx.cond = cond
         return np.where(cond, a, b)
 
@@ -218,9 +218,8 @@ class Where(Primitive):
         cond = wrap(ctx.cond)
         needs = ctx.needs_input_grad
         zero = zeros_like_scalar(grad)
-        return (None,
-                where(cond, grad, zero) if needs[1] else None,
-                where(cond, zero, grad) if needs[2] else None)
+        return (where(cond, grad, zero) if needs[0] else None,
+                where(cond, zero, grad) if needs[1] else None)
 
 
 def where(condition, input=None, other=None, *, out=None):  # noqa: A002
@@ -242,7 +241,7 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         b = _number(other, common.np)
     else:
         a, b, _ = _operands(input, other)
-    return _out(Where.apply(condition, a, b), out)
+    return _out(Where.apply(a, b, cond=condition._data), out)
 
 
 class LerpScalar(Primitive):
