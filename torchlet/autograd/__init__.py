@@ -6,6 +6,8 @@ instead. Both check their arguments the way torch does and hand the work to the 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from torchlet.autograd import engine, functional
@@ -24,6 +26,15 @@ __all__ = [
     "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad",
     "once_differentiable", "set_grad_enabled",
 ]
+
+
+_CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak."
+)
 
 
 def _as_tuple(x):
@@ -87,6 +98,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if targets is not None and len(targets) == 0:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     if targets is None:
+        if create_graph:
+            warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
         engine.run_backward(outputs, root_grads, retain_graph, create_graph)
         return
     for t in targets:
