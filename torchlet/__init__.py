@@ -161,25 +161,122 @@ from torchlet._ops.pointwise import sub as subtract  # noqa: E402
 
 # reduction
 from torchlet._ops.reduction import (  # noqa: E402
+    all,  # noqa: A004
+    amax,
+    amin,
+    any,  # noqa: A004
+    argmax,
+    argmin,
+    argsort,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,  # noqa: A004
     mean,
+    median,
+    min,  # noqa: A004
+    mode,
+    msort,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    sort,
+    std,
+    std_mean,
     sum,  # noqa: A004
+    topk,
+    unique,
+    var,
+    var_mean,
 )
 
 # shape
 from torchlet._ops.shape import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
     broadcast_to,
+    cat,
+    chunk,
     clone,
+    column_stack,
+    concat,
+    concatenate,
+    diag,
+    diagonal,
+    dstack,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
     permute,
+    ravel,
+    repeat_interleave,
     reshape,
+    roll,
+    row_stack,
+    select,
+    split,
+    squeeze,
     stack,
     swapaxes,
     swapdims,
     t,
+    tensor_split,
+    tile,
     transpose,
+    tril,
+    triu,
     unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
 )
 
-from torchlet import autograd  # noqa: E402
+# linalg
+from torchlet._ops.linalg import (  # noqa: E402
+    addmm,
+    baddbmm,
+    bmm,
+    dot,
+    einsum,
+    ger,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+
+# indexing
+from torchlet._ops.indexing import (  # noqa: E402
+    argwhere,
+    gather,
+    index_add,
+    index_fill,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+
+from torchlet import autograd, return_types  # noqa: E402
 
 
 

@@ -501,9 +501,13 @@ class Tensor:
         return self.pow_(exponent)
 
     def __matmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
         return _la.matmul(self, other)
 
     def __rmatmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
         return _la.matmul(other, self)
 
     def __neg__(self):
@@ -829,6 +833,21 @@ class Tensor:
     def argmin(self, dim=None, keepdim=False, *, axis=None):
         return _red.argmin(self, _dim_or_axis(dim, axis), keepdim)
 
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def median(self, dim=None, keepdim=False):
+        return _red.median(self, dim, keepdim)
+
+    def mode(self, dim=-1, keepdim=False):
+        return _red.mode(self, dim, keepdim)
+
+    def msort(self):
+        return _red.msort(self)
+
     def logsumexp(self, dim, keepdim=False):
         return _red.logsumexp(self, dim, keepdim)
 
@@ -877,6 +896,11 @@ class Tensor:
 
     @property
     def mT(self):  # noqa: N802
+        if self._data.ndim < 2:
+            raise RuntimeError(
+                "tensor.mT is only supported on matrices or batches of matrices. Got "
+                f"{self._data.ndim}-D tensor."
+            )
         return _shape.transpose(self, -2, -1)
 
     def reshape(self, *shape):
@@ -932,6 +956,27 @@ class Tensor:
 
     def repeat(self, *sizes):
         return _shape.repeat(self, _shape_args(sizes))
+
+    def tile(self, *dims):
+        return _shape.tile(self, _shape_args(dims))
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return _shape.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def ravel(self):
+        return _shape.ravel(self)
+
+    def fliplr(self):
+        return _shape.fliplr(self)
+
+    def flipud(self):
+        return _shape.flipud(self)
+
+    def diag(self, diagonal=0):
+        return _shape.diag(self, diagonal)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return _shape.tensor_split(self, indices_or_sections, dim)
 
     def split(self, split_size, dim=0):
         return _shape.split(self, split_size, dim)
@@ -1022,6 +1067,27 @@ class Tensor:
 
     def outer(self, vec2):
         return _la.outer(self, vec2)
+
+    def vdot(self, other):
+        return _la.vdot(self, other)
+
+    def ger(self, vec2):
+        return _la.ger(self, vec2)
+
+    def inner(self, other):
+        return _la.inner(self, other)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _la.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _inplace(self, _la.addmm, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _la.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _inplace(self, _la.baddbmm, batch1, batch2, beta=beta, alpha=alpha)
 
     # --------------------------------------------------------------------------------
     # in-place operations: computed out of place, then written into this tensor

@@ -259,7 +259,9 @@ def _check_inputs(tupled_inputs):
                 )
             # Perturbing one element of an expanded tensor would move all its copies.
             data = inp._data
-            if not all(st > 0 or sz <= 1 for st, sz in zip(data.strides, data.shape, strict=True)):
+            if data.size and not all(
+                st > 0 or sz <= 1 for st, sz in zip(data.strides, data.shape, strict=True)
+            ):
                 raise RuntimeError(
                     f"The {idx}th input has a dimension with stride 0. gradcheck only "
                     "supports inputs that are non-overlapping to be able to "

@@ -301,7 +301,7 @@ class Relu(_UnaryOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return grad.where(out > 0, 0.0)
 
 
 class Erf(_Unary):

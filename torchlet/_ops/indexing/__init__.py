@@ -1,0 +1,37 @@
+"""Indexing: ``t[...]``, ``t[...] = v``, gather/scatter, index_select/index_add,
+masked_fill/masked_select, take, nonzero.
+
+* ``subscript``: ``getitem`` and ``setitem``, torch's basic-then-advanced algorithm;
+* ``gather_scatter``: gather, scatter, scatter_add, scatter_reduce, take, take_along_dim;
+* ``select_mask``: index_select, index_add, index_fill, masked_fill, masked_select,
+  masked_scatter, nonzero, argwhere.
+
+Indices are checked as torch checks them (dtype, shape, bounds) and an index out of range
+raises torch's error, never a wrapped-around NumPy result.
+"""
+
+from torchlet._ops.indexing.gather_scatter import (
+    gather,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+from torchlet._ops.indexing.select_mask import (
+    argwhere,
+    index_add,
+    index_fill,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    nonzero,
+)
+from torchlet._ops.indexing.subscript import getitem, setitem
+
+__all__ = [
+    "argwhere", "gather", "getitem", "index_add", "index_fill", "index_select",
+    "masked_fill", "masked_scatter", "masked_select", "nonzero", "scatter", "scatter_add",
+    "scatter_reduce", "setitem", "take", "take_along_dim",
+]

@@ -1,0 +1,203 @@
+"""Helpers shared by the indexing operations: torch's names for types in messages, the
+conversion of Python numbers into a tensor's dtype (with torch's overflow check), index
+checks, broadcasting with torch's error text, and two small primitives that every
+indexing backward needs: a window (a basic-indexing view) and its adjoint, an embedding
+(zeros with the gradient written into the window).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+
+FULL = slice(None)
+
+# torch's ScalarType names ("Float"), legacy type names ("torch.FloatTensor") and the C++
+# type names its kernels print ("long int").
+TYPE_WORD = {
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
+}
+C_TYPE = {
+    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+    "uint8": "unsigned char", "bool": "bool", "float32": "float", "float64": "double",
+    "float16": "c10::Half",
+}
+_CONVERT_NAME = {
+    "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t",
+    "uint8": "uint8_t", "float32": "float", "float64": "double", "float16": "at::Half",
+}
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INT64 = np.dtype(np.int64)
+_INT32 = np.dtype(np.int32)
+_UNSIGNED = {8: np.uint64, 4: np.uint32, 2: np.uint16, 1: np.uint8}
+
+
+def tensor_type(array: np.ndarray) -> str:
+    """``torch.FloatTensor`` and friends, as torch names a tensor's type in messages."""
+    return f"torch.{TYPE_WORD[array.dtype.name]}Tensor"
+
+
+def py_type_name(obj) -> str:
+    """A type's name as CPython's ``tp_name`` prints it (``float``, ``numpy.float32``)."""
+    cls = type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float, complex, np.integer, np.floating, np.bool_))
+
+
+def checked_scalar(value, np_dtype) -> np.ndarray:
+    """A Python number as a 0-d array of ``np_dtype``, refusing what torch refuses.
+
+    torch converts with ``c10::checked_convert``: a float outside an integer type's range
+    (or NaN) and a finite float beyond float32's range raise; negative integers may wrap
+    into unsigned types; bool and float16 take anything.
+    """
+    np_dtype = np.dtype(np_dtype)
+    kind = np_dtype.kind
+    if kind == "b":
+        return np.array(bool(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        if value.imag != 0:
+            _overflow(np_dtype)
+        value = value.real
+    if isinstance(value, (bool, np.bool_)):
+        value = int(value)
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if not -(2**63) <= value < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+        if kind == "f":
+            return np.array(value, dtype=np_dtype)
+        info = np.iinfo(np_dtype)
+        if value > info.max or (
+            value < info.min if info.min < 0 else (value < 0 and -value > info.max)
+        ):
+            _overflow(np_dtype)
+        return np.array(value).astype(np_dtype)
+    value = float(value)
+    if kind == "f":
+        if np_dtype.itemsize == 4 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+            _overflow(np_dtype)
+        return np.array(value, dtype=np_dtype)
+    info = np.iinfo(np_dtype)
+    if value != value or value < info.min or value > info.max:
+        _overflow(np_dtype)
+    return np.array(int(value)).astype(np_dtype)
+
+
+def _overflow(np_dtype):
+    raise RuntimeError(
+        f"value cannot be converted to type {_CONVERT_NAME[np_dtype.name]} without overflow"
+    )
+
+
+def check_tensor(name: str, value, arg: str, position: int) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+            f"{type(value).__name__}"
+        )
+    return value
+
+
+def check_index_dtype(name: str, index: np.ndarray, suffix: str = "") -> None:
+    """gather/scatter/index_select/index_add take int64 or int32 indices."""
+    if index.dtype != _INT64 and index.dtype != _INT32:
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index{suffix}")
+
+
+def first_out_of_range(index: np.ndarray, low: int, high: int):
+    """The first value of ``index`` (in C order) outside ``[low, high)``, or None."""
+    if index.size == 0:
+        return None
+    if low == 0:
+        # one pass instead of min and max: read as unsigned, negatives become huge
+        if index.view(_UNSIGNED[index.dtype.itemsize]).max() < high:
+            return None
+    elif index.min() >= low and index.max() < high:
+        return None
+    flat = index.reshape(-1)
+    bad = (flat < low) | (flat >= high)
+    return int(flat[int(np.argmax(bad))])
+
+
+def broadcast_shapes(a, b):
+    """torch's ``infer_size``: the broadcast of shapes ``a`` and ``b``, or its error."""
+    ndim = max(len(a), len(b))
+    out = [0] * ndim
+    for i in range(ndim - 1, -1, -1):
+        offset = ndim - 1 - i
+        size_a = a[len(a) - 1 - offset] if offset < len(a) else 1
+        size_b = b[len(b) - 1 - offset] if offset < len(b) else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+        out[i] = size_b if size_a == 1 else size_a
+    return tuple(out)
+
+
+def wrap_dim(dim, ndim: int) -> int:
+    """torch's ``maybe_wrap_dim`` (a 0-d tensor has one dimension for this purpose)."""
+    dim = int(dim)
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], but got "
+            f"{dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+# ---------------------------------------------------------------------------------------
+# windows and embeddings: the pair of primitives behind views and their gradients
+
+
+class Window(Primitive):
+    """out = a[key], a basic-indexing view (ints, slices, None);  grad_a = zeros of a's
+    shape with grad written into the window."""
+
+    node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, key):
+        ctx.key, ctx.shape = key, a.shape
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Embed.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+class Embed(Primitive):
+    """out = zeros(shape) with g written at the basic index ``key``;  grad_g = grad[key]."""
+
+    node_name = "AsStridedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, shape, key):
+        ctx.key = key
+        out = np.zeros(shape, g.dtype)
+        out[key] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Window.apply(grad, key=ctx.key)
+
+
+def pad_to(grad: Tensor, shape) -> Tensor:
+    """``grad`` placed at the start of a zeros tensor of ``shape`` (a no-op if equal)."""
+    if grad._data.shape == tuple(shape):
+        return grad
+    key = tuple(slice(0, s) for s in grad._data.shape) + (Ellipsis,)
+    return Embed.apply(grad, shape=tuple(shape), key=key)

@@ -1,0 +1,478 @@
+"""Whole slices picked by a list of positions (index_select, index_add, index_fill),
+elements picked by a bool mask (masked_fill, masked_select, masked_scatter), and the
+positions of nonzero elements (nonzero, argwhere).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._ops.indexing._common import (
+    C_TYPE,
+    FULL,
+    TYPE_WORD,
+    Embed,
+    broadcast_shapes,
+    check_tensor,
+    checked_scalar,
+    first_out_of_range,
+    is_number,
+    py_type_name,
+    wrap_dim,
+)
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+
+_INT64 = np.dtype(np.int64)
+_INT32 = np.dtype(np.int32)
+
+
+def _along(dim: int, index: np.ndarray):
+    """The NumPy index of the slices ``index`` along ``dim``."""
+    return (FULL,) * dim + (index,)
+
+
+def _vector(index: np.ndarray) -> np.ndarray:
+    return index.reshape(1) if index.ndim == 0 else index
+
+
+def _at_least_1d(array: np.ndarray) -> np.ndarray:
+    return array.reshape(1) if array.ndim == 0 else array
+
+
+# ---------------------------------------------------------------------------------------
+# index_select, index_add, index_fill
+
+
+class IndexSelect(Primitive):
+    """out = the slices of a at positions index along dim;  grad_a = zeros(a.shape) with
+    grad added back into those slices (index_add)."""
+
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, index):
+        ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        if a.ndim == 0:
+            return a.copy()
+        return np.take(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
+
+
+class IndexAddZeros(Primitive):
+    """out = zeros(shape), then out[..., index[k], ...] += g[..., k, ...];
+    grad_g = grad index_select-ed."""
+
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, shape, dim, index):
+        ctx.dim, ctx.index = dim, index
+        out = np.zeros(shape, g.dtype)
+        if out.ndim == 0:
+            out[...] = g
+        else:
+            np.add.at(out, _along(dim, index), g)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+
+
+def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
+    """The slices of ``input`` at positions ``index`` (a vector) along ``dim``."""
+    x = check_tensor("index_select", input, "input", 1)
+    index = check_tensor("index_select", index, "index", 3)
+    data, idx = x._data, index._data
+    dim = wrap_dim(dim, data.ndim)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.dtype != _INT64 and idx.dtype != _INT32:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    idx = _vector(idx)
+    if data.ndim == 0:
+        if idx.size != 1:
+            raise RuntimeError(
+                "index_select(): Index to scalar can have only 1 value, got "
+                f"{idx.size} value(s)"
+            )
+        if idx[0] != 0:
+            raise IndexError("index out of range in self")
+    else:
+        size = data.shape[dim]
+        bad = first_out_of_range(idx, 0, size)
+        if bad is not None:
+            if dim == 1 and data.ndim > 1:  # torch's kernel for dim 1 words it differently
+                raise RuntimeError(
+                    f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}"
+                )
+            raise IndexError("index out of range in self")
+    return _out(IndexSelect.apply(x, dim=dim, index=idx), out)
+
+
+class IndexAdd(Primitive):
+    """out = a, then out[..., index[k], ...] += alpha * source[..., k, ...];
+    grad_a = grad,  grad_source = alpha * grad index_select-ed."""
+
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, source, *, dim, index, alpha):
+        ctx.dim, ctx.index, ctx.alpha, ctx.source_shape = dim, index, alpha, source.shape
+        if alpha != 1:
+            source = source * a.dtype.type(alpha)
+        out = a.copy()
+        if out.ndim == 0:
+            out += source.reshape(())
+        else:
+            np.add.at(out, _along(dim, index), source.reshape(_source_shape(a, dim, index)))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        grad_source = None
+        if needs[1]:
+            grad_source = IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+            if ctx.alpha != 1:
+                grad_source = grad_source * ctx.alpha
+            if grad_source._data.shape != ctx.source_shape:
+                grad_source = grad_source.reshape(ctx.source_shape)
+        return grad if needs[0] else None, grad_source
+
+
+def _source_shape(a: np.ndarray, dim: int, index: np.ndarray):
+    shape = list(a.shape)
+    shape[dim] = index.size
+    return tuple(shape)
+
+
+def _vector_index(name: str, index: np.ndarray) -> None:
+    if index.ndim > 1:
+        raise IndexError(
+            f"{name}(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+            f"{TYPE_WORD[index.dtype.name]} and size: {list(index.shape)}"
+        )
+
+
+def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``alpha * source[k]`` added to slice ``index[k]``."""
+    x = check_tensor("index_add", input, "input", 1)
+    index = check_tensor("index_add", index, "index", 3)
+    source = check_tensor("index_add", source, "source", 4)
+    data, idx, src = x._data, index._data, source._data
+    dim = wrap_dim(dim, data.ndim)
+    _vector_index("index_add_", idx)
+    if idx.dtype != _INT64 and idx.dtype != _INT32:
+        raise RuntimeError(
+            "index_add_(): Expected dtype int32/int64 for index but got: "
+            f"{TYPE_WORD[idx.dtype.name]}"
+        )
+    if src.dtype != data.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({TYPE_WORD[data.dtype.name]}) and source "
+            f"({TYPE_WORD[src.dtype.name]}) must have the same scalar type"
+        )
+    idx = _vector(idx)
+    source_size = src.shape[dim] if src.ndim else 1
+    if idx.size != source_size:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({idx.size}) should be equal to "
+            f"source.size(dim): ({source_size}), for dim: {dim}"
+        )
+    if src.ndim and data.ndim and (
+        src.ndim != data.ndim
+        or any(src.shape[i] != data.shape[i] for i in range(data.ndim) if i != dim)
+    ):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(data.shape)} source.shape = {list(src.shape)}"
+        )
+    size = data.shape[dim] if data.ndim else 1
+    bad = first_out_of_range(idx, 0, size)
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if data.dtype.kind != "f":
+        alpha = int(alpha)  # torch casts alpha to the integer dtype
+    return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha), out)
+
+
+class IndexFill(Primitive):
+    """out = a with the slices at index along dim set to value;  grad_a = grad with those
+    slices zeroed."""
+
+    node_name = "IndexFillBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, index, value):
+        ctx.dim, ctx.index = dim, index
+        out = a.copy()
+        _at_least_1d(out)[_along(dim, index)] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexFill.apply(grad, dim=ctx.dim, index=ctx.index,
+                               value=np.zeros((), grad._data.dtype))
+
+
+class IndexFillTensor(Primitive):
+    """out = a with the slices at index along dim set to the 0-d value;
+    grad_a = grad with those slices zeroed,  grad_value = sum of grad over them."""
+
+    node_name = "IndexFillBackward1"
+
+    @staticmethod
+    def forward(ctx, a, value, *, dim, index):
+        ctx.dim, ctx.index = dim, index
+        out = a.copy()
+        _at_least_1d(out)[_along(dim, index)] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        grad_a = grad_value = None
+        if needs[0]:
+            grad_a = IndexFill.apply(grad, dim=ctx.dim, index=ctx.index,
+                                     value=np.zeros((), grad._data.dtype))
+        if needs[1]:  # each filled slice counts once, however often it was indexed
+            unique = np.unique(ctx.index)
+            grad_value = IndexSelect.apply(grad, dim=ctx.dim, index=unique).sum()
+        return grad_a, grad_value
+
+
+def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    x = check_tensor("index_fill", input, "input", 1)
+    index = check_tensor("index_fill", index, "index", 3)
+    data, idx = x._data, index._data
+    dim = wrap_dim(dim, data.ndim)
+    if idx.dtype != _INT64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    _vector_index("index_fill_", idx)
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(
+            "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value._data.ndim} dimension(s)."
+        )
+    idx = _vector(idx)
+    size = data.shape[dim] if data.ndim else 1
+    bad = first_out_of_range(idx, -size, size)
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if isinstance(value, Tensor):
+        return IndexFillTensor.apply(x, value, dim=dim, index=idx)
+    return IndexFill.apply(x, dim=dim, index=idx, value=checked_scalar(value, data.dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# masks
+
+
+class MaskedFill(Primitive):
+    """out = where(mask, value, a) (broadcast);  grad_a = grad with zeros where mask."""
+
+    node_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, mask, value):
+        ctx.mask = mask
+        return np.where(mask, value, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaskedFill.apply(grad, mask=ctx.mask, value=np.zeros((), grad._data.dtype))
+
+
+class MaskedFillTensor(Primitive):
+    """out = where(mask, value, a) with a 0-d tensor value;  grad_a = grad with zeros
+    where mask,  grad_value = sum of grad where mask."""
+
+    node_name = "MaskedFillBackward1"
+
+    @staticmethod
+    def forward(ctx, a, value, *, mask):
+        ctx.mask = mask
+        return np.where(mask, value.astype(a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        mask = ctx.mask
+        grad_a = grad_value = None
+        if needs[0]:
+            grad_a = MaskedFill.apply(grad, mask=mask, value=np.zeros((), grad._data.dtype))
+        if needs[1]:
+            grad_value = MaskedSelect.apply(grad, mask=mask).sum()
+        return grad_a, grad_value
+
+
+def _check_mask(name: str, mask, word: bool = False) -> np.ndarray:
+    if not isinstance(mask, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'mask' (position 2) must be Tensor, not {type(mask).__name__}"
+        )
+    data = mask._data
+    if data.dtype.kind != "b":
+        raise RuntimeError(
+            f"{name}_ only supports boolean masks, but got mask with dtype "
+            f"{TYPE_WORD[data.dtype.name] if word else C_TYPE[data.dtype.name]}"
+        )
+    return data
+
+
+def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
+    """``input`` with ``value`` wherever the bool ``mask`` (broadcast) is True."""
+    x = check_tensor("masked_fill", input, "input", 1)
+    mask_data = _check_mask("masked_fill", mask)
+    data = x._data
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s)."
+            )
+    elif not is_number(value) or isinstance(value, np.bool_):
+        raise TypeError(
+            "masked_fill() received an invalid combination of arguments - got (Tensor, "
+            f"Tensor, {py_type_name(value)}), but expected one of:\n"
+            " * (Tensor input, Tensor mask, Tensor value)\n"
+            " * (Tensor input, Tensor mask, Number value)\n"
+        )
+    broadcast_shapes(mask_data.shape, data.shape)
+    if isinstance(value, Tensor):
+        return MaskedFillTensor.apply(x, value, mask=mask_data)
+    return MaskedFill.apply(x, mask=mask_data, value=checked_scalar(value, data.dtype))
+
+
+class MaskedSelect(Primitive):
+    """out = the elements of a (broadcast with mask) where mask, as a 1-D tensor;
+    grad_a = zeros with grad scattered back to those positions (masked_scatter)."""
+
+    node_name = "MaskedSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, mask):
+        shape = np.broadcast_shapes(a.shape, mask.shape)
+        ctx.shape, ctx.mask = shape, np.broadcast_to(mask, shape)
+        return np.broadcast_to(a, shape)[ctx.mask]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaskedScatterZeros.apply(grad, shape=ctx.shape, mask=ctx.mask)
+
+
+class MaskedScatterZeros(Primitive):
+    """out = zeros(shape) with g's values written, in order, where mask;
+    grad_g = grad masked_select-ed."""
+
+    node_name = "MaskedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, shape, mask):
+        ctx.mask = mask
+        out = np.zeros(shape, g.dtype)
+        out[mask] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaskedSelect.apply(grad, mask=ctx.mask)
+
+
+def masked_select(input, mask, *, out=None) -> Tensor:  # noqa: A002
+    """The elements of ``input`` where the bool ``mask`` (broadcast) is True, as 1-D."""
+    x = check_tensor("masked_select", input, "input", 1)
+    if not isinstance(mask, Tensor):
+        raise TypeError(
+            "masked_select(): argument 'mask' (position 2) must be Tensor, not "
+            f"{type(mask).__name__}"
+        )
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    broadcast_shapes(mask._data.shape, x._data.shape)
+    return _out(MaskedSelect.apply(x, mask=mask._data), out)
+
+
+class MaskedScatter(Primitive):
+    """out = a (broadcast) with source's first values written, in order, where mask;
+    grad_a = grad with zeros where mask,  grad_source = grad where mask, padded with
+    zeros to source's size."""
+
+    node_name = "MaskedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, a, source, *, mask):
+        shape = np.broadcast_shapes(a.shape, mask.shape)
+        mask = np.broadcast_to(mask, shape)
+        ctx.mask, ctx.source_shape = mask, source.shape
+        out = np.broadcast_to(a, shape).copy()
+        out[mask] = source.reshape(-1)[: np.count_nonzero(mask)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        grad_a = grad_source = None
+        if needs[0]:
+            grad_a = MaskedFill.apply(grad, mask=ctx.mask, value=np.zeros((), grad._data.dtype))
+        if needs[1]:
+            picked = MaskedSelect.apply(grad, mask=ctx.mask)
+            size = int(np.prod(ctx.source_shape))
+            if picked._data.size != size:
+                picked = Embed.apply(picked, shape=(size,), key=(slice(0, picked._data.size),))
+            grad_source = picked.reshape(ctx.source_shape)
+        return grad_a, grad_source
+
+
+def masked_scatter(input, mask, source) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with the values of ``source``, in order, where ``mask``."""
+    x = check_tensor("masked_scatter", input, "input", 1)
+    mask_data = _check_mask("masked_scatter", mask, word=True)
+    source = check_tensor("masked_scatter", source, "source", 3)
+    if source._data.dtype != x._data.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{TYPE_WORD[x._data.dtype.name]} and {TYPE_WORD[source._data.dtype.name]}"
+        )
+    shape = broadcast_shapes(mask_data.shape, x._data.shape)
+    if np.count_nonzero(np.broadcast_to(mask_data, shape)) > source._data.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    return MaskedScatter.apply(x, source, mask=mask_data)
+
+
+# ---------------------------------------------------------------------------------------
+# nonzero
+
+
+def nonzero(input, *, as_tuple=False, out=None):  # noqa: A002
+    """The indices of the nonzero elements: an int64 tensor of shape (n, ndim), or with
+    ``as_tuple=True`` one 1-D tensor per dimension (what ``x[...]`` accepts)."""
+    x = check_tensor("nonzero", input, "input", 1)
+    data = x._data
+    if as_tuple:
+        return tuple(wrap(i) for i in np.nonzero(_at_least_1d(data)))
+    if data.ndim == 0:
+        result = np.zeros((1 if data else 0, 0), np.int64)
+    else:
+        # (ndim, n) transposed, so the strides are (1, n) as torch's
+        result = np.array(np.nonzero(data), dtype=np.int64).T
+    return _out(wrap(result), out)
+
+
+def argwhere(input) -> Tensor:  # noqa: A002
+    """``nonzero(input)``: the (n, ndim) indices of the nonzero elements."""
+    return nonzero(input)
+
+
+def _out(result: Tensor, out):
+    if out is None:
+        return result
+    from torchlet._ops.pointwise.operands import _out as write_out
+
+    return write_out(result, out)

@@ -1,0 +1,709 @@
+"""``t[index]`` and ``t[index] = value``, following torch's own two-stage algorithm
+(``torch/csrc/autograd/python_variable_indexing.cpp``):
+
+1. *Basic indexing*, left to right: an int selects (``SelectBackward0``), a slice slices
+   (``SliceBackward0``; a full slice is skipped), ``None`` and ``True``/``False`` insert a
+   dimension (``UnsqueezeBackward0``), ``...`` skips dimensions. The result is a view: a
+   NumPy view of the input's array that shares its version counter. Unlike NumPy, an int
+   is always applied here, even next to tensor indices, so ``x[1, :, [0, 1]]`` has shape
+   ``(4, 2)`` for ``x`` of shape ``(3, 4, 5)`` (NumPy says ``(2, 4)``).
+2. *Advanced indexing* with what is left: integer tensors (lists, NumPy arrays) and bool
+   masks (expanded to their nonzero positions). All index tensors are broadcast together;
+   the result's indexed dimensions go where the first index was if the indices are
+   adjacent, else to the front (NumPy's rule). This copies (``IndexBackward0``); its
+   backward adds the gradient into zeros, accumulating repeated indices.
+
+Assignment finds the same positions and writes ``value`` into them (broadcast and cast to
+the tensor's dtype). With autograd, it is an in-place operation: the tensor takes the
+grad_fn of an out-of-place "put" (``CopySlices`` when a view was written, else
+``IndexPutBackward0``, ``CopyBackwards`` or ``FillBackward3``, the names torch shows).
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+
+import numpy as np
+
+from torchlet._ops.indexing._common import (
+    FULL,
+    TYPE_WORD,
+    Window,
+    checked_scalar,
+    py_type_name,
+    tensor_type,
+)
+from torchlet._tensor import Tensor, _inplace, make_view, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+_INT64 = np.dtype(np.int64)
+_INT32 = np.dtype(np.int32)
+_UINT8 = np.dtype(np.uint8)
+_EMPTY_INDEX = np.zeros(0, np.int64)
+_ZERO_INDEX = np.zeros(1, np.int64)
+
+# ---------------------------------------------------------------------------------------
+# views: one primitive per kind of basic index, and the adjoint of each
+
+
+class _View(Primitive):
+    """Base of the basic-indexing views: out = a[key] (a NumPy view)."""
+
+    @staticmethod
+    def forward(ctx, a, *, key):
+        ctx.key, ctx.shape = key, a.shape
+        return a[key]
+
+
+class Select(_View):
+    """out = a[..., i, ...], dimension dim removed (a view);  grad_a = zeros(a.shape)
+    with grad written at i."""
+
+    node_name = "SelectBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SelectBackward.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+class Slice(_View):
+    """out = a[..., start:stop:step, ...] (a view);  grad_a = zeros(a.shape) with grad
+    written into the slice."""
+
+    node_name = "SliceBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SliceBackward.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+class Unsqueeze(_View):
+    """out = a with a new dimension of size 1 (a view);  grad_a = grad without it."""
+
+    node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Squeeze.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+class Alias(Primitive):
+    """out = a (a new view of the same values, as ``x[...]``);  grad_a = grad."""
+
+    node_name = "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a[...]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class _Embed(Primitive):
+    """Base of the adjoints of the views: out = zeros(shape) with g written at key."""
+
+    @staticmethod
+    def forward(ctx, g, *, shape, key):
+        ctx.key = key
+        out = np.zeros(shape, g.dtype)
+        out[key] = g
+        return out
+
+
+class SelectBackward(_Embed):
+    """out = zeros(shape) with g written at the selected index;  grad_g = grad selected."""
+
+    node_name = "SelectBackwardBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Select.apply(grad, key=ctx.key)
+
+
+class SliceBackward(_Embed):
+    """out = zeros(shape) with g written into the slice;  grad_g = grad sliced."""
+
+    node_name = "SliceBackwardBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Slice.apply(grad, key=ctx.key)
+
+
+class Squeeze(Primitive):
+    """out = g without the dimension Unsqueeze added;  grad_g = grad unsqueezed again."""
+
+    node_name = "SqueezeBackward1"
+
+    @staticmethod
+    def forward(ctx, g, *, shape, key):
+        ctx.key = key
+        return g.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unsqueeze.apply(grad, key=ctx.key)
+
+
+# ---------------------------------------------------------------------------------------
+# advanced indexing
+
+
+class Index(Primitive):
+    """out = a[indices] (advanced indexing: a copy);  grad_a = zeros(a.shape) with grad
+    added at the indexed positions (a position indexed twice gets both gradients)."""
+
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, key, arrays=None):
+        ctx.key, ctx.shape = key, a.shape
+        return _index(a, key, arrays) if arrays is not None else a[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexPutAccumulate.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+class IndexPutAccumulate(Primitive):
+    """out = zeros(shape), then out[indices] += g, repeated positions accumulating
+    (``np.add.at`` adds in index order, as torch's CPU kernel);  grad_g = grad[indices]."""
+
+    node_name = "IndexPutImplBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, shape, key):
+        ctx.key = key
+        out = np.zeros(shape, g.dtype)
+        if g.size:  # (an empty result may come from indices torch never checked)
+            np.add.at(out, key, g)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Index.apply(grad, key=ctx.key)
+
+
+# ---------------------------------------------------------------------------------------
+# parsing an index into basic steps and tensor indices
+
+_INT, _SLICE, _NONE, _ELLIPSIS, _BOOL, _MASK, _TENSOR = range(7)
+_SEQUENCE_TYPES = (list, tuple, range, np.ndarray, Tensor)
+
+
+def _as_tuple(index):
+    """torch's ``wrapTuple``: a list holding slices, None, ``...``, lists or tensors is read
+    as a tuple of indices (NumPy's legacy heuristic); anything else is one index."""
+    if isinstance(index, tuple):
+        return index
+    if isinstance(index, list) and len(index) < 32:
+        for item in index:
+            if isinstance(item, (_SEQUENCE_TYPES, slice)) or item is None or item is Ellipsis:
+                warnings.warn(
+                    "Using a non-tuple sequence for multidimensional indexing is deprecated "
+                    "and will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. "
+                    "In pytorch 2.9 this will be interpreted as tensor index, "
+                    "x[torch.tensor(seq)], which will result either in an error or a "
+                    "different result",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                return tuple(index)
+    return (index,)
+
+
+def _array_token(array: np.ndarray):
+    """A tensor index: 0-d integers select, 0-d bools insert a dimension, bool (and uint8)
+    tensors are masks, anything else is an integer index (its dtype checked later)."""
+    is_mask = array.dtype.kind == "b" or array.dtype == _UINT8
+    if array.ndim == 0:
+        if is_mask:
+            return _BOOL, bool(array)
+        if array.dtype.kind in "iu":
+            return _INT, int(array)
+        return _TENSOR, array
+    return (_MASK if is_mask else _TENSOR), array
+
+
+def _sequence_array(seq) -> np.ndarray:
+    """torch's ``indexing_tensor_from_data``: bool (and uint8) data stay masks, any other
+    data become int64 (so ``x[[0.7]]`` is ``x[[0]]``)."""
+    array = np.asarray(seq)
+    if array.dtype.kind == "b" or array.dtype == _UINT8:
+        return array
+    if array.dtype.kind not in "iuf":
+        name = "str" if array.dtype.kind in "US" else array.dtype.name
+        raise TypeError(f"new(): invalid data type '{name}'")
+    return array.astype(np.int64)
+
+
+def _token(item):
+    if item is None:
+        return _NONE, None
+    if item is Ellipsis:
+        return _ELLIPSIS, None
+    cls = type(item)
+    if cls is int:
+        return _INT, item
+    if cls is bool:
+        return _BOOL, item
+    if cls is slice:
+        return _SLICE, _slice_parts(item)
+    if isinstance(item, Tensor):
+        return _array_token(item._data)
+    if isinstance(item, np.integer):
+        return _INT, int(item)
+    if isinstance(item, (list, tuple, range, np.ndarray, str)):
+        return _array_token(_sequence_array(item))
+    try:
+        return _INT, operator.index(item)
+    except TypeError:
+        raise IndexError(
+            "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+            f"are valid indices (got {py_type_name(item)})"
+        ) from None
+
+
+def _slice_parts(s: slice):
+    start, stop, step = s.start, s.stop, s.step
+    step = 1 if step is None else operator.index(step)
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if step < 0:
+        raise ValueError("step must be greater than zero")
+    try:
+        start = None if start is None else operator.index(start)
+        stop = None if stop is None else operator.index(stop)
+    except TypeError:
+        raise TypeError(
+            "slice indices must be integers or None or have an __index__ method"
+        ) from None
+    return start, stop, step
+
+
+def _parse(shape, index, skip_full_slices: bool):
+    """Split ``index`` into torch's steps.
+
+    Returns ``(key, steps, tensors)``: ``key`` is one NumPy basic index for the whole
+    basic stage; ``steps`` lists ``(view class, dim, arg)`` in torch's order (to record
+    the same chain of views in the graph); ``tensors`` lists ``(dim, array)``, the tensor
+    indices and the dims of the basic result where they start.
+    """
+    tokens = [_token(item) for item in _as_tuple(index)]
+    specified = 0
+    for kind, value in tokens:
+        if kind is _INT or kind is _SLICE or kind is _TENSOR:
+            specified += 1
+        elif kind is _MASK:
+            specified += value.ndim
+    ndim = len(shape)
+    if specified > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+
+    sizes = list(shape)
+    key, steps, tensors = [], [], []
+    dim = 0
+    for position, (kind, value) in enumerate(tokens):
+        if kind is _INT:
+            size = sizes[dim] if dim < len(sizes) else 0
+            if not -size <= value < size:
+                raise IndexError(
+                    f"index {value} is out of bounds for dimension {position} with size {size}"
+                )
+            if value < 0:
+                value += size
+            key.append(value)
+            steps.append((Select, dim, value))
+            del sizes[dim]
+        elif kind is _SLICE:
+            start, stop, step = value
+            size = sizes[dim]
+            if (skip_full_slices and step == 1 and not start
+                    and (stop is None or stop >= size)):
+                key.append(FULL)
+            else:
+                s = slice(start, stop, step)
+                key.append(s)
+                steps.append((Slice, dim, s))
+                sizes[dim] = len(range(*s.indices(size)))
+            dim += 1
+        elif kind is _TENSOR:
+            tensors.append((dim, value))
+            key.append(FULL)
+            dim += 1
+        elif kind is _NONE or kind is _BOOL:
+            key.append(None)
+            steps.append((Unsqueeze, dim, None))
+            sizes.insert(dim, 1)
+            if kind is _BOOL:  # True indexes the new dim with [0], False with []
+                tensors.append((dim, _ZERO_INDEX if value else _EMPTY_INDEX))
+            dim += 1
+        elif kind is _MASK:
+            tensors.append((dim, value))
+            key.extend([FULL] * value.ndim)
+            dim += value.ndim
+        else:  # Ellipsis: torch lets each one skip the unspecified dims
+            skip = ndim - specified
+            key.extend([FULL] * skip)
+            dim += skip
+    while key and key[-1] is FULL:
+        key.pop()
+    key.append(Ellipsis)  # keeps a full integer index a 0-d view, not a NumPy scalar
+    return tuple(key), steps, tensors
+
+
+def _advanced_key(shape, tensors):
+    """The NumPy key for the tensor indices, checked as torch's ``at::index`` does first:
+    masks must match the dims they cover (they become their nonzero positions) and
+    indices must be int64 or int32. Returns ``(key, arrays)``, arrays being the
+    ``(dim, integer array)`` pairs; ``_check_advanced`` checks broadcasting and bounds.
+    """
+    arrays = []
+    for dim, array in tensors:
+        if array.dtype.kind == "b" or array.dtype == _UINT8:
+            if array.dtype == _UINT8:
+                warnings.warn(
+                    "indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                    "torch.bool instead.", UserWarning, stacklevel=4,
+                )
+            for j in range(array.ndim):
+                if dim + j >= len(shape) or array.shape[j] != shape[dim + j]:
+                    raise IndexError(
+                        f"The shape of the mask {list(array.shape)} at index {j} does not "
+                        f"match the shape of the indexed tensor {list(shape)} at index "
+                        f"{dim + j}"
+                    )
+            arrays.extend(zip(range(dim, dim + array.ndim), np.nonzero(array), strict=True))
+        else:
+            arrays.append((dim, array))
+    for _, array in arrays:
+        if array.dtype != _INT64 and array.dtype != _INT32:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    key = [FULL] * (arrays[-1][0] + 1)
+    for dim, array in arrays:
+        key[dim] = array
+    return tuple(key), arrays
+
+
+def _check_advanced(shape, arrays):
+    """Broadcast the indices and check their bounds with torch's errors; return the
+    shape of the result (NumPy's rule: the broadcast index shape replaces the indexed
+    dims if they are adjacent, else goes in front)."""
+    shapes = [array.shape for _, array in arrays]
+    try:
+        index_shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes "
+            + ", ".join(str(list(s)) for s in shapes)
+        ) from None
+    _check_bounds(shape, arrays, index_shape)
+    dims = [dim for dim, _ in arrays]
+    rest = [s for d, s in enumerate(shape) if d not in dims]
+    if dims == list(range(dims[0], dims[0] + len(dims))):  # adjacent: they stay in place
+        return tuple(rest[: dims[0]]) + index_shape + tuple(rest[dims[0]:])
+    return index_shape + tuple(rest)
+
+
+def _check_bounds(shape, arrays, index_shape):
+    """IndexError for the first out-of-range index, in the order torch's kernel meets it
+    (C order over the broadcast indices; ``dimension`` counts the indexed dims). Nothing
+    is checked when no element is read: torch's kernel never runs then."""
+    if not all(index_shape):
+        return
+    if not all(shape[dim] for dim, _ in arrays):
+        raise IndexError("index is out of bounds for dimension with size 0")
+    if not all(s for d, s in enumerate(shape) if d not in {dim for dim, _ in arrays}):
+        return
+    bad = []
+    for ordinal, (dim, array) in enumerate(arrays):
+        size = shape[dim]
+        if array.size and (array.min() < -size or array.max() >= size):
+            bad.append(ordinal)
+    if not bad:
+        return
+    flags = [np.broadcast_to((arrays[o][1] < -shape[arrays[o][0]])
+                             | (arrays[o][1] >= shape[arrays[o][0]]), index_shape).reshape(-1)
+             for o in bad]
+    first = min(int(np.argmax(f)) for f in flags if f.any())
+    for o, f in zip(bad, flags, strict=True):
+        if f[first]:
+            dim, array = arrays[o]
+            value = int(np.broadcast_to(array, index_shape).reshape(-1)[first])
+            raise IndexError(
+                f"index {value} is out of bounds for dimension {o} with size {shape[dim]}"
+            )
+
+
+def _index(array: np.ndarray, key, arrays) -> np.ndarray:
+    """``array[key]``. NumPy checks bounds over the same range torch does, so its checks
+    are kept and torch's message is only worked out when NumPy refuses (torch also
+    accepts out-of-range indices when the result is empty: nothing is read)."""
+    try:
+        return array[key]
+    except IndexError:
+        return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# t[index]
+
+
+def _recording(t: Tensor) -> bool:
+    return GRAD_STATE.enabled and (t._requires_grad or t._grad_fn is not None)
+
+
+def _view(t: Tensor, cls, key) -> Tensor:
+    if _recording(t):
+        return make_view(cls.apply(t, key=key), t)
+    return make_view(wrap(t._data[key]), t)
+
+
+def getitem(t: Tensor, index) -> Tensor:
+    """``t[index]``: a view for ints, slices, None and ``...``; a copy with tensor indices."""
+    data = t._data
+    cls = type(index)
+    # the one-index forms torch handles before its general path
+    if cls is int or cls is slice:
+        if data.ndim == 0:
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+                if cls is int else "slice() cannot be applied to a 0-dim tensor."
+            )
+        if cls is int:
+            size = data.shape[0]
+            if not -size <= index < size:
+                raise IndexError(
+                    f"index {index} is out of bounds for dimension 0 with size {size}"
+                )
+            return _view(t, Select, (index + size if index < 0 else index, Ellipsis))
+        return _view(t, Slice, (slice(*_slice_parts(index)), Ellipsis))
+    if index is None:
+        return _view(t, Unsqueeze, (None, Ellipsis))
+    if index is Ellipsis:
+        return make_view(Alias.apply(t), t)
+
+    key, steps, tensors = _parse(data.shape, index, skip_full_slices=True)
+    if not _recording(t):
+        sliced = data[key]
+        if tensors:
+            return wrap(_index(sliced, *_advanced_key(sliced.shape, tensors)))
+        return make_view(wrap(sliced), t)
+
+    out = t
+    for view_cls, dim, arg in steps:
+        out = make_view(view_cls.apply(out, key=(FULL,) * dim + (arg, Ellipsis)), t)
+    if tensors:
+        key, arrays = _advanced_key(out._data.shape, tensors)
+        return Index.apply(out, key=key, arrays=arrays)
+    if not steps:
+        out = make_view(Alias.apply(t), t)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# t[index] = value
+
+
+class IndexPut(Primitive):
+    """out = a with value written at the index (value broadcast, cast to a's dtype);
+    grad_a = grad with zeros at the index,  grad_value = grad at the index (the engine
+    sums it back to value's shape)."""
+
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, a, value, *, key, adv):
+        ctx.key, ctx.adv = key, adv
+        out = a.copy()
+        _write(out[key], adv, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        grad_a = grad_value = None
+        if needs[0]:
+            zero = np.zeros((), grad._data.dtype)
+            grad_a = type(ctx).apply(grad, zero, key=ctx.key, adv=ctx.adv)
+        if needs[1]:
+            grad_value = grad
+            if any(k is not FULL for k in ctx.key[:-1]):
+                grad_value = Window.apply(grad, key=ctx.key)
+            if ctx.adv is not None:
+                grad_value = Index.apply(grad_value, key=ctx.adv)
+        return grad_a, grad_value
+
+
+class CopySlices(IndexPut):
+    """t[basic index (, tensors)] = value: what torch records when a view was written."""
+
+    node_name = "CopySlices"
+
+
+class CopyBackwards(IndexPut):
+    """t[...] = value with value of t's shape (or broadcast): torch's ``copy_``."""
+
+    node_name = "CopyBackwards"
+
+
+class FillBackward3(IndexPut):
+    """t[...] = 0-d value: torch's ``fill_`` with a tensor."""
+
+    node_name = "FillBackward3"
+
+
+def _write(target: np.ndarray, adv, value) -> None:
+    if adv is None:
+        np.copyto(target, value, casting="unsafe")
+    else:
+        target[adv] = value
+
+
+def _put(old: Tensor, value: Tensor, *, cls, key, adv) -> Tensor:
+    """The out-of-place operation ``_inplace`` records for an assignment."""
+    return cls.apply(old, value, key=key, adv=adv)
+
+
+def _setitem_value(t: Tensor, value):
+    """A Tensor stays as given; a number becomes a 0-d array of t's dtype (as torch)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float, complex, np.integer)):
+        return wrap(checked_scalar(value, t._data.dtype))
+    raise TypeError(f"can't assign a {py_type_name(value)} to a {tensor_type(t._data)}")
+
+
+def _strip_leading_ones(shape):
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return shape[i:]
+
+
+def _check_copy_shape(value: np.ndarray, target_shape) -> tuple:
+    """torch's ``copy_to``: value may broadcast to the target after dropping leading 1s."""
+    shape = value.shape
+    if shape == target_shape or not shape:
+        return shape
+    stripped = _strip_leading_ones(shape)
+    if len(stripped) > len(target_shape):
+        raise RuntimeError(
+            f"expand({tensor_type(value)}{{{list(stripped)}}}, size={list(target_shape)}): "
+            f"the number of sizes provided ({len(target_shape)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({len(stripped)})"
+        )
+    lead = len(target_shape) - len(stripped)
+    for i, size in enumerate(stripped):
+        target = target_shape[lead + i]
+        if size != target and size != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({target}) must match the existing size "
+                f"({size}) at non-singleton dimension {lead + i}.  Target sizes: "
+                f"{list(target_shape)}.  Tensor sizes: {list(stripped)}"
+            )
+    return stripped
+
+
+def _check_value_shape(shape, result_shape) -> tuple:
+    """index_put_'s rule: the value, less its leading 1s, must broadcast to the result."""
+    shape = _strip_leading_ones(shape)
+    try:
+        ok = np.broadcast_shapes(shape, result_shape) == result_shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to "
+            f"indexing result of shape {list(result_shape)}"
+        )
+    return shape
+
+
+def _check_overlap(target: np.ndarray, value: np.ndarray) -> None:
+    """torch refuses to copy between partially overlapping memory (``x[1:] = x[:-1]``)."""
+    if not np.may_share_memory(target, value):
+        return
+    dense = (target.flags.c_contiguous or target.flags.f_contiguous) and (
+        value.flags.c_contiguous or value.flags.f_contiguous
+    )
+    if not dense:
+        return  # torch cannot tell either, and copies
+    begin_t = target.__array_interface__["data"][0]
+    begin_v = value.__array_interface__["data"][0]
+    if begin_t == begin_v and target.nbytes == value.nbytes and target.strides == value.strides:
+        return
+    raise RuntimeError(
+        "unsupported operation: some elements of the input tensor and the written-to tensor "
+        "refer to a single memory location. Please clone() the tensor before performing the "
+        "operation."
+    )
+
+
+def setitem(t: Tensor, index, value) -> None:
+    """``t[index] = value`` (in place; recorded for autograd as torch does)."""
+    data = t._data
+    value = _setitem_value(t, value)
+    if index is False:
+        return  # torch writes nothing and checks nothing
+    if data.ndim == 0 and (type(index) is int or type(index) is slice):
+        getitem(t, index)  # raises torch's 0-dim error
+    key, steps, tensors = _parse(data.shape, index, skip_full_slices=True)
+    target = data[key]
+    vdata = value._data
+    recording = GRAD_STATE.enabled and (
+        t._requires_grad or t._grad_fn is not None or value.requires_grad
+    )
+
+    adv = None
+    vshape = vdata.shape
+    if tensors:
+        adv, arrays = _advanced_key(target.shape, tensors)
+        if vdata.dtype != data.dtype:
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{TYPE_WORD[data.dtype.name]} for the destination and "
+                f"{TYPE_WORD[vdata.dtype.name]} for the source."
+            )
+        if vdata.ndim or recording:  # (a number fits anywhere: NumPy checks the bounds)
+            vshape = _check_value_shape(vdata.shape, _check_advanced(target.shape, arrays))
+    else:
+        vshape = _check_copy_shape(vdata, target.shape)
+    _check_overlap(target, vdata)
+
+    if not recording:
+        if not data.flags.writeable:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location. Please clone() the tensor before "
+                "performing the operation."
+            )
+        try:  # NumPy checks every index before it writes anything
+            _write(target, adv, vdata.reshape(vshape) if vshape != vdata.shape else vdata)
+        except IndexError:
+            _check_advanced(target.shape, arrays)  # torch's error, or nothing was to be written
+            return
+        t._vbox[0] += 1
+        return
+
+    if steps:
+        if t._grad_fn is None and t._requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+        cls = CopySlices
+    elif tensors:
+        cls = IndexPut
+    elif vdata.ndim == 0 and data.ndim != 0:
+        cls = FillBackward3
+    else:
+        cls = CopyBackwards
+    if vshape != vdata.shape:
+        value = value.reshape(vshape)
+    _inplace(t, _put, value, cls=cls, key=key, adv=adv)

@@ -1,1 +1,0 @@
-"""Linear algebra: matmul (@) with batch broadcasting, mm, bmm, mv, dot, outer, einsum."""

@@ -1,0 +1,32 @@
+"""Linear algebra: matmul (@) with batch broadcasting, mm, bmm, mv, dot, vdot, outer/ger,
+inner, tensordot, addmm, baddbmm and einsum.
+
+* ``products``: the matrix products. Four primitives (Mm, Bmm, Mv, Dot) do the arithmetic
+  with one BLAS call each; matmul decomposes into them as torch does, so its graph shows
+  torch's nodes.
+* ``einsum``: Einstein summation as one primitive whose gradients are einsums again.
+
+Precision: NumPy's BLAS and torch's sum products in different orders, so float results
+agree to rounding (about 1e-6 relative in float32), not bit for bit.
+"""
+
+from torchlet._ops.linalg.einsum import einsum
+from torchlet._ops.linalg.products import (
+    addmm,
+    baddbmm,
+    bmm,
+    dot,
+    ger,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+
+__all__ = [
+    "addmm", "baddbmm", "bmm", "dot", "einsum", "ger", "inner", "matmul", "mm", "mv",
+    "outer", "tensordot", "vdot",
+]

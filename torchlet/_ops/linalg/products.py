@@ -1,0 +1,749 @@
+"""Matrix products: mm, bmm, mv, dot, vdot, matmul (@), outer/ger, inner, tensordot,
+addmm, baddbmm, and the ``out=`` argument they share.
+
+Four primitives do the arithmetic, each one BLAS call through NumPy: ``Mm`` (matrix @
+matrix), ``Bmm`` (a batch of those), ``Mv`` (matrix @ vector) and ``Dot`` (vector . vector).
+Their backward rules are products again, written with the same primitives, so they can
+be differentiated again (create_graph=True):
+
+    out = a @ b      grad_a = grad @ b^T      grad_b = a^T @ grad
+
+``matmul`` reduces each case to one of them exactly as torch does (ATen's
+``_matmul_impl``): 1-D . 1-D is ``dot``, 2-D @ 1-D is ``mv``, 2-D @ 2-D is ``mm``; an N-D
+operand times a matrix or vector is *folded* (its batch dimensions merged into the rows)
+into a single ``mm``/``mv``; everything else broadcasts the batch dimensions, flattens them
+into one and calls ``bmm``. The recorded graph is then the one torch records
+(``UnsafeViewBackward0`` over ``BmmBackward0`` over ``ViewBackward0`` ...), and its backward
+comes from the pieces. When nothing is recorded, ``matmul`` is a single ``np.matmul``, which
+follows the same broadcasting rules.
+
+Precision: NumPy's BLAS (OpenBLAS) and torch's (MKL or OpenBLAS) block and order the sums
+of products differently, so float results agree to rounding, not bit for bit: about 1e-6
+relative in float32, growing slowly with the length of the sums. Integer products are exact
+(and wrap on overflow, as torch's do).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise import mul as _mul
+from torchlet._ops.reduction import sum as _sum
+from torchlet._ops.shape.views import UnsafeView
+from torchlet._tensor import Tensor, _wrap_dim, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+# How torch names dtypes in its messages: C++ type names (mm) and ScalarType names (bmm).
+_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+           "float32": "float", "float64": "double"}
+_SCALAR_NAME = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                "float64": "Double"}
+
+
+def _c_name(x: Tensor) -> str:
+    return _C_NAME[x._data.dtype.name]
+
+
+def _scalar_name(x: Tensor) -> str:
+    return _SCALAR_NAME[x._data.dtype.name]
+
+
+def _tensor_arg(fn: str, x, arg: str, position: int) -> Tensor:
+    if not isinstance(x, Tensor):
+        kind = type(x)
+        name = kind.__name__ if kind.__module__ == "builtins" else (
+            f"{kind.__module__}.{kind.__qualname__}")
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not {name}"
+        )
+    return x
+
+
+def _no_bool(x: Tensor, kernel: str) -> None:
+    if x._data.dtype == np.bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _records(*tensors) -> bool:
+    """Will an operation on these tensors be recorded in the graph?"""
+    if not GRAD_STATE.enabled:
+        return False
+    return any(t._requires_grad or t._grad_fn is not None for t in tensors)
+
+
+# ---------------------------------------------------------------------------------------
+# the four products
+
+
+class Mm(Primitive):
+    """out = a @ b (matrices);  grad_a = grad @ b^T,  grad_b = a^T @ grad."""
+
+    node_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _mm_grads(grad, a, b, *ctx.needs_input_grad)
+
+
+def _mm_grads(grad, a, b, need_a: bool, need_b: bool):
+    """grad_a = grad @ b^T and grad_b = a^T @ grad (None where not needed).
+
+    Transposes are views: NumPy hands BLAS the transposed layout, nothing is copied. As
+    torch (mm_mat1_backward / mm_mat2_backward), a gradient is computed in the memory layout
+    of its input: for a column-major input such as ``w.t()`` in ``x @ w.t()`` it is
+    (b @ grad^T)^T, column-major too, so that the transpose back to ``w`` gives a
+    contiguous ``w.grad`` (no strided copy when it is accumulated).
+    """
+    grad_a = grad_b = None
+    if need_a:
+        if _column_major(a):
+            grad_a = _shape.t(Mm.apply(b, _shape.t(grad)))
+        else:
+            grad_a = Mm.apply(grad, _shape.t(b))
+    if need_b:
+        if _column_major(b):
+            grad_b = _shape.t(Mm.apply(_shape.t(grad), a))
+        else:
+            grad_b = Mm.apply(_shape.t(a), grad)
+    return grad_a, grad_b
+
+
+def _column_major(x: Tensor) -> bool:
+    data = x._data
+    return data.strides == (data.itemsize, data.shape[0] * data.itemsize)
+
+
+class Bmm(Primitive):
+    """out[i] = a[i] @ b[i] (batches of matrices);  grad_a = grad @ b^T,  grad_b = a^T @ grad
+    (transposing the last two dimensions)."""
+
+    node_name = "BmmBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _bmm_grads(grad, a, b, *ctx.needs_input_grad)
+
+
+def _bmm_grads(grad, a, b, need_a: bool, need_b: bool):
+    """grad_a = grad @ b^T and grad_b = a^T @ grad, batch by batch (None where not needed)."""
+    grad_a = Bmm.apply(grad, _shape.transpose(b, 1, 2)) if need_a else None
+    grad_b = Bmm.apply(_shape.transpose(a, 1, 2), grad) if need_b else None
+    return grad_a, grad_b
+
+
+class Mv(Primitive):
+    """out = m @ v (matrix times vector);  grad_m = outer(grad, v),  grad_v = m^T @ grad."""
+
+    node_name = "MvBackward0"
+
+    @staticmethod
+    def forward(ctx, m, v):
+        ctx.save_for_backward(m, v)
+        return np.matmul(m, v)
+
+    @staticmethod
+    def backward(ctx, grad):
+        m, v = ctx.saved_tensors
+        grad_m = _outer(grad, v) if ctx.needs_input_grad[0] else None
+        grad_v = Mv.apply(_shape.t(m), grad) if ctx.needs_input_grad[1] else None
+        return grad_m, grad_v
+
+
+class Dot(Primitive):
+    """out = sum(a * b) (vectors);  grad_a = grad * b,  grad_b = grad * a."""
+
+    node_name = "DotBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.asarray(np.dot(a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = _mul(grad, b) if ctx.needs_input_grad[0] else None
+        grad_b = _mul(grad, a) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Vdot(Dot):
+    """out = sum(conj(a) * b), for real tensors the dot product;  grad_a = grad * b,
+    grad_b = grad * a."""
+
+    node_name = "VdotBackward0"
+
+
+# ---------------------------------------------------------------------------------------
+# reshapes matmul records under torch's names
+
+
+class _SqueezeInplace(UnsafeView):
+    """out = a without its leading size-1 dim;  grad_a = grad reshaped back. (torch squeezes
+    the result of a 1-D @ 2-D product in place, ``squeeze_(0)``, which records this name.)"""
+
+    node_name = "SqueezeBackward4"
+
+
+# ---------------------------------------------------------------------------------------
+# mm, bmm, mv, dot, vdot: torch's checks, then the primitive
+
+
+def _mm(a: Tensor, b: Tensor) -> Tensor:
+    ad, bd = a._data, b._data
+    if ad.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if bd.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if ad.shape[1] != bd.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({ad.shape[0]}x{ad.shape[1]} and "
+            f"{bd.shape[0]}x{bd.shape[1]})"
+        )
+    if ad.dtype != bd.dtype:
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{_c_name(a)} != {_c_name(b)}"
+        )
+    _no_bool(a, "addmm_impl_cpu_")
+    return Mm.apply(a, b)
+
+
+def _check_bmm_shapes(a: Tensor, b: Tensor) -> None:
+    ad, bd = a._data, b._data
+    if ad.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if bd.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if bd.shape[:2] != (ad.shape[0], ad.shape[2]):
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{ad.shape[0]}, {ad.shape[2]}] but got: [{bd.shape[0]}, {bd.shape[1]}]."
+        )
+
+
+def _bmm(a: Tensor, b: Tensor) -> Tensor:
+    _check_bmm_shapes(a, b)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_scalar_name(a)} but found {_scalar_name(b)}"
+        )
+    _no_bool(a, "bmm")
+    return Bmm.apply(a, b)
+
+
+def _mv(m: Tensor, v: Tensor) -> Tensor:
+    md, vd = m._data, v._data
+    if md.ndim != 2 or vd.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {md.ndim}, {vd.ndim}")
+    if md.shape[1] != vd.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({md.shape[0]}), mat ({md.shape[0]}x{md.shape[1]}), "
+            f"vec ({vd.shape[0]})"
+        )
+    if md.dtype != vd.dtype:
+        raise RuntimeError(
+            "addmv input tensors must have the same dtype, but got "
+            f"{_scalar_name(v)}, {_scalar_name(m)}, and {_scalar_name(v)}"
+        )
+    _no_bool(m, "addmv_impl_cpu")
+    return Mv.apply(m, v)
+
+
+def _dot(a: Tensor, b: Tensor, primitive=Dot) -> Tensor:
+    ad, bd = a._data, b._data
+    if ad.ndim != 1 or bd.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors"
+        )
+    if ad.dtype != bd.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{_scalar_name(a)} and {_scalar_name(b)}"
+        )
+    if ad.shape[0] != bd.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{ad.shape[0]}] and src "
+            f"[{bd.shape[0]}] to have the same number of elements, but got {ad.shape[0]} "
+            f"and {bd.shape[0]} elements respectively"
+        )
+    _no_bool(a, "dot")
+    return primitive.apply(a, b)
+
+
+def mm(input, mat2, *, out=None) -> Tensor:  # noqa: A002
+    a = _tensor_arg("mm", input, "input", 1)
+    b = _tensor_arg("mm", mat2, "mat2", 2)
+    if out is not None:
+        return _write_out("mm", out, (a, b), lambda: _mm(a, b))
+    return _mm(a, b)
+
+
+def bmm(input, mat2, *, out=None) -> Tensor:  # noqa: A002
+    a = _tensor_arg("bmm", input, "input", 1)
+    b = _tensor_arg("bmm", mat2, "mat2", 2)
+    if out is not None:
+        return _write_out("bmm", out, (a, b), lambda: _bmm(a, b))
+    return _bmm(a, b)
+
+
+def mv(input, vec, *, out=None) -> Tensor:  # noqa: A002
+    m = _tensor_arg("mv", input, "input", 1)
+    v = _tensor_arg("mv", vec, "vec", 2)
+    if out is not None:
+        return _write_out("mv", out, (m, v), lambda: _mv(m, v))
+    return _mv(m, v)
+
+
+def dot(input, tensor, *, out=None) -> Tensor:  # noqa: A002
+    a = _tensor_arg("dot", input, "input", 1)
+    b = _tensor_arg("dot", tensor, "tensor", 2)
+    if out is not None:
+        return _write_out("dot", out, (a, b), lambda: _dot(a, b), dot_style=True)
+    return _dot(a, b)
+
+
+def vdot(input, other, *, out=None) -> Tensor:  # noqa: A002
+    """The dot product conjugating the first vector; for real tensors the same as dot."""
+    a = _tensor_arg("vdot", input, "input", 1)
+    b = _tensor_arg("vdot", other, "other", 2)
+    if out is not None:
+        return _write_out("vdot", out, (a, b), lambda: _dot(a, b, Vdot), dot_style=True)
+    return _dot(a, b, Vdot)
+
+
+# ---------------------------------------------------------------------------------------
+# matmul
+
+
+def matmul(input, other, *, out=None) -> Tensor:  # noqa: A002
+    """The matrix product with torch's rules for 1-D operands and batch broadcasting."""
+    a = _tensor_arg("matmul", input, "input", 1)
+    b = _tensor_arg("matmul", other, "other", 2)
+    if out is not None:
+        return _write_out("matmul", out, (a, b), lambda: matmul(a, b))
+    ad, bd = a._data, b._data
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise RuntimeError(
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{ad.ndim}D and {bd.ndim}D"
+        )
+    if not _records(a, b) and ad.dtype == bd.dtype and ad.dtype != np.bool_:
+        # No graph to build: one np.matmul does every case. A shape error falls through
+        # to torch's decomposition below, which raises torch's message.
+        try:
+            return wrap(np.asarray(np.matmul(ad, bd)))
+        except ValueError:
+            pass
+    return _matmul(a, b)
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    """ATen's ``_matmul_impl``, step for step, so the graph has torch's nodes."""
+    da, db = a._data.ndim, b._data.ndim
+    if da == 2 and db == 2:
+        return _mm(a, b)
+    if da == 1 and db == 1:
+        return _dot(a, b)
+    if da == 2 and db == 1:
+        return _mv(a, b)
+    if da == 1 and db == 2:
+        product = _mm(_shape.unsqueeze(a, 0), b)
+        return _SqueezeInplace.apply(product, shape=product._data.shape[1:])
+    if _should_fold(a, b):
+        return _matmul_folded(a, b)
+    return _matmul_batched(a, b)
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """Can the larger operand be folded into a matrix (one mm/mv instead of a bmm)?
+
+    Yes when the other one is a matrix or a vector and either it requires grad (folding
+    spares the backward a large expanded gradient) or the fold needs no copy.
+    """
+    a_larger = a._data.ndim >= b._data.ndim
+    large, small = (a, b) if a_larger else (b, a)
+    if not (large._data.ndim >= 3 and small._data.ndim <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if a._data.ndim == 2:
+        return False
+    shape = list(large._data.shape)
+    strides = [s // large._data.itemsize for s in large._data.strides]
+    if not a_larger:  # the fold works on b^T: swap the last two dimensions
+        shape[-2], shape[-1] = shape[-1], shape[-2]
+        strides[-2], strides[-1] = strides[-1], strides[-2]
+    if 0 in shape:
+        return True
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _matmul_folded(a: Tensor, b: Tensor) -> Tensor:
+    """(..., n, k) @ (k, m) as one (N, k) @ (k, m) product, N the product of (..., n).
+
+    When the N-D operand is on the right, the whole product is transposed first:
+    a @ b = (b^T @ a^T)^T.
+    """
+    transpose = b._data.ndim > a._data.ndim
+    if transpose:
+        t1 = _shape.transpose(b, -2, -1)
+        t2 = _shape.t(a) if a._data.ndim == 2 else a
+    else:
+        t1, t2 = a, b
+    sizes = t1._data.shape
+    out_shape = sizes[:-1]
+    folded = _shape.reshape(t1, (math.prod(out_shape), sizes[-1]))
+    if t2._data.ndim == 1:
+        return UnsafeView.apply(_mv(folded, t2), shape=out_shape)
+    out = UnsafeView.apply(_mm(folded, t2), shape=out_shape + (t2._data.shape[1],))
+    return _shape.contiguous(_shape.transpose(out, -2, -1)) if transpose else out
+
+
+def _matmul_batched(a: Tensor, b: Tensor) -> Tensor:
+    """Broadcast the batch dimensions, flatten them into one, and call bmm."""
+    sa, sb = a._data.shape, b._data.shape
+    da, db = len(sa), len(sb)
+    n = sa[-2] if da > 1 else 1
+    m1 = sa[-1]
+    m2 = sb[-2] if db > 1 else sb[0]
+    p = sb[-1] if db > 1 else 1
+    batch_a, batch_b = sa[:max(da - 2, 0)], sb[:max(db - 2, 0)]
+
+    # A batch of one against a larger batch: drop it and take the folded route (torch
+    # does this when that operand requires grad, to keep its gradient small).
+    if da == 3 and db == 3 and batch_a[0] != batch_b[0]:
+        if batch_a[0] == 1 and a.requires_grad:
+            return _matmul(_shape.squeeze(a, 0), b)
+        if batch_b[0] == 1 and b.requires_grad:
+            return _matmul(a, _shape.squeeze(b, 0))
+
+    batch = _broadcast_shapes(batch_a, batch_b)
+    count = math.prod(batch)
+    a3 = _shape.reshape(_shape.expand(a, batch + (n, m1)), (count, n, m1))
+    if db == 1:
+        b3 = _shape.unsqueeze(_shape.reshape(_shape.expand(b, batch + (m2,)), (count, m2)), 2)
+    else:
+        b3 = _shape.reshape(_shape.expand(b, batch + (m2, p)), (count, m2, p))
+    out_shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
+    out = _bmm(a3, b3)
+    if db == 1:
+        out = _shape.squeeze(out, -1)
+    return UnsafeView.apply(out, shape=out_shape)
+
+
+def _broadcast_shapes(shape_a, shape_b):
+    """The broadcast of two shapes, with torch's message when they do not broadcast."""
+    ndim = max(len(shape_a), len(shape_b))
+    result = []
+    for i in range(ndim):
+        offset = ndim - 1 - i
+        size_a = shape_a[len(shape_a) - 1 - offset] if offset < len(shape_a) else 1
+        size_b = shape_b[len(shape_b) - 1 - offset] if offset < len(shape_b) else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+        result.append(size_b if size_a == 1 else size_a)
+    return tuple(result)
+
+
+# ---------------------------------------------------------------------------------------
+# outer, inner, tensordot
+
+
+def _outer(a: Tensor, b: Tensor) -> Tensor:
+    # torch's definition: a column times a row, broadcast (and dtype-promoted) by mul.
+    return _mul(_shape.reshape(a, (a._data.shape[0], 1)), b)
+
+
+def outer(input, vec2, *, out=None, _name="outer") -> Tensor:  # noqa: A002
+    a = _tensor_arg(_name, input, "input", 1)
+    b = _tensor_arg(_name, vec2, "vec2", 2)
+    if a._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {a._data.ndim}-D")
+    if b._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {b._data.ndim}-D")
+    if out is not None:
+        return _write_out(_name, out, (a, b), lambda: _outer(a, b))
+    return _outer(a, b)
+
+
+def ger(input, vec2, *, out=None) -> Tensor:  # noqa: A002
+    """The old name of ``outer``."""
+    return outer(input, vec2, out=out, _name="ger")
+
+
+def inner(input, other, *, out=None) -> Tensor:  # noqa: A002
+    """Sum of products over the last dimension of both: tensordot(a, b, ([-1], [-1]))."""
+    a = _tensor_arg("inner", input, "input", 1)
+    b = _tensor_arg("inner", other, "other", 2)
+    if out is not None:
+        return _write_out("inner", out, (a, b), lambda: inner(a, b))
+    if a._data.ndim == 0 or b._data.ndim == 0:
+        return _mul(a, b)
+    if a._data.shape[-1] != b._data.shape[-1]:
+        raise RuntimeError(
+            "inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(a._data.shape)} and {list(b._data.shape)}"
+        )
+    return _tensordot(a, b, [-1], [-1])
+
+
+def tensordot(a, b, dims=2, out=None) -> Tensor:
+    """Contract ``dims`` of ``a`` with ``dims`` of ``b``: an int n (the last n of a with
+    the first n of b) or two lists of dimensions."""
+    a = _tensor_arg("tensordot", a, "a", 1)
+    b = _tensor_arg("tensordot", b, "b", 2)
+    if isinstance(dims, Tensor):
+        if dims._data.size > 1:
+            dims = (dims._data[0].tolist(), dims._data[1].tolist())
+        else:
+            dims = int(dims._data.item())
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a._data.ndim, b._data.ndim):
+            raise RuntimeError(
+                f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}"
+            )
+        dims_a, dims_b = list(range(-dims, 0)), list(range(dims))
+    elif isinstance(dims, (tuple, list)) and len(dims) == 2:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    else:
+        raise RuntimeError(
+            "tensordot expects dims to be int or tuple[list[int], list[int]] or "
+            f"list[list[int]] containing two lists, but got dims={dims}"
+        )
+    if out is not None:
+        return _write_out("tensordot", out, (a, b), lambda: _tensordot(a, b, dims_a, dims_b))
+    return _tensordot(a, b, dims_a, dims_b)
+
+
+def _tensordot(a: Tensor, b: Tensor, dims_a, dims_b) -> Tensor:
+    """ATen's tensordot: permute the contracted dimensions together, flatten to matrices,
+    one mm (or a dot when both free parts are empty), reshape to the free dimensions."""
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    t1, t2 = a, b
+    contracted = 1
+    for da, db in zip(dims_a, dims_b, strict=True):
+        s1 = a._data.shape[_wrap_dim(da, a._data.ndim)]
+        s2 = b._data.shape[_wrap_dim(db, b._data.ndim)]
+        if s2 == 1:  # broadcast dimensions can be summed right away
+            t1 = _sum(t1, da, keepdim=True, dtype=t1.dtype)
+        elif s1 == 1:
+            t2 = _sum(t2, db, keepdim=True, dtype=t2.dtype)
+        else:
+            if s1 != s2:
+                raise RuntimeError(
+                    f"contracted dimensions need to match, but first has size {s1} in dim "
+                    f"{da} and second has size {s2} in dim {db}"
+                )
+            contracted *= s1
+    free_a = _free_dims(dims_a, a._data.ndim)
+    free_b = _free_dims(dims_b, b._data.ndim)
+    out_shape = tuple(t1._data.shape[i] for i in free_a) + tuple(
+        t2._data.shape[i] for i in free_b)
+    size1 = math.prod(t1._data.shape[i] for i in free_a)
+    size2 = math.prod(t2._data.shape[i] for i in free_b)
+    t1 = _shape.permute(t1, tuple(free_a) + tuple(dims_a))
+    t2 = _shape.permute(t2, tuple(dims_b) + tuple(free_b))
+    if size1 == 1 and size2 == 1:
+        product = _dot(_shape.flatten(t1), _shape.flatten(t2))
+    else:
+        product = _mm(_shape.reshape(t1, (size1, contracted)),
+                      _shape.reshape(t2, (contracted, size2)))
+    return _shape.reshape(product, out_shape)
+
+
+def _free_dims(dims, ndim: int):
+    seen = set()
+    for d in dims:
+        d = _wrap_dim(d, ndim)
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return [i for i in range(ndim) if i not in seen]
+
+
+# ---------------------------------------------------------------------------------------
+# addmm, baddbmm
+
+
+def _scalar(value, np_dtype):
+    """alpha/beta as a NumPy scalar of the operands' dtype, converted like a C cast
+    (integer tensors truncate 0.5 to 0; -1 wraps to 255 for uint8), as torch does."""
+    if isinstance(value, Tensor):
+        value = value._data.item()
+    return np.asarray(value).astype(np_dtype)[()]
+
+
+class Addmm(Primitive):
+    """out = beta * input + alpha * (m1 @ m2);  grad_input = beta * grad,
+    grad_m1 = alpha * grad @ m2^T,  grad_m2 = alpha * m1^T @ grad.
+
+    As BLAS's gemm: beta = 0 ignores input (NaN included) and alpha = 0 ignores the product.
+    """
+
+    node_name = "AddmmBackward0"
+    _product_grads = staticmethod(_mm_grads)
+
+    @staticmethod
+    def forward(ctx, bias, m1, m2, *, beta, alpha):
+        ctx.save_for_backward(m1, m2)
+        ctx.beta, ctx.alpha = beta.item(), alpha.item()
+        out = np.matmul(m1, m2) if alpha else np.zeros(m1.shape[:-1] + m2.shape[-1:], m1.dtype)
+        if alpha != 1:
+            out *= alpha
+        if beta:
+            out += bias if beta == 1 else beta * bias
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        m1, m2 = ctx.saved_tensors
+        beta, alpha = ctx.beta, ctx.alpha
+        grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_bias = grad if beta == 1 else _mul(grad, beta)
+        grad_m1, grad_m2 = cls._product_grads(grad, m1, m2, *ctx.needs_input_grad[1:])
+        if alpha != 1:
+            grad_m1 = None if grad_m1 is None else _mul(grad_m1, alpha)
+            grad_m2 = None if grad_m2 is None else _mul(grad_m2, alpha)
+        return grad_bias, grad_m1, grad_m2
+
+
+class Baddbmm(Addmm):
+    """out = beta * input + alpha * (b1 @ b2) batch by batch;  grad_input = beta * grad,
+    grad_b1 = alpha * grad @ b2^T,  grad_b2 = alpha * b1^T @ grad."""
+
+    node_name = "BaddbmmBackward0"
+    _product_grads = staticmethod(_bmm_grads)
+
+
+def _check_bias(bias: Tensor, shape) -> None:
+    """input must expand to the product's shape; if not, expand raises torch's error."""
+    own = bias._data.shape
+    if len(own) > len(shape) or any(
+        s != 1 and s != t for s, t in zip(own[::-1], shape[::-1], strict=False)
+    ):
+        _shape.expand(bias, shape)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
+    bias = _tensor_arg("addmm", input, "input", 1)
+    m1 = _tensor_arg("addmm", mat1, "mat1", 2)
+    m2 = _tensor_arg("addmm", mat2, "mat2", 3)
+    if out is not None:
+        return _write_out("addmm", out, (bias, m1, m2),
+                          lambda: addmm(bias, m1, m2, beta=beta, alpha=alpha))
+    dtype = m2._data.dtype
+    if bias._data.dtype != dtype:
+        raise RuntimeError(
+            "self and mat2 must have the same dtype, but got "
+            f"{_scalar_name(bias)} and {_scalar_name(m2)}"
+        )
+    if m1._data.dtype != dtype:
+        raise RuntimeError(
+            "mat1 and mat2 must have the same dtype, but got "
+            f"{_scalar_name(m1)} and {_scalar_name(m2)}"
+        )
+    for name, m in (("mat1", m1), ("mat2", m2)):
+        if m._data.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {m._data.ndim}-D tensor")
+    s1, s2 = m1._data.shape, m2._data.shape
+    if s1[1] != s2[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({s1[0]}x{s1[1]} and {s2[0]}x{s2[1]})"
+        )
+    _check_bias(bias, (s1[0], s2[1]))
+    _no_bool(m1, "addmm_impl_cpu_")
+    return Addmm.apply(bias, m1, m2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (batch1 @ batch2) for each batch, input broadcast."""
+    bias = _tensor_arg("baddbmm", input, "input", 1)
+    b1 = _tensor_arg("baddbmm", batch1, "batch1", 2)
+    b2 = _tensor_arg("baddbmm", batch2, "batch2", 3)
+    if out is not None:
+        return _write_out("baddbmm", out, (bias, b1, b2),
+                          lambda: baddbmm(bias, b1, b2, beta=beta, alpha=alpha))
+    if bias._data.dtype != b1._data.dtype:
+        raise RuntimeError(
+            f"Input dtypes must be the same, got: input {_c_name(bias)}, batch1: "
+            f"{_c_name(b1)}, batch2: {_c_name(b2)}"
+        )
+    _check_bmm_shapes(b1, b2)
+    s1, s2 = b1._data.shape, b2._data.shape
+    _check_bias(bias, (s1[0], s1[1], s2[2]))
+    if b1._data.dtype != b2._data.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_scalar_name(b1)} but found {_scalar_name(b2)}"
+        )
+    _no_bool(b1, "baddbmm")
+    dtype = b1._data.dtype
+    return Baddbmm.apply(bias, b1, b2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# out=
+
+
+def _write_out(name: str, out, inputs, compute, dot_style: bool = False) -> Tensor:
+    """torch's ``out=``: compute, check the dtype, resize if needed, copy into ``out``."""
+    if GRAD_STATE.enabled and (out.requires_grad or any(x.requires_grad for x in inputs)):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    result = compute()
+    if out._data.dtype != result._data.dtype:
+        if dot_style:
+            raise RuntimeError(
+                f"result dtype {_scalar_name(out)} does not match input dtype "
+                f"{_scalar_name(result)}"
+            )
+        raise RuntimeError(
+            f"Expected out tensor to have dtype {_c_name(result)}, but got {_c_name(out)} "
+            "instead"
+        )
+    if out._data.shape != result._data.shape:
+        if out._data.size:
+            warnings.warn(
+                "An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
+                "PyTorch release outputs will not be resized unless they have zero elements. "
+                "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                "elements with t.resize_(0).",
+                UserWarning, stacklevel=3,
+            )
+        out._data = np.empty(result._data.shape, out._data.dtype)
+    np.copyto(out._data, result._data)
+    out._vbox[0] += 1
+    return out

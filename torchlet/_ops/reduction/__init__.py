@@ -1,0 +1,68 @@
+"""Reductions: operations that combine many elements into fewer.
+
+* ``sums``: sum, mean, nansum, nanmean, prod, cumsum, cumprod, logsumexp;
+* ``extrema``: max, min, amax, amin, argmax, argmin, all, any, count_nonzero;
+* ``statistics``: var, std, var_mean, std_mean, norm, median, mode;
+* ``sorting``: sort, argsort, msort, topk, unique;
+* ``_common``: dim handling and the small primitives backward rules are built from.
+
+``dim`` may be an int or a tuple/list (None, and for most reductions (), mean every
+dimension); ``keepdim`` keeps reduced dimensions as size 1. Each differentiable reduction
+is a ``Primitive`` whose backward spreads the gradient back over the reduced dimensions.
+Operations returning values and indices give ``torch.return_types`` named tuples.
+
+Where torchlet knowingly differs from torch 2.13:
+
+* float32/float64 sums, means, products and norms agree to within float rounding (NumPy
+  and torch add in different orders); integer results, indices, extrema, cumsum/cumprod,
+  float16 sums/means and (in practice) float32 var/std are bit-exact;
+* among equal values, ``sort(stable=False)``, ``topk`` and ``median(dim)`` may report
+  other indices than torch's introsort / nth_element; torchlet's choice is deterministic
+  (stable order; values are always the same);
+* ``torch.sum(x, dim=None)`` written out is named SumBackward1 by torch; torchlet cannot
+  tell it from ``x.sum()`` and names both SumBackward0;
+* ``var``/``std`` with ``dim=[]``: torch's backward divides by a count of 1 (inf
+  gradients); torchlet returns the all-elements gradient;
+* the nuclear norm has first-order gradients only.
+"""
+
+from torchlet._ops.reduction._common import expand_reduced, kept_shape, reduce_dims
+from torchlet._ops.reduction.extrema import (
+    all,  # noqa: A004
+    amax,
+    amin,
+    any,  # noqa: A004
+    argmax,
+    argmin,
+    count_nonzero,
+    max,  # noqa: A004
+    min,  # noqa: A004
+)
+from torchlet._ops.reduction.sorting import argsort, msort, sort, topk, unique
+from torchlet._ops.reduction.statistics import (
+    median,
+    mode,
+    norm,
+    std,
+    std_mean,
+    var,
+    var_mean,
+    vector_norm,
+)
+from torchlet._ops.reduction.sums import (
+    cumprod,
+    cumsum,
+    logsumexp,
+    mean,
+    nanmean,
+    nansum,
+    prod,
+    sum,  # noqa: A004
+)
+
+__all__ = [
+    "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "count_nonzero", "cumprod",
+    "cumsum", "expand_reduced", "kept_shape", "logsumexp", "max", "mean", "median", "min",
+    "mode", "msort", "nanmean", "nansum", "norm", "prod", "reduce_dims", "sort", "std",
+    "std_mean", "sum", "topk", "unique", "var", "var_mean", "vector_norm",
+]

@@ -1,0 +1,252 @@
+"""What the reductions share: argument checks, ``dim`` handling, putting reduced
+dimensions back for backward, and a few small primitives the backward rules are built
+from (take/put along a dimension, flip, shift).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
+              "float16": "Half"}
+
+
+def type_word(array: np.ndarray) -> str:
+    """torch's name for a dtype in error messages (``Long``, ``Float``, ...)."""
+    return _TYPE_WORD[array.dtype.name]
+
+
+def check_tensor(name: str, x) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+    return x
+
+
+def is_int(value) -> bool:
+    return isinstance(value, (int, np.integer))
+
+
+def wrap_dim(name: str, dim, ndim: int) -> int:
+    """One ``dim`` (an int) as a non-negative axis; a 0-d tensor accepts 0 and -1."""
+    if not is_int(dim):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return _wrap_dim(int(dim), ndim)
+
+
+def reduce_dims(dim, ndim: int):
+    """``dim`` (None, an int, or a sequence) as a sorted tuple of non-negative axes.
+
+    None and the empty sequence both mean every dimension, as for torch.sum in 2.x.
+    """
+    if dim is None:
+        return tuple(range(ndim))
+    if is_int(dim):
+        return (_wrap_dim(int(dim), ndim),) if ndim else ()
+    if not isinstance(dim, (tuple, list)) or not all(is_int(d) for d in dim):
+        raise TypeError(f"dim must be an int or a tuple of ints, not {dim!r}")
+    dims = tuple(_wrap_dim(int(d), ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        repeated = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    if not dims:
+        return tuple(range(ndim))
+    return tuple(sorted(dims)) if ndim else ()
+
+
+def kept_shape(shape, dims):
+    """``shape`` with the reduced ``dims`` set to 1 (what keepdim=True gives)."""
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def count(shape, dims) -> int:
+    """How many elements each output element of a reduction over ``dims`` combines."""
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+def restore_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
+    """Put back the reduced dimensions of ``grad`` as size 1 (torch's unsqueeze_multiple)."""
+    if keepdim:
+        return grad
+    return grad.reshape(kept_shape(in_shape, dims))
+
+
+def expand_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
+    """Put back the reduced dimensions of ``grad`` and broadcast it to ``in_shape``."""
+    if grad._data.ndim == 0:  # a full reduction: the 0-d gradient expands as it is
+        from torchlet._ops.shape.views import Expand
+
+        return make_view(Expand.apply(grad, shape=tuple(in_shape)), grad)
+    return restore_reduced(grad, in_shape, dims, keepdim).expand(in_shape)
+
+
+def result_dtype(x: Tensor, dtype):
+    """NumPy dtype of sum/prod/cumsum: ``dtype`` if given; integers and bool -> int64."""
+    if dtype is not None:
+        return _dtype.to_dtype(dtype).np
+    kind = x._data.dtype.kind
+    return x._data.dtype if kind == "f" else np.dtype(np.int64)
+
+
+def check_grad_dtype(x: Tensor, np_dtype) -> None:
+    """A float input that requires grad cannot be reduced into an integer result."""
+    if np_dtype.kind != "f" and x.requires_grad and GRAD_STATE.enabled:
+        raise RuntimeError(f"Autograd not support dtype: {_TYPE_WORD[np_dtype.name]}")
+
+
+def accumulation_dtype(np_dtype):
+    """The type torch's CPU kernels accumulate a scan (cumsum/cumprod) or variance in."""
+    return np.dtype(np.float64) if np_dtype == np.float32 else (
+        np.dtype(np.float32) if np_dtype == np.float16 else np_dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# picking values along a dimension (max/min with dim, sort, topk, median, mode)
+
+
+class PutAlong(Primitive):
+    """out = zeros of ``shape`` with ``a`` written at ``idx`` along ``dim`` (distinct
+    indices);  grad_a = grad taken at ``idx``. torch's zeros().scatter_()."""
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, idx, dim, shape):
+        ctx.idx, ctx.dim = idx, dim
+        out = np.zeros(shape, a.dtype)
+        np.put_along_axis(out, idx, a, axis=dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return TakeAlong.apply(grad, idx=ctx.idx, dim=ctx.dim)
+
+
+class TakeAlong(Primitive):
+    """out = ``a`` taken at ``idx`` along ``dim`` (torch.gather);  grad_a = grad put back
+    at ``idx`` (indices are distinct in every use here)."""
+
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, idx, dim):
+        ctx.idx, ctx.dim, ctx.shape = idx, dim, a.shape
+        return np.take_along_axis(a, idx, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PutAlong.apply(grad, idx=ctx.idx, dim=ctx.dim, shape=ctx.shape)
+
+
+class Selection(Primitive):
+    """values = a at the indices chosen along dim, indices = those indices;
+    grad_a = grad at the chosen indices, 0 elsewhere (torch's
+    value_selecting_reduction_backward). Subclasses only set torch's node name."""
+
+    node_name = "SelectionBackward"
+
+    @staticmethod
+    def forward(ctx, a, *, idx, dim, keepdim):
+        # idx: int64, a's shape except along dim (1 for a reduction, k for sort/topk).
+        ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, a.shape
+        if a.ndim == 0:
+            values, indices = a.copy(), idx.reshape(())
+        else:
+            values = np.take_along_axis(a, idx, axis=dim)
+            indices = idx
+            if not keepdim:
+                values, indices = values.squeeze(dim), idx.squeeze(dim)
+        ctx.save_for_backward(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices=None):
+        if len(ctx.in_shape) == 0:
+            return grad
+        (indices,) = ctx.saved_tensors
+        idx = indices._data
+        if not ctx.keepdim:
+            idx = np.expand_dims(idx, ctx.dim)
+            grad = grad.reshape(idx.shape)
+        return PutAlong.apply(grad, idx=idx, dim=ctx.dim, shape=ctx.in_shape)
+
+
+def select_along(primitive, x: Tensor, idx: np.ndarray, dim: int, keepdim: bool, result):
+    """Run a Selection ``primitive`` and wrap its outputs in the return type ``result``."""
+    return result(primitive.apply(x, idx=idx, dim=dim, keepdim=keepdim))
+
+
+def evenly_distribute(grad: Tensor, x: np.ndarray, value: np.ndarray) -> Tensor:
+    """Gradient of a whole-tensor max/min/median: split evenly among the elements equal
+    to the result (all NaNs when the result is NaN), 0 elsewhere, as torch on the CPU."""
+    mask = np.isnan(x) if np.isnan(value) else x == value
+    return where_mask(mask, grad / int(np.count_nonzero(mask)))
+
+
+def where_mask(mask: np.ndarray, values: Tensor) -> Tensor:
+    """``values`` where ``mask`` holds, 0 elsewhere (mask is not differentiable)."""
+    from torchlet._ops.pointwise import where
+
+    return where(wrap(mask), values, 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# flip and shift: the pieces of reversed cumulative sums and exclusive products
+
+
+class Flip(Primitive):
+    """out = a reversed along dim;  grad_a = grad reversed along dim."""
+
+    node_name = "FlipBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim):
+        ctx.dim = dim
+        return np.flip(a, dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, dim=ctx.dim)
+
+
+class Shift(Primitive):
+    """out[k] = a[k - step] along dim, ``fill`` where that falls outside (step = +-1);
+    grad_a = grad shifted back by -step with 0 fill. For step=1, fill=1 this is torch's
+    cat([ones, a.narrow(dim, 0, n - 1)])."""
+
+    node_name = "CatBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, step, fill):
+        ctx.dim, ctx.step = dim, step
+        out = np.full_like(a, fill)
+        n = a.shape[dim]
+        src = [slice(None)] * a.ndim
+        dst = [slice(None)] * a.ndim
+        if step > 0:
+            src[dim], dst[dim] = slice(0, n - 1), slice(1, n)
+        else:
+            src[dim], dst[dim] = slice(1, n), slice(0, n - 1)
+        out[tuple(dst)] = a[tuple(src)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Shift.apply(grad, dim=ctx.dim, step=-ctx.step, fill=0)
+
+
+def reversed_cumsum(t: Tensor, dim: int) -> Tensor:
+    """sum over k >= i of t[k] along dim, as torch: flip, cumsum, flip."""
+    from torchlet._ops.reduction.sums import cumsum
+
+    return Flip.apply(cumsum(Flip.apply(t, dim=dim), dim), dim=dim)

@@ -1,0 +1,250 @@
+"""Largest and smallest elements, and logical reductions: max, min, amax, amin, argmax,
+argmin, all, any, count_nonzero.
+
+Torch's conventions at ties: ``max()``/``min()`` over the whole tensor and ``amax``/
+``amin`` split the gradient evenly among the tied elements; ``max(dim)``/``min(dim)``
+give it all to the index they return (the first occurrence). NaN propagates: it counts
+as the largest and the smallest value, and its first index is returned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import return_types
+from torchlet._ops.reduction._common import (
+    Selection,
+    check_tensor,
+    evenly_distribute,
+    kept_shape,
+    reduce_dims,
+    restore_reduced,
+    select_along,
+    wrap_dim,
+)
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+
+# ---------------------------------------------------------------------------------------
+# max / min
+
+
+class MaxAll(Primitive):
+    """out = the largest element of a;  grad_a = grad split evenly among the elements
+    equal to out (all NaNs if out is NaN), 0 elsewhere."""
+
+    node_name = "MaxBackward1"
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx, a):
+        out = np.asarray(cls.reduce(a))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return evenly_distribute(grad, x._data, out._data)
+
+
+class MinAll(MaxAll):
+    """out = the smallest element of a;  grad_a = grad split evenly among the elements
+    equal to out (all NaNs if out is NaN), 0 elsewhere."""
+
+    node_name = "MinBackward1"
+    reduce = staticmethod(np.min)
+
+
+class MaxDim(Selection):
+    """values, indices = max of a along dim and its first index;
+    grad_a = grad at that index, 0 elsewhere."""
+
+    node_name = "MaxBackward0"
+
+
+class MinDim(Selection):
+    """values, indices = min of a along dim and its first index;
+    grad_a = grad at that index, 0 elsewhere."""
+
+    node_name = "MinBackward0"
+
+
+def _extreme(name, x, dim, keepdim, whole, along, arg, result):
+    if dim is None:
+        if x._data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return whole.apply(x)
+    a = x._data
+    d = wrap_dim(name, dim, a.ndim)
+    if a.ndim == 0:
+        return select_along(along, x, np.zeros((), np.int64), d, keepdim, result)
+    if a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    idx = arg(a, axis=d, keepdims=True)
+    return select_along(along, x, idx, d, keepdim, result)
+
+
+def max(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001, A002
+    """``max(input)``: the largest element (0-d). ``max(input, dim, keepdim=False)``:
+    ``torch.return_types.max(values, indices)`` along dim. ``max(input, other)``: the
+    elementwise maximum of two tensors."""
+    x = check_tensor("max", input)
+    if isinstance(dim, Tensor):
+        from torchlet._ops.pointwise import maximum
+
+        if keepdim:
+            raise TypeError("max(input, other) takes no keepdim argument")
+        return maximum(x, dim)
+    if axis is not None:
+        dim = axis
+    return _extreme("max", x, dim, keepdim, MaxAll, MaxDim, np.argmax, return_types.max)
+
+
+def min(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001, A002
+    """``min(input)``, ``min(input, dim, keepdim=False)`` (values, indices), or
+    ``min(input, other)`` (the elementwise minimum), as ``max``."""
+    x = check_tensor("min", input)
+    if isinstance(dim, Tensor):
+        from torchlet._ops.pointwise import minimum
+
+        if keepdim:
+            raise TypeError("min(input, other) takes no keepdim argument")
+        return minimum(x, dim)
+    if axis is not None:
+        dim = axis
+    return _extreme("min", x, dim, keepdim, MinAll, MinDim, np.argmin, return_types.min)
+
+
+# ---------------------------------------------------------------------------------------
+# amax / amin
+
+
+class Amax(Primitive):
+    """out = largest element of a over dims;  grad_a = grad / (number of elements equal
+    to out) at those elements, 0 elsewhere."""
+
+    node_name = "AmaxBackward0"
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx, a, *, dims, keepdim):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        out = np.asarray(cls.reduce(a, axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        shape, dims, dtype = x._data.shape, ctx.dims, grad._data.dtype
+        value = out._data if ctx.keepdim else out._data.reshape(kept_shape(shape, dims))
+        mask = x._data == value
+        ties = np.add.reduce(mask, axis=dims, keepdims=True, dtype=dtype)
+        grad = restore_reduced(grad, shape, dims, ctx.keepdim)
+        # torch's scale_grad_by_count: (grad / count) * mask
+        return (grad / wrap(ties)) * wrap(mask.astype(dtype))
+
+
+class Amin(Amax):
+    """out = smallest element of a over dims;  grad_a = grad / (number of elements equal
+    to out) at those elements, 0 elsewhere."""
+
+    node_name = "AminBackward0"
+    reduce = staticmethod(np.min)
+
+
+def _amax(name, primitive, input, dim, keepdim):
+    x = check_tensor(name, input)
+    a = x._data
+    dims = reduce_dims(dim, a.ndim)
+    if a.size == 0:
+        if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        for d in dims:
+            if a.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return primitive.apply(x, dims=dims, keepdim=keepdim)
+
+
+def amax(input, dim=(), keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+    """Largest element over ``dim`` (an int or tuple; () means all); no indices."""
+    return _amax("amax", Amax, input, dim if axis is None else axis, keepdim)
+
+
+def amin(input, dim=(), keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+    """Smallest element over ``dim`` (an int or tuple; () means all); no indices."""
+    return _amax("amin", Amin, input, dim if axis is None else axis, keepdim)
+
+
+# ---------------------------------------------------------------------------------------
+# argmax / argmin
+
+
+def _arg(name, arg, input, dim, keepdim):
+    x = check_tensor(name, input)
+    a = x._data
+    if a.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        out = np.asarray(arg(a), dtype=np.int64)  # an index into the flattened tensor
+        return wrap(out.reshape((1,) * a.ndim) if keepdim else out)
+    d = wrap_dim(name, dim, a.ndim)
+    if a.ndim == 0:
+        return wrap(np.zeros((), np.int64))
+    if a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return wrap(np.asarray(arg(a, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+    """Index of the first largest element along ``dim`` (of the flattened tensor if None)."""
+    return _arg("argmax", np.argmax, input, dim if axis is None else axis, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+    """Index of the first smallest element along ``dim`` (of the flattened tensor if None)."""
+    return _arg("argmin", np.argmin, input, dim if axis is None else axis, keepdim)
+
+
+# ---------------------------------------------------------------------------------------
+# all / any / count_nonzero (never differentiable)
+
+
+def _logical(name, ufunc, input, dim, keepdim):
+    x = check_tensor(name, input)
+    a = x._data
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        out = a.astype(bool)  # torch reduces over no dimension here: elementwise test
+    else:
+        dims = reduce_dims(dim, a.ndim)
+        out = np.asarray(ufunc.reduce(a.astype(bool, copy=False), axis=dims, keepdims=keepdim))
+    # As torch: uint8 in, uint8 (0 or 1) out; every other dtype gives bool.
+    return wrap(out.astype(np.uint8) if a.dtype == np.uint8 else out)
+
+
+def all(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A001, A002
+    """True if every element (along ``dim``: an int or tuple) is nonzero."""
+    return _logical("all", np.logical_and, input, dim if axis is None else axis, keepdim)
+
+
+def any(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A001, A002
+    """True if some element (along ``dim``: an int or tuple) is nonzero."""
+    return _logical("any", np.logical_or, input, dim if axis is None else axis, keepdim)
+
+
+def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
+    """Number of nonzero elements (along ``dim``: an int or tuple), as int64."""
+    x = check_tensor("count_nonzero", input)
+    dims = reduce_dims(dim, x._data.ndim)
+    return wrap(np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64))

@@ -1,0 +1,167 @@
+"""Ordering: sort, argsort, topk, unique.
+
+NaN sorts as the largest value, as in torch. torchlet always sorts stably (equal
+values keep their order; with ``descending=True`` too), so ``stable=True`` results match
+torch bit for bit. With ``stable=False`` torch's CPU sort (an introsort) may order equal
+values differently; the values are the same, only the indices of ties can differ. topk
+returns the k largest (smallest) values in sorted order with ties in index order; torch's
+order among equal values comes from std::partial_sort / nth_element and may differ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import return_types
+from torchlet._ops.reduction._common import Selection, check_tensor, wrap_dim
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+
+
+def argsort_array(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """Stable argsort along dim, as int64; descending keeps equal values in index order."""
+    if a.ndim == 0:
+        return np.zeros((), np.int64)
+    if not descending:
+        return np.argsort(a, axis=dim, kind="stable").astype(np.int64, copy=False)
+    # Sort the reversed array ascending and read the result backwards: largest first,
+    # and equal values come out in increasing index order.
+    reversed_order = np.argsort(np.flip(a, dim), axis=dim, kind="stable")
+    return (a.shape[dim] - 1) - np.flip(reversed_order, dim).astype(np.int64, copy=False)
+
+
+class Sort(Selection):
+    """values, indices = a sorted along dim and where each value came from;
+    grad_a = grad put back at the original positions."""
+
+    node_name = "SortBackward0"
+
+
+class StableSort(Sort):
+    """sort(..., stable=True): the same rule under torch's other node name."""
+
+    node_name = "SortBackward1"
+
+
+class Topk(Selection):
+    """values, indices = the k largest (or smallest) along dim and their positions;
+    grad_a = grad at those positions, 0 elsewhere."""
+
+    node_name = "TopkBackward0"
+
+
+def sort(input, dim=-1, descending=False, *, stable=False):  # noqa: A002
+    """Sort along ``dim``: ``torch.return_types.sort(values, indices)``."""
+    x = check_tensor("sort", input)
+    d = wrap_dim("sort", dim, x._data.ndim)
+    idx = argsort_array(x._data, d, descending)
+    primitive = StableSort if stable else Sort
+    return return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True))
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa: A002
+    """The indices that sort ``input`` along ``dim`` (int64)."""
+    x = check_tensor("argsort", input)
+    d = wrap_dim("argsort", dim, x._data.ndim)
+    return wrap(argsort_array(x._data, d, descending))
+
+
+def msort(input) -> Tensor:  # noqa: A002
+    """``sort(input, dim=0).values``."""
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    """The ``k`` largest (``largest=False``: smallest) elements along ``dim``:
+    ``torch.return_types.topk(values, indices)``, in sorted order."""
+    x = check_tensor("topk", input)
+    a = x._data
+    d = wrap_dim("topk", dim, a.ndim)
+    size = a.shape[d] if a.ndim else 1
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"topk(): argument 'k' must be int, not {type(k).__name__}")
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    order = argsort_array(a, d, descending=largest)
+    if a.ndim:
+        order = np.take(order, np.arange(k), axis=d)
+    return return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True))
+
+
+class Unique(Primitive):
+    """values, inverse, counts = the distinct elements, sorted; not differentiable."""
+
+    node_name = "Unique2Backward0"
+    derivative_of = "_unique2"
+
+    @staticmethod
+    def forward(ctx, a, *, dim):
+        if dim is None:
+            # equal_nan=False: every NaN is its own value, as in torch
+            values, inverse, counts = np.unique(
+                a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
+            )
+            return values, inverse.reshape(a.shape).astype(np.int64), counts.astype(np.int64)
+        return _unique_dim(a, dim)
+
+    @classmethod
+    def backward(cls, ctx, *grads):
+        raise NotImplementedError(f"the derivative for '{cls.derivative_of}' is not implemented.")
+
+
+class UniqueDim(Unique):
+    """values, inverse, counts = the distinct slices along dim; not differentiable."""
+
+    node_name = "UniqueDimBackward0"
+    derivative_of = "unique_dim"
+
+
+def _unique_dim(a: np.ndarray, dim: int):
+    """The distinct slices of ``a`` along ``dim``, in lexicographic order."""
+    n = a.shape[dim]
+    moved = np.moveaxis(a, dim, 0)
+    rows = moved.reshape(n, -1)
+    # lexsort's last key is the primary one: column 0 first, then 1, ...
+    order = np.lexsort(rows.T[::-1]) if rows.shape[1] else np.arange(n)
+    ordered = rows[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(n, np.int64)
+    inverse[order] = group
+    counts = np.diff(np.flatnonzero(np.append(starts, True))).astype(np.int64)
+    values = ordered[starts].reshape((-1,) + moved.shape[1:])
+    return np.ascontiguousarray(np.moveaxis(values, 0, dim)), inverse, counts
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The distinct elements of ``input`` (or distinct slices along ``dim``), sorted.
+
+    Returns a tensor, or a tuple with ``inverse`` (where each element went) and/or
+    ``counts``. torch on the CPU sorts even when ``sorted=False``, and so does torchlet.
+    """
+    x = check_tensor("unique", input)
+    a = x._data
+    if dim is None:
+        outputs = Unique.apply(x, dim=None)
+    else:
+        d = wrap_dim("unique", dim, a.ndim)
+        if a.ndim == 0:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})"
+            )
+        if a.size == 0 and a.shape[d] != 0:
+            raise RuntimeError(
+                "There are 0 sized dimensions, and they aren't selected, so unique cannot "
+                "be applied"
+            )
+        outputs = UniqueDim.apply(x, dim=d)
+    values, inverse, counts = outputs
+    if not return_inverse and not return_counts:
+        return values
+    result = (values,)
+    if return_inverse:
+        result += (inverse,)
+    if return_counts:
+        result += (counts,)
+    return result

@@ -1,0 +1,496 @@
+"""Statistics and norms: var, std, var_mean, std_mean, norm (vector norms and the
+nuclear norm), median, mode.
+
+Precision: torch's CPU kernels compute a float32 variance in float64 and round the
+result; so does torchlet (two passes: mean, then squared deviations), which gives the
+same float32 values in practice. Vector norms are float sums: equal to within rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+
+import numpy as np
+
+from torchlet import _dtype, return_types
+from torchlet._ops.reduction._common import (
+    Selection,
+    accumulation_dtype,
+    check_tensor,
+    count,
+    evenly_distribute,
+    expand_reduced,
+    reduce_dims,
+    restore_reduced,
+    select_along,
+    type_word,
+    where_mask,
+    wrap_dim,
+)
+from torchlet._ops.reduction.sorting import argsort_array
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+# ---------------------------------------------------------------------------------------
+# var, std, var_mean, std_mean
+
+
+def _user_stacklevel() -> int:
+    """How many frames up the caller outside torchlet is (so a warning points there)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("torchlet"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _var_args(name, x, dim, unbiased, correction):
+    """Sort out torch's overloads: var(x, unbiased: bool), var(x, dim, unbiased, keepdim),
+    var(x, dim, *, correction). Returns (dims, correction, all_reduce)."""
+    if isinstance(dim, bool):  # var(x, False): the bool is `unbiased`
+        dim, unbiased = None, dim if unbiased is None else unbiased
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments: pass either "
+                "'unbiased' or 'correction', not both"
+            )
+        if not isinstance(unbiased, bool):
+            raise TypeError(
+                f"{name}(): argument 'unbiased' must be bool, not {type(unbiased).__name__}"
+            )
+        correction = 1 if unbiased else 0
+    elif correction is None:
+        correction = 1
+    a = x._data
+    if a.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dims = reduce_dims(dim, a.ndim)
+    if count(a.shape, dims) - correction <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+            "the reduction factor (input numel divided by output numel).",
+            UserWarning, stacklevel=_user_stacklevel(),
+        )
+    # torch's backward treats dim=None (not an explicit list of dims) as "all"; an empty
+    # list also means all here (torch's backward divides by the wrong count for it).
+    all_reduce = dim is None or a.ndim == 0 or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+    return dims, correction, all_reduce
+
+
+def _moments(a: np.ndarray, dims, correction, keepdim):
+    """(variance, mean) of ``a`` over dims, in float64 for float32 input, as torch."""
+    work = a.astype(accumulation_dtype(a.dtype), copy=False)
+    n = count(a.shape, dims)
+    mean = np.add.reduce(work, axis=dims, keepdims=True) / work.dtype.type(n)
+    dev = work - mean
+    dof = max(n - correction, 0)
+    var = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim) / work.dtype.type(dof)
+    if not keepdim:
+        mean = mean.reshape(var.shape)
+    return np.asarray(var), mean
+
+
+def _setup(ctx, dims, correction, keepdim, all_reduce):
+    ctx.dims, ctx.correction, ctx.keepdim, ctx.all_reduce = dims, correction, keepdim, all_reduce
+
+
+def _var_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
+    """torch's var_backward: 2 / (n - correction) * grad * (x - mean(x))."""
+    correction = ctx.correction
+    if ctx.all_reduce:
+        dof = x._data.size - correction
+        if dof <= 0:
+            # 2 / 0 is inf; inf * 0 is nan where x equals its mean
+            nan_or_inf = np.where(x._data == x.mean()._data, np.nan, np.inf)
+            return grad * wrap(nan_or_inf.astype(grad._data.dtype))
+        return (2.0 / dof) * grad * (x - x.mean())
+    shape, dims = x._data.shape, ctx.dims
+    grad = restore_reduced(grad, shape, dims, ctx.keepdim)
+    dof = count(shape, dims) - correction
+    scale = 2.0 / dof if dof != 0 else math.inf
+    return scale * grad * (x - x.mean(dims, keepdim=True))
+
+
+def _std_to_var_grad(grad: Tensor, std: Tensor) -> Tensor:
+    """d std = d var / (2 std); torch sets it to 0 where std is 0."""
+    return where_mask(std._data != 0, grad / (std * 2))
+
+
+def _mean_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
+    shape = x._data.shape
+    return expand_reduced(grad, shape, ctx.dims, ctx.keepdim) / count(shape, ctx.dims)
+
+
+class Var(Primitive):
+    """out = sum((a - mean(a))^2) / (n - correction) over dims;
+    grad_a = grad * 2 (a - mean(a)) / (n - correction)."""
+
+    node_name = "VarBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
+        _setup(ctx, dims, correction, keepdim, all_reduce)
+        ctx.save_for_backward(a)
+        var, _ = _moments(a, dims, correction, keepdim)
+        return var.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _var_backward(ctx, grad, x)
+
+
+class Std(Primitive):
+    """out = sqrt(var(a));  grad_a = var's gradient of grad / (2 out) (0 where out = 0)."""
+
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
+        _setup(ctx, dims, correction, keepdim, all_reduce)
+        var, _ = _moments(a, dims, correction, keepdim)
+        out = np.sqrt(var).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return _var_backward(ctx, _std_to_var_grad(grad, out), x)
+
+
+class VarMean(Primitive):
+    """(var, mean) = var(a), mean(a) over dims;  grad_a = var's gradient of grad_var +
+    grad_mean / n broadcast back."""
+
+    node_name = "VarMeanBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
+        _setup(ctx, dims, correction, keepdim, all_reduce)
+        ctx.save_for_backward(a)
+        var, mean = _moments(a, dims, correction, keepdim)
+        return var.astype(a.dtype, copy=False), mean.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_var, grad_mean):
+        (x,) = ctx.saved_tensors
+        return _var_mean_backward(ctx, x, grad_var, grad_mean)
+
+
+def _var_mean_backward(ctx, x, grad_var, grad_mean):
+    grad = None if grad_var is None else _var_backward(ctx, grad_var, x)
+    if grad_mean is not None:
+        part = _mean_backward(ctx, grad_mean, x)
+        grad = part if grad is None else grad + part
+    return grad
+
+
+class StdMean(Primitive):
+    """(std, mean) = std(a), mean(a) over dims;  grad_a = std's gradient of grad_std +
+    grad_mean / n broadcast back."""
+
+    node_name = "StdMeanBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
+        _setup(ctx, dims, correction, keepdim, all_reduce)
+        var, mean = _moments(a, dims, correction, keepdim)
+        std = np.sqrt(var).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, std)
+        return std, mean.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_std, grad_mean):
+        x, std = ctx.saved_tensors
+        grad_var = None if grad_std is None else _std_to_var_grad(grad_std, std)
+        return _var_mean_backward(ctx, x, grad_var, grad_mean)
+
+
+def _moment(name, primitive, input, dim, unbiased, keepdim, correction):  # noqa: A002
+    x = check_tensor(name, input)
+    dims, correction, all_reduce = _var_args(name, x, dim, unbiased, correction)
+    return primitive.apply(x, dims=dims, correction=correction, keepdim=keepdim,
+                           all_reduce=all_reduce)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+    """Variance over ``dim`` with Bessel's correction by default (``correction=1``;
+    ``unbiased=False`` means 0). ``var(x, False)`` is accepted, as torch."""
+    return _moment("var", Var, input, dim, unbiased, keepdim, correction)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+    """Standard deviation: the square root of ``var`` (same arguments)."""
+    return _moment("std", Std, input, dim, unbiased, keepdim, correction)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """``(var, mean)`` in one pass (a plain tuple, as torch)."""
+    return _moment("var_mean", VarMean, input, dim, unbiased, keepdim, correction)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """``(std, mean)`` in one pass (a plain tuple, as torch)."""
+    return _moment("std_mean", StdMean, input, dim, unbiased, keepdim, correction)
+
+
+# ---------------------------------------------------------------------------------------
+# norms
+
+
+class VectorNorm(Primitive):
+    """out = (sum |a|^p)^(1/p) over dims (p = inf: max |a|, -inf: min |a|, 0: number of
+    nonzeros);  grad_a as torch's norm_backward, e.g. p = 2: grad * a / out (0 where
+    out = 0), p = 1: grad * sign(a), p = inf: grad * sign(a) split among the maxima."""
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, p, dims, keepdim, np_dtype):
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        work = a.astype(np_dtype, copy=False)
+        if p == 2:
+            out = np.sqrt(np.add.reduce(work * work, axis=dims, keepdims=keepdim))
+        elif p == 1:
+            out = np.add.reduce(np.abs(work), axis=dims, keepdims=keepdim)
+        elif p == math.inf:
+            out = np.max(np.abs(work), axis=dims, keepdims=keepdim)
+        elif p == -math.inf:
+            out = np.min(np.abs(work), axis=dims, keepdims=keepdim)
+        elif p == 0:
+            out = np.add.reduce(work != 0, axis=dims, keepdims=keepdim, dtype=np_dtype)
+        else:
+            powered = np.abs(work) ** np_dtype.type(p)
+            out = np.add.reduce(powered, axis=dims, keepdims=keepdim) ** np_dtype.type(1 / p)
+        out = np.asarray(out)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        p, dims, shape = ctx.p, ctx.dims, x._data.shape
+        if x._data.ndim:
+            grad = restore_reduced(grad, shape, dims, ctx.keepdim)
+            out = restore_reduced(out, shape, dims, ctx.keepdim)
+        if p == 0:  # piecewise constant: torch returns no gradient at all
+            return None
+        if p == 1:
+            return x.sign() * grad
+        if p == 2:
+            return grad * where_mask(out._data != 0, x / out)
+        if math.isinf(p):
+            # amax(|x|)'s gradient, split among the ties (and NaNs), times sign(x)
+            dtype = grad._data.dtype
+            absx = np.abs(x._data)
+            mask = (absx == out._data) | np.isnan(absx)
+            ties = np.add.reduce(mask, axis=dims, keepdims=True, dtype=dtype)
+            return x.sign() * ((grad / wrap(ties)) * wrap(mask.astype(dtype)))
+        if p < 1:
+            scaled = x.sign() * where_mask(x._data != 0, x.abs() ** (p - 1))
+            return scaled * grad * out ** (1 - p)
+        scale = where_mask(out._data != 0, grad / out ** (p - 1))
+        if p < 2:
+            return x.sign() * x.abs() ** (p - 1) * scale
+        return x * x.abs() ** (p - 2) * scale
+
+
+def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """torch.linalg.vector_norm: the p-norm of the elements over ``dim`` (all if None)."""
+    x = check_tensor("linalg.vector_norm", input)
+    a = x._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {type_word(a)}"
+        )
+    np_dtype = a.dtype
+    if dtype is not None:
+        np_dtype = _dtype.to_dtype(dtype).np
+        if np_dtype.kind != "f":
+            raise RuntimeError(
+                "linalg.vector_norm: dtype should be floating point or complex, but got "
+                f"{type_word(np.empty(0, np_dtype))}"
+            )
+    p = float(ord)
+    dims = reduce_dims(dim, a.ndim)
+    if p < 0 or math.isinf(p):
+        if a.size == 0 and dim is None:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor "
+                "because the operation does not have an identity"
+            )
+        for d in dims:
+            if a.shape[d] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {p:g} norm on the dimension {d} "
+                    "because this dimension is empty and the operation does not have an "
+                    "identity"
+                )
+    return VectorNorm.apply(x, p=p, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
+
+
+class Svdvals(Primitive):
+    """out = singular values of the matrices in the last two dims of a;
+    grad_a = U diag(grad) V^T (first order only)."""
+
+    node_name = "LinalgSvdBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        ctx.u, ctx.vh = u, vh
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        if GRAD_STATE.enabled:
+            raise RuntimeError(
+                "torchlet: the nuclear norm has first-order gradients only; "
+                "create_graph=True through it is not implemented"
+            )
+        return wrap((ctx.u * grad._data[..., None, :]) @ ctx.vh)
+
+
+def _matrix_norm(x: Tensor, p, dim, keepdim, dtype) -> Tensor:
+    """torch.linalg.matrix_norm for the orders torch.norm sends to it ('nuc')."""
+    a = x._data
+    dims = list(range(a.ndim)) if dim is None else ([dim] if isinstance(dim, int) else dim)
+    if p not in ("fro", "nuc"):
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    if len(dims) != 2:
+        raise RuntimeError(
+            f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}"
+        )
+    if a.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.matrix_norm: Expected a floating point or complex tensor as input. "
+            f"Got {type_word(a)}"
+        )
+    if dtype is not None:
+        x = x.to(dtype)
+    d0, d1 = (wrap_dim("linalg.matrix_norm", d, a.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    perm = [i for i in range(a.ndim) if i not in (d0, d1)] + [d0, d1]
+    out = Svdvals.apply(x.permute(perm)).sum(-1, keepdim=keepdim)
+    if keepdim:  # as torch: unsqueeze, then move the two size-1 dims back in place
+        out = out.reshape(out._data.shape + (1,)).permute([perm.index(i) for i in range(a.ndim)])
+    return out
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None) -> Tensor:  # noqa: A002
+    """torch.norm: 'fro' (and any number p) is a vector norm over ``dim`` (all elements if
+    None); 'nuc' is the nuclear norm (sum of singular values) over two dims."""
+    x = check_tensor("norm", input)
+    if out is not None:
+        raise TypeError("norm(): the out= argument is not supported by torchlet")
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return vector_norm(x, 2, dim, keepdim, dtype=dtype)
+        return _matrix_norm(x, p, dim, keepdim, dtype)
+    return vector_norm(x, 2.0 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# median, mode
+
+
+class MedianAll(Primitive):
+    """out = the lower median of all elements (NaN if any is NaN);  grad_a = grad split
+    evenly among the elements equal to out."""
+
+    node_name = "MedianBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        flat = a.reshape(-1)
+        if flat.size == 0:
+            out = np.asarray(np.nan).astype(a.dtype)
+        elif a.dtype.kind == "f" and np.isnan(flat).any():
+            out = np.asarray(np.nan, a.dtype)
+        else:
+            k = (flat.size - 1) // 2
+            out = np.asarray(np.partition(flat, k)[k])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return evenly_distribute(grad, x._data, out._data)
+
+
+class MedianDim(Selection):
+    """values, indices = lower median along dim and its index;  grad_a = grad there."""
+
+    node_name = "MedianBackward1"
+
+
+class Mode(Selection):
+    """values, indices = most frequent value along dim and its last index;
+    grad_a = grad there."""
+
+    node_name = "ModeBackward0"
+
+
+def _check_not_bool(name: str, a: np.ndarray) -> None:
+    if a.dtype == np.bool_:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+
+
+def median(input, dim=None, keepdim=False):  # noqa: A002
+    """``median(input)``: the lower median of all elements (0-d; NaN if any is NaN).
+    ``median(input, dim, keepdim=False)``: ``torch.return_types.median(values, indices)``
+    along dim. Among equal values torch (nth_element) may report another index than
+    torchlet, which takes the median's position in a stable sort."""
+    x = check_tensor("median", input)
+    a = x._data
+    _check_not_bool("median", a)
+    if dim is None:
+        return MedianAll.apply(x)
+    d = wrap_dim("median", dim, a.ndim)
+    if a.ndim == 0:
+        return select_along(MedianDim, x, np.zeros((), np.int64), d, keepdim,
+                            return_types.median)
+    n = a.shape[d]
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    order = argsort_array(a, d, descending=False)
+    idx = np.take(order, [(n - 1) // 2], axis=d)
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        has_nan = nan.any(axis=d, keepdims=True)
+        if has_nan.any():  # a slice with NaN has median NaN, at its first NaN
+            idx = np.where(has_nan, np.argmax(nan, axis=d, keepdims=True), idx)
+    return select_along(MedianDim, x, idx, d, keepdim, return_types.median)
+
+
+def mode(input, dim=-1, keepdim=False):  # noqa: A002
+    """Most frequent value along ``dim`` (the smallest one on ties) and the index of its
+    last occurrence: ``torch.return_types.mode(values, indices)``."""
+    x = check_tensor("mode", input)
+    a = x._data
+    d = wrap_dim("mode", dim, a.ndim)
+    if a.ndim == 0:
+        return select_along(Mode, x, np.zeros((), np.int64), d, keepdim, return_types.mode)
+    n = a.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    order = argsort_array(a, d, descending=False)  # ties keep their order: the last
+    ordered = np.take_along_axis(a, order, axis=d)  # of a run is the last occurrence
+    starts = np.ones(ordered.shape, dtype=bool)
+    later = [slice(None)] * a.ndim
+    earlier = [slice(None)] * a.ndim
+    later[d], earlier[d] = slice(1, None), slice(None, -1)
+    starts[tuple(later)] = ordered[tuple(later)] != ordered[tuple(earlier)]
+    position = np.arange(n).reshape([n if i == d else 1 for i in range(a.ndim)])
+    run_start = np.maximum.accumulate(np.where(starts, position, 0), axis=d)
+    run_length = position - run_start + 1  # length of the run so far
+    best = np.argmax(run_length, axis=d, keepdims=True)  # end of the first longest run
+    idx = np.take_along_axis(order, best, axis=d)
+    return select_along(Mode, x, idx, d, keepdim, return_types.mode)

@@ -1,0 +1,426 @@
+"""Sums and products: sum, mean, nansum, nanmean, prod, cumsum, cumprod, logsumexp.
+
+Precision: NumPy's pairwise summation and torch's vectorised cascade summation add in
+different orders, so float sums and means agree with torch to within float rounding,
+not bit for bit. Integer sums are exact (int64, wrapping like torch). cumsum/cumprod
+accumulate float32 in float64 and round each output, as torch's CPU kernel does, so
+they match torch bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._ops.reduction._common import (
+    Flip,
+    Shift,
+    accumulation_dtype,
+    check_grad_dtype,
+    check_tensor,
+    count,
+    expand_reduced,
+    reduce_dims,
+    restore_reduced,
+    result_dtype,
+    reversed_cumsum,
+    type_word,
+    where_mask,
+    wrap_dim,
+)
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+# ---------------------------------------------------------------------------------------
+# sum, nansum
+
+
+def _add_reduce(a, dims, keepdim, np_dtype):
+    """Sum in ``np_dtype``; float16 is accumulated in float32 and rounded once, as torch."""
+    if np_dtype == np.float16:
+        return np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=np.float32).astype(np_dtype)
+    return np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=np_dtype)
+
+
+class Sum(Primitive):
+    """out = sum of a over dims;  grad_a = grad broadcast back over the reduced dims."""
+
+    node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, keepdim, np_dtype):
+        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        return _add_reduce(a, dims, keepdim, np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return expand_reduced(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
+
+
+class SumAll(Sum):
+    """out = sum of every element of a;  grad_a = grad broadcast to a's shape."""
+
+    node_name = "SumBackward0"
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # noqa: A001, A002
+    """Sum over ``dim`` (an int, a tuple or list; None or () means every dimension).
+
+    Integer and bool inputs sum to int64; ``dtype`` converts before summing.
+    """
+    x = check_tensor("sum", input)
+    if axis is not None:
+        dim = axis
+    dims = reduce_dims(dim, x._data.ndim)
+    np_dtype = result_dtype(x, dtype)
+    if dtype is not None:
+        check_grad_dtype(x, np_dtype)
+    primitive = SumAll if dim is None and not keepdim else Sum
+    return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
+
+
+class Nansum(Primitive):
+    """out = sum of a over dims, NaNs counted as 0;  grad_a = grad (broadcast back)
+    where a is not NaN, 0 where it is."""
+
+    node_name = "NansumBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, keepdim, np_dtype):
+        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.save_for_backward(a)
+        if a.dtype.kind == "f":
+            a = np.where(np.isnan(a), 0, a)
+        return _add_reduce(a, dims, keepdim, np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        not_nan = wrap((~np.isnan(x._data)).astype(grad._data.dtype))
+        return expand_reduced(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * not_nan
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """Sum treating NaN as zero."""
+    x = check_tensor("nansum", input)
+    np_dtype = result_dtype(x, dtype)
+    return Nansum.apply(x, dims=reduce_dims(dim, x._data.ndim), keepdim=keepdim,
+                        np_dtype=np_dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# mean, nanmean
+
+
+class Mean(Primitive):
+    """out = mean of a over dims;  grad_a = grad / n broadcast back over the reduced dims."""
+
+    node_name = "MeanBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, keepdim, np_dtype):
+        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.count = count(a.shape, dims)
+        if np_dtype == np.float16:  # as torch: float32 sum and division, rounded once
+            total = np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=np.float32)
+            return (total / np.float32(ctx.count)).astype(np_dtype)
+        total = np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=np_dtype)
+        return total / np_dtype.type(ctx.count)  # an empty mean is 0/0 = nan, as torch
+
+    @staticmethod
+    def backward(ctx, grad):
+        return expand_reduced(grad, ctx.in_shape, ctx.dims, ctx.keepdim) / ctx.count
+
+
+class MeanAll(Mean):
+    """out = mean of every element of a;  grad_a = grad / n broadcast to a's shape."""
+
+    node_name = "MeanBackward0"
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # noqa: A002
+    """Mean over ``dim`` (None or () means every dimension); floating inputs only,
+    unless ``dtype`` names a floating type."""
+    x = check_tensor("mean", input)
+    if axis is not None:
+        dim = axis
+    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else x._data.dtype
+    if np_dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {type_word(np.empty(0, np_dtype))}"
+        )
+    dims = reduce_dims(dim, x._data.ndim)
+    primitive = MeanAll if dim is None and not keepdim else Mean
+    return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """Mean of the non-NaN elements: nansum / (number of non-NaN), as torch composes it
+    (so its grad_fn is DivBackward0)."""
+    x = check_tensor("nanmean", input)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{type_word(x._data)}"
+        )
+    dims = reduce_dims(dim, x._data.ndim)
+    factor = np.add.reduce(~np.isnan(x._data), axis=dims, keepdims=keepdim, dtype=np.int64)
+    return nansum(x, dim, keepdim, dtype=dtype) / wrap(np.asarray(factor))
+
+
+# ---------------------------------------------------------------------------------------
+# prod
+
+
+class ProdAll(Primitive):
+    """out = product of every element of a;  grad_a = grad * product of the others
+    (grad * out / a when a has no zeros; exclusive products otherwise, as torch)."""
+
+    node_name = "ProdBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, np_dtype):
+        out = np.asarray(np.multiply.reduce(a, axis=None, dtype=np_dtype))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if x._data.ndim == 0:
+            return grad
+        zeros = np.count_nonzero(x._data == 0)
+        if zeros == 0:
+            return grad * (out / x)
+        if zeros > 1 and not GRAD_STATE.enabled:
+            return wrap(np.zeros(x._data.shape, grad._data.dtype))
+        flat = x.reshape(-1)
+        return _prod_safe_zeros_backward(grad, flat, 0).reshape(x._data.shape)
+
+
+class Prod(Primitive):
+    """out = product of a along dim;  grad_a = grad * product of the other elements of
+    the slice (grad * out / a when a has no zeros; exclusive products otherwise)."""
+
+    node_name = "ProdBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, keepdim, np_dtype):
+        ctx.dim, ctx.keepdim = dim, keepdim
+        if a.ndim == 0:
+            out = a.astype(np_dtype)
+        else:
+            out = np.multiply.reduce(a, axis=dim, keepdims=keepdim, dtype=np_dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if x._data.ndim == 0:
+            return grad
+        dims = (ctx.dim,)
+        grad = restore_reduced(grad, x._data.shape, dims, ctx.keepdim)
+        out = restore_reduced(out, x._data.shape, dims, ctx.keepdim)
+        if not (x._data == 0).any():
+            return grad * (out / x)
+        return _prod_safe_zeros_backward(grad, x, ctx.dim)
+
+
+def _prod_safe_zeros_backward(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """grad * (product of the elements before) * (product of the elements after), each
+    an exclusive cumulative product: right even when the slice holds zeros."""
+    if x._data.size == 0:
+        return grad.expand(x._data.shape)
+    before = cumprod(Shift.apply(x, dim=dim, step=1, fill=1), dim)
+    flipped = Flip.apply(x, dim=dim)
+    after = Flip.apply(cumprod(Shift.apply(flipped, dim=dim, step=1, fill=1), dim), dim=dim)
+    return grad * (before * after)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # noqa: A002
+    """Product of all elements, or along one ``dim`` (an int). Integers give int64."""
+    x = check_tensor("prod", input)
+    if axis is not None:
+        dim = axis
+    np_dtype = result_dtype(x, dtype)
+    if dtype is not None:
+        check_grad_dtype(x, np_dtype)
+    if dim is None:
+        return ProdAll.apply(x, np_dtype=np_dtype)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(
+            "prod() received an invalid combination of arguments - got "
+            f"({type(dim).__name__}), but expected one of:\n * (*, torch.dtype dtype = None)\n"
+            " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)"
+        )
+    d = wrap_dim("prod", dim, x._data.ndim)
+    return Prod.apply(x, dim=d, keepdim=keepdim, np_dtype=np_dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# cumsum, cumprod
+
+
+def _scan(ufunc, a: np.ndarray, dim: int, np_dtype) -> np.ndarray:
+    """Running sum/product along dim, accumulated like torch's CPU kernel (float32 in
+    float64, each output rounded), so the results agree bit for bit."""
+    if a.ndim == 0:
+        return a.astype(np_dtype)
+    out = ufunc.accumulate(a, axis=dim, dtype=accumulation_dtype(np_dtype))
+    return out.astype(np_dtype, copy=False)
+
+
+def _scan_dtype(name: str, x: Tensor, dim, dtype):
+    np_dtype = result_dtype(x, dtype)
+    if dtype is not None:
+        check_grad_dtype(x, np_dtype)
+    return wrap_dim(name, dim, x._data.ndim), np_dtype
+
+
+class Cumsum(Primitive):
+    """out[i] = sum of a[k] for k <= i along dim;  grad_a[i] = sum of grad[k] for k >= i
+    (a reversed cumulative sum)."""
+
+    node_name = "CumsumBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, np_dtype):
+        ctx.dim = dim
+        return _scan(np.add, a, dim, np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        data = grad._data
+        if data.size <= 1 or data.shape[ctx.dim] == 1:
+            return grad
+        return reversed_cumsum(grad, ctx.dim)
+
+
+def cumsum(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
+    """Cumulative sum along ``dim``; integer and bool inputs give int64."""
+    x = check_tensor("cumsum", input)
+    d, np_dtype = _scan_dtype("cumsum", x, dim, dtype)
+    return Cumsum.apply(x, dim=d, np_dtype=np_dtype)
+
+
+class Cumprod(Primitive):
+    """out[i] = product of a[k] for k <= i along dim;
+    grad_a[i] = sum over k >= i of grad[k] * product of a[j] for j <= k, j != i
+    (= reversed_cumsum(grad * out) / a when a has no zeros)."""
+
+    node_name = "CumprodBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, np_dtype):
+        ctx.dim = dim
+        out = _scan(np.multiply, a, dim, np_dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        dim = ctx.dim
+        if x._data.size <= 1 or x._data.shape[dim] == 1:
+            return grad
+        if not (x._data == 0).any():
+            return reversed_cumsum(out * grad, dim) / x
+        if not GRAD_STATE.enabled:  # first order: an O(n) formula in NumPy
+            return wrap(_cumprod_grad_with_zeros(x._data, grad._data, out._data, dim))
+        return _cumprod_grad_differentiable(x, grad, dim)
+
+
+def _cumprod_grad_with_zeros(x, g, out, dim):
+    """The cumprod gradient when ``x`` holds zeros (torch's O(n) first-order method).
+
+    Along each slice let z1 be the first zero. For i < z1 the usual formula holds on the
+    elements before z1; at z1 the gradient is (product before z1) * sum over k in
+    [z1, z2) of g[k] * product of x[z1+1..k]; after z1 every product contains x[z1] = 0.
+    """
+    x, g, out = (np.moveaxis(v, dim, -1) for v in (x, g, out))
+    dt = g.dtype
+    zeros_seen = np.cumsum(x == 0, axis=-1)
+    before = zeros_seen == 0
+    w = np.where(before, out * g, 0).astype(dt, copy=False)
+    rev = np.flip(_scan(np.add, np.flip(w, -1), w.ndim - 1, dt), -1)
+    grad = np.where(before, rev / np.where(before, x, 1), 0).astype(dt, copy=False)
+    first = (x == 0) & (zeros_seen == 1)
+    segment = (zeros_seen == 1) & ~first
+    partial = _scan(np.multiply, np.where(segment, x, 1).astype(dt), x.ndim - 1, dt)
+    total = np.add.reduce(np.where(zeros_seen == 1, g * partial, 0), axis=-1, keepdims=True)
+    out_before = np.concatenate([np.ones_like(out[..., :1]), out[..., :-1]], axis=-1)
+    grad = np.where(first, out_before * total, grad).astype(dt, copy=False)
+    return np.ascontiguousarray(np.moveaxis(grad, -1, dim))
+
+
+def _cumprod_grad_differentiable(x: Tensor, grad: Tensor, dim: int) -> Tensor:
+    """The cumprod gradient with zeros, as torchlet operations (for create_graph):
+    C[i, k] = product of x[j] for j <= k, j != i; grad_x[i] = sum over k >= i of
+    grad[k] * C[i, k]. O(n^2) memory along dim, as torch's double-backward formula."""
+    ndim = x._data.ndim
+    n = x._data.shape[dim]
+    perm = [i for i in range(ndim) if i != dim] + [dim]
+    inverse = [perm.index(i) for i in range(ndim)]
+    xp, gp = x.permute(perm), grad.permute(perm)
+    lead = tuple(xp._data.shape[:-1])
+    rows = xp.reshape(lead + (1, n)).expand(lead + (n, n))  # rows[..., i, j] = x[j]
+    from torchlet._ops.pointwise import where
+
+    others = where(wrap(np.eye(n, dtype=bool)), 1.0, rows)  # x[i] replaced by 1
+    products = cumprod(others, ndim)
+    terms = products * gp.reshape(lead + (1, n))
+    upper = np.triu(np.ones((n, n), dtype=bool))  # k >= i
+    return where_mask(upper, terms).sum(ndim).permute(inverse)
+
+
+def cumprod(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
+    """Cumulative product along ``dim``; integer and bool inputs give int64."""
+    x = check_tensor("cumprod", input)
+    d, np_dtype = _scan_dtype("cumprod", x, dim, dtype)
+    return Cumprod.apply(x, dim=d, np_dtype=np_dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# logsumexp
+
+
+class Logsumexp(Primitive):
+    """out = log(sum(exp(a))) over dims, computed as m + log(sum(exp(a - m))) with
+    m = max(a) (m = 0 where it is infinite);  grad_a = grad * exp(a - out)."""
+
+    node_name = "LogsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, keepdim):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        if a.size == 0:
+            out = np.log(np.add.reduce(np.exp(a), axis=dims, keepdims=keepdim))
+        else:
+            m = np.max(a, axis=dims, keepdims=True)
+            m = np.where(np.isinf(m), 0, m)  # all -inf gives -inf, +inf gives +inf, not nan
+            total = np.add.reduce(np.exp(a - m), axis=dims, keepdims=keepdim)
+            out = np.log(total) + (m if keepdim else m.reshape(total.shape))
+        out = np.asarray(out)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        shape = x._data.shape
+        grad = restore_reduced(grad, shape, ctx.dims, ctx.keepdim)
+        out = restore_reduced(out, shape, ctx.dims, ctx.keepdim)
+        return grad * (x - out).exp()
+
+
+def logsumexp(input, dim, keepdim=False) -> Tensor:  # noqa: A002
+    """log(sum(exp(input))) over ``dim`` (required, as torch), without overflow.
+    Integer inputs are converted to the default float dtype."""
+    x = check_tensor("logsumexp", input)
+    if x._data.dtype.kind != "f":
+        x = x.to(_dtype.get_default_dtype())
+    dims = reduce_dims(dim, x._data.ndim)
+    return Logsumexp.apply(x, dims=dims, keepdim=keepdim)

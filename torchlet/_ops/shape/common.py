@@ -1,0 +1,125 @@
+"""Argument helpers shared by the shape operations: torch's int and dim parsing, its
+error-message type names, and torch's memory-layout rule for copies."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from torchlet._tensor import _TYPE_NAMES, Tensor, _wrap_dim
+
+
+def _check_tensor(name: str, x) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+    return x
+
+
+def _int(value, fn: str, arg: str, position: int) -> int:
+    """An int argument as torch's parser takes it: ints, NumPy ints, integer 0-d tensors."""
+    if type(value) is int:
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be int, not "
+            f"{type(value).__name__}"
+        ) from None
+
+
+def _ints(values, fn: str, arg: str, position: int) -> tuple:
+    """A tuple-of-ints argument (torch refuses a bare int where it wants a tuple)."""
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, not "
+            f"{type(values).__name__}"
+        )
+    try:
+        return tuple(map(operator.index, values))
+    except TypeError:
+        bad = next(v for v in values if not hasattr(v, "__index__"))
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, but "
+            f"found element of type {type(bad).__name__} at pos {list(values).index(bad)}"
+        ) from None
+
+
+def _int_list(values, fn: str, arg: str, position: int) -> tuple:
+    """An int-list argument that also takes a single int (torch's ``int[1]``)."""
+    if isinstance(values, (tuple, list)):
+        return _ints(values, fn, arg, position)
+    try:
+        return (operator.index(values),)
+    except TypeError:
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, not "
+            f"{type(values).__name__}"
+        ) from None
+
+
+def _wrap_dim_of(dim, ndim: int) -> int:
+    """Wrap ``dim`` for an operation that needs at least one dimension."""
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _wrap_dim(dim, ndim)
+
+
+def _unique_dims(dims, ndim: int) -> tuple:
+    dims = tuple(_wrap_dim(operator.index(d), ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        repeated = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    return dims
+
+
+def _element_strides(array: np.ndarray):
+    itemsize = array.itemsize
+    return tuple(s // itemsize for s in array.strides)
+
+
+def _dense_order(shape, strides) -> list:
+    """Dims from the slowest- to the fastest-varying in memory: torch's
+    ``infer_dense_strides`` (an insertion sort by stride; stride-0 dims stay put)."""
+    ndim = len(shape)
+    perm = list(range(ndim - 1, -1, -1))  # perm[0] is the fastest dim
+    for i in range(1, ndim):
+        dim1 = i
+        for j in range(1, i + 1):
+            dim0 = i - j
+            s0, s1 = strides[perm[dim0]], strides[perm[dim1]]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                break
+            if s0 > s1 or shape[perm[dim0]] > shape[perm[dim1]]:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+    return perm[::-1]
+
+
+def _empty_like_preserve(a: np.ndarray) -> np.ndarray:
+    """An uninitialised array like ``a`` laid out in ``a``'s memory order, as torch's
+    ``preserve_format`` (a transposed tensor's clone is transposed too)."""
+    if a.flags.c_contiguous:
+        return np.empty(a.shape, a.dtype)
+    order = _dense_order(a.shape, a.strides)
+    out = np.empty([a.shape[d] for d in order], a.dtype)
+    return out.transpose(np.argsort(order))
+
+
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+def _type_name(x: Tensor) -> str:
+    """torch's legacy type name, as in error messages: ``torch.FloatTensor``."""
+    return _TYPE_NAMES[x._data.dtype.name]
+
+
+def _scalar_name(np_dtype) -> str:
+    """torch's ScalarType name, as in error messages: ``Float``, ``Long``."""
+    return _TYPE_NAMES[np.dtype(np_dtype).name][6:-6]

@@ -1,0 +1,266 @@
+"""Copies that rearrange elements: flip, roll, repeat, tile, repeat_interleave; and
+sum_to_size, the inverse of broadcasting that the engine uses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._ops.reduction import sum as _sum
+from torchlet._ops.shape.common import (
+    _check_tensor,
+    _contiguous,
+    _empty_like_preserve,
+    _int,
+    _int_list,
+    _ints,
+    _scalar_name,
+    _unique_dims,
+    _wrap_dim_of,
+)
+from torchlet._ops.shape.views import Clone, expand, flatten, reshape, unsqueeze
+from torchlet._tensor import Tensor, _wrap_dim, wrap
+from torchlet.autograd.function import Primitive
+
+# ---------------------------------------------------------------------------------------
+# copies that rearrange: flip, roll, repeat, repeat_interleave
+
+
+class Flip(Primitive):
+    """out = a reversed along dims;  grad_a = grad reversed along the same dims."""
+
+    node_name = "FlipBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims):
+        ctx.dims = dims
+        out = _empty_like_preserve(a)
+        np.copyto(out, np.flip(a, dims) if dims else a)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return flip(grad, ctx.dims)
+
+
+def flip(input, dims) -> Tensor:  # noqa: A002
+    x = _check_tensor("flip", input)
+    dims = _ints(dims, "flip", "dims", 2)
+    ndim = x._data.ndim
+    dims = _unique_dims(dims, ndim)
+    return Flip.apply(x, dims=dims if ndim else ())
+
+
+def fliplr(input) -> Tensor:  # noqa: A002
+    x = _check_tensor("fliplr", input)
+    if x._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(x, (1,))
+
+
+def flipud(input) -> Tensor:  # noqa: A002
+    x = _check_tensor("flipud", input)
+    if x._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(x, (0,))
+
+
+class Roll(Primitive):
+    """out = a shifted cyclically by shifts along dims (the flattened tensor if dims is
+    None);  grad_a = grad shifted back."""
+
+    node_name = "RollBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        if a.ndim == 0:
+            return a.copy()
+        return _contiguous(np.roll(a, shifts, dims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        shifts = ctx.shifts
+        back = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
+        return Roll.apply(grad, shifts=back, dims=ctx.dims)
+
+
+def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
+    x = _check_tensor("roll", input)
+    shifts = _int_list(shifts, "roll", "shifts", 1)
+    dims = () if dims is None else _int_list(dims, "roll", "dims", 2)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if not dims and len(shifts) == 1:
+        return Roll.apply(x, shifts=shifts[0], dims=None)  # roll the flattened tensor
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    ndim = x._data.ndim
+    dims = tuple(_wrap_dim_of(d, ndim) for d in dims)
+    return Roll.apply(x, shifts=shifts, dims=dims)
+
+
+class Repeat(Primitive):
+    """out = a tiled repeats[i] times along each dim (leading new dims for extra
+    repeats);  grad_a = the sum of grad's tiles."""
+
+    node_name = "RepeatBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, repeats):
+        ctx.in_shape, ctx.repeats = a.shape, repeats
+        padded = (1,) * (len(repeats) - a.ndim) + a.shape
+        return _contiguous(np.tile(a.reshape(padded), repeats))
+
+    @staticmethod
+    def backward(ctx, grad):
+        repeats, in_shape = ctx.repeats, ctx.in_shape
+        n = len(repeats)
+        if n == 0:
+            return grad
+        padded = (1,) * (n - len(in_shape)) + in_shape
+        # view grad as (r0, s0, r1, s1, ...): tile k of dim i is index k along axis 2i
+        pairs = zip(repeats, padded, strict=True)
+        tiles = reshape(grad, tuple(v for r, s in pairs for v in (r, s)))
+        return reshape(_sum(tiles, tuple(range(0, 2 * n, 2))), in_shape)
+
+
+def repeat(input, sizes) -> Tensor:  # noqa: A002
+    x = _check_tensor("repeat", input)
+    repeats = _ints(tuple(sizes), "repeat", "repeats", 1)
+    shape = x._data.shape
+    if len(repeats) < len(shape):
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    padded = (1,) * (len(repeats) - len(shape)) + shape
+    target = [r * s for r, s in zip(repeats, padded, strict=True)]
+    bad = next((s for s in target if s < 0), None)
+    if bad is not None:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {target}")
+    return Repeat.apply(x, repeats=repeats)
+
+
+def tile(input, dims) -> Tensor:  # noqa: A002
+    """repeat(), with missing leading repeats taken as 1."""
+    x = _check_tensor("tile", input)
+    dims = _ints(dims, "tile", "dims", 2)
+    ndim = x._data.ndim
+    if len(dims) < ndim:
+        dims = (1,) * (ndim - len(dims)) + dims
+    return repeat(x, dims)
+
+
+class IndexSelect(Primitive):
+    """out = the slices a[index] along dim;  grad_a = grad's slices added back at index."""
+
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, index):
+        ctx.dim, ctx.index, ctx.size = dim, index, a.shape[dim]
+        return np.take(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, dim=ctx.dim, index=ctx.index, size=ctx.size)
+
+
+class IndexAdd(Primitive):
+    """out = zeros with size ``size`` along dim, slice j of g added at index[j] (the
+    backward of index_select);  grad_g = the incoming gradient's slices at index."""
+
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, dim, index, size):
+        ctx.dim, ctx.index = dim, index
+        out = np.zeros(g.shape[:dim] + (size,) + g.shape[dim + 1:], g.dtype)
+        np.add.at(out, (slice(None),) * dim + (index,), g)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:  # noqa: A002
+    """Repeat each element (each slice along dim) ``repeats`` times, in place order:
+    [a, b] -> [a, a, b, b]. Without dim the tensor is flattened first. With only a 1-D
+    integer tensor of counts, the indices repeated by those counts."""
+    x = _check_tensor("repeat_interleave", input)
+    if repeats is None:  # repeat_interleave(counts): arange(len(counts)) repeated
+        counts = x._data
+        if counts.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        counts = counts.reshape(-1)
+        if (counts < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        return wrap(np.repeat(np.arange(counts.size, dtype=counts.dtype), counts))
+    if dim is None:
+        x = flatten(x)
+    ndim = input._data.ndim
+    dim = _wrap_dim(0 if dim is None else _int(dim, "repeat_interleave", "dim", 3), ndim)
+    if isinstance(repeats, Tensor):
+        counts = repeats._data
+        if counts.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if counts.dtype.kind not in "iu":
+            raise NotImplementedError(
+                "\"repeat_interleave_cpu\" not implemented for "
+                f"'{_scalar_name(repeats._data.dtype)}'"
+            )
+        n = x._data.shape[dim]
+        counts = counts.reshape(-1)
+        if counts.size == 1:
+            counts = np.broadcast_to(counts, (n,))
+        if counts.size != n:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got "
+                f"repeats.size(0) = {counts.size} and input.size({dim}) = {n}"
+            )
+        if (counts < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        index = np.repeat(np.arange(n), counts)
+        if output_size is not None and output_size != index.size:
+            raise RuntimeError("allocated size does not match required size")
+        return IndexSelect.apply(x, dim=dim, index=index)
+    repeats = _int(repeats, "repeat_interleave", "repeats", 2)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    expected = x._data.shape[dim] * repeats
+    if output_size is not None and output_size != expected:
+        raise RuntimeError(
+            f"repeat_interleave: Invalid output_size, expected {expected} but got {output_size}"
+        )
+    # torch's composition: unsqueeze, expand the new dim, copy, merge the two dims
+    y = unsqueeze(x, dim + 1)
+    shape = y._data.shape[:dim + 1] + (repeats,) + y._data.shape[dim + 2:]
+    return flatten(Clone.apply(expand(y, shape), contiguous=True), dim, dim + 1)
+
+
+# ---------------------------------------------------------------------------------------
+# undoing broadcasting
+
+
+def sum_to_size(input, size) -> Tensor:  # noqa: A002
+    """Sum ``input`` down to ``size``, the inverse of broadcasting (used by the engine)."""
+    x = input
+    size = tuple(size)
+    shape = x._data.shape
+    if shape == size:
+        return x
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1
+    )
+    if not dims:
+        return reshape(x, size)
+    out = _sum(x, dims, keepdim=True)
+    if lead:
+        out = reshape(out, size)
+    return out

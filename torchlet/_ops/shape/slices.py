@@ -1,0 +1,310 @@
+"""Views of part of a tensor (narrow, select, diagonal), the dtype view, and the
+diagonal/triangle copies (diag, tril, triu).
+
+The backward of a view that drops elements writes the gradient into zeros. That scatter is
+a Primitive of its own (torch's ``slice_backward``, ``select_backward``,
+``diagonal_backward``), whose backward is the view again, so double backward works."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _scalar_name
+from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
+from torchlet.autograd.function import Primitive
+
+# ---------------------------------------------------------------------------------------
+# views of part of a tensor: narrow, select, diagonal
+
+
+class Slice(Primitive):
+    """out = a[start:start + length] along dim (a view);  grad_a = zeros with grad there."""
+
+    node_name = "SliceBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, start, length):
+        ctx.in_shape, ctx.args = a.shape, (dim, start, length)
+        return a[(slice(None),) * dim + (slice(start, start + length),)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SliceBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
+
+
+class SliceBackward(Primitive):
+    """out = zeros of the input's shape with grad written into the slice (torch's
+    slice_backward);  grad_grad = that slice of the incoming gradient."""
+
+    node_name = "SliceBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, *, in_shape, args):
+        ctx.args = args
+        dim, start, length = args
+        out = np.zeros(in_shape, grad.dtype)
+        out[(slice(None),) * dim + (slice(start, start + length),)] = grad
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return narrow(grad, *ctx.args)
+
+
+def narrow(input, dim, start, length) -> Tensor:  # noqa: A002
+    x = _check_tensor("narrow", input)
+    shape = x._data.shape
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = _wrap_dim(_int(dim, "narrow", "dim", 1), len(shape))
+    start = _int(start, "narrow", "start", 2)
+    length = _int(length, "narrow", "length", 3)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    size = shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise RuntimeError(
+            f"start ({start}) + length ({length}) exceeds dimension size ({size})."
+        )
+    return make_view(Slice.apply(x, dim=dim, start=start, length=length), x)
+
+
+class Select(Primitive):
+    """out = a[index] along dim, without that dim (a view);  grad_a = zeros with grad
+    written at index."""
+
+    node_name = "SelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, index):
+        ctx.in_shape, ctx.dim, ctx.index = a.shape, dim, index
+        # the Ellipsis keeps a 0-d result a view (a[i] of a 1-D array is a copied scalar)
+        return a[(slice(None),) * dim + (index, Ellipsis)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SelectBackward.apply(grad, in_shape=ctx.in_shape, dim=ctx.dim, index=ctx.index)
+
+
+class SelectBackward(Primitive):
+    """out = zeros of the input's shape with grad written at index (torch's
+    select_backward);  grad_grad = the incoming gradient selected at index."""
+
+    node_name = "SelectBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, *, in_shape, dim, index):
+        ctx.dim, ctx.index = dim, index
+        out = np.zeros(in_shape, grad.dtype)
+        out[(slice(None),) * dim + (index, Ellipsis)] = grad
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return select(grad, ctx.dim, ctx.index)
+
+
+def select(input, dim, index) -> Tensor:  # noqa: A002
+    x = _check_tensor("select", input)
+    shape = x._data.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = _wrap_dim(_int(dim, "select", "dim", 1), len(shape))
+    index = _int(index, "select", "index", 2)
+    size = shape[dim]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(shape)} at "
+            f"dimension {dim}"
+        )
+    return make_view(Select.apply(x, dim=dim, index=index % size), x)
+
+
+def _diagonal_view(a: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
+    """a[..., i, i + offset] with the diagonal as the last dim: a writeable view."""
+    d = np.diagonal(a, offset, dim1, dim2)  # NumPy marks it read-only; torch's is not
+    if a.flags.writeable:
+        d.flags.writeable = True
+    return d
+
+
+class Diagonal(Primitive):
+    """out = the diagonal a[..., i, i + offset] as the last dim (a view);  grad_a = zeros
+    with grad on that diagonal."""
+
+    node_name = "DiagonalBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, offset, dim1, dim2):
+        ctx.in_shape, ctx.args = a.shape, (offset, dim1, dim2)
+        return _diagonal_view(a, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
+
+
+class DiagonalCopy(Diagonal):
+    """out = a copy of a matrix's diagonal (torch.diag of a 2-D tensor);  grad_a = zeros
+    with grad on that diagonal."""
+
+    node_name = "DiagonalBackward0_copy"
+
+    @staticmethod
+    def forward(ctx, a, *, offset, dim1, dim2):
+        ctx.in_shape, ctx.args = a.shape, (offset, dim1, dim2)
+        return np.diagonal(a, offset, dim1, dim2).copy()
+
+
+class DiagonalBackward(Primitive):
+    """out = zeros of the input's shape with grad written on the diagonal (torch's
+    diagonal_backward);  grad_grad = the diagonal of the incoming gradient."""
+
+    node_name = "DiagonalBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, *, in_shape, args):
+        ctx.args = args
+        out = np.zeros(in_shape, grad.dtype)
+        _diagonal_view(out, *args)[...] = grad
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return diagonal(grad, *ctx.args)
+
+
+def _diagonal_args(x: Tensor, offset, dim1, dim2):
+    ndim = x._data.ndim
+    offset = _int(offset, "diagonal", "offset", 2)
+    d1, d2 = _wrap_dim(dim1, ndim), _wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return offset, d1, d2
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:  # noqa: A002
+    x = _check_tensor("diagonal", input)
+    offset, dim1, dim2 = _diagonal_args(x, offset, dim1, dim2)
+    return make_view(Diagonal.apply(x, offset=offset, dim1=dim1, dim2=dim2), x)
+
+
+def view_dtype(input, dtype) -> Tensor:  # noqa: A002
+    """The same bytes read as another dtype (``x.view(torch.int32)``): a view that is not
+    differentiable. With a different element size the last dim shrinks or grows."""
+    x = input
+    a = x._data
+    new = _dtype.to_dtype(dtype).np
+    old = a.dtype
+    if new.itemsize != old.itemsize:
+        what = (f"to view {_scalar_name(old)} as {_scalar_name(new)} (different element "
+                "sizes)")
+        strides = _element_strides(a)
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if new.itemsize > old.itemsize:
+            ratio = new.itemsize // old.itemsize
+            if a.shape[-1] % ratio:
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}"
+                )
+            if x.storage_offset() % ratio:
+                raise RuntimeError(
+                    f"self.storage_offset() must be divisible by {ratio} {what}, but got "
+                    f"{x.storage_offset()}"
+                )
+        if strides[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if new.itemsize > old.itemsize:
+            for i, s in enumerate(strides[:-1]):
+                if s % ratio:
+                    raise RuntimeError(
+                        f"self.stride({i}) must be divisible by {ratio} {what}, but got {s}"
+                    )
+    return make_view(wrap(a.view(new)), x)
+
+
+# ---------------------------------------------------------------------------------------
+# triangles and diagonals
+
+
+class Tril(Primitive):
+    """out = a with the elements above diagonal k zeroed (last two dims);  grad_a = the
+    same mask applied to grad."""
+
+    node_name = "TrilBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, diagonal):
+        ctx.diagonal = diagonal
+        return np.tril(a, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tril(grad, ctx.diagonal)
+
+
+class Triu(Primitive):
+    """out = a with the elements below diagonal k zeroed (last two dims);  grad_a = the
+    same mask applied to grad."""
+
+    node_name = "TriuBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, diagonal):
+        ctx.diagonal = diagonal
+        return np.triu(a, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return triu(grad, ctx.diagonal)
+
+
+def _triangle(name: str, primitive, input, diagonal):  # noqa: A002
+    x = _check_tensor(name, input)
+    if x._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    return primitive.apply(x, diagonal=_int(diagonal, name, "diagonal", 1))
+
+
+def tril(input, diagonal=0) -> Tensor:  # noqa: A002
+    return _triangle("tril", Tril, input, diagonal)
+
+
+def triu(input, diagonal=0) -> Tensor:  # noqa: A002
+    return _triangle("triu", Triu, input, diagonal)
+
+
+class DiagEmbed(Primitive):
+    """out = a square matrix with v on diagonal k, zeros elsewhere;  grad_v = diagonal k
+    of grad."""
+
+    node_name = "DiagEmbedBackward0"
+
+    @staticmethod
+    def forward(ctx, v, *, offset):
+        ctx.offset = offset
+        return np.diag(v, offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return diagonal(grad, ctx.offset, 0, 1)
+
+
+def diag(input, diagonal=0) -> Tensor:  # noqa: A002
+    """1-D v: the square matrix with v on diagonal k. 2-D: a copy of its diagonal k."""
+    x = _check_tensor("diag", input)
+    ndim = x._data.ndim
+    offset = _int(diagonal, "diag", "diagonal", 2)
+    if ndim == 1:
+        return DiagEmbed.apply(x, offset=offset)
+    if ndim == 2:
+        return DiagonalCopy.apply(x, offset=offset, dim1=0, dim2=1)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
