@@ -264,6 +264,7 @@ from torchlet._ops.indexing import (  # noqa: E402
     gather,
     index_add,
     index_fill,
+    index_put,
     index_select,
     masked_fill,
     masked_scatter,
@@ -276,7 +277,31 @@ from torchlet._ops.indexing import (  # noqa: E402
     take_along_dim,
 )
 
-from torchlet import autograd, return_types  # noqa: E402
+# random numbers (PyTorch's CPU generator, bit for bit)
+from torchlet._ops.random_ops import (  # noqa: E402
+    bernoulli,
+    multinomial,
+    normal,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+)
+from torchlet.random import (  # noqa: E402
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+
+from torchlet import autograd, random, return_types  # noqa: E402
 
 
 

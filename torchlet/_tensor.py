@@ -1047,6 +1047,24 @@ class Tensor:
     def nonzero(self, *, as_tuple=False):
         return _idx.nonzero(self, as_tuple=as_tuple)
 
+    def take(self, index):
+        return _idx.take(self, index)
+
+    def index_fill(self, dim, index, value):
+        return _idx.index_fill(self, dim, index, value)
+
+    def masked_scatter(self, mask, source):
+        return _idx.masked_scatter(self, mask, source)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _idx.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_put(self, indices, values, accumulate=False):
+        return _idx.index_put(self, indices, values, accumulate)
+
+    def argwhere(self):
+        return _idx.argwhere(self)
+
     # --------------------------------------------------------------------------------
     # linear algebra
 
@@ -1205,6 +1223,19 @@ class Tensor:
     def index_add_(self, dim, index, source, *, alpha=1):
         return _inplace(self, _idx.index_add, dim, index, source, alpha=alpha)
 
+    def index_fill_(self, dim, index, value):
+        return _inplace(self, _idx.index_fill, dim, index, value)
+
+    def masked_scatter_(self, mask, source):
+        return _inplace(self, _idx.masked_scatter, mask, source)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return _inplace(self, _idx.scatter_reduce, dim, index, src, reduce,
+                        include_self=include_self)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _inplace(self, _idx.index_put, indices, values, accumulate)
+
     def zero_(self):
         return _inplace(self, _pw.full_like_value, 0)
 
@@ -1219,6 +1250,39 @@ class Tensor:
 
     def triu_(self, diagonal=0):
         return _inplace(self, _shape.triu, diagonal)
+
+    # --------------------------------------------------------------------------------
+    # random fills (PyTorch's generator, bit for bit)
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        return _rand.uniform_(self, from_, to, generator=generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return _rand.normal_(self, mean, std, generator=generator)
+
+    def random_(self, from_=None, to=None, *, generator=None):
+        return _rand.random_(self, from_, to, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return _rand.bernoulli_(self, p, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        return _rand.bernoulli(self, p, generator=generator)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        return _rand.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p, *, generator=None):
+        return _rand.geometric_(self, p, generator=generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return _rand.log_normal_(self, mean, std, generator=generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return _rand.cauchy_(self, median, sigma, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _rand.multinomial(self, num_samples, replacement, generator=generator)
 
     # --------------------------------------------------------------------------------
     # new tensors of the same dtype
@@ -1410,5 +1474,6 @@ from torchlet.autograd.grad_mode import GRAD_STATE  # noqa: E402
 from torchlet._ops import indexing as _idx  # noqa: E402
 from torchlet._ops import linalg as _la  # noqa: E402
 from torchlet._ops import pointwise as _pw  # noqa: E402
+from torchlet._ops import random_ops as _rand  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
 from torchlet._ops import shape as _shape  # noqa: E402

@@ -28,10 +28,10 @@ from torchlet._ops.indexing.select_mask import (
     masked_select,
     nonzero,
 )
-from torchlet._ops.indexing.subscript import getitem, setitem
+from torchlet._ops.indexing.subscript import getitem, index_put, setitem
 
 __all__ = [
-    "argwhere", "gather", "getitem", "index_add", "index_fill", "index_select",
+    "argwhere", "gather", "getitem", "index_add", "index_fill", "index_put", "index_select",
     "masked_fill", "masked_scatter", "masked_select", "nonzero", "scatter", "scatter_add",
     "scatter_reduce", "setitem", "take", "take_along_dim",
 ]

@@ -280,7 +280,7 @@ _SCATTER_SIGNATURES = (
     " * (Tensor input, int dim, Tensor index, Tensor src, *, Tensor out = None)\n"
     " * (Tensor input, int dim, Tensor index, Tensor src, *, str reduce, Tensor out = None)\n"
     " * (Tensor input, int dim, Tensor index, Number value, *, Tensor out = None)\n"
-    " * (Tensor input, int dim, Tensor index, Number value, *, str reduce, Tensor out = None)"
+    " * (Tensor input, int dim, Tensor index, Number value, *, str reduce, Tensor out = None)\n"
 )
 
 

@@ -707,3 +707,66 @@ def setitem(t: Tensor, index, value) -> None:
     if vshape != vdata.shape:
         value = value.reshape(vshape)
     _inplace(t, _put, value, cls=cls, key=key, adv=adv)
+
+
+# ---------------------------------------------------------------------------------------
+# index_put: assignment with a tuple of index tensors, as a function
+
+
+class IndexPutAdd(Primitive):
+    """out = a, then out[indices] += values (repeated positions accumulate);
+    grad_a = grad,  grad_values = grad[indices]."""
+
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, a, values, *, key):
+        ctx.key = key
+        out = a.copy()
+        np.add.at(out, key, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        grad_values = Index.apply(grad, key=ctx.key) if needs[1] else None
+        return grad if needs[0] else None, grad_values
+
+
+def index_put(input, indices, values, accumulate=False) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``values`` written (or, with ``accumulate``, added) at
+    ``input[indices]``; ``indices`` is a tuple of index tensors, one per leading dim."""
+    if not isinstance(input, Tensor):
+        raise TypeError("index_put(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put(): argument 'indices' (position 2) must be tuple of "
+                        f"Tensors, not {type(indices).__name__}")
+    for i, index in enumerate(indices):
+        if not isinstance(index, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(index).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError("index_put(): argument 'values' (position 3) must be Tensor, not "
+                        f"{type(values).__name__}")
+    if not indices:
+        raise RuntimeError("index_put(): expected at least one index tensor")
+    data, vdata = input._data, values._data
+    tensors, dim = [], 0
+    for index in indices:
+        array = index._data
+        tensors.append((dim, array))
+        dim += array.ndim if array.dtype.kind == "b" or array.dtype == _UINT8 else 1
+    if dim > data.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {data.ndim} (got {dim})")
+    key, arrays = _advanced_key(data.shape, tensors)
+    if vdata.dtype != data.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{TYPE_WORD[data.dtype.name]} for the destination and "
+            f"{TYPE_WORD[vdata.dtype.name]} for the source."
+        )
+    _check_value_shape(vdata.shape, _check_advanced(data.shape, arrays))
+    if accumulate:
+        return IndexPutAdd.apply(input, values, key=key)
+    return IndexPut.apply(input, values, key=(Ellipsis,), adv=key)

@@ -1,0 +1,104 @@
+"""Benchmark torchlet's random kernels against PyTorch (single thread).
+
+Times 10**6 values of rand, randn (float32 and float64) and randint, plus randperm(60000),
+and prints the median time of each library and the ratio torchlet / torch.  Targets from the
+issue: rand and randint within 3x, randn float32 within 10x, randperm(60000) within 5x.
+
+The kernels are called directly for now (torchlet._random_kernels); once the public functions
+exist this can switch to torchlet.rand etc.
+
+Run:  python benchmarks/bench_random.py [--repeat N]
+"""
+
+import os
+
+# Pin every thread pool to one thread *before* NumPy or torch is imported.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import pathlib  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from torchlet import _random_kernels as K  # noqa: E402
+from torchlet._generator import Generator  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # still useful without torch: prints torchlet's times only
+    torch = None
+
+N = 10**6
+TARGETS = {"rand": 3, "randn float32": 10, "randint": 3, "randperm(60000)": 5}
+
+
+def cases(g, tg):
+    """(name, torchlet call, torch call) triples."""
+    return [
+        ("rand", lambda: K.uniform(g, (N,), np.float32),
+         lambda: torch.rand(N, generator=tg)),
+        ("randn float32", lambda: K.normal(g, (N,), np.float32),
+         lambda: torch.randn(N, generator=tg)),
+        ("randn float64", lambda: K.normal(g, (N,), np.float64),
+         lambda: torch.randn(N, generator=tg, dtype=torch.float64)),
+        ("randint", lambda: K.randint(g, (N,), 0, 10),
+         lambda: torch.randint(0, 10, (N,), generator=tg)),
+        ("randperm(60000)", lambda: K.randperm(g, 60000),
+         lambda: torch.randperm(60000, generator=tg)),
+    ]
+
+
+def paired_times(ours, theirs, repeat):
+    """Time the two calls alternately, ``repeat`` times each, after one warm-up call each.
+
+    Alternating keeps background load (other processes on a shared machine) from favouring
+    one side; the ratio reported is the median of the per-pair ratios.
+    """
+    ours()
+    if theirs is not None:
+        theirs()
+    t_ours, t_theirs = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        ours()
+        t_ours.append(time.perf_counter() - start)
+        if theirs is not None:
+            start = time.perf_counter()
+            theirs()
+            t_theirs.append(time.perf_counter() - start)
+    return t_ours, t_theirs
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=31)
+    args = parser.parse_args()
+    if torch is not None:
+        torch.set_num_threads(1)
+    g = Generator().manual_seed(0)
+    tg = torch.Generator().manual_seed(0) if torch is not None else None
+    print(f"{'call':18} {'torchlet':>10} {'torch':>10} {'ratio':>7}  target   (medians)")
+    for name, ours, theirs in cases(g, tg):
+        t_ours, t_theirs = paired_times(ours, theirs if torch is not None else None,
+                                        args.repeat)
+        a = statistics.median(t_ours)
+        if torch is None:
+            print(f"{name:18} {a * 1e3:8.2f}ms")
+            continue
+        b = statistics.median(t_theirs)
+        ratio = statistics.median(x / y for x, y in zip(t_ours, t_theirs, strict=True))
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            verdict = f"<= {target}x " + ("ok" if ratio <= target else "MISSED")
+        print(f"{name:18} {a * 1e3:8.2f}ms {b * 1e3:8.2f}ms {ratio:6.2f}x  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
