@@ -1,0 +1,182 @@
+"""Adam (torch.optim.Adam); AdamW is Adam with decoupled weight decay (adamw.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._tensor import Tensor
+from torchlet.optim.optimizer import (
+    Optimizer,
+    _add,
+    _addcdiv_,
+    _addcmul_,
+    _bump,
+    _bump_step,
+    _check_capturable,
+    _check_fused_and_foreach,
+    _check_fused_param,
+    _check_lr,
+    _closure_loss,
+    _lerp_,
+    _mul_,
+    _step_tensor,
+    _use_grad_for_differentiable,
+    _value,
+    _zeros_like,
+)
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    r"""Adam, as torch implements it (the single-tensor, "for-loop" version)::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p            (or p = p * (1 - lr * weight_decay), decoupled)
+        m = lerp(m, g, 1 - beta1)           = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)               (amsgrad: v_max is used below instead of v)
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise ValueError(
+                    "lr as a Tensor is not supported for capturable=False and foreach=True"
+                )
+            _check_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (
+            (isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i in (0, 1):
+            if isinstance(betas[i], Tensor):
+                if not capturable and foreach:
+                    raise ValueError(
+                        f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                        "foreach=True"
+                    )
+                if betas[i].numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() else b for b in betas)
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+        _check_fused_and_foreach(fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+        self._steps_as_tensors()
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        """Perform a single optimization step; returns ``closure()``'s loss if given."""
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:  # lazy initialisation on the first step
+                    if group["fused"]:
+                        _check_fused_param(p)
+                    state["step"] = _step_tensor(0.0, group)
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                _check_capturable(group)
+                max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
+                _adam_update(
+                    p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                    None if max_exp_avg_sq is None else max_exp_avg_sq._data,
+                    _bump_step(state["step"]),
+                    beta1=_value(beta1),
+                    beta2=_value(beta2),
+                    lr=_value(group["lr"]),
+                    weight_decay=group["weight_decay"],
+                    eps=group["eps"],
+                    maximize=group["maximize"],
+                    decoupled_weight_decay=group["decoupled_weight_decay"],
+                )
+                _bump(p, state["exp_avg"], state["exp_avg_sq"])
+                if max_exp_avg_sq is not None:
+                    _bump(max_exp_avg_sq)
+        return loss
+
+
+def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2,
+                 lr, weight_decay, eps, maximize, decoupled_weight_decay):
+    """One Adam step on NumPy arrays, in place (torch's ``_single_tensor_adam``)."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            _mul_(param, 1 - lr * weight_decay)               # AdamW: shrink p directly
+        else:
+            grad = _add(grad, param, weight_decay)            # L2 penalty in the gradient
+
+    _lerp_(exp_avg, grad, 1 - beta1)                          # m: average of g
+    _mul_(exp_avg_sq, beta2)                                  # v: average of g * g
+    _addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+
+    # the bias corrections are Python floats, computed as torch computes them
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = lr / bias_correction1
+    bias_correction2_sqrt = bias_correction2**0.5
+
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        exp_avg_sq = max_exp_avg_sq
+    dtype = param.dtype.type
+    denom = np.sqrt(exp_avg_sq) / dtype(bias_correction2_sqrt)
+    denom += dtype(eps)
+    _addcdiv_(param, exp_avg, denom, -step_size)              # p - step_size * m / denom

@@ -1,0 +1,135 @@
+"""Stochastic gradient descent, optionally with momentum (torch.optim.SGD)."""
+
+from __future__ import annotations
+
+from torchlet._tensor import wrap
+from torchlet.optim.optimizer import (
+    Optimizer,
+    _add,
+    _add_,
+    _bump,
+    _check_fused_and_foreach,
+    _check_fused_param,
+    _check_lr,
+    _closure_loss,
+    _mul_,
+    _use_grad_for_differentiable,
+    _value,
+)
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), as torch implements it::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p
+        b = g                      (first step)
+        b = momentum * b + (1 - dampening) * g
+        g = g + momentum * b  if nesterov  else  b
+        p = p - lr * g
+
+    The momentum buffer starts as the first gradient, so dampening only acts from the
+    second step on.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        _check_lr(lr)
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        _check_fused_and_foreach(fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        """Perform a single optimization step; returns ``closure()``'s loss if given."""
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            momentum = group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if group["fused"]:
+                    _check_fused_param(p)
+                buf = None
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                new_buf = _sgd_update(
+                    p._data, p.grad._data, None if buf is None else buf._data,
+                    lr=_value(group["lr"]),
+                    momentum=momentum,
+                    dampening=group["dampening"],
+                    weight_decay=_value(group["weight_decay"]),
+                    nesterov=group["nesterov"],
+                    maximize=group["maximize"],
+                )
+                _bump(p)
+                if momentum != 0:
+                    if buf is None:
+                        state["momentum_buffer"] = wrap(new_buf)
+                    else:
+                        _bump(buf)
+        return loss
+
+
+def _sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov,
+                maximize):
+    """One SGD step on NumPy arrays (torch's ``_single_tensor_sgd``); updates ``param``
+    and ``buf`` in place and returns the momentum buffer (a new one on the first step)."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = _add(grad, param, weight_decay)              # g + wd * p
+    if momentum != 0:
+        if buf is None:
+            buf = grad.copy()                                # b = g
+        else:
+            _mul_(buf, momentum)                             # b = momentum * b
+            _add_(buf, grad, 1 - dampening)                  #     + (1 - dampening) * g
+        if nesterov:
+            grad = _add(grad, buf, momentum)                 # g + momentum * b
+        else:
+            grad = buf
+    _add_(param, grad, -lr)                                  # p - lr * g
+    return buf
