@@ -301,7 +301,7 @@ from torchlet.random import (  # noqa: E402
     set_rng_state,
 )
 
-from torchlet import autograd, optim, random, return_types  # noqa: E402
+from torchlet import autograd, nn, optim, random, return_types  # noqa: E402
 
 
 

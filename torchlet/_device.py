@@ -39,3 +39,14 @@ class device:  # noqa: N801 - torch's name
 
 
 CPU = device("cpu")
+
+
+def check_cpu(where) -> None:
+    """Refuse a non-CPU device with the error PyTorch gives on a machine without one."""
+    if where is None:
+        return
+    kind = device(where).type
+    if kind == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if kind != "cpu":
+        raise RuntimeError(f"PyTorch is not linked with support for {kind} devices")

@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import check_cpu
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 
@@ -53,14 +54,7 @@ def _np_dtype(dtype, default=None):
 
 
 def _check_device(device):
-    if device is not None:
-        from torchlet._device import device as make_device
-
-        if make_device(device).type != "cpu":
-            raise RuntimeError(
-                "torchlet runs on the CPU only (it is built on NumPy); "
-                f"cannot create a tensor on '{device}'"
-            )
+    check_cpu(device)
 
 
 # ---------------------------------------------------------------------------------------

@@ -140,13 +140,9 @@ def to(t: Tensor, *args, **kwargs) -> Tensor:
         elif isinstance(arg, bool):
             pass
     if device is not None:
-        from torchlet._device import device as make_device
+        from torchlet._device import check_cpu
 
-        if make_device(device).type != "cpu":
-            raise RuntimeError(
-                "torchlet runs on the CPU only (it is built on NumPy); "
-                f"cannot move a tensor to '{device}'"
-            )
+        check_cpu(device)
     if dtype is None or dtype.np == t._data.dtype:
         return t.clone() if copy else t
     return ToCopy.apply(t, np_dtype=dtype.np)

@@ -1,0 +1,214 @@
+"""torchlet.nn.functional: the functions behind the layers (``import torchlet.nn.functional
+as F``), as ``torch.nn.functional``.
+
+Each section below belongs to one kind of layer; a new kind of layer adds its section.
+
+* linear: ``linear`` (``nn.Linear``) and ``bilinear`` (``nn.Bilinear``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._ops import shape as _shape
+from torchlet._ops.linalg import einsum as _einsum
+from torchlet._ops.linalg import matmul as _matmul
+from torchlet._ops.linalg.products import Mm as _Mm
+from torchlet._ops.linalg.products import addmm as _addmm
+from torchlet._ops.reduction import sum as _sum
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+
+__all__ = ["bilinear", "linear"]
+
+
+def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:
+    if not isinstance(x, Tensor):
+        kind = type(x)
+        name = kind.__name__ if kind.__module__ == "builtins" else (
+            f"{kind.__module__}.{kind.__qualname__}")
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not {name}"
+        )
+    return x
+
+
+# ---------------------------------------------------------------------------------------
+# linear
+
+
+class _Linear(Primitive):
+    """out = x @ W^T + b (x: (N, in), W: (out, in), b: (out,));
+    grad_b = sum of grad over N,  grad_x = grad @ W,  grad_W = grad^T @ x.
+
+    torch computes a 2-D linear layer as one ``addmm(b, x, W.t())`` and names the node
+    AddmmBackward0; this is the same product with the transpose folded in (one node
+    instead of two, so a training step records less)."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, bias, x, weight):
+        ctx.save_for_backward(x, weight)
+        out = np.matmul(x, weight.T)  # BLAS reads the transposed layout, no copy
+        out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_bias, need_x, need_weight = ctx.needs_input_grad
+        grad_bias = _sum(grad, 0) if need_bias else None
+        grad_x = _Mm.apply(grad, weight) if need_x else None
+        grad_weight = _Mm.apply(_shape.t(grad), x) if need_weight else None
+        return grad_bias, grad_x, grad_weight
+
+
+class _LinearNoBias(Primitive):
+    """out = x @ W^T (x: (N, in), W: (out, in));  grad_x = grad @ W,  grad_W = grad^T @ x.
+
+    torch computes it as ``mm(x, W.t())`` (MmBackward0); the transpose is folded in."""
+
+    node_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return np.matmul(x, weight.T)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_weight = ctx.needs_input_grad
+        grad_x = _Mm.apply(grad, weight) if need_x else None
+        grad_weight = _Mm.apply(_shape.t(grad), x) if need_weight else None
+        return grad_x, grad_weight
+
+
+def _fast_2d(x: np.ndarray, weight: np.ndarray, bias) -> bool:
+    """The common case the fused nodes handle; anything else takes torch's general path,
+    which also raises torch's errors."""
+    dtype = x.dtype
+    return (
+        x.ndim == 2 and weight.ndim == 2 and x.shape[1] == weight.shape[1]
+        and dtype == weight.dtype and dtype.kind == "f"
+        and (bias is None or (bias.ndim == 1 and bias.shape[0] == weight.shape[0]
+                              and bias.dtype == dtype))
+    )
+
+
+def linear(input, weight, bias=None) -> Tensor:  # noqa: A002 - torch's argument name
+    """y = input @ weight^T + bias over the last dimension of ``input``.
+
+    The graph is the one torch records: a 2-D input with a bias gives AddmmBackward0; a
+    contiguous input of another rank is flattened to 2-D, multiplied and viewed back
+    (ViewBackward0 over AddmmBackward0); without a bias it is ``input @ weight.t()``
+    (MmBackward0 for 2-D input)."""
+    x = _check_tensor("linear", input, "input", 1)
+    w = _check_tensor("linear", weight, "weight", 2)
+    xd, wd = x._data, w._data
+    if xd.ndim == 0 or wd.ndim == 0:
+        raise RuntimeError(
+            "both arguments to linear need to be at least 1D, but they are "
+            f"{xd.ndim}D and {wd.ndim}D"
+        )
+    if bias is None:
+        if _fast_2d(xd, wd, None):
+            return _LinearNoBias.apply(x, w)
+        return _matmul(x, _shape.t(w))
+    b = _check_tensor("linear", bias, "bias", 3)
+    if _fast_2d(xd, wd, b._data):
+        return _Linear.apply(b, x, w)
+    if xd.ndim == 2:
+        return _addmm(b, x, _shape.t(w))  # torch's checks and error messages
+    if xd.flags.c_contiguous and b._data.ndim == 1:
+        # torch's _flatten_nd_linear: (..., in) -> (N, in), addmm, view back
+        rows = 1
+        for s in xd.shape[:-1]:
+            rows *= s
+        flat = _shape.reshape(x, (rows, xd.shape[-1]))
+        out = linear(flat, w, b)
+        return _shape.view(out, xd.shape[:-1] + (out._data.shape[1],))
+    return _matmul(x, _shape.t(w)) + b
+
+
+# ---------------------------------------------------------------------------------------
+# bilinear
+
+
+class _Trilinear(Primitive):
+    """out[n, o] = sum_ij x1[n, i] W[o, i, j] x2[n, j];
+    grad_x1[n, i] = sum_oj grad[n, o] W[o, i, j] x2[n, j],
+    grad_W[o, i, j] = sum_n grad[n, o] x1[n, i] x2[n, j],
+    grad_x2[n, j] = sum_oi grad[n, o] W[o, i, j] x1[n, i]."""
+
+    node_name = "TrilinearBackward0"
+
+    @staticmethod
+    def forward(ctx, x1, weight, x2):
+        ctx.save_for_backward(x1, weight, x2)
+        return np.einsum("ni,oij,nj->no", x1, weight, x2, optimize=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x1, weight, x2 = ctx.saved_tensors
+        need_x1, need_weight, need_x2 = ctx.needs_input_grad
+        grad_x1 = _einsum("no,oij,nj->ni", grad, weight, x2) if need_x1 else None
+        grad_weight = _einsum("no,ni,nj->oij", grad, x1, x2) if need_weight else None
+        grad_x2 = _einsum("no,oij,ni->nj", grad, weight, x1) if need_x2 else None
+        return grad_x1, grad_weight, grad_x2
+
+
+# How torch's C++ checks name dtypes in messages.
+_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+           "float32": "float", "float64": "double"}
+
+
+def _dtype_name(t: Tensor) -> str:
+    return _C_NAME[t._data.dtype.name]
+
+
+def bilinear(input1, input2, weight, bias=None) -> Tensor:
+    """y[..., o] = input1[..., i] weight[o, i, j] input2[..., j] + bias[o] (summed over i, j).
+
+    As torch: the inputs are flattened to 2-D, combined (TrilinearBackward0), viewed back
+    to the batch shape (ViewBackward0), then the bias is added (AddBackward0)."""
+    x1 = _check_tensor("bilinear", input1, "input1", 1)
+    x2 = _check_tensor("bilinear", input2, "input2", 2)
+    w = _check_tensor("bilinear", weight, "weight", 3)
+    tensors = (x1, x2, w) if bias is None else (x1, x2, w, bias)
+    if len({t._data.dtype for t in tensors}) != 1:
+        names = ["input1", "input2", "weight", "bias"]
+        listed = ", ".join(f"{n}: {_dtype_name(t)}" for n, t in zip(names, tensors, strict=False))
+        raise RuntimeError(f"All tensors must have the same dtype, got {listed}")
+    s1, s2, sw = x1._data.shape, x2._data.shape, w._data.shape
+    if len(s1) != len(s2):
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {len(s1)} and {len(s2)}"
+        )
+    for i in range(len(s1) - 1):
+        if s1[i] != s2[i]:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {i}: got {s1[i]} "
+                f"and {s2[i]}"
+            )
+    if s1[-1] != sw[1]:
+        raise RuntimeError(
+            f"bilinear(): input1 size does not match weight size: got {s1[-1]} but "
+            f"expected {sw[1]}"
+        )
+    if s2[-1] != sw[2]:
+        raise RuntimeError(
+            f"bilinear(): input2 size does not match weight size: got {s2[-1]} but "
+            f"expected {sw[2]}"
+        )
+    if bias is not None and bias._data.shape[0] != sw[0]:
+        raise RuntimeError(
+            f"bilinear(): bias size does not match weight size: got {bias._data.shape[0]} "
+            f"but expected {sw[0]}"
+        )
+    flat1 = _shape.reshape(x1, (-1, s1[-1]))
+    flat2 = _shape.reshape(x2, (-1, s2[-1]))
+    out = _shape.view(_Trilinear.apply(flat1, w, flat2), s1[:-1] + (sw[0],))
+    return out if bias is None else out + bias

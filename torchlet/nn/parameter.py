@@ -1,0 +1,218 @@
+"""Parameter and Buffer: tensors that a Module registers when they are assigned to it.
+
+``Parameter(data)`` is a Tensor subclass that shares ``data``'s values (and version
+counter) and requires grad by default. Assigning one to a Module attribute registers it,
+so ``module.parameters()`` finds it. Operations on a Parameter return plain Tensors (every
+operation builds its result with ``wrap``, which makes a ``Tensor``), as in torch.
+
+``Buffer(data, persistent=True)`` marks a tensor to be registered as a buffer: state that
+is not trained but saved in the ``state_dict`` (unless ``persistent=False``), such as
+BatchNorm's running mean.
+
+``UninitializedParameter`` is the placeholder of lazy modules (``LazyLinear``): it has no
+shape until ``materialize(shape)`` turns it into an ordinary Parameter.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from torchlet._tensor import Tensor, _init
+
+__all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter", "is_lazy"]
+
+
+def _alias(cls, data: Tensor, requires_grad: bool):
+    """A new object of class ``cls`` sharing ``data``'s array and version counter."""
+    out = object.__new__(cls)
+    _init(out, data._data)
+    out._vbox = data._vbox
+    if requires_grad:
+        if data._data.dtype.kind != "f":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        out._requires_grad = True
+    return out
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module parameter: ``Parameter(data=None, requires_grad=True)``."""
+
+    # No __slots__: like torch's, a Parameter can carry user attributes (``p.foo = 1``).
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            data = _empty()
+        return _alias(cls, data, requires_grad)
+
+    def __init__(self, data=None, requires_grad=True):
+        pass  # everything happens in __new__ (Tensor.__init__ would re-create the data)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__  # Tensor binds __str__ to its own __repr__; print() shows this one
+
+    def __deepcopy__(self, memo):
+        # torch copies the values and requires_grad only (not .grad, not attributes)
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.data.clone(), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, protocol):
+        state = dict(self.__dict__)
+        return (_rebuild_parameter, (self._data, self._requires_grad, OrderedDict(), state))
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
+    param = Parameter(_wrap(data), requires_grad)
+    if state:
+        param.__dict__.update(state)
+    return param
+
+
+def _wrap(data: np.ndarray) -> Tensor:
+    from torchlet._tensor import wrap
+
+    return wrap(data)
+
+
+def _empty() -> Tensor:
+    from torchlet._dtype import get_default_dtype
+
+    return _wrap(np.empty(0, get_default_dtype().np))
+
+
+class Buffer(Tensor):
+    """A tensor to register as a module buffer: ``Buffer(data=None, *, persistent=True)``.
+
+    torch returns a plain Tensor tagged with ``persistent``; torchlet's Tensor has no
+    room for extra attributes, so a Buffer is a small subclass sharing ``data``'s values.
+    """
+
+    __slots__ = ("persistent",)
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = _empty()
+        buf = _alias(cls, data, False)
+        buf._requires_grad = data._requires_grad if data._grad_fn is None else False
+        buf.persistent = persistent
+        return buf
+
+    def __init__(self, data=None, *, persistent=True):
+        pass
+
+    def __deepcopy__(self, memo):
+        result = Tensor.__deepcopy__(self, memo)
+        result.persistent = self.persistent
+        return result
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_buffer, (self._data, self._requires_grad, self.persistent))
+
+
+def _rebuild_buffer(data, requires_grad, persistent):
+    buf = Buffer(_wrap(data), persistent=persistent)
+    buf._requires_grad = requires_grad
+    return buf
+
+
+# ---------------------------------------------------------------------------------------
+# lazy placeholders
+
+
+_SHAPE_MESSAGE = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+    "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+    "initialized one. Call `forward` to initialize the parameters before accessing their "
+    "attributes."
+)
+
+
+class UninitializedTensorMixin:
+    """A parameter or buffer whose shape is not known yet (used by lazy modules)."""
+
+    __slots__ = ()  # materialize() changes __class__: the memory layouts must agree
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give it ``shape`` (uninitialised values) and turn it into ``cls_to_become``."""
+        from torchlet._dtype import to_dtype
+
+        np_dtype = self._data.dtype if dtype is None else to_dtype(dtype).np
+        if isinstance(shape, int):
+            shape = (shape,)
+        self._data = np.empty(tuple(shape), np_dtype)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(_SHAPE_MESSAGE)
+
+    def share_memory_(self):
+        raise RuntimeError(
+            "Can't share memory on an uninitialized parameter or buffer. Call `forward` to "
+            "initialize the parameters before calling `module.share_memory()`."
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        return (self.__class__, (self.requires_grad,))
+
+
+def is_lazy(param) -> bool:
+    """Is ``param`` an uninitialised (lazy) parameter or buffer?"""
+    return isinstance(param, UninitializedTensorMixin)
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """``UninitializedParameter(requires_grad=True, device=None, dtype=None)``."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from torchlet._dtype import get_default_dtype, to_dtype
+
+        np_dtype = (get_default_dtype() if dtype is None else to_dtype(dtype)).np
+        return _alias(cls, _wrap(np.empty(0, np_dtype)), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.requires_grad, None, self.dtype)
+        memo[id(self)] = result
+        return result
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Buffer):
+    """``UninitializedBuffer(requires_grad=False, device=None, dtype=None, persistent=True)``.
+
+    (torch's becomes a plain Tensor once materialized; this one becomes a Buffer, a Tensor
+    subclass, because Python cannot drop the ``persistent`` slot from a live object.)"""
+
+    __slots__ = ()
+    cls_to_become = Buffer
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        from torchlet._dtype import get_default_dtype, to_dtype
+
+        np_dtype = (get_default_dtype() if dtype is None else to_dtype(dtype)).np
+        buf = _alias(cls, _wrap(np.empty(0, np_dtype)), requires_grad)
+        buf.persistent = persistent
+        return buf
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
