@@ -472,14 +472,33 @@ def test_setitem_with_grad_gradcheck():
     assert gradgradcheck(fn, (x, w))
 
 
-def test_setitem_on_view_of_graph_tensor_is_refused_clearly():
-    y = torchlet.ones(3, 4, requires_grad=True) * 2
+def _assign_through_views(t):
+    """Writes into views of a tensor that is part of a graph (torch: CopySlices)."""
+    x = t.arange(12.0).reshape(3, 4).requires_grad_()
+    w = t.tensor(1.5, requires_grad=True)
+    y = x * 2
     row = y[0]
-    with pytest.raises(RuntimeError, match="view"):
-        row[1] = torchlet.tensor(1.0, requires_grad=True)
+    row[1] = w  # setitem on a view of y
+    y[1] += 1  # Python: y[1].__iadd__(1), then y.__setitem__(1, ...)
+    y[:, 2].mul_(w)
+    (y * y).sum().backward()
+    return y.detach().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy(), \
+        y.grad_fn.name(), row.grad_fn.name()
+
+
+def test_setitem_on_view_of_graph_tensor_matches_torch():
+    y, x_grad, w_grad, y_node, row_node = _assign_through_views(torchlet)
+    assert y[0].tolist() == [0.0, 1.5, 6.0, 6.0] and y_node == "torch::autograd::CopySlices"
+    assert row_node == "AsStridedBackward0"
+    if torch is not None:
+        for ours, theirs in zip((y, x_grad, w_grad, y_node),
+                                _assign_through_views(torch)[:4]):
+            assert np.array_equal(ours, theirs) if isinstance(ours, np.ndarray) \
+                else ours == theirs
+    row = torchlet.ones(3, 4)[0]
     with torchlet.no_grad():
         row[1] = 5.0  # outside autograd it is a plain write
-    assert y[0, 1].item() == 5.0
+    assert row[1].item() == 5.0
 
 
 # ---------------------------------------------------------------------------------------

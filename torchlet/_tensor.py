@@ -213,7 +213,7 @@ class Tensor:
             self._data,
             dtype_name=repr(self.dtype),
             default_dtype_name=repr(_dtype.get_default_dtype()),
-            grad_fn_name=grad_fn.name() if grad_fn is not None else None,
+            grad_fn_name=grad_fn.name().rsplit("::", 1)[-1] if grad_fn is not None else None,
             requires_grad=self._requires_grad,
         )
 
@@ -1417,8 +1417,13 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
         result = op(self, *args, **kwargs)
     _write_result(self, result)
     if recording:
-        self._grad_fn = result._grad_fn
-        self._output_nr = result._output_nr
+        if self._base is not None:  # the write changed the base too: rebase both histories
+            from torchlet._ops.view_inplace import rebase_view_history
+
+            rebase_view_history(self, self._base, result)
+        else:
+            self._grad_fn = result._grad_fn
+            self._output_nr = result._output_nr
     return self
 
 
@@ -1428,18 +1433,10 @@ def _check_inplace_allowed(self: Tensor) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
     base = self._base
-    if base is not None:
-        if base._grad_fn is None and base._requires_grad:
-            raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place "
-                "operation."
-            )
-        # torch would rewrite the base's history too (CopySlices); torchlet refuses rather
-        # than leave the base with a history that no longer matches its values.
+    if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError(
-            "torchlet does not support in-place operations that record a gradient on a view "
-            "of another tensor; write into the base tensor (e.g. base[index] = value) or "
-            "clone() the view first."
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation."
         )
 
 

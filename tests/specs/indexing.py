@@ -29,9 +29,6 @@ def _set(index, value=None):
 
 # Sums of a broadcast value's gradient are float sums: not bit for bit.
 _SUM_GRAD = dict(grad_rtol=1e-5, grad_atol=1e-6)
-# torch's name() of its C++ nodes is "torch::autograd::CopySlices" ("CopySlices" in
-# type(grad_fn).__name__ and in printed tensors, which is what torchlet's name() gives).
-_CPP_NODE = dict(grad_fn=False)
 
 SPECS = [
     # basic indexing: views
@@ -57,17 +54,17 @@ SPECS = [
     _spec("getitem/int_tensor", lambda t, x: x[:, [1, 2]], A(3, 4, **I64)),
     _spec("getitem/bool_tensor", lambda t, x: x[[0, 2]], A(3, 4, dtype="bool", kind="bool")),
     # assignment
-    _spec("setitem/int_number", _set(1, 2.5), **_CPP_NODE),
-    _spec("setitem/int_row", _set(1), A(3, 4), A(4), **_CPP_NODE),
+    _spec("setitem/int_number", _set(1, 2.5)),
+    _spec("setitem/int_row", _set(1), A(3, 4), A(4)),
     _spec("setitem/slice_broadcast", _set((slice(None), slice(1, 3))), A(3, 4), A(3, 1),
-          **_SUM_GRAD, **_CPP_NODE),
+          **_SUM_GRAD),
     _spec("setitem/pair", _set(lambda t: (t.arange(3), t.tensor([1, 0, 3]))), A(3, 4), A(3)),
     _spec("setitem/one_hot", _set(lambda t: (t.arange(3), t.tensor([1, 0, 3])), 1.0)),
     _spec("setitem/mask", _set(lambda t: t.tensor(ROWS), 0.0)),
     _spec("setitem/mask_tensor", _set(lambda t: t.tensor(ROWS)), A(3, 4), A(), **_SUM_GRAD),
-    _spec("setitem/ellipsis", _set(Ellipsis), A(3, 4), A(3, 4), **_CPP_NODE),
+    _spec("setitem/ellipsis", _set(Ellipsis), A(3, 4), A(3, 4)),
     _spec("setitem/ellipsis_fill", _set(Ellipsis), A(3, 4), A(), **_SUM_GRAD),
-    _spec("setitem/int_list", _set((0, [1, 3])), A(3, 4), A(2), **_CPP_NODE),
+    _spec("setitem/int_list", _set((0, [1, 3])), A(3, 4), A(2)),
     _spec("setitem/int_dtype", _set(0, 2.7), A(3, 4, **I64)),
     # gather / scatter
     _spec("gather", lambda t, x: t.gather(x, 1, t.tensor([[0, 0], [3, 1], [2, 2]]))),

@@ -68,7 +68,7 @@ class Node:
         return self.hooks().metadata
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{_short_name(self)} object at {hex(id(self))}>"
 
     def register_hook(self, hook):
         """hook(grad_inputs, grad_outputs) runs after this node's backward."""
@@ -120,6 +120,11 @@ class Node:
         raise NotImplementedError
 
 
+def _short_name(node) -> str:
+    """How torch prints a node: its C++ nodes' names without "torch::autograd::"."""
+    return node.name().rsplit("::", 1)[-1]
+
+
 class NodeHooks:
     """What few nodes carry: hooks, retained gradients, user metadata."""
 
@@ -155,9 +160,6 @@ class AccumulateGrad(Node):
     """
 
     node_name = "torch::autograd::AccumulateGrad"  # what torch's name() says
-
-    def __repr__(self):
-        return f"<AccumulateGrad object at {hex(id(self))}>"
 
     def __init__(self, variable):
         self._init_node()

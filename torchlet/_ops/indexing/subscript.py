@@ -543,13 +543,13 @@ class IndexPut(Primitive):
 class CopySlices(IndexPut):
     """t[basic index (, tensors)] = value: what torch records when a view was written."""
 
-    node_name = "CopySlices"
+    node_name = "torch::autograd::CopySlices"  # printed as CopySlices
 
 
 class CopyBackwards(IndexPut):
     """t[...] = value with value of t's shape (or broadcast): torch's ``copy_``."""
 
-    node_name = "CopyBackwards"
+    node_name = "torch::autograd::CopyBackwards"  # printed as CopyBackwards
 
 
 class FillBackward3(IndexPut):

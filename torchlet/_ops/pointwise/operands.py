@@ -210,7 +210,7 @@ def full_like_value(t: Tensor, value) -> Tensor:
 class CopyFrom(Primitive):
     """out = ``src`` broadcast to ``a``'s shape and dtype;  grad_src = grad (summed back)."""
 
-    node_name = "CopyBackwards"
+    node_name = "torch::autograd::CopyBackwards"  # printed as CopyBackwards
 
     @staticmethod
     def forward(ctx, a, src):
