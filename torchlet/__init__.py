@@ -10,6 +10,8 @@ import numpy as _np
 # this once is far cheaper than an np.errstate block around every operation.
 _np.seterr(all="ignore")
 
+# The order below matters: Tensor is defined before the modules that build on it.
+# isort: off
 from torchlet import _dtype  # noqa: E402
 from torchlet._device import device  # noqa: E402
 from torchlet._dtype import (  # noqa: E402
@@ -302,6 +304,7 @@ from torchlet.random import (  # noqa: E402
 )
 
 from torchlet import autograd, nn, optim, random, return_types  # noqa: E402
+# isort: on
 
 
 

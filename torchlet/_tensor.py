@@ -1465,7 +1465,9 @@ def _write_result(self: Tensor, result: Tensor) -> None:
 
 _CAST_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
-# Autograd and the operations live in their own modules, which import Tensor from here.
+# Autograd and the operations live in their own modules, which import Tensor from here,
+# so they are imported last, and in this order.
+# isort: off
 from torchlet import autograd as _autograd  # noqa: E402
 from torchlet.autograd.grad_mode import GRAD_STATE  # noqa: E402
 from torchlet._ops import indexing as _idx  # noqa: E402
@@ -1474,3 +1476,4 @@ from torchlet._ops import pointwise as _pw  # noqa: E402
 from torchlet._ops import random_ops as _rand  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
 from torchlet._ops import shape as _shape  # noqa: E402
+# isort: on

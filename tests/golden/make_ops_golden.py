@@ -19,7 +19,9 @@ sys.path.insert(0, str(TESTS))
 import torch  # noqa: E402
 from opspec import GOLDEN_DIR, all_specs, raised, run  # noqa: E402
 
-assert torch.__version__.startswith("2.13.0"), f"golden files come from torch 2.13.0, not {torch.__version__}"
+assert torch.__version__.startswith("2.13.0"), (
+    f"golden files come from torch 2.13.0, not {torch.__version__}"
+)
 torch.set_num_threads(1)
 
 

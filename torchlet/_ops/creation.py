@@ -307,7 +307,9 @@ def _linspace(start, end, steps, np_dtype):
     step = (hi - lo) / work.type(steps - 1) if not integral else (end - start) / (steps - 1)
     i = np.arange(steps)
     half = steps // 2
-    values = np.where(i < half, lo + step * i.astype(work), hi - step * (steps - i - 1).astype(work))
+    from_start = lo + step * i.astype(work)
+    from_end = hi - step * (steps - i - 1).astype(work)
+    values = np.where(i < half, from_start, from_end)
     return values.astype(np_dtype)
 
 

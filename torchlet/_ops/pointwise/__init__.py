@@ -10,14 +10,6 @@ Each differentiable operation is a ``Primitive``: ``forward`` on NumPy arrays an
 ``backward`` (the vector-Jacobian product) written with torchlet operations.
 """
 
-from torchlet._ops.pointwise.operands import (
-    copy_from,
-    full_like_value,
-    to,
-    zeros_like,
-    zeros_like_grad,
-    zeros_like_scalar,
-)
 from torchlet._ops.pointwise.arithmetic import (
     add,
     div,
@@ -32,43 +24,6 @@ from torchlet._ops.pointwise.arithmetic import (
     rsub,
     sub,
     true_divide,
-)
-from torchlet._ops.pointwise.unary import (
-    abs,  # noqa: A004
-    absolute,
-    acos,
-    arccos,
-    arcsin,
-    arctan,
-    asin,
-    atan,
-    ceil,
-    cos,
-    cosh,
-    erf,
-    exp,
-    exp2,
-    expm1,
-    fix,
-    floor,
-    frac,
-    log,
-    log10,
-    log1p,
-    log2,
-    reciprocal,
-    relu,
-    round,  # noqa: A004
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    sinh,
-    sqrt,
-    square,
-    tan,
-    tanh,
-    trunc,
 )
 from torchlet._ops.pointwise.binary import (
     arctan2,
@@ -111,4 +66,49 @@ from torchlet._ops.pointwise.comparison import (
     lt,
     ne,
     not_equal,
+)
+from torchlet._ops.pointwise.operands import (
+    copy_from,
+    full_like_value,
+    to,
+    zeros_like,
+    zeros_like_grad,
+    zeros_like_scalar,
+)
+from torchlet._ops.pointwise.unary import (
+    abs,  # noqa: A004
+    absolute,
+    acos,
+    arccos,
+    arcsin,
+    arctan,
+    asin,
+    atan,
+    ceil,
+    cos,
+    cosh,
+    erf,
+    exp,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    log,
+    log1p,
+    log2,
+    log10,
+    reciprocal,
+    relu,
+    round,  # noqa: A004
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    tanh,
+    trunc,
 )

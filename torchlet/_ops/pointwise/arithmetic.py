@@ -10,8 +10,6 @@ import math
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._tensor import Tensor
-from torchlet.autograd.function import Primitive
 from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
     _cast,
@@ -22,7 +20,8 @@ from torchlet._ops.pointwise.operands import (
     zeros_like,
     zeros_like_grad,
 )
-
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
 # arithmetic

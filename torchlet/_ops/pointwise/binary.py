@@ -5,12 +5,9 @@ split the gradient evenly on ties; clamp passes the gradient at its bounds.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._tensor import Tensor, wrap
-from torchlet.autograd.function import Primitive
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     _cast,
@@ -21,7 +18,8 @@ from torchlet._ops.pointwise.operands import (
     to,
     zeros_like_scalar,
 )
-
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
 # two-input functions
@@ -284,7 +282,9 @@ class LerpTensor(Primitive):
 def lerp(input, end, weight, *, out=None):  # noqa: A002
     a, b, dt = _operands(_check_tensor("lerp", input), _check_tensor("lerp", end))
     if dt.kind != "f":
-        raise NotImplementedError(f'"lerp_kernel_scalar" not implemented for \'{_TYPE_WORD[dt.name]}\'')
+        raise NotImplementedError(
+            f'"lerp_kernel_scalar" not implemented for \'{_TYPE_WORD[dt.name]}\''
+        )
     if isinstance(weight, Tensor):
         return _out(LerpTensor.apply(a, b, _cast(weight, dt)), out)
     return _out(LerpScalar.apply(a, b, weight=_number(weight, dt)), out)

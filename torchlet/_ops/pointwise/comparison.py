@@ -4,18 +4,16 @@ never join the autograd graph.
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from torchlet._tensor import Tensor, wrap
-from torchlet.autograd.function import Primitive
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     _check_tensor,
     _operands,
     _out,
 )
-
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
 # comparisons and logical operations (results are bool, never differentiable)

@@ -7,13 +7,11 @@ promotion never decides a result dtype.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from torchlet import _dtype
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
-
 
 # ---------------------------------------------------------------------------------------
 # operands and dtypes

@@ -13,7 +13,6 @@ import math
 import numpy as np
 
 from torchlet import _dtype
-from torchlet.autograd.function import Primitive
 from torchlet._ops.pointwise.arithmetic import PowScalar
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
@@ -23,7 +22,7 @@ from torchlet._ops.pointwise.operands import (
     to,
     zeros_like,
 )
-
+from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
 # one-input math functions
@@ -592,7 +591,9 @@ def round(input, *, decimals=0, out=None):  # noqa: A002
 def frac(input, *, out=None):  # noqa: A002
     x = _check_tensor("frac", input)
     if x._data.dtype.kind != "f":
-        raise NotImplementedError(f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\'')
+        raise NotImplementedError(
+            f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
+        )
     return _out(Frac.apply(x), out)
 
 
