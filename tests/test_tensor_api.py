@@ -50,6 +50,13 @@ EXPRESSIONS = [
     ("t.tensor([[]])", None),
     ("t.tensor([t.tensor(1.5), t.tensor(2.5)])", None),
     ("t.as_tensor([1, 2], dtype=t.float32)", None),
+    # lists of NumPy scalars: each keeps its dtype, combined by promotion
+    ("t.tensor([np.int32(1)])", ("tensor", [1], "torch.int32", (1,))),
+    ("t.tensor([np.float64(1.5)])", ("tensor", [1.5], "torch.float64", (1,))),
+    ("t.tensor([np.uint8(3), np.int8(1)])", ("tensor", [3, 1], "torch.int16", (2,))),
+    ("t.tensor([[1, 2], [3, np.int16(4)]])", None),
+    ("t.tensor([np.float32(1), 2.5])", None),
+    ("t.tensor([True, 2])", ("tensor", [1, 2], "torch.int64", (2,))),
     ("t.zeros(2, 3)", None),
     ("t.zeros((2, 3), dtype=t.int32)", None),
     ("t.ones([2])", None),

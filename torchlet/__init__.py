@@ -303,7 +303,8 @@ from torchlet.random import (  # noqa: E402
     set_rng_state,
 )
 
-from torchlet import autograd, nn, optim, random, return_types  # noqa: E402
+from torchlet import autograd, nn, optim, random, return_types, utils  # noqa: E402
+from torchlet.serialization import load, save  # noqa: E402
 # isort: on
 
 

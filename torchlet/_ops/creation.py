@@ -80,27 +80,42 @@ def _array_from_data(data) -> np.ndarray:
     if isinstance(data, np.generic):
         return np.array(data)
     if isinstance(data, (list, tuple)):
+        inferred = _infer_dtype(data)
         data = _unwrap_nested(data)
-    elif not isinstance(data, numbers.Number):
-        raise TypeError(
-            f"Could not infer dtype of {type(data).__name__}"
-        )
+    elif isinstance(data, numbers.Number):
+        inferred = _dtype.scalar_dtype(data)
+    else:
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     try:
         array = np.array(data)
     except ValueError:
         raise ValueError(_ragged_message(data)) from None
     if array.dtype == object:
         raise ValueError(_ragged_message(data))
-    kind = array.dtype.kind
-    if kind == "f":
-        return array.astype(_dtype.get_default_dtype().np, copy=False)
-    if kind in "iu":
-        return array.astype(np.int64, copy=False)
-    if kind == "b":
-        return array
-    if kind == "c":
+    if array.dtype.kind == "c":
         raise TypeError("torchlet does not support complex tensors")
-    raise TypeError(f"Could not infer dtype of {array.dtype}")
+    return array.astype(inferred.np, copy=False)
+
+
+def _infer_dtype(data) -> _dtype.dtype:
+    """torch's rule for nested lists: each element has a dtype (a NumPy scalar or tensor its
+    own; Python bool, int, float: bool, int64, the default float), combined by promotion."""
+    result = None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        if isinstance(item, (Tensor, np.ndarray, np.generic)):
+            kind = _dtype.from_numpy_dtype(item.dtype if not isinstance(item, Tensor)
+                                           else item._data.dtype)
+        elif isinstance(item, numbers.Number) and not isinstance(item, complex):
+            kind = _dtype.scalar_dtype(item)
+        else:
+            raise TypeError(f"Could not infer dtype of {type(item).__name__}")
+        result = kind if result is None else _dtype.promote_types(result, kind)
+    return result if result is not None else _dtype.get_default_dtype()
 
 
 def _unwrap_nested(data):

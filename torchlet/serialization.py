@@ -1,0 +1,789 @@
+"""Checkpoints: ``torchlet.save`` and ``torchlet.load`` in PyTorch's own file format.
+
+A PyTorch checkpoint is a zip archive (records stored uncompressed, each one's data
+aligned to 64 bytes) whose records all sit in one folder, ``<name>/``:
+
+* ``data.pkl``: the saved object, pickled (protocol 2). A tensor pickles as a call
+  ``torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride,
+  requires_grad, OrderedDict())`` and a Parameter as
+  ``torch._utils._rebuild_parameter(tensor, requires_grad, OrderedDict())``. A storage
+  is not in the pickle: it appears as a *persistent id*
+  ``('storage', torch.FloatStorage, '0', 'cpu', numel)`` whose bytes are the record
+  ``data/0``. Tensors that view one storage (a weight and its transpose, slices) name
+  the same record, so they are still shared after loading.
+* ``data/<key>``: the raw bytes of each storage, in the byte order of ``byteorder``;
+* ``version``, ``byteorder``, ``.format_version``, ``.storage_alignment``,
+  ``.data/serialization_id``: small text records.
+
+Loading never runs code from the file. An ordinary unpickler calls whatever function
+the pickle names (``os.system`` included); ours resolves names only from a short
+allowlist — the rebuild functions above, ``collections.OrderedDict``, ``torch.Size``,
+dtypes, storage types and a few harmless builtins — and refuses everything else with
+``pickle.UnpicklingError``. Everything is read and checked (sizes, CRCs, strides within
+their storage) before the object is returned, so a damaged file raises an error rather
+than giving a half-loaded model.
+
+Saving to a path is atomic: the archive is written to a temporary file in the same
+folder, flushed to disk, then renamed over the target, so a crash mid-save leaves the
+previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pickle
+import struct
+import sys
+import tempfile
+import warnings
+import zipfile
+import zlib
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._device import device as _device
+from torchlet._size import Size
+from torchlet._tensor import Tensor, wrap
+
+__all__ = ["load", "save"]
+
+DEFAULT_PROTOCOL = 2
+_ALIGNMENT = 64  # storage records start on 64-byte boundaries, as torch writes them
+_FILE_FORMAT_VERSION = b"3\n"  # what torch 2.x writes in <name>/version
+
+# Storage classes by element type (torch.FloatStorage holds float32, ...).
+_STORAGE_NAMES = {
+    "float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
+    "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
+    "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
+}
+# torch storage types that torchlet cannot hold (no NumPy or torchlet dtype for them).
+_UNSUPPORTED_STORAGES = {
+    "BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64",
+    "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8", "QUInt8Storage": "quint8",
+    "QInt32Storage": "qint32", "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4",
+}
+
+
+# =============================================================================== saving
+
+
+class _Global:
+    """A name that pickles as a reference to a global of torch (``GLOBAL torch Size``).
+
+    torchlet writes the names torch reads back, without importing torch."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # the pickler only writes callables as reduce functions
+        raise TypeError(f"{self.module}.{self.name} is only a name to pickle")
+
+
+_GLOBALS: dict[tuple[str, str], _Global] = {}
+
+
+def _torch_global(module: str, name: str) -> _Global:
+    key = (module, name)
+    if key not in _GLOBALS:
+        _GLOBALS[key] = _Global(module, name)
+    return _GLOBALS[key]
+
+
+class _StorageRef:
+    """A storage to be saved: the bytes ``buffer`` (a NumPy uint8 array) holding
+    ``numel`` elements of ``dtype``; pickled as a persistent id."""
+
+    __slots__ = ("key", "dtype", "numel", "buffer")
+
+    def __init__(self, key, dtype, numel, buffer):
+        self.key, self.dtype, self.numel, self.buffer = key, dtype, numel, buffer
+
+
+def _root(arr: np.ndarray) -> np.ndarray:
+    """The array owning the memory that ``arr`` views (following NumPy's ``base`` chain,
+    through the helper object that ``as_strided``/``broadcast_to`` leave in it)."""
+    while True:
+        base = arr.base
+        if isinstance(base, np.ndarray):
+            arr = base
+        elif base is not None and isinstance(getattr(base, "base", None), np.ndarray) \
+                and type(base).__name__ == "DummyArray":
+            arr = base.base
+        else:
+            return arr
+
+
+def _dense_bytes(root: np.ndarray):
+    """``root``'s memory as a flat uint8 array, if it is one dense block (else None)."""
+    if root.size == 0:
+        return None
+    order = sorted(range(root.ndim), key=lambda d: -root.strides[d])
+    dense = root.transpose(order)
+    if not dense.flags.c_contiguous or not dense.dtype.isnative:
+        return None
+    return dense.reshape(-1).view(np.uint8)
+
+
+def _contiguous_strides(shape):
+    """torch's strides of a contiguous tensor (sizes 0 and 1 count as 1)."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+class _StorageTable:
+    """Assigns tensors to storages: one per block of memory, shared by its views."""
+
+    def __init__(self):
+        self.storages: list[_StorageRef] = []
+        self._by_root: dict[int, tuple[np.ndarray, int, _StorageRef]] = {}
+
+    def _new(self, dtype, buffer) -> _StorageRef:
+        ref = _StorageRef(str(len(self.storages)), dtype, buffer.nbytes // dtype.itemsize,
+                          buffer)
+        self.storages.append(ref)
+        return ref
+
+    def locate(self, arr: np.ndarray):
+        """``(storage, storage_offset, stride)`` for the tensor whose values are ``arr``."""
+        dtype = arr.dtype
+        shared = self._shared(arr)
+        if shared is not None:
+            return shared
+        # A copy in its own storage: for arrays whose layout torch cannot express
+        # (negative strides, a dtype-reinterpreted buffer) or that own nothing to share.
+        data = np.ascontiguousarray(arr, dtype=dtype.newbyteorder("="))
+        ref = self._new(data.dtype, data.reshape(-1).view(np.uint8))
+        return ref, 0, _contiguous_strides(arr.shape)
+
+    def _shared(self, arr: np.ndarray):
+        itemsize = arr.itemsize
+        if arr.size == 0 or not arr.dtype.isnative:
+            return None
+        if any(st < 0 or st % itemsize for st in arr.strides):
+            return None
+        root = _root(arr)
+        entry = self._by_root.get(id(root))
+        if entry is None:
+            flat = _dense_bytes(root)
+            if flat is None or flat.nbytes % itemsize:
+                return None
+            ref = self._new(arr.dtype, flat)
+            # keep ``root`` referenced: its id must stay unique while we pickle
+            self._by_root[id(root)] = entry = (root, flat.__array_interface__["data"][0], ref)
+        root, start, ref = entry
+        if ref.dtype != arr.dtype:
+            return None  # torch refuses one storage viewed as two dtypes; we copy instead
+        offset = arr.__array_interface__["data"][0] - start
+        if offset < 0 or offset % itemsize:
+            return None
+        stride = tuple(st // itemsize for st in arr.strides)
+        return ref, offset // itemsize, stride
+
+
+class _CheckpointPickler(pickle._Pickler):
+    """The pure-Python pickler, taught torch's way of writing tensors.
+
+    (The C pickler insists that every global it writes can be imported and is the very
+    object being pickled; torch's functions are neither here, so we use the Python
+    pickler, whose dispatch table we can extend. ``data.pkl`` holds no tensor data, so
+    its speed does not matter.)
+    """
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def __init__(self, file, protocol, storages: _StorageTable):
+        super().__init__(file, protocol)
+        self._storages = storages
+
+    def save_torch_global(self, obj: _Global):
+        if self.proto >= 4:
+            self.save(obj.module)
+            self.save(obj.name)
+            self.write(pickle.STACK_GLOBAL)
+        else:
+            self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+        self.memoize(obj)
+
+    dispatch[_Global] = save_torch_global
+
+    def save_dtype(self, obj):
+        self.save_torch_global(_torch_global("torch", obj.name))
+
+    dispatch[_dtype.dtype] = save_dtype
+
+    def persistent_id(self, obj):
+        if type(obj) is _StorageRef:
+            storage_type = _torch_global("torch", _STORAGE_NAMES[obj.dtype.name])
+            return ("storage", storage_type, obj.key, "cpu", obj.numel)
+        return None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor):
+            return self._reduce_tensor(obj)
+        if type(obj) is Size:
+            return (_torch_global("torch", "Size"), (tuple(obj),))
+        if type(obj) is _device:
+            args = (obj.type,) if obj.index is None else (obj.type, obj.index)
+            return (_torch_global("torch", "device"), args)
+        return NotImplemented
+
+    def _reduce_tensor(self, t: Tensor):
+        from torchlet.nn.parameter import Parameter
+
+        hooks = collections.OrderedDict()  # torch never saves hooks; it writes an empty one
+        if isinstance(t, Parameter):
+            data = wrap(t._data)
+            state = dict(getattr(t, "__dict__", {}))
+            if state:
+                return (_torch_global("torch._utils", "_rebuild_parameter_with_state"),
+                        (data, t.requires_grad, hooks, state))
+            return (_torch_global("torch._utils", "_rebuild_parameter"),
+                    (data, t.requires_grad, hooks))
+        if t._data.dtype.name not in _STORAGE_NAMES:
+            raise TypeError(f"cannot save a tensor of NumPy dtype {t._data.dtype}")
+        storage, offset, stride = self._storages.locate(t._data)
+        args = (storage, offset, tuple(t._data.shape), stride, t.requires_grad, hooks)
+        return (_torch_global("torch._utils", "_rebuild_tensor_v2"), args)
+
+
+def _archive_name(path: str) -> str:
+    """torch names the archive folder after the file, without its extension."""
+    name = os.path.basename(path)
+    if "." in name:
+        name = name[:name.rfind(".")]
+    return name or "archive"
+
+
+def _write_record(zf: zipfile.ZipFile, name: str, data) -> None:
+    """Add a stored record whose data starts on a 64-byte boundary (padding goes into
+    an extra field of the local header, id ``FB``, as PyTorch's writer does)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    size = memoryview(data).nbytes
+    zip64 = size * 1.05 > zipfile.ZIP64_LIMIT  # zipfile then adds a 20-byte zip64 field
+    header = 30 + len(name.encode("utf-8")) + 4 + (20 if zip64 else 0)
+    pad = -(zf.fp.tell() + header) % _ALIGNMENT
+    info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad
+    with zf.open(info, "w", force_zip64=zip64) as out:
+        out.write(data)
+
+
+def _write_archive(obj, file, archive_name: str, protocol: int, byteorder_record=True):
+    # Pickle first: if the object cannot be pickled, nothing has been written yet.
+    storages = _StorageTable()
+    pickled = io.BytesIO()
+    _CheckpointPickler(pickled, protocol, storages).dump(obj)
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as zf:
+        prefix = archive_name + "/"
+        _write_record(zf, prefix + "data.pkl", pickled.getbuffer())
+        _write_record(zf, prefix + ".format_version", b"1")
+        _write_record(zf, prefix + ".storage_alignment", str(_ALIGNMENT).encode())
+        if byteorder_record:
+            _write_record(zf, prefix + "byteorder", sys.byteorder.encode())
+        for ref in storages.storages:
+            _write_record(zf, prefix + "data/" + ref.key, ref.buffer)
+        _write_record(zf, prefix + "version", _FILE_FORMAT_VERSION)
+        serialization_id = str(int.from_bytes(os.urandom(17), "little") % 10**40).zfill(40)
+        _write_record(zf, prefix + ".data/serialization_id", serialization_id.encode())
+
+
+def _new_file_mode(path: str) -> int:
+    """The permissions a plain ``open(path, 'w')`` would give (mkstemp's are 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        pass
+    umask = None
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    umask = int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    if umask is None:
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
+         _use_new_zipfile_serialization=True, _disable_byteorder_record=False) -> None:
+    """Save ``obj`` (tensors, state dicts, optimizer state, Python containers) to ``f``.
+
+    ``f`` is a path (written atomically: temporary file, fsync, rename) or a writable
+    binary file object. The file is a PyTorch checkpoint: ``torch.load`` reads it.
+    """
+    if pickle_module not in (None, pickle):
+        raise ValueError("torchlet.save only supports the standard pickle module")
+    if not _use_new_zipfile_serialization:
+        raise NotImplementedError(
+            "torchlet.save writes PyTorch's zip format only "
+            "(_use_new_zipfile_serialization=False is the legacy pre-1.6 format)"
+        )
+    if not isinstance(f, (str, os.PathLike)):
+        if not hasattr(f, "write"):
+            raise AttributeError(f"expected 'f' to be string, path, or a file-like object "
+                                 f"with a 'write' attribute, got {type(f).__name__}")
+        _write_archive(obj, f, "archive", pickle_protocol, not _disable_byteorder_record)
+        return
+
+    path = os.path.realpath(os.fspath(f))  # through a symlink, to the file it names
+    folder = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _write_archive(obj, out, _archive_name(path), pickle_protocol,
+                           not _disable_byteorder_record)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, _new_file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (best effort: not every system can open folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ============================================================================== loading
+
+
+class _StorageType:
+    """What the pickle's ``torch.FloatStorage`` (etc.) resolves to: just an element type."""
+
+    __slots__ = ("name", "np_dtype")
+
+    def __init__(self, name, np_dtype):
+        self.name, self.np_dtype = name, np_dtype
+
+
+class _LoadedStorage:
+    """A storage read from the archive: a flat NumPy array of its elements."""
+
+    __slots__ = ("array", "location")
+
+    def __init__(self, array, location):
+        self.array, self.location = array, location
+
+    @property
+    def dtype(self):
+        return _dtype._BY_NP[self.array.dtype]
+
+    def size(self):
+        return self.array.size
+
+    def nbytes(self):
+        return self.array.nbytes
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    """A tensor viewing ``storage``; every index is checked to lie inside it."""
+    if not isinstance(storage, _LoadedStorage):
+        raise pickle.UnpicklingError("tensor rebuilt from something that is not a storage")
+    size, stride = tuple(size), tuple(stride)
+    if (not isinstance(storage_offset, int) or len(size) != len(stride)
+            or not all(isinstance(v, int) for v in size + stride)):
+        raise RuntimeError("corrupt checkpoint: malformed tensor size or stride")
+    array = storage.array
+    if storage_offset < 0 or any(s < 0 for s in size) or any(st < 0 for st in stride):
+        raise RuntimeError("corrupt checkpoint: negative tensor size, stride or offset")
+    if 0 not in size:
+        last = storage_offset + sum((s - 1) * st for s, st in zip(size, stride, strict=True))
+        if last >= array.size:
+            raise RuntimeError(
+                f"corrupt checkpoint: a tensor of size {list(size)} and stride "
+                f"{list(stride)} at offset {storage_offset} does not fit in its storage of "
+                f"{array.size} elements"
+            )
+        item = array.itemsize
+        data = np.lib.stride_tricks.as_strided(
+            array[storage_offset:], shape=size, strides=tuple(st * item for st in stride))
+    else:
+        data = np.empty(size, dtype=array.dtype)
+    return wrap(data)
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+                       metadata=None):
+    t = _rebuild_tensor(storage, storage_offset, size, stride)
+    if metadata:
+        raise RuntimeError(f"torchlet cannot load tensors with metadata {metadata!r} "
+                           "(conjugate or negative bits)")
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks):
+    from torchlet.nn.parameter import Parameter
+
+    return Parameter(data, requires_grad)
+
+
+def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+    param = _rebuild_parameter(data, requires_grad, backward_hooks)
+    if state:
+        param.__dict__.update(state)
+    return param
+
+
+class _TensorType:
+    """``torch.Tensor`` / ``torch.nn.Parameter`` as named in a pickle (types, not code)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    """torch's wrapper for tensors with Python attributes (or of a subclass)."""
+    if func not in (_rebuild_tensor_v2, _rebuild_parameter, _rebuild_parameter_with_state):
+        raise pickle.UnpicklingError("unexpected rebuild function in checkpoint")
+    if not isinstance(new_type, _TensorType):
+        raise pickle.UnpicklingError("unexpected tensor type in checkpoint")
+    ret = func(*args)
+    if new_type.name == "Parameter" and type(ret) is Tensor:
+        ret = _rebuild_parameter(ret, ret.requires_grad, None)
+    if state:
+        attributes = state if isinstance(state, dict) else {}
+        if hasattr(ret, "__dict__"):
+            ret.__dict__.update(attributes)
+        else:
+            warnings.warn("torchlet.load: dropping the Python attributes "
+                          f"{sorted(attributes)} of a saved tensor", stacklevel=4)
+    return ret
+
+
+def _encode(text, encoding="latin1"):
+    """``_codecs.encode``, which protocol-2 pickles use for ``bytes``: latin-1 only."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1", "iso-8859-1"):
+        raise pickle.UnpicklingError("_codecs.encode is only allowed for latin1 bytes")
+    return text.encode("latin1")
+
+
+def _allowed_globals(weights_only: bool) -> dict[str, object]:
+    """What each name in the pickle may resolve to. Nothing else can be named."""
+    allowed: dict[str, object] = {
+        "collections.OrderedDict": collections.OrderedDict,
+        "collections.Counter": collections.Counter,
+        "torch._utils._rebuild_tensor": _rebuild_tensor,
+        "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
+        "torch._utils._rebuild_parameter": _rebuild_parameter,
+        "torch._utils._rebuild_parameter_with_state": _rebuild_parameter_with_state,
+        "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
+        "torch.Tensor": _TensorType("Tensor"),
+        "torch.nn.parameter.Parameter": _TensorType("Parameter"),
+        "torch.Size": Size,
+        "torch.device": _device,
+        "_codecs.encode": _encode,
+        "builtins.set": set,
+        "builtins.frozenset": frozenset,
+        "builtins.bytearray": bytearray,
+        "builtins.complex": complex,
+        "torch.storage.UntypedStorage": _StorageType("UntypedStorage", np.dtype(np.uint8)),
+    }
+    for d in _dtype.ALL_DTYPES:
+        allowed["torch." + d.name] = d
+        allowed["torch." + _STORAGE_NAMES[d.name]] = _StorageType(_STORAGE_NAMES[d.name],
+                                                                  d.np)
+    for name in _UNSUPPORTED_STORAGES:
+        allowed["torch." + name] = _StorageType(name, None)
+    if not weights_only:
+        # Plain data that trusted (non-weights) checkpoints often hold; still no code.
+        import argparse
+        import datetime
+
+        allowed.update({
+            "builtins.slice": slice,
+            "builtins.range": range,
+            "argparse.Namespace": argparse.Namespace,
+            "datetime.datetime": datetime.datetime,
+            "datetime.date": datetime.date,
+            "datetime.timedelta": datetime.timedelta,
+            "numpy.ndarray": np.ndarray,
+            "numpy.dtype": np.dtype,
+        })
+        reconstruct = np.empty(0).__reduce__()[0]  # numpy's ndarray rebuilder
+        for core in ("numpy.core.multiarray", "numpy._core.multiarray"):
+            allowed[core + "._reconstruct"] = reconstruct
+            allowed[core + ".scalar"] = _numpy_scalar
+    return allowed
+
+
+def _numpy_scalar(dtype, data=None):
+    """NumPy's scalar reconstructor, refusing object scalars (whose 'data' is any object)."""
+    if not isinstance(dtype, np.dtype) or dtype.hasobject or not isinstance(data, bytes):
+        raise pickle.UnpicklingError("only plain NumPy scalars can be loaded")
+    return np.frombuffer(data, dtype=dtype)[0]
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that can only name allowlisted globals and our storages."""
+
+    def __init__(self, file, archive, weights_only, map_location, **kwargs):
+        super().__init__(file, **kwargs)
+        self._archive = archive
+        self._allowed = _allowed_globals(weights_only)
+        self._map_location = map_location
+        self._loaded: dict[str, _LoadedStorage] = {}
+
+    def find_class(self, module, name):
+        if module == "__builtin__":  # protocol-2 pickles name Python 2's module
+            module = "builtins"
+        key = f"{module}.{name}"
+        if key in self._allowed:
+            return self._allowed[key]
+        raise pickle.UnpicklingError(
+            f"torchlet.load refused the global '{key}': the checkpoint names a function or "
+            "class that is not on the allowlist of what PyTorch checkpoints need "
+            "(tensors, parameters, OrderedDict, torch.Size, dtypes, storages). "
+            "torchlet.load never runs code from a file; "
+            "load it with PyTorch if you trust it."
+        )
+
+    def persistent_load(self, saved_id):
+        if (not isinstance(saved_id, tuple) or len(saved_id) != 5
+                or saved_id[0] != "storage"):
+            raise pickle.UnpicklingError(f"unknown persistent id in checkpoint: {saved_id!r}")
+        _, storage_type, key, location, numel = saved_id
+        if not isinstance(storage_type, _StorageType) or not isinstance(key, str):
+            raise pickle.UnpicklingError(f"malformed storage reference: {saved_id!r}")
+        if storage_type.np_dtype is None:
+            raise RuntimeError(
+                f"torchlet cannot load tensors of dtype "
+                f"torch.{_UNSUPPORTED_STORAGES[storage_type.name]} ({storage_type.name})")
+        if key not in self._loaded:
+            array = self._archive.storage(key, storage_type.np_dtype)
+            if (storage_type.name != "UntypedStorage" and isinstance(numel, int)
+                    and numel != array.size):
+                raise RuntimeError(f"corrupt checkpoint: storage {key} holds {array.size} "
+                                   f"elements, the pickle says {numel}")
+            storage = _LoadedStorage(array, str(location))
+            self._loaded[key] = _map_storage(storage, str(location), self._map_location)
+        return self._loaded[key]
+
+
+def _check_device(location) -> None:
+    dev = _device(location)
+    if dev.type != "cpu":
+        raise RuntimeError(
+            f"torchlet computes on the CPU only and cannot map a checkpoint to '{location}'; "
+            "use map_location='cpu' (or leave it out)"
+        )
+
+
+def _map_storage(storage, location, map_location):
+    """Apply ``map_location`` (None, a device, a dict or a callable) to one storage."""
+    if map_location is None:
+        return storage  # torchlet's tensors live on the CPU, whatever the file says
+    if callable(map_location) and not isinstance(map_location, (str, _device)):
+        result = map_location(storage, location)
+        if result is None:
+            return storage
+        if not isinstance(result, _LoadedStorage):
+            raise RuntimeError("map_location must return a storage (or None)")
+        return result
+    if isinstance(map_location, dict):
+        target = map_location.get(location, location)
+    else:
+        target = map_location
+    _check_device(target)
+    return storage
+
+
+class _Archive:
+    """The records of a checkpoint zip, read and validated on demand."""
+
+    def __init__(self, zf: zipfile.ZipFile, mmap_file=None):
+        self.zf = zf
+        names = zf.namelist()
+        if not names:
+            raise RuntimeError("PytorchStreamReader failed reading zip archive: empty archive")
+        self.prefix = names[0].split("/", 1)[0] + "/"
+        self.names = set(names)
+        self.mmap = mmap_file
+        order = self.read_text("byteorder") if self.has("byteorder") else sys.byteorder
+        if order not in ("little", "big"):
+            raise RuntimeError(f"corrupt checkpoint: unknown byte order {order!r}")
+        self.byteorder = order
+
+    def has(self, name):
+        return self.prefix + name in self.names
+
+    def read(self, name) -> bytes:
+        full = self.prefix + name
+        if full not in self.names:
+            raise RuntimeError(f"PytorchStreamReader failed locating file {name}: "
+                               "file not found")
+        try:
+            return self.zf.read(full)
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: "
+                               f"the checkpoint is corrupted ({e})") from e
+
+    def read_text(self, name) -> str:
+        return self.read(name).decode("ascii", "replace").strip()
+
+    def storage(self, key: str, np_dtype) -> np.ndarray:
+        name = "data/" + key
+        dtype = np.dtype(np_dtype)
+        flat = self._record_array(name)
+        if flat.nbytes % dtype.itemsize:
+            raise RuntimeError(f"corrupt checkpoint: record {name} has {flat.nbytes} bytes, "
+                               f"not a whole number of {dtype} elements")
+        array = flat.view(dtype.newbyteorder("<" if self.byteorder == "little" else ">"))
+        if not array.dtype.isnative:
+            array = array.astype(dtype)
+        return array
+
+    def _record_array(self, name) -> np.ndarray:
+        """A record's bytes as a writable uint8 array: read straight into the array (one
+        copy, then the CRC is checked), or mapped from the file with ``mmap=True``."""
+        full = self.prefix + name
+        if full not in self.names:
+            raise RuntimeError(f"PytorchStreamReader failed locating file {name}: "
+                               "file not found")
+        info = self.zf.getinfo(full)
+        if info.compress_type != zipfile.ZIP_STORED:
+            if self.mmap is not None:
+                raise RuntimeError(f"mmap=True needs stored (uncompressed) records; {name} "
+                                   "is compressed")
+            return np.frombuffer(bytearray(self.read(name)), dtype=np.uint8)
+        header = self._pread(info.header_offset, 30)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: "
+                               "invalid header or archive is corrupted")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        start = info.header_offset + 30 + name_len + extra_len
+        if self.mmap is not None:
+            if start + info.file_size > self.mmap.size:
+                raise RuntimeError(f"PytorchStreamReader failed reading file {name}: "
+                                   "the checkpoint is truncated")
+            return self.mmap[start:start + info.file_size].view(np.ndarray)
+        buffer = np.empty(info.file_size, dtype=np.uint8)
+        self.zf.fp.seek(start)
+        if self.zf.fp.readinto(memoryview(buffer)) != info.file_size:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: "
+                               "the checkpoint is truncated")
+        if zlib.crc32(buffer) != info.CRC:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the "
+                               "checkpoint is corrupted (CRC-32 mismatch)")
+        return buffer
+
+    def _pread(self, offset: int, size: int) -> bytes:
+        if self.mmap is not None:
+            return bytes(self.mmap[offset:offset + size])
+        self.zf.fp.seek(offset)
+        return self.zf.fp.read(size)
+
+
+def _open_zip(file):
+    try:
+        return zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise RuntimeError(
+            "PytorchStreamReader failed reading zip archive: failed finding central "
+            "directory. The checkpoint is truncated or corrupted (it was not saved "
+            f"completely, or damaged in transfer): {e}"
+        ) from e
+
+
+def _check_magic(head: bytes) -> None:
+    if head[:4] == b"PK\x03\x04":
+        return
+    if not head:
+        raise EOFError("torchlet.load: the file is empty")
+    if head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"):
+        raise RuntimeError(
+            "torchlet.load reads PyTorch's zip checkpoint format (torch >= 1.6); this file "
+            "looks like the legacy format or a plain pickle. Re-save it with a recent "
+            "torch.save."
+        )
+    raise RuntimeError(
+        "PytorchStreamReader failed reading zip archive: not a PyTorch checkpoint "
+        "(no zip header); the file is corrupted or of another format"
+    )
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+         **pickle_load_args):
+    """Load an object saved by ``torchlet.save`` or ``torch.save`` (zip format).
+
+    ``f``: a path or a readable binary file object. ``map_location``: None, ``'cpu'``, a
+    ``device``, a dict of locations or a callable ``(storage, location)`` (torchlet is
+    CPU-only: every tensor loads on the CPU). ``weights_only=True`` (the default) allows
+    exactly what model and optimizer checkpoints need; ``weights_only=False`` also allows
+    a few plain data types (NumPy arrays, ``argparse.Namespace``, slices, dates) - never
+    arbitrary code. ``mmap=True`` (paths only) maps the storages from the file instead
+    of reading them (copy-on-write).
+    """
+    if pickle_module not in (None, pickle):
+        raise ValueError("torchlet.load only supports the standard pickle module")
+    if weights_only is None:
+        weights_only = True
+    unknown = set(pickle_load_args) - {"encoding", "errors"}
+    if unknown:
+        raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
+    if map_location is not None and isinstance(map_location, (str, _device)):
+        _check_device(map_location)
+    pickle_load_args.setdefault("encoding", "utf-8")
+
+    if isinstance(f, (str, os.PathLike)):
+        path = os.fspath(f)
+        with open(path, "rb") as fh:
+            _check_magic(fh.read(4))
+            fh.seek(0)
+            mapped = np.memmap(path, dtype=np.uint8, mode="c") if mmap else None
+            return _load_zip(fh, mapped, weights_only, map_location, pickle_load_args)
+    if mmap:
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    if not (hasattr(f, "seekable") and f.seekable()):
+        f = io.BytesIO(f.read())
+    start = f.tell()
+    _check_magic(f.read(4))
+    f.seek(start)
+    return _load_zip(f, None, weights_only, map_location, pickle_load_args)
+
+
+def _load_zip(file, mapped, weights_only, map_location, pickle_load_args):
+    with _open_zip(file) as zf:
+        archive = _Archive(zf, mapped)
+        data = archive.read("data.pkl")
+        unpickler = _RestrictedUnpickler(io.BytesIO(data), archive, weights_only, map_location,
+                                         **pickle_load_args)
+        try:
+            return unpickler.load()
+        except pickle.UnpicklingError:
+            raise
+        except (EOFError, ValueError, struct.error, KeyError, IndexError, TypeError,
+                AttributeError) as e:
+            raise pickle.UnpicklingError(
+                f"torchlet.load: data.pkl is corrupted ({type(e).__name__}: {e})") from e

@@ -1,0 +1,5 @@
+"""torchlet.utils: as ``torch.utils`` (``torchlet.utils.data`` holds datasets and loaders)."""
+
+from torchlet.utils import data
+
+__all__ = ["data"]
