@@ -4,8 +4,8 @@ Times 10**6 values of rand, randn (float32 and float64) and randint, plus randpe
 and prints the median time of each library and the ratio torchlet / torch.  Targets from the
 issue: rand and randint within 3x, randn float32 within 10x, randperm(60000) within 5x.
 
-The kernels are called directly for now (torchlet._random_kernels); once the public functions
-exist this can switch to torchlet.rand etc.
+Both libraries are called through their public functions (torchlet.rand, torch.rand, ...)
+with an explicit generator each.
 
 Run:  python benchmarks/bench_random.py [--repeat N]
 """
@@ -22,12 +22,9 @@ import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from torchlet import _random_kernels as K  # noqa: E402
-from torchlet._generator import Generator  # noqa: E402
+import torchlet  # noqa: E402
 
 try:
     import torch
@@ -41,15 +38,15 @@ TARGETS = {"rand": 3, "randn float32": 10, "randint": 3, "randperm(60000)": 5}
 def cases(g, tg):
     """(name, torchlet call, torch call) triples."""
     return [
-        ("rand", lambda: K.uniform(g, (N,), np.float32),
+        ("rand", lambda: torchlet.rand(N, generator=g),
          lambda: torch.rand(N, generator=tg)),
-        ("randn float32", lambda: K.normal(g, (N,), np.float32),
+        ("randn float32", lambda: torchlet.randn(N, generator=g),
          lambda: torch.randn(N, generator=tg)),
-        ("randn float64", lambda: K.normal(g, (N,), np.float64),
+        ("randn float64", lambda: torchlet.randn(N, generator=g, dtype=torchlet.float64),
          lambda: torch.randn(N, generator=tg, dtype=torch.float64)),
-        ("randint", lambda: K.randint(g, (N,), 0, 10),
+        ("randint", lambda: torchlet.randint(0, 10, (N,), generator=g),
          lambda: torch.randint(0, 10, (N,), generator=tg)),
-        ("randperm(60000)", lambda: K.randperm(g, 60000),
+        ("randperm(60000)", lambda: torchlet.randperm(60000, generator=g),
          lambda: torch.randperm(60000, generator=tg)),
     ]
 
@@ -81,7 +78,7 @@ def main():
     args = parser.parse_args()
     if torch is not None:
         torch.set_num_threads(1)
-    g = Generator().manual_seed(0)
+    g = torchlet.Generator().manual_seed(0)
     tg = torch.Generator().manual_seed(0) if torch is not None else None
     print(f"{'call':18} {'torchlet':>10} {'torch':>10} {'ratio':>7}  target   (medians)")
     for name, ours, theirs in cases(g, tg):
