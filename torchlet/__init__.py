@@ -279,6 +279,24 @@ from torchlet._ops.indexing import (  # noqa: E402
     take_along_dim,
 )
 
+# activations torch also has at top level (same signatures as torch.nn.functional's)
+from torchlet.nn._functional.activation import (  # noqa: E402
+    celu,
+    hardshrink,
+    log_softmax,
+    prelu,
+    rrelu,
+    selu,
+    softmax,
+    threshold,
+)
+from torchlet.nn._functional.distance import cosine_similarity, pairwise_distance  # noqa: E402
+from torchlet.nn._functional.dropout import (  # noqa: E402
+    alpha_dropout,
+    dropout,
+    feature_alpha_dropout,
+)
+
 # random numbers (PyTorch's CPU generator, bit for bit)
 from torchlet._ops.random_ops import (  # noqa: E402
     bernoulli,
@@ -305,6 +323,23 @@ from torchlet.random import (  # noqa: E402
 
 from torchlet import autograd, nn, optim, random, return_types, utils  # noqa: E402
 from torchlet.serialization import load, save  # noqa: E402
+
+# normalization and embeddings: torch's top-level forms (torch.batch_norm, torch.embedding)
+from torchlet.nn._functional.embedding import embedding_renorm_  # noqa: E402
+from torchlet.nn._functional.embedding import torch_embedding as embedding  # noqa: E402
+from torchlet.nn._functional.embedding import torch_embedding_bag as embedding_bag  # noqa: E402
+from torchlet.nn._functional.normalization import (  # noqa: E402
+    native_batch_norm,
+    native_group_norm,
+    native_layer_norm,
+    rms_norm,
+)
+from torchlet.nn._functional.normalization import torch_batch_norm as batch_norm  # noqa: E402
+from torchlet.nn._functional.normalization import torch_group_norm as group_norm  # noqa: E402
+from torchlet.nn._functional.normalization import (  # noqa: E402
+    torch_instance_norm as instance_norm,
+)
+from torchlet.nn._functional.normalization import torch_layer_norm as layer_norm  # noqa: E402
 # isort: on
 
 

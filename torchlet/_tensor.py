@@ -848,6 +848,12 @@ class Tensor:
     def msort(self):
         return _red.msort(self)
 
+    def softmax(self, dim, dtype=None):
+        return _activation.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return _activation.log_softmax(self, dim, dtype=dtype)
+
     def logsumexp(self, dim, keepdim=False):
         return _red.logsumexp(self, dim, keepdim)
 
@@ -1474,6 +1480,7 @@ from torchlet._ops import indexing as _idx  # noqa: E402
 from torchlet._ops import linalg as _la  # noqa: E402
 from torchlet._ops import pointwise as _pw  # noqa: E402
 from torchlet._ops import random_ops as _rand  # noqa: E402
+from torchlet.nn._functional import activation as _activation  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
 from torchlet._ops import shape as _shape  # noqa: E402
 # isort: on

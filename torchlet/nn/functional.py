@@ -212,3 +212,129 @@ def bilinear(input1, input2, weight, bias=None) -> Tensor:
     flat2 = _shape.reshape(x2, (-1, s2[-1]))
     out = _shape.view(_Trilinear.apply(flat1, w, flat2), s1[:-1] + (sw[0],))
     return out if bias is None else out + bias
+
+
+# activations, losses, distances, padding and dropout (torchlet/nn/_functional/)
+from torchlet.nn._functional.activation import (  # noqa: E402
+    celu,
+    celu_,
+    elu,
+    elu_,
+    gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanh,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from torchlet.nn._functional.distance import (  # noqa: E402
+    cosine_embedding_loss,
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from torchlet.nn._functional.dropout import (  # noqa: E402
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
+from torchlet.nn._functional.loss import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    nll_loss,
+    one_hot,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+)
+from torchlet.nn._functional.padding import (  # noqa: E402
+    pad,
+)
+
+__all__ += [
+    "alpha_dropout", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
+    "celu_", "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout",
+    "dropout1d", "dropout2d", "dropout3d", "elu", "elu_", "feature_alpha_dropout",
+    "gaussian_nll_loss", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "hardtanh_", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "leaky_relu",
+    "leaky_relu_", "log_softmax", "logsigmoid", "margin_ranking_loss", "mish", "mse_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss",
+    "normalize", "one_hot", "pad", "pairwise_distance", "poisson_nll_loss", "prelu", "relu",
+    "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+    "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
+    "tanhshrink", "threshold", "threshold_", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+]
+
+# normalization and embeddings (torchlet/nn/_functional/normalization.py, embedding.py)
+from torchlet.nn._functional.embedding import (  # noqa: E402
+    embedding,
+    embedding_bag,
+)
+from torchlet.nn._functional.normalization import (  # noqa: E402
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
+
+__all__ += [
+    "batch_norm", "embedding", "embedding_bag", "group_norm", "instance_norm", "layer_norm",
+    "local_response_norm", "rms_norm",
+]
+
+# attention (torchlet/nn/_functional/attention.py)
+from torchlet.nn._functional.attention import (  # noqa: E402, F401 - and torch's helpers
+    _canonical_mask,
+    _in_projection,
+    _in_projection_packed,
+    _mha_shape_check,
+    _none_or_dtype,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+
+__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]

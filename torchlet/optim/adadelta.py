@@ -12,11 +12,11 @@ from torchlet.optim.optimizer import (
     _bump,
     _bump_step,
     _check_capturable,
-    _check_lr,
     _closure_loss,
     _mul_,
     _step_tensor,
     _use_grad_for_differentiable,
+    _validate,
     _value,
     _zeros_like,
 )
@@ -35,6 +35,11 @@ class Adadelta(Optimizer):
         p = p - lr * delta
     """
 
+    _later_options = {
+        "foreach": None, "maximize": False, "differentiable": False, "capturable": False,
+    }
+    _counts_steps = True
+
     def __init__(
         self,
         params,
@@ -48,58 +53,30 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = {
-            "lr": lr,
-            "rho": rho,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-            "capturable": capturable,
-            "foreach": foreach,
-            "differentiable": differentiable,
-        }
+        _validate(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
+        defaults = dict(
+            lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+            capturable=capturable, foreach=foreach, differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._steps_as_tensors()
+    def _init_state(self, p, state, group):
+        state["step"] = _step_tensor(0.0)
+        state["square_avg"] = _zeros_like(p)
+        state["acc_delta"] = _zeros_like(p)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss if given."""
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
+            for p, state in self._params_with_state(group):
                 _check_capturable(group, devices="['cuda', 'xpu', 'hpu', 'privateuseone']")
                 _bump_step(state["step"])
                 _adadelta_update(
                     p._data, p.grad._data, state["square_avg"]._data, state["acc_delta"]._data,
-                    lr=_value(group["lr"]),
-                    rho=group["rho"],
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
-                    maximize=group["maximize"],
+                    lr=_value(group["lr"]), rho=group["rho"], eps=group["eps"],
+                    weight_decay=group["weight_decay"], maximize=group["maximize"],
                 )
                 _bump(p, state["square_avg"], state["acc_delta"])
         return loss

@@ -13,11 +13,10 @@ from torchlet.optim.optimizer import (
     _bump,
     _bump_step,
     _check_fused_and_foreach,
-    _check_fused_param,
-    _check_lr,
     _closure_loss,
     _step_tensor,
     _use_grad_for_differentiable,
+    _validate,
     _value,
 )
 
@@ -36,6 +35,11 @@ class Adagrad(Optimizer):
     Unlike the other optimizers, the state is created for every parameter at once.
     """
 
+    _later_options = {
+        "foreach": None, "maximize": False, "differentiable": False, "fused": None,
+    }
+    _counts_steps = True
+
     def __init__(
         self,
         params,
@@ -50,72 +54,37 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
-            )
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        defaults = {
-            "lr": lr,
-            "lr_decay": lr_decay,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
+        _validate(
+            lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value, eps=eps,
+        )
+        defaults = dict(
+            lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+            maximize=maximize, differentiable=differentiable, fused=fused,
+        )
         super().__init__(params, defaults)
         _check_fused_and_foreach(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, group)
+                self._init_state(p, self.state[p], group)
 
-    def _init_state(self, p, group) -> None:
-        state = self.state[p]
+    def _init_state(self, p, state, group):
         state["step"] = _step_tensor(0.0, group)
         state["sum"] = wrap(
             np.full_like(p._data, self.defaults["initial_accumulator_value"])
         )
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-        self._steps_as_tensors()
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss if given."""
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if group["fused"]:
-                    _check_fused_param(p)
-                state = self.state[p]
-                if len(state) == 0:
-                    self._init_state(p, group)
+            for p, state in self._params_with_state(group, check_fused=True):
                 _adagrad_update(
                     p._data, p.grad._data, state["sum"]._data, _bump_step(state["step"]),
-                    lr=_value(group["lr"]),
-                    weight_decay=group["weight_decay"],
-                    lr_decay=group["lr_decay"],
-                    eps=group["eps"],
-                    maximize=group["maximize"],
+                    lr=_value(group["lr"]), weight_decay=group["weight_decay"],
+                    lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"],
                 )
                 _bump(p, state["sum"])
         return loss

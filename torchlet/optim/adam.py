@@ -15,12 +15,12 @@ from torchlet.optim.optimizer import (
     _check_capturable,
     _check_fused_and_foreach,
     _check_fused_param,
-    _check_lr,
     _closure_loss,
     _lerp_,
     _mul_,
     _step_tensor,
     _use_grad_for_differentiable,
+    _validate,
     _value,
     _zeros_like,
 )
@@ -39,6 +39,12 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
     """
 
+    _later_options = {
+        "amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+        "differentiable": False, "decoupled_weight_decay": False, "fused": None,
+    }
+    _counts_steps = True
+
     def __init__(
         self,
         params,
@@ -55,22 +61,11 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor):
-            if foreach and not capturable:
-                raise ValueError(
-                    "lr as a Tensor is not supported for capturable=False and foreach=True"
-                )
-            _check_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        _validate(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not (
             (isinstance(betas[0], float) and isinstance(betas[1], float))
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
@@ -86,33 +81,23 @@ class Adam(Optimizer):
                 if betas[i].numel() != 1:
                     raise ValueError(f"Tensor betas[{i}] must be 1-element")
         betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() else b for b in betas)
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-            "fused": fused,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
         _check_fused_and_foreach(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-        self._steps_as_tensors()
+    def _init_state(self, p, state, group):
+        if group["fused"]:
+            _check_fused_param(p)
+        state["step"] = _step_tensor(0.0, group)
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(p)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
@@ -120,29 +105,15 @@ class Adam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:  # lazy initialisation on the first step
-                    if group["fused"]:
-                        _check_fused_param(p)
-                    state["step"] = _step_tensor(0.0, group)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
+            for p, state in self._params_with_state(group):
                 _check_capturable(group)
                 max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
                 _adam_update(
                     p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     None if max_exp_avg_sq is None else max_exp_avg_sq._data,
                     _bump_step(state["step"]),
-                    beta1=_value(beta1),
-                    beta2=_value(beta2),
-                    lr=_value(group["lr"]),
-                    weight_decay=group["weight_decay"],
-                    eps=group["eps"],
+                    beta1=_value(beta1), beta2=_value(beta2), lr=_value(group["lr"]),
+                    weight_decay=group["weight_decay"], eps=group["eps"],
                     maximize=group["maximize"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                 )

@@ -12,7 +12,7 @@ import numpy as np
 
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.grad_mode import enable_grad, no_grad
-from torchlet.optim.optimizer import Optimizer, _add_, _bump, _check_lr, _value
+from torchlet.optim.optimizer import Optimizer, _add_, _bump, _validate, _value
 
 __all__ = ["LBFGS"]
 
@@ -161,20 +161,14 @@ class LBFGS(Optimizer):
         history_size: int = 100,
         line_search_fn: str | None = None,
     ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _validate(lr=lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = {
-            "lr": lr,
-            "max_iter": max_iter,
-            "max_eval": max_eval,
-            "tolerance_grad": tolerance_grad,
-            "tolerance_change": tolerance_change,
-            "history_size": history_size,
-            "line_search_fn": line_search_fn,
-        }
+        defaults = dict(
+            lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
+            tolerance_change=tolerance_change, history_size=history_size,
+            line_search_fn=line_search_fn,
+        )
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")

@@ -13,13 +13,13 @@ from torchlet.optim.optimizer import (
     _bump,
     _bump_step,
     _check_capturable,
-    _check_lr,
     _closure_loss,
     _lerp_,
     _mul_,
     _scalar_dtype,
     _step_tensor,
     _use_grad_for_differentiable,
+    _validate,
     _value,
     _zeros_like,
 )
@@ -39,6 +39,12 @@ class NAdam(Optimizer):
               - lr * mu_{t+1} / (1 - prod * mu_{t+1}) * m / denom
     """
 
+    _later_options = {
+        "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+        "decoupled_weight_decay": False,
+    }
+    _counts_steps = True
+
     def __init__(
         self,
         params,
@@ -54,47 +60,31 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "momentum_decay": momentum_decay,
-            "decoupled_weight_decay": decoupled_weight_decay,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-        }
+        _validate(
+            lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+        )
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-        self._steps_as_tensors()
         for p_state in self.state.values():
             if "mu_product" in p_state and not isinstance(p_state["mu_product"], Tensor):
                 p_state["mu_product"] = wrap(
                     np.array(p_state["mu_product"], dtype=_scalar_dtype())
                 )
+
+    def _init_state(self, p, state, group):
+        state["step"] = _step_tensor(0.0)
+        state["mu_product"] = _step_tensor(1.0)
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
@@ -102,26 +92,14 @@ class NAdam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
+            for p, state in self._params_with_state(group):
                 _check_capturable(group, what="params, mu_products and state_steps")
                 _nadam_update(
                     p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     state["mu_product"]._data, _bump_step(state["step"]),
-                    beta1=beta1,
-                    beta2=beta2,
-                    lr=_value(group["lr"]),
-                    weight_decay=group["weight_decay"],
-                    momentum_decay=group["momentum_decay"],
-                    eps=group["eps"],
-                    decoupled_weight_decay=group["decoupled_weight_decay"],
+                    beta1=beta1, beta2=beta2, lr=_value(group["lr"]),
+                    weight_decay=group["weight_decay"], momentum_decay=group["momentum_decay"],
+                    eps=group["eps"], decoupled_weight_decay=group["decoupled_weight_decay"],
                     maximize=group["maximize"],
                 )
                 _bump(p, state["exp_avg"], state["exp_avg_sq"], state["mu_product"])

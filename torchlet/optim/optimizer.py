@@ -182,6 +182,12 @@ class Optimizer:
     does not give. Subclasses implement ``step()``.
     """
 
+    # Options torch's optimizer added in later versions, in the order its __setstate__
+    # fills them into a group that lacks them (each subclass lists its own).
+    _later_options: dict = {}
+    # Whether the per-parameter state has a "step" counter (a 0-d tensor in torch 2.x).
+    _counts_steps: bool = False
+
     def __init_subclass__(cls, **kwargs):
         # torch patches each subclass's step on first use; doing it when the class is
         # defined is the same thing, done once
@@ -223,6 +229,8 @@ class Optimizer:
         }
 
     def __setstate__(self, state: dict) -> None:
+        # also what load_state_dict() ends with: groups from an older torch (or pickle)
+        # get the options added since, and step counters saved as numbers become tensors
         self.__dict__.update(state)
         for name in (
             "_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
@@ -232,6 +240,11 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for name, default in self._later_options.items():
+                group.setdefault(name, default)
+        if self._counts_steps:
+            self._steps_as_tensors()
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("
@@ -515,6 +528,28 @@ class Optimizer:
     # -----------------------------------------------------------------------------------
     # helpers for the subclasses
 
+    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
+        """Fill the empty ``state`` of ``p`` with the optimizer's buffers (its recipe)."""
+        raise NotImplementedError
+
+    def _params_with_state(self, group: dict, check_fused: bool = False):
+        """Yield ``(p, state)`` for each parameter of ``group`` that has a gradient.
+
+        A parameter's state is created on its first step, by the class's ``_init_state``
+        (torch's lazy initialisation). ``check_fused``: check at every step, before the
+        state, that ``fused=True`` can take the parameter (Adagrad; Adam checks once, in
+        ``_init_state``).
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            if check_fused and group["fused"]:
+                _check_fused_param(p)
+            state = self.state[p]
+            if len(state) == 0:
+                self._init_state(p, state, group)
+            yield p, state
+
     def _steps_as_tensors(self) -> None:
         """Old checkpoints saved ``state['step']`` as a number; torch 2.x keeps a tensor."""
         for group in self.param_groups:
@@ -593,6 +628,32 @@ def _value(x):
 def _check_lr(lr) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
+
+
+def _validate(**hyper_parameters) -> None:
+    """Check hyper-parameters as torch's constructors do, with torch's messages, in the
+    order they are passed (each optimizer passes them in its torch constructor's order).
+
+    ``lr``, ``eps`` and the others must be >= 0 (a NaN fails), both ``betas`` in [0, 1),
+    ``rho`` in [0, 1]; a tensor ``lr`` must have one element.
+    """
+    for name, value in hyper_parameters.items():
+        if name == "lr":
+            _check_lr(value)
+            if not 0.0 <= value:
+                raise ValueError(f"Invalid learning rate: {value}")
+        elif name == "eps":
+            if not 0.0 <= value:
+                raise ValueError(f"Invalid epsilon value: {value}")
+        elif name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        elif not 0.0 <= value:
+            raise ValueError(f"Invalid {name} value: {value}")
 
 
 # ---------------------------------------------------------------------------------------

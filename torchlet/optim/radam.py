@@ -11,12 +11,12 @@ from torchlet.optim.optimizer import (
     _bump,
     _bump_step,
     _check_capturable,
-    _check_lr,
     _closure_loss,
     _lerp_,
     _mul_,
     _step_tensor,
     _use_grad_for_differentiable,
+    _validate,
     _value,
     _zeros_like,
 )
@@ -37,6 +37,12 @@ class RAdam(Optimizer):
         else:          p = p - m / (1 - beta1**t) * lr
     """
 
+    _later_options = {
+        "foreach": None, "maximize": False, "differentiable": False,
+        "decoupled_weight_decay": False, "capturable": False,
+    }
+    _counts_steps = True
+
     def __init__(
         self,
         params,
@@ -51,39 +57,18 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "decoupled_weight_decay": decoupled_weight_decay,
-            "differentiable": differentiable,
-        }
+        _validate(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
+            foreach=foreach, capturable=capturable,
+            decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
-        self._steps_as_tensors()
+    def _init_state(self, p, state, group):
+        state["step"] = _step_tensor(0.0)
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
@@ -91,23 +76,13 @@ class RAdam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
+            for p, state in self._params_with_state(group):
                 _check_capturable(group)
                 _radam_update(
                     p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     _bump_step(state["step"]),
-                    beta1=beta1,
-                    beta2=beta2,
-                    lr=_value(group["lr"]),
-                    weight_decay=group["weight_decay"],
-                    eps=group["eps"],
+                    beta1=beta1, beta2=beta2, lr=_value(group["lr"]),
+                    weight_decay=group["weight_decay"], eps=group["eps"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                     maximize=group["maximize"],
                 )

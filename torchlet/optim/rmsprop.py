@@ -13,12 +13,12 @@ from torchlet.optim.optimizer import (
     _bump,
     _bump_step,
     _check_capturable,
-    _check_lr,
     _closure_loss,
     _lerp_,
     _mul_,
     _step_tensor,
     _use_grad_for_differentiable,
+    _validate,
     _value,
     _zeros_like,
 )
@@ -38,6 +38,12 @@ class RMSprop(Optimizer):
         p = p - lr * g / avg                                          (otherwise)
     """
 
+    _later_options = {
+        "momentum": 0, "centered": False, "foreach": None, "maximize": False,
+        "differentiable": False, "capturable": False,
+    }
+    _counts_steps = True
+
     def __init__(
         self,
         params,
@@ -52,58 +58,28 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "capturable": capturable,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-        }
+        _validate(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        defaults = dict(
+            lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+            weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+            maximize=maximize, differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._steps_as_tensors()
+    def _init_state(self, p, state, group):
+        state["step"] = _step_tensor(0.0)
+        state["square_avg"] = _zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_like(p)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss if given."""
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    if group["momentum"] > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = _zeros_like(p)
+            for p, state in self._params_with_state(group):
                 _check_capturable(group)
                 _bump_step(state["step"])
                 buffers = [state[k] for k in ("square_avg", "momentum_buffer", "grad_avg")
@@ -112,11 +88,8 @@ class RMSprop(Optimizer):
                     p._data, p.grad._data, state["square_avg"]._data,
                     state["grad_avg"]._data if group["centered"] else None,
                     state["momentum_buffer"]._data if group["momentum"] > 0 else None,
-                    lr=_value(group["lr"]),
-                    alpha=group["alpha"],
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
-                    momentum=group["momentum"],
+                    lr=_value(group["lr"]), alpha=group["alpha"], eps=group["eps"],
+                    weight_decay=group["weight_decay"], momentum=group["momentum"],
                     maximize=group["maximize"],
                 )
                 _bump(p, *buffers)

@@ -13,3 +13,4 @@ __all__ = [
     "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
     "get_total_norm", "parameters_to_vector", "vector_to_parameters",
 ]
+from torchlet.nn.utils import rnn  # noqa: E402, F401 - packed sequences (nn.utils.rnn)

@@ -1,0 +1,823 @@
+"""Activation functions: softmax, log_softmax, softmin and the elementwise activations.
+
+Each activation is one small Primitive: the forward is NumPy on the whole array, the
+backward is written with torchlet operations (so it can be differentiated again), and
+the node carries torch's name (GeluBackward0, EluBackward0, HardtanhBackward0, ...). At
+the kinks the conventions are torch's: relu'(0) = 0, leaky_relu'(0) = negative_slope,
+hardtanh passes no gradient at its bounds, elu'(0) = alpha, ...
+
+Where torch itself composes an activation from other operations (softsign, tanhshrink),
+so does torchlet, and the graph shows the same nodes. ``inplace=True`` writes the result
+back into the input (torch's ``elu_``, ``relu_``, ...), through ``torchlet._tensor._inplace``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise import erf, exp, to
+from torchlet._ops.pointwise import sigmoid as _sigmoid_op
+from torchlet._ops.pointwise import tanh as _tanh_op
+from torchlet._ops.pointwise.binary import Where
+from torchlet._ops.pointwise.unary import _erf, _sigmoid
+from torchlet._tensor import Tensor, _inplace, _wrap_dim, wrap
+from torchlet.autograd.function import Primitive
+
+__all__ = [
+    "celu", "celu_", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
+    "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "log_softmax", "logsigmoid", "mish",
+    "prelu", "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu",
+    "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
+    "threshold", "threshold_",
+]
+
+_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
+              "float16": "Half"}
+
+
+def _check(name: str, x) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+    return x
+
+
+def _float_input(name: str, x, kernel: str) -> Tensor:
+    """A Tensor of floats (torch has no integer kernels for these functions)."""
+    x = _check(name, x)
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
+        )
+    return x
+
+
+def _keep(grad: Tensor, mask: np.ndarray) -> Tensor:
+    """``grad`` where ``mask`` holds, 0 elsewhere (differentiable in ``grad``)."""
+    return Where.apply(grad, grad._data.dtype.type(0), cond=mask)
+
+
+def _pick(mask: np.ndarray, if_true: Tensor, if_false: Tensor) -> Tensor:
+    return Where.apply(if_true, if_false, cond=mask)
+
+
+# ---------------------------------------------------------------------------------------
+# softmax, log_softmax, softmin
+
+
+def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
+    """Softmax (or its log) along ``dim``, the largest entry subtracted first so that exp
+    never overflows: logits of +-1e4 give finite results. A slice that is all -inf (or
+    holds +inf) gives nan, as in torch."""
+    if x.ndim == 0:
+        return _softmax_np(x.reshape(1), 0, log).reshape(())
+    if x.size == 0:
+        return np.empty_like(x)
+    if x.dtype == np.float16:  # torch accumulates half in float32
+        return _softmax_np(x.astype(np.float32), dim, log).astype(np.float16)
+    shifted = x - np.max(x, axis=dim, keepdims=True)
+    if log:  # torch's order: (x - max) - log(sum(exp(x - max)))
+        return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+    e = np.exp(shifted, out=shifted)
+    return e * (1 / np.sum(e, axis=dim, keepdims=True))
+
+
+class LogSoftmax(Primitive):
+    """out = x - log(sum(exp(x), dim));  grad_x = grad - exp(out) * sum(grad, dim)."""
+
+    node_name = "LogSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        ctx.dim = dim
+        out = _softmax_np(x, dim, log=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - out.exp() * grad.sum(ctx.dim, keepdim=True)
+
+
+class Softmax(Primitive):
+    """out = exp(x) / sum(exp(x), dim);  grad_x = out * (grad - sum(grad * out, dim))."""
+
+    node_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        ctx.dim = dim
+        out = _softmax_np(x, dim, log=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True))
+
+
+def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """torch's choice of dim when none is given (deprecated, so it warns)."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_like(primitive, kernel: str, x: Tensor, dim, dtype) -> Tensor:
+    if dtype is not None:  # torch casts first: ToCopyBackward0 under the softmax node
+        x = to(x, _dtype.to_dtype(dtype))
+    data = x._data
+    dim = _wrap_dim(dim, data.ndim)
+    if data.dtype.kind != "f":
+        where = "_lastdim" if data.ndim == 0 or dim == data.ndim - 1 else ""
+        raise NotImplementedError(
+            f'"{kernel}{where}_kernel_impl" not implemented for '
+            f"'{_TYPE_WORD[data.dtype.name]}'"
+        )
+    return primitive.apply(x, dim=dim)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
+    """exp(x) / sum(exp(x)) along ``dim``: every slice becomes a probability distribution.
+    ``dtype`` casts the input first."""
+    x = _check("softmax", input)
+    if dim is None:
+        dim = _get_softmax_dim("softmax", x._data.ndim, _stacklevel)
+    return _softmax_like(Softmax, "softmax", x, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
+    """log(softmax(x)) along ``dim``, computed as x - logsumexp(x): finite where
+    log(softmax(x)) would give -inf."""
+    x = _check("log_softmax", input)
+    if dim is None:
+        dim = _get_softmax_dim("log_softmax", x._data.ndim, _stacklevel)
+    return _softmax_like(LogSoftmax, "log_softmax", x, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
+    """softmax(-x) along ``dim`` (as torch: a NegBackward0 under the SoftmaxBackward0)."""
+    x = _check("softmin", input)
+    if dim is None:
+        dim = _get_softmax_dim("softmin", x._data.ndim, _stacklevel)
+    return _softmax_like(Softmax, "softmax", -x, dim, dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# relu and its piecewise-linear relatives
+
+
+def relu(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0);  relu'(0) = 0 (ReluBackward0, from torchlet.relu)."""
+    from torchlet._ops.pointwise import relu as _relu
+
+    x = _check("relu", input)
+    return x.relu_() if inplace else _relu(x)
+
+
+def relu_(input) -> Tensor:  # noqa: A002
+    return relu(input, inplace=True)
+
+
+class Hardtanh(Primitive):
+    """out = clamp(x, lo, hi);  grad_x = grad where lo < x < hi, else 0 (none at the bounds)."""
+
+    node_name = "HardtanhBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, lo, hi):
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)
+        return np.minimum(np.maximum(x, x.dtype.type(lo)), x.dtype.type(hi))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        x = x._data
+        return _keep(grad, (x > ctx.lo) & (x < ctx.hi))
+
+
+def _hardtanh_values(x: Tensor, lo, hi):
+    if x._data.dtype.kind == "f":
+        return lo, hi
+    return int(lo), int(hi)  # torch clamps integer tensors with integer bounds
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """clamp(x, min_val, max_val)."""
+    x = _check("hardtanh", input)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    lo, hi = _hardtanh_values(x, min_val, max_val)
+    if inplace:
+        return _inplace(x, lambda t: Hardtanh.apply(t, lo=lo, hi=hi))
+    return Hardtanh.apply(x, lo=lo, hi=hi)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0) -> Tensor:  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(x, 0), 6): torch computes it as hardtanh(x, 0, 6) (HardtanhBackward0)."""
+    return hardtanh(_check("relu6", input), 0.0, 6.0, inplace)
+
+
+class LeakyRelu(Primitive):
+    """out = x if x > 0 else slope * x;  grad_x = grad if x > 0 else slope * grad."""
+
+    node_name = "LeakyReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, slope):
+        ctx.slope = slope
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, x * x.dtype.type(slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _pick(x._data > 0, grad, grad * ctx.slope)
+
+
+class LeakyReluInplace(LeakyRelu):
+    """leaky_relu_ (torch names the in-place node LeakyReluBackward1)."""
+
+    node_name = "LeakyReluBackward1"
+
+
+def leaky_relu(input, negative_slope=0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else negative_slope * x."""
+    x = _float_input("leaky_relu", input, "leaky_relu_cpu")
+    slope = float(negative_slope)
+    if inplace:
+        return _inplace(x, lambda t: LeakyReluInplace.apply(t, slope=slope))
+    return LeakyRelu.apply(x, slope=slope)
+
+
+def leaky_relu_(input, negative_slope=0.01) -> Tensor:  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+class Threshold(Primitive):
+    """out = x if x > threshold else value;  grad_x = grad if x > threshold else 0."""
+
+    node_name = "ThresholdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, threshold, value):
+        ctx.threshold = threshold
+        ctx.save_for_backward(x)
+        return np.where(x <= threshold, x.dtype.type(value), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _keep(grad, ~(x._data <= ctx.threshold))
+
+
+class ThresholdInplace(Threshold):
+    node_name = "ThresholdBackward1"
+
+
+def _threshold(input, threshold, value, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > threshold else value. (Named _threshold because the argument ``threshold``
+    hides the function's name inside it, as in torch.)"""
+    x = _check("threshold", input)
+    if inplace:
+        return _inplace(x, lambda t: ThresholdInplace.apply(t, threshold=threshold,
+                                                            value=value))
+    return Threshold.apply(x, threshold=threshold, value=value)
+
+
+threshold = _threshold
+
+
+def threshold_(input, threshold, value) -> Tensor:  # noqa: A002
+    return _threshold(input, threshold, value, inplace=True)
+
+
+class Hardshrink(Primitive):
+    """out = x if |x| > lambd else 0;  grad_x = grad if |x| > lambd else 0."""
+
+    node_name = "HardshrinkBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, lambd):
+        ctx.lambd = lambd
+        ctx.save_for_backward(x)
+        return np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        x, lambd = x._data, ctx.lambd
+        return _keep(grad, ~((x >= -lambd) & (x <= lambd)))
+
+
+def hardshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
+    """x where |x| > lambd, 0 elsewhere."""
+    x = _float_input("hardshrink", input, "hardshrink_cpu")
+    return Hardshrink.apply(x, lambd=float(lambd))
+
+
+class Softshrink(Primitive):
+    """out = x - lambd if x > lambd, x + lambd if x < -lambd, else 0;
+    grad_x = grad if |x| > lambd else 0."""
+
+    node_name = "SoftshrinkBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, lambd):
+        ctx.lambd = lambd
+        ctx.save_for_backward(x)
+        lam = x.dtype.type(lambd)
+        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x.dtype.type(0)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        x, lambd = x._data, ctx.lambd
+        return _keep(grad, ~((x >= -lambd) & (x <= lambd)))
+
+
+def softshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
+    """Shrink x towards 0 by lambd; 0 inside [-lambd, lambd]."""
+    x = _float_input("softshrink", input, "softshrink_cpu")
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return Softshrink.apply(x, lambd=float(lambd))
+
+
+# ---------------------------------------------------------------------------------------
+# exponential linear units: elu, selu, celu
+
+
+class Elu(Primitive):
+    """out = scale * x if x > 0 else alpha * scale * (exp(x * input_scale) - 1);
+    grad_x = scale * grad if x > 0 else grad * alpha * scale * input_scale *
+    exp(x * input_scale).  (selu and celu are elu with particular constants.)"""
+
+    node_name = "EluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, alpha, scale, input_scale):
+        ctx.params = (alpha, scale, input_scale)
+        ctx.save_for_backward(x)
+        t = x.dtype.type
+        negative = np.expm1(x * t(input_scale)) * t(alpha * scale)
+        return np.where(x > 0, x * t(scale), negative)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.params
+        negative = grad * (exp(x * input_scale) * (alpha * scale * input_scale))
+        return _pick(x._data > 0, grad * scale, negative)
+
+
+class EluInplace(Elu):
+    node_name = "EluBackward1"
+
+
+class Celu(Elu):
+    node_name = "CeluBackward0"
+
+
+class CeluInplace(Elu):
+    node_name = "CeluBackward1"
+
+
+def _elu(name, primitive, inplace_primitive, x, inplace, **params):
+    x = _float_input(name, x, "elu")
+    if inplace:
+        return _inplace(x, lambda t: inplace_primitive.apply(t, **params))
+    return primitive.apply(x, **params)
+
+
+def elu(input, alpha=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    return _elu("elu", Elu, EluInplace, input, inplace, alpha=float(alpha), scale=1.0,
+                input_scale=1.0)
+
+
+def elu_(input, alpha=1.0) -> Tensor:  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """scale * elu(x, alpha) with torch's self-normalising constants (EluBackward0)."""
+    return _elu("selu", Elu, EluInplace, input, inplace, alpha=SELU_ALPHA, scale=SELU_SCALE,
+                input_scale=1.0)
+
+
+def selu_(input) -> Tensor:  # noqa: A002
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _elu("celu", Celu, CeluInplace, input, inplace, alpha=float(alpha), scale=1.0,
+                input_scale=1.0 / alpha)
+
+
+def celu_(input, alpha=1.0) -> Tensor:  # noqa: A002
+    return celu(input, alpha, inplace=True)
+
+
+# ---------------------------------------------------------------------------------------
+# smooth activations: gelu, silu, mish, softplus, logsigmoid
+
+
+_SQRT1_2 = 1 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_TANH_BETA = math.sqrt(2 / math.pi)
+_TANH_KAPPA = 0.044715
+
+
+class Gelu(Primitive):
+    """approximate='none':  out = x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2;
+    grad_x = grad * (Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi)).
+    approximate='tanh':  out = x * (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3);
+    grad_x = grad * ((1 + t) / 2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)),
+    t = tanh(u)."""
+
+    node_name = "GeluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, approximate):
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        if approximate == "tanh":
+            t = x.dtype.type
+            inner = t(_TANH_BETA) * (x + t(_TANH_KAPPA) * x * x * x)
+            return t(0.5) * x * (1 + np.tanh(inner))
+        x64 = x.astype(np.float64)
+        return (x64 * 0.5 * (1 + _erf(x64 * _SQRT1_2))).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            x_sq = x * x
+            t = _tanh_op((x + x_sq * x * _TANH_KAPPA) * _TANH_BETA)
+            right = x * 0.5 * (1 - t * t) * (_TANH_BETA * (1 + 3 * _TANH_KAPPA * x_sq))
+            return grad * ((1 + t) * 0.5 + right)
+        cdf = (1 + erf(x * _SQRT1_2)) * 0.5
+        pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
+        return grad * (cdf + x * pdf)
+
+
+def gelu(input, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses torch's tanh
+    formula."""
+    x = _float_input("gelu", input, "GeluKernelImpl")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return Gelu.apply(x, approximate=approximate)
+
+
+class Silu(Primitive):
+    """out = x * sigmoid(x);  grad_x = grad * s * (1 + x * (1 - s)), s = sigmoid(x)."""
+
+    node_name = "SiluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * _sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = _sigmoid_op(x)
+        return grad * (s * (x * (1 - s) + 1))
+
+
+def silu(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * sigmoid(x) (also called swish)."""
+    x = _float_input("silu", input, "silu_cpu")
+    return _inplace(x, Silu.apply) if inplace else Silu.apply(x)
+
+
+def _softplus_np(x: np.ndarray) -> np.ndarray:
+    """log(1 + exp(x)) without overflow."""
+    return np.logaddexp(x.dtype.type(0), x)
+
+
+class Mish(Primitive):
+    """out = x * tanh(softplus(x));
+    grad_x = grad * (t + x * sigmoid(x) * (1 - t^2)), t = tanh(softplus(x))."""
+
+    node_name = "MishBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.tanh(_softplus_np(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        t = _tanh_op(Softplus.apply(x, beta=1.0, threshold=20.0))
+        return grad * (t + x * _sigmoid_op(x) * (1 - t * t))
+
+
+def mish(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * tanh(softplus(x))."""
+    x = _float_input("mish", input, "mish_cpu")
+    return _inplace(x, Mish.apply) if inplace else Mish.apply(x)
+
+
+class Softplus(Primitive):
+    """out = log(1 + exp(beta x)) / beta, or x where beta x > threshold (linear there);
+    grad_x = grad * sigmoid(beta x), or grad where beta x > threshold."""
+
+    node_name = "SoftplusBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, beta, threshold):
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(x)
+        t = x.dtype.type
+        scaled = x * t(beta)
+        return np.where(scaled > threshold, x, _softplus_np(scaled) / t(beta))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        scaled = x * ctx.beta
+        return _pick(scaled._data > ctx.threshold, grad, grad * _sigmoid_op(scaled))
+
+
+def softplus(input, beta=1.0, threshold=20.0) -> Tensor:  # noqa: A002
+    """log(1 + exp(beta * x)) / beta, linear once beta * x exceeds ``threshold``."""
+    x = _float_input("softplus", input, "softplus_cpu")
+    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+
+
+class LogSigmoid(Primitive):
+    """out = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|));  grad_x = grad * sigmoid(-x)."""
+
+    node_name = "LogSigmoidBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _sigmoid_op(-x)
+
+
+def logsigmoid(input) -> Tensor:  # noqa: A002
+    """log(sigmoid(x)), stable for large |x|."""
+    return LogSigmoid.apply(_float_input("logsigmoid", input, "log_sigmoid_cpu"))
+
+
+def sigmoid(input) -> Tensor:  # noqa: A002 - torch's F.sigmoid is input.sigmoid()
+    return _sigmoid_op(_check("sigmoid", input))
+
+
+def tanh(input) -> Tensor:  # noqa: A002 - torch's F.tanh is input.tanh()
+    return _tanh_op(_check("tanh", input))
+
+
+# ---------------------------------------------------------------------------------------
+# hard (piecewise-linear) sigmoid and swish
+
+
+class Hardsigmoid(Primitive):
+    """out = clamp(x + 3, 0, 6) / 6;  grad_x = grad / 6 where -3 < x < 3, else 0."""
+
+    node_name = "HardsigmoidBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        t = x.dtype.type
+        return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        x = x._data
+        return _keep(grad * _ONE_SIXTH, (x > -3) & (x < 3))
+
+
+# torch's kernel writes 1/6 as the float expression 1.0f / 6.0f, for every dtype
+_ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))
+
+
+def hardsigmoid(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """0 below -3, 1 above 3, x / 6 + 1 / 2 between."""
+    x = _float_input("hardsigmoid", input, "hardsigmoid_cpu")
+    return _inplace(x, Hardsigmoid.apply) if inplace else Hardsigmoid.apply(x)
+
+
+class Hardswish(Primitive):
+    """out = x * clamp(x + 3, 0, 6) / 6;
+    grad_x = 0 for x <= -3, grad * (x / 3 + 1/2) for -3 < x < 3, grad for x >= 3."""
+
+    node_name = "HardswishBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        t = x.dtype.type
+        return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        data = x._data
+        middle = _keep(grad * (x / 3 + 0.5), (data > -3) & (data < 3))
+        return _pick(data >= 3, grad, middle)
+
+
+def hardswish(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * hardsigmoid(x)."""
+    x = _float_input("hardswish", input, "hardswish_cpu")
+    return _inplace(x, Hardswish.apply) if inplace else Hardswish.apply(x)
+
+
+# ---------------------------------------------------------------------------------------
+# composite ones, as torch writes them
+
+
+def softsign(input) -> Tensor:  # noqa: A002
+    """x / (1 + |x|) (torch composes it: DivBackward0)."""
+    x = _check("softsign", input)
+    return x / (x.abs() + 1)
+
+
+def tanhshrink(input) -> Tensor:  # noqa: A002
+    """x - tanh(x) (torch composes it: SubBackward0)."""
+    x = _check("tanhshrink", input)
+    return x - x.tanh()
+
+
+# ---------------------------------------------------------------------------------------
+# glu, prelu, rrelu
+
+
+class Glu(Primitive):
+    """out = a * sigmoid(b), a and b the two halves of x along dim;
+    grad_a = grad * sigmoid(b),  grad_b = grad * a * sigmoid(b) * (1 - sigmoid(b))."""
+
+    node_name = "GluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(x)
+        a, b = np.split(x, 2, axis=dim)
+        return a * _sigmoid(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        half = x._data.shape[ctx.dim] // 2
+        a = _shape.narrow(x, ctx.dim, 0, half)
+        s = _sigmoid_op(_shape.narrow(x, ctx.dim, half, half))
+        grad_s = grad * s
+        return _shape.cat([grad_s, grad_s * a * (1 - s)], ctx.dim)
+
+
+def glu(input, dim: int = -1) -> Tensor:  # noqa: A002
+    """The gated linear unit: split x in two halves a, b along ``dim``; a * sigmoid(b)."""
+    x = _float_input("glu", input, "glu_cpu")
+    if x._data.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = _wrap_dim(dim, x._data.ndim)
+    size = x._data.shape[dim]
+    if size % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim} is size {size}"
+        )
+    return Glu.apply(x, dim=dim)
+
+
+class Prelu(Primitive):
+    """out = x if x > 0 else w * x (one w per channel, dim 1, or a single w);
+    grad_x = grad if x > 0 else w * grad,  grad_w = sum of x * grad where x <= 0."""
+
+    node_name = "PreluKernelBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w):
+        # a per-channel weight lines up with dim 1: (C,) -> (C, 1, ..., 1)
+        w_b = w.reshape((-1,) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+        ctx.w_shape, ctx.w_b_shape = w.shape, w_b.shape
+        ctx.save_for_backward(x, w)
+        return np.where(x > 0, x, w_b * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        positive = x._data > 0
+        need_x, need_w = ctx.needs_input_grad
+        w_b = w.reshape(ctx.w_b_shape)
+        grad_x = _pick(positive, grad, grad * w_b) if need_x else None
+        grad_w = None
+        if need_w:
+            contrib = _keep(grad * x, ~positive)
+            dims = [d for d in range(x._data.ndim) if not (w._data.size > 1 and d == 1)]
+            grad_w = contrib.sum(dims).reshape(ctx.w_shape) if dims else contrib.reshape(
+                ctx.w_shape)
+        return grad_x, grad_w
+
+
+def prelu(input, weight) -> Tensor:  # noqa: A002
+    """x if x > 0 else weight * x, with a learnable slope per channel (dim 1) or one
+    shared slope."""
+    x = _float_input("prelu", input, "prelu_cpu")
+    w = _check("prelu", weight)
+    if x._data.ndim == 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    if w._data.ndim > 1:
+        raise RuntimeError(
+            "prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+            f"{w._data.ndim}"
+        )
+    channels = x._data.shape[1] if x._data.ndim >= 2 else 1
+    if w._data.size != 1 and w._data.size != channels:
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers "
+            f"= {w._data.size} and channel size = {channels}."
+        )
+    return Prelu.apply(x, w)
+
+
+class RreluWithNoise(Primitive):
+    """out = x if x > 0 else noise * x;  grad_x = grad if x > 0 else noise * grad.
+    In eval mode the noise is the fixed slope (lower + upper) / 2."""
+
+    node_name = "RreluWithNoiseBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, noise):
+        ctx.noise = noise
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, x * noise)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _pick(x._data > 0, grad, grad * wrap(np.asarray(ctx.noise, x._data.dtype)))
+
+
+class RreluWithNoiseInplace(RreluWithNoise):
+    node_name = "RreluWithNoiseBackward1"
+
+
+def _rrelu_noise(x: np.ndarray, lower: float, upper: float, training: bool):
+    """The slope of each element: (lower + upper) / 2 in eval mode; in training a draw of
+    U(lower, upper) for every x <= 0, in memory order, from the default generator (as
+    torch's CPU kernel, one 53-bit double per drawn element)."""
+    if not training or upper - lower <= 1e-6:
+        return x.dtype.type((lower + upper) / 2)
+    from torchlet.nn._functional.dropout import _default_generator
+
+    # torch holds lower and upper in the input's precision, then draws in double
+    lower, upper = float(x.dtype.type(lower)), float(x.dtype.type(upper))
+    noise = np.ones(x.shape, dtype=x.dtype)
+    negative = ~(x > 0)
+    u = _default_generator()._u53(int(np.count_nonzero(negative)))
+    noise[negative] = (u * (upper - lower) + lower).astype(x.dtype)
+    return noise
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training: bool = False,  # noqa: A002
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky relu: slope (lower + upper) / 2 in eval mode, a random slope in
+    [lower, upper] per negative element in training."""
+    x = _float_input("rrelu", input, "rrelu_with_noise_out_cpu")
+    noise = _rrelu_noise(x._data, float(lower), float(upper), training)
+    if inplace:
+        return _inplace(x, lambda t: RreluWithNoiseInplace.apply(t, noise=noise))
+    return RreluWithNoise.apply(x, noise=noise)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training: bool = False) -> Tensor:  # noqa: A002
+    return rrelu(input, lower, upper, training, inplace=True)

@@ -1,0 +1,491 @@
+"""Attention: ``scaled_dot_product_attention`` and ``multi_head_attention_forward``, as
+torch.nn.functional.
+
+Scaled dot-product attention of queries Q (..., L, E) over keys K (..., S, E) and values
+V (..., S, Ev)::
+
+    A   = softmax(Q K^T * scale + mask)      (..., L, S), each row sums to 1
+    out = A V                                 (..., L, Ev)
+
+scale defaults to 1/sqrt(E). A boolean mask says which keys each query may attend to
+(True = attend; False becomes -inf before the softmax); a float mask is added as it is;
+``is_causal`` lets query i attend to keys 0..i only. A row whose keys are all masked out
+gets zero attention (torch's "safe softmax"), not NaN.
+
+Everything is composed of torchlet operations in the order of torch's reference ("math")
+kernel, so gradients of every order follow from the graph and, with ``dropout_p > 0``,
+the dropout mask is drawn from the default generator exactly as torch draws it. On the
+CPU torch usually runs a fused flash-attention kernel instead (grad_fn
+ScaledDotProductFlashAttentionForCpuBackward0); its results agree to float rounding.
+
+Multi-head attention projects the inputs, splits the embedding into ``num_heads`` heads
+of ``embed_dim // num_heads`` features, attends within each head, concatenates the heads
+and projects the result (``nn.MultiheadAttention``); the code follows torch's
+``F.multi_head_attention_forward`` line by line (torch's "fast path" for inference gives
+the same numbers up to rounding and is not reproduced).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._ops import shape as _shape
+from torchlet._ops.creation import zeros
+from torchlet._ops.linalg import baddbmm, bmm, matmul
+from torchlet._ops.pointwise import where
+from torchlet._tensor import Tensor, wrap
+from torchlet.nn._functional.activation import softmax
+from torchlet.nn._functional.dropout import dropout
+from torchlet.nn._functional.padding import pad
+from torchlet.nn.functional import linear
+
+__all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]
+
+# How torch's C++ checks name dtypes in messages.
+_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+           "float32": "float", "float64": "double"}
+_SCALAR_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                "float64": "Double"}
+
+
+def _c_name(t: Tensor) -> str:
+    return _C_NAME[t._data.dtype.name]
+
+
+# ---------------------------------------------------------------------------------------
+# scaled dot-product attention
+
+
+def _validate_sdpa_input(query, key, value, attn_mask) -> None:
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"scaled_dot_product_attention(): argument '{name}' must be Tensor, not "
+                f"{type(t).__name__}"
+            )
+    qd = query._data.dtype
+    if qd != key._data.dtype or qd != value._data.dtype:
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{_c_name(query)} key.dtype: {_c_name(key)} and value.dtype: {_c_name(value)} "
+            "instead."
+        )
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got "
+            f"query.dim: {query.dim()} key.dim: {key.dim()} and value.dim: {value.dim()} "
+            "instead."
+        )
+    if attn_mask is not None:
+        md = attn_mask._data.dtype
+        if md != np.bool_ and md != np.float32 and md != qd:
+            raise RuntimeError(
+                "Expected attn_mask dtype to be bool or float or to match query dtype, but "
+                f"got attn_mask.dtype: {_c_name(attn_mask)} and  query.dtype: "
+                f"{_c_name(query)} instead."
+            )
+    if qd.kind != "f":
+        raise RuntimeError(f"expected scalar type Float but found {_SCALAR_TYPE[qd.name]}")
+
+
+def _bool_to_additive(mask: np.ndarray, dtype) -> np.ndarray:
+    """True (attend) -> 0, False -> -inf, in the query's dtype."""
+    return np.where(mask, np.zeros((), dtype), np.array(-np.inf, dtype))
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """softmax over the last dim, with rows that are entirely -inf set to 0 (not NaN).
+
+    Those rows are replaced by zeros before the softmax as well, so that no NaN reaches
+    the gradient either (torch's _safe_softmax differentiates through its result, which
+    is 0 there)."""
+    masked_rows = np.isneginf(scores._data).all(-1, keepdims=True)
+    if not masked_rows.any():
+        return softmax(scores, -1)
+    masked_rows = wrap(masked_rows)
+    return where(masked_rows, 0.0, softmax(where(masked_rows, 0.0, scores), -1))
+
+
+def _repeat_heads(query: Tensor, key: Tensor, value: Tensor):
+    """Grouped-query attention: repeat each key/value head for its group of query heads."""
+    q_heads, k_heads, v_heads = query.size(-3), key.size(-3), value.size(-3)
+    if q_heads == k_heads == v_heads:
+        return key, value
+    if q_heads % k_heads != 0 or q_heads % v_heads != 0:
+        # torch's message, cut short as torch's is
+        raise RuntimeError("Number of heads in key and value must divide the number of heads "
+                           "in ")
+    key = _shape.repeat_interleave(key, q_heads // k_heads, -3)
+    value = _shape.repeat_interleave(value, q_heads // v_heads, -3)
+    return key, value
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False) -> Tensor:
+    """softmax(Q K^T * scale + mask) V over the last two dimensions (see the module
+    docstring). ``dropout_p`` drops attention weights (always, there is no training
+    flag); ``enable_gqa`` lets key/value have fewer heads (dim -3) than the query."""
+    _validate_sdpa_input(query, key, value, attn_mask)
+    dtype = query._data.dtype
+    mask = attn_mask
+    if mask is not None and mask._data.dtype == np.bool_:
+        mask = wrap(_bool_to_additive(mask._data, dtype))
+    if is_causal:
+        if mask is not None:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True"
+            )
+        length, source = query.size(-2), key.size(-2)
+        mask = wrap(_bool_to_additive(np.tri(length, source, dtype=bool), dtype))
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(
+            f"dropout probability has to be between 0 and 1, but got {dropout_p}"
+        )
+
+    # torch scales q and k by sqrt(scale) each (smaller intermediate values); a negative
+    # scale goes with the query
+    negative = scale is not None and scale < 0
+    softmax_scale = (abs(scale) if negative else scale) if scale is not None else (
+        1.0 / math.sqrt(query.size(-1)))
+    factor = math.sqrt(softmax_scale)
+    q = query * (-factor if negative else factor)
+    if enable_gqa:
+        key, value = _repeat_heads(q, key, value)
+    scores = matmul(q, key.transpose(-2, -1) * factor)
+    if mask is not None:
+        scores = scores + mask
+    weights = _safe_softmax(scores)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return matmul(weights, value)
+
+
+# ---------------------------------------------------------------------------------------
+# multi-head attention
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """Whether the inputs are batched (3-D) or one sequence (2-D); torch's shape checks."""
+    if query.dim() == 3:
+        if key.dim() != 3 or value.dim() != 3:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.dim() != 2:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D "
+                f"but found {key_padding_mask.dim()}-D tensor instead"
+            )
+        if attn_mask is not None and attn_mask.dim() not in (2, 3):
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                f"but found {attn_mask.dim()}-D tensor instead"
+            )
+        return True
+    if query.dim() == 2:
+        if key.dim() != 2 or value.dim() != 2:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.dim() != 1:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
+                f"but found {key_padding_mask.dim()}-D tensor instead"
+            )
+        if attn_mask is not None:
+            if attn_mask.dim() not in (2, 3):
+                raise AssertionError(
+                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or "
+                    f"3-D but found {attn_mask.dim()}-D tensor instead"
+                )
+            if attn_mask.dim() == 3:
+                expected_shape = (num_heads, query.shape[0], key.shape[0])
+                if tuple(attn_mask.shape) != expected_shape:
+                    raise AssertionError(
+                        f"Expected `attn_mask` shape to be {expected_shape} but got "
+                        f"{attn_mask.shape}"
+                    )
+        return False
+    raise AssertionError(
+        "query should be unbatched 2D or batched 3D tensor but received "
+        f"{query.dim()}-D query tensor"
+    )
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type,
+                    check_other=True):
+    """A bool mask becomes an additive float mask (True -> -inf, i.e. masked out: the
+    opposite convention of scaled_dot_product_attention's bool mask); a float mask is
+    returned unchanged."""
+    if mask is None:
+        return None
+    mask_dtype = mask.dtype
+    is_float = mask.is_floating_point()
+    if mask_dtype != _dtype.bool and not is_float:
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask_dtype != other_type:
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same "
+            "type for both instead.",
+            stacklevel=2,
+        )
+    if not is_float:
+        data = np.zeros(mask._data.shape, dtype=target_type.np)
+        data[mask._data] = -np.inf
+        mask = wrap(data)
+    return mask
+
+
+def _none_or_dtype(input):  # noqa: A002
+    if input is None:
+        return None
+    if isinstance(input, Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _in_projection_packed(q, k, v, w, b=None):
+    """Project q, k, v with the stacked weight w (3E, E) (and bias b): one matmul when q,
+    k and v are the same tensor (self-attention), two when k is v."""
+    size = q.size(-1)
+    if k is v:
+        if q is k:
+            proj = linear(q, w, b)
+            proj = (proj.unflatten(-1, (3, size)).unsqueeze(0).transpose(0, -2).squeeze(-2)
+                    .contiguous())
+            return proj[0], proj[1], proj[2]
+        w_q, w_kv = w.split([size, size * 2])
+        b_q, b_kv = (None, None) if b is None else b.split([size, size * 2])
+        q_proj = linear(q, w_q, b_q)
+        kv_proj = linear(k, w_kv, b_kv)
+        kv_proj = (kv_proj.unflatten(-1, (2, size)).unsqueeze(0).transpose(0, -2).squeeze(-2)
+                   .contiguous())
+        return q_proj, kv_proj[0], kv_proj[1]
+    w_q, w_k, w_v = w.chunk(3)
+    b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
+    """Project q, k, v with separate weights (when key/value sizes differ from query's)."""
+    eq, ek, ev = q.size(-1), k.size(-1), v.size(-1)
+    for name, w, shape in (("query", w_q, (eq, eq)), ("key", w_k, (eq, ek)),
+                           ("value", w_v, (eq, ev))):
+        if tuple(w.shape) != shape:
+            raise AssertionError(
+                f"expecting {name} weights shape of {shape}, but got {w.shape}"
+            )
+    for name, b in (("query", b_q), ("key", b_k), ("value", b_v)):
+        if b is not None and tuple(b.shape) != (eq,):
+            raise AssertionError(f"expecting {name} bias shape of {(eq,)}, but got {b.shape}")
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def _check_static(name, static, bsz, num_heads, head_dim):
+    if static.size(0) != bsz * num_heads:
+        raise AssertionError(
+            f"expecting {name}.size(0) of {bsz * num_heads}, but got {static.size(0)}"
+        )
+    if static.size(2) != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {static.size(2)}")
+
+
+def multi_head_attention_forward(  # noqa: C901 - torch's function, kept in one piece
+    query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
+    bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True,
+    key_padding_mask=None, need_weights=True, attn_mask=None, use_separate_proj_weight=False,
+    q_proj_weight=None, k_proj_weight=None, v_proj_weight=None, static_k=None, static_v=None,
+    average_attn_weights=True, is_causal=False,
+):
+    """Multi-head attention of query (L, N, E) over key (S, N, Ek) / value (S, N, Ev)
+    (or unbatched (L, E), (S, E)); returns (output (L, N, E), weights (N, L, S) averaged
+    over heads, or per head (N, heads, L, S), or None when ``need_weights=False``).
+
+    Masks: ``key_padding_mask`` (N, S) and ``attn_mask`` (L, S) or (N * heads, L, S); a
+    bool True means "do not attend" (the opposite of scaled_dot_product_attention); float
+    masks are added to the scores."""
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+
+    key_padding_mask = _canonical_mask(
+        key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask",
+        query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        # sdpa builds the causal mask itself
+        attn_mask = None
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype,
+                                    check_other=False)
+        if key_padding_mask is not None:
+            is_causal = False
+
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
+        )
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(
+                f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                f"{value.shape[:2]}"
+            )
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+
+    # input projections
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+    else:
+        for name, w in (("q_proj_weight", q_proj_weight), ("k_proj_weight", k_proj_weight),
+                        ("v_proj_weight", v_proj_weight)):
+            if w is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {name} is None")
+        b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+        q, k, v = _in_projection(query, key, value, q_proj_weight, k_proj_weight,
+                                 v_proj_weight, b_q, b_k, b_v)
+
+    # attn_mask to (1 or N * heads, L, S)
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            correct_2d_size = (tgt_len, src_len)
+            if tuple(attn_mask.shape) != correct_2d_size:
+                raise RuntimeError(
+                    f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                    f"{correct_2d_size}."
+                )
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask.dim() == 3:
+            correct_3d_size = (bsz * num_heads, tgt_len, src_len)
+            if tuple(attn_mask.shape) != correct_3d_size:
+                raise RuntimeError(
+                    f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                    f"{correct_3d_size}."
+                )
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
+
+    # a learned key/value appended to the sequence
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = _shape.cat([k, bias_k.repeat(1, bsz, 1)])
+        v = _shape.cat([v, bias_v.repeat(1, bsz, 1)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    elif bias_k is not None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise AssertionError("bias_v is set but bias_k is None")
+
+    # split the heads: (L, N, E) -> (N * heads, L, head_dim)
+    q = q.view(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    if static_k is None:
+        k = k.view(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    else:
+        _check_static("static_k", static_k, bsz, num_heads, head_dim)
+        k = static_k
+    if static_v is None:
+        v = v.view(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    else:
+        _check_static("static_v", static_v, bsz, num_heads, head_dim)
+        v = static_v
+
+    # a zero key/value appended to the sequence
+    if add_zero_attn:
+        zero_attn_shape = (bsz * num_heads, 1, head_dim)
+        k = _shape.cat([k, zeros(zero_attn_shape, dtype=k.dtype)], dim=1)
+        v = _shape.cat([v, zeros(zero_attn_shape, dtype=v.dtype)], dim=1)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+
+    src_len = k.size(1)
+    if key_padding_mask is not None:
+        if key_padding_mask.shape[0] != bsz:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[0] to be {bsz}, but got "
+                f"{key_padding_mask.shape[0]}"
+            )
+        if key_padding_mask.shape[1] != src_len:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
+                f"{key_padding_mask.shape[1]}"
+            )
+        key_padding_mask = (key_padding_mask.view(bsz, 1, 1, src_len)
+                            .expand(-1, num_heads, -1, -1)
+                            .reshape(bsz * num_heads, 1, src_len))
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        # the weights are returned, so they are computed explicitly
+        _, _, head = q.shape
+        q_scaled = q * math.sqrt(1.0 / float(head))
+        if is_causal and attn_mask is None:
+            raise AssertionError("FIXME: is_causal not implemented for need_weights")
+        if attn_mask is not None:
+            weights = baddbmm(attn_mask, q_scaled, k.transpose(-2, -1))
+        else:
+            weights = bmm(q_scaled, k.transpose(-2, -1))
+        weights = softmax(weights, dim=-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        attn_output = bmm(weights, v)
+        attn_output = attn_output.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        attn_output = linear(attn_output, out_proj_weight, out_proj_bias)
+        attn_output = attn_output.view(tgt_len, bsz, attn_output.size(1))
+        weights = weights.view(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+        if not is_batched:
+            attn_output = attn_output.squeeze(1)
+            weights = weights.squeeze(0)
+        return attn_output, weights
+
+    if attn_mask is not None:
+        if attn_mask.size(0) == 1 and attn_mask.dim() == 3:
+            attn_mask = attn_mask.unsqueeze(0)
+        else:
+            attn_mask = attn_mask.view(bsz, num_heads, -1, src_len)
+    q = q.view(bsz, num_heads, tgt_len, head_dim)
+    k = k.view(bsz, num_heads, src_len, head_dim)
+    v = v.view(bsz, num_heads, src_len, head_dim)
+    attn_output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    attn_output = attn_output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    attn_output = linear(attn_output, out_proj_weight, out_proj_bias)
+    attn_output = attn_output.view(tgt_len, bsz, attn_output.size(1))
+    if not is_batched:
+        attn_output = attn_output.squeeze(1)
+    return attn_output, None

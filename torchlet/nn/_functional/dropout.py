@@ -1,0 +1,177 @@
+"""Dropout and its variants, with PyTorch's random numbers.
+
+In training, ``dropout`` zeroes each element with probability p and scales the others by
+1 / (1 - p), so the expected value is unchanged; in eval mode (``training=False``) it
+returns the input itself. The mask is drawn from the default generator exactly as
+torch's CPU kernel draws it (one 53-bit uniform per element, kept where it is < 1 - p),
+so after ``torch.manual_seed(0)`` both libraries drop the same elements.
+
+torch computes dropout on the CPU as ``input * noise``: the graph shows MulBackward0, and
+the gradient is the same mask times the incoming gradient. The feature variants
+(dropout1d/2d/3d, feature_alpha_dropout) draw one value per (sample, channel) and zero
+whole channels; the alpha variants keep SELU's mean and variance, setting dropped
+elements to SELU's negative saturation value instead of 0.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from torchlet import _random_kernels
+from torchlet._ops import shape as _shape
+from torchlet._tensor import Tensor, wrap
+
+__all__ = [
+    "alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
+    "feature_alpha_dropout",
+]
+
+_SELU_SATURATION = 1.7580993408473766  # -SELU's limit at -inf, scale * alpha
+
+
+def _default_generator():
+    from torchlet.random import default_generator
+
+    return default_generator
+
+
+def _check(fn: str, x, p) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return x
+
+
+def _noise_shape(x: Tensor, feature: bool):
+    """One noise value per element, or per (sample, channel) for the feature variants."""
+    shape = x._data.shape
+    return shape[:2] + (1,) * (len(shape) - 2) if feature else shape
+
+
+def _multiply(x: Tensor, factor: np.ndarray, inplace: bool) -> Tensor:
+    return x.mul_(wrap(factor)) if inplace else x * wrap(factor)
+
+
+def _dropout(x: Tensor, p: float, training: bool, inplace: bool, feature: bool,
+             unbatched: bool = False) -> Tensor:
+    """torch's _dropout_impl: input * noise, noise = bernoulli(1 - p) / (1 - p).
+    ``unbatched``: x lacks the batch dim; the noise is drawn as if it had one."""
+    data = x._data
+    if p == 0 or not training or data.size == 0:
+        return x
+    if p == 1:
+        return _multiply(x, np.zeros((), data.dtype), inplace)
+    shape = _noise_shape(x, feature) if not unbatched else (1,) + data.shape[:1] + (1,) * (
+        data.ndim - 1)
+    noise = _random_kernels.dropout_mask(_default_generator(), shape, p, data.dtype)
+    return _multiply(x, noise[0] if unbatched else noise, inplace)
+
+
+def _alpha_dropout(x: Tensor, p: float, training: bool, inplace: bool,
+                   feature: bool) -> Tensor:
+    """input * a * keep + b, with a and b chosen so that SELU's zero mean and unit variance
+    are kept (dropped elements become -1.758... * a + b)."""
+    data = x._data
+    if p == 0 or not training or data.size == 0:
+        return x
+    if p == 1:
+        return _multiply(x, np.zeros((), data.dtype), inplace)
+    keep = _random_kernels.bernoulli_scalar(_default_generator(), _noise_shape(x, feature),
+                                            1 - p, data.dtype)
+    alpha = _SELU_SATURATION
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    t = data.dtype.type
+    b = (keep - t(1)) * t(alpha * a) + t(alpha * a * p)  # in torch's dtype and order
+    noise = keep * t(a)
+    out = _multiply(x, noise, inplace)
+    return out.add_(wrap(b)) if inplace else out + wrap(b)
+
+
+def dropout(input, p: float = 0.5, training: bool = True,  # noqa: A002
+            inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p)."""
+    x = _check("dropout", input, p)
+    return _dropout(x, p, training, inplace, feature=False)
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False,  # noqa: A002
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: keeps the mean and variance of the input."""
+    x = _check("alpha_dropout", input, p)
+    return _alpha_dropout(x, p, training, inplace, feature=False)
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,  # noqa: A002
+                          inplace: bool = False) -> Tensor:
+    """alpha_dropout of whole channels (one draw per sample and channel)."""
+    x = _check("feature_alpha_dropout", input, p)
+    return _alpha_dropout(x, p, training, inplace, feature=True)
+
+
+def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool,
+                     batched: bool) -> Tensor:
+    """Channel dropout; an unbatched input gets a batch dim for the draw and loses it after
+    (torch's unsqueeze / squeeze: SqueezeBackward1 on top)."""
+    if batched:
+        return _dropout(x, p, training, inplace, feature=True)
+    if inplace:  # torch reshapes the input in place; the same draws, written into x
+        return _dropout(x, p, training, True, feature=True, unbatched=True)
+    out = _dropout(_shape.unsqueeze(x, 0), p, training, False, feature=True)
+    return _shape.squeeze(out, 0) if out is not x else x
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) inputs."""
+    x = _check("dropout1d", input, p)
+    ndim = x._data.ndim
+    if ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs).")
+    return _feature_dropout(x, p, training, inplace, batched=ndim == 3)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) inputs (a 3-D input is taken as (N, C, L))."""
+    x = _check("dropout2d", input, p)
+    ndim = x._data.ndim
+    if ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret "
+            "the input as one without a batch dimension, i.e. shape (C, H, W). To maintain "
+            "the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    return _dropout(x, p, training, inplace, feature=True)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
+    x = _check("dropout3d", input, p)
+    ndim = x._data.ndim
+    if ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout(x, p, training, inplace, batched=ndim == 5)

@@ -1,0 +1,532 @@
+"""Embeddings: ``embedding`` (a lookup table: row ``i`` of ``weight`` for each index ``i``)
+and ``embedding_bag`` (the sum, mean or max of the looked-up rows of each bag), plus
+torch's top-level ``torch.embedding``, ``torch.embedding_bag`` and
+``torch.embedding_renorm_``.
+
+The forward is a gather; the gradient of ``weight`` is a scatter-add of the output
+gradient's rows into a table of zeros. torch adds the rows one after another in the order
+of the indices; ``_scatter_add_rows`` does the same (vectorised by occurrence number), so
+float32 gradients of repeated indices are bit for bit torch's. The scatter is itself a
+Primitive whose backward is a gather, so double backward works.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from torchlet._ops.indexing.select_mask import IndexSelect
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+
+__all__ = ["embedding", "embedding_bag", "embedding_renorm_", "torch_embedding",
+           "torch_embedding_bag"]
+
+_TENSOR_TYPE = {"int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+                "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor"}
+
+# An index occurring more often than this is summed with one reduction call of its own
+# (when that takes fewer Python steps than one round per occurrence).
+_ROUNDS = 16
+
+
+def _scatter_add_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.ndarray:
+    """out = zeros((num_rows, *row)); out[index[i]] += rows[i] for i = 0, 1, ... in order.
+
+    np.add.at does exactly this but slowly. Here each position gets its occurrence number
+    r (how many earlier positions have the same index); round r adds all positions of
+    occurrence r at once, which is safe because no index repeats within a round, and the
+    rounds run in order, so each row of ``out`` is summed in position order, torch's
+    order. An index that occurs very often is instead summed by one sequential reduction
+    over its rows."""
+    out = np.zeros((num_rows,) + rows.shape[1:], rows.dtype)
+    count = index.size
+    if count == 0:
+        return out
+    order = _stable_argsort(index)
+    sorted_index = index if order is None else index[order]
+    if order is None:
+        order = np.arange(count)
+    first = np.empty(count, bool)
+    first[0] = True
+    np.not_equal(sorted_index[1:], sorted_index[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, count))
+    rank = np.arange(count) - np.repeat(starts, counts)  # occurrence number, sorted order
+    rounds = int(counts.max())
+    heavy = counts > _ROUNDS
+    n_heavy = int(np.count_nonzero(heavy))
+    if n_heavy and n_heavy + _ROUNDS < rounds:
+        width = int(np.prod(rows.shape[1:], dtype=np.int64))
+        for start, n in zip(starts[heavy], counts[heavy]):
+            picked = rows[order[start:start + n]].reshape(n, width)
+            if width == 1:  # a 1-D np.add.reduce adds pairwise; cumsum adds in order
+                total = np.cumsum(picked.reshape(n))[-1]
+            else:  # over axis 0 of a C-contiguous 2-D array: row after row
+                total = np.add.reduce(picked, axis=0)
+            out[sorted_index[start]] = total.reshape(rows.shape[1:])
+        light = ~np.repeat(heavy, counts)
+        order, rank = order[light], rank[light]
+        rounds = _ROUNDS
+    by_rank = _stable_argsort(rank, presorted_ok=False)
+    positions = order[by_rank]
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(rank, minlength=rounds))))
+    for r in range(rounds):
+        picked = positions[bounds[r]:bounds[r + 1]]
+        if r == 0:
+            out[index[picked]] = rows[picked]
+        else:
+            out[index[picked]] += rows[picked]
+    return out
+
+
+def _stable_argsort(keys: np.ndarray, presorted_ok: bool = True):
+    """np.argsort(keys, kind='stable'), or None when ``keys`` is already sorted; keys that
+    fit in 16 bits are sorted as uint16, for which NumPy uses a radix sort (several times
+    faster than the merge sort it uses for int64)."""
+    if keys.size == 0:
+        return None if presorted_ok else np.zeros(0, np.intp)
+    if presorted_ok and bool((keys[1:] >= keys[:-1]).all()):
+        return None
+    if 0 <= keys.min() and keys.max() < 65536:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
+class ScatterAddRows(Primitive):
+    """out = zeros(num_rows, *row); out[index[i]] += rows[i] (in order);
+    grad_rows = grad[index] (a gather)."""
+
+    node_name = "EmbeddingDenseBackward0"
+
+    @staticmethod
+    def forward(ctx, rows, *, index, num_rows):
+        ctx.index = index
+        return _scatter_add_rows(index, rows, num_rows)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexSelect.apply(grad, dim=0, index=ctx.index)
+
+
+# ---------------------------------------------------------------------------------------
+# embedding
+
+
+class Embedding(Primitive):
+    """out[...] = weight[indices[...]];  grad_weight = zeros, then the rows of grad added
+    at their indices: scaled by 1 / (how often the index occurs) with
+    scale_grad_by_freq, and none for padding_idx."""
+
+    node_name = "EmbeddingBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, *, indices, padding_idx, scale_grad_by_freq):
+        ctx.indices, ctx.num_rows = indices, weight.shape[0]
+        ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return np.take(weight, indices, axis=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat = ctx.indices.reshape(-1)
+        rows = grad.reshape((flat.size,) + tuple(grad._data.shape[ctx.indices.ndim:]))
+        scale = _row_scale(flat, ctx.num_rows, ctx.padding_idx, ctx.scale_grad_by_freq,
+                           grad._data.dtype)
+        if scale is not None:
+            rows = rows * wrap(scale.reshape((-1,) + (1,) * (rows._data.ndim - 1)))
+        return ScatterAddRows.apply(rows, index=flat, num_rows=ctx.num_rows)
+
+
+def _row_scale(flat: np.ndarray, num_rows: int, padding_idx: int, by_freq: bool, dtype):
+    """Per-position factor of the weight gradient (None when every factor is 1): 0 at
+    padding_idx; 1 / count of the index with scale_grad_by_freq."""
+    scale = None
+    if by_freq:
+        counts = np.bincount(flat, minlength=num_rows)
+        scale = (1.0 / counts[flat]).astype(dtype)
+    if padding_idx >= 0:
+        is_pad = flat == padding_idx
+        if is_pad.any():
+            scale = np.ones(flat.size, dtype) if scale is None else scale
+            scale[is_pad] = 0
+    return scale
+
+
+def _check_indices(fn: str, indices: Tensor, arg: str = "indices") -> np.ndarray:
+    idx = indices._data
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
+        raise RuntimeError(
+            f"Expected tensor for argument #1 '{arg}' to have one of the following scalar "
+            f"types: Long, Int; but got torch.{_TENSOR_TYPE[idx.dtype.name]} instead (while "
+            f"checking arguments for {fn})"
+        )
+    return idx
+
+
+def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+            f"{type(x).__name__}"
+        )
+    return x
+
+
+def torch_embedding(weight, indices, padding_idx: int = -1, scale_grad_by_freq: bool = False,
+                    sparse: bool = False) -> Tensor:
+    """``torch.embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False,
+    sparse=False)``: the rows of ``weight`` at ``indices`` (output shape
+    indices.shape + (embedding_dim,)). A negative padding_idx means none.
+
+    ``sparse=True`` asks torch for a sparse gradient; torchlet has no sparse tensors and
+    returns the same gradient dense."""
+    w = _check_tensor("embedding", weight, "weight", 1)
+    idx_t = _check_tensor("embedding", indices, "indices", 2)
+    if w._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    idx = _check_indices("embedding", idx_t)
+    rows = w._data.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= rows):
+        raise IndexError("index out of range in self")
+    return Embedding.apply(w, indices=idx.astype(np.intp, copy=False),
+                           padding_idx=int(padding_idx),
+                           scale_grad_by_freq=bool(scale_grad_by_freq))
+
+
+def embedding_renorm_(weight, indices, max_norm: float, norm_type: float) -> Tensor:
+    """``torch.embedding_renorm_``: rescale, in place and outside autograd, each row of
+    ``weight`` referenced by ``indices`` whose ``norm_type``-norm exceeds ``max_norm`` to
+    norm ``max_norm`` (scale max_norm / (norm + 1e-7), as torch)."""
+    w = weight._data
+    idx = _check_indices("embedding_renorm_", indices)
+    rows = np.unique(idx)
+    if rows.size == 0:
+        return weight
+    picked = w[rows]
+    # torch takes each row's norm in the weight's dtype, then works in double
+    norms = np.linalg.norm(picked.astype(np.float64), ord=norm_type, axis=1)
+    norms = norms.astype(w.dtype).astype(np.float64)
+    over = norms > max_norm
+    if over.any():
+        scale = (max_norm / (norms[over] + 1e-7)).astype(w.dtype)
+        w[rows[over]] = picked[over] * scale[:, None]
+        weight._vbox[0] += 1
+    return weight
+
+
+def _padding_index(padding_idx, num_rows: int, word: str = "Padding_idx") -> int:
+    """torch's check and wrap-around of a negative padding_idx; -1 for none."""
+    if padding_idx is None:
+        return -1
+    if padding_idx > 0:
+        if padding_idx >= num_rows:
+            raise AssertionError(f"{word} must be within num_embeddings")
+    elif padding_idx < 0:
+        if padding_idx < -num_rows:
+            raise AssertionError(f"{word} must be within num_embeddings")
+        padding_idx = num_rows + padding_idx
+    return int(padding_idx)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,  # noqa: A002
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Look up the rows of ``weight`` (num_embeddings, embedding_dim) at the integer
+    ``input``: out[..., :] = weight[input[...], :].
+
+    ``padding_idx``: that row gets no gradient. ``max_norm``: the rows looked up are
+    first renormalised in place to norm at most max_norm (``norm_type``-norm).
+    ``scale_grad_by_freq``: each index's gradient is divided by how often it occurs in
+    ``input``."""
+    w = _check_tensor("embedding", weight, "weight", 1)
+    padding_idx = _padding_index(padding_idx, w._data.shape[0] if w._data.ndim else 0)
+    if max_norm is not None:
+        x = _check_tensor("embedding", input, "indices", 2)
+        embedding_renorm_(w, x.contiguous(), max_norm, norm_type)
+    return torch_embedding(w, input, padding_idx, scale_grad_by_freq, sparse)
+
+
+# ---------------------------------------------------------------------------------------
+# embedding_bag
+
+
+_MODES = {"sum": 0, "mean": 1, "max": 2}
+
+
+class _Bags:
+    """How the flat indices fall into bags (all NumPy, computed once per call).
+
+    keep: positions that take part (not padding_idx); bag: the bag of each kept
+    position; size: how many kept positions each bag has."""
+
+    __slots__ = ("keep", "index", "bag", "size", "num_bags", "offset2bag", "filled",
+                 "starts")
+
+    def __init__(self, idx: np.ndarray, offsets: np.ndarray, include_last_offset: bool,
+                 padding_idx: int):
+        count = idx.size
+        starts = offsets[:-1] if include_last_offset else offsets
+        end = int(offsets[-1]) if include_last_offset and offsets.size else count
+        num_bags = starts.size
+        # position i belongs to the last bag whose start is <= i
+        offset2bag = np.searchsorted(starts, np.arange(count), side="right") - 1
+        inside = (np.arange(count) < end) & (offset2bag >= 0)
+        keep = inside if padding_idx < 0 else inside & (idx != padding_idx)
+        self.keep = np.flatnonzero(keep)
+        self.index = idx[self.keep]
+        self.bag = offset2bag[self.keep]
+        self.size = np.bincount(self.bag, minlength=num_bags)[:num_bags]
+        self.num_bags = num_bags
+        self.offset2bag = offset2bag
+        # kept positions are in bag order: each non-empty bag is one contiguous run
+        self.filled = np.flatnonzero(self.size)
+        self.starts = np.searchsorted(self.bag, self.filled)
+
+
+class EmbeddingBag(Primitive):
+    """Per bag b (the positions offsets[b] <= i < offsets[b + 1], padding_idx left out):
+    sum:  out[b] = sum_i weight[idx[i]] * psw[i]  (psw = per_sample_weights, or 1);
+    mean: out[b] = sum_i weight[idx[i]] / size[b];
+    max:  out[b, d] = max_i weight[idx[i], d];
+    grad_weight[idx[i]] += grad[b] * psw[i] (or / size[b]); for max, grad[b, d] goes to
+    the row that held the maximum; grad_psw[i] = grad[b] . weight[idx[i]]."""
+
+    node_name = "EmbeddingBagBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, per_sample_weights, *, bags, mode, scale_grad_by_freq,
+                max_indices):
+        ctx.bags, ctx.mode, ctx.num_rows = bags, mode, weight.shape[0]
+        ctx.scale_grad_by_freq = scale_grad_by_freq
+        dim = weight.shape[1]
+        rows = np.take(weight, bags.index, axis=0)
+        if mode == 2:
+            out, arg = _bag_max(rows, bags)
+            ctx.arg = arg
+            max_indices[...] = np.where(arg >= 0, bags.index[np.maximum(arg, 0)], 0)
+            return out
+        ctx.save_for_backward(weight, per_sample_weights)
+        if per_sample_weights is not None:
+            rows = rows * per_sample_weights[bags.keep][:, None]
+        out = np.zeros((bags.num_bags, dim), weight.dtype)
+        if bags.filled.size:
+            # within rounding of torch's sums (np.add.reduceat adds in blocks, not in order)
+            out[bags.filled] = np.add.reduceat(rows, bags.starts, axis=0)
+        if mode == 1:
+            out /= np.maximum(bags.size, 1).astype(out.dtype)[:, None]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        bags = ctx.bags
+        need_weight, need_psw = ctx.needs_input_grad
+        if ctx.mode == 2:
+            return _max_backward(ctx, grad), None
+        weight, psw = ctx.saved_tensors
+        rows = IndexSelect.apply(grad, dim=0, index=bags.bag)  # grad of each position's bag
+        grad_weight = grad_psw = None
+        if need_weight:
+            scale = _row_scale(bags.index, ctx.num_rows, -1, ctx.scale_grad_by_freq,
+                               grad._data.dtype)
+            if ctx.mode == 1:
+                per_bag = 1 / np.maximum(bags.size, 1).astype(grad._data.dtype)
+                scale = per_bag[bags.bag] if scale is None else scale * per_bag[bags.bag]
+            weighted = rows if scale is None else rows * wrap(scale[:, None])
+            if psw is not None:
+                weighted = weighted * _gather_positions(psw, bags).unsqueeze(1)
+            grad_weight = ScatterAddRows.apply(weighted, index=bags.index,
+                                               num_rows=ctx.num_rows)
+        if need_psw:
+            looked_up = IndexSelect.apply(weight, dim=0, index=bags.index)
+            per_kept = (rows * looked_up).sum(1)
+            count = psw._data.shape[0]
+            grad_psw = ScatterAddRows.apply(per_kept, index=bags.keep, num_rows=count)
+        return grad_weight, grad_psw
+
+
+def _gather_positions(psw: Tensor, bags: _Bags) -> Tensor:
+    return IndexSelect.apply(psw, dim=0, index=bags.keep)
+
+
+def _bag_max(rows: np.ndarray, bags: _Bags):
+    """Per bag and column, the largest value and the position (into the kept positions)
+    that holds it: the first one among ties, as torch (-1 for an empty bag)."""
+    num_bags, dim = bags.num_bags, rows.shape[1]
+    out = np.zeros((num_bags, dim), rows.dtype)
+    arg = np.full((num_bags, dim), -1, np.intp)
+    filled, starts = bags.filled, bags.starts
+    if filled.size == 0:
+        return out, arg
+    largest = np.maximum.reduceat(rows, starts, axis=0)
+    position = np.arange(rows.shape[0])[:, None]
+    where_max = rows == largest[np.searchsorted(filled, bags.bag)]
+    candidates = np.where(where_max, position, rows.shape[0])
+    first = np.minimum.reduceat(candidates, starts, axis=0)
+    arg[filled] = first
+    out[filled] = rows[first, np.arange(dim)]
+    return out, arg
+
+
+def _max_backward(ctx, grad: Tensor):
+    """grad[b, d] goes to weight[idx of the max, d], for every non-empty bag."""
+    bags, arg = ctx.bags, ctx.arg
+    dim = arg.shape[1]
+    filled = arg >= 0
+    rows = bags.index[arg[filled]]
+    columns = np.nonzero(filled)[1]
+    flat_target = rows * dim + columns
+    picked = grad.reshape(-1)[np.flatnonzero(filled.reshape(-1))]
+    out = ScatterAddRows.apply(picked, index=flat_target, num_rows=ctx.num_rows * dim)
+    return out.reshape(ctx.num_rows, dim)
+
+
+def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = False,
+                        mode: int = 0, sparse: bool = False, per_sample_weights=None,
+                        include_last_offset: bool = False, padding_idx=None):
+    """``torch.embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode, sparse,
+    per_sample_weights, include_last_offset, padding_idx)`` with mode 0 = sum, 1 = mean,
+    2 = max: (output, offset2bag, bag_size, max_indices).
+
+    torch leaves offset2bag/bag_size/max_indices partly unfilled on its fast paths; here
+    they are always the bag of each position, the number of (non-padding) entries of each
+    bag, and for max the index that held each maximum (else the bag sizes)."""
+    w = _check_tensor("embedding_bag", weight, "weight", 1)
+    idx_t = _check_tensor("embedding_bag", indices, "indices", 2)
+    off_t = _check_tensor("embedding_bag", offsets, "offsets", 3)
+    wd = w._data
+    if wd.dtype.kind != "f":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have one of the following scalar "
+            f"types: Half, BFloat16, Float, Double; but got torch.{_TENSOR_TYPE[wd.dtype.name]}"
+            " instead (while checking arguments for embedding_bag)"
+        )
+    idx = _check_indices("embedding_bag", idx_t).reshape(-1)
+    offs = _check_indices("embedding_bag", off_t)
+    if wd.ndim != 2:
+        raise ValueError(
+            f"weight has to be a 2D Tensor, but got Tensor of dimension {wd.ndim}"
+        )
+    if per_sample_weights is not None and per_sample_weights._data.dtype != wd.dtype:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have the same type as tensor for "
+            "argument #1 'per_sample_weights'; but type "
+            f"torch.{_TENSOR_TYPE[wd.dtype.name]} does not equal "
+            f"torch.{_TENSOR_TYPE[per_sample_weights._data.dtype.name]} (while checking "
+            "arguments for embedding_bag)"
+        )
+    num_rows = wd.shape[0]
+    if padding_idx is None:
+        padding_idx = -1
+    elif not -num_rows <= padding_idx < num_rows:
+        raise RuntimeError(
+            f"padding_idx must be within the number of embeddings, -{num_rows} through "
+            f"{num_rows - 1}, but got {padding_idx}"
+        )
+    elif padding_idx < 0:
+        padding_idx += num_rows
+    if offs.size and offs[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {offs[0]}"
+        )
+    if offs.size and offs[-1] > idx.size:
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {idx.size} but got "
+            f"offsets[-1] of {offs[-1]}"
+        )
+    if offs.size > 1 and (np.diff(offs) < 0).any():
+        raise RuntimeError("embedding_bag: offsets must be non-decreasing (torch: Expected "
+                           "i < index_size to be true, but got false.)")
+    if idx.size and (idx.min() < 0 or idx.max() >= num_rows):
+        bad = idx[(idx < 0) | (idx >= num_rows)][0]
+        raise RuntimeError(
+            f"embedding_bag: index {bad} is out of range for a weight of {num_rows} rows "
+            "(torch: Expected i < index_size to be true, but got false.)"
+        )
+    bags = _Bags(idx.astype(np.intp, copy=False), offs.astype(np.intp, copy=False),
+                 bool(include_last_offset), padding_idx)
+    max_indices = np.zeros((bags.num_bags, wd.shape[1]), np.int64)
+    out = EmbeddingBag.apply(w, per_sample_weights, bags=bags, mode=int(mode),
+                             scale_grad_by_freq=bool(scale_grad_by_freq),
+                             max_indices=max_indices)
+    offset2bag = wrap(bags.offset2bag.astype(np.int64))
+    bag_size = wrap(bags.size.astype(np.int64))
+    if mode != 2:
+        max_indices = bags.size.astype(np.int64)
+    return out, offset2bag, bag_size, wrap(max_indices)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2,  # noqa: A002
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights=None, include_last_offset: bool = False,
+                  padding_idx=None) -> Tensor:
+    """Sum, mean or max of the embedding rows of each bag, without building the
+    intermediate (bag, length, dim) tensor.
+
+    ``input`` 2-D (B, L): B bags of L indices each (``offsets`` must be None). ``input``
+    1-D with ``offsets``: bag b holds input[offsets[b]:offsets[b + 1]] (with
+    ``include_last_offset`` the last offset closes the last bag). ``per_sample_weights``
+    (mode 'sum' only) weights each index; entries equal to ``padding_idx`` are left out
+    (and an empty bag gives zeros)."""
+    x = _check_tensor("embedding_bag", input, "indices", 2)
+    w = _check_tensor("embedding_bag", weight, "weight", 1)
+    if w._data.dtype == np.int64 and x._data.dtype.kind == "f":
+        warnings.warn(
+            "Argument order of nn.functional.embedding_bag was changed. "
+            "Usage `embedding_bag(weight, input, ...)` is deprecated, "
+            "and should now be `embedding_bag(input, weight, ...)`.",
+            stacklevel=2,
+        )
+        w, x = x, w
+    if per_sample_weights is not None and x.shape != per_sample_weights.shape:
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
+            f"then it must have the same shape as the input ({x.shape})"
+        )
+    if w._data.ndim != 2:
+        raise ValueError(
+            f"weight has to be a 2D Tensor, but got Tensor of dimension {w._data.ndim}"
+        )
+    if x._data.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{type(offsets)}"
+            )
+        length = x._data.shape[1]
+        offsets = wrap(np.arange(0, x._data.size, max(length, 1), dtype=x._data.dtype)
+                       if length else np.zeros(x._data.shape[0], x._data.dtype))
+        include_last_offset = False
+        x = x.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif x._data.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {x._data.ndim}"
+        )
+    if mode not in _MODES:
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    if max_norm is not None:
+        embedding_renorm_(w, x, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
+            "on GitHub."
+        )
+    out, _, _, _ = torch_embedding_bag(w, x, offsets, scale_grad_by_freq, _MODES[mode],
+                                       sparse, per_sample_weights, include_last_offset,
+                                       padding_idx)
+    return out

@@ -1,0 +1,738 @@
+"""Normalization layers: batch_norm, instance_norm, layer_norm, group_norm, rms_norm and
+local_response_norm (``torch.nn.functional``), plus torch's top-level forms
+(``torch.batch_norm``, ``torch.native_layer_norm``, ...).
+
+Each of batch/layer/group norm is one fused Primitive with torch's node name
+(NativeBatchNormBackward0, NativeLayerNormBackward0, NativeGroupNormBackward0). They all
+compute the same thing over different sets of elements:
+
+    xhat = (x - mean) * invstd,   invstd = 1 / sqrt(var + eps)   (var is the biased variance)
+    out  = xhat * weight + bias
+
+and share the textbook backward (n = how many elements one mean is taken over):
+
+    grad_weight = sum(grad * xhat),   grad_bias = sum(grad)
+    grad_x = invstd * (gw - mean(gw) - xhat * mean(gw * xhat)),   gw = grad * weight
+
+The backward is written with torchlet operations. In a first-order backward it uses the
+mean and invstd saved by the forward; under ``create_graph=True`` it recomputes them from
+``x`` with torchlet operations, so that the second derivative sees how the statistics
+depend on ``x`` (torch supports double backward for all three).
+
+Numerics (float32): sums are accumulated in float64 and rounded once, as torch's CPU
+batch_norm kernel does, so for inputs of 3 or more dimensions batch_norm's batch mean,
+invstd and running statistics are bit for bit torch's. torch's kernels finish with fused
+multiply-adds (``fma(x, alpha, beta)``) that NumPy cannot express without float64
+temporaries that would double the cost; the outputs here are ``x * alpha + beta`` in
+float32, within an ulp or two of torch's. layer_norm and group_norm compute their moments
+in float32 with Welford's method in torch; here in float64 and rounded (within rounding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._ops import shape as _shape
+from torchlet._ops.creation import zeros as _zeros
+from torchlet._size import Size
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE, no_grad
+
+__all__ = [
+    "batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
+    "native_batch_norm", "native_group_norm", "native_layer_norm", "rms_norm",
+    "torch_batch_norm", "torch_group_norm", "torch_instance_norm", "torch_layer_norm",
+]
+
+_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
+              "float16": "Half"}
+
+
+def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+            f"{type(x).__name__}"
+        )
+    return x
+
+
+def _float_kernel(kernel: str, x: Tensor) -> None:
+    """torch has no integer kernels for the normalizations."""
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'"
+        )
+
+
+def _check_param_dtypes(x: Tensor, params) -> None:
+    """torch's CPU kernels want the parameters (and running statistics) in the input's
+    dtype; torch decides which message to give by the first parameter's dtype."""
+    defined = [p for p in params if p is not None]
+    if not defined:
+        return
+    dtype = x._data.dtype
+    if defined[0]._data.dtype != dtype:  # torch treats this as a "mixed type" call
+        if any(p._data.dtype != np.float32 for p in defined):
+            raise RuntimeError(
+                "mixed dtype (CPU): expect parameter to have scalar type of Float"
+            )
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    for p in defined:
+        if p._data.dtype != dtype:
+            raise RuntimeError(
+                f"expected scalar type {_TYPE_WORD[dtype.name]} but found "
+                f"{_TYPE_WORD[p._data.dtype.name]}"
+            )
+
+
+def _normalized_shape(fn: str, normalized_shape) -> tuple:
+    if isinstance(normalized_shape, (int, np.integer)) or not isinstance(
+            normalized_shape, (tuple, list, Size)):
+        raise TypeError(
+            f"{fn}(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+            f"{type(normalized_shape).__name__}"
+        )
+    for i, s in enumerate(normalized_shape):
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(
+                f"{fn}(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
+                f"found element of type {type(s).__name__} at pos {i}"
+            )
+    return tuple(int(s) for s in normalized_shape)
+
+
+def _moments(x: np.ndarray, axis, n: int):
+    """batch_norm's statistics: the mean and the sum of squared deviations over ``axis``
+    (keepdims), summed in float64 and rounded to x's dtype, as torch's CPU kernel does
+    (double accumulators; the mean is rounded before the deviations are formed)."""
+    dtype = x.dtype
+    mean = (np.add.reduce(x, axis=axis, keepdims=True, dtype=np.float64) / n).astype(dtype)
+    squares = x - mean
+    np.square(squares, out=squares)
+    var_sum = np.add.reduce(squares, axis=axis, keepdims=True, dtype=np.float64)
+    return mean, var_sum.astype(dtype)
+
+
+def _row_moments(x2: np.ndarray, eps: float):
+    """Per row of a 2-D array: mean, 1/sqrt(var + eps) (both (rows, 1)) and x - mean.
+
+    layer_norm and group_norm rows are short and many, where NumPy's reductions along
+    the last axis are slow; a matrix-vector product with ones sums each row in BLAS.
+    Like torch's kernels for these two, the sums are in the input's dtype."""
+    dtype = x2.dtype
+    n = dtype.type(x2.shape[1])
+    ones = np.ones(x2.shape[1], dtype)
+    mean = (x2 @ ones / n).reshape(-1, 1)
+    centred = x2 - mean
+    var = np.einsum("ij,ij->i", centred, centred).reshape(-1, 1) / n
+    rstd = dtype.type(1) / np.sqrt(var + dtype.type(eps))
+    return mean, rstd, centred
+
+
+def _rows_grad_x(gw: np.ndarray, xhat: np.ndarray, rstd: np.ndarray) -> np.ndarray:
+    """grad_x = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), means over each row of
+    2-D arrays (layer and group norm: rows normalized with their own statistics)."""
+    ones = np.ones(gw.shape[1], gw.dtype)
+    n = gw.dtype.type(gw.shape[1])
+    mean_gw = (gw @ ones / n).reshape(-1, 1)
+    out = gw * xhat
+    mean_gw_xhat = (out @ ones / n).reshape(-1, 1)
+    np.multiply(xhat, mean_gw_xhat, out=out)
+    np.subtract(gw, out, out=out)
+    out -= mean_gw
+    out *= rstd
+    return out
+
+
+def _invstd(var: np.ndarray, eps: float) -> np.ndarray:
+    """1 / sqrt(var + eps) in float64, rounded to var's dtype; 0 where var = eps = 0 (as
+    torch, instead of inf)."""
+    out = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(var.dtype)
+    if eps == 0:
+        out[var == 0] = 0
+    return out
+
+
+def _affine_backward(ctx, grad: Tensor, weight, xc: Tensor, invstd: Tensor,
+                     norm_dims, param_dims, param_shape, training: bool = True):
+    """The shared backward, in torchlet operations (differentiable again): gradients of
+    x, weight and bias for out = (x - mean) * invstd * weight + bias, where mean and
+    invstd are taken over ``norm_dims`` (and depend on x when ``training``). ``xc`` is
+    x - mean; ``weight`` is already shaped to broadcast against x; ``param_dims`` are the
+    dimensions that weight and bias are broadcast over (summed for their gradients)."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    grad_w = grad_b = grad_x = None
+    if need_b:
+        grad_b = grad.sum(param_dims).reshape(param_shape) if param_dims else grad
+    if need_w:
+        gxhat = grad * (xc * invstd)
+        grad_w = gxhat.sum(param_dims).reshape(param_shape) if param_dims else gxhat
+    if need_x:
+        gw = grad if weight is None else grad * weight
+        if training:
+            n = ctx.count
+            xhat = xc * invstd
+            mean_gw = gw.sum(norm_dims, keepdim=True) / n
+            mean_gw_xhat = (gw * xhat).sum(norm_dims, keepdim=True) / n
+            grad_x = (gw - mean_gw - xhat * mean_gw_xhat) * invstd
+        else:
+            grad_x = gw * invstd
+    return grad_x, grad_w, grad_b
+
+
+def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight):
+    """batch_norm's rule of ``_affine_backward``, fused in NumPy for the ordinary
+    first-order backward (grad mode off: nothing will differentiate it);
+    tests/test_nn_norm.py checks the two against each other. The statistics and the
+    parameters share their axes, so sum(grad) and sum(grad * xhat) serve both the
+    parameter gradients and grad_x, and the weight scales the result at the end."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    axes, invstd, training = ctx.axes, ctx.invstd, ctx.training
+    grad_x = grad_w = grad_b = None
+    sum_g = np.add.reduce(g, axis=axes, keepdims=True)
+    if need_b:
+        grad_b = wrap(sum_g.reshape(-1))
+    g_xhat = sum_g_xhat = xhat = None
+    if need_w or (need_x and training):
+        xhat = x - ctx.mean
+        xhat *= invstd
+        g_xhat = g * xhat
+        sum_g_xhat = np.add.reduce(g_xhat, axis=axes, keepdims=True)
+    if need_w:
+        grad_w = wrap(sum_g_xhat.reshape(-1))
+    if need_x:
+        scale = invstd if weight is None else invstd * weight.reshape(ctx.stat_shape)
+        if training:
+            n = g.dtype.type(ctx.count)
+            # (g - sum_g / n - xhat * sum_g_xhat / n) * scale, in g_xhat's buffer
+            out = np.multiply(xhat, sum_g_xhat / n, out=g_xhat)
+            np.subtract(g, out, out=out)
+            out -= sum_g / n
+            out *= scale
+        else:
+            out = g * scale
+        grad_x = wrap(out)
+    return grad_x, grad_w, grad_b
+
+
+def _differentiable_stats(x: Tensor, dims, eps: float):
+    """mean and invstd of x over dims, recorded (for double backward)."""
+    xc = x - x.mean(dims, keepdim=True)
+    invstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    return xc, invstd
+
+
+# ---------------------------------------------------------------------------------------
+# batch_norm
+
+
+class NativeBatchNorm(Primitive):
+    """Batch normalization: statistics per channel (dim 1) over every other dimension.
+
+    training: mean, var = the batch's (var biased), and the running statistics are
+    updated in place: running = (1 - momentum) * running + momentum * batch (with the
+    UNBIASED batch variance for running_var);  eval: mean, var = running_mean/var.
+    out = (x - mean) / sqrt(var + eps) * weight + bias;
+    grad_bias = sum(grad),  grad_weight = sum(grad * xhat),
+    grad_x = weight * invstd * (grad - mean(grad) - xhat * mean(grad * xhat)) in training,
+    grad_x = weight * invstd * grad in eval (the statistics are constants)."""
+
+    node_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, *, training, momentum, eps, running_mean, running_var,
+                stats=None):
+        dtype = x.dtype
+        channels = x.shape[1] if x.ndim > 1 else 1
+        axes = (0,) + tuple(range(2, x.ndim))
+        stat_shape = (1, channels) + (1,) * (x.ndim - 2)
+        n = x.size // channels if channels else 0
+        ctx.axes, ctx.stat_shape, ctx.count = axes, stat_shape, n
+        ctx.training, ctx.eps, ctx.channels = training, eps, channels
+        ctx.save_for_backward(x, weight)
+        if training:
+            if n == 0:  # nothing to normalize: torch returns an empty output
+                mean = np.zeros(stat_shape, dtype)
+                invstd = np.zeros(stat_shape, dtype)
+            else:
+                mean, var_sum = _moments(x, axes, n)
+                invstd = _invstd(var_sum / dtype.type(n), eps)
+                _update_running(running_mean, running_var, mean, var_sum, n, momentum)
+        else:
+            mean = running_mean._data.reshape(stat_shape).copy()  # the buffer may change
+            var = running_var._data.reshape(stat_shape)
+            invstd = dtype.type(1) / np.sqrt(var + dtype.type(eps))  # float math, as torch
+        ctx.mean, ctx.invstd = mean, invstd
+        if stats is not None:  # native_batch_norm returns them
+            stats.extend((mean.reshape(-1).copy(), invstd.reshape(-1).copy()))
+        # torch folds everything into out = x * alpha + beta per channel
+        alpha = invstd if weight is None else invstd * weight.reshape(stat_shape)
+        beta = -(mean * alpha) if bias is None else bias.reshape(stat_shape) - mean * alpha
+        out = x * alpha
+        out += beta
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if not GRAD_STATE.enabled:
+            return _fast_batch_norm_backward(ctx, grad._data, x._data,
+                                             None if weight is None else weight._data)
+        if ctx.training:  # create_graph: record how the statistics depend on x
+            xc, invstd = _differentiable_stats(x, ctx.axes, ctx.eps)
+        else:
+            xc = x - wrap(ctx.mean)
+            invstd = wrap(ctx.invstd)
+        w = None if weight is None else weight.reshape(ctx.stat_shape)
+        return _affine_backward(ctx, grad, w, xc, invstd, ctx.axes, ctx.axes,
+                                (ctx.channels,), ctx.training)
+
+
+def _update_running(running_mean, running_var, mean, var_sum, n, momentum) -> None:
+    """torch's arithmetic, written into the buffers in place (their version counters are
+    bumped, as for any in-place write)."""
+    if running_mean is None and running_var is None:
+        return
+    dtype = mean.dtype
+    m = dtype.type(momentum)
+    keep = dtype.type(1) - m
+    if running_mean is not None:
+        rm = running_mean._data
+        rm[...] = (m * mean.reshape(-1) + keep * rm.reshape(-1)).reshape(rm.shape)
+        running_mean._vbox[0] += 1
+    if running_var is not None:
+        rv = running_var._data
+        unbiased = (var_sum.reshape(-1) / dtype.type(n - 1)).astype(np.float64)
+        new = np.float64(m) * unbiased + (keep * rv.reshape(-1)).astype(np.float64)
+        rv[...] = new.astype(dtype).reshape(rv.shape)
+        running_var._vbox[0] += 1
+
+
+def _check_features(name: str, expected: int, t: Tensor) -> None:
+    actual = t._data.size
+    if actual != expected:
+        raise RuntimeError(f"{name} should contain {expected} elements not {actual}")
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training: bool,  # noqa: A002
+                      momentum: float, eps: float):
+    """``torch.native_batch_norm``: (output, save_mean, save_invstd); in eval the saved
+    statistics are empty, as torch returns them."""
+    stats = []
+    out = torch_batch_norm(input, weight, bias, running_mean, running_var, training,
+                           momentum, eps, False, _stats=stats)
+    if not training:
+        empty = np.zeros(0, out._data.dtype)
+        return out, wrap(empty), wrap(empty.copy())
+    return out, wrap(stats[0]), wrap(stats[1])
+
+
+def torch_batch_norm(input, weight, bias, running_mean, running_var, training: bool,  # noqa: A002
+                     momentum: float, eps: float, cudnn_enabled: bool = True, *,
+                     _stats=None) -> Tensor:
+    """``torch.batch_norm(input, weight, bias, running_mean, running_var, training,
+    momentum, eps, cudnn_enabled)``: batch_norm without the Python-level checks."""
+    x = _check_tensor("batch_norm", input, "input", 1)
+    if momentum is None or not isinstance(momentum, (int, float, np.floating)):
+        raise TypeError(
+            "batch_norm(): argument 'momentum' (position 7) must be float, not "
+            f"{type(momentum).__name__}"
+        )
+    data = x._data
+    if data.ndim < 2:
+        raise IndexError(
+            "Dimension out of range (expected to be in range of [-1, 0], but got 1)"
+        )
+    channels = data.shape[1]
+    if running_mean is not None:
+        _check_features("running_mean", channels, running_mean)
+    elif not training:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    if running_var is not None:
+        _check_features("running_var", channels, running_var)
+    elif not training:
+        raise RuntimeError("running_var must be defined in evaluation mode")
+    if weight is not None:
+        _check_features("weight", channels, weight)
+    if bias is not None:
+        _check_features("bias", channels, bias)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(
+            "running_mean and running_var must either both be None or neither be None"
+        )
+    _float_kernel("batch_norm", x)
+    _check_param_dtypes(x, (weight, bias, running_mean, running_var))
+    return NativeBatchNorm.apply(x, weight, bias, training=bool(training),
+                                 momentum=float(momentum), eps=float(eps),
+                                 running_mean=running_mean, running_var=running_var,
+                                 stats=_stats)
+
+
+def _verify_batch_size(size) -> None:
+    size_prods = size[0]
+    for i in range(len(size) - 2):
+        size_prods *= size[i + 2]
+    if size_prods == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {size}"
+        )
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa: A002
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dim 1) of ``input`` (N, C, *) to zero mean and unit variance.
+
+    training: uses the batch statistics (biased variance) and, when given, updates
+    ``running_mean``/``running_var`` in place with ``momentum`` (the running variance is
+    updated with the unbiased batch variance). eval: uses the running statistics.
+    Then scales by ``weight`` and shifts by ``bias`` (per channel)."""
+    x = _check_tensor("batch_norm", input, "input", 1)
+    if training:
+        _verify_batch_size(x.size())
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return torch_batch_norm(x, weight, bias, running_mean, running_var, training, momentum,
+                            eps, True)
+
+
+# ---------------------------------------------------------------------------------------
+# instance_norm
+
+
+def torch_instance_norm(input, weight, bias, running_mean, running_var,  # noqa: A002
+                        use_input_stats: bool, momentum: float, eps: float,
+                        cudnn_enabled: bool = True) -> Tensor:
+    """``torch.instance_norm``: as torch, batch_norm on the input viewed as
+    (1, N * C, *), with weight, bias and running statistics repeated N times; the running
+    statistics then take the mean over the batch of the updated copies."""
+    x = _check_tensor("instance_norm", input, "input", 1)
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError(
+            "Expected running_mean and running_var to be defined when use_input_stats is "
+            "false"
+        )
+    shape = x._data.shape
+    b, c = shape[0], shape[1]
+    folded = _shape.view(x.contiguous(), (1, b * c) + tuple(shape[2:]))
+    weight_ = None if weight is None else weight.repeat(b)
+    bias_ = None if bias is None else bias.repeat(b)
+    with no_grad():
+        mean_ = None if running_mean is None else running_mean.repeat(b)
+        var_ = None if running_var is None else running_var.repeat(b)
+    out = torch_batch_norm(folded, weight_, bias_, mean_, var_, use_input_stats, momentum,
+                           eps, cudnn_enabled)
+    for running, copy in ((running_mean, mean_), (running_var, var_)):
+        if running is not None:
+            stacked = copy._data.reshape(b, c)
+            mean = stacked.sum(axis=0) / stacked.dtype.type(b)  # torch: sum, then divide
+            running._data[...] = mean.reshape(running._data.shape)
+            running._vbox[0] += 1
+    return _shape.view(out, shape)
+
+
+def _verify_spatial_size(size) -> None:
+    size_prods = 1
+    for i in range(2, len(size)):
+        size_prods *= size[i]
+    if size_prods == 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {size}"
+        )
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,  # noqa: A002
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample (N, C, *) over its spatial elements;
+    with ``use_input_stats=False`` the running statistics are used instead."""
+    x = _check_tensor("instance_norm", input, "input", 1)
+    if use_input_stats:
+        _verify_spatial_size(x.size())
+    return torch_instance_norm(x, weight, bias, running_mean, running_var, use_input_stats,
+                               momentum, eps, True)
+
+
+# ---------------------------------------------------------------------------------------
+# layer_norm
+
+
+class NativeLayerNorm(Primitive):
+    """Layer normalization over the last k dimensions (``normalized_shape``).
+
+    out = (x - mean) * rstd * weight + bias (mean, rstd per leading index);
+    grad_weight = sum over leading dims of grad * xhat,  grad_bias = sum of grad,
+    grad_x = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)) over the last k dims,
+    gw = grad * weight."""
+
+    node_name = "NativeLayerNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, *, k, eps, stats=None):
+        lead = x.shape[:x.ndim - k]
+        cols = int(np.prod(x.shape[x.ndim - k:], dtype=np.int64))
+        rows = int(np.prod(lead, dtype=np.int64))
+        ctx.eps, ctx.count, ctx.shape2 = eps, cols, (rows, cols)
+        ctx.norm_dims = tuple(range(x.ndim - k, x.ndim))
+        ctx.lead_dims = tuple(range(x.ndim - k))
+        ctx.param_shape = x.shape[x.ndim - k:]
+        ctx.save_for_backward(x, weight)
+        mean, rstd, out = _row_moments(x.reshape(rows, cols), eps)
+        ctx.mean, ctx.invstd = mean, rstd
+        if stats is not None:  # native_layer_norm returns them, shaped (*lead, 1, ..., 1)
+            stat_shape = lead + (1,) * k
+            stats.extend((mean.reshape(stat_shape), rstd.reshape(stat_shape).copy()))
+        out *= rstd
+        if weight is not None:
+            out *= weight.reshape(-1)
+        if bias is not None:
+            out += bias.reshape(-1)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if GRAD_STATE.enabled:  # create_graph: record how the statistics depend on x
+            xc, rstd = _differentiable_stats(x, ctx.norm_dims, ctx.eps)
+            return _affine_backward(ctx, grad, weight, xc, rstd, ctx.norm_dims,
+                                    ctx.lead_dims, ctx.param_shape)
+        # first order: the same rule, fused in NumPy on (rows, cols)
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = grad._data.reshape(ctx.shape2)
+        xhat = x._data.reshape(ctx.shape2) - ctx.mean
+        xhat *= ctx.invstd
+        grad_x = grad_w = grad_b = None
+        if need_b:
+            grad_b = wrap(np.add.reduce(g2, axis=0).reshape(ctx.param_shape))
+        if need_w:
+            grad_w = wrap(np.add.reduce(g2 * xhat, axis=0).reshape(ctx.param_shape))
+        if need_x:
+            gw = g2 if weight is None else g2 * weight._data.reshape(-1)
+            grad_x = wrap(_rows_grad_x(gw, xhat, ctx.invstd).reshape(x._data.shape))
+        return grad_x, grad_w, grad_b
+
+
+def _check_layer_norm_inputs(x: Tensor, normalized_shape: tuple, weight, bias,
+                             separator: str = ", ") -> None:
+    shape = list(x._data.shape)
+    k = len(normalized_shape)
+    if k < 1:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at "
+            f"least one element, but got normalized_shape = {list(normalized_shape)}"
+        )
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p._data.shape) != normalized_shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                f"shape {list(p._data.shape)} and normalized_shape = {list(normalized_shape)}"
+            )
+    if len(shape) < k or tuple(shape[len(shape) - k:]) != normalized_shape:
+        wanted = ", ".join(str(s) for s in normalized_shape)
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*{separator}{wanted}], but got input of size{shape}"
+        )
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps: float):  # noqa: A002
+    """``torch.native_layer_norm``: (output, mean, rstd), the statistics shaped
+    (*leading dims, 1, ..., 1)."""
+    stats = []
+    out = torch_layer_norm(input, normalized_shape, weight, bias, eps, _stats=stats)
+    return out, wrap(stats[0]), wrap(stats[1])
+
+
+def torch_layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5,  # noqa: A002
+                     cudnn_enable: bool = True, *, _stats=None) -> Tensor:
+    """``torch.layer_norm`` (the same as F.layer_norm)."""
+    x = _check_tensor("layer_norm", input, "input", 1)
+    normalized_shape = _normalized_shape("layer_norm", normalized_shape)
+    _check_layer_norm_inputs(x, normalized_shape, weight, bias)
+    _float_kernel("LayerNormKernelImpl", x)
+    _check_param_dtypes(x, (weight, bias))
+    return NativeLayerNorm.apply(x, weight, bias, k=len(normalized_shape), eps=float(eps),
+                                 stats=_stats)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:  # noqa: A002
+    """Normalize over the last ``len(normalized_shape)`` dimensions (which must equal
+    ``normalized_shape``) to zero mean and unit variance, then scale by ``weight`` and
+    shift by ``bias`` (both of shape ``normalized_shape``)."""
+    return torch_layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+# ---------------------------------------------------------------------------------------
+# group_norm
+
+
+class NativeGroupNorm(Primitive):
+    """Group normalization: the C channels are split into G groups; statistics per
+    (sample, group) over the group's channels and all spatial positions.
+
+    out = (x - mean) * rstd * weight[c] + bias[c];  gradients as layer_norm's, with the
+    statistics over (channels of the group, spatial) and weight/bias summed over
+    (batch, spatial)."""
+
+    node_name = "NativeGroupNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, *, groups, eps, stats=None):
+        n, c = x.shape[0], x.shape[1]
+        spatial = int(np.prod(x.shape[2:], dtype=np.int64))
+        d = c // groups
+        ctx.shape4 = (n, groups, d, spatial)
+        ctx.shape2 = (n * groups, d * spatial)
+        ctx.eps, ctx.channels, ctx.count = eps, c, d * spatial
+        ctx.save_for_backward(x, weight)
+        mean, rstd, out = _row_moments(x.reshape(ctx.shape2), eps)
+        ctx.mean, ctx.invstd = mean, rstd
+        if stats is not None:  # native_group_norm returns them, shaped (N, groups)
+            stats.extend((mean.reshape(n, groups), rstd.reshape(n, groups).copy()))
+        out *= rstd
+        out = out.reshape(ctx.shape4)
+        if weight is not None:
+            out *= weight.reshape(1, groups, d, 1)
+        if bias is not None:
+            out += bias.reshape(1, groups, d, 1)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        shape4 = ctx.shape4
+        w_shape = (1, shape4[1], shape4[2], 1)
+        if GRAD_STATE.enabled:  # create_graph: record how the statistics depend on x
+            x4 = x.reshape(shape4)
+            xc, rstd = _differentiable_stats(x4, (2, 3), ctx.eps)
+            w = None if weight is None else weight.reshape(w_shape)
+            grad_x, grad_w, grad_b = _affine_backward(
+                ctx, grad.reshape(shape4), w, xc, rstd, (2, 3), (0, 3), (ctx.channels,))
+            if grad_x is not None:
+                grad_x = grad_x.reshape(x._data.shape)
+            return grad_x, grad_w, grad_b
+        # first order: the same rule, fused in NumPy; each (sample, group) is a row
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g4 = grad._data.reshape(shape4)
+        xhat = x._data.reshape(ctx.shape2) - ctx.mean
+        xhat *= ctx.invstd
+        xhat4 = xhat.reshape(shape4)
+        grad_x = grad_w = grad_b = None
+        if need_b:
+            grad_b = wrap(np.add.reduce(g4, axis=(0, 3)).reshape(-1))
+        if need_w:
+            grad_w = wrap(np.add.reduce(g4 * xhat4, axis=(0, 3)).reshape(-1))
+        if need_x:
+            gw = g4 if weight is None else g4 * weight._data.reshape(w_shape)
+            grad_x = _rows_grad_x(gw.reshape(ctx.shape2), xhat, ctx.invstd)
+            grad_x = wrap(grad_x.reshape(x._data.shape))
+        return grad_x, grad_w, grad_b
+
+
+def native_group_norm(input, weight, bias, N: int, C: int, HxW: int, group: int,  # noqa: A002, N803
+                      eps: float):
+    """``torch.native_group_norm``: (output, mean, rstd), the statistics shaped (N, group)."""
+    stats = []
+    out = torch_group_norm(input, group, weight, bias, eps, _stats=stats)
+    return out, wrap(stats[0]), wrap(stats[1])
+
+
+def torch_group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5,  # noqa: A002
+                     cudnn_enabled: bool = True, *, _stats=None) -> Tensor:
+    """``torch.group_norm`` (F.group_norm without its batch-size check)."""
+    x = _check_tensor("group_norm", input, "input", 1)
+    shape = list(x._data.shape)
+    c = shape[1]
+    if num_groups <= 0 or c % num_groups != 0:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got "
+            f"input of shape {shape} and num_groups={num_groups}"
+        )
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p._data.ndim != 1 or p._data.size != c):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in "
+                f"input, but got {name} of shape {list(p._data.shape)} and input of shape "
+                f"{shape}"
+            )
+    _float_kernel("GroupNormKernelImpl", x)
+    _check_param_dtypes(x, (weight, bias))
+    return NativeGroupNorm.apply(x, weight, bias, groups=int(num_groups), eps=float(eps),
+                                 stats=_stats)
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:  # noqa: A002
+    """Split the channels of ``input`` (N, C, *) into ``num_groups`` groups and normalize
+    each (sample, group) over its channels and positions; then per-channel scale and
+    shift."""
+    x = _check_tensor("group_norm", input, "input", 1)
+    if x._data.ndim < 2:
+        raise RuntimeError(
+            "Expected at least 2 dimensions for input tensor but received "
+            f"{x._data.ndim}"
+        )
+    shape = x._data.shape
+    _verify_batch_size([shape[0] * shape[1] // num_groups, num_groups] + list(shape[2:]))
+    return torch_group_norm(x, num_groups, weight, bias, eps, True)
+
+
+# ---------------------------------------------------------------------------------------
+# rms_norm and local_response_norm (composites, as in torch)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa: A002
+    """x / sqrt(mean(x^2) + eps) over the last ``len(normalized_shape)`` dimensions, times
+    ``weight``; eps defaults to the dtype's machine epsilon. As torch, a composite:
+    pow, mean, add, rsqrt, mul (the graph ends in MulBackward0)."""
+    x = _check_tensor("rms_norm", input, "input", 1)
+    normalized_shape = _normalized_shape("rms_norm", normalized_shape)
+    _check_layer_norm_inputs(x, normalized_shape, weight, None, separator="")
+    _float_kernel("rms_norm", x)
+    k = len(normalized_shape)
+    ndim = x._data.ndim
+    dims = tuple(range(ndim - k, ndim))
+    eps_val = _dtype.finfo(x.dtype).eps if eps is None else eps
+    rsqrt = x.pow(2).mean(dims, keepdim=True).add(eps_val).rsqrt()
+    out = x.mul(rsqrt)
+    return out if weight is None else out.mul(weight)
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,  # noqa: A002
+                        k: float = 1.0) -> Tensor:
+    """x / (k + alpha * mean of x^2 over a window of ``size`` neighbouring channels)^beta.
+
+    torch pads the channel dimension with zeros and averages with avg_pool; here the
+    window sum is taken slice by slice in the same order (so float32 sums agree), then
+    divided by ``size``."""
+    x = _check_tensor("local_response_norm", input, "input", 1)
+    dim = x._data.ndim
+    if dim < 3:
+        raise ValueError(
+            "Expected 3D or higher dimensionality                          input "
+            f"(got {dim} dimensions)"
+        )
+    if x._data.size == 0:
+        return x
+    div = x.mul(x)
+    shape = x._data.shape
+    channels = shape[1]
+    before, after = size // 2, (size - 1) // 2
+    parts = []
+    if before:
+        parts.append(_zeros((shape[0], before) + shape[2:], dtype=x.dtype))
+    parts.append(div)
+    if after:
+        parts.append(_zeros((shape[0], after) + shape[2:], dtype=x.dtype))
+    padded = _shape.cat(parts, 1) if len(parts) > 1 else div
+    # every window lies inside the padded channels: C + size - 1 of them
+    total = _shape.narrow(padded, 1, 0, channels)
+    for i in range(1, size):
+        total = total + _shape.narrow(padded, 1, i, channels)
+    div = total / size
+    div = div.mul(alpha).add(k).pow(beta)
+    return x / div

@@ -1,0 +1,162 @@
+"""pad: add (or, with negative amounts, remove) entries at both ends of the last
+dimensions. ``pad`` lists (left, right) amounts from the last dimension backwards:
+``(1, 2)`` pads the last dimension, ``(1, 2, 0, 3)`` the last two.
+
+* 'constant': new entries hold ``value`` (any number of dimensions, negative amounts
+  crop). Its gradient is the opposite padding of the incoming gradient.
+* 'reflect', 'replicate', 'circular': new entries copy existing ones (mirrored without
+  the edge, the edge repeated, or wrapped around). Each output entry reads one input
+  entry, so the forward is a gather by index and the backward adds the gradient back
+  (np.add.at) to the entries that were read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+
+__all__ = ["pad"]
+
+_NOT_SUPPORTED = (
+    "Supported combinations for non-constant padding:\n"
+    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+)
+
+
+def _pairs(pad, ndim: int):
+    """[(dim, left, right), ...] from torch's flat padding list."""
+    return [(ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)]
+
+
+class ConstantPadNd(Primitive):
+    """out = x with ``value`` entries added (or entries cropped) at the ends of the padded
+    dims;  grad_x = grad padded the opposite way (with zeros), i.e. the slice that was x."""
+
+    node_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, pairs, value):
+        ctx.pairs = pairs
+        shape = list(x.shape)
+        src, dst = [slice(None)] * x.ndim, [slice(None)] * x.ndim
+        for dim, left, right in pairs:
+            size = x.shape[dim] + left + right
+            if x.shape[dim] - max(-left, 0) - max(-right, 0) < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            shape[dim] = size
+            # the part of x that survives, and where it lands in the output
+            src[dim] = slice(max(-left, 0), x.shape[dim] - max(-right, 0))
+            dst[dim] = slice(max(left, 0), size - max(right, 0))
+        out = np.full(shape, value, dtype=x.dtype)
+        out[tuple(dst)] = x[tuple(src)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        opposite = [(dim, -left, -right) for dim, left, right in ctx.pairs]
+        return ConstantPadNd.apply(grad, pairs=opposite, value=0)
+
+
+def _source_index(mode: str, size: int, left: int, right: int) -> np.ndarray:
+    """For each output position along one dim, the input position it copies."""
+    i = np.arange(-left, size + right)
+    if mode == "reflect":  # mirror without repeating the edge: -1 -> 1, size -> size - 2
+        i = np.abs(i)
+        return np.where(i >= size, 2 * (size - 1) - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, size - 1)
+    # circular: wrap around what is left after cropping (negative amounts crop first)
+    start = max(-left, 0)
+    kept = size - start - max(-right, 0)
+    i = np.arange(-max(left, 0), kept + max(right, 0))
+    return start + i % kept
+
+
+class IndexPad(Primitive):
+    """out = x read at one index array per padded dim (reflect/replicate/circular);
+    grad_x = grad added back at those indices."""
+
+    node_name = "ReflectionPad1DBackward0"  # the instance's name is set per mode and rank
+
+    @staticmethod
+    def forward(ctx, x, *, indices, name):
+        ctx.indices, ctx.in_shape, ctx.node_name = indices, x.shape, name
+        out = x
+        for dim, index in indices:
+            out = np.take(out, index, axis=dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexPadBackward.apply(grad, indices=ctx.indices, in_shape=ctx.in_shape)
+
+
+class IndexPadBackward(Primitive):
+    """out = grad summed back onto the input positions it was read from;
+    grad_grad = the gather again (IndexPad)."""
+
+    node_name = "IndexPadBackward"
+
+    @staticmethod
+    def forward(ctx, grad, *, indices, in_shape):
+        ctx.indices = indices
+        out = grad
+        for dim, index in reversed(indices):
+            shape = list(out.shape)
+            shape[dim] = in_shape[dim]
+            summed = np.zeros(shape, dtype=grad.dtype)
+            np.add.at(summed, (slice(None),) * dim + (index,), out)
+            out = summed
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexPad.apply(grad, indices=ctx.indices, name="IndexPadBackwardBackward")
+
+
+def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
+    """Pad the last ``len(pad) // 2`` dimensions of ``input``; see the module docstring."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    x = input
+    ndim = x._data.ndim
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > ndim:
+        raise RuntimeError(
+            f"Padding length should be less than or equal to two times the input dimension "
+            f"but got padding length {len(pad)} and input of dimension {ndim}")
+    pairs = _pairs(pad, ndim)
+    if mode == "constant":
+        fill = 0 if value is None else value
+        if x._data.dtype.kind in "iub":
+            fill = int(fill)
+        return ConstantPadNd.apply(x, pairs=pairs, value=fill)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pad) // 2
+    if not (1 <= k <= 3 and ndim in (k + 1, k + 2)):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {ndim}D "
+                                  f"input tensor.\n{_NOT_SUPPORTED}")
+    indices = []
+    for dim, left, right in pairs:
+        size = x._data.shape[dim]
+        if mode == "reflect" and (left >= size or right >= size):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({left}, {right}) at dimension {dim} of input "
+                f"{list(x._data.shape)}")
+        if mode == "circular" and (left > size or right > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        indices.append((dim, _source_index(mode, size, left, right)))
+    name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
+            # torch builds circular padding from slice copies; its top node is CopySlices
+            "circular": "torch::autograd::CopySlices"}[mode]
+    return IndexPad.apply(x, indices=indices, name=name)

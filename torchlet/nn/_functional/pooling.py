@@ -1,0 +1,1154 @@
+"""Pooling: max, average, adaptive and power-average pooling, and max_unpool.
+
+Every pooling layer looks at one window of the input per output position:
+
+* regular pools (max_pool, avg_pool): window l covers x[l*stride + k*dilation - padding]
+  for the kernel offsets k. ``sliding_window_view`` gives all windows as a strided view;
+  the reduction loops over the *kernel offsets* (4 steps for a 2x2 kernel), each step
+  vectorised over the whole batch, so there is no Python loop over pixels;
+* adaptive pools: window o covers [floor(o*I/O), ceil((o+1)*I/O)). When I is a multiple
+  of O these are regular windows; otherwise a small table of input positions per window
+  ("taps") is gathered, one gather per tap.
+
+Max pooling returns the position of each window's maximum (torch's ``indices``: the flat
+index into the input's spatial dimensions, the first maximum in window order, a NaN
+always winning); its backward sends each gradient to that position. Average pooling is
+linear, so its backward is its transpose (spread each gradient over the window, divided
+the same way) and the backward of that is the average pool again: double backward works
+for every pooling function.
+
+The sums are taken in torch's order (window row by row, in the input's precision), so
+average pools agree with torch bit for bit in float32.
+
+1-D pools are the 2-D ones on an input with a height of 1, as in torch (``unsqueeze``,
+pool, ``squeeze``: their grad_fn is SqueezeBackward1).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+
+import numpy as np
+
+from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise import relu as _relu
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+from torchlet.nn._functional.conv import Geometry, _inner, _padded_size, windows
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+    "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool1d_with_indices",
+    "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d",
+]
+
+_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
+              "float16": "Half"}
+
+
+def _prod(values) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
+
+
+def _spatial_strides(size: tuple) -> tuple:
+    """Element strides of the spatial dimensions of one C-contiguous plane."""
+    strides, step = [], 1
+    for s in reversed(size):
+        strides.append(step)
+        step *= s
+    return tuple(reversed(strides))
+
+
+def _lowest(dtype: np.dtype):
+    """What padding holds for max pooling: never picked as a window's maximum."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _planes(x: np.ndarray, nd: int) -> np.ndarray:
+    """View any leading dimensions (N, C or just C) as N*C planes of one channel."""
+    return x.reshape((-1, 1) + x.shape[x.ndim - nd:])
+
+
+def _divide(acc: np.ndarray, divisors) -> np.ndarray:
+    """acc / d1 / d2 ... in acc's precision (integers: rounded toward zero, as C++)."""
+    if acc.dtype.kind != "f":
+        (d,) = divisors
+        q = np.abs(acc) // d
+        return np.where(acc < 0, -q, q)
+    for d in divisors:
+        acc = np.divide(acc, np.asarray(d, dtype=acc.dtype), out=acc)
+    return acc
+
+
+# ---------------------------------------------------------------------------------------
+# Plans: how the windows of one pooling call are laid out
+
+
+def _argmax_over(values: list, best: np.ndarray, valid=None) -> np.ndarray:
+    """Which of ``values`` (one array per window element, in window order) holds the
+    maximum ``best``: the first one, as torch scans; a NaN maximum goes to the last NaN
+    (torch replaces its running maximum by every NaN it meets). ``valid`` masks out
+    padding. Returns the position in the list for every output element (int8/int16)."""
+    kind = np.int8 if len(values) < 127 else np.int32
+    which = np.zeros(best.shape, kind)
+    eq = np.empty(best.shape, bool)
+    for i in range(len(values) - 1, -1, -1):  # backwards: the first match is written last
+        np.equal(values[i], best, out=eq)
+        if valid is not None:
+            eq &= valid[i]
+        which -= eq.view(np.int8).astype(kind, copy=False) * (which - kind(i))
+    if best.dtype.kind == "f":
+        nan = np.isnan(best)
+        if nan.any():
+            for i, v in enumerate(values):
+                which[nan & np.isnan(v)] = i
+    return which
+
+
+class _WindowPlan:
+    """Regular windows (one Geometry); ``divisors`` is what each window's sum is divided
+    by, in turn (one array for avg_pool, one per dimension for adaptive pooling)."""
+
+    def __init__(self, geo: Geometry, divisors=(1,)):
+        self.geo = geo
+        self.nd = len(geo.kernel)
+        self.divisors = divisors
+        self.offsets = list(np.ndindex(*geo.kernel))
+        # no two windows share an input element: the max-pool backward can assign
+        self.exclusive = all(d * (k - 1) + 1 <= s for k, s, d in
+                             zip(geo.kernel, geo.stride, geo.dilation))
+        self.padded = _padded_size(geo) != geo.in_size
+
+    def _targets(self):
+        """For each window element, where it sits in the padded input (a strided slice
+        covering every window)."""
+        geo = self.geo
+        return [(slice(None), slice(None)) + tuple(
+            slice(k * d, k * d + (o - 1) * s + 1, s)
+            for k, d, o, s in zip(offset, geo.dilation, geo.out_size, geo.stride))
+            for offset in self.offsets]
+
+    def _positions(self):
+        """Per spatial dimension, the input coordinate read by window o at element k:
+        o*stride + k*dilation - padding (shape (out, kernel))."""
+        geo = self.geo
+        return [np.arange(o)[:, None] * s + np.arange(k)[None, :] * d - p
+                for o, k, s, d, p in zip(geo.out_size, geo.kernel, geo.stride, geo.dilation,
+                                         geo.pad_lo)]
+
+    def _per_offset(self, table_per_dim, combine):
+        out = []
+        for offset in self.offsets:
+            arrays = []
+            for i, (table, k) in enumerate(zip(table_per_dim, offset)):
+                shape = [1] * self.nd
+                shape[i] = table.shape[0]
+                arrays.append(table[:, k].reshape(shape))
+            out.append(combine(arrays))
+        return out
+
+    def max(self, x: np.ndarray, with_index: bool = True):
+        """(maximum of each window, its flat index in the input plane or None, which
+        window element it is)."""
+        lead = x.shape[:x.ndim - self.nd]
+        geo = self.geo
+        win = windows(_planes(x, self.nd), geo, _lowest(x.dtype))
+        values = [win[(Ellipsis,) + offset] for offset in self.offsets]
+        best = values[0].copy()
+        for v in values[1:]:
+            np.maximum(best, v, out=best)
+        positions = self._positions()
+        valid = None
+        if self.padded:  # padding is never the answer, even when the input holds -inf
+            inside = [(p >= 0) & (p < size) for p, size in zip(positions, geo.in_size)]
+            valid = self._per_offset(inside, lambda masks: functools.reduce(np.logical_and,
+                                                                            masks))
+        which = _argmax_over(values, best, valid)
+        shape = lead + geo.out_size
+        index = None
+        if with_index:
+            # flat index = sum_i (o_i*s_i - p_i + k_i*d_i) * stride_i: one part from the
+            # window's place, one from the element's place in the window
+            strides = _spatial_strides(geo.in_size)
+            base = 0
+            for i, (o, s, p, st) in enumerate(zip(geo.out_size, geo.stride, geo.pad_lo,
+                                                  strides)):
+                axis = [1] * self.nd
+                axis[i] = o
+                base = base + ((np.arange(o) * s - p) * st).reshape(axis)
+            shifts = np.array([sum(k * d * st for k, d, st in zip(offset, geo.dilation,
+                                                                  strides))
+                               for offset in self.offsets], np.int64)
+            index = (shifts[which] + base).reshape(shape)
+        return best.reshape(shape), index, which
+
+    def scatter(self, g: np.ndarray, which: np.ndarray, in_shape: tuple) -> np.ndarray:
+        """The backward of ``max``: each gradient goes to the window element that held
+        the maximum (summed where windows overlap)."""
+        gp = _planes(g, self.nd)
+        out = np.zeros(gp.shape[:2] + _padded_size(self.geo), g.dtype)
+        # g * (which == i) keeps g where element i won and gives 0 elsewhere, except that
+        # NaN * 0 is NaN: with NaN gradients, pick with np.where instead (slower)
+        nan = g.dtype.kind == "f" and bool(np.isnan(g).any())
+        for i, target in enumerate(self._targets()):
+            won = which == i
+            if nan:
+                picked = np.where(won, gp, g.dtype.type(0))
+            elif self.exclusive:  # the windows do not overlap: write straight in
+                np.multiply(gp, won, out=out[target])
+                continue
+            else:
+                picked = gp * won
+            out[target] += picked
+        if self.padded:
+            out = np.ascontiguousarray(out[_inner(self.geo)])
+        return out.reshape(in_shape)
+
+    def gather(self, x: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """The transpose of ``scatter``: x at the chosen element of each window."""
+        win = windows(_planes(x, self.nd), self.geo, 0)
+        out = np.zeros(which.shape, x.dtype)
+        for i, offset in enumerate(self.offsets):
+            np.copyto(out, win[(Ellipsis,) + offset], where=which == i)
+        return out.reshape(x.shape[:x.ndim - self.nd] + self.geo.out_size)
+
+    def average(self, x: np.ndarray) -> np.ndarray:
+        lead = x.shape[:x.ndim - self.nd]
+        geo = self.geo
+        dtype = x.dtype
+        if dtype == np.float16:  # accumulated in float32, as torch
+            x = x.astype(np.float32)
+        win = windows(_planes(x, self.nd), geo, 0)
+        acc = None
+        for offset in self.offsets:  # torch's order: row by row
+            v = win[(Ellipsis,) + offset]
+            if acc is None:
+                acc = v.copy()
+            else:
+                acc += v
+        out = _divide(acc, self.divisors)
+        return out.reshape(lead + geo.out_size).astype(dtype, copy=False)
+
+    def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
+        geo = self.geo
+        dtype = g.dtype
+        g = _planes(g.astype(np.float32) if dtype == np.float16 else g, self.nd)
+        share = _divide(g.copy(), self.divisors)
+        out = np.zeros(g.shape[:2] + _padded_size(geo), share.dtype)
+        for target in self._targets():
+            out[target] += share
+        out = out[_inner(geo)]
+        return np.ascontiguousarray(out).reshape(in_shape).astype(dtype, copy=False)
+
+
+class _TapPlan:
+    """Adaptive windows that are not all alike: window o of a dimension of size I covers
+    [floor(o*I/O), ceil((o+1)*I/O)). The input gets one extra slot at the end of every
+    spatial dimension (0 for sums, -inf for max); taps past a window's end read it."""
+
+    def __init__(self, in_size: tuple, out_size: tuple):
+        self.nd = len(in_size)
+        self.in_size, self.out_size = in_size, out_size
+        ext = tuple(i + 1 for i in in_size)
+        ext_strides, in_strides = _spatial_strides(ext), _spatial_strides(in_size)
+        per_dim, self.divisors = [], []
+        for d, (i, o) in enumerate(zip(in_size, out_size)):
+            pos = np.arange(o)
+            start, end = (pos * i) // o, ((pos + 1) * i + o - 1) // o
+            width = int((end - start).max()) if o else 0
+            taps = start[:, None] + np.arange(width)
+            taps = np.where(taps < end[:, None], taps, i)  # i: the extra slot
+            per_dim.append(taps)
+            shape = [1] * self.nd
+            shape[d] = o
+            self.divisors.append((end - start).reshape(shape))
+        self.kernel = tuple(t.shape[1] for t in per_dim)
+        self.ext_taps, in_taps = [], []
+        for offset in np.ndindex(*self.kernel):
+            ext_index = np.zeros(out_size, np.int64)
+            in_index = np.zeros(out_size, np.int64)
+            for d, (taps, k) in enumerate(zip(per_dim, offset)):
+                shape = [1] * self.nd
+                shape[d] = out_size[d]
+                col = taps[:, k].reshape(shape)
+                ext_index = ext_index + col * ext_strides[d]
+                in_index = in_index + np.minimum(col, in_size[d] - 1) * in_strides[d]
+            self.ext_taps.append(ext_index)
+            in_taps.append(in_index)
+        self.in_taps = np.stack(in_taps) if in_taps else np.zeros((0,) + out_size, np.int64)
+        self.ext_size = ext
+
+    def _extended(self, x: np.ndarray, fill) -> np.ndarray:
+        planes = x.reshape((-1,) + self.in_size)
+        out = np.full((planes.shape[0],) + self.ext_size, fill, x.dtype)
+        out[(slice(None),) + tuple(slice(0, i) for i in self.in_size)] = planes
+        return out.reshape(planes.shape[0], -1)
+
+    def max(self, x: np.ndarray, with_index: bool = True):
+        lead = x.shape[:x.ndim - self.nd]
+        shape = lead + self.out_size
+        xe = self._extended(x, _lowest(x.dtype))
+        if not self.ext_taps:
+            empty = np.zeros(shape, x.dtype)
+            return empty, np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        values = [xe[:, t] for t in self.ext_taps]  # the extra slot (-inf) never wins
+        best = values[0].copy()
+        for v in values[1:]:
+            np.maximum(best, v, out=best)
+        which = _argmax_over(values, best)
+        index = np.take_along_axis(self.in_taps[:, None], which[None].astype(np.intp), 0)[0]
+        index = index.reshape(shape)
+        return best.reshape(shape), index, index
+
+    def scatter(self, g, which, in_shape):
+        return _scatter_add(g, which, in_shape, self.nd, exclusive=False)
+
+    def gather(self, x, which):
+        return _gather(x, which, self.nd)
+
+    def average(self, x: np.ndarray) -> np.ndarray:
+        lead = x.shape[:x.ndim - self.nd]
+        dtype = x.dtype
+        xe = self._extended(x.astype(np.float32) if dtype == np.float16 else x, 0)
+        acc = np.zeros((xe.shape[0],) + self.out_size, xe.dtype)
+        for ext_index in self.ext_taps:  # the extra slots add +0: same sum, same order
+            acc += xe[:, ext_index]
+        out = _divide(acc, self.divisors)
+        return out.reshape(lead + self.out_size).astype(dtype, copy=False)
+
+    def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
+        dtype = g.dtype
+        g = g.reshape((-1,) + self.out_size)
+        share = _divide(g.astype(np.float64), [d.astype(np.float64) for d in self.divisors])
+        rows, ext_numel = g.shape[0], _prod(self.ext_size)
+        row_start = (np.arange(rows) * ext_numel).reshape((-1,) + (1,) * self.nd)
+        flat = np.concatenate([(row_start + t).ravel() for t in self.ext_taps])
+        weights = np.tile(share.ravel(), len(self.ext_taps))
+        out = np.bincount(flat, weights=weights, minlength=rows * ext_numel)
+        out = out.reshape((rows,) + self.ext_size)
+        out = out[(slice(None),) + tuple(slice(0, i) for i in self.in_size)]
+        return out.astype(dtype).reshape(in_shape)
+
+
+class _IndexPlan:
+    """max_unpool's indices: flat positions in each plane, given by the caller."""
+
+    def __init__(self, nd: int):
+        self.nd = nd
+
+    def scatter(self, g, which, in_shape):
+        return _scatter_add(g, which, in_shape, self.nd, exclusive=False)
+
+    def gather(self, x, which):
+        return _gather(x, which, self.nd)
+
+
+# ---------------------------------------------------------------------------------------
+# Gathers and scatters at the indices of a max (shared by max pooling and max_unpool)
+
+
+def _gather(x: np.ndarray, idx: np.ndarray, nd: int) -> np.ndarray:
+    """out[r, l] = x[r, idx[r, l]] over the flattened spatial dimensions of each plane."""
+    rows = _prod(idx.shape[:idx.ndim - nd])
+    flat = x.reshape(rows, -1)
+    return np.take_along_axis(flat, idx.reshape(rows, -1), axis=1).reshape(idx.shape)
+
+
+def _scatter_add(g: np.ndarray, idx: np.ndarray, in_shape: tuple, nd: int,
+                 exclusive: bool) -> np.ndarray:
+    """out[r, idx[r, l]] += g[r, l], zeros elsewhere; ``exclusive``: no index repeats in a
+    plane, so a plain assignment does it."""
+    rows = _prod(in_shape[:len(in_shape) - nd])
+    size = _prod(in_shape[len(in_shape) - nd:])
+    flat = (idx.reshape(rows, -1) + (np.arange(rows) * size)[:, None]).ravel()
+    if exclusive:
+        out = np.zeros(rows * size, g.dtype)
+        out[flat] = g.ravel()
+    else:
+        out = np.bincount(flat, weights=g.ravel(), minlength=rows * size).astype(g.dtype)
+    return out.reshape(in_shape)
+
+
+class _Gather(Primitive):
+    """out = x at the chosen positions (``which``, per plan);  grad_x = grad added back
+    at them."""
+
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, plan, which):
+        ctx.plan, ctx.which, ctx.in_shape = plan, which, x.shape
+        return plan.gather(x, which)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ScatterAdd.apply(grad, plan=ctx.plan, which=ctx.which, in_shape=ctx.in_shape)
+
+
+class _ScatterAdd(Primitive):
+    """out = zeros of ``in_shape`` with g added at the chosen positions;  grad_g = grad at
+    those positions."""
+
+    node_name = "ScatterAddBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, plan, which, in_shape):
+        ctx.plan, ctx.which = plan, which
+        return plan.scatter(g, which, in_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Gather.apply(grad, plan=ctx.plan, which=ctx.which)
+
+
+# ---------------------------------------------------------------------------------------
+# Primitives (one class per torch node name)
+
+
+class _MaxPool(Primitive):
+    """out[l] = max of x over window l, idx[l] = where (first maximum, NaN wins);
+    grad_x = grad sent to idx (summed where windows overlap)."""
+
+    node_name = "MaxPool2DWithIndicesBackward0"
+    grad_cls = None  # the scatter that is this node's backward, with torch's node name
+
+    @staticmethod
+    def forward(ctx, x, *, plan, with_index=True):
+        out, index, which = plan.max(x, with_index)
+        ctx.plan, ctx.which, ctx.in_shape = plan, which, x.shape
+        return (out, index) if with_index else out
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices=None):
+        return ctx.grad_cls.apply(grad, plan=ctx.plan, which=ctx.which, in_shape=ctx.in_shape)
+
+
+class _MaxPoolGrad(_ScatterAdd):
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+
+class _MaxPool3d(_MaxPool):
+    node_name = "MaxPool3DWithIndicesBackward0"
+
+
+class _MaxPool3dGrad(_ScatterAdd):
+    node_name = "MaxPool3DWithIndicesBackwardBackward0"
+
+
+class _AdaptiveMaxPool(_MaxPool):
+    node_name = "AdaptiveMaxPool2DBackward0"
+
+
+class _AdaptiveMaxPoolGrad(_ScatterAdd):
+    node_name = "AdaptiveMaxPool2DBackwardBackward0"
+
+
+class _AdaptiveMaxPool3d(_MaxPool):
+    node_name = "AdaptiveMaxPool3DBackward0"
+
+
+class _AdaptiveMaxPool3dGrad(_ScatterAdd):
+    node_name = "AdaptiveMaxPool3DBackwardBackward0"
+
+
+_MaxPool.grad_cls = _MaxPoolGrad
+_MaxPool3d.grad_cls = _MaxPool3dGrad
+_AdaptiveMaxPool.grad_cls = _AdaptiveMaxPoolGrad
+_AdaptiveMaxPool3d.grad_cls = _AdaptiveMaxPool3dGrad
+
+
+class _AvgPool(Primitive):
+    """out = A x, A averaging each window (sum / divisor);  grad_x = A^T grad (each
+    gradient spread over its window, divided the same way)."""
+
+    node_name = "AvgPool2DBackward0"
+    adjoint_cls = None
+
+    @staticmethod
+    def forward(ctx, x, *, plan):
+        ctx.plan, ctx.in_shape = plan, x.shape
+        return plan.average(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.adjoint_cls.apply(grad, plan=ctx.plan, in_shape=ctx.in_shape)
+
+
+class _AvgPoolAdjoint(Primitive):
+    """out = A^T g (the backward of an average pool);  grad_g = A grad."""
+
+    node_name = "AvgPool2DBackwardBackward0"
+    pool_cls = None
+
+    @staticmethod
+    def forward(ctx, g, *, plan, in_shape):
+        ctx.plan = plan
+        return plan.average_adjoint(g, in_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.pool_cls.apply(grad, plan=ctx.plan)
+
+
+class _AvgPool3d(_AvgPool):
+    node_name = "AvgPool3DBackward0"
+
+
+class _AvgPool3dAdjoint(_AvgPoolAdjoint):
+    node_name = "AvgPool3DBackwardBackward0"
+
+
+class _AdaptiveAvgPool(_AvgPool):
+    node_name = "AdaptiveAvgPool2DBackward0"
+
+
+class _AdaptiveAvgPoolAdjoint(_AvgPoolAdjoint):
+    node_name = "AdaptiveAvgPool2DBackwardBackward0"
+
+
+class _AdaptiveAvgPool3d(_AvgPool):
+    node_name = "AdaptiveAvgPool3DBackward0"
+
+
+class _AdaptiveAvgPool3dAdjoint(_AvgPoolAdjoint):
+    node_name = "AdaptiveAvgPool3DBackwardBackward0"
+
+
+for _pool, _adjoint in ((_AvgPool, _AvgPoolAdjoint), (_AvgPool3d, _AvgPool3dAdjoint),
+                        (_AdaptiveAvgPool, _AdaptiveAvgPoolAdjoint),
+                        (_AdaptiveAvgPool3d, _AdaptiveAvgPool3dAdjoint)):
+    _pool.adjoint_cls, _adjoint.pool_cls = _adjoint, _pool
+
+
+class _MaxUnpool(Primitive):
+    """out = zeros of the pooled-from size with out[idx] = x (per plane);
+    grad_x = grad[idx]."""
+
+    node_name = "MaxUnpool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, idx, out_size):
+        nd = len(out_size)
+        ctx.idx, ctx.nd = idx, nd
+        rows = _prod(x.shape[:x.ndim - nd])
+        out = np.zeros((rows, _prod(out_size)), x.dtype)
+        np.put_along_axis(out, idx.reshape(rows, -1), x.reshape(rows, -1), axis=1)
+        return out.reshape(x.shape[:x.ndim - nd] + tuple(out_size))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Gather.apply(grad, plan=_IndexPlan(ctx.nd), which=ctx.idx)
+
+
+class _MaxUnpool3d(_MaxUnpool):
+    node_name = "MaxUnpool3DBackward0"
+
+
+# ---------------------------------------------------------------------------------------
+# Arguments and torch's checks
+
+
+def _check_input(fn: str, value) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(value).__name__}"
+        )
+    return value
+
+
+def _ints(fn: str, value, arg: str) -> list:
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        value = [value]
+    try:
+        return [operator.index(v) for v in value]
+    except TypeError:
+        bad = next(v for v in value if not hasattr(v, "__index__"))
+        raise TypeError(
+            f"{fn}(): argument '{arg}' must be tuple of ints, but found element of type "
+            f"{type(bad).__name__}"
+        ) from None
+
+
+def _tuple_arg(fn: str, value, arg: str, nd: int, message: str) -> tuple:
+    values = _ints(fn, value, arg)
+    if len(values) == 1:
+        return tuple(values) * nd
+    if len(values) != nd:
+        raise RuntimeError(message)
+    return tuple(values)
+
+
+_WORDS = {2: "two", 3: "three"}
+
+
+def _pool_args(fn, nd, kernel_size, stride, padding, dilation):
+    """kernel, stride (default: the kernel), padding, dilation, as torch parses them."""
+    n = _WORDS[nd]
+    kernel = _tuple_arg(fn, kernel_size, "kernel_size", nd,
+                        f"{fn}: kernel_size must either be a single int, or a tuple of {n} ints")
+    if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0):
+        stride = kernel
+    else:
+        stride = _tuple_arg(fn, stride, "stride", nd,
+                            f"{fn}: stride must either be omitted, a single int, or a tuple of "
+                            f"{n} ints")
+    padding = _tuple_arg(fn, padding, "padding", nd,
+                         f"{fn}: padding must either be a single int, or a tuple of {n} ints")
+    dilation = _tuple_arg(fn, dilation, "dilation", nd,
+                          f"{fn}: dilation must be either a single int, or a tuple of {n} ints")
+    return kernel, stride, padding, dilation
+
+
+def _out_size(size: int, k: int, p: int, s: int, d: int, ceil_mode: bool) -> int:
+    """torch's pooling_output_shape, with its checks."""
+    if s == 0:
+        raise RuntimeError("stride should not be zero")
+    if p < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+    if p > ((k - 1) * d + 1) // 2:
+        raise RuntimeError(
+            f"pad should be at most half of effective kernel size, but got pad={p}, "
+            f"kernel_size={k} and dilation={d}"
+        )
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1  # the last window must start inside the input or its left padding
+    return out
+
+
+_DIM_NAMES = {2: ("H", "W"), 3: ("T", "H", "W")}
+
+
+def _pool_geometry(x: Tensor, nd: int, kernel, stride, padding, dilation,
+                   ceil_mode: bool) -> Geometry:
+    shape = x._data.shape
+    in_size = tuple(shape[-nd:])
+    out = tuple(_out_size(i, k, p, s, d, ceil_mode)
+                for i, k, p, s, d in zip(in_size, kernel, padding, stride, dilation))
+    names = _DIM_NAMES[nd]
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError("kernel size should be greater than zero, but got " + " ".join(
+            f"k{n}: {k}" for n, k in zip(names, kernel)))
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("stride should be greater than zero, but got " + " ".join(
+            f"d{n}: {s}" for n, s in zip(names, stride)))
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero, but got " + " ".join(
+            f"dilation{n}: {d}" for n, d in zip(names, dilation)))
+    if any(o < 1 for o in out):
+        planes = shape[-nd - 1]
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(map(str, (planes,) + in_size))}). Calculated "
+            f"output size: ({'x'.join(map(str, (planes,) + out))}). Output size is too small"
+        )
+    return Geometry(in_size, tuple(kernel), out, tuple(stride), tuple(padding),
+                    tuple(padding), tuple(dilation), 1)
+
+
+def _check_pool_dims(x: Tensor, nd: int) -> None:
+    shape = x._data.shape
+    if len(shape) not in (nd + 1, nd + 2):
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
+                           "input")
+    if any(s == 0 for s in shape[1:]) or (len(shape) == nd + 1 and shape[0] == 0):
+        raise RuntimeError(
+            f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch "
+            f"size for input, but got:{list(shape)}"
+        )
+
+
+def _float_only(fn: str, x: Tensor) -> None:
+    dtype = x._data.dtype
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"{fn}" not implemented for \'{_TYPE_WORD[dtype.name]}\'')
+
+
+# ---------------------------------------------------------------------------------------
+# max pooling
+
+
+def _max_pool_nd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode,  # noqa: A002
+                 with_index=True):
+    """(values, indices), or only the values when ``with_index`` is False."""
+    x = _check_input(fn, input)
+    kernel, stride, padding, dilation = _pool_args(fn, nd, kernel_size, stride, padding,
+                                                   dilation)
+    geo = _pool_geometry(x, nd, kernel, stride, padding, dilation, ceil_mode)
+    _check_pool_dims(x, nd)
+    cls = _MaxPool if nd == 2 else _MaxPool3d
+    return cls.apply(x, plan=_WindowPlan(geo), with_index=with_index)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+                            ceil_mode=False, return_indices=False):
+    """(values, indices) of 2-D max pooling; indices are flat positions in each input
+    plane (h * W + w), what max_unpool2d takes."""
+    return _max_pool_nd("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                        ceil_mode)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """The maximum of each kernel_size window of ``input`` (N, C, H, W) or (C, H, W);
+    ``stride`` defaults to ``kernel_size``, padding counts as -inf, ``ceil_mode`` keeps a
+    last partial window. With ``return_indices`` also returns where each maximum is."""
+    return _max_pool_nd("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                        ceil_mode, with_index=bool(return_indices))
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+                            ceil_mode=False, return_indices=False):
+    """(values, indices) of 3-D max pooling."""
+    return _max_pool_nd("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                        ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """3-D max pooling of ``input`` (N, C, D, H, W) or (C, D, H, W)."""
+    return _max_pool_nd("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                        ceil_mode, with_index=bool(return_indices))
+
+
+def _one(fn: str, value, arg: str) -> int:
+    values = _ints(fn, value, arg)
+    if len(values) != 1:
+        raise RuntimeError(
+            f"{fn}() {arg} must be an int, list of ints or tuple of ints of size 1 but got "
+            f"size {len(values)}"
+        )
+    return values[0]
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+                            ceil_mode=False, return_indices=False):
+    """(values, indices) of 1-D max pooling, computed as torch does: 2-D pooling of the
+    input with a height of 1."""
+    return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, with_index):  # noqa: A002
+    x = _check_input("max_pool1d", input)
+    if x._data.ndim not in (2, 3) or any(s == 0 for s in x._data.shape[1:]):
+        raise RuntimeError(
+            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+            f"for input, but got:{list(x._data.shape)}"
+        )
+    k = _one("max_pool1d", kernel_size, "kernel_size")
+    s = k if stride is None or stride == [] or stride == () else _one("max_pool1d", stride,
+                                                                      "stride")
+    p = _one("max_pool1d", padding, "padding")
+    d = _one("max_pool1d", dilation, "dilation")
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(
+            f"max_pool1d() padding should be at most half of kernel size, but got padding={p} "
+            f"and kernel_size={k}"
+        )
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    size = _out_size(x._data.shape[-1], k, p, s, d, ceil_mode)
+    if size <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {size}")
+    result = _max_pool_nd("max_pool2d", 2, _shape.unsqueeze(x, -2), (1, k), (1, s), (0, p),
+                          (1, d), ceil_mode, with_index)
+    if with_index:
+        return _shape.squeeze(result[0], -2), _shape.squeeze(result[1], -2)
+    return _shape.squeeze(result, -2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """1-D max pooling of ``input`` (N, C, L) or (C, L)."""
+    x = _check_input("max_pool1d", input)
+    if not return_indices and x._data.dtype.kind != "f":
+        _float_only("max_pool1d_impl", x)
+    return _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode,
+                       bool(return_indices))
+
+
+# ---------------------------------------------------------------------------------------
+# average pooling
+
+
+def _avg_divisors(geo: Geometry, count_include_pad: bool, divisor_override):
+    """What each window's sum is divided by: ``divisor_override``; else the window's size
+    counting padding (count_include_pad) or only the input elements it covers; a window
+    running past the padding (ceil_mode) never counts the overhang. As torch."""
+    if divisor_override is not None:
+        return (divisor_override,)
+    nd = len(geo.kernel)
+    total = np.ones(geo.out_size, np.int64)
+    for i, (size, k, s, p, o) in enumerate(zip(geo.in_size, geo.kernel, geo.stride,
+                                               geo.pad_lo, geo.out_size)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, size + p)
+        if count_include_pad:
+            count = end - start
+        else:
+            count = np.minimum(end, size) - np.maximum(start, 0)
+        shape = [1] * nd
+        shape[i] = o
+        total = total * count.reshape(shape)
+    if (total == total.flat[0]).all():
+        return (int(total.flat[0]),)
+    return (total,)
+
+
+def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa: A002
+                 count_include_pad, divisor_override):
+    x = _check_input(fn, input)
+    n = _WORDS[nd]
+    kernel = _tuple_arg(fn, kernel_size, "kernel_size", nd,
+                        f"{fn}: kernel_size must either be a single int, or a tuple of {n} ints")
+    if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0):
+        stride = kernel
+    else:
+        stride = _tuple_arg(fn, stride, "stride", nd,
+                            f"{fn}: stride must either be omitted, a single int, or a tuple of "
+                            f"{n} ints")
+    padding = _tuple_arg(fn, padding, "padding", nd,
+                         f"{fn}: padding must either be a single int, or a tuple of {n} ints")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    ndim = x._data.ndim
+    if ndim < nd + 1:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
+            f"got {-(nd + 1)})"
+        )
+    geo = _pool_geometry(x, nd, kernel, stride, padding, (1,) * nd, ceil_mode)
+    _check_pool_dims(x, nd)
+    if x._data.dtype == np.bool_:
+        _float_only(fn, x)
+    plan = _WindowPlan(geo, _avg_divisors(geo, count_include_pad, divisor_override))
+    return (_AvgPool if nd == 2 else _AvgPool3d).apply(x, plan=plan)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """The mean of each kernel_size window of ``input`` (N, C, H, W) or (C, H, W): the
+    window's sum divided by ``divisor_override`` if given, else by the window size,
+    counting zero padding only if ``count_include_pad``."""
+    return _avg_pool_nd("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """3-D average pooling of ``input`` (N, C, D, H, W) or (C, D, H, W)."""
+    return _avg_pool_nd("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override)
+
+
+def _check_1d(fn: str, x: Tensor) -> None:
+    if x._data.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {x._data.ndim}-dimensional tensor for "
+            f"argument #1 'self' (while checking arguments for {fn})"
+        )
+
+
+def _one_int(fn: str, value, arg: str) -> int:
+    values = _ints(fn, value, arg)
+    if len(values) != 1:
+        raise RuntimeError(f"{fn}() argument '{arg}' should contain one int (got "
+                           f"{len(values)})")
+    return values[0]
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True) -> Tensor:
+    """1-D average pooling of ``input`` (N, C, L) or (C, L), as torch: 2-D pooling of the
+    input with a height of 1."""
+    x = _check_input("avg_pool1d", input)
+    _check_1d("avg_pool1d", x)
+    k = _one_int("avg_pool1d", kernel_size, "kernel_size")
+    s = k if stride is None or stride == [] or stride == () else _one_int(
+        "avg_pool1d", stride, "stride")
+    p = _one_int("avg_pool1d", padding, "padding")
+    out = avg_pool2d(_shape.unsqueeze(x, -2), (1, k), (1, s), (0, p), ceil_mode,
+                     count_include_pad)
+    return _shape.squeeze(out, -2)
+
+
+# ---------------------------------------------------------------------------------------
+# adaptive pooling
+
+
+def _adaptive_sizes(fn: str, x: Tensor, nd: int, output_size, colon: bool = False) -> tuple:
+    shape = x._data.shape
+    if len(shape) not in (nd + 1, nd + 2):
+        sep = ": " if colon else " "
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got"
+                           f"{sep}{list(shape)}")
+    for i in range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(
+                f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {list(shape)} with dimension {i} being empty"
+            )
+    if isinstance(output_size, (list, tuple)):
+        sizes = list(output_size)
+        if len(sizes) != nd:
+            raise RuntimeError(f"{fn}: output_size must be {nd}")
+    else:
+        sizes = [output_size] * nd
+    in_size = shape[-nd:]
+    sizes = [in_size[i] if s is None else operator.index(s) for i, s in enumerate(sizes)]
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(
+            f"{fn}: elements of output_size must be greater than or equal to 0 but received "
+            "{" + ", ".join(map(str, sizes)) + "}"
+        )
+    return tuple(sizes)
+
+
+def _adaptive_plan(in_size: tuple, out_size: tuple):
+    """Regular windows when every input size is a multiple of the output size, else taps."""
+    if all(o > 0 and i % o == 0 for i, o in zip(in_size, out_size)):
+        kernel = tuple(i // o for i, o in zip(in_size, out_size))
+        nd = len(in_size)
+        geo = Geometry(tuple(in_size), kernel, tuple(out_size), kernel, (0,) * nd, (0,) * nd,
+                       (1,) * nd, 1)
+        return _WindowPlan(geo, kernel)  # torch divides by each window side in turn
+    return _TapPlan(tuple(in_size), tuple(out_size))
+
+
+def _adaptive_avg_nd(fn: str, nd: int, input, output_size) -> Tensor:  # noqa: A002
+    x = _check_input(fn, input)
+    sizes = _adaptive_sizes(fn, x, nd, output_size)
+    _float_only(fn, x)
+    if all(s == 1 for s in sizes):  # torch takes the mean for a 1x1 output
+        return x.mean(tuple(range(-nd, 0)), keepdim=True)
+    plan = _adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
+    cls = _AdaptiveAvgPool if nd == 2 else _AdaptiveAvgPool3d
+    return cls.apply(x, plan=plan)
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:  # noqa: A002
+    """Average pooling to a fixed ``output_size`` (an int, a pair, None keeps that
+    dimension): output cell o averages input rows floor(o*H/Ho) .. ceil((o+1)*H/Ho)-1."""
+    return _adaptive_avg_nd("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:  # noqa: A002
+    """3-D adaptive average pooling."""
+    return _adaptive_avg_nd("adaptive_avg_pool3d", 3, input, output_size)
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:  # noqa: A002
+    """1-D adaptive average pooling of ``input`` (N, C, L) or (C, L)."""
+    x = _check_input("adaptive_avg_pool1d", input)
+    _check_1d("adaptive_avg_pool1d", x)
+    size = _one_int("adaptive_avg_pool1d", output_size, "output_size")
+    out = adaptive_avg_pool2d(_shape.unsqueeze(x, -2), (1, size))
+    return _shape.squeeze(out, -2)
+
+
+def _adaptive_max_nd(fn: str, nd: int, input, output_size):  # noqa: A002
+    x = _check_input(fn, input)
+    sizes = _adaptive_sizes(fn, x, nd, output_size, colon=True)
+    _float_only(fn, x)
+    plan = _adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
+    cls = _AdaptiveMaxPool if nd == 2 else _AdaptiveMaxPool3d
+    return cls.apply(x, plan=plan)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):  # noqa: A002
+    """(values, indices) of 2-D adaptive max pooling."""
+    return _adaptive_max_nd("adaptive_max_pool2d", 2, input, output_size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
+    """Max pooling to a fixed ``output_size``; with ``return_indices`` also where each
+    maximum is (flat positions in each input plane)."""
+    out, idx = _adaptive_max_nd("adaptive_max_pool2d", 2, input, output_size)
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):  # noqa: A002
+    """(values, indices) of 3-D adaptive max pooling."""
+    return _adaptive_max_nd("adaptive_max_pool3d", 3, input, output_size)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
+    """3-D adaptive max pooling."""
+    out, idx = _adaptive_max_nd("adaptive_max_pool3d", 3, input, output_size)
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):  # noqa: A002
+    """(values, indices) of 1-D adaptive max pooling."""
+    x = _check_input("adaptive_max_pool1d", input)
+    _check_1d("adaptive_max_pool1d", x)
+    size = _one_int("adaptive_max_pool1d", output_size, "output_size")
+    out, idx = _adaptive_max_nd("adaptive_max_pool2d", 2, _shape.unsqueeze(x, -2), (1, size))
+    return _shape.squeeze(out, -2), _shape.squeeze(idx, -2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
+    """1-D adaptive max pooling of ``input`` (N, C, L) or (C, L)."""
+    out, idx = adaptive_max_pool1d_with_indices(input, output_size)
+    return (out, idx) if return_indices else out
+
+
+# ---------------------------------------------------------------------------------------
+# power-average pooling (composed, as torch composes it)
+
+
+def _lp_pool(pool, nd, input, norm_type, kernel_size, stride, ceil_mode):  # noqa: A002
+    if isinstance(norm_type, (int, float)):
+        max_pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
+        if norm_type == float("inf"):
+            return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        if norm_type == -float("inf"):
+            return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if stride is not None:
+        out = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = pool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    if isinstance(kernel_size, int):
+        window = kernel_size ** nd if nd > 1 else kernel_size
+    else:
+        window = math.prod(kernel_size)
+    return (out.sign() * _relu(out.abs())).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:  # noqa: A002
+    """(sum over each window of x**p) ** (1/p): ``avg_pool1d(x**p) * k`` then the root."""
+    return _lp_pool(avg_pool1d, 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:  # noqa: A002
+    """(sum over each window of x**p) ** (1/p), from avg_pool2d as torch computes it."""
+    return _lp_pool(avg_pool2d, 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:  # noqa: A002
+    """3-D power-average pooling."""
+    return _lp_pool(avg_pool3d, 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# ---------------------------------------------------------------------------------------
+# max_unpool
+
+
+def _unpool_output_size(x: Tensor, kernel, stride, padding, output_size) -> list:
+    """torch's _unpool_output_size (Python, so its ValueErrors)."""
+    shape = x._data.shape
+    nd = len(kernel)
+    default = [(shape[-nd + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
+               for d in range(nd)]
+    if output_size is None:
+        ret = default
+    else:
+        output_size = list(output_size)
+        if len(output_size) == nd + 2:
+            output_size = output_size[2:]
+        if len(output_size) != nd:
+            raise ValueError(
+                f"output_size should be a sequence containing {nd} or {nd + 2} elements, but "
+                f"it has a length of '{len(output_size)}'"
+            )
+        for d in range(nd):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < output_size[d] < high:
+                raise ValueError(
+                    f'invalid output_size "{output_size}" (dim {d} must be between {low} and '
+                    f"{high})"
+                )
+        ret = output_size
+    for d in range(nd):
+        if ret[d] < 0:
+            raise ValueError(
+                "max_unpooling: output_size must contain non-negative spatial dimensions, but "
+                f"got output_size[{d}]={ret[d]}"
+            )
+    return [operator.index(r) for r in ret]
+
+
+def _ntuple(fn: str, value, arg: str, nd: int) -> tuple:
+    """torch's _pair/_triple: an int repeated, a sequence taken as it is."""
+    values = _ints(fn, value, arg)
+    return tuple(values) * nd if not isinstance(value, (list, tuple)) else tuple(values)
+
+
+def _max_unpool_nd(nd, input, indices, kernel_size, stride, padding, output_size):  # noqa: A002
+    fn = f"max_unpool{nd}d"
+    x = _check_input(fn, input)
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{fn}(): argument 'indices' (position 2) must be Tensor, not "
+                        f"{type(indices).__name__}")
+    kernel = _ntuple(fn, kernel_size, "kernel_size", nd)
+    stride = kernel if stride is None else _ntuple(fn, stride, "stride", nd)
+    padding = _ntuple(fn, padding, "padding", nd)
+    size = _unpool_output_size(x, kernel, stride, padding, output_size)
+    shape, ishape = x._data.shape, indices._data.shape
+    if len(shape) not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Input to max_unpooling{nd}d should be a {nd + 1}d or {nd + 2}d Tensor, but got a "
+            f"tensor with {len(shape)} dimensions."
+        )
+    if indices._data.dtype != np.int64:
+        raise RuntimeError("elements in indices should be type int64 but got: "
+                           f"{_TYPE_WORD[indices._data.dtype.name]}")
+    if ishape != shape:
+        raise RuntimeError(
+            "Expected shape of indices to be same as that of the input tensor "
+            f"({list(shape)}) but got indices tensor with shape: {list(ishape)}"
+        )
+    _float_only(fn, x)
+    idx = indices._data
+    limit = _prod(size)
+    bad = (idx < 0) | (idx >= limit)
+    if bad.any():
+        raise RuntimeError(
+            f"Found an invalid max index: {int(idx[bad].flat[0])} (output volumes are of size "
+            f"{'x'.join(map(str, size))})"
+        )
+    cls = _MaxUnpool if nd == 2 else _MaxUnpool3d
+    return cls.apply(x, idx=idx, out_size=tuple(size))
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None) -> Tensor:
+    """The inverse of max_pool2d: zeros, with each value of ``input`` put back at the
+    position ``indices`` (from max_pool2d's return_indices) names."""
+    return _max_unpool_nd(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None) -> Tensor:
+    """The inverse of max_pool3d."""
+    return _max_unpool_nd(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None) -> Tensor:
+    """The inverse of max_pool1d (computed as torch does, through max_unpool2d)."""
+    x = _check_input("max_unpool1d", input)
+    k = _ints("max_unpool1d", kernel_size, "kernel_size")[0]
+    s = k if stride is None else _ints("max_unpool1d", stride, "stride")[0]
+    p = _ints("max_unpool1d", padding, "padding")[0]
+    (size,) = _unpool_output_size(x, (k,), (s,), (p,), output_size)
+    out = _max_unpool_nd(2, _shape.unsqueeze(x, -1), _shape.unsqueeze(indices, -1), (k, 1),
+                         (s, 1), (p, 0), (size, 1))
+    return _shape.squeeze(out, -1)

@@ -1,0 +1,859 @@
+"""Recurrent layers: RNN, LSTM, GRU and their single-step cells, as torch.nn.
+
+Each time step is written with ordinary torchlet operations (linear, sigmoid, tanh,
+chunk, +, *), exactly the formulas torch's CPU kernels evaluate, so the autograd graph
+does backpropagation through time by itself, double backward included. As torch does on
+the CPU, the input projection ``x_t W_ih^T + b_ih`` of a whole layer is one matmul over
+all time steps; only ``h W_hh^T + b_hh`` and the gate arithmetic run step by step.
+
+The gates (H = hidden_size; ``W_ih`` stacks the gates' weights in this order):
+
+* RNN:  h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)   (or relu)
+* LSTM: i, f, g, o = chunks of (x W_ih^T + b_ih + h W_hh^T + b_hh)
+        i, f, o = sigmoid(...), g = tanh(g);  c' = f * c + i * g;  h' = o * tanh(c')
+        (with ``proj_size``: h' = (o * tanh(c')) W_hr^T)
+* GRU:  r, z = sigmoid of the first two chunks of (x W_ih^T + b_ih) + (h W_hh^T + b_hh)
+        n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn));  h' = (1 - z) * n + z * h
+        (computed as torch does: (h - n) * z + n)
+
+Parameters are registered as torch's: per layer and direction ``weight_ih_l{k}``,
+``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``weight_hr_l{k}``), with a
+``_reverse`` suffix for the backward direction, all drawn from U(-1/sqrt(H), 1/sqrt(H))
+in registration order, so the same seed gives torch's weights bit for bit.
+
+Differences from torch: the outputs' ``grad_fn`` are the nodes of this composition (for
+example StackBackward0 over AddBackward0) where torch's LSTM shows its fused oneDNN node
+(MkldnnRnnLayerBackward0); and float32 results agree with torch to rounding, not bit for
+bit, since the matrix products sum in a different order.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+import weakref
+
+import numpy as np
+
+from torchlet._ops.creation import empty, zeros
+from torchlet._ops.shape import cat, stack
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd import grad as autograd_grad
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE, enable_grad
+from torchlet.nn import functional as F
+from torchlet.nn import init
+from torchlet.nn.modules.module import Module
+from torchlet.nn.parameter import Parameter
+from torchlet.nn.utils.rnn import PackedSequence
+
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
+
+
+# ---------------------------------------------------------------------------------------
+# one time step
+#
+# ``xw`` is the input's projection x W_ih^T + b_ih (computed beforehand for all steps);
+# ``hidden`` is a tuple: (h,) for RNN and GRU, (h, c) for LSTM; ``p`` holds the layer's
+# (w_hh, b_hh, w_hr) (b_hh and w_hr may be None). ``hh`` is h W_hh^T + b_hh.
+#
+# The readable form of each step is written with torchlet operations (the cells use it,
+# and it is the reference the fused steps are tested against). The layers run the LSTM
+# and GRU gate arithmetic as one fused node per step instead of about ten: same formulas
+# in NumPy, with the hand-derived backward (a layer over many steps is dominated by the
+# per-node overhead otherwise). Under create_graph the fused backward differentiates the
+# readable form, so higher derivatives come out the same.
+
+
+def _lstm_gates(hh, xw, c):
+    gates = hh.add(xw)
+    i, f, g, o = gates.chunk(4, 1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    c = f * c + i * g
+    return o * c.tanh(), c
+
+
+def _gru_gates(hh, xw, h):
+    xr, xz, xn = xw.chunk(3, 1)
+    hr, hz, hn = hh.chunk(3, 1)
+    r = hr.add(xr).sigmoid()
+    z = hz.add(xz).sigmoid()
+    n = xn.add(hn * r).tanh()
+    return (h - n) * z + n
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))  # as torch's CPU kernel; exp overflow gives 0, not nan
+
+
+def _readable_grad(gates_fn, ctx, grads):
+    """The gradient of the readable step, recorded (for create_graph)."""
+    inputs = ctx.saved_tensors[:3]
+    wanted = [x for x, need in zip(inputs, ctx.needs_input_grad, strict=True) if need]
+    with enable_grad():
+        outputs = gates_fn(*inputs)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    found = iter(autograd_grad(outputs, wanted, grads, create_graph=True, allow_unused=True))
+    return tuple(next(found) if need else None for need in ctx.needs_input_grad)
+
+
+class _FusedLSTMCell(Primitive):
+    """One LSTM step from hh = h W_hh^T + b_hh, xw = x W_ih^T + b_ih and the cell c:
+    i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the chunks of hh + xw;
+    c' = f c + i g;  h' = o tanh(c').
+    With dc = grad_c' + grad_h' o (1 - tanh(c')^2):
+    grad_i = dc g i (1 - i),  grad_f = dc c f (1 - f),  grad_g = dc i (1 - g^2),
+    grad_o = grad_h' tanh(c') o (1 - o);  grad_hh = grad_xw = [grad_i, grad_f, grad_g,
+    grad_o];  grad_c = dc f.
+
+    torch's fused LSTM cell (CUDA) is this op, named ThnnFusedLstmCellBackward0."""
+
+    node_name = "ThnnFusedLstmCellBackward0"
+    materialize_grads = True
+
+    @staticmethod
+    def forward(ctx, hh, xw, c):
+        size = c.shape[1]
+        gates = hh + xw
+        act = np.empty_like(gates)
+        act[:, :2 * size] = _sigmoid(gates[:, :2 * size])
+        act[:, 2 * size:3 * size] = np.tanh(gates[:, 2 * size:3 * size])
+        act[:, 3 * size:] = _sigmoid(gates[:, 3 * size:])
+        i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
+        c_new = f * c + i * g
+        tanh_c = np.tanh(c_new)
+        h_new = o * tanh_c
+        ctx.save_for_backward(hh, xw, c, act, tanh_c)
+        ctx._output_meta = ((h_new.shape, h_new.dtype), (c_new.shape, c_new.dtype))
+        return h_new, c_new
+
+    @staticmethod
+    def backward(ctx, grad_h, grad_c):
+        if GRAD_STATE.enabled:
+            return _readable_grad(_lstm_gates, ctx, (grad_h, grad_c))
+        _, _, c, act, tanh_c = (t._data for t in ctx.saved_tensors)
+        grad_h, grad_c = grad_h._data, grad_c._data
+        size = c.shape[1]
+        i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
+        dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
+        d = np.empty_like(act)
+        d[:, :size] = dc * g * i * (1 - i)
+        d[:, size:2 * size] = dc * c * f * (1 - f)
+        d[:, 2 * size:3 * size] = dc * i * (1 - g * g)
+        d[:, 3 * size:] = grad_h * tanh_c * o * (1 - o)
+        need_hh, need_xw, need_c = ctx.needs_input_grad
+        grad_gates = wrap(d)
+        return (grad_gates if need_hh else None, grad_gates if need_xw else None,
+                wrap(dc * f) if need_c else None)
+
+
+class _FusedGRUCell(Primitive):
+    """One GRU step from hh = h W_hh^T + b_hh, xw = x W_ih^T + b_ih and h:
+    r = sigmoid(xr + hr), z = sigmoid(xz + hz), n = tanh(xn + r hn), h' = (h - n) z + n.
+    With dn = grad (1 - z) (1 - n^2):  grad_xw = [dr, dz, dn],  grad_hh = [dr, dz, dn r],
+    where dz = grad (h - n) z (1 - z) and dr = dn hn r (1 - r);  grad_h = grad z.
+
+    torch's fused GRU cell (CUDA) is this op, named ThnnFusedGruCellBackward0."""
+
+    node_name = "ThnnFusedGruCellBackward0"
+
+    @staticmethod
+    def forward(ctx, hh, xw, h):
+        size = h.shape[1]
+        rz = _sigmoid(hh[:, :2 * size] + xw[:, :2 * size])
+        r, z = rz[:, :size], rz[:, size:]
+        n = np.tanh(xw[:, 2 * size:] + hh[:, 2 * size:] * r)
+        ctx.save_for_backward(hh, xw, h, rz, n)
+        return (h - n) * z + n
+
+    @staticmethod
+    def backward(ctx, grad):
+        if GRAD_STATE.enabled:
+            return _readable_grad(_gru_gates, ctx, (grad,))[:3]
+        hh, _, h, rz, n = (t._data for t in ctx.saved_tensors)
+        grad = grad._data
+        size = h.shape[1]
+        r, z = rz[:, :size], rz[:, size:]
+        dn = grad * (1 - z) * (1 - n * n)
+        d = np.empty(hh.shape, dtype=dn.dtype)
+        d[:, :size] = dn * hh[:, 2 * size:] * r * (1 - r)
+        d[:, size:2 * size] = grad * (h - n) * z * (1 - z)
+        d[:, 2 * size:] = dn
+        need_hh, need_xw, need_h = ctx.needs_input_grad
+        grad_xw = wrap(d) if need_xw else None
+        grad_hh = None
+        if need_hh:
+            d_hh = d.copy() if need_xw else d
+            d_hh[:, 2 * size:] *= r
+            grad_hh = wrap(d_hh)
+        return grad_hh, grad_xw, wrap(grad * z) if need_h else None
+
+
+def _tanh_step(xw, hidden, p):
+    return (F.linear(hidden[0], p[0], p[1]).add(xw).tanh(),)
+
+
+def _relu_step(xw, hidden, p):
+    return (F.linear(hidden[0], p[0], p[1]).add(xw).relu(),)
+
+
+def _lstm_step(xw, hidden, p):
+    h, c = _FusedLSTMCell.apply(F.linear(hidden[0], p[0], p[1]), xw, hidden[1])
+    if p[2] is not None:
+        h = F.linear(h, p[2])  # the projection h W_hr^T (proj_size)
+    return h, c
+
+
+def _gru_step(xw, hidden, p):
+    return (_FusedGRUCell.apply(F.linear(hidden[0], p[0], p[1]), xw, hidden[0]),)
+
+
+_STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step,
+          "GRU": _gru_step}
+
+
+# ---------------------------------------------------------------------------------------
+# one layer in one direction
+
+
+def _run_padded(step, xw, hidden, p, reverse, time_dim):
+    """Run over the time steps of ``xw`` ((T, B, G), or (B, T, G) with ``time_dim=1``);
+    the outputs stacked to (T, B, H) and the final hidden state."""
+    steps = xw.unbind(time_dim)
+    if len(steps) == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    if reverse:
+        steps = steps[::-1]
+    outputs = []
+    for xw_t in steps:
+        hidden = step(xw_t, hidden, p)
+        outputs.append(hidden[0])
+    if reverse:
+        outputs.reverse()
+    return stack(outputs, 0), hidden
+
+
+def _run_packed(step, xw, hidden, p, batch_sizes):
+    """Forward direction over packed data: step t uses the first batch_sizes[t] rows. When
+    the batch shrinks, the finished sequences' states are set aside as final states."""
+    outputs, finished = [], []
+    offset = 0
+    last = batch_sizes[0]
+    for size in batch_sizes:
+        if size < last:
+            finished.append(tuple(s.narrow(0, size, last - size) for s in hidden))
+            hidden = tuple(s.narrow(0, 0, size) for s in hidden)
+        last = size
+        hidden = step(xw.narrow(0, offset, size), hidden, p)
+        offset += size
+        outputs.append(hidden[0])
+    finished.append(hidden)
+    finished.reverse()  # the longest sequences come first in the batch
+    final = tuple(cat([f[k] for f in finished], 0) for k in range(len(hidden)))
+    return cat(outputs, 0), final
+
+
+def _run_packed_reverse(step, xw, hidden, p, batch_sizes):
+    """Backward direction over packed data: start from the last step with the few
+    sequences that reach it; add the others' initial states as the batch grows."""
+    initial = hidden
+    last = batch_sizes[-1]
+    hidden = tuple(s.narrow(0, 0, last) for s in initial)
+    offset = xw.shape[0]
+    outputs = []
+    for size in reversed(batch_sizes):
+        if size > last:
+            hidden = tuple(cat([s, s0.narrow(0, last, size - last)], 0)
+                           for s, s0 in zip(hidden, initial, strict=True))
+        last = size
+        offset -= size
+        hidden = step(xw.narrow(0, offset, size), hidden, p)
+        outputs.append(hidden[0])
+    outputs.reverse()
+    return cat(outputs, 0), hidden
+
+
+def _dropout(x, p):
+    # F.dropout: the same mask as torch's from the shared generator
+    from torchlet.nn._functional.dropout import dropout
+
+    return dropout(x, p, True)
+
+
+def _rnn(mode, input, hidden, weights, has_bias, has_proj, num_layers, dropout,  # noqa: A002
+         train, bidirectional, batch_first, batch_sizes):
+    """The stack of layers. ``input`` is (T, B, in) ((B, T, in) if ``batch_first``), or
+    packed data (N, in) when ``batch_sizes`` (a list of ints) is given; ``hidden`` a tuple
+    of (L * D, B, *) states; ``weights`` the flat parameter list in registration order.
+    Returns the last layer's output, (T, B, *) or packed, and the tuple of stacked final
+    states."""
+    step = _STEPS[mode]
+    per_direction = (4 if has_bias else 2) + (1 if has_proj else 0)
+    directions = 2 if bidirectional else 1
+    # the input projection runs on the caller's layout (contiguous: one matmul); the
+    # steps are then taken along the time dimension, which is 0 after the first layer
+    time_dim = 1 if batch_first else 0
+    finals = [[] for _ in hidden]
+    layer_input = input
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            k = layer * directions + direction
+            w = weights[k * per_direction:(k + 1) * per_direction]
+            w_ih, w_hh = w[0], w[1]
+            b_ih, b_hh = (w[2], w[3]) if has_bias else (None, None)
+            w_hr = w[-1] if has_proj else None
+            xw = F.linear(layer_input, w_ih, b_ih)
+            state = tuple(s[k] for s in hidden)
+            p = (w_hh, b_hh, w_hr)
+            if batch_sizes is None:
+                out, state = _run_padded(step, xw, state, p, direction == 1, time_dim)
+            elif direction == 0:
+                out, state = _run_packed(step, xw, state, p, batch_sizes)
+            else:
+                out, state = _run_packed_reverse(step, xw, state, p, batch_sizes)
+            outputs.append(out)
+            for final, s in zip(finals, state, strict=True):
+                final.append(s)
+        layer_input = outputs[0] if directions == 1 else cat(outputs, outputs[0].dim() - 1)
+        time_dim = 0
+        if dropout != 0 and train and layer < num_layers - 1:
+            layer_input = _dropout(layer_input, dropout)
+    return layer_input, tuple(stack(final, 0) for final in finals)
+
+
+# ---------------------------------------------------------------------------------------
+# the layers
+
+
+def _apply_permutation(tensor: Tensor, permutation: Tensor, dim: int = 1) -> Tensor:
+    return tensor.index_select(dim, permutation)
+
+
+class RNNBase(Module):
+    """The common part of RNN, LSTM and GRU: parameters, checks, ``extra_repr``.
+    ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'."""
+
+    __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first",
+                     "dropout", "bidirectional", "proj_size"]
+    __jit_unused_properties__ = ["all_weights"]
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        self._flat_weight_refs = []
+        num_directions = 2 if bidirectional else 1
+
+        if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
+                or isinstance(dropout, bool)):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of "
+                "an element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                "dropout expects num_layers greater than 1, but got "
+                f"dropout={dropout} and num_layers={num_layers}",
+                stacklevel=2,
+            )
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(
+                f"batch_first should be of type bool, got: {type(batch_first).__name__}"
+            )
+        if not isinstance(input_size, int):
+            raise TypeError(
+                f"input_size should be of type int, got: {type(input_size).__name__}"
+            )
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if not isinstance(hidden_size, int):
+            raise TypeError(
+                f"hidden_size should be of type int, got: {type(hidden_size).__name__}"
+            )
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+
+        gate_size = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}.get(mode)
+        if gate_size is None:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        gate_size *= hidden_size
+
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                real_hidden_size = proj_size if proj_size > 0 else hidden_size
+                layer_input_size = (input_size if layer == 0
+                                    else real_hidden_size * num_directions)
+                w_ih = Parameter(empty((gate_size, layer_input_size), **factory_kwargs))
+                w_hh = Parameter(empty((gate_size, real_hidden_size), **factory_kwargs))
+                b_ih = Parameter(empty(gate_size, **factory_kwargs))
+                b_hh = Parameter(empty(gate_size, **factory_kwargs))
+                layer_params = (w_ih, w_hh, b_ih, b_hh) if bias else (w_ih, w_hh)
+                if proj_size > 0:
+                    w_hr = Parameter(empty((proj_size, hidden_size), **factory_kwargs))
+                    layer_params += (w_hr,)
+
+                suffix = "_reverse" if direction == 1 else ""
+                param_names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
+                if bias:
+                    param_names += ["bias_ih_l{}{}", "bias_hh_l{}{}"]
+                if proj_size > 0:
+                    param_names += ["weight_hr_l{}{}"]
+                param_names = [x.format(layer, suffix) for x in param_names]
+                for name, param in zip(param_names, layer_params, strict=True):
+                    setattr(self, name, param)
+                self._flat_weights_names.extend(param_names)
+                self._all_weights.append(param_names)
+
+        self._init_flat_weights()
+        self.reset_parameters()
+
+    def _init_flat_weights(self) -> None:
+        self._flat_weights = [getattr(self, wn) if hasattr(self, wn) else None
+                              for wn in self._flat_weights_names]
+        self._flat_weight_refs = [weakref.ref(w) if w is not None else None
+                                  for w in self._flat_weights]
+        self.flatten_parameters()
+
+    def __setattr__(self, attr, value) -> None:
+        # keep _flat_weights in step with a reassigned weight
+        if hasattr(self, "_flat_weights_names") and attr in self._flat_weights_names:
+            idx = self._flat_weights_names.index(attr)
+            self._flat_weights[idx] = value
+        super().__setattr__(attr, value)
+
+    def flatten_parameters(self) -> None:
+        """torch packs the weights into one cuDNN buffer on GPUs; nothing to do here."""
+
+    def _apply(self, fn, recurse=True):
+        self._flat_weight_refs = []
+        ret = super()._apply(fn, recurse)
+        self._init_flat_weights()
+        return ret
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def check_input(self, input: Tensor, batch_sizes) -> None:  # noqa: A002
+        weight_dtype = self._flat_weights[0].dtype
+        if input.dtype != weight_dtype:
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                f"({weight_dtype}). Convert input: input.to({weight_dtype}), or convert "
+                f"model: model.to({input.dtype})"
+            )
+        expected_input_dim = 2 if batch_sizes is not None else 3
+        if input.dim() != expected_input_dim:
+            raise RuntimeError(
+                f"input must have {expected_input_dim} dimensions, got {input.dim()}"
+            )
+        if self.input_size != input.size(-1):
+            raise RuntimeError(
+                "input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.size(-1)}"
+            )
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes):  # noqa: A002
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
+        num_directions = 2 if self.bidirectional else 1
+        size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * num_directions, mini_batch, size)
+
+    def check_hidden_size(self, hx: Tensor, expected_hidden_size,
+                          msg: str = "Expected hidden size {}, got {}") -> None:
+        if tuple(hx.size()) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
+
+    def _weights_have_changed(self) -> bool:
+        for ref, name in zip(self._flat_weight_refs, self._flat_weights_names, strict=True):
+            weight = getattr(self, name) if hasattr(self, name) else None
+            if weight is not None and ref is not None and ref() is not weight:
+                return True
+        return False
+
+    def check_forward_args(self, input, hidden, batch_sizes) -> None:  # noqa: A002
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx, permutation):
+        if permutation is None:
+            return hx
+        return _apply_permutation(hx, permutation)
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    def _update_flat_weights(self) -> None:
+        if self._weights_have_changed():
+            self._init_flat_weights()
+
+    def __getstate__(self):
+        self._update_flat_weights()
+        state = super().__getstate__()
+        state.pop("_flat_weight_refs", None)
+        return state
+
+    def __setstate__(self, d) -> None:
+        super().__setstate__(d)
+        if "proj_size" not in d:
+            self.proj_size = 0
+        self._flat_weight_refs = [weakref.ref(w) if w is not None else None
+                                  for w in self._flat_weights]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        return [[getattr(self, weight) for weight in weights] for weights in self._all_weights]
+
+    # -- the forward pass shared by RNN, LSTM and GRU ------------------------------------
+
+    def _forward(self, input, hx, name: str):  # noqa: A002
+        """Unpack or batch the input, make or check the initial state (a tuple here),
+        run the layers, and give the results the caller's layout back."""
+        self._update_flat_weights()
+        lstm = self.mode == "LSTM"
+        state_sizes = [self.proj_size if self.proj_size > 0 else self.hidden_size]
+        if lstm:
+            state_sizes.append(self.hidden_size)
+        orig_input = input
+        is_batched = True
+        batch_dim = 0 if self.batch_first else 1
+
+        if isinstance(orig_input, PackedSequence):
+            input, batch_sizes, sorted_indices, unsorted_indices = input
+            max_batch_size = int(batch_sizes[0])
+            if hx is None:
+                hx = self._zeros(input, max_batch_size, state_sizes)
+            else:
+                hx = self._as_tuple(hx)
+                hx = tuple(_apply_permutation(h, sorted_indices) for h in hx) \
+                    if sorted_indices is not None else hx
+            self._check_forward_args(input, hx, batch_sizes)
+            batch_sizes_list = [int(b) for b in batch_sizes._data]
+        else:
+            batch_sizes = batch_sizes_list = sorted_indices = unsorted_indices = None
+            if input.dim() not in (2, 3):
+                got = f"{input.dim()}D tensor" if name == "RNN" else f"{input.dim()}D"
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {got} instead")
+            is_batched = input.dim() == 3
+            if not is_batched:
+                input = input.unsqueeze(batch_dim)
+            if hx is not None:
+                hx = self._as_tuple(hx)
+                self._check_hidden_dims(hx, is_batched, lstm)
+                if not is_batched:
+                    hx = tuple(h.unsqueeze(1) for h in hx)
+            else:
+                max_batch_size = input.size(0) if self.batch_first else input.size(1)
+                hx = self._zeros(input, max_batch_size, state_sizes)
+            self._check_forward_args(input, hx, None)
+
+        output, hidden = _rnn(self.mode, input, hx, self._flat_weights, self.bias,
+                              self.proj_size > 0, self.num_layers, self.dropout,
+                              self.training, self.bidirectional,
+                              self.batch_first and batch_sizes is None, batch_sizes_list)
+        if isinstance(orig_input, PackedSequence):
+            output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+        else:
+            if self.batch_first:
+                output = output.transpose(0, 1)
+            if not is_batched:
+                output = output.squeeze(batch_dim)
+                hidden = tuple(h.squeeze(1) for h in hidden)
+        if unsorted_indices is not None:
+            hidden = tuple(_apply_permutation(h, unsorted_indices) for h in hidden)
+        return output, (hidden if lstm else hidden[0])
+
+    def _zeros(self, input, batch, state_sizes):  # noqa: A002
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        return tuple(zeros(layers, batch, size, dtype=input.dtype) for size in state_sizes)
+
+    @staticmethod
+    def _as_tuple(hx):
+        return tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
+
+    @staticmethod
+    def _check_hidden_dims(hx, is_batched, lstm):
+        want = 3 if is_batched else 2
+        kind = "batched 3-D" if is_batched else "unbatched 2-D"
+        if lstm:
+            if hx[0].dim() != want or hx[1].dim() != want:
+                raise RuntimeError(
+                    f"For {kind} input, hx and cx should also be {want}-D but got "
+                    f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors"
+                )
+        elif hx[0].dim() != want:
+            raise RuntimeError(
+                f"For {kind} input, hx should also be {want}-D but got {hx[0].dim()}-D tensor"
+            )
+
+    def _check_forward_args(self, input, hx, batch_sizes):  # noqa: A002
+        if self.mode == "LSTM":
+            self.check_forward_args(input, hx, batch_sizes)
+        else:
+            self.check_forward_args(input, hx[0], batch_sizes)
+
+
+class RNN(RNNBase):
+    """An Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``; ``forward(input, hx=None)``
+    returns ``(output, h_n)``."""
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if self.nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif self.nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(
+                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
+        super().__init__(mode, *args, **kwargs)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        return self._forward(input, hx, "RNN")
+
+
+class LSTM(RNNBase):
+    """Long short-term memory: gates i, f, g, o (see the module docstring).
+
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False, proj_size=0)``; ``forward(input, (h_0, c_0)=None)``
+    returns ``(output, (h_n, c_n))``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+    def get_expected_cell_size(self, input, batch_sizes):  # noqa: A002
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
+        num_directions = 2 if self.bidirectional else 1
+        return (self.num_layers * num_directions, mini_batch, self.hidden_size)
+
+    def check_forward_args(self, input, hidden, batch_sizes):  # noqa: A002
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def permute_hidden(self, hx, permutation):
+        if permutation is None:
+            return hx
+        return _apply_permutation(hx[0], permutation), _apply_permutation(hx[1], permutation)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        return self._forward(input, hx, "LSTM")
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit: gates r, z and the candidate n (see the module docstring).
+
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False)``; ``forward(input, hx=None)`` returns
+    ``(output, h_n)``."""
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        return self._forward(input, hx, "GRU")
+
+
+# ---------------------------------------------------------------------------------------
+# the cells: one time step, input (B, in) or (in,)
+
+
+def _check_cell(input, hx, w_ih, w_hh, label=0):  # noqa: A002
+    if input.size(1) != w_ih.size(1):
+        raise RuntimeError(
+            f"input has inconsistent input_size: got {input.size(1)} expected {w_ih.size(1)}"
+        )
+    if input.size(0) != hx.size(0):
+        raise RuntimeError(
+            f"Input batch size {input.size(0)} doesn't match hidden{label} batch size "
+            f"{hx.size(0)}"
+        )
+    if hx.size(1) != w_hh.size(1):
+        raise RuntimeError(
+            f"hidden{label} has inconsistent hidden_size: got {hx.size(1)}, expected "
+            f"{w_hh.size(1)}"
+        )
+
+
+class RNNCellBase(Module):
+    """Parameters of a cell: weight_ih (chunks * H, in), weight_hh (chunks * H, H),
+    bias_ih, bias_hh (chunks * H), all from U(-1/sqrt(H), 1/sqrt(H))."""
+
+    __constants__ = ["input_size", "hidden_size", "bias"]
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size),
+                                         **factory_kwargs))
+        self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size),
+                                         **factory_kwargs))
+        if bias:
+            self.bias_ih = Parameter(empty(num_chunks * hidden_size, **factory_kwargs))
+            self.bias_hh = Parameter(empty(num_chunks * hidden_size, **factory_kwargs))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def _batched(self, input, hx, name: str, hidden_name: str = "hidden"):  # noqa: A002
+        if input.dim() not in (1, 2):
+            raise ValueError(
+                f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead"
+            )
+        for i, h in enumerate(hx):
+            if h is not None and h.dim() not in (1, 2):
+                label = hidden_name if len(hx) == 1 else f"hx[{i}]"
+                raise ValueError(
+                    f"{name}: Expected {label} to be 1D or 2D, got {h.dim()}D instead"
+                )
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx[0] is None:
+            z = zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+            hx = (z,) * len(hx)
+        elif not is_batched:
+            hx = tuple(h.unsqueeze(0) for h in hx)
+        return input, hx, is_batched
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu): ``RNNCell(input_size,
+    hidden_size, bias=True, nonlinearity='tanh')``."""
+
+    __constants__ = ["input_size", "hidden_size", "bias", "nonlinearity"]
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
+                         dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):  # noqa: A002
+        input, (h,), is_batched = self._batched(input, (hx,), "RNNCell")
+        _check_cell(input, h, self.weight_ih, self.weight_hh)
+        if self.nonlinearity == "tanh":
+            step = _tanh_step
+        elif self.nonlinearity == "relu":
+            step = _relu_step
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        xw = F.linear(input, self.weight_ih, self.bias_ih)
+        (ret,) = step(xw, (h,), (self.weight_hh, self.bias_hh, None))
+        return ret if is_batched else ret.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: ``LSTMCell(input_size, hidden_size, bias=True)``;
+    ``forward(input, (h, c)=None)`` returns ``(h', c')``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        hx = (None, None) if hx is None else tuple(hx)
+        input, hx, is_batched = self._batched(input, hx, "LSTMCell")
+        if len(hx) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
+        _check_cell(input, hx[0], self.weight_ih, self.weight_hh, 0)
+        _check_cell(input, hx[1], self.weight_ih, self.weight_hh, 1)
+        xw = F.linear(input, self.weight_ih, self.bias_ih)
+        h, c = _lstm_gates(F.linear(hx[0], self.weight_hh, self.bias_hh), xw, hx[1])
+        return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: ``GRUCell(input_size, hidden_size, bias=True)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        input, (h,), is_batched = self._batched(input, (hx,), "GRUCell")
+        _check_cell(input, h, self.weight_ih, self.weight_hh)
+        xw = F.linear(input, self.weight_ih, self.bias_ih)
+        ret = _gru_gates(F.linear(h, self.weight_hh, self.bias_hh), xw, h)
+        return ret if is_batched else ret.squeeze(0)
