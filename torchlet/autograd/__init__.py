@@ -40,16 +40,11 @@ _CREATE_GRAPH_WARNING = (
 def _as_tuple(x):
     if x is None:
         return None
-    from torchlet._tensor import Tensor
-
     return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
 def _make_grads(outputs, grads):
     """The starting gradients: given ones (shape-checked), or ones for scalar outputs."""
-    from torchlet._size import Size
-    from torchlet._tensor import Tensor, wrap
-
     result = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
@@ -121,8 +116,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          only_inputs=True, allow_unused=None, is_grads_batched=False,
          materialize_grads=False):
     """Return d(outputs)/d(inputs) (a tuple, one per input) without touching ``.grad``."""
-    from torchlet._tensor import wrap
-
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
@@ -157,3 +150,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = wrap(np.zeros_like(t._data))
         result.append(g)
     return tuple(result)
+
+
+# The Tensor class builds on this package, so it is imported last.
+from torchlet._size import Size  # noqa: E402
+from torchlet._tensor import Tensor, wrap  # noqa: E402

@@ -313,16 +313,21 @@ class Primitive(Node, _Context):
     def apply(cls, *inputs, **params):
         ctx = cls.__new__(cls)
         ctx._to_save = None
-        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        arrays, record = [], False
+        for x in inputs:  # unwrap the arrays; does any input need a gradient?
+            if isinstance(x, Tensor):
+                arrays.append(x._data)
+                if x._grad_fn is not None or x._requires_grad:
+                    record = True
+            else:
+                arrays.append(x)
         try:
             raw = cls.forward(ctx, *arrays, **params)
         except ValueError as error:
             raise _broadcast_error(error, arrays) from None
 
-        if GRAD_STATE.enabled:
-            for x in inputs:
-                if isinstance(x, Tensor) and (x._grad_fn is not None or x._requires_grad):
-                    return _record(ctx, inputs, arrays, raw)
+        if record and GRAD_STATE.enabled:
+            return _record(ctx, inputs, arrays, raw)
         if type(raw) is tuple:
             return tuple(wrap(_as_array(r)) for r in raw)
         return wrap(raw if type(raw) is np.ndarray else np.asarray(raw))
