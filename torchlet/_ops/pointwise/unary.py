@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.pointwise._erf import erf as _erf_numpy
 from torchlet._ops.pointwise.arithmetic import PowScalar
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
@@ -318,12 +319,9 @@ class Erf(_Unary):
         return grad * (2.0 / math.sqrt(math.pi) * exp(-(a * a)))
 
 
-_vector_erf = np.vectorize(math.erf, otypes=[np.float64])
-
-
 def _erf(a):
-    """erf from Python's math library (NumPy has none), computed in float64."""
-    return _vector_erf(a.astype(np.float64)).astype(a.dtype) if a.size else a.copy()
+    """erf by fdlibm's algorithm, vectorised (NumPy has none), computed in float64."""
+    return _erf_numpy(a)
 
 
 class Abs(_Unary):
