@@ -343,6 +343,8 @@ ERRORS = {
     "padding_range": lambda lib: F_of(lib).embedding(lib.tensor([1]), lib.ones(10, 3),
                                                      padding_idx=-11),
     "list_input": lambda lib: F_of(lib).embedding([1, 2], lib.ones(10, 3)),
+    "max_norm_range": lambda lib: F_of(lib).embedding(lib.tensor([1, 12]), lib.ones(10, 3),
+                                                      max_norm=1.0),
     "module_padding": lambda lib: lib.nn.Embedding(10, 3, padding_idx=10),
     "pretrained_1d": lambda lib: lib.nn.Embedding.from_pretrained(lib.ones(3)),
     "weight_shape": lambda lib: lib.nn.Embedding(10, 3, _weight=lib.ones(3, 3)),

@@ -689,3 +689,23 @@ def test_random_lengths_round_trip(seed):
         assert torchlet.equal(a, b)
     for a, b in itertools.pairwise(_np(packed.batch_sizes)):
         assert a >= b
+
+
+def test_create_graph_differentiates_each_step_once(monkeypatch):
+    """Under create_graph each fused step falls back to its readable form once (not once
+    per later step: the inner gradient must stop at the step's own inputs)."""
+    calls = []
+    original = rnn_module._readable_grad
+
+    def counting(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(rnn_module, "_readable_grad", counting)
+    layer = nn.GRU(2, 3)
+    x = torchlet.randn(6, 1, 2, requires_grad=True)
+    out, _ = layer(x)
+    (grad,) = torchlet.autograd.grad(out.sum(), x, create_graph=True)
+    assert len(calls) == 6
+    grad.sum().backward()
+    assert layer.weight_hh_l0.grad is not None

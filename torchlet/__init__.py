@@ -340,6 +340,29 @@ from torchlet.nn._functional.normalization import (  # noqa: E402
     torch_instance_norm as instance_norm,
 )
 from torchlet.nn._functional.normalization import torch_layer_norm as layer_norm  # noqa: E402
+
+# convolution and pooling: torch's top-level forms (torch.conv2d, torch.max_pool2d, ...)
+from torchlet.nn._functional.conv import (  # noqa: E402
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    convolution,
+)
+from torchlet.nn._functional.pooling import (  # noqa: E402
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool3d,
+)
+from torchlet.nn._functional.pooling import (  # noqa: E402
+    adaptive_max_pool1d_with_indices as adaptive_max_pool1d,  # torch's returns (values, indices)
+)
+from torchlet.nn._functional.upsampling import pixel_shuffle, pixel_unshuffle  # noqa: E402
 # isort: on
 
 

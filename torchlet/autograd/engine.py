@@ -153,13 +153,14 @@ def _nodes_leading_to(target_nodes, buffers):
         node, children_done = stack.pop()
         if children_done:
             done.add(node)
-            if any(e is not None and e[0] in wanted for e in node._edges):
+            # a target's own gradient is captured before it would run: it needs to run
+            # only if another target lies below it
+            if any(e is not None and (e[0] in wanted or e[0] in target_nodes)
+                   for e in node._edges):
                 wanted.add(node)
             continue
         if node in done:
             continue
-        if node in target_nodes:
-            wanted.add(node)  # also keep looking below it: targets may be nested
         stack.append((node, True))
         stack.extend((e[0], False) for e in node._edges if e is not None and e[0] not in done)
     return wanted

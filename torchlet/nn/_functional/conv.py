@@ -109,6 +109,14 @@ def windows(x: np.ndarray, geo: Geometry, fill=0) -> np.ndarray:
         xp[_inner(geo)] = x
     else:
         xp = x
+    if xp.flags.c_contiguous and xp.size:
+        # the same view as below, built directly: moving one output position moves
+        # stride elements, one kernel position dilation elements
+        st = xp.strides
+        strides = st[:2] + tuple(st[2 + i] * s for i, s in enumerate(geo.stride)) + tuple(
+            st[2 + i] * d for i, d in enumerate(geo.dilation))
+        return np.ndarray(xp.shape[:2] + geo.out_size + geo.kernel, xp.dtype, buffer=xp,
+                          strides=strides)
     extent = tuple(d * (k - 1) + 1 for d, k in zip(geo.dilation, geo.kernel))
     view = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + nd)))
     picks = (slice(None), slice(None)) + tuple(
@@ -132,7 +140,6 @@ def col2im(cols: np.ndarray, geo: Geometry, channels: int) -> np.ndarray:
     """The adjoint of ``im2col``: add every column entry back to the input position it
     was read from. ``cols`` is ``(N, C*prod(kernel), L)`` in any grouping; the result is
     ``(N, C, *in_size)``, contiguous."""
-    nd = len(geo.kernel)
     n = cols.shape[0]
     cols = cols.reshape((n, channels) + geo.kernel + geo.out_size)
     out = np.zeros((n, channels) + _padded_size(geo), dtype=cols.dtype)
@@ -236,10 +243,12 @@ def conv_weight_grad(x: np.ndarray, y: np.ndarray, geo: Geometry, cols=None) -> 
         cols = im2col(x, geo)
     g = geo.groups
     n, o = y.shape[:2]
-    prods = np.matmul(y.reshape(n, g, o // g, -1), cols.transpose(0, 1, 3, 2))
-    out = prods.sum(0) if n != 1 else prods[0]  # (g, O/g, C/g*K)
-    out = out.reshape((o, x.shape[1] // g) + geo.kernel)
-    return out.astype(dtype) if out.dtype != dtype else np.ascontiguousarray(out)
+    # one product per sample, columns first: (C/g*K, L) @ (L, O/g). BLAS runs this order
+    # about twice as fast as (O/g, L) @ (L, C/g*K) for the thin matrices of small layers
+    prods = np.matmul(cols, y.reshape(n, g, o // g, -1).transpose(0, 1, 3, 2))
+    out = prods.sum(0) if n != 1 else prods[0]  # (g, C/g*K, O/g)
+    out = np.ascontiguousarray(out.transpose(0, 2, 1)).reshape((o, x.shape[1] // g) + geo.kernel)
+    return out.astype(dtype) if out.dtype != dtype else out
 
 
 def _bias_shape(nd: int) -> tuple:

@@ -4,10 +4,12 @@ torch's top-level ``torch.embedding``, ``torch.embedding_bag`` and
 ``torch.embedding_renorm_``.
 
 The forward is a gather; the gradient of ``weight`` is a scatter-add of the output
-gradient's rows into a table of zeros. torch adds the rows one after another in the order
-of the indices; ``_scatter_add_rows`` does the same (vectorised by occurrence number), so
-float32 gradients of repeated indices are bit for bit torch's. The scatter is itself a
-Primitive whose backward is a gather, so double backward works.
+gradient's rows into a table of zeros. For ``embedding`` torch adds the rows one after
+another in the order of the positions; ``_scatter_add_rows`` does the same (vectorised
+by occurrence number), so float32 gradients of repeated indices are bit for bit torch's.
+(For ``embedding_bag`` torch first sorts the indices, not stably, so its order of
+addition is not reproducible; there the results agree within rounding.) The scatter is
+itself a Primitive whose backward is a gather, so double backward works.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._ops.creation import arange as _arange
 from torchlet._ops.indexing.select_mask import IndexSelect
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -132,26 +135,22 @@ class Embedding(Primitive):
     def backward(ctx, grad):
         flat = ctx.indices.reshape(-1)
         rows = grad.reshape((flat.size,) + tuple(grad._data.shape[ctx.indices.ndim:]))
-        scale = _row_scale(flat, ctx.num_rows, ctx.padding_idx, ctx.scale_grad_by_freq,
-                           grad._data.dtype)
-        if scale is not None:
+        if ctx.padding_idx >= 0:
+            is_pad = flat == ctx.padding_idx
+            if is_pad.any():  # padding positions contribute nothing: leave them out
+                kept = np.flatnonzero(~is_pad)
+                rows = IndexSelect.apply(rows, dim=0, index=kept)
+                flat = flat[kept]
+        if ctx.scale_grad_by_freq:
+            scale = _inverse_counts(flat, ctx.num_rows, grad._data.dtype)
             rows = rows * wrap(scale.reshape((-1,) + (1,) * (rows._data.ndim - 1)))
         return ScatterAddRows.apply(rows, index=flat, num_rows=ctx.num_rows)
 
 
-def _row_scale(flat: np.ndarray, num_rows: int, padding_idx: int, by_freq: bool, dtype):
-    """Per-position factor of the weight gradient (None when every factor is 1): 0 at
-    padding_idx; 1 / count of the index with scale_grad_by_freq."""
-    scale = None
-    if by_freq:
-        counts = np.bincount(flat, minlength=num_rows)
-        scale = (1.0 / counts[flat]).astype(dtype)
-    if padding_idx >= 0:
-        is_pad = flat == padding_idx
-        if is_pad.any():
-            scale = np.ones(flat.size, dtype) if scale is None else scale
-            scale[is_pad] = 0
-    return scale
+def _inverse_counts(flat: np.ndarray, num_rows: int, dtype) -> np.ndarray:
+    """scale_grad_by_freq: 1 / (how often each position's index occurs)."""
+    counts = np.bincount(flat, minlength=num_rows)
+    return (1.0 / counts[flat]).astype(dtype)
 
 
 def _check_indices(fn: str, indices: Tensor, arg: str = "indices") -> np.ndarray:
@@ -204,6 +203,14 @@ def embedding_renorm_(weight, indices, max_norm: float, norm_type: float) -> Ten
     rows = np.unique(idx)
     if rows.size == 0:
         return weight
+    size = w.shape[0]
+    if rows[0] < 0 or rows[-1] >= size:
+        # torch walks the sorted indices with select(), which wraps negative ones
+        bad = rows[(rows < -size) | (rows >= size)]
+        if bad.size:
+            raise IndexError(f"select(): index {bad[0]} out of range for tensor of size "
+                             f"{list(w.shape)} at dimension 0")
+        rows = np.unique(rows % size)
     picked = w[rows]
     # torch takes each row's norm in the weight's dtype, then works in double
     norms = np.linalg.norm(picked.astype(np.float64), ord=norm_type, axis=1)
@@ -327,8 +334,8 @@ class EmbeddingBag(Primitive):
         rows = IndexSelect.apply(grad, dim=0, index=bags.bag)  # grad of each position's bag
         grad_weight = grad_psw = None
         if need_weight:
-            scale = _row_scale(bags.index, ctx.num_rows, -1, ctx.scale_grad_by_freq,
-                               grad._data.dtype)
+            scale = (_inverse_counts(bags.index, ctx.num_rows, grad._data.dtype)
+                     if ctx.scale_grad_by_freq else None)
             if ctx.mode == 1:
                 per_bag = 1 / np.maximum(bags.size, 1).astype(grad._data.dtype)
                 scale = per_bag[bags.bag] if scale is None else scale * per_bag[bags.bag]
@@ -495,9 +502,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
                 "mini-batch of fixed length sequences. However, found offsets of type "
                 f"{type(offsets)}"
             )
-        length = x._data.shape[1]
-        offsets = wrap(np.arange(0, x._data.size, max(length, 1), dtype=x._data.dtype)
-                       if length else np.zeros(x._data.shape[0], x._data.dtype))
+        offsets = _arange(0, x._data.size, x._data.shape[1], dtype=x.dtype)
         include_last_offset = False
         x = x.reshape(-1)
         if per_sample_weights is not None:

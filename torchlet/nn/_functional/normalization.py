@@ -14,18 +14,21 @@ and share the textbook backward (n = how many elements one mean is taken over):
     grad_weight = sum(grad * xhat),   grad_bias = sum(grad)
     grad_x = invstd * (gw - mean(gw) - xhat * mean(gw * xhat)),   gw = grad * weight
 
-The backward is written with torchlet operations. In a first-order backward it uses the
-mean and invstd saved by the forward; under ``create_graph=True`` it recomputes them from
-``x`` with torchlet operations, so that the second derivative sees how the statistics
-depend on ``x`` (torch supports double backward for all three).
+The rule is written once in torchlet operations (``_affine_backward``); under
+``create_graph=True`` it runs with the statistics recomputed from ``x`` by torchlet
+operations, so that the second derivative sees how they depend on ``x`` (torch supports
+double backward for all three). The ordinary first-order backward (grad mode off) runs
+the same rule fused in NumPy instead, a few passes over the data rather than a dozen
+recorded operations; tests/test_nn_norm.py checks the two paths against each other.
 
-Numerics (float32): sums are accumulated in float64 and rounded once, as torch's CPU
-batch_norm kernel does, so for inputs of 3 or more dimensions batch_norm's batch mean,
-invstd and running statistics are bit for bit torch's. torch's kernels finish with fused
-multiply-adds (``fma(x, alpha, beta)``) that NumPy cannot express without float64
-temporaries that would double the cost; the outputs here are ``x * alpha + beta`` in
-float32, within an ulp or two of torch's. layer_norm and group_norm compute their moments
-in float32 with Welford's method in torch; here in float64 and rounded (within rounding).
+Numerics (float32): batch_norm's sums are accumulated in float64 and rounded once, as
+torch's CPU kernel does, so for inputs of 3 or more dimensions its batch mean, invstd and
+running statistics are bit for bit torch's (2-D inputs take another torch kernel that
+sums float32 rows; within rounding). torch's kernels finish with fused multiply-adds
+(``fma(x, alpha, beta)``) that NumPy cannot express without float64 temporaries that
+would double the cost; the outputs here are ``x * alpha + beta`` in float32, within an ulp
+or two of torch's. layer_norm and group_norm take their moments in the input's dtype, as
+torch does (torch with Welford's method, here with two passes), within rounding.
 """
 
 from __future__ import annotations

@@ -22,11 +22,13 @@ average pools agree with torch bit for bit in float32.
 
 1-D pools are the 2-D ones on an input with a height of 1, as in torch (``unsqueeze``,
 pool, ``squeeze``: their grad_fn is SqueezeBackward1).
+
+The NumPy work (window layouts, maxima, sums and their transposes) is in
+pooling_plans.py; this file holds the differentiable nodes and torch's argument checks.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
 
@@ -36,7 +38,13 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import relu as _relu
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
-from torchlet.nn._functional.conv import Geometry, _inner, _padded_size, windows
+from torchlet.nn._functional.conv import Geometry
+from torchlet.nn._functional.pooling_plans import (
+    _IndexPlan,
+    _prod,
+    adaptive_plan,
+    window_plan,
+)
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
@@ -51,332 +59,6 @@ __all__ = [
 _TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
               "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
               "float16": "Half"}
-
-
-def _prod(values) -> int:
-    out = 1
-    for v in values:
-        out *= v
-    return out
-
-
-def _spatial_strides(size: tuple) -> tuple:
-    """Element strides of the spatial dimensions of one C-contiguous plane."""
-    strides, step = [], 1
-    for s in reversed(size):
-        strides.append(step)
-        step *= s
-    return tuple(reversed(strides))
-
-
-def _lowest(dtype: np.dtype):
-    """What padding holds for max pooling: never picked as a window's maximum."""
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _planes(x: np.ndarray, nd: int) -> np.ndarray:
-    """View any leading dimensions (N, C or just C) as N*C planes of one channel."""
-    return x.reshape((-1, 1) + x.shape[x.ndim - nd:])
-
-
-def _divide(acc: np.ndarray, divisors) -> np.ndarray:
-    """acc / d1 / d2 ... in acc's precision (integers: rounded toward zero, as C++)."""
-    if acc.dtype.kind != "f":
-        (d,) = divisors
-        q = np.abs(acc) // d
-        return np.where(acc < 0, -q, q)
-    for d in divisors:
-        acc = np.divide(acc, np.asarray(d, dtype=acc.dtype), out=acc)
-    return acc
-
-
-# ---------------------------------------------------------------------------------------
-# Plans: how the windows of one pooling call are laid out
-
-
-def _argmax_over(values: list, best: np.ndarray, valid=None) -> np.ndarray:
-    """Which of ``values`` (one array per window element, in window order) holds the
-    maximum ``best``: the first one, as torch scans; a NaN maximum goes to the last NaN
-    (torch replaces its running maximum by every NaN it meets). ``valid`` masks out
-    padding. Returns the position in the list for every output element (int8/int16)."""
-    kind = np.int8 if len(values) < 127 else np.int32
-    which = np.zeros(best.shape, kind)
-    eq = np.empty(best.shape, bool)
-    for i in range(len(values) - 1, -1, -1):  # backwards: the first match is written last
-        np.equal(values[i], best, out=eq)
-        if valid is not None:
-            eq &= valid[i]
-        which -= eq.view(np.int8).astype(kind, copy=False) * (which - kind(i))
-    if best.dtype.kind == "f":
-        nan = np.isnan(best)
-        if nan.any():
-            for i, v in enumerate(values):
-                which[nan & np.isnan(v)] = i
-    return which
-
-
-class _WindowPlan:
-    """Regular windows (one Geometry); ``divisors`` is what each window's sum is divided
-    by, in turn (one array for avg_pool, one per dimension for adaptive pooling)."""
-
-    def __init__(self, geo: Geometry, divisors=(1,)):
-        self.geo = geo
-        self.nd = len(geo.kernel)
-        self.divisors = divisors
-        self.offsets = list(np.ndindex(*geo.kernel))
-        # no two windows share an input element: the max-pool backward can assign
-        self.exclusive = all(d * (k - 1) + 1 <= s for k, s, d in
-                             zip(geo.kernel, geo.stride, geo.dilation))
-        self.padded = _padded_size(geo) != geo.in_size
-
-    def _targets(self):
-        """For each window element, where it sits in the padded input (a strided slice
-        covering every window)."""
-        geo = self.geo
-        return [(slice(None), slice(None)) + tuple(
-            slice(k * d, k * d + (o - 1) * s + 1, s)
-            for k, d, o, s in zip(offset, geo.dilation, geo.out_size, geo.stride))
-            for offset in self.offsets]
-
-    def _positions(self):
-        """Per spatial dimension, the input coordinate read by window o at element k:
-        o*stride + k*dilation - padding (shape (out, kernel))."""
-        geo = self.geo
-        return [np.arange(o)[:, None] * s + np.arange(k)[None, :] * d - p
-                for o, k, s, d, p in zip(geo.out_size, geo.kernel, geo.stride, geo.dilation,
-                                         geo.pad_lo)]
-
-    def _per_offset(self, table_per_dim, combine):
-        out = []
-        for offset in self.offsets:
-            arrays = []
-            for i, (table, k) in enumerate(zip(table_per_dim, offset)):
-                shape = [1] * self.nd
-                shape[i] = table.shape[0]
-                arrays.append(table[:, k].reshape(shape))
-            out.append(combine(arrays))
-        return out
-
-    def max(self, x: np.ndarray, with_index: bool = True):
-        """(maximum of each window, its flat index in the input plane or None, which
-        window element it is)."""
-        lead = x.shape[:x.ndim - self.nd]
-        geo = self.geo
-        win = windows(_planes(x, self.nd), geo, _lowest(x.dtype))
-        values = [win[(Ellipsis,) + offset] for offset in self.offsets]
-        best = values[0].copy()
-        for v in values[1:]:
-            np.maximum(best, v, out=best)
-        positions = self._positions()
-        valid = None
-        if self.padded:  # padding is never the answer, even when the input holds -inf
-            inside = [(p >= 0) & (p < size) for p, size in zip(positions, geo.in_size)]
-            valid = self._per_offset(inside, lambda masks: functools.reduce(np.logical_and,
-                                                                            masks))
-        which = _argmax_over(values, best, valid)
-        shape = lead + geo.out_size
-        index = None
-        if with_index:
-            # flat index = sum_i (o_i*s_i - p_i + k_i*d_i) * stride_i: one part from the
-            # window's place, one from the element's place in the window
-            strides = _spatial_strides(geo.in_size)
-            base = 0
-            for i, (o, s, p, st) in enumerate(zip(geo.out_size, geo.stride, geo.pad_lo,
-                                                  strides)):
-                axis = [1] * self.nd
-                axis[i] = o
-                base = base + ((np.arange(o) * s - p) * st).reshape(axis)
-            shifts = np.array([sum(k * d * st for k, d, st in zip(offset, geo.dilation,
-                                                                  strides))
-                               for offset in self.offsets], np.int64)
-            index = (shifts[which] + base).reshape(shape)
-        return best.reshape(shape), index, which
-
-    def scatter(self, g: np.ndarray, which: np.ndarray, in_shape: tuple) -> np.ndarray:
-        """The backward of ``max``: each gradient goes to the window element that held
-        the maximum (summed where windows overlap)."""
-        gp = _planes(g, self.nd)
-        out = np.zeros(gp.shape[:2] + _padded_size(self.geo), g.dtype)
-        # g * (which == i) keeps g where element i won and gives 0 elsewhere, except that
-        # NaN * 0 is NaN: with NaN gradients, pick with np.where instead (slower)
-        nan = g.dtype.kind == "f" and bool(np.isnan(g).any())
-        for i, target in enumerate(self._targets()):
-            won = which == i
-            if nan:
-                picked = np.where(won, gp, g.dtype.type(0))
-            elif self.exclusive:  # the windows do not overlap: write straight in
-                np.multiply(gp, won, out=out[target])
-                continue
-            else:
-                picked = gp * won
-            out[target] += picked
-        if self.padded:
-            out = np.ascontiguousarray(out[_inner(self.geo)])
-        return out.reshape(in_shape)
-
-    def gather(self, x: np.ndarray, which: np.ndarray) -> np.ndarray:
-        """The transpose of ``scatter``: x at the chosen element of each window."""
-        win = windows(_planes(x, self.nd), self.geo, 0)
-        out = np.zeros(which.shape, x.dtype)
-        for i, offset in enumerate(self.offsets):
-            np.copyto(out, win[(Ellipsis,) + offset], where=which == i)
-        return out.reshape(x.shape[:x.ndim - self.nd] + self.geo.out_size)
-
-    def average(self, x: np.ndarray) -> np.ndarray:
-        lead = x.shape[:x.ndim - self.nd]
-        geo = self.geo
-        dtype = x.dtype
-        if dtype == np.float16:  # accumulated in float32, as torch
-            x = x.astype(np.float32)
-        win = windows(_planes(x, self.nd), geo, 0)
-        acc = None
-        for offset in self.offsets:  # torch's order: row by row
-            v = win[(Ellipsis,) + offset]
-            if acc is None:
-                acc = v.copy()
-            else:
-                acc += v
-        out = _divide(acc, self.divisors)
-        return out.reshape(lead + geo.out_size).astype(dtype, copy=False)
-
-    def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
-        geo = self.geo
-        dtype = g.dtype
-        g = _planes(g.astype(np.float32) if dtype == np.float16 else g, self.nd)
-        share = _divide(g.copy(), self.divisors)
-        out = np.zeros(g.shape[:2] + _padded_size(geo), share.dtype)
-        for target in self._targets():
-            out[target] += share
-        out = out[_inner(geo)]
-        return np.ascontiguousarray(out).reshape(in_shape).astype(dtype, copy=False)
-
-
-class _TapPlan:
-    """Adaptive windows that are not all alike: window o of a dimension of size I covers
-    [floor(o*I/O), ceil((o+1)*I/O)). The input gets one extra slot at the end of every
-    spatial dimension (0 for sums, -inf for max); taps past a window's end read it."""
-
-    def __init__(self, in_size: tuple, out_size: tuple):
-        self.nd = len(in_size)
-        self.in_size, self.out_size = in_size, out_size
-        ext = tuple(i + 1 for i in in_size)
-        ext_strides, in_strides = _spatial_strides(ext), _spatial_strides(in_size)
-        per_dim, self.divisors = [], []
-        for d, (i, o) in enumerate(zip(in_size, out_size)):
-            pos = np.arange(o)
-            start, end = (pos * i) // o, ((pos + 1) * i + o - 1) // o
-            width = int((end - start).max()) if o else 0
-            taps = start[:, None] + np.arange(width)
-            taps = np.where(taps < end[:, None], taps, i)  # i: the extra slot
-            per_dim.append(taps)
-            shape = [1] * self.nd
-            shape[d] = o
-            self.divisors.append((end - start).reshape(shape))
-        self.kernel = tuple(t.shape[1] for t in per_dim)
-        self.ext_taps, in_taps = [], []
-        for offset in np.ndindex(*self.kernel):
-            ext_index = np.zeros(out_size, np.int64)
-            in_index = np.zeros(out_size, np.int64)
-            for d, (taps, k) in enumerate(zip(per_dim, offset)):
-                shape = [1] * self.nd
-                shape[d] = out_size[d]
-                col = taps[:, k].reshape(shape)
-                ext_index = ext_index + col * ext_strides[d]
-                in_index = in_index + np.minimum(col, in_size[d] - 1) * in_strides[d]
-            self.ext_taps.append(ext_index)
-            in_taps.append(in_index)
-        self.in_taps = np.stack(in_taps) if in_taps else np.zeros((0,) + out_size, np.int64)
-        self.ext_size = ext
-
-    def _extended(self, x: np.ndarray, fill) -> np.ndarray:
-        planes = x.reshape((-1,) + self.in_size)
-        out = np.full((planes.shape[0],) + self.ext_size, fill, x.dtype)
-        out[(slice(None),) + tuple(slice(0, i) for i in self.in_size)] = planes
-        return out.reshape(planes.shape[0], -1)
-
-    def max(self, x: np.ndarray, with_index: bool = True):
-        lead = x.shape[:x.ndim - self.nd]
-        shape = lead + self.out_size
-        xe = self._extended(x, _lowest(x.dtype))
-        if not self.ext_taps:
-            empty = np.zeros(shape, x.dtype)
-            return empty, np.zeros(shape, np.int64), np.zeros(shape, np.int64)
-        values = [xe[:, t] for t in self.ext_taps]  # the extra slot (-inf) never wins
-        best = values[0].copy()
-        for v in values[1:]:
-            np.maximum(best, v, out=best)
-        which = _argmax_over(values, best)
-        index = np.take_along_axis(self.in_taps[:, None], which[None].astype(np.intp), 0)[0]
-        index = index.reshape(shape)
-        return best.reshape(shape), index, index
-
-    def scatter(self, g, which, in_shape):
-        return _scatter_add(g, which, in_shape, self.nd, exclusive=False)
-
-    def gather(self, x, which):
-        return _gather(x, which, self.nd)
-
-    def average(self, x: np.ndarray) -> np.ndarray:
-        lead = x.shape[:x.ndim - self.nd]
-        dtype = x.dtype
-        xe = self._extended(x.astype(np.float32) if dtype == np.float16 else x, 0)
-        acc = np.zeros((xe.shape[0],) + self.out_size, xe.dtype)
-        for ext_index in self.ext_taps:  # the extra slots add +0: same sum, same order
-            acc += xe[:, ext_index]
-        out = _divide(acc, self.divisors)
-        return out.reshape(lead + self.out_size).astype(dtype, copy=False)
-
-    def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
-        dtype = g.dtype
-        g = g.reshape((-1,) + self.out_size)
-        share = _divide(g.astype(np.float64), [d.astype(np.float64) for d in self.divisors])
-        rows, ext_numel = g.shape[0], _prod(self.ext_size)
-        row_start = (np.arange(rows) * ext_numel).reshape((-1,) + (1,) * self.nd)
-        flat = np.concatenate([(row_start + t).ravel() for t in self.ext_taps])
-        weights = np.tile(share.ravel(), len(self.ext_taps))
-        out = np.bincount(flat, weights=weights, minlength=rows * ext_numel)
-        out = out.reshape((rows,) + self.ext_size)
-        out = out[(slice(None),) + tuple(slice(0, i) for i in self.in_size)]
-        return out.astype(dtype).reshape(in_shape)
-
-
-class _IndexPlan:
-    """max_unpool's indices: flat positions in each plane, given by the caller."""
-
-    def __init__(self, nd: int):
-        self.nd = nd
-
-    def scatter(self, g, which, in_shape):
-        return _scatter_add(g, which, in_shape, self.nd, exclusive=False)
-
-    def gather(self, x, which):
-        return _gather(x, which, self.nd)
-
-
-# ---------------------------------------------------------------------------------------
-# Gathers and scatters at the indices of a max (shared by max pooling and max_unpool)
-
-
-def _gather(x: np.ndarray, idx: np.ndarray, nd: int) -> np.ndarray:
-    """out[r, l] = x[r, idx[r, l]] over the flattened spatial dimensions of each plane."""
-    rows = _prod(idx.shape[:idx.ndim - nd])
-    flat = x.reshape(rows, -1)
-    return np.take_along_axis(flat, idx.reshape(rows, -1), axis=1).reshape(idx.shape)
-
-
-def _scatter_add(g: np.ndarray, idx: np.ndarray, in_shape: tuple, nd: int,
-                 exclusive: bool) -> np.ndarray:
-    """out[r, idx[r, l]] += g[r, l], zeros elsewhere; ``exclusive``: no index repeats in a
-    plane, so a plain assignment does it."""
-    rows = _prod(in_shape[:len(in_shape) - nd])
-    size = _prod(in_shape[len(in_shape) - nd:])
-    flat = (idx.reshape(rows, -1) + (np.arange(rows) * size)[:, None]).ravel()
-    if exclusive:
-        out = np.zeros(rows * size, g.dtype)
-        out[flat] = g.ravel()
-    else:
-        out = np.bincount(flat, weights=g.ravel(), minlength=rows * size).astype(g.dtype)
-    return out.reshape(in_shape)
 
 
 class _Gather(Primitive):
@@ -688,7 +370,7 @@ def _max_pool_nd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mod
     geo = _pool_geometry(x, nd, kernel, stride, padding, dilation, ceil_mode)
     _check_pool_dims(x, nd)
     cls = _MaxPool if nd == 2 else _MaxPool3d
-    return cls.apply(x, plan=_WindowPlan(geo), with_index=with_index)
+    return cls.apply(x, plan=window_plan(geo), with_index=with_index)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
@@ -788,30 +470,6 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 # average pooling
 
 
-def _avg_divisors(geo: Geometry, count_include_pad: bool, divisor_override):
-    """What each window's sum is divided by: ``divisor_override``; else the window's size
-    counting padding (count_include_pad) or only the input elements it covers; a window
-    running past the padding (ceil_mode) never counts the overhang. As torch."""
-    if divisor_override is not None:
-        return (divisor_override,)
-    nd = len(geo.kernel)
-    total = np.ones(geo.out_size, np.int64)
-    for i, (size, k, s, p, o) in enumerate(zip(geo.in_size, geo.kernel, geo.stride,
-                                               geo.pad_lo, geo.out_size)):
-        start = np.arange(o) * s - p
-        end = np.minimum(start + k, size + p)
-        if count_include_pad:
-            count = end - start
-        else:
-            count = np.minimum(end, size) - np.maximum(start, 0)
-        shape = [1] * nd
-        shape[i] = o
-        total = total * count.reshape(shape)
-    if (total == total.flat[0]).all():
-        return (int(total.flat[0]),)
-    return (total,)
-
-
 def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa: A002
                  count_include_pad, divisor_override):
     x = _check_input(fn, input)
@@ -838,7 +496,7 @@ def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa
     _check_pool_dims(x, nd)
     if x._data.dtype == np.bool_:
         _float_only(fn, x)
-    plan = _WindowPlan(geo, _avg_divisors(geo, count_include_pad, divisor_override))
+    plan = window_plan(geo, ("avg", bool(count_include_pad), divisor_override))
     return (_AvgPool if nd == 2 else _AvgPool3d).apply(x, plan=plan)
 
 
@@ -921,24 +579,13 @@ def _adaptive_sizes(fn: str, x: Tensor, nd: int, output_size, colon: bool = Fals
     return tuple(sizes)
 
 
-def _adaptive_plan(in_size: tuple, out_size: tuple):
-    """Regular windows when every input size is a multiple of the output size, else taps."""
-    if all(o > 0 and i % o == 0 for i, o in zip(in_size, out_size)):
-        kernel = tuple(i // o for i, o in zip(in_size, out_size))
-        nd = len(in_size)
-        geo = Geometry(tuple(in_size), kernel, tuple(out_size), kernel, (0,) * nd, (0,) * nd,
-                       (1,) * nd, 1)
-        return _WindowPlan(geo, kernel)  # torch divides by each window side in turn
-    return _TapPlan(tuple(in_size), tuple(out_size))
-
-
 def _adaptive_avg_nd(fn: str, nd: int, input, output_size) -> Tensor:  # noqa: A002
     x = _check_input(fn, input)
     sizes = _adaptive_sizes(fn, x, nd, output_size)
     _float_only(fn, x)
     if all(s == 1 for s in sizes):  # torch takes the mean for a 1x1 output
         return x.mean(tuple(range(-nd, 0)), keepdim=True)
-    plan = _adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
+    plan = adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
     cls = _AdaptiveAvgPool if nd == 2 else _AdaptiveAvgPool3d
     return cls.apply(x, plan=plan)
 
@@ -967,7 +614,7 @@ def _adaptive_max_nd(fn: str, nd: int, input, output_size):  # noqa: A002
     x = _check_input(fn, input)
     sizes = _adaptive_sizes(fn, x, nd, output_size, colon=True)
     _float_only(fn, x)
-    plan = _adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
+    plan = adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
     cls = _AdaptiveMaxPool if nd == 2 else _AdaptiveMaxPool3d
     return cls.apply(x, plan=plan)
 

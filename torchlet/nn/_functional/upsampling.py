@@ -27,8 +27,11 @@ import numpy as np
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv import Geometry, col2im, im2col
-from torchlet.nn._functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, \
-    adaptive_avg_pool3d
+from torchlet.nn._functional.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+)
 
 __all__ = ["fold", "interpolate", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
            "upsample_bilinear", "upsample_nearest"]
@@ -237,8 +240,8 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
         ins = ", ".join(f"{n}: {i}" for n, i in zip(names, in_size))
         outs = ", ".join(f"{n}: {o}" for n, o in zip(names, out_size))
         raise RuntimeError(
-            f"Input and output sizes should be greater than 0, but got input ({ins}) output "
-            f"({outs})"
+            f"Input and output sizes should be greater than 0, but got input ({ins})"
+            f"{' and' if nd == 1 else ''} output ({outs})"
         )
     dtype = x._data.dtype
     if dtype.kind != "f":
@@ -494,9 +497,12 @@ class _Im2Col(Primitive):
 
     @staticmethod
     def forward(ctx, x, *, geo):
-        ctx.geo, ctx.channels = geo, x.shape[1]
-        cols = im2col(x, geo)
-        return np.ascontiguousarray(cols.reshape(x.shape[0], -1, cols.shape[-1]))
+        batched = x.ndim == 4  # else one unbatched (C, H, W) image
+        xb = x if batched else x[None]
+        ctx.geo, ctx.channels = geo, xb.shape[1]
+        cols = im2col(xb, geo)
+        cols = np.ascontiguousarray(cols.reshape(xb.shape[0], -1, cols.shape[-1]))
+        return cols if batched else cols[0]
 
     @staticmethod
     def backward(ctx, grad):
@@ -512,6 +518,8 @@ class _Col2Im(Primitive):
     @staticmethod
     def forward(ctx, cols, *, geo, channels):
         ctx.geo = geo
+        if cols.ndim == 2:  # one unbatched (C*kh*kw, L) input
+            return col2im(cols[None], geo, channels)[0]
         return col2im(cols, geo, channels)
 
     @staticmethod
@@ -582,12 +590,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # no
             f"padding={p}, calculated shape of the array of sliding blocks as {out}, but its "
             "components must be at least one."
         )
-    geo = Geometry(in_size, k, out, s, p, p, d, 1)
-    if len(shape) == 3:
-        from torchlet._ops import shape as _shape
-
-        return _shape.squeeze(_Im2Col.apply(_shape.unsqueeze(x, 0), geo=geo), 0)
-    return _Im2Col.apply(x, geo=geo)
+    return _Im2Col.apply(x, geo=Geometry(in_size, k, out, s, p, p, d, 1))
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
@@ -626,10 +629,4 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
             "components must be at least one."
         )
     geo = Geometry(size, k, blocks, s, p, p, d, 1)
-    channels = shape[-2] // taps
-    if len(shape) == 2:
-        from torchlet._ops import shape as _shape
-
-        return _shape.squeeze(_Col2Im.apply(_shape.unsqueeze(x, 0), geo=geo,
-                                            channels=channels), 0)
-    return _Col2Im.apply(x, geo=geo, channels=channels)
+    return _Col2Im.apply(x, geo=geo, channels=shape[-2] // taps)

@@ -1,10 +1,12 @@
 """Recurrent layers: RNN, LSTM, GRU and their single-step cells, as torch.nn.
 
-Each time step is written with ordinary torchlet operations (linear, sigmoid, tanh,
-chunk, +, *), exactly the formulas torch's CPU kernels evaluate, so the autograd graph
-does backpropagation through time by itself, double backward included. As torch does on
-the CPU, the input projection ``x_t W_ih^T + b_ih`` of a whole layer is one matmul over
-all time steps; only ``h W_hh^T + b_hh`` and the gate arithmetic run step by step.
+Each time step is written with torchlet operations (linear, sigmoid, tanh, chunk, +, *),
+the formulas torch's CPU kernels evaluate, so the autograd graph does backpropagation
+through time by itself, double backward included. As torch does on the CPU, the input
+projection ``x_t W_ih^T + b_ih`` of a whole layer is one matmul over all time steps; only
+``h W_hh^T + b_hh`` and the gate arithmetic run step by step. The layers run the LSTM and
+GRU gate arithmetic as one fused node per step (see "one time step" below); the cells
+use the readable composition, and show torch's grad_fn names.
 
 The gates (H = hidden_size; ``W_ih`` stacks the gates' weights in this order):
 
@@ -21,10 +23,11 @@ Parameters are registered as torch's: per layer and direction ``weight_ih_l{k}``
 ``_reverse`` suffix for the backward direction, all drawn from U(-1/sqrt(H), 1/sqrt(H))
 in registration order, so the same seed gives torch's weights bit for bit.
 
-Differences from torch: the outputs' ``grad_fn`` are the nodes of this composition (for
-example StackBackward0 over AddBackward0) where torch's LSTM shows its fused oneDNN node
-(MkldnnRnnLayerBackward0); and float32 results agree with torch to rounding, not bit for
-bit, since the matrix products sum in a different order.
+Differences from torch: the layers' outputs have the grad_fn of this composition (for
+example StackBackward0 over ThnnFusedLstmCellBackward0) where torch's CPU LSTM shows its
+oneDNN node (MkldnnRnnLayerBackward0); float32 results agree with torch to rounding, not
+bit for bit, since the matrix products sum in a different order. Dropout between layers
+draws torch's masks, in torch's order.
 """
 
 from __future__ import annotations
@@ -89,7 +92,10 @@ def _sigmoid(x):
 
 def _readable_grad(gates_fn, ctx, grads):
     """The gradient of the readable step, recorded (for create_graph)."""
-    inputs = ctx.saved_tensors[:3]
+    # Differentiate with respect to fresh views of the inputs: their nodes lead nowhere
+    # else, so the inner backward stops at them instead of walking the earlier steps.
+    inputs = [x.view(x.shape) if need else x
+              for x, need in zip(ctx.saved_tensors[:3], ctx.needs_input_grad, strict=True)]
     wanted = [x for x, need in zip(inputs, ctx.needs_input_grad, strict=True) if need]
     with enable_grad():
         outputs = gates_fn(*inputs)
