@@ -133,7 +133,8 @@ def im2col(x: np.ndarray, geo: Geometry) -> np.ndarray:
     order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
     n, c = x.shape[:2]
     length = int(np.prod(geo.out_size, dtype=np.int64))
-    return win.transpose(order).reshape(n, geo.groups, -1, length)
+    rows = (c // geo.groups) * int(np.prod(geo.kernel, dtype=np.int64))
+    return win.transpose(order).reshape(n, geo.groups, rows, length)
 
 
 def col2im(cols: np.ndarray, geo: Geometry, channels: int) -> np.ndarray:
@@ -168,7 +169,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: Geometry, cols=None):
     if cols is None:
         cols = im2col(x, geo)
     g = geo.groups
-    out = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)  # (N, g, O/g, L)
+    out = np.matmul(w.reshape(g, w.shape[0] // g, cols.shape[2]), cols)  # (N, g, O/g, L)
     out = out.reshape((x.shape[0], w.shape[0]) + geo.out_size)
     return (out.astype(dtype) if out.dtype != dtype else out), cols
 
@@ -195,8 +196,10 @@ def _input_grad_reference(y: np.ndarray, w: np.ndarray, geo: Geometry) -> np.nda
     """conv_input_grad the textbook way: columns = w^T y, then col2im."""
     g = geo.groups
     n, o = y.shape[:2]
-    w_t = w.reshape(g, o // g, -1).transpose(0, 2, 1)  # (g, C/g*K, O/g)
-    cols = np.matmul(w_t, y.reshape(n, g, o // g, -1))  # (N, g, C/g*K, L)
+    taps = w[0, 0].size if w.size else int(np.prod(geo.kernel, dtype=np.int64))
+    w_t = w.reshape(g, o // g, w.shape[1] * taps).transpose(0, 2, 1)  # (g, C/g*K, O/g)
+    length = int(np.prod(geo.out_size, dtype=np.int64))
+    cols = np.matmul(w_t, y.reshape(n, g, o // g, length))  # (N, g, C/g*K, L)
     return col2im(cols, geo, g * w.shape[1])
 
 
@@ -215,7 +218,7 @@ def _input_grad_channels_last(y: np.ndarray, w: np.ndarray, geo: Geometry) -> np
     og, cg = o // g, w.shape[1]
     spatial = tuple(range(3, 3 + nd))
     y_t = y.reshape((n, g, og) + geo.out_size).transpose((1,) + spatial + (0, 2))
-    y_t = y_t.reshape(g, -1, og)  # (g, L*N, O/g), a copy
+    y_t = y_t.reshape(g, int(np.prod(geo.out_size, dtype=np.int64)) * n, og)  # a copy
     taps = int(np.prod(geo.kernel))
     w_k = w.reshape(g, og, cg, taps).transpose(3, 0, 1, 2).copy()  # (K, g, O/g, C/g)
     cols = np.matmul(y_t, w_k).reshape((taps, g) + geo.out_size + (n, cg))
@@ -245,7 +248,7 @@ def conv_weight_grad(x: np.ndarray, y: np.ndarray, geo: Geometry, cols=None) -> 
     n, o = y.shape[:2]
     # one product per sample, columns first: (C/g*K, L) @ (L, O/g). BLAS runs this order
     # about twice as fast as (O/g, L) @ (L, C/g*K) for the thin matrices of small layers
-    prods = np.matmul(cols, y.reshape(n, g, o // g, -1).transpose(0, 1, 3, 2))
+    prods = np.matmul(cols, y.reshape(n, g, o // g, cols.shape[3]).transpose(0, 1, 3, 2))
     out = prods.sum(0) if n != 1 else prods[0]  # (g, C/g*K, O/g)
     out = np.ascontiguousarray(out.transpose(0, 2, 1)).reshape((o, x.shape[1] // g) + geo.kernel)
     return out.astype(dtype) if out.dtype != dtype else out
@@ -289,7 +292,10 @@ class _Convolution(Primitive):
         grad_x = _ConvTransposeGrad.apply(grad, w, None, geo=geo) if need_x else None
         grad_w = None
         if need_w:
-            grad_w = _ConvWeightGrad.apply(x, grad, geo=geo, cols=ctx.cols)
+            # the forward's columns serve once; a second backward (retain_graph) rebuilds
+            # them, and the memory is not held while the graph lives on
+            cols, ctx.cols = ctx.cols, None
+            grad_w = _ConvWeightGrad.apply(x, grad, geo=geo, cols=cols)
         grad_b = _sum_bias(grad, len(geo.kernel)) if need_b else None
         return grad_x, grad_w, grad_b
 

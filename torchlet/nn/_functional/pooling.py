@@ -224,7 +224,8 @@ class _MaxUnpool(Primitive):
         ctx.idx, ctx.nd = idx, nd
         rows = _prod(x.shape[:x.ndim - nd])
         out = np.zeros((rows, _prod(out_size)), x.dtype)
-        np.put_along_axis(out, idx.reshape(rows, -1), x.reshape(rows, -1), axis=1)
+        per_row = _prod(x.shape[x.ndim - nd:])
+        np.put_along_axis(out, idx.reshape(rows, per_row), x.reshape(rows, per_row), axis=1)
         return out.reshape(x.shape[:x.ndim - nd] + tuple(out_size))
 
     @staticmethod

@@ -50,7 +50,7 @@ def _lowest(dtype: np.dtype):
 
 def _planes(x: np.ndarray, nd: int) -> np.ndarray:
     """View any leading dimensions (N, C or just C) as N*C planes of one channel."""
-    return x.reshape((-1, 1) + x.shape[x.ndim - nd:])
+    return x.reshape((_prod(x.shape[:x.ndim - nd]), 1) + x.shape[x.ndim - nd:])
 
 
 def _divide(acc: np.ndarray, divisors) -> np.ndarray:
@@ -248,10 +248,10 @@ class _TapPlan:
         self.ext_size = ext
 
     def _extended(self, x: np.ndarray, fill) -> np.ndarray:
-        planes = x.reshape((-1,) + self.in_size)
+        planes = x.reshape((_prod(x.shape[:x.ndim - self.nd]),) + self.in_size)
         out = np.full((planes.shape[0],) + self.ext_size, fill, x.dtype)
         out[(slice(None),) + tuple(slice(0, i) for i in self.in_size)] = planes
-        return out.reshape(planes.shape[0], -1)
+        return out.reshape(planes.shape[0], _prod(self.ext_size))
 
     def max(self, x: np.ndarray, with_index: bool = True):
         lead = x.shape[:x.ndim - self.nd]
@@ -287,7 +287,7 @@ class _TapPlan:
 
     def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
         dtype = g.dtype
-        g = g.reshape((-1,) + self.out_size)
+        g = g.reshape((_prod(g.shape[:g.ndim - self.nd]),) + self.out_size)
         share = _divide(g.astype(np.float64), [d.astype(np.float64) for d in self.divisors])
         rows, ext_numel = g.shape[0], _prod(self.ext_size)
         row_start = (np.arange(rows) * ext_numel).reshape((-1,) + (1,) * self.nd)
@@ -319,8 +319,9 @@ class _IndexPlan:
 def _gather(x: np.ndarray, idx: np.ndarray, nd: int) -> np.ndarray:
     """out[r, l] = x[r, idx[r, l]] over the flattened spatial dimensions of each plane."""
     rows = _prod(idx.shape[:idx.ndim - nd])
-    flat = x.reshape(rows, -1)
-    return np.take_along_axis(flat, idx.reshape(rows, -1), axis=1).reshape(idx.shape)
+    flat = x.reshape(rows, _prod(x.shape[x.ndim - nd:]))
+    picks = idx.reshape(rows, _prod(idx.shape[idx.ndim - nd:]))
+    return np.take_along_axis(flat, picks, axis=1).reshape(idx.shape)
 
 
 def _scatter_add(g: np.ndarray, idx: np.ndarray, in_shape: tuple, nd: int,
@@ -329,7 +330,8 @@ def _scatter_add(g: np.ndarray, idx: np.ndarray, in_shape: tuple, nd: int,
     plane, so a plain assignment does it."""
     rows = _prod(in_shape[:len(in_shape) - nd])
     size = _prod(in_shape[len(in_shape) - nd:])
-    flat = (idx.reshape(rows, -1) + (np.arange(rows) * size)[:, None]).ravel()
+    per_row = _prod(idx.shape[idx.ndim - nd:])
+    flat = (idx.reshape(rows, per_row) + (np.arange(rows) * size)[:, None]).ravel()
     if exclusive:
         out = np.zeros(rows * size, g.dtype)
         out[flat] = g.ravel()

@@ -501,7 +501,7 @@ class _Im2Col(Primitive):
         xb = x if batched else x[None]
         ctx.geo, ctx.channels = geo, xb.shape[1]
         cols = im2col(xb, geo)
-        cols = np.ascontiguousarray(cols.reshape(xb.shape[0], -1, cols.shape[-1]))
+        cols = np.ascontiguousarray(cols.reshape(xb.shape[0], cols.shape[2], cols.shape[3]))
         return cols if batched else cols[0]
 
     @staticmethod
