@@ -1,5 +1,5 @@
 """torchlet.utils: as ``torch.utils`` (``torchlet.utils.data`` holds datasets and loaders)."""
 
-from torchlet.utils import data
+from torchlet.utils import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

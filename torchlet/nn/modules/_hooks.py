@@ -1,6 +1,7 @@
 """Hook machinery of nn.Module: handles, global hooks, and full backward hooks.
 
-* ``RemovableHandle``: what every ``register_*_hook`` returns (``handle.remove()``).
+* ``RemovableHandle``: what every ``register_*_hook`` returns (``handle.remove()``);
+  defined in torchlet.utils.hooks (as torch.utils.hooks), re-exported here.
 * Global hooks (``register_module_forward_hook`` ...) run around every module's call.
 * Full backward hooks: ``_BackwardHook`` puts an identity node (``BackwardHookFunction``)
   on a module's tensor inputs and another on its outputs, as torch.utils.hooks does; when
@@ -17,6 +18,7 @@ from collections import OrderedDict
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Function
 from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.utils.hooks import RemovableHandle
 
 __all__ = [
     "BackwardHookFunction",
@@ -29,52 +31,6 @@ __all__ = [
     "register_module_module_registration_hook",
     "register_module_parameter_registration_hook",
 ]
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook.
-
-    As torch.utils.hooks.RemovableHandle: each handle has a unique ``id``, the key of its
-    hook in the (ordered) dict of hooks; ``extra_dict`` lists dicts that hold per-hook flags
-    (``with_kwargs``, ``always_call``) to clean up too. Also a context manager.
-    """
-
-    next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        self.extra_dict_ref = ()
-        if isinstance(extra_dict, dict):
-            self.extra_dict_ref = (weakref.ref(extra_dict),)
-        elif isinstance(extra_dict, list):
-            self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
-
-    def remove(self) -> None:
-        hooks_dict = self.hooks_dict_ref()
-        if hooks_dict is not None and self.id in hooks_dict:
-            del hooks_dict[self.id]
-        for ref in self.extra_dict_ref:
-            extra = ref()
-            if extra is not None and self.id in extra:
-                del extra[self.id]
-
-    def __getstate__(self):
-        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
-
-    def __setstate__(self, state) -> None:
-        self.hooks_dict_ref = weakref.ref(OrderedDict() if state[0] is None else state[0])
-        self.id = state[1]
-        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
-        extra = state[2] if len(state) > 2 else None
-        self.extra_dict_ref = () if extra is None else tuple(weakref.ref(d) for d in extra)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 class _WrappedHook:

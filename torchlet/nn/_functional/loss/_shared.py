@@ -1,0 +1,111 @@
+"""What the losses share: torch's reduction arguments (``reduction`` and the deprecated
+``size_average``/``reduce``), the argument checks and the dtype names of its messages."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise.operands import _cast
+from torchlet._tensor import Tensor
+from torchlet.autograd.grad_mode import GRAD_STATE
+
+_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
+              "float16": "Half"}
+
+
+# ---------------------------------------------------------------------------------------
+# reduction arguments (torch.nn._reduction)
+
+
+def _get_enum(reduction: str) -> str:
+    """Check ``reduction`` as torch does; 'elementwise_mean' is an old name of 'mean'."""
+    if reduction in ("none", "mean", "sum"):
+        return reduction
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                      "instead.", stacklevel=3)
+        return "mean"
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def legacy_get_string(size_average, reduce, emit_warning: bool = True) -> str:  # noqa: A002
+    """The deprecated size_average/reduce pair as a reduction string (torch's mapping)."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        ret = "mean"
+    elif reduce:
+        ret = "sum"
+    else:
+        ret = "none"
+    if emit_warning:
+        warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                      f"reduction='{ret}' instead.", stacklevel=3)
+    return ret
+
+
+def _reduction(size_average, reduce, reduction) -> str:  # noqa: A002
+    if size_average is not None or reduce is not None:
+        return legacy_get_string(size_average, reduce)
+    return _get_enum(reduction)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    """torch's apply_loss_reduction."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check(fn: str, x, arg: str = "input", position: int = 1) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+                        f"{type(x).__name__}")
+    return x
+
+
+def _not_differentiable(fn: str, arg: str, t) -> None:
+    if t is not None and GRAD_STATE.enabled and t.requires_grad:
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to "
+                           f"argument '{arg}'. This input cannot have requires_grad True.")
+
+
+def _size_warning(x: Tensor, y: Tensor) -> None:
+    if x._data.shape != y._data.shape:
+        warnings.warn(
+            f"Using a target size ({y.shape}) that is different to the input size ({x.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure "
+            "they have the same size.", stacklevel=3)
+
+
+def _common(fn_kernel: str, x: Tensor, y: Tensor):
+    """x and y broadcast to one shape and cast to their common float dtype (torch's
+    TensorIterator: ExpandBackward0 / ToCopyBackward0 nodes where needed)."""
+    if x._data.shape != y._data.shape:
+        x, y = _shape.broadcast_tensors(x, y)
+    common = _dtype.result_type_of((x, y)).np
+    if common.kind != "f":
+        raise NotImplementedError(
+            f'"{fn_kernel}" not implemented for \'{_TYPE_WORD[common.name]}\''
+        )
+    return _cast(x, common), _cast(y, common)
+
+
+def _grad_scale(grad: Tensor, reduction: str, numel: int) -> Tensor:
+    """The incoming gradient as a per-element factor: grad / numel for 'mean'."""
+    return grad / numel if reduction == "mean" else grad
+
+
+def _reduce_np(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.mean(loss, dtype=loss.dtype) if loss.size else loss.dtype.type(np.nan)
+    if reduction == "sum":
+        return np.sum(loss, dtype=loss.dtype)
+    return loss

@@ -1,0 +1,436 @@
+"""Losses of class-index targets: cross_entropy, nll_loss and one_hot.
+
+cross_entropy with class-index targets is ONE fused primitive. Per sample,
+``loss = log(sum(exp(x))) - x[target]``, and its gradient is the readable formula
+``softmax(x) - one_hot(target)`` (scaled by the class weights and the reduction, with
+label smoothing mixing a uniform distribution into the one-hot). torch records two nodes
+(NllLossBackward0 over LogSoftmaxBackward0); torchlet records one node with torch's name
+on top, whose next function is the input itself: about twice as fast as the two-node
+chain, forward + backward, on (64, 10) and on (4096, 1000) logits, with the same gradients.
+``nll_loss(log_softmax(x, 1), target)`` builds torch's two-node chain and equals
+``cross_entropy(x, target)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise.binary import Where
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.nn._functional.activation import Softmax, log_softmax
+from torchlet.nn._functional.loss._shared import _TYPE_WORD, _check, _not_differentiable, _reduction
+
+# ---------------------------------------------------------------------------------------
+# class-index targets: shared checks of nll_loss and cross_entropy
+
+
+def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
+    """torch's checks of nll_loss_nd / nll_loss / nll_loss2d, in torch's order."""
+    xs, ts = x._data.shape, t._data.shape
+    if len(xs) < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {len(xs)})")
+    if len(xs) != 1 and xs[0] != (ts[0] if ts else 0):
+        raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size "
+                         f"({ts[0] if ts else 0}).")
+    n_classes = xs[1] if len(xs) > 1 else xs[0]
+    w = None if weight is None else weight._data
+    if len(xs) <= 2:
+        if len(ts) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if len(xs) == 1 and len(ts) == 1 and ts[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                             f"{ts[0]}")
+        if w is not None and (w.ndim != 1 or w.size != n_classes):
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {n_classes} classes or no "
+                f"classes but got weight tensor of shape: {list(w.shape)}")
+    else:
+        if len(xs) == 4:
+            if len(ts) != 3:
+                raise RuntimeError("only batches of spatial targets supported (3D tensors) but "
+                                   f"got targets of dimension: {len(ts)}")
+        elif ts[1:] != xs[2:]:
+            raise RuntimeError(f"Expected target size {[xs[0], *xs[2:]]}, got {list(ts)}")
+        if w is not None and w.size != n_classes:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        if len(xs) == 4 and ts != (xs[0],) + xs[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
+    if t._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_TYPE_WORD[t._data.dtype.name]}")
+    if w is not None and w.dtype != x._data.dtype:
+        raise RuntimeError(f"expected scalar type {_TYPE_WORD[x._data.dtype.name]} but found "
+                           f"{_TYPE_WORD[w.dtype.name]}")
+
+
+def _targets(x: np.ndarray, t: np.ndarray, w, ignore_index: int):
+    """(x as (N, C, ...), safe targets, ignored mask or None, per-target weights or None
+    (meaning 1), their sum).
+
+    Ignored targets are replaced by 0 (so they can index) and get weight 0; a target out of
+    [0, C) raises torch's IndexError."""
+    if x.ndim == 1:
+        x, t = x[None], t.reshape(1)
+    if t.dtype != np.int64:
+        t = t.astype(np.int64)
+    n_classes = x.shape[1]
+    ignored = None
+    if t.size:
+        lo, hi = t.min(), t.max()  # the common case needs no per-element masks
+        if lo <= ignore_index <= hi:
+            ignored = t == ignore_index
+            if not ignored.any():
+                ignored = None
+        if ignored is not None:
+            t = np.where(ignored, 0, t)
+            lo, hi = t.min(), t.max()
+        if lo < 0 or hi >= n_classes:
+            bad = (t < 0) | (t >= n_classes)
+            raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
+    if w is None:
+        wt = None if ignored is None else (~ignored).astype(x.dtype)
+        total = x.dtype.type(t.size if ignored is None else t.size - np.count_nonzero(ignored))
+    else:
+        wt = w[t]
+        if ignored is not None:
+            wt[ignored] = 0
+        total = wt.sum(dtype=x.dtype)
+    return x, t, ignored, wt, total
+
+
+def _take_class(a: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """a[n, t[n, ...], ...]: the entry of each target class (class axis 1)."""
+    if a.ndim == 2:
+        return a[np.arange(a.shape[0]), t]
+    return np.take_along_axis(a, t[:, None], axis=1)[:, 0]
+
+
+def _add_at_class(a: np.ndarray, t: np.ndarray, values) -> None:
+    """a[n, t[n, ...], ...] += values (in place; one target per position)."""
+    if a.ndim == 2:
+        a[np.arange(a.shape[0]), t] += values
+        return
+    index = t[:, None]
+    values = np.broadcast_to(values, t.shape)
+    np.put_along_axis(a, index, np.take_along_axis(a, index, axis=1)
+                      + np.expand_dims(values, 1), axis=1)
+
+
+def _class_shape(shape, n_dims: int):
+    """Shape (N, 1, ...) of per-sample values broadcast over the class axis."""
+    return (shape[0], 1) + tuple(shape[1:]) if n_dims > 1 else (1, 1)
+
+
+# ---------------------------------------------------------------------------------------
+# cross_entropy: one fused primitive for class-index targets
+
+
+class _SoftmaxOf(Softmax):
+    """softmax(x) when the forward has already computed it: the same SoftmaxBackward0 node
+    as F.softmax, without computing the exponentials again (used by the cross-entropy
+    backward under create_graph=True, so that its gradient can be differentiated)."""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, out):
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+
+class CrossEntropy(Primitive):
+    """Cross entropy of logits x (N, C, ...) with class-index targets t, in one node.
+
+    loss_n = w[t_n] * (log(sum_c exp(x_nc)) - x_n,t_n)       (0 where t_n == ignore_index)
+    with label smoothing ls:  (1 - ls) * loss_n + ls / C * sum_c w_c (logsumexp_n - x_nc);
+    'mean' divides by the sum of w[t_n] over the targets not ignored.
+
+    grad_x_n = s_n * (softmax(x_n) * sum_c q_nc - q_n),  where
+    q_n = (1 - ls) * w[t_n] * one_hot(t_n) + ls / C * w   (the weighted target distribution)
+    and s_n = grad / total weight ('mean'), grad ('sum'), grad_n ('none'); 0 if ignored.
+    Without weights or smoothing this is softmax(x) - one_hot(t), scaled.
+    """
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, target, weight, ignore_index, label_smoothing, reduction):
+        x_in = x
+        x, t, ignored, wt, total = _targets(x, target, weight, ignore_index)
+        ls, n_classes = label_smoothing, x.shape[1]
+        # log-sum-exp with the largest logit subtracted: finite for logits of +-1e4
+        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True) if x.size else x.copy()
+        picked = _take_class(shifted, t)
+        if ls > 0:
+            smooth_sum = (np.add.reduce(shifted, axis=1) if weight is None else
+                          np.tensordot(weight, shifted, axes=([0], [1])))
+        e = np.exp(shifted, out=shifted)
+        sumexp = np.add.reduce(e, axis=1)
+        lse = np.log(sumexp)
+        nll = lse - picked  # -log_softmax(x)[t], in torch's rounding order
+        if wt is not None:
+            nll *= wt
+        if ls > 0:
+            weight_sum = n_classes if weight is None else weight.sum()
+            smooth = weight_sum * lse - smooth_sum  # -sum_c w_c log_softmax(x)_c
+            if ignored is not None:
+                smooth[ignored] = 0
+        if reduction == "none":
+            out = nll if ls <= 0 else (1 - ls) * nll + smooth * (ls / n_classes)
+            out = out.astype(x.dtype, copy=False)
+            out = out.reshape(()) if x_in.ndim == 1 else out
+        else:
+            out = nll.sum(dtype=x.dtype)
+            if ls > 0:
+                smooth_total = smooth.sum(dtype=x.dtype)
+            if reduction == "mean":
+                out = out / total
+                if ls > 0:
+                    smooth_total = smooth_total / total
+            if ls > 0:
+                out = (1 - ls) * out + smooth_total * (ls / n_classes)
+            out = np.asarray(out, dtype=x.dtype)
+        ctx.save_for_backward(x_in, e)
+        ctx.info = (t, ignored, wt, total, sumexp, weight, ls, reduction)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, e = ctx.saved_tensors
+        t, ignored, wt, total, sumexp, weight, ls, reduction = ctx.info
+        e = e._data
+        n_classes = e.shape[1]
+        # per-sample mass of the target distribution: sum_c q_nc
+        mass = 1 if wt is None else wt
+        if ls > 0:
+            weight_sum = n_classes if weight is None else weight.sum()
+            mass = (1 - ls) * mass + (ls / n_classes) * weight_sum
+        if GRAD_STATE.enabled:  # create_graph: the same formula in differentiable ops
+            return _cross_entropy_grad_graph(ctx, x, grad, e, mass)
+        # s_n: the incoming gradient per sample (0 for ignored targets)
+        g = grad._data
+        if reduction == "none":
+            scale = g.reshape(t.shape)
+        else:
+            scale = g / total if reduction == "mean" else g
+        if ignored is not None:
+            scale = np.where(ignored, e.dtype.type(0), scale)
+        per_sample = _per_sample(scale * mass / sumexp, e.ndim)
+        out = e * per_sample  # s_n * softmax(x_n) * sum_c q_nc ...
+        hit = scale if wt is None else scale * wt
+        _add_at_class(out, t, -(hit if ls <= 0 else (1 - ls) * hit))  # ... - s_n * q_n
+        if ls > 0:
+            w = np.ones(n_classes, e.dtype) if weight is None else weight
+            out -= (ls / n_classes) * (_per_sample(np.broadcast_to(scale, t.shape), e.ndim)
+                                       * w.reshape((-1,) + (1,) * (e.ndim - 2)))
+        return wrap(out.reshape(x._data.shape) if x._data.ndim == 1 else out)
+
+
+def _per_sample(values: np.ndarray, ndim: int) -> np.ndarray:
+    """Per-sample values (N, ...) as (N, 1, ...), to broadcast over the class axis."""
+    return values[:, None] if ndim == 2 else np.expand_dims(values, 1)
+
+
+def _cross_entropy_grad_graph(ctx, x, grad, e, mass):
+    """The cross-entropy gradient written with torchlet operations (create_graph=True)."""
+    t, ignored, wt, total, sumexp, weight, ls, reduction = ctx.info
+    n_classes, dtype = e.shape[1], e.dtype
+    probs = e / np.expand_dims(sumexp, 1)
+    soft = _SoftmaxOf.apply(x, dim=0 if x._data.ndim == 1 else 1,
+                            out=probs.reshape(x._data.shape))
+    soft = soft.reshape(e.shape)
+    q = np.zeros(e.shape, dtype)
+    hit = (1 - ls) * (np.ones(t.shape, dtype) if wt is None else wt)
+    _add_at_class(q, t, hit)
+    if ls > 0:
+        w = np.ones(n_classes, dtype) if weight is None else weight
+        q += (ls / n_classes) * w.reshape((-1,) + (1,) * (e.ndim - 2))
+    per_sample = _class_shape(t.shape, e.ndim)
+    scale = grad.reshape(per_sample) if reduction == "none" else (
+        grad / total if reduction == "mean" else grad)
+    if ignored is not None:
+        scale = Where.apply(scale, dtype.type(0), cond=~ignored.reshape(per_sample))
+    mass = np.broadcast_to(np.asarray(mass, dtype), t.shape).reshape(per_sample)
+    return ((soft * wrap(mass) - wrap(q)) * scale).reshape(x._data.shape)
+
+
+class CrossEntropy2d(CrossEntropy):
+    """The fused cross entropy of spatial inputs (N, C, d1, ...): torch's top node is
+    NllLoss2DBackward0 there."""
+
+    node_name = "NllLoss2DBackward0"
+
+
+class CrossEntropySmoothed(CrossEntropy):
+    """The fused cross entropy with label smoothing: torch's top node is AddBackward0 (the
+    sum of its smoothed and unsmoothed parts)."""
+
+    node_name = "AddBackward0"
+
+
+def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",  # noqa: A002
+                  label_smoothing: float = 0.0) -> Tensor:
+    """The cross entropy between logits ``input`` and ``target``.
+
+    Class-index targets (long, the input's shape without the class dim 1): per sample
+    log(sum(exp(x))) - x[target], weighted by ``weight[target]``, skipping
+    ``ignore_index``. Probability targets (floats of the input's shape):
+    -sum(target * log_softmax(x)). ``label_smoothing`` mixes a uniform distribution into
+    the target. Input (C,), (N, C) or (N, C, d1, ..., dk)."""
+    x = _check("cross_entropy", input)
+    y = _check("cross_entropy", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    if x._data.shape == y._data.shape:
+        return _cross_entropy_probabilities(x, y, weight, reduction, ignore_index,
+                                            label_smoothing)
+    if label_smoothing > 0 and label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing:g}")
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
+                                  f"'{_TYPE_WORD[x._data.dtype.name]}'")
+    _class_target_checks(x, y, weight)
+    _not_differentiable("nll_loss_forward", "weight", weight)
+    ls = float(label_smoothing) if label_smoothing > 0 else 0.0
+    if x._data.ndim == 1 and y._data.ndim == 1:  # (C,) with a (1,) target: torch refuses
+        if ls > 0:  # ... where its smoothing term is added in place
+            raise RuntimeError("output with shape [] doesn't match the broadcast shape [1]")
+        if GRAD_STATE.enabled and x.requires_grad:  # ... and in its autograd kernel
+            raise RuntimeError(f"size mismatch (got input: {list(x.shape)}, target: "
+                               f"{list(y.shape)})")
+    primitive = (CrossEntropySmoothed if ls > 0 else
+                 CrossEntropy2d if x._data.ndim > 2 else CrossEntropy)
+    out = primitive.apply(x, target=y._data, weight=None if weight is None else weight._data,
+                          ignore_index=int(ignore_index), label_smoothing=ls,
+                          reduction=reduction)
+    return _as_torch_view(out, x, reduction) if ls == 0 else out
+
+
+def _as_torch_view(out: Tensor, x: Tensor, reduction: str) -> Tensor:
+    """torch computes 3-D and 5-D+ inputs as a 4-D nll_loss2d and views the unreduced
+    result back (ViewBackward0 on top); the same view here gives the same graph."""
+    if reduction == "none" and (x._data.ndim == 3 or x._data.ndim > 4):
+        return _shape.view(out, out._data.shape)
+    return out
+
+
+def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_smoothing):
+    """-sum(target * log_softmax(x) * weight) over classes, composed as torch does."""
+    if y._data.dtype.kind != "f":
+        raise RuntimeError(f"Expected floating point type for target with class "
+                           f"probabilities, got {_TYPE_WORD[y._data.dtype.name]}")
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    class_dim = 0 if x._data.ndim == 1 else 1
+    n_classes = x._data.shape[class_dim]
+    if weight is not None and (weight._data.ndim != 1 or weight._data.size != n_classes):
+        raise RuntimeError(
+            f"cross_entropy: weight tensor should be defined either for all {n_classes} "
+            f"classes or no classes but got weight tensor of shape: {list(weight.shape)}")
+    logp = log_softmax(x, class_dim)
+    if label_smoothing > 0:
+        if label_smoothing > 1.0:
+            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                               f"{label_smoothing:g}")
+        y = y * (1 - label_smoothing) + label_smoothing / n_classes
+    prod = logp * y
+    if weight is not None:
+        prod = prod * weight.reshape((-1,) + (1,) * (x._data.ndim - class_dim - 1))
+    if reduction == "none":
+        return -prod.sum(class_dim)
+    total = -prod.sum()
+    if reduction == "sum":
+        return total
+    if x._data.size == 0:
+        return total * float("nan")
+    return total / (x._data.size // n_classes)
+
+
+# ---------------------------------------------------------------------------------------
+# nll_loss
+
+
+class NllLoss(Primitive):
+    """loss_n = -w[t_n] * logp[n, t_n] (0 where t_n == ignore_index); 'mean' divides the sum
+    by the sum of the w[t_n] not ignored.
+    grad_logp[n, c] = -w[t_n] * s_n where c == t_n, else 0 (s_n as in CrossEntropy)."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, logp, *, target, weight, ignore_index, reduction):
+        shape_in = logp.shape
+        logp, t, ignored, wt, total = _targets(logp, target, weight, ignore_index)
+        picked = -_take_class(logp, t)
+        if wt is not None:
+            picked = picked * wt
+        ctx.info = (shape_in, logp.shape, t, ignored, wt, total, reduction)
+        if reduction == "none":
+            return picked.reshape(()) if len(shape_in) == 1 else picked
+        out = np.sum(picked, dtype=logp.dtype)
+        return np.asarray(out / total if reduction == "mean" else out, logp.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape_in, shape, t, ignored, wt, total, reduction = ctx.info
+        dtype = grad._data.dtype
+        coef = np.zeros(shape, dtype)  # d loss_n / d logp: -w[t_n] at the target
+        hit = -(wt if wt is not None else np.ones(t.shape, dtype))
+        if reduction == "mean":
+            hit = hit / total
+        _add_at_class(coef, t, hit)
+        if ignored is not None:
+            coef[np.broadcast_to(np.expand_dims(ignored, 1), shape)] = 0
+        if reduction == "none":
+            grad = grad.reshape(_class_shape(t.shape, len(shape)))
+        return (wrap(coef) * grad).reshape(shape_in)
+
+
+class NllLoss2d(NllLoss):
+    node_name = "NllLoss2DBackward0"
+
+
+def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """The negative log likelihood of log-probabilities ``input`` at class indices
+    ``target``: -input[n, target[n]] * weight[target[n]], skipping ``ignore_index``."""
+    x = _check("nll_loss", input)
+    y = _check("nll_loss", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    _class_target_checks(x, y, weight)
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
+                                  f"'{_TYPE_WORD[x._data.dtype.name]}'")
+    _not_differentiable("nll_loss_forward", "weight", weight)
+    primitive = NllLoss2d if x._data.ndim > 2 else NllLoss
+    out = primitive.apply(x, target=y._data, weight=None if weight is None else weight._data,
+                          ignore_index=int(ignore_index), reduction=reduction)
+    return _as_torch_view(out, x, reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# one_hot
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (long, any shape) -> one-hot rows (shape + (num_classes,)), int64.
+    ``num_classes=-1`` takes max + 1."""
+    t = _check("one_hot", tensor, "self")
+    data = t._data
+    if data.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    if data.size:
+        if data.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if data.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(data.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, data[..., None], 1, axis=-1)
+    return wrap(out)

@@ -1,0 +1,236 @@
+"""Margin losses: margin_ranking, hinge_embedding, soft_margin, multilabel_soft_margin,
+multi_margin and multilabel_margin. Those torch composes of operations are composed here
+too (so their graphs show torch's nodes); the others are one primitive each."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._ops.pointwise import sigmoid, where
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.nn._functional.activation import logsigmoid
+from torchlet.nn._functional.loss._shared import (
+    _TYPE_WORD,
+    _check,
+    _common,
+    _grad_scale,
+    _not_differentiable,
+    _reduce,
+    _reduce_np,
+    _reduction,
+)
+
+# ---------------------------------------------------------------------------------------
+# margin losses
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0,  # noqa: A002
+                        size_average=None, reduce=None, reduction="mean") -> Tensor:  # noqa: A002
+    """max(0, -y (x1 - x2) + margin): y = 1 wants x1 ranked above x2."""
+    x1 = _check("margin_ranking_loss", input1, "input1")
+    x2 = _check("margin_ranking_loss", input2, "input2", 2)
+    y = _check("margin_ranking_loss", target, "target", 3)
+    reduction = _reduction(size_average, reduce, reduction)
+    if not x1._data.ndim == x2._data.ndim == y._data.ndim:
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got "
+            f"sizes: input1: {x1.shape}, input2: {x2.shape}, target: {y.shape} ")
+    return _reduce((-y * (x1 - x2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None,  # noqa: A002
+                         reduce=None, reduction="mean") -> Tensor:  # noqa: A002
+    """x where y == 1, max(0, margin - x) where y == -1."""
+    x, y = _check("hinge_embedding_loss", input), _check("hinge_embedding_loss", target)
+    reduction = _reduction(size_average, reduce, reduction)
+    zeros = wrap(np.zeros_like(x._data))
+    margin_clamp = (margin - x).clamp_min(0)
+    loss = where(y != 1, margin_clamp, zeros) + where(y != -1, x, zeros)
+    return _reduce(loss, reduction)
+
+
+class SoftMarginLoss(Primitive):
+    """loss = log(1 + exp(-y x));  grad_x = -y * grad * z / (1 + z),  z = exp(-y x)."""
+
+    node_name = "SoftMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, y, reduction):
+        ctx.y, ctx.reduction = y, reduction
+        ctx.save_for_backward(x)
+        return _reduce_np(np.log1p(np.exp(-y * x)), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        y = wrap(ctx.y)
+        return -y * sigmoid(-y * x) * _grad_scale(grad, ctx.reduction, x._data.size)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                     reduction="mean") -> Tensor:  # noqa: A002
+    """log(1 + exp(-y x)) for labels y = +-1 (two-class logistic loss)."""
+    x, y = _check("soft_margin_loss", input), _check("soft_margin_loss", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    _not_differentiable("soft_margin_loss", "target", y)
+    x, y = _common("soft_margin_loss", x, y)
+    return SoftMarginLoss.apply(x, y=y._data, reduction=reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
+                                reduce=None, reduction="mean") -> Tensor:  # noqa: A002
+    """Per sample, the mean over classes of -(y logsigmoid(x) + (1 - y) logsigmoid(-x))."""
+    x = _check("multilabel_soft_margin_loss", input)
+    y = _check("multilabel_soft_margin_loss", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = x._data.ndim - 1
+    loss = loss.sum(class_dim) / x._data.shape[class_dim]
+    return _reduce(loss, reduction)
+
+
+def _margin_input(fn: str, x: Tensor):
+    """Inputs (C,) or (N, C) (torch's multi-margin checks); returns (N, C) data."""
+    data = x._data
+    if not (data.ndim <= 1 and data.size > 0 or data.ndim == 2 and data.shape[1] > 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(data.shape)}")
+    return data.reshape(1, -1) if data.ndim <= 1 else data
+
+
+class MultiMarginLoss(Primitive):
+    """loss_n = sum_{i != y_n} w[y_n] max(0, margin - x[y_n] + x[i])^p / C  (p = 1 or 2);
+    grad_x[i] = grad * w[y_n] * dz^p / C for i != y_n, grad_x[y_n] = minus their sum."""
+
+    node_name = "MultiMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, y, p, margin, weight, reduction):
+        shape, scalar_target = x.shape, y.ndim == 0
+        x2 = x.reshape(1, -1) if x.ndim <= 1 else x
+        y = y.reshape(-1)
+        n, c = x2.shape
+        rows = np.arange(n)
+        z = margin - x2[rows, y][:, None] + x2
+        z[rows, y] = 0  # the target class itself does not count
+        active = z > 0
+        h = np.where(active, z if p == 1 else z * z, 0)
+        wy = x.dtype.type(1) if weight is None else weight[y][:, None]
+        loss = np.sum(h * wy, axis=1, dtype=x.dtype) / x.dtype.type(c)
+        # d loss_n / d x: +w dz^p/C for each active i, -(their sum) at y_n
+        coef = np.where(active, 1 if p == 1 else 2 * z, 0).astype(x.dtype) * wy / c
+        coef[rows, y] -= coef.sum(axis=1)
+        ctx.coef, ctx.shape, ctx.reduction = coef, shape, reduction
+        if p == 2 and GRAD_STATE.enabled:  # the gradient depends on x: keep what it needs
+            ctx.save_for_backward(x)
+            ctx.active_w, ctx.y, ctx.margin = active * (2 * wy / c), y, margin
+        out = _reduce_np(loss, reduction)
+        return out.reshape(()) if reduction == "none" and scalar_target else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _grad_scale(grad, ctx.reduction, ctx.coef.shape[0])
+        if ctx.reduction == "none":
+            g = g.reshape(-1, 1)
+        if GRAD_STATE.enabled and "active_w" in ctx.__dict__:
+            return (_multi_margin_p2_grad(ctx) * g).reshape(ctx.shape)
+        return (wrap(ctx.coef) * g).reshape(ctx.shape)
+
+
+def _multi_margin_p2_grad(ctx) -> Tensor:
+    """d loss / d x for p = 2 in differentiable operations (create_graph=True):
+    2 w z / C at the active classes i, minus their sum at the target."""
+    (x,) = ctx.saved_tensors
+    x2 = x.reshape(ctx.active_w.shape)
+    target = wrap(ctx.y[:, None])
+    z = x2 - x2.gather(1, target) + ctx.margin
+    d = z * wrap(ctx.active_w.astype(x._data.dtype))
+    one_hot = np.zeros(ctx.active_w.shape, x._data.dtype)
+    one_hot[np.arange(one_hot.shape[0]), ctx.y] = 1
+    return d - wrap(one_hot) * d.sum(1, keepdim=True)
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,  # noqa: A002
+                      size_average=None, reduce=None, reduction="mean") -> Tensor:  # noqa: A002
+    """The multi-class hinge loss: max(0, margin - x[y] + x[i])^p summed over i != y."""
+    x, y = _check("multi_margin_loss", input), _check("multi_margin_loss", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight._data.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    x2 = _margin_input("multi_margin_loss", x)
+    n, c = x2.shape
+    t = y._data
+    if not (t.ndim <= 1 and t.size == n):
+        raise RuntimeError(
+            f"multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{n}], but got "
+            f"{list(t.shape)}. Input has shape {list(x.shape)}.")
+    if t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_TYPE_WORD[t.dtype.name]}")
+    if weight is not None and weight._data.size != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got "
+                           f"{list(weight.shape)}")
+    if ((t < 0) | (t >= c)).any():
+        raise RuntimeError("target out of range")
+    return MultiMarginLoss.apply(x, y=t, p=p,
+                                 margin=float(margin),
+                                 weight=None if weight is None else weight._data,
+                                 reduction=reduction)
+
+
+class MultilabelMarginLoss(Primitive):
+    """For the target classes T_n (y_n up to the first -1) and the others:
+    loss_n = sum_{j in T_n} sum_{i not in T_n} max(0, 1 - (x[j] - x[i])) / C;
+    grad: +grad / C at i and -grad / C at j for every active pair."""
+
+    node_name = "MultilabelMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, y, reduction):
+        shape = x.shape
+        x2 = x.reshape(1, -1) if x.ndim <= 1 else x
+        y2 = y.reshape(1, -1) if y.ndim <= 1 else y
+        n, c = x2.shape
+        # the targets of a row are its entries before the first -1
+        valid = np.cumprod(y2 >= 0, axis=1).astype(bool)
+        safe = np.where(valid, y2, 0)
+        is_target = np.zeros((n, c), bool)
+        rows = np.repeat(np.arange(n), c)
+        is_target[rows[valid.ravel()], safe[valid]] = True
+        x_target = np.take_along_axis(x2, safe, axis=1)  # (n, k)
+        z = 1 - x_target[:, :, None] + x2[:, None, :]  # (n, k, c)
+        active = (z > 0) & valid[:, :, None] & ~is_target[:, None, :]
+        loss = np.sum(np.where(active, z, 0), axis=(1, 2), dtype=x.dtype) / x.dtype.type(c)
+        coef = active.sum(axis=1).astype(x.dtype)  # each active pair: +1 at i ...
+        np.add.at(coef, (np.repeat(np.arange(n), safe.shape[1]), safe.ravel()),
+                  -active.sum(axis=2).ravel().astype(x.dtype))  # ... and -1 at j
+        ctx.coef, ctx.shape, ctx.reduction = coef / x.dtype.type(c), shape, reduction
+        out = _reduce_np(loss, reduction)
+        return out.reshape(()) if reduction == "none" and len(shape) <= 1 else out
+
+    backward = staticmethod(MultiMarginLoss.backward)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                           reduction="mean") -> Tensor:  # noqa: A002
+    """The multi-label hinge loss; ``target`` lists each sample's classes, ended by -1."""
+    x = _check("multilabel_margin_loss", input)
+    y = _check("multilabel_margin_loss", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    _margin_input("multilabel_margin_loss", x)
+    t = y._data
+    if t.shape != x._data.shape:
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: "
+                           f"{list(x.shape)}")
+    if t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_TYPE_WORD[t.dtype.name]}")
+    c = x._data.shape[-1] if x._data.ndim else 1
+    if ((t < -1) | (t >= c)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
+    return MultilabelMarginLoss.apply(x, y=t, reduction=reduction)

@@ -1,0 +1,200 @@
+"""Losses between probability distributions: binary_cross_entropy (one primitive),
+binary_cross_entropy_with_logits (one primitive, computed from the logits without
+overflow) and kl_div (composed as torch composes it, over an xlogy primitive)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise import clamp, exp, log, log1p, sigmoid
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.nn._functional.activation import logsigmoid
+from torchlet.nn._functional.loss._shared import (
+    _check,
+    _common,
+    _get_enum,
+    _grad_scale,
+    _not_differentiable,
+    _reduce,
+    _reduce_np,
+    _reduction,
+    legacy_get_string,
+)
+
+# ---------------------------------------------------------------------------------------
+# binary cross entropy
+
+
+class BinaryCrossEntropy(Primitive):
+    """loss = -w (y log(x) + (1 - y) log(1 - x)), each log clamped at -100 (so x = 0 or 1
+    gives 100, not inf);  grad_x = grad * w (x - y) / max(x (1 - x), 1e-12),
+    grad_y = grad * w (log(1 - x) - log(x))."""
+
+    node_name = "BinaryCrossEntropyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, *, weight, reduction):
+        ctx.weight, ctx.reduction = weight, reduction
+        ctx.save_for_backward(x, y)
+        t = x.dtype.type
+        log_x = np.maximum(np.log(x), t(-100))
+        log_1mx = np.maximum(np.log1p(-x), t(-100))
+        loss = (y - t(1)) * log_1mx - y * log_x
+        if weight is not None:
+            loss = loss * weight
+        return _reduce_np(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        scale = _grad_scale(grad, ctx.reduction, x._data.size)
+        if ctx.weight is not None:
+            scale = scale * wrap(ctx.weight)
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = (x - y) / clamp((1 - x) * x, 1e-12) * scale if need_x else None
+        grad_y = None
+        if need_y:
+            grad_y = (log1p(-x) - log(x)) * scale  # torch does not clamp these logs
+        return grad_x, grad_y
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
+                         reduce=None, reduction="mean") -> Tensor:  # noqa: A002
+    """-(y log(x) + (1 - y) log(1 - x)) for probabilities x in [0, 1]."""
+    x = _check("binary_cross_entropy", input)
+    y = _check("binary_cross_entropy", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    if y._data.shape != x._data.shape:
+        raise ValueError(f"Using a target size ({y.shape}) that is different to the input "
+                         f"size ({x.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    _not_differentiable("binary_cross_entropy", "weight", weight)
+    xd = x._data
+    if not ((xd >= 0) & (xd <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    # the weight joins the computation in the input's dtype (torch multiplies it in place)
+    w = None if weight is None else np.broadcast_to(
+        weight._data.astype(xd.dtype, copy=False), y._data.shape)
+    return BinaryCrossEntropy.apply(x, y, weight=w, reduction=reduction)
+
+
+class BinaryCrossEntropyWithLogits(Primitive):
+    """loss = w ((1 - y) x - lw * logsigmoid(x)),  lw = (pos_weight - 1) y + 1;
+    grad_x = grad * w ((pos_weight y + 1 - y) sigmoid(x) - pos_weight y)  (sigmoid(x) - y
+    without pos_weight),  grad_y = grad * w (logsigmoid(-x) - pos_weight logsigmoid(x))."""
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, *, weight, pos_weight, reduction):
+        ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
+        ctx.save_for_backward(x, y)
+        log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))  # stable logsigmoid
+        if pos_weight is not None:
+            log_sig = log_sig * ((pos_weight - 1) * y + 1)
+        loss = (1 - y) * x - log_sig
+        if weight is not None:
+            loss = loss * weight
+        return _reduce_np(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        scale = _grad_scale(grad, ctx.reduction, x._data.size)
+        if ctx.weight is not None:
+            scale = scale * wrap(ctx.weight)
+        pw = None if ctx.pos_weight is None else wrap(ctx.pos_weight)
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad_y = None
+        if need_x:
+            if pw is None:
+                grad_x = (sigmoid(x) - y) * scale
+            else:
+                py = pw * y
+                grad_x = ((py + 1 - y) * sigmoid(x) - py) * scale
+        if need_y:
+            grad_y = (-x if pw is None else logsigmoid(-x) - logsigmoid(x) * pw) * scale
+        return grad_x, grad_y
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+                                     reduce=None, reduction="mean",  # noqa: A002
+                                     pos_weight=None) -> Tensor:
+    """binary_cross_entropy(sigmoid(x), y), computed from the logits without overflow;
+    ``pos_weight`` weighs the positive term."""
+    x = _check("binary_cross_entropy_with_logits", input)
+    y = _check("binary_cross_entropy_with_logits", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    if y._data.shape != x._data.shape:
+        raise ValueError(f"Target size ({y.shape}) must be the same as input size "
+                         f"({x.shape})")
+    _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    out_shape = x._data.shape
+    for extra in (weight, pos_weight):
+        if extra is not None:
+            out_shape = np.broadcast_shapes(out_shape, extra._data.shape)
+    if out_shape != x._data.shape:  # a weight that broadcasts the loss up: torch's shapes
+        x, y = (_shape.expand(x, out_shape), _shape.expand(y, out_shape))
+    dtype = x._data.dtype  # weights join the computation in the input's dtype, as in torch
+    return BinaryCrossEntropyWithLogits.apply(
+        x, y, weight=None if weight is None else weight._data.astype(dtype, copy=False),
+        pos_weight=None if pos_weight is None else pos_weight._data.astype(dtype, copy=False),
+        reduction=reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# divergences: kl_div
+
+
+class Xlogy(Primitive):
+    """out = x * log(y), 0 where x == 0;  grad_x = grad * log(y) where x != 0,
+    grad_y = grad * x / y."""
+
+    node_name = "XlogyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        out = x * np.log(y)
+        return np.where((x == 0) & ~np.isnan(y), x.dtype.type(0), out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        nonzero = wrap((x._data != 0).astype(x._data.dtype))
+        return (grad * Xlogy.apply(nonzero, y) if need_x else None,
+                grad * x / y if need_y else None)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+           log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise: target (log target - input); 'batchmean'
+    divides the sum by the batch size (the true KL divergence)."""
+    x, y = _check("kl_div", input), _check("kl_div", target, "target", 2)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_get_string(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the "
+                "support size.'batchmean' divides only by the batch size, and aligns with the "
+                "KL div math definition.'mean' will be changed to behave the same as "
+                "'batchmean' in the next major release.", stacklevel=2)
+        if reduction != "batchmean":
+            reduction = _get_enum(reduction)
+    if x._data.dtype.kind != "f" or y._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        out = exp(y) * (y - x)
+    else:
+        out = Xlogy.apply(*_common("xlogy", y, y)) - y * x
+    if reduction == "batchmean":
+        total = out.sum()
+        return total / x._data.shape[0] if x._data.ndim != 0 else total
+    return _reduce(out, reduction)

@@ -1,0 +1,208 @@
+"""Regression losses: mse, l1, smooth_l1 and huber (mse, smooth_l1 and huber are one
+primitive each, l1 is composed as torch composes it), and the likelihoods
+poisson_nll_loss and gaussian_nll_loss (composed of operations, as in torch)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise import clamp, exp, log, where
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import no_grad
+from torchlet.nn._functional.loss._shared import (
+    _check,
+    _common,
+    _get_enum,
+    _grad_scale,
+    _reduce,
+    _reduce_np,
+    _reduction,
+    _size_warning,
+)
+
+# ---------------------------------------------------------------------------------------
+# regression losses: mse, l1, smooth_l1, huber
+
+
+class MseLoss(Primitive):
+    """loss = (x - y)^2;  grad_x = 2 (x - y) * grad (/ numel for 'mean'),  grad_y = -grad_x."""
+
+    node_name = "MseLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, *, reduction):
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, y)
+        d = x - y
+        return _reduce_np(d * d, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = (x - y) * (_grad_scale(grad, ctx.reduction, x._data.size) * 2)
+        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None
+
+
+def _weighted(fn: str, loss: Tensor, weight, x: Tensor, reduction: str) -> Tensor:
+    """torch 2.13's weighted l1/mse/huber: loss * weight, 'mean' divides by sum(weight)."""
+    if weight._data.shape != x._data.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / weight.sum() if fn != "huber" else loss.mean()
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+             weight=None) -> Tensor:
+    """The mean (or sum) of squared differences (x - y)^2."""
+    x, y = _check("mse_loss", input), _check("mse_loss", target, "target", 2)
+    _size_warning(x, y)
+    reduction = _reduction(size_average, reduce, reduction)
+    x, y = _common("mse_cpu", x, y)
+    if weight is not None:
+        return _weighted("mse", (x - y) ** 2, weight, x, reduction)
+    return MseLoss.apply(x, y, reduction=reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+            weight=None) -> Tensor:
+    """The mean (or sum) of absolute differences |x - y| (torch composes it)."""
+    x, y = _check("l1_loss", input), _check("l1_loss", target, "target", 2)
+    _size_warning(x, y)
+    reduction = _reduction(size_average, reduce, reduction)
+    if x._data.shape != y._data.shape:
+        x, y = _shape.broadcast_tensors(x, y)
+    loss = (x - y).abs()
+    if weight is not None:
+        return _weighted("l1", loss, weight, x, reduction)
+    return _reduce(loss, reduction)
+
+
+class SmoothL1Loss(Primitive):
+    """d = x - y;  loss = d^2 / (2 beta) if |d| < beta else |d| - beta / 2;
+    grad_x = grad * clamp(d / beta, -1, 1),  grad_y = -grad_x."""
+
+    node_name = "SmoothL1LossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, *, reduction, beta):
+        ctx.reduction, ctx.beta = reduction, beta
+        ctx.save_for_backward(x, y)
+        t = x.dtype.type
+        z = np.abs(x - y)
+        loss = np.where(z < beta, t(0.5) * z * z / t(beta), z - t(0.5 * beta))
+        return _reduce_np(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = clamp((x - y) / ctx.beta, -1.0, 1.0) * _grad_scale(grad, ctx.reduction,
+                                                              x._data.size)
+        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                   reduction="mean", beta: float = 1.0) -> Tensor:  # noqa: A002
+    """Squared below ``beta``, absolute above (beta=0 is l1_loss)."""
+    x, y = _check("smooth_l1_loss", input), _check("smooth_l1_loss", target, "target", 2)
+    _size_warning(x, y)
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return l1_loss(x, y, reduction=reduction)
+    x, y = _common("smooth_l1_cpu", x, y)
+    return SmoothL1Loss.apply(x, y, reduction=reduction, beta=float(beta))
+
+
+class HuberLoss(Primitive):
+    """d = x - y;  loss = d^2 / 2 if |d| < delta else delta (|d| - delta / 2);
+    grad_x = grad * clamp(d, -delta, delta),  grad_y = -grad_x."""
+
+    node_name = "HuberLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, *, reduction, delta):
+        ctx.reduction, ctx.delta = reduction, delta
+        ctx.save_for_backward(x, y)
+        t = x.dtype.type
+        z = np.abs(x - y)
+        loss = np.where(z < delta, t(0.5) * z * z, t(delta) * (z - t(0.5 * delta)))
+        return _reduce_np(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = clamp(x - y, -ctx.delta, ctx.delta) * _grad_scale(grad, ctx.reduction,
+                                                             x._data.size)
+        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None
+
+
+def huber_loss(input, target, reduction="mean", delta: float = 1.0,  # noqa: A002
+               weight=None) -> Tensor:
+    """Squared below ``delta``, linear (slope delta) above."""
+    x, y = _check("huber_loss", input), _check("huber_loss", target, "target", 2)
+    _size_warning(x, y)
+    reduction = _get_enum(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    x, y = _common("huber_cpu", x, y)
+    if weight is not None:
+        loss = HuberLoss.apply(x, y, reduction="none", delta=float(delta))
+        return _weighted("huber", loss, weight, x, reduction)
+    return HuberLoss.apply(x, y, reduction=reduction, delta=float(delta))
+
+
+# ---------------------------------------------------------------------------------------
+# likelihoods: poisson_nll_loss, gaussian_nll_loss
+
+
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,  # noqa: A002
+                     size_average=None, eps: float = 1e-8, reduce=None,  # noqa: A002
+                     reduction="mean") -> Tensor:
+    """exp(x) - y x (log_input) or x - y log(x + eps); ``full`` adds Stirling's term."""
+    x, y = _check("poisson_nll_loss", input), _check("poisson_nll_loss", target, "target", 2)
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = exp(x) - y * x if log_input else x - y * log(x + eps)
+    if full:
+        stirling = y * log(y) - y + log(y * (2 * math.pi)) * 0.5
+        loss = loss + where(y <= 1, 0.0, stirling)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,  # noqa: A002
+                      reduction="mean") -> Tensor:
+    """(log(var) + (x - y)^2 / var) / 2, var clamped at ``eps`` (without its gradient, as
+    torch); ``full`` adds log(2 pi) / 2."""
+    x, y = _check("gaussian_nll_loss", input), _check("gaussian_nll_loss", target, "target", 2)
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = wrap(np.full(x._data.shape, var, x._data.dtype))
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"any() received an invalid combination of arguments - got "
+                        f"({type(var).__name__})")
+    elif (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if var._data.shape != x._data.shape:
+        if x._data.shape[:-1] == var._data.shape:
+            var = _shape.unsqueeze(var, -1)
+        elif not (x._data.ndim == var._data.ndim and sum(
+                v for s, v in zip(x._data.shape, var._data.shape, strict=True) if s != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = (log(var) + (x - y) ** 2 / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
