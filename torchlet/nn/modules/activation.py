@@ -26,6 +26,19 @@ def _inplace_str(inplace: bool, first: bool = False) -> str:
     return "inplace=True" if first else ", inplace=True"
 
 
+class _InplaceActivation(Module):
+    """An activation whose only option is ``inplace`` (printed only when True)."""
+
+    __constants__ = ["inplace"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return _inplace_str(self.inplace, first=True)
+
+
 class Threshold(Module):
     """y = x if x > threshold else value."""
 
@@ -44,20 +57,11 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
 
 
-class ReLU(Module):
+class ReLU(_InplaceActivation):
     """y = max(x, 0)."""
-
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
         return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, first=True)
 
 
 class RReLU(Module):
@@ -147,36 +151,18 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """y = x * sigmoid(x)."""
-
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
         return F.silu(input, inplace=self.inplace)
 
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, first=True)
 
-
-class Mish(Module):
+class Mish(_InplaceActivation):
     """y = x * tanh(softplus(x))."""
-
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
         return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, first=True)
 
 
 class Hardswish(Module):
@@ -226,20 +212,11 @@ class CELU(Module):
         return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
 
 
-class SELU(Module):
+class SELU(_InplaceActivation):
     """y = scale * elu(x, alpha), torch's self-normalising constants."""
-
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
         return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, first=True)
 
 
 class GLU(Module):
