@@ -39,6 +39,22 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 # Public API
 
 
+def _checked_v(v, against, is_tuple, create_graph, name, kind):
+    """``v`` prepared and shape-checked against ``against`` (the function's "inputs" or
+    "outputs"); it may be None only when that is a single one-element tensor."""
+    if v is not None:
+        _, v = _as_tuple(v, "v", name)
+        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+        _validate_v(v, against, is_tuple)
+    elif len(against) != 1 or against[0].nelement() != 1:
+        where = ("the user-provided function returns a single Tensor" if kind == "outputs"
+                 else "the input to the user-provided function is a single Tensor")
+        raise RuntimeError(
+            f"The vector v can only be None if {where} with a single element."
+        )
+    return v
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """Vector-Jacobian product ``v^T J`` of ``func`` at ``inputs``.
 
@@ -61,15 +77,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         )
         _check_requires_grad(outputs, "outputs", strict=strict)
 
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, outputs, is_outputs_tuple)
-        elif len(outputs) != 1 or outputs[0].nelement() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the user-provided function returns a "
-                "single Tensor with a single element."
-            )
+        v = _checked_v(v, outputs, is_outputs_tuple, create_graph, "vjp", "outputs")
 
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
@@ -99,15 +107,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
 
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function "
-                "is a single Tensor with a single element."
-            )
+        v = _checked_v(v, inputs, is_inputs_tuple, create_graph, "jvp", "inputs")
 
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(
@@ -257,15 +257,7 @@ def _recorded_gradient(func, inputs, v, create_graph, strict, name):
     ``func``, and record its gradient with ``create_graph=True`` (run under enable_grad)."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
     inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-    if v is not None:
-        _, v = _as_tuple(v, "v", name)
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-    elif len(inputs) != 1 or inputs[0].nelement() != 1:
-        raise RuntimeError(
-            "The vector v can only be None if the input to the user-provided function "
-            "is a single Tensor with a single element."
-        )
+    v = _checked_v(v, inputs, is_inputs_tuple, create_graph, name, "inputs")
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(
         outputs, "outputs of the user-provided function", name
