@@ -111,6 +111,71 @@ def test_accumulation_over_two_backward_calls(lib):
     assert first is x.grad  # accumulated in place, as torch does
 
 
+# .grad takes over a gradient that nobody else holds (as torch's AccumulateGrad steals
+# one whose use count allows it) and copies any other: whatever the path, a later in-place
+# accumulation must never change a tensor seen elsewhere.
+
+
+def test_grad_never_aliases_a_gradient_sent_to_two_leaves(lib):
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    c = lib.tensor([3.0, 4.0], requires_grad=True)
+    (a * 1 + c * 1).sum().backward()  # not a view: one fresh gradient per leaf
+    (a + c).backward(lib.tensor([1.0, 1.0]))  # AddBackward0 sends one tensor to both
+    assert a.grad.tolist() == [2.0, 2.0] and c.grad.tolist() == [2.0, 2.0]
+    a.grad = c.grad = None
+    (a + c).backward(lib.tensor([1.0, 1.0]))
+    a.grad.add_(5.0)
+    assert c.grad.tolist() == [1.0, 1.0]
+
+
+def test_grad_never_aliases_the_gradient_given_to_backward(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    given = lib.tensor([1.0, 1.0])
+    (x * 1).backward(given)
+    (x * 1).backward(given)  # in place into x.grad
+    assert given.tolist() == [1.0, 1.0]
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_grad_never_aliases_a_gradient_kept_by_a_hook(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    kept = []
+    y = x * 3
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: kept.append(grad_inputs[0]))
+    y.sum().backward()
+    (x * 1).sum().backward()  # in place into x.grad
+    assert x.grad.tolist() == [4.0, 4.0]
+    assert kept[0].tolist() == [3.0, 3.0]
+
+
+def test_grad_never_aliases_a_gradient_kept_by_a_custom_function(lib):
+    kept = []
+
+    class KeepGrad(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            result = grad * 2
+            kept.append(result)
+            return result
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    KeepGrad.apply(x).sum().backward()
+    (x * 1).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    assert kept[0].tolist() == [2.0, 2.0]
+
+
+def test_taken_over_grad_is_writable_and_contiguous(lib):
+    w = lib.ones(3, 4, requires_grad=True)
+    (lib.ones(5, 3) @ w).sum().backward()
+    w.grad.mul_(2)  # .grad may be written in place, as torch's optimizers do
+    assert w.grad.is_contiguous() and w.grad.tolist() == [[10.0] * 4] * 3
+
+
 def test_accumulation_order_float32(lib):
     # 1e8, -1e8 and 1 reach x; in float32 the order of the additions decides the result.
     # torch runs the most recently created node first: that order is reproduced.

@@ -16,6 +16,7 @@ Iterative, never recursive: a chain of 100,000 operations is fine.
 from __future__ import annotations
 
 import heapq
+import sys
 
 from torchlet.autograd.function import FREED, AccumulateGrad, gradient_edge
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -52,9 +53,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
             node = pop(ready)[1]
             grads = buffers.pop(node)
             if type(node) is AccumulateGrad:  # only a root can be a queued leaf
-                _leaf(node, grads, captures, captured)
+                _leaf(node, grads[0], captures, captured)
                 continue
-            if node._hooks is not None:
+            hooks = node._hooks
+            if hooks is not None:
                 grads = _call_pre_hooks(node, grads)
             if captures is not None:
                 _capture(node, grads, captures, captured)
@@ -65,47 +67,85 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                 input_grads = (None,) * len(node._edges)
             else:
                 input_grads = node._backward(grads)  # saved_tensors checks versions
-                if node._hooks is not None and node._hooks.post:
-                    for hook in node._hooks.post:
+                if hooks is not None and hooks.post:
+                    for hook in hooks.post:
                         hook(input_grads, grads)
             if not retain_graph and node._saved is not None:
                 node._saved = FREED
 
-            for edge, grad, meta in zip(node._edges, input_grads, node._input_meta):
+            # Each gradient is moved out of the list as it is sent on, so that a leaf can
+            # tell from its reference count whether anyone else holds it (_unshared).
+            input_grads = list(input_grads)
+            for i, edge in enumerate(node._edges):
                 if edge is None:
                     continue
                 nxt, nr = edge
+                grad = input_grads[i]
+                input_grads[i] = None
                 if grad is not None:
-                    data = grad._data
-                    if data.shape != meta[0] or data.dtype != meta[1]:
-                        grad = _match_input(grad, meta, node)
-                    slots = buffers.get(nxt)
-                    if slots is None:
-                        slots = buffers[nxt] = [None] * nxt._n_outputs
-                    slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+                    shape, dtype = node._input_meta[i]
+                    if grad._data.shape != shape or grad._data.dtype != dtype:
+                        grad = _match_input(grad, node._input_meta[i], node)
                 remaining = dependencies[nxt] - 1
                 dependencies[nxt] = remaining
+                if remaining == 0 and type(nxt) is AccumulateGrad:  # complete: run it now
+                    earlier = buffers.pop(nxt, None)
+                    if earlier is not None:
+                        grad = _sum(earlier[0], grad)
+                        earlier = None
+                    unshared = grad is not None and _unshared(grad)
+                    _leaf(nxt, grad, captures, captured, unshared)
+                    continue
+                slots = buffers.get(nxt)
+                if slots is None:
+                    slots = buffers[nxt] = [None] * nxt._n_outputs
+                if grad is not None:
+                    slots[nr] = grad if slots[nr] is None else slots[nr] + grad
                 if remaining == 0:
-                    if type(nxt) is AccumulateGrad:
-                        _leaf(nxt, buffers.pop(nxt, [None]), captures, captured)
-                    else:
-                        if nxt not in buffers:
-                            buffers[nxt] = [None] * nxt._n_outputs
-                        push(ready, (-nxt._sequence_nr, nxt))
+                    push(ready, (-nxt._sequence_nr, nxt))
     finally:
         GRAD_STATE.enabled = previous_mode
     return captured
 
 
-def _leaf(node, grads, captures, captured):
+def _leaf(node, grad, captures, captured, unshared=False):
     """A leaf's gradient is complete: run its hooks, then accumulate or capture it."""
     variable = node._variable()
     if (variable is not None and variable._hooks) or node._hooks is not None:
-        grads = _call_pre_hooks(node, grads)
+        grad = _call_pre_hooks(node, [grad])[0]
+        unshared = False
     if captures is None:
-        node._accumulate(grads[0])
+        node._accumulate(grad, unshared)
     else:
-        _capture(node, grads, captures, captured)
+        _capture(node, [grad], captures, captured)
+
+
+# sys.getrefcount counts the references held by frames; from Python 3.14 the interpreter
+# may borrow some of them instead, so there we never rely on it and always copy.
+_COUNTS_REFERENCES = sys.version_info < (3, 14)
+
+
+def _unshared(grad) -> bool:
+    """Whether ``grad`` and its array are referenced only by the engine's local variable,
+    so that ``.grad`` may take them over instead of copying (torch's AccumulateGrad
+    "steals" a gradient whose use count says the same). The array must own its memory
+    (not a view), be writable and C-contiguous, as a copy would be."""
+    data = grad._data
+    return (
+        _COUNTS_REFERENCES
+        and sys.getrefcount(grad) == 3  # the caller's variable, this argument, the call
+        and sys.getrefcount(data) == 3  # grad._data, the local ``data``, the call
+        and data.base is None
+        and data.flags.writeable
+        and data.flags.c_contiguous
+    )
+
+
+def _sum(earlier, grad):
+    """Two gradients of one input added (either may be missing)."""
+    if earlier is None:
+        return grad
+    return earlier if grad is None else earlier + grad
 
 
 def _capture(node, grads, captures, captured):
@@ -133,15 +173,16 @@ def _count_dependencies(buffers):
     """Number of edges into each node reachable from the roots."""
     dependencies = {}
     stack = list(buffers)
-    seen = set(stack)  # roots included: one may also be reachable from another
     while stack:
         for edge in stack.pop()._edges:
             if edge is not None:
                 nxt = edge[0]
-                dependencies[nxt] = dependencies.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+                if nxt in dependencies:
+                    dependencies[nxt] += 1
+                else:  # first visit; a root reachable from another root is walked once
+                    dependencies[nxt] = 1
+                    if nxt._edges and nxt not in buffers:
+                        stack.append(nxt)
     return dependencies
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from torchlet.autograd.grad_mode import GRAD_STATE
 
 _next_sequence_nr = itertools.count().__next__
+_new_node = object.__new__
 FREED = "freed"  # marker: saved values released after backward
 
 FREED_MESSAGE = (
@@ -49,6 +50,7 @@ class Node:
         "needs_input_grad",
         "_hooks",  # NodeHooks, created only when a hook is registered (rare)
         "_to_save",  # what forward passed to save_for_backward, until resolved
+        "_saves_output",  # whether _saved holds a _SavedOutput (rebuilt on access)
         "__dict__",
         "__weakref__",
     )
@@ -171,8 +173,9 @@ class AccumulateGrad(Node):
     def variable(self):
         return self._variable()
 
-    def _accumulate(self, grad):
-        """First gradient: a copy (nothing else may alias .grad); later ones: added.
+    def _accumulate(self, grad, unshared=False):
+        """First gradient: taken over if ``unshared`` (nobody else holds it), else a copy
+        (nothing else may alias .grad); later ones: added.
 
         Without create_graph the sum is in place, as torch does, so a reference to the
         old ``.grad`` sees the new value; with create_graph it is out of place, recorded.
@@ -181,7 +184,10 @@ class AccumulateGrad(Node):
         if grad is None or variable is None:
             return
         if variable._grad is None:
-            variable._grad = grad.clone() if GRAD_STATE.enabled else wrap(grad._data.copy())
+            if GRAD_STATE.enabled:
+                variable._grad = grad.clone()
+            else:
+                variable._grad = grad if unshared else wrap(grad._data.copy())
         elif GRAD_STATE.enabled:
             variable._grad = variable._grad + grad
         else:
@@ -231,9 +237,14 @@ class _Context:
             raise RuntimeError(FREED_MESSAGE)
         if saved is None:
             return ()
-        if self._version_checks:
-            self._check_versions()
-        return tuple(s(self) if callable(s) else s for s in saved)
+        checks = self._version_checks
+        if checks:
+            for box, version, _ in checks:
+                if box[0] != version:
+                    self._check_versions()  # raises torch's error
+        if self._saves_output:
+            return tuple(s(self) if type(s) is _SavedOutput else s for s in saved)
+        return saved
 
 
 def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
@@ -244,8 +255,19 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
     an array that is an output stands for the output (rebuilt on demand with this node as
     its grad_fn, which avoids a reference cycle); anything else is a constant.
     """
+    to_save = ctx._to_save
+    if len(to_save) == 2 and len(arrays) == 2 and to_save[0] is arrays[0] \
+            and to_save[1] is arrays[1]:  # the common case: both inputs of a binary op
+        a, b = inputs
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            ctx._saved = (a, b)
+            ctx._version_checks = ((a._vbox, a._vbox[0], a._data),
+                                   (b._vbox, b._vbox[0], b._data))
+            ctx._saves_output = False
+            return
     saved, checks = [], []
-    for value in ctx._to_save:
+    saves_output = False
+    for value in to_save:
         if value is None or isinstance(value, Tensor):
             tensor = value
         else:
@@ -260,6 +282,7 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
                     if value is raw:
                         saved.append(_SavedOutput(out._data, nr))
                         checks.append((out._vbox, out._vbox[0], out._data))
+                        saves_output = True
                         break
                 else:
                     saved.append(wrap(np.asarray(value)) if isinstance(value, np.ndarray)
@@ -270,6 +293,7 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
         saved.append(tensor)
     ctx._saved = tuple(saved)
     ctx._version_checks = checks
+    ctx._saves_output = saves_output
 
 
 class _SavedOutput:
@@ -311,7 +335,7 @@ class Primitive(Node, _Context):
 
     @classmethod
     def apply(cls, *inputs, **params):
-        ctx = cls.__new__(cls)
+        ctx = _new_node(cls)
         ctx._to_save = None
         arrays, record = [], False
         for x in inputs:  # unwrap the arrays; does any input need a gradient?
@@ -328,9 +352,11 @@ class Primitive(Node, _Context):
 
         if record and GRAD_STATE.enabled:
             return _record(ctx, inputs, arrays, raw)
+        if type(raw) is np.ndarray:
+            return wrap(raw)
         if type(raw) is tuple:
             return tuple(wrap(_as_array(r)) for r in raw)
-        return wrap(raw if type(raw) is np.ndarray else np.asarray(raw))
+        return wrap(np.asarray(raw))
 
     @staticmethod
     def forward(ctx, *arrays, **params):
@@ -375,9 +401,17 @@ def _record(ctx, inputs, arrays, raw):
     """Link ``ctx`` into the graph as the grad_fn of the outputs of ``raw``."""
     edges, meta, needs = [], [], []
     for x in inputs:
-        if isinstance(x, Tensor) and (x._grad_fn is not None or x._requires_grad):
+        if isinstance(x, Tensor):
             fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else (grad_accumulator(x), 0))
+            if fn is not None:
+                edges.append((fn, x._output_nr))
+            elif x._requires_grad:
+                edges.append((x._accumulator or grad_accumulator(x), 0))
+            else:
+                edges.append(None)
+                meta.append(None)
+                needs.append(False)
+                continue
             data = x._data
             meta.append((data.shape, data.dtype))
             needs.append(True)
@@ -387,7 +421,7 @@ def _record(ctx, inputs, arrays, raw):
             needs.append(False)
     ctx._edges = edges
     ctx._input_meta = meta
-    ctx.needs_input_grad = tuple(needs)
+    ctx.needs_input_grad = needs
     ctx._sequence_nr = _next_sequence_nr()
     ctx._saved = None
     ctx._version_checks = None
@@ -570,6 +604,7 @@ def _link_custom(ctx, args, outputs, multi):
             saved.append(value)
         ctx._saved = tuple(saved)
         ctx._version_checks = checks
+        ctx._saves_output = any(type(v) is _SavedOutput for v in saved)
     return tuple(results) if multi else results[0]
 
 

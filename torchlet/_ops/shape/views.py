@@ -433,6 +433,11 @@ class Expand(Primitive):
     @staticmethod
     def forward(ctx, a, *, shape):
         ndim = a.ndim
+        if ndim == 0 and 1 not in shape:  # a full reduction's 0-d gradient: all strides 0
+            out = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
+            if out.size > 1:
+                out.flags.writeable = False
+            return out
         lead = len(shape) - ndim
         in_shape = a.shape
         strides = list(a.strides)
