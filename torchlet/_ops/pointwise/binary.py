@@ -201,6 +201,34 @@ def _cast_any(value, common):
     return wrap(np.array(value, dtype=common.np))
 
 
+def select(cond: np.ndarray, a, b) -> np.ndarray:
+    """``np.where(cond, a, b)``, computed with bit masks on large arrays.
+
+    np.where branches per element: with an unpredictable condition (a ReLU's mask) it
+    costs ~3.5 ns per element, 20x torch. Selecting the bits instead,
+    ``(a & m) | (b & ~m)`` with ``m`` all ones where ``cond`` holds, is branch-free and
+    gives exactly the same values (NaN payloads and signed zeros included).
+    """
+    if not (type(a) is np.ndarray and cond.size >= _SELECT_MIN and cond.shape == a.shape
+            and cond.dtype == np.bool_ and a.dtype.kind == "f" and a.dtype.itemsize in _BITS
+            and getattr(b, "dtype", a.dtype) == a.dtype):
+        return np.where(cond, a, b)
+    bits = _BITS[a.dtype.itemsize]
+    b = np.asarray(b, a.dtype)
+    mask = cond.astype(bits)
+    np.negative(mask, out=mask)  # True -> all bits set, False -> 0
+    out = np.bitwise_and(a.view(bits), mask)
+    if b.ndim == 0 and b.view(bits) == 0:  # b is +0.0: nothing to add (a ReLU's grad)
+        return out.view(a.dtype)
+    np.invert(mask, out=mask)
+    np.bitwise_or(out, np.bitwise_and(np.broadcast_to(b, a.shape).view(bits), mask), out=out)
+    return out.view(a.dtype)
+
+
+_SELECT_MIN = 4096  # below this np.where's smaller fixed cost wins
+_BITS = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
 class Where(Primitive):
     """out = a where cond else b;  grad_a = grad where cond,  grad_b = grad where not."""
 
@@ -209,7 +237,7 @@ class Where(Primitive):
     @staticmethod
     def forward(ctx, a, b, *, cond):
         ctx.cond = cond
-        return np.where(cond, a, b)
+        return select(cond, a, b)
 
     @staticmethod
     def backward(ctx, grad):
