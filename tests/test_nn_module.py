@@ -965,6 +965,27 @@ def test_linear_function_values_grads_and_graph(shape, bias, contiguous, graph):
                 np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("batch", [1, 16, 64, 65])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_small_batch_wide_layer(batch, bias):
+    # batches up to 64 into 128+ outputs take the swapped product (W @ x.T).T (faster
+    # with OpenBLAS); the result is laid out in rows like torch's, so .view works
+    rng = np.random.default_rng(batch)
+    xn = rng.standard_normal((batch, 40)).astype(np.float32)
+    wn = rng.standard_normal((130, 40)).astype(np.float32)
+    bn = rng.standard_normal(130).astype(np.float32) if bias else None
+    x = torchlet.tensor(xn, requires_grad=True)
+    y = torchlet.nn.functional.linear(x, torchlet.tensor(wn),
+                                      None if bn is None else torchlet.tensor(bn))
+    assert y.is_contiguous() and y._data.flags.c_contiguous
+    assert y.view(-1).shape == (batch * 130,)
+    reference = xn.astype(np.float64) @ wn.T.astype(np.float64) + (0 if bn is None else bn)
+    np.testing.assert_allclose(y.detach().numpy(), reference, rtol=1e-5, atol=1e-5)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(wn.sum(0), xn.shape),
+                               rtol=1e-5, atol=1e-5)
+
+
 LINEAR_ERRORS = [
     (lambda L: L.nn.functional.linear(L.zeros(4, 5), L.zeros(2, 3), L.zeros(2)),
      "RuntimeError", "mat1 and mat2 shapes cannot be multiplied (4x5 and 3x2)"),

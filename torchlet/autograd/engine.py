@@ -93,7 +93,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                     if earlier is not None:
                         grad = _sum(earlier[0], grad)
                         earlier = None
-                    unshared = grad is not None and _unshared(grad)
+                    variable = nxt._variable()
+                    unshared = (grad is not None and variable is not None
+                                and variable._grad is None and _unshared(grad))
                     _leaf(nxt, grad, captures, captured, unshared)
                     continue
                 slots = buffers.get(nxt)

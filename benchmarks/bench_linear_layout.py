@@ -1,0 +1,50 @@
+"""Why F.linear swaps BLAS's operands for small batches (``_small_batch`` in
+torchlet/nn/functional.py): ``x @ W.T`` against ``(W @ x.T).T`` copied back to rows, in
+plain NumPy, single-threaded, over batch sizes and layer widths. Prints the swapped
+form's time as a ratio of the direct one (below 1: swapping is faster).
+
+    python benchmarks/bench_linear_layout.py [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import timeit  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+BATCHES = (16, 32, 64, 128, 256)
+LAYERS = ((784, 10), (784, 128), (784, 256), (784, 1024), (256, 84), (256, 128), (256, 512))
+
+
+def best_time(fn, number: int, repeat: int) -> float:
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    print("time of (W @ x.T).T copied to rows / time of x @ W.T, float32, 1 thread")
+    print("in->out    " + "".join(f"  batch {b:<4d}" for b in BATCHES))
+    for n_in, n_out in LAYERS:
+        w = rng.standard_normal((n_out, n_in)).astype(np.float32)
+        cells = []
+        for batch in BATCHES:
+            x = rng.standard_normal((batch, n_in)).astype(np.float32)
+            number = max(3, int(3e7 / (batch * n_in * n_out)))
+            direct = best_time(lambda: x @ w.T, number, args.repeat)  # noqa: B023
+            swapped = best_time(lambda: np.ascontiguousarray((w @ x.T).T),  # noqa: B023
+                                number, args.repeat)
+            cells.append(f"  {swapped / direct:10.2f}")
+        print(f"{n_in:4d}->{n_out:<5d}" + "".join(cells))
+
+
+if __name__ == "__main__":
+    main()
