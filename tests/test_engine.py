@@ -169,6 +169,26 @@ def test_grad_never_aliases_a_gradient_kept_by_a_custom_function(lib):
     assert kept[0].tolist() == [2.0, 2.0]
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14 borrows references: copies")
+def test_first_gradient_is_taken_over_without_a_copy(monkeypatch):
+    from torchlet.autograd.function import AccumulateGrad
+
+    taken_over = []
+    accumulate = AccumulateGrad._accumulate
+
+    def spy(self, grad, unshared=False):
+        taken_over.append(unshared)
+        return accumulate(self, grad, unshared)
+
+    monkeypatch.setattr(AccumulateGrad, "_accumulate", spy)
+    w = torchlet.ones(3, 4, requires_grad=True)
+    b = torchlet.zeros(3, requires_grad=True)
+    torchlet.nn.functional.linear(torchlet.ones(5, 4), w, b).sum().backward()
+    assert taken_over == [True, True]  # fresh matmul and sum results: no copy
+    torchlet.nn.functional.linear(torchlet.ones(5, 4), w, b).sum().backward()
+    assert taken_over[2:] == [False, False]  # .grad exists: added in place
+
+
 def test_taken_over_grad_is_writable_and_contiguous(lib):
     w = lib.ones(3, 4, requires_grad=True)
     (lib.ones(5, 3) @ w).sum().backward()

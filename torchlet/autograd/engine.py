@@ -122,9 +122,11 @@ def _leaf(node, grad, captures, captured, unshared=False):
         _capture(node, [grad], captures, captured)
 
 
-# sys.getrefcount counts the references held by frames; from Python 3.14 the interpreter
-# may borrow some of them instead, so there we never rely on it and always copy.
+# sys.getrefcount counts the references held by frames: the caller's variable, the
+# argument and the call's own, plus (before 3.11) the caller's copy on its stack. From
+# Python 3.14 the interpreter may borrow some of them instead, so there we always copy.
 _COUNTS_REFERENCES = sys.version_info < (3, 14)
+_UNSHARED_COUNT = 4 if sys.version_info < (3, 11) else 3
 
 
 def _unshared(grad) -> bool:
@@ -135,7 +137,7 @@ def _unshared(grad) -> bool:
     data = grad._data
     return (
         _COUNTS_REFERENCES
-        and sys.getrefcount(grad) == 3  # the caller's variable, this argument, the call
+        and sys.getrefcount(grad) == _UNSHARED_COUNT
         and sys.getrefcount(data) == 3  # grad._data, the local ``data``, the call
         and data.base is None
         and data.flags.writeable
