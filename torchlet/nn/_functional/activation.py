@@ -23,7 +23,7 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import erf, exp, to
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
-from torchlet._ops.pointwise.binary import Where
+from torchlet._ops.pointwise.binary import Where, select
 from torchlet._ops.pointwise.unary import _erf, _sigmoid
 from torchlet._tensor import Tensor, _inplace, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
@@ -244,7 +244,7 @@ class LeakyRelu(Primitive):
     def forward(ctx, x, *, slope):
         ctx.slope = slope
         ctx.save_for_backward(x)
-        return np.where(x > 0, x, x * x.dtype.type(slope))
+        return select(x > 0, x, x * x.dtype.type(slope))
 
     @staticmethod
     def backward(ctx, grad):
@@ -378,7 +378,7 @@ class Elu(Primitive):
         ctx.save_for_backward(x)
         t = x.dtype.type
         negative = np.expm1(x * t(input_scale)) * t(alpha * scale)
-        return np.where(x > 0, x * t(scale), negative)
+        return select(x > 0, x * t(scale), negative)
 
     @staticmethod
     def backward(ctx, grad):
@@ -559,7 +559,7 @@ class Softplus(Primitive):
         ctx.save_for_backward(x)
         t = x.dtype.type
         scaled = x * t(beta)
-        return np.where(scaled > threshold, x, _softplus_np(scaled) / t(beta))
+        return select(scaled > threshold, x, _softplus_np(scaled) / t(beta))
 
     @staticmethod
     def backward(ctx, grad):
@@ -730,7 +730,7 @@ class Prelu(Primitive):
         w_b = w.reshape((-1,) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
         ctx.w_shape, ctx.w_b_shape = w.shape, w_b.shape
         ctx.save_for_backward(x, w)
-        return np.where(x > 0, x, w_b * x)
+        return select(x > 0, x, w_b * x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -779,7 +779,7 @@ class RreluWithNoise(Primitive):
     def forward(ctx, x, *, noise):
         ctx.noise = noise
         ctx.save_for_backward(x)
-        return np.where(x > 0, x, x * noise)
+        return select(x > 0, x, x * noise)
 
     @staticmethod
     def backward(ctx, grad):
