@@ -248,6 +248,7 @@ def test_conv2d_random_configurations(data):
                               9))
     transposed = data.draw(st.booleans())
     bias = data.draw(st.booleans())
+    n = data.draw(st.sampled_from([2, 8, 9]))  # from 8, small outputs go batch-last
     rng = _rng(data.draw(st.integers(0, 1000)))
     if transposed:
         oph = data.draw(st.integers(0, max(sh, dh) - 1))
@@ -256,11 +257,11 @@ def test_conv2d_random_configurations(data):
         out_w = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
         if out_h <= 0 or out_w <= 0:
             return
-        shapes = [(2, cin, h, w), (cin, cout // groups, kh, kw), (cout,)]
+        shapes = [(n, cin, h, w), (cin, cout // groups, kh, kw), (cout,)]
         kwargs = dict(stride=(sh, sw), padding=(ph, pw), output_padding=(oph, opw),
                       groups=groups, dilation=(dh, dw))
     else:
-        shapes = [(2, cin, h, w), (cout, cin // groups, kh, kw), (cout,)]
+        shapes = [(n, cin, h, w), (cout, cin // groups, kh, kw), (cout,)]
         kwargs = dict(stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw), groups=groups)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     results = []
@@ -428,6 +429,42 @@ def test_channels_last_grad_input_equals_reference(n, c, o, size, k, groups, str
     slow = conv_impl._input_grad_reference(y, w, geo)
     assert fast.flags.c_contiguous and fast.shape == slow.shape == (n, c) + in_size
     np.testing.assert_allclose(fast, slow, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("n, c, o, size, k, groups, stride, pad, dil", [
+    (8, 6, 16, 12, (5, 5), 1, (1, 1), (0, 0), (1, 1)),  # LeNet's second layer
+    (9, 4, 6, 9, (3, 3), 2, (2, 2), (1, 1), (1, 1)),
+    (8, 3, 3, 10, (2, 3), 3, (2, 1), (1, 0), (1, 2)),
+    (10, 12, 4, 7, (3, 3), 1, (1, 1), (1, 1), (1, 1)),  # 12 channels: channels-last grad
+    (8, 2, 5, 11, (3,), 1, (2,), (1,), (1,)),
+    (8, 2, 4, 5, (2, 2, 2), 2, (1, 1, 1), (0, 1, 0), (1, 1, 1)),
+])
+def test_batch_last_layout_equals_one_sample_at_a_time(n, c, o, size, k, groups, stride,
+                                                       pad, dil):
+    # batches of 8+ with outputs at most 8 wide take the batch-last layout; one sample at
+    # a time takes the (N, C, ...) layout: both must give the same numbers
+    nd = len(k)
+    in_size = (size,) * nd
+    out = tuple((i + 2 * p - d * (kk - 1) - 1) // s + 1
+                for i, kk, s, p, d in zip(in_size, k, stride, pad, dil))
+    geo = conv_impl.Geometry(in_size, k, out, stride, pad, pad, dil, groups)
+    assert conv_impl._use_batch_last(geo, n, np.dtype(np.float32))
+    assert not conv_impl._use_batch_last(geo, 1, np.dtype(np.float32))
+    rng = _rng(3)
+    x = rng.standard_normal((n, c) + in_size).astype(np.float32)
+    w = rng.standard_normal((o, c // groups) + k).astype(np.float32)
+    y = rng.standard_normal((n, o) + out).astype(np.float32)
+    forward, _ = conv_impl.conv_forward(x, w, geo)
+    input_grad = conv_impl.conv_input_grad(y, w, geo)
+    weight_grad = conv_impl.conv_weight_grad(x, y, geo)
+    for result in (forward, input_grad, weight_grad):
+        assert result.flags.c_contiguous and result.dtype == np.float32
+    one = [conv_impl.conv_forward(x[i:i + 1], w, geo)[0] for i in range(n)]
+    np.testing.assert_allclose(forward, np.concatenate(one), rtol=1e-5, atol=1e-5)
+    one = [conv_impl.conv_input_grad(y[i:i + 1], w, geo) for i in range(n)]
+    np.testing.assert_allclose(input_grad, np.concatenate(one), rtol=1e-5, atol=1e-5)
+    one = [conv_impl.conv_weight_grad(x[i:i + 1], y[i:i + 1], geo) for i in range(n)]
+    np.testing.assert_allclose(weight_grad, np.sum(one, axis=0), rtol=1e-4, atol=1e-4)
 
 
 def test_grad_weight_keeps_and_releases_forward_columns():

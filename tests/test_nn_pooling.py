@@ -142,6 +142,22 @@ def test_max_pool_nan_inputs_and_gradients_against_torch():
 
 
 @needs_torch
+@pytest.mark.parametrize("size, kernel, stride", [(8, 2, 2), (9, 3, 2), (64, 2, 2)])
+def test_max_pool_gradient_bits_match_torch(size, kernel, stride):
+    # elements that did not win get +0.0 (g * 0 would give -0.0 under negative g, which
+    # prints as -0.0000), tiled, overlapping and large (bit-mask selection) alike
+    rng = _rng(5)
+    x = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    grads = []
+    for lib in (torchlet, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.max_pool2d(xt, kernel, stride)
+        g = -np.abs(_rng(6).standard_normal(tuple(out.shape))).astype(np.float32)
+        grads.append(_np(lib.autograd.grad(out, xt, lib.tensor(g))[0]))
+    assert grads[0].tobytes() == grads[1].tobytes()
+
+
+@needs_torch
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_pool2d_random_configurations(data):
