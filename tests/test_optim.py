@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -893,3 +895,139 @@ def test_no_warnings_in_a_plain_loop():
             opt.zero_grad()
             mlp_loss(params, x, y).backward()
             opt.step()
+
+
+# ---------------------------------------------------------------------------------------
+# the fused multiply-add behind add(alpha=) (SGD, weight decay, lerp): exact, every path
+
+
+def _round_to_float32(exact):
+    """The float32 nearest to the Fraction ``exact``, ties to even (IEEE 754)."""
+    if abs(exact) >= Fraction(2) ** 128 - Fraction(2) ** 103:  # max + half a step
+        return math.copysign(math.inf, exact)
+    guess = np.float32(float(exact))  # at most one float32 step away
+    near = [v for v in (guess, np.nextafter(guess, np.float32(np.inf)),
+                        np.nextafter(guess, np.float32(-np.inf))) if np.isfinite(v)]
+    best = min(near, key=lambda v: (abs(Fraction(float(v)) - exact),
+                                    int(np.float32(v).view(np.uint32)) & 1))
+    return math.copysign(0.0, exact) if best == 0 else float(best)
+
+
+def _exact_axpy(x, alpha, y):
+    """``x * alpha + y`` rounded once to float32, with exact rationals."""
+    out = []
+    for xi, yi in zip(x.tolist(), y.tolist(), strict=True):
+        prod = xi * float(alpha)  # only its sign and non-finite cases are used
+        if not (math.isfinite(xi) and math.isfinite(yi)):
+            out.append(prod + yi)
+            continue
+        exact = Fraction(xi) * Fraction(float(alpha)) + Fraction(yi)
+        if exact == 0:  # +0 unless both terms are -0
+            out.append(-0.0 if prod == 0 and math.copysign(1, prod) < 0
+                       and math.copysign(1, yi) < 0 else 0.0)
+        else:
+            out.append(_round_to_float32(exact))
+    return np.array(out, np.float32)
+
+
+def _adversarial_axpy_inputs():
+    """(x, y) float32: the double-rounding witnesses, then signed zeros, subnormals,
+    overflow, inf and nan among ordinary values."""
+    from torchlet.optim import optimizer as base
+
+    y0, x0, _, _ = base._fma_witnesses()
+    rng = np.random.default_rng(7)
+    n = 1500
+    x = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 2, n)).astype(np.float32)
+    y = (rng.standard_normal(n) * 10.0 ** rng.integers(-3, 3, n)).astype(np.float32)
+    kind = rng.integers(0, 10, n)
+    x[kind == 1], y[kind == 2] = 0.0, -0.0
+    x[kind == 3], y[kind == 3] = -0.0, -0.0
+    tiny = kind == 4
+    y[tiny] = rng.integers(-2000, 2000, tiny.sum()) * np.float32(2.0 ** -149)
+    x[tiny] = (rng.standard_normal(tiny.sum()) * 2.0 ** -110).astype(np.float32)
+    y[kind == 5] = np.finfo(np.float32).max
+    specials = np.array([np.inf, -np.inf, np.nan, 1.0], np.float32)
+    x[kind == 6] = rng.choice(specials, (kind == 6).sum())
+    y[kind == 7] = rng.choice(specials, (kind == 7).sum())
+    return np.concatenate([x0, x]), np.concatenate([y0, y])
+
+
+def _assert_bits(got, want):
+    same = (got.view(np.uint32) == want.view(np.uint32)) | (np.isnan(got) & np.isnan(want))
+    bad = np.flatnonzero(~same)
+    assert bad.size == 0, f"{bad.size} lanes differ, e.g. {got[bad[:3]]} for {want[bad[:3]]}"
+
+
+@pytest.mark.parametrize("alpha", [-0.01, 0.3, -1e-30, 2.0 ** -20, -3.0, 1e30, 0.0])
+def test_add_with_alpha_rounds_once(alpha):
+    """Every route of ``_fma(x, alpha, y)`` (float64 for short arrays, BLAS blocks for
+    long ones, float64 blocks where BLAS does not apply) gives the exactly rounded result,
+    signed zeros included; long inputs repeat the adversarial ones."""
+    from torchlet.optim import optimizer as base
+
+    alpha = np.float32(alpha)
+    x, y = _adversarial_axpy_inputs()
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = _exact_axpy(x, alpha, y)
+        for n in (x.size, 3 * base._AXPY_BLAS_MIN + 5, base._AXPY_BLOCK + 3):
+            xs, ys, ws = (np.resize(v, n) for v in (x, y, want))
+            _assert_bits(base._fma(xs, alpha, ys), ws)
+            _assert_bits(base._fma_via_float64(xs, alpha, ys, np.float32), ws)
+            base._add_(ys, xs, alpha)  # in place, as SGD updates a parameter
+            _assert_bits(ys, ws)
+
+
+def test_add_with_alpha_repairs_double_rounding():
+    """Traps for the float64 route: x * alpha + y lies a hair off a float32 midpoint and
+    rounds onto it in float64 (where rounding again would tie to even, wrongly)."""
+    from torchlet.optim import optimizer as base
+
+    alpha = np.float32(1 - 2.0 ** -24)
+    x = np.array([1 + 2.0 ** -23, 1 + 2.0 ** -22, -(1 + 2.0 ** -23), 1 + 2.0 ** -22])
+    y = np.array([2.0 ** -47 + 2.0 ** -70, 2.0 ** -46 - 2.0 ** -69,
+                  -(2.0 ** -47 + 2.0 ** -70), 2.0 ** -46 + 2.0 ** -69])
+    scale = 2.0 ** np.arange(-60, 61, 10)[:, None]
+    x, y = (np.ravel(v * scale).astype(np.float32) for v in (x, y))
+    want = _exact_axpy(x, alpha, y)
+    naive = (x.astype(np.float64) * alpha + y).astype(np.float32)
+    assert (naive != want).sum() == 3 * scale.size  # the traps are real
+    _assert_bits(base._fma_via_float64(x, alpha, y, np.float32), want)
+    n = 2 * base._AXPY_BLAS_MIN
+    _assert_bits(base._fma(np.resize(x, n), alpha, np.resize(y, n)), np.resize(want, n))
+
+
+def test_fma_witnesses_defeat_double_rounding():
+    """The inputs that vet BLAS: rounding the product first misses every tie case."""
+    from torchlet.optim import optimizer as base
+
+    y, x, alpha, want = base._fma_witnesses()
+    assert x.size > 1000
+    ties = slice(0, -8)  # then the subnormal and non-finite cases
+    assert (y[ties] + x[ties] * alpha != want[ties]).all()
+    _assert_bits(want, _exact_axpy(x, alpha, y))
+
+
+@needs_torch
+@pytest.mark.parametrize("kwargs", [
+    {"lr": 0.01},
+    {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+    {"lr": 0.05, "momentum": 0.5, "dampening": 0.3, "weight_decay": 0.1, "maximize": True},
+])
+def test_sgd_matches_torch_bit_for_bit_on_a_large_weight(kwargs):
+    """A 256x784 weight (the BLAS route) and its bias; gradients whose unfused update
+    would differ from torch's in a few hundred lanes per step."""
+    rng = np.random.default_rng(3)
+    shapes = [(256, 784), (256,)]
+    start = [(rng.uniform(-1, 1, s) / 28).astype(np.float32) for s in shapes]
+    t_params = [torch.tensor(a, requires_grad=True) for a in start]
+    l_params = [torchlet.tensor(a, requires_grad=True) for a in start]
+    t_opt, l_opt = torch.optim.SGD(t_params, **kwargs), topt.SGD(l_params, **kwargs)
+    for _ in range(5):
+        for tp, lp in zip(t_params, l_params, strict=True):
+            grad = (rng.standard_normal(tp.shape) * 0.003).astype(np.float32)
+            tp.grad, lp.grad = torch.tensor(grad), torchlet.tensor(grad)
+        t_opt.step()
+        l_opt.step()
+        for tp, lp in zip(t_params, l_params, strict=True):
+            _assert_bits(lp.detach().numpy(), tp.detach().numpy())

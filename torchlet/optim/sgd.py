@@ -76,25 +76,24 @@ class SGD(Optimizer):
         """Perform a single optimization step; returns ``closure()``'s loss if given."""
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            momentum = group["momentum"]
+            momentum, fused = group["momentum"], group["fused"]
+            options = dict(
+                lr=_value(group["lr"]), momentum=momentum, dampening=group["dampening"],
+                weight_decay=_value(group["weight_decay"]), nesterov=group["nesterov"],
+                maximize=group["maximize"],
+            )
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                if group["fused"]:
+                if fused:
                     _check_fused_param(p)
                 buf = None
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
-                new_buf = _sgd_update(
-                    p._data, p.grad._data, None if buf is None else buf._data,
-                    lr=_value(group["lr"]),
-                    momentum=momentum,
-                    dampening=group["dampening"],
-                    weight_decay=_value(group["weight_decay"]),
-                    nesterov=group["nesterov"],
-                    maximize=group["maximize"],
-                )
+                new_buf = _sgd_update(p._data, grad._data, None if buf is None else buf._data,
+                                      **options)
                 _bump(p)
                 if momentum != 0:
                     if buf is None:
