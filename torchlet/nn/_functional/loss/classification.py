@@ -297,14 +297,15 @@ def _nll_unshifted(x: np.ndarray, t: np.ndarray, index):
     """
     if x.dtype.itemsize < 4 or not x.size:  # float16 overflows at 11: subtract the max
         return None
-    with np.errstate(all="ignore"):
-        e = np.exp(x, order="C")  # C order: the backward scatters into it through index
-        sumexp = _class_sum(e)
-        e_t = e.reshape(-1)[index] if index is not None else _take_class(e, t)
-        if not np.minimum.reduce(e_t, axis=None) >= 1e-30:
-            return None
-        nll = np.divide(sumexp, e_t, out=e_t)  # 1 / softmax(x)[t]
-        nll = np.log(nll, out=nll)
+    # overflow to inf is expected here and caught below (torchlet turns NumPy's floating
+    # point warnings off once, at import, rather than around each operation)
+    e = np.exp(x, order="C")  # C order: the backward scatters into it through index
+    sumexp = _class_sum(e)
+    e_t = e.reshape(-1)[index] if index is not None else _take_class(e, t)
+    if not np.minimum.reduce(e_t, axis=None) >= 1e-30:
+        return None
+    nll = np.divide(sumexp, e_t, out=e_t)  # 1 / softmax(x)[t]
+    nll = np.log(nll, out=nll)
     nll_sum = np.add.reduce(nll, axis=None, dtype=x.dtype)
     return (e, sumexp, nll, nll_sum) if math.isfinite(nll_sum) else None
 
