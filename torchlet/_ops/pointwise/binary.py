@@ -217,12 +217,13 @@ def select(cond: np.ndarray, a, b) -> np.ndarray:
     b = np.asarray(b, a.dtype)
     mask = cond.astype(bits)
     np.negative(mask, out=mask)  # True -> all bits set, False -> 0
-    out = np.bitwise_and(a.view(bits), mask)
+    result = np.empty(a.shape, a.dtype)  # owns its memory (the integer views do not)
+    out = np.bitwise_and(a.view(bits), mask, out=result.view(bits))
     if b.ndim == 0 and b.view(bits) == 0:  # b is +0.0: nothing to add (a ReLU's grad)
-        return out.view(a.dtype)
+        return result
     np.invert(mask, out=mask)
     np.bitwise_or(out, np.bitwise_and(np.broadcast_to(b, a.shape).view(bits), mask), out=out)
-    return out.view(a.dtype)
+    return result
 
 
 _SELECT_MIN = 4096  # below this np.where's smaller fixed cost wins
