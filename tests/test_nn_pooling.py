@@ -142,10 +142,12 @@ def test_max_pool_nan_inputs_and_gradients_against_torch():
 
 
 @needs_torch
-@pytest.mark.parametrize("size, kernel, stride", [(8, 2, 2), (9, 3, 2), (64, 2, 2)])
-def test_max_pool_gradient_bits_match_torch(size, kernel, stride):
+@pytest.mark.parametrize("size, kernel, stride", [(8, 2, 2), (9, 3, 2), (64, 2, 2), (9, 2, 2)])
+@pytest.mark.parametrize("special", [-0.0, np.nan])
+def test_max_pool_gradient_bits_match_torch(size, kernel, stride, special):
     # elements that did not win get +0.0 (g * 0 would give -0.0 under negative g, which
-    # prints as -0.0000), tiled, overlapping and large (bit-mask selection) alike
+    # prints as -0.0000) and a winning -0.0 comes out +0.0 (torch adds into zeros): tiled,
+    # overlapping, partly covered and large (bit-mask selection) alike
     rng = _rng(5)
     x = rng.standard_normal((2, 3, size, size)).astype(np.float32)
     grads = []
@@ -153,6 +155,7 @@ def test_max_pool_gradient_bits_match_torch(size, kernel, stride):
         xt = lib.tensor(x, requires_grad=True)
         out = lib.nn.functional.max_pool2d(xt, kernel, stride)
         g = -np.abs(_rng(6).standard_normal(tuple(out.shape))).astype(np.float32)
+        g[0, 0, 0, :2] = special
         grads.append(_np(lib.autograd.grad(out, xt, lib.tensor(g))[0]))
     assert grads[0].tobytes() == grads[1].tobytes()
 

@@ -179,16 +179,22 @@ class _WindowPlan:
         gp = _planes(g, self.nd)
         shape = gp.shape[:2] + _padded_size(self.geo)
         out = np.empty(shape, g.dtype) if self.tiles else np.zeros(shape, g.dtype)
-        zero = g.dtype.type(0)  # +0.0 where an element did not win, as torch (not g * 0)
+        # g * (which == i) keeps g where element i won and gives +-0 elsewhere, except
+        # that NaN * 0 is NaN: with NaN gradients, select instead (slower)
+        nan = g.dtype.kind == "f" and bool(np.isnan(g).any())
+        zero = g.dtype.type(0)
         # Last window element first: an input element then receives its gradients in the
         # order of the windows (outputs) they come from, the order torch adds them in.
         for i in range(len(self.targets) - 1, -1, -1):
-            target = self.targets[i]
-            picked = select(which == i, gp, zero)
-            if self.exclusive:  # the windows do not overlap: write straight in
-                out[target] = picked
-            else:
-                out[target] += picked
+            target, won = self.targets[i], which == i
+            if not self.exclusive:
+                out[target] += select(won, gp, zero)
+            elif nan:
+                out[target] = select(won, gp, zero)
+            else:  # the windows do not overlap: write straight in
+                np.multiply(gp, won, out=out[target])
+        if self.exclusive:
+            out += zero  # torch adds into zeros: its -0.0 results come out +0.0
         if self.padded:
             out = np.ascontiguousarray(out[_inner(self.geo)])
         return out.reshape(in_shape)
