@@ -8,7 +8,8 @@
    vector-Jacobian product) and sends each along its edge. A gradient arriving at an
    input of another shape was broadcast in the forward pass: ``sum_to`` undoes that here,
    in this one place. Gradients meeting at the same input are added.
-4. Leaves end in AccumulateGrad, which adds into ``tensor.grad``.
+4. Leaves end in AccumulateGrad, which adds into ``tensor.grad`` (a first gradient that
+   nobody else holds becomes ``.grad`` without a copy, as in torch).
 
 Iterative, never recursive: a chain of 100,000 operations is fine.
 """
@@ -92,7 +93,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                     earlier = buffers.pop(nxt, None)
                     if earlier is not None:
                         grad = _sum(earlier[0], grad)
-                        earlier = None
+                        earlier = None  # drop the buffer's reference (see _unshared)
                     variable = nxt._variable()
                     unshared = (grad is not None and variable is not None
                                 and variable._grad is None and _unshared(grad))
