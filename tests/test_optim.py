@@ -861,7 +861,7 @@ def test_adam_first_step_is_lr_times_sign():
 
 def test_fma_kernels_round_once():
     """The kernels' float32 results equal the exactly rounded a*b+c."""
-    from torchlet.optim import optimizer as base
+    from torchlet.optim import _kernels as base
 
     rng = np.random.default_rng(3)
     a, b, c = (rng.standard_normal(1000).astype(np.float32) for _ in range(3))
@@ -933,7 +933,7 @@ def _exact_axpy(x, alpha, y):
 def _adversarial_axpy_inputs():
     """(x, y) float32: the double-rounding witnesses, then signed zeros, subnormals,
     overflow, inf and nan among ordinary values."""
-    from torchlet.optim import optimizer as base
+    from torchlet.optim import _kernels as base
 
     y0, x0, _, _ = base._fma_witnesses()
     rng = np.random.default_rng(7)
@@ -964,7 +964,7 @@ def test_add_with_alpha_rounds_once(alpha):
     """Every route of ``_fma(x, alpha, y)`` (float64 for short arrays, BLAS blocks for
     long ones, float64 blocks where BLAS does not apply) gives the exactly rounded result,
     signed zeros included; long inputs repeat the adversarial ones."""
-    from torchlet.optim import optimizer as base
+    from torchlet.optim import _kernels as base
 
     alpha = np.float32(alpha)
     x, y = _adversarial_axpy_inputs()
@@ -981,7 +981,7 @@ def test_add_with_alpha_rounds_once(alpha):
 def test_add_with_alpha_repairs_double_rounding():
     """Traps for the float64 route: x * alpha + y lies a hair off a float32 midpoint and
     rounds onto it in float64 (where rounding again would tie to even, wrongly)."""
-    from torchlet.optim import optimizer as base
+    from torchlet.optim import _kernels as base
 
     alpha = np.float32(1 - 2.0 ** -24)
     x = np.array([1 + 2.0 ** -23, 1 + 2.0 ** -22, -(1 + 2.0 ** -23), 1 + 2.0 ** -22])
@@ -999,7 +999,7 @@ def test_add_with_alpha_repairs_double_rounding():
 
 def test_fma_witnesses_defeat_double_rounding():
     """The inputs that vet BLAS: rounding the product first misses every tie case."""
-    from torchlet.optim import optimizer as base
+    from torchlet.optim import _kernels as base
 
     y, x, alpha, want = base._fma_witnesses()
     assert x.size > 1000

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet.optim._kernels import _add, _add_, _addcmul_, _mul_
 from torchlet.optim.optimizer import (
     Optimizer,
-    _add,
-    _add_,
-    _addcmul_,
     _bump,
     _bump_step,
     _check_capturable,
     _closure_loss,
-    _mul_,
     _step_tensor,
     _use_grad_for_differentiable,
     _validate,

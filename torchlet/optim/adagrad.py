@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._tensor import wrap
+from torchlet.optim._kernels import _add, _addcdiv_, _addcmul_
 from torchlet.optim.optimizer import (
     Optimizer,
-    _add,
-    _addcdiv_,
-    _addcmul_,
     _bump,
     _bump_step,
     _check_fused_and_foreach,

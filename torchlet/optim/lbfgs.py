@@ -12,7 +12,8 @@ import numpy as np
 
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.grad_mode import enable_grad, no_grad
-from torchlet.optim.optimizer import Optimizer, _add_, _bump, _validate, _value
+from torchlet.optim._kernels import _add_
+from torchlet.optim.optimizer import Optimizer, _bump, _validate, _value
 
 __all__ = ["LBFGS"]
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._tensor import Tensor, wrap
+from torchlet.optim._kernels import _add, _addcdiv_, _addcmul_, _lerp_, _mul_
 from torchlet.optim.optimizer import (
     Optimizer,
-    _add,
-    _addcdiv_,
-    _addcmul_,
     _bump,
     _bump_step,
     _check_capturable,
     _closure_loss,
-    _lerp_,
-    _mul_,
     _scalar_dtype,
     _step_tensor,
     _use_grad_for_differentiable,

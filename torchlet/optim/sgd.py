@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from torchlet._tensor import wrap
+from torchlet.optim._kernels import _add, _add_, _mul_
 from torchlet.optim.optimizer import (
     Optimizer,
-    _add,
-    _add_,
     _bump,
     _check_fused_and_foreach,
     _check_fused_param,
     _check_lr,
     _closure_loss,
-    _mul_,
     _use_grad_for_differentiable,
     _value,
 )
