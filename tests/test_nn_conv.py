@@ -25,7 +25,7 @@ import torchlet
 import torchlet.nn as nn
 import torchlet.nn.functional as F
 from torchlet.autograd import gradcheck, gradgradcheck
-from torchlet.nn._functional import conv as conv_impl
+from torchlet.nn._functional import conv_kernels as conv_impl
 
 try:
     import torch

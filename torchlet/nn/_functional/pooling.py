@@ -38,7 +38,7 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import relu as _relu
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
-from torchlet.nn._functional.conv import Geometry
+from torchlet.nn._functional.conv_kernels import Geometry
 from torchlet.nn._functional.pooling_plans import (
     _IndexPlan,
     _prod,

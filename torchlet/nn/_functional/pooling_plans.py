@@ -25,7 +25,7 @@ import functools
 import numpy as np
 
 from torchlet._ops.pointwise.binary import select
-from torchlet.nn._functional.conv import Geometry, _inner, _padded_size, windows
+from torchlet.nn._functional.conv_kernels import Geometry, _inner, _padded_size, windows
 
 
 def _prod(values) -> int:

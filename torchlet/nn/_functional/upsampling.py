@@ -26,7 +26,7 @@ import numpy as np
 
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
-from torchlet.nn._functional.conv import Geometry, col2im, im2col
+from torchlet.nn._functional.conv_kernels import Geometry, col2im, im2col
 from torchlet.nn._functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
