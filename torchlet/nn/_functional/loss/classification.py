@@ -23,6 +23,7 @@ from torchlet._ops.pointwise.binary import Where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.nn._functional._rows import per_row
 from torchlet.nn._functional.activation import Softmax, log_softmax
 from torchlet.nn._functional.loss._shared import _TYPE_WORD, _check, _not_differentiable, _reduction
 
@@ -140,31 +141,6 @@ def _flat_index(t: np.ndarray, n_classes: int) -> np.ndarray:
 _ROW_STARTS = ((0, 0), np.arange(0))
 
 
-def _by_sample(ufunc, a: np.ndarray, values: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """ufunc(a, values, out=out) with per-sample values (N, ...) broadcast over the class
-    axis 1 of a (N, C, ...).
-
-    NumPy's buffered iterator takes about twice the time of the operation itself when it
-    broadcasts per-row values over rows of several hundred to a few thousand numbers
-    (measured with NumPy 1.26 and 2.4 on (4096, 1000) float32: 2.1 ms against 0.9 ms). A
-    buffer shorter than a row avoids that; but over short rows a small buffer is several
-    times slower ((100000, 10): 3.6 ms against 0.4 ms; (8192, 64): 0.31 against 0.11),
-    and setting it costs about 2 us: so only large arrays with long rows do."""
-    if a.ndim != 2:
-        return ufunc(a, np.expand_dims(values, 1), out=out)
-    if a.size < _LARGE or not _LONG_ROW <= a.shape[1] < np.getbufsize():
-        return ufunc(a, values[:, None], out=out)
-    size = np.setbufsize(16)
-    try:
-        return ufunc(a, values[:, None], out=out)
-    finally:
-        np.setbufsize(size)
-
-
-_LARGE = 1 << 16
-_LONG_ROW = 512  # rows of 256: about even; of 1000: twice as fast
-
-
 def _class_shape(shape, n_dims: int):
     """Shape (N, 1, ...) of per-sample values broadcast over the class axis."""
     return (shape[0], 1) + tuple(shape[1:]) if n_dims > 1 else (1, 1)
@@ -272,7 +248,7 @@ class CrossEntropy(Primitive):
         if ignored is not None:
             scale = np.where(ignored, e.dtype.type(0), scale)
         per_sample = scale / sumexp if wt is None and ls <= 0 else scale * mass / sumexp
-        out = _by_sample(np.multiply, e, per_sample, out=e)  # s_n softmax(x_n) sum_c q_nc
+        out = per_row(np.multiply, e, per_sample, out=e)  # s_n softmax(x_n) sum_c q_nc
         hit = scale if wt is None else scale * wt
         if ls > 0:
             hit = (1 - ls) * hit
@@ -319,7 +295,7 @@ def _nll_shifted(x: np.ndarray, t: np.ndarray, index, ls: float, weight):
     (lse - picked is finite for logits of +-1e4) and, with label smoothing, the weighted
     sum of x - m over the classes."""
     if x.size:
-        shifted = _by_sample(np.subtract, x, np.maximum.reduce(x, axis=1),
+        shifted = per_row(np.subtract, x, np.maximum.reduce(x, axis=1),
                              out=np.empty(x.shape, x.dtype))
     else:
         shifted = x.copy()
