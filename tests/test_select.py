@@ -1,7 +1,9 @@
-"""``select``: np.where by bit masks on large arrays (the ReLU backward's hot path).
+"""Two NumPy workarounds for speed that must not change a bit of the results:
+``select`` (np.where by bit masks on large arrays: the ReLU backward's hot path) and
+``per_row`` (a per-row broadcast with a small buffer over long rows).
 
-Bit-exact by construction; these tests compare every byte with np.where, special values
-included, and the ReLU gradient of a large tensor with torch's.
+These tests compare every byte with the plain NumPy call, special values included, and
+the ReLU gradient and a long-row cross entropy with torch's.
 """
 
 from __future__ import annotations
@@ -57,3 +59,38 @@ def test_relu_gradient_of_a_large_tensor_matches_torch_bit_for_bit():
         lib.relu(xt).backward(lib.tensor(g))
         grads.append(xt.grad.numpy())
     assert grads[0].tobytes() == grads[1].tobytes()
+
+
+# ---------------------------------------------------------------------------------------
+# per_row: NumPy's per-row broadcast with a small buffer over long rows (same arithmetic)
+
+
+@pytest.mark.parametrize("shape", [(256, 1000), (80, 600), (100000, 10), (3, 700), (2, 3, 4)])
+@pytest.mark.parametrize("ufunc", [np.subtract, np.multiply])
+def test_per_row_equals_the_plain_broadcast_bit_for_bit(shape, ufunc):
+    from torchlet.nn._functional._rows import per_row
+
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(shape).astype(np.float32)
+    values = rng.standard_normal(shape[:1] + shape[2:]).astype(np.float32)
+    expected = ufunc(a, np.expand_dims(values, 1))
+    size = np.getbufsize()
+    result = per_row(ufunc, a, values, out=np.empty_like(a))
+    assert np.getbufsize() == size  # the buffer size is restored
+    assert result.tobytes() == expected.tobytes()
+
+
+def test_cross_entropy_with_long_rows_matches_torch():
+    # (128, 1000) logits take per_row's small-buffer path in forward and backward
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((128, 1000)) * 3).astype(np.float32)
+    t = rng.integers(0, 1000, 128)
+    results = []
+    for lib in (torchlet, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(xt, lib.tensor(t))
+        loss.backward()
+        results.append((loss.item(), xt.grad.numpy()))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-9)
