@@ -986,6 +986,24 @@ def test_linear_small_batch_wide_layer(batch, bias):
                                rtol=1e-5, atol=1e-5)
 
 
+def test_matmul_with_a_transposed_weight_small_batch():
+    # x @ w.t() takes the same swapped product as F.linear; the result is laid out in rows
+    rng = np.random.default_rng(4)
+    xn = rng.standard_normal((16, 40)).astype(np.float32)
+    wn = rng.standard_normal((130, 40)).astype(np.float32)
+    x = torchlet.tensor(xn, requires_grad=True)
+    w = torchlet.tensor(wn, requires_grad=True)
+    y = x @ w.t()
+    assert y.is_contiguous() and y._data.flags.c_contiguous
+    np.testing.assert_allclose(y.detach().numpy(), xn.astype(np.float64) @ wn.T,
+                               rtol=1e-5, atol=1e-5)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(wn.sum(0), xn.shape),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(w.grad.numpy(), np.broadcast_to(xn.sum(0), wn.shape),
+                               rtol=1e-5, atol=1e-5)
+
+
 LINEAR_ERRORS = [
     (lambda L: L.nn.functional.linear(L.zeros(4, 5), L.zeros(2, 3), L.zeros(2)),
      "RuntimeError", "mat1 and mat2 shapes cannot be multiplied (4x5 and 3x2)"),

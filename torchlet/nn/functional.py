@@ -15,6 +15,7 @@ from torchlet._ops.linalg import einsum as _einsum
 from torchlet._ops.linalg import matmul as _matmul
 from torchlet._ops.linalg.products import Mm as _Mm
 from torchlet._ops.linalg.products import addmm as _addmm
+from torchlet._ops.linalg.products import times_transposed
 from torchlet._ops.reduction import sum as _sum
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
@@ -50,12 +51,7 @@ class _Linear(Primitive):
     @staticmethod
     def forward(ctx, bias, x, weight):
         ctx.save_for_backward(x, weight)
-        if _small_batch(x, weight):
-            out = np.empty((x.shape[0], weight.shape[0]), x.dtype)
-            return np.add((weight @ x.T).T, bias, out=out)  # the add also lays out rows
-        out = np.matmul(x, weight.T)  # BLAS reads the transposed layout, no copy
-        out += bias
-        return out
+        return times_transposed(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad):
@@ -77,9 +73,7 @@ class _LinearNoBias(Primitive):
     @staticmethod
     def forward(ctx, x, weight):
         ctx.save_for_backward(x, weight)
-        if _small_batch(x, weight):
-            return np.ascontiguousarray((weight @ x.T).T)
-        return np.matmul(x, weight.T)
+        return times_transposed(x, weight)
 
     @staticmethod
     def backward(ctx, grad):
@@ -88,16 +82,6 @@ class _LinearNoBias(Primitive):
         grad_x = _Mm.apply(grad, weight) if need_x else None
         grad_weight = _Mm.apply(_shape.t(grad), x) if need_weight else None
         return grad_x, grad_weight
-
-
-def _small_batch(x: np.ndarray, weight: np.ndarray) -> bool:
-    """Whether ``x @ W^T`` is faster computed as ``(W @ x^T)^T``, copied back to rows.
-
-    The same product, with BLAS's operands swapped. With the OpenBLAS of NumPy's wheels
-    the swapped form takes, for 784 inputs and 128 to 1024 outputs, 0.55x the time at
-    batch 16, 0.7x at 32 and 0.85x at 64 (copy included), but 0.95-1.1x from batch 128
-    and up to 1.3x with fewer than 128 outputs (benchmarks/bench_linear_layout.py)."""
-    return x.shape[0] <= 64 and weight.shape[0] >= 128
 
 
 def _fast_2d(x: np.ndarray, weight: np.ndarray, bias) -> bool:

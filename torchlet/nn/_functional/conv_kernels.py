@@ -195,11 +195,6 @@ def im2col_batch_last(x: np.ndarray, geo: Geometry) -> np.ndarray:
     return cols.reshape(length, geo.groups, rows, n)
 
 
-def _compute_dtype(dtype: np.dtype) -> np.dtype:
-    # half precision is accumulated in float32, as torch's CPU kernels do
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
 def conv_forward(x: np.ndarray, w: np.ndarray, geo: Geometry, cols=None):
     """out[n, o, l] = sum_{c,k} w[o, c, k] x[n, c, l*s + k*d - p] (per group); also
     returns the columns used."""
