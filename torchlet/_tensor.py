@@ -807,7 +807,7 @@ class Tensor:
     # reductions
 
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
-        return _red.sum(self, _dim_or_axis(dim, axis), keepdim, dtype=dtype)
+        return _red.sum(self, dim, keepdim, dtype=dtype, axis=axis)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         return _red.mean(self, _dim_or_axis(dim, axis), keepdim, dtype=dtype)

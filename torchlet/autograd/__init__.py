@@ -43,25 +43,30 @@ def _as_tuple(x):
     return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
+def _implicit_grad(out, i: int):
+    """The gradient ``backward()`` starts from when none is given: a one, scalars only."""
+    if out._grad_fn is None and not out._requires_grad:
+        raise RuntimeError(
+            f"element {i} of tensors does not require grad and does not have a grad_fn"
+        )
+    data = out._data
+    if data.size != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if data.dtype.kind != "f":
+        raise RuntimeError(
+            "grad can be implicitly created only for real scalar outputs but got "
+            f"{out.dtype}"
+        )
+    # np.array is 4x faster than np.ones, and a 0-d loss is the usual root
+    return wrap(np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype))
+
+
 def _make_grads(outputs, grads):
     """The starting gradients: given ones (shape-checked), or ones for scalar outputs."""
     result = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
-            if not out.requires_grad:
-                raise RuntimeError(
-                    f"element {i} of tensors does not require grad and does not have a grad_fn"
-                )
-            if out._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out._data.dtype.kind != "f":
-                raise RuntimeError(
-                    "grad can be implicitly created only for real scalar outputs but got "
-                    f"{out.dtype}"
-                )
-            data = out._data
-            # np.array is 4x faster than np.ones, and a 0-d loss is the usual root
-            g = wrap(np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype))
+            g = _implicit_grad(out, i)
         else:
             if not isinstance(g, Tensor):
                 g = wrap(np.asarray(g, dtype=out._data.dtype))
@@ -82,6 +87,11 @@ def _make_grads(outputs, grads):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (or only ``inputs``')."""
+    if type(tensors) is Tensor and grad_tensors is None and inputs is None \
+            and not create_graph:  # loss.backward(), the usual call: nothing else to check
+        engine.run_backward((tensors,), (_implicit_grad(tensors, 0),), bool(retain_graph),
+                            False)
+        return
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) or (None,) * len(outputs)
     if len(grads) != len(outputs):

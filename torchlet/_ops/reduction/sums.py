@@ -72,6 +72,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # 
     x = check_tensor("sum", input)
     if axis is not None:
         dim = axis
+    if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
+        # the usual loss.sum(): skips the dim and dtype rules below (same results)
+        return SumAll.apply(x, dims=None, keepdim=False, np_dtype=x._data.dtype)
     dims = reduce_dims(dim, x._data.ndim)
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
