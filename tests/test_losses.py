@@ -123,6 +123,36 @@ def test_nll_loss_option_matrix(weighted, ignore_index, reduction, rank):
     assert_same(fn, [x, t])
 
 
+@pytest.mark.parametrize("weighted,ignore_index,reduction,rank", [
+    case for case in itertools.product([False, True], [-100, 1], ["none", "mean", "sum"],
+                                       [1, 2, 4])
+    if not (case[0] and case[2] == "mean")])
+def test_nll_loss_gradient_is_bit_exact(weighted, ignore_index, reduction, rank):
+    """nll_loss's backward only scatters -(grad / total) * w[t]: torch's rounding order, so
+    the gradient equals torch's bit for bit, for any upstream gradient. (Except a weighted
+    mean: its total, the sum of the targets' weights, is added in another order than
+    torch's cascade and may differ in the last bit; test_nll_loss_option_matrix covers it.)
+    """
+    x, t, _, w = _case(rank, np.float32)
+    got = {}
+    for lib in (torch, torchlet):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.nll_loss(xt, lib.tensor(t), lib.tensor(w) if weighted else None,
+                                          ignore_index=ignore_index, reduction=reduction)
+        upstream = np.random.default_rng(3).standard_normal(loss.shape).astype(np.float32)
+        loss.backward(lib.tensor(upstream))
+        got[lib.__name__] = xt.grad.numpy()
+    assert got["torchlet"].tobytes() == got["torch"].tobytes()
+
+
+def test_nll_loss_ignores_infinite_log_probabilities_of_ignored_targets():
+    x = np.array([[-np.inf, 0.0, -1.0], [-2.0, -3.0, -np.inf]], np.float32)
+    for weighted, reduction in itertools.product([False, True], ["none", "mean", "sum"]):
+        assert_same(lambda lib, x, t, r=reduction, wt=weighted: lib.nn.functional.nll_loss(
+            x, t, lib.tensor([1.0, 2.0, 3.0]) if wt else None, reduction=r),
+            [x, np.array([1, -100])])
+
+
 @pytest.mark.parametrize("smoothing,reduction", [(0.0, "mean"), (0.3, "none"), (0.1, "sum")])
 def test_cross_entropy_float64(smoothing, reduction):
     x, t, _, w = _case(2, np.float64)

@@ -109,8 +109,17 @@ def _targets(x: np.ndarray, t: np.ndarray, w, ignore_index: int):
 def _take_class(a: np.ndarray, t: np.ndarray) -> np.ndarray:
     """a[n, t[n, ...], ...]: the entry of each target class (class axis 1)."""
     if a.ndim == 2:
-        return a[np.arange(a.shape[0]), t]
+        return a.reshape(-1)[_flat_index(t, a.shape[1])]
     return np.take_along_axis(a, t[:, None], axis=1)[:, 0]
+
+
+def _put_class(a: np.ndarray, t: np.ndarray, values) -> None:
+    """a[n, t[n, ...], ...] = values (in place, a C-contiguous)."""
+    if a.ndim == 2:
+        a.reshape(-1)[_flat_index(t, a.shape[1])] = values
+        return
+    values = np.broadcast_to(values, t.shape)
+    np.put_along_axis(a, t[:, None], np.expand_dims(values, 1), axis=1)
 
 
 def _add_at_class(a: np.ndarray, t: np.ndarray, values) -> None:
@@ -470,6 +479,8 @@ class NllLoss(Primitive):
         picked = -_take_class(logp, t)
         if wt is not None:
             picked = picked * wt
+        if ignored is not None:  # 0, not 0 * logp[n, 0], which may be infinite
+            picked = np.where(ignored, 0, picked)
         ctx.info = (shape_in, logp.shape, t, ignored, wt, total, reduction)
         if reduction == "none":
             return picked.reshape(()) if len(shape_in) == 1 else picked
@@ -479,16 +490,25 @@ class NllLoss(Primitive):
     @staticmethod
     def backward(ctx, grad):
         shape_in, shape, t, ignored, wt, total, reduction = ctx.info
-        dtype = grad._data.dtype
-        coef = np.zeros(shape, dtype)  # d loss_n / d logp: -w[t_n] at the target
-        hit = -(wt if wt is not None else np.ones(t.shape, dtype))
-        if reduction == "mean":
-            hit = hit / total
-        _add_at_class(coef, t, hit)
-        if ignored is not None:
-            coef[np.broadcast_to(np.expand_dims(ignored, 1), shape)] = 0
+        if not GRAD_STATE.enabled:  # the usual case: NumPy only
+            g = grad._data
+            g = -(g / total) if reduction == "mean" else -g  # torch's rounding order
+            if reduction == "none":
+                g = g.reshape(t.shape)  # one gradient per sample
+            hit = g if wt is None else wt * g
+            if ignored is not None:
+                hit = np.where(ignored, 0, hit)  # 0 even where grad is inf or nan
+            out = np.zeros(shape, g.dtype)
+            _put_class(out, t, hit)
+            return wrap(out.reshape(shape_in))
+        # create_graph: the same in differentiable ops
+        grad = -(grad / wrap(np.asarray(total))) if reduction == "mean" else -grad
         if reduction == "none":
             grad = grad.reshape(_class_shape(t.shape, len(shape)))
+        coef = np.zeros(shape, grad._data.dtype)  # w[t_n] at the target, else 0
+        _put_class(coef, t, 1 if wt is None else wt)
+        if ignored is not None:
+            coef[np.broadcast_to(np.expand_dims(ignored, 1), shape)] = 0
         return (wrap(coef) * grad).reshape(shape_in)
 
 
