@@ -507,9 +507,9 @@ class NllLoss(Primitive):
             grad = grad.reshape(_class_shape(t.shape, len(shape)))
         coef = np.zeros(shape, grad._data.dtype)  # w[t_n] at the target, else 0
         _put_class(coef, t, 1 if wt is None else wt)
-        if ignored is not None:
-            coef[np.broadcast_to(np.expand_dims(ignored, 1), shape)] = 0
-        return (wrap(coef) * grad).reshape(shape_in)
+        hit = np.zeros(shape, bool)  # the targets not ignored; +0 elsewhere, as torch
+        _put_class(hit, t, True if ignored is None else ~ignored)
+        return (wrap(coef) * grad).where(wrap(hit), 0.0).reshape(shape_in)
 
 
 class NllLoss2d(NllLoss):
