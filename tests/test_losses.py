@@ -145,6 +145,21 @@ def test_nll_loss_gradient_is_bit_exact(weighted, ignore_index, reduction, rank)
     assert got["torchlet"].tobytes() == got["torch"].tobytes()
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_nll_loss_gradient_zeros_are_positive_as_torch(create_graph):
+    """torch zero-fills the input gradient, then writes the targets: +0.0 elsewhere (a
+    product with a negative gradient would give -0.0, which prints as "-0.")."""
+    x = RNG.standard_normal((4, 3)).astype(np.float32)
+    got = {}
+    for lib in (torch, torchlet):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.nll_loss(xt, lib.tensor([0, 2, -100, 1]), reduction="none")
+        (g,) = lib.autograd.grad(loss, xt, lib.tensor([1.0, -2.0, 3.0, -0.5]),
+                                 create_graph=create_graph)
+        got[lib.__name__] = g.detach().numpy()
+    assert got["torchlet"].tobytes() == got["torch"].tobytes()
+
+
 def test_nll_loss_ignores_infinite_log_probabilities_of_ignored_targets():
     x = np.array([[-np.inf, 0.0, -1.0], [-2.0, -3.0, -np.inf]], np.float32)
     for weighted, reduction in itertools.product([False, True], ["none", "mean", "sum"]):
