@@ -459,6 +459,26 @@ def test_nll_loss_gradgradcheck():
     assert gradcheck(fn, (xt,)) and gradgradcheck(fn, (xt,))
 
 
+@pytest.mark.parametrize("rank,reduction", [(2, "none"), (2, "mean"), (4, "sum"), (4, "none")])
+def test_nll_loss_double_backward_as_torch(rank, reduction):
+    """The gradient is torch's nll_loss_backward node (NllLossBackwardBackward0, 2-D inputs;
+    NllLoss2DBackwardBackward0, 4-D), differentiable in the upstream gradient."""
+    x, t, _, w = _case(rank, np.float32)
+    got = {}
+    for lib in (torch, torchlet):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.nll_loss(xt, lib.tensor(t), lib.tensor(w), reduction=reduction)
+        upstream = lib.tensor(np.linspace(-1, 2, loss.numel(), dtype=np.float32).reshape(
+            loss.shape), requires_grad=True)
+        (g,) = lib.autograd.grad(loss, xt, upstream, create_graph=True)
+        probe = lib.tensor(np.arange(g.numel(), dtype=np.float32).reshape(g.shape))
+        (gg,) = lib.autograd.grad((g * probe).sum(), upstream)
+        got[lib.__name__] = (g.grad_fn.name(), g.detach().numpy(), gg.numpy())
+    assert got["torchlet"][0] == got["torch"][0]
+    np.testing.assert_allclose(got["torchlet"][1], got["torch"][1], rtol=1e-6)
+    np.testing.assert_allclose(got["torchlet"][2], got["torch"][2], rtol=1e-6)
+
+
 # ---------------------------------------------------------------------------------------
 # the other losses: every reduction, with their options
 

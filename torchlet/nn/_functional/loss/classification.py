@@ -465,15 +465,52 @@ def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_sm
 # nll_loss
 
 
+class NllLossBackward(Primitive):
+    """nll_loss's gradient as an operation of its own (torch's nll_loss_backward), so that
+    create_graph can differentiate it again:
+    out[n, t_n] = -w[t_n] * grad / total ('mean'; no division for 'sum', one grad_n per
+    sample for 'none'), 0 elsewhere and at ignored targets (torch's zero-filled kernel,
+    in its rounding order).
+    out is linear in grad, and its transpose is nll_loss itself:
+    grad_grad = nll_loss(ggrad, t, w) with the same options."""
+
+    node_name = "NllLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, *, loss, options, info):
+        ctx.loss, ctx.options = loss, options
+        shape_in, shape, t, ignored, wt, total, reduction = info
+        g = -(grad / total) if reduction == "mean" else -grad
+        if reduction == "none":
+            g = g.reshape(t.shape)  # one gradient per sample
+        hit = g if wt is None else wt * g
+        if ignored is not None:
+            hit = np.where(ignored, 0, hit)  # 0 even where grad is inf or nan
+        out = np.zeros(shape, grad.dtype)
+        _put_class(out, t, hit)
+        return out.reshape(shape_in)
+
+    @staticmethod
+    def backward(ctx, ggrad):
+        return ctx.loss.apply(ggrad, **ctx.options)
+
+
+class NllLoss2dBackward(NllLossBackward):
+    node_name = "NllLoss2DBackwardBackward0"
+
+
 class NllLoss(Primitive):
     """loss_n = -w[t_n] * logp[n, t_n] (0 where t_n == ignore_index); 'mean' divides the sum
     by the sum of the w[t_n] not ignored.
-    grad_logp[n, c] = -w[t_n] * s_n where c == t_n, else 0 (s_n as in CrossEntropy)."""
+    grad_logp = NllLossBackward(grad): -w[t_n] * grad / total at the targets, else 0."""
 
     node_name = "NllLossBackward0"
+    gradient = NllLossBackward
 
     @staticmethod
     def forward(ctx, logp, *, target, weight, ignore_index, reduction):
+        ctx.options = dict(target=target, weight=weight, ignore_index=ignore_index,
+                           reduction=reduction)
         shape_in = logp.shape
         logp, t, ignored, wt, total = _targets(logp, target, weight, ignore_index)
         picked = -_take_class(logp, t)
@@ -489,31 +526,12 @@ class NllLoss(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        shape_in, shape, t, ignored, wt, total, reduction = ctx.info
-        if not GRAD_STATE.enabled:  # the usual case: NumPy only
-            g = grad._data
-            g = -(g / total) if reduction == "mean" else -g  # torch's rounding order
-            if reduction == "none":
-                g = g.reshape(t.shape)  # one gradient per sample
-            hit = g if wt is None else wt * g
-            if ignored is not None:
-                hit = np.where(ignored, 0, hit)  # 0 even where grad is inf or nan
-            out = np.zeros(shape, g.dtype)
-            _put_class(out, t, hit)
-            return wrap(out.reshape(shape_in))
-        # create_graph: the same in differentiable ops
-        grad = -(grad / wrap(np.asarray(total))) if reduction == "mean" else -grad
-        if reduction == "none":
-            grad = grad.reshape(_class_shape(t.shape, len(shape)))
-        coef = np.zeros(shape, grad._data.dtype)  # w[t_n] at the target, else 0
-        _put_class(coef, t, 1 if wt is None else wt)
-        hit = np.zeros(shape, bool)  # the targets not ignored; +0 elsewhere, as torch
-        _put_class(hit, t, True if ignored is None else ~ignored)
-        return (wrap(coef) * grad).where(wrap(hit), 0.0).reshape(shape_in)
+        return ctx.gradient.apply(grad, loss=type(ctx), options=ctx.options, info=ctx.info)
 
 
 class NllLoss2d(NllLoss):
     node_name = "NllLoss2DBackward0"
+    gradient = NllLoss2dBackward
 
 
 def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
