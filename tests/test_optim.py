@@ -959,23 +959,176 @@ def _assert_bits(got, want):
     assert bad.size == 0, f"{bad.size} lanes differ, e.g. {got[bad[:3]]} for {want[bad[:3]]}"
 
 
-@pytest.mark.parametrize("alpha", [-0.01, 0.3, -1e-30, 2.0 ** -20, -3.0, 1e30, 0.0])
-def test_add_with_alpha_rounds_once(alpha):
-    """Every route of ``_fma(x, alpha, y)`` (float64 for short arrays, BLAS blocks for
-    long ones, float64 blocks where BLAS does not apply) gives the exactly rounded result,
-    signed zeros included; long inputs repeat the adversarial ones."""
+@pytest.fixture(params=["saxpy", "saxpy32", "gemv", "float64"])
+def axpy_route(request, monkeypatch):
+    """Forces ``_axpy32``'s route: OpenBLAS's saxpy (skipped where it is not found or
+    does not fuse), the same called on multiples of 32 elements only (as for OpenBLAS's
+    AVX2 kernel; skipped where saxpy does not fuse at those lengths), gemv blocks, or
+    float64 blocks; yields the kernels module."""
     from torchlet.optim import _kernels as base
 
+    found = base._blas_saxpy()
+    if request.param.startswith("saxpy") and found is None:
+        pytest.skip("no fusing OpenBLAS saxpy here")
+    if request.param == "saxpy32":
+        if 32 % found[1]:
+            pytest.skip(f"saxpy fuses at multiples of {found[1]} only")
+        monkeypatch.setattr(base, "_blas_saxpy", lambda: (found[0], 32))
+    if not request.param.startswith("saxpy"):
+        monkeypatch.setattr(base, "_blas_saxpy", lambda: None)
+    if request.param == "float64":
+        monkeypatch.setattr(base, "_gemv_fuses", lambda n: False)
+    return base
+
+
+# lengths around the routes' boundaries: saxpy's unrolled loop and remainder, its pieces
+# of 8192 where it fuses in multiples of 32 only, OpenBLAS's split between threads (over
+# 10,000), gemv's threshold and block length
+_AXPY_LENGTHS = (1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129, 1000, 8191, 8192, 8193,
+                 8192 + 32, 10_001, 10_016, 3 * 8192 + 5, 30_016, (1 << 18) + 3)
+
+
+def _at_offset(v, shift):
+    """A copy of the float32 array ``v`` starting ``shift`` elements past a 64-byte
+    boundary (the kernels' loops may peel or not by alignment)."""
+    buffer = np.empty(v.size + 32, np.float32)
+    start = (-buffer.ctypes.data % 64) // 4 + shift
+    out = buffer[start:start + v.size]
+    out[...] = v
+    return out
+
+
+@pytest.mark.parametrize("alpha", [-0.01, 0.3, -1e-30, 2.0 ** -20, -3.0, 1e30, 0.0])
+def test_add_with_alpha_rounds_once(alpha, axpy_route):
+    """Every route of ``_fma(x, alpha, y)`` (saxpy, BLAS gemv blocks, float64 blocks, and
+    float64 for short arrays) gives the exactly rounded result, signed zeros included, at
+    lengths around the routes' boundaries, at several alignments, into a new array, in
+    place (as SGD updates a parameter) and over x; long inputs repeat the adversarial
+    ones."""
+    base = axpy_route
     alpha = np.float32(alpha)
     x, y = _adversarial_axpy_inputs()
     with np.errstate(over="ignore", invalid="ignore"):
         want = _exact_axpy(x, alpha, y)
-        for n in (x.size, 3 * base._AXPY_BLAS_MIN + 5, base._AXPY_BLOCK + 3):
-            xs, ys, ws = (np.resize(v, n) for v in (x, y, want))
+        for i, n in enumerate(_AXPY_LENGTHS):
+            # a window ending in the ordinary and special values, or repeating them all
+            first = max(x.size - n, 0)
+            xs, ys, ws = (_at_offset(np.resize(v[first:], n), i % 5) for v in (x, y, want))
             _assert_bits(base._fma(xs, alpha, ys), ws)
+            out = _at_offset(np.zeros(n, np.float32), (i + 2) % 7)
+            _assert_bits(base._fma(xs, alpha, ys, out=out), ws)
+            _assert_bits(out, ws)
             _assert_bits(base._fma_via_float64(xs, alpha, ys, np.float32), ws)
+            base._fma(xs, alpha, ys, out=xs)  # over the multiplicand
+            _assert_bits(xs, ws)
+            xs[...] = np.resize(x[first:], n)
             base._add_(ys, xs, alpha)  # in place, as SGD updates a parameter
             _assert_bits(ys, ws)
+
+
+def test_add_with_alpha_rounds_once_in_every_lane(axpy_route):
+    """The double-rounding witnesses tiled, so that every lane is a trap wherever a
+    route's pieces (remainder loops, threads' shares, blocks) begin and end."""
+    base = axpy_route
+    y, x, alpha, want = base._fma_witnesses()
+    for i, n in enumerate(_AXPY_LENGTHS):
+        xs, ys, ws = (_at_offset(np.resize(v, n), i % 5) for v in (x, y, want))
+        base._add_(ys, xs, alpha)
+        _assert_bits(ys, ws)
+
+
+def test_saxpy_is_found_where_gemv_fuses(monkeypatch):
+    """NumPy's OpenBLAS fuses in gemv and in saxpy alike (both FMA kernels): where the
+    gemv route is seen to round once, the saxpy route is found, and ``_fma`` takes it."""
+    from torchlet.optim import _kernels as base
+
+    if not base._gemv_fuses(1 << 13):
+        pytest.skip("this BLAS does not fuse")
+    found = base._blas_saxpy()
+    assert found is not None
+    saxpy, granule = found
+    lengths = []
+
+    def spy(n, *args):
+        lengths.append(n)
+        saxpy(n, *args)
+
+    monkeypatch.setattr(base, "_blas_saxpy", lambda: (spy, granule))
+    y, x, alpha, want = base._fma_witnesses()
+    _assert_bits(base._fma(x, alpha, y), want)
+    assert lengths == [x.size] if granule == 1 else (
+        all(n % granule == 0 for n in lengths) and sum(lengths) >= x.size)
+
+
+def _python_saxpy(round_product_first=False, flush_subnormals=False, fused_block=1):
+    """A stand-in for BLAS's saxpy (``y += alpha * x`` in place, at ctypes addresses):
+    rounded once, or wrong in one of the ways a BLAS could be: the product rounded first,
+    subnormals flushed to zero, or fused only in whole blocks of ``fused_block`` elements
+    (the last ``n % fused_block`` rounded twice, like OpenBLAS's AVX2 remainder loop)."""
+    import ctypes
+
+    from torchlet.optim import _kernels as base
+
+    def saxpy(n, alpha, x_address, incx, y_address, incy):
+        x, y = (np.ctypeslib.as_array((ctypes.c_float * n).from_address(address))
+                for address in (x_address, y_address))
+        alpha = np.float32(alpha)
+        fused = 0 if round_product_first else n - n % fused_block
+        with np.errstate(invalid="ignore", over="ignore"):
+            y[fused:] += x[fused:] * alpha
+            y[:fused] = base._fma_via_float64(x[:fused], alpha, y[:fused], np.float32)
+        if flush_subnormals:
+            y[np.abs(y) < np.finfo(np.float32).tiny] = 0
+    return saxpy
+
+
+def test_saxpy_check_rejects_double_rounding():
+    """``_saxpy_granule`` accepts a saxpy that rounds once at every length (granule 1),
+    finds the lengths where one fusing in blocks of 32 rounds once, and refuses one that
+    rounds the product first or flushes subnormals to zero."""
+    from torchlet.optim import _kernels as base
+
+    assert base._saxpy_granule(_python_saxpy()) == 1
+    assert base._saxpy_granule(_python_saxpy(fused_block=32)) == 32
+    assert base._saxpy_granule(_python_saxpy(fused_block=128)) is None  # 64 at most
+    assert base._saxpy_granule(_python_saxpy(round_product_first=True)) is None
+    assert base._saxpy_granule(_python_saxpy(flush_subnormals=True)) is None
+
+
+def test_add_with_alpha_leaves_a_read_only_target_alone():
+    """A read-only parameter raises NumPy's error (saxpy would write through it); a
+    read-only gradient is fine."""
+    from torchlet.optim import _kernels as base
+
+    rng = np.random.default_rng(5)
+    for n in (100, 50_000):
+        y = rng.standard_normal(n).astype(np.float32)
+        x = rng.standard_normal(n).astype(np.float32)
+        want = base._fma_via_float64(x, np.float32(-0.01), y, np.float32)
+        y.flags.writeable = False
+        before = y.copy()
+        with pytest.raises(ValueError, match="read-only"):
+            base._add_(y, x, -0.01)
+        _assert_bits(y, before)
+        y = y.copy()
+        x.flags.writeable = False
+        base._add_(y, x, -0.01)
+        _assert_bits(y, want)
+
+
+@needs_torch
+@pytest.mark.parametrize("alpha", [-0.01, 0.3, -1e-30, 1e30])
+def test_add_with_alpha_matches_torch_on_every_route(alpha, axpy_route):
+    """``_add_`` against torch's ``add_(alpha=)`` live, on the adversarial inputs, at
+    lengths around the routes' boundaries."""
+    base = axpy_route
+    x, y = _adversarial_axpy_inputs()
+    for i, n in enumerate((1, 17, 65, 129, x.size, 10_001, 3 * 8192 + 5)):
+        xs, ys = (_at_offset(np.resize(v, n), i % 3) for v in (x, y))
+        want = torch.tensor(ys).add_(torch.tensor(xs), alpha=alpha).numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            base._add_(ys, xs, alpha)
+        _assert_bits(ys, want)
 
 
 def test_add_with_alpha_repairs_double_rounding():
