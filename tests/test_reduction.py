@@ -569,6 +569,32 @@ def test_var_argument_forms():
         x.var(0, 1)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sums_of_negative_zeros_are_positive_zero(dtype):
+    """torch's sums start from +0.0, NumPy's from the first element: a sum (or mean) of
+    -0.0s is 0.0 in torch, printed "0.", never "-0."."""
+    z = torchlet.zeros(70, 3, dtype=getattr(torchlet, dtype)).neg()
+    results = [z.sum(), z.sum(0), z.sum(1), z.sum((0, 1)), z.mean(), z.mean(0), z.mean(1),
+               z.sum(0, keepdim=True), z[:5].sum(0), z.nansum()]
+    for r in results:
+        assert not np.signbit(r.numpy()).any()
+
+
+def test_first_axis_sums_by_blas_agree_with_numpy():
+    """Sums over the first axis of 64+ rows go through BLAS: the same values (a row at a
+    time, as NumPy adds them) up to rounding, nan and inf included, every shape kept."""
+    a = _rng.standard_normal((100, 3, 4)).astype(np.float32)
+    a[5, 0, 0], a[7, 1, 1], a[9, 1, 1], a[3, 2, 2] = np.nan, np.inf, -np.inf, np.inf
+    for keepdim in (False, True):
+        got = torchlet.tensor(a).sum(0, keepdim=keepdim).numpy()
+        want = np.add.reduce(a, axis=0, keepdims=keepdim)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    mean = torchlet.tensor(a).mean(0).numpy()
+    np.testing.assert_allclose(mean, a.mean(0), rtol=1e-5, atol=1e-6)
+    assert torchlet.zeros(64, 0, 2).sum(0).shape == (0, 2)
+
+
 def test_sum_keeps_float32_and_rounds_like_float32():
     x = torchlet.ones(1000) * 0.1
     assert x.sum().dtype == torchlet.float32
