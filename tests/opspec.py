@@ -31,13 +31,23 @@ import numpy as np
 GOLDEN_DIR = __import__("pathlib").Path(__file__).parent / "golden"
 
 
+# Where implementations part ways: signed zeros, NaN, infinities, subnormals (float32's
+# smallest normal is 1.2e-38), overflow of exp and squares, and a few ordinary numbers.
+SPECIAL_VALUES = (
+    0.0, -0.0, float("nan"), float("inf"), float("-inf"), 1.0, -1.0, 0.5, -0.5, 3.0, -3.0,
+    1e-40, -1e-40, 1e-20, -1e-20, 100.0, -100.0, 1e30, -1e30, 6.0, -6.0,
+)
+
+
 @dataclass(frozen=True)
 class Arg:
     """One input: a shape, a dtype and how to draw the values.
 
     kind: 'uniform' (low..high), 'positive' (0.5..2, safe for log/sqrt/division),
     'int' (integers low..high-1), 'bool', 'distinct' (a permutation scaled into
-    low..high: no ties, for max/sort/kinks), 'unit' (-0.9..0.9, for asin/acos).
+    low..high: no ties, for max/sort/kinks), 'unit' (-0.9..0.9, for asin/acos),
+    'special' (``SPECIAL_VALUES`` in a seeded order, repeated to fill the shape: signed
+    zeros, infinities, NaN, subnormals, huge and tiny numbers; low/high are ignored).
     """
 
     shape: tuple = ()
@@ -57,6 +67,10 @@ class Arg:
             return rng.uniform(0.5, 2.0, size=shape).astype(dtype)
         if self.kind == "unit":
             return rng.uniform(-0.9, 0.9, size=shape).astype(dtype)
+        if self.kind == "special":
+            n = int(np.prod(shape))
+            values = np.resize(rng.permutation(np.array(SPECIAL_VALUES)), n)
+            return values.reshape(shape).astype(dtype)
         if self.kind == "distinct":
             n = int(np.prod(shape))
             values = rng.permutation(n).reshape(shape) / max(n, 1)
@@ -167,6 +181,11 @@ def compare(spec: Spec, got: dict, expected: dict) -> None:
         want, have = np.asarray(want), np.asarray(have)
         assert have.dtype == want.dtype, f"{spec.name}: {key} dtype {have.dtype} vs {want.dtype}"
         assert have.shape == want.shape, f"{spec.name}: {key} shape {have.shape} vs {want.shape}"
+        if key.startswith("out") and want.dtype.kind == "f":
+            # -0.0 == 0.0 for NumPy, but torch prints "-0." and 1 / x tells them apart
+            zeros = want == 0
+            assert np.array_equal(np.signbit(have[zeros]), np.signbit(want[zeros])), (
+                f"{spec.name}: {key}: the sign of a zero differs from torch's")
         if key.startswith("out") and spec.exact:
             assert np.array_equal(have, want, equal_nan=True), f"{spec.name}: {key} not exact"
         elif key.startswith("out"):

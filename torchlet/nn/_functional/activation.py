@@ -9,6 +9,19 @@ hardtanh passes no gradient at its bounds, elu'(0) = alpha, ...
 Where torch itself composes an activation from other operations (softsign, tanhshrink),
 so does torchlet, and the graph shows the same nodes. ``inplace=True`` writes the result
 back into the input (torch's ``elu_``, ``relu_``, ...), through ``torchlet._tensor._inplace``.
+
+At special values (NaN, -0.0, +-inf, exp overflowing) the formulas are written as torch's
+CPU kernels write them: softshrink ends in x * 0 (-0.0 for negative x), silu is
+x / (1 + exp(-x)) (-0.0 at -100 in float32, where exp overflows), elu's backward tests
+x <= 0 (a NaN takes the linear branch). torch has two loops per kernel, a SIMD one over
+blocks of 16 or 32 elements and a scalar one for the rest (all of a small tensor); where
+they disagree at NaN or -0.0 (the backwards of elu, hardswish, hardtanh, hardshrink and
+softshrink, softshrink's zeros) torchlet follows the scalar loop.
+
+gelu follows torch's own kernel. torch hands contiguous float32 inputs of two or more
+elements to oneDNN instead, whose erf approximation differs from erf by a few ulps and
+by more in the far negative tail (gelu(-3) is -0.004050225 there, not -0.004049689;
+below -5.54 it is -0.0): torchlet computes the formula, not oneDNN's approximation.
 """
 
 from __future__ import annotations
@@ -24,7 +37,7 @@ from torchlet._ops.pointwise import erf, exp, to
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
 from torchlet._ops.pointwise.binary import Where, select
-from torchlet._ops.pointwise.unary import _erf, _sigmoid
+from torchlet._ops.pointwise.unary import _erf
 from torchlet._tensor import Tensor, _inplace, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
 
@@ -57,6 +70,16 @@ def _float_input(name: str, x, kernel: str) -> Tensor:
             f'"{kernel}" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
     return x
+
+
+def _libm(fn, x: np.ndarray) -> np.ndarray:
+    """``fn`` (np.exp, np.log1p, ...) evaluated in float64 and rounded once to x's
+    precision. torch's float32 kernels call a C library (or SLEEF) that is within an ulp
+    and nearly always correctly rounded; NumPy's own float32 exp differs from torch's for
+    about 40% of inputs, this for about 1%."""
+    if x.dtype == np.float64:
+        return fn(x)
+    return fn(x.astype(np.float64)).astype(x.dtype)
 
 
 def _keep(grad: Tensor, mask: np.ndarray) -> Tensor:
@@ -192,7 +215,8 @@ def relu_(input) -> Tensor:  # noqa: A002
 
 
 class Hardtanh(Primitive):
-    """out = clamp(x, lo, hi);  grad_x = grad where lo < x < hi, else 0 (none at the bounds)."""
+    """out = clamp(x, lo, hi);  grad_x = 0 where x <= lo or x >= hi (none at the bounds),
+    else grad."""
 
     node_name = "HardtanhBackward0"
 
@@ -200,13 +224,18 @@ class Hardtanh(Primitive):
     def forward(ctx, x, *, lo, hi):
         ctx.lo, ctx.hi = lo, hi
         ctx.save_for_backward(x)
-        return np.minimum(np.maximum(x, x.dtype.type(lo)), x.dtype.type(hi))
+        # torch's clamp replaces x only when it is beyond a bound: NaN stays NaN, and
+        # -0.0 stays -0.0 (np.maximum(-0.0, 0.0) may give either zero)
+        t = x.dtype.type
+        out = np.where(x < lo, t(lo), x)
+        return np.where(out > hi, t(hi), out)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         x = x._data
-        return _keep(grad, (x > ctx.lo) & (x < ctx.hi))
+        # written as torch's kernel writes it, so that a NaN input passes its gradient
+        return _keep(grad, ~((x <= ctx.lo) | (x >= ctx.hi)))
 
 
 def _hardtanh_values(x: Tensor, lo, hi):
@@ -334,8 +363,8 @@ def hardshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
 
 
 class Softshrink(Primitive):
-    """out = x - lambd if x > lambd, x + lambd if x < -lambd, else 0;
-    grad_x = grad if |x| > lambd else 0."""
+    """out = x - lambd if x > lambd, x + lambd if x < -lambd, else x * 0;
+    grad_x = 0 if -lambd <= x <= lambd else grad."""
 
     node_name = "SoftshrinkBackward0"
 
@@ -344,12 +373,14 @@ class Softshrink(Primitive):
         ctx.lambd = lambd
         ctx.save_for_backward(x)
         lam = x.dtype.type(lambd)
-        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x.dtype.type(0)))
+        # torch's kernel ends in x * 0, not 0: -0.0 for negative x and NaN for NaN
+        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x * x.dtype.type(0)))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         x, lambd = x._data, ctx.lambd
+        # zero inside [-lambd, lambd], so a NaN input passes its gradient (as hardshrink)
         return _keep(grad, ~((x >= -lambd) & (x <= lambd)))
 
 
@@ -367,8 +398,12 @@ def softshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
 
 class Elu(Primitive):
     """out = scale * x if x > 0 else alpha * scale * (exp(x * input_scale) - 1);
-    grad_x = scale * grad if x > 0 else grad * alpha * scale * input_scale *
-    exp(x * input_scale).  (selu and celu are elu with particular constants.)"""
+    grad_x = grad * input_scale * alpha * scale * exp(x * input_scale) where x <= 0,
+    else grad * scale.  (selu and celu are elu with particular constants.)
+
+    Constants are combined as torch combines them, in the input's precision
+    (alpha * scale rounded to float32 for float32), and the backward tests x <= 0 as
+    torch's kernel does, so a NaN input gets the linear branch's gradient."""
 
     node_name = "EluBackward0"
 
@@ -377,26 +412,50 @@ class Elu(Primitive):
         ctx.params = (alpha, scale, input_scale)
         ctx.save_for_backward(x)
         t = x.dtype.type
-        negative = np.expm1(x * t(input_scale)) * t(alpha * scale)
+        negative = _libm(np.expm1, x * t(input_scale)) * (t(alpha) * t(scale))
         return select(x > 0, x * t(scale), negative)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        alpha, scale, input_scale = ctx.params
-        negative = grad * (exp(x * input_scale) * (alpha * scale * input_scale))
-        return _pick(x._data > 0, grad * scale, negative)
+        negcoef, poscoef, negiptcoef = _elu_coefficients(x._data.dtype, ctx.params)
+        negative = grad * negiptcoef * negcoef * exp(x * negiptcoef)
+        return _pick(x._data <= 0, negative, grad * poscoef)
+
+
+def _elu_coefficients(dtype, params):
+    """torch's negcoef = alpha * scale, poscoef = scale, negiptcoef = input_scale, each
+    held (and the product taken) in the input's precision."""
+    alpha, scale, input_scale = params
+    t = dtype.type
+    return float(t(alpha) * t(scale)), float(t(scale)), float(t(input_scale))
 
 
 class EluInplace(Elu):
+    """elu_ (and selu_, celu_): the input is overwritten, so torch's backward works from
+    the result: grad * input_scale * (out + alpha * scale) where out <= 0."""
+
     node_name = "EluBackward1"
+
+    @staticmethod
+    def forward(ctx, x, *, alpha, scale, input_scale):
+        out = Elu.forward(ctx, x, alpha=alpha, scale=scale, input_scale=input_scale)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        negcoef, poscoef, negiptcoef = _elu_coefficients(out._data.dtype, ctx.params)
+        negative = grad * negiptcoef * (out + negcoef)
+        return _pick(out._data <= 0, negative, grad * poscoef)
 
 
 class Celu(Elu):
     node_name = "CeluBackward0"
 
 
-class CeluInplace(Elu):
+class CeluInplace(EluInplace):
     node_name = "CeluBackward1"
 
 
@@ -458,7 +517,10 @@ class Gelu(Primitive):
     grad_x = grad * (Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi)).
     approximate='tanh':  out = x * (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3);
     grad_x = grad * ((1 + t) / 2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)),
-    t = tanh(u)."""
+    t = tanh(u).
+
+    As torch's own kernel, operation for operation (torch's oneDNN path for contiguous
+    float32 approximates erf differently: see the module docstring)."""
 
     node_name = "GeluBackward0"
 
@@ -468,8 +530,11 @@ class Gelu(Primitive):
         ctx.save_for_backward(x)
         if approximate == "tanh":
             t = x.dtype.type
-            inner = t(_TANH_BETA) * (x + t(_TANH_KAPPA) * x * x * x)
-            return t(0.5) * x * (1 + np.tanh(inner))
+            inner = t(_TANH_BETA) * (x + t(_TANH_KAPPA) * (x * x * x))
+            # (1 + tanh(u) cancels near x = -3: an ulp of tanh is a large relative error)
+            return t(0.5) * x * (1 + _libm(np.tanh, inner))
+        if x.dtype == np.float32:  # torch's scalar kernel: float32 arithmetic around erff
+            return x * np.float32(0.5) * (1 + _erf(x * np.float32(_SQRT1_2)))
         x64 = x.astype(np.float64)
         return (x64 * 0.5 * (1 + _erf(x64 * _SQRT1_2))).astype(x.dtype)
 
@@ -479,8 +544,9 @@ class Gelu(Primitive):
         if ctx.approximate == "tanh":
             x_sq = x * x
             t = _tanh_op((x + x_sq * x * _TANH_KAPPA) * _TANH_BETA)
-            right = x * 0.5 * (1 - t * t) * (_TANH_BETA * (1 + 3 * _TANH_KAPPA * x_sq))
-            return grad * ((1 + t) * 0.5 + right)
+            kappa3 = float(x._data.dtype.type(3) * x._data.dtype.type(_TANH_KAPPA))
+            right = x * 0.5 * (1 - t * t) * ((x_sq * kappa3 + 1) * _TANH_BETA)
+            return grad * ((t + 1) * 0.5 + right)
         cdf = (1 + erf(x * _SQRT1_2)) * 0.5
         pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
         return grad * (cdf + x * pdf)
@@ -496,20 +562,31 @@ def gelu(input, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 class Silu(Primitive):
-    """out = x * sigmoid(x);  grad_x = grad * s * (1 + x * (1 - s)), s = sigmoid(x)."""
+    """out = x / (1 + exp(-x));  grad_x = grad * s * (1 + x * (1 - s)),
+    s = 1 / (1 + exp(-x)).
+
+    Written as torch's kernel writes them: below about -88 (float32) exp(-x) overflows,
+    so silu(-100) is -0.0 and so is its gradient, where x * sigmoid(x) would give
+    -3.8e-42."""
 
     node_name = "SiluBackward0"
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * _sigmoid(x)
+        return x / (1 + _libm(np.exp, -x))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        s = _sigmoid_op(x)
-        return grad * (s * (x * (1 - s) + 1))
+        s = _sigmoid_as_torch(x)
+        return grad * s * (x * (1 - s) + 1)
+
+
+def _sigmoid_as_torch(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), the sigmoid inside torch's silu, mish and glu kernels (0 where
+    exp(-x) overflows), differentiable."""
+    return (exp(-x) + 1).reciprocal()
 
 
 def silu(input, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -518,27 +595,24 @@ def silu(input, inplace: bool = False) -> Tensor:  # noqa: A002
     return _inplace(x, Silu.apply) if inplace else Silu.apply(x)
 
 
-def _softplus_np(x: np.ndarray) -> np.ndarray:
-    """log(1 + exp(x)) without overflow."""
-    return np.logaddexp(x.dtype.type(0), x)
-
-
 class Mish(Primitive):
-    """out = x * tanh(softplus(x));
-    grad_x = grad * (t + x * sigmoid(x) * (1 - t^2)), t = tanh(softplus(x))."""
+    """out = x * tanh(log(1 + exp(x)));
+    grad_x = grad * (t + x * s * (1 - t^2)), t = tanh(log(1 + exp(x))),
+    s = 1 / (1 + exp(-x)) (torch's formulas: exp may overflow to inf, which they
+    tolerate)."""
 
     node_name = "MishBackward0"
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * np.tanh(_softplus_np(x))
+        return x * _libm(np.tanh, _libm(np.log1p, _libm(np.exp, x)))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        t = _tanh_op(Softplus.apply(x, beta=1.0, threshold=20.0))
-        return grad * (t + x * _sigmoid_op(x) * (1 - t * t))
+        t = x.exp().log1p().tanh()
+        return grad * (t + x * _sigmoid_as_torch(x) * (1 - t * t))
 
 
 def mish(input, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -549,7 +623,11 @@ def mish(input, inplace: bool = False) -> Tensor:  # noqa: A002
 
 class Softplus(Primitive):
     """out = log(1 + exp(beta x)) / beta, or x where beta x > threshold (linear there);
-    grad_x = grad * sigmoid(beta x), or grad where beta x > threshold."""
+    grad_x = grad * z / (z + 1) with z = exp(beta x), or grad where beta x > threshold.
+
+    torch's formulas, with beta and threshold held in the input's precision: a threshold
+    past log(FLT_MAX) / beta lets exp overflow, which torch does not guard against (inf
+    out, NaN gradient), and neither does this."""
 
     node_name = "SoftplusBackward0"
 
@@ -559,13 +637,16 @@ class Softplus(Primitive):
         ctx.save_for_backward(x)
         t = x.dtype.type
         scaled = x * t(beta)
-        return select(scaled > threshold, x, _softplus_np(scaled) / t(beta))
+        smooth = _libm(np.log1p, _libm(np.exp, scaled)) / t(beta)
+        return select(scaled > t(threshold), x, smooth)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         scaled = x * ctx.beta
-        return _pick(scaled._data > ctx.threshold, grad, grad * _sigmoid_op(scaled))
+        z = exp(scaled)
+        linear = scaled._data > x._data.dtype.type(ctx.threshold)
+        return _pick(linear, grad, grad * z / (z + 1))
 
 
 def softplus(input, beta=1.0, threshold=20.0) -> Tensor:  # noqa: A002
@@ -575,19 +656,23 @@ def softplus(input, beta=1.0, threshold=20.0) -> Tensor:  # noqa: A002
 
 
 class LogSigmoid(Primitive):
-    """out = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|));  grad_x = grad * sigmoid(-x)."""
+    """out = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|));
+    grad_x = grad * sigmoid(-x), computed as torch does from b = exp(-|x|):
+    grad * (1 - b / (1 + b)) where x < 0, else grad * b / (1 + b)."""
 
     node_name = "LogSigmoidBackward0"
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        return np.minimum(x, 0) - _libm(np.log1p, _libm(np.exp, -np.abs(x)))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * _sigmoid_op(-x)
+        b = exp(-x.abs())
+        q = b / (b + 1)
+        return _pick(x._data < 0, 1 - q, q) * grad
 
 
 def logsigmoid(input) -> Tensor:  # noqa: A002
@@ -637,7 +722,7 @@ def hardsigmoid(input, inplace: bool = False) -> Tensor:  # noqa: A002
 
 class Hardswish(Primitive):
     """out = x * clamp(x + 3, 0, 6) / 6;
-    grad_x = 0 for x <= -3, grad * (x / 3 + 1/2) for -3 < x < 3, grad for x >= 3."""
+    grad_x = 0 for x <= -3, grad * (x / 3 + 1/2) for -3 < x < 3, else grad."""
 
     node_name = "HardswishBackward0"
 
@@ -651,8 +736,10 @@ class Hardswish(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         data = x._data
-        middle = _keep(grad * (x / 3 + 0.5), (data > -3) & (data < 3))
-        return _pick(data >= 3, grad, middle)
+        # torch: x <= -3 ? 0 : x < 3 ? grad * (x / 3 + 1/2) : grad, so a NaN input
+        # passes its gradient
+        sloped = _pick(data < 3, grad * (x / 3 + 0.5), grad)
+        return _keep(sloped, ~(data <= -3))
 
 
 def hardswish(input, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -682,8 +769,9 @@ def tanhshrink(input) -> Tensor:  # noqa: A002
 
 
 class Glu(Primitive):
-    """out = a * sigmoid(b), a and b the two halves of x along dim;
-    grad_a = grad * sigmoid(b),  grad_b = grad * a * sigmoid(b) * (1 - sigmoid(b))."""
+    """out = a * s, s = 1 / (1 + exp(-b)), a and b the two halves of x along dim;
+    grad_a = grad * s,  grad_b = (1 - s) * s * a * grad (torch's order of operations:
+    s is 0, not a subnormal, where exp(-b) overflows)."""
 
     node_name = "GluBackward0"
 
@@ -692,16 +780,15 @@ class Glu(Primitive):
         ctx.dim = dim
         ctx.save_for_backward(x)
         a, b = np.split(x, 2, axis=dim)
-        return a * _sigmoid(b)
+        return a * (1 / (1 + _libm(np.exp, -b)))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         half = x._data.shape[ctx.dim] // 2
         a = _shape.narrow(x, ctx.dim, 0, half)
-        s = _sigmoid_op(_shape.narrow(x, ctx.dim, half, half))
-        grad_s = grad * s
-        return _shape.cat([grad_s, grad_s * a * (1 - s)], ctx.dim)
+        s = _sigmoid_as_torch(_shape.narrow(x, ctx.dim, half, half))
+        return _shape.cat([s * grad, (1 - s) * s * a * grad], ctx.dim)
 
 
 def glu(input, dim: int = -1) -> Tensor:  # noqa: A002

@@ -95,6 +95,19 @@ def _argmax_over(values: list, best: np.ndarray, valid=None) -> np.ndarray:
     return which
 
 
+def _signed_zeros(best: np.ndarray, values: list, which: np.ndarray) -> np.ndarray:
+    """Give a zero maximum the sign of the element that won. np.maximum picks either of
+    -0.0 and 0.0 (they compare equal), but torch keeps its running maximum until an
+    element is strictly larger, so the first zero of the window in window order is the
+    answer: max(-0.0, 0.0) is -0.0 and max(0.0, -0.0) is 0.0."""
+    if best.dtype.kind == "f":
+        zero = best == 0
+        if zero.any():
+            for i, v in enumerate(values):
+                np.copyto(best, v, where=zero & (which == i))
+    return best
+
+
 class _WindowPlan:
     """Regular windows (one Geometry); ``divisors`` is what each window's sum is divided
     by, in turn (one array for avg_pool, one per dimension for adaptive pooling). Build
@@ -169,6 +182,7 @@ class _WindowPlan:
             np.maximum(best, v, out=best)
         # padding is never the answer, even when the input holds -inf
         which = _argmax_over(values, best, self.valid)
+        best = _signed_zeros(best, values, which)
         shape = lead + geo.out_size
         index = (self.shifts[which] + self.base).reshape(shape) if with_index else None
         return best.reshape(shape), index, which
@@ -230,7 +244,9 @@ class _WindowPlan:
         g = _planes(g.astype(np.float32) if dtype == np.float16 else g, self.nd)
         share = _divide(g.copy(), self.divisors)
         out = np.zeros(g.shape[:2] + _padded_size(geo), share.dtype)
-        for target in self.targets:
+        # last window element first: where windows overlap, an input element then
+        # receives its shares in the order of the windows, the order torch adds them in
+        for target in reversed(self.targets):
             out[target] += share
         out = out[_inner(geo)]
         return np.ascontiguousarray(out).reshape(in_shape).astype(dtype, copy=False)
@@ -272,6 +288,33 @@ class _TapPlan:
             in_taps.append(in_index)
         self.in_taps = np.stack(in_taps) if in_taps else np.zeros((0,) + out_size, np.int64)
         self.ext_size = ext
+        self._sources = None  # for average_adjoint, made on first use
+
+    def _windows_of_inputs(self):
+        """The transpose of the taps, for the backward: per dimension, the windows that
+        cover input position i are first[i], first[i] + 1, ..., first[i] + count[i] - 1
+        (consecutive, as the windows are). Returns, for every combination of ranks
+        (r_1, ..., r_nd) in window order, the flat index of the r-th covering window of
+        every input element, or one past the last window where there is none."""
+        first, count = [], []
+        for i, o in zip(self.in_size, self.out_size):
+            pos = np.arange(o)
+            start, end = (pos * i) // o, ((pos + 1) * i + o - 1) // o
+            covers = (start <= np.arange(i)[:, None]) & (np.arange(i)[:, None] < end)
+            first.append(covers.argmax(1))
+            count.append(covers.sum(1))
+        out_strides = _spatial_strides(self.out_size)
+        sources = []
+        for ranks in np.ndindex(*(int(c.max()) for c in count)):
+            flat = np.zeros(self.in_size, np.int64)
+            exists = np.ones(self.in_size, bool)
+            for d, (r, f, c, st) in enumerate(zip(ranks, first, count, out_strides)):
+                shape = [1] * self.nd
+                shape[d] = self.in_size[d]
+                flat = flat + (np.minimum(f + r, self.out_size[d] - 1) * st).reshape(shape)
+                exists = exists & (r < c).reshape(shape)
+            sources.append(np.where(exists, flat, _prod(self.out_size)).ravel())
+        return sources
 
     def _extended(self, x: np.ndarray, fill) -> np.ndarray:
         planes = x.reshape((_prod(x.shape[:x.ndim - self.nd]),) + self.in_size)
@@ -291,6 +334,7 @@ class _TapPlan:
         for v in values[1:]:
             np.maximum(best, v, out=best)
         which = _argmax_over(values, best)
+        best = _signed_zeros(best, values, which)
         index = np.take_along_axis(self.in_taps[:, None], which[None].astype(np.intp), 0)[0]
         index = index.reshape(shape)
         return best.reshape(shape), index, index
@@ -312,17 +356,26 @@ class _TapPlan:
         return out.reshape(lead + self.out_size).astype(dtype, copy=False)
 
     def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
+        """As torch: each gradient divided by the window's height, then its width (in
+        the gradient's precision), and added to every input of its window, window after
+        window. Computed the other way round, input by input (a gather per rank of the
+        covering windows), so that an input element that several windows share (they
+        overlap when the output size does not divide the input size) adds their shares
+        in window order, as torch does."""
         dtype = g.dtype
-        g = g.reshape((_prod(g.shape[:g.ndim - self.nd]),) + self.out_size)
-        share = _divide(g.astype(np.float64), [d.astype(np.float64) for d in self.divisors])
-        rows, ext_numel = g.shape[0], _prod(self.ext_size)
-        row_start = (np.arange(rows) * ext_numel).reshape((-1,) + (1,) * self.nd)
-        flat = np.concatenate([(row_start + t).ravel() for t in self.ext_taps])
-        weights = np.tile(share.ravel(), len(self.ext_taps))
-        out = np.bincount(flat, weights=weights, minlength=rows * ext_numel)
-        out = out.reshape((rows,) + self.ext_size)
-        out = out[(slice(None),) + tuple(slice(0, i) for i in self.in_size)]
-        return out.astype(dtype).reshape(in_shape)
+        rows = _prod(g.shape[:g.ndim - self.nd])
+        g = g.reshape((rows,) + self.out_size)
+        share = _divide(g.astype(np.float32) if dtype == np.float16 else g.copy(),
+                        self.divisors).reshape(rows, -1)
+        out = np.zeros((rows, _prod(self.in_size)), share.dtype)
+        if share.size:
+            if self._sources is None:
+                self._sources = self._windows_of_inputs()
+            # a column of zeros for "no such window": adding +0.0 changes nothing
+            share = np.concatenate([share, np.zeros((rows, 1), share.dtype)], axis=1)
+            for flat in self._sources:
+                out += share.take(flat, axis=1)
+        return out.astype(dtype, copy=False).reshape(in_shape)
 
 
 class _IndexPlan:
