@@ -218,6 +218,26 @@ def test_softmax_double_backward():
         assert gradgradcheck(lambda t, fn=fn: fn(t, 1), (x,))
 
 
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", [((3, 5), 1), ((4, 3), 0), ((2, 3, 4), 1), ((), 0)])
+def test_softmax_gradient_is_its_own_differentiable_node(fn, shape, dim):
+    """Under create_graph the gradient is torch's _softmax_backward_data node
+    (SoftmaxBackwardDataBackward0 / LogSoftmaxBackwardDataBackward0), differentiable in
+    both the incoming gradient and the saved output: second derivatives as torch's."""
+    x = RNG.standard_normal(shape)
+    v = RNG.standard_normal(shape)
+    probe = RNG.standard_normal(shape)
+    got = {}
+    for lib in (torch, torchlet):
+        xt, vt = lib.tensor(x, requires_grad=True), lib.tensor(v, requires_grad=True)
+        (g,) = lib.autograd.grad(getattr(lib, fn)(xt, dim), xt, vt, create_graph=True)
+        gx, gv = lib.autograd.grad((g * lib.tensor(probe)).sum(), (xt, vt))
+        got[lib.__name__] = (g.grad_fn.name(), g.detach().numpy(), gx.numpy(), gv.numpy())
+    assert got["torchlet"][0] == got["torch"][0]
+    for have, want in zip(got["torchlet"][1:], got["torch"][1:]):
+        np.testing.assert_allclose(have, want, rtol=1e-10, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------
 # dropout
 

@@ -40,6 +40,7 @@ from torchlet._ops.pointwise.binary import Where, select
 from torchlet._ops.pointwise.unary import _erf
 from torchlet._tensor import Tensor, _inplace, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.nn._functional._rows import per_row
 
 __all__ = [
     "celu", "celu_", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
@@ -105,15 +106,54 @@ def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
         return np.empty_like(x)
     if x.dtype == np.float16:  # torch accumulates half in float32
         return _softmax_np(x.astype(np.float32), dim, log).astype(np.float16)
-    shifted = x - np.max(x, axis=dim, keepdims=True)
+    shifted = _along(np.subtract, x, np.max(x, axis=dim, keepdims=True), dim)
     if log:  # torch's order: (x - max) - log(sum(exp(x - max)))
-        return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        log_sum = np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        return _along(np.subtract, shifted, log_sum, dim, out=shifted)
     e = np.exp(shifted, out=shifted)
-    return e * (1 / np.sum(e, axis=dim, keepdims=True))
+    return _along(np.multiply, e, 1 / np.sum(e, axis=dim, keepdims=True), dim, out=e)
+
+
+def _along(ufunc, a: np.ndarray, values: np.ndarray, dim: int, out=None) -> np.ndarray:
+    """``ufunc(a, values)``, ``values`` reduced along ``dim`` with keepdims: per_row's
+    faster broadcast for the rows of a matrix, else NumPy's."""
+    if a.ndim == 2 and dim == 1:
+        return per_row(ufunc, a, values[:, 0], out)
+    return ufunc(a, values, out=out)
+
+
+def _softmax_backward_kernel(fn):
+    """``fn(grad, out, dim=...)`` on any input: a 0-d one as one element, float16 in
+    float32 and rounded once (torch accumulates half precision in float)."""
+    def kernel(grad, out, *, dim):
+        if out.ndim == 0:
+            return kernel(grad.reshape(1), out.reshape(1), dim=0).reshape(())
+        if out.dtype == np.float16:
+            return fn(grad.astype(np.float32), out.astype(np.float32), dim=dim).astype(
+                np.float16)
+        return fn(grad, out, dim=dim)
+    return kernel
+
+
+@_softmax_backward_kernel
+def _log_softmax_backward_np(grad, out, *, dim):
+    """grad - exp(out) * sum(grad, dim), in torch's kernel's order."""
+    e = np.exp(out)
+    _along(np.multiply, e, np.add.reduce(grad, axis=dim, keepdims=True), dim, out=e)
+    return np.subtract(grad, e, out=e)
+
+
+@_softmax_backward_kernel
+def _softmax_backward_np(grad, out, *, dim):
+    """out * (grad - sum(grad * out, dim)), in torch's kernel's order."""
+    total = np.add.reduce(grad * out, axis=dim, keepdims=True)
+    diff = _along(np.subtract, grad, total, dim)
+    return np.multiply(out, diff, out=diff)
 
 
 class LogSoftmax(Primitive):
-    """out = x - log(sum(exp(x), dim));  grad_x = grad - exp(out) * sum(grad, dim)."""
+    """out = x - log(sum(exp(x), dim));
+    grad_x = LogSoftmaxBackwardData(grad, out) = grad - exp(out) * sum(grad, dim)."""
 
     node_name = "LogSoftmaxBackward0"
 
@@ -127,11 +167,36 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad - out.exp() * grad.sum(ctx.dim, keepdim=True)
+        return LogSoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
+
+
+class LogSoftmaxBackwardData(Primitive):
+    """log_softmax's gradient as an operation of its own (torch's
+    _log_softmax_backward_data), fused in NumPy and differentiable again:
+    out = g - exp(y) * sum(g, dim)  (g the incoming gradient, y log_softmax's output);
+    grad_g = v - sum(v * exp(y), dim),  grad_y = -v * exp(y) * sum(g, dim)."""
+
+    node_name = "LogSoftmaxBackwardDataBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, out, *, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(grad, out)
+        return _log_softmax_backward_np(grad, out, dim=dim)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, out = ctx.saved_tensors
+        need_grad, need_out = ctx.needs_input_grad
+        e = out.exp()
+        grad_grad = v - (v * e).sum(ctx.dim, keepdim=True) if need_grad else None
+        grad_out = -(v * e) * grad.sum(ctx.dim, keepdim=True) if need_out else None
+        return grad_grad, grad_out
 
 
 class Softmax(Primitive):
-    """out = exp(x) / sum(exp(x), dim);  grad_x = out * (grad - sum(grad * out, dim))."""
+    """out = exp(x) / sum(exp(x), dim);
+    grad_x = SoftmaxBackwardData(grad, out) = out * (grad - sum(grad * out, dim))."""
 
     node_name = "SoftmaxBackward0"
 
@@ -145,7 +210,35 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True))
+        return SoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
+
+
+class SoftmaxBackwardData(Primitive):
+    """softmax's gradient as an operation of its own (torch's _softmax_backward_data),
+    fused in NumPy and differentiable again:
+    out = y * (g - sum(g * y, dim))  (g the incoming gradient, y softmax's output);
+    grad_g = y * (v - sum(v * y, dim))  (the Jacobian diag(y) - y y^T is symmetric),
+    grad_y = v * (g - sum(g * y, dim)) - g * sum(v * y, dim)."""
+
+    node_name = "SoftmaxBackwardDataBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, out, *, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(grad, out)
+        return _softmax_backward_np(grad, out, dim=dim)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, out = ctx.saved_tensors
+        need_grad, need_out = ctx.needs_input_grad
+        dim = ctx.dim
+        v_dot_y = (v * out).sum(dim, keepdim=True)
+        grad_grad = out * (v - v_dot_y) if need_grad else None
+        grad_out = None
+        if need_out:
+            grad_out = v * (grad - (grad * out).sum(dim, keepdim=True)) - grad * v_dot_y
+        return grad_grad, grad_out
 
 
 def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
