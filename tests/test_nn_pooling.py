@@ -69,7 +69,11 @@ def _compare(fn, *arrays, exact=True, rtol=1e-6, atol=1e-6):
         if a.grad_fn is not None:
             assert a.grad_fn.name() == b.grad_fn.name()
     for a, b in zip(g1, g2):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=1e-6, equal_nan=True)
+        # an input's gradient sums many terms: where they cancel, float32 rounding (in a
+        # summation order other than torch's) is relative to the terms, not to the result
+        scale = max(1.0, float(np.nanmax(np.abs(_np(b)), initial=0)))
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=1e-6 * scale,
+                                   equal_nan=True)
 
 
 def _distinct(rng, *shape):
