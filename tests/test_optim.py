@@ -29,6 +29,7 @@ import pytest
 
 import torchlet
 import torchlet.optim as topt
+from torchlet.optim import _kernels
 
 try:
     import torch
@@ -861,17 +862,35 @@ def test_adam_first_step_is_lr_times_sign():
 
 def test_fma_kernels_round_once():
     """The kernels' float32 results equal the exactly rounded a*b+c."""
-    from torchlet.optim import _kernels as base
+    from torchlet._ops.pointwise import _fused as fused
 
     rng = np.random.default_rng(3)
     a, b, c = (rng.standard_normal(1000).astype(np.float32) for _ in range(3))
     exact = (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64))
-    np.testing.assert_array_equal(base._fma(a, b, c), exact.astype(np.float32))
+    np.testing.assert_array_equal(fused._fma(a, b, c), exact.astype(np.float32))
     # float64: the compensated version agrees with long double where that is wider
     a64, b64, c64 = (x.astype(np.float64) * 1.1 for x in (a, b, c))
     wide = a64.astype(np.longdouble) * b64 + c64
     if np.finfo(np.longdouble).nmant > 60:
-        np.testing.assert_array_equal(base._fma(a64, b64, c64), wide.astype(np.float64))
+        np.testing.assert_array_equal(fused._fma(a64, b64, c64), wide.astype(np.float64))
+
+
+def test_float64_fma_at_special_values():
+    """float64 _fma where its error terms do not apply: infinities and NaN propagate as in
+    the plain formula (not NaN from inf - inf inside the error terms), a zero keeps the sign
+    an exact sum gives, and results that are exact stay exact."""
+    from torchlet._ops.pointwise import _fused as fused
+
+    inf, nan = np.inf, np.nan
+    a = np.array([inf, 2.0, nan, -0.0, 0.0, 1.0, 3.0, 1e300])
+    b = np.array([2.0, -inf, 1.0, 1.0, -1.0, 1.0, 0.5, 1e10])
+    c = np.array([1.0, 5.0, 1.0, -0.0, 0.0, -1.0, 0.25, 1.0])
+    want = np.array([inf, -inf, nan, -0.0, 0.0, 0.0, 1.75, inf])
+    got = fused._fma(a, b, c)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    out = np.empty(8)
+    assert fused._fma(a, b, c, out=out) is out and np.array_equal(out, want, equal_nan=True)
 
 
 def test_default_dtype_float64_step_counter():
@@ -933,9 +952,9 @@ def _exact_axpy(x, alpha, y):
 def _adversarial_axpy_inputs():
     """(x, y) float32: the double-rounding witnesses, then signed zeros, subnormals,
     overflow, inf and nan among ordinary values."""
-    from torchlet.optim import _kernels as base
+    from torchlet._ops.pointwise import _fused as fused
 
-    y0, x0, _, _ = base._fma_witnesses()
+    y0, x0, _, _ = fused._fma_witnesses()
     rng = np.random.default_rng(7)
     n = 1500
     x = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 2, n)).astype(np.float32)
@@ -964,21 +983,21 @@ def axpy_route(request, monkeypatch):
     """Forces ``_axpy32``'s route: OpenBLAS's saxpy (skipped where it is not found or
     does not fuse), the same called on multiples of 32 elements only (as for OpenBLAS's
     AVX2 kernel; skipped where saxpy does not fuse at those lengths), gemv blocks, or
-    float64 blocks; yields the kernels module."""
-    from torchlet.optim import _kernels as base
+    float64 blocks; yields the module of the fused multiply-add."""
+    from torchlet._ops.pointwise import _fused as fused
 
-    found = base._blas_saxpy()
+    found = fused._blas_saxpy()
     if request.param.startswith("saxpy") and found is None:
         pytest.skip("no fusing OpenBLAS saxpy here")
     if request.param == "saxpy32":
         if 32 % found[1]:
             pytest.skip(f"saxpy fuses at multiples of {found[1]} only")
-        monkeypatch.setattr(base, "_blas_saxpy", lambda: (found[0], 32))
+        monkeypatch.setattr(fused, "_blas_saxpy", lambda: (found[0], 32))
     if not request.param.startswith("saxpy"):
-        monkeypatch.setattr(base, "_blas_saxpy", lambda: None)
+        monkeypatch.setattr(fused, "_blas_saxpy", lambda: None)
     if request.param == "float64":
-        monkeypatch.setattr(base, "_gemv_fuses", lambda n: False)
-    return base
+        monkeypatch.setattr(fused, "_gemv_fuses", lambda n: False)
+    return fused
 
 
 # lengths around the routes' boundaries: saxpy's unrolled loop and remainder, its pieces
@@ -1005,7 +1024,7 @@ def test_add_with_alpha_rounds_once(alpha, axpy_route):
     lengths around the routes' boundaries, at several alignments, into a new array, in
     place (as SGD updates a parameter) and over x; long inputs repeat the adversarial
     ones."""
-    base = axpy_route
+    fused = axpy_route
     alpha = np.float32(alpha)
     x, y = _adversarial_axpy_inputs()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -1014,37 +1033,37 @@ def test_add_with_alpha_rounds_once(alpha, axpy_route):
             # a window ending in the ordinary and special values, or repeating them all
             first = max(x.size - n, 0)
             xs, ys, ws = (_at_offset(np.resize(v[first:], n), i % 5) for v in (x, y, want))
-            _assert_bits(base._fma(xs, alpha, ys), ws)
+            _assert_bits(fused._fma(xs, alpha, ys), ws)
             out = _at_offset(np.zeros(n, np.float32), (i + 2) % 7)
-            _assert_bits(base._fma(xs, alpha, ys, out=out), ws)
+            _assert_bits(fused._fma(xs, alpha, ys, out=out), ws)
             _assert_bits(out, ws)
-            _assert_bits(base._fma_via_float64(xs, alpha, ys, np.float32), ws)
-            base._fma(xs, alpha, ys, out=xs)  # over the multiplicand
+            _assert_bits(fused._fma_via_float64(xs, alpha, ys, np.float32), ws)
+            fused._fma(xs, alpha, ys, out=xs)  # over the multiplicand
             _assert_bits(xs, ws)
             xs[...] = np.resize(x[first:], n)
-            base._add_(ys, xs, alpha)  # in place, as SGD updates a parameter
+            _kernels._add_(ys, xs, alpha)  # in place, as SGD updates a parameter
             _assert_bits(ys, ws)
 
 
 def test_add_with_alpha_rounds_once_in_every_lane(axpy_route):
     """The double-rounding witnesses tiled, so that every lane is a trap wherever a
     route's pieces (remainder loops, threads' shares, blocks) begin and end."""
-    base = axpy_route
-    y, x, alpha, want = base._fma_witnesses()
+    fused = axpy_route
+    y, x, alpha, want = fused._fma_witnesses()
     for i, n in enumerate(_AXPY_LENGTHS):
         xs, ys, ws = (_at_offset(np.resize(v, n), i % 5) for v in (x, y, want))
-        base._add_(ys, xs, alpha)
+        _kernels._add_(ys, xs, alpha)
         _assert_bits(ys, ws)
 
 
 def test_saxpy_is_found_where_gemv_fuses(monkeypatch):
     """NumPy's OpenBLAS fuses in gemv and in saxpy alike (both FMA kernels): where the
     gemv route is seen to round once, the saxpy route is found, and ``_fma`` takes it."""
-    from torchlet.optim import _kernels as base
+    from torchlet._ops.pointwise import _fused as fused
 
-    if not base._gemv_fuses(1 << 13):
+    if not fused._gemv_fuses(1 << 13):
         pytest.skip("this BLAS does not fuse")
-    found = base._blas_saxpy()
+    found = fused._blas_saxpy()
     assert found is not None
     saxpy, granule = found
     lengths = []
@@ -1053,9 +1072,9 @@ def test_saxpy_is_found_where_gemv_fuses(monkeypatch):
         lengths.append(n)
         saxpy(n, *args)
 
-    monkeypatch.setattr(base, "_blas_saxpy", lambda: (spy, granule))
-    y, x, alpha, want = base._fma_witnesses()
-    _assert_bits(base._fma(x, alpha, y), want)
+    monkeypatch.setattr(fused, "_blas_saxpy", lambda: (spy, granule))
+    y, x, alpha, want = fused._fma_witnesses()
+    _assert_bits(fused._fma(x, alpha, y), want)
     assert lengths == [x.size] if granule == 1 else (
         all(n % granule == 0 for n in lengths) and sum(lengths) >= x.size)
 
@@ -1067,16 +1086,16 @@ def _python_saxpy(round_product_first=False, flush_subnormals=False, fused_block
     (the last ``n % fused_block`` rounded twice, like OpenBLAS's AVX2 remainder loop)."""
     import ctypes
 
-    from torchlet.optim import _kernels as base
+    from torchlet._ops.pointwise import _fused
 
     def saxpy(n, alpha, x_address, incx, y_address, incy):
         x, y = (np.ctypeslib.as_array((ctypes.c_float * n).from_address(address))
                 for address in (x_address, y_address))
         alpha = np.float32(alpha)
-        fused = 0 if round_product_first else n - n % fused_block
+        once = 0 if round_product_first else n - n % fused_block
         with np.errstate(invalid="ignore", over="ignore"):
-            y[fused:] += x[fused:] * alpha
-            y[:fused] = base._fma_via_float64(x[:fused], alpha, y[:fused], np.float32)
+            y[once:] += x[once:] * alpha
+            y[:once] = _fused._fma_via_float64(x[:once], alpha, y[:once], np.float32)
         if flush_subnormals:
             y[np.abs(y) < np.finfo(np.float32).tiny] = 0
     return saxpy
@@ -1086,25 +1105,26 @@ def test_saxpy_check_rejects_double_rounding():
     """``_saxpy_granule`` accepts a saxpy that rounds once at every length (granule 1),
     finds the lengths where one fusing in blocks of 32 rounds once, and refuses one that
     rounds the product first or flushes subnormals to zero."""
-    from torchlet.optim import _kernels as base
+    from torchlet._ops.pointwise import _fused as fused
 
-    assert base._saxpy_granule(_python_saxpy()) == 1
-    assert base._saxpy_granule(_python_saxpy(fused_block=32)) == 32
-    assert base._saxpy_granule(_python_saxpy(fused_block=128)) is None  # 64 at most
-    assert base._saxpy_granule(_python_saxpy(round_product_first=True)) is None
-    assert base._saxpy_granule(_python_saxpy(flush_subnormals=True)) is None
+    assert fused._saxpy_granule(_python_saxpy()) == 1
+    assert fused._saxpy_granule(_python_saxpy(fused_block=32)) == 32
+    assert fused._saxpy_granule(_python_saxpy(fused_block=128)) is None  # 64 at most
+    assert fused._saxpy_granule(_python_saxpy(round_product_first=True)) is None
+    assert fused._saxpy_granule(_python_saxpy(flush_subnormals=True)) is None
 
 
 def test_add_with_alpha_leaves_a_read_only_target_alone():
     """A read-only parameter raises NumPy's error (saxpy would write through it); a
     read-only gradient is fine."""
+    from torchlet._ops.pointwise import _fused as fused
     from torchlet.optim import _kernels as base
 
     rng = np.random.default_rng(5)
     for n in (100, 50_000):
         y = rng.standard_normal(n).astype(np.float32)
         x = rng.standard_normal(n).astype(np.float32)
-        want = base._fma_via_float64(x, np.float32(-0.01), y, np.float32)
+        want = fused._fma_via_float64(x, np.float32(-0.01), y, np.float32)
         y.flags.writeable = False
         before = y.copy()
         with pytest.raises(ValueError, match="read-only"):
@@ -1120,21 +1140,20 @@ def test_add_with_alpha_leaves_a_read_only_target_alone():
 @pytest.mark.parametrize("alpha", [-0.01, 0.3, -1e-30, 1e30])
 def test_add_with_alpha_matches_torch_on_every_route(alpha, axpy_route):
     """``_add_`` against torch's ``add_(alpha=)`` live, on the adversarial inputs, at
-    lengths around the routes' boundaries."""
-    base = axpy_route
+    lengths around the routes' boundaries (the fixture forces the route)."""
     x, y = _adversarial_axpy_inputs()
     for i, n in enumerate((1, 17, 65, 129, x.size, 10_001, 3 * 8192 + 5)):
         xs, ys = (_at_offset(np.resize(v, n), i % 3) for v in (x, y))
         want = torch.tensor(ys).add_(torch.tensor(xs), alpha=alpha).numpy()
         with np.errstate(over="ignore", invalid="ignore"):
-            base._add_(ys, xs, alpha)
+            _kernels._add_(ys, xs, alpha)
         _assert_bits(ys, want)
 
 
 def test_add_with_alpha_repairs_double_rounding():
     """Traps for the float64 route: x * alpha + y lies a hair off a float32 midpoint and
     rounds onto it in float64 (where rounding again would tie to even, wrongly)."""
-    from torchlet.optim import _kernels as base
+    from torchlet._ops.pointwise import _fused as fused
 
     alpha = np.float32(1 - 2.0 ** -24)
     x = np.array([1 + 2.0 ** -23, 1 + 2.0 ** -22, -(1 + 2.0 ** -23), 1 + 2.0 ** -22])
@@ -1145,16 +1164,16 @@ def test_add_with_alpha_repairs_double_rounding():
     want = _exact_axpy(x, alpha, y)
     naive = (x.astype(np.float64) * alpha + y).astype(np.float32)
     assert (naive != want).sum() == 3 * scale.size  # the traps are real
-    _assert_bits(base._fma_via_float64(x, alpha, y, np.float32), want)
-    n = 2 * base._AXPY_BLAS_MIN
-    _assert_bits(base._fma(np.resize(x, n), alpha, np.resize(y, n)), np.resize(want, n))
+    _assert_bits(fused._fma_via_float64(x, alpha, y, np.float32), want)
+    n = 2 * fused._AXPY_BLAS_MIN
+    _assert_bits(fused._fma(np.resize(x, n), alpha, np.resize(y, n)), np.resize(want, n))
 
 
 def test_fma_witnesses_defeat_double_rounding():
     """The inputs that vet BLAS: rounding the product first misses every tie case."""
-    from torchlet.optim import _kernels as base
+    from torchlet._ops.pointwise import _fused as fused
 
-    y, x, alpha, want = base._fma_witnesses()
+    y, x, alpha, want = fused._fma_witnesses()
     assert x.size > 1000
     ties = slice(0, -8)  # then the subnormal and non-finite cases
     assert (y[ties] + x[ties] * alpha != want[ties]).all()

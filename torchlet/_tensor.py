@@ -610,6 +610,12 @@ class Tensor:
     def sign(self):
         return _pw.sign(self)
 
+    def sgn(self):
+        return _pw.sgn(self)
+
+    def signbit(self):
+        return _pw.signbit(self)
+
     def exp(self):
         return _pw.exp(self)
 
@@ -693,10 +699,10 @@ class Tensor:
     clip = clamp
 
     def clamp_min(self, min):  # noqa: A002
-        return _pw.clamp(self, min, None)
+        return _pw.clamp_min(self, min)
 
     def clamp_max(self, max):  # noqa: A002
-        return _pw.clamp(self, None, max)
+        return _pw.clamp_max(self, max)
 
     def floor(self):
         return _pw.floor(self)
@@ -842,6 +848,9 @@ class Tensor:
     def median(self, dim=None, keepdim=False):
         return _red.median(self, dim, keepdim)
 
+    def nanmedian(self, dim=None, keepdim=False):
+        return _red.nanmedian(self, dim, keepdim)
+
     def mode(self, dim=-1, keepdim=False):
         return _red.mode(self, dim, keepdim)
 
@@ -856,6 +865,9 @@ class Tensor:
 
     def logsumexp(self, dim, keepdim=False):
         return _red.logsumexp(self, dim, keepdim)
+
+    def logcumsumexp(self, dim):
+        return _red.logcumsumexp(self, dim)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _red.var(self, dim, unbiased, keepdim, correction=correction)
@@ -877,6 +889,12 @@ class Tensor:
 
     def cumprod(self, dim, *, dtype=None):
         return _red.cumprod(self, dim, dtype=dtype)
+
+    def cummax(self, dim):
+        return _red.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _red.cummin(self, dim)
 
     def sort(self, dim=-1, descending=False, stable=False):
         return _red.sort(self, dim, descending, stable=stable)
@@ -1004,6 +1022,9 @@ class Tensor:
 
     def roll(self, shifts, dims=None):
         return _shape.roll(self, shifts, dims)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _shape.diff(self, n, dim, prepend, append)
 
     def tril(self, diagonal=0):
         return _shape.tril(self, diagonal)
@@ -1188,10 +1209,10 @@ class Tensor:
     clip_ = clamp_
 
     def clamp_min_(self, min):  # noqa: A002
-        return _inplace(self, _pw.clamp, min, None)
+        return _inplace(self, _pw.clamp_min, min)
 
     def clamp_max_(self, max):  # noqa: A002
-        return _inplace(self, _pw.clamp, None, max)
+        return _inplace(self, _pw.clamp_max, max)
 
     def floor_(self):
         return _inplace(self, _pw.floor)

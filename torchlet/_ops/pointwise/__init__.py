@@ -66,6 +66,7 @@ from torchlet._ops.pointwise.comparison import (
     lt,
     ne,
     not_equal,
+    signbit,
 )
 from torchlet._ops.pointwise.operands import (
     copy_from,
@@ -102,6 +103,7 @@ from torchlet._ops.pointwise.unary import (
     relu,
     round,  # noqa: A004
     rsqrt,
+    sgn,
     sigmoid,
     sign,
     sin,

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
     _cast,
@@ -101,8 +102,47 @@ class Mul(Primitive):
         return grad * b if needs[0] else None, grad * a if needs[1] else None
 
 
+class MulNumber(Primitive):
+    """out = a * s, a float16 and s a Python number: computed in float32 and rounded once,
+    as torch does (it keeps the number in float32 rather than rounding it to float16 first);
+    grad_a = grad * s."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        ctx.number = number
+        return (a.astype(np.float32) * np.float32(number)).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.number
+
+
+class DivNumber(Primitive):
+    """out = a / s, a float16 and s a Python number, computed in float32 like MulNumber;
+    grad_a = grad / s."""
+
+    node_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        ctx.number = number
+        return (a.astype(np.float32) / np.float32(number)).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.number
+
+
+def _half_and_number(input, other) -> bool:  # noqa: A002
+    """A float16 tensor times (or over) a Python number: torch's float32 "opmath" case."""
+    return (isinstance(input, Tensor) and input._data.dtype == np.float16
+            and type(other) in (int, float))
+
+
 class Div(Primitive):
-    """out = a / b;  grad_a = grad / b,  grad_b = -grad * a / b**2."""
+    """out = a / b;  grad_a = grad / b,  grad_b = -grad * ((a / b) / b)."""
 
     node_name = "DivBackward0"
 
@@ -116,7 +156,8 @@ class Div(Primitive):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
         grad_a = grad / b if needs[0] else None
-        grad_b = -grad * a / (b * b) if needs[1] else None
+        # torch's order: b * b underflows to 0 for a tiny b (0 / 0 = NaN), (a / b) / b not
+        grad_b = -grad * ((a / b) / b) if needs[1] else None
         return grad_a, grad_b
 
 
@@ -156,31 +197,61 @@ class Neg(Primitive):
 
 
 class PowScalar(Primitive):
-    """out = a ** e (e a number);  grad_a = grad * e * a ** (e - 1)  (0 where e == 0)."""
+    """out = a ** e (e a number);  grad_a = grad * (e * a ** (e - 1))  (0 where e == 0)."""
 
     node_name = "PowBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, exponent):
+    def forward(ctx, a, *, exponent, number=None):
         ctx.save_for_backward(a)
-        ctx.exponent = exponent
-        if exponent == 2:
-            return a * a
-        return np.power(a, exponent)
+        ctx.exponent = exponent if number is None else number
+        return _pow_scalar(a, exponent, ctx.exponent)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        e = ctx.exponent
+        e = ctx.exponent  # the Python number: e - 1 in double precision, as torch
         if e == 0:
             return zeros_like(a)
-        if e == 2:
-            return grad * (a * 2.0)
         return grad * (e * pow(a, e - 1))
 
 
+def _pow_scalar(a, e, number):
+    """torch's pow(tensor, number) kernel. ``e`` is the exponent in ``a``'s dtype, ``number``
+    as given. 0 gives ones, 1 a copy. float32/float64 take fast kernels for some exponents,
+    whose special values differ from pow's: 0.5 is sqrt (sqrt(-0.0) = -0.0, pow gives 0.0),
+    -0.5 is 1 / sqrt (-inf at -0.0, NaN at -inf), -1 is 1 / a, and 2, 3, -2 are a * a,
+    a * a * a, 1 / (a * a). float16 has no fast kernels: pow computed in float32."""
+    if number == 0:
+        return np.ones_like(a)
+    if number == 1:
+        return a.copy()
+    if a.dtype == np.float16:
+        wide = a.astype(np.float32)
+        out = np.power(wide, np.float32(e))
+        if number == 0.5:  # NumPy's power takes sqrt here; C's pow gives +0.0 and +inf
+            out += np.float32(0)
+            out[np.isneginf(wide)] = np.inf
+        return out.astype(np.float16)
+    if a.dtype.kind == "f":
+        one = a.dtype.type(1)
+        if number == 0.5:
+            return np.sqrt(a)
+        if number == -0.5:
+            return one / np.sqrt(a)
+        if number == -1:
+            return one / a
+        if number == 3:
+            return a * a * a
+        if number == -2:
+            return one / (a * a)
+    if number == 2:
+        return a * a
+    return np.power(a, e)
+
+
 class PowTensor(Primitive):
-    """out = a ** b;  grad_a = grad * b * a ** (b - 1),  grad_b = grad * out * log(a).
+    """out = a ** b;  grad_a = grad * (b * a ** (b - 1)),  grad_b = grad * (out * log(a)).
 
     torch's conventions: grad_a is 0 where b == 0; grad_b is 0 where a == 0 and b >= 0.
     """
@@ -199,9 +270,10 @@ class PowTensor(Primitive):
         needs = ctx.needs_input_grad
         grad_a = grad_b = None
         if needs[0]:
-            grad_a = (grad * b * pow(a, b - 1)).where(b != 0, 0.0)
-        if needs[1]:
-            grad_b = (grad * out * a.log()).where((a != 0) | (b < 0), 0.0)
+            grad_a = (grad * (b * pow(a, b - 1))).where(b != 0, 0.0)
+        if needs[1]:  # a NaN b is not >= 0: its gradient stays out * log(0) = NaN
+            flat = (a == 0) & (b >= 0)
+            grad_b = grad * (out * a.log()).where(~flat, 0.0)
         return grad_a, grad_b
 
 
@@ -222,10 +294,10 @@ class PowScalarBase(Primitive):
         b, out = ctx.saved_tensors
         base = ctx.base
         log_base = math.log(base) if base > 0 else (-math.inf if base == 0 else math.nan)
-        grad_b = grad * out * log_base
-        if base == 0:  # torch: 0 where 0 ** b is flat (b >= 0)
-            grad_b = grad_b.where(b < 0, 0.0)
-        return grad_b
+        scaled = out * log_base
+        if base == 0:  # torch: 0 where 0 ** b is flat (b >= 0; a NaN b keeps NaN)
+            scaled = scaled.where(~(b >= 0), 0.0)
+        return grad * scaled
 
 
 def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument names
@@ -267,6 +339,10 @@ def rsub(input, other, *, alpha=1):  # noqa: A002
 
 
 def mul(input, other, *, out=None):  # noqa: A002
+    if _half_and_number(input, other):
+        return _out(MulNumber.apply(input, number=other), out)
+    if _half_and_number(other, input):
+        return _out(MulNumber.apply(other, number=input), out)
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out)
@@ -283,6 +359,8 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
             )
         a, b, dt = _operands(input, other)
         return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out)
+    if _half_and_number(input, other):
+        return _out(DivNumber.apply(input, number=other), out)
     a, b, dt = _operands(input, other)
     if dt.kind != "f":  # true division of integers gives the default float dtype
         f = _dtype.get_default_dtype().np
@@ -305,7 +383,7 @@ def floor_divide(input, other, *, out=None):  # noqa: A002
 class FloorDivide(Primitive):
     """out = floor(a / b); not differentiable in torch (its grad_fn raises)."""
 
-    node_name = "NotImplemented"
+    node_name = "torch::autograd::NotImplemented"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -318,6 +396,17 @@ class FloorDivide(Primitive):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
+def _remainder(a, b):
+    """torch's kernel: r = fmod(a, b), plus b where r is nonzero and its sign differs from
+    b's. A zero result keeps fmod's sign, the sign of a (remainder(-3.0, 1.5) is -0.0), where
+    NumPy's remainder gives the sign of b. Integers: NumPy's floor modulo is the same."""
+    if np.asarray(a).dtype.kind != "f":
+        return np.remainder(a, b)
+    r = np.fmod(a, b)
+    move = (r != 0) & ((r < 0) != (b < 0))
+    return select(move, r + b, r)
+
+
 class Remainder(Primitive):
     """out = a - floor(a / b) * b (sign of b);  grad_a = grad,  grad_b = -grad * floor(a/b)."""
 
@@ -328,7 +417,7 @@ class Remainder(Primitive):
         if np.asarray(a).dtype.kind in "iu":
             _check_integer_divisor(b)
         ctx.save_for_backward(a, b)
-        return np.remainder(a, b)
+        return _remainder(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -336,6 +425,22 @@ class Remainder(Primitive):
         needs = ctx.needs_input_grad
         grad_b = -grad * floor_divide(a, b) if needs[1] else None
         return grad if needs[0] else None, grad_b
+
+
+class RemainderOfNumber(Primitive):
+    """out = remainder(number, b); torch has no derivative for it (its grad_fn raises)."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def forward(ctx, b, *, number):
+        if b.dtype.kind in "iu":
+            _check_integer_divisor(b)
+        return _remainder(np.asarray(number), b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
 
 
 class Fmod(Primitive):
@@ -375,7 +480,7 @@ class RemainderScalar(_ScalarDivisor):
     def forward(ctx, a, *, other):
         if a.dtype.kind in "iu":
             _check_integer_divisor(other)
-        return np.remainder(a, other)
+        return _remainder(a, other)
 
 
 class FmodScalar(_ScalarDivisor):
@@ -396,6 +501,8 @@ def remainder(input, other, *, out=None):  # noqa: A002
         raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         return _out(RemainderScalar.apply(a, other=b), out)
+    if not isinstance(a, Tensor):
+        return _out(RemainderOfNumber.apply(b, number=a), out)
     return _out(Remainder.apply(a, b), out)
 
 
@@ -426,7 +533,8 @@ def pow(input, exponent, *, out=None):  # noqa: A002
     a, e, dt = _operands(input, exponent)
     if dt.kind in "iu" and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _out(PowScalar.apply(a, exponent=e), out)
+    number = exponent if isinstance(exponent, (bool, int, float)) else e
+    return _out(PowScalar.apply(a, exponent=e, number=number), out)
 
 
 def neg(input, *, out=None):  # noqa: A002

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     _cast,
@@ -26,7 +27,8 @@ from torchlet.autograd.function import Primitive
 
 
 class Atan2(Primitive):
-    """out = atan2(a, b);  grad_a = grad * b / (a² + b²),  grad_b = -grad * a / (a² + b²)."""
+    """out = atan2(a, b);  grad_a = grad * b * r,  grad_b = grad * -a * r,
+    r = 1 / (a² + b²), taken as 0 where a² + b² is 0 (torch's atan2_backward)."""
 
     node_name = "Atan2Backward0"
 
@@ -39,9 +41,10 @@ class Atan2(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         denom = a * a + b * b
+        recip = where(denom == 0, 0.0, denom.reciprocal())  # 0, not 0 * inf = NaN, at (0, 0)
         needs = ctx.needs_input_grad
-        return (grad * b / denom if needs[0] else None,
-                grad * -a / denom if needs[1] else None)
+        return (grad * b * recip if needs[0] else None,
+                grad * -a * recip if needs[1] else None)
 
 
 def atan2(input, other, *, out=None):  # noqa: A002
@@ -56,14 +59,15 @@ arctan2 = atan2
 
 
 class Maximum(Primitive):
-    """out = max(a, b);  the larger input gets grad; ties split it, half each."""
+    """out = max(a, b);  the larger input gets grad; ties split it, half each; where either
+    is NaN both get all of it (torch's formula masks only where a < b or a > b)."""
 
     node_name = "MaximumBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return _wide16(np.maximum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -72,14 +76,15 @@ class Maximum(Primitive):
 
 
 class Minimum(Primitive):
-    """out = min(a, b);  the smaller input gets grad; ties split it, half each."""
+    """out = min(a, b);  the smaller input gets grad; ties split it, half each; where either
+    is NaN both get all of it."""
 
     node_name = "MinimumBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return _wide16(np.minimum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -87,12 +92,24 @@ class Minimum(Primitive):
         return _split_ties(grad, b, a, ctx.needs_input_grad)
 
 
-def _split_ties(grad, winner, loser, needs):
-    """Gradients of max(winner, loser): all to the larger, half each on ties."""
-    half = grad / 2
-    grad_w = where(winner == loser, half, where(winner > loser, grad, 0.0)) if needs[0] else None
-    grad_l = where(winner == loser, half, where(winner < loser, grad, 0.0)) if needs[1] else None
-    return grad_w, grad_l
+def _wide16(ufunc, a, b):
+    """NumPy's maximum/minimum, through float32 for float16. On a tie of -0.0 and 0.0
+    torch's vectorised kernel returns the second operand, as NumPy's float32/float64 loops
+    do, while NumPy's float16 loop returns the first. (torch's scalar loop, which takes the
+    last n % 16 elements of n float32 ones, returns the first: on signed-zero ties torch's
+    own answer depends on the position, measured with torch 2.13 on AVX-512.)"""
+    if np.asarray(a).dtype == np.float16:
+        return ufunc(np.asarray(a, np.float32), np.asarray(b, np.float32)).astype(np.float16)
+    return ufunc(a, b)
+
+
+def _split_ties(grad, x, y, needs):
+    """torch's maximum gradients: ``g = where(x == y, grad / 2, grad)``, zeroed where x < y for
+    the first, where x > y for the second. A NaN compares false, so it zeroes nothing.
+    maximum(a, b) passes (a, b); minimum passes (b, a), which gives its (a, b) gradients."""
+    shared = where(x == y, grad / 2, grad)
+    return (where(x < y, 0.0, shared) if needs[0] else None,
+            where(x > y, 0.0, shared) if needs[1] else None)
 
 
 def maximum(input, other, *, out=None):  # noqa: A002
@@ -114,12 +131,7 @@ class ClampScalar(Primitive):
     def forward(ctx, a, *, lo, hi):
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
-        out = a
-        if lo is not None:
-            out = np.maximum(out, lo)
-        if hi is not None:
-            out = np.minimum(out, hi)
-        return out if out is not a else a.copy()
+        return _clamp_scalar(a, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
@@ -129,11 +141,43 @@ class ClampScalar(Primitive):
             keep = a >= ctx.lo
         if ctx.hi is not None:
             keep = (a <= ctx.hi) if keep is None else keep & (a <= ctx.hi)
-        return grad * keep if keep is not None else grad
+        return where(keep, grad, 0.0) if keep is not None else grad
+
+
+def _clamp_scalar(a, lo, hi):
+    """torch's kernel, min(max(a, lo), hi) with std::max's rule ``a < lo ? lo : a``: ``a`` is
+    kept where it equals a bound (clamp(-0.0, min=0) is -0.0; np.maximum(a, 0) gives 0.0)
+    and where it is NaN. A NaN bound makes every element NaN, as torch fills it. NumPy's
+    maximum/minimum with the bound *first* follow that rule (``_maxps_rule``); float16, or
+    a machine where they do not, takes selections."""
+    if (lo is not None and lo != lo) or (hi is not None and hi != hi):
+        return np.full(a.shape, np.nan, a.dtype)
+    out = a
+    if a.dtype in _MAXPS_DTYPES or a.dtype.kind != "f":  # integers have no ties to break
+        if lo is not None:
+            # against a zeros array NumPy's maximum runs 3x faster than against a scalar
+            zeros = a.size >= _SELECT_MIN and lo == 0 and a.dtype.kind == "f" \
+                and not np.signbit(lo)
+            out = np.maximum(_zeros_for(a) if zeros else lo, out)
+        if hi is not None:
+            out = np.minimum(hi, out)
+    else:
+        if lo is not None:
+            out = _put_where(np.less(out, lo), out, lo)
+        if hi is not None:
+            out = _put_where(np.greater(out, hi), out, hi)
+    return out if out is not a else a.copy()
+
+
+def _put_where(cond, a, value):
+    """``value`` where ``cond``, else ``a`` (``select`` with ``cond`` inverted in place)."""
+    return select(np.logical_not(cond, out=cond), a, value)
 
 
 class ClampTensor(Primitive):
-    """out = min(max(a, lo), hi) with tensor bounds; each bound gets grad where it binds."""
+    """out = min(max(a, lo), hi) with tensor bounds; each bound gets grad where it binds.
+    On a tie of -0.0 with 0.0 this returns the bound, as torch's SIMD loop does (its scalar
+    loop, for the last n % 16 float32 elements, returns a; see ``_wide16``)."""
 
     node_name = "ClampBackward0"
 
@@ -142,13 +186,15 @@ class ClampTensor(Primitive):
         ctx.save_for_backward(a, lo, hi)
         out = a
         if lo is not None:
-            out = np.maximum(out, lo)
+            out = _wide16(np.maximum, out, lo)
         if hi is not None:
-            out = np.minimum(out, hi)
+            out = _wide16(np.minimum, out, hi)
         return out if out is not a else a.copy()
 
     @staticmethod
     def backward(ctx, grad):
+        # torch's clamp_backward and clamp_backward_min_max: when lo > hi the result is hi,
+        # so hi gets the gradient there and lo none
         a, lo, hi = ctx.saved_tensors
         needs = ctx.needs_input_grad
         inside = None
@@ -157,14 +203,55 @@ class ClampTensor(Primitive):
         if hi is not None:
             inside = (a <= hi) if inside is None else inside & (a <= hi)
         grad_a = where(inside, grad, 0.0) if needs[0] else None
-        grad_lo = where(a < lo, grad, 0.0) if needs[1] else None
-        grad_hi = where(a > hi, grad, 0.0) if needs[2] else None
-        if lo is not None and hi is not None and needs[1]:
-            grad_lo = where((a < lo) & (lo <= hi), grad, 0.0)
+        both = lo is not None and hi is not None
+        grad_lo = grad_hi = None
+        if needs[1]:
+            grad_lo = where((a < lo) & (lo < hi) if both else a < lo, grad, 0.0)
+        if needs[2]:
+            grad_hi = where((a > hi) | (hi < lo) if both else a > hi, grad, 0.0)
         return grad_a, grad_lo, grad_hi
 
 
+class ClampMinScalar(ClampScalar):
+    """clamp_min(a, number): clamp's formulas under the node name torch gives clamp_min."""
+
+    node_name = "ClampMinBackward0"
+
+
+class ClampMaxScalar(ClampScalar):
+    """clamp_max(a, number)."""
+
+    node_name = "ClampMaxBackward0"
+
+
+class ClampMinTensor(ClampTensor):
+    """clamp_min(a, tensor)."""
+
+    node_name = "ClampMinBackward1"
+
+
+class ClampMaxTensor(ClampTensor):
+    """clamp_max(a, tensor)."""
+
+    node_name = "ClampMaxBackward1"
+
+
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    return _out(_clamp(input, min, max, ClampScalar, ClampTensor), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return _clamp(input, min, None, ClampMinScalar, ClampMinTensor)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return _clamp(input, None, max, ClampMaxScalar, ClampMaxTensor)
+
+
+def _clamp(input, min, max, scalar_op, tensor_op):  # noqa: A002
     x = _check_tensor("clamp", input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -173,24 +260,13 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
         common = _dtype.result_type_of(operands)
         lo = _cast_any(min, common)
         hi = _cast_any(max, common)
-        return _out(ClampTensor.apply(_cast(x, common.np), lo, hi), out)
+        return tensor_op.apply(_cast(x, common.np), lo, hi)
     common = _dtype.result_type_of([x] + [m for m in (min, max) if m is not None])
     if common.np != x._data.dtype:
         x = _cast(x, common.np)
     lo = None if min is None else _number(min, common.np)
     hi = None if max is None else _number(max, common.np)
-    return _out(ClampScalar.apply(x, lo=lo, hi=hi), out)
-
-
-clip = clamp
-
-
-def clamp_min(input, min):  # noqa: A002
-    return clamp(input, min, None)
-
-
-def clamp_max(input, max):  # noqa: A002
-    return clamp(input, None, max)
+    return scalar_op.apply(x, lo=lo, hi=hi)
 
 
 def _cast_any(value, common):
@@ -228,6 +304,42 @@ def select(cond: np.ndarray, a, b) -> np.ndarray:
 
 _SELECT_MIN = 4096  # below this np.where's smaller fixed cost wins
 _BITS = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _maxps_rule() -> bool:
+    """Whether NumPy's maximum and minimum return their second operand where the two are
+    equal (-0.0 against 0.0) or either is NaN, as x86's maxps/minps do. With the bound
+    first that is the rule of torch's clamp and relu kernels, ``a < lo ? lo : a``: ``a`` is
+    kept on a tie and when NaN. NumPy's float16 loop does not follow it, and other machines
+    may not (ARM's fmax orders -0.0 below 0.0), so it is checked once, on the values that
+    matter, with and without a SIMD tail; where it fails the kernels use selections."""
+    values = np.array([-0.0, 0.0, np.nan, -np.nan, -np.inf, np.inf, 1.0, -1.0, 5e-324])
+    for dtype in (np.float32, np.float64):
+        for n in (7, 64):
+            a = np.resize(values.astype(dtype), n)
+            for bound in (dtype(0), dtype(-0.0), np.zeros_like(a), np.full_like(a, -0.0)):
+                if (np.maximum(bound, a).tobytes() != np.where(a < bound, bound, a).tobytes()
+                        or np.minimum(bound, a).tobytes()
+                        != np.where(a > bound, bound, a).tobytes()):
+                    return False
+    return True
+
+
+_MAXPS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64)) if _maxps_rule() else ()
+
+
+def _zeros_for(a):
+    """A read-only array of zeros shaped like ``a``: a view of one zeroed buffer per dtype,
+    grown on demand. It is never written, so its pages all map the system's zero page."""
+    flat = _ZEROS.get(a.dtype)
+    if flat is None or flat.size < a.size:
+        flat = np.zeros(max(a.size, 1 << 16), a.dtype)
+        flat.flags.writeable = False
+        _ZEROS[a.dtype] = flat
+    return flat[:a.size].reshape(a.shape)
+
+
+_ZEROS: dict = {}
 
 
 class Where(Primitive):
@@ -271,15 +383,35 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
     return _out(Where.apply(a, b, cond=condition._data), out)
 
 
+def _lerp(a, b, w):
+    """torch's lerp kernel: from the nearer end, ``a + w * (b - a)`` if |w| < 0.5, else
+    ``b + (w - 1) * (b - a)``, each a fused multiply-add (one rounding) as torch's kernels
+    compute it: the plain formula differs in the last bit for a quarter of the inputs, and
+    at infinities (lerp(0, inf, 0.7) is NaN). float16 is computed in float32."""
+    if a.dtype == np.float16:
+        w = np.float32(w) if np.ndim(w) == 0 else np.asarray(w, np.float32)
+        return _lerp(a.astype(np.float32), b.astype(np.float32), w).astype(np.float16)
+    if np.ndim(w) == 0:
+        a, b = np.broadcast_arrays(a, b)
+        w = a.dtype.type(w)
+        small = abs(w) < 0.5
+        coeff, base = (w, a) if small else (w - a.dtype.type(1), b)
+    else:
+        a, b, w = np.broadcast_arrays(a, b, w)
+        small = np.abs(w) < 0.5
+        coeff, base = np.where(small, w, w - 1), np.where(small, a, b)
+    return _fma(coeff, b - a, base)
+
+
 class LerpScalar(Primitive):
-    """out = a + w * (b - a), w a number;  grad_a = grad * (1 - w),  grad_b = grad * w."""
+    """out = lerp(a, b, w), w a number;  grad_a = grad * (1 - w),  grad_b = grad * w."""
 
     node_name = "LerpBackward0"
 
     @staticmethod
     def forward(ctx, a, b, *, weight):
-        ctx.weight = weight
-        return a + weight * (b - a)
+        ctx.weight = weight  # the Python number: torch takes 1 - w in double precision
+        return _lerp(a, b, weight)
 
     @staticmethod
     def backward(ctx, grad):
@@ -289,7 +421,7 @@ class LerpScalar(Primitive):
 
 
 class LerpTensor(Primitive):
-    """out = a + w * (b - a);  grad_a = grad * (1 - w),  grad_b = grad * w,
+    """out = lerp(a, b, w);  grad_a = grad * (1 - w),  grad_b = grad * w,
     grad_w = grad * (b - a)."""
 
     node_name = "LerpBackward1"
@@ -297,7 +429,7 @@ class LerpTensor(Primitive):
     @staticmethod
     def forward(ctx, a, b, w):
         ctx.save_for_backward(a, b, w)
-        return a + w * (b - a)
+        return _lerp(a, b, w)
 
     @staticmethod
     def backward(ctx, grad):
@@ -316,7 +448,9 @@ def lerp(input, end, weight, *, out=None):  # noqa: A002
         )
     if isinstance(weight, Tensor):
         return _out(LerpTensor.apply(a, b, _cast(weight, dt)), out)
-    return _out(LerpScalar.apply(a, b, weight=_number(weight, dt)), out)
+    if not isinstance(weight, (bool, int, float)):
+        weight = float(weight)  # a NumPy scalar
+    return _out(LerpScalar.apply(a, b, weight=weight), out)
 
 
 class NanToNum(Primitive):

@@ -167,3 +167,13 @@ def isneginf(input):  # noqa: A002
     return wrap(np.isneginf(_check_tensor("isneginf", input)._data))
 
 
+def signbit(input, *, out=None):  # noqa: A002
+    """True where the sign bit is set: -0.0 and NaNs with the sign bit count (std::signbit)."""
+    data = _check_tensor("signbit", input)._data
+    if data.dtype.kind == "f":
+        result = np.signbit(data)
+    else:
+        result = data < 0  # integers (always False for bool and uint8)
+    return _out(wrap(result), out)
+
+

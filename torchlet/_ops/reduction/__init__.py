@@ -2,7 +2,8 @@
 
 * ``sums``: sum, mean, nansum, nanmean, prod, cumsum, cumprod, logsumexp;
 * ``extrema``: max, min, amax, amin, argmax, argmin, all, any, count_nonzero;
-* ``statistics``: var, std, var_mean, std_mean, norm, median, mode;
+* ``statistics``: var, std, var_mean, std_mean, norm, median, nanmedian, mode;
+* ``scans``: cummax, cummin, logcumsumexp (running extrema and log-sum-exp);
 * ``sorting``: sort, argsort, msort, topk, unique;
 * ``_common``: dim handling and the small primitives backward rules are built from.
 
@@ -18,7 +19,9 @@ Where torchlet knowingly differs from torch 2.13:
   float16 sums/means and (in practice) float32 var/std are bit-exact;
 * among equal values, ``sort(stable=False)``, ``topk`` and ``median(dim)`` may report
   other indices than torch's introsort / nth_element; torchlet's choice is deterministic
-  (stable order; values are always the same);
+  (stable order; values are always the same); ``nanmedian(dim)`` reports torch's index;
+* ``median()``/``nanmedian()`` over all elements: where the median is a zero and both
+  0.0 and -0.0 occur, the sign may differ from torch's (nth_element picks one of them);
 * ``torch.sum(x, dim=None)`` written out is named SumBackward1 by torch; torchlet cannot
   tell it from ``x.sum()`` and names both SumBackward0;
 * ``var``/``std`` with ``dim=[]``: torch's backward divides by a count of 1 (inf
@@ -38,10 +41,12 @@ from torchlet._ops.reduction.extrema import (
     max,  # noqa: A004
     min,  # noqa: A004
 )
+from torchlet._ops.reduction.scans import cummax, cummin, logcumsumexp
 from torchlet._ops.reduction.sorting import argsort, msort, sort, topk, unique
 from torchlet._ops.reduction.statistics import (
     median,
     mode,
+    nanmedian,
     norm,
     std,
     std_mean,
@@ -61,8 +66,9 @@ from torchlet._ops.reduction.sums import (
 )
 
 __all__ = [
-    "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "count_nonzero", "cumprod",
-    "cumsum", "expand_reduced", "kept_shape", "logsumexp", "max", "mean", "median", "min",
-    "mode", "msort", "nanmean", "nansum", "norm", "prod", "reduce_dims", "sort", "std",
-    "std_mean", "sum", "topk", "unique", "var", "var_mean", "vector_norm",
+    "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "count_nonzero", "cummax",
+    "cummin", "cumprod", "cumsum", "expand_reduced", "kept_shape", "logcumsumexp",
+    "logsumexp", "max", "mean", "median", "min", "mode", "msort", "nanmean", "nanmedian",
+    "nansum", "norm", "prod", "reduce_dims", "sort", "std", "std_mean", "sum", "topk",
+    "unique", "var", "var_mean", "vector_norm",
 ]

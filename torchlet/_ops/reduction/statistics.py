@@ -1,5 +1,5 @@
 """Statistics and norms: var, std, var_mean, std_mean, norm (vector norms and the
-nuclear norm), median, mode.
+nuclear norm), median, nanmedian, mode.
 
 Precision: torch's CPU kernels compute a float32 variance in float64 and round the
 result; so does torchlet (two passes: mean, then squared deviations), which gives the
@@ -468,6 +468,90 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
         if has_nan.any():  # a slice with NaN has median NaN, at its first NaN
             idx = np.where(has_nan, np.argmax(nan, axis=d, keepdims=True), idx)
     return select_along(MedianDim, x, idx, d, keepdim, return_types.median)
+
+
+class NanmedianAll(Primitive):
+    """out = the lower median of the non-NaN elements (NaN if all are NaN);
+    grad_a = grad split evenly among the elements equal to out (all NaNs if out is NaN)."""
+
+    node_name = "NanmedianBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        flat = a.reshape(-1)
+        if a.dtype.kind == "f":
+            flat = flat[~np.isnan(flat)]
+        if flat.size == 0:  # empty or all NaN
+            out = np.asarray(np.nan).astype(a.dtype)
+        else:
+            k = (flat.size - 1) // 2
+            out = np.asarray(np.partition(flat, k)[k])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return evenly_distribute(grad, x._data, out._data)
+
+
+class NanmedianDim(Selection):
+    """values, indices = lower median of the non-NaN elements along dim and its index;
+    grad_a = grad there."""
+
+    node_name = "NanmedianBackward1"
+
+
+def _all_nan_median_index(n: int) -> int:
+    """The index torch reports for a slice of ``n`` NaNs.
+
+    torch runs std::nth_element for position 0 with a comparison under which all NaNs
+    are equal, so the answer is wherever libstdc++'s introselect leaves position 0. With
+    every comparison false each round moves the middle element to the front (median of
+    three), reverses the rest of the range (the partition swaps every pair) and keeps
+    the range's front half; ranges of 3 or fewer are left as they are.
+    """
+    order = np.arange(n)
+    size = n
+    while size > 3:
+        middle = size // 2
+        order[0], order[middle] = order[middle], order[0]
+        order[1:size] = order[1:size][::-1].copy()
+        size = 1 + (size - 1) // 2  # where the partition cut the range
+    return int(order[0])
+
+
+def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
+    """``nanmedian(input)``: the lower median of the non-NaN elements (0-d; NaN if all
+    are NaN). ``nanmedian(input, dim, keepdim=False)``:
+    ``torch.return_types.nanmedian(values, indices)`` along dim. As torch, the index is
+    the median's position in a stable sort with NaNs last; an all-NaN slice reports
+    NaN at the index torch's nth_element leaves in front."""
+    x = check_tensor("nanmedian", input)
+    a = x._data
+    if dim is None:
+        if keepdim:
+            raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
+        _check_not_bool("median", a)
+        return NanmedianAll.apply(x)
+    d = wrap_dim("nanmedian", dim, a.ndim)
+    if a.ndim == 0:
+        return select_along(NanmedianDim, x, np.zeros((), np.int64), d, keepdim,
+                            return_types.nanmedian)
+    n = a.shape[d]
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    if a.dtype == np.bool_:
+        raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
+    order = argsort_array(a, d, descending=False)  # NaNs sort last
+    idx = np.take(order, [(n - 1) // 2], axis=d)
+    if a.dtype.kind == "f":
+        nans = np.add.reduce(np.isnan(a), axis=d, keepdims=True, dtype=np.int64)
+        if nans.any():  # the median of the n - nans numbers in front
+            k = np.maximum(n - nans - 1, 0) // 2
+            idx = np.take_along_axis(order, k, axis=d)
+            idx = np.where(nans == n, _all_nan_median_index(n), idx)
+    return select_along(NanmedianDim, x, idx, d, keepdim, return_types.nanmedian)
 
 
 def mode(input, dim=-1, keepdim=False):  # noqa: A002

@@ -5,7 +5,7 @@
 * ``slices``: narrow, select, diagonal, view(dtype); diag, tril, triu;
 * ``joins``: unbind, split, chunk, tensor_split; cat, stack, hstack, vstack, dstack,
   column_stack, atleast_1d/2d/3d;
-* ``copies``: flip, roll, repeat, tile, repeat_interleave; sum_to_size.
+* ``copies``: flip, roll, repeat, tile, repeat_interleave; diff; sum_to_size.
 
 Views return NumPy views of the input's array and share its version counter
 (``make_view``), as torch's views share storage: a write through a view shows in its base.
@@ -16,6 +16,7 @@ tril, triu and clone copy.
 """
 
 from torchlet._ops.shape.copies import (
+    diff,
     flip,
     fliplr,
     flipud,
@@ -78,7 +79,7 @@ from torchlet._ops.shape.views import (
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
     "broadcast_to", "cat", "chunk", "clone", "column_stack", "concat", "concatenate",
-    "contiguous", "diag", "diagonal", "dstack", "expand", "flatten", "flip", "fliplr",
+    "contiguous", "diag", "diagonal", "diff", "dstack", "expand", "flatten", "flip", "fliplr",
     "flipud", "hstack", "moveaxis", "movedim", "narrow", "permute", "ravel", "repeat",
     "repeat_interleave", "reshape", "roll", "row_stack", "select", "split", "squeeze",
     "stack", "sum_to_size", "swapaxes", "swapdims", "t", "tensor_split", "tile",

@@ -1,10 +1,11 @@
-"""Copies that rearrange elements: flip, roll, repeat, tile, repeat_interleave; and
-sum_to_size, the inverse of broadcasting that the engine uses."""
+"""Copies that rearrange elements: flip, roll, repeat, tile, repeat_interleave; diff;
+and sum_to_size, the inverse of broadcasting that the engine uses."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import CopyFrom
 from torchlet._ops.reduction import sum as _sum
 from torchlet._ops.shape.common import (
     _check_tensor,
@@ -17,6 +18,8 @@ from torchlet._ops.shape.common import (
     _unique_dims,
     _wrap_dim_of,
 )
+from torchlet._ops.shape.joins import cat
+from torchlet._ops.shape.slices import narrow
 from torchlet._ops.shape.views import Clone, expand, flatten, reshape, unsqueeze
 from torchlet._tensor import Tensor, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
@@ -239,6 +242,65 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     y = unsqueeze(x, dim + 1)
     shape = y._data.shape[:dim + 1] + (repeats,) + y._data.shape[dim + 2:]
     return flatten(Clone.apply(expand(y, shape), contiguous=True), dim, dim + 1)
+
+
+# ---------------------------------------------------------------------------------------
+# differences
+
+
+def _diff_check_other(x: Tensor, other: Tensor, dim: int) -> None:
+    """torch's diff_check_compatible_shape: prepend/append match input but along dim."""
+    shape, other_shape = x._data.shape, other._data.shape
+    d = _wrap_dim(dim, len(shape))
+    if len(other_shape) != len(shape):
+        raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    for i, (want, got) in enumerate(zip(shape, other_shape, strict=True)):
+        if i != d and want != got:
+            raise RuntimeError(
+                "diff expects the shape of tensor to prepend or append to match that of "
+                "input except along the differencing dimension; "
+                f"input.size({i}) = {want}, but got tensor.size({i}) = {got}"
+            )
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:  # noqa: A002
+    """The n-th forward difference along ``dim``: out[i] = input[i + 1] - input[i],
+    applied n times, after joining ``prepend`` and ``append`` on (torch's composition:
+    cat, then narrow - narrow, so the grad_fn is SubBackward0). Bool tensors use
+    logical_xor. n = 0 gives a copy (and ignores prepend/append), n larger than the size
+    an empty result."""
+    x = _check_tensor("diff", input)
+    for value, arg, position in ((n, "n", 2), (dim, "dim", 3)):
+        if isinstance(value, bool):  # torch's parser takes no bool for an int
+            raise TypeError(f"diff(): argument '{arg}' (position {position}) must be int, "
+                            "not bool")
+    n = _int(n, "diff", "n", 2)
+    dim = _int(dim, "diff", "dim", 3)
+    others = []
+    for other, arg, position in ((prepend, "prepend", 4), (append, "append", 5)):
+        if other is not None and not isinstance(other, Tensor):
+            raise TypeError(f"diff(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(other).__name__}")
+        others.append(other)
+    if x._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    for other in others:
+        if other is not None:
+            _diff_check_other(x, other, dim)
+    if n == 0:  # torch: zeros_like(input).copy_(input)
+        return CopyFrom.apply(wrap(np.zeros_like(x._data)), x)
+    dim = _wrap_dim(dim, x._data.ndim)
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], dim)
+    size = x._data.shape[dim]
+    length = size - 1
+    for _ in range(min(n, size)):
+        later, earlier = narrow(x, dim, 1, length), narrow(x, dim, 0, length)
+        x = later.logical_xor(earlier) if x._data.dtype == np.bool_ else later - earlier
+        length -= 1
+    return x
 
 
 # ---------------------------------------------------------------------------------------
