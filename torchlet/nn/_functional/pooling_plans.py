@@ -24,7 +24,7 @@ import functools
 
 import numpy as np
 
-from torchlet._ops.pointwise.binary import select
+from torchlet._ops.pointwise.binary import _MAXPS_DTYPES, select
 from torchlet.nn._functional.conv_kernels import Geometry, _inner, _padded_size, windows
 
 
@@ -95,17 +95,27 @@ def _argmax_over(values: list, best: np.ndarray, valid=None) -> np.ndarray:
     return which
 
 
-def _signed_zeros(best: np.ndarray, values: list, which: np.ndarray) -> np.ndarray:
-    """Give a zero maximum the sign of the element that won. np.maximum picks either of
-    -0.0 and 0.0 (they compare equal), but torch keeps its running maximum until an
-    element is strictly larger, so the first zero of the window in window order is the
-    answer: max(-0.0, 0.0) is -0.0 and max(0.0, -0.0) is 0.0."""
-    if best.dtype.kind == "f":
+def _running_max(values: list, valid=None):
+    """(the maximum of ``values``, one array per window element, and ``_argmax_over``'s
+    positions), as torch's scan: its running maximum changes only for a strictly larger
+    element (or a NaN), so of -0.0 and 0.0 the first in window order is the answer.
+    NumPy's float32/float64 maximum returns its second operand on ties
+    (``_MAXPS_DTYPES``): with the running maximum second, that is the same rule in one
+    pass. Elsewhere (float16) a zero maximum takes the sign of the element that won."""
+    best = values[0].copy()
+    keeps_first = best.dtype in _MAXPS_DTYPES
+    for v in values[1:]:
+        if keeps_first:
+            np.maximum(v, best, out=best)
+        else:
+            np.maximum(best, v, out=best)
+    which = _argmax_over(values, best, valid)
+    if best.dtype.kind == "f" and not keeps_first:
         zero = best == 0
         if zero.any():
             for i, v in enumerate(values):
                 np.copyto(best, v, where=zero & (which == i))
-    return best
+    return best, which
 
 
 class _WindowPlan:
@@ -177,12 +187,8 @@ class _WindowPlan:
             values = [stacked[offset] for offset in self.offsets]
         else:
             values = [win[(Ellipsis,) + offset] for offset in self.offsets]
-        best = values[0].copy()
-        for v in values[1:]:
-            np.maximum(best, v, out=best)
         # padding is never the answer, even when the input holds -inf
-        which = _argmax_over(values, best, self.valid)
-        best = _signed_zeros(best, values, which)
+        best, which = _running_max(values, self.valid)
         shape = lead + geo.out_size
         index = (self.shifts[which] + self.base).reshape(shape) if with_index else None
         return best.reshape(shape), index, which
@@ -330,11 +336,7 @@ class _TapPlan:
             empty = np.zeros(shape, x.dtype)
             return empty, np.zeros(shape, np.int64), np.zeros(shape, np.int64)
         values = [xe[:, t] for t in self.ext_taps]  # the extra slot (-inf) never wins
-        best = values[0].copy()
-        for v in values[1:]:
-            np.maximum(best, v, out=best)
-        which = _argmax_over(values, best)
-        best = _signed_zeros(best, values, which)
+        best, which = _running_max(values)
         index = np.take_along_axis(self.in_taps[:, None], which[None].astype(np.intp), 0)[0]
         index = index.reshape(shape)
         return best.reshape(shape), index, index
