@@ -135,6 +135,9 @@ class DivNumber(Primitive):
         return grad / ctx.number
 
 
+_NUMBERS = (int, float)
+
+
 def _half_and_number(input, other) -> bool:  # noqa: A002
     """A float16 tensor times (or over) a Python number: torch's float32 "opmath" case."""
     return (isinstance(input, Tensor) and input._data.dtype == np.float16
@@ -339,10 +342,11 @@ def rsub(input, other, *, alpha=1):  # noqa: A002
 
 
 def mul(input, other, *, out=None):  # noqa: A002
-    if _half_and_number(input, other):
-        return _out(MulNumber.apply(input, number=other), out)
-    if _half_and_number(other, input):
-        return _out(MulNumber.apply(other, number=input), out)
+    if type(other) in _NUMBERS or type(input) in _NUMBERS:  # (not on the Tensor * Tensor path)
+        if _half_and_number(input, other):
+            return _out(MulNumber.apply(input, number=other), out)
+        if _half_and_number(other, input):
+            return _out(MulNumber.apply(other, number=input), out)
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out)
@@ -359,7 +363,7 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
             )
         a, b, dt = _operands(input, other)
         return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out)
-    if _half_and_number(input, other):
+    if type(other) in _NUMBERS and _half_and_number(input, other):
         return _out(DivNumber.apply(input, number=other), out)
     a, b, dt = _operands(input, other)
     if dt.kind != "f":  # true division of integers gives the default float dtype

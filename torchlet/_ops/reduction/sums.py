@@ -57,9 +57,9 @@ def _add_reduce(a, dims, keepdim, np_dtype):
 
 def _plus_zero(total):
     """``total + 0.0``: a -0.0 becomes 0.0, nothing else changes (nan stays nan)."""
-    if np.ndim(total) == 0:
-        return total + total.dtype.type(0) if total == 0 else total
-    return np.add(total, total.dtype.type(0), out=total)
+    if type(total) is np.ndarray and total.ndim:
+        return np.add(total, total.dtype.type(0), out=total)
+    return total + total.dtype.type(0) if total == 0 else total  # a NumPy scalar
 
 
 class Sum(Primitive):
