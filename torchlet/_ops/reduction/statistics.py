@@ -409,13 +409,10 @@ class MedianAll(Primitive):
     @staticmethod
     def forward(ctx, a):
         flat = a.reshape(-1)
-        if flat.size == 0:
-            out = np.asarray(np.nan).astype(a.dtype)
-        elif a.dtype.kind == "f" and np.isnan(flat).any():
+        if a.dtype.kind == "f" and np.isnan(flat).any():
             out = np.asarray(np.nan, a.dtype)
         else:
-            k = (flat.size - 1) // 2
-            out = np.asarray(np.partition(flat, k)[k])
+            out = _lower_median(flat, a.dtype)
         ctx.save_for_backward(a, out)
         return out
 
@@ -423,6 +420,14 @@ class MedianAll(Primitive):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         return evenly_distribute(grad, x._data, out._data)
+
+
+def _lower_median(flat: np.ndarray, dtype) -> np.ndarray:
+    """The lower median of a 1-D array, as a 0-d array of ``dtype``; NaN when empty."""
+    if flat.size == 0:
+        return np.asarray(np.nan).astype(dtype)
+    k = (flat.size - 1) // 2
+    return np.asarray(np.partition(flat, k)[k])
 
 
 class MedianDim(Selection):
@@ -481,11 +486,7 @@ class NanmedianAll(Primitive):
         flat = a.reshape(-1)
         if a.dtype.kind == "f":
             flat = flat[~np.isnan(flat)]
-        if flat.size == 0:  # empty or all NaN
-            out = np.asarray(np.nan).astype(a.dtype)
-        else:
-            k = (flat.size - 1) // 2
-            out = np.asarray(np.partition(flat, k)[k])
+        out = _lower_median(flat, a.dtype)  # NaN when empty or all NaN
         ctx.save_for_backward(a, out)
         return out
 
