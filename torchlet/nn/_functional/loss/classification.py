@@ -109,7 +109,9 @@ def _targets(x: np.ndarray, t: np.ndarray, w, ignore_index: int):
 def _take_class(a: np.ndarray, t: np.ndarray) -> np.ndarray:
     """a[n, t[n, ...], ...]: the entry of each target class (class axis 1)."""
     if a.ndim == 2:
-        return a.reshape(-1)[_flat_index(t, a.shape[1])]
+        if a.flags.c_contiguous:  # flat positions: cheaper on small batches
+            return a.reshape(-1)[_flat_index(t, a.shape[1])]
+        return a[np.arange(a.shape[0]), t]
     return np.take_along_axis(a, t[:, None], axis=1)[:, 0]
 
 
