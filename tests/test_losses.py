@@ -160,6 +160,25 @@ def test_nll_loss_gradient_zeros_are_positive_as_torch(create_graph):
     assert got["torchlet"].tobytes() == got["torch"].tobytes()
 
 
+@pytest.mark.parametrize("weighted,smoothing,dtype", [(False, 0.0, np.float32),
+                                                     (True, 0.0, np.float32),
+                                                     (False, 0.0, np.float64),
+                                                     (False, 0.1, np.float32)])
+def test_zero_per_sample_losses_carry_torchs_sign(weighted, smoothing, dtype):
+    """torch's per-sample loss is -log_softmax(x)[t] * w: a confident, right prediction
+    gives -0.0 (printed "-0."), an ignored target +0.0."""
+    x = np.array([[100.0, 0.0], [0.0, 100.0], [100.0, 0.0], [1.0, 2.0]], dtype)
+    t = np.array([0, 1, -100, 0])
+    got = {}
+    for lib in (torch, torchlet):
+        w = lib.tensor(np.array([2.0, 0.5], dtype)) if weighted else None
+        loss = lib.nn.functional.cross_entropy(lib.tensor(x), lib.tensor(t), w,
+                                               reduction="none", label_smoothing=smoothing)
+        got[lib.__name__] = loss.numpy()
+    assert np.array_equal(np.signbit(got["torchlet"]), np.signbit(got["torch"]))
+    np.testing.assert_allclose(got["torchlet"], got["torch"], rtol=1e-6)
+
+
 def test_nll_loss_ignores_infinite_log_probabilities_of_ignored_targets():
     x = np.array([[-np.inf, 0.0, -1.0], [-2.0, -3.0, -np.inf]], np.float32)
     for weighted, reduction in itertools.product([False, True], ["none", "mean", "sum"]):

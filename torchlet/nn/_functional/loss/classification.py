@@ -206,9 +206,17 @@ class CrossEntropy(Primitive):
             e, sumexp, lse, picked, smooth_sum = _nll_shifted(x, t, index, ls, weight)
             nll = lse - picked  # -log_softmax(x)[t], in torch's rounding order
             nll_sum = None
+        # torch's per-sample loss is -log_softmax(x)[t] * w: -0.0 where it is zero
+        negative_zero = reduction == "none" and ls <= 0 and not nll.all()
+        if negative_zero:
+            zero = nll == 0
         if wt is not None:
             nll *= wt
             nll_sum = None
+        if negative_zero:
+            if ignored is not None:
+                zero &= ~ignored  # an ignored target's loss is +0.0
+            np.negative(nll, out=nll, where=zero)
         if ls > 0:
             weight_sum = n_classes if weight is None else weight.sum()
             smooth = weight_sum * lse - smooth_sum  # -sum_c w_c log_softmax(x)_c
