@@ -688,3 +688,28 @@ def test_fused_numpy_backward_equals_the_torchlet_rule(name):
     assert readable[0].grad_fn is not None  # the readable rule was recorded
     for a, r in zip(fast, readable):
         np.testing.assert_allclose(a.numpy(), r.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+NEGATIVE_ZERO_CASES = {
+    "layer_norm": lambda lib, x: lib.nn.functional.layer_norm(x, (4,)),
+    "batch_norm/train": lambda lib, x: lib.nn.functional.batch_norm(x, None, None,
+                                                                    training=True),
+    "batch_norm/eval": lambda lib, x: lib.nn.functional.batch_norm(
+        x, lib.zeros(4), lib.ones(4), training=False),
+    "instance_norm": lambda lib, x: lib.nn.functional.instance_norm(x.reshape(1, 4, 3)),
+    "avg_pool1d": lambda lib, x: lib.nn.functional.avg_pool1d(x.reshape(1, 4, 3), 3),
+    "adaptive_avg_pool1d": lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(
+        x.reshape(1, 4, 3), 1),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(NEGATIVE_ZERO_CASES))
+def test_normalizing_negative_zeros_gives_torchs_zero(name):
+    """torch's kernels end in "+ bias" (0 without one) or sum from 0: an input of -0.0s
+    comes out as 0.0 (printed "0."), not -0.0."""
+    x = np.full((3, 4), -0.0, np.float32)
+    got = {lib.__name__: NEGATIVE_ZERO_CASES[name](lib, lib.tensor(x)).numpy()
+           for lib in (torch, torchlet)}
+    assert got["torch"].size and not np.signbit(got["torch"]).any()  # the rule, as measured
+    assert np.array_equal(np.signbit(got["torchlet"]), np.signbit(got["torch"]))

@@ -274,7 +274,8 @@ class NativeBatchNorm(Primitive):
             stats.extend((mean.reshape(-1).copy(), invstd.reshape(-1).copy()))
         # torch folds everything into out = x * alpha + beta per channel
         alpha = invstd if weight is None else invstd * weight.reshape(stat_shape)
-        beta = -(mean * alpha) if bias is None else bias.reshape(stat_shape) - mean * alpha
+        # (a missing bias is 0: 0 - mean * alpha, never -0.0, as torch)
+        beta = (dtype.type(0) if bias is None else bias.reshape(stat_shape)) - mean * alpha
         out = x * alpha
         out += beta
         return out
@@ -493,8 +494,8 @@ class NativeLayerNorm(Primitive):
         out *= rstd
         if weight is not None:
             out *= weight.reshape(-1)
-        if bias is not None:
-            out += bias.reshape(-1)
+        # torch adds the bias, or 0 without one: never -0.0
+        out += bias.reshape(-1) if bias is not None else out.dtype.type(0)
         return out.reshape(x.shape)
 
     @staticmethod

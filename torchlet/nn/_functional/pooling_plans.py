@@ -235,10 +235,10 @@ class _WindowPlan:
             x = x.astype(np.float32)
         win = windows(_planes(x, self.nd), geo, 0)
         acc = None
-        for offset in self.offsets:  # torch's order: row by row
+        for offset in self.offsets:  # torch's order: row by row, from +0.0
             v = win[(Ellipsis,) + offset]
             if acc is None:
-                acc = v.copy()
+                acc = v + v.dtype.type(0)  # a new array; 0 + -0.0 is 0.0, as torch
             else:
                 acc += v
         out = _divide(acc, self.divisors)
