@@ -9,6 +9,8 @@ they match torch bit for bit.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from torchlet import _dtype
@@ -49,10 +51,18 @@ def _add_reduce(a, dims, keepdim, np_dtype):
     if (dims == (0,) and a.ndim >= 2 and a.shape[0] >= 64 and a.dtype == np_dtype
             and np_dtype.kind == "f" and np_dtype.itemsize >= 4 and a.size
             and a.flags.c_contiguous):
-        total = np.ones(a.shape[0], np_dtype) @ a.reshape(a.shape[0], -1)  # starts at +0.0
+        total = _ones(a.shape[0], np_dtype) @ a.reshape(a.shape[0], -1)  # starts at +0.0
         return total.reshape((1,) * keepdim + a.shape[1:])
     total = np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=np_dtype)
     return _plus_zero(total) if np_dtype.kind == "f" else total
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n: int, np_dtype) -> np.ndarray:
+    """A read-only vector of n ones (kept: a training loop sums the same shapes)."""
+    ones = np.ones(n, np_dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def _plus_zero(total):
