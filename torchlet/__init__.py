@@ -103,6 +103,8 @@ from torchlet._ops.pointwise import (  # noqa: E402
     absolute,
     acos,
     add,
+    addcdiv,
+    addcmul,
     allclose,
     arccos,
     arcsin,

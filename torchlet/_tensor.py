@@ -580,6 +580,12 @@ class Tensor:
 
     multiply = mul
 
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _pw.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _pw.addcdiv(self, tensor1, tensor2, value=value)
+
     def div(self, other, *, rounding_mode=None):
         return _pw.div(self, other, rounding_mode=rounding_mode)
 
@@ -1149,6 +1155,12 @@ class Tensor:
         return _inplace(self, _pw.mul, other)
 
     multiply_ = mul_
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return _inplace(self, _pw.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return _inplace(self, _pw.addcdiv, tensor1, tensor2, value=value)
 
     def div_(self, other, *, rounding_mode=None):
         return _inplace(self, _pw.div, other, rounding_mode=rounding_mode)

@@ -380,16 +380,23 @@ def _broadcast_error(error: ValueError, arrays) -> Exception:
     shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
     if len(shapes) < 2:
         return error
-    a, b = shapes[0], shapes[1]
-    ndim = max(len(a), len(b))
-    for i in range(ndim - 1, -1, -1):
-        size_a = a[i - ndim + len(a)] if i - ndim + len(a) >= 0 else 1
-        size_b = b[i - ndim + len(b)] if i - ndim + len(b) >= 0 else 1
-        if size_a != size_b and size_a != 1 and size_b != 1:
-            return RuntimeError(
-                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
-                f"at non-singleton dimension {i}"
-            )
+    a = shapes[0]  # the shape broadcast so far, against each next operand's
+    for b in shapes[1:]:
+        ndim = max(len(a), len(b))
+        merged = []
+        for i in range(ndim):
+            size_a = a[i - ndim + len(a)] if i - ndim + len(a) >= 0 else 1
+            size_b = b[i - ndim + len(b)] if i - ndim + len(b) >= 0 else 1
+            merged.append(max(size_a, size_b) if 1 in (size_a, size_b) else size_a)
+        for i in range(ndim - 1, -1, -1):
+            size_a = a[i - ndim + len(a)] if i - ndim + len(a) >= 0 else 1
+            size_b = b[i - ndim + len(b)] if i - ndim + len(b) >= 0 else 1
+            if size_a != size_b and size_a != 1 and size_b != 1:
+                return RuntimeError(
+                    f"The size of tensor a ({size_a}) must match the size of tensor b "
+                    f"({size_b}) at non-singleton dimension {i}"
+                )
+        a = tuple(merged)
     return RuntimeError(str(error))
 
 

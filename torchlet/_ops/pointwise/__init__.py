@@ -12,6 +12,8 @@ Each differentiable operation is a ``Primitive``: ``forward`` on NumPy arrays an
 
 from torchlet._ops.pointwise.arithmetic import (
     add,
+    addcdiv,
+    addcmul,
     div,
     divide,
     floor_divide,

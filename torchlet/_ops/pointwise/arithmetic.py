@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.pointwise._fused import _fma, _fma_via_float64
 from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
@@ -28,6 +29,19 @@ from torchlet.autograd.function import Primitive
 # arithmetic
 
 
+def _times_plus(x, alpha, y):
+    """``x * alpha + y`` as torch's add/sub with ``alpha=`` computes it: floats with one
+    rounding (its kernels use a fused multiply-add; float16 fused in float32, then rounded
+    to float16, as its vectorised loop does), integers with wrapping integer arithmetic."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype.kind != "f":
+        return x * alpha + y
+    if x.dtype == np.float16:
+        f32 = np.float32
+        return _fma(x.astype(f32), f32(alpha), np.asarray(y, f32)).astype(np.float16)
+    return _fma(x, x.dtype.type(alpha), y)
+
+
 class Add(Primitive):
     """out = a + alpha * b;  grad_a = grad,  grad_b = alpha * grad."""
 
@@ -37,7 +51,7 @@ class Add(Primitive):
     def forward(ctx, a, b, *, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            b = b * alpha
+            return _times_plus(b, alpha, a)
         return a + b
 
     @staticmethod
@@ -58,7 +72,7 @@ class Sub(Primitive):
     def forward(ctx, a, b, *, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            b = b * alpha
+            return _times_plus(b, -alpha, a)
         return a - b
 
     @staticmethod
@@ -78,7 +92,9 @@ class Rsub(Primitive):
     @staticmethod
     def forward(ctx, a, *, other, alpha=1):
         ctx.alpha = alpha
-        return other - (a * alpha if alpha != 1 else a)
+        if alpha != 1:
+            return _times_plus(a, -alpha, other)
+        return other - a
 
     @staticmethod
     def backward(ctx, grad):
@@ -560,5 +576,138 @@ def _check_alpha(alpha, np_dtype):
         )
 
 
+# ---------------------------------------------------------------------------------------
+# addcmul, addcdiv: input + value * t1 * t2 and input + value * t1 / t2 (Adam's updates)
 
 
+class Addcmul(Primitive):
+    """out = input + value * t1 * t2;  grad_input = grad,  grad_t1 = grad * (t2 * value),
+    grad_t2 = grad * (t1 * value)  (torch's derivatives.yaml, in its order)."""
+
+    node_name = "AddcmulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, *, value):
+        ctx.save_for_backward(t1, t2)
+        ctx.value = value
+        return _addcmul(x, t1, t2, value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        needs, value = ctx.needs_input_grad, ctx.value
+        grad_t1 = grad * (t2 * value if value != 1 else t2) if needs[1] else None
+        grad_t2 = grad * (t1 * value if value != 1 else t1) if needs[2] else None
+        return grad if needs[0] else None, grad_t1, grad_t2
+
+
+def _addcmul(x, t1, t2, value):
+    """torch's CPU kernel: ``fma(value * t1, t2, x)``, one rounding after the product
+    ``value * t1`` (its vectorised loop, whose tails are vectorised too: every element,
+    contiguous or not, measured with torch 2.13). float16 is computed in float32 and
+    rounded at the end; integers wrap. ``_fma``'s own float32 path for three arrays may
+    round twice, so float32 takes ``_fma_via_float64``, which repairs that."""
+    dtype = np.result_type(x, t1, t2)
+    if dtype.kind != "f":
+        return x + value * t1 * t2
+    wide = np.dtype(np.float32) if dtype == np.float16 else dtype
+    if dtype == np.float16:
+        x, t1, t2 = x.astype(wide), t1.astype(wide), t2.astype(wide)
+    if value != 1:
+        t1 = t1 * wide.type(value)  # value rounded to the dtype first, as torch's Scalar
+    t1, t2, x = np.broadcast_arrays(t1, t2, x)
+    if wide == np.float64:
+        out = _fma(t1, t2, x)
+    else:  # a C-ordered first operand: _round_once repairs lanes through a flat view
+        out = _fma_via_float64(np.ascontiguousarray(t1), t2, x, wide)
+    return out.astype(dtype, copy=False)
+
+
+class Addcdiv(Primitive):
+    """out = input + value * t1 / t2;  grad_input = grad,  grad_t1 = grad * (value / t2),
+    grad_t2 = -grad * (value * t1 / (t2 * t2))  (torch's derivatives.yaml)."""
+
+    node_name = "AddcdivBackward0"
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, *, value):
+        ctx.save_for_backward(t1, t2)
+        ctx.value = value
+        return _addcdiv(x, t1, t2, value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        needs, value = ctx.needs_input_grad, ctx.value
+        grad_t1 = grad_t2 = None
+        if needs[1]:  # a true division value / t2 (value in t2's dtype), measured: not
+            grad_t1 = grad * div(value, t2)  # Python's reciprocal(t2) * value, rounded twice
+        if needs[2]:
+            grad_t2 = -grad * ((t1 * value) / (t2 * t2))
+        return grad if needs[0] else None, grad_t1, grad_t2
+
+
+def _addcdiv(x, t1, t2, value):
+    """torch's CPU kernel: ``x + (value * t1) / t2``, three roundings in that order (found
+    by experiment against torch 2.13: ``x + value * (t1 / t2)`` and fused forms differ in
+    the last bit for a third of the inputs when value != 1). float16 runs in float32."""
+    dtype = np.result_type(x, t1, t2)
+    if dtype == np.float16:
+        x, t1, t2 = x.astype(np.float32), t1.astype(np.float32), t2.astype(np.float32)
+    if value != 1:
+        t1 = t1 * t1.dtype.type(value)
+    return (x + t1 / t2).astype(dtype, copy=False)
+
+
+def _check_addc(name, input, tensor1, tensor2, value):  # noqa: A002
+    for arg, position, x in (("input", 1, input), ("tensor1", 2, tensor1),
+                             ("tensor2", 3, tensor2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be "
+                            f"Tensor, not {type(x).__name__}")
+    if isinstance(value, Tensor):
+        value = value.item()
+    common = _dtype.result_type_of((input, tensor1, tensor2)).np
+    if isinstance(value, complex):
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{'float' if common.kind == 'f' else 'int64_t'} without overflow")
+    if common.kind == "b":
+        raise NotImplementedError(f'"{name}_cpu_out" not implemented for \'Bool\'')
+    if common.kind != "f":
+        value = int(value)  # torch's value.to<int64_t>(): 0.5 becomes 0
+    x, a, b = (_cast(t, common) for t in (input, tensor1, tensor2))
+    return x, a, b, value
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    x, a, b, value = _check_addc("addcmul", input, tensor1, tensor2, value)
+    return _addc_out("addcmul", Addcmul.apply(x, a, b, value=value), out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    for t in (tensor1, tensor2):
+        if not (isinstance(t, Tensor) and t._data.dtype.kind in "biu"):
+            break
+    else:
+        raise RuntimeError(_ADDCDIV_INTEGER)
+    x, a, b, value = _check_addc("addcdiv", input, tensor1, tensor2, value)
+    return _addc_out("addcdiv", Addcdiv.apply(x, a, b, value=value), out)
+
+
+def _addc_out(name, result, out):
+    if out is not None and result.requires_grad:  # _out's message names add()
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    return _out(result, out)
+
+
+_ADDCDIV_INTEGER = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+    "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+    "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+    "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+    "addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes."
+)
