@@ -70,7 +70,7 @@ def _fma_via_float64(a, b, c, dtype, out=None):
     """``a * b + c`` rounded once, for an array ``a`` of float32 or smaller and a scalar
     ``b``: the product is exact in float64, the sum rounds there, and ``_round_once``
     rounds that to ``dtype`` as the exact sum would round."""
-    wide = np.array(a, np.float64, order="C")  # C order: _round_once edits it flat
+    wide = np.array(a, np.float64)
     wide *= b  # exact: two 24-bit significands fit in float64's 53
     if np.shape(c) == wide.shape:
         wide += c

@@ -616,10 +616,7 @@ def _addcmul(x, t1, t2, value):
     if value != 1:
         t1 = t1 * wide.type(value)  # value rounded to the dtype first, as torch's Scalar
     t1, t2, x = np.broadcast_arrays(t1, t2, x)
-    if wide == np.float64:
-        out = _fma(t1, t2, x)
-    else:  # a C-ordered first operand: _round_once repairs lanes through a flat view
-        out = _fma_via_float64(np.ascontiguousarray(t1), t2, x, wide)
+    out = _fma(t1, t2, x) if wide == np.float64 else _fma_via_float64(t1, t2, x, wide)
     return out.astype(dtype, copy=False)
 
 
