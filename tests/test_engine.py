@@ -176,9 +176,9 @@ def test_first_gradient_is_taken_over_without_a_copy(monkeypatch):
     taken_over = []
     accumulate = AccumulateGrad._accumulate
 
-    def spy(self, grad, unshared=False):
+    def spy(self, variable, grad, unshared=False):
         taken_over.append(unshared)
-        return accumulate(self, grad, unshared)
+        return accumulate(self, variable, grad, unshared)
 
     monkeypatch.setattr(AccumulateGrad, "_accumulate", spy)
     w = torchlet.ones(3, 4, requires_grad=True)

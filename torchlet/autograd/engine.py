@@ -44,7 +44,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
 
     # Sequence numbers are unique, so heap entries never compare nodes. Leaves are not
     # queued: torch runs an AccumulateGrad as soon as it is ready, so we run it on the spot.
-    ready = [(-n._sequence_nr, n) for n in buffers if n not in dependencies]
+    ready = []
+    for node in buffers:
+        if node not in dependencies:
+            ready.append((-node._sequence_nr, node))
     heapq.heapify(ready)
     pop, push = heapq.heappop, heapq.heappush
     previous_mode = GRAD_STATE.enabled
@@ -77,28 +80,34 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
             # Each gradient is moved out of the list as it is sent on, so that a leaf can
             # tell from its reference count whether anyone else holds it (_unshared).
             input_grads = list(input_grads)
-            for i, edge in enumerate(node._edges):
+            i = -1
+            for edge in node._edges:
+                i += 1
                 if edge is None:
                     continue
                 nxt, nr = edge
                 grad = input_grads[i]
                 input_grads[i] = None
                 if grad is not None:
-                    shape, dtype = node._input_meta[i]
-                    if grad._data.shape != shape or grad._data.dtype != dtype:
-                        grad = _match_input(grad, node._input_meta[i], node)
+                    meta = node._input_meta[i]
+                    # (NumPy's dtypes are singletons: identity is the quick test)
+                    if grad._data.shape != meta[0] or grad._data.dtype is not meta[1]:
+                        grad = _match_input(grad, meta, node)
                 remaining = dependencies[nxt] - 1
-                dependencies[nxt] = remaining
                 if remaining == 0 and type(nxt) is AccumulateGrad:  # complete: run it now
                     earlier = buffers.pop(nxt, None)
                     if earlier is not None:
                         grad = _sum(earlier[0], grad)
                         earlier = None  # drop the buffer's reference (see _unshared)
                     variable = nxt._variable()
-                    unshared = (grad is not None and variable is not None
-                                and variable._grad is None and _unshared(grad))
-                    _leaf(nxt, grad, captures, captured, unshared)
+                    if (captures is None and grad is not None and variable is not None
+                            and not variable._hooks and nxt._hooks is None):  # the usual
+                        unshared = variable._grad is None and _unshared(grad)
+                        nxt._accumulate(variable, grad, unshared)
+                    else:
+                        _leaf(nxt, grad, captures, captured)
                     continue
+                dependencies[nxt] = remaining
                 slots = buffers.get(nxt)
                 if slots is None:
                     slots = buffers[nxt] = [None] * nxt._n_outputs
@@ -111,16 +120,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
     return captured
 
 
-def _leaf(node, grad, captures, captured, unshared=False):
+def _leaf(node, grad, captures, captured):
     """A leaf's gradient is complete: run its hooks, then accumulate or capture it."""
     variable = node._variable()
     if (variable is not None and variable._hooks) or node._hooks is not None:
         grad = _call_pre_hooks(node, [grad])[0]
-        unshared = False
-    if captures is None:
-        node._accumulate(grad, unshared)
-    else:
+    if captures is not None:
         _capture(node, [grad], captures, captured)
+    elif grad is not None and variable is not None:
+        node._accumulate(variable, grad)
 
 
 # sys.getrefcount counts the references held by frames: the caller's variable, the
@@ -182,8 +190,9 @@ def _count_dependencies(buffers):
         for edge in stack.pop()._edges:
             if edge is not None:
                 nxt = edge[0]
-                if nxt in dependencies:
-                    dependencies[nxt] += 1
+                count = dependencies.get(nxt)
+                if count is not None:
+                    dependencies[nxt] = count + 1
                 else:  # first visit; a root reachable from another root is walked once
                     dependencies[nxt] = 1
                     if nxt._edges and nxt not in buffers:

@@ -173,16 +173,14 @@ class AccumulateGrad(Node):
     def variable(self):
         return self._variable()
 
-    def _accumulate(self, grad, unshared=False):
-        """First gradient: taken over if ``unshared`` (nobody else holds it), else a copy
-        (nothing else may alias .grad); later ones: added.
+    def _accumulate(self, variable, grad, unshared=False):
+        """Add ``grad`` into ``variable.grad`` (``variable`` is this node's leaf). A first
+        gradient is taken over if ``unshared`` (nobody else holds it), else copied
+        (nothing else may alias .grad); later ones are added.
 
         Without create_graph the sum is in place, as torch does, so a reference to the
         old ``.grad`` sees the new value; with create_graph it is out of place, recorded.
         """
-        variable = self._variable()
-        if grad is None or variable is None:
-            return
         if variable._grad is None:
             if GRAD_STATE.enabled:
                 variable._grad = grad.clone()

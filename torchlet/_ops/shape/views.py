@@ -436,7 +436,7 @@ class Expand(Primitive):
         if ndim == 0 and 1 not in shape:  # a full reduction's 0-d gradient: all strides 0
             out = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
             if out.size > 1:
-                out.flags.writeable = False
+                out.setflags(write=False)  # (faster than out.flags.writeable = False)
             return out
         lead = len(shape) - ndim
         in_shape = a.shape
@@ -468,7 +468,7 @@ class Expand(Primitive):
         # the backward of every sum and mean.
         out = np.ndarray(shape, a.dtype, a, 0, strides)
         if overlaps:
-            out.flags.writeable = False
+            out.setflags(write=False)
         return out
 
     @staticmethod
