@@ -46,11 +46,12 @@ class Add(Primitive):
     """out = a + alpha * b;  grad_a = grad,  grad_b = alpha * grad."""
 
     node_name = "AddBackward0"
+    alpha = 1  # (set on the node only when another is given: the usual a + b stores nothing)
 
     @staticmethod
     def forward(ctx, a, b, *, alpha=1):
-        ctx.alpha = alpha
         if alpha != 1:
+            ctx.alpha = alpha
             return _times_plus(b, alpha, a)
         return a + b
 
@@ -67,11 +68,12 @@ class Sub(Primitive):
     """out = a - alpha * b;  grad_a = grad,  grad_b = -alpha * grad."""
 
     node_name = "SubBackward0"
+    alpha = 1  # (as Add's)
 
     @staticmethod
     def forward(ctx, a, b, *, alpha=1):
-        ctx.alpha = alpha
         if alpha != 1:
+            ctx.alpha = alpha
             return _times_plus(b, -alpha, a)
         return a - b
 
@@ -326,7 +328,7 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument na
         alpha = _number(alpha, dt)
     if dt.kind == "b":  # torch: True + True is True
         return _out(LogicalOp.apply(a, b, op=np.logical_or), out)
-    result = Add.apply(a, b, alpha=alpha)
+    result = Add.apply(a, b) if alpha == 1 else Add.apply(a, b, alpha=alpha)
     return result if out is None else _out(result, out)
 
 
@@ -340,7 +342,7 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
     if alpha != 1:
         _check_alpha(alpha, dt)
         alpha = _number(alpha, dt)
-    result = Sub.apply(a, b, alpha=alpha)
+    result = Sub.apply(a, b) if alpha == 1 else Sub.apply(a, b, alpha=alpha)
     return result if out is None else _out(result, out)
 
 
