@@ -339,3 +339,15 @@ def test_promotion_matches_torch(a, b, a0, b0, scalar):
         return str(result), str(lib.promote_types(getattr(lib, a), getattr(lib, b))), len(operands)
 
     assert build(torchlet) == build(torch)
+
+
+@pytest.mark.parametrize("lib_name", ["torchlet", "torch"])
+def test_tensor_from_python_numbers_rounds_once_into_the_requested_dtype(lib_name):
+    lib = torchlet if lib_name == "torchlet" else pytest.importorskip("torch")
+    # [0.3] in float64 is the double 0.3, not float32's 0.3 widened (and float16 is one
+    # rounding of the double, not two through float32)
+    assert lib.tensor([0.3], dtype=lib.float64).item() == 0.3
+    assert lib.tensor(0.1, dtype=lib.float64).item() == 0.1
+    assert lib.tensor([[0.1, 2]], dtype=lib.float64).tolist() == [[0.1, 2.0]]
+    assert lib.as_tensor([0.7], dtype=lib.float64).item() == 0.7
+    assert lib.tensor([2.7, -1.5], dtype=lib.int64).tolist() == [2, -1]

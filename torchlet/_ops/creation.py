@@ -67,13 +67,15 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor):
         array = data._data.copy()
     else:
-        array = _array_from_data(data)
+        array = _array_from_data(data, dtype)
     if dtype is not None:
         array = array.astype(_dtype.to_dtype(dtype).np, copy=False)
     return _finish(array, requires_grad)
 
 
-def _array_from_data(data) -> np.ndarray:
+def _array_from_data(data, dtype=None) -> np.ndarray:
+    """``data`` as an array of its inferred dtype, or straight in ``dtype`` if given
+    (Python numbers are rounded once: ``[0.3]`` in float64 is 0.3, not float32's 0.3)."""
     if isinstance(data, np.ndarray):
         _dtype.from_numpy_dtype(data.dtype)  # TypeError for unsupported dtypes
         return data.copy()
@@ -94,7 +96,8 @@ def _array_from_data(data) -> np.ndarray:
         raise ValueError(_ragged_message(data))
     if array.dtype.kind == "c":
         raise TypeError("torchlet does not support complex tensors")
-    return array.astype(inferred.np, copy=False)
+    target = inferred if dtype is None else _dtype.to_dtype(dtype)
+    return array.astype(target.np, copy=False)
 
 
 def _infer_dtype(data) -> _dtype.dtype:
