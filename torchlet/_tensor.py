@@ -681,6 +681,42 @@ class Tensor:
 
     arctan2 = atan2
 
+    def hypot(self, other):
+        return _pw.hypot(self, other)
+
+    def copysign(self, other):
+        return _pw.copysign(self, other)
+
+    def xlogy(self, other):
+        return _pw.xlogy(self, other)
+
+    def logaddexp(self, other):
+        return _pw.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return _pw.logaddexp2(self, other)
+
+    def fmax(self, other):
+        return _pw.fmax(self, other)
+
+    def fmin(self, other):
+        return _pw.fmin(self, other)
+
+    def heaviside(self, values):
+        return _pw.heaviside(self, values)
+
+    def float_power(self, exponent):
+        return _pw.float_power(self, exponent)
+
+    def logit(self, eps=None):
+        return _pw.logit(self, eps)
+
+    def deg2rad(self):
+        return _pw.deg2rad(self)
+
+    def rad2deg(self):
+        return _pw.rad2deg(self)
+
     def sinh(self):
         return _pw.sinh(self)
 
@@ -1243,6 +1279,31 @@ class Tensor:
 
     def lerp_(self, end, weight):
         return _inplace(self, _pw.lerp, end, weight)
+
+    def hypot_(self, other):
+        return _inplace(self, _pw.hypot, other)
+
+    def copysign_(self, other):
+        return _inplace(self, _pw.copysign, other)
+
+    def xlogy_(self, other):
+        return _inplace(self, _pw.xlogy, other)
+
+    def heaviside_(self, values):
+        return _inplace(self, _pw.heaviside, values)
+
+    def float_power_(self, exponent):
+        _pw.check_float_power_(self)
+        return _inplace(self, _pw.float_power, exponent)
+
+    def logit_(self, eps=None):
+        return _inplace(self, _pw.logit, eps)
+
+    def deg2rad_(self):
+        return _inplace(self, _pw.deg2rad)
+
+    def rad2deg_(self):
+        return _inplace(self, _pw.rad2deg)
 
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
         return _inplace(self, _pw.nan_to_num, nan, posinf, neginf)

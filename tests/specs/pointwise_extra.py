@@ -1,5 +1,4 @@
-"""Specs for addcmul/addcdiv (torchlet/_ops/pointwise/arithmetic.py) and the extra
-elementwise functions (torchlet/_ops/pointwise/elementwise_extra.py).
+"""Specs for addcmul/addcdiv (torchlet/_ops/pointwise/arithmetic.py).
 
 addcmul is ``fma(value * t1, t2, input)`` and addcdiv ``input + (value * t1) / t2`` in
 torch's CPU kernels (float16 in float32): both bit-exact here, in float32, float64 and

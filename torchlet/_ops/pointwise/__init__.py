@@ -4,7 +4,9 @@
 * ``arithmetic``: + - * / // % ** and neg;
 * ``unary``: exp, log, sqrt, trigonometry, sigmoid, relu, erf, rounding, abs, sign, ...;
 * ``binary``: atan2, maximum, minimum, clamp, where, lerp;
-* ``comparison``: comparisons, logical and bitwise operations (never differentiable).
+* ``comparison``: comparisons, logical and bitwise operations (never differentiable);
+* ``extra``: hypot, copysign, xlogy, logaddexp(2), fmax, fmin, heaviside, float_power,
+  logit, deg2rad, rad2deg.
 
 Each differentiable operation is a ``Primitive``: ``forward`` on NumPy arrays and
 ``backward`` (the vector-Jacobian product) written with torchlet operations.
@@ -69,6 +71,25 @@ from torchlet._ops.pointwise.comparison import (
     ne,
     not_equal,
     signbit,
+)
+from torchlet._ops.pointwise.extra import (
+    check_float_power_,
+    copysign,
+    deg2rad,
+    deg2rad_,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    hypot,
+    logaddexp,
+    logaddexp2,
+    logit,
+    logit_,
+    rad2deg,
+    rad2deg_,
+    xlogy,
+    xlogy_,
 )
 from torchlet._ops.pointwise.operands import (
     copy_from,
