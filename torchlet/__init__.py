@@ -190,6 +190,24 @@ from torchlet._ops.pointwise import (  # noqa: E402
     trunc,
     where,
 )
+from torchlet._ops.pointwise import (  # noqa: E402
+    copysign,
+    deg2rad,
+    deg2rad_,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    hypot,
+    logaddexp,
+    logaddexp2,
+    logit,
+    logit_,
+    rad2deg,
+    rad2deg_,
+    xlogy,
+    xlogy_,
+)
 from torchlet._ops.pointwise import mul as multiply  # noqa: E402
 from torchlet._ops.pointwise import sub as subtract  # noqa: E402
 
@@ -358,7 +376,7 @@ from torchlet.random import (  # noqa: E402
     set_rng_state,
 )
 
-from torchlet import autograd, nn, optim, random, return_types, utils  # noqa: E402
+from torchlet import autograd, linalg, nn, optim, random, return_types, utils  # noqa: E402
 from torchlet.serialization import load, save  # noqa: E402
 
 # normalization and embeddings: torch's top-level forms (torch.batch_norm, torch.embedding)
