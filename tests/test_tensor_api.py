@@ -351,3 +351,42 @@ def test_tensor_from_python_numbers_rounds_once_into_the_requested_dtype(lib_nam
     assert lib.tensor([[0.1, 2]], dtype=lib.float64).tolist() == [[0.1, 2.0]]
     assert lib.as_tensor([0.7], dtype=lib.float64).item() == 0.7
     assert lib.tensor([2.7, -1.5], dtype=lib.int64).tolist() == [2, -1]
+
+
+_OPERATOR_ROUTES = [  # operator, the general function it must agree with
+    (lambda a, b: a + b, torchlet.add),
+    (lambda a, b: a - b, torchlet.sub),
+    (lambda a, b: a * b, torchlet.mul),
+    (lambda a, b: a / b, torchlet.div),
+]
+
+
+@pytest.mark.parametrize("route", range(len(_OPERATOR_ROUTES)))
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "int8",
+                                   "uint8", "bool"])
+def test_operator_shortcut_matches_the_general_route(route, dtype):
+    """Tensor ``+ - * /`` go straight to their primitive for two tensors of one dtype; the
+    result (bytes, dtype, grad_fn, gradients) must be the general function's."""
+    operator, general = _OPERATOR_ROUTES[route]
+    rng = np.random.default_rng(route)
+    a = rng.integers(-3, 4, (3, 4)) + (rng.standard_normal((3, 4)) if dtype[0] == "f" else 0)
+    b = rng.integers(1, 4, (4,)) * (1 if dtype in ("uint8", "bool") else rng.choice([-1, 1], 4))
+    a, b = a.astype(dtype), b.astype(dtype)
+    if dtype == "bool" and general is torchlet.sub:
+        with pytest.raises(RuntimeError, match="with two bool tensors is not supported"):
+            operator(torchlet.tensor(a), torchlet.tensor(b))
+        return
+    grad = dtype[0] == "f"
+    results = []
+    for fn in (operator, general):
+        x, y = torchlet.tensor(a, requires_grad=grad), torchlet.tensor(b, requires_grad=grad)
+        out = fn(x, y)
+        if grad:
+            out.sum().backward()
+        results.append((out, x.grad, y.grad))
+    (fast, fast_gx, fast_gy), (slow, slow_gx, slow_gy) = results
+    assert fast.dtype == slow.dtype and type(fast.grad_fn) is type(slow.grad_fn)
+    assert fast.detach().numpy().tobytes() == slow.detach().numpy().tobytes()
+    if grad:
+        assert fast_gx.numpy().tobytes() == slow_gx.numpy().tobytes()
+        assert fast_gy.numpy().tobytes() == slow_gy.numpy().tobytes()

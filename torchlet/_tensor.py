@@ -437,7 +437,15 @@ class Tensor:
     # --------------------------------------------------------------------------------
     # arithmetic operators
 
+    # The four arithmetic dunders go straight to their primitive when both operands are
+    # tensors of one dtype (float for /): no promotion to work out, and it is the case
+    # inside every backward formula (grad * b). Anything else takes the general route,
+    # which gives the same result (tests compare both against torch).
+
     def __add__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
+                and self._data.dtype.kind != "b":
+            return _arith.Add.apply(self, other)
         return _pw.add(self, other)
 
     def __radd__(self, other):
@@ -447,6 +455,9 @@ class Tensor:
         return self.add_(other)
 
     def __sub__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
+                and self._data.dtype.kind != "b":
+            return _arith.Sub.apply(self, other)
         return _pw.sub(self, other)
 
     def __rsub__(self, other):
@@ -456,6 +467,9 @@ class Tensor:
         return self.sub_(other)
 
     def __mul__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
+                and self._data.dtype.kind != "b":
+            return _arith.Mul.apply(self, other)
         return _pw.mul(self, other)
 
     def __rmul__(self, other):
@@ -465,6 +479,9 @@ class Tensor:
         return self.mul_(other)
 
     def __truediv__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
+                and self._data.dtype.kind == "f":
+            return _arith.Div.apply(self, other)
         return _pw.div(self, other)
 
     def __rtruediv__(self, other):
@@ -1573,6 +1590,7 @@ from torchlet.autograd.grad_mode import GRAD_STATE  # noqa: E402
 from torchlet._ops import indexing as _idx  # noqa: E402
 from torchlet._ops import linalg as _la  # noqa: E402
 from torchlet._ops import pointwise as _pw  # noqa: E402
+from torchlet._ops.pointwise import arithmetic as _arith  # noqa: E402
 from torchlet._ops import random_ops as _rand  # noqa: E402
 from torchlet.nn._functional import activation as _activation  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
