@@ -418,6 +418,13 @@ from torchlet.nn._functional.pooling import (  # noqa: E402
     adaptive_max_pool1d_with_indices as adaptive_max_pool1d,  # torch's returns (values, indices)
 )
 from torchlet.nn._functional.upsampling import pixel_shuffle, pixel_unshuffle  # noqa: E402
+
+# special functions, integer and bit helpers
+
+# counting, searching, quantiles
+
+# matrix helpers (trace, kron, cross, ...) and linear-algebra aliases
+
 # isort: on
 
 

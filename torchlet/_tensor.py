@@ -1402,6 +1402,15 @@ class Tensor:
         return _rand.multinomial(self, num_samples, replacement, generator=generator)
 
     # --------------------------------------------------------------------------------
+    # special functions (erfc, erfinv, lgamma, digamma, ...), integer and bit helpers
+
+    # --------------------------------------------------------------------------------
+    # counting, searching, quantiles
+
+    # --------------------------------------------------------------------------------
+    # matrix helpers (trace, kron, cross, ...)
+
+    # --------------------------------------------------------------------------------
     # new tensors of the same dtype
 
     def new_tensor(self, data, *, dtype=None, requires_grad=False):
