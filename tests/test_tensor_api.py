@@ -390,3 +390,60 @@ def test_operator_shortcut_matches_the_general_route(route, dtype):
     if grad:
         assert fast_gx.numpy().tobytes() == slow_gx.numpy().tobytes()
         assert fast_gy.numpy().tobytes() == slow_gy.numpy().tobytes()
+
+
+_OUT_CALLS = {  # function name -> a call with out=, given (lib, x requiring grad, y, out)
+    "add": lambda lib, x, y, o: lib.add(x, y, out=o),
+    "sub": lambda lib, x, y, o: lib.sub(x, y, out=o),
+    "mul": lambda lib, x, y, o: lib.mul(x, 2.0, out=o),
+    "div": lambda lib, x, y, o: lib.div(x, y, out=o),
+    "pow": lambda lib, x, y, o: lib.pow(x, 2, out=o),
+    "exp": lambda lib, x, y, o: lib.exp(x, out=o),
+    "sigmoid": lambda lib, x, y, o: lib.sigmoid(x, out=o),
+    "abs": lambda lib, x, y, o: lib.abs(x, out=o),
+    "clamp": lambda lib, x, y, o: lib.clamp(x, 0, 1, out=o),
+    "maximum": lambda lib, x, y, o: lib.maximum(x, y, out=o),
+    "where": lambda lib, x, y, o: lib.where(y > 0, x, y, out=o),
+    "atan2": lambda lib, x, y, o: lib.atan2(x, y, out=o),
+    "hypot": lambda lib, x, y, o: lib.hypot(x, y, out=o),
+    "addcmul": lambda lib, x, y, o: lib.addcmul(y, x, y, out=o),
+    "cat": lambda lib, x, y, o: lib.cat([x, y], out=o),
+    "gather": lambda lib, x, y, o: lib.gather(x, 0, lib.tensor([0, 1]), out=o),
+    "index_select": lambda lib, x, y, o: lib.index_select(x, 0, lib.tensor([1]), out=o),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OUT_CALLS))
+@pytest.mark.parametrize("grad_on", ["input", "out", "no_grad"])
+def test_out_refused_when_autograd_would_follow_it(name, grad_on):
+    """torch refuses ``out=`` when an input requires grad, or ``out`` itself does (unless
+    grad mode is off), naming the function; otherwise the values land in ``out``."""
+    call = _OUT_CALLS[name]
+    libs = [torchlet]
+    torch = None
+    try:
+        import torch
+        libs.append(torch)
+    except ImportError:
+        pass
+    outcomes = []
+    for lib in libs:
+        x = lib.tensor([0.5, 1.5, -2.0], requires_grad=grad_on != "out")
+        y = lib.tensor([1.0, -1.0, 3.0])
+        o = lib.empty(6 if name == "cat" else 3, requires_grad=grad_on == "out")
+        if grad_on == "no_grad":
+            with lib.no_grad():
+                result = call(lib, x, y, o)
+            assert result is o
+            outcomes.append(o.detach().numpy()[: len(result)].tolist())
+            continue
+        with pytest.raises(RuntimeError) as info:
+            call(lib, x, y, o)
+        message = str(info.value)
+        assert f"{name}(): functions with out=... arguments don't support automatic " \
+               "differentiation, but one of the arguments requires grad." in message
+        outcomes.append(message.split("(): ")[1])
+    if torch is not None and grad_on == "no_grad":  # within float rounding (exp, atan2)
+        np.testing.assert_allclose(outcomes[0], outcomes[1], rtol=1e-6)
+    elif torch is not None:
+        assert outcomes[0] == outcomes[1]

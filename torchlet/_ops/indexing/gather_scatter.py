@@ -142,7 +142,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:  # noqa
     if idx.size:
         _gather_shape_check(shape, dim, idx.shape)
     _check_bounds(idx, dim, _size(shape, dim))
-    return _out(Gather.apply(x, dim=dim, index=idx), out)
+    return _out(Gather.apply(x, dim=dim, index=idx), out, "gather")
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,11 +314,12 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
             )
         ufunc = np.add if reduce == "add" else np.multiply
         operand = src if src is not None else checked_scalar(value, x._data.dtype)
-        return _out(ScatterReduceLegacy.apply(x, operand, dim=dim, index=idx, ufunc=ufunc), out)
+        result = ScatterReduceLegacy.apply(x, operand, dim=dim, index=idx, ufunc=ufunc)
+        return _out(result, out, "scatter")
     if src is not None:
-        return _out(Scatter.apply(x, src, dim=dim, index=idx), out)
+        return _out(Scatter.apply(x, src, dim=dim, index=idx), out, "scatter")
     value = checked_scalar(value, x._data.dtype)
-    return _out(ScatterValue.apply(x, dim=dim, index=idx, value=value), out)
+    return _out(ScatterValue.apply(x, dim=dim, index=idx, value=value), out, "scatter")
 
 
 def scatter_add(input, dim, index, src, *, out=None) -> Tensor:  # noqa: A002
@@ -327,7 +328,7 @@ def scatter_add(input, dim, index, src, *, out=None) -> Tensor:  # noqa: A002
     index = check_tensor("scatter_add", index, "index", 3)
     src = check_tensor("scatter_add", src, "src", 4)
     dim = _scatter_checks("scatter_add", x, dim, index, src)
-    return _out(ScatterAdd.apply(x, src, dim=dim, index=index._data), out)
+    return _out(ScatterAdd.apply(x, src, dim=dim, index=index._data), out, "scatter_add")
 
 
 # ---------------------------------------------------------------------------------------
@@ -442,7 +443,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     if idx.size and src._data.shape != idx.shape:
         src = src[_window(idx.shape)]  # only this block is read (a view, so grads pad)
     return _out(ScatterReduce.apply(x, src, dim=dim, index=idx, reduce=reduce,
-                                    include_self=bool(include_self)), out)
+                                    include_self=bool(include_self)), out, "scatter_reduce")
 
 
 # ---------------------------------------------------------------------------------------
@@ -508,7 +509,7 @@ def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A0
     x = check_tensor("take_along_dim", input, "input", 1)
     indices = check_tensor("take_along_dim", indices, "indices", 2)
     if dim is None:
-        return _out(gather(reshape(x, (-1,)), 0, reshape(indices, (-1,))), out)
+        return _out(gather(reshape(x, (-1,)), 0, reshape(indices, (-1,))), out, "take_along_dim")
     shape, idx_shape = x._data.shape, indices._data.shape
     if len(shape) != len(idx_shape):
         raise RuntimeError(
@@ -523,7 +524,7 @@ def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A0
         )
     dim = wrap_dim(dim, len(shape))
     if not shape:
-        return _out(gather(x, dim, indices), out)
+        return _out(gather(x, dim, indices), out, "take_along_dim")
     sizes = list(shape)
     sizes[dim] = idx_shape[dim]
     indices_shape = broadcast_shapes(sizes, idx_shape)
@@ -533,12 +534,12 @@ def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A0
     # torch broadcasts both operands (an ExpandBackward0 even when nothing changes)
     x = make_view(Expand.apply(x, shape=input_shape), x)
     indices = wrap(np.broadcast_to(indices._data, indices_shape))
-    return _out(gather(x, dim, indices), out)
+    return _out(gather(x, dim, indices), out, "take_along_dim")
 
 
-def _out(result: Tensor, out):
+def _out(result: Tensor, out, name: str):
     if out is None:
         return result
     from torchlet._ops.pointwise.operands import _out as write_out
 
-    return write_out(result, out)
+    return write_out(result, out, name)

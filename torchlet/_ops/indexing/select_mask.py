@@ -111,7 +111,7 @@ def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
                     f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}"
                 )
             raise IndexError("index out of range in self")
-    return _out(IndexSelect.apply(x, dim=dim, index=idx), out)
+    return _out(IndexSelect.apply(x, dim=dim, index=idx), out, "index_select")
 
 
 class IndexAdd(Primitive):
@@ -198,7 +198,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if data.dtype.kind != "f":
         alpha = int(alpha)  # torch casts alpha to the integer dtype
-    return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha), out)
+    return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha), out, "index_add")
 
 
 class IndexFill(Primitive):
@@ -396,7 +396,7 @@ def masked_select(input, mask, *, out=None) -> Tensor:  # noqa: A002
     if mask._data.dtype.kind != "b":
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     broadcast_shapes(mask._data.shape, x._data.shape)
-    return _out(MaskedSelect.apply(x, mask=mask._data), out)
+    return _out(MaskedSelect.apply(x, mask=mask._data), out, "masked_select")
 
 
 class MaskedScatter(Primitive):
@@ -462,7 +462,7 @@ def nonzero(input, *, as_tuple=False, out=None):  # noqa: A002
     else:
         # (ndim, n) transposed, so the strides are (1, n) as torch's
         result = np.array(np.nonzero(data), dtype=np.int64).T
-    return _out(wrap(result), out)
+    return _out(wrap(result), out, "nonzero")
 
 
 def argwhere(input) -> Tensor:  # noqa: A002
@@ -470,9 +470,9 @@ def argwhere(input) -> Tensor:  # noqa: A002
     return nonzero(input)
 
 
-def _out(result: Tensor, out):
+def _out(result: Tensor, out, name: str):
     if out is None:
         return result
     from torchlet._ops.pointwise.operands import _out as write_out
 
-    return write_out(result, out)
+    return write_out(result, out, name)

@@ -327,9 +327,9 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument na
         _check_alpha(alpha, dt)
         alpha = _number(alpha, dt)
     if dt.kind == "b":  # torch: True + True is True
-        return _out(LogicalOp.apply(a, b, op=np.logical_or), out)
+        return _out(LogicalOp.apply(a, b, op=np.logical_or), out, "add")
     result = Add.apply(a, b) if alpha == 1 else Add.apply(a, b, alpha=alpha)
-    return result if out is None else _out(result, out)
+    return result if out is None else _out(result, out, "add")
 
 
 def sub(input, other, *, alpha=1, out=None):  # noqa: A002
@@ -343,7 +343,7 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
         _check_alpha(alpha, dt)
         alpha = _number(alpha, dt)
     result = Sub.apply(a, b) if alpha == 1 else Sub.apply(a, b, alpha=alpha)
-    return result if out is None else _out(result, out)
+    return result if out is None else _out(result, out, "sub")
 
 
 def rsub(input, other, *, alpha=1):  # noqa: A002
@@ -362,14 +362,14 @@ def rsub(input, other, *, alpha=1):  # noqa: A002
 def mul(input, other, *, out=None):  # noqa: A002
     if type(other) in _NUMBERS or type(input) in _NUMBERS:  # (not on the Tensor * Tensor path)
         if _half_and_number(input, other):
-            return _out(MulNumber.apply(input, number=other), out)
+            return _out(MulNumber.apply(input, number=other), out, "mul")
         if _half_and_number(other, input):
-            return _out(MulNumber.apply(other, number=input), out)
+            return _out(MulNumber.apply(other, number=input), out, "mul")
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
-        return _out(LogicalOp.apply(a, b, op=np.logical_and), out)
+        return _out(LogicalOp.apply(a, b, op=np.logical_and), out, "mul")
     result = Mul.apply(a, b)
-    return result if out is None else _out(result, out)
+    return result if out is None else _out(result, out, "mul")
 
 
 def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
@@ -380,16 +380,16 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
                 f"'{rounding_mode}'"
             )
         a, b, dt = _operands(input, other)
-        return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out)
+        return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out, "div")
     if type(other) in _NUMBERS and _half_and_number(input, other):
-        return _out(DivNumber.apply(input, number=other), out)
+        return _out(DivNumber.apply(input, number=other), out, "div")
     a, b, dt = _operands(input, other)
     if dt.kind != "f":  # true division of integers gives the default float dtype
         f = _dtype.get_default_dtype().np
         a = _cast(a, f) if isinstance(a, Tensor) else _number(a, f)
         b = _cast(b, f) if isinstance(b, Tensor) else _number(b, f)
     result = Div.apply(a, b)
-    return result if out is None else _out(result, out)
+    return result if out is None else _out(result, out, "div")
 
 
 true_divide = divide = div
@@ -399,7 +399,7 @@ def floor_divide(input, other, *, out=None):  # noqa: A002
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
         raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'')
-    return _out(FloorDivide.apply(a, b), out)
+    return _out(FloorDivide.apply(a, b), out, "floor_divide")
 
 
 class FloorDivide(Primitive):
@@ -522,10 +522,10 @@ def remainder(input, other, *, out=None):  # noqa: A002
     if dt.kind == "b":
         raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return _out(RemainderScalar.apply(a, other=b), out)
+        return _out(RemainderScalar.apply(a, other=b), out, "remainder")
     if not isinstance(a, Tensor):
-        return _out(RemainderOfNumber.apply(b, number=a), out)
-    return _out(Remainder.apply(a, b), out)
+        return _out(RemainderOfNumber.apply(b, number=a), out, "remainder")
+    return _out(Remainder.apply(a, b), out, "remainder")
 
 
 def fmod(input, other, *, out=None):  # noqa: A002
@@ -533,8 +533,8 @@ def fmod(input, other, *, out=None):  # noqa: A002
     if dt.kind == "b":
         raise NotImplementedError('"fmod_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return _out(FmodScalar.apply(a, other=b), out)
-    return _out(Fmod.apply(a, b), out)
+        return _out(FmodScalar.apply(a, other=b), out, "fmod")
+    return _out(Fmod.apply(a, b), out, "fmod")
 
 
 def _check_integer_divisor(b):
@@ -546,17 +546,17 @@ def pow(input, exponent, *, out=None):  # noqa: A002
     if not isinstance(input, Tensor):
         exp_t = _check_tensor("pow", exponent)
         base, e, _ = _operands(input, exp_t)
-        return _out(PowScalarBase.apply(e, base=base), out)
+        return _out(PowScalarBase.apply(e, base=base), out, "pow")
     if isinstance(exponent, Tensor):
         a, e, dt = _operands(input, exponent)
         if dt.kind in "iu" and np.any(e._data < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return _out(PowTensor.apply(a, e), out)
+        return _out(PowTensor.apply(a, e), out, "pow")
     a, e, dt = _operands(input, exponent)
     if dt.kind in "iu" and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     number = exponent if isinstance(exponent, (bool, int, float)) else e
-    return _out(PowScalar.apply(a, exponent=e, number=number), out)
+    return _out(PowScalar.apply(a, exponent=e, number=number), out, "pow")
 
 
 def neg(input, *, out=None):  # noqa: A002
@@ -565,7 +565,7 @@ def neg(input, *, out=None):  # noqa: A002
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return _out(Neg.apply(input), out)
+    return _out(Neg.apply(input), out, "neg")
 
 
 negative = neg
@@ -680,7 +680,7 @@ def _check_addc(name, input, tensor1, tensor2, value):  # noqa: A002
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
     x, a, b, value = _check_addc("addcmul", input, tensor1, tensor2, value)
-    return _addc_out("addcmul", Addcmul.apply(x, a, b, value=value), out)
+    return _out(Addcmul.apply(x, a, b, value=value), out, "addcmul")
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
@@ -690,16 +690,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
     else:
         raise RuntimeError(_ADDCDIV_INTEGER)
     x, a, b, value = _check_addc("addcdiv", input, tensor1, tensor2, value)
-    return _addc_out("addcdiv", Addcdiv.apply(x, a, b, value=value), out)
-
-
-def _addc_out(name, result, out):
-    if out is not None and result.requires_grad:  # _out's message names add()
-        raise RuntimeError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad."
-        )
-    return _out(result, out)
+    return _out(Addcdiv.apply(x, a, b, value=value), out, "addcdiv")
 
 
 _ADDCDIV_INTEGER = (

@@ -52,7 +52,7 @@ def atan2(input, other, *, out=None):  # noqa: A002
     if dt.kind != "f":
         f = _dtype.get_default_dtype()
         a, b = to(a, f), to(b, f) if isinstance(b, Tensor) else _number(b, f.np)
-    return _out(Atan2.apply(a, b), out)
+    return _out(Atan2.apply(a, b), out, "atan2")
 
 
 arctan2 = atan2
@@ -114,12 +114,12 @@ def _split_ties(grad, x, y, needs):
 
 def maximum(input, other, *, out=None):  # noqa: A002
     a, b, _ = _operands(_check_tensor("maximum", input), _check_tensor("maximum", other))
-    return _out(Maximum.apply(a, b), out)
+    return _out(Maximum.apply(a, b), out, "maximum")
 
 
 def minimum(input, other, *, out=None):  # noqa: A002
     a, b, _ = _operands(_check_tensor("minimum", input), _check_tensor("minimum", other))
-    return _out(Minimum.apply(a, b), out)
+    return _out(Minimum.apply(a, b), out, "minimum")
 
 
 class ClampScalar(Primitive):
@@ -237,7 +237,7 @@ class ClampMaxTensor(ClampTensor):
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
-    return _out(_clamp(input, min, max, ClampScalar, ClampTensor), out)
+    return _out(_clamp(input, min, max, ClampScalar, ClampTensor), out, "clamp")
 
 
 clip = clamp
@@ -380,7 +380,7 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         b = _number(other, common.np)
     else:
         a, b, _ = _operands(input, other)
-    return _out(Where.apply(a, b, cond=condition._data), out)
+    return _out(Where.apply(a, b, cond=condition._data), out, "where")
 
 
 def _lerp(a, b, w):
@@ -447,10 +447,10 @@ def lerp(input, end, weight, *, out=None):  # noqa: A002
             f'"lerp_kernel_scalar" not implemented for \'{_TYPE_WORD[dt.name]}\''
         )
     if isinstance(weight, Tensor):
-        return _out(LerpTensor.apply(a, b, _cast(weight, dt)), out)
+        return _out(LerpTensor.apply(a, b, _cast(weight, dt)), out, "lerp")
     if not isinstance(weight, (bool, int, float)):
         weight = float(weight)  # a NumPy scalar
-    return _out(LerpScalar.apply(a, b, weight=weight), out)
+    return _out(LerpScalar.apply(a, b, weight=weight), out, "lerp")
 
 
 class NanToNum(Primitive):
@@ -471,7 +471,7 @@ class NanToNum(Primitive):
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):  # noqa: A002
     x = _check_tensor("nan_to_num", input)
     if x._data.dtype.kind != "f":
-        return _out(x.clone(), out)
-    return _out(NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf), out)
+        return _out(x.clone(), out, "nan_to_num")
+    return _out(NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf), out, "nan_to_num")
 
 

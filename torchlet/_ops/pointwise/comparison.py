@@ -47,27 +47,27 @@ def _compare(input, other, op):  # noqa: A002
 
 
 def eq(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.equal), out)
+    return _out(_compare(input, other, np.equal), out, "eq")
 
 
 def ne(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.not_equal), out)
+    return _out(_compare(input, other, np.not_equal), out, "ne")
 
 
 def lt(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.less), out)
+    return _out(_compare(input, other, np.less), out, "lt")
 
 
 def le(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.less_equal), out)
+    return _out(_compare(input, other, np.less_equal), out, "le")
 
 
 def gt(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.greater), out)
+    return _out(_compare(input, other, np.greater), out, "gt")
 
 
 def ge(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.greater_equal), out)
+    return _out(_compare(input, other, np.greater_equal), out, "ge")
 
 
 not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
@@ -104,19 +104,19 @@ def _logical(op, input, other=None):  # noqa: A002
 
 
 def logical_and(input, other, *, out=None):  # noqa: A002
-    return _out(_logical(np.logical_and, input, other), out)
+    return _out(_logical(np.logical_and, input, other), out, "logical_and")
 
 
 def logical_or(input, other, *, out=None):  # noqa: A002
-    return _out(_logical(np.logical_or, input, other), out)
+    return _out(_logical(np.logical_or, input, other), out, "logical_or")
 
 
 def logical_xor(input, other, *, out=None):  # noqa: A002
-    return _out(_logical(np.logical_xor, input, other), out)
+    return _out(_logical(np.logical_xor, input, other), out, "logical_xor")
 
 
 def logical_not(input, *, out=None):  # noqa: A002
-    return _out(_logical(np.logical_not, input), out)
+    return _out(_logical(np.logical_not, input), out, "logical_not")
 
 
 def _bitwise(op, name, input, other):  # noqa: A002
@@ -127,15 +127,15 @@ def _bitwise(op, name, input, other):  # noqa: A002
 
 
 def bitwise_and(input, other, *, out=None):  # noqa: A002
-    return _out(_bitwise(np.bitwise_and, "bitwise_and", input, other), out)
+    return _out(_bitwise(np.bitwise_and, "bitwise_and", input, other), out, "bitwise_and")
 
 
 def bitwise_or(input, other, *, out=None):  # noqa: A002
-    return _out(_bitwise(np.bitwise_or, "bitwise_or", input, other), out)
+    return _out(_bitwise(np.bitwise_or, "bitwise_or", input, other), out, "bitwise_or")
 
 
 def bitwise_xor(input, other, *, out=None):  # noqa: A002
-    return _out(_bitwise(np.bitwise_xor, "bitwise_xor", input, other), out)
+    return _out(_bitwise(np.bitwise_xor, "bitwise_xor", input, other), out, "bitwise_xor")
 
 
 def bitwise_not(input, *, out=None):  # noqa: A002
@@ -144,7 +144,7 @@ def bitwise_not(input, *, out=None):  # noqa: A002
         raise NotImplementedError(
             f'"bitwise_not_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
-    return _out(wrap(np.invert(x._data)), out)
+    return _out(wrap(np.invert(x._data)), out, "bitwise_not")
 
 
 def isnan(input):  # noqa: A002
@@ -174,6 +174,6 @@ def signbit(input, *, out=None):  # noqa: A002
         result = np.signbit(data)
     else:
         result = data < 0  # integers (always False for bool and uint8)
-    return _out(wrap(result), out)
+    return _out(wrap(result), out, "signbit")
 
 

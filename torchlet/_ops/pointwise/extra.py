@@ -62,16 +62,6 @@ def _float_operands(input, other):  # noqa: A002
     return tuple(to(x, f) if isinstance(x, Tensor) else _number(x, f.np) for x in (a, b))
 
 
-def _out_of(name, result, out):
-    """``out=``: torch refuses it when the result would need a gradient."""
-    if out is not None and result.requires_grad:
-        raise RuntimeError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad."
-        )
-    return _out(result, out)
-
-
 def _in_float32(fn, *arrays):
     """``fn`` computed in float32 for float16 arrays and rounded once, as torch's float16
     kernels do; other dtypes as they are."""
@@ -105,7 +95,7 @@ class Hypot(Primitive):
 
 
 def hypot(input, other, *, out=None):  # noqa: A002
-    return _out_of("hypot", Hypot.apply(*_two_tensors("hypot", input, other)), out)
+    return _out(Hypot.apply(*_two_tensors("hypot", input, other)), out, "hypot")
 
 
 # ---------------------------------------------------------------------------------------
@@ -148,7 +138,7 @@ def copysign(input, other, *, out=None):  # noqa: A002
         )
     a, b = _float_operands(input, other)
     op = Copysign if isinstance(b, Tensor) else CopysignScalar
-    return _out_of("copysign", op.apply(a, b), out)
+    return _out(op.apply(a, b), out, "copysign")
 
 
 # ---------------------------------------------------------------------------------------
@@ -226,10 +216,10 @@ class XlogyNumberOther(Primitive):
 def xlogy(input, other, *, out=None):  # noqa: A002
     a, b = _float_operands(input, other)
     if not isinstance(a, Tensor):
-        return _out_of("xlogy", XlogyNumberSelf.apply(b, number=input), out)
+        return _out(XlogyNumberSelf.apply(b, number=input), out, "xlogy")
     if not isinstance(b, Tensor):
-        return _out_of("xlogy", XlogyNumberOther.apply(a, number=other), out)
-    return _out_of("xlogy", Xlogy.apply(a, b), out)
+        return _out(XlogyNumberOther.apply(a, number=other), out, "xlogy")
+    return _out(Xlogy.apply(a, b), out, "xlogy")
 
 
 def xlogy_(input, other):  # noqa: A002
@@ -295,12 +285,12 @@ class Logaddexp2(Primitive):
 
 def logaddexp(input, other, *, out=None):  # noqa: A002
     a, b = _two_tensors("logaddexp", input, other)
-    return _out_of("logaddexp", Logaddexp.apply(a, b), out)
+    return _out(Logaddexp.apply(a, b), out, "logaddexp")
 
 
 def logaddexp2(input, other, *, out=None):  # noqa: A002
     a, b = _two_tensors("logaddexp2", input, other)
-    return _out_of("logaddexp2", Logaddexp2.apply(a, b), out)
+    return _out(Logaddexp2.apply(a, b), out, "logaddexp2")
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,12 +339,12 @@ def _pick_grad(grad, to_a, needs):
 
 def fmax(input, other, *, out=None):  # noqa: A002
     a, b, _ = _operands(_check_tensor("fmax", input), _check_other("fmax", other))
-    return _out_of("fmax", Fmax.apply(a, b), out)
+    return _out(Fmax.apply(a, b), out, "fmax")
 
 
 def fmin(input, other, *, out=None):  # noqa: A002
     a, b, _ = _operands(_check_tensor("fmin", input), _check_other("fmin", other))
-    return _out_of("fmin", Fmin.apply(a, b), out)
+    return _out(Fmin.apply(a, b), out, "fmin")
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,7 +375,10 @@ def heaviside(input, values, *, out=None):  # noqa: A002
         )
     if out is not None and out._data.dtype != a._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
-    return _out(Heaviside.apply(a, v), out)  # not differentiable: out= is always allowed
+    result = Heaviside.apply(a, v)
+    if out is not None:  # torch has no derivative for it, so out= is allowed even then
+        result = result.detach()
+    return _out(result, out, "heaviside")
 
 
 # ---------------------------------------------------------------------------------------
@@ -412,7 +405,7 @@ def float_power(input, exponent, *, out=None):  # noqa: A002
             f"float_power() received an invalid combination of arguments - got "
             f"({type(input).__name__}, {type(exponent).__name__})"
         )
-    return _out_of("pow", result, out)
+    return _out(result, out, "pow")
 
 
 def check_float_power_(input: Tensor) -> None:  # noqa: A002
@@ -477,7 +470,7 @@ def logit(input, eps=None, *, out=None):  # noqa: A002
         eps = float(eps)
         if eps < 0:  # torch: a negative eps means none
             eps = None
-    return _out_of("logit", Logit.apply(x, eps=eps), out)
+    return _out(Logit.apply(x, eps=eps), out, "logit")
 
 
 def logit_(input, eps=None):  # noqa: A002
@@ -521,12 +514,12 @@ class Rad2deg(Primitive):
 
 def deg2rad(input, *, out=None):  # noqa: A002
     x = _float_operand(_check_tensor("deg2rad", input))
-    return _out_of("deg2rad", Deg2rad.apply(x), out)
+    return _out(Deg2rad.apply(x), out, "deg2rad")
 
 
 def rad2deg(input, *, out=None):  # noqa: A002
     x = _float_operand(_check_tensor("rad2deg", input))
-    return _out_of("rad2deg", Rad2deg.apply(x), out)
+    return _out(Rad2deg.apply(x), out, "rad2deg")
 
 
 def deg2rad_(input):  # noqa: A002

@@ -12,6 +12,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 
 # ---------------------------------------------------------------------------------------
 # operands and dtypes
@@ -81,13 +82,15 @@ def _check_tensor(name: str, x) -> Tensor:
     return x
 
 
-def _out(result: Tensor, out):
-    """Support torch's ``out=`` argument: write into ``out`` (resized like torch)."""
+def _out(result: Tensor, out, name: str):
+    """Support torch's ``out=`` argument of the function ``name``: write into ``out``
+    (resized like torch). As torch, refuse when autograd would have to follow the write:
+    an input requires grad (so the result does), or ``out`` itself does."""
     if out is None:
         return result
-    if out.requires_grad and result.requires_grad:
+    if result.requires_grad or (out.requires_grad and GRAD_STATE.enabled):
         raise RuntimeError(
-            "add(): functions with out=... arguments don't support automatic "
+            f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."
         )
     if out._data.shape != result._data.shape:

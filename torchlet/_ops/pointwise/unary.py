@@ -557,90 +557,90 @@ def _unary(cls, name, x, float_only=True):
 
 
 def exp(input, *, out=None):  # noqa: A002
-    return _out(_unary(Exp, "exp", input), out)
+    return _out(_unary(Exp, "exp", input), out, "exp")
 
 
 def exp2(input, *, out=None):  # noqa: A002
-    return _out(_unary(Exp2, "exp2", input), out)
+    return _out(_unary(Exp2, "exp2", input), out, "exp2")
 
 
 def expm1(input, *, out=None):  # noqa: A002
-    return _out(_unary(Expm1, "expm1", input), out)
+    return _out(_unary(Expm1, "expm1", input), out, "expm1")
 
 
 def log(input, *, out=None):  # noqa: A002
-    return _out(_unary(Log, "log", input), out)
+    return _out(_unary(Log, "log", input), out, "log")
 
 
 def log2(input, *, out=None):  # noqa: A002
-    return _out(_unary(Log2, "log2", input), out)
+    return _out(_unary(Log2, "log2", input), out, "log2")
 
 
 def log10(input, *, out=None):  # noqa: A002
-    return _out(_unary(Log10, "log10", input), out)
+    return _out(_unary(Log10, "log10", input), out, "log10")
 
 
 def log1p(input, *, out=None):  # noqa: A002
-    return _out(_unary(Log1p, "log1p", input), out)
+    return _out(_unary(Log1p, "log1p", input), out, "log1p")
 
 
 def sqrt(input, *, out=None):  # noqa: A002
-    return _out(_unary(Sqrt, "sqrt", input), out)
+    return _out(_unary(Sqrt, "sqrt", input), out, "sqrt")
 
 
 def rsqrt(input, *, out=None):  # noqa: A002
-    return _out(_unary(Rsqrt, "rsqrt", input), out)
+    return _out(_unary(Rsqrt, "rsqrt", input), out, "rsqrt")
 
 
 def sin(input, *, out=None):  # noqa: A002
-    return _out(_unary(Sin, "sin", input), out)
+    return _out(_unary(Sin, "sin", input), out, "sin")
 
 
 def cos(input, *, out=None):  # noqa: A002
-    return _out(_unary(Cos, "cos", input), out)
+    return _out(_unary(Cos, "cos", input), out, "cos")
 
 
 def tan(input, *, out=None):  # noqa: A002
-    return _out(_unary(Tan, "tan", input), out)
+    return _out(_unary(Tan, "tan", input), out, "tan")
 
 
 def asin(input, *, out=None):  # noqa: A002
-    return _out(_unary(Asin, "asin", input), out)
+    return _out(_unary(Asin, "asin", input), out, "asin")
 
 
 def acos(input, *, out=None):  # noqa: A002
-    return _out(_unary(Acos, "acos", input), out)
+    return _out(_unary(Acos, "acos", input), out, "acos")
 
 
 def atan(input, *, out=None):  # noqa: A002
-    return _out(_unary(Atan, "atan", input), out)
+    return _out(_unary(Atan, "atan", input), out, "atan")
 
 
 arcsin, arccos, arctan = asin, acos, atan
 
 
 def sinh(input, *, out=None):  # noqa: A002
-    return _out(_unary(Sinh, "sinh", input), out)
+    return _out(_unary(Sinh, "sinh", input), out, "sinh")
 
 
 def cosh(input, *, out=None):  # noqa: A002
-    return _out(_unary(Cosh, "cosh", input), out)
+    return _out(_unary(Cosh, "cosh", input), out, "cosh")
 
 
 def tanh(input, *, out=None):  # noqa: A002
-    return _out(_unary(Tanh, "tanh", input), out)
+    return _out(_unary(Tanh, "tanh", input), out, "tanh")
 
 
 def sigmoid(input, *, out=None):  # noqa: A002
-    return _out(_unary(Sigmoid, "sigmoid", input), out)
+    return _out(_unary(Sigmoid, "sigmoid", input), out, "sigmoid")
 
 
 def erf(input, *, out=None):  # noqa: A002
-    return _out(_unary(Erf, "erf", input), out)
+    return _out(_unary(Erf, "erf", input), out, "erf")
 
 
 def reciprocal(input, *, out=None):  # noqa: A002
-    return _out(_unary(Reciprocal, "reciprocal", input), out)
+    return _out(_unary(Reciprocal, "reciprocal", input), out, "reciprocal")
 
 
 def relu(input):  # noqa: A002
@@ -654,26 +654,26 @@ def abs(input, *, out=None):  # noqa: A002
     x = _check_tensor("abs", input)
     if x._data.dtype.kind == "b":
         raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
-    return _out(Abs.apply(x), out)
+    return _out(Abs.apply(x), out, "abs")
 
 
 absolute = abs
 
 
 def sign(input, *, out=None):  # noqa: A002
-    return _out(Sign.apply(_check_tensor("sign", input)), out)
+    return _out(Sign.apply(_check_tensor("sign", input)), out, "sign")
 
 
 def sgn(input, *, out=None):  # noqa: A002
     """sign(input) for real tensors (torch extends it to complex numbers as z / |z|)."""
-    return _out(Sgn.apply(_check_tensor("sgn", input)), out)
+    return _out(Sgn.apply(_check_tensor("sgn", input)), out, "sgn")
 
 
 def square(input, *, out=None):  # noqa: A002
     x = _check_tensor("square", input)
     if x._data.dtype.kind == "b":
         x = to(x, _dtype.int64)
-    return _out(PowScalar.apply(x, exponent=2), out)
+    return _out(PowScalar.apply(x, exponent=2), out, "square")
 
 
 def _integer_passthrough(cls, name, x):
@@ -684,15 +684,15 @@ def _integer_passthrough(cls, name, x):
 
 
 def floor(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Floor, "floor", input), out)
+    return _out(_integer_passthrough(Floor, "floor", input), out, "floor")
 
 
 def ceil(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Ceil, "ceil", input), out)
+    return _out(_integer_passthrough(Ceil, "ceil", input), out, "ceil")
 
 
 def trunc(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Trunc, "trunc", input), out)
+    return _out(_integer_passthrough(Trunc, "trunc", input), out, "trunc")
 
 
 fix = trunc
@@ -703,10 +703,10 @@ def round(input, *, decimals=0, out=None):  # noqa: A002
     if x._data.dtype.kind != "f":
         if decimals != 0:
             raise NotImplementedError('"round_cpu" not implemented for \'Long\'')
-        return _out(x.clone(), out)
+        return _out(x.clone(), out, "round")
     if decimals == 0:
-        return _out(Round.apply(x), out)
-    return _out(RoundDecimals.apply(x, decimals=decimals), out)
+        return _out(Round.apply(x), out, "round")
+    return _out(RoundDecimals.apply(x, decimals=decimals), out, "round")
 
 
 def frac(input, *, out=None):  # noqa: A002
@@ -715,7 +715,7 @@ def frac(input, *, out=None):  # noqa: A002
         raise NotImplementedError(
             f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
-    return _out(Frac.apply(x), out)
+    return _out(Frac.apply(x), out, "frac")
 
 
 

@@ -268,7 +268,7 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
     if out is not None:
         from torchlet._ops.pointwise.operands import _out
 
-        return _out(result, out)
+        return _out(result, out, "cat")
     return result
 
 
@@ -308,7 +308,7 @@ def stack(tensors, dim=0, *, out=None) -> Tensor:
     if out is not None:
         from torchlet._ops.pointwise.operands import _out
 
-        return _out(result, out)
+        return _out(result, out, "stack")
     return result
 
 
