@@ -489,7 +489,8 @@ def expand(input, sizes) -> Tensor:  # noqa: A002
             f"dimensions in the tensor ({ndim})"
         )
     shape = list(sizes)
-    for i, s in enumerate(sizes):
+    for i in range(len(sizes) - 1, -1, -1):  # from the last dim, as torch (its errors say so)
+        s = sizes[i]
         if type(s) is not int:
             s = shape[i] = operator.index(s)
         if i < lead:
