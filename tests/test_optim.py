@@ -893,6 +893,36 @@ def test_float64_fma_at_special_values():
     assert fused._fma(a, b, c, out=out) is out and np.array_equal(out, want, equal_nan=True)
 
 
+def test_float64_fma_rounds_once_when_the_product_is_a_midpoint():
+    """float64 ``a * b`` exactly halfway between two doubles and a tiny ``c`` deciding the
+    side (3.0 * 0.3 + 1e-38 is 0.9): adding the two error terms with a plain rounding
+    rounds twice there. Checked against exact rational arithmetic."""
+    from fractions import Fraction
+
+    from torchlet._ops.pointwise import _fused as fused
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    a = rng.integers(1, 64, n).astype(np.float64) * 2.0 ** rng.integers(-3, 4, n)
+    b = 0.25 + rng.integers(1, 2**52, n) * 2.0**-54  # a * b needs 54+ bits: often a tie
+    tiny = rng.uniform(0.5, 1, n) * 2.0 ** rng.integers(-1000, -60, n)
+    c = np.where(rng.random(n) < 0.5, tiny, -tiny)
+    c[:8] = [1.17549435e-38, -1e-300, 5e-324, -5e-324, 1e-30, 0.0, -0.0, 1e-20]
+    a[0], b[0] = 3.0, 0.3
+    got = fused._fma(a, b, c)
+    want = np.array([float(Fraction(x) * Fraction(y) + Fraction(z))  # rounded once
+                     for x, y, z in zip(a.tolist(), b.tolist(), c.tolist())])
+    assert got[0] == 0.9
+    # the traps are real: rounding a * b first, or adding the two error terms with a
+    # plain rounding (Dekker + two-sum, the usual compensated form), miss many of them
+    prod = a * b
+    total = prod + c
+    compensated = total + ((prod - (total - (total - prod))) + (c - (total - prod))
+                           + fused._two_product_error(a, b, prod))
+    assert (prod + c != want).sum() > 50 and (compensated != want).sum() > 50
+    np.testing.assert_array_equal(got, want)
+
+
 def test_default_dtype_float64_step_counter():
     torchlet.set_default_dtype(torchlet.float64)
     try:

@@ -447,3 +447,16 @@ def test_out_refused_when_autograd_would_follow_it(name, grad_on):
         np.testing.assert_allclose(outcomes[0], outcomes[1], rtol=1e-6)
     elif torch is not None:
         assert outcomes[0] == outcomes[1]
+
+
+def test_copy_into_a_non_leaf_sends_zeros_to_the_overwritten_values():
+    """``b.copy_(src)`` overwrites b: torch's CopyBackwards gives b's history a zero
+    gradient (not none), and src the incoming one."""
+    a = torchlet.ones(3, requires_grad=True)
+    src = torchlet.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 1
+    b.copy_(src * 2)
+    (b * torchlet.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert b.grad_fn.name() == "torch::autograd::CopyBackwards"
+    assert a.grad is not None and a.grad.tolist() == [0.0, 0.0, 0.0]
+    assert src.grad.tolist() == [2.0, 20.0, 200.0]

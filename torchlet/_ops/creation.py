@@ -14,6 +14,8 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._device import check_cpu
+from torchlet._ops.indexing._common import checked_scalar
+from torchlet._ops.pointwise._fused import _fma
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 
@@ -208,7 +210,11 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
         dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
                                     else fill_value)
     shape = _size_args((size,) if isinstance(size, (tuple, list, Size)) else (size,), "full")
-    return _finish(np.full(shape, fill_value, _np_dtype(dtype)), requires_grad)
+    np_dtype = _np_dtype(dtype)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _finish(np.full(shape, checked_scalar(fill_value, np_dtype), np_dtype),
+                   requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -315,20 +321,67 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def _linspace(start, end, steps, np_dtype):
+    """torch's CPU kernel: ``step = (end - start) / (steps - 1)`` in the output dtype (in
+    float64 for integers), the first half ``start + step * i`` and the second half
+    ``end - step * (steps - 1 - i)``, each one fused multiply-add (the compiler contracts
+    them in torch's vectorised builds); float16 rounds at every step (c10::Half has no
+    fused form); integers are truncated from the float64 values."""
+    if steps == 0:
+        return np.empty(0, np_dtype)
+    if steps == 1:  # torch fills with start: an integer dtype must hold it
+        return np.full(1, checked_scalar(start, np_dtype), np_dtype)
+    integral = np_dtype.kind in "iu"
+    if integral:  # start and end become integers first (Scalar.to<int64_t> truncates)
+        work = np.dtype(np.float64)
+        lo, hi = work.type(int(start)), work.type(int(end))
+    else:
+        work = np_dtype
+        lo, hi = work.type(start), work.type(end)
+    step = (hi - lo) / work.type(steps - 1)
+    i = np.arange(steps)
+    up, down = i.astype(work), (i - (steps - 1)).astype(work)  # down: -(steps - 1 - i)
+    if work == np.float16:
+        up, down = lo + step * up, hi + step * down
+    else:
+        up = _fma(up, step, np.full(steps, lo, work))
+        down = _fma(down, step, np.full(steps, hi, work))
+    return np.where(i < steps // 2, up, down).astype(np_dtype, copy=False)
+
+
+def _logspace(start, end, steps, base, np_dtype):
+    """torch's logspace (not vectorised, no fused steps): start and end in the output
+    dtype, their difference there too, then in float64 ``step = diff / (steps - 1)`` and
+    ``base ** (start + step * i)`` for the first half, ``base ** (end - step * (steps -
+    1 - i))`` for the second, each rounded to the output dtype."""
     if steps == 0:
         return np.empty(0, np_dtype)
     if steps == 1:
-        return np.full(1, start, np_dtype)
-    integral = np_dtype.kind in "iub"
-    work = np.float64 if integral else np_dtype
-    lo, hi = np.asarray(start, work), np.asarray(end, work)
-    step = (hi - lo) / work.type(steps - 1) if not integral else (end - start) / (steps - 1)
-    i = np.arange(steps)
-    half = steps // 2
-    from_start = lo + step * i.astype(work)
-    from_end = hi - step * (steps - i - 1).astype(work)
-    values = np.where(i < half, from_start, from_end)
+        return np.full(1, checked_scalar(_pow(float(base), float(start)), np_dtype), np_dtype)
+    if np_dtype.kind in "iu":
+        lo, hi = int(start), int(end)
+        diff = float(hi - lo)
+    else:
+        lo, hi = np_dtype.type(start), np_dtype.type(end)
+        diff = float(hi - lo)  # rounded in the output dtype first (float16 too)
+    step = diff / (steps - 1)
+    i = np.arange(steps, dtype=np.float64)
+    exponents = np.where(i < steps // 2, float(lo) + step * i,
+                         float(hi) - step * (steps - 1 - i))
+    # the C library's pow, element by element: NumPy's vectorised float64 power is not
+    # always the correctly rounded one (1 ulp off on some inputs)
+    base = float(base)
+    values = np.array([_pow(base, x) for x in exponents.tolist()])
+    if np_dtype == np.float16:  # c10::Half is made from a float: the double rounds twice
+        values = values.astype(np.float32)
     return values.astype(np_dtype)
+
+
+def _pow(base: float, exponent: float) -> float:
+    """C's pow: math.pow, with IEEE's inf and nan where Python raises instead."""
+    try:
+        return math.pow(base, exponent)
+    except (OverflowError, ValueError):
+        return float(np.power(base, exponent))
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
@@ -336,5 +389,4 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
     """``base ** linspace(start, end, steps)``."""
     _check_device(device)
     np_dtype = _np_dtype(dtype)
-    exponents = _linspace(start, end, steps, np.dtype(np.float64))
-    return _finish(np.power(base, exponents).astype(np_dtype), requires_grad)
+    return _finish(_logspace(start, end, steps, base, np_dtype), requires_grad)

@@ -29,9 +29,9 @@ C_TYPE = {
 }
 _CONVERT_NAME = {
     "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t",
-    "uint8": "uint8_t", "float32": "float", "float64": "double", "float16": "at::Half",
+    "uint8": "uint8_t", "float32": "float", "float64": "double", "float16": "c10::Half",
 }
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT_MAX = {2: float(np.finfo(np.float16).max), 4: float(np.finfo(np.float32).max)}
 _INT64 = np.dtype(np.int64)
 _INT32 = np.dtype(np.int32)
 _UNSIGNED = {8: np.uint64, 4: np.uint32, 2: np.uint16, 1: np.uint8}
@@ -58,7 +58,8 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
 
     torch converts with ``c10::checked_convert``: a float outside an integer type's range
     (or NaN) and a finite float beyond float32's range raise; negative integers may wrap
-    into unsigned types; bool and float16 take anything.
+    into unsigned types; bool takes anything; a finite number beyond float16's or float32's
+    largest raises for those types (infinities and NaN pass).
     """
     np_dtype = np.dtype(np_dtype)
     kind = np_dtype.kind
@@ -75,6 +76,8 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
         if not -(2**63) <= value < 2**63:
             raise ValueError("Overflow when unpacking long long")
         if kind == "f":
+            if np_dtype.itemsize < 8 and abs(value) > _FLOAT_MAX[np_dtype.itemsize]:
+                _overflow(np_dtype)
             return np.array(value, dtype=np_dtype)
         info = np.iinfo(np_dtype)
         if value > info.max or (
@@ -84,7 +87,8 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
         return np.array(value).astype(np_dtype)
     value = float(value)
     if kind == "f":
-        if np_dtype.itemsize == 4 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+        if (np_dtype.itemsize < 8 and math.isfinite(value)
+                and abs(value) > _FLOAT_MAX[np_dtype.itemsize]):
             _overflow(np_dtype)
         return np.array(value, dtype=np_dtype)
     info = np.iinfo(np_dtype)

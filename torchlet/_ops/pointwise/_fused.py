@@ -51,12 +51,16 @@ def _fma(a, b, c, out=None):
         if out is None:
             out = np.empty(wide.shape, dtype)
         return np.add(wide, c, out=out, casting="same_kind")
+    # Boldo and Melquiond's emulation: with a * b = prod + prod_err exactly and
+    # prod + c = total + sum_err exactly, the fused result is total + (sum_err + prod_err)
+    # rounded once, which holds when that inner sum is rounded *to odd* (a plain rounding
+    # of it can land on a midpoint and round twice: 3.0 * 0.3 + 1e-38 must give 0.9)
     prod = np.multiply(a, b)
     prod_err = _two_product_error(np.asarray(a, np.float64), np.asarray(b, np.float64), prod)
-    total = prod + c
-    virtual_c = total - prod
-    sum_err = (prod - (total - virtual_c)) + (c - virtual_c)
-    err = sum_err + prod_err
+    total, sum_err = _two_sum(prod, c)
+    err, err_low = _two_sum(sum_err, prod_err)
+    even = (np.asarray(err, np.float64).view(np.int64) & 1) == 0
+    err = np.where((err_low != 0) & even, np.nextafter(err, np.copysign(np.inf, err_low)), err)
     # where the sum is exact (err 0: keep total's signed zero) or the error terms are not
     # finite (an infinite product or sum: inf - inf), the plain total is the fused answer
     fused = np.where((err == 0) | ~np.isfinite(err), total, total + err)
@@ -451,6 +455,13 @@ def _fma_witnesses():
 
 
 _SPLITTER = 134217729.0  # 2**27 + 1: splits a float64 into two 26-bit halves
+
+
+def _two_sum(x, y):
+    """``x + y`` rounded, and its exact rounding error (Knuth's two-sum)."""
+    total = x + y
+    virtual_y = total - x
+    return total, (x - (total - virtual_y)) + (y - virtual_y)
 
 
 def _two_product_error(a, b, prod):

@@ -209,7 +209,8 @@ def full_like_value(t: Tensor, value) -> Tensor:
 
 
 class CopyFrom(Primitive):
-    """out = ``src`` broadcast to ``a``'s shape and dtype;  grad_src = grad (summed back)."""
+    """out = ``src`` broadcast to ``a``'s shape and dtype;  grad_a = 0 (its old values
+    are overwritten: torch sends zeros, not nothing),  grad_src = grad (summed back)."""
 
     node_name = "torch::autograd::CopyBackwards"  # printed as CopyBackwards
 
@@ -221,7 +222,8 @@ class CopyFrom(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return None, grad
+        needs = ctx.needs_input_grad
+        return zeros_like(grad) if needs[0] else None, grad if needs[1] else None
 
 
 def copy_from(t: Tensor, src) -> Tensor:
