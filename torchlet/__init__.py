@@ -376,7 +376,7 @@ from torchlet.random import (  # noqa: E402
     set_rng_state,
 )
 
-from torchlet import autograd, linalg, nn, optim, random, return_types, utils  # noqa: E402
+from torchlet import autograd, linalg, nn, optim, random, return_types, special, utils  # noqa: E402
 from torchlet.serialization import load, save  # noqa: E402
 
 # normalization and embeddings: torch's top-level forms (torch.batch_norm, torch.embedding)
@@ -420,10 +420,97 @@ from torchlet.nn._functional.pooling import (  # noqa: E402
 from torchlet.nn._functional.upsampling import pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 # special functions, integer and bit helpers
+from torchlet._ops.pointwise.special import (  # noqa: E402
+    digamma,
+    erfc,
+    erfc_,
+    erfinv,
+    i0,
+    i0_,
+    lgamma,
+    mvlgamma,
+    polygamma,
+    sinc,
+    sinc_,
+)
+from torchlet._ops.pointwise.special_int import (  # noqa: E402
+    bitwise_left_shift,
+    bitwise_right_shift,
+    frexp,
+    gcd,
+    gcd_,
+    lcm,
+    lcm_,
+    ldexp,
+    ldexp_,
+    nextafter,
+    positive,
+)
 
 # counting, searching, quantiles
+from torchlet._ops.grids import (  # noqa: E402
+    cartesian_prod,
+    combinations,
+    meshgrid,
+    tril_indices,
+    triu_indices,
+)
+from torchlet._ops.reduction.order_stats import (  # noqa: E402
+    aminmax,
+    kthvalue,
+    nanquantile,
+    quantile,
+)
+from torchlet._ops.search import (  # noqa: E402
+    bincount,
+    bucketize,
+    histc,
+    histogram,
+    isin,
+    searchsorted,
+    unique_consecutive,
+)
 
 # matrix helpers (trace, kron, cross, ...) and linear-algebra aliases
+from torchlet.linalg.lu import lu_solve_deprecated as lu_solve  # noqa: E402
+from torchlet.linalg.products import cross_default_dim as cross  # noqa: E402
+from torchlet.linalg.products import matrix_exp  # noqa: E402
+from torchlet.linalg.products import vander_increasing as vander  # noqa: E402
+from torchlet.linalg.spectral import pinverse  # noqa: E402
+from torchlet.linalg.toplevel import (  # noqa: E402
+    cholesky,
+    det,
+    inverse,
+    logdet,
+    matrix_power,
+    slogdet,
+)
+from torchlet.linalg.triangular import (  # noqa: E402
+    cholesky_inverse,
+    cholesky_solve,
+    triangular_solve,
+)
+from torchlet._ops.linalg import (  # noqa: E402
+    addbmm,
+    addmv,
+    addmv_,
+    addr,
+    block_diag,
+    cdist,
+    chain_matmul,
+    corrcoef,
+    cov,
+    cumulative_trapezoid,
+    diag_embed,
+    diagflat,
+    dist,
+    kron,
+    renorm,
+    rot90,
+    trace,
+    trapezoid,
+    trapz,
+)
 
 # isort: on
 

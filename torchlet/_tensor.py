@@ -1404,11 +1404,262 @@ class Tensor:
     # --------------------------------------------------------------------------------
     # special functions (erfc, erfinv, lgamma, digamma, ...), integer and bit helpers
 
+    def erfc(self):
+        return _pw.erfc(self)
+
+    def erfc_(self):
+        return _inplace(self, _pw.erfc)
+
+    def erfinv(self):
+        return _pw.erfinv(self)
+
+    def erfinv_(self):
+        return _inplace(self, _pw.erfinv)
+
+    def lgamma(self):
+        return _pw.lgamma(self)
+
+    def lgamma_(self):
+        return _inplace(self, _pw.lgamma)
+
+    def digamma(self):
+        return _pw.digamma(self)
+
+    def digamma_(self):
+        return _inplace(self, _pw.digamma)
+
+    def polygamma(self, n):
+        return _pw.polygamma(n, self)
+
+    def polygamma_(self, n):
+        return _inplace(self, _pw.polygamma_for_inplace, n)
+
+    def mvlgamma(self, p):
+        return _pw.mvlgamma(self, p)
+
+    def mvlgamma_(self, p):
+        return _inplace(self, _pw.mvlgamma, p)
+
+    def i0(self):
+        return _pw.i0(self)
+
+    def i0_(self):
+        return _inplace(self, _pw.i0)
+
+    def sinc(self):
+        return _pw.sinc(self)
+
+    def sinc_(self):
+        return _inplace(self, _pw.sinc)
+
+    def gcd(self, other):
+        return _pw.gcd(self, other)
+
+    def gcd_(self, other):
+        return _inplace(self, _pw.gcd, other)
+
+    def lcm(self, other):
+        return _pw.lcm(self, other)
+
+    def lcm_(self, other):
+        return _inplace(self, _pw.lcm, other)
+
+    def bitwise_left_shift(self, other):
+        return _pw.bitwise_left_shift(self, other)
+
+    def bitwise_left_shift_(self, other):
+        return _inplace(self, _pw.bitwise_left_shift, other)
+
+    def bitwise_right_shift(self, other):
+        return _pw.bitwise_right_shift(self, other)
+
+    def bitwise_right_shift_(self, other):
+        return _inplace(self, _pw.bitwise_right_shift, other)
+
+    def __lshift__(self, other):
+        return _pw.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _pw.bitwise_left_shift(other, self)
+
+    def __ilshift__(self, other):
+        return _inplace(self, _pw.bitwise_left_shift, other)
+
+    def __rshift__(self, other):
+        return _pw.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _pw.bitwise_right_shift(other, self)
+
+    def __irshift__(self, other):
+        return _inplace(self, _pw.bitwise_right_shift, other)
+
+    def nextafter(self, other):
+        return _pw.nextafter(self, other)
+
+    def nextafter_(self, other):
+        return _inplace(self, _pw.nextafter, other)
+
+    def ldexp(self, other):
+        return _pw.ldexp(self, other)
+
+    def ldexp_(self, other):
+        return _inplace(self, _pw.ldexp, other)
+
+    def frexp(self):
+        return _pw.frexp(self)
+
+    def positive(self):
+        return _pw.positive(self)
+
     # --------------------------------------------------------------------------------
     # counting, searching, quantiles
 
+    def bincount(self, weights=None, minlength=0):
+        from torchlet._ops import search
+
+        return search.bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002
+        from torchlet._ops import search
+
+        return search.histc(self, bins, min, max)
+
+    def histogram(self, bins, *, range=None, weight=None, density=False):  # noqa: A002
+        from torchlet._ops import search
+
+        return search.histogram(self, bins, range=range, weight=weight, density=density)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        from torchlet._ops import search
+
+        return search.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _red.kthvalue(self, k, dim, keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _red.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _red.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _red.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
     # --------------------------------------------------------------------------------
     # matrix helpers (trace, kron, cross, ...)
+    def cross(self, other, dim=None):
+        from torchlet.linalg import products
+
+        return products.cross_default_dim(self, other, dim)
+
+    def matrix_power(self, n):
+        from torchlet.linalg import products
+
+        return products.matrix_power(self, n)
+
+    def matrix_exp(self):
+        from torchlet.linalg import products
+
+        return products.matrix_exp(self)
+
+    def det(self):
+        from torchlet.linalg import toplevel
+
+        return toplevel.det(self)
+
+    def logdet(self):
+        from torchlet.linalg import toplevel
+
+        return toplevel.logdet(self)
+
+    def slogdet(self):
+        from torchlet.linalg import toplevel
+
+        return toplevel.slogdet(self)
+
+    def inverse(self):
+        from torchlet.linalg import toplevel
+
+        return toplevel.inverse(self)
+
+    def pinverse(self, rcond=1e-15):
+        from torchlet.linalg import spectral
+
+        return spectral.pinverse(self, rcond)
+
+    def cholesky(self, upper=False):
+        from torchlet.linalg import toplevel
+
+        return toplevel.cholesky(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        from torchlet.linalg import triangular
+
+        return triangular.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        from torchlet.linalg import triangular
+
+        return triangular.cholesky_inverse(self, upper)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+        from torchlet.linalg import triangular
+
+        return triangular.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def lu_solve(self, LU_data, LU_pivots):  # noqa: N803
+        from torchlet.linalg.lu import lu_solve_deprecated
+
+        return lu_solve_deprecated(self, LU_data, LU_pivots)
+    def trace(self):
+        return _la.trace(self)
+
+    def kron(self, other):
+        return _la.kron(self, other)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _la.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return _la.diagflat(self, offset)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _la.rot90(self, k, dims)
+
+    def dist(self, other, p=2):
+        return _la.dist(self, other, p)
+
+    def renorm(self, p, dim, maxnorm):
+        return _la.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p, dim, maxnorm):
+        return _inplace(self, _la.renorm, p, dim, maxnorm)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _la.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return _inplace(self, _la.addmv, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _la.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return _inplace(self, _la.addr, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _la.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _inplace(self, _la.addbmm, batch1, batch2, beta=beta, alpha=alpha)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _la.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return _la.corrcoef(self)
 
     # --------------------------------------------------------------------------------
     # new tensors of the same dtype

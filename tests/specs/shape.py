@@ -168,7 +168,7 @@ ERROR_SPECS = [
     ErrorSpec("err/expand", lambda t: t.ones(2, 3).expand(2, 4), match="must match"),
     # torch checks from the last dim: the message names dim 1, not dim 0
     ErrorSpec("err/expand_last_dim_first", lambda t: t.ones(2, 2).expand(3, 4),
-              match=r"size \(4\) must match the existing size \(2\) at non-singleton "
+              match=r"tensor \(4\) must match the existing size \(2\) at non-singleton "
                     r"dimension 1\."),
     ErrorSpec("err/expand_inplace", lambda t: t.ones(1, 3).expand(2, 3).add_(1),
               match="single memory location"),

@@ -6,7 +6,11 @@
 * ``binary``: atan2, maximum, minimum, clamp, where, lerp;
 * ``comparison``: comparisons, logical and bitwise operations (never differentiable);
 * ``extra``: hypot, copysign, xlogy, logaddexp(2), fmax, fmin, heaviside, float_power,
-  logit, deg2rad, rad2deg.
+  logit, deg2rad, rad2deg;
+* ``special`` (kernels in ``special_kernels``): erfc, erfinv, lgamma, digamma, polygamma,
+  mvlgamma, i0, sinc and torch.special's erfcx, log_ndtr, i0e, i1, i1e, ndtr, ndtri, entr
+  (Bessel kernels in ``special_bessel``); ``special_binary``: xlog1py, zeta;
+* ``special_int``: gcd, lcm, bit shifts, nextafter, ldexp, frexp, positive.
 
 Each differentiable operation is a ``Primitive``: ``forward`` on NumPy arrays and
 ``backward`` (the vector-Jacobian product) written with torchlet operations.
@@ -98,6 +102,42 @@ from torchlet._ops.pointwise.operands import (
     zeros_like,
     zeros_like_grad,
     zeros_like_scalar,
+)
+from torchlet._ops.pointwise.special import (
+    digamma,
+    entr,
+    erfc,
+    erfc_,
+    erfcx,
+    erfinv,
+    i0,
+    i0_,
+    i0e,
+    i1,
+    i1e,
+    lgamma,
+    log_ndtr,
+    mvlgamma,
+    ndtr,
+    ndtri,
+    polygamma,
+    polygamma_for_inplace,
+    sinc,
+    sinc_,
+)
+from torchlet._ops.pointwise.special_binary import xlog1py, zeta
+from torchlet._ops.pointwise.special_int import (
+    bitwise_left_shift,
+    bitwise_right_shift,
+    frexp,
+    gcd,
+    gcd_,
+    lcm,
+    lcm_,
+    ldexp,
+    ldexp_,
+    nextafter,
+    positive,
 )
 from torchlet._ops.pointwise.unary import (
     abs,  # noqa: A004

@@ -46,10 +46,9 @@ def _fma(a, b, c, out=None):
             return _fma_via_float64(a, b, c, dtype, out)
         if f32 and a.size >= _FMA_SCRATCH_MIN and _fma32_fits(a, b, c, out):
             return _fma32_scratch(a, b, c, out)
-        wide = a.astype(np.float64)
-        wide *= b  # exact: two 24-bit significands fit in float64's 53
+        wide = np.multiply(a, b, dtype=np.float64)  # exact: 24-bit significands fit in 53
         if out is None:
-            out = np.empty(wide.shape, dtype)
+            out = np.empty(np.broadcast_shapes(wide.shape, np.shape(c)), dtype)
         return np.add(wide, c, out=out, casting="same_kind")
     # Boldo and Melquiond's emulation: with a * b = prod + prod_err exactly and
     # prod + c = total + sum_err exactly, the fused result is total + (sum_err + prod_err)

@@ -5,6 +5,7 @@
 * ``statistics``: var, std, var_mean, std_mean, norm, median, nanmedian, mode;
 * ``scans``: cummax, cummin, logcumsumexp (running extrema and log-sum-exp);
 * ``sorting``: sort, argsort, msort, topk, unique;
+* ``order_stats``: kthvalue, aminmax, quantile, nanquantile;
 * ``_common``: dim handling and the small primitives backward rules are built from.
 
 ``dim`` may be an int or a tuple/list (None, and for most reductions (), mean every
@@ -41,6 +42,7 @@ from torchlet._ops.reduction.extrema import (
     max,  # noqa: A004
     min,  # noqa: A004
 )
+from torchlet._ops.reduction.order_stats import aminmax, kthvalue, nanquantile, quantile
 from torchlet._ops.reduction.scans import cummax, cummin, logcumsumexp
 from torchlet._ops.reduction.sorting import argsort, msort, sort, topk, unique
 from torchlet._ops.reduction.statistics import (
@@ -66,9 +68,9 @@ from torchlet._ops.reduction.sums import (
 )
 
 __all__ = [
-    "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "count_nonzero", "cummax",
-    "cummin", "cumprod", "cumsum", "expand_reduced", "kept_shape", "logcumsumexp",
-    "logsumexp", "max", "mean", "median", "min", "mode", "msort", "nanmean", "nanmedian",
-    "nansum", "norm", "prod", "reduce_dims", "sort", "std", "std_mean", "sum", "topk",
-    "unique", "var", "var_mean", "vector_norm",
+    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort", "count_nonzero",
+    "cummax", "cummin", "cumprod", "cumsum", "expand_reduced", "kept_shape", "kthvalue",
+    "logcumsumexp", "logsumexp", "max", "mean", "median", "min", "mode", "msort", "nanmean",
+    "nanmedian", "nanquantile", "nansum", "norm", "prod", "quantile", "reduce_dims", "sort",
+    "std", "std_mean", "sum", "topk", "unique", "var", "var_mean", "vector_norm",
 ]

@@ -1,0 +1,172 @@
+"""torch.special's two-argument functions: xlog1py and the Hurwitz zeta function.
+
+Forward values follow torch's kernels (``special_kernels.zeta`` for zeta); gradients are
+torch's derivatives.yaml formulas in torchlet operations. Python numbers are accepted in
+either position, as torch's Scalar overloads (with their own grad_fn names).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._ops.pointwise import special_kernels as K
+from torchlet._ops.pointwise.binary import where
+from torchlet._ops.pointwise.extra import _float_operands
+from torchlet._ops.pointwise.operands import _number, _out
+from torchlet._ops.pointwise.special import _check_no_half
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+
+# ---------------------------------------------------------------------------------------
+# xlog1py
+
+
+def _xlog1py(a, b):
+    """torch's kernel: NaN where b is NaN, else 0 where a == 0, else a * log1p(b), the
+    log1p rounded to the dtype before the product."""
+    a, b = np.broadcast_arrays(a, b)
+    with np.errstate(all="ignore"):
+        out = a * np.log1p(b.astype(np.float64)).astype(a.dtype)
+    out = np.where(a == 0, out.dtype.type(0), out)
+    return np.where(np.isnan(b), out.dtype.type(np.nan), out)
+
+
+class Xlog1py(Primitive):
+    """out = a * log1p(b);  grad_a = xlog1py(grad, b), 0 where a == 0 and b <= -1;
+    grad_b = grad * a / (b + 1)."""
+
+    node_name = "SpecialXlog1PyBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _xlog1py(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_a = where((a == 0) & (b <= -1), 0.0, xlog1py(grad, b)) if needs[0] else None
+        return grad_a, grad * a / (b + 1) if needs[1] else None
+
+
+class Xlog1pyNumberSelf(Primitive):
+    """out = xlog1py(number, b);  grad_b = grad * number / (b + 1)."""
+
+    node_name = "SpecialXlog1PyBackward1"
+
+    @staticmethod
+    def forward(ctx, b, *, number):
+        ctx.save_for_backward(b)
+        ctx.number = number
+        return _xlog1py(_number(number, b.dtype), b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (b,) = ctx.saved_tensors
+        return grad * ctx.number / (b + 1)
+
+
+class Xlog1pyNumberOther(Primitive):
+    """out = xlog1py(a, number);  grad_a = xlog1py(grad, number), 0 where a == 0 unless
+    number > -1."""
+
+    node_name = "SpecialXlog1PyBackward2"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        ctx.save_for_backward(a)
+        ctx.number = number
+        return _xlog1py(a, _number(number, a.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        grad_a = xlog1py(grad, ctx.number)
+        return grad_a if ctx.number > -1 else where(a == 0, 0.0, grad_a)
+
+
+def xlog1py(input, other, *, out=None):  # noqa: A002
+    a, b = _float_operands(input, other)
+    if not isinstance(a, Tensor):
+        return _out(Xlog1pyNumberSelf.apply(b, number=input), out, "special_xlog1py")
+    if not isinstance(b, Tensor):
+        return _out(Xlog1pyNumberOther.apply(a, number=other), out, "special_xlog1py")
+    return _out(Xlog1py.apply(a, b), out, "special_xlog1py")
+
+
+# ---------------------------------------------------------------------------------------
+# Hurwitz zeta
+
+
+class Zeta(Primitive):
+    """out = zeta(x, q) = sum_k (k + q)^-x;  grad_q = grad * -x * zeta(x + 1, q);
+    no derivative in x (torch has none)."""
+
+    node_name = "SpecialZetaBackward0"
+
+    @staticmethod
+    def forward(ctx, x, q):
+        ctx.save_for_backward(x, q)
+        x, q = np.broadcast_arrays(x, q)
+        return K.zeta(x.reshape(-1), q.reshape(-1)).reshape(x.shape)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        x, q = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return None, grad * -x * zeta(x + 1.0, q)
+
+
+class ZetaNumberSelf(Primitive):
+    """zeta(number, q);  grad_q = grad * -number * zeta(number + 1, q)."""
+
+    node_name = "SpecialZetaBackward1"
+
+    @staticmethod
+    def forward(ctx, q, *, number):
+        ctx.save_for_backward(q)
+        ctx.number = number
+        x = np.full(q.shape, number, q.dtype)
+        return K.zeta(x.reshape(-1), q.reshape(-1)).reshape(q.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (q,) = ctx.saved_tensors
+        return grad * -ctx.number * zeta(ctx.number + 1.0, q)
+
+
+class ZetaNumberOther(Primitive):
+    """zeta(x, number): no derivative in x (torch has none)."""
+
+    node_name = "SpecialZetaBackward2"
+
+    @staticmethod
+    def forward(ctx, x, *, number):
+        q = np.full(x.shape, number, x.dtype)
+        return K.zeta(x.reshape(-1), q.reshape(-1)).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+
+
+def zeta(input, other, *, out=None):  # noqa: A002
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(
+            "special_zeta() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+            " * (Number self, Tensor other, *, Tensor out = None)\n"
+            " * (Tensor input, Number other, *, Tensor out = None)\n"
+        )
+    a, b = _float_operands(input, other)
+    for t in (a, b):
+        if isinstance(t, Tensor):
+            _check_no_half("zeta", t)
+    if not isinstance(a, Tensor):
+        return _out(ZetaNumberSelf.apply(b, number=float(input)), out, "special_zeta")
+    if not isinstance(b, Tensor):
+        return _out(ZetaNumberOther.apply(a, number=float(other)), out, "special_zeta")
+    return _out(Zeta.apply(a, b), out, "special_zeta")

@@ -1,0 +1,245 @@
+"""Integer and bit helpers: gcd, lcm, bitwise_left_shift, bitwise_right_shift (the ``<<``
+and ``>>`` operators), nextafter, and the float helpers ldexp, frexp, positive.
+
+gcd, lcm and the shifts follow torch's integer kernels exactly, wrap-around included:
+gcd is Euclid's algorithm on |a| and |b| (|INT_MIN| stays negative, as in C), lcm is
+|a / gcd * b|, and a shift by a negative amount or by at least the width of the type
+gives 0 (left) or the sign fill (right), where C would be undefined.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from torchlet import _dtype, return_types
+from torchlet._ops.pointwise.binary import where
+from torchlet._ops.pointwise.comparison import Compare
+from torchlet._ops.pointwise.operands import (
+    _TYPE_WORD,
+    _check_tensor,
+    _operands,
+    _out,
+    to,
+    zeros_like_grad,
+)
+from torchlet._ops.pointwise.unary import exp2
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import Primitive
+
+
+def _check_other(name, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    return other
+
+
+def _integer_operands(kernel_name, input, other):  # noqa: A002
+    """Both operands in torch's common dtype, which must be an integer type (not bool)."""
+    a, b, dt = _operands(input, other)
+    if dt.kind not in "iu":
+        raise NotImplementedError(
+            f'"{kernel_name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
+    return a, b
+
+
+# ---------------------------------------------------------------------------------------
+# gcd, lcm
+
+
+def _gcd(a, b):
+    """torch's calc_gcd: Euclid on |a|, |b| with C's truncating remainder."""
+    a, b = np.broadcast_arrays(np.abs(a), np.abs(b))
+    a, b = a.copy(), b.copy()
+    while True:
+        nonzero = a != 0
+        if not nonzero.any():
+            return b
+        c = a.copy()
+        a[nonzero] = np.fmod(b[nonzero], a[nonzero])
+        b[nonzero] = c[nonzero]
+
+
+def _lcm(a, b):
+    """torch's kernel: g = gcd(a, b); 0 if g == 0 else |a / g * b|, computed as C does:
+    int8/int16/uint8 in int (then wrapped back), int32 and int64 in their own width."""
+    g = _gcd(a, b)
+    work = np.int64 if a.dtype.itemsize < 4 else a.dtype
+    safe = np.where(g == 0, 1, g).astype(work)
+    with np.errstate(all="ignore"):
+        # a / g is exact here, so floor division truncates as C does
+        out = np.abs((a.astype(work) // safe) * b.astype(work)).astype(a.dtype)
+    return np.where(g == 0, g.dtype.type(0), out)
+
+
+def gcd(input, other, *, out=None):  # noqa: A002
+    _check_tensor("gcd", input)
+    a, b = _integer_operands("gcd", input, _check_other("gcd", other))
+    return _out(Compare.apply(a, b, op=_gcd), out, "gcd")
+
+
+def lcm(input, other, *, out=None):  # noqa: A002
+    _check_tensor("lcm", input)
+    a, b = _integer_operands("lcm", input, _check_other("lcm", other))
+    return _out(Compare.apply(a, b, op=_lcm), out, "lcm")
+
+
+# ---------------------------------------------------------------------------------------
+# shifts
+
+
+def _out_of_range(b, bits):
+    """Shift amounts torch treats specially: negative (as a signed number) or >= bits."""
+    signed = b.astype(np.dtype(b.dtype.name.replace("uint", "int")), copy=False)
+    return (signed < 0) | (b >= bits)
+
+
+def _left_shift(a, b):
+    bits = a.dtype.itemsize * 8
+    a, b = np.broadcast_arrays(a, b)
+    bad = _out_of_range(b, bits)
+    out = np.left_shift(a, np.where(bad, 0, b).astype(a.dtype))
+    return np.where(bad, a.dtype.type(0), out)
+
+
+def _right_shift(a, b):
+    bits = a.dtype.itemsize * 8
+    max_shift = bits - (1 if a.dtype.kind == "i" else 0)
+    a, b = np.broadcast_arrays(a, b)
+    bad = _out_of_range(b, max_shift)
+    if a.dtype.kind == "u":  # a >> bits is 0 for unsigned
+        return np.where(bad, a.dtype.type(0), np.right_shift(a, np.where(bad, 0, b)))
+    return np.right_shift(a, np.where(bad, max_shift, b).astype(a.dtype))
+
+
+def bitwise_left_shift(input, other, *, out=None):  # noqa: A002
+    a, b = _integer_operands("lshift", input, other)
+    return _out(Compare.apply(a, b, op=_left_shift), out, "bitwise_left_shift")
+
+
+def bitwise_right_shift(input, other, *, out=None):  # noqa: A002
+    a, b = _integer_operands("rshift", input, other)
+    return _out(Compare.apply(a, b, op=_right_shift), out, "bitwise_right_shift")
+
+
+# ---------------------------------------------------------------------------------------
+# nextafter
+
+
+class Nextafter(Primitive):
+    """out = the next float after a towards b;  grad_a = grad where a != b, else 0;
+    grad_b = 0 (torch's formulas)."""
+
+    node_name = "NextafterBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.nextafter(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = where(a != b, grad, 0.0) if ctx.needs_input_grad[0] else None
+        return grad_a, zeros_like_grad(grad, ctx, 1)
+
+
+def nextafter(input, other, *, out=None):  # noqa: A002
+    _check_tensor("nextafter", input)
+    a, b, dt = _operands(input, _check_other("nextafter", other))
+    if dt.kind != "f":
+        raise NotImplementedError(
+            f'"nextafter_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
+    return _out(Nextafter.apply(a, b), out, "nextafter")
+
+
+# ---------------------------------------------------------------------------------------
+# ldexp, frexp, positive
+
+
+def _power_of_two(b):
+    """2^b: exp2 for a float b; for an integer b, torch's backward computes pow(2, b) in
+    b's integer dtype (0 for b < 0, wrapping at the type's width), and so does this."""
+    if b._data.dtype.kind == "f":
+        return exp2(b)
+    return wrap(_left_shift(np.ones_like(b._data), b._data))
+
+
+class Ldexp(Primitive):
+    """out = a * 2^b;  grad_a = grad * 2^b,  grad_b = grad * a * 2^b * ln 2 (for an
+    integer b torch's 2^b is an integer power, see _power_of_two)."""
+
+    node_name = "LdexpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, *, np_dtype):
+        ctx.save_for_backward(a, b)
+        work = np.float32 if np_dtype == np.float16 else np_dtype  # Half: in float, rounded
+        with np.errstate(all="ignore"):
+            return (a.astype(work) * np.exp2(b.astype(work))).astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (grad * _power_of_two(b) if needs[0] else None,
+                grad * a * exp2(b) * math.log(2.0) if needs[1] else None)
+
+
+def ldexp(input, other, *, out=None):  # noqa: A002
+    x = _check_tensor("ldexp", input)
+    _, _, dt = _operands(x, _check_other("ldexp", other))
+    if dt.kind != "f":
+        dt = _dtype.get_default_dtype().np
+    return _out(Ldexp.apply(x, other, np_dtype=dt), out, "ldexp")
+
+
+class Frexp(Primitive):
+    """(mantissa, exponent) with a = mantissa * 2^exponent, 0.5 <= |mantissa| < 1;
+    grad_a = grad_mantissa / 2^exponent (the exponent is an int32, not differentiable)."""
+
+    node_name = "FrexpBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        mantissa, exponent = np.frexp(a)
+        exponent = exponent.astype(np.int32)
+        ctx.exponent = exponent
+        return mantissa, exponent
+
+    @staticmethod
+    def backward(ctx, grad_mantissa, grad_exponent=None):
+        return grad_mantissa / exp2(to(wrap(ctx.exponent), grad_mantissa.dtype))
+
+
+def frexp(input, *, out=None):  # noqa: A002
+    x = _check_tensor("frexp", input)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    mantissa, exponent = Frexp.apply(x)
+    if out is not None:
+        _out(mantissa, out[0], "frexp")
+        _out(exponent, out[1], "frexp")
+        return return_types.frexp(out)
+    return return_types.frexp((mantissa, exponent))
+
+
+def gcd_(input, other):  # noqa: A002
+    return input.gcd_(other)
+
+
+def lcm_(input, other):  # noqa: A002
+    return input.lcm_(other)
+
+
+def ldexp_(input, other):  # noqa: A002
+    return input.ldexp_(other)
+
+
+def positive(input):  # noqa: A002
+    x = _check_tensor("positive", input)
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return x
