@@ -46,7 +46,11 @@ def _fma(a, b, c, out=None):
             return _fma_via_float64(a, b, c, dtype, out)
         if f32 and a.size >= _FMA_SCRATCH_MIN and _fma32_fits(a, b, c, out):
             return _fma32_scratch(a, b, c, out)
-        wide = np.multiply(a, b, dtype=np.float64)  # exact: 24-bit significands fit in 53
+        wide = a.astype(np.float64)
+        if np.shape(b) == wide.shape:
+            wide *= b  # exact: two 24-bit significands fit in float64's 53
+        else:  # b may broadcast a up
+            wide = wide * b
         if out is None:
             out = np.empty(np.broadcast_shapes(wide.shape, np.shape(c)), dtype)
         return np.add(wide, c, out=out, casting="same_kind")
