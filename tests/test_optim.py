@@ -1233,3 +1233,25 @@ def test_sgd_matches_torch_bit_for_bit_on_a_large_weight(kwargs):
         l_opt.step()
         for tp, lp in zip(t_params, l_params, strict=True):
             _assert_bits(lp.detach().numpy(), tp.detach().numpy())
+
+
+@needs_torch
+@pytest.mark.parametrize("make", [
+    lambda lib, p: lib.optim.SGD([p], lr=0.1, weight_decay=0.1),
+    lambda lib, p: lib.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda lib, p: lib.optim.Adam([p]),
+    lambda lib, p: lib.optim.AdamW([p]),
+])
+@pytest.mark.parametrize("grad", [0.0, 0.25, -3.0])
+def test_zero_dim_parameter_steps_as_torch(make, grad):
+    # a 0-d parameter whose fused update is exact used to crash the double-rounding repair
+    results = []
+    for lib in (torchlet, torch):
+        p = lib.tensor(1.0, requires_grad=True)
+        optimizer = make(lib, p)
+        for _ in range(3):
+            p.grad = lib.tensor(grad)
+            optimizer.step()
+        results.append(p.detach().numpy().copy())
+    assert results[0].shape == ()
+    np.testing.assert_array_equal(results[0], results[1])

@@ -105,8 +105,9 @@ def _round_once(wide, a, b, c, dtype, out=None):
     if low.size and not low.min():
         suspect = np.flatnonzero(low == 0)
         suspect = suspect[np.isfinite(flat[suspect])]
-        where = np.unravel_index(suspect, wide.shape)
-        pa, pb, pc = (np.broadcast_to(x, wide.shape)[where].astype(np.float64)
+        shape = wide.shape or (1,)  # a 0-d result is indexed as one element
+        where = np.unravel_index(suspect, shape)
+        pa, pb, pc = (np.broadcast_to(x, wide.shape).reshape(shape)[where].astype(np.float64)
                       for x in (a, b, c))
         prod = pa * pb
         total = flat[suspect]  # == prod + pc, rounded once
