@@ -10,7 +10,6 @@ reason); they start failing, as a reminder to unmark them, once it is fixed.
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -87,19 +86,16 @@ def test_float32_gradients_bit_exact_with_torch():
 
 
 def test_hundred_thousand_op_chain(lib):
+    # (no timing here: speed is measured in benchmarks/, and a walk that went quadratic
+    # would show there and as a CI run that never ends)
     x = lib.tensor(1.0, requires_grad=True)
     y = x
-    start = time.perf_counter()
     for _ in range(100_000):
         y = y * 1.0
-    built = time.perf_counter()
     limit = sys.getrecursionlimit()
     y.backward()  # iterative engine: no RecursionError
-    done = time.perf_counter()
     assert sys.getrecursionlimit() == limit
     assert x.grad.item() == 1.0
-    assert done - built < 5.0, f"backward of the chain took {done - built:.1f} s"
-    assert done - start < 10.0, f"forward + backward took {done - start:.1f} s"
 
 
 def test_accumulation_over_two_backward_calls(lib):
