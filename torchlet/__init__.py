@@ -512,6 +512,187 @@ from torchlet._ops.linalg import (  # noqa: E402
     trapz,
 )
 
+# inverse hyperbolic functions, predicates, complex helpers, top-level in-place functions
+from torchlet._ops.pointwise import (  # noqa: E402
+    acosh,
+    angle,
+    arccosh,
+    arcsinh,
+    arctanh,
+    asinh,
+    atanh,
+    conj,
+    conj_physical,
+    conj_physical_,
+    imag,
+    is_complex,
+    is_conj,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    isreal,
+    real,
+    resolve_conj,
+    resolve_neg,
+)
+from torchlet._ops.pointwise.inplace_functions import (  # noqa: E402
+    abs_,
+    acos_,
+    acosh_,
+    alpha_dropout_,
+    arccos_,
+    arccosh_,
+    arcsin_,
+    arcsinh_,
+    arctan_,
+    arctanh_,
+    asin_,
+    asinh_,
+    atan_,
+    atanh_,
+    ceil_,
+    celu_,
+    clamp_,
+    clamp_max_,
+    clamp_min_,
+    clip_,
+    cos_,
+    cosh_,
+    dropout_,
+    erf_,
+    exp2_,
+    exp_,
+    expm1_,
+    feature_alpha_dropout_,
+    feature_dropout,
+    feature_dropout_,
+    fill,
+    fill_,
+    fix_,
+    floor_,
+    frac_,
+    log1p_,
+    log2_,
+    log10_,
+    log_,
+    nan_to_num_,
+    neg_,
+    negative_,
+    reciprocal_,
+    relu_,
+    round_,
+    rrelu_,
+    rsqrt_,
+    selu_,
+    sigmoid_,
+    sin_,
+    sinh_,
+    sqrt_,
+    square_,
+    tan_,
+    tanh_,
+    threshold_,
+    trunc_,
+    zero_,
+)
+
+# nn extras: torch's top-level forms (torch.pdist, torch.kl_div with an int reduction, ...)
+from torchlet._ops.toplevel_losses import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    constant_pad_nd,
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
+from torchlet.nn._functional.misc_more import (  # noqa: E402
+    channel_shuffle,
+    native_channel_shuffle,
+    pdist,
+)
+from torchlet.nn.functional import bilinear  # noqa: E402
+
+# runtime settings, anomaly mode, window functions, gradient
+from torchlet._ops.gradient import gradient  # noqa: E402
+from torchlet._ops.windows import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+)
+from torchlet._runtime import (  # noqa: E402
+    are_deterministic_algorithms_enabled,
+    compile,  # noqa: A004
+    get_default_device,
+    get_deterministic_debug_mode,
+    get_device,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_storage,
+    is_warn_always_enabled,
+    set_default_device,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    set_warn_always,
+    use_deterministic_algorithms,
+)
+from torchlet.autograd.anomaly_mode import (  # noqa: E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
+from torchlet.autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
+from torchlet.nn.modules.module import typename  # noqa: E402
+
+# torch.func, torch._weight_norm and torch.norm_except_dim (nn.utils parametrizations)
+from torchlet import func  # noqa: E402
+from torchlet._ops.weight_norm import _weight_norm, norm_except_dim  # noqa: E402
+
+# legacy decompositions (torch.qr, svd, lu, lu_unpack), Householder helpers, removed names
+from torchlet.linalg.householder import geqrf, orgqr, ormqr  # noqa: E402
+from torchlet.linalg.qr_svd_legacy import (  # noqa: E402
+    eig,
+    lstsq,
+    lu,
+    lu_unpack,
+    matrix_rank,
+    qr,
+    solve,
+    svd,
+    symeig,
+)
+
+# shape, view and indexing additions (as_strided, unfold, splits, index_copy, put, ...)
+from torchlet._ops.shape.splits_more import (  # noqa: E402
+    adjoint,
+    dsplit,
+    hsplit,
+    narrow_copy,
+    split_with_sizes,
+    unravel_index,
+    vsplit,
+)
+from torchlet._ops.shape.strided import as_strided, empty_strided, resize_as_  # noqa: E402
+from torchlet._ops.indexing.index_more import (  # noqa: E402
+    diagonal_scatter,
+    index_copy,
+    index_put_,
+    index_reduce,
+    put,
+    select_scatter,
+    slice_scatter,
+)
+
+# incomplete gamma functions (igamma, igammac; torch.special.gammainc/gammaincc)
+from torchlet._ops.pointwise.special_gamma_inc import igamma, igammac  # noqa: E402
 # isort: on
 
 

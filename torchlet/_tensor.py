@@ -1662,6 +1662,477 @@ class Tensor:
         return _la.corrcoef(self)
 
     # --------------------------------------------------------------------------------
+    # inverse hyperbolic functions, more in-place forms, predicates, complex helpers
+
+    def acosh(self):
+        return _pw.acosh(self)
+
+    def asinh(self):
+        return _pw.asinh(self)
+
+    def atanh(self):
+        return _pw.atanh(self)
+
+    def arccosh(self):
+        return _pw.arccosh(self)
+
+    def arcsinh(self):
+        return _pw.arcsinh(self)
+
+    def arctanh(self):
+        return _pw.arctanh(self)
+
+    def acosh_(self):
+        from torchlet._ops.pointwise import inverse_hyperbolic
+
+        return inverse_hyperbolic.acosh_(self)
+
+    def asinh_(self):
+        from torchlet._ops.pointwise import inverse_hyperbolic
+
+        return inverse_hyperbolic.asinh_(self)
+
+    def atanh_(self):
+        from torchlet._ops.pointwise import inverse_hyperbolic
+
+        return inverse_hyperbolic.atanh_(self)
+
+    def arccosh_(self):
+        from torchlet._ops.pointwise import inverse_hyperbolic
+
+        return inverse_hyperbolic.acosh_(self)
+
+    def arcsinh_(self):
+        from torchlet._ops.pointwise import inverse_hyperbolic
+
+        return inverse_hyperbolic.asinh_(self)
+
+    def arctanh_(self):
+        from torchlet._ops.pointwise import inverse_hyperbolic
+
+        return inverse_hyperbolic.atanh_(self)
+
+    def absolute_(self):
+        return _inplace(self, _pw.absolute)
+
+    def acos_(self):
+        return _inplace(self, _pw.acos)
+
+    def arccos_(self):
+        return _inplace(self, _pw.arccos)
+
+    def asin_(self):
+        return _inplace(self, _pw.asin)
+
+    def arcsin_(self):
+        return _inplace(self, _pw.arcsin)
+
+    def atan_(self):
+        return _inplace(self, _pw.atan)
+
+    def arctan_(self):
+        return _inplace(self, _pw.arctan)
+
+    def atan2_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return _inplace(self, _pw.atan2, inplace_functions.tensor_other("atan2_", other))
+
+    def arctan2_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return _inplace(self, _pw.arctan2, inplace_functions.tensor_other("arctan2_", other))
+
+    def sinh_(self):
+        return _inplace(self, _pw.sinh)
+
+    def cosh_(self):
+        return _inplace(self, _pw.cosh)
+
+    def tan_(self):
+        return _inplace(self, _pw.tan)
+
+    def erf_(self):
+        return _inplace(self, _pw.erf)
+
+    def exp2_(self):
+        return _inplace(self, _pw.exp2)
+
+    def expm1_(self):
+        return _inplace(self, _pw.expm1)
+
+    def log2_(self):
+        return _inplace(self, _pw.log2)
+
+    def log10_(self):
+        return _inplace(self, _pw.log10)
+
+    def log1p_(self):
+        return _inplace(self, _pw.log1p)
+
+    def rsqrt_(self):
+        return _inplace(self, _pw.rsqrt)
+
+    def fix_(self):
+        return _inplace(self, _pw.fix)
+
+    def frac_(self):
+        return _inplace(self, _pw.frac)
+
+    def negative_(self):
+        return _inplace(self, _pw.negative)
+
+    def sgn_(self):
+        return _inplace(self, _pw.sgn)
+
+    def cumsum_(self, dim, *, dtype=None):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.cumulative_(self, _red.cumsum, "cumsum", dim, dtype)
+
+    def cumprod_(self, dim, *, dtype=None):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.cumulative_(self, _red.cumprod, "cumprod", dim, dtype)
+
+    def eq_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "eq")
+
+    def ne_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "ne")
+
+    def not_equal_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "ne")
+
+    def lt_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "lt")
+
+    def less_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "lt")
+
+    def le_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "le")
+
+    def less_equal_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "le")
+
+    def gt_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "gt")
+
+    def greater_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "gt")
+
+    def ge_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "ge")
+
+    def greater_equal_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.compare_(self, other, "ge")
+
+    def logical_and_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.logical_(self, other, np.logical_and, "logical_and_")
+
+    def logical_or_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.logical_(self, other, np.logical_or, "logical_or_")
+
+    def logical_xor_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.logical_(self, other, np.logical_xor, "logical_xor_")
+
+    def bitwise_and_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.bitwise_(self, _pw.bitwise_and, other)
+
+    def bitwise_or_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.bitwise_(self, _pw.bitwise_or, other)
+
+    def bitwise_xor_(self, other):
+        from torchlet._ops.pointwise import inplace_functions
+
+        return inplace_functions.bitwise_(self, _pw.bitwise_xor, other)
+
+    def bitwise_not_(self):
+        return _inplace(self, _pw.bitwise_not)
+
+    def isposinf(self):
+        return _pw.isposinf(self)
+
+    def isneginf(self):
+        return _pw.isneginf(self)
+
+    def isreal(self):
+        return _pw.isreal(self)
+
+    def is_nonzero(self) -> bool:
+        return _pw.is_nonzero(self)
+
+    def is_same_size(self, other) -> bool:
+        return _pw.is_same_size(self, other)
+
+    def is_conj(self) -> bool:
+        return _pw.is_conj(self)
+
+    def is_neg(self) -> bool:
+        return _pw.is_neg(self)
+
+    def conj(self):
+        return _pw.conj(self)
+
+    def conj_physical(self):
+        return _pw.conj_physical(self)
+
+    def conj_physical_(self):
+        return _pw.conj_physical_(self)
+
+    def resolve_conj(self):
+        return _pw.resolve_conj(self)
+
+    def resolve_neg(self):
+        return _pw.resolve_neg(self)
+
+    @property
+    def real(self):
+        return _pw.real(self)
+
+    @property
+    def imag(self):
+        return _pw.imag(self)
+
+    def angle(self):
+        return _pw.angle(self)
+
+    def hardshrink(self, lambd=0.5):
+        return _activation.hardshrink(self, lambd)
+
+    def prelu(self, weight):
+        return _activation.prelu(self, weight)
+
+    # --------------------------------------------------------------------------------
+    # runtime queries and post-accumulate-grad hooks
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    def get_device(self) -> int:
+        return -1
+
+    def is_inference(self) -> bool:
+        """torchlet does not mark tensors made in inference mode: always False."""
+        return False
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(self)`` runs after backward has accumulated this leaf's ``.grad``."""
+        from torchlet.autograd.function import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)
+
+    # --------------------------------------------------------------------------------
+    # legacy decompositions and Householder reflectors (torchlet.linalg.qr_svd_legacy,
+    # torchlet.linalg.householder)
+    def qr(self, some=True):
+        from torchlet.linalg import qr_svd_legacy
+
+        return qr_svd_legacy.qr(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        from torchlet.linalg import qr_svd_legacy
+
+        return qr_svd_legacy.svd(self, some, compute_uv)
+
+    def lu(self, pivot=True, get_infos=False):
+        from torchlet.linalg import qr_svd_legacy
+
+        return qr_svd_legacy.lu(self, pivot, get_infos)
+
+    def geqrf(self):
+        from torchlet.linalg import householder
+
+        return householder.geqrf(self)
+
+    def orgqr(self, input2):
+        from torchlet.linalg import householder
+
+        return householder.orgqr(self, input2)
+
+    def ormqr(self, input2, input3, left=True, transpose=False):
+        from torchlet.linalg import householder
+
+        return householder.ormqr(self, input2, input3, left, transpose)
+
+    def solve(self, other):
+        from torchlet.linalg import qr_svd_legacy
+
+        return qr_svd_legacy.solve(self, other)
+
+    def lstsq(self, other):
+        from torchlet.linalg import qr_svd_legacy
+
+        return qr_svd_legacy.lstsq(self, other)
+
+    def eig(self, eigenvectors=False):
+        from torchlet.linalg import qr_svd_legacy
+
+        return qr_svd_legacy.eig(self, eigenvectors)
+
+    def symeig(self, eigenvectors=False):
+        from torchlet.linalg import qr_svd_legacy
+
+        return qr_svd_legacy.symeig(self, eigenvectors)
+    # --------------------------------------------------------------------------------
+    # strided views, more splits, in-place views, more indexed writes
+
+    def as_strided(self, size, stride, storage_offset=None):
+        from torchlet._ops.shape import strided
+
+        return strided.as_strided(self, size, stride, storage_offset)
+
+    def unfold(self, dimension, size, step):
+        from torchlet._ops.shape import strided
+
+        return strided.unfold(self, dimension, size, step)
+
+    def new(self, *args, **kwargs):
+        from torchlet._ops.shape import strided
+
+        return strided.new(self, *args, **kwargs)
+
+    def resize_(self, *sizes, memory_format=None):
+        from torchlet._ops.shape import strided
+
+        return strided.resize_(self, *sizes, memory_format=memory_format)
+
+    def resize_as_(self, the_template, memory_format=None):
+        from torchlet._ops.shape import strided
+
+        return strided.resize_as_(self, the_template, memory_format=memory_format)
+
+    def hsplit(self, indices_or_sections):
+        return _shape.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return _shape.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return _shape.dsplit(self, indices_or_sections)
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return _shape.split_with_sizes(self, split_sizes, dim)
+
+    def narrow_copy(self, dim, start, length):
+        return _shape.narrow_copy(self, dim, start, length)
+
+    def adjoint(self):
+        return _shape.adjoint(self)
+
+    @property
+    def mH(self):  # noqa: N802 - torch's name
+        return _shape.mH(self)
+
+    @property
+    def H(self):  # noqa: N802 - torch's name
+        return _shape.H(self)
+
+    def t_(self):
+        return _shape.t_(self)
+
+    def transpose_(self, dim0, dim1):
+        return _shape.transpose_(self, dim0, dim1)
+
+    def swapaxes_(self, axis0, axis1):
+        return _shape.swapaxes_(self, axis0, axis1)
+
+    def swapdims_(self, dim0, dim1):
+        return _shape.swapdims_(self, dim0, dim1)
+
+    def squeeze_(self, dim=None):
+        return _shape.squeeze_(self, dim)
+
+    def unsqueeze_(self, dim):
+        return _shape.unsqueeze_(self, dim)
+
+    def index_copy(self, dim, index, source):
+        return _idx.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim, index, source):
+        return _inplace(self, _idx.index_copy, dim, index, source)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return _idx.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return _inplace(self, _idx.index_reduce, dim, index, source, reduce,
+                        include_self=include_self)
+
+    def put(self, index, source, accumulate=False):
+        return _idx.put(self, index, source, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        return _inplace(self, _idx.put, index, source, accumulate)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _idx.fill_diagonal_(self, fill_value, wrap)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return _idx.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def select_scatter(self, src, dim, index):
+        return _idx.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return _idx.slice_scatter(self, src, dim, start, end, step)
+    # --------------------------------------------------------------------------------
+    # incomplete gamma functions
+
+    def igamma(self, other):
+        from torchlet._ops.pointwise import special_gamma_inc
+
+        return special_gamma_inc.igamma(self, other)
+
+    def igamma_(self, other):
+        from torchlet._ops.pointwise import special_gamma_inc
+
+        return _inplace(self, special_gamma_inc.igamma, other)
+
+    def igammac(self, other):
+        from torchlet._ops.pointwise import special_gamma_inc
+
+        return special_gamma_inc.igammac(self, other)
+
+    def igammac_(self, other):
+        from torchlet._ops.pointwise import special_gamma_inc
+
+        return _inplace(self, special_gamma_inc.igammac, other)
+    # --------------------------------------------------------------------------------
     # new tensors of the same dtype
 
     def new_tensor(self, data, *, dtype=None, requires_grad=False):

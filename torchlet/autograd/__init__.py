@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from torchlet.autograd import engine, functional
+from torchlet.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from torchlet.autograd.function import Function, FunctionCtx, once_differentiable
 from torchlet.autograd.grad_mode import (
     enable_grad,
@@ -22,9 +23,10 @@ from torchlet.autograd.grad_mode import (
 from torchlet.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
-    "Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "functional",
-    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad",
-    "once_differentiable", "set_grad_enabled",
+    "Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "detect_anomaly",
+    "enable_grad", "functional", "grad", "gradcheck", "gradgradcheck", "inference_mode",
+    "is_grad_enabled", "no_grad", "once_differentiable", "set_detect_anomaly",
+    "set_grad_enabled",
 ]
 
 
@@ -122,6 +124,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             t._grad = t._grad + g
         else:
             t._grad._data += g._data
+        node = t._accumulator if t._grad_fn is None else None
+        if node is not None and node._hooks is not None:
+            node._run_post_accumulate_hooks(t)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -162,6 +167,39 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = wrap(np.zeros_like(t._data))
         result.append(g)
     return tuple(result)
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The legacy wrapper: ``Variable(t, requires_grad=...)`` is a new leaf tensor sharing
+    ``t``'s values (as ``t.detach()``), and every tensor is an instance of Variable."""
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        if volatile:
+            warnings.warn(
+                "volatile was removed and now has no effect. Use `with torch.no_grad():` "
+                "instead.", UserWarning, stacklevel=2,
+            )
+        if data is None:
+            from torchlet._dtype import get_default_dtype
+
+            data = wrap(np.empty(0, get_default_dtype().np))
+        if not isinstance(data, Tensor):
+            raise TypeError(
+                f"Variable data has to be a tensor, but got {type(data).__name__}"
+            )
+        leaf = data.detach()
+        if requires_grad:
+            if leaf._data.dtype.kind != "f":
+                raise RuntimeError(
+                    "Only Tensors of floating point and complex dtype can require gradients"
+                )
+            leaf._requires_grad = True
+        return leaf
 
 
 # The Tensor class builds on this package, so it is imported last.

@@ -9,7 +9,8 @@
    input of another shape was broadcast in the forward pass: ``sum_to`` undoes that here,
    in this one place. Gradients meeting at the same input are added.
 4. Leaves end in AccumulateGrad, which adds into ``tensor.grad`` (a first gradient that
-   nobody else holds becomes ``.grad`` without a copy, as in torch).
+   nobody else holds becomes ``.grad`` without a copy, as in torch), then runs the
+   leaf's post-accumulate-grad hooks.
 
 Iterative, never recursive: a chain of 100,000 operations is fine.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import heapq
 import sys
 
+from torchlet.autograd.anomaly_mode import backward_runner
 from torchlet.autograd.function import FREED, AccumulateGrad, gradient_edge
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -50,6 +52,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
             ready.append((-node._sequence_nr, node))
     heapq.heapify(ready)
     pop, push = heapq.heappop, heapq.heappush
+    run_node = backward_runner()  # None unless anomaly detection is on
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
     try:
@@ -70,7 +73,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
             if grads[0] is None and _nothing_arrived(grads) and not node._run_without_grads:
                 input_grads = (None,) * len(node._edges)
             else:
-                input_grads = node._backward(grads)  # saved_tensors checks versions
+                # (saved_tensors checks versions)
+                input_grads = node._backward(grads) if run_node is None else run_node(node, grads)
                 if hooks is not None and hooks.post:
                     for hook in hooks.post:
                         hook(input_grads, grads)
@@ -129,6 +133,8 @@ def _leaf(node, grad, captures, captured):
         _capture(node, [grad], captures, captured)
     elif grad is not None and variable is not None:
         node._accumulate(variable, grad)
+        if node._hooks is not None:
+            node._run_post_accumulate_hooks(variable)
 
 
 # sys.getrefcount counts the references held by frames: the caller's variable, the

@@ -22,6 +22,7 @@ import weakref
 
 import numpy as np
 
+from torchlet.autograd.anomaly_mode import ANOMALY_STATE, record_forward_trace
 from torchlet.autograd.grad_mode import GRAD_STATE
 
 _next_sequence_nr = itertools.count().__next__
@@ -130,13 +131,14 @@ def _short_name(node) -> str:
 class NodeHooks:
     """What few nodes carry: hooks, retained gradients, user metadata."""
 
-    __slots__ = ("tensor", "retained", "pre", "post", "metadata")
+    __slots__ = ("tensor", "retained", "pre", "post", "post_accumulate", "metadata")
 
     def __init__(self):
         self.tensor = {}  # {output_nr: [hook, ...]} from Tensor.register_hook on a non-leaf
         self.retained = {}  # {output_nr: weakref to the tensor that called retain_grad()}
         self.pre = []
         self.post = []
+        self.post_accumulate = []  # hook(leaf), on an AccumulateGrad only
         self.metadata = {}
 
 
@@ -190,6 +192,30 @@ class AccumulateGrad(Node):
             variable._grad = variable._grad + grad
         else:
             variable._grad._data += grad._data
+
+    def _run_post_accumulate_hooks(self, variable):
+        """hook(variable) for each hook, after ``variable.grad`` is complete."""
+        for hook in self._hooks.post_accumulate:
+            result = hook(variable)
+            if result is not None:
+                if not isinstance(result, Tensor):
+                    raise TypeError(
+                        f"expected Variable, but hook returned '{type(result).__name__}'"
+                    )
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+
+def register_post_accumulate_grad_hook(tensor, hook):
+    """``hook(tensor)`` runs after a leaf's ``.grad`` has been accumulated by backward."""
+    if not tensor.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if tensor._grad_fn is not None:
+        raise RuntimeError(
+            "post accumulate grad hooks cannot be registered on non-leaf tensors"
+        )
+    hooks = grad_accumulator(tensor).hooks().post_accumulate
+    hooks.append(hook)
+    return _RemovableHandle(hooks, hook)
 
 
 def grad_accumulator(tensor) -> AccumulateGrad:
@@ -431,6 +457,8 @@ def _record(ctx, inputs, arrays, raw):
     ctx._saved = None
     ctx._version_checks = None
     ctx._hooks = None
+    if ANOMALY_STATE.enabled:
+        record_forward_trace(ctx)
 
     if type(raw) is not tuple:  # the common case: one output
         ctx._n_outputs = 1
@@ -568,6 +596,8 @@ class Function:
 
 
 def _link_custom(ctx, args, outputs, multi):
+    if ANOMALY_STATE.enabled:
+        record_forward_trace(ctx)
     ctx._edges = tuple(
         gradient_edge(a) if isinstance(a, Tensor) and a.requires_grad else None
         for a in args

@@ -11,10 +11,11 @@ import functools
 
 
 class _GradState:
-    __slots__ = ("enabled",)
+    __slots__ = ("enabled", "inference")
 
     def __init__(self):
         self.enabled = True
+        self.inference = False
 
 
 GRAD_STATE = _GradState()
@@ -22,6 +23,10 @@ GRAD_STATE = _GradState()
 
 def is_grad_enabled() -> bool:
     return GRAD_STATE.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return GRAD_STATE.inference
 
 
 class _GradModeContext:
@@ -100,6 +105,15 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
     def __init__(self, mode: bool = True):
         self._target = not mode
+
+    def __enter__(self):
+        self._prev_inference = GRAD_STATE.inference
+        GRAD_STATE.inference = not self._target
+        super().__enter__()
+
+    def __exit__(self, *exc):
+        GRAD_STATE.inference = self._prev_inference
+        return super().__exit__(*exc)
 
     def clone(self):
         return type(self)(not self._target)

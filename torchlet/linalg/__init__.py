@@ -10,6 +10,10 @@
 * ``lu``: lu_factor, lu_factor_ex, lu, lu_solve (partial-pivoting LU written in NumPy, as getrf).
 * ``tensor_solve``: tensorinv, tensorsolve.
 * ``toplevel``: the top-level aliases (torch.det, logdet, inverse, cholesky, ...).
+* ``householder``: householder_product (and torch.geqrf, orgqr, ormqr).
+* ``ldl``: ldl_factor(_ex), ldl_solve (Bunch-Kaufman, as LAPACK's sytrf), solve_ex.
+* ``qr_svd_legacy``: torch.qr, svd, lu, lu_unpack, the removed legacy functions, and
+  eig / eigvals, which raise (torch returns complex tensors; torchlet has none).
 
 Precision: LAPACK builds (NumPy's OpenBLAS, torch's MKL/OpenBLAS) block and order their
 sums differently, so values agree with torch's within float rounding, scaled by the
@@ -20,6 +24,8 @@ columns) may differ; gauge-invariant quantities agree. Real dtypes only.
 
 from torchlet.linalg._common import LinAlgError
 from torchlet.linalg.decompositions import cholesky, eigh, eigvalsh, qr, svd, svdvals
+from torchlet.linalg.householder import householder_product
+from torchlet.linalg.ldl import ldl_factor, ldl_factor_ex, ldl_solve, solve_ex
 from torchlet.linalg.lu import lu, lu_factor, lu_factor_ex, lu_solve
 from torchlet.linalg.norms import matrix_norm, norm, vector_norm
 from torchlet.linalg.products import (
@@ -31,15 +37,18 @@ from torchlet.linalg.products import (
     vander,
     vecdot,
 )
+from torchlet.linalg.qr_svd_legacy import linalg_eig as eig
+from torchlet.linalg.qr_svd_legacy import linalg_eigvals as eigvals
 from torchlet.linalg.solve import det, inv, slogdet, solve
 from torchlet.linalg.spectral import cond, lstsq, matrix_rank, pinv
 from torchlet.linalg.tensor_solve import tensorinv, tensorsolve
 from torchlet.linalg.triangular import cholesky_ex, inv_ex, solve_triangular
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-    "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
+    "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor",
+    "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
     "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
-    "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
-    "vander", "vecdot", "vector_norm",
+    "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv",
+    "tensorsolve", "vander", "vecdot", "vector_norm",
 ]

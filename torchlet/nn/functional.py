@@ -397,3 +397,18 @@ __all__ += [
     "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample", "upsample_bilinear",
     "upsample_nearest",
 ]
+
+# vision (affine_grid, grid_sample) and row distances, channel shuffling, Gumbel sampling
+# (torchlet/nn/_functional/vision.py, misc_more.py)
+from torchlet.nn._functional.misc_more import (  # noqa: E402
+    channel_shuffle,
+    gumbel_softmax,
+    native_channel_shuffle,
+    pdist,
+)
+from torchlet.nn._functional.vision import affine_grid, grid_sample  # noqa: E402
+
+__all__ += [
+    "affine_grid", "channel_shuffle", "grid_sample", "gumbel_softmax", "native_channel_shuffle",
+    "pdist",
+]

@@ -4,12 +4,9 @@ Most are the top-level functions under their scipy-style names (``expit`` is sig
 ``gammaln`` is lgamma, ``psi`` is digamma, ``multigammaln`` is mvlgamma, ...): torch's
 special functions are the same operations, with the same grad_fn names. The others
 (erfcx, log_ndtr, i0e, i1, i1e, ndtr, ndtri, entr, xlog1py, zeta) live in
-torchlet/_ops/pointwise/special.py.
-
-Not provided: the orthogonal polynomials (chebyshev_/hermite_/laguerre_/legendre_
-polynomial_*), the Airy, Bessel J/Y and modified Bessel K functions (airy_ai, bessel_j0/j1,
-bessel_y0/y1, modified_bessel_i0/i1/k0/k1, scaled_modified_bessel_k0/k1),
-spherical_bessel_j0, gammainc and gammaincc.
+torchlet/_ops/pointwise/special.py; the Bessel and Airy functions in special_bessel_more.py,
+the orthogonal polynomials in special_polynomials.py, gammainc and gammaincc (torch.igamma
+and torch.igammac) in special_gamma_inc.py.
 """
 
 from torchlet._ops.pointwise import (
@@ -40,6 +37,35 @@ from torchlet._ops.pointwise import (
     zeta,
 )
 from torchlet._ops.pointwise.operands import _check_tensor, _out
+from torchlet._ops.pointwise.special_bessel_more import (
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    spherical_bessel_j0,
+)
+from torchlet._ops.pointwise.special_gamma_inc import gammainc, gammaincc
+from torchlet._ops.pointwise.special_polynomials import (
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+)
 from torchlet._ops.pointwise.unary import RoundDecimals
 from torchlet._ops.reduction.sums import logsumexp as _logsumexp
 from torchlet.nn._functional import activation as _activation
@@ -76,8 +102,15 @@ def log_softmax(input, dim, *, dtype=None):  # noqa: A002
 
 
 __all__ = [
-    "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln",
-    "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-    "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py",
+    "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "digamma",
+    "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+    "gammaln", "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e",
+    "laguerre_polynomial_l", "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax",
+    "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+    "modified_bessel_k1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
+    "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py",
     "xlogy", "zeta",
 ]

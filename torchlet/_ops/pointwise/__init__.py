@@ -10,7 +10,12 @@
 * ``special`` (kernels in ``special_kernels``): erfc, erfinv, lgamma, digamma, polygamma,
   mvlgamma, i0, sinc and torch.special's erfcx, log_ndtr, i0e, i1, i1e, ndtr, ndtri, entr
   (Bessel kernels in ``special_bessel``); ``special_binary``: xlog1py, zeta;
-* ``special_int``: gcd, lcm, bit shifts, nextafter, ldexp, frexp, positive.
+* ``special_int``: gcd, lcm, bit shifts, nextafter, ldexp, frexp, positive;
+* ``inverse_hyperbolic``: acosh, asinh, atanh (and arccosh, arcsinh, arctanh);
+* ``predicates``: isposinf, isneginf, isreal, is_nonzero, ..., and conj, real, imag, angle
+  as they act on real tensors;
+* ``inplace_functions``: the in-place comparisons, logical, bitwise and cumulative methods,
+  and torch's top-level in-place functions (torch.exp_, ...); imported by torchlet itself.
 
 Each differentiable operation is a ``Primitive``: ``forward`` on NumPy arrays and
 ``backward`` (the vector-Jacobian product) written with torchlet operations.
@@ -62,8 +67,6 @@ from torchlet._ops.pointwise.comparison import (
     isfinite,
     isinf,
     isnan,
-    isneginf,
-    isposinf,
     le,
     less,
     less_equal,
@@ -95,6 +98,14 @@ from torchlet._ops.pointwise.extra import (
     xlogy,
     xlogy_,
 )
+from torchlet._ops.pointwise.inverse_hyperbolic import (
+    acosh,
+    arccosh,
+    arcsinh,
+    arctanh,
+    asinh,
+    atanh,
+)
 from torchlet._ops.pointwise.operands import (
     copy_from,
     full_like_value,
@@ -102,6 +113,25 @@ from torchlet._ops.pointwise.operands import (
     zeros_like,
     zeros_like_grad,
     zeros_like_scalar,
+)
+from torchlet._ops.pointwise.predicates import (
+    angle,
+    conj,
+    conj_physical,
+    conj_physical_,
+    imag,
+    is_complex,
+    is_conj,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    isneginf,
+    isposinf,
+    isreal,
+    real,
+    resolve_conj,
+    resolve_neg,
 )
 from torchlet._ops.pointwise.special import (
     digamma,

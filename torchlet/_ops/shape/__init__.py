@@ -5,14 +5,18 @@
 * ``slices``: narrow, select, diagonal, view(dtype); diag, tril, triu;
 * ``joins``: unbind, split, chunk, tensor_split; cat, stack, hstack, vstack, dstack,
   column_stack, atleast_1d/2d/3d;
-* ``copies``: flip, roll, repeat, tile, repeat_interleave; diff; sum_to_size.
+* ``copies``: flip, roll, repeat, tile, repeat_interleave; diff; sum_to_size;
+* ``strided``: as_strided, unfold, empty_strided; Tensor.new, resize_, resize_as_;
+* ``splits_more``: hsplit, vsplit, dsplit, split_with_sizes, narrow_copy, unravel_index,
+  adjoint, mH, H;
+* ``inplace_views``: t_, transpose_, swapaxes_, swapdims_, squeeze_, unsqueeze_.
 
 Views return NumPy views of the input's array and share its version counter
 (``make_view``), as torch's views share storage: a write through a view shows in its base.
 Which operations return views follows torch: view, reshape (when the strides allow it),
 flatten, unflatten, squeeze, unsqueeze, transpose, permute, t, expand, narrow, select,
-the outputs of split/chunk/unbind, diagonal and movedim. flip, roll, repeat, cat, stack,
-tril, triu and clone copy.
+the outputs of split/chunk/unbind, diagonal, movedim, as_strided and unfold. flip, roll,
+repeat, cat, stack, tril, triu, narrow_copy and clone copy.
 """
 
 from torchlet._ops.shape.copies import (
@@ -25,6 +29,14 @@ from torchlet._ops.shape.copies import (
     roll,
     sum_to_size,
     tile,
+)
+from torchlet._ops.shape.inplace_views import (
+    squeeze_,
+    swapaxes_,
+    swapdims_,
+    t_,
+    transpose_,
+    unsqueeze_,
 )
 from torchlet._ops.shape.joins import (
     atleast_1d,
@@ -53,6 +65,25 @@ from torchlet._ops.shape.slices import (
     triu,
     view_dtype,
 )
+from torchlet._ops.shape.splits_more import (
+    H,
+    adjoint,
+    dsplit,
+    hsplit,
+    mH,
+    narrow_copy,
+    split_with_sizes,
+    unravel_index,
+    vsplit,
+)
+from torchlet._ops.shape.strided import (
+    as_strided,
+    empty_strided,
+    new,
+    resize_,
+    resize_as_,
+    unfold,
+)
 from torchlet._ops.shape.views import (
     broadcast_shapes,
     broadcast_tensors,
@@ -77,12 +108,14 @@ from torchlet._ops.shape.views import (
 )
 
 __all__ = [
-    "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
-    "broadcast_to", "cat", "chunk", "clone", "column_stack", "concat", "concatenate",
-    "contiguous", "diag", "diagonal", "diff", "dstack", "expand", "flatten", "flip", "fliplr",
-    "flipud", "hstack", "moveaxis", "movedim", "narrow", "permute", "ravel", "repeat",
-    "repeat_interleave", "reshape", "roll", "row_stack", "select", "split", "squeeze",
-    "stack", "sum_to_size", "swapaxes", "swapdims", "t", "tensor_split", "tile",
-    "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "view", "view_dtype",
-    "vstack",
+    "H", "adjoint", "as_strided", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes",
+    "broadcast_tensors", "broadcast_to", "cat", "chunk", "clone", "column_stack", "concat",
+    "concatenate", "contiguous", "diag", "diagonal", "diff", "dsplit", "dstack", "empty_strided",
+    "expand", "flatten", "flip", "fliplr", "flipud", "hsplit", "hstack", "mH", "moveaxis",
+    "movedim", "narrow", "narrow_copy", "new", "permute", "ravel", "repeat", "repeat_interleave",
+    "reshape", "resize_", "resize_as_", "roll", "row_stack", "select", "split",
+    "split_with_sizes", "squeeze", "squeeze_", "stack", "sum_to_size", "swapaxes", "swapaxes_",
+    "swapdims", "swapdims_", "t", "t_", "tensor_split", "tile", "transpose", "transpose_",
+    "tril", "triu", "unbind", "unflatten", "unfold", "unravel_index", "unsqueeze",
+    "unsqueeze_", "view", "view_dtype", "vsplit", "vstack",
 ]

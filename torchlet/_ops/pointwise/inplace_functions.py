@@ -1,0 +1,436 @@
+"""In-place forms: the Tensor methods that need more than ``_inplace`` (comparisons,
+logical and bitwise operations, cumsum_/cumprod_), and torch's top-level in-place
+functions (``torch.exp_(t)`` is ``t.exp_()``), plus torch.fill, torch.feature_dropout.
+
+torch's rules for writing a result into ``self``:
+
+* the result is cast to ``self``'s dtype; a result dtype of a higher kind (float into an
+  integer tensor, anything but bool into a bool tensor) raises "result type Float can't be
+  cast to the desired output type Long";
+* comparisons keep ``self``'s dtype and write 0 or 1. When the graph is recorded they
+  become ``self``'s grad_fn (EqBackward0 for a Python number, EqBackward1 for a tensor) and
+  send zero gradients to both operands;
+* logical_and_/or_/xor_ are not recorded at all: torch writes the values and leaves
+  ``self``'s history (and a leaf's requires_grad) as it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet import _dtype
+from torchlet._ops.pointwise.operands import (
+    _TYPE_WORD,
+    _check_tensor,
+    _operands,
+    full_like_value,
+    zeros_like,
+)
+from torchlet._tensor import Tensor, _inplace, _write_result, wrap
+from torchlet.autograd.function import Primitive
+from torchlet.nn._functional import activation as _activation
+from torchlet.nn._functional import dropout as _dropout
+
+# ---------------------------------------------------------------------------------------
+# helpers of the Tensor methods
+
+_CASTABLE = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
+
+
+def check_castable(self: Tensor, other) -> None:
+    """torch's error when ``result_type(self, other)`` cannot be written into ``self``."""
+    result = _dtype.result_type_of((self, other)).np
+    target = self._data.dtype
+    if result.kind not in _CASTABLE[target.kind]:
+        raise RuntimeError(
+            f"result type {_TYPE_WORD[result.name]} can't be cast to the desired output "
+            f"type {_TYPE_WORD[target.name]}"
+        )
+
+
+class CompareInplace(Primitive):
+    """out = (a op b) as 0 or 1 in a's dtype;  piecewise constant: grad_a = grad_b = 0.
+    The node's name is torch's for the comparison (EqBackward0, LtBackward1, ...)."""
+
+    node_name = "EqBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b, *, op, common, node_name):
+        ctx.node_name = node_name
+        return op(a.astype(common, copy=False), np.asarray(b).astype(common)).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        return zeros_like(grad) if needs[0] else None, zeros_like(grad) if needs[1] else None
+
+
+_COMPARISONS = {
+    "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+    "gt": np.greater, "ge": np.greater_equal,
+}
+
+
+def compare_(self: Tensor, other, name: str) -> Tensor:
+    """``self.eq_(other)`` and the other comparisons: 0/1 written in ``self``'s dtype."""
+    common = _operands(self.detach(), other.detach() if isinstance(other, Tensor) else other)[2]
+    node_name = f"{name.capitalize()}Backward{1 if isinstance(other, Tensor) else 0}"
+
+    def compare(a, b):
+        return CompareInplace.apply(a, b, op=_COMPARISONS[name], common=common,
+                                    node_name=node_name)
+
+    return _inplace(self, compare, other)
+
+
+def logical_(self: Tensor, other, op, name: str) -> Tensor:
+    """``self.logical_and_(other)``: values written, history left alone (as torch)."""
+    other = tensor_other(name, other)
+    _write_result(self, wrap(np.asarray(op(self._data, other._data))))
+    return self
+
+
+def tensor_other(name: str, other) -> Tensor:
+    """torch's error for a method whose ``other`` must be a Tensor (atan2_)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
+    return other
+
+
+def bitwise_(self: Tensor, op, other) -> Tensor:
+    """``self.bitwise_and_(other)``: the cast check comes first, as in torch."""
+    check_castable(self, other)
+    return _inplace(self, op, other)
+
+
+def cumulative_(self: Tensor, op, name: str, dim: int, dtype) -> Tensor:
+    """``self.cumsum_(dim)``: computed as cumsum (int64 for integers), cast back."""
+    target = self._data.dtype
+    if dtype is not None and dtype.np != target:
+        words = {"int64": "long int", "float32": "float", "float64": "double",
+                 "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half"}
+        raise RuntimeError(
+            f"Bad in-place call: input tensor dtype {words[target.name]} and output tensor "
+            f"dtype {words[dtype.np.name]} should match"
+        )
+    if target.kind == "b":
+        raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
+    return _inplace(self, op, dim)
+
+
+# ---------------------------------------------------------------------------------------
+# torch's top-level in-place functions: each is the Tensor method of the same name
+
+
+def abs_(input):  # noqa: A002
+    """In-place abs."""
+    return _check_tensor("abs_", input).abs_()
+
+
+def acos_(input):  # noqa: A002
+    """In-place acos."""
+    return _check_tensor("acos_", input).acos_()
+
+
+def acosh_(input):  # noqa: A002
+    """In-place acosh."""
+    return _check_tensor("acosh_", input).acosh_()
+
+
+def arccos_(input):  # noqa: A002
+    """In-place arccos (acos)."""
+    return _check_tensor("arccos_", input).arccos_()
+
+
+def arccosh_(input):  # noqa: A002
+    """In-place arccosh (acosh)."""
+    return _check_tensor("arccosh_", input).arccosh_()
+
+
+def arcsin_(input):  # noqa: A002
+    """In-place arcsin (asin)."""
+    return _check_tensor("arcsin_", input).arcsin_()
+
+
+def arcsinh_(input):  # noqa: A002
+    """In-place arcsinh (asinh)."""
+    return _check_tensor("arcsinh_", input).arcsinh_()
+
+
+def arctan_(input):  # noqa: A002
+    """In-place arctan (atan)."""
+    return _check_tensor("arctan_", input).arctan_()
+
+
+def arctanh_(input):  # noqa: A002
+    """In-place arctanh (atanh)."""
+    return _check_tensor("arctanh_", input).arctanh_()
+
+
+def asin_(input):  # noqa: A002
+    """In-place asin."""
+    return _check_tensor("asin_", input).asin_()
+
+
+def asinh_(input):  # noqa: A002
+    """In-place asinh."""
+    return _check_tensor("asinh_", input).asinh_()
+
+
+def atan_(input):  # noqa: A002
+    """In-place atan."""
+    return _check_tensor("atan_", input).atan_()
+
+
+def atanh_(input):  # noqa: A002
+    """In-place atanh."""
+    return _check_tensor("atanh_", input).atanh_()
+
+
+def ceil_(input):  # noqa: A002
+    """In-place ceil."""
+    return _check_tensor("ceil_", input).ceil_()
+
+
+def clamp_(input, min=None, max=None):  # noqa: A002
+    """In-place clamp."""
+    return _check_tensor("clamp_", input).clamp_(min, max)
+
+
+def clamp_max_(input, max):  # noqa: A002
+    """In-place clamp_max."""
+    return _check_tensor("clamp_max_", input).clamp_max_(max)
+
+
+def clamp_min_(input, min):  # noqa: A002
+    """In-place clamp_min."""
+    return _check_tensor("clamp_min_", input).clamp_min_(min)
+
+
+def clip_(input, min=None, max=None):  # noqa: A002
+    """In-place clip (clamp)."""
+    return _check_tensor("clip_", input).clip_(min, max)
+
+
+def cos_(input):  # noqa: A002
+    """In-place cos."""
+    return _check_tensor("cos_", input).cos_()
+
+
+def cosh_(input):  # noqa: A002
+    """In-place cosh."""
+    return _check_tensor("cosh_", input).cosh_()
+
+
+def erf_(input):  # noqa: A002
+    """In-place erf."""
+    return _check_tensor("erf_", input).erf_()
+
+
+def exp2_(input):  # noqa: A002
+    """In-place exp2."""
+    return _check_tensor("exp2_", input).exp2_()
+
+
+def exp_(input):  # noqa: A002
+    """In-place exp."""
+    return _check_tensor("exp_", input).exp_()
+
+
+def expm1_(input):  # noqa: A002
+    """In-place expm1."""
+    return _check_tensor("expm1_", input).expm1_()
+
+
+def fix_(input):  # noqa: A002
+    """In-place fix (trunc)."""
+    return _check_tensor("fix_", input).fix_()
+
+
+def floor_(input):  # noqa: A002
+    """In-place floor."""
+    return _check_tensor("floor_", input).floor_()
+
+
+def frac_(input):  # noqa: A002
+    """In-place frac."""
+    return _check_tensor("frac_", input).frac_()
+
+
+def log10_(input):  # noqa: A002
+    """In-place log10."""
+    return _check_tensor("log10_", input).log10_()
+
+
+def log1p_(input):  # noqa: A002
+    """In-place log1p."""
+    return _check_tensor("log1p_", input).log1p_()
+
+
+def log2_(input):  # noqa: A002
+    """In-place log2."""
+    return _check_tensor("log2_", input).log2_()
+
+
+def log_(input):  # noqa: A002
+    """In-place log."""
+    return _check_tensor("log_", input).log_()
+
+
+def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
+    """In-place nan_to_num."""
+    return _check_tensor("nan_to_num_", input).nan_to_num_(nan, posinf, neginf)
+
+
+def neg_(input):  # noqa: A002
+    """In-place neg."""
+    return _check_tensor("neg_", input).neg_()
+
+
+def negative_(input):  # noqa: A002
+    """In-place negative (neg)."""
+    return _check_tensor("negative_", input).negative_()
+
+
+def reciprocal_(input):  # noqa: A002
+    """In-place reciprocal."""
+    return _check_tensor("reciprocal_", input).reciprocal_()
+
+
+def relu_(input):  # noqa: A002
+    """In-place relu."""
+    return _check_tensor("relu_", input).relu_()
+
+
+def round_(input, *, decimals=0):  # noqa: A002
+    """In-place round."""
+    return _check_tensor("round_", input).round_(decimals=decimals)
+
+
+def rsqrt_(input):  # noqa: A002
+    """In-place rsqrt."""
+    return _check_tensor("rsqrt_", input).rsqrt_()
+
+
+def sigmoid_(input):  # noqa: A002
+    """In-place sigmoid."""
+    return _check_tensor("sigmoid_", input).sigmoid_()
+
+
+def sin_(input):  # noqa: A002
+    """In-place sin."""
+    return _check_tensor("sin_", input).sin_()
+
+
+def sinh_(input):  # noqa: A002
+    """In-place sinh."""
+    return _check_tensor("sinh_", input).sinh_()
+
+
+def sqrt_(input):  # noqa: A002
+    """In-place sqrt."""
+    return _check_tensor("sqrt_", input).sqrt_()
+
+
+def square_(input):  # noqa: A002
+    """In-place square."""
+    return _check_tensor("square_", input).square_()
+
+
+def tan_(input):  # noqa: A002
+    """In-place tan."""
+    return _check_tensor("tan_", input).tan_()
+
+
+def tanh_(input):  # noqa: A002
+    """In-place tanh."""
+    return _check_tensor("tanh_", input).tanh_()
+
+
+def trunc_(input):  # noqa: A002
+    """In-place trunc."""
+    return _check_tensor("trunc_", input).trunc_()
+
+
+def zero_(input):  # noqa: A002
+    """Fill with zeros, in place."""
+    return _check_tensor("zero_", input).zero_()
+
+
+def fill_(input, value):  # noqa: A002
+    """Fill with ``value`` (a number or a 0-d tensor), in place."""
+    return _check_tensor("fill_", input).fill_(value)
+
+
+def fill(input, value):  # noqa: A002
+    """A new tensor of ``input``'s shape and dtype filled with ``value`` (not in place)."""
+    return full_like_value(_check_tensor("fill", input), value)
+
+
+# activations and dropout: torch's top-level forms of the nn.functional in-place variants
+
+
+def threshold_(input, threshold, value):  # noqa: A002
+    """In-place threshold: ``value`` where input <= threshold."""
+    return _activation.threshold_(input, threshold, value)
+
+
+def selu_(input):  # noqa: A002
+    """In-place selu."""
+    return _activation.selu_(input)
+
+
+def celu_(input, alpha=1.0):  # noqa: A002
+    """In-place celu."""
+    return _activation.celu_(input, alpha)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):  # noqa: A002
+    """In-place rrelu (random slopes from the default generator in training)."""
+    return _activation.rrelu_(input, lower, upper, training)
+
+
+def _dropout_input(name: str, input, p) -> Tensor:  # noqa: A002
+    x = _check_tensor(name, input)
+    if not 0 <= p <= 1:  # ATen's check: a RuntimeError (nn.functional's is a ValueError)
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return x
+
+
+def _feature_input(name: str, input, p, train) -> Tensor:  # noqa: A002
+    x = _dropout_input(name, input, p)
+    # torch checks the dims where it draws the per-channel noise, so only then
+    if x._data.ndim < 2 and train and 0 < p < 1 and x._data.size:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return x
+
+
+def dropout_(input, p, train):  # noqa: A002
+    """In-place dropout (``train=False`` returns the input untouched)."""
+    return _dropout.dropout(_dropout_input("dropout_", input, p), p, train, inplace=True)
+
+
+def alpha_dropout_(input, p, train):  # noqa: A002
+    """In-place alpha_dropout."""
+    return _dropout.alpha_dropout(_dropout_input("alpha_dropout_", input, p), p, train,
+                                 inplace=True)
+
+
+def feature_dropout(input, p, train):  # noqa: A002
+    """Dropout of whole channels (dim 1), one draw per (sample, channel)."""
+    x = _feature_input("feature_dropout", input, p, train)
+    return _dropout._dropout(x, p, train, False, feature=True)
+
+
+def feature_dropout_(input, p, train):  # noqa: A002
+    """In-place feature_dropout."""
+    x = _feature_input("feature_dropout_", input, p, train)
+    return _dropout._dropout(x, p, train, True, feature=True)
+
+
+def feature_alpha_dropout_(input, p, train):  # noqa: A002
+    """In-place feature_alpha_dropout."""
+    x = _feature_input("feature_alpha_dropout_", input, p, train)
+    return _dropout.feature_alpha_dropout(x, p, train, inplace=True)

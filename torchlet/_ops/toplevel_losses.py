@@ -1,0 +1,74 @@
+"""The losses torch also exposes at top level (``torch.kl_div``, ``torch.pdist``, ...).
+
+These are ATen's signatures, not torch.nn.functional's: ``reduction`` is an int enum
+(0 'none', 1 'mean', 2 'sum'; as in ATen's apply_loss_reduction any other int reduces
+nothing), there is no size_average/reduce, and torch.poisson_nll_loss takes every
+argument. Each forwards to the functional form, which records torch's graph.
+
+The schemas say ``reduction=Mean``, but torch's Python binding of these top-level forms
+defaults to 0: ``torch.kl_div(x, y)`` returns the unreduced loss. So do these.
+"""
+
+from __future__ import annotations
+
+from torchlet.nn import functional as F
+from torchlet.nn._functional.loss._shared import _reduce
+
+__all__ = ["binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss",
+           "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "poisson_nll_loss",
+           "triplet_margin_loss"]
+
+
+def _reduction(fn: str, reduction, position: int) -> str:
+    """ATen's reduction enum as functional's string."""
+    if not isinstance(reduction, int) or isinstance(reduction, bool):
+        raise TypeError(f"{fn}(): argument 'reduction' (position {position}) must be int, not "
+                        f"{type(reduction).__name__}")
+    return {1: "mean", 2: "sum"}.get(reduction, "none")
+
+
+def kl_div(input, target, reduction=0, *, log_target=False):  # noqa: A002 - ATen's names
+    # reduced here: F.kl_div warns about 'mean', ATen's kl_div does not
+    loss = F.kl_div(input, target, reduction="none", log_target=log_target)
+    return _reduce(loss, _reduction("kl_div", reduction, 3))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06, swap=False,
+                        reduction=0):
+    return F.triplet_margin_loss(anchor, positive, negative, margin=margin, p=p, eps=eps,
+                                 swap=swap,
+                                 reduction=_reduction("triplet_margin_loss", reduction, 8))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
+    return F.margin_ranking_loss(input1, input2, target, margin=margin,
+                                 reduction=_reduction("margin_ranking_loss", reduction, 5))
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction=0):  # noqa: A002
+    return F.hinge_embedding_loss(input, target, margin=margin,
+                                  reduction=_reduction("hinge_embedding_loss", reduction, 4))
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
+    return F.cosine_embedding_loss(input1, input2, target, margin=margin,
+                                   reduction=_reduction("cosine_embedding_loss", reduction, 5))
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):  # noqa: A002
+    return F.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=eps,
+                              reduction=_reduction("poisson_nll_loss", reduction, 6))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,  # noqa: A002
+                                     reduction=0):
+    return F.binary_cross_entropy_with_logits(
+        input, target, weight=weight, pos_weight=pos_weight,
+        reduction=_reduction("binary_cross_entropy_with_logits", reduction, 5))
+
+
+def constant_pad_nd(input, pad, value=0):  # noqa: A002
+    """Pad the last len(pad) // 2 dimensions with ``value`` (F.pad's constant mode)."""
+    if len(pad) % 2 != 0:
+        raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
+    return F.pad(input, pad, mode="constant", value=value)

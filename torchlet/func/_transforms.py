@@ -1,0 +1,390 @@
+"""torch.func's autodiff transforms, computed with torchlet's ordinary (tape) autograd.
+
+torch's functorch runs each transform at its own "level", so ``grad(grad(f))`` or a
+transform applied to tensors that already require grad just work. Here a transform makes
+fresh inputs for ``func`` (a detached copy, or an alias ``x.view_as(x)`` when ``x`` already
+takes part in an outer graph), calls ``func`` and differentiates with ``autograd.grad``.
+When the result depends on anything outside the transform (an outer transform's inputs,
+or user tensors that require grad) the derivative is recorded with ``create_graph=True``,
+so outer transforms and ``backward`` see through it; otherwise results are detached, as
+torch's are.
+
+* ``grad(f)(x)``            = d f / d x for a scalar f (``grad_and_value`` also returns f).
+* ``vjp(f, x)``             = (f(x), v -> v^T J).
+* ``jvp(f, (x,), (t,))``    = (f(x), J t), by the double-backward trick (see
+  ``autograd.functional.jvp``).
+* ``jacrev`` / ``jacfwd``   = J, block shape ``output.shape + input.shape``; both are built
+  row by row in reverse mode (same values; torchlet has no forward mode).
+* ``hessian(f)``            = ``jacfwd(jacrev(f))``.
+
+Arguments and results may be nested tuples, lists and dicts of tensors.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import AccumulateGrad
+from torchlet.autograd.grad_mode import enable_grad, is_grad_enabled
+from torchlet.func._pytree import tree_flatten, tree_map, tree_unflatten
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
+           "functional_call"]
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+
+def _check_argnums(argnums, num_args: int) -> None:
+    if isinstance(argnums, int):
+        argnums = (argnums,)
+    elif not (isinstance(argnums, tuple) and argnums
+              and all(isinstance(a, int) for a in argnums)):
+        if isinstance(argnums, tuple):
+            raise RuntimeError(
+                f"argnums must be non-empty and contain only ints, got: {argnums}"
+            )
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    for argnum in argnums:
+        if not -num_args <= argnum < num_args:
+            raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+
+
+def _fresh_input(x) -> Tensor:
+    """What ``func`` receives for ``x``: a new differentiable tensor, tied to ``x``'s graph
+    when ``x`` is part of an outer one."""
+    if not isinstance(x, Tensor):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+    if x.requires_grad and is_grad_enabled():
+        return x.view_as(x)
+    return x.detach().requires_grad_(True)
+
+
+def _make_inputs(args, argnums):
+    """(args with the differentiated ones replaced by fresh inputs, the flat fresh inputs,
+    their tree spec)."""
+    _check_argnums(argnums, len(args))
+    picked = argnums if isinstance(argnums, tuple) else (argnums,)
+    chosen = tuple(args[a] for a in picked)
+    leaves, spec = tree_flatten(chosen if isinstance(argnums, tuple) else chosen[0])
+    fresh = [_fresh_input(x) for x in leaves]
+    new_chosen = tree_unflatten(fresh, spec)
+    if not isinstance(argnums, tuple):
+        new_chosen = (new_chosen,)
+    new_args = list(args)
+    for a, value in zip(picked, new_chosen, strict=True):
+        new_args[a] = value
+    return tuple(new_args), fresh, spec
+
+
+def _depends_on_outside(outputs, fresh) -> bool:
+    """Whether the graph of ``outputs`` reaches a leaf other than the transform's own fresh
+    inputs (then the derivatives must stay differentiable for whoever owns that leaf)."""
+    if not is_grad_enabled():
+        return False
+    own = {id(x) for x in fresh}
+    outputs = [out for out in outputs if isinstance(out, Tensor) and out.requires_grad]
+    if any(out.grad_fn is None and id(out) not in own for out in outputs):
+        return True  # an outside leaf returned as it is
+    stack = [out.grad_fn for out in outputs if out.grad_fn is not None]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AccumulateGrad):
+            if id(node.variable) not in own:
+                return True
+            continue
+        stack.extend(next_node for next_node, _ in node.next_functions if next_node is not None)
+    return False
+
+
+def _grads(outputs, inputs, grad_outputs, create_graph: bool):
+    """d outputs / d inputs, zeros for inputs the outputs do not depend on."""
+    from torchlet import autograd
+    from torchlet._ops.creation import zeros_like
+
+    needs = [out for out in outputs if out.requires_grad]
+    if not needs:
+        return [zeros_like(x) for x in inputs]
+    grad_outputs = [g for out, g in zip(outputs, grad_outputs, strict=True) if out.requires_grad]
+    result = autograd.grad(needs, inputs, grad_outputs, retain_graph=True,
+                           create_graph=create_graph, allow_unused=True)
+    return [zeros_like(x) if g is None else g for g, x in zip(result, inputs, strict=True)]
+
+
+def _detach_tree(tree, keep_graph: bool):
+    if keep_graph:
+        return tree
+    return tree_map(lambda t: t.detach() if isinstance(t, Tensor) else t, tree)
+
+
+def _split_aux(output, has_aux: bool, api: str):
+    if not has_aux:
+        return output, None
+    if not (isinstance(output, tuple) and len(output) == 2):
+        raise RuntimeError(
+            f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True"
+        )
+    return output
+
+
+# ---------------------------------------------------------------------------------------
+# grad, vjp, jvp
+
+
+def grad_and_value(func, argnums=0, has_aux: bool = False):
+    """A function returning ``(grad, value)`` (``(grad, (value, aux))`` with ``has_aux``):
+    the gradient of the scalar ``func(*args)`` with respect to ``args[argnums]``."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        api = "grad_and_value(f)(*args)"
+        with enable_grad():
+            new_args, fresh, spec = _make_inputs(args, argnums)
+            output, aux = _split_aux(func(*new_args, **kwargs), has_aux, api)
+            if not isinstance(output, Tensor):
+                raise RuntimeError(
+                    f"{api}: Expected f(*args) to return a Tensor, got {type(output)}"
+                )
+            if output.dim() != 0:
+                raise RuntimeError(
+                    f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with "
+                    f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs "
+                    "instead?"
+                )
+            keep_graph = _depends_on_outside([output], fresh)
+            grads = _grads([output], fresh, [None], create_graph=keep_graph)
+        grads = _detach_tree(tree_unflatten(grads, spec), keep_graph)
+        value = _detach_tree(output, keep_graph)
+        if has_aux:
+            return grads, (value, _detach_tree(aux, keep_graph))
+        return grads, value
+
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux: bool = False):
+    """A function returning the gradient of the scalar ``func(*args)`` with respect to
+    ``args[argnums]`` (``(grad, aux)`` with ``has_aux``)."""
+    with_value = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        grads, value = with_value(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    return wrapper
+
+
+def _flat_tensor_outputs(output, api: str):
+    leaves, spec = tree_flatten(output)
+    for leaf in leaves:
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(
+                f"{api}: expected f(*primals) to return only tensors, got unsupported type "
+                f"{type(leaf)}"
+            )
+    return leaves, spec
+
+
+def vjp(func, *primals, has_aux: bool = False):
+    """``(func(*primals), vjp_fn)`` (and ``aux``): ``vjp_fn(cotangents)`` returns the tuple
+    ``cotangents^T J``, one entry per primal, shaped like the primals."""
+    api = "vjp(f, *primals)"
+    with enable_grad():
+        new_args, fresh, spec = _make_inputs(primals, tuple(range(len(primals))))
+        output, aux = _split_aux(func(*new_args), has_aux, api)
+        out_leaves, out_spec = _flat_tensor_outputs(output, api)
+        keep_graph = _depends_on_outside(out_leaves, fresh)
+
+    def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):
+        from torchlet._ops.creation import zeros_like
+
+        cot_leaves, cot_spec = tree_flatten(cotangents)
+        if cot_spec != out_spec:
+            raise RuntimeError(
+                "Expected pytree structure of cotangents to be the same as pytree structure "
+                f"of outputs to the function. cotangents: {cot_spec}, primal output: "
+                f"{out_spec}"
+            )
+        for cot, out in zip(cot_leaves, out_leaves, strict=True):
+            if cot.shape != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {cot.shape} and "
+                    f"output[0] has a shape of {out.shape}."
+                )
+        record = keep_graph or any(c.requires_grad for c in cot_leaves)
+        with enable_grad():
+            grads = _grads(out_leaves, fresh, [c.to(o.dtype) for c, o in
+                                               zip(cot_leaves, out_leaves, strict=True)],
+                           create_graph=record)
+        grads = [g if g is not None else zeros_like(x) for g, x in zip(grads, fresh,
+                                                                        strict=True)]
+        return _detach_tree(tree_unflatten(grads, spec), record)
+
+    result = _detach_tree(output, keep_graph)
+    if has_aux:
+        return result, vjp_fn, _detach_tree(aux, keep_graph)
+    return result, vjp_fn
+
+
+def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """``(func(*primals), J tangents)`` (and ``aux``), from two reverse passes: the backward
+    ``u -> u^T J`` is linear in ``u``, so its own vjp with ``tangents`` is ``J tangents``."""
+    from torchlet._ops.creation import zeros_like
+
+    api = "jvp(f, primals, tangents)"
+    if not isinstance(primals, tuple):
+        raise RuntimeError(
+            f"{api}: Expected primals to be a tuple. E.g. it should be valid to call "
+            "f(*primals)."
+        )
+    if not isinstance(tangents, tuple):
+        raise RuntimeError(f"{api}: Expected tangents to be a tuple. E.g. it should be valid "
+                           "to call f(*tangents).")
+    primal_leaves, primal_spec = tree_flatten(primals)
+    tangent_leaves, tangent_spec = tree_flatten(tangents)
+    if primal_spec != tangent_spec:
+        raise RuntimeError(
+            f"{api}: Expected primals and tangents to have the same python structure. For "
+            f"example, if primals is a tuple of 3 tensors, tangents also must be. Got "
+            f"primals with structure {primal_spec} and tangents with structure {tangent_spec}"
+        )
+    for p, t in zip(primal_leaves, tangent_leaves, strict=True):
+        if isinstance(p, Tensor) and isinstance(t, Tensor) and p.shape != t.shape:
+            raise RuntimeError(
+                f"{api}: Expected primals and tangents to have the same shape. Got primal "
+                f"with shape {p.shape} and tangent with shape {t.shape}"
+            )
+    with enable_grad():
+        new_args, fresh, _ = _make_inputs(primals, tuple(range(len(primals))))
+        output, aux = _split_aux(func(*new_args), has_aux, api)
+        out_leaves, out_spec = _flat_tensor_outputs(output, api)
+        keep_graph = _depends_on_outside(out_leaves, fresh) or any(
+            t.requires_grad for t in tangent_leaves)
+        us = [zeros_like(out, requires_grad=True) for out in out_leaves]
+        grads = _grads(out_leaves, fresh, us, create_graph=True)
+        pairs = [(g, t) for g, t in zip(grads, tangent_leaves, strict=True) if g.requires_grad]
+        if pairs:
+            tangents_out = _grads([g for g, _ in pairs], us, [t for _, t in pairs],
+                                  create_graph=keep_graph)
+        else:
+            tangents_out = [zeros_like(out) for out in out_leaves]
+    result = (_detach_tree(output, keep_graph),
+              _detach_tree(tree_unflatten(tangents_out, out_spec), keep_graph))
+    if has_aux:
+        return (*result, _detach_tree(aux, keep_graph))
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Jacobians and the Hessian
+
+
+def _jacobian_block(out: Tensor, fresh, create_graph: bool):
+    """[d out / d x for x in fresh], each of shape ``out.shape + x.shape``: one backward pass
+    per element of ``out`` (row i is the vjp with the one-hot e_i)."""
+    import torchlet
+
+    rows = [[] for _ in fresh]
+    flat = out.reshape(-1)
+    for i in range(flat.numel()):
+        one_hot = torchlet.zeros_like(flat)
+        one_hot[i] = 1
+        for row, g in zip(rows, _grads([flat], fresh, [one_hot], create_graph), strict=True):
+            row.append(g)
+    blocks = []
+    for row, x in zip(rows, fresh, strict=True):
+        if row:
+            block = torchlet.stack(row)
+        else:
+            block = torchlet.zeros(0, *x.shape, dtype=x.dtype)
+        blocks.append(block.reshape(*out.shape, *x.shape))
+    return blocks
+
+
+def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
+           _preallocate_and_copy: bool = False):
+    """A function returning the Jacobian of ``func`` with respect to ``args[argnums]``: for
+    each output, a block shaped ``output.shape + input.shape`` (a tuple over ``argnums``
+    when it is a tuple, structured like the argument when that is a pytree)."""
+    if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with enable_grad():
+            new_args, fresh, spec = _make_inputs(args, argnums)
+            output, aux = _split_aux(func(*new_args, **kwargs), has_aux,
+                                     "jacrev(f, ...)(*args)")
+            out_leaves, out_spec = _flat_tensor_outputs(output, "jacrev(f, ...)(*args)")
+            keep_graph = _depends_on_outside(out_leaves, fresh)
+            jac = [tree_unflatten(_jacobian_block(out, fresh, keep_graph), spec)
+                   for out in out_leaves]
+        result = _detach_tree(tree_unflatten(jac, out_spec), keep_graph)
+        if has_aux:
+            return result, _detach_tree(aux, keep_graph)
+        return result
+
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """The Jacobian as ``jacrev`` returns it (torch computes it column by column in forward
+    mode; the values are the same)."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(
+            "Only allowed values for randomness are 'error', 'different', or 'same'. "
+            f"Got {randomness}"
+        )
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """A function returning the Hessian of ``func`` (``jacfwd(jacrev(func))``): for a scalar
+    output, shape ``input.shape + input.shape``."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# ---------------------------------------------------------------------------------------
+# functional_call
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """``module(*args, **kwargs)`` with the named parameters and buffers replaced by the
+    given tensors (one dict, or several with distinct keys) for the duration of the call."""
+    from torchlet.nn.utils.stateless import _functional_call
+
+    if isinstance(parameter_and_buffer_dicts, dict):
+        parameters_and_buffers = parameter_and_buffer_dicts
+    elif isinstance(parameter_and_buffer_dicts, (list, tuple)):
+        if not all(isinstance(d, dict) for d in parameter_and_buffer_dicts):
+            raise ValueError(
+                "Expected all elements of parameter_and_buffer_dicts to be dictionaries"
+            )
+        all_keys = [k for d in parameter_and_buffer_dicts for k in d]
+        seen, repeated_keys = set(), []
+        for key in all_keys:
+            if key in seen and key not in repeated_keys:
+                repeated_keys.append(key)
+            seen.add(key)
+        if repeated_keys:
+            raise ValueError(
+                f"{repeated_keys} appeared in multiple dictionaries; behavior of functional "
+                "call is ambiguous"
+            )
+        parameters_and_buffers = {k: v for d in parameter_and_buffer_dicts
+                                  for k, v in d.items()}
+    else:
+        raise ValueError(
+            "Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, "
+            f"but got {type(parameter_and_buffer_dicts)}"
+        )
+    return _functional_call(module, parameters_and_buffers, args, kwargs,
+                            tie_weights=tie_weights, strict=strict)

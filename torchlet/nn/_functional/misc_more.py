@@ -1,0 +1,209 @@
+"""pdist (distances between the rows of a matrix), channel_shuffle (ShuffleNet's channel
+interleaving) and gumbel_softmax (a differentiable sample of a categorical), as torch.
+
+pdist's backward, like torch's, cannot be differentiated again: its node raises torch's
+NotImplementedError under a second backward.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from torchlet._ops.creation import empty_like, zeros_like
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+
+__all__ = ["channel_shuffle", "gumbel_softmax", "native_channel_shuffle", "pdist"]
+
+
+def _sizes(a: np.ndarray) -> str:
+    return "[" + ", ".join(str(s) for s in a.shape) + "]"
+
+
+# ---------------------------------------------------------------------------------------
+# pdist
+
+
+def _pair_norms(diff: np.ndarray, p: float) -> np.ndarray:
+    """The p-norm of each row of ``diff`` (torch's special cases p = 0, 1, 2, inf)."""
+    if diff.shape[1] == 0:
+        return np.zeros(diff.shape[0], diff.dtype)
+    if p == 0:
+        return (diff != 0).sum(axis=1).astype(diff.dtype)
+    if p == 1:
+        return np.abs(diff).sum(axis=1)
+    if p == 2:
+        return np.sqrt((diff * diff).sum(axis=1))
+    if p == float("inf"):
+        return np.abs(diff).max(axis=1)
+    ftype = diff.dtype.type
+    return (np.abs(diff) ** ftype(p)).sum(axis=1) ** ftype(1 / p)
+
+
+def _pair_gradient(diff, dist, grad, p: float) -> np.ndarray:
+    """d(sum_k grad_k dist_k)/d(diff) per pair, with torch's values where the norm has no
+    derivative (dist = 0 gives 0)."""
+    ftype = diff.dtype.type
+    g, d = grad[:, None], dist[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p == 0:
+            return np.zeros_like(diff)
+        if p == 1:
+            return np.sign(diff) * g
+        if p == float("inf"):
+            return np.sign(diff) * (np.abs(diff) == d) * g
+        if p == 2:
+            out = g * diff / d
+        elif p < 2:
+            out = np.sign(diff) * np.abs(diff) ** ftype(p - 1) * g / d ** ftype(p - 1)
+            if p < 1:
+                out = np.where(diff == 0, ftype(0), out)
+        else:
+            out = diff * np.abs(diff) ** ftype(p - 2) * g / d ** ftype(p - 1)
+    return np.where(d == 0, ftype(0), out)
+
+
+class _Pdist(Primitive):
+    """out[k] = ||x[i_k] - x[j_k]||_p over the pairs i_k < j_k in row-major order;
+    grad_x[i] += grad[k] d||v||_p/dv,  grad_x[j] -= the same (v = x[i] - x[j])."""
+
+    node_name = "PdistBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p=2.0):
+        rows, cols = np.triu_indices(x.shape[0], 1)
+        out = _pair_norms(x[rows] - x[cols], p)
+        ctx.save_for_backward(x, out)
+        ctx.p = p
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return _PdistBackward.apply(grad, x, out, p=ctx.p)
+
+
+class _PdistBackward(Primitive):
+    """pdist's gradient; like torch's ``_pdist_backward``, not differentiable again."""
+
+    node_name = "PdistBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, out, p=2.0):
+        rows, cols = np.triu_indices(x.shape[0], 1)
+        pair = _pair_gradient(x[rows] - x[cols], out, grad, p)
+        grad_x = np.zeros_like(x)
+        np.add.at(grad_x, rows, pair)
+        np.subtract.at(grad_x, cols, pair)
+        return grad_x
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        raise NotImplementedError("the derivative for '_pdist_backward' is not implemented.")
+
+
+def pdist(input, p=2) -> Tensor:  # noqa: A002 - torch's argument name
+    """The p-norm distances between all pairs of rows of ``input`` (N, M): a vector of
+    N (N - 1) / 2 values, the upper triangle of cdist(input, input) row by row."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"pdist(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    data = input._data
+    if data.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {data.ndim}D")
+    if data.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    return _Pdist.apply(input, p=float(p))
+
+
+# ---------------------------------------------------------------------------------------
+# channel_shuffle
+
+
+def _shuffle_channels(x: np.ndarray, groups: int) -> np.ndarray:
+    """(N, g * k, ...) -> (N, k * g, ...): channel c = a * k + b moves to b * g + a."""
+    n, c = x.shape[:2]
+    split = x.reshape(n, groups, c // groups, *x.shape[2:])
+    return np.ascontiguousarray(split.swapaxes(1, 2)).reshape(x.shape)
+
+
+class _ChannelShuffle(Primitive):
+    """out = the channels of x regrouped: (N, g, C/g, *) -> (N, C/g, g, *);
+    grad_x = the inverse shuffle of grad (the shuffle with C/g groups)."""
+
+    node_name = "ChannelShuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, groups=1):
+        ctx.groups = groups
+        return _shuffle_channels(x, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ChannelShuffle.apply(grad, groups=grad.shape[1] // ctx.groups)
+
+
+class _NativeChannelShuffle(_ChannelShuffle):
+    """torch.native_channel_shuffle: the same values, but torch records no derivative."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::native_channel_shuffle is not implemented")
+
+
+def _check_shuffle(input, groups) -> None:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError("channel_shuffle(): argument 'input' (position 1) must be Tensor, "
+                        f"not {type(input).__name__}")
+    data = input._data
+    if data.ndim <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{_sizes(data)}")
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if data.shape[1] % groups != 0:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {data.shape[1]} channels "
+            f"and {groups} groups.")
+
+
+def channel_shuffle(input, groups) -> Tensor:  # noqa: A002
+    """Split the C channels of ``input`` (N, C, *) into ``groups`` groups and interleave
+    them: (N, g, C/g, *) -> (N, C/g, g, *) -> (N, C, *)."""
+    _check_shuffle(input, groups)
+    return _ChannelShuffle.apply(input, groups=int(groups))
+
+
+def native_channel_shuffle(input, groups) -> Tensor:  # noqa: A002
+    """channel_shuffle's kernel; as in torch, it has no derivative."""
+    _check_shuffle(input, groups)
+    return _NativeChannelShuffle.apply(input, groups=int(groups))
+
+
+# ---------------------------------------------------------------------------------------
+# gumbel_softmax
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1) -> Tensor:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn as torch draws it
+    (-log of Exponential(1) samples), so after the same manual_seed the sample is torch's.
+    ``hard=True`` returns the one-hot of the argmax, with the soft sample's gradient."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -empty_like(logits).exponential_().log()
+    gumbels = (logits + gumbels) / tau
+    y_soft = gumbels.softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
