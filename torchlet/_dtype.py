@@ -63,6 +63,13 @@ ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 
+# The scalar-type names torch's error messages use ("... not implemented for 'Long'"),
+# by NumPy dtype name.
+TYPE_WORDS = {
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
+}
+
 
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]

@@ -1354,10 +1354,10 @@ class Tensor:
         return _inplace(self, _idx.index_put, indices, values, accumulate)
 
     def zero_(self):
-        return _inplace(self, _pw.full_like_value, 0)
+        return _inplace(self, _pw.zero_value)
 
     def fill_(self, value):
-        return _inplace(self, _pw.full_like_value, value)
+        return _inplace(self, _pw.full_like_value, value, in_place=True)
 
     def copy_(self, src, non_blocking=False):
         return _inplace(self, _pw.copy_from, src)
@@ -2293,8 +2293,8 @@ def _write_result(self: Tensor, result: Tensor) -> None:
     dst = self._data
     if src.dtype != dst.dtype and src.dtype.kind not in _CASTABLE[dst.dtype.kind]:
         raise RuntimeError(
-            f"result type {_CAST_NAMES[src.dtype.kind]} can't be cast to the desired output "
-            f"type {_dtype._BY_NP[dst.dtype].name.capitalize().replace('Int64', 'Long')}"
+            f"result type {_dtype.TYPE_WORDS[src.dtype.name]} can't be cast to the desired "
+            f"output type {_dtype.TYPE_WORDS[dst.dtype.name]}"
         )
     if src.shape != dst.shape:
         raise RuntimeError(
@@ -2311,7 +2311,6 @@ def _write_result(self: Tensor, result: Tensor) -> None:
     self._vbox[0] += 1
 
 
-_CAST_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 # Autograd and the operations live in their own modules, which import Tensor from here,
 # so they are imported last, and in this order.

@@ -266,6 +266,13 @@ SPECS = [
     Spec(f"{P}/top/fill/tensor", lambda t, x, v: t.fill(x, v),
          (A(2, 3, grad=False), U()), **EXACT),
     Spec(f"{P}/top/fill/int", lambda t, x: t.fill(x, 2.7), (N(4),), **EXACT),
+    # in the graph: torch's node names for the in-place forms, zeros to the old values
+    Spec(f"{P}/zero_/graph", lambda t, x: (x * 2).zero_(), (U(6),), **EXACT),
+    Spec(f"{P}/fill_/graph", lambda t, x: (x * 2).fill_(2.5), (U(6),), **EXACT),
+    Spec(f"{P}/fill_/graph_tensor", lambda t, x, v: (x * 2).fill_(v), (U(2, 3), U()),
+         **EXACT),
+    Spec(f"{P}/top/fill/tensor_grad", lambda t, x, v: t.fill(x, v), (U(2, 3), U()),
+         **EXACT),
     Spec(f"{P}/top/rrelu_/eval", lambda t, x: t.rrelu_(x * 1), (U(8),), **EXACT,
          **NO_GRADCHECK),
     Spec(f"{P}/top/rrelu_/train",
@@ -326,6 +333,18 @@ CAST = r"result type Float can't be cast to the desired output type Long"
 LEAF = r"a leaf Variable that requires grad is being used in an in-place operation"
 
 ERROR_SPECS = [
+    # no bool kernels for rounding; cast errors name torch's scalar types
+    *(ErrorSpec(f"{P}/{name}/bool", lambda t, name=name: getattr(t, name)(_t(t, [True])),
+                match=rf'^"{kernel}_vml_cpu" not implemented for \'Bool\'$')
+      for name, kernel in (("trunc", "trunc"), ("fix", "trunc"), ("floor", "floor"),
+                           ("ceil", "ceil"), ("round", "round"))),
+    ErrorSpec(f"{P}/round/bool_decimals", lambda t: t.round(_t(t, [True]), decimals=1),
+              match=r'^"round_cpu" not implemented for \'Bool\'$'),
+    ErrorSpec(f"{P}/add_/cast_int32", lambda t: t.ones(2, dtype=t.int32).add_(1.5),
+              match=r"^result type Float can't be cast to the desired output type Int$"),
+    ErrorSpec(f"{P}/add_/cast_double",
+              lambda t: t.ones(2, dtype=t.int16).add_(t.ones(2, dtype=t.float64)),
+              match=r"^result type Double can't be cast to the desired output type Short$"),
     ErrorSpec(f"{P}/acosh/not_tensor", lambda t: t.acosh([1.0]), match="must be Tensor"),
     ErrorSpec(f"{P}/acosh_/int", lambda t: _t(t, [1, 2]).acosh_(), match=CAST),
     ErrorSpec(f"{P}/atanh_/leaf", lambda t: _t(t, [0.5], grad=True).atanh_(), match=LEAF),

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from torchlet._dtype import TYPE_WORDS
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 
@@ -18,10 +19,7 @@ FULL = slice(None)
 
 # torch's ScalarType names ("Float"), legacy type names ("torch.FloatTensor") and the C++
 # type names its kernels print ("long int").
-TYPE_WORD = {
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
-}
+TYPE_WORD = TYPE_WORDS
 C_TYPE = {
     "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
     "uint8": "unsigned char", "bool": "bool", "float32": "float", "float64": "double",

@@ -110,6 +110,7 @@ from torchlet._ops.pointwise.operands import (
     copy_from,
     full_like_value,
     to,
+    zero_value,
     zeros_like,
     zeros_like_grad,
     zeros_like_scalar,

@@ -99,9 +99,7 @@ def _out(result: Tensor, out, name: str):
     out._vbox[0] += 1
     return out
 
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-              "float16": "Half"}
+_TYPE_WORD = _dtype.TYPE_WORDS
 
 
 # ---------------------------------------------------------------------------------------
@@ -183,7 +181,8 @@ class Fill(Primitive):
 
 
 class FillTensor(Primitive):
-    """out = ``a``'s shape filled with the 0-d ``value``;  grad_value = sum(grad)."""
+    """out = ``a``'s shape filled with the 0-d ``value``;  grad_a = 0,
+    grad_value = sum(grad)."""
 
     node_name = "FillBackward1"
 
@@ -193,19 +192,45 @@ class FillTensor(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return None, grad.sum()
+        return zeros_like_grad(grad, ctx, 0), grad.sum()
 
 
-def full_like_value(t: Tensor, value) -> Tensor:
-    """What ``fill_``/``zero_`` compute: ``t``'s shape and dtype, one value everywhere."""
+# torch names the in-place forms' nodes apart from torch.fill's
+class FillInPlace(Fill):
+    """``fill_(number)``: as Fill."""
+
+    node_name = "FillBackward2"
+
+
+class FillTensorInPlace(FillTensor):
+    """``fill_(0-d tensor)``: as FillTensor."""
+
+    node_name = "FillBackward3"
+
+
+class ZeroInPlace(Fill):
+    """``zero_()``: Fill with 0."""
+
+    node_name = "ZeroBackward0"
+
+
+def full_like_value(t: Tensor, value, *, in_place: bool = False) -> Tensor:
+    """What ``torch.fill``, ``fill_`` and ``zero_`` compute: ``t``'s shape and dtype, one
+    value everywhere."""
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions."
             )
-        return FillTensor.apply(t, _cast(value, t._data.dtype))
-    return Fill.apply(t, value=_number(value, t._data.dtype))
+        primitive = FillTensorInPlace if in_place else FillTensor
+        return primitive.apply(t, _cast(value, t._data.dtype))
+    return (FillInPlace if in_place else Fill).apply(t, value=_number(value, t._data.dtype))
+
+
+def zero_value(t: Tensor) -> Tensor:
+    """What ``zero_`` computes: zeros of ``t``'s shape and dtype."""
+    return ZeroInPlace.apply(t, value=t._data.dtype.type(0))
 
 
 class CopyFrom(Primitive):

@@ -678,6 +678,8 @@ def square(input, *, out=None):  # noqa: A002
 
 def _integer_passthrough(cls, name, x):
     x = _check_tensor(name, x)
+    if x._data.dtype.kind == "b":  # torch has no bool kernel for these
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
     if x._data.dtype.kind != "f":
         return x.clone()  # integers are already whole numbers
     return cls.apply(x)
@@ -700,6 +702,9 @@ fix = trunc
 
 def round(input, *, decimals=0, out=None):  # noqa: A002
     x = _check_tensor("round", input)
+    if x._data.dtype.kind == "b":
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if x._data.dtype.kind != "f":
         if decimals != 0:
             raise NotImplementedError('"round_cpu" not implemented for \'Long\'')

@@ -50,9 +50,7 @@ __all__ = [
     "threshold", "threshold_",
 ]
 
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-              "float16": "Half"}
+_TYPE_WORD = _dtype.TYPE_WORDS
 
 
 def _check(name: str, x) -> Tensor:

@@ -49,9 +49,7 @@ __all__ = [
     "torch_batch_norm", "torch_group_norm", "torch_instance_norm", "torch_layer_norm",
 ]
 
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-              "float16": "Half"}
+_TYPE_WORD = _dtype.TYPE_WORDS
 
 
 def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:

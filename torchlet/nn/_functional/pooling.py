@@ -34,6 +34,7 @@ import operator
 
 import numpy as np
 
+from torchlet._dtype import TYPE_WORDS
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import relu as _relu
 from torchlet._tensor import Tensor
@@ -56,9 +57,7 @@ __all__ = [
     "max_unpool1d", "max_unpool2d", "max_unpool3d",
 ]
 
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-              "float16": "Half"}
+_TYPE_WORD = TYPE_WORDS
 
 
 class _Gather(Primitive):

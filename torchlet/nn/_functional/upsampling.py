@@ -24,6 +24,7 @@ import operator
 
 import numpy as np
 
+from torchlet._dtype import TYPE_WORDS
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv_kernels import Geometry, col2im, im2col
@@ -36,9 +37,7 @@ from torchlet.nn._functional.pooling import (
 __all__ = ["fold", "interpolate", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
            "upsample_bilinear", "upsample_nearest"]
 
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-              "float16": "Half"}
+_TYPE_WORD = TYPE_WORDS
 
 
 def _check_input(fn: str, value) -> Tensor:

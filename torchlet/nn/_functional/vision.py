@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import TYPE_WORDS
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import linspace
 from torchlet._ops.linalg import matmul as _matmul
@@ -32,9 +33,7 @@ _ALIGN_WARNING = (
     "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
     "documentation of grid_sample for details."
 )
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-              "float16": "Half"}
+_TYPE_WORD = TYPE_WORDS
 
 
 def _sizes(a: np.ndarray) -> str:

@@ -13,9 +13,7 @@ from torchlet._ops.pointwise.operands import _cast
 from torchlet._tensor import Tensor
 from torchlet.autograd.grad_mode import GRAD_STATE
 
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-              "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-              "float16": "Half"}
+_TYPE_WORD = _dtype.TYPE_WORDS
 
 
 # ---------------------------------------------------------------------------------------
