@@ -24,7 +24,7 @@ from torchlet._ops.indexing._common import (
 from torchlet._ops.indexing.select_mask import (
     IndexSelect,
     _vector,
-    _vector_index,
+    check_index_source,
     index_add,
     index_fill,
     index_select,
@@ -247,34 +247,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
             "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
             f"{reduce}."
         )
-    data, idx, src = x._data, index._data, source._data
+    data, src = x._data, source._data
     dim = wrap_dim(dim, data.ndim)
-    _vector_index("index_reduce_", idx)
-    if idx.dtype != _INT64 and idx.dtype != _INT32:
-        raise RuntimeError(
-            "index_reduce_(): Expected dtype int32/int64 for index but got: "
-            f"{TYPE_WORD[idx.dtype.name]}"
-        )
-    if src.dtype != data.dtype:
-        raise RuntimeError(
-            f"index_reduce_(): self ({TYPE_WORD[data.dtype.name]}) and source "
-            f"({TYPE_WORD[src.dtype.name]}) must have the same scalar type"
-        )
-    idx = _vector(idx)
-    source_size = src.shape[dim] if src.ndim else 1
-    if idx.size != source_size:
-        raise RuntimeError(
-            f"index_reduce_(): Number of indices ({idx.size}) should be equal to "
-            f"source.size(dim): ({source_size}), for dim: {dim}"
-        )
-    if src.ndim and data.ndim and (
-        src.ndim != data.ndim
-        or any(src.shape[i] != data.shape[i] for i in range(data.ndim) if i != dim)
-    ):
-        raise RuntimeError(
-            "source tensor shape must match self tensor shape, excluding the specified "
-            f"dimension. Got self.shape = {list(data.shape)} source.shape = {list(src.shape)}"
-        )
+    idx = check_index_source("index_reduce_", data, index._data, src, dim)
     size = data.shape[dim] if data.ndim else 1
     if first_out_of_range(idx, 0, size) is not None:
         raise IndexError("index out of range in self")

@@ -159,29 +159,27 @@ def _vector_index(name: str, index: np.ndarray) -> None:
         )
 
 
-def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noqa: A002
-    """A copy of ``input`` with ``alpha * source[k]`` added to slice ``index[k]``."""
-    x = check_tensor("index_add", input, "input", 1)
-    index = check_tensor("index_add", index, "index", 3)
-    source = check_tensor("index_add", source, "source", 4)
-    data, idx, src = x._data, index._data, source._data
-    dim = wrap_dim(dim, data.ndim)
-    _vector_index("index_add_", idx)
+def check_index_source(name: str, data, idx, src, dim: int):
+    """torch's checks of ``index`` and ``source`` for index_add_ / index_reduce_ (``name``):
+    a vector of int32/int64 indices, one per slice of ``source`` along ``dim``, and a
+    ``source`` of ``data``'s dtype and shape outside ``dim``. Returns the indices as a
+    vector."""
+    _vector_index(name, idx)
     if idx.dtype != _INT64 and idx.dtype != _INT32:
         raise RuntimeError(
-            "index_add_(): Expected dtype int32/int64 for index but got: "
+            f"{name}(): Expected dtype int32/int64 for index but got: "
             f"{TYPE_WORD[idx.dtype.name]}"
         )
     if src.dtype != data.dtype:
         raise RuntimeError(
-            f"index_add_(): self ({TYPE_WORD[data.dtype.name]}) and source "
+            f"{name}(): self ({TYPE_WORD[data.dtype.name]}) and source "
             f"({TYPE_WORD[src.dtype.name]}) must have the same scalar type"
         )
     idx = _vector(idx)
     source_size = src.shape[dim] if src.ndim else 1
     if idx.size != source_size:
         raise RuntimeError(
-            f"index_add_(): Number of indices ({idx.size}) should be equal to "
+            f"{name}(): Number of indices ({idx.size}) should be equal to "
             f"source.size(dim): ({source_size}), for dim: {dim}"
         )
     if src.ndim and data.ndim and (
@@ -192,6 +190,17 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
             "source tensor shape must match self tensor shape, excluding the specified "
             f"dimension. Got self.shape = {list(data.shape)} source.shape = {list(src.shape)}"
         )
+    return idx
+
+
+def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``alpha * source[k]`` added to slice ``index[k]``."""
+    x = check_tensor("index_add", input, "input", 1)
+    index = check_tensor("index_add", index, "index", 3)
+    source = check_tensor("index_add", source, "source", 4)
+    data, src = x._data, source._data
+    dim = wrap_dim(dim, data.ndim)
+    idx = check_index_source("index_add_", data, index._data, src, dim)
     size = data.shape[dim] if data.ndim else 1
     bad = first_out_of_range(idx, 0, size)
     if bad is not None:
