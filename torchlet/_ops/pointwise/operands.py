@@ -99,6 +99,7 @@ def _out(result: Tensor, out, name: str):
     out._vbox[0] += 1
     return out
 
+
 _TYPE_WORD = _dtype.TYPE_WORDS
 
 
