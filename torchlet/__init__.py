@@ -693,6 +693,25 @@ from torchlet._ops.indexing.index_more import (  # noqa: E402
 
 # incomplete gamma functions (igamma, igammac; torch.special.gammainc/gammaincc)
 from torchlet._ops.pointwise.special_gamma_inc import igamma, igammac  # noqa: E402
+# small missing names (misc-api): vmap, range, frombuffer, histogramdd, unsafe splits, ...
+from torchlet.func import vmap  # noqa: E402
+from torchlet._ops.histogramdd import histogramdd  # noqa: E402
+from torchlet._ops.misc_api import (  # noqa: E402
+    as_strided_,
+    as_strided_scatter,
+    detach,
+    detach_,
+    frombuffer,
+    is_inference,
+    native_dropout,
+    native_norm,
+    nonzero_static,
+    range,  # noqa: A004
+    set_flush_denormal,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+)
 # isort: on
 
 

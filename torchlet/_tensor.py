@@ -2008,6 +2008,7 @@ class Tensor:
         from torchlet.linalg import qr_svd_legacy
 
         return qr_svd_legacy.symeig(self, eigenvectors)
+
     # --------------------------------------------------------------------------------
     # strided views, more splits, in-place views, more indexed writes
 
@@ -2110,6 +2111,7 @@ class Tensor:
 
     def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
         return _idx.slice_scatter(self, src, dim, start, end, step)
+
     # --------------------------------------------------------------------------------
     # incomplete gamma functions
 
@@ -2132,6 +2134,136 @@ class Tensor:
         from torchlet._ops.pointwise import special_gamma_inc
 
         return _inplace(self, special_gamma_inc.igammac, other)
+
+    # --------------------------------------------------------------------------------
+    # misc API: nonzero_static, unsafe splits, as_strided_/scatter, Python callables per
+    # element, memory and layout queries, deprecated resize/volatile, device flags
+
+    is_nested = False
+    is_sparse_csr = False
+    is_mkldnn = False
+    is_xla = False
+    is_mps = False
+    is_xpu = False
+    is_ipu = False
+    is_maia = False
+    is_mtia = False
+    is_vulkan = False
+
+    @property
+    def name(self):
+        return None
+
+    @property
+    def volatile(self) -> bool:
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.get_volatile(self)
+
+    @volatile.setter
+    def volatile(self, value):
+        from torchlet._ops import tensor_misc
+
+        tensor_misc.set_volatile(self, value)
+
+    @property
+    def grad_dtype(self):
+        if self._grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        return self.dtype
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        from torchlet._ops import misc_api
+
+        return misc_api.nonzero_static(self, size=size, fill_value=fill_value)
+
+    def unsafe_chunk(self, chunks, dim=0):
+        from torchlet._ops import misc_api
+
+        return misc_api.unsafe_chunk(self, chunks, dim)
+
+    def unsafe_split(self, split_size, dim=0):
+        from torchlet._ops import misc_api
+
+        return misc_api.unsafe_split(self, split_size, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        from torchlet._ops import misc_api
+
+        return misc_api.unsafe_split_with_sizes(self, split_sizes, dim)
+
+    def as_strided_(self, size, stride, storage_offset=None):
+        from torchlet._ops import misc_api
+
+        return misc_api.as_strided_(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src, size, stride, storage_offset=None):
+        from torchlet._ops import misc_api
+
+        return misc_api.as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def apply_(self, callable):  # noqa: A002 - torch's argument name
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.apply_(self, callable)
+
+    def map_(self, tensor, callable):  # noqa: A002
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.map_(self, tensor, callable)
+
+    def map2_(self, x, y, callable):  # noqa: A002
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.map2_(self, x, y, callable)
+
+    def share_memory_(self):
+        """torchlet's memory is not shared between processes: self, unchanged."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def pin_memory(self, device=None):
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.pin_memory(self, device)
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def is_set_to(self, tensor) -> bool:
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.is_set_to(self, tensor)
+
+    def dim_order(self, *, ambiguity_check=False):
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.dim_order(self, ambiguity_check=ambiguity_check)
+
+    def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
+                          requires_grad=False, pin_memory=False):
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.new_empty_strided(self, size, stride, dtype=dtype,
+                                             requires_grad=requires_grad)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.to_dense(self, dtype, masked_grad=masked_grad)
+
+    def resize(self, *sizes):
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.resize(self, *sizes)
+
+    def resize_as(self, tensor):
+        from torchlet._ops import tensor_misc
+
+        return tensor_misc.resize_as(self, tensor)
+
     # --------------------------------------------------------------------------------
     # new tensors of the same dtype
 
