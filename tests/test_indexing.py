@@ -266,6 +266,10 @@ GETITEM_ERRORS = {
 
 @pytest.mark.parametrize("name", sorted(GETITEM_ERRORS))
 def test_getitem_errors(name):
+    if name == "numpy_bool" and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        # NumPy 1's np.bool_ has __index__: torch (and torchlet) read it as the integer 1
+        same(lambda t, a: a[np.bool_(True)], np.arange(3, dtype=np.float32), grad=False)
+        return
     same_error(GETITEM_ERRORS[name])
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import _out, out_dtype_must_match
 from torchlet._ops.reduction._common import type_word
 from torchlet.autograd.function import Primitive
 from torchlet.linalg._common import (
@@ -139,11 +140,19 @@ def _solve_array(a: np.ndarray, b: np.ndarray, left: bool, vector: bool) -> np.n
         a = np.swapaxes(a, -1, -2)
         if not vector:
             b = np.swapaxes(b, -1, -2)
+    if vector:
+        b = b[..., None]
+    # one batch shape for both: NumPy < 2 reads a b with one dim fewer than a as a stack
+    # of vectors, whatever its last dim
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
     try:
-        x = np.linalg.solve(a, b[..., None])[..., 0] if vector else np.linalg.solve(a, b)
+        x = np.linalg.solve(a, b)
+        if vector:
+            x = x[..., 0]
     except np.linalg.LinAlgError:
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-1] if vector else b.shape[:-2])
-        index, _ = singular_batch(np.broadcast_to(a, batch + a.shape[-2:]))
+        index, _ = singular_batch(a)
         raise LinAlgError(
             f"torch.linalg.solve: {batch_prefix(batch + (0, 0), index)}The solver failed "
             "because the input matrix is singular."
@@ -190,7 +199,7 @@ def solve(A, B, *, left=True, out=None):  # noqa: N803
     has A's shape without the last dimension, as torch decides. Within float rounding of
     torch's values; a singular A raises LinAlgError with torch's message."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.solve: out= is not supported")
+        return _out(solve(A, B, left=left), out, "_linalg_solve_ex", out_dtype_must_match)
     check_tensor("solve", A)
     check_tensor("solve", B, "B")
     check_square("solve", A)

@@ -443,6 +443,8 @@ def _index(array: np.ndarray, key, arrays) -> np.ndarray:
     """``array[key]``. NumPy checks bounds over the same range torch does, so its checks
     are kept and torch's message is only worked out when NumPy refuses (torch also
     accepts out-of-range indices when the result is empty: nothing is read)."""
+    if not array.size:  # (NumPy < 2 only warns about an out-of-range index here)
+        return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
     try:
         return array[key]
     except IndexError:
@@ -670,7 +672,9 @@ def setitem(t: Tensor, index, value) -> None:
                 f"{TYPE_WORD[data.dtype.name]} for the destination and "
                 f"{TYPE_WORD[vdata.dtype.name]} for the source."
             )
-        if vdata.ndim or recording:  # (a number fits anywhere: NumPy checks the bounds)
+        # (a number fits anywhere: NumPy checks the bounds, except that NumPy < 2 only
+        # warns about an out-of-range index into an empty tensor)
+        if vdata.ndim or recording or not target.size:
             vshape = _check_value_shape(vdata.shape, _check_advanced(target.shape, arrays))
     else:
         vshape = _check_copy_shape(vdata, target.shape)

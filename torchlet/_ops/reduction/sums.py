@@ -14,6 +14,7 @@ import functools
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, scalar_type_name
 from torchlet._ops.reduction._common import (
     Flip,
     Shift,
@@ -201,7 +202,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  #
     return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Mean of the non-NaN elements: nansum / (number of non-NaN), as torch composes it
     (so its grad_fn is DivBackward0)."""
     x = check_tensor("nanmean", input)
@@ -212,7 +213,14 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A
         )
     dims = reduce_dims(dim, x._data.ndim)
     factor = np.add.reduce(~np.isnan(x._data), axis=dims, keepdims=keepdim, dtype=np.int64)
-    return nansum(x, dim, keepdim, dtype=dtype) / wrap(np.asarray(factor))
+    result = nansum(x, dim, keepdim, dtype=dtype) / wrap(np.asarray(factor))
+    return _out(result, out, "nansum", _nansum_out_dtype)
+
+
+def _nansum_out_dtype(want, got, field):
+    if got.kind == "f":
+        return None
+    return NotImplementedError(f"\"nansum_cpu\" not implemented for '{scalar_type_name(got)}'")
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,11 +357,33 @@ class Cumsum(Primitive):
         return reversed_cumsum(grad, ctx.dim)
 
 
-def cumsum(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
+def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Cumulative sum along ``dim``; integer and bool inputs give int64."""
     x = check_tensor("cumsum", input)
-    d, np_dtype = _scan_dtype("cumsum", x, dim, dtype)
-    return Cumsum.apply(x, dim=d, np_dtype=np_dtype)
+    d, np_dtype = _scan_dtype("cumsum", x, dim, _scan_in_out_dtype(dtype, out))
+    result = Cumsum.apply(x, dim=d, np_dtype=np_dtype)
+    return _out(result, out, "cumsum", _scan_out_dtype("cumsum", dtype))
+
+
+def _scan_in_out_dtype(dtype, out):
+    """As torch, cumsum and cumprod given an ``out`` (of a dtype they can write) and no
+    ``dtype`` compute in ``out``'s dtype: each element is cast before the running sum."""
+    if dtype is None and isinstance(out, Tensor) and out._data.dtype.kind != "b":
+        return out.dtype
+    return dtype
+
+
+def _scan_out_dtype(name: str, dtype):
+    """cumsum and cumprod cast into any ``out`` but bool, unless given a ``dtype``: then
+    ``out`` must have it."""
+    if dtype is not None:
+        return out_dtype_must_match
+
+    def error(want, got, field):
+        if got.kind != "b":
+            return None
+        return NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+    return error
 
 
 class Cumprod(Primitive):
@@ -426,11 +456,12 @@ def _cumprod_grad_differentiable(x: Tensor, grad: Tensor, dim: int) -> Tensor:
     return where_mask(upper, terms).sum(ndim).permute(inverse)
 
 
-def cumprod(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
+def cumprod(input, dim, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Cumulative product along ``dim``; integer and bool inputs give int64."""
     x = check_tensor("cumprod", input)
-    d, np_dtype = _scan_dtype("cumprod", x, dim, dtype)
-    return Cumprod.apply(x, dim=d, np_dtype=np_dtype)
+    d, np_dtype = _scan_dtype("cumprod", x, dim, _scan_in_out_dtype(dtype, out))
+    result = Cumprod.apply(x, dim=d, np_dtype=np_dtype)
+    return _out(result, out, "cumprod", _scan_out_dtype("cumprod", dtype))
 
 
 # ---------------------------------------------------------------------------------------
@@ -450,7 +481,9 @@ class Logsumexp(Primitive):
             out = np.log(np.add.reduce(np.exp(a), axis=dims, keepdims=keepdim))
         else:
             m = np.max(a, axis=dims, keepdims=True)
-            m = np.where(np.isinf(m), 0, m)  # all -inf gives -inf, +inf gives +inf, not nan
+            # all -inf gives -inf, +inf gives +inf, not nan (a zero of m's dtype: NumPy < 2
+            # would widen a 0-d float32 m to float64 against the Python int 0)
+            m = np.where(np.isinf(m), m.dtype.type(0), m)
             total = np.add.reduce(np.exp(a - m), axis=dims, keepdims=keepdim)
             out = np.log(total) + (m if keepdim else m.reshape(total.shape))
         out = np.asarray(out)
@@ -466,11 +499,21 @@ class Logsumexp(Primitive):
         return grad * (x - out).exp()
 
 
-def logsumexp(input, dim, keepdim=False) -> Tensor:  # noqa: A002
+def logsumexp(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """log(sum(exp(input))) over ``dim`` (required, as torch), without overflow.
     Integer inputs are converted to the default float dtype."""
     x = check_tensor("logsumexp", input)
     if x._data.dtype.kind != "f":
         x = x.to(_dtype.get_default_dtype())
     dims = reduce_dims(dim, x._data.ndim)
-    return Logsumexp.apply(x, dims=dims, keepdim=keepdim)
+    return _out(Logsumexp.apply(x, dims=dims, keepdim=keepdim), out, "logsumexp",
+                _float_result("logsumexp"))
+
+
+def _float_result(name: str):
+    def error(want, got, field):
+        if got.kind == "f":
+            return None
+        return RuntimeError(f"{name}(): Expected floating point type for result tensor, but "
+                            f"got: {scalar_type_name(got)}")
+    return error
