@@ -204,7 +204,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=Non
     return _finish(np.empty(_size_args(size, "empty"), _np_dtype(dtype)), requires_grad)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if out is not None:
+        result = full(size, fill_value, dtype=_dtype_of_out(dtype, out), device=device)
+        return _creation_out(result, out, "full")
     _check_device(device)
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
@@ -217,13 +220,33 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
                    requires_grad)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if out is not None:
+        return _creation_out(eye(n, m, dtype=_dtype_of_out(dtype, out), device=device), out,
+                             "eye")
     _check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def _check_not_bool(name: str, dtype) -> None:
+    if dtype is not None and _dtype.to_dtype(dtype) == _dtype.bool:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+
+
+def _dtype_of_out(dtype, out):
+    """As torch, a creation function given ``out`` and no dtype computes in ``out``'s."""
+    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
+def _creation_out(result: Tensor, out, name: str) -> Tensor:
+    from torchlet._ops.pointwise.operands import _out
+
+    # torch checks only that out does not require grad, naming the aten op
+    return _out(result, out, f"aten::{name}", warn_resize=False)
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -306,9 +329,14 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
     return _finish(data, requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, *, out=None, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values; like torch's kernel, the first half counts up from
     ``start`` and the second half down from ``end``, in the output dtype."""
+    if out is not None:
+        result = linspace(start, end, steps, dtype=_dtype_of_out(dtype, out), device=device)
+        return _creation_out(result, out, "linspace")
+    _check_not_bool("linspace", dtype)
     _check_device(device)
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
         raise TypeError(
@@ -384,9 +412,14 @@ def _pow(base: float, exponent: float) -> float:
         return float(np.power(base, exponent))
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
+    if out is not None:
+        result = logspace(start, end, steps, base, dtype=_dtype_of_out(dtype, out),
+                          device=device)
+        return _creation_out(result, out, "logspace")
+    _check_not_bool("logspace", dtype)
     _check_device(device)
     np_dtype = _np_dtype(dtype)
     return _finish(_logspace(start, end, steps, base, np_dtype), requires_grad)

@@ -29,6 +29,12 @@ import numpy as np
 
 from torchlet import _dtype, return_types
 from torchlet._ops.creation import _linspace
+from torchlet._ops.pointwise.operands import (
+    _out,
+    _out_tuple,
+    c_type_name,
+    scalar_type_name,
+)
 from torchlet._ops.reduction._common import check_tensor, type_word, wrap_dim
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -161,7 +167,7 @@ def _accumulate(hist: np.ndarray, pos: np.ndarray, weight) -> np.ndarray:
     return hist
 
 
-def histc(input, bins=100, min=0, max=0) -> Tensor:  # noqa: A002
+def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
     """Counts in ``bins`` equal bins over [min, max] (the input's range when both are
     equal, widened by 1 each way if that is a point); elements outside are ignored."""
     x = check_tensor("histc", input)
@@ -182,7 +188,18 @@ def histc(input, bins=100, min=0, max=0) -> Tensor:  # noqa: A002
     lo, hi = a.dtype.type(left), a.dtype.type(right)  # linspace's first and last edge
     inside = flat[(flat >= lo) & (flat <= hi)]
     pos = np.minimum(_linear_bins(inside, lo, hi, bins), bins - 1)
-    return wrap(_accumulate(np.zeros(bins, a.dtype), pos, None))
+    result = wrap(_accumulate(np.zeros(bins, a.dtype), pos, None))
+    return _out(result, out, "histc", _histogram_out_dtype, grad_check="none")
+
+
+def _histogram_out_dtype(want, got, field) -> RuntimeError:
+    """torch's message for a ``hist`` or ``bin_edges`` out of another dtype than the input."""
+    name = "bin_edges" if field == "bin_edges" else "hist"
+    where = " for dimension 0" if name == "bin_edges" else ""
+    return RuntimeError(
+        f"torch.histogram: input tensor and {name} tensor should have the same dtype, but got "
+        f"input {c_type_name(want)} and {name} {c_type_name(got)}{where}"
+    )
 
 
 def _edges_from_count(a: np.ndarray, bins: int, range) -> np.ndarray:  # noqa: A002
@@ -213,7 +230,8 @@ def _edges_from_count(a: np.ndarray, bins: int, range) -> np.ndarray:  # noqa: A
     return _linspace(left, right, bins + 1, a.dtype)  # torch: linspace in the input dtype
 
 
-def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+def histogram(input, bins=100, *, range=None, weight=None, density=False,  # noqa: A002
+              out=None):
     """``torch.return_types.histogram(hist, bin_edges)``: ``bins`` equal bins over
     ``range`` (default: the input's min and max), or the given increasing ``bins`` edges.
     Each bin holds its left edge, the last one its right edge too; ``weight`` gives each
@@ -258,7 +276,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
     hist = _accumulate(np.zeros(n_edges - 1, a.dtype), pos, None if w is None else w[keep])
     if density:
         hist = hist / a.dtype.type(hist.sum()) / np.diff(edges)
-    return return_types.histogram(_not_implemented("histogram", [x, weight], (hist, edges)))
+    result = return_types.histogram(_not_implemented("histogram", [x, weight], (hist, edges)))
+    return _out_tuple(result, out, "histogram", _histogram_out_dtype, grad_check="out")
 
 
 def _check_edges(a: np.ndarray, edges: np.ndarray, weight) -> None:
@@ -311,7 +330,7 @@ def _as_values(values, name: str) -> np.ndarray:
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
-                 sorter=None) -> Tensor:
+                 sorter=None, out=None) -> Tensor:
     """For each value, the index at which it would be inserted into ``sorted_sequence``
     (searched along its last dimension) to keep it sorted: before equal entries, or after
     them with ``right=True`` / ``side='right'``. ``sorter`` gives the order of an unsorted
@@ -375,10 +394,22 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         rows, vals = b.reshape(n_rows, b.shape[-1]), v.reshape(n_rows, v.shape[-1])
         order = None if order is None else order.reshape(n_rows, b.shape[-1])
     index = _bound(rows, vals, right, order).reshape(v.shape)
-    return wrap(index.astype(np.int32 if out_int32 else np.int64))
+    result = wrap(index.astype(np.int32 if out_int32 else np.int64))
+    return _out(result, out, "searchsorted", _index_out_dtype(out_int32),
+                grad_check="out")
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:  # noqa: A002
+def _index_out_dtype(out_int32: bool):
+    def error(want, got, field) -> RuntimeError:
+        return RuntimeError(
+            "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) "
+            "or Long(int64) depending on whether out_int32 flag is True, but we got output "
+            f"tensor's dtype {scalar_type_name(got)} and out_int32 flag is {bool(out_int32)}"
+        )
+    return error
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None) -> Tensor:  # noqa: A002
     """For each element, the index of the bucket of the 1-D increasing ``boundaries`` it
     falls in: ``boundaries[i-1] < x <= boundaries[i]`` (``right=True``:
     ``boundaries[i-1] <= x < boundaries[i]``)."""
@@ -387,7 +418,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:  # 
         raise RuntimeError(
             f"boundaries tensor must be 1 dimension, but got dim({edges._data.ndim})"
         )
-    return searchsorted(edges, input, out_int32=out_int32, right=right)
+    return searchsorted(edges, input, out_int32=out_int32, right=right, out=out)
 
 
 # ---------------------------------------------------------------------------------------

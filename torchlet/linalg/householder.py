@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import _out, _out_tuple, out_castable_from, scalar_type_name
 from torchlet._ops.reduction._common import type_word
 from torchlet._ops.shape.joins import cat, stack
 from torchlet._tensor import Tensor, wrap
@@ -69,12 +70,16 @@ class Geqrf(Primitive):
 def geqrf(input, *, out=None):  # noqa: A002
     """torch.geqrf: LAPACK's geqrf, the QR decomposition in compact form (a, tau)."""
     if out is not None:
-        raise NotImplementedError("torchlet.geqrf: out= is not supported")
+        return _out_tuple(geqrf(input), out, "geqrf", _geqrf_out_dtype)
     _check_tensor("geqrf", input, "input", 1)
     if input._data.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     _check_lapack_dtype("geqrf_cpu", input)
     return geqrf_tuple(Geqrf.apply(input))
+
+
+def _geqrf_out_dtype(want, got, field):
+    return out_castable_from("torch.geqrf", field)(want, got, field)
 
 
 # ---------------------------------------------------------------------------------------
@@ -200,7 +205,8 @@ def householder_product(A, tau, *, out=None):  # noqa: N803
     """torch.linalg.householder_product: the first n columns of H_1 ... H_k for A (m x n,
     m >= n >= k) holding the reflectors below its diagonal, as geqrf returns them."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.householder_product: out= is not supported")
+        return _out(householder_product(A, tau), out, "linalg_householder_product",
+                    out_castable_from("torch.linalg.householder_product"))
     _check_householder("torch.linalg.householder_product", A, tau,
                        "linalg_householder_product")
     return HouseholderProduct.apply(A, tau)
@@ -255,7 +261,8 @@ def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):  # no
     """torch.ormqr: op(Q) @ input3 (left) or input3 @ op(Q), with Q = H_1 ... H_k the full
     orthogonal matrix of the reflectors in (input, input2 = tau), op = transpose or not."""
     if out is not None:
-        raise NotImplementedError("torchlet.ormqr: out= is not supported")
+        return _out(ormqr(input, input2, input3, left, transpose), out, "ormqr",
+                    _ormqr_out_dtype)
     _check_tensor("ormqr", input, "input", 1)
     _check_tensor("ormqr", input2, "input2", 2)
     _check_tensor("ormqr", input3, "input3", 3)
@@ -293,3 +300,10 @@ def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):  # no
                            f"has dtype{type_word(a)} and other has dtype {type_word(c)}")
     _check_lapack_dtype("ormqr_cpu", input)
     return Ormqr.apply(input, input2, input3, left=bool(left), transpose=bool(transpose))
+
+
+def _ormqr_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError(
+        "torch.ormqr: Expected input and result to have the same dtype, but input has dtype"
+        f"{scalar_type_name(want)} and result has dtype {scalar_type_name(got)}"
+    )

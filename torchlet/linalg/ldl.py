@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import _out, _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -214,7 +215,8 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):  # noqa:
     form. info is 0 or the first (1-based) exactly zero diagonal block of D. For real
     matrices hermitian=True is the same factorisation."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.ldl_factor_ex: out= is not supported")
+        return _out_tuple(ldl_factor_ex(A, hermitian=hermitian, check_errors=check_errors), out,
+                          "linalg_ldl_factor_ex", out_dtype_must_match, grad_check="out")
     _check_ldl_input("torch.linalg.ldl_factor_ex", A, "linalg_ldl_factor_ex")
     ld, pivots, info = _ldl_arrays(A._data)
     if check_errors and info.any():
@@ -226,7 +228,8 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):  # noqa:
 def ldl_factor(A, *, hermitian=False, out=None):  # noqa: N803
     """torch.linalg.ldl_factor: (LD, pivots) of ldl_factor_ex; a singular D raises."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.ldl_factor: out= is not supported")
+        return _out_tuple(ldl_factor(A, hermitian=hermitian), out, "linalg_ldl_factor_ex",
+                          out_dtype_must_match, grad_check="out")
     _check_ldl_input("torch.linalg.ldl_factor_ex", A, "linalg_ldl_factor")  # torch's prefix
     ld, pivots, info = _ldl_arrays(A._data)
     if info.any():
@@ -239,7 +242,8 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):  # noqa: N803
     """torch.linalg.ldl_solve: X with A X = B from ldl_factor's (LD, pivots); batches
     broadcast."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.ldl_solve: out= is not supported")
+        return _out(ldl_solve(LD, pivots, B, hermitian=hermitian), out, "linalg_ldl_solve",
+                    out_dtype_must_match, grad_check="out")
     check_tensor("ldl_solve", LD, "LD")
     check_tensor("ldl_solve", pivots, "pivots")
     check_tensor("ldl_solve", B, "B")
@@ -284,7 +288,8 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):  # noqa: N803
     """torch.linalg.solve_ex: (result, info); result is linalg.solve's X (same node and
     gradients), info 0 or the first zero pivot of a singular matrix (1-based, int32)."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.solve_ex: out= is not supported")
+        return _out_tuple(solve_ex(A, B, left=left, check_errors=check_errors), out,
+                          "_linalg_solve_ex", out_dtype_must_match)
     try:
         result = solve(A, B, left=left)
     except LinAlgError as error:

@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import _out, _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import type_word
 from torchlet._ops.shape.joins import cat
 from torchlet._tensor import Tensor, wrap
@@ -205,7 +206,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):  # noqa: N803
     form; info (int32, per matrix) is 0 or the first exactly zero diagonal entry of U
     (1-based). check_errors=True raises torch's error for such a matrix."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.lu_factor_ex: out= is not supported")
+        return _out_tuple(lu_factor_ex(A, pivot=pivot, check_errors=check_errors), out,
+                          "linalg_lu_factor_ex", out_dtype_must_match)
     _check_lu_input("lu_factor_ex", A, "torch.lu_factor_ex")
     if not pivot:
         raise RuntimeError(
@@ -221,7 +223,8 @@ def lu_factor(A, *, pivot=True, out=None):  # noqa: N803
     """torch.linalg.lu_factor: (LU, pivots) with A = P L U, LAPACK's compact form; raises
     torch's error when U has an exactly zero diagonal entry."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.lu_factor: out= is not supported")
+        return _out_tuple(lu_factor(A, pivot=pivot), out, "linalg_lu_factor_ex",
+                          out_dtype_must_match)
     _check_lu_input("lu_factor", A, "torch.lu_factor")
     if not pivot:
         raise RuntimeError(
@@ -237,7 +240,7 @@ def lu(A, *, pivot=True, out=None):  # noqa: N803
     """torch.linalg.lu: (P, L, U) with A = P L U, L unit lower triangular (m x k), U upper
     (k x n), k = min(m, n); works for singular matrices too."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.lu: out= is not supported")
+        return _out_tuple(lu(A, pivot=pivot), out, "linalg_lu", out_dtype_must_match)
     _check_lu_input("lu", A, "linalg.lu")
     if not pivot:
         raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
@@ -305,7 +308,8 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):  # noqa: N80
     """torch.linalg.lu_solve: X with A X = B (adjoint: A^T X = B; left=False: X A = B or
     X A^T = B) from lu_factor's (LU, pivots); batches broadcast."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.lu_solve: out= is not supported")
+        return _out(lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, "linalg_lu_solve",
+                    out_dtype_must_match)
     check_tensor("lu_solve", LU, "LU")
     check_tensor("lu_solve", B, "B")
     if LU.ndim < 2:

@@ -33,6 +33,14 @@ import numpy as np
 
 from torchlet._ops.linalg import matmul, mm
 from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
+from torchlet._ops.pointwise.operands import (
+    _out,
+    c_type_name,
+    can_cast,
+    out_castable_from,
+    out_dtype_must_match,
+    scalar_type_name,
+)
 from torchlet._ops.reduction._common import type_word
 from torchlet._ops.reduction.sums import cumprod
 from torchlet._ops.shape.joins import cat
@@ -88,7 +96,7 @@ def cross(input, other, *, dim=-1, out=None):  # noqa: A002 - torch's names
     """torch.linalg.cross: the cross product of 3-vectors along ``dim`` (broadcast over
     the other dimensions; both inputs need the same number of dimensions and dtype)."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.cross: out= is not supported")
+        return _out(cross(input, other, dim=dim), out, "linalg_cross", out_dtype_must_match)
     check_tensor("cross", input, "input")
     check_tensor("cross", other, "other")
     a, b = input._data, other._data
@@ -112,7 +120,7 @@ def vecdot(x, y, *, dim=-1, out=None):
     """torch.linalg.vecdot: sum(x * y, dim) for real x, y (broadcast), as torch composes it
     (so the result's grad_fn is SumBackward1); within rounding of torch's sum."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.vecdot: out= is not supported")
+        return _out(vecdot(x, y, dim=dim), out, "sum", _vecdot_out_dtype)  # torch sums into out
     check_tensor("vecdot", x, "x")
     check_tensor("vecdot", y, "y")
     check_float("vecdot", x)
@@ -122,6 +130,11 @@ def vecdot(x, y, *, dim=-1, out=None):
             f"{type_word(x._data)} and y of type {type_word(y._data)} instead."
         )
     return (x * y).sum(dim)
+
+
+def _vecdot_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError(f"linalg.vecdot: Expected out of dtype{scalar_type_name(want)} but "
+                        f"found {scalar_type_name(got)}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -134,7 +147,7 @@ def matrix_power(A, n, *, out=None):  # noqa: N803 - torch's argument name
     clone, -1 the inverse, 2 and 3 directly, larger |n| by squaring from the least
     significant bit up; negative n inverts first."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.matrix_power: out= is not supported")
+        return _out(matrix_power(A, n), out, "matmul", _matrix_power_out_dtype)
     check_tensor("matrix_power", A)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(
@@ -163,6 +176,13 @@ def matrix_power(A, n, *, out=None):  # noqa: N803 - torch's argument name
         if bit:
             result = z if result is None else matmul(result, z)
     return result
+
+
+def _matrix_power_out_dtype(want, got, field) -> RuntimeError:
+    """torch checks that the result can be cast into out, then that no cast is needed."""
+    if can_cast(want, got):
+        return out_dtype_must_match(want, got, field)
+    return out_castable_from("matrix_power")(want, got, field)
 
 
 _C_DTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
@@ -199,7 +219,7 @@ def multi_dot(tensors, *, out=None):
     the last a column vector, both 1-D) in the order that costs fewest multiplications,
     chosen exactly as torch chooses it (so the rounding is torch's kind)."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.multi_dot: out= is not supported")
+        return _out(multi_dot(tensors), out, "mm", _multi_dot_out_dtype)
     tensors = list(tensors)
     n = len(tensors)
     if n < 2:
@@ -250,6 +270,11 @@ def multi_dot(tensors, *, out=None):
         dims = [m.shape[0] for m in mats] + [mats[-1].shape[1]]
         result = _chain(mats, _chain_order(dims), 0, n - 1)
     return result.view(*out_shape) if out_shape else result.view(())
+
+
+def _multi_dot_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError(f"multi_dot(): expected out tensor to have dtype {c_type_name(want)} "
+                        f"but got {c_type_name(got)}")
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):  # noqa: N803

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
 from torchlet._ops.shape.joins import cat
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -51,7 +52,7 @@ def qr(input, some=True, *, out=None):  # noqa: A002
     """torch.qr (deprecated, with torch's warning): linalg.qr in mode 'reduced' (some=True)
     or 'complete', as ``torch.return_types.qr(Q, R)``."""
     if out is not None:
-        raise NotImplementedError("torchlet.qr: out= is not supported")
+        return _out_tuple(qr(input, some), out, "linalg_qr", out_dtype_must_match)
     _check_tensor("qr", input)
     warnings.warn(_QR_WARNING, UserWarning, stacklevel=2)
     q, r = _linalg_qr(input, "reduced" if some else "complete")
@@ -62,7 +63,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):  # noqa: A002
     """torch.svd: (U, S, V) with input = U diag(S) V^T (V, not linalg.svd's Vh); some=False
     gives square U and V; compute_uv=False gives S and zero-filled square U and V."""
     if out is not None:
-        raise NotImplementedError("torchlet.svd: out= is not supported")
+        return _out_tuple(svd(input, some, compute_uv), out, "_linalg_svd", out_dtype_must_match)
     _check_tensor("svd", input)
     a = input._data
     if a.ndim < 2:
@@ -97,7 +98,7 @@ def lu(A, pivot=True, get_infos=False, out=None):  # noqa: N803
     plain tuple, or ``torch.return_types._lu_with_info(LU, pivots, info)`` with get_infos.
     Like torch's, it does not raise for a singular matrix."""
     if out is not None:
-        raise NotImplementedError("torchlet.lu: out= is not supported")
+        return _lu_out(lu(A, pivot, get_infos), out)
     _check_tensor("_lu_with_info", A)
     if A._data.ndim < 2:
         raise RuntimeError("torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
@@ -107,6 +108,18 @@ def lu(A, pivot=True, get_infos=False, out=None):  # noqa: N803
     if get_infos:
         return rt.lu_with_info((factors, pivots, info))
     return factors, pivots
+
+
+def _lu_out(results: tuple, out) -> tuple:
+    """torch.lu's out=, written in Python by torch: each out is resized and copied into
+    (any dtype, no autograd check but resize_'s), and the answer is a plain tuple."""
+    if len(out) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(out)}")
+    for target, result in zip(out, results, strict=True):
+        if target.requires_grad and target.shape != result.shape:
+            raise RuntimeError("cannot resize variables that require grad")
+    return _out_tuple(tuple(r.detach() for r in results), out, "lu", grad_check="none",
+                      warn_resize=False)
 
 
 class LuUnpack(Primitive):
@@ -150,7 +163,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     """torch.lu_unpack: (P, L, U) with A = P L U from lu_factor's (LU, pivots); P is
     empty when unpack_pivots=False, L and U when unpack_data=False."""
     if out is not None:
-        raise NotImplementedError("torchlet.lu_unpack: out= is not supported")
+        return _out_tuple(lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots), out,
+                          "lu_unpack", out_dtype_must_match)
     _check_tensor("lu_unpack", LU_data, "LU_data")
     _check_tensor("lu_unpack", LU_pivots, "LU_pivots", 2)
     lu_array, pivots = LU_data._data, LU_pivots._data

@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import _out, out_castable_from
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -65,7 +66,9 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):  # noqa:
     """torch.linalg.matrix_rank: the number of singular values (|eigenvalues| when
     ``hermitian``) above max(atol, rtol * largest), int64; 0 for empty matrices."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.matrix_rank: out= is not supported")
+        return _out(matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out,
+                    "linalg_matrix_rank", out_castable_from("torch.linalg.matrix_rank"),
+                    grad_check="out")
     check_tensor("matrix_rank", A, "input")
     if A.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at "
@@ -139,7 +142,8 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):  # 
     """torch.linalg.pinv: the Moore-Penrose pseudo-inverse, singular values at or below
     max(atol, rtol * largest) treated as zero (``rcond`` is the older name of rtol)."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.pinv: out= is not supported")
+        return _out(pinv(A, rcond, hermitian, atol=atol, rtol=rtol), out, "linalg_pinv",
+                    out_castable_from("linalg.pinv"))
     check_tensor("pinv", A, "input")
     a = A._data
     if a.dtype.name not in ("float32", "float64") or a.ndim < 2:
@@ -165,7 +169,8 @@ def cond(A, p=None, *, out=None):  # noqa: N803
     extreme singular values; ±1, ±inf, 'fro', 'nuc': norm(A) norm(A^-1), inf for singular
     A), composed as torch composes it; 0 for empty matrices."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.cond: out= is not supported")
+        return _out(cond(A, p), out, "linalg_cond", out_castable_from("linalg.cond"),
+                    grad_check="in-place")
     check_tensor("cond", A, "input")
     if isinstance(p, str):
         check_square(f"cond(ord={p})", A)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from torchlet._ops.pointwise.operands import _out, out_castable_from
 from torchlet.linalg._common import LinAlgError, check_tensor
 from torchlet.linalg.solve import solve
 from torchlet.linalg.triangular import inv_ex
@@ -15,7 +16,8 @@ def tensorinv(A, ind=2, *, out=None):  # noqa: N803
     A reshaped to a (prod(shape[:ind]), prod(shape[ind:])) square matrix, inverted, and
     reshaped to shape[ind:] + shape[:ind]."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.tensorinv: out= is not supported")
+        return _out(tensorinv(A, ind), out, "linalg_tensorinv", out_castable_from("tensorinv"),
+                    grad_check="in-place")
     check_tensor("tensorinv", A, "input")
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
@@ -39,7 +41,8 @@ def tensorsolve(A, B, dims=None, *, out=None):  # noqa: N803
     """torch.linalg.tensorsolve: X with tensordot(A, X, X.ndim) = B; ``dims`` (optional)
     are dimensions of A moved to the end first."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.tensorsolve: out= is not supported")
+        return _out(tensorsolve(A, B, dims), out, "linalg_tensorsolve",
+                    out_castable_from("tensorsolve"), grad_check="in-place")
     check_tensor("tensorsolve", A, "input")
     check_tensor("tensorsolve", B, "other")
     if dims is not None:

@@ -11,6 +11,7 @@ import math
 import warnings
 
 from torchlet._ops.pointwise import where
+from torchlet._ops.pointwise.operands import _out, out_castable_from, out_dtype_must_match
 from torchlet.linalg._common import (
     LinAlgError,
     check_float,
@@ -27,9 +28,9 @@ from torchlet.return_types import _structseq
 slogdet_tuple = _structseq("slogdet", ("sign", "logabsdet"))
 
 
-def matrix_power(input, n):  # noqa: A002
+def matrix_power(input, n, *, out=None):  # noqa: A002
     """torch.matrix_power: linalg.matrix_power."""
-    return _matrix_power(input, n)
+    return _matrix_power(input, n, out=out)
 
 
 def det(input):  # noqa: A002
@@ -37,9 +38,9 @@ def det(input):  # noqa: A002
     return _det(input)
 
 
-def inverse(input):  # noqa: A002
-    """torch.inverse: linalg.inv."""
-    return inv(input)
+def inverse(input, *, out=None):  # noqa: A002
+    """torch.inverse: linalg.inv (torch writes out with linalg_inv_ex)."""
+    return _out(inv(input), out, "linalg_inv_ex", out_dtype_must_match)
 
 
 def slogdet(input):  # noqa: A002
@@ -82,7 +83,7 @@ def cholesky(input, upper=False, *, out=None):  # noqa: A002
     """torch.cholesky (deprecated, with torch's warning): linalg.cholesky's factor, with
     torch.cholesky's node name and error prefix."""
     if out is not None:
-        raise NotImplementedError("torchlet.cholesky: out= is not supported")
+        return _out(cholesky(input, upper), out, "cholesky", out_castable_from("cholesky"))
     warnings.warn(_CHOLESKY_WARNING, UserWarning, stacklevel=2)
     check_tensor("cholesky", input, "input")
     if input.ndim < 2:

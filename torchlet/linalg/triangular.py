@@ -27,6 +27,13 @@ import warnings
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import (
+    _out,
+    _out_tuple,
+    out_castable_from,
+    out_dtype_must_match,
+    scalar_type_name,
+)
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -102,7 +109,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None): 
     """torch.linalg.solve_triangular: X with A X = B (or X A = B when ``left=False``) for
     upper or lower triangular A (the other triangle is not read), batches broadcast."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.solve_triangular: out= is not supported")
+        return _out(solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular),
+                    out, "linalg_solve_triangular", _expected_scalar_type)
     check_tensor("solve_triangular", A, "input")
     check_tensor("solve_triangular", B, "B")
     for name, t in (("A", A), ("B", B)):
@@ -123,6 +131,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None): 
         B = B.to(A.dtype)  # noqa: N806 - torch computes in A's dtype
     return SolveTriangular.apply(A, B, upper=bool(upper), left=bool(left),
                                  unit=bool(unitriangular))
+
+
+def _expected_scalar_type(want, got, field) -> RuntimeError:
+    return RuntimeError(f"expected scalar type {scalar_type_name(want)} but found "
+                        f"{scalar_type_name(got)}")
 
 
 class TriangularSolve(Primitive):
@@ -171,7 +184,8 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     """torch.triangular_solve (deprecated, with torch's warning): the solution X of
     op(A) X = input and a copy of A, as ``torch.return_types.triangular_solve``."""
     if out is not None:
-        raise NotImplementedError("torchlet.triangular_solve: out= is not supported")
+        return _out_tuple(triangular_solve(input, A, upper, transpose, unitriangular), out,
+                          "triangular_solve", out_dtype_must_match)
     warnings.warn(_TRIANGULAR_SOLVE_WARNING, UserWarning, stacklevel=2)
     check_tensor("triangular_solve", input, "input")
     check_tensor("triangular_solve", A, "A")
@@ -236,7 +250,8 @@ def cholesky_solve(input, input2, upper=False, *, out=None):  # noqa: A002
     """torch.cholesky_solve: X with A X = input, given A's Cholesky factor ``input2``
     (lower L, A = L L^T; or upper U, A = U^T U); batches broadcast."""
     if out is not None:
-        raise NotImplementedError("torchlet.cholesky_solve: out= is not supported")
+        return _out(cholesky_solve(input, input2, upper), out, "cholesky_solve",
+                    out_castable_from("cholesky_solve"))
     check_tensor("cholesky_solve", input, "input")
     check_tensor("cholesky_solve", input2, "input2")
     if input.ndim < 2:
@@ -286,7 +301,8 @@ class CholeskyInverse(Primitive):
 def cholesky_inverse(input, upper=False, *, out=None):  # noqa: A002
     """torch.cholesky_inverse: A^-1 from A's Cholesky factor (lower L or upper U)."""
     if out is not None:
-        raise NotImplementedError("torchlet.cholesky_inverse: out= is not supported")
+        return _out(cholesky_inverse(input, upper), out, "cholesky_inverse",
+                    out_castable_from("cholesky_inverse"))
     check_tensor("cholesky_inverse", input, "input")
     if input.ndim < 2:
         raise RuntimeError(
@@ -338,7 +354,8 @@ def inv_ex(A, *, check_errors=False, out=None):  # noqa: N803
     first zero pivot of the LU factorisation of a singular matrix, whose inverse is NaN
     here, inf/nan in torch). check_errors=True raises LinAlgError as torch does."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.inv_ex: out= is not supported")
+        return _out_tuple(inv_ex(A, check_errors=check_errors), out, "linalg_inv_ex",
+                          out_dtype_must_match)
     check_tensor("inv_ex", A)
     check_square("inv_ex", A)
     check_float("inv_ex", A)
@@ -398,7 +415,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):  # noqa: N803
     """torch.linalg.cholesky_ex: (L, info), info an int32 tensor per matrix (0, or the
     order of the first leading minor that is not positive-definite)."""
     if out is not None:
-        raise NotImplementedError("torchlet.linalg.cholesky_ex: out= is not supported")
+        return _out_tuple(cholesky_ex(A, upper=upper, check_errors=check_errors), out,
+                          "linalg_cholesky_ex", out_dtype_must_match)
     check_tensor("cholesky_ex", A)
     check_square("cholesky_ex", A)
     check_float("cholesky_ex", A)

@@ -25,6 +25,7 @@ from torchlet import _dtype
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.products import _scalar_name, _tensor_arg
 from torchlet._ops.pointwise import where
+from torchlet._ops.pointwise.operands import _out, out_dtype_must_match
 from torchlet._ops.reduction._common import where_mask
 from torchlet._tensor import Tensor, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
@@ -162,7 +163,7 @@ class Renorm(Primitive):
         return vector_norm(x, p, dims, keepdim=True)
 
 
-def renorm(input, p, dim, maxnorm) -> Tensor:  # noqa: A002
+def renorm(input, p, dim, maxnorm, *, out=None) -> Tensor:  # noqa: A002
     x = _tensor_arg("renorm", input, "input", 1)
     if p <= 0:
         raise RuntimeError("renorm: non-positive-norm not supported")
@@ -177,7 +178,8 @@ def renorm(input, p, dim, maxnorm) -> Tensor:  # noqa: A002
             "linalg.vector_norm: Expected a floating point or complex tensor as input. "
             f"Got {_scalar_name(x)}"
         )
-    return Renorm.apply(x, p=float(p), dim=_wrap_dim(dim, ndim), maxnorm=float(maxnorm))
+    result = Renorm.apply(x, p=float(p), dim=_wrap_dim(dim, ndim), maxnorm=float(maxnorm))
+    return _out(result, out, "renorm", out_dtype_must_match)
 
 
 # ---------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from torchlet._ops.linalg.products import (
     outer,
 )
 from torchlet._ops.pointwise import mul as _mul
+from torchlet._ops.pointwise.operands import _out, out_dtype_castable
 from torchlet._ops.shape.slices import DiagonalBackward, _diagonal_view
 from torchlet._ops.shape.views import UnsafeView
 from torchlet._tensor import Tensor, _wrap_dim, wrap
@@ -89,7 +90,7 @@ def trace(input) -> Tensor:  # noqa: A002
 # kron
 
 
-def kron(input, other) -> Tensor:  # noqa: A002
+def kron(input, other, *, out=None) -> Tensor:  # noqa: A002
     """The Kronecker product, as torch composes it: view a as (a0, 1, a1, 1, ...) and b as
     (1, b0, 1, b1, ...), multiply (broadcasting), view the product as (a0*b0, a1*b1, ...)."""
     a = _tensor_arg("kron", input, "input", 1)
@@ -101,7 +102,8 @@ def kron(input, other) -> Tensor:  # noqa: A002
     a_shape = tuple(s for size in sa for s in (size, 1))
     b_shape = tuple(s for size in sb for s in (1, size))
     product = _mul(UnsafeView.apply(a, shape=a_shape), UnsafeView.apply(b, shape=b_shape))
-    return UnsafeView.apply(product, shape=tuple(x * y for x, y in zip(sa, sb, strict=True)))
+    result = UnsafeView.apply(product, shape=tuple(x * y for x, y in zip(sa, sb, strict=True)))
+    return _out(result, out, "mul", out_dtype_castable)  # torch writes out with mul
 
 
 # ---------------------------------------------------------------------------------------

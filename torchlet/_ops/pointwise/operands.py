@@ -7,12 +7,15 @@ promotion never decides a result dtype.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from torchlet import _dtype
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.return_types import _structseq
 
 # ---------------------------------------------------------------------------------------
 # operands and dtypes
@@ -82,22 +85,166 @@ def _check_tensor(name: str, x) -> Tensor:
     return x
 
 
-def _out(result: Tensor, out, name: str):
+def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs",
+         warn_resize=True):
     """Support torch's ``out=`` argument of the function ``name``: write into ``out``
     (resized like torch). As torch, refuse when autograd would have to follow the write:
-    an input requires grad (so the result does), or ``out`` itself does."""
+    an input requires grad (so the result does), or ``out`` itself does.
+
+    ``dtype_error(result_dtype, out_dtype, field)`` gives the exception torch raises when
+    ``out`` has another dtype than the result, or None where torch casts; without it the
+    result is cast into ``out``.
+
+    ``grad_check``: "inputs" (the refusal above), "out" (torch does not differentiate the
+    function: only an ``out`` requiring grad is refused, naming ``aten::<name>``),
+    "in-place" (torch computes without out, then copies into it in place: a leaf ``out``
+    requiring grad is refused as in-place ops refuse it) or "none".
+    ``warn_resize=False`` for the functions that resize ``out`` without torch's warning."""
     if out is None:
         return result
-    if result.requires_grad or (out.requires_grad and GRAD_STATE.enabled):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _check_grad(grad_check, (result,), (out,), name)
+    _write_into(out, result, dtype_error, "out", warn_resize)
+    return out
+
+
+def _out_tuple(results: tuple, out, name: str, dtype_error=None, *, grad_check="inputs",
+               warn_resize=True):
+    """``out=`` for a function returning several tensors (``torch.return_types.max`` and
+    the like): ``out`` is a tuple with one tensor per result; each is written as by
+    ``_out`` (``dtype_error`` gets the field name), and the answer is that tuple, as
+    torch's ``return_types.<name>_out`` when ``results`` is a named tuple."""
+    if out is None:
+        return results
+    if isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not Tensor")
+    out = tuple(out)
+    if len(out) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(out)}")
+    for t in out:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
+                            f"{type(t).__name__}")
+    _check_grad(grad_check, results, out, name)
+    fields = getattr(results, "_fields", None) or tuple(f"out{i}" for i in range(len(out)))
+    for target, result, field in zip(out, results, fields, strict=True):
+        _write_into(target, result, dtype_error, field, warn_resize)
+    result_type = type(results)
+    if result_type is tuple:
+        return out
+    return _out_type(result_type)(out)
+
+
+def _check_grad(grad_check: str, results, outs, name: str) -> None:
+    if grad_check == "inputs":
+        refuse_autograd(results, outs, name)
+    elif grad_check == "out":
+        refuse_autograd((), outs, f"aten::{name}")
+    elif grad_check == "in-place" and GRAD_STATE.enabled and any(
+            o.requires_grad and o.grad_fn is None for o in outs):
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def refuse_autograd(results, outs, name: str) -> None:
+    """torch's refusal of out= where autograd would have to follow the write."""
+    if any(r.requires_grad for r in results) or (
+            GRAD_STATE.enabled and any(o.requires_grad for o in outs)):
         raise RuntimeError(
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."
         )
-    if out._data.shape != result._data.shape:
-        out._data = np.empty(result._data.shape, out._data.dtype)
+
+
+def _write_into(out: Tensor, result: Tensor, dtype_error, field: str,
+                warn_resize: bool = True) -> None:
+    if dtype_error is not None and out._data.dtype != result._data.dtype:
+        error = dtype_error(result._data.dtype, out._data.dtype, field)
+        if error is not None:
+            raise error
+    shape = result._data.shape
+    if out._data.shape != shape:
+        if out._data.size and warn_resize:
+            warnings.warn(
+                "An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements. You "
+                "can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                "elements with t.resize_(0).",
+                UserWarning, stacklevel=4,
+            )
+        out._data = np.empty(shape, out._data.dtype)
     np.copyto(out._data, result._data, casting="unsafe")
     out._vbox[0] += 1
-    return out
+
+
+_OUT_TYPES: dict = {}
+
+
+def _out_type(result_type: type) -> type:
+    """torch returns ``return_types.max_out`` (same fields as ``max``) when given out=."""
+    if result_type not in _OUT_TYPES:
+        _OUT_TYPES[result_type] = _structseq(f"{result_type.__name__}_out",
+                                             result_type._fields)
+    return _OUT_TYPES[result_type]
+
+
+# The dtype names torch's messages about out= use: C++ type names and ScalarType names.
+_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+                 "int16": "short int", "int32": "int", "int64": "long int",
+                 "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def out_dtype_must_match(want, got, field) -> RuntimeError:
+    """``dtype_error`` of the functions that take only an ``out`` of the result's dtype."""
+    return RuntimeError(f"Expected out tensor to have dtype {c_type_name(want)}, "
+                        f"but got {c_type_name(got)} instead")
+
+
+def out_dtype_castable(want, got, field):
+    """``dtype_error`` of the functions that cast into ``out`` where torch's ``can_cast``
+    allows it (no float into an integer, nothing but bool into bool)."""
+    if can_cast(want, got):
+        return None
+    return RuntimeError(f"result type {scalar_type_name(want)} can't be cast to the desired "
+                        f"output type {scalar_type_name(got)}")
+
+
+def out_castable_from(prefix: str, field: str = "result"):
+    """``dtype_error`` of the linalg functions that cast into ``out`` where ``can_cast``
+    allows it, with their own message."""
+    def error(want, got, _field):
+        if can_cast(want, got):
+            return None
+        return RuntimeError(f"{prefix}: Expected {field} to be safely castable from "
+                            f"{scalar_type_name(want)} dtype, but got {field} with dtype "
+                            f"{scalar_type_name(got)}")
+    return error
+
+
+def scalar_type_mismatch(want, got, field) -> RuntimeError:
+    """``dtype_error`` of cummax, cummin, logcumsumexp, ...: torch's TORCH_CHECK message."""
+    return RuntimeError(f"expected scalar_type {scalar_type_name(want)} but found "
+                        f"{scalar_type_name(got)}")
+
+
+def scalar_type_name(np_dtype) -> str:
+    """torch's ScalarType name of a NumPy dtype: ``Float``, ``Long``."""
+    return _dtype.TYPE_WORDS[np.dtype(np_dtype).name]
+
+
+def c_type_name(np_dtype) -> str:
+    """torch's C++ type name of a NumPy dtype: ``float``, ``long int``."""
+    return _C_TYPE_NAMES[np.dtype(np_dtype).name]
+
+
+def can_cast(source, target) -> bool:
+    """torch's ``can_cast``: no float into an integer, nothing but bool into bool."""
+    if source.kind == "f" and target.kind in "iub":
+        return False
+    return not (target.kind == "b" and source.kind != "b")
 
 
 _TYPE_WORD = _dtype.TYPE_WORDS

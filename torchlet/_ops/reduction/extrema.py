@@ -12,6 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import return_types
+from torchlet._ops.pointwise.operands import (
+    _out,
+    _out_tuple,
+    out_dtype_castable,
+    out_dtype_must_match,
+    scalar_type_name,
+)
 from torchlet._ops.reduction._common import (
     Selection,
     check_tensor,
@@ -88,7 +95,7 @@ def _extreme(name, x, dim, keepdim, whole, along, arg, result):
     return select_along(along, x, idx, d, keepdim, result)
 
 
-def max(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001, A002
+def max(input, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001, A002
     """``max(input)``: the largest element (0-d). ``max(input, dim, keepdim=False)``:
     ``torch.return_types.max(values, indices)`` along dim. ``max(input, other)``: the
     elementwise maximum of two tensors."""
@@ -98,13 +105,20 @@ def max(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001, A002
 
         if keepdim:
             raise TypeError("max(input, other) takes no keepdim argument")
-        return maximum(x, dim)
+        return _out(maximum(x, dim), out, "max", out_dtype_castable)
     if axis is not None:
         dim = axis
-    return _extreme("max", x, dim, keepdim, MaxAll, MaxDim, np.argmax, return_types.max)
+    result = _extreme("max", x, dim, keepdim, MaxAll, MaxDim, np.argmax, return_types.max)
+    return _extreme_out(result, out, "max")
 
 
-def min(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001, A002
+def _extreme_out(result, out, name: str):
+    if isinstance(result, tuple):
+        return _out_tuple(result, out, name, out_dtype_must_match)
+    return _out(result, out, name, out_dtype_castable)
+
+
+def min(input, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001, A002
     """``min(input)``, ``min(input, dim, keepdim=False)`` (values, indices), or
     ``min(input, other)`` (the elementwise minimum), as ``max``."""
     x = check_tensor("min", input)
@@ -113,10 +127,11 @@ def min(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001, A002
 
         if keepdim:
             raise TypeError("min(input, other) takes no keepdim argument")
-        return minimum(x, dim)
+        return _out(minimum(x, dim), out, "min", out_dtype_castable)
     if axis is not None:
         dim = axis
-    return _extreme("min", x, dim, keepdim, MinAll, MinDim, np.argmin, return_types.min)
+    result = _extreme("min", x, dim, keepdim, MinAll, MinDim, np.argmin, return_types.min)
+    return _extreme_out(result, out, "min")
 
 
 # ---------------------------------------------------------------------------------------
@@ -173,14 +188,23 @@ def _amax(name, primitive, input, dim, keepdim):
     return primitive.apply(x, dims=dims, keepdim=keepdim)
 
 
-def amax(input, dim=(), keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+def amax(input, dim=(), keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A002
     """Largest element over ``dim`` (an int or tuple; () means all); no indices."""
-    return _amax("amax", Amax, input, dim if axis is None else axis, keepdim)
+    result = _amax("amax", Amax, input, dim if axis is None else axis, keepdim)
+    return _out(result, out, "amax", _input_and_out_dtypes)
 
 
-def amin(input, dim=(), keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+def amin(input, dim=(), keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A002
     """Smallest element over ``dim`` (an int or tuple; () means all); no indices."""
-    return _amax("amin", Amin, input, dim if axis is None else axis, keepdim)
+    result = _amax("amin", Amin, input, dim if axis is None else axis, keepdim)
+    return _out(result, out, "amin", _input_and_out_dtypes)
+
+
+def _input_and_out_dtypes(want, got, field) -> RuntimeError:
+    return RuntimeError(
+        f"Expected the dtype for input and out to match, but got {scalar_type_name(want)} for "
+        f"input's dtype and {scalar_type_name(got)} for out's dtype."
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,9 +257,14 @@ def _logical(name, ufunc, input, dim, keepdim):
     return wrap(out.astype(np.uint8) if a.dtype == np.uint8 else out)
 
 
-def all(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A001, A002
+def all(input, dim=None, keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A001, A002
     """True if every element (along ``dim``: an int or tuple) is nonzero."""
-    return _logical("all", np.logical_and, input, dim if axis is None else axis, keepdim)
+    result = _logical("all", np.logical_and, input, dim if axis is None else axis, keepdim)
+    return _out(result, out, "all", _bool_result)
+
+
+def _bool_result(want, got, field) -> RuntimeError:
+    return RuntimeError(f"all only supports bool tensor for result, got: {scalar_type_name(got)}")
 
 
 def any(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A001, A002

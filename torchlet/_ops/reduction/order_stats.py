@@ -21,6 +21,7 @@ import numpy as np
 
 from torchlet import return_types
 from torchlet._ops.pointwise import where
+from torchlet._ops.pointwise.operands import _out, _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import (
     Selection,
     check_tensor,
@@ -109,7 +110,7 @@ def _kth_indices(a: np.ndarray, k: int, dim: int) -> np.ndarray:
     return np.moveaxis(index, -1, dim)
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):  # noqa: A002
     """The ``k``-th smallest element along ``dim`` (NaN counts as the largest) and its
     index: ``torch.return_types.kthvalue(values, indices)``."""
     x = check_tensor("kthvalue", input)
@@ -130,7 +131,14 @@ def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
         idx = np.zeros(kept_shape(a.shape, (d,)), np.int64)
     else:
         idx = _kth_indices(a, int(k), d)
-    return return_types.kthvalue(Kthvalue.apply(x, idx=idx, dim=d, keepdim=keepdim))
+    result = return_types.kthvalue(Kthvalue.apply(x, idx=idx, dim=d, keepdim=keepdim))
+    return _out_tuple(result, out, "kthvalue", _kthvalue_out_dtype)
+
+
+def _kthvalue_out_dtype(want, got, field) -> RuntimeError:
+    if field == "values":
+        return RuntimeError("output values must be of same type as input")
+    return RuntimeError("output indices must be of scalar type Long")
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,7 +182,7 @@ def _scale_grad_by_count(grad: Tensor, x: np.ndarray, value: np.ndarray, dims, k
     return (grad / wrap(ties)) * wrap(mask.astype(dtype))
 
 
-def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
+def aminmax(input, *, dim=None, keepdim=False, out=None):  # noqa: A002
     """The smallest and largest elements (over ``dim`` if given):
     ``torch.return_types.aminmax(min, max)``."""
     x = check_tensor("aminmax", input)
@@ -191,7 +199,8 @@ def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
         if a.ndim and a.shape[d] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
         dims = reduce_dims(d, a.ndim)
-    return return_types.aminmax(Aminmax.apply(x, dims=dims, keepdim=keepdim))
+    result = return_types.aminmax(Aminmax.apply(x, dims=dims, keepdim=keepdim))
+    return _out_tuple(result, out, "aminmax", out_dtype_must_match)
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,17 +305,31 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):  # noqa:
     return SqueezeLast.apply(result)
 
 
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):  # noqa: A002
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear",  # noqa: A002
+             out=None):
     """The ``q``-th quantiles (q a number or 1-D tensor in [0, 1]) of all elements or
     along ``dim``, interpolating between neighbouring sorted values as
     ``interpolation`` says (linear, lower, higher, midpoint, nearest). A slice holding a
     NaN has NaN quantiles. With a 1-D q its dimension comes first."""
-    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+    result = _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+    return _quantile_out(result, out, "quantile")
 
 
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):  # noqa: A002
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear",  # noqa: A002
+                out=None):
     """``quantile`` ignoring NaNs (NaN only where a slice is all NaN)."""
-    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+    result = _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+    return _quantile_out(result, out, "nanquantile")
+
+
+def _quantile_out(result: Tensor, out, name: str):
+    if out is None:
+        return result
+    return _out(result.detach(), out, name, _quantile_out_dtype, grad_check="in-place")
+
+
+def _quantile_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError("quantile() out tensor must be same dtype as the input tensor")
 
 
 __all__ = ["aminmax", "kthvalue", "nanquantile", "quantile", "quickselect_index"]

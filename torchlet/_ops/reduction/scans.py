@@ -20,6 +20,7 @@ import numpy as np
 
 from torchlet import return_types
 from torchlet._ops.indexing.gather_scatter import ScatterAddZeros
+from torchlet._ops.pointwise.operands import _out, _out_tuple, scalar_type_mismatch
 from torchlet._ops.reduction._common import (
     Flip,
     accumulation_dtype,
@@ -113,20 +114,22 @@ class Cummin(Cummax):
     ufunc = np.minimum
 
 
-def cummax(input, dim):  # noqa: A002
+def cummax(input, dim, *, out=None):  # noqa: A002
     """Running maximum along ``dim`` and its index:
     ``torch.return_types.cummax(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummax", input)
     d = wrap_dim("cummax", dim, x._data.ndim)
-    return return_types.cummax(Cummax.apply(x, dim=d))
+    result = return_types.cummax(Cummax.apply(x, dim=d))
+    return _out_tuple(result, out, "cummax", scalar_type_mismatch)
 
 
-def cummin(input, dim):  # noqa: A002
+def cummin(input, dim, *, out=None):  # noqa: A002
     """Running minimum along ``dim`` and its index:
     ``torch.return_types.cummin(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummin", input)
     d = wrap_dim("cummin", dim, x._data.ndim)
-    return return_types.cummin(Cummin.apply(x, dim=d))
+    result = return_types.cummin(Cummin.apply(x, dim=d))
+    return _out_tuple(result, out, "cummin", scalar_type_mismatch)
 
 
 # ---------------------------------------------------------------------------------------
@@ -187,7 +190,7 @@ def _logcumsumexp_backward(grad: Tensor, x: Tensor, out: Tensor, dim: int) -> Te
     return positive - negative
 
 
-def logcumsumexp(input, dim) -> Tensor:  # noqa: A002
+def logcumsumexp(input, dim, *, out=None) -> Tensor:  # noqa: A002
     """log(cumsum(exp(input))) along ``dim``, without overflow. Floating inputs only."""
     x = check_tensor("logcumsumexp", input)
     a = x._data
@@ -196,4 +199,4 @@ def logcumsumexp(input, dim) -> Tensor:  # noqa: A002
         raise NotImplementedError(
             f"\"logcumsumexp_out_cpu\" not implemented for '{type_word(a)}'"
         )
-    return Logcumsumexp.apply(x, dim=d)
+    return _out(Logcumsumexp.apply(x, dim=d), out, "logcumsumexp", scalar_type_mismatch)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import return_types
+from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import Selection, check_tensor, wrap_dim
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -50,13 +51,14 @@ class Topk(Selection):
     node_name = "TopkBackward0"
 
 
-def sort(input, dim=-1, descending=False, *, stable=False):  # noqa: A002
+def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A002
     """Sort along ``dim``: ``torch.return_types.sort(values, indices)``."""
     x = check_tensor("sort", input)
     d = wrap_dim("sort", dim, x._data.ndim)
     idx = argsort_array(x._data, d, descending)
     primitive = StableSort if stable else Sort
-    return return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True))
+    result = return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True))
+    return _out_tuple(result, out, "sort", out_dtype_must_match)
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa: A002
@@ -71,7 +73,7 @@ def msort(input) -> Tensor:  # noqa: A002
     return sort(input, 0).values
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim``:
     ``torch.return_types.topk(values, indices)``, in sorted order."""
     x = check_tensor("topk", input)
@@ -85,7 +87,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     order = argsort_array(a, d, descending=largest)
     if a.ndim:
         order = np.take(order, np.arange(k), axis=d)
-    return return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True))
+    result = return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True))
+    return _out_tuple(result, out, "topk", out_dtype_must_match)
 
 
 class Unique(Primitive):

@@ -15,6 +15,12 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype, return_types
+from torchlet._ops.pointwise.operands import (
+    _out,
+    _out_tuple,
+    out_dtype_castable,
+    scalar_type_name,
+)
 from torchlet._ops.reduction._common import (
     Selection,
     accumulation_dtype,
@@ -217,15 +223,19 @@ def _moment(name, primitive, input, dim, unbiased, keepdim, correction):  # noqa
                            all_reduce=all_reduce)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # noqa: A002
+        out=None) -> Tensor:
     """Variance over ``dim`` with Bessel's correction by default (``correction=1``;
     ``unbiased=False`` means 0). ``var(x, False)`` is accepted, as torch."""
-    return _moment("var", Var, input, dim, unbiased, keepdim, correction)
+    result = _moment("var", Var, input, dim, unbiased, keepdim, correction)
+    return _out(result, out, "var", out_dtype_castable)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # noqa: A002
+        out=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (same arguments)."""
-    return _moment("std", Std, input, dim, unbiased, keepdim, correction)
+    result = _moment("std", Std, input, dim, unbiased, keepdim, correction)
+    return _out(result, out, "std", out_dtype_castable)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
@@ -555,9 +565,18 @@ def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
     return select_along(NanmedianDim, x, idx, d, keepdim, return_types.nanmedian)
 
 
-def mode(input, dim=-1, keepdim=False):  # noqa: A002
+def mode(input, dim=-1, keepdim=False, *, out=None):  # noqa: A002
     """Most frequent value along ``dim`` (the smallest one on ties) and the index of its
     last occurrence: ``torch.return_types.mode(values, indices)``."""
+    return _out_tuple(_mode(input, dim, keepdim), out, "mode", _mode_out_dtype)
+
+
+def _mode_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError(f"expected scalar type '{scalar_type_name(want)}' but got "
+                        f"'{scalar_type_name(got)}' for {field} output")
+
+
+def _mode(input, dim, keepdim):  # noqa: A002
     x = check_tensor("mode", input)
     a = x._data
     d = wrap_dim("mode", dim, a.ndim)

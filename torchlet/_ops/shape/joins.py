@@ -319,30 +319,42 @@ def _nonempty(fn: str, tensors) -> tuple:
     return tensors
 
 
-def hstack(tensors) -> Tensor:
+def hstack(tensors, *, out=None) -> Tensor:
     """Join along dim 1 (dim 0 for 1-D tensors); 0-d tensors count as 1-D."""
     tensors = atleast_1d(_nonempty("hstack", tensors))
-    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+    return _cat_out(cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1), out)
 
 
-def vstack(tensors) -> Tensor:
+def vstack(tensors, *, out=None) -> Tensor:
     """Join along dim 0, after making each tensor at least 2-D (rows)."""
-    return cat(atleast_2d(_nonempty("vstack", tensors)), 0)
+    return _cat_out(cat(atleast_2d(_nonempty("vstack", tensors)), 0), out)
 
 
 row_stack = vstack
 
 
-def dstack(tensors) -> Tensor:
+def dstack(tensors, *, out=None) -> Tensor:
     """Join along dim 2, after making each tensor at least 3-D."""
-    return cat(atleast_3d(_nonempty("dstack", tensors)), 2)
+    return _cat_out(cat(atleast_3d(_nonempty("dstack", tensors)), 2), out)
 
 
-def column_stack(tensors) -> Tensor:
+def column_stack(tensors, *, out=None) -> Tensor:
     """Join as columns: 0-d and 1-D tensors become (n, 1) columns first."""
     tensors = _nonempty("column_stack", tensors)
     columns = [reshape(x, (x._data.size, 1)) if x._data.ndim <= 1 else x for x in tensors]
-    return cat(columns, 1)
+    return _cat_out(cat(columns, 1), out)
+
+
+def _cat_out(result: Tensor, out) -> Tensor:
+    """``out=`` of the stacks, which torch writes with cat: cast where ``can_cast`` allows."""
+    from torchlet._ops.pointwise.operands import _out, can_cast
+
+    def error(want, got, field):
+        if can_cast(want, got):
+            return None
+        return TypeError("torch.cat(): input types can't be cast to the desired output type "
+                         f"{_dtype.TYPE_WORDS[got.name]}")
+    return _out(result, out, "cat", error)
 
 
 def _atleast(tensors, fix):

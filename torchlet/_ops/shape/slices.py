@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, refuse_autograd
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _scalar_name
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
@@ -274,12 +275,13 @@ def _triangle(name: str, primitive, input, diagonal):  # noqa: A002
     return primitive.apply(x, diagonal=_int(diagonal, name, "diagonal", 1))
 
 
-def tril(input, diagonal=0) -> Tensor:  # noqa: A002
-    return _triangle("tril", Tril, input, diagonal)
+def tril(input, diagonal=0, *, out=None) -> Tensor:  # noqa: A002
+    return _out(_triangle("tril", Tril, input, diagonal), out, "tril", out_dtype_must_match)
 
 
-def triu(input, diagonal=0) -> Tensor:  # noqa: A002
-    return _triangle("triu", Triu, input, diagonal)
+def triu(input, diagonal=0, *, out=None) -> Tensor:  # noqa: A002
+    return _out(_triangle("triu", Triu, input, diagonal), out, "triu", out_dtype_must_match)
+
 
 
 class DiagEmbed(Primitive):
@@ -298,8 +300,18 @@ class DiagEmbed(Primitive):
         return diagonal(grad, ctx.offset, 0, 1)
 
 
-def diag(input, diagonal=0) -> Tensor:  # noqa: A002
+def diag(input, diagonal=0, *, out=None) -> Tensor:  # noqa: A002
     """1-D v: the square matrix with v on diagonal k. 2-D: a copy of its diagonal k."""
+    result = _diag(input, diagonal)
+    if isinstance(out, Tensor):
+        # torch's diag writes out with diag_embed or diagonal_copy: a grad-requiring input
+        # is no reason to refuse, an out requiring grad is
+        inner = "aten::diag_embed" if input.ndim == 1 else "aten::diagonal_copy"
+        refuse_autograd((), (out,), inner)
+    return _out(result, out, "diag", out_dtype_must_match, grad_check="none")
+
+
+def _diag(input, diagonal) -> Tensor:  # noqa: A002
     x = _check_tensor("diag", input)
     ndim = x._data.ndim
     offset = _int(diagonal, "diag", "diagonal", 2)

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._ops.pointwise.operands import _out
 from torchlet._ops.shape.common import _check_tensor, _int, _ints
 from torchlet._ops.shape.joins import split, tensor_split
 from torchlet._ops.shape.slices import SliceBackward, narrow
@@ -84,7 +85,7 @@ class NarrowCopy(Primitive):
         return SliceBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
 
 
-def narrow_copy(input, dim, start, length) -> Tensor:  # noqa: A002
+def narrow_copy(input, dim, start, length, *, out=None) -> Tensor:  # noqa: A002
     """``narrow`` as a new tensor (not a view)."""
     x = _check_tensor("narrow_copy", input)
     narrow(x.detach(), dim, start, length)  # narrow's checks and its errors
@@ -92,7 +93,17 @@ def narrow_copy(input, dim, start, length) -> Tensor:  # noqa: A002
     start = operator.index(start)
     if start < 0:
         start += x._data.shape[dim]
-    return NarrowCopy.apply(x, dim=dim, start=start, length=operator.index(length))
+    result = NarrowCopy.apply(x, dim=dim, start=start, length=operator.index(length))
+    # torch resizes narrow_copy's out without its usual warning
+    return _out(result, out, "narrow_copy", _same_dtype_as_self, warn_resize=False)
+
+
+def _same_dtype_as_self(want, got, field) -> RuntimeError:
+    return RuntimeError(
+        "Expected self.dtype() == output.dtype() to be true, but got false.  (Could this "
+        "error message be improved?  If so, please report an enhancement request to "
+        "PyTorch.)"
+    )
 
 
 # ---------------------------------------------------------------------------------------
