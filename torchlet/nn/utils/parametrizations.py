@@ -8,15 +8,12 @@ unconstrained original every time it is read.
   read in training mode, none in eval mode).
 * ``orthogonal``: ``weight = base @ Q(A)``, Q an orthogonal map of an unconstrained matrix A:
   ``matrix_exp`` (Q = exp(A - A^H)), ``cayley`` (Q = (I - A/2)^-1 (I + A/2)) or
-  ``householder`` (Q a product of Householder reflections, built from ordinary operations
-  because torchlet has no ``linalg.householder_product`` yet).
+  ``householder`` (Q a product of Householder reflections, ``linalg.householder_product``).
 """
 
 from __future__ import annotations
 
 from enum import Enum, auto
-
-import numpy as np
 
 from torchlet._dtype import finfo
 from torchlet._ops.weight_norm import _weight_norm, norm_except_dim
@@ -49,34 +46,6 @@ def _make_orthogonal(A):
 
     Q, R = torchlet.linalg.qr(A)
     return Q * R.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
-
-
-def _householder_product(A, tau):
-    """The first k columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column
-    i of A below the diagonal with a 1 on it (LAPACK's orgqr), from differentiable ops."""
-    import torchlet
-
-    n, k = A.size(-2), A.size(-1)
-    eye = torchlet.eye(n, k, dtype=A.dtype)
-    reflectors = A.tril(diagonal=-1) + eye
-    Q = torchlet.eye(n, dtype=A.dtype).expand(*A.shape[:-2], n, n)
-    for i in range(k):
-        v = reflectors[..., :, i:i + 1]
-        Q = Q - (Q @ v) * tau[..., i:i + 1].unsqueeze(-1) @ v.mT.conj()
-    return Q[..., :k]
-
-
-def _geqrf(A):
-    """LAPACK geqrf of each matrix of A: (reflectors and R packed in one matrix, tau)."""
-    import torchlet
-
-    data = A.detach().numpy()
-    packed = np.empty_like(data)
-    taus = np.empty(data.shape[:-2] + (min(data.shape[-2:]),), dtype=data.dtype)
-    for index in np.ndindex(*data.shape[:-2]):
-        h, tau = np.linalg.qr(data[index], mode="raw")
-        packed[index], taus[index] = h.T, tau
-    return torchlet.from_numpy(packed), torchlet.from_numpy(taus)
 
 
 class _OrthMaps(Enum):
@@ -121,7 +90,7 @@ class _Orthogonal(Module):
         else:
             A = X.tril(diagonal=-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
-            Q = _householder_product(A, tau)
+            Q = torchlet.linalg.householder_product(A, tau)
             # the signs of X's diagonal choose between Q and -Q column by column
             Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
         if hasattr(self, "base"):
@@ -155,7 +124,7 @@ class _Orthogonal(Module):
                     "or the Cayley parametrizations when use_trivialization=False."
                 )
             # householder: the reflectors of Q's QR, the diagonal holding the signs of R
-            A, tau = _geqrf(Q)
+            A, tau = torchlet.geqrf(Q)
             diagonal = A.diagonal(dim1=-2, dim2=-1)
             diagonal.copy_(diagonal.sign() * torchlet.where(tau == 0.0, -1.0, 1.0))
             return A.mT if transpose else A
