@@ -28,10 +28,10 @@ import numpy as np
 from torchlet._ops.creation import _linspace
 from torchlet._ops.reduction._common import check_tensor
 from torchlet._ops.search import (
-    _CPP_TYPE,
     _linear_bins,
     _not_implemented,
     _not_supported,
+    check_histogram_inputs,
     upper_bound,
 )
 from torchlet._tensor import Tensor
@@ -155,37 +155,7 @@ def _from_edges(x: Tensor, bins: list, weight, density):
 
 def _check_inputs(a: np.ndarray, edges: list, weight) -> None:
     """torch's histogramdd_check_inputs and the bin-count check of its prepare_out."""
-    for d, e in enumerate(edges):
-        if e.dtype != a.dtype:
-            raise RuntimeError(
-                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
-                f"but got input with dtype {_CPP_TYPE[a.dtype.name]} and bins for dimension "
-                f"{d} with dtype {_CPP_TYPE[e.dtype.name]}"
-            )
-        if e.ndim != 1:
-            raise RuntimeError(
-                "torch.histogramdd: bins tensor should have one dimension, but got "
-                f"{e.ndim} dimensions in the bins tensor for dimension {d}"
-            )
-        if e.size == 0:
-            raise RuntimeError(
-                "torch.histogramdd: bins tensor should have at least 1 element, but got 0 "
-                f"elements in the bins tensor for dimension {d}"
-            )
-    if weight is not None:
-        w = weight._data
-        if w.dtype != a.dtype:
-            raise RuntimeError(
-                "torch.histogramdd: if weight tensor is provided, input tensor and weight "
-                f"tensor should have the same dtype, but got input({_CPP_TYPE[a.dtype.name]}), "
-                f"and weight({_CPP_TYPE[w.dtype.name]})"
-            )
-        if (w.shape or (1,)) != a.shape[:-1]:
-            raise RuntimeError(
-                "torch.histogramdd: if weight tensor is provided it should have the same "
-                "shape as the input tensor excluding its innermost dimension, but got input "
-                f"with shape {list(a.shape)} and weight with shape {list(w.shape)}"
-            )
+    check_histogram_inputs(a, edges, weight)
     for d, e in enumerate(edges):
         if e.size - 1 <= 0:
             raise RuntimeError(

@@ -43,6 +43,7 @@ from torchlet._ops.shape.strided import (
     _offset_in,
     _storage_check,
     as_strided,
+    strided_geometry,
 )
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -383,15 +384,7 @@ def as_strided_(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A0
     """In place: ``input`` becomes the view of its storage with the given size, element
     strides and element offset (default: its own offset)."""
     x = _check_tensor("as_strided_", input)
-    size = _ints(size, "as_strided_", "size", 2)
-    stride = _ints(stride, "as_strided_", "stride", 3)
-    if len(size) != len(stride):
-        raise RuntimeError("mismatch in length of strides and shape")
-    if any(s < 0 for s in stride):
-        raise RuntimeError(
-            f"as_strided: Negative strides are not supported at the moment, got strides: "
-            f"{list(stride)}"
-        )
+    size, stride = strided_geometry("as_strided_", size, stride)
     flat = _storage(x)
     in_offset = _offset_in(x, flat)
     offset = in_offset if storage_offset is None else _int(

@@ -281,37 +281,43 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False,  # noq
 
 
 def _check_edges(a: np.ndarray, edges: np.ndarray, weight) -> None:
-    """torch's histogramdd_check_inputs for one dimension."""
-    if edges.dtype != a.dtype:
-        raise RuntimeError(
-            "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
-            f"but got input with dtype {_CPP_TYPE[a.dtype.name]} and bins for dimension 0 "
-            f"with dtype {_CPP_TYPE[edges.dtype.name]}"
-        )
-    if edges.ndim != 1:
-        raise RuntimeError(
-            "torch.histogramdd: bins tensor should have one dimension, but got "
-            f"{edges.ndim} dimensions in the bins tensor for dimension 0"
-        )
-    if edges.size == 0:
-        raise RuntimeError(
-            "torch.histogramdd: bins tensor should have at least 1 element, but got 0 "
-            "elements in the bins tensor for dimension 0"
-        )
+    """torch's histogramdd_check_inputs for histogram: the input as (N, 1) points."""
+    check_histogram_inputs(a.reshape(-1, 1), [edges], weight)
+
+
+def check_histogram_inputs(points: np.ndarray, edges: list, weight) -> None:
+    """torch's histogramdd_check_inputs: (M, N) points, one edges array per dimension."""
+    for d, e in enumerate(edges):
+        if e.dtype != points.dtype:
+            raise RuntimeError(
+                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                f"but got input with dtype {_CPP_TYPE[points.dtype.name]} and bins for "
+                f"dimension {d} with dtype {_CPP_TYPE[e.dtype.name]}"
+            )
+        if e.ndim != 1:
+            raise RuntimeError(
+                "torch.histogramdd: bins tensor should have one dimension, but got "
+                f"{e.ndim} dimensions in the bins tensor for dimension {d}"
+            )
+        if e.size == 0:
+            raise RuntimeError(
+                "torch.histogramdd: bins tensor should have at least 1 element, but got 0 "
+                f"elements in the bins tensor for dimension {d}"
+            )
     if weight is None:
         return
     w = weight._data
-    if w.dtype != a.dtype:
+    if w.dtype != points.dtype:
         raise RuntimeError(
             "torch.histogramdd: if weight tensor is provided, input tensor and weight "
-            f"tensor should have the same dtype, but got input({_CPP_TYPE[a.dtype.name]}), "
+            f"tensor should have the same dtype, but got input({_CPP_TYPE[points.dtype.name]}), "
             f"and weight({_CPP_TYPE[w.dtype.name]})"
         )
-    if (w.shape or (1,)) != (a.size,):
+    if (w.shape or (1,)) != points.shape[:-1]:
         raise RuntimeError(
             "torch.histogramdd: if weight tensor is provided it should have the same shape "
             "as the input tensor excluding its innermost dimension, but got input with "
-            f"shape [{a.size}, 1] and weight with shape {list(w.shape)}"
+            f"shape {list(points.shape)} and weight with shape {list(w.shape)}"
         )
 
 

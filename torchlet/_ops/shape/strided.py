@@ -137,12 +137,11 @@ def _storage_check(size, stride, offset: int, itemsize: int, storage_numel: int)
         )
 
 
-def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A002
-    """A view of ``input``'s storage with the given size, element strides and element
-    offset (default: ``input``'s own offset). Overlapping windows are allowed."""
-    x = _check_tensor("as_strided", input)
-    size = _ints(size, "as_strided", "size", 2)
-    stride = _ints(stride, "as_strided", "stride", 3)
+def strided_geometry(fn: str, size, stride) -> tuple:
+    """``size`` and ``stride`` of ``fn`` (as_strided and its in-place form) as int tuples,
+    with torch's checks: one stride per dim, none negative."""
+    size = _ints(size, fn, "size", 2)
+    stride = _ints(stride, fn, "stride", 3)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
     if any(s < 0 for s in stride):
@@ -150,6 +149,14 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A00
             f"as_strided: Negative strides are not supported at the moment, got strides: "
             f"{list(stride)}"
         )
+    return size, stride
+
+
+def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A002
+    """A view of ``input``'s storage with the given size, element strides and element
+    offset (default: ``input``'s own offset). Overlapping windows are allowed."""
+    x = _check_tensor("as_strided", input)
+    size, stride = strided_geometry("as_strided", size, stride)
     flat = _flat_storage(x)
     in_offset = _offset_in(x, flat)
     offset = in_offset if storage_offset is None else _int(
