@@ -15,8 +15,8 @@ dimension holds its right edge too.
 
 Bin edges and counts are bit-exact. Weighted sums are accumulated in point order, as torch
 does for up to 200 / N points (more are split among threads, whose partial sums may round
-differently); ``density`` divides by ``hist.sum()``, whose float summation order may differ
-from torch's in the last bit for large histograms.
+differently); ``density`` divides by ``hist.sum()``, whose float summation order may make
+it differ in the last bit from torch's for large histograms.
 """
 
 from __future__ import annotations
