@@ -70,6 +70,14 @@ TYPE_WORDS = {
     "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
 }
 
+# The C++ type names torch's messages print ("expected scalar type long int"), by NumPy
+# dtype name.
+C_TYPE_NAMES = {
+    "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
+    "float64": "double",
+}
+
 
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype, return_types
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.creation import _linspace
 from torchlet._ops.pointwise.operands import (
     _out,
@@ -40,9 +41,7 @@ from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
 # torch's C++ type names, as its dtype-mismatch messages print them
-_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
-             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-             "uint8": "unsigned char", "bool": "bool"}
+_CPP_TYPE = C_TYPE_NAMES
 
 
 class NotImplementedNode(Primitive):

@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.linalg import matmul, mm
 from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
 from torchlet._ops.pointwise.operands import (
@@ -185,9 +186,7 @@ def _matrix_power_out_dtype(want, got, field) -> RuntimeError:
     return out_castable_from("matrix_power")(want, got, field)
 
 
-_C_DTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}
+_C_DTYPE = C_TYPE_NAMES
 
 
 def _chain_order(dims: list) -> list:

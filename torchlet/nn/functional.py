@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg import einsum as _einsum
 from torchlet._ops.linalg import matmul as _matmul
@@ -159,9 +160,7 @@ class _Trilinear(Primitive):
 
 
 # How torch's C++ checks name dtypes in messages.
-_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-           "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
-           "float32": "float", "float64": "double"}
+_C_NAME = C_TYPE_NAMES
 
 
 def _dtype_name(t: Tensor) -> str:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS
+from torchlet._dtype import C_TYPE_NAMES, TYPE_WORDS
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 
@@ -20,11 +20,7 @@ FULL = slice(None)
 # torch's ScalarType names ("Float"), legacy type names ("torch.FloatTensor") and the C++
 # type names its kernels print ("long int").
 TYPE_WORD = TYPE_WORDS
-C_TYPE = {
-    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-    "uint8": "unsigned char", "bool": "bool", "float32": "float", "float64": "double",
-    "float16": "c10::Half",
-}
+C_TYPE = C_TYPE_NAMES
 _CONVERT_NAME = {
     "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t",
     "uint8": "uint8_t", "float32": "float", "float64": "double", "float16": "c10::Half",

@@ -30,6 +30,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import mul as _mul
 from torchlet._ops.reduction import sum as _sum
@@ -39,9 +40,7 @@ from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 
 # How torch names dtypes in its messages: C++ type names (mm) and ScalarType names (bmm).
-_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-           "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
-           "float32": "float", "float64": "double"}
+_C_NAME = C_TYPE_NAMES
 _SCALAR_NAME = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                 "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
                 "float64": "Double"}

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -192,9 +193,7 @@ def _out_type(result_type: type) -> type:
 
 
 # The dtype names torch's messages about out= use: C++ type names and ScalarType names.
-_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-                 "int16": "short int", "int32": "int", "int64": "long int",
-                 "float16": "c10::Half", "float32": "float", "float64": "double"}
+_C_TYPE_NAMES = C_TYPE_NAMES
 
 
 def out_dtype_must_match(want, got, field) -> RuntimeError:

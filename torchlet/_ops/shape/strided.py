@@ -15,6 +15,7 @@ import operator
 
 import numpy as np
 
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _ints
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
@@ -337,9 +338,7 @@ def _dtype_of(np_dtype):
     return _dtype._BY_NP[np.dtype(np_dtype)]
 
 
-_OPTION_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                 "int64": "long int", "int32": "int", "int16": "short int",
-                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+_OPTION_NAMES = C_TYPE_NAMES
 
 
 def _options(np_dtype) -> str:

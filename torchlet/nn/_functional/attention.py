@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros
 from torchlet._ops.linalg import baddbmm, bmm, matmul
@@ -46,9 +47,7 @@ from torchlet.nn.functional import linear
 __all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]
 
 # How torch's C++ checks name dtypes in messages.
-_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-           "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
-           "float32": "float", "float64": "double"}
+_C_NAME = C_TYPE_NAMES
 _SCALAR_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                 "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
                 "float64": "Double"}

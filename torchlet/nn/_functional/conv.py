@@ -26,6 +26,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops import shape as _shape
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
@@ -49,9 +50,7 @@ _KEEP_COLUMNS_BYTES = 256 * 2**20
 _SCALAR_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
                 "bool": "Bool"}
-_C_NAME = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
-           "int16": "short int", "int32": "int", "int64": "long int", "uint8": "unsigned char",
-           "bool": "bool"}
+_C_NAME = C_TYPE_NAMES
 
 
 def _bias_shape(nd: int) -> tuple:
