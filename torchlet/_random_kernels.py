@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import C_TYPE_NAMES
 from torchlet._generator import (
     LIBM,
     box_muller_f32,
@@ -77,11 +78,8 @@ _TORCH_NAME = {
     "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }
 # ... and the C++ type names some other messages use ("to - 1 is out of bounds for float").
-_CPP_NAME = {
-    "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
-    "float64": "double", "uint16": "short unsigned int", "uint32": "unsigned int",
-    "uint64": "long unsigned int",
+_CPP_NAME = C_TYPE_NAMES | {
+    "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int",
 }
 
 

@@ -108,9 +108,7 @@ def cumulative_(self: Tensor, op, name: str, dim: int, dtype) -> Tensor:
     """``self.cumsum_(dim)``: computed as cumsum (int64 for integers), cast back."""
     target = self._data.dtype
     if dtype is not None and dtype.np != target:
-        words = {"int64": "long int", "float32": "float", "float64": "double",
-                 "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half"}
+        words = _dtype.C_TYPE_NAMES
         raise RuntimeError(
             f"Bad in-place call: input tensor dtype {words[target.name]} and output tensor "
             f"dtype {words[dtype.np.name]} should match"
