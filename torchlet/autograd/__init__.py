@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from torchlet.autograd import engine, functional
+from torchlet.autograd import engine, functional, graph
 from torchlet.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from torchlet.autograd.function import Function, FunctionCtx, once_differentiable
 from torchlet.autograd.grad_mode import (
@@ -24,7 +24,7 @@ from torchlet.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "detect_anomaly",
-    "enable_grad", "functional", "grad", "gradcheck", "gradgradcheck", "inference_mode",
+    "enable_grad", "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode",
     "is_grad_enabled", "no_grad", "once_differentiable", "set_detect_anomaly",
     "set_grad_enabled",
 ]

@@ -18,6 +18,7 @@ Iterative, never recursive: a chain of 100,000 operations is fine.
 from __future__ import annotations
 
 import heapq
+import itertools
 import sys
 
 from torchlet.autograd.anomaly_mode import backward_runner
@@ -55,6 +56,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
     run_node = backward_runner()  # None unless anomaly detection is on
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
+    _TASKS.append((_next_task_id(), dependencies, tuple(buffers), wanted, captures))
     try:
         while ready:
             node = pop(ready)[1]
@@ -121,7 +123,36 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                     push(ready, (-nxt._sequence_nr, nxt))
     finally:
         GRAD_STATE.enabled = previous_mode
+        _TASKS.pop()
     return captured
+
+
+# The backward passes running, innermost last (a hook may start another): (id,
+# dependencies, roots, wanted, captures) for the hooks that ask about their pass
+# (torch.autograd.graph.register_multi_grad_hook).
+_TASKS = []
+_next_task_id = itertools.count().__next__
+
+
+class GraphTask:
+    """The backward pass a hook is running in."""
+
+    def __init__(self, entry):
+        self.id, self._dependencies, self._roots, self._wanted, self._captures = entry
+
+    def will_execute(self, node) -> bool:
+        """Whether this pass runs ``node`` (torch's _will_engine_execute_node)."""
+        if node not in self._dependencies and node not in self._roots:
+            return False
+        if self._wanted is None:
+            return True
+        return node in self._wanted or any(node is n for n, _ in self._captures)
+
+
+def current_task() -> GraphTask:
+    if not _TASKS:
+        raise RuntimeError("expected this hook to be called inside a backward call")
+    return GraphTask(_TASKS[-1])
 
 
 def _leaf(node, grad, captures, captured):

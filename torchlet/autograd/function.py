@@ -51,7 +51,7 @@ class Node:
         "needs_input_grad",
         "_hooks",  # NodeHooks, created only when a hook is registered (rare)
         "_to_save",  # what forward passed to save_for_backward, until resolved
-        "_saves_output",  # whether _saved holds a _SavedOutput (rebuilt on access)
+        "_rebuilt_on_access",  # whether _saved holds a _SavedOutput or _PackedSaved
         "__dict__",
         "__weakref__",
     )
@@ -266,8 +266,8 @@ class _Context:
             for box, version, _ in checks:
                 if box[0] != version:
                     self._check_versions()  # raises torch's error
-        if self._saves_output:
-            return tuple(s(self) if type(s) is _SavedOutput else s for s in saved)
+        if self._rebuilt_on_access:
+            return tuple(s(self) if type(s) in _REBUILT else s for s in saved)
         return saved
 
 
@@ -287,7 +287,7 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
             ctx._saved = (a, b)
             ctx._version_checks = ((a._vbox, a._vbox[0], a._data),
                                    (b._vbox, b._vbox[0], b._data))
-            ctx._saves_output = False
+            ctx._rebuilt_on_access = False
             return
     saved, checks = [], []
     saves_output = False
@@ -317,7 +317,7 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
         saved.append(tensor)
     ctx._saved = tuple(saved)
     ctx._version_checks = checks
-    ctx._saves_output = saves_output
+    ctx._rebuilt_on_access = saves_output
 
 
 class _SavedOutput:
@@ -330,6 +330,74 @@ class _SavedOutput:
 
     def __call__(self, node):
         return wrap(self.data, node, self.output_nr)
+
+
+class SavedTensorHooks:
+    """The pack/unpack hook pairs set by ``torch.autograd.graph.saved_tensors_hooks``
+    (innermost last; only that one applies), and the message of an enclosing
+    ``disable_saved_tensors_hooks`` (None when hooks are allowed)."""
+
+    __slots__ = ("stack", "disabled_message")
+
+    def __init__(self):
+        self.stack = []
+        self.disabled_message = None
+
+
+SAVED_TENSOR_HOOKS = SavedTensorHooks()
+
+
+class _PackedSaved:
+    """A saved tensor handed to a pack hook: what the hook returned, unpacked on each
+    access. torch checks no version counter then (the hooks own the data), nor do we."""
+
+    __slots__ = ("packed", "unpack")
+
+    def __init__(self, packed, unpack):
+        self.packed, self.unpack = packed, unpack
+
+    def __call__(self, node):
+        tensor = self.unpack(self.packed)
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                "Output of saved tensor unpack_hook expected to be a Tensor but got result "
+                f"of type {type(tensor).__name__}"
+            )
+        return tensor
+
+
+_REBUILT = (_SavedOutput, _PackedSaved)
+
+
+def _pack_saved(ctx, outputs):
+    """Replace each tensor ``ctx`` saved by what the innermost pack hook makes of it (an
+    output is passed as the output tensor itself, as torch does). Operations inside the
+    hook save without hooks, as in torch."""
+    stack = SAVED_TENSOR_HOOKS.stack
+    pack, unpack = stack[-1]
+    saved = []
+    for value in ctx._saved:
+        if type(value) is _SavedOutput:
+            value = outputs[value.output_nr]
+        if isinstance(value, Tensor):
+            version = value._vbox[0]
+            SAVED_TENSOR_HOOKS.stack = []  # what the hook itself records is not packed
+            try:
+                packed = pack(value)
+            finally:
+                SAVED_TENSOR_HOOKS.stack = stack
+            if value._vbox[0] != version:
+                raise RuntimeError(
+                    "A saved tensor pack hook is modifying its input in place. Tensors "
+                    "provided as input to pack hook cannot be modified by in-place operations "
+                    "as this can lead to unexpected side-effects. Please open an issue if you "
+                    "need to perform in-place operations on the input to a pack hook."
+                )
+            value = _PackedSaved(packed, unpack)
+        saved.append(value)
+    ctx._saved = tuple(saved)
+    ctx._version_checks = None
+    ctx._rebuilt_on_access = True
 
 
 def _describe(array) -> str:
@@ -466,6 +534,8 @@ def _record(ctx, inputs, arrays, raw):
         output = wrap(out, ctx) if out.dtype.kind == "f" else wrap(out)
         if ctx._to_save is not None:
             _resolve_saved(ctx, arrays, inputs, (raw,), (output,))
+            if SAVED_TENSOR_HOOKS.stack:
+                _pack_saved(ctx, (output,))
         return output
 
     ctx._n_outputs = len(raw)
@@ -479,6 +549,8 @@ def _record(ctx, inputs, arrays, raw):
             outputs.append(wrap(arr))
     if ctx._to_save is not None:
         _resolve_saved(ctx, arrays, inputs, raw, outputs)
+        if SAVED_TENSOR_HOOKS.stack:
+            _pack_saved(ctx, outputs)
     return tuple(outputs)
 
 
@@ -639,7 +711,9 @@ def _link_custom(ctx, args, outputs, multi):
             saved.append(value)
         ctx._saved = tuple(saved)
         ctx._version_checks = checks
-        ctx._saves_output = any(type(v) is _SavedOutput for v in saved)
+        ctx._rebuilt_on_access = any(type(v) is _SavedOutput for v in saved)
+        if SAVED_TENSOR_HOOKS.stack:
+            _pack_saved(ctx, results)
     return tuple(results) if multi else results[0]
 
 
