@@ -195,9 +195,10 @@ def test_new_legacy_constructor(args):
     assert (tv is None and lv is None) or np.array_equal(tv, lv)
 
 
-def test_new_with_size_object():
+@pytest.mark.parametrize("size", [[2, 3], [], [0]])
+def test_new_with_size_object(size):
     def fn(t):
-        n = t.ones(2, dtype=t.float64).new(t.Size([2, 3]))
+        n = t.ones(2, dtype=t.float64).new(t.Size(size))  # Size([]): a 0-d tensor
         return tuple(n.shape), str(n.dtype)
     assert _both(fn)[0] == _both(fn)[1]
 

@@ -310,7 +310,8 @@ def new(self: Tensor, *args, **kwargs) -> Tensor:
                 f"expected {_options(np_dtype)} (got {_options(other._data.dtype)})"
             )
         return other.detach()
-    if len(args) == 1 and isinstance(args[0], Size):
+    sized = len(args) == 1 and isinstance(args[0], Size)  # Size([]) means shape ()
+    if sized:
         args = tuple(args[0])
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
         shape = tuple(operator.index(a) for a in args)
@@ -319,7 +320,7 @@ def new(self: Tensor, *args, **kwargs) -> Tensor:
             raise RuntimeError(
                 f"Trying to create tensor with negative dimension {bad_dim}: {list(shape)}"
             )
-        return wrap(np.zeros(shape if args else (0,), np_dtype))
+        return wrap(np.zeros(shape if args or sized else (0,), np_dtype))
     if len(args) == 1:
         data = args[0]
         if isinstance(data, (int, float, bool, complex)):
