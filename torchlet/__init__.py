@@ -712,6 +712,11 @@ from torchlet._ops.misc_api import (  # noqa: E402
     unsafe_split,
     unsafe_split_with_sizes,
 )
+# distributions
+from torchlet import distributions  # noqa: E402
+# device namespaces (cuda, mps, backends), torch.testing, torch.utils.checkpoint
+from torchlet import backends, cuda, mps, testing  # noqa: E402
+from torchlet.utils import checkpoint as _utils_checkpoint  # noqa: E402, F401
 # isort: on
 
 
