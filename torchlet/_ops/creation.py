@@ -14,7 +14,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._device import check_cpu
-from torchlet._ops.indexing._common import checked_scalar
+from torchlet._ops.indexing._common import checked_scalar, fill_scalar
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
@@ -71,8 +71,16 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     else:
         array = _array_from_data(data, dtype)
     if dtype is not None:
-        array = array.astype(_dtype.to_dtype(dtype).np, copy=False)
+        array = _cast(array, _dtype.to_dtype(dtype).np)
     return _finish(array, requires_grad)
+
+
+def _cast(array: np.ndarray, np_dtype) -> np.ndarray:
+    """``array`` in ``np_dtype``; float64 reaches float16 through float32, as c10's Half
+    (built from a float) rounds it."""
+    if np_dtype == np.float16 and array.dtype == np.float64:
+        array = array.astype(np.float32)
+    return array.astype(np_dtype, copy=False)
 
 
 def _array_from_data(data, dtype=None) -> np.ndarray:
@@ -99,7 +107,26 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
     if array.dtype.kind == "c":
         raise TypeError("torchlet does not support complex tensors")
     target = inferred if dtype is None else _dtype.to_dtype(dtype)
-    return array.astype(target.np, copy=False)
+    _check_fits(array, target.np)
+    return _cast(array, target.np)
+
+
+def _check_fits(array: np.ndarray, np_dtype) -> None:
+    """torch refuses Python numbers an integer dtype cannot hold (c10's ``overflows``):
+    a float outside [lowest, max] or NaN; an int above max or below lowest, except that an
+    unsigned type takes negative ints down to -max (they wrap: -2 is 254 as uint8). Numbers
+    are judged by the array's kind, so an int in a list with floats is judged as a float
+    (torch judges each number by its own type)."""
+    if np_dtype.kind not in "iu" or array.dtype.kind not in "iuf" or not array.size:
+        return
+    limits = np.iinfo(np_dtype)
+    if array.dtype.kind == "f":
+        fits = (array >= limits.min) & (array <= limits.max)  # False for NaN
+    else:
+        lowest = -limits.max if np_dtype.kind == "u" else limits.min
+        fits = (array >= lowest) & (array <= limits.max)
+    if not fits.all():
+        raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow")
 
 
 def _infer_dtype(data) -> _dtype.dtype:
@@ -216,7 +243,7 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     np_dtype = _np_dtype(dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(np.full(shape, checked_scalar(fill_value, np_dtype), np_dtype),
+    return _finish(np.full(shape, fill_scalar(fill_value, np_dtype, math.prod(shape)), np_dtype),
                    requires_grad)
 
 
@@ -284,7 +311,10 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False,  # noqa: 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
               memory_format=None) -> Tensor:
     shape, np_dtype = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, np_dtype), requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    value = fill_scalar(fill_value, np_dtype, math.prod(shape))
+    return _finish(np.full(shape, value, np_dtype), requires_grad)
 
 
 # ---------------------------------------------------------------------------------------

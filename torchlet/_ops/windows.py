@@ -18,11 +18,51 @@ from torchlet._device import check_cpu
 from torchlet._ops.creation import _finish, _np_dtype
 from torchlet._ops.pointwise import special_bessel
 
+# torch binds the windows as overloads (window_length), (window_length, periodic),
+# (..., periodic, alpha[, beta]): a later argument may only be given after every earlier
+# one, so these defaults mark "not passed" and the documented values are filled in below.
+_OMITTED = object()
+_KEYWORDS = ("torch.dtype dtype = None, torch.layout layout = None, torch.device device = "
+             "None, bool pin_memory = False, bool requires_grad = False")
+
+
+def _type_name(value):
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _check_overload(name, window_length, periodic, extras):
+    """Raise torch's TypeError unless the arguments fit one of the overloads: ``periodic`` a
+    Python bool, and each of ``extras`` (the float parameters, in order, as
+    ``(name, value)``) a real number given together with everything before it."""
+    chain = [("periodic", periodic), *extras]
+    given = [value is not _OMITTED for _, value in chain]
+    fits = (
+        all(given[:given.count(True)])
+        and (periodic is _OMITTED or type(periodic) is bool)
+        and all(value is _OMITTED
+                or (isinstance(value, (int, float, np.integer, np.floating))
+                    or getattr(value, "ndim", None) == 0)
+                for _, value in extras)
+    )
+    if fits:
+        return
+    got = ", ".join([_type_name(window_length)] + [
+        f"{arg}={_type_name(value)}" if not all(given[:i + 1]) else _type_name(value)
+        for i, (arg, value) in enumerate(chain) if value is not _OMITTED])
+    params = ["int window_length"] + [
+        "bool periodic" if arg == "periodic" else f"float {arg}" for arg, _ in chain]
+    overloads = "\n".join(f" * ({', '.join(params[:k])}, *, {_KEYWORDS})"
+                          for k in range(1, len(params) + 1))
+    raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                    f"but expected one of:\n{overloads}\n")
+
 
 def _window(name, window_length, periodic, dtype, device, requires_grad, make):
     """Checks, the two short cases, the periodic extension; ``make(n, T)`` computes a
     symmetric window of ``n >= 2`` points as an array of scalar type ``T``."""
     check_cpu(device)
+    periodic = True if periodic is _OMITTED else periodic
     if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
         raise TypeError(
             f"{name}(): argument 'window_length' (position 1) must be int, not "
@@ -60,16 +100,23 @@ def _cosine_sum(n, T, alpha, beta):
     return (_cos(k * T(2.0 * math.pi / (n - 1))) * T(-beta)) + T(alpha)
 
 
-def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+def hann_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None, device=None,
                 pin_memory=False, requires_grad=False):
-    """w[k] = 1/2 (1 - cos(2 pi k / (N - 1)))."""
+    """w[k] = 1/2 (1 - cos(2 pi k / (N - 1))); ``periodic`` defaults to True."""
+    _check_overload("hann_window", window_length, periodic, ())
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, T: _cosine_sum(n, T, 0.5, 0.5))
 
 
-def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
-                   layout=None, device=None, pin_memory=False, requires_grad=False):
-    """w[k] = alpha - beta cos(2 pi k / (N - 1))."""
+def hamming_window(window_length, periodic=_OMITTED, alpha=_OMITTED, beta=_OMITTED, *,
+                   dtype=None, layout=None, device=None, pin_memory=False,
+                   requires_grad=False):
+    """w[k] = alpha - beta cos(2 pi k / (N - 1)); defaults periodic=True, alpha=0.54,
+    beta=0.46, each settable only after the ones before it (torch's overloads)."""
+    _check_overload("hamming_window", window_length, periodic,
+                    (("alpha", alpha), ("beta", beta)))
+    alpha = 0.54 if alpha is _OMITTED else float(alpha)
+    beta = 0.46 if beta is _OMITTED else float(beta)
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, T: _cosine_sum(n, T, alpha, beta))
 
@@ -82,9 +129,10 @@ def _bartlett(n, T):
     return window
 
 
-def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+def bartlett_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None, device=None,
                     pin_memory=False, requires_grad=False):
-    """w[k] = 1 - |2k / (N - 1) - 1|."""
+    """w[k] = 1 - |2k / (N - 1) - 1|; ``periodic`` defaults to True."""
+    _check_overload("bartlett_window", window_length, periodic, ())
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
                    _bartlett)
 
@@ -94,16 +142,22 @@ def _blackman(n, T):
     return _cos(x * T(4)) * T(0.08) - _cos(x * T(2)) * T(0.5) + T(0.42)
 
 
-def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+def blackman_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None, device=None,
                     pin_memory=False, requires_grad=False):
-    """w[k] = 0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))."""
+    """w[k] = 0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1)); ``periodic``
+    defaults to True."""
+    _check_overload("blackman_window", window_length, periodic, ())
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
                    _blackman)
 
 
-def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+def kaiser_window(window_length, periodic=_OMITTED, beta=_OMITTED, *, dtype=None, layout=None,
                   device=None, pin_memory=False, requires_grad=False):
-    """w[k] = I0(beta sqrt(1 - ((k - a) / a)^2)) / I0(beta),  a = (N - 1) / 2."""
+    """w[k] = I0(beta sqrt(1 - ((k - a) / a)^2)) / I0(beta),  a = (N - 1) / 2; defaults
+    periodic=True, beta=12.0, and beta can only be given after periodic (torch's overloads:
+    ``kaiser_window(16, beta=12.0)`` is a TypeError in torch too)."""
+    _check_overload("kaiser_window", window_length, periodic, (("beta", beta),))
+    beta = 12.0 if beta is _OMITTED else float(beta)
 
     def make(n, T):
         compute = np.float32 if T is np.float16 else T  # torch's opmath type for half

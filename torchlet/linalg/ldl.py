@@ -35,8 +35,8 @@ from torchlet.linalg._return_types import (
     linalg_ldl_factor_ex,
     linalg_solve_ex,
 )
-from torchlet.linalg.lu import _getrf, _lu_solve_array
-from torchlet.linalg.solve import solve
+from torchlet.linalg.lu import _getrf
+from torchlet.linalg.solve import UncheckedSolve, solve
 
 _ALPHA = (1 + math.sqrt(17)) / 8
 
@@ -296,21 +296,8 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):  # noqa: N803
         if check_errors:
             message = str(error).replace("torch.linalg.solve:", "torch.linalg.solve_ex:", 1)
             raise LinAlgError(message) from None
-        return _singular_solve_ex(A._data, B._data, left)
+        vector = _is_vector(A._data, B._data)
+        result = UncheckedSolve.apply(A, B, left=left, vector=vector)
+        info = _getrf(A._data)[2]
+        return linalg_solve_ex((result, wrap(info)))
     return linalg_solve_ex((result, wrap(np.zeros(A._data.shape[:-2], np.int32))))
-
-
-def _singular_solve_ex(a: np.ndarray, b: np.ndarray, left: bool):
-    """(result, info) for a batch with a singular matrix: LAPACK's getrf + getrs values;
-    info has A's batch shape (as torch's), the result the broadcast one."""
-    vector = _is_vector(a, b)
-    columns = b[..., None] if vector else b
-    if not left:
-        a, columns = np.swapaxes(a, -1, -2), np.swapaxes(columns, -1, -2)
-    lu, pivots, info = _getrf(a)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = _lu_solve_array(lu, pivots, columns, False)
-    if not left:
-        x = np.swapaxes(x, -1, -2)
-    x = np.ascontiguousarray(x[..., 0] if vector else x)
-    return linalg_solve_ex((wrap(x), wrap(info)))

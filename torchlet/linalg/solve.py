@@ -182,7 +182,9 @@ class Solve(Primitive):
     def backward(ctx, grad):
         a, x = ctx.saved_tensors
         left, vector = ctx.left, ctx.vector
-        grad_b = Solve.apply(a.mT, grad, left=left, vector=vector)
+        # torch solves against A^T with A's LU factors, which never raises: a singular
+        # pivot gives infinities and NaNs
+        grad_b = UncheckedSolve.apply(a.mT, grad, left=left, vector=vector)
         grad_a = None
         if ctx.needs_input_grad[0]:
             if vector:
@@ -191,6 +193,38 @@ class Solve(Primitive):
             else:
                 grad_a = -(grad_b @ x.mT if left else x.mT @ grad_b)
         return grad_a, (grad_b if ctx.needs_input_grad[1] else None)
+
+
+def _singular_solve_array(a: np.ndarray, b: np.ndarray, left: bool, vector: bool):
+    """X for a batch holding a singular matrix: the values of LAPACK's getrf + getrs
+    (infinities and NaNs where a pivot is zero), in the broadcast batch shape."""
+    from torchlet.linalg.lu import _getrf, _lu_solve_array  # lu imports this module
+
+    columns = b[..., None] if vector else b
+    if not left:  # X A = B as A^T X^T = B^T, solved with A's own factors (as torch)
+        columns = np.swapaxes(columns, -1, -2)
+    lu, pivots, _ = _getrf(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = _lu_solve_array(lu, pivots, columns, not left)
+    if not left:
+        x = np.swapaxes(x, -1, -2)
+    return np.ascontiguousarray(x[..., 0] if vector else x)
+
+
+class UncheckedSolve(Solve):
+    """Solve that does not raise for a singular A (solve_ex, and every solve inside a
+    backward): torch keeps LinalgSolveExBackward0 and linalg.solve's rule, and LAPACK's
+    getrf + getrs give infinities and NaNs where a pivot is zero."""
+
+    @staticmethod
+    def forward(ctx, a, b, *, left, vector):
+        ctx.left, ctx.vector = left, vector
+        try:
+            x = _solve_array(a, b, left, vector)
+        except LinAlgError:
+            x = _singular_solve_array(a, b, left, vector)
+        ctx.save_for_backward(a, x)
+        return x
 
 
 def solve(A, B, *, left=True, out=None):  # noqa: N803

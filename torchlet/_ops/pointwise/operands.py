@@ -372,7 +372,10 @@ def full_like_value(t: Tensor, value, *, in_place: bool = False) -> Tensor:
             )
         primitive = FillTensorInPlace if in_place else FillTensor
         return primitive.apply(t, _cast(value, t._data.dtype))
-    return (FillInPlace if in_place else Fill).apply(t, value=_number(value, t._data.dtype))
+    from torchlet._ops.indexing._common import fill_scalar  # indexing imports this module
+
+    value = fill_scalar(value, t._data.dtype, t._data.size)
+    return (FillInPlace if in_place else Fill).apply(t, value=value)
 
 
 def zero_value(t: Tensor) -> Tensor:

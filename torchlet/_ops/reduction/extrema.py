@@ -5,6 +5,14 @@ Torch's conventions at ties: ``max()``/``min()`` over the whole tensor and ``ama
 ``amin`` split the gradient evenly among the tied elements; ``max(dim)``/``min(dim)``
 give it all to the index they return (the first occurrence). NaN propagates: it counts
 as the largest and the smallest value, and its first index is returned.
+
+Signed zeros: where +0.0 and -0.0 tie for the extreme, ``max(dim)``/``min(dim)`` (and
+argmax/argmin) return the first one, as torch. ``amax``/``amin`` and the whole-tensor
+``max()``/``min()`` return NumPy's choice; torch's depends on its SIMD loop (a comparison
+keeps one operand on ties, so the sign follows the lane and block order: the first element
+on the scalar path, the last on the lane-per-column path, a lane-by-lane mix over a
+contiguous reduced dim), and that order differs between AVX2 and AVX-512 machines, so
+torchlet does not imitate it. Both zeros compare equal, so values agree under ``==``.
 """
 
 from __future__ import annotations
@@ -189,13 +197,16 @@ def _amax(name, primitive, input, dim, keepdim):
 
 
 def amax(input, dim=(), keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A002
-    """Largest element over ``dim`` (an int or tuple; () means all); no indices."""
+    """Largest element over ``dim`` (an int or tuple; () means all); no indices. Which of
+    +0.0 / -0.0 comes out of a tie between them is NumPy's choice, not torch's
+    CPU-dependent one (module docstring)."""
     result = _amax("amax", Amax, input, dim if axis is None else axis, keepdim)
     return _out(result, out, "amax", _input_and_out_dtypes)
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A002
-    """Smallest element over ``dim`` (an int or tuple; () means all); no indices."""
+    """Smallest element over ``dim`` (an int or tuple; () means all); no indices. Signed
+    zero ties: as ``amax``."""
     result = _amax("amin", Amin, input, dim if axis is None else axis, keepdim)
     return _out(result, out, "amin", _input_and_out_dtypes)
 

@@ -36,6 +36,7 @@ from torchlet._ops.reduction._common import (
     wrap_dim,
 )
 from torchlet._ops.reduction.sorting import argsort_array
+from torchlet._ops.reduction.std_sort import std_sort_order
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -597,4 +598,30 @@ def _mode(input, dim, keepdim):  # noqa: A002
     run_length = position - run_start + 1  # length of the run so far
     best = np.argmax(run_length, axis=d, keepdims=True)  # end of the first longest run
     idx = np.take_along_axis(order, best, axis=d)
+    # Past 16 elements libstdc++'s unstable introsort decides which index ends a run, and
+    # NaNs (never equal, unordered) scramble any sort: there, replay torch's std::sort.
+    rows = np.moveaxis(a, d, -1).reshape(-1, n)
+    replay = np.ones(len(rows), bool) if n > 16 else np.zeros(len(rows), bool)
+    if a.dtype.kind == "f":
+        replay |= np.isnan(rows).any(axis=1)
+    if replay.any():
+        flat_idx = np.moveaxis(idx, d, -1).reshape(-1)
+        for r in np.flatnonzero(replay):
+            flat_idx[r] = _std_sort_mode_index(rows[r].tolist())
+        idx = np.moveaxis(flat_idx.reshape(np.moveaxis(idx, d, -1).shape), -1, d)
     return select_along(Mode, x, idx, d, keepdim, return_types.mode)
+
+
+def _std_sort_mode_index(values: list) -> int:
+    """torch's CPU mode of one slice: sort (value, index) pairs by value with std::sort,
+    then the last index of the first longest run of equal neighbours (a NaN equals
+    nothing, so each is a run of one)."""
+    order = std_sort_order(values)
+    best_index, best_count, count = 0, 0, 0
+    for i, position in enumerate(order):
+        count += 1
+        if i == len(order) - 1 or values[position] != values[order[i + 1]]:
+            if count > best_count:
+                best_index, best_count = position, count
+            count = 0
+    return best_index
