@@ -717,6 +717,22 @@ from torchlet import distributions  # noqa: E402
 # device namespaces (cuda, mps, backends), torch.testing, torch.utils.checkpoint
 from torchlet import backends, cuda, mps, testing  # noqa: E402
 from torchlet.utils import checkpoint as _utils_checkpoint  # noqa: E402, F401
+# the legacy tensor types, torch.accelerator, and torch's constants (torch.pi, ...)
+from torchlet import accelerator  # noqa: E402
+from torchlet._legacy_types import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from math import e, inf, nan, pi  # noqa: E402
+
+newaxis = None  # x[:, torch.newaxis], as NumPy's
 # isort: on
 
 

@@ -25,7 +25,7 @@ class dtype:  # noqa: N801 - torch's name
 
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_rank")
 
-    def __init__(self, name: str, np_dtype, rank: int):
+    def __init__(self, name: str, np_dtype, rank: _builtins.int):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = self.np.kind == "f"
@@ -175,7 +175,9 @@ def result_type_of(operands) -> dtype:
         else:
             d = scalar_dtype(x)
             wrapped_slot = d if wrapped_slot is None else promote_types(wrapped_slot, d)
-    return _combine_categories(dim_slot, _combine_categories(zero_slot, wrapped_slot))
+    result = _combine_categories(dim_slot, _combine_categories(zero_slot, wrapped_slot))
+    assert result is not None, "result_type_of needs at least one operand"
+    return result
 
 
 def scalar_dtype(x) -> dtype:

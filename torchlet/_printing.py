@@ -249,7 +249,9 @@ def _summarized_data(data: np.ndarray) -> np.ndarray:
     if not edge:
         return data[(slice(0, 0),) * data.ndim]
     if data.shape[0] > 2 * edge:
-        rows = list(range(edge)) + list(range(data.shape[0] - edge, data.shape[0]))
+        rows: list[int] | range = (
+            list(range(edge)) + list(range(data.shape[0] - edge, data.shape[0]))
+        )
     else:
         rows = range(data.shape[0])
     return np.stack([_summarized_data(data[i]) for i in rows])

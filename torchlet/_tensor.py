@@ -119,9 +119,9 @@ class Tensor:
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
     def storage_offset(self) -> int:
-        base = self._base._data if self._base is not None else self._data
-        start = self._data.__array_interface__["data"][0]
-        return (start - base.__array_interface__["data"][0]) // self._data.itemsize
+        from torchlet._ops import misc_api
+
+        return misc_api.storage_offset(self)
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
@@ -390,6 +390,8 @@ class Tensor:
             if dtype not in by_name:
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = _dtype._BY_NAME[by_name[dtype]]
+        elif isinstance(dtype, type):  # torch.FloatTensor & co (torchlet._legacy_types)
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -2263,6 +2265,13 @@ class Tensor:
         from torchlet._ops import tensor_misc
 
         return tensor_misc.resize_as(self, tensor)
+
+    # --------------------------------------------------------------------------------
+    # the fields' types, for mypy (wrap() and _init() set them, outside the class)
+
+    _data: np.ndarray
+    _vbox: list  # [version]
+    _base: Tensor | None
 
     # --------------------------------------------------------------------------------
     # new tensors of the same dtype

@@ -89,7 +89,7 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
         default_generator.set_state(saved)
 
 
-def _generator_or_default(generator) -> Generator:
+def _generator_or_default(generator) -> _generator.Generator:
     """The generator a random function draws from."""
     if generator is None:
         return default_generator

@@ -50,7 +50,7 @@ class _StructSeq(tuple):
 
 
 def _structseq(name: str, fields: tuple) -> type:
-    namespace = {"__slots__": (), "_fields": fields, "__module__": __name__,
+    namespace: dict[str, object] = {"__slots__": (), "_fields": fields, "__module__": __name__,
                  "__qualname__": name}
     for i, field in enumerate(fields):
         namespace[field] = property(itemgetter(i), doc=f"Alias for field number {i}")

@@ -40,6 +40,8 @@ import tempfile
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
+from typing import ClassVar, cast
 
 import numpy as np
 
@@ -142,7 +144,7 @@ def _contiguous_strides(shape):
 class _StorageTable:
     """Assigns tensors to storages: one per block of memory, shared by its views."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.storages: list[_StorageRef] = []
         self._by_root: dict[int, tuple[np.ndarray, int, _StorageRef]] = {}
 
@@ -198,7 +200,13 @@ class _CheckpointPickler(pickle._Pickler):
     its speed does not matter.)
     """
 
-    dispatch = pickle._Pickler.dispatch.copy()
+    # typeshed types the dispatch table as taking an Unpickler and leaves out the pickler
+    # internals that save_torch_global calls; these declarations say what they are
+    dispatch: ClassVar[dict[type, Callable[..., None]]] = dict(pickle._Pickler.dispatch)
+    proto: int
+    save: Callable[[object], None]
+    write: Callable[[bytes], object]
+    memoize: Callable[[object], None]
 
     def __init__(self, file, protocol, storages: _StorageTable):
         super().__init__(file, protocol)
@@ -239,7 +247,8 @@ class _CheckpointPickler(pickle._Pickler):
     def _reduce_tensor(self, t: Tensor):
         from torchlet.nn.parameter import Parameter
 
-        hooks = collections.OrderedDict()  # torch never saves hooks; it writes an empty one
+        # torch never saves hooks; it writes an empty one
+        hooks: collections.OrderedDict = collections.OrderedDict()
         if isinstance(t, Parameter):
             data = wrap(t._data)
             state = dict(getattr(t, "__dict__", {}))
@@ -271,6 +280,7 @@ def _write_record(zf: zipfile.ZipFile, name: str, data) -> None:
     size = memoryview(data).nbytes
     zip64 = size * 1.05 > zipfile.ZIP64_LIMIT  # zipfile then adds a 20-byte zip64 field
     header = 30 + len(name.encode("utf-8")) + 4 + (20 if zip64 else 0)
+    assert zf.fp is not None  # set while the archive is open
     pad = -(zf.fp.tell() + header) % _ALIGNMENT
     info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad
     with zf.open(info, "w", force_zip64=zip64) as out:
@@ -548,7 +558,7 @@ def _numpy_scalar(dtype, data=None):
 class _RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that can only name allowlisted globals and our storages."""
 
-    def __init__(self, file, archive, weights_only, map_location, **kwargs):
+    def __init__(self, file, archive, weights_only, map_location, **kwargs) -> None:
         super().__init__(file, **kwargs)
         self._archive = archive
         self._allowed = _allowed_globals(weights_only)
@@ -635,6 +645,12 @@ class _Archive:
             raise RuntimeError(f"corrupt checkpoint: unknown byte order {order!r}")
         self.byteorder = order
 
+    @property
+    def fp(self) -> io.BufferedIOBase:
+        """The zip's underlying binary file (zipfile types it as optional: it is set while
+        the archive is open)."""
+        return cast(io.BufferedIOBase, self.zf.fp)
+
     def has(self, name):
         return self.prefix + name in self.names
 
@@ -689,11 +705,11 @@ class _Archive:
                                    "the checkpoint is truncated")
             return self.mmap[start:start + info.file_size].view(np.ndarray)
         buffer = np.empty(info.file_size, dtype=np.uint8)
-        self.zf.fp.seek(start)
-        if self.zf.fp.readinto(memoryview(buffer)) != info.file_size:
+        self.fp.seek(start)
+        if self.fp.readinto(buffer.data) != info.file_size:
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: "
                                "the checkpoint is truncated")
-        if zlib.crc32(buffer) != info.CRC:
+        if zlib.crc32(buffer.data) != info.CRC:
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the "
                                "checkpoint is corrupted (CRC-32 mismatch)")
         return buffer
@@ -701,8 +717,8 @@ class _Archive:
     def _pread(self, offset: int, size: int) -> bytes:
         if self.mmap is not None:
             return bytes(self.mmap[offset:offset + size])
-        self.zf.fp.seek(offset)
-        return self.zf.fp.read(size)
+        self.fp.seek(offset)
+        return self.fp.read(size)
 
 
 def _open_zip(file):

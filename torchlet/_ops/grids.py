@@ -41,14 +41,14 @@ def meshgrid(*tensors, indexing=None) -> tuple:
     dim i; with ``'xy'`` the first two dims are swapped (Cartesian, as NumPy). Each grid
     is an expanded view of its input. torch warns when ``indexing`` is not given and
     then uses 'ij'."""
-    tensors = _tensor_list("meshgrid", tensors)
+    tensor_list = _tensor_list("meshgrid", tensors)
     if indexing is None:
         warnings.warn(
             "torch.meshgrid: in an upcoming release, it will be required to pass the "
             "indexing argument.", UserWarning, stacklevel=2,
         )
         indexing = "ij"
-    return tuple(_meshgrid(tensors, indexing))
+    return tuple(_meshgrid(tensor_list, indexing))
 
 
 def _meshgrid(tensors: list, indexing: str) -> list:
@@ -92,12 +92,12 @@ def _check_1d(t: Tensor) -> None:
 def cartesian_prod(*tensors) -> Tensor:
     """All tuples (a_i, b_j, ...) of elements of 1-D tensors, in row-major order, as the
     rows of a 2-D tensor (one tensor: returned as it is)."""
-    tensors = _tensor_list("cartesian_prod", tensors)
-    for t in tensors:
+    tensor_list = _tensor_list("cartesian_prod", tensors)
+    for t in tensor_list:
         _check_1d(t)
-    if len(tensors) == 1:
-        return tensors[0]
-    return stack([g.flatten() for g in _meshgrid(tensors, "ij")], 1)
+    if len(tensor_list) == 1:
+        return tensor_list[0]
+    return stack([g.flatten() for g in _meshgrid(tensor_list, "ij")], 1)
 
 
 def combinations(input, r=2, with_replacement=False) -> Tensor:  # noqa: A002

@@ -371,13 +371,23 @@ def _storage(x: Tensor) -> np.ndarray:
     if x._base is not None:
         return _flat_storage(x)
     owner = x._data
-    while isinstance(owner.base, np.ndarray):
-        owner = owner.base
+    while owner.base is not None:
+        # np.lib.stride_tricks.as_strided hangs its result on a DummyArray whose .base is
+        # the array it strided, so a second as_strided_ still finds the first one's storage
+        owner = owner.base if isinstance(owner.base, np.ndarray) else owner.base.base
+        if not isinstance(owner, np.ndarray):
+            return _flat_storage(x)
     if (owner is not x._data and owner.dtype.itemsize == x._data.itemsize
             and owner.flags.c_contiguous
             and _address(owner) <= _address(x._data) < _address(owner) + owner.nbytes):
         return owner.reshape(-1).view(x._data.dtype)
     return _flat_storage(x)
+
+
+def storage_offset(x: Tensor) -> int:
+    """Elements from the start of ``x``'s storage to its first element: the storage of its
+    base (or its own), found as ``as_strided_`` finds it, so an in-place narrowing counts."""
+    return _offset_in(x, _storage(x._base if x._base is not None else x))
 
 
 def as_strided_(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A002

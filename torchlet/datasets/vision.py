@@ -17,7 +17,7 @@ class ImageDataset:
     ``target_transform`` when given (as torchvision's ``ToTensor()`` would hand them over).
     """
 
-    classes = []
+    classes: list[str] = []
     scale = 255
 
     def __init__(self, root, train, transform, target_transform):

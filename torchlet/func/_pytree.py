@@ -23,7 +23,7 @@ class TreeSpec:
         return 1 if self.is_leaf() else sum(child.num_leaves for child in self.children)
 
     def __repr__(self) -> str:
-        if self.is_leaf():
+        if self.type is None:
             return "*"
         name = "namedtuple" if _is_namedtuple(self.type) else self.type.__name__
         children = ", ".join(repr(child) for child in self.children)
@@ -80,9 +80,11 @@ def broadcast_prefix(prefix, tree, spec: TreeSpec | None = None):
         spec = tree_flatten(tree)[1]
     if not isinstance(prefix, (tuple, list, dict)):
         return [prefix] * spec.num_leaves
-    if spec.is_leaf() or not isinstance(prefix, spec.type) or len(prefix) != len(spec.children):
+    if spec.type is None or not isinstance(prefix, spec.type) \
+            or len(prefix) != len(spec.children):
         return None
     if isinstance(prefix, dict):
+        assert spec.context is not None  # a dict's spec holds its keys
         if set(prefix) != set(spec.context):
             return None
         prefix = [prefix[key] for key in spec.context]

@@ -291,7 +291,7 @@ def _jacobian_block(out: Tensor, fresh, create_graph: bool):
     per element of ``out`` (row i is the vjp with the one-hot e_i)."""
     import torchlet
 
-    rows = [[] for _ in fresh]
+    rows: list[list[Tensor]] = [[] for _ in fresh]
     flat = out.reshape(-1)
     for i in range(flat.numel()):
         one_hot = torchlet.zeros_like(flat)

@@ -16,6 +16,7 @@ shape until ``materialize(shape)`` turns it into an ordinary Parameter.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 
@@ -51,10 +52,12 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         pass  # everything happens in __new__ (Tensor.__init__ would re-create the data)
 
-    def __repr__(self) -> str:
+    # (torch's Parameter.__repr__ takes no tensor_contents, unlike Tensor's)
+    def __repr__(self) -> str:  # type: ignore[override]
         return "Parameter containing:\n" + super().__repr__()
 
-    __str__ = __repr__  # Tensor binds __str__ to its own __repr__; print() shows this one
+    # Tensor binds __str__ to its own __repr__; print() shows this one
+    __str__ = __repr__  # type: ignore[assignment]
 
     def __deepcopy__(self, memo):
         # torch copies the values and requires_grad only (not .grad, not attributes)
@@ -96,6 +99,7 @@ class Buffer(Tensor):
     """
 
     __slots__ = ("persistent",)
+    persistent: bool
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
@@ -139,7 +143,10 @@ class UninitializedTensorMixin:
     """A parameter or buffer whose shape is not known yet (used by lazy modules)."""
 
     __slots__ = ()  # materialize() changes __class__: the memory layouts must agree
-    cls_to_become = None
+    cls_to_become: type[Tensor] | None = None
+    # The mixin always precedes a Tensor class in the bases, whose field this is (typed
+    # Any: mypy would refuse to set a typed attribute missing from the empty __slots__)
+    _data: Any
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         """Give it ``shape`` (uninitialised values) and turn it into ``cls_to_become``."""
@@ -149,7 +156,7 @@ class UninitializedTensorMixin:
         if isinstance(shape, int):
             shape = (shape,)
         self._data = np.empty(tuple(shape), np_dtype)
-        self.__class__ = self.cls_to_become
+        self.__class__ = self.cls_to_become  # type: ignore[assignment]  # as torch does
 
     @property
     def shape(self):
@@ -175,7 +182,8 @@ def is_lazy(param) -> bool:
     return isinstance(param, UninitializedTensorMixin)
 
 
-class UninitializedParameter(UninitializedTensorMixin, Parameter):
+# (type: ignore: the placeholder's __repr__, as torch's, takes no tensor_contents)
+class UninitializedParameter(UninitializedTensorMixin, Parameter):  # type: ignore[misc]
     """``UninitializedParameter(requires_grad=True, device=None, dtype=None)``."""
 
     cls_to_become = Parameter
@@ -197,7 +205,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
         return result
 
 
-class UninitializedBuffer(UninitializedTensorMixin, Buffer):
+class UninitializedBuffer(UninitializedTensorMixin, Buffer):  # type: ignore[misc]  # as above
     """``UninitializedBuffer(requires_grad=False, device=None, dtype=None, persistent=True)``.
 
     (torch's becomes a plain Tensor once materialized; this one becomes a Buffer, a Tensor

@@ -44,8 +44,8 @@ class Adam(Optimizer):
     def __init__(
         self,
         params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
         amsgrad: bool = False,
@@ -67,18 +67,19 @@ class Adam(Optimizer):
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
         ):
             raise ValueError("betas must be either both floats or both Tensors")
-        for i in (0, 1):
-            if isinstance(betas[i], Tensor):
+        for i, beta in enumerate(betas[:2]):
+            if isinstance(beta, Tensor):
                 if not capturable and foreach:
                     raise ValueError(
                         f"betas[{i}] as a Tensor is not supported for capturable=False and "
                         "foreach=True"
                     )
-                if betas[i].numel() != 1:
+                if beta.numel() != 1:
                     raise ValueError(f"Tensor betas[{i}] must be 1-element")
-        betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() else b for b in betas)
+        scalar_betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() else b
+                             for b in betas)
         defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+            lr=lr, betas=scalar_betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
             maximize=maximize, foreach=foreach, capturable=capturable,
             differentiable=differentiable, fused=fused,
             decoupled_weight_decay=decoupled_weight_decay,

@@ -92,7 +92,8 @@ def noop_context_fn():
     return contextlib.nullcontext(), contextlib.nullcontext()
 
 
-_EARLY_STOP = [None]  # set_checkpoint_early_stop's override; None: each call's own
+# set_checkpoint_early_stop's override; None: each call's own
+_EARLY_STOP: list[bool | None] = [None]
 
 
 @contextlib.contextmanager

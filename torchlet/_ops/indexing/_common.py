@@ -72,7 +72,7 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
         if kind == "f":
             if np_dtype.itemsize < 8 and abs(value) > _FLOAT_MAX[np_dtype.itemsize]:
                 _overflow(np_dtype)
-            return np.array(value, dtype=np_dtype)
+            return _to_float(value, np_dtype)
         info = np.iinfo(np_dtype)
         if value > info.max or (
             value < info.min if info.min < 0 else (value < 0 and -value > info.max)
@@ -84,11 +84,31 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
         if (np_dtype.itemsize < 8 and math.isfinite(value)
                 and abs(value) > _FLOAT_MAX[np_dtype.itemsize]):
             _overflow(np_dtype)
-        return np.array(value, dtype=np_dtype)
+        return _to_float(value, np_dtype)
     info = np.iinfo(np_dtype)
     if value != value or value < info.min or value > info.max:
         _overflow(np_dtype)
     return np.array(int(value)).astype(np_dtype)
+
+
+def _to_float(value, np_dtype) -> np.ndarray:
+    """``value`` rounded to a float dtype the way c10 does: a Half is made from a float, so
+    a number reaches float16 rounded twice (first to float32), and 1 + 2**-11 + 2**-40
+    becomes 1.0, not the nearest float16 1.0009765625."""
+    if np_dtype == np.float16:
+        return np.array(value, dtype=np.float32).astype(np.float16)
+    return np.array(value, dtype=np_dtype)
+
+
+def fill_scalar(value, np_dtype, numel: int) -> np.generic:
+    """The number ``fill_`` / ``full`` write: ``checked_scalar``'s, except that torch's
+    one-element fast path converts to float16 unchecked (1e6 fills a single float16
+    element with inf, but raises for two elements)."""
+    np_dtype = np.dtype(np_dtype)
+    if numel == 1 and np_dtype == np.float16 and isinstance(value, (int, float, np.number)):
+        with np.errstate(over="ignore"):
+            return np.float32(float(value)).astype(np.float16)
+    return checked_scalar(value, np_dtype)[()]
 
 
 def _overflow(np_dtype):

@@ -372,6 +372,7 @@ def _refresh_view_history(view: Tensor) -> None:
     values now come from the base's new history."""
     from torchlet._ops.view_inplace import AsStrided, window_of
 
+    assert view._base is not None  # called for views only
     window = window_of(view._data, view._base._data)
     if window is not None:
         view._grad_fn = AsStrided.apply(view._base, window=window)._grad_fn
@@ -416,8 +417,8 @@ class _ViewScatter(Primitive):
 
 
 class DiagonalScatter(_ViewScatter):
-    __doc__ = _ViewScatter.__doc__.replace("one of its views", "its diagonal (offset, dim1, "
-                                           "dim2)")
+    __doc__ = (_ViewScatter.__doc__ or "").replace("one of its views",
+                                                   "its diagonal (offset, dim1, dim2)")
     node_name = "DiagonalScatterBackward0"
 
     @staticmethod
@@ -434,7 +435,8 @@ class DiagonalScatter(_ViewScatter):
 
 
 class SelectScatter(_ViewScatter):
-    __doc__ = _ViewScatter.__doc__.replace("one of its views", "its slice index along dim")
+    __doc__ = (_ViewScatter.__doc__ or "").replace("one of its views",
+                                                   "its slice index along dim")
     node_name = "SelectScatterBackward0"
 
     @staticmethod
@@ -450,8 +452,8 @@ class SelectScatter(_ViewScatter):
 
 
 class SliceScatter(_ViewScatter):
-    __doc__ = _ViewScatter.__doc__.replace("one of its views",
-                                           "its slice start:end:step along dim")
+    __doc__ = (_ViewScatter.__doc__ or "").replace("one of its views",
+                                                   "its slice start:end:step along dim")
     node_name = "SliceScatterBackward0"
 
     @staticmethod

@@ -305,7 +305,9 @@ def _parse(shape, index, skip_full_slices: bool):
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
 
     sizes = list(shape)
-    key, steps, tensors = [], [], []
+    key: list = []
+    steps: list[tuple[type[Primitive], int, object]] = []
+    tensors: list[tuple[int, Tensor | np.ndarray]] = []
     dim = 0
     for position, (kind, value) in enumerate(tokens):
         if kind is _INT:
@@ -695,6 +697,7 @@ def setitem(t: Tensor, index, value) -> None:
         t._vbox[0] += 1
         return
 
+    cls: type[IndexPut]
     if steps:
         if t._grad_fn is None and t._requires_grad:
             raise RuntimeError(

@@ -91,6 +91,8 @@ def squeeze_(self: Tensor, dim=None) -> Tensor:
     x = _check_tensor("squeeze_", self)
     shape = x._data.shape
     ndim = len(shape)
+    primitive: type[Squeeze]
+    dims: range | tuple[int, ...]
     if dim is None:
         primitive, dims = SqueezeInplace, range(ndim)
     elif isinstance(dim, (tuple, list)):

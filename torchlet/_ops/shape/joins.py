@@ -94,7 +94,9 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
     dim = _wrap_dim(_int(dim, "split", "dim", 2), len(shape))
     n = shape[dim]
     if isinstance(split_size_or_sections, (tuple, list)):
-        sizes = _ints(split_size_or_sections, "split_with_sizes", "split_sizes", 1)
+        sizes: tuple[int, ...] | list[int] = _ints(
+            split_size_or_sections, "split_with_sizes", "split_sizes", 1
+        )
         if any(s < 0 for s in sizes):
             raise RuntimeError(
                 "split_with_sizes expects split_sizes have only non-negative entries, but "

@@ -104,10 +104,10 @@ def _safe_softmax(scores: Tensor) -> Tensor:
     Those rows are replaced by zeros before the softmax as well, so that no NaN reaches
     the gradient either (torch's _safe_softmax differentiates through its result, which
     is 0 there)."""
-    masked_rows = np.isneginf(scores._data).all(-1, keepdims=True)
-    if not masked_rows.any():
+    masked = np.isneginf(scores._data).all(-1, keepdims=True)
+    if not masked.any():
         return softmax(scores, -1)
-    masked_rows = wrap(masked_rows)
+    masked_rows = wrap(np.asarray(masked))  # (NumPy's stubs: all() may give a scalar)
     return where(masked_rows, 0.0, softmax(where(masked_rows, 0.0, scores), -1))
 
 

@@ -123,7 +123,15 @@ def _row_moments(x2: np.ndarray, eps: float):
 
     layer_norm and group_norm rows are short and many, where NumPy's reductions along
     the last axis are slow; a matrix-vector product with ones sums each row in BLAS.
-    Like torch's kernels for these two, the sums are in the input's dtype."""
+    Like torch's kernels for these two, the sums are in the input's dtype.
+
+    Not reproduced: torch's RowwiseMoments (moments_utils.h) runs Welford per SIMD lane
+    (8 or 16 lanes, by CPU) and merges lanes with ``m2 += delta * delta * c * m0``; in
+    float32, once |values| pass sqrt(FLT_MAX) ~ 1.8e19 that product is inf * 0 = NaN (or
+    inf), so torch returns NaN rows where this two-pass form stays finite; and group_norm
+    with an affine weight writes ``x * scale + (bias - scale * mean)``, which loses the
+    cancellation for rows of large equal values (torch: ~5e12 for a constant 1e18 row,
+    torchlet: 0)."""
     dtype = x2.dtype
     n = dtype.type(x2.shape[1])
     ones = np.ones(x2.shape[1], dtype)

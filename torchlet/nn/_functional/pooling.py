@@ -101,7 +101,8 @@ class _MaxPool(Primitive):
     grad_x = grad sent to idx (summed where windows overlap)."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
-    grad_cls = None  # the scatter that is this node's backward, with torch's node name
+    # the scatter that is this node's backward, with torch's node name
+    grad_cls: type[_ScatterAdd] | None = None
 
     @staticmethod
     def forward(ctx, x, *, plan, with_index=True):
@@ -153,7 +154,7 @@ class _AvgPool(Primitive):
     gradient spread over its window, divided the same way)."""
 
     node_name = "AvgPool2DBackward0"
-    adjoint_cls = None
+    adjoint_cls: type[_AvgPoolAdjoint] | None = None
 
     @staticmethod
     def forward(ctx, x, *, plan):
@@ -169,7 +170,7 @@ class _AvgPoolAdjoint(Primitive):
     """out = A^T g (the backward of an average pool);  grad_g = A grad."""
 
     node_name = "AvgPool2DBackwardBackward0"
-    pool_cls = None
+    pool_cls: type[_AvgPool] | None = None
 
     @staticmethod
     def forward(ctx, g, *, plan, in_shape):

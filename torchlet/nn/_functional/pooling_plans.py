@@ -241,6 +241,7 @@ class _WindowPlan:
                 acc = v + v.dtype.type(0)  # a new array; 0 + -0.0 is 0.0, as torch
             else:
                 acc += v
+        assert acc is not None  # every window has a first offset
         out = _divide(acc, self.divisors)
         return out.reshape(lead + geo.out_size).astype(dtype, copy=False)
 
@@ -294,7 +295,7 @@ class _TapPlan:
             in_taps.append(in_index)
         self.in_taps = np.stack(in_taps) if in_taps else np.zeros((0,) + out_size, np.int64)
         self.ext_size = ext
-        self._sources = None  # for average_adjoint, made on first use
+        self._sources: list[np.ndarray] | None = None  # for average_adjoint, made on first use
 
     def _windows_of_inputs(self):
         """The transpose of the taps, for the backward: per dimension, the windows that
@@ -323,7 +324,7 @@ class _TapPlan:
         return sources
 
     def _extended(self, x: np.ndarray, fill) -> np.ndarray:
-        planes = x.reshape((_prod(x.shape[:x.ndim - self.nd]),) + self.in_size)
+        planes: np.ndarray = x.reshape((_prod(x.shape[:x.ndim - self.nd]),) + self.in_size)
         out = np.full((planes.shape[0],) + self.ext_size, fill, x.dtype)
         out[(slice(None),) + tuple(slice(0, i) for i in self.in_size)] = planes
         return out.reshape(planes.shape[0], _prod(self.ext_size))

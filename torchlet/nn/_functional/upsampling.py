@@ -155,6 +155,7 @@ class _Resample:
             for t in range(index.shape[1]):
                 term = np.take(x, index[:, t], axis=axis) * weight[:, t].reshape(shape)
                 out = term if out is None else np.add(out, term, out=out)
+            assert out is not None  # every output point has at least one tap
             x = out
         return x.astype(dtype, copy=False)
 
@@ -330,6 +331,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         recompute_scale_factor = True
     if recompute_scale_factor:
         # the output size from the scale; the kernels then use in/out as the scale
+        assert scale_factors is not None  # size was not given (checked above)
         output_size = [int(x._data.shape[i + 2] * scale_factors[i]) for i in range(dim)]
         scale_factors = None
     if antialias and not (mode in _MODES_2D and ndim == 4):
@@ -342,6 +344,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             "interpolate(antialias=True) is not implemented in torchlet"
         )
     if output_size is None:  # torch: floor(input size * scale), in double precision
+        assert scale_factors is not None  # size was not given
         output_size = [int(math.floor(x._data.shape[i + 2] * scale_factors[i]))
                        for i in range(dim)]
     wanted = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3),

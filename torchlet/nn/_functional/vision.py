@@ -302,6 +302,7 @@ def _sample(x, grid, mode, padding_mode, align_corners) -> np.ndarray:
         values = _gather(x, flat, inside)
         term = values if weight is None else values * weight[:, None, :]
         out = term if out is None else out + term
+    assert out is not None  # a plan has at least one corner
     return out.reshape(x.shape[:2] + grid.shape[1:-1])
 
 

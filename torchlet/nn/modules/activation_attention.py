@@ -73,8 +73,8 @@ class MultiheadAttention(Module):
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         **factory_kwargs)
         if add_bias_kv:
-            self.bias_k = Parameter(empty((1, 1, embed_dim), **factory_kwargs))
-            self.bias_v = Parameter(empty((1, 1, embed_dim), **factory_kwargs))
+            self.bias_k: Parameter | None = Parameter(empty((1, 1, embed_dim), **factory_kwargs))
+            self.bias_v: Parameter | None = Parameter(empty((1, 1, embed_dim), **factory_kwargs))
         else:
             self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn

@@ -140,6 +140,12 @@ class _BatchNorm(_NormBase):
 class _LazyNormBase(LazyModuleMixin, _NormBase):
     """A norm layer whose ``num_features`` is read from the first input's dim 1."""
 
+    # placeholders until the first call
+    weight: UninitializedParameter
+    bias: UninitializedParameter
+    running_mean: UninitializedBuffer
+    running_var: UninitializedBuffer
+
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}

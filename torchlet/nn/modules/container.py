@@ -275,7 +275,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        return self._modules[key]  # type: ignore[return-value]  # torch's annotation
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -325,12 +325,13 @@ class ModuleDict(Module):
                         "ModuleDict update sequence element #" + str(j)
                         + " should be Iterable; is" + type(m).__name__
                     )
-                if not len(m) == 2:
+                # (m is any iterable, measured with len as torch does; mypy sees an Iterable)
+                if not len(m) == 2:  # type: ignore[arg-type]
                     raise ValueError(
                         "ModuleDict update sequence element #" + str(j) + " has length "
-                        + str(len(m)) + "; 2 is required"
+                        + str(len(m)) + "; 2 is required"  # type: ignore[arg-type]
                     )
-                self[m[0]] = m[1]
+                self[m[0]] = m[1]  # type: ignore[index]
 
 
 def _member_line(key, p, dtype_text) -> str:
@@ -417,7 +418,7 @@ class ParameterDict(Module):
 
     def __init__(self, parameters=None) -> None:
         super().__init__()
-        self._keys = {}
+        self._keys: dict[str, None] = {}
         if parameters is not None:
             self.update(parameters)
 
@@ -514,12 +515,13 @@ class ParameterDict(Module):
                         "ParameterDict update sequence element #" + str(j)
                         + " should be Iterable; is" + type(p).__name__
                     )
-                if not len(p) == 2:
+                # (p is any iterable, measured with len as torch does; mypy sees an Iterable)
+                if not len(p) == 2:  # type: ignore[arg-type]
                     raise ValueError(
                         "ParameterDict update sequence element #" + str(j) + " has length "
-                        + str(len(p)) + "; 2 is required"
+                        + str(len(p)) + "; 2 is required"  # type: ignore[arg-type]
                     )
-                self[p[0]] = p[1]
+                self[p[0]] = p[1]  # type: ignore[index]
 
     def extra_repr(self) -> str:
         return "\n".join(_member_line(k, p, typename) for k, p in self.items())

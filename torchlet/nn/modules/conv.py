@@ -80,7 +80,7 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         # F.pad's amounts for the non-zero padding modes (last dimension first)
         if isinstance(self.padding, str):
-            self._reversed_padding_repeated_twice = [0, 0] * len(kernel_size)
+            self._reversed_padding_repeated_twice: list[int] | tuple = [0, 0] * len(kernel_size)
             if padding == "same":
                 for d, k, i in zip(dilation, kernel_size, range(len(kernel_size) - 1, -1, -1)):
                     total_padding = d * (k - 1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
+from torchlet._tensor import Tensor
 from torchlet.autograd.grad_mode import no_grad
-from torchlet.nn.parameter import is_lazy
+from torchlet.nn.parameter import Parameter, is_lazy
 
 __all__ = ["LazyModuleMixin"]
 
@@ -18,7 +20,10 @@ class LazyModuleMixin:
     then the module turns into ``cls_to_become`` (``LazyLinear`` becomes ``Linear``).
     """
 
-    cls_to_become = None
+    cls_to_become: type[Any] | None = None
+    # fields of the Module class a lazy module also derives from
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

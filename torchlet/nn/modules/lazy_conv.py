@@ -29,9 +29,21 @@ __all__ = ["LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
 class _LazyConvXdMixin(LazyModuleMixin):
     """What the lazy convolutions share: infer in_channels, then materialise and init."""
 
+    # fields of the convolution class a lazy one also derives from (weight and bias are
+    # placeholders until the first call, so the Lazy classes' bases disagree on their type:
+    # hence their "type: ignore[misc]", as in torch)
+    groups: int
+    transposed: bool
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, ...]
+    weight: UninitializedParameter
+    bias: UninitializedParameter
+    _n: int
+
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_channels != 0:
-            super().reset_parameters()
+            super().reset_parameters()  # type: ignore[misc]  # _ConvNd's, later in the MRO
 
     def initialize_parameters(self, input, *args, **kwargs) -> None:  # noqa: A002
         if self.has_uninitialized_params():
@@ -83,37 +95,37 @@ class _LazyConvTranspose(_LazyConvXdMixin):
             self.bias = UninitializedParameter(device=device, dtype=dtype)
 
 
-class LazyConv1d(_LazyConv, Conv1d):
+class LazyConv1d(_LazyConv, Conv1d):  # type: ignore[misc]
     """A Conv1d whose in_channels is taken from the first input."""
 
     cls_to_become = Conv1d
 
 
-class LazyConv2d(_LazyConv, Conv2d):
+class LazyConv2d(_LazyConv, Conv2d):  # type: ignore[misc]
     """A Conv2d whose in_channels is taken from the first input."""
 
     cls_to_become = Conv2d
 
 
-class LazyConv3d(_LazyConv, Conv3d):
+class LazyConv3d(_LazyConv, Conv3d):  # type: ignore[misc]
     """A Conv3d whose in_channels is taken from the first input."""
 
     cls_to_become = Conv3d
 
 
-class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):  # type: ignore[misc]
     """A ConvTranspose1d whose in_channels is taken from the first input."""
 
     cls_to_become = ConvTranspose1d
 
 
-class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):  # type: ignore[misc]
     """A ConvTranspose2d whose in_channels is taken from the first input."""
 
     cls_to_become = ConvTranspose2d
 
 
-class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):  # type: ignore[misc]
     """A ConvTranspose3d whose in_channels is taken from the first input."""
 
     cls_to_become = ConvTranspose3d

@@ -117,6 +117,9 @@ class LazyLinear(LazyModuleMixin, Linear):
     after that first call it is an ordinary ``Linear`` (and initialised like one)."""
 
     cls_to_become = Linear
+    # placeholders until the first call (then Parameters, and the module a Linear)
+    weight: UninitializedParameter
+    bias: UninitializedParameter
 
     def __init__(self, out_features: int, bias: bool = True, device=None,
                  dtype=None) -> None:

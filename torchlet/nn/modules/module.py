@@ -134,6 +134,14 @@ class Module:
     call_super_init = False
     forward = _forward_unimplemented
 
+    # The fields' types (__init__ sets them through object.__setattr__, out of mypy's sight)
+    training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: dict[str, Module | None]
+    _is_full_backward_hook: bool | None
+
     def __init__(self, *args, **kwargs) -> None:
         if self.call_super_init is False and bool(kwargs):
             raise TypeError(
@@ -797,7 +805,9 @@ class Module:
         ``assign=True`` makes the module keep the given tensors instead of copying them."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing_keys, unexpected_keys, error_msgs = [], [], []
+        missing_keys: list[str] = []
+        unexpected_keys: list[str] = []
+        error_msgs: list[str] = []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
         if metadata is not None:

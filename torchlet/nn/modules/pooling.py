@@ -4,6 +4,9 @@ torch does, so the reprs match) and calls the function of the same name in F."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from torchlet._tensor import Tensor
 from torchlet.nn import functional as F
 from torchlet.nn.modules.conv import _pair, _single, _triple
 from torchlet.nn.modules.module import Module
@@ -145,7 +148,7 @@ class _AvgPoolWithDivisor(_AvgPoolNd):
 
     __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                      "divisor_override"]
-    _pool = None  # the functional form, set by each subclass
+    _pool: Callable[..., Tensor] | None = None  # the functional form, set by each subclass
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None) -> None:

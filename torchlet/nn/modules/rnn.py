@@ -360,7 +360,7 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        self._flat_weight_refs = []
+        self._flat_weight_refs: list[weakref.ref | None] = []
         num_directions = 2 if bidirectional else 1
 
         if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
@@ -419,7 +419,8 @@ class RNNBase(Module):
                 w_hh = Parameter(empty((gate_size, real_hidden_size), **factory_kwargs))
                 b_ih = Parameter(empty(gate_size, **factory_kwargs))
                 b_hh = Parameter(empty(gate_size, **factory_kwargs))
-                layer_params = (w_ih, w_hh, b_ih, b_hh) if bias else (w_ih, w_hh)
+                layer_params: tuple[Parameter, ...] = ((w_ih, w_hh, b_ih, b_hh) if bias
+                                                       else (w_ih, w_hh))
                 if proj_size > 0:
                     w_hr = Parameter(empty((proj_size, hidden_size), **factory_kwargs))
                     layer_params += (w_hr,)
@@ -468,7 +469,9 @@ class RNNBase(Module):
             init.uniform_(weight, -stdv, stdv)
 
     def check_input(self, input: Tensor, batch_sizes) -> None:  # noqa: A002
-        weight_dtype = self._flat_weights[0].dtype
+        first_weight = self._flat_weights[0]
+        assert first_weight is not None  # weight_ih_l0 always exists
+        weight_dtype = first_weight.dtype
         if input.dtype != weight_dtype:
             raise ValueError(
                 f"RNN input dtype ({input.dtype}) does not match weight dtype "
@@ -577,7 +580,7 @@ class RNNBase(Module):
                 hx = tuple(_apply_permutation(h, sorted_indices) for h in hx) \
                     if sorted_indices is not None else hx
             self._check_forward_args(input, hx, batch_sizes)
-            batch_sizes_list = [int(b) for b in batch_sizes._data]
+            batch_sizes_list: list[int] | None = [int(b) for b in batch_sizes._data]
         else:
             batch_sizes = batch_sizes_list = sorted_indices = unsorted_indices = None
             if input.dim() not in (2, 3):

@@ -204,6 +204,9 @@ def weight_norm(module: Module, name: str = "weight", dim: int = 0):
 
 
 class _SpectralNorm(Module):
+    _u: Tensor  # buffers, registered in __init__
+    _v: Tensor
+
     def __init__(self, weight: Tensor, n_power_iterations: int = 1, dim: int = 0,
                  eps: float = 1e-12) -> None:
         super().__init__()

@@ -97,7 +97,7 @@ class ParametrizationList(ModuleList):
 
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new)
-        if self.is_tensor:
+        if isinstance(new, Tensor):
             if original.dtype != new.dtype:
                 raise ValueError(
                     "When `right_inverse` outputs one tensor, it may not change the dtype.\n"
@@ -227,7 +227,7 @@ def _plain_deepcopy(self, memo):
 def _inject_new_class(module: Module) -> None:
     """Give ``module`` a class of its own, ``Parametrized<Class>``, to carry the properties."""
     cls = module.__class__
-    namespace = {"__getstate__": _refuse_pickling}
+    namespace: dict[str, object] = {"__getstate__": _refuse_pickling}
     if not hasattr(cls, "__deepcopy__"):
         namespace["__deepcopy__"] = _plain_deepcopy
     module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), namespace)

@@ -115,7 +115,7 @@ class LRScheduler:
                 wrapper._wrapped_by_lr_sched = True
                 return wrapper
 
-            opt.step = wrap_step(opt.step)
+            opt.step = wrap_step(opt.step)  # type: ignore[method-assign]  # as torch patches it
 
         patch_track_step_called(self.optimizer)
         self._initial_step()

@@ -52,7 +52,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics, epoch=None) -> None:
+    def step(self, metrics, epoch=None) -> None:  # type: ignore[override]  # torch's signature
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
