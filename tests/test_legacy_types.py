@@ -79,7 +79,7 @@ def test_accelerator():
         assert (acc.is_available(), acc.current_accelerator(), acc.device_count()) == (
             False, None, 0)
         for call in (acc.current_device_index, acc.synchronize, acc.current_stream,
-                     lambda: acc.set_device_index(0)):
+                     lambda acc=acc: acc.set_device_index(0)):
             with pytest.raises(RuntimeError,
                                match="Cannot access accelerator device when none is available"):
                 call()
