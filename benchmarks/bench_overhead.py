@@ -88,7 +88,7 @@ def main():
     for name, us in medians.items():
         print(f"  {name:9s} {us:8.2f} us per forward+backward (median of {args.rounds})")
     if torch is not None:
-        print(f"  torchlet / torch = {medians['torchlet'] / medians['torch']:.2f}x")
+        print(f"  torchlet / torch = {medians['torchlet'] / medians['torch']:.3f}x")
         print(f"  numpy    / torch = {medians['numpy'] / medians['torch']:.2f}x")
     print(f"  torchlet / numpy = {medians['torchlet'] / medians['numpy']:.2f}x")
 

@@ -874,6 +874,9 @@ class Tensor:
     # reductions
 
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        if dim is None and axis is None and dtype is None and not keepdim \
+                and self._data.dtype.kind == "f":  # loss.sum(), as the arithmetic dunders
+            return _sums.SumAll.apply(self)
         return _red.sum(self, dim, keepdim, dtype=dtype, axis=axis)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
@@ -2465,5 +2468,6 @@ from torchlet._ops.pointwise import arithmetic as _arith  # noqa: E402
 from torchlet._ops import random_ops as _rand  # noqa: E402
 from torchlet.nn._functional import activation as _activation  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
+from torchlet._ops.reduction import sums as _sums  # noqa: E402
 from torchlet._ops import shape as _shape  # noqa: E402
 # isort: on

@@ -429,20 +429,42 @@ class Primitive(Node, _Context):
     def apply(cls, *inputs, **params):
         ctx = _new_node(cls)
         ctx._to_save = None
-        arrays, record = [], False
-        for x in inputs:  # unwrap the arrays; does any input need a gradient?
-            if isinstance(x, Tensor):
-                arrays.append(x._data)
-                if x._grad_fn is not None or x._requires_grad:
+        record = False
+        if GRAD_STATE.enabled:  # unwrap the arrays and find the edges in one pass
+            arrays, edges, meta, needs = [], [], [], []
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    data = x._data
+                    arrays.append(data)
+                    fn = x._grad_fn
+                    if fn is not None:
+                        edges.append((fn, x._output_nr))
+                    elif x._requires_grad:
+                        edges.append((x._accumulator or grad_accumulator(x), 0))
+                    else:
+                        edges.append(None)
+                        meta.append(None)
+                        needs.append(False)
+                        continue
+                    meta.append((data.shape, data.dtype))
+                    needs.append(True)
                     record = True
-            else:
-                arrays.append(x)
+                else:
+                    arrays.append(x)
+                    edges.append(None)
+                    meta.append(None)
+                    needs.append(False)
+        else:
+            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
             raw = cls.forward(ctx, *arrays, **params)
         except ValueError as error:
             raise _broadcast_error(error, arrays) from None
 
-        if record and GRAD_STATE.enabled:
+        if record:
+            ctx._edges = edges
+            ctx._input_meta = meta
+            ctx.needs_input_grad = needs
             return _record(ctx, inputs, arrays, raw)
         if type(raw) is np.ndarray:
             return wrap(raw)
@@ -497,30 +519,8 @@ def _as_array(r):
 
 
 def _record(ctx, inputs, arrays, raw):
-    """Link ``ctx`` into the graph as the grad_fn of the outputs of ``raw``."""
-    edges, meta, needs = [], [], []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            fn = x._grad_fn
-            if fn is not None:
-                edges.append((fn, x._output_nr))
-            elif x._requires_grad:
-                edges.append((x._accumulator or grad_accumulator(x), 0))
-            else:
-                edges.append(None)
-                meta.append(None)
-                needs.append(False)
-                continue
-            data = x._data
-            meta.append((data.shape, data.dtype))
-            needs.append(True)
-        else:
-            edges.append(None)
-            meta.append(None)
-            needs.append(False)
-    ctx._edges = edges
-    ctx._input_meta = meta
-    ctx.needs_input_grad = needs
+    """Link ``ctx`` (its edges already set) into the graph as the grad_fn of the outputs
+    of ``raw``."""
     ctx._sequence_nr = _next_sequence_nr()
     ctx._saved = None
     ctx._version_checks = None

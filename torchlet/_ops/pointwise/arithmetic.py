@@ -22,8 +22,9 @@ from torchlet._ops.pointwise.operands import (
     zeros_like,
     zeros_like_grad,
 )
-from torchlet._tensor import Tensor
+from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 
 # ---------------------------------------------------------------------------------------
 # arithmetic
@@ -117,6 +118,12 @@ class Mul(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
+        if not GRAD_STATE.enabled and isinstance(a, Tensor) and isinstance(b, Tensor):
+            # first order (no create_graph): the same products on the arrays, without
+            # two dispatches; this backward runs in nearly every graph
+            g = grad._data
+            return (wrap(g * b._data) if needs[0] else None,
+                    wrap(g * a._data) if needs[1] else None)
         return grad * b if needs[0] else None, grad * a if needs[1] else None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._ops.shape.views import Expand
+from torchlet._ops.shape.views import Expand, broadcast_scalar
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -83,6 +83,9 @@ def restore_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
 def expand_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
     """Put back the reduced dimensions of ``grad`` and broadcast it to ``in_shape``."""
     if grad._data.ndim == 0:  # a full reduction: the 0-d gradient expands as it is
+        if not GRAD_STATE.enabled and 1 not in in_shape:
+            # first order (the usual loss.sum()): the view needs no graph node
+            return make_view(wrap(broadcast_scalar(grad._data, in_shape)), grad)
         return make_view(Expand.apply(grad, shape=tuple(in_shape)), grad)
     return restore_reduced(grad, in_shape, dims, keepdim).expand(in_shape)
 

@@ -97,9 +97,9 @@ class SumAll(Primitive):
     node_name = "SumBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, np_dtype):
+    def forward(ctx, a, *, np_dtype=None):
         ctx.in_shape = a.shape
-        return _add_reduce(a, None, False, np_dtype)
+        return _add_reduce(a, None, False, a.dtype if np_dtype is None else np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -116,7 +116,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # 
         dim = axis
     if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
         # the usual loss.sum(): skips the dim and dtype rules below (same results)
-        return SumAll.apply(x, np_dtype=x._data.dtype)
+        return SumAll.apply(x)
     dims = reduce_dims(dim, x._data.ndim)
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:

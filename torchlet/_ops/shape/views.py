@@ -424,6 +424,14 @@ moveaxis = movedim
 # broadcasting
 
 
+def broadcast_scalar(a: np.ndarray, shape) -> np.ndarray:
+    """The 0-d array ``a`` seen with ``shape`` (all strides 0; read-only if it repeats)."""
+    out = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
+    if out.size > 1:
+        out.setflags(write=False)  # (faster than out.flags.writeable = False)
+    return out
+
+
 class Expand(Primitive):
     """out = a broadcast to a larger shape (a view);  grad_a = grad summed back (the
     engine's sum_to does the summing)."""
@@ -433,11 +441,8 @@ class Expand(Primitive):
     @staticmethod
     def forward(ctx, a, *, shape):
         ndim = a.ndim
-        if ndim == 0 and 1 not in shape:  # a full reduction's 0-d gradient: all strides 0
-            out = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
-            if out.size > 1:
-                out.setflags(write=False)  # (faster than out.flags.writeable = False)
-            return out
+        if ndim == 0 and 1 not in shape:  # a full reduction's 0-d gradient
+            return broadcast_scalar(a, shape)
         lead = len(shape) - ndim
         in_shape = a.shape
         strides = list(a.strides)
