@@ -33,6 +33,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import torchlet  # noqa: E402
+from torchlet._ops.pointwise import _fused  # noqa: E402
 from torchlet.optim import _kernels  # noqa: E402
 
 try:
@@ -51,16 +52,16 @@ LR = 0.01
 
 @contextlib.contextmanager
 def route(name):
-    """Forces ``_kernels._axpy32``'s route, as tests/test_optim.py does."""
-    saved = _kernels._blas_saxpy, _kernels._gemv_fuses
+    """Forces ``_fused._axpy32``'s route, as tests/test_optim.py does."""
+    saved = _fused._blas_saxpy, _fused._gemv_fuses
     if name != "saxpy":
-        _kernels._blas_saxpy = lambda: None
+        _fused._blas_saxpy = lambda: None
     if name == "float64":
-        _kernels._gemv_fuses = lambda n: False
+        _fused._gemv_fuses = lambda n: False
     try:
         yield
     finally:
-        _kernels._blas_saxpy, _kernels._gemv_fuses = saved
+        _fused._blas_saxpy, _fused._gemv_fuses = saved
 
 
 def hot_loop(rounds):
@@ -131,7 +132,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    print(f"saxpy route found: {_kernels._blas_saxpy() is not None}")
+    print(f"saxpy route found: {_fused._blas_saxpy() is not None}")
     hot_loop(args.rounds)
     print("in situ: optimizer.step() in the training loop, microseconds (median)")
     for batch in (64, 512):

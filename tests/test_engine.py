@@ -181,8 +181,10 @@ def test_first_gradient_is_taken_over_without_a_copy(monkeypatch):
     b = torchlet.zeros(3, requires_grad=True)
     torchlet.nn.functional.linear(torchlet.ones(5, 4), w, b).sum().backward()
     assert taken_over == [True, True]  # fresh matmul and sum results: no copy
+    grads = w.grad, b.grad
     torchlet.nn.functional.linear(torchlet.ones(5, 4), w, b).sum().backward()
-    assert taken_over[2:] == [False, False]  # .grad exists: added in place
+    assert w.grad is grads[0] and b.grad is grads[1]  # .grad exists: added in place
+    assert w.grad.tolist() == [[10.0] * 4] * 3 and b.grad.tolist() == [10.0] * 3
 
 
 def test_taken_over_grad_is_writable_and_contiguous(lib):

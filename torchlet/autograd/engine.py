@@ -56,7 +56,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
     run_node = backward_runner()  # None unless anomaly detection is on
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
-    _TASKS.append((_next_task_id(), dependencies, tuple(buffers), wanted, captures))
+    _TASKS.append((_next_task_id(), dependencies, roots, wanted, captures))
     try:
         while ready:
             node = pop(ready)[1]
@@ -108,8 +108,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                     variable = nxt._variable()
                     if (captures is None and grad is not None and variable is not None
                             and not variable._hooks and nxt._hooks is None):  # the usual
-                        unshared = variable._grad is None and _unshared(grad)
-                        nxt._accumulate(variable, grad, unshared)
+                        if variable._grad is not None and not create_graph:
+                            variable._grad._data += grad._data  # (what _accumulate does)
+                        else:
+                            unshared = variable._grad is None and _unshared(grad)
+                            nxt._accumulate(variable, grad, unshared)
                     else:
                         _leaf(nxt, grad, captures, captured)
                     continue
@@ -138,7 +141,8 @@ class GraphTask:
     """The backward pass a hook is running in."""
 
     def __init__(self, entry):
-        self.id, self._dependencies, self._roots, self._wanted, self._captures = entry
+        self.id, self._dependencies, roots, self._wanted, self._captures = entry
+        self._roots = {gradient_edge(t)[0] for t in roots}
 
     def will_execute(self, node) -> bool:
         """Whether this pass runs ``node`` (torch's _will_engine_execute_node)."""
