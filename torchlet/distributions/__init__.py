@@ -43,3 +43,6 @@ __all__ = [
     "kl_divergence",
     "register_kl",
 ]
+
+# More distributions, one section each (imported after the ones above).
+# end of sections

@@ -252,3 +252,5 @@ __all__ += [
     "ChannelShuffle", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
     "LazyConvTranspose2d", "LazyConvTranspose3d",
 ]
+
+# end of sections

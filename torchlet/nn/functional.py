@@ -411,3 +411,5 @@ __all__ += [
     "affine_grid", "channel_shuffle", "grid_sample", "gumbel_softmax", "native_channel_shuffle",
     "pdist",
 ]
+
+# end of sections
