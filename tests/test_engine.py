@@ -355,6 +355,27 @@ def test_hook_handle_remove(lib):
     assert x.grad.tolist() == [2.0, 4.0]
 
 
+def test_hook_handles_are_torch_utils_hooks_removable_handles(lib):
+    # the handle type torch returns, a context manager that removes its hook on exit;
+    # removing a hook leaves the others in order
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    order = []
+    handles = [
+        x.register_hook(lambda g: order.append("leaf")),
+        y.register_hook(lambda g: order.append("first")),
+        y.register_hook(lambda g: order.append("second")),
+        y.grad_fn.register_prehook(lambda grads: order.append("pre")),
+        y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: order.append("post")),
+    ]
+    assert all(type(h) is lib.utils.hooks.RemovableHandle for h in handles)
+    with y.register_hook(lambda g: order.append("scoped")):
+        pass
+    handles[1].remove()
+    y.sum().backward()
+    assert order == ["second", "pre", "post", "leaf"]
+
+
 def test_hook_on_tensor_without_grad(lib):
     with pytest.raises(RuntimeError, match=exactly(
             "cannot register a hook on a tensor that doesn't require gradient")):

@@ -340,16 +340,17 @@ class Tensor:
             raise RuntimeError(
                 "cannot register a hook on a tensor that doesn't require gradient"
             )
-        from torchlet.autograd.function import _RemovableHandle
+        from collections import OrderedDict
+
+        from torchlet.autograd.function import add_hook
 
         if self._grad_fn is None:
             if self._hooks is None:
-                self._hooks = []
+                self._hooks = OrderedDict()  # {handle id: hook}, as torch's _backward_hooks
             hooks = self._hooks
         else:
-            hooks = self._grad_fn.hooks().tensor.setdefault(self._output_nr, [])
-        hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+            hooks = self._grad_fn.hooks().tensor.setdefault(self._output_nr, OrderedDict())
+        return add_hook(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor w.r.t. the graph's leaves into ``.grad``."""

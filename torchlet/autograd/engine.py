@@ -78,7 +78,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                 # (saved_tensors checks versions)
                 input_grads = node._backward(grads) if run_node is None else run_node(node, grads)
                 if hooks is not None and hooks.post:
-                    for hook in hooks.post:
+                    for hook in hooks.post.values():
                         hook(input_grads, grads)
             if not retain_graph and node._saved is not None:
                 node._saved = FREED
@@ -268,7 +268,7 @@ def _call_pre_hooks(node, grads):
         variable = node._variable()
         hooks = variable._hooks if variable is not None else None  # a leaf keeps its hooks
         if hooks and grads[0] is not None:
-            for hook in hooks:
+            for hook in hooks.values():
                 result = hook(grads[0])
                 if result is not None:
                     grads[0] = result
@@ -276,7 +276,7 @@ def _call_pre_hooks(node, grads):
             return grads
     extra = node._hooks
     for nr, hooks in extra.tensor.items():
-        for hook in hooks:
+        for hook in hooks.values():
             if grads[nr] is not None:
                 result = hook(grads[nr])
                 if result is not None:
@@ -286,7 +286,7 @@ def _call_pre_hooks(node, grads):
         if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
             tensor._grad = (grads[nr].detach().clone() if tensor._grad is None
                             else tensor._grad + grads[nr])
-    for hook in extra.pre:
+    for hook in extra.pre.values():
         result = hook(tuple(grads))
         if result is not None:
             grads = list(result)

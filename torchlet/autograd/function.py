@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections import OrderedDict
 
 import numpy as np
 
 from torchlet.autograd.anomaly_mode import ANOMALY_STATE, record_forward_trace
 from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.utils.hooks import RemovableHandle
 
 _next_sequence_nr = itertools.count().__next__
 _new_node = object.__new__
@@ -73,17 +75,13 @@ class Node:
     def __repr__(self):
         return f"<{_short_name(self)} object at {hex(id(self))}>"
 
-    def register_hook(self, hook):
+    def register_hook(self, hook) -> RemovableHandle:
         """hook(grad_inputs, grad_outputs) runs after this node's backward."""
-        hooks = self.hooks().post
-        hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return add_hook(self.hooks().post, hook)
 
-    def register_prehook(self, hook):
+    def register_prehook(self, hook) -> RemovableHandle:
         """hook(grad_outputs) runs before this node's backward; may return new grads."""
-        hooks = self.hooks().pre
-        hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return add_hook(self.hooks().pre, hook)
 
     def hooks(self) -> NodeHooks:
         if self._hooks is None:
@@ -133,22 +131,22 @@ class NodeHooks:
 
     __slots__ = ("tensor", "retained", "pre", "post", "post_accumulate", "metadata")
 
+    # Each kind of hook is an OrderedDict {handle id: hook}, in registration order, as torch
+    # keeps them: the RemovableHandle that register_*hook returns removes its entry.
     def __init__(self):
-        self.tensor = {}  # {output_nr: [hook, ...]} from Tensor.register_hook on a non-leaf
+        self.tensor = {}  # {output_nr: hooks} from Tensor.register_hook on a non-leaf
         self.retained = {}  # {output_nr: weakref to the tensor that called retain_grad()}
-        self.pre = []
-        self.post = []
-        self.post_accumulate = []  # hook(leaf), on an AccumulateGrad only
+        self.pre = OrderedDict()
+        self.post = OrderedDict()
+        self.post_accumulate = OrderedDict()  # hook(leaf), on an AccumulateGrad only
         self.metadata = {}
 
 
-class _RemovableHandle:
-    def __init__(self, container, item):
-        self._container, self._item = container, item
-
-    def remove(self):
-        if self._item in self._container:
-            self._container.remove(self._item)
+def add_hook(hooks: OrderedDict, hook) -> RemovableHandle:
+    """Register ``hook`` last in ``hooks``; the handle removes it again."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
 
 
 # ---------------------------------------------------------------------------------------
@@ -195,7 +193,7 @@ class AccumulateGrad(Node):
 
     def _run_post_accumulate_hooks(self, variable):
         """hook(variable) for each hook, after ``variable.grad`` is complete."""
-        for hook in self._hooks.post_accumulate:
+        for hook in self._hooks.post_accumulate.values():
             result = hook(variable)
             if result is not None:
                 if not isinstance(result, Tensor):
@@ -213,9 +211,7 @@ def register_post_accumulate_grad_hook(tensor, hook):
         raise RuntimeError(
             "post accumulate grad hooks cannot be registered on non-leaf tensors"
         )
-    hooks = grad_accumulator(tensor).hooks().post_accumulate
-    hooks.append(hook)
-    return _RemovableHandle(hooks, hook)
+    return add_hook(grad_accumulator(tensor).hooks().post_accumulate, hook)
 
 
 def grad_accumulator(tensor) -> AccumulateGrad:
