@@ -1086,6 +1086,20 @@ def test_add_with_alpha_rounds_once_in_every_lane(axpy_route):
         _assert_bits(ys, ws)
 
 
+def test_fma_into_an_overlapping_view_is_computed_from_the_inputs(axpy_route):
+    """``out`` overlapping an input one element off (neither the input itself nor
+    disjoint from it): no route may read an element it already wrote."""
+    fused = axpy_route
+    alpha = np.float32(-0.3)
+    for n in (10, 1000, 20_000):
+        buffer = np.random.default_rng(n).standard_normal(n + 1).astype(np.float32)
+        x, y = buffer[:n].copy(), np.linspace(-1, 1, n, dtype=np.float32)
+        want = _exact_axpy(x, alpha, y)
+        _assert_bits(fused._fma(buffer[:n], alpha, y, out=buffer[1:]), want)
+        assert fused._may_overlap(buffer[1:], buffer[:n])
+        assert not fused._may_overlap(x, y)  # two arrays with their own memory
+
+
 def test_saxpy_is_found_where_gemv_fuses(monkeypatch):
     """NumPy's OpenBLAS fuses in gemv and in saxpy alike (both FMA kernels): where the
     gemv route is seen to round once, the saxpy route is found, and ``_fma`` takes it."""

@@ -31,7 +31,7 @@ def _fma(a, b, c, out=None):
     float64: Dekker's error-free product and Knuth's two-sum recover the rounding errors
     of ``a * b`` and of the sum. The result goes into ``out`` when given.
     """
-    if np.ndim(a) == 0:
+    if _is_scalar(a):
         a, b = b, a  # the scalar, if any, second
     if isinstance(b, np.float32) and _fma32_fits(a, b, c, out):
         # SGD's update first, ahead of the general dispatch: small parameters (biases)
@@ -147,8 +147,8 @@ def _fma32_fits(a, b, c, out) -> bool:
             and c.dtype == f32 and a.shape == c.shape and a.flags.c_contiguous
             and c.flags.c_contiguous):
         return False
-    if np.ndim(b) != 0 and not (isinstance(b, np.ndarray) and b.dtype == f32
-                                and b.shape == a.shape and b.flags.c_contiguous):
+    if not _is_scalar(b) and not (isinstance(b, np.ndarray) and b.dtype == f32
+                                  and b.shape == a.shape and b.flags.c_contiguous):
         return False
     if out is None:
         return True
@@ -156,9 +156,26 @@ def _fma32_fits(a, b, c, out) -> bool:
             and out.flags.c_contiguous):
         return False
     for x in (a, b, c):
-        if x is not out and isinstance(x, np.ndarray) and np.may_share_memory(out, x):
+        if x is not out and isinstance(x, np.ndarray) and _may_overlap(out, x):
             return False
     return True
+
+
+def _is_scalar(x) -> bool:
+    """``np.ndim(x) == 0``, quicker for arrays and NumPy scalars (np.ndim on a NumPy
+    scalar costs a microsecond, and SGD asks on every parameter)."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x.ndim == 0
+    return np.ndim(x) == 0
+
+
+def _may_overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.may_share_memory(a, b)``; two distinct arrays that each allocated their own
+    memory cannot overlap, which answers the usual case (a parameter and its gradient)
+    at once."""
+    if a is not b and a.flags.owndata and b.flags.owndata:
+        return False
+    return np.may_share_memory(a, b)
 
 
 def _fma32_scratch(a, b, c, out):
