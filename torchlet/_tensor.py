@@ -17,12 +17,19 @@ backward live side by side. Fields:
 
 from __future__ import annotations
 
+import builtins
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from torchlet import _dtype
 from torchlet._size import Size
+
+if TYPE_CHECKING:
+    from collections import OrderedDict
+
+    from torchlet.autograd.function import AccumulateGrad, Node
 
 
 class Tensor:
@@ -30,6 +37,16 @@ class Tensor:
         "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vbox", "_base",
         "_hooks", "_accumulator", "__weakref__",
     )
+    # the fields' types, for mypy (wrap() and _init() set them, outside the class)
+    _data: np.ndarray
+    _requires_grad: builtins.bool
+    _grad_fn: Node | None
+    _output_nr: builtins.int
+    _grad: Tensor | None
+    _vbox: list[builtins.int]
+    _base: Tensor | None
+    _hooks: OrderedDict | None
+    _accumulator: AccumulateGrad | None
 
     # NumPy arrays and scalars on the left of an operator defer to Tensor's reflected
     # method (np.float32(2) * t is a Tensor, in the graph), as they do for torch's.
@@ -90,52 +107,52 @@ class Tensor:
     layout = "torch.strided"
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> builtins.int:
         return self._data.ndim
 
-    def dim(self) -> int:
+    def dim(self) -> builtins.int:
         return self._data.ndim
 
     ndimension = dim
 
-    def numel(self) -> int:
+    def numel(self) -> builtins.int:
         return self._data.size
 
     nelement = numel
 
-    def element_size(self) -> int:
+    def element_size(self) -> builtins.int:
         return self._data.itemsize
 
     @property
-    def itemsize(self) -> int:
+    def itemsize(self) -> builtins.int:
         return self._data.itemsize
 
     @property
-    def nbytes(self) -> int:
+    def nbytes(self) -> builtins.int:
         return self._data.nbytes
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
-    def storage_offset(self) -> int:
+    def storage_offset(self) -> builtins.int:
         from torchlet._ops import misc_api
 
         return misc_api.storage_offset(self)
 
-    def data_ptr(self) -> int:
+    def data_ptr(self) -> builtins.int:
         return self._data.__array_interface__["data"][0]
 
-    def is_contiguous(self, memory_format=None) -> bool:
+    def is_contiguous(self, memory_format=None) -> builtins.bool:
         return self._data.flags.c_contiguous
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self._data.dtype.kind == "f"
 
-    def is_complex(self) -> bool:
+    def is_complex(self) -> builtins.bool:
         return False
 
-    def is_signed(self) -> bool:
+    def is_signed(self) -> builtins.bool:
         return self._data.dtype.kind in "fi"
 
     def item(self):
@@ -148,7 +165,7 @@ class Tensor:
     def tolist(self):
         return self._data.tolist()
 
-    def numpy(self, *, force: bool = False) -> np.ndarray:
+    def numpy(self, *, force: builtins.bool = False) -> np.ndarray:
         if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
@@ -161,7 +178,7 @@ class Tensor:
             return self._data
         return self._data.astype(dtype, copy=False)
 
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
@@ -171,21 +188,21 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous"  # noqa: E501
             )
         return bool(self._data.reshape(()))
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError(
                 "only integer tensors of a single element can be converted to an index"
             )
         return int(self._data.reshape(()))
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
     def __float__(self) -> float:
@@ -194,10 +211,10 @@ class Tensor:
     def __complex__(self) -> complex:
         return complex(self.item())
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return id(self)
 
-    def __contains__(self, element) -> bool:
+    def __contains__(self, element) -> builtins.bool:
         if isinstance(element, (Tensor, int, float, bool)):
             return bool((self == element).any().item())
         raise RuntimeError(
@@ -257,14 +274,14 @@ class Tensor:
         return self._grad_fn
 
     @property
-    def requires_grad(self) -> bool:
+    def requires_grad(self) -> builtins.bool:
         return self._requires_grad or self._grad_fn is not None
 
     @requires_grad.setter
     def requires_grad(self, value: bool):
         self.requires_grad_(value)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
         if self._grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -279,7 +296,7 @@ class Tensor:
         return self
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> builtins.bool:
         return self._grad_fn is None
 
     @property
@@ -310,15 +327,15 @@ class Tensor:
         self._grad = None
 
     @property
-    def output_nr(self) -> int:
+    def output_nr(self) -> builtins.int:
         return self._output_nr
 
     @property
-    def _version(self) -> int:
+    def _version(self) -> builtins.int:
         return self._vbox[0]
 
     @property
-    def retains_grad(self) -> bool:
+    def retains_grad(self) -> builtins.bool:
         node = self._grad_fn
         if node is None or node._hooks is None:
             return False
@@ -826,10 +843,10 @@ class Tensor:
 
     greater_equal = ge
 
-    def equal(self, other) -> bool:
+    def equal(self, other) -> builtins.bool:
         return _pw.equal(self, other)
 
-    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins.bool:
         return _pw.allclose(self, other, rtol, atol, equal_nan)
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1898,16 +1915,16 @@ class Tensor:
     def isreal(self):
         return _pw.isreal(self)
 
-    def is_nonzero(self) -> bool:
+    def is_nonzero(self) -> builtins.bool:
         return _pw.is_nonzero(self)
 
-    def is_same_size(self, other) -> bool:
+    def is_same_size(self, other) -> builtins.bool:
         return _pw.is_same_size(self, other)
 
-    def is_conj(self) -> bool:
+    def is_conj(self) -> builtins.bool:
         return _pw.is_conj(self)
 
-    def is_neg(self) -> bool:
+    def is_neg(self) -> builtins.bool:
         return _pw.is_neg(self)
 
     def conj(self):
@@ -1946,13 +1963,13 @@ class Tensor:
     # runtime queries and post-accumulate-grad hooks
 
     @property
-    def is_cpu(self) -> bool:
+    def is_cpu(self) -> builtins.bool:
         return True
 
-    def get_device(self) -> int:
+    def get_device(self) -> builtins.int:
         return -1
 
-    def is_inference(self) -> bool:
+    def is_inference(self) -> builtins.bool:
         """torchlet does not mark tensors made in inference mode: always False."""
         return False
 
@@ -2161,7 +2178,7 @@ class Tensor:
         return None
 
     @property
-    def volatile(self) -> bool:
+    def volatile(self) -> builtins.bool:
         from torchlet._ops import tensor_misc
 
         return tensor_misc.get_volatile(self)
@@ -2227,7 +2244,7 @@ class Tensor:
         """torchlet's memory is not shared between processes: self, unchanged."""
         return self
 
-    def is_shared(self) -> bool:
+    def is_shared(self) -> builtins.bool:
         return False
 
     def pin_memory(self, device=None):
@@ -2235,10 +2252,10 @@ class Tensor:
 
         return tensor_misc.pin_memory(self, device)
 
-    def is_pinned(self, device=None) -> bool:
+    def is_pinned(self, device=None) -> builtins.bool:
         return False
 
-    def is_set_to(self, tensor) -> bool:
+    def is_set_to(self, tensor) -> builtins.bool:
         from torchlet._ops import tensor_misc
 
         return tensor_misc.is_set_to(self, tensor)
@@ -2269,13 +2286,6 @@ class Tensor:
         from torchlet._ops import tensor_misc
 
         return tensor_misc.resize_as(self, tensor)
-
-    # --------------------------------------------------------------------------------
-    # the fields' types, for mypy (wrap() and _init() set them, outside the class)
-
-    _data: np.ndarray
-    _vbox: list  # [version]
-    _base: Tensor | None
 
     # --------------------------------------------------------------------------------
     # new tensors of the same dtype
