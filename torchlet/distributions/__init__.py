@@ -1,10 +1,10 @@
 """torchlet.distributions: parametrised probability distributions, as torch.distributions.
 
 Sampling draws from torchlet's generator with the same calls in the same order as torch,
-so after the same ``manual_seed`` samples are bit-identical; log_prob, entropy and friends
-use torch's formulas. Not implemented (torchlet has no ``_standard_gamma``/``binomial``
-sampler to reproduce torch's streams with): Gamma, Beta, Dirichlet, Chi2, StudentT,
-Binomial, and the distributions built on them; also transforms.
+so after the same ``manual_seed`` the random draws are bit-identical (samples that pass
+them through exp, log or softmax agree to float rounding); log_prob, entropy and friends
+use torch's formulas. Transforms (``transforms``), TransformedDistribution and the
+``biject_to``/``transform_to`` registries are torch's.
 """
 
 from torchlet.distributions import constraints
@@ -45,4 +45,63 @@ __all__ = [
 ]
 
 # More distributions, one section each (imported after the ones above).
+# Transforms and the distributions built from them (H-A).
+from torchlet.distributions import constraint_registry, transforms  # noqa: E402
+from torchlet.distributions.cauchy import Cauchy  # noqa: E402
+from torchlet.distributions.constraint_registry import biject_to, transform_to  # noqa: E402
+from torchlet.distributions.continuous_bernoulli import ContinuousBernoulli  # noqa: E402
+from torchlet.distributions.geometric import Geometric  # noqa: E402
+from torchlet.distributions.gumbel import Gumbel  # noqa: E402
+from torchlet.distributions.half_cauchy import HalfCauchy  # noqa: E402
+from torchlet.distributions.half_normal import HalfNormal  # noqa: E402
+from torchlet.distributions.kumaraswamy import Kumaraswamy  # noqa: E402
+from torchlet.distributions.log_normal import LogNormal  # noqa: E402
+from torchlet.distributions.logistic_normal import LogisticNormal  # noqa: E402
+from torchlet.distributions.pareto import Pareto  # noqa: E402
+from torchlet.distributions.relaxed_bernoulli import RelaxedBernoulli  # noqa: E402
+from torchlet.distributions.relaxed_categorical import RelaxedOneHotCategorical  # noqa: E402
+from torchlet.distributions.transformed_distribution import TransformedDistribution  # noqa: E402
+from torchlet.distributions.transforms import (  # noqa: E402
+    AbsTransform,
+    AffineTransform,
+    CatTransform,
+    ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
+    ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    PowerTransform,
+    ReshapeTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
+from torchlet.distributions.weibull import Weibull  # noqa: E402
+
+__all__ += [
+    "Cauchy",
+    "ContinuousBernoulli",
+    "Geometric",
+    "Gumbel",
+    "HalfCauchy",
+    "HalfNormal",
+    "Kumaraswamy",
+    "LogNormal",
+    "LogisticNormal",
+    "Pareto",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "TransformedDistribution",
+    "Weibull",
+    "biject_to",
+    "transform_to",
+    *transforms.__all__,
+]
 # end of sections
