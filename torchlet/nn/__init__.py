@@ -253,4 +253,18 @@ __all__ += [
     "LazyConvTranspose2d", "LazyConvTranspose3d",
 ]
 
+# CTC loss, fractional max pooling, adaptive log-softmax, cross-map LRN
+from torchlet.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from torchlet.nn.modules.extra_layers import (  # noqa: E402
+    CrossMapLRN2d,
+    CTCLoss,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
+)
+
+__all__ += [
+    "AdaptiveLogSoftmaxWithLoss", "CTCLoss", "CrossMapLRN2d", "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+]
+
 # end of sections

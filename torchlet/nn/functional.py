@@ -412,4 +412,19 @@ __all__ += [
     "pdist",
 ]
 
+# CTC loss and fractional max pooling (torchlet/nn/_functional/ctc.py,
+# fractional_pooling.py)
+from torchlet.nn._functional.ctc import ctc_loss  # noqa: E402
+from torchlet.nn._functional.fractional_pooling import (  # noqa: E402
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+
+__all__ += [
+    "ctc_loss", "fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d", "fractional_max_pool3d_with_indices",
+]
+
 # end of sections
