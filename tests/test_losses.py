@@ -553,7 +553,7 @@ OTHER = {
     "multi_margin": (lambda F, a, b, r: F.multi_margin_loss(
         a, F_tensor(F, np.array([1, 0, 4, 2])), reduction=r), [X, Y]),
     "multi_margin_p2_weight": (lambda F, a, b, r: F.multi_margin_loss(
-        a, F_tensor(F, np.array([1, 0, 4, 2])), p=2, margin=0.7, weight=F_tensor(F, W5),
+        a, F_tensor(F, np.array([1, 0, 4, 2])), p=2, margin=0.7, weight=F_tensor(F, W5).to(a.dtype),
         reduction=r), [X, Y]),
     "multilabel_margin": (lambda F, a, b, r: F.multilabel_margin_loss(
         a, F_tensor(F, np.array([[1, 3, -1, 0, 0], [0, 0, 0, 0, 0], [4, -1, 2, 2, 2],

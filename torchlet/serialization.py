@@ -15,13 +15,17 @@ aligned to 64 bytes) whose records all sit in one folder, ``<name>/``:
 * ``version``, ``byteorder``, ``.format_version``, ``.storage_alignment``,
   ``.data/serialization_id``: small text records.
 
-Loading never runs code from the file. An ordinary unpickler calls whatever function
-the pickle names (``os.system`` included); ours resolves names only from a short
-allowlist — the rebuild functions above, ``collections.OrderedDict``, ``torch.Size``,
-dtypes, storage types and a few harmless builtins — and refuses everything else with
-``pickle.UnpicklingError``. Everything is read and checked (sizes, CRCs, strides within
-their storage) before the object is returned, so a damaged file raises an error rather
-than giving a half-loaded model.
+With ``weights_only=True`` (the default, as in torch) loading never runs code from the
+file. An ordinary unpickler calls whatever function the pickle names (``os.system``
+included); ours resolves names only from a short allowlist — the rebuild functions
+above, ``collections.OrderedDict``, ``torch.Size``, dtypes, storage types and a few
+harmless builtins — and refuses everything else with ``pickle.UnpicklingError``.
+``weights_only=False`` is a plain unpickler, as in torch (for whole pickled modules and
+other objects from a trusted source): names of torch (``torch.nn.modules.linear.Linear``)
+resolve to torchlet's counterparts, so a module saved by ``torch.save(model)`` loads as a
+torchlet module. Everything is read and checked (sizes, CRCs, strides within their
+storage) before the object is returned, so a damaged file raises an error rather than
+giving a half-loaded model.
 
 Saving to a path is atomic: the archive is written to a temporary file in the same
 folder, flushed to disk, then renamed over the target, so a crash mid-save leaves the
@@ -499,8 +503,8 @@ def _encode(text, encoding="latin1"):
     return text.encode("latin1")
 
 
-def _allowed_globals(weights_only: bool) -> dict[str, object]:
-    """What each name in the pickle may resolve to. Nothing else can be named."""
+def _allowed_globals() -> dict[str, object]:
+    """What each name in a weights-only pickle may resolve to. Nothing else can be named."""
     allowed: dict[str, object] = {
         "collections.OrderedDict": collections.OrderedDict,
         "collections.Counter": collections.Counter,
@@ -526,33 +530,32 @@ def _allowed_globals(weights_only: bool) -> dict[str, object]:
                                                                   d.np)
     for name in _UNSUPPORTED_STORAGES:
         allowed["torch." + name] = _StorageType(name, None)
-    if not weights_only:
-        # Plain data that trusted (non-weights) checkpoints often hold; still no code.
-        import argparse
-        import datetime
-
-        allowed.update({
-            "builtins.slice": slice,
-            "builtins.range": range,
-            "argparse.Namespace": argparse.Namespace,
-            "datetime.datetime": datetime.datetime,
-            "datetime.date": datetime.date,
-            "datetime.timedelta": datetime.timedelta,
-            "numpy.ndarray": np.ndarray,
-            "numpy.dtype": np.dtype,
-        })
-        reconstruct = np.empty(0).__reduce__()[0]  # numpy's ndarray rebuilder
-        for core in ("numpy.core.multiarray", "numpy._core.multiarray"):
-            allowed[core + "._reconstruct"] = reconstruct
-            allowed[core + ".scalar"] = _numpy_scalar
     return allowed
 
 
-def _numpy_scalar(dtype, data=None):
-    """NumPy's scalar reconstructor, refusing object scalars (whose 'data' is any object)."""
-    if not isinstance(dtype, np.dtype) or dtype.hasobject or not isinstance(data, bytes):
-        raise pickle.UnpicklingError("only plain NumPy scalars can be loaded")
-    return np.frombuffer(data, dtype=dtype)[0]
+def _torchlet_counterpart(module: str, name: str):
+    """What a global of torch (``torch.nn.modules.linear.Linear``) is in torchlet: the same
+    path under ``torchlet``, else the name in the public namespace it belongs to
+    (``torchlet.nn.Linear``: torchlet files some classes in other submodules)."""
+    import importlib
+
+    ours = "torchlet" + module[len("torch"):]
+    candidates = [ours]
+    for public in ("torchlet.nn", "torchlet.optim", "torchlet"):
+        if ours == public or ours.startswith(public + "."):
+            candidates.append(public)
+    for candidate in candidates:
+        try:
+            found = importlib.import_module(candidate)
+        except ImportError:
+            continue
+        for part in name.split("."):  # protocol 4 names nested classes with dots
+            found = getattr(found, part, None)
+        if found is not None:
+            return found
+    raise pickle.UnpicklingError(
+        f"torchlet.load: the checkpoint names '{module}.{name}' of torch, which torchlet has "
+        "no counterpart of, so it cannot rebuild the object that uses it")
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -561,7 +564,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file, archive, weights_only, map_location, **kwargs) -> None:
         super().__init__(file, **kwargs)
         self._archive = archive
-        self._allowed = _allowed_globals(weights_only)
+        self._allowed = _allowed_globals()
+        self._weights_only = weights_only
         self._map_location = map_location
         self._loaded: dict[str, _LoadedStorage] = {}
 
@@ -571,12 +575,17 @@ class _RestrictedUnpickler(pickle.Unpickler):
         key = f"{module}.{name}"
         if key in self._allowed:
             return self._allowed[key]
+        if not self._weights_only:  # a trusted file: resolve names as pickle does
+            if module == "torch" or module.startswith("torch."):
+                return _torchlet_counterpart(module, name)
+            return super().find_class(module, name)
         raise pickle.UnpicklingError(
-            f"torchlet.load refused the global '{key}': the checkpoint names a function or "
-            "class that is not on the allowlist of what PyTorch checkpoints need "
-            "(tensors, parameters, OrderedDict, torch.Size, dtypes, storages). "
-            "torchlet.load never runs code from a file; "
-            "load it with PyTorch if you trust it."
+            f"Weights only load failed: torchlet.load refused the global '{key}': the "
+            "checkpoint names a function or class that is not on the allowlist of what "
+            "weights need (tensors, parameters, OrderedDict, torch.Size, dtypes, storages). "
+            "Re-running torchlet.load with weights_only=False will likely succeed, but it "
+            "can result in arbitrary code execution: do it only if you got the file from a "
+            "trusted source."
         )
 
     def persistent_load(self, saved_id):
@@ -756,9 +765,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     ``f``: a path or a readable binary file object. ``map_location``: None, ``'cpu'``, a
     ``device``, a dict of locations or a callable ``(storage, location)`` (torchlet is
     CPU-only: every tensor loads on the CPU). ``weights_only=True`` (the default) allows
-    exactly what model and optimizer checkpoints need; ``weights_only=False`` also allows
-    a few plain data types (NumPy arrays, ``argparse.Namespace``, slices, dates) - never
-    arbitrary code. ``mmap=True`` (paths only) maps the storages from the file instead
+    exactly what model and optimizer checkpoints need; ``weights_only=False`` unpickles
+    anything (whole modules, any Python object: only for files you trust), with torch's
+    classes mapped to torchlet's. ``mmap=True`` (paths only) maps the storages from the file instead
     of reading them (copy-on-write).
     """
     if pickle_module not in (None, pickle):
@@ -801,5 +810,7 @@ def _load_zip(file, mapped, weights_only, map_location, pickle_load_args):
             raise
         except (EOFError, ValueError, struct.error, KeyError, IndexError, TypeError,
                 AttributeError) as e:
+            if not weights_only and isinstance(e, AttributeError):
+                raise  # a class missing from its module (pickle's own message says which)
             raise pickle.UnpicklingError(
                 f"torchlet.load: data.pkl is corrupted ({type(e).__name__}: {e})") from e

@@ -62,9 +62,14 @@ def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
             raise RuntimeError("weight tensor should be defined either for all or no classes")
         if len(xs) == 4 and ts != (xs[0],) + xs[2:]:
             raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
+    # autograd refuses a weight that requires grad before the kernel checks dtypes
+    _not_differentiable("nll_loss_forward", "weight", weight)
     if t._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_TYPE_WORD[t._data.dtype.name]}")
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
+                                  f"'{_TYPE_WORD[x._data.dtype.name]}'")
     if w is not None and w.dtype != x._data.dtype:
         raise RuntimeError(f"expected scalar type {_TYPE_WORD[x._data.dtype.name]} but found "
                            f"{_TYPE_WORD[w.dtype.name]}")
@@ -415,7 +420,6 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
         raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
                                   f"'{_TYPE_WORD[x._data.dtype.name]}'")
     _class_target_checks(x, y, weight)
-    _not_differentiable("nll_loss_forward", "weight", weight)
     ls = float(label_smoothing) if label_smoothing > 0 else 0.0
     if x._data.ndim == 1 and y._data.ndim == 1:  # (C,) with a (1,) target: torch refuses
         if ls > 0:  # ... where its smoothing term is added in place
@@ -552,10 +556,6 @@ def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
     y = _check("nll_loss", target, "target", 2)
     reduction = _reduction(size_average, reduce, reduction)
     _class_target_checks(x, y, weight)
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
-                                  f"'{_TYPE_WORD[x._data.dtype.name]}'")
-    _not_differentiable("nll_loss_forward", "weight", weight)
     primitive = NllLoss2d if x._data.ndim > 2 else NllLoss
     out = primitive.apply(x, target=y._data, weight=None if weight is None else weight._data,
                           ignore_index=int(ignore_index), reduction=reduction)

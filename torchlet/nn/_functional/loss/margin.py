@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet import _dtype
+from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import sigmoid, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -14,7 +16,6 @@ from torchlet.nn._functional.activation import logsigmoid
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
-    _common,
     _grad_scale,
     _not_differentiable,
     _reduce,
@@ -45,6 +46,9 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     """x where y == 1, max(0, margin - x) where y == -1."""
     x, y = _check("hinge_embedding_loss", input), _check("hinge_embedding_loss", target)
     reduction = _reduction(size_average, reduce, reduction)
+    if x._data.dtype.kind in "iub":
+        # torch's `margin - self` fills a tensor of self's dtype: an integer margin
+        margin = int(margin)
     zeros = wrap(np.zeros_like(x._data))
     margin_clamp = (margin - x).clamp_min(0)
     loss = where(y != 1, margin_clamp, zeros) + where(y != -1, x, zeros)
@@ -60,7 +64,9 @@ class SoftMarginLoss(Primitive):
     def forward(ctx, x, *, y, reduction):
         ctx.y, ctx.reduction = y, reduction
         ctx.save_for_backward(x)
-        return _reduce_np(np.log1p(np.exp(-y * x)), reduction)
+        # torch computes in place in a tensor of the input's dtype: -x * y rounds back to it
+        z = (-x * y).astype(x.dtype, copy=False)
+        return _reduce_np(np.log1p(np.exp(z)), reduction)
 
     @staticmethod
     def backward(ctx, grad):
@@ -75,7 +81,12 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
     x, y = _check("soft_margin_loss", input), _check("soft_margin_loss", target, "target", 2)
     reduction = _reduction(size_average, reduce, reduction)
     _not_differentiable("soft_margin_loss", "target", y)
-    x, y = _common("soft_margin_loss", x, y)
+    if x._data.dtype.kind != "f":  # exp_ writes a float into the input's integer dtype
+        common = _dtype.result_type_of((x, y, wrap(np.float32(0)))).np
+        raise RuntimeError(f"result type {_TYPE_WORD[common.name]} can't be cast to the "
+                           f"desired output type {_TYPE_WORD[x._data.dtype.name]}")
+    if x._data.shape != y._data.shape:
+        x, y = _shape.broadcast_tensors(x, y)
     return SoftMarginLoss.apply(x, y=y._data, reduction=reduction)
 
 
@@ -91,6 +102,12 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
     class_dim = x._data.ndim - 1
     loss = loss.sum(class_dim) / x._data.shape[class_dim]
     return _reduce(loss, reduction)
+
+
+def _float_kernel(kernel: str, x: Tensor) -> None:
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
 
 
 def _margin_input(fn: str, x: Tensor):
@@ -176,6 +193,11 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if weight is not None and weight._data.size != c:
         raise RuntimeError(f"inconsistent weight size, expected {c} but got "
                            f"{list(weight.shape)}")
+    _not_differentiable("multi_margin_loss", "weight", weight)
+    _float_kernel("multi_margin_loss_cpu_kernel", x)
+    if weight is not None and weight._data.dtype != x._data.dtype:
+        raise RuntimeError(f"expected scalar type {_TYPE_WORD[x._data.dtype.name]} but found "
+                           f"{_TYPE_WORD[weight._data.dtype.name]}")
     if ((t < 0) | (t >= c)).any():
         raise RuntimeError("target out of range")
     return MultiMarginLoss.apply(x, y=t, p=p,
@@ -230,6 +252,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
                            f"{list(x.shape)}")
     if t.dtype != np.int64:
         raise RuntimeError(f"expected scalar type Long but found {_TYPE_WORD[t.dtype.name]}")
+    _float_kernel("multilabel_margin_loss_forward_out_frame", x)
     c = x._data.shape[-1] if x._data.ndim else 1
     if ((t < -1) | (t >= c)).any():
         raise RuntimeError("argument #2 'target' is out of range")

@@ -8,12 +8,13 @@ import warnings
 
 import numpy as np
 
-from torchlet._ops import shape as _shape
+from torchlet import _dtype
 from torchlet._ops.pointwise import clamp, exp, log, log1p, sigmoid
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.activation import logsigmoid
 from torchlet.nn._functional.loss._shared import (
+    _TYPE_WORD,
     _check,
     _common,
     _get_enum,
@@ -74,6 +75,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
                          "size.")
     _not_differentiable("binary_cross_entropy", "weight", weight)
     xd = x._data
+    # torch's kernel wants input and target of one dtype (no promotion) and a float input
+    if y._data.dtype != xd.dtype:
+        raise RuntimeError(f"Found dtype {_TYPE_WORD[y._data.dtype.name]} but expected "
+                           f"{_TYPE_WORD[xd.dtype.name]}")
+    if xd.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"binary_cross_entropy\" not implemented for '{_TYPE_WORD[xd.dtype.name]}'")
     if not ((xd >= 0) & (xd <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
     # the weight joins the computation in the input's dtype (torch multiplies it in place)
@@ -85,7 +93,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
 class BinaryCrossEntropyWithLogits(Primitive):
     """loss = w ((1 - y) x - lw * logsigmoid(x)),  lw = (pos_weight - 1) y + 1;
     grad_x = grad * w ((pos_weight y + 1 - y) sigmoid(x) - pos_weight y)  (sigmoid(x) - y
-    without pos_weight),  grad_y = grad * w (logsigmoid(-x) - pos_weight logsigmoid(x))."""
+    without pos_weight),  grad_y = grad * w (logsigmoid(-x) - pos_weight logsigmoid(x)).
+
+    The loss has the target's dtype: torch computes it in place in ``1 - target``, each
+    step in the promoted dtype and rounded back (logsigmoid(x) keeps the input's dtype,
+    ``pos_weight - 1`` is computed in pos_weight's)."""
 
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
@@ -95,30 +107,35 @@ class BinaryCrossEntropyWithLogits(Primitive):
         ctx.save_for_backward(x, y)
         log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))  # stable logsigmoid
         if pos_weight is not None:
-            log_sig = log_sig * ((pos_weight - 1) * y + 1)
-        loss = (1 - y) * x - log_sig
+            log_weight = (pos_weight - pos_weight.dtype.type(1)) * y + 1
+            log_sig = (log_sig * log_weight).astype(x.dtype, copy=False)
+        out = y.dtype
+        loss = ((out.type(1) - y) * x).astype(out, copy=False)
+        loss = (loss - log_sig).astype(out, copy=False)
         if weight is not None:
-            loss = loss * weight
+            loss = (loss * weight).astype(out, copy=False)
         return _reduce_np(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         scale = _grad_scale(grad, ctx.reduction, x._data.size)
-        if ctx.weight is not None:
-            scale = scale * wrap(ctx.weight)
+        weight = None if ctx.weight is None else wrap(ctx.weight)
         pw = None if ctx.pos_weight is None else wrap(ctx.pos_weight)
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad_y = None
         if need_x:
             if pw is None:
-                grad_x = (sigmoid(x) - y) * scale
+                grad_x = sigmoid(x) - y
             else:
                 py = pw * y
-                grad_x = ((py + 1 - y) * sigmoid(x) - py) * scale
+                grad_x = (py + 1 - y) * sigmoid(x) - py
         if need_y:
-            grad_y = (-x if pw is None else logsigmoid(-x) - logsigmoid(x) * pw) * scale
-        return grad_x, grad_y
+            grad_y = -x if pw is None else logsigmoid(-x) - logsigmoid(x) * pw
+        # the weight multiplies the full-size gradient before the 0-dim incoming gradient
+        # does, so a weight of a narrower dtype promotes to the gradient's, as in torch
+        return tuple(None if g is None else (g if weight is None else g * weight) * scale
+                     for g in (grad_x, grad_y))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
@@ -134,17 +151,23 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"({x.shape})")
     _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
     _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
-    out_shape = x._data.shape
+    xd, yd = x._data, y._data
+    if xd.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"log_sigmoid_cpu\" not implemented for '{_TYPE_WORD[xd.dtype.name]}'")
+    if yd.dtype.kind != "f":  # the loss is computed in place in (1 - target)
+        common = _dtype.result_type_of((x, y)).np
+        raise RuntimeError(f"result type {_TYPE_WORD[common.name]} can't be cast to the "
+                           f"desired output type {_TYPE_WORD[yd.dtype.name]}")
     for extra in (weight, pos_weight):
-        if extra is not None:
-            out_shape = np.broadcast_shapes(out_shape, extra._data.shape)
-    if out_shape != x._data.shape:  # a weight that broadcasts the loss up: torch's shapes
-        x, y = (_shape.expand(x, out_shape), _shape.expand(y, out_shape))
-    dtype = x._data.dtype  # weights join the computation in the input's dtype, as in torch
+        # torch multiplies the weights in place into a loss of the input's shape
+        if extra is not None and np.broadcast_shapes(xd.shape, extra._data.shape) != xd.shape:
+            raise RuntimeError(
+                f"output with shape {list(xd.shape)} doesn't match the broadcast shape "
+                f"{list(np.broadcast_shapes(xd.shape, extra._data.shape))}")
     return BinaryCrossEntropyWithLogits.apply(
-        x, y, weight=None if weight is None else weight._data.astype(dtype, copy=False),
-        pos_weight=None if pos_weight is None else pos_weight._data.astype(dtype, copy=False),
-        reduction=reduction)
+        x, y, weight=None if weight is None else weight._data,
+        pos_weight=None if pos_weight is None else pos_weight._data, reduction=reduction)
 
 
 # ---------------------------------------------------------------------------------------

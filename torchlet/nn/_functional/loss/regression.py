@@ -8,12 +8,14 @@ import math
 
 import numpy as np
 
+from torchlet import _dtype
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import clamp, exp, log, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn._functional.loss._shared import (
+    _TYPE_WORD,
     _check,
     _common,
     _get_enum,
@@ -65,9 +67,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  #
     x, y = _check("mse_loss", input), _check("mse_loss", target, "target", 2)
     _size_warning(x, y)
     reduction = _reduction(size_average, reduce, reduction)
-    x, y = _common("mse_cpu", x, y)
-    if weight is not None:
+    if weight is not None:  # torch composes the weighted loss, promoting as its ops do
+        if x._data.shape != y._data.shape:
+            x, y = _shape.broadcast_tensors(x, y)
         return _weighted("mse", (x - y) ** 2, weight, x, reduction)
+    x, y = _common("mse_cpu", x, y)
     return MseLoss.apply(x, y, reduction=reduction)
 
 
@@ -124,7 +128,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
 
 class HuberLoss(Primitive):
     """d = x - y;  loss = d^2 / 2 if |d| < delta else delta (|d| - delta / 2);
-    grad_x = grad * clamp(d, -delta, delta),  grad_y = -grad_x."""
+    grad_x = grad * clamp(d, -delta, delta),  grad_y = -grad_x.
+
+    Like torch's kernel, the loss is computed in the promoted dtype of x and y and stored
+    in x's dtype; its backward kernel takes no mixed dtypes and raises torch's error."""
 
     node_name = "HuberLossBackward0"
 
@@ -132,14 +139,18 @@ class HuberLoss(Primitive):
     def forward(ctx, x, y, *, reduction, delta):
         ctx.reduction, ctx.delta = reduction, delta
         ctx.save_for_backward(x, y)
-        t = x.dtype.type
         z = np.abs(x - y)
+        t = z.dtype.type
         loss = np.where(z < delta, t(0.5) * z * z, t(delta) * (z - t(0.5 * delta)))
-        return _reduce_np(loss, reduction)
+        return _reduce_np(loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
+        if x._data.dtype != y._data.dtype:
+            found, expected = (y, x) if ctx.needs_input_grad[0] else (x, y)
+            raise RuntimeError(f"Found dtype {_TYPE_WORD[found._data.dtype.name]} but expected "
+                               f"{_TYPE_WORD[expected._data.dtype.name]}")
         g = clamp(x - y, -ctx.delta, ctx.delta) * _grad_scale(grad, ctx.reduction,
                                                              x._data.size)
         return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None
@@ -153,11 +164,23 @@ def huber_loss(input, target, reduction="mean", delta: float = 1.0,  # noqa: A00
     reduction = _get_enum(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    x, y = _common("huber_cpu", x, y)
+    if x._data.shape != y._data.shape:
+        x, y = _shape.broadcast_tensors(x, y)
+    _output_dtype_check("huber_cpu", x, y)
     if weight is not None:
         loss = HuberLoss.apply(x, y, reduction="none", delta=float(delta))
         return _weighted("huber", loss, weight, x, reduction)
     return HuberLoss.apply(x, y, reduction=reduction, delta=float(delta))
+
+
+def _output_dtype_check(kernel: str, x: Tensor, y: Tensor) -> None:
+    """Checks of a torch kernel that writes into a tensor of the input's dtype."""
+    xd, common = x._data.dtype, _dtype.result_type_of((x, y)).np
+    if common.kind == "f" and xd.kind != "f":
+        raise RuntimeError(f"result type {_TYPE_WORD[common.name]} can't be cast to the "
+                           f"desired output type {_TYPE_WORD[xd.name]}")
+    if common.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TYPE_WORD[xd.name]}'")
 
 
 # ---------------------------------------------------------------------------------------
