@@ -190,7 +190,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         _dtype.from_numpy_dtype(data.dtype)
         if dtype is None or _dtype.to_dtype(dtype).np == data.dtype:
             return wrap(data)
-        return wrap(data.astype(_dtype.to_dtype(dtype).np))
+        return wrap(_cast(data, _dtype.to_dtype(dtype).np))
     return tensor(data, dtype=dtype)
 
 
@@ -344,7 +344,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         data = np.arange(start, end, step, dtype=np_dtype)
     else:
         n = math.ceil((end - start) / step)
-        data = (start + np.arange(n, dtype=np.float64) * step).astype(np_dtype)
+        data = _cast(start + np.arange(n, dtype=np.float64) * step, np_dtype)
     return _finish(data, requires_grad)
 
 
@@ -355,7 +355,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
     np_dtype = _np_dtype(dtype)
-    data = (start + np.arange(n, dtype=np.float64) * step).astype(np_dtype)
+    data = _cast(start + np.arange(n, dtype=np.float64) * step, np_dtype)
     return _finish(data, requires_grad)
 
 
@@ -394,7 +394,7 @@ def _linspace(start, end, steps, np_dtype):
         lo, hi = work.type(int(start)), work.type(int(end))
     else:
         work = np_dtype
-        lo, hi = work.type(start), work.type(end)
+        lo, hi = _cast(np.array([start, end], np.float64), work)
     step = (hi - lo) / work.type(steps - 1)
     i = np.arange(steps)
     up, down = i.astype(work), (i - (steps - 1)).astype(work)  # down: -(steps - 1 - i)

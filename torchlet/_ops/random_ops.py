@@ -4,8 +4,12 @@ the ``*_like`` forms, and the in-place fills (``uniform_``, ``normal_``, ``rando
 
 The values come from ``torchlet._random_kernels``, which reproduces PyTorch's CPU kernels
 bit for bit. Those kernels return values in *draw order*; PyTorch writes draw k into the
-k-th element of the destination in memory order, which ``_write_in_memory_order`` does for
-non-contiguous destinations (a transposed tensor is filled along its storage).
+k-th element of the destination in memory order, which ``_fill`` does for non-contiguous
+destinations (a transposed tensor is filled along its storage). Samplers that return a new
+tensor (``bernoulli(p)``, ``poisson``, ``normal(mean, std)``) write a fresh C-contiguous
+result, so they draw in the C order of the result whatever the parameters' strides; the
+``*_like`` forms keep the input's layout (torch's ``preserve_format``) and fill it in memory
+order.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet import _random_kernels as kernels
 from torchlet._ops.creation import _check_device, _finish, _size_args
+from torchlet._ops.shape.common import _contiguous, _dense_order
 from torchlet._tensor import Tensor, _check_inplace_allowed, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.random import _generator_or_default
@@ -115,10 +120,8 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A0
     """0/1 samples: with probabilities ``input``, or with one probability ``p``."""
     gen = _generator_or_default(generator)
     if p is None:
-        probs = _in_memory_order(input._data)
-        values = kernels.bernoulli_tensor(gen, probs)
-        return wrap(_from_memory_order(values, input._data))
-    result = wrap(np.empty_like(input._data))
+        return wrap(kernels.bernoulli_tensor(gen, _contiguous(input._data)))
+    result = wrap(np.empty(input._data.shape, input._data.dtype))
     return bernoulli_(result, p, generator=generator)
 
 
@@ -132,26 +135,60 @@ def multinomial(input, num_samples, replacement=False, *, generator=None,  # noq
 def poisson(input, generator=None) -> Tensor:  # noqa: A002
     """One Poisson sample per rate in ``input``."""
     gen = _generator_or_default(generator)
-    values = kernels.poisson(gen, _in_memory_order(input._data))
-    return wrap(_from_memory_order(values, input._data))
+    return wrap(kernels.poisson(gen, _contiguous(input._data)))
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-              memory_format=None) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
+              requires_grad=False, memory_format=None) -> Tensor:
+    """``rand`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
+    out = _empty_like(input, dtype, memory_format)
+    return _finish_like(uniform_(out, generator=generator), requires_grad)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-               memory_format=None) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
+               requires_grad=False, memory_format=None) -> Tensor:
+    """``randn`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
+    out = _empty_like(input, dtype, memory_format)
+    return _finish_like(normal_(out, generator=generator), requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,  # noqa: A002
-                 requires_grad=False, memory_format=None) -> Tensor:
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
+                 layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    """``randint(low, high)`` shaped and laid out like ``input``."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
-                   requires_grad=requires_grad)
+    out = _empty_like(input, dtype, memory_format)
+    return _finish_like(random_(out, int(low), int(high), generator=generator), requires_grad)
+
+
+def _empty_like(input, dtype, memory_format) -> Tensor:  # noqa: A002
+    """``torch.empty_like(input, dtype=dtype, memory_format=memory_format)``: the default
+    ``preserve_format`` keeps a dense input's layout (a transposed input gives a transposed
+    result) and orders other inputs' dims by their strides."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"expected a Tensor as input, got {type(input).__name__}")
+    shape = input._data.shape
+    np_dtype = input._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
+    layout = "torch.preserve_format" if memory_format is None else str(memory_format)
+    if layout == "torch.contiguous_format" or input._data.flags.c_contiguous and (
+            layout == "torch.preserve_format"):
+        order = list(range(len(shape)))
+    elif layout in ("torch.channels_last", "torch.channels_last_3d"):
+        rank = 4 if layout == "torch.channels_last" else 5
+        if len(shape) != rank:
+            raise RuntimeError(
+                f"required rank {rank} tensor to use {layout[6:]} format")
+        order = [0, *range(2, rank), 1]
+    else:
+        order = _dense_order(shape, input._data.strides)
+    out = np.empty([shape[d] for d in order], np_dtype).transpose(np.argsort(order))
+    return wrap(out)
+
+
+def _finish_like(t: Tensor, requires_grad) -> Tensor:
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 # ---------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from torchlet.distributions import constraints
 from torchlet.distributions.exp_family import ExponentialFamily
 from torchlet.distributions.utils import (
     _EMPTY_SHAPE,
-    _expand_for_sampling,
     _Number,
     broadcast_all,
     lazy_property,
@@ -87,7 +86,7 @@ class Bernoulli(ExponentialFamily):
     def sample(self, sample_shape=_EMPTY_SHAPE):
         shape = self._extended_shape(sample_shape)
         with torch.no_grad():
-            return torch.bernoulli(_expand_for_sampling(self.probs, shape))
+            return torch.bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

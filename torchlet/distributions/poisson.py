@@ -5,7 +5,6 @@ from torchlet.distributions import constraints
 from torchlet.distributions.exp_family import ExponentialFamily
 from torchlet.distributions.utils import (
     _EMPTY_SHAPE,
-    _expand_for_sampling,
     _Number,
     broadcast_all,
 )
@@ -47,7 +46,7 @@ class Poisson(ExponentialFamily):
     def sample(self, sample_shape=_EMPTY_SHAPE):
         shape = self._extended_shape(sample_shape)
         with torch.no_grad():
-            return torch.poisson(_expand_for_sampling(self.rate, shape))
+            return torch.poisson(self.rate.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -47,19 +47,6 @@ def _standard_normal(shape, dtype, device):
     return torch.empty(shape, dtype=dtype, device=device).normal_()
 
 
-def _expand_for_sampling(param, shape):
-    """``param.expand(shape)`` to pass to torch.bernoulli / torch.poisson.
-
-    torch fills an output for an overlapping (stride-0) input in C order, but torchlet's
-    bernoulli and poisson follow the input's strides; copying such a view keeps the draws in
-    torch's order. Dense inputs are passed as they are (both follow their memory order).
-    """
-    expanded = param.expand(shape)
-    if any(st == 0 and sz > 1 for st, sz in zip(expanded.stride(), expanded.shape)):
-        return expanded.contiguous()
-    return expanded
-
-
 def _sum_rightmost(value, dim):
     """Sum out the ``dim`` rightmost dimensions of ``value``."""
     if dim == 0:

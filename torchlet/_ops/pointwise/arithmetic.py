@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.indexing._common import checked_scalar
 from torchlet._ops.pointwise._fused import _fma, _fma_via_float64
 from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.comparison import LogicalOp
@@ -167,6 +168,18 @@ def _half_and_number(input, other) -> bool:  # noqa: A002
     """A float16 tensor times (or over) a Python number: torch's float32 "opmath" case."""
     return (isinstance(input, Tensor) and input._data.dtype == np.float16
             and type(other) in (int, float))
+
+
+def _half_and_scalar_tensor(input, other) -> bool:  # noqa: A002
+    """A float16 tensor times (or over) a 0-dim real tensor of another dtype, the result
+    float16: torch reads the scalar's own value into float32 (not rounded to float16 first)
+    when it is the second operand. Only without a gradient for the scalar, which the
+    number path does not give."""
+    return (isinstance(other, Tensor) and other._data.ndim == 0
+            and other._data.dtype.kind in "biuf" and other._data.dtype != np.float16
+            and not (other.requires_grad and GRAD_STATE.enabled)
+            and isinstance(input, Tensor) and input._data.dtype == np.float16
+            and input._data.ndim > 0)
 
 
 class Div(Primitive):
@@ -330,9 +343,8 @@ class PowScalarBase(Primitive):
 
 def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument names
     a, b, dt = _operands(input, other)
-    if alpha != 1:
-        _check_alpha(alpha, dt)
-        alpha = _number(alpha, dt)
+    if alpha != 1 or type(alpha) is bool:
+        alpha = _checked_alpha(alpha, dt)
     if dt.kind == "b":  # torch: True + True is True
         return _out(LogicalOp.apply(a, b, op=np.logical_or), out, "add")
     result = Add.apply(a, b) if alpha == 1 else Add.apply(a, b, alpha=alpha)
@@ -346,9 +358,8 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
         )
-    if alpha != 1:
-        _check_alpha(alpha, dt)
-        alpha = _number(alpha, dt)
+    if alpha != 1 or type(alpha) is bool:
+        alpha = _checked_alpha(alpha, dt)
     result = Sub.apply(a, b) if alpha == 1 else Sub.apply(a, b, alpha=alpha)
     return result if out is None else _out(result, out, "sub")
 
@@ -363,6 +374,8 @@ def rsub(input, other, *, alpha=1):  # noqa: A002
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if alpha != 1 or type(alpha) is bool:
+        alpha = _checked_alpha(alpha, dt)  # float16: alpha rounded to float16, as add's
     return Rsub.apply(a, other=b, alpha=alpha)
 
 
@@ -372,6 +385,8 @@ def mul(input, other, *, out=None):  # noqa: A002
             return _out(MulNumber.apply(input, number=other), out, "mul")
         if _half_and_number(other, input):
             return _out(MulNumber.apply(other, number=input), out, "mul")
+    elif _half_and_scalar_tensor(input, other):
+        return _out(MulNumber.apply(input, number=other.item()), out, "mul")
     a, b, dt = _operands(input, other)
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out, "mul")
@@ -390,6 +405,8 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out, "div")
     if type(other) in _NUMBERS and _half_and_number(input, other):
         return _out(DivNumber.apply(input, number=other), out, "div")
+    if _half_and_scalar_tensor(input, other):
+        return _out(DivNumber.apply(input, number=other.item()), out, "div")
     a, b, dt = _operands(input, other)
     if dt.kind != "f":  # true division of integers gives the default float dtype
         f = _dtype.get_default_dtype().np
@@ -578,11 +595,17 @@ def neg(input, *, out=None):  # noqa: A002
 negative = neg
 
 
-def _check_alpha(alpha, np_dtype):
+def _checked_alpha(alpha, np_dtype):
+    """``alpha`` of add/sub/rsub converted to the result dtype as torch does, with its
+    errors: a bool alpha needs a bool result, a float one a float result, and the value
+    must fit (float16 alpha=70000 raises)."""
+    if type(alpha) is bool and np_dtype.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and np_dtype.kind != "f":
         raise RuntimeError(
             "For integral input tensors, argument alpha must not be a floating point number."
         )
+    return checked_scalar(alpha, np_dtype)[()]
 
 
 # ---------------------------------------------------------------------------------------

@@ -64,11 +64,25 @@ def _cast(t: Tensor, np_dtype) -> Tensor:
 
 
 def _number(value, np_dtype):
-    """A Python number as a NumPy scalar of ``np_dtype`` (wrapping like a C cast)."""
+    """A Python number as a NumPy scalar of ``np_dtype`` (wrapping like a C cast; float16
+    as c10 makes a Half, from the number first rounded to float32)."""
+    if np_dtype == np.float16 and type(value) is float:
+        with np.errstate(over="ignore"):
+            return np.float32(value).astype(np.float16)
     try:
         return np_dtype.type(value)
     except (OverflowError, ValueError):
         return np.array(value).astype(np_dtype)[()]
+
+
+def astype_like_c10(a: np.ndarray, np_dtype) -> np.ndarray:
+    """``a.astype(np_dtype)`` as torch converts: float64 reaches float16 through float32
+    (c10's Half is built from a float), so 1 + 2**-11 + 2**-40 becomes 1.0, where NumPy's
+    direct rounding gives 1.0009765625. Other conversions round once in both."""
+    if np_dtype == np.float16 and a.dtype == np.float64:
+        with np.errstate(over="ignore"):
+            return a.astype(np.float32).astype(np.float16)
+    return a.astype(np_dtype)
 
 
 def _float_operand(t: Tensor) -> Tensor:
@@ -260,7 +274,7 @@ class ToCopy(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, np_dtype):
-        return a.astype(np_dtype)
+        return astype_like_c10(a, np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -392,6 +406,8 @@ class CopyFrom(Primitive):
     @staticmethod
     def forward(ctx, a, src):
         out = np.empty_like(a)
+        if out.dtype == np.float16 and src.dtype == np.float64:
+            src = astype_like_c10(src, out.dtype)
         np.copyto(out, src, casting="unsafe")
         return out
 
