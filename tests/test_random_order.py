@@ -169,3 +169,16 @@ def test_uniform_float64_random_wide_bounds():
         if hi - lo > 1.7976931348623157e308:
             continue
         _same(lambda lib, lo=lo, hi=hi: lib.empty(5000, dtype=lib.float64).uniform_(lo, hi), 1)
+
+
+HUGE_NORMALS = [
+    (1e300, 1.7e300), (0.0, 1e300), (-1e307, 1e308), (0.0, 1.7e308), (-1.7e308, 1.7e308),
+    (1e308, 2.0**995), (3.0, 2.0**996),
+]
+
+
+@pytest.mark.parametrize("mean_std", HUGE_NORMALS)
+def test_normal_float64_huge_std(mean_std):
+    # fma64(z, std, mean): the product may pass the float64 limit while the sum does not
+    _same(lambda lib: lib.empty(5000, dtype=lib.float64).normal_(*mean_std), 0)
+    _same(lambda lib: lib.normal(*mean_std, (7,), dtype=lib.float64), 1)

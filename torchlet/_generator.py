@@ -426,7 +426,8 @@ def fma64(a, b, c):
     Proven exact for binary64 barring overflow/underflow.  Vectorised over NumPy arrays.
     """
     a, b, c = (np.asarray(x, dtype=np.float64) for x in (a, b, c))
-    ph, pl = _two_prod(a, b)
+    huge = bool(np.any(np.abs(b) >= _SPLIT_LIMIT))  # (normal_'s std, uniform_'s to - from)
+    ph, pl = _two_prod_huge(a, b) if huge else _two_prod(a, b)
     th, tl = _two_sum(c, ph)
     v, err = _two_sum(tl, pl)
     even = (v.view(np.int64) & 1) == 0
@@ -437,8 +438,27 @@ def fma64(a, b, c):
     # Non-finite products (inf*x) make the error terms NaN; fall back to the plain formula.
     bad = ~np.isfinite(out) | ~np.isfinite(ph)
     if bad.any():
-        out = np.where(bad, a * b + c, out)
+        plain = a * b + c
+        if huge:  # a product past the float64 limit may still have a finite sum: scaled
+            scaled = fma64(a, b / _SCALE, c / _SCALE) * _SCALE
+            plain = np.where(np.isfinite(a) & np.isfinite(b) & np.isfinite(c), scaled, plain)
+        out = np.where(bad, plain, out)
     return out
+
+
+# The Veltkamp split in _two_prod computes b * (2**27 + 1), which overflows for
+# |b| >= 2**996: uniform_(-1e300, 1e300) or normal_(0, 1e300) then rounded twice.
+_SPLIT_LIMIT = 2.0**995
+_SCALE = 2.0**64
+
+
+def _two_prod_huge(a, b):
+    """``_two_prod(a, b)`` for a huge ``b``: the split is taken of ``b * 2**-64`` and the
+    exact product scaled back by ``2**64`` (exact: powers of two, no overflow below the
+    float64 limit, and ``|a*b| * 2**-64`` stays far above the subnormals for the |a| >= 2**-1074,
+    |b| >= 2**995 seen here)."""
+    ph, pl = _two_prod(a, b / _SCALE)
+    return ph * _SCALE, pl * _SCALE
 
 
 # ------------------------------------------------------------ libm self-check (spec §12)

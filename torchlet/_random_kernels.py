@@ -34,8 +34,6 @@ import numpy as np
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._generator import (
     LIBM,
-    _two_prod,
-    _two_sum,
     box_muller_f32,
     floor_to_int64,
     fma32,
@@ -277,9 +275,8 @@ def uniform(gen, shape, np_dtype, low=0.0, high=1.0):
         v = gen._u53(n)
         if low == 0.0 and high == 1.0:
             return v.reshape(shape)
-        fused = fma64 if abs(high - low) < _SPLIT_LIMIT else _fma64_huge_b
         for part in _chunks(v):
-            part[...] = fused(part, high - low, low)
+            part[...] = fma64(part, high - low, low)
         v[v == high] = low
         return v.reshape(shape)
     v = gen._u24(n)
@@ -300,29 +297,6 @@ def uniform(gen, shape, np_dtype, low=0.0, high=1.0):
 
 
 # ============================================================================ integers (§5)
-
-
-# fma64's Veltkamp split computes b * (2**27 + 1), which overflows for |b| >= 2**996.
-_SPLIT_LIMIT = 2.0**995
-
-
-def _fma64_huge_b(a, b, c):
-    """``fma64(a, b, c)`` (one rounding) for a scalar ``|b| >= 2**995`` and ``|a| <= 1``.
-
-    The exact product ``a*b = ph + pl`` is split at ``b * 2**-64`` and scaled back by
-    ``2**64`` (exact: no overflow, and no underflow since a is 0 or at least 2**-1074, so
-    ``|a*b| * 2**-64 >= 2**-143``); the sum ``c + ph + pl`` is then rounded once as fma64
-    does (TwoSum, round-to-odd of the low part, final add).  With the plain float64 formula
-    ``uniform_(-1e300, 1e300)`` was one ulp off torch in about half of the values.
-    """
-    scale = 2.0**64
-    ph, pl = _two_prod(np.asarray(a, dtype=np.float64), np.float64(b) / scale)
-    ph, pl = ph * scale, pl * scale
-    th, tl = _two_sum(np.float64(c), ph)
-    low, err = _two_sum(tl, pl)
-    round_to_odd = (err != 0) & ((low.view(np.int64) & 1) == 0)
-    low = np.where(round_to_odd, np.nextafter(low, np.where(err > 0, np.inf, -np.inf)), low)
-    return th + low
 
 
 def _update_from(frm, digits):
