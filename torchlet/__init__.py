@@ -733,19 +733,29 @@ from torchlet._legacy_types import (  # noqa: E402
 from math import e, inf, nan, pi  # noqa: E402
 
 newaxis = None  # x[:, torch.newaxis], as NumPy's
+# gamma-family samplers (torch._standard_gamma, _sample_dirichlet, binomial, their gradients)
+from torchlet._ops.random_gamma import (  # noqa: E402
+    _dirichlet_grad,
+    _sample_dirichlet,
+    _standard_gamma,
+    _standard_gamma_grad,
+    binomial,
+)
 # isort: on
 
 
+import builtins as _builtins  # noqa: E402  (bool and int here are torch dtypes)
 
-def is_tensor(obj) -> "_np.bool_":
+
+def is_tensor(obj) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input) -> "_np.bool_":  # noqa: A002
+def is_floating_point(input) -> _builtins.bool:  # noqa: A002
     return input.is_floating_point()
 
 
-def numel(input) -> "int":  # noqa: A002
+def numel(input) -> _builtins.int:  # noqa: A002
     return input.numel()
 
 
@@ -753,7 +763,7 @@ def result_type(tensor1, tensor2) -> dtype:
     return _dtype.result_type_of((tensor1, tensor2))
 
 
-def can_cast(from_, to) -> "_np.bool_":
+def can_cast(from_, to) -> _builtins.bool:
     order = {"b": 0, "u": 1, "i": 1, "f": 2}
     return order[from_.np.kind] <= order[to.np.kind]
 

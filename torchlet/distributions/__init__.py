@@ -4,7 +4,11 @@ Sampling draws from torchlet's generator with the same calls in the same order a
 so after the same ``manual_seed`` the random draws are bit-identical (samples that pass
 them through exp, log or softmax agree to float rounding); log_prob, entropy and friends
 use torch's formulas. Transforms (``transforms``), TransformedDistribution and the
-``biject_to``/``transform_to`` registries are torch's.
+``biject_to``/``transform_to`` registries are torch's. The gamma family (Gamma, Beta,
+Dirichlet, Chi2, StudentT, FisherSnedecor, Binomial, NegativeBinomial) replays torch's
+element-by-element rejection samplers (torchlet/_ops/random_gamma.py). Not implemented:
+InverseGamma, LKJCholesky, Wishart, VonMises, MixtureSameFamily,
+LowRankMultivariateNormal, GeneralizedPareto.
 """
 
 from torchlet.distributions import constraints
@@ -103,5 +107,27 @@ __all__ += [
     "biject_to",
     "transform_to",
     *transforms.__all__,
+]
+# the gamma family (Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, Binomial, ...)
+from torchlet.distributions.beta import Beta  # noqa: E402
+from torchlet.distributions.binomial import Binomial  # noqa: E402
+from torchlet.distributions.chi2 import Chi2  # noqa: E402
+from torchlet.distributions.dirichlet import Dirichlet  # noqa: E402
+from torchlet.distributions.fishersnedecor import FisherSnedecor  # noqa: E402
+from torchlet.distributions.gamma import Gamma  # noqa: E402
+from torchlet.distributions.multinomial import Multinomial  # noqa: E402
+from torchlet.distributions.negative_binomial import NegativeBinomial  # noqa: E402
+from torchlet.distributions.studentT import StudentT  # noqa: E402
+
+__all__ += [
+    "Beta",
+    "Binomial",
+    "Chi2",
+    "Dirichlet",
+    "FisherSnedecor",
+    "Gamma",
+    "Multinomial",
+    "NegativeBinomial",
+    "StudentT",
 ]
 # end of sections
