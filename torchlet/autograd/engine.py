@@ -20,10 +20,16 @@ from __future__ import annotations
 import heapq
 import itertools
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from torchlet.autograd.anomaly_mode import backward_runner
 from torchlet.autograd.function import FREED, AccumulateGrad, gradient_edge
 from torchlet.autograd.grad_mode import GRAD_STATE
+
+if TYPE_CHECKING:
+    from torchlet._tensor import Tensor
+    from torchlet.autograd.function import Node
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
@@ -133,7 +139,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
 # The backward passes running, innermost last (a hook may start another): (id,
 # dependencies, roots, wanted, captures) for the hooks that ask about their pass
 # (torch.autograd.graph.register_multi_grad_hook).
-_TASKS = []
+_TASKS: list[tuple[
+    int,
+    dict[Node, int],
+    Sequence[Tensor],
+    set[Node] | None,
+    dict[tuple[Node, int], int] | None,
+]] = []
 _next_task_id = itertools.count().__next__
 
 

@@ -58,6 +58,8 @@ class Node:
         "__weakref__",
     )
 
+    _hooks: NodeHooks | None
+
     node_name = "Node"
     _run_without_grads = False  # a custom Function's backward runs even then, as in torch
 
@@ -245,7 +247,8 @@ class _Context:
         self._non_differentiable = values
 
     def set_materialize_grads(self, value: bool):
-        self._materialize_grads = value
+        # mypy sees only this mixin's empty __slots__; every class it joins has a __dict__
+        self._materialize_grads = value  # type: ignore[misc]
 
     def mark_dirty(self, *tensors):
         self._dirty = tensors

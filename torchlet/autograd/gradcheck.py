@@ -154,7 +154,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
     if grad_outputs is None:
         rng = np.random.default_rng(_SEED)
         outputs = _differentiable_outputs(func(*tupled_inputs))
-        tupled_grad_outputs = []
+        random_grad_outputs = []
         for out in outputs:
             dtype = out._data.dtype if out._data.dtype.kind == "f" else np.float64
             values = rng.uniform(-1.0, 1.0, out._data.shape).astype(dtype)
@@ -164,8 +164,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
                 values = np.repeat(values, 2, axis=-1)[..., ::2]
             v = wrap(values)
             v._requires_grad = True
-            tupled_grad_outputs.append(v)
-        tupled_grad_outputs = tuple(tupled_grad_outputs)
+            random_grad_outputs.append(v)
+        tupled_grad_outputs = tuple(random_grad_outputs)
     else:
         tupled_grad_outputs = _as_tuple(grad_outputs)
 

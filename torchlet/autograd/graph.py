@@ -156,7 +156,7 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
         if not t.requires_grad:
             raise AssertionError("Expected gradient function to be set")
     nodes = [gradient_edge(t)[0] for t in tensors]
-    pending = {}  # task id -> [gradients so far, how many still to come]
+    pending: dict[int, list] = {}  # task id -> [gradients so far, how many still to come]
 
     def inner(index):
         def on_grad(grad):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import warnings
+from typing import NoReturn
 
 from torchlet._device import device as _torch_device
 
@@ -34,12 +35,12 @@ __all__ = [
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
 
 
-def _no_cuda():
+def _no_cuda() -> NoReturn:
     """What torch's lazy CUDA initialisation raises in a build without CUDA."""
     raise AssertionError(_NOT_COMPILED)
 
 
-def _missing_binding(name: str):
+def _missing_binding(name: str) -> NoReturn:
     """torch's CPU build reaches for a CUDA binding it lacks and fails with AttributeError."""
     raise AttributeError(
         f"{_NOT_COMPILED}: torch's CPU build has no binding for {name} "

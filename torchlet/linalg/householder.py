@@ -125,11 +125,12 @@ def _householder_vjp(a: Tensor, tau: Tensor, grad: Tensor, columns: int):
     vs = [_reflector(a, i) for i in range(k)]
     taus = [tau[..., i].unsqueeze(-1).unsqueeze(-1) for i in range(k)]
     eye = wrap(np.eye(m, dtype=a._data.dtype))
-    rights = [None] * k  # R_i = H_{i+1} ... H_k E
+    rights: list[Tensor] = []  # R_i = H_{i+1} ... H_k E, built from i = k - 1 down
     right = wrap(np.ascontiguousarray(np.eye(m, columns, dtype=a._data.dtype)))
     for i in range(k - 1, -1, -1):
-        rights[i] = right
+        rights.append(right)
         right = right - (taus[i] * vs[i]) @ (vs[i].mT @ right)
+    rights.reverse()
     left = eye  # L_i = H_1 ... H_{i-1}
     grad_vs, grad_taus = [], []
     for i in range(k):

@@ -176,7 +176,7 @@ class _NoDerivative(Primitive):
 
 def _ldl_arrays(a: np.ndarray):
     batch, n = a.shape[:-2], a.shape[-1]
-    flat = a.reshape((-1, n, n))
+    flat: np.ndarray = a.reshape((-1, n, n))
     ld = np.zeros_like(flat)
     pivots = np.zeros(flat.shape[:2], np.int32)
     info = np.zeros(flat.shape[0], np.int32)

@@ -68,7 +68,7 @@ def _getrf(a: np.ndarray):
 def _permutation(pivots: np.ndarray, m: int) -> np.ndarray:
     """The row order that the swaps of ``pivots`` produce: (P^T A)[i] = A[order[i]]."""
     batch = pivots.shape[:-1]
-    flat = pivots.reshape((-1, pivots.shape[-1])).astype(np.int64) - 1
+    flat: np.ndarray = pivots.reshape((-1, pivots.shape[-1])).astype(np.int64) - 1
     order = np.tile(np.arange(m), (flat.shape[0], 1))
     rows = np.arange(flat.shape[0])
     for j in range(flat.shape[-1]):
@@ -112,6 +112,7 @@ def _lu_backward(p: Tensor, lower: Tensor, upper: Tensor, grad_l, grad_u) -> Ten
         if grad_u is not None:
             term = grad_u.triu() @ upper.mT
             grad = -term if grad is None else grad - term
+        assert grad is not None  # the engine runs a backward only when gL or gU arrived
         grad = SolveTriangular.apply(upper[..., :, :k].mT, grad.tril(-1), upper=False,
                                      left=False, unit=False)
         if grad_u is not None:
@@ -126,6 +127,7 @@ def _lu_backward(p: Tensor, lower: Tensor, upper: Tensor, grad_l, grad_u) -> Ten
     if grad_l is not None:
         term = lower.mT @ grad_l
         grad = -term if grad is None else grad - term
+    assert grad is not None  # as above
     grad = SolveTriangular.apply(lower[..., :k, :].mT, grad.triu(), upper=True, left=True,
                                  unit=True)
     if grad_l is not None:

@@ -193,7 +193,7 @@ def _chain_order(dims: list) -> list:
     """torch's (Cormen's) dynamic programme: split[i][j] is where to cut the product of
     matrices i..j (matrix i has shape dims[i] x dims[i + 1]); the first minimum wins."""
     n = len(dims) - 1
-    cost = [[0] * n for _ in range(n)]
+    cost: list[list[float]] = [[0] * n for _ in range(n)]
     split = [[0] * n for _ in range(n)]
     for length in range(1, n):
         for i in range(n - length):

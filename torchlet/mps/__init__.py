@@ -8,6 +8,8 @@ every build); everything that needs the backend raises torch's RuntimeError
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 __all__ = [
     "current_allocated_memory", "device_count", "driver_allocated_memory", "empty_cache",
     "get_rng_state", "is_available", "manual_seed", "recommended_max_memory", "seed",
@@ -15,7 +17,7 @@ __all__ = [
 ]
 
 
-def _no_mps(what: str):
+def _no_mps(what: str) -> NoReturn:
     raise RuntimeError(f"Cannot execute {what}() without MPS backend.")
 
 

@@ -298,7 +298,7 @@ def _checks(actual, expected, item, options) -> list:
                 f"Additional keys in the actual mapping: {sorted(actual_keys - expected_keys)}",
                 item,
             )
-        keys = actual_keys
+        keys: collections.abc.Iterable = actual_keys
         with contextlib.suppress(Exception):  # sorted when the keys allow it, as torch
             keys = sorted(keys)
         checks = []

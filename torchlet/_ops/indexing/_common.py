@@ -108,7 +108,8 @@ def fill_scalar(value, np_dtype, numel: int) -> np.generic:
     if numel == 1 and np_dtype == np.float16 and isinstance(value, (int, float, np.number)):
         with np.errstate(over="ignore"):
             return np.float32(float(value)).astype(np.float16)
-    return checked_scalar(value, np_dtype)[()]
+    # indexing a 0-d array with () gives a scalar; numpy's stubs say ndarray
+    return checked_scalar(value, np_dtype)[()]  # type: ignore[return-value]
 
 
 def _overflow(np_dtype):

@@ -218,7 +218,7 @@ def _parse_equation(equation: str, operands):
     checks and messages."""
     arrow = equation.find("->")
     lhs = equation if arrow < 0 else equation[:arrow]
-    terms = [[]]  # per operand: labels, with None where the ellipsis stands
+    terms: list[list[int | None]] = [[]]  # per operand: labels, with None where the ellipsis stands
     found_ellipsis = False
     i = 0
     while i < len(lhs):
@@ -250,7 +250,7 @@ def _parse_equation(equation: str, operands):
 
     # How many dimensions the ellipsis covers (the most of any operand), and label counts.
     ellipsis_ndim = 0
-    counts = {}
+    counts: dict[int, int] = {}
     for k, (term, op) in enumerate(zip(terms, operands, strict=True)):
         ndim = op._data.ndim
         n_labels = len(term) - (None in term)
@@ -272,7 +272,7 @@ def _parse_equation(equation: str, operands):
 
     inputs = []
     for term, op in zip(terms, operands, strict=True):
-        labels = []
+        labels: list[int] = []
         for label in term:
             if label is None:
                 covered = op._data.ndim - (len(term) - 1)
@@ -284,7 +284,7 @@ def _parse_equation(equation: str, operands):
     if arrow < 0:  # implicit output: the ellipsis, then the subscripts seen once, sorted
         output = ellipsis_labels + tuple(sorted(c for c, n in counts.items() if n == 1))
     else:
-        output = []
+        output_labels: list[int] = []
         found_ellipsis = False
         rhs_start = arrow + 2
         rhs = equation[rhs_start:]
@@ -298,22 +298,22 @@ def _parse_equation(equation: str, operands):
                 if rhs[i:i + 3] != "...":
                     raise RuntimeError("einsum(): found '.' for output that is not part of "
                                        "any ellipsis (...)")
-                output += ellipsis_labels
+                output_labels += ellipsis_labels
                 found_ellipsis = True
                 i += 2
             elif c.isascii() and c.isalpha():
                 label = _label(c)
-                if label in output:
+                if label in output_labels:
                     raise RuntimeError(
                         f"einsum(): output subscript {c} appears more than once in the output")
                 if label not in counts:
                     raise RuntimeError(f"einsum(): output subscript {c} does not appear in "
                                        "the equation for any input operand")
-                output.append(label)
+                output_labels.append(label)
             elif c != " ":
                 raise RuntimeError(_bad_subscript(rhs_start + i))
             i += 1
-        output = tuple(output)
+        output = tuple(output_labels)
     return inputs, output
 
 
@@ -405,6 +405,7 @@ def _einsum(operands, inputs, output) -> Tensor:
         sizes={numbering[label]: size for label, size in sizes.items()},
     )
     contracts = any(label not in output for labels in inputs for label in labels)
+    primitive: type[Primitive]
     if len(operands) == 1:
         primitive = _EinsumReduce if contracts else _EinsumPermute
     else:

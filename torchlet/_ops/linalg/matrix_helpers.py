@@ -24,6 +24,7 @@ show torch's nodes.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -315,15 +316,15 @@ def _multi_dot(ms: list) -> Tensor:
         return _mm(_mm(ms[0], ms[1]), ms[2])
     # matrix i is p[i] x p[i + 1]; split[i][j] is where to split the product of i..j
     p = [m._data.shape[0] for m in ms] + [ms[-1]._data.shape[1]]
-    cost = [[0] * n for _ in range(n)]
+    cost: list[list[float]] = [[0] * n for _ in range(n)]
     split = [[0] * n for _ in range(n)]
     for length in range(1, n):
         for i in range(n - length):
             j = i + length
-            cost[i][j] = None
+            cost[i][j] = math.inf  # the first split always replaces it
             for k in range(i, j):
                 q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
-                if cost[i][j] is None or q < cost[i][j]:
+                if q < cost[i][j]:
                     cost[i][j], split[i][j] = q, k
 
     def product(i, j):

@@ -87,7 +87,7 @@ class Cummax(Primitive):
     values; NaN wins and stays);  grad_a = grad added at indices (scatter_add)."""
 
     node_name = "CummaxBackward0"
-    ufunc = np.maximum
+    ufunc: np.ufunc = np.maximum
 
     @classmethod
     def forward(cls, ctx, a, *, dim):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import warnings
+from types import FrameType
 
 import numpy as np
 
@@ -47,6 +48,7 @@ from torchlet.autograd.grad_mode import GRAD_STATE
 
 def _user_stacklevel() -> int:
     """How many frames up the caller outside torchlet is (so a warning points there)."""
+    frame: FrameType | None
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_globals.get("__name__", "").startswith("torchlet"):
         frame, level = frame.f_back, level + 1

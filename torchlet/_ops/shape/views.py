@@ -8,6 +8,7 @@ counter); the backward rearranges the gradient back."""
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -270,6 +271,7 @@ def squeeze(input, dim=None) -> Tensor:  # noqa: A002
     x = _check_tensor("squeeze", input)
     shape = x._data.shape
     ndim = len(shape)
+    dims: Sequence[int]
     if dim is None:
         primitive, dims = Squeeze, range(ndim)
     elif isinstance(dim, (tuple, list)):
@@ -549,7 +551,7 @@ def broadcast_tensors(*tensors) -> tuple:
     """Each tensor expanded to the common shape (tensors of that shape returned as is)."""
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
-    shape = ()
+    shape: tuple[int, ...] = ()
     for x in tensors:
         try:
             shape = np.broadcast_shapes(shape, x._data.shape)

@@ -205,7 +205,10 @@ def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight):
     sum_g = np.add.reduce(g, axis=axes, keepdims=True)
     if need_b:
         grad_b = wrap(sum_g.reshape(-1))
-    g_xhat = sum_g_xhat = xhat = None
+    # set only when a gradient below needs them
+    xhat: np.ndarray
+    g_xhat: np.ndarray
+    sum_g_xhat: np.ndarray
     if need_w or (need_x and training):
         xhat = x - ctx.mean
         xhat *= invstd
@@ -332,7 +335,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training: 
                       momentum: float, eps: float):
     """``torch.native_batch_norm``: (output, save_mean, save_invstd); in eval the saved
     statistics are empty, as torch returns them."""
-    stats = []
+    stats: list[np.ndarray] = []  # the call below appends the mean and 1 / std
     out = torch_batch_norm(input, weight, bias, running_mean, running_var, training,
                            momentum, eps, False, _stats=stats)
     if not training:
@@ -438,7 +441,7 @@ def torch_instance_norm(input, weight, bias, running_mean, running_var,  # noqa:
     out = torch_batch_norm(folded, weight_, bias_, mean_, var_, use_input_stats, momentum,
                            eps, cudnn_enabled)
     for running, copy in ((running_mean, mean_), (running_var, var_)):
-        if running is not None:
+        if copy is not None:  # exactly when running is
             stacked = copy._data.reshape(b, c)
             mean = stacked.sum(axis=0) / stacked.dtype.type(b)  # torch: sum, then divide
             running._data[...] = mean.reshape(running._data.shape)
@@ -553,7 +556,7 @@ def _check_layer_norm_inputs(x: Tensor, normalized_shape: tuple, weight, bias,
 def native_layer_norm(input, normalized_shape, weight, bias, eps: float):  # noqa: A002
     """``torch.native_layer_norm``: (output, mean, rstd), the statistics shaped
     (*leading dims, 1, ..., 1)."""
-    stats = []
+    stats: list[np.ndarray] = []  # the call below appends the mean and 1 / std
     out = torch_layer_norm(input, normalized_shape, weight, bias, eps, _stats=stats)
     return out, wrap(stats[0]), wrap(stats[1])
 
@@ -647,7 +650,7 @@ class NativeGroupNorm(Primitive):
 def native_group_norm(input, weight, bias, N: int, C: int, HxW: int, group: int,  # noqa: A002, N803
                       eps: float):
     """``torch.native_group_norm``: (output, mean, rstd), the statistics shaped (N, group)."""
-    stats = []
+    stats: list[np.ndarray] = []  # the call below appends the mean and 1 / std
     out = torch_group_norm(input, group, weight, bias, eps, _stats=stats)
     return out, wrap(stats[0]), wrap(stats[1])
 
