@@ -546,7 +546,7 @@ def _torchlet_counterpart(module: str, name: str):
             candidates.append(public)
     for candidate in candidates:
         try:
-            found = importlib.import_module(candidate)
+            found: object = importlib.import_module(candidate)
         except ImportError:
             continue
         for part in name.split("."):  # protocol 4 names nested classes with dots

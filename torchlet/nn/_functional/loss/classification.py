@@ -352,7 +352,7 @@ def _class_sum(e: np.ndarray) -> np.ndarray:
     return np.dot(e, ones[:e.shape[1]])
 
 
-_ONES = {}
+_ONES: dict[np.dtype, np.ndarray] = {}  # dtype -> read-only ones, reused
 
 
 def _per_sample(values: np.ndarray, ndim: int) -> np.ndarray:
