@@ -6,9 +6,8 @@ them through exp, log or softmax agree to float rounding); log_prob, entropy and
 use torch's formulas. Transforms (``transforms``), TransformedDistribution and the
 ``biject_to``/``transform_to`` registries are torch's. The gamma family (Gamma, Beta,
 Dirichlet, Chi2, StudentT, FisherSnedecor, Binomial, NegativeBinomial) replays torch's
-element-by-element rejection samplers (torchlet/_ops/random_gamma.py). Not implemented:
-InverseGamma, LKJCholesky, Wishart, VonMises, MixtureSameFamily,
-LowRankMultivariateNormal, GeneralizedPareto.
+element-by-element rejection samplers (torchlet/_ops/random_gamma.py), as do VonMises
+and Wishart theirs.
 """
 
 from torchlet.distributions import constraints
@@ -129,5 +128,26 @@ __all__ += [
     "Multinomial",
     "NegativeBinomial",
     "StudentT",
+]
+# the last ones: InverseGamma, GeneralizedPareto, VonMises, MixtureSameFamily,
+# LowRankMultivariateNormal, LKJCholesky, Wishart (H-G)
+from torchlet.distributions.generalized_pareto import GeneralizedPareto  # noqa: E402
+from torchlet.distributions.inverse_gamma import InverseGamma  # noqa: E402
+from torchlet.distributions.lkj_cholesky import LKJCholesky  # noqa: E402
+from torchlet.distributions.lowrank_multivariate_normal import (  # noqa: E402
+    LowRankMultivariateNormal,
+)
+from torchlet.distributions.mixture_same_family import MixtureSameFamily  # noqa: E402
+from torchlet.distributions.von_mises import VonMises  # noqa: E402
+from torchlet.distributions.wishart import Wishart  # noqa: E402
+
+__all__ += [
+    "GeneralizedPareto",
+    "InverseGamma",
+    "LKJCholesky",
+    "LowRankMultivariateNormal",
+    "MixtureSameFamily",
+    "VonMises",
+    "Wishart",
 ]
 # end of sections
