@@ -10,6 +10,7 @@ from torchlet.optim.adamax import Adamax
 from torchlet.optim.adamw import AdamW
 from torchlet.optim.asgd import ASGD
 from torchlet.optim.lbfgs import LBFGS
+from torchlet.optim.muon import Muon
 from torchlet.optim.nadam import NAdam
 from torchlet.optim.optimizer import Optimizer
 from torchlet.optim.radam import RAdam
@@ -28,6 +29,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",
