@@ -386,9 +386,11 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
             "dimensions of boundaries tensor and input value tensor must match, but we got "
             f"boundaries tensor {list(b.shape)} and input value tensor {list(v.shape)}"
         )
-    common = _dtype.promote_types(_dtype.from_numpy_dtype(b.dtype),
-                                  _dtype.from_numpy_dtype(v.dtype)).np
-    if common == np.bool_:
+    # torch's result_type: a number or a 0-d values tensor is converted to the sequence's
+    # dtype (searchsorted(uint8 seq, -10) searches for 246)
+    number = values.item() if isinstance(values, np.number) else values
+    common = _dtype.result_type_of((seq, number)).np
+    if common == np.bool_ and v.size:  # (no values: torch returns before its dtype check)
         raise _not_supported("searchsorted_out_cpu", b.astype(common))
     b, v = b.astype(common, copy=False), v.astype(common, copy=False)
     if b.ndim == 1:

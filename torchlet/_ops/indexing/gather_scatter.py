@@ -109,11 +109,11 @@ class ScatterAddZeros(Primitive):
     @staticmethod
     def forward(ctx, g, *, shape, dim, index):
         ctx.dim, ctx.index = dim, index
-        out = np.zeros(shape, g.dtype)
+        out = np.zeros(shape, _accumulator(g.dtype))
         if index.size:
             np.add.at(_at_least_1d(out), _grid_key(_at_least_1d(index), dim),
                       _at_least_1d(g))
-        return out
+        return out.astype(g.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -204,12 +204,12 @@ class ScatterAdd(Primitive):
     @staticmethod
     def forward(ctx, a, src, *, dim, index):
         ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
-        out = a.copy()
+        out = a.astype(_accumulator(a.dtype), order="C")  # (a copy)
         if index.size:
             index1 = _at_least_1d(index)
             np.add.at(_at_least_1d(out), _grid_key(index1, dim),
                       _at_least_1d(src)[_window(index1.shape)])
-        return out
+        return out.astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -338,6 +338,13 @@ _REDUCE_UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply,
                   "amax": np.maximum, "amin": np.minimum}
 
 
+def _accumulator(np_dtype):
+    """The dtype torch's scatter-add kernels sum float16 in: float32, rounded once at the
+    end (measured with torch 2.13: scatter_add, scatter_reduce sum/mean; index_add only
+    for a self of 2 or more dimensions). Other dtypes accumulate in their own."""
+    return np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
+
+
 def _identity(reduce: str, np_dtype):
     if reduce in ("sum", "mean"):
         return 0
@@ -360,13 +367,16 @@ class ScatterReduce(Primitive):
     @staticmethod
     def forward(ctx, a, src, *, dim, index, reduce, include_self):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
-        out = a.copy()
+        out = a.astype(_accumulator(a.dtype) if reduce in ("sum", "mean") else a.dtype,
+                       order="C")
         if index.size:
             out1, key = _at_least_1d(out), _grid_key(_at_least_1d(index), dim)
             if not include_self:
                 out1[key] = _identity(reduce, a.dtype)
             _REDUCE_UFUNCS[reduce].at(out1, key, _at_least_1d(src))
-            if reduce == "mean":
+            if reduce == "mean":  # float16: the float32 sum is rounded before dividing
+                out = out.astype(a.dtype, copy=False)
+                out1 = _at_least_1d(out)
                 count = np.zeros(out1.shape, a.dtype)
                 np.add.at(count, key, 1)
                 if include_self:
@@ -376,6 +386,7 @@ class ScatterReduce(Primitive):
                     out1 /= count
                 else:
                     np.floor_divide(out1, count, out=out1)
+        out = out.astype(a.dtype, copy=False)
         ctx.save_for_backward(a, src, out)
         return out
 

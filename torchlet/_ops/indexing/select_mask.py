@@ -125,12 +125,17 @@ class IndexAdd(Primitive):
         ctx.dim, ctx.index, ctx.alpha, ctx.source_shape = dim, index, alpha, source.shape
         if alpha != 1:
             source = source * a.dtype.type(alpha)
+        wide = a.ndim > 1 and a.dtype == np.float16
+        if wide:
+            # torch's kernel for 2+ dimensions sums float16 in float32, rounding once
+            # (its 0-d/1-d loop adds in float16, rounding each step, as np.add.at)
+            a = a.astype(np.float32)
         out = a.copy()
         if out.ndim == 0:
             out += source.reshape(())
         else:
             np.add.at(out, _along(dim, index), source.reshape(_source_shape(a, dim, index)))
-        return out
+        return out.astype(np.float16) if wide else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -202,7 +207,11 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
     dim = wrap_dim(dim, data.ndim)
     idx = check_index_source("index_add_", data, index._data, src, dim)
     size = data.shape[dim] if data.ndim else 1
-    bad = first_out_of_range(idx, 0, size)
+    # torch's kernel has two loops with their own checks: one for 0-d/1-d self, and one
+    # for more dimensions that returns early when self is empty
+    bad = first_out_of_range(idx, 0, size) if data.ndim <= 1 or data.size else None
+    if bad is not None and data.ndim <= 1:
+        raise IndexError("index out of range in self")
     if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if data.dtype.kind != "f":
@@ -291,11 +300,17 @@ class MaskedFill(Primitive):
     @staticmethod
     def forward(ctx, a, *, mask, value):
         ctx.mask = mask
-        return np.where(mask, value, a)
+        return _contiguous(np.where(mask, value, a))
 
     @staticmethod
     def backward(ctx, grad):
         return MaskedFill.apply(grad, mask=ctx.mask, value=np.zeros((), grad._data.dtype))
+
+
+def _contiguous(out: np.ndarray) -> np.ndarray:
+    """torch's out-of-place masked_fill clones into a contiguous tensor; np.where follows
+    its inputs' layout (a transposed input would give a transposed result)."""
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
 
 class MaskedFillTensor(Primitive):
@@ -307,7 +322,7 @@ class MaskedFillTensor(Primitive):
     @staticmethod
     def forward(ctx, a, value, *, mask):
         ctx.mask = mask
-        return np.where(mask, value.astype(a.dtype), a)
+        return _contiguous(np.where(mask, value.astype(a.dtype), a))
 
     @staticmethod
     def backward(ctx, grad):

@@ -162,7 +162,7 @@ class Index(Primitive):
     @staticmethod
     def forward(ctx, a, *, key, arrays=None):
         ctx.key, ctx.shape = key, a.shape
-        return _index(a, key, arrays) if arrays is not None else a[key]
+        return _index(a, key, arrays) if arrays is not None else _contiguous(a[key])
 
     @staticmethod
     def backward(ctx, grad):
@@ -448,9 +448,16 @@ def _index(array: np.ndarray, key, arrays) -> np.ndarray:
     if not array.size:  # (NumPy < 2 only warns about an out-of-range index here)
         return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
     try:
-        return array[key]
+        return _contiguous(array[key])
     except IndexError:
         return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
+
+
+def _contiguous(out: np.ndarray) -> np.ndarray:
+    """torch's index kernel writes a contiguous result (unless the input's own dimensions
+    are stored out of order, as in x.transpose(0, 2)[:, i]); NumPy puts the indexed
+    dimensions first in memory when a slice precedes them (x[:, i])."""
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
     _cast,
     _check_tensor,
-    _number,
     _operands,
+    _operands_as_float,
     _out,
     zeros_like,
     zeros_like_grad,
@@ -210,7 +210,7 @@ class DivRounded(Primitive):
     @staticmethod
     def forward(ctx, a, b, *, rounding_mode):
         if a.dtype.kind in "iub":
-            _check_integer_divisor(b)
+            _check_integer_divisor(a, b)
             if rounding_mode == "floor":
                 return np.floor_divide(a, b)
             return (np.abs(a) // np.abs(b)) * (np.sign(a) * np.sign(b))
@@ -269,7 +269,7 @@ def _pow_scalar(a, e, number):
         return a.copy()
     if a.dtype == np.float16:
         wide = a.astype(np.float32)
-        out = np.power(wide, np.float32(e))
+        out = np.asarray(np.power(wide, np.float32(e)))  # 0-d stays an array
         if number == 0.5:  # NumPy's power takes sqrt here; C's pow gives +0.0 and +inf
             out += np.float32(0)
             out[np.isneginf(wide)] = np.inf
@@ -291,6 +291,21 @@ def _pow_scalar(a, e, number):
     return np.power(a, e)
 
 
+def _power(a, b):
+    """np.power, with torch's integer rule for negative exponents instead of NumPy's
+    ValueError: 1 ** -n is 1, (-1) ** -n is -1 for odd n and 1 for even n, anything else
+    (0 too) is 0. Only a Python number exponent is refused (``pow`` checks that)."""
+    if np.result_type(a, b).kind not in "iu":
+        return np.power(a, b)
+    negative = np.asarray(b) < 0
+    if not negative.any():
+        return np.power(a, b)
+    out = np.asarray(np.power(a, np.where(negative, 0, b)))
+    odd = np.asarray(b) % 2 != 0
+    reciprocal = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, reciprocal, out).astype(out.dtype)
+
+
 class PowTensor(Primitive):
     """out = a ** b;  grad_a = grad * (b * a ** (b - 1)),  grad_b = grad * (out * log(a)).
 
@@ -301,7 +316,7 @@ class PowTensor(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
+        out = _power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -325,7 +340,7 @@ class PowScalarBase(Primitive):
 
     @staticmethod
     def forward(ctx, b, *, base):
-        out = np.power(base, b)
+        out = np.asarray(_power(base, b), order="C")  # torch: contiguous, whatever b's layout
         ctx.save_for_backward(b, out)
         ctx.base = base
         return out
@@ -351,13 +366,27 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument na
     return result if out is None else _out(result, out, "add")
 
 
-def sub(input, other, *, alpha=1, out=None):  # noqa: A002
-    a, b, dt = _operands(input, other)
-    if dt.kind == "b":
+def _is_bool_operand(x) -> bool:
+    return type(x) is bool or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
+
+
+def _check_sub(input, other):  # noqa: A002
+    """torch's sub_check: no bool operand at all (a Python bool counts as a bool tensor)."""
+    if _is_bool_operand(input) and _is_bool_operand(other):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
         )
+    if _is_bool_operand(input) or _is_bool_operand(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+def sub(input, other, *, alpha=1, out=None):  # noqa: A002
+    _check_sub(input, other)
+    a, b, dt = _operands(input, other)
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
     result = Sub.apply(a, b) if alpha == 1 else Sub.apply(a, b, alpha=alpha)
@@ -366,14 +395,11 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
 
 def rsub(input, other, *, alpha=1):  # noqa: A002
     """``other - alpha * input``: what ``2 - x`` calls."""
+    _check_tensor("rsub", input)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
+    _check_sub(other, input)
     a, b, dt = _operands(input, other)
-    if dt.kind == "b":
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
-        )
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)  # float16: alpha rounded to float16, as add's
     return Rsub.apply(a, other=b, alpha=alpha)
@@ -402,16 +428,14 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
                 f"'{rounding_mode}'"
             )
         a, b, dt = _operands(input, other)
+        if dt.kind == "b":
+            raise NotImplementedError(f'"div_{rounding_mode}_cpu" not implemented for \'Bool\'')
         return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out, "div")
     if type(other) in _NUMBERS and _half_and_number(input, other):
         return _out(DivNumber.apply(input, number=other), out, "div")
     if _half_and_scalar_tensor(input, other):
         return _out(DivNumber.apply(input, number=other.item()), out, "div")
-    a, b, dt = _operands(input, other)
-    if dt.kind != "f":  # true division of integers gives the default float dtype
-        f = _dtype.get_default_dtype().np
-        a = _cast(a, f) if isinstance(a, Tensor) else _number(a, f)
-        b = _cast(b, f) if isinstance(b, Tensor) else _number(b, f)
+    a, b, _ = _operands_as_float(input, other)  # integers: the default float dtype
     result = Div.apply(a, b)
     return result if out is None else _out(result, out, "div")
 
@@ -434,7 +458,7 @@ class FloorDivide(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         if np.asarray(a).dtype.kind in "iu":
-            _check_integer_divisor(b)
+            _check_integer_divisor(a, b)
         return np.floor_divide(a, b)
 
     @staticmethod
@@ -461,7 +485,7 @@ class Remainder(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         if np.asarray(a).dtype.kind in "iu":
-            _check_integer_divisor(b)
+            _check_integer_divisor(a, b)
         ctx.save_for_backward(a, b)
         return _remainder(a, b)
 
@@ -481,7 +505,7 @@ class RemainderOfNumber(Primitive):
     @staticmethod
     def forward(ctx, b, *, number):
         if b.dtype.kind in "iu":
-            _check_integer_divisor(b)
+            _check_integer_divisor(number, b)
         return _remainder(np.asarray(number), b)
 
     @staticmethod
@@ -497,7 +521,7 @@ class Fmod(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         if np.asarray(a).dtype.kind in "iu":
-            _check_integer_divisor(b)
+            _check_integer_divisor(a, b)
         ctx.save_for_backward(a, b)
         return np.fmod(a, b)
 
@@ -525,7 +549,7 @@ class RemainderScalar(_ScalarDivisor):
     @staticmethod
     def forward(ctx, a, *, other):
         if a.dtype.kind in "iu":
-            _check_integer_divisor(other)
+            _check_integer_divisor(a, other)
         return _remainder(a, other)
 
 
@@ -537,7 +561,7 @@ class FmodScalar(_ScalarDivisor):
     @staticmethod
     def forward(ctx, a, *, other):
         if a.dtype.kind in "iu":
-            _check_integer_divisor(other)
+            _check_integer_divisor(a, other)
         return np.fmod(a, other)
 
 
@@ -553,7 +577,7 @@ def remainder(input, other, *, out=None):  # noqa: A002
 
 
 def fmod(input, other, *, out=None):  # noqa: A002
-    a, b, dt = _operands(input, other)
+    a, b, dt = _operands(_check_tensor("fmod", input), other)
     if dt.kind == "b":
         raise NotImplementedError('"fmod_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -561,24 +585,33 @@ def fmod(input, other, *, out=None):  # noqa: A002
     return _out(Fmod.apply(a, b), out, "fmod")
 
 
-def _check_integer_divisor(b):
-    if np.any(np.asarray(b) == 0):
+def _check_integer_divisor(a, b):
+    """torch's integer division by zero error, unless the result is empty."""
+    if np.broadcast(a, b).size and np.any(np.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
+
+
+_BOOL_POW = '"pow" not implemented for \'Bool\''
 
 
 def pow(input, exponent, *, out=None):  # noqa: A002
     if not isinstance(input, Tensor):
         exp_t = _check_tensor("pow", exponent)
-        base, e, _ = _operands(input, exp_t)
+        base, e, dt = _operands(input, exp_t)
+        if dt.kind == "b":
+            raise NotImplementedError(_BOOL_POW)
         return _out(PowScalarBase.apply(e, base=base), out, "pow")
-    if isinstance(exponent, Tensor):
+    if isinstance(exponent, Tensor):  # negative integer exponents are fine here (_power)
         a, e, dt = _operands(input, exponent)
-        if dt.kind in "iu" and np.any(e._data < 0):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dt.kind == "b":
+            raise NotImplementedError(_BOOL_POW)
         return _out(PowTensor.apply(a, e), out, "pow")
     a, e, dt = _operands(input, exponent)
-    if dt.kind in "iu" and e < 0:
+    # the number as given: converted to uint8 first, -1 would pass as 255
+    if dt.kind in "iub" and type(exponent) is int and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if type(exponent) in (int, float) and (dt.kind in "iu" or dt == np.float16):
+        e = checked_scalar(exponent, dt)[()]  # torch refuses what the dtype cannot hold
     number = exponent if isinstance(exponent, (bool, int, float)) else e
     return _out(PowScalar.apply(a, exponent=e, number=number), out, "pow")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.indexing._common import checked_scalar
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
@@ -15,8 +16,9 @@ from torchlet._ops.pointwise.operands import (
     _check_tensor,
     _number,
     _operands,
+    _operands_as_float,
     _out,
-    to,
+    c_type_name,
     zeros_like_scalar,
 )
 from torchlet._tensor import Tensor, wrap
@@ -48,10 +50,11 @@ class Atan2(Primitive):
 
 
 def atan2(input, other, *, out=None):  # noqa: A002
-    a, b, dt = _operands(_check_tensor("atan2", input), other)
-    if dt.kind != "f":
-        f = _dtype.get_default_dtype()
-        a, b = to(a, f), to(b, f) if isinstance(b, Tensor) else _number(b, f.np)
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+    a, b, _ = _operands_as_float(_check_tensor("atan2", input), other)
     return _out(Atan2.apply(a, b), out, "atan2")
 
 
@@ -171,6 +174,7 @@ def _clamp_scalar(a, lo, hi):
 
 def _put_where(cond, a, value):
     """``value`` where ``cond``, else ``a`` (``select`` with ``cond`` inverted in place)."""
+    cond = np.asarray(cond)  # a NumPy scalar for 0-d input, which out= cannot take
     return select(np.logical_not(cond, out=cond), a, value)
 
 
@@ -255,18 +259,42 @@ def _clamp(input, min, max, scalar_op, tensor_op):  # noqa: A002
     x = _check_tensor("clamp", input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        min, max = _bounds_of_one_overload(min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         operands = [x] + [m for m in (min, max) if m is not None]
         common = _dtype.result_type_of(operands)
+        if common.np.kind == "b" and min is not None and max is not None:
+            raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
         lo = _cast_any(min, common)
         hi = _cast_any(max, common)
         return tensor_op.apply(_cast(x, common.np), lo, hi)
     common = _dtype.result_type_of([x] + [m for m in (min, max) if m is not None])
+    if common.np.kind == "b":
+        kernel = "clamp" if min is not None and max is not None else \
+            "clamp_min" if min is not None else "clamp_max"
+        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
     if common.np != x._data.dtype:
         x = _cast(x, common.np)
-    lo = None if min is None else _number(min, common.np)
-    hi = None if max is None else _number(max, common.np)
+    # converted as torch does, refusing a bound the dtype cannot hold (int8 and 1000)
+    lo = None if min is None else checked_scalar(min, common.np)[()]
+    hi = None if max is None else checked_scalar(max, common.np)[()]
     return scalar_op.apply(x, lo=lo, hi=hi)
+
+
+def _bounds_of_one_overload(min, max):  # noqa: A002
+    """torch's clamp takes both bounds as Tensors or both as Numbers. A Tensor next to a
+    number passes as a Number when it is 0-d without grad (Python's argument parser
+    accepts those as Numbers), so clamp(int16 x, tensor(0), 3) stays int16."""
+    bound = min if isinstance(min, Tensor) else max
+    if bound.ndim == 0 and not bound.requires_grad:
+        return tuple(b.item() if isinstance(b, Tensor) else b for b in (min, max))
+    raise TypeError(
+        f"clamp() received an invalid combination of arguments - got (Tensor, "
+        f"min={type(min).__name__}, max={type(max).__name__}), but expected one of:\n"
+        " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
+        " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)"
+    )
 
 
 def _cast_any(value, common):
@@ -379,8 +407,23 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         a = wrap(np.array(input, dtype=common.np))
         b = _number(other, common.np)
     else:
-        a, b, _ = _operands(input, other)
+        a, b, dt = _operands(input, other)
+        a = _where_number(input, dt) if type(input) in _NUMBER_TYPES else a
+        b = _where_number(other, dt) if type(other) in _NUMBER_TYPES else b
     return _out(Where.apply(a, b, cond=condition._data), out, "where")
+
+
+_NUMBER_TYPES = (bool, int, float)
+
+
+def _where_number(value, np_dtype):
+    """A number for where(): torch converts it with an overflow check (int8 and 1000,
+    float32 and 1e300 raise), except to float16, which it reaches through float32 without
+    one (1e10 and 1e300 become inf; measured with torch 2.13)."""
+    if np_dtype == np.float16:
+        with np.errstate(over="ignore"):
+            return _number(value, np_dtype)
+    return checked_scalar(value, np_dtype)[()]
 
 
 def _lerp(a, b, w):
@@ -441,7 +484,17 @@ class LerpTensor(Primitive):
 
 
 def lerp(input, end, weight, *, out=None):  # noqa: A002
-    a, b, dt = _operands(_check_tensor("lerp", input), _check_tensor("lerp", end))
+    x, y = _check_tensor("lerp", input), _check_tensor("lerp", end)
+    # torch promotes nothing here; a 0-d weight without grad passes as a number
+    for name, other in (("end", y), ("weight", weight)):
+        if isinstance(other, Tensor) and other._data.dtype != x._data.dtype and (
+            name == "end" or other.ndim or other.requires_grad
+        ):
+            raise RuntimeError(
+                f"expected dtype {c_type_name(x._data.dtype)} for `{name}` but got dtype "
+                f"{c_type_name(other._data.dtype)}"
+            )
+    a, b, dt = _operands(x, y)
     if dt.kind != "f":
         raise NotImplementedError(
             f'"lerp_kernel_scalar" not implemented for \'{_TYPE_WORD[dt.name]}\''

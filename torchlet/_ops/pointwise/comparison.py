@@ -39,35 +39,36 @@ class LogicalOp(Primitive):
         return op(a) if b is None else op(a, b)
 
 
-def _compare(input, other, op):  # noqa: A002
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError("comparison expects at least one Tensor")
+def _compare(input, other, op, name):  # noqa: A002
+    # torch's overloads take (Tensor, Tensor) or (Tensor, Number): ``2 < x`` reaches here
+    # reflected, as x.__gt__(2)
+    _check_tensor(name, input)
     a, b, _ = _operands(input, other)
     return Compare.apply(a, b, op=op)
 
 
 def eq(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.equal), out, "eq")
+    return _out(_compare(input, other, np.equal, "eq"), out, "eq")
 
 
 def ne(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.not_equal), out, "ne")
+    return _out(_compare(input, other, np.not_equal, "ne"), out, "ne")
 
 
 def lt(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.less), out, "lt")
+    return _out(_compare(input, other, np.less, "lt"), out, "lt")
 
 
 def le(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.less_equal), out, "le")
+    return _out(_compare(input, other, np.less_equal, "le"), out, "le")
 
 
 def gt(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.greater), out, "gt")
+    return _out(_compare(input, other, np.greater, "gt"), out, "gt")
 
 
 def ge(input, other, *, out=None):  # noqa: A002
-    return _out(_compare(input, other, np.greater_equal), out, "ge")
+    return _out(_compare(input, other, np.greater_equal, "ge"), out, "ge")
 
 
 not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
@@ -98,9 +99,11 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # 
 def _logical(op, input, other=None):  # noqa: A002
     if other is None:
         return LogicalOp.apply(_check_tensor(op.__name__, input), op=op)
-    a = input._data if isinstance(input, Tensor) else np.asarray(input)
-    b = other._data if isinstance(other, Tensor) else np.asarray(other)
-    return wrap(np.asarray(op(a, b)))
+    a = _check_tensor(op.__name__, input)._data
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{op.__name__}(): argument 'other' (position 2) must be Tensor, "
+                        f"not {type(other).__name__}")
+    return wrap(np.asarray(op(a, other._data)))
 
 
 def logical_and(input, other, *, out=None):  # noqa: A002

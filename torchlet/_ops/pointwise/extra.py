@@ -24,6 +24,7 @@ from torchlet._ops.pointwise.operands import (
     _float_operand,
     _number,
     _operands,
+    _operands_as_float,
     _out,
     to,
     zeros_like,
@@ -55,11 +56,8 @@ def _two_tensors(name, input, other):  # noqa: A002
 def _float_operands(input, other):  # noqa: A002
     """Tensor/number operands in torch's common dtype, integers promoted to the default
     float dtype (copysign, xlogy). Returns (a, b), one of them possibly a NumPy scalar."""
-    a, b, dt = _operands(input, other)
-    if dt.kind == "f":
-        return a, b
-    f = _dtype.get_default_dtype()
-    return tuple(to(x, f) if isinstance(x, Tensor) else _number(x, f.np) for x in (a, b))
+    a, b, _ = _operands_as_float(input, other)
+    return a, b
 
 
 def _in_float32(fn, *arrays):

@@ -44,6 +44,23 @@ def _operands(a, b):
     raise TypeError(f"expected a Tensor, got {type(a).__name__} and {type(b).__name__}")
 
 
+def _operands_as_float(a, b):
+    """``_operands``, except that integer and bool operands are converted straight to the
+    default float dtype, from their own dtypes, as torch's integer-to-float ops do: with a
+    common integer dtype first, copysign(uint8 x, -2) would see -2 wrapped to 254."""
+    a_common, b_common, dt = _operands(a, b)
+    if dt.kind in "fc":
+        return a_common, b_common, dt
+    f = _dtype.get_default_dtype()
+
+    def as_float(x):
+        if isinstance(x, np.ndarray):
+            x = wrap(x)
+        return _cast(x, f.np) if isinstance(x, Tensor) else _number(x, f.np)
+
+    return as_float(a), as_float(b), f.np
+
+
 def _with_number(t: Tensor, number):
     """Result dtype of a tensor with a Python number (numbers are weak)."""
     kind = t._data.dtype.kind
@@ -198,7 +215,7 @@ def _write_into(out: Tensor, result: Tensor, dtype_error, field: str,
 _OUT_TYPES: dict = {}
 
 
-def _out_type(result_type: type) -> type:
+def _out_type(result_type) -> type:
     """torch returns ``return_types.max_out`` (same fields as ``max``) when given out=."""
     if result_type not in _OUT_TYPES:
         _OUT_TYPES[result_type] = _structseq(f"{result_type.__name__}_out",
@@ -423,12 +440,15 @@ def copy_from(t: Tensor, src) -> Tensor:
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
     try:
-        np.broadcast_shapes(src._data.shape, t._data.shape)
+        shape = np.broadcast_shapes(src._data.shape, t._data.shape)
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({t._data.shape[-1] if t._data.ndim else 1}) must match "
             f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
             "non-singleton dimension"
         ) from None
+    if shape != t._data.shape:  # src may only broadcast up to t's shape
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
     return CopyFrom.apply(t, src)
 

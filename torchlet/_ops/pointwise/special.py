@@ -11,6 +11,7 @@ float dtype, as torch does. Precision against torch: tests/specs/special_functio
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def _flat(kernel, a, *args):
 class _SpecialUnary(Primitive):
     """out = kernel(a), saving ``a`` for the backward formula."""
 
-    kernel = None
+    kernel: Callable  # each subclass's kernel on a float64 array
 
     @classmethod
     def forward(cls, ctx, a):

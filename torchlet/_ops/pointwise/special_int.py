@@ -191,6 +191,9 @@ class Ldexp(Primitive):
 def ldexp(input, other, *, out=None):  # noqa: A002
     x = _check_tensor("ldexp", input)
     _, _, dt = _operands(x, _check_other("ldexp", other))
+    if x._data.dtype.kind == "f" and other._data.dtype.kind == "b":
+        # torch's kernel for a float input with integer exponents has no bool version
+        raise NotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
     if dt.kind != "f":
         dt = _dtype.get_default_dtype().np
     return _out(Ldexp.apply(x, other, np_dtype=dt), out, "ldexp")

@@ -13,6 +13,7 @@ function follows torch's kernel formula; see tests/specs/special_pointwise.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from torchlet.autograd.function import Primitive
 class _Unary(Primitive):
     """Shared apply for one-input float functions: ``numpy_fn`` on the array."""
 
-    numpy_fn = None
+    numpy_fn: Callable  # each subclass's NumPy function (a ufunc or a kernel)
 
     @classmethod
     def forward(cls, ctx, a):
@@ -48,7 +49,7 @@ class _Unary(Primitive):
 class _UnaryOut(Primitive):
     """Like _Unary, but the backward needs the output rather than the input."""
 
-    numpy_fn = None
+    numpy_fn: Callable  # each subclass's NumPy function (a ufunc or a kernel)
 
     @classmethod
     def forward(cls, ctx, a):
@@ -284,7 +285,7 @@ def _sigmoid(a):
     # the exact function would give. float16 is computed in float32, rounded once.
     if a.dtype == np.float16:
         return _sigmoid(a.astype(np.float32)).astype(np.float16)
-    e = np.negative(a)
+    e = np.negative(a, out=np.empty_like(a))  # an array even for 0-d input, for out=
     np.exp(e, out=e)
     e += 1
     return np.reciprocal(e, out=e)
@@ -482,7 +483,7 @@ class Reciprocal(_UnaryOut):
 class _Rounding(Primitive):
     """floor/ceil/round/trunc: piecewise constant, so grad_a = 0."""
 
-    numpy_fn = None
+    numpy_fn: Callable  # each subclass's NumPy function (a ufunc or a kernel)
 
     @classmethod
     def forward(cls, ctx, a, **params):
