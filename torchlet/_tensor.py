@@ -557,6 +557,10 @@ class Tensor:
         return _pw.abs(self)
 
     def __invert__(self):
+        if self._data.dtype.kind == "f":  # the operator's own check, before bitwise_not's
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+            )
         return _pw.bitwise_not(self)
 
     def __and__(self, other):

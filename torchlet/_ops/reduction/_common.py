@@ -48,7 +48,8 @@ def reduce_dims(dim, ndim: int):
     if dim is None:
         return tuple(range(ndim))
     if is_int(dim):
-        return (_wrap_dim(int(dim), ndim),) if ndim else ()
+        axis = _wrap_dim(int(dim), ndim)  # checked even for a 0-d tensor ([-1, 0])
+        return (axis,) if ndim else ()
     if not isinstance(dim, (tuple, list)) or not all(is_int(d) for d in dim):
         raise TypeError(f"dim must be an int or a tuple of ints, not {dim!r}")
     dims = tuple(_wrap_dim(int(d), ndim) for d in dim)

@@ -84,6 +84,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
         raise TypeError(f"topk(): argument 'k' must be int, not {type(k).__name__}")
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
+    if a.dtype.kind == "b":  # (after torch's dim and k checks)
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     order = argsort_array(a, d, descending=largest)
     if a.ndim:
         order = np.take(order, np.arange(k), axis=d)
