@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from torchlet._dtype import TYPE_WORDS
 from torchlet._generator import _TWO_PI
 from torchlet._ops.search import _not_implemented
 from torchlet._tensor import Tensor
@@ -34,9 +35,6 @@ __all__ = ["_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet", "_dir
 
 _F32 = np.dtype(np.float32)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_TYPE_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-               "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 _F32_THIRD = float(np.float32(1.0) / np.float32(3.0))  # the C++ constant 1.0f / 3.0f
 _F32_0331 = float(np.float32(0.0331))  # 0.0331f
 
@@ -144,7 +142,7 @@ class _Draws:
 
 def _check_float(array: np.ndarray, kernel: str):
     if array.dtype not in _FLOATS:
-        name = _TYPE_NAMES.get(array.dtype.name, array.dtype.name)
+        name = TYPE_WORDS.get(array.dtype.name, array.dtype.name)
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
@@ -651,7 +649,7 @@ def binomial(count, prob, generator=None) -> Tensor:
     if ca.dtype.kind != "f":
         raise ValueError(
             f"binomial only supports floating-point dtypes for count, got: "
-            f"{_TYPE_NAMES.get(ca.dtype.name, ca.dtype.name)}"
+            f"{TYPE_WORDS.get(ca.dtype.name, ca.dtype.name)}"
         )
     _check_float(ca, "binomial_cpu")
     _check_same_dtype(ca, pa)
