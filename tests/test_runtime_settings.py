@@ -291,7 +291,12 @@ def _compiled_decorator(t):
     lambda t: t.compile(3),
 ])
 def test_compile_as_torch(fn):
-    same(fn)
+    theirs = outcome(fn, torch)
+    if isinstance(theirs, tuple) and theirs[0] == "BackendCompilerFailed":
+        # torch's inductor needs a working C++ toolchain and cache here; without them there
+        # is no oracle to compare with (torchlet's compile runs the function as it is)
+        pytest.skip("torch.compile's C++ backend failed on this machine")
+    assert outcome(fn, torchlet) == theirs
 
 
 def test_compile_returns_the_module_itself():
