@@ -372,12 +372,13 @@ def _is_bool_operand(x) -> bool:
 
 def _check_sub(input, other):  # noqa: A002
     """torch's sub_check: no bool operand at all (a Python bool counts as a bool tensor)."""
-    if _is_bool_operand(input) and _is_bool_operand(other):
+    input_is_bool, other_is_bool = _is_bool_operand(input), _is_bool_operand(other)
+    if input_is_bool and other_is_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
         )
-    if _is_bool_operand(input) or _is_bool_operand(other):
+    if input_is_bool or other_is_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
