@@ -465,7 +465,7 @@ class Tensor:
     def __add__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind != "b":
-            return _arith.Add.apply(self, other)
+            return _arith.Add.apply_binary(self, other)
         return _pw.add(self, other)
 
     def __radd__(self, other):
@@ -477,7 +477,7 @@ class Tensor:
     def __sub__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind != "b":
-            return _arith.Sub.apply(self, other)
+            return _arith.Sub.apply_binary(self, other)
         return _pw.sub(self, other)
 
     def __rsub__(self, other):
@@ -489,7 +489,7 @@ class Tensor:
     def __mul__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind != "b":
-            return _arith.Mul.apply(self, other)
+            return _arith.Mul.apply_binary(self, other)
         return _pw.mul(self, other)
 
     def __rmul__(self, other):
@@ -501,7 +501,7 @@ class Tensor:
     def __truediv__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind == "f":
-            return _arith.Div.apply(self, other)
+            return _arith.Div.apply_binary(self, other)
         return _pw.div(self, other)
 
     def __rtruediv__(self, other):
@@ -898,7 +898,7 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         if dim is None and axis is None and dtype is None and not keepdim \
                 and self._data.dtype.kind == "f":  # loss.sum(), as the arithmetic dunders
-            return _sums.SumAll.apply(self)
+            return _sums.SumAll.apply_unary(self)
         return _red.sum(self, dim, keepdim, dtype=dtype, axis=axis)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):

@@ -434,25 +434,18 @@ class Primitive(Node, _Context):
             for x in inputs:
                 if isinstance(x, Tensor):
                     data = x._data
-                    arrays.append(data)
-                    fn = x._grad_fn
-                    if fn is not None:
-                        edges.append((fn, x._output_nr))
-                    elif x._requires_grad:
-                        edges.append((x._accumulator or grad_accumulator(x), 0))
-                    else:
-                        edges.append(None)
-                        meta.append(None)
-                        needs.append(False)
-                        continue
+                    edge = _edge(x)
+                else:
+                    data, edge = x, None
+                arrays.append(data)
+                edges.append(edge)
+                if edge is None:
+                    meta.append(None)
+                    needs.append(False)
+                else:
                     meta.append((data.shape, data.dtype))
                     needs.append(True)
                     record = True
-                else:
-                    arrays.append(x)
-                    edges.append(None)
-                    meta.append(None)
-                    needs.append(False)
         else:
             arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
@@ -465,11 +458,44 @@ class Primitive(Node, _Context):
             ctx._input_meta = meta
             ctx.needs_input_grad = needs
             return _record(ctx, inputs, arrays, raw)
-        if type(raw) is np.ndarray:
-            return wrap(raw)
-        if type(raw) is tuple:
-            return tuple(wrap(_as_array(r)) for r in raw)
-        return wrap(np.asarray(raw))
+        return _wrap_unrecorded(raw)
+
+    # ``apply`` for one or two Tensor inputs and no parameters: the same result without
+    # the general loop (0.4 us less a call). The arithmetic operators, loss.sum() and
+    # the activations take these; every path through them is also one through ``apply``.
+    @classmethod
+    def apply_unary(cls, x):
+        ctx = _new_node(cls)
+        ctx._to_save = None
+        data = x._data
+        edge = _edge(x) if GRAD_STATE.enabled else None
+        raw = cls.forward(ctx, data)
+        if edge is None:
+            return _wrap_unrecorded(raw)
+        ctx._edges = [edge]
+        ctx._input_meta = [(data.shape, data.dtype)]
+        ctx.needs_input_grad = [True]
+        return _record(ctx, (x,), (data,), raw)
+
+    @classmethod
+    def apply_binary(cls, x, y):
+        ctx = _new_node(cls)
+        ctx._to_save = None
+        a, b = x._data, y._data
+        edge_a = edge_b = None
+        if GRAD_STATE.enabled:
+            edge_a, edge_b = _edge(x), _edge(y)
+        try:
+            raw = cls.forward(ctx, a, b)
+        except ValueError as error:
+            raise _broadcast_error(error, (a, b)) from None
+        if edge_a is None and edge_b is None:
+            return _wrap_unrecorded(raw)
+        ctx._edges = [edge_a, edge_b]
+        ctx._input_meta = [None if edge_a is None else (a.shape, a.dtype),
+                           None if edge_b is None else (b.shape, b.dtype)]
+        ctx.needs_input_grad = [edge_a is not None, edge_b is not None]
+        return _record(ctx, (x, y), (a, b), raw)
 
     @staticmethod
     def forward(ctx, *arrays, **params):
@@ -515,6 +541,26 @@ def _broadcast_error(error: ValueError, arrays) -> Exception:
 
 def _as_array(r):
     return r if type(r) is np.ndarray else np.asarray(r)
+
+
+def _edge(x):
+    """Where the gradient of Tensor ``x`` goes: its grad_fn, its leaf's AccumulateGrad,
+    or None when it needs no gradient."""
+    fn = x._grad_fn
+    if fn is not None:
+        return (fn, x._output_nr)
+    if x._requires_grad:
+        return (x._accumulator or grad_accumulator(x), 0)
+    return None
+
+
+def _wrap_unrecorded(raw):
+    """The outputs of a forward that is not recorded, as Tensors."""
+    if type(raw) is np.ndarray:
+        return wrap(raw)
+    if type(raw) is tuple:
+        return tuple(wrap(_as_array(r)) for r in raw)
+    return wrap(np.asarray(raw))
 
 
 def _record(ctx, inputs, arrays, raw):

@@ -554,7 +554,7 @@ def _unary(cls, name, x, float_only=True):
     x = _check_tensor(name, x)
     if float_only:
         x = _float_operand(x)
-    return cls.apply(x)
+    return cls.apply_unary(x)
 
 
 def exp(input, *, out=None):  # noqa: A002
@@ -648,7 +648,7 @@ def relu(input):  # noqa: A002
     x = _check_tensor("relu", input)
     if x._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return Relu.apply(x)
+    return Relu.apply_unary(x)
 
 
 def abs(input, *, out=None):  # noqa: A002
