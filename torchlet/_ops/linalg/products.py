@@ -112,14 +112,19 @@ class Mm(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        if not b.flags.c_contiguous and b.T.flags.c_contiguous:  # x @ w.t()
-            return times_transposed(a, b.T)
-        return np.matmul(a, b)
+        return matrix_product(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         return _mm_grads(grad, a, b, *ctx.needs_input_grad)
+
+
+def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for matrices, as ``mm`` computes it."""
+    if not b.flags.c_contiguous and b.T.flags.c_contiguous:  # x @ w.t()
+        return times_transposed(a, b.T)
+    return np.matmul(a, b)
 
 
 def _mm_grads(grad, a, b, need_a: bool, need_b: bool):

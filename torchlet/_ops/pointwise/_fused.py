@@ -297,8 +297,11 @@ def _address(a) -> int:
     ``from_buffer`` takes a quarter of ``a.ctypes.data``'s microsecond, but wants a
     writable array."""
     if a.flags.writeable:
-        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+        return _addressof(_first_byte(a))
     return a.ctypes.data
+
+
+_addressof, _first_byte = ctypes.addressof, ctypes.c_char.from_buffer  # (bound once: 2x)
 
 
 # saxpy's names: with 64-bit integers (a ``64_`` suffix, as NumPy's wheels build it) or

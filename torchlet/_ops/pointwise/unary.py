@@ -29,7 +29,9 @@ from torchlet._ops.pointwise.operands import (
     to,
     zeros_like,
 )
+from torchlet._tensor import wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 
 # ---------------------------------------------------------------------------------------
 # one-input math functions
@@ -380,6 +382,8 @@ class Relu(_UnaryOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if not GRAD_STATE.enabled:  # first order: ThresholdBackward's selection, undispatched
+            return wrap(_relu_grad(grad._data, out._data))
         return ThresholdBackward.apply(grad, out)
 
 
