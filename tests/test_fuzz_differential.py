@@ -461,8 +461,6 @@ def test_reductions(name, dtype, shape, seed, dim_seed, keepdim, layout, special
     exact = name in EXACT_REDUCTIONS
     if name in ("median", "kthvalue") and dtype == "bool":
         assume(False)  # _KNOWN["bool median"]
-    if name == "var_mean":
-        assume(not special)  # _KNOWN["var_mean inf"]
     tol = 1e-5 if dtype == "float32" else None
     assert_same(
         lambda t, x: EXACT_REDUCTIONS.get(name, ROUNDED_REDUCTIONS.get(name))(t, x, dim, keepdim),
@@ -470,7 +468,6 @@ def test_reductions(name, dtype, shape, seed, dim_seed, keepdim, layout, special
         exact=exact,
         layouts=(layout,),
         tol=tol,
-        check_strides=layout != "T",  # _KNOWN["reduction layout"]
         zero_signs=False,  # _KNOWN["max zero sign"]
     )
 
@@ -554,8 +551,6 @@ def test_shape_ops(name, dtype, seed, shape, dim_seed, layout):
     a = make_array(seed, shape, dtype)
     if name == "roll":
         assume(a.size)  # _KNOWN["empty scan dims"]: torch's roll skips the dim check
-    if name == "unique_dim":
-        assume(a.size)  # _KNOWN["unique empty"]
     assert_same(lambda t, x: SHAPE_OPS[name](t, x, dim_seed), (a,), exact=True, layouts=(layout,))
 
 
@@ -1037,12 +1032,6 @@ def test_regressions_still_differ_from_the_old_behaviour():
 
 
 _KNOWN = {
-    "reduction layout": "reductions and scans of a non-contiguous input keep NumPy's "
-    "layout; torch writes a contiguous result (reduction/*.py)",
-    "var_mean inf": "var_mean's mean of a float16 input holding inf is inf; torch's Welford "
-    "update gives NaN (reduction/*.py)",
-    "unique empty": "unique(dim=) of an empty tensor raises ValueError from NumPy's reshape; "
-    "torch returns empty results (reduction/sorting.py)",
     "bool median": "median/kthvalue of a bool tensor: torch runs its dim check first, "
     "or (kthvalue, 0-d) succeeds; left alone (torch internals)",
     "empty int softmax": "softmax/logcumsumexp of an empty integer tensor: torch returns "
@@ -1053,10 +1042,6 @@ _KNOWN = {
     "element's position in its SIMD loop; zero signs are not compared for reductions",
     "clamp signed zero": "clamp with tensor bounds tied at -0.0/0.0: torchlet models torch's "
     "SIMD loop (the bound), torch's scalar loop returns the input (see ClampTensor)",
-    "rot90 layout": "rot90 of a transposed tensor returns a view; torch copies into a "
-    "contiguous result (linalg/matrix_helpers.py)",
-    "trace bool": "trace of a 0-d/1-d bool tensor: torch's dtype check comes before its "
-    "dimension check (NotImplementedError, not RuntimeError) (linalg/matrix_helpers.py)",
     "in-place check order": "x.floor_divide_(y) with y broadcasting beyond a bool x: torch "
     "reports the shape (RuntimeError) before the dtype (NotImplementedError); torchlet's "
     "_inplace (_tensor.py) computes first",
@@ -1064,8 +1049,6 @@ _KNOWN = {
     "only, so the last bit depends on position; compared within rounding",
     "topk ties": "the order of tied values in topk is unspecified and differs; topk is "
     "compared on distinct values",
-    "index layout": "x.transpose(0, 2)[:, i]: torch orders the result's memory like its "
-    "input; torchlet writes it contiguously",
 }
 
 
@@ -1093,7 +1076,6 @@ def test_0d_reduction_dim_out_of_range(fn):
     assert_same(fn, (np.array(1.5, dtype=np.float32),))
 
 
-@_reported("reduction layout")
 @pytest.mark.parametrize(
     "fn",
     [
@@ -1103,12 +1085,11 @@ def test_0d_reduction_dim_out_of_range(fn):
         lambda t, a: t.softmax(a, 0),
     ],
 )
-def test_known_reduction_layout(fn):
+def test_reduction_of_transposed_is_contiguous(fn):
     assert_same(fn, (make_array(1, (2, 3, 4), "float32"),), layouts=("T",))
 
 
-@_reported("var_mean inf")
-def test_known_var_mean_inf():
+def test_var_mean_mean_is_nan_after_inf():
     a = np.array([0.0, -np.inf, 2.27, -1.593, 0.8496], dtype=np.float16)
     assert_same(lambda t, x: t.var_mean(x, 0), (a,))
 
@@ -1117,8 +1098,7 @@ def test_topk_of_bool_is_refused():
     assert_same(lambda t, x: t.topk(x, 1), (np.array([True, False]),))
 
 
-@_reported("unique empty")
-def test_known_unique_dim_empty():
+def test_unique_dim_of_empty_is_empty():
     assert_same(lambda t, x: t.unique(x, dim=0), (np.zeros(0, np.float32),))
 
 
@@ -1126,11 +1106,28 @@ def test_invert_of_float_is_a_type_error():
     assert_same(lambda t, x: ~x, (np.array([1.5], np.float32),))
 
 
-@_reported("rot90 layout")
-def test_known_rot90_layout():
-    assert_same(lambda t, x: t.rot90(x), (make_array(1, (2, 3), "float32"),), layouts=("T",))
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_rot90_of_transposed_is_laid_out_as_torch(k):
+    # torch's flip keeps a transposed input's layout, then transpose_ (k = 1, 3)
+    a = make_array(1, (2, 3), "float32")
+    assert_same(lambda t, x: t.rot90(x, k), (a,), layouts=("T",))
+    got = torchlet.rot90(to_lib(torchlet, a, "T"), k)
+    assert got.stride() == torch.rot90(to_lib(torch, a, "T"), k).stride()
 
 
-@_reported("trace bool")
-def test_known_trace_bool():
+def test_trace_of_bool_checks_dtype_before_dims():
     assert_same(lambda t, x: x.trace(), (np.array([True, False]),))
+
+
+def test_index_of_transposed_is_laid_out_as_torch():
+    # torch's TensorIterator allocates x.transpose(0, 2)[:, i] in its input's memory order
+    a = make_array(1, (2, 3, 4), "float32")
+    i = np.array([0, 2])
+
+    def fn(t, x, j):
+        return x.transpose(0, 2)[:, j]
+
+    assert_same(fn, (a, i), exact=True)
+    assert fn(torchlet, to_lib(torchlet, a), to_lib(torchlet, i)).stride() == fn(
+        torch, to_lib(torch, a), to_lib(torch, i)
+    ).stride()

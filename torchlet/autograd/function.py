@@ -49,7 +49,7 @@ class Node:
         "_sequence_nr",  # creation order; the engine runs higher numbers first
         "_n_outputs",  # how many gradient slots this node receives
         "_saved",  # what save_for_backward stored (resolved), or FREED
-        "_version_checks",  # (version box, version at save, array) for each saved tensor
+        "_version_checks",  # (version box, version at save, saved Tensor or _SavedOutput)
         "needs_input_grad",
         "_hooks",  # NodeHooks, created only when a hook is registered (rare)
         "_to_save",  # what forward passed to save_for_backward, until resolved
@@ -107,20 +107,38 @@ class Node:
             self._saved = FREED
 
     def _check_versions(self):
-        for box, version, array in self._version_checks:
+        for box, version, source in self._version_checks:
             if box[0] != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: {_describe(array)}, is at version {box[0]}; "
-                    f"expected "
-                    f"version {version} instead. Hint: the operation that failed to compute "
-                    "its gradient is "
-                    f"{self.name()}; use an out-of-place operation or .clone() the tensor."
-                )
+                raise RuntimeError(_modified_message(self, source, box[0], version))
 
     def _backward(self, grads):
         """Gradients for each forward input, given one gradient per output."""
         raise NotImplementedError
+
+
+def _modified_message(node, source, current: int, expected: int) -> str:
+    """torch's error for a saved tensor changed in place: ``source`` is the saved input
+    Tensor (named with its grad_fn now, as torch does) or a saved output of ``node``."""
+    if type(source) is _SavedOutput:
+        array, producer, nr = source.data, node, source.output_nr
+    else:
+        array, producer, nr = source._data, source._grad_fn, source._output_nr
+    which = ""
+    if producer is not None:  # torch names the producing op as "Exp", "Add", "T1"
+        op = producer.name().replace("Backward0", "").replace("Backward", "")
+        which = f", which is output {nr} of {op},"
+    hint = (
+        "Hint: the backtrace further above shows the operation that failed to compute its "
+        "gradient. The variable in question was changed in there or anywhere later. Good "
+        "luck!" if ANOMALY_STATE.enabled else
+        "Hint: enable anomaly detection to find the operation that failed to compute its "
+        "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+    return (
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {_describe(array)}{which} is at version {current}; expected "
+        f"version {expected} instead. {hint}"
+    )
 
 
 def _short_name(node) -> str:
@@ -284,8 +302,7 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
         a, b = inputs
         if isinstance(a, Tensor) and isinstance(b, Tensor):
             ctx._saved = (a, b)
-            ctx._version_checks = ((a._vbox, a._vbox[0], a._data),
-                                   (b._vbox, b._vbox[0], b._data))
+            ctx._version_checks = ((a._vbox, a._vbox[0], a), (b._vbox, b._vbox[0], b))
             ctx._rebuilt_on_access = False
             return
     saved, checks = [], []
@@ -303,8 +320,9 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
             if tensor is None:
                 for nr, (raw, out) in enumerate(zip(outputs_raw, outputs)):
                     if value is raw:
-                        saved.append(_SavedOutput(out._data, nr))
-                        checks.append((out._vbox, out._vbox[0], out._data))
+                        output = _SavedOutput(out._data, nr)
+                        saved.append(output)
+                        checks.append((out._vbox, out._vbox[0], output))
                         saves_output = True
                         break
                 else:
@@ -312,7 +330,7 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
                                  else value)
                 continue
         if tensor is not None:
-            checks.append((tensor._vbox, tensor._vbox[0], tensor._data))
+            checks.append((tensor._vbox, tensor._vbox[0], tensor))
         saved.append(tensor)
     ctx._saved = tuple(saved)
     ctx._version_checks = checks
@@ -400,11 +418,14 @@ def _pack_saved(ctx, outputs):
 
 
 def _describe(array) -> str:
-    """How torch names a tensor in error messages: ``[torch.FloatTensor [2, 3]]``."""
+    """How torch names a tensor in error messages: ``[torch.FloatTensor [2, 3]]``; bool,
+    which has no legacy tensor type, is ``[CPUBoolType [2, 3]]``."""
+    if array.dtype.kind == "b":
+        return f"[CPUBoolType {list(array.shape)}]"
     kind = {
         "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
         "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-        "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+        "int8": "CharTensor", "uint8": "ByteTensor",
     }[array.dtype.name]
     return f"[torch.{kind} {list(array.shape)}]"
 
@@ -750,9 +771,10 @@ def _link_custom(ctx, args, outputs, multi):
                 for nr, out in enumerate(results):
                     if value is out:  # don't keep a cycle: rebuild outputs on demand
                         value = _SavedOutput(out._data, nr)
+                        checks.append((out._vbox, out._vbox[0], value))
                         break
                 else:
-                    checks.append((value._vbox, value._vbox[0], value._data))
+                    checks.append((value._vbox, value._vbox[0], value))
             saved.append(value)
         ctx._saved = tuple(saved)
         ctx._version_checks = checks

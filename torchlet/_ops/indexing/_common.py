@@ -133,6 +133,51 @@ def check_index_dtype(name: str, index: np.ndarray, suffix: str = "") -> None:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index{suffix}")
 
 
+def check_saved_indices(ctx) -> None:
+    """torch saves an indexing op's index and mask tensors for backward (forwards here
+    pass them to ``ctx.save_for_backward``): reading them back raises torch's error if one
+    was modified in place since the forward, or if the graph was already freed."""
+    _ = ctx.saved_tensors
+
+
+def memory_order(shape, operands) -> list[int]:
+    """The dims of a new result from fastest to slowest in memory, sorted as torch sorts
+    them (``TensorIteratorBase::reorder_dimensions``, ``infer_dense_strides``): by the
+    strides of each operand in turn (a list of strides per dim; a stride of 0 says
+    nothing), ties going to the smaller size; torch's insertion sort steps over ambiguous
+    pairs, so it may swap non-neighbours."""
+
+    def should_swap(dim0: int, dim1: int) -> int:
+        for strides in operands:
+            stride0, stride1 = strides[dim0], strides[dim1]
+            if stride0 == 0 or stride1 == 0:
+                continue
+            if stride0 != stride1:
+                return -1 if stride0 < stride1 else 1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    perm = list(range(len(shape) - 1, -1, -1))
+    for i in range(1, len(perm)):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return perm
+
+
+def empty_in_order(shape, order, dtype) -> np.ndarray:
+    """An uninitialised array of ``shape`` whose dims lie in memory as ``order`` says
+    (fastest first)."""
+    memory = np.empty([shape[d] for d in reversed(order)], dtype)
+    return memory.transpose(np.argsort(order[::-1]))
+
+
 def first_out_of_range(index: np.ndarray, low: int, high: int):
     """The first value of ``index`` (in C order) outside ``[low, high)``, or None."""
     if index.size == 0:

@@ -22,6 +22,7 @@ from torchlet._ops.indexing._common import (
     TYPE_WORD,
     broadcast_shapes,
     check_index_dtype,
+    check_saved_indices,
     check_tensor,
     checked_scalar,
     first_out_of_range,
@@ -90,14 +91,17 @@ class Gather(Primitive):
     node_name = "GatherBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index):
+    def forward(ctx, a, *, dim, index, saved=()):
         ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        if saved:
+            ctx.save_for_backward(*saved)
         if index.size == 0:
             return np.zeros(index.shape, a.dtype)
         return _at_least_1d(a)[_grid_key(_at_least_1d(index), dim)].reshape(index.shape)
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return ScatterAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
 
 
@@ -142,7 +146,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:  # noqa
     if idx.size:
         _gather_shape_check(shape, dim, idx.shape)
     _check_bounds(idx, dim, _size(shape, dim))
-    return _out(Gather.apply(x, dim=dim, index=idx), out, "gather")
+    return _out(Gather.apply(x, dim=dim, index=idx, saved=(index,)), out, "gather")
 
 
 # ---------------------------------------------------------------------------------------
@@ -468,12 +472,15 @@ class Take(Primitive):
     node_name = "TakeBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, index):
+    def forward(ctx, a, *, index, saved=()):
         ctx.shape, ctx.index = a.shape, index
+        if saved:
+            ctx.save_for_backward(*saved)
         return np.take(a, index)
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return PutAccumulate.apply(grad, shape=ctx.shape, index=ctx.index)
 
 
@@ -508,7 +515,7 @@ def take(input, index) -> Tensor:  # noqa: A002
     if bad is not None:
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
-    return Take.apply(x, index=idx)
+    return Take.apply(x, index=idx, saved=(index,))
 
 
 def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A002
@@ -544,7 +551,9 @@ def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A0
     input_shape = broadcast_shapes(sizes, shape)
     # torch broadcasts both operands (an ExpandBackward0 even when nothing changes)
     x = make_view(Expand.apply(x, shape=input_shape), x)
-    indices = wrap(np.broadcast_to(indices._data, indices_shape))
+    # torch gathers with a broadcast copy of the indices: changing them in place
+    # afterwards neither raises at backward nor changes the gradient
+    indices = wrap(np.array(np.broadcast_to(indices._data, indices_shape)))
     return _out(gather(x, dim, indices), out, "take_along_dim")
 
 

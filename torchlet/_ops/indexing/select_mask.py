@@ -13,6 +13,7 @@ from torchlet._ops.indexing._common import (
     TYPE_WORD,
     Embed,
     broadcast_shapes,
+    check_saved_indices,
     check_tensor,
     checked_scalar,
     first_out_of_range,
@@ -51,14 +52,17 @@ class IndexSelect(Primitive):
     node_name = "IndexSelectBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index):
+    def forward(ctx, a, *, dim, index, saved=()):
         ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        if saved:
+            ctx.save_for_backward(*saved)
         if a.ndim == 0:
             return a.copy()
         return np.take(a, index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return IndexAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
 
 
@@ -111,7 +115,7 @@ def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
                     f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}"
                 )
             raise IndexError("index out of range in self")
-    return _out(IndexSelect.apply(x, dim=dim, index=idx), out, "index_select")
+    return _out(IndexSelect.apply(x, dim=dim, index=idx, saved=(index,)), out, "index_select")
 
 
 class IndexAdd(Primitive):
@@ -298,12 +302,15 @@ class MaskedFill(Primitive):
     node_name = "MaskedFillBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, mask, value):
+    def forward(ctx, a, *, mask, value, saved=()):
         ctx.mask = mask
+        if saved:
+            ctx.save_for_backward(*saved)
         return _contiguous(np.where(mask, value, a))
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return MaskedFill.apply(grad, mask=ctx.mask, value=np.zeros((), grad._data.dtype))
 
 
@@ -320,12 +327,15 @@ class MaskedFillTensor(Primitive):
     node_name = "MaskedFillBackward1"
 
     @staticmethod
-    def forward(ctx, a, value, *, mask):
+    def forward(ctx, a, value, *, mask, saved=()):
         ctx.mask = mask
+        if saved:
+            ctx.save_for_backward(*saved)
         return _contiguous(np.where(mask, value.astype(a.dtype), a))
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         mask = ctx.mask
         grad_a = grad_value = None
@@ -370,8 +380,9 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
         )
     broadcast_shapes(mask_data.shape, data.shape)
     if isinstance(value, Tensor):
-        return MaskedFillTensor.apply(x, value, mask=mask_data)
-    return MaskedFill.apply(x, mask=mask_data, value=checked_scalar(value, data.dtype))
+        return MaskedFillTensor.apply(x, value, mask=mask_data, saved=(mask,))
+    value = checked_scalar(value, data.dtype)
+    return MaskedFill.apply(x, mask=mask_data, value=value, saved=(mask,))
 
 
 class MaskedSelect(Primitive):
@@ -381,13 +392,16 @@ class MaskedSelect(Primitive):
     node_name = "MaskedSelectBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, mask):
+    def forward(ctx, a, *, mask, saved=()):
         shape = np.broadcast_shapes(a.shape, mask.shape)
         ctx.shape, ctx.mask = shape, np.broadcast_to(mask, shape)
+        if saved:
+            ctx.save_for_backward(*saved)
         return np.broadcast_to(a, shape)[ctx.mask]
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return MaskedScatterZeros.apply(grad, shape=ctx.shape, mask=ctx.mask)
 
 
@@ -420,7 +434,7 @@ def masked_select(input, mask, *, out=None) -> Tensor:  # noqa: A002
     if mask._data.dtype.kind != "b":
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     broadcast_shapes(mask._data.shape, x._data.shape)
-    return _out(MaskedSelect.apply(x, mask=mask._data), out, "masked_select")
+    return _out(MaskedSelect.apply(x, mask=mask._data, saved=(mask,)), out, "masked_select")
 
 
 class MaskedScatter(Primitive):

@@ -30,7 +30,10 @@ from torchlet._ops.indexing._common import (
     FULL,
     TYPE_WORD,
     Window,
+    check_saved_indices,
     checked_scalar,
+    empty_in_order,
+    memory_order,
     py_type_name,
     tensor_type,
 )
@@ -155,17 +158,24 @@ class Squeeze(Primitive):
 
 class Index(Primitive):
     """out = a[indices] (advanced indexing: a copy);  grad_a = zeros(a.shape) with grad
-    added at the indexed positions (a position indexed twice gets both gradients)."""
+    added at the indexed positions (a position indexed twice gets both gradients).
+    ``saved``: the index tensors, saved for backward as torch saves them."""
 
     node_name = "IndexBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, key, arrays=None):
+    def forward(ctx, a, *, key, arrays=None, saved=()):
         ctx.key, ctx.shape = key, a.shape
-        return _index(a, key, arrays) if arrays is not None else _contiguous(a[key])
+        if saved:
+            ctx.save_for_backward(*saved)
+        if arrays is None:  # (a backward: the key was checked by the forward)
+            arrays = [(dim, k) for dim, k in enumerate(key) if type(k) is np.ndarray]
+            return _torch_layout(a, arrays, a[key])
+        return _index(a, key, arrays)
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return IndexPutAccumulate.apply(grad, shape=ctx.shape, key=ctx.key)
 
 
@@ -448,16 +458,102 @@ def _index(array: np.ndarray, key, arrays) -> np.ndarray:
     if not array.size:  # (NumPy < 2 only warns about an out-of-range index here)
         return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
     try:
-        return _contiguous(array[key])
+        return _torch_layout(array, arrays, array[key])
     except IndexError:
         return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
 
 
 def _contiguous(out: np.ndarray) -> np.ndarray:
-    """torch's index kernel writes a contiguous result (unless the input's own dimensions
-    are stored out of order, as in x.transpose(0, 2)[:, i]); NumPy puts the indexed
-    dimensions first in memory when a slice precedes them (x[:, i])."""
-    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+    """``out`` in C order, dims of size 1 included (NumPy's fancy indexing may give those
+    other strides, and its contiguity flag ignores them)."""
+    if not out.flags.c_contiguous:
+        return np.ascontiguousarray(out)
+    if 1 in out.shape:
+        return out.reshape(-1).reshape(out.shape)
+    return out
+
+
+def _torch_layout(src: np.ndarray, arrays, out: np.ndarray) -> np.ndarray:
+    """``out`` (= src[indices]) stored as torch's index kernel stores it.
+
+    NumPy puts the indexed dimensions first in memory when a slice precedes them
+    (``x[:, i]``); torch's TensorIterator allocates the result in the memory order of its
+    operands instead: the input restrided to the result's shape (stride 0 along the index
+    dimensions) and each index tensor (stride 0 elsewhere). That order is C order when
+    the input and the index arrays are C-contiguous (the common case, checked first);
+    otherwise ``_iterator_order`` works it out, as in ``x.transpose(0, 2)[:, i]``. (The
+    strides of size-1 dims count too, and NumPy's contiguity flag ignores them.)
+    """
+    if src.flags.c_contiguous and 1 not in src.shape:
+        for _, array in arrays:
+            if not array.flags.c_contiguous or (array.ndim > 1 and 1 in array.shape):
+                break
+        else:
+            return _contiguous(out)
+    if out.ndim <= 1:
+        return _contiguous(out)
+    order = _iterator_order(src, arrays)
+    laid_out = empty_in_order(out.shape, order, out.dtype)
+    laid_out[...] = out
+    return laid_out
+
+
+def _iterator_order(src: np.ndarray, arrays) -> list[int]:
+    """The result's dimensions from fastest to slowest in memory, as torch's
+    ``TensorIteratorBase::reorder_dimensions`` sorts them for ``at::index``.
+
+    Operands, as ``AdvancedIndex`` builds them: ``src`` with its indexed dims replaced by
+    the broadcast index shape at stride 0 (indexed dims moved to the front first when they
+    are not adjacent: ``transposeToFront``), and each index broadcast to that shape and
+    reshaped with 1s for the other dims (``reshape_indexer``). The iterator reads a size-1
+    dim of an operand as stride 0 where the result's dim is larger.
+    """
+    dims = [dim for dim, _ in arrays]
+    index_shape = np.broadcast_shapes(*(a.shape for _, a in arrays))
+    itemsize = src.itemsize
+    shape, strides = list(src.shape), [abs(s) // itemsize for s in src.strides]
+    before = dims[0]
+    if dims != list(range(before, before + len(dims))):  # torch's transposeToFront
+        rest = [d for d in range(src.ndim) if d not in dims]
+        shape = [shape[d] for d in dims + rest]
+        strides = [strides[d] for d in dims + rest]
+        before = 0
+    after = len(shape) - before - len(dims)
+    out_shape = shape[:before] + list(index_shape) + shape[before + len(dims):]
+    operands = [strides[:before] + [0] * len(index_shape) + strides[before + len(dims):]]
+    ones = (1,) * before, (1,) * after
+    for _, array in arrays:
+        expanded = np.broadcast_to(array, index_shape)
+        old_strides = [abs(s) // array.itemsize for s in expanded.strides]
+        sizes = ones[0] + index_shape + ones[1]
+        op_strides = _view_strides(index_shape, old_strides, sizes)
+        operands.append([0 if n == 1 and m != 1 else s
+                         for n, m, s in zip(sizes, out_shape, op_strides, strict=True)])
+    return memory_order(out_shape, operands)
+
+
+def _view_strides(old_shape, old_strides, new_shape) -> list[int]:
+    """The strides torch's ``view`` (``computeStride``) gives ``new_shape``, for a reshape
+    that only adds dims of size 1 (always a view): size-1 dims take the stride of the
+    chunk of memory they sit beside."""
+    if not old_shape:
+        return [1] * len(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base_stride = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1
+                             and old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if tensor_d > 0:
+                chunk_base_stride = old_strides[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    return new_strides
 
 
 # ---------------------------------------------------------------------------------------
@@ -498,6 +594,14 @@ def getitem(t: Tensor, index) -> Tensor:
         return _view(t, Unsqueeze, (None, Ellipsis))
     if index is Ellipsis:
         return make_view(Alias.apply(t), t)
+    if cls is Tensor or cls is tuple:
+        arrays = _integer_index_arrays(data, index)
+        if arrays is not None:  # x[idx], x[rows, cols]: what _parse would find, sooner
+            key, pairs = tuple(arrays), list(enumerate(arrays))
+            if not _recording(t):
+                return wrap(_index(data, key, pairs))
+            saved = index if cls is tuple else (index,)
+            return Index.apply(t, key=key, arrays=pairs, saved=saved)
 
     key, steps, tensors = _parse(data.shape, index, skip_full_slices=True)
     if not _recording(t):
@@ -511,10 +615,38 @@ def getitem(t: Tensor, index) -> Tensor:
         out = make_view(view_cls.apply(out, key=(FULL,) * dim + (arg, Ellipsis)), t)
     if tensors:
         key, arrays = _advanced_key(out._data.shape, tensors)
-        return Index.apply(out, key=key, arrays=arrays)
+        return Index.apply(out, key=key, arrays=arrays, saved=_saved_indices(index, tensors))
     if not steps:
         out = make_view(Alias.apply(t), t)
     return out
+
+
+def _integer_index_arrays(data: np.ndarray, index) -> list | None:
+    """The arrays of ``index`` if it is one int64/int32 tensor of 1 or more dims, or a
+    tuple of at most ``data.ndim`` of them (the commonest indices), else None."""
+    items = index if type(index) is tuple else (index,)
+    if not items or len(items) > data.ndim:
+        return None
+    arrays = []
+    for item in items:
+        if type(item) is not Tensor:
+            return None
+        array = item._data
+        if not array.ndim or (array.dtype != _INT64 and array.dtype != _INT32):
+            return None
+        arrays.append(array)
+    return arrays
+
+
+def _saved_indices(index, tensors) -> tuple:
+    """What torch's IndexBackward0 saves: the index tensors (masks included). The caller's
+    own Tensors are saved as such, so that an in-place change to one before backward is
+    caught; indices made from lists or bools are constants."""
+    items = index if type(index) is tuple else (index,)
+    own = [item for item in items if isinstance(item, Tensor) and item._data.ndim]
+    own_arrays = [t._data for t in own]
+    made = [a for _, a in tensors if not any(a is b for b in own_arrays)]
+    return (*own, *made)
 
 
 # ---------------------------------------------------------------------------------------

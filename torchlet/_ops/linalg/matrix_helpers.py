@@ -31,6 +31,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._ops import shape as _shape
+from torchlet._ops.indexing._common import empty_in_order, memory_order
 from torchlet._ops.linalg.products import (
     _c_name,
     _check_bias,
@@ -81,9 +82,9 @@ class Trace(Primitive):
 
 def trace(input) -> Tensor:  # noqa: A002
     x = _tensor_arg("trace", input, "input", 1)
+    _no_bool(x, "trace")  # torch's dtype dispatch comes before its dimension check
     if x._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._data.ndim}")
-    _no_bool(x, "trace")
     return Trace.apply(x)
 
 
@@ -167,16 +168,25 @@ class Rot90(Primitive):
         ctx.k, ctx.dims = k, dims
         d0, d1 = dims
         if k == 1:
-            return np.swapaxes(np.flip(a, d1).copy(), d0, d1)
+            return np.swapaxes(_flip(a, d1), d0, d1)
         if k == 2:
-            return np.flip(a, dims).copy()
+            return _flip(a, dims)
         if k == 3:
-            return np.swapaxes(np.flip(a, d0).copy(), d0, d1)
+            return np.swapaxes(_flip(a, d0), d0, d1)
         return np.array(a, order="C")
 
     @staticmethod
     def backward(ctx, grad):
         return Rot90.apply(grad, k=(4 - ctx.k) % 4, dims=ctx.dims)
+
+
+def _flip(a: np.ndarray, axes) -> np.ndarray:
+    """torch's flip: a copy laid out like ``a`` (``empty_like(a, Preserve)`` keeps the
+    order of a's strides, so a transposed input gives a transposed copy)."""
+    order = memory_order(a.shape, [[abs(s) for s in a.strides]])
+    out = empty_in_order(a.shape, order, a.dtype)
+    out[...] = np.flip(a, axes)
+    return out
 
 
 def rot90(input, k=1, dims=(0, 1)) -> Tensor:  # noqa: A002

@@ -13,6 +13,10 @@ dimension); ``keepdim`` keeps reduced dimensions as size 1. Each differentiable 
 is a ``Primitive`` whose backward spreads the gradient back over the reduced dimensions.
 Operations returning values and indices give ``torch.return_types`` named tuples.
 
+Results have torch's memory layout: reductions, scans (and softmax) are contiguous whatever
+the input's strides, sort/argsort/msort keep the input's layout (``_common.sort_layout``);
+only a non-contiguous input costs a copy.
+
 Where torchlet knowingly differs from torch 2.13:
 
 * float32/float64 sums, means, products and norms agree to within float rounding (NumPy

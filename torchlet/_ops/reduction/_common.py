@@ -1,6 +1,6 @@
-"""What the reductions share: argument checks, ``dim`` handling, putting reduced
-dimensions back for backward, and a few small primitives the backward rules are built
-from (take/put along a dimension, flip, shift).
+"""What the reductions share: argument checks, ``dim`` handling, the memory layout of
+results, putting reduced dimensions back for backward, and a few small primitives the
+backward rules are built from (take/put along a dimension, flip, shift).
 """
 
 from __future__ import annotations
@@ -91,6 +91,112 @@ def expand_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
     return restore_reduced(grad, in_shape, dims, keepdim).expand(in_shape)
 
 
+# ---------------------------------------------------------------------------------------
+# memory layout of results
+#
+# torch writes a reduction, scan or softmax into a new contiguous tensor whatever the
+# input's strides; NumPy's ufuncs follow the input's memory order instead (a transposed
+# input gives a transposed result). sort keeps the input's layout, as torch's sort does.
+
+
+def contiguous_strides(shape) -> tuple:
+    """torch's strides (in elements) of a contiguous tensor of ``shape``; a dimension of
+    size 0 or 1 steps as if it had size 1."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= size if size > 1 else 1
+    return tuple(reversed(strides))
+
+
+def element_strides(a: np.ndarray) -> tuple:
+    return tuple(s // a.itemsize for s in a.strides)
+
+
+def with_strides(out: np.ndarray, strides) -> np.ndarray:
+    """``out``'s values laid out with element ``strides`` (dense, non-overlapping): ``out``
+    itself when it has them, else a copy. Empty arrays are left alone."""
+    strides = tuple(strides)
+    if out.size == 0 or element_strides(out) == strides:
+        return out
+    if strides == contiguous_strides(out.shape):
+        return np.array(out, order="C")  # a new C array has torch's contiguous strides
+    span = 1 + sum((n - 1) * s for n, s in zip(out.shape, strides))
+    result = np.lib.stride_tricks.as_strided(
+        np.empty(span, out.dtype), out.shape, [s * out.itemsize for s in strides])
+    result[...] = out
+    return result
+
+
+def contiguous(out: np.ndarray) -> np.ndarray:
+    """``out`` with torch's contiguous strides (copied only if it lacks them)."""
+    if out.flags.c_contiguous and 1 not in out.shape:
+        return out  # NumPy's flag disregards only the strides of size-1 dims
+    return with_strides(out, contiguous_strides(out.shape))
+
+
+def reduction_layout(out: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """The result ``out`` computed from the input ``a``, laid out contiguously as torch's.
+    A C-contiguous ``a`` gives C-contiguous NumPy results already: then only a flag is
+    tested, so the common case costs nothing. (NumPy's flag disregards the strides of
+    size-1 dims, and results can inherit odd ones from them: such inputs are checked.)"""
+    return out if a.flags.c_contiguous and 1 not in a.shape else contiguous(out)
+
+
+def _non_overlapping_and_dense(shape, strides) -> bool:
+    """torch's is_non_overlapping_and_dense: the dims of size 2 or more, ordered by
+    stride, step through memory without gaps or overlaps."""
+    if len(shape) == 1:
+        return shape[0] < 2 or strides[0] == 1
+    required = 1
+    for d in sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d]):
+        if strides[d] != required:
+            return False
+        required *= shape[d]
+    return True
+
+
+def _infer_dense_strides(shape, strides) -> tuple:
+    """torch's infer_dense_strides: dense strides in the order of the input's (dims with
+    stride 0 keep their place; equal strides put the smaller dim innermost)."""
+    ndim = len(shape)
+    if ndim <= 1:
+        return (1,) * ndim
+
+    def order(d0, d1):  # -1: d0 is inner to d1, 1: outer, 0: ambiguous
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    perm = list(range(ndim - 1, -1, -1))  # innermost first
+    for i in range(1, ndim):  # torch's insertion sort, which stops at the first "before"
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            comparison = order(perm[d0], perm[d1])
+            if comparison > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif comparison < 0:
+                break
+    out, step = [0] * ndim, 1
+    for d in perm:
+        out[d] = step
+        step *= shape[d] if shape[d] > 1 else 1
+    return tuple(out)
+
+
+def sort_layout(out: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """The result ``out`` of sorting ``a`` with torch's sort layout: ``a``'s own strides
+    when ``a`` is dense, else dense strides in ``a``'s memory order."""
+    strides = element_strides(a)
+    if not _non_overlapping_and_dense(a.shape, strides):
+        strides = _infer_dense_strides(a.shape, strides)
+    return with_strides(out, strides)
+
+
 def result_dtype(x: Tensor, dtype):
     """NumPy dtype of sum/prod/cumsum: ``dtype`` if given; integers and bool -> int64."""
     if dtype is not None:
@@ -152,12 +258,14 @@ class TakeAlong(Primitive):
 class Selection(Primitive):
     """values = a at the indices chosen along dim, indices = those indices;
     grad_a = grad at the chosen indices, 0 elsewhere (torch's
-    value_selecting_reduction_backward). Subclasses only set torch's node name."""
+    value_selecting_reduction_backward). Subclasses set torch's node name, and
+    ``keeps_input_layout`` where torch gives the results the input's strides (sort)."""
 
     node_name = "SelectionBackward"
+    keeps_input_layout = False
 
-    @staticmethod
-    def forward(ctx, a, *, idx, dim, keepdim):
+    @classmethod
+    def forward(cls, ctx, a, *, idx, dim, keepdim):
         # idx: int64, a's shape except along dim (1 for a reduction, k for sort/topk).
         ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, a.shape
         if a.ndim == 0:
@@ -167,6 +275,10 @@ class Selection(Primitive):
             indices = idx
             if not keepdim:
                 values, indices = values.squeeze(dim), idx.squeeze(dim)
+        if cls.keeps_input_layout:
+            values, indices = sort_layout(values, a), sort_layout(indices, a)
+        else:
+            values, indices = contiguous(values), contiguous(indices)
         ctx.save_for_backward(indices)
         return values, indices
 

@@ -30,9 +30,11 @@ from torchlet._ops.pointwise.operands import (
 from torchlet._ops.reduction._common import (
     Selection,
     check_tensor,
+    contiguous,
     evenly_distribute,
     kept_shape,
     reduce_dims,
+    reduction_layout,
     restore_reduced,
     select_along,
     wrap_dim,
@@ -156,7 +158,7 @@ class Amax(Primitive):
     @classmethod
     def forward(cls, ctx, a, *, dims, keepdim):
         ctx.dims, ctx.keepdim = dims, keepdim
-        out = np.asarray(cls.reduce(a, axis=dims, keepdims=keepdim))
+        out = reduction_layout(np.asarray(cls.reduce(a, axis=dims, keepdims=keepdim)), a)
         ctx.save_for_backward(a, out)
         return out
 
@@ -239,7 +241,8 @@ def _arg(name, arg, input, dim, keepdim):
         return wrap(np.zeros((), np.int64))
     if a.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    return wrap(np.asarray(arg(a, axis=d, keepdims=keepdim), dtype=np.int64))
+    out = np.asarray(arg(a, axis=d, keepdims=keepdim), dtype=np.int64)
+    return wrap(reduction_layout(out, a))
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
@@ -260,10 +263,11 @@ def _logical(name, ufunc, input, dim, keepdim):
     x = check_tensor(name, input)
     a = x._data
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
-        out = a.astype(bool)  # torch reduces over no dimension here: elementwise test
+        out = contiguous(a.astype(bool))  # torch reduces over no dimension: elementwise
     else:
         dims = reduce_dims(dim, a.ndim)
         out = np.asarray(ufunc.reduce(a.astype(bool, copy=False), axis=dims, keepdims=keepdim))
+        out = reduction_layout(out, a)
     # As torch: uint8 in, uint8 (0 or 1) out; every other dtype gives bool.
     return wrap(out.astype(np.uint8) if a.dtype == np.uint8 else out)
 
@@ -287,4 +291,5 @@ def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
     """Number of nonzero elements (along ``dim``: an int or tuple), as int64."""
     x = check_tensor("count_nonzero", input)
     dims = reduce_dims(dim, x._data.ndim)
-    return wrap(np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64))
+    out = np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64)
+    return wrap(reduction_layout(out, x._data))

@@ -28,6 +28,7 @@ from torchlet._ops.reduction._common import (
     is_int,
     kept_shape,
     reduce_dims,
+    reduction_layout,
     restore_reduced,
     wrap_dim,
 )
@@ -155,8 +156,8 @@ class Aminmax(Primitive):
     @staticmethod
     def forward(ctx, a, *, dims, keepdim):
         ctx.dims, ctx.keepdim = dims, keepdim
-        low = np.asarray(np.min(a, axis=dims, keepdims=keepdim))
-        high = np.asarray(np.max(a, axis=dims, keepdims=keepdim))
+        low = reduction_layout(np.asarray(np.min(a, axis=dims, keepdims=keepdim)), a)
+        high = reduction_layout(np.asarray(np.max(a, axis=dims, keepdims=keepdim)), a)
         ctx.save_for_backward(a, low, high)
         return low, high
 

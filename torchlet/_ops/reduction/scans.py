@@ -25,6 +25,7 @@ from torchlet._ops.reduction._common import (
     Flip,
     accumulation_dtype,
     check_tensor,
+    reduction_layout,
     type_word,
     wrap_dim,
 )
@@ -93,6 +94,7 @@ class Cummax(Primitive):
     def forward(cls, ctx, a, *, dim):
         ctx.dim, ctx.in_shape = dim, a.shape
         values, indices = running_extreme(cls.ufunc, a, dim)
+        values, indices = reduction_layout(values, a), reduction_layout(indices, a)
         ctx.save_for_backward(indices)
         return values, indices
 
@@ -157,7 +159,7 @@ class Logcumsumexp(Primitive):
             # a[0] itself, except that -0.0 comes out as 0.0
             first = (slice(None),) * dim + (slice(0, 1),)
             out[first] = np.logaddexp(-np.inf, out[first])
-            out = out.astype(a.dtype, copy=False)
+            out = reduction_layout(out.astype(a.dtype, copy=False), a)
         ctx.save_for_backward(a, out)
         return out
 

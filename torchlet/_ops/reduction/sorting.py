@@ -6,6 +6,8 @@ torch bit for bit. With ``stable=False`` torch's CPU sort (an introsort) may ord
 values differently; the values are the same, only the indices of ties can differ. topk
 returns the k largest (smallest) values in sorted order with ties in index order; torch's
 order among equal values comes from std::partial_sort / nth_element and may differ.
+sort and argsort lay their results out like the input (torch's dense strides), topk
+contiguously.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from torchlet import return_types
 from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
-from torchlet._ops.reduction._common import Selection, check_tensor, wrap_dim
+from torchlet._ops.reduction._common import Selection, check_tensor, sort_layout, wrap_dim
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -36,6 +38,7 @@ class Sort(Selection):
     grad_a = grad put back at the original positions."""
 
     node_name = "SortBackward0"
+    keeps_input_layout = True
 
 
 class StableSort(Sort):
@@ -65,7 +68,7 @@ def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa
     """The indices that sort ``input`` along ``dim`` (int64)."""
     x = check_tensor("argsort", input)
     d = wrap_dim("argsort", dim, x._data.ndim)
-    return wrap(argsort_array(x._data, d, descending))
+    return wrap(sort_layout(argsort_array(x._data, d, descending), x._data))
 
 
 def msort(input) -> Tensor:  # noqa: A002
@@ -124,6 +127,9 @@ class UniqueDim(Unique):
 def _unique_dim(a: np.ndarray, dim: int):
     """The distinct slices of ``a`` along ``dim``, in lexicographic order."""
     n = a.shape[dim]
+    if n == 0:  # no slices: empty values (a's shape), inverse and counts, as torch
+        empty = np.empty(0, np.int64)
+        return np.array(a, order="C"), empty, empty.copy()
     moved = np.moveaxis(a, dim, 0)
     rows = moved.reshape(n, -1)
     # lexsort's last key is the primary one: column 0 first, then 1, ...
@@ -159,6 +165,10 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
             raise RuntimeError(
                 "There are 0 sized dimensions, and they aren't selected, so unique cannot "
                 "be applied"
+            )
+        if a.shape.count(0) > 1:
+            raise RuntimeError(
+                "Number of zero sized dimensions is more than one, so unique cannot be applied"
             )
         outputs = UniqueDim.apply(x, dim=d)
     values, inverse, counts = outputs

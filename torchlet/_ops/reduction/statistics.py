@@ -4,6 +4,7 @@ nuclear norm), median, nanmedian, mode.
 Precision: torch's CPU kernels compute a float32 variance in float64 and round the
 result; so does torchlet (two passes: mean, then squared deviations), which gives the
 same float32 values in practice. Vector norms are float sums: equal to within rounding.
+var_mean/std_mean give the NaN or infinite means of torch's Welford update (``_welford_mean``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from torchlet._ops.reduction._common import (
     evenly_distribute,
     expand_reduced,
     reduce_dims,
+    reduction_layout,
     restore_reduced,
     select_along,
     type_word,
@@ -102,6 +104,21 @@ def _moments(a: np.ndarray, dims, correction, keepdim):
     return np.asarray(var), mean
 
 
+def _welford_mean(a: np.ndarray, dims, mean: np.ndarray) -> np.ndarray:
+    """The mean as torch's var_mean/std_mean get it: Welford's update, one element at a
+    time in index order, mean += (x - mean) / k. After an infinity every later element
+    (finite, or another infinity) gives inf - inf = NaN, so only an infinity at the last
+    position (every reduced index at its end, whatever order the dims are visited in)
+    leaves an infinite mean; elsewhere it is NaN. Finite means are the two-pass ones
+    (equal to within rounding)."""
+    if a.dtype.kind != "f" or not np.isinf(mean).any():
+        return mean
+    infinite = np.isinf(a)
+    last = tuple(slice(-1, None) if d in dims else slice(None) for d in range(a.ndim))
+    before_last = np.add.reduce(infinite, axis=dims, keepdims=True) - infinite[last]
+    return np.where((before_last > 0).reshape(mean.shape), mean.dtype.type(np.nan), mean)
+
+
 def _setup(ctx, dims, correction, keepdim, all_reduce):
     ctx.dims, ctx.correction, ctx.keepdim, ctx.all_reduce = dims, correction, keepdim, all_reduce
 
@@ -144,7 +161,7 @@ class Var(Primitive):
         _setup(ctx, dims, correction, keepdim, all_reduce)
         ctx.save_for_backward(a)
         var, _ = _moments(a, dims, correction, keepdim)
-        return var.astype(a.dtype, copy=False)
+        return reduction_layout(var.astype(a.dtype, copy=False), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -161,7 +178,7 @@ class Std(Primitive):
     def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
         _setup(ctx, dims, correction, keepdim, all_reduce)
         var, _ = _moments(a, dims, correction, keepdim)
-        out = np.sqrt(var).astype(a.dtype, copy=False)
+        out = reduction_layout(np.sqrt(var).astype(a.dtype, copy=False), a)
         ctx.save_for_backward(a, out)
         return out
 
@@ -182,7 +199,9 @@ class VarMean(Primitive):
         _setup(ctx, dims, correction, keepdim, all_reduce)
         ctx.save_for_backward(a)
         var, mean = _moments(a, dims, correction, keepdim)
-        return var.astype(a.dtype, copy=False), mean.astype(a.dtype, copy=False)
+        mean = _welford_mean(a, dims, mean)
+        return (reduction_layout(var.astype(a.dtype, copy=False), a),
+                reduction_layout(mean.astype(a.dtype, copy=False), a))
 
     @staticmethod
     def backward(ctx, grad_var, grad_mean):
@@ -208,9 +227,10 @@ class StdMean(Primitive):
     def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
         _setup(ctx, dims, correction, keepdim, all_reduce)
         var, mean = _moments(a, dims, correction, keepdim)
-        std = np.sqrt(var).astype(a.dtype, copy=False)
+        std = reduction_layout(np.sqrt(var).astype(a.dtype, copy=False), a)
         ctx.save_for_backward(a, std)
-        return std, mean.astype(a.dtype, copy=False)
+        mean = _welford_mean(a, dims, mean)
+        return std, reduction_layout(mean.astype(a.dtype, copy=False), a)
 
     @staticmethod
     def backward(ctx, grad_std, grad_mean):
@@ -279,7 +299,7 @@ class VectorNorm(Primitive):
         else:
             powered = np.abs(work) ** np_dtype.type(p)
             out = np.add.reduce(powered, axis=dims, keepdims=keepdim) ** np_dtype.type(1 / p)
-        out = np.asarray(out)
+        out = reduction_layout(np.asarray(out), a)
         ctx.save_for_backward(a, out)
         return out
 

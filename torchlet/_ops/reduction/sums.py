@@ -24,6 +24,7 @@ from torchlet._ops.reduction._common import (
     count,
     expand_reduced,
     reduce_dims,
+    reduction_layout,
     restore_reduced,
     result_dtype,
     reversed_cumsum,
@@ -84,7 +85,7 @@ class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, *, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        return _add_reduce(a, dims, keepdim, np_dtype)
+        return reduction_layout(_add_reduce(a, dims, keepdim, np_dtype), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -136,9 +137,8 @@ class Nansum(Primitive):
     def forward(ctx, a, *, dims, keepdim, np_dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.save_for_backward(a)
-        if a.dtype.kind == "f":
-            a = np.where(np.isnan(a), 0, a)
-        return _add_reduce(a, dims, keepdim, np_dtype)
+        numbers = np.where(np.isnan(a), 0, a) if a.dtype.kind == "f" else a
+        return reduction_layout(_add_reduce(numbers, dims, keepdim, np_dtype), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -170,9 +170,10 @@ class Mean(Primitive):
         ctx.count = count(a.shape, dims)
         if np_dtype == np.float16:  # as torch: float32 sum and division, rounded once
             total = _add_reduce(a, dims, keepdim, np.dtype(np.float32))
-            return (total / np.float32(ctx.count)).astype(np_dtype)
+            return reduction_layout((total / np.float32(ctx.count)).astype(np_dtype), a)
         total = _add_reduce(a, dims, keepdim, np_dtype)
-        return total / np_dtype.type(ctx.count)  # an empty mean is 0/0 = nan, as torch
+        # (an empty mean is 0/0 = nan, as torch)
+        return reduction_layout(total / np_dtype.type(ctx.count), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -213,7 +214,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor: 
         )
     dims = reduce_dims(dim, x._data.ndim)
     factor = np.add.reduce(~np.isnan(x._data), axis=dims, keepdims=keepdim, dtype=np.int64)
-    result = nansum(x, dim, keepdim, dtype=dtype) / wrap(np.asarray(factor))
+    factor = reduction_layout(np.asarray(factor), x._data)
+    result = nansum(x, dim, keepdim, dtype=dtype) / wrap(factor)
     return _out(result, out, "nansum", _nansum_out_dtype)
 
 
@@ -266,6 +268,7 @@ class Prod(Primitive):
             out = a.astype(np_dtype)
         else:
             out = np.multiply.reduce(a, axis=dim, keepdims=keepdim, dtype=np_dtype)
+            out = reduction_layout(out, a)
         ctx.save_for_backward(a, out)
         return out
 
@@ -342,7 +345,7 @@ class Cumsum(Primitive):
     @staticmethod
     def forward(ctx, a, *, dim, np_dtype):
         ctx.dim = dim
-        out = _scan(np.add, a, dim, np_dtype)
+        out = reduction_layout(_scan(np.add, a, dim, np_dtype), a)
         if out.dtype.kind == "f":
             # torch's running sum starts from 0, so its first element is 0 + a[0]: +0.0 for
             # a -0.0 (and no later sum can be -0.0 either); NumPy's starts from a[0]
@@ -396,7 +399,7 @@ class Cumprod(Primitive):
     @staticmethod
     def forward(ctx, a, *, dim, np_dtype):
         ctx.dim = dim
-        out = _scan(np.multiply, a, dim, np_dtype)
+        out = reduction_layout(_scan(np.multiply, a, dim, np_dtype), a)
         ctx.save_for_backward(a, out)
         return out
 
@@ -486,7 +489,7 @@ class Logsumexp(Primitive):
             m = np.where(np.isinf(m), m.dtype.type(0), m)
             total = np.add.reduce(np.exp(a - m), axis=dims, keepdims=keepdim)
             out = np.log(total) + (m if keepdim else m.reshape(total.shape))
-        out = np.asarray(out)
+        out = reduction_layout(np.asarray(out), a)
         ctx.save_for_backward(a, out)
         return out
 

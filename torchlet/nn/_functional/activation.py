@@ -38,6 +38,7 @@ from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
 from torchlet._ops.pointwise.binary import Where, select
 from torchlet._ops.pointwise.unary import _erf
+from torchlet._ops.reduction._common import reduction_layout
 from torchlet._tensor import Tensor, _inplace, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional._rows import per_row
@@ -158,7 +159,8 @@ class LogSoftmax(Primitive):
     @staticmethod
     def forward(ctx, x, *, dim):
         ctx.dim = dim
-        out = _softmax_np(x, dim, log=True)
+        # torch writes a new contiguous tensor, whatever x's strides
+        out = reduction_layout(_softmax_np(x, dim, log=True), x)
         ctx.save_for_backward(out)
         return out
 
@@ -201,7 +203,7 @@ class Softmax(Primitive):
     @staticmethod
     def forward(ctx, x, *, dim):
         ctx.dim = dim
-        out = _softmax_np(x, dim, log=False)
+        out = reduction_layout(_softmax_np(x, dim, log=False), x)  # contiguous, as LogSoftmax
         ctx.save_for_backward(out)
         return out
 
