@@ -505,6 +505,11 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
                 "There are 0 sized dimensions, and they aren't selected, so unique cannot "
                 "be applied"
             )
+        if a.shape.count(0) > 1:
+            raise RuntimeError(  # (torch's message ends with a space)
+                "Number of zero sized dimensions is more than one, so unique cannot be "
+                "applied "
+            )
     values, inverse, counts = UniqueConsecutive.apply(x, dim=d)
     if not return_inverse and not return_counts:
         return values

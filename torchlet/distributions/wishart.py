@@ -226,7 +226,10 @@ class Wishart(ExponentialFamily):
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
                 sample_new = self._bartlett_sampling(is_singular[is_singular].shape)
-                sample[is_singular] = sample_new
+                # (a copy of the mask: torch indexes with the mask itself, which the next
+                # line changes, so torch's backward then raises "modified by an inplace
+                # operation"; torchlet gives the gradient of the sample it returns)
+                sample[is_singular.clone()] = sample_new
 
                 is_singular_new = ~self.support.check(sample_new)
                 if self._batch_shape:

@@ -9,7 +9,10 @@ masked_fill/masked_select, take, nonzero.
   diagonal_scatter, select_scatter, slice_scatter.
 
 Indices are checked as torch checks them (dtype, shape, bounds) and an index out of range
-raises torch's error, never a wrapped-around NumPy result.
+raises torch's error, never a wrapped-around NumPy result. The index and mask tensors are
+saved for backward where torch saves them (``saved=`` of the primitives; scatter_add and
+index_add only when their source needs a gradient), so changing one in place before
+backward, or a second backward, raises torch's error.
 """
 
 from torchlet._ops.indexing.gather_scatter import (

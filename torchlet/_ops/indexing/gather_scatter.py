@@ -160,8 +160,10 @@ class Scatter(Primitive):
     node_name = "ScatterBackward0"
 
     @staticmethod
-    def forward(ctx, a, src, *, dim, index):
+    def forward(ctx, a, src, *, dim, index, saved=()):
         ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         if index.size:
             index1 = _at_least_1d(index)
@@ -170,6 +172,7 @@ class Scatter(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_a = grad_src = None
         if needs[0]:
@@ -186,8 +189,10 @@ class ScatterValue(Primitive):
     node_name = "ScatterBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index, value):
+    def forward(ctx, a, *, dim, index, value, saved=()):
         ctx.dim, ctx.index = dim, index
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         if index.size:
             _at_least_1d(out)[_grid_key(_at_least_1d(index), dim)] = value
@@ -195,19 +200,23 @@ class ScatterValue(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index,
                                   value=np.zeros((), grad._data.dtype))
 
 
 class ScatterAdd(Primitive):
     """out = a, then out[index[i][j]][j] += src[i][j];  grad_a = grad,
-    grad_src = grad gathered."""
+    grad_src = grad gathered.  ``saved``: the index tensor, which torch saves only when
+    src needs a gradient (only grad_src reads it)."""
 
     node_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, a, src, *, dim, index):
+    def forward(ctx, a, src, *, dim, index, saved=()):
         ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.astype(_accumulator(a.dtype), order="C")  # (a copy)
         if index.size:
             index1 = _at_least_1d(index)
@@ -217,6 +226,7 @@ class ScatterAdd(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_src = None
         if needs[1]:
@@ -321,9 +331,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
         result = ScatterReduceLegacy.apply(x, operand, dim=dim, index=idx, ufunc=ufunc)
         return _out(result, out, "scatter")
     if src is not None:
-        return _out(Scatter.apply(x, src, dim=dim, index=idx), out, "scatter")
+        return _out(Scatter.apply(x, src, dim=dim, index=idx, saved=(index,)), out, "scatter")
     value = checked_scalar(value, x._data.dtype)
-    return _out(ScatterValue.apply(x, dim=dim, index=idx, value=value), out, "scatter")
+    return _out(ScatterValue.apply(x, dim=dim, index=idx, value=value, saved=(index,)), out,
+                "scatter")
 
 
 def scatter_add(input, dim, index, src, *, out=None) -> Tensor:  # noqa: A002
@@ -332,7 +343,9 @@ def scatter_add(input, dim, index, src, *, out=None) -> Tensor:  # noqa: A002
     index = check_tensor("scatter_add", index, "index", 3)
     src = check_tensor("scatter_add", src, "src", 4)
     dim = _scatter_checks("scatter_add", x, dim, index, src)
-    return _out(ScatterAdd.apply(x, src, dim=dim, index=index._data), out, "scatter_add")
+    saved = (index,) if src.requires_grad else ()
+    return _out(ScatterAdd.apply(x, src, dim=dim, index=index._data, saved=saved), out,
+                "scatter_add")
 
 
 # ---------------------------------------------------------------------------------------
@@ -369,7 +382,7 @@ class ScatterReduce(Primitive):
     node_name = "ScatterReduceBackward0"
 
     @staticmethod
-    def forward(ctx, a, src, *, dim, index, reduce, include_self):
+    def forward(ctx, a, src, *, dim, index, reduce, include_self, index_tensor=None):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
         out = a.astype(_accumulator(a.dtype) if reduce in ("sum", "mean") else a.dtype,
                        order="C")
@@ -391,12 +404,12 @@ class ScatterReduce(Primitive):
                 else:
                     np.floor_divide(out1, count, out=out1)
         out = out.astype(a.dtype, copy=False)
-        ctx.save_for_backward(a, src, out)
+        ctx.save_for_backward(index if index_tensor is None else index_tensor, a, src, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, src, result = ctx.saved_tensors
+        _, a, src, result = ctx.saved_tensors
         dim, index, reduce = ctx.dim, ctx.index, ctx.reduce
         if reduce == "sum":
             grad_a = grad
@@ -458,7 +471,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     if idx.size and src._data.shape != idx.shape:
         src = src[_window(idx.shape)]  # only this block is read (a view, so grads pad)
     return _out(ScatterReduce.apply(x, src, dim=dim, index=idx, reduce=reduce,
-                                    include_self=bool(include_self)), out, "scatter_reduce")
+                                    include_self=bool(include_self), index_tensor=index),
+                out, "scatter_reduce")
 
 
 # ---------------------------------------------------------------------------------------

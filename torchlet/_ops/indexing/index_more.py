@@ -16,6 +16,7 @@ import numpy as np
 
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
+    check_saved_indices,
     check_tensor,
     checked_scalar,
     first_out_of_range,
@@ -58,8 +59,10 @@ class IndexCopy(Primitive):
     node_name = "IndexCopyBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, dim, index):
+    def forward(ctx, a, source, *, dim, index, saved=()):
         ctx.dim, ctx.index, ctx.source_shape = dim, index, source.shape
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         view = out.reshape(1) if out.ndim == 0 else out
         view[_along(dim, index)] = source.reshape(_slices_shape(view.shape, dim, index.size))
@@ -67,6 +70,7 @@ class IndexCopy(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_a = grad_source = None
         if needs[0]:
@@ -130,7 +134,7 @@ def index_copy(input, dim, index, source) -> Tensor:  # noqa: A002
         raise IndexError(
             f"index_copy_(): index {bad} is out of bounds for dimension {dim} with size {size}"
         )
-    return IndexCopy.apply(x, source, dim=dim, index=idx)
+    return IndexCopy.apply(x, source, dim=dim, index=idx, saved=(index,))
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,7 +163,7 @@ class IndexReduce(Primitive):
     node_name = "IndexReduceBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, dim, index, reduce, include_self):
+    def forward(ctx, a, source, *, dim, index, reduce, include_self, index_tensor=None):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
         out = a.copy()
         view = out.reshape(1) if out.ndim == 0 else out
@@ -179,12 +183,12 @@ class IndexReduce(Primitive):
                 view /= count
             else:
                 np.floor_divide(view, count, out=view)
-        ctx.save_for_backward(a, source, out)
+        ctx.save_for_backward(index if index_tensor is None else index_tensor, a, source, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, source, result = ctx.saved_tensors
+        _, a, source, result = ctx.saved_tensors
         dim, index, reduce = ctx.dim, wrap(ctx.index), ctx.reduce
         if reduce == "prod":
             grad_a, grad_source = _prod_backward(grad, a, source, result, ctx)
@@ -254,7 +258,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     if first_out_of_range(idx, 0, size) is not None:
         raise IndexError("index out of range in self")
     return IndexReduce.apply(x, source, dim=dim, index=idx.astype(np.int64), reduce=reduce,
-                             include_self=bool(include_self))
+                             include_self=bool(include_self), index_tensor=index)
 
 
 # ---------------------------------------------------------------------------------------
@@ -269,8 +273,10 @@ class Put(Primitive):
     node_name = "PutBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, index, accumulate):
+    def forward(ctx, a, source, *, index, accumulate, saved=()):
         ctx.index, ctx.accumulate, ctx.source_shape = index, accumulate, source.shape
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         flat = out.reshape(-1)  # a view: out is a fresh C-contiguous copy
         positions = index.reshape(-1)
@@ -284,6 +290,7 @@ class Put(Primitive):
     def backward(ctx, grad):
         from torchlet._ops.indexing.gather_scatter import take
 
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         index = wrap(ctx.index)
         grad_a = grad_source = None
@@ -328,7 +335,7 @@ def put(input, index, source, accumulate=False) -> Tensor:  # noqa: A002
             f"out of range: tried to access index {bad} on a tensor of {n} elements."
         )
     return Put.apply(x, source, index=np.where(idx < 0, idx + n, idx),
-                     accumulate=bool(accumulate))
+                     accumulate=bool(accumulate), saved=(index,))
 
 
 def index_put_(input, indices, values, accumulate=False) -> Tensor:  # noqa: A002

@@ -120,13 +120,17 @@ def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
 
 class IndexAdd(Primitive):
     """out = a, then out[..., index[k], ...] += alpha * source[..., k, ...];
-    grad_a = grad,  grad_source = alpha * grad index_select-ed."""
+    grad_a = grad,  grad_source = alpha * grad index_select-ed.  ``saved``: the index
+    tensor, which torch saves only when source needs a gradient (only grad_source reads
+    it)."""
 
     node_name = "IndexAddBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, dim, index, alpha):
+    def forward(ctx, a, source, *, dim, index, alpha, saved=()):
         ctx.dim, ctx.index, ctx.alpha, ctx.source_shape = dim, index, alpha, source.shape
+        if saved:
+            ctx.save_for_backward(*saved)
         if alpha != 1:
             source = source * a.dtype.type(alpha)
         wide = a.ndim > 1 and a.dtype == np.float16
@@ -143,6 +147,7 @@ class IndexAdd(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_source = None
         if needs[1]:
@@ -220,7 +225,9 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if data.dtype.kind != "f":
         alpha = int(alpha)  # torch casts alpha to the integer dtype
-    return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha), out, "index_add")
+    saved = (index,) if source.requires_grad else ()
+    return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha, saved=saved), out,
+                "index_add")
 
 
 class IndexFill(Primitive):
@@ -230,14 +237,17 @@ class IndexFill(Primitive):
     node_name = "IndexFillBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index, value):
+    def forward(ctx, a, *, dim, index, value, saved=()):
         ctx.dim, ctx.index = dim, index
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         _at_least_1d(out)[_along(dim, index)] = value
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         return IndexFill.apply(grad, dim=ctx.dim, index=ctx.index,
                                value=np.zeros((), grad._data.dtype))
 
@@ -249,14 +259,17 @@ class IndexFillTensor(Primitive):
     node_name = "IndexFillBackward1"
 
     @staticmethod
-    def forward(ctx, a, value, *, dim, index):
+    def forward(ctx, a, value, *, dim, index, saved=()):
         ctx.dim, ctx.index = dim, index
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         _at_least_1d(out)[_along(dim, index)] = value
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_a = grad_value = None
         if needs[0]:
@@ -288,8 +301,9 @@ def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
     if bad is not None:
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if isinstance(value, Tensor):
-        return IndexFillTensor.apply(x, value, dim=dim, index=idx)
-    return IndexFill.apply(x, dim=dim, index=idx, value=checked_scalar(value, data.dtype))
+        return IndexFillTensor.apply(x, value, dim=dim, index=idx, saved=(index,))
+    return IndexFill.apply(x, dim=dim, index=idx, value=checked_scalar(value, data.dtype),
+                           saved=(index,))
 
 
 # ---------------------------------------------------------------------------------------
@@ -440,21 +454,24 @@ def masked_select(input, mask, *, out=None) -> Tensor:  # noqa: A002
 class MaskedScatter(Primitive):
     """out = a (broadcast) with source's first values written, in order, where mask;
     grad_a = grad with zeros where mask,  grad_source = grad where mask, padded with
-    zeros to source's size."""
+    zeros to source's size.  ``saved``: the mask tensor, saved as torch does."""
 
     node_name = "MaskedScatterBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, mask):
+    def forward(ctx, a, source, *, mask, saved=()):
         shape = np.broadcast_shapes(a.shape, mask.shape)
         mask = np.broadcast_to(mask, shape)
         ctx.mask, ctx.source_shape = mask, source.shape
+        if saved:
+            ctx.save_for_backward(*saved)
         out = np.broadcast_to(a, shape).copy()
         out[mask] = source.reshape(-1)[: np.count_nonzero(mask)]
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_a = grad_source = None
         if needs[0]:
@@ -481,7 +498,7 @@ def masked_scatter(input, mask, source) -> Tensor:  # noqa: A002
     shape = broadcast_shapes(mask_data.shape, x._data.shape)
     if np.count_nonzero(np.broadcast_to(mask_data, shape)) > source._data.size:
         raise RuntimeError("Number of elements of source < number of ones in mask")
-    return MaskedScatter.apply(x, source, mask=mask_data)
+    return MaskedScatter.apply(x, source, mask=mask_data, saved=(mask,))
 
 
 # ---------------------------------------------------------------------------------------

@@ -642,6 +642,8 @@ def _saved_indices(index, tensors) -> tuple:
     """What torch's IndexBackward0 saves: the index tensors (masks included). The caller's
     own Tensors are saved as such, so that an in-place change to one before backward is
     caught; indices made from lists or bools are constants."""
+    if type(index) is Tensor and index._data.ndim:  # x[idx], x[mask]: the commonest
+        return (index,)
     items = index if type(index) is tuple else (index,)
     own = [item for item in items if isinstance(item, Tensor) and item._data.ndim]
     own_arrays = [t._data for t in own]
@@ -656,19 +658,22 @@ def _saved_indices(index, tensors) -> tuple:
 class IndexPut(Primitive):
     """out = a with value written at the index (value broadcast, cast to a's dtype);
     grad_a = grad with zeros at the index,  grad_value = grad at the index (the engine
-    sums it back to value's shape)."""
+    sums it back to value's shape).  ``saved``: the index tensors, saved as torch does."""
 
     node_name = "IndexPutBackward0"
 
     @staticmethod
-    def forward(ctx, a, value, *, key, adv):
+    def forward(ctx, a, value, *, key, adv, saved=()):
         ctx.key, ctx.adv = key, adv
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         _write(out[key], adv, value)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_a = grad_value = None
         if needs[0]:
@@ -708,9 +713,9 @@ def _write(target: np.ndarray, adv, value) -> None:
         target[adv] = value
 
 
-def _put(old: Tensor, value: Tensor, *, cls, key, adv) -> Tensor:
+def _put(old: Tensor, value: Tensor, *, cls, key, adv, saved) -> Tensor:
     """The out-of-place operation ``_inplace`` records for an assignment."""
-    return cls.apply(old, value, key=key, adv=adv)
+    return cls.apply(old, value, key=key, adv=adv, saved=saved)
 
 
 def _setitem_value(t: Tensor, value):
@@ -852,7 +857,9 @@ def setitem(t: Tensor, index, value) -> None:
         cls = CopyBackwards
     if vshape != vdata.shape:
         value = value.reshape(vshape)
-    _inplace(t, _put, value, cls=cls, key=key, adv=adv)
+    # torch's index_put_ saves its index tensors (masks too) whichever input needs grad
+    saved = _saved_indices(index, tensors) if tensors else ()
+    _inplace(t, _put, value, cls=cls, key=key, adv=adv, saved=saved)
 
 
 # ---------------------------------------------------------------------------------------
@@ -861,19 +868,23 @@ def setitem(t: Tensor, index, value) -> None:
 
 class IndexPutAdd(Primitive):
     """out = a, then out[indices] += values (repeated positions accumulate);
-    grad_a = grad,  grad_values = grad[indices]."""
+    grad_a = grad,  grad_values = grad[indices].  ``saved``: the index tensors (torch
+    saves them even when only ``a`` needs a gradient)."""
 
     node_name = "IndexPutBackward0"
 
     @staticmethod
-    def forward(ctx, a, values, *, key):
+    def forward(ctx, a, values, *, key, saved=()):
         ctx.key = key
+        if saved:
+            ctx.save_for_backward(*saved)
         out = a.copy()
         np.add.at(out, key, values)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_values = Index.apply(grad, key=ctx.key) if needs[1] else None
         return grad if needs[0] else None, grad_values
@@ -913,6 +924,7 @@ def index_put(input, indices, values, accumulate=False) -> Tensor:  # noqa: A002
             f"{TYPE_WORD[vdata.dtype.name]} for the source."
         )
     _check_value_shape(vdata.shape, _check_advanced(data.shape, arrays))
+    saved = tuple(indices)
     if accumulate:
-        return IndexPutAdd.apply(input, values, key=key)
-    return IndexPut.apply(input, values, key=(Ellipsis,), adv=key)
+        return IndexPutAdd.apply(input, values, key=key, saved=saved)
+    return IndexPut.apply(input, values, key=(Ellipsis,), adv=key, saved=saved)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._ops.indexing._common import checked_scalar
+from torchlet._ops.indexing._common import check_saved_indices, checked_scalar
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
@@ -371,17 +371,22 @@ _ZEROS: dict = {}
 
 
 class Where(Primitive):
-    """out = a where cond else b;  grad_a = grad where cond,  grad_b = grad where not."""
+    """out = a where cond else b;  grad_a = grad where cond,  grad_b = grad where not.
+    ``saved``: the condition tensor of ``torch.where``, saved as torch saves it (so that
+    changing it in place before backward raises torch's error)."""
 
     node_name = "WhereBackward0"
 
     @staticmethod
-    def forward(ctx, a, b, *, cond):
+    def forward(ctx, a, b, *, cond, saved=None):
         ctx.cond = cond
+        if saved is not None:
+            ctx.save_for_backward(saved)
         return select(cond, a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        check_saved_indices(ctx)
         cond = wrap(ctx.cond)
         needs = ctx.needs_input_grad
         zero = zeros_like_scalar(grad)
@@ -410,7 +415,7 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         a, b, dt = _operands(input, other)
         a = _where_number(input, dt) if type(input) in _NUMBER_TYPES else a
         b = _where_number(other, dt) if type(other) in _NUMBER_TYPES else b
-    return _out(Where.apply(a, b, cond=condition._data), out, "where")
+    return _out(Where.apply(a, b, cond=condition._data, saved=condition), out, "where")
 
 
 _NUMBER_TYPES = (bool, int, float)

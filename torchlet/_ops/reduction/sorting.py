@@ -168,7 +168,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
             )
         if a.shape.count(0) > 1:
             raise RuntimeError(
-                "Number of zero sized dimensions is more than one, so unique cannot be applied"
+                "Number of zero sized dimensions is more than one, so unique cannot be "
+                "applied "  # (torch's trailing space)
             )
         outputs = UniqueDim.apply(x, dim=d)
     values, inverse, counts = outputs
