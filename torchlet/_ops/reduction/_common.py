@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.indexing._common import memory_order
 from torchlet._ops.shape.views import Expand, broadcast_scalar
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
@@ -158,31 +159,10 @@ def _non_overlapping_and_dense(shape, strides) -> bool:
 
 def _infer_dense_strides(shape, strides) -> tuple:
     """torch's infer_dense_strides: dense strides in the order of the input's (dims with
-    stride 0 keep their place; equal strides put the smaller dim innermost)."""
-    ndim = len(shape)
-    if ndim <= 1:
-        return (1,) * ndim
-
-    def order(d0, d1):  # -1: d0 is inner to d1, 1: outer, 0: ambiguous
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return -1 if s0 < s1 else 1
-        return 1 if shape[d0] > shape[d1] else 0
-
-    perm = list(range(ndim - 1, -1, -1))  # innermost first
-    for i in range(1, ndim):  # torch's insertion sort, which stops at the first "before"
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            comparison = order(perm[d0], perm[d1])
-            if comparison > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif comparison < 0:
-                break
-    out, step = [0] * ndim, 1
-    for d in perm:
+    stride 0 keep their place; equal strides put the smaller dim innermost), the order
+    TensorIterator gives a result of one operand."""
+    out, step = [0] * len(shape), 1
+    for d in memory_order(shape, [strides]):
         out[d] = step
         step *= shape[d] if shape[d] > 1 else 1
     return tuple(out)
