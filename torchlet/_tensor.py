@@ -1013,16 +1013,18 @@ class Tensor:
             )
         return _shape.transpose(self, -2, -1)
 
-    def reshape(self, *shape):
-        return _shape.reshape(self, _shape_args(shape))
+    def reshape(self, *shape, **kwargs):
+        return _shape.reshape(self, _sizes("reshape", "shape", shape, kwargs))
 
     def reshape_as(self, other):
         return _shape.reshape(self, other.shape)
 
-    def view(self, *shape):
+    def view(self, *shape, **kwargs):
         if len(shape) == 1 and (isinstance(shape[0], _dtype.dtype)):
             return _shape.view_dtype(self, shape[0])
-        return _shape.view(self, _shape_args(shape))
+        if "dtype" in kwargs and not shape and len(kwargs) == 1:
+            return _shape.view_dtype(self, kwargs["dtype"])
+        return _shape.view(self, _sizes("view", "size", shape, kwargs))
 
     def view_as(self, other):
         return _shape.view(self, other.shape)
@@ -1044,8 +1046,8 @@ class Tensor:
 
     swapaxes = swapdims = transpose
 
-    def permute(self, *dims):
-        return _shape.permute(self, _shape_args(dims))
+    def permute(self, *dims, **kwargs):
+        return _shape.permute(self, _sizes("permute", "dims", dims, kwargs))
 
     def movedim(self, source, destination):
         return _shape.movedim(self, source, destination)
@@ -1055,8 +1057,8 @@ class Tensor:
     def t(self):
         return _shape.t(self)
 
-    def expand(self, *sizes):
-        return _shape.expand(self, _shape_args(sizes))
+    def expand(self, *sizes, **kwargs):
+        return _shape.expand(self, _sizes("expand", "size", sizes, kwargs))
 
     def expand_as(self, other):
         return _shape.expand(self, other.shape)
@@ -1064,11 +1066,11 @@ class Tensor:
     def broadcast_to(self, shape):
         return _shape.broadcast_to(self, shape)
 
-    def repeat(self, *sizes):
-        return _shape.repeat(self, _shape_args(sizes))
+    def repeat(self, *sizes, **kwargs):
+        return _shape.repeat(self, _sizes("repeat", "repeats", sizes, kwargs))
 
-    def tile(self, *dims):
-        return _shape.tile(self, _shape_args(dims))
+    def tile(self, *dims, **kwargs):
+        return _shape.tile(self, _sizes("tile", "dims", dims, kwargs))
 
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         return _shape.repeat_interleave(self, repeats, dim, output_size=output_size)
@@ -1103,8 +1105,8 @@ class Tensor:
     def select(self, dim, index):
         return _shape.select(self, dim, index)
 
-    def flip(self, *dims):
-        return _shape.flip(self, _shape_args(dims))
+    def flip(self, *dims, **kwargs):
+        return _shape.flip(self, _sizes("flip", "dims", dims, kwargs))
 
     def roll(self, shifts, dims=None):
         return _shape.roll(self, shifts, dims)
@@ -2054,10 +2056,11 @@ class Tensor:
 
         return strided.new(self, *args, **kwargs)
 
-    def resize_(self, *sizes, memory_format=None):
+    def resize_(self, *sizes, memory_format=None, **kwargs):
         from torchlet._ops.shape import strided
 
-        return strided.resize_(self, *sizes, memory_format=memory_format)
+        return strided.resize_(self, *_sizes("resize_", "size", sizes, kwargs),
+                               memory_format=memory_format)
 
     def resize_as_(self, the_template, memory_format=None):
         from torchlet._ops.shape import strided
@@ -2299,20 +2302,27 @@ class Tensor:
 
         return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, requires_grad=False):
-        from torchlet._ops.creation import zeros
+    # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+                  layout=None, pin_memory=False):
+        from torchlet._ops.creation import _size_args, zeros
 
-        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return zeros(_size_args(sizes, "new_zeros", size), dtype=dtype or self.dtype,
+                     device=device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, requires_grad=False):
-        from torchlet._ops.creation import ones
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+                 layout=None, pin_memory=False):
+        from torchlet._ops.creation import _size_args, ones
 
-        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return ones(_size_args(sizes, "new_ones", size), dtype=dtype or self.dtype,
+                    device=device, requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, requires_grad=False):
-        from torchlet._ops.creation import empty
+    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+                  layout=None, pin_memory=False):
+        from torchlet._ops.creation import _size_args, empty
 
-        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return empty(_size_args(sizes, "new_empty", size), dtype=dtype or self.dtype,
+                     device=device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, requires_grad=False):
         from torchlet._ops.creation import full
@@ -2398,6 +2408,21 @@ def _shape_args(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
         return tuple(args[0])
     return args
+
+
+def _sizes(method: str, name: str, args, kwargs):
+    """The sizes or dims of a method torch lets take them as ``f(2, 3)``, ``f((2, 3))``,
+    ``f([2, 3])`` or ``f(name=(2, 3))``; none at all is torch's TypeError."""
+    if kwargs:
+        for key in kwargs:
+            if key != name:
+                raise TypeError(f"{method}() got an unexpected keyword argument '{key}'")
+        if args:
+            raise TypeError(f"{method}() got multiple values for argument '{name}'")
+        args = (kwargs[name],)
+    elif not args:
+        raise TypeError(f'{method}() missing 1 required positional arguments: "{name}"')
+    return _shape_args(args)
 
 
 _CASTABLE = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}

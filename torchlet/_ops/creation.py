@@ -20,7 +20,15 @@ from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 
 
-def _size_args(size, name="zeros"):
+def _size_args(size, name="zeros", keyword=None):
+    """The shape a creation function is given as ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``
+    or ``f(size=(2, 3))`` (``keyword``); none at all is torch's TypeError."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (keyword,)
+    elif not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     for s in size:
@@ -215,20 +223,36 @@ def from_numpy(array: np.ndarray) -> Tensor:
 # filled
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+# (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+          pin_memory=False, requires_grad=False) -> Tensor:
+    shape = _size_args(sizes, "zeros", size)
+    if out is not None:
+        result = zeros(shape, dtype=_dtype_for_out(dtype, out, "zeros"), device=device)
+        return _creation_out(result, out, "zeros")
     _check_device(device)
-    return _finish(np.zeros(_size_args(size, "zeros"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(shape, _np_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+         pin_memory=False, requires_grad=False) -> Tensor:
+    shape = _size_args(sizes, "ones", size)
+    if out is not None:
+        result = ones(shape, dtype=_dtype_for_out(dtype, out, "ones"), device=device)
+        return _creation_out(result, out, "ones")
     _check_device(device)
-    return _finish(np.ones(_size_args(size, "ones"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.ones(shape, _np_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+          pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
     """Uninitialised values, as torch (don't read them before writing)."""
+    shape = _size_args(sizes, "empty", size)
+    if out is not None:  # (out resized to the shape, its values left as they are)
+        result = empty(shape, dtype=_dtype_for_out(dtype, out, "empty"), device=device)
+        return _creation_out(result, out, "empty")
     _check_device(device)
-    return _finish(np.empty(_size_args(size, "empty"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.empty(shape, _np_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -267,6 +291,19 @@ def _check_not_bool(name: str, dtype) -> None:
 def _dtype_of_out(dtype, out):
     """As torch, a creation function given ``out`` and no dtype computes in ``out``'s."""
     return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
+def _dtype_for_out(dtype, out, name: str):
+    """The dtype a creation or sampling function given ``out`` computes in: ``out``'s;
+    another ``dtype`` is torch's error."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if dtype is not None and _dtype.to_dtype(dtype) != out.dtype:
+        raise RuntimeError(
+            f"dtype {_dtype.TYPE_WORDS[_dtype.to_dtype(dtype).np.name]} does not match dtype "
+            f"of out parameter ({_dtype.TYPE_WORDS[out._data.dtype.name]})"
+        )
+    return out.dtype
 
 
 def _creation_out(result: Tensor, out, name: str) -> Tensor:
@@ -325,6 +362,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
            out=None) -> Tensor:
     """Values ``start + i * step`` for ``i < ceil((end - start) / step)``, computed in
     double precision and rounded once to the dtype, as torch's CPU kernel does."""
+    if out is not None:
+        result = arange(start, end, step, dtype=_dtype_for_out(dtype, out, "arange"),
+                        device=device)
+        return _creation_out(result, out, "arange")
     _check_device(device)
     if end is None:
         start, end = 0, start
@@ -340,8 +381,20 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if np_dtype.kind in "iub" and all(isinstance(v, (int, np.integer)) for v in values):
+    integral = all(isinstance(v, (int, np.integer)) for v in values)
+    if np_dtype == np.int64 and not integral:
+        # torch's int64 kernel truncates start, end and step to integers first
+        start, end, step = (math.trunc(v) for v in values)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+        integral = True
+    if np_dtype.kind in "iub" and integral:
         data = np.arange(start, end, step, dtype=np_dtype)
+    elif np_dtype.kind in "iu":
+        # torch's narrower integer kernels count the elements in double, then step from
+        # the truncated start by the truncated step (a step below 1 repeats the start)
+        n = math.ceil((end - start) / step)
+        data = (math.trunc(start) + np.arange(n) * math.trunc(step)).astype(np_dtype)
     else:
         n = math.ceil((end - start) / step)
         data = _cast(start + np.arange(n, dtype=np.float64) * step, np_dtype)

@@ -18,7 +18,13 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet import _random_kernels as kernels
-from torchlet._ops.creation import _check_device, _finish, _size_args
+from torchlet._ops.creation import (
+    _check_device,
+    _creation_out,
+    _dtype_for_out,
+    _finish,
+    _size_args,
+)
 from torchlet._ops.shape.common import _contiguous, _dense_order
 from torchlet._tensor import Tensor, _check_inplace_allowed, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -33,27 +39,41 @@ def _float_dtype(dtype):
 # new tensors
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+# (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``; with
+# ``out=``, the values are drawn in out's dtype, as a call with that dtype draws them)
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
     """Uniform values in [0, 1)."""
+    shape = _size_args(sizes, "rand", size)
+    if out is not None:
+        result = rand(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "rand"),
+                      device=device)
+        return _creation_out(result, out, "rand")
     _check_device(device)
     gen = _generator_or_default(generator)
-    data = kernels.uniform(gen, _size_args(size, "rand"), _float_dtype(dtype))
-    return _finish(data, requires_grad)
+    return _finish(kernels.uniform(gen, shape, _float_dtype(dtype)), requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False) -> Tensor:
     """Standard normal values (PyTorch's 16-element block algorithm when >= 16 values)."""
+    shape = _size_args(sizes, "randn", size)
+    if out is not None:
+        result = randn(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "randn"),
+                       device=device)
+        return _creation_out(result, out, "randn")
     _check_device(device)
     gen = _generator_or_default(generator)
-    data = kernels.normal(gen, _size_args(size, "randn"), _float_dtype(dtype))
-    return _finish(data, requires_grad)
+    return _finish(kernels.normal(gen, shape, _float_dtype(dtype)), requires_grad)
 
 
 def randint(*args, size=None, low=None, high=None, generator=None, out=None, dtype=None,
             layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
+    if out is not None:
+        result = randint(*args, size=size, low=low, high=high, generator=generator,
+                         dtype=_dtype_for_out(dtype, out, "randint"), device=device)
+        return _creation_out(result, out, "randint")
     _check_device(device)
     positional = list(args)
     if size is None and positional and isinstance(positional[-1], (tuple, list)):
@@ -82,6 +102,10 @@ def randint(*args, size=None, low=None, high=None, generator=None, out=None, dty
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False) -> Tensor:
     """A random permutation of 0 .. n-1 (PyTorch's swap algorithm, n-1 draws)."""
+    if out is not None:
+        result = randperm(n, generator=generator,
+                          dtype=_dtype_for_out(dtype, out, "randperm"), device=device)
+        return _creation_out(result, out, "randperm")
     _check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
@@ -93,6 +117,13 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Normal samples: tensor/number mean and std, broadcast together, or numbers + size."""
+    if out is not None:
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):
+            result = normal(mean, std, generator=generator)
+        else:
+            result = normal(mean, std, size, generator=generator, device=device,
+                            dtype=_dtype_for_out(dtype, out, "normal"))
+        return _creation_out(result, out, "normal")
     gen = _generator_or_default(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
@@ -118,6 +149,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A002
     """0/1 samples: with probabilities ``input``, or with one probability ``p``."""
+    if out is not None:
+        return _creation_out(bernoulli(input, p, generator=generator), out, "bernoulli")
     gen = _generator_or_default(generator)
     if p is None:
         return wrap(kernels.bernoulli_tensor(gen, _contiguous(input._data)))
@@ -128,6 +161,9 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A0
 def multinomial(input, num_samples, replacement=False, *, generator=None,  # noqa: A002
                 out=None) -> Tensor:
     """Indices drawn from the rows of ``input`` (unnormalised probabilities)."""
+    if out is not None:
+        result = multinomial(input, num_samples, replacement, generator=generator)
+        return _creation_out(result, out, "multinomial")
     gen = _generator_or_default(generator)
     return wrap(kernels.multinomial(gen, input._data, int(num_samples), replacement))
 
