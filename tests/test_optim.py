@@ -1123,6 +1123,45 @@ def test_saxpy_is_found_where_gemv_fuses(monkeypatch):
         all(n % granule == 0 for n in lengths) and sum(lengths) >= x.size)
 
 
+def test_sgd_update_in_place_rounds_once():
+    """``saxpy_in_place``, SGD's update of a parameter (``p.add_(g, alpha=-lr)``), calls
+    saxpy straight away on two float32 arrays that own their memory, rounding once (the
+    adversarial inputs, signed zeros and non-finite values included); anything else it
+    leaves untouched and declines, for ``_fma``'s general route."""
+    from torchlet._ops.pointwise import _fused as fused
+
+    found = fused._blas_saxpy()
+    if found is None or found[1] != 1:
+        pytest.skip("no saxpy here that rounds once at every length")
+    x0, y0 = _adversarial_axpy_inputs()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for alpha in (np.float32(-0.01), np.float32(3.0), np.float32(-1e-30)):
+            want = _exact_axpy(x0, alpha, y0)
+            for n in (1, 17, 1000, x0.size):
+                x, y = x0[-n:].copy(), y0[-n:].copy()  # arrays with their own memory
+                assert fused.saxpy_in_place(x, alpha, y)
+                _assert_bits(y, want[-n:])
+                p, g = y0[-n:].copy(), x0[-n:].copy()
+                _kernels._add_(p, g, float(alpha))  # the optimizers' entry
+                _assert_bits(p, want[-n:])
+    x, y = np.ones(8, np.float32), np.ones(8, np.float32)
+    frozen = y.copy()
+    frozen.flags.writeable = False
+    declined = [
+        (x, np.float32(0.0), y), (x, np.float32(np.inf), y), (y, np.float32(2.0), y),
+        (x[1:], np.float32(2.0), y[1:]),  # views
+        (np.asfortranarray(np.ones((4, 2), np.float32)), np.float32(2.0),
+         np.ones((4, 2), np.float32)),  # column-major, owning its memory
+        (x.astype(np.float64), np.float32(2.0), y.astype(np.float64)),
+        (x, np.float32(2.0), frozen), (np.ones(0, np.float32), np.float32(2.0),
+                                       np.ones(0, np.float32)),
+    ]
+    for a, alpha, b in declined:
+        before = b.copy()
+        assert not fused.saxpy_in_place(a, alpha, b)
+        np.testing.assert_array_equal(b, before)
+
+
 def _python_saxpy(round_product_first=False, flush_subnormals=False, fused_block=1):
     """A stand-in for BLAS's saxpy (``y += alpha * x`` in place, at ctypes addresses):
     rounded once, or wrong in one of the ways a BLAS could be: the product rounded first,

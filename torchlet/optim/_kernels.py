@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet._ops.pointwise._fused import _fma
+from torchlet._ops.pointwise._fused import _fma, saxpy_in_place
 
 
 def _add(x, y, alpha=1):
@@ -26,7 +26,9 @@ def _add_(x, y, alpha=1) -> None:
     if alpha == 1:
         np.add(x, y, out=x)
     else:
-        _fma(y, x.dtype.type(alpha), x, out=x)
+        alpha = x.dtype.type(alpha)
+        if not saxpy_in_place(y, alpha, x):
+            _fma(y, alpha, x, out=x)
 
 
 def _mul_(x, value) -> None:

@@ -80,12 +80,17 @@ class SGD(Optimizer):
                 weight_decay=_value(group["weight_decay"]), nesterov=group["nesterov"],
                 maximize=group["maximize"],
             )
+            plain = momentum == 0 and options["weight_decay"] == 0 and not options["maximize"]
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 if fused:
                     _check_fused_param(p)
+                if plain:  # p -= lr * g, the usual case, without the general update's steps
+                    _add_(p._data, grad._data, -options["lr"])
+                    p._vbox[0] += 1
+                    continue
                 buf = None
                 if momentum != 0:
                     state = self.state[p]
