@@ -740,3 +740,36 @@ def test_einsum_result_dtypes(case):
     assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
     np.testing.assert_allclose(got.numpy().astype(np.float64),
                                want.numpy().astype(np.float64), rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transposed_copy_is_exact(dtype, monkeypatch):
+    """The linear layer's transposed copy (OpenBLAS's omatcopy where found, else NumPy)
+    copies every bit: NaN payloads and signs, signed zeros, subnormals, infinities, at
+    shapes around the routine's blocks; the small-batch linear forward that ends in it
+    gives rows laid out as NumPy's (x @ W.T + b) would, C-contiguous."""
+    from torchlet._ops.linalg import _transpose
+    from torchlet._ops.linalg.products import times_transposed
+
+    bits = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    rng = np.random.default_rng(3)
+    for route in ("found", "numpy"):
+        if route == "numpy":
+            monkeypatch.setattr(_transpose, "_omatcopy", lambda dtype: None)
+        for rows, cols in ((256, 64), (64, 256), (129, 31), (2048, 1), (1, 4096), (8, 8)):
+            a = rng.standard_normal((rows, cols)).astype(dtype)
+            special = rng.integers(0, a.size, 40)
+            a.reshape(-1)[special[:8]] = -0.0
+            a.reshape(-1)[special[8:16]] = np.finfo(dtype).smallest_subnormal * 5
+            a.reshape(-1)[special[16:24]] = np.inf
+            raw = a.view(bits).reshape(-1)
+            raw[special[24:]] = np.array(np.nan, dtype).view(bits) | bits.type(1) | (
+                bits.type(1) << bits.type(8 * np.dtype(dtype).itemsize - 1))
+            out = _transpose.transposed_copy(a, np.empty((cols, rows), dtype))
+            assert np.array_equal(out.view(bits), a.T.view(bits)), (route, rows, cols)
+        x = rng.standard_normal((64, 100)).astype(dtype)
+        w = rng.standard_normal((256, 100)).astype(dtype)
+        b = rng.standard_normal(256).astype(dtype)
+        got = times_transposed(x, w, b)
+        assert got.flags.c_contiguous
+        np.testing.assert_array_equal(got, (w @ x.T).T + b)  # the same products and sums
