@@ -283,7 +283,7 @@ def saxpy_in_place(x, alpha, y) -> bool:
     if not (x_flags.c_contiguous and y_flags.c_contiguous and x_flags.owndata
             and y_flags.owndata and x_flags.writeable and y_flags.writeable):
         return False
-    found[0](y.size, alpha, _addressof(_first_byte(x)), 1, _addressof(_first_byte(y)), 1)
+    found[0](y.size, alpha, _address(x), 1, _address(y), 1)
     return True
 
 
