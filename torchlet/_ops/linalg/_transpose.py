@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from torchlet._ops.pointwise._fused import _address, _openblas_paths
+from torchlet._ops.pointwise._fused import _address, openblas_functions
 
 _ROW_MAJOR, _TRANSPOSE = 101, 112  # CBLAS's enums
 
@@ -48,21 +48,14 @@ def _omatcopy(dtype: np.dtype):
     if dtype not in _LETTERS:
         return None
     letter, scalar = _LETTERS[dtype]
-    for path in _openblas_paths():
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for pattern, index in _SYMBOLS:
-            function = getattr(lib, pattern.format(letter), None)
-            if function is None:
-                continue
-            # (order, trans, rows, cols, alpha, a, lda, b, ldb)
-            function.argtypes = [ctypes.c_int, ctypes.c_int, index, index, scalar,
-                                 ctypes.c_void_p, index, ctypes.c_void_p, index]
-            function.restype = None
-            if _copies_exactly(function, dtype):
-                return function
+    names = [(pattern.format(letter), index) for pattern, index in _SYMBOLS]
+    for function, index in openblas_functions(names):
+        # (order, trans, rows, cols, alpha, a, lda, b, ldb)
+        function.argtypes = [ctypes.c_int, ctypes.c_int, index, index, scalar,
+                             ctypes.c_void_p, index, ctypes.c_void_p, index]
+        function.restype = None
+        if _copies_exactly(function, dtype):
+            return function
     return None
 
 

@@ -344,22 +344,28 @@ def _blas_saxpy():
     ``granule`` (``_saxpy_granule``): 1 for OpenBLAS's AVX-512 kernel, 32 for its AVX2
     ("Haswell") kernel, whose loop for the last elements is not fused. None where no
     saxpy is found that fuses."""
+    for saxpy, index in openblas_functions(_SAXPY_SYMBOLS):
+        saxpy.argtypes = [index, ctypes.c_float, ctypes.c_void_p, index, ctypes.c_void_p,
+                          index]
+        saxpy.restype = None
+        granule = _saxpy_granule(saxpy)
+        if granule is not None:
+            return saxpy, granule
+    return None
+
+
+def openblas_functions(symbols):
+    """``(function, integer type)`` for each of ``symbols`` (``(name, integer type)``
+    pairs, in order of preference) found in each OpenBLAS that NumPy may use."""
     for path in _openblas_paths():
         try:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for name, index in _SAXPY_SYMBOLS:
-            saxpy = getattr(lib, name, None)
-            if saxpy is None:
-                continue
-            saxpy.argtypes = [index, ctypes.c_float, ctypes.c_void_p, index,
-                              ctypes.c_void_p, index]
-            saxpy.restype = None
-            granule = _saxpy_granule(saxpy)
-            if granule is not None:
-                return saxpy, granule
-    return None
+        for name, index in symbols:
+            function = getattr(lib, name, None)
+            if function is not None:
+                yield function, index
 
 
 def _openblas_paths() -> list[str]:
