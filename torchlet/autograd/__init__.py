@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from torchlet.autograd import engine, functional, graph
+from torchlet.autograd import _hooks, engine, functional, graph
 from torchlet.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from torchlet.autograd.function import Function, FunctionCtx, once_differentiable
 from torchlet.autograd.grad_mode import (
@@ -114,6 +114,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     for t in targets:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    targets = tuple(dict.fromkeys(targets))  # an input given twice accumulates once
     captured = engine.run_backward(outputs, root_grads, retain_graph, create_graph, targets)
     for t, g in zip(targets, captured):
         if g is None:
@@ -127,6 +128,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         node = t._accumulator if t._grad_fn is None else None
         if node is not None and node._hooks is not None:
             node._run_post_accumulate_hooks(t)
+            if node._hooks.post:
+                _hooks.call_post_hooks(node._hooks, (), (g,))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -135,6 +138,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return d(outputs)/d(inputs) (a tuple, one per input) without touching ``.grad``."""
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(

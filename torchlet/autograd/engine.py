@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from torchlet.autograd._hooks import call_post_hooks, call_pre_hooks
 from torchlet.autograd.anomaly_mode import backward_runner
 from torchlet.autograd.function import FREED, AccumulateGrad, gradient_edge
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -47,7 +48,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
     dependencies = _count_dependencies(buffers)
     captures = wanted = None
     if targets is not None:
-        captures = {gradient_edge(t): i for i, t in enumerate(targets)}
+        # a target given twice is captured once, at its first index, and copied at the end
+        captures = {}
+        firsts = [captures.setdefault(gradient_edge(t), i) for i, t in enumerate(targets)]
         wanted = _nodes_leading_to({node for node, _ in captures}, buffers)
     captured = [None] * (len(targets) if targets is not None else 0)
 
@@ -56,7 +59,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
     ready = []
     for node in buffers:
         if node not in dependencies:
-            ready.append((-node._sequence_nr, node))
+            ready.append((-node._seq, node))
     heapq.heapify(ready)
     pop, push = heapq.heappop, heapq.heappush
     run_node = backward_runner()  # None unless anomaly detection is on
@@ -72,7 +75,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                 continue
             hooks = node._hooks
             if hooks is not None:
-                grads = _call_pre_hooks(node, grads)
+                grads = call_pre_hooks(node, grads)
             if captures is not None:
                 _capture(node, grads, captures, captured)
                 if node not in wanted:
@@ -83,9 +86,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
             else:
                 # (saved_tensors checks versions)
                 input_grads = node._backward(grads) if run_node is None else run_node(node, grads)
-                if hooks is not None and hooks.post:
-                    for hook in hooks.post.values():
-                        hook(input_grads, grads)
+            if hooks is not None and hooks.post:
+                input_grads = call_post_hooks(hooks, input_grads, grads)
             if not retain_graph and node._saved is not None:
                 node._saved = FREED
 
@@ -129,10 +131,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                 if grad is not None:
                     slots[nr] = grad if slots[nr] is None else slots[nr] + grad
                 if remaining == 0:
-                    push(ready, (-nxt._sequence_nr, nxt))
+                    push(ready, (-nxt._seq, nxt))
     finally:
         GRAD_STATE.enabled = previous_mode
         _TASKS.pop()
+    if targets is not None and len(captures) < len(targets):
+        captured = [captured[first] for first in firsts]
     return captured
 
 
@@ -175,13 +179,15 @@ def _leaf(node, grad, captures, captured):
     """A leaf's gradient is complete: run its hooks, then accumulate or capture it."""
     variable = node._variable()
     if (variable is not None and variable._hooks) or node._hooks is not None:
-        grad = _call_pre_hooks(node, [grad])[0]
+        grad = call_pre_hooks(node, [grad])[0]
     if captures is not None:
         _capture(node, [grad], captures, captured)
     elif grad is not None and variable is not None:
         node._accumulate(variable, grad)
         if node._hooks is not None:
             node._run_post_accumulate_hooks(variable)
+            if node._hooks.post:  # an AccumulateGrad has no inputs: grad_inputs is ()
+                call_post_hooks(node._hooks, (), (grad,))
 
 
 # sys.getrefcount counts the references held by frames: the caller's variable, the
@@ -272,37 +278,6 @@ def _nodes_leading_to(target_nodes, buffers):
         stack.append((node, True))
         stack.extend((e[0], False) for e in node._edges if e is not None and e[0] not in done)
     return wanted
-
-
-def _call_pre_hooks(node, grads):
-    """Tensor hooks, retain_grad and node pre-hooks, before the node runs."""
-    if type(node) is AccumulateGrad:
-        variable = node._variable()
-        hooks = variable._hooks if variable is not None else None  # a leaf keeps its hooks
-        if hooks and grads[0] is not None:
-            for hook in hooks.values():
-                result = hook(grads[0])
-                if result is not None:
-                    grads[0] = result
-        if node._hooks is None:
-            return grads
-    extra = node._hooks
-    for nr, hooks in extra.tensor.items():
-        for hook in hooks.values():
-            if grads[nr] is not None:
-                result = hook(grads[nr])
-                if result is not None:
-                    grads[nr] = result
-    for nr, ref in extra.retained.items():
-        tensor = ref()
-        if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
-            tensor._grad = (grads[nr].detach().clone() if tensor._grad is None
-                            else tensor._grad + grads[nr])
-    for hook in extra.pre.values():
-        result = hook(tuple(grads))
-        if result is not None:
-            grads = list(result)
-    return grads
 
 
 def _match_input(grad, meta, node):

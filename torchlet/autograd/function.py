@@ -13,11 +13,16 @@ that needs no gradient). Leaves that require grad end in an ``AccumulateGrad`` n
 
 Both use the same ``ctx`` protocol: ``ctx.save_for_backward(...)``, ``ctx.saved_tensors``,
 ``ctx.needs_input_grad``, ``ctx.mark_non_differentiable(...)``. The ctx *is* the node.
+``needs_input_grad`` is set before ``forward`` runs, so that a forward can save only what
+the gradients it will be asked for need (torch saves ``b`` for ``a * b`` only when ``a``
+needs a gradient: changing ``b`` in place afterwards is then no error).
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import warnings
 import weakref
 from collections import OrderedDict
 
@@ -46,7 +51,7 @@ class Node:
     __slots__ = (
         "_edges",  # one (node, input_nr) or None per forward input
         "_input_meta",  # (shape, numpy dtype) per input that needs a gradient, else None
-        "_sequence_nr",  # creation order; the engine runs higher numbers first
+        "_seq",  # creation order (_sequence_nr()); the engine runs higher numbers first
         "_n_outputs",  # how many gradient slots this node receives
         "_saved",  # what save_for_backward stored (resolved), or FREED
         "_version_checks",  # (version box, version at save, saved Tensor or _SavedOutput)
@@ -77,8 +82,13 @@ class Node:
     def __repr__(self):
         return f"<{_short_name(self)} object at {hex(id(self))}>"
 
+    def _sequence_nr(self) -> int:
+        """The node's creation number (a method, as torch's)."""
+        return self._seq
+
     def register_hook(self, hook) -> RemovableHandle:
-        """hook(grad_inputs, grad_outputs) runs after this node's backward."""
+        """hook(grad_inputs, grad_outputs) runs after this node's backward; a tuple it
+        returns replaces grad_inputs."""
         return add_hook(self.hooks().post, hook)
 
     def register_prehook(self, hook) -> RemovableHandle:
@@ -93,7 +103,7 @@ class Node:
     def _init_node(self, n_outputs: int = 1):
         self._edges = ()
         self._input_meta = ()
-        self._sequence_nr = _next_sequence_nr()
+        self._seq = _next_sequence_nr()
         self._n_outputs = n_outputs
         self._saved = None
         self._version_checks = None
@@ -186,12 +196,15 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self._init_node()
         # Run as soon as ready (torch gives these the largest sequence number).
-        self._sequence_nr = float("inf")
+        self._seq = float("inf")
         self._variable = weakref.ref(variable)
 
     @property
     def variable(self):
         return self._variable()
+
+    def _sequence_nr(self) -> int:
+        return 2**64 - 1  # torch's UINT64_MAX: a leaf's node runs as soon as it is ready
 
     def _accumulate(self, variable, grad, unshared=False):
         """Add ``grad`` into ``variable.grad`` (``variable`` is this node's leaf). A first
@@ -244,7 +257,7 @@ def grad_accumulator(tensor) -> AccumulateGrad:
 
 def gradient_edge(tensor):
     """The edge a gradient for ``tensor`` travels along: its grad_fn, or its accumulator."""
-    if tensor._grad_fn is not None:
+    if tensor.grad_fn is not None:  # (the property: a stale view's grad_fn is rebuilt)
         return (tensor._grad_fn, tensor._output_nr)
     return (grad_accumulator(tensor), 0)
 
@@ -467,8 +480,10 @@ class Primitive(Node, _Context):
                     meta.append((data.shape, data.dtype))
                     needs.append(True)
                     record = True
+            ctx.needs_input_grad = needs  # (forward saves only what these need)
         else:
             arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+            ctx.needs_input_grad = (False,) * len(arrays)
         try:
             raw = cls.forward(ctx, *arrays, **params)
         except ValueError as error:
@@ -477,7 +492,6 @@ class Primitive(Node, _Context):
         if record:
             ctx._edges = edges
             ctx._input_meta = meta
-            ctx.needs_input_grad = needs
             return _record(ctx, inputs, arrays, raw)
         return _wrap_unrecorded(raw)
 
@@ -490,12 +504,12 @@ class Primitive(Node, _Context):
         ctx._to_save = None
         data = x._data
         edge = _edge(x) if GRAD_STATE.enabled else None
+        ctx.needs_input_grad = [edge is not None]
         raw = cls.forward(ctx, data)
         if edge is None:
             return _wrap_unrecorded(raw)
         ctx._edges = [edge]
         ctx._input_meta = [(data.shape, data.dtype)]
-        ctx.needs_input_grad = [True]
         return _record(ctx, (x,), (data,), raw)
 
     @classmethod
@@ -506,6 +520,7 @@ class Primitive(Node, _Context):
         edge_a = edge_b = None
         if GRAD_STATE.enabled:
             edge_a, edge_b = _edge(x), _edge(y)
+        ctx.needs_input_grad = [edge_a is not None, edge_b is not None]
         try:
             raw = cls.forward(ctx, a, b)
         except ValueError as error:
@@ -515,7 +530,6 @@ class Primitive(Node, _Context):
         ctx._edges = [edge_a, edge_b]
         ctx._input_meta = [None if edge_a is None else (a.shape, a.dtype),
                            None if edge_b is None else (b.shape, b.dtype)]
-        ctx.needs_input_grad = [edge_a is not None, edge_b is not None]
         return _record(ctx, (x, y), (a, b), raw)
 
     @staticmethod
@@ -567,6 +581,8 @@ def _as_array(r):
 def _edge(x):
     """Where the gradient of Tensor ``x`` goes: its grad_fn, its leaf's AccumulateGrad,
     or None when it needs no gradient."""
+    if x._base is not None and x._view_version != x._vbox[0]:
+        refresh_view(x)  # a view whose base changed in place: follow the base's history
     fn = x._grad_fn
     if fn is not None:
         return (fn, x._output_nr)
@@ -587,7 +603,7 @@ def _wrap_unrecorded(raw):
 def _record(ctx, inputs, arrays, raw):
     """Link ``ctx`` (its edges already set) into the graph as the grad_fn of the outputs
     of ``raw``."""
-    ctx._sequence_nr = _next_sequence_nr()
+    ctx._seq = _next_sequence_nr()
     ctx._saved = None
     ctx._version_checks = None
     ctx._hooks = None
@@ -646,6 +662,10 @@ class BackwardCFunction(Node, _Context):
     def name(self) -> str:
         return type(self).__name__
 
+    def __repr__(self):
+        # torch's node classes for custom Functions live in torch.autograd.function
+        return f"<torch.autograd.function.{type(self).__name__} object at {hex(id(self))}>"
+
     def apply(self, *grads):
         """Run the user's backward (torch lets ``grad_fn.apply`` be called directly)."""
         return self._forward_cls.backward(self, *grads)
@@ -656,19 +676,25 @@ class BackwardCFunction(Node, _Context):
         result = self._forward_cls.backward(self, *grads)
         if type(result) is not tuple:
             result = (result,)
-        n_inputs = len(self._edges)
-        if len(result) < n_inputs:
+        # one gradient per forward argument (extra Nones are allowed); only the Tensor
+        # arguments have edges, the others must get None
+        n_inputs = self._n_args
+        if len(result) < n_inputs or any(g is not None for g in result[n_inputs:]):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {n_inputs}, got {len(result)})"
             )
-        extra = result[n_inputs:]
-        if any(g is not None for g in extra):
-            raise RuntimeError(
-                f"function {self.name()} returned an incorrect number of gradients "
-                f"(expected {n_inputs}, got {len(result)})"
-            )
-        return result[:n_inputs]
+        positions = self._tensor_positions
+        if len(positions) == n_inputs:
+            return result[:n_inputs]
+        for i in range(n_inputs):
+            if result[i] is not None and i not in positions:
+                raise RuntimeError(
+                    f"function {self.name()} returned a gradient different than None at "
+                    f"position {i + 1}, but the corresponding forward input was not a "
+                    "Variable"
+                )
+        return tuple(result[i] for i in positions)
 
 
 class Function:
@@ -703,10 +729,40 @@ class Function:
     def setup_context(ctx, inputs, output):
         raise NotImplementedError
 
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions "
+            "are all static, so you should invoke them on the class itself. "
+            "Instantiating an autograd function will raise an "
+            "error in a future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. "
+            "Please use new-style autograd function with static forward method. "
+            "(Example: https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
+
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run ``forward`` without recording and link one node for the whole call.
+
+        As torch: with ``setup_context``, the arguments are first bound to ``forward``'s
+        signature with its defaults filled in; keyword arguments are then passed by
+        position, so ``ctx.needs_input_grad`` has one entry per argument either way.
+        """
         from torchlet.autograd.grad_mode import no_grad
 
+        uses_setup_context = cls.setup_context is not Function.setup_context
+        if uses_setup_context:
+            bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
+        if kwargs:
+            args = _keywords_by_position(cls.forward, args, kwargs, not uses_setup_context)
         ctx = cls._backward_cls.__new__(cls._backward_cls)
         ctx._init_node()
         ctx._to_save = None
@@ -716,12 +772,11 @@ class Function:
         ctx.needs_input_grad = tuple(
             isinstance(a, Tensor) and a.requires_grad for a in args
         )
-        uses_setup_context = cls.setup_context is not Function.setup_context
         with no_grad():
             if uses_setup_context:
-                output = cls.forward(*args, **kwargs)
+                output = cls.forward(*args)
             else:
-                output = cls.forward(ctx, *args, **kwargs)
+                output = cls.forward(ctx, *args)
         if uses_setup_context:
             cls.setup_context(ctx, args, output)
 
@@ -733,16 +788,39 @@ class Function:
         return _link_custom(ctx, args, outputs, multi)
 
 
+def _keywords_by_position(forward, args, kwargs, skip_ctx: bool) -> tuple:
+    """The arguments in ``forward``'s order: torch passes keyword arguments to a custom
+    Function by position, so each must name a positional parameter, and every parameter
+    before the last one named must be given (defaults are not filled in)."""
+    names = [
+        p.name for p in inspect.signature(forward).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ][skip_ctx:]
+    for name in kwargs:
+        if name not in names:
+            raise TypeError(f"forward() got an unexpected keyword argument '{name}'")
+        if names.index(name) < len(args):
+            raise TypeError(f"forward() got multiple values for argument '{name}'")
+    last = max(names.index(name) for name in kwargs)
+    bound = list(args)
+    for i in range(len(args), last + 1):
+        if names[i] not in kwargs:
+            raise TypeError(f"forward() missing required argument: '{names[i]}' (position {i})")
+        bound.append(kwargs[names[i]])
+    return tuple(bound)
+
+
 def _link_custom(ctx, args, outputs, multi):
     if ANOMALY_STATE.enabled:
         record_forward_trace(ctx)
-    ctx._edges = tuple(
-        gradient_edge(a) if isinstance(a, Tensor) and a.requires_grad else None
-        for a in args
-    )
+    # only Tensor arguments have an edge (next_functions), as in torch
+    ctx._n_args = len(args)
+    ctx._tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+    tensors = [args[i] for i in ctx._tensor_positions]
+    ctx._edges = tuple(gradient_edge(a) if a.requires_grad else None for a in tensors)
     ctx._input_meta = tuple(
         (a._data.shape, a._data.dtype) if e is not None else None
-        for a, e in zip(args, ctx._edges)
+        for a, e in zip(tensors, ctx._edges)
     )
     ctx._n_outputs = len(outputs)
     ctx._output_meta = tuple(
@@ -757,7 +835,12 @@ def _link_custom(ctx, args, outputs, multi):
         if any(out is nd for nd in ctx._non_differentiable) or out._data.dtype.kind != "f":
             results.append(out)
             continue
-        if any(out is a for a in args) and not any(out is d for d in ctx._dirty):
+        dirty = any(out is d for d in ctx._dirty)
+        if dirty and out._grad_fn is None and out._requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad has been used in an in-place operation."
+            )
+        if not dirty and any(out is a for a in args):
             out = wrap(out._data)  # an input returned as is becomes a new view of it
         out._grad_fn = ctx
         out._output_nr = nr
@@ -766,7 +849,12 @@ def _link_custom(ctx, args, outputs, multi):
 
     if ctx._to_save is not None:
         saved, checks = [], []
-        for value in ctx._to_save:
+        for i, value in enumerate(ctx._to_save):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    "save_for_backward can only save variables, but argument "
+                    f"{i} is of type {type(value).__name__}"
+                )
             if isinstance(value, Tensor):
                 for nr, out in enumerate(results):
                     if value is out:  # don't keep a cycle: rebuild outputs on demand
@@ -799,4 +887,4 @@ def once_differentiable(fn):
 
 
 # Tensor is defined in terms of this module's classes, so it is imported last.
-from torchlet._tensor import Tensor, wrap  # noqa: E402
+from torchlet._tensor import Tensor, refresh_view, wrap  # noqa: E402

@@ -8,6 +8,8 @@ operations on one thread, and DataLoader workers are processes).
 from __future__ import annotations
 
 import functools
+import inspect
+import sys
 
 
 class _GradState:
@@ -43,15 +45,50 @@ class _GradModeContext:
         return False
 
     def __call__(self, func):
+        """Decorate ``func``: each call runs inside a fresh copy of this context (torch's
+        ``context_decorator``); a generator function holds the mode while it runs."""
+        factory = self.clone
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(factory, func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self.clone():
+            with factory():
                 return func(*args, **kwargs)
 
         return wrapper
 
     def clone(self):
         return type(self)()
+
+
+def _wrap_generator(factory, func):
+    """torch's ``_wrap_generator``: the mode is set around each resumption of the
+    generator and restored whenever it yields back to its caller."""
+
+    @functools.wraps(func)
+    def generator_context(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            with factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with factory():
+                        gen.close()
+                    raise
+                except BaseException:
+                    with factory():
+                        response = gen.throw(*sys.exc_info())
+                else:
+                    with factory():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+
+    return generator_context
 
 
 class _NoParamDecorator(_GradModeContext):
@@ -77,15 +114,23 @@ class enable_grad(_NoParamDecorator):  # noqa: N801
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
     """``set_grad_enabled(mode)``: takes effect at once (as torch does), and restores the
-    previous mode when used as a context manager."""
+    previous mode when used as a context manager. ``mode`` must be a bool, as in torch."""
 
     def __init__(self, mode: bool):
+        if type(mode) is not bool:
+            raise TypeError(
+                "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                f"{type(mode).__name__}"
+            )
         self._prev = GRAD_STATE.enabled
-        self._target = bool(mode)
-        GRAD_STATE.enabled = self._target
+        self.mode = self._target = mode
+        GRAD_STATE.enabled = mode
 
     def __enter__(self):
-        pass
+        GRAD_STATE.enabled = self._target
+
+    def __repr__(self):
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
 
     def __call__(self, func):
         GRAD_STATE.enabled = self._prev  # as a decorator it must not change the mode now
@@ -104,6 +149,7 @@ class inference_mode(_GradModeContext):  # noqa: N801
         return cls()(mode)  # bare @inference_mode on a function
 
     def __init__(self, mode: bool = True):
+        self.mode = mode
         self._target = not mode
 
     def __enter__(self):
