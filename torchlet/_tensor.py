@@ -11,7 +11,11 @@ backward live side by side. Fields:
 * ``_grad``: the accumulated gradient (leaves, and tensors that called retain_grad());
 * ``_vbox``: a one-element list, the version counter, shared by a tensor and its views,
   bumped by every in-place operation so that backward can detect a modified saved tensor;
-* ``_base``: the tensor this one is a view of;
+* ``_base``: the tensor this one is a view of (its root: never itself a view);
+* ``_view_version``, ``_view_kind`` (views only): the base's version when the view's grad_fn
+  was made (an older one means the base changed in place since: see ``refresh_view``), and
+  how the view was made (torch's CreationMeta: DEFAULT, NO_GRAD_MODE, ...; None for
+  ``detach()``, which shares memory but not history);
 * ``_hooks``, ``_accumulator``: a leaf's gradient hooks and its AccumulateGrad node.
 """
 
@@ -35,7 +39,7 @@ if TYPE_CHECKING:
 class Tensor:
     __slots__ = (
         "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vbox", "_base",
-        "_hooks", "_accumulator", "__weakref__",
+        "_hooks", "_accumulator", "_view_version", "_view_kind", "__weakref__",
     )
     # the fields' types, for mypy (wrap() and _init() set them, outside the class)
     _data: np.ndarray
@@ -45,6 +49,8 @@ class Tensor:
     _grad: Tensor | None
     _vbox: list[builtins.int]
     _base: Tensor | None
+    _view_version: builtins.int  # set (with _view_kind) only where _base is set
+    _view_kind: str | None
     _hooks: OrderedDict | None
     _accumulator: AccumulateGrad | None
 
@@ -144,7 +150,9 @@ class Tensor:
         return self._data.__array_interface__["data"][0]
 
     def is_contiguous(self, memory_format=None) -> builtins.bool:
-        return self._data.flags.c_contiguous
+        if memory_format is None:
+            return self._data.flags.c_contiguous
+        return _shape_common.in_layout(self._data, memory_format)
 
     def is_floating_point(self) -> builtins.bool:
         return self._data.dtype.kind == "f"
@@ -174,6 +182,10 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        """np.array(t) / np.asarray(t): as torch, through ``numpy()`` (which refuses a
+        tensor that requires grad)."""
+        if self._requires_grad or self._grad_fn is not None or self._base is not None:
+            self.numpy()  # raises torch's error if self requires grad
         if dtype is None:
             return self._data
         return self._data.astype(dtype, copy=False)
@@ -203,13 +215,21 @@ class Tensor:
         return int(self._data.reshape(()))
 
     def __int__(self) -> builtins.int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __float__(self) -> float:
-        return float(self.item())
+        if self.requires_grad:  # (torch warns for float() only, before any error)
+            warnings.warn(_SCALAR_OF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return float(self._scalar())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
+
+    def _scalar(self):
+        """The one value of ``self``, for int() / float() / complex() (torch's error)."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
 
     def __hash__(self) -> builtins.int:
         return id(self)
@@ -225,13 +245,13 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None) -> str:
         from torchlet._printing import format_tensor
 
-        grad_fn = self._grad_fn
+        grad_fn = self.grad_fn
         return format_tensor(
             self._data,
             dtype_name=repr(self.dtype),
             default_dtype_name=repr(_dtype.get_default_dtype()),
             grad_fn_name=grad_fn.name().rsplit("::", 1)[-1] if grad_fn is not None else None,
-            requires_grad=self._requires_grad,
+            requires_grad=self.requires_grad,
         )
 
     __str__ = __repr__
@@ -271,11 +291,18 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._base is not None and self._view_version != self._vbox[0]:
+            refresh_view(self)
         return self._grad_fn
 
     @property
     def requires_grad(self) -> builtins.bool:
-        return self._requires_grad or self._grad_fn is not None
+        """torch: set on a leaf, or computed, or a view of a tensor that requires grad
+        (even one made under no_grad)."""
+        if self._requires_grad or self._grad_fn is not None:
+            return True
+        base = self._base
+        return base is not None and self._view_kind is not None and base.requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool):
@@ -297,7 +324,11 @@ class Tensor:
 
     @property
     def is_leaf(self) -> builtins.bool:
-        return self._grad_fn is None
+        return self.grad_fn is None
+
+    def _is_view(self) -> builtins.bool:
+        """Whether this tensor is a view of another (``detach()`` is not, as in torch)."""
+        return self._base is not None and self._view_kind is not None
 
     @property
     def grad(self):
@@ -316,10 +347,21 @@ class Tensor:
                 )
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
-                    "assigned grad has data of a different type"
+                    f"attempting to assign a gradient with dtype "
+                    f"'{_dtype.C_TYPE_NAMES[value._data.dtype.name]}' to a tensor with "
+                    f"grad_dtype '{_dtype.TYPE_WORDS[self._data.dtype.name]}'. The gradient "
+                    "must match the tensor's grad_dtype (defaults to the tensor's dtype). You "
+                    "can set the tensor's grad_dtype attribute with a specific dtype, or None "
+                    "to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of "
+                    "a tensor and its gradient may break downstream systems that assume they "
+                    "match."
                 )
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to "
+                    f"a tensor of size '{list(self._data.shape)}'. Please ensure that the "
+                    "gradient and the tensor are the same size"
+                )
         self._grad = value
 
     @grad.deleter
@@ -343,13 +385,13 @@ class Tensor:
         return ref is not None and ref() is self
 
     def retain_grad(self) -> None:
-        if self._grad_fn is None:
+        if self.grad_fn is None:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return  # leaves keep .grad anyway
         import weakref
 
-        self._grad_fn.hooks().retained[self._output_nr] = weakref.ref(self)
+        self.grad_fn.hooks().retained[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):
         """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed."""
@@ -361,7 +403,7 @@ class Tensor:
 
         from torchlet.autograd.function import add_hook
 
-        if self._grad_fn is None:
+        if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = OrderedDict()  # {handle id: hook}, as torch's _backward_hooks
             hooks = self._hooks
@@ -377,7 +419,8 @@ class Tensor:
         """A tensor sharing these values (and version counter), outside the graph."""
         out = wrap(self._data)
         out._vbox = self._vbox
-        out._base = self._base
+        out._base = self._base  # (the memory it shares, for storage_offset & co)
+        out._view_version, out._view_kind = self._vbox[0], None
         return out
 
     def detach_(self) -> Tensor:
@@ -449,10 +492,10 @@ class Tensor:
         raise AssertionError("Torch not compiled with CUDA enabled")
 
     def clone(self, *, memory_format=None) -> Tensor:
-        return _shape.clone(self)
+        return _shape.clone(self, memory_format=memory_format)
 
     def contiguous(self, memory_format=None) -> Tensor:
-        return _shape.contiguous(self)
+        return _shape.contiguous(self, memory_format)
 
     # --------------------------------------------------------------------------------
     # arithmetic operators
@@ -2338,6 +2381,12 @@ _NON_LEAF_GRAD_WARNING = (
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
 )
 
+_SCALAR_OF_GRAD_WARNING = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+    "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)"
+)
+
 _TYPE_NAMES = {
     "float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
     "float16": "torch.HalfTensor", "int64": "torch.LongTensor", "int32": "torch.IntTensor",
@@ -2381,11 +2430,42 @@ def _rebuild_tensor(data, requires_grad):
     return t
 
 
+# How a view was made (torch's CreationMeta): views of the last three kinds may not get a
+# new history when they, their base or a sibling view are modified in place.
+DEFAULT = "default"
+NO_GRAD_MODE = "no_grad_mode"  # made while grad mode was off
+MULTI_OUTPUT_NODE = "multi_output_node"  # one of several views one op returns (unbind, split)
+IN_CUSTOM_FUNCTION = "in_custom_function"  # returned by a custom Function's forward
+
+
 def make_view(out: Tensor, base: Tensor) -> Tensor:
     """Mark ``out`` (whose array is a NumPy view of ``base``'s) as a view of ``base``."""
-    out._base = base._base if base._base is not None else base
-    out._vbox = base._vbox
+    root = base._base
+    kind: str | None
+    if root is None:
+        out._base, kind = base, DEFAULT
+    else:  # a view of a view is one of the root, and inherits its kind (None: of a detach())
+        out._base, kind = root, base._view_kind
+    if out._data.dtype != base._data.dtype:
+        kind = None  # view(dtype): shares memory, but no gradient flows through it (torch)
+    if kind is not None:
+        node = out._grad_fn
+        if not GRAD_STATE.enabled:
+            kind = NO_GRAD_MODE
+        elif node is not None and node._n_outputs > 1:
+            kind = MULTI_OUTPUT_NODE
+    out._view_kind = kind
+    out._vbox = vbox = base._vbox
+    out._view_version = vbox[0]
     return out
+
+
+def refresh_view(t: Tensor) -> None:
+    """Give the view ``t``, whose base changed in place since its grad_fn was made, its
+    grad_fn over the base's new history (see ``_ops/view_inplace.py``)."""
+    from torchlet._ops.view_inplace import refresh_view
+
+    refresh_view(t)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
@@ -2437,35 +2517,42 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     is bumped so that backward notices if a saved value was overwritten.
     """
     recording = GRAD_STATE.enabled and (
-        self._requires_grad or self._grad_fn is not None
-        or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
     )
     if recording:
-        _check_inplace_allowed(self)
-        old = wrap(self._data.copy(), self._grad_fn, self._output_nr)
+        _check_inplace_allowed(self, requires_grad=True)
+        grad_fn = self.grad_fn  # (of a view: over its base's latest history)
+        old = wrap(self._data.copy(), grad_fn, self._output_nr)
         old._requires_grad = self._requires_grad
         result = op(old, *args, **kwargs)
     else:
         result = op(self, *args, **kwargs)
     _write_result(self, result)
     if recording:
-        if self._base is not None:  # the write changed the base too: rebase both histories
+        if self._is_view():  # the write changed the base too: rebase both histories
             from torchlet._ops.view_inplace import rebase_view_history
 
-            rebase_view_history(self, self._base, result)
+            rebase_view_history(self, self._base, result)  # type: ignore[arg-type]
         else:
             self._grad_fn = result._grad_fn
             self._output_nr = result._output_nr
     return self
 
 
-def _check_inplace_allowed(self: Tensor) -> None:
+def _check_inplace_allowed(self: Tensor, requires_grad: builtins.bool | None = None) -> None:
+    """torch's checks before an in-place op is recorded (``requires_grad``: whether its
+    result will require grad; by default, whether ``self`` does)."""
+    is_view = self._is_view()
+    if is_view and (self.requires_grad if requires_grad is None else requires_grad):
+        from torchlet._ops.view_inplace import check_view_rebase
+
+        check_view_rebase(self, indirect=False)
     if self._grad_fn is None and self._requires_grad:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
     base = self._base
-    if base is not None and base._grad_fn is None and base._requires_grad:
+    if is_view and base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place "
             "operation."
@@ -2510,4 +2597,5 @@ from torchlet.nn._functional import activation as _activation  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
 from torchlet._ops.reduction import sums as _sums  # noqa: E402
 from torchlet._ops import shape as _shape  # noqa: E402
+from torchlet._ops.shape import common as _shape_common  # noqa: E402
 # isort: on

@@ -3,45 +3,101 @@
 Writing into a view changes its base, so the base's history must change too. As torch
 does, the base gets a ``CopySlices`` node (the old base with the view's window replaced by
 the op's result) and the view becomes a window onto the new base (``AsStridedBackward0``).
-A *window* is where the view's elements sit inside the base: an element offset, a shape
-and element strides, measured in the base's C-contiguous layout.
+The other views of that base learn of the change lazily, as in torch: each view keeps the
+version of its base at which its grad_fn was made, and a view read with an older version
+gets a new ``AsStridedBackward0`` over the base's current history (``refresh_view``).
+
+A *window* is where the view's elements sit inside the base, in the base's C-order
+(logical) layout: either ``(offset, shape, strides)`` in elements (the fast case: the base
+is C-contiguous and the view's elements do not overlap), or an integer array, the flat
+position in the base of each element of the view (any layout; overlapping views such as
+``expand`` repeat a position).
 
 The two primitives are each other's backward, so gradients of gradients work:
-``CopySlices``: grad_base = grad with the window zeroed; grad_value = grad's window.
-``AsStrided``: grad_base = zeros with the window set to grad.
+``CopySlices``: out = base with its window zeroed, then value added into the window (a
+plain replacement when positions do not repeat); grad_base = grad with the window zeroed,
+grad_value = grad's window.  ``AsStrided``: out = base's window; grad_base = zeros with
+grad added into the window.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from torchlet._tensor import Tensor, wrap
-from torchlet.autograd.function import Primitive
+from torchlet._tensor import IN_CUSTOM_FUNCTION, MULTI_OUTPUT_NODE, NO_GRAD_MODE, Tensor, wrap
+from torchlet.autograd.function import BackwardCFunction, Primitive
+from torchlet.autograd.grad_mode import enable_grad
+
+_as_strided = np.lib.stride_tricks.as_strided
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
 
 
 def window_of(view: np.ndarray, base: np.ndarray):
-    """The window of ``view`` inside the C-contiguous array ``base`` (None if unknown)."""
-    if not base.flags.c_contiguous or not np.shares_memory(view, base):
-        return None
+    """The window of ``view`` inside ``base`` (None if ``view`` is not made of whole
+    elements of ``base``, e.g. a ``view(dtype)``)."""
     itemsize = base.itemsize
-    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    if start % itemsize or any(s % itemsize for s in view.strides):
-        return None  # a view of another dtype (view(dtype)): not a window of elements
-    return start // itemsize, view.shape, tuple(s // itemsize for s in view.strides)
+    start = _address(view) - _address(base)
+    if view.itemsize != itemsize or start % itemsize \
+            or any(s % itemsize for s in view.strides + base.strides):
+        return None
+    if base.flags.c_contiguous and _no_overlap(view):
+        return start // itemsize, view.shape, tuple(s // itemsize for s in view.strides)
+    return _positions(view, base, start // itemsize)
 
 
-def _window(array: np.ndarray, window) -> np.ndarray:
-    """The window's elements as a (writeable) view of the C-contiguous ``array``."""
+def _no_overlap(view: np.ndarray) -> bool:
+    """Whether no two elements of ``view`` share memory (a sufficient test: each stride,
+    in increasing order, steps over everything the smaller ones reach)."""
+    reach = 1
+    for stride, size in sorted((abs(s), n) for s, n in zip(view.strides, view.shape)):
+        if size > 1:
+            if stride < reach:
+                return False
+            reach = stride * size
+    return True
+
+
+def _positions(view: np.ndarray, base: np.ndarray, start: int):
+    """The flat C-order position in ``base`` of each element of ``view`` (``start``: the
+    view's first element, in elements from the base's). Found by numbering the base's
+    elements in a copy of its memory and reading that copy through the view's strides."""
+    item = base.itemsize
+    low = sum(min(0, (n - 1) * s // item) for n, s in zip(base.shape, base.strides))
+    high = sum(max(0, (n - 1) * s // item) for n, s in zip(base.shape, base.strides))
+    view_low = start + sum(min(0, (n - 1) * s // item) for n, s in zip(view.shape, view.strides))
+    view_high = start + sum(max(0, (n - 1) * s // item) for n, s in zip(view.shape, view.strides))
+    if view.size and (view_low < low or view_high > high):
+        return None
+    memory = np.full(high - low + 1, -1, np.intp)
+    step = memory.itemsize
+    numbered = _as_strided(memory[-low:], base.shape, tuple(s // item * step for s in base.strides))
+    numbered[...] = np.arange(base.size).reshape(base.shape)
+    positions = _as_strided(memory[start - low:], view.shape,
+                            tuple(s // item * step for s in view.strides)).copy()
+    if positions.size and positions.min() < 0:
+        return None  # the view reads memory between the base's elements
+    return positions
+
+
+def _read(array: np.ndarray, window) -> np.ndarray:
+    """A copy of the window's elements of ``array`` (any layout)."""
+    if type(window) is np.ndarray:
+        return np.ravel(array)[window]
+    return _strided(np.ascontiguousarray(array), window).copy()
+
+
+def _strided(array: np.ndarray, window) -> np.ndarray:
+    """The strided window's elements as a (writeable) view of the C-contiguous ``array``."""
     offset, shape, strides = window
-    flat = array.reshape(-1)
     itemsize = array.itemsize
-    return np.lib.stride_tricks.as_strided(
-        flat[offset:], shape, tuple(s * itemsize for s in strides)
-    )
+    return _as_strided(array.reshape(-1)[offset:], shape, tuple(s * itemsize for s in strides))
 
 
 class CopySlices(Primitive):
-    """out = base with its window replaced by value;
+    """out = base with its window zeroed and value added into it;
     grad_base = grad with the window zeroed,  grad_value = grad's window."""
 
     node_name = "torch::autograd::CopySlices"  # printed as CopySlices
@@ -49,9 +105,13 @@ class CopySlices(Primitive):
     @staticmethod
     def forward(ctx, base, value, *, window):
         ctx.window = window
-        ctx.value_shape = np.shape(value)
         out = np.array(base, order="C")
-        _window(out, window)[...] = value
+        if type(window) is np.ndarray:
+            flat = out.reshape(-1)
+            flat[window] = 0
+            np.add.at(flat, window, np.broadcast_to(value, window.shape))
+        else:
+            _strided(out, window)[...] = value
         return out
 
     @staticmethod
@@ -59,7 +119,8 @@ class CopySlices(Primitive):
         needs = ctx.needs_input_grad
         grad_base = grad_value = None
         if needs[0]:
-            zeros = wrap(np.zeros(ctx.window[1], grad._data.dtype))
+            shape = ctx.window.shape if type(ctx.window) is np.ndarray else ctx.window[1]
+            zeros = wrap(np.zeros(shape, grad._data.dtype))
             grad_base = CopySlices.apply(grad, zeros, window=ctx.window)
         if needs[1]:
             grad_value = AsStrided.apply(grad, window=ctx.window)
@@ -67,7 +128,7 @@ class CopySlices(Primitive):
 
 
 class AsStrided(Primitive):
-    """out = the window of base (a copy);  grad_base = zeros with the window set to grad."""
+    """out = the window of base (a copy);  grad_base = zeros with grad added into the window."""
 
     node_name = "AsStridedBackward0"
 
@@ -75,7 +136,7 @@ class AsStrided(Primitive):
     def forward(ctx, base, *, window):
         ctx.window = window
         ctx.base_shape = base.shape
-        return _window(np.ascontiguousarray(base), window).copy()
+        return _read(base, window)
 
     @staticmethod
     def backward(ctx, grad):
@@ -83,18 +144,93 @@ class AsStrided(Primitive):
         return CopySlices.apply(zeros, grad, window=ctx.window)
 
 
-def rebase_view_history(view: Tensor, base: Tensor, result: Tensor) -> None:
-    """After ``result`` (the op applied to the view's old values) was written into ``view``:
-    give ``base`` a CopySlices history and ``view`` a window of it."""
+def _window_or_raise(view: Tensor, base: Tensor):
     window = window_of(view._data, base._data)
     if window is None:
         raise RuntimeError(
-            "torchlet cannot record this in-place operation on a view (its base is not a "
-            "C-contiguous tensor, or the view reinterprets its dtype); clone() the view first."
+            "torchlet cannot record this in-place operation on a view (the view reinterprets "
+            "its base's dtype); clone() the view first."
         )
+    return window
+
+
+def rebase_view_history(view: Tensor, base: Tensor, result: Tensor) -> None:
+    """After ``result`` (the op applied to the view's old values) was written into ``view``:
+    give ``base`` a CopySlices history and ``view`` a window of it."""
+    window = _window_or_raise(view, base)
     if result._data.dtype != base._data.dtype:
         result = result.to(base.dtype)
     new_base = CopySlices.apply(base, result, window=window)
     base._grad_fn, base._output_nr = new_base._grad_fn, 0
     new_view = AsStrided.apply(base, window=window)
     view._grad_fn, view._output_nr = new_view._grad_fn, 0
+    view._view_version = view._vbox[0]
+
+
+def refresh_view(view: Tensor) -> None:
+    """torch's lazy rebase (``VariableHooks::grad_fn``): ``view``'s base was changed in
+    place since ``view``'s grad_fn was made, so its values now come from the base's current
+    history: a new AsStridedBackward0 over the base. Views that may not be rebased raise
+    torch's error instead. (Call when ``view._base`` is set and its version is stale.)"""
+    base = view._base
+    assert base is not None
+    if view._view_kind is None:  # detach(): shares memory, but no history to follow
+        view._view_version = view._vbox[0]
+        return
+    if view._grad_fn is None and not base.requires_grad:
+        # nothing to follow; a later change that gives the base a history bumps the version
+        view._view_version = view._vbox[0]
+        return
+    check_view_rebase(view, indirect=True)
+    old = view._grad_fn
+    with enable_grad():  # torch rebuilds the node whatever the grad mode
+        view._grad_fn = AsStrided.apply(base, window=_window_or_raise(view, base))._grad_fn
+    retained = old is not None and old._hooks is not None \
+        and old._hooks.retained.pop(view._output_nr, None)
+    if retained:  # retain_grad() follows the tensor to its new node (other hooks do not)
+        view._grad_fn.hooks().retained[0] = retained
+    view._output_nr = 0
+    view._view_version = view._vbox[0]
+
+
+def check_view_rebase(view: Tensor, indirect: bool) -> None:
+    """torch's ``handle_view_on_rebase``: views made under no_grad, outputs of a function
+    returning several views and views made inside a custom Function may not get a new
+    history (``indirect``: the base or a sibling view was the one modified)."""
+    kind = view._view_kind
+    node = view._grad_fn
+    if isinstance(node, BackwardCFunction):
+        kind = IN_CUSTOM_FUNCTION  # a view made inside the Function's forward
+    if kind not in (NO_GRAD_MODE, MULTI_OUTPUT_NODE, IN_CUSTOM_FUNCTION):
+        return
+    modified = "its base or another view of its base has been" if indirect else "is being"
+    if node is not None:
+        name = node.name().rsplit("::", 1)[-1].replace("Backward0", "").replace("Backward", "")
+    if kind == NO_GRAD_MODE or node is None:
+        prefix = (f"Output {view._output_nr} of {name} is a view of a view which was created in"
+                  if node is not None else "A view was created in")
+        message = f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled."
+    else:
+        message = f"Output {view._output_nr} of {name} is a view and {modified} modified inplace."
+    raise RuntimeError(message + _REASONS[kind])
+
+
+_REASONS = {
+    MULTI_OUTPUT_NODE: (
+        " This view is the output of a function that returns multiple views. Such functions "
+        "do not allow the output views to be modified inplace. You should replace the inplace "
+        "operation by an out-of-place one."
+    ),
+    NO_GRAD_MODE: (
+        " Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+        "clarify your code by moving both the view and the inplace either both inside the "
+        "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+        "want the inplace to be tracked)."
+    ),
+    IN_CUSTOM_FUNCTION: (
+        " This view was created inside a custom Function (or because an input was returned "
+        "as-is) and the autograd logic to handle view+inplace would override the custom "
+        "backward associated with the custom Function, leading to incorrect gradients. This "
+        "behavior is forbidden. You can fix this by cloning the output of the custom Function."
+    ),
+}

@@ -64,6 +64,8 @@ def _rearrange_inplace(self: Tensor, primitive, **params) -> Tensor:
     if out._grad_fn is not None:
         self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
     self._vbox[0] += 1
+    if self._base is not None:  # a view whose grad_fn was just set: it is up to date
+        self._view_version = self._vbox[0]
     return self
 
 
