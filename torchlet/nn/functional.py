@@ -47,13 +47,15 @@ class _Linear(Primitive):
 
     torch computes a 2-D linear layer as one ``addmm(b, x, W.t())`` and names the node
     AddmmBackward0; this is the same product with the transpose folded in (one node
-    instead of two, so a training step records less)."""
+    instead of two, so a training step records less). As addmm, it saves W only when x
+    needs a gradient and x only when W does."""
 
     node_name = "AddmmBackward0"
 
     @staticmethod
     def forward(ctx, bias, x, weight):
-        ctx.save_for_backward(x, weight)
+        _, need_x, need_weight = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_weight else None, weight if need_x else None)
         return times_transposed(x, weight, bias)
 
     @staticmethod
@@ -63,8 +65,7 @@ class _Linear(Primitive):
         if not GRAD_STATE.enabled:  # first order: the same computations, on the arrays
             g = grad._data
             grad_bias = wrap(_add_reduce(g, (0,), False, g.dtype)) if need_bias else None
-            return (grad_bias, *_linear_grads_first_order(g, x._data, weight._data,
-                                                          need_x, need_weight))
+            return (grad_bias, *_linear_grads_first_order(g, x, weight, need_x, need_weight))
         grad_bias = _sum(grad, 0) if need_bias else None
         grad_x = _Mm.apply(grad, weight) if need_x else None
         grad_weight = _Mm.apply(_shape.t(grad), x) if need_weight else None
@@ -74,13 +75,15 @@ class _Linear(Primitive):
 class _LinearNoBias(Primitive):
     """out = x @ W^T (x: (N, in), W: (out, in));  grad_x = grad @ W,  grad_W = grad^T @ x.
 
-    torch computes it as ``mm(x, W.t())`` (MmBackward0); the transpose is folded in."""
+    torch computes it as ``mm(x, W.t())`` (MmBackward0); the transpose is folded in. As
+    mm, it saves W only when x needs a gradient and x only when W does."""
 
     node_name = "MmBackward0"
 
     @staticmethod
     def forward(ctx, x, weight):
-        ctx.save_for_backward(x, weight)
+        need_x, need_weight = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_weight else None, weight if need_x else None)
         return times_transposed(x, weight)
 
     @staticmethod
@@ -88,28 +91,30 @@ class _LinearNoBias(Primitive):
         x, weight = ctx.saved_tensors
         need_x, need_weight = ctx.needs_input_grad
         if not GRAD_STATE.enabled:  # first order: as _Linear's
-            return _linear_grads_first_order(grad._data, x._data, weight._data,
-                                             need_x, need_weight)
+            return _linear_grads_first_order(grad._data, x, weight, need_x, need_weight)
         grad_x = _Mm.apply(grad, weight) if need_x else None
         grad_weight = _Mm.apply(_shape.t(grad), x) if need_weight else None
         return grad_x, grad_weight
 
 
-def _linear_grads_first_order(grad, x, weight, need_x: bool, need_weight: bool):
+def _linear_grads_first_order(grad: np.ndarray, x, weight, need_x: bool, need_weight: bool):
     """(grad_x, grad_W) = (grad @ W, grad^T @ x) as the backward's ``mm`` calls compute
     them, on the arrays: a training step's backward runs this on every layer, and the
-    dispatch of three operations was most of a small layer's time."""
-    return (wrap(matrix_product(grad, weight)) if need_x else None,
-            wrap(matrix_product(grad.T, x)) if need_weight else None)
+    dispatch of three operations was most of a small layer's time. ``x`` and ``weight``
+    are the saved Tensors (None when not saved)."""
+    return (wrap(matrix_product(grad, weight._data)) if need_x else None,
+            wrap(matrix_product(grad.T, x._data)) if need_weight else None)
 
 
 def _fast_2d(x: np.ndarray, weight: np.ndarray, bias) -> bool:
     """The common case the fused nodes handle; anything else takes torch's general path,
-    which also raises torch's errors."""
+    which also raises torch's errors. float16 takes it too: addmm computes it in float32
+    and rounds once, as torch does (the fused node would round the product, then the
+    sum with the bias)."""
     dtype = x.dtype
     return (
         x.ndim == 2 and weight.ndim == 2 and x.shape[1] == weight.shape[1]
-        and dtype == weight.dtype and dtype.kind == "f"
+        and dtype == weight.dtype and dtype.kind == "f" and dtype.itemsize > 2
         and (bias is None or (bias.ndim == 1 and bias.shape[0] == weight.shape[0]
                               and bias.dtype == dtype))
     )

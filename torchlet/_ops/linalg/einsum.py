@@ -56,6 +56,11 @@ class Einsum(Primitive):
     and zeros elsewhere. The rule is an einsum of torchlet tensors, so it can be
     differentiated again.
 
+    Operand j is saved only when another operand needs a gradient (only their rules use
+    it), as torch's products save a factor only for the other factor's gradient; a lone
+    operand is never saved. (With three operands or more torch contracts in pairs and
+    saves intermediate products instead, so this can keep more than torch does.)
+
     torch computes einsum as a chain of permutes, views, bmm/mul and sums; this one node
     shows the name torch's result shows: ViewBackward0 (a contraction of several
     operands), MulBackward0 (a product without contraction), SumBackward1 or
@@ -67,7 +72,12 @@ class Einsum(Primitive):
     @staticmethod
     def forward(ctx, *arrays, spec, optimize):
         ctx.spec = spec
-        ctx.save_for_backward(*arrays)
+        needs = ctx.needs_input_grad
+        n_needed = sum(needs)
+        ctx.save_for_backward(*(
+            array if n_needed > need else None  # another operand needs a gradient
+            for array, need in zip(arrays, needs, strict=True)
+        ))
         args = []
         for array, labels in zip(arrays, spec.inputs, strict=True):
             args += [array, list(labels)]

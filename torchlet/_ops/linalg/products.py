@@ -111,13 +111,13 @@ class Mm(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        save_factors(ctx, a, b, *ctx.needs_input_grad)
         return matrix_product(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _mm_grads(grad, a, b, *ctx.needs_input_grad)
+        return _mm_grads(grad, a, b, *ctx.needs_input_grad, ctx.column_major)
 
 
 def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -127,31 +127,40 @@ def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b)
 
 
-def _mm_grads(grad, a, b, need_a: bool, need_b: bool):
+def save_factors(ctx, a, b, need_a: bool, need_b: bool, layouts: bool = True) -> None:
+    """Save for the backward of a product a @ b only what the requested gradients use, as
+    torch does (derivatives.yaml): b for grad_a, a for grad_b. An operand that is not saved
+    may then be changed in place before backward. With ``layouts``, also note which
+    operands whose gradient is requested are column-major (see ``_mm_grads``)."""
+    ctx.save_for_backward(a if need_b else None, b if need_a else None)
+    if layouts:
+        ctx.column_major = (need_a and _column_major(a), need_b and _column_major(b))
+
+
+def _mm_grads(grad, a, b, need_a: bool, need_b: bool, column_major=(False, False)):
     """grad_a = grad @ b^T and grad_b = a^T @ grad (None where not needed).
 
     Transposes are views: NumPy hands BLAS the transposed layout, nothing is copied. As
     torch (mm_mat1_backward / mm_mat2_backward), a gradient is computed in the memory layout
-    of its input: for a column-major input such as ``w.t()`` in ``x @ w.t()`` it is
-    (b @ grad^T)^T, column-major too, so that the transpose back to ``w`` gives a
-    contiguous ``w.grad`` (no strided copy when it is accumulated).
+    its input had in forward (``column_major``): for a column-major input such as ``w.t()``
+    in ``x @ w.t()`` it is (b @ grad^T)^T, column-major too, so that the transpose back to
+    ``w`` gives a contiguous ``w.grad`` (no strided copy when it is accumulated).
     """
     grad_a = grad_b = None
     if need_a:
-        if _column_major(a):
+        if column_major[0]:
             grad_a = _shape.t(Mm.apply(b, _shape.t(grad)))
         else:
             grad_a = Mm.apply(grad, _shape.t(b))
     if need_b:
-        if _column_major(b):
+        if column_major[1]:
             grad_b = _shape.t(Mm.apply(_shape.t(grad), a))
         else:
             grad_b = Mm.apply(_shape.t(a), grad)
     return grad_a, grad_b
 
 
-def _column_major(x: Tensor) -> bool:
-    data = x._data
+def _column_major(data: np.ndarray) -> bool:
     return data.strides == (data.itemsize, data.shape[0] * data.itemsize)
 
 
@@ -163,7 +172,7 @@ class Bmm(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        save_factors(ctx, a, b, *ctx.needs_input_grad, layouts=False)
         return np.matmul(a, b)
 
     @staticmethod
@@ -172,8 +181,9 @@ class Bmm(Primitive):
         return _bmm_grads(grad, a, b, *ctx.needs_input_grad)
 
 
-def _bmm_grads(grad, a, b, need_a: bool, need_b: bool):
-    """grad_a = grad @ b^T and grad_b = a^T @ grad, batch by batch (None where not needed)."""
+def _bmm_grads(grad, a, b, need_a: bool, need_b: bool, column_major=None):
+    """grad_a = grad @ b^T and grad_b = a^T @ grad, batch by batch (None where not needed).
+    (``column_major`` is unused: the signature is _mm_grads', for Addmm/Baddbmm.)"""
     grad_a = Bmm.apply(grad, _shape.transpose(b, 1, 2)) if need_a else None
     grad_b = Bmm.apply(_shape.transpose(a, 1, 2), grad) if need_b else None
     return grad_a, grad_b
@@ -186,7 +196,7 @@ class Mv(Primitive):
 
     @staticmethod
     def forward(ctx, m, v):
-        ctx.save_for_backward(m, v)
+        save_factors(ctx, m, v, *ctx.needs_input_grad, layouts=False)
         return np.matmul(m, v)
 
     @staticmethod
@@ -204,7 +214,7 @@ class Dot(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        save_factors(ctx, a, b, *ctx.needs_input_grad, layouts=False)
         return np.asarray(np.dot(a, b))
 
     @staticmethod
@@ -623,10 +633,13 @@ def _free_dims(dims, ndim: int):
 
 
 def _scalar(value, np_dtype):
-    """alpha/beta as a NumPy scalar of the operands' dtype, converted like a C cast
-    (integer tensors truncate 0.5 to 0; -1 wraps to 255 for uint8), as torch does."""
+    """alpha/beta as a NumPy scalar of the dtype gemm computes in, converted like a C cast
+    (integer tensors truncate 0.5 to 0; -1 wraps to 255 for uint8), as torch does: float16
+    computes in float32, so 0.1 is float32's 0.1, not float16's."""
     if isinstance(value, Tensor):
         value = value._data.item()
+    if np_dtype == np.float16:
+        np_dtype = np.float32
     return np.asarray(value).astype(np_dtype)[()]
 
 
@@ -639,17 +652,13 @@ class Addmm(Primitive):
 
     node_name = "AddmmBackward0"
     _product_grads = staticmethod(_mm_grads)
+    _layouts = True  # whether the gradients follow the operands' layouts (mm's do)
 
-    @staticmethod
-    def forward(ctx, bias, m1, m2, *, beta, alpha):
-        ctx.save_for_backward(m1, m2)
+    @classmethod
+    def forward(cls, ctx, bias, m1, m2, *, beta, alpha):
+        save_factors(ctx, m1, m2, *ctx.needs_input_grad[1:], layouts=cls._layouts)
         ctx.beta, ctx.alpha = beta.item(), alpha.item()
-        out = np.matmul(m1, m2) if alpha else np.zeros(m1.shape[:-1] + m2.shape[-1:], m1.dtype)
-        if alpha != 1:
-            out *= alpha
-        if beta:
-            out += bias if beta == 1 else beta * bias
-        return out
+        return gemm(bias, m1, m2, beta, alpha)
 
     @classmethod
     def backward(cls, ctx, grad):
@@ -658,11 +667,32 @@ class Addmm(Primitive):
         grad_bias = None
         if ctx.needs_input_grad[0]:
             grad_bias = grad if beta == 1 else _mul(grad, beta)
-        grad_m1, grad_m2 = cls._product_grads(grad, m1, m2, *ctx.needs_input_grad[1:])
+        grad_m1, grad_m2 = cls._product_grads(grad, m1, m2, *ctx.needs_input_grad[1:],
+                                              ctx.column_major)
         if alpha != 1:
             grad_m1 = None if grad_m1 is None else _mul(grad_m1, alpha)
             grad_m2 = None if grad_m2 is None else _mul(grad_m2, alpha)
         return grad_bias, grad_m1, grad_m2
+
+
+def gemm(bias: np.ndarray, m1: np.ndarray, m2: np.ndarray, beta, alpha) -> np.ndarray:
+    """beta * bias + alpha * (m1 @ m2), (batched) matrices, as torch's CPU gemm computes it.
+
+    float16 is computed in float32 and rounded to float16 once (torch accumulates reduced
+    precision in float, "opmath": rounding the product first, then the sum, differs in
+    the last bit for about a third of random elements); ``beta`` and ``alpha`` then
+    arrive as float32. The float32 sum of products runs in another order than torch's, so
+    about one float16 result in 2000 still differs by one unit in the last place.
+    """
+    dtype = m1.dtype
+    if dtype == np.float16:
+        bias, m1, m2 = bias.astype(np.float32), m1.astype(np.float32), m2.astype(np.float32)
+    out = np.matmul(m1, m2) if alpha else np.zeros(m1.shape[:-1] + m2.shape[-1:], m1.dtype)
+    if alpha != 1:
+        out *= alpha
+    if beta:
+        out += bias if beta == 1 else beta * bias
+    return out.astype(dtype, copy=False)
 
 
 class Baddbmm(Addmm):
@@ -671,6 +701,8 @@ class Baddbmm(Addmm):
 
     node_name = "BaddbmmBackward0"
     _product_grads = staticmethod(_bmm_grads)
+    _layouts = False
+    column_major = None  # (bmm's gradients do not depend on the layouts)
 
 
 def _check_bias(bias: Tensor, shape) -> None:

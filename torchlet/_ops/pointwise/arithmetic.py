@@ -20,6 +20,7 @@ from torchlet._ops.pointwise.operands import (
     _operands,
     _operands_as_float,
     _out,
+    out_dtype_found,
     zeros_like,
     zeros_like_grad,
 )
@@ -106,26 +107,32 @@ class Rsub(Primitive):
 
 
 class Mul(Primitive):
-    """out = a * b;  grad_a = grad * b,  grad_b = grad * a."""
+    """out = a * b;  grad_a = grad * b,  grad_b = grad * a.
+
+    As torch, b is saved only when a needs a gradient and a only when b does: changing
+    the other operand in place before backward is then no error."""
 
     node_name = "MulBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        if not GRAD_STATE.enabled and isinstance(a, Tensor) and isinstance(b, Tensor):
-            # first order (no create_graph): the same products on the arrays, without
-            # two dispatches; this backward runs in nearly every graph
-            g = grad._data
-            return (wrap(g * b._data) if needs[0] else None,
-                    wrap(g * a._data) if needs[1] else None)
-        return grad * b if needs[0] else None, grad * a if needs[1] else None
+        need_a, need_b = ctx.needs_input_grad
+        return _times(grad, b) if need_a else None, _times(grad, a) if need_b else None
+
+
+def _times(grad, factor):
+    """grad * factor. First order (no create_graph) on the arrays: the same product
+    without a dispatch; Mul's backward runs in nearly every graph."""
+    if not GRAD_STATE.enabled and isinstance(factor, Tensor):
+        return wrap(grad._data * factor._data)
+    return grad * factor
 
 
 class MulNumber(Primitive):
@@ -183,13 +190,15 @@ def _half_and_scalar_tensor(input, other) -> bool:  # noqa: A002
 
 
 class Div(Primitive):
-    """out = a / b;  grad_a = grad / b,  grad_b = -grad * ((a / b) / b)."""
+    """out = a / b;  grad_a = grad / b,  grad_b = -grad * ((a / b) / b).
+
+    As torch, a is saved only when b needs a gradient (b always: both rules use it)."""
 
     node_name = "DivBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
@@ -479,7 +488,9 @@ def _remainder(a, b):
 
 
 class Remainder(Primitive):
-    """out = a - floor(a / b) * b (sign of b);  grad_a = grad,  grad_b = -grad * floor(a/b)."""
+    """out = a - floor(a / b) * b (sign of b);  grad_a = grad,  grad_b = -grad * floor(a/b).
+
+    Only grad_b uses the operands: as torch, they are saved only when b needs a gradient."""
 
     node_name = "RemainderBackward1"
 
@@ -487,15 +498,18 @@ class Remainder(Primitive):
     def forward(ctx, a, b):
         if np.asarray(a).dtype.kind in "iu":
             _check_integer_divisor(a, b)
-        ctx.save_for_backward(a, b)
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(a, b)
         return _remainder(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        grad_b = -grad * floor_divide(a, b) if needs[1] else None
-        return grad if needs[0] else None, grad_b
+        need_a, need_b = ctx.needs_input_grad
+        grad_b = None
+        if need_b:
+            a, b = ctx.saved_tensors
+            grad_b = -grad * floor_divide(a, b)
+        return grad if need_a else None, grad_b
 
 
 class RemainderOfNumber(Primitive):
@@ -515,7 +529,9 @@ class RemainderOfNumber(Primitive):
 
 
 class Fmod(Primitive):
-    """out = a - trunc(a / b) * b (sign of a);  grad_a = grad,  grad_b = -grad * trunc(a/b)."""
+    """out = a - trunc(a / b) * b (sign of a);  grad_a = grad,  grad_b = -grad * trunc(a/b).
+
+    Only grad_b uses the operands: as torch, they are saved only when b needs a gradient."""
 
     node_name = "FmodBackward1"
 
@@ -523,15 +539,18 @@ class Fmod(Primitive):
     def forward(ctx, a, b):
         if np.asarray(a).dtype.kind in "iu":
             _check_integer_divisor(a, b)
-        ctx.save_for_backward(a, b)
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(a, b)
         return np.fmod(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        grad_b = -grad * div(a, b, rounding_mode="trunc") if needs[1] else None
-        return grad if needs[0] else None, grad_b
+        need_a, need_b = ctx.needs_input_grad
+        grad_b = None
+        if need_b:
+            a, b = ctx.saved_tensors
+            grad_b = -grad * div(a, b, rounding_mode="trunc")
+        return grad if need_a else None, grad_b
 
 
 class _ScalarDivisor(Primitive):
@@ -623,7 +642,7 @@ def neg(input, *, out=None):  # noqa: A002
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return _out(Neg.apply(input), out, "neg")
+    return _out(Neg.apply(input), out, "neg", out_dtype_found)
 
 
 negative = neg
@@ -648,13 +667,15 @@ def _checked_alpha(alpha, np_dtype):
 
 class Addcmul(Primitive):
     """out = input + value * t1 * t2;  grad_input = grad,  grad_t1 = grad * (t2 * value),
-    grad_t2 = grad * (t1 * value)  (torch's derivatives.yaml, in its order)."""
+    grad_t2 = grad * (t1 * value)  (torch's derivatives.yaml, in its order). As torch,
+    t2 is saved only when t1 needs a gradient and t1 only when t2 does."""
 
     node_name = "AddcmulBackward0"
 
     @staticmethod
     def forward(ctx, x, t1, t2, *, value):
-        ctx.save_for_backward(t1, t2)
+        _, need_t1, need_t2 = ctx.needs_input_grad
+        ctx.save_for_backward(t1 if need_t2 else None, t2 if need_t1 else None)
         ctx.value = value
         return _addcmul(x, t1, t2, value)
 
@@ -688,13 +709,14 @@ def _addcmul(x, t1, t2, value):
 
 class Addcdiv(Primitive):
     """out = input + value * t1 / t2;  grad_input = grad,  grad_t1 = grad * (value / t2),
-    grad_t2 = -grad * (value * t1 / (t2 * t2))  (torch's derivatives.yaml)."""
+    grad_t2 = -grad * (value * t1 / (t2 * t2))  (torch's derivatives.yaml). As torch, t1
+    is saved only when t2 needs a gradient (t2 always: both rules use it)."""
 
     node_name = "AddcdivBackward0"
 
     @staticmethod
     def forward(ctx, x, t1, t2, *, value):
-        ctx.save_for_backward(t1, t2)
+        ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None, t2)
         ctx.value = value
         return _addcdiv(x, t1, t2, value)
 
