@@ -134,7 +134,7 @@ def test_like_functions_take_a_generator_and_requires_grad():
 def test_like_functions_channels_last_needs_rank_four():
     for lib in (torch, torchlet):
         with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last"):
-            lib.rand_like(lib.zeros(2, 3), memory_format=torch.channels_last)
+            lib.rand_like(lib.zeros(2, 3), memory_format=lib.channels_last)
 
 
 @pytest.mark.parametrize("shape", ((3,), (2, 4)))

@@ -271,7 +271,7 @@ def test_ops_that_return_the_input_itself():
 def test_clone_keeps_memory_layout():
     x = torchlet.tensor(arange(2, 3, 4)).transpose(0, 2)
     assert x.clone().stride() == (1, 4, 12)
-    assert torchlet.clone(x, memory_format="torch.contiguous_format").is_contiguous()
+    assert torchlet.clone(x, memory_format=torchlet.contiguous_format).is_contiguous()
     assert x.contiguous().stride() == (6, 2, 1)
 
 

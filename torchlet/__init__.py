@@ -44,6 +44,9 @@ from torchlet import _dtype  # noqa: E402
 from torchlet._device import device  # noqa: E402
 from torchlet._dtype import (  # noqa: E402
     bool,  # noqa: A004
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     double,
     dtype,
     finfo,
@@ -60,6 +63,8 @@ from torchlet._dtype import (  # noqa: E402
     int32,
     int64,
     long,
+    memory_format,
+    preserve_format,
     promote_types,
     set_default_dtype,
     short,

@@ -96,16 +96,43 @@ def from_numpy_dtype(np_dtype) -> dtype:
 
 
 def to_dtype(obj) -> dtype:
-    """Accept a torchlet dtype, a NumPy dtype or a Python type (float, int, bool)."""
+    """Accept a torchlet dtype, a NumPy dtype or a Python type: float is float64, as in
+    torch (Python's float is a double), whatever the default dtype."""
     if type(obj) is dtype:
         return obj
     if obj is _builtins.float:
-        return _default[0]
+        return float64
     if obj is _builtins.int:
         return int64
     if obj is _builtins.bool:
         return bool
     return from_numpy_dtype(obj)
+
+
+# ---------------------------------------------------------------------------------------
+# memory formats (the layout a new tensor gets: ``memory_format=`` of clone, *_like, ...)
+
+
+class memory_format:  # noqa: N801 - torch's name
+    """A memory layout, printed as torch prints it (``torch.channels_last``); one object
+    per layout, kept by copy and pickle."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # a module global: pickle and copy give back the same object
+
+
+preserve_format = memory_format("preserve_format")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,7 +146,9 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d) -> None:
-    d = to_dtype(d)
+    if type(d) is not dtype:
+        raise TypeError("invalid dtype object: only floating-point types are supported as "
+                        "the default type")
     if d not in (float16, float32, float64):
         raise TypeError(
             "only floating-point types are supported as the default type"
@@ -200,42 +229,66 @@ def is_floating_point_dtype(d: dtype) -> _builtins.bool:
     return d.is_floating_point
 
 
-class finfo:  # noqa: N801 - torch's name
-    """Machine limits of a floating dtype, as torch.finfo."""
+def _info_dtype(kind, name: str) -> dtype:
+    """The dtype ``finfo``/``iinfo`` describe: a torch dtype or a Python type (float, int,
+    bool); anything else is torch's argument error."""
+    if type(kind) is dtype or kind in (_builtins.float, _builtins.int, _builtins.bool):
+        return to_dtype(kind)
+    raise TypeError(f"{name}(): argument 'type' (position 1) must be torch.dtype, not "
+                    f"{type(kind).__name__}")
 
-    def __init__(self, type: dtype | None = None):  # noqa: A002 - torch's argument name
-        d = _default[0] if type is None else to_dtype(type)
+
+class _Info:
+    """What finfo and iinfo share: ``dtype`` is the name (a str, as in torch), equal when
+    they describe the same dtype, unhashable (torch defines __eq__ only)."""
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.dtype == self.dtype
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class finfo(_Info):  # noqa: N801 - torch's name
+    """Machine limits of a floating dtype, as torch.finfo. ``resolution`` is
+    ``10 ** -precision`` (0.001 for float16, 1e-06 for float32), as torch computes it."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's argument name
+        d = _default[0] if type is None else _info_dtype(type, "finfo")
         if not d.is_floating_point:
-            raise TypeError("torch.finfo() requires a floating point input type.")
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
         info = np.finfo(d.np)
-        self.dtype = d
+        self.dtype = d.name
         self.bits = info.bits
         self.eps = _builtins.float(info.eps)
         self.max = _builtins.float(info.max)
         self.min = _builtins.float(info.min)
         self.tiny = self.smallest_normal = _builtins.float(info.tiny)
-        self.resolution = _builtins.float(info.resolution)
+        self.resolution = 10.0 ** -info.precision
 
     def __repr__(self):
         return (
             f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
             f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
-            f"dtype={self.dtype.name})"
+            f"dtype={self.dtype})"
         )
 
 
-class iinfo:  # noqa: N801 - torch's name
-    """Limits of an integer dtype, as torch.iinfo."""
+class iinfo(_Info):  # noqa: N801 - torch's name
+    """Limits of an integer dtype, as torch.iinfo (bool is refused, as in torch)."""
 
-    def __init__(self, type: dtype):  # noqa: A002 - torch's argument name
-        d = to_dtype(type)
+    def __init__(self, type):  # noqa: A002 - torch's argument name
+        d = _info_dtype(type, "iinfo")
         if d.is_floating_point:
-            raise TypeError("torch.iinfo() requires an integer input type.")
-        info = np.iinfo(d.np) if d is not bool else np.iinfo(np.uint8)
-        self.dtype = d
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
+                            "to handle 'torch.iinfo'")
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        info = np.iinfo(d.np)
+        self.dtype = d.name
         self.bits = info.bits
         self.max = _builtins.int(info.max)
         self.min = _builtins.int(info.min)
 
     def __repr__(self):
-        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype.name})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

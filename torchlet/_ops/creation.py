@@ -7,8 +7,10 @@ int64, bools give bool; NumPy arrays keep their dtype.
 
 from __future__ import annotations
 
+import builtins
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -16,6 +18,7 @@ from torchlet import _dtype
 from torchlet._device import check_cpu
 from torchlet._ops.indexing._common import checked_scalar, fill_scalar
 from torchlet._ops.pointwise._fused import _fma
+from torchlet._ops.shape.common import check_memory_format, empty_in_layout
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 
@@ -31,19 +34,26 @@ def _size_args(size, name="zeros", keyword=None):
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
-    for s in size:
-        if isinstance(s, Tensor):
-            s = s.item()
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(
-                f"{name}(): argument 'size' must be tuple of ints, but found element of type "
-                f"{type(s).__name__} at pos {size.index(s)}"
-            )
-        if s < 0:
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {s}: {list(size)}"
-            )
+    elif len(size) == 1 and not _is_int(size[0]):
+        position = "" if keyword is not None else " (position 1)"
+        raise TypeError(f"{name}(): argument 'size'{position} must be tuple of ints, not "
+                        f"{type(size[0]).__name__}")
+    size = tuple(s.item() if isinstance(s, Tensor) else s for s in size)
+    for pos, s in enumerate(size, 1):
+        if not _is_int(s):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                            f"{pos} with error \"type must be tuple of ints,but got "
+                            f"{type(s).__name__}\"")
+    if any(s < 0 for s in size):
+        if name == "zeros":  # (torch's zeros checks the sizes itself)
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        s = next(s for s in size if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     return tuple(int(s) for s in size)
+
+
+def _is_int(s) -> bool:
+    return isinstance(s, (int, np.integer)) and not isinstance(s, bool)
 
 
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -73,14 +83,31 @@ def _check_device(device):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
+    _check_dtype_arg(dtype, "tensor")
     _check_device(device)
     if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+            ".requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            UserWarning, stacklevel=2)
         array = data._data.copy()
     else:
         array = _array_from_data(data, dtype)
     if dtype is not None:
         array = _cast(array, _dtype.to_dtype(dtype).np)
     return _finish(array, requires_grad)
+
+
+def _check_dtype_arg(dtype, name: str) -> None:
+    """torch's public functions take a torch.dtype or a Python type (float, int, bool) as
+    ``dtype``, not a NumPy dtype or a string (torchlet's internals may pass those)."""
+    if dtype is None or type(dtype) is _dtype.dtype or dtype in (float, int, bool):
+        return
+    kind = type(dtype)
+    kind_name = kind.__name__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"
+    raise TypeError(f"{name}(): argument 'dtype' must be torch.dtype, not {kind_name}")
 
 
 def _cast(array: np.ndarray, np_dtype) -> np.ndarray:
@@ -91,32 +118,81 @@ def _cast(array: np.ndarray, np_dtype) -> np.ndarray:
     return array.astype(np_dtype, copy=False)
 
 
+# what torch's tensor() reads as nested sequences (PySequence_Check, less str and bytes)
+_SEQUENCES = (list, tuple, builtins.range)
+
+_NEGATIVE_STRIDES = (
+    "At least one stride in the given numpy array is negative, and tensors with negative "
+    "strides are not currently supported. (You can probably work around this by making a "
+    "copy of your array  with array.copy().) "
+)
+
+
 def _array_from_data(data, dtype=None) -> np.ndarray:
     """``data`` as an array of its inferred dtype, or straight in ``dtype`` if given
-    (Python numbers are rounded once: ``[0.3]`` in float64 is 0.3, not float32's 0.3)."""
+    (Python numbers are rounded once: ``[0.3]`` in float64 is 0.3, not float32's 0.3).
+    As torch: the shape comes from the first element at each depth, the dtype from all
+    elements, then the values are stored (a tensor element by its ``item()``)."""
     if isinstance(data, np.ndarray):
         _dtype.from_numpy_dtype(data.dtype)  # TypeError for unsupported dtypes
+        if any(s < 0 for s in data.strides):
+            raise ValueError(_NEGATIVE_STRIDES)
         return data.copy()
     if isinstance(data, np.generic):
         return np.array(data)
-    if isinstance(data, (list, tuple)):
-        inferred = _infer_dtype(data)
-        data = _unwrap_nested(data)
-    elif isinstance(data, numbers.Number):
-        inferred = _dtype.scalar_dtype(data)
-    else:
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    try:
-        array = np.array(data)
-    except ValueError:
-        raise ValueError(_ragged_message(data)) from None
-    if array.dtype == object:
-        raise ValueError(_ragged_message(data))
-    if array.dtype.kind == "c":
-        raise TypeError("torchlet does not support complex tensors")
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if isinstance(data, numbers.Number) and not isinstance(data, complex):
+        target = _dtype.scalar_dtype(data) if dtype is None else _dtype.to_dtype(dtype)
+        return _checked_array(data, target.np)
+    if not isinstance(data, _SEQUENCES):
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+    sizes = _sizes(data)
+    inferred, plain = _infer_dtype(data)
     target = inferred if dtype is None else _dtype.to_dtype(dtype)
-    _check_fits(array, target.np)
-    return _cast(array, target.np)
+    if data and isinstance(data[0], np.ndarray):
+        warnings.warn(
+            "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please "
+            "consider converting the list to a single numpy.ndarray with numpy.array() "
+            "before converting to a tensor. (Triggered internally at "
+            "/__w/pytorch/pytorch/torch/csrc/utils/tensor_new.cpp:252.)",
+            UserWarning, stacklevel=3)
+    if 0 in sizes:  # nothing to store: torch reads no element
+        return np.empty(sizes, target.np)
+    return _checked_array(_unwrap_nested(data, plain, sizes, target.np), target.np)
+
+
+def _checked_array(data, np_dtype) -> np.ndarray:
+    """NumPy's array of ``data`` (a number, nested lists of numbers or an array), checked
+    as torch stores numbers: an int beyond int64 is refused for an integer dtype, and a
+    number the integer dtype cannot hold too (``_check_fits``)."""
+    try:
+        array = data if isinstance(data, np.ndarray) else np.array(data)
+    except OverflowError:  # an int beyond 64 bits
+        array = None
+    if array is None or array.dtype.kind not in "biuf" or array.dtype == np.uint64:
+        if np_dtype.kind in "biu":  # Python ints beyond int64 (their array is object)
+            raise ValueError("Overflow when unpacking long long")
+        array = np.array(data, dtype=np.float64)
+    _check_fits(array, np_dtype)
+    return _cast(array, np_dtype)
+
+
+def _sizes(data) -> list:
+    """torch's ``compute_sizes``: the length at each depth, read from first elements
+    (a tensor element ends the walk: it is read as a number; an array adds its shape)."""
+    sizes = []
+    seq = data
+    while isinstance(seq, (*_SEQUENCES, str, bytes)):
+        sizes.append(len(seq))
+        if len(sizes) > 128:  # a str's first element is a str again
+            raise ValueError(f"too many dimensions '{type(seq).__name__}'")
+        if not seq:
+            break
+        seq = seq[0]
+    if isinstance(seq, np.ndarray):
+        sizes.extend(seq.shape)
+    return sizes
 
 
 def _check_fits(array: np.ndarray, np_dtype) -> None:
@@ -137,65 +213,92 @@ def _check_fits(array: np.ndarray, np_dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow")
 
 
-def _infer_dtype(data) -> _dtype.dtype:
-    """torch's rule for nested lists: each element has a dtype (a NumPy scalar or tensor its
-    own; Python bool, int, float: bool, int64, the default float), combined by promotion."""
-    result = None
+def _infer_dtype(data):
+    """torch's rule for nested lists: each element has a dtype (a NumPy scalar, array or
+    tensor its own; Python bool, int, float: bool, int64, the default float; an empty
+    list the default float), combined by promotion. Also says whether all elements were
+    plain numbers (no tensor or array), which NumPy can read directly."""
+    result, plain = None, True
     stack = [data]
     while stack:
         item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
+        if isinstance(item, _SEQUENCES) and item:
+            stack.extend(reversed(item))  # (left to right: the first bad element is named)
             continue
-        if isinstance(item, (Tensor, np.ndarray, np.generic)):
-            kind = _dtype.from_numpy_dtype(item.dtype if not isinstance(item, Tensor)
-                                           else item._data.dtype)
+        if isinstance(item, _SEQUENCES):
+            kind = _dtype.get_default_dtype()
+        elif isinstance(item, (Tensor, np.ndarray, np.generic)):
+            plain = plain and isinstance(item, np.generic)
+            kind = _dtype.from_numpy_dtype(item._data.dtype if isinstance(item, Tensor)
+                                           else item.dtype)
         elif isinstance(item, numbers.Number) and not isinstance(item, complex):
             kind = _dtype.scalar_dtype(item)
+        elif isinstance(item, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(item).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
         result = kind if result is None else _dtype.promote_types(result, kind)
-    return result if result is not None else _dtype.get_default_dtype()
+    return result, plain
 
 
-def _unwrap_nested(data):
-    out = []
-    for item in data:
-        if isinstance(item, Tensor):
-            out.append(item._data)
-        elif isinstance(item, (list, tuple)):
-            out.append(_unwrap_nested(item))
-        else:
-            out.append(item)
-    return out
+def _unwrap_nested(data, plain: bool, sizes, np_dtype):
+    """The nested numbers of ``data``, read by NumPy when they are ``plain`` lists of
+    numbers of the shape ``sizes``, else stored one by one as torch's ``recursive_store``."""
+    if plain:
+        try:
+            array = np.array(data)
+        except (ValueError, TypeError, OverflowError):
+            array = None
+        if array is not None and array.shape == tuple(sizes) and array.dtype != object:
+            return array
+    return _store(data, sizes, 0, np_dtype)
 
 
-def _ragged_message(data):
-    """torch's message for a list whose rows have different lengths."""
-    def walk(x, dim):
-        if not isinstance(x, (list, tuple)) or not x:
-            return None
-        lengths = [len(e) if isinstance(e, (list, tuple)) else None for e in x]
-        first = lengths[0]
-        for length in lengths[1:]:
-            if length != first:
-                return f"expected sequence of length {first} at dim {dim} (got {length})"
-        for e in x:
-            message = walk(e, dim + 1)
-            if message:
-                return message
-        return None
+def _store(seq, sizes, dim, np_dtype) -> list:
+    """torch's ``recursive_store``, for its errors: each sequence must have the length the
+    first one at its depth had, a number sits where the depth ends, and a tensor there is
+    read by ``item()`` (a tensor or array higher up is read as a sequence)."""
+    if isinstance(seq, Tensor):
+        seq = seq._data
+    if not isinstance(seq, (*_SEQUENCES, np.ndarray)) or (
+            isinstance(seq, np.ndarray) and not seq.ndim):
+        raise TypeError("not a sequence")
+    if len(seq) != sizes[dim]:
+        raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
+                         f"(got {len(seq)})")
+    if dim + 1 < len(sizes):
+        return [_store(item, sizes, dim + 1, np_dtype) for item in seq]
+    return [_number_of(item, np_dtype) for item in seq]
 
-    return walk(data, 1) or "could not build a tensor from this data"
+
+def _number_of(item, np_dtype):
+    """One element where torch's store wants a number (Python's conversion errors)."""
+    if isinstance(item, Tensor):
+        if item._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return item._data.reshape(-1)[0]
+    if isinstance(item, np.ndarray):
+        if item.ndim:
+            raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
+        return item[()]
+    if isinstance(item, _SEQUENCES):
+        if np_dtype.kind in "biu":
+            raise TypeError(f"'{type(item).__name__}' object cannot be interpreted as an "
+                            "integer")
+        raise TypeError(f"must be real number, not {type(item).__name__}")
+    return item
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
+    _check_dtype_arg(dtype, "as_tensor")
     _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray):
         _dtype.from_numpy_dtype(data.dtype)
+        if any(s < 0 for s in data.strides):
+            raise ValueError(_NEGATIVE_STRIDES)
         if dtype is None or _dtype.to_dtype(dtype).np == data.dtype:
             return wrap(data)
         return wrap(_cast(data, _dtype.to_dtype(dtype).np))
@@ -211,11 +314,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     _dtype.from_numpy_dtype(array.dtype)
     if any(s < 0 for s in array.strides):
-        raise ValueError(
-            "At least one stride in the given numpy array is negative, and tensors with "
-            "negative strides are not currently supported. (You can probably work around "
-            "this by making a copy of your array  with array.copy().) "
-        )
+        raise ValueError(_NEGATIVE_STRIDES)
     return wrap(array)
 
 
@@ -227,6 +326,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False) -> Tensor:
     shape = _size_args(sizes, "zeros", size)
+    _check_dtype_arg(dtype, "zeros")
     if out is not None:
         result = zeros(shape, dtype=_dtype_for_out(dtype, out, "zeros"), device=device)
         return _creation_out(result, out, "zeros")
@@ -237,6 +337,7 @@ def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
 def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
          pin_memory=False, requires_grad=False) -> Tensor:
     shape = _size_args(sizes, "ones", size)
+    _check_dtype_arg(dtype, "ones")
     if out is not None:
         result = ones(shape, dtype=_dtype_for_out(dtype, out, "ones"), device=device)
         return _creation_out(result, out, "ones")
@@ -248,6 +349,7 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
     """Uninitialised values, as torch (don't read them before writing)."""
     shape = _size_args(sizes, "empty", size)
+    _check_dtype_arg(dtype, "empty")
     if out is not None:  # (out resized to the shape, its values left as they are)
         result = empty(shape, dtype=_dtype_for_out(dtype, out, "empty"), device=device)
         return _creation_out(result, out, "empty")
@@ -256,6 +358,7 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_dtype_arg(dtype, "full")
     if out is not None:
         result = full(size, fill_value, dtype=_dtype_of_out(dtype, out), device=device)
         return _creation_out(result, out, "full")
@@ -314,6 +417,7 @@ def _creation_out(result: Tensor, out, name: str) -> Tensor:
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_dtype_arg(dtype, "scalar_tensor")
     return _finish(np.array(value, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -321,37 +425,46 @@ def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Ten
 # like another tensor
 
 
-def _like(t: Tensor, dtype):
-    if not isinstance(t, Tensor):
-        raise TypeError(f"expected a Tensor, got {type(t).__name__}")
-    return t._data.shape, (t._data.dtype if dtype is None else _dtype.to_dtype(dtype).np)
+def like_array(input, dtype, memory_format, name: str, make=np.empty) -> np.ndarray:  # noqa: A002
+    """``make(shape, np_dtype)`` (np.empty, np.zeros, ...) for a tensor like ``input``, in
+    ``dtype`` (input's if None), laid out as torch's ``memory_format``: preserve_format,
+    the default, keeps a dense input's strides (``empty_like(x.t())`` is transposed too)
+    and orders other inputs' dims by their strides (``infer_dense_strides``);
+    contiguous_format is C order; channels_last(_3d) puts dim 1 innermost."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    _check_dtype_arg(dtype, name)
+    a = input._data
+    np_dtype = a.dtype if dtype is None else _dtype.to_dtype(dtype).np
+    check_memory_format(memory_format, name)
+    return empty_in_layout(a, np_dtype, memory_format, make)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
-               memory_format=None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
-    return _finish(np.zeros(shape, np_dtype), requires_grad)
+def zeros_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
+               requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(like_array(input, dtype, memory_format, "zeros_like", np.zeros),
+                   requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
-              memory_format=None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
-    return _finish(np.ones(shape, np_dtype), requires_grad)
+def ones_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
+              requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(like_array(input, dtype, memory_format, "ones_like", np.ones),
+                   requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
-               memory_format=None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
-    return _finish(np.empty(shape, np_dtype), requires_grad)
+def empty_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
+               requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(like_array(input, dtype, memory_format, "empty_like"), requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,  # noqa: A002
-              memory_format=None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None,  # noqa: A002
+              requires_grad=False, memory_format=None) -> Tensor:
+    out = like_array(input, dtype, memory_format, "full_like")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    value = fill_scalar(fill_value, np_dtype, math.prod(shape))
-    return _finish(np.full(shape, value, np_dtype), requires_grad)
+    out[...] = fill_scalar(fill_value, out.dtype, out.size)
+    return _finish(out, requires_grad)
 
 
 # ---------------------------------------------------------------------------------------
@@ -380,7 +493,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if not all(math.isfinite(v) for v in values):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (step > 0 and start > end) or (step < 0 and start < end):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     integral = all(isinstance(v, (int, np.integer)) for v in values)
     if np_dtype == np.int64 and not integral:
         # torch's int64 kernel truncates start, end and step to integers first

@@ -24,8 +24,9 @@ from torchlet._ops.creation import (
     _dtype_for_out,
     _finish,
     _size_args,
+    like_array,
 )
-from torchlet._ops.shape.common import _contiguous, _dense_order
+from torchlet._ops.shape.common import _contiguous
 from torchlet._tensor import Tensor, _check_inplace_allowed, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.random import _generator_or_default
@@ -177,14 +178,14 @@ def poisson(input, generator=None) -> Tensor:  # noqa: A002
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
     """``rand`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
-    out = _empty_like(input, dtype, memory_format)
+    out = wrap(like_array(input, dtype, memory_format, "rand_like"))
     return _finish_like(uniform_(out, generator=generator), requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
     """``randn`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
-    out = _empty_like(input, dtype, memory_format)
+    out = wrap(like_array(input, dtype, memory_format, "randn_like"))
     return _finish_like(normal_(out, generator=generator), requires_grad)
 
 
@@ -193,32 +194,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa
     """``randint(low, high)`` shaped and laid out like ``input``."""
     if high is None:
         low, high = 0, low
-    out = _empty_like(input, dtype, memory_format)
+    out = wrap(like_array(input, dtype, memory_format, "randint_like"))
     return _finish_like(random_(out, int(low), int(high), generator=generator), requires_grad)
-
-
-def _empty_like(input, dtype, memory_format) -> Tensor:  # noqa: A002
-    """``torch.empty_like(input, dtype=dtype, memory_format=memory_format)``: the default
-    ``preserve_format`` keeps a dense input's layout (a transposed input gives a transposed
-    result) and orders other inputs' dims by their strides."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"expected a Tensor as input, got {type(input).__name__}")
-    shape = input._data.shape
-    np_dtype = input._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
-    layout = "torch.preserve_format" if memory_format is None else str(memory_format)
-    if layout == "torch.contiguous_format" or input._data.flags.c_contiguous and (
-            layout == "torch.preserve_format"):
-        order = list(range(len(shape)))
-    elif layout in ("torch.channels_last", "torch.channels_last_3d"):
-        rank = 4 if layout == "torch.channels_last" else 5
-        if len(shape) != rank:
-            raise RuntimeError(
-                f"required rank {rank} tensor to use {layout[6:]} format")
-        order = [0, *range(2, rank), 1]
-    else:
-        order = _dense_order(shape, input._data.strides)
-    out = np.empty([shape[d] for d in order], np_dtype).transpose(np.argsort(order))
-    return wrap(out)
 
 
 def _finish_like(t: Tensor, requires_grad) -> Tensor:

@@ -8,7 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._ops.indexing._common import check_saved_indices, checked_scalar
+from torchlet._ops.indexing._common import (
+    broadcast_shapes,
+    check_saved_indices,
+    checked_scalar,
+)
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
@@ -19,6 +23,7 @@ from torchlet._ops.pointwise.operands import (
     _operands_as_float,
     _out,
     c_type_name,
+    out_dtype_found,
     zeros_like_scalar,
 )
 from torchlet._tensor import Tensor, wrap
@@ -241,18 +246,30 @@ class ClampMaxTensor(ClampTensor):
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
-    return _out(_clamp(input, min, max, ClampScalar, ClampTensor), out, "clamp")
+    result = _clamp(input, min, max, ClampScalar, ClampTensor)
+    return result if out is None else _out(result, out, "clamp", _clamp_out_dtype(min, max))
 
 
 clip = clamp
 
 
-def clamp_min(input, min):  # noqa: A002
-    return _clamp(input, min, None, ClampMinScalar, ClampMinTensor)
+def clamp_min(input, min, *, out=None):  # noqa: A002
+    result = _clamp(input, min, None, ClampMinScalar, ClampMinTensor)
+    return result if out is None else _out(result, out, "clamp_min",
+                                           _clamp_out_dtype(min, None))
 
 
-def clamp_max(input, max):  # noqa: A002
-    return _clamp(input, None, max, ClampMaxScalar, ClampMaxTensor)
+def clamp_max(input, max, *, out=None):  # noqa: A002
+    result = _clamp(input, None, max, ClampMaxScalar, ClampMaxTensor)
+    return result if out is None else _out(result, out, "clamp_max",
+                                           _clamp_out_dtype(None, max))
+
+
+def _clamp_out_dtype(min, max):  # noqa: A002
+    """torch's number-bound clamp kernels take only an ``out`` of the result's dtype; the
+    tensor-bound ones cast into it where ``can_cast`` allows (the default)."""
+    tensor_bounds = all(isinstance(b, Tensor) for b in (min, max) if b is not None)
+    return None if tensor_bounds else out_dtype_found
 
 
 def _clamp(input, min, max, scalar_op, tensor_op):  # noqa: A002
@@ -407,6 +424,11 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{_TYPE_WORD[condition._data.dtype.name]}"
         )
+    if out is not None:  # torch's where(..., out=) has only the all-Tensor overload
+        for position, (name, x) in enumerate((("input", input), ("other", other)), 2):
+            if not isinstance(x, Tensor):
+                raise TypeError(f"where(): argument '{name}' (position {position}) must be "
+                                f"Tensor, not {type(x).__name__}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         common = _dtype.result_type_of((input, other))
         a = wrap(np.array(input, dtype=common.np))
@@ -415,7 +437,23 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         a, b, dt = _operands(input, other)
         a = _where_number(input, dt) if type(input) in _NUMBER_TYPES else a
         b = _where_number(other, dt) if type(other) in _NUMBER_TYPES else b
-    return _out(Where.apply(a, b, cond=condition._data, saved=condition), out, "where")
+    _check_broadcast(condition._data, a, b)
+    result = Where.apply(a, b, cond=condition._data, saved=condition)
+    return _out(result, out, "where", _where_out_dtype)
+
+
+def _check_broadcast(cond: np.ndarray, a, b) -> None:
+    """torch's error for operands that do not broadcast, sizes named in the order
+    condition, input, other (NumPy would raise its own ValueError)."""
+    shape_a = a._data.shape if isinstance(a, Tensor) else ()  # (a number otherwise)
+    shape_b = b._data.shape if isinstance(b, Tensor) else ()
+    if not cond.shape == shape_a == shape_b:
+        broadcast_shapes(broadcast_shapes(cond.shape, shape_a), shape_b)
+
+
+def _where_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError(f"Expected out type to be {_TYPE_WORD[want.name]} but got "
+                        f"{_TYPE_WORD[got.name]}")
 
 
 _NUMBER_TYPES = (bool, int, float)

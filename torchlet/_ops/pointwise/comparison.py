@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.indexing._common import broadcast_shapes
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     _check_tensor,
@@ -89,7 +90,14 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
         raise RuntimeError(
             f"{_TYPE_WORD[a._data.dtype.name]} did not match {_TYPE_WORD[b._data.dtype.name]}"
         )
+    _check_broadcast(a._data, b._data)
     return wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _check_broadcast(a: np.ndarray, b: np.ndarray) -> None:
+    """torch's error for shapes that do not broadcast (NumPy would raise its ValueError)."""
+    if a.shape != b.shape:
+        broadcast_shapes(a.shape, b.shape)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
@@ -103,6 +111,7 @@ def _logical(op, input, other=None):  # noqa: A002
     if not isinstance(other, Tensor):
         raise TypeError(f"{op.__name__}(): argument 'other' (position 2) must be Tensor, "
                         f"not {type(other).__name__}")
+    _check_broadcast(a, other._data)
     return wrap(np.asarray(op(a, other._data)))
 
 

@@ -7,6 +7,7 @@ promotion never decides a result dtype.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -124,8 +125,8 @@ def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs
     an input requires grad (so the result does), or ``out`` itself does.
 
     ``dtype_error(result_dtype, out_dtype, field)`` gives the exception torch raises when
-    ``out`` has another dtype than the result, or None where torch casts; without it the
-    result is cast into ``out``.
+    ``out`` has another dtype than the result, or None where torch casts. Without it, the
+    rule of torch's TensorIterator: cast where ``can_cast`` allows (``out_dtype_castable``).
 
     ``grad_check``: "inputs" (the refusal above), "out" (torch does not differentiate the
     function: only an ``out`` requiring grad is refused, naming ``aten::<name>``),
@@ -137,7 +138,7 @@ def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     _check_grad(grad_check, (result,), (out,), name)
-    _write_into(out, result, dtype_error, "out", warn_resize)
+    _write_into(out, result, dtype_error or out_dtype_castable, "out", warn_resize)
     return out
 
 
@@ -145,8 +146,9 @@ def _out_tuple(results: tuple, out, name: str, dtype_error=None, *, grad_check="
                warn_resize=True):
     """``out=`` for a function returning several tensors (``torch.return_types.max`` and
     the like): ``out`` is a tuple with one tensor per result; each is written as by
-    ``_out`` (``dtype_error`` gets the field name), and the answer is that tuple, as
-    torch's ``return_types.<name>_out`` when ``results`` is a named tuple."""
+    ``_out`` (``dtype_error`` gets the field name; without it, any dtype is cast into, as
+    torch.lu's Python ``out=``), and the answer is that tuple, as torch's
+    ``return_types.<name>_out`` when ``results`` is a named tuple."""
     if out is None:
         return results
     if isinstance(out, Tensor):
@@ -254,6 +256,13 @@ def out_castable_from(prefix: str, field: str = "result"):
     return error
 
 
+def out_dtype_found(want, got, field) -> RuntimeError:
+    """``dtype_error`` of the kernels that take only an ``out`` of the result's dtype
+    (abs, neg, floor, clamp with number bounds): torch's TensorIterator check_all_same_dtype."""
+    return RuntimeError(f"Found dtype {scalar_type_name(got)} but expected "
+                        f"{scalar_type_name(want)}")
+
+
 def scalar_type_mismatch(want, got, field) -> RuntimeError:
     """``dtype_error`` of cummax, cummin, logcumsumexp, ...: torch's TORCH_CHECK message."""
     return RuntimeError(f"expected scalar_type {scalar_type_name(want)} but found "
@@ -300,6 +309,7 @@ class ToCopy(Primitive):
 
 def to(t: Tensor, *args, **kwargs) -> Tensor:
     """``t.to(dtype)``, ``t.to('cpu')``, ``t.to(other)``, ``t.to(device, dtype)``; copy=."""
+    given = kwargs.copy()
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
@@ -307,22 +317,49 @@ def to(t: Tensor, *args, **kwargs) -> Tensor:
     device = kwargs.pop("device", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if not _is_dtype_arg(dtype):
+        raise _to_arguments_error(args, given)
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
-        elif isinstance(arg, _dtype.dtype) or arg in (float, int, bool):
-            dtype = _dtype.to_dtype(arg)
+        elif _is_dtype_arg(arg) and arg is not None:
+            dtype = arg
         elif isinstance(arg, (str, type(None))) or hasattr(arg, "type"):
             device = arg
-        elif isinstance(arg, bool):
-            pass
+        elif not isinstance(arg, (bool, int)):  # (non_blocking, copy; an int: a device)
+            raise _to_arguments_error(args, given)
     if device is not None:
         from torchlet._device import check_cpu
 
         check_cpu(device)
+    dtype = None if dtype is None else _dtype.to_dtype(dtype)
     if dtype is None or dtype.np == t._data.dtype:
         return t.clone() if copy else t
     return ToCopy.apply(t, np_dtype=dtype.np)
+
+
+def _is_dtype_arg(x) -> bool:
+    """What torch's ``to`` takes as a dtype: a torch.dtype or Python's float, int, bool
+    (not a NumPy type)."""
+    return x is None or type(x) is _dtype.dtype or x in (float, int, bool)
+
+
+def _to_arguments_error(args, kwargs) -> TypeError:
+    """torch's argument-parser error for ``Tensor.to``."""
+    def name(x):
+        return ("torch.dtype" if type(x) is _dtype.dtype else
+                "Tensor" if isinstance(x, Tensor) else type(x).__name__)
+
+    got = [name(a) for a in args] + [f"{k}={name(v)}" for k, v in kwargs.items()]
+    tail = ", " if kwargs and not args else ""
+    rest = ("bool non_blocking = False, bool copy = False, *, torch.memory_format "
+            "memory_format = None)")
+    return TypeError(
+        f"to() received an invalid combination of arguments - got ({', '.join(got)}{tail}), "
+        "but expected one of:\n"
+        f" * (torch.device device = None, torch.dtype dtype = None, {rest}\n"
+        f" * (torch.dtype dtype, {rest}\n"
+        f" * (Tensor tensor, {rest}\n")
 
 
 # ---------------------------------------------------------------------------------------
@@ -435,20 +472,24 @@ class CopyFrom(Primitive):
 
 
 def copy_from(t: Tensor, src) -> Tensor:
-    """What ``t.copy_(src)`` computes."""
-    if not isinstance(src, Tensor):
+    """What ``t.copy_(src)`` computes; a number is taken as a 0-d tensor, as torch's
+    argument parser does."""
+    if isinstance(src, numbers.Number) and not isinstance(src, complex):
+        src = wrap(np.array(src))
+    elif not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(src).__name__}")
-    try:
-        shape = np.broadcast_shapes(src._data.shape, t._data.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({t._data.shape[-1] if t._data.ndim else 1}) must match "
-            f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
-            "non-singleton dimension"
-        ) from None
+                        f"{type_name(src)}")
+    from torchlet._ops.indexing._common import broadcast_shapes  # (indexing imports us)
+
+    shape = broadcast_shapes(t._data.shape, src._data.shape)  # torch's error if they don't
     if shape != t._data.shape:  # src may only broadcast up to t's shape
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
     return CopyFrom.apply(t, src)
 
+
+def type_name(x) -> str:
+    """The type name torch's argument errors print: ``float``, ``numpy.ndarray``."""
+    kind = type(x)
+    return kind.__name__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"

@@ -7,6 +7,7 @@ import operator
 
 import numpy as np
 
+from torchlet import _dtype
 from torchlet._tensor import _TYPE_NAMES, Tensor, _wrap_dim
 
 
@@ -104,11 +105,52 @@ def _dense_order(shape, strides) -> list:
 def _empty_like_preserve(a: np.ndarray) -> np.ndarray:
     """An uninitialised array like ``a`` laid out in ``a``'s memory order, as torch's
     ``preserve_format`` (a transposed tensor's clone is transposed too)."""
-    if a.flags.c_contiguous:
-        return np.empty(a.shape, a.dtype)
-    order = _dense_order(a.shape, a.strides)
-    out = np.empty([a.shape[d] for d in order], a.dtype)
-    return out.transpose(np.argsort(order))
+    return empty_in_layout(a, a.dtype, None)
+
+
+def empty_in_layout(a: np.ndarray, np_dtype, memory_format, make=np.empty) -> np.ndarray:
+    """``make(shape, np_dtype)`` (np.empty, np.zeros, ...) with ``a``'s shape, laid out as
+    torch's ``memory_format``: preserve_format (or None) keeps a dense ``a``'s strides and
+    orders other arrays' dims by their strides (``infer_dense_strides``);
+    contiguous_format is C order; channels_last(_3d) puts dim 1 innermost. The caller
+    checks that ``memory_format`` is one of torch's."""
+    if memory_format is None or memory_format is _dtype.preserve_format:
+        if a.flags.c_contiguous:
+            return make(a.shape, np_dtype)
+        order = _dense_order(a.shape, a.strides)
+    elif memory_format is _dtype.contiguous_format:
+        return make(a.shape, np_dtype)
+    else:
+        rank = 4 if memory_format is _dtype.channels_last else 5
+        if a.ndim != rank:
+            raise RuntimeError(f"required rank {rank} tensor to use {memory_format.name} format")
+        order = [0, *range(2, rank), 1]
+    return make([a.shape[d] for d in order], np_dtype).transpose(np.argsort(order))
+
+
+def check_memory_format(memory_format, name: str) -> None:
+    """torch's TypeError for a ``memory_format`` that is not one of its objects."""
+    if memory_format is not None and type(memory_format) is not _dtype.memory_format:
+        raise TypeError(f"{name}(): argument 'memory_format' must be torch.memory_format, "
+                        f"not {type(memory_format).__name__}")
+
+
+def in_layout(a: np.ndarray, memory_format) -> bool:
+    """Whether ``a`` is laid out as ``memory_format`` would lay it out (torch's
+    ``is_contiguous(memory_format)``: preserve_format reads as C order, as there; the
+    strides of size-1 dims do not matter)."""
+    if memory_format is not _dtype.channels_last and memory_format is not (
+            _dtype.channels_last_3d):
+        return a.flags.c_contiguous
+    rank = 4 if memory_format is _dtype.channels_last else 5
+    if a.ndim != rank:
+        return False
+    step = a.itemsize
+    for d in (1, *range(rank - 1, 1, -1), 0):  # innermost first: C, then W, H(, D), N
+        if a.shape[d] != 1 and a.strides[d] != step:
+            return False
+        step *= a.shape[d]
+    return True
 
 
 def _contiguous(a: np.ndarray) -> np.ndarray:

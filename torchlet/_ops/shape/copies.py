@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet import _dtype
 from torchlet._ops.pointwise.operands import CopyFrom
 from torchlet._ops.reduction import sum as _sum
 from torchlet._ops.shape.common import (
@@ -241,7 +242,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     # torch's composition: unsqueeze, expand the new dim, copy, merge the two dims
     y = unsqueeze(x, dim + 1)
     shape = y._data.shape[:dim + 1] + (repeats,) + y._data.shape[dim + 2:]
-    return flatten(Clone.apply(expand(y, shape), contiguous=True), dim, dim + 1)
+    copy = Clone.apply(expand(y, shape), memory_format=_dtype.contiguous_format)
+    return flatten(copy, dim, dim + 1)
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,13 +12,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from torchlet import _dtype
 from torchlet._ops.shape.common import (
     _check_tensor,
     _element_strides,
-    _empty_like_preserve,
     _int,
     _type_name,
     _unique_dims,
+    check_memory_format,
+    empty_in_layout,
+    in_layout,
 )
 from torchlet._tensor import Tensor, _wrap_dim, make_view
 from torchlet.autograd.function import Primitive
@@ -180,7 +183,7 @@ def reshape(input, shape) -> Tensor:  # noqa: A002
     shape = _infer_shape(shape, x._data.size, "reshape")
     out = _view_or_none(x, shape)
     if out is None:  # torch: clone(contiguous_format), then _unsafe_view (not a view)
-        out = UnsafeView.apply(Clone.apply(x, contiguous=True), shape=shape)
+        out = UnsafeView.apply(Clone.apply(x, memory_format=_dtype.contiguous_format), shape=shape)
     return out
 
 
@@ -551,19 +554,11 @@ def broadcast_tensors(*tensors) -> tuple:
     """Each tensor expanded to the common shape (tensors of that shape returned as is)."""
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
+    from torchlet._ops.indexing._common import broadcast_shapes as infer_size
+
     shape: tuple[int, ...] = ()
-    for x in tensors:
-        try:
-            shape = np.broadcast_shapes(shape, x._data.shape)
-        except ValueError:
-            a, b = shape, x._data.shape
-            n = max(len(a), len(b))
-            a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-            d = next(i for i in range(n) if a[i] != b[i] and 1 not in (a[i], b[i]))
-            raise RuntimeError(
-                f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at "
-                f"non-singleton dimension {d}"
-            ) from None
+    for x in tensors:  # torch's error names the first mismatch from the last dimension
+        shape = infer_size(shape, x._data.shape)
     return tuple(x if x._data.shape == shape else expand(x, shape) for x in tensors)
 
 
@@ -572,15 +567,16 @@ def broadcast_tensors(*tensors) -> tuple:
 
 
 class Clone(Primitive):
-    """out = a copy of a;  grad_a = grad."""
+    """out = a copy of a (in a's memory order, or the ``memory_format`` asked for);
+    grad_a = grad."""
 
     node_name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, contiguous=False):
-        if contiguous or a.flags.c_contiguous:
-            return np.array(a, order="C")
-        out = _empty_like_preserve(a)  # torch's preserve_format
+    def forward(ctx, a, *, memory_format=None):
+        if memory_format is None and a.flags.c_contiguous:  # the usual clone()
+            return a.copy()
+        out = empty_in_layout(a, a.dtype, memory_format)
         np.copyto(out, a)
         return out
 
@@ -590,15 +586,20 @@ class Clone(Primitive):
 
 
 def clone(input, *, memory_format=None) -> Tensor:  # noqa: A002
-    """A copy in the same memory layout (``memory_format=torch.contiguous_format`` for a
-    C-contiguous one)."""
+    """A copy, laid out as ``memory_format``: the default ``torch.preserve_format`` keeps
+    the input's memory order, ``torch.contiguous_format`` is C order."""
     x = _check_tensor("clone", input)
-    as_contiguous = memory_format is not None and "contiguous" in str(memory_format)
-    return Clone.apply(x, contiguous=as_contiguous)
+    check_memory_format(memory_format, "clone")
+    return Clone.apply(x, memory_format=memory_format)
 
 
-def contiguous(input) -> Tensor:  # noqa: A002
-    """The tensor itself if already contiguous, else a contiguous copy (a clone)."""
-    if input._data.flags.c_contiguous:
+def contiguous(input, memory_format=None) -> Tensor:  # noqa: A002
+    """The tensor itself if already laid out as ``memory_format`` (C order by default),
+    else a copy that is (a clone)."""
+    if memory_format is not None:
+        check_memory_format(memory_format, "contiguous")
+    if in_layout(input._data, memory_format):
         return input
-    return Clone.apply(input, contiguous=True)
+    if memory_format is _dtype.preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return Clone.apply(input, memory_format=memory_format or _dtype.contiguous_format)

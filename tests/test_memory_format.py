@@ -1,0 +1,75 @@
+"""Memory formats (clone, contiguous, is_contiguous, the *_like functions), Python types as
+dtypes, and the dtype rule of ``out=`` for the ops that take only their own dtype.
+
+Strides are checked against hand-derived values, and against torch when it is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import torchlet
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def _libs():
+    libs = [torchlet]
+    if HAVE_TORCH:
+        import torch
+
+        libs.append(torch)
+    return libs
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda m: m.__name__)
+def test_clone_and_contiguous_follow_the_memory_format(lib):
+    x = lib.arange(24.0).reshape(2, 3, 4).transpose(0, 2)  # shape (4, 3, 2)
+    assert x.clone().stride() == (1, 4, 12)  # preserve_format: x's memory order
+    assert x.clone(memory_format=lib.preserve_format).stride() == (1, 4, 12)
+    assert x.clone(memory_format=lib.contiguous_format).stride() == (6, 2, 1)
+    assert x.contiguous().stride() == (6, 2, 1)
+    images = lib.zeros(2, 3, 4, 5)
+    nhwc = images.contiguous(memory_format=lib.channels_last)
+    assert nhwc.stride() == (60, 1, 15, 3)  # channels innermost
+    assert images.clone(memory_format=lib.channels_last).stride() == (60, 1, 15, 3)
+    assert not nhwc.is_contiguous() and nhwc.is_contiguous(memory_format=lib.channels_last)
+    assert nhwc.contiguous(memory_format=lib.channels_last) is nhwc
+    assert np.array_equal(nhwc.numpy(), images.numpy())
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda m: m.__name__)
+def test_memory_format_errors(lib):
+    x = lib.zeros(2, 3)
+    with pytest.raises(TypeError, match="must be torch.memory_format, not str"):
+        x.clone(memory_format="contiguous")
+    assert x.contiguous(memory_format=lib.preserve_format) is x  # already in C order
+    with pytest.raises(RuntimeError, match="preserve memory format is unsupported"):
+        x.t().contiguous(memory_format=lib.preserve_format)
+    with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last"):
+        x.clone(memory_format=lib.channels_last)
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda m: m.__name__)
+def test_python_float_is_float64(lib):
+    assert lib.zeros(2, dtype=float).dtype == lib.float64
+    assert lib.arange(3, dtype=float).dtype == lib.float64
+    assert lib.ones(2).to(float).dtype == lib.float64
+    assert lib.finfo(float).bits == 64
+    assert lib.zeros(2, dtype=int).dtype == lib.int64
+    with pytest.raises(TypeError, match="invalid dtype object: only floating-point types"):
+        lib.set_default_dtype(float)
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("name", ["abs", "floor", "ceil", "round", "trunc", "sign", "neg"])
+def test_out_of_another_dtype_is_refused_by_same_dtype_ops(lib, name):
+    x = lib.tensor([1.5, -2.5])
+    with pytest.raises(RuntimeError, match="Found dtype Double but expected Float"):
+        getattr(lib, name)(x, out=lib.zeros(2, dtype=lib.float64))
+    out = lib.zeros(2)
+    getattr(lib, name)(x, out=out)
+    assert out.tolist() == getattr(lib, name)(x).tolist()
