@@ -19,6 +19,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._ops.pointwise._erf import erf as _erf_numpy
+from torchlet._ops.pointwise._fused import _SPLITTER, _fma
 from torchlet._ops.pointwise.arithmetic import PowScalar
 from torchlet._ops.pointwise.binary import _BITS, _MAXPS_DTYPES, _SELECT_MIN, _zeros_for
 from torchlet._ops.pointwise.operands import (
@@ -26,6 +27,7 @@ from torchlet._ops.pointwise.operands import (
     _check_tensor,
     _float_operand,
     _out,
+    out_dtype_found,
     to,
     zeros_like,
 )
@@ -270,7 +272,7 @@ class Cosh(_Unary):
 
 
 class Tanh(_UnaryOut):
-    """out = tanh(a);  grad_a = grad * (1 - out ** 2)."""
+    """out = tanh(a);  grad_a = tanh_backward(grad, out) = grad * (1 - out ** 2)."""
 
     node_name = "TanhBackward0"
     numpy_fn = np.tanh
@@ -278,7 +280,90 @@ class Tanh(_UnaryOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return _opmath(lambda g, y: g * (1 - y * y), grad, out)  # torch's tanh_backward
+        if not GRAD_STATE.enabled:  # first order: TanhBackward's kernel, undispatched
+            return wrap(_tanh_backward(grad._data, out._data))
+        return TanhBackward.apply(grad, out)
+
+
+class TanhBackward(Primitive):
+    """out = grad * (1 - y * y): tanh's gradient as an operation of its own (torch's
+    tanh_backward), differentiable again:  grad_grad = tanh_backward(v, y),
+    grad_y = v * (-2 * y * grad)  (torch's derivatives.yaml)."""
+
+    node_name = "TanhBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        return _tanh_backward(grad, y)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (TanhBackward.apply(v, y) if need_grad else None,
+                v * (y * -2 * grad) if need_y else None)
+
+
+def _tanh_backward(grad, y):
+    """torch's tanh_backward kernel, ``grad * (1 - y * y)`` with ``1 - y * y`` rounded once:
+    the compiler fuses it into an FMA, in the vectorised loop and the scalar one alike.
+    float32: y * y is exact in float64, and 1 - y * y rounded there and then to float32
+    is the once-rounded result for every float32 |y| <= 1 (checked on all 2**30 of them:
+    no double rounding). float64 needs ``_fma``. float16 runs in float32, rounded once."""
+    if y.dtype == np.float32:  # (in-place float64 passes: a ufunc's dtype= is 2x slower)
+        wide = y.astype(np.float64)
+        wide *= wide
+        slope = np.subtract(1.0, wide, out=wide).astype(np.float32)
+    elif y.dtype == np.float64:
+        slope = _one_minus_square(y)
+    else:  # float16, as torch: float32 arithmetic, one rounding at the end
+        y32 = y.astype(np.float32)
+        return (grad.astype(np.float32) * (1 - y32 * y32)).astype(y.dtype)
+    return np.multiply(grad, slope, out=slope)
+
+
+def _one_minus_square(y):
+    """``1 - y * y`` rounded once, for float64 ``y`` with |y| <= 1 (a tanh), at a tenth of
+    ``_fma``'s cost. With y * y = p + e exactly (Dekker) and 1 - p = t + r exactly
+    (Fast2Sum: 1 >= p), the answer is t + (r - e) rounded once. r - e is exact unless
+    p < 1/4, where t is in [3/4, 1] and |r - e| < 3/4 ulp(t): there rounding r - e can
+    only mislead the last rounding by landing on a midpoint of t's grid, +-ulp(t) / 2, a
+    power of two; those rare lanes are redone by ``_fma``. (In place where it can be:
+    fresh temporaries of a large array cost more than the arithmetic.)"""
+    if y.ndim == 0:
+        return _one_minus_square(y.reshape(1)).reshape(())
+    p = y * y
+    slope = 1 - p  # t
+    d = 1 - slope
+    d -= p  # r, exactly
+    d -= _square_error(y, p)  # r - e
+    slope += d
+    power_of_two = (d.view(np.int64) & _MANTISSA_64) == 0
+    power_of_two &= d != 0
+    if power_of_two.any():
+        slope[power_of_two] = _fma(-y[power_of_two], y[power_of_two], 1.0)
+    return slope
+
+
+def _square_error(y, p):
+    """The exact rounding error ``y * y - p`` of ``p = fl(y * y)``, float64 (Dekker's
+    product, y split into two 26-bit halves: y * y = hi * hi + 2 * hi * lo + lo * lo)."""
+    hi = y * _SPLITTER
+    tmp = hi - y
+    hi -= tmp
+    lo = y - hi
+    error = hi * hi
+    error -= p
+    np.multiply(hi, lo, out=tmp)
+    tmp += tmp
+    error += tmp
+    lo *= lo
+    error += lo
+    return error
+
+
+_MANTISSA_64 = (1 << 52) - 1
 
 
 def _sigmoid(a):
@@ -305,15 +390,6 @@ class Sigmoid(_UnaryOut):
         # torch's sigmoid_backward, (grad * (1 - out)) * out, rounded at each step even in
         # float16 (unlike its tanh_backward, which computes float16 in float32)
         return grad * (1 - out) * out
-
-
-def _opmath(formula, *tensors):
-    """``formula`` on the tensors, computed in float32 when they are float16 and rounded
-    once at the end, as some of torch's fused kernels (tanh_backward) do for float16;
-    other dtypes as they are."""
-    if tensors[0]._data.dtype != np.float16:
-        return formula(*tensors)
-    return to(formula(*(to(t, _dtype.float32) for t in tensors)), _dtype.float16)
 
 
 # ---------------------------------------------------------------------------------------
@@ -659,19 +735,19 @@ def abs(input, *, out=None):  # noqa: A002
     x = _check_tensor("abs", input)
     if x._data.dtype.kind == "b":
         raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
-    return _out(Abs.apply(x), out, "abs")
+    return _out(Abs.apply(x), out, "abs", out_dtype_found)
 
 
 absolute = abs
 
 
 def sign(input, *, out=None):  # noqa: A002
-    return _out(Sign.apply(_check_tensor("sign", input)), out, "sign")
+    return _out(Sign.apply(_check_tensor("sign", input)), out, "sign", out_dtype_found)
 
 
 def sgn(input, *, out=None):  # noqa: A002
     """sign(input) for real tensors (torch extends it to complex numbers as z / |z|)."""
-    return _out(Sgn.apply(_check_tensor("sgn", input)), out, "sgn")
+    return _out(Sgn.apply(_check_tensor("sgn", input)), out, "sgn", out_dtype_found)
 
 
 def square(input, *, out=None):  # noqa: A002
@@ -691,15 +767,15 @@ def _integer_passthrough(cls, name, x):
 
 
 def floor(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Floor, "floor", input), out, "floor")
+    return _out(_integer_passthrough(Floor, "floor", input), out, "floor", out_dtype_found)
 
 
 def ceil(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Ceil, "ceil", input), out, "ceil")
+    return _out(_integer_passthrough(Ceil, "ceil", input), out, "ceil", out_dtype_found)
 
 
 def trunc(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Trunc, "trunc", input), out, "trunc")
+    return _out(_integer_passthrough(Trunc, "trunc", input), out, "trunc", out_dtype_found)
 
 
 fix = trunc
@@ -713,10 +789,10 @@ def round(input, *, decimals=0, out=None):  # noqa: A002
     if x._data.dtype.kind != "f":
         if decimals != 0:
             raise NotImplementedError('"round_cpu" not implemented for \'Long\'')
-        return _out(x.clone(), out, "round")
+        return _out(x.clone(), out, "round", out_dtype_found)
     if decimals == 0:
-        return _out(Round.apply(x), out, "round")
-    return _out(RoundDecimals.apply(x, decimals=decimals), out, "round")
+        return _out(Round.apply(x), out, "round", out_dtype_found)
+    return _out(RoundDecimals.apply(x, decimals=decimals), out, "round", out_dtype_found)
 
 
 def frac(input, *, out=None):  # noqa: A002
@@ -725,7 +801,7 @@ def frac(input, *, out=None):  # noqa: A002
         raise NotImplementedError(
             f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
-    return _out(Frac.apply(x), out, "frac")
+    return _out(Frac.apply(x), out, "frac", out_dtype_found)
 
 
 

@@ -36,6 +36,7 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import erf, exp, to
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
+from torchlet._ops.pointwise.arithmetic import Addcmul
 from torchlet._ops.pointwise.binary import Where, select
 from torchlet._ops.pointwise.unary import _erf
 from torchlet._ops.reduction._common import reduction_layout
@@ -479,7 +480,7 @@ class Softshrink(Primitive):
 
 def softshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
     """Shrink x towards 0 by lambd; 0 inside [-lambd, lambd]."""
-    x = _float_input("softshrink", input, "softshrink_cpu")
+    x = _float_input("softshrink", input, "softshrink_check")
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     return Softshrink.apply(x, lambd=float(lambd))
@@ -506,7 +507,9 @@ class Elu(Primitive):
         ctx.save_for_backward(x)
         t = x.dtype.type
         negative = _libm(np.expm1, x * t(input_scale)) * (t(alpha) * t(scale))
-        return select(x > 0, x * t(scale), negative)
+        # torch's forward takes the linear branch at both zeros (measured: elu(+-0.0,
+        # alpha=-0.5) keeps the zero's sign), though its backward tests x <= 0
+        return select(x < 0, negative, x * t(scale))
 
     @staticmethod
     def backward(ctx, grad):
@@ -545,15 +548,30 @@ class EluInplace(Elu):
 
 
 class Celu(Elu):
+    """celu = elu with input_scale 1 / alpha; torch's backward takes that scale as
+    1.0 / alpha.toFloat() (derivatives.yaml): alpha rounded to float32 first."""
+
     node_name = "CeluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, alpha, scale, input_scale):
+        out = Elu.forward(ctx, x, alpha=alpha, scale=scale, input_scale=input_scale)
+        ctx.params = (alpha, scale, 1.0 / float(np.float32(alpha)))
+        return out
 
 
 class CeluInplace(EluInplace):
     node_name = "CeluBackward1"
 
+    @staticmethod
+    def forward(ctx, x, *, alpha, scale, input_scale):
+        out = EluInplace.forward(ctx, x, alpha=alpha, scale=scale, input_scale=input_scale)
+        ctx.params = (alpha, scale, 1.0 / float(np.float32(alpha)))
+        return out
+
 
 def _elu(name, primitive, inplace_primitive, x, inplace, **params):
-    x = _float_input(name, x, "elu")
+    x = _float_input(name, x, "elu_cpu")
     if inplace:
         return _inplace(x, lambda t: inplace_primitive.apply(t, **params))
     return primitive.apply(x, **params)
@@ -656,7 +674,7 @@ def gelu(input, approximate: str = "none") -> Tensor:  # noqa: A002
 
 class Silu(Primitive):
     """out = x / (1 + exp(-x));  grad_x = grad * s * (1 + x * (1 - s)),
-    s = 1 / (1 + exp(-x)).
+    s = 1 / (1 + exp(-x)), 1 + x * (1 - s) rounded once (an FMA in torch's kernel).
 
     Written as torch's kernel writes them: below about -88 (float32) exp(-x) overflows,
     so silu(-100) is -0.0 and so is its gradient, where x * sigmoid(x) would give
@@ -673,13 +691,19 @@ class Silu(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         s = _sigmoid_as_torch(x)
-        return grad * s * (x * (1 - s) + 1)
+        return grad * s * _fused(x, 1 - s, 1.0)
 
 
 def _sigmoid_as_torch(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), the sigmoid inside torch's silu, mish and glu kernels (0 where
     exp(-x) overflows), differentiable."""
     return (exp(-x) + 1).reciprocal()
+
+
+def _fused(a: Tensor, b: Tensor, c) -> Tensor:
+    """``a * b + c`` rounded once (differentiable: an addcmul). torch's compiler fuses
+    ``a * b + c`` in its kernels' formulas into FMA instructions, one rounding."""
+    return Addcmul.apply(c, a, b, value=1)
 
 
 def silu(input, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -692,7 +716,7 @@ class Mish(Primitive):
     """out = x * tanh(log(1 + exp(x)));
     grad_x = grad * (t + x * s * (1 - t^2)), t = tanh(log(1 + exp(x))),
     s = 1 / (1 + exp(-x)) (torch's formulas: exp may overflow to inf, which they
-    tolerate)."""
+    tolerate; 1 - t^2 and t + (x * s) * (...) each rounded once, as its FMAs)."""
 
     node_name = "MishBackward0"
 
@@ -705,7 +729,7 @@ class Mish(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         t = x.exp().log1p().tanh()
-        return grad * (t + x * _sigmoid_as_torch(x) * (1 - t * t))
+        return grad * _fused(x * _sigmoid_as_torch(x), _fused(-t, t, 1.0), t)
 
 
 def mish(input, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -992,7 +1016,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training: bool = False,  # noqa: 
           inplace: bool = False) -> Tensor:
     """Randomized leaky relu: slope (lower + upper) / 2 in eval mode, a random slope in
     [lower, upper] per negative element in training."""
-    x = _float_input("rrelu", input, "rrelu_with_noise_out_cpu")
+    # in eval mode torch runs leaky_relu, and its error names that kernel
+    x = _float_input("rrelu", input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
     noise = _rrelu_noise(x._data, float(lower), float(upper), training)
     if inplace:
         return _inplace(x, lambda t: RreluWithNoiseInplace.apply(t, noise=noise))
