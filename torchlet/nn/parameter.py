@@ -16,6 +16,7 @@ shape until ``materialize(shape)`` turns it into an ordinary Parameter.
 from __future__ import annotations
 
 from collections import OrderedDict
+from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -139,8 +140,42 @@ _SHAPE_MESSAGE = (
 )
 
 
+# Tensor methods torch still lets a placeholder run (UninitializedTensorMixin._allowed_methods)
+_ALLOWED_METHODS = frozenset({
+    "size", "copy_", "is_complex", "is_floating_point", "half", "float", "double", "char",
+    "short", "int", "long", "cuda", "cpu", "to", "get_device",
+})
+
+
+def _refuse(func: str):
+    """A method raising torch's error for using a placeholder; ``func`` names the operation
+    as torch's message does."""
+
+    def refuse(self, *args, **kwargs):
+        if func.startswith("<"):
+            where = func
+        elif func.startswith("Tensor."):  # torch's Python-level methods print an address
+            where = f"<function {func} at {hex(id(refuse))}>"
+        else:
+            where = f"<method '{func}' of 'torch._C.TensorBase' objects>"
+        raise ValueError(
+            f"Attempted to use an uninitialized parameter in {where}. This error happens when "
+            "you are using a `LazyModule` or explicitly manipulating "
+            f"`torch.nn.parameter.{type(self).__name__}` objects. When using LazyModules Call "
+            "`forward` with a dummy batch to initialize the parameters before calling torch "
+            "functions"
+        )
+
+    return refuse
+
+
 class UninitializedTensorMixin:
-    """A parameter or buffer whose shape is not known yet (used by lazy modules)."""
+    """A parameter or buffer whose shape is not known yet (used by lazy modules).
+
+    Using it as a tensor raises torch's ValueError: every inherited public Tensor method
+    but a few (``__getattribute__``) and the operators (Python looks those up on the type,
+    so each is written out, under the op name torch's message shows).
+    """
 
     __slots__ = ()  # materialize() changes __class__: the memory layouts must agree
     cls_to_become: type[Tensor] | None = None
@@ -168,10 +203,50 @@ class UninitializedTensorMixin:
             "initialize the parameters before calling `module.share_memory()`."
         )
 
+    def __getattribute__(self, name):
+        attr = object.__getattribute__(self, name)
+        if (name[0] != "_" and name not in _ALLOWED_METHODS and type(attr) is MethodType
+                and attr.__func__ is getattr(Tensor, name, None)):
+            return MethodType(_refuse(name), self)
+        return attr
+
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__}>"
 
     __str__ = __repr__
+    __hash__ = Tensor.__hash__  # (defining __eq__ below would otherwise unset it)
+
+    __add__ = __radd__ = _refuse("add")
+    __sub__ = _refuse("sub")
+    __mul__ = __rmul__ = _refuse("mul")
+    __truediv__ = _refuse("div")
+    __matmul__ = _refuse("matmul")
+    __mod__ = _refuse("remainder")
+    __iadd__, __isub__ = _refuse("add_"), _refuse("sub_")
+    __imul__, __itruediv__ = _refuse("mul_"), _refuse("div_")
+    __ifloordiv__, __imod__ = _refuse("floor_divide_"), _refuse("remainder_")
+    __ipow__ = _refuse("pow_")
+    __rsub__, __rtruediv__ = _refuse("Tensor.__rsub__"), _refuse("Tensor.__rdiv__")
+    __floordiv__ = _refuse("Tensor.__floordiv__")
+    __rfloordiv__ = _refuse("Tensor.__rfloordiv__")
+    __rmod__, __rpow__ = _refuse("Tensor.__rmod__"), _refuse("Tensor.__rpow__")
+    __rmatmul__ = _refuse("Tensor.__rmatmul__")
+    __pow__ = _refuse("TensorBase.pow")
+    __neg__, __pos__, __abs__ = _refuse("neg"), _refuse("positive"), _refuse("abs")
+    __eq__, __ne__ = _refuse("__eq__"), _refuse("ne")
+    __lt__, __le__, __gt__, __ge__ = _refuse("lt"), _refuse("le"), _refuse("gt"), _refuse("ge")
+    __invert__ = _refuse("__invert__")
+    __and__ = __rand__ = __iand__ = _refuse("__and__")
+    __or__ = __ror__ = __ior__ = _refuse("__or__")
+    __xor__ = __rxor__ = __ixor__ = _refuse("__xor__")
+    __lshift__, __rshift__ = _refuse("__lshift__"), _refuse("__rshift__")
+    __getitem__ = _refuse("<slot wrapper '__getitem__' of 'torch._C.TensorBase' objects>")
+    __setitem__ = _refuse("<slot wrapper '__setitem__' of 'torch._C.TensorBase' objects>")
+    __iter__ = _refuse("dim")
+    __bool__, __int__, __float__ = _refuse("__bool__"), _refuse("__int__"), _refuse("__float__")
+    __index__, __complex__ = _refuse("__index__"), _refuse("__complex__")
+    __len__, __format__ = _refuse("Tensor.__len__"), _refuse("Tensor.__format__")
+    __array__, __contains__ = _refuse("Tensor.__array__"), _refuse("Tensor.__contains__")
 
     def __reduce_ex__(self, protocol):
         return (self.__class__, (self.requires_grad,))

@@ -17,6 +17,7 @@ from torchlet._ops.reduction import norm
 from torchlet._tensor import Tensor, _wrap_dim, wrap
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn._functional.loss import _check, _reduce, _reduction
+from torchlet.nn._functional.loss._shared import _check_broadcast
 
 __all__ = [
     "cosine_embedding_loss", "cosine_similarity", "normalize", "pairwise_distance",
@@ -92,6 +93,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,  # noqa: 
     mag1 = (x1 * x1).sum(t_dim) + eps
     mag2 = (x2 * x2).sum(t_dim) + eps
     cos = prod_sum / (mag1 * mag2).sqrt()
+    _check_broadcast(y._data.shape, cos._data.shape)  # torch's where(target == 1, ...)
     zeros = wrap(np.zeros_like(cos._data))
     loss = where(y == 1, 1 - cos, zeros) + where(y == -1, (cos - margin).clamp_min(0), zeros)
     return _reduce(loss, reduction)

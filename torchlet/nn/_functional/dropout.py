@@ -22,6 +22,7 @@ import numpy as np
 
 from torchlet import _random_kernels
 from torchlet._ops import shape as _shape
+from torchlet._ops.shape.common import _dense_order
 from torchlet._tensor import Tensor, wrap
 
 __all__ = [
@@ -53,6 +54,18 @@ def _noise_shape(x: Tensor, feature: bool):
     return shape[:2] + (1,) * (len(shape) - 2) if feature else shape
 
 
+def _like_input(draw, data: np.ndarray | None, shape: tuple, *args) -> np.ndarray:
+    """``draw(gen, shape, *args)`` laid out like ``data``: torch's ``empty_like(input)``
+    keeps a non-contiguous input's layout (shape.common.empty_in_layout's order) and the draws
+    fill it in memory order, so a transposed input gets a transposed mask.  The feature
+    variants draw into ``new_empty`` (C order) and pass ``data=None``."""
+    gen = _default_generator()
+    if data is None or data.flags.c_contiguous:
+        return draw(gen, shape, *args)
+    order = _dense_order(shape, data.strides)
+    return draw(gen, [shape[d] for d in order], *args).transpose(np.argsort(order))
+
+
 def _multiply(x: Tensor, factor: np.ndarray, inplace: bool) -> Tensor:
     return x.mul_(wrap(factor)) if inplace else x * wrap(factor)
 
@@ -68,7 +81,8 @@ def _dropout(x: Tensor, p: float, training: bool, inplace: bool, feature: bool,
         return _multiply(x, np.zeros((), data.dtype), inplace)
     shape = _noise_shape(x, feature) if not unbatched else (1,) + data.shape[:1] + (1,) * (
         data.ndim - 1)
-    noise = _random_kernels.dropout_mask(_default_generator(), shape, p, data.dtype)
+    like = None if feature else data
+    noise = _like_input(_random_kernels.dropout_mask, like, shape, p, data.dtype)
     return _multiply(x, noise[0] if unbatched else noise, inplace)
 
 
@@ -81,8 +95,8 @@ def _alpha_dropout(x: Tensor, p: float, training: bool, inplace: bool,
         return x
     if p == 1:
         return _multiply(x, np.zeros((), data.dtype), inplace)
-    keep = _random_kernels.bernoulli_scalar(_default_generator(), _noise_shape(x, feature),
-                                            1 - p, data.dtype)
+    keep = _like_input(_random_kernels.bernoulli_scalar, None if feature else data,
+                       _noise_shape(x, feature), 1 - p, data.dtype)
     alpha = _SELU_SATURATION
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     t = data.dtype.type

@@ -29,6 +29,10 @@ sums float32 rows; within rounding). torch's kernels finish with fused multiply-
 would double the cost; the outputs here are ``x * alpha + beta`` in float32, within an ulp
 or two of torch's. layer_norm and group_norm take their moments in the input's dtype, as
 torch does (torch with Welford's method, here with two passes), within rounding.
+
+float16 (with float16 or float32 parameters): as torch's CPU kernels, everything is
+computed in float32 and rounded once; the saved mean / invstd are rounded to the
+parameters' dtype, and batch_norm's output and all backwards use those rounded values.
 """
 
 from __future__ import annotations
@@ -81,7 +85,9 @@ def _check_param_dtypes(x: Tensor, params) -> None:
             raise RuntimeError(
                 "mixed dtype (CPU): expect parameter to have scalar type of Float"
             )
-        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        if dtype != np.float16:  # float16 input with float32 parameters is allowed
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
     for p in defined:
         if p._data.dtype != dtype:
             raise RuntimeError(
@@ -104,6 +110,25 @@ def _normalized_shape(fn: str, normalized_shape) -> tuple:
                 f"found element of type {type(s).__name__} at pos {i}"
             )
     return tuple(int(s) for s in normalized_shape)
+
+
+def _opmath(a):
+    """float16 in float32, torch's CPU "opmath" type: its normalization kernels compute
+    half inputs in float32 and round once, at the end (other dtypes: unchanged)."""
+    return a.astype(np.float32) if a is not None and a.dtype == np.float16 else a
+
+
+def _stats_dtype(x: np.ndarray, weight, bias):
+    """torch's saved mean / invstd have the parameters' dtype (float32 for a float16 input
+    with float32 parameters), or the input's without parameters."""
+    param = weight if weight is not None else bias
+    return (x if param is None else param).dtype
+
+
+def _saved(stat: np.ndarray, dtype) -> np.ndarray:
+    """A statistic as torch uses it after saving it in ``dtype``: rounded to float16 for
+    float16 parameters, then computed with in float32."""
+    return stat if stat.dtype == dtype else _opmath(stat.astype(dtype))
 
 
 def _moments(x: np.ndarray, axis, n: int):
@@ -258,6 +283,9 @@ class NativeBatchNorm(Primitive):
     @staticmethod
     def forward(ctx, x, weight, bias, *, training, momentum, eps, running_mean, running_var,
                 stats=None):
+        ctx.save_for_backward(x, weight)
+        out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         dtype = x.dtype
         channels = x.shape[1] if x.ndim > 1 else 1
         axes = (0,) + tuple(range(2, x.ndim))
@@ -265,7 +293,6 @@ class NativeBatchNorm(Primitive):
         n = x.size // channels if channels else 0
         ctx.axes, ctx.stat_shape, ctx.count = axes, stat_shape, n
         ctx.training, ctx.eps, ctx.channels = training, eps, channels
-        ctx.save_for_backward(x, weight)
         if training:
             if n == 0:  # nothing to normalize: torch returns an empty output
                 mean = np.zeros(stat_shape, dtype)
@@ -274,27 +301,29 @@ class NativeBatchNorm(Primitive):
                 mean, var_sum = _moments(x, axes, n)
                 invstd = _invstd(var_sum / dtype.type(n), eps)
                 _update_running(running_mean, running_var, mean, var_sum, n, momentum)
+                # torch saves them in the parameters' dtype, and folds the saved values
+                mean, invstd = _saved(mean, stats_dtype), _saved(invstd, stats_dtype)
         else:
-            mean = running_mean._data.reshape(stat_shape).copy()  # the buffer may change
-            var = running_var._data.reshape(stat_shape)
+            mean = _opmath(running_mean._data.reshape(stat_shape)).copy()  # it may change
+            var = _opmath(running_var._data.reshape(stat_shape))
             invstd = dtype.type(1) / np.sqrt(var + dtype.type(eps))  # float math, as torch
         ctx.mean, ctx.invstd = mean, invstd
         if stats is not None:  # native_batch_norm returns them
-            stats.extend((mean.reshape(-1).copy(), invstd.reshape(-1).copy()))
+            stats.extend(s.reshape(-1).astype(stats_dtype) for s in (mean, invstd))
         # torch folds everything into out = x * alpha + beta per channel
         alpha = invstd if weight is None else invstd * weight.reshape(stat_shape)
         # (a missing bias is 0: 0 - mean * alpha, never -0.0, as torch)
         beta = (dtype.type(0) if bias is None else bias.reshape(stat_shape)) - mean * alpha
         out = x * alpha
         out += beta
-        return out
+        return out.astype(out_dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if not GRAD_STATE.enabled:
-            return _fast_batch_norm_backward(ctx, grad._data, x._data,
-                                             None if weight is None else weight._data)
+        if not GRAD_STATE.enabled:  # (float16 in float32, as the forward)
+            return _fast_batch_norm_backward(ctx, _opmath(grad._data), _opmath(x._data),
+                                             None if weight is None else _opmath(weight._data))
         if ctx.training:  # create_graph: record how the statistics depend on x
             xc, invstd = _differentiable_stats(x, ctx.axes, ctx.eps)
         else:
@@ -495,17 +524,19 @@ class NativeLayerNorm(Primitive):
         ctx.lead_dims = tuple(range(x.ndim - k))
         ctx.param_shape = x.shape[x.ndim - k:]
         ctx.save_for_backward(x, weight)
+        out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         mean, rstd, out = _row_moments(x.reshape(rows, cols), eps)
-        ctx.mean, ctx.invstd = mean, rstd
+        ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
         if stats is not None:  # native_layer_norm returns them, shaped (*lead, 1, ..., 1)
             stat_shape = lead + (1,) * k
-            stats.extend((mean.reshape(stat_shape), rstd.reshape(stat_shape).copy()))
+            stats.extend(s.reshape(stat_shape).astype(stats_dtype) for s in (mean, rstd))
         out *= rstd
         if weight is not None:
             out *= weight.reshape(-1)
         # torch adds the bias, or 0 without one: never -0.0
         out += bias.reshape(-1) if bias is not None else out.dtype.type(0)
-        return out.reshape(x.shape)
+        return out.reshape(x.shape).astype(out_dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -516,8 +547,8 @@ class NativeLayerNorm(Primitive):
                                     ctx.lead_dims, ctx.param_shape)
         # first order: the same rule, fused in NumPy on (rows, cols)
         need_x, need_w, need_b = ctx.needs_input_grad
-        g2 = grad._data.reshape(ctx.shape2)
-        xhat = x._data.reshape(ctx.shape2) - ctx.mean
+        g2 = _opmath(grad._data).reshape(ctx.shape2)  # (float16 in float32; the engine
+        xhat = _opmath(x._data).reshape(ctx.shape2) - ctx.mean  # rounds the gradients)
         xhat *= ctx.invstd
         grad_x = grad_w = grad_b = None
         if need_b:
@@ -525,7 +556,7 @@ class NativeLayerNorm(Primitive):
         if need_w:
             grad_w = wrap(np.add.reduce(g2 * xhat, axis=0).reshape(ctx.param_shape))
         if need_x:
-            gw = g2 if weight is None else g2 * weight._data.reshape(-1)
+            gw = g2 if weight is None else g2 * _opmath(weight._data).reshape(-1)
             grad_x = wrap(_rows_grad_x(gw, xhat, ctx.invstd).reshape(x._data.shape))
         return grad_x, grad_w, grad_b
 
@@ -603,17 +634,19 @@ class NativeGroupNorm(Primitive):
         ctx.shape2 = (n * groups, d * spatial)
         ctx.eps, ctx.channels, ctx.count = eps, c, d * spatial
         ctx.save_for_backward(x, weight)
+        out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         mean, rstd, out = _row_moments(x.reshape(ctx.shape2), eps)
-        ctx.mean, ctx.invstd = mean, rstd
+        ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
         if stats is not None:  # native_group_norm returns them, shaped (N, groups)
-            stats.extend((mean.reshape(n, groups), rstd.reshape(n, groups).copy()))
+            stats.extend(s.reshape(n, groups).astype(stats_dtype) for s in (mean, rstd))
         out *= rstd
         out = out.reshape(ctx.shape4)
         if weight is not None:
             out *= weight.reshape(1, groups, d, 1)
         if bias is not None:
             out += bias.reshape(1, groups, d, 1)
-        return out.reshape(x.shape)
+        return out.reshape(x.shape).astype(out_dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -631,8 +664,8 @@ class NativeGroupNorm(Primitive):
             return grad_x, grad_w, grad_b
         # first order: the same rule, fused in NumPy; each (sample, group) is a row
         need_x, need_w, need_b = ctx.needs_input_grad
-        g4 = grad._data.reshape(shape4)
-        xhat = x._data.reshape(ctx.shape2) - ctx.mean
+        g4 = _opmath(grad._data).reshape(shape4)  # (float16 in float32, as the forward)
+        xhat = _opmath(x._data).reshape(ctx.shape2) - ctx.mean
         xhat *= ctx.invstd
         xhat4 = xhat.reshape(shape4)
         grad_x = grad_w = grad_b = None
@@ -641,7 +674,7 @@ class NativeGroupNorm(Primitive):
         if need_w:
             grad_w = wrap(np.add.reduce(g4 * xhat4, axis=(0, 3)).reshape(-1))
         if need_x:
-            gw = g4 if weight is None else g4 * weight._data.reshape(w_shape)
+            gw = g4 if weight is None else g4 * _opmath(weight._data).reshape(w_shape)
             grad_x = _rows_grad_x(gw.reshape(ctx.shape2), xhat, ctx.invstd)
             grad_x = wrap(grad_x.reshape(x._data.shape))
         return grad_x, grad_w, grad_b

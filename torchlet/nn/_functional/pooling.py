@@ -192,14 +192,29 @@ class _AvgPool3dAdjoint(_AvgPoolAdjoint):
 
 class _AdaptiveAvgPool(_AvgPool):
     node_name = "AdaptiveAvgPool2DBackward0"
+    backward_fn = "adaptive_avg_pool2d_backward"
+
+    @staticmethod
+    def backward(ctx, grad):
+        # torch refuses the backward of an empty output (e.g. interpolate(mode='area')
+        # down to size 0), though its forward ran
+        for i in range(1, grad.ndim):
+            if grad.shape[i] == 0:
+                raise RuntimeError(
+                    f"{ctx.backward_fn}(): Expected grad_output to have non-zero size for "
+                    f"non-batch dimensions, but grad_output has sizes {list(grad.shape)} with "
+                    f"dimension {i} being empty"
+                )
+        return _AvgPool.backward(ctx, grad)
 
 
 class _AdaptiveAvgPoolAdjoint(_AvgPoolAdjoint):
     node_name = "AdaptiveAvgPool2DBackwardBackward0"
 
 
-class _AdaptiveAvgPool3d(_AvgPool):
+class _AdaptiveAvgPool3d(_AdaptiveAvgPool):
     node_name = "AdaptiveAvgPool3DBackward0"
+    backward_fn = "adaptive_avg_pool3d_backward"
 
 
 class _AdaptiveAvgPool3dAdjoint(_AvgPoolAdjoint):
@@ -300,7 +315,7 @@ def _out_size(size: int, k: int, p: int, s: int, d: int, ceil_mode: bool) -> int
         raise RuntimeError("stride should not be zero")
     if p < 0:
         raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
-    if p > ((k - 1) * d + 1) // 2:
+    if p > int(((k - 1) * d + 1) / 2):  # C++ division: truncates toward zero
         raise RuntimeError(
             f"pad should be at most half of effective kernel size, but got pad={p}, "
             f"kernel_size={k} and dilation={d}"
@@ -314,8 +329,47 @@ def _out_size(size: int, k: int, p: int, s: int, d: int, ceil_mode: bool) -> int
 _DIM_NAMES = {2: ("H", "W"), 3: ("T", "H", "W")}
 
 
-def _pool_geometry(x: Tensor, nd: int, kernel, stride, padding, dilation,
-                   ceil_mode: bool) -> Geometry:
+def _check_pool_ndim(x: Tensor, nd: int) -> None:
+    """The rank check torch's max pools (and avg_pool3d) run before anything else."""
+    if x._data.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
+                           "input")
+
+
+def _check_nonempty(fn: str, shape: tuple, nd: int) -> None:
+    """Only the batch dimension may be empty (torch's "valid dims" check)."""
+    batched = len(shape) == nd + 2
+    if nd == 2:
+        if len(shape) not in (3, 4) or any(s == 0 for s in shape[int(batched):]):
+            raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                               f"size for input, but got:{list(shape)}")
+    elif any(s == 0 for s in shape[int(batched):]):
+        # (torch prints the empty dimension's length, always 0, as "dimension 0")
+        raise RuntimeError(
+            f"{fn}: Expected input's non-batch dimensions to have positive length, but input "
+            f"has a shape of {list(shape)} and non-batch dimension 0 has length zero!"
+        )
+
+
+def _check_half_kernel(kernel, padding) -> None:
+    """torch's pool2d/pool3d_shape_check: pad <= kernel // 2 (the dilated kernel was
+    checked already, by pooling_output_shape)."""
+    if all(k // 2 >= p for k, p in zip(kernel, padding)):
+        return
+    if len(kernel) == 2:
+        (kh, kw), (ph, pw) = kernel, padding
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}")
+    (kt, kh, kw), (pt, ph, pw) = kernel, padding
+    raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                       f"kT: {kt} kW: {kw} kH: {kh} padT: {pt} padW: {pw} padH: {ph}")
+
+
+def _pool_geometry(fn: str, x: Tensor, nd: int, kernel, stride, padding, dilation,
+                   ceil_mode: bool, avg: bool = False) -> Geometry:
+    """The output size and torch's pool2d/pool3d_shape_check, in torch's order: each
+    dimension's pooling_output_shape checks, then kernel, stride, dilation, empty
+    dimensions, (avg_pool3d: input at least the kernel), pad <= kernel/2, output >= 1."""
     shape = x._data.shape
     in_size = tuple(shape[-nd:])
     out = tuple(_out_size(i, k, p, s, d, ceil_mode)
@@ -330,6 +384,12 @@ def _pool_geometry(x: Tensor, nd: int, kernel, stride, padding, dilation,
     if any(d <= 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero, but got " + " ".join(
             f"dilation{n}: {d}" for n, d in zip(names, dilation)))
+    _check_nonempty(fn, shape, nd)
+    if avg and nd == 3 and any(i < k for i, k in zip(in_size, kernel)):
+        raise RuntimeError(
+            "input image (T: {} H: {} W: {}) smaller than kernel size ".format(*in_size)
+            + "(kT: {} kH: {} kW: {})".format(*kernel))
+    _check_half_kernel(kernel, padding)
     if any(o < 1 for o in out):
         planes = shape[-nd - 1]
         raise RuntimeError(
@@ -338,18 +398,6 @@ def _pool_geometry(x: Tensor, nd: int, kernel, stride, padding, dilation,
         )
     return Geometry(in_size, tuple(kernel), out, tuple(stride), tuple(padding),
                     tuple(padding), tuple(dilation), 1)
-
-
-def _check_pool_dims(x: Tensor, nd: int) -> None:
-    shape = x._data.shape
-    if len(shape) not in (nd + 1, nd + 2):
-        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
-                           "input")
-    if any(s == 0 for s in shape[1:]) or (len(shape) == nd + 1 and shape[0] == 0):
-        raise RuntimeError(
-            f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch "
-            f"size for input, but got:{list(shape)}"
-        )
 
 
 def _float_only(fn: str, x: Tensor) -> None:
@@ -368,8 +416,9 @@ def _max_pool_nd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mod
     x = _check_input(fn, input)
     kernel, stride, padding, dilation = _pool_args(fn, nd, kernel_size, stride, padding,
                                                    dilation)
-    geo = _pool_geometry(x, nd, kernel, stride, padding, dilation, ceil_mode)
-    _check_pool_dims(x, nd)
+    _check_pool_ndim(x, nd)
+    geo = _pool_geometry(f"{fn}_with_indices_out_cpu_template()", x, nd, kernel, stride,
+                         padding, dilation, ceil_mode)
     cls = _MaxPool if nd == 2 else _MaxPool3d
     return cls.apply(x, plan=window_plan(geo), with_index=with_index)
 
@@ -418,13 +467,24 @@ def _one(fn: str, value, arg: str) -> int:
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                             ceil_mode=False, return_indices=False):
     """(values, indices) of 1-D max pooling, computed as torch does: 2-D pooling of the
-    input with a height of 1."""
-    return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, with_index):  # noqa: A002
+    input with a height of 1 (and with max_pool2d's checks, not max_pool1d's)."""
     x = _check_input("max_pool1d", input)
-    if x._data.ndim not in (2, 3) or any(s == 0 for s in x._data.shape[1:]):
+    if stride is None or stride == [] or stride == ():
+        stride = kernel_size
+    _check_1d("max_pool1d", x)
+    k, s, p, d = (_one_int("max_pool1d", v, arg) for v, arg in (
+        (kernel_size, "kernel_size"), (stride, "stride"), (padding, "padding"),
+        (dilation, "dilation")))
+    values, indices = _max_pool_nd("max_pool2d", 2, _shape.unsqueeze(x, -2), (1, k), (1, s),
+                                   (0, p), (1, d), ceil_mode)
+    return _shape.squeeze(values, -2), _shape.squeeze(indices, -2)
+
+
+def _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode):  # noqa: A002
+    """torch's max_pool1d without indices, with its own checks (check_max_pool1d)."""
+    x = _check_input("max_pool1d", input)
+    shape = x._data.shape
+    if len(shape) not in (2, 3) or any(s == 0 for s in shape[len(shape) - 2:]):
         raise RuntimeError(
             "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
             f"for input, but got:{list(x._data.shape)}"
@@ -451,20 +511,19 @@ def _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, with_i
     if size <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {size}")
     result = _max_pool_nd("max_pool2d", 2, _shape.unsqueeze(x, -2), (1, k), (1, s), (0, p),
-                          (1, d), ceil_mode, with_index)
-    if with_index:
-        return _shape.squeeze(result[0], -2), _shape.squeeze(result[1], -2)
+                          (1, d), ceil_mode, with_index=False)
     return _shape.squeeze(result, -2)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
                return_indices=False):
     """1-D max pooling of ``input`` (N, C, L) or (C, L)."""
+    if return_indices:
+        return max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     x = _check_input("max_pool1d", input)
-    if not return_indices and x._data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         _float_only("max_pool1d_impl", x)
-    return _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode,
-                       bool(return_indices))
+    return _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 # ---------------------------------------------------------------------------------------
@@ -488,13 +547,15 @@ def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     ndim = x._data.ndim
-    if ndim < nd + 1:
+    if nd == 3:
+        _check_pool_ndim(x, nd)
+    elif ndim < nd + 1:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
             f"got {-(nd + 1)})"
         )
-    geo = _pool_geometry(x, nd, kernel, stride, padding, (1,) * nd, ceil_mode)
-    _check_pool_dims(x, nd)
+    geo = _pool_geometry(f"{fn}()", x, nd, kernel, stride, padding, (1,) * nd, ceil_mode,
+                         avg=True)
     if x._data.dtype == np.bool_:
         _float_only(fn, x)
     plan = window_plan(geo, ("avg", bool(count_include_pad), divisor_override))

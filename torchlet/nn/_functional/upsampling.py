@@ -79,15 +79,19 @@ def _source(scale, out_size: int, align_corners: bool, cubic: bool, ftype) -> np
     return src if cubic else np.maximum(src, ftype(0))
 
 
-def _nearest_taps(in_size, out_size, scale, exact):
+def _nearest_taps(in_size, out_size, scale, exact, nd):
+    """Nearest source pixels. torch's 2-D kernel (nearest_idx) takes shortcuts when the
+    output is the same size or twice as large, even where a given scale_factor would pick
+    other pixels (3 -> 3 with scale_factor=1.3); its 1-D and 3-D kernels do not."""
+    shortcut = nd == 2 and not exact
     if exact:  # floorf((dst + 0.5) * scale): a double product rounded to float
         s = np.float32(1.0 / scale) if scale is not None and scale > 0 else \
             np.float32(in_size) / np.float32(out_size)
         src = ((np.arange(out_size) + 0.5) * np.float64(s)).astype(np.float32)
         index = np.floor(src).astype(np.int64)
-    elif out_size == in_size:
+    elif shortcut and out_size == in_size:
         index = np.arange(out_size)
-    elif out_size == 2 * in_size:
+    elif shortcut and out_size == 2 * in_size:
         index = np.arange(out_size) >> 1
     else:  # floorf(dst * scale) in float
         s = np.float32(1.0 / scale) if scale is not None and scale > 0 else \
@@ -226,10 +230,28 @@ _NODE = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2):
          ("linear", 1): "UpsampleLinear1DBackward0", ("bilinear", 2):
          "UpsampleBilinear2DBackward0", ("trilinear", 3): "UpsampleTrilinear3DBackward0",
          ("bicubic", 2): "UpsampleBicubic2DBackward0"}
-_OP = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
-       "linear": "upsample_linear", "bilinear": "upsample_bilinear", "trilinear":
-       "upsample_trilinear", "bicubic": "upsample_bicubic"}
 _SIZE_NAMES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _check_integer_input(mode: str, nd: int, dtype: np.dtype) -> None:
+    """torch resizes uint8 images (nearest, nearest-exact, bilinear, bicubic); any other
+    integer or bool input fails in the first kernel that dispatches on the dtype."""
+    if dtype == np.uint8 and mode in ("nearest", "nearest-exact"):
+        return  # a pure gather: exact in any dtype
+    if dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        # torch's uint8 kernels mix in fixed-point integer arithmetic; not reproduced yet
+        raise NotImplementedError(
+            f"interpolate(mode='{mode}') of a uint8 tensor is not implemented in torchlet"
+        )
+    if mode in ("linear", "trilinear"):
+        kernel = "compute_indices_weights_linear"
+    elif mode == "bicubic":
+        kernel = "compute_indices_weights_cubic"
+    elif nd == 2:  # (nearest, nearest-exact, bilinear)
+        kernel = f"upsample_{'bilinear' if mode == 'bilinear' else 'nearest'}2d_channels_last"
+    else:
+        kernel = "compute_indices_weights_nearest"
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TYPE_WORD[dtype.name]}'")
 
 
 def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:
@@ -245,16 +267,14 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
         )
     dtype = x._data.dtype
     if dtype.kind != "f":
-        raise NotImplementedError(
-            f"\"{_OP[mode]}{nd}d\" not implemented for '{_TYPE_WORD[dtype.name]}'"
-        )
+        _check_integer_input(mode, nd, dtype)
     ftype = np.float64 if dtype == np.float64 else np.float32  # torch's opmath type
     axes = []
     for d in range(nd):
         scale = None if scales is None else scales[d]
         i, o = in_size[d], out_size[d]
         if mode in ("nearest", "nearest-exact"):
-            axes.append(_nearest_taps(i, o, scale, mode == "nearest-exact"))
+            axes.append(_nearest_taps(i, o, scale, mode == "nearest-exact", nd))
         elif mode == "bicubic":
             axes.append(_cubic_taps(i, o, align_corners, scale, ftype))
         else:

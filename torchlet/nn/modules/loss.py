@@ -9,6 +9,7 @@ import warnings
 
 from torchlet.nn import functional as F
 from torchlet.nn._functional.loss import legacy_get_string
+from torchlet.nn.modules.distance import PairwiseDistance
 from torchlet.nn.modules.module import Module
 
 __all__ = [
@@ -329,8 +330,9 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
                              f"than 0, got {margin} instead")
+        # torch's default is the module, so it shows in the repr as a child
         self.distance_function = (distance_function if distance_function is not None
-                                  else F.pairwise_distance)
+                                  else PairwiseDistance())
         self.margin = margin
         self.swap = swap
 

@@ -576,7 +576,7 @@ class RNNBase(Module):
             if hx is None:
                 hx = self._zeros(input, max_batch_size, state_sizes)
             else:
-                hx = self._as_tuple(hx)
+                hx = self._as_tuple(hx, lstm)
                 hx = tuple(_apply_permutation(h, sorted_indices) for h in hx) \
                     if sorted_indices is not None else hx
             self._check_forward_args(input, hx, batch_sizes)
@@ -590,7 +590,7 @@ class RNNBase(Module):
             if not is_batched:
                 input = input.unsqueeze(batch_dim)
             if hx is not None:
-                hx = self._as_tuple(hx)
+                hx = self._as_tuple(hx, lstm)
                 self._check_hidden_dims(hx, is_batched, lstm)
                 if not is_batched:
                     hx = tuple(h.unsqueeze(1) for h in hx)
@@ -606,8 +606,8 @@ class RNNBase(Module):
         if isinstance(orig_input, PackedSequence):
             output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
         else:
-            if self.batch_first:
-                output = output.transpose(0, 1)
+            if self.batch_first:  # torch: in place for RNN and GRU (TransposeBackward1)
+                output = output.transpose(0, 1) if lstm else output.transpose_(0, 1)
             if not is_batched:
                 output = output.squeeze(batch_dim)
                 hidden = tuple(h.squeeze(1) for h in hidden)
@@ -620,7 +620,11 @@ class RNNBase(Module):
         return tuple(zeros(layers, batch, size, dtype=input.dtype) for size in state_sizes)
 
     @staticmethod
-    def _as_tuple(hx):
+    def _as_tuple(hx, lstm: bool):
+        """The state as a tuple. LSTM takes (h, c) = hx[0], hx[1] whatever hx is (torch's
+        IndexError for a Tensor of one layer); RNN and GRU take a Tensor."""
+        if lstm:
+            return hx[0], hx[1]
         return tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
 
     @staticmethod

@@ -96,14 +96,36 @@ def _common(fn_kernel: str, x: Tensor, y: Tensor):
     return _cast(x, common), _cast(y, common)
 
 
+def _check_broadcast(a_shape, b_shape) -> None:
+    """torch's infer_size error for shapes that do not broadcast (compared from the last
+    dimension; the dimension is numbered in the broadcast shape)."""
+    ndim = max(len(a_shape), len(b_shape))
+    for offset in range(ndim):
+        a = a_shape[-1 - offset] if offset < len(a_shape) else 1
+        b = b_shape[-1 - offset] if offset < len(b_shape) else 1
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {ndim - 1 - offset}")
+
+
 def _grad_scale(grad: Tensor, reduction: str, numel: int) -> Tensor:
     """The incoming gradient as a per-element factor: grad / numel for 'mean'."""
     return grad / numel if reduction == "mean" else grad
 
 
+def _opmath(a: np.ndarray) -> np.ndarray:
+    """float16 as float32, where torch's CPU kernel computes in its "opmath" type."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
 def _reduce_np(loss: np.ndarray, reduction: str) -> np.ndarray:
+    """The mean or sum of the elementwise losses; torch accumulates float16 in float32 and
+    rounds once."""
+    if reduction == "none":
+        return loss
+    acc = np.dtype(np.float32) if loss.dtype == np.float16 else loss.dtype
     if reduction == "mean":
-        return np.mean(loss, dtype=loss.dtype) if loss.size else loss.dtype.type(np.nan)
-    if reduction == "sum":
-        return np.sum(loss, dtype=loss.dtype)
-    return loss
+        out = np.mean(loss, dtype=acc) if loss.size else acc.type(np.nan)
+    else:
+        out = np.sum(loss, dtype=acc)
+    return out.astype(loss.dtype, copy=False)

@@ -19,13 +19,19 @@ import math
 import numpy as np
 
 from torchlet._ops import shape as _shape
+from torchlet._ops.linalg.integration import _over
 from torchlet._ops.pointwise.binary import Where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional._rows import per_row
 from torchlet.nn._functional.activation import Softmax, log_softmax
-from torchlet.nn._functional.loss._shared import _TYPE_WORD, _check, _not_differentiable, _reduction
+from torchlet.nn._functional.loss._shared import (
+    _TYPE_WORD,
+    _check,
+    _not_differentiable,
+    _reduction,
+)
 
 # ---------------------------------------------------------------------------------------
 # class-index targets: shared checks of nll_loss and cross_entropy
@@ -73,6 +79,26 @@ def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
     if w is not None and w.dtype != x._data.dtype:
         raise RuntimeError(f"expected scalar type {_TYPE_WORD[x._data.dtype.name]} but found "
                            f"{_TYPE_WORD[w.dtype.name]}")
+
+
+def _nll_sum(losses: np.ndarray):
+    """The sum of per-sample losses. float16 with one loss per sample: torch's nll_loss
+    kernel (LossNLL.cpp) adds them in float16 into a cascade of 8 partial sums (level j
+    flushes into level j+1 every 16**j samples) and adds the partial sums up at the end;
+    a Python loop, as float16 is never a hot path here. Otherwise NumPy's sum."""
+    if losses.dtype != np.float16 or losses.ndim != 1:
+        return np.sum(losses, dtype=losses.dtype)
+    parts = [np.float16(0)] * 8
+    for b, value in enumerate(losses):
+        parts[0] = parts[0] + value
+        for j in range(7):
+            if b & (15 << (4 * j)):
+                break
+            parts[j + 1], parts[j] = parts[j + 1] + parts[j], np.float16(0)
+    total = np.float16(0)
+    for part in parts:
+        total = total + part
+    return total
 
 
 def _targets(x: np.ndarray, t: np.ndarray, w, ignore_index: int):
@@ -232,7 +258,7 @@ class CrossEntropy(Primitive):
             out = out.astype(x.dtype, copy=False)
             out = out.reshape(()) if x_in.ndim == 1 else out
         else:
-            out = np.add.reduce(nll, axis=None, dtype=x.dtype) if nll_sum is None else nll_sum
+            out = _nll_sum(nll) if nll_sum is None else nll_sum
             if ls > 0:
                 smooth_total = smooth.sum(dtype=x.dtype)
             if reduction == "mean":
@@ -472,7 +498,7 @@ def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_sm
         return total
     if x._data.size == 0:
         return total * float("nan")
-    return total / (x._data.size // n_classes)
+    return _over(total, x._data.size // n_classes)  # by a C++ number: DivBackward1
 
 
 # ---------------------------------------------------------------------------------------
@@ -535,7 +561,7 @@ class NllLoss(Primitive):
         ctx.info = (shape_in, logp.shape, t, ignored, wt, total, reduction)
         if reduction == "none":
             return picked.reshape(()) if len(shape_in) == 1 else picked
-        out = np.sum(picked, dtype=logp.dtype)
+        out = _nll_sum(picked)
         return np.asarray(out / total if reduction == "mean" else out, logp.dtype)
 
     @staticmethod

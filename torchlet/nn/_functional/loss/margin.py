@@ -16,6 +16,7 @@ from torchlet.nn._functional.activation import logsigmoid
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
+    _check_broadcast,
     _grad_scale,
     _not_differentiable,
     _reduce,
@@ -49,6 +50,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     if x._data.dtype.kind in "iub":
         # torch's `margin - self` fills a tensor of self's dtype: an integer margin
         margin = int(margin)
+    _check_broadcast(y._data.shape, x._data.shape)  # torch's where(target != 1, ...)
     zeros = wrap(np.zeros_like(x._data))
     margin_clamp = (margin - x).clamp_min(0)
     loss = where(y != 1, margin_clamp, zeros) + where(y != -1, x, zeros)

@@ -16,10 +16,12 @@ from torchlet.nn._functional.activation import logsigmoid
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
+    _check_broadcast,
     _common,
     _get_enum,
     _grad_scale,
     _not_differentiable,
+    _opmath,
     _reduce,
     _reduce_np,
     _reduction,
@@ -82,12 +84,21 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
     if xd.dtype.kind != "f":
         raise NotImplementedError(
             f"\"binary_cross_entropy\" not implemented for '{_TYPE_WORD[xd.dtype.name]}'")
-    if not ((xd >= 0) & (xd <= 1)).all():
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    _check_probabilities(xd, y._data)
     # the weight joins the computation in the input's dtype (torch multiplies it in place)
     w = None if weight is None else np.broadcast_to(
         weight._data.astype(xd.dtype, copy=False), y._data.shape)
     return BinaryCrossEntropy.apply(x, y, weight=w, reduction=reduction)
+
+
+def _check_probabilities(x: np.ndarray, y: np.ndarray) -> None:
+    """torch checks each element's input, then its target, to lie in [0, 1] (NaN fails):
+    the first bad element decides the message."""
+    bad_x, bad_y = ~((x >= 0) & (x <= 1)), ~((y >= 0) & (y <= 1))
+    bad = bad_x | bad_y
+    if bad.any():
+        which = "input" if bad_x.reshape(-1)[np.argmax(bad.reshape(-1))] else "target"
+        raise RuntimeError(f"all elements of {which} should be between 0 and 1")
 
 
 class BinaryCrossEntropyWithLogits(Primitive):
@@ -105,7 +116,8 @@ class BinaryCrossEntropyWithLogits(Primitive):
     def forward(ctx, x, y, *, weight, pos_weight, reduction):
         ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
         ctx.save_for_backward(x, y)
-        log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))  # stable logsigmoid
+        xf = _opmath(x)  # torch's log_sigmoid computes float16 in float32, rounds once
+        log_sig = (np.minimum(xf, 0) - np.log1p(np.exp(-np.abs(xf)))).astype(x.dtype)
         if pos_weight is not None:
             log_weight = (pos_weight - pos_weight.dtype.type(1)) * y + 1
             log_sig = (log_sig * log_weight).astype(x.dtype, copy=False)
@@ -159,8 +171,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         common = _dtype.result_type_of((x, y)).np
         raise RuntimeError(f"result type {_TYPE_WORD[common.name]} can't be cast to the "
                            f"desired output type {_TYPE_WORD[yd.dtype.name]}")
-    for extra in (weight, pos_weight):
-        # torch multiplies the weights in place into a loss of the input's shape
+    # torch computes (pos_weight - 1) * target first, multiplies by weight last, and
+    # writes both in place into a loss of the input's shape
+    if pos_weight is not None:
+        _check_broadcast(pos_weight._data.shape, yd.shape)
+    if weight is not None:
+        _check_broadcast(xd.shape, weight._data.shape)
+    for extra in (pos_weight, weight):
         if extra is not None and np.broadcast_shapes(xd.shape, extra._data.shape) != xd.shape:
             raise RuntimeError(
                 f"output with shape {list(xd.shape)} doesn't match the broadcast shape "

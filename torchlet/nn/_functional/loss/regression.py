@@ -20,6 +20,7 @@ from torchlet.nn._functional.loss._shared import (
     _common,
     _get_enum,
     _grad_scale,
+    _opmath,
     _reduce,
     _reduce_np,
     _reduction,
@@ -139,7 +140,7 @@ class HuberLoss(Primitive):
     def forward(ctx, x, y, *, reduction, delta):
         ctx.reduction, ctx.delta = reduction, delta
         ctx.save_for_backward(x, y)
-        z = np.abs(x - y)
+        z = np.abs(_opmath(x) - _opmath(y))  # (float16: all in float32, rounded once)
         t = z.dtype.type
         loss = np.where(z < delta, t(0.5) * z * z, t(delta) * (z - t(0.5 * delta)))
         return _reduce_np(loss.astype(x.dtype, copy=False), reduction)
