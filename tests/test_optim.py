@@ -548,7 +548,7 @@ def test_step_hooks():
     g = topt.optimizer.register_optimizer_step_pre_hook(lambda o, a, k: calls.append("gpre"))
     w.grad = torchlet.ones(2)
     opt.step()
-    assert calls == ["gpre", ("pre", True), ("post", ())]
+    assert calls == ["gpre", ("pre", True), ("post", (opt,))]
     h1.remove()
     h2.remove()
     g.remove()
@@ -557,7 +557,7 @@ def test_step_hooks():
 
     # a pre-hook may replace the arguments
     seen = []
-    opt.register_step_pre_hook(lambda o, args, kwargs: ((), {"closure": lambda: 7.0}))
+    opt.register_step_pre_hook(lambda o, args, kwargs: (args, {"closure": lambda: 7.0}))
     opt.register_step_post_hook(lambda o, args, kwargs: seen.append(kwargs["closure"]()))
     assert opt.step() == 7.0 and seen == [7.0]
 

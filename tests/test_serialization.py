@@ -25,6 +25,7 @@ import pytest
 import torchlet
 import torchlet.nn as tnn
 import torchlet.optim as topt
+from torchlet import _zip_writer
 from torchlet.serialization import load, save  # also torchlet.save / torchlet.load
 
 try:
@@ -138,7 +139,10 @@ def test_file_paths_and_file_objects(tmp_path):
         assert names[0] == "weights/data.pkl" and "weights/data/0" in names
         assert zf.read("weights/byteorder") == b"little"
         for info in zf.infolist():  # every record's data 64-byte aligned, like torch's
-            local = info.header_offset + 30 + len(info.filename) + len(info.extra)
+            raw = path.read_bytes()  # the padding is in the local header's extra field only
+            extra_len = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30],
+                                       "little")
+            local = info.header_offset + 30 + len(info.filename) + extra_len
             assert local % 64 == 0
     with open(path, "rb") as fh:
         assert same(load(fh), t)
@@ -269,15 +273,15 @@ def test_malicious_pickle_is_refused(tmp_path, protocol, payload, weights_only):
     data = _archive_with_pickle(pickle.dumps(evil, protocol=protocol))
     path = tmp_path / "evil.pt"
     path.write_bytes(data)
-    with pytest.raises(pickle.UnpicklingError, match="refused the global"):
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         load(path, weights_only=weights_only)
     assert not marker.exists()
 
 
 def test_refusal_names_the_global(tmp_path):
     path = tmp_path / "evil.pt"
-    path.write_bytes(_archive_with_pickle(pickle.dumps(_Evil(os.system, "true"))))
-    with pytest.raises(pickle.UnpicklingError, match=r"'posix\.system'|'os\.system'|'nt\."):
+    path.write_bytes(_archive_with_pickle(pickle.dumps(_Evil(os.system, "true"), protocol=2)))
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL (posix|os|nt)\.system"):
         load(path)
 
 
@@ -320,11 +324,11 @@ def test_truncated_and_corrupted_files(tmp_path):
         load(bad)
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"hello world" * 10)
-    with pytest.raises(RuntimeError, match="not a PyTorch checkpoint"):
+    with pytest.raises(KeyError):  # 'h' (BINGET) of an empty memo, as in torch
         load(garbage)
     legacy = tmp_path / "legacy.pt"
     legacy.write_bytes(pickle.dumps({"a": 1}, protocol=2))
-    with pytest.raises(RuntimeError, match="legacy format"):
+    with pytest.raises(RuntimeError, match="Invalid magic number; corrupt file"):
         load(legacy)
     empty = tmp_path / "empty.pt"
     empty.write_bytes(b"")
@@ -344,18 +348,17 @@ def test_atomic_save_keeps_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == before
 
     # 2. the disk fails in the middle of writing the storages
-    from torchlet import serialization
 
     calls = []
-    real = serialization._write_record
+    real = _zip_writer.ZipWriter.record
 
-    def failing(zf, name, data):
+    def failing(writer, name, data):
         calls.append(name)
         if "/data/" in name:
             raise OSError(28, "No space left on device")
-        real(zf, name, data)
+        real(writer, name, data)
 
-    monkeypatch.setattr(serialization, "_write_record", failing)
+    monkeypatch.setattr(_zip_writer.ZipWriter, "record", failing)
     with pytest.raises(OSError, match="No space left"):
         save({"step": 3, "w": torchlet.zeros(3)}, path)
     monkeypatch.undo()

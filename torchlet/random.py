@@ -38,6 +38,18 @@ class Generator(_generator.Generator):
     def __repr__(self):
         return f"<torch._C.Generator object at {hex(id(self))}>"
 
+    def __reduce__(self):
+        """Pickled as torch pickles a generator: ``Generator(device)``, then the state
+        ``(initial_seed, offset, state)`` (the offset is None for CPU generators). So
+        ``copy.deepcopy`` and checkpoints (which write torch's class name) carry it."""
+        return (type(self), (self.device,), (self.initial_seed(), None, self.get_state()))
+
+    def __setstate__(self, state) -> None:
+        """Restore ``(initial_seed, offset, state)`` as torch does: seed, then the state."""
+        initial_seed, _offset, new_state = state
+        self.manual_seed(initial_seed)
+        self.set_state(new_state)
+
 
 # As in torch, the default generator starts from 64 nondeterministic bits.
 default_generator = Generator()

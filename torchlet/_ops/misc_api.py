@@ -371,14 +371,15 @@ def _storage(x: Tensor) -> np.ndarray:
     if x._base is not None:
         return _flat_storage(x)
     owner = x._data
-    while owner.base is not None:
+    while True:  # down the chain of arrays of x's item size (a loaded file's bytes stop it)
+        base = owner.base
         # np.lib.stride_tricks.as_strided hangs its result on a DummyArray whose .base is
         # the array it strided, so a second as_strided_ still finds the first one's storage
-        owner = owner.base if isinstance(owner.base, np.ndarray) else owner.base.base
-        if not isinstance(owner, np.ndarray):
-            return _flat_storage(x)
-    if (owner is not x._data and owner.dtype.itemsize == x._data.itemsize
-            and owner.flags.c_contiguous
+        below = base if isinstance(base, np.ndarray) else getattr(base, "base", None)
+        if not isinstance(below, np.ndarray) or below.dtype.itemsize != x._data.itemsize:
+            break
+        owner = below
+    if (owner is not x._data and owner.flags.c_contiguous
             and _address(owner) <= _address(x._data) < _address(owner) + owner.nbytes):
         return owner.reshape(-1).view(x._data.dtype)
     return _flat_storage(x)

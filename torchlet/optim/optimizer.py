@@ -67,10 +67,14 @@ def register_optimizer_step_post_hook(hook) -> RemovableHandle:
 
 
 def _with_step_hooks(step):
-    """Wrap a ``step`` method so that the pre and post hooks run around it."""
+    """Wrap a ``step`` method so that the pre and post hooks run around it.
+
+    As in torch, the hooks see ``args`` with the optimizer first (``(self, closure)``),
+    and a pre-hook's ``(new_args, new_kwargs)`` replaces all of them, ``self`` included."""
 
     @functools.wraps(step)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
+        self, *_ = args
         for pre_hook in chain(
             _global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()
         ):
@@ -83,7 +87,7 @@ def _with_step_hooks(step):
                         f"{step} must return None or a tuple of (new_args, new_kwargs), "
                         f"but got {result}."
                     )
-        out = step(self, *args, **kwargs)
+        out = step(*args, **kwargs)
         for post_hook in chain(
             self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()
         ):

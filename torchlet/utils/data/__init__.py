@@ -1,5 +1,6 @@
 """torchlet.utils.data: datasets, samplers and the DataLoader, as ``torch.utils.data``."""
 
+from torchlet.utils.data import _utils  # torch.utils.data._utils.collate, as in torch
 from torchlet.utils.data._collate import default_collate, default_convert
 from torchlet.utils.data.dataloader import DataLoader, _DatasetKind, get_worker_info
 from torchlet.utils.data.dataset import (
