@@ -1047,8 +1047,6 @@ _KNOWN = {
     "_inplace (_tensor.py) computes first",
     "alpha rounding": "add/sub with alpha=: torch fuses a + alpha * b in its vectorised loop "
     "only, so the last bit depends on position; compared within rounding",
-    "topk ties": "the order of tied values in topk is unspecified and differs; topk is "
-    "compared on distinct values",
 }
 
 

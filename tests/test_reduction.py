@@ -629,9 +629,10 @@ def test_stable_sort_keeps_tie_order():
     assert x.argsort(descending=True).tolist() == [0, 2, 4, 1, 3]
 
 
-def test_topk_ties_in_index_order():
+def test_topk_ties_as_torch():
+    # torch 2.13's partial_sort (libstdc++) leaves the tied 3s at positions 2 and 4 first
     values, indices = torchlet.tensor([1.0, 3, 3, 2, 3]).topk(2)
-    assert values.tolist() == [3, 3] and indices.tolist() == [1, 2]
+    assert values.tolist() == [3, 3] and indices.tolist() == [2, 4]
 
 
 def test_unique_backward_raises_like_torch():

@@ -22,6 +22,7 @@ diagonal, vander). Non-unique factors (signs of eigen/singular vectors and of Q'
 columns) may differ; gauge-invariant quantities agree. Real dtypes only.
 """
 
+from torchlet._ops.linalg import matmul  # torch.linalg.matmul: an alias of torch.matmul
 from torchlet.linalg._common import LinAlgError
 from torchlet.linalg.decompositions import cholesky, eigh, eigvalsh, qr, svd, svdvals
 from torchlet.linalg.householder import householder_product
@@ -48,7 +49,8 @@ __all__ = [
     "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
     "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor",
     "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
-    "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
+    "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
+    "pinv",
     "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv",
     "tensorsolve", "vander", "vecdot", "vector_norm",
 ]

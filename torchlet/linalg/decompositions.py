@@ -122,6 +122,10 @@ class Qr(Primitive):
     @staticmethod
     def forward(ctx, a, *, mode):
         ctx.mode = mode
+        if mode == "r":  # R only; torch returns an empty Q
+            r = np.linalg.qr(a, mode="r")
+            ctx.save_for_backward(a)
+            return np.empty(0, a.dtype), np.ascontiguousarray(r)
         q, r = np.linalg.qr(a, mode=mode)
         q, r = np.ascontiguousarray(q), np.ascontiguousarray(r)
         ctx.save_for_backward(a, q, r)
@@ -129,6 +133,12 @@ class Qr(Primitive):
 
     @staticmethod
     def backward(ctx, grad_q, grad_r):
+        if ctx.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when "
+                "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                "differentiate through linalg.qr."
+            )
         a, q, r = ctx.saved_tensors
         m, n = a._data.shape[-2:]
         if ctx.mode == "complete" and m > n:
@@ -174,14 +184,12 @@ def _qr_backward_tall(q, r, grad_q, grad_r):
 
 
 def qr(A, mode="reduced"):  # noqa: N803
-    """torch.linalg.qr: (Q, R) with A = Q R, mode 'reduced' (Q m x k, R k x n, k = min(m, n))
-    or 'complete' (Q m x m). Householder QR from LAPACK: signs of Q's columns (and R's
-    rows) may differ from torch's build."""
+    """torch.linalg.qr: (Q, R) with A = Q R, mode 'reduced' (Q m x k, R k x n, k = min(m, n)),
+    'complete' (Q m x m) or 'r' (R only, Q empty, not differentiable). Householder QR from
+    LAPACK: signs of Q's columns (and R's rows) may differ from torch's build."""
     check_tensor("qr", A)
     check_matrix("qr", A)
-    if mode not in ("reduced", "complete"):
-        if mode == "r":
-            raise NotImplementedError("torchlet.linalg.qr: mode='r' is not supported")
+    if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
             "(default), 'r', or 'complete'"

@@ -87,6 +87,8 @@ class Det(Primitive):
     @staticmethod
     def forward(ctx, a):
         out = np.asarray(np.linalg.det(a), dtype=a.dtype)
+        if a.size and not out.all():
+            out = _signed_zeros(a, out)
         ctx.save_for_backward(a, out)
         return out
 
@@ -94,6 +96,18 @@ class Det(Primitive):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         return Inv.apply(a).mT * (grad * out).unsqueeze(-1).unsqueeze(-1)
+
+
+def _signed_zeros(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` with each zero determinant signed as torch's: the permutation's sign times
+    the product of U's diagonal, where a zero pivot may be -0.0. torch hands LAPACK's getrf
+    its row-major buffer, which LAPACK reads as A^T (det A^T = det A)."""
+    from torchlet.linalg.lu import _getrf  # (lu imports decompositions, which imports us)
+
+    lu, pivots, _ = _getrf(np.swapaxes(a, -1, -2))
+    swaps = (pivots != np.arange(1, pivots.shape[-1] + 1)).sum(-1)
+    lu_det = np.where(swaps % 2, -1, 1) * np.diagonal(lu, axis1=-2, axis2=-1).prod(-1)
+    return np.where(out == 0, np.copysign(0.0, lu_det), out).astype(out.dtype)
 
 
 def det(A):  # noqa: N803

@@ -62,9 +62,32 @@ def _cutoff(s: np.ndarray, s_max: np.ndarray, atol, rtol) -> np.ndarray:
     return np.maximum(atol, rtol * s_max.astype(np.float64))
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):  # noqa: N803
+_MATRIX_RANK_SIGNATURES = """, but expected one of:
+ * (Tensor input, *, Tensor atol = None, Tensor rtol = None, bool hermitian = False, Tensor out = None)
+ * (Tensor input, *, float atol = None, float rtol = None, bool hermitian = False, Tensor out = None)
+ * (Tensor input, Tensor tol, bool hermitian = False, *, Tensor out = None)
+ * (Tensor input, float tol, bool hermitian = False, *, Tensor out = None)
+"""  # noqa: E501
+
+
+def _tol_as_atol(tol, atol, rtol):
+    """The deprecated ``tol`` means atol=tol, rtol=0 (torch's matrix_rank(input, tol)); it
+    cannot be combined with atol or rtol."""
+    if atol is not None or rtol is not None:
+        given = {"tol": tol, "atol": atol, "rtol": rtol}
+        got = ", ".join(f"{k}={type(v).__name__}" for k, v in sorted(given.items())
+                        if v is not None)
+        raise TypeError("linalg_matrix_rank() received an invalid combination of arguments - "
+                        f"got (Tensor, {got}){_MATRIX_RANK_SIGNATURES}")
+    return tol, 0.0
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):  # noqa: N803
     """torch.linalg.matrix_rank: the number of singular values (|eigenvalues| when
-    ``hermitian``) above max(atol, rtol * largest), int64; 0 for empty matrices."""
+    ``hermitian``) above max(atol, rtol * largest), int64; 0 for empty matrices.
+    ``tol`` (deprecated in torch, still accepted) is atol=tol, rtol=0."""
+    if tol is not None:
+        atol, rtol = _tol_as_atol(tol, atol, rtol)
     if out is not None:
         return _out(matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out,
                     "linalg_matrix_rank", out_castable_from("torch.linalg.matrix_rank"),

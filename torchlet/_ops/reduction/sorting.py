@@ -1,22 +1,25 @@
 """Ordering: sort, argsort, topk, unique.
 
-NaN sorts as the largest value, as in torch. torchlet always sorts stably (equal
-values keep their order; with ``descending=True`` too), so ``stable=True`` results match
-torch bit for bit. With ``stable=False`` torch's CPU sort (an introsort) may order equal
-values differently; the values are the same, only the indices of ties can differ. topk
-returns the k largest (smallest) values in sorted order with ties in index order; torch's
-order among equal values comes from std::partial_sort / nth_element and may differ.
+NaN sorts as the largest value, as in torch. ``stable=True`` is a stable sort (equal
+values keep their order; with ``descending=True`` too). With ``stable=False`` torch's CPU
+sort runs libstdc++'s ``std::sort`` and topk runs ``std::partial_sort`` / ``nth_element``
+(TopKImpl.h); neither is stable, so the indices of equal values come out in the order
+those algorithms leave them. A row without repeated values has one right answer, which
+NumPy's stable argsort gives; only rows with ties replay the C++ algorithm (std_sort.py).
 sort and argsort lay their results out like the input (torch's dense strides), topk
 contiguously.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from torchlet import return_types
 from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import Selection, check_tensor, sort_layout, wrap_dim
+from torchlet._ops.reduction.std_sort import sort_rows_order, topk_order
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -31,6 +34,78 @@ def argsort_array(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
     # and equal values come out in increasing index order.
     reversed_order = np.argsort(np.flip(a, dim), axis=dim, kind="stable")
     return (a.shape[dim] - 1) - np.flip(reversed_order, dim).astype(np.int64, copy=False)
+
+
+# torch's sort is stable anyway for rows of at most 16 (std::sort ends in insertion sort)
+# and for fbgemm's radix sort: 1-d integer tensors sorted ascending, at least
+# at::internal::GRAIN_SIZE elements.
+_INSERTION_SORT_MAX = 16
+_RADIX_SORT_MIN = 32768
+
+
+def _rows(a: np.ndarray, dim: int) -> np.ndarray:
+    """The 1-d slices of ``a`` along ``dim`` as the rows of a 2-d array."""
+    if dim != a.ndim - 1:
+        a = np.moveaxis(a, dim, -1)
+    return a.reshape(-1, a.shape[-1]) if a.shape[-1] else a.reshape(math.prod(a.shape[:-1]), 0)
+
+
+def _from_rows(rows: np.ndarray, a: np.ndarray, dim: int) -> np.ndarray:
+    """Inverse of ``_rows`` for a result with ``rows.shape[1]`` entries along ``dim``."""
+    last = dim == a.ndim - 1
+    shape = a.shape[:dim] + a.shape[dim + 1:] if not last else a.shape[:-1]
+    out = rows.reshape(shape + (rows.shape[1],))
+    return out if last else np.moveaxis(out, -1, dim)
+
+
+def _tied_rows(rows: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The rows whose values at ``order`` (sorted) repeat; NaNs count as equal."""
+    m, n = rows.shape
+    flat = order + (np.arange(m) * n)[:, None] if m > 1 else order
+    ordered = rows.reshape(-1)[flat]  # (rows[r, order[r]] for each row r)
+    same = ordered[:, 1:] == ordered[:, :-1]
+    if ordered.dtype.kind == "f":
+        nan = np.isnan(ordered)
+        if nan.any():
+            same |= nan[:, 1:] & nan[:, :-1]
+    return np.flatnonzero(same.any(axis=1))
+
+
+def sort_indices(a: np.ndarray, dim: int, descending: bool, stable: bool) -> np.ndarray:
+    """torch's CPU sort indices: stable where torch's kernel is, else std::sort's order."""
+    n = a.shape[dim] if a.ndim else 1
+    radix = a.ndim == 1 and a.dtype.kind in "iu" and not descending and n >= _RADIX_SORT_MIN
+    # (a stride-0 dimension is left unsorted: indices 0..n-1, which stable order gives)
+    if stable or n <= _INSERTION_SORT_MAX or radix or a.strides[dim] == 0:
+        return argsort_array(a, dim, descending)
+    rows = _rows(a, dim)
+    order = argsort_array(rows, 1, descending)
+    tied = _tied_rows(rows, order)
+    if tied.size:
+        order[tied] = sort_rows_order(rows[tied], order[tied])
+    return _from_rows(order, a, dim)
+
+
+def topk_indices(a: np.ndarray, k: int, dim: int, largest: bool, sorted: bool):  # noqa: A002
+    """torch's CPU topk indices (TopKImpl.h).
+
+    When the k + 1 best values of a row are distinct, the top k and their order are
+    determined, so the stable argsort's first k are torch's answer. Rows with ties replay
+    libstdc++; so does every row that ``std::nth_element`` leaves unsorted (``sorted=False``
+    with k * 64 > n and k > 1).
+    """
+    rows = _rows(a, dim)
+    n = rows.shape[1]
+    order = argsort_array(rows, 1, largest)
+    replay: range | np.ndarray
+    if not sorted and k * 64 > n and k > 1:
+        replay = range(rows.shape[0])
+    else:
+        replay = _tied_rows(rows, order[:, : k + 1])
+    order = order[:, :k].copy()
+    for r in replay:
+        order[r] = topk_order(rows[r].tolist(), k, largest, sorted)
+    return _from_rows(order, a, dim)
 
 
 class Sort(Selection):
@@ -58,7 +133,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A
     """Sort along ``dim``: ``torch.return_types.sort(values, indices)``."""
     x = check_tensor("sort", input)
     d = wrap_dim("sort", dim, x._data.ndim)
-    idx = argsort_array(x._data, d, descending)
+    idx = sort_indices(x._data, d, descending, stable)
     primitive = StableSort if stable else Sort
     result = return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True))
     return _out_tuple(result, out, "sort", out_dtype_must_match)
@@ -68,7 +143,7 @@ def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa
     """The indices that sort ``input`` along ``dim`` (int64)."""
     x = check_tensor("argsort", input)
     d = wrap_dim("argsort", dim, x._data.ndim)
-    return wrap(sort_layout(argsort_array(x._data, d, descending), x._data))
+    return wrap(sort_layout(sort_indices(x._data, d, descending, stable), x._data))
 
 
 def msort(input) -> Tensor:  # noqa: A002
@@ -78,7 +153,7 @@ def msort(input) -> Tensor:  # noqa: A002
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim``:
-    ``torch.return_types.topk(values, indices)``, in sorted order."""
+    ``torch.return_types.topk(values, indices)``, in sorted order if ``sorted``."""
     x = check_tensor("topk", input)
     a = x._data
     d = wrap_dim("topk", dim, a.ndim)
@@ -89,9 +164,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
         raise RuntimeError("selected index k out of range")
     if a.dtype.kind == "b":  # (after torch's dim and k checks)
         raise RuntimeError("topk does not support bool dtypes on CPU")
-    order = argsort_array(a, d, descending=largest)
     if a.ndim:
-        order = np.take(order, np.arange(k), axis=d)
+        order = topk_indices(a, k, d, largest, sorted)
+    else:
+        order = np.zeros((), np.int64)
     result = return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True))
     return _out_tuple(result, out, "topk", out_dtype_must_match)
 
