@@ -42,6 +42,7 @@ _keep_freed_memory()
 # isort: off
 from torchlet import _dtype  # noqa: E402
 from torchlet._device import device  # noqa: E402
+from torchlet._numpy_names import numpy_names as _numpy_names  # noqa: E402
 from torchlet._dtype import (  # noqa: E402
     bool,  # noqa: A004
     channels_last,
@@ -343,13 +344,17 @@ from torchlet._ops.indexing import (  # noqa: E402
 from torchlet.nn._functional.activation import (  # noqa: E402
     celu,
     hardshrink,
-    log_softmax,
     prelu,
     rrelu,
     selu,
-    softmax,
     threshold,
 )
+from torchlet.nn._functional.activation import log_softmax as _log_softmax  # noqa: E402
+from torchlet.nn._functional.activation import softmax as _softmax  # noqa: E402
+
+# torch.softmax is bound in C++ and takes NumPy's axis= (torch.nn.functional.softmax does not)
+softmax = _numpy_names(_softmax)
+log_softmax = _numpy_names(_log_softmax)
 from torchlet.nn._functional.distance import cosine_similarity, pairwise_distance  # noqa: E402
 from torchlet.nn._functional.dropout import (  # noqa: E402
     alpha_dropout,

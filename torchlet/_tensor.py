@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._size import Size
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class Tensor:
     def shape(self) -> Size:
         return Size(self._data.shape)
 
+    @numpy_names
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
@@ -137,6 +139,7 @@ class Tensor:
     def nbytes(self) -> builtins.int:
         return self._data.nbytes
 
+    @numpy_names
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
@@ -938,105 +941,135 @@ class Tensor:
     # --------------------------------------------------------------------------------
     # reductions
 
-    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
-        if dim is None and axis is None and dtype is None and not keepdim \
+    @numpy_names
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        if dim is None and dtype is None and not keepdim \
                 and self._data.dtype.kind == "f":  # loss.sum(), as the arithmetic dunders
             return _sums.SumAll.apply_unary(self)
-        return _red.sum(self, dim, keepdim, dtype=dtype, axis=axis)
+        return _red.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
-        return _red.mean(self, _dim_or_axis(dim, axis), keepdim, dtype=dtype)
+    @numpy_names
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.mean(self, dim, keepdim, dtype=dtype)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None):
-        return _red.prod(self, _dim_or_axis(dim, axis), keepdim, dtype=dtype)
+    @numpy_names
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _red.prod(self, dim, keepdim, dtype=dtype)
 
-    def max(self, dim=None, keepdim=False, *, axis=None):
-        return _red.max(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def max(self, dim=None, keepdim=False):
+        return _red.max(self, dim, keepdim)
 
-    def min(self, dim=None, keepdim=False, *, axis=None):
-        return _red.min(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def min(self, dim=None, keepdim=False):
+        return _red.min(self, dim, keepdim)
 
-    def amax(self, dim=(), keepdim=False, *, axis=None):
-        return _red.amax(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def amax(self, dim=(), keepdim=False):
+        return _red.amax(self, dim, keepdim)
 
-    def amin(self, dim=(), keepdim=False, *, axis=None):
-        return _red.amin(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def amin(self, dim=(), keepdim=False):
+        return _red.amin(self, dim, keepdim)
 
-    def argmax(self, dim=None, keepdim=False, *, axis=None):
-        return _red.argmax(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def argmax(self, dim=None, keepdim=False):
+        return _red.argmax(self, dim, keepdim)
 
-    def argmin(self, dim=None, keepdim=False, *, axis=None):
-        return _red.argmin(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def argmin(self, dim=None, keepdim=False):
+        return _red.argmin(self, dim, keepdim)
 
+    @numpy_names
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
         return _red.nansum(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
         return _red.nanmean(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def median(self, dim=None, keepdim=False):
         return _red.median(self, dim, keepdim)
 
+    @numpy_names
     def nanmedian(self, dim=None, keepdim=False):
         return _red.nanmedian(self, dim, keepdim)
 
+    @numpy_names
     def mode(self, dim=-1, keepdim=False):
         return _red.mode(self, dim, keepdim)
 
     def msort(self):
         return _red.msort(self)
 
+    @numpy_names
     def softmax(self, dim, dtype=None):
         return _activation.softmax(self, dim, dtype=dtype)
 
+    @numpy_names
     def log_softmax(self, dim, dtype=None):
         return _activation.log_softmax(self, dim, dtype=dtype)
 
+    @numpy_names
     def logsumexp(self, dim, keepdim=False):
         return _red.logsumexp(self, dim, keepdim)
 
+    @numpy_names
     def logcumsumexp(self, dim):
         return _red.logcumsumexp(self, dim)
 
+    @numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _red.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _red.std(self, dim, unbiased, keepdim, correction=correction)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _red.norm(self, p, dim, keepdim, dtype=dtype)
 
-    def all(self, dim=None, keepdim=False, *, axis=None):
-        return _red.all(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def all(self, dim=None, keepdim=False):
+        return _red.all(self, dim, keepdim)
 
-    def any(self, dim=None, keepdim=False, *, axis=None):
-        return _red.any(self, _dim_or_axis(dim, axis), keepdim)
+    @numpy_names
+    def any(self, dim=None, keepdim=False):
+        return _red.any(self, dim, keepdim)
 
+    @numpy_names
     def cumsum(self, dim, *, dtype=None):
         return _red.cumsum(self, dim, dtype=dtype)
 
+    @numpy_names
     def cumprod(self, dim, *, dtype=None):
         return _red.cumprod(self, dim, dtype=dtype)
 
+    @numpy_names
     def cummax(self, dim):
         return _red.cummax(self, dim)
 
+    @numpy_names
     def cummin(self, dim):
         return _red.cummin(self, dim)
 
+    @numpy_names
     def sort(self, dim=-1, descending=False, stable=False):
         return _red.sort(self, dim, descending, stable=stable)
 
+    @numpy_names
     def argsort(self, dim=-1, descending=False, stable=False):
         return _red.argsort(self, dim, descending, stable=stable)
 
+    @numpy_names
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         return _red.topk(self, k, dim, largest, sorted)
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
         return _red.unique(self, sorted, return_inverse, return_counts, dim)
 
+    @numpy_names
     def count_nonzero(self, dim=None):
         return _red.count_nonzero(self, dim)
 
@@ -1078,9 +1111,11 @@ class Tensor:
     def unflatten(self, dim, sizes):
         return _shape.unflatten(self, dim, sizes)
 
+    @numpy_names
     def squeeze(self, dim=None):
         return _shape.squeeze(self, dim)
 
+    @numpy_names
     def unsqueeze(self, dim):
         return _shape.unsqueeze(self, dim)
 
@@ -1115,6 +1150,7 @@ class Tensor:
     def tile(self, *dims, **kwargs):
         return _shape.tile(self, _sizes("tile", "dims", dims, kwargs))
 
+    @numpy_names
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         return _shape.repeat_interleave(self, repeats, dim, output_size=output_size)
 
@@ -1130,21 +1166,26 @@ class Tensor:
     def diag(self, diagonal=0):
         return _shape.diag(self, diagonal)
 
+    @numpy_names
     def tensor_split(self, indices_or_sections, dim=0):
         return _shape.tensor_split(self, indices_or_sections, dim)
 
     def split(self, split_size, dim=0):
         return _shape.split(self, split_size, dim)
 
+    @numpy_names
     def chunk(self, chunks, dim=0):
         return _shape.chunk(self, chunks, dim)
 
+    @numpy_names
     def unbind(self, dim=0):
         return _shape.unbind(self, dim)
 
+    @numpy_names
     def narrow(self, dim, start, length):
         return _shape.narrow(self, dim, start, length)
 
+    @numpy_names
     def select(self, dim, index):
         return _shape.select(self, dim, index)
 
@@ -1154,6 +1195,7 @@ class Tensor:
     def roll(self, shifts, dims=None):
         return _shape.roll(self, shifts, dims)
 
+    @numpy_names
     def diff(self, n=1, dim=-1, prepend=None, append=None):
         return _shape.diff(self, n, dim, prepend, append)
 
@@ -1178,18 +1220,23 @@ class Tensor:
     def __setitem__(self, index, value):
         _idx.setitem(self, index, value)
 
+    @numpy_names
     def gather(self, dim, index):
         return _idx.gather(self, dim, index)
 
+    @numpy_names
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         return _idx.scatter(self, dim, index, src, value=value, reduce=reduce)
 
+    @numpy_names
     def scatter_add(self, dim, index, src):
         return _idx.scatter_add(self, dim, index, src)
 
+    @numpy_names
     def index_select(self, dim, index):
         return _idx.index_select(self, dim, index)
 
+    @numpy_names
     def index_add(self, dim, index, source, *, alpha=1):
         return _idx.index_add(self, dim, index, source, alpha=alpha)
 
@@ -1199,6 +1246,7 @@ class Tensor:
     def masked_select(self, mask):
         return _idx.masked_select(self, mask)
 
+    @numpy_names
     def take_along_dim(self, indices, dim=None):
         return _idx.take_along_dim(self, indices, dim)
 
@@ -1208,12 +1256,14 @@ class Tensor:
     def take(self, index):
         return _idx.take(self, index)
 
+    @numpy_names
     def index_fill(self, dim, index, value):
         return _idx.index_fill(self, dim, index, value)
 
     def masked_scatter(self, mask, source):
         return _idx.masked_scatter(self, mask, source)
 
+    @numpy_names
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         return _idx.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 
@@ -1403,21 +1453,26 @@ class Tensor:
     def masked_fill_(self, mask, value):
         return _inplace(self, _idx.masked_fill, mask, value)
 
+    @numpy_names
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
         return _inplace(self, _idx.scatter, dim, index, src, value=value, reduce=reduce)
 
+    @numpy_names
     def scatter_add_(self, dim, index, src):
         return _inplace(self, _idx.scatter_add, dim, index, src)
 
+    @numpy_names
     def index_add_(self, dim, index, source, *, alpha=1):
         return _inplace(self, _idx.index_add, dim, index, source, alpha=alpha)
 
+    @numpy_names
     def index_fill_(self, dim, index, value):
         return _inplace(self, _idx.index_fill, dim, index, value)
 
     def masked_scatter_(self, mask, source):
         return _inplace(self, _idx.masked_scatter, mask, source)
 
+    @numpy_names
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
         return _inplace(self, _idx.scatter_reduce, dim, index, src, reduce,
                         include_self=include_self)
@@ -1607,20 +1662,25 @@ class Tensor:
 
         return search.unique_consecutive(self, return_inverse, return_counts, dim)
 
+    @numpy_names
     def kthvalue(self, k, dim=-1, keepdim=False):
         return _red.kthvalue(self, k, dim, keepdim)
 
+    @numpy_names
     def aminmax(self, *, dim=None, keepdim=False):
         return _red.aminmax(self, dim=dim, keepdim=keepdim)
 
+    @numpy_names
     def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
         return _red.quantile(self, q, dim, keepdim, interpolation=interpolation)
 
+    @numpy_names
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
         return _red.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
 
     # --------------------------------------------------------------------------------
     # matrix helpers (trace, kron, cross, ...)
+    @numpy_names
     def cross(self, other, dim=None):
         from torchlet.linalg import products
 
@@ -1703,9 +1763,11 @@ class Tensor:
     def dist(self, other, p=2):
         return _la.dist(self, other, p)
 
+    @numpy_names
     def renorm(self, p, dim, maxnorm):
         return _la.renorm(self, p, dim, maxnorm)
 
+    @numpy_names
     def renorm_(self, p, dim, maxnorm):
         return _inplace(self, _la.renorm, p, dim, maxnorm)
 
@@ -1857,11 +1919,13 @@ class Tensor:
     def sgn_(self):
         return _inplace(self, _pw.sgn)
 
+    @numpy_names
     def cumsum_(self, dim, *, dtype=None):
         from torchlet._ops.pointwise import inplace_functions
 
         return inplace_functions.cumulative_(self, _red.cumsum, "cumsum", dim, dtype)
 
+    @numpy_names
     def cumprod_(self, dim, *, dtype=None):
         from torchlet._ops.pointwise import inplace_functions
 
@@ -2119,9 +2183,11 @@ class Tensor:
     def dsplit(self, indices_or_sections):
         return _shape.dsplit(self, indices_or_sections)
 
+    @numpy_names
     def split_with_sizes(self, split_sizes, dim=0):
         return _shape.split_with_sizes(self, split_sizes, dim)
 
+    @numpy_names
     def narrow_copy(self, dim, start, length):
         return _shape.narrow_copy(self, dim, start, length)
 
@@ -2148,21 +2214,27 @@ class Tensor:
     def swapdims_(self, dim0, dim1):
         return _shape.swapdims_(self, dim0, dim1)
 
+    @numpy_names
     def squeeze_(self, dim=None):
         return _shape.squeeze_(self, dim)
 
+    @numpy_names
     def unsqueeze_(self, dim):
         return _shape.unsqueeze_(self, dim)
 
+    @numpy_names
     def index_copy(self, dim, index, source):
         return _idx.index_copy(self, dim, index, source)
 
+    @numpy_names
     def index_copy_(self, dim, index, source):
         return _inplace(self, _idx.index_copy, dim, index, source)
 
+    @numpy_names
     def index_reduce(self, dim, index, source, reduce, *, include_self=True):
         return _idx.index_reduce(self, dim, index, source, reduce, include_self=include_self)
 
+    @numpy_names
     def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
         return _inplace(self, _idx.index_reduce, dim, index, source, reduce,
                         include_self=include_self)
@@ -2179,9 +2251,11 @@ class Tensor:
     def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
         return _idx.diagonal_scatter(self, src, offset, dim1, dim2)
 
+    @numpy_names
     def select_scatter(self, src, dim, index):
         return _idx.select_scatter(self, src, dim, index)
 
+    @numpy_names
     def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
         return _idx.slice_scatter(self, src, dim, start, end, step)
 
@@ -2250,16 +2324,19 @@ class Tensor:
 
         return misc_api.nonzero_static(self, size=size, fill_value=fill_value)
 
+    @numpy_names
     def unsafe_chunk(self, chunks, dim=0):
         from torchlet._ops import misc_api
 
         return misc_api.unsafe_chunk(self, chunks, dim)
 
+    @numpy_names
     def unsafe_split(self, split_size, dim=0):
         from torchlet._ops import misc_api
 
         return misc_api.unsafe_split(self, split_size, dim)
 
+    @numpy_names
     def unsafe_split_with_sizes(self, split_sizes, dim=0):
         from torchlet._ops import misc_api
 
@@ -2476,11 +2553,6 @@ def _wrap_dim(dim: int, ndim: int) -> int:
             f"but got {dim})"
         )
     return dim % ndim if ndim else 0
-
-
-def _dim_or_axis(dim, axis):
-    """torch accepts NumPy's ``axis=`` as another name for ``dim``."""
-    return dim if axis is None else axis
 
 
 def _shape_args(args):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numbers
 
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape import cat
 from torchlet._tensor import Tensor
 
 
+@numpy_names
 def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002 - torch's name
     """A tuple with the estimated derivative of ``input`` along each dimension in ``dim``
     (all dimensions when None). ``spacing`` is one step for every dimension (a number), a

@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _ints
 from torchlet._ops.shape.inplace_views import _rearrange_inplace
 from torchlet._ops.shape.joins import Split, SplitWithSizes, chunk, split
@@ -225,6 +226,7 @@ class UnsafeSplitWithSizes(SplitWithSizes):
     node_name = "UnsafeSplitWithSizesBackward0"
 
 
+@numpy_names
 def unsafe_split(tensor, split_size, dim=0) -> tuple:
     """split() by a piece size, without the autograd view tracking of the outputs."""
     x = _check_tensor("unsafe_split", tensor)
@@ -232,6 +234,7 @@ def unsafe_split(tensor, split_size, dim=0) -> tuple:
     return _unsafe_along(x, split(x.detach(), size, dim), UnsafeSplit, dim)
 
 
+@numpy_names
 def unsafe_split_with_sizes(input, split_sizes, dim=0) -> tuple:  # noqa: A002
     x = _check_tensor("unsafe_split_with_sizes", input)
     sizes = list(_ints(split_sizes, "unsafe_split_with_sizes", "split_sizes", 2))
@@ -239,6 +242,7 @@ def unsafe_split_with_sizes(input, split_sizes, dim=0) -> tuple:  # noqa: A002
     return _unsafe_along(x, pieces, UnsafeSplitWithSizes, dim)
 
 
+@numpy_names
 def unsafe_chunk(input, chunks, dim=0) -> tuple:  # noqa: A002
     """chunk() without the autograd view tracking of the outputs."""
     x = _check_tensor("unsafe_chunk", input)
@@ -304,6 +308,7 @@ def native_dropout(input, p, train) -> tuple:  # noqa: A002
 # native_norm: only sparse tensors have a kernel in torch
 
 
+@numpy_names
 def native_norm(input, p=2, dim=None, keepdim=None, dtype=None):  # noqa: A002
     """torch's kernel exists for sparse tensors only; a dense CPU tensor raises."""
     _check_tensor("native_norm", input)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._numpy_names import numpy_names
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 
@@ -34,6 +35,7 @@ class TwoNormAll(Primitive):
         return v * (grad / out).masked_fill(out == 0, 0)
 
 
+@numpy_names
 def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa: A002
     """The ``pow``-norm of each slice ``v.select(dim, i)``, shaped ``[1, .., v.size(dim), .., 1]``
     (a 0-d tensor, the norm of everything, for ``dim=-1``)."""
@@ -88,6 +90,7 @@ class WeightNormInterface(Primitive):
         return grad_v, grad_g
 
 
+@numpy_names
 def _weight_norm(v: Tensor, g: Tensor, dim: int = 0) -> Tensor:
     """torch._weight_norm: ``v * (g / norm_except_dim(v, 2, dim))``."""
     ndim = max(v.dim(), 1)

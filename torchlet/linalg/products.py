@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 
 from torchlet._dtype import C_TYPE_NAMES
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.linalg import matmul, mm
 from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
 from torchlet._ops.pointwise.operands import (
@@ -393,6 +394,7 @@ def matrix_exp(A):  # noqa: N803
     return MatrixExp.apply(A)
 
 
+@numpy_names
 def cross_default_dim(input, other, dim=None, *, out=None):  # noqa: A002
     """torch.cross: linalg.cross, except that dim=None (deprecated, with torch's warning)
     means the first dimension of size 3."""

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
     broadcast_shapes,
@@ -136,6 +137,7 @@ def _gather_shape_check(shape, dim: int, index_shape) -> None:
             )
 
 
+@numpy_names
 def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:  # noqa: A002
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (index: int64 or int32)."""
     x = check_tensor("gather", input, "input", 1)
@@ -298,6 +300,7 @@ _SCATTER_SIGNATURES = (
 )
 
 
+@numpy_names
 def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``src[i][j]`` (or ``value``) written at
     ``[index[i][j]][j]`` (dim 0); ``reduce='add'``/``'multiply'`` combines instead."""
@@ -337,6 +340,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
                 "scatter")
 
 
+@numpy_names
 def scatter_add(input, dim, index, src, *, out=None) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (dim 0)."""
     x = check_tensor("scatter_add", input, "input", 1)
@@ -456,6 +460,7 @@ def _prod_backward(grad, a, src, result, ctx):
     return grad_a, grad_src
 
 
+@numpy_names
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``src`` reduced into ``[index[i][j]][j]`` (dim 0) by
     ``reduce`` in ('sum', 'prod', 'mean', 'amax', 'amin')."""
@@ -532,6 +537,7 @@ def take(input, index) -> Tensor:  # noqa: A002
     return Take.apply(x, index=idx, saved=(index,))
 
 
+@numpy_names
 def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A002
     """``gather`` after broadcasting ``input`` and ``indices`` (except along ``dim``);
     with ``dim=None`` both are flattened first."""

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
     check_saved_indices,
@@ -86,6 +87,7 @@ def _slice_sizes(shape, dim: int) -> list:
     return [s for i, s in enumerate(shape) if i != dim]
 
 
+@numpy_names
 def index_copy(input, dim, index, source) -> Tensor:  # noqa: A002
     """A copy of ``input`` with slice ``index[k]`` along ``dim`` set to ``source``'s k-th."""
     x = check_tensor("index_copy", input, "input", 1)
@@ -238,6 +240,7 @@ def _index_reduce(x, dim, index, source, reduce, include_self):
                              include_self=include_self)
 
 
+@numpy_names
 def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``source``'s k-th slice reduced into slice ``index[k]``
     along ``dim`` by ``reduce`` ('prod', 'mean', 'amax', 'amin')."""
@@ -497,6 +500,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:  # noqa: A
     return _scatter_view(DiagonalScatter, x, src, view._data.shape, args)
 
 
+@numpy_names
 def select_scatter(input, src, dim, index) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``src`` as its slice ``index`` along ``dim``."""
     from torchlet._ops.shape import select
@@ -509,6 +513,7 @@ def select_scatter(input, src, dim, index) -> Tensor:  # noqa: A002
     return _scatter_view(SelectScatter, x, src, view._data.shape, (dim, index))
 
 
+@numpy_names
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``src`` as its slice ``start:end:step`` along ``dim``."""
     x = check_tensor("slice_scatter", input, "input", 1)

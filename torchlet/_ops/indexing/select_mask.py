@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     C_TYPE,
     FULL,
@@ -87,6 +88,7 @@ class IndexAddZeros(Primitive):
         return IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
 
 
+@numpy_names
 def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
     """The slices of ``input`` at positions ``index`` (a vector) along ``dim``."""
     x = check_tensor("index_select", input, "input", 1)
@@ -207,6 +209,7 @@ def check_index_source(name: str, data, idx, src, dim: int):
     return idx
 
 
+@numpy_names
 def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``alpha * source[k]`` added to slice ``index[k]``."""
     x = check_tensor("index_add", input, "input", 1)
@@ -281,6 +284,7 @@ class IndexFillTensor(Primitive):
         return grad_a, grad_value
 
 
+@numpy_names
 def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
     """A copy of ``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     x = check_tensor("index_fill", input, "input", 1)

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.products import _scalar_name, _tensor_arg
 from torchlet._ops.pointwise import where
@@ -163,6 +164,7 @@ class Renorm(Primitive):
         return vector_norm(x, p, dims, keepdim=True)
 
 
+@numpy_names
 def renorm(input, p, dim, maxnorm, *, out=None) -> Tensor:  # noqa: A002
     x = _tensor_arg("renorm", input, "input", 1)
     if p <= 0:

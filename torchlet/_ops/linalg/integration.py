@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.products import _mm, _scalar_name, _tensor_arg
 from torchlet._ops.reduction.sums import cumsum
@@ -126,6 +127,7 @@ def _check_dx(name: str, dx) -> float:
     return float(dx)
 
 
+@numpy_names
 def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     """The integral of y along dim by the trapezoid rule, at points x (a tensor) or spaced
     dx apart (default 1)."""
@@ -152,6 +154,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     return _over((_halves(y, d) * _spacing("trapezoid", y, x, d)).sum(d), 2.0)
 
 
+@numpy_names
 def trapz(y, x=None, *, dx=None, dim=-1) -> Tensor:
     """The older name of trapezoid."""
     return trapezoid(y, x, dx=dx, dim=dim)
@@ -162,6 +165,7 @@ def _zeros_except(y: Tensor, dim: int) -> Tensor:
     return wrap(np.zeros(shape, y._data.dtype))
 
 
+@numpy_names
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     """The running trapezoid-rule integral of y along dim (one element fewer than y)."""
     y = _tensor_arg("cumulative_trapezoid", y, "y", 1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import return_types
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
@@ -105,7 +106,8 @@ def _extreme(name, x, dim, keepdim, whole, along, arg, result):
     return select_along(along, x, idx, d, keepdim, result)
 
 
-def max(input, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001, A002
+@numpy_names
+def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001, A002
     """``max(input)``: the largest element (0-d). ``max(input, dim, keepdim=False)``:
     ``torch.return_types.max(values, indices)`` along dim. ``max(input, other)``: the
     elementwise maximum of two tensors."""
@@ -116,8 +118,6 @@ def max(input, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001, 
         if keepdim:
             raise TypeError("max(input, other) takes no keepdim argument")
         return _out(maximum(x, dim), out, "max", out_dtype_castable)
-    if axis is not None:
-        dim = axis
     result = _extreme("max", x, dim, keepdim, MaxAll, MaxDim, np.argmax, return_types.max)
     return _extreme_out(result, out, "max")
 
@@ -128,7 +128,8 @@ def _extreme_out(result, out, name: str):
     return _out(result, out, name, out_dtype_castable)
 
 
-def min(input, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001, A002
+@numpy_names
+def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001, A002
     """``min(input)``, ``min(input, dim, keepdim=False)`` (values, indices), or
     ``min(input, other)`` (the elementwise minimum), as ``max``."""
     x = check_tensor("min", input)
@@ -138,8 +139,6 @@ def min(input, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001, 
         if keepdim:
             raise TypeError("min(input, other) takes no keepdim argument")
         return _out(minimum(x, dim), out, "min", out_dtype_castable)
-    if axis is not None:
-        dim = axis
     result = _extreme("min", x, dim, keepdim, MinAll, MinDim, np.argmin, return_types.min)
     return _extreme_out(result, out, "min")
 
@@ -198,18 +197,20 @@ def _amax(name, primitive, input, dim, keepdim):
     return primitive.apply(x, dims=dims, keepdim=keepdim)
 
 
-def amax(input, dim=(), keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A002
+@numpy_names
+def amax(input, dim=(), keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """Largest element over ``dim`` (an int or tuple; () means all); no indices. Which of
     +0.0 / -0.0 comes out of a tie between them is NumPy's choice, not torch's
     CPU-dependent one (module docstring)."""
-    result = _amax("amax", Amax, input, dim if axis is None else axis, keepdim)
+    result = _amax("amax", Amax, input, dim, keepdim)
     return _out(result, out, "amax", _input_and_out_dtypes)
 
 
-def amin(input, dim=(), keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A002
+@numpy_names
+def amin(input, dim=(), keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """Smallest element over ``dim`` (an int or tuple; () means all); no indices. Signed
     zero ties: as ``amax``."""
-    result = _amax("amin", Amin, input, dim if axis is None else axis, keepdim)
+    result = _amax("amin", Amin, input, dim, keepdim)
     return _out(result, out, "amin", _input_and_out_dtypes)
 
 
@@ -245,14 +246,16 @@ def _arg(name, arg, input, dim, keepdim):
     return wrap(reduction_layout(out, a))
 
 
-def argmax(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+@numpy_names
+def argmax(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
     """Index of the first largest element along ``dim`` (of the flattened tensor if None)."""
-    return _arg("argmax", np.argmax, input, dim if axis is None else axis, keepdim)
+    return _arg("argmax", np.argmax, input, dim, keepdim)
 
 
-def argmin(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A002
+@numpy_names
+def argmin(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
     """Index of the first smallest element along ``dim`` (of the flattened tensor if None)."""
-    return _arg("argmin", np.argmin, input, dim if axis is None else axis, keepdim)
+    return _arg("argmin", np.argmin, input, dim, keepdim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,9 +275,10 @@ def _logical(name, ufunc, input, dim, keepdim):
     return wrap(out.astype(np.uint8) if a.dtype == np.uint8 else out)
 
 
-def all(input, dim=None, keepdim=False, *, axis=None, out=None) -> Tensor:  # noqa: A001, A002
+@numpy_names
+def all(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A001, A002
     """True if every element (along ``dim``: an int or tuple) is nonzero."""
-    result = _logical("all", np.logical_and, input, dim if axis is None else axis, keepdim)
+    result = _logical("all", np.logical_and, input, dim, keepdim)
     return _out(result, out, "all", _bool_result)
 
 
@@ -282,11 +286,13 @@ def _bool_result(want, got, field) -> RuntimeError:
     return RuntimeError(f"all only supports bool tensor for result, got: {scalar_type_name(got)}")
 
 
-def any(input, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A001, A002
+@numpy_names
+def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001, A002
     """True if some element (along ``dim``: an int or tuple) is nonzero."""
-    return _logical("any", np.logical_or, input, dim if axis is None else axis, keepdim)
+    return _logical("any", np.logical_or, input, dim, keepdim)
 
 
+@numpy_names
 def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
     """Number of nonzero elements (along ``dim``: an int or tuple), as int64."""
     x = check_tensor("count_nonzero", input)

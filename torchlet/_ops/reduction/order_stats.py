@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import return_types
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise import where
 from torchlet._ops.pointwise.operands import _out, _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import (
@@ -111,6 +112,7 @@ def _kth_indices(a: np.ndarray, k: int, dim: int) -> np.ndarray:
     return np.moveaxis(index, -1, dim)
 
 
+@numpy_names
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):  # noqa: A002
     """The ``k``-th smallest element along ``dim`` (NaN counts as the largest) and its
     index: ``torch.return_types.kthvalue(values, indices)``."""
@@ -183,6 +185,7 @@ def _scale_grad_by_count(grad: Tensor, x: np.ndarray, value: np.ndarray, dims, k
     return (grad / wrap(ties)) * wrap(mask.astype(dtype))
 
 
+@numpy_names
 def aminmax(input, *, dim=None, keepdim=False, out=None):  # noqa: A002
     """The smallest and largest elements (over ``dim`` if given):
     ``torch.return_types.aminmax(min, max)``."""
@@ -306,6 +309,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):  # noqa:
     return SqueezeLast.apply(result)
 
 
+@numpy_names
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear",  # noqa: A002
              out=None):
     """The ``q``-th quantiles (q a number or 1-D tensor in [0, 1]) of all elements or
@@ -316,6 +320,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear",  # no
     return _quantile_out(result, out, "quantile")
 
 
+@numpy_names
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear",  # noqa: A002
                 out=None):
     """``quantile`` ignoring NaNs (NaN only where a slice is all NaN)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import return_types
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing.gather_scatter import ScatterAddZeros
 from torchlet._ops.pointwise.operands import _out, _out_tuple, scalar_type_mismatch
 from torchlet._ops.reduction._common import (
@@ -116,6 +117,7 @@ class Cummin(Cummax):
     ufunc = np.minimum
 
 
+@numpy_names
 def cummax(input, dim, *, out=None):  # noqa: A002
     """Running maximum along ``dim`` and its index:
     ``torch.return_types.cummax(values, indices)``. Ties take the newer index."""
@@ -125,6 +127,7 @@ def cummax(input, dim, *, out=None):  # noqa: A002
     return _out_tuple(result, out, "cummax", scalar_type_mismatch)
 
 
+@numpy_names
 def cummin(input, dim, *, out=None):  # noqa: A002
     """Running minimum along ``dim`` and its index:
     ``torch.return_types.cummin(values, indices)``. Ties take the newer index."""
@@ -192,6 +195,7 @@ def _logcumsumexp_backward(grad: Tensor, x: Tensor, out: Tensor, dim: int) -> Te
     return positive - negative
 
 
+@numpy_names
 def logcumsumexp(input, dim, *, out=None) -> Tensor:  # noqa: A002
     """log(cumsum(exp(input))) along ``dim``, without overflow. Floating inputs only."""
     x = check_tensor("logcumsumexp", input)

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from torchlet import return_types
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import Selection, check_tensor, sort_layout, wrap_dim
 from torchlet._ops.reduction.std_sort import sort_rows_order, topk_order
@@ -129,6 +130,7 @@ class Topk(Selection):
     node_name = "TopkBackward0"
 
 
+@numpy_names
 def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A002
     """Sort along ``dim``: ``torch.return_types.sort(values, indices)``."""
     x = check_tensor("sort", input)
@@ -139,6 +141,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A
     return _out_tuple(result, out, "sort", out_dtype_must_match)
 
 
+@numpy_names
 def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa: A002
     """The indices that sort ``input`` along ``dim`` (int64)."""
     x = check_tensor("argsort", input)
@@ -151,6 +154,7 @@ def msort(input) -> Tensor:  # noqa: A002
     return sort(input, 0).values
 
 
+@numpy_names
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim``:
     ``torch.return_types.topk(values, indices)``, in sorted order if ``sorted``."""

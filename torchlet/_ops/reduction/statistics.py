@@ -17,6 +17,7 @@ from types import FrameType
 import numpy as np
 
 from torchlet import _dtype, return_types
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
@@ -246,6 +247,7 @@ def _moment(name, primitive, input, dim, unbiased, keepdim, correction):  # noqa
                            all_reduce=all_reduce)
 
 
+@numpy_names
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # noqa: A002
         out=None) -> Tensor:
     """Variance over ``dim`` with Bessel's correction by default (``correction=1``;
@@ -254,6 +256,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # no
     return _out(result, out, "var", out_dtype_castable)
 
 
+@numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # noqa: A002
         out=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (same arguments)."""
@@ -261,11 +264,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # no
     return _out(result, out, "std", out_dtype_castable)
 
 
+@numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """``(var, mean)`` in one pass (a plain tuple, as torch)."""
     return _moment("var_mean", VarMean, input, dim, unbiased, keepdim, correction)
 
 
+@numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """``(std, mean)`` in one pass (a plain tuple, as torch)."""
     return _moment("std_mean", StdMean, input, dim, unbiased, keepdim, correction)
@@ -481,6 +486,7 @@ def _check_not_bool(name: str, a: np.ndarray) -> None:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
 
 
+@numpy_names
 def median(input, dim=None, keepdim=False):  # noqa: A002
     """``median(input)``: the lower median of all elements (0-d; NaN if any is NaN).
     ``median(input, dim, keepdim=False)``: ``torch.return_types.median(values, indices)``
@@ -555,6 +561,7 @@ def _all_nan_median_index(n: int) -> int:
     return int(order[0])
 
 
+@numpy_names
 def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
     """``nanmedian(input)``: the lower median of the non-NaN elements (0-d; NaN if all
     are NaN). ``nanmedian(input, dim, keepdim=False)``:
@@ -588,6 +595,7 @@ def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
     return select_along(NanmedianDim, x, idx, d, keepdim, return_types.nanmedian)
 
 
+@numpy_names
 def mode(input, dim=-1, keepdim=False, *, out=None):  # noqa: A002
     """Most frequent value along ``dim`` (the smallest one on ties) and the index of its
     last occurrence: ``torch.return_types.mode(values, indices)``."""

@@ -14,6 +14,7 @@ import functools
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, scalar_type_name
 from torchlet._ops.reduction._common import (
     Flip,
@@ -107,14 +108,13 @@ class SumAll(Primitive):
         return expand_reduced(grad, ctx.in_shape, None, False)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # noqa: A001, A002
+@numpy_names
+def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001, A002
     """Sum over ``dim`` (an int, a tuple or list; None or () means every dimension).
 
     Integer and bool inputs sum to int64; ``dtype`` converts before summing.
     """
     x = check_tensor("sum", input)
-    if axis is not None:
-        dim = axis
     if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
         # the usual loss.sum(): skips the dim and dtype rules below (same results)
         return SumAll.apply(x)
@@ -147,6 +147,7 @@ class Nansum(Primitive):
         return expand_reduced(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * not_nan
 
 
+@numpy_names
 def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
     """Sum treating NaN as zero."""
     x = check_tensor("nansum", input)
@@ -186,12 +187,11 @@ class MeanAll(Mean):
     node_name = "MeanBackward0"
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # noqa: A002
+@numpy_names
+def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` (None or () means every dimension); floating inputs only,
     unless ``dtype`` names a floating type."""
     x = check_tensor("mean", input)
-    if axis is not None:
-        dim = axis
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else x._data.dtype
     if np_dtype.kind != "f":
         raise RuntimeError(
@@ -203,6 +203,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  #
     return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
 
 
+@numpy_names
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Mean of the non-NaN elements: nansum / (number of non-NaN), as torch composes it
     (so its grad_fn is DivBackward0)."""
@@ -296,11 +297,10 @@ def _prod_safe_zeros_backward(grad: Tensor, x: Tensor, dim: int) -> Tensor:
     return grad * (before * after)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None) -> Tensor:  # noqa: A002
+@numpy_names
+def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
     """Product of all elements, or along one ``dim`` (an int). Integers give int64."""
     x = check_tensor("prod", input)
-    if axis is not None:
-        dim = axis
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
@@ -360,6 +360,7 @@ class Cumsum(Primitive):
         return reversed_cumsum(grad, ctx.dim)
 
 
+@numpy_names
 def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Cumulative sum along ``dim``; integer and bool inputs give int64."""
     x = check_tensor("cumsum", input)
@@ -459,6 +460,7 @@ def _cumprod_grad_differentiable(x: Tensor, grad: Tensor, dim: int) -> Tensor:
     return where_mask(upper, terms).sum(ndim).permute(inverse)
 
 
+@numpy_names
 def cumprod(input, dim, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Cumulative product along ``dim``; integer and bool inputs give int64."""
     x = check_tensor("cumprod", input)
@@ -502,6 +504,7 @@ class Logsumexp(Primitive):
         return grad * (x - out).exp()
 
 
+@numpy_names
 def logsumexp(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """log(sum(exp(input))) over ``dim`` (required, as torch), without overflow.
     Integer inputs are converted to the default float dtype."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import CopyFrom
 from torchlet._ops.reduction import sum as _sum
 from torchlet._ops.shape.common import (
@@ -190,6 +191,7 @@ class IndexAdd(Primitive):
         return IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
 
 
+@numpy_names
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:  # noqa: A002
     """Repeat each element (each slice along dim) ``repeats`` times, in place order:
     [a, b] -> [a, a, b, b]. Without dim the tensor is flattened first. With only a 1-D
@@ -265,6 +267,7 @@ def _diff_check_other(x: Tensor, other: Tensor, dim: int) -> None:
             )
 
 
+@numpy_names
 def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:  # noqa: A002
     """The n-th forward difference along ``dim``: out[i] = input[i + 1] - input[i],
     applied n times, after joining ``prepend`` and ``append`` on (torch's composition:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import (
     _check_tensor,
     _int,
@@ -44,6 +45,7 @@ class Unbind(Primitive):
         return stack(grads, ctx.dim)
 
 
+@numpy_names
 def unbind(input, dim=0) -> tuple:  # noqa: A002
     x = _check_tensor("unbind", input)
     dim = _wrap_dim_of(_int(dim, "unbind", "dim", 2), x._data.ndim)
@@ -121,6 +123,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
     return _split(x, Split, dim, sizes)
 
 
+@numpy_names
 def chunk(input, chunks, dim=0) -> tuple:  # noqa: A002
     """At most ``chunks`` pieces of equal size along dim (the last may be smaller)."""
     x = _check_tensor("chunk", input)
@@ -138,6 +141,7 @@ def chunk(input, chunks, dim=0) -> tuple:  # noqa: A002
     return split(x, size, dim)
 
 
+@numpy_names
 def tensor_split(input, indices_or_sections, dim=0) -> tuple:  # noqa: A002
     """``sections`` pieces as equal as possible (the first ones one longer), or the pieces
     between the given indices; each a narrow() view."""
@@ -234,6 +238,7 @@ class Cat(Primitive):
         return tuple(grads)
 
 
+@numpy_names
 def cat(tensors, dim=0, *, out=None) -> Tensor:
     """Join tensors along an existing dim. torch's legacy rule: 1-D empty tensors of shape
     (0,) are skipped whatever the others' shapes (they still count for the dtype)."""
@@ -294,6 +299,7 @@ class Stack(Primitive):
         return unbind(grad, ctx.dim)
 
 
+@numpy_names
 def stack(tensors, dim=0, *, out=None) -> Tensor:
     tensors = _tensor_list("stack", tensors)
     if not tensors:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, refuse_autograd
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _scalar_name
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
@@ -53,6 +54,7 @@ class SliceBackward(Primitive):
         return narrow(grad, *ctx.args)
 
 
+@numpy_names
 def narrow(input, dim, start, length) -> Tensor:  # noqa: A002
     x = _check_tensor("narrow", input)
     shape = x._data.shape
@@ -112,6 +114,7 @@ class SelectBackward(Primitive):
         return select(grad, ctx.dim, ctx.index)
 
 
+@numpy_names
 def select(input, dim, index) -> Tensor:  # noqa: A002
     x = _check_tensor("select", input)
     shape = x._data.shape

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out
 from torchlet._ops.shape.common import _check_tensor, _int, _ints
 from torchlet._ops.shape.joins import split, tensor_split
@@ -59,6 +60,7 @@ def dsplit(input, indices_or_sections) -> tuple:  # noqa: A002
     return _directional_split("dsplit", 3, lambda ndim: 2, input, indices_or_sections)
 
 
+@numpy_names
 def split_with_sizes(input, split_sizes, dim=0) -> tuple:  # noqa: A002
     """Pieces of the listed sizes along dim (views); the sizes must add up to its size."""
     x = _check_tensor("split_with_sizes", input)
@@ -85,6 +87,7 @@ class NarrowCopy(Primitive):
         return SliceBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
 
 
+@numpy_names
 def narrow_copy(input, dim, start, length, *, out=None) -> Tensor:  # noqa: A002
     """``narrow`` as a new tensor (not a view)."""
     x = _check_tensor("narrow_copy", input)

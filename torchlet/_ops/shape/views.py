@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import (
     _check_tensor,
     _element_strides,
@@ -204,6 +205,7 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:  # noqa: A002
     return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
 
 
+@numpy_names
 def unflatten(input, dim, sizes) -> Tensor:  # noqa: A002
     x = _check_tensor("unflatten", input)
     shape = x._data.shape
@@ -270,6 +272,7 @@ class Unsqueeze(Squeeze):
     node_name = "UnsqueezeBackward0"
 
 
+@numpy_names
 def squeeze(input, dim=None) -> Tensor:  # noqa: A002
     x = _check_tensor("squeeze", input)
     shape = x._data.shape
@@ -287,6 +290,7 @@ def squeeze(input, dim=None) -> Tensor:  # noqa: A002
                                      strides=tuple(strides[i] for i in kept)), x)
 
 
+@numpy_names
 def unsqueeze(input, dim) -> Tensor:  # noqa: A002
     x = _check_tensor("unsqueeze", input)
     shape = x._data.shape

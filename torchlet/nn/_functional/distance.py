@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import where
 from torchlet._ops.pointwise.operands import _cast
@@ -37,6 +38,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: 
     return result
 
 
+@numpy_names
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """<x1, x2> / (||x1|| ||x2||) along ``dim``, computed as torch does: each input divided
     by its norm first (the norm clamped at ``eps`` outside the graph), then the dot
@@ -59,6 +61,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     return ((a / norm_a) * (b / norm_b)).sum(dim)
 
 
+@numpy_names
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p over the last dimension (eps keeps the norm differentiable when

@@ -1,0 +1,52 @@
+"""NumPy's keyword names on the functions whose arguments torch's C++ parser reads.
+
+torch's ``PythonArgParser`` (torch/csrc/utils/python_arg_parser.cpp,
+``numpy_compatibility_arg_names``) looks a parameter up under NumPy's names when its own
+name is not among the keywords: ``dim`` <- ``axis``, ``keepdim`` <- ``keepdims``,
+``input`` <- ``x``, ``a``, ``x1`` (tried in that order), ``other`` <- ``x2``. So
+``torch.sum(a=t, axis=0, keepdims=True)`` works, while functions written in Python
+(``torch.nn.functional.softmax``, ``Tensor.split``) and parameters with other names
+(``flip``'s ``dims``, ``transpose``'s ``dim0``) take only their own names.
+
+``@numpy_names`` is applied by hand to each function torch's parser binds.
+"""
+
+import functools
+import inspect
+
+# torch's table: a parameter name -> NumPy's names for it, in the order torch tries them
+NUMPY_NAMES = {"dim": ("axis",), "keepdim": ("keepdims",), "input": ("x", "a", "x1"),
+               "other": ("x2",)}
+
+
+def numpy_names(fn):
+    """Let ``fn`` also take NumPy's names for its ``dim``/``keepdim``/``input``/``other``.
+
+    The signature is read once, here; a call without keywords costs one truth test.
+    """
+    params = list(inspect.signature(fn).parameters)
+    aliases = {alias: name for name, names in NUMPY_NAMES.items() if name in params
+               for alias in names}
+    if not aliases:
+        raise TypeError(f"{fn.__qualname__} has no parameter that NumPy names differently")
+    # a parameter given positionally is taken; its NumPy name is then an unknown keyword
+    position = {name: params.index(name) for name in aliases.values()}
+
+    @functools.wraps(fn)
+    def accepts_numpy_names(*args, **kwargs):
+        if kwargs and not aliases.keys().isdisjoint(kwargs):
+            kwargs = _rename(kwargs, aliases, position, len(args))
+        return fn(*args, **kwargs)
+
+    return accepts_numpy_names
+
+
+def _rename(kwargs, aliases, position, n_args):
+    """``kwargs`` with NumPy's names replaced by torch's, as torch's parser binds them: the
+    first name found fills a parameter not already given; any other stays, so ``fn`` raises
+    torch's TypeError "got an unexpected keyword argument 'axis'"."""
+    renamed = dict(kwargs)
+    for alias, name in aliases.items():
+        if alias in renamed and name not in renamed and position[name] >= n_args:
+            renamed[name] = renamed.pop(alias)
+    return renamed
