@@ -107,7 +107,11 @@ def test_activation_gradcheck(name):
                         np.array([0, 0, 2, 2, -2, -2, 4, -4]), requires_grad=True)
     f = lambda x: fn(TF, x)  # noqa: E731
     assert gradcheck(f, (x,))
-    assert gradgradcheck(f, (x,))
+    if name == "hardsigmoid":  # torch does not differentiate hardsigmoid_backward
+        with pytest.raises(RuntimeError, match="hardsigmoid_backward is not implemented"):
+            gradgradcheck(f, (x,))
+    else:
+        assert gradgradcheck(f, (x,))
 
 
 @pytest.mark.parametrize("name", list(INPLACE))

@@ -62,7 +62,8 @@ SPECS = [
     _act("softplus/beta_threshold", lambda t, x: F(t).softplus(x, 2.0, 3.0)),
     _act("softsign", lambda t, x: F(t).softsign(x)),
     _act("hardtanh", lambda t, x: F(t).hardtanh(x, -1.5, 2.0)),
-    _act("hardsigmoid", lambda t, x: F(t).hardsigmoid(x * 2)),
+    # torch has no derivative of hardsigmoid_backward: no second derivative to check
+    _act("hardsigmoid", lambda t, x: F(t).hardsigmoid(x * 2), gradgradcheck=False),
     _act("hardswish", lambda t, x: F(t).hardswish(x * 2)),
     _act("tanh", lambda t, x: F(t).tanh(x)),
     _act("sigmoid", lambda t, x: F(t).sigmoid(x)),

@@ -33,14 +33,14 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._ops import shape as _shape
-from torchlet._ops.pointwise import erf, exp, to
+from torchlet._ops.pointwise import erf, exp, to, zeros_like
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
 from torchlet._ops.pointwise.arithmetic import Addcmul
 from torchlet._ops.pointwise.binary import Where, select
 from torchlet._ops.pointwise.unary import _erf
 from torchlet._ops.reduction._common import reduction_layout
-from torchlet._tensor import Tensor, _inplace, _wrap_dim, wrap
+from torchlet._tensor import Tensor, _inplace, _wrap_dim
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional._rows import per_row
 
@@ -90,6 +90,42 @@ def _keep(grad: Tensor, mask: np.ndarray) -> Tensor:
 
 def _pick(mask: np.ndarray, if_true: Tensor, if_false: Tensor) -> Tensor:
     return Where.apply(if_true, if_false, cond=mask)
+
+
+class _PiecewiseBackward(Primitive):
+    """The gradient of a piecewise-linear activation as an operation of its own (torch's
+    leaky_relu_backward, hardtanh_backward, threshold_backward, ...):
+    out = kernel(grad, x), linear in grad, its slope fixed by the piece x lies in.
+    Differentiable again as derivatives.yaml says: grad_grad = the same operation on v,
+    grad_x = zeros_like(grad) (the slopes are constant on each piece). So a gradient taken
+    with create_graph stays connected to x, and its own gradient there is 0, not an error.
+    A subclass gives node_name and ``kernel(grad, x, **params)`` on NumPy arrays."""
+
+    @staticmethod
+    def forward(ctx, grad, x, **params):
+        ctx.params = params
+        ctx.save_for_backward(x)
+        return ctx.kernel(grad, x, **params)
+
+    @staticmethod
+    def backward(ctx, v):
+        (x,) = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad
+        return (type(ctx).apply(v, x, **ctx.params) if need_grad else None,
+                zeros_like(v) if need_x else None)
+
+
+def _zero_outside(keep: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``grad`` where ``keep`` holds, +0.0 elsewhere."""
+    return select(keep, grad, grad.dtype.type(0))
+
+
+def _scaled(grad: np.ndarray, c: float) -> np.ndarray:
+    """``grad * c`` as torch's kernels compute it: c held in grad's precision, float16 in
+    float32 (torch's opmath) and rounded once."""
+    if grad.dtype == np.float16:
+        return (grad.astype(np.float32) * np.float32(c)).astype(np.float16)
+    return grad * grad.dtype.type(c)
 
 
 # ---------------------------------------------------------------------------------------
@@ -327,9 +363,18 @@ class Hardtanh(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        x = x._data
+        return HardtanhBackward.apply(grad, x, lo=ctx.lo, hi=ctx.hi)
+
+
+class HardtanhBackward(_PiecewiseBackward):
+    """hardtanh_backward: 0 where x <= lo or x >= hi, else grad."""
+
+    node_name = "HardtanhBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, *, lo, hi):
         # written as torch's kernel writes it, so that a NaN input passes its gradient
-        return _keep(grad, ~((x <= ctx.lo) | (x >= ctx.hi)))
+        return _zero_outside(~((x <= lo) | (x >= hi)), grad)
 
 
 def _hardtanh_values(x: Tensor, lo, hi):
@@ -372,7 +417,17 @@ class LeakyRelu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _pick(x._data > 0, grad, grad * ctx.slope)
+        return LeakyReluBackward.apply(grad, x, slope=ctx.slope)
+
+
+class LeakyReluBackward(_PiecewiseBackward):
+    """leaky_relu_backward: grad where x > 0, else slope * grad (slope in grad's dtype)."""
+
+    node_name = "LeakyReluBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, *, slope):
+        return select(x > 0, grad, _scaled(grad, slope))
 
 
 class LeakyReluInplace(LeakyRelu):
@@ -408,7 +463,18 @@ class Threshold(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _keep(grad, ~(x._data <= ctx.threshold))
+        return ThresholdBackward.apply(grad, x, threshold=ctx.threshold)
+
+
+class ThresholdBackward(_PiecewiseBackward):
+    """threshold_backward: 0 where x <= threshold, else grad (relu's own, with
+    threshold 0, is torchlet._ops.pointwise.unary.ThresholdBackward)."""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, *, threshold):
+        return _zero_outside(~(x <= threshold), grad)
 
 
 class ThresholdInplace(Threshold):
@@ -446,8 +512,18 @@ class Hardshrink(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        x, lambd = x._data, ctx.lambd
-        return _keep(grad, ~((x >= -lambd) & (x <= lambd)))
+        return HardshrinkBackward.apply(grad, x, lambd=ctx.lambd)
+
+
+class HardshrinkBackward(_PiecewiseBackward):
+    """hardshrink_backward: 0 where -lambd <= x <= lambd, else grad."""
+
+    node_name = "HardshrinkBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, *, lambd):
+        # zero inside [-lambd, lambd], so a NaN input passes its gradient
+        return _zero_outside(~((x >= -lambd) & (x <= lambd)), grad)
 
 
 def hardshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
@@ -473,9 +549,13 @@ class Softshrink(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        x, lambd = x._data, ctx.lambd
-        # zero inside [-lambd, lambd], so a NaN input passes its gradient (as hardshrink)
-        return _keep(grad, ~((x >= -lambd) & (x <= lambd)))
+        return SoftshrinkBackward.apply(grad, x, lambd=ctx.lambd)
+
+
+class SoftshrinkBackward(HardshrinkBackward):
+    """softshrink_backward: the same selection as hardshrink_backward."""
+
+    node_name = "SoftshrinkBackwardBackward0"
 
 
 def softshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
@@ -823,8 +903,23 @@ class Hardsigmoid(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        x = x._data
-        return _keep(grad * _ONE_SIXTH, (x > -3) & (x < 3))
+        return HardsigmoidBackward.apply(grad, x)
+
+
+class HardsigmoidBackward(_PiecewiseBackward):
+    """hardsigmoid_backward: grad / 6 where -3 < x < 3, else 0. torch gives it no
+    derivative (derivatives.yaml has no entry): its node is NotImplemented, and a backward
+    through it raises."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def kernel(grad, x):
+        return _zero_outside((x > -3) & (x < 3), _scaled(grad, _ONE_SIXTH))
+
+    @staticmethod
+    def backward(ctx, v):
+        raise RuntimeError("derivative for aten::hardsigmoid_backward is not implemented")
 
 
 # torch's kernel writes 1/6 as the float expression 1.0f / 6.0f, for every dtype
@@ -939,17 +1034,63 @@ class Prelu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        positive = x._data > 0
         need_x, need_w = ctx.needs_input_grad
-        w_b = w.reshape(ctx.w_b_shape)
-        grad_x = _pick(positive, grad, grad * w_b) if need_x else None
+        grad_x = PreluInputBackward.apply(grad, x, w.reshape(ctx.w_b_shape)) if need_x else None
         grad_w = None
         if need_w:
-            contrib = _keep(grad * x, ~positive)
+            contrib = PreluWeightBackward.apply(grad, x)
             dims = [d for d in range(x._data.ndim) if not (w._data.size > 1 and d == 1)]
             grad_w = contrib.sum(dims).reshape(ctx.w_shape) if dims else contrib.reshape(
                 ctx.w_shape)
         return grad_x, grad_w
+
+
+# torch's _prelu_kernel_backward returns both gradients from one node; torchlet splits it
+# in two of the same name (each output's derivatives are separate sums in derivatives.yaml).
+# derivatives.yaml tests x >= 0 where the kernel tests x > 0: at x = 0 the second
+# derivatives take the positive piece, as torch's do.
+
+
+class PreluInputBackward(Primitive):
+    """out = grad where x > 0, else w * grad (w broadcast against x);
+    grad_grad = v where x >= 0, else w * v;  grad_x = 0;  grad_w = 0 where x >= 0, else
+    grad * v."""
+
+    node_name = "PreluKernelBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, w):
+        ctx.save_for_backward(grad, x, w)
+        return select(x > 0, grad, grad * w)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, x, w = ctx.saved_tensors
+        need_grad, need_x, need_w = ctx.needs_input_grad
+        nonnegative = x._data >= 0
+        return (_pick(nonnegative, v, v * w) if need_grad else None,
+                zeros_like(v) if need_x else None,
+                _keep(grad * v, ~nonnegative) if need_w else None)
+
+
+class PreluWeightBackward(Primitive):
+    """out = 0 where x > 0, else x * grad (x's shape: Prelu sums it to w's);
+    grad_grad = 0 where x >= 0, else x * v;  grad_x = 0 where x >= 0, else grad * v."""
+
+    node_name = "PreluKernelBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x):
+        ctx.save_for_backward(grad, x)
+        return _zero_outside(~(x > 0), grad * x)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad
+        negative = ~(x._data >= 0)
+        return (_keep(x * v, negative) if need_grad else None,
+                _keep(grad * v, negative) if need_x else None)
 
 
 def prelu(input, weight) -> Tensor:  # noqa: A002
@@ -988,7 +1129,17 @@ class RreluWithNoise(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _pick(x._data > 0, grad, grad * wrap(np.asarray(ctx.noise, x._data.dtype)))
+        return RreluWithNoiseBackward.apply(grad, x, noise=ctx.noise)
+
+
+class RreluWithNoiseBackward(_PiecewiseBackward):
+    """rrelu_with_noise_backward: grad where x > 0, else noise * grad."""
+
+    node_name = "RreluWithNoiseBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, *, noise):
+        return select(x > 0, grad, grad * noise)
 
 
 class RreluWithNoiseInplace(RreluWithNoise):
