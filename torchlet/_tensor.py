@@ -16,7 +16,9 @@ backward live side by side. Fields:
   was made (an older one means the base changed in place since: see ``refresh_view``), and
   how the view was made (torch's CreationMeta: DEFAULT, NO_GRAD_MODE, ...; None for
   ``detach()``, which shares memory but not history);
-* ``_hooks``, ``_accumulator``: a leaf's gradient hooks and its AccumulateGrad node.
+* ``_hooks``, ``_accumulator``: a leaf's gradient hooks and its AccumulateGrad node;
+* ``_inference``: an inference tensor (made under ``inference_mode``, or a view of one):
+  outside that mode it may not be updated in place or saved for backward (torch's rule).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 class Tensor:
     __slots__ = (
         "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vbox", "_base",
-        "_hooks", "_accumulator", "_view_version", "_view_kind", "__weakref__",
+        "_hooks", "_accumulator", "_view_version", "_view_kind", "_inference", "__weakref__",
     )
     # the fields' types, for mypy (wrap() and _init() set them, outside the class)
     _data: np.ndarray
@@ -54,6 +56,7 @@ class Tensor:
     _view_kind: str | None
     _hooks: OrderedDict | None
     _accumulator: AccumulateGrad | None
+    _inference: builtins.bool
 
     # NumPy arrays and scalars on the left of an operator defer to Tensor's reflected
     # method (np.float32(2) * t is a Tensor, in the graph), as they do for torch's.
@@ -322,6 +325,11 @@ class Tensor:
             return self
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._inference and not GRAD_STATE.inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed."
+            )
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -377,6 +385,8 @@ class Tensor:
 
     @property
     def _version(self) -> builtins.int:
+        if self._inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vbox[0]
 
     @property
@@ -424,6 +434,7 @@ class Tensor:
         out._vbox = self._vbox
         out._base = self._base  # (the memory it shares, for storage_offset & co)
         out._view_version, out._view_kind = self._vbox[0], None
+        out._inference = self._inference
         return out
 
     def detach_(self) -> Tensor:
@@ -2083,8 +2094,9 @@ class Tensor:
         return -1
 
     def is_inference(self) -> builtins.bool:
-        """torchlet does not mark tensors made in inference mode: always False."""
-        return False
+        """Whether this is an inference tensor: made while ``inference_mode`` was on, or a
+        view of one (a view of a normal tensor stays normal)."""
+        return self._inference
 
     def register_post_accumulate_grad_hook(self, hook):
         """``hook(self)`` runs after backward has accumulated this leaf's ``.grad``."""
@@ -2486,6 +2498,7 @@ def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:
     t._base = None
     t._hooks = None
     t._accumulator = None
+    t._inference = GRAD_STATE.inference
     return t
 
 
@@ -2499,6 +2512,7 @@ def _init(t: Tensor, data: np.ndarray) -> None:
     t._base = None
     t._hooks = None
     t._accumulator = None
+    t._inference = GRAD_STATE.inference
 
 
 def _rebuild_tensor(data, requires_grad):
@@ -2532,6 +2546,7 @@ def make_view(out: Tensor, base: Tensor) -> Tensor:
         elif node is not None and node._n_outputs > 1:
             kind = MULTI_OUTPUT_NODE
     out._view_kind = kind
+    out._inference = base._inference  # a view is an inference tensor iff its base is
     out._vbox = vbox = base._vbox
     out._view_version = vbox[0]
     return out
@@ -2651,7 +2666,20 @@ def _write_result(self: Tensor, result: Tensor) -> None:
             "operation."
         )
     np.copyto(dst, src, casting="unsafe")
-    self._vbox[0] += 1
+    bump_version(self)
+
+
+def bump_version(t: Tensor) -> None:
+    """torch's ``increment_version``, after every in-place write. An inference tensor has
+    no version counter: outside ``inference_mode`` its update is an error, raised (as
+    torch's is) after the values were written."""
+    if t._inference and not GRAD_STATE.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can "
+            "make a clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details."
+        )
+    t._vbox[0] += 1
 
 
 

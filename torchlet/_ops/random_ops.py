@@ -27,7 +27,7 @@ from torchlet._ops.creation import (
     like_array,
 )
 from torchlet._ops.shape.common import _contiguous
-from torchlet._tensor import Tensor, _check_inplace_allowed, wrap
+from torchlet._tensor import Tensor, _check_inplace_allowed, bump_version, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.random import _generator_or_default
 
@@ -280,7 +280,7 @@ def _fill(t: Tensor, values: np.ndarray) -> Tensor:
             "operation."
         )
     dst[...] = _from_memory_order(values, dst)
-    t._vbox[0] += 1
+    bump_version(t)
     return t
 
 

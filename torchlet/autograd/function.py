@@ -314,6 +314,8 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
             and to_save[1] is arrays[1]:  # the common case: both inputs of a binary op
         a, b = inputs
         if isinstance(a, Tensor) and isinstance(b, Tensor):
+            if a._inference or b._inference:
+                _refuse_inference_tensor()
             ctx._saved = (a, b)
             ctx._version_checks = ((a._vbox, a._vbox[0], a), (b._vbox, b._vbox[0], b))
             ctx._rebuilt_on_access = False
@@ -343,11 +345,24 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
                                  else value)
                 continue
         if tensor is not None:
+            if tensor._inference:
+                _refuse_inference_tensor()
             checks.append((tensor._vbox, tensor._vbox[0], tensor))
         saved.append(tensor)
     ctx._saved = tuple(saved)
     ctx._version_checks = checks
     ctx._rebuilt_on_access = saves_output
+
+
+def _refuse_inference_tensor():
+    """torch: a tensor made under inference_mode has no version counter, so backward could
+    not tell whether it changed; autograd refuses to save one."""
+    raise RuntimeError(
+        "Inference tensors cannot be saved for backward. Please do not use Tensors created "
+        "in inference mode in computation tracked by autograd. To work around this, you can "
+        "make a clone to get a normal tensor and use it in autograd, or use "
+        "`torch.no_grad()` instead of `torch.inference_mode()`."
+    )
 
 
 class _SavedOutput:
@@ -862,6 +877,8 @@ def _link_custom(ctx, args, outputs, multi):
                         checks.append((out._vbox, out._vbox[0], value))
                         break
                 else:
+                    if value._inference:
+                        _refuse_inference_tensor()
                     checks.append((value._vbox, value._vbox[0], value))
             saved.append(value)
         ctx._saved = tuple(saved)

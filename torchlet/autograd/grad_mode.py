@@ -141,7 +141,9 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
 
 class inference_mode(_GradModeContext):  # noqa: N801
-    """Like ``no_grad`` (torch's extra inference-tensor checks are not modelled)."""
+    """``no_grad``, and every tensor made inside is an inference tensor (``is_inference()``):
+    outside the mode it cannot be updated in place, saved for backward or given
+    ``requires_grad=True``. ``inference_mode(False)`` turns both off again (grad mode on)."""
 
     def __new__(cls, mode=True):
         if isinstance(mode, bool):

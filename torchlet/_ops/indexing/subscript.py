@@ -37,7 +37,7 @@ from torchlet._ops.indexing._common import (
     py_type_name,
     tensor_type,
 )
-from torchlet._tensor import Tensor, _inplace, make_view, wrap
+from torchlet._tensor import Tensor, _inplace, bump_version, make_view, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -838,7 +838,7 @@ def setitem(t: Tensor, index, value) -> None:
         except IndexError:
             _check_advanced(target.shape, arrays)  # torch's error, or nothing was to be written
             return
-        t._vbox[0] += 1
+        bump_version(t)
         return
 
     cls: type[IndexPut]

@@ -36,7 +36,7 @@ from torchlet._ops.linalg._transpose import transposed_copy
 from torchlet._ops.pointwise import mul as _mul
 from torchlet._ops.reduction import sum as _sum
 from torchlet._ops.shape.views import UnsafeView
-from torchlet._tensor import Tensor, _wrap_dim, wrap
+from torchlet._tensor import Tensor, _wrap_dim, bump_version, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -806,5 +806,5 @@ def _write_out(name: str, out, inputs, compute, dot_style: bool = False) -> Tens
             )
         out._data = np.empty(result._data.shape, out._data.dtype)
     np.copyto(out._data, result._data)
-    out._vbox[0] += 1
+    bump_version(out)
     return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import C_TYPE_NAMES
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, bump_version, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.return_types import _structseq
@@ -211,7 +211,7 @@ def _write_into(out: Tensor, result: Tensor, dtype_error, field: str,
             )
         out._data = np.empty(shape, out._data.dtype)
     np.copyto(out._data, result._data, casting="unsafe")
-    out._vbox[0] += 1
+    bump_version(out)
 
 
 _OUT_TYPES: dict = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _unique_dims
 from torchlet._ops.shape.views import Squeeze, T, Transpose
-from torchlet._tensor import Tensor, _check_inplace_allowed, _wrap_dim, wrap
+from torchlet._tensor import Tensor, _check_inplace_allowed, _wrap_dim, bump_version, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
 
 
@@ -63,7 +63,7 @@ def _rearrange_inplace(self: Tensor, primitive, **params) -> Tensor:
     self._data = out._data
     if out._grad_fn is not None:
         self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
-    self._vbox[0] += 1
+    bump_version(self)
     if self._base is not None:  # a view whose grad_fn was just set: it is up to date
         self._view_version = self._vbox[0]
     return self
