@@ -325,24 +325,24 @@ def from_numpy(array: np.ndarray) -> Tensor:
 # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
 def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False) -> Tensor:
-    shape = _size_args(sizes, "zeros", size)
-    _check_dtype_arg(dtype, "zeros")
-    if out is not None:
-        result = zeros(shape, dtype=_dtype_for_out(dtype, out, "zeros"), device=device)
-        return _creation_out(result, out, "zeros")
-    _check_device(device)
-    return _finish(np.zeros(shape, _np_dtype(dtype)), requires_grad)
+    return _filled(np.zeros, "zeros", sizes, size, out, dtype, device, requires_grad)
 
 
 def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
          pin_memory=False, requires_grad=False) -> Tensor:
-    shape = _size_args(sizes, "ones", size)
-    _check_dtype_arg(dtype, "ones")
+    return _filled(np.ones, "ones", sizes, size, out, dtype, device, requires_grad)
+
+
+def _filled(make, name: str, sizes, size, out, dtype, device, requires_grad) -> Tensor:
+    """zeros / ones: ``make(shape, numpy dtype)``, or written into ``out``."""
+    shape = _size_args(sizes, name, size)
+    _check_dtype_arg(dtype, name)
     if out is not None:
-        result = ones(shape, dtype=_dtype_for_out(dtype, out, "ones"), device=device)
-        return _creation_out(result, out, "ones")
+        result = _filled(make, name, (shape,), None, None, _dtype_for_out(dtype, out, name),
+                         device, False)
+        return _creation_out(result, out, name)
     _check_device(device)
-    return _finish(np.ones(shape, _np_dtype(dtype)), requires_grad)
+    return _finish(make(shape, _np_dtype(dtype)), requires_grad)
 
 
 def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
