@@ -388,6 +388,8 @@ from torchlet.random import (  # noqa: E402
 
 from torchlet import autograd, linalg, nn, optim, random, return_types, special, utils  # noqa: E402
 from torchlet.serialization import load, save  # noqa: E402
+from torchlet import storage  # noqa: E402
+from torchlet.storage import TypedStorage, UntypedStorage  # noqa: E402
 
 # normalization and embeddings: torch's top-level forms (torch.batch_norm, torch.embedding)
 from torchlet.nn._functional.embedding import embedding_renorm_  # noqa: E402

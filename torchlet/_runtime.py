@@ -252,8 +252,10 @@ def is_warn_always_enabled() -> bool:
 
 
 def is_storage(obj, /) -> bool:
-    """torchlet tensors have no separate storage objects, so nothing is one."""
-    return False
+    """True for an UntypedStorage or a TypedStorage (torchlet.storage)."""
+    from torchlet.storage import TypedStorage, UntypedStorage
+
+    return isinstance(obj, (UntypedStorage, TypedStorage))
 
 
 # ---------------------------------------------------------------------------------------

@@ -155,6 +155,16 @@ class Tensor:
     def data_ptr(self) -> builtins.int:
         return self._data.__array_interface__["data"][0]
 
+    def untyped_storage(self):
+        from torchlet import storage
+
+        return storage.untyped_storage(self)
+
+    def storage(self):
+        from torchlet import storage
+
+        return storage.typed_storage(self)
+
     def is_contiguous(self, memory_format=None) -> builtins.bool:
         if memory_format is None:
             return self._data.flags.c_contiguous
