@@ -331,3 +331,32 @@ def test_operations_inside_a_pack_hook_are_not_packed():
         return log
 
     assert on_both(fn) == [(3,)]
+
+
+def test_grad_fn_class_is_named_as_torchs_node():
+    """type(grad_fn).__name__ is torch's node name (graph-drawing code prints it)."""
+    x = torchlet.randn(3, requires_grad=True)
+    w = torchlet.randn(2, 3, requires_grad=True)
+    y = torchlet.nn.functional.linear(x[None], w).tanh().sum()
+    names = []
+    node = y.grad_fn
+    while node is not None:
+        names.append(type(node).__name__)
+        assert node.name().endswith(type(node).__name__)  # torch::autograd::AccumulateGrad
+        node = node.next_functions[0][0]
+    assert names == ["SumBackward0", "TanhBackward0", "MmBackward0", "UnsqueezeBackward0",
+                     "AccumulateGrad"]
+    # the node is still an instance of the operation's class, with its methods
+    assert isinstance((x * 2).grad_fn, type((x * 3).grad_fn))
+    try:
+        import torch
+    except ImportError:
+        return
+    tx = torch.randn(3, requires_grad=True)
+    tw = torch.randn(2, 3, requires_grad=True)
+    ty = torch.nn.functional.linear(tx[None], tw).tanh().sum()
+    theirs, node = [], ty.grad_fn
+    while node is not None:
+        theirs.append(type(node).__name__)
+        node = node.next_functions[0][0]
+    assert theirs == names

@@ -473,9 +473,19 @@ class Primitive(Node, _Context):
 
     materialize_grads = False  # multi-output ops set True to receive zeros, not None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The nodes are made of a subclass named as torch names the node (node_name), so
+        # that type(y.grad_fn).__name__ is 'MulBackward0' as in torch (graph-drawing code
+        # prints it); its methods are the primitive's own.
+        if "_named_node" not in cls.__dict__:
+            cls._node_class = type(cls.node_name, (cls,), {
+                "_named_node": True, "__slots__": (), "__module__": cls.__module__,
+                "__doc__": f"The nodes of {cls.__qualname__}."})
+
     @classmethod
     def apply(cls, *inputs, **params):
-        ctx = _new_node(cls)
+        ctx = _new_node(cls._node_class)
         ctx._to_save = None
         record = False
         if GRAD_STATE.enabled:  # unwrap the arrays and find the edges in one pass
@@ -515,7 +525,7 @@ class Primitive(Node, _Context):
     # the activations take these; every path through them is also one through ``apply``.
     @classmethod
     def apply_unary(cls, x):
-        ctx = _new_node(cls)
+        ctx = _new_node(cls._node_class)
         ctx._to_save = None
         data = x._data
         edge = _edge(x) if GRAD_STATE.enabled else None
@@ -529,7 +539,7 @@ class Primitive(Node, _Context):
 
     @classmethod
     def apply_binary(cls, x, y):
-        ctx = _new_node(cls)
+        ctx = _new_node(cls._node_class)
         ctx._to_save = None
         a, b = x._data, y._data
         edge_a = edge_b = None
