@@ -343,7 +343,7 @@ def test_grad_fn_class_is_named_as_torchs_node():
     while node is not None:
         names.append(type(node).__name__)
         assert node.name().endswith(type(node).__name__)  # torch::autograd::AccumulateGrad
-        node = node.next_functions[0][0]
+        node = node.next_functions[0][0] if node.next_functions else None
     assert names == ["SumBackward0", "TanhBackward0", "MmBackward0", "UnsqueezeBackward0",
                      "AccumulateGrad"]
     # the node is still an instance of the operation's class, with its methods
@@ -358,5 +358,5 @@ def test_grad_fn_class_is_named_as_torchs_node():
     theirs, node = [], ty.grad_fn
     while node is not None:
         theirs.append(type(node).__name__)
-        node = node.next_functions[0][0]
+        node = node.next_functions[0][0] if node.next_functions else None
     assert theirs == names
