@@ -781,3 +781,7 @@ def can_cast(from_, to) -> _builtins.bool:
 
 
 __version__ = "0.1.0"
+
+# torch.version, torch.amp / torch.autocast and torch.distributed, as a CPU-only build has them
+from torchlet import amp, distributed, version  # noqa: E402
+from torchlet.amp import autocast  # noqa: E402

@@ -30,12 +30,29 @@ class device:  # noqa: N801 - torch's name
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+        """Equal to another device of the same type and index; never to a string
+        (``torch.device('cpu') == 'cpu'`` is False in torch, and ``!=`` is True)."""
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
-        return hash((self.type, self.index))
+        """torch's ``std::hash<c10::Device>``: the type's number in the high bits, the index
+        as a uint8 (no index = -1 = 255) in the low byte; cpu -> 255, cuda:1 -> 65537."""
+        index = 255 if self.index is None else self.index & 0xFF
+        return (_TYPE_NUMBERS[self.type] << 16) | index
+
+    def _no_order(self, other):
+        """Devices have no order: torch raises TypeError for ``<`` between two devices."""
+        if isinstance(other, device):
+            raise TypeError("comparison not implemented")
+        return NotImplemented
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_order
+
+
+# c10::DeviceType's numbers, used by the hash
+_TYPE_NUMBERS = {"cpu": 0, "cuda": 1, "mps": 13, "meta": 14}
 
 
 CPU = device("cpu")

@@ -9,10 +9,16 @@ name is not among the keywords: ``dim`` <- ``axis``, ``keepdim`` <- ``keepdims``
 (``flip``'s ``dims``, ``transpose``'s ``dim0``) take only their own names.
 
 ``@numpy_names`` is applied by hand to each function torch's parser binds.
+
+The wrapper is one more Python frame between the user and the function, so a warning
+raised inside with ``stacklevel=2`` points at the wrapper, not at the user's line (torch's
+warnings come from C++ and point at the user's line). Such a warning takes
+``stacklevel=user_stacklevel()``, which counts the torchlet frames actually there.
 """
 
 import functools
 import inspect
+import sys
 
 # torch's table: a parameter name -> NumPy's names for it, in the order torch tries them
 NUMPY_NAMES = {"dim": ("axis",), "keepdim": ("keepdims",), "input": ("x", "a", "x1"),
@@ -50,3 +56,13 @@ def _rename(kwargs, aliases, position, n_args):
         if alias in renamed and name not in renamed and position[name] >= n_args:
             renamed[name] = renamed.pop(alias)
     return renamed
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes ``warnings.warn``, called by the caller of this
+    function, point at the first frame outside torchlet (wrappers and Tensor methods
+    included), where torch's warnings point."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("torchlet"):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -281,3 +281,6 @@ def reset_max_memory_allocated(device=None) -> None:  # noqa: A002
 
 def mem_get_info(device=None):  # noqa: A002
     _no_cuda()
+
+# torch.cuda.amp: deprecated aliases of torch.amp's autocast and GradScaler
+from torchlet.cuda import amp  # noqa: E402

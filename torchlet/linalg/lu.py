@@ -245,7 +245,8 @@ def lu(A, *, pivot=True, out=None):  # noqa: N803
         return _out_tuple(lu(A, pivot=pivot), out, "linalg_lu", out_dtype_must_match)
     _check_lu_input("lu", A, "linalg.lu")
     if not pivot:
-        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+        # torch's linalg.lu calls lu_factor, whose name is in the message
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     _, pivots, _ = _getrf(A._data)
     p = _p_matrix(pivots, A.shape[-2], A._data.dtype)
     lower, upper = Lu.apply(A, p=p)

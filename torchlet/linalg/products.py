@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from torchlet._dtype import C_TYPE_NAMES
-from torchlet._numpy_names import numpy_names
+from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.linalg import matmul, mm
 from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
 from torchlet._ops.pointwise.operands import (
@@ -403,7 +403,7 @@ def cross_default_dim(input, other, dim=None, *, out=None):  # noqa: A002
             "Using torch.cross without specifying the dim arg is deprecated.\n"
             "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
             "The default value of dim will change to agree with that of linalg.cross in a "
-            "future release.", UserWarning, stacklevel=2)
+            "future release.", UserWarning, stacklevel=user_stacklevel())
         sizes = input.shape if isinstance(input, Tensor) else ()
         if 3 not in sizes:
             raise RuntimeError("no dimension of size 3 in input")

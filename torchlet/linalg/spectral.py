@@ -99,6 +99,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     if A._data.dtype.name not in ("float32", "float64"):
         raise RuntimeError("This function doesn't handle types other than float and double")
     a = A._data
+    if hermitian and a.size:
+        check_square("eigh", A)  # torch's message names eigh, which it calls first
     atol_v, rtol_v = _tolerances(a, atol, rtol)
     if a.size == 0:
         return wrap(np.zeros(a.shape[:-2], dtype=np.int64))
@@ -178,6 +180,8 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):  # 
         if rtol is not None:
             raise RuntimeError("linalg.pinv: rcond and rtol cannot both be given")
         atol, rtol = 0.0, rcond
+    if hermitian and a.size:
+        check_square("eigh", A)  # torch runs eigh before it looks at the tolerances
     atol_v, rtol_v = _tolerances(a, atol, rtol)
     return Pinv.apply(A, atol=atol_v, rtol=rtol_v, hermitian=bool(hermitian))
 

@@ -268,3 +268,9 @@ __all__ += [
 ]
 
 # end of sections
+
+# torch.nn.parallel (DataParallel) and torch.nn.attention (sdpa_kernel), for CPU scripts
+from torchlet.nn import attention, parallel  # noqa: E402
+from torchlet.nn.parallel import DataParallel  # noqa: E402
+
+__all__ += ["DataParallel"]

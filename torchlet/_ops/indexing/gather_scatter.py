@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from torchlet._numpy_names import numpy_names
+from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
     broadcast_shapes,
@@ -327,7 +327,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
             warnings.warn(
                 "The reduce argument of torch.scatter with Tensor src is deprecated and will "
                 "be removed in a future PyTorch release. Use torch.scatter_reduce instead "
-                "for more reduction options.", UserWarning, stacklevel=2,
+                "for more reduction options.", UserWarning, stacklevel=user_stacklevel(),
             )
         ufunc = np.add if reduce == "add" else np.multiply
         operand = src if src is not None else checked_scalar(value, x._data.dtype)

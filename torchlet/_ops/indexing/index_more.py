@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from torchlet._numpy_names import numpy_names
+from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
     check_saved_indices,
@@ -248,7 +248,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     index = check_tensor("index_reduce", index, "index", 3)
     source = check_tensor("index_reduce", source, "source", 4)
     warnings.warn("index_reduce() is in beta and the API may change at any time.",
-                  UserWarning, stacklevel=2)
+                  UserWarning, stacklevel=user_stacklevel())
     if reduce not in _REDUCE_UFUNCS:
         raise RuntimeError(
             "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "

@@ -31,8 +31,8 @@ from torchlet._ops.indexing._common import (
     TYPE_WORD,
     Window,
     check_saved_indices,
-    checked_scalar,
     empty_in_order,
+    fill_scalar,
     memory_order,
     py_type_name,
     tensor_type,
@@ -719,11 +719,17 @@ def _put(old: Tensor, value: Tensor, *, cls, key, adv, saved) -> Tensor:
 
 
 def _setitem_value(t: Tensor, value):
-    """A Tensor stays as given; a number becomes a 0-d array of t's dtype (as torch)."""
+    """A Tensor stays as given; a number becomes a 0-d array of t's dtype (as torch).
+
+    torch fills that 0-d tensor through ``fill_``'s one-element path, which converts to
+    float16 unchecked: ``x[mask] = -1e6`` writes -inf into a half tensor, while an int8
+    tensor still refuses 300."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float, complex, np.integer)):
-        return wrap(checked_scalar(value, t._data.dtype))
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError("Overflow when unpacking long long")  # torch reads an int64
+        return wrap(np.asarray(fill_scalar(value, t._data.dtype, 1)))
     raise TypeError(f"can't assign a {py_type_name(value)} to a {tensor_type(t._data)}")
 
 

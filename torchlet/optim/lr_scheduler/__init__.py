@@ -58,3 +58,15 @@ __all__ = [
     "SequentialLR",
     "StepLR",
 ]
+
+# torch defines all of these in the single module torch/optim/lr_scheduler.py, so their
+# __module__ is the package name (D2L tests ``scheduler.__module__ == lr_scheduler.__name__``).
+# Pickle finds each class here by that name, as it does in torch.
+for _cls in (
+    ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR,
+    ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR,
+    PolynomialLR, ReduceLROnPlateau, SequentialLR, StepLR,
+    _LRScheduler, _enable_get_lr_call, _initial_mode,
+):
+    _cls.__module__ = __name__
+del _cls
