@@ -225,15 +225,21 @@ class AccumulateGrad(Node):
             variable._grad._data += grad._data
 
     def _run_post_accumulate_hooks(self, variable):
-        """hook(variable) for each hook, after ``variable.grad`` is complete."""
+        """hook(variable) for each hook, after ``variable.grad`` is complete.
+
+        As torch: a hook may return None or the tensor it was given (``lambda p:
+        p.add_(...)``). Any other value is checked like a replacement gradient (TypeError
+        for a non-Tensor, RuntimeError for another size or dtype), handed to the later
+        hooks, and then refused: post accumulate grad hooks cannot replace anything."""
+        from torchlet.autograd._hooks import _checked_grad  # _hooks imports this module
+
+        argument, replaced = variable, False
         for hook in self._hooks.post_accumulate.values():
-            result = hook(variable)
-            if result is not None:
-                if not isinstance(result, Tensor):
-                    raise TypeError(
-                        f"expected Variable, but hook returned '{type(result).__name__}'"
-                    )
-                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            result = hook(argument)
+            if result is not None and result is not argument:
+                argument, replaced = _checked_grad(hook, argument, result), True
+        if replaced:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def register_post_accumulate_grad_hook(tensor, hook):

@@ -125,6 +125,41 @@ def _repeat_heads(query: Tensor, key: Tensor, value: Tensor):
     return key, value
 
 
+def _uses_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool:
+    """Whether torch 2.13 runs its fused CPU flash kernel rather than the math one
+    (aten/src/ATen/native/transformers/sdp_utils_cpp: use_flash_attention_cpp, checked in
+    its order): no dropout; 4-D q, k, v with one batch size and, per enable_gqa, equal
+    heads or key/value heads dividing the query's; a mask that needs no grad, 2-D or 4-D,
+    broadcastable to (B, H, L, S) with its batch and head sizes 1 or equal; one head dim;
+    non-empty sequences; last-dim stride 1."""
+    if dropout_p > 0.0 or not query.dim() == key.dim() == value.dim() == 4:
+        return False
+    batch, heads, length, _ = query.shape
+    if not batch == key.size(0) == value.size(0):
+        return False
+    if enable_gqa:
+        if key.size(1) != value.size(1) or heads % key.size(1) != 0:
+            return False
+    elif not heads == key.size(1) == value.size(1):
+        return False
+    if attn_mask is not None:
+        if attn_mask.requires_grad:
+            return False
+        # size(-2) on a 1-D mask raises torch's IndexError, as torch's check does
+        if attn_mask.size(-2) not in (length, 1) or attn_mask.size(-1) not in (key.size(2), 1):
+            return False
+        if attn_mask.dim() == 4:
+            if attn_mask.size(0) not in (1, batch) or attn_mask.size(1) not in (1, heads):
+                return False
+        elif attn_mask.dim() != 2:
+            return False
+    if not query.size(-1) == key.size(-1) == value.size(-1):
+        return False
+    if length == 0 or key.size(2) == 0:
+        return False
+    return query.stride(-1) == key.stride(-1) == value.stride(-1) == 1
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False) -> Tensor:
     """softmax(Q K^T * scale + mask) V over the last two dimensions (see the module
@@ -136,13 +171,19 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if mask is not None and mask._data.dtype == np.bool_:
         mask = wrap(_bool_to_additive(mask._data, dtype))
     if is_causal:
-        if mask is not None:
+        causal = np.tri(query.size(-2), key.size(-2), dtype=bool)
+        if mask is None:
+            mask = wrap(_bool_to_additive(causal, dtype))
+        elif 0 in causal.shape or _uses_cpu_flash(query, key, value, attn_mask, dropout_p,
+                                                  enable_gqa):
+            # torch's CPU flash kernel adds the mask, then sets the keys after each
+            # query to -inf (and torch checks nothing when a sequence is empty)
+            mask = wrap(np.where(causal, mask._data, np.array(-np.inf, dtype)))
+        else:  # torch's math kernel takes one mask or the other
             raise RuntimeError(
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True"
             )
-        length, source = query.size(-2), key.size(-2)
-        mask = wrap(_bool_to_additive(np.tri(length, source, dtype=bool), dtype))
     if not 0.0 <= dropout_p <= 1.0:
         raise RuntimeError(
             f"dropout probability has to be between 0 and 1, but got {dropout_p}"

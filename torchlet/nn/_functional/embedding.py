@@ -100,18 +100,22 @@ def _stable_argsort(keys: np.ndarray, presorted_ok: bool = True):
 
 class ScatterAddRows(Primitive):
     """out = zeros(num_rows, *row); out[index[i]] += rows[i] (in order);
-    grad_rows = grad[index] (a gather)."""
+    grad_rows = grad[index] (a gather).
 
-    node_name = "EmbeddingDenseBackward0"
+    The index is saved through save_for_backward, as torch saves it, so that it is freed
+    after backward and a second backward raises torch's error."""
+
+    node_name = "EmbeddingDenseBackwardBackward0"  # the node of embedding's grad_weight
 
     @staticmethod
     def forward(ctx, rows, *, index, num_rows):
-        ctx.index = index
+        ctx.save_for_backward(index)
         return _scatter_add_rows(index, rows, num_rows)
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexSelect.apply(grad, dim=0, index=ctx.index)
+        (index,) = ctx.saved_tensors
+        return IndexSelect.apply(grad, dim=0, index=index._data)
 
 
 # ---------------------------------------------------------------------------------------
@@ -121,20 +125,25 @@ class ScatterAddRows(Primitive):
 class Embedding(Primitive):
     """out[...] = weight[indices[...]];  grad_weight = zeros, then the rows of grad added
     at their indices: scaled by 1 / (how often the index occurs) with
-    scale_grad_by_freq, and none for padding_idx."""
+    scale_grad_by_freq, and none for padding_idx.
+
+    ``indices`` is the index Tensor, saved as torch saves it: freed after backward (a
+    second backward raises torch's error) and checked for in-place changes."""
 
     node_name = "EmbeddingBackward0"
 
     @staticmethod
     def forward(ctx, weight, *, indices, padding_idx, scale_grad_by_freq):
-        ctx.indices, ctx.num_rows = indices, weight.shape[0]
+        ctx.save_for_backward(indices)
+        ctx.num_rows = weight.shape[0]
         ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
-        return np.take(weight, indices, axis=0)
+        return np.take(weight, indices._data, axis=0)
 
     @staticmethod
     def backward(ctx, grad):
-        flat = ctx.indices.reshape(-1)
-        rows = grad.reshape((flat.size,) + tuple(grad._data.shape[ctx.indices.ndim:]))
+        indices = ctx.saved_tensors[0]._data
+        flat = indices.reshape(-1).astype(np.intp, copy=False)
+        rows = grad.reshape((flat.size,) + tuple(grad._data.shape[indices.ndim:]))
         if ctx.padding_idx >= 0:
             is_pad = flat == ctx.padding_idx
             if is_pad.any():  # padding positions contribute nothing: leave them out
@@ -189,8 +198,7 @@ def torch_embedding(weight, indices, padding_idx: int = -1, scale_grad_by_freq: 
     rows = w._data.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= rows):
         raise IndexError("index out of range in self")
-    return Embedding.apply(w, indices=idx.astype(np.intp, copy=False),
-                           padding_idx=int(padding_idx),
+    return Embedding.apply(w, indices=idx_t, padding_idx=int(padding_idx),
                            scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
@@ -310,7 +318,7 @@ class EmbeddingBag(Primitive):
         rows = np.take(weight, bags.index, axis=0)
         if mode == 2:
             out, arg = _bag_max(rows, bags)
-            ctx.arg = arg
+            ctx.save_for_backward(arg)  # freed after backward, as torch's saved indices
             max_indices[...] = np.where(arg >= 0, bags.index[np.maximum(arg, 0)], 0)
             return out
         ctx.save_for_backward(weight, per_sample_weights)
@@ -377,7 +385,7 @@ def _bag_max(rows: np.ndarray, bags: _Bags):
 
 def _max_backward(ctx, grad: Tensor):
     """grad[b, d] goes to weight[idx of the max, d], for every non-empty bag."""
-    bags, arg = ctx.bags, ctx.arg
+    bags, arg = ctx.bags, ctx.saved_tensors[0]._data
     dim = arg.shape[1]
     filled = arg >= 0
     rows = bags.index[arg[filled]]

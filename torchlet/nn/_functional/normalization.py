@@ -30,6 +30,9 @@ would double the cost; the outputs here are ``x * alpha + beta`` in float32, wit
 or two of torch's. layer_norm and group_norm take their moments in the input's dtype, as
 torch does (torch with Welford's method, here with two passes), within rounding.
 
+Layout: batch_norm's and group_norm's outputs are channels_last when the input's strides
+are (torch's ``suggest_memory_format``), else contiguous; layer_norm's are contiguous.
+
 float16 (with float16 or float32 parameters): as torch's CPU kernels, everything is
 computed in float32 and rounded once; the saved mean / invstd are rounded to the
 parameters' dtype, and batch_norm's output and all backwards use those rounded values.
@@ -42,6 +45,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros as _zeros
+from torchlet._ops.shape.common import empty_in_layout
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -161,7 +165,7 @@ def _row_moments(x2: np.ndarray, eps: float):
     n = dtype.type(x2.shape[1])
     ones = np.ones(x2.shape[1], dtype)
     mean = (x2 @ ones / n).reshape(-1, 1)
-    centred = x2 - mean
+    centred = np.subtract(x2, mean, order="C")  # (a transposed x2 gives C order, as torch)
     var = np.einsum("ij,ij->i", centred, centred).reshape(-1, 1) / n
     rstd = dtype.type(1) / np.sqrt(var + dtype.type(eps))
     return mean, rstd, centred
@@ -263,6 +267,35 @@ def _differentiable_stats(x: Tensor, dims, eps: float):
     return xc, invstd
 
 
+def _suggested_format(x: np.ndarray):
+    """torch's ``suggest_memory_format()``: channels_last (channels_last_3d) for a 4-D
+    (5-D) array whose strides say so, else None (contiguous). torch's
+    is_channels_last_strides_2d/3d: from the innermost dim (C, then W, H, (D,) N) each
+    stride at least the previous dim's extent; a zero channel stride, or N's stride equal
+    to C's (an ambiguous N1..1), reads as contiguous."""
+    if x.ndim == 4:
+        order, fmt = (1, 3, 2, 0), _dtype.channels_last
+    elif x.ndim == 5:
+        order, fmt = (1, 4, 3, 2, 0), _dtype.channels_last_3d
+    else:
+        return None
+    strides, least = x.strides, 0
+    if strides[1] == 0:
+        return None
+    for d in order:
+        if x.shape[d] == 0 or strides[d] < least or (d == 0 and least == strides[1]):
+            return None
+        least = strides[d] * max(x.shape[d], 1)
+    return fmt
+
+
+def _in_format(out: np.ndarray, fmt) -> np.ndarray:
+    """A copy of ``out`` laid out as memory format ``fmt``."""
+    result = empty_in_layout(out, out.dtype, fmt)
+    result[...] = out
+    return result
+
+
 # ---------------------------------------------------------------------------------------
 # batch_norm
 
@@ -314,7 +347,11 @@ class NativeBatchNorm(Primitive):
         alpha = invstd if weight is None else invstd * weight.reshape(stat_shape)
         # (a missing bias is 0: 0 - mean * alpha, never -0.0, as torch)
         beta = (dtype.type(0) if bias is None else bias.reshape(stat_shape)) - mean * alpha
-        out = x * alpha
+        if x.flags.c_contiguous:
+            out = x * alpha
+        else:  # laid out as torch's: channels_last after such input, else contiguous
+            out = empty_in_layout(x, dtype, _suggested_format(x) or _dtype.contiguous_format)
+            np.multiply(x, alpha, out=out)
         out += beta
         return out.astype(out_dtype, copy=False)
 
@@ -646,7 +683,9 @@ class NativeGroupNorm(Primitive):
             out *= weight.reshape(1, groups, d, 1)
         if bias is not None:
             out += bias.reshape(1, groups, d, 1)
-        return out.reshape(x.shape).astype(out_dtype, copy=False)
+        out = out.reshape(x.shape).astype(out_dtype, copy=False)
+        fmt = _suggested_format(x)  # torch keeps a channels_last input's layout
+        return out if fmt is None else _in_format(out, fmt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -734,7 +773,8 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa: A002
     """x / sqrt(mean(x^2) + eps) over the last ``len(normalized_shape)`` dimensions, times
     ``weight``; eps defaults to the dtype's machine epsilon. As torch, a composite:
-    pow, mean, add, rsqrt, mul (the graph ends in MulBackward0)."""
+    pow, mean, add, rsqrt, mul (the graph ends in MulBackward0, or CloneBackward0 for a
+    non-contiguous input that is not channels_last)."""
     x = _check_tensor("rms_norm", input, "input", 1)
     normalized_shape = _normalized_shape("rms_norm", normalized_shape)
     _check_layer_norm_inputs(x, normalized_shape, weight, None, separator="")
@@ -745,7 +785,11 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa:
     eps_val = _dtype.finfo(x.dtype).eps if eps is None else eps
     rsqrt = x.pow(2).mean(dims, keepdim=True).add(eps_val).rsqrt()
     out = x.mul(rsqrt)
-    return out if weight is None else out.mul(weight)
+    if weight is not None:
+        out = out.mul(weight)
+    # torch returns a contiguous result (CloneBackward0 when that copies) unless the
+    # input is channels_last
+    return out if _suggested_format(x._data) is not None else out.contiguous()
 
 
 def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,  # noqa: A002

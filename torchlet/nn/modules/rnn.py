@@ -845,8 +845,16 @@ class LSTMCell(RNNCellBase):
                          dtype=dtype)
 
     def forward(self, input, hx=None):  # noqa: A002
+        given = hx
         hx = (None, None) if hx is None else tuple(hx)
         input, hx, is_batched = self._batched(input, hx, "LSTMCell")
+        if is_batched and given is not None and not isinstance(given, (tuple, list)):
+            # torch hands a batched hx to lstm_cell as it came (unbatched, it rebuilds a
+            # tuple from hx[0] and hx[1]), and lstm_cell takes only a sequence of Tensors
+            raise TypeError(
+                "lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
+                f"{type(given).__name__}"
+            )
         if len(hx) != 2:
             raise RuntimeError("lstm_cell expects two hidden states")
         _check_cell(input, hx[0], self.weight_ih, self.weight_hh, 0)
