@@ -40,6 +40,8 @@ import weakref
 import numpy as np
 
 from torchlet._ops.creation import empty, zeros
+from torchlet._ops.pointwise._libm import rounded_once
+from torchlet._ops.pointwise._libm import sigmoid as _sigmoid
 from torchlet._ops.shape import cat, stack
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd import grad as autograd_grad
@@ -86,8 +88,9 @@ def _gru_gates(hh, xw, h):
     return (h - n) * z + n
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))  # as torch's CPU kernel; exp overflow gives 0, not nan
+def _tanh(x):
+    """torch's tanh: float32 in float64, rounded once (torchlet/_ops/pointwise/_libm.py)."""
+    return rounded_once(np.tanh, x)
 
 
 def _readable_grad(gates_fn, ctx, grads):
@@ -124,11 +127,11 @@ class _FusedLSTMCell(Primitive):
         gates = hh + xw
         act = np.empty_like(gates)
         act[:, :2 * size] = _sigmoid(gates[:, :2 * size])
-        act[:, 2 * size:3 * size] = np.tanh(gates[:, 2 * size:3 * size])
+        act[:, 2 * size:3 * size] = _tanh(gates[:, 2 * size:3 * size])
         act[:, 3 * size:] = _sigmoid(gates[:, 3 * size:])
         i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
         c_new = f * c + i * g
-        tanh_c = np.tanh(c_new)
+        tanh_c = _tanh(c_new)
         h_new = o * tanh_c
         ctx.save_for_backward(hh, xw, c, act, tanh_c)
         ctx._output_meta = ((h_new.shape, h_new.dtype), (c_new.shape, c_new.dtype))
@@ -169,7 +172,7 @@ class _FusedGRUCell(Primitive):
         size = h.shape[1]
         rz = _sigmoid(hh[:, :2 * size] + xw[:, :2 * size])
         r, z = rz[:, :size], rz[:, size:]
-        n = np.tanh(xw[:, 2 * size:] + hh[:, 2 * size:] * r)
+        n = _tanh(xw[:, 2 * size:] + hh[:, 2 * size:] * r)
         ctx.save_for_backward(hh, xw, h, rz, n)
         return (h - n) * z + n
 
