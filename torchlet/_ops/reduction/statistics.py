@@ -280,6 +280,36 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 # norms
 
 
+def _p_norm(work: np.ndarray, p: float, dims, keepdim: bool) -> np.ndarray:
+    """The p-norm of a NumPy array over ``dims``. float16 is accumulated in float32 and
+    rounded once, as torch's Half kernel does (squares past 256 overflow float16)."""
+    if work.dtype == np.float16:
+        return _p_norm(work.astype(np.float32), p, dims, keepdim).astype(np.float16)
+    np_dtype = work.dtype
+    if p == 2:
+        return np.sqrt(np.add.reduce(work * work, axis=dims, keepdims=keepdim))
+    if p == 1:
+        return np.add.reduce(np.abs(work), axis=dims, keepdims=keepdim)
+    if p == math.inf:
+        return np.max(np.abs(work), axis=dims, keepdims=keepdim)
+    if p == -math.inf:
+        return np.min(np.abs(work), axis=dims, keepdims=keepdim)
+    if p == 0:
+        return np.add.reduce(work != 0, axis=dims, keepdims=keepdim, dtype=np_dtype)
+    # torch: sum(powf(|a|, p)) then powf(sum, 1.0f / p), p held in the accumulation type
+    q = np_dtype.type(p)
+    powered = _pow(np.abs(work), q)
+    return _pow(np.add.reduce(powered, axis=dims, keepdims=keepdim), np_dtype.type(1) / q)
+
+
+def _pow(a: np.ndarray, exponent) -> np.ndarray:
+    """a ** exponent rounded once to a's precision, as C's powf is (NumPy's float32
+    power is off by an ulp for about a third of inputs)."""
+    if a.dtype == np.float64:
+        return a ** exponent
+    return (a.astype(np.float64) ** np.float64(exponent)).astype(a.dtype)
+
+
 class VectorNorm(Primitive):
     """out = (sum |a|^p)^(1/p) over dims (p = inf: max |a|, -inf: min |a|, 0: number of
     nonzeros);  grad_a as torch's norm_backward, e.g. p = 2: grad * a / out (0 where
@@ -290,20 +320,7 @@ class VectorNorm(Primitive):
     @staticmethod
     def forward(ctx, a, *, p, dims, keepdim, np_dtype):
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
-        work = a.astype(np_dtype, copy=False)
-        if p == 2:
-            out = np.sqrt(np.add.reduce(work * work, axis=dims, keepdims=keepdim))
-        elif p == 1:
-            out = np.add.reduce(np.abs(work), axis=dims, keepdims=keepdim)
-        elif p == math.inf:
-            out = np.max(np.abs(work), axis=dims, keepdims=keepdim)
-        elif p == -math.inf:
-            out = np.min(np.abs(work), axis=dims, keepdims=keepdim)
-        elif p == 0:
-            out = np.add.reduce(work != 0, axis=dims, keepdims=keepdim, dtype=np_dtype)
-        else:
-            powered = np.abs(work) ** np_dtype.type(p)
-            out = np.add.reduce(powered, axis=dims, keepdims=keepdim) ** np_dtype.type(1 / p)
+        out = _p_norm(a.astype(np_dtype, copy=False), p, dims, keepdim)
         out = reduction_layout(np.asarray(out), a)
         ctx.save_for_backward(a, out)
         return out

@@ -18,6 +18,12 @@ blocks of 16 or 32 elements and a scalar one for the rest (all of a small tensor
 they disagree at NaN or -0.0 (the backwards of elu, hardswish, hardtanh, hardshrink and
 softshrink, softshrink's zeros) torchlet follows the scalar loop.
 
+float16 is computed as torch's CPU kernels compute it: in float32, rounded once
+(``_opmath``, ``_opmath_grad``), with the exceptions torch has (hardshrink's lambd and
+the sigmoid buffer of glu's backward are float16; last-dim log_softmax rounds its sum of
+exps and their log to float16; silu's gradient under create_graph is built from float16
+operations).
+
 gelu follows torch's own kernel. torch hands contiguous float32 inputs of two or more
 elements to oneDNN instead, whose erf approximation differs from erf by a few ulps and
 by more in the far negative tail (gelu(-3) is -0.004050225 there, not -0.004049689;
@@ -42,6 +48,7 @@ from torchlet._ops.pointwise.unary import _erf
 from torchlet._ops.reduction._common import reduction_layout
 from torchlet._tensor import Tensor, _inplace, _wrap_dim
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional._rows import per_row
 
 __all__ = [
@@ -83,6 +90,31 @@ def _libm(fn, x: np.ndarray) -> np.ndarray:
     return fn(x.astype(np.float64)).astype(x.dtype)
 
 
+def _opmath(kernel, x: np.ndarray, *args, **params) -> np.ndarray:
+    """``kernel(x, ...)`` as torch's CPU kernels compute it: float16 in float32 (its
+    opmath type) rounded once at the end, other dtypes in their own precision. Rounding
+    the intermediate results to float16 gives inf for softplus(12) (exp overflows) and
+    misses by an ulp elsewhere."""
+    if x.dtype == np.float16:
+        return kernel(x.astype(np.float32), *args, **params).astype(np.float16)
+    return kernel(x, *args, **params)
+
+
+def _opmath_grad(rule, grad: Tensor, *saved: Tensor, **params) -> Tensor:
+    """``rule(grad, *saved)`` (torchlet operations, so differentiable again), for a float16
+    gradient computed in float32 and rounded once, as torch's backward kernels are."""
+    if grad._data.dtype != np.float16:
+        return rule(grad, *saved, **params)
+    widened = [to(t, _dtype.float32) for t in (grad, *saved)]
+    return to(rule(*widened, **params), _dtype.float16)
+
+
+def _opmath_scalar(x: np.ndarray, value):
+    """A Python scalar as torch's kernels hold it next to x: float32 for float16 x (so
+    0.7001953125 <= 0.7 is false, where 0.7 rounded to float16 would equal it)."""
+    return np.float32(value) if x.dtype == np.float16 else value
+
+
 def _keep(grad: Tensor, mask: np.ndarray) -> Tensor:
     """``grad`` where ``mask`` holds, 0 elsewhere (differentiable in ``grad``)."""
     return Where.apply(grad, grad._data.dtype.type(0), cond=mask)
@@ -99,12 +131,19 @@ class _PiecewiseBackward(Primitive):
     Differentiable again as derivatives.yaml says: grad_grad = the same operation on v,
     grad_x = zeros_like(grad) (the slopes are constant on each piece). So a gradient taken
     with create_graph stays connected to x, and its own gradient there is 0, not an error.
-    A subclass gives node_name and ``kernel(grad, x, **params)`` on NumPy arrays."""
+    A subclass gives node_name and ``kernel(grad, x, **params)`` on NumPy arrays; float16
+    goes to the kernel in float32 unless ``opmath`` is False (torch's kernel works in
+    float16 itself)."""
+
+    opmath = True
 
     @staticmethod
     def forward(ctx, grad, x, **params):
         ctx.params = params
         ctx.save_for_backward(x)
+        if x.dtype == np.float16 and ctx.opmath:  # torch compares, scales in float32
+            return ctx.kernel(grad.astype(np.float32), x.astype(np.float32),
+                              **params).astype(np.float16)
         return ctx.kernel(grad, x, **params)
 
     @staticmethod
@@ -121,10 +160,8 @@ def _zero_outside(keep: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 def _scaled(grad: np.ndarray, c: float) -> np.ndarray:
-    """``grad * c`` as torch's kernels compute it: c held in grad's precision, float16 in
-    float32 (torch's opmath) and rounded once."""
-    if grad.dtype == np.float16:
-        return (grad.astype(np.float32) * np.float32(c)).astype(np.float16)
+    """``grad * c`` with c held in grad's precision, as torch's kernels hold it (float16
+    reaches here in float32: _PiecewiseBackward widens it)."""
     return grad * grad.dtype.type(c)
 
 
@@ -140,14 +177,41 @@ def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
         return _softmax_np(x.reshape(1), 0, log).reshape(())
     if x.size == 0:
         return np.empty_like(x)
-    if x.dtype == np.float16:  # torch accumulates half in float32
-        return _softmax_np(x.astype(np.float32), dim, log).astype(np.float16)
+    if x.dtype == np.float16:
+        return _softmax_half(x, dim, log)
     shifted = _along(np.subtract, x, np.max(x, axis=dim, keepdims=True), dim)
     if log:  # torch's order: (x - max) - log(sum(exp(x - max)))
         log_sum = np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         return _along(np.subtract, shifted, log_sum, dim, out=shifted)
     e = np.exp(shifted, out=shifted)
     return _along(np.multiply, e, 1 / np.sum(e, axis=dim, keepdims=True), dim, out=e)
+
+
+def _softmax_half(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
+    """float16 softmax as torch's kernels compute it: in float32, rounded once. Along
+    the last dimension (nothing after dim but sizes 1) log_softmax keeps the sum of exps
+    and its log in float16 buffers: log_softmax([25., 19.]) is -2.9259e-03, where float32
+    throughout gives -2.4757e-03."""
+    x = x.astype(np.float32)
+    shifted = x - np.max(x, axis=dim, keepdims=True)
+    e = _libm(np.exp, shifted)
+    total = np.sum(e, axis=dim, keepdims=True)
+    if not log:
+        return (e * (1 / total)).astype(np.float16)
+    if _is_lastdim(x.shape, dim):
+        total = _round_half(total)
+        return (shifted - _round_half(_libm(np.log, total))).astype(np.float16)
+    return (shifted - _libm(np.log, total)).astype(np.float16)
+
+
+def _is_lastdim(shape, dim: int) -> bool:
+    """Whether torch runs its last-dimension softmax kernel (inner size 1)."""
+    return math.prod(shape[dim + 1:]) == 1
+
+
+def _round_half(a: np.ndarray) -> np.ndarray:
+    """float32 values rounded to float16 and back (a float16 buffer in torch's kernel)."""
+    return a.astype(np.float16).astype(np.float32)
 
 
 def _along(ufunc, a: np.ndarray, values: np.ndarray, dim: int, out=None) -> np.ndarray:
@@ -412,7 +476,7 @@ class LeakyRelu(Primitive):
     def forward(ctx, x, *, slope):
         ctx.slope = slope
         ctx.save_for_backward(x)
-        return select(x > 0, x, x * x.dtype.type(slope))
+        return _opmath(lambda v: select(v > 0, v, v * v.dtype.type(slope)), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -458,7 +522,7 @@ class Threshold(Primitive):
     def forward(ctx, x, *, threshold, value):
         ctx.threshold = threshold
         ctx.save_for_backward(x)
-        return np.where(x <= threshold, x.dtype.type(value), x)
+        return np.where(x <= _opmath_scalar(x, threshold), x.dtype.type(value), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -507,7 +571,9 @@ class Hardshrink(Primitive):
     def forward(ctx, x, *, lambd):
         ctx.lambd = lambd
         ctx.save_for_backward(x)
-        return np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x)
+        # (torch holds lambd in x's dtype here: 0.6 rounded to float16 for float16)
+        lam = x.dtype.type(lambd)
+        return np.where((x >= -lam) & (x <= lam), x.dtype.type(0), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -519,6 +585,7 @@ class HardshrinkBackward(_PiecewiseBackward):
     """hardshrink_backward: 0 where -lambd <= x <= lambd, else grad."""
 
     node_name = "HardshrinkBackwardBackward0"
+    opmath = False  # torch tests |x| <= lambd with lambd rounded to x's dtype
 
     @staticmethod
     def kernel(grad, x, *, lambd):
@@ -542,6 +609,10 @@ class Softshrink(Primitive):
     def forward(ctx, x, *, lambd):
         ctx.lambd = lambd
         ctx.save_for_backward(x)
+        return _opmath(Softshrink.kernel, x, lambd=lambd)
+
+    @staticmethod
+    def kernel(x, *, lambd):
         lam = x.dtype.type(lambd)
         # torch's kernel ends in x * 0, not 0: -0.0 for negative x and NaN for NaN
         return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x * x.dtype.type(0)))
@@ -585,6 +656,11 @@ class Elu(Primitive):
     def forward(ctx, x, *, alpha, scale, input_scale):
         ctx.params = (alpha, scale, input_scale)
         ctx.save_for_backward(x)
+        return _opmath(Elu.kernel, x, params=ctx.params)
+
+    @staticmethod
+    def kernel(x, *, params):
+        alpha, scale, input_scale = params
         t = x.dtype.type
         negative = _libm(np.expm1, x * t(input_scale)) * (t(alpha) * t(scale))
         # torch's forward takes the linear branch at both zeros (measured: elu(+-0.0,
@@ -594,7 +670,11 @@ class Elu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        negcoef, poscoef, negiptcoef = _elu_coefficients(x._data.dtype, ctx.params)
+        return _opmath_grad(Elu.grad_rule, grad, x, params=ctx.params)
+
+    @staticmethod
+    def grad_rule(grad, x, *, params):
+        negcoef, poscoef, negiptcoef = _elu_coefficients(x._data.dtype, params)
         negative = grad * negiptcoef * negcoef * exp(x * negiptcoef)
         return _pick(x._data <= 0, negative, grad * poscoef)
 
@@ -622,7 +702,11 @@ class EluInplace(Elu):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        negcoef, poscoef, negiptcoef = _elu_coefficients(out._data.dtype, ctx.params)
+        return _opmath_grad(EluInplace.grad_rule, grad, out, params=ctx.params)
+
+    @staticmethod
+    def grad_rule(grad, out, *, params):
+        negcoef, poscoef, negiptcoef = _elu_coefficients(out._data.dtype, params)
         negative = grad * negiptcoef * (out + negcoef)
         return _pick(out._data <= 0, negative, grad * poscoef)
 
@@ -719,20 +803,28 @@ class Gelu(Primitive):
     def forward(ctx, x, *, approximate):
         ctx.approximate = approximate
         ctx.save_for_backward(x)
+        return _opmath(Gelu.kernel, x, approximate=approximate)
+
+    @staticmethod
+    def kernel(x, *, approximate):
+        t = x.dtype.type
         if approximate == "tanh":
-            t = x.dtype.type
             inner = t(_TANH_BETA) * (x + t(_TANH_KAPPA) * (x * x * x))
             # (1 + tanh(u) cancels near x = -3: an ulp of tanh is a large relative error)
             return t(0.5) * x * (1 + _libm(np.tanh, inner))
-        if x.dtype == np.float32:  # torch's scalar kernel: float32 arithmetic around erff
-            return x * np.float32(0.5) * (1 + _erf(x * np.float32(_SQRT1_2)))
-        x64 = x.astype(np.float64)
-        return (x64 * 0.5 * (1 + _erf(x64 * _SQRT1_2))).astype(x.dtype)
+        # torch's scalar kernel: arithmetic in x's precision around erf; the product is
+        # written into x * 0.5, which has x's layout (torch keeps a transposed x's strides)
+        half_x = x * t(0.5)
+        return np.multiply(half_x, 1 + _erf(x * t(_SQRT1_2)), out=half_x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
+        return _opmath_grad(Gelu.grad_rule, grad, x, approximate=ctx.approximate)
+
+    @staticmethod
+    def grad_rule(grad, x, *, approximate):
+        if approximate == "tanh":
             x_sq = x * x
             t = _tanh_op((x + x_sq * x * _TANH_KAPPA) * _TANH_BETA)
             kappa3 = float(x._data.dtype.type(3) * x._data.dtype.type(_TANH_KAPPA))
@@ -765,11 +857,20 @@ class Silu(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x / (1 + _libm(np.exp, -x))
+        return _opmath(lambda v: v / (1 + _libm(np.exp, -v)), x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if GRAD_STATE.enabled and grad._data.dtype == np.float16:
+            # create_graph: torch composes the backward of float16 operations
+            # (infinitely_differentiable_silu_backward), each rounded to float16
+            s = _sigmoid_op(x)
+            return grad * s * ((1 - s) * x + 1)
+        return _opmath_grad(Silu.grad_rule, grad, x)
+
+    @staticmethod
+    def grad_rule(grad, x):
         s = _sigmoid_as_torch(x)
         return grad * s * _fused(x, 1 - s, 1.0)
 
@@ -803,11 +904,15 @@ class Mish(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * _libm(np.tanh, _libm(np.log1p, _libm(np.exp, x)))
+        return _opmath(lambda v: v * _libm(np.tanh, _libm(np.log1p, _libm(np.exp, v))), x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        return _opmath_grad(Mish.grad_rule, grad, x)
+
+    @staticmethod
+    def grad_rule(grad, x):
         t = x.exp().log1p().tanh()
         return grad * _fused(x * _sigmoid_as_torch(x), _fused(-t, t, 1.0), t)
 
@@ -832,6 +937,10 @@ class Softplus(Primitive):
     def forward(ctx, x, *, beta, threshold):
         ctx.beta, ctx.threshold = beta, threshold
         ctx.save_for_backward(x)
+        return _opmath(Softplus.kernel, x, beta=beta, threshold=threshold)
+
+    @staticmethod
+    def kernel(x, *, beta, threshold):
         t = x.dtype.type
         scaled = x * t(beta)
         smooth = _libm(np.log1p, _libm(np.exp, scaled)) / t(beta)
@@ -840,9 +949,14 @@ class Softplus(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        scaled = x * ctx.beta
+        return _opmath_grad(Softplus.grad_rule, grad, x, beta=ctx.beta,
+                            threshold=ctx.threshold)
+
+    @staticmethod
+    def grad_rule(grad, x, *, beta, threshold):
+        scaled = x * beta
         z = exp(scaled)
-        linear = scaled._data > x._data.dtype.type(ctx.threshold)
+        linear = scaled._data > x._data.dtype.type(threshold)
         return _pick(linear, grad, grad * z / (z + 1))
 
 
@@ -862,12 +976,18 @@ class LogSigmoid(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.minimum(x, 0) - _libm(np.log1p, _libm(np.exp, -np.abs(x)))
+        out = _opmath(lambda v: np.minimum(v, 0) - _libm(np.log1p, _libm(np.exp, -np.abs(v))),
+                      x)
+        return np.ascontiguousarray(out)  # torch writes a new contiguous tensor
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        b = exp(-x.abs())
+        # torch's forward keeps b = exp(-|x|) as a buffer in x's dtype (float16 rounded)
+        return _opmath_grad(LogSigmoid.grad_rule, grad, x, exp(-x.abs()))
+
+    @staticmethod
+    def grad_rule(grad, x, b):
         q = b / (b + 1)
         return _pick(x._data < 0, 1 - q, q) * grad
 
@@ -889,6 +1009,13 @@ def tanh(input) -> Tensor:  # noqa: A002 - torch's F.tanh is input.tanh()
 # hard (piecewise-linear) sigmoid and swish
 
 
+def _shifted_relu6(x: np.ndarray) -> np.ndarray:
+    """min(max(x + 3, 0), 6): hardsigmoid divides it by 6, hardswish computes
+    x * it / 6 (in that order, as torch's kernels)."""
+    t = x.dtype.type
+    return np.minimum(np.maximum(x + t(3), t(0)), t(6))
+
+
 class Hardsigmoid(Primitive):
     """out = clamp(x + 3, 0, 6) / 6;  grad_x = grad / 6 where -3 < x < 3, else 0."""
 
@@ -897,8 +1024,7 @@ class Hardsigmoid(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        t = x.dtype.type
-        return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+        return _opmath(lambda v: _shifted_relu6(v) / v.dtype.type(6), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -941,12 +1067,15 @@ class Hardswish(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        t = x.dtype.type
-        return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+        return _opmath(lambda v: v * _shifted_relu6(v) / v.dtype.type(6), x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        return _opmath_grad(Hardswish.grad_rule, grad, x)
+
+    @staticmethod
+    def grad_rule(grad, x):
         data = x._data
         # torch: x <= -3 ? 0 : x < 3 ? grad * (x / 3 + 1/2) : grad, so a NaN input
         # passes its gradient
@@ -991,16 +1120,26 @@ class Glu(Primitive):
     def forward(ctx, x, *, dim):
         ctx.dim = dim
         ctx.save_for_backward(x)
+        return _opmath(Glu.kernel, x, dim=dim)
+
+    @staticmethod
+    def kernel(x, *, dim):
         a, b = np.split(x, 2, axis=dim)
         return a * (1 / (1 + _libm(np.exp, -b)))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        half = x._data.shape[ctx.dim] // 2
-        a = _shape.narrow(x, ctx.dim, 0, half)
-        s = _sigmoid_as_torch(_shape.narrow(x, ctx.dim, half, half))
-        return _shape.cat([s * grad, (1 - s) * s * a * grad], ctx.dim)
+        dim = ctx.dim
+        half = x._data.shape[dim] // 2
+        a, b = _shape.narrow(x, dim, 0, half), _shape.narrow(x, dim, half, half)
+        # torch's glu_backward writes sigmoid(b) into a buffer of x's dtype first
+        s = _sigmoid_op(b) if x._data.dtype == np.float16 else _sigmoid_as_torch(b)
+        return _opmath_grad(Glu.grad_rule, grad, a, s, dim=dim)
+
+    @staticmethod
+    def grad_rule(grad, a, s, *, dim):
+        return _shape.cat([s * grad, (1 - s) * s * a * grad], dim)
 
 
 def glu(input, dim: int = -1) -> Tensor:  # noqa: A002
@@ -1124,7 +1263,8 @@ class RreluWithNoise(Primitive):
     def forward(ctx, x, *, noise):
         ctx.noise = noise
         ctx.save_for_backward(x)
-        return select(x > 0, x, x * noise)
+        # torch writes a new contiguous tensor, whatever x's strides
+        return np.ascontiguousarray(_opmath(lambda v: select(v > 0, v, v * noise), x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1150,8 +1290,8 @@ def _rrelu_noise(x: np.ndarray, lower: float, upper: float, training: bool):
     """The slope of each element: (lower + upper) / 2 in eval mode; in training a draw of
     U(lower, upper) for every x <= 0, in memory order, from the default generator (as
     torch's CPU kernel, one 53-bit double per drawn element)."""
-    if not training or upper - lower <= 1e-6:
-        return x.dtype.type((lower + upper) / 2)
+    if not training or upper - lower <= 1e-6:  # torch's leaky_relu: float32 for float16
+        return (np.float32 if x.dtype == np.float16 else x.dtype.type)((lower + upper) / 2)
     from torchlet.nn._functional.dropout import _default_generator
 
     # torch holds lower and upper in the input's precision, then draws in double
