@@ -14,10 +14,10 @@ import warnings
 
 import numpy as np
 
-from torchlet import _dtype
+from torchlet import _device, _dtype
 from torchlet._device import check_cpu
 from torchlet._ops.indexing._common import checked_scalar, fill_scalar
-from torchlet._ops.pointwise._fused import _fma
+from torchlet._ops.pointwise._fused import _fma, _two_product_error
 from torchlet._ops.shape.common import check_memory_format, empty_in_layout
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
@@ -305,7 +305,91 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=dtype)
 
 
-asarray = as_tensor
+_asarray_warned = {"requires_grad": False, "not writable": False}  # torch warns once each
+
+_ASARRAY_REQUIRES_GRAD = (
+    "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of "
+    "False. Pass requires_grad=False explicitly to get the old behavior and silence this "
+    "warning. (Triggered internally at /__w/pytorch/pytorch/torch/csrc/utils/"
+    "tensor_new.cpp:1737.)"
+)
+_NUMPY_NOT_WRITABLE = (
+    "The given NumPy array is not writable, and PyTorch does not support non-writable "
+    "tensors. This means writing to this tensor will result in undefined behavior. You may "
+    "want to copy the array to protect its data or make it writable before converting it to "
+    "a tensor. This type of warning will be suppressed for the rest of this program. "
+    "(Triggered internally at /__w/pytorch/pytorch/torch/csrc/utils/tensor_numpy.cpp:213.)"
+)
+
+
+def _warn_once(key: str, message: str) -> None:
+    if not _asarray_warned[key]:
+        _asarray_warned[key] = True
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
+    """``obj`` as a tensor, sharing memory with a tensor, NumPy array or buffer when it can
+    (torch's ``asarray`` in tensor_new.cpp). ``copy=None`` copies only for another dtype,
+    ``copy=True`` always, ``copy=False`` never (torch's ValueError where it would have to).
+    ``requires_grad=None`` keeps a tensor's (with torch's one-time warning when that is
+    True); a leaf that is returned itself gets the flag set on it, a non-leaf that should
+    not require grad is detached."""
+    _check_dtype_arg(dtype, "asarray")
+    source = obj if isinstance(obj, Tensor) else None
+    grad = requires_grad if requires_grad is not None else (
+        source is not None and source.requires_grad)
+    if grad and requires_grad is None:
+        _warn_once("requires_grad", _ASARRAY_REQUIRES_GRAD)
+    read_only, force_copy = False, copy is True
+    if isinstance(obj, np.generic):
+        if copy is False:
+            raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or "
+                               "transform it in a ndarray. ")
+        source, force_copy = from_numpy(np.array(obj)), False  # (a fresh copy already)
+    elif isinstance(obj, np.ndarray):
+        source, read_only = from_numpy(obj), not obj.flags.writeable
+    elif source is None and _is_buffer(obj):
+        from torchlet._ops.misc_api import frombuffer
+
+        source = frombuffer(obj, dtype=dtype or _dtype.get_default_dtype())
+    if source is None:  # a number or a sequence: always a new tensor
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        _check_device(device)
+        return _finish(tensor(obj, dtype=dtype)._data, grad)
+    place = None if device is None else _device.device(device)
+    wrong_dtype = dtype is not None and _dtype.to_dtype(dtype) != source.dtype
+    if force_copy or (copy is None and (wrong_dtype or place not in (None, source.device))):
+        if place is not None and place != source.device:  # (as tensor.to(device) fails)
+            raise RuntimeError(f"PyTorch is not linked with support for {place.type} devices")
+        result = source.to(dtype, copy=True) if wrong_dtype else source.clone()
+    elif place not in (None, source.device):
+        raise ValueError(f"can't alias tensor from device '{source.device}' to '{place}'.")
+    elif wrong_dtype:
+        words = _dtype.TYPE_WORDS
+        raise ValueError(f"can't alias tensor with dtype '{words[source._data.dtype.name]}' "
+                         f"into dtype '{words[_dtype.to_dtype(dtype).np.name]}'.")
+    else:
+        result = source
+        if read_only:
+            _warn_once("not writable", _NUMPY_NOT_WRITABLE)
+    if not result.is_leaf:
+        return result if grad else result.detach()
+    if grad and result._data.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    result._requires_grad = bool(grad)
+    return result
+
+
+def _is_buffer(obj) -> bool:
+    """Whether ``obj`` has Python's buffer protocol (bytes, bytearray, array.array, ...)."""
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -347,14 +431,25 @@ def _filled(make, name: str, sizes, size, out, dtype, device, requires_grad) -> 
 
 def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
-    """Uninitialised values, as torch (don't read them before writing)."""
+    """Uninitialised values, as torch (don't read them before writing), laid out in
+    ``memory_format``: C order, or channels_last(_3d) with dim 1 innermost."""
     shape = _size_args(sizes, "empty", size)
     _check_dtype_arg(dtype, "empty")
+    check_memory_format(memory_format, "empty")
     if out is not None:  # (out resized to the shape, its values left as they are)
+        if memory_format is not None:
+            raise RuntimeError("'memory_format' argument is incompatible with 'out' tensor "
+                               "argument")
         result = empty(shape, dtype=_dtype_for_out(dtype, out, "empty"), device=device)
         return _creation_out(result, out, "empty")
     _check_device(device)
-    return _finish(np.empty(shape, _np_dtype(dtype)), requires_grad)
+    np_dtype = _np_dtype(dtype)
+    if memory_format is _dtype.preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    if memory_format is None or memory_format is _dtype.contiguous_format:
+        return _finish(np.empty(shape, np_dtype), requires_grad)
+    shaped = np.broadcast_to(np.empty((), np_dtype), shape)  # (only its shape is read)
+    return _finish(empty_in_layout(shaped, np_dtype, memory_format), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -509,9 +604,66 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         n = math.ceil((end - start) / step)
         data = (math.trunc(start) + np.arange(n) * math.trunc(step)).astype(np_dtype)
     else:
-        n = math.ceil((end - start) / step)
-        data = _cast(start + np.arange(n, dtype=np.float64) * step, np_dtype)
+        data = _float_arange(start, step, math.ceil((end - start) / step), np_dtype)
     return _finish(data, requires_grad)
+
+
+def _float_arange(start, step, n: int, np_dtype) -> np.ndarray:
+    """torch's CPU kernel (RangeFactoriesKernel.cpp, its AVX2 build, one thread): it works
+    in ``acc`` (double; float for float16) and writes two vectors of W = 32 bytes / itemsize
+    lanes per loop. The vector starting at index j holds ``dtype(base + i * step)``,
+    ``i < W``, with ``base = dtype(start + step * j)``; the elements after the last pair of
+    vectors are ``dtype(start + step * k)``. Each ``x * y + z`` is one fused multiply-add
+    (the compiler contracts it), rounded once in ``acc``. (With several threads and more
+    than 32768 elements torch splits the range into chunks, each restarting this pattern;
+    torchlet gives the one-thread values.)"""
+    acc = np.float32 if np_dtype == np.float16 else np.float64
+    start, step = acc(start), acc(step)
+    if _all_exact(start, step, n, np_dtype):  # nothing rounds: arange(10.), step 0.5, ...
+        return (np.arange(n, dtype=acc) * step + start).astype(np_dtype)
+    lanes = 32 // np_dtype.itemsize
+    vectorised = n // (2 * lanes) * (2 * lanes)
+    base = _fma_rounded(np.arange(0, vectorised, lanes, dtype=acc), step, start, np_dtype)
+    # (lane by vector, so that NumPy's inner loops run over the long axis)
+    head = _fma_rounded(np.arange(lanes, dtype=acc)[:, None], step, base.astype(acc), np_dtype)
+    tail = _fma_rounded(np.arange(vectorised, n, dtype=acc), step, start, np_dtype)
+    return np.concatenate((head.T.reshape(-1), tail))
+
+
+def _all_exact(start, step, n: int, np_dtype) -> bool:
+    """Whether every ``start + k * step``, ``k < n``, is exact in ``np_dtype``: on the grid
+    of the finer of the two's last bits, and within the significand's range of it."""
+    (a, p), (b, q) = start.as_integer_ratio(), step.as_integer_ratio()
+    grid = max(p, q)  # both denominators are powers of two
+    first, last = a * (grid // p), a * (grid // p) + (n - 1) * b * (grid // q)
+    info = np.finfo(np_dtype)
+    return (grid <= 2 ** -int(np.log2(info.smallest_subnormal))
+            and max(abs(first), abs(last)).bit_length() <= info.nmant + 1)
+
+
+def _fma_rounded(k: np.ndarray, step, c, np_dtype) -> np.ndarray:
+    """``np_dtype(k * step + c)``, the multiply-add fused in ``step``'s dtype ``acc``, for
+    integers ``k >= 0`` (and ``c`` broadcast against them). Where ``k * step`` is exact the
+    plain multiply-add rounds once too. Into ``acc`` itself the other elements are fused
+    exactly (``_fma``: error-free transformations, several times slower). Into a narrower
+    ``np_dtype`` the plain one serves: it is within ``3u * s`` of the fused one (u half an
+    ``acc`` ulp of 1, s = ``|k * step| + |c|``), so both round to the same number
+    wherever the interval ``plain +- 8u * s`` does; the few elements where it does not (at
+    a rounding boundary, or where ``k * step`` and ``c`` nearly cancel) are fused exactly."""
+    prod = k * step
+    plain = prod + c
+    if np_dtype == step.dtype:
+        fuse = np.broadcast_to(_two_product_error(k, step, prod) != 0, plain.shape)
+    else:
+        bound = np.abs(prod) + np.abs(c)
+        bound *= 4 * np.finfo(step.dtype).eps
+        fuse = (plain + bound).astype(np_dtype) != (plain - bound).astype(np_dtype)
+        plain = plain.astype(np_dtype)
+    if fuse.any():
+        where = np.nonzero(fuse)
+        k, c = (np.broadcast_to(x, plain.shape)[where] for x in (k, c))
+        plain[where] = _fma(k, step, c)
+    return plain
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
