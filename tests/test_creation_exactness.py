@@ -291,3 +291,16 @@ def test_empty_memory_format_matches_torch():
                            ((1, 2, 3, 4, 5), "channels_last_3d")]:
         want = torch.empty(*lib_shape, memory_format=getattr(torch, fmt)).stride()
         assert torchlet.empty(*lib_shape, memory_format=getattr(torchlet, fmt)).stride() == want
+
+
+def test_wide_unsigned_numpy_arrays_convert_to_the_dtype_asked_for():
+    """torch keeps uint16/32/64 arrays as such and converts; torchlet (without those dtypes)
+    converts straight to the dtype given, with the same values."""
+    for np_dtype in (np.uint16, np.uint32, np.uint64):
+        a = np.array([1, 2, 65535], dtype=np_dtype)
+        assert torchlet.tensor(a, dtype=torchlet.long).tolist() == [1, 2, 65535]
+        assert torchlet.as_tensor(a[::2], dtype=torchlet.float32).tolist() == [1.0, 65535.0]
+        with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy.uint"):
+            torchlet.tensor(a)  # no dtype to go to
+    wrapped = torchlet.tensor(np.array([2**64 - 1], np.uint64), dtype=torchlet.long)
+    assert wrapped.tolist() == [-1]  # as torch's uint64 -> int64 conversion

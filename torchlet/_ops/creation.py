@@ -128,12 +128,19 @@ _NEGATIVE_STRIDES = (
 )
 
 
+_WIDE_UNSIGNED = (np.dtype(np.uint16), np.dtype(np.uint32), np.dtype(np.uint64))
+
+
 def _array_from_data(data, dtype=None) -> np.ndarray:
     """``data`` as an array of its inferred dtype, or straight in ``dtype`` if given
     (Python numbers are rounded once: ``[0.3]`` in float64 is 0.3, not float32's 0.3).
     As torch: the shape comes from the first element at each depth, the dtype from all
     elements, then the values are stored (a tensor element by its ``item()``)."""
     if isinstance(data, np.ndarray):
+        if dtype is not None and data.dtype in _WIDE_UNSIGNED:
+            # torch holds uint16/32/64 arrays as such and converts; torchlet, without
+            # those dtypes, converts straight to the dtype asked for (the same values)
+            return _cast(data, _dtype.to_dtype(dtype).np)
         _dtype.from_numpy_dtype(data.dtype)  # TypeError for unsupported dtypes
         if any(s < 0 for s in data.strides):
             raise ValueError(_NEGATIVE_STRIDES)
@@ -296,6 +303,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray):
+        if dtype is not None and data.dtype in _WIDE_UNSIGNED:  # (as tensor() does)
+            return wrap(_cast(data, _dtype.to_dtype(dtype).np))
         _dtype.from_numpy_dtype(data.dtype)
         if any(s < 0 for s in data.strides):
             raise ValueError(_NEGATIVE_STRIDES)
