@@ -333,10 +333,14 @@ def test_scalar_of_many_elements(convert):
 
 def test_float_of_tensor_requiring_grad_warns():
     x = torchlet.tensor([1.5], requires_grad=True)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert float(x) == 1.5 and int(x) == 1 and complex(x) == 1.5
-        assert float(torchlet.tensor(2.0)) == 2.0
+    torchlet.set_warn_always(True)  # torch warns once per process otherwise
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert float(x) == 1.5 and int(x) == 1 and complex(x) == 1.5
+            assert float(torchlet.tensor(2.0)) == 2.0
+    finally:
+        torchlet.set_warn_always(False)
     assert len(caught) == 1 and caught[0].category is UserWarning
     assert str(caught[0].message).startswith(
         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
@@ -349,9 +353,13 @@ def test_float_warning_as_torch():
     torch = _torch()
     messages = []
     for lib in (torch, torchlet):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            float(lib.tensor([1.5], requires_grad=True))
+        lib.set_warn_always(True)  # (once per process otherwise, in both)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                float(lib.tensor([1.5], requires_grad=True))
+        finally:
+            lib.set_warn_always(False)
         messages.append([str(w.message) for w in caught])
     assert messages[0] == messages[1]
 

@@ -19,6 +19,7 @@ warnings come from C++ and point at the user's line). Such a warning takes
 import functools
 import inspect
 import sys
+import types
 
 # torch's table: a parameter name -> NumPy's names for it, in the order torch tries them
 NUMPY_NAMES = {"dim": ("axis",), "keepdim": ("keepdims",), "input": ("x", "a", "x1"),
@@ -62,7 +63,8 @@ def user_stacklevel() -> int:
     """The ``stacklevel`` that makes ``warnings.warn``, called by the caller of this
     function, point at the first frame outside torchlet (wrappers and Tensor methods
     included), where torch's warnings point."""
-    frame, level = sys._getframe(1), 1
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_globals.get("__name__", "").startswith("torchlet"):
         frame, level = frame.f_back, level + 1
     return level

@@ -18,7 +18,8 @@ backward live side by side. Fields:
   ``detach()``, which shares memory but not history);
 * ``_hooks``, ``_accumulator``: a leaf's gradient hooks and its AccumulateGrad node;
 * ``_inference``: an inference tensor (made under ``inference_mode``, or a view of one):
-  outside that mode it may not be updated in place or saved for backward (torch's rule).
+  outside that mode it may not be updated in place or saved for backward (torch's rule);
+* ``_grad_dtype`` (only once ``grad_dtype`` is set): the dtype ``.grad`` may have, or None.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ if TYPE_CHECKING:
 class Tensor:
     __slots__ = (
         "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vbox", "_base",
-        "_hooks", "_accumulator", "_view_version", "_view_kind", "_inference", "__weakref__",
+        "_hooks", "_accumulator", "_view_version", "_view_kind", "_inference", "_grad_dtype",
+        "__weakref__",
     )
     # the fields' types, for mypy (wrap() and _init() set them, outside the class)
     _data: np.ndarray
@@ -57,6 +59,7 @@ class Tensor:
     _hooks: OrderedDict | None
     _accumulator: AccumulateGrad | None
     _inference: builtins.bool
+    _grad_dtype: _dtype.dtype | None  # set only by the grad_dtype setter
 
     # NumPy arrays and scalars on the left of an operator defer to Tensor's reflected
     # method (np.float32(2) * t is a Tensor, in the graph), as they do for torch's.
@@ -216,6 +219,10 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
+    def __reversed__(self):
+        """``reversed(t)``: torch flips the first dimension (a 0-d tensor is itself)."""
+        return self if self._data.ndim == 0 else self.flip(0)
+
     def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
             raise RuntimeError(
@@ -234,8 +241,8 @@ class Tensor:
         return int(self._scalar())
 
     def __float__(self) -> float:
-        if self.requires_grad:  # (torch warns for float() only, before any error)
-            warnings.warn(_SCALAR_OF_GRAD_WARNING, UserWarning, stacklevel=2)
+        if self.requires_grad and GRAD_STATE.enabled:  # (float() only, before any error)
+            _warn_once(_SCALAR_OF_GRAD_WARNING)
         return float(self._scalar())
 
     def __complex__(self) -> complex:
@@ -366,11 +373,12 @@ class Tensor:
                     f"assigned grad expected to be a Tensor or None but got grad of type "
                     f"{type(value).__name__}"
                 )
-            if value._data.dtype != self._data.dtype:
+            allowed = _allowed_grad_dtype(self)
+            if allowed is not None and value._data.dtype != allowed.np:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype "
                     f"'{_dtype.C_TYPE_NAMES[value._data.dtype.name]}' to a tensor with "
-                    f"grad_dtype '{_dtype.TYPE_WORDS[self._data.dtype.name]}'. The gradient "
+                    f"grad_dtype '{_dtype.TYPE_WORDS[allowed.np.name]}'. The gradient "
                     "must match the tensor's grad_dtype (defaults to the tensor's dtype). You "
                     "can set the tensor's grad_dtype attribute with a specific dtype, or None "
                     "to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of "
@@ -528,81 +536,150 @@ class Tensor:
     # tensors of one dtype (float for /): no promotion to work out, and it is the case
     # inside every backward formula (grad * b). Anything else takes the general route,
     # which gives the same result (tests compare both against torch).
+    #
+    # As torch's, every binary dunder answers NotImplemented where its function raises
+    # TypeError, so that Python tries the other operand: ``t == None`` is False,
+    # ``[1] * torch.tensor(3)`` repeats the list, a user class's ``__radd__`` runs, and
+    # ``t + None`` raises Python's "unsupported operand type(s)". (A ``try`` costs nothing
+    # until something raises.)
 
     def __add__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind != "b":
             return _arith.Add.apply_binary(self, other)
-        return _pw.add(self, other)
+        try:
+            return _pw.add(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __radd__(self, other):
-        return _pw.add(self, other)
+        try:
+            return _pw.add(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __iadd__(self, other):
-        return self.add_(other)
+        try:
+            return self.add_(other)
+        except TypeError:
+            return NotImplemented
 
     def __sub__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind != "b":
             return _arith.Sub.apply_binary(self, other)
-        return _pw.sub(self, other)
+        try:
+            return _pw.sub(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __rsub__(self, other):
-        return _pw.rsub(self, other)
+        try:
+            return _pw.rsub(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __isub__(self, other):
-        return self.sub_(other)
+        try:
+            return self.sub_(other)
+        except TypeError:
+            return NotImplemented
 
     def __mul__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind != "b":
             return _arith.Mul.apply_binary(self, other)
-        return _pw.mul(self, other)
+        try:
+            return _pw.mul(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __rmul__(self, other):
-        return _pw.mul(self, other)
+        try:
+            return _pw.mul(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __imul__(self, other):
-        return self.mul_(other)
+        try:
+            return self.mul_(other)
+        except TypeError:
+            return NotImplemented
 
     def __truediv__(self, other):
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind == "f":
             return _arith.Div.apply_binary(self, other)
-        return _pw.div(self, other)
+        try:
+            return _pw.div(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __rtruediv__(self, other):
-        return _pw.mul(_pw.reciprocal(self), other)  # torch's own definition
+        try:
+            return _pw.reciprocal(self) * other  # torch's own definition
+        except TypeError:
+            return NotImplemented
 
     def __itruediv__(self, other):
-        return self.div_(other)
+        try:
+            return self.div_(other)
+        except TypeError:
+            return NotImplemented
 
     def __floordiv__(self, other):
-        return _pw.floor_divide(self, other)
+        try:
+            return _pw.floor_divide(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __rfloordiv__(self, other):
-        return _pw.floor_divide(other, self)
+        try:
+            return _pw.floor_divide(other, self)
+        except TypeError:
+            return NotImplemented
 
     def __ifloordiv__(self, other):
-        return self.floor_divide_(other)
+        try:
+            return self.floor_divide_(other)
+        except TypeError:
+            return NotImplemented
 
     def __mod__(self, other):
-        return _pw.remainder(self, other)
+        try:
+            return _pw.remainder(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __rmod__(self, other):
-        return _pw.remainder(other, self)
+        try:
+            return _pw.remainder(other, self)
+        except TypeError:
+            return NotImplemented
 
     def __imod__(self, other):
-        return self.remainder_(other)
+        try:
+            return self.remainder_(other)
+        except TypeError:
+            return NotImplemented
 
     def __pow__(self, exponent):
-        return _pw.pow(self, exponent)
+        try:
+            return _pw.pow(self, exponent)
+        except TypeError:
+            return NotImplemented
 
     def __rpow__(self, base):
-        return _pw.pow(base, self)
+        try:
+            return _pw.pow(base, self)
+        except TypeError:
+            return NotImplemented
 
     def __ipow__(self, exponent):
-        return self.pow_(exponent)
+        try:
+            return self.pow_(exponent)
+        except TypeError:
+            return NotImplemented
 
     def __matmul__(self, other):
         if not isinstance(other, Tensor):
@@ -631,46 +708,82 @@ class Tensor:
         return _pw.bitwise_not(self)
 
     def __and__(self, other):
-        return _pw.bitwise_and(self, other)
+        try:
+            return _pw.bitwise_and(self, other)
+        except TypeError:
+            return NotImplemented
 
     __rand__ = __and__
 
     def __iand__(self, other):
-        return _inplace(self, _pw.bitwise_and, other)
+        try:
+            return _inplace(self, _pw.bitwise_and, other)
+        except TypeError:
+            return NotImplemented
 
     def __or__(self, other):
-        return _pw.bitwise_or(self, other)
+        try:
+            return _pw.bitwise_or(self, other)
+        except TypeError:
+            return NotImplemented
 
     __ror__ = __or__
 
     def __ior__(self, other):
-        return _inplace(self, _pw.bitwise_or, other)
+        try:
+            return _inplace(self, _pw.bitwise_or, other)
+        except TypeError:
+            return NotImplemented
 
     def __xor__(self, other):
-        return _pw.bitwise_xor(self, other)
+        try:
+            return _pw.bitwise_xor(self, other)
+        except TypeError:
+            return NotImplemented
 
     __rxor__ = __xor__
 
     def __ixor__(self, other):
-        return _inplace(self, _pw.bitwise_xor, other)
+        try:
+            return _inplace(self, _pw.bitwise_xor, other)
+        except TypeError:
+            return NotImplemented
 
     def __eq__(self, other):
-        return _pw.eq(self, other)
+        try:
+            return _pw.eq(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __ne__(self, other):
-        return _pw.ne(self, other)
+        try:
+            return _pw.ne(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __lt__(self, other):
-        return _pw.lt(self, other)
+        try:
+            return _pw.lt(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __le__(self, other):
-        return _pw.le(self, other)
+        try:
+            return _pw.le(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __gt__(self, other):
-        return _pw.gt(self, other)
+        try:
+            return _pw.gt(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __ge__(self, other):
-        return _pw.ge(self, other)
+        try:
+            return _pw.ge(self, other)
+        except TypeError:
+            return NotImplemented
 
     # --------------------------------------------------------------------------------
     # pointwise methods
@@ -1099,7 +1212,11 @@ class Tensor:
 
     @property
     def T(self):  # noqa: N802 - torch's name
-        return _shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+        """The dimensions reversed; torch deprecates it on tensors that are not 2-D."""
+        ndim = self._data.ndim
+        if ndim != 2:
+            _warn_once(_T_OF_0D_WARNING if ndim == 0 else _T_NOT_2D_WARNING)
+        return _shape.permute(self, tuple(range(ndim - 1, -1, -1)))
 
     @property
     def mT(self):  # noqa: N802
@@ -1625,22 +1742,40 @@ class Tensor:
         return _inplace(self, _pw.bitwise_right_shift, other)
 
     def __lshift__(self, other):
-        return _pw.bitwise_left_shift(self, other)
+        try:
+            return _pw.bitwise_left_shift(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __rlshift__(self, other):
-        return _pw.bitwise_left_shift(other, self)
+        try:
+            return _pw.bitwise_left_shift(other, self)
+        except TypeError:
+            return NotImplemented
 
     def __ilshift__(self, other):
-        return _inplace(self, _pw.bitwise_left_shift, other)
+        try:
+            return _inplace(self, _pw.bitwise_left_shift, other)
+        except TypeError:
+            return NotImplemented
 
     def __rshift__(self, other):
-        return _pw.bitwise_right_shift(self, other)
+        try:
+            return _pw.bitwise_right_shift(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __rrshift__(self, other):
-        return _pw.bitwise_right_shift(other, self)
+        try:
+            return _pw.bitwise_right_shift(other, self)
+        except TypeError:
+            return NotImplemented
 
     def __irshift__(self, other):
-        return _inplace(self, _pw.bitwise_right_shift, other)
+        try:
+            return _inplace(self, _pw.bitwise_right_shift, other)
+        except TypeError:
+            return NotImplemented
 
     def nextafter(self, other):
         return _pw.nextafter(self, other)
@@ -2337,9 +2472,28 @@ class Tensor:
 
     @property
     def grad_dtype(self):
-        if self._grad_fn is not None:
+        """The dtype ``.grad`` may have (leaves only): the tensor's own unless set; None
+        allows any dtype."""
+        if self.grad_fn is not None:
             raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
-        return self.dtype
+        return _allowed_grad_dtype(self)
+
+    @grad_dtype.setter
+    def grad_dtype(self, value):
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        if value is not None and type(value) is not _dtype.dtype:
+            raise RuntimeError(
+                f"grad_dtype must be a torch.dtype or None, but got {type(value).__name__}")
+        grad = self._grad
+        if value is not None and grad is not None and grad._data.dtype != value.np:
+            raise RuntimeError(
+                f"Cannot set grad_dtype to '{_dtype.TYPE_WORDS[value.np.name]}' because there "
+                f"is already a gradient with dtype '{_dtype.C_TYPE_NAMES[grad._data.dtype.name]}"
+                "'. Please clear the gradient (.grad = None) before changing grad_dtype, or "
+                "ensure the new grad_dtype matches the existing gradient's dtype."
+            )
+        self._grad_dtype = value
 
     def nonzero_static(self, *, size, fill_value=-1):
         from torchlet._ops import misc_api
@@ -2480,6 +2634,30 @@ _NON_LEAF_GRAD_WARNING = (
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
 )
 
+_WARNED: set[str] = set()  # the messages _warn_once gave
+
+
+def _warn_once(message: str) -> None:
+    """A UserWarning torch gives once per process (TORCH_WARN_ONCE), whatever Python's
+    filters say; every time after ``torch.set_warn_always(True)``. It points at the caller
+    of the Tensor method that calls this."""
+    if message in _WARNED and not _runtime.SETTINGS.warn_always:
+        return
+    _WARNED.add(message)
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+_T_NOT_2D_WARNING = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+    "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+    "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+    "dimensions of a tensor. (Triggered internally at "
+    "/__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)"
+)
+_T_OF_0D_WARNING = (
+    "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases. "
+    "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4321.)"
+)
 _SCALAR_OF_GRAD_WARNING = (
     "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
     "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
@@ -2510,6 +2688,14 @@ def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:
     t._accumulator = None
     t._inference = GRAD_STATE.inference
     return t
+
+
+def _allowed_grad_dtype(t: Tensor):
+    """``t.grad_dtype``: the tensor's own dtype unless the setter gave another (or None)."""
+    try:
+        return t._grad_dtype
+    except AttributeError:  # (never set: wrap() leaves the field out, to stay cheap)
+        return _dtype._BY_NP[t._data.dtype]
 
 
 def _init(t: Tensor, data: np.ndarray) -> None:
@@ -2697,6 +2883,7 @@ def bump_version(t: Tensor) -> None:
 # so they are imported last, and in this order.
 # isort: off
 from torchlet import autograd as _autograd  # noqa: E402
+from torchlet import _runtime  # noqa: E402
 from torchlet.autograd.grad_mode import GRAD_STATE  # noqa: E402
 from torchlet._ops import indexing as _idx  # noqa: E402
 from torchlet._ops import linalg as _la  # noqa: E402

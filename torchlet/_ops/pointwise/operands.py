@@ -14,6 +14,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import C_TYPE_NAMES
+from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, bump_version, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -294,13 +295,19 @@ _TYPE_WORD = _dtype.TYPE_WORDS
 
 
 class ToCopy(Primitive):
-    """out = input cast to another dtype;  grad_input = grad cast back (the engine casts)."""
+    """out = a copy of input in another dtype or memory format;  grad_input = grad (the
+    engine casts it back). ``memory_format`` None keeps the input's layout (NumPy's astype
+    keeps a dense array's strides)."""
 
     node_name = "ToCopyBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, np_dtype):
-        return astype_like_c10(a, np_dtype)
+    def forward(ctx, a, *, np_dtype, memory_format=None):
+        if memory_format is None:
+            return astype_like_c10(a, np_dtype)
+        out = empty_in_layout(a, np_dtype, memory_format)
+        out[...] = astype_like_c10(a, np_dtype)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -308,16 +315,20 @@ class ToCopy(Primitive):
 
 
 def to(t: Tensor, *args, **kwargs) -> Tensor:
-    """``t.to(dtype)``, ``t.to('cpu')``, ``t.to(other)``, ``t.to(device, dtype)``; copy=."""
+    """``t.to(dtype)``, ``t.to('cpu')``, ``t.to(other)``, ``t.to(device, dtype)``; copy=,
+    memory_format=. As torch, ``t`` itself when nothing changes: same dtype, no copy, and
+    ``t`` already laid out as ``memory_format`` asks (preserve_format, the default, keeps
+    any layout)."""
     given = kwargs.copy()
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    memory_format = kwargs.pop("memory_format", None)
     device = kwargs.pop("device", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    if not _is_dtype_arg(dtype):
+    if not _is_dtype_arg(dtype) or (memory_format is not None
+                                    and type(memory_format) is not _dtype.memory_format):
         raise _to_arguments_error(args, given)
     for arg in args:
         if isinstance(arg, Tensor):
@@ -332,10 +343,22 @@ def to(t: Tensor, *args, **kwargs) -> Tensor:
         from torchlet._device import check_cpu
 
         check_cpu(device)
-    dtype = None if dtype is None else _dtype.to_dtype(dtype)
-    if dtype is None or dtype.np == t._data.dtype:
-        return t.clone() if copy else t
-    return ToCopy.apply(t, np_dtype=dtype.np)
+    np_dtype = t._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
+    if memory_format is _dtype.preserve_format:
+        memory_format = None
+    if np_dtype == t._data.dtype and not copy and (
+            memory_format is None or _suggested_format(t._data) is memory_format):
+        return t
+    return ToCopy.apply(t, np_dtype=np_dtype, memory_format=memory_format)
+
+
+def _suggested_format(a: np.ndarray):
+    """torch's ``suggest_memory_format()``, which ``to`` compares with the format asked
+    for: channels_last(_3d) where the strides say so, else contiguous_format (even for an
+    array that is not contiguous: torch's ``to`` then returns it as it is)."""
+    from torchlet.nn._functional.normalization import _suggested_format as suggested
+
+    return suggested(a) or _dtype.contiguous_format
 
 
 def _is_dtype_arg(x) -> bool:

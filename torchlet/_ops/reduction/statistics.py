@@ -280,7 +280,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 # norms
 
 
-def _p_norm(work: np.ndarray, p: float, dims, keepdim: bool) -> np.ndarray:
+def _p_norm(work: np.ndarray, p: float, dims, keepdim) -> np.ndarray:
     """The p-norm of a NumPy array over ``dims``. float16 is accumulated in float32 and
     rounded once, as torch's Half kernel does (squares past 256 overflow float16)."""
     if work.dtype == np.float16:

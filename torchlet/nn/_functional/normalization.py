@@ -273,6 +273,7 @@ def _suggested_format(x: np.ndarray):
     is_channels_last_strides_2d/3d: from the innermost dim (C, then W, H, (D,) N) each
     stride at least the previous dim's extent; a zero channel stride, or N's stride equal
     to C's (an ambiguous N1..1), reads as contiguous."""
+    order: tuple[int, ...]
     if x.ndim == 4:
         order, fmt = (1, 3, 2, 0), _dtype.channels_last
     elif x.ndim == 5:

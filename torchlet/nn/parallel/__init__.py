@@ -16,7 +16,7 @@ class DataParallel(Module):
     def __init__(self, module, device_ids=None, output_device=None, dim=0) -> None:
         super().__init__()
         self.module = module
-        self.device_ids = []
+        self.device_ids: list[int] = []
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)
