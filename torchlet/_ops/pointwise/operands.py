@@ -356,9 +356,9 @@ def _suggested_format(a: np.ndarray):
     """torch's ``suggest_memory_format()``, which ``to`` compares with the format asked
     for: channels_last(_3d) where the strides say so, else contiguous_format (even for an
     array that is not contiguous: torch's ``to`` then returns it as it is)."""
-    from torchlet.nn._functional.normalization import _suggested_format as suggested
+    from torchlet._ops.shape.common import suggested_memory_format
 
-    return suggested(a) or _dtype.contiguous_format
+    return suggested_memory_format(a) or _dtype.contiguous_format
 
 
 def _is_dtype_arg(x) -> bool:

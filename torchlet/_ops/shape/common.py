@@ -128,6 +128,29 @@ def empty_in_layout(a: np.ndarray, np_dtype, memory_format, make=np.empty) -> np
     return make([a.shape[d] for d in order], np_dtype).transpose(np.argsort(order))
 
 
+def suggested_memory_format(x: np.ndarray):
+    """torch's ``suggest_memory_format()``: channels_last (channels_last_3d) for a 4-D
+    (5-D) array whose strides say so, else None (contiguous). torch's
+    is_channels_last_strides_2d/3d: from the innermost dim (C, then W, H, (D,) N) each
+    stride at least the previous dim's extent; a zero channel stride, or N's stride equal
+    to C's (an ambiguous N1..1), reads as contiguous."""
+    order: tuple[int, ...]
+    if x.ndim == 4:
+        order, fmt = (1, 3, 2, 0), _dtype.channels_last
+    elif x.ndim == 5:
+        order, fmt = (1, 4, 3, 2, 0), _dtype.channels_last_3d
+    else:
+        return None
+    strides, least = x.strides, 0
+    if strides[1] == 0:
+        return None
+    for d in order:
+        if x.shape[d] == 0 or strides[d] < least or (d == 0 and least == strides[1]):
+            return None
+        least = strides[d] * max(x.shape[d], 1)
+    return fmt
+
+
 def check_memory_format(memory_format, name: str) -> None:
     """torch's TypeError for a ``memory_format`` that is not one of its objects."""
     if memory_format is not None and type(memory_format) is not _dtype.memory_format:

@@ -45,7 +45,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros as _zeros
-from torchlet._ops.shape.common import empty_in_layout
+from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -267,29 +267,6 @@ def _differentiable_stats(x: Tensor, dims, eps: float):
     return xc, invstd
 
 
-def _suggested_format(x: np.ndarray):
-    """torch's ``suggest_memory_format()``: channels_last (channels_last_3d) for a 4-D
-    (5-D) array whose strides say so, else None (contiguous). torch's
-    is_channels_last_strides_2d/3d: from the innermost dim (C, then W, H, (D,) N) each
-    stride at least the previous dim's extent; a zero channel stride, or N's stride equal
-    to C's (an ambiguous N1..1), reads as contiguous."""
-    order: tuple[int, ...]
-    if x.ndim == 4:
-        order, fmt = (1, 3, 2, 0), _dtype.channels_last
-    elif x.ndim == 5:
-        order, fmt = (1, 4, 3, 2, 0), _dtype.channels_last_3d
-    else:
-        return None
-    strides, least = x.strides, 0
-    if strides[1] == 0:
-        return None
-    for d in order:
-        if x.shape[d] == 0 or strides[d] < least or (d == 0 and least == strides[1]):
-            return None
-        least = strides[d] * max(x.shape[d], 1)
-    return fmt
-
-
 def _in_format(out: np.ndarray, fmt) -> np.ndarray:
     """A copy of ``out`` laid out as memory format ``fmt``."""
     result = empty_in_layout(out, out.dtype, fmt)
@@ -351,7 +328,7 @@ class NativeBatchNorm(Primitive):
         if x.flags.c_contiguous:
             out = x * alpha
         else:  # laid out as torch's: channels_last after such input, else contiguous
-            out = empty_in_layout(x, dtype, _suggested_format(x) or _dtype.contiguous_format)
+            out = empty_in_layout(x, dtype, suggested_memory_format(x) or _dtype.contiguous_format)
             np.multiply(x, alpha, out=out)
         out += beta
         return out.astype(out_dtype, copy=False)
@@ -685,7 +662,7 @@ class NativeGroupNorm(Primitive):
         if bias is not None:
             out += bias.reshape(1, groups, d, 1)
         out = out.reshape(x.shape).astype(out_dtype, copy=False)
-        fmt = _suggested_format(x)  # torch keeps a channels_last input's layout
+        fmt = suggested_memory_format(x)  # torch keeps a channels_last input's layout
         return out if fmt is None else _in_format(out, fmt)
 
     @staticmethod
@@ -790,7 +767,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa:
         out = out.mul(weight)
     # torch returns a contiguous result (CloneBackward0 when that copies) unless the
     # input is channels_last
-    return out if _suggested_format(x._data) is not None else out.contiguous()
+    return out if suggested_memory_format(x._data) is not None else out.contiguous()
 
 
 def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,  # noqa: A002
