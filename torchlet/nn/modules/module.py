@@ -1006,7 +1006,7 @@ class Module:
     def to(self, *args, **kwargs):
         """``to(device=None, dtype=None)``, ``to(dtype)``, ``to(tensor)``: move (torchlet has
         only the CPU) and/or cast the floating-point parameters and buffers."""
-        device, dtype = _parse_to(args, kwargs)
+        device, dtype, memory_format = _parse_to(args, kwargs)
         if dtype is not None and dtype.np.kind != "f":
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
@@ -1014,7 +1014,10 @@ class Module:
             )
 
         def convert(t):
-            return t.to(device, dtype if t.is_floating_point() else None)
+            cast = dtype if t.is_floating_point() else None
+            if memory_format is not None and t.dim() in (4, 5):  # as torch: 4-D/5-D only
+                return t.to(device, cast, memory_format=memory_format)
+            return t.to(device, cast)
 
         return self._apply(convert)
 
@@ -1050,11 +1053,12 @@ class Module:
 
 
 def _parse_to(args, kwargs):
-    """The (device, dtype) that ``Module.to(...)`` asks for (torch's ``_parse_to``)."""
+    """The (device, dtype, memory_format) that ``Module.to(...)`` asks for (torch's
+    ``_parse_to``)."""
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    memory_format = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() received an invalid combination of arguments - got "
                         f"unexpected keyword argument '{next(iter(kwargs))}'")
@@ -1069,4 +1073,4 @@ def _parse_to(args, kwargs):
             device = arg
     if dtype is not None:
         dtype = _dtype.to_dtype(dtype)
-    return device, dtype
+    return device, dtype, memory_format
