@@ -73,3 +73,18 @@ def test_out_of_another_dtype_is_refused_by_same_dtype_ops(lib, name):
     out = lib.zeros(2)
     getattr(lib, name)(x, out=out)
     assert out.tolist() == getattr(lib, name)(x).tolist()
+
+
+def test_conv_output_follows_a_channels_last_input_or_weight():
+    """torch's CPU convolutions lay the output out channels_last when the input or the
+    weight is; Module.to(memory_format=) converts the 4-D parameters."""
+    conv = torchlet.nn.Conv2d(3, 4, 3)
+    x = torchlet.randn(2, 3, 8, 8)
+    assert conv(x).stride() == (144, 36, 6, 1)
+    out = conv(x.contiguous(memory_format=torchlet.channels_last))
+    assert out.stride() == (144, 1, 24, 4)
+    conv.to(memory_format=torchlet.channels_last)
+    assert conv.weight.stride() == (27, 1, 9, 3) and conv.bias.stride() == (1,)
+    assert conv(x).stride() == (144, 1, 24, 4)
+    ref = torchlet.nn.functional.conv2d(x, conv.weight.contiguous(), conv.bias)
+    assert torchlet.equal(conv(x), ref)  # the same values, in another layout

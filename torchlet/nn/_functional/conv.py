@@ -28,6 +28,7 @@ import numpy as np
 
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops import shape as _shape
+from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv_kernels import (
@@ -81,7 +82,7 @@ class _Convolution(Primitive):
         ctx.cols = cols if cols.nbytes <= _KEEP_COLUMNS_BYTES and x.dtype == cols.dtype \
             else None
         ctx.save_for_backward(x, w)
-        return out
+        return _in_channels_last_of(out, x, w)
 
     @staticmethod
     def backward(ctx, grad):
@@ -97,6 +98,17 @@ class _Convolution(Primitive):
             grad_w = _ConvWeightGrad.apply(x, grad, geo=geo, cols=cols)
         grad_b = _sum_bias(grad, len(geo.kernel)) if need_b else None
         return grad_x, grad_w, grad_b
+
+
+def _in_channels_last_of(out: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``out`` laid out channels_last(_3d) when the input or the weight is (torch's CPU
+    convolutions, mkldnn's and the slow path alike, follow either), else as it is."""
+    fmt = suggested_memory_format(x) or suggested_memory_format(w)
+    if fmt is None or out.ndim != x.ndim:
+        return out
+    result = empty_in_layout(out, out.dtype, fmt)
+    result[...] = out
+    return result
 
 
 class _ConvTranspose(Primitive):
