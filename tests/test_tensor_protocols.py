@@ -389,3 +389,20 @@ def test_to_memory_format_as_torch(shape, fmt, slicer):
         u = t.to(memory_format=getattr(lib, fmt))
         got.append((u is t, u.stride(), u.numpy().tolist()))
     assert got[0] == got[1]
+
+
+def test_strides_of_new_empty_tensors_are_contiguous_ones():
+    """NumPy gives a new size-0 array zero strides; torch gives contiguous ones (a slice
+    keeps its base's)."""
+    assert torchlet.empty(0, 3, 4, 5).stride() == (60, 20, 5, 1)
+    assert torchlet.zeros(2, 0, 3).stride() == (3, 3, 1)
+    assert torchlet.tensor([]).stride() == (1,)
+    assert torchlet.ones(3, 4)[:, :0].stride() == (4, 1)
+
+
+def test_repeat_interleave_method_needs_repeats():
+    t = torchlet.tensor([1, 2, 3])
+    with pytest.raises(TypeError, match="invalid combination of arguments - got \\(\\)"):
+        t.repeat_interleave()
+    assert torchlet.repeat_interleave(t).tolist() == [0, 1, 1, 2, 2, 2]
+    assert t.repeat_interleave(2).tolist() == [1, 1, 2, 2, 3, 3]

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from torchlet.autograd.function import AccumulateGrad, Node
 
 
+_REQUIRED = object()  # the default of an argument that torch's method form requires
+
+
 class Tensor:
     __slots__ = (
         "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vbox", "_base",
@@ -148,6 +151,9 @@ class Tensor:
     @numpy_names
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if not self._data.size and not any(strides):
+            # NumPy gives a new empty array zero strides; torch gives it contiguous ones
+            strides = _shape_common.contiguous_strides(self._data.shape)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
     def storage_offset(self) -> builtins.int:
@@ -1289,7 +1295,9 @@ class Tensor:
         return _shape.tile(self, _sizes("tile", "dims", dims, kwargs))
 
     @numpy_names
-    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+    def repeat_interleave(self, repeats=_REQUIRED, dim=None, *, output_size=None):
+        if repeats is _REQUIRED:  # only torch.repeat_interleave(t) reads t as the repeats
+            raise TypeError(_REPEAT_INTERLEAVE_ARGUMENTS)
         return _shape.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def ravel(self):
@@ -2658,6 +2666,13 @@ _T_OF_0D_WARNING = (
     "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases. "
     "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4321.)"
 )
+_REPEAT_INTERLEAVE_ARGUMENTS = (
+    "repeat_interleave() received an invalid combination of arguments - got (), but "
+    "expected one of:\n"
+    " * (Tensor repeats, int dim = None, *, int output_size = None)\n"
+    " * (int repeats, int dim = None, *, int output_size = None)\n"
+)
+
 _SCALAR_OF_GRAD_WARNING = (
     "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
     "behavior.\nConsider using tensor.detach() first. (Triggered internally at "

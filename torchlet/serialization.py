@@ -58,6 +58,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._device import device as _device
+from torchlet._ops.shape.common import contiguous_strides
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 from torchlet._zip_writer import ZipWriter
@@ -148,15 +149,6 @@ def _dense_bytes(root: np.ndarray):
     return dense.reshape(-1).view(np.uint8)
 
 
-def _contiguous_strides(shape):
-    """torch's strides of a contiguous tensor (sizes 0 and 1 count as 1)."""
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
-
-
 class _StorageTable:
     """Assigns tensors to storages: one per block of memory, shared by its views."""
 
@@ -180,7 +172,7 @@ class _StorageTable:
         # (negative strides, a dtype-reinterpreted buffer) or that own nothing to share.
         data = np.ascontiguousarray(arr, dtype=dtype.newbyteorder("="))
         ref = self._new(data.dtype, data.reshape(-1).view(np.uint8))
-        return ref, 0, _contiguous_strides(arr.shape)
+        return ref, 0, contiguous_strides(arr.shape)
 
     def _shared(self, arr: np.ndarray):
         itemsize = arr.itemsize

@@ -9,6 +9,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._ops.indexing._common import memory_order
+from torchlet._ops.shape.common import contiguous_strides
 from torchlet._ops.shape.views import Expand, broadcast_scalar
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
@@ -98,16 +99,6 @@ def expand_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
 # torch writes a reduction, scan or softmax into a new contiguous tensor whatever the
 # input's strides; NumPy's ufuncs follow the input's memory order instead (a transposed
 # input gives a transposed result). sort keeps the input's layout, as torch's sort does.
-
-
-def contiguous_strides(shape) -> tuple:
-    """torch's strides (in elements) of a contiguous tensor of ``shape``; a dimension of
-    size 0 or 1 steps as if it had size 1."""
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= size if size > 1 else 1
-    return tuple(reversed(strides))
 
 
 def element_strides(a: np.ndarray) -> tuple:

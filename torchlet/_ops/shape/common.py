@@ -82,6 +82,16 @@ def _element_strides(array: np.ndarray):
     return tuple(s // itemsize for s in array.strides)
 
 
+def contiguous_strides(shape) -> tuple:
+    """torch's strides (in elements) of a contiguous tensor of ``shape``; a dimension of
+    size 0 or 1 steps as if it had size 1."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= size if size > 1 else 1
+    return tuple(reversed(strides))
+
+
 def _dense_order(shape, strides) -> list:
     """Dims from the slowest- to the fastest-varying in memory: torch's
     ``infer_dense_strides`` (an insertion sort by stride; stride-0 dims stay put)."""
