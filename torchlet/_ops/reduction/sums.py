@@ -1,21 +1,23 @@
 """Sums and products: sum, mean, nansum, nanmean, prod, cumsum, cumprod, logsumexp.
 
-Precision: NumPy's pairwise summation and torch's vectorised cascade summation add in
-different orders, so float sums and means agree with torch to within float rounding,
-not bit for bit. Integer sums are exact (int64, wrapping like torch). cumsum/cumprod
-accumulate float32 in float64 and round each output, as torch's CPU kernel does, so
-they match torch bit for bit.
+Precision: float sums and means add in torch's order (``_cascade``: torch's cascade sum,
+not NumPy's pairwise one), so they match torch bit for bit when the input is contiguous
+and the reduced dims are all of them, a leading block or a trailing block; other layouts
+use NumPy's order and agree to within rounding. Integer sums are exact (int64, wrapping
+like torch). cumsum/cumprod accumulate float32 in float64 and round each output, as
+torch's CPU kernel does, so they match torch bit for bit.
 """
 
 from __future__ import annotations
 
-import functools
+import math
 
 import numpy as np
 
 from torchlet import _dtype
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, scalar_type_name
+from torchlet._ops.reduction import _cascade
 from torchlet._ops.reduction._common import (
     Flip,
     Shift,
@@ -24,6 +26,7 @@ from torchlet._ops.reduction._common import (
     check_tensor,
     count,
     expand_reduced,
+    kept_shape,
     reduce_dims,
     reduction_layout,
     restore_reduced,
@@ -33,6 +36,7 @@ from torchlet._ops.reduction._common import (
     where_mask,
     wrap_dim,
 )
+from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -47,28 +51,50 @@ _FLOAT16 = np.dtype(np.float16)
 def _add_reduce(a, dims, keepdim, np_dtype):
     """Sum in ``np_dtype``; float16 is accumulated in float32 and rounded once, as torch.
 
-    A float sum of -0.0s is 0.0, as torch's sums start from +0.0 (NumPy's from the first
-    element). Over the first axis of a C-contiguous float array of 64+ rows the sum is a
-    BLAS product with ones: NumPy adds such columns row by row too, but several times
-    slower ((512, 256): 27 against 8 us; (100000, 10): 2.9 against 0.18 ms)."""
+    Float sums follow torch's order where ``_torch_order_sum`` can; elsewhere NumPy's. A
+    float sum of -0.0s is 0.0, as torch's sums start from +0.0 (NumPy's from the first
+    element)."""
+    if np_dtype.kind == "f" and a.size:
+        total = _torch_order_sum(a, dims, keepdim, np_dtype)
+        if total is not None:
+            return total
     if np_dtype == _FLOAT16:
         total = np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=np.float32)
         return _plus_zero(total.astype(np_dtype))
-    if (dims == (0,) and a.ndim >= 2 and a.shape[0] >= 64 and a.dtype == np_dtype
-            and np_dtype.kind == "f" and np_dtype.itemsize >= 4 and a.size
-            and a.flags.c_contiguous):
-        total = _ones(a.shape[0], np_dtype) @ a.reshape(a.shape[0], -1)  # starts at +0.0
-        return total.reshape((1,) * keepdim + a.shape[1:])
     total = np.add.reduce(a, dims, np_dtype, None, keepdim)  # (positional: faster)
     return _plus_zero(total) if np_dtype.kind == "f" else total
 
 
-@functools.lru_cache(maxsize=16)
-def _ones(n: int, np_dtype) -> np.ndarray:
-    """A read-only vector of n ones (kept: a training loop sums the same shapes)."""
-    ones = np.ones(n, np_dtype)
-    ones.flags.writeable = False
-    return ones
+def _torch_order_sum(a, dims, keepdim, np_dtype):
+    """The float sum in torch's order (see ``_cascade``), or None for a layout it does not
+    cover. As torch's TensorIterator, it skips size-1 dims and sees a C-contiguous array
+    as 2-D: (reduced, kept) is an outer sum, (kept, reduced) an inner one."""
+    if a.dtype != np_dtype:
+        a = a.astype(np_dtype)  # as torch: convert, then sum in the result dtype
+    if not a.flags.c_contiguous:
+        return None
+    dims = range(a.ndim) if dims is None else dims
+    reduced = [i in dims for i, n in enumerate(a.shape) if n != 1]
+    shape = kept_shape(a.shape, dims) if keepdim else tuple(
+        n for i, n in enumerate(a.shape) if i not in dims)
+    if all(reduced):  # (also a 0-d array, or one of size-1 dims only)
+        total = _cascade.full_sum(a.reshape(-1), _threads(a.size))
+        return np.full(shape, total) if shape else total
+    switches = [r != s for r, s in zip(reduced, reduced[1:])].count(True)
+    if not any(reduced) or switches > 1:
+        return None  # nothing to add, or a reduction torch iterates in 3 dims
+    kept = math.prod(n for i, n in enumerate(a.shape) if i not in dims)
+    if reduced[0]:
+        total = _cascade.outer_sum(a.reshape(-1, kept), _threads(a.size))
+    else:
+        total = _cascade.inner_sum(a.reshape(kept, -1))
+    return _plus_zero(total.astype(np_dtype, copy=False).reshape(shape))
+
+
+def _threads(size: int) -> int:
+    """The threads torch would split a sum of ``size`` elements across (one below
+    32768 elements, and reading the setting costs a little)."""
+    return get_num_threads() if size >= _cascade.GRAIN_SIZE else 1
 
 
 def _plus_zero(total):

@@ -1,0 +1,217 @@
+"""torch's CPU float sum, addition for addition, in NumPy.
+
+Float addition is not associative, so a sum prints torch's digits only if it adds in
+torch's order. torch's kernel (aten/src/ATen/native/cpu/SumKernel.cpp, ``cascade_sum``)
+fixes that order; NumPy's pairwise ``add.reduce`` follows another one. The pieces:
+
+- ``multi_row_sum``: rows are added one after the other into an accumulator that is
+  flushed every ``step = 2**max(4, ceil_log2(rows) // 4)`` rows into the next of four
+  levels (a running cascade); every column of the rows is an independent sum.
+- ``row_sum``: a sequence of values (scalars or vectors) is cut into four interleaved
+  accumulators (values 4i + k go to accumulator k), summed by ``multi_row_sum``; the
+  leftover values join accumulator 0, then accumulators 1, 2, 3 are added to it.
+- a contiguous (inner) sum loads vectors of 32 bytes (AVX2: torch registers this kernel
+  without AVX512, so an AVX512 CPU sums in the same order), row-sums them lane by lane,
+  then adds, from zero, the leftover scalars and then the lanes in order. float16 loads 16
+  halves as two float32 vectors and adds them (lane i: halves i and i + 8): half sums in
+  float32 and rounds once.
+- a reduction over the outer dim of a 2-D block sums 4 vectors of columns at a time by
+  ``multi_row_sum`` over the rows, and the remaining columns by ``row_sum``.
+- torch splits a large reduction (32768+ elements) across threads: a full sum is summed
+  per thread chunk and the chunk sums are summed again; an outer sum splits its columns.
+
+Each step adds rows of a 2-D block in order, column by column (``_add_rows``); a sum
+along the innermost axis would go pairwise in NumPy, so single running sums use
+``accumulate``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_VECTOR_BYTES = 32  # one AVX2 register
+GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE: smaller reductions run on one thread
+_FLOAT16 = np.dtype(np.float16)
+_FLOAT32 = np.dtype(np.float32)
+
+
+def _in_order(x: np.ndarray) -> np.ndarray:
+    """``x[..., 0, :] + x[..., 1, :] + ...`` added in order along axis -2."""
+    if x.shape[-2] == 0:
+        return np.zeros(x.shape[:-2] + x.shape[-1:], x.dtype)
+    if x.shape[-1] > 1:
+        return _add_rows(x)
+    return np.add.accumulate(x, axis=-2)[..., -1, :]  # a 1-wide reduce would go pairwise
+
+
+def _add_rows(x: np.ndarray) -> np.ndarray:
+    """The rows of ``x`` (axis -2) added in order, each column on its own. einsum, as
+    ``add.reduce(x, axis=-2)``, runs its inner loop along the contiguous columns and so
+    adds row after row, but 3 times as fast on large arrays (4 ms for 10**7 float32 in
+    (nb, 16, 32) blocks, against 15 ms; 3.7 ms for NumPy's pairwise sum of them). Below
+    16384 elements einsum's fixed cost is the larger (1.9 against 1.5 us at 1024)."""
+    if x.size < 16384:
+        return np.add.reduce(x, axis=-2)
+    return np.einsum("...ij->...j", x)
+
+
+def _multi_row_sum(rows: np.ndarray) -> np.ndarray:
+    """torch's ``multi_row_sum`` over axis -2 of ``rows`` (..., size, columns): blocks
+    of ``step`` rows are summed in order; every ``step`` block sums make a level-2 sum,
+    every ``step`` of those a level-3 sum, and level 3 takes everything above. The partial
+    sums left at each level (fewer than ``step``) are then added, lowest level first."""
+    size = rows.shape[-2]
+    step = 1 << max(4, max(size - 1, 1).bit_length() // 4)  # torch's CeilLog2(1) is 1
+    if size < step:  # (the usual case below 16 x 16 rows: one running sum)
+        return _in_order(rows)
+    lead, columns = rows.shape[:-2], rows.shape[-1]
+    partials = []
+    level = rows
+    for _ in range(3):
+        n = level.shape[-2]
+        full = n - n % step
+        if full < n:
+            partials.append(_in_order(level[..., full:, :]))
+        if full == 0:
+            break
+        blocks = level[..., :full, :].reshape(lead + (full // step, step, columns))
+        level = _add_rows(blocks)
+    else:
+        partials.append(_in_order(level))
+    total = partials[0]
+    for partial in partials[1:]:
+        total = total + partial
+    return total
+
+
+def _row_sum(values: np.ndarray) -> np.ndarray:
+    """torch's ``row_sum`` over axis -2 of ``values`` (..., size, lanes), with four
+    interleaved accumulators."""
+    size, lanes = values.shape[-2:]
+    lead = values.shape[:-2]
+    quads = size // 4
+    leftover = values[..., quads * 4:, :]
+    if quads == 0:
+        return _in_order(leftover)
+    interleaved = values[..., :quads * 4, :].reshape(lead + (quads, 4 * lanes))
+    acc = _multi_row_sum(interleaved).reshape(lead + (4, lanes))
+    if leftover.shape[-2]:
+        acc = np.concatenate([acc[..., :1, :], leftover, acc[..., 1:, :]], axis=-2)
+    return _in_order(acc)
+
+
+def accumulation_dtype(dtype: np.dtype) -> np.dtype:
+    """float16 is summed in float32; float32 and float64 in themselves."""
+    return _FLOAT32 if dtype == _FLOAT16 else dtype
+
+
+def inner_sum(x: np.ndarray) -> np.ndarray:
+    """Sum of each row of a 2-D float array with contiguous rows, shape (rows,), in the
+    accumulation dtype (round float16 results once)."""
+    acc = accumulation_dtype(x.dtype)
+    width = _VECTOR_BYTES // x.dtype.itemsize  # elements per vector load
+    lanes = _VECTOR_BYTES // acc.itemsize  # accumulators per vector
+    rows, n = x.shape
+    if n < width:  # torch's scalar loop
+        return _row_sum(x.astype(acc, copy=False)[..., None])[..., 0].copy()
+    loads = n // width
+    vectors = x[:, :loads * width].reshape(rows, loads, width // lanes, lanes)
+    if width == lanes:
+        vectors = vectors[:, :, 0]
+    else:  # float16: 16 halves load as two float32 vectors (halves 0-7, 8-15), added
+        vectors = vectors.astype(acc)
+        vectors = vectors[:, :, 0] + vectors[:, :, 1]
+    lane_sums = _row_sum(vectors)
+    if loads * width < n:
+        rest = x[:, loads * width:].astype(acc, copy=False)
+        lane_sums = np.concatenate([rest, lane_sums], axis=1)
+    return np.add.accumulate(lane_sums, axis=1)[:, -1].copy()  # (a contiguous result)
+
+
+def _short_sum(flat: np.ndarray):
+    """``inner_sum`` of one float32 or float64 row of fewer than 64 vectors (a loss or a
+    batch: the usual full sum) in as few NumPy calls: below 16 rows of 4 vectors
+    ``multi_row_sum`` is a single running sum."""
+    n = flat.shape[0]
+    lanes = _VECTOR_BYTES // flat.dtype.itemsize
+    if n < 4:  # torch's scalar loop: one running sum
+        return np.add.accumulate(flat)[-1] if n > 1 else flat[0]
+    if n < lanes:  # four scalar accumulators: x0 + x4 + x5 + x6, then x1, x2, x3
+        return np.add.accumulate(flat[_SCALAR_ORDER[n]])[-1]
+    loads = n // lanes
+    quads = loads // 4
+    extra = flat[quads * 4 * lanes:loads * lanes].reshape(-1, lanes)
+    if quads:
+        acc = np.add.reduce(flat[:quads * 4 * lanes].reshape(quads, 4 * lanes), axis=0)
+        acc = acc.reshape(4, lanes)
+        if extra.shape[0]:
+            acc = np.concatenate((acc[:1], extra, acc[1:]))
+    else:
+        acc = extra
+    lane_sums = np.add.reduce(acc, axis=0)
+    if loads * lanes < n:
+        lane_sums = np.concatenate((flat[loads * lanes:], lane_sums))
+    return np.add.accumulate(lane_sums)[-1]
+
+
+_SCALAR_ORDER = {n: np.array([0, *range(4, n), 1, 2, 3]) for n in range(4, 8)}
+
+
+def _sum_one_thread(flat: np.ndarray):
+    """``inner_sum`` of one contiguous 1-D row, as a NumPy scalar."""
+    if flat.shape[0] < 64 * _VECTOR_BYTES // flat.dtype.itemsize and flat.dtype != _FLOAT16:
+        return _short_sum(flat)
+    return inner_sum(flat.reshape(1, -1))[0]
+
+
+def full_sum(flat: np.ndarray, threads: int):
+    """Sum of a contiguous 1-D float array as torch gives it with ``threads`` threads:
+    a NumPy scalar of flat's dtype. From 32768 elements on, each thread sums a chunk of
+    ceil(n / threads') elements (threads' = min(threads, ceil(n / 32768))), the chunk
+    sums are rounded to the result dtype and summed again over ``threads`` slots."""
+    n = flat.shape[0]
+    if n < GRAIN_SIZE or threads <= 1:
+        total = _sum_one_thread(flat)
+    else:
+        used = min(threads, -(-n // GRAIN_SIZE))
+        chunk = -(-n // used)
+        slots = np.zeros(threads, flat.dtype)
+        for t, start in enumerate(range(0, n, chunk)):
+            slots[t] = _sum_one_thread(flat[start:start + chunk])
+        total = _sum_one_thread(slots)
+    return flat.dtype.type(total + total.dtype.type(0))  # into torch's zeroed output
+
+
+def _outer_block(x: np.ndarray) -> np.ndarray:
+    """Column sums of a 2-D block with contiguous rows, as one torch thread adds them:
+    vectors of 4 x lanes columns (4 columns when the block is narrower than one vector)
+    by ``multi_row_sum`` over the rows, the other columns by ``row_sum``."""
+    vector_wide = x.shape[1] >= _VECTOR_BYTES // x.dtype.itemsize  # (16 halves)
+    x = x.astype(accumulation_dtype(x.dtype), copy=False)
+    group = 4 * (_VECTOR_BYTES // x.dtype.itemsize) if vector_wide else 4
+    grouped = x.shape[1] - x.shape[1] % group
+    sums = [_multi_row_sum(x[:, :grouped])] if grouped else []
+    if grouped < x.shape[1]:
+        sums.append(_row_sum(x[:, grouped:]))
+    return sums[0] if len(sums) == 1 else np.concatenate(sums)
+
+
+def outer_sum(x: np.ndarray, threads: int) -> np.ndarray:
+    """Column sums of a C-contiguous 2-D float array (2+ columns) as torch gives them with
+    ``threads`` threads, shape (columns,), in the accumulation dtype. From 32768
+    elements on, torch splits the columns into per-thread ranges rounded to 128 bytes."""
+    rows, columns = x.shape
+    if x.size < GRAIN_SIZE or threads <= 1:
+        return _outer_block(x)
+    used = min(threads, columns)
+    chunk = -(-columns // used)
+    per_128 = 128 // x.dtype.itemsize
+    out = np.empty(columns, accumulation_dtype(x.dtype))
+    for start in range(0, columns, chunk):
+        end = min(start + chunk, columns)
+        begin = start - start % per_128
+        if end != columns:
+            end -= end % per_128
+        if begin < end:
+            out[begin:end] = _outer_block(x[:, begin:end])
+    return out
