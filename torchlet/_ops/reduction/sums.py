@@ -54,6 +54,10 @@ def _add_reduce(a, dims, keepdim, np_dtype):
     Float sums follow torch's order where ``_torch_order_sum`` can; elsewhere NumPy's. A
     float sum of -0.0s is 0.0, as torch's sums start from +0.0 (NumPy's from the first
     element)."""
+    if (dims == (0,) and not keepdim and a.ndim == 2 and a.dtype == np_dtype
+            and a.dtype.itemsize >= 4 and a.shape[1] > 1 and a.size and np_dtype.kind == "f"
+            and a.flags.c_contiguous):  # a bias gradient: the usual case, checked quickly
+        return _plus_zero(_cascade.outer_sum(a, _threads(a.size)))
     if np_dtype.kind == "f" and a.size:
         total = _torch_order_sum(a, dims, keepdim, np_dtype)
         if total is not None:
