@@ -174,7 +174,8 @@ def test_show_saved_draws_saved_tensors_until_backward_frees_them():
     assert all(box.kind != "saved" for box in make_dot(y).boxes)
     graph = make_dot(y, params={"a": a}, show_saved=True)
     saved = [b.label for b in graph.boxes if b.kind == "saved"]
-    assert saved == ["a\n (3)", "saved[1]\n (3)"]  # a parameter keeps its name
+    # torch's order (other, then self); a parameter keeps its name
+    assert saved == ["saved[0]\n (3)", "a\n (3)"]
     assert arrows_by_label(graph)[("MulBackward0", "a\n (3)", "saved")] == 1
     assert "[dir=none]" in graph.source and "fillcolor=orange" in graph.source
     y.backward()

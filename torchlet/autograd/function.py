@@ -316,9 +316,11 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
     its grad_fn, which avoids a reference cycle); anything else is a constant.
     """
     to_save = ctx._to_save
-    if len(to_save) == 2 and len(arrays) == 2 and to_save[0] is arrays[0] \
-            and to_save[1] is arrays[1]:  # the common case: both inputs of a binary op
-        a, b = inputs
+    if len(to_save) == 2 and len(arrays) == 2 and (
+            (to_save[0] is arrays[0] and to_save[1] is arrays[1])
+            or (to_save[0] is arrays[1] and to_save[1] is arrays[0])):
+        # the common case: both inputs of a binary op, in either order (mul saves b first)
+        a, b = inputs if to_save[0] is arrays[0] else inputs[::-1]
         if isinstance(a, Tensor) and isinstance(b, Tensor):
             if a._inference or b._inference:
                 _refuse_inference_tensor()
@@ -423,7 +425,7 @@ _REBUILT = (_SavedOutput, _PackedSaved)
 def _pack_saved(ctx, outputs):
     """Replace each tensor ``ctx`` saved by what the innermost pack hook makes of it (an
     output is passed as the output tensor itself, as torch does). Operations inside the
-    hook save without hooks, as in torch."""
+    hook save without hooks and run in no-grad mode, as in torch."""
     stack = SAVED_TENSOR_HOOKS.stack
     pack, unpack = stack[-1]
     saved = []
@@ -433,10 +435,12 @@ def _pack_saved(ctx, outputs):
         if isinstance(value, Tensor):
             version = value._vbox[0]
             SAVED_TENSOR_HOOKS.stack = []  # what the hook itself records is not packed
+            grad_mode, GRAD_STATE.enabled = GRAD_STATE.enabled, False  # as torch: no grad
             try:
                 packed = pack(value)
             finally:
                 SAVED_TENSOR_HOOKS.stack = stack
+                GRAD_STATE.enabled = grad_mode
             if value._vbox[0] != version:
                 raise RuntimeError(
                     "A saved tensor pack hook is modifying its input in place. Tensors "

@@ -3,8 +3,9 @@
 ``is_built()`` is False. ``matmul`` holds cuBLAS's flags: ``matmul.allow_tf32`` is
 another view of ``torch.get_float32_matmul_precision()`` (True unless it is "highest";
 setting it sets the precision to "high" or "highest"), as in torch. The
-reduced-precision-reduction flags and the scaled-dot-product-attention switches are kept
-and read back but change nothing: torchlet computes with NumPy.
+reduced-precision-reduction flags are kept and read back but change nothing (torchlet
+computes with NumPy). The scaled-dot-product-attention switches choose the kernel of
+F.scaled_dot_product_attention on the CPU, as torch's do (see torchlet.nn.attention).
 """
 
 from __future__ import annotations

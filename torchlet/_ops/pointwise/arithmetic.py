@@ -110,19 +110,20 @@ class Mul(Primitive):
     """out = a * b;  grad_a = grad * b,  grad_b = grad * a.
 
     As torch, b is saved only when a needs a gradient and a only when b does: changing
-    the other operand in place before backward is then no error."""
+    the other operand in place before backward is then no error. b is saved first, as
+    torch does (saved_tensors_hooks see b, then a)."""
 
     node_name = "MulBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
         return a * b
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return _times(grad, b) if need_a else None, _times(grad, a) if need_b else None
 
@@ -192,18 +193,19 @@ def _half_and_scalar_tensor(input, other) -> bool:  # noqa: A002
 class Div(Primitive):
     """out = a / b;  grad_a = grad / b,  grad_b = -grad * ((a / b) / b).
 
-    As torch, a is saved only when b needs a gradient (b always: both rules use it)."""
+    As torch, a is saved only when b needs a gradient (b always: both rules use it), and
+    b first."""
 
     node_name = "DivBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)
         return a / b
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         needs = ctx.needs_input_grad
         grad_a = grad / b if needs[0] else None
         # torch's order: b * b underflows to 0 for a tiny b (0 / 0 = NaN), (a / b) / b not
@@ -326,12 +328,12 @@ class PowTensor(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         out = _power(a, b)
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(b, a, out)  # torch's order: exponent, self, result
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, out = ctx.saved_tensors
+        b, a, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
         grad_a = grad_b = None
         if needs[0]:
@@ -499,7 +501,7 @@ class Remainder(Primitive):
         if np.asarray(a).dtype.kind in "iu":
             _check_integer_divisor(a, b)
         if ctx.needs_input_grad[1]:
-            ctx.save_for_backward(a, b)
+            ctx.save_for_backward(b, a)  # torch's order: other, self
         return _remainder(a, b)
 
     @staticmethod
@@ -507,7 +509,7 @@ class Remainder(Primitive):
         need_a, need_b = ctx.needs_input_grad
         grad_b = None
         if need_b:
-            a, b = ctx.saved_tensors
+            b, a = ctx.saved_tensors
             grad_b = -grad * floor_divide(a, b)
         return grad if need_a else None, grad_b
 
@@ -540,7 +542,7 @@ class Fmod(Primitive):
         if np.asarray(a).dtype.kind in "iu":
             _check_integer_divisor(a, b)
         if ctx.needs_input_grad[1]:
-            ctx.save_for_backward(a, b)
+            ctx.save_for_backward(b, a)  # torch's order: other, self
         return np.fmod(a, b)
 
     @staticmethod
@@ -548,7 +550,7 @@ class Fmod(Primitive):
         need_a, need_b = ctx.needs_input_grad
         grad_b = None
         if need_b:
-            a, b = ctx.saved_tensors
+            b, a = ctx.saved_tensors
             grad_b = -grad * div(a, b, rounding_mode="trunc")
         return grad if need_a else None, grad_b
 

@@ -12,11 +12,14 @@ scale defaults to 1/sqrt(E). A boolean mask says which keys each query may atten
 ``is_causal`` lets query i attend to keys 0..i only. A row whose keys are all masked out
 gets zero attention (torch's "safe softmax"), not NaN.
 
-Everything is composed of torchlet operations in the order of torch's reference ("math")
-kernel, so gradients of every order follow from the graph and, with ``dropout_p > 0``,
-the dropout mask is drawn from the default generator exactly as torch draws it. On the
-CPU torch usually runs a fused flash-attention kernel instead (grad_fn
-ScaledDotProductFlashAttentionForCpuBackward0); its results agree to float rounding.
+torch picks a kernel as it does on the CPU (``torch.nn.attention.sdpa_kernel`` sets which
+are allowed). Where it runs its fused flash kernel (4-D inputs, no dropout, a mask that
+needs no grad, ...) the result is one node, ScaledDotProductFlashAttentionForCpuBackward0,
+computed in NumPy with the math kernel's arithmetic; its gradient cannot be
+differentiated again, as in torch. Elsewhere torch's reference ("math") kernel is
+composed of torchlet operations, so gradients of every order follow from the graph and,
+with ``dropout_p > 0``, the dropout mask is drawn from the default generator exactly as
+torch draws it.
 
 Multi-head attention projects the inputs, splits the embedding into ``num_heads`` heads
 of ``embed_dim // num_heads`` features, attends within each head, concatenates the heads
@@ -39,7 +42,9 @@ from torchlet._ops.creation import zeros
 from torchlet._ops.linalg import baddbmm, bmm, matmul
 from torchlet._ops.pointwise import where
 from torchlet._tensor import Tensor, wrap
-from torchlet.nn._functional.activation import softmax
+from torchlet.autograd.function import Primitive
+from torchlet.backends import cuda as _cuda_backend
+from torchlet.nn._functional.activation import _softmax_np, softmax
 from torchlet.nn._functional.dropout import dropout
 from torchlet.nn._functional.padding import pad
 from torchlet.nn.functional import linear
@@ -132,32 +137,69 @@ def _uses_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool
     heads or key/value heads dividing the query's; a mask that needs no grad, 2-D or 4-D,
     broadcastable to (B, H, L, S) with its batch and head sizes 1 or equal; one head dim;
     non-empty sequences; last-dim stride 1."""
-    if dropout_p > 0.0 or not query.dim() == key.dim() == value.dim() == 4:
+    # (on the arrays' shapes: Tensor.shape and size() cost more than the whole check)
+    q, k, v = query._data, key._data, value._data
+    if dropout_p > 0.0 or not q.ndim == k.ndim == v.ndim == 4:
         return False
-    batch, heads, length, _ = query.shape
-    if not batch == key.size(0) == value.size(0):
+    batch, heads, length, dim = q.shape
+    _, kv_heads, kv_length, _ = k.shape
+    if not batch == k.shape[0] == v.shape[0]:
         return False
     if enable_gqa:
-        if key.size(1) != value.size(1) or heads % key.size(1) != 0:
+        if kv_heads != v.shape[1] or heads % kv_heads != 0:
             return False
-    elif not heads == key.size(1) == value.size(1):
+    elif not heads == kv_heads == v.shape[1]:
         return False
     if attn_mask is not None:
         if attn_mask.requires_grad:
             return False
-        # size(-2) on a 1-D mask raises torch's IndexError, as torch's check does
-        if attn_mask.size(-2) not in (length, 1) or attn_mask.size(-1) not in (key.size(2), 1):
+        if attn_mask.dim() < 2:
+            attn_mask.size(-2)  # raises torch's IndexError, as torch's check does
+        mask = attn_mask._data.shape
+        if mask[-2] not in (length, 1) or mask[-1] not in (kv_length, 1):
             return False
-        if attn_mask.dim() == 4:
-            if attn_mask.size(0) not in (1, batch) or attn_mask.size(1) not in (1, heads):
+        if len(mask) == 4:
+            if mask[0] not in (1, batch) or mask[1] not in (1, heads):
                 return False
-        elif attn_mask.dim() != 2:
+        elif len(mask) != 2:
             return False
-    if not query.size(-1) == key.size(-1) == value.size(-1):
+    if not dim == k.shape[-1] == v.shape[-1]:
         return False
-    if length == 0 or key.size(2) == 0:
+    if length == 0 or kv_length == 0:
         return False
-    return query.stride(-1) == key.stride(-1) == value.stride(-1) == 1
+    return q.strides[-1] == k.strides[-1] == v.strides[-1] == q.itemsize
+
+
+def _uses_flash(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool:
+    """torch's choice of kernel on the CPU (select_sdp_backend_cpp): flash when enabled
+    and usable, else math when enabled, else an error."""
+    if _cuda_backend.flash_sdp_enabled():
+        if _uses_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
+            return True
+        if not _cuda_backend.math_sdp_enabled():
+            raise RuntimeError("No available kernel.  Aborting execution.")
+        return False
+    if not _cuda_backend.math_sdp_enabled():
+        raise RuntimeError(
+            "No viable backend for scaled_dot_product_attention was found. This is likely "
+            "due to turning off both the math kernel and the fused kernels."
+        )
+    return False
+
+
+def _with_causal(mask, query, key):
+    """The math kernel's mask for is_causal: keys after each query get -inf. It refuses
+    an attn_mask as well (but checks nothing when a sequence is empty)."""
+    dtype = query._data.dtype
+    causal = np.tri(query.size(-2), key.size(-2), dtype=bool)
+    if mask is None:
+        return wrap(_bool_to_additive(causal, dtype))
+    if 0 in causal.shape:
+        return wrap(np.where(causal, mask._data, np.array(-np.inf, dtype)))
+    raise RuntimeError(
+        "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+        "is_causal=True"
+    )
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -166,28 +208,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     docstring). ``dropout_p`` drops attention weights (always, there is no training
     flag); ``enable_gqa`` lets key/value have fewer heads (dim -3) than the query."""
     _validate_sdpa_input(query, key, value, attn_mask)
-    dtype = query._data.dtype
+    flash = _uses_flash(query, key, value, attn_mask, dropout_p, enable_gqa)
     mask = attn_mask
     if mask is not None and mask._data.dtype == np.bool_:
-        mask = wrap(_bool_to_additive(mask._data, dtype))
-    if is_causal:
-        causal = np.tri(query.size(-2), key.size(-2), dtype=bool)
-        if mask is None:
-            mask = wrap(_bool_to_additive(causal, dtype))
-        elif 0 in causal.shape or _uses_cpu_flash(query, key, value, attn_mask, dropout_p,
-                                                  enable_gqa):
-            # torch's CPU flash kernel adds the mask, then sets the keys after each
-            # query to -inf (and torch checks nothing when a sequence is empty)
-            mask = wrap(np.where(causal, mask._data, np.array(-np.inf, dtype)))
-        else:  # torch's math kernel takes one mask or the other
-            raise RuntimeError(
-                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-                "is_causal=True"
-            )
-    if not 0.0 <= dropout_p <= 1.0:
-        raise RuntimeError(
-            f"dropout probability has to be between 0 and 1, but got {dropout_p}"
-        )
+        mask = wrap(_bool_to_additive(mask._data, query._data.dtype))
 
     # torch scales q and k by sqrt(scale) each (smaller intermediate values); a negative
     # scale goes with the query
@@ -195,7 +219,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     softmax_scale = (abs(scale) if negative else scale) if scale is not None else (
         1.0 / math.sqrt(query.size(-1)))
     factor = math.sqrt(softmax_scale)
-    q = query * (-factor if negative else factor)
+    q_factor = -factor if negative else factor
+    if flash:
+        if dropout_p != 0.0:  # a negative p passes torch's check for its flash kernel
+            raise RuntimeError("scaled_dot_product_attention_flash_attention: Currently do "
+                               "not support dropout > 0")
+        return FlashAttentionForCpu.apply(
+            query, key, value, mask=None if mask is None else mask._data, is_causal=is_causal,
+            q_factor=q_factor, factor=factor)
+    if is_causal:
+        mask = _with_causal(mask, query, key)
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(
+            f"dropout probability has to be between 0 and 1, but got {dropout_p}"
+        )
+    q = query * q_factor
     if enable_gqa:
         key, value = _repeat_heads(q, key, value)
     scores = matmul(q, key.transpose(-2, -1) * factor)
@@ -205,6 +243,134 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return matmul(weights, value)
+
+
+def _times_number(x: np.ndarray, number: float) -> np.ndarray:
+    """x * number as a Tensor times a Python number computes it (float16 in float32,
+    rounded once)."""
+    if x.dtype == np.float16:
+        return (x.astype(np.float32) * np.float32(number)).astype(np.float16)
+    return x * x.dtype.type(number)
+
+
+def _scaled_operands(q, k, v, q_factor, factor):
+    """q * q_factor, (k * factor)^T and v, each key/value head repeated for its group of
+    query heads (grouped-query attention), as the math kernel forms them."""
+    groups = q.shape[1] // k.shape[1]
+    if groups > 1:
+        k, v = np.repeat(k, groups, axis=1), np.repeat(v, groups, axis=1)
+    return _times_number(q, q_factor), _times_number(k.swapaxes(-2, -1), factor), v
+
+
+def _scores(qs, kts, mask, is_causal):
+    """S = qs kts + mask, and -inf for the keys after each query when is_causal (torch's
+    flash kernel applies both masks)."""
+    scores = np.matmul(qs, kts)
+    if mask is not None:
+        scores = scores + mask
+    if is_causal:  # (in place: scores is a new array; faster than np.where)
+        np.copyto(scores, -np.inf, where=~np.tri(*scores.shape[-2:], dtype=bool))
+    return scores
+
+
+class FlashAttentionForCpu(Primitive):
+    """torch's fused CPU attention (_scaled_dot_product_flash_attention_for_cpu), computed
+    in the order of its math kernel, so the results are those of the composed graph:
+
+        S = (q * qf) (k * f)^T + mask (+ causal mask),   P = safe_softmax(S),   out = P v
+
+    (f = sqrt(scale), qf = -f for a negative scale). Its gradient (FlashAttentionForCpuGrad)
+    is one NumPy step that torch does not differentiate again. q, k, v are 4-D
+    (batch, heads, length, dim); key/value may have fewer heads (grouped-query attention).
+    The mask is a constant (torch takes this kernel only for masks that need no grad)."""
+
+    node_name = "ScaledDotProductFlashAttentionForCpuBackward0"
+
+    @staticmethod
+    def forward(ctx, q, k, v, *, mask, is_causal, q_factor, factor):
+        qs, kts, vs = _scaled_operands(q, k, v, q_factor, factor)
+        scores = _scores(qs, kts, mask, is_causal)
+        masked = np.isneginf(scores).all(-1, keepdims=True)  # rows that attend to nothing
+        if masked.any():
+            weights = np.where(masked, 0, _softmax_np(np.where(masked, 0, scores), -1, False))
+        else:
+            weights = _softmax_np(scores, -1, False)
+        out = np.matmul(weights.astype(q.dtype, copy=False), vs)
+        ctx.is_causal, ctx.q_factor, ctx.factor = is_causal, q_factor, factor
+        # torch's order (saved_tensors_hooks see it): attn_mask, key, query, value,
+        # logsumexp, output
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(mask, k, q, v, _logsumexp(scores, weights, masked), out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        mask, k, q, v, lse, out = ctx.saved_tensors
+        inputs = (grad, q, k, v, out)
+        # torch's node for the gradient links only the tensors that require grad
+        linked = [t for t in inputs if t.requires_grad]
+        grads = FlashAttentionForCpuGrad.apply(
+            *linked, arrays=[t._data for t in inputs[:4]], lse=lse._data,
+            mask=None if mask is None else mask._data, is_causal=ctx.is_causal,
+            q_factor=ctx.q_factor, factor=ctx.factor)
+        return tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad))
+
+
+def _logsumexp(scores, weights, masked):
+    """log(sum(exp(S))) per row, from the softmax already computed: the largest weight is
+    exp(0) / sum(exp(S - max)), so logsumexp = max - log(max weight). 0 for a row that
+    attends to nothing, as torch stores it. float16 is kept in float32, as torch does."""
+    dtype = np.float32 if scores.dtype == np.float16 else scores.dtype
+    # (initial=-inf: NumPy's max along short rows is twice as fast with it)
+    top = np.max(scores, -1, initial=-np.inf).astype(dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lse = top - np.log(np.max(weights, -1, initial=0).astype(dtype))
+    return np.where(masked[..., 0], lse.dtype.type(0), lse) if masked.any() else lse
+
+
+class FlashAttentionForCpuGrad(Primitive):
+    """The gradients of FlashAttentionForCpu, g the gradient of out, P = exp(S - lse):
+
+        grad_v = P^T g,   dP = g v^T,   dS = P * (dP - rowsum(dP * P)),
+        grad_q = (dS (k * f)) * qf,   grad_k = (dS^T (q * qf)) * f,
+
+    grad_k and grad_v summed over each group of query heads that shares a key/value head.
+    float16 is computed in float32 and rounded once. torch has no derivative for it."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def forward(ctx, *linked, arrays, lse, mask, is_causal, q_factor, factor):
+        grad, q, k, v = arrays
+        dtype = q.dtype
+        qs, kts, vs = _scaled_operands(q, k, v, q_factor, factor)
+        if dtype == np.float16:
+            grad, qs, kts, vs = (x.astype(np.float32) for x in (grad, qs, kts, vs))
+        scores = _scores(qs, kts, mask, is_causal)
+        weights = np.exp(scores - lse[..., None])
+        grad_v = np.matmul(weights.swapaxes(-2, -1), grad)
+        grad_w = np.matmul(grad, vs.swapaxes(-2, -1))
+        grad_s = weights * (grad_w - np.sum(grad_w * weights, -1, keepdims=True))
+        grad_q = _times_number(np.matmul(grad_s, kts.swapaxes(-2, -1)), q_factor)
+        grad_k = _times_number(np.matmul(grad_s.swapaxes(-2, -1), qs), factor)
+        return (grad_q.astype(dtype, copy=False), _group_sum(grad_k, k).astype(dtype, copy=False),
+                _group_sum(grad_v, v).astype(dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(
+            "derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward is "
+            "not implemented"
+        )
+
+
+def _group_sum(grad: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """The gradient of a key/value head repeated for a group of query heads: the sum over
+    the group."""
+    batch, heads = like.shape[:2]
+    if grad.shape[1] == heads:
+        return grad
+    return grad.reshape(batch, heads, -1, *grad.shape[2:]).sum(2)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """torch.nn.attention: choosing the kernels of F.scaled_dot_product_attention.
 
-torchlet has one implementation (torch's math formula), so ``sdpa_kernel`` only records
-the choice in the flags of ``torch.backends.cuda`` (``flash_sdp_enabled()`` etc.) and
-restores them on exit, as torch does.
+``sdpa_kernel`` sets the flags of ``torch.backends.cuda`` (``flash_sdp_enabled()`` etc.)
+and restores them on exit, as torch does. On the CPU they choose as in torch: the flash
+kernel (one ScaledDotProductFlashAttentionForCpuBackward0 node, no double backward) where
+it is enabled and applies, else the math kernel (a graph of ordinary operations) if that
+is enabled, else torch's "No viable backend" error.
 """
 
 import contextlib
