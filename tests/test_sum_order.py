@@ -278,3 +278,19 @@ def test_sum_and_mean_gradients():
     assert gradcheck(lambda t: t.sum(), (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
     assert gradcheck(lambda t: t.mean(0), (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
     assert gradcheck(lambda t: t.sum(-1, keepdim=True), (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_elementwise_losses_reduce_in_torchs_order(name, dtype):
+    """mean/sum of an elementwise loss is torch's loss.mean() / loss.sum(): bit for bit."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for n in (3, 10, 33, 257, 1000, 5000):
+        a, b = rng.random(n).astype(dtype), rng.random(n).astype(dtype)
+        for reduction in ("mean", "sum"):
+            ours = getattr(torchlet.nn.functional, name)(
+                torchlet.from_numpy(a), torchlet.from_numpy(b), reduction=reduction)
+            theirs = getattr(torch.nn.functional, name)(
+                torch.from_numpy(a), torch.from_numpy(b), reduction=reduction)
+            assert ours.item() == theirs.item(), (n, reduction)

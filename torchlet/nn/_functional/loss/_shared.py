@@ -10,6 +10,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise.operands import _cast
+from torchlet._ops.reduction.sums import _add_reduce
 from torchlet._tensor import Tensor
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -124,8 +125,10 @@ def _reduce_np(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "none":
         return loss
     acc = np.dtype(np.float32) if loss.dtype == np.float16 else loss.dtype
-    if reduction == "mean":
-        out = np.mean(loss, dtype=acc) if loss.size else acc.type(np.nan)
-    else:
-        out = np.sum(loss, dtype=acc)
-    return out.astype(loss.dtype, copy=False)
+    if not loss.size:
+        out = acc.type(np.nan if reduction == "mean" else 0)
+    elif reduction == "mean":  # torch's loss.mean(): half converted to float32 first
+        out = _add_reduce(loss, None, False, acc) / acc.type(loss.size)
+    else:  # torch's loss.sum(), in its order (sums._add_reduce; half accumulates in float32)
+        out = _add_reduce(loss, None, False, loss.dtype)
+    return np.asarray(out).astype(loss.dtype, copy=False)
