@@ -228,3 +228,21 @@ def test_gradcheck_float64(name):
         x = x * 0.9
     t = torchlet.tensor(x, dtype=torchlet.float64, requires_grad=True)
     assert gradcheck(getattr(torchlet, name), (t,), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("exponent", [1.5, 0.3, -1.7])
+def test_float32_pow_is_float64_rounded_once(exponent):
+    """x ** e (a float exponent, none of torch's fast kernels) and 10 ** x: powf's result,
+    correctly rounded nearly always; NumPy's float32 power is an ulp off for ~20%."""
+    x = np.abs(_inputs(None)) + np.float32(0.01)
+    out = (torchlet.from_numpy(x) ** exponent).numpy()
+    held = float(np.float32(exponent))  # torch holds the exponent in the tensor's dtype
+    assert _same(out, np.power(x.astype(np.float64), held).astype(np.float32)).all()
+    ten = (10 ** torchlet.from_numpy(x / 4)).numpy()
+    assert _same(ten, np.power(10.0, (x / 4).astype(np.float64)).astype(np.float32)).all()
+    try:
+        import torch
+    except ImportError:
+        return
+    theirs = (torch.from_numpy(x) ** exponent).numpy()
+    assert _same(out, theirs).mean() > 0.95 and _within_an_ulp(out, theirs).all()
