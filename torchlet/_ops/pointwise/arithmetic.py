@@ -710,8 +710,8 @@ def _addcmul(x, t1, t2, value):
     if dtype.kind != "f":
         return x + value * t1 * t2
     wide = np.dtype(np.float32) if dtype == np.float16 else dtype
-    if dtype == np.float16:
-        x, t1, t2 = x.astype(wide), t1.astype(wide), t2.astype(wide)
+    if dtype == np.float16:  # (any of the three may be a Python number)
+        x, t1, t2 = (np.asarray(v, dtype=wide) for v in (x, t1, t2))
     if value != 1:
         t1 = t1 * wide.type(value)  # value rounded to the dtype first, as torch's Scalar
     t1, t2, x = np.broadcast_arrays(t1, t2, x)
