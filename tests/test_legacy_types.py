@@ -110,3 +110,21 @@ def test_python_numbers_that_overflow_an_integer_dtype_raise(make, value, dtype)
 
     ours, theirs = both(fn)
     assert str(ours) == str(theirs)
+
+
+def test_set_default_tensor_type_sets_the_default_dtype():
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's deprecation, given once
+            torchlet.set_default_tensor_type(torchlet.DoubleTensor)
+            assert torchlet.tensor([1.0]).dtype is torchlet.float64
+            torchlet.set_default_tensor_type("torch.FloatTensor")
+            assert torchlet.randn(2).dtype is torchlet.float32
+            with pytest.raises(TypeError, match="Torch not compiled with CUDA enabled"):
+                torchlet.set_default_tensor_type("torch.cuda.FloatTensor")
+            with pytest.raises(TypeError, match="only floating-point types"):
+                torchlet.set_default_tensor_type(torchlet.LongTensor)
+    finally:
+        torchlet.set_default_dtype(torchlet.float32)

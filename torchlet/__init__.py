@@ -741,6 +741,7 @@ from torchlet._legacy_types import (  # noqa: E402
     IntTensor,
     LongTensor,
     ShortTensor,
+    set_default_tensor_type,
 )
 from math import e, inf, nan, pi  # noqa: E402
 

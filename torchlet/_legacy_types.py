@@ -10,6 +10,8 @@ and no BFloat16Tensor: torchlet has no bfloat16.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from torchlet import _dtype
@@ -17,7 +19,7 @@ from torchlet._tensor import Tensor, wrap
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
-    "IntTensor", "LongTensor", "ShortTensor",
+    "IntTensor", "LongTensor", "ShortTensor", "set_default_tensor_type",
 ]
 
 
@@ -80,3 +82,32 @@ class ByteTensor(metaclass=tensortype):
 
 class BoolTensor(metaclass=tensortype):
     dtype = _dtype.bool
+
+
+_LEGACY_BY_NAME = {f"torch.{cls.__name__}": cls for cls in (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor)}
+_warned = [False]
+
+
+def set_default_tensor_type(t, /) -> None:
+    """torch's deprecated way to set the default dtype: a floating legacy type (or its name,
+    ``'torch.DoubleTensor'``). torch warns once per process."""
+    if not _warned[0]:
+        _warned[0] = True
+        warnings.warn(
+            "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+            "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+            UserWarning, stacklevel=2)
+    if isinstance(t, str):
+        if t.startswith("torch.cuda."):
+            raise TypeError(f"type {t} not available. Torch not compiled with CUDA enabled.")
+        if t not in _LEGACY_BY_NAME:
+            raise TypeError(f"invalid type: '{t}'")
+        t = _LEGACY_BY_NAME[t]
+    if not isinstance(t, tensortype):
+        raise TypeError("invalid type object: only floating-point types are supported as the "
+                        "default type")
+    if not t.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _dtype.set_default_dtype(t.dtype)
