@@ -151,8 +151,9 @@ class Tensor:
     @numpy_names
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        if not self._data.size and not any(strides):
+        if not self._data.size and self._base is None and not any(strides):
             # NumPy gives a new empty array zero strides; torch gives it contiguous ones
+            # (a view keeps what it was given: as_strided's explicit zeros)
             strides = _shape_common.contiguous_strides(self._data.shape)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
