@@ -294,3 +294,15 @@ def test_elementwise_losses_reduce_in_torchs_order(name, dtype):
             theirs = getattr(torch.nn.functional, name)(
                 torch.from_numpy(a), torch.from_numpy(b), reduction=reduction)
             assert ours.item() == theirs.item(), (n, reduction)
+
+
+def test_short_outer_blocks_take_the_general_order():
+    """The few-call path for blocks of fewer than 256 rows adds as the general one."""
+    rng = np.random.default_rng(5)
+    for trial in range(400):
+        rows, columns = int(rng.integers(1, 256)), int(rng.integers(2, 80))
+        dtype = np.float32 if trial % 2 else np.float64
+        x = (rng.standard_normal((rows, columns))
+             * 10 ** rng.uniform(-3, 3, (rows, columns))).astype(dtype)
+        assert np.array_equal(_cascade._short_outer_block(x),
+                              _cascade._general_outer_block(x)), (rows, columns, dtype)

@@ -186,6 +186,13 @@ def _outer_block(x: np.ndarray) -> np.ndarray:
     """Column sums of a 2-D block with contiguous rows, as one torch thread adds them:
     vectors of 4 x lanes columns (4 columns when the block is narrower than one vector)
     by ``multi_row_sum`` over the rows, the other columns by ``row_sum``."""
+    if x.shape[0] < 256 and x.dtype != _FLOAT16:
+        return _short_outer_block(x)
+    return _general_outer_block(x)
+
+
+def _general_outer_block(x: np.ndarray) -> np.ndarray:
+    """``_outer_block`` for any block, step by step."""
     vector_wide = x.shape[1] >= _VECTOR_BYTES // x.dtype.itemsize  # (16 halves)
     x = x.astype(accumulation_dtype(x.dtype), copy=False)
     group = 4 * (_VECTOR_BYTES // x.dtype.itemsize) if vector_wide else 4
@@ -194,6 +201,42 @@ def _outer_block(x: np.ndarray) -> np.ndarray:
     if grouped < x.shape[1]:
         sums.append(_row_sum(x[:, grouped:]))
     return sums[0] if len(sums) == 1 else np.concatenate(sums)
+
+
+def _short_outer_block(x: np.ndarray) -> np.ndarray:
+    """``_outer_block`` of a float32/float64 block of fewer than 256 rows (a batch's bias
+    gradient) in a few NumPy calls: there ``multi_row_sum`` has one level of 16-row blocks
+    (``_short_rows``), and ``row_sum``'s four accumulators are the rows taken four by four,
+    with the leftover rows after the first accumulator."""
+    rows, columns = x.shape
+    lanes = _VECTOR_BYTES // x.dtype.itemsize
+    group = 4 * lanes if columns >= lanes else 4
+    grouped = columns - columns % group
+    if grouped == columns:
+        return _short_rows(x)
+    rest, width, quads = x[:, grouped:], columns - grouped, rows // 4
+    if quads:
+        acc = _short_rows(rest[:quads * 4].reshape(quads, 4 * width)).reshape(4, width)
+        if quads * 4 < rows:
+            acc = np.concatenate((acc[:1], rest[quads * 4:], acc[1:]))
+    else:
+        acc = rest
+    tail = np.add.reduce(acc, axis=0)  # (axis 0 of a C-contiguous block: row after row)
+    return tail if not grouped else np.concatenate((_short_rows(x[:, :grouped]), tail))
+
+
+def _short_rows(x: np.ndarray) -> np.ndarray:
+    """``multi_row_sum`` over axis 0 of fewer than 256 rows: the leftover rows' in-order
+    sum plus the in-order sum of the 16-row blocks' sums."""
+    rows = x.shape[0]
+    if rows < 16:
+        return np.add.reduce(x, axis=0)
+    full = rows - rows % 16
+    blocks = np.add.reduce(x[:full].reshape(full // 16, 16, x.shape[1]), axis=1)
+    total = np.add.reduce(blocks, axis=0)
+    if full < rows:
+        total = np.add.reduce(x[full:], axis=0) + total
+    return total
 
 
 def outer_sum(x: np.ndarray, threads: int) -> np.ndarray:
