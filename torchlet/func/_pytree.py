@@ -22,15 +22,34 @@ class TreeSpec:
     def num_leaves(self) -> int:
         return 1 if self.is_leaf() else sum(child.num_leaves for child in self.children)
 
-    def __repr__(self) -> str:
+    def __repr__(self, indent: int = 0) -> str:
+        """torch's form: children after the first on their own lines, indented 2 per level."""
         if self.type is None:
             return "*"
         name = "namedtuple" if _is_namedtuple(self.type) else self.type.__name__
-        children = ", ".join(repr(child) for child in self.children)
-        return f"TreeSpec({name}, {list(self.context) if self.context else None}, [{children}])"
+        context = list(self.context) if self.context else None
+        indent += 2
+        children = ",".join(
+            (child.__repr__(indent) if i == 0 else "\n" + " " * indent + child.__repr__(indent))
+            for i, child in enumerate(self.children)
+        )
+        return f"TreeSpec({name}, {context}, [{children}])"
+
+    def pprint(self) -> str:
+        """The structure written as Python would print it with ``*`` for each leaf, e.g.
+        ``(*, {'q': *})`` (torch's ``treespec_pprint``)."""
+        return repr(tree_unflatten([_STAR] * self.num_leaves, self))
 
 
 LEAF = TreeSpec(None, None, ())
+
+
+class _Star:
+    def __repr__(self) -> str:
+        return "*"
+
+
+_STAR = _Star()
 
 
 def _is_namedtuple(cls) -> bool:

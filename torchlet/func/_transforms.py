@@ -11,10 +11,10 @@ torch's are.
 
 * ``grad(f)(x)``            = d f / d x for a scalar f (``grad_and_value`` also returns f).
 * ``vjp(f, x)``             = (f(x), v -> v^T J).
-* ``jvp(f, (x,), (t,))``    = (f(x), J t), by the double-backward trick (see
-  ``autograd.functional.jvp``).
-* ``jacrev`` / ``jacfwd``   = J, block shape ``output.shape + input.shape``; both are built
-  row by row in reverse mode (same values; torchlet has no forward mode).
+* ``jvp(f, (x,), (t,))``    = (f(x), J t), by the double-backward trick (torchlet has no
+  forward mode; see ``_linearize_at``).
+* ``jacrev`` / ``jacfwd``   = J, block shape ``output.shape + input.shape``; jacrev row by
+  row (vjp with e_i), jacfwd column by column (J e_j), as torch builds them.
 * ``hessian(f)``            = ``jacfwd(jacrev(f))``.
 
 Arguments and results may be nested tuples, lists and dicts of tensors.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 
+from torchlet._dtype import promote_types
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import AccumulateGrad
 from torchlet.autograd.grad_mode import enable_grad, is_grad_enabled
@@ -37,19 +38,27 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"
 # helpers
 
 
-def _check_argnums(argnums, num_args: int) -> None:
-    if isinstance(argnums, int):
-        argnums = (argnums,)
-    elif not (isinstance(argnums, tuple) and argnums
-              and all(isinstance(a, int) for a in argnums)):
-        if isinstance(argnums, tuple):
-            raise RuntimeError(
-                f"argnums must be non-empty and contain only ints, got: {argnums}"
-            )
+def _check_argnums(argnums, num_args: int):
+    """``argnums`` validated as torch's ``_slice_argnums`` does, negatives wrapped."""
+    if not isinstance(argnums, (int, tuple)):
         raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
-    for argnum in argnums:
-        if not -num_args <= argnum < num_args:
-            raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+    wrapped = tuple(_wrap_argnum(a, num_args) for a in
+                    (argnums if isinstance(argnums, tuple) else (argnums,)))
+    if isinstance(argnums, int):
+        return wrapped[0]
+    if not wrapped:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"argnums elements must be unique, got {wrapped}")
+    return wrapped
+
+
+def _wrap_argnum(argnum, num_args: int) -> int:
+    if not isinstance(argnum, int):
+        raise RuntimeError(f"argnum must be int, got: {type(argnum)}")
+    if not -num_args <= argnum < num_args:
+        raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+    return argnum % num_args
 
 
 def _fresh_input(x) -> Tensor:
@@ -65,7 +74,7 @@ def _fresh_input(x) -> Tensor:
 def _make_inputs(args, argnums):
     """(args with the differentiated ones replaced by fresh inputs, the flat fresh inputs,
     their tree spec)."""
-    _check_argnums(argnums, len(args))
+    argnums = _check_argnums(argnums, len(args))
     picked = argnums if isinstance(argnums, tuple) else (argnums,)
     chosen = tuple(args[a] for a in picked)
     leaves, spec = tree_flatten(chosen if isinstance(argnums, tuple) else chosen[0])
@@ -192,6 +201,16 @@ def _flat_tensor_outputs(output, api: str):
     return leaves, spec
 
 
+def _check_float_outputs(out_leaves) -> None:
+    """torch's vjp (so jacrev too) differentiates floating-point or complex outputs only."""
+    for out in out_leaves:
+        if not (out.is_floating_point() or out.is_complex()):
+            raise RuntimeError(
+                "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, "
+                f"got Tensor with dtype {out.dtype}"
+            )
+
+
 def vjp(func, *primals, has_aux: bool = False):
     """``(func(*primals), vjp_fn)`` (and ``aux``): ``vjp_fn(cotangents)`` returns the tuple
     ``cotangents^T J``, one entry per primal, shaped like the primals."""
@@ -200,6 +219,7 @@ def vjp(func, *primals, has_aux: bool = False):
         new_args, fresh, spec = _make_inputs(primals, tuple(range(len(primals))))
         output, aux = _split_aux(func(*new_args), has_aux, api)
         out_leaves, out_spec = _flat_tensor_outputs(output, api)
+        _check_float_outputs(out_leaves)
         keep_graph = _depends_on_outside(out_leaves, fresh)
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):
@@ -209,8 +229,8 @@ def vjp(func, *primals, has_aux: bool = False):
         if cot_spec != out_spec:
             raise RuntimeError(
                 "Expected pytree structure of cotangents to be the same as pytree structure "
-                f"of outputs to the function. cotangents: {cot_spec}, primal output: "
-                f"{out_spec}"
+                f"of outputs to the function. cotangents: {cot_spec.pprint()}, primal output: "
+                f"{out_spec.pprint()}"
             )
         for cot, out in zip(cot_leaves, out_leaves, strict=True):
             if cot.shape != out.shape:
@@ -233,11 +253,58 @@ def vjp(func, *primals, has_aux: bool = False):
     return result, vjp_fn
 
 
-def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
-    """``(func(*primals), J tangents)`` (and ``aux``), from two reverse passes: the backward
-    ``u -> u^T J`` is linear in ``u``, so its own vjp with ``tangents`` is ``J tangents``."""
-    from torchlet._ops.creation import zeros_like
+def _tangent_dtype(out: Tensor, primal_dtypes, tangent_dtypes):
+    """The dtype of ``J t`` for the output ``out``. torch's comes from each op's forward
+    formula (``t * cos(x)`` for sin); for the usual case, tangents typed as their primals,
+    that is ``out``'s dtype, and a tangent of another dtype promotes with it."""
+    if not (out.is_floating_point() or out.is_complex()):
+        return out.dtype
+    dtype = out.dtype
+    for p, t in zip(primal_dtypes, tangent_dtypes, strict=True):
+        if p != t:
+            dtype = promote_types(dtype, t)
+    return dtype
 
+
+def _linearize_at(func, args, kwargs, argnums, has_aux, api, randomness, tangent_dtypes):
+    """Call ``func`` once at ``args`` and return ``(output, aux, out_leaves, keep_graph,
+    push)``, where ``push(tangents, create_graph)`` is ``J tangents`` for each output leaf
+    (``tangents``: one per flattened ``args[argnums]``).
+
+    Double-backward trick: the backward ``u -> u^T J`` is linear in ``u``, so its own vjp
+    with ``t`` is ``J t``. It is recorded once; each ``push`` is one more backward pass, and
+    computes every entry as torch's forward mode does (``t * f'(x)``: zeros keep torch's
+    signs). ``randomness='error'`` raises torch's vmap error if ``func`` draws random
+    numbers (jacfwd runs it under vmap)."""
+    from torchlet._ops.creation import zeros_like
+    from torchlet.func._vmap import _call
+
+    with enable_grad():
+        new_args, fresh, _ = _make_inputs(args, argnums)
+        output, aux = _split_aux(_call(func, new_args, kwargs, randomness, None), has_aux, api)
+        out_leaves, _ = _flat_tensor_outputs(output, api)
+        keep_graph = _depends_on_outside(out_leaves, fresh)
+        primal_dtypes = [x.dtype for x in fresh]
+        us = [zeros_like(out, dtype=_tangent_dtype(out, primal_dtypes, tangent_dtypes),
+                         requires_grad=out.requires_grad) for out in out_leaves]
+        grads = _grads(out_leaves, fresh, us, create_graph=True)
+
+    def push(tangents, create_graph: bool):
+        pairs = [(g, t) for g, t in zip(grads, tangents, strict=True) if g.requires_grad]
+        live = [u for u in us if u.requires_grad]
+        if not (pairs and live):
+            return [zeros_like(u) for u in us]
+        with enable_grad():
+            pushed = iter(_grads([g for g, _ in pairs], live, [t for _, t in pairs],
+                                 create_graph))
+        return [next(pushed) if u.requires_grad else zeros_like(u) for u in us]
+
+    return output, aux, out_leaves, keep_graph, push
+
+
+def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """``(func(*primals), J tangents)`` (and ``aux``), by ``_linearize_at``'s
+    double-backward trick."""
     api = "jvp(f, primals, tangents)"
     if not isinstance(primals, tuple):
         raise RuntimeError(
@@ -258,25 +325,17 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     for p, t in zip(primal_leaves, tangent_leaves, strict=True):
         if isinstance(p, Tensor) and isinstance(t, Tensor) and p.shape != t.shape:
             raise RuntimeError(
-                f"{api}: Expected primals and tangents to have the same shape. Got primal "
-                f"with shape {p.shape} and tangent with shape {t.shape}"
+                "Trying to set a forward gradient that has a different size than that of the "
+                "original Tensor, this is not supported. Tensor is of size "
+                f"{list(p.shape)} while the given forward gradient is of size {list(t.shape)}."
             )
-    with enable_grad():
-        new_args, fresh, _ = _make_inputs(primals, tuple(range(len(primals))))
-        output, aux = _split_aux(func(*new_args), has_aux, api)
-        out_leaves, out_spec = _flat_tensor_outputs(output, api)
-        keep_graph = _depends_on_outside(out_leaves, fresh) or any(
-            t.requires_grad for t in tangent_leaves)
-        us = [zeros_like(out, requires_grad=True) for out in out_leaves]
-        grads = _grads(out_leaves, fresh, us, create_graph=True)
-        pairs = [(g, t) for g, t in zip(grads, tangent_leaves, strict=True) if g.requires_grad]
-        if pairs:
-            tangents_out = _grads([g for g, _ in pairs], us, [t for _, t in pairs],
-                                  create_graph=keep_graph)
-        else:
-            tangents_out = [zeros_like(out) for out in out_leaves]
+    output, aux, out_leaves, keep_graph, push = _linearize_at(
+        func, primals, {}, tuple(range(len(primals))), has_aux, api, "same",
+        [t.dtype for t in tangent_leaves])
+    keep_graph = keep_graph or any(t.requires_grad for t in tangent_leaves)
+    tangents_out = push(tangent_leaves, keep_graph)
     result = (_detach_tree(output, keep_graph),
-              _detach_tree(tree_unflatten(tangents_out, out_spec), keep_graph))
+              _detach_tree(tree_unflatten(tangents_out, tree_flatten(output)[1]), keep_graph))
     if has_aux:
         return (*result, _detach_tree(aux, keep_graph))
     return result
@@ -304,7 +363,7 @@ def _jacobian_block(out: Tensor, fresh, create_graph: bool):
             block = torchlet.stack(row)
         else:
             block = torchlet.zeros(0, *x.shape, dtype=x.dtype)
-        blocks.append(block.reshape(*out.shape, *x.shape))
+        blocks.append(block.reshape(tuple(out.shape) + tuple(x.shape)))
     return blocks
 
 
@@ -323,6 +382,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
             output, aux = _split_aux(func(*new_args, **kwargs), has_aux,
                                      "jacrev(f, ...)(*args)")
             out_leaves, out_spec = _flat_tensor_outputs(output, "jacrev(f, ...)(*args)")
+            _check_float_outputs(out_leaves)
             keep_graph = _depends_on_outside(out_leaves, fresh)
             jac = [tree_unflatten(_jacobian_block(out, fresh, keep_graph), spec)
                    for out in out_leaves]
@@ -334,15 +394,81 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
     return wrapper
 
 
+def _standard_basis(primals):
+    """torch's ``_construct_standard_basis_for``: for each primal a tensor of shape
+    ``(N, *primal.shape)``, N the total number of elements, whose row j is the one-hot
+    e_j over all primals' elements taken together."""
+    import torchlet
+
+    total = sum(p.numel() for p in primals)
+    chunks, offset = [], 0
+    for p in primals:
+        chunk = torchlet.zeros(total, p.numel(), dtype=p.dtype)
+        chunk[offset:offset + p.numel()] = torchlet.eye(p.numel(), dtype=p.dtype)
+        chunks.append(chunk.reshape((total, *p.shape)))
+        offset += p.numel()
+    return chunks
+
+
+def _blocks_from_columns(out: Tensor, columns, primals):
+    """[d out / d p for p in primals], shaped ``out.shape + p.shape``, from the columns
+    ``J e_j`` (each shaped like ``out``)."""
+    import torchlet
+
+    if columns:
+        jac = torchlet.stack(columns, dim=-1)
+    else:
+        jac = torchlet.zeros(*out.shape, 0, dtype=out.dtype)
+    parts = jac.split([p.numel() for p in primals], dim=-1)
+    return [part.reshape(tuple(out.shape) + tuple(p.shape))
+            for part, p in zip(parts, primals, strict=True)]
+
+
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
-    """The Jacobian as ``jacrev`` returns it (torch computes it column by column in forward
-    mode; the values are the same)."""
+    """A function returning the Jacobian of ``func`` (blocks as ``jacrev``'s), built column
+    by column in forward mode as torch does: column j is ``J e_j``. torch pushes the whole
+    basis through one vmap'd call, so ``randomness`` is vmap's: 'error' raises if ``func``
+    draws, 'same' shares one draw (``func`` runs once here), 'different' gives each column
+    its own draws (``func`` runs once per column, in order)."""
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(
             "Only allowed values for randomness are 'error', 'different', or 'same'. "
             f"Got {randomness}"
         )
-    return jacrev(func, argnums, has_aux=has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        api = "jacfwd(f, ...)(*args)"
+        picked = _check_argnums(argnums, len(args))
+        chosen = tuple(args[a] for a in picked) if isinstance(picked, tuple) else args[picked]
+        primals, primals_spec = tree_flatten(chosen)
+        basis = _standard_basis(primals)
+        dtypes = [p.dtype for p in primals]
+        n = basis[0].shape[0] if basis else 0
+
+        def linearize():
+            return _linearize_at(func, args, {}, argnums, has_aux, api, randomness, dtypes)
+
+        if randomness == "different" and n > 1:
+            # every column gets its own draws: one call of func per column, in order
+            calls = [linearize() for _ in range(n)]
+            columns = [push([b[j] for b in basis], keep)
+                       for j, (*_, keep, push) in enumerate(calls)]
+        else:
+            calls = [linearize()]
+            *_, keep, push = calls[0]
+            columns = [push([b[j] for b in basis], keep) for j in range(n)]
+        output, aux, out_leaves, _, _ = calls[0]
+        keep_graph = any(keep for *_, keep, _ in calls)
+        jac = [tree_unflatten(_blocks_from_columns(out, [c[k] for c in columns], primals),
+                              primals_spec)
+               for k, out in enumerate(out_leaves)]
+        result = _detach_tree(tree_unflatten(jac, tree_flatten(output)[1]), keep_graph)
+        if has_aux:
+            return result, _detach_tree(aux, keep_graph)
+        return result
+
+    return wrapper
 
 
 def hessian(func, argnums=0):

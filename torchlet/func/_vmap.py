@@ -46,9 +46,18 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         name = _func_name(func)
         flat_args, args_spec = tree_flatten(args)
         flat_in_dims = _flat_in_dims(name, in_dims, args, args_spec)
-        batch_size = _batch_size(name, flat_args, flat_in_dims)
+        batch_size = _batch_size(name, in_dims, flat_args, flat_in_dims)
         # "same": every sample starts from the generator state of the first
         replay_state = torchlet.get_rng_state() if randomness == "same" else None
+        if batch_size == 0:
+            # no sample to run: one probe on zeros gives the outputs' structure and shapes
+            # (torch runs func once on the empty batch); its random draws are undone
+            probe = [x if d is None else x.new_zeros(x.shape[:d] + x.shape[d:][1:])
+                     for x, d in zip(flat_args, flat_in_dims, strict=True)]
+            state = torchlet.get_rng_state()
+            result = _call(func, tree_unflatten(probe, args_spec), kwargs, randomness, None)
+            torchlet.set_rng_state(state)
+            return _stack_outputs(name, [result], out_dims, empty=True)
         results = []
         for b in range(batch_size):
             sample = [x if d is None else x.select(d, b)
@@ -61,7 +70,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
 
 def _flat_in_dims(name, in_dims, args, args_spec):
-    if not isinstance(in_dims, (int, tuple)) and in_dims is not None:
+    if not isinstance(in_dims, (int, tuple)):
         raise ValueError(
             f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or "
             f"a (potentially nested) tuple matching the structure of inputs, got: "
@@ -83,27 +92,28 @@ def _flat_in_dims(name, in_dims, args, args_spec):
     return flat_in_dims
 
 
-def _batch_size(name, flat_args, flat_in_dims) -> int:
+def _batch_size(name, in_dims, flat_args, flat_in_dims) -> int:
+    prefix = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
     sizes = []
     for x, d in zip(flat_args, flat_in_dims, strict=True):
         if d is None:
             continue
-        if not isinstance(d, int) or isinstance(d, bool):
+        if not isinstance(d, int):  # a bool is an int here, as in torch
             raise ValueError(
-                f"vmap({name}, in_dims=..., ...)(<inputs>): Got in_dim={d} of type {type(d)} "
-                "for an input but in_dim must be either an integer dimension or None."
+                f"{prefix}: Got in_dim={d} for an input but in_dim must be either an integer "
+                "dimension or None."
             )
         if not isinstance(x, Tensor):
             raise ValueError(
-                f"vmap({name}, in_dims=..., ...)(<inputs>): Got in_dim={d} for an input but "
-                f"the input is of type {type(x)}. We cannot vmap over non-Tensor arguments, "
-                "please use None as the respective in_dim"
+                f"{prefix}: Got in_dim={d} for an input but the input is of type {type(x)}. "
+                "We cannot vmap over non-Tensor arguments, please use None as the respective "
+                "in_dim"
             )
         if not -x.dim() <= d < x.dim():
             raise ValueError(
-                f"vmap({name}, in_dims=..., ...)(<inputs>): Got in_dim={d} for some input, "
-                f"but that input is a Tensor of dimensionality {x.dim()} so expected in_dim "
-                f"to satisfy -{x.dim()} <= in_dim < {x.dim()}."
+                f"{prefix}: Got in_dim={d} for some input, but that input is a Tensor of "
+                f"dimensionality {x.dim()} so expected in_dim to satisfy -{x.dim()} <= in_dim "
+                f"< {x.dim()}."
             )
         sizes.append(x.size(d))
     if not sizes:
@@ -134,7 +144,9 @@ def _call(func, args, kwargs, randomness, replay_state):
     return result
 
 
-def _stack_outputs(name, results, out_dims):
+def _stack_outputs(name, results, out_dims, empty: bool = False):
+    """The per-sample results stacked along ``out_dims`` (``empty``: ``results`` is one
+    probe, and the batch has size 0)."""
     import torchlet
 
     flat_results = [tree_flatten(r) for r in results]
@@ -157,5 +169,6 @@ def _stack_outputs(name, results, out_dims):
                 f"vmap({name}, ...): `{name}` must only return Tensors, got type "
                 f"{type(column[0])}. Did you mean to set out_dims= to None for output?"
             )
-        stacked.append(torchlet.stack(column, dim=out_dim))
+        batched = torchlet.stack(column, dim=out_dim)
+        stacked.append(batched.narrow(out_dim, 0, 0) if empty else batched)
     return tree_unflatten(stacked, out_spec)

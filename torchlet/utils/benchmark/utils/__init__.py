@@ -1,0 +1,1 @@
+"""The modules behind ``torchlet.utils.benchmark`` (torch's layout: ``common``, ``timer``)."""
