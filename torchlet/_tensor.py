@@ -207,14 +207,28 @@ class Tensor:
             )
         return self._data
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype=None):
         """np.array(t) / np.asarray(t): as torch, through ``numpy()`` (which refuses a
-        tensor that requires grad)."""
+        tensor that requires grad). torch's signature, without NumPy 2's ``copy``: NumPy
+        then copies for ``np.array(t)`` itself (with its DeprecationWarning, as for torch)
+        and refuses ``copy=False``; ``np.asarray(t)`` shares memory."""
         if self._requires_grad or self._grad_fn is not None or self._base is not None:
             self.numpy()  # raises torch's error if self requires grad
         if dtype is None:
             return self._data
         return self._data.astype(dtype, copy=False)
+
+    def __array_wrap__(self, array):
+        """What a NumPy ufunc given a tensor returns (``np.exp(t)``, and ``t + array``,
+        which torch leaves to NumPy): NumPy's result as a tensor, a bool one as uint8, as
+        torch's. torch's one-argument signature is kept on purpose: NumPy 2 then gives the
+        same DeprecationWarning ("__array_wrap__ must accept context and return_scalar
+        arguments") as it gives for torch."""
+        from torchlet._ops.creation import from_numpy  # (creation imports this module)
+
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return from_numpy(array)
 
     def __len__(self) -> builtins.int:
         if self._data.ndim == 0:
@@ -760,6 +774,8 @@ class Tensor:
         try:
             return _pw.eq(self, other)
         except TypeError:
+            if isinstance(other, np.ndarray):  # (off the fast path: only after the refusal)
+                return _eq_array(self, other)
             return NotImplemented
 
     def __ne__(self, other):
@@ -2805,6 +2821,17 @@ def _sizes(method: str, name: str, args, kwargs):
 
 
 _CASTABLE = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
+
+
+def _eq_array(t: Tensor, array: np.ndarray):
+    """``t == array``: torch's ``__eq__``, unlike ``eq()``, ``__ne__`` and the other
+    operators, takes a NumPy array as a tensor of the array's own dtype (so float32 0.1
+    differs from float64 0.1); NotImplemented for a dtype torch has no tensors of."""
+    try:
+        _dtype.from_numpy_dtype(array.dtype)
+    except TypeError:
+        return NotImplemented
+    return _pw.eq(t, wrap(np.asarray(array)))
 
 
 def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:

@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import check_cpu
+from torchlet._device import device as _device_type
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, bump_version, wrap
@@ -26,7 +28,12 @@ from torchlet.return_types import _structseq
 
 def _operands(a, b):
     """``a`` and ``b`` in torch's common dtype: Tensors stay Tensors (cast if needed) and
-    Python numbers become NumPy scalars of that dtype. Returns (a, b, numpy dtype)."""
+    Python numbers become NumPy scalars of that dtype. Returns (a, b, numpy dtype).
+
+    As torch's argument parser, anything else raises TypeError, a NumPy array included
+    (a NumPy scalar is a number): the operators then answer NotImplemented, and NumPy
+    computes ``t + array`` itself (float32 with a float64 array gives float64), wrapped
+    back by ``Tensor.__array_wrap__``."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             da, db = a._data.dtype, b._data.dtype
@@ -34,16 +41,12 @@ def _operands(a, b):
                 return a, b, da
             common = _dtype.result_type_of((a, b)).np
             return _cast(a, common), _cast(b, common), common
-        if isinstance(b, np.ndarray):  # torch treats an array operand as a tensor
-            return _operands(a, wrap(b))
         common = _with_number(a, b)
         return _cast(a, common), _number(b, common), common
     if isinstance(b, Tensor):
-        if isinstance(a, np.ndarray):
-            return _operands(wrap(a), b)
         common = _with_number(b, a)
         return _number(a, common), _cast(b, common), common
-    raise TypeError(f"expected a Tensor, got {type(a).__name__} and {type(b).__name__}")
+    raise TypeError(f"expected a Tensor, got {type_name(a)} and {type_name(b)}")
 
 
 def _operands_as_float(a, b):
@@ -56,8 +59,6 @@ def _operands_as_float(a, b):
     f = _dtype.get_default_dtype()
 
     def as_float(x):
-        if isinstance(x, np.ndarray):
-            x = wrap(x)
         return _cast(x, f.np) if isinstance(x, Tensor) else _number(x, f.np)
 
     return as_float(a), as_float(b), f.np
@@ -77,9 +78,10 @@ def _with_number(t: Tensor, number):
 
 
 def _cast(t: Tensor, np_dtype) -> Tensor:
+    """``t.to(dtype)``, without parsing ``to``'s arguments (promotion runs it often)."""
     if t._data.dtype == np_dtype:
         return t
-    return to(t, _dtype._BY_NP[np.dtype(np_dtype)])
+    return ToCopy.apply(t, np_dtype=np.dtype(np_dtype))
 
 
 def _number(value, np_dtype):
@@ -114,7 +116,7 @@ def _float_operand(t: Tensor) -> Tensor:
 def _check_tensor(name: str, x) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(x)}"
         )
     return x
 
@@ -137,7 +139,7 @@ def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs
     if out is None:
         return result
     if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
     _check_grad(grad_check, (result,), (out,), name)
     _write_into(out, result, dtype_error or out_dtype_castable, "out", warn_resize)
     return out
@@ -319,30 +321,9 @@ def to(t: Tensor, *args, **kwargs) -> Tensor:
     memory_format=. As torch, ``t`` itself when nothing changes: same dtype, no copy, and
     ``t`` already laid out as ``memory_format`` asks (preserve_format, the default, keeps
     any layout)."""
-    given = kwargs.copy()
-    dtype = kwargs.pop("dtype", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    memory_format = kwargs.pop("memory_format", None)
-    device = kwargs.pop("device", None)
-    if kwargs:
-        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    if not _is_dtype_arg(dtype) or (memory_format is not None
-                                    and type(memory_format) is not _dtype.memory_format):
-        raise _to_arguments_error(args, given)
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype = arg.dtype
-        elif _is_dtype_arg(arg) and arg is not None:
-            dtype = arg
-        elif isinstance(arg, (str, type(None))) or hasattr(arg, "type"):
-            device = arg
-        elif not isinstance(arg, (bool, int)):  # (non_blocking, copy; an int: a device)
-            raise _to_arguments_error(args, given)
+    device, dtype, copy, memory_format = _to_arguments(args, kwargs)
     if device is not None:
-        from torchlet._device import check_cpu
-
-        check_cpu(device)
+        _check_to_device(device)
     np_dtype = t._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
     if memory_format is _dtype.preserve_format:
         memory_format = None
@@ -350,6 +331,82 @@ def to(t: Tensor, *args, **kwargs) -> Tensor:
             memory_format is None or _suggested_format(t._data) is memory_format):
         return t
     return ToCopy.apply(t, np_dtype=np_dtype, memory_format=memory_format)
+
+
+# torch's three signatures of Tensor.to, told apart by the first argument; memory_format=
+# is keyword-only in all three
+_TO_DEVICE = ("device", "dtype", "non_blocking", "copy")
+_TO_DTYPE = ("dtype", "non_blocking", "copy")
+_TO_TENSOR = ("tensor", "non_blocking", "copy")
+
+
+def _to_arguments(args, kwargs):
+    """``to``'s arguments as torch's parser reads them: (device=None, dtype=None,
+    non_blocking=False, copy=False), (dtype, non_blocking=False, copy=False) or
+    (tensor, non_blocking=False, copy=False). An int (NumPy's too) is a device index; a
+    float, a NumPy float or bool, or a bool is taken as a tensor (the parser wraps
+    numbers: ``t.to(0.5)`` is ``t.to(torch.tensor(0.5, dtype=float64))``).
+    Returns (device, dtype, copy, memory_format)."""
+    if not kwargs and len(args) == 1 and type(args[0]) is _dtype.dtype:  # t.to(dtype)
+        return None, args[0], False, None
+    if len(args) > 4:
+        raise TypeError(f"to() takes from 0 to 4 positional arguments but {len(args)} were "
+                        "given")
+    first = args[0] if args else None
+    if "tensor" in kwargs or _is_tensor_arg(first):
+        names = _TO_TENSOR
+    elif first is not None and _is_dtype_arg(first):
+        names = _TO_DTYPE
+    else:
+        names = _TO_DEVICE
+    given = dict(zip(names, args))
+    if len(args) > len(names) or any(
+            k in given or (k not in names and k != "memory_format") for k in kwargs):
+        raise _to_arguments_error(args, kwargs)
+    given.update(kwargs)
+    device, dtype = given.get("device"), given.get("dtype")
+    if "tensor" in given:
+        dtype = _tensor_arg_dtype(given["tensor"])
+    memory_format = given.get("memory_format")
+    if not (_is_device_arg(device) and _is_dtype_arg(dtype)
+            and type(given.get("non_blocking", False)) is bool
+            and type(given.get("copy", False)) is bool
+            and (memory_format is None or type(memory_format) is _dtype.memory_format)):
+        raise _to_arguments_error(args, kwargs)
+    return device, dtype, given.get("copy", False), memory_format
+
+
+def _is_tensor_arg(x) -> bool:
+    """A Tensor, or a number torch's parser wraps into one (an int is a device index)."""
+    return isinstance(x, (Tensor, float, np.floating, np.bool_)) or type(x) is bool
+
+
+def _tensor_arg_dtype(x):
+    """The dtype ``t.to(x)`` takes from a tensor argument: a wrapped bool is bool, any
+    other wrapped number a double (NumPy's bool included, as torch's parser reads it)."""
+    if isinstance(x, Tensor):
+        return x.dtype
+    if not _is_tensor_arg(x):
+        return _REFUSED
+    return _dtype.bool if type(x) is bool else _dtype.float64
+
+
+_REFUSED = object()  # an argument of the wrong type, for the check that follows
+
+
+def _is_device_arg(x) -> bool:
+    return x is None or (isinstance(x, (str, _device_type, int, np.integer))
+                         and type(x) is not bool)
+
+
+def _check_to_device(where) -> None:
+    """torch's error for a device this CPU-only build has not: an int is an accelerator
+    index (there is none), anything else is checked as ``torch.device``."""
+    if isinstance(where, (int, np.integer)):
+        if where < 0:
+            raise RuntimeError("Device index must not be negative")
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    check_cpu(where)
 
 
 def _suggested_format(a: np.ndarray):
@@ -364,14 +421,15 @@ def _suggested_format(a: np.ndarray):
 def _is_dtype_arg(x) -> bool:
     """What torch's ``to`` takes as a dtype: a torch.dtype or Python's float, int, bool
     (not a NumPy type)."""
-    return x is None or type(x) is _dtype.dtype or x in (float, int, bool)
+    return x is None or type(x) is _dtype.dtype or x is float or x is int or x is bool
 
 
 def _to_arguments_error(args, kwargs) -> TypeError:
     """torch's argument-parser error for ``Tensor.to``."""
     def name(x):
         return ("torch.dtype" if type(x) is _dtype.dtype else
-                "Tensor" if isinstance(x, Tensor) else type(x).__name__)
+                "torch.device" if type(x) is _device_type else
+                "Tensor" if isinstance(x, Tensor) else type_name(x))
 
     got = [name(a) for a in args] + [f"{k}={name(v)}" for k, v in kwargs.items()]
     tail = ", " if kwargs and not args else ""
