@@ -344,6 +344,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
         _write_archive(obj, f, "archive", pickle_protocol, not _disable_byteorder_record)
         return
 
+    _check_save_path(os.fspath(f))
     path = os.path.realpath(os.fspath(f))  # through a symlink, to the file it names
     folder = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
@@ -363,6 +364,20 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
             pass
         raise
     _fsync_folder(folder)
+
+
+def _check_save_path(name: str) -> None:
+    """torch's file writer's checks (before anything is written): a file name, in a folder
+    that exists, that is not itself a folder."""
+    if not name or name.endswith("/"):
+        raise RuntimeError(f"[enforce fail at inline_container.cc:720] . invalid file name: "
+                           f"{name}")
+    parent = name[:name.rfind("/")] if "/" in name else ""
+    if parent and not os.path.isdir(parent):
+        raise RuntimeError(f"Parent directory {parent} does not exist.")
+    if os.path.isdir(name):
+        raise RuntimeError("[enforce fail at inline_container.cc:747] . open file failed with "
+                           "strerror: Is a directory")
 
 
 def _fsync_folder(folder: str) -> None:

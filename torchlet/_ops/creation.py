@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+import operator
 import warnings
 
 import numpy as np
@@ -19,41 +20,122 @@ from torchlet._device import check_cpu
 from torchlet._ops.indexing._common import checked_scalar, fill_scalar
 from torchlet._ops.pointwise._fused import _fma, _two_product_error
 from torchlet._ops.shape.common import check_memory_format, empty_in_layout
-from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 
 
-def _size_args(size, name="zeros", keyword=None):
+def _size_args(size, name="zeros", keyword=None, position=1):
     """The shape a creation function is given as ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``
-    or ``f(size=(2, 3))`` (``keyword``); none at all is torch's TypeError."""
+    or ``f(size=(2, 3))`` (``keyword``), read as torch's argument parser reads it: a size is
+    an int, a NumPy integer or a one-element integer tensor; ``f(n)`` with such an ``n``
+    takes every positional argument as the shape, anything else must be one sequence."""
     if keyword is not None:
         if size:
             raise TypeError(f"{name}() got multiple values for argument 'size'")
-        size = (keyword,)
+        if not isinstance(keyword, (tuple, list)) or (keyword and not _is_size(keyword[0])):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not "
+                            f"{_arg_type_name(keyword)}")
+        size = keyword
     elif not size:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
-    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
-        size = tuple(size[0])
-    elif len(size) == 1 and not _is_int(size[0]):
-        position = "" if keyword is not None else " (position 1)"
-        raise TypeError(f"{name}(): argument 'size'{position} must be tuple of ints, not "
-                        f"{type(size[0]).__name__}")
-    size = tuple(s.item() if isinstance(s, Tensor) else s for s in size)
-    for pos, s in enumerate(size, 1):
-        if not _is_int(s):
-            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
-                            f"{pos} with error \"type must be tuple of ints,but got "
-                            f"{type(s).__name__}\"")
+    elif len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+        if size and not _is_size(size[0]):  # (torch checks the first entry here)
+            raise TypeError(f"{name}(): argument 'size' (position {position}) must be tuple "
+                            f"of ints, but found element of type {_arg_type_name(size[0])} "
+                            "at pos 0")
+    elif not _is_size(size[0]):  # not the f(2, 3) form, so size must be the one argument
+        if len(size) > 1:
+            raise TypeError(f"{name}() takes 1 positional argument but {len(size)} were given")
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{_arg_type_name(size[0])}")
+    size = tuple(s if type(s) is int else _unpack_size(s, pos, name)
+                 for pos, s in enumerate(size, 1))
     if any(s < 0 for s in size):
         if name == "zeros":  # (torch's zeros checks the sizes itself)
             raise RuntimeError("zeros: Dimension size must be non-negative.")
         s = next(s for s in size if s < 0)
         raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-    return tuple(int(s) for s in size)
+    return size
 
 
-def _is_int(s) -> bool:
-    return isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+def _size_fits(size, keyword=None) -> bool:
+    """Whether torch's parser matches a shape argument (before it unpacks the entries)."""
+    if keyword is not None:
+        return not size and isinstance(keyword, (tuple, list)) and \
+            (not keyword or _is_size(keyword[0]))
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return not size[0] or _is_size(size[0][0])
+    return bool(size) and _is_size(size[0])
+
+
+def _is_size(s) -> bool:
+    """torch's test for a size: an index (``__index__``) but not a bool, or a tensor of one
+    integer (or bool) element."""
+    if isinstance(s, Tensor):
+        return s._data.size == 1 and s._data.dtype.kind in "iub"
+    if isinstance(s, bool):
+        return False
+    try:
+        operator.index(s)
+    except TypeError:
+        return False
+    return True
+
+
+def _unpack_size(s, pos: int, name: str) -> int:
+    """Entry ``pos`` (from 1) of a shape as an int; a Python bool counts as 0 or 1, as in
+    torch, a bool tensor fails torch's internal check."""
+    if isinstance(s, Tensor) and _is_size(s):
+        if s._data.dtype.kind == "b":
+            raise RuntimeError("Expected scalar.isIntegral( false) to be true, but got false.  "
+                               "(Could this error message be improved?  If so, please report "
+                               "an enhancement request to PyTorch.)")
+        return int(s._data.reshape(()))
+    if not isinstance(s, Tensor):
+        try:
+            return operator.index(s)
+        except TypeError:
+            pass
+    raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {pos} with "
+                    f"error \"type must be tuple of ints,but got {_arg_type_name(s)}\"")
+
+
+def _arg_type_name(value) -> str:
+    """The type name torch's argument parser prints: ``float``, ``Tensor``, ``torch.dtype``,
+    ``numpy.ndarray``."""
+    kind = type(value)
+    if isinstance(value, Tensor):
+        return "Tensor"
+    if kind.__module__ == "builtins":
+        return kind.__name__
+    if kind.__module__.startswith("torchlet"):
+        return _TORCH_TYPE_NAMES.get(kind.__name__, kind.__name__)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+# how torch's C++ types print themselves in argument errors
+_TORCH_TYPE_NAMES = {"dtype": "torch.dtype", "device": "torch.device",
+                     "Generator": "torch._C.Generator", "memory_format": "torch.memory_format"}
+
+
+def _invalid_arguments(name: str, args, kwargs: dict, overloads) -> TypeError:
+    """torch's "received an invalid combination of arguments" error: the types given (the
+    keywords in reverse order, as torch lists them) and every overload's signature."""
+    given = [_arg_type_name(a) for a in args]
+    given += [f"{k}={_arg_type_name(v)}" for k, v in reversed(kwargs.items())]
+    got = ", ".join(given) + (", " if kwargs and not args else "")
+    expected = "".join(f" * ({overload}, *, {keywords})\n" for overload, keywords in overloads)
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:\n{expected}")
+
+
+_OMITTED = object()  # (an argument not given, where torch names that "invalid")
+
+# the keyword-only parameters of torch's creation functions, as its overloads print them
+CREATION_KEYWORDS = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                     "torch.device device = None, bool pin_memory = False, "
+                     "bool requires_grad = False")
+GENERATOR_KEYWORDS = "torch.Generator generator, " + CREATION_KEYWORDS
 
 
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -470,7 +552,10 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
                                     else fill_value)
-    shape = _size_args((size,) if isinstance(size, (tuple, list, Size)) else (size,), "full")
+    if not isinstance(size, (tuple, list)):  # (full has no f(2, 3) form)
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{_arg_type_name(size)}")
+    shape = _size_args((size,), "full")
     np_dtype = _np_dtype(dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -686,23 +771,39 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
     return _finish(data, requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, device=None,
-             requires_grad=False) -> Tensor:
+def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=None,
+             device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values; like torch's kernel, the first half counts up from
     ``start`` and the second half down from ``end``, in the output dtype."""
+    _check_space_args("linspace", start, end, steps, "", dict(
+        out=out, dtype=dtype, device=device, requires_grad=requires_grad))
     if out is not None:
         result = linspace(start, end, steps, dtype=_dtype_of_out(dtype, out), device=device)
         return _creation_out(result, out, "linspace")
     _check_not_bool("linspace", dtype)
     _check_device(device)
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
-        raise TypeError(
-            f"linspace(): argument 'steps' must be int, not {type(steps).__name__}"
-        )
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = _np_dtype(dtype)
-    return _finish(_linspace(start, end, steps, np_dtype), requires_grad)
+    return _finish(_linspace(start, end, int(steps), np_dtype), requires_grad)
+
+
+def _check_space_args(name, start, end, steps, extra, keywords) -> None:
+    """torch binds linspace / logspace four times (start and end each a Tensor or a
+    Number; ``steps`` an int): a call that fits none is "an invalid combination" (the
+    arguments listed as if all were positional: which were keywords is not known here)."""
+    def is_bound(x):
+        return isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, np.ndarray)
+
+    if is_bound(start) and is_bound(end) and isinstance(steps, (int, np.integer)) \
+            and not isinstance(steps, bool):
+        return
+    args = [a for a in (start, end, steps) if a is not _OMITTED]
+    given = {k: v for k, v in keywords.items() if v is not None and v is not False}
+    overloads = [(f"{a} start, {b} end, int steps{extra}", CREATION_KEYWORDS)
+                 for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"),
+                              ("Number", "Number"))]
+    raise _invalid_arguments(name, args, given, overloads)
 
 
 def _linspace(start, end, steps, np_dtype):
@@ -769,9 +870,11 @@ def _pow(base: float, exponent: float) -> float:
         return float(np.power(base, exponent))
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
-             requires_grad=False) -> Tensor:
+def logspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, base=10.0, *, out=None,
+             dtype=None, device=None, requires_grad=False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
+    _check_space_args("logspace", start, end, steps, ", float base = 10.0", dict(
+        out=out, dtype=dtype, device=device, requires_grad=requires_grad))
     if out is not None:
         result = logspace(start, end, steps, base, dtype=_dtype_of_out(dtype, out),
                           device=device)

@@ -19,17 +19,24 @@ import numpy as np
 from torchlet import _dtype
 from torchlet import _random_kernels as kernels
 from torchlet._ops.creation import (
+    CREATION_KEYWORDS,
+    GENERATOR_KEYWORDS,
+    _arg_type_name,
     _check_device,
+    _check_dtype_arg,
     _creation_out,
     _dtype_for_out,
     _finish,
+    _invalid_arguments,
+    _is_size,
     _size_args,
+    _size_fits,
     like_array,
 )
 from torchlet._ops.shape.common import _contiguous
 from torchlet._tensor import Tensor, _check_inplace_allowed, bump_version, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
-from torchlet.random import _generator_or_default
+from torchlet.random import Generator, _generator_or_default
 
 
 def _float_dtype(dtype):
@@ -40,12 +47,45 @@ def _float_dtype(dtype):
 # new tensors
 
 
+_RAND_OVERLOADS = (("tuple of ints size", GENERATOR_KEYWORDS),
+                   ("tuple of ints size", CREATION_KEYWORDS))
+_RANDINT_OVERLOADS = (
+    ("int high, tuple of ints size", GENERATOR_KEYWORDS),
+    ("int high, tuple of ints size", CREATION_KEYWORDS),
+    ("int low, int high, tuple of ints size", GENERATOR_KEYWORDS),
+    ("int low, int high, tuple of ints size", CREATION_KEYWORDS),
+)
+_RANDPERM_OVERLOADS = (("int n", GENERATOR_KEYWORDS), ("int n", CREATION_KEYWORDS))
+_DEFAULTS = {"generator": None, "out": None, "dtype": None, "layout": None, "device": None,
+             "requires_grad": False, "pin_memory": False}
+
+
+def _given(keywords: dict) -> dict:
+    """The keyword arguments a call gave (those not at their default), for torch's
+    "got (...)" list; an explicit default cannot be told apart and is left out."""
+    return {k: v for k, v in keywords.items() if v is not _DEFAULTS.get(k, None)}
+
+
+def _random_size(sizes, name, size, **keywords):
+    """rand / randn's shape. torch binds them twice (with and without ``generator``), so a
+    bad shape in a call of two or more arguments is "an invalid combination"."""
+    try:
+        return _size_args(sizes, name, size)
+    except TypeError:
+        given = _given(keywords) | ({} if size is None else {"size": size})
+        if len(sizes) + len(given) < 2 or _size_fits(sizes, size):
+            raise  # (one overload to blame, or a bad entry found after matching one)
+        raise _invalid_arguments(name, sizes, given, _RAND_OVERLOADS) from None
+
+
 # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``; with
 # ``out=``, the values are drawn in out's dtype, as a call with that dtype draws them)
 def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
     """Uniform values in [0, 1)."""
-    shape = _size_args(sizes, "rand", size)
+    shape = _random_size(sizes, "rand", size, generator=generator, out=out, dtype=dtype,
+                         layout=layout, device=device, requires_grad=requires_grad,
+                         pin_memory=pin_memory)
     if out is not None:
         result = rand(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "rand"),
                       device=device)
@@ -58,7 +98,9 @@ def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, d
 def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False) -> Tensor:
     """Standard normal values (PyTorch's 16-element block algorithm when >= 16 values)."""
-    shape = _size_args(sizes, "randn", size)
+    shape = _random_size(sizes, "randn", size, generator=generator, out=out, dtype=dtype,
+                         layout=layout, device=device, requires_grad=requires_grad,
+                         pin_memory=pin_memory)
     if out is not None:
         result = randn(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "randn"),
                        device=device)
@@ -71,48 +113,89 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, 
 def randint(*args, size=None, low=None, high=None, generator=None, out=None, dtype=None,
             layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
+    low, high, size = _randint_args(args, low, high, size, dict(
+        generator=generator, out=out, dtype=dtype, layout=layout, device=device,
+        requires_grad=requires_grad, pin_memory=pin_memory))
     if out is not None:
-        result = randint(*args, size=size, low=low, high=high, generator=generator,
+        result = randint(low, high, size, generator=generator,
                          dtype=_dtype_for_out(dtype, out, "randint"), device=device)
         return _creation_out(result, out, "randint")
     _check_device(device)
-    positional = list(args)
-    if size is None and positional and isinstance(positional[-1], (tuple, list)):
-        size = positional.pop()
-    if len(positional) == 2:
-        low, high = positional
-    elif len(positional) == 1:
-        if high is None:
-            high = positional[0]
-        else:
-            low = positional[0]
-    elif positional:
-        raise TypeError("randint() received an invalid combination of arguments")
-    if high is None or size is None:
-        raise TypeError(
-            "randint() missing required arguments: 'high' and 'size' (got "
-            f"high={high!r}, size={size!r})"
-        )
-    low = 0 if low is None else low
     np_dtype = _dtype.int64.np if dtype is None else _dtype.to_dtype(dtype).np
     gen = _generator_or_default(generator)
-    data = kernels.randint(gen, _size_args((size,), "randint"), int(low), int(high), np_dtype)
+    data = kernels.randint(gen, _size_args((size,), "randint", position=2), low, high, np_dtype)
     return _finish(data, requires_grad)
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+def _randint_args(args, low, high, size, keywords):
+    """``(low, high, size)`` from torch's overloads ``(high, size)`` and ``(low, high,
+    size)``, by position or keyword. Two arguments fit only ``(high, size)``, so torch names
+    the bad one; any other misfit is "an invalid combination"."""
+    count = len(args) + sum(v is not None for v in (low, high, size))
+    names = ("high", "size") if count < 3 else ("low", "high", "size")
+    given = dict(zip(names, args))
+    named = {k: v for k, v in (("low", low), ("high", high), ("size", size)) if v is not None}
+    if len(args) <= len(names) and not given.keys() & named.keys():
+        given |= named
+        if given.keys() == set(names) and _is_int_arg(given.get("low", 0)) \
+                and _is_int_arg(given["high"]) and isinstance(given["size"], (tuple, list)):
+            return int(given.get("low", 0)), int(given["high"]), given["size"]
+    others = _given(keywords)
+    if len(args) == 2 and not named and not others:
+        for pos, (name, value, kind) in enumerate(
+                (("high", args[0], "int"), ("size", args[1], "tuple of ints")), 1):
+            if not (_is_int_arg(value) if kind == "int" else isinstance(value, (tuple, list))):
+                raise TypeError(f"randint(): argument '{name}' (position {pos}) must be {kind}, "
+                                f"not {_arg_type_name(value)}")
+    raise _invalid_arguments("randint", args, named | others, _RANDINT_OVERLOADS)
+
+
+def _is_int_arg(value) -> bool:
+    """What torch's parser takes for an ``int``: an index or a one-element integer tensor."""
+    return _is_size(value) and not (isinstance(value, Tensor) and value.requires_grad)
+
+
+def randperm(*args, n=None, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False) -> Tensor:
     """A random permutation of 0 .. n-1 (PyTorch's swap algorithm, n-1 draws)."""
+    n = _randperm_n(args, n, dict(generator=generator, out=out, dtype=dtype, layout=layout,
+                                  device=device, requires_grad=requires_grad,
+                                  pin_memory=pin_memory))
     if out is not None:
         result = randperm(n, generator=generator,
                           dtype=_dtype_for_out(dtype, out, "randperm"), device=device)
         return _creation_out(result, out, "randperm")
     _check_device(device)
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
     np_dtype = _dtype.int64.np if dtype is None else _dtype.to_dtype(dtype).np
     gen = _generator_or_default(generator)
-    return _finish(kernels.randperm(gen, int(n), np_dtype), requires_grad)
+    return _finish(kernels.randperm(gen, n, np_dtype), requires_grad)
+
+
+def _randperm_n(args, n, keywords) -> int:
+    """``n`` as torch's parser reads it: one int, by position or as ``n=``; a dtype that is
+    a torch.dtype (or int / float / bool) and a Generator."""
+    given = {} if n is None else {"n": n}
+    generator, dtype = keywords["generator"], keywords["dtype"]
+    fits = (len(args) + len(given) == 1
+            and (dtype is None or _check_dtype_arg_ok(dtype))
+            and (generator is None or isinstance(generator, Generator)))
+    if not fits:
+        raise _invalid_arguments("randperm", args, given | _given(keywords),
+                                 _RANDPERM_OVERLOADS)
+    value = args[0] if args else n
+    if not _is_int_arg(value):
+        position = " (position 1)" if args else ""
+        raise TypeError(f"randperm(): argument 'n'{position} must be int, not "
+                        f"{_arg_type_name(value)}")
+    return int(value)
+
+
+def _check_dtype_arg_ok(dtype) -> bool:
+    try:
+        _check_dtype_arg(dtype, "randperm")
+    except TypeError:
+        return False
+    return True
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,

@@ -26,7 +26,7 @@ from torchlet._ops.pointwise.operands import (
     out_dtype_found,
     zeros_like_scalar,
 )
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
@@ -419,10 +419,14 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         return nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' (position 1) must be Tensor")
-    if condition._data.dtype.kind != "b":
+    cond = condition._data
+    if cond.dtype == np.uint8:  # (still accepted by torch, read as cond != 0)
+        _warn_once(_UINT8_WHERE_WARNING)
+        cond = cond != 0
+    elif cond.dtype.kind != "b":
         raise RuntimeError(
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
-            f"{_TYPE_WORD[condition._data.dtype.name]}"
+            f"{_TYPE_WORD[cond.dtype.name]}"
         )
     if out is not None:  # torch's where(..., out=) has only the all-Tensor overload
         for position, (name, x) in enumerate((("input", input), ("other", other)), 2):
@@ -437,9 +441,16 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         a, b, dt = _operands(input, other)
         a = _where_number(input, dt) if type(input) in _NUMBER_TYPES else a
         b = _where_number(other, dt) if type(other) in _NUMBER_TYPES else b
-    _check_broadcast(condition._data, a, b)
-    result = Where.apply(a, b, cond=condition._data, saved=condition)
+    _check_broadcast(cond, a, b)
+    result = Where.apply(a, b, cond=cond, saved=condition)
     return _out(result, out, "where", _where_out_dtype)
+
+
+_UINT8_WHERE_WARNING = (
+    "where received a uint8 condition tensor. This behavior is deprecated and will be removed "
+    "in a future version of PyTorch. Use a boolean condition instead. (Triggered internally "
+    "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorCompare.cpp:621.)"
+)
 
 
 def _check_broadcast(cond: np.ndarray, a, b) -> None:

@@ -226,16 +226,37 @@ def _sizes(shape) -> str:
 
 
 def _check_dtypes(x: Tensor, w: Tensor, b) -> None:
-    xd, wd = x._data.dtype, w._data.dtype
-    if xd != wd:
-        raise RuntimeError(
-            f"expected scalar type {_SCALAR_NAME[xd.name]} but found {_SCALAR_NAME[wd.name]}"
-        )
+    """conv: torch compares the bias with the input first, then the weight."""
+    xd = x._data.dtype
     if b is not None and b._data.dtype != xd:
         raise RuntimeError(
             f"Input type ({_C_NAME[xd.name]}) and bias type ({_C_NAME[b._data.dtype.name]}) "
             "should be the same"
         )
+    if xd != w._data.dtype:
+        raise _scalar_type_error(xd, w._data.dtype)
+
+
+def _check_transpose_dtypes(x: Tensor, w: Tensor, b, nd: int):
+    """conv_transpose: torch compares the weight first (its slow kernels refuse integers
+    other than int64 before that); the 1-d and 2-d kernels then cast the bias to the
+    input's dtype, the 3-d one refuses it. Returns the bias to use."""
+    xd = x._data.dtype
+    if xd != w._data.dtype:
+        if xd.kind in "iub" and xd != np.int64:
+            raise NotImplementedError(f'"slow_conv_transpose{max(nd, 2)}d_out_cpu" not '
+                                      f"implemented for '{_SCALAR_NAME[xd.name]}'")
+        raise _scalar_type_error(xd, w._data.dtype)
+    if b is None or b._data.dtype == xd:
+        return b
+    if nd == 3:
+        raise _scalar_type_error(xd, b._data.dtype)
+    return b.to(x.dtype)
+
+
+def _scalar_type_error(expected, found) -> RuntimeError:
+    return RuntimeError(f"expected scalar type {_SCALAR_NAME[expected.name]} but found "
+                        f"{_SCALAR_NAME[found.name]}")
 
 
 def _check_common(x: Tensor, w: Tensor, stride, pad_lo, dilation, groups, output_padding=()):
@@ -404,7 +425,7 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
             f"output size per channel: ({' x '.join(map(str, out_size))}). Output size is "
             "too small"
         )
-    _check_dtypes(x, w, b)
+    b = _check_transpose_dtypes(x, w, b, nd)
     # the forward convolution this one transposes: out_size -> xs[2:]
     geo = Geometry(out_size, tuple(ks), tuple(xs[2:]), stride, padding, padding, dilation,
                    groups)

@@ -579,6 +579,9 @@ class RNNBase(Module):
             if hx is None:
                 hx = self._zeros(input, max_batch_size, state_sizes)
             else:
+                if lstm and sorted_indices is None and isinstance(hx, (tuple, list)) \
+                        and len(hx) != 2:  # (torch's lstm kernel is the first to look)
+                    raise RuntimeError("lstm expects two hidden states")
                 hx = self._as_tuple(hx, lstm)
                 hx = tuple(_apply_permutation(h, sorted_indices) for h in hx) \
                     if sorted_indices is not None else hx
@@ -625,10 +628,11 @@ class RNNBase(Module):
     @staticmethod
     def _as_tuple(hx, lstm: bool):
         """The state as a tuple. LSTM takes (h, c) = hx[0], hx[1] whatever hx is (torch's
-        IndexError for a Tensor of one layer); RNN and GRU take a Tensor."""
+        IndexError for a Tensor of one layer); RNN and GRU take hx itself, so anything but a
+        Tensor fails as in torch, at its first ``hx.dim()`` or ``hx.size()``."""
         if lstm:
             return hx[0], hx[1]
-        return tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
+        return (hx,)
 
     @staticmethod
     def _check_hidden_dims(hx, is_batched, lstm):
