@@ -79,7 +79,8 @@ def test_named_tuple_fields():
     (lambda t: t.lu_solve(t.ones(2, 1), *t.linalg.lu_factor(t.eye(2))),
      "torch.lu_solve is deprecated in favor of torch.linalg.lu_solve"),
 ])
-def test_deprecation_warnings(call, first_line):
+def test_deprecation_warnings(call, first_line, monkeypatch):
+    monkeypatch.setattr(torchlet._tensor, "_WARNED", set())  # (some warn once per process)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         call(torchlet)

@@ -786,3 +786,7 @@ __version__ = "0.1.0"
 # torch.version, torch.amp / torch.autocast and torch.distributed, as a CPU-only build has them
 from torchlet import amp, distributed, version  # noqa: E402
 from torchlet.amp import autocast  # noqa: E402
+
+# isort: split
+# randomized low-rank SVD / PCA (torch/_lowrank.py)
+from torchlet._lowrank import pca_lowrank, svd_lowrank  # noqa: E402

@@ -30,6 +30,7 @@ import numpy as np
 from torchlet import _dtype, return_types
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.creation import _linspace
+from torchlet._ops.indexing.gather_scatter import warn_once_at_user
 from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
@@ -175,10 +176,15 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
     left, right = float(min), float(max)
     if left == right and a.size:
         left, right = float(a.min()), float(a.max())
+        if a.size > 1 and np.isnan(left):
+            # torch's vectorised aminmax marks a NaN by OR-ing in all-one bits: a NaN with
+            # the sign bit set, which C++ prints as "-nan" (one element is returned as is)
+            left = right = -abs(left)
     if left == right:
         left, right = left - 1, right + 1
     if not (np.isfinite(left) and np.isfinite(right)):
-        raise RuntimeError(f"torch.histc: range of [{left:g}, {right:g}] is not finite")
+        raise RuntimeError(
+            f"torch.histc: range of [{_cpp_double(left)}, {_cpp_double(right)}] is not finite")
     if not left < right:
         raise RuntimeError("torch.histc: max must be larger than min")
     if a.dtype.kind != "f":
@@ -189,6 +195,11 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
     pos = np.minimum(_linear_bins(inside, lo, hi, bins), bins - 1)
     result = wrap(_accumulate(np.zeros(bins, a.dtype), pos, None))
     return _out(result, out, "histc", _histogram_out_dtype, grad_check="none")
+
+
+def _cpp_double(x: float) -> str:
+    """x as C++'s ``ostream << double`` prints it: %g, and "-nan" for a negative NaN."""
+    return "-nan" if np.isnan(x) and np.signbit(x) else f"{x:g}"
 
 
 def _histogram_out_dtype(want, got, field) -> RuntimeError:
@@ -386,6 +397,10 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
             "dimensions of boundaries tensor and input value tensor must match, but we got "
             f"boundaries tensor {list(b.shape)} and input value tensor {list(v.shape)}"
         )
+    if v.size:  # torch returns early for no values, before its contiguity warnings
+        _warn_non_contiguous(values, "input value", 32)
+        _warn_non_contiguous(seq, "boundary", 38)
+        _warn_non_contiguous(sorter, "sorter", 44)
     # torch's result_type: a number or a 0-d values tensor is converted to the sequence's
     # dtype (searchsorted(uint8 seq, -10) searches for 246)
     number = values.item() if isinstance(values, np.number) else values
@@ -404,6 +419,19 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     result = wrap(index.astype(np.int32 if out_int32 else np.int64))
     return _out(result, out, "searchsorted", _index_out_dtype(out_int32),
                 grad_check="out")
+
+
+def _warn_non_contiguous(t, name: str, line: int) -> None:
+    """torch's once-per-program warning that a non-contiguous argument is copied
+    (searchsorted_maybe_trim_input_tensors in BucketizationUtils.h)."""
+    if isinstance(t, Tensor) and not t.is_contiguous():
+        warn_once_at_user(
+            f"torch.searchsorted(): {name} tensor is non-contiguous, this will lower the "
+            "performance due to extra data copy when converting non-contiguous tensor to "
+            f"contiguous, please use contiguous {name} tensor if possible. This message will "
+            "only appear once per program. (Triggered internally at /__w/pytorch/pytorch/aten/"
+            f"src/ATen/native/BucketizationUtils.h:{line}.)"
+        )
 
 
 def _index_out_dtype(out_int32: bool):

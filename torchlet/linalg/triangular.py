@@ -23,10 +23,9 @@ differentiated again.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
+from torchlet._ops.indexing.gather_scatter import warn_once_at_user
 from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
@@ -175,7 +174,9 @@ _TRIANGULAR_SOLVE_WARNING = (
     "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be "
     "removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its arguments "
     "reversed and does not return a copy of one of the inputs.\nX = torch.triangular_solve(B, "
-    "A).solution\nshould be replaced with\nX = torch.linalg.solve_triangular(A, B)."
+    "A).solution\nshould be replaced with\nX = torch.linalg.solve_triangular(A, B). "
+    "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/"
+    "BatchLinearAlgebra.cpp:2273.)"
 )
 
 
@@ -186,7 +187,7 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     if out is not None:
         return _out_tuple(triangular_solve(input, A, upper, transpose, unitriangular), out,
                           "triangular_solve", out_dtype_must_match)
-    warnings.warn(_TRIANGULAR_SOLVE_WARNING, UserWarning, stacklevel=2)
+    warn_once_at_user(_TRIANGULAR_SOLVE_WARNING)
     check_tensor("triangular_solve", input, "input")
     check_tensor("triangular_solve", A, "A")
     for name, t in (("b", input), ("A", A)):
@@ -370,45 +371,60 @@ def inv_ex(A, *, check_errors=False, out=None):  # noqa: N803
     return linalg_inv_ex((InvEx.apply(A, singular=info != 0), wrap(info)))
 
 
-def _cholesky_info(a: np.ndarray, upper: bool) -> np.ndarray:
-    """potrf's info: 0, or the order of the first leading minor not positive-definite."""
-    flat = a.reshape((-1, *a.shape[-2:]))
-    if upper:
-        flat = np.swapaxes(flat, -1, -2)
-    try:
-        np.linalg.cholesky(flat)
-        return np.zeros(a.shape[:-2], dtype=np.int32)
-    except np.linalg.LinAlgError:
-        pass
+def _potf2(lower: np.ndarray) -> tuple[np.ndarray, int]:
+    """LAPACK's unblocked left-looking potf2 on one matrix's lower triangle: (L, info).
+    Column j:  d = A_jj - sum_k L_jk^2;  L_jj = sqrt(d);  L_ij = (A_ij - sum_k L_ik L_jk) / L_jj.
+    At the first d that is not > 0 (NaN included) it stops with L_jj = d and info = j + 1:
+    the columns after j (and column j below the diagonal) keep the input's entries, which
+    is the partial factor torch returns (MKL's potrf, measured for matrices up to 128 x 128;
+    from 129 on MKL factors in blocks and its partial result differs past the first ones)."""
+    a = np.tril(lower)
+    for j in range(a.shape[0]):
+        pivot = a[j, j] - a[j, :j] @ a[j, :j]
+        if not pivot > 0:
+            a[j, j] = pivot
+            return a, j + 1
+        a[j, j] = pivot = np.sqrt(pivot)
+        a[j + 1:, j] = (a[j + 1:, j] - a[j + 1:, :j] @ a[j, :j]) / pivot
+    return a, 0
+
+
+def _cholesky_ex_arrays(a: np.ndarray, upper: bool) -> tuple[np.ndarray, np.ndarray]:
+    """potrf for each matrix: (factor, info), info 0 or the order of the first leading
+    minor that is not positive-definite, where the factor is potf2's partial result.
+    upper=True factors the upper triangle: the transpose of the lower case on A^T."""
+    flat = a.reshape((int(np.prod(a.shape[:-2])), *a.shape[-2:]))  # -1 fails for 0 x 0
+    lower = np.swapaxes(flat, -1, -2) if upper else flat
     info = np.zeros(len(flat), dtype=np.int32)
-    for i, m in enumerate(flat):
-        for k in range(1, m.shape[0] + 1):
-            try:
-                np.linalg.cholesky(m[:k, :k])
-            except np.linalg.LinAlgError:
-                info[i] = k
-                break
-    return info.reshape(a.shape[:-2])
+    try:
+        out = np.linalg.cholesky(lower)
+        # NumPy's LAPACK does not stop at a NaN pivot as torch's does: redo those in potf2
+        suspect = np.isnan(out).any(axis=(-2, -1))
+    except np.linalg.LinAlgError:  # some matrix failed: find which, one at a time
+        out, suspect = np.empty_like(lower), np.ones(len(flat), dtype=bool)
+    for i in np.flatnonzero(suspect):
+        try:
+            out[i] = np.linalg.cholesky(lower[i])
+            if not np.isnan(out[i]).any():
+                continue
+        except np.linalg.LinAlgError:
+            pass
+        out[i], info[i] = _potf2(lower[i])
+    if upper:
+        out = np.swapaxes(out, -1, -2)
+    return np.ascontiguousarray(out.reshape(a.shape)), info.reshape(a.shape[:-2])
 
 
 class CholeskyEx(Cholesky):
-    """Cholesky that does not raise: a matrix that is not positive-definite gives NaN
-    (torch returns LAPACK's partial factorisation there)."""
+    """Cholesky that does not raise: ``factor`` is potrf's result computed by
+    _cholesky_ex_arrays (a partial factorisation where A is not positive-definite, as
+    torch's); the backward is Cholesky's."""
 
     @staticmethod
-    def forward(ctx, a, *, upper, failed):
+    def forward(ctx, a, *, upper, factor):
         ctx.upper = upper
-        flat = a.reshape((-1, *a.shape[-2:]))
-        lower = np.swapaxes(flat, -1, -2) if upper else flat
-        out = np.full_like(flat, np.nan)
-        good = ~failed.reshape(-1)
-        if good.any():
-            out[good] = np.linalg.cholesky(lower[good])
-        if upper:
-            out = np.swapaxes(out, -1, -2)
-        out = np.ascontiguousarray(out.reshape(a.shape))
-        ctx.save_for_backward(out)
-        return out
+        ctx.save_for_backward(factor)
+        return factor
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):  # noqa: N803
@@ -420,7 +436,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):  # noqa: N803
     check_tensor("cholesky_ex", A)
     check_square("cholesky_ex", A)
     check_float("cholesky_ex", A)
-    info = _cholesky_info(A._data, bool(upper))
+    factor, info = _cholesky_ex_arrays(A._data, bool(upper))
     if check_errors and info.any():
         index = int(np.flatnonzero(info.reshape(-1))[0])
         raise LinAlgError(
@@ -428,5 +444,5 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):  # noqa: N803
             "not be completed because the input is not positive-definite (the leading minor "
             f"of order {int(info.reshape(-1)[index])} is not positive-definite)."
         )
-    factor = CholeskyEx.apply(A, upper=bool(upper), failed=info != 0)
-    return linalg_cholesky_ex((factor, wrap(info)))
+    return linalg_cholesky_ex((CholeskyEx.apply(A, upper=bool(upper), factor=factor),
+                               wrap(info)))

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from torchlet import _runtime, _tensor
 from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
@@ -35,6 +36,25 @@ from torchlet._tensor import Tensor, make_view, wrap
 from torchlet.autograd.function import Primitive
 
 _INT64 = np.dtype(np.int64)
+
+
+def warn_once_at_user(message: str) -> None:
+    """torch's TORCH_WARN_ONCE: once per process (every time after
+    ``torch.set_warn_always(True)``), pointing at the user's line however deep the caller.
+    Shares _tensor._warn_once's record of given messages; that helper points a fixed
+    two frames up, too short for ops reached through a Tensor method or a wrapper."""
+    if message in _tensor._WARNED and not _runtime.SETTINGS.warn_always:
+        return
+    _tensor._WARNED.add(message)
+    warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
+
+
+_SCATTER_REDUCE_WARNING = (
+    "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed "
+    "in a future PyTorch release. Use torch.scatter_reduce instead for more reduction options. "
+    "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/"
+    "TensorAdvancedIndexing.cpp:225.)"
+)
 
 
 def _grid_key(index: np.ndarray, dim: int):
@@ -324,11 +344,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
         if src is not None:
-            warnings.warn(
-                "The reduce argument of torch.scatter with Tensor src is deprecated and will "
-                "be removed in a future PyTorch release. Use torch.scatter_reduce instead "
-                "for more reduction options.", UserWarning, stacklevel=user_stacklevel(),
-            )
+            warn_once_at_user(_SCATTER_REDUCE_WARNING)
         ufunc = np.add if reduce == "add" else np.multiply
         operand = src if src is not None else checked_scalar(value, x._data.dtype)
         result = ScatterReduceLegacy.apply(x, operand, dim=dim, index=idx, ufunc=ufunc)

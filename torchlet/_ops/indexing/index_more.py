@@ -10,11 +10,9 @@ writes ``source`` at flat positions (or adds them, ``accumulate=True``).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from torchlet._numpy_names import numpy_names, user_stacklevel
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
     check_saved_indices,
@@ -23,6 +21,7 @@ from torchlet._ops.indexing._common import (
     first_out_of_range,
     wrap_dim,
 )
+from torchlet._ops.indexing.gather_scatter import warn_once_at_user
 from torchlet._ops.indexing.select_mask import (
     IndexSelect,
     _vector,
@@ -247,8 +246,10 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     x = check_tensor("index_reduce", input, "input", 1)
     index = check_tensor("index_reduce", index, "index", 3)
     source = check_tensor("index_reduce", source, "source", 4)
-    warnings.warn("index_reduce() is in beta and the API may change at any time.",
-                  UserWarning, stacklevel=user_stacklevel())
+    warn_once_at_user(
+        "index_reduce() is in beta and the API may change at any time. (Triggered internally "
+        "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:1523.)"
+    )
     if reduce not in _REDUCE_UFUNCS:
         raise RuntimeError(
             "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
