@@ -88,3 +88,11 @@ def test_conv_output_follows_a_channels_last_input_or_weight():
     assert conv(x).stride() == (144, 1, 24, 4)
     ref = torchlet.nn.functional.conv2d(x, conv.weight.contiguous(), conv.bias)
     assert torchlet.equal(conv(x), ref)  # the same values, in another layout
+
+
+def test_affine_grid_base_grid_in_thetas_dtype():
+    """torch builds the base grid in theta's dtype: float64 pixel centres are exact."""
+    theta = torchlet.eye(2, 3, dtype=torchlet.float64)[None]
+    grid = torchlet.nn.functional.affine_grid(theta, (1, 1, 3, 6), align_corners=False)
+    assert grid[0, 0, :, 0].tolist()[1] == -0.5
+    assert grid[0, 0, :, 0].tolist()[0] == -5 / 6

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS
+from torchlet._dtype import TYPE_WORDS, from_numpy_dtype
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import linspace
 from torchlet._ops.linalg import matmul as _matmul
@@ -49,7 +49,7 @@ def _linspace_from_neg_one(steps: int, align_corners: bool, dtype) -> np.ndarray
     to the pixel centres unless align_corners; a single point sits at 0."""
     if steps <= 1:
         return np.zeros(1, dtype)
-    line = linspace(-1, 1, steps)._data.astype(dtype)
+    line = linspace(-1, 1, steps, dtype=from_numpy_dtype(dtype))._data  # (theta's)
     if not align_corners:
         line = line * dtype.type(steps - 1) / dtype.type(steps)
     return line
