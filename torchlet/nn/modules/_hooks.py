@@ -15,6 +15,7 @@ import warnings
 import weakref
 from collections import OrderedDict
 
+from torchlet._numpy_names import user_stacklevel
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Function
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -259,7 +260,8 @@ class _BackwardHook:
                 "module outputs since no inputs require gradients. See "
                 "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
                 "#torch.nn.Module.register_full_backward_hook for more details.",
-                stacklevel=5,
+                # backward reaches here by paths of different depths: point at the user
+                stacklevel=user_stacklevel(),
             )
             grad_inputs = self._pack_with_none([], [], self.n_inputs)
             for hook in self.user_hooks:
