@@ -88,7 +88,27 @@ def typed_storage(tensor) -> TypedStorage:
     return TypedStorage._wrap(untyped_storage(tensor), tensor.dtype)
 
 
-class UntypedStorage:
+class _CpuMemory:
+    """What both storage classes answer alike: CPU memory that NumPy owns, never shared,
+    pinned or resizable."""
+
+    def get_device(self) -> builtins.int:
+        return -1
+
+    def is_shared(self) -> builtins.bool:
+        return False
+
+    def is_pinned(self, device=None) -> builtins.bool:
+        return False
+
+    def resizable(self) -> builtins.bool:
+        return False
+
+    def resize_(self, size):
+        raise RuntimeError("Trying to resize storage that is not resizable")
+
+
+class UntypedStorage(_CpuMemory):
     """A block of bytes on the CPU. ``UntypedStorage(n)`` makes n zero bytes;
     ``UntypedStorage(sequence)`` holds the given byte values."""
 
@@ -136,21 +156,6 @@ class UntypedStorage:
 
     def data_ptr(self) -> builtins.int:
         return self._bytes.__array_interface__["data"][0] if self._bytes.size else 0
-
-    def get_device(self) -> builtins.int:
-        return -1
-
-    def is_shared(self) -> builtins.bool:
-        return False
-
-    def is_pinned(self, device=None) -> builtins.bool:
-        return False
-
-    def resizable(self) -> builtins.bool:
-        return False
-
-    def resize_(self, size):
-        raise RuntimeError("Trying to resize storage that is not resizable")
 
     def type(self, dtype=None, non_blocking=False):  # noqa: A003 - torch's name
         if dtype is None:
@@ -254,7 +259,7 @@ class UntypedStorage:
     __repr__ = __str__
 
 
-class TypedStorage:
+class TypedStorage(_CpuMemory):
     """The bytes of an UntypedStorage read as elements of one dtype."""
 
     is_cuda = False
@@ -309,21 +314,6 @@ class TypedStorage:
     def data_ptr(self) -> builtins.int:
         _warn_typed_storage_removal()
         return self._untyped_storage.data_ptr()
-
-    def get_device(self) -> builtins.int:
-        return -1
-
-    def is_shared(self) -> builtins.bool:
-        return False
-
-    def is_pinned(self, device=None) -> builtins.bool:
-        return False
-
-    def resizable(self) -> builtins.bool:
-        return False
-
-    def resize_(self, size):
-        raise RuntimeError("Trying to resize storage that is not resizable")
 
     def type(self, dtype=None, non_blocking=False):  # noqa: A003 - torch's name
         if dtype is None:
