@@ -217,6 +217,7 @@ def test_empty_strided(size, stride, dtype):
     assert _both(fn)[0] == _both(fn)[1]
 
 
-def test_index_reduce_warns_beta():
+def test_index_reduce_warns_beta(monkeypatch):
+    monkeypatch.setattr(torchlet._tensor, "_WARNED", set())  # (torch warns once per process)
     with pytest.warns(UserWarning, match="index_reduce\\(\\) is in beta"):
         torchlet.ones(3).index_reduce(0, torchlet.tensor([0]), torchlet.ones(1), "prod")
