@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._numpy_names import numpy_names
+from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._size import Size
 
 if TYPE_CHECKING:
@@ -2664,12 +2664,12 @@ _WARNED: set[str] = set()  # the messages _warn_once gave
 
 def _warn_once(message: str) -> None:
     """A UserWarning torch gives once per process (TORCH_WARN_ONCE), whatever Python's
-    filters say; every time after ``torch.set_warn_always(True)``. It points at the caller
-    of the Tensor method that calls this."""
+    filters say; every time after ``torch.set_warn_always(True)``. It points at the user's
+    line, however deep in torchlet the caller is."""
     if message in _WARNED and not _runtime.SETTINGS.warn_always:
         return
     _WARNED.add(message)
-    warnings.warn(message, UserWarning, stacklevel=3)
+    warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
 
 
 _T_NOT_2D_WARNING = (

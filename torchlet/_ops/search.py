@@ -30,7 +30,6 @@ import numpy as np
 from torchlet import _dtype, return_types
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.creation import _linspace
-from torchlet._ops.indexing.gather_scatter import warn_once_at_user
 from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
@@ -38,7 +37,7 @@ from torchlet._ops.pointwise.operands import (
     scalar_type_name,
 )
 from torchlet._ops.reduction._common import check_tensor, type_word, wrap_dim
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
 
 # torch's C++ type names, as its dtype-mismatch messages print them
@@ -425,7 +424,7 @@ def _warn_non_contiguous(t, name: str, line: int) -> None:
     """torch's once-per-program warning that a non-contiguous argument is copied
     (searchsorted_maybe_trim_input_tensors in BucketizationUtils.h)."""
     if isinstance(t, Tensor) and not t.is_contiguous():
-        warn_once_at_user(
+        _warn_once(
             f"torch.searchsorted(): {name} tensor is non-contiguous, this will lower the "
             "performance due to extra data copy when converting non-contiguous tensor to "
             f"contiguous, please use contiguous {name} tensor if possible. This message will "

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet._ops.indexing.gather_scatter import warn_once_at_user
 from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
@@ -34,7 +33,7 @@ from torchlet._ops.pointwise.operands import (
     scalar_type_name,
 )
 from torchlet._ops.reduction._common import type_word
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.linalg._common import (
     LinAlgError,
@@ -187,7 +186,7 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     if out is not None:
         return _out_tuple(triangular_solve(input, A, upper, transpose, unitriangular), out,
                           "triangular_solve", out_dtype_must_match)
-    warn_once_at_user(_TRIANGULAR_SOLVE_WARNING)
+    _warn_once(_TRIANGULAR_SOLVE_WARNING)
     check_tensor("triangular_solve", input, "input")
     check_tensor("triangular_solve", A, "A")
     for name, t in (("b", input), ("A", A)):

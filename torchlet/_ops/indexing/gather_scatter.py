@@ -14,12 +14,11 @@ repeated positions in index order, as torch's CPU kernels do.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 
-from torchlet import _runtime, _tensor
-from torchlet._numpy_names import numpy_names, user_stacklevel
+from torchlet import _tensor
+from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
     broadcast_shapes,
@@ -36,17 +35,6 @@ from torchlet._tensor import Tensor, make_view, wrap
 from torchlet.autograd.function import Primitive
 
 _INT64 = np.dtype(np.int64)
-
-
-def warn_once_at_user(message: str) -> None:
-    """torch's TORCH_WARN_ONCE: once per process (every time after
-    ``torch.set_warn_always(True)``), pointing at the user's line however deep the caller.
-    Shares _tensor._warn_once's record of given messages; that helper points a fixed
-    two frames up, too short for ops reached through a Tensor method or a wrapper."""
-    if message in _tensor._WARNED and not _runtime.SETTINGS.warn_always:
-        return
-    _tensor._WARNED.add(message)
-    warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
 
 
 _SCATTER_REDUCE_WARNING = (
@@ -344,7 +332,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
         if src is not None:
-            warn_once_at_user(_SCATTER_REDUCE_WARNING)
+            _tensor._warn_once(_SCATTER_REDUCE_WARNING)
         ufunc = np.add if reduce == "add" else np.multiply
         operand = src if src is not None else checked_scalar(value, x._data.dtype)
         result = ScatterReduceLegacy.apply(x, operand, dim=dim, index=idx, ufunc=ufunc)

@@ -21,7 +21,6 @@ from torchlet._ops.indexing._common import (
     first_out_of_range,
     wrap_dim,
 )
-from torchlet._ops.indexing.gather_scatter import warn_once_at_user
 from torchlet._ops.indexing.select_mask import (
     IndexSelect,
     _vector,
@@ -30,7 +29,7 @@ from torchlet._ops.indexing.select_mask import (
     index_fill,
     index_select,
 )
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
 
 _INT64 = np.dtype(np.int64)
@@ -246,7 +245,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     x = check_tensor("index_reduce", input, "input", 1)
     index = check_tensor("index_reduce", index, "index", 3)
     source = check_tensor("index_reduce", source, "source", 4)
-    warn_once_at_user(
+    _warn_once(
         "index_reduce() is in beta and the API may change at any time. (Triggered internally "
         "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:1523.)"
     )
