@@ -198,19 +198,44 @@ def test_half_smooth_activations_within_an_ulp(name):
     """torch's vector loop uses approximations (its own erf, Sleef tanh) that differ from
     the formula torchlet evaluates (as torch's scalar loop does) in a few hundred of the
     65536 values: by an ulp, a few in gelu's far tail (gelu(-4.01), gelu_tanh(-5.06) is
-    -0.0 in torch's vector loop, -1.8e-07 in its scalar loop and in torchlet)."""
+    -0.0 in torch's vector loop, -1.8e-07 in its scalar loop and in torchlet). How many
+    depends on the machine: for gelu oneDNN picks its kernel by instruction set, 217
+    values differ on AVX2 or AVX-512 and 376 where the CPU has AVX512-FP16 (Sapphire
+    Rapids), up to 5 ulps in the tail where 1 + erf(x) cancels."""
     fn = {"gelu": lambda F, x: F.gelu(x), "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
           "mish": lambda F, x: F.mish(x), "logsigmoid": lambda F, x: F.logsigmoid(x)}[name]
     ref = fn(torch.nn.functional, torch.tensor(FINITE_HALVES)).numpy()
     got = fn(F, torchlet.tensor(FINITE_HALVES)).numpy()
     assert got.dtype == np.float16
-    assert np.sum(got.astype(np.float64) != ref) < 300
-    assert np.allclose(got, ref, rtol=2e-3, atol=2e-7, equal_nan=True)
+    assert np.sum(got.astype(np.float64) != ref) < 500
+    rtol, atol = 2e-3, 2e-7
+    if name == "gelu":
+        # oneDNN's AVX512-FP16 gelu is off by up to 2% at gelu(-4.55) = -1.26e-05 and
+        # gives gelu(inf) = nan (torch's scalar loop, one element, gives inf as torchlet
+        # does); torchlet's own accuracy is checked against the exact formula below
+        rtol, atol = 6e-3, 5e-7
+        got, ref = got[np.isfinite(FINITE_HALVES)], ref[np.isfinite(FINITE_HALVES)]
+    assert np.allclose(got.astype(np.float64), ref.astype(np.float64), rtol=rtol, atol=atol,
+                       equal_nan=True)
+
+
+def test_half_gelu_within_two_ulps_of_the_exact_formula():
+    """x * Phi(x) in float64 (math.erf), rounded to float16, against torchlet's float16
+    gelu over every finite half: the float32 intermediates (as torch's scalar loop rounds
+    them) put at most a few dozen values 2 ulps away, none further."""
+    halves = FINITE_HALVES[np.isfinite(FINITE_HALVES)]
+    exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2)))
+                      for v in halves.astype(np.float64).tolist()]).astype(np.float16)
+    got = F.gelu(torchlet.tensor(halves)).numpy()
+    ulps = np.abs(got.view(np.int16).astype(np.int64) - exact.view(np.int16).astype(np.int64))
+    assert ulps.max() <= 2
+    assert np.sum(ulps == 2) <= 30
 
 
 @needs_torch
 def test_half_gelu_single_elements_match_torch_scalar_loop():
-    for v in [-1.7881393432617188e-07, -0.02783203125, -2.0546875, -2.529296875, -5.0625]:
+    for v in [-1.7881393432617188e-07, -0.02783203125, -2.0546875, -2.529296875, -5.0625,
+              math.inf, -math.inf]:
         for approximate in ("none", "tanh"):
             ref = torch.nn.functional.gelu(torch.tensor([v], dtype=torch.float16),
                                            approximate=approximate)

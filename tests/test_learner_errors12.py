@@ -186,7 +186,16 @@ def test_conv_dtype_messages(module, bias, dtype):
         m = getattr(lib.nn, module)(2, 3, 2, bias=bias)
         return m(lib.ones((1, 2) + (4,) * nd, dtype=getattr(lib, dtype)))
 
-    kind, message = _same_as_torch(call)
+    kind, message = _outcome(torchlet, call)
+    if torch is not None:
+        torch_outcome = _outcome(torch, call)
+        # on CPUs with AVX512-FP16 (Sapphire Rapids) torch sends float16 convolutions to
+        # oneDNN, which words the mismatch differently; torchlet gives the message of
+        # torch's own kernel, the one every other CPU shows
+        onednn_half = torch_outcome[1].startswith("Input type (torch.HalfTensor) and weight "
+                                                  "type (torch.FloatTensor) should be the same")
+        if not (dtype == "float16" and onednn_half):
+            assert (kind, message) == torch_outcome
     c_names = {"float64": "double", "int64": "long int", "uint8": "unsigned char",
                "float16": "c10::Half", "int32": "int"}
     if bias and not module.startswith("ConvTranspose"):

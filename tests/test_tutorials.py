@@ -16,9 +16,12 @@ How exactly:
   last printed digit. Text and integers must still match exactly.
 * CHAOTIC scripts amplify those last-bit differences: RMSprop and Adam near a minimum
   step by about +-lr whatever the gradient's size, so a sign flip in a tiny gradient moves a
-  weight by 2 * lr. Their numbers may differ by a relative or an absolute 5e-3 (the
+  weight by 2 * lr. Their numbers may differ by a relative or an absolute 1e-2 (the
   weights are printed, and some of them sit near 0); run in float64 the same
   loops agree with torch to 10 digits (checked by hand when the scripts were written).
+  torch disagrees with itself by as much: the RMSprop script's loss at step 1799 is
+  8.8918 with torch's AVX2 kernels and 8.8332 with its default ones
+  (ATEN_CPU_CAPABILITY=default), 0.7% apart.
 """
 
 import importlib.util
@@ -94,7 +97,7 @@ def numbers_agree(ours, theirs, mode):
     if mode == ROUNDING:
         tolerance = max(1e-5 * abs(b), 1e-8, last_digit(theirs) * 1.01)
     else:
-        tolerance = max(5e-3 * abs(b), 5e-3)
+        tolerance = max(1e-2 * abs(b), 1e-2)
     return math.isclose(a, b, rel_tol=0, abs_tol=tolerance)
 
 
@@ -157,7 +160,7 @@ def test_prints_what_torch_prints(script):
     ("a = -8.0e-10", "a = -6.7e-10", ROUNDING, True),
     ("lr [0.5] bad 1", "lr [0.5] bad 0", CHAOTIC, False),
     ("tensor(0.1250)", "tensor(0.1230)", CHAOTIC, True),
-    ("tensor(0.1250)", "tensor(0.1330)", CHAOTIC, False),
+    ("tensor(0.1250)", "tensor(0.1380)", CHAOTIC, False),
     ("99 24804.921875", "99 24804.931640625", CHAOTIC, True),
     ("99 24504.921875", "99 24804.931640625", CHAOTIC, False),
     ("Linear(in=3)", "Linear(in=3, bias)", ROUNDING, False),
