@@ -1,11 +1,11 @@
 """Sums and products: sum, mean, nansum, nanmean, prod, cumsum, cumprod, logsumexp.
 
 Precision: float sums and means add in torch's order (``_cascade``: torch's cascade sum,
-not NumPy's pairwise one), so they match torch bit for bit when the input is contiguous
-and the reduced dims are all of them, a leading block or a trailing block; other layouts
-use NumPy's order and agree to within rounding. Integer sums are exact (int64, wrapping
-like torch). cumsum/cumprod accumulate float32 in float64 and round each output, as
-torch's CPU kernel does, so they match torch bit for bit.
+not NumPy's pairwise one; ``_strided_sum``: the order torch walks any dims of any layout
+in), so they match torch bit for bit, on one thread or several.
+Integer sums are exact (int64, wrapping like torch). cumsum/cumprod accumulate float32
+in float64 and round each output, as torch's CPU kernel does, so they match torch bit for
+bit.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, scalar_type_name
-from torchlet._ops.reduction import _cascade
+from torchlet._ops.reduction import _cascade, _strided_sum
 from torchlet._ops.reduction._common import (
     Flip,
     Shift,
@@ -70,23 +70,24 @@ def _add_reduce(a, dims, keepdim, np_dtype):
 
 
 def _torch_order_sum(a, dims, keepdim, np_dtype):
-    """The float sum in torch's order (see ``_cascade``), or None for a layout it does not
-    cover. As torch's TensorIterator, it skips size-1 dims and sees a C-contiguous array
-    as 2-D: (reduced, kept) is an outer sum, (kept, reduced) an inner one."""
+    """The float sum in torch's order (see ``_cascade``). The usual cases first: as
+    torch's TensorIterator, it skips size-1 dims and sees a C-contiguous array as 1-D (a
+    full sum) or 2-D: (reduced, kept) is an outer sum, (kept, reduced) an inner one. Any
+    other layout goes through ``_strided_sum``, which walks the dims as TensorIterator
+    does."""
     if a.dtype != np_dtype:
         a = a.astype(np_dtype)  # as torch: convert, then sum in the result dtype
-    if not a.flags.c_contiguous:
-        return None
-    dims = range(a.ndim) if dims is None else dims
-    reduced = [i in dims for i, n in enumerate(a.shape) if n != 1]
+    dims = tuple(range(a.ndim)) if dims is None else dims
     shape = kept_shape(a.shape, dims) if keepdim else tuple(
         n for i, n in enumerate(a.shape) if i not in dims)
-    if all(reduced):  # (also a 0-d array, or one of size-1 dims only)
+    reduced = [i in dims for i, n in enumerate(a.shape) if n != 1]
+    switches = [r != s for r, s in zip(reduced, reduced[1:])].count(True)
+    if a.flags.c_contiguous and all(reduced):  # (also 0-d, or size-1 dims only)
         total = _cascade.full_sum(a.reshape(-1), _threads(a.size))
         return np.full(shape, total) if shape else total
-    switches = [r != s for r, s in zip(reduced, reduced[1:])].count(True)
-    if not any(reduced) or switches > 1:
-        return None  # nothing to add, or a reduction torch iterates in 3 dims
+    if not a.flags.c_contiguous or switches > 1 or not any(reduced):
+        total = _strided_sum.strided_sum(a, dims, _threads(a.size))
+        return total if total.shape == shape else total.reshape(shape)  # (a fresh array)
     kept = math.prod(n for i, n in enumerate(a.shape) if i not in dims)
     if reduced[0]:
         total = _cascade.outer_sum(a.reshape(-1, kept), _threads(a.size))

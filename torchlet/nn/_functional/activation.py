@@ -42,6 +42,7 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import erf, exp, to, zeros_like
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
+from torchlet._ops.pointwise._libm import rounded_once as _libm  # float32 math as torch rounds it
 from torchlet._ops.pointwise.arithmetic import Addcmul
 from torchlet._ops.pointwise.binary import Where, select
 from torchlet._ops.pointwise.unary import _erf
@@ -78,16 +79,6 @@ def _float_input(name: str, x, kernel: str) -> Tensor:
             f'"{kernel}" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
     return x
-
-
-def _libm(fn, x: np.ndarray) -> np.ndarray:
-    """``fn`` (np.exp, np.log1p, ...) evaluated in float64 and rounded once to x's
-    precision. torch's float32 kernels call a C library (or SLEEF) that is within an ulp
-    and nearly always correctly rounded; NumPy's own float32 exp differs from torch's for
-    about 40% of inputs, this for about 1%."""
-    if x.dtype == np.float64:
-        return fn(x)
-    return fn(x.astype(np.float64)).astype(x.dtype)
 
 
 def _opmath(kernel, x: np.ndarray, *args, **params) -> np.ndarray:

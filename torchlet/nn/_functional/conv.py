@@ -29,8 +29,9 @@ import numpy as np
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops import shape as _shape
 from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
-from torchlet._tensor import Tensor
+from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional.conv_kernels import (
     Geometry,
     conv_forward,
@@ -59,7 +60,16 @@ def _bias_shape(nd: int) -> tuple:
 
 
 def _sum_bias(grad: Tensor, nd: int) -> Tensor:
-    return grad.sum((0,) + tuple(range(2, 2 + nd)))
+    """grad summed over the batch and space. torch's convolution (oneDNN) adds these in
+    an order of its own, not that of ``grad.sum((0, 2, 3))``, so the result agrees with
+    torch to rounding whichever order is taken; a first-order backward takes NumPy's,
+    the fastest (a quarter of the time of torch's cascade order on LeNet's gradients)."""
+    dims = (0,) + tuple(range(2, 2 + nd))
+    if GRAD_STATE.enabled:
+        return grad.sum(dims)
+    g = grad._data
+    acc = np.float32 if g.dtype == np.float16 else g.dtype
+    return wrap(np.add.reduce(g, dims, acc, initial=0).astype(g.dtype, copy=False))
 
 
 # ---------------------------------------------------------------------------------------
