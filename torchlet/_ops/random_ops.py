@@ -219,7 +219,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
             )
         mean_ = mean._data if isinstance(mean, Tensor) else float(mean)
         std_ = std._data if isinstance(std, Tensor) else float(std)
-        return wrap(kernels.normal_tensor_params(gen, mean_, std_, np_dtype))
+        # (np.asarray: 0-d mean and std give the kernel's NumPy scalar back)
+        return wrap(np.asarray(kernels.normal_tensor_params(gen, mean_, std_, np_dtype)))
     if size is None:
         raise TypeError(
             "normal() received an invalid combination of arguments - a size is needed when "

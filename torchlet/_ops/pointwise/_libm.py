@@ -30,7 +30,7 @@ def rounded_once(fn, a):
     float16: as torch, the float32 result rounded to half. float64: ``fn`` itself.
     Always an array, 0-d ones included (a ufunc returns a scalar for those)."""
     if a.dtype == np.float32:
-        wide = a.astype(np.float64)
+        wide = np.array(a, np.float64)  # (a 0-d array, not a scalar, for a 0-d a)
         fn(wide, out=wide)
         return wide.astype(np.float32)
     if a.dtype == np.float16:

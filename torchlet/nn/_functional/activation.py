@@ -805,7 +805,7 @@ class Gelu(Primitive):
             return t(0.5) * x * (1 + _libm(np.tanh, inner))
         # torch's scalar kernel: arithmetic in x's precision around erf; the product is
         # written into x * 0.5, which has x's layout (torch keeps a transposed x's strides)
-        half_x = x * t(0.5)
+        half_x = np.multiply(x, t(0.5), out=np.empty_like(x))  # (an array for 0-d x too)
         return np.multiply(half_x, 1 + _erf(x * t(_SQRT1_2)), out=half_x)
 
     @staticmethod
@@ -969,7 +969,7 @@ class LogSigmoid(Primitive):
         ctx.save_for_backward(x)
         out = _opmath(lambda v: np.minimum(v, 0) - _libm(np.log1p, _libm(np.exp, -np.abs(v))),
                       x)
-        return np.ascontiguousarray(out)  # torch writes a new contiguous tensor
+        return np.asarray(out, order="C")  # torch writes a new contiguous tensor (0-d too)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1255,7 +1255,7 @@ class RreluWithNoise(Primitive):
         ctx.noise = noise
         ctx.save_for_backward(x)
         # torch writes a new contiguous tensor, whatever x's strides
-        return np.ascontiguousarray(_opmath(lambda v: select(v > 0, v, v * noise), x))
+        return np.asarray(_opmath(lambda v: select(v > 0, v, v * noise), x), order="C")
 
     @staticmethod
     def backward(ctx, grad):
