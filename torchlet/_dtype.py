@@ -210,18 +210,22 @@ def result_type_of(operands) -> dtype:
 
 
 def scalar_dtype(x) -> dtype:
-    """The dtype a Python number takes in promotion (floats take the default dtype)."""
+    """The dtype a Python number takes in promotion (floats take the default dtype).
+
+    NumPy scalars are read as torch's argument parser reads them: an integer one as an
+    int, any other (``np.float32``, and ``np.bool_`` too, which is not a Python bool) as a
+    float, so ``int_tensor + np.bool_(True)`` is float32, as in torch."""
     t = type(x)
-    if t is _builtins.bool or t is np.bool_:
+    if t is _builtins.bool:
         return bool
     if t is _builtins.float:
         return _default[0]
     if t is _builtins.int:
         return int64
-    if isinstance(x, np.generic):
-        d = from_numpy_dtype(x.dtype)
-        # NumPy scalars are "wrapped numbers" too: only their category counts
-        return _default[0] if d.is_floating_point else (bool if d is bool else int64)
+    if isinstance(x, np.integer):
+        return int64
+    if isinstance(x, (np.floating, np.bool_)):
+        return _default[0]
     raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
 
 

@@ -2,8 +2,9 @@
 matmul precision, the default device, warnings; and ``torch.compile``.
 
 torchlet computes with NumPy on the CPU, so most of these only record the choice (and
-check it as torch does). Two act: ``set_num_threads`` sets the thread count of the
-OpenBLAS that NumPy uses, and ``set_default_device`` refuses devices torchlet lacks.
+check it as torch does). Three act: ``set_num_threads`` sets the thread count of the
+OpenBLAS that NumPy uses, ``set_default_device`` refuses devices torchlet lacks, and
+``use_deterministic_algorithms(True)`` fills uninitialised memory (``fill_uninitialized``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import ctypes
 import functools
 import os
 import warnings
+
+import numpy as np
 
 from torchlet._device import CPU, check_cpu, device
 
@@ -27,6 +30,7 @@ class _Settings:
         self.num_interop_threads = None
         self.deterministic = False
         self.deterministic_warn_only = False
+        self.fill_uninitialized_memory = True  # torch.utils.deterministic's switch
         self.matmul_precision = "highest"
         self.default_device = CPU
         self.warn_always = False
@@ -123,7 +127,8 @@ def get_num_interop_threads() -> int:
 
 
 # ---------------------------------------------------------------------------------------
-# determinism: every torchlet operation is deterministic already, so the mode is recorded
+# determinism: every torchlet operation is deterministic already, so the mode is recorded;
+# what it changes is the memory that torch.empty and its kin hand out
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
@@ -174,6 +179,34 @@ def get_deterministic_debug_mode() -> int:
     if not SETTINGS.deterministic:
         return 0
     return 1 if SETTINGS.deterministic_warn_only else 2
+
+
+def fill_uninitialized(data: np.ndarray) -> np.ndarray:
+    """``data`` (new memory whose values are undefined: torch.empty, empty_like,
+    empty_strided, the part a resize_ adds) filled as torch fills it under
+    ``use_deterministic_algorithms(True)`` while ``torch.utils.deterministic.
+    fill_uninitialized_memory`` is on (the default): NaN for floating and complex dtypes
+    (the imaginary part 0), the largest value for integers, True for bool. A script that
+    reads such memory before writing it then sees the same values on every run."""
+    if SETTINGS.deterministic and SETTINGS.fill_uninitialized_memory:
+        kind = data.dtype.kind
+        if kind in "fc":
+            data.fill(np.nan)
+        elif kind == "b":
+            data.fill(True)
+        else:
+            data.fill(np.iinfo(data.dtype).max)
+    return data
+
+
+def get_deterministic_fill_uninitialized_memory() -> bool:
+    return SETTINGS.fill_uninitialized_memory
+
+
+def set_deterministic_fill_uninitialized_memory(mode: bool) -> None:
+    if type(mode) is not bool:
+        raise RuntimeError(f"expected a bool, but got {type(mode).__name__}")
+    SETTINGS.fill_uninitialized_memory = mode
 
 
 # ---------------------------------------------------------------------------------------

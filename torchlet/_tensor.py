@@ -82,7 +82,8 @@ class Tensor:
             data = np.array(args[0], dtype=default)
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-            data = np.empty(tuple(int(s) for s in shape), dtype=default)
+            data = _runtime.fill_uninitialized(
+                np.empty(tuple(int(s) for s in shape), dtype=default))
         _init(self, data)
 
     # --------------------------------------------------------------------------------

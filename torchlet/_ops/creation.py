@@ -20,6 +20,7 @@ from torchlet._device import check_cpu
 from torchlet._ops.indexing._common import checked_scalar, fill_scalar
 from torchlet._ops.pointwise._fused import _fma, _two_product_error
 from torchlet._ops.shape.common import check_memory_format, empty_in_layout
+from torchlet._runtime import fill_uninitialized
 from torchlet._tensor import Tensor, wrap
 
 
@@ -181,6 +182,16 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _finish(array, requires_grad)
 
 
+def check_number(value, name: str, arg: str, position: int) -> None:
+    """A ``Number`` argument as torch's parser takes it: a Python or NumPy number
+    (``np.bool_`` too) or a 0-d tensor; a NumPy array is not one, even a 0-d array."""
+    if isinstance(value, (numbers.Number, np.bool_)) or (
+            isinstance(value, Tensor) and not value._data.ndim):
+        return
+    raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Number, not "
+                    f"{_arg_type_name(value)}")
+
+
 def _check_dtype_arg(dtype, name: str) -> None:
     """torch's public functions take a torch.dtype or a Python type (float, int, bool) as
     ``dtype``, not a NumPy dtype or a string (torchlet's internals may pass those)."""
@@ -228,6 +239,8 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
             raise ValueError(_NEGATIVE_STRIDES)
         return data.copy()
     if isinstance(data, np.generic):
+        if dtype is not None:
+            _check_integral_store((data,), _dtype.to_dtype(dtype).np)
         return np.array(data)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
@@ -237,8 +250,9 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
     if not isinstance(data, _SEQUENCES):
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     sizes = _sizes(data)
-    inferred, plain = _infer_dtype(data)
+    inferred, plain, foreign = _infer_dtype(data)
     target = inferred if dtype is None else _dtype.to_dtype(dtype)
+    _check_integral_store(foreign, target.np)
     if data and isinstance(data[0], np.ndarray):
         warnings.warn(
             "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please "
@@ -280,8 +294,30 @@ def _sizes(data) -> list:
             break
         seq = seq[0]
     if isinstance(seq, np.ndarray):
+        if not seq.ndim:  # (torch asks a 0-d array for its length, as a sequence)
+            raise TypeError("len() of unsized object")
         sizes.extend(seq.shape)
     return sizes
+
+
+def _check_integral_store(items, np_dtype) -> None:
+    """torch stores each element into an integer or bool tensor through Python's
+    ``__index__``; only a Python float (np.float64 is one) is truncated instead, and a bool
+    tensor takes ``np.bool_`` too. So ``np.float32(2.5)``, ``np.bool_(True)`` (into an
+    integer dtype), a 0-d array or a float tensor there is Python's TypeError. ``items``:
+    the NumPy scalars, arrays and tensors among the elements, in order (an array or a
+    tensor stands for its elements, which share one type)."""
+    if np_dtype.kind not in "biu":
+        return
+    for item in items:
+        if isinstance(item, (np.ndarray, Tensor)) and item.ndim:
+            flat = item.reshape(-1)
+            if not len(flat):
+                continue
+            item = flat[0]
+        if isinstance(item, float) or (np_dtype.kind == "b" and type(item) is np.bool_):
+            continue
+        operator.index(item)  # raises Python's TypeError, as torch's store does
 
 
 def _check_fits(array: np.ndarray, np_dtype) -> None:
@@ -306,8 +342,9 @@ def _infer_dtype(data):
     """torch's rule for nested lists: each element has a dtype (a NumPy scalar, array or
     tensor its own; Python bool, int, float: bool, int64, the default float; an empty
     list the default float), combined by promotion. Also says whether all elements were
-    plain numbers (no tensor or array), which NumPy can read directly."""
-    result, plain = None, True
+    plain numbers (no tensor or array), which NumPy can read directly, and lists the
+    NumPy scalars, arrays and tensors among them (for ``_check_integral_store``)."""
+    result, plain, foreign = None, True, []
     stack = [data]
     while stack:
         item = stack.pop()
@@ -318,6 +355,7 @@ def _infer_dtype(data):
             kind = _dtype.get_default_dtype()
         elif isinstance(item, (Tensor, np.ndarray, np.generic)):
             plain = plain and isinstance(item, np.generic)
+            foreign.append(item)
             kind = _dtype.from_numpy_dtype(item._data.dtype if isinstance(item, Tensor)
                                            else item.dtype)
         elif isinstance(item, numbers.Number) and not isinstance(item, complex):
@@ -327,7 +365,7 @@ def _infer_dtype(data):
         else:
             raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
         result = kind if result is None else _dtype.promote_types(result, kind)
-    return result, plain
+    return result, plain, foreign
 
 
 def _unwrap_nested(data, plain: bool, sizes, np_dtype):
@@ -522,7 +560,8 @@ def _filled(make, name: str, sizes, size, out, dtype, device, requires_grad) -> 
 
 def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
-    """Uninitialised values, as torch (don't read them before writing), laid out in
+    """Uninitialised values, as torch (don't read them before writing; under
+    ``use_deterministic_algorithms(True)`` NaN or the largest integer), laid out in
     ``memory_format``: C order, or channels_last(_3d) with dim 1 innermost."""
     shape = _size_args(sizes, "empty", size)
     _check_dtype_arg(dtype, "empty")
@@ -538,13 +577,15 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
     if memory_format is _dtype.preserve_format:
         raise RuntimeError("unsupported memory format Preserve")
     if memory_format is None or memory_format is _dtype.contiguous_format:
-        return _finish(np.empty(shape, np_dtype), requires_grad)
+        return _finish(fill_uninitialized(np.empty(shape, np_dtype)), requires_grad)
     shaped = np.broadcast_to(np.empty((), np_dtype), shape)  # (only its shape is read)
-    return _finish(empty_in_layout(shaped, np_dtype, memory_format), requires_grad)
+    return _finish(fill_uninitialized(empty_in_layout(shaped, np_dtype, memory_format)),
+                   requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_dtype_arg(dtype, "full")
+    check_number(fill_value, "full", "fill_value", 2)
     if out is not None:
         result = full(size, fill_value, dtype=_dtype_of_out(dtype, out), device=device)
         return _creation_out(result, out, "full")
@@ -607,6 +648,7 @@ def _creation_out(result: Tensor, out, name: str) -> Tensor:
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_dtype_arg(dtype, "scalar_tensor")
+    check_number(value, "scalar_tensor", "s", 1)
     return _finish(np.array(value, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -644,12 +686,14 @@ def ones_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
 
 def empty_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(like_array(input, dtype, memory_format, "empty_like"), requires_grad)
+    return _finish(fill_uninitialized(like_array(input, dtype, memory_format, "empty_like")),
+                   requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
     out = like_array(input, dtype, memory_format, "full_like")
+    check_number(fill_value, "full_like", "fill_value", 2)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     out[...] = fill_scalar(fill_value, out.dtype, out.size)
@@ -658,6 +702,21 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None,  # noq
 
 # ---------------------------------------------------------------------------------------
 # ranges
+
+
+def parsed_scalar(value):
+    """A number argument as torch's parser reads a Scalar: a NumPy integer as an int, any
+    other NumPy scalar (``np.bool_`` included, which is no Python bool) as a float."""
+    if isinstance(value, np.generic):
+        return int(value) if isinstance(value, np.integer) else float(value)
+    return value
+
+
+_ARANGE_OVERLOADS = (
+    ("Number end", CREATION_KEYWORDS),
+    ("Number start, Number end", CREATION_KEYWORDS.replace("Tensor out = None, ", "")),
+    ("Number start, Number end, Number step = 1", CREATION_KEYWORDS),
+)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
@@ -670,8 +729,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         return _creation_out(result, out, "arange")
     _check_device(device)
     if end is None:
+        check_number(start, "arange", "end", 1)
         start, end = 0, start
-    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    elif not all(isinstance(v, (numbers.Number, np.bool_)) or (
+            isinstance(v, Tensor) and not v._data.ndim) for v in (start, end, step)):
+        given = (start, end) if step == 1 and type(step) is int else (start, end, step)
+        raise _invalid_arguments("arange", given, {}, _ARANGE_OVERLOADS)
+    values = [v.item() if isinstance(v, Tensor) else parsed_scalar(v) for v in (start, end, step)]
     start, end, step = values
     if dtype is None:
         is_float = any(isinstance(v, float) for v in values)
@@ -785,6 +849,7 @@ def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=No
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = _np_dtype(dtype)
+    start, end = parsed_scalar(start), parsed_scalar(end)
     return _finish(_linspace(start, end, int(steps), np_dtype), requires_grad)
 
 
@@ -792,8 +857,9 @@ def _check_space_args(name, start, end, steps, extra, keywords) -> None:
     """torch binds linspace / logspace four times (start and end each a Tensor or a
     Number; ``steps`` an int): a call that fits none is "an invalid combination" (the
     arguments listed as if all were positional: which were keywords is not known here)."""
-    def is_bound(x):
-        return isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, np.ndarray)
+    def is_bound(x):  # (np.bool_ is no numbers.Number, but torch's parser takes it)
+        return isinstance(x, (Tensor, numbers.Number, np.bool_)) and not isinstance(
+            x, np.ndarray)
 
     if is_bound(start) and is_bound(end) and isinstance(steps, (int, np.integer)) \
             and not isinstance(steps, bool):
@@ -882,4 +948,5 @@ def logspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, base=10.0, *, out=Non
     _check_not_bool("logspace", dtype)
     _check_device(device)
     np_dtype = _np_dtype(dtype)
+    start, end = parsed_scalar(start), parsed_scalar(end)
     return _finish(_logspace(start, end, steps, base, np_dtype), requires_grad)

@@ -7,7 +7,8 @@ False and ``device_count()`` is 0, which is what makes the usual first line of a
 Every other function does what torch 2.13's CPU build does on a machine without a GPU:
 seeding is queued for a CUDA initialisation that never comes, so it silently does nothing;
 memory counters read 0; anything that needs a device raises torch's exception type with
-torch's message ("Torch not compiled with CUDA enabled"). Where the CPU build fails
+torch's message ("Torch not compiled with CUDA enabled"); so does calling one of the legacy
+CUDA tensor types (``torch.cuda.FloatTensor(3)``). Where the CPU build fails
 with an AttributeError about a missing ``torch._C`` binding (set_device,
 reset_peak_memory_stats), the same exception type is raised with a message that says why.
 """
@@ -18,9 +19,13 @@ import collections
 import warnings
 from typing import NoReturn
 
+from torchlet import _dtype
 from torchlet._device import device as _torch_device
+from torchlet._legacy_types import tensortype
 
 __all__ = [
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor",
     "Event", "Stream", "current_device", "current_stream", "default_stream", "device",
     "device_count", "device_of", "empty_cache", "get_arch_list", "get_device_capability",
     "get_device_name", "get_device_properties", "get_gencode_flags", "get_rng_state",
@@ -220,6 +225,56 @@ def get_rng_state_all() -> list:
 def set_rng_state_all(new_states) -> None:
     for state in new_states:
         set_rng_state(state)
+
+
+# ---------------------------------------------------------------------------------------
+# the legacy CUDA tensor types: they exist (``isinstance(t, torch.cuda.FloatTensor)`` is
+# False for every CPU tensor), and calling one is torch's TypeError
+
+
+class FloatTensor(metaclass=tensortype):
+    dtype = _dtype.float32
+    is_cuda = True
+
+
+class DoubleTensor(metaclass=tensortype):
+    dtype = _dtype.float64
+    is_cuda = True
+
+
+class HalfTensor(metaclass=tensortype):
+    dtype = _dtype.float16
+    is_cuda = True
+
+
+class LongTensor(metaclass=tensortype):
+    dtype = _dtype.int64
+    is_cuda = True
+
+
+class IntTensor(metaclass=tensortype):
+    dtype = _dtype.int32
+    is_cuda = True
+
+
+class ShortTensor(metaclass=tensortype):
+    dtype = _dtype.int16
+    is_cuda = True
+
+
+class CharTensor(metaclass=tensortype):
+    dtype = _dtype.int8
+    is_cuda = True
+
+
+class ByteTensor(metaclass=tensortype):
+    dtype = _dtype.uint8
+    is_cuda = True
+
+
+class BoolTensor(metaclass=tensortype):
+    dtype = _dtype.bool
+    is_cuda = True
 
 
 # ---------------------------------------------------------------------------------------

@@ -389,7 +389,7 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s)."
             )
-    elif not is_number(value) or isinstance(value, np.bool_):
+    elif not is_number(value):
         raise TypeError(
             "masked_fill() received an invalid combination of arguments - got (Tensor, "
             f"Tensor, {py_type_name(value)}), but expected one of:\n"

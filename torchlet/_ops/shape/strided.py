@@ -17,6 +17,7 @@ import numpy as np
 
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _ints
+from torchlet._runtime import fill_uninitialized
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
 
@@ -171,7 +172,8 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A00
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False) -> Tensor:
     """An uninitialised tensor with the given size and element strides (its own storage,
-    just large enough; torchlet fills it with zeros)."""
+    just large enough; torchlet fills it with zeros, or as torch under
+    ``use_deterministic_algorithms(True)``: NaN or the largest integer)."""
     from torchlet import _dtype
 
     size = _ints(size, "empty_strided", "size", 1)
@@ -193,7 +195,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         )
     np_dtype = (_dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np
     needed = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
-    storage = np.zeros(needed, np_dtype)
+    storage = fill_uninitialized(np.zeros(needed, np_dtype))
     data = np.lib.stride_tricks.as_strided(
         storage, size, tuple(s * storage.itemsize for s in stride),
         writeable=not any(n > 1 and s == 0 for n, s in zip(size, stride, strict=True)),
@@ -320,7 +322,7 @@ def new(self: Tensor, *args, **kwargs) -> Tensor:
             raise RuntimeError(
                 f"Trying to create tensor with negative dimension {bad_dim}: {list(shape)}"
             )
-        return wrap(np.zeros(shape if args or sized else (0,), np_dtype))
+        return wrap(fill_uninitialized(np.zeros(shape if args or sized else (0,), np_dtype)))
     if len(args) == 1:
         data = args[0]
         if isinstance(data, (int, float, bool, complex)):
@@ -352,7 +354,8 @@ def _options(np_dtype) -> str:
 
 def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
     """Give ``self`` the shape ``sizes``, contiguous, keeping its storage (and its values,
-    in memory order); a storage too small grows, the new elements zero."""
+    in memory order); a storage too small grows, the new elements zero (NaN or the
+    largest integer under ``use_deterministic_algorithms(True)``, as torch)."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     shape = _ints(sizes, "resize_", "size", 1)
@@ -374,6 +377,7 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
         # (torch would move the base to the new storage too).
         grown = np.zeros(offset + numel, flat.dtype)
         grown[:flat.size] = flat
+        fill_uninitialized(grown[flat.size:])
         data = grown[offset:].reshape(shape)
         if self._base is not None:
             self._base = None
