@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._tensor import IN_CUSTOM_FUNCTION, MULTI_OUTPUT_NODE, NO_GRAD_MODE, Tensor, wrap
-from torchlet.autograd.function import BackwardCFunction, Primitive
+from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import enable_grad
 
 _as_strided = np.lib.stride_tricks.as_strided
@@ -199,13 +199,11 @@ def check_view_rebase(view: Tensor, indirect: bool) -> None:
     history (``indirect``: the base or a sibling view was the one modified)."""
     kind = view._view_kind
     node = view._grad_fn
-    if isinstance(node, BackwardCFunction):
-        kind = IN_CUSTOM_FUNCTION  # a view made inside the Function's forward
     if kind not in (NO_GRAD_MODE, MULTI_OUTPUT_NODE, IN_CUSTOM_FUNCTION):
         return
     modified = "its base or another view of its base has been" if indirect else "is being"
     if node is not None:
-        name = node.name().rsplit("::", 1)[-1].replace("Backward0", "").replace("Backward", "")
+        name = node.name().rsplit("::", 1)[-1].removesuffix("Backward0").removesuffix("Backward")
     if kind == NO_GRAD_MODE or node is None:
         prefix = (f"Output {view._output_nr} of {name} is a view of a view which was created in"
                   if node is not None else "A view was created in")

@@ -12,8 +12,14 @@ import numpy as np
 
 from torchlet.autograd import _hooks, engine, functional, graph
 from torchlet.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
-from torchlet.autograd.function import Function, FunctionCtx, once_differentiable
+from torchlet.autograd.function import (
+    Function,
+    FunctionCtx,
+    grad_accumulator,
+    once_differentiable,
+)
 from torchlet.autograd.grad_mode import (
+    GRAD_STATE,
     enable_grad,
     inference_mode,
     is_grad_enabled,
@@ -107,26 +113,28 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if targets is not None and len(targets) == 0:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     if targets is None:
-        if create_graph:
-            warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
         engine.run_backward(outputs, root_grads, retain_graph, create_graph)
+        if create_graph:  # (torch's engine warns as it returns, after the hooks have run)
+            warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
         return
     for t in targets:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     targets = tuple(dict.fromkeys(targets))  # an input given twice accumulates once
+    for t in targets:
+        if not t.is_leaf:  # as torch: a non-leaf input gets its .grad through retain_grad
+            t.retain_grad()
     captured = engine.run_backward(outputs, root_grads, retain_graph, create_graph, targets)
     for t, g in zip(targets, captured):
-        if g is None:
+        if g is None or not t.is_leaf:
             continue
-        if t._grad is None:
-            t._grad = g if create_graph else g.detach().clone()
-        elif create_graph:
-            t._grad = t._grad + g
-        else:
-            t._grad._data += g._data
-        node = t._accumulator if t._grad_fn is None else None
-        if node is not None and node._hooks is not None:
+        node = grad_accumulator(t)
+        grad_mode, GRAD_STATE.enabled = GRAD_STATE.enabled, create_graph
+        try:
+            node._accumulate(t, g)  # as the engine would have
+        finally:
+            GRAD_STATE.enabled = grad_mode
+        if node._hooks is not None:
             node._run_post_accumulate_hooks(t)
             if node._hooks.post:
                 _hooks.call_post_hooks(node._hooks, (), (g,))

@@ -82,7 +82,7 @@ def call_pre_hooks(node, grads):
     for nr, ref in extra.retained.items():
         tensor = ref()
         if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
-            tensor._grad = (grads[nr].detach().clone() if tensor._grad is None
+            tensor._grad = (grads[nr].clone() if tensor._grad is None
                             else tensor._grad + grads[nr])
     for hook in extra.pre.values():
         result = hook(tuple(grads))

@@ -28,6 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from torchlet._numpy_names import user_stacklevel
 from torchlet.autograd.anomaly_mode import ANOMALY_STATE, record_forward_trace
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.utils.hooks import RemovableHandle
@@ -215,8 +216,10 @@ class AccumulateGrad(Node):
         old ``.grad`` sees the new value; with create_graph it is out of place, recorded.
         """
         if variable._grad is None:
-            if GRAD_STATE.enabled:
-                variable._grad = grad.clone()
+            if GRAD_STATE.enabled:  # torch copies into a new tensor: grad_fn CopyBackwards
+                from torchlet._ops.pointwise.operands import copy_from  # (imports us)
+
+                variable._grad = copy_from(wrap(np.empty_like(variable._data)), grad)
             else:
                 variable._grad = grad if unshared else wrap(grad._data.copy())
         elif GRAD_STATE.enabled:
@@ -807,6 +810,9 @@ class Function:
         ctx.needs_input_grad = tuple(
             isinstance(a, Tensor) and a.requires_grad for a in args
         )
+        record = GRAD_STATE.enabled and any(ctx.needs_input_grad)
+        if record:  # before forward, as torch: forward may change an input in place
+            _link_inputs(ctx, args)
         with no_grad():
             if uses_setup_context:
                 output = cls.forward(*args)
@@ -817,10 +823,17 @@ class Function:
 
         multi = isinstance(output, tuple)
         outputs = output if multi else (output,)
-        record = GRAD_STATE.enabled and any(ctx.needs_input_grad)
-        if not record:
-            return output
-        return _link_custom(ctx, args, outputs, multi)
+        if record:
+            ctx._n_outputs = len(outputs)
+            ctx._output_meta = tuple(
+                (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+                for o in outputs
+            )
+        results = _wrap_outputs(ctx, args, outputs, record,
+                                ctx._to_save if uses_setup_context else None)
+        if record and ctx._to_save is not None:
+            _save_custom(ctx, results)
+        return tuple(results) if multi else results[0]
 
 
 def _keywords_by_position(forward, args, kwargs, skip_ctx: bool) -> tuple:
@@ -845,10 +858,11 @@ def _keywords_by_position(forward, args, kwargs, skip_ctx: bool) -> tuple:
     return tuple(bound)
 
 
-def _link_custom(ctx, args, outputs, multi):
+def _link_inputs(ctx, args):
+    """The edges of ``ctx``: one per Tensor argument (as in torch, only those have one in
+    next_functions)."""
     if ANOMALY_STATE.enabled:
         record_forward_trace(ctx)
-    # only Tensor arguments have an edge (next_functions), as in torch
     ctx._n_args = len(args)
     ctx._tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
     tensors = [args[i] for i in ctx._tensor_positions]
@@ -857,71 +871,233 @@ def _link_custom(ctx, args, outputs, multi):
         (a._data.shape, a._data.dtype) if e is not None else None
         for a, e in zip(tensors, ctx._edges)
     )
-    ctx._n_outputs = len(outputs)
-    ctx._output_meta = tuple(
-        (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
-        for o in outputs
-    )
+
+
+def _wrap_outputs(ctx, args, outputs, record, saved_in_setup):
+    """What ``apply`` returns for the tensors ``forward`` returned (torch's _wrap_outputs).
+
+    * A tensor computed by forward gets ``ctx`` as its grad_fn (when ``record``).
+    * An input returned as-is becomes a new view of that input (``x.view_as(x)``): the
+      input keeps its own history, the view gets ``ctx``'s.
+    * An input changed in place (``ctx.mark_dirty``) is returned itself and takes ``ctx``
+      as its history (through a CopySlices of its base, if it is a view); its version is
+      counted once more, as torch does.
+    * A non-differentiable output (``mark_non_differentiable``, an integer dtype, or
+      nothing recorded) gets no history: an input returned as-is is then a view of it,
+      or a detached alias if it requires grad.
+
+    A view among the outputs may not be changed in place later (that would bypass the
+    custom backward): it is marked IN_CUSTOM_FUNCTION, or MULTI_OUTPUT_NODE when the
+    Function has more than one differentiable output.
+    """
+    dirty = ctx._dirty
+    for tensor in dirty:
+        tensor._vbox[0] += 1
+    non_differentiable = ctx._non_differentiable
     results = []
+    n_differentiable = 0
     for nr, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             results.append(out)
             continue
-        if any(out is nd for nd in ctx._non_differentiable) or out._data.dtype.kind != "f":
-            results.append(out)
-            continue
-        dirty = any(out is d for d in ctx._dirty)
-        if dirty and out._grad_fn is None and out._requires_grad:
-            raise RuntimeError(
-                "a leaf Variable that requires grad has been used in an in-place operation."
-            )
-        if not dirty and any(out is a for a in args):
-            out = wrap(out._data)  # an input returned as is becomes a new view of it
-        out._grad_fn = ctx
-        out._output_nr = nr
-        out._requires_grad = False
+        is_input = any(out is a for a in args)
+        modified = bool(dirty) and any(out is d for d in dirty)
+        if not record or out._data.dtype.kind != "f" or (
+                non_differentiable and any(out is n for n in non_differentiable)):
+            if not out.requires_grad:
+                if is_input and not modified:
+                    _refuse_saved_input(out, saved_in_setup)
+                    out = _view_of_self(out)
+            elif is_input:
+                out = out.detach()
+        elif modified:
+            _rebase_dirty(ctx, out, nr, is_input, len(outputs))
+            n_differentiable += 1
+        else:
+            if is_input:
+                _refuse_saved_input(out, saved_in_setup)
+                out = _view_of_self(out)
+            out._grad_fn = ctx
+            out._output_nr = nr
+            out._requires_grad = False
+            n_differentiable += 1
+        if out._base is not None and out._view_kind is not None and not (is_input and modified):
+            out._view_kind = IN_CUSTOM_FUNCTION
         results.append(out)
+    if n_differentiable > 1:
+        for out in results:
+            if isinstance(out, Tensor) and out._is_view():
+                out._view_kind = MULTI_OUTPUT_NODE
+    for tensor in dirty:
+        if not any(tensor is out for out in outputs):
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned "
+                "as output. The inputs that are modified inplace must all be outputs of the "
+                "Function."
+            )
+    return results
 
-    if ctx._to_save is not None:
-        saved, checks = [], []
-        for i, value in enumerate(ctx._to_save):
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
-                    "save_for_backward can only save variables, but argument "
-                    f"{i} is of type {type(value).__name__}"
-                )
-            if isinstance(value, Tensor):
-                for nr, out in enumerate(results):
-                    if value is out:  # don't keep a cycle: rebuild outputs on demand
-                        value = _SavedOutput(out._data, nr)
-                        checks.append((out._vbox, out._vbox[0], value))
-                        break
-                else:
-                    if value._inference:
-                        _refuse_inference_tensor()
-                    checks.append((value._vbox, value._vbox[0], value))
-            saved.append(value)
-        ctx._saved = tuple(saved)
-        ctx._version_checks = checks
-        ctx._rebuilt_on_access = any(type(v) is _SavedOutput for v in saved)
-        if SAVED_TENSOR_HOOKS.stack:
-            _pack_saved(ctx, results)
-    return tuple(results) if multi else results[0]
+
+def _view_of_self(tensor):
+    """``tensor.view_as(tensor)``: what torch returns for an input returned as-is (its own
+    array object, so that saved arrays are never mistaken for the input's)."""
+    return make_view(wrap(tensor._data.view()), tensor)
+
+
+def _refuse_saved_input(tensor, saved_in_setup):
+    """torch: with setup_context, the input saved and the output returned would be the
+    same tensor, which cannot hold both histories."""
+    if saved_in_setup and any(tensor is s for s in saved_in_setup):
+        raise RuntimeError(
+            "An input that has been returned as-is as output is being saved for backward. "
+            "This is not supported if you override setup_context. You should return and "
+            "save a view of the input instead, e.g. with x.view_as(x) or setup ctx inside "
+            "the forward function itself."
+        )
+
+
+def _rebase_dirty(ctx, tensor, nr, is_input, n_outputs):
+    """``tensor`` was changed in place by forward: from now on its history is ``ctx``'s
+    output ``nr`` (torch's rebase_history)."""
+    if tensor._grad_fn is None and tensor.requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad has been used in an in-place operation."
+        )
+    _check_inplace_allowed(tensor)  # (a view that may not be rebased, a view of a leaf)
+    if not is_input:
+        warnings.warn(
+            "ctx.mark_dirty() received a tensor that was not an input. Only input Tensors "
+            "that have been mutated should be passed to ctx.mark_dirty().",
+            stacklevel=user_stacklevel(),
+        )
+    tensor._grad = None
+    if not tensor._is_view():
+        tensor._grad_fn, tensor._output_nr = ctx, nr
+        return
+    # The base changed too: it gets a CopySlices history, and the view a window of it.
+    # That takes a node with a single output.
+    if n_outputs > 1:
+        raise RuntimeError(
+            "If your Function modifies inplace an input that is a view of another Tensor, "
+            "your Function cannot return more than one Tensor. This is not supported by the "
+            "current autograd engine. You should either make sure the input is not a view "
+            "(using .clone() for example) or make your Function only return one Tensor "
+            "(potentially splitting it into two Functions: one doing the inplace that "
+            "returns a single Tensor and a second one that does the other operations). You "
+            "can ask on the forum https://discuss.pytorch.org/ if you need help to do this "
+            "change."
+        )
+    from torchlet._ops.view_inplace import rebase_view_history  # (imports this module)
+
+    rebase_view_history(tensor, tensor._base, wrap(tensor._data, ctx, nr))
+
+
+def _save_custom(ctx, results):
+    """Resolve what ``ctx.save_for_backward`` received; an output is kept as its array
+    and rebuilt on access, so that the node and its output do not form a cycle."""
+    saved, checks = [], []
+    for i, value in enumerate(ctx._to_save):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                "save_for_backward can only save variables, but argument "
+                f"{i} is of type {type(value).__name__}"
+            )
+        if isinstance(value, Tensor):
+            for nr, out in enumerate(results):
+                if value is out:
+                    value = _SavedOutput(out._data, nr)
+                    checks.append((out._vbox, out._vbox[0], value))
+                    break
+            else:
+                if value._inference:
+                    _refuse_inference_tensor()
+                checks.append((value._vbox, value._vbox[0], value))
+        saved.append(value)
+    ctx._saved = tuple(saved)
+    ctx._version_checks = checks
+    ctx._rebuilt_on_access = any(type(v) is _SavedOutput for v in saved)
+    if SAVED_TENSOR_HOOKS.stack:
+        _pack_saved(ctx, results)
+
+
+# ---------------------------------------------------------------------------------------
+# once_differentiable
+
+
+ONCE_DIFFERENTIABLE_MESSAGE = (
+    "trying to differentiate twice a function that was marked with @once_differentiable"
+)
+
+
+class DelayedError(Node):
+    """torch's ``Error`` node: stands where a gradient cannot be differentiated again, and
+    raises ``message`` if a backward pass ever runs it."""
+
+    node_name = "torch::autograd::Error"
+    _run_without_grads = True  # reaching it is the error, whatever arrives
+
+    def __init__(self, message, n_outputs):
+        self._init_node(n_outputs)
+        self.message = message
+
+    def _backward(self, grads):
+        raise RuntimeError(self.message)
+
+
+def _delayed_error(message, tensors):
+    """Aliases of ``tensors`` (None stays None) whose grad_fn is a DelayedError. As in
+    torch, its edges lead to fresh leaves: the real graph behind ``tensors`` is cut."""
+    node = DelayedError(message, len(tensors))
+    edges, meta, leaves, outputs = [], [], [], []
+    for nr, tensor in enumerate(tensors):
+        if tensor is None:
+            edges.append(None)
+            meta.append(None)
+            outputs.append(None)
+            continue
+        leaf = tensor.detach()
+        leaf.requires_grad_(True)
+        leaves.append(leaf)
+        edges.append((grad_accumulator(leaf), 0))
+        meta.append((tensor._data.shape, tensor._data.dtype))
+        outputs.append(wrap(tensor._data, node, nr))
+    node._edges = tuple(edges)
+    node._input_meta = tuple(meta)
+    node.leaves = leaves  # (an AccumulateGrad holds its leaf weakly; torch's holds it)
+    return outputs
 
 
 def once_differentiable(fn):
-    """Mark a backward as not differentiable again (runs it with grad mode off)."""
+    """Mark a custom Function's backward as not differentiable again: it runs with grad
+    mode off, and when a double backward (``create_graph=True``) is being recorded, the
+    gradients it returns lead to a node that raises torch's error if differentiated."""
     import functools
 
     from torchlet.autograd.grad_mode import no_grad
 
     @functools.wraps(fn)
-    def wrapper(ctx, *args):
+    def wrapper(ctx, *args, **kwargs):
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args, **kwargs)
+        if not GRAD_STATE.enabled:
+            return outputs
+        # as torch: judged by the incoming gradients only (saved tensors are not seen)
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        if not isinstance(outputs, tuple):
+            return _delayed_error(ONCE_DIFFERENTIABLE_MESSAGE, (outputs,))[0]
+        return tuple(_delayed_error(ONCE_DIFFERENTIABLE_MESSAGE, outputs))
 
     return wrapper
 
 
 # Tensor is defined in terms of this module's classes, so it is imported last.
-from torchlet._tensor import Tensor, refresh_view, wrap  # noqa: E402
+from torchlet._tensor import (  # noqa: E402
+    IN_CUSTOM_FUNCTION,
+    MULTI_OUTPUT_NODE,
+    Tensor,
+    _check_inplace_allowed,
+    make_view,
+    refresh_view,
+    wrap,
+)

@@ -17,7 +17,8 @@ from collections import OrderedDict
 
 from torchlet._numpy_names import user_stacklevel
 from torchlet._tensor import Tensor
-from torchlet.autograd.function import Function
+from torchlet.autograd._hooks import _checked_tuple
+from torchlet.autograd.function import Function, _zeros_for_missing
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.utils.hooks import RemovableHandle
 
@@ -148,18 +149,31 @@ def register_module_full_backward_hook(hook) -> RemovableHandle:
 
 
 class BackwardHookFunction(Function):
-    """Returns its tensors unchanged; in backward it passes their gradients to ``callback``
-    (which may replace them). One sits on a module's inputs, one on its outputs."""
+    """Returns its tensors unchanged (as views); in backward it passes their gradients to
+    ``callback``, which may replace them. One sits on a module's inputs, one on its outputs.
+
+    ``materialize``: whether ``callback`` sees zeros or None for a gradient that did not
+    arrive. torch's hooks sit after its node: the output hook sees the gradients as they
+    arrived (None for an output that does not reach the loss), the input hook sees what the
+    node returned (zeros in place of None).
+    """
 
     @staticmethod
-    def forward(ctx, callback, *tensors):
+    def forward(ctx, callback, materialize, *tensors):
         ctx.callback = callback
+        ctx.set_materialize_grads(materialize)
         ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
         return tensors
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None, *ctx.callback(grads))
+        hook = ctx.callback
+        results = hook(grads)
+        # torch's hooks replace what its node returned (zeros where nothing arrived), and
+        # go through the checks of every node hook
+        if any(g is None and r is not None for g, r in zip(grads, results)):
+            grads = _zeros_for_missing(ctx, grads)
+        return (None, None, *_checked_tuple(hook, grads, results))
 
 
 class _BackwardHook:
@@ -191,7 +205,7 @@ class _BackwardHook:
     def _unpack_none(indices, values):
         return tuple(values[idx] for idx in indices)
 
-    def _apply_on_tensors(self, callback, args):
+    def _apply_on_tensors(self, callback, materialize, args):
         tensors_idx, tensors = [], []
         requires_grad = False
         for i, arg in enumerate(args):
@@ -201,15 +215,21 @@ class _BackwardHook:
                 requires_grad |= arg.requires_grad
         if not (requires_grad and GRAD_STATE.enabled):
             return args, None
-        new_tensors = BackwardHookFunction.apply(callback, *tensors)
+        new_tensors = BackwardHookFunction.apply(callback, materialize, *tensors)
         arg_list = list(args)
         for idx, val in zip(tensors_idx, new_tensors, strict=True):
             arg_list[idx] = val
         out = tuple(arg_list) if type(args) is tuple else type(args)(*arg_list)
         return out, tensors_idx
 
+    # The callbacks are named ``hook``, as torch's, because the checks on what they return
+    # quote that name ("hook 'hook' has changed the size of value").
+
     def setup_input_hook(self, args):
-        res, input_idx = self._apply_on_tensors(self._on_grad_input, args)
+        def hook(grad_input):
+            return self._on_grad_input(grad_input)
+
+        res, input_idx = self._apply_on_tensors(hook, True, args)
         self.n_inputs = len(args)
         self.input_tensors_index = input_idx
         return res
@@ -217,7 +237,11 @@ class _BackwardHook:
     def setup_output_hook(self, result):
         is_tuple = isinstance(result, tuple)
         args = result if is_tuple else (result,)
-        res, output_idx = self._apply_on_tensors(self._on_grad_output, args)
+
+        def hook(grad_output):
+            return self._on_grad_output(grad_output)
+
+        res, output_idx = self._apply_on_tensors(hook, False, args)
         self.n_outputs = len(args)
         self.output_tensors_index = output_idx
         return res if is_tuple else res[0]
