@@ -24,6 +24,7 @@ from torchlet._ops.pointwise.operands import (
     out_dtype_castable,
     scalar_type_name,
 )
+from torchlet._ops.reduction._cascade import GRAIN_SIZE
 from torchlet._ops.reduction._common import (
     Selection,
     accumulation_dtype,
@@ -31,6 +32,7 @@ from torchlet._ops.reduction._common import (
     count,
     evenly_distribute,
     expand_reduced,
+    kept_shape,
     reduce_dims,
     reduction_layout,
     restore_reduced,
@@ -41,6 +43,7 @@ from torchlet._ops.reduction._common import (
 )
 from torchlet._ops.reduction.sorting import argsort_array
 from torchlet._ops.reduction.std_sort import std_sort_order
+from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -286,10 +289,17 @@ def _p_norm(work: np.ndarray, p: float, dims, keepdim) -> np.ndarray:
     if work.dtype == np.float16:
         return _p_norm(work.astype(np.float32), p, dims, keepdim).astype(np.float16)
     np_dtype = work.dtype
+    reduced = (range(work.ndim) if dims is None else dims)
+    if p != 0 and math.prod(work.shape[d] for d in reduced) == 1 and work.size:
+        # one element per output: torch's iterator does not reduce, the norm is |a| (no
+        # rounding through a power and its root: vector_norm([160.], 3) is 160.)
+        out = np.abs(work)
+        return out if keepdim else out.reshape(
+            tuple(n for i, n in enumerate(work.shape) if i not in reduced))
     if p == 2:
-        return np.sqrt(np.add.reduce(work * work, axis=dims, keepdims=keepdim))
+        return np.sqrt(_sum_in_order(work * work, dims, keepdim))
     if p == 1:
-        return np.add.reduce(np.abs(work), axis=dims, keepdims=keepdim)
+        return _sum_in_order(np.abs(work), dims, keepdim)
     if p == math.inf:
         return np.max(np.abs(work), axis=dims, keepdims=keepdim)
     if p == -math.inf:
@@ -299,7 +309,28 @@ def _p_norm(work: np.ndarray, p: float, dims, keepdim) -> np.ndarray:
     # torch: sum(powf(|a|, p)) then powf(sum, 1.0f / p), p held in the accumulation type
     q = np_dtype.type(p)
     powered = _pow(np.abs(work), q)
-    return _pow(np.add.reduce(powered, axis=dims, keepdims=keepdim), np_dtype.type(1) / q)
+    return _pow(_sum_in_order(powered, dims, keepdim), np_dtype.type(1) / q)
+
+
+def _sum_in_order(a: np.ndarray, dims, keepdim: bool) -> np.ndarray:
+    """Sum over ``dims`` one element after the other, as torch's norm kernel
+    (binary_kernel_reduce) accumulates each output: its elements in TensorIterator's
+    order (the reduced dims by stride, the largest outermost). From 32768 elements per
+    output on, each thread sums a range and the range sums are added at the end."""
+    dims = tuple(range(a.ndim)) if dims is None else tuple(dims)
+    kept = [i for i in range(a.ndim) if i not in dims]
+    walk = sorted(dims, key=lambda d: -abs(a.strides[d]))
+    rows = a.transpose(kept + walk).reshape([a.shape[i] for i in kept] + [-1])
+    n = rows.shape[-1]
+    threads = get_num_threads()
+    if n < GRAIN_SIZE or threads <= 1:
+        total = np.add.accumulate(rows, axis=-1)[..., -1].copy() if n else rows.sum(-1)
+    else:
+        chunk = -(-n // min(threads, -(-n // GRAIN_SIZE)))
+        total = np.zeros(rows.shape[:-1], a.dtype)
+        for start in range(0, n, chunk):
+            total = total + np.add.accumulate(rows[..., start:start + chunk], axis=-1)[..., -1]
+    return total.reshape(kept_shape(a.shape, dims)) if keepdim else total
 
 
 def _pow(a: np.ndarray, exponent) -> np.ndarray:
