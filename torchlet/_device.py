@@ -1,8 +1,15 @@
-"""torch.device: torchlet computes on the CPU only, but accepts device arguments."""
+"""torch.device, and the two devices torchlet has: the CPU and ``meta``.
+
+A meta tensor has a shape, a dtype and no values (torch uses them to build a model before
+its weights exist, or to work out shapes). Here its values are a ``MetaArray``: a NumPy
+array whose elements are all one read-only zero, so it takes no memory whatever its size.
+"""
 
 from __future__ import annotations
 
 import operator
+
+import numpy as np
 
 _NO_TYPE = object()  # (torch.device() with no type is an error)
 
@@ -50,6 +57,19 @@ class device:  # noqa: N801 - torch's name
         return NotImplemented
 
     __lt__ = __le__ = __gt__ = __ge__ = _no_order
+
+    def __enter__(self):
+        """``with torch.device("meta"):``: tensors and modules made inside land on this
+        device (torch's DeviceContext); blocks nest, each restores what it replaced."""
+        from torchlet import _runtime  # (_runtime imports this module)
+
+        _runtime.push_default_device(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        from torchlet import _runtime
+
+        _runtime.pop_default_device()
 
 
 # c10::DeviceType's numbers (used by the hash), in the order torch lists the names
@@ -127,6 +147,7 @@ _type = type  # (``type`` is the constructor's argument name above)
 
 
 CPU = device("cpu")
+META = device("meta")
 
 
 def check_cpu(where) -> None:
@@ -138,3 +159,102 @@ def check_cpu(where) -> None:
         raise AssertionError("Torch not compiled with CUDA enabled")
     if kind != "cpu":
         raise RuntimeError(f"PyTorch is not linked with support for {kind} devices")
+
+
+def is_meta_device(where) -> bool:
+    """Whether ``where`` (a device or its string) is ``meta``; a device torchlet lacks is
+    refused as ``check_cpu`` refuses it."""
+    place = where if isinstance(where, device) else device(where)
+    if place.type == "meta":
+        return True
+    check_cpu(place)
+    return False
+
+
+# ---------------------------------------------------------------------------------------
+# the values of meta tensors
+
+# Every meta array is a zero-stride view of this one buffer (16 bytes: any dtype's zero).
+_META_BUFFER = np.zeros(16, np.uint8)
+_META_BUFFER.flags.writeable = False
+
+
+class MetaArray(np.ndarray):
+    """The values of a meta tensor: none. NumPy keeps the class through views (reshape,
+    transpose, slicing) and hands every ufunc and array function that meets one to the
+    two methods below: they run the operation on zeros, to learn the result's shape and
+    dtype (and raise NumPy's errors), and return meta arrays in place of its results.
+    Writing into a meta array changes nothing: it has nothing to change."""
+
+    # (Operands on the CPU are let through, where torch refuses all but 0-d ones: torchlet's
+    # operations mix the meta arrays with buffers of their own, on the CPU.)
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if out is not None:  # a meta destination gets a scratch copy, a CPU one the values
+            kwargs["out"] = tuple(_plain(x) for x in out)
+        with np.errstate(all="ignore"):
+            result = getattr(ufunc, method)(*_plain(inputs), **_plain(kwargs))
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _as_meta(result)
+
+    def __array_function__(self, func, types, args, kwargs):
+        with np.errstate(all="ignore"):
+            result = func(*_plain(args), **_plain(kwargs))
+        out = kwargs.get("out")
+        return out if out is not None else _as_meta(result)
+
+    def __setitem__(self, key, value):
+        _plain(self)[key] = _plain(value)  # (NumPy checks the key and the shape)
+
+    def fill(self, value):
+        pass
+
+    def copy(self, order="C"):
+        return meta_array(self.shape, self.dtype)
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        return meta_array(self.shape, dtype)
+
+
+def meta_array(shape, dtype) -> MetaArray:
+    """Values of a meta tensor of ``shape`` and ``dtype`` (NumPy's)."""
+    shape = tuple(shape)
+    return np.ndarray.__new__(MetaArray, shape, dtype, buffer=_META_BUFFER,
+                              strides=(0,) * len(shape))
+
+
+def is_meta_array(a: np.ndarray) -> bool:
+    """Whether ``a`` holds a meta tensor's values: a MetaArray or a view of one, however
+    made (``np.asarray`` and ``as_strided`` give plain NumPy views, whose chain of bases
+    still leads to a MetaArray or to the meta buffer)."""
+    if type(a) is MetaArray:
+        return True
+    link: object = a.base
+    while link is not None:
+        if type(link) is MetaArray or link is _META_BUFFER:
+            return True
+        link = getattr(link, "base", None)
+    return False
+
+
+def _plain(x):
+    """``x`` with every meta array in it (in lists, tuples and dicts too) replaced by
+    writable zeros of its shape and dtype (one element, zero strides)."""
+    if isinstance(x, np.ndarray) and is_meta_array(x):
+        return np.lib.stride_tricks.as_strided(np.zeros(1, x.dtype), x.shape,
+                                               (0,) * x.ndim, writeable=True)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(item) for item in x)
+    if isinstance(x, dict):
+        return {key: _plain(value) for key, value in x.items()}
+    return x
+
+
+def _as_meta(result):
+    """NumPy's ``result`` with every array (or NumPy scalar) in it made a MetaArray."""
+    if isinstance(result, (np.ndarray, np.generic)):
+        return meta_array(np.shape(result), result.dtype)
+    if isinstance(result, (list, tuple)):
+        items = [_as_meta(item) for item in result]
+        return type(result)(*items) if hasattr(result, "_fields") else type(result)(items)
+    return result

@@ -296,14 +296,17 @@ def format_tensor(
     grad_fn_name: str | None = None,
     requires_grad: bool = False,
     prefix: str = "tensor(",
+    meta: bool = False,
 ) -> str:
-    """Return exactly what ``repr(torch_tensor)`` prints for a dense CPU tensor.
+    """Return exactly what ``repr(torch_tensor)`` prints for a dense CPU or meta tensor.
 
     ``data`` holds the values (float16/32/64, signed/unsigned ints, bool, complex).
     ``dtype_name`` is e.g. ``"torch.float32"`` and ``default_dtype_name`` the current
     ``torch.get_default_dtype()`` name.  ``grad_fn_name`` (e.g. ``"MulBackward0"``)
     takes precedence over ``requires_grad``.  The ``prefix`` sets the indentation of
-    continuation lines (its length), as for torch's ``tensor(``.
+    continuation lines (its length), as for torch's ``tensor(``. A ``meta`` tensor has
+    no values: torch prints ``...``, the device, the size and a dtype that is not the
+    default float one.
     """
     data = np.asarray(data)
     indent = len(prefix)
@@ -321,7 +324,12 @@ def format_tensor(
         "torch.bool",
     )
 
-    if data.size == 0:
+    if meta:
+        suffixes += ["device='meta'", "size=" + str(tuple(data.shape))]
+        if dtype_name != default_dtype_name:
+            suffixes.append("dtype=" + dtype_name)
+        tensor_str = "..."
+    elif data.size == 0:
         # Like NumPy, show the shape unless it is the plain 1-d "(0,)".
         if data.ndim != 1:
             suffixes.append("size=" + str(tuple(data.shape)))

@@ -3,7 +3,8 @@ matmul precision, the default device, warnings; and ``torch.compile``.
 
 torchlet computes with NumPy on the CPU, so most of these only record the choice (and
 check it as torch does). Three act: ``set_num_threads`` sets the thread count of the
-OpenBLAS that NumPy uses, ``set_default_device`` refuses devices torchlet lacks, and
+OpenBLAS that NumPy uses, ``set_default_device`` (and ``with torch.device(...)``) picks
+the CPU or the meta device for new tensors, and
 ``use_deterministic_algorithms(True)`` fills uninitialised memory (``fill_uninitialized``).
 """
 
@@ -16,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from torchlet._device import CPU, check_cpu, device
+from torchlet._device import CPU, device, is_meta_device
 
 # ---------------------------------------------------------------------------------------
 # threads
@@ -237,14 +238,33 @@ def get_float32_matmul_precision() -> str:
 
 
 def set_default_device(device) -> None:  # noqa: A002 - torch's argument name
-    """Only the CPU exists here: any other device is refused now, with the error torch
-    gives (later, at the first factory call) on a machine without it. None resets."""
+    """The device of new tensors and modules when none is named: the CPU or ``meta``. Any
+    other device is refused now, with the error torch gives (later, at the first factory
+    call) on a machine without it. None resets."""
     if device is None:
         SETTINGS.default_device = CPU
         return
     chosen = _device_of(device)
-    check_cpu(chosen)
+    is_meta_device(chosen)  # (refuses the devices torchlet lacks)
     SETTINGS.default_device = chosen
+
+
+# the default devices that open ``with torch.device(...)`` blocks replaced, innermost last
+_REPLACED_DEVICES: list[device] = []
+
+
+def push_default_device(device) -> None:  # noqa: A002
+    """``torch.device.__enter__``: ``device`` becomes the default until the block ends."""
+    previous = SETTINGS.default_device
+    set_default_device(device)
+    _REPLACED_DEVICES.append(previous)
+
+
+def pop_default_device() -> None:
+    """``torch.device.__exit__``: the default device the block replaced comes back."""
+    if not _REPLACED_DEVICES:
+        raise RuntimeError("trying to pop from empty mode stack")
+    SETTINGS.default_device = _REPLACED_DEVICES.pop()
 
 
 def _device_of(value):

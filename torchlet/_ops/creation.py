@@ -3,6 +3,10 @@ empty, eye), ranges (arange, linspace, logspace) and the ``*_like`` forms.
 
 Dtype inference follows torch: Python floats give the default dtype (float32), ints give
 int64, bools give bool; NumPy arrays keep their dtype.
+
+``device`` is the CPU or ``meta``; without one, the default device (``with torch.device(
+"meta"):``, ``torch.set_default_device``), except for the ``*_like`` forms, which take
+their input's. A meta tensor gets a shape and a dtype and no values (``meta_array``).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import warnings
 
 import numpy as np
 
-from torchlet import _device, _dtype
-from torchlet._device import check_cpu
+from torchlet import _device, _dtype, _runtime
+from torchlet._device import is_meta_array, is_meta_device, meta_array
 from torchlet._ops.indexing._common import checked_scalar, fill_scalar
 from torchlet._ops.pointwise._fused import _fma, _two_product_error
 from torchlet._ops.shape.common import check_memory_format, empty_in_layout
@@ -139,8 +143,9 @@ CREATION_KEYWORDS = ("Tensor out = None, torch.dtype dtype = None, torch.layout 
 GENERATOR_KEYWORDS = "torch.Generator generator, " + CREATION_KEYWORDS
 
 
-def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
-    t = wrap(data)
+def _finish(data: np.ndarray, requires_grad: bool, meta: bool = False) -> Tensor:
+    """The new tensor of ``data`` (of its shape and dtype only, when ``meta``)."""
+    t = wrap(meta_array(data.shape, data.dtype) if meta else data)
     if requires_grad:
         if data.dtype.kind != "f":
             raise RuntimeError(
@@ -156,8 +161,19 @@ def _np_dtype(dtype, default=None):
     return _dtype.to_dtype(dtype).np
 
 
-def _check_device(device):
-    check_cpu(device)
+def _on_meta(device) -> bool:
+    """Whether a factory given ``device`` makes a meta tensor: ``device`` is ``meta``, or
+    it is None and the default device is. Devices torchlet lacks are refused."""
+    if device is None:
+        return _runtime.SETTINGS.default_device.type == "meta"
+    return is_meta_device(device)
+
+
+def _check_device(device) -> None:
+    """For the factories that make CPU tensors only: any other device (the default one
+    too) is refused."""
+    if _on_meta(device):
+        raise NotImplementedError("torchlet cannot make this tensor on the meta device yet")
 
 
 # ---------------------------------------------------------------------------------------
@@ -167,19 +183,19 @@ def _check_device(device):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
     _check_dtype_arg(dtype, "tensor")
-    _check_device(device)
+    meta = _on_meta(device)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use "
             "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
             ".requires_grad_(True), rather than torch.tensor(sourceTensor).",
             UserWarning, stacklevel=2)
-        array = data._data.copy()
+        array = data._data if meta else data._data.copy()
     else:
         array = _array_from_data(data, dtype)
     if dtype is not None:
         array = _cast(array, _dtype.to_dtype(dtype).np)
-    return _finish(array, requires_grad)
+    return _finish(array, requires_grad, meta)
 
 
 def check_number(value, name: str, arg: str, position: int) -> None:
@@ -419,9 +435,11 @@ def _number_of(item, np_dtype):
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
     _check_dtype_arg(dtype, "as_tensor")
-    _check_device(device)
+    meta = _on_meta(device)
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
+        return data.to(_device.META if meta else data.device, dtype)
+    if meta:
+        return tensor(data, dtype=dtype, device=_device.META)
     if isinstance(data, np.ndarray):
         if dtype is not None and data.dtype in _WIDE_UNSIGNED:  # (as tensor() does)
             return wrap(_cast(data, _dtype.to_dtype(dtype).np))
@@ -485,14 +503,18 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
     if source is None:  # a number or a sequence: always a new tensor
         if copy is False:
             raise ValueError("can't alias arbitrary sequence into a tensor.")
-        _check_device(device)
-        return _finish(tensor(obj, dtype=dtype)._data, grad)
-    place = None if device is None else _device.device(device)
+        return _finish(tensor(obj, dtype=dtype)._data, grad, _on_meta(device))
+    place = _device.device(device) if device is not None else \
+        _device.META if _runtime.SETTINGS.default_device.type == "meta" else None
     wrong_dtype = dtype is not None and _dtype.to_dtype(dtype) != source.dtype
     if force_copy or (copy is None and (wrong_dtype or place not in (None, source.device))):
-        if place is not None and place != source.device:  # (as tensor.to(device) fails)
-            raise RuntimeError(f"PyTorch is not linked with support for {place.type} devices")
-        result = source.to(dtype, copy=True) if wrong_dtype else source.clone()
+        if place is not None and place != source.device:
+            if place.type not in ("cpu", "meta"):  # (as tensor.to(device) fails)
+                raise RuntimeError(f"PyTorch is not linked with support for {place.type} "
+                                   "devices")
+            result = source.to(place, dtype, copy=True)
+        else:
+            result = source.to(dtype, copy=True) if wrong_dtype else source.clone()
     elif place not in (None, source.device):
         raise ValueError(f"can't alias tensor from device '{source.device}' to '{place}'.")
     elif wrong_dtype:
@@ -554,7 +576,8 @@ def _filled(make, name: str, sizes, size, out, dtype, device, requires_grad) -> 
         result = _filled(make, name, (shape,), None, None, _dtype_for_out(dtype, out, name),
                          device, False)
         return _creation_out(result, out, name)
-    _check_device(device)
+    if _on_meta(device):
+        make = meta_array
     return _finish(make(shape, _np_dtype(dtype)), requires_grad)
 
 
@@ -572,10 +595,12 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
                                "argument")
         result = empty(shape, dtype=_dtype_for_out(dtype, out, "empty"), device=device)
         return _creation_out(result, out, "empty")
-    _check_device(device)
+    meta = _on_meta(device)
     np_dtype = _np_dtype(dtype)
     if memory_format is _dtype.preserve_format:
         raise RuntimeError("unsupported memory format Preserve")
+    if meta:  # (its strides read as contiguous, whatever the format)
+        return _finish(meta_array(shape, np_dtype), requires_grad)
     if memory_format is None or memory_format is _dtype.contiguous_format:
         return _finish(fill_uninitialized(np.empty(shape, np_dtype)), requires_grad)
     shaped = np.broadcast_to(np.empty((), np_dtype), shape)  # (only its shape is read)
@@ -589,7 +614,7 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     if out is not None:
         result = full(size, fill_value, dtype=_dtype_of_out(dtype, out), device=device)
         return _creation_out(result, out, "full")
-    _check_device(device)
+    meta = _on_meta(device)
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
                                     else fill_value)
@@ -600,19 +625,23 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     np_dtype = _np_dtype(dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(np.full(shape, fill_scalar(fill_value, np_dtype, math.prod(shape)), np_dtype),
-                   requires_grad)
+    value = fill_scalar(fill_value, np_dtype, math.prod(shape))
+    if meta:
+        return _finish(meta_array(shape, np_dtype), requires_grad)
+    return _finish(np.full(shape, value, np_dtype), requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     if out is not None:
         return _creation_out(eye(n, m, dtype=_dtype_of_out(dtype, out), device=device), out,
                              "eye")
-    _check_device(device)
+    meta = _on_meta(device)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    if meta:
+        return _finish(meta_array((n, n if m is None else m), _np_dtype(dtype)), requires_grad)
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -649,19 +678,22 @@ def _creation_out(result: Tensor, out, name: str) -> Tensor:
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_dtype_arg(dtype, "scalar_tensor")
     check_number(value, "scalar_tensor", "s", 1)
-    return _finish(np.array(value, dtype=_np_dtype(dtype)), requires_grad)
+    return _finish(np.array(value, dtype=_np_dtype(dtype)), requires_grad, _on_meta(device))
 
 
 # ---------------------------------------------------------------------------------------
 # like another tensor
 
 
-def like_array(input, dtype, memory_format, name: str, make=np.empty) -> np.ndarray:  # noqa: A002
+def like_array(input, dtype, memory_format, name: str, make=np.empty,  # noqa: A002
+               device=None) -> np.ndarray:
     """``make(shape, np_dtype)`` (np.empty, np.zeros, ...) for a tensor like ``input``, in
     ``dtype`` (input's if None), laid out as torch's ``memory_format``: preserve_format,
     the default, keeps a dense input's strides (``empty_like(x.t())`` is transposed too)
     and orders other inputs' dims by their strides (``infer_dense_strides``);
-    contiguous_format is C order; channels_last(_3d) puts dim 1 innermost."""
+    contiguous_format is C order; channels_last(_3d) puts dim 1 innermost. On ``device``,
+    else on the input's: a meta array if that is ``meta`` (the default device plays no
+    part, as in torch)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
@@ -669,30 +701,34 @@ def like_array(input, dtype, memory_format, name: str, make=np.empty) -> np.ndar
     a = input._data
     np_dtype = a.dtype if dtype is None else _dtype.to_dtype(dtype).np
     check_memory_format(memory_format, name)
+    if is_meta_array(a) if device is None else is_meta_device(device):
+        return meta_array(a.shape, np_dtype)
+    if is_meta_array(a) and memory_format in (None, _dtype.preserve_format):
+        memory_format = _dtype.contiguous_format  # (the layout a meta tensor reads as)
     return empty_in_layout(a, np_dtype, memory_format, make)
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(like_array(input, dtype, memory_format, "zeros_like", np.zeros),
+    return _finish(like_array(input, dtype, memory_format, "zeros_like", np.zeros, device),
                    requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(like_array(input, dtype, memory_format, "ones_like", np.ones),
+    return _finish(like_array(input, dtype, memory_format, "ones_like", np.ones, device),
                    requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(fill_uninitialized(like_array(input, dtype, memory_format, "empty_like")),
-                   requires_grad)
+    out = like_array(input, dtype, memory_format, "empty_like", device=device)
+    return _finish(fill_uninitialized(out), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
-    out = like_array(input, dtype, memory_format, "full_like")
+    out = like_array(input, dtype, memory_format, "full_like", device=device)
     check_number(fill_value, "full_like", "fill_value", 2)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -727,7 +763,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         result = arange(start, end, step, dtype=_dtype_for_out(dtype, out, "arange"),
                         device=device)
         return _creation_out(result, out, "arange")
-    _check_device(device)
+    meta = _on_meta(device)
     if end is None:
         check_number(start, "arange", "end", 1)
         start, end = 0, start
@@ -763,7 +799,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         data = (math.trunc(start) + np.arange(n) * math.trunc(step)).astype(np_dtype)
     else:
         data = _float_arange(start, step, math.ceil((end - start) / step), np_dtype)
-    return _finish(data, requires_grad)
+    return _finish(data, requires_grad, meta)
 
 
 def _float_arange(start, step, n: int, np_dtype) -> np.ndarray:
@@ -832,7 +868,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
     n = int(math.floor((end - start) / step)) + 1
     np_dtype = _np_dtype(dtype)
     data = _cast(start + np.arange(n, dtype=np.float64) * step, np_dtype)
-    return _finish(data, requires_grad)
+    return _finish(data, requires_grad, _on_meta(device))
 
 
 def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=None,
@@ -845,12 +881,12 @@ def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=No
         result = linspace(start, end, steps, dtype=_dtype_of_out(dtype, out), device=device)
         return _creation_out(result, out, "linspace")
     _check_not_bool("linspace", dtype)
-    _check_device(device)
+    meta = _on_meta(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = _np_dtype(dtype)
     start, end = parsed_scalar(start), parsed_scalar(end)
-    return _finish(_linspace(start, end, int(steps), np_dtype), requires_grad)
+    return _finish(_linspace(start, end, int(steps), np_dtype), requires_grad, meta)
 
 
 def _check_space_args(name, start, end, steps, extra, keywords) -> None:
@@ -946,7 +982,7 @@ def logspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, base=10.0, *, out=Non
                           device=device)
         return _creation_out(result, out, "logspace")
     _check_not_bool("logspace", dtype)
-    _check_device(device)
+    meta = _on_meta(device)
     np_dtype = _np_dtype(dtype)
     start, end = parsed_scalar(start), parsed_scalar(end)
-    return _finish(_logspace(start, end, steps, base, np_dtype), requires_grad)
+    return _finish(_logspace(start, end, steps, base, np_dtype), requires_grad, meta)

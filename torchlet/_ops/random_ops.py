@@ -18,17 +18,18 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet import _random_kernels as kernels
+from torchlet._device import meta_array
 from torchlet._ops.creation import (
     CREATION_KEYWORDS,
     GENERATOR_KEYWORDS,
     _arg_type_name,
-    _check_device,
     _check_dtype_arg,
     _creation_out,
     _dtype_for_out,
     _finish,
     _invalid_arguments,
     _is_size,
+    _on_meta,
     _size_args,
     _size_fits,
     like_array,
@@ -90,7 +91,8 @@ def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, d
         result = rand(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "rand"),
                       device=device)
         return _creation_out(result, out, "rand")
-    _check_device(device)
+    if _on_meta(device):  # (torch draws nothing for a meta tensor)
+        return _finish(meta_array(shape, _float_dtype(dtype)), requires_grad)
     gen = _generator_or_default(generator)
     return _finish(kernels.uniform(gen, shape, _float_dtype(dtype)), requires_grad)
 
@@ -105,7 +107,8 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, 
         result = randn(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "randn"),
                        device=device)
         return _creation_out(result, out, "randn")
-    _check_device(device)
+    if _on_meta(device):  # (torch draws nothing for a meta tensor)
+        return _finish(meta_array(shape, _float_dtype(dtype)), requires_grad)
     gen = _generator_or_default(generator)
     return _finish(kernels.normal(gen, shape, _float_dtype(dtype)), requires_grad)
 
@@ -120,11 +123,12 @@ def randint(*args, size=None, low=None, high=None, generator=None, out=None, dty
         result = randint(low, high, size, generator=generator,
                          dtype=_dtype_for_out(dtype, out, "randint"), device=device)
         return _creation_out(result, out, "randint")
-    _check_device(device)
     np_dtype = _dtype.int64.np if dtype is None else _dtype.to_dtype(dtype).np
+    shape = _size_args((size,), "randint", position=2)
+    if _on_meta(device):  # (torch draws nothing for a meta tensor)
+        return _finish(meta_array(shape, np_dtype), requires_grad)
     gen = _generator_or_default(generator)
-    data = kernels.randint(gen, _size_args((size,), "randint", position=2), low, high, np_dtype)
-    return _finish(data, requires_grad)
+    return _finish(kernels.randint(gen, shape, low, high, np_dtype), requires_grad)
 
 
 def _randint_args(args, low, high, size, keywords):
@@ -165,8 +169,9 @@ def randperm(*args, n=None, generator=None, out=None, dtype=None, layout=None, d
         result = randperm(n, generator=generator,
                           dtype=_dtype_for_out(dtype, out, "randperm"), device=device)
         return _creation_out(result, out, "randperm")
-    _check_device(device)
     np_dtype = _dtype.int64.np if dtype is None else _dtype.to_dtype(dtype).np
+    if _on_meta(device):  # (torch draws nothing for a meta tensor)
+        return _finish(meta_array((n,), np_dtype), requires_grad)
     gen = _generator_or_default(generator)
     return _finish(kernels.randperm(gen, n, np_dtype), requires_grad)
 
@@ -226,9 +231,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
             "normal() received an invalid combination of arguments - a size is needed when "
             "mean and std are numbers"
         )
-    _check_device(device)
-    data = kernels.normal(gen, _size_args((size,), "normal"), _float_dtype(dtype),
-                          float(mean), float(std))
+    shape = _size_args((size,), "normal")
+    if _on_meta(device):  # (torch draws nothing for a meta tensor)
+        return _finish(meta_array(shape, _float_dtype(dtype)), requires_grad)
+    data = kernels.normal(gen, shape, _float_dtype(dtype), float(mean), float(std))
     return _finish(data, requires_grad)
 
 
@@ -262,15 +268,15 @@ def poisson(input, generator=None) -> Tensor:  # noqa: A002
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
     """``rand`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
-    out = wrap(like_array(input, dtype, memory_format, "rand_like"))
-    return _finish_like(uniform_(out, generator=generator), requires_grad)
+    out = wrap(like_array(input, dtype, memory_format, "rand_like", device=device))
+    return _finish_like(out.uniform_(generator=generator), requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
     """``randn`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
-    out = wrap(like_array(input, dtype, memory_format, "randn_like"))
-    return _finish_like(normal_(out, generator=generator), requires_grad)
+    out = wrap(like_array(input, dtype, memory_format, "randn_like", device=device))
+    return _finish_like(out.normal_(generator=generator), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
@@ -278,8 +284,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa
     """``randint(low, high)`` shaped and laid out like ``input``."""
     if high is None:
         low, high = 0, low
-    out = wrap(like_array(input, dtype, memory_format, "randint_like"))
-    return _finish_like(random_(out, int(low), int(high), generator=generator), requires_grad)
+    out = wrap(like_array(input, dtype, memory_format, "randint_like", device=device))
+    return _finish_like(out.random_(int(low), int(high), generator=generator), requires_grad)
 
 
 def _finish_like(t: Tensor, requires_grad) -> Tensor:

@@ -64,7 +64,8 @@ class Parameter(Tensor):
         # torch copies the values and requires_grad only (not .grad, not attributes)
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(self.data.clone(), self.requires_grad)
+        data = self.data  # (a meta tensor has no values to copy: it is its own copy)
+        result = type(self)(data if data.is_meta else data.clone(), self.requires_grad)
         memo[id(self)] = result
         return result
 

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._device import check_cpu
 from torchlet._device import device as _device_type
+from torchlet._device import is_meta_array, is_meta_device, meta_array
 from torchlet._dtype import C_TYPE_NAMES
 from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, bump_version, wrap
@@ -297,14 +297,18 @@ _TYPE_WORD = _dtype.TYPE_WORDS
 
 
 class ToCopy(Primitive):
-    """out = a copy of input in another dtype or memory format;  grad_input = grad (the
-    engine casts it back). ``memory_format`` None keeps the input's layout (NumPy's astype
-    keeps a dense array's strides)."""
+    """out = a copy of input in another dtype, memory format or on the meta device;
+    grad_input = grad (the engine casts it back). ``memory_format`` None keeps the input's
+    layout (NumPy's astype keeps a dense array's strides). A copy onto the meta device
+    keeps the shape and the dtype only; its gradient cannot go back to the CPU."""
 
     node_name = "ToCopyBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, np_dtype, memory_format=None):
+    def forward(ctx, a, *, np_dtype, memory_format=None, meta=False):
+        if meta:
+            ctx.from_cpu = not is_meta_array(a)
+            return meta_array(a.shape, np_dtype)
         if memory_format is None:
             return astype_like_c10(a, np_dtype)
         out = empty_in_layout(a, np_dtype, memory_format)
@@ -313,6 +317,8 @@ class ToCopy(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if getattr(ctx, "from_cpu", False):
+            raise NotImplementedError(_NO_META_DATA)
         return grad
 
 
@@ -322,15 +328,23 @@ def to(t: Tensor, *args, **kwargs) -> Tensor:
     ``t`` already laid out as ``memory_format`` asks (preserve_format, the default, keeps
     any layout)."""
     device, dtype, copy, memory_format = _to_arguments(args, kwargs)
-    if device is not None:
-        _check_to_device(device)
+    moves = False
+    if device is not None:  # (the CPU or meta; nothing leaves meta: it has no values)
+        meta, to_meta = is_meta_array(t._data), _check_to_device(device)
+        if meta and not to_meta:
+            raise NotImplementedError(_NO_META_DATA)
+        moves = to_meta and not meta
     np_dtype = t._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
     if memory_format is _dtype.preserve_format:
         memory_format = None
-    if np_dtype == t._data.dtype and not copy and (
+    if np_dtype == t._data.dtype and not copy and not moves and (
             memory_format is None or _suggested_format(t._data) is memory_format):
         return t
-    return ToCopy.apply(t, np_dtype=np_dtype, memory_format=memory_format)
+    return ToCopy.apply(t, np_dtype=np_dtype, memory_format=memory_format,
+                        meta=moves or is_meta_array(t._data))
+
+
+_NO_META_DATA = "Cannot copy out of meta tensor; no data!"
 
 
 # torch's three signatures of Tensor.to, told apart by the first argument; memory_format=
@@ -365,8 +379,10 @@ def _to_arguments(args, kwargs):
         raise _to_arguments_error(args, kwargs)
     given.update(kwargs)
     device, dtype = given.get("device"), given.get("dtype")
-    if "tensor" in given:
+    if "tensor" in given:  # (a tensor's device too: ``t.to(meta_tensor)`` moves t)
         dtype = _tensor_arg_dtype(given["tensor"])
+        if isinstance(given["tensor"], Tensor):
+            device = given["tensor"].device
     memory_format = given.get("memory_format")
     if not (_is_device_arg(device) and _is_dtype_arg(dtype)
             and type(given.get("non_blocking", False)) is bool
@@ -399,14 +415,15 @@ def _is_device_arg(x) -> bool:
                          and type(x) is not bool)
 
 
-def _check_to_device(where) -> None:
-    """torch's error for a device this CPU-only build has not: an int is an accelerator
-    index (there is none), anything else is checked as ``torch.device``."""
+def _check_to_device(where) -> bool:
+    """Whether ``where`` is the meta device (else it is the CPU); torch's error for a
+    device torchlet has not: an int is an accelerator index (there is none), anything
+    else is checked as ``torch.device``."""
     if isinstance(where, (int, np.integer)):
         if where < 0:
             raise RuntimeError("Device index must not be negative")
         raise RuntimeError("Cannot access accelerator device when none is available.")
-    check_cpu(where)
+    return is_meta_device(where)
 
 
 def _suggested_format(a: np.ndarray):
@@ -566,6 +583,8 @@ def copy_from(t: Tensor, src) -> Tensor:
     if shape != t._data.shape:  # src may only broadcast up to t's shape
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
+    if is_meta_array(src._data) and not is_meta_array(t._data):
+        raise NotImplementedError(_NO_META_DATA)
     return CopyFrom.apply(t, src)
 
 

@@ -762,6 +762,13 @@ class Module:
                     f"from checkpoint, the shape in current model is {param.shape}."
                 )
                 continue
+            if not lazy and param.is_meta and not input_param.is_meta and not assign:
+                warnings.warn(
+                    f"for {key}: copying from a non-meta parameter in the checkpoint to a meta "
+                    "parameter in the current model, which is a no-op. (Did you mean to pass "
+                    "`assign=True` to assign items in the state dictionary to their "
+                    "corresponding key in the module instead of copying them in place?)",
+                    UserWarning, stacklevel=2)
             try:
                 with no_grad():
                     if assign:
@@ -953,21 +960,29 @@ class Module:
     def _apply(self, fn, recurse=True):
         """Replace every parameter's values by ``fn(param)`` (keeping the Parameter object,
         as torch's ``param.data = ...``), the same for its ``.grad``, and every buffer by
-        ``fn(buffer)``."""
+        ``fn(buffer)``. A move between the CPU and the meta device makes new Parameter and
+        grad objects instead, as torch does (its ``.data =`` cannot change the device)."""
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for param in self._parameters.values():
+        for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
                 param_applied = fn(param)
-            param.data = param_applied
             grad = param.grad
+            if param_applied.is_meta == param.is_meta:
+                param.data = param_applied
+            else:
+                param = Parameter(param_applied, param.requires_grad)
+                self._parameters[key] = param
             if grad is not None:
                 with no_grad():
                     grad_applied = fn(grad)
-                grad.data = grad_applied
+                if grad_applied.is_meta == grad.is_meta:
+                    grad.data = grad_applied
+                else:
+                    param.grad = grad_applied
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
