@@ -320,7 +320,8 @@ def _sum_in_order(a: np.ndarray, dims, keepdim: bool) -> np.ndarray:
     dims = tuple(range(a.ndim)) if dims is None else tuple(dims)
     kept = [i for i in range(a.ndim) if i not in dims]
     walk = sorted(dims, key=lambda d: -abs(a.strides[d]))
-    rows = a.transpose(kept + walk).reshape([a.shape[i] for i in kept] + [-1])
+    rows = a.transpose(kept + walk).reshape([a.shape[i] for i in kept]
+                                            + [math.prod(a.shape[d] for d in walk)])
     n = rows.shape[-1]
     threads = get_num_threads()
     if n < GRAIN_SIZE or threads <= 1:
