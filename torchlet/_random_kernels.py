@@ -23,6 +23,14 @@ kernel, and ``LIBM`` holds double-precision ``log``/``log1p``/``exp``/``tan``/``
 with glibc's bits (NumPy's own where it agrees with glibc, a ``math`` loop where not, §12).
 Behaviour the spec does not cover (float16, the distributions after §8) was established by
 testing against PyTorch 2.13 and is described where it is implemented.
+
+Inside ``torch.func.vmap``
+--------------------------
+torch runs a vmapped function once on the whole batch, so a sampler inside draws the values
+of every sample in one call; torchlet's vmap runs the function sample after sample.  While it
+runs, ``VMAP.batch`` is set and each sampler hands its call to it (last section of this file):
+the first sample makes the batch's one draw, the others take their share.  Outside vmap
+``VMAP.batch`` is None and nothing changes.
 """
 
 import math
@@ -60,6 +68,7 @@ __all__ = [
     "cauchy",
     "multinomial",
     "poisson",
+    "VMAP",
 ]
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
@@ -197,6 +206,8 @@ def normal(gen, shape, np_dtype, mean=0.0, std=1.0, contiguous=True):
     the scalar path computes in float64 and rounds via float32, like PyTorch.  (bfloat16 has no
     NumPy dtype and is not supported.)  Returns ``shape`` in draw order (module docstring).
     """
+    if VMAP.batch is not None:
+        return _vmapped(normal, gen, shape, np_dtype, mean, std, contiguous)
     _check_std(std)
     dt = np.dtype(np_dtype)
     shape, n = _numel(shape)
@@ -233,10 +244,20 @@ def normal_tensor_params(gen, mean, std, np_dtype):
     if mean_is_array:
         mean = mean.astype(dt)
     shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
-    if not std_is_array:
-        return normal(gen, shape, dt, 0.0, std) + mean
-    out = normal(gen, shape, dt) * std
-    return out + (mean if mean_is_array else dt.type(mean))
+    scale = 1.0 if std_is_array else std  # the std the draw itself applies
+
+    def finish(z):
+        if not std_is_array:
+            return z + mean
+        return z * std + (mean if mean_is_array else dt.type(mean))
+
+    if VMAP.batch is not None:  # torch: one normal_ over (batch, *shape), then std and mean
+        params = tuple(a for a in (mean, std) if isinstance(a, np.ndarray))
+        return VMAP.batch.draw(
+            ("normal", shape, dt), params,
+            lambda size: normal(gen, (size, *shape), dt, 0.0, scale),
+            finish)
+    return finish(normal(gen, shape, dt, 0.0, scale))
 
 
 # ============================================================================= uniform (§3)
@@ -249,6 +270,8 @@ def uniform(gen, shape, np_dtype, low=0.0, high=1.0):
     it; found by testing: ``from``/``to`` stay float32), float64: ``fma64(U53, to - from,
     from)``.  A result equal to ``to`` (after rounding to the dtype) is replaced by ``from``.
     """
+    if VMAP.batch is not None:
+        return _vmapped(uniform, gen, shape, np_dtype, low, high)
     dt = np.dtype(np_dtype)
     shape, n = _numel(shape)
     if dt not in _FLOATS:
@@ -385,6 +408,8 @@ def random_full(gen, shape, np_dtype, from_=None, to=None):
       or float64 means all 64 bits (``next64()`` reinterpreted as int64, then converted).
     Returns ``shape`` in draw order (module docstring).
     """
+    if VMAP.batch is not None:
+        return _vmapped(random_full, gen, shape, np_dtype, from_, to)
     dt = np.dtype(np_dtype)
     shape, n = _numel(shape)
     if from_ is None and to is None:
@@ -599,6 +624,11 @@ def randperm(gen, n, np_dtype=np.int64):
     source; too big to test against it).  The swaps themselves run vectorised
     (``_apply_swaps``).
     """
+    if VMAP.batch is not None:  # torch: one randperm after another, a row per sample
+        return VMAP.batch.draw(
+            ("randperm", n, np_dtype), (),
+            lambda size: np.stack([randperm(gen, n, np_dtype) for _ in range(size)]),
+            lambda perm: perm.copy())
     dt = np.dtype(np_dtype)
     n = int(n)
     if n < 0:
@@ -634,6 +664,8 @@ def randperm(gen, n, np_dtype=np.int64):
 
 def bernoulli_scalar(gen, shape, p, np_dtype):
     """``t.bernoulli_(p)`` with a Python float p (spec §6): ``U53() < p`` per element."""
+    if VMAP.batch is not None:
+        return _vmapped(bernoulli_scalar, gen, shape, p, np_dtype)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_fmt(p)}")
     dt = np.dtype(np_dtype)
@@ -658,6 +690,12 @@ def bernoulli_tensor(gen, probs, out_dtype=None):
     dt = np.dtype(out_dtype) if out_dtype is not None else probs.dtype
     if probs.dtype not in _FLOATS:
         raise _not_implemented("bernoulli_tensor_cpu_p_", probs.dtype)
+    if VMAP.batch is not None:  # torch: one U per element of (batch, *shape), then compare
+        uniforms = gen._u53 if probs.dtype == _F64 else gen._u24
+        return VMAP.batch.draw(
+            ("bernoulli", probs.shape, probs.dtype), (probs,),
+            lambda size: uniforms(size * probs.size).reshape(size, -1),
+            lambda u: bernoulli_tensor(_Drawn(u), probs, out_dtype))
     flat = probs.reshape(-1)
     bad = np.flatnonzero(~((flat >= 0) & (flat <= 1)))  # NaN counts as invalid
     count = bad[0] if bad.size else flat.size
@@ -679,6 +717,8 @@ def dropout_mask(gen, shape, p, np_dtype):
     drawing anything, as in PyTorch (where p = 0 returns x itself; the caller may skip the
     multiplication).  For ``nn.Dropout2d`` pass the noise shape (N, C, 1, ...).
     """
+    if VMAP.batch is not None:
+        return _vmapped(dropout_mask, gen, shape, p, np_dtype)
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     dt = np.dtype(np_dtype)
@@ -710,6 +750,8 @@ def _check_continuous(dt, name, cpp_style):
 
 def exponential(gen, shape, np_dtype, lambd=1.0):
     """``t.exponential_(lambd)`` (spec §7): ``(-1/lambd) * log1p(-U53())`` in float64."""
+    if VMAP.batch is not None:
+        return _vmapped(exponential, gen, shape, np_dtype, lambd)
     if not lambd > 0.0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
     dt = np.dtype(np_dtype)
@@ -727,6 +769,8 @@ def geometric(gen, shape, np_dtype, p):
     From PyTorch's ``transformation::geometric`` (TransformationHelper.h); verified against
     PyTorch 2.13.  Integer dtypes take the C cast (truncation) of that double.
     """
+    if VMAP.batch is not None:
+        return _vmapped(geometric, gen, shape, np_dtype, p)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_fmt(p)}")
     dt = np.dtype(np_dtype)
@@ -748,6 +792,8 @@ def cauchy(gen, shape, np_dtype, median=0.0, sigma=1.0):
     From PyTorch's ``transformation::cauchy``; the multiply-add is fused by the compiler in the
     AVX2 build (verified against PyTorch 2.13).
     """
+    if VMAP.batch is not None:
+        return _vmapped(cauchy, gen, shape, np_dtype, median, sigma)
     if not sigma > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_fmt(sigma)}")
     dt = np.dtype(np_dtype)
@@ -765,6 +811,8 @@ def log_normal(gen, shape, np_dtype, mean=1.0, std=2.0):
     Box-Muller path of §4.1 for every element (so it uses and updates the normal cache),
     whatever the size; verified against PyTorch 2.13.
     """
+    if VMAP.batch is not None:
+        return _vmapped(log_normal, gen, shape, np_dtype, mean, std)
     if not std > 0.0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_fmt(std)}")
     dt = np.dtype(np_dtype)
@@ -817,6 +865,15 @@ def multinomial(gen, probs, num_samples, replacement=False):
     out_shape = (num_samples,) if probs.ndim == 1 else (rows.shape[0], num_samples)
     if rows.shape[0] == 0:
         return np.empty(out_shape, dtype=np.int64)
+    if VMAP.batch is not None:
+        # torch samples the (batch * rows) rows in one call: exponential_ over all of them
+        # (without replacement) or num_samples U53 per row, row after row (with)
+        per_sample = probs.size if not replacement or num_samples == 1 else \
+            rows.shape[0] * num_samples
+        return VMAP.batch.draw(
+            ("multinomial", probs.shape, probs.dtype, num_samples, replacement), (probs,),
+            lambda size: gen._u53(size * per_sample).reshape(size, -1),
+            lambda u: multinomial(_Drawn(u), probs, num_samples, replacement))
     if not replacement or num_samples == 1:
         with np.errstate(invalid="ignore"):
             if not (probs.max() < np.inf and probs.min() >= 0):
@@ -894,6 +951,12 @@ def poisson(gen, rates):
     rates = np.asarray(rates)
     if rates.dtype not in _FLOATS:
         raise _not_implemented("poisson_cpu", rates.dtype)
+    if VMAP.batch is not None:
+        # how many draws a sample takes depends on its rates, which the first sample cannot
+        # know for the others: no batch draw, each sample draws in turn (torch's values when
+        # this is the function's only random call)
+        return VMAP.batch.draw(("poisson", rates.shape, rates.dtype), (rates,), None,
+                               lambda _: poisson(gen, rates))
     snapshot = gen.clone_state()
     draws, used = [], 0  # U53 values drawn so far (in batches), and how many were consumed
 
@@ -915,3 +978,41 @@ def poisson(gen, rates):
         gen.restore_state(snapshot)
         gen._next64(used)
     return out.reshape(rates.shape)
+
+
+# ============================================================== inside torch.func.vmap
+
+
+class _VmapState(threading.local):
+    """``batch``: the ``torchlet.func._vmap.Batch`` of the vmap running on this thread
+    (while it makes a draw: the enclosing vmap's); None outside vmap."""
+
+    batch = None
+
+
+VMAP = _VmapState()
+
+
+def _vmapped(sampler, gen, shape, *args):
+    """A sampler that fills ``shape`` called inside vmap: torch fills ``(batch, *shape)``
+    once, and sample ``b`` gets row ``b``."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return VMAP.batch.draw(
+        (sampler.__name__, shape, *args), (),
+        lambda size: sampler(gen, (size, *shape), *args),
+        lambda row: row.copy())
+
+
+class _Drawn:
+    """Stands in for the generator when a sampler finishes one sample of a vmap batch: it
+    hands out, in order, that sample's share of the uniforms drawn for the whole batch."""
+
+    def __init__(self, values):
+        self._values = values.reshape(-1)
+        self._used = 0
+
+    def _take(self, n):
+        self._used += n
+        return self._values[self._used - n:self._used].copy()
+
+    _u24 = _u53 = _take

@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import CPU, META, is_meta_array, meta_array
 from torchlet._numpy_names import numpy_names, user_stacklevel
+from torchlet._random_kernels import VMAP
 from torchlet._size import Size
 
 if TYPE_CHECKING:
@@ -114,14 +116,16 @@ class Tensor:
 
     @property
     def device(self):
-        from torchlet._device import CPU
+        return META if is_meta_array(self._data) else CPU
 
-        return CPU
+    @property
+    def is_meta(self) -> builtins.bool:
+        """On the meta device: a shape and a dtype, no values (see ``torchlet._device``)."""
+        return is_meta_array(self._data)
 
     is_cuda = False
     is_sparse = False
     is_quantized = False
-    is_meta = False
     layout = "torch.strided"
 
     @property
@@ -152,9 +156,11 @@ class Tensor:
     @numpy_names
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        if not self._data.size and self._base is None and not any(strides):
+        if (not self._data.size and self._base is None and not any(strides)) or (
+                is_meta_array(self._data)):
             # NumPy gives a new empty array zero strides; torch gives it contiguous ones
-            # (a view keeps what it was given: as_strided's explicit zeros)
+            # (a view keeps what it was given: as_strided's explicit zeros). A meta
+            # array's strides are all zero (it holds one element): it reads as contiguous
             strides = _shape_common.contiguous_strides(self._data.shape)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
@@ -164,6 +170,8 @@ class Tensor:
         return misc_api.storage_offset(self)
 
     def data_ptr(self) -> builtins.int:
+        if is_meta_array(self._data):
+            return 0  # (torch's: a meta tensor has no memory)
         return self._data.__array_interface__["data"][0]
 
     def untyped_storage(self):
@@ -177,6 +185,8 @@ class Tensor:
         return storage.typed_storage(self)
 
     def is_contiguous(self, memory_format=None) -> builtins.bool:
+        if is_meta_array(self._data):  # (its strides read as contiguous: see stride())
+            return memory_format is None or memory_format is _dtype.contiguous_format
         if memory_format is None:
             return self._data.flags.c_contiguous
         return _shape_common.in_layout(self._data, memory_format)
@@ -191,16 +201,27 @@ class Tensor:
         return self._data.dtype.kind in "fi"
 
     def item(self):
+        if VMAP.batch is not None:  # inside vmap: a batched value cannot become a number
+            VMAP.batch.check_access(self, "item")
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
+        _check_has_values(self)
         return self._data.reshape(()).item()
 
     def tolist(self):
+        if VMAP.batch is not None:
+            VMAP.batch.check_access(self, "data")
+        if is_meta_array(self._data):
+            raise NotImplementedError(_NO_META_DATA)
         return self._data.tolist()
 
     def numpy(self, *, force: builtins.bool = False) -> np.ndarray:
+        if VMAP.batch is not None:
+            VMAP.batch.check_access(self, "data")
+        if is_meta_array(self._data):
+            raise TypeError(_META_TO_NUMPY)
         if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
@@ -213,8 +234,9 @@ class Tensor:
         tensor that requires grad). torch's signature, without NumPy 2's ``copy``: NumPy
         then copies for ``np.array(t)`` itself (with its DeprecationWarning, as for torch)
         and refuses ``copy=False``; ``np.asarray(t)`` shares memory."""
-        if self._requires_grad or self._grad_fn is not None or self._base is not None:
-            self.numpy()  # raises torch's error if self requires grad
+        if (self._requires_grad or self._grad_fn is not None or self._base is not None
+                or is_meta_array(self._data)):
+            self.numpy()  # raises torch's error if self requires grad or is on meta
         if dtype is None:
             return self._data
         return self._data.astype(dtype, copy=False)
@@ -246,10 +268,13 @@ class Tensor:
         return self if self._data.ndim == 0 else self.flip(0)
 
     def __bool__(self) -> builtins.bool:
+        if VMAP.batch is not None:  # data-dependent control flow inside vmap
+            VMAP.batch.check_access(self, "bool")
         if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous"  # noqa: E501
             )
+        _check_has_values(self)
         return bool(self._data.reshape(()))
 
     def __index__(self) -> builtins.int:
@@ -257,6 +282,7 @@ class Tensor:
             raise TypeError(
                 "only integer tensors of a single element can be converted to an index"
             )
+        _check_has_values(self)
         return int(self._data.reshape(()))
 
     def __int__(self) -> builtins.int:
@@ -272,8 +298,11 @@ class Tensor:
 
     def _scalar(self):
         """The one value of ``self``, for int() / float() / complex() (torch's error)."""
+        if VMAP.batch is not None:
+            VMAP.batch.check_access(self, "item")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        _check_has_values(self)
         return self._data.reshape(()).item()
 
     def __hash__(self) -> builtins.int:
@@ -297,12 +326,13 @@ class Tensor:
             default_dtype_name=repr(_dtype.get_default_dtype()),
             grad_fn_name=grad_fn.name().rsplit("::", 1)[-1] if grad_fn is not None else None,
             requires_grad=self.requires_grad,
+            meta=is_meta_array(self._data),
         )
 
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and not is_meta_array(self._data):
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
@@ -317,7 +347,8 @@ class Tensor:
         if id(self) in memo:
             return memo[id(self)]
         new = type(self).__new__(type(self))
-        _init(new, self._data.copy())
+        data = self._data
+        _init(new, meta_array(data.shape, data.dtype) if is_meta_array(data) else data.copy())
         new._requires_grad = self._requires_grad
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
@@ -540,6 +571,8 @@ class Tensor:
         return self.to(_dtype.bool)
 
     def cpu(self) -> Tensor:
+        if is_meta_array(self._data):
+            raise NotImplementedError(_NO_META_DATA)
         return self
 
     def cuda(self, *args, **kwargs):
@@ -549,6 +582,8 @@ class Tensor:
         return _shape.clone(self, memory_format=memory_format)
 
     def contiguous(self, memory_format=None) -> Tensor:
+        if memory_format is None and is_meta_array(self._data):
+            return self  # (a meta tensor reads as contiguous: see stride())
         return _shape.contiguous(self, memory_format)
 
     # --------------------------------------------------------------------------------
@@ -1382,6 +1417,10 @@ class Tensor:
         return _idx.getitem(self, index)
 
     def __setitem__(self, index, value):
+        if is_meta_array(self._data):  # no values to write: only the index is checked
+            self[index]  # noqa: B018
+            bump_version(self)
+            return
         _idx.setitem(self, index, value)
 
     @numpy_names
@@ -1660,34 +1699,34 @@ class Tensor:
         return _inplace(self, _shape.triu, diagonal)
 
     # --------------------------------------------------------------------------------
-    # random fills (PyTorch's generator, bit for bit)
+    # random fills (PyTorch's generator, bit for bit; on a meta tensor none: _random_fill)
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None):
-        return _rand.uniform_(self, from_, to, generator=generator)
+        return _random_fill(_rand.uniform_, self, from_, to, generator=generator)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        return _rand.normal_(self, mean, std, generator=generator)
+        return _random_fill(_rand.normal_, self, mean, std, generator=generator)
 
     def random_(self, from_=None, to=None, *, generator=None):
-        return _rand.random_(self, from_, to, generator=generator)
+        return _random_fill(_rand.random_, self, from_, to, generator=generator)
 
     def bernoulli_(self, p=0.5, *, generator=None):
-        return _rand.bernoulli_(self, p, generator=generator)
+        return _random_fill(_rand.bernoulli_, self, p, generator=generator)
 
     def bernoulli(self, p=None, *, generator=None):
         return _rand.bernoulli(self, p, generator=generator)
 
     def exponential_(self, lambd=1.0, *, generator=None):
-        return _rand.exponential_(self, lambd, generator=generator)
+        return _random_fill(_rand.exponential_, self, lambd, generator=generator)
 
     def geometric_(self, p, *, generator=None):
-        return _rand.geometric_(self, p, generator=generator)
+        return _random_fill(_rand.geometric_, self, p, generator=generator)
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-        return _rand.log_normal_(self, mean, std, generator=generator)
+        return _random_fill(_rand.log_normal_, self, mean, std, generator=generator)
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-        return _rand.cauchy_(self, median, sigma, generator=generator)
+        return _random_fill(_rand.cauchy_, self, median, sigma, generator=generator)
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return _rand.multinomial(self, num_samples, replacement, generator=generator)
@@ -2259,7 +2298,7 @@ class Tensor:
 
     @property
     def is_cpu(self) -> builtins.bool:
-        return True
+        return not is_meta_array(self._data)
 
     def get_device(self) -> builtins.int:
         return -1
@@ -2617,12 +2656,13 @@ class Tensor:
         return tensor_misc.resize_as(self, tensor)
 
     # --------------------------------------------------------------------------------
-    # new tensors of the same dtype
+    # new tensors of the same dtype, on the same device (unless told otherwise)
 
-    def new_tensor(self, data, *, dtype=None, requires_grad=False):
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         from torchlet._ops.creation import tensor
 
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return tensor(data, dtype=dtype or self.dtype, device=self._device_or(device),
+                      requires_grad=requires_grad)
 
     # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
     def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
@@ -2630,26 +2670,31 @@ class Tensor:
         from torchlet._ops.creation import _size_args, zeros
 
         return zeros(_size_args(sizes, "new_zeros", size), dtype=dtype or self.dtype,
-                     device=device, requires_grad=requires_grad)
+                     device=self._device_or(device), requires_grad=requires_grad)
 
     def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
                  layout=None, pin_memory=False):
         from torchlet._ops.creation import _size_args, ones
 
         return ones(_size_args(sizes, "new_ones", size), dtype=dtype or self.dtype,
-                    device=device, requires_grad=requires_grad)
+                    device=self._device_or(device), requires_grad=requires_grad)
 
     def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
                   layout=None, pin_memory=False):
         from torchlet._ops.creation import _size_args, empty
 
         return empty(_size_args(sizes, "new_empty", size), dtype=dtype or self.dtype,
-                     device=device, requires_grad=requires_grad)
+                     device=self._device_or(device), requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, *, dtype=None, requires_grad=False):
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         from torchlet._ops.creation import full
 
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return full(size, fill_value, dtype=dtype or self.dtype,
+                    device=self._device_or(device), requires_grad=requires_grad)
+
+    def _device_or(self, device):
+        """The device a ``new_*`` method makes its tensor on: ``device``, else self's."""
+        return self.device if device is None else device
 
 
 _NON_LEAF_GRAD_WARNING = (
@@ -2899,7 +2944,12 @@ def _write_result(self: Tensor, result: Tensor) -> None:
             f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(src.shape, dst.shape))}"
         )
+    if is_meta_array(src) and not is_meta_array(dst):
+        raise NotImplementedError(_NO_META_DATA)
     if not dst.flags.writeable:
+        if is_meta_array(dst):  # (no values to write: the write changes nothing)
+            bump_version(self)
+            return
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to "
             "a single memory location. Please clone() the tensor before performing the "
@@ -2907,6 +2957,26 @@ def _write_result(self: Tensor, result: Tensor) -> None:
         )
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
+
+
+def _random_fill(fill, t: Tensor, *args, **kwargs) -> Tensor:
+    """``fill(t, ...)``, an in-place sampler (``uniform_``, ``normal_``, ...); a meta tensor
+    is left as it is, and no number is drawn for it (torch draws none: the generator's
+    state stays the same, so ``nn.Linear(2, 3, device="meta")`` changes no later draw)."""
+    if is_meta_array(t._data):
+        return t
+    return fill(t, *args, **kwargs)
+
+
+def _check_has_values(t: Tensor) -> None:
+    """torch's error where a number is read out of a meta tensor (item, float, bool)."""
+    if is_meta_array(t._data):
+        raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+
+
+_NO_META_DATA = "Cannot copy out of meta tensor; no data!"
+_META_TO_NUMPY = ("can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy "
+                  "the tensor to host memory first.")
 
 
 def bump_version(t: Tensor) -> None:
