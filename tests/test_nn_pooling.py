@@ -364,9 +364,10 @@ def test_interpolate_by_hand():
     np.testing.assert_allclose(_np(out), [[[0.0, 0.5, 1.0, 1.5, 2.0]]])
     out = F.interpolate(x, size=2, mode="nearest-exact")
     assert out.tolist() == [[[0.0, 2.0]]]
-    with pytest.raises(NotImplementedError):
-        F.interpolate(torchlet.ones(1, 1, 4, 4), scale_factor=0.5, mode="bilinear",
-                      antialias=True)
+    # antialiased bilinear of a constant image is the constant (the weights sum to 1)
+    out = F.interpolate(torchlet.ones(1, 1, 4, 4), scale_factor=0.5, mode="bilinear",
+                        antialias=True)
+    np.testing.assert_allclose(_np(out), np.ones((1, 1, 2, 2)), rtol=1e-6)
 
 
 @needs_torch

@@ -1,5 +1,5 @@
 """Resampling and rearranging: interpolate (nearest, nearest-exact, linear, bilinear,
-bicubic, trilinear, area), pixel_shuffle / pixel_unshuffle, unfold / fold.
+bicubic, trilinear, area, lanczos), pixel_shuffle / pixel_unshuffle, unfold / fold.
 
 interpolate is separable: along each spatial axis every output position o reads a few
 input positions ``index[o, t]`` with weights ``weight[o, t]`` (1 tap for nearest, 2 for
@@ -12,6 +12,9 @@ Every resampling is linear in the input, so its backward is its transpose: each 
 gradient is sent back to the taps it was read from, weighted the same way (summed with
 ``np.add.reduceat``: taps are sorted along each axis). The transpose of the transpose is
 the forward again, so double backward works.
+
+antialias=True (bilinear, bicubic, lanczos on 4-D input) widens the filter by the
+downsampling factor (torch's _upsample_*2d_aa, after Pillow): see _AntialiasResample.
 
 unfold/fold are the im2col/col2im of convolution (torchlet/nn/_functional/conv.py), each
 the other's transpose.
@@ -62,10 +65,27 @@ def _scale(in_size: int, out_size: int, align_corners: bool, scale, ftype):
 
 
 def _fma(a, b, c, ftype) -> np.ndarray:
-    """a * b + c rounded once, as the fused multiply-add torch's compiled kernels use
-    (computed in a wider type: the product is exact there)."""
-    wide = np.float64 if ftype == np.float32 else np.longdouble
-    return (np.asarray(a, wide) * np.asarray(b, wide) + np.asarray(c, wide)).astype(ftype)
+    """a * b + c rounded once, as the fused multiply-adds GCC puts in torch's compiled
+    kernels. float32: in float64, where the product of two floats is exact; float64: with
+    Dekker's error-free product and sum. Either can differ by an ulp in rare ties."""
+    if ftype != np.float64:
+        return (np.asarray(a, np.float64) * np.asarray(b, np.float64)
+                + np.asarray(c, np.float64)).astype(ftype)
+    a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = a * b
+        halves = []
+        for v in (a, b):  # split into 26-bit halves: their products are exact
+            big = 134217729.0 * v
+            high = big - (big - v)
+            halves.append((high, v - high))
+        (ah, al), (bh, bl) = halves
+        product_error = ((ah * bh - product) + ah * bl + al * bh) + al * bl
+        total = product + c
+        back = total - product
+        sum_error = (product - (total - back)) + (c - back)
+        fused = total + (sum_error + product_error)
+    return np.where(np.isfinite(fused), fused, total)
 
 
 def _source(scale, out_size: int, align_corners: bool, cubic: bool, ftype) -> np.ndarray:
@@ -222,6 +242,162 @@ class _UpsampleTranspose(Primitive):
         return _Upsample.apply(grad, plan=ctx.plan)
 
 
+# ---------------------------------------------------------------------------------------
+# antialias=True: torch's separable filters (aten/src/ATen/native/cpu/UpSampleKernel.cpp,
+# after Pillow's Resample.c). Downsampling by s widens the filter s times, so every input
+# pixel under it contributes; output i reads the run xmin .. xmin + xsize - 1.
+
+
+def _aa_filter(mode: str, x: np.ndarray) -> np.ndarray:
+    """The filter at distances ``x``, in x's precision: the triangle 1 - |x| (bilinear),
+    Keys' cubic with a = -0.5 (bicubic, as Pillow; not the -0.75 of antialias=False), or
+    Lanczos-3, sinc(x) sinc(x / 3) (lanczos). GCC fuses the cubic's multiply-adds."""
+    ftype = x.dtype.type
+    x = np.abs(x)
+    if mode == "bilinear":
+        return np.where(x < 1.0, (1.0 - x.astype(np.float64)).astype(ftype), ftype(0))
+    if mode == "lanczos":
+        return _lanczos(x)
+    a = ftype(-0.5)
+    near = _fma(_fma(a + ftype(2), x, -(a + ftype(3)), ftype) * x, x, ftype(1), ftype)
+    far = _fma(_fma(_fma(a, x, -(ftype(5) * a), ftype), x, ftype(8) * a, ftype), x,
+               -(ftype(4) * a), ftype)
+    return np.where(x < 1.0, near, np.where(x < 2.0, far, ftype(0))).astype(ftype)
+
+
+def _lanczos(x: np.ndarray) -> np.ndarray:
+    """sinc(x) sinc(x / 3) for |x| < 3, sinc(t) = sin(pi t) / (pi t), as torch writes it:
+    sinc(x) in x's type, sinc(x / 3.0) in double (the template deduces double there).
+    torch takes the float sine from the C library; this one is correctly rounded, which
+    the library's is not always (weights can differ by an ulp)."""
+    ftype = x.dtype.type
+    with np.errstate(invalid="ignore", divide="ignore"):
+        turn = (x * ftype(np.pi)).astype(ftype)
+        sine = np.sin(turn.astype(np.float64)).astype(ftype)
+        near = np.where(x == 0, ftype(1), (sine / turn).astype(ftype))
+        third = x.astype(np.float64) / 3.0 * np.pi
+        far = np.where(third == 0, 1.0, np.sin(third) / third)
+    return np.where(x < 3.0, (near.astype(np.float64) * far).astype(ftype), ftype(0))
+
+
+_AA_TAPS = {"bilinear": 2, "bicubic": 4, "lanczos": 6}
+
+
+def _aa_weights(in_size: int, out_size: int, align_corners: bool, scale, mode: str, ftype):
+    """Per output position: first input index ``xmin``, tap count ``xsize`` and the
+    normalised weights (out, max taps), as torch's _compute_indices_min_size_weights_aa
+    computes them: the centre and distances in ``ftype`` from double products."""
+    ratio = _scale(in_size, out_size, align_corners, scale, ftype)
+    taps = _AA_TAPS[mode]
+    support = ftype(taps * 0.5 * float(ratio)) if ratio >= 1.0 else ftype(taps * 0.5)
+    invscale = ftype(1.0 / float(ratio)) if ratio >= 1.0 else ftype(1.0)
+    width = int(math.ceil(support)) * 2 + 1
+    center = (np.float64(ratio) * (np.arange(out_size) + 0.5)).astype(ftype)
+    # static_cast<int64_t>(float + 0.5): the sum in double, truncated toward zero
+    start = np.trunc((center - support).astype(np.float64) + 0.5).astype(np.int64)
+    stop = np.trunc((center + support).astype(np.float64) + 0.5).astype(np.int64)
+    xmin = np.maximum(start, 0)
+    xsize = np.clip(np.minimum(stop, in_size) - xmin, 0, width)
+    pixel = (np.arange(width)[None, :] + xmin[:, None]).astype(ftype)
+    distance = (((pixel - center[:, None]).astype(np.float64) + 0.5)
+                * np.float64(invscale)).astype(ftype)
+    used = np.arange(width)[None, :] < xsize[:, None]
+    weight = np.where(used, _aa_filter(mode, distance), ftype(0))
+    total = np.zeros(out_size, ftype)
+    for j in range(width):  # summed in order, in ftype
+        total = total + weight[:, j]
+    safe = np.where(total != 0, total, ftype(1))
+    return xmin, xsize, (weight / safe[:, None]).astype(ftype)
+
+
+class _AntialiasResample:
+    """A filtered resize of the last two axes (antialias=True). ``apply`` is torch's
+    separable forward: the width pass, then the height pass, each output a running sum
+    over its taps, an axis whose size does not change skipped. ``transpose`` is torch's
+    backward kernel: every output gradient times wy * wx added into each pixel under the
+    filter, outputs in row-major order."""
+
+    def __init__(self, node_name: str, in_size: tuple, out_size: tuple, scales,
+                 align_corners: bool, mode: str, ftype):
+        self.node_name = node_name
+        self.in_size, self.out_size = tuple(in_size), tuple(out_size)
+        self.axes = [_aa_weights(i, o, align_corners, None if scales is None else scales[d],
+                                 mode, ftype)
+                     for d, (i, o) in enumerate(zip(in_size, out_size))]
+
+    @staticmethod
+    def _pass(x: np.ndarray, axis: int, taps) -> np.ndarray:
+        """out[.., i, ..] = sum_j x[.., xmin_i + j, ..] w[i, j]. GCC unrolled torch's loop
+        over j (4 steps at a time for float32, 2 for float64) with separate multiply and
+        add, and fused the leftover steps: reproduced step by step."""
+        xmin, xsize, weight = taps
+        ftype = x.dtype.type
+        unroll = 2 if x.dtype == np.float64 else 4
+        plain = unroll * ((xsize - 1) // unroll)  # the steps done as multiply then add
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        last = x.shape[axis] - 1
+        out = np.take(x, xmin, axis=axis) * weight[:, 0].reshape(shape)
+        for j in range(1, weight.shape[1]):
+            value = np.take(x, np.minimum(xmin + j, last), axis=axis)
+            w = weight[:, j].reshape(shape)
+            step = np.where((j <= plain).reshape(shape), out + value * w,
+                            _fma(value, w, out, ftype))
+            out = np.where((j < xsize).reshape(shape), step, out)
+        return out.astype(ftype, copy=False)
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[-2:] == self.out_size:
+            return x.copy()
+        for d in (1, 0):  # width, then height
+            if self.in_size[d] == self.out_size[d]:
+                continue
+            if d == 0 and x.shape[-1] == 1:
+                # torch's height pass reads its taps from the loop's first element: on an
+                # image one pixel wide, where the loop runs down the column, every output
+                # row repeats row 0 (its backward kernel has no such slip)
+                first = tuple(part[:1] for part in self.axes[0])
+                row = self._pass(x, x.ndim - 2, first)
+                x = np.repeat(row, self.out_size[0], axis=-2)
+                continue
+            x = self._pass(x, x.ndim - 2 + d, self.axes[d])
+        return x
+
+    @staticmethod
+    def _readers(in_size: int, taps):
+        """For each input pixel, the outputs whose filter covers it (ascending) and their
+        weights there: (in, K) tables and a validity mask."""
+        xmin, xsize, weight = taps
+        outs = np.repeat(np.arange(len(xmin)), xsize)
+        offsets = np.concatenate([np.arange(s) for s in xsize]) if len(xsize) else outs
+        pixels = xmin[outs] + offsets
+        order = np.lexsort((outs, pixels))
+        pixels, outs, offsets = pixels[order], outs[order], offsets[order]
+        counts = np.bincount(pixels, minlength=in_size)
+        rank = np.arange(len(pixels)) - np.repeat(np.cumsum(counts) - counts, counts)
+        width = max(int(counts.max(initial=0)), 1)
+        index = np.zeros((in_size, width), np.int64)
+        table = np.zeros((in_size, width), weight.dtype)
+        valid = np.zeros((in_size, width), bool)
+        index[pixels, rank] = outs
+        table[pixels, rank] = weight[outs, offsets]
+        valid[pixels, rank] = True
+        return index, table, valid
+
+    def transpose(self, g: np.ndarray, in_size: tuple) -> np.ndarray:
+        ftype = g.dtype.type
+        rows, row_weight, row_valid = self._readers(in_size[0], self.axes[0])
+        cols, col_weight, col_valid = self._readers(in_size[1], self.axes[1])
+        out = np.zeros(g.shape[:-2] + tuple(in_size), g.dtype)
+        for a in range(rows.shape[1]):  # in torch's order: output row, then column
+            g_rows = g[..., rows[:, a], :]
+            for b in range(cols.shape[1]):
+                share = (col_weight[None, :, b] * row_weight[:, a, None]).astype(ftype)
+                step = _fma(share, g_rows[..., cols[:, b]], out, ftype)
+                out = np.where(row_valid[:, a, None] & col_valid[None, :, b], step, out)
+        return out
+
+
 _NODE = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2):
          "UpsampleNearest2DBackward0", ("nearest", 3): "UpsampleNearest3DBackward0",
          ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
@@ -254,10 +430,9 @@ def _check_integer_input(mode: str, nd: int, dtype: np.dtype) -> None:
     raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TYPE_WORD[dtype.name]}'")
 
 
-def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:
-    nd = x._data.ndim - 2
-    in_size = x._data.shape[2:]
+def _check_sizes(in_size: tuple, out_size: list) -> None:
     if any(i <= 0 for i in in_size) or any(o <= 0 for o in out_size):
+        nd = len(in_size)
         names = _SIZE_NAMES[nd]
         ins = ", ".join(f"{n}: {i}" for n, i in zip(names, in_size))
         outs = ", ".join(f"{n}: {o}" for n, o in zip(names, out_size))
@@ -265,6 +440,12 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
             f"Input and output sizes should be greater than 0, but got input ({ins})"
             f"{' and' if nd == 1 else ''} output ({outs})"
         )
+
+
+def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:
+    nd = x._data.ndim - 2
+    in_size = x._data.shape[2:]
+    _check_sizes(in_size, out_size)
     dtype = x._data.dtype
     if dtype.kind != "f":
         _check_integer_input(mode, nd, dtype)
@@ -282,6 +463,24 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
     return _Upsample.apply(x, plan=_Resample(_NODE[(mode, nd)], axes))
 
 
+def _antialias(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:
+    """interpolate(antialias=True) of a 4-D float input (torch's _upsample_*2d_aa)."""
+    in_size = x._data.shape[2:]
+    _check_sizes(in_size, out_size)
+    dtype = x._data.dtype
+    if dtype == np.uint8:  # torch mixes uint8 in fixed-point integer arithmetic
+        raise NotImplementedError(
+            f"interpolate(mode='{mode}', antialias=True) of a uint8 tensor is not "
+            "implemented in torchlet")
+    if dtype not in (np.float32, np.float64):
+        raise NotImplementedError('"compute_index_ranges_weights" not implemented for '
+                                  f"'{_TYPE_WORD[dtype.name]}'")
+    node = f"Upsample{mode.capitalize()}2DAaBackward0"
+    plan = _AntialiasResample(node, in_size, tuple(out_size), scales, align_corners, mode,
+                              dtype.type)
+    return _Upsample.apply(x, plan=plan)
+
+
 def _is_integer(value) -> bool:
     return isinstance(value, int) or (isinstance(value, Tensor) and value._data.ndim == 0
                                       and value._data.dtype.kind in "iu")
@@ -295,8 +494,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resize ``input`` (N, C, *spatial; 1 to 3 spatial dimensions) to ``size`` or by
     ``scale_factor`` with ``mode`` 'nearest', 'nearest-exact', 'linear' (3-D input),
     'bilinear' / 'bicubic' (4-D), 'trilinear' (5-D) or 'area' (adaptive average pooling);
-    ``align_corners`` maps the corner pixels' centres onto each other. torch's argument
-    checks and index arithmetic."""
+    ``align_corners`` maps the corner pixels' centres onto each other. ``antialias``
+    filters 4-D 'bilinear' / 'bicubic' / 'lanczos' resizes (lanczos requires it). torch's
+    argument checks and index arithmetic."""
     x = _check_input("interpolate", input)
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -359,14 +559,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
             "requires a 4-D tensor as input"
         )
-    if antialias:
-        raise NotImplementedError(
-            "interpolate(antialias=True) is not implemented in torchlet"
-        )
     if output_size is None:  # torch: floor(input size * scale), in double precision
         assert scale_factors is not None  # size was not given
         output_size = [int(math.floor(x._data.shape[i + 2] * scale_factors[i]))
                        for i in range(dim)]
+    if mode == "lanczos" and ndim == 4:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    if antialias:
+        return _antialias(x, mode, output_size, scale_factors, bool(align_corners))
     wanted = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3),
               "linear": (1,), "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
     if mode in wanted and dim in wanted[mode]:

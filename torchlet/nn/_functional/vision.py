@@ -10,6 +10,10 @@ once: one gather per neighbour forward, one ``np.bincount`` scatter backward.
 
 'bicubic' (4-D input only, as torch) reads 4 x 4 taps weighted by the cubic convolution
 kernel, each tap padded on its own as torch does.
+
+torch's 2-D and 3-D kernels treat NaN and infinite coordinates differently; both are
+reproduced (see "grid_sample: source positions"). The backward differentiates again
+(double backward, as torch); a third derivative raises.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from torchlet._ops.creation import linspace
 from torchlet._ops.linalg import matmul as _matmul
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
+from torchlet.nn._functional.upsampling import _fma
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -129,142 +134,313 @@ def affine_grid(theta, size, align_corners=None) -> Tensor:
 
 
 # ---------------------------------------------------------------------------------------
-# grid_sample: source positions (aten/src/ATen/native/GridSampler.h)
+# grid_sample: source positions
+#
+# torch samples a 2-D input with a vectorised kernel (aten/src/ATen/native/cpu/
+# GridSamplerKernel.cpp) and a 3-D input with a scalar loop (aten/src/ATen/native/
+# GridSampler.cpp, GridSampler.h). On finite points they agree; on NaN, +-inf and huge
+# coordinates they do not, and torchlet follows each:
+#
+#   2-D  border/reflection clamp a NaN position to 0; a pixel outside the input reads 0
+#        and still multiplies its weight, so a NaN or inf coordinate gives a NaN output.
+#   3-D  border/reflection clamp a NaN position to size - 1; a pixel outside the input is
+#        skipped, so a NaN or inf coordinate reads nothing (0 under zeros padding).
+#
+# A position that is not finite, or that does not fit the kernel's integer type (int32 for
+# a float32 2-D input, int64 otherwise), names no pixel. torch's 2-D bilinear backward
+# with border/reflection padding leaves a NaN position unclamped and addresses memory
+# with it: for float32 a NaN row can wrap back into the image (reproduced, see
+# _wrapped_location); where torch reads outside the image (it crashes) torchlet reads and
+# writes nothing for that point.
+
+_NO_PIXEL = np.iinfo(np.int64).min // 2  # stays negative after adding a tap offset
 
 
-def _reflect(src, twice_low: int, twice_high: int):
-    """Fold ``src`` into [twice_low / 2, twice_high / 2] by reflection at the ends;
-    returns the folded position and d(folded)/d(src) (+1 or -1)."""
-    if twice_low == twice_high:
-        return np.zeros_like(src), np.zeros_like(src)
-    ftype = src.dtype.type
-    low = ftype(twice_low) / ftype(2)
-    span = ftype(twice_high - twice_low) / ftype(2)
-    shifted = src - low
-    sign = np.where(shifted < 0, ftype(-1), ftype(1))
-    shifted = np.abs(shifted)
-    extra = np.fmod(shifted, span)
-    flips = np.floor(shifted / span)
-    even = np.fmod(flips, 2) == 0
-    folded = np.where(even, extra + low, span - extra + low)
-    return folded, np.where(even, sign, -sign)
+def _to_index(position: np.ndarray, bits: int) -> np.ndarray:
+    """The pixel index of an already floored (or rounded) ``position``, or _NO_PIXEL where
+    torch's float-to-int conversion overflows (it returns INT_MIN there)."""
+    limit = 2.0 ** (bits - 1)
+    valid = np.isfinite(position) & (position >= -limit) & (position < limit)
+    return np.where(valid, position, _NO_PIXEL).astype(np.int64)
 
 
-def _unnormalize(coord, size: int, align_corners: bool):
-    """[-1, 1] -> pixel position along an axis of ``size`` pixels, and its slope."""
-    ftype = coord.dtype.type
-    if align_corners:
-        src = (coord + ftype(1)) / ftype(2) * ftype(size - 1)
-        return src, np.full_like(coord, ftype(size - 1) / ftype(2))
-    src = ((coord + ftype(1)) * ftype(size) - ftype(1)) / ftype(2)
-    return src, np.full_like(coord, ftype(size) / ftype(2))
+class _VectorKernel:
+    """torch's 2-D kernel (ComputeLocation): the forward clip turns NaN into 0, the clip of
+    the backward keeps NaN; reflection folds with trunc and a fused multiply-add."""
 
+    skip_outside = False
 
-def _source_positions(src, slope, size: int, padding_mode: str, align_corners: bool):
-    """torch's compute_coordinates: the pixel position ``src`` after padding (clipped or
-    reflected into the input), and ``slope`` times d(padded)/d(src)."""
-    ftype = src.dtype.type
-    if padding_mode == "reflection":
+    @staticmethod
+    def index_bits(dtype: np.dtype) -> int:
+        return 64 if dtype == np.float64 else 32
+
+    @staticmethod
+    def unnormalize(coord, size: int, align_corners: bool):
+        ftype = coord.dtype.type
         if align_corners:
-            src, flip = _reflect(src, 0, 2 * (size - 1))
+            scale = ftype(size - 1) / ftype(2)
+            return (coord + ftype(1)) * scale, scale
+        scale = ftype(size) / ftype(2)
+        return (coord + ftype(1)) * scale - ftype(0.5), scale
+
+    @staticmethod
+    def _clip(src, size: int, with_grad: bool):
+        ftype = src.dtype.type
+        low = np.where(src > 0, src, ftype(0))  # NaN -> 0: torch puts 0 first in clamp_min
+        clipped = np.where(low < size - 1, low, ftype(size - 1))
+        if not with_grad:
+            return clipped, None
+        nan = np.isnan(src)  # the backward's maximum/minimum keep NaN
+        return np.where(nan, src, clipped), ((src > 0) & (src < size - 1)) | nan
+
+    @staticmethod
+    def _reflect(src, size: int, align_corners: bool, with_grad: bool):
+        ftype = src.dtype.type
+        if align_corners:
+            if size <= 1:
+                return np.zeros_like(src), np.zeros_like(src)
+            low, twice_span = ftype(0), ftype(2 * (size - 1))
         else:
-            src, flip = _reflect(src, -1, 2 * size - 1)
-        slope = slope * flip
-    if padding_mode != "zeros":
-        inside = (src > 0) & (src < size - 1)  # the gradient is 0 where clipped (and at 0)
-        slope = np.where(inside, slope, ftype(0))
-        src = np.clip(src, ftype(0), ftype(size - 1))
-    # torch's safe_downgrade_to_int_range: a position no int can hold reads nothing
-    wild = ~np.isfinite(src) | (np.abs(src) > np.float64(2**31 - 2))
-    return np.where(wild, ftype(-100), src), slope
+            low, twice_span = ftype(-0.5), ftype(2 * size)
+        shifted = src - low
+        folded = np.abs(shifted)
+        extra = _fma(-np.trunc(folded / twice_span), twice_span, folded, ftype)
+        mirrored = twice_span - extra
+        if not with_grad:
+            return np.minimum(extra, mirrored) + low, None  # minimum keeps NaN
+        flip = extra > mirrored
+        sign = np.where(flip != (shifted < 0), ftype(-1), ftype(1))
+        return np.where(flip, mirrored, extra) + low, sign
+
+    @classmethod
+    def pad(cls, src, size: int, padding_mode: str, align_corners: bool, with_grad: bool):
+        """(padded position, d padded / d src): torch's apply (or apply_get_grad)."""
+        sign = None
+        if padding_mode == "reflection":
+            src, sign = cls._reflect(src, size, align_corners, with_grad)
+        if padding_mode == "zeros":
+            return src, None
+        src, inside = cls._clip(src, size, with_grad)
+        if not with_grad:
+            return src, None
+        ftype = src.dtype.type
+        return src, np.where(inside, ftype(1) if sign is None else sign, ftype(0))
+
+
+class _ScalarKernel:
+    """torch's 3-D kernel (GridSampler.h): std::min/std::max clip NaN to size - 1 forward,
+    the *_set_grad variants keep it; reflection folds with fmod and an int flip count."""
+
+    skip_outside = True
+
+    @staticmethod
+    def index_bits(dtype: np.dtype) -> int:
+        return 64
+
+    @staticmethod
+    def unnormalize(coord, size: int, align_corners: bool):
+        ftype = coord.dtype.type
+        if align_corners:
+            return (coord + ftype(1)) / ftype(2) * ftype(size - 1), ftype(size - 1) / ftype(2)
+        return ((coord + ftype(1)) * ftype(size) - ftype(1)) / ftype(2), ftype(size) / ftype(2)
+
+    @staticmethod
+    def _clip(src, size: int, with_grad: bool):
+        ftype = src.dtype.type
+        if not with_grad:  # min(size - 1, max(src, 0)): NaN falls through to size - 1
+            low = np.where(src < 0, ftype(0), src)
+            return np.where(low < size - 1, low, ftype(size - 1)), None
+        below, above = src <= 0, src >= size - 1
+        clipped = np.where(below, ftype(0), np.where(above, ftype(size - 1), src))
+        return clipped, ~below & ~above
+
+    @staticmethod
+    def _reflect(src, size: int, align_corners: bool, with_grad: bool):
+        ftype = src.dtype.type
+        twice_low, twice_high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if twice_low == twice_high:
+            return np.zeros_like(src), np.zeros_like(src)
+        low = ftype(twice_low) / ftype(2)
+        span = ftype(twice_high - twice_low) / ftype(2)
+        shifted = src - low
+        negative = shifted < 0
+        folded = np.where(negative, -shifted, shifted)
+        extra = np.fmod(folded, span)
+        flips = np.floor(folded / span)
+        # static_cast<int> of a flip count past INT_MAX (or of NaN) is INT_MIN: even
+        odd = (np.fmod(flips, 2) != 0) & (flips < 2.0 ** 31)
+        out = np.where(odd, span - extra + low, extra + low)
+        sign = np.where(odd != negative, ftype(-1), ftype(1)) if with_grad else None
+        return out, sign
+
+    @classmethod
+    def pad(cls, src, size: int, padding_mode: str, align_corners: bool, with_grad: bool):
+        """(padded position, d padded / d src): torch's compute_coordinates (or
+        grid_sampler_compute_source_index_set_grad)."""
+        sign = None
+        if padding_mode == "reflection":
+            src, sign = cls._reflect(src, size, align_corners, with_grad)
+        if padding_mode == "zeros":
+            return src, None
+        src, inside = cls._clip(src, size, with_grad)
+        if not with_grad:
+            return src, None
+        ftype = src.dtype.type
+        return src, (ftype(1) if sign is None else sign) * inside.astype(ftype)
+
+
+def _wrapped_location(index, spatial, strides, offsets):
+    """Where torch's float32 2-D bilinear backward with border/reflection padding reads a
+    corner. It keeps a NaN position there, converts it to INT_MIN, checks only the far
+    corners against the size (the positions are taken to be clipped), and forms the
+    offset in wrapping int32 arithmetic. A NaN row on an even-width image thus lands on
+    rows 0 and 1; an offset outside the image, where torch crashes, reads nothing."""
+    count = int(np.prod(spatial))
+    inside = np.ones(index[0].shape, bool)
+    offset = np.zeros(index[0].shape, np.int64)
+    for i, size, stride, o in zip(index, spatial, strides, offsets):
+        i = np.where(i <= _NO_PIXEL + 1, np.int64(-2**31) + o, i)
+        if o:
+            inside &= i < size
+        offset += i * stride
+    offset = (offset + 2**31) % 2**32 - 2**31
+    inside &= (offset >= 0) & (offset < count)
+    return np.where(inside, offset, 0), inside
+
+
+class _Corner:
+    """One pixel an output point reads: flat index, whether it lies inside, and the weight
+    as a product of per-axis factors, with the factors' first and second derivatives."""
+
+    __slots__ = ("flat", "inside", "factors", "slopes", "curves", "weight")
+
+    def __init__(self, index, spatial, strides, factors=None, slopes=None, curves=None,
+                 wrapped_offsets=None):
+        if wrapped_offsets is None:
+            self.inside = np.ones(index[0].shape, bool)
+            self.flat = np.zeros(index[0].shape, np.int64)
+            for i, size, stride in zip(index, spatial, strides):
+                self.inside &= (i >= 0) & (i < size)
+                self.flat += np.clip(i, 0, size - 1) * stride
+        else:
+            self.flat, self.inside = _wrapped_location(index, spatial, strides,
+                                                       wrapped_offsets)
+        self.factors, self.slopes, self.curves = factors, slopes, curves
+        self.weight = None if factors is None else self._product(range(len(factors)))
+
+    def _product(self, axes):
+        """Product of the factors of ``axes``; torch multiplies x, then y, then z."""
+        result = None
+        for a in sorted(axes, reverse=True):
+            result = self.factors[a] if result is None else result * self.factors[a]
+        return result
+
+    def derivative(self, axis: int):
+        """d weight / d position[axis]."""
+        others = self._product([a for a in range(len(self.factors)) if a != axis])
+        return self.slopes[axis] if others is None else others * self.slopes[axis]
+
+    def second(self, a: int, b: int):
+        """d^2 weight / d position[a] d position[b]."""
+        others = self._product([c for c in range(len(self.factors)) if c not in (a, b)])
+        if a == b:
+            if self.curves is None:  # (bi/tri)linear: each factor is linear in its axis
+                return np.zeros_like(self.weight)
+            part = self.curves[a]
+        else:
+            part = self.slopes[a] * self.slopes[b]
+        return part if others is None else others * part
 
 
 class _Plan:
-    """Where every output point reads: per neighbour (corner) the flat input index, whether
-    it lies inside, its weight and the weight's derivative along each axis."""
+    """Where every output point reads: its corners, and per spatial axis the factor
+    d position / d grid (unnormalisation times padding). ``backward`` picks torch's
+    gradient-time padding, which differs from the forward one on NaN."""
 
-    def __init__(self, x_shape, grid, mode, padding_mode, align_corners):
+    def __init__(self, x_shape, grid, mode, padding_mode, align_corners, backward=False):
         n, _, *spatial = x_shape
         d = len(spatial)
+        kernel = _VectorKernel if d == 2 else _ScalarKernel
+        self.skip_outside = kernel.skip_outside
         self.spatial, self.count = spatial, int(np.prod(spatial))
-        self.slopes = []
-        positions = []
+        bits = kernel.index_bits(grid.dtype)
+        # torch's 2-D nearest backward pads as its forward does
+        with_grad = backward and not (d == 2 and mode == "nearest")
+        self.slopes, positions = [], []
         for axis, size in enumerate(spatial):
             coord = grid[..., d - 1 - axis].reshape(n, -1)  # grid holds (x, y, z): reversed
-            src, slope = _unnormalize(coord, size, align_corners)
+            src, scale = kernel.unnormalize(coord, size, align_corners)
+            slope = np.full_like(src, scale)
             if mode != "bicubic":  # bicubic pads each of its taps instead
-                src, slope = _source_positions(src, slope, size, padding_mode, align_corners)
+                src, factor = kernel.pad(src, size, padding_mode, align_corners, with_grad)
+                if factor is not None:
+                    slope = slope * factor
             positions.append(src)
             self.slopes.append(slope)
         strides = [int(np.prod(spatial[a + 1:])) for a in range(d)]
-        self.corners = []  # (flat index, inside, weight, [d weight / d position per axis])
         if mode == "bicubic":
-            self._bicubic_taps(positions, spatial, strides, padding_mode, align_corners)
-            return
-        if mode == "nearest":
-            index = [np.rint(p).astype(np.int64) for p in positions]
-            self.corners.append(self._corner(index, spatial, strides, None, None))
-            return
-        lows = [np.floor(p) for p in positions]
-        near = [lo + 1 - p for lo, p in zip(lows, positions)]  # weight of the lower pixel
-        far = [p - lo for lo, p in zip(lows, positions)]  # weight of the upper pixel
-        low_index = [lo.astype(np.int64) for lo in lows]
-        for offsets in itertools.product((0, 1), repeat=d):  # torch's nw, ne, sw, se order
-            index = [i + o for i, o in zip(low_index, offsets)]
-            factors = [far[a] if offsets[a] else near[a] for a in range(d)]
-            signs = [1 if o else -1 for o in offsets]
-            self.corners.append(self._corner(index, spatial, strides, factors, signs))
+            self.corners = self._bicubic_taps(kernel, positions, spatial, strides,
+                                              padding_mode, align_corners, bits)
+        elif mode == "nearest":
+            index = [_to_index(np.rint(p), bits) for p in positions]
+            self.corners = [_Corner(index, spatial, strides)]
+        else:
+            wrap = with_grad and d == 2 and padding_mode != "zeros" and bits == 32
+            self.corners = self._linear_corners(kernel, positions, spatial, strides, bits,
+                                                wrap)
 
-    def _bicubic_taps(self, positions, spatial, strides, padding_mode, align_corners):
+    @staticmethod
+    def _linear_corners(kernel, positions, spatial, strides, bits, wrap=False):
+        lows = [np.floor(p) for p in positions]
+        if kernel is _VectorKernel:  # w = x - floor(x), e = 1 - w
+            far = [p - lo for lo, p in zip(lows, positions)]
+            near = [p.dtype.type(1) - f for f, p in zip(far, positions)]
+        else:  # (floor(x) + 1) - x and x - floor(x)
+            near = [lo + 1 - p for lo, p in zip(lows, positions)]
+            far = [p - lo for lo, p in zip(lows, positions)]
+        low_index = [_to_index(lo, bits) for lo in lows]
+        corners = []
+        for offsets in itertools.product((0, 1), repeat=len(spatial)):  # nw, ne, sw, se
+            index = [i + o for i, o in zip(low_index, offsets)]
+            factors = [far[a] if o else near[a] for a, o in enumerate(offsets)]
+            slopes = [1.0 if o else -1.0 for o in offsets]
+            corners.append(_Corner(index, spatial, strides, factors, slopes,
+                                   wrapped_offsets=offsets if wrap else None))
+        return corners
+
+    @staticmethod
+    def _bicubic_taps(kernel, positions, spatial, strides, padding_mode, align_corners,
+                      bits):
         """4 taps per axis around each position, weighted by the cubic convolution kernel
-        (A = -0.75); each tap's pixel is padded on its own, as torch's get_value_bounded."""
-        d = len(spatial)
+        (A = -0.75); each tap is padded on its own, as torch's get_value_bounded."""
         lows = [np.floor(p) for p in positions]
         kernels = [_cubic_weights(p - lo) for p, lo in zip(positions, lows)]
         taps = []  # per axis, the 4 padded pixel indices
         for lo, size in zip(lows, spatial):
             axis_taps = []
             for k in range(4):
-                tap = lo + (k - 1)
-                tap, _ = _source_positions(tap, np.zeros_like(tap), size, padding_mode,
-                                           align_corners)
-                axis_taps.append(np.trunc(tap).astype(np.int64))
+                tap, _ = kernel.pad(lo + (k - 1), size, padding_mode, align_corners, False)
+                axis_taps.append(_to_index(np.trunc(tap), bits))
             taps.append(axis_taps)
-        for ks in itertools.product(range(4), repeat=d):
+        corners = []
+        for ks in itertools.product(range(4), repeat=len(spatial)):
             index = [taps[a][k] for a, k in enumerate(ks)]
-            factors = [kernels[a][0][k] for a, k in enumerate(ks)]
-            slopes = [kernels[a][1][k] for a, k in enumerate(ks)]
-            self.corners.append(self._corner(index, spatial, strides, factors, None, slopes))
+            picked = [[kernels[a][part][k] for a, k in enumerate(ks)] for part in range(3)]
+            corners.append(_Corner(index, spatial, strides, *picked))
+        return corners
 
-    @staticmethod
-    def _corner(index, spatial, strides, factors, signs, factor_slopes=None):
-        inside = np.ones(index[0].shape, bool)
-        flat = np.zeros(index[0].shape, np.int64)
-        for i, size, stride in zip(index, spatial, strides):
-            inside &= (i >= 0) & (i < size)
-            flat += np.clip(i, 0, size - 1) * stride
-        if factors is None:
-            return flat, inside, None, None
-        d = len(factors)
-        weight = factors[d - 1]  # torch multiplies x, then y, then z
-        for a in range(d - 2, -1, -1):
-            weight = weight * factors[a]
-        derivatives = []
-        for axis in range(d):
-            others = [factors[a] for a in range(d - 1, -1, -1) if a != axis]
-            part = others[0] if others else np.ones_like(factors[0])
-            for f in others[1:]:
-                part = part * f
-            if factor_slopes is not None:
-                derivatives.append(part * factor_slopes[axis])
-            else:
-                derivatives.append(part if signs[axis] > 0 else -part)
-        return flat, inside, weight, derivatives
+    def keep(self, corner: _Corner, values: np.ndarray) -> np.ndarray:
+        """``values`` of a corner as the kernel adds them: the 3-D kernel skips pixels
+        outside the input (even times a NaN weight), the 2-D one adds 0 * weight."""
+        if not self.skip_outside:
+            return values
+        inside = corner.inside if values.ndim == 2 else corner.inside[:, None, :]
+        return np.where(inside, values, values.dtype.type(0))
 
 
 def _cubic_weights(t: np.ndarray):
     """The weights of the taps at -1, 0, 1, 2 for the fraction ``t`` (torch's
-    get_cubic_upsample_coefficients, A = -0.75) and their derivatives in t."""
+    get_cubic_upsample_coefficients, A = -0.75), their first and second derivatives in t."""
     ftype = t.dtype.type
     a = ftype(-0.75)
 
@@ -280,58 +456,126 @@ def _cubic_weights(t: np.ndarray):
     def far_slope(x):
         return (3 * a * x - 10 * a) * x + 8 * a
 
-    one = ftype(1)
-    weights = [far(t + one), near(t), near(one - t), far(one - t + one)]
-    slopes = [far_slope(t + one), near_slope(t), -near_slope(one - t), -far_slope(2 - t)]
-    return weights, slopes
+    def near_curve(x):
+        return 6 * (a + 2) * x - 2 * (a + 3)
+
+    def far_curve(x):
+        return 6 * a * x - 10 * a
+
+    one, two = ftype(1), ftype(2)
+    weights = [far(t + one), near(t), near(one - t), far(two - t)]
+    slopes = [far_slope(t + one), near_slope(t), -near_slope(one - t), -far_slope(two - t)]
+    curves = [far_curve(t + one), near_curve(t), near_curve(one - t), far_curve(two - t)]
+    return weights, slopes, curves
 
 
-def _gather(x: np.ndarray, flat: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """x[n, c, flat[n, p]] as (N, C, P), 0 where the point lies outside."""
+def _gather(x: np.ndarray, corner: _Corner) -> np.ndarray:
+    """x[n, c, flat[n, p]] as (N, C, P), 0 where the pixel lies outside."""
     n, c = x.shape[:2]
     rows = x.reshape(n, c, -1)
-    index = np.broadcast_to(flat[:, None, :], (n, c, flat.shape[1]))
+    index = np.broadcast_to(corner.flat[:, None, :], (n, c, corner.flat.shape[1]))
     values = np.take_along_axis(rows, index, axis=2)
-    return np.where(inside[:, None, :], values, x.dtype.type(0))
+    return np.where(corner.inside[:, None, :], values, x.dtype.type(0))
+
+
+def _scatter(amounts: list, corners: list, shape: tuple) -> np.ndarray:
+    """The adjoint of _gather: sum each corner's (N, C, P) ``amounts`` into its pixels."""
+    n, c = shape[:2]
+    count = int(np.prod(shape[2:]))
+    start = (np.arange(n * c, dtype=np.int64) * count).reshape(n, c, 1)
+    targets = [(start + k.flat[:, None, :]).reshape(-1) for k in corners]
+    weights = [np.where(k.inside[:, None, :], a, 0).reshape(-1) for a, k in zip(amounts, corners)]
+    total = np.bincount(np.concatenate(targets), weights=np.concatenate(weights),
+                        minlength=n * c * count)
+    return total.reshape(shape)
 
 
 def _sample(x, grid, mode, padding_mode, align_corners) -> np.ndarray:
-    plan = _Plan(x.shape, grid, mode, padding_mode, align_corners)
-    out = None
-    for flat, inside, weight, _ in plan.corners:
-        values = _gather(x, flat, inside)
-        term = values if weight is None else values * weight[:, None, :]
-        out = term if out is None else out + term
+    with np.errstate(invalid="ignore", over="ignore"):
+        plan = _Plan(x.shape, grid, mode, padding_mode, align_corners)
+        out = None
+        for corner in plan.corners:
+            values = _gather(x, corner)
+            if corner.weight is not None:
+                values = plan.keep(corner, values * corner.weight[:, None, :])
+            out = values if out is None else out + values
     assert out is not None  # a plan has at least one corner
     return out.reshape(x.shape[:2] + grid.shape[1:-1])
+
+
+def _grid_gradient(plan: _Plan, per_axis: list, grid: np.ndarray) -> np.ndarray:
+    """Assemble d/d grid from d/d position per axis (times d position / d grid)."""
+    d = len(plan.spatial)
+    out = np.zeros_like(grid)
+    for axis in range(d):
+        out[..., d - 1 - axis] = (per_axis[axis] * plan.slopes[axis]).reshape(grid.shape[:-1])
+    return out
 
 
 def _sample_backward(grad, x, grid, mode, padding_mode, align_corners):
     """(grad_input, grad_grid): each output gradient goes back to the pixels it read
     (weighted as read), and along each axis to the grid through d(weights)/d(position)."""
     n, c = x.shape[:2]
-    plan = _Plan(x.shape, grid, mode, padding_mode, align_corners)
-    g = grad.reshape(n, c, -1)
-    channel_start = (np.arange(n * c, dtype=np.int64) * plan.count).reshape(n, c, 1)
-    targets, amounts = [], []
-    d = len(plan.spatial)
-    grad_position = [np.zeros(g.shape[::2], x.dtype) for _ in range(d)]
-    for flat, inside, weight, derivatives in plan.corners:
-        share = g if weight is None else g * weight[:, None, :]
-        targets.append((channel_start + flat[:, None, :]).reshape(-1))
-        amounts.append(np.where(inside[:, None, :], share, 0).reshape(-1))
-        if derivatives is not None:
-            read = (_gather(x, flat, inside) * g).sum(axis=1)  # (N, P)
+    with np.errstate(invalid="ignore", over="ignore"):
+        plan = _Plan(x.shape, grid, mode, padding_mode, align_corners, backward=True)
+        g = grad.reshape(n, c, -1)
+        shares = [g if k.weight is None else g * k.weight[:, None, :] for k in plan.corners]
+        grad_input = _scatter(shares, plan.corners, x.shape).astype(x.dtype)
+        if mode == "nearest":
+            return grad_input, np.zeros_like(grid)
+        d = len(plan.spatial)
+        per_axis = [np.zeros(g.shape[::2], x.dtype) for _ in range(d)]
+        for corner in plan.corners:
+            read = (_gather(x, corner) * g).sum(axis=1)  # (N, P)
             for axis in range(d):
-                grad_position[axis] += read * derivatives[axis]
-    grad_input = np.bincount(np.concatenate(targets), weights=np.concatenate(amounts),
-                             minlength=n * c * plan.count).astype(x.dtype).reshape(x.shape)
-    grad_grid = np.zeros_like(grid)
-    if mode != "nearest":
-        for axis in range(d):
-            grad_grid[..., d - 1 - axis] = (grad_position[axis] * plan.slopes[axis]).reshape(
-                grid.shape[:-1])
-    return grad_input, grad_grid
+                per_axis[axis] += plan.keep(corner, read * corner.derivative(axis))
+        return grad_input, _grid_gradient(plan, per_axis, grid)
+
+
+def _sample_double_backward(grad, x, grid, gg_input, gg_grid, mode, padding_mode,
+                            align_corners):
+    """Gradients of (grad_input, grad_grid) = _sample_backward(grad, x, grid) given their
+    upstream gradients gg_input (like x) and gg_grid (like grid), either may be None.
+
+    With w_k the corner weights, p the positions and v = gg_grid * d p / d grid:
+      d/d grad = sample(gg_input) + sum_k (v . dw_k/dp) x[pix_k]
+      d/d x    = scatter of grad * (v . dw_k/dp) to pix_k
+      d/d grid = d p/d grid * sum_k [ dw_k/dp <gg_input[pix_k], grad>
+                                      + (d^2 w_k/dp^2 v) <x[pix_k], grad> ]
+    Returns three arrays (zeros where a term is absent)."""
+    n, c = x.shape[:2]
+    with np.errstate(invalid="ignore", over="ignore"):
+        plan = _Plan(x.shape, grid, mode, padding_mode, align_corners, backward=True)
+        d = len(plan.spatial)
+        g = grad.reshape(n, c, -1)
+        linear = mode != "nearest"
+        v = None
+        if gg_grid is not None and linear:
+            v = [gg_grid[..., d - 1 - a].reshape(n, -1) * plan.slopes[a] for a in range(d)]
+        d_grad = np.zeros_like(g)
+        per_axis = [np.zeros(g.shape[::2], x.dtype) for _ in range(d)]
+        shares = []
+        for corner in plan.corners:
+            weight = corner.weight
+            if gg_input is not None:
+                read = _gather(gg_input, corner)
+                d_grad += plan.keep(corner, read if weight is None else read * weight[:, None, :])
+                if linear:
+                    dot = (read * g).sum(axis=1)
+                    for b in range(d):
+                        per_axis[b] += plan.keep(corner, dot * corner.derivative(b))
+            if v is not None:
+                along = sum(v[a] * corner.derivative(a) for a in range(d))  # (N, P)
+                values = _gather(x, corner)
+                d_grad += plan.keep(corner, values * along[:, None, :])
+                shares.append(g * along[:, None, :])
+                dot = (values * g).sum(axis=1)
+                for b in range(d):
+                    bend = sum(v[a] * corner.second(a, b) for a in range(d))
+                    per_axis[b] += plan.keep(corner, dot * bend)
+        d_input = (_scatter(shares, plan.corners, x.shape).astype(x.dtype) if shares
+                   else np.zeros_like(x))
+        return (d_grad.reshape(grad.shape), d_input, _grid_gradient(plan, per_axis, grid))
 
 
 class _GridSampler(Primitive):
@@ -357,7 +601,9 @@ class _GridSampler(Primitive):
 
 
 class _GridSamplerBackward(Primitive):
-    """(grad_input, grad_grid) of grid_sample. Not differentiable again in torchlet."""
+    """(grad_input, grad_grid) of grid_sample. grad_input is linear in grad (a scatter
+    through the weights); grad_grid is bilinear in (grad, input) and smooth in grid, so
+    both differentiate again (see _sample_double_backward)."""
 
     node_name = "GridSampler2DBackwardBackward0"
 
@@ -365,16 +611,42 @@ class _GridSamplerBackward(Primitive):
     def forward(ctx, grad, x, grid, mode="bilinear", padding_mode="zeros",
                 align_corners=False):
         ctx.node_name = f"GridSampler{x.ndim - 2}DBackwardBackward0"
+        ctx.save_for_backward(grad, x, grid)
+        ctx.params = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
         return _sample_backward(grad, x, grid, mode, padding_mode, align_corners)
 
     @staticmethod
-    def backward(ctx, grad_grad_input, grad_grad_grid):
+    def backward(ctx, gg_input, gg_grid):
+        grad, x, grid = ctx.saved_tensors
+        if ctx.params["mode"] == "nearest":
+            gg_grid = None  # nearest's grad_grid is a constant 0: it passes nothing back
+        if gg_input is None and gg_grid is None:
+            return None, None, None
+        d_grad, d_input, d_grid = _GridSamplerDoubleBackward.apply(
+            grad, x, grid, gg_input, gg_grid, **ctx.params)
+        need_grad, need_input, need_grid = ctx.needs_input_grad
+        return (d_grad if need_grad else None,
+                d_input if need_input and gg_grid is not None else None,
+                d_grid if need_grid else None)
+
+
+class _GridSamplerDoubleBackward(Primitive):
+    """The gradients of grid_sample's backward (see _sample_double_backward)."""
+
+    node_name = "GridSampler2DBackwardBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, grid, gg_input, gg_grid, mode="bilinear", padding_mode="zeros",
+                align_corners=False):
+        ctx.node_name = f"GridSampler{x.ndim - 2}DBackwardBackwardBackward0"
+        return _sample_double_backward(grad, x, grid, gg_input, gg_grid, mode, padding_mode,
+                                       align_corners)
+
+    @staticmethod
+    def backward(ctx, *grads):
         raise RuntimeError(
-            "torchlet does not implement the double backward of grid_sample "
-            f"({ctx.node_name}); compute second derivatives of grid_sample with torch"
-        )
-
-
+            "torchlet does not implement the third derivative of grid_sample "
+            f"({ctx.node_name}); the first and second derivatives are supported")
 def _check_grid_sampler(x: Tensor, grid: Tensor, mode: str) -> None:
     """torch's check_grid_sampler_common / _2d / _3d, in torch's order."""
     xd, gd = x._data, grid._data
