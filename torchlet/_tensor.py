@@ -49,7 +49,7 @@ class Tensor:
     __slots__ = (
         "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vbox", "_base",
         "_hooks", "_accumulator", "_view_version", "_view_kind", "_inference", "_grad_dtype",
-        "__weakref__",
+        "__weakref__", "__dict__",  # user attributes (w.g = ... in fast.ai's backprop lesson)
     )
     # the fields' types, for mypy (wrap() and _init() set them, outside the class)
     _data: np.ndarray
