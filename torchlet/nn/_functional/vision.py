@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -164,7 +165,31 @@ def _to_index(position: np.ndarray, bits: int) -> np.ndarray:
     return np.where(valid, position, _NO_PIXEL).astype(np.int64)
 
 
-class _VectorKernel:
+class _PaddingKernel:
+    """What torch's two grid_sample kernels share: padding = reflect (if asked), then
+    clip (unless zeros); each kernel brings its own _reflect, _clip and _clipped_slope."""
+
+    _reflect: Callable[..., tuple]  # (src, size, align_corners, with_grad) -> (src, sign)
+    _clip: Callable[..., tuple]  # (src, size, with_grad) -> (src, inside)
+    _clipped_slope: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+    @classmethod
+    def pad(cls, src, size: int, padding_mode: str, align_corners: bool, with_grad: bool):
+        """(padded position, d padded / d src): torch's apply (or apply_get_grad) in the
+        2-D kernel, compute_coordinates (or its *_set_grad form) in the 3-D one."""
+        sign = None
+        if padding_mode == "reflection":
+            src, sign = cls._reflect(src, size, align_corners, with_grad)
+        if padding_mode == "zeros":
+            return src, None
+        src, inside = cls._clip(src, size, with_grad)
+        if not with_grad:
+            return src, None
+        slope = np.ones_like(src) if sign is None else np.asarray(sign, src.dtype)
+        return src, cls._clipped_slope(slope, inside)
+
+
+class _VectorKernel(_PaddingKernel):
     """torch's 2-D kernel (ComputeLocation): the forward clip turns NaN into 0, the clip of
     the backward keeps NaN; reflection folds with trunc and a fused multiply-add."""
 
@@ -212,22 +237,13 @@ class _VectorKernel:
         sign = np.where(flip != (shifted < 0), ftype(-1), ftype(1))
         return np.where(flip, mirrored, extra) + low, sign
 
-    @classmethod
-    def pad(cls, src, size: int, padding_mode: str, align_corners: bool, with_grad: bool):
-        """(padded position, d padded / d src): torch's apply (or apply_get_grad)."""
-        sign = None
-        if padding_mode == "reflection":
-            src, sign = cls._reflect(src, size, align_corners, with_grad)
-        if padding_mode == "zeros":
-            return src, None
-        src, inside = cls._clip(src, size, with_grad)
-        if not with_grad:
-            return src, None
-        ftype = src.dtype.type
-        return src, np.where(inside, ftype(1) if sign is None else sign, ftype(0))
+    @staticmethod
+    def _clipped_slope(slope, inside):
+        """The slope where the clip kept the position, 0 elsewhere (a select)."""
+        return np.where(inside, slope, slope.dtype.type(0))
 
 
-class _ScalarKernel:
+class _ScalarKernel(_PaddingKernel):
     """torch's 3-D kernel (GridSampler.h): std::min/std::max clip NaN to size - 1 forward,
     the *_set_grad variants keep it; reflection folds with fmod and an int flip count."""
 
@@ -273,20 +289,10 @@ class _ScalarKernel:
         sign = np.where(odd != negative, ftype(-1), ftype(1)) if with_grad else None
         return out, sign
 
-    @classmethod
-    def pad(cls, src, size: int, padding_mode: str, align_corners: bool, with_grad: bool):
-        """(padded position, d padded / d src): torch's compute_coordinates (or
-        grid_sampler_compute_source_index_set_grad)."""
-        sign = None
-        if padding_mode == "reflection":
-            src, sign = cls._reflect(src, size, align_corners, with_grad)
-        if padding_mode == "zeros":
-            return src, None
-        src, inside = cls._clip(src, size, with_grad)
-        if not with_grad:
-            return src, None
-        ftype = src.dtype.type
-        return src, (ftype(1) if sign is None else sign) * inside.astype(ftype)
+    @staticmethod
+    def _clipped_slope(slope, inside):
+        """The slope times 0 or 1 (a NaN slope stays NaN outside)."""
+        return slope * inside.astype(slope.dtype)
 
 
 def _wrapped_location(index, spatial, strides, offsets):
