@@ -1,7 +1,26 @@
 """Test-wide settings: property-based tests draw the same examples on every run
 (derandomize), so that CI is reproducible and a failure seen once is seen again."""
 
+import pytest
 from hypothesis import settings
+
+import torchlet
 
 settings.register_profile("torchlet", derandomize=True, deadline=None)
 settings.load_profile("torchlet")
+
+
+@pytest.fixture
+def threads():
+    """Run a test at several thread counts in both torch and torchlet (the sum-order
+    tests: torch splits large reductions across threads), restoring both after."""
+    torch = pytest.importorskip("torch")
+    saved_torch, saved = torch.get_num_threads(), torchlet.get_num_threads()
+
+    def use(n):
+        torch.set_num_threads(n)
+        torchlet.set_num_threads(n)
+
+    yield use
+    torch.set_num_threads(saved_torch)
+    torchlet.set_num_threads(saved)

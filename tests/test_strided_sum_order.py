@@ -80,20 +80,6 @@ def test_contiguous_dims_merge_into_one():
 # live comparisons with torch
 
 
-@pytest.fixture
-def threads():
-    torch = _torch()
-    saved_torch, saved = torch.get_num_threads(), torchlet.get_num_threads()
-
-    def use(n):
-        torch.set_num_threads(n)
-        torchlet.set_num_threads(n)
-
-    yield use
-    torch.set_num_threads(saved_torch)
-    torchlet.set_num_threads(saved)
-
-
 def _layouts(x: np.ndarray):
     """The same values in several memory layouts (each a NumPy view of x's shape)."""
     yield "contiguous", x

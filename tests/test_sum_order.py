@@ -167,21 +167,6 @@ def _same(t_out, l_out):
         t_np.tobytes() == l_np.tobytes()
 
 
-@pytest.fixture
-def threads():
-    """Run a test at several thread counts in both libraries, restoring them after."""
-    torch = _torch()
-    saved_torch, saved = torch.get_num_threads(), torchlet.get_num_threads()
-
-    def use(n):
-        torch.set_num_threads(n)
-        torchlet.set_num_threads(n)
-
-    yield use
-    torch.set_num_threads(saved_torch)
-    torchlet.set_num_threads(saved)
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
 def test_full_sum_and_mean_match_torch(dtype, threads):
     torch = _torch()

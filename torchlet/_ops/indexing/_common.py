@@ -158,17 +158,23 @@ def memory_order(shape, operands) -> list[int]:
                 return 1
         return 0
 
-    perm = list(range(len(shape) - 1, -1, -1))
-    for i in range(1, len(perm)):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
+    return tensor_iterator_sort(list(range(len(shape) - 1, -1, -1)), should_swap)
+
+
+def tensor_iterator_sort(items: list, should_swap) -> list:
+    """``items`` sorted in place as ``TensorIteratorBase::reorder_dimensions`` sorts dims:
+    an insertion sort in which ``should_swap(a, b)`` > 0 moves b before a, < 0 stops the
+    scan and 0 (undecided) steps over the pair."""
+    for i in range(1, len(items)):
+        moving = i
+        for before in range(i - 1, -1, -1):
+            verdict = should_swap(items[before], items[moving])
+            if verdict > 0:
+                items[before], items[moving] = items[moving], items[before]
+                moving = before
+            elif verdict < 0:
                 break
-    return perm
+    return items
 
 
 def empty_in_order(shape, order, dtype) -> np.ndarray:

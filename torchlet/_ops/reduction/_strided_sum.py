@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from torchlet._ops.indexing._common import tensor_iterator_sort
 from torchlet._ops.reduction import _cascade
 
 _FLOAT16 = np.dtype(np.float16)
@@ -85,16 +86,7 @@ def _iteration_order(a: np.ndarray, dims) -> list:
     item = a.dtype.itemsize
     perm = [_Dim(a.shape[i], a.strides[i] // item, out_strides.get(i, 0), (i,), (a.shape[i],))
             for i in reversed(range(a.ndim)) if a.shape[i] != 1]
-    for i in range(1, len(perm)):
-        moving = i
-        for before in range(i - 1, -1, -1):
-            verdict = _should_swap(perm[before], perm[moving])
-            if verdict > 0:
-                perm[before], perm[moving] = perm[moving], perm[before]
-                moving = before
-            elif verdict < 0:
-                break
-    return perm
+    return tensor_iterator_sort(perm, _should_swap)
 
 
 def _should_swap(d0: _Dim, d1: _Dim) -> int:
