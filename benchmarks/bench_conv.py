@@ -28,6 +28,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _machine import describe  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 import torchlet  # noqa: E402
@@ -234,6 +235,7 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated workload names")
     args = parser.parse_args()
     chosen = [w for w in args.only.split(",") if w]
+    print("\n".join(describe(torch)))
     print(f"single-threaded, batch {BATCH}, median of {args.rounds} interleaved rounds "
           f"of {args.repeat} calls")
     for name, runners in workloads().items():

@@ -24,6 +24,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _machine import describe  # noqa: E402
 
 import torchlet  # noqa: E402
 
@@ -118,6 +119,7 @@ def main():
     parser.add_argument("--number", type=int, default=50, help="steps per round")
     args = parser.parse_args()
 
+    print("\n".join(describe(torch)))
     check_gradients()
     steps = {
         "torchlet @": make_framework_step(torchlet, use_addmm=False),

@@ -28,6 +28,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _machine import describe  # noqa: E402
 
 import torchlet  # noqa: E402
 
@@ -200,6 +201,7 @@ def main():
     args = parser.parse_args()
     chosen = [w for w in args.only.split(",") if w]
     table = workloads()
+    print("\n".join(describe(torch)))
     print(f"single-threaded, median of {args.rounds} interleaved rounds")
     for name, runners in table.items():
         if chosen and name not in chosen:
