@@ -429,7 +429,7 @@ from torchlet.nn._functional.pooling import (  # noqa: E402
 from torchlet.nn._functional.pooling import (  # noqa: E402
     adaptive_max_pool1d_with_indices as adaptive_max_pool1d,  # torch's returns (values, indices)
 )
-from torchlet.nn._functional.upsampling import pixel_shuffle, pixel_unshuffle  # noqa: E402
+from torchlet.nn._functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 # special functions, integer and bit helpers
 from torchlet._ops.pointwise.special import (  # noqa: E402

@@ -361,7 +361,7 @@ from torchlet.nn._functional.attention import (  # noqa: E402, F401 - and torch'
 __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]
 
 # convolution, pooling, resampling (torchlet/nn/_functional/conv.py, pooling.py,
-# upsampling.py)
+# upsampling.py, pixel_shuffle.py, fold.py)
 from torchlet.nn._functional.conv import (  # noqa: E402
     conv1d,
     conv2d,
@@ -370,6 +370,8 @@ from torchlet.nn._functional.conv import (  # noqa: E402
     conv_transpose2d,
     conv_transpose3d,
 )
+from torchlet.nn._functional.fold import fold, unfold  # noqa: E402
+from torchlet.nn._functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
 from torchlet.nn._functional.pooling import (  # noqa: E402
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -397,11 +399,7 @@ from torchlet.nn._functional.pooling import (  # noqa: E402
     max_unpool3d,
 )
 from torchlet.nn._functional.upsampling import (  # noqa: E402
-    fold,
     interpolate,
-    pixel_shuffle,
-    pixel_unshuffle,
-    unfold,
     upsample,
     upsample_bilinear,
     upsample_nearest,

@@ -1,5 +1,5 @@
-"""Resampling and rearranging: interpolate (nearest, nearest-exact, linear, bilinear,
-bicubic, trilinear, area, lanczos), pixel_shuffle / pixel_unshuffle, unfold / fold.
+"""Resampling: interpolate (nearest, nearest-exact, linear, bilinear, bicubic, trilinear,
+area, lanczos). pixel_shuffle and unfold/fold live in pixel_shuffle.py and fold.py.
 
 interpolate is separable: along each spatial axis every output position o reads a few
 input positions ``index[o, t]`` with weights ``weight[o, t]`` (1 tap for nearest, 2 for
@@ -15,9 +15,6 @@ the forward again, so double backward works.
 
 antialias=True (bilinear, bicubic, lanczos on 4-D input) widens the filter by the
 downsampling factor (torch's _upsample_*2d_aa, after Pillow): see _AntialiasResample.
-
-unfold/fold are the im2col/col2im of convolution (torchlet/nn/_functional/conv.py), each
-the other's transpose.
 """
 
 from __future__ import annotations
@@ -30,15 +27,13 @@ import numpy as np
 from torchlet._dtype import TYPE_WORDS
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
-from torchlet.nn._functional.conv_kernels import Geometry, col2im, im2col
 from torchlet.nn._functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
 )
 
-__all__ = ["fold", "interpolate", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
-           "upsample_bilinear", "upsample_nearest"]
+__all__ = ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
 
 _TYPE_WORD = TYPE_WORDS
 
@@ -613,245 +608,3 @@ def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-
-
-# ---------------------------------------------------------------------------------------
-# pixel_shuffle / pixel_unshuffle
-
-
-def _shuffle(x: np.ndarray, r: int) -> np.ndarray:
-    """(*, C*r*r, H, W) -> (*, C, H*r, W*r): out[c, h*r + i, w*r + j] = x[c*r*r + i*r + j,
-    h, w]."""
-    *lead, c, h, w = x.shape
-    y = x.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
-    k = len(lead)
-    y = y.transpose(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
-    return y.reshape(tuple(lead) + (c // (r * r), h * r, w * r))
-
-
-def _unshuffle(x: np.ndarray, r: int) -> np.ndarray:
-    """(*, C, H*r, W*r) -> (*, C*r*r, H, W), the inverse of _shuffle."""
-    *lead, c, h, w = x.shape
-    y = x.reshape(tuple(lead) + (c, h // r, r, w // r, r))
-    k = len(lead)
-    y = y.transpose(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
-    return y.reshape(tuple(lead) + (c * r * r, h // r, w // r))
-
-
-class _PixelShuffle(Primitive):
-    """out = x's channel blocks spread over r x r pixels;  grad_x = pixel_unshuffle(grad)."""
-
-    node_name = "PixelShuffleBackward0"
-
-    @staticmethod
-    def forward(ctx, x, *, r):
-        ctx.r = r
-        return np.ascontiguousarray(_shuffle(x, r))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _PixelUnshuffle.apply(grad, r=ctx.r)
-
-
-class _PixelUnshuffle(Primitive):
-    """out = each r x r pixel block gathered into channels;  grad_x = pixel_shuffle(grad)."""
-
-    node_name = "PixelUnshuffleBackward0"
-
-    @staticmethod
-    def forward(ctx, x, *, r):
-        ctx.r = r
-        return np.ascontiguousarray(_unshuffle(x, r))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _PixelShuffle.apply(grad, r=ctx.r)
-
-
-def pixel_shuffle(input, upscale_factor) -> Tensor:  # noqa: A002
-    """Rearrange (*, C*r^2, H, W) into (*, C, H*r, W*r) (sub-pixel convolution's last step)."""
-    x = _check_input("pixel_shuffle", input)
-    r = operator.index(upscale_factor)
-    shape = x._data.shape
-    if len(shape) < 3:
-        raise RuntimeError("pixel_shuffle expects input to have at least 3 dimensions, but got "
-                           f"input with {len(shape)} dimension(s)")
-    if r <= 0:
-        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
-    if shape[-3] % (r * r):
-        raise RuntimeError(
-            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
-            f"square of upscale_factor, but input.size(-3)={shape[-3]} is not divisible by "
-            f"{r * r}"
-        )
-    return _PixelShuffle.apply(x, r=r)
-
-
-def pixel_unshuffle(input, downscale_factor) -> Tensor:  # noqa: A002
-    """Rearrange (*, C, H*r, W*r) into (*, C*r^2, H, W), the inverse of pixel_shuffle."""
-    x = _check_input("pixel_unshuffle", input)
-    r = operator.index(downscale_factor)
-    shape = x._data.shape
-    if len(shape) < 3:
-        raise RuntimeError("pixel_unshuffle expects input to have at least 3 dimensions, but "
-                           f"got input with {len(shape)} dimension(s)")
-    if r <= 0:
-        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
-    if shape[-2] % r:
-        raise RuntimeError(
-            "pixel_unshuffle expects height to be divisible by downscale_factor, but "
-            f"input.size(-2)={shape[-2]} is not divisible by {r}"
-        )
-    if shape[-1] % r:
-        raise RuntimeError(
-            "pixel_unshuffle expects width to be divisible by downscale_factor, but "
-            f"input.size(-1)={shape[-1]} is not divisible by {r}"
-        )
-    return _PixelUnshuffle.apply(x, r=r)
-
-
-# ---------------------------------------------------------------------------------------
-# unfold / fold
-
-
-class _Im2Col(Primitive):
-    """out[n, (c, k), l] = x[n, c, l*stride + k*dilation - padding] (zero outside);
-    grad_x = fold(grad)."""
-
-    node_name = "Im2ColBackward0"
-
-    @staticmethod
-    def forward(ctx, x, *, geo):
-        batched = x.ndim == 4  # else one unbatched (C, H, W) image
-        xb = x if batched else x[None]
-        ctx.geo, ctx.channels = geo, xb.shape[1]
-        cols = im2col(xb, geo)
-        cols = np.ascontiguousarray(cols.reshape(xb.shape[0], cols.shape[2], cols.shape[3]))
-        return cols if batched else cols[0]
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _Col2Im.apply(grad, geo=ctx.geo, channels=ctx.channels)
-
-
-class _Col2Im(Primitive):
-    """out[n, c, i] = sum of cols[n, (c, k), l] over l*stride + k*dilation - padding = i;
-    grad_cols = unfold(grad)."""
-
-    node_name = "Col2ImBackward0"
-
-    @staticmethod
-    def forward(ctx, cols, *, geo, channels):
-        ctx.geo = geo
-        if cols.ndim == 2:  # one unbatched (C*kh*kw, L) input
-            return col2im(cols[None], geo, channels)[0]
-        return col2im(cols, geo, channels)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _Im2Col.apply(grad, geo=ctx.geo)
-
-
-def _pair(fn: str, value, arg: str) -> tuple:
-    if isinstance(value, (list, tuple)):
-        values = tuple(operator.index(v) for v in value)
-    else:
-        values = (operator.index(value),) * 2
-    if len(values) != 2:
-        raise RuntimeError(f"It is expected {arg} equals to 2, but got size {len(values)}")
-    return values
-
-
-def _block_args(fn, kernel_size, dilation, padding, stride):
-    k = _pair(fn, kernel_size, "kernel_size")
-    d = _pair(fn, dilation, "dilation")
-    p = _pair(fn, padding, "padding")
-    s = _pair(fn, stride, "stride")
-    if min(k) <= 0:
-        raise RuntimeError(
-            f"kernel size should be greater than zero, but got kernel_height: {k[0]} "
-            f"kernel_width: {k[1]}")
-    if min(s) <= 0:
-        raise RuntimeError(
-            f"stride should be greater than zero, but got stride_height: {s[0]} stride_width: "
-            f"{s[1]}")
-    if min(d) <= 0:
-        raise RuntimeError(
-            f"dilation should be greater than zero, but got dilation_height: {d[0]} "
-            f"dilation_width: {d[1]}")
-    if min(p) < 0:
-        raise RuntimeError(
-            f"padding should be non-negative, but got pad_height: {p[0]} pad_width: {p[1]}")
-    return k, d, p, s
-
-
-def _blocks(size, k, d, p, s) -> tuple:
-    return tuple((i + 2 * pp - (dd * (kk - 1) + 1)) // ss + 1
-                 for i, kk, dd, pp, ss in zip(size, k, d, p, s))
-
-
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
-    """im2col: every kernel_size block of ``input`` (N, C, H, W) as a column of the result
-    (N, C*kh*kw, L), L the number of blocks; the inverse-like partner of fold."""
-    x = _check_input("unfold", input)
-    k, d, p, s = _block_args("unfold", kernel_size, dilation, padding, stride)
-    shape = x._data.shape
-    if len(shape) < 3:
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-len(shape)}, {len(shape) - 1}], but got 2)")
-    if len(shape) not in (3, 4) or any(v == 0 for v in shape[-3:]):
-        raise RuntimeError(
-            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
-            f"non-zero dimensions for input, but got: {list(shape)}"
-        )
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(
-            f"\"im2col_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
-    in_size = tuple(shape[-2:])
-    out = _blocks(in_size, k, d, p, s)
-    if min(out) < 1:
-        raise RuntimeError(
-            f"Given input with spatial size {in_size}, kernel_size={k}, dilation={d}, "
-            f"padding={p}, calculated shape of the array of sliding blocks as {out}, but its "
-            "components must be at least one."
-        )
-    return _Im2Col.apply(x, geo=Geometry(in_size, k, out, s, p, p, d, 1))
-
-
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
-    """col2im: sum the columns of ``input`` (N, C*kh*kw, L) back into an image
-    (N, C, *output_size), overlapping blocks adding up (the transpose of unfold)."""
-    x = _check_input("fold", input)
-    size = _pair("fold", output_size, "output_size")
-    k, d, p, s = _block_args("fold", kernel_size, dilation, padding, stride)
-    shape = x._data.shape
-    if len(shape) not in (2, 3) or any(v == 0 for v in shape[-2:]):
-        raise RuntimeError(
-            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
-            f"non-zero dimensions for input, but got: {list(shape)}"
-        )
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(
-            f"\"col2im_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
-    taps = k[0] * k[1]
-    if shape[-2] % taps:
-        raise RuntimeError(
-            "Expected size of input's dimension 1 to be divisible by the product of "
-            f"kernel_size, but got input.size(1)={shape[-2]} and kernel_size={k}."
-        )
-    blocks = _blocks(size, k, d, p, s)
-    if blocks[0] * blocks[1] != shape[-1]:
-        raise RuntimeError(
-            f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, "
-            f"stride={s}, expected size of input's dimension 2 to match the calculated number "
-            f"of sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
-            f"input.size(2)={shape[-1]}."
-        )
-    if min(blocks) < 1:
-        raise RuntimeError(
-            f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, "
-            f"stride={s}, calculated shape of the array of sliding blocks as {blocks}, but its "
-            "components must be at least one."
-        )
-    geo = Geometry(size, k, blocks, s, p, p, d, 1)
-    return _Col2Im.apply(x, geo=geo, channels=shape[-2] // taps)

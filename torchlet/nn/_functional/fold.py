@@ -1,0 +1,162 @@
+"""unfold / fold: the im2col / col2im of convolution (torchlet/nn/_functional/
+conv_kernels.py) as operations of their own, each the other's transpose (and so each the
+other's backward)."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from torchlet._dtype import TYPE_WORDS
+from torchlet._tensor import Tensor
+from torchlet.autograd.function import Primitive
+from torchlet.nn._functional.conv_kernels import Geometry, col2im, im2col
+from torchlet.nn._functional.upsampling import _check_input
+
+__all__ = ["fold", "unfold"]
+
+_TYPE_WORD = TYPE_WORDS
+
+
+class _Im2Col(Primitive):
+    """out[n, (c, k), l] = x[n, c, l*stride + k*dilation - padding] (zero outside);
+    grad_x = fold(grad)."""
+
+    node_name = "Im2ColBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, geo):
+        batched = x.ndim == 4  # else one unbatched (C, H, W) image
+        xb = x if batched else x[None]
+        ctx.geo, ctx.channels = geo, xb.shape[1]
+        cols = im2col(xb, geo)
+        cols = np.ascontiguousarray(cols.reshape(xb.shape[0], cols.shape[2], cols.shape[3]))
+        return cols if batched else cols[0]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Col2Im.apply(grad, geo=ctx.geo, channels=ctx.channels)
+
+
+class _Col2Im(Primitive):
+    """out[n, c, i] = sum of cols[n, (c, k), l] over l*stride + k*dilation - padding = i;
+    grad_cols = unfold(grad)."""
+
+    node_name = "Col2ImBackward0"
+
+    @staticmethod
+    def forward(ctx, cols, *, geo, channels):
+        ctx.geo = geo
+        if cols.ndim == 2:  # one unbatched (C*kh*kw, L) input
+            return col2im(cols[None], geo, channels)[0]
+        return col2im(cols, geo, channels)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Im2Col.apply(grad, geo=ctx.geo)
+
+
+def _pair(fn: str, value, arg: str) -> tuple:
+    if isinstance(value, (list, tuple)):
+        values = tuple(operator.index(v) for v in value)
+    else:
+        values = (operator.index(value),) * 2
+    if len(values) != 2:
+        raise RuntimeError(f"It is expected {arg} equals to 2, but got size {len(values)}")
+    return values
+
+
+def _block_args(fn, kernel_size, dilation, padding, stride):
+    k = _pair(fn, kernel_size, "kernel_size")
+    d = _pair(fn, dilation, "dilation")
+    p = _pair(fn, padding, "padding")
+    s = _pair(fn, stride, "stride")
+    if min(k) <= 0:
+        raise RuntimeError(
+            f"kernel size should be greater than zero, but got kernel_height: {k[0]} "
+            f"kernel_width: {k[1]}")
+    if min(s) <= 0:
+        raise RuntimeError(
+            f"stride should be greater than zero, but got stride_height: {s[0]} stride_width: "
+            f"{s[1]}")
+    if min(d) <= 0:
+        raise RuntimeError(
+            f"dilation should be greater than zero, but got dilation_height: {d[0]} "
+            f"dilation_width: {d[1]}")
+    if min(p) < 0:
+        raise RuntimeError(
+            f"padding should be non-negative, but got pad_height: {p[0]} pad_width: {p[1]}")
+    return k, d, p, s
+
+
+def _blocks(size, k, d, p, s) -> tuple:
+    return tuple((i + 2 * pp - (dd * (kk - 1) + 1)) // ss + 1
+                 for i, kk, dd, pp, ss in zip(size, k, d, p, s))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+    """im2col: every kernel_size block of ``input`` (N, C, H, W) as a column of the result
+    (N, C*kh*kw, L), L the number of blocks; the inverse-like partner of fold."""
+    x = _check_input("unfold", input)
+    k, d, p, s = _block_args("unfold", kernel_size, dilation, padding, stride)
+    shape = x._data.shape
+    if len(shape) < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-len(shape)}, {len(shape) - 1}], but got 2)")
+    if len(shape) not in (3, 4) or any(v == 0 for v in shape[-3:]):
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
+            f"non-zero dimensions for input, but got: {list(shape)}"
+        )
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"im2col_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
+    in_size = tuple(shape[-2:])
+    out = _blocks(in_size, k, d, p, s)
+    if min(out) < 1:
+        raise RuntimeError(
+            f"Given input with spatial size {in_size}, kernel_size={k}, dilation={d}, "
+            f"padding={p}, calculated shape of the array of sliding blocks as {out}, but its "
+            "components must be at least one."
+        )
+    return _Im2Col.apply(x, geo=Geometry(in_size, k, out, s, p, p, d, 1))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+    """col2im: sum the columns of ``input`` (N, C*kh*kw, L) back into an image
+    (N, C, *output_size), overlapping blocks adding up (the transpose of unfold)."""
+    x = _check_input("fold", input)
+    size = _pair("fold", output_size, "output_size")
+    k, d, p, s = _block_args("fold", kernel_size, dilation, padding, stride)
+    shape = x._data.shape
+    if len(shape) not in (2, 3) or any(v == 0 for v in shape[-2:]):
+        raise RuntimeError(
+            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+            f"non-zero dimensions for input, but got: {list(shape)}"
+        )
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"col2im_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
+    taps = k[0] * k[1]
+    if shape[-2] % taps:
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={shape[-2]} and kernel_size={k}."
+        )
+    blocks = _blocks(size, k, d, p, s)
+    if blocks[0] * blocks[1] != shape[-1]:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, "
+            f"stride={s}, expected size of input's dimension 2 to match the calculated number "
+            f"of sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
+            f"input.size(2)={shape[-1]}."
+        )
+    if min(blocks) < 1:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, "
+            f"stride={s}, calculated shape of the array of sliding blocks as {blocks}, but its "
+            "components must be at least one."
+        )
+    geo = Geometry(size, k, blocks, s, p, p, d, 1)
+    return _Col2Im.apply(x, geo=geo, channels=shape[-2] // taps)
