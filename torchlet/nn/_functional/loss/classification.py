@@ -10,6 +10,10 @@ two-node chain, forward + backward, on (64, 10) and (4096, 1000) logits, with th
 gradients.
 ``nll_loss(log_softmax(x, 1), target)`` builds torch's two-node chain and equals
 ``cross_entropy(x, target)``.
+
+Both reduce the batch as torch's nll_loss kernel does (``_nll_sum``: its cascade of partial
+sums, addition for addition), so the mean or sum of given per-sample losses, and the
+total weight that divides a weighted mean, are torch's bit for bit.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.integration import _over
 from torchlet._ops.pointwise.binary import Where
+from torchlet._ops.reduction.sums import _add_reduce
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -81,29 +86,154 @@ def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
                            f"{_TYPE_WORD[w.dtype.name]}")
 
 
-def _nll_sum(losses: np.ndarray):
-    """The sum of per-sample losses. float16 with one loss per sample: torch's nll_loss
-    kernel (LossNLL.cpp) adds them in float16 into a cascade of 8 partial sums (level j
-    flushes into level j+1 every 16**j samples) and adds the partial sums up at the end;
-    a Python loop, as float16 is never a hot path here. Otherwise NumPy's sum."""
-    if losses.dtype != np.float16 or losses.ndim != 1:
-        return np.sum(losses, dtype=losses.dtype)
-    parts = [np.float16(0)] * 8
-    for b, value in enumerate(losses):
-        parts[0] = parts[0] + value
-        for j in range(7):
-            if b & (15 << (4 * j)):
-                break
-            parts[j + 1], parts[j] = parts[j + 1] + parts[j], np.float16(0)
-    total = np.float16(0)
-    for part in parts:
-        total = total + part
-    return total
+# ---------------------------------------------------------------------------------------
+# the batch sums of nll_loss, in torch's order
+
+
+_LEVELS = 8  # cascade_sum_num_levels of torch's nll_loss kernels
+_STEP = 16  # level_step = 2 ** max(4, CeilLog2(samples) // 8): 16 below 2 ** 40 samples
+
+
+def _nll_sum(values: np.ndarray, kept=None, levels: int = _LEVELS):
+    """sum_b values_b over the samples b kept (all where ``kept`` is None), added in the
+    order of torch's nll_loss and nll_loss2d kernels (LossNLL.cpp, LossNLL2d.cpp), in the
+    values' dtype (float16 rounds at every addition, as c10::Half does); ``values`` and
+    ``kept`` are 1-D, one entry per sample.
+
+    The kernel walks the samples b = 0, 1, ... (C order of the target) with 8 partial
+    sums p_0..p_7, all starting at 0. A kept sample is added to p_0; then, for
+    j = 0, 1, ..., 6 while b is a multiple of 16**(j+1): p_{j+1} += p_j, p_j = 0. An
+    ignored sample is skipped, flush included. The result is
+    (((0 + p_0) + p_1) + ...) + p_7. (``levels``: 8 in torch; fewer let a test reach
+    the top level with fewer than 16**7 samples.)
+
+    Sample 0 flushes straight to p_7. After it, level j adds its inputs in order in blocks
+    of 16 (samples 1-16, 17-32, ... at level 0), passing each block's sum to level j+1 and
+    keeping what follows the last block. An ignored sample adds -0.0 here (x + -0.0 is x,
+    for every x); where a block ends at an ignored sample, there is no flush, and its sum
+    runs on into the next block (``_level``)."""
+    if 0 < values.size <= _STEP * _STEP:
+        return _nll_sum_short(values, kept)
+    u, flushes = values, None  # flushes: where each block of a level ends in a flush
+    if kept is not None:
+        u = np.where(kept, values, values.dtype.type(-0.0))
+        flushes = kept[_STEP::_STEP]  # the sample ending each block of level 0
+    top, v = u[:1], u[1:]
+    total = values.dtype.type(0)
+    for _ in range(levels - 1):
+        blocks = v.size // _STEP
+        if not blocks:
+            break
+        flush = None if flushes is None else flushes[:blocks]
+        v, left = _level(v, blocks, flush)
+        total = total + left  # p_0, p_1, ...: what each level keeps, in this order
+        if flush is not None:  # a block of the next level ends where its last block does
+            flushes = flush[_STEP - 1::_STEP]
+    else:  # the top level (p_7) takes sample 0 and then whatever reaches it
+        top, v = np.concatenate((top, v)), v[:0]
+    return (total + _running_sum(v)) + _running_sum(top)
+
+
+def _nll_sum_short(u: np.ndarray, kept=None):
+    """``_nll_sum`` of 1 to 256 samples (the usual batch), written out: level 0 keeps
+    p_0, the samples after its last flush, and passes the sums of its runs on to level 1,
+    which keeps them all (p_1); the result is ((0 + p_0) + p_1) + u_0.
+
+    The leading 0 only turns a -0.0 into +0.0; so does adding 0.0 at the end (x + 0.0 is
+    x for any other x), which is quicker."""
+    blocks = (u.size - 1) // _STEP
+    flush = None
+    if kept is not None:
+        u = np.where(kept, u, u.dtype.type(-0.0))
+        flush = kept[_STEP::_STEP][:blocks]  # samples 16, 32, ...: the ends of the blocks
+    if flush is None or flush.all():  # the runs are the blocks
+        end = 1 + blocks * _STEP
+        total = _running_sum(u[end:])
+        if blocks:
+            total = total + _running_sum(_row_sums(u[1:end].reshape(blocks, _STEP)))
+        return (total + u[0]) + 0.0
+    p_1, start = u.dtype.type(0), 1
+    for block in (np.flatnonzero(flush) + 1).tolist():
+        end = block * _STEP + 1  # a run ends with a block that flushes
+        p_1 = p_1 + _running_sum(u[start:end])
+        start = end
+    return (_running_sum(u[start:]) + p_1 + u[0]) + 0.0
+
+
+def _running_sum(u: np.ndarray):
+    """((u_0 + u_1) + u_2) + ...: a sequential sum (NumPy's add.reduce goes pairwise)."""
+    if u.size > 1:
+        return np.add.accumulate(u)[-1]
+    return u[0] if u.size else u.dtype.type(0)
+
+
+def _level(v: np.ndarray, blocks: int, flush):
+    """One level of the cascade: (what it passes on, one value per block of 16; the sum
+    of what it keeps). A block whose end flushes (``flush`` None: every block) passes on
+    the in-order sum of its run: itself and the blocks before it that did not flush. The
+    others pass on -0.0 (nothing) and what follows the last flush is kept."""
+    sums = _row_sums(v[:blocks * _STEP].reshape(blocks, _STEP))
+    if flush is None or flush.all():  # every run is one block
+        return sums, _running_sum(v[blocks * _STEP:])
+    passed = np.where(flush, sums, v.dtype.type(-0.0))  # right where the run is one block
+    ends = np.flatnonzero(flush)
+    if not ends.size:
+        return passed, _running_sum(v)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    longer = starts != ends  # runs of several blocks: added again, in one piece
+    if longer.any():
+        passed[ends[longer]] = _run_sums(v, starts[longer], ends[longer])
+    return passed, _running_sum(v[(ends[-1] + 1) * _STEP:])
+
+
+def _run_sums(v: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The in-order sums of the runs of blocks ``starts[i]`` to ``ends[i]`` (blocks of 16
+    values of ``v``). Runs are laid out as rows padded with -0.0 and added along the
+    rows; where one long run would make that wasteful, runs of (w/2, w] blocks are laid
+    out together, for w = 1, 2, 4, ... A few runs are simply added one by one."""
+    if ends.size <= 8:
+        return np.array([_running_sum(v[start * _STEP:(end + 1) * _STEP])
+                         for start, end in zip(starts.tolist(), ends.tolist())], v.dtype)
+    lengths = ends + 1 - starts  # in blocks
+    widest = int(lengths.max())
+    if ends.size * widest <= 4 * int(lengths.sum()) + 64:  # padding at most 3 blocks in 4
+        return _padded_run_sums(v, starts, lengths, widest)
+    out = np.empty(ends.size, v.dtype)
+    width = 1
+    while width // 2 < widest:
+        rows = np.flatnonzero((lengths <= width) & (lengths > width // 2))
+        if rows.size:
+            out[rows] = _padded_run_sums(v, starts[rows], lengths[rows], width)
+        width *= 2
+    return out
+
+
+def _padded_run_sums(v, starts, lengths, width: int) -> np.ndarray:
+    """In-order sums of the runs of ``lengths`` blocks from block ``starts`` of ``v``, as
+    rows of ``width`` blocks padded with -0.0."""
+    blocks = v[:v.size - v.size % _STEP].reshape(-1, _STEP)
+    index = starts[:, None] + np.arange(width)  # (runs, width): the blocks of each run
+    outside = index > (starts + lengths - 1)[:, None]
+    rows = np.take(blocks, np.minimum(index, blocks.shape[0] - 1), axis=0)
+    rows[outside] = -0.0
+    return _row_sums(rows.reshape(starts.size, width * _STEP))
+
+
+def _row_sums(rows: np.ndarray) -> np.ndarray:
+    """The sequential sum of each row. For a few rows, a running sum along them. For
+    many, NumPy's accumulate, which loops row by row, is slow; the rows become the
+    columns of a C-contiguous copy instead, whose axis 0 NumPy reduces row after row,
+    each column on its own (as ``_cascade`` does)."""
+    if rows.shape[0] < 16:
+        return np.add.accumulate(rows, axis=1)[:, -1]
+    return np.add.reduce(np.ascontiguousarray(rows.T), axis=0)
 
 
 def _targets(x: np.ndarray, t: np.ndarray, w, ignore_index: int):
     """(x as (N, C, ...), safe targets, ignored mask or None, per-target weights or None
-    (meaning 1), their sum).
+    (meaning 1), the number of targets not ignored: torch's total_weight, the divisor of
+    'mean', without class weights; None with them, as torch adds the weights along with
+    the losses (``_batch_sum``)).
 
     Ignored targets are replaced by 0 (so they can index) and get weight 0; a target out of
     [0, C) raises torch's IndexError."""
@@ -133,8 +263,26 @@ def _targets(x: np.ndarray, t: np.ndarray, w, ignore_index: int):
         wt = w[t]
         if ignored is not None:
             wt[ignored] = 0
-        total = wt.sum(dtype=x.dtype)
+        total = None
     return x, t, ignored, wt, total
+
+
+def _batch_sum(losses: np.ndarray, wt, ignored, total, reduction: str):
+    """(sum of the per-sample losses, total weight), in torch's order (``_nll_sum``). With
+    class weights (``total`` None), 'mean' adds the weights in the same cascade, as
+    torch's kernel does in the same pass; 'sum' needs no total."""
+    kept = None if ignored is None else ~ignored.reshape(-1)
+    losses = losses.reshape(-1)
+    if total is not None or reduction != "mean":
+        return _nll_sum(losses, kept), total
+    if losses.dtype == np.float16:  # (no complex type to pair them in)
+        return _nll_sum(losses, kept), _nll_sum(wt.reshape(-1), kept)
+    # Both sums in one pass: a complex addition adds the real parts and the imaginary
+    # parts apart, each rounded as a float of the losses' dtype.
+    pairs = np.empty(losses.size, np.result_type(losses.dtype, np.complex64))
+    pairs.real, pairs.imag = losses, wt.reshape(-1)
+    both = _nll_sum(pairs, kept)
+    return both.real, both.imag
 
 
 def _take_class(a: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -230,7 +378,8 @@ class CrossEntropy(Primitive):
         x, t, ignored, wt, total = _targets(x, target, weight, ignore_index)
         ls, n_classes = label_smoothing, x.shape[1]
         index = _flat_index(t, n_classes) if x.ndim == 2 else None
-        parts = None if ls > 0 else _nll_unshifted(x, t, index)
+        summed = reduction != "none" and wt is None  # the sum of the plain nll is the loss
+        parts = None if ls > 0 else _nll_unshifted(x, t, index, summed)
         if parts is not None:
             e, sumexp, nll, nll_sum = parts
         else:
@@ -258,13 +407,15 @@ class CrossEntropy(Primitive):
             out = out.astype(x.dtype, copy=False)
             out = out.reshape(()) if x_in.ndim == 1 else out
         else:
-            out = _nll_sum(nll) if nll_sum is None else nll_sum
-            if ls > 0:
-                smooth_total = smooth.sum(dtype=x.dtype)
+            if nll_sum is None:
+                nll_sum, total = _batch_sum(nll, wt, ignored, total, reduction)
+            out = nll_sum
+            if ls > 0:  # torch's smooth_loss.sum(), a plain sum
+                smooth_total = _add_reduce(smooth, None, False, x.dtype)
             if reduction == "mean":
                 out = out / total
                 if ls > 0:
-                    smooth_total = smooth_total / total
+                    smooth_total = smooth_total / _smoothing_total(t, ignored, weight, total)
             if ls > 0:
                 out = (1 - ls) * out + smooth_total * (ls / n_classes)
             out = np.asarray(out, dtype=x.dtype)
@@ -313,8 +464,9 @@ class CrossEntropy(Primitive):
         return wrap(out.reshape(x._data.shape) if x._data.ndim == 1 else out)
 
 
-def _nll_unshifted(x: np.ndarray, t: np.ndarray, index):
+def _nll_unshifted(x: np.ndarray, t: np.ndarray, index, summed: bool):
     """-log_softmax(x)[t] from e = exp(x) itself: (e, sum_c e, nll, sum_n nll), or None.
+    The sum is torch's (``_nll_sum``) if ``summed``, else None.
 
     nll_n = log(sum_c exp(x_nc) / exp(x_n,t_n)). Not subtracting each sample's largest
     logit first (as _nll_shifted and torch do) saves two passes over (N, C), the maximum
@@ -335,8 +487,12 @@ def _nll_unshifted(x: np.ndarray, t: np.ndarray, index):
         return None
     nll = np.divide(sumexp, e_t, out=e_t)  # 1 / softmax(x)[t]
     nll = np.log(nll, out=nll)
-    nll_sum = np.add.reduce(nll, axis=None, dtype=x.dtype)
-    return (e, sumexp, nll, nll_sum) if math.isfinite(nll_sum) else None
+    # the sum tells whether every loss is finite: torch's, where it is wanted
+    nll_sum = (_nll_sum(nll.reshape(-1)) if summed else
+               np.add.reduce(nll, axis=None, dtype=x.dtype))
+    if not math.isfinite(nll_sum):
+        return None
+    return e, sumexp, nll, (nll_sum if summed else None)
 
 
 def _nll_shifted(x: np.ndarray, t: np.ndarray, index, ls: float, weight):
@@ -362,8 +518,19 @@ def _nll_shifted(x: np.ndarray, t: np.ndarray, index, ls: float, weight):
 def _exponentials(x: np.ndarray, t: np.ndarray, index, ls: float, weight) -> np.ndarray:
     """The forward's exponentials again, computed the same way."""
     x = x[None] if x.ndim == 1 else x
-    parts = None if ls > 0 else _nll_unshifted(x, t, index)
+    parts = None if ls > 0 else _nll_unshifted(x, t, index, False)
     return parts[0] if parts is not None else _nll_shifted(x, t, index, ls, weight)[0]
+
+
+def _smoothing_total(t: np.ndarray, ignored, weight, total):
+    """The divisor of the smoothing term's mean: torch divides smooth_loss.sum() by
+    ``(~ignored).sum()`` (the count, as ``total``) or, with class weights, by
+    ``weight.gather(0, target.masked_select(~ignored)).sum()``: the kept samples' weights
+    in a plain sum, not the cascade of ``total``."""
+    if weight is None:
+        return total
+    kept_targets = t.reshape(-1) if ignored is None else t[~ignored]
+    return _add_reduce(weight[kept_targets], None, False, weight.dtype)
 
 
 def _class_sum(e: np.ndarray) -> np.ndarray:
@@ -558,10 +725,11 @@ class NllLoss(Primitive):
             picked = picked * wt
         if ignored is not None:  # 0, not 0 * logp[n, 0], which may be infinite
             picked = np.where(ignored, 0, picked)
+        if reduction != "none":
+            out, total = _batch_sum(picked, wt, ignored, total, reduction)
         ctx.info = (shape_in, logp.shape, t, ignored, wt, total, reduction)
         if reduction == "none":
             return picked.reshape(()) if len(shape_in) == 1 else picked
-        out = _nll_sum(picked)
         return np.asarray(out / total if reduction == "mean" else out, logp.dtype)
 
     @staticmethod
