@@ -352,9 +352,20 @@ from torchlet.nn._functional.activation import (  # noqa: E402
 from torchlet.nn._functional.activation import log_softmax as _log_softmax  # noqa: E402
 from torchlet.nn._functional.activation import softmax as _softmax  # noqa: E402
 
-# torch.softmax is bound in C++ and takes NumPy's axis= (torch.nn.functional.softmax does not)
-softmax = _numpy_names(_softmax)
-log_softmax = _numpy_names(_log_softmax)
+
+
+# torch.softmax is bound in C++: it requires dim and takes NumPy's axis= (F.softmax, in
+# Python, has an implicit dim and takes neither)
+@_numpy_names
+def softmax(input, dim, dtype=None) -> Tensor:  # noqa: A002
+    return _softmax(input, dim, dtype=dtype)
+
+
+@_numpy_names
+def log_softmax(input, dim, dtype=None) -> Tensor:  # noqa: A002
+    return _log_softmax(input, dim, dtype=dtype)
+
+
 from torchlet.nn._functional.distance import cosine_similarity, pairwise_distance  # noqa: E402
 from torchlet.nn._functional.dropout import (  # noqa: E402
     alpha_dropout,

@@ -18,6 +18,7 @@ warnings come from C++ and point at the user's line). Such a warning takes
 
 import functools
 import inspect
+import re
 import sys
 import types
 
@@ -43,9 +44,32 @@ def numpy_names(fn):
     def accepts_numpy_names(*args, **kwargs):
         if kwargs and not aliases.keys().isdisjoint(kwargs):
             kwargs = _rename(kwargs, aliases, position, len(args))
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as error:
+            if error.__traceback__ is not None and error.__traceback__.tb_next is None:
+                raise _in_parser_words(error, fn.__name__) from None  # a binding error
+            raise
 
     return accepts_numpy_names
+
+
+_MISSING = re.compile(r"missing (\d+) required (?:positional|keyword-only) arguments?: (.*)$")
+
+
+def _in_parser_words(error: TypeError, name: str) -> TypeError:
+    """Python's TypeError for arguments that do not bind, worded as torch's parser words
+    it (python_arg_parser.cpp): the bare name (``softmax()``, not ``Tensor.softmax()``),
+    and for missing arguments ``missing 1 required positional arguments: "dim"`` (its
+    plural after 1 and singular after more, sic)."""
+    message = str(error)
+    missing = _MISSING.search(message)
+    if missing is None:
+        return TypeError(re.sub(r"^[\w.]*\(\)", f"{name}()", message))
+    count = int(missing.group(1))
+    names = ", ".join(f'"{n}"' for n in re.findall(r"'(\w+)'", missing.group(2)))
+    plural = "s" if count == 1 else ""
+    return TypeError(f"{name}() missing {count} required positional argument{plural}: {names}")
 
 
 def _rename(kwargs, aliases, position, n_args):

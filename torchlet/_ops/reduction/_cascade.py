@@ -23,6 +23,12 @@ fixes that order; NumPy's pairwise ``add.reduce`` follows another one. The piece
 Each step adds rows of a 2-D block in order, column by column (``_add_rows``); a sum
 along the innermost axis would go pairwise in NumPy, so single running sums use
 ``accumulate``.
+
+``inner_sum``, ``_outer_block`` and ``multi_row_sum`` follow torch step by step. Small
+sums (the usual loss, batch or logit sums) take shortcuts of a few NumPy calls that add
+in the same order, each tested against the step-by-step path: ``_short_column_sums``
+(rows of up to 1023 vectors, transposed so that many rows are summed together) and
+``_short_outer_block`` (fewer than 256 rows).
 """
 
 from __future__ import annotations
@@ -132,39 +138,80 @@ def inner_sum(x: np.ndarray) -> np.ndarray:
     return np.add.accumulate(lane_sums, axis=1)[:, -1].copy()  # (a contiguous result)
 
 
-def _short_sum(flat: np.ndarray):
-    """``inner_sum`` of one float32 or float64 row of fewer than 64 vectors (a loss or a
-    batch: the usual full sum) in as few NumPy calls: below 16 rows of 4 vectors
-    ``multi_row_sum`` is a single running sum."""
-    n = flat.shape[0]
-    lanes = _VECTOR_BYTES // flat.dtype.itemsize
-    if n < 4:  # torch's scalar loop: one running sum
-        return np.add.accumulate(flat)[-1] if n > 1 else flat[0]
-    if n < lanes:  # four scalar accumulators: x0 + x4 + x5 + x6, then x1, x2, x3
-        return np.add.accumulate(flat[_SCALAR_ORDER[n]])[-1]
-    loads = n // lanes
-    quads = loads // 4
-    extra = flat[quads * 4 * lanes:loads * lanes].reshape(-1, lanes)
+# Below 1024 vectors (256 rows of four) ``multi_row_sum`` is at most two levels of
+# 16-row blocks (``_short_rows``), which lets ``_short_column_sums`` take a few NumPy calls.
+_SHORT_VECTORS = 1024
+_SHORT_DTYPES = (_FLOAT32, np.dtype(np.float64))
+
+
+def _short_column_sums(x: np.ndarray) -> np.ndarray:
+    """``inner_sum`` of each column of ``x`` (n, columns), C-contiguous, float32 or
+    float64, n from 1 to 1023 vectors: shape (columns,). Each column is a row torch sums,
+    transposed: then every step is a NumPy reduction over axis 0, whose inner loop runs
+    along the columns, so it adds row after row, and the many short rows of
+    ``x.sum(-1)`` are summed together.
+
+    The steps of ``inner_sum``, with L lanes a vector, loads = n // L vectors and quads =
+    loads // 4 rows of four vectors: accumulator k (k = 0..3) is the ``multi_row_sum`` of
+    vectors 4q + k; the loads % 4 leftover vectors are added to accumulator 0, then
+    accumulators 1, 2, 3 are, lane by lane; last, in order, the n % L leftover scalars
+    and the L lane sums. Below one vector it is torch's scalar loop: the same with single
+    values for vectors. (As in ``inner_sum``, a zero sum may come out as -0.0: the
+    callers add torch's + 0.0.)"""
+    n, columns = x.shape
+    lanes = _VECTOR_BYTES // x.dtype.itemsize
+    if n < lanes:  # scalar loop: x0 (+ x4 + x5 + x6) + x1 + x2 + x3
+        return _in_order(x if n < 4 else x[_SCALAR_ORDER[n]])
+    if n < 2 * lanes:  # one vector: its leftover scalars, then its lanes, one by one
+        return _in_order(x if n == lanes else x[_ONE_VECTOR_ORDER[n - lanes, lanes]])
+    loads, left = divmod(n, lanes)
+    quads, extra = divmod(loads, 4)
+    width = lanes * columns  # a row of one vector of every column
     if quads:
-        acc = np.add.reduce(flat[:quads * 4 * lanes].reshape(quads, 4 * lanes), axis=0)
-        acc = acc.reshape(4, lanes)
-        if extra.shape[0]:
-            acc = np.concatenate((acc[:1], extra, acc[1:]))
-    else:
-        acc = extra
-    lane_sums = np.add.reduce(acc, axis=0)
-    if loads * lanes < n:
-        lane_sums = np.concatenate((flat[loads * lanes:], lane_sums))
-    return np.add.accumulate(lane_sums)[-1]
+        acc = _short_rows(x[:quads * 4 * lanes].reshape(quads, 4 * width)).reshape(4, width)
+        if extra:
+            vectors = x[quads * 4 * lanes:loads * lanes].reshape(extra, width)
+            acc = np.concatenate((acc[:1], vectors, acc[1:]))
+    else:  # no full row of four: the 1 to 3 vectors are added in order
+        acc = x[:loads * lanes].reshape(loads, width)
+    lane_sums = np.add.reduce(acc, axis=0) if len(acc) > 1 else acc[0]
+    lane_sums = lane_sums.reshape(lanes, columns)
+    if left:
+        lane_sums = np.concatenate((x[loads * lanes:], lane_sums))
+    return _in_order(lane_sums)
 
 
 _SCALAR_ORDER = {n: np.array([0, *range(4, n), 1, 2, 3]) for n in range(4, 8)}
+_ONE_VECTOR_ORDER = {(left, lanes): np.array([*range(lanes, lanes + left), *range(lanes)])
+                     for lanes in (4, 8) for left in range(1, lanes)}
+
+
+def _short_sum(flat: np.ndarray):
+    """``_short_column_sums`` of one 1-D row: a NumPy scalar."""
+    return _short_column_sums(flat.reshape(-1, 1))[0]
+
+
+def _is_short(n: int, dtype: np.dtype) -> bool:
+    """Whether ``_short_column_sums`` takes sums of ``n`` elements of ``dtype``."""
+    return dtype in _SHORT_DTYPES and 0 < n * dtype.itemsize < _SHORT_VECTORS * _VECTOR_BYTES
+
+
+def inner_sum_fast(x: np.ndarray) -> np.ndarray:
+    """``inner_sum`` (the same bits), by ``_short_column_sums`` where that is quicker:
+    one row (its transpose is itself), or rows short enough that copying them into
+    columns costs less than the general path's many small steps (measured: rows of up to
+    8 KiB below 32768 elements; past that, the copy runs out of cache from 256 bytes)."""
+    rows, n = x.shape
+    if _is_short(n, x.dtype) and (
+            rows == 1 or n * x.dtype.itemsize <= (8192 if x.size < GRAIN_SIZE else 256)):
+        return _short_column_sums(np.ascontiguousarray(x.T))
+    return inner_sum(x)
 
 
 def _sum_one_thread(flat: np.ndarray):
-    """``inner_sum`` of one contiguous 1-D row, as a NumPy scalar."""
-    if flat.shape[0] < 64 * _VECTOR_BYTES // flat.dtype.itemsize and flat.dtype != _FLOAT16:
-        return _short_sum(flat)
+    """``inner_sum`` of one contiguous 1-D row."""
+    if _is_short(flat.shape[0], flat.dtype):
+        return _short_column_sums(flat.reshape(-1, 1))[0]  # (_short_sum, one call less)
     return inner_sum(flat.reshape(1, -1))[0]
 
 
@@ -183,7 +230,10 @@ def full_sum(flat: np.ndarray, threads: int):
         for t, start in enumerate(range(0, n, chunk)):
             slots[t] = _sum_one_thread(flat[start:start + chunk])
         total = _sum_one_thread(slots)
-    return flat.dtype.type(total + total.dtype.type(0))  # into torch's zeroed output
+    # into torch's zeroed output: -0.0 becomes 0.0 (a typed zero: NumPy 1's float32
+    # scalar + 0.0 is a float64)
+    total = total + total.dtype.type(0)
+    return flat.dtype.type(total) if flat.dtype == _FLOAT16 else total  # (summed as float)
 
 
 def _outer_block(x: np.ndarray) -> np.ndarray:
@@ -237,7 +287,7 @@ def _short_rows(x: np.ndarray) -> np.ndarray:
         return np.add.reduce(x, axis=0)
     full = rows - rows % 16
     blocks = np.add.reduce(x[:full].reshape(full // 16, 16, x.shape[1]), axis=1)
-    total = np.add.reduce(blocks, axis=0)
+    total = np.add.reduce(blocks, axis=0) if full > 16 else blocks[0]
     if full < rows:
         total = np.add.reduce(x[full:], axis=0) + total
     return total

@@ -26,9 +26,22 @@ def type_word(array: np.ndarray) -> str:
 def check_tensor(name: str, x) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {_tp_name(x)}"
         )
     return x
+
+
+_HEAP_TYPE = 1 << 9  # CPython's Py_TPFLAGS_HEAPTYPE: a class defined in Python
+
+
+def _tp_name(obj) -> str:
+    """The type name torch's argument parser prints (CPython's ``tp_name``): a class
+    defined in Python or a builtin by its name, a C extension type with its module
+    (``numpy.ndarray``)."""
+    cls = type(obj)
+    if cls.__flags__ & _HEAP_TYPE or cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def is_int(value) -> bool:

@@ -137,7 +137,7 @@ def _block_sums(blocks: np.ndarray, d0: _Dim, d1: _Dim) -> np.ndarray:
     if d0.in_stride == 1 and rows >= vector:  # contiguous inner reduction
         lead = blocks.shape[:-2]
         inner = np.swapaxes(blocks, -1, -2).reshape(-1, rows)
-        return _cascade.inner_sum(inner).reshape(lead + (columns,))
+        return _cascade.inner_sum_fast(inner).reshape(lead + (columns,))
     blocks = blocks.astype(acc, copy=False)
     if d1.in_stride == 1 and columns >= vector:  # contiguous outer reduction
         grouped = columns - columns % (4 * (32 // acc.itemsize))

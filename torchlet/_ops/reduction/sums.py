@@ -54,6 +54,11 @@ def _add_reduce(a, dims, keepdim, np_dtype):
     Float sums follow torch's order where ``_torch_order_sum`` can; elsewhere NumPy's. A
     float sum of -0.0s is 0.0, as torch's sums start from +0.0 (NumPy's from the first
     element)."""
+    if (a.dtype in _SMALL_DTYPES and a.dtype == np_dtype and a.flags.c_contiguous
+            and 0 < a.size < _cascade.GRAIN_SIZE):  # the usual small float sum
+        total = _small_block_sum(a, dims, keepdim)
+        if total is not None:
+            return total
     if (dims == (0,) and not keepdim and a.ndim == 2 and a.dtype == np_dtype
             and a.dtype.itemsize >= 4 and a.shape[1] > 1 and a.size and np_dtype.kind == "f"
             and a.flags.c_contiguous):  # a bias gradient: the usual case, checked quickly
@@ -67,6 +72,42 @@ def _add_reduce(a, dims, keepdim, np_dtype):
         return _plus_zero(total.astype(np_dtype))
     total = np.add.reduce(a, dims, np_dtype, None, keepdim)  # (positional: faster)
     return _plus_zero(total) if np_dtype.kind == "f" else total
+
+
+_SMALL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _small_block_sum(a, dims, keepdim):
+    """``_torch_order_sum`` in fewer steps for its usual case: ``a`` C-contiguous,
+    float32 or float64, below torch's 32768-element grain (one thread), ``dims`` (sorted,
+    or None: all) a leading or a trailing block of a's dims. None for other ``dims``.
+
+    torch sees such an ``a`` as 2-D: (kept, reduced) rows summed one by one (an inner
+    sum), or (reduced, kept) columns summed together (an outer sum); a full sum is one
+    row. Size-1 dims change nothing: a row of one element or a column block of one row
+    sums to 0 + a, as torch's copy into its zeroed output."""
+    ndim = a.ndim
+    if dims is None or len(dims) == ndim:
+        total = _cascade.full_sum(a.reshape(-1), 1)
+        return np.full((1,) * ndim, total) if keepdim and ndim else total
+    first, last = dims[0], dims[-1]
+    if last - first + 1 != len(dims):  # a gap: a middle dim is kept
+        return None
+    shape = a.shape
+    ones = (1,) * len(dims)
+    if last == ndim - 1:  # (kept, reduced)
+        kept = shape[:first]
+        total = _cascade.inner_sum_fast(a.reshape(math.prod(kept), -1))
+        return _plus_zero(total.reshape(kept + ones if keepdim else kept))
+    if first == 0:  # (reduced, kept)
+        kept = shape[last + 1:]
+        columns = math.prod(kept)
+        if columns == 1:  # all kept dims have size 1: a full sum
+            total = _cascade.full_sum(a.reshape(-1), 1)
+            return np.full(ones + kept if keepdim else kept, total)
+        total = _cascade.outer_sum(a.reshape(-1, columns), 1)
+        return _plus_zero(total.reshape(ones + kept if keepdim else kept))
+    return None
 
 
 def _torch_order_sum(a, dims, keepdim, np_dtype):
@@ -92,7 +133,7 @@ def _torch_order_sum(a, dims, keepdim, np_dtype):
     if reduced[0]:
         total = _cascade.outer_sum(a.reshape(-1, kept), _threads(a.size))
     else:
-        total = _cascade.inner_sum(a.reshape(kept, -1))
+        total = _cascade.inner_sum_fast(a.reshape(kept, -1))
     return _plus_zero(total.astype(np_dtype, copy=False).reshape(shape))
 
 
@@ -105,8 +146,9 @@ def _threads(size: int) -> int:
 def _plus_zero(total):
     """``total + 0.0``: a -0.0 becomes 0.0, nothing else changes (nan stays nan)."""
     if type(total) is np.ndarray and total.ndim:
-        return np.add(total, total.dtype.type(0), out=total)
-    return total + total.dtype.type(0) if total == 0 else total  # a NumPy scalar
+        return np.add(total, 0.0, out=total)  # (out= keeps total's dtype)
+    # a NumPy scalar, with a typed zero (NumPy 1: a float32 scalar + 0.0 is a float64)
+    return total + total.dtype.type(0) if total == 0 else total
 
 
 class Sum(Primitive):
@@ -146,9 +188,12 @@ def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001,
     Integer and bool inputs sum to int64; ``dtype`` converts before summing.
     """
     x = check_tensor("sum", input)
-    if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
-        # the usual loss.sum(): skips the dim and dtype rules below (same results)
-        return SumAll.apply(x)
+    if dtype is None and x._data.dtype.kind == "f":
+        # the usual float sums: skip the dtype rules below (same results)
+        if dim is None and not keepdim:
+            return SumAll.apply_unary(x)
+        return Sum.apply(x, dims=reduce_dims(dim, x._data.ndim), keepdim=keepdim,
+                         np_dtype=x._data.dtype)
     dims = reduce_dims(dim, x._data.ndim)
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
@@ -197,10 +242,12 @@ class Mean(Primitive):
     node_name = "MeanBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, dims, keepdim, np_dtype):
+    def forward(ctx, a, *, dims=None, keepdim=False, np_dtype=None):
+        # (the defaults: loss.mean(), every dim in a's own dtype)
+        np_dtype = a.dtype if np_dtype is None else np_dtype
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        ctx.count = count(a.shape, dims)
-        if np_dtype == np.float16:  # as torch: float32 sum and division, rounded once
+        ctx.count = a.size if dims is None else count(a.shape, dims)
+        if np_dtype == _FLOAT16:  # as torch: float32 sum and division, rounded once
             total = _add_reduce(a, dims, keepdim, np.dtype(np.float32))
             return reduction_layout((total / np.float32(ctx.count)).astype(np_dtype), a)
         total = _add_reduce(a, dims, keepdim, np_dtype)
@@ -223,6 +270,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` (None or () means every dimension); floating inputs only,
     unless ``dtype`` names a floating type."""
     x = check_tensor("mean", input)
+    if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
+        return MeanAll.apply_unary(x)  # the usual loss.mean(): skips the rules below
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else x._data.dtype
     if np_dtype.kind != "f":
         raise RuntimeError(
