@@ -174,34 +174,62 @@ def is_meta_device(where) -> bool:
 # ---------------------------------------------------------------------------------------
 # the values of meta tensors
 
-# Every meta array is a zero-stride view of this one buffer (16 bytes: any dtype's zero).
+# A meta tensor's array is a zero-stride view of this one buffer (16 bytes: any dtype's
+# zero), so it takes no memory whatever its shape.
 _META_BUFFER = np.zeros(16, np.uint8)
 _META_BUFFER.flags.writeable = False
 
 
 class MetaArray(np.ndarray):
-    """The values of a meta tensor: none. NumPy keeps the class through views (reshape,
-    transpose, slicing) and hands every ufunc and array function that meets one to the
-    two methods below: they run the operation on zeros, to learn the result's shape and
-    dtype (and raise NumPy's errors), and return meta arrays in place of its results.
-    Writing into a meta array changes nothing: it has nothing to change."""
+    """The array of a meta tensor: one read-only element seen at every index (all strides
+    zero). A meta tensor's reads as zeros.
 
-    # (Operands on the CPU are let through, where torch refuses all but 0-d ones: torchlet's
-    # operations mix the meta arrays with buffers of their own, on the CPU.)
+    torchlet runs an operation's NumPy code on the meta arrays of its inputs to learn the
+    shapes and dtypes of its results and raise its errors (``apply_on_meta`` in
+    ``autograd.function`` keeps only those). To that code (``META_KERNEL.on``) a meta
+    array is a *uniform* array, every element one value, and NumPy answers as for any
+    uniform array:
+
+    * elementwise ufuncs, reductions and matmul are worked out from one element and
+      give a meta array (uniform) of the result's shape: O(1) whatever the size; views
+      (transpose, reshape, slicing, broadcast_to, ...) stay meta arrays;
+    * anything else (sort, nonzero, cumsum, concatenate, ...) runs on the zero-stride
+      data and gives NumPy's ordinary array, with the values it has for a uniform CPU
+      array, so code that branches on values goes as it would there. Its cost grows
+      with the size.
+
+    Elsewhere (code that makes tensors of NumPy's results itself) every result is a meta
+    tensor's array, of zeros. Writing into a meta array changes nothing.
+    """
+
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if out is None and "where" not in kwargs:
+            if method == "__call__":
+                if ufunc.signature is None:
+                    result = _uniform_call(ufunc, inputs, kwargs)
+                elif ufunc is np.matmul and len(inputs) == 2:
+                    result = _uniform_matmul(*inputs, kwargs)
+                else:
+                    result = None
+                if result is not None:
+                    return result
+            elif method == "reduce":
+                result = _uniform_reduce(ufunc, *inputs, **kwargs)
+                if result is not None:
+                    return result
         if out is not None:  # a meta destination gets a scratch copy, a CPU one the values
             kwargs["out"] = tuple(_plain(x) for x in out)
         with np.errstate(all="ignore"):
             result = getattr(ufunc, method)(*_plain(inputs), **_plain(kwargs))
         if out is not None:
             return out[0] if len(out) == 1 else out
-        return _as_meta(result)
+        return _uniform_or_plain(result)
 
     def __array_function__(self, func, types, args, kwargs):
         with np.errstate(all="ignore"):
             result = func(*_plain(args), **_plain(kwargs))
         out = kwargs.get("out")
-        return out if out is not None else _as_meta(result)
+        return out if out is not None else _uniform_or_plain(result)
 
     def __setitem__(self, key, value):
         _plain(self)[key] = _plain(value)  # (NumPy checks the key and the shape)
@@ -210,16 +238,39 @@ class MetaArray(np.ndarray):
         pass
 
     def copy(self, order="C"):
-        return meta_array(self.shape, self.dtype)
+        return _result(self.shape, _element(self))
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
-        return meta_array(self.shape, dtype)
+        return _result(self.shape, _element(self).astype(dtype))
 
 
-def meta_array(shape, dtype) -> MetaArray:
-    """Values of a meta tensor of ``shape`` and ``dtype`` (NumPy's)."""
-    shape = tuple(shape)
-    return np.ndarray.__new__(MetaArray, shape, dtype, buffer=_META_BUFFER,
+class _KernelMode:
+    """Whether an operation's forward is running on meta arrays (see MetaArray)."""
+
+    __slots__ = ("on",)
+
+    def __init__(self):
+        self.on = False
+
+
+META_KERNEL = _KernelMode()
+
+
+def meta_array(shape, dtype, value=None) -> MetaArray:
+    """A meta array of ``shape`` and ``dtype`` (NumPy's): a meta tensor's (zeros) or, with
+    ``value`` (a NumPy scalar or 0-d array), a uniform one of that value."""
+    shape, dtype = tuple(shape), np.dtype(dtype)
+    buffer = _META_BUFFER
+    if value is not None:
+        with np.errstate(all="ignore"):  # (a NaN cast to an integer dtype, ...)
+            value = np.asarray(value).astype(dtype)
+        if value.tobytes() != bytes(dtype.itemsize):  # (a zero, not -0.0: the meta buffer)
+            # its own one element, in a MetaArray: NumPy's views (np.asarray's too) keep
+            # a chain of bases that ends there, where is_meta_array finds it
+            buffer = np.ndarray.__new__(MetaArray, (1,), dtype)
+            np.ndarray.__setitem__(buffer, 0, value)
+            buffer.flags.writeable = False
+    return np.ndarray.__new__(MetaArray, shape, dtype, buffer=buffer,
                               strides=(0,) * len(shape))
 
 
@@ -237,24 +288,120 @@ def is_meta_array(a: np.ndarray) -> bool:
     return False
 
 
+def _uniform(x) -> bool:
+    """Whether array ``x`` has one value at every index: a meta array (NumPy's operations
+    keep one uniform: views, fancy indexing, sorting), or all strides zero (0-d too)."""
+    return type(x) is MetaArray or not any(x.strides)
+
+
+def _element(x: np.ndarray) -> np.ndarray:
+    """The one value of uniform ``x`` (an array or a NumPy scalar), as a 0-d array (zero
+    when ``x`` is empty)."""
+    if not isinstance(x, np.ndarray):
+        return np.asarray(x)
+    if not x.size:
+        return np.zeros((), x.dtype)
+    return np.ndarray.__getitem__(x.view(np.ndarray), (slice(0, 1),) * x.ndim).reshape(())
+
+
+def _uniform_call(ufunc, inputs, kwargs):
+    """An elementwise ``ufunc(*inputs)`` of uniform arrays: its result on one element of
+    each, seen at every index of the broadcast shape; None when an array input is not
+    uniform."""
+    shapes, elements = [], []
+    for x in inputs:
+        if isinstance(x, np.ndarray):
+            if not _uniform(x):
+                return None
+            shapes.append(x.shape)
+            x = _element(x)
+        elif not isinstance(x, (int, float, bool, np.generic)):
+            return None  # (a list, ...: NumPy makes an array of it)
+        elements.append(x)
+    shape = np.broadcast_shapes(*shapes)  # (NumPy's ValueError when they do not)
+    with np.errstate(all="ignore"):
+        result = ufunc(*elements, **kwargs)
+    if type(result) is tuple:
+        return tuple(_result(shape, r) for r in result)
+    return _result(shape, result)
+
+
+_REDUCE_ARGUMENTS = ("axis", "dtype", "out", "keepdims", "initial", "where")
+
+
+def _uniform_reduce(ufunc, array, *args, **kwargs):
+    """``ufunc.reduce(array, ...)`` of a uniform array: the reduction of a one-element
+    slice (NumPy checks the axes and the dtype; an empty dim stays empty, and raises
+    what it raises), seen at every index of the result's shape. A sum of ``n`` equal
+    values is the value times ``n``. None where ``out`` or ``where`` is given."""
+    params = dict(zip(_REDUCE_ARGUMENTS, args), **kwargs)
+    if params.get("out") is not None or "where" in params or not (
+            isinstance(array, np.ndarray) and _uniform(array)):
+        return None
+    axis = params.get("axis", 0)
+    small = np.ndarray.__getitem__(array.view(np.ndarray), (slice(0, 1),) * array.ndim)
+    with np.errstate(all="ignore"):
+        result = np.asarray(ufunc.reduce(small, **params))
+    ndim = array.ndim
+    axes = np.lib.array_utils.normalize_axis_tuple(
+        tuple(range(ndim)) if axis is None else axis, ndim)
+    shape = [1 if i in axes else n for i, n in enumerate(array.shape)
+             if params.get("keepdims") or i not in axes]
+    value = _element(result)
+    count = int(np.prod([array.shape[i] for i in axes]))
+    if ufunc is np.add and count > 1 and value.dtype.kind in "iuf":
+        with np.errstate(all="ignore"):
+            value = (value * count).astype(value.dtype)
+    return _result(shape, value)
+
+
+def _uniform_matmul(a, b, kwargs):
+    """``a @ b`` of uniform arrays: from one row of ``a`` and one column of ``b`` (NumPy
+    checks the inner dims and the dtypes); None when either is not uniform."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+            and _uniform(a) and _uniform(b)) or not (a.ndim and b.ndim):
+        return None
+    row = np.ndarray.__getitem__(a.view(np.ndarray), (slice(0, 1),) * (a.ndim - 1))
+    keep = b.ndim - 2 if b.ndim > 1 else 0  # (b's inner dim: its rows)
+    column = np.ndarray.__getitem__(
+        b.view(np.ndarray), tuple(slice(None) if i == keep else slice(0, 1)
+                                 for i in range(b.ndim)))
+    with np.errstate(all="ignore"):
+        result = np.matmul(row, column, **kwargs)
+    shape = (np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:-1]
+             + b.shape[-1:] * (b.ndim > 1))
+    return _result(shape, _element(result))
+
+
+def _result(shape, value) -> MetaArray:
+    """A uniform result of ``shape``: ``value`` (a 0-d array) at every index."""
+    return meta_array(shape, value.dtype, value)
+
+
+def _uniform_or_plain(result):
+    """NumPy's ``result`` on the zero-stride data of meta arrays. Inside an operation's
+    forward: a meta array where it is uniform by its layout (zero strides: a view), else
+    the NumPy array as it is. Elsewhere: meta arrays (in tuples and lists too)."""
+    if isinstance(result, (np.ndarray, np.generic)):
+        if not META_KERNEL.on:
+            return meta_array(np.shape(result), result.dtype)
+        if isinstance(result, np.ndarray) and result.size > 1 and not any(result.strides):
+            return meta_array(result.shape, result.dtype, _element(result))
+        return result
+    if isinstance(result, (list, tuple)):
+        items = [_uniform_or_plain(item) for item in result]
+        return type(result)(*items) if hasattr(result, "_fields") else type(result)(items)
+    return result
+
+
 def _plain(x):
-    """``x`` with every meta array in it (in lists, tuples and dicts too) replaced by
-    writable zeros of its shape and dtype (one element, zero strides)."""
+    """``x`` with every meta array in it (in lists, tuples and dicts too) replaced by a
+    plain writable array of its shape and dtype: its one value, at zero strides."""
     if isinstance(x, np.ndarray) and is_meta_array(x):
-        return np.lib.stride_tricks.as_strided(np.zeros(1, x.dtype), x.shape,
+        return np.lib.stride_tricks.as_strided(np.array(_element(x)).reshape(1), x.shape,
                                                (0,) * x.ndim, writeable=True)
     if isinstance(x, (list, tuple)):
         return type(x)(_plain(item) for item in x)
     if isinstance(x, dict):
         return {key: _plain(value) for key, value in x.items()}
     return x
-
-
-def _as_meta(result):
-    """NumPy's ``result`` with every array (or NumPy scalar) in it made a MetaArray."""
-    if isinstance(result, (np.ndarray, np.generic)):
-        return meta_array(np.shape(result), result.dtype)
-    if isinstance(result, (list, tuple)):
-        items = [_as_meta(item) for item in result]
-        return type(result)(*items) if hasattr(result, "_fields") else type(result)(items)
-    return result

@@ -360,7 +360,22 @@ class Tensor:
         return new
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_tensor, (self._data.copy(), self._requires_grad))
+        """torch's pickling (``Tensor.__reduce_ex__``): the values and ``requires_grad``
+        (a non-leaf comes back as a leaf that requires grad; ``.grad`` is not kept). A
+        tensor with Python attributes, or of a subclass, is wrapped as torch wraps it
+        (``_rebuild_from_type_v2``) so that its type and ``__dict__`` come back too.
+
+        ``copy.copy`` goes through here: the copy shares the values, as torch's shares the
+        storage."""
+        if is_meta_array(self._data):  # no values to write: only the shape and dtype
+            func, args = _rebuild_meta_tensor, (self._data.shape, self._data.dtype.name,
+                                                self.requires_grad)
+        else:
+            func, args = _rebuild_tensor, (self._data, self.requires_grad)
+        state = self.__dict__
+        if type(self) is Tensor and not state:
+            return (func, args)
+        return (_rebuild_from_type, (func, type(self), args, state))
 
     # --------------------------------------------------------------------------------
     # autograd
@@ -528,17 +543,24 @@ class Tensor:
     def to(self, *args, **kwargs) -> Tensor:
         return _pw.to(self, *args, **kwargs)
 
-    def type(self, dtype=None, non_blocking=False, **kwargs):
+    def type(self, *args, **kwargs):
+        """torch's ``Tensor.type(dtype=None, non_blocking=False, *, memory_format=None)``:
+        with no type, the legacy type name (``'torch.FloatTensor'``); else the tensor
+        converted to a dtype, a legacy type (``torch.DoubleTensor``) or a type's name."""
+        dtype, memory_format = _type_arguments(args, kwargs)
         if dtype is None:
             return _TYPE_NAMES[self._data.dtype.name]
-        if isinstance(dtype, str):
-            by_name = {v: k for k, v in _TYPE_NAMES.items()}
-            if dtype not in by_name:
-                raise ValueError(f"invalid type: '{dtype}'")
-            dtype = _dtype._BY_NAME[by_name[dtype]]
-        elif isinstance(dtype, type):  # torch.FloatTensor & co (torchlet._legacy_types)
-            dtype = dtype.dtype
-        return self.to(dtype)
+        if isinstance(dtype, _dtype.dtype):
+            target = dtype
+        elif isinstance(dtype, builtins.type):
+            target = _dtype_of_type_name(_type_name(dtype))
+        elif isinstance(dtype, str):
+            target = _dtype_of_type_name(dtype)
+        else:
+            raise TypeError("dtype must be a type, str, or dtype object")
+        if memory_format is None:
+            return self.to(target)
+        return self.to(target, memory_format=memory_format)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -1421,6 +1443,8 @@ class Tensor:
             self[index]  # noqa: B018
             bump_version(self)
             return
+        if isinstance(value, Tensor) and is_meta_array(value._data):
+            raise NotImplementedError(_NO_META_DATA)  # (a meta value has none to write)
         _idx.setitem(self, index, value)
 
     @numpy_names
@@ -2748,6 +2772,104 @@ _TYPE_NAMES = {
     "int16": "torch.ShortTensor", "int8": "torch.CharTensor", "uint8": "torch.ByteTensor",
     "bool": "torch.BoolTensor",
 }
+# the names Tensor.type accepts; on a strided tensor torch's sparse names change only the
+# dtype ('torch.sparse.FloatTensor' gives a dense float32 tensor)
+_DTYPE_OF_TYPE_NAME = {
+    **{name: np_name for np_name, name in _TYPE_NAMES.items()},
+    **{name.replace("torch.", "torch.sparse.", 1): np_name
+       for np_name, name in _TYPE_NAMES.items()},
+}
+
+# What torch's CPU-only build raises when Tensor.type names a CUDA type: looking up the
+# CUDA types starts CUDA, which fails before the name itself is checked.
+_NO_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two "
+    "shared libraries: a CPU library and a CUDA library; this error has occurred because "
+    "you are trying to use some CUDA functionality, but the CUDA library has not been "
+    "loaded by the dynamic linker for some reason.  The CUDA library MUST be loaded, EVEN "
+    "IF you don't directly use any symbols from the CUDA library! One common culprit is a "
+    "lack of -Wl,--no-as-needed in your link arguments; many dynamic linkers will delete "
+    "dynamic library dependencies if you don't depend on any of their symbols.  You can "
+    "check if this has occurred by using ldd on your binary to see if there is a "
+    "dependency on *_cuda.so library."
+)
+_DEPRECATED_TYPE_ASYNC = (
+    "This overload of type is deprecated:\n\ttype(object dtype = None, bool async = False, *, "
+    "torch.memory_format memory_format = None)\nConsider using one of the following "
+    "signatures instead:\n\ttype(object dtype = None, bool non_blocking = False, *, "
+    "torch.memory_format memory_format = None) (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/utils/python_arg_parser.cpp:1841.)"
+)
+_warned_type_async = [False]
+
+
+def _type_arguments(args: tuple, kwargs: dict):
+    """``Tensor.type``'s ``(dtype, memory_format)`` as torch's parser reads its two
+    signatures: ``(dtype=None, non_blocking=False, *, memory_format=None)``, then the
+    deprecated one that says ``async`` (with a warning). When neither fits, the first
+    one's TypeError. (``non_blocking`` means nothing on the CPU.)"""
+    try:
+        return _parse_type_signature(args, kwargs, "non_blocking")
+    except TypeError as error:
+        try:
+            parsed = _parse_type_signature(args, kwargs, "async")
+        except TypeError:
+            raise error from None
+        if not _warned_type_async[0]:  # torch warns once per process (TORCH_WARN_ONCE)
+            _warned_type_async[0] = True
+            warnings.warn(_DEPRECATED_TYPE_ASYNC, UserWarning, stacklevel=3)
+        return parsed
+
+
+def _parse_type_signature(args: tuple, kwargs: dict, flag: str):
+    """One signature ``type(dtype=None, <flag>=False, *, memory_format=None)``, checked
+    in torch's order: the positional count, each parameter in turn, unknown keywords."""
+    if len(args) > 2:
+        raise TypeError(
+            f"type() takes from 0 to 2 positional arguments but {len(args)} were given")
+    values = dict(zip(("dtype", flag), args))
+    for position, name in enumerate(("dtype", flag, "memory_format"), start=1):
+        if name in kwargs and name in values:
+            raise TypeError(f"type() got multiple values for argument '{name}'")
+        given = name in values or name in kwargs
+        where = f" (position {position})" if name in values else ""
+        value = values[name] = values.get(name, kwargs.get(name))
+        if name == flag and given and not isinstance(value, builtins.bool):
+            raise TypeError(f"type(): argument '{name}'{where} must be bool, not "
+                            f"{builtins.type(value).__name__}")
+        if (name == "memory_format" and value is not None
+                and not isinstance(value, _dtype.memory_format)):
+            raise TypeError(f"type(): argument '{name}' must be torch.memory_format, not "
+                            f"{builtins.type(value).__name__}")
+    for name in kwargs:
+        if name not in values:
+            raise TypeError(f"type() got an unexpected keyword argument '{name}'")
+    return values["dtype"], values["memory_format"]
+
+
+def _type_name(cls: type) -> str:
+    """The name torch's ``Tensor.type`` reads off a class (CPython's ``tp_name``):
+    ``torch.Tensor``, a legacy type's full name, else the class's own name."""
+    from torchlet._legacy_types import _qualified_name, tensortype
+
+    if cls is Tensor:
+        return "torch.Tensor"
+    if isinstance(cls, tensortype):
+        return _qualified_name(cls)
+    return cls.__name__
+
+
+def _dtype_of_type_name(name: str) -> _dtype.dtype:
+    """The dtype a legacy type name stands for (torch's ``options_from_string``)."""
+    if name == "torch.Tensor":
+        return _dtype.get_default_dtype()
+    if name.startswith("torch.cuda."):
+        raise RuntimeError(_NO_CUDA_LIBRARY)
+    if name.startswith("torch.xpu."):
+        raise AssertionError("Torch not compiled with XPU enabled")
+    if name not in _DTYPE_OF_TYPE_NAME:
+        raise ValueError(f"invalid type: '{name}'")
+    return _dtype._BY_NAME[_DTYPE_OF_TYPE_NAME[name]]
 
 _new_tensor = object.__new__
 
@@ -2793,6 +2915,56 @@ def _rebuild_tensor(data, requires_grad):
     t = wrap(data)
     t._requires_grad = requires_grad
     return t
+
+
+def _rebuild_meta_tensor(shape, dtype_name, requires_grad):
+    """A meta tensor from its shape and dtype (torch's ``_rebuild_meta_tensor_no_storage``)."""
+    return _rebuild_tensor(meta_array(shape, np.dtype(dtype_name)), requires_grad)
+
+
+def _rebuild_from_type(func, new_type, args, state):
+    """torch's ``_rebuild_from_type_v2``: ``func(*args)`` made an instance of ``new_type``,
+    then given back its Python state (by the class's own ``__setstate__`` if it has one)."""
+    ret = func(*args)
+    if type(ret) is not new_type:
+        ret = _as_subclass(ret, new_type)
+    return restore_state(ret, state)
+
+
+def restore_state(t: Tensor, state) -> Tensor:
+    """Give a rebuilt tensor its Python state: by its class's own ``__setstate__`` if it
+    has one (torchlet's Tensor has none), else ``set_obj_state``."""
+    setstate = getattr(t, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return t
+    return set_obj_state(t, state)
+
+
+def _as_subclass(t: Tensor, cls: type) -> Tensor:
+    """``t``'s values (shared) and ``requires_grad`` as an instance of the Tensor subclass
+    ``cls``, made without calling its ``__new__``/``__init__`` (torch's ``as_subclass``)."""
+    out: Tensor = _new_tensor(cls)
+    _init(out, t._data)
+    out._requires_grad = t._requires_grad
+    return out
+
+
+def set_obj_state(obj, state):
+    """torch's ``_set_obj_state``: ``state`` is a ``__dict__`` (or None), or a pair
+    ``(__dict__, slots)`` for a subclass with ``__slots__``; each item is set with
+    ``setattr``."""
+    if isinstance(state, tuple):
+        if len(state) != 2:
+            raise RuntimeError(f"Invalid serialized state: {state}")
+        dict_state, slots_state = state
+    else:
+        dict_state, slots_state = state, None
+    for items in (dict_state, slots_state):
+        if items:
+            for key, value in items.items():
+                setattr(obj, key, value)
+    return obj
 
 
 # How a view was made (torch's CreationMeta): views of the last three kinds may not get a
@@ -2888,6 +3060,8 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     the result's grad_fn (torch "rebases" its history the same way). The version counter
     is bumped so that backward notices if a saved value was overwritten.
     """
+    if type(self._data) is not np.ndarray and is_meta_array(self._data):
+        args = tuple(_meta_operand(a) for a in args)
     recording = GRAD_STATE.enabled and (
         self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
     )
@@ -2909,6 +3083,15 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
             self._grad_fn = result._grad_fn
             self._output_nr = result._output_nr
     return self
+
+
+def _meta_operand(a):
+    """An operand of an in-place operation on a meta tensor: a CPU tensor (not 0-d, which
+    goes anywhere) as a meta tensor of its shape and dtype, as torch's meta kernels of
+    in-place operations take operands on any device (``meta.copy_(cpu)`` too)."""
+    if isinstance(a, Tensor) and a._data.ndim and not is_meta_array(a._data):
+        return wrap(meta_array(a._data.shape, a._data.dtype))
+    return a
 
 
 def _check_inplace_allowed(self: Tensor, requires_grad: builtins.bool | None = None) -> None:

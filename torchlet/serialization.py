@@ -60,7 +60,7 @@ from torchlet import _dtype
 from torchlet._device import device as _device
 from torchlet._ops.shape.common import contiguous_strides
 from torchlet._size import Size
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, _as_subclass, restore_state, wrap
 from torchlet._zip_writer import ZipWriter
 from torchlet.random import Generator
 
@@ -272,7 +272,26 @@ class _CheckpointPickler(pickle._Pickler):
             raise TypeError(f"cannot save a tensor of NumPy dtype {t._data.dtype}")
         storage, offset, stride = self._storages.locate(t._data)
         args = (storage, offset, tuple(t._data.shape), stride, t.requires_grad, hooks)
-        return (_torch_global("torch._utils", "_rebuild_tensor_v2"), args)
+        rebuild = _torch_global("torch._utils", "_rebuild_tensor_v2")
+        # torch's Tensor.__reduce_ex__: a tensor with Python attributes (or of a user's
+        # subclass) is rebuilt, then given its type and __dict__ back
+        state = t.__dict__
+        subclass = _user_subclass(t)
+        if subclass is None and not state:
+            return (rebuild, args)
+        tensor_type = _torch_global("torch", "Tensor") if subclass is None else subclass
+        return (_torch_global("torch._tensor", "_rebuild_from_type_v2"),
+                (rebuild, tensor_type, args, state))
+
+
+def _user_subclass(t: Tensor) -> type | None:
+    """The class of ``t`` if a user's subclass of Tensor (a checkpoint names it by
+    reference, as torch's does), else None: the file says torch.Tensor (torchlet's own
+    subclasses, such as Buffer, are plain Tensors in torch)."""
+    cls = type(t)
+    if cls is Tensor or cls.__module__.split(".", 1)[0] == "torchlet":
+        return None
+    return cls
 
 
 def _archive_name(path: str) -> str:
@@ -486,22 +505,22 @@ class _TensorType:
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
-    """torch's wrapper for tensors with Python attributes (or of a subclass)."""
+    """torch's wrapper for tensors with Python attributes (or of a subclass): rebuild with
+    ``func``, make the result a ``new_type`` (torch.Tensor, Parameter, or a subclass the
+    unpickler let through), then restore ``state`` as torch's ``_rebuild_from_type_v2``
+    does (the class's ``__setstate__``, else ``setattr`` per attribute)."""
     if func not in (_rebuild_tensor_v2, _rebuild_parameter, _rebuild_parameter_with_state):
         raise pickle.UnpicklingError("unexpected rebuild function in checkpoint")
-    if not isinstance(new_type, _TensorType):
-        raise pickle.UnpicklingError("unexpected tensor type in checkpoint")
     ret = func(*args)
-    if new_type.name == "Parameter" and type(ret) is Tensor:
-        ret = _rebuild_parameter(ret, ret.requires_grad, None)
-    if state:
-        attributes = state if isinstance(state, dict) else {}
-        if hasattr(ret, "__dict__"):
-            ret.__dict__.update(attributes)
-        else:
-            warnings.warn("torchlet.load: dropping the Python attributes "
-                          f"{sorted(attributes)} of a saved tensor", stacklevel=4)
-    return ret
+    if isinstance(new_type, _TensorType):
+        if new_type.name == "Parameter" and type(ret) is Tensor:
+            ret = _rebuild_parameter(ret, ret.requires_grad, None)
+    elif isinstance(new_type, type) and issubclass(new_type, Tensor):
+        if type(ret) is not new_type:
+            ret = _as_subclass(ret, new_type)
+    else:
+        raise pickle.UnpicklingError("unexpected tensor type in checkpoint")
+    return restore_state(ret, state)
 
 
 def _encode(text, encoding="latin1"):

@@ -436,8 +436,9 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
     _check_dtype_arg(dtype, "as_tensor")
     meta = _on_meta(device)
-    if isinstance(data, Tensor):
-        return data.to(_device.META if meta else data.device, dtype)
+    if isinstance(data, Tensor):  # (torch.as_tensor(meta, device="cpu") raises torch's error)
+        where = _device.META if meta else data.device if device is None else _device.CPU
+        return data.to(where, dtype)
     if meta:
         return tensor(data, dtype=dtype, device=_device.META)
     if isinstance(data, np.ndarray):

@@ -28,6 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from torchlet._device import CPU, META, META_KERNEL, MetaArray, is_meta_array, meta_array
 from torchlet._numpy_names import user_stacklevel
 from torchlet.autograd.anomaly_mode import ANOMALY_STATE, record_forward_trace
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -35,6 +36,7 @@ from torchlet.utils.hooks import RemovableHandle
 
 _next_sequence_nr = itertools.count().__next__
 _new_node = object.__new__
+_ndarray = np.ndarray  # (a CPU tensor's array is exactly this type: see apply_on_meta)
 FREED = "freed"  # marker: saved values released after backward
 
 FREED_MESSAGE = (
@@ -216,6 +218,8 @@ class AccumulateGrad(Node):
         old ``.grad`` sees the new value; with create_graph it is out of place, recorded.
         """
         if variable._grad is None:
+            if type(variable._data) is MetaArray and not is_meta_array(grad._data):
+                grad = _meta_tensor(grad)  # (a leaf that is itself the root: its 1 is CPU's)
             if GRAD_STATE.enabled:  # torch copies into a new tensor: grad_fn CopyBackwards
                 from torchlet._ops.pointwise.operands import copy_from  # (imports us)
 
@@ -352,7 +356,7 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
                         saves_output = True
                         break
                 else:
-                    saved.append(wrap(np.asarray(value)) if isinstance(value, np.ndarray)
+                    saved.append(wrap(_as_array(value)) if isinstance(value, np.ndarray)
                                  else value)
                 continue
         if tensor is not None:
@@ -506,6 +510,8 @@ class Primitive(Node, _Context):
             for x in inputs:
                 if isinstance(x, Tensor):
                     data = x._data
+                    if type(data) is not _ndarray and is_meta_array(data):
+                        return apply_on_meta(cls, inputs, params)
                     edge = _edge(x)
                 else:
                     data, edge = x, None
@@ -520,7 +526,13 @@ class Primitive(Node, _Context):
                     record = True
             ctx.needs_input_grad = needs  # (forward saves only what these need)
         else:
-            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+            arrays = []  # (a loop: as fast as a list comprehension in Python 3.11)
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    x = x._data
+                    if type(x) is not _ndarray and is_meta_array(x):
+                        return apply_on_meta(cls, inputs, params)
+                arrays.append(x)
             ctx.needs_input_grad = (False,) * len(arrays)
         try:
             raw = cls.forward(ctx, *arrays, **params)
@@ -538,9 +550,11 @@ class Primitive(Node, _Context):
     # the activations take these; every path through them is also one through ``apply``.
     @classmethod
     def apply_unary(cls, x):
+        data = x._data
+        if type(data) is not _ndarray and is_meta_array(data):
+            return apply_on_meta(cls, (x,), {})
         ctx = _new_node(cls._node_class)
         ctx._to_save = None
-        data = x._data
         edge = _edge(x) if GRAD_STATE.enabled else None
         ctx.needs_input_grad = [edge is not None]
         raw = cls.forward(ctx, data)
@@ -552,9 +566,12 @@ class Primitive(Node, _Context):
 
     @classmethod
     def apply_binary(cls, x, y):
+        a, b = x._data, y._data
+        if (type(a) is not _ndarray or type(b) is not _ndarray) and (
+                is_meta_array(a) or is_meta_array(b)):
+            return apply_on_meta(cls, (x, y), {})
         ctx = _new_node(cls._node_class)
         ctx._to_save = None
-        a, b = x._data, y._data
         edge_a = edge_b = None
         if GRAD_STATE.enabled:
             edge_a, edge_b = _edge(x), _edge(y)
@@ -613,7 +630,8 @@ def _broadcast_error(error: ValueError, arrays) -> Exception:
 
 
 def _as_array(r):
-    return r if type(r) is np.ndarray else np.asarray(r)
+    """An output as a plain array (a meta array stays one: it is the tensor's device)."""
+    return r if type(r) is np.ndarray or type(r) is MetaArray else np.asarray(r)
 
 
 def _edge(x):
@@ -635,7 +653,7 @@ def _wrap_unrecorded(raw):
         return wrap(raw)
     if type(raw) is tuple:
         return tuple(wrap(_as_array(r)) for r in raw)
-    return wrap(np.asarray(raw))
+    return wrap(raw if type(raw) is MetaArray else np.asarray(raw))
 
 
 def _record(ctx, inputs, arrays, raw):
@@ -650,7 +668,7 @@ def _record(ctx, inputs, arrays, raw):
 
     if type(raw) is not tuple:  # the common case: one output
         ctx._n_outputs = 1
-        out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        out = raw if type(raw) is np.ndarray or type(raw) is MetaArray else np.asarray(raw)
         output = wrap(out, ctx) if out.dtype.kind == "f" else wrap(out)
         if ctx._to_save is not None:
             _resolve_saved(ctx, arrays, inputs, (raw,), (output,))
@@ -675,12 +693,183 @@ def _record(ctx, inputs, arrays, raw):
 
 
 def _zeros_for_missing(node, grads):
-    """Replace missing output gradients by zeros shaped like the outputs."""
+    """Replace missing output gradients by zeros shaped like the outputs (meta ones for a
+    node on meta tensors)."""
+    zeros = meta_array if isinstance(node, _MetaNode) else np.zeros
     shapes = node._output_meta
     return tuple(
-        g if g is not None else wrap(np.zeros(shape, dtype)) for g, (shape, dtype) in
+        g if g is not None else wrap(zeros(shape, dtype)) for g, (shape, dtype) in
         zip(grads, shapes)
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Operations on meta tensors
+#
+# A meta tensor's array is a MetaArray (torchlet._device): NumPy code run on it finds the
+# shapes and dtypes of its results and raises NumPy's errors, mostly without touching
+# every element. So an operation on meta tensors runs its ordinary forward on their
+# arrays; what differs is here: torch's device check, and every output (and whatever
+# backward will use) made a meta array. ``apply`` comes here when an input's array is not
+# exactly an ndarray (one type test per input) and is a meta one.
+
+
+def apply_on_meta(cls, inputs, params):
+    """``cls.apply(*inputs, **params)`` where an input is a meta tensor.
+
+    torch's device rule (TensorIterator's): the tensors share one device, except that a
+    0-d CPU tensor goes with any; a mismatch is an error, after any broadcasting error.
+    Every output is a meta tensor, and the node's gradients are meta tensors too.
+    """
+    mismatch = None if _in_backward() else _device_mismatch(inputs)
+    ctx = _new_node(_meta_node_class(cls))
+    ctx._to_save = None
+    recording = GRAD_STATE.enabled
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    edges = [_edge(x) if recording and isinstance(x, Tensor) else None for x in inputs]
+    ctx.needs_input_grad = [edge is not None for edge in edges]
+    previous, META_KERNEL.on = META_KERNEL.on, True  # (NumPy keeps values: MetaArray)
+    try:
+        raw = cls.forward(ctx, *arrays, **params)
+    except ValueError as error:
+        raise _meta_broadcast_error(error, arrays) or mismatch or error from None
+    except Exception:
+        if mismatch is None:
+            raise
+        raise mismatch from None
+    finally:
+        META_KERNEL.on = previous
+    if mismatch is not None:
+        raise mismatch
+    raw = _meta_results(ctx, raw, arrays)
+    if not any(ctx.needs_input_grad):
+        return _wrap_unrecorded(raw)
+    ctx._edges = edges
+    ctx._input_meta = [None if edge is None else (a.shape, a.dtype)
+                       for edge, a in zip(edges, arrays)]
+    return _record(ctx, inputs, arrays, raw)
+
+
+def _in_backward() -> bool:
+    """Whether a backward pass is running: its formulas may mix the meta gradients with
+    CPU constants of their own (the result is meta), where a user may not."""
+    from torchlet.autograd import engine  # (engine imports this module)
+
+    return bool(engine._TASKS)
+
+
+def _device_mismatch(inputs):
+    """torch's error for tensors on two devices (0-d CPU tensors go with any), or None."""
+    expected = None
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            continue
+        on_meta = is_meta_array(x._data)
+        if not on_meta and x._data.ndim == 0:
+            continue  # a CPU scalar
+        device = META if on_meta else CPU
+        if expected is None:
+            expected = device
+        elif device != expected:
+            return RuntimeError(
+                f"Tensor on device {device} is not on the expected device {expected}!")
+    return None
+
+
+def _meta_broadcast_error(error: ValueError, arrays):
+    """torch's message for meta operands that do not broadcast (its Python meta kernels'
+    ``_broadcast_shapes``: the first operand, from the last dim, that fits neither the
+    shape so far nor 1); None for another error."""
+    if "broadcast" not in str(error):
+        return None
+    shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
+    common = [1] * max((len(shape) for shape in shapes), default=0)
+    for index, shape in enumerate(shapes):
+        for dim in range(-1, -1 - len(shape), -1):
+            if common[dim] == 1:
+                common[dim] = shape[dim]
+            elif shape[dim] not in (1, common[dim]):
+                return RuntimeError(
+                    f"Attempting to broadcast a dimension of length {shape[dim]} at {dim}! "
+                    f"Mismatching argument at index {index} had torch.Size({list(shape)}); "
+                    f"but expected shape should be broadcastable to {common}")
+    return _broadcast_error(error, arrays)
+
+
+def _meta_results(ctx, raw, arrays):
+    """The forward's outputs as new meta arrays (an output may be a CPU array the forward
+    filled, or a meta array that NumPy copied in full); what forward saved or kept on
+    ``ctx`` for backward becomes meta too, an output standing for itself."""
+    if type(raw) is tuple:
+        outputs = tuple(_meta_copy(r) for r in raw)
+        renamed = {id(r): out for r, out in zip(raw, outputs)}
+    else:
+        outputs = _meta_copy(raw)
+        renamed = {id(raw): outputs}
+    inputs = {id(a) for a in arrays}
+
+    def meta_value(value):
+        if not isinstance(value, np.ndarray) or id(value) in inputs:
+            return value
+        output = renamed.get(id(value))
+        return _meta_copy(value) if output is None else output
+
+    if ctx._to_save is not None:
+        ctx._to_save = tuple(meta_value(value) for value in ctx._to_save)
+    for key, value in ctx.__dict__.items():
+        if key == "_non_differentiable":
+            ctx.__dict__[key] = tuple(meta_value(v) for v in value)
+        elif isinstance(value, np.ndarray):
+            ctx.__dict__[key] = meta_value(value)
+    return outputs
+
+
+def _meta_copy(value) -> MetaArray:
+    """A meta array of ``value``'s shape and dtype (an array, a NumPy or Python number)."""
+    if not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+    return meta_array(value.shape, value.dtype)
+
+
+def _meta_tensor(t):
+    """``t`` on meta with a MetaArray for array (what apply() looks for); a CPU tensor
+    becomes a new meta tensor of its shape and dtype."""
+    data = t._data
+    if type(data) is MetaArray:
+        return t
+    if is_meta_array(data):  # a plain NumPy view of a meta array: its values are none,
+        t._data = _meta_copy(data)  # so a meta array in its place changes nothing
+        return t
+    return wrap(_meta_copy(data))
+
+
+class _MetaNode:
+    """What the nodes of operations on meta tensors add: the gradients they receive and
+    send on are meta. (A CPU one can arrive: ``loss.backward()`` starts from a CPU 1.)"""
+
+    __slots__ = ()
+
+    def _backward(self, grads):
+        grads = tuple(None if g is None else _meta_tensor(g) for g in grads)
+        if self.materialize_grads:
+            grads = _zeros_for_missing(self, grads)
+        result = self.backward(self, *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        return tuple(g if not isinstance(g, Tensor) else _meta_tensor(g) for g in result)
+
+
+_META_NODE_CLASSES: dict[type, type] = {}
+
+
+def _meta_node_class(cls):
+    """The class of ``cls``'s nodes on meta tensors: torch's node name, and _MetaNode."""
+    node_class = _META_NODE_CLASSES.get(cls)
+    if node_class is None:
+        node_class = type(cls.node_name, (_MetaNode, cls._node_class), {
+            "_named_node": True, "__slots__": (), "__module__": cls.__module__})
+        _META_NODE_CLASSES[cls] = node_class
+    return node_class
 
 
 # ---------------------------------------------------------------------------------------

@@ -32,9 +32,12 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name: str, dim: int) -> WeightNorm:
+        # torch's @deprecated wrapper warns at apply's caller: weight_norm() below (so,
+        # under the default filters, once per process however many modules and call
+        # sites), or the user's line when they call WeightNorm.apply themselves
         warnings.warn(
             "`torch.nn.utils.weight_norm` is deprecated in favor of "
-            "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=3)
+            "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
         for hook in module._forward_pre_hooks.values():
             if isinstance(hook, WeightNorm) and hook.name == name:
                 raise RuntimeError(
