@@ -20,6 +20,9 @@ CASES = {
     "torch.softmax(x)": lambda L: L.softmax(L.ones(3)),
     "torch.log_softmax(x)": lambda L: L.log_softmax(L.ones(3)),
     "Tensor.unsqueeze(0, foo=0)": lambda L: L.ones(2).unsqueeze(0, foo=0),
+    "torch.arange(5, step=2)": lambda L: L.arange(5, step=2),
+    "torch.arange(end=5, step=2)": lambda L: L.arange(end=5, step=2),
+    "torch.arange()": lambda L: L.arange(),
 }
 
 
@@ -63,3 +66,27 @@ def test_an_error_raised_inside_keeps_its_words():
     with pytest.raises(TypeError, match=r'^f\(\) missing 2 required positional argument: '
                                         r'"input", "dim"$'):
         f()
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.arange(end=3), lambda L: L.arange(end=3.5, dtype=L.float64),
+    lambda L: L.arange(start=1, end=3), lambda L: L.arange(1, 7, step=2),
+    lambda L: L.arange(5), lambda L: L.arange(1, 7, 2),
+])
+def test_arange_overloads_by_keyword(call):
+    """torch.arange(end=n) is its first overload; bit-exact values (integer or
+    exactly representable)."""
+    assert repr(call(torchlet)) == repr(call(torch))
+
+
+def test_contains_compares_element_first():
+    """``a in t`` is ``(a == t).any()``: a size mismatch names a's size first."""
+    def outcome(lib):
+        try:
+            return lib.tensor([1, 2]) in lib.tensor([1, 2, 3])
+        except RuntimeError as error:
+            return str(error)
+
+    assert outcome(torchlet) == outcome(torch)
+    assert torchlet.tensor([2]) in torchlet.tensor([1, 2, 3])
+    assert 4 not in torchlet.tensor([1, 2, 3])

@@ -310,7 +310,8 @@ class Tensor:
 
     def __contains__(self, element) -> builtins.bool:
         if isinstance(element, (Tensor, int, float, bool)):
-            return bool((self == element).any().item())
+            return bool((element == self).any().item())  # (torch's order: its errors name
+            # element's size first)
         raise RuntimeError(
             "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
             f"{type(element)}."

@@ -756,13 +756,24 @@ _ARANGE_OVERLOADS = (
 )
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
-           out=None) -> Tensor:
+def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, device=None,
+           requires_grad=False, out=None) -> Tensor:
     """Values ``start + i * step`` for ``i < ceil((end - start) / step)``, computed in
-    double precision and rounded once to the dtype, as torch's CPU kernel does."""
+    double precision and rounded once to the dtype, as torch's CPU kernel does.
+
+    torch's three overloads: ``arange(end)`` (``end=`` may be named), ``arange(start,
+    end)`` and ``arange(start, end, step=1)``; a step needs both bounds."""
+    if start is _OMITTED or (end is None and step is not _OMITTED):
+        if start is not _OMITTED or end is None or step is not _OMITTED:
+            given = {name: v for name, v in (("end", end), ("step", step))
+                     if v is not None and v is not _OMITTED}
+            raise _invalid_arguments("arange", () if start is _OMITTED else (start,), given,
+                                     _ARANGE_OVERLOADS)
+        start, end = end, None  # arange(end=n)
+    step = 1 if step is _OMITTED else step
     if out is not None:
-        result = arange(start, end, step, dtype=_dtype_for_out(dtype, out, "arange"),
-                        device=device)
+        bounds = (start,) if end is None else (start, end, step)
+        result = arange(*bounds, dtype=_dtype_for_out(dtype, out, "arange"), device=device)
         return _creation_out(result, out, "arange")
     meta = _on_meta(device)
     if end is None:
