@@ -90,3 +90,11 @@ def test_contains_compares_element_first():
     assert outcome(torchlet) == outcome(torch)
     assert torchlet.tensor([2]) in torchlet.tensor([1, 2, 3])
     assert 4 not in torchlet.tensor([1, 2, 3])
+
+
+def test_one_hot_takes_input_by_name():
+    for lib in (torch, torchlet):
+        out = lib.nn.functional.one_hot(input=lib.tensor([1, 0]), num_classes=3)
+        assert out.tolist() == [[0, 1, 0], [1, 0, 0]]
+    assert (_outcome(lambda L: L.nn.functional.one_hot([1]), torchlet)
+            == _outcome(lambda L: L.nn.functional.one_hot([1]), torch))

@@ -151,13 +151,13 @@ def _nll_sum_short(u: np.ndarray, kept=None):
         total = _running_sum(u[end:])
         if blocks:
             total = total + _running_sum(_row_sums(u[1:end].reshape(blocks, _STEP)))
-        return (total + u[0]) + 0.0
+        return (total + u[0]) + u.dtype.type(0)  # typed: NumPy 1 would widen to float64
     p_1, start = u.dtype.type(0), 1
     for block in (np.flatnonzero(flush) + 1).tolist():
         end = block * _STEP + 1  # a run ends with a block that flushes
         p_1 = p_1 + _running_sum(u[start:end])
         start = end
-    return (_running_sum(u[start:]) + p_1 + u[0]) + 0.0
+    return (_running_sum(u[start:]) + p_1 + u[0]) + u.dtype.type(0)
 
 
 def _running_sum(u: np.ndarray):
@@ -760,10 +760,10 @@ def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
 # one_hot
 
 
-def one_hot(tensor, num_classes: int = -1) -> Tensor:
+def one_hot(input, num_classes: int = -1) -> Tensor:  # noqa: A002 - torch's name
     """Class indices (long, any shape) -> one-hot rows (shape + (num_classes,)), int64.
     ``num_classes=-1`` takes max + 1."""
-    t = _check("one_hot", tensor, "self")
+    t = _check("one_hot", input, "input")
     data = t._data
     if data.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
