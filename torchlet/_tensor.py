@@ -310,8 +310,10 @@ class Tensor:
 
     def __contains__(self, element) -> builtins.bool:
         if isinstance(element, (Tensor, int, float, bool)):
-            return bool((element == self).any().item())  # (torch's order: its errors name
-            # element's size first)
+            # torch's order, element == self: its errors name element's size first
+            found = _pw.eq(element, self) if isinstance(element, Tensor) else _pw.eq(
+                self, element)
+            return bool(found.any().item())
         raise RuntimeError(
             "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
             f"{type(element)}."

@@ -765,9 +765,9 @@ def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, device=None,
     end)`` and ``arange(start, end, step=1)``; a step needs both bounds."""
     if start is _OMITTED or (end is None and step is not _OMITTED):
         if start is not _OMITTED or end is None or step is not _OMITTED:
-            given = {name: v for name, v in (("end", end), ("step", step))
+            named = {name: v for name, v in (("end", end), ("step", step))
                      if v is not None and v is not _OMITTED}
-            raise _invalid_arguments("arange", () if start is _OMITTED else (start,), given,
+            raise _invalid_arguments("arange", () if start is _OMITTED else (start,), named,
                                      _ARANGE_OVERLOADS)
         start, end = end, None  # arange(end=n)
     step = 1 if step is _OMITTED else step
