@@ -17,6 +17,13 @@ def _bits(a):
     return a.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize])
 
 
+# NumPy 1's float64 exp, log and pow (its AVX-512 SVML loops) are correctly rounded for
+# about 75% of inputs, NumPy 2's for 95-100% (measured against 50-digit decimal results on
+# uniform grids): under NumPy 1 an inner term is one ulp off more often, and the bounds
+# that hold there are looser (stated where they are used).
+NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
 def _same(a, b):
     a, b = np.asarray(a), np.asarray(b)
     return (_bits(a) == _bits(b)) | (np.isnan(a) & np.isnan(b))
@@ -151,7 +158,8 @@ def test_silu_grad_fuses_one_plus_x_times_one_minus_s():
 def test_silu_mish_grads_mostly_bit_exact_with_torch(name):
     # the exp/log1p/tanh inside differ from torch's SLEEF by an ulp now and then; the
     # formula itself must match. Measured on these inputs: unfused, 22% (silu) and 48%
-    # (mish) of the gradients differed; fused, 3% and 22%
+    # (mish) of the gradients differed; fused, 3% and 22%. NumPy 1, fused: 9% and 33%
+    # (its float64 exp is off by an ulp more often), still well below unfused
     torch = pytest.importorskip("torch")
     x = (np.random.default_rng(3).standard_normal(4000) * 3).astype(np.float64)
     grads = []
@@ -159,7 +167,8 @@ def test_silu_mish_grads_mostly_bit_exact_with_torch(name):
         t = lib.tensor(x, requires_grad=True)
         getattr(lib.nn.functional, name)(t).backward(lib.ones(4000, dtype=lib.float64))
         grads.append(t.grad.numpy())
-    assert (~_same(*grads)).mean() < (0.3 if name == "mish" else 0.06)
+    bound = {"mish": 0.3, "silu": 0.06} if not NUMPY_1 else {"mish": 0.4, "silu": 0.12}
+    assert (~_same(*grads)).mean() < bound[name]
 
 
 def test_celu_backward_scale_from_float32_alpha():

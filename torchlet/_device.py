@@ -11,6 +11,11 @@ import operator
 
 import numpy as np
 
+try:
+    from numpy.lib.array_utils import normalize_axis_tuple
+except ImportError:  # NumPy 1 keeps it in numpy.core.numeric (np.lib.array_utils is new in 2.0)
+    from numpy.core.numeric import normalize_axis_tuple  # type: ignore[no-redef]
+
 _NO_TYPE = object()  # (torch.device() with no type is an error)
 
 
@@ -343,7 +348,7 @@ def _uniform_reduce(ufunc, array, *args, **kwargs):
     with np.errstate(all="ignore"):
         result = np.asarray(ufunc.reduce(small, **params))
     ndim = array.ndim
-    axes = np.lib.array_utils.normalize_axis_tuple(
+    axes = normalize_axis_tuple(
         tuple(range(ndim)) if axis is None else axis, ndim)
     shape = [1 if i in axes else n for i, n in enumerate(array.shape)
              if params.get("keepdims") or i not in axes]

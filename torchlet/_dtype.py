@@ -78,6 +78,43 @@ C_TYPE_NAMES = {
     "float64": "double",
 }
 
+# CPython's type flags: a heap type is created at run time (a class statement, or an
+# extension type built from a spec); a class statement never makes an immutable one.
+_HEAP_TYPE = 1 << 9
+_IMMUTABLE_TYPE = 1 << 8
+
+# torchlet's classes that stand for torch's C++ types, by the tp_name torch's types have
+_TORCH_C_TYPE_NAMES = {
+    "dtype": "torch.dtype", "device": "torch.device", "Size": "torch.Size",
+    "layout": "torch.layout", "memory_format": "torch.memory_format",
+    "Generator": "torch._C.Generator", "finfo": "torch.finfo", "iinfo": "torch.iinfo",
+}
+
+
+def type_name(x) -> str:
+    """The type name torch's argument errors print: CPython's ``tp_name`` of ``type(x)``.
+
+    A class written in Python is named by its ``__name__`` alone (``Parameter``, ``Foo``),
+    and so is a builtin (``float``, ``list``); a C extension type carries its module
+    (``numpy.ndarray``, ``numpy.float64``, ``collections.OrderedDict``)."""
+    kind = type(x)
+    module = kind.__module__
+    if module.split(".", 1)[0] == "torchlet":
+        if module == "torchlet.return_types":
+            return f"torch.return_types.{kind.__name__}"
+        return _TORCH_C_TYPE_NAMES.get(kind.__name__, kind.__name__)
+    flags = kind.__flags__
+    written_in_python = flags & _HEAP_TYPE and not flags & _IMMUTABLE_TYPE
+    if written_in_python or module == "builtins":
+        return kind.__name__
+    return f"{module}.{kind.__name__}"
+
+
+def no_attribute_error(x, attr: str) -> AttributeError:
+    """What a function torch writes in Python raises for a non-Tensor ``x``: Python's own
+    error at the first Tensor method it calls on it (``input.dim()``)."""
+    return AttributeError(f"'{type_name(x)}' object has no attribute '{attr}'")
+
 
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]
@@ -226,7 +263,7 @@ def scalar_dtype(x) -> dtype:
         return int64
     if isinstance(x, (np.floating, np.bool_)):
         return _default[0]
-    raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
+    raise TypeError(f"expected a Tensor or a number, got {type_name(x)}")
 
 
 def is_floating_point_dtype(d: dtype) -> _builtins.bool:
@@ -236,10 +273,11 @@ def is_floating_point_dtype(d: dtype) -> _builtins.bool:
 def _info_dtype(kind, name: str) -> dtype:
     """The dtype ``finfo``/``iinfo`` describe: a torch dtype or a Python type (float, int,
     bool); anything else is torch's argument error."""
-    if type(kind) is dtype or kind in (_builtins.float, _builtins.int, _builtins.bool):
+    python_types = (_builtins.float, _builtins.int, _builtins.bool)
+    if type(kind) is dtype or any(kind is t for t in python_types):  # (`is`: arrays too)
         return to_dtype(kind)
     raise TypeError(f"{name}(): argument 'type' (position 1) must be torch.dtype, not "
-                    f"{type(kind).__name__}")
+                    f"{type_name(kind)}")
 
 
 class _Info:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from numbers import Number
 
-from torchlet._dtype import result_type_of
+from torchlet._dtype import result_type_of, type_name
 from torchlet._ops.creation import full
 from torchlet._ops.pointwise.arithmetic import pow  # noqa: A004 - torch's name
 from torchlet._ops.pointwise.binary import maximum, minimum
@@ -41,11 +41,11 @@ def _tensors(name: str, tensors, position: int = 1, arg: str = "self"):
     """``tensors`` checked to be a non-empty list or tuple of tensors."""
     if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be tuple of "
-                        f"Tensors, not {type(tensors).__name__}")
+                        f"Tensors, not {type_name(tensors)}")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument {position - 1}, "
-                            f"but got {type(t).__name__}")
+                            f"but got {type_name(t)}")
     if not tensors:
         raise RuntimeError("Tensor list must have at least one tensor.")
     return tensors
@@ -73,9 +73,9 @@ def _kind(other) -> str | None:
 
 
 def _invalid(name: str, args: tuple, kinds: tuple, alpha_kinds: tuple = ()) -> TypeError:
-    got = ", ".join(type(a).__name__ for a in args[:2])
+    got = ", ".join(type_name(a) for a in args[:2])
     if len(args) > 2:
-        got += f", alpha={type(args[2]).__name__}"
+        got += f", alpha={type_name(args[2])}"
     lines = "".join(f"\n * (tuple of Tensors self, {k}{_ALPHA if k in alpha_kinds else ''})"
                     for k in kinds)
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
@@ -93,7 +93,7 @@ def _operands(name: str, self, other, kinds: tuple, alpha=1, alpha_kinds: tuple 
     if alpha != 1 and kind not in alpha_kinds and len(alpha_kinds) == 1:
         # one overload takes alpha: torch's parser names the argument that does not fit it
         raise TypeError(f"{name}(): argument 'other' (position 2) must be "
-                        f"{alpha_kinds[0].rsplit(' ', 1)[0]}, not {type(other).__name__}")
+                        f"{alpha_kinds[0].rsplit(' ', 1)[0]}, not {type_name(other)}")
     if kind not in kinds or (alpha != 1 and kind not in alpha_kinds):
         args = (self, other) if alpha == 1 else (self, other, alpha)
         raise _invalid(name, args, kinds, alpha_kinds)
@@ -429,7 +429,7 @@ def _foreach_norm(self, ord=2, dtype=None):  # noqa: A002 - torch's name
     """torch.linalg.vector_norm of each whole tensor."""
     if not isinstance(ord, Number):
         raise TypeError(f"_foreach_norm(): argument 'ord' (position 2) must be Number, not "
-                        f"{type(ord).__name__}")
+                        f"{type_name(ord)}")
     return tuple(vector_norm(t, ord, dtype=dtype)
                  for t in _tensors("_foreach_norm", self))
 

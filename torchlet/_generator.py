@@ -23,6 +23,8 @@ import struct
 
 import numpy as np
 
+from torchlet._dtype import type_name
+
 __all__ = ["Generator", "DEFAULT_SEED", "STATE_SIZE", "LIBM"]
 
 # ``torch.Generator()`` (a fresh object) starts from this seed (spec §1).
@@ -122,7 +124,7 @@ def _check_seed(seed):
     if isinstance(seed, np.integer):
         raise TypeError("an integer is required")
     if not isinstance(seed, int) or isinstance(seed, bool):
-        raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        raise RuntimeError(f"manual_seed expected a long, but got {type_name(seed)}")
     if seed < -(2**63) or seed > _U64:
         raise ValueError("Overflow when unpacking long long")
     return seed & _U64

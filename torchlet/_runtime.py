@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from torchlet._device import CPU, device, is_meta_device
+from torchlet._dtype import type_name
 
 # ---------------------------------------------------------------------------------------
 # threads
@@ -62,7 +63,7 @@ def _usable_cores() -> int:
 
 def _check_thread_count(name: str, n) -> int:
     if type(n) is not int:
-        raise RuntimeError(f"{name} expects an int, but got {type(n).__name__}")
+        raise RuntimeError(f"{name} expects an int, but got {type_name(n)}")
     if n <= 0:
         raise RuntimeError(f"{name} expects a positive integer")
     return n
@@ -136,12 +137,12 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
     if type(mode) is not bool:
         raise TypeError(
             "_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, "
-            f"not {type(mode).__name__}"
+            f"not {type_name(mode)}"
         )
     if type(warn_only) is not bool:
         raise TypeError(
             "_set_deterministic_algorithms(): argument 'warn_only' must be bool, not "
-            f"{type(warn_only).__name__}"
+            f"{type_name(warn_only)}"
         )
     SETTINGS.deterministic = mode
     SETTINGS.deterministic_warn_only = warn_only
@@ -206,7 +207,7 @@ def get_deterministic_fill_uninitialized_memory() -> bool:
 
 def set_deterministic_fill_uninitialized_memory(mode: bool) -> None:
     if type(mode) is not bool:
-        raise RuntimeError(f"expected a bool, but got {type(mode).__name__}")
+        raise RuntimeError(f"expected a bool, but got {type_name(mode)}")
     SETTINGS.fill_uninitialized_memory = mode
 
 
@@ -217,7 +218,7 @@ def set_deterministic_fill_uninitialized_memory(mode: bool) -> None:
 def set_float32_matmul_precision(precision: str) -> None:
     if not isinstance(precision, str):
         raise RuntimeError(
-            f"set_float32_matmul_precision expects a str, but got {type(precision).__name__}"
+            f"set_float32_matmul_precision expects a str, but got {type_name(precision)}"
         )
     if precision not in ("highest", "high", "medium"):
         warnings.warn(
@@ -284,7 +285,7 @@ def get_device(input) -> int:  # noqa: A002
     if not isinstance(input, Tensor):
         raise TypeError(
             "get_device(): argument 'input' (position 1) must be Tensor, not "
-            f"{type(input).__name__}"
+            f"{type_name(input)}"
         )
     return -1
 
@@ -296,7 +297,7 @@ def get_device(input) -> int:  # noqa: A002
 def set_warn_always(b: bool, /) -> None:
     """Ask warnings that torch gives once per process to be given every time."""
     if type(b) is not bool:
-        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type(b).__name__}")
+        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type_name(b)}")
     SETTINGS.warn_always = b
 
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import operator
+
+from torchlet._dtype import type_name
+
 
 class Size(tuple):
     __slots__ = ()
 
     def __new__(cls, sizes=()):
         values = tuple(sizes)
-        for v in values:
-            if not hasattr(v, "__index__"):
-                raise TypeError(
-                    f"torch.Size() takes an iterable of 'int' (item {values.index(v)} is "
-                    f"'{type(v).__name__}')"
-                )
-        return super().__new__(cls, (v.__index__() for v in values))
+        try:
+            return super().__new__(cls, map(operator.index, values))
+        except TypeError:
+            # (a NumPy array of several elements has __index__ too, and refuses)
+            for i, v in enumerate(values):
+                try:
+                    operator.index(v)
+                except TypeError:
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                                    f"'{type_name(v)}')") from None
+            raise
 
     def __repr__(self) -> str:
         return f"torch.Size([{', '.join(str(s) for s in self)}])"

@@ -12,6 +12,7 @@ import contextlib
 import numpy as np
 
 from torchlet import _generator
+from torchlet._dtype import type_name
 from torchlet._tensor import Tensor, wrap
 
 __all__ = [
@@ -80,7 +81,7 @@ def set_rng_state(new_state: Tensor) -> None:
     """Restore the default generator's state from ``get_rng_state()``'s tensor."""
     if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
         raise TypeError(
-            f"expected a torch.ByteTensor, but got {type(new_state).__name__}"
+            f"expected a torch.ByteTensor, but got {type_name(new_state)}"
             if not isinstance(new_state, Tensor) else
             "RNG state must be a torch.ByteTensor"
         )
@@ -108,6 +109,6 @@ def _generator_or_default(generator) -> _generator.Generator:
     if not isinstance(generator, _generator.Generator):
         raise TypeError(
             f"expected a torch.Generator for argument 'generator', got "
-            f"{type(generator).__name__}"
+            f"{type_name(generator)}"
         )
     return generator

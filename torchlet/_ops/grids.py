@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops.creation import _check_device
 from torchlet._ops.reduction._common import _TYPE_WORD
 from torchlet._ops.shape.joins import stack
@@ -24,14 +25,15 @@ from torchlet._tensor import Tensor, wrap
 # meshgrid
 
 
-def _tensor_list(name: str, tensors) -> list:
-    """``f(a, b)`` and ``f([a, b])`` both mean the tensors a and b."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+def _tensor_list(name: str, tensors, unpack: bool = True) -> list:
+    """``f(a, b)`` and (when ``unpack``: meshgrid, not cartesian_prod) ``f([a, b])`` both
+    mean the tensors a and b."""
+    if unpack and len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(
-                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+                f"expected Tensor as element {i} in argument 0, but got {type_name(t)}"
             )
     return list(tensors)
 
@@ -92,7 +94,7 @@ def _check_1d(t: Tensor) -> None:
 def cartesian_prod(*tensors) -> Tensor:
     """All tuples (a_i, b_j, ...) of elements of 1-D tensors, in row-major order, as the
     rows of a 2-D tensor (one tensor: returned as it is)."""
-    tensor_list = _tensor_list("cartesian_prod", tensors)
+    tensor_list = _tensor_list("cartesian_prod", tensors, unpack=False)
     for t in tensor_list:
         _check_1d(t)
     if len(tensor_list) == 1:
@@ -107,7 +109,7 @@ def combinations(input, r=2, with_replacement=False) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor):
         raise TypeError(
             f"combinations(): argument 'input' (position 1) must be Tensor, not "
-            f"{type(input).__name__}"
+            f"{type_name(input)}"
         )
     _check_1d(input)
     if r < 0:
@@ -132,7 +134,7 @@ def _indices_args(name, row, col, dtype, device):
     for position, (arg, value) in enumerate((("row", row), ("col", col)), start=1):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be int, "
-                            f"not {type(value).__name__}")
+                            f"not {type_name(value)}")
     _check_device(device)
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")

@@ -25,6 +25,7 @@ import operator
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.creation import _linspace
 from torchlet._ops.reduction._common import check_tensor
 from torchlet._ops.search import (
@@ -61,11 +62,11 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
     if not isinstance(bins, (tuple, list)):
         raise TypeError(
             f"histogramdd() received an invalid combination of arguments - got (Tensor, "
-            f"bins={type(bins).__name__}), but expected one of:\n{_SIGNATURES}"
+            f"bins={type_name(bins)}), but expected one of:\n{_SIGNATURES}"
         )
     if weight is not None and not isinstance(weight, Tensor):
         raise TypeError(
-            f"histogramdd(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+            f"histogramdd(): argument 'weight' must be Tensor, not {type_name(weight)}")
     if bins and all(isinstance(b, Tensor) for b in bins):
         if range is not None:
             raise TypeError("histogramdd(): argument 'range' is not accepted with Tensor bins")
@@ -74,7 +75,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
         if not _is_int(b):
             raise TypeError(
                 f"histogramdd(): argument 'bins' failed to unpack the object at pos {pos} "
-                f"with error \"type must be tuple of ints,but got {type(b).__name__}\""
+                f"with error \"type must be tuple of ints,but got {type_name(b)}\""
             )
     return _from_counts(x, [operator.index(b) for b in bins], range, weight, density)
 

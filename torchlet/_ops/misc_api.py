@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _ints
 from torchlet._ops.shape.inplace_views import _rearrange_inplace
@@ -82,7 +83,7 @@ def _scalar(value, name: str, position: int):
         return value.item() if isinstance(value, np.number) else value
     raise TypeError(
         f"range(): argument '{name}' (position {position}) must be Number, not "
-        f"{type(value).__name__}"
+        f"{type_name(value)}"
     )
 
 
@@ -189,7 +190,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Ten
 
 def _int_not_bool(value, fn: str, arg: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__index__"):
-        raise TypeError(f"{fn}(): argument '{arg}' must be int, not {type(value).__name__}")
+        raise TypeError(f"{fn}(): argument '{arg}' must be int, not {type_name(value)}")
     return operator.index(value)
 
 
@@ -314,7 +315,7 @@ def native_norm(input, p=2, dim=None, keepdim=None, dtype=None):  # noqa: A002
     _check_tensor("native_norm", input)
     if dim is None and not isinstance(p, (int, float, np.number)):
         raise TypeError(
-            f"native_norm(): argument 'p' (position 2) must be Number, not {type(p).__name__}"
+            f"native_norm(): argument 'p' (position 2) must be Number, not {type_name(p)}"
         )
     raise NotImplementedError(
         "Could not run 'aten::native_norm' with arguments from the 'CPU' backend. "
@@ -451,7 +452,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(
             f"as_strided_scatter(): argument 'src' (position 2) must be Tensor, not "
-            f"{type(src).__name__}"
+            f"{type_name(src)}"
         )
     size = _ints(size, "as_strided_scatter", "size", 3)
     stride = _ints(stride, "as_strided_scatter", "stride", 4)

@@ -19,10 +19,10 @@ import numpy as np
 from torchlet import _dtype
 from torchlet import _random_kernels as kernels
 from torchlet._device import meta_array
+from torchlet._dtype import type_name
 from torchlet._ops.creation import (
     CREATION_KEYWORDS,
     GENERATOR_KEYWORDS,
-    _arg_type_name,
     _check_dtype_arg,
     _creation_out,
     _dtype_for_out,
@@ -150,7 +150,7 @@ def _randint_args(args, low, high, size, keywords):
                 (("high", args[0], "int"), ("size", args[1], "tuple of ints")), 1):
             if not (_is_int_arg(value) if kind == "int" else isinstance(value, (tuple, list))):
                 raise TypeError(f"randint(): argument '{name}' (position {pos}) must be {kind}, "
-                                f"not {_arg_type_name(value)}")
+                                f"not {type_name(value)}")
     raise _invalid_arguments("randint", args, named | others, _RANDINT_OVERLOADS)
 
 
@@ -191,7 +191,7 @@ def _randperm_n(args, n, keywords) -> int:
     if not _is_int_arg(value):
         position = " (position 1)" if args else ""
         raise TypeError(f"randperm(): argument 'n'{position} must be int, not "
-                        f"{_arg_type_name(value)}")
+                        f"{type_name(value)}")
     return int(value)
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype, return_types
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops.creation import _linspace
 from torchlet._ops.pointwise.operands import (
     _out,
@@ -37,6 +37,7 @@ from torchlet._ops.pointwise.operands import (
     scalar_type_name,
 )
 from torchlet._ops.reduction._common import check_tensor, type_word, wrap_dim
+from torchlet._ops.shape.common import _int
 from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
 
@@ -171,6 +172,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
     equal, widened by 1 each way if that is a point); elements outside are ignored."""
     x = check_tensor("histc", input)
     a = x._data
+    if isinstance(bins, bool):  # (an int to Python, not to torch's parser)
+        raise TypeError("histc(): argument 'bins' (position 2) must be int, not bool")
+    bins = _int(bins, "histc", "bins", 2)
     _check_bins(bins)
     left, right = float(min), float(max)
     if left == right and a.size:
@@ -261,7 +265,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False,  # noq
     else:
         raise TypeError(
             f"histogram() received an invalid combination of arguments - got (Tensor, "
-            f"{type(bins).__name__}), but expected one of:\n"
+            f"{type_name(bins)}), but expected one of:\n"
             " * (Tensor input, Tensor bins, *, Tensor weight = None, bool density = False, "
             "tuple of Tensors out = None)\n"
             " * (Tensor input, int bins = 100, *, tuple of floats range = None, "
@@ -341,7 +345,7 @@ def _as_values(values, name: str) -> np.ndarray:
         # torch wraps the number in a 0-d tensor of its own type (int64 or float64)
         return np.asarray(values, np.float64 if isinstance(values, float) else np.int64)
     raise TypeError(f"{name}(): argument 'input' must be Tensor or Number, not "
-                    f"{type(values).__name__}")
+                    f"{type_name(values)}")
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
@@ -466,7 +470,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError(
             f"isin() received an invalid combination of arguments - got "
-            f"({type(elements).__name__}, {type(test_elements).__name__}), but expected one "
+            f"({type_name(elements)}, {type_name(test_elements)}), but expected one "
             "of:\n * (Tensor elements, Tensor test_elements, *, bool assume_unique = False, "
             "bool invert = False, Tensor out = None)\n * (Number element, Tensor "
             "test_elements, *, bool assume_unique = False, bool invert = False, Tensor out = "
@@ -477,7 +481,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
         if isinstance(x, Tensor) and x._data.dtype == np.bool_:
             raise RuntimeError("Unsupported input type encountered for isin(): Bool")
         if not isinstance(x, (Tensor, bool, int, float, np.number)):
-            raise TypeError(f"isin(): expected a Tensor or a number, got {type(x).__name__}")
+            raise TypeError(f"isin(): expected a Tensor or a number, got {type_name(x)}")
     common = _dtype.result_type_of((elements, test_elements)).np
     a = np.asarray(elements._data if isinstance(elements, Tensor) else elements, common)
     t = np.asarray(test_elements._data if isinstance(test_elements, Tensor)

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.shape.common import _element_strides
 from torchlet._tensor import _TYPE_NAMES, Tensor
 from torchlet.autograd.function import Primitive
@@ -107,7 +108,7 @@ def _same_type(name: str, self: Tensor, other, label: str) -> Tensor:
         arg = label.split("'")[1]
         raise TypeError(
             f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
-            f"{type(other).__name__}"
+            f"{type_name(other)}"
         )
     if other._data.dtype != self._data.dtype:
         raise TypeError(
@@ -146,7 +147,7 @@ def is_set_to(self: Tensor, tensor) -> bool:
     if not isinstance(tensor, Tensor):
         raise TypeError(
             f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not "
-            f"{type(tensor).__name__}"
+            f"{type_name(tensor)}"
         )
     a, b = self._data, tensor._data
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]

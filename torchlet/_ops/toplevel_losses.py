@@ -11,6 +11,7 @@ defaults to 0: ``torch.kl_div(x, y)`` returns the unreduced loss. So do these.
 
 from __future__ import annotations
 
+from torchlet._dtype import type_name
 from torchlet.nn import functional as F
 from torchlet.nn._functional.loss._shared import _reduce
 
@@ -23,7 +24,7 @@ def _reduction(fn: str, reduction, position: int) -> str:
     """ATen's reduction enum as functional's string."""
     if not isinstance(reduction, int) or isinstance(reduction, bool):
         raise TypeError(f"{fn}(): argument 'reduction' (position {position}) must be int, not "
-                        f"{type(reduction).__name__}")
+                        f"{type_name(reduction)}")
     return {1: "mean", 2: "sum"}.get(reduction, "none")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._device import check_cpu
+from torchlet._dtype import type_name
 from torchlet._ops.creation import _finish, _np_dtype
 from torchlet._ops.pointwise import special_bessel
 
@@ -24,11 +25,6 @@ from torchlet._ops.pointwise import special_bessel
 _OMITTED = object()
 _KEYWORDS = ("torch.dtype dtype = None, torch.layout layout = None, torch.device device = "
              "None, bool pin_memory = False, bool requires_grad = False")
-
-
-def _type_name(value):
-    kind = type(value)
-    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def _check_overload(name, window_length, periodic, extras):
@@ -47,8 +43,8 @@ def _check_overload(name, window_length, periodic, extras):
     )
     if fits:
         return
-    got = ", ".join([_type_name(window_length)] + [
-        f"{arg}={_type_name(value)}" if not all(given[:i + 1]) else _type_name(value)
+    got = ", ".join([type_name(window_length)] + [
+        f"{arg}={type_name(value)}" if not all(given[:i + 1]) else type_name(value)
         for i, (arg, value) in enumerate(chain) if value is not _OMITTED])
     params = ["int window_length"] + [
         "bool periodic" if arg == "periodic" else f"float {arg}" for arg, _ in chain]
@@ -66,7 +62,7 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, make):
     if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
         raise TypeError(
             f"{name}(): argument 'window_length' (position 1) must be int, not "
-            f"{type(window_length).__name__}"
+            f"{type_name(window_length)}"
         )
     np_dtype = _np_dtype(dtype)
     if np_dtype.kind != "f":

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet.autograd import _hooks, engine, functional, graph
 from torchlet.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from torchlet.autograd.function import (
@@ -203,7 +204,7 @@ class Variable(metaclass=_VariableMeta):
             data = wrap(np.empty(0, get_default_dtype().np))
         if not isinstance(data, Tensor):
             raise TypeError(
-                f"Variable data has to be a tensor, but got {type(data).__name__}"
+                f"Variable data has to be a tensor, but got {type_name(data)}"
             )
         leaf = data.detach()
         if requires_grad:

@@ -8,6 +8,7 @@ gradients it computed. A replacement must look like what it replaces.
 
 from __future__ import annotations
 
+from torchlet._dtype import type_name
 from torchlet.autograd.function import AccumulateGrad
 
 
@@ -26,7 +27,7 @@ def _checked_tuple(hook, originals, result):
     """torch's checks on the tuple a node hook returns: as many values as it was given,
     each None (no gradient) or a gradient like the one it replaces."""
     if type(result) is not tuple:
-        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+        raise TypeError(f"expected tuple, but hook returned '{type_name(result)}'")
     if len(result) != len(originals):
         raise RuntimeError(
             f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
@@ -45,7 +46,7 @@ def _checked_grad(hook, original, result):
     if original is None:
         raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(result, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+        raise TypeError(f"expected Variable, but hook returned '{type_name(result)}'")
     if result._data.dtype != original._data.dtype:
         raise RuntimeError(
             f"hook '{_hook_name(hook)}' has changed the type of value (was "

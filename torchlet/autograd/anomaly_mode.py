@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import type_name
+
 
 class _AnomalyState:
     __slots__ = ("enabled", "check_nan")
@@ -41,12 +43,12 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     if type(enabled) is not bool:
         raise TypeError(
             "set_anomaly_enabled(): argument 'enabled' (position 1) must be bool, not "
-            f"{type(enabled).__name__}"
+            f"{type_name(enabled)}"
         )
     if type(check_nan) is not bool:
         raise TypeError(
             "set_anomaly_enabled(): argument 'check_nan' (position 2) must be bool, not "
-            f"{type(check_nan).__name__}"
+            f"{type_name(check_nan)}"
         )
     ANOMALY_STATE.enabled = enabled
     ANOMALY_STATE.check_nan = check_nan

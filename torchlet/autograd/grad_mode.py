@@ -11,6 +11,8 @@ import functools
 import inspect
 import sys
 
+from torchlet._dtype import type_name
+
 
 class _GradState:
     __slots__ = ("enabled", "inference")
@@ -120,7 +122,7 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
         if type(mode) is not bool:
             raise TypeError(
                 "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
-                f"{type(mode).__name__}"
+                f"{type_name(mode)}"
             )
         self._prev = GRAD_STATE.enabled
         self.mode = self._target = mode

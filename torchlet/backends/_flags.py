@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import types
 
+from torchlet._dtype import type_name
+
 
 class BoolFlag:
     """A module attribute that accepts only a bool; ``setter`` names torch's C++ setter,
@@ -25,7 +27,7 @@ class BoolFlag:
 
     def __set__(self, module, value):
         if type(value) is not bool:
-            raise RuntimeError(f"{self.setter} expects a bool, but got {type(value).__name__}")
+            raise RuntimeError(f"{self.setter} expects a bool, but got {type_name(value)}")
         self.value = value
 
 

@@ -11,6 +11,7 @@ F.scaled_dot_product_attention on the CPU, as torch's do (see torchlet.nn.attent
 from __future__ import annotations
 
 from torchlet import _runtime
+from torchlet._dtype import type_name
 
 __all__ = [
     "enable_flash_sdp", "enable_math_sdp", "enable_mem_efficient_sdp", "flash_sdp_enabled",
@@ -48,7 +49,7 @@ class cuBLASModule:  # noqa: N801 - torch's name
         if name == "allow_tf32":
             if type(value) is not bool:
                 raise RuntimeError(
-                    f"set_allow_tf32_cublas expects a bool, but got {type(value).__name__}"
+                    f"set_allow_tf32_cublas expects a bool, but got {type_name(value)}"
                 )
             _runtime.set_float32_matmul_precision("high" if value else "highest")
         elif name in _REDUCTION_FLAGS:

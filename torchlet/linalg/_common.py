@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
 
@@ -24,11 +25,11 @@ _LinAlgError.__module__ = "torchlet._C"
 LinAlgError = _LinAlgError
 
 
-def check_tensor(name: str, x, arg: str = "A") -> Tensor:
+def check_tensor(name: str, x, arg: str = "A", position: int = 1) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"linalg_{name}(): argument '{arg}' (position 1) must be Tensor, not "
-            f"{type(x).__name__}"
+            f"linalg_{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+            f"{type_name(x)}"
         )
     return x
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.shape.joins import cat as _cat
 from torchlet.autograd.function import Primitive
 from torchlet.linalg._common import (
@@ -188,6 +189,9 @@ def qr(A, mode="reduced"):  # noqa: N803
     'complete' (Q m x m) or 'r' (R only, Q empty, not differentiable). Householder QR from
     LAPACK: signs of Q's columns (and R's rows) may differ from torch's build."""
     check_tensor("qr", A)
+    if not isinstance(mode, str):
+        raise TypeError(f"linalg_qr(): argument 'mode' (position 2) must be str, not "
+                        f"{type_name(mode)}")
     check_matrix("qr", A)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(

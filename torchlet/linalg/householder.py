@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise.operands import _out, _out_tuple, out_castable_from, scalar_type_name
 from torchlet._ops.reduction._common import type_word
 from torchlet._ops.shape.joins import cat, stack
@@ -37,7 +38,7 @@ from torchlet.linalg._return_types import geqrf as geqrf_tuple
 def _check_tensor(fn: str, x, arg: str, position: int) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type_name(x)}")
 
 
 def _check_lapack_dtype(kernel: str, x: Tensor) -> None:

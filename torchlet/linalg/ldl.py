@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise.operands import _out, _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
@@ -188,7 +189,7 @@ def _ldl_arrays(a: np.ndarray):
 def _check_ldl_input(fn: str, A, python_name: str) -> None:  # noqa: N803
     if not isinstance(A, Tensor):
         raise TypeError(f"{python_name}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(A).__name__}")
+                        f"{type_name(A)}")
     if A._data.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
     m, n = A._data.shape[-2:]
@@ -245,8 +246,8 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):  # noqa: N803
         return _out(ldl_solve(LD, pivots, B, hermitian=hermitian), out, "linalg_ldl_solve",
                     out_dtype_must_match, grad_check="out")
     check_tensor("ldl_solve", LD, "LD")
-    check_tensor("ldl_solve", pivots, "pivots")
-    check_tensor("ldl_solve", B, "B")
+    check_tensor("ldl_solve", pivots, "pivots", 2)
+    check_tensor("ldl_solve", B, "B", 3)
     ld, piv, b = LD._data, pivots._data, B._data
     fn = "torch.linalg.ldl_solve"
     if ld.ndim < 2:

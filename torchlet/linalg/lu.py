@@ -314,7 +314,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):  # noqa: N80
         return _out(lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, "linalg_lu_solve",
                     out_dtype_must_match)
     check_tensor("lu_solve", LU, "LU")
-    check_tensor("lu_solve", B, "B")
+    check_tensor("lu_solve", B, "B", 3)
     if LU.ndim < 2:
         raise RuntimeError("linalg.lu_solve: The input tensor LU must have at least 2 "
                            "dimensions.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops.reduction.statistics import vector_norm
 from torchlet._tensor import Tensor
 from torchlet.linalg._common import check_float
@@ -36,7 +37,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     if not isinstance(A, Tensor):
         raise TypeError(
             f"linalg_matrix_norm(): argument 'input' (position 1) must be Tensor, not "
-            f"{type(A).__name__}"
+            f"{type_name(A)}"
         )
     ndim = A._data.ndim
     if ndim < 2:
@@ -46,7 +47,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     if not isinstance(dim, (tuple, list)):
         raise TypeError(
             "linalg_matrix_norm() received an invalid combination of arguments - got "
-            f"(Tensor, dim={type(dim).__name__})"
+            f"(Tensor, dim={type_name(dim)})"
         )
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
@@ -104,7 +105,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002, N8
     if not isinstance(A, Tensor):
         raise TypeError(
             f"linalg_norm(): argument 'input' (position 1) must be Tensor, not "
-            f"{type(A).__name__}"
+            f"{type_name(A)}"
         )
     ndim = A._data.ndim
     if isinstance(dim, int):

@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.linalg import matmul, mm
 from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
@@ -154,7 +154,7 @@ def matrix_power(A, n, *, out=None):  # noqa: N803 - torch's argument name
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(
             f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
-            f"{type(n).__name__}"
+            f"{type_name(n)}"
         )
     check_square("matrix_power", A)
     n = int(n)
@@ -228,7 +228,7 @@ def multi_dot(tensors, *, out=None):
         if not isinstance(t, Tensor):
             raise TypeError(
                 f"linalg_multi_dot(): argument 'tensors' must be tuple of Tensors, but found "
-                f"element of type {type(t).__name__} at pos {i}"
+                f"element of type {type_name(t)} at pos {i}"
             )
     first, last = tensors[0], tensors[-1]
     mats, out_shape = list(tensors), []

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
 from torchlet._ops.shape.joins import cat
 from torchlet._tensor import Tensor, wrap
@@ -33,7 +34,7 @@ from torchlet.linalg.lu import _p_matrix, lu_factor_ex
 def _check_tensor(fn: str, x, arg: str = "input", position: int = 1) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type_name(x)}")
 
 
 # ---------------------------------------------------------------------------------------

@@ -249,7 +249,7 @@ def solve(A, B, *, left=True, out=None):  # noqa: N803
     if out is not None:
         return _out(solve(A, B, left=left), out, "_linalg_solve_ex", out_dtype_must_match)
     check_tensor("solve", A)
-    check_tensor("solve", B, "B")
+    check_tensor("solve", B, "B", 2)
     check_square("solve", A)
     check_float("solve", A)
     if A.dtype != B.dtype:

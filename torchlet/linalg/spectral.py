@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise.operands import _out, out_castable_from
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
@@ -75,7 +76,7 @@ def _tol_as_atol(tol, atol, rtol):
     cannot be combined with atol or rtol."""
     if atol is not None or rtol is not None:
         given = {"tol": tol, "atol": atol, "rtol": rtol}
-        got = ", ".join(f"{k}={type(v).__name__}" for k, v in sorted(given.items())
+        got = ", ".join(f"{k}={type_name(v)}" for k, v in sorted(given.items())
                         if v is not None)
         raise TypeError("linalg_matrix_rank() received an invalid combination of arguments - "
                         f"got (Tensor, {got}){_MATRIX_RANK_SIGNATURES}")

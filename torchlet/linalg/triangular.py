@@ -110,7 +110,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None): 
         return _out(solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular),
                     out, "linalg_solve_triangular", _expected_scalar_type)
     check_tensor("solve_triangular", A, "input")
-    check_tensor("solve_triangular", B, "B")
+    check_tensor("solve_triangular", B, "B", 2)
     for name, t in (("A", A), ("B", B)):
         if t.ndim < 2:
             raise RuntimeError(f"linalg.solve_triangular: The input tensor {name} must have at "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg import einsum as _einsum
 from torchlet._ops.linalg import matmul as _matmul
@@ -28,11 +28,9 @@ __all__ = ["bilinear", "linear"]
 
 def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:
     if not isinstance(x, Tensor):
-        kind = type(x)
-        name = kind.__name__ if kind.__module__ == "builtins" else (
-            f"{kind.__module__}.{kind.__qualname__}")
         raise TypeError(
-            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not {name}"
+            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+            f"{type_name(x)}"
         )
     return x
 

@@ -165,7 +165,9 @@ def _round_to_bfloat16(x):
     """
     x = np.asarray(x, dtype=np.float32)
     bits = x.view(np.uint32).astype(np.uint64)
-    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    # typed constants: NumPy 1 casts a 0-d uint64 with a Python int to float64 (no shifts)
+    u64 = np.uint64
+    bits = (bits + u64(0x7FFF) + ((bits >> u64(16)) & u64(1))) & u64(0xFFFF0000)
     return np.where(np.isnan(x), x, bits.astype(np.uint32).view(np.float32))
 
 

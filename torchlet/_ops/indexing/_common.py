@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from torchlet._dtype import C_TYPE_NAMES, TYPE_WORDS
+from torchlet._dtype import C_TYPE_NAMES, TYPE_WORDS, type_name
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 
@@ -34,13 +34,6 @@ _UNSIGNED = {8: np.uint64, 4: np.uint32, 2: np.uint16, 1: np.uint8}
 def tensor_type(array: np.ndarray) -> str:
     """``torch.FloatTensor`` and friends, as torch names a tensor's type in messages."""
     return f"torch.{TYPE_WORD[array.dtype.name]}Tensor"
-
-
-def py_type_name(obj) -> str:
-    """A type's name as CPython's ``tp_name`` prints it (``float``, ``numpy.float32``)."""
-    cls = type(obj)
-    module = cls.__module__
-    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
 def is_number(value) -> bool:
@@ -122,7 +115,7 @@ def check_tensor(name: str, value, arg: str, position: int) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(
             f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
-            f"{type(value).__name__}"
+            f"{type_name(value)}"
         )
     return value
 

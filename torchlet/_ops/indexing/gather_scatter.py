@@ -18,6 +18,7 @@ import functools
 import numpy as np
 
 from torchlet import _tensor
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
@@ -324,7 +325,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
     if value is not None and not is_number(value):
         raise TypeError(
             "scatter() received an invalid combination of arguments - got (Tensor, int, "
-            f"Tensor, {type(value).__name__}), but expected one of:\n{_SCATTER_SIGNATURES}"
+            f"Tensor, {type_name(value)}), but expected one of:\n{_SCATTER_SIGNATURES}"
         )
     dim = _scatter_checks("scatter", x, dim, index, src)
     idx = index._data

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     C_TYPE,
@@ -19,7 +20,6 @@ from torchlet._ops.indexing._common import (
     checked_scalar,
     first_out_of_range,
     is_number,
-    py_type_name,
     wrap_dim,
 )
 from torchlet._tensor import Tensor, wrap
@@ -367,7 +367,7 @@ class MaskedFillTensor(Primitive):
 def _check_mask(name: str, mask, word: bool = False) -> np.ndarray:
     if not isinstance(mask, Tensor):
         raise TypeError(
-            f"{name}(): argument 'mask' (position 2) must be Tensor, not {type(mask).__name__}"
+            f"{name}(): argument 'mask' (position 2) must be Tensor, not {type_name(mask)}"
         )
     data = mask._data
     if data.dtype.kind != "b":
@@ -392,7 +392,7 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
     elif not is_number(value):
         raise TypeError(
             "masked_fill() received an invalid combination of arguments - got (Tensor, "
-            f"Tensor, {py_type_name(value)}), but expected one of:\n"
+            f"Tensor, {type_name(value)}), but expected one of:\n"
             " * (Tensor input, Tensor mask, Tensor value)\n"
             " * (Tensor input, Tensor mask, Number value)\n"
         )
@@ -447,7 +447,7 @@ def masked_select(input, mask, *, out=None) -> Tensor:  # noqa: A002
     if not isinstance(mask, Tensor):
         raise TypeError(
             "masked_select(): argument 'mask' (position 2) must be Tensor, not "
-            f"{type(mask).__name__}"
+            f"{type_name(mask)}"
         )
     if mask._data.dtype.kind != "b":
         raise RuntimeError("masked_select: expected BoolTensor for mask")

@@ -26,6 +26,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import (
     FULL,
     TYPE_WORD,
@@ -34,7 +35,6 @@ from torchlet._ops.indexing._common import (
     empty_in_order,
     fill_scalar,
     memory_order,
-    py_type_name,
     tensor_type,
 )
 from torchlet._tensor import Tensor, _inplace, bump_version, make_view, wrap
@@ -274,7 +274,7 @@ def _token(item):
     except TypeError:
         raise IndexError(
             "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
-            f"are valid indices (got {py_type_name(item)})"
+            f"are valid indices (got {type_name(item)})"
         ) from None
 
 
@@ -730,7 +730,7 @@ def _setitem_value(t: Tensor, value):
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
             raise ValueError("Overflow when unpacking long long")  # torch reads an int64
         return wrap(np.asarray(fill_scalar(value, t._data.dtype, 1)))
-    raise TypeError(f"can't assign a {py_type_name(value)} to a {tensor_type(t._data)}")
+    raise TypeError(f"can't assign a {type_name(value)} to a {tensor_type(t._data)}")
 
 
 def _strip_leading_ones(shape):
@@ -901,17 +901,17 @@ def index_put(input, indices, values, accumulate=False) -> Tensor:  # noqa: A002
     ``input[indices]``; ``indices`` is a tuple of index tensors, one per leading dim."""
     if not isinstance(input, Tensor):
         raise TypeError("index_put(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+                        f"{type_name(input)}")
     if not isinstance(indices, (tuple, list)):
         raise TypeError("index_put(): argument 'indices' (position 2) must be tuple of "
-                        f"Tensors, not {type(indices).__name__}")
+                        f"Tensors, not {type_name(indices)}")
     for i, index in enumerate(indices):
         if not isinstance(index, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
-                            f"{type(index).__name__}")
+                            f"{type_name(index)}")
     if not isinstance(values, Tensor):
         raise TypeError("index_put(): argument 'values' (position 3) must be Tensor, not "
-                        f"{type(values).__name__}")
+                        f"{type_name(values)}")
     if not indices:
         raise RuntimeError("index_put(): expected at least one index tensor")
     data, vdata = input._data, values._data

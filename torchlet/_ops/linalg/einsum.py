@@ -19,6 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.products import _SCALAR_NAME
 from torchlet._ops.pointwise.operands import _cast
@@ -204,7 +205,7 @@ def einsum(*args) -> Tensor:
     for i, op in enumerate(operands):
         if not isinstance(op, Tensor):
             raise TypeError(
-                f"expected Tensor as element {i} in argument 1, but got {type(op).__name__}"
+                f"expected Tensor as element {i} in argument 1, but got {type_name(op)}"
             )
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.products import _mm, _scalar_name, _tensor_arg
@@ -135,7 +136,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     if x is not None and dx is not None:
         raise TypeError(
             "trapezoid() received an invalid combination of arguments - got (Tensor, "
-            f"Tensor, dx={type(dx).__name__}), but expected one of:\n"
+            f"Tensor, dx={type_name(dx)}), but expected one of:\n"
             " * (Tensor y, Tensor x, *, int dim = -1)\n"
             " * (Tensor y, *, Number dx = 1, int dim = -1)"
         )
@@ -172,7 +173,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     if x is not None and dx is not None:
         raise TypeError(
             "cumulative_trapezoid() received an invalid combination of arguments - got "
-            f"(Tensor, Tensor, dx={type(dx).__name__}), but expected one of:\n"
+            f"(Tensor, Tensor, dx={type_name(dx)}), but expected one of:\n"
             " * (Tensor y, Tensor x, *, int dim = -1)\n"
             " * (Tensor y, *, Number dx = 1, int dim = -1)"
         )

@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.indexing._common import empty_in_order, memory_order
 from torchlet._ops.linalg.products import (
@@ -252,8 +253,7 @@ def block_diag(*tensors) -> Tensor:
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(
-                f"block_diag(): argument 'tensors' must be tuple of Tensors, not "
-                f"{type(t).__name__}"
+                f"expected Tensor as element {i} in argument 0, but got {type_name(t)}"
             )
         if t._data.ndim > 2:
             raise RuntimeError(

@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg._transpose import transposed_copy
 from torchlet._ops.pointwise import mul as _mul
@@ -57,11 +57,9 @@ def _scalar_name(x: Tensor) -> str:
 
 def _tensor_arg(fn: str, x, arg: str, position: int) -> Tensor:
     if not isinstance(x, Tensor):
-        kind = type(x)
-        name = kind.__name__ if kind.__module__ == "builtins" else (
-            f"{kind.__module__}.{kind.__qualname__}")
         raise TypeError(
-            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not {name}"
+            f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+            f"{type_name(x)}"
         )
     return x
 
@@ -554,8 +552,12 @@ def inner(input, other, *, out=None) -> Tensor:  # noqa: A002
 def tensordot(a, b, dims=2, out=None) -> Tensor:
     """Contract ``dims`` of ``a`` with ``dims`` of ``b``: an int n (the last n of a with
     the first n of b) or two lists of dimensions."""
-    a = _tensor_arg("tensordot", a, "a", 1)
-    b = _tensor_arg("tensordot", b, "b", 2)
+    if type(dims) is int and dims >= 0:  # torch's Python code asks a.dim(), b.dim() first
+        for x in (a, b):
+            if not isinstance(x, Tensor):
+                raise no_attribute_error(x, "dim")
+    a = _tensor_arg("tensordot", a, "input", 1)  # (the names of torch's kernel)
+    b = _tensor_arg("tensordot", b, "other", 2)
     if isinstance(dims, Tensor):
         if dims._data.size > 1:
             dims = (dims._data[0].tolist(), dims._data[1].tolist())

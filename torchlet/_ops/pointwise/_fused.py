@@ -81,8 +81,8 @@ def _fma_via_float64(a, b, c, dtype, out=None):
     wide *= b  # exact: two 24-bit significands fit in float64's 53
     if np.shape(c) == wide.shape:
         wide += c
-    else:
-        wide = wide + c
+    else:  # float64 named: NumPy 1 would add a 0-d float64 to a float32 array in float32
+        wide = np.add(wide, c, dtype=np.float64)
     return _round_once(wide, a, b, c, dtype, out)
 
 

@@ -10,16 +10,22 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import checked_scalar
 from torchlet._ops.pointwise._fused import _fma, _fma_via_float64
 from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
+    EITHER_A_NUMBER,
+    TENSOR_OR_NUMBER,
     _cast,
     _check_tensor,
     _operands,
     _operands_as_float,
     _out,
+    invalid_combination,
+    is_operand,
+    operand_error,
     out_dtype_found,
     zeros_like,
     zeros_like_grad,
@@ -378,7 +384,10 @@ class PowScalarBase(Primitive):
 
 
 def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument names
-    a, b, dt = _operands(input, other)
+    try:
+        a, b, dt = _operands(input, other)
+    except TypeError as error:
+        raise operand_error("add", input, other, error) from None
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
     if dt.kind == "b":  # torch: True + True is True
@@ -408,16 +417,24 @@ def _check_sub(input, other):  # noqa: A002
 
 def sub(input, other, *, alpha=1, out=None):  # noqa: A002
     _check_sub(input, other)
-    a, b, dt = _operands(input, other)
+    try:
+        a, b, dt = _operands(input, other)
+    except TypeError as error:
+        raise operand_error("sub", input, other, error) from None
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
     result = Sub.apply(a, b) if alpha == 1 else Sub.apply(a, b, alpha=alpha)
     return result if out is None else _out(result, out, "sub")
 
 
+_RSUB_OVERLOADS = ("Tensor input, Tensor other, *, Number alpha = 1",
+                   "Tensor input, Number other, Number alpha = 1")
+
+
 def rsub(input, other, *, alpha=1):  # noqa: A002
     """``other - alpha * input``: what ``2 - x`` calls."""
-    _check_tensor("rsub", input)
+    if not isinstance(input, Tensor) or not is_operand(other):
+        raise invalid_combination("rsub", (input, other), _RSUB_OVERLOADS)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
     _check_sub(other, input)
@@ -435,7 +452,10 @@ def mul(input, other, *, out=None):  # noqa: A002
             return _out(MulNumber.apply(other, number=input), out, "mul")
     elif _half_and_scalar_tensor(input, other):
         return _out(MulNumber.apply(input, number=other.item()), out, "mul")
-    a, b, dt = _operands(input, other)
+    try:
+        a, b, dt = _operands(input, other)
+    except TypeError as error:
+        raise operand_error("mul", input, other, error) from None
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out, "mul")
     result = Mul.apply(a, b)
@@ -449,7 +469,11 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"'{rounding_mode}'"
             )
-        a, b, dt = _operands(input, other)
+        try:
+            a, b, dt = _operands(input, other)
+        except TypeError as error:
+            raise operand_error("div", input, other, error, _DIV_ROUNDING_OVERLOADS,
+                                {"rounding_mode": rounding_mode}) from None
         if dt.kind == "b":
             raise NotImplementedError(f'"div_{rounding_mode}_cpu" not implemented for \'Bool\'')
         return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out, "div")
@@ -457,16 +481,29 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         return _out(DivNumber.apply(input, number=other), out, "div")
     if _half_and_scalar_tensor(input, other):
         return _out(DivNumber.apply(input, number=other.item()), out, "div")
-    a, b, _ = _operands_as_float(input, other)  # integers: the default float dtype
+    try:
+        a, b, _ = _operands_as_float(input, other)  # integers: the default float dtype
+    except TypeError as error:
+        raise operand_error("div", input, other, error) from None
     result = Div.apply(a, b)
     return result if out is None else _out(result, out, "div")
 
 
 true_divide = divide = div
 
+_DIV_ROUNDING_OVERLOADS = ("Tensor input, Tensor other, *, Tensor out = None",
+                           "Tensor input, Tensor other, *, str rounding_mode, Tensor out = None",
+                           "Tensor input, Number other, *, str rounding_mode")
+_FLOOR_DIVIDE_OVERLOADS = ("Tensor input, Tensor other, *, Tensor out = None",
+                           "Tensor input, Number other")
+
 
 def floor_divide(input, other, *, out=None):  # noqa: A002
-    a, b, dt = _operands(input, other)
+    try:
+        a, b, dt = _operands(input, other)
+    except TypeError as error:
+        raise operand_error("floor_divide", input, other, error, _FLOOR_DIVIDE_OVERLOADS) \
+            from None
     if dt.kind == "b":
         raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'')
     return _out(FloorDivide.apply(a, b), out, "floor_divide")
@@ -598,7 +635,10 @@ class FmodScalar(_ScalarDivisor):
 
 
 def remainder(input, other, *, out=None):  # noqa: A002
-    a, b, dt = _operands(input, other)
+    try:
+        a, b, dt = _operands(input, other)
+    except TypeError as error:
+        raise operand_error("remainder", input, other, error, EITHER_A_NUMBER) from None
     if dt.kind == "b":
         raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -609,7 +649,10 @@ def remainder(input, other, *, out=None):  # noqa: A002
 
 
 def fmod(input, other, *, out=None):  # noqa: A002
-    a, b, dt = _operands(_check_tensor("fmod", input), other)
+    try:
+        a, b, dt = _operands(_check_tensor("fmod", input), other)
+    except TypeError as error:
+        raise operand_error("fmod", input, other, error, TENSOR_OR_NUMBER) from None
     if dt.kind == "b":
         raise NotImplementedError('"fmod_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -626,7 +669,19 @@ def _check_integer_divisor(a, b):
 _BOOL_POW = '"pow" not implemented for \'Bool\''
 
 
+_POW_OVERLOADS = ("Tensor input, Tensor exponent, *, Tensor out = None",
+                  "Number self, Tensor exponent, *, Tensor out = None",
+                  "Tensor input, Number exponent, *, Tensor out = None")
+
+
 def pow(input, exponent, *, out=None):  # noqa: A002
+    try:
+        return _pow(input, exponent, out)
+    except TypeError as error:
+        raise operand_error("pow", input, exponent, error, _POW_OVERLOADS) from None
+
+
+def _pow(input, exponent, out):  # noqa: A002
     if not isinstance(input, Tensor):
         exp_t = _check_tensor("pow", exponent)
         base, e, dt = _operands(input, exp_t)
@@ -761,7 +816,7 @@ def _check_addc(name, input, tensor1, tensor2, value):  # noqa: A002
                              ("tensor2", 3, tensor2)):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be "
-                            f"Tensor, not {type(x).__name__}")
+                            f"Tensor, not {type_name(x)}")
     if isinstance(value, Tensor):
         value = value.item()
     common = _dtype.result_type_of((input, tensor1, tensor2)).np

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import (
     broadcast_shapes,
     check_saved_indices,
@@ -23,6 +24,8 @@ from torchlet._ops.pointwise.operands import (
     _operands_as_float,
     _out,
     c_type_name,
+    invalid_combination,
+    is_operand,
     out_dtype_found,
     zeros_like_scalar,
 )
@@ -57,7 +60,7 @@ class Atan2(Primitive):
 def atan2(input, other, *, out=None):  # noqa: A002
     if not isinstance(other, Tensor):
         raise TypeError(
-            f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+            f"atan2(): argument 'other' (position 2) must be Tensor, not {type_name(other)}"
         )
     a, b, _ = _operands_as_float(_check_tensor("atan2", input), other)
     return _out(Atan2.apply(a, b), out, "atan2")
@@ -120,13 +123,25 @@ def _split_ties(grad, x, y, needs):
             where(x > y, 0.0, shared) if needs[1] else None)
 
 
+def _not_tensors(name: str, input, other) -> TypeError:  # noqa: A002
+    """The error of a function whose one signature is (Tensor input, Tensor other)."""
+    arg, position, x = ("input", 1, input) if not isinstance(input, Tensor) else \
+        ("other", 2, other)
+    return TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                     f"{type_name(x)}")
+
+
 def maximum(input, other, *, out=None):  # noqa: A002
-    a, b, _ = _operands(_check_tensor("maximum", input), _check_tensor("maximum", other))
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        raise _not_tensors("maximum", input, other)
+    a, b, _ = _operands(input, other)
     return _out(Maximum.apply(a, b), out, "maximum")
 
 
 def minimum(input, other, *, out=None):  # noqa: A002
-    a, b, _ = _operands(_check_tensor("minimum", input), _check_tensor("minimum", other))
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        raise _not_tensors("minimum", input, other)
+    a, b, _ = _operands(input, other)
     return _out(Minimum.apply(a, b), out, "minimum")
 
 
@@ -308,7 +323,7 @@ def _bounds_of_one_overload(min, max):  # noqa: A002
         return tuple(b.item() if isinstance(b, Tensor) else b for b in (min, max))
     raise TypeError(
         f"clamp() received an invalid combination of arguments - got (Tensor, "
-        f"min={type(min).__name__}, max={type(max).__name__}), but expected one of:\n"
+        f"min={type_name(min)}, max={type_name(max)}), but expected one of:\n"
         " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
         " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)"
     )
@@ -416,9 +431,20 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
     if input is None and other is None:
         from torchlet._ops.indexing import nonzero
 
+        if not isinstance(condition, Tensor):
+            raise TypeError("where(): argument 'condition' (position 1) must be Tensor, not "
+                            f"{type_name(condition)}")
         return nonzero(condition, as_tuple=True)
-    if not isinstance(condition, Tensor):
-        raise TypeError("where(): argument 'condition' (position 1) must be Tensor")
+    if out is not None:  # torch's where(..., out=) has only the all-Tensor overload
+        named = (("condition", condition), ("input", input), ("other", other))
+        for position, (name, x) in enumerate(named, 1):
+            if not isinstance(x, Tensor):
+                raise TypeError(f"where(): argument '{name}' (position {position}) must be "
+                                f"Tensor, not {type_name(x)}")
+    if not (isinstance(condition, Tensor) and is_operand(input) and is_operand(other)):
+        # (an omitted ``other`` is not listed among the arguments given)
+        given = (condition, input) if other is None else (condition, input, other)
+        raise invalid_combination("where", given, _WHERE_OVERLOADS)
     cond = condition._data
     if cond.dtype == np.uint8:  # (still accepted by torch, read as cond != 0)
         _warn_once(_UINT8_WHERE_WARNING)
@@ -428,11 +454,6 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{_TYPE_WORD[cond.dtype.name]}"
         )
-    if out is not None:  # torch's where(..., out=) has only the all-Tensor overload
-        for position, (name, x) in enumerate((("input", input), ("other", other)), 2):
-            if not isinstance(x, Tensor):
-                raise TypeError(f"where(): argument '{name}' (position {position}) must be "
-                                f"Tensor, not {type(x).__name__}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         common = _dtype.result_type_of((input, other))
         a = wrap(np.array(input, dtype=common.np))
@@ -445,6 +466,15 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
     result = Where.apply(a, b, cond=cond, saved=condition)
     return _out(result, out, "where", _where_out_dtype)
 
+
+# where's signatures, as torch's argument errors list them
+_WHERE_OVERLOADS = (
+    "Tensor condition",
+    "Tensor condition, Tensor input, Tensor other, *, Tensor out = None",
+    "Tensor condition, Number self, Tensor other",
+    "Tensor condition, Tensor input, Number other",
+    "Tensor condition, Number self, Number other",
+)
 
 _UINT8_WHERE_WARNING = (
     "where received a uint8 condition tensor. This behavior is deprecated and will be removed "

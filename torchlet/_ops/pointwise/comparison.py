@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import broadcast_shapes
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
+    EITHER_A_NUMBER,
+    TENSOR_OR_NUMBER,
     _check_tensor,
     _operands,
     _out,
+    operand_error,
 )
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -43,8 +47,10 @@ class LogicalOp(Primitive):
 def _compare(input, other, op, name):  # noqa: A002
     # torch's overloads take (Tensor, Tensor) or (Tensor, Number): ``2 < x`` reaches here
     # reflected, as x.__gt__(2)
-    _check_tensor(name, input)
-    a, b, _ = _operands(input, other)
+    try:
+        a, b, _ = _operands(_check_tensor(name, input), other)
+    except TypeError as error:
+        raise operand_error(name, input, other, error, TENSOR_OR_NUMBER) from None
     return Compare.apply(a, b, op=op)
 
 
@@ -110,7 +116,7 @@ def _logical(op, input, other=None):  # noqa: A002
     a = _check_tensor(op.__name__, input)._data
     if not isinstance(other, Tensor):
         raise TypeError(f"{op.__name__}(): argument 'other' (position 2) must be Tensor, "
-                        f"not {type(other).__name__}")
+                        f"not {type_name(other)}")
     _check_broadcast(a, other._data)
     return wrap(np.asarray(op(a, other._data)))
 
@@ -132,7 +138,10 @@ def logical_not(input, *, out=None):  # noqa: A002
 
 
 def _bitwise(op, name, input, other):  # noqa: A002
-    a, b, dt = _operands(input, other)
+    try:
+        a, b, dt = _operands(input, other)
+    except TypeError as error:
+        raise operand_error(name, input, other, error, EITHER_A_NUMBER) from None
     if dt.kind == "f":
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
     return Compare.apply(a, b, op=op)

@@ -15,17 +15,21 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.arithmetic import pow  # noqa: A004
 from torchlet._ops.pointwise.binary import where
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
+    EITHER_A_NUMBER_OUT,
+    TENSOR_OR_NUMBER,
     _check_tensor,
     _float_operand,
     _number,
     _operands,
     _operands_as_float,
     _out,
+    operand_error,
     to,
     zeros_like,
 )
@@ -40,7 +44,7 @@ from torchlet.autograd.function import Primitive
 def _check_other(name: str, x, arg: str = "other") -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"{name}(): argument '{arg}' (position 2) must be Tensor, not {type(x).__name__}"
+            f"{name}(): argument '{arg}' (position 2) must be Tensor, not {type_name(x)}"
         )
     return x
 
@@ -127,14 +131,10 @@ class CopysignScalar(Copysign):
 
 
 def copysign(input, other, *, out=None):  # noqa: A002
-    if not isinstance(input, Tensor):
-        raise TypeError(
-            f"copysign() received an invalid combination of arguments - got "
-            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
-            " * (Tensor input, Tensor other, *, Tensor out = None)\n"
-            " * (Tensor input, Number other, *, Tensor out = None)"
-        )
-    a, b = _float_operands(input, other)
+    try:
+        a, b = _float_operands(_check_tensor("copysign", input), other)
+    except TypeError as error:
+        raise operand_error("copysign", input, other, error, TENSOR_OR_NUMBER) from None
     op = Copysign if isinstance(b, Tensor) else CopysignScalar
     return _out(op.apply(a, b), out, "copysign")
 
@@ -212,7 +212,10 @@ class XlogyNumberOther(Primitive):
 
 
 def xlogy(input, other, *, out=None):  # noqa: A002
-    a, b = _float_operands(input, other)
+    try:
+        a, b = _float_operands(input, other)
+    except TypeError as error:
+        raise operand_error("xlogy", input, other, error, EITHER_A_NUMBER_OUT) from None
     if not isinstance(a, Tensor):
         return _out(XlogyNumberSelf.apply(b, number=input), out, "xlogy")
     if not isinstance(b, Tensor):
@@ -401,7 +404,7 @@ def float_power(input, exponent, *, out=None):  # noqa: A002
     else:
         raise TypeError(
             f"float_power() received an invalid combination of arguments - got "
-            f"({type(input).__name__}, {type(exponent).__name__})"
+            f"({type_name(input)}, {type_name(exponent)})"
         )
     return _out(result, out, "pow")
 

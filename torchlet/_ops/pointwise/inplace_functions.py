@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     _check_tensor,
@@ -94,7 +95,7 @@ def tensor_other(name: str, other) -> Tensor:
     """torch's error for a method whose ``other`` must be a Tensor (atan2_)."""
     if not isinstance(other, Tensor):
         raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(other).__name__}")
+                        f"{type_name(other)}")
     return other
 
 

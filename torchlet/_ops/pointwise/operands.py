@@ -15,7 +15,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._device import device as _device_type
 from torchlet._device import is_meta_array, is_meta_device, meta_array
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, bump_version, wrap
 from torchlet.autograd.function import Primitive
@@ -121,6 +121,95 @@ def _check_tensor(name: str, x) -> Tensor:
     return x
 
 
+_PARSER_NUMBERS = (bool, int, float, complex, np.number, np.bool_)
+_OPERANDS = (Tensor, *_PARSER_NUMBERS)
+
+
+def is_operand(x) -> bool:
+    """Whether torch's parser takes ``x`` for a Tensor-or-Number parameter."""
+    return isinstance(x, _OPERANDS)
+
+
+def operand_error(name: str, input, other, error: TypeError,  # noqa: A002
+                  overloads: tuple = (), kwargs: dict | None = None) -> TypeError:
+    """The error for ``name(input, other)`` that ``_operands`` refused with ``error``.
+
+    Operands that torch's parser refuses get its argument error: the list of
+    ``overloads`` when none of them takes the two, else (an operation with one signature,
+    whose Tensor parameters take numbers too) the first operand that is neither a Tensor
+    nor a number. Any other refusal keeps ``error``."""
+    if overloads:
+        if any(_fits(signature, (input, other)) for signature in overloads):
+            return error
+        return invalid_combination(name, (input, other), overloads, kwargs)
+    if is_operand(input) and is_operand(other):
+        return error
+    arg, position, x = ("input", 1, input) if not is_operand(input) else ("other", 2, other)
+    return TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                     f"{type_name(x)}")
+
+
+# torch's signatures of binary operations, as its argument errors list them
+TENSOR_OR_NUMBER = ("Tensor input, Tensor other, *, Tensor out = None",
+                    "Tensor input, Number other, *, Tensor out = None")
+EITHER_A_NUMBER = ("Tensor input, Tensor other, *, Tensor out = None",
+                   "Number self, Tensor other",
+                   "Tensor input, Number other, *, Tensor out = None")
+EITHER_A_NUMBER_OUT = ("Tensor input, Tensor other, *, Tensor out = None",
+                       "Number self, Tensor other, *, Tensor out = None",
+                       "Tensor input, Number other, *, Tensor out = None")
+
+
+def _fits(signature: str, args: tuple) -> bool:
+    """Whether the positional ``args`` fit a signature of Tensor and Number parameters
+    (those past the arguments having defaults)."""
+    positional = signature.split(", *")[0].split(", ")
+    if len(positional) < len(args) or any(" = " not in p for p in positional[len(args):]):
+        return False
+    return all(isinstance(x, Tensor) if p.startswith("Tensor ") else
+               p.startswith("Number ") and isinstance(x, _PARSER_NUMBERS)
+               for p, x in zip(positional, args))
+
+
+def _described(x) -> str:
+    """An argument as torch's "didn't match" line shows it: ``list of [int, float]``,
+    ``tuple of (int,)``, ``torch.Size of (int, int)``, else its type name."""
+    if isinstance(x, list):
+        return f"{type_name(x)} of [{', '.join(map(type_name, x))}]"
+    if isinstance(x, tuple):
+        comma = "," if len(x) == 1 else ""
+        return f"{type_name(x)} of ({', '.join(map(type_name, x))}{comma})"
+    return type_name(x)
+
+
+def invalid_combination(name: str, args: tuple, overloads: tuple,
+                        kwargs: dict | None = None) -> TypeError:
+    """torch's error when none of ``name``'s ``overloads`` (its signatures as it prints
+    them) takes the positional ``args`` and the keyword arguments ``kwargs`` (listed
+    after them, last given first, as torch lists them).
+
+    Under each overload with exactly as many parameters as there are arguments, torch adds
+    a line that marks ``!type!`` every argument whose description (its type name; a list
+    or tuple with its elements' types) is not the parameter's declaration less its last
+    word: a plain name comparison, so a number never matches ``Number`` there, nor
+    anything a parameter with a default (``Tensor bias = None``)."""
+    given = [type_name(a) for a in args]
+    given += [f"{k}={type_name(v)}" for k, v in reversed((kwargs or {}).items())]
+    got = ", ".join(given)
+    lines = []
+    for signature in overloads:
+        lines.append(f" * ({signature})\n")
+        params = [p for p in signature.split(", ") if p != "*"]
+        if not kwargs and len(params) == len(args):
+            kinds = [p.rsplit(" ", 1)[0] for p in params]
+            marked = ", ".join(n if n == kind else f"!{n}!" for n, kind in
+                               zip(map(_described, args), kinds, strict=True))
+            lines.append("      didn't match because some of the arguments have invalid "
+                         f"types: ({marked})\n")
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:\n{''.join(lines)}")
+
+
 def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs",
          warn_resize=True):
     """Support torch's ``out=`` argument of the function ``name``: write into ``out``
@@ -162,7 +251,7 @@ def _out_tuple(results: tuple, out, name: str, dtype_error=None, *, grad_check="
     for t in out:
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
-                            f"{type(t).__name__}")
+                            f"{type_name(t)}")
     _check_grad(grad_check, results, out, name)
     fields = getattr(results, "_fields", None) or tuple(f"out{i}" for i in range(len(out)))
     for target, result, field in zip(out, results, fields, strict=True):
@@ -587,9 +676,3 @@ def copy_from(t: Tensor, src) -> Tensor:
         raise NotImplementedError(_NO_META_DATA)
     return CopyFrom.apply(t, src)
 
-
-def type_name(x) -> str:
-    """The type name torch's argument errors print: ``float``, ``numpy.ndarray``."""
-    kind = type(x)
-    return kind.__name__ if kind.__module__ == "builtins" else \
-        f"{kind.__module__}.{kind.__qualname__}"

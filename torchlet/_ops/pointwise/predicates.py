@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise import comparison
 from torchlet._ops.pointwise.operands import _check_tensor, _float_operand, _out, zeros_like
 from torchlet._tensor import Tensor, wrap
@@ -48,7 +49,7 @@ def is_same_size(input, other) -> bool:  # noqa: A002
     if not isinstance(other, Tensor):
         raise TypeError(
             f"is_same_size(): argument 'other' (position 2) must be Tensor, not "
-            f"{type(other).__name__}"
+            f"{type_name(other)}"
         )
     return a._data.shape == other._data.shape
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise import special_bessel as B
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise.binary import where
@@ -224,7 +225,7 @@ def digamma(input, *, out=None):  # noqa: A002
 def _check_n(n) -> int:
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
-                        f"{type(n).__name__}")
+                        f"{type_name(n)}")
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return int(n)

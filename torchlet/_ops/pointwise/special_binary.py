@@ -12,7 +12,12 @@ import numpy as np
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise.binary import where
 from torchlet._ops.pointwise.extra import _float_operands
-from torchlet._ops.pointwise.operands import _number, _out
+from torchlet._ops.pointwise.operands import (
+    EITHER_A_NUMBER_OUT,
+    _number,
+    _out,
+    operand_error,
+)
 from torchlet._ops.pointwise.special import _check_no_half
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
@@ -87,7 +92,11 @@ class Xlog1pyNumberOther(Primitive):
 
 
 def xlog1py(input, other, *, out=None):  # noqa: A002
-    a, b = _float_operands(input, other)
+    try:
+        a, b = _float_operands(input, other)
+    except TypeError as error:
+        raise operand_error("special_xlog1py", input, other, error, EITHER_A_NUMBER_OUT) \
+            from None
     if not isinstance(a, Tensor):
         return _out(Xlog1pyNumberSelf.apply(b, number=input), out, "special_xlog1py")
     if not isinstance(b, Tensor):
@@ -153,15 +162,11 @@ class ZetaNumberOther(Primitive):
 
 
 def zeta(input, other, *, out=None):  # noqa: A002
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError(
-            "special_zeta() received an invalid combination of arguments - got "
-            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
-            " * (Tensor input, Tensor other, *, Tensor out = None)\n"
-            " * (Number self, Tensor other, *, Tensor out = None)\n"
-            " * (Tensor input, Number other, *, Tensor out = None)\n"
-        )
-    a, b = _float_operands(input, other)
+    try:
+        a, b = _float_operands(input, other)
+    except TypeError as error:
+        raise operand_error("special_zeta", input, other, error, EITHER_A_NUMBER_OUT) \
+            from None
     for t in (a, b):
         if isinstance(t, Tensor):
             _check_no_half("zeta", t)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import _TYPE_WORD, _operands, _out
@@ -546,7 +547,7 @@ def _operand_pair(name, input, other):  # noqa: A002
     for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
         if not isinstance(value, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
-                            f"not {type(value).__name__}")
+                            f"not {type_name(value)}")
     _, x, dtype = _operands(input, other)
     if dtype.kind != "f":
         kernel = "igammac" if "gammaincc" in name or "igammac" in name else "igamma"

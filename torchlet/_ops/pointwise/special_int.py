@@ -14,13 +14,16 @@ import math
 import numpy as np
 
 from torchlet import _dtype, return_types
+from torchlet._dtype import type_name
 from torchlet._ops.pointwise.binary import where
 from torchlet._ops.pointwise.comparison import Compare
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
+    EITHER_A_NUMBER,
     _check_tensor,
     _operands,
     _out,
+    operand_error,
     to,
     zeros_like_grad,
 )
@@ -32,7 +35,7 @@ from torchlet.autograd.function import Primitive
 def _check_other(name, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+                        f"{type_name(other)}")
     return other
 
 
@@ -115,12 +118,20 @@ def _right_shift(a, b):
 
 
 def bitwise_left_shift(input, other, *, out=None):  # noqa: A002
-    a, b = _integer_operands("lshift", input, other)
+    try:
+        a, b = _integer_operands("lshift", input, other)
+    except TypeError as error:
+        raise operand_error("bitwise_left_shift", input, other, error, EITHER_A_NUMBER) \
+            from None
     return _out(Compare.apply(a, b, op=_left_shift), out, "bitwise_left_shift")
 
 
 def bitwise_right_shift(input, other, *, out=None):  # noqa: A002
-    a, b = _integer_operands("rshift", input, other)
+    try:
+        a, b = _integer_operands("rshift", input, other)
+    except TypeError as error:
+        raise operand_error("bitwise_right_shift", input, other, error, EITHER_A_NUMBER) \
+            from None
     return _out(Compare.apply(a, b, op=_right_shift), out, "bitwise_right_shift")
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.extra import _float_operands
-from torchlet._ops.pointwise.operands import _out
+from torchlet._ops.pointwise.operands import _out, operand_error
 from torchlet._ops.pointwise.special_kernels import _libm
 from torchlet._tensor import Tensor, wrap
 
@@ -179,18 +179,18 @@ def _legendre(x, n):
 # the functions
 
 
+_OVERLOADS = ("Tensor x, Tensor n, *, Tensor out = None",
+              "Number x, Tensor n, *, Tensor out = None",
+              "Tensor x, Number n, *, Tensor out = None")
+
+
 def _polynomial(kernel, name, x, n, out):
     """``kernel(x, degree)`` on the broadcast operands in their common float dtype; the
     result never requires grad."""
-    if not isinstance(x, Tensor) and not isinstance(n, Tensor):
-        raise TypeError(
-            f"{name}() received an invalid combination of arguments - got "
-            f"({type(x).__name__}, {type(n).__name__}), but expected one of:\n"
-            " * (Tensor x, Tensor n, *, Tensor out = None)\n"
-            " * (Number x, Tensor n, *, Tensor out = None)\n"
-            " * (Tensor x, Number n, *, Tensor out = None)\n"
-        )
-    a, b = _float_operands(x, n)
+    try:
+        a, b = _float_operands(x, n)
+    except TypeError as error:
+        raise operand_error(name, x, n, error, _OVERLOADS) from None
     a = a._data if isinstance(a, Tensor) else np.asarray(a)
     b = b._data if isinstance(b, Tensor) else np.asarray(b)
     if a.dtype == np.float16:

@@ -192,13 +192,20 @@ class Rsqrt(_UnaryOut):
     @staticmethod
     def numpy_fn(a):
         if a.dtype == np.float16:  # torch computes it in float32, rounded once
-            return (1 / np.sqrt(a.astype(np.float32))).astype(np.float16)
-        return 1 / np.sqrt(a)
+            return _reciprocal_sqrt(a.astype(np.float32)).astype(np.float16)
+        return _reciprocal_sqrt(a)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return -0.5 * grad * pow(out, 3)
+
+
+def _reciprocal_sqrt(a):
+    """1 / sqrt(a), the 1 in sqrt's own type (NumPy 1 would divide a 0-d float32 in
+    float64)."""
+    root = np.sqrt(a)
+    return root.dtype.type(1) / root
 
 
 class Sin(_Unary):

@@ -8,13 +8,14 @@ import operator
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._tensor import _TYPE_NAMES, Tensor, _wrap_dim
 
 
 def _check_tensor(name: str, x) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(x)}"
         )
     return x
 
@@ -28,7 +29,7 @@ def _int(value, fn: str, arg: str, position: int) -> int:
     except TypeError:
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be int, not "
-            f"{type(value).__name__}"
+            f"{type_name(value)}"
         ) from None
 
 
@@ -37,7 +38,7 @@ def _ints(values, fn: str, arg: str, position: int) -> tuple:
     if not isinstance(values, (tuple, list)):
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, not "
-            f"{type(values).__name__}"
+            f"{type_name(values)}"
         )
     try:
         return tuple(map(operator.index, values))
@@ -45,7 +46,7 @@ def _ints(values, fn: str, arg: str, position: int) -> tuple:
         bad = next(v for v in values if not hasattr(v, "__index__"))
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, but "
-            f"found element of type {type(bad).__name__} at pos {list(values).index(bad)}"
+            f"found element of type {type_name(bad)} at pos {list(values).index(bad)}"
         ) from None
 
 
@@ -58,7 +59,7 @@ def _int_list(values, fn: str, arg: str, position: int) -> tuple:
     except TypeError:
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, not "
-            f"{type(values).__name__}"
+            f"{type_name(values)}"
         ) from None
 
 
@@ -165,7 +166,7 @@ def check_memory_format(memory_format, name: str) -> None:
     """torch's TypeError for a ``memory_format`` that is not one of its objects."""
     if memory_format is not None and type(memory_format) is not _dtype.memory_format:
         raise TypeError(f"{name}(): argument 'memory_format' must be torch.memory_format, "
-                        f"not {type(memory_format).__name__}")
+                        f"not {type_name(memory_format)}")
 
 
 def in_layout(a: np.ndarray, memory_format) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import CopyFrom
 from torchlet._ops.reduction import sum as _sum
@@ -282,10 +283,10 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:  # noqa: A002
     n = _int(n, "diff", "n", 2)
     dim = _int(dim, "diff", "dim", 3)
     others = []
-    for other, arg, position in ((prepend, "prepend", 4), (append, "append", 5)):
+    for other, arg in ((prepend, "prepend"), (append, "append")):
         if other is not None and not isinstance(other, Tensor):
-            raise TypeError(f"diff(): argument '{arg}' (position {position}) must be Tensor, "
-                            f"not {type(other).__name__}")
+            # (worded for a keyword argument, as they are usually given)
+            raise TypeError(f"diff(): argument '{arg}' must be Tensor, not {type_name(other)}")
         others.append(other)
     if x._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import no_attribute_error, type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import (
     _check_tensor,
@@ -89,7 +90,9 @@ def _split(x: Tensor, primitive, dim: int, sizes) -> tuple:
 def split(tensor, split_size_or_sections, dim=0) -> tuple:
     """Pieces of ``split_size`` along dim (the last may be smaller), or pieces of the
     listed sizes."""
-    x = _check_tensor("split", tensor)
+    if not isinstance(tensor, Tensor):  # (torch.split is Python: tensor.split(...))
+        raise no_attribute_error(tensor, "split")
+    x = tensor
     shape = x._data.shape
     if not shape:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -195,7 +198,7 @@ def _tensor_list(fn: str, tensors) -> tuple:
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(
-                f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}"
+                f"expected Tensor as element {i} in argument 0, but got {type_name(x)}"
             )
     return tensors
 

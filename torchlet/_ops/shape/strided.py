@@ -15,7 +15,7 @@ import operator
 
 import numpy as np
 
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _ints
 from torchlet._runtime import fill_uninitialized
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
@@ -292,7 +292,7 @@ def new(self: Tensor, *args, **kwargs) -> Tensor:
     if bad:
         raise TypeError(
             f"new() received an invalid combination of arguments - got "
-            f"({', '.join([type(a).__name__ for a in args] + [f'{k}=...' for k in bad])}), "
+            f"({', '.join([type_name(a) for a in args] + [f'{k}=...' for k in bad])}), "
             "but expected one of:\n"
             " * (*, torch.device device = None)\n"
             " * (torch.Storage storage)\n"
@@ -326,12 +326,12 @@ def new(self: Tensor, *args, **kwargs) -> Tensor:
     if len(args) == 1:
         data = args[0]
         if isinstance(data, (int, float, bool, complex)):
-            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+            raise TypeError(f"new(): data must be a sequence (got {type_name(data)})")
         if isinstance(data, np.ndarray):
             data = data.tolist()
         return tensor(data, dtype=_dtype_of(np_dtype))
     raise TypeError(
-        f"new(): data must be a sequence (got {type(args[0]).__name__})"
+        f"new(): data must be a sequence (got {type_name(args[0])})"
     )
 
 
@@ -401,7 +401,7 @@ def resize_as_(self: Tensor, the_template: Tensor, memory_format=None) -> Tensor
     if not isinstance(the_template, Tensor):
         raise TypeError(
             "resize_as_(): argument 'the_template' (position 1) must be Tensor, not "
-            f"{type(the_template).__name__}"
+            f"{type_name(the_template)}"
         )
     return resize_(self, the_template._data.shape)
 

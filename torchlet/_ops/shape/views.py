@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import (
     _check_tensor,
@@ -39,7 +40,7 @@ def _infer_shape(shape, numel: int, fn: str = "view"):
         bad = next(s for s in shape if not hasattr(s, "__index__"))
         raise TypeError(
             f"{fn}(): argument 'shape' (position 1) must be tuple of ints, not "
-            f"{type(bad).__name__}"
+            f"{type_name(bad)}"
         ) from None
     infer = -1
     known = 1

@@ -38,6 +38,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import erf, exp, to, zeros_like
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
@@ -66,7 +67,7 @@ _TYPE_WORD = _dtype.TYPE_WORDS
 def _check(name: str, x) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(x)}"
         )
     return x
 
@@ -102,8 +103,12 @@ def _opmath_grad(rule, grad: Tensor, *saved: Tensor, **params) -> Tensor:
 
 def _opmath_scalar(x: np.ndarray, value):
     """A Python scalar as torch's kernels hold it next to x: float32 for float16 x (so
-    0.7001953125 <= 0.7 is false, where 0.7 rounded to float16 would equal it)."""
-    return np.float32(value) if x.dtype == np.float16 else value
+    0.7001953125 <= 0.7 is false, where 0.7 rounded to float16 would equal it), x's own
+    float type otherwise (NumPy 1 would compare a 0-d float32 x with a Python float in
+    float64; NumPy 2 rounds the Python float to float32, as torch does)."""
+    if x.dtype == np.float16:
+        return np.float32(value)
+    return x.dtype.type(value) if x.dtype.kind == "f" else value
 
 
 def _keep(grad: Tensor, mask: np.ndarray) -> Tensor:
@@ -360,7 +365,9 @@ def _softmax_like(primitive, kernel: str, x: Tensor, dim, dtype) -> Tensor:
 def softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
     """exp(x) / sum(exp(x)) along ``dim``: every slice becomes a probability distribution.
     ``dtype`` casts the input first."""
-    x = _check("softmax", input)
+    if not isinstance(input, Tensor):  # (torch's F.softmax is Python: input.softmax(dim))
+        raise no_attribute_error(input, "dim" if dim is None else "softmax")
+    x = input
     if dim is None:
         dim = _get_softmax_dim("softmax", x._data.ndim, _stacklevel)
     return _softmax_like(Softmax, "softmax", x, dim, dtype)
@@ -369,7 +376,9 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
     """log(softmax(x)) along ``dim``, computed as x - logsumexp(x): finite where
     log(softmax(x)) would give -inf."""
-    x = _check("log_softmax", input)
+    if not isinstance(input, Tensor):
+        raise no_attribute_error(input, "dim" if dim is None else "log_softmax")
+    x = input
     if dim is None:
         dim = _get_softmax_dim("log_softmax", x._data.ndim, _stacklevel)
     return _softmax_like(LogSoftmax, "log_softmax", x, dim, dtype)
@@ -377,7 +386,10 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
     """softmax(-x) along ``dim`` (as torch: a NegBackward0 under the SoftmaxBackward0)."""
-    x = _check("softmin", input)
+    if not isinstance(input, Tensor):  # torch: (-input).softmax(dim)
+        raise no_attribute_error(input if dim is None else -input,
+                                 "dim" if dim is None else "softmax")
+    x = input
     if dim is None:
         dim = _get_softmax_dim("softmin", x._data.ndim, _stacklevel)
     return _softmax_like(Softmax, "softmax", -x, dim, dtype)
@@ -513,7 +525,10 @@ class Threshold(Primitive):
     def forward(ctx, x, *, threshold, value):
         ctx.threshold = threshold
         ctx.save_for_backward(x)
-        return np.where(x <= _opmath_scalar(x, threshold), x.dtype.type(value), x)
+        # float16 widened explicitly: NumPy 1 would compare a float16 array with a float32
+        # scalar in float16
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x
+        return np.where(wide <= _opmath_scalar(x, threshold), x.dtype.type(value), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -848,7 +863,8 @@ class Silu(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _opmath(lambda v: v / (1 + _libm(np.exp, -v)), x)
+        # typed 1: NumPy 1 widens a 0-d float32 plus a Python int to float64
+        return _opmath(lambda v: v / (v.dtype.type(1) + _libm(np.exp, -v)), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -967,8 +983,8 @@ class LogSigmoid(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        out = _opmath(lambda v: np.minimum(v, 0) - _libm(np.log1p, _libm(np.exp, -np.abs(v))),
-                      x)
+        out = _opmath(lambda v: np.minimum(v, v.dtype.type(0))  # typed, as in Silu
+                      - _libm(np.log1p, _libm(np.exp, -np.abs(v))), x)
         return np.asarray(out, order="C")  # torch writes a new contiguous tensor (0-d too)
 
     @staticmethod
@@ -989,11 +1005,15 @@ def logsigmoid(input) -> Tensor:  # noqa: A002
 
 
 def sigmoid(input) -> Tensor:  # noqa: A002 - torch's F.sigmoid is input.sigmoid()
-    return _sigmoid_op(_check("sigmoid", input))
+    if not isinstance(input, Tensor):
+        raise no_attribute_error(input, "sigmoid")
+    return _sigmoid_op(input)
 
 
 def tanh(input) -> Tensor:  # noqa: A002 - torch's F.tanh is input.tanh()
-    return _tanh_op(_check("tanh", input))
+    if not isinstance(input, Tensor):
+        raise no_attribute_error(input, "tanh")
+    return _tanh_op(input)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1086,14 +1106,16 @@ def hardswish(input, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def softsign(input) -> Tensor:  # noqa: A002
     """x / (1 + |x|) (torch composes it: DivBackward0)."""
-    x = _check("softsign", input)
-    return x / (x.abs() + 1)
+    if not isinstance(input, Tensor):
+        raise no_attribute_error(input, "abs")
+    return input / (input.abs() + 1)
 
 
 def tanhshrink(input) -> Tensor:  # noqa: A002
     """x - tanh(x) (torch composes it: SubBackward0)."""
-    x = _check("tanhshrink", input)
-    return x - x.tanh()
+    if not isinstance(input, Tensor):
+        raise no_attribute_error(input, "tanh")
+    return input - input.tanh()
 
 
 # ---------------------------------------------------------------------------------------
@@ -1135,6 +1157,8 @@ class Glu(Primitive):
 
 def glu(input, dim: int = -1) -> Tensor:  # noqa: A002
     """The gated linear unit: split x in two halves a, b along ``dim``; a * sigmoid(b)."""
+    if not isinstance(input, Tensor):  # (torch's F.glu is Python: input.dim() first)
+        raise no_attribute_error(input, "dim")
     x = _float_input("glu", input, "glu_cpu")
     if x._data.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")

@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros
 from torchlet._ops.linalg import baddbmm, bmm, matmul
@@ -71,7 +71,7 @@ def _validate_sdpa_input(query, key, value, attn_mask) -> None:
         if not isinstance(t, Tensor):
             raise TypeError(
                 f"scaled_dot_product_attention(): argument '{name}' must be Tensor, not "
-                f"{type(t).__name__}"
+                f"{type_name(t)}"
             )
     qd = query._data.dtype
     if qd != key._data.dtype or qd != value._data.dtype:

@@ -26,8 +26,9 @@ import warnings
 
 import numpy as np
 
-from torchlet._dtype import C_TYPE_NAMES
+from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops import shape as _shape
+from torchlet._ops.pointwise.operands import invalid_combination
 from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -192,7 +193,7 @@ def _check_tensor(fn: str, value, arg: str, position: int) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-            f"{type(value).__name__}"
+            f"{type_name(value)}"
         )
     return value
 
@@ -201,7 +202,7 @@ def _int_list(fn: str, value, arg: str) -> list:
     """An int or a sequence of ints, as a list (torch's 'tuple of ints' argument)."""
     if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
         raise TypeError(f"{fn}(): argument '{arg}' must be tuple of ints, not "
-                        f"{type(value).__name__}")
+                        f"{type_name(value)}")
     if isinstance(value, Tensor):
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
@@ -213,7 +214,7 @@ def _int_list(fn: str, value, arg: str) -> list:
         except TypeError:
             raise TypeError(
                 f"{fn}(): argument '{arg}' must be tuple of ints, but found element of type "
-                f"{type(v).__name__} at pos {i}"
+                f"{type_name(v)} at pos {i}"
             ) from None
     return out
 
@@ -336,10 +337,32 @@ def _same_padding(kernel, dilation) -> tuple[tuple, tuple]:
     return lo, hi
 
 
+# conv1d/2d/3d's signatures, as torch's argument errors list them
+CONV_OVERLOADS = (
+    "Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
+    "tuple of ints padding = 0, tuple of ints dilation = 1, int groups = 1",
+    "Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
+    'str padding = "valid", tuple of ints dilation = 1, int groups = 1',
+)
+_CONV_DEFAULTS = (None, 1, 0, 1, 1)  # bias, stride, padding, dilation, groups
+
+
+def _given(args: tuple) -> tuple:
+    """conv's arguments as its caller most likely wrote them, for torch's error message:
+    trailing ones equal to their defaults are taken as left out."""
+    n = len(args)
+    while n > 2 and (args[n - 1] is None if _CONV_DEFAULTS[n - 3] is None else
+                     type(args[n - 1]) is int and args[n - 1] == _CONV_DEFAULTS[n - 3]):
+        n -= 1
+    return args[:n]
+
+
 def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
-    x = _check_tensor(fn, input, "input", 1)
-    w = _check_tensor(fn, weight, "weight", 2)
-    b = None if bias is None else _check_tensor(fn, bias, "bias", 3)
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)
+            and (bias is None or isinstance(bias, Tensor))):
+        args = (input, weight, bias, stride, padding, dilation, groups)
+        raise invalid_combination(fn, _given(args), CONV_OVERLOADS)
+    x, w, b = input, weight, bias
     x, unbatched = _batched(fn, x, nd)
     _weight_dims(w, nd)
     stride = _expand(fn, stride, "stride", nd)

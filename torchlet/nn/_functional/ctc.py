@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS
+from torchlet._dtype import TYPE_WORDS, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise.binary import where as _where
 from torchlet._tensor import Tensor, wrap
@@ -227,7 +227,7 @@ def _is_int_list(value) -> bool:
 def _check_length_types(input_lengths, target_lengths) -> None:
     both_tensors = isinstance(input_lengths, Tensor) and isinstance(target_lengths, Tensor)
     if not both_tensors and not (_is_int_list(input_lengths) and _is_int_list(target_lengths)):
-        got = ", ".join(type(v).__name__ for v in (input_lengths, target_lengths))
+        got = ", ".join(type_name(v) for v in (input_lengths, target_lengths))
         raise TypeError(
             "ctc_loss() received an invalid combination of arguments - got input_lengths and "
             f"target_lengths of types ({got}), but expected both Tensors or both tuples of "
@@ -314,7 +314,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0,
     for arg, value, position in (("log_probs", log_probs, 1), ("targets", targets, 2)):
         if not isinstance(value, Tensor):
             raise TypeError(f"ctc_loss(): argument '{arg}' (position {position}) must be "
-                            f"Tensor, not {type(value).__name__}")
+                            f"Tensor, not {type_name(value)}")
     _check_length_types(input_lengths, target_lengths)
     in_lengths = _lengths(input_lengths, "input_lengths")
     tg_lengths = _lengths(target_lengths, "target_lengths")

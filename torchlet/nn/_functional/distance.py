@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import no_attribute_error
 from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import where
@@ -29,7 +30,9 @@ __all__ = [
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002
               out=None) -> Tensor:
     """x / max(||x||_p, eps) along ``dim``: every slice scaled to unit p-norm."""
-    x = _check("normalize", input, "input", 1)
+    if not isinstance(input, Tensor):  # (torch's normalize is Python: input.norm() first)
+        raise no_attribute_error(input, "norm")
+    x = input
     denom = norm(x, p, dim, keepdim=True).clamp_min(eps).expand_as(x)
     result = x / denom
     if out is not None:

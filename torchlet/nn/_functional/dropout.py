@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from torchlet import _random_kernels
+from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.shape.common import _dense_order
 from torchlet._tensor import Tensor, wrap
@@ -42,9 +43,18 @@ def _default_generator():
 def _check(fn: str, x, p) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type_name(x)}")
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return x
+
+
+def _check_nd(x, p) -> Tensor:
+    """dropout1d/2d/3d's checks, in the order of torch's Python code (p, then x.dim())."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not isinstance(x, Tensor):
+        raise no_attribute_error(x, "dim")
     return x
 
 
@@ -142,7 +152,7 @@ def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool,
 def dropout1d(input, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) inputs."""
-    x = _check("dropout1d", input, p)
+    x = _check_nd(input, p)
     ndim = x._data.ndim
     if ndim not in (2, 3):
         raise RuntimeError(
@@ -156,7 +166,7 @@ def dropout1d(input, p: float = 0.5, training: bool = True,  # noqa: A002
 def dropout2d(input, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, H, W) inputs (a 3-D input is taken as (N, C, L))."""
-    x = _check("dropout2d", input, p)
+    x = _check_nd(input, p)
     ndim = x._data.ndim
     if ndim not in (3, 4):
         warnings.warn(
@@ -179,7 +189,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True,  # noqa: A002
 def dropout3d(input, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
-    x = _check("dropout3d", input, p)
+    x = _check_nd(input, p)
     ndim = x._data.ndim
     if ndim not in (4, 5):
         warnings.warn(

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.creation import arange as _arange
 from torchlet._ops.indexing.select_mask import IndexSelect
 from torchlet._tensor import Tensor, wrap
@@ -177,7 +178,7 @@ def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-            f"{type(x).__name__}"
+            f"{type_name(x)}"
         )
     return x
 

@@ -22,7 +22,7 @@ import operator
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS
+from torchlet._dtype import TYPE_WORDS, type_name
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.pooling import _ScatterAdd
@@ -207,7 +207,7 @@ def _draw_samples(x: Tensor, nd: int) -> Tensor:
 def _check_input(fn: str, value) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(
-            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(value).__name__}")
+            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type_name(value)}")
     return value
 
 

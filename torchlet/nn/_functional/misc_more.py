@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._ops.creation import empty_like, zeros_like
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
@@ -109,7 +110,7 @@ def pdist(input, p=2) -> Tensor:  # noqa: A002 - torch's argument name
     N (N - 1) / 2 values, the upper triangle of cdist(input, input) row by row."""
     if not isinstance(input, Tensor):
         raise TypeError(
-            f"pdist(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            f"pdist(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     data = input._data
     if data.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {data.ndim}D")
@@ -160,7 +161,7 @@ class _NativeChannelShuffle(_ChannelShuffle):
 def _check_shuffle(input, groups) -> None:  # noqa: A002
     if not isinstance(input, Tensor):
         raise TypeError("channel_shuffle(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(input).__name__}")
+                        f"not {type_name(input)}")
     data = input._data
     if data.ndim <= 2:
         raise RuntimeError(

@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros as _zeros
 from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
@@ -64,7 +65,7 @@ def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-            f"{type(x).__name__}"
+            f"{type_name(x)}"
         )
     return x
 
@@ -105,13 +106,13 @@ def _normalized_shape(fn: str, normalized_shape) -> tuple:
             normalized_shape, (tuple, list, Size)):
         raise TypeError(
             f"{fn}(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
-            f"{type(normalized_shape).__name__}"
+            f"{type_name(normalized_shape)}"
         )
     for i, s in enumerate(normalized_shape):
         if not isinstance(s, (int, np.integer)):
             raise TypeError(
                 f"{fn}(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
-                f"found element of type {type(s).__name__} at pos {i}"
+                f"found element of type {type_name(s)} at pos {i}"
             )
     return tuple(int(s) for s in normalized_shape)
 
@@ -359,14 +360,20 @@ def _update_running(running_mean, running_var, mean, var_sum, n, momentum) -> No
     keep = dtype.type(1) - m
     if running_mean is not None:
         rm = running_mean._data
-        rm[...] = (m * mean.reshape(-1) + keep * rm.reshape(-1)).reshape(rm.shape)
+        rm[...] = (m * mean.reshape(-1) + keep * _promoted(rm, dtype)).reshape(rm.shape)
         running_mean._vbox[0] += 1
     if running_var is not None:
         rv = running_var._data
         unbiased = (var_sum.reshape(-1) / dtype.type(n - 1)).astype(np.float64)
-        new = np.float64(m) * unbiased + (keep * rv.reshape(-1)).astype(np.float64)
+        new = np.float64(m) * unbiased + (keep * _promoted(rv, dtype)).astype(np.float64)
         rv[...] = new.astype(dtype).reshape(rv.shape)
         running_var._vbox[0] += 1
+
+
+def _promoted(buffer: np.ndarray, dtype) -> np.ndarray:
+    """``buffer`` flat, in its promoted type with ``dtype``: a float32 scalar times a
+    float16 buffer is float32 in NumPy 2 (and torch), float16 in NumPy 1 unless widened."""
+    return buffer.reshape(-1).astype(np.promote_types(buffer.dtype, dtype), copy=False)
 
 
 def _check_features(name: str, expected: int, t: Tensor) -> None:
@@ -397,7 +404,7 @@ def torch_batch_norm(input, weight, bias, running_mean, running_var, training: b
     if momentum is None or not isinstance(momentum, (int, float, np.floating)):
         raise TypeError(
             "batch_norm(): argument 'momentum' (position 7) must be float, not "
-            f"{type(momentum).__name__}"
+            f"{type_name(momentum)}"
         )
     data = x._data
     if data.ndim < 2:
@@ -733,7 +740,9 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     """Split the channels of ``input`` (N, C, *) into ``num_groups`` groups and normalize
     each (sample, group) over its channels and positions; then per-channel scale and
     shift."""
-    x = _check_tensor("group_norm", input, "input", 1)
+    if not isinstance(input, Tensor):  # (torch's group_norm is Python: input.dim() first)
+        raise no_attribute_error(input, "dim")
+    x = input
     if x._data.ndim < 2:
         raise RuntimeError(
             "Expected at least 2 dimensions for input tensor but received "
@@ -777,7 +786,9 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     torch pads the channel dimension with zeros and averages with avg_pool; here the
     window sum is taken slice by slice in the same order (so float32 sums agree), then
     divided by ``size``."""
-    x = _check_tensor("local_response_norm", input, "input", 1)
+    if not isinstance(input, Tensor):
+        raise no_attribute_error(input, "dim")
+    x = input
     dim = x._data.ndim
     if dim < 3:
         raise ValueError(

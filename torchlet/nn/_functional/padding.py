@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 
@@ -122,7 +123,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
     """Pad the last ``len(pad) // 2`` dimensions of ``input``; see the module docstring."""
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+                        f"{type_name(input)}")
     x = input
     ndim = x._data.ndim
     if len(pad) % 2:

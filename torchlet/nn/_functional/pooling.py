@@ -34,7 +34,7 @@ import operator
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS
+from torchlet._dtype import TYPE_WORDS, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import relu as _relu
 from torchlet._tensor import Tensor
@@ -259,7 +259,7 @@ class _MaxUnpool3d(_MaxUnpool):
 def _check_input(fn: str, value) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(
-            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(value).__name__}"
+            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type_name(value)}"
         )
     return value
 
@@ -275,7 +275,7 @@ def _ints(fn: str, value, arg: str) -> list:
         bad = next(v for v in value if not hasattr(v, "__index__"))
         raise TypeError(
             f"{fn}(): argument '{arg}' must be tuple of ints, but found element of type "
-            f"{type(bad).__name__}"
+            f"{type_name(bad)}"
         ) from None
 
 
@@ -805,7 +805,7 @@ def _max_unpool_nd(nd, input, indices, kernel_size, stride, padding, output_size
     x = _check_input(fn, input)
     if not isinstance(indices, Tensor):
         raise TypeError(f"{fn}(): argument 'indices' (position 2) must be Tensor, not "
-                        f"{type(indices).__name__}")
+                        f"{type_name(indices)}")
     kernel = _ntuple(fn, kernel_size, "kernel_size", nd)
     stride = kernel if stride is None else _ntuple(fn, stride, "stride", nd)
     padding = _ntuple(fn, padding, "padding", nd)

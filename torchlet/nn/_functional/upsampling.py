@@ -24,7 +24,7 @@ import operator
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS
+from torchlet._dtype import TYPE_WORDS, no_attribute_error, type_name
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.pooling import (
@@ -41,7 +41,7 @@ _TYPE_WORD = TYPE_WORDS
 def _check_input(fn: str, value) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(
-            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(value).__name__}"
+            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type_name(value)}"
         )
     return value
 
@@ -492,7 +492,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     ``align_corners`` maps the corner pixels' centres onto each other. ``antialias``
     filters 4-D 'bilinear' / 'bicubic' / 'lanczos' resizes (lanczos requires it). torch's
     argument checks and index arithmetic."""
-    x = _check_input("interpolate", input)
+    if not isinstance(input, Tensor):  # (torch's interpolate is Python: input.dim() first)
+        raise no_attribute_error(input, "dim")
+    x = input
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS, from_numpy_dtype
+from torchlet._dtype import TYPE_WORDS, from_numpy_dtype, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import linspace
 from torchlet._ops.linalg import matmul as _matmul
@@ -702,7 +702,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros",  # noqa: A00
     for value, name, position in ((input, "input", 1), (grid, "grid", 2)):
         if not isinstance(value, Tensor):
             raise TypeError(f"grid_sampler(): argument '{name}' (position {position}) must be "
-                            f"Tensor, not {type(value).__name__}")
+                            f"Tensor, not {type_name(value)}")
     _check_grid_sampler(input, grid, mode)
     return _GridSampler.apply(input, grid, mode=mode, padding_mode=padding_mode,
                               align_corners=bool(align_corners))

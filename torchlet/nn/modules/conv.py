@@ -15,9 +15,12 @@ from __future__ import annotations
 import math
 
 from torchlet._ops.creation import empty
+from torchlet._ops.pointwise.operands import invalid_combination
+from torchlet._tensor import Tensor
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn import functional as F
 from torchlet.nn import init
+from torchlet.nn._functional.conv import CONV_OVERLOADS
 from torchlet.nn.modules.module import Module
 from torchlet.nn.parameter import Parameter
 
@@ -151,7 +154,10 @@ class _Conv(_ConvNd):
             return conv(F.pad(input, self._reversed_padding_repeated_twice,
                               mode=self.padding_mode),
                         weight, bias, self.stride, (0,) * self._n, self.dilation, self.groups)
-        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+        args = (input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+        if not isinstance(input, Tensor):  # torch's parser lists all seven arguments
+            raise invalid_combination(conv.__name__, args, CONV_OVERLOADS)
+        return conv(*args)
 
     def forward(self, input):  # noqa: A002
         return self._conv_forward(input, self.weight, self.bias)

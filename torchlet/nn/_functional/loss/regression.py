@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import clamp, exp, log, where
 from torchlet._tensor import Tensor, wrap
@@ -212,7 +213,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         var = wrap(np.full(x._data.shape, var, x._data.dtype))
     elif not isinstance(var, Tensor):
         raise TypeError(f"any() received an invalid combination of arguments - got "
-                        f"({type(var).__name__})")
+                        f"({type_name(var)})")
     elif (var._data < 0).any():
         raise ValueError("var has negative entry/entries")
     if var._data.shape != x._data.shape:
