@@ -21,15 +21,13 @@ import importlib
 import io
 import json
 import pickle
-import struct
 import subprocess
 import sys
 import warnings
-import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
+from test_serialization_parity import _same_id
 
 import torchlet
 from torchlet import _tensor
@@ -130,17 +128,6 @@ def _saved(lib, obj) -> bytes:
     buffer = io.BytesIO()
     lib.save(obj, buffer)
     return buffer.getvalue()
-
-
-def _same_id(ours: bytes, theirs: bytes) -> bytes:
-    """``ours`` with the random serialization id (and its CRC) of ``theirs``."""
-    def ident(data):
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return zf.read("archive/.data/serialization_id")
-
-    a, b = ident(ours), ident(theirs)
-    crc_a, crc_b = (struct.pack("<I", zlib.crc32(x)) for x in (a, b))
-    return ours.replace(a, b).replace(crc_a, crc_b)
 
 
 def _checkpoint(lib):
