@@ -106,21 +106,9 @@ def _unpack_size(s, pos: int, name: str) -> int:
 
 
 def _arg_type_name(value) -> str:
-    """The type name torch's argument parser prints: ``float``, ``Tensor``, ``torch.dtype``,
-    ``numpy.ndarray``."""
-    kind = type(value)
-    if isinstance(value, Tensor):
-        return "Tensor"
-    if kind.__module__ == "builtins":
-        return kind.__name__
-    if kind.__module__.startswith("torchlet"):
-        return _TORCH_TYPE_NAMES.get(kind.__name__, kind.__name__)
-    return f"{kind.__module__}.{kind.__qualname__}"
-
-
-# how torch's C++ types print themselves in argument errors
-_TORCH_TYPE_NAMES = {"dtype": "torch.dtype", "device": "torch.device",
-                     "Generator": "torch._C.Generator", "memory_format": "torch.memory_format"}
+    """The type name torch's argument parser prints (``float``, ``torch.dtype``,
+    ``numpy.ndarray``: ``_dtype.type_name``), a tensor of any class being ``Tensor``."""
+    return "Tensor" if isinstance(value, Tensor) else _dtype.type_name(value)
 
 
 def _invalid_arguments(name: str, args, kwargs: dict, overloads) -> TypeError:
