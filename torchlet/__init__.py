@@ -44,6 +44,7 @@ from torchlet import _dtype  # noqa: E402
 from torchlet._device import device  # noqa: E402
 from torchlet._numpy_names import numpy_names as _numpy_names  # noqa: E402
 from torchlet._dtype import (  # noqa: E402
+    _mkldnn,
     bool,  # noqa: A004
     channels_last,
     channels_last_3d,
@@ -59,21 +60,30 @@ from torchlet._dtype import (  # noqa: E402
     half,
     iinfo,
     int,  # noqa: A004
-    int8,
     int16,
     int32,
     int64,
+    int8,
+    jagged,
+    layout,
     long,
     memory_format,
     preserve_format,
     promote_types,
     set_default_dtype,
     short,
+    sparse_bsc,
+    sparse_bsr,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+    strided,
     uint8,
 )
 from torchlet._printing import get_printoptions, set_printoptions  # noqa: E402
 from torchlet._size import Size  # noqa: E402
 from torchlet._tensor import Tensor  # noqa: E402
+from torchlet._tensor import dim_arg as _dim_arg  # noqa: E402
 from torchlet.autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,
@@ -358,11 +368,15 @@ from torchlet.nn._functional.activation import softmax as _softmax  # noqa: E402
 # Python, has an implicit dim and takes neither)
 @_numpy_names
 def softmax(input, dim, dtype=None) -> Tensor:  # noqa: A002
+    if type(dim) is not int:  # (None too: only F.softmax picks a dim itself)
+        dim = _dim_arg(dim, "softmax", 2)
     return _softmax(input, dim, dtype=dtype)
 
 
 @_numpy_names
 def log_softmax(input, dim, dtype=None) -> Tensor:  # noqa: A002
+    if type(dim) is not int:
+        dim = _dim_arg(dim, "log_softmax", 2)
     return _log_softmax(input, dim, dtype=dtype)
 
 

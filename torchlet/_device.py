@@ -293,6 +293,37 @@ def is_meta_array(a: np.ndarray) -> bool:
     return False
 
 
+def on_meta(a) -> bool:
+    """``is_meta_array(a)`` behind one type test: a CPU tensor's array is exactly an
+    ndarray, so the CPU paths of operations that branch for meta pay only that test."""
+    return type(a) is not np.ndarray and is_meta_array(a)
+
+
+# torch's errors for what a meta tensor cannot do: read a value, or run an operation whose
+# result's shape depends on the values (nonzero has a meta kernel that refuses; the others
+# have none)
+NO_META_ITEM = "Tensor.item() cannot be called on meta tensors"
+META_NONZERO = (
+    "The register_meta function for torch.nonzero() raises unimplemented by default, as a "
+    "correct data-independent implementation does not exist. This implementation returns a "
+    "fake value, assuming all elements of the tensor are non-zero. To enable this "
+    "registration, please set 'torch.fx.experimental._config.meta_nonzero_assume_all_nonzero'"
+    " to True."
+)
+
+
+def no_meta_kernel(op: str) -> NotImplementedError:
+    """torch's error for ``aten::op`` on meta tensors when it has no meta kernel."""
+    return NotImplementedError(
+        f"aten::{op}: attempted to run this operator with Meta tensors, but there was no fake "
+        "impl or Meta kernel registered. You may have run into this message while using an "
+        "operator with PT2 compilation APIs (torch.compile/torch.export); in order to use "
+        "this operator with those APIs you'll need to add a fake impl. Please see the "
+        "following for next steps:  https://pytorch.org/tutorials/advanced/custom_ops_landing"
+        "_page.html"
+    )
+
+
 def _uniform(x) -> bool:
     """Whether array ``x`` has one value at every index: a meta array (NumPy's operations
     keep one uniform: views, fancy indexing, sorting), or all strides zero (0-d too)."""

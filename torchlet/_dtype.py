@@ -150,9 +150,9 @@ def to_dtype(obj) -> dtype:
 # memory formats (the layout a new tensor gets: ``memory_format=`` of clone, *_like, ...)
 
 
-class memory_format:  # noqa: N801 - torch's name
-    """A memory layout, printed as torch prints it (``torch.channels_last``); one object
-    per layout, kept by copy and pickle."""
+class _NamedConstant:
+    """One of torch's named constants (``torch.channels_last``, ``torch.strided``),
+    printed as torch prints it; one object per name, kept by copy and pickle."""
 
     __slots__ = ("name",)
 
@@ -166,10 +166,34 @@ class memory_format:  # noqa: N801 - torch's name
         return self.name  # a module global: pickle and copy give back the same object
 
 
+class memory_format(_NamedConstant):  # noqa: N801 - torch's name
+    """A memory layout (``memory_format=`` of clone, empty_like, ...)."""
+
+    __slots__ = ()
+
+
 preserve_format = memory_format("preserve_format")
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
+
+
+class layout(_NamedConstant):  # noqa: N801 - torch's name
+    """How a tensor's elements are stored. Every torchlet tensor is strided: the sparse
+    and mkldnn layouts exist so that code naming them reads as it does with torch, and a
+    creation function asked for one raises (``creation.check_layout``)."""
+
+    __slots__ = ()
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
+_mkldnn = layout("_mkldnn")
+jagged = layout("jagged")
 
 
 # ---------------------------------------------------------------------------------------

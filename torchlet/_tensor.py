@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 
 _REQUIRED = object()  # the default of an argument that torch's method form requires
+_NO_DIM = object()  # squeeze's default, every dim (an explicit None is torch's TypeError)
+_VIEW_SIGNATURES = ("torch.dtype dtype", "tuple of ints size")  # (as torch prints them)
+_MAX_MIN_SIGNATURES = ("", "Tensor other", "int dim, bool keepdim = False")
 
 
 class Tensor:
@@ -102,13 +105,19 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return _new_tuple(Size, self._data.shape)  # (NumPy shapes hold ints: no checks)
 
     @numpy_names
-    def size(self, dim: int | None = None):
-        if dim is None:
-            return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+    def size(self, dim: int | None = None, *extra):
+        # (``*extra``: torch counts the arguments without self: "from 0 to 1 positional
+        # arguments but 2 were given"; a NumPy shape is ints already: no Size() checks)
+        shape = self._data.shape
+        if not extra:
+            if dim is None:
+                return _new_tuple(Size, shape)
+            if type(dim) is int and -len(shape) <= dim < len(shape):
+                return shape[dim]
+        return shape[_dim_of("size", dim, extra, len(shape))]
 
     @property
     def dtype(self) -> _dtype.dtype:
@@ -126,21 +135,33 @@ class Tensor:
     is_cuda = False
     is_sparse = False
     is_quantized = False
-    layout = "torch.strided"
+    layout = _dtype.strided  # (torchlet has strided tensors only)
 
     @property
     def ndim(self) -> builtins.int:
         return self._data.ndim
 
-    def dim(self) -> builtins.int:
+    # (``*args``: torch's error for an argument, "TensorBase.dim() takes no arguments (1
+    # given)"; one empty-tuple test, where ``**kwargs`` would double the cost of a call)
+    def dim(self, *args) -> builtins.int:
+        if args:
+            raise _no_arguments("dim", args)
         return self._data.ndim
 
-    ndimension = dim
+    def ndimension(self, *args) -> builtins.int:
+        if args:
+            raise _no_arguments("ndimension", args)
+        return self._data.ndim
 
-    def numel(self) -> builtins.int:
+    def numel(self, *args) -> builtins.int:
+        if args:
+            raise _no_arguments("numel", args)
         return self._data.size
 
-    nelement = numel
+    def nelement(self, *args) -> builtins.int:
+        if args:
+            raise _no_arguments("nelement", args)
+        return self._data.size
 
     def element_size(self) -> builtins.int:
         return self._data.itemsize
@@ -154,7 +175,7 @@ class Tensor:
         return self._data.nbytes
 
     @numpy_names
-    def stride(self, dim: int | None = None):
+    def stride(self, dim: int | None = None, *extra):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         if (not self._data.size and self._base is None and not any(strides)) or (
                 is_meta_array(self._data)):
@@ -162,7 +183,12 @@ class Tensor:
             # (a view keeps what it was given: as_strided's explicit zeros). A meta
             # array's strides are all zero (it holds one element): it reads as contiguous
             strides = _shape_common.contiguous_strides(self._data.shape)
-        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+        if not extra:
+            if dim is None:
+                return strides
+            if type(dim) is int and -len(strides) <= dim < len(strides):
+                return strides[dim]
+        return strides[_dim_of("stride", dim, extra, len(strides))]
 
     def storage_offset(self) -> builtins.int:
         from torchlet._ops import misc_api
@@ -1171,16 +1197,24 @@ class Tensor:
         return _red.mean(self, dim, keepdim, dtype=dtype)
 
     @numpy_names
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        return _red.prod(self, dim, keepdim, dtype=dtype)
+    def prod(self, dim=_NO_DIM, keepdim=False, *, dtype=None):
+        if dim is None:  # (torch has no prod(None): its overloads are () and (int dim))
+            raise _shape_common._invalid_combination(
+                "prod", (None,), {}, ("*, torch.dtype dtype = None",
+                                      "int dim, bool keepdim = False, *, torch.dtype dtype = None"))
+        return _red.prod(self, None if dim is _NO_DIM else dim, keepdim, dtype=dtype)
 
     @numpy_names
-    def max(self, dim=None, keepdim=False):
-        return _red.max(self, dim, keepdim)
+    def max(self, dim=_NO_DIM, keepdim=False):
+        if dim is None:
+            raise _shape_common._invalid_combination("max", (None,), {}, _MAX_MIN_SIGNATURES)
+        return _red.max(self, None if dim is _NO_DIM else dim, keepdim)
 
     @numpy_names
-    def min(self, dim=None, keepdim=False):
-        return _red.min(self, dim, keepdim)
+    def min(self, dim=_NO_DIM, keepdim=False):
+        if dim is None:
+            raise _shape_common._invalid_combination("min", (None,), {}, _MAX_MIN_SIGNATURES)
+        return _red.min(self, None if dim is _NO_DIM else dim, keepdim)
 
     @numpy_names
     def amax(self, dim=(), keepdim=False):
@@ -1207,12 +1241,17 @@ class Tensor:
         return _red.nanmean(self, dim, keepdim, dtype=dtype)
 
     @numpy_names
-    def median(self, dim=None, keepdim=False):
-        return _red.median(self, dim, keepdim)
+    def median(self, dim=_NO_DIM, keepdim=False):
+        if dim is None:
+            raise TypeError("median(): argument 'dim' (position 1) must be int, not NoneType")
+        return _red.median(self, None if dim is _NO_DIM else dim, keepdim)
 
     @numpy_names
-    def nanmedian(self, dim=None, keepdim=False):
-        return _red.nanmedian(self, dim, keepdim)
+    def nanmedian(self, dim=_NO_DIM, keepdim=False):
+        if dim is None:
+            raise TypeError("nanmedian(): argument 'dim' (position 1) must be int, not "
+                            "NoneType")
+        return _red.nanmedian(self, None if dim is _NO_DIM else dim, keepdim)
 
     @numpy_names
     def mode(self, dim=-1, keepdim=False):
@@ -1223,10 +1262,14 @@ class Tensor:
 
     @numpy_names
     def softmax(self, dim, dtype=None):
+        if type(dim) is not builtins.int:  # (None too: only F.softmax picks a dim itself)
+            dim = dim_arg(dim, "softmax", 1)
         return _activation.softmax(self, dim, dtype=dtype)
 
     @numpy_names
     def log_softmax(self, dim, dtype=None):
+        if type(dim) is not builtins.int:
+            dim = dim_arg(dim, "log_softmax", 1)
         return _activation.log_softmax(self, dim, dtype=dtype)
 
     @numpy_names
@@ -1318,38 +1361,58 @@ class Tensor:
         return _shape.reshape(self, other.shape)
 
     def view(self, *shape, **kwargs):
-        if len(shape) == 1 and (isinstance(shape[0], _dtype.dtype)):
-            return _shape.view_dtype(self, shape[0])
-        if "dtype" in kwargs and not shape and len(kwargs) == 1:
-            return _shape.view_dtype(self, kwargs["dtype"])
-        return _shape.view(self, _sizes("view", "size", shape, kwargs))
+        if shape and not kwargs:
+            if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+                return _shape.view_dtype(self, shape[0])
+            return _shape.view(self, _sizes("view", "size", shape, kwargs, _VIEW_SIGNATURES))
+        if not shape and len(kwargs) == 1:
+            if "dtype" in kwargs:
+                return _shape.view_dtype(self, kwargs["dtype"])
+            if "size" in kwargs:
+                return _shape.view(self, _sizes("view", "size", shape, kwargs))
+        raise _shape_common._invalid_combination("view", shape, kwargs, _VIEW_SIGNATURES)
 
     def view_as(self, other):
         return _shape.view(self, other.shape)
 
+    # (The methods with int arguments read them here when they are not plain ints, so
+    # that a TypeError counts them as torch's method does, from 1 after self.)
+
     def flatten(self, start_dim=0, end_dim=-1):
+        if type(start_dim) is not int or type(end_dim) is not int:
+            start_dim, end_dim = _shape_common._int_args(
+                "flatten", ("start_dim", "end_dim"), (start_dim, end_dim))
         return _shape.flatten(self, start_dim, end_dim)
 
     def unflatten(self, dim, sizes):
-        return _shape.unflatten(self, dim, sizes)
+        dim = _shape_common._int(dim, "unflatten", "dim", 1)
+        return _shape.unflatten(self, dim, _shape_common._ints(sizes, "unflatten", "sizes", 2))
 
     @numpy_names
-    def squeeze(self, dim=None):
+    def squeeze(self, dim=_NO_DIM):
+        if type(dim) is not int and dim is not _NO_DIM:
+            dim = _shape_common.squeeze_dim(dim)
         return _shape.squeeze(self, dim)
 
     @numpy_names
     def unsqueeze(self, dim):
+        if type(dim) is not int:
+            dim = _shape_common._int(dim, "unsqueeze", "dim", 1)
         return _shape.unsqueeze(self, dim)
 
     def transpose(self, dim0, dim1):
+        if type(dim0) is not int or type(dim1) is not int:
+            dim0, dim1 = _shape_common._int_args("transpose", ("dim0", "dim1"), (dim0, dim1))
         return _shape.transpose(self, dim0, dim1)
 
     swapaxes = swapdims = transpose
 
     def permute(self, *dims, **kwargs):
-        return _shape.permute(self, _sizes("permute", "dims", dims, kwargs))
+        return _shape.permute_ints(self, _sizes("permute", "dims", dims, kwargs))
 
     def movedim(self, source, destination):
+        if type(source) is not int or type(destination) is not int:
+            source, destination = _shape_common.movedim_dims(source, destination)
         return _shape.movedim(self, source, destination)
 
     moveaxis = movedim
@@ -1358,6 +1421,11 @@ class Tensor:
         return _shape.t(self)
 
     def expand(self, *sizes, **kwargs):
+        if kwargs and "implicit" in kwargs:  # (torch's flag for tracing: read, unused)
+            implicit = kwargs.pop("implicit")
+            if not isinstance(implicit, builtins.bool):
+                raise TypeError("expand(): argument 'implicit' must be bool, not "
+                                f"{_dtype.type_name(implicit)}")
         return _shape.expand(self, _sizes("expand", "size", sizes, kwargs))
 
     def expand_as(self, other):
@@ -1399,24 +1467,35 @@ class Tensor:
 
     @numpy_names
     def chunk(self, chunks, dim=0):
+        if type(chunks) is not int or type(dim) is not int:
+            chunks, dim = _shape_common._int_args("chunk", ("chunks", "dim"), (chunks, dim))
         return _shape.chunk(self, chunks, dim)
 
     @numpy_names
     def unbind(self, dim=0):
+        if type(dim) is not int:
+            dim = _shape_common._int(dim, "unbind", "dim", 1)
         return _shape.unbind(self, dim)
 
     @numpy_names
     def narrow(self, dim, start, length):
+        if type(dim) is not int or type(start) is not int or type(length) is not int:
+            dim, start, length = _shape_common.narrow_args(dim, start, length)
         return _shape.narrow(self, dim, start, length)
 
     @numpy_names
     def select(self, dim, index):
+        if type(dim) is not int or type(index) is not int:
+            dim, index = _shape_common._int_args("select", ("dim", "index"), (dim, index))
         return _shape.select(self, dim, index)
 
     def flip(self, *dims, **kwargs):
         return _shape.flip(self, _sizes("flip", "dims", dims, kwargs))
 
     def roll(self, shifts, dims=None):
+        shifts = _shape_common._int_list(shifts, "roll", "shifts", 1, single=True)
+        if dims is not None:
+            dims = _shape_common._int_list(dims, "roll", "dims", 2, single=True)
         return _shape.roll(self, shifts, dims)
 
     @numpy_names
@@ -1430,6 +1509,9 @@ class Tensor:
         return _shape.triu(self, diagonal)
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
+        if type(offset) is not int or type(dim1) is not int or type(dim2) is not int:
+            offset, dim1, dim2 = _shape_common._int_args(
+                "diagonal", ("offset", "dim1", "dim2"), (offset, dim1, dim2))
         return _shape.diagonal(self, offset, dim1, dim2)
 
     def sum_to_size(self, *size):
@@ -1442,20 +1524,21 @@ class Tensor:
         return _idx.getitem(self, index)
 
     def __setitem__(self, index, value):
-        if is_meta_array(self._data):  # no values to write: only the index is checked
-            self[index]  # noqa: B018
-            bump_version(self)
-            return
-        if isinstance(value, Tensor) and is_meta_array(value._data):
+        if (isinstance(value, Tensor) and is_meta_array(value._data)
+                and not is_meta_array(self._data)):
             raise NotImplementedError(_NO_META_DATA)  # (a meta value has none to write)
-        _idx.setitem(self, index, value)
+        _idx.setitem(self, index, value)  # (on meta: checks as torch's, writes nothing)
 
     @numpy_names
     def gather(self, dim, index):
+        if type(dim) is not int:
+            dim = _shape_common._int(dim, "gather", "dim", 1)
         return _idx.gather(self, dim, index)
 
     @numpy_names
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        if type(dim) is not int:
+            dim = _shape_common._int(dim, "scatter", "dim", 1)
         return _idx.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     @numpy_names
@@ -1464,6 +1547,8 @@ class Tensor:
 
     @numpy_names
     def index_select(self, dim, index):
+        if type(dim) is not int:
+            dim = _shape_common._int(dim, "index_select", "dim", 1)
         return _idx.index_select(self, dim, index)
 
     @numpy_names
@@ -2006,7 +2091,8 @@ class Tensor:
         return _la.diagflat(self, offset)
 
     def rot90(self, k=1, dims=(0, 1)):
-        return _la.rot90(self, k, dims)
+        k = _shape_common._int(k, "rot90", "k", 1)
+        return _la.rot90(self, k, _shape_common._ints(dims, "rot90", "dims", 2))
 
     def dist(self, other, p=2):
         return _la.dist(self, other, p)
@@ -3010,6 +3096,8 @@ def refresh_view(t: Tensor) -> None:
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
+    if type(dim) is not int:  # (a caller that names its function checks dim first)
+        dim = _shape_common._int(dim, None, "dim", None)
     low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
     if not low <= dim <= high:
         raise IndexError(
@@ -3019,6 +3107,39 @@ def _wrap_dim(dim: int, ndim: int) -> int:
     return dim % ndim if ndim else 0
 
 
+_new_tuple = tuple.__new__
+
+
+def dim_arg(dim, fn: str, position: int) -> int:
+    """``dim`` as torch's argument parser reads an int: a Python int (not a bool), a NumPy
+    integer or a 0-d integer tensor. Anything else (a str, a float, None, a bool) is its
+    TypeError, not a failed comparison in _wrap_dim."""
+    if type(dim) is int:
+        return dim
+    if isinstance(dim, np.integer) or (isinstance(dim, int) and not isinstance(dim, bool)):
+        return int(dim)
+    if isinstance(dim, Tensor) and dim._data.ndim == 0 and dim._data.dtype.kind in "iu":
+        return int(dim._data)
+    raise TypeError(f"{fn}(): argument 'dim' (position {position}) must be int, not "
+                    f"{_dtype.type_name(dim)}")
+
+
+def _dim_of(method: str, dim, extra: tuple, ndim: int) -> int:
+    """The ``dim`` of ``size(dim)`` / ``stride(dim)``, wrapped; more than one argument is
+    torch's TypeError (which counts the arguments without self)."""
+    if extra:
+        raise TypeError(f"{method}() takes from 0 to 1 positional arguments but "
+                        f"{1 + len(extra)} were given")
+    dim = dim if type(dim) is int else dim_arg(dim, method, 1)
+    if not ndim:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _wrap_dim(dim, ndim)
+
+
+def _no_arguments(method: str, args: tuple) -> TypeError:
+    return TypeError(f"TensorBase.{method}() takes no arguments ({len(args)} given)")
+
+
 def _shape_args(args):
     """torch accepts ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
@@ -3026,19 +3147,31 @@ def _shape_args(args):
     return args
 
 
-def _sizes(method: str, name: str, args, kwargs):
+def _sizes(method: str, name: str, args, kwargs, overloads=None) -> tuple:
     """The sizes or dims of a method torch lets take them as ``f(2, 3)``, ``f((2, 3))``,
-    ``f([2, 3])`` or ``f(name=(2, 3))``; none at all is torch's TypeError."""
+    ``f([2, 3])`` or ``f(name=(2, 3))``, as a tuple of ints read by torch's argument
+    parser (``_vararg_ints``: its TypeErrors); none at all is torch's TypeError too."""
     if kwargs:
         for key in kwargs:
             if key != name:
                 raise TypeError(f"{method}() got an unexpected keyword argument '{key}'")
         if args:
             raise TypeError(f"{method}() got multiple values for argument '{name}'")
-        args = (kwargs[name],)
-    elif not args:
-        raise TypeError(f'{method}() missing 1 required positional arguments: "{name}"')
-    return _shape_args(args)
+        return _shape_common._int_list(kwargs[name], method, name, None)
+    for v in args:  # (the usual f(2, 3): ints, as they are)
+        if type(v) is not int:
+            break
+    else:
+        if not args:
+            raise TypeError(f'{method}() missing 1 required positional arguments: "{name}"')
+        return args
+    if len(args) == 1 and isinstance(args[0], tuple):  # (the usual f(x.shape), f((2, 3)))
+        for v in args[0]:
+            if type(v) is not int:
+                break
+        else:
+            return tuple(args[0])
+    return _shape_common._vararg_ints(args, method, name, overloads)
 
 
 _CASTABLE = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}

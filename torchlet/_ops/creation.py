@@ -21,9 +21,16 @@ import numpy as np
 
 from torchlet import _device, _dtype, _runtime
 from torchlet._device import is_meta_array, is_meta_device, meta_array
+from torchlet._dtype import layout, strided
 from torchlet._ops.indexing._common import checked_scalar, fill_scalar
 from torchlet._ops.pointwise._fused import _fma, _two_product_error
-from torchlet._ops.shape.common import check_memory_format, empty_in_layout
+from torchlet._ops.shape.common import (
+    _int,
+    _is_size,
+    _unpack_int,
+    check_memory_format,
+    empty_in_layout,
+)
 from torchlet._runtime import fill_uninitialized
 from torchlet._tensor import Tensor, wrap
 
@@ -53,7 +60,7 @@ def _size_args(size, name="zeros", keyword=None, position=1):
             raise TypeError(f"{name}() takes 1 positional argument but {len(size)} were given")
         raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
                         f"{_arg_type_name(size[0])}")
-    size = tuple(s if type(s) is int else _unpack_size(s, pos, name)
+    size = tuple(s if type(s) is int else _unpack_int(s, name, "size", pos)
                  for pos, s in enumerate(size, 1))
     if any(s < 0 for s in size):
         if name == "zeros":  # (torch's zeros checks the sizes itself)
@@ -71,38 +78,6 @@ def _size_fits(size, keyword=None) -> bool:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         return not size[0] or _is_size(size[0][0])
     return bool(size) and _is_size(size[0])
-
-
-def _is_size(s) -> bool:
-    """torch's test for a size: an index (``__index__``) but not a bool, or a tensor of one
-    integer (or bool) element."""
-    if isinstance(s, Tensor):
-        return s._data.size == 1 and s._data.dtype.kind in "iub"
-    if isinstance(s, bool):
-        return False
-    try:
-        operator.index(s)
-    except TypeError:
-        return False
-    return True
-
-
-def _unpack_size(s, pos: int, name: str) -> int:
-    """Entry ``pos`` (from 1) of a shape as an int; a Python bool counts as 0 or 1, as in
-    torch, a bool tensor fails torch's internal check."""
-    if isinstance(s, Tensor) and _is_size(s):
-        if s._data.dtype.kind == "b":
-            raise RuntimeError("Expected scalar.isIntegral( false) to be true, but got false.  "
-                               "(Could this error message be improved?  If so, please report "
-                               "an enhancement request to PyTorch.)")
-        return int(s._data.reshape(()))
-    if not isinstance(s, Tensor):
-        try:
-            return operator.index(s)
-        except TypeError:
-            pass
-    raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {pos} with "
-                    f"error \"type must be tuple of ints,but got {_arg_type_name(s)}\"")
 
 
 def _arg_type_name(value) -> str:
@@ -123,6 +98,23 @@ def _invalid_arguments(name: str, args, kwargs: dict, overloads) -> TypeError:
 
 
 _OMITTED = object()  # (an argument not given, where torch names that "invalid")
+
+
+def check_layout(value, name: str, any_layout: bool = False) -> None:
+    """A creation function's ``layout=`` other than None (callers test that inline, to
+    keep the common call free): torch.strided. torch's parser refuses anything but a
+    torch.layout (``ones(2, layout=3)``); another layout is one torchlet does not have
+    (torch makes a sparse tensor, or fails in the backend it picks), unless
+    ``any_layout``: the function ignores which (scalar_tensor's result is strided)."""
+    if value is strided:
+        return
+    if type(value) is not layout:
+        raise TypeError(f"{name}(): argument 'layout' must be torch.layout, not "
+                        f"{_arg_type_name(value)}")
+    if any_layout:
+        return
+    raise NotImplementedError(f"{name}(): torchlet has only the strided layout, not "
+                              f"{value!r}")
 
 # the keyword-only parameters of torch's creation functions, as its overloads print them
 CREATION_KEYWORDS = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
@@ -549,18 +541,21 @@ def from_numpy(array: np.ndarray) -> Tensor:
 # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
 def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False) -> Tensor:
-    return _filled(np.zeros, "zeros", sizes, size, out, dtype, device, requires_grad)
+    return _filled(np.zeros, "zeros", sizes, size, out, dtype, device, requires_grad, layout)
 
 
 def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
          pin_memory=False, requires_grad=False) -> Tensor:
-    return _filled(np.ones, "ones", sizes, size, out, dtype, device, requires_grad)
+    return _filled(np.ones, "ones", sizes, size, out, dtype, device, requires_grad, layout)
 
 
-def _filled(make, name: str, sizes, size, out, dtype, device, requires_grad) -> Tensor:
+def _filled(make, name: str, sizes, size, out, dtype, device, requires_grad,
+            layout=None) -> Tensor:
     """zeros / ones: ``make(shape, numpy dtype)``, or written into ``out``."""
     shape = _size_args(sizes, name, size)
     _check_dtype_arg(dtype, name)
+    if layout is not None:
+        check_layout(layout, name)
     if out is not None:
         result = _filled(make, name, (shape,), None, None, _dtype_for_out(dtype, out, name),
                          device, False)
@@ -577,6 +572,8 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
     ``memory_format``: C order, or channels_last(_3d) with dim 1 innermost."""
     shape = _size_args(sizes, "empty", size)
     _check_dtype_arg(dtype, "empty")
+    if layout is not None:
+        check_layout(layout, "empty")
     check_memory_format(memory_format, "empty")
     if out is not None:  # (out resized to the shape, its values left as they are)
         if memory_format is not None:
@@ -597,8 +594,11 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
                    requires_grad)
 
 
-def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False) -> Tensor:
     _check_dtype_arg(dtype, "full")
+    if layout is not None:
+        check_layout(layout, "full")
     check_number(fill_value, "full", "fill_value", 2)
     if out is not None:
         result = full(size, fill_value, dtype=_dtype_of_out(dtype, out), device=device)
@@ -620,10 +620,17 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     return _finish(np.full(shape, value, np_dtype), requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad=False) -> Tensor:
+    if layout is not None:
+        check_layout(layout, "eye")
     if out is not None:
         return _creation_out(eye(n, m, dtype=_dtype_of_out(dtype, out), device=device), out,
                              "eye")
+    if type(n) is not builtins.int:
+        n = _int(n, "eye", "n", 1)
+    if m is not None and type(m) is not builtins.int:
+        m = _int(m, "eye", "m", 2)
     meta = _on_meta(device)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
@@ -664,8 +671,11 @@ def _creation_out(result: Tensor, out, name: str) -> Tensor:
     return _out(result, out, f"aten::{name}", warn_resize=False)
 
 
-def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def scalar_tensor(value, *, dtype=None, layout=None, device=None,
+                  requires_grad=False) -> Tensor:
     _check_dtype_arg(dtype, "scalar_tensor")
+    if layout is not None:
+        check_layout(layout, "scalar_tensor", any_layout=True)
     check_number(value, "scalar_tensor", "s", 1)
     return _finish(np.array(value, dtype=_np_dtype(dtype)), requires_grad, _on_meta(device))
 
@@ -675,7 +685,7 @@ def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Ten
 
 
 def like_array(input, dtype, memory_format, name: str, make=np.empty,  # noqa: A002
-               device=None) -> np.ndarray:
+               device=None, layout=None) -> np.ndarray:
     """``make(shape, np_dtype)`` (np.empty, np.zeros, ...) for a tensor like ``input``, in
     ``dtype`` (input's if None), laid out as torch's ``memory_format``: preserve_format,
     the default, keeps a dense input's strides (``empty_like(x.t())`` is transposed too)
@@ -687,6 +697,8 @@ def like_array(input, dtype, memory_format, name: str, make=np.empty,  # noqa: A
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     _check_dtype_arg(dtype, name)
+    if layout is not None:
+        check_layout(layout, name)
     a = input._data
     np_dtype = a.dtype if dtype is None else _dtype.to_dtype(dtype).np
     check_memory_format(memory_format, name)
@@ -699,25 +711,25 @@ def like_array(input, dtype, memory_format, name: str, make=np.empty,  # noqa: A
 
 def zeros_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(like_array(input, dtype, memory_format, "zeros_like", np.zeros, device),
-                   requires_grad)
+    return _finish(like_array(input, dtype, memory_format, "zeros_like", np.zeros, device,
+                              layout), requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(like_array(input, dtype, memory_format, "ones_like", np.ones, device),
-                   requires_grad)
+    return _finish(like_array(input, dtype, memory_format, "ones_like", np.ones, device,
+                              layout), requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
-    out = like_array(input, dtype, memory_format, "empty_like", device=device)
+    out = like_array(input, dtype, memory_format, "empty_like", device=device, layout=layout)
     return _finish(fill_uninitialized(out), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
-    out = like_array(input, dtype, memory_format, "full_like", device=device)
+    out = like_array(input, dtype, memory_format, "full_like", device=device, layout=layout)
     check_number(fill_value, "full_like", "fill_value", 2)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -744,7 +756,7 @@ _ARANGE_OVERLOADS = (
 )
 
 
-def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, device=None,
+def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, layout=None, device=None,
            requires_grad=False, out=None) -> Tensor:
     """Values ``start + i * step`` for ``i < ceil((end - start) / step)``, computed in
     double precision and rounded once to the dtype, as torch's CPU kernel does.
@@ -759,6 +771,8 @@ def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, device=None,
                                      _ARANGE_OVERLOADS)
         start, end = end, None  # arange(end=n)
     step = 1 if step is _OMITTED else step
+    if layout is not None:
+        check_layout(layout, "arange")
     if out is not None:
         bounds = (start,) if end is None else (start, end, step)
         result = arange(*bounds, dtype=_dtype_for_out(dtype, out, "arange"), device=device)
@@ -872,11 +886,13 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
 
 
 def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=None,
-             device=None, requires_grad=False) -> Tensor:
+             layout=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values; like torch's kernel, the first half counts up from
     ``start`` and the second half down from ``end``, in the output dtype."""
     _check_space_args("linspace", start, end, steps, "", dict(
         out=out, dtype=dtype, device=device, requires_grad=requires_grad))
+    if layout is not None:
+        check_layout(layout, "linspace")
     if out is not None:
         result = linspace(start, end, steps, dtype=_dtype_of_out(dtype, out), device=device)
         return _creation_out(result, out, "linspace")
@@ -973,10 +989,12 @@ def _pow(base: float, exponent: float) -> float:
 
 
 def logspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, base=10.0, *, out=None,
-             dtype=None, device=None, requires_grad=False) -> Tensor:
+             dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
     _check_space_args("logspace", start, end, steps, ", float base = 10.0", dict(
         out=out, dtype=dtype, device=device, requires_grad=requires_grad))
+    if layout is not None:
+        check_layout(layout, "logspace")
     if out is not None:
         result = logspace(start, end, steps, base, dtype=_dtype_of_out(dtype, out),
                           device=device)

@@ -10,6 +10,10 @@ tensor (``bernoulli(p)``, ``poisson``, ``normal(mean, std)``) write a fresh C-co
 result, so they draw in the C order of the result whatever the parameters' strides; the
 ``*_like`` forms keep the input's layout (torch's ``preserve_format``) and fill it in memory
 order.
+
+On meta tensors nothing is drawn (the generator's state stays as it was, as torch's): the
+samplers give a meta result of the shape and dtype torch's meta kernels give, after their
+checks only.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet import _random_kernels as kernels
-from torchlet._device import meta_array
+from torchlet._device import meta_array, on_meta
 from torchlet._dtype import type_name
 from torchlet._ops.creation import (
     CREATION_KEYWORDS,
@@ -217,6 +221,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
         np_dtype = _dtype.result_type_of(tensors).np
+        if any(on_meta(x._data) for x in tensors):
+            return wrap(_meta_normal(mean, std, np_dtype))
         if np_dtype.kind != "f":
             raise NotImplementedError(
                 f'"normal_kernel_cpu" not implemented for '
@@ -238,11 +244,40 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     return _finish(data, requires_grad)
 
 
+def _meta_normal(mean, std, np_dtype) -> np.ndarray:
+    """``normal(mean, std)`` with a meta tensor: torch's meta kernels' checks (both tensors
+    on one device, a 0-d CPU one included; a number std, printed by Python; a floating
+    dtype, except that a number mean with an integer std gives the default dtype) and the
+    result's meta array, of the broadcast shape."""
+    from torchlet.autograd.function import _meta_broadcast_error
+
+    if isinstance(mean, Tensor) and isinstance(std, Tensor):
+        if on_meta(mean._data) != on_meta(std._data):
+            raise RuntimeError(f"Tensor on device {mean.device} is not on the expected device "
+                               f"{std.device}!")
+    elif isinstance(mean, Tensor):
+        if not float(std) >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std)}")
+    elif np_dtype.kind != "f":
+        np_dtype = _dtype.get_default_dtype().np
+    if np_dtype.kind != "f":
+        raise RuntimeError("expected a floating-point or complex dtype, but got dtype="
+                           f"{_dtype.from_numpy_dtype(np_dtype)}")
+    arrays = [x._data for x in (mean, std) if isinstance(x, Tensor)]
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError as error:
+        raise _meta_broadcast_error(error, arrays) from None
+    return meta_array(shape, np_dtype)
+
+
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A002
     """0/1 samples: with probabilities ``input``, or with one probability ``p``."""
     if out is not None:
         return _creation_out(bernoulli(input, p, generator=generator), out, "bernoulli")
     gen = _generator_or_default(generator)
+    if on_meta(input._data):  # (torch's meta kernel checks neither p nor the dtype)
+        return wrap(meta_array(input._data.shape, input._data.dtype))
     if p is None:
         return wrap(kernels.bernoulli_tensor(gen, _contiguous(input._data)))
     result = wrap(np.empty(input._data.shape, input._data.dtype))
@@ -256,12 +291,28 @@ def multinomial(input, num_samples, replacement=False, *, generator=None,  # noq
         result = multinomial(input, num_samples, replacement, generator=generator)
         return _creation_out(result, out, "multinomial")
     gen = _generator_or_default(generator)
+    if on_meta(input._data):
+        return wrap(_meta_multinomial(input._data, int(num_samples)))
     return wrap(kernels.multinomial(gen, input._data, int(num_samples), replacement))
+
+
+def _meta_multinomial(probs: np.ndarray, num_samples: int) -> np.ndarray:
+    """multinomial of meta ``probs``: torch's meta kernel checks only the dims."""
+    if not 0 < probs.ndim <= 2:
+        raise RuntimeError("The probability distributions dimensions must be 1 or 2, but got "
+                           f"{probs.ndim}")
+    shape = [num_samples] if probs.ndim == 1 else [probs.shape[0], num_samples]
+    if num_samples < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {num_samples}: "
+                           f"{shape}")
+    return meta_array(shape, np.int64)
 
 
 def poisson(input, generator=None) -> Tensor:  # noqa: A002
     """One Poisson sample per rate in ``input``."""
     gen = _generator_or_default(generator)
+    if on_meta(input._data):
+        return wrap(meta_array(input._data.shape, input._data.dtype))
     return wrap(kernels.poisson(gen, _contiguous(input._data)))
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype, return_types
+from torchlet._device import meta_array, no_meta_kernel, on_meta
 from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops.creation import _linspace
 from torchlet._ops.pointwise.operands import (
@@ -124,6 +125,8 @@ def bincount(input, weights=None, minlength=0) -> Tensor:  # noqa: A002
     other weights float64), with at least ``minlength`` bins."""
     x = check_tensor("bincount", input)
     a = x._data
+    if on_meta(a) or (isinstance(weights, Tensor) and on_meta(weights._data)):
+        raise no_meta_kernel("bincount")  # (its length is the largest value)
     if a.dtype.kind not in "iu":
         raise _not_supported("bincount_cpu", a)
     if minlength < 0:
@@ -175,6 +178,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
     if isinstance(bins, bool):  # (an int to Python, not to torch's parser)
         raise TypeError("histc(): argument 'bins' (position 2) must be int, not bool")
     bins = _int(bins, "histc", "bins", 2)
+    if on_meta(a):
+        return _out(wrap(_meta_histc(a, bins, min, max)), out, "histc", _histogram_out_dtype,
+                    grad_check="none")
     _check_bins(bins)
     left, right = float(min), float(max)
     if left == right and a.size:
@@ -198,6 +204,16 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
     pos = np.minimum(_linear_bins(inside, lo, hi, bins), bins - 1)
     result = wrap(_accumulate(np.zeros(bins, a.dtype), pos, None))
     return _out(result, out, "histc", _histogram_out_dtype, grad_check="none")
+
+
+def _meta_histc(a: np.ndarray, bins: int, left, right) -> np.ndarray:
+    """histc of meta ``a``: torch's meta kernel (``meta_histc``) checks only ``bins`` and
+    the order of the given range (no dtype: an int64 meta tensor gives int64 counts)."""
+    if bins <= 0:
+        raise RuntimeError(f"histc(): bins must be > 0, but got {bins}")
+    if not right >= left:
+        raise RuntimeError("histc(): max must be larger than min")
+    return meta_array((bins,), a.dtype)
 
 
 def _cpp_double(x: float) -> str:
@@ -251,6 +267,10 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False,  # noq
     element's contribution, ``density`` divides by the total and by the bin widths."""
     x = check_tensor("histogram", input)
     a = x._data
+    if any(isinstance(t, Tensor) and on_meta(t._data) for t in (x, bins, weight)):
+        # (the edges of a bin count are the input's min and max)
+        raise no_meta_kernel("histogram.bins_tensor" if isinstance(bins, Tensor)
+                             else "histogram.bin_ct")
     if isinstance(bins, Tensor):
         if range is not None:
             raise TypeError("histogram(): argument 'range' is not accepted with a Tensor 'bins'")
@@ -477,6 +497,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
             "None)\n * (Tensor elements, Number test_element, *, bool assume_unique = False, "
             "bool invert = False, Tensor out = None)"
         )
+    meta = any(isinstance(x, Tensor) and on_meta(x._data) for x in (elements, test_elements))
+    if meta:
+        return _meta_isin(elements, test_elements)
     for x in (elements, test_elements):
         if isinstance(x, Tensor) and x._data.dtype == np.bool_:
             raise RuntimeError("Unsupported input type encountered for isin(): Bool")
@@ -488,6 +511,22 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
                    else test_elements, common)
     found = np.isin(a, t.reshape(-1), invert=invert)
     return wrap(np.asarray(found, np.bool_).reshape(a.shape))
+
+
+def _meta_isin(elements, test_elements) -> Tensor:
+    """isin with a meta tensor: torch's meta kernel (``meta_isin``) words the bool refusal
+    its own way, and the result, of ``elements``' shape, is on ``elements``' device (a CPU
+    tensor's result is a CPU one, of values no meta tensor can give: zeros here)."""
+    for x in (elements, test_elements):
+        if not isinstance(x, (Tensor, bool, int, float, np.number)):
+            raise TypeError(f"isin(): expected a Tensor or a number, got {type_name(x)}")
+        if (x._data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype) == np.bool_:
+            raise RuntimeError("Unsupported input type encountered for isin(): torch.bool")
+    if isinstance(elements, Tensor):
+        shape, meta = elements._data.shape, on_meta(elements._data)
+    else:
+        shape, meta = (), True
+    return wrap(meta_array(shape, np.bool_) if meta else np.zeros(shape, np.bool_))
 
 
 # ---------------------------------------------------------------------------------------
@@ -526,6 +565,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     (the run lengths) when asked for."""
     x = check_tensor("unique_consecutive", input)
     a = x._data
+    if on_meta(a):  # (how many runs there are is not known without the values)
+        raise no_meta_kernel("unique_consecutive")
     d = None
     if dim is not None:
         if a.ndim == 0:

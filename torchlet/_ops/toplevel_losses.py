@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from torchlet._dtype import type_name
 from torchlet.nn import functional as F
-from torchlet.nn._functional.loss._shared import _reduce
+from torchlet.nn._functional.loss._shared import _check, _reduce
 
 __all__ = ["binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss",
            "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "poisson_nll_loss",
@@ -28,6 +28,16 @@ def _reduction(fn: str, reduction, position: int) -> str:
     return {1: "mean", 2: "sum"}.get(reduction, "none")
 
 
+def _tensors(fn: str, *named) -> None:
+    """ATen's parser checks the arguments in order, so its TypeError for a non-tensor
+    comes before any about ``reduction`` (and before F's Python code would call .size()
+    or .dim() on it). ``named``: (name, value) pairs from position 1; the weights are
+    optional (None passes)."""
+    for position, (arg, value) in enumerate(named, 1):
+        if value is not None or arg not in ("weight", "pos_weight"):
+            _check(fn, value, arg, position)
+
+
 def kl_div(input, target, reduction=0, *, log_target=False):  # noqa: A002 - ATen's names
     # reduced here: F.kl_div warns about 'mean', ATen's kl_div does not
     loss = F.kl_div(input, target, reduction="none", log_target=log_target)
@@ -36,33 +46,42 @@ def kl_div(input, target, reduction=0, *, log_target=False):  # noqa: A002 - ATe
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06, swap=False,
                         reduction=0):
+    _tensors("triplet_margin_loss", ("anchor", anchor), ("positive", positive),
+             ("negative", negative))
     return F.triplet_margin_loss(anchor, positive, negative, margin=margin, p=p, eps=eps,
                                  swap=swap,
                                  reduction=_reduction("triplet_margin_loss", reduction, 8))
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
+    _tensors("margin_ranking_loss", ("input1", input1), ("input2", input2), ("target", target))
     return F.margin_ranking_loss(input1, input2, target, margin=margin,
                                  reduction=_reduction("margin_ranking_loss", reduction, 5))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction=0):  # noqa: A002
+    _tensors("hinge_embedding_loss", ("input", input), ("target", target))
     return F.hinge_embedding_loss(input, target, margin=margin,
                                   reduction=_reduction("hinge_embedding_loss", reduction, 4))
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
+    _tensors("cosine_embedding_loss", ("input1", input1), ("input2", input2),
+             ("target", target))
     return F.cosine_embedding_loss(input1, input2, target, margin=margin,
                                    reduction=_reduction("cosine_embedding_loss", reduction, 5))
 
 
 def poisson_nll_loss(input, target, log_input, full, eps, reduction):  # noqa: A002
+    _tensors("poisson_nll_loss", ("input", input), ("target", target))
     return F.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=eps,
                               reduction=_reduction("poisson_nll_loss", reduction, 6))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,  # noqa: A002
                                      reduction=0):
+    _tensors("binary_cross_entropy_with_logits", ("input", input), ("target", target),
+             ("weight", weight), ("pos_weight", pos_weight))
     return F.binary_cross_entropy_with_logits(
         input, target, weight=weight, pos_weight=pos_weight,
         reduction=_reduction("binary_cross_entropy_with_logits", reduction, 5))

@@ -209,9 +209,14 @@ def broadcast_shapes(a, b):
     return tuple(out)
 
 
-def wrap_dim(dim, ndim: int) -> int:
-    """torch's ``maybe_wrap_dim`` (a 0-d tensor has one dimension for this purpose)."""
-    dim = int(dim)
+def wrap_dim(dim, ndim: int, fn: str | None = None, position: int | None = None) -> int:
+    """torch's ``maybe_wrap_dim`` (a 0-d tensor has one dimension for this purpose). A dim
+    that is not an int (a float, a str, a tensor of several elements) is torch's
+    TypeError, naming ``fn`` and the argument's ``position`` where given."""
+    if type(dim) is not int:
+        from torchlet._ops.shape.common import _int  # (shape imports indexing)
+
+        dim = _int(dim, fn, "dim", position)
     low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
     if not low <= dim <= high:
         raise IndexError(

@@ -152,7 +152,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:  # noqa
     x = check_tensor("gather", input, "input", 1)
     index = check_tensor("gather", index, "index", 3)
     shape, idx = x._data.shape, index._data
-    dim = wrap_dim(dim, len(shape))
+    dim = wrap_dim(dim, len(shape), "gather", 2)
     check_index_dtype("gather", idx)
     if idx.size:
         _gather_shape_check(shape, dim, idx.shape)
@@ -269,7 +269,7 @@ class ScatterReduceLegacy(Primitive):
 def _scatter_checks(name: str, x: Tensor, dim, index: Tensor, src) -> int:
     """torch's scatter checks, in its order: dim, index dtype, src dtype, shapes, bounds."""
     shape, idx = x._data.shape, index._data
-    dim = wrap_dim(dim, len(shape))
+    dim = wrap_dim(dim, len(shape), name, 2)
     check_index_dtype("scatter", idx)
     if src is not None and src._data.dtype != x._data.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._device import on_meta
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
@@ -365,6 +366,8 @@ def fill_diagonal_(self: Tensor, fill_value, wrap=False) -> Tensor:  # noqa: A00
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     checked_scalar(fill_value, self._data.dtype)  # torch's overflow error
+    if on_meta(self._data):
+        return _meta_fill_diagonal(self, fill_value, wrap)
     offset = self.storage_offset()
     stride = (sum(self.stride()),)
     as_strided(self, (min(height, width),), stride, offset).fill_(fill_value)
@@ -374,6 +377,20 @@ def fill_diagonal_(self: Tensor, fill_value, wrap=False) -> Tensor:  # noqa: A00
         as_strided(self, (count,), stride, offset + self.stride(0) * step).fill_(fill_value)
     if self._base is not None and self._base._grad_fn is not None:
         _refresh_view_history(self)
+    return self
+
+
+def _meta_fill_diagonal(self: Tensor, fill_value, wrap: bool) -> Tensor:
+    """fill_diagonal_ of a meta tensor: nothing to write, and no storage for as_strided to
+    view, so the same fills go through views of its flattened self (a meta tensor's
+    strides read as contiguous): the versions and the graph (CopySlices) are torch's."""
+    shape = self._data.shape
+    height, width = shape[0], shape[1]
+    flat, step = self.view(-1), sum(self.stride())
+    flat[: min(height, width) * step: step].fill_(fill_value)
+    if wrap and len(shape) == 2 and height > width + 1:
+        count = (self._data.size + width) // (width + 1) - width
+        flat[width * (width + 1)::step][:count].fill_(fill_value)
     return self
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._device import META_NONZERO, no_meta_kernel, on_meta
 from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
@@ -94,7 +95,7 @@ def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
     x = check_tensor("index_select", input, "input", 1)
     index = check_tensor("index_select", index, "index", 3)
     data, idx = x._data, index._data
-    dim = wrap_dim(dim, data.ndim)
+    dim = wrap_dim(dim, data.ndim, "index_select", 2)
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if idx.dtype != _INT64 and idx.dtype != _INT32:
@@ -216,7 +217,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
     index = check_tensor("index_add", index, "index", 3)
     source = check_tensor("index_add", source, "source", 4)
     data, src = x._data, source._data
-    dim = wrap_dim(dim, data.ndim)
+    dim = wrap_dim(dim, data.ndim, "index_add", 2)
     idx = check_index_source("index_add_", data, index._data, src, dim)
     size = data.shape[dim] if data.ndim else 1
     # torch's kernel has two loops with their own checks: one for 0-d/1-d self, and one
@@ -290,7 +291,7 @@ def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
     x = check_tensor("index_fill", input, "input", 1)
     index = check_tensor("index_fill", index, "index", 3)
     data, idx = x._data, index._data
-    dim = wrap_dim(dim, data.ndim)
+    dim = wrap_dim(dim, data.ndim, "index_fill", 2)
     if idx.dtype != _INT64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
     _vector_index("index_fill_", idx)
@@ -449,6 +450,8 @@ def masked_select(input, mask, *, out=None) -> Tensor:  # noqa: A002
             "masked_select(): argument 'mask' (position 2) must be Tensor, not "
             f"{type_name(mask)}"
         )
+    if on_meta(x._data) or on_meta(mask._data):  # (its length is the number of Trues)
+        raise no_meta_kernel("masked_select")
     if mask._data.dtype.kind != "b":
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     broadcast_shapes(mask._data.shape, x._data.shape)
@@ -514,6 +517,8 @@ def nonzero(input, *, as_tuple=False, out=None):  # noqa: A002
     ``as_tuple=True`` one 1-D tensor per dimension (what ``x[...]`` accepts)."""
     x = check_tensor("nonzero", input, "input", 1)
     data = x._data
+    if on_meta(data):  # (how many there are is not known without the values)
+        raise NotImplementedError(META_NONZERO)
     if as_tuple:
         return tuple(wrap(i) for i in np.nonzero(_at_least_1d(data)))
     if data.ndim == 0:

@@ -26,6 +26,14 @@ import warnings
 
 import numpy as np
 
+from torchlet._device import (
+    META_NONZERO,
+    NO_META_ITEM,
+    MetaArray,
+    is_meta_array,
+    meta_array,
+    on_meta,
+)
 from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import (
     FULL,
@@ -43,6 +51,7 @@ from torchlet.autograd.grad_mode import GRAD_STATE
 
 _INT64 = np.dtype(np.int64)
 _INT32 = np.dtype(np.int32)
+_INT8 = np.dtype(np.int8)
 _UINT8 = np.dtype(np.uint8)
 _EMPTY_INDEX = np.zeros(0, np.int64)
 _ZERO_INDEX = np.zeros(1, np.int64)
@@ -170,6 +179,8 @@ class Index(Primitive):
             ctx.save_for_backward(*saved)
         if arrays is None:  # (a backward: the key was checked by the forward)
             arrays = [(dim, k) for dim, k in enumerate(key) if type(k) is np.ndarray]
+            if type(a) is not np.ndarray and is_meta_array(a):
+                return _meta_index(a, arrays)
             return _torch_layout(a, arrays, a[key])
         return _index(a, key, arrays)
 
@@ -188,6 +199,8 @@ class IndexPutAccumulate(Primitive):
     @staticmethod
     def forward(ctx, g, *, shape, key):
         ctx.key = key
+        if type(g) is not np.ndarray and is_meta_array(g):
+            return meta_array(shape, g.dtype)  # (meta indices are never read)
         out = np.zeros(shape, g.dtype)
         if g.size:  # (an empty result may come from indices torch never checked)
             np.add.at(out, key, g)
@@ -231,6 +244,9 @@ def _array_token(array: np.ndarray):
     tensors are masks, anything else is an integer index (its dtype checked later)."""
     is_mask = array.dtype.kind == "b" or array.dtype == _UINT8
     if array.ndim == 0:
+        if type(array) is not np.ndarray and is_meta_array(array) and (
+                is_mask or array.dtype.kind in "iu"):
+            raise RuntimeError(NO_META_ITEM)  # (torch reads the number out of it)
         if is_mask:
             return _BOOL, bool(array)
         if array.dtype.kind in "iu":
@@ -368,15 +384,20 @@ def _parse(shape, index, skip_full_slices: bool):
     return tuple(key), steps, tensors
 
 
-def _advanced_key(shape, tensors):
+def _advanced_key(shape, tensors, meta=False):
     """The NumPy key for the tensor indices, checked as torch's ``at::index`` does first:
     masks must match the dims they cover (they become their nonzero positions) and
     indices must be int64 or int32. Returns ``(key, arrays)``, arrays being the
     ``(dim, integer array)`` pairs; ``_check_advanced`` checks broadcasting and bounds.
+    ``meta``: the indexed tensor is a meta one (``_meta_advanced_key``).
     """
+    if meta:
+        return _meta_advanced_key(shape, tensors)
     arrays = []
     for dim, array in tensors:
         if array.dtype.kind == "b" or array.dtype == _UINT8:
+            if on_meta(array):  # (a meta mask has no positions to give, whatever is indexed)
+                raise NotImplementedError(META_NONZERO)
             if array.dtype == _UINT8:
                 warnings.warn(
                     "indexing with dtype torch.uint8 is now deprecated, please use a dtype "
@@ -401,10 +422,40 @@ def _advanced_key(shape, tensors):
     return tuple(key), arrays
 
 
-def _check_advanced(shape, arrays):
-    """Broadcast the indices and check their bounds with torch's errors; return the
-    shape of the result (NumPy's rule: the broadcast index shape replaces the indexed
-    dims if they are adjacent, else goes in front)."""
+def _meta_advanced_key(shape, tensors):
+    """``_advanced_key`` for a meta tensor, checked as torch's meta kernel checks
+    (``meta_index_Tensor``), index by index: the dtype (a RuntimeError; int8 is a mask
+    there, uint8 refused), then a mask's positions (a meta mask has none to give: torch's
+    nonzero refuses), then the mask's shape, in messages of its own."""
+    arrays = []
+    for dim, array in tensors:
+        kind = array.dtype
+        if kind != _INT64 and kind != _INT32 and kind.kind != "b" and kind != _INT8:
+            raise RuntimeError("tensors used as indices must be long, int, byte or bool tensors")
+        if kind == _INT64 or kind == _INT32:
+            arrays.append((dim, array))
+            continue
+        if on_meta(array):
+            raise NotImplementedError(META_NONZERO)
+        if dim + array.ndim > len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+        for j in range(array.ndim):
+            if array.shape[j] != shape[dim + j]:
+                raise IndexError(
+                    f"The shape of the mask torch.Size({list(array.shape)}) at index {dim} "
+                    "does not match the shape of the indexed tensor "
+                    f"torch.Size({list(shape)}) at index {dim + j}")
+        arrays.extend(zip(range(dim, dim + array.ndim), np.nonzero(array), strict=True))
+    key = [FULL] * (arrays[-1][0] + 1)
+    for dim, array in arrays:
+        key[dim] = array
+    return tuple(key), arrays
+
+
+def _check_advanced(shape, arrays, bounds=True):
+    """Broadcast the indices and check their bounds (unless ``bounds`` is False) with
+    torch's errors; return the shape of the result (NumPy's rule: the broadcast index
+    shape replaces the indexed dims if they are adjacent, else goes in front)."""
     shapes = [array.shape for _, array in arrays]
     try:
         index_shape = np.broadcast_shapes(*shapes)
@@ -413,7 +464,8 @@ def _check_advanced(shape, arrays):
             "shape mismatch: indexing tensors could not be broadcast together with shapes "
             + ", ".join(str(list(s)) for s in shapes)
         ) from None
-    _check_bounds(shape, arrays, index_shape)
+    if bounds:
+        _check_bounds(shape, arrays, index_shape)
     dims = [dim for dim, _ in arrays]
     rest = [s for d, s in enumerate(shape) if d not in dims]
     if dims == list(range(dims[0], dims[0] + len(dims))):  # adjacent: they stay in place
@@ -455,12 +507,27 @@ def _index(array: np.ndarray, key, arrays) -> np.ndarray:
     """``array[key]``. NumPy checks bounds over the same range torch does, so its checks
     are kept and torch's message is only worked out when NumPy refuses (torch also
     accepts out-of-range indices when the result is empty: nothing is read)."""
+    if type(array) is not np.ndarray and is_meta_array(array):
+        return _meta_index(array, arrays)
     if not array.size:  # (NumPy < 2 only warns about an out-of-range index here)
         return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
     try:
         return _torch_layout(array, arrays, array[key])
     except IndexError:
         return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
+
+
+def _meta_index(array: np.ndarray, arrays) -> np.ndarray:
+    """``array[key]`` for a meta array: torch's meta kernel reads no index (no bounds are
+    checked) and broadcasts the indices with the message of its Python meta kernels;
+    the result is a meta array of the shape ``_check_advanced`` works out."""
+    from torchlet.autograd.function import _meta_broadcast_error
+
+    try:
+        np.broadcast_shapes(*(a.shape for _, a in arrays))
+    except ValueError as error:
+        raise _meta_broadcast_error(error, [a for _, a in arrays]) from None
+    return meta_array(_check_advanced(array.shape, arrays, bounds=False), array.dtype)
 
 
 def _contiguous(out: np.ndarray) -> np.ndarray:
@@ -607,14 +674,15 @@ def getitem(t: Tensor, index) -> Tensor:
     if not _recording(t):
         sliced = data[key]
         if tensors:
-            return wrap(_index(sliced, *_advanced_key(sliced.shape, tensors)))
+            meta = type(data) is not np.ndarray and is_meta_array(data)
+            return wrap(_index(sliced, *_advanced_key(sliced.shape, tensors, meta)))
         return make_view(wrap(sliced), t)
 
     out = t
     for view_cls, dim, arg in steps:
         out = make_view(view_cls.apply(out, key=(FULL,) * dim + (arg, Ellipsis)), t)
     if tensors:
-        key, arrays = _advanced_key(out._data.shape, tensors)
+        key, arrays = _advanced_key(out._data.shape, tensors, on_meta(data))
         return Index.apply(out, key=key, arrays=arrays, saved=_saved_indices(index, tensors))
     if not steps:
         out = make_view(Alias.apply(t), t)
@@ -709,7 +777,7 @@ class FillBackward3(IndexPut):
 def _write(target: np.ndarray, adv, value) -> None:
     if adv is None:
         np.copyto(target, value, casting="unsafe")
-    else:
+    elif type(target) is not MetaArray:  # (torch's meta index_put_ reads no index)
         target[adv] = value
 
 
@@ -814,10 +882,16 @@ def setitem(t: Tensor, index, value) -> None:
         t._requires_grad or t._grad_fn is not None or value.requires_grad
     )
 
+    meta = type(data) is not np.ndarray and is_meta_array(data)
+    if meta and not recording:
+        # torch's meta index_put_ checks neither the index tensors nor the value, and
+        # there is nothing to write
+        bump_version(t)
+        return
     adv = None
     vshape = vdata.shape
     if tensors:
-        adv, arrays = _advanced_key(target.shape, tensors)
+        adv, arrays = _advanced_key(target.shape, tensors, meta)
         if vdata.dtype != data.dtype:
             raise RuntimeError(
                 "Index put requires the source and destination dtypes match, got "
@@ -827,7 +901,8 @@ def setitem(t: Tensor, index, value) -> None:
         # (a number fits anywhere: NumPy checks the bounds, except that NumPy < 2 only
         # warns about an out-of-range index into an empty tensor)
         if vdata.ndim or recording or not target.size:
-            vshape = _check_value_shape(vdata.shape, _check_advanced(target.shape, arrays))
+            vshape = _check_value_shape(vdata.shape,
+                                        _check_advanced(target.shape, arrays, not meta))
     else:
         vshape = _check_copy_shape(vdata, target.shape)
     _check_overlap(target, vdata)
@@ -885,7 +960,8 @@ class IndexPutAdd(Primitive):
         if saved:
             ctx.save_for_backward(*saved)
         out = a.copy()
-        np.add.at(out, key, values)
+        if type(out) is not MetaArray:  # (a meta one has nothing to add to)
+            np.add.at(out, key, values)
         return out
 
     @staticmethod
@@ -929,7 +1005,8 @@ def index_put(input, indices, values, accumulate=False) -> Tensor:  # noqa: A002
             f"{TYPE_WORD[data.dtype.name]} for the destination and "
             f"{TYPE_WORD[vdata.dtype.name]} for the source."
         )
-    _check_value_shape(vdata.shape, _check_advanced(data.shape, arrays))
+    if not on_meta(data):  # (torch's meta kernel checks neither the indices nor values)
+        _check_value_shape(vdata.shape, _check_advanced(data.shape, arrays))
     saved = tuple(indices)
     if accumulate:
         return IndexPutAdd.apply(input, values, key=key, saved=saved)

@@ -9,7 +9,13 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._ops.indexing._common import memory_order
-from torchlet._ops.shape.common import contiguous_strides
+from torchlet._ops.shape.common import (
+    _int,
+    _int_list,
+    _is_size,
+    _no_overload,
+    contiguous_strides,
+)
 from torchlet._ops.shape.views import Expand, broadcast_scalar
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
@@ -48,25 +54,35 @@ def is_int(value) -> bool:
     return isinstance(value, (int, np.integer))
 
 
-def wrap_dim(name: str, dim, ndim: int) -> int:
-    """One ``dim`` (an int) as a non-negative axis; a 0-d tensor accepts 0 and -1."""
-    if not is_int(dim):
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
-    return _wrap_dim(int(dim), ndim)
+def wrap_dim(name: str, dim, ndim: int, position=None) -> int:
+    """One ``dim`` (an int, as torch's parser reads one: ``_int``) as a non-negative axis;
+    a 0-d tensor accepts 0 and -1. ``position``: dim's in torch's message (none: as if
+    given by keyword)."""
+    if type(dim) is not int:
+        dim = _int(dim, name, "dim", position)
+    return _wrap_dim(dim, ndim)
 
 
-def reduce_dims(dim, ndim: int):
+def reduce_dims(dim, ndim: int, name=None, position=1):
     """``dim`` (None, an int, or a sequence) as a sorted tuple of non-negative axes.
 
     None and the empty sequence both mean every dimension, as for torch.sum in 2.x.
+    ``name``: the reduction's, to read ``dim`` as torch's parser does (one int or a tuple
+    of ints: ``_int_list``; ``position``: dim's in its message, counted as in the Tensor
+    method); without it a misfit is a plain TypeError.
     """
     if dim is None:
         return tuple(range(ndim))
-    if is_int(dim):
-        axis = _wrap_dim(int(dim), ndim)  # checked even for a 0-d tensor ([-1, 0])
+    if type(dim) is not int:
+        if name is not None:
+            dim = _int_list(dim, name, "dim", position, single=True)
+        elif is_int(dim):
+            dim = int(dim)
+        elif not isinstance(dim, (tuple, list)) or not all(is_int(d) for d in dim):
+            raise TypeError(f"dim must be an int or a tuple of ints, not {dim!r}")
+    if type(dim) is int:
+        axis = _wrap_dim(dim, ndim)  # checked even for a 0-d tensor ([-1, 0])
         return (axis,) if ndim else ()
-    if not isinstance(dim, (tuple, list)) or not all(is_int(d) for d in dim):
-        raise TypeError(f"dim must be an int or a tuple of ints, not {dim!r}")
     dims = tuple(_wrap_dim(int(d), ndim) for d in dim)
     if len(set(dims)) != len(dims):
         repeated = next(d for d in dims if dims.count(d) > 1)
@@ -74,6 +90,20 @@ def reduce_dims(dim, ndim: int):
     if not dims:
         return tuple(range(ndim))
     return tuple(sorted(dims)) if ndim else ()
+
+
+def check_overloaded_dims(name: str, dim, signatures, input=None) -> None:  # noqa: A002
+    """Check ``dim`` of a reduction torch overloads (sum, mean, var, std) as its parser
+    picks the overload: one int, or a sequence starting with one (``reduce_dims(dim, ndim,
+    name)`` then unpacks the rest); anything else (a float, a str, a bool, None where it
+    is not the default) fits none of the overloads (``_no_overload``; ``input`` None: as
+    the Tensor method's message)."""
+    if isinstance(dim, (tuple, list)):
+        if not dim or type(dim[0]) is int or _is_size(dim[0]):
+            return
+    elif _is_size(dim):
+        return
+    raise _no_overload(name, (dim,), signatures, input)
 
 
 def kept_shape(shape, dims):

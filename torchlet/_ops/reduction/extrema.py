@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import return_types
+from torchlet._device import meta_array, on_meta
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import (
     _out,
@@ -228,6 +229,8 @@ def _input_and_out_dtypes(want, got, field) -> RuntimeError:
 def _arg(name, arg, input, dim, keepdim):
     x = check_tensor(name, input)
     a = x._data
+    if on_meta(a):
+        return wrap(_meta_arg(name, a, dim, keepdim))
     if a.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
@@ -244,6 +247,32 @@ def _arg(name, arg, input, dim, keepdim):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     out = np.asarray(arg(a, axis=d, keepdims=keepdim), dtype=np.int64)
     return wrap(reduction_layout(out, a))
+
+
+def _meta_arg(name, a: np.ndarray, dim, keepdim) -> np.ndarray:
+    """argmax/argmin of meta ``a``: torch's meta kernel (``argmax_argmin_meta``) checks no
+    dtype and words its errors its own way."""
+    if dim is None:
+        if a.size == 0:
+            raise RuntimeError(
+                f"{name}: Expected reduction dim to be specified for input.numel() == 0.")
+    else:
+        d = wrap_dim(name, dim, a.ndim)
+        if a.ndim and a.shape[d] == 0:
+            raise IndexError(f"{name}: Expected reduction dim {d} to have non-zero size.")
+    return meta_array(_meta_reduced_shape(a, dim, keepdim), np.int64)
+
+
+def _meta_reduced_shape(a: np.ndarray, dim, keepdim) -> tuple:
+    """The shape of a reduction of meta ``a`` over ``dim`` (None, an int or a sequence; an
+    empty one is every dim), with the meta kernels' message for a repeated dim."""
+    try:
+        dims = reduce_dims(dim, a.ndim)
+    except RuntimeError:  # ("dim 0 appears multiple times ...", worded as torch's meta)
+        raise RuntimeError("duplicate value in the list of dims") from None
+    if keepdim:
+        return kept_shape(a.shape, dims)
+    return tuple(n for i, n in enumerate(a.shape) if i not in dims)
 
 
 @numpy_names
@@ -265,6 +294,10 @@ def argmin(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
 def _logical(name, ufunc, input, dim, keepdim):
     x = check_tensor(name, input)
     a = x._data
+    if on_meta(a):
+        shape = a.shape if isinstance(dim, (tuple, list)) and len(dim) == 0 else (
+            _meta_reduced_shape(a, dim, keepdim))
+        return wrap(meta_array(shape, np.uint8 if a.dtype == np.uint8 else np.bool_))
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         out = contiguous(a.astype(bool))  # torch reduces over no dimension: elementwise
     else:
@@ -296,6 +329,8 @@ def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001, A002
 def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
     """Number of nonzero elements (along ``dim``: an int or tuple), as int64."""
     x = check_tensor("count_nonzero", input)
+    if on_meta(x._data):
+        return wrap(meta_array(_meta_reduced_shape(x._data, dim, False), np.int64))
     dims = reduce_dims(dim, x._data.ndim)
     out = np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64)
     return wrap(reduction_layout(out, x._data))

@@ -122,7 +122,7 @@ def cummax(input, dim, *, out=None):  # noqa: A002
     """Running maximum along ``dim`` and its index:
     ``torch.return_types.cummax(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummax", input)
-    d = wrap_dim("cummax", dim, x._data.ndim)
+    d = wrap_dim("cummax", dim, x._data.ndim, 1)
     result = return_types.cummax(Cummax.apply(x, dim=d))
     return _out_tuple(result, out, "cummax", scalar_type_mismatch)
 
@@ -132,7 +132,7 @@ def cummin(input, dim, *, out=None):  # noqa: A002
     """Running minimum along ``dim`` and its index:
     ``torch.return_types.cummin(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummin", input)
-    d = wrap_dim("cummin", dim, x._data.ndim)
+    d = wrap_dim("cummin", dim, x._data.ndim, 1)
     result = return_types.cummin(Cummin.apply(x, dim=d))
     return _out_tuple(result, out, "cummin", scalar_type_mismatch)
 
@@ -200,7 +200,7 @@ def logcumsumexp(input, dim, *, out=None) -> Tensor:  # noqa: A002
     """log(cumsum(exp(input))) along ``dim``, without overflow. Floating inputs only."""
     x = check_tensor("logcumsumexp", input)
     a = x._data
-    d = wrap_dim("logcumsumexp", dim, a.ndim)
+    d = wrap_dim("logcumsumexp", dim, a.ndim, 1)
     if a.dtype.kind != "f":
         raise NotImplementedError(
             f"\"logcumsumexp_out_cpu\" not implemented for '{type_word(a)}'"

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from torchlet import return_types
+from torchlet._device import meta_array, no_meta_kernel, on_meta
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import Selection, check_tensor, sort_layout, wrap_dim
@@ -135,7 +136,8 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A
     """Sort along ``dim``: ``torch.return_types.sort(values, indices)``."""
     x = check_tensor("sort", input)
     d = wrap_dim("sort", dim, x._data.ndim)
-    idx = sort_indices(x._data, d, descending, stable)
+    idx = _meta_indices(x._data) if on_meta(x._data) else sort_indices(
+        x._data, d, descending, stable)
     primitive = StableSort if stable else Sort
     result = return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True))
     return _out_tuple(result, out, "sort", out_dtype_must_match)
@@ -146,7 +148,18 @@ def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa
     """The indices that sort ``input`` along ``dim`` (int64)."""
     x = check_tensor("argsort", input)
     d = wrap_dim("argsort", dim, x._data.ndim)
+    if on_meta(x._data):
+        return wrap(_meta_indices(x._data))
     return wrap(sort_layout(sort_indices(x._data, d, descending, stable), x._data))
+
+
+def _meta_indices(a: np.ndarray, dim: int = 0, k: int | None = None) -> np.ndarray:
+    """The indices of sorting meta ``a`` (``k`` along ``dim`` for topk): a meta array of
+    their shape, in place of sorting its one value over and over."""
+    shape = list(a.shape)
+    if k is not None and shape:
+        shape[dim] = k
+    return meta_array(shape, np.int64)
 
 
 def msort(input) -> Tensor:  # noqa: A002
@@ -164,6 +177,16 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
     size = a.shape[d] if a.ndim else 1
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
         raise TypeError(f"topk(): argument 'k' must be int, not {type(k).__name__}")
+    if on_meta(a):  # (torch's meta kernel: its own checks, no dtype's)
+        if k < 0:
+            raise RuntimeError("Expected cond to be True, but got False. (Could this error "
+                               "message be improved? If so, please report an enhancement "
+                               "request to PyTorch.)")
+        if k > size:
+            raise RuntimeError("k not in range for dimension")
+        order = _meta_indices(a, d, k)
+        return _out_tuple(return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True)),
+                          out, "topk", out_dtype_must_match)
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
     if a.dtype.kind == "b":  # (after torch's dim and k checks)
@@ -233,6 +256,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """
     x = check_tensor("unique", input)
     a = x._data
+    if on_meta(a):  # (the number of distinct values is not known without them)
+        raise no_meta_kernel("_unique2" if dim is None else "unique_dim")
     if dim is None:
         outputs = Unique.apply(x, dim=None)
     else:

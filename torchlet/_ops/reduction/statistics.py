@@ -28,6 +28,7 @@ from torchlet._ops.reduction._cascade import GRAIN_SIZE
 from torchlet._ops.reduction._common import (
     Selection,
     accumulation_dtype,
+    check_overloaded_dims,
     check_tensor,
     count,
     evenly_distribute,
@@ -61,11 +62,20 @@ def _user_stacklevel() -> int:
     return level
 
 
+# torch's overloads of Tensor.var and Tensor.std, as its errors print them
+_VAR_SIGNATURES = (
+    "tuple of ints dim, bool unbiased = True, bool keepdim = False",
+    "tuple of ints dim = None, *, Number correction = None, bool keepdim = False",
+    "bool unbiased = True")
+
+
 def _var_args(name, x, dim, unbiased, correction):
     """Sort out torch's overloads: var(x, unbiased: bool), var(x, dim, unbiased, keepdim),
     var(x, dim, *, correction). Returns (dims, correction, all_reduce)."""
     if isinstance(dim, bool):  # var(x, False): the bool is `unbiased`
         dim, unbiased = None, dim if unbiased is None else unbiased
+    elif type(dim) is not int and dim is not None:  # (var_mean, std_mean: functions only)
+        check_overloaded_dims(name, dim, _VAR_SIGNATURES, None if name in ("var", "std") else x)
     if unbiased is not None:
         if correction is not None:
             raise TypeError(
@@ -82,7 +92,7 @@ def _var_args(name, x, dim, unbiased, correction):
     a = x._data
     if a.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    dims = reduce_dims(dim, a.ndim)
+    dims = reduce_dims(dim, a.ndim, name)
     if count(a.shape, dims) - correction <= 0:
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
@@ -404,7 +414,7 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
                 f"{type_word(np.empty(0, np_dtype))}"
             )
     p = float(ord)
-    dims = reduce_dims(dim, a.ndim)
+    dims = reduce_dims(dim, a.ndim, "linalg_vector_norm", 3)
     if p < 0 or math.isinf(p):
         if a.size == 0 and dim is None:
             raise RuntimeError(

@@ -23,6 +23,7 @@ from torchlet._ops.reduction._common import (
     Shift,
     accumulation_dtype,
     check_grad_dtype,
+    check_overloaded_dims,
     check_tensor,
     count,
     expand_reduced,
@@ -36,6 +37,7 @@ from torchlet._ops.reduction._common import (
     where_mask,
     wrap_dim,
 )
+from torchlet._ops.shape.common import _int_list, _is_int, _no_overload
 from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -181,6 +183,11 @@ class SumAll(Primitive):
         return expand_reduced(grad, ctx.in_shape, None, False)
 
 
+# torch's overloads of Tensor.sum and Tensor.mean, as its errors print them
+_SUM_SIGNATURES = ("*, torch.dtype dtype = None",
+                   "tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None")
+
+
 @numpy_names
 def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001, A002
     """Sum over ``dim`` (an int, a tuple or list; None or () means every dimension).
@@ -188,13 +195,15 @@ def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001,
     Integer and bool inputs sum to int64; ``dtype`` converts before summing.
     """
     x = check_tensor("sum", input)
+    if type(dim) is not int and dim is not None:
+        check_overloaded_dims("sum", dim, _SUM_SIGNATURES)
     if dtype is None and x._data.dtype.kind == "f":
         # the usual float sums: skip the dtype rules below (same results)
         if dim is None and not keepdim:
             return SumAll.apply_unary(x)
-        return Sum.apply(x, dims=reduce_dims(dim, x._data.ndim), keepdim=keepdim,
+        return Sum.apply(x, dims=reduce_dims(dim, x._data.ndim, "sum"), keepdim=keepdim,
                          np_dtype=x._data.dtype)
-    dims = reduce_dims(dim, x._data.ndim)
+    dims = reduce_dims(dim, x._data.ndim, "sum")
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
@@ -228,7 +237,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A0
     """Sum treating NaN as zero."""
     x = check_tensor("nansum", input)
     np_dtype = result_dtype(x, dtype)
-    return Nansum.apply(x, dims=reduce_dims(dim, x._data.ndim), keepdim=keepdim,
+    return Nansum.apply(x, dims=reduce_dims(dim, x._data.ndim, "nansum"), keepdim=keepdim,
                         np_dtype=np_dtype)
 
 
@@ -270,6 +279,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` (None or () means every dimension); floating inputs only,
     unless ``dtype`` names a floating type."""
     x = check_tensor("mean", input)
+    if type(dim) is not int and dim is not None:
+        check_overloaded_dims("mean", dim, _SUM_SIGNATURES)
     if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
         return MeanAll.apply_unary(x)  # the usual loss.mean(): skips the rules below
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else x._data.dtype
@@ -278,7 +289,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
             "mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {type_word(np.empty(0, np_dtype))}"
         )
-    dims = reduce_dims(dim, x._data.ndim)
+    dims = reduce_dims(dim, x._data.ndim, "mean")
     primitive = MeanAll if dim is None and not keepdim else Mean
     return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
 
@@ -288,12 +299,12 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor: 
     """Mean of the non-NaN elements: nansum / (number of non-NaN), as torch composes it
     (so its grad_fn is DivBackward0)."""
     x = check_tensor("nanmean", input)
+    dims = reduce_dims(dim, x._data.ndim, "nanmean")
     if x._data.dtype.kind != "f":
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{type_word(x._data)}"
         )
-    dims = reduce_dims(dim, x._data.ndim)
     factor = np.add.reduce(~np.isnan(x._data), axis=dims, keepdims=keepdim, dtype=np.int64)
     factor = reduction_layout(np.asarray(factor), x._data)
     result = nansum(x, dim, keepdim, dtype=dtype) / wrap(factor)
@@ -377,6 +388,10 @@ def _prod_safe_zeros_backward(grad: Tensor, x: Tensor, dim: int) -> Tensor:
     return grad * (before * after)
 
 
+_PROD_SIGNATURES = ("*, torch.dtype dtype = None",  # (Tensor.prod's, as torch prints them)
+                    "int dim, bool keepdim = False, *, torch.dtype dtype = None")
+
+
 @numpy_names
 def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
     """Product of all elements, or along one ``dim`` (an int). Integers give int64."""
@@ -386,12 +401,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
         check_grad_dtype(x, np_dtype)
     if dim is None:
         return ProdAll.apply(x, np_dtype=np_dtype)
-    if not isinstance(dim, (int, np.integer)):
-        raise TypeError(
-            "prod() received an invalid combination of arguments - got "
-            f"({type(dim).__name__}), but expected one of:\n * (*, torch.dtype dtype = None)\n"
-            " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)"
-        )
+    if not _is_int(dim):
+        raise _no_overload("prod", (dim,), _PROD_SIGNATURES)
     d = wrap_dim("prod", dim, x._data.ndim)
     return Prod.apply(x, dim=d, keepdim=keepdim, np_dtype=np_dtype)
 
@@ -413,7 +424,7 @@ def _scan_dtype(name: str, x: Tensor, dim, dtype):
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
-    return wrap_dim(name, dim, x._data.ndim), np_dtype
+    return wrap_dim(name, dim, x._data.ndim, 1), np_dtype
 
 
 class Cumsum(Primitive):
@@ -589,9 +600,9 @@ def logsumexp(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """log(sum(exp(input))) over ``dim`` (required, as torch), without overflow.
     Integer inputs are converted to the default float dtype."""
     x = check_tensor("logsumexp", input)
+    dims = reduce_dims(_int_list(dim, "logsumexp", "dim", 1, single=True), x._data.ndim)
     if x._data.dtype.kind != "f":
         x = x.to(_dtype.get_default_dtype())
-    dims = reduce_dims(dim, x._data.ndim)
     return _out(Logsumexp.apply(x, dims=dims, keepdim=keepdim), out, "logsumexp",
                 _float_result("logsumexp"))
 

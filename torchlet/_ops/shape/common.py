@@ -20,47 +20,237 @@ def _check_tensor(name: str, x) -> Tensor:
     return x
 
 
-def _int(value, fn: str, arg: str, position: int) -> int:
-    """An int argument as torch's parser takes it: ints, NumPy ints, integer 0-d tensors."""
+def _must_be(fn, arg: str, position, kind: str, value) -> str:
+    """torch's "f(): argument 'x' (position n) must be <kind>, not <type>" (``position``
+    None: an argument given by keyword, which torch leaves unnumbered; ``fn`` None: a
+    check that cannot name its function, ``_wrap_dim``'s)."""
+    where = f" (position {position})" if position else ""
+    head = f"{fn}(): " if fn else ""
+    return f"{head}argument '{arg}'{where} must be {kind}, not {type_name(value)}"
+
+
+def _is_int(value) -> bool:
+    """Whether torch's parser takes ``value`` as an ``int`` argument: an int other than a
+    bool, a NumPy integer or a 0-d integer tensor (not a float, a bool, a NumPy array or a
+    tensor of another shape or dtype)."""
+    if isinstance(value, Tensor):
+        return not value._data.ndim and value._data.dtype.kind in "iu"
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _int(value, fn, arg: str, position) -> int:
+    """An ``int`` argument as torch's parser takes it (``_is_int``), else its TypeError."""
     if type(value) is int:
         return value
-    try:
+    if _is_int(value):
         return operator.index(value)
-    except TypeError:
-        raise TypeError(
-            f"{fn}(): argument '{arg}' (position {position}) must be int, not "
-            f"{type_name(value)}"
-        ) from None
+    raise TypeError(_must_be(fn, arg, position, "int", value))
 
 
-def _ints(values, fn: str, arg: str, position: int) -> tuple:
-    """A tuple-of-ints argument (torch refuses a bare int where it wants a tuple)."""
-    if not isinstance(values, (tuple, list)):
-        raise TypeError(
-            f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, not "
-            f"{type_name(values)}"
-        )
+def _is_size(value) -> bool:
+    """torch's test of the first element of a tuple-of-ints argument, the only one it
+    picks an overload by: an index (``__index__``) other than a bool, or a tensor of one
+    integer (or bool) element."""
+    if isinstance(value, Tensor):
+        return value._data.size == 1 and value._data.dtype.kind in "iub"
+    if isinstance(value, bool):
+        return False
     try:
-        return tuple(map(operator.index, values))
+        operator.index(value)
     except TypeError:
-        bad = next(v for v in values if not hasattr(v, "__index__"))
-        raise TypeError(
-            f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, but "
-            f"found element of type {type_name(bad)} at pos {list(values).index(bad)}"
-        ) from None
+        return False
+    return True
 
 
-def _int_list(values, fn: str, arg: str, position: int) -> tuple:
-    """An int-list argument that also takes a single int (torch's ``int[1]``)."""
-    if isinstance(values, (tuple, list)):
-        return _ints(values, fn, arg, position)
-    try:
-        return (operator.index(values),)
-    except TypeError:
-        raise TypeError(
-            f"{fn}(): argument '{arg}' (position {position}) must be tuple of ints, not "
-            f"{type_name(values)}"
-        ) from None
+def _unpack_int(value, fn: str, arg: str, pos: int) -> int:
+    """Element ``pos`` (from 1) of a tuple-of-ints argument, unpacked as torch unpacks
+    it once the overload is chosen: an index (a bool now counts, as 0 or 1) or a tensor
+    of one integer element; a one-element bool tensor fails torch's internal check."""
+    if isinstance(value, Tensor):
+        if value._data.size == 1 and value._data.dtype.kind in "iub":
+            if value._data.dtype.kind == "b":
+                raise RuntimeError(
+                    "Expected scalar.isIntegral( false) to be true, but got false.  (Could "
+                    "this error message be improved?  If so, please report an enhancement "
+                    "request to PyTorch.)")
+            return int(value._data.reshape(()))
+    else:
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    got = "Tensor" if isinstance(value, Tensor) else type_name(value)  # (of any class)
+    raise TypeError(f"{fn}(): argument '{arg}' failed to unpack the object at pos {pos} with "
+                    f"error \"type must be tuple of ints,but got {got}\"")
+
+
+def _int_list(values, fn: str, arg: str, position, single: bool = False) -> tuple:
+    """A tuple-of-ints argument (torch's ``IntArrayRef``) as torch's parser reads it: a
+    tuple or list whose first element passes ``_is_size`` (a bad first element is "found
+    element of type ... at pos 0"), every element then unpacked by ``_unpack_int`` (a bad
+    later one "failed to unpack the object at pos n"). ``single``: torch's ``int[1]``,
+    which takes one int too. Anything else: "must be tuple of ints, not <type>"."""
+    if type(values) is tuple or isinstance(values, (tuple, list)):
+        for v in values:
+            if type(v) is not int:
+                break
+        else:
+            return tuple(values)
+        if not _is_size(values[0]):
+            if position is None:  # (by keyword, torch names the sequence's type)
+                raise TypeError(_must_be(fn, arg, None, "tuple of ints", values))
+            raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be tuple "
+                            f"of ints, but found element of type {type_name(values[0])} at "
+                            "pos 0")
+        return tuple(_unpack_int(v, fn, arg, pos) for pos, v in enumerate(values, 1))
+    if single and (type(values) is int or _is_size(values)):
+        return (values,) if type(values) is int else (_unpack_int(values, fn, arg, 1),)
+    raise TypeError(_must_be(fn, arg, position, "tuple of ints", values))
+
+
+_ints = _int_list  # (called without ``single``: a sequence, torch refuses a bare int)
+
+
+def _vararg_ints(args: tuple, fn: str, arg: str, overloads=None) -> tuple:
+    """The sizes or dims of a method torch lets take them spread out, ``f(2, 3)``, or as
+    one sequence, ``f((2, 3))``: one argument is read as a tuple of ints (``single``);
+    several must start with an int-like one (else torch's "takes 1 positional argument"),
+    each then unpacked. ``overloads``: torch's signatures of a method with another
+    overload (view(dtype)), whose misfits are "an invalid combination of arguments"."""
+    for v in args:
+        if type(v) is not int:
+            break
+    else:
+        return args
+    first = args[0]
+    if len(args) == 1:
+        if isinstance(first, (tuple, list)):
+            if overloads is None or not first or type(first[0]) is int or _is_size(first[0]):
+                return _int_list(first, fn, arg, 1)
+        elif _is_size(first):
+            return (_unpack_int(first, fn, arg, 1),)
+    elif _is_size(first):
+        return tuple(_unpack_int(v, fn, arg, pos) for pos, v in enumerate(args, 1))
+    if overloads is not None:
+        raise _invalid_combination(fn, args, {}, overloads)
+    if len(args) > 1:
+        raise TypeError(f"{fn}() takes 1 positional argument but {len(args)} were given")
+    return _int_list(first, fn, arg, 1)  # (raises torch's TypeError)
+
+
+def _invalid_combination(fn: str, args: tuple, kwargs: dict, signatures) -> TypeError:
+    """torch's "received an invalid combination of arguments" error of an overloaded
+    function or method: the types given, then each signature (``"int dim, bool keepdim =
+    False"``, without parentheses), followed, where it takes as many arguments as were
+    given (torch counts a ``*`` as one), by the arguments with those that do not fit it
+    marked ``!type!``."""
+    from torchlet._ops.creation import _invalid_arguments
+
+    text = str(_invalid_arguments(fn, args, kwargs, ()))
+    for signature in signatures:
+        text += f" * ({signature})\n"
+        params = signature.split(", ")
+        if not kwargs and len(params) == len(args):
+            marks = ", ".join(_marked(a, p) for a, p in zip(args, params, strict=True))
+            text += ("      didn't match because some of the arguments have invalid types: "
+                     f"({marks})\n")
+    return TypeError(text)
+
+
+def _no_overload(fn: str, args: tuple, signatures, input=None) -> TypeError:  # noqa: A002
+    """``_invalid_combination`` of an overloaded operation given ``args``: as a Tensor
+    method's (``input`` None; ``signatures`` as torch prints a method's), or as a
+    function's of ``input``, which torch counts and prints first (``Tensor input``)."""
+    if input is None:
+        return _invalid_combination(fn, args, {}, signatures)
+    return _invalid_combination(fn, (input, *args), {}, tuple(
+        f"Tensor input, {s}" if s else "Tensor input" for s in signatures))
+
+
+def _int_args(fn: str, names: tuple, values: tuple) -> tuple:
+    """The int arguments ``values`` (named ``names``) of a Tensor method, read by
+    ``_int``: torch counts a method's arguments from 1, after self."""
+    return tuple(_int(v, fn, name, pos) for pos, (name, v) in enumerate(zip(names, values,
+                                                                               strict=True), 1))
+
+
+def _marked(value, param: str) -> str:
+    """``value``'s type as torch describes it against a signature's parameter (a
+    sequence with its elements' types), between ``!`` if it does not fit. torch's
+    matcher here never takes a parameter with a default, nor a tuple of ints, nor
+    anything for the empty parameter of ``()``: those are always marked."""
+    if isinstance(value, tuple):
+        inner = ", ".join(type_name(v) for v in value)
+        desc = f"tuple of ({inner}{',' if len(value) == 1 else ''})"
+    elif isinstance(value, list):
+        desc = f"list of [{', '.join(type_name(v) for v in value)}]"
+    else:
+        desc = type_name(value)
+    kind = param.rpartition(" ")[0] if " = " not in param else ""
+    if kind == "int":
+        fits = _is_int(value)
+    elif kind == "Tensor":
+        fits = isinstance(value, Tensor)
+    elif kind == "bool":
+        fits = isinstance(value, (bool, np.bool_))
+    elif kind == "torch.dtype":
+        fits = isinstance(value, _dtype.dtype)
+    else:
+        fits = False
+    return desc if fits else f"!{desc}!"
+
+
+# ---------------------------------------------------------------------------------------
+# the arguments of overloaded operations, read once for the function and once for the
+# Tensor method (whose errors count the arguments after self)
+
+
+_SQUEEZE_SIGNATURES = ("", "int dim", "tuple of ints dim")
+
+
+def squeeze_dim(dim, input=None):  # noqa: A002
+    """``squeeze``'s ``dim`` as torch's parser reads it: an int, or a tuple of ints (a
+    tuple); anything else (None too) fits none of its overloads. ``input`` None: as
+    Tensor.squeeze's argument, else as the function's of ``input``."""
+    if _is_int(dim):
+        return operator.index(dim)
+    if isinstance(dim, (tuple, list)) and (not dim or _is_size(dim[0])):
+        return _ints(dim, "squeeze", "dim", None)
+    raise _no_overload("squeeze", (dim,), _SQUEEZE_SIGNATURES, input)
+
+
+_MOVEDIM_SIGNATURES = ("int source, int destination",
+                       "tuple of ints source, tuple of ints destination")
+
+
+def movedim_dims(source, destination, input=None) -> tuple:  # noqa: A002
+    """``movedim``'s arguments as torch's parser reads them: two ints, or two tuples of
+    ints (as tuples); ``input`` None: as Tensor.movedim's arguments, else as the
+    function's of ``input``."""
+    if type(source) is int and type(destination) is int:
+        return (source,), (destination,)
+    if _is_int(source) and _is_int(destination):
+        return (operator.index(source),), (operator.index(destination),)
+    if all(isinstance(a, (tuple, list)) and (not a or _is_size(a[0]))
+           for a in (source, destination)):
+        return (_ints(source, "movedim", "source", None),
+                _ints(destination, "movedim", "destination", None))
+    raise _no_overload("movedim", (source, destination), _MOVEDIM_SIGNATURES, input)
+
+
+_NARROW_SIGNATURES = ("int dim, Tensor start, int length", "int dim, int start, int length")
+
+
+def narrow_args(dim, start, length, input=None) -> tuple:  # noqa: A002
+    """``narrow``'s arguments as torch's parser reads them: ints, ``start`` perhaps a
+    tensor (which must then be a 0-d integer one); a misfit is "an invalid combination".
+    ``input`` None: as Tensor.narrow's arguments, else as the function's of ``input``."""
+    if _is_int(dim) and _is_int(length):
+        if isinstance(start, Tensor) and not _is_int(start):
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        if _is_int(start):
+            return operator.index(dim), operator.index(start), operator.index(length)
+    raise _no_overload("narrow", (dim, start, length), _NARROW_SIGNATURES, input)
 
 
 def _wrap_dim_of(dim, ndim: int) -> int:

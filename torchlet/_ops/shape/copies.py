@@ -92,8 +92,8 @@ class Roll(Primitive):
 
 def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
     x = _check_tensor("roll", input)
-    shifts = _int_list(shifts, "roll", "shifts", 1)
-    dims = () if dims is None else _int_list(dims, "roll", "dims", 2)
+    shifts = _int_list(shifts, "roll", "shifts", 2, single=True)
+    dims = () if dims is None else _int_list(dims, "roll", "dims", 3, single=True)
     if not shifts:
         raise RuntimeError("`shifts` required")
     if not dims and len(shifts) == 1:
@@ -134,7 +134,7 @@ class Repeat(Primitive):
 
 def repeat(input, sizes) -> Tensor:  # noqa: A002
     x = _check_tensor("repeat", input)
-    repeats = _ints(tuple(sizes), "repeat", "repeats", 1)
+    repeats = _ints(sizes, "repeat", "repeats", 1)
     shape = x._data.shape
     if len(repeats) < len(shape):
         raise RuntimeError(

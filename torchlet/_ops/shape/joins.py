@@ -15,6 +15,8 @@ from torchlet._ops.shape.common import (
     _check_tensor,
     _int,
     _ints,
+    _invalid_combination,
+    _is_int,
     _scalar_name,
     _wrap_dim_of,
 )
@@ -87,21 +89,37 @@ def _split(x: Tensor, primitive, dim: int, sizes) -> tuple:
     return tuple(make_view(o, x) for o in primitive.apply(x, dim=dim, sizes=tuple(sizes)))
 
 
+_SPLIT_SIGNATURES = ("Tensor input, int split_size, int dim = 0",
+                     "Tensor input, tuple of ints split_size, int dim = 0")
+
+
 def split(tensor, split_size_or_sections, dim=0) -> tuple:
     """Pieces of ``split_size`` along dim (the last may be smaller), or pieces of the
-    listed sizes."""
+    listed sizes.
+
+    torch's Tensor.split (Python, as torch.split) takes a Python int (or a tensor that
+    int() reads) as a size and calls its ``split``, anything else as the sizes of its
+    ``split_with_sizes``; their argument parsers raise the TypeErrors, counting the tensor
+    as argument 1 even from the method."""
     if not isinstance(tensor, Tensor):  # (torch.split is Python: tensor.split(...))
         raise no_attribute_error(tensor, "split")
     x = tensor
+    size = split_size_or_sections
+    if isinstance(size, Tensor) and size._data.size == 1:
+        size = int(size)
+    if isinstance(size, int):
+        if isinstance(size, bool) or type(dim) is not int and not _is_int(dim):
+            raise _invalid_combination("split", (x, size, dim), {}, _SPLIT_SIGNATURES)
+        sizes: tuple[int, ...] | None = None
+    else:
+        sizes = _ints(size, "split_with_sizes", "split_sizes", 2)
+        dim = _int(dim, "split_with_sizes", "dim", 3)
     shape = x._data.shape
     if not shape:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
-    dim = _wrap_dim(_int(dim, "split", "dim", 2), len(shape))
+    dim = _wrap_dim(dim, len(shape))
     n = shape[dim]
-    if isinstance(split_size_or_sections, (tuple, list)):
-        sizes: tuple[int, ...] | list[int] = _ints(
-            split_size_or_sections, "split_with_sizes", "split_sizes", 1
-        )
+    if sizes is not None:
         if any(s < 0 for s in sizes):
             raise RuntimeError(
                 "split_with_sizes expects split_sizes have only non-negative entries, but "
@@ -113,7 +131,6 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
                 f"size at dimension {dim}), but got split_sizes={list(sizes)}"
             )
         return _split(x, SplitWithSizes, dim, sizes)
-    size = _int(split_size_or_sections, "split", "split_size", 1)
     if size < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
     if size == 0 and n != 0:
@@ -121,22 +138,23 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
             f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
         )
     count = max(-(-n // size), 1) if size else 1
-    sizes = [size] * count
-    sizes[-1] = size - (size * count - n)
-    return _split(x, Split, dim, sizes)
+    pieces = [size] * count
+    pieces[-1] = size - (size * count - n)
+    return _split(x, Split, dim, pieces)
 
 
 @numpy_names
 def chunk(input, chunks, dim=0) -> tuple:  # noqa: A002
     """At most ``chunks`` pieces of equal size along dim (the last may be smaller)."""
     x = _check_tensor("chunk", input)
+    chunks = _int(chunks, "chunk", "chunks", 2)
+    dim = _int(dim, "chunk", "dim", 3)
     shape = x._data.shape
     if not shape:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    chunks = _int(chunks, "chunk", "chunks", 1)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = _wrap_dim(_int(dim, "chunk", "dim", 2), len(shape))
+    dim = _wrap_dim(dim, len(shape))
     n = shape[dim]
     size = -(-n // chunks)
     if size == 0 and n == 0:  # torch: `chunks` empty pieces
@@ -252,7 +270,8 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
         if x._data.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     skip = tuple(x._data.shape == (0,) for x in tensors)
-    dim = _int(dim, "cat", "dim", 2)
+    if type(dim) is not int:
+        dim = _int(dim, "cat", "dim", 2)
     ref = next((x for x, s in zip(tensors, skip, strict=True) if not s), None)
     if ref is not None:
         ref_shape = ref._data.shape
@@ -314,7 +333,9 @@ def stack(tensors, dim=0, *, out=None) -> Tensor:
                 "stack expects each tensor to be equal size, but got "
                 f"{list(shape0)} at entry 0 and {list(x._data.shape)} at entry {i}"
             )
-    dim = _wrap_dim(_int(dim, "stack", "dim", 2), len(shape0) + 1)
+    if type(dim) is not int:
+        dim = _int(dim, "stack", "dim", 2)
+    dim = _wrap_dim(dim, len(shape0) + 1)
     result = Stack.apply(*tensors, dim=dim, np_dtype=_common_dtype(tensors))
     if out is not None:
         from torchlet._ops.pointwise.operands import _out

@@ -12,7 +12,13 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, refuse_autograd
-from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _scalar_name
+from torchlet._ops.shape.common import (
+    _check_tensor,
+    _element_strides,
+    _int,
+    _scalar_name,
+    narrow_args,
+)
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
 
@@ -57,12 +63,12 @@ class SliceBackward(Primitive):
 @numpy_names
 def narrow(input, dim, start, length) -> Tensor:  # noqa: A002
     x = _check_tensor("narrow", input)
+    if type(dim) is not int or type(start) is not int or type(length) is not int:
+        dim, start, length = narrow_args(dim, start, length, x)
     shape = x._data.shape
     if not shape:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    dim = _wrap_dim(_int(dim, "narrow", "dim", 1), len(shape))
-    start = _int(start, "narrow", "start", 2)
-    length = _int(length, "narrow", "length", 3)
+    dim = _wrap_dim(dim, len(shape))
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
     size = shape[dim]
@@ -117,11 +123,12 @@ class SelectBackward(Primitive):
 @numpy_names
 def select(input, dim, index) -> Tensor:  # noqa: A002
     x = _check_tensor("select", input)
+    if type(dim) is not int or type(index) is not int:
+        dim, index = _int(dim, "select", "dim", 2), _int(index, "select", "index", 3)
     shape = x._data.shape
     if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    dim = _wrap_dim(_int(dim, "select", "dim", 1), len(shape))
-    index = _int(index, "select", "index", 2)
+    dim = _wrap_dim(dim, len(shape))
     size = shape[dim]
     if not -size <= index < size:
         raise IndexError(
@@ -188,6 +195,7 @@ class DiagonalBackward(Primitive):
 def _diagonal_args(x: Tensor, offset, dim1, dim2):
     ndim = x._data.ndim
     offset = _int(offset, "diagonal", "offset", 2)
+    dim1, dim2 = _int(dim1, "diagonal", "dim1", 3), _int(dim2, "diagonal", "dim2", 4)
     d1, d2 = _wrap_dim(dim1, ndim), _wrap_dim(dim2, ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")

@@ -91,12 +91,14 @@ class NarrowCopy(Primitive):
 def narrow_copy(input, dim, start, length, *, out=None) -> Tensor:  # noqa: A002
     """``narrow`` as a new tensor (not a view)."""
     x = _check_tensor("narrow_copy", input)
+    dim = _int(dim, "narrow_copy", "dim", 2)
+    start = _int(start, "narrow_copy", "start", 3)
+    length = _int(length, "narrow_copy", "length", 4)
     narrow(x.detach(), dim, start, length)  # narrow's checks and its errors
-    dim = operator.index(dim) % x._data.ndim
-    start = operator.index(start)
+    dim %= x._data.ndim
     if start < 0:
         start += x._data.shape[dim]
-    result = NarrowCopy.apply(x, dim=dim, start=start, length=operator.index(length))
+    result = NarrowCopy.apply(x, dim=dim, start=start, length=length)
     # torch resizes narrow_copy's out without its usual warning
     return _out(result, out, "narrow_copy", _same_dtype_as_self, warn_resize=False)
 

@@ -13,35 +13,30 @@ from collections.abc import Sequence
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import (
     _check_tensor,
     _element_strides,
     _int,
+    _ints,
     _type_name,
     _unique_dims,
     check_memory_format,
     empty_in_layout,
     in_layout,
+    movedim_dims,
+    squeeze_dim,
 )
-from torchlet._tensor import Tensor, _wrap_dim, make_view
+from torchlet._tensor import _NO_DIM, Tensor, _wrap_dim, make_view
 from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
 # view and reshape
 
 
-def _infer_shape(shape, numel: int, fn: str = "view"):
-    """Resolve one ``-1`` in ``shape`` and check the element count, with torch's errors."""
-    try:
-        shape = tuple(map(operator.index, shape))
-    except TypeError:
-        bad = next(s for s in shape if not hasattr(s, "__index__"))
-        raise TypeError(
-            f"{fn}(): argument 'shape' (position 1) must be tuple of ints, not "
-            f"{type_name(bad)}"
-        ) from None
+def _infer_shape(shape: tuple, numel: int):
+    """Resolve one ``-1`` in ``shape`` (a tuple of ints) and check the element count, with
+    torch's errors."""
     infer = -1
     known = 1
     for i, s in enumerate(shape):
@@ -168,7 +163,11 @@ def _view_or_none(x: Tensor, shape):
 
 
 def view(input, shape) -> Tensor:  # noqa: A002
+    """Tensor.view(shape) (torch has no function view); Tensor.view reads the sizes as
+    torch's parser does, with its own argument's name and position."""
     x = input
+    if type(shape) is not tuple:  # (a tuple comes from Tensor.view's parser, or from code
+        shape = _ints(shape, "view", "size", 1)  # here that computed its ints)
     shape = _infer_shape(shape, x._data.size)
     out = _view_or_none(x, shape)
     if out is None:
@@ -182,7 +181,7 @@ def view(input, shape) -> Tensor:  # noqa: A002
 def reshape(input, shape) -> Tensor:  # noqa: A002
     """A view when the strides allow one (as ``view``), else a contiguous copy."""
     x = _check_tensor("reshape", input)
-    shape = _infer_shape(shape, x._data.size, "reshape")
+    shape = _infer_shape(_ints(shape, "reshape", "shape", 2), x._data.size)
     out = _view_or_none(x, shape)
     if out is None:  # torch: clone(contiguous_format), then _unsafe_view (not a view)
         out = UnsafeView.apply(Clone.apply(x, memory_format=_dtype.contiguous_format), shape=shape)
@@ -191,6 +190,9 @@ def reshape(input, shape) -> Tensor:  # noqa: A002
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:  # noqa: A002
     x = _check_tensor("flatten", input)
+    if type(start_dim) is not int or type(end_dim) is not int:
+        start_dim = _int(start_dim, "flatten", "start_dim", 2)
+        end_dim = _int(end_dim, "flatten", "end_dim", 3)
     shape = x._data.shape
     ndim = len(shape)
     start, end = _wrap_dim(start_dim, ndim), _wrap_dim(end_dim, ndim)
@@ -209,6 +211,8 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:  # noqa: A002
 @numpy_names
 def unflatten(input, dim, sizes) -> Tensor:  # noqa: A002
     x = _check_tensor("unflatten", input)
+    dim = _int(dim, "unflatten", "dim", 2)
+    sizes = _ints(sizes, "unflatten", "sizes", 3)
     shape = x._data.shape
     if not shape:
         raise RuntimeError(
@@ -216,11 +220,10 @@ def unflatten(input, dim, sizes) -> Tensor:  # noqa: A002
             f"Dimension specified as {dim} but tensor has no dimensions"
         )
     dim = _wrap_dim(dim, len(shape))
-    sizes = tuple(sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     try:
-        inferred = _infer_shape(sizes, shape[dim], "unflatten")
+        inferred = _infer_shape(sizes, shape[dim])
     except RuntimeError as e:
         if "is invalid for input of size" in str(e):
             raise RuntimeError(
@@ -274,17 +277,20 @@ class Unsqueeze(Squeeze):
 
 
 @numpy_names
-def squeeze(input, dim=None) -> Tensor:  # noqa: A002
+def squeeze(input, dim=_NO_DIM) -> Tensor:  # noqa: A002
     x = _check_tensor("squeeze", input)
     shape = x._data.shape
     ndim = len(shape)
     dims: Sequence[int]
-    if dim is None:
+    if dim is _NO_DIM:
         primitive, dims = Squeeze, range(ndim)
-    elif isinstance(dim, (tuple, list)):
-        primitive, dims = SqueezeDims, _unique_dims(dim, ndim)
     else:
-        primitive, dims = SqueezeDim, (_wrap_dim(_int(dim, "squeeze", "dim", 2), ndim),)
+        if type(dim) is not int:
+            dim = squeeze_dim(dim, x)
+        if type(dim) is tuple:
+            primitive, dims = SqueezeDims, _unique_dims(dim, ndim)
+        else:
+            primitive, dims = SqueezeDim, (_wrap_dim(dim, ndim),)
     kept = [i for i, s in enumerate(shape) if not (s == 1 and i in dims)]
     strides = _element_strides(x._data)
     return make_view(primitive.apply(x, shape=tuple(shape[i] for i in kept),
@@ -295,7 +301,9 @@ def squeeze(input, dim=None) -> Tensor:  # noqa: A002
 def unsqueeze(input, dim) -> Tensor:  # noqa: A002
     x = _check_tensor("unsqueeze", input)
     shape = x._data.shape
-    dim = _wrap_dim(_int(dim, "unsqueeze", "dim", 2), len(shape) + 1)
+    if type(dim) is not int:
+        dim = _int(dim, "unsqueeze", "dim", 2)
+    dim = _wrap_dim(dim, len(shape) + 1)
     strides = _element_strides(x._data)
     # torch: the new dim's stride is that of a contiguous layout at that place
     new = shape[dim] * strides[dim] if dim < len(shape) else 1
@@ -319,7 +327,7 @@ class Permute(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return permute(grad, ctx.inverse)
+        return permute_ints(grad, ctx.inverse)
 
 
 class Transpose(Primitive):
@@ -366,16 +374,20 @@ class Alias(Primitive):
 
 
 def permute(input, dims) -> Tensor:  # noqa: A002
-    x = _check_tensor("permute", input)
+    return permute_ints(_check_tensor("permute", input), _ints(dims, "permute", "dims", 2))
+
+
+def permute_ints(x: Tensor, dims: tuple) -> Tensor:
+    """``permute`` of ``dims`` already read as a tuple of ints (by Tensor.permute's
+    parser, or computed: the backward's), so that they are not read twice."""
     ndim = x._data.ndim
-    dims = tuple(dims)
     if len(dims) != ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
             f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not "
             f"equal to len(dims) = {len(dims)}"
         )
-    dims = tuple(_wrap_dim(operator.index(d), ndim) for d in dims)
+    dims = tuple(_wrap_dim(d, ndim) for d in dims)
     if len(set(dims)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return make_view(Permute.apply(x, dims=dims), x)
@@ -384,8 +396,9 @@ def permute(input, dims) -> Tensor:  # noqa: A002
 def transpose(input, dim0, dim1) -> Tensor:  # noqa: A002
     x = _check_tensor("transpose", input)
     ndim = x._data.ndim
-    dim0 = _wrap_dim(_int(dim0, "transpose", "dim0", 2), ndim)
-    dim1 = _wrap_dim(_int(dim1, "transpose", "dim1", 3), ndim)
+    if type(dim0) is not int or type(dim1) is not int:
+        dim0, dim1 = _int(dim0, "transpose", "dim0", 2), _int(dim1, "transpose", "dim1", 3)
+    dim0, dim1 = _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim)
     return make_view(Transpose.apply(x, dim0=dim0, dim1=dim1), x)
 
 
@@ -406,15 +419,14 @@ def movedim(input, source, destination) -> Tensor:  # noqa: A002
     order (a permute)."""
     x = _check_tensor("movedim", input)
     ndim = x._data.ndim
-    src = (source,) if not isinstance(source, (tuple, list)) else tuple(source)
-    dst = (destination,) if not isinstance(destination, (tuple, list)) else tuple(destination)
+    src, dst = movedim_dims(source, destination, x)
     if len(src) != len(dst):
         raise RuntimeError(
             f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
             f"contain the same number of dims as destination ({list(dst)} dims)"
         )
-    wrapped_src = [_wrap_dim(operator.index(d), ndim) for d in src]
-    wrapped_dst = [_wrap_dim(operator.index(d), ndim) for d in dst]
+    wrapped_src = [_wrap_dim(d, ndim) for d in src]
+    wrapped_dst = [_wrap_dim(d, ndim) for d in dst]
     if ndim == 0:
         return make_view(Alias.apply(x), x)
     if len(set(wrapped_src)) != len(src):
@@ -530,7 +542,7 @@ def expand(input, sizes) -> Tensor:  # noqa: A002
 
 
 def broadcast_to(input, size) -> Tensor:  # noqa: A002
-    return expand(input, size)
+    return expand(_check_tensor("broadcast_to", input), _ints(size, "broadcast_to", "size", 2))
 
 
 def broadcast_shapes(*shapes):

@@ -48,7 +48,7 @@ from torchlet._ops.pointwise.arithmetic import Addcmul
 from torchlet._ops.pointwise.binary import Where, select
 from torchlet._ops.pointwise.unary import _erf
 from torchlet._ops.reduction._common import reduction_layout
-from torchlet._tensor import Tensor, _inplace, _wrap_dim
+from torchlet._tensor import Tensor, _inplace, _wrap_dim, dim_arg
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional._rows import per_row
@@ -348,9 +348,19 @@ def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def _dtype_arg(dtype, fn: str):
+    """``dtype`` as torch's parser reads it: a torch.dtype or a Python type (float, int,
+    bool); anything else is its TypeError, not NumPy's reading of a string."""
+    if type(dtype) is _dtype.dtype or any(dtype is t for t in (float, int, bool)):
+        return _dtype.to_dtype(dtype)
+    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {type_name(dtype)}")
+
+
 def _softmax_like(primitive, kernel: str, x: Tensor, dim, dtype) -> Tensor:
+    # (named after the kernel: torch's F.softmin is Python that calls input.softmax(dim))
+    dim = dim_arg(dim, kernel, 1)
     if dtype is not None:  # torch casts first: ToCopyBackward0 under the softmax node
-        x = to(x, _dtype.to_dtype(dtype))
+        x = to(x, _dtype_arg(dtype, kernel))
     data = x._data
     dim = _wrap_dim(dim, data.ndim)
     if data.dtype.kind != "f":
@@ -1159,9 +1169,10 @@ def glu(input, dim: int = -1) -> Tensor:  # noqa: A002
     """The gated linear unit: split x in two halves a, b along ``dim``; a * sigmoid(b)."""
     if not isinstance(input, Tensor):  # (torch's F.glu is Python: input.dim() first)
         raise no_attribute_error(input, "dim")
-    x = _float_input("glu", input, "glu_cpu")
-    if x._data.ndim == 0:
+    if input._data.ndim == 0:  # (checked in torch's Python, before its parser reads dim)
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = dim_arg(dim, "glu", 2)
+    x = _float_input("glu", input, "glu_cpu")
     dim = _wrap_dim(dim, x._data.ndim)
     size = x._data.shape[dim]
     if size % 2:

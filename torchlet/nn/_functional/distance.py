@@ -16,7 +16,7 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import where
 from torchlet._ops.pointwise.operands import _cast
 from torchlet._ops.reduction import norm
-from torchlet._tensor import Tensor, _wrap_dim, wrap
+from torchlet._tensor import Tensor, _wrap_dim, dim_arg, wrap
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn._functional.loss import _check, _reduce, _reduction
 from torchlet.nn._functional.loss._shared import _check_broadcast
@@ -55,7 +55,8 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     a, b = _cast(a, common.np), _cast(b, common.np)
     if a._data.shape != b._data.shape:
         a, b = _shape.broadcast_tensors(a, b)
-    dim = _wrap_dim(dim, a._data.ndim)
+    dim = _wrap_dim(dim if type(dim) is int else dim_arg(dim, "cosine_similarity", 3),
+                    a._data.ndim)
     norm_a = norm(a, 2, dim, keepdim=True).clone()
     norm_b = norm(b, 2, dim, keepdim=True).clone()
     with no_grad():  # as torch: clamped values, but the gradient of the unclamped norm

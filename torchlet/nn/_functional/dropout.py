@@ -11,6 +11,9 @@ the gradient is the same mask times the incoming gradient. The feature variants
 (dropout1d/2d/3d, feature_alpha_dropout) draw one value per (sample, channel) and zero
 whole channels; the alpha variants keep SELU's mean and variance, setting dropped
 elements to SELU's negative saturation value instead of 0.
+
+A meta input draws nothing (the generator's state stays as it was, as torch's): its noise
+is a meta array, so the result is a meta tensor with the graph a CPU input would get.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import warnings
 
 import numpy as np
 
-from torchlet import _random_kernels
+from torchlet import _dtype, _random_kernels
+from torchlet._device import meta_array, on_meta
 from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.shape.common import _dense_order
@@ -80,20 +84,31 @@ def _multiply(x: Tensor, factor: np.ndarray, inplace: bool) -> Tensor:
     return x.mul_(wrap(factor)) if inplace else x * wrap(factor)
 
 
-def _dropout(x: Tensor, p: float, training: bool, inplace: bool, feature: bool,
-             unbatched: bool = False) -> Tensor:
-    """torch's _dropout_impl: input * noise, noise = bernoulli(1 - p) / (1 - p).
-    ``unbatched``: x lacks the batch dim; the noise is drawn as if it had one."""
+def _dropout(x: Tensor, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
+    """torch's _dropout_impl: input * noise, noise = bernoulli(1 - p) / (1 - p)."""
     data = x._data
     if p == 0 or not training or data.size == 0:
         return x
     if p == 1:
         return _multiply(x, np.zeros((), data.dtype), inplace)
-    shape = _noise_shape(x, feature) if not unbatched else (1,) + data.shape[:1] + (1,) * (
-        data.ndim - 1)
-    like = None if feature else data
-    noise = _like_input(_random_kernels.dropout_mask, like, shape, p, data.dtype)
-    return _multiply(x, noise[0] if unbatched else noise, inplace)
+    shape = _noise_shape(x, feature)
+    meta = on_meta(data)
+    if data.dtype.kind != "f":  # torch's noise.div_(1 - p) cannot write floats into it
+        if not meta:  # (after drawing it: one draw per element, whatever the dtype)
+            _random_kernels.dropout_mask(_default_generator(), shape, p, np.float64)
+        default = _dtype.get_default_dtype()
+        raise RuntimeError(
+            f"result type {default} can't be cast to the desired output type "
+            f"{_dtype.from_numpy_dtype(data.dtype)}" if meta else
+            f"result type {_dtype.TYPE_WORDS[default.np.name]} can't be cast to the desired "
+            f"output type {_dtype.TYPE_WORDS[data.dtype.name]}")
+    noise: np.ndarray
+    if meta:
+        noise = meta_array(shape, data.dtype)
+    else:
+        like = None if feature else data
+        noise = _like_input(_random_kernels.dropout_mask, like, shape, p, data.dtype)
+    return _multiply(x, noise, inplace)
 
 
 def _alpha_dropout(x: Tensor, p: float, training: bool, inplace: bool,
@@ -105,8 +120,15 @@ def _alpha_dropout(x: Tensor, p: float, training: bool, inplace: bool,
         return x
     if p == 1:
         return _multiply(x, np.zeros((), data.dtype), inplace)
-    keep = _like_input(_random_kernels.bernoulli_scalar, None if feature else data,
-                       _noise_shape(x, feature), 1 - p, data.dtype)
+    keep: np.ndarray
+    if on_meta(data):
+        if data.dtype.kind != "f":
+            raise RuntimeError("Promotion of int.add/sub_(float) in in-place ops are not "
+                               "possible due to element size change.")
+        keep = meta_array(_noise_shape(x, feature), data.dtype)
+    else:
+        keep = _like_input(_random_kernels.bernoulli_scalar, None if feature else data,
+                           _noise_shape(x, feature), 1 - p, data.dtype)
     alpha = _SELU_SATURATION
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     t = data.dtype.type
@@ -143,8 +165,10 @@ def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool,
     (torch's unsqueeze / squeeze: SqueezeBackward1 on top)."""
     if batched:
         return _dropout(x, p, training, inplace, feature=True)
-    if inplace:  # torch reshapes the input in place; the same draws, written into x
-        return _dropout(x, p, training, True, feature=True, unbatched=True)
+    if inplace:  # torch's unsqueeze_ and squeeze_: x itself, SqueezeBackward4 on top
+        x.unsqueeze_(0)
+        _dropout(x, p, training, True, feature=True)
+        return x.squeeze_(0)
     out = _dropout(_shape.unsqueeze(x, 0), p, training, False, feature=True)
     return _shape.squeeze(out, 0) if out is not x else x
 

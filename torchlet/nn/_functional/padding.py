@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._dtype import type_name
+from torchlet._ops.shape.common import _ints
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 
@@ -30,7 +31,7 @@ _NOT_SUPPORTED = (
 
 def _pairs(pad, ndim: int):
     """[(dim, left, right), ...] from torch's flat padding list."""
-    return [(ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)]
+    return [(ndim - 1 - i, pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
 
 
 class ConstantPadNd(Primitive):
@@ -125,6 +126,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
         raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not "
                         f"{type_name(input)}")
     x = input
+    pad = _ints(pad, "pad", "pad", 2)
     ndim = x._data.ndim
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")

@@ -27,7 +27,8 @@ def _inplace_str(inplace: bool, first: bool = False) -> str:
 
 
 class _InplaceActivation(Module):
-    """An activation whose only option is ``inplace`` (printed only when True)."""
+    """An activation whose only option is ``inplace`` (printed only when True). Each
+    subclass has its own ``__init__``, so that argument errors name it as torch's do."""
 
     __constants__ = ["inplace"]
 
@@ -59,6 +60,9 @@ class Threshold(Module):
 
 class ReLU(_InplaceActivation):
     """y = max(x, 0)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace)
 
     def forward(self, input):  # noqa: A002
         return F.relu(input, inplace=self.inplace)
@@ -154,12 +158,18 @@ class Tanh(Module):
 class SiLU(_InplaceActivation):
     """y = x * sigmoid(x)."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace)
+
     def forward(self, input):  # noqa: A002
         return F.silu(input, inplace=self.inplace)
 
 
 class Mish(_InplaceActivation):
     """y = x * tanh(softplus(x))."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace)
 
     def forward(self, input):  # noqa: A002
         return F.mish(input, inplace=self.inplace)
@@ -214,6 +224,9 @@ class CELU(Module):
 
 class SELU(_InplaceActivation):
     """y = scale * elu(x, alpha), torch's self-normalising constants."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace)
 
     def forward(self, input):  # noqa: A002
         return F.selu(input, self.inplace)
@@ -363,6 +376,8 @@ class Tanhshrink(Module):
 
 
 class _SoftmaxBase(Module):
+    """Softmax, Softmin, LogSoftmax: ``dim`` (each its own ``__init__``, as torch's)."""
+
     __constants__ = ["dim"]
 
     def __init__(self, dim: int | None = None) -> None:
@@ -381,12 +396,18 @@ class _SoftmaxBase(Module):
 class Softmin(_SoftmaxBase):
     """softmax(-x) along ``dim``."""
 
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(dim)
+
     def forward(self, input):  # noqa: A002
         return F.softmin(input, self.dim, _stacklevel=5)
 
 
 class Softmax(_SoftmaxBase):
     """exp(x) / sum(exp(x)) along ``dim``: each slice becomes a probability distribution."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(dim)
 
     def forward(self, input):  # noqa: A002
         return F.softmax(input, self.dim, _stacklevel=5)
@@ -404,6 +425,9 @@ class Softmax2d(Module):
 
 class LogSoftmax(_SoftmaxBase):
     """log(softmax(x)) along ``dim``, computed stably."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(dim)
 
     def forward(self, input):  # noqa: A002
         return F.log_softmax(input, self.dim, _stacklevel=5)

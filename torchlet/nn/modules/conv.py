@@ -136,7 +136,9 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    """Conv1d/2d/3d: the same code with ``_n`` spatial dimensions and F's function."""
+    """Conv1d/2d/3d: the same code with ``_n`` spatial dimensions and F's function. Each
+    class has its own ``__init__`` with torch's signature, so that a missing argument is
+    reported as torch reports it (``Conv2d.__init__() missing 1 required ...``)."""
 
     _n = 2
 
@@ -170,6 +172,12 @@ class Conv1d(_Conv):
 
     _n = 1
 
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+
 
 class Conv2d(_Conv):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W): out[n, o] = bias[o] +
@@ -179,11 +187,23 @@ class Conv2d(_Conv):
 
     _n = 2
 
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+
 
 class Conv3d(_Conv):
     """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W)."""
 
     _n = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -231,7 +251,8 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class _ConvTranspose(_ConvTransposeNd):
-    """ConvTranspose1d/2d/3d: the same code with ``_n`` spatial dimensions."""
+    """ConvTranspose1d/2d/3d: the same code with ``_n`` spatial dimensions (and, as for
+    _Conv, each class its own ``__init__``, for torch's argument errors)."""
 
     _n = 2
 
@@ -262,6 +283,12 @@ class ConvTranspose1d(_ConvTranspose):
 
     _n = 1
 
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
+                         output_padding, groups, bias, dilation, padding_mode, device, dtype)
+
 
 class ConvTranspose2d(_ConvTranspose):
     """The transpose of Conv2d ('deconvolution'): output size (in-1)*stride - 2*padding +
@@ -270,8 +297,20 @@ class ConvTranspose2d(_ConvTranspose):
 
     _n = 2
 
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
+                         output_padding, groups, bias, dilation, padding_mode, device, dtype)
+
 
 class ConvTranspose3d(_ConvTranspose):
     """The transpose of Conv3d."""
 
     _n = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
+                         output_padding, groups, bias, dilation, padding_mode, device, dtype)

@@ -38,6 +38,9 @@ class CTCLoss(_Loss):
 
 
 class _FractionalMaxPoolNd(Module):
+    """What FractionalMaxPool2d/3d share (each has its own ``__init__``, for torch's
+    argument errors)."""
+
     __constants__ = ["kernel_size", "return_indices", "output_size", "output_ratio"]
     nd = 2
 
@@ -64,6 +67,11 @@ class FractionalMaxPool2d(_FractionalMaxPoolNd):
     are drawn on every call unless ``_random_samples`` is given."""
 
     nd = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None,
+                 return_indices: bool = False, _random_samples=None) -> None:
+        super().__init__(kernel_size, output_size, output_ratio, return_indices,
+                         _random_samples)
 
     def forward(self, input):  # noqa: A002
         return fractional_max_pool2d(input, self.kernel_size, self.output_size,

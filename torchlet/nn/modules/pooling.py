@@ -144,7 +144,8 @@ class AvgPool1d(_AvgPoolNd):
 
 
 class _AvgPoolWithDivisor(_AvgPoolNd):
-    """The 2-d and 3-d average pools, which also take ``divisor_override``."""
+    """The 2-d and 3-d average pools, which also take ``divisor_override`` (each with its
+    own ``__init__``, so that argument errors name it as torch's do)."""
 
     __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                      "divisor_override"]
@@ -172,11 +173,21 @@ class AvgPool2d(_AvgPoolWithDivisor):
 
     _pool = staticmethod(F.avg_pool2d)
 
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override)
+
 
 class AvgPool3d(_AvgPoolWithDivisor):
     """The mean over each window of (N, C, D, H, W) or (C, D, H, W)."""
 
     _pool = staticmethod(F.avg_pool3d)
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override)
 
 
 # ---------------------------------------------------------------------------------------

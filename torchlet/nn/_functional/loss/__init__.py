@@ -28,6 +28,7 @@ from torchlet.nn._functional.loss._shared import (
     _get_enum,
     _grad_scale,
     _not_differentiable,
+    _read_first,
     _reduce,
     _reduce_np,
     _reduction,

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise.operands import _cast
 from torchlet._ops.reduction.sums import _add_reduce
@@ -64,10 +65,23 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _check(fn: str, x, arg: str = "input", position: int = 1) -> Tensor:
+    """torch's argument parser: ``fn`` names the ATen function torch's Python loss calls
+    (``cross_entropy_loss``, ``nll_loss_nd``, ...), which is what its message prints."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type_name(x)}")
     return x
+
+
+def _read_first(attr: str, *values) -> None:
+    """torch's Python losses call ``value.size()`` (or ``.dim()``) on their arguments, in
+    this order, before any check: a non-tensor fails there with Python's own error, an
+    AttributeError ("'list' object has no attribute 'size'") that scripts may catch, or
+    for a NumPy array, whose ``size`` is an int, the TypeError of calling it. Making the
+    same call raises exactly that error; whatever does not fail is left to ``_check``."""
+    for value in values:
+        if not isinstance(value, Tensor):
+            getattr(value, attr)()
 
 
 def _not_differentiable(fn: str, arg: str, t) -> None:

@@ -22,10 +22,12 @@ import math
 
 import numpy as np
 
+from torchlet._device import NO_META_ITEM, meta_array, on_meta
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.integration import _over
 from torchlet._ops.pointwise.binary import Where
 from torchlet._ops.reduction.sums import _add_reduce
+from torchlet._ops.shape.common import _int
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -600,9 +602,12 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
     ``ignore_index``. Probability targets (floats of the input's shape):
     -sum(target * log_softmax(x)). ``label_smoothing`` mixes a uniform distribution into
     the target. Input (C,), (N, C) or (N, C, d1, ..., dk)."""
-    x = _check("cross_entropy", input)
-    y = _check("cross_entropy", target, "target", 2)
     reduction = _reduction(size_average, reduce, reduction)
+    # torch's message names the ATen function its Python cross_entropy calls
+    x = _check("cross_entropy_loss", input)
+    y = _check("cross_entropy_loss", target, "target", 2)
+    if weight is not None:
+        _check("cross_entropy_loss", weight, "weight", 3)
     if x._data.shape == y._data.shape:
         return _cross_entropy_probabilities(x, y, weight, reduction, ignore_index,
                                             label_smoothing)
@@ -746,9 +751,11 @@ def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:  # noqa: A002
     """The negative log likelihood of log-probabilities ``input`` at class indices
     ``target``: -input[n, target[n]] * weight[target[n]], skipping ``ignore_index``."""
-    x = _check("nll_loss", input)
-    y = _check("nll_loss", target, "target", 2)
     reduction = _reduction(size_average, reduce, reduction)
+    x = _check("nll_loss_nd", input)  # the ATen function torch's nll_loss calls
+    y = _check("nll_loss_nd", target, "target", 2)
+    if weight is not None:
+        _check("nll_loss_nd", weight, "weight", 3)
     _class_target_checks(x, y, weight)
     primitive = NllLoss2d if x._data.ndim > 2 else NllLoss
     out = primitive.apply(x, target=y._data, weight=None if weight is None else weight._data,
@@ -762,14 +769,26 @@ def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
 
 def one_hot(input, num_classes: int = -1) -> Tensor:  # noqa: A002 - torch's name
     """Class indices (long, any shape) -> one-hot rows (shape + (num_classes,)), int64.
-    ``num_classes=-1`` takes max + 1."""
+    ``num_classes=-1`` takes max + 1.
+
+    On a meta tensor torch computes ``eq(input.unsqueeze(-1), arange(num_classes))``: a
+    meta result, with no value check; -1 needs ``max().item()``, which a meta tensor
+    refuses, and a smaller count is refused by arange."""
     t = _check("one_hot", input, "input")
+    if type(num_classes) is not int:
+        num_classes = _int(num_classes, "one_hot", "num_classes", 2)
     data = t._data
     if data.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if on_meta(data):
+        if num_classes == -1:
+            raise RuntimeError(NO_META_ITEM)
+        if num_classes < 0:
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+        return wrap(meta_array(data.shape + (num_classes,), np.int64))
+    if data.size == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if data.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(data.max()) + 1
     if data.size:
         if data.min() < 0:

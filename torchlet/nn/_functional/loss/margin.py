@@ -19,9 +19,11 @@ from torchlet.nn._functional.loss._shared import (
     _check_broadcast,
     _grad_scale,
     _not_differentiable,
+    _read_first,
     _reduce,
     _reduce_np,
     _reduction,
+    legacy_get_string,
 )
 
 # ---------------------------------------------------------------------------------------
@@ -31,10 +33,14 @@ from torchlet.nn._functional.loss._shared import (
 def margin_ranking_loss(input1, input2, target, margin: float = 0.0,  # noqa: A002
                         size_average=None, reduce=None, reduction="mean") -> Tensor:  # noqa: A002
     """max(0, -y (x1 - x2) + margin): y = 1 wants x1 ranked above x2."""
+    reduction = _reduction(size_average, reduce, reduction)
+    # torch compares input1.dim() with input2.dim(), then with target.dim(), and prints
+    # target.size() in its error
+    _read_first("dim", input1, input2)
+    _read_first("dim" if input1.dim() == input2.dim() else "size", target)
     x1 = _check("margin_ranking_loss", input1, "input1")
     x2 = _check("margin_ranking_loss", input2, "input2", 2)
     y = _check("margin_ranking_loss", target, "target", 3)
-    reduction = _reduction(size_average, reduce, reduction)
     if not x1._data.ndim == x2._data.ndim == y._data.ndim:
         raise RuntimeError(
             f"margin_ranking_loss : All input tensors should have same dimension but got "
@@ -45,8 +51,9 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0,  # noqa: A0
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None,  # noqa: A002
                          reduce=None, reduction="mean") -> Tensor:  # noqa: A002
     """x where y == 1, max(0, margin - x) where y == -1."""
-    x, y = _check("hinge_embedding_loss", input), _check("hinge_embedding_loss", target)
     reduction = _reduction(size_average, reduce, reduction)
+    x = _check("hinge_embedding_loss", input)
+    y = _check("hinge_embedding_loss", target, "target", 2)
     if x._data.dtype.kind in "iub":
         # torch's `margin - self` fills a tensor of self's dtype: an integer margin
         margin = int(margin)
@@ -80,8 +87,8 @@ class SoftMarginLoss(Primitive):
 def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
                      reduction="mean") -> Tensor:  # noqa: A002
     """log(1 + exp(-y x)) for labels y = +-1 (two-class logistic loss)."""
-    x, y = _check("soft_margin_loss", input), _check("soft_margin_loss", target, "target", 2)
     reduction = _reduction(size_average, reduce, reduction)
+    x, y = _check("soft_margin_loss", input), _check("soft_margin_loss", target, "target", 2)
     _not_differentiable("soft_margin_loss", "target", y)
     if x._data.dtype.kind != "f":  # exp_ writes a float into the input's integer dtype
         common = _dtype.result_type_of((x, y, wrap(np.float32(0)))).np
@@ -95,14 +102,18 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
                                 reduce=None, reduction="mean") -> Tensor:  # noqa: A002
     """Per sample, the mean over classes of -(y logsigmoid(x) + (1 - y) logsigmoid(-x))."""
-    x = _check("multilabel_soft_margin_loss", input)
-    y = _check("multilabel_soft_margin_loss", target, "target", 2)
-    reduction = _reduction(size_average, reduce, reduction)
-    loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if size_average is not None or reduce is not None:
+        reduction = legacy_get_string(size_average, reduce)
+    # torch composes the loss of operations: its input meets log_sigmoid's parser, its
+    # target only arithmetic (so a number works and a list fails as `list * Tensor` does)
+    x = _check("log_sigmoid", input)
+    loss = -(target * logsigmoid(x) + (1 - target) * logsigmoid(-x))
     if weight is not None:
         loss = loss * weight
     class_dim = x._data.ndim - 1
     loss = loss.sum(class_dim) / x._data.shape[class_dim]
+    if reduction not in ("none", "mean", "sum"):  # checked last, with torch's words
+        raise ValueError(reduction + " is not valid")
     return _reduce(loss, reduction)
 
 
@@ -176,12 +187,12 @@ def _multi_margin_p2_grad(ctx) -> Tensor:
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,  # noqa: A002
                       size_average=None, reduce=None, reduction="mean") -> Tensor:  # noqa: A002
     """The multi-class hinge loss: max(0, margin - x[y] + x[i])^p summed over i != y."""
-    x, y = _check("multi_margin_loss", input), _check("multi_margin_loss", target, "target", 2)
     reduction = _reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    if weight is not None and weight._data.ndim != 1:
+    if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    x, y = _check("multi_margin_loss", input), _check("multi_margin_loss", target, "target", 2)
     x2 = _margin_input("multi_margin_loss", x)
     n, c = x2.shape
     t = y._data
@@ -244,9 +255,9 @@ class MultilabelMarginLoss(Primitive):
 def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
                            reduction="mean") -> Tensor:  # noqa: A002
     """The multi-label hinge loss; ``target`` lists each sample's classes, ended by -1."""
+    reduction = _reduction(size_average, reduce, reduction)
     x = _check("multilabel_margin_loss", input)
     y = _check("multilabel_margin_loss", target, "target", 2)
-    reduction = _reduction(size_average, reduce, reduction)
     _margin_input("multilabel_margin_loss", x)
     t = y._data
     if t.shape != x._data.shape:

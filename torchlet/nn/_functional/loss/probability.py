@@ -22,6 +22,7 @@ from torchlet.nn._functional.loss._shared import (
     _grad_scale,
     _not_differentiable,
     _opmath,
+    _read_first,
     _reduce,
     _reduce_np,
     _reduction,
@@ -68,13 +69,16 @@ class BinaryCrossEntropy(Primitive):
 def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
                          reduce=None, reduction="mean") -> Tensor:  # noqa: A002
     """-(y log(x) + (1 - y) log(1 - x)) for probabilities x in [0, 1]."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x = _check("binary_cross_entropy", input)
     y = _check("binary_cross_entropy", target, "target", 2)
-    reduction = _reduction(size_average, reduce, reduction)
     if y._data.shape != x._data.shape:
         raise ValueError(f"Using a target size ({y.shape}) that is different to the input "
                          f"size ({x.shape}) is deprecated. Please ensure they have the same "
                          "size.")
+    if weight is not None:
+        _read_first("size", weight)  # torch's broadcast_shapes(target.size(), weight.size())
     _not_differentiable("binary_cross_entropy", "weight", weight)
     xd = x._data
     # torch's kernel wants input and target of one dtype (no promotion) and a float input
@@ -155,12 +159,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      pos_weight=None) -> Tensor:
     """binary_cross_entropy(sigmoid(x), y), computed from the logits without overflow;
     ``pos_weight`` weighs the positive term."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _read_first("size", target, input)  # torch's `target.size() == input.size()`
     x = _check("binary_cross_entropy_with_logits", input)
     y = _check("binary_cross_entropy_with_logits", target, "target", 2)
-    reduction = _reduction(size_average, reduce, reduction)
     if y._data.shape != x._data.shape:
         raise ValueError(f"Target size ({y.shape}) must be the same as input size "
                          f"({x.shape})")
+    if weight is not None:
+        _check("binary_cross_entropy_with_logits", weight, "weight", 3)
+    if pos_weight is not None:
+        _check("binary_cross_entropy_with_logits", pos_weight, "pos_weight", 4)
     _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
     _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     xd, yd = x._data, y._data
@@ -216,7 +225,6 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # n
            log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise: target (log target - input); 'batchmean'
     divides the sum by the batch size (the true KL divergence)."""
-    x, y = _check("kl_div", input), _check("kl_div", target, "target", 2)
     if size_average is not None or reduce is not None:
         reduction = legacy_get_string(size_average, reduce)
     else:
@@ -228,6 +236,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # n
                 "'batchmean' in the next major release.", stacklevel=2)
         if reduction != "batchmean":
             reduction = _get_enum(reduction)
+    x, y = _check("kl_div", input), _check("kl_div", target, "target", 2)
     if x._data.dtype.kind != "f" or y._data.dtype.kind != "f":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:

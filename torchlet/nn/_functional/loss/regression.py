@@ -22,6 +22,7 @@ from torchlet.nn._functional.loss._shared import (
     _get_enum,
     _grad_scale,
     _opmath,
+    _read_first,
     _reduce,
     _reduce_np,
     _reduction,
@@ -53,6 +54,7 @@ class MseLoss(Primitive):
 
 def _weighted(fn: str, loss: Tensor, weight, x: Tensor, reduction: str) -> Tensor:
     """torch 2.13's weighted l1/mse/huber: loss * weight, 'mean' divides by sum(weight)."""
+    _read_first("size", weight)  # torch's `weight.size() != input.size()`
     if weight._data.shape != x._data.shape:
         raise ValueError("Weights and input must have the same size.")
     loss = loss * weight
@@ -66,6 +68,7 @@ def _weighted(fn: str, loss: Tensor, weight, x: Tensor, reduction: str) -> Tenso
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
              weight=None) -> Tensor:
     """The mean (or sum) of squared differences (x - y)^2."""
+    _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("mse_loss", input), _check("mse_loss", target, "target", 2)
     _size_warning(x, y)
     reduction = _reduction(size_average, reduce, reduction)
@@ -80,6 +83,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  #
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
             weight=None) -> Tensor:
     """The mean (or sum) of absolute differences |x - y| (torch composes it)."""
+    _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("l1_loss", input), _check("l1_loss", target, "target", 2)
     _size_warning(x, y)
     reduction = _reduction(size_average, reduce, reduction)
@@ -117,6 +121,7 @@ class SmoothL1Loss(Primitive):
 def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
                    reduction="mean", beta: float = 1.0) -> Tensor:  # noqa: A002
     """Squared below ``beta``, absolute above (beta=0 is l1_loss)."""
+    _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("smooth_l1_loss", input), _check("smooth_l1_loss", target, "target", 2)
     _size_warning(x, y)
     reduction = _reduction(size_average, reduce, reduction)
@@ -161,6 +166,7 @@ class HuberLoss(Primitive):
 def huber_loss(input, target, reduction="mean", delta: float = 1.0,  # noqa: A002
                weight=None) -> Tensor:
     """Squared below ``delta``, linear (slope delta) above."""
+    _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("huber_loss", input), _check("huber_loss", target, "target", 2)
     _size_warning(x, y)
     reduction = _get_enum(reduction)
@@ -193,8 +199,8 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
                      size_average=None, eps: float = 1e-8, reduce=None,  # noqa: A002
                      reduction="mean") -> Tensor:
     """exp(x) - y x (log_input) or x - y log(x + eps); ``full`` adds Stirling's term."""
+    reduction = _reduction(size_average, reduce, reduction)  # checked before the tensors
     x, y = _check("poisson_nll_loss", input), _check("poisson_nll_loss", target, "target", 2)
-    reduction = _reduction(size_average, reduce, reduction)
     loss = exp(x) - y * x if log_input else x - y * log(x + eps)
     if full:
         stirling = y * log(y) - y + log(y * (2 * math.pi)) * 0.5
@@ -206,16 +212,24 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
                       reduction="mean") -> Tensor:
     """(log(var) + (x - y)^2 / var) / 2, var clamped at ``eps`` (without its gradient, as
     torch); ``full`` adds log(2 pi) / 2."""
-    x, y = _check("gaussian_nll_loss", input), _check("gaussian_nll_loss", target, "target", 2)
+    # torch reads var first, then input.size(); the target only meets `input - target`,
+    # so a number (or a NumPy array) works there and a list fails in the subtraction
     if isinstance(var, float):
         if var < 0:
             raise ValueError("var has negative entry/entries")
+        x = _check("ones_like", input)  # torch's var * ones_like(input)
         var = wrap(np.full(x._data.shape, var, x._data.dtype))
     elif not isinstance(var, Tensor):
-        raise TypeError(f"any() received an invalid combination of arguments - got "
-                        f"({type_name(var)})")
+        negative = var < 0  # a list or None fails here, with Python's TypeError, as in torch
+        raise TypeError(
+            f"any() received an invalid combination of arguments - got ({type_name(negative)}"
+            "), but expected one of:\n * (Tensor input, *, Tensor out = None)\n * (Tensor "
+            "input, tuple of ints dim = None, bool keepdim = False, *, Tensor out = None)\n * "
+            "(Tensor input, int dim, bool keepdim = False, *, Tensor out = None)\n")
     elif (var._data < 0).any():
         raise ValueError("var has negative entry/entries")
+    _read_first("size", input)  # torch's `var.size() != input.size()`
+    x = _check("gaussian_nll_loss", input)
     if var._data.shape != x._data.shape:
         if x._data.shape[:-1] == var._data.shape:
             var = _shape.unsqueeze(var, -1)
@@ -227,7 +241,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     var = var.clone()
     with no_grad():
         var.clamp_(min=eps)
-    loss = (log(var) + (x - y) ** 2 / var) * 0.5
+    loss = (log(var) + (x - target) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
