@@ -373,3 +373,43 @@ def test_function_form_dim_messages_written_out():
         "NoneType")
     assert _error(torchlet.nn.functional.cosine_similarity, x, x, 1.5) == (
         "TypeError", "cosine_similarity(): argument 'dim' (position 3) must be int, not float")
+
+
+# ================================================================ 6. layout= of the other creators
+
+_MORE_LAYOUT_FNS = {
+    "rand": lambda lib, lay: lib.rand(2, layout=lay),
+    "randn": lambda lib, lay: lib.randn(2, layout=lay),
+    "randint": lambda lib, lay: lib.randint(5, (2,), layout=lay),
+    "randperm": lambda lib, lay: lib.randperm(3, layout=lay),
+    "rand_like": lambda lib, lay: lib.rand_like(lib.ones(2), layout=lay),
+    "randn_like": lambda lib, lay: lib.randn_like(lib.ones(2), layout=lay),
+    "randint_like": lambda lib, lay: lib.randint_like(lib.ones(2), 5, layout=lay),
+    "normal": lambda lib, lay: lib.normal(0.0, 1.0, (2,), layout=lay),
+    "new_zeros": lambda lib, lay: lib.ones(2).new_zeros(2, layout=lay),
+    "new_ones": lambda lib, lay: lib.ones(2).new_ones(2, layout=lay),
+    "new_empty": lambda lib, lay: lib.ones(2).new_empty(2, layout=lay),
+    "new_full": lambda lib, lay: lib.ones(2).new_full((2,), 1.0, layout=lay),
+    "empty_strided": lambda lib, lay: lib.empty_strided((2,), (1,), layout=lay),
+    "tril_indices": lambda lib, lay: lib.tril_indices(3, 3, layout=lay),
+    "triu_indices": lambda lib, lay: lib.triu_indices(3, 3, layout=lay),
+    "hann_window": lambda lib, lay: lib.hann_window(4, layout=lay),
+    "kaiser_window": lambda lib, lay: lib.kaiser_window(4, layout=lay),
+    "range": lambda lib, lay: lib.range(0, 2, layout=lay),
+}
+
+
+@pytest.mark.parametrize("name", _MORE_LAYOUT_FNS)
+@pytest.mark.filterwarnings("ignore::UserWarning")  # (torch.range is deprecated)
+def test_other_creators_check_layout_as_torch(name):
+    torch = _torch()
+    make = _MORE_LAYOUT_FNS[name]
+    ours, theirs = _error(make, torchlet, 3), _error(make, torch, 3)
+    assert ours is not None and ours[0] == theirs[0] == "TypeError"
+    assert "layout" in ours[1] and name in ours[1]
+    strided = make(torchlet, torchlet.strided)
+    assert strided.layout is torchlet.strided
+    assert strided.shape == make(torch, torch.strided).shape
+    if name not in ("new_zeros", "new_empty"):  # (torch makes those sparse; we cannot)
+        assert _error(make, torchlet, torchlet.sparse_coo)[0] in (
+            "NotImplementedError", "RuntimeError")

@@ -2780,28 +2780,37 @@ class Tensor:
     # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
     def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
                   layout=None, pin_memory=False):
-        from torchlet._ops.creation import _size_args, zeros
+        from torchlet._ops.creation import _size_args, check_layout, zeros
 
+        if layout is not None:
+            check_layout(layout, "new_zeros")
         return zeros(_size_args(sizes, "new_zeros", size), dtype=dtype or self.dtype,
                      device=self._device_or(device), requires_grad=requires_grad)
 
     def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
                  layout=None, pin_memory=False):
-        from torchlet._ops.creation import _size_args, ones
+        from torchlet._ops.creation import _size_args, check_layout, ones
 
+        if layout is not None:
+            check_layout(layout, "new_ones")
         return ones(_size_args(sizes, "new_ones", size), dtype=dtype or self.dtype,
                     device=self._device_or(device), requires_grad=requires_grad)
 
     def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
                   layout=None, pin_memory=False):
-        from torchlet._ops.creation import _size_args, empty
+        from torchlet._ops.creation import _size_args, check_layout, empty
 
+        if layout is not None:
+            check_layout(layout, "new_empty")
         return empty(_size_args(sizes, "new_empty", size), dtype=dtype or self.dtype,
                      device=self._device_or(device), requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        from torchlet._ops.creation import full
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+                 layout=None, pin_memory=False):
+        from torchlet._ops.creation import check_layout, full
 
+        if layout is not None:
+            check_layout(layout, "new_full")
         return full(size, fill_value, dtype=dtype or self.dtype,
                     device=self._device_or(device), requires_grad=requires_grad)
 

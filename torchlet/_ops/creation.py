@@ -874,17 +874,6 @@ def _fma_rounded(k: np.ndarray, step, c, np_dtype) -> np.ndarray:
     return plain
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None,  # noqa: A001
-          requires_grad=False) -> Tensor:
-    """Deprecated torch.range: like arange but includes ``end``."""
-    if end is None:
-        start, end = 0, start
-    n = int(math.floor((end - start) / step)) + 1
-    np_dtype = _np_dtype(dtype)
-    data = _cast(start + np.arange(n, dtype=np.float64) * step, np_dtype)
-    return _finish(data, requires_grad, _on_meta(device))
-
-
 def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=None,
              layout=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values; like torch's kernel, the first half counts up from

@@ -16,7 +16,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import type_name
-from torchlet._ops.creation import _check_device
+from torchlet._ops.creation import _check_device, check_layout
 from torchlet._ops.reduction._common import _TYPE_WORD
 from torchlet._ops.shape.joins import stack
 from torchlet._tensor import Tensor, wrap
@@ -150,6 +150,8 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
                  pin_memory=False) -> Tensor:
     """The (row, column) indices of the lower triangle of a row x col matrix (with
     ``offset`` diagonals above the main one), a 2 x N tensor in row-major order."""
+    if layout is not None:
+        check_layout(layout, "tril_indices")
     np_dtype = _indices_args("tril_indices", row, col, dtype, device)
     rows, cols = np.tril_indices(row, offset, col)
     return wrap(np.stack([rows, cols]).astype(np_dtype).reshape(2, -1))
@@ -159,6 +161,8 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
                  pin_memory=False) -> Tensor:
     """The (row, column) indices of the upper triangle of a row x col matrix (from the
     ``offset``-th diagonal on), a 2 x N tensor in row-major order."""
+    if layout is not None:
+        check_layout(layout, "triu_indices")
     np_dtype = _indices_args("triu_indices", row, col, dtype, device)
     rows, cols = np.triu_indices(row, offset, col)
     return wrap(np.stack([rows, cols]).astype(np_dtype).reshape(2, -1))

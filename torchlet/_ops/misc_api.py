@@ -91,6 +91,10 @@ def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
           requires_grad=False) -> Tensor:
     """The values start, start + step, ... up to and including ``end`` (deprecated)."""
     warnings.warn(_RANGE_WARNING, UserWarning, stacklevel=2)
+    if layout is not None:
+        from torchlet._ops.creation import check_layout
+
+        check_layout(layout, "range")
     start, end, step = (_scalar(start, "start", 1), _scalar(end, "end", 2),
                         _scalar(step, "step", 3))
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()

@@ -36,6 +36,7 @@ from torchlet._ops.creation import (
     _on_meta,
     _size_args,
     _size_fits,
+    check_layout,
     like_array,
 )
 from torchlet._ops.shape.common import _contiguous
@@ -91,6 +92,8 @@ def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, d
     shape = _random_size(sizes, "rand", size, generator=generator, out=out, dtype=dtype,
                          layout=layout, device=device, requires_grad=requires_grad,
                          pin_memory=pin_memory)
+    if layout is not None:
+        check_layout(layout, "rand")
     if out is not None:
         result = rand(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "rand"),
                       device=device)
@@ -107,6 +110,8 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, 
     shape = _random_size(sizes, "randn", size, generator=generator, out=out, dtype=dtype,
                          layout=layout, device=device, requires_grad=requires_grad,
                          pin_memory=pin_memory)
+    if layout is not None:
+        check_layout(layout, "randn")
     if out is not None:
         result = randn(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "randn"),
                        device=device)
@@ -123,6 +128,8 @@ def randint(*args, size=None, low=None, high=None, generator=None, out=None, dty
     low, high, size = _randint_args(args, low, high, size, dict(
         generator=generator, out=out, dtype=dtype, layout=layout, device=device,
         requires_grad=requires_grad, pin_memory=pin_memory))
+    if layout is not None:
+        check_layout(layout, "randint")
     if out is not None:
         result = randint(low, high, size, generator=generator,
                          dtype=_dtype_for_out(dtype, out, "randint"), device=device)
@@ -169,6 +176,8 @@ def randperm(*args, n=None, generator=None, out=None, dtype=None, layout=None, d
     n = _randperm_n(args, n, dict(generator=generator, out=out, dtype=dtype, layout=layout,
                                   device=device, requires_grad=requires_grad,
                                   pin_memory=pin_memory))
+    if layout is not None:
+        check_layout(layout, "randperm")
     if out is not None:
         result = randperm(n, generator=generator,
                           dtype=_dtype_for_out(dtype, out, "randperm"), device=device)
@@ -210,6 +219,8 @@ def _check_dtype_arg_ok(dtype) -> bool:
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Normal samples: tensor/number mean and std, broadcast together, or numbers + size."""
+    if layout is not None:
+        check_layout(layout, "normal")
     if out is not None:
         if isinstance(mean, Tensor) or isinstance(std, Tensor):
             result = normal(mean, std, generator=generator)
@@ -319,14 +330,16 @@ def poisson(input, generator=None) -> Tensor:  # noqa: A002
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
     """``rand`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
-    out = wrap(like_array(input, dtype, memory_format, "rand_like", device=device))
+    out = wrap(like_array(input, dtype, memory_format, "rand_like", device=device,
+                          layout=layout))
     return _finish_like(out.uniform_(generator=generator), requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
     """``randn`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
-    out = wrap(like_array(input, dtype, memory_format, "randn_like", device=device))
+    out = wrap(like_array(input, dtype, memory_format, "randn_like", device=device,
+                          layout=layout))
     return _finish_like(out.normal_(generator=generator), requires_grad)
 
 
@@ -335,7 +348,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa
     """``randint(low, high)`` shaped and laid out like ``input``."""
     if high is None:
         low, high = 0, low
-    out = wrap(like_array(input, dtype, memory_format, "randint_like", device=device))
+    out = wrap(like_array(input, dtype, memory_format, "randint_like", device=device,
+                          layout=layout))
     return _finish_like(out.random_(int(low), int(high), generator=generator), requires_grad)
 
 

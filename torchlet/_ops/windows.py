@@ -16,7 +16,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._device import check_cpu
 from torchlet._dtype import type_name
-from torchlet._ops.creation import _finish, _np_dtype
+from torchlet._ops.creation import _finish, _np_dtype, check_layout
 from torchlet._ops.pointwise import special_bessel
 
 # torch binds the windows as overloads (window_length), (window_length, periodic),
@@ -100,6 +100,8 @@ def hann_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None, de
                 pin_memory=False, requires_grad=False):
     """w[k] = 1/2 (1 - cos(2 pi k / (N - 1))); ``periodic`` defaults to True."""
     _check_overload("hann_window", window_length, periodic, ())
+    if layout is not None:
+        check_layout(layout, "hann_window")
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, T: _cosine_sum(n, T, 0.5, 0.5))
 
@@ -111,6 +113,8 @@ def hamming_window(window_length, periodic=_OMITTED, alpha=_OMITTED, beta=_OMITT
     beta=0.46, each settable only after the ones before it (torch's overloads)."""
     _check_overload("hamming_window", window_length, periodic,
                     (("alpha", alpha), ("beta", beta)))
+    if layout is not None:
+        check_layout(layout, "hamming_window")
     alpha = 0.54 if alpha is _OMITTED else float(alpha)
     beta = 0.46 if beta is _OMITTED else float(beta)
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
@@ -129,6 +133,8 @@ def bartlett_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None
                     pin_memory=False, requires_grad=False):
     """w[k] = 1 - |2k / (N - 1) - 1|; ``periodic`` defaults to True."""
     _check_overload("bartlett_window", window_length, periodic, ())
+    if layout is not None:
+        check_layout(layout, "bartlett_window")
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
                    _bartlett)
 
@@ -143,6 +149,8 @@ def blackman_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None
     """w[k] = 0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1)); ``periodic``
     defaults to True."""
     _check_overload("blackman_window", window_length, periodic, ())
+    if layout is not None:
+        check_layout(layout, "blackman_window")
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
                    _blackman)
 
@@ -153,6 +161,8 @@ def kaiser_window(window_length, periodic=_OMITTED, beta=_OMITTED, *, dtype=None
     periodic=True, beta=12.0, and beta can only be given after periodic (torch's overloads:
     ``kaiser_window(16, beta=12.0)`` is a TypeError in torch too)."""
     _check_overload("kaiser_window", window_length, periodic, (("beta", beta),))
+    if layout is not None:
+        check_layout(layout, "kaiser_window")
     beta = 12.0 if beta is _OMITTED else float(beta)
 
     def make(n, T):

@@ -178,6 +178,10 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 
     size = _ints(size, "empty_strided", "size", 1)
     stride = _ints(stride, "empty_strided", "stride", 2)
+    if layout is not None:
+        from torchlet._ops.creation import check_layout  # (creation imports shape)
+
+        check_layout(layout, "empty_strided")
     if len(size) != len(stride):
         raise RuntimeError(
             f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
