@@ -515,3 +515,48 @@ def test_big_meta_tensors_cost_nothing():
     assert [tuple(r.shape) for r in results] == [(40000, 40000), (40000, 3), (2, 40000),
                                                  (40000,), (40000,), (40000,), (40000, 40000)]
     assert all(r.is_meta for r in results)
+
+
+# ---------------------------------------------------------------------------------------
+# equal / allclose read values; repeat_interleave needs its counts; rrelu's noise
+
+NO_REPEAT_SIZE = ("RuntimeError", "cannot repeat_interleave a meta tensor without output_size")
+
+VALUE_READERS = {
+    "equal": (lambda lib: lib.equal(meta(lib, 2, 3), meta(lib, 2, 3)), "NotImplementedError"),
+    "equal_with_cpu": (lambda lib: lib.equal(lib.ones(2, 3), meta(lib, 2, 3)),
+                       "NotImplementedError"),
+    "allclose": (lambda lib: lib.allclose(meta(lib, 2, 3), meta(lib, 2, 3)), NO_ITEM),
+    "repeat_counts": (lambda lib: meta(lib, 2, 3).repeat_interleave(long_meta(lib, 2), dim=0),
+                      NO_REPEAT_SIZE),
+    "repeat_counts_sized": (
+        lambda lib: meta(lib, 2, 3).repeat_interleave(long_meta(lib, 2), dim=0, output_size=5),
+        ("meta", (5, 3), F32)),
+    "repeat_indices": (lambda lib: lib.repeat_interleave(long_meta(lib, 2)), NO_REPEAT_SIZE),
+    "repeat_indices_sized": (lambda lib: lib.repeat_interleave(long_meta(lib, 2), output_size=4),
+                             ("meta", (4,), I64)),
+    "rrelu_training": (lambda lib: lib.nn.functional.rrelu(meta(lib, 2, 3), training=True),
+                       ("meta", (2, 3), F32)),
+}
+
+
+@pytest.mark.parametrize("name", VALUE_READERS)
+def test_operations_that_read_values_on_meta(name):
+    fn, expected = VALUE_READERS[name]
+    if isinstance(expected, str):  # (the type; torch's message is long)
+        for lib in LIBS:
+            assert outcome(fn, lib)[0] == expected, lib.__name__
+        assert "no fake impl or Meta kernel" in outcome(fn, torchlet)[1]
+    else:
+        same_everywhere(fn, expected)
+
+
+def test_rrelu_on_meta_draws_nothing_and_records_torchs_node():
+    for lib in LIBS:
+        state = lib.random.get_rng_state()
+        x = meta(lib, 2, 3, requires_grad=True)
+        y = lib.nn.functional.rrelu(x, training=True)
+        assert y.grad_fn.name() == "RreluWithNoiseBackward0"
+        assert lib.equal(lib.random.get_rng_state(), state)
+        y.sum().backward()
+        assert x.grad.device.type == "meta"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._device import NO_META_ITEM, no_meta_kernel, on_meta
 from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import broadcast_shapes
 from torchlet._ops.pointwise.operands import (
@@ -84,6 +85,8 @@ not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 def equal(input, other) -> bool:  # noqa: A002
     """True if both have the same shape and the same values."""
     a, b = _check_tensor("equal", input), _check_tensor("equal", other)
+    if on_meta(a._data) or on_meta(b._data):  # (torch has no meta kernel for equal)
+        raise no_meta_kernel("equal")
     if a._data.shape != b._data.shape:
         return False
     a, b, _ = _operands(a, b)
@@ -107,7 +110,10 @@ def _check_broadcast(a: np.ndarray, b: np.ndarray) -> None:
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
-    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+    close = isclose(input, other, rtol, atol, equal_nan)  # (meta with CPU: torch's error)
+    if on_meta(close._data):  # torch reads isclose(...).all().item()
+        raise RuntimeError(NO_META_ITEM)
+    return bool(close._data.all())
 
 
 def _logical(op, input, other=None):  # noqa: A002

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import meta_array, on_meta
 from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import CopyFrom
@@ -192,6 +193,9 @@ class IndexAdd(Primitive):
         return IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
 
 
+_META_WITHOUT_SIZE = "cannot repeat_interleave a meta tensor without output_size"
+
+
 @numpy_names
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:  # noqa: A002
     """Repeat each element (each slice along dim) ``repeats`` times, in place order:
@@ -202,6 +206,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         counts = x._data
         if counts.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if on_meta(counts):
+            if output_size is None:
+                raise RuntimeError(_META_WITHOUT_SIZE)
+            return wrap(meta_array((output_size,), counts.dtype))
         counts = counts.reshape(-1)
         if (counts < 0).any():
             raise RuntimeError("repeats can not be negative")
@@ -220,6 +228,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
                 f"'{_scalar_name(repeats._data.dtype)}'"
             )
         n = x._data.shape[dim]
+        if on_meta(counts):  # no counts to read: torch needs the result's length
+            if output_size is None:
+                raise RuntimeError(_META_WITHOUT_SIZE)
+            return IndexSelect.apply(x, dim=dim, index=np.zeros(output_size, np.int64))
         counts = counts.reshape(-1)
         if counts.size == 1:
             counts = np.broadcast_to(counts, (n,))

@@ -38,6 +38,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import meta_array, on_meta
 from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import erf, exp, to, zeros_like
@@ -1318,6 +1319,8 @@ def _rrelu_noise(x: np.ndarray, lower: float, upper: float, training: bool):
     torch's CPU kernel, one 53-bit double per drawn element)."""
     if not training or upper - lower <= 1e-6:  # torch's leaky_relu: float32 for float16
         return (np.float32 if x.dtype == np.float16 else x.dtype.type)((lower + upper) / 2)
+    if on_meta(x):  # no values to test: meta noise, nothing drawn (as torch)
+        return meta_array(x.shape, x.dtype)
     from torchlet.nn._functional.dropout import _default_generator
 
     # torch holds lower and upper in the input's precision, then draws in double
