@@ -413,3 +413,31 @@ def test_other_creators_check_layout_as_torch(name):
     if name not in ("new_zeros", "new_empty"):  # (torch makes those sparse; we cannot)
         assert _error(make, torchlet, torchlet.sparse_coo)[0] in (
             "NotImplementedError", "RuntimeError")
+
+
+# ================================================================ 7. too many arguments to a method
+
+_TOO_MANY = {
+    "logsumexp": lambda lib, x: x.logsumexp(1, True, 3),
+    "softmax": lambda lib, x: x.softmax(1, None, 3),
+    "unsqueeze": lambda lib, x: x.unsqueeze(1, 2),
+    "gather": lambda lib, x: x.gather(1, x.long(), 2, 3),
+    "torch.logsumexp": lambda lib, x: lib.logsumexp(x, 1, True, 3),
+}
+
+
+@pytest.mark.parametrize("name", _TOO_MANY)
+def test_too_many_arguments_are_counted_without_self(name):
+    torch = _torch()
+    make = _TOO_MANY[name]
+    ours = _error(make, torchlet, torchlet.ones(2, 3))
+    assert ours == _error(make, torch, torch.ones(2, 3))
+    assert ours[0] == "TypeError" and "Tensor." not in ours[1]
+
+
+def test_too_many_arguments_written_out():
+    x = torchlet.ones(2, 3)
+    assert _error(lambda: x.unsqueeze(1, 2)) == (
+        "TypeError", "unsqueeze() takes 1 positional argument but 2 were given")
+    assert _error(lambda: x.logsumexp(1, True, 3)) == (
+        "TypeError", "logsumexp() takes from 1 to 2 positional arguments but 3 were given")

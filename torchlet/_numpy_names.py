@@ -39,6 +39,7 @@ def numpy_names(fn):
         raise TypeError(f"{fn.__qualname__} has no parameter that NumPy names differently")
     # a parameter given positionally is taken; its NumPy name is then an unknown keyword
     position = {name: params.index(name) for name in aliases.values()}
+    method = params[0] == "self"
 
     @functools.wraps(fn)
     def accepts_numpy_names(*args, **kwargs):
@@ -48,21 +49,31 @@ def numpy_names(fn):
             return fn(*args, **kwargs)
         except TypeError as error:
             if error.__traceback__ is not None and error.__traceback__.tb_next is None:
-                raise _in_parser_words(error, fn.__name__) from None  # a binding error
+                raise _in_parser_words(error, fn.__name__, method) from None  # a binding error
             raise
 
     return accepts_numpy_names
 
 
 _MISSING = re.compile(r"missing (\d+) required (?:positional|keyword-only) arguments?: (.*)$")
+_TOO_MANY = re.compile(r"takes (?:from (\d+) to (\d+)|(\d+)) positional arguments? but (\d+) "
+                       r"(?:was|were) given")
 
 
-def _in_parser_words(error: TypeError, name: str) -> TypeError:
+def _in_parser_words(error: TypeError, name: str, method: bool = False) -> TypeError:
     """Python's TypeError for arguments that do not bind, worded as torch's parser words
     it (python_arg_parser.cpp): the bare name (``softmax()``, not ``Tensor.softmax()``),
-    and for missing arguments ``missing 1 required positional arguments: "dim"`` (its
-    plural after 1 and singular after more, sic)."""
+    for too many arguments a method's counts without self (``takes from 1 to 2 positional
+    arguments but 3 were given``), and for missing arguments ``missing 1 required
+    positional arguments: "dim"`` (its plural after 1 and singular after more, sic)."""
     message = str(error)
+    too_many = _TOO_MANY.search(message) if method else None
+    if too_many is not None:
+        low, high, exact, given = (None if g is None else int(g) - 1 for g in too_many.groups())
+        takes = f"from {low} to {high} positional arguments" if exact is None else (
+            f"{exact} positional argument{'' if exact == 1 else 's'}")
+        return TypeError(f"{name}() takes {takes} but {given} "
+                         f"{'was' if given == 1 else 'were'} given")
     missing = _MISSING.search(message)
     if missing is None:
         return TypeError(re.sub(r"^[\w.]*\(\)", f"{name}()", message))
