@@ -162,6 +162,7 @@ OPS = {
     "one_hot": lambda lib: lib.nn.functional.one_hot(long_meta(lib, 2), 3),
     "getitem_tensor_index": lambda lib: _x(lib)[long_meta(lib, 2)],
     "dropout": lambda lib: lib.nn.functional.dropout(_x(lib), 0.5),
+    "lstm": lambda lib: lib.nn.LSTM(3, 4, device="meta")(meta(lib, 5, 2, 3))[0],
 }
 
 
@@ -355,19 +356,3 @@ def test_grad_fn_of_meta_results_is_torch_node():
         return y.grad_fn.name(), type(y.grad_fn).__name__, y.grad_fn.next_functions[0][0].name()
 
     same_as_torch(run)
-
-
-# ---------------------------------------------------------------------------------------
-# 5. known gaps: operations that build their result outside Primitive.apply (a NumPy
-#    result wrapped directly) still answer on the CPU. Strict xfails: they fail loudly
-#    once fixed, to be moved up to OPS.
-
-GAPS = {
-    "lstm": lambda lib: lib.nn.LSTM(3, 4, device="meta")(meta(lib, 5, 2, 3))[0],
-}
-
-
-@pytest.mark.xfail(strict=True, reason="built outside Primitive.apply; see module doc")
-@pytest.mark.parametrize("name", GAPS)
-def test_known_gaps(name):
-    same_as_torch(GAPS[name])

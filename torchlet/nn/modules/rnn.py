@@ -623,7 +623,8 @@ class RNNBase(Module):
 
     def _zeros(self, input, batch, state_sizes):  # noqa: A002
         layers = self.num_layers * (2 if self.bidirectional else 1)
-        return tuple(zeros(layers, batch, size, dtype=input.dtype) for size in state_sizes)
+        return tuple(zeros(layers, batch, size, dtype=input.dtype, device=input.device)
+                     for size in state_sizes)
 
     @staticmethod
     def _as_tuple(hx, lstm: bool):
@@ -809,7 +810,7 @@ class RNNCellBase(Module):
         if not is_batched:
             input = input.unsqueeze(0)
         if hx[0] is None:
-            z = zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+            z = zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
             hx = (z,) * len(hx)
         elif not is_batched:
             hx = tuple(h.unsqueeze(0) for h in hx)
