@@ -273,3 +273,33 @@ def test_an_explicit_none_dim_is_refused_as_torch_does(method):
     assert getattr(x, method)().item() == {"prod": 30.0, "max": 5.0, "min": 1.0,
                                            "median": 2.0, "nanmedian": 2.0}[method]
     assert x.max(x).tolist() == x.tolist()
+
+
+_WINDOW_INTS = {
+    "max_pool2d": lambda lib, v: lib.nn.functional.max_pool2d(lib.ones(1, 1, 4, 4), v),
+    "avg_pool2d": lambda lib, v: lib.nn.functional.avg_pool2d(lib.ones(1, 1, 4, 4), v),
+    "max_pool2d_stride": lambda lib, v: lib.nn.functional.max_pool2d(lib.ones(1, 1, 4, 4), 2, v),
+    "conv2d_stride": lambda lib, v: lib.nn.functional.conv2d(lib.ones(1, 1, 4, 4),
+                                                             lib.ones(1, 1, 2, 2), None, v),
+    "conv_transpose2d_output_padding": lambda lib, v: lib.nn.functional.conv_transpose2d(
+        lib.ones(1, 1, 4, 4), lib.ones(1, 1, 2, 2), None, 2, 0, v),
+}
+
+
+@pytest.mark.parametrize("name", _WINDOW_INTS)
+@pytest.mark.parametrize("value", ["a", 1.5, (1, 1.5), [1, "a"]])
+def test_pooling_and_conv_int_lists_are_read_as_torchs(name, value):
+    torch = pytest.importorskip("torch")
+    make = _WINDOW_INTS[name]
+
+    def outcome(lib):
+        try:
+            make(lib, value)
+        except TypeError as error:
+            return str(error)
+        return None
+
+    ours, theirs = outcome(torchlet), outcome(torch)
+    assert ours is not None
+    if "invalid combination" not in theirs:  # (conv2d's overloads: padding may be a str)
+        assert ours == theirs

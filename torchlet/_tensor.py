@@ -1226,10 +1226,14 @@ class Tensor:
 
     @numpy_names
     def argmax(self, dim=None, keepdim=False):
+        if type(dim) is not int and dim is not None:
+            dim = _shape_common._int(dim, "argmax", "dim", 1)
         return _red.argmax(self, dim, keepdim)
 
     @numpy_names
     def argmin(self, dim=None, keepdim=False):
+        if type(dim) is not int and dim is not None:
+            dim = _shape_common._int(dim, "argmin", "dim", 1)
         return _red.argmin(self, dim, keepdim)
 
     @numpy_names
@@ -1242,19 +1246,20 @@ class Tensor:
 
     @numpy_names
     def median(self, dim=_NO_DIM, keepdim=False):
-        if dim is None:
-            raise TypeError("median(): argument 'dim' (position 1) must be int, not NoneType")
+        if type(dim) is not int and dim is not _NO_DIM:  # (None too: torch's TypeError)
+            dim = _shape_common._int(dim, "median", "dim", 1)
         return _red.median(self, None if dim is _NO_DIM else dim, keepdim)
 
     @numpy_names
     def nanmedian(self, dim=_NO_DIM, keepdim=False):
-        if dim is None:
-            raise TypeError("nanmedian(): argument 'dim' (position 1) must be int, not "
-                            "NoneType")
+        if type(dim) is not int and dim is not _NO_DIM:
+            dim = _shape_common._int(dim, "nanmedian", "dim", 1)
         return _red.nanmedian(self, None if dim is _NO_DIM else dim, keepdim)
 
     @numpy_names
     def mode(self, dim=-1, keepdim=False):
+        if type(dim) is not int:
+            dim = _shape_common._int(dim, "mode", "dim", 1)
         return _red.mode(self, dim, keepdim)
 
     def msort(self):
@@ -1325,6 +1330,8 @@ class Tensor:
 
     @numpy_names
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+        if type(k) is not int or type(dim) is not int:
+            k, dim = _shape_common._int_args("topk", ("k", "dim"), (k, dim))
         return _red.topk(self, k, dim, largest, sorted)
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
@@ -1456,6 +1463,8 @@ class Tensor:
         return _shape.flipud(self)
 
     def diag(self, diagonal=0):
+        if type(diagonal) is not int:
+            diagonal = _shape_common._int(diagonal, "diag", "diagonal", 1)
         return _shape.diag(self, diagonal)
 
     @numpy_names
@@ -1997,6 +2006,8 @@ class Tensor:
 
     @numpy_names
     def kthvalue(self, k, dim=-1, keepdim=False):
+        if type(k) is not int or type(dim) is not int:
+            k, dim = _shape_common._int_args("kthvalue", ("k", "dim"), (k, dim))
         return _red.kthvalue(self, k, dim, keepdim)
 
     @numpy_names

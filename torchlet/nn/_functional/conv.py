@@ -29,6 +29,7 @@ import numpy as np
 from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise.operands import invalid_combination
+from torchlet._ops.shape.common import _int_list as _ints_arg
 from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -198,25 +199,17 @@ def _check_tensor(fn: str, value, arg: str, position: int) -> Tensor:
     return value
 
 
+# where torch's parser counts each argument (for its "(position n)"): conv's (input,
+# weight, bias, stride, padding, dilation, groups); conv_transpose's (input, weight, bias,
+# stride, padding, output_padding, groups, dilation)
+_POSITIONS = {"stride": 4, "padding": 5, "dilation": 6}
+_TRANSPOSE_POSITIONS = {"stride": 4, "padding": 5, "output_padding": 6, "dilation": 8}
+
+
 def _int_list(fn: str, value, arg: str) -> list:
-    """An int or a sequence of ints, as a list (torch's 'tuple of ints' argument)."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
-        raise TypeError(f"{fn}(): argument '{arg}' must be tuple of ints, not "
-                        f"{type_name(value)}")
-    if isinstance(value, Tensor):
-        value = value.tolist()
-    if not isinstance(value, (list, tuple)):
-        value = [value]
-    out = []
-    for i, v in enumerate(value):
-        try:
-            out.append(operator.index(v))
-        except TypeError:
-            raise TypeError(
-                f"{fn}(): argument '{arg}' must be tuple of ints, but found element of type "
-                f"{type_name(v)} at pos {i}"
-            ) from None
-    return out
+    """An int or a tuple of ints (torch's ``int[n]``), read by torch's argument parser."""
+    positions = _TRANSPOSE_POSITIONS if fn.startswith("conv_transpose") else _POSITIONS
+    return list(_ints_arg(value, fn, arg, positions.get(arg), single=True))
 
 
 def _expand(fn: str, value, arg: str, nd: int) -> tuple:

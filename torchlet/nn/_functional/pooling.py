@@ -37,6 +37,7 @@ import numpy as np
 from torchlet._dtype import TYPE_WORDS, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import relu as _relu
+from torchlet._ops.shape.common import _int_list
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv_kernels import Geometry
@@ -264,19 +265,17 @@ def _check_input(fn: str, value) -> Tensor:
     return value
 
 
+# where torch's parser counts each argument (for its "(position n)"): max_pool's
+# (input, kernel_size, stride, padding, dilation); max_unpool's take indices second
+_POSITIONS = {"kernel_size": 2, "output_size": 2, "stride": 3, "padding": 4, "dilation": 5}
+
+
 def _ints(fn: str, value, arg: str) -> list:
-    if isinstance(value, Tensor):
-        value = value.tolist()
-    if not isinstance(value, (list, tuple)):
-        value = [value]
-    try:
-        return [operator.index(v) for v in value]
-    except TypeError:
-        bad = next(v for v in value if not hasattr(v, "__index__"))
-        raise TypeError(
-            f"{fn}(): argument '{arg}' must be tuple of ints, but found element of type "
-            f"{type_name(bad)}"
-        ) from None
+    """An int or a tuple of ints (torch's ``int[n]``), read by torch's argument parser."""
+    position = _POSITIONS.get(arg)
+    if position is not None and fn.startswith("max_unpool"):
+        position += 1
+    return list(_int_list(value, fn, arg, position, single=True))
 
 
 def _tuple_arg(fn: str, value, arg: str, nd: int, message: str) -> tuple:
