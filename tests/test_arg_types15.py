@@ -213,6 +213,15 @@ def test_a_tensor_of_several_elements_is_not_a_dim():
 # dims of the indexing ops and the int arguments of eye and one_hot (a float used to be
 # truncated: index_select(1.5) selected along dim 1)
 
+def _raised(make, lib, value):
+    """(type name, message) of what ``make(lib, value)`` raised; None if it returned."""
+    try:
+        make(lib, value)
+    except Exception as error:  # noqa: BLE001 - the exception is what is compared
+        return type(error).__name__, str(error)
+    return None
+
+
 _INDEXING_INTS = {
     "index_select": lambda lib, v: lib.ones(2, 3).index_select(v, lib.tensor([0])),
     "torch.index_select": lambda lib, v: lib.index_select(lib.ones(2, 3), v, lib.tensor([0])),
@@ -231,15 +240,7 @@ _INDEXING_INTS = {
 def test_int_arguments_of_indexing_ops_are_read_as_torchs(name, value):
     torch = pytest.importorskip("torch")
     make = _INDEXING_INTS[name]
-
-    def outcome(lib):
-        try:
-            make(lib, value)
-        except Exception as error:  # noqa: BLE001 - the exception is what is compared
-            return type(error).__name__, str(error)
-        return None
-
-    ours, theirs = outcome(torchlet), outcome(torch)
+    ours, theirs = _raised(make, torchlet, value), _raised(make, torch, value)
     assert ours is not None and ours[0] == theirs[0] == "TypeError"
     if name not in ("index_add",) and theirs[1].count("\n") == 0:  # (one-line messages)
         assert ours == theirs
@@ -259,16 +260,11 @@ def test_a_float_dim_is_refused_not_truncated():
 def test_an_explicit_none_dim_is_refused_as_torch_does(method):
     torch = pytest.importorskip("torch")
 
-    def outcome(lib):
-        x = lib.ones(2, 3)
-        try:
-            getattr(x, method)(None)
-        except TypeError as error:
-            return str(error)
-        return None
+    def make(lib, value):
+        return getattr(lib.ones(2, 3), method)(value)
 
-    ours = outcome(torchlet)
-    assert ours is not None and ours == outcome(torch)
+    ours = _raised(make, torchlet, None)
+    assert ours is not None and ours[0] == "TypeError" and ours == _raised(make, torch, None)
     x = torchlet.tensor([[1.0, 5.0], [3.0, 2.0]])  # (no dim given: the whole tensor)
     assert getattr(x, method)().item() == {"prod": 30.0, "max": 5.0, "min": 1.0,
                                            "median": 2.0, "nanmedian": 2.0}[method]
@@ -291,15 +287,7 @@ _WINDOW_INTS = {
 def test_pooling_and_conv_int_lists_are_read_as_torchs(name, value):
     torch = pytest.importorskip("torch")
     make = _WINDOW_INTS[name]
-
-    def outcome(lib):
-        try:
-            make(lib, value)
-        except TypeError as error:
-            return str(error)
-        return None
-
-    ours, theirs = outcome(torchlet), outcome(torch)
-    assert ours is not None
-    if "invalid combination" not in theirs:  # (conv2d's overloads: padding may be a str)
+    ours, theirs = _raised(make, torchlet, value), _raised(make, torch, value)
+    assert ours is not None and ours[0] == theirs[0] == "TypeError"
+    if "invalid combination" not in theirs[1]:  # (conv2d's overloads: padding may be a str)
         assert ours == theirs
