@@ -291,3 +291,18 @@ def test_pooling_and_conv_int_lists_are_read_as_torchs(name, value):
     assert ours is not None and ours[0] == theirs[0] == "TypeError"
     if "invalid combination" not in theirs[1]:  # (conv2d's overloads: padding may be a str)
         assert ours == theirs
+
+
+@pytest.mark.parametrize("method", ["amax", "amin", "all", "any", "count_nonzero"])
+@pytest.mark.parametrize("value", ["a", [1, "a"], (0, 1.5)])
+def test_reductions_over_dims_name_themselves_in_type_errors(method, value):
+    def make(lib, dim):
+        return getattr(lib.ones(2, 3), method)(dim)
+
+    ours = _raised(make, torchlet, value)
+    assert ours is not None and ours[0] == "TypeError" and ours[1].startswith(f"{method}(): ")
+    torch = pytest.importorskip("torch")
+    theirs = _raised(make, torch, value)
+    assert theirs[0] == "TypeError"
+    if "invalid combination" not in theirs[1]:  # (all/any/count_nonzero overloads)
+        assert ours == theirs

@@ -185,7 +185,7 @@ class Amin(Amax):
 def _amax(name, primitive, input, dim, keepdim):
     x = check_tensor(name, input)
     a = x._data
-    dims = reduce_dims(dim, a.ndim)
+    dims = reduce_dims(dim, a.ndim, name)
     if a.size == 0:
         if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
             raise RuntimeError(
@@ -301,7 +301,7 @@ def _logical(name, ufunc, input, dim, keepdim):
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         out = contiguous(a.astype(bool))  # torch reduces over no dimension: elementwise
     else:
-        dims = reduce_dims(dim, a.ndim)
+        dims = reduce_dims(dim, a.ndim, name)
         out = np.asarray(ufunc.reduce(a.astype(bool, copy=False), axis=dims, keepdims=keepdim))
         out = reduction_layout(out, a)
     # As torch: uint8 in, uint8 (0 or 1) out; every other dtype gives bool.
@@ -331,6 +331,6 @@ def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
     x = check_tensor("count_nonzero", input)
     if on_meta(x._data):
         return wrap(meta_array(_meta_reduced_shape(x._data, dim, False), np.int64))
-    dims = reduce_dims(dim, x._data.ndim)
+    dims = reduce_dims(dim, x._data.ndim, "count_nonzero")
     out = np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64)
     return wrap(reduction_layout(out, x._data))
