@@ -2822,6 +2822,8 @@ class Tensor:
 
         if layout is not None:
             check_layout(layout, "new_full")
+        if type(size) is not tuple:  # (read here, so that errors name new_full)
+            size = _shape_common._int_list(size, "new_full", "size", 1)
         return full(size, fill_value, dtype=dtype or self.dtype,
                     device=self._device_or(device), requires_grad=requires_grad)
 
