@@ -416,10 +416,7 @@ def _advanced_key(shape, tensors, meta=False):
     for _, array in arrays:
         if array.dtype != _INT64 and array.dtype != _INT32:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    key = [FULL] * (arrays[-1][0] + 1)
-    for dim, array in arrays:
-        key[dim] = array
-    return tuple(key), arrays
+    return _key_of(arrays), arrays
 
 
 def _meta_advanced_key(shape, tensors):
@@ -446,10 +443,16 @@ def _meta_advanced_key(shape, tensors):
                     "does not match the shape of the indexed tensor "
                     f"torch.Size({list(shape)}) at index {dim + j}")
         arrays.extend(zip(range(dim, dim + array.ndim), np.nonzero(array), strict=True))
+    return _key_of(arrays), arrays
+
+
+def _key_of(arrays) -> tuple:
+    """The NumPy key that puts each ``(dim, integer array)`` at its dim (full slices
+    between them)."""
     key = [FULL] * (arrays[-1][0] + 1)
     for dim, array in arrays:
         key[dim] = array
-    return tuple(key), arrays
+    return tuple(key)
 
 
 def _check_advanced(shape, arrays, bounds=True):
