@@ -9,11 +9,17 @@ Workloads (the targets come from issues 5 and 6):
            batch_size=64), the MLP, CrossEntropyLoss, SGD
 
 Every library runs single-threaded (BLAS/OpenMP pinned to 1 thread before NumPy or torch
-load). The rounds are interleaved so that machine noise hits all libraries alike; we print
-medians and the ratios to torch. The model, loss and step code is written once and run
-with ``lib`` = torchlet or torch; the NumPy baseline writes forward and backward by hand.
+load). The model, loss and step code is written once and run with ``lib`` = torchlet or
+torch; the NumPy baseline writes forward and backward by hand.
 
-    python benchmarks/bench_training.py [--rounds 7] [--only mlp64,lenet]
+The shared machines drift: torch's mlp64 step has measured 0.9 ms and 1.45 ms within
+minutes. So the rounds are short (a few steps per library) and alternate the libraries'
+order, and each ratio is the median of the per-round ratios, each taken between runs a
+few milliseconds apart. The median times are printed too; their ratio can differ when the
+machine's speed changed during the run, and the range of the per-round ratios shows the
+noise.
+
+    python benchmarks/bench_training.py [--rounds 31] [--only mlp64,lenet]
 """
 
 from __future__ import annotations
@@ -191,35 +197,47 @@ def time_once(fn, repeat: int) -> float:
     return (time.perf_counter() - start) / repeat
 
 
-REPEATS = {"mlp64": 50, "mlp512": 20, "lenet": 10, "epoch": 1}
+REPEATS = {"mlp64": 10, "mlp512": 3, "lenet": 2, "epoch": 1}
+ROUNDS = {"epoch": 5}  # ~1.5 s per epoch and library; the others take --rounds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("--only", default="", help="comma-separated workload names")
     args = parser.parse_args()
     chosen = [w for w in args.only.split(",") if w]
     table = workloads()
     print("\n".join(describe(torch)))
-    print(f"single-threaded, median of {args.rounds} interleaved rounds")
+    print(f"single-threaded; {args.rounds} rounds alternating the libraries' order "
+          f"({ROUNDS['epoch']} for epoch); ratio = median of the per-round ratios [range]")
     for name, runners in table.items():
         if chosen and name not in chosen:
             continue
-        for fn in runners.values():  # warm-up
-            time_once(fn, 1)
-        samples = {lib: [] for lib in runners}
-        for _ in range(args.rounds):
-            for lib, fn in runners.items():
-                samples[lib].append(time_once(fn, REPEATS[name]))
+        samples = measure(runners, ROUNDS.get(name, args.rounds), REPEATS[name])
         medians = {lib: statistics.median(s) for lib, s in samples.items()}
         parts = [f"{lib} {t * 1e3:8.2f} ms" for lib, t in medians.items()]
         line = f"{name:7s} " + "  ".join(parts)
-        if "torch" in medians:
-            ratios = [f"{lib}/torch {medians[lib] / medians['torch']:.2f}x"
-                      for lib in medians if lib != "torch"]
-            line += "   " + "  ".join(ratios)
+        if "torch" in samples:
+            for lib in samples:
+                if lib != "torch":
+                    ratios = [a / b for a, b in zip(samples[lib], samples["torch"])]
+                    line += (f"   {lib}/torch {statistics.median(ratios):.2f}x "
+                             f"[{min(ratios):.2f}-{max(ratios):.2f}]")
         print(line, flush=True)
+
+
+def measure(runners: dict, rounds: int, repeat: int) -> dict[str, list[float]]:
+    """Seconds per call of each runner, one sample per round. Odd rounds run the
+    libraries in reverse order, so that none always runs right after another's caches."""
+    for fn in runners.values():  # warm-up
+        time_once(fn, 1)
+    samples = {lib: [] for lib in runners}
+    order = list(runners)
+    for round_number in range(rounds):
+        for lib in order if round_number % 2 == 0 else order[::-1]:
+            samples[lib].append(time_once(runners[lib], repeat))
+    return samples
 
 
 if __name__ == "__main__":
