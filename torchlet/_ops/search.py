@@ -35,6 +35,7 @@ from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
     c_type_name,
+    out_dtype_must_match,
     scalar_type_name,
 )
 from torchlet._ops.reduction._common import check_tensor, type_word, wrap_dim
@@ -483,10 +484,13 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None) -> T
 # isin
 
 
-def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tensor:
+def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None) -> Tensor:
     """A bool tensor of ``elements``' shape: whether each element equals one of
     ``test_elements`` (compared in their common dtype; NaN equals nothing). Either
     argument may be a number."""
+    if out is not None:
+        result = isin(elements, test_elements, assume_unique=assume_unique, invert=invert)
+        return _out(result, out, "isin", out_dtype_must_match)
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError(
             f"isin() received an invalid combination of arguments - got "

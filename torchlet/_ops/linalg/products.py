@@ -26,7 +26,6 @@ relative in float32, growing slowly with the length of the sums. Integer product
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -34,9 +33,10 @@ from torchlet._dtype import C_TYPE_NAMES, no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg._transpose import transposed_copy
 from torchlet._ops.pointwise import mul as _mul
+from torchlet._ops.pointwise.operands import copy_into_out
 from torchlet._ops.reduction import sum as _sum
 from torchlet._ops.shape.views import UnsafeView
-from torchlet._tensor import Tensor, _wrap_dim, bump_version, wrap
+from torchlet._tensor import Tensor, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -797,18 +797,5 @@ def _write_out(name: str, out, inputs, compute, dot_style: bool = False) -> Tens
             f"Expected out tensor to have dtype {_c_name(result)}, but got {_c_name(out)} "
             "instead"
         )
-    if out._data.shape != result._data.shape:
-        if out._data.size:
-            warnings.warn(
-                "An output with one or more elements was resized since it had shape "
-                f"{list(out._data.shape)}, which does not match the required output shape "
-                f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
-                "PyTorch release outputs will not be resized unless they have zero elements. "
-                "You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                "elements with t.resize_(0).",
-                UserWarning, stacklevel=3,
-            )
-        out._data = np.empty(result._data.shape, out._data.dtype)
-    np.copyto(out._data, result._data)
-    bump_version(out)
+    copy_into_out(out, result)
     return out

@@ -14,8 +14,9 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._device import device as _device_type
-from torchlet._device import is_meta_array, is_meta_device, meta_array
+from torchlet._device import is_meta_array, is_meta_device, meta_array, on_meta
 from torchlet._dtype import C_TYPE_NAMES, type_name
+from torchlet._numpy_names import user_stacklevel
 from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, bump_version, wrap
 from torchlet.autograd.function import Primitive
@@ -223,7 +224,8 @@ def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs
     ``grad_check``: "inputs" (the refusal above), "out" (torch does not differentiate the
     function: only an ``out`` requiring grad is refused, naming ``aten::<name>``),
     "in-place" (torch computes without out, then copies into it in place: a leaf ``out``
-    requiring grad is refused as in-place ops refuse it) or "none".
+    requiring grad is refused as in-place ops refuse it, and a result requiring grad
+    makes ``out`` a CopyBackwards node) or "none".
     ``warn_resize=False`` for the functions that resize ``out`` without torch's warning."""
     if out is None:
         return result
@@ -231,6 +233,8 @@ def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
     _check_grad(grad_check, (result,), (out,), name)
     _write_into(out, result, dtype_error or out_dtype_castable, "out", warn_resize)
+    if grad_check == "in-place" and GRAD_STATE.enabled and result.requires_grad:
+        out.copy_(result)  # torch copies in place, and autograd records it: CopyBackwards
     return out
 
 
@@ -289,6 +293,18 @@ def _write_into(out: Tensor, result: Tensor, dtype_error, field: str,
         error = dtype_error(result._data.dtype, out._data.dtype, field)
         if error is not None:
             raise error
+    copy_into_out(out, result, warn_resize)
+
+
+def copy_into_out(out: Tensor, result: Tensor, warn_resize: bool = True) -> None:
+    """Write ``result`` into ``out`` on the same device, resizing ``out`` as torch does
+    (with its deprecation warning when ``out`` had elements). A meta ``out`` stays meta:
+    it gets the result's shape and no values."""
+    out_meta = on_meta(out._data)
+    if out_meta != on_meta(result._data):
+        where, to = ("meta", "cpu") if not out_meta else ("cpu", "meta")
+        raise RuntimeError(f"Attempting to copy from device {where} to device {to}, but "
+                           "cross-device copies are not allowed!")
     shape = result._data.shape
     if out._data.shape != shape:
         if out._data.size and warn_resize:
@@ -299,10 +315,12 @@ def _write_into(out: Tensor, result: Tensor, dtype_error, field: str,
                 "release outputs will not be resized unless they have zero elements. You "
                 "can explicitly reuse an out tensor t by resizing it, inplace, to zero "
                 "elements with t.resize_(0).",
-                UserWarning, stacklevel=4,
+                UserWarning, stacklevel=user_stacklevel(),
             )
-        out._data = np.empty(shape, out._data.dtype)
-    np.copyto(out._data, result._data, casting="unsafe")
+        dtype = out._data.dtype
+        out._data = meta_array(shape, dtype) if out_meta else np.empty(shape, dtype)
+    if not out_meta:
+        np.copyto(out._data, result._data, casting="unsafe")
     bump_version(out)
 
 

@@ -312,17 +312,25 @@ def _logical(name, ufunc, input, dim, keepdim):
 def all(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A001, A002
     """True if every element (along ``dim``: an int or tuple) is nonzero."""
     result = _logical("all", np.logical_and, input, dim, keepdim)
-    return _out(result, out, "all", _bool_result)
+    return _out(result, out, "all", _bool_result("all"))
 
 
-def _bool_result(want, got, field) -> RuntimeError:
-    return RuntimeError(f"all only supports bool tensor for result, got: {scalar_type_name(got)}")
+def _bool_result(name: str):
+    """The ``dtype_error`` of all/any: an ``out`` of bool, or of uint8 (which gets 0 or 1),
+    and nothing else."""
+    def error(want, got, field):
+        if got in (np.bool_, np.uint8):
+            return None
+        return RuntimeError(f"{name} only supports bool tensor for result, got: "
+                            f"{scalar_type_name(got)}")
+    return error
 
 
 @numpy_names
-def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001, A002
+def any(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A001, A002
     """True if some element (along ``dim``: an int or tuple) is nonzero."""
-    return _logical("any", np.logical_or, input, dim, keepdim)
+    result = _logical("any", np.logical_or, input, dim, keepdim)
+    return _out(result, out, "any", _bool_result("any"))
 
 
 @numpy_names

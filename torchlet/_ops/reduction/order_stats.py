@@ -331,7 +331,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear",  #
 def _quantile_out(result: Tensor, out, name: str):
     if out is None:
         return result
-    return _out(result.detach(), out, name, _quantile_out_dtype, grad_check="in-place")
+    return _out(result, out, name, _quantile_out_dtype, grad_check="in-place")
 
 
 def _quantile_out_dtype(want, got, field) -> RuntimeError:

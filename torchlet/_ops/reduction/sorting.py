@@ -19,9 +19,15 @@ import numpy as np
 from torchlet import return_types
 from torchlet._device import meta_array, no_meta_kernel, on_meta
 from torchlet._numpy_names import numpy_names
-from torchlet._ops.pointwise.operands import _out_tuple, out_dtype_must_match
+from torchlet._ops.pointwise.operands import (
+    _out,
+    _out_tuple,
+    out_dtype_must_match,
+    refuse_autograd,
+)
 from torchlet._ops.reduction._common import Selection, check_tensor, sort_layout, wrap_dim
 from torchlet._ops.reduction.std_sort import sort_rows_order, topk_order
+from torchlet._ops.shape.common import _invalid_combination
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -144,13 +150,24 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A
 
 
 @numpy_names
-def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa: A002
-    """The indices that sort ``input`` along ``dim`` (int64)."""
+def argsort(input, dim=-1, descending=False, *, stable=None, out=None) -> Tensor:  # noqa: A002
+    """The indices that sort ``input`` along ``dim`` (int64). ``out=`` comes with torch's
+    overload that names ``stable``."""
+    if out is not None and stable is None:
+        raise _invalid_combination("argsort", (input,), {"out": out}, (
+            "Tensor input, *, bool stable, int dim = -1, bool descending = False, "
+            "Tensor out = None",
+            "Tensor input, int dim = -1, bool descending = False"))
     x = check_tensor("argsort", input)
     d = wrap_dim("argsort", dim, x._data.ndim)
+    if out is not None:  # argsort(out=) is torch's sort(out=), which refuses autograd
+        refuse_autograd((x,), (out,), "sort")
     if on_meta(x._data):
-        return wrap(_meta_indices(x._data))
-    return wrap(sort_layout(sort_indices(x._data, d, descending, stable), x._data))
+        result = wrap(_meta_indices(x._data))
+    else:
+        result = wrap(sort_layout(sort_indices(x._data, d, descending, bool(stable)),
+                                  x._data))
+    return _out(result, out, "argsort", out_dtype_must_match)
 
 
 def _meta_indices(a: np.ndarray, dim: int = 0, k: int | None = None) -> np.ndarray:
@@ -162,9 +179,9 @@ def _meta_indices(a: np.ndarray, dim: int = 0, k: int | None = None) -> np.ndarr
     return meta_array(shape, np.int64)
 
 
-def msort(input) -> Tensor:  # noqa: A002
+def msort(input, *, out=None) -> Tensor:  # noqa: A002
     """``sort(input, dim=0).values``."""
-    return sort(input, 0).values
+    return _out(sort(input, 0).values, out, "sort", out_dtype_must_match)
 
 
 @numpy_names

@@ -10,18 +10,17 @@ var_mean/std_mean give the NaN or infinite means of torch's Welford update (``_w
 from __future__ import annotations
 
 import math
-import sys
 import warnings
-from types import FrameType
 
 import numpy as np
 
 from torchlet import _dtype, return_types
-from torchlet._numpy_names import numpy_names
+from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.pointwise.operands import (
     _out,
     _out_tuple,
     out_dtype_castable,
+    out_dtype_must_match,
     scalar_type_name,
 )
 from torchlet._ops.reduction._cascade import GRAIN_SIZE
@@ -51,15 +50,6 @@ from torchlet.autograd.grad_mode import GRAD_STATE
 
 # ---------------------------------------------------------------------------------------
 # var, std, var_mean, std_mean
-
-
-def _user_stacklevel() -> int:
-    """How many frames up the caller outside torchlet is (so a warning points there)."""
-    frame: FrameType | None
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("torchlet"):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 # torch's overloads of Tensor.var and Tensor.std, as its errors print them
@@ -97,7 +87,7 @@ def _var_args(name, x, dim, unbiased, correction):
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
             "the reduction factor (input numel divided by output numel).",
-            UserWarning, stacklevel=_user_stacklevel(),
+            UserWarning, stacklevel=user_stacklevel(),
         )
     # torch's backward treats dim=None (not an explicit list of dims) as "all"; an empty
     # list also means all here (torch's backward divides by the wrong count for it).
@@ -485,12 +475,21 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None) -> Tenso
     None); 'nuc' is the nuclear norm (sum of singular values) over two dims."""
     x = check_tensor("norm", input)
     if out is not None:
-        raise TypeError("norm(): the out= argument is not supported by torchlet")
+        result = norm(x, p, dim, keepdim, dtype=dtype)
+        if p == "nuc":  # torch's matrix_norm computes, then copies into out (CopyBackwards)
+            return _out(result, out, "linalg.matrix_norm", _matrix_norm_out_dtype,
+                        grad_check="in-place")
+        return _out(result, out, "linalg_vector_norm", out_dtype_must_match)
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
             return vector_norm(x, 2, dim, keepdim, dtype=dtype)
         return _matrix_norm(x, p, dim, keepdim, dtype)
     return vector_norm(x, 2.0 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+def _matrix_norm_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError(f"linalg.matrix_norm expected out tensor dtype "
+                        f"{scalar_type_name(want)} but got: {scalar_type_name(got)}")
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,8 +15,15 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
-from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, scalar_type_name
+from torchlet._ops.pointwise.operands import (
+    _out,
+    out_dtype_castable,
+    out_dtype_must_match,
+    refuse_autograd,
+    scalar_type_name,
+)
 from torchlet._ops.reduction import _cascade, _strided_sum
 from torchlet._ops.reduction._common import (
     Flip,
@@ -37,7 +44,7 @@ from torchlet._ops.reduction._common import (
     where_mask,
     wrap_dim,
 )
-from torchlet._ops.shape.common import _int_list, _is_int, _no_overload
+from torchlet._ops.shape.common import _int_list, _invalid_combination, _is_int, _no_overload
 from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -189,11 +196,13 @@ _SUM_SIGNATURES = ("*, torch.dtype dtype = None",
 
 
 @numpy_names
-def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001, A002
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A001, A002
     """Sum over ``dim`` (an int, a tuple or list; None or () means every dimension).
 
     Integer and bool inputs sum to int64; ``dtype`` converts before summing.
     """
+    if out is not None:
+        return _reduced_into(sum, "sum", input, dim, keepdim, dtype, out)
     x = check_tensor("sum", input)
     if type(dim) is not int and dim is not None:
         check_overloaded_dims("sum", dim, _SUM_SIGNATURES)
@@ -233,8 +242,11 @@ class Nansum(Primitive):
 
 
 @numpy_names
-def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Sum treating NaN as zero."""
+    if out is not None:
+        return _reduced_into(nansum, "nansum", input, dim, keepdim, dtype, out,
+                             _nansum_out_dtype)
     x = check_tensor("nansum", input)
     np_dtype = result_dtype(x, dtype)
     return Nansum.apply(x, dims=reduce_dims(dim, x._data.ndim, "nansum"), keepdim=keepdim,
@@ -275,9 +287,12 @@ class MeanAll(Mean):
 
 
 @numpy_names
-def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` (None or () means every dimension); floating inputs only,
     unless ``dtype`` names a floating type."""
+    if out is not None:
+        return _reduced_into(mean, "mean", input, dim, keepdim, dtype, out,
+                             _mean_out_dtype)
     x = check_tensor("mean", input)
     if type(dim) is not int and dim is not None:
         check_overloaded_dims("mean", dim, _SUM_SIGNATURES)
@@ -285,10 +300,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
         return MeanAll.apply_unary(x)  # the usual loss.mean(): skips the rules below
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else x._data.dtype
     if np_dtype.kind != "f":
-        raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating "
-            f"point or complex dtype. Got: {type_word(np.empty(0, np_dtype))}"
-        )
+        raise _mean_of_integers(np_dtype)
     dims = reduce_dims(dim, x._data.ndim, "mean")
     primitive = MeanAll if dim is None and not keepdim else Mean
     return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
@@ -309,6 +321,48 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor: 
     factor = reduction_layout(np.asarray(factor), x._data)
     result = nansum(x, dim, keepdim, dtype=dtype) / wrap(factor)
     return _out(result, out, "nansum", _nansum_out_dtype)
+
+
+def _reduced_into(reduce, name: str, input, dim, keepdim, dtype, out,  # noqa: A002
+                  out_dtype_error=None) -> Tensor:
+    """torch's ``out=`` of sum, nansum, mean and prod: without ``dtype`` the reduction
+    runs in ``out``'s dtype (a float input summed into an int64 ``out`` is converted
+    first, as ``dtype=torch.int64`` would); with it, ``out`` must have that dtype.
+    ``out_dtype_error(input_dtype, out_dtype)``: the error of an ``out`` dtype the
+    function refuses, or None."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
+    x = check_tensor(name, input)
+    refuse_autograd((x,), (out,), name)
+    out_dtype = out._data.dtype
+    if dtype is not None:
+        if _dtype.to_dtype(dtype).np != out_dtype:
+            raise out_dtype_must_match(_dtype.to_dtype(dtype).np, out_dtype, "out")
+    elif out_dtype_error is not None:
+        # (mean over every dim is torch's mean.dtype_out: its own words)
+        error = out_dtype_error(x._data.dtype, out_dtype,
+                                "mean.dtype_out" if name == "mean" and dim is None else "out")
+        if error is not None:
+            raise error
+    result = reduce(input, dim, keepdim, dtype=_dtype.from_numpy_dtype(out_dtype))
+    return _out(result, out, name)
+
+
+def _mean_out_dtype(want, got, field):
+    """mean refuses an integer input whatever ``out`` is, and casts a float result only
+    where torch's can_cast allows."""
+    if want.kind != "f":
+        return _mean_of_integers(want)
+    error = out_dtype_castable(want, got, field)
+    if error is not None and field == "mean.dtype_out":
+        return RuntimeError(f"mean.dtype_out(): input types can't be cast to the desired "
+                            f"output type {scalar_type_name(got)}")
+    return error
+
+
+def _mean_of_integers(np_dtype) -> RuntimeError:
+    return RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                        f"floating point or complex dtype. Got: {type_word(np.empty(0, np_dtype))}")
 
 
 def _nansum_out_dtype(want, got, field):
@@ -393,8 +447,15 @@ _PROD_SIGNATURES = ("*, torch.dtype dtype = None",  # (Tensor.prod's, as torch p
 
 
 @numpy_names
-def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Product of all elements, or along one ``dim`` (an int). Integers give int64."""
+    if out is not None:
+        if dim is None:  # torch has no out= overload without dim
+            raise _invalid_combination("prod", (input,), {"out": out}, (
+                "Tensor input, *, torch.dtype dtype = None",
+                "Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, "
+                "Tensor out = None"))
+        return _reduced_into(prod, "prod", input, dim, keepdim, dtype, out)
     x = check_tensor("prod", input)
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:

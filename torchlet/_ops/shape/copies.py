@@ -9,7 +9,7 @@ from torchlet import _dtype
 from torchlet._device import meta_array, on_meta
 from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
-from torchlet._ops.pointwise.operands import CopyFrom
+from torchlet._ops.pointwise.operands import CopyFrom, _out, scalar_type_name
 from torchlet._ops.reduction import sum as _sum
 from torchlet._ops.shape.common import (
     _check_tensor,
@@ -281,7 +281,7 @@ def _diff_check_other(x: Tensor, other: Tensor, dim: int) -> None:
 
 
 @numpy_names
-def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:  # noqa: A002
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None) -> Tensor:  # noqa: A002
     """The n-th forward difference along ``dim``: out[i] = input[i + 1] - input[i],
     applied n times, after joining ``prepend`` and ``append`` on (torch's composition:
     cat, then narrow - narrow, so the grad_fn is SubBackward0). Bool tensors use
@@ -308,7 +308,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:  # noqa: A002
         if other is not None:
             _diff_check_other(x, other, dim)
     if n == 0:  # torch: zeros_like(input).copy_(input)
-        return CopyFrom.apply(wrap(np.zeros_like(x._data)), x)
+        copied = CopyFrom.apply(wrap(np.zeros_like(x._data)), x)
+        return copied if out is None else _out(copied, out, "diff", _same_dtype,
+                                               grad_check="in-place")
     dim = _wrap_dim(dim, x._data.ndim)
     if prepend is not None or append is not None:
         x = cat([t for t in (prepend, x, append) if t is not None], dim)
@@ -318,7 +320,14 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:  # noqa: A002
         later, earlier = narrow(x, dim, 1, length), narrow(x, dim, 0, length)
         x = later.logical_xor(earlier) if x._data.dtype == np.bool_ else later - earlier
         length -= 1
-    return x
+    return x if out is None else _out(x, out, "sub")
+
+
+def _same_dtype(want, got, field):
+    if want == got:
+        return None
+    return RuntimeError(f"expected scalar_type {scalar_type_name(want)} but found "
+                        f"{scalar_type_name(got)}")
 
 
 # ---------------------------------------------------------------------------------------
