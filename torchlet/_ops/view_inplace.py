@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._device import meta_array, on_meta
 from torchlet._tensor import IN_CUSTOM_FUNCTION, MULTI_OUTPUT_NODE, NO_GRAD_MODE, Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import enable_grad
@@ -38,6 +39,8 @@ def _address(array: np.ndarray) -> int:
 def window_of(view: np.ndarray, base: np.ndarray):
     """The window of ``view`` inside ``base`` (None if ``view`` is not made of whole
     elements of ``base``, e.g. a ``view(dtype)``)."""
+    if on_meta(base):  # no memory to locate it in; a meta result needs only the shapes
+        return 0, view.shape, (0,) * view.ndim
     itemsize = base.itemsize
     start = _address(view) - _address(base)
     if view.itemsize != itemsize or start % itemsize \
@@ -84,6 +87,8 @@ def _positions(view: np.ndarray, base: np.ndarray, start: int):
 
 def _read(array: np.ndarray, window) -> np.ndarray:
     """A copy of the window's elements of ``array`` (any layout)."""
+    if on_meta(array):
+        return meta_array(window[1], array.dtype)
     if type(window) is np.ndarray:
         return np.ravel(array)[window]
     return _strided(np.ascontiguousarray(array), window).copy()
@@ -105,6 +110,8 @@ class CopySlices(Primitive):
     @staticmethod
     def forward(ctx, base, value, *, window):
         ctx.window = window
+        if on_meta(base):
+            return meta_array(base.shape, base.dtype)
         out = np.array(base, order="C")
         if type(window) is np.ndarray:
             flat = out.reshape(-1)

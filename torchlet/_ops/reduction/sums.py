@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import on_meta
 from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import (
@@ -63,6 +64,8 @@ def _add_reduce(a, dims, keepdim, np_dtype):
     Float sums follow torch's order where ``_torch_order_sum`` can; elsewhere NumPy's. A
     float sum of -0.0s is 0.0, as torch's sums start from +0.0 (NumPy's from the first
     element)."""
+    if type(a) is not np.ndarray and on_meta(a):  # one element stands for all: O(1)
+        return np.add.reduce(a, axis=dims, dtype=np_dtype, keepdims=keepdim)
     if (a.dtype in _SMALL_DTYPES and a.dtype == np_dtype and a.flags.c_contiguous
             and 0 < a.size < _cascade.GRAIN_SIZE):  # the usual small float sum
         total = _small_block_sum(a, dims, keepdim)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import on_meta
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import (
     _check_tensor,
@@ -592,6 +593,8 @@ class Clone(Primitive):
     @staticmethod
     def forward(ctx, a, *, memory_format=None):
         if memory_format is None and a.flags.c_contiguous:  # the usual clone()
+            return a.copy()
+        if on_meta(a):  # (its strides are all zero: not C-contiguous, yet no copy to make)
             return a.copy()
         out = empty_in_layout(a, a.dtype, memory_format)
         np.copyto(out, a)
