@@ -176,12 +176,13 @@ def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
         return np.empty_like(x)
     if x.dtype == np.float16:
         return _softmax_half(x, dim, log)
-    shifted = _along(np.subtract, x, np.max(x, axis=dim, keepdims=True), dim)
+    # (the ufuncs' reduce: np.max and np.sum add a Python wrapper's microseconds)
+    shifted = _along(np.subtract, x, np.maximum.reduce(x, axis=dim, keepdims=True), dim)
     if log:  # torch's order: (x - max) - log(sum(exp(x - max)))
-        log_sum = np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        log_sum = np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
         return _along(np.subtract, shifted, log_sum, dim, out=shifted)
     e = np.exp(shifted, out=shifted)
-    return _along(np.multiply, e, 1 / np.sum(e, axis=dim, keepdims=True), dim, out=e)
+    return _along(np.multiply, e, 1 / np.add.reduce(e, axis=dim, keepdims=True), dim, out=e)
 
 
 def _softmax_half(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
