@@ -48,7 +48,15 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if len(tensors) == 0:
         return _tensor(0.0)
     # ``foreach`` picks torch's multi-tensor kernels; torchlet computes the same norms one
-    # tensor at a time (float sums may round differently).
+    # tensor at a time (float sums may round differently). Only their error for the inf
+    # norm of an empty tensor is told apart (torch's other orders fall back to
+    # vector_norm).
+    if foreach is not False and norm_type == float("inf") and any(g.numel() == 0
+                                                                 for g in tensors):
+        raise RuntimeError(
+            "_foreach_norm cannot compute the infinity norm on an empty tensor because the "
+            "operation does not have an identity"
+        )
     norms = [_vector_norm(g, norm_type) for g in tensors]
     total_norm = _vector_norm(_stack(norms), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan() | total_norm.isinf()):
@@ -111,5 +119,13 @@ def clip_grad_value_(parameters, clip_value, foreach=None) -> None:
         parameters = [parameters]
     clip_value = float(clip_value)
     grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        # torch groups the gradients by device and dtype first, which rejects an empty
+        # list (whatever ``foreach`` says): no gradient at all is an error there
+        raise RuntimeError(
+            "Expected !nested_tensorlist[0].empty() to be true, but got false.  (Could this "
+            "error message be improved?  If so, please report an enhancement request to "
+            "PyTorch.)"
+        )
     for grad in grads:
         grad.clamp_(min=-clip_value, max=clip_value)

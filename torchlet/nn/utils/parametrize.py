@@ -23,6 +23,7 @@ import copyreg
 from contextlib import contextmanager
 from copy import deepcopy
 
+from torchlet._ops.pointwise.operands import c_type_name
 from torchlet._tensor import Tensor
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn.modules.container import ModuleDict, ModuleList
@@ -352,7 +353,23 @@ def remove_parametrizations(module: Module, tensor_name: str,
         if leave_parametrized:
             with no_grad():
                 t = getattr(module, tensor_name)
-                # same dtype (checked at registration), so the Parameter object can be kept
+                # same dtype (checked at registration unless ``unsafe``), so the Parameter
+                # object can be kept; torch's ``set_`` refuses another dtype
+                if t.dtype != original.dtype:
+                    if type(original) is not Tensor:
+                        raise RuntimeError(
+                            "Calling remove_parametrizations() with leave_parametrized=True "
+                            "for a parameter that is an instance of a tensor subclass "
+                            "requires set_() to be implemented correctly for the tensor "
+                            "subclass.Alternatively, one can opt into the swap_tensors path"
+                            "Either set leave_parametrized=False or provide a working "
+                            "implementationfor set_() in the tensor subclass or set "
+                            "torch.__future__.set_swap_module_params_on_conversion(True)."
+                        )
+                    raise RuntimeError(
+                        f"Could not set tensor of type {c_type_name(t._data.dtype)} to a "
+                        f"tensor of type {c_type_name(original._data.dtype)}"
+                    )
                 _set_in_place(original, t)
     elif leave_parametrized:
         # grad mode stays on: whether any original requires grad decides Parameter or not

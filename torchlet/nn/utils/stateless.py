@@ -33,7 +33,8 @@ def _untie_named_tensors_map(module: Module, parameters_and_buffers: dict) -> di
             for tied_name in tied_names:
                 tied_names_map[tied_name] = tied_names
 
-    given_tied = {name for name in parameters_and_buffers if name in tied_names_map}
+    # (``.keys()`` as torch: a tuple of dicts given here fails with its AttributeError)
+    given_tied = {name for name in parameters_and_buffers.keys() if name in tied_names_map}
     for given_name in given_tied:
         tied_names = tied_names_map[given_name]
         if (len(tied_names & given_tied) > 1
@@ -92,6 +93,7 @@ def _swap_tensor(module: Module, name: str, tensor):
 @contextlib.contextmanager
 def _reparametrize_module(module: Module, parameters_and_buffers: dict,
                           tie_weights: bool = False, strict: bool = False):
+    given = parameters_and_buffers
     if tie_weights:
         parameters_and_buffers = _untie_named_tensors_map(module, parameters_and_buffers)
     if strict:
@@ -112,8 +114,13 @@ def _reparametrize_module(module: Module, parameters_and_buffers: dict,
             originals[name] = _swap_tensor(module, name, tensor)
         yield
     finally:
+        current = {}
         for name, original in originals.items():
-            _swap_tensor(module, name, original)
+            current[name] = _swap_tensor(module, name, original)
+        # A forward that reassigned a member (``self.count = self.count + 1``) leaves the
+        # new tensor in the caller's dict, as torch writes it back.
+        given.update({name: current[name] for name in given
+                      if name in current and current[name] is not _MISSING})
 
 
 def _functional_call(module: Module, parameters_and_buffers: dict, args=None, kwargs=None, *,
