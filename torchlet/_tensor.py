@@ -101,6 +101,15 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got "
+                            f"{_dtype.type_name(value)}")
+        if self.requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        if is_meta_array(self._data) != is_meta_array(value._data):
+            raise RuntimeError("Attempted to call `variable.set_data(tensor)`, but `variable` "
+                               "and `tensor` have incompatible tensor type.")
         self._data = value._data
 
     @property
@@ -426,9 +435,12 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool):
+        if type(value) is not builtins.bool:
+            raise RuntimeError("requires_grad must be a bool")
         self.requires_grad_(value)
 
-    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
+    def requires_grad_(self, *args, **kwargs) -> Tensor:
+        requires_grad = _requires_grad_argument(args, kwargs) if args or kwargs else True
         if self._grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -3156,6 +3168,24 @@ def _dim_of(method: str, dim, extra: tuple, ndim: int) -> int:
     if not ndim:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     return _wrap_dim(dim, ndim)
+
+
+def _requires_grad_argument(args: tuple, kwargs: dict) -> builtins.bool:
+    """``requires_grad_``'s one argument, read as torch's parser reads a bool."""
+    if len(args) > 1:
+        raise TypeError(f"requires_grad_() takes from 0 to 1 positional arguments but "
+                        f"{len(args)} were given")
+    for name in kwargs:
+        if name != "requires_grad" or args:
+            raise TypeError(f"requires_grad_() got an unexpected keyword argument '{name}'"
+                            if name != "requires_grad" else
+                            "requires_grad_() got multiple values for argument 'requires_grad'")
+    value = args[0] if args else kwargs["requires_grad"]
+    if type(value) is not builtins.bool:
+        where = " (position 1)" if args else ""
+        raise TypeError(f"requires_grad_(): argument 'requires_grad'{where} must be bool, "
+                        f"not {_dtype.type_name(value)}")
+    return value
 
 
 def _no_arguments(method: str, args: tuple) -> TypeError:
