@@ -267,12 +267,17 @@ def orthogonal_(tensor, gain=1, generator=None):
     flattened = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)._data
     if rows < cols:
         flattened = flattened.T
+    if flattened.dtype == np.float16:  # (after the draws, as torch's QR refuses half)
+        raise NotImplementedError("\"geqrf_cpu\" not implemented for 'Half'")
     q, r = np.linalg.qr(flattened)
     q = q * np.sign(np.diagonal(r))  # make the decomposition unique
     if rows < cols:
         q = q.T
+    q_tensor = wrap(np.ascontiguousarray(q, dtype=tensor._data.dtype))
     with no_grad():
-        tensor.copy_(wrap(np.ascontiguousarray(q, dtype=tensor._data.dtype)).view_as(tensor))
+        # torch writes through tensor.view_as(q): a non-contiguous tensor of more than two
+        # dims that cannot be viewed as (rows, cols) raises view's error
+        tensor.view_as(q_tensor).copy_(q_tensor)
         tensor.mul_(gain)
     return tensor
 

@@ -63,9 +63,14 @@ def _check_nd(x, p) -> Tensor:
 
 
 def _noise_shape(x: Tensor, feature: bool):
-    """One noise value per element, or per (sample, channel) for the feature variants."""
+    """One noise value per element, or per (sample, channel) for the feature variants
+    (which need both dims: torch's make_feature_noise)."""
     shape = x._data.shape
-    return shape[:2] + (1,) * (len(shape) - 2) if feature else shape
+    if not feature:
+        return shape
+    if len(shape) < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return shape[:2] + (1,) * (len(shape) - 2)
 
 
 def _like_input(draw, data: np.ndarray | None, shape: tuple, *args) -> np.ndarray:
@@ -129,6 +134,12 @@ def _alpha_dropout(x: Tensor, p: float, training: bool, inplace: bool,
     else:
         keep = _like_input(_random_kernels.bernoulli_scalar, None if feature else data,
                            _noise_shape(x, feature), 1 - p, data.dtype)
+        if data.dtype.kind != "f":  # torch's (noise - 1).mul_(alpha * a), after the draw
+            integer = np.dtype(np.int64) if data.dtype.kind == "b" else data.dtype
+            default = _dtype.get_default_dtype()
+            raise RuntimeError(
+                f"result type {_dtype.TYPE_WORDS[default.np.name]} can't be cast to the "
+                f"desired output type {_dtype.TYPE_WORDS[integer.name]}")
     alpha = _SELU_SATURATION
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     t = data.dtype.type

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops.creation import arange as _arange
 from torchlet._ops.indexing.select_mask import IndexSelect
@@ -129,19 +130,23 @@ class Embedding(Primitive):
     scale_grad_by_freq, and none for padding_idx.
 
     ``indices`` is the index Tensor, saved as torch saves it: freed after backward (a
-    second backward raises torch's error) and checked for in-place changes."""
+    second backward raises torch's error) and checked for in-place changes. ``sparse``
+    (torch's sparse gradient) gives the same gradient dense, but refuses
+    scale_grad_by_freq at backward time as torch does."""
 
     node_name = "EmbeddingBackward0"
 
     @staticmethod
-    def forward(ctx, weight, *, indices, padding_idx, scale_grad_by_freq):
+    def forward(ctx, weight, *, indices, padding_idx, scale_grad_by_freq, sparse=False):
         ctx.save_for_backward(indices)
         ctx.num_rows = weight.shape[0]
         ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        ctx.sparse = sparse
         return np.take(weight, indices._data, axis=0)
 
     @staticmethod
     def backward(ctx, grad):
+        _check_sparse_backward(ctx)
         indices = ctx.saved_tensors[0]._data
         flat = indices.reshape(-1).astype(np.intp, copy=False)
         rows = grad.reshape((flat.size,) + tuple(grad._data.shape[indices.ndim:]))
@@ -157,21 +162,32 @@ class Embedding(Primitive):
         return ScatterAddRows.apply(rows, index=flat, num_rows=ctx.num_rows)
 
 
+def _check_sparse_backward(ctx):
+    if ctx.sparse and ctx.scale_grad_by_freq:
+        raise RuntimeError(
+            "embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+
+
 def _inverse_counts(flat: np.ndarray, num_rows: int, dtype) -> np.ndarray:
     """scale_grad_by_freq: 1 / (how often each position's index occurs)."""
     counts = np.bincount(flat, minlength=num_rows)
     return (1.0 / counts[flat]).astype(dtype)
 
 
-def _check_indices(fn: str, indices: Tensor, arg: str = "indices") -> np.ndarray:
+def _check_indices(fn: str, indices: Tensor, arg: str = "indices",
+                   position: int = 1) -> np.ndarray:
     idx = indices._data
-    if idx.dtype != np.int64 and idx.dtype != np.int32:
+    _check_index_dtype(fn, idx.dtype, arg, position)
+    return idx
+
+
+def _check_index_dtype(fn: str, dtype: np.dtype, arg: str = "indices", position: int = 1):
+    if dtype != np.int64 and dtype != np.int32:
         raise RuntimeError(
-            f"Expected tensor for argument #1 '{arg}' to have one of the following scalar "
-            f"types: Long, Int; but got torch.{_TENSOR_TYPE[idx.dtype.name]} instead (while "
+            f"Expected tensor for argument #{position} '{arg}' to have one of the following "
+            f"scalar types: Long, Int; but got torch.{_TENSOR_TYPE[dtype.name]} instead (while "
             f"checking arguments for {fn})"
         )
-    return idx
 
 
 def _check_tensor(fn: str, x, arg: str, position: int) -> Tensor:
@@ -200,26 +216,45 @@ def torch_embedding(weight, indices, padding_idx: int = -1, scale_grad_by_freq: 
     if idx.size and (idx.min() < 0 or idx.max() >= rows):
         raise IndexError("index out of range in self")
     return Embedding.apply(w, indices=idx_t, padding_idx=int(padding_idx),
-                           scale_grad_by_freq=bool(scale_grad_by_freq))
+                           scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
 def embedding_renorm_(weight, indices, max_norm: float, norm_type: float) -> Tensor:
     """``torch.embedding_renorm_``: rescale, in place and outside autograd, each row of
     ``weight`` referenced by ``indices`` whose ``norm_type``-norm exceeds ``max_norm`` to
-    norm ``max_norm`` (scale max_norm / (norm + 1e-7), as torch)."""
+    norm ``max_norm`` (scale max_norm / (norm + 1e-7), as torch).
+
+    torch walks the distinct indices in ascending order, taking each row with select()
+    (which wraps a negative index) and its norm: an index out of range raises IndexError
+    only after the rows before it were renormalised, and an integer ``weight`` fails in
+    norm() at the first row."""
     w = weight._data
-    idx = _check_indices("embedding_renorm_", indices)
+    if w.ndim != 2:
+        raise RuntimeError(
+            f"Expected 2-dimensional tensor, but got {w.ndim}-dimensional tensor for "
+            "argument #1 'self' (while checking arguments for embedding_renorm_)")
+    idx = _check_indices("embedding_renorm_", indices, position=2)
     rows = np.unique(idx)
-    if rows.size == 0:
-        return weight
     size = w.shape[0]
-    if rows[0] < 0 or rows[-1] >= size:
-        # torch walks the sorted indices with select(), which wraps negative ones
-        bad = rows[(rows < -size) | (rows >= size)]
-        if bad.size:
-            raise IndexError(f"select(): index {bad[0]} out of range for tensor of size "
-                             f"{list(w.shape)} at dimension 0")
-        rows = np.unique(rows % size)
+    error = None
+    bad = rows[(rows < -size) | (rows >= size)]
+    if bad.size:
+        error = IndexError(f"select(): index {bad[0]} out of range for tensor of size "
+                           f"{list(w.shape)} at dimension 0")
+        rows = rows[rows < bad[0]]
+    if rows.size and w.dtype.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {_dtype.TYPE_WORDS[w.dtype.name]} instead.")
+    if rows.size:
+        _renorm_rows(weight, np.unique(rows % size), max_norm, norm_type)
+    if error is not None:
+        raise error
+    return weight
+
+
+def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float):
+    """embedding_renorm_'s arithmetic on the (valid, distinct) ``rows``."""
+    w = weight._data
     picked = w[rows]
     # torch takes each row's norm in the weight's dtype, then works in double
     norms = np.linalg.norm(picked.astype(np.float64), ord=norm_type, axis=1)
@@ -229,7 +264,6 @@ def embedding_renorm_(weight, indices, max_norm: float, norm_type: float) -> Ten
         scale = (max_norm / (norms[over] + 1e-7)).astype(w.dtype)
         w[rows[over]] = picked[over] * scale[:, None]
         weight._vbox[0] += 1
-    return weight
 
 
 def _padding_index(padding_idx, num_rows: int, word: str = "Padding_idx") -> int:
@@ -312,15 +346,16 @@ class EmbeddingBag(Primitive):
 
     @staticmethod
     def forward(ctx, weight, per_sample_weights, *, bags, mode, scale_grad_by_freq,
-                max_indices):
+                max_indices, sparse=False):
         ctx.bags, ctx.mode, ctx.num_rows = bags, mode, weight.shape[0]
-        ctx.scale_grad_by_freq = scale_grad_by_freq
+        ctx.scale_grad_by_freq, ctx.sparse = scale_grad_by_freq, sparse
         dim = weight.shape[1]
         rows = np.take(weight, bags.index, axis=0)
         if mode == 2:
             out, arg = _bag_max(rows, bags)
             ctx.save_for_backward(arg)  # freed after backward, as torch's saved indices
-            max_indices[...] = np.where(arg >= 0, bags.index[np.maximum(arg, 0)], 0)
+            if bags.index.size:  # (else every bag is empty: max_indices stays 0)
+                max_indices[...] = np.where(arg >= 0, bags.index[np.maximum(arg, 0)], 0)
             return out
         ctx.save_for_backward(weight, per_sample_weights)
         if per_sample_weights is not None:
@@ -337,6 +372,8 @@ class EmbeddingBag(Primitive):
     def backward(ctx, grad):
         bags = ctx.bags
         need_weight, need_psw = ctx.needs_input_grad
+        if need_weight:
+            _check_sparse_backward(ctx)
         if ctx.mode == 2:
             return _max_backward(ctx, grad), None
         weight, psw = ctx.saved_tensors
@@ -406,32 +443,14 @@ def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = Fal
 
     torch leaves offset2bag/bag_size/max_indices partly unfilled on its fast paths; here
     they are always the bag of each position, the number of (non-padding) entries of each
-    bag, and for max the index that held each maximum (else the bag sizes)."""
+    bag, and for max the index that held each maximum (else the bag sizes).
+
+    The checks run in the order of torch's kernel, so the same error comes first."""
     w = _check_tensor("embedding_bag", weight, "weight", 1)
     idx_t = _check_tensor("embedding_bag", indices, "indices", 2)
     off_t = _check_tensor("embedding_bag", offsets, "offsets", 3)
     wd = w._data
-    if wd.dtype.kind != "f":
-        raise RuntimeError(
-            "Expected tensor for argument #1 'weight' to have one of the following scalar "
-            f"types: Half, BFloat16, Float, Double; but got torch.{_TENSOR_TYPE[wd.dtype.name]}"
-            " instead (while checking arguments for embedding_bag)"
-        )
-    idx = _check_indices("embedding_bag", idx_t).reshape(-1)
-    offs = _check_indices("embedding_bag", off_t)
-    if wd.ndim != 2:
-        raise ValueError(
-            f"weight has to be a 2D Tensor, but got Tensor of dimension {wd.ndim}"
-        )
-    if per_sample_weights is not None and per_sample_weights._data.dtype != wd.dtype:
-        raise RuntimeError(
-            "Expected tensor for argument #1 'weight' to have the same type as tensor for "
-            "argument #1 'per_sample_weights'; but type "
-            f"torch.{_TENSOR_TYPE[wd.dtype.name]} does not equal "
-            f"torch.{_TENSOR_TYPE[per_sample_weights._data.dtype.name]} (while checking "
-            "arguments for embedding_bag)"
-        )
-    num_rows = wd.shape[0]
+    num_rows = wd.shape[0] if wd.ndim else 0
     if padding_idx is None:
         padding_idx = -1
     elif not -num_rows <= padding_idx < num_rows:
@@ -441,16 +460,36 @@ def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = Fal
         )
     elif padding_idx < 0:
         padding_idx += num_rows
+    _check_bag_shapes(wd, idx_t._data, off_t._data)
+    # torch first converts indices and offsets to their common dtype (int32 offsets with
+    # int64 indices are fine; float offsets make the *indices* check fail)
+    common = _dtype.promote_types(_dtype.from_numpy_dtype(idx_t._data.dtype),
+                                  _dtype.from_numpy_dtype(off_t._data.dtype)).np
+    _check_index_dtype("embedding_bag", common)
+    if wd.dtype.kind != "f":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have one of the following scalar "
+            f"types: Half, BFloat16, Float, Double; but got torch.{_TENSOR_TYPE[wd.dtype.name]}"
+            " instead (while checking arguments for embedding_bag)"
+        )
+    idx = idx_t._data.reshape(-1)
+    offs = off_t._data
     if offs.size and offs[0] != 0:
         raise RuntimeError(
             "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
-            f"from position 0. However, got {offs[0]}"
+            f"from position 0. However, got {offs[0]}\n[ torch.{_TENSOR_TYPE[common.name]}{{}} ]"
         )
     if offs.size and offs[-1] > idx.size:
         raise RuntimeError(
             f"offsets[-1] can not be greater than input's length {idx.size} but got "
             f"offsets[-1] of {offs[-1]}"
         )
+    if per_sample_weights is not None:
+        _check_per_sample_weights(wd, per_sample_weights._data, mode, idx.size)
+    if include_last_offset and offs.size < 1:
+        raise RuntimeError("include_last_offset: number of offset should be at least 1")
+    if mode not in (0, 1, 2):
+        raise RuntimeError("`mode` must be sum, mean, or max.")
     if offs.size > 1 and (np.diff(offs) < 0).any():
         raise RuntimeError("embedding_bag: offsets must be non-decreasing (torch: Expected "
                            "i < index_size to be true, but got false.)")
@@ -465,12 +504,42 @@ def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = Fal
     max_indices = np.zeros((bags.num_bags, wd.shape[1]), np.int64)
     out = EmbeddingBag.apply(w, per_sample_weights, bags=bags, mode=int(mode),
                              scale_grad_by_freq=bool(scale_grad_by_freq),
-                             max_indices=max_indices)
+                             max_indices=max_indices, sparse=bool(sparse))
     offset2bag = wrap(bags.offset2bag.astype(np.int64))
     bag_size = wrap(bags.size.astype(np.int64))
     if mode != 2:
         max_indices = bags.size.astype(np.int64)
     return out, offset2bag, bag_size, wrap(max_indices)
+
+
+def _check_bag_shapes(weight: np.ndarray, indices: np.ndarray, offsets: np.ndarray):
+    if indices.ndim not in (1, 2):
+        raise RuntimeError(
+            f"input has to be a 1D or 2D Tensor, but got Tensor of dimension {indices.ndim}")
+    if indices.ndim == 1 and offsets.ndim != 1:
+        raise RuntimeError(
+            f"offsets has to be a 1D Tensor, but got Tensor of dimension {offsets.ndim}")
+    if weight.ndim != 2:
+        raise RuntimeError(
+            f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+
+
+def _check_per_sample_weights(weight: np.ndarray, psw: np.ndarray, mode: int, count: int):
+    if mode != 0:
+        raise RuntimeError("embedding_bag: per_sample_weights only supported with mode='sum'")
+    if psw.dtype != weight.dtype:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have the same type as tensor for "
+            "argument #1 'per_sample_weights'; but type "
+            f"torch.{_TENSOR_TYPE[weight.dtype.name]} does not equal "
+            f"torch.{_TENSOR_TYPE[psw.dtype.name]} (while checking arguments for embedding_bag)"
+        )
+    for ok, what in ((psw.ndim == 1, "per_sample_weights.value().dim() == 1"),
+                     (psw.size == count, "per_sample_weights.value().numel() == indices.numel()")):
+        if not ok:
+            raise RuntimeError(
+                f"Expected {what} to be true, but got false.  (Could this error message be "
+                "improved?  If so, please report an enhancement request to PyTorch.)")
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2,  # noqa: A002
