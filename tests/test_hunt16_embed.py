@@ -486,3 +486,12 @@ def test_orthogonal_of_half_fails_in_qr_after_drawing():
     np.testing.assert_array_equal(after[0], torchlet.rand(2).numpy())
     if torch is not None:
         np.testing.assert_array_equal(after[0], after[1])
+
+
+def test_bilinear_output_is_contiguous():
+    """einsum's optimised contraction may return a transposed layout; torch's result of
+    (2, 3) x (3, 3, 1) x (2, 1) is a contiguous (2, 3) with strides (3, 1)."""
+    out = torchlet.nn.functional.bilinear(torchlet.ones(2, 3), torchlet.ones(2, 1),
+                                          torchlet.ones(3, 3, 1))
+    assert out.stride() == (3, 1) and out.is_contiguous()
+    assert out.tolist() == [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]

@@ -168,7 +168,8 @@ class _Trilinear(Primitive):
     @staticmethod
     def forward(ctx, x1, weight, x2):
         ctx.save_for_backward(x1, weight, x2)
-        return np.einsum("ni,oij,nj->no", x1, weight, x2, optimize=True)
+        # (einsum's optimised contraction may hand back a transposed layout)
+        return np.ascontiguousarray(np.einsum("ni,oij,nj->no", x1, weight, x2, optimize=True))
 
     @staticmethod
     def backward(ctx, grad):
