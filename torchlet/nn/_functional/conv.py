@@ -13,7 +13,13 @@ Each of the three operations below is the gradient of T with respect to one argu
 * ``_ConvWeight``     out = dT/dw = correlate(x, y)                  (grad_weight)
 
 so each one's backward is made of the other two, and differentiating any number of times
-needs nothing else (double backward, gradgradcheck, Hessians of CNNs all work).
+needs nothing else (double backward, gradgradcheck, Hessians of CNNs all work). Under
+create_graph=True a convolution's gradients come out of one node, ``_ConvolutionBackward``
+(torch's ConvolutionBackwardBackward0), whose backward is again made of these three.
+
+Which memory layout the result takes, and which errors and dtype checks apply, depend on
+the kernel torch would pick (oneDNN or its slow ones: ``_mkldnn``); see ``_channels_last``
+and ``_backend_dtypes``.
 
 The NumPy kernels that compute them (im2col, col2im, the layouts) are in
 ``conv_kernels.py``.
@@ -25,12 +31,14 @@ import operator
 import warnings
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise.operands import invalid_combination
 from torchlet._ops.shape.common import _int_list as _ints_arg
-from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
+from torchlet._ops.shape.common import suggested_memory_format
+from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -40,6 +48,7 @@ from torchlet.nn._functional.conv_kernels import (
     conv_input_grad,
     conv_weight_grad,
 )
+from torchlet.nn._functional.padding import pad as _pad
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -61,17 +70,14 @@ def _bias_shape(nd: int) -> tuple:
     return (-1,) + (1,) * nd
 
 
-def _sum_bias(grad: Tensor, nd: int) -> Tensor:
+def _sum_bias(g: np.ndarray, nd: int) -> np.ndarray:
     """grad summed over the batch and space. torch's convolution (oneDNN) adds these in
     an order of its own, not that of ``grad.sum((0, 2, 3))``, so the result agrees with
-    torch to rounding whichever order is taken; a first-order backward takes NumPy's,
-    the fastest (a quarter of the time of torch's cascade order on LeNet's gradients)."""
+    torch to rounding whichever order is taken; NumPy's is the fastest (a quarter of the
+    time of torch's cascade order on LeNet's gradients)."""
     dims = (0,) + tuple(range(2, 2 + nd))
-    if GRAD_STATE.enabled:
-        return grad.sum(dims)
-    g = grad._data
     acc = np.float32 if g.dtype == np.float16 else g.dtype
-    return wrap(np.add.reduce(g, dims, acc, initial=0).astype(g.dtype, copy=False))
+    return np.add.reduce(g, dims, acc, initial=0).astype(g.dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -86,39 +92,40 @@ class _Convolution(Primitive):
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, x, w, b, *, geo):
+    def forward(ctx, x, w, b, *, geo, channels_last=False):
         out, cols = conv_forward(x, w, geo)
         if b is not None:
             out += b.reshape(_bias_shape(len(geo.kernel)))
-        ctx.geo = geo
+        ctx.geo, ctx.channels_last = geo, channels_last
         ctx.cols = cols if cols.nbytes <= _KEEP_COLUMNS_BYTES and x.dtype == cols.dtype \
             else None
         ctx.save_for_backward(x, w)
-        return _in_channels_last_of(out, x, w)
+        return _to_channels_last(out) if channels_last else out
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
+        geo, cl = ctx.geo, ctx.channels_last
+        if GRAD_STATE.enabled:  # create_graph: the three gradients as one node, as torch's
+            return _gradients_node(grad, x, w, ctx.needs_input_grad, geo, False, cl)
         need_x, need_w, need_b = ctx.needs_input_grad
-        geo = ctx.geo
-        grad_x = _ConvTransposeGrad.apply(grad, w, None, geo=geo) if need_x else None
+        grad_x = _ConvTransposeGrad.apply(grad, w, None, geo=geo, channels_last=cl) \
+            if need_x else None
         grad_w = None
         if need_w:
             # the forward's columns serve once; a second backward (retain_graph) rebuilds
             # them, and the memory is not held while the graph lives on
             cols, ctx.cols = ctx.cols, None
-            grad_w = _ConvWeightGrad.apply(x, grad, geo=geo, cols=cols)
-        grad_b = _sum_bias(grad, len(geo.kernel)) if need_b else None
+            grad_w = _ConvWeightGrad.apply(x, grad, geo=geo, cols=cols, channels_last=cl)
+        grad_b = wrap(_sum_bias(grad._data, len(geo.kernel))) if need_b else None
         return grad_x, grad_w, grad_b
 
 
-def _in_channels_last_of(out: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``out`` laid out channels_last(_3d) when the input or the weight is (torch's CPU
-    convolutions, mkldnn's and the slow path alike, follow either), else as it is."""
-    fmt = suggested_memory_format(x) or suggested_memory_format(w)
-    if fmt is None or out.ndim != x.ndim:
-        return out
-    result = empty_in_layout(out, out.dtype, fmt)
+def _to_channels_last(out: np.ndarray) -> np.ndarray:
+    """``out`` (N, C, *S) with the channels innermost in memory: channels_last(_3d) for
+    4-d (5-d) results, and the same order (strides (C*L, 1, C)) for 1-d ones."""
+    result = np.empty((out.shape[0],) + out.shape[2:] + (out.shape[1],), out.dtype)
+    result = np.moveaxis(result, -1, 1)
     result[...] = out
     return result
 
@@ -131,22 +138,25 @@ class _ConvTranspose(Primitive):
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, y, w, b, *, geo):
+    def forward(ctx, y, w, b, *, geo, channels_last=False):
         out = conv_input_grad(y, w, geo)
         if b is not None:
             out += b.reshape(_bias_shape(len(geo.kernel)))
-        ctx.geo = geo
+        ctx.geo, ctx.channels_last = geo, channels_last
         ctx.save_for_backward(y, w)
-        return out
+        return _to_channels_last(out) if channels_last else out
 
     @staticmethod
     def backward(ctx, grad):
         y, w = ctx.saved_tensors
+        geo, cl = ctx.geo, ctx.channels_last
+        if GRAD_STATE.enabled:  # create_graph: as _Convolution's
+            return _gradients_node(grad, y, w, ctx.needs_input_grad, geo, True, cl)
         need_y, need_w, need_b = ctx.needs_input_grad
-        geo = ctx.geo
-        grad_y = _ConvolutionGrad.apply(grad, w, None, geo=geo) if need_y else None
-        grad_w = _ConvWeightGrad.apply(grad, y, geo=geo) if need_w else None
-        grad_b = _sum_bias(grad, len(geo.kernel)) if need_b else None
+        grad_y = _ConvolutionGrad.apply(grad, w, None, geo=geo, channels_last=cl) \
+            if need_y else None
+        grad_w = _ConvWeightGrad.apply(grad, y, geo=geo, channels_last=cl) if need_w else None
+        grad_b = wrap(_sum_bias(grad._data, len(geo.kernel))) if need_b else None
         return grad_y, grad_w, grad_b
 
 
@@ -158,10 +168,11 @@ class _ConvWeight(Primitive):
     node_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, x, y, *, geo, cols=None):
+    def forward(ctx, x, y, *, geo, cols=None, channels_last=False):
         ctx.geo = geo
         ctx.save_for_backward(x, y)
-        return conv_weight_grad(x, y, geo, cols)
+        out = conv_weight_grad(x, y, geo, cols)
+        return _to_channels_last(out) if channels_last else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,6 +195,81 @@ class _ConvTransposeGrad(_ConvTranspose):
 
 
 _ConvWeightGrad = _ConvWeight
+
+
+class _ConvolutionBackward(Primitive):
+    """The gradients of a convolution as one node with inputs (g, x, w), as torch records
+    them under create_graph=True: every gradient asked for is an output of it and requires
+    grad when g, x or w does, even one that depends on none of them (grad_bias always,
+    grad_input when the weight is frozen), as in torch. ``wanted`` says which of
+    (grad_x, grad_w, grad_b) to compute (the outputs are those, in that order).
+
+    conv:            grad_x = conv_transpose(g, w),  grad_w = correlate(x, g),  grad_b = sum(g)
+    conv_transpose:  grad_x = conv(g, w),            grad_w = correlate(g, x),  grad_b = sum(g)
+
+    Each is bilinear (sum linear), so given gg_x, gg_w, gg_b, the gradients of these:
+    conv:            g_g = conv(gg_x, w) + conv(x, gg_w) + gg_b,  g_x = conv_transpose(g, gg_w),
+                     g_w = correlate(gg_x, g)
+    conv_transpose:  g_g = conv_transpose(gg_x, w) + conv_transpose(x, gg_w) + gg_b,
+                     g_x = conv(g, gg_w),  g_w = correlate(g, gg_x)
+    """
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, w, *, geo, transposed, wanted, channels_last):
+        ctx.geo, ctx.transposed, ctx.wanted = geo, transposed, wanted
+        ctx.save_for_backward(g, x, w)
+        out = []
+        if wanted[0]:
+            out.append(conv_forward(g, w, geo)[0] if transposed else conv_input_grad(g, w, geo))
+        if wanted[1]:
+            out.append(conv_weight_grad(g, x, geo) if transposed else conv_weight_grad(x, g, geo))
+        if channels_last:
+            out = [_to_channels_last(a) for a in out]
+        if wanted[2]:
+            out.append(_sum_bias(g, len(geo.kernel)))
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        g, x, w = ctx.saved_tensors
+        rest = iter(grads)
+        gg_x, gg_w, gg_b = (next(rest) if want else None for want in ctx.wanted)
+        need_g, need_x, need_w = ctx.needs_input_grad
+        geo, transposed = ctx.geo, ctx.transposed
+        # ``along``: the operation in the direction of the forward (x -> out); ``back``: its
+        # transpose
+        along, back = (_ConvTransposeGrad, _ConvolutionGrad) if transposed else (
+            _ConvolutionGrad, _ConvTransposeGrad)
+        g_g = g_x = g_w = None
+        if need_g:
+            terms = []
+            if gg_x is not None:
+                terms.append(along.apply(gg_x, w, None, geo=geo))
+            if gg_w is not None:
+                terms.append(along.apply(x, gg_w, None, geo=geo))
+            if gg_b is not None:
+                terms.append(gg_b.reshape(_bias_shape(len(geo.kernel))).expand(g.shape))
+            for term in terms:
+                g_g = term if g_g is None else g_g + term
+        if need_x and gg_w is not None:
+            g_x = back.apply(g, gg_w, None, geo=geo)
+        if need_w and gg_x is not None:
+            g_w = _ConvWeightGrad.apply(g, gg_x, geo=geo) if transposed else \
+                _ConvWeightGrad.apply(gg_x, g, geo=geo)
+        return g_g, g_x, g_w
+
+
+def _gradients_node(grad, x, w, needs, geo, transposed, channels_last) -> tuple:
+    """(grad_x, grad_w, grad_b), each None unless ``needs`` asks for it, from one
+    _ConvolutionBackward node."""
+    wanted = tuple(needs)
+    if not any(wanted):
+        return None, None, None
+    outs = iter(_ConvolutionBackward.apply(grad, x, w, geo=geo, transposed=transposed,
+                                           wanted=wanted, channels_last=channels_last))
+    return tuple(next(outs) if want else None for want in wanted)
 
 
 # ---------------------------------------------------------------------------------------
@@ -229,33 +315,86 @@ def _sizes(shape) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-def _check_dtypes(x: Tensor, w: Tensor, b) -> None:
-    """conv: torch compares the bias with the input first, then the weight."""
+def _check_bias_dtype(x: Tensor, b) -> None:
+    """conv1d/2d/3d with int padding: torch's first check, before any other."""
     xd = x._data.dtype
     if b is not None and b._data.dtype != xd:
         raise RuntimeError(
             f"Input type ({_C_NAME[xd.name]}) and bias type ({_C_NAME[b._data.dtype.name]}) "
             "should be the same"
         )
-    if xd != w._data.dtype:
-        raise _scalar_type_error(xd, w._data.dtype)
 
 
-def _check_transpose_dtypes(x: Tensor, w: Tensor, b, nd: int):
-    """conv_transpose: torch compares the weight first (its slow kernels refuse integers
-    other than int64 before that); the 1-d and 2-d kernels then cast the bias to the
-    input's dtype, the 3-d one refuses it. Returns the bias to use."""
-    xd = x._data.dtype
-    if xd != w._data.dtype:
-        if xd.kind in "iub" and xd != np.int64:
-            raise NotImplementedError(f'"slow_conv_transpose{max(nd, 2)}d_out_cpu" not '
-                                      f"implemented for '{_SCALAR_NAME[xd.name]}'")
-        raise _scalar_type_error(xd, w._data.dtype)
-    if b is None or b._data.dtype == xd:
+def _backend_dtypes(x: Tensor, w: Tensor, b, nd: int, mkldnn: bool, transposed: bool):
+    """torch's dtype checks, which its backends make each their own way; returns the bias
+    to add (cast to the input's dtype where a backend does that).
+
+    An empty batch is checked for nothing. oneDNN wants the weight's and the bias's dtype
+    the input's. The slow kernels compare the weight ("expected scalar type ..."); a
+    convolution's casts the bias. The transposed ones refuse integers other than int64
+    first; the 1-d and 2-d ones cast the bias (though not a float one into integers), the
+    3-d one refuses it."""
+    xd, wd = x._data.dtype, w._data.dtype
+    bd = None if b is None else b._data.dtype
+    if x._data.shape[0] == 0:
+        return b if b is None or bd == xd else b.to(x.dtype)
+    if mkldnn:
+        for what, dt in (("weight", wd), ("bias", bd)):
+            if dt is not None and dt != xd:
+                raise RuntimeError(
+                    f"Input type (torch.{_SCALAR_NAME[xd.name]}Tensor) and {what} type "
+                    f"(torch.{_SCALAR_NAME[dt.name]}Tensor) should be the same or input "
+                    f"should be a MKLDNN tensor and {what} is a dense tensor")
         return b
-    if nd == 3:
-        raise _scalar_type_error(xd, b._data.dtype)
+    if transposed and xd.kind in "iub" and xd != np.int64:
+        raise NotImplementedError(f'"slow_conv_transpose{max(nd, 2)}d_out_cpu" not '
+                                  f"implemented for '{_SCALAR_NAME[xd.name]}'")
+    if wd != xd:
+        raise _scalar_type_error(xd, wd)
+    if b is None or bd == xd:
+        return b
+    if transposed and nd == 3:
+        raise _scalar_type_error(xd, bd)
+    if transposed and xd.kind in "iub" and bd.kind == "f":
+        raise RuntimeError(f"result type {_SCALAR_NAME[bd.name]} can't be cast to the "
+                           f"desired output type {_SCALAR_NAME[xd.name]}")
     return b.to(x.dtype)
+
+
+def _check_output_padding(nd: int, output_padding, stride, dilation) -> None:
+    """torch's transposed kernels: each output_padding below its stride or its dilation
+    (a 1-d convolution reports as the 2-d one it runs as)."""
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        names = ["depth", "height", "width"][-max(nd, 2):]
+        ops = output_padding if nd > 1 else (0,) + output_padding
+        ss = stride if nd > 1 else (1,) + stride
+        ds = dilation if nd > 1 else (1,) + dilation
+        parts = ([f"output_padding_{n}: {v}" for n, v in zip(names, ops)]
+                 + [f"stride_{n}: {v}" for n, v in zip(names, ss)]
+                 + [f"dilation_{n}: {v}" for n, v in zip(names, ds)])
+        raise RuntimeError(
+            "output padding must be smaller than either stride or dilation, but got "
+            + " ".join(parts)
+        )
+
+
+def _check_empty_shape(shape: tuple) -> None:
+    """An empty batch's transposed convolution: torch reshapes an empty tensor to the
+    output's shape, and a negative size fails as a view's shape does (-1 read as one to
+    infer)."""
+    infer = None
+    for i, v in enumerate(shape):
+        if v == -1:
+            if infer is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif v < 0:
+            raise RuntimeError(f"invalid shape dimension {v} at index {i} of shape "
+                               f"{_sizes(shape)}")
+    if infer is not None:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_sizes(shape)} "
+                           "because the unspecified dimension size -1 can be any value and "
+                           "is ambiguous")
 
 
 def _scalar_type_error(expected, found) -> RuntimeError:
@@ -330,6 +469,55 @@ def _same_padding(kernel, dilation) -> tuple[tuple, tuple]:
     return lo, hi
 
 
+def _as_2d(shape: tuple) -> tuple:
+    """A 1-d convolution's (N, C, L) as the (N, C, 1, L) torch runs it as."""
+    return shape if len(shape) > 3 else shape[:2] + (1,) + shape[2:]
+
+
+def _mkldnn(x: np.ndarray, w: np.ndarray, stride, dilation, groups, output_padding=()) -> bool:
+    """Whether torch 2.13 on a CPU runs this (batched) convolution with oneDNN rather than
+    its own slow kernels (use_mkldnn in aten's Convolution.cpp): float32 only; not when a
+    transposed one has an output_padding of a stride or more; not for a small single
+    sample with one group (native is faster there); with one thread, not for an
+    unstrided, undilated 1x1 kernel over fewer than 16 samples. 1-d ones are judged as
+    the 2-d ones they become."""
+    if x.dtype != np.float32 or x.shape[0] == 0:
+        return False
+    if any(op >= s for op, s in zip(output_padding, stride)):
+        return False
+    xs, ks = _as_2d(x.shape), _as_2d(w.shape)[2:]
+    if get_num_threads() == 1 and not (
+            any(s != 1 for s in stride) or any(d != 1 for d in dilation) or xs[0] >= 16
+            or ks[-1] != 1 or ks[-2] != 1):
+        return False
+    return (groups > 1 or (ks[-1] > 3 and ks[-2] > 3) or xs[0] > 1
+            or xs[0] * xs[1] * xs[2] * xs[3] > 20480)
+
+
+def _unsqueeze_2(a: np.ndarray) -> np.ndarray:
+    """(N, C, L) -> (N, C, 1, L), the new dimension's stride as torch's unsqueeze sets it
+    (L's extent; numpy's would be 0)."""
+    (n, c, k), (sn, sc, sk) = a.shape, a.strides
+    return as_strided(a, (n, c, 1, k), (sn, sc, sk * k, sk))
+
+
+def _channels_last(x: np.ndarray, w: np.ndarray, nd: int, mkldnn) -> bool:
+    """Whether torch lays the result (and the input's and weight's gradients) out with the
+    channels innermost. It picks one memory format per convolution: channels_last(_3d)
+    when the input or the weight suggests it, for oneDNN and its slow 2-d kernels; its
+    slow 3-d kernels are always contiguous. A 1-d convolution runs as a 2-d one, on the
+    input made contiguous (which keeps a contiguous one's strides, even those of its
+    size-1 dimensions), both viewed as (N, C, 1, L) with unsqueeze's strides.
+    ``mkldnn``: a callable saying whether oneDNN runs it (asked only for 3-d)."""
+    if nd == 1:
+        if not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x)
+        return any(suggested_memory_format(_unsqueeze_2(a)) is not None for a in (x, w))
+    if nd == 3 and not mkldnn():
+        return False
+    return suggested_memory_format(x) is not None or suggested_memory_format(w) is not None
+
+
 # conv1d/2d/3d's signatures, as torch's argument errors list them
 CONV_OVERLOADS = (
     "Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
@@ -356,12 +544,15 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
         args = (input, weight, bias, stride, padding, dilation, groups)
         raise invalid_combination(fn, _given(args), CONV_OVERLOADS)
     x, w, b = input, weight, bias
+    if not isinstance(padding, str):
+        _check_bias_dtype(x, b)
     x, unbatched = _batched(fn, x, nd)
     _weight_dims(w, nd)
     stride = _expand(fn, stride, "stride", nd)
     dilation = _expand(fn, dilation, "dilation", nd)
     groups = operator.index(groups)
     ks = w._data.shape[2:]
+    unpadded = x
     if isinstance(padding, str):
         if padding == "valid":
             pad_lo = pad_hi = (0,) * nd
@@ -369,6 +560,12 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
             if any(s != 1 for s in stride):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
             pad_lo, pad_hi = _same_padding(ks, dilation)
+            if pad_lo != pad_hi:
+                # as torch: pad the odd one out (at the end) first, then convolve with the
+                # symmetric rest (the same numbers; the graph and messages torch's)
+                x = _pad(x, [v for lo, hi in zip(pad_lo[::-1], pad_hi[::-1])
+                             for v in (0, hi - lo)])
+                pad_hi = pad_lo
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
@@ -393,11 +590,14 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
             f"Kernel size: ({' x '.join(map(str, extent))}). Kernel size can't be greater "
             "than actual input size"
         )
-    _check_dtypes(x, w, b)
+    mkldnn = _mkldnn(x._data, w._data, stride, dilation, groups)
+    b = _backend_dtypes(x, w, b, nd, mkldnn, transposed=False)
     out_size = tuple((p - e) // s + 1 for p, e, s in zip(padded, extent, stride))
     geo = Geometry(tuple(xs[2:]), tuple(ks), out_size, stride, pad_lo, pad_hi, dilation,
                    groups)
-    out = _Convolution.apply(x, w, b, geo=geo)
+    # (torch's pad keeps a channels_last input so; a 1-d one's comes out contiguous)
+    cl = _channels_last((x if nd == 1 else unpadded)._data, w._data, nd, lambda: mkldnn)
+    out = _Convolution.apply(x, w, b, geo=geo, channels_last=cl)
     return _shape.squeeze(out, 0) if unbatched else out
 
 
@@ -416,18 +616,6 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
     dilation = _expand(fn, dilation, "dilation", nd)
     groups = operator.index(groups)
     _check_common(x, w, stride, padding, dilation, groups, output_padding)
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        names = ["depth", "height", "width"][-max(nd, 2):]
-        ops = output_padding if nd > 1 else (0,) + output_padding
-        ss = stride if nd > 1 else (1,) + stride
-        ds = dilation if nd > 1 else (1,) + dilation
-        parts = ([f"output_padding_{n}: {v}" for n, v in zip(names, ops)]
-                 + [f"stride_{n}: {v}" for n, v in zip(names, ss)]
-                 + [f"dilation_{n}: {v}" for n, v in zip(names, ds)])
-        raise RuntimeError(
-            "output padding must be smaller than either stride or dilation, but got "
-            + " ".join(parts)
-        )
     xs, ws = x._data.shape, w._data.shape
     if xs[1] != ws[0]:
         raise RuntimeError(
@@ -445,17 +633,30 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
         (i - 1) * s - 2 * p + d * (k - 1) + op + 1
         for i, s, p, d, k, op in zip(xs[2:], stride, padding, dilation, ks, output_padding)
     )
-    if any(o <= 0 for o in out_size):
-        raise RuntimeError(
-            f"Given input size per channel: ({' x '.join(map(str, xs[2:]))}). Calculated "
-            f"output size per channel: ({' x '.join(map(str, out_size))}). Output size is "
-            "too small"
-        )
-    b = _check_transpose_dtypes(x, w, b, nd)
+    mkldnn = False
+    if xs[0] == 0:  # torch's "empty" backend: no more checks than the shape's
+        _check_empty_shape(_as_2d((0, ws[1] * groups) + out_size))
+    else:
+        _check_output_padding(nd, output_padding, stride, dilation)
+        mkldnn = _mkldnn(x._data, w._data, stride, dilation, groups, output_padding)
+        if mkldnn and any(o < 0 for o in out_size):  # (oneDNN takes an empty output)
+            raise RuntimeError(
+                "numel: integer multiplication overflow"  # allocating a channels_last one
+                if nd > 1 and suggested_memory_format(x._data) is not None else
+                "could not construct a memory descriptor using a format tag")
+        if not mkldnn and any(o <= 0 for o in out_size):
+            raise RuntimeError(
+                f"Given input size per channel: ({' x '.join(map(str, _as_2d(xs)[2:]))}). "
+                "Calculated output size per channel: "
+                f"({' x '.join(map(str, _as_2d((0, 0) + out_size)[2:]))}). Output size is "
+                "too small"
+            )
+    b = _backend_dtypes(x, w, b, nd, mkldnn, transposed=True)
     # the forward convolution this one transposes: out_size -> xs[2:]
     geo = Geometry(out_size, tuple(ks), tuple(xs[2:]), stride, padding, padding, dilation,
                    groups)
-    out = _ConvTranspose.apply(x, w, b, geo=geo)
+    out = _ConvTranspose.apply(x, w, b, geo=geo,
+                               channels_last=_channels_last(x._data, w._data, nd, lambda: mkldnn))
     return _shape.squeeze(out, 0) if unbatched else out
 
 

@@ -152,11 +152,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
             f"of sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
             f"input.size(2)={shape[-1]}."
         )
-    if min(blocks) < 1:
+    if min(blocks) < 1:  # (not unfold's wording: torch's col2im check has its own)
         raise RuntimeError(
             f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, "
-            f"stride={s}, calculated shape of the array of sliding blocks as {blocks}, but its "
-            "components must be at least one."
+            f"stride={s}, calculated shape of the array of sliding blocks as {blocks}, which "
+            "is too small (non-positive)"
         )
     geo = Geometry(size, k, blocks, s, p, p, d, 1)
     return _Col2Im.apply(x, geo=geo, channels=shape[-2] // taps)

@@ -225,7 +225,7 @@ class _ConvTransposeNd(_ConvNd):
             return list(_single(self.output_padding))
         has_batch_dim = input.dim() == num_spatial_dims + 2
         num_non_spatial_dims = 2 if has_batch_dim else 1
-        output_size = list(output_size)
+        # (kept as given: the error below prints it, a tuple or torch.Size as such)
         if len(output_size) == num_non_spatial_dims + num_spatial_dims:
             output_size = output_size[num_non_spatial_dims:]
         if len(output_size) != num_spatial_dims:
