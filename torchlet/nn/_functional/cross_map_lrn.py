@@ -21,7 +21,7 @@ def _scale(x: np.ndarray, size: int, alpha: float, k: float) -> np.ndarray:
     channels = x.shape[1]
     square = x * x
     pre_pad = int((size - 1) / 2 + 1)
-    scale = np.empty_like(x)
+    scale = np.empty(x.shape, x.dtype)  # (C order, as torch's input.new().resize_as_)
     first = np.zeros_like(x[:, 0])
     for c in range(min(pre_pad, channels)):
         first += square[:, c]
@@ -47,13 +47,19 @@ class _CrossMapLRN2d(Primitive):
     @staticmethod
     def forward(ctx, x, *, size, alpha, beta, k):
         scale = _scale(x, size, alpha, k)
-        out = np.power(scale, x.dtype.type(-beta)) * x
+        out = np.multiply(np.power(scale, x.dtype.type(-beta)), x, order="C")  # as scale
         ctx.x, ctx.out, ctx.scale = x, out, scale
         ctx.size, ctx.alpha, ctx.beta = size, alpha, beta
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        size, channels = ctx.size, ctx.x.shape[1]
+        inverse_pre_pad = int(size - (size - 1) / 2)
+        if inverse_pre_pad + channels > channels + size - 1:  # size 1: torch's backward
+            # narrows its padded buffer out of range, before anything else
+            raise RuntimeError(f"start ({inverse_pre_pad}) + length ({channels}) exceeds "
+                               f"dimension size ({channels + size - 1}).")
         if GRAD_STATE.enabled:
             # torch's backward writes into out= buffers, which autograd refuses then
             raise RuntimeError(
@@ -72,13 +78,10 @@ class _CrossMapLRN2dGrad(Primitive):
     def forward(ctx, grad, *, x, out, scale, size, alpha, beta):
         dtype = x.dtype.type
         n, channels = x.shape[:2]
-        grad_input = np.power(scale, dtype(-beta)) * grad
+        grad_input = np.multiply(np.power(scale, dtype(-beta)), grad, order="C")
         cache_ratio = dtype(2 * alpha * beta / size)
         inverse_pre_pad = int(size - (size - 1) / 2)
         padded = np.zeros((n, channels + size - 1) + x.shape[2:], x.dtype)
-        if inverse_pre_pad + channels > channels + size - 1:  # size 1: torch's narrow fails
-            raise RuntimeError(f"start ({inverse_pre_pad}) + length ({channels}) exceeds "
-                               f"dimension size ({channels + size - 1}).")
         padded[:, inverse_pre_pad:inverse_pre_pad + channels] = grad * out / scale
         accum = padded[:, :size - 1].sum(axis=1) if size > 1 else np.zeros_like(x[:, 0])
         for c in range(channels):

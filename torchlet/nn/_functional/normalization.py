@@ -27,8 +27,13 @@ running statistics are bit for bit torch's (2-D inputs take another torch kernel
 sums float32 rows; within rounding). torch's kernels finish with fused multiply-adds
 (``fma(x, alpha, beta)``) that NumPy cannot express without float64 temporaries that
 would double the cost; the outputs here are ``x * alpha + beta`` in float32, within an ulp
-or two of torch's. layer_norm and group_norm take their moments in the input's dtype, as
-torch does (torch with Welford's method, here with two passes), within rounding.
+or two of torch's. An input contiguous in no memory format (transposed, sliced) takes
+torch's generic path instead, reproduced bit for bit: the mean by torch's mean reduction,
+the squared deviations summed in float64 in TensorIterator's order, and
+``((x - mean) * invstd) * weight + bias`` element by element (no fold; in training, and
+in eval up to torch's float32 sqrt, which is not always correctly rounded). layer_norm and
+group_norm take their moments in the input's dtype, as torch does (torch with Welford's
+method, here with two passes), within rounding.
 
 Layout: batch_norm's and group_norm's outputs are channels_last when the input's strides
 are (torch's ``suggest_memory_format``), else contiguous; layer_norm's are contiguous.
@@ -46,7 +51,8 @@ from torchlet import _dtype
 from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros as _zeros
-from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
+from torchlet._ops.reduction._strided_sum import _iteration_order
+from torchlet._ops.shape.common import empty_in_layout, in_layout, suggested_memory_format
 from torchlet._size import Size
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -146,6 +152,24 @@ def _moments(x: np.ndarray, axis, n: int):
     np.square(squares, out=squares)
     var_sum = np.add.reduce(squares, axis=axis, keepdims=True, dtype=np.float64)
     return mean, var_sum.astype(dtype)
+
+
+def _strided_moments(x: np.ndarray, axes, n: int):
+    """batch_norm's statistics for an input not contiguous in any memory format, as
+    torch's generic CPU path takes them: the mean by torch's mean reduction (torchlet's
+    mean reproduces its order), then per channel the squared deviations from it added
+    one by one in float64, in the order TensorIterator walks the channel's elements; the
+    sums are left in float64 (the inverse std and the running statistics are formed from
+    them in float64)."""
+    with no_grad():
+        mean = wrap(x).mean(axes, keepdim=True)._data
+    deviations = x.astype(np.float64) - mean
+    np.square(deviations, out=deviations)
+    walk = [axis for dim in reversed(_iteration_order(x, axes)) for axis in reversed(dim.axes)]
+    perm = [1] + [a for a in walk if a != 1] + [a for a in axes if x.shape[a] == 1]
+    rows = deviations.transpose(perm).reshape(x.shape[1], -1)  # (channel, walk order)
+    var_sum = np.add.accumulate(rows, axis=1)[:, -1]  # (accumulate: strictly in order)
+    return mean, var_sum.reshape(mean.shape)
 
 
 def _row_moments(x2: np.ndarray, eps: float):
@@ -297,6 +321,8 @@ class NativeBatchNorm(Primitive):
                 stats=None):
         ctx.save_for_backward(x, weight)
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        fold = _fused_layout(x, weight, bias)
+        strided = x.dtype != np.float16 and not _dense_layout(x)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         dtype = x.dtype
         channels = x.shape[1] if x.ndim > 1 else 1
@@ -310,9 +336,14 @@ class NativeBatchNorm(Primitive):
                 mean = np.zeros(stat_shape, dtype)
                 invstd = np.zeros(stat_shape, dtype)
             else:
-                mean, var_sum = _moments(x, axes, n)
-                invstd = _invstd(var_sum / dtype.type(n), eps)
-                _update_running(running_mean, running_var, mean, var_sum, n, momentum)
+                if strided:  # (the running statistics' arithmetic in float64 there)
+                    mean, var_sum = _strided_moments(x, axes, n)
+                    _update_running(running_mean, running_var, mean.astype(np.float64),
+                                    var_sum, n, momentum)
+                else:
+                    mean, var_sum = _moments(x, axes, n)
+                    _update_running(running_mean, running_var, mean, var_sum, n, momentum)
+                invstd = _invstd(var_sum / var_sum.dtype.type(n), eps).astype(dtype, copy=False)
                 # torch saves them in the parameters' dtype, and folds the saved values
                 mean, invstd = _saved(mean, stats_dtype), _saved(invstd, stats_dtype)
         else:
@@ -322,16 +353,22 @@ class NativeBatchNorm(Primitive):
         ctx.mean, ctx.invstd = mean, invstd
         if stats is not None:  # native_batch_norm returns them
             stats.extend(s.reshape(-1).astype(stats_dtype) for s in (mean, invstd))
-        # torch folds everything into out = x * alpha + beta per channel
-        alpha = invstd if weight is None else invstd * weight.reshape(stat_shape)
-        # (a missing bias is 0: 0 - mean * alpha, never -0.0, as torch)
-        beta = (dtype.type(0) if bias is None else bias.reshape(stat_shape)) - mean * alpha
+        # (a missing bias is 0, added all the same: never -0.0, as torch)
+        zero_or_bias = dtype.type(0) if bias is None else bias.reshape(stat_shape)
         if x.flags.c_contiguous:
-            out = x * alpha
+            out = np.empty_like(x)
         else:  # laid out as torch's: channels_last after such input, else contiguous
             out = empty_in_layout(x, dtype, suggested_memory_format(x) or _dtype.contiguous_format)
+        if fold:  # torch's kernel folds everything into out = x * alpha + beta per channel
+            alpha = invstd if weight is None else invstd * weight.reshape(stat_shape)
             np.multiply(x, alpha, out=out)
-        out += beta
+            out += zero_or_bias - mean * alpha
+        else:  # torch's generic kernel for other layouts, one element at a time
+            np.subtract(x, mean, out=out)
+            out *= invstd
+            if weight is not None:
+                out *= weight.reshape(stat_shape)
+            out += zero_or_bias
         return out.astype(out_dtype, copy=False)
 
     @staticmethod
@@ -348,6 +385,19 @@ class NativeBatchNorm(Primitive):
         w = None if weight is None else weight.reshape(ctx.stat_shape)
         return _affine_backward(ctx, grad, w, xc, invstd, ctx.axes, ctx.axes,
                                 (ctx.channels,), ctx.training)
+
+
+def _dense_layout(x: np.ndarray) -> bool:
+    """Whether x is contiguous in some memory format (contiguous, channels_last(_3d)):
+    torch's batch_norm takes its dedicated CPU kernels then, its generic path else."""
+    return (x.flags.c_contiguous or in_layout(x, _dtype.channels_last)
+            or in_layout(x, _dtype.channels_last_3d))
+
+
+def _fused_layout(x: np.ndarray, weight, bias) -> bool:
+    """Whether torch's batch_norm takes its folded ``x * alpha + beta`` kernel: for a
+    dense input with contiguous parameters; otherwise ``((x - mean) * invstd) * w + b``."""
+    return _dense_layout(x) and all(p is None or p.flags.c_contiguous for p in (weight, bias))
 
 
 def _update_running(running_mean, running_var, mean, var_sum, n, momentum) -> None:
@@ -386,6 +436,9 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training: 
                       momentum: float, eps: float):
     """``torch.native_batch_norm``: (output, save_mean, save_invstd); in eval the saved
     statistics are empty, as torch returns them."""
+    if training and isinstance(input, Tensor) and input._data.size == 0:
+        raise RuntimeError("input tensor must have at least one element, but got "
+                           f"input_sizes = {list(input._data.shape)}")
     stats: list[np.ndarray] = []  # the call below appends the mean and 1 / std
     out = torch_batch_norm(input, weight, bias, running_mean, running_var, training,
                            momentum, eps, False, _stats=stats)
@@ -411,6 +464,8 @@ def torch_batch_norm(input, weight, bias, running_mean, running_var, training: b
         raise IndexError(
             "Dimension out of range (expected to be in range of [-1, 0], but got 1)"
         )
+    if data.size == 0 and _stats is None:
+        return _empty_batch_norm(x, weight, bias)
     channels = data.shape[1]
     if running_mean is not None:
         _check_features("running_mean", channels, running_mean)
@@ -434,6 +489,19 @@ def torch_batch_norm(input, weight, bias, running_mean, running_var, training: b
                                  momentum=float(momentum), eps=float(eps),
                                  running_mean=running_mean, running_var=running_var,
                                  stats=_stats)
+
+
+def _empty_batch_norm(x: Tensor, weight, bias) -> Tensor:
+    """torch's batch_norm on an empty input skips its checks and kernel and returns
+    ``x.clone() * weight[0] + bias[0]`` (a fresh tensor that keeps the graph connected
+    to every input: CloneBackward0, MulBackward0 or AddBackward0, zero parameter
+    gradients); the running statistics are untouched."""
+    out = x.clone()
+    if weight is not None:
+        out = out * weight.select(0, 0)
+    if bias is not None:
+        out = out + bias.select(0, 0)
+    return out
 
 
 def _verify_batch_size(size) -> None:
@@ -486,15 +554,21 @@ def torch_instance_norm(input, weight, bias, running_mean, running_var,  # noqa:
     folded = _shape.view(x.contiguous(), (1, b * c) + tuple(shape[2:]))
     weight_ = None if weight is None else weight.repeat(b)
     bias_ = None if bias is None else bias.repeat(b)
+    # torch casts the running statistics to the weight's dtype (the input's without a
+    # weight), so any float dtype is accepted for them here, unlike in batch_norm; the
+    # result is written back rounded to the buffers' dtype
+    stats_dtype = x.dtype if weight is None else weight.dtype
     with no_grad():
-        mean_ = None if running_mean is None else running_mean.repeat(b)
-        var_ = None if running_var is None else running_var.repeat(b)
+        mean_ = None if running_mean is None else running_mean.repeat(b).to(stats_dtype)
+        var_ = None if running_var is None else running_var.repeat(b).to(stats_dtype)
     out = torch_batch_norm(folded, weight_, bias_, mean_, var_, use_input_stats, momentum,
                            eps, cudnn_enabled)
     for running, copy in ((running_mean, mean_), (running_var, var_)):
-        if copy is not None:  # exactly when running is
-            stacked = copy._data.reshape(b, c)
+        # written back only when updated (in eval, the mean of the copies would round)
+        if copy is not None and use_input_stats:  # (copy is None exactly when running is)
+            stacked = _opmath(copy._data.reshape(b, c))  # (float16: summed in float32)
             mean = stacked.sum(axis=0) / stacked.dtype.type(b)  # torch: sum, then divide
+            mean = mean.astype(copy._data.dtype)
             running._data[...] = mean.reshape(running._data.shape)
             running._vbox[0] += 1
     return _shape.view(out, shape)
@@ -799,6 +873,9 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
         return x
     div = x.mul(x)
     shape = x._data.shape
+    if dim > 3:  # torch views the squares as (N, 1, C, H, -1) for avg_pool3d, which
+        # raises for a layout that cannot be viewed so (e.g. the last two dims swapped)
+        _shape.view(div, (shape[0], 1, shape[1], shape[2], -1))
     channels = shape[1]
     before, after = size // 2, (size - 1) // 2
     parts = []
