@@ -342,3 +342,17 @@ def test_sampled_norm_layers_match_torch():
                 assert a.dtype == b.dtype and a.shape == b.shape, config[:5]
                 scale = max(np.abs(b).max(initial=0.0), 1e-2 * step_scale)
                 assert np.abs(a - b).max(initial=0.0) <= rtol * scale, config[:5]
+
+
+@pytest.mark.parametrize("convert", ["double", "to_float64", "half_then_float"])
+def test_lazy_norm_converted_before_its_first_forward(convert):
+    """Module._apply keeps an uninitialised buffer a placeholder (with the new dtype), so
+    that the first forward can still materialise it, as torch's does."""
+    m = torchlet.nn.LazyBatchNorm1d()
+    m = {"double": lambda: m.double(), "to_float64": lambda: m.to(torchlet.float64),
+         "half_then_float": lambda: m.half().float()}[convert]()
+    want = torchlet.float32 if convert == "half_then_float" else torchlet.float64
+    assert [b.dtype for b in m.buffers()][:2] == [want, want]
+    out = m(torchlet.ones(4, 3, dtype=want))
+    assert out.dtype == want and m.running_mean.shape == (3,)
+    assert m.running_mean.dtype == want and type(m).__name__ == "BatchNorm1d"

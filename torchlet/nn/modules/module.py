@@ -52,7 +52,7 @@ from torchlet.nn.modules._hooks import (
     register_module_module_registration_hook,
     register_module_parameter_registration_hook,
 )
-from torchlet.nn.parameter import Buffer, Parameter, is_lazy
+from torchlet.nn.parameter import Buffer, Parameter, UninitializedTensorMixin, is_lazy
 
 __all__ = [
     "Module",
@@ -1040,7 +1040,11 @@ class Module:
                     param.grad = grad_applied
         for key, buf in self._buffers.items():
             if buf is not None:
-                self._buffers[key] = fn(buf)
+                applied = fn(buf)
+                if isinstance(buf, UninitializedTensorMixin) and applied.is_meta == buf.is_meta:
+                    buf.data = applied  # still a placeholder for its first forward, as torch's
+                else:
+                    self._buffers[key] = applied
         return self
 
     def apply(self, fn):
