@@ -24,8 +24,11 @@ torch draws it.
 Multi-head attention projects the inputs, splits the embedding into ``num_heads`` heads
 of ``embed_dim // num_heads`` features, attends within each head, concatenates the heads
 and projects the result (``nn.MultiheadAttention``); the code follows torch's
-``F.multi_head_attention_forward`` line by line (torch's "fast path" for inference gives
-the same numbers up to rounding and is not reproduced).
+``F.multi_head_attention_forward`` line by line (the module's inference "fast path" is
+MultiheadAttention._fast_forward).
+
+torch returns zeros, tied to q, k and v by ``* 0``, when there are no queries or the
+value is empty, before it checks anything else; torchlet does the same.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros
 from torchlet._ops.linalg import baddbmm, bmm, matmul
+from torchlet._ops.linalg.integration import MulScalar
 from torchlet._ops.pointwise import where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -202,12 +206,35 @@ def _with_causal(mask, query, key):
     )
 
 
+def _nothing_to_attend(query, key, value) -> Tensor:
+    """torch's answer when there are no queries or the value is empty: zeros of shape
+    query.shape[:-1] + (Ev,), tied to q, k and v through (sum q + sum k + sum v) * 0, so
+    that their gradients are zeros. torch checks nothing else then (the shapes of key and
+    value, the mask, dropout_p, is_causal, the enabled kernels)."""
+    out = zeros(tuple(query.shape[:-1]) + (value.size(-1),), dtype=query.dtype)
+    return out + MulScalar.apply(query.sum() + key.sum() + value.sum(), number=0.0)
+
+
+def _check_adds_in_place(scores: Tensor, mask: Tensor) -> None:
+    """The math kernel adds the mask to the scores in place: a mask with more (or larger)
+    dimensions than Q K^T is torch's error, not a broadcast result."""
+    try:
+        shape = np.broadcast_shapes(scores._data.shape, mask._data.shape)
+    except ValueError:
+        return  # (the addition raises torch's size-mismatch error)
+    if shape != scores._data.shape:
+        raise RuntimeError(f"output with shape {list(scores._data.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False) -> Tensor:
     """softmax(Q K^T * scale + mask) V over the last two dimensions (see the module
     docstring). ``dropout_p`` drops attention weights (always, there is no training
     flag); ``enable_gqa`` lets key/value have fewer heads (dim -3) than the query."""
     _validate_sdpa_input(query, key, value, attn_mask)
+    if query.size(-2) == 0 or value.numel() == 0:
+        return _nothing_to_attend(query, key, value)
     flash = _uses_flash(query, key, value, attn_mask, dropout_p, enable_gqa)
     mask = attn_mask
     if mask is not None and mask._data.dtype == np.bool_:
@@ -216,8 +243,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     # torch scales q and k by sqrt(scale) each (smaller intermediate values); a negative
     # scale goes with the query
     negative = scale is not None and scale < 0
+    # (no features: C++'s 1 / sqrt(0) = inf, harmless with nothing to scale)
     softmax_scale = (abs(scale) if negative else scale) if scale is not None else (
-        1.0 / math.sqrt(query.size(-1)))
+        1.0 / math.sqrt(query.size(-1)) if query.size(-1) else math.inf)
     factor = math.sqrt(softmax_scale)
     q_factor = -factor if negative else factor
     if flash:
@@ -238,6 +266,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         key, value = _repeat_heads(q, key, value)
     scores = matmul(q, key.transpose(-2, -1) * factor)
     if mask is not None:
+        _check_adds_in_place(scores, mask)
         scores = scores + mask
     weights = _safe_softmax(scores)
     if dropout_p > 0.0:

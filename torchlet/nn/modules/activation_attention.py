@@ -11,7 +11,8 @@ for both biases, xavier_normal_ for bias_k and bias_v.
 
 from __future__ import annotations
 
-from torchlet._ops.creation import empty
+from torchlet._ops.creation import empty, zeros
+from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn import functional as F
 from torchlet.nn.init import constant_, xavier_normal_, xavier_uniform_
 from torchlet.nn.modules.linear import NonDynamicallyQuantizableLinear
@@ -103,11 +104,17 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
         is_batched = query.dim() == 3
+        fast = self._takes_fast_path(query, key, value, attn_mask, key_padding_mask)
         key_padding_mask = F._canonical_mask(
             key_padding_mask, "key_padding_mask", F._none_or_dtype(attn_mask), "attn_mask",
             query.dtype)
         attn_mask = F._canonical_mask(attn_mask, "attn_mask", None, "", query.dtype,
                                       check_other=False)
+        if fast:
+            merged_mask, mask_type = self.merge_masks(attn_mask, key_padding_mask, query)
+            if self.in_proj_bias is not None:  # (else torch goes on with the ordinary path)
+                return self._fast_forward(query, merged_mask, mask_type, need_weights,
+                                          average_attn_weights)
 
         # to (L, N, E), keeping "the same tensor" so self-attention projects once
         if self.batch_first and is_batched:
@@ -133,6 +140,63 @@ class MultiheadAttention(Module):
         if self.batch_first and is_batched:
             return attn_output.transpose(1, 0), attn_output_weights
         return attn_output, attn_output_weights
+
+    def _takes_fast_path(self, query, key, value, attn_mask, key_padding_mask) -> bool:
+        """Whether torch runs its fused inference kernel (_native_multi_head_attention):
+        eval mode, no gradient needed, batched self-attention (query is key is value) with
+        batch_first, an even number of heads, biases and no bias_k / zero attention, and
+        masks (if any) of type bool. (The masks are checked before they are made float.)"""
+        if any(m is not None and m.is_floating_point() for m in (attn_mask, key_padding_mask)):
+            return False
+        if (query.dim() != 3 or query is not key or key is not value or self.training
+                or self.num_heads % 2 or not self.batch_first or self.bias_k is not None
+                or self.bias_v is not None or self.add_zero_attn
+                or not self._qkv_same_embed_dim):
+            return False
+        if self.in_proj_bias is not None and query.dtype != self.in_proj_bias.dtype:
+            return False
+        if query.dtype != self.in_proj_weight.dtype:
+            return False
+        tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                   self.out_proj.bias)
+        return not (GRAD_STATE.enabled and any(t is not None and t.requires_grad
+                                                for t in tensors))
+
+    def _fast_forward(self, query, merged_mask, mask_type, need_weights=False,
+                      average_attn_weights=True):
+        """Self-attention of query (N, L, E) as torch's fused inference kernel computes
+        it, given the mask from merge_masks (also TransformerEncoderLayer's fast path).
+        It differs from the ordinary path in what it does not do, and that is visible:
+
+        - any nonzero entry of the mask means "do not attend" (float values are not
+          added); a 2-D mask of type 1 must be (N, L), any other (N, heads, L, L),
+          unless the input is empty;
+        - ``is_causal`` is ignored (the caller drops it);
+        - a query row that may attend to nothing gives NaN (a plain softmax), where the
+          ordinary ``need_weights=False`` path gives 0;
+        - the output is contiguous (N, L, E); the weights are None when not asked for
+          or when the input is empty.
+
+        The numbers are those of the explicit-weights path (up to rounding)."""
+        bsz, length, _ = query.shape
+        if query.numel() == 0:  # (torch returns before it looks at the mask)
+            return zeros(tuple(query.shape), dtype=query.dtype), None
+        padding = attention = None
+        if mask_type == 1 and merged_mask.dim() == 2:
+            if tuple(merged_mask.shape) != (bsz, length):
+                raise RuntimeError("For mask_type == 1 mask shape should be (B, L)")
+            padding = merged_mask != 0
+        elif mask_type is not None:
+            if tuple(merged_mask.shape) != (bsz, self.num_heads, length, length):
+                raise RuntimeError("For mask_type == 2 mask shape should match input shape")
+            attention = (merged_mask != 0).reshape(bsz * self.num_heads, length, length)
+        x = query.transpose(1, 0)
+        out, weights = F.multi_head_attention_forward(
+            x, x, x, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            None, None, False, 0.0, self.out_proj.weight, self.out_proj.bias, training=False,
+            key_padding_mask=padding, need_weights=True, attn_mask=attention,
+            average_attn_weights=average_attn_weights)
+        return out.transpose(1, 0).contiguous(), weights if need_weights else None
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """One mask of shape (N, heads, L, L) (and its type: 1 key padding only, 2 an

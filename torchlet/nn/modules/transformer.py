@@ -13,11 +13,13 @@ A decoder layer adds attention over the encoder's output (``memory``) between th
 The stacks (TransformerEncoder/Decoder) hold deep copies of one layer, so all layers
 start from the same parameters, exactly as torch's.
 
-torch's inference fast paths (``_transformer_encoder_layer_fwd``, nested tensors) give
-the same numbers up to float rounding and are not reproduced, with one visible effect
-kept: when torch's encoder would convert a padded batch to a nested tensor (eval mode,
-no gradient needed, ``src_key_padding_mask`` given, ...), its output is zero at the
-padded positions, and so is torchlet's.
+torch's inference fast paths (eval mode, no gradient needed, batch_first, ...) are
+followed where they are visible, not in their fused arithmetic: an encoder layer on its
+fast path (``_transformer_encoder_layer_fwd``) reads any nonzero float mask entry as
+"masked", ignores ``is_causal`` and gives NaN for a query that may attend to nothing
+(see MultiheadAttention._fast_forward); and when the encoder converts a padded batch to
+a nested tensor (``src_key_padding_mask`` given, no ``mask``), each sequence is its
+first k tokens (k unmasked positions) and the output is zero past them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import numpy as np
 
 from torchlet._ops.creation import full
 from torchlet._ops.shape import triu
-from torchlet._tensor import wrap
+from torchlet._tensor import _warn_once, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn import functional as F
 from torchlet.nn.init import xavier_uniform_
@@ -43,6 +45,15 @@ from torchlet.nn.modules.normalization import LayerNorm
 
 __all__ = ["Transformer", "TransformerDecoder", "TransformerDecoderLayer",
            "TransformerEncoder", "TransformerEncoderLayer"]
+
+
+_NESTED_TENSOR_WARNING = (
+    "The PyTorch API of nested tensors is in prototype stage and will change in the near "
+    "future. We recommend specifying layout=torch.jagged when constructing a nested tensor, "
+    "as this layout receives active development, has better operator coverage, and works "
+    "with torch.compile. (Triggered internally at "
+    "/__w/pytorch/pytorch/aten/src/ATen/NestedTensorImpl.cpp:177.)"
+)
 
 
 def _generate_square_subsequent_mask(sz: int, device=None, dtype=None):
@@ -211,14 +222,37 @@ class TransformerEncoder(Module):
                    first.linear1.bias, first.linear2.weight, first.linear2.bias)
         return not (GRAD_STATE.enabled and any(t.requires_grad for t in tensors))
 
+    @staticmethod
+    def _nested_padding(src, padding_mask) -> np.ndarray:
+        """The padding of the nested tensor torch converts src to: each sequence keeps
+        its first k tokens, k its number of unmasked positions (so a mask that is not
+        left-aligned, let through by mask_check=False, is read as if it were); True past
+        each sequence's end. Raises torch's errors for what it cannot convert."""
+        batch, length = src.shape[:2]
+        if batch == 0:
+            raise RuntimeError("stack expects a non-empty TensorList")
+        if length == 0:
+            raise IndexError(f"select(): index -1 out of range for tensor of size [{batch}, 0] "
+                             "at dimension 1")
+        _warn_once(_NESTED_TENSOR_WARNING)
+        lengths = (padding_mask._data == 0).sum(-1)
+        if not lengths.any():  # (torch raises when it pads the result back)
+            raise RuntimeError("to_padded_tensor: at least one constituent tensor should have "
+                               "non-zero numel")
+        return np.arange(length) >= lengths[:, None]
+
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        original_padding = src_key_padding_mask
         src_key_padding_mask = F._canonical_mask(
             src_key_padding_mask, "src_key_padding_mask", F._none_or_dtype(mask), "mask",
             src.dtype)
         mask = F._canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
 
-        zero_padding = self._pads_like_nested(src, src_key_padding_mask, mask)
+        nested_padding = None
+        if self._pads_like_nested(src, src_key_padding_mask, mask):
+            # the layers see each sequence's tokens only: its padding, as an additive mask
+            nested_padding = self._nested_padding(src, src_key_padding_mask)
+            src_key_padding_mask = wrap(np.where(nested_padding, -np.inf, 0.0).astype(
+                src._data.dtype))
         batch_first = self.layers[0].self_attn.batch_first
         seq_len = _get_seq_len(src, batch_first)
         is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
@@ -227,11 +261,8 @@ class TransformerEncoder(Module):
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
-        if zero_padding:
-            pad_positions = original_padding._data
-            if pad_positions.dtype != np.bool_:
-                pad_positions = pad_positions != 0  # a float mask: -inf (or any nonzero)
-            output = output.masked_fill(wrap(pad_positions[..., None]), 0.0)
+        if nested_padding is not None:  # (the nested tensor padded back with zeros)
+            output = output.masked_fill(wrap(nested_padding[..., None]), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
@@ -312,6 +343,8 @@ class TransformerEncoderLayer(Module):
             "src_mask", src.dtype)
         src_mask = F._canonical_mask(src_mask, "src_mask", None, "", src.dtype,
                                      check_other=False)
+        if self._takes_fast_path(src):
+            return self._fast_forward(src, src_mask, src_key_padding_mask)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask,
@@ -322,6 +355,48 @@ class TransformerEncoderLayer(Module):
                                               is_causal=is_causal))
             x = self.norm2(x + self._ff_block(x))
         return x
+
+    def _takes_fast_path(self, src) -> bool:
+        """Whether torch runs its fused inference kernel (_transformer_encoder_layer_fwd):
+        eval mode, batched input, batch_first, biases, one embedding size, relu or gelu,
+        equal norm epsilons, an even number of heads, no hooks, no gradient needed."""
+        attn = self.self_attn
+        if (src.dim() != 3 or self.training or not attn.batch_first
+                or attn.in_proj_bias is None or not attn._qkv_same_embed_dim
+                or not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps
+                or attn.num_heads % 2 == 1):
+            return False
+        if any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                   attn.out_proj.bias, self.norm1.weight, self.norm1.bias, self.norm2.weight,
+                   self.norm2.bias, self.linear1.weight, self.linear1.bias,
+                   self.linear2.weight, self.linear2.bias)
+        return not (GRAD_STATE.enabled and any(t is not None and t.requires_grad
+                                                for t in tensors))
+
+    def _fast_forward(self, src, src_mask, src_key_padding_mask):
+        """The layer as torch's fused inference kernel computes it: the self-attention of
+        MultiheadAttention's fast path (nonzero float mask entries mean "masked",
+        ``is_causal`` is ignored, a fully masked row gives NaN), the activation relu or
+        the exact gelu by activation_relu_or_gelu, no dropout (eval mode)."""
+        activation = F.gelu if self.activation_relu_or_gelu == 2 else F.relu
+
+        attn = self.self_attn
+        merged_mask, mask_type = attn.merge_masks(src_mask, src_key_padding_mask, src)
+
+        def sa_block(x):
+            return attn._fast_forward(x, merged_mask, mask_type)[0]
+
+        def ff_block(x):
+            return self.linear2(activation(self.linear1(x)))
+
+        x = src
+        if self.norm_first:
+            x = x + sa_block(self.norm1(x))
+            return x + ff_block(self.norm2(x))
+        x = self.norm1(x + sa_block(x))
+        return self.norm2(x + ff_block(x))
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
