@@ -496,3 +496,29 @@ def test_sampled_sdpa_matches_torch(start):
 def test_sampled_transformer_layers_match_torch():
     for seed in range(18):
         _compare(_transformer_case(seed), f"transformer case {seed}")
+
+
+def test_fastpath_switch_of_backends_mha():
+    """torch.backends.mha.set_fastpath_enabled(False) sends an eval, no-grad encoder layer
+    through the ordinary path, where a float mask entry of -2 is added (the fast path reads
+    it as "masked"): the two outputs differ, each as torch's."""
+    outs = {}
+    for lib in (torchlet, torch) if torch is not None else (torchlet,):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True).eval()
+        x = lib.randn(2, 3, 4)
+        mask = lib.tensor([[0.0, -2.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+        assert lib.backends.mha.get_fastpath_enabled()
+        results = []
+        for enabled in (True, False):
+            lib.backends.mha.set_fastpath_enabled(enabled)
+            try:
+                with lib.no_grad():
+                    results.append(layer(x, src_mask=mask).numpy())
+            finally:
+                lib.backends.mha.set_fastpath_enabled(True)
+        assert not np.allclose(results[0], results[1])
+        outs[lib.__name__] = results
+    if "torch" in outs:
+        for mine, theirs in zip(outs["torchlet"], outs["torch"]):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)

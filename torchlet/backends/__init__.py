@@ -7,6 +7,6 @@ the truth about torchlet differs: torchlet is NumPy only, so ``mkl``, ``mkldnn``
 and ``opt_einsum`` reports False (torchlet's einsum never uses that package).
 """
 
-from torchlet.backends import cuda, cudnn, mkl, mkldnn, mps, openmp, opt_einsum
+from torchlet.backends import cuda, cudnn, mha, mkl, mkldnn, mps, openmp, opt_einsum
 
-__all__ = ["cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum"]
+__all__ = ["cuda", "cudnn", "mha", "mkl", "mkldnn", "mps", "openmp", "opt_einsum"]

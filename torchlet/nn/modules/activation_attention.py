@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from torchlet._ops.creation import empty, zeros
 from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.backends import mha
 from torchlet.nn import functional as F
 from torchlet.nn.init import constant_, xavier_normal_, xavier_uniform_
 from torchlet.nn.modules.linear import NonDynamicallyQuantizableLinear
@@ -146,7 +147,8 @@ class MultiheadAttention(Module):
         eval mode, no gradient needed, batched self-attention (query is key is value) with
         batch_first, an even number of heads, biases and no bias_k / zero attention, and
         masks (if any) of type bool. (The masks are checked before they are made float.)"""
-        if any(m is not None and m.is_floating_point() for m in (attn_mask, key_padding_mask)):
+        if not mha.get_fastpath_enabled() or any(
+                m is not None and m.is_floating_point() for m in (attn_mask, key_padding_mask)):
             return False
         if (query.dim() != 3 or query is not key or key is not value or self.training
                 or self.num_heads % 2 or not self.batch_first or self.bias_k is not None

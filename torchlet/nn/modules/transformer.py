@@ -33,6 +33,7 @@ from torchlet._ops.creation import full
 from torchlet._ops.shape import triu
 from torchlet._tensor import _warn_once, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.backends import mha
 from torchlet.nn import functional as F
 from torchlet.nn.init import xavier_uniform_
 from torchlet.nn.modules.activation import GELU, ReLU
@@ -209,7 +210,8 @@ class TransformerEncoder(Module):
     def _pads_like_nested(self, src, padding_mask, mask) -> bool:
         """Whether torch would run this call on a nested tensor (zero output at padding)."""
         first = self.layers[0]
-        if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
+        if (not mha.get_fastpath_enabled() or not getattr(self, "use_nested_tensor", False)
+                or first.training or src.dim() != 3
                 or padding_mask is None or mask is not None):
             return False
         if getattr(self, "mask_check", True) and not _left_aligned(
@@ -361,7 +363,8 @@ class TransformerEncoderLayer(Module):
         eval mode, batched input, batch_first, biases, one embedding size, relu or gelu,
         equal norm epsilons, an even number of heads, no hooks, no gradient needed."""
         attn = self.self_attn
-        if (src.dim() != 3 or self.training or not attn.batch_first
+        if (not mha.get_fastpath_enabled() or src.dim() != 3 or self.training
+                or not attn.batch_first
                 or attn.in_proj_bias is None or not attn._qkv_same_embed_dim
                 or not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps
                 or attn.num_heads % 2 == 1):
