@@ -570,6 +570,7 @@ class RNNBase(Module):
         if lstm:
             state_sizes.append(self.hidden_size)
         orig_input = input
+        given_hx = hx
         is_batched = True
         batch_dim = 0 if self.batch_first else 1
 
@@ -579,13 +580,17 @@ class RNNBase(Module):
             if hx is None:
                 hx = self._zeros(input, max_batch_size, state_sizes)
             else:
-                if lstm and sorted_indices is None and isinstance(hx, (tuple, list)) \
-                        and len(hx) != 2:  # (torch's lstm kernel is the first to look)
-                    raise RuntimeError("lstm expects two hidden states")
+                if lstm and sorted_indices is None:
+                    # torch's LSTM hands this state to its kernel unchecked and unchanged
+                    self._check_kernel_args(hx, packed=True)
                 hx = self._as_tuple(hx, lstm)
                 hx = tuple(_apply_permutation(h, sorted_indices) for h in hx) \
                     if sorted_indices is not None else hx
+            if lstm and (given_hx is None or sorted_indices is not None):
+                self._check_kernel_args(hx, packed=True)  # the pair torch built
             self._check_forward_args(input, hx, batch_sizes)
+            if not lstm:
+                self._check_kernel_args(hx[0], packed=True)
             batch_sizes_list: list[int] | None = [int(b) for b in batch_sizes._data]
         else:
             batch_sizes = batch_sizes_list = sorted_indices = unsorted_indices = None
@@ -604,6 +609,11 @@ class RNNBase(Module):
                 max_batch_size = input.size(0) if self.batch_first else input.size(1)
                 hx = self._zeros(input, max_batch_size, state_sizes)
             self._check_forward_args(input, hx, None)
+            # the state torch's kernel gets: a batched LSTM state as the caller passed it
+            # (unbatched, torch rebuilds the pair from hx[0] and hx[1])
+            lstm_given = lstm and is_batched and given_hx is not None
+            self._check_kernel_args(given_hx if lstm_given else hx if lstm else hx[0],
+                                    packed=False)
 
         output, hidden = _rnn(self.mode, input, hx, self._flat_weights, self.bias,
                               self.proj_size > 0, self.num_layers, self.dropout,
@@ -635,6 +645,33 @@ class RNNBase(Module):
             return hx[0], hx[1]
         return (hx,)
 
+    def _check_kernel_args(self, hx, packed: bool) -> None:
+        """What torch's kernel (``_VF.lstm``, ``gru``, ...) refuses in its argument parser:
+        num_layers must be an int and not a bool, bidirectional a bool, the LSTM state a
+        sequence (of exactly two Tensors). ``hx`` is the state the kernel gets."""
+        lstm = self.mode == "LSTM"
+        if (isinstance(self.num_layers, bool) or not isinstance(self.bidirectional, bool)
+                or (lstm and isinstance(hx, Tensor))):
+            fn = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn_tanh",
+                  "RNN_RELU": "rnn_relu"}[self.mode]
+            got = ["Tensor", "Tensor"] if packed else ["Tensor"]
+            got += [type(hx).__name__ if not isinstance(hx, Tensor) else "Tensor", "list",
+                    "bool", type(self.num_layers).__name__, "float", "bool",
+                    type(self.bidirectional).__name__] + ([] if packed else ["bool"])
+            state = "tuple of Tensors hx" if lstm else "Tensor hx"
+            raise TypeError(
+                f"{fn}() received an invalid combination of arguments - got "
+                f"({', '.join(got)}), but expected one of:\n"
+                f" * (Tensor data, Tensor batch_sizes, {state}, tuple of Tensors params, "
+                "bool has_biases, int num_layers, float dropout, bool train, "
+                "bool bidirectional)\n"
+                f" * (Tensor input, {state}, tuple of Tensors params, bool has_biases, "
+                "int num_layers, float dropout, bool train, bool bidirectional, "
+                "bool batch_first)\n"
+            )
+        if lstm and len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
+
     @staticmethod
     def _check_hidden_dims(hx, is_batched, lstm):
         want = 3 if is_batched else 2
@@ -651,7 +688,15 @@ class RNNBase(Module):
             )
 
     def _check_forward_args(self, input, hx, batch_sizes):  # noqa: A002
-        if self.mode == "LSTM":
+        if self.mode == "LSTM" and batch_sizes is not None:
+            # torch's LSTM checks nothing for packed input: a wrong input size or dtype
+            # fails in its first matmul (RuntimeError); the states are checked here all
+            # the same (torch reads past their end)
+            for h, size, which in ((hx[0], self.get_expected_hidden_size, 0),
+                                   (hx[1], self.get_expected_cell_size, 1)):
+                self.check_hidden_size(h, size(input, batch_sizes),
+                                       f"Expected hidden[{which}] size {{}}, got {{}}")
+        elif self.mode == "LSTM":
             self.check_forward_args(input, hx, batch_sizes)
         else:
             self.check_forward_args(input, hx[0], batch_sizes)
@@ -856,6 +901,10 @@ class LSTMCell(RNNCellBase):
         given = hx
         hx = (None, None) if hx is None else tuple(hx)
         input, hx, is_batched = self._batched(input, hx, "LSTMCell")
+        if not is_batched and given is not None:
+            # torch rebuilds an unbatched state from hx[0] and hx[1]: entries past the
+            # second are ignored, a single one is an IndexError (given's own message)
+            hx = hx[:2] if len(hx) >= 2 else (hx[0], given[1])
         if is_batched and given is not None and not isinstance(given, (tuple, list)):
             # torch hands a batched hx to lstm_cell as it came (unbatched, it rebuilds a
             # tuple from hx[0] and hx[1]), and lstm_cell takes only a sequence of Tensors

@@ -27,7 +27,8 @@ from typing import NamedTuple
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._ops.creation import as_tensor
+from torchlet._ops.creation import arange, as_tensor
+from torchlet._ops.indexing._common import fill_scalar
 from torchlet._ops.reduction import sort as _sort
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -166,7 +167,9 @@ class _Gather(Primitive):
     def forward(ctx, padded, *, t_idx, b_idx):
         ctx.index = (t_idx, b_idx)
         ctx.shape = padded.shape
-        return padded[t_idx, b_idx]
+        # (fancy indexing keeps a strided input's layout in the trailing dims; torch's
+        # packed data is always contiguous)
+        return np.ascontiguousarray(padded[t_idx, b_idx])
 
     @staticmethod
     def backward(ctx, grad):
@@ -182,7 +185,7 @@ class _Scatter(Primitive):
     @staticmethod
     def forward(ctx, data, *, t_idx, b_idx, shape, fill):
         ctx.index = (t_idx, b_idx)
-        out = np.full(shape, fill, dtype=data.dtype)
+        out = np.full(shape, _fill(fill, data.dtype, shape), dtype=data.dtype)
         out[t_idx, b_idx] = data
         return out
 
@@ -190,6 +193,12 @@ class _Scatter(Primitive):
     def backward(ctx, grad):
         t_idx, b_idx = ctx.index
         return _Gather.apply(grad, t_idx=t_idx, b_idx=b_idx)
+
+
+def _fill(value, dtype, shape):
+    """The padding value as torch's ``full`` converts it (RuntimeError when it overflows
+    the dtype: 1e30 as float16, NaN as an integer)."""
+    return fill_scalar(value, dtype, int(np.prod(shape)))
 
 
 _SCALAR_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
@@ -303,11 +312,15 @@ class _PadSequence(Primitive):
 
     @staticmethod
     def forward(ctx, *seqs, batch_first, padding_value, padding_side):
+        if seqs[0].ndim == 0:  # torch takes the trailing sizes from the first sequence
+            raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+        if any(s.ndim == 0 for s in seqs):
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         max_len = max(s.shape[0] for s in seqs)
         trailing = seqs[0].shape[1:]
         n = len(seqs)
         shape = ((n, max_len) if batch_first else (max_len, n)) + trailing
-        out = np.full(shape, padding_value, dtype=seqs[0].dtype)
+        out = np.full(shape, _fill(padding_value, seqs[0].dtype, shape), dtype=seqs[0].dtype)
         starts = []
         for i, s in enumerate(seqs):
             start = max_len - s.shape[0] if padding_side == "left" else 0
@@ -344,7 +357,7 @@ def _copy_error(target_shape, source_shape) -> RuntimeError:
                 f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
                 f"non-singleton dimension {i}"
             )
-    broadcast = [max(x, y) for x, y in zip(a, b, strict=True)]
+    broadcast = [y if x == 1 else x for x, y in zip(a, b, strict=True)]
     return RuntimeError(
         f"output with shape {list(target_shape)} doesn't match the broadcast shape "
         f"{broadcast}"
@@ -381,9 +394,8 @@ def unpad_sequence(padded_sequences: Tensor, lengths: Tensor,
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     max_length = padded_sequences.shape[1]
-    idx = np.arange(max_length)
-    return [seq[wrap(idx < int(length))]
-            for seq, length in zip(padded_sequences, lengths, strict=True)]
+    idx = arange(max_length, device=lengths.device)  # (lengths must be a Tensor, as torch)
+    return [seq[idx < length] for seq, length in zip(padded_sequences, lengths, strict=True)]
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
