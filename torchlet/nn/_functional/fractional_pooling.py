@@ -63,8 +63,9 @@ def _fractional_max(x: np.ndarray, samples: np.ndarray, kernel, out_size):
         shape = lead + tuple(out_size[d] if e == d else 1 for e in range(nd))
         corner = corner + starts.reshape(shape) * strides[d]
     corner = np.broadcast_to(corner, lead + tuple(out_size))
-    flat_x = x.reshape(lead + (-1,))
-    flat_corner = corner.reshape(lead + (-1,))
+    # (sizes spelled out: -1 cannot be inferred for an empty batch)
+    flat_x = x.reshape(lead + (int(np.prod(spatial)),))
+    flat_corner = corner.reshape(lead + (int(np.prod(out_size)),))
     best = np.full(flat_corner.shape, -np.inf, x.dtype)
     index = flat_corner.copy()
     for offsets in itertools.product(*(range(k) for k in kernel)):
@@ -76,20 +77,6 @@ def _fractional_max(x: np.ndarray, samples: np.ndarray, kernel, out_size):
         index = np.where(better, position, index)
     out_shape = lead + tuple(out_size)
     return best.reshape(out_shape), index.reshape(out_shape)
-
-
-class _InOrderIndexPlan(_IndexPlan):
-    """Indices given per plane; gradients added one output at a time, in output order and
-    in the input's precision (torch's loop), so overlapping windows sum bit-exactly."""
-
-    def scatter(self, g, which, in_shape):
-        nd = self.nd
-        rows = int(np.prod(in_shape[:len(in_shape) - nd]))
-        size = int(np.prod(in_shape[len(in_shape) - nd:]))
-        flat = which.reshape(rows, -1) + (np.arange(rows) * size)[:, None]
-        out = np.zeros(rows * size, g.dtype)
-        np.add.at(out, flat.ravel(), g.ravel())
-        return out.reshape(in_shape)
 
 
 class _FractionalMaxPool2dGrad(_ScatterAdd):
@@ -115,7 +102,7 @@ class _FractionalMaxPool2d(Primitive):
 
     @staticmethod
     def backward(ctx, grad, _grad_index=None):
-        return ctx.grad_cls.apply(grad, plan=_InOrderIndexPlan(ctx.nd), which=ctx.index,
+        return ctx.grad_cls.apply(grad, plan=_IndexPlan(ctx.nd), which=ctx.index,
                                   in_shape=ctx.in_shape)
 
 

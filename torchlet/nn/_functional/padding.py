@@ -106,18 +106,52 @@ class IndexPadBackward(Primitive):
     @staticmethod
     def forward(ctx, grad, *, indices, in_shape):
         ctx.indices = indices
-        out = grad
-        for dim, index in reversed(indices):
-            shape = list(out.shape)
-            shape[dim] = in_shape[dim]
-            summed = np.zeros(shape, dtype=grad.dtype)
-            np.add.at(summed, (slice(None),) * dim + (index,), out)
-            out = summed
+        # one unbuffered add over all padded dims at once: each input entry then adds its
+        # gradients in the output's row-major order, the order torch's loop adds them in
+        ordered = sorted(indices, key=lambda pair: pair[0])
+        first = ordered[0][0]
+        mesh = np.ix_(*[index for _, index in ordered])
+        out = np.zeros(in_shape, dtype=grad.dtype)
+        np.add.at(out, (slice(None),) * first + mesh, grad)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         return IndexPad.apply(grad, indices=ctx.indices, name="IndexPadBackwardBackward")
+
+
+def _check_edge_pad(mode: str, k: int, shape: tuple, pairs: list) -> None:
+    """torch's reflection_pad{k}d / replication_pad{k}d checks, in its order: no empty
+    dimension but the batch, (reflect) each amount below its dimension's size, an output
+    of at least one entry in some padded dimension, and none negative."""
+    batched = len(shape) == k + 2
+    if any(s == 0 for s in shape[int(batched):]):
+        raise RuntimeError(
+            f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and "
+            f"other non-zero dimensions for input, but got: {list(shape)}")
+    if mode == "reflect":
+        for i, (dim, left, right) in enumerate(pairs):
+            if left >= shape[dim] or right >= shape[dim]:
+                raise RuntimeError(  # (the amounts of dimension -1 - i are argument 4 + 2i)
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the "
+                    f"corresponding input dimension, but got: padding ({left}, {right}) at "
+                    f"dimension {dim} of input {list(shape)}")
+    sizes = [shape[dim] for dim, _, _ in reversed(pairs)]  # (D, H, W)
+    outs = [shape[dim] + left + right for dim, left, right in reversed(pairs)]
+    if all(o < 1 for o in outs):
+        names = ("D", "H", "W")[3 - k:]
+        ins = " ".join(f"{n}: {i}" for n, i in zip(names, sizes)).replace(" W:", ", W:")
+        got = " ".join(f"{n}: {o}" for n, o in zip(names, outs))
+        gap = " " if (mode, k) == ("replicate", 2) else ""
+        raise RuntimeError(f"input ({ins}{gap}) is too small. Calculated output {got}")
+    if any(o < 0 for o in outs):
+        if (mode, k) == ("reflect", 2):
+            raise RuntimeError("numel: integer multiplication overflow")
+        out_shape = list(shape)
+        for dim, left, right in pairs:
+            out_shape[dim] += left + right
+        raise RuntimeError("Trying to create tensor with negative dimension "
+                           f"{min(o for o in out_shape if o < 0)}: {out_shape}")
 
 
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
@@ -127,6 +161,11 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
                         f"{type_name(input)}")
     x = input
     pad = _ints(pad, "pad", "pad", 2)
+    if value is not None and not isinstance(value, (int, float, np.number, Tensor)):
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not "
+                        f"{type_name(value)}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):  # torch reads it first
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     ndim = x._data.ndim
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -140,25 +179,23 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
         if x._data.dtype.kind in "iub":
             fill = int(fill)
         return ConstantPadNd.apply(x, pairs=pairs, value=fill)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     k = len(pad) // 2
     if not (1 <= k <= 3 and ndim in (k + 1, k + 2)):
         raise NotImplementedError(f"Padding size {len(pad)} is not supported for {ndim}D "
                                   f"input tensor.\n{_NOT_SUPPORTED}")
-    indices = []
-    for dim, left, right in pairs:
-        size = x._data.shape[dim]
-        if mode == "reflect" and (left >= size or right >= size):
-            raise RuntimeError(
-                f"Argument #4: Padding size should be less than the corresponding input "
-                f"dimension, but got: padding ({left}, {right}) at dimension {dim} of input "
-                f"{list(x._data.shape)}")
-        if mode == "circular" and (left > size or right > size):
-            raise RuntimeError("Padding value causes wrapping around more than once.")
-        indices.append((dim, _source_index(mode, size, left, right)))
+    if mode != "circular":
+        _check_edge_pad(mode, k, x._data.shape, pairs)
+    else:  # (torch checks the padded dimensions first to last)
+        for dim, left, right in reversed(pairs):
+            size = x._data.shape[dim]
+            if left > size or right > size:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if size + left + right < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+    indices = [(dim, _source_index(mode, x._data.shape[dim], left, right))
+               for dim, left, right in pairs]
     name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
             # torch builds circular padding from slice copies; its top node is CopySlices
             "circular": "torch::autograd::CopySlices"}[mode]

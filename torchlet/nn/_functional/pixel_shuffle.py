@@ -45,7 +45,7 @@ class _PixelShuffle(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return _PixelUnshuffle.apply(grad, r=ctx.r)
+        return pixel_unshuffle(grad, ctx.r)  # with its checks and quirks, as torch
 
 
 class _PixelUnshuffle(Primitive):
@@ -56,11 +56,13 @@ class _PixelUnshuffle(Primitive):
     @staticmethod
     def forward(ctx, x, *, r):
         ctx.r = r
+        if x.size == 0:  # torch returns a copy of an empty input, its shape unchanged
+            return x.copy()
         return np.ascontiguousarray(_unshuffle(x, r))
 
     @staticmethod
     def backward(ctx, grad):
-        return _PixelShuffle.apply(grad, r=ctx.r)
+        return pixel_shuffle(grad, ctx.r)  # with its checks, as torch
 
 
 def pixel_shuffle(input, upscale_factor) -> Tensor:  # noqa: A002

@@ -37,7 +37,7 @@ import numpy as np
 from torchlet._dtype import TYPE_WORDS, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import relu as _relu
-from torchlet._ops.shape.common import _int_list
+from torchlet._ops.shape.common import _int, _int_list
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv_kernels import Geometry
@@ -128,16 +128,35 @@ class _MaxPool3dGrad(_ScatterAdd):
     node_name = "MaxPool3DWithIndicesBackwardBackward0"
 
 
+def _check_grad_nonempty(fn: str, grad) -> None:
+    """torch refuses the backward of an adaptive pool whose output is empty in a
+    non-batch dimension (e.g. output_size 0, or interpolate(mode='area') down to size 0),
+    though its forward ran."""
+    for i in range(1, grad.ndim):
+        if grad.shape[i] == 0:
+            raise RuntimeError(
+                f"{fn}(): Expected grad_output to have non-zero size for non-batch dimensions, "
+                f"but grad_output has sizes {list(grad.shape)} with dimension {i} being empty"
+            )
+
+
 class _AdaptiveMaxPool(_MaxPool):
     node_name = "AdaptiveMaxPool2DBackward0"
+    backward_fn = "adaptive_max_pool2d_backward"
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices=None):
+        _check_grad_nonempty(ctx.backward_fn, grad)
+        return _MaxPool.backward(ctx, grad)
 
 
 class _AdaptiveMaxPoolGrad(_ScatterAdd):
     node_name = "AdaptiveMaxPool2DBackwardBackward0"
 
 
-class _AdaptiveMaxPool3d(_MaxPool):
+class _AdaptiveMaxPool3d(_AdaptiveMaxPool):
     node_name = "AdaptiveMaxPool3DBackward0"
+    backward_fn = "adaptive_max_pool3d_backward"
 
 
 class _AdaptiveMaxPool3dGrad(_ScatterAdd):
@@ -197,15 +216,7 @@ class _AdaptiveAvgPool(_AvgPool):
 
     @staticmethod
     def backward(ctx, grad):
-        # torch refuses the backward of an empty output (e.g. interpolate(mode='area')
-        # down to size 0), though its forward ran
-        for i in range(1, grad.ndim):
-            if grad.shape[i] == 0:
-                raise RuntimeError(
-                    f"{ctx.backward_fn}(): Expected grad_output to have non-zero size for "
-                    f"non-batch dimensions, but grad_output has sizes {list(grad.shape)} with "
-                    f"dimension {i} being empty"
-                )
+        _check_grad_nonempty(ctx.backward_fn, grad)
         return _AvgPool.backward(ctx, grad)
 
 
@@ -241,12 +252,20 @@ class _MaxUnpool(Primitive):
         rows = _prod(x.shape[:x.ndim - nd])
         out = np.zeros((rows, _prod(out_size)), x.dtype)
         per_row = _prod(x.shape[x.ndim - nd:])
-        np.put_along_axis(out, idx.reshape(rows, per_row), x.reshape(rows, per_row), axis=1)
+        if out.size:  # (an empty output takes no values, whatever the indices say)
+            np.put_along_axis(out, idx.reshape(rows, per_row), x.reshape(rows, per_row),
+                              axis=1)
         return out.reshape(x.shape[:x.ndim - nd] + tuple(out_size))
 
     @staticmethod
     def backward(ctx, grad):
-        return _Gather.apply(grad, plan=_IndexPlan(ctx.nd), which=ctx.idx)
+        nd, idx = ctx.nd, ctx.idx
+        if idx.size and not _prod(grad.shape[grad.ndim - nd:]):
+            # the forward checked no index (its output was empty); torch's backward, a
+            # gather from the flattened planes, fails on the first one
+            raise RuntimeError(f"index {int(idx.flat[0])} is out of bounds for dimension "
+                               f"{grad.ndim - nd} with size 0")
+        return _Gather.apply(grad, plan=_IndexPlan(nd), which=idx)
 
 
 class _MaxUnpool3d(_MaxUnpool):
@@ -453,13 +472,15 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                         ceil_mode, with_index=bool(return_indices))
 
 
+_ONE_INT = {"stride": "None, an int, list of ints, or tuple of ints",
+            "padding": "an int, list of ints, or tuple of ints"}
+
+
 def _one(fn: str, value, arg: str) -> int:
     values = _ints(fn, value, arg)
     if len(values) != 1:
-        raise RuntimeError(
-            f"{fn}() {arg} must be an int, list of ints or tuple of ints of size 1 but got "
-            f"size {len(values)}"
-        )
+        kinds = _ONE_INT.get(arg, "an int, list of ints or tuple of ints")
+        raise RuntimeError(f"{fn}() {arg} must be {kinds} of size 1 but got size {len(values)}")
     return values[0]
 
 
@@ -509,6 +530,8 @@ def _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode):  # no
     size = _out_size(x._data.shape[-1], k, p, s, d, ceil_mode)
     if size <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {size}")
+    if x._data.dtype.kind != "f":  # (the arguments are checked first)
+        _float_only("max_pool1d_impl", x)
     result = _max_pool_nd("max_pool2d", 2, _shape.unsqueeze(x, -2), (1, k), (1, s), (0, p),
                           (1, d), ceil_mode, with_index=False)
     return _shape.squeeze(result, -2)
@@ -519,10 +542,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """1-D max pooling of ``input`` (N, C, L) or (C, L)."""
     if return_indices:
         return max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    x = _check_input("max_pool1d", input)
-    if x._data.dtype.kind != "f":
-        _float_only("max_pool1d_impl", x)
-    return _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool1d(_check_input("max_pool1d", input), kernel_size, stride, padding,
+                       dilation, ceil_mode)
 
 
 # ---------------------------------------------------------------------------------------
@@ -533,18 +554,22 @@ def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa
                  count_include_pad, divisor_override):
     x = _check_input(fn, input)
     n = _WORDS[nd]
+    either = "either " if nd == 2 else ""  # (avg_pool3d's messages leave it out)
     kernel = _tuple_arg(fn, kernel_size, "kernel_size", nd,
-                        f"{fn}: kernel_size must either be a single int, or a tuple of {n} ints")
+                        f"{fn}: kernel_size must {either}be a single int, or a tuple of {n} ints")
     if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0):
         stride = kernel
     else:
         stride = _tuple_arg(fn, stride, "stride", nd,
-                            f"{fn}: stride must either be omitted, a single int, or a tuple of "
+                            f"{fn}: stride must {either}be omitted, a single int, or a tuple of "
                             f"{n} ints")
     padding = _tuple_arg(fn, padding, "padding", nd,
-                         f"{fn}: padding must either be a single int, or a tuple of {n} ints")
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
+                         f"{fn}: padding must {either}be a single int, or a tuple of {n} ints")
+    if divisor_override is not None:
+        # (torch's parser: an int, its 7th argument)
+        divisor_override = _int(divisor_override, fn, "divisor_override", 7)
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
     ndim = x._data.ndim
     if nd == 3:
         _check_pool_ndim(x, nd)
@@ -612,8 +637,21 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
 # adaptive pooling
 
 
-def _adaptive_sizes(fn: str, x: Tensor, nd: int, output_size, colon: bool = False) -> tuple:
-    shape = x._data.shape
+def _list_with_default(output_size, shape: tuple):
+    """torch's Python side of the 2-D and 3-D adaptive pools (_list_with_default): an
+    int passes as it is; a sequence needs an input with more dimensions than it has
+    entries, and its Nones take the input's sizes."""
+    if isinstance(output_size, int):
+        return output_size
+    if not hasattr(output_size, "__len__"):
+        raise TypeError(f"object of type '{type_name(output_size)}' has no len()")
+    n = len(output_size)
+    if len(shape) <= n:
+        raise ValueError(f"Input dimension should be at least {n + 1}")
+    return [d if v is None else v for v, d in zip(output_size, shape[len(shape) - n:])]
+
+
+def _check_adaptive_input(fn: str, shape: tuple, nd: int, colon: bool) -> None:
     if len(shape) not in (nd + 1, nd + 2):
         sep = ": " if colon else " "
         raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got"
@@ -624,28 +662,49 @@ def _adaptive_sizes(fn: str, x: Tensor, nd: int, output_size, colon: bool = Fals
                 f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but "
                 f"input has sizes {list(shape)} with dimension {i} being empty"
             )
-    if isinstance(output_size, (list, tuple)):
-        sizes = list(output_size)
+
+
+def _adaptive_sizes(fn: str, x: Tensor, nd: int, output_size, is_max: bool) -> tuple:
+    """The output size as torch's kernels read and check it, in their order: average
+    pools check the size first (its length, then no entry negative), then the input;
+    max pools the input first, then the size's length (a negative entry fails when the
+    output is made)."""
+    shape = x._data.shape
+    sizes = list(_int_list(output_size, fn, "output_size", 2, single=True))
+    if not isinstance(output_size, (list, tuple)):  # one int for every dimension
+        sizes = sizes * nd
+    if is_max:
+        _check_adaptive_input(fn, shape, nd, colon=True)
         if len(sizes) != nd:
-            raise RuntimeError(f"{fn}: output_size must be {nd}")
-    else:
-        sizes = [output_size] * nd
-    in_size = shape[-nd:]
-    sizes = [in_size[i] if s is None else operator.index(s) for i, s in enumerate(sizes)]
+            raise RuntimeError(f"{fn}(): internal error: output_size.size() must be {nd}")
+        if any(s < 0 for s in sizes):
+            out_shape = list(shape[:len(shape) - nd]) + sizes
+            raise RuntimeError("Trying to create tensor with negative dimension "
+                               f"{min(s for s in sizes if s < 0)}: {out_shape}")
+        return tuple(sizes)
+    if len(sizes) != nd:
+        raise RuntimeError(f"{fn}: output_size must be {nd}")
     if any(s < 0 for s in sizes):
-        raise RuntimeError(
-            f"{fn}: elements of output_size must be greater than or equal to 0 but received "
-            "{" + ", ".join(map(str, sizes)) + "}"
-        )
+        listed = ", ".join(map(str, sizes[:2])) + "".join(f",{s}" for s in sizes[2:])
+        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{listed}}}")
+    _check_adaptive_input(fn, shape, nd, colon=False)
     return tuple(sizes)
 
 
-def _adaptive_avg_nd(fn: str, nd: int, input, output_size) -> Tensor:  # noqa: A002
+def _adaptive_avg_nd(fn: str, nd: int, input, output_size, python=True) -> Tensor:  # noqa: A002
+    """``python``: called as torch's F.adaptive_avg_pool{nd}d, which reads output_size
+    first (_list_with_default); its 1-D form goes straight to the kernel."""
     x = _check_input(fn, input)
-    sizes = _adaptive_sizes(fn, x, nd, output_size)
-    _float_only(fn, x)
+    if python:
+        output_size = _list_with_default(output_size, x._data.shape)
+    sizes = _adaptive_sizes(fn, x, nd, output_size, is_max=False)
     if all(s == 1 for s in sizes):  # torch takes the mean for a 1x1 output
         return x.mean(tuple(range(-nd, 0)), keepdim=True)
+    lead = x._data.shape[:x._data.ndim - nd]
+    if nd == 2 and not _prod(lead + sizes) and x._data.dtype.kind != "f":
+        return x.new_zeros(lead + sizes)  # torch's 2-D kernel returns an empty output unchecked
+    _float_only(fn if nd == 2 else f"{fn}_cpu", x)
     plan = adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
     cls = _AdaptiveAvgPool if nd == 2 else _AdaptiveAvgPool3d
     return cls.apply(x, plan=plan)
@@ -667,14 +726,17 @@ def adaptive_avg_pool1d(input, output_size) -> Tensor:  # noqa: A002
     x = _check_input("adaptive_avg_pool1d", input)
     _check_1d("adaptive_avg_pool1d", x)
     size = _one_int("adaptive_avg_pool1d", output_size, "output_size")
-    out = adaptive_avg_pool2d(_shape.unsqueeze(x, -2), (1, size))
+    out = _adaptive_avg_nd("adaptive_avg_pool2d", 2, _shape.unsqueeze(x, -2), (1, size),
+                           python=False)
     return _shape.squeeze(out, -2)
 
 
-def _adaptive_max_nd(fn: str, nd: int, input, output_size):  # noqa: A002
+def _adaptive_max_nd(fn: str, nd: int, input, output_size, python=True):  # noqa: A002
     x = _check_input(fn, input)
-    sizes = _adaptive_sizes(fn, x, nd, output_size, colon=True)
-    _float_only(fn, x)
+    if python:
+        output_size = _list_with_default(output_size, x._data.shape)
+    sizes = _adaptive_sizes(fn, x, nd, output_size, is_max=True)
+    _float_only(fn if nd == 2 else f"{fn}_cpu", x)
     plan = adaptive_plan(tuple(x._data.shape[-nd:]), sizes)
     cls = _AdaptiveMaxPool if nd == 2 else _AdaptiveMaxPool3d
     return cls.apply(x, plan=plan)
@@ -708,7 +770,8 @@ def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False): 
     x = _check_input("adaptive_max_pool1d", input)
     _check_1d("adaptive_max_pool1d", x)
     size = _one_int("adaptive_max_pool1d", output_size, "output_size")
-    out, idx = _adaptive_max_nd("adaptive_max_pool2d", 2, _shape.unsqueeze(x, -2), (1, size))
+    out, idx = _adaptive_max_nd("adaptive_max_pool2d", 2, _shape.unsqueeze(x, -2), (1, size),
+                                python=False)
     return _shape.squeeze(out, -2), _shape.squeeze(idx, -2)
 
 
@@ -815,9 +878,9 @@ def _max_unpool_nd(nd, input, indices, kernel_size, stride, padding, output_size
             f"Input to max_unpooling{nd}d should be a {nd + 1}d or {nd + 2}d Tensor, but got a "
             f"tensor with {len(shape)} dimensions."
         )
-    if indices._data.dtype != np.int64:
-        raise RuntimeError("elements in indices should be type int64 but got: "
-                           f"{_TYPE_WORD[indices._data.dtype.name]}")
+    if indices._data.dtype != np.int64:  # (torch's 3-D check leaves the type out)
+        got = "" if nd == 3 else f" but got: {_TYPE_WORD[indices._data.dtype.name]}"
+        raise RuntimeError(f"elements in indices should be type int64{got}")
     if ishape != shape:
         raise RuntimeError(
             "Expected shape of indices to be same as that of the input tensor "
@@ -827,9 +890,10 @@ def _max_unpool_nd(nd, input, indices, kernel_size, stride, padding, output_size
     idx = indices._data
     limit = _prod(size)
     bad = (idx < 0) | (idx >= limit)
-    if bad.any():
+    if limit and bad.any():  # torch returns an empty output before checking
+        # torch's loop keeps going after a bad index and reports the last one
         raise RuntimeError(
-            f"Found an invalid max index: {int(idx[bad].flat[0])} (output volumes are of size "
+            f"Found an invalid max index: {int(idx[bad][-1])} (output volumes are of size "
             f"{'x'.join(map(str, size))})"
         )
     cls = _MaxUnpool if nd == 2 else _MaxUnpool3d

@@ -150,6 +150,12 @@ class _WindowPlan:
         strides = _spatial_strides(geo.in_size)
         self.base = np.zeros(geo.out_size, np.int64)
         valid = np.ones(geo.out_size + (len(self.offsets),), bool)
+        # torch's kernel starts each window's index at its first position on or after 0
+        # (per dimension) and keeps it unless an element beats -inf. A window that lies
+        # wholly in the padding (dilation past a small input) keeps that made-up index,
+        # which can point outside the window, or outside the plane.
+        first = np.zeros(geo.out_size, np.int64)
+        empty = np.zeros(geo.out_size, bool)
         for i, (o, k, s, d, p, size, st) in enumerate(zip(
                 geo.out_size, geo.kernel, geo.stride, geo.dilation, geo.pad_lo, geo.in_size,
                 strides)):
@@ -162,6 +168,14 @@ class _WindowPlan:
                 inside = (pos >= 0) & (pos < size)
                 ks = np.array([offset[i] for offset in self.offsets])
                 valid &= inside[:, ks].reshape(axis + [len(self.offsets)])
+                lead = start + (np.maximum(-start, 0) + d - 1) // d * d
+                first = first + (lead * st).reshape(axis)
+                empty = empty | ~inside.any(1).reshape(axis)
+        # windows without an input element (None if there are none) and torch's index for
+        # them; ``max`` marks them with which = -1, the backward sends their gradient to
+        # that index when it is inside the plane (torch writes past the plane otherwise)
+        self.empty = empty if empty.any() else None
+        self.empty_index = first[empty]
         self.shifts = np.array([sum(k * d * st for k, d, st in zip(offset, geo.dilation,
                                                                   strides))
                                 for offset in self.offsets], np.int64)
@@ -191,7 +205,17 @@ class _WindowPlan:
         best, which = _running_max(values, self.valid)
         shape = lead + geo.out_size
         index = (self.shifts[which] + self.base).reshape(shape) if with_index else None
+        if self.empty is not None:
+            which[:, 0, self.empty] = -1
+            if index is not None:
+                index.reshape((_prod(lead),) + geo.out_size)[:, self.empty] = self.empty_index
         return best.reshape(shape), index, which
+
+    def _empty_targets(self, shape: tuple):
+        """For the windows with no input element: which of them have their made-up index
+        inside the plane (a mask over them), and those indices."""
+        inside = self.empty_index < _prod(shape[len(shape) - self.nd:])
+        return inside, self.empty_index[inside]
 
     def scatter(self, g: np.ndarray, which: np.ndarray, in_shape: tuple) -> np.ndarray:
         """The backward of ``max``: each gradient goes to the window element that held
@@ -217,6 +241,12 @@ class _WindowPlan:
             out += zero  # torch adds into zeros: its -0.0 results come out +0.0
         if self.padded:
             out = np.ascontiguousarray(out[_inner(self.geo)])
+        if self.empty is not None:  # after every window, as torch adds them (in order)
+            inside, index = self._empty_targets(in_shape)
+            flat = out.reshape(out.shape[0], _prod(self.geo.in_size))
+            shares = gp[:, 0, self.empty]
+            for j, where in zip(np.flatnonzero(inside), index):
+                flat[:, where] += shares[:, j]
         return out.reshape(in_shape)
 
     def gather(self, x: np.ndarray, which: np.ndarray) -> np.ndarray:
@@ -225,6 +255,11 @@ class _WindowPlan:
         out = np.zeros(which.shape, x.dtype)
         for i, offset in enumerate(self.offsets):
             np.copyto(out, win[(Ellipsis,) + offset], where=which == i)
+        if self.empty is not None:
+            inside, index = self._empty_targets(x.shape)
+            picked = np.zeros((out.shape[0], int(self.empty.sum())), x.dtype)
+            picked[:, inside] = x.reshape(out.shape[0], _prod(self.geo.in_size))[:, index]
+            out[:, 0, self.empty] = picked
         return out.reshape(x.shape[:x.ndim - self.nd] + self.geo.out_size)
 
     def average(self, x: np.ndarray) -> np.ndarray:
@@ -238,7 +273,8 @@ class _WindowPlan:
         for offset in self.offsets:  # torch's order: row by row, from +0.0
             v = win[(Ellipsis,) + offset]
             if acc is None:
-                acc = v + v.dtype.type(0)  # a new array; 0 + -0.0 is 0.0, as torch
+                # a new array, C-ordered whatever x's layout; 0 + -0.0 is 0.0, as torch
+                acc = np.add(v, v.dtype.type(0), order="C")
             else:
                 acc += v
         assert acc is not None  # every window has a first offset
@@ -369,7 +405,7 @@ class _TapPlan:
         rows = _prod(g.shape[:g.ndim - self.nd])
         g = g.reshape((rows,) + self.out_size)
         share = _divide(g.astype(np.float32) if dtype == np.float16 else g.copy(),
-                        self.divisors).reshape(rows, -1)
+                        self.divisors).reshape(rows, _prod(self.out_size))
         out = np.zeros((rows, _prod(self.in_size)), share.dtype)
         if share.size:
             if self._sources is None:
@@ -417,8 +453,11 @@ def _scatter_add(g: np.ndarray, idx: np.ndarray, in_shape: tuple, nd: int,
     if exclusive:
         out = np.zeros(rows * size, g.dtype)
         out[flat] = g.ravel()
-    else:
-        out = np.bincount(flat, weights=g.ravel(), minlength=rows * size).astype(g.dtype)
+    elif g.dtype == np.float64:  # bincount adds in float64, in order: torch's sums
+        out = np.bincount(flat, weights=g.ravel(), minlength=rows * size)
+    else:  # added one by one in g's precision, in output order, as torch adds them
+        out = np.zeros(rows * size, g.dtype)
+        np.add.at(out, flat, g.ravel())
     return out.reshape(in_shape)
 
 

@@ -153,9 +153,12 @@ class _Resample:
     """A separable resampling: per spatial axis, ``index`` (out, taps) and ``weight``
     (out, taps) or None (nearest: a pure gather)."""
 
-    def __init__(self, node_name: str, axes: list):
+    def __init__(self, node_name: str, axes: list, back_axes: list | None = None):
         self.node_name = node_name
         self.axes = axes  # [(index, weight)] for each spatial axis, first to last
+        # what torch's backward kernel reads, where it differs from its forward's taps
+        # (then ``transpose`` is not quite the adjoint of ``apply``, as in torch)
+        self.back_axes = axes if back_axes is None else back_axes
 
     def apply(self, x: np.ndarray) -> np.ndarray:
         nd = len(self.axes)
@@ -184,8 +187,10 @@ class _Resample:
         dtype = g.dtype
         if dtype == np.float16:
             g = g.astype(np.float32)
+        if all(weight is None for _, weight in self.back_axes):
+            return self._collect(g, in_size).astype(dtype, copy=False)
         for d in range(nd):  # the reverse of apply's order
-            index, weight = self.axes[d]
+            index, weight = self.back_axes[d]
             axis = g.ndim - nd + d
             shape = list(g.shape)
             shape[axis] = in_size[d]
@@ -203,6 +208,44 @@ class _Resample:
                 out[tuple(target)] += sums
             g = out
         return g.astype(dtype, copy=False)
+
+
+    def _collect(self, g: np.ndarray, in_size: tuple) -> np.ndarray:
+        """The nearest-neighbour backward: every input pixel adds up the gradients of
+        the outputs that copied it, in the outputs' row-major order (torch's loop, so the
+        float sums agree bit for bit). Along each axis the outputs that read input i are
+        a run first[i], first[i] + 1, ..., first[i] + count[i] - 1; one pass per
+        combination of ranks (r_1, ..., r_nd) in the runs gathers each pixel's r-th
+        output, vectorised over all pixels."""
+        nd = len(self.back_axes)
+        first, count = [], []
+        for (index, _), size in zip(self.back_axes, in_size):
+            tap = index[:, 0]  # sorted: nearest source pixels never go backwards
+            count.append(np.bincount(tap, minlength=size))
+            first.append(np.searchsorted(tap, np.arange(size)))
+        lead = (slice(None),) * (g.ndim - nd)
+        out = np.zeros(g.shape[:g.ndim - nd] + tuple(in_size), g.dtype)
+        for ranks in np.ndindex(*(int(c.max(initial=0)) for c in count)):
+            # the pixels that have an r-th output along every axis, and those outputs
+            pixels = [np.flatnonzero(r < c) for r, c in zip(ranks, count)]
+            if any(p.size == 0 for p in pixels):
+                continue
+            outputs = [f[p] + r for f, p, r in zip(first, pixels, ranks)]
+            dst, src = _index_or_slices(pixels), _index_or_slices(outputs)
+            out[lead + dst] += g[lead + src]
+        return out
+
+
+def _index_or_slices(positions: list) -> tuple:
+    """An index for one position list per axis: slices where every list is evenly
+    spaced (integer scale factors: a strided view, no copy), else an open mesh."""
+    slices = []
+    for p in positions:
+        step = int(p[1] - p[0]) if p.size > 1 else 1
+        if step < 1 or (p.size > 2 and not (np.diff(p) == step).all()):
+            return np.ix_(*positions)
+        slices.append(slice(int(p[0]), int(p[-1]) + 1, step))
+    return tuple(slices)
 
 
 class _Upsample(Primitive):
@@ -445,7 +488,18 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
     if dtype.kind != "f":
         _check_integer_input(mode, nd, dtype)
     ftype = np.float64 if dtype == np.float64 else np.float32  # torch's opmath type
-    axes = []
+    axes, back_axes = [], None
+    if mode == "nearest":
+        # torch's backward kernel picks pixels with nearest_idx, whose shortcuts (same
+        # size: a copy, twice the size: o >> 1) hold in every dimension, even where the
+        # forward kernel (1-D, 3-D) followed a scale_factor to other pixels
+        back_axes = [_nearest_taps(i, o, None if scales is None else scales[d], False, 2)
+                     for d, (i, o) in enumerate(zip(in_size, out_size))]
+    elif mode == "bicubic" and tuple(in_size) == tuple(out_size):
+        # torch's bicubic backward copies the gradient when no size changes, whatever
+        # scale_factor the forward followed
+        pos = [np.arange(i)[:, None] for i in in_size]
+        back_axes = [(p, np.ones(p.shape, ftype)) for p in pos]
     for d in range(nd):
         scale = None if scales is None else scales[d]
         i, o = in_size[d], out_size[d]
@@ -455,7 +509,7 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
             axes.append(_cubic_taps(i, o, align_corners, scale, ftype))
         else:
             axes.append(_linear_taps(i, o, align_corners, scale, ftype))
-    return _Upsample.apply(x, plan=_Resample(_NODE[(mode, nd)], axes))
+    return _Upsample.apply(x, plan=_Resample(_NODE[(mode, nd)], axes, back_axes))
 
 
 def _antialias(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:

@@ -369,12 +369,13 @@ class _Plan:
         kernel = _VectorKernel if d == 2 else _ScalarKernel
         self.skip_outside = kernel.skip_outside
         self.spatial, self.count = spatial, int(np.prod(spatial))
+        points = int(np.prod(grid.shape[1:-1]))  # (spelled out: an empty batch has no -1)
         bits = kernel.index_bits(grid.dtype)
         # torch's 2-D nearest backward pads as its forward does
         with_grad = backward and not (d == 2 and mode == "nearest")
         self.slopes, positions = [], []
         for axis, size in enumerate(spatial):
-            coord = grid[..., d - 1 - axis].reshape(n, -1)  # grid holds (x, y, z): reversed
+            coord = grid[..., d - 1 - axis].reshape(n, points)  # grid holds (x, y, z): reversed
             src, scale = kernel.unnormalize(coord, size, align_corners)
             slope = np.full_like(src, scale)
             if mode != "bicubic":  # bicubic pads each of its taps instead
@@ -478,7 +479,7 @@ def _cubic_weights(t: np.ndarray):
 def _gather(x: np.ndarray, corner: _Corner) -> np.ndarray:
     """x[n, c, flat[n, p]] as (N, C, P), 0 where the pixel lies outside."""
     n, c = x.shape[:2]
-    rows = x.reshape(n, c, -1)
+    rows = x.reshape(n, c, int(np.prod(x.shape[2:])))
     index = np.broadcast_to(corner.flat[:, None, :], (n, c, corner.flat.shape[1]))
     values = np.take_along_axis(rows, index, axis=2)
     return np.where(corner.inside[:, None, :], values, x.dtype.type(0))
@@ -524,7 +525,7 @@ def _sample_backward(grad, x, grid, mode, padding_mode, align_corners):
     n, c = x.shape[:2]
     with np.errstate(invalid="ignore", over="ignore"):
         plan = _Plan(x.shape, grid, mode, padding_mode, align_corners, backward=True)
-        g = grad.reshape(n, c, -1)
+        g = grad.reshape(n, c, int(np.prod(grad.shape[2:])))
         shares = [g if k.weight is None else g * k.weight[:, None, :] for k in plan.corners]
         grad_input = _scatter(shares, plan.corners, x.shape).astype(x.dtype)
         if mode == "nearest":
@@ -553,11 +554,12 @@ def _sample_double_backward(grad, x, grid, gg_input, gg_grid, mode, padding_mode
     with np.errstate(invalid="ignore", over="ignore"):
         plan = _Plan(x.shape, grid, mode, padding_mode, align_corners, backward=True)
         d = len(plan.spatial)
-        g = grad.reshape(n, c, -1)
+        g = grad.reshape(n, c, int(np.prod(grad.shape[2:])))
         linear = mode != "nearest"
         v = None
         if gg_grid is not None and linear:
-            v = [gg_grid[..., d - 1 - a].reshape(n, -1) * plan.slopes[a] for a in range(d)]
+            v = [gg_grid[..., d - 1 - a].reshape(n, int(np.prod(gg_grid.shape[1:-1])))
+                 * plan.slopes[a] for a in range(d)]
         d_grad = np.zeros_like(g)
         per_axis = [np.zeros(g.shape[::2], x.dtype) for _ in range(d)]
         shares = []
@@ -676,12 +678,13 @@ def _check_grid_sampler(x: Tensor, grid: Tensor, mode: str) -> None:
             f"but got input with sizes {_sizes(xd)} and grid with sizes {_sizes(gd)}")
     if dims == 5 and mode == "bicubic":
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if xd.dtype.kind != "f":  # (the kernel's dtype dispatch runs before the grid's check)
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if dims == 4 else "grid_sampler3d_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_TYPE_WORD.get(xd.dtype.name, xd.dtype)}'")
     if xd.dtype != gd.dtype:
         raise RuntimeError(f"expected scalar type {_TYPE_WORD.get(xd.dtype.name, xd.dtype)} but "
                            f"found {_TYPE_WORD.get(gd.dtype.name, gd.dtype)}")
-    if xd.dtype.kind != "f":
-        raise NotImplementedError(f'"grid_sampler_{dims - 2}d_cpu" not implemented for '
-                                  f"'{_TYPE_WORD.get(xd.dtype.name, xd.dtype)}'")
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros",  # noqa: A002
