@@ -379,3 +379,21 @@ def test_sampled_clip_grad_norm(cfg):
         if g is not None:
             assert g[:2] == w[:2]
             np.testing.assert_allclose(g[2], w[2], rtol=1e-5, atol=1e-7)
+
+
+def test_functional_call_strict_writes_reassigned_buffers_back():
+    """strict=True checks the keys, then runs as without it: a buffer the forward
+    reassigns is written back into the caller's dict (torch's behaviour)."""
+    class Counter(torchlet.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("count", torchlet.zeros(1))
+            self.weight = torchlet.nn.Parameter(torchlet.ones(1))
+
+        def forward(self, x):
+            self.count = self.count + 1
+            return x * self.weight
+
+    given = {"count": torchlet.zeros(1), "weight": torchlet.ones(1)}
+    torchlet.func.functional_call(Counter(), given, (torchlet.ones(1),), strict=True)
+    assert given["count"].tolist() == [1.0]

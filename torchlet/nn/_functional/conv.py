@@ -355,6 +355,7 @@ def _backend_dtypes(x: Tensor, w: Tensor, b, nd: int, mkldnn: bool, transposed: 
         return b
     if transposed and nd == 3:
         raise _scalar_type_error(xd, bd)
+    assert bd is not None  # (b is not None here)
     if transposed and xd.kind in "iub" and bd.kind == "f":
         raise RuntimeError(f"result type {_SCALAR_NAME[bd.name]} can't be cast to the "
                            f"desired output type {_SCALAR_NAME[xd.name]}")

@@ -93,7 +93,7 @@ def _swap_tensor(module: Module, name: str, tensor):
 @contextlib.contextmanager
 def _reparametrize_module(module: Module, parameters_and_buffers: dict,
                           tie_weights: bool = False, strict: bool = False):
-    given = parameters_and_buffers
+    callers = parameters_and_buffers  # (written back to after the call)
     if tie_weights:
         parameters_and_buffers = _untie_named_tensors_map(module, parameters_and_buffers)
     if strict:
@@ -119,8 +119,8 @@ def _reparametrize_module(module: Module, parameters_and_buffers: dict,
             current[name] = _swap_tensor(module, name, original)
         # A forward that reassigned a member (``self.count = self.count + 1``) leaves the
         # new tensor in the caller's dict, as torch writes it back.
-        given.update({name: current[name] for name in given
-                      if name in current and current[name] is not _MISSING})
+        callers.update({name: current[name] for name in callers
+                        if name in current and current[name] is not _MISSING})
 
 
 def _functional_call(module: Module, parameters_and_buffers: dict, args=None, kwargs=None, *,
