@@ -170,6 +170,45 @@ def tensor_iterator_sort(items: list, should_swap) -> list:
     return items
 
 
+def laid_out_as_torch(out: np.ndarray, *inputs) -> np.ndarray:
+    """``out``, an elementwise result NumPy laid out, in the memory order torch's
+    TensorIterator gives a new output: C order when every input is C-contiguous (its
+    fast setup; then NumPy agrees), else ``memory_order`` of the inputs' strides, the
+    first input leading (where NumPy prefers C order on a disagreement: ``x.t() * y`` is
+    laid out as ``x.t()`` in torch). A copy only where the two differ. (The arithmetic
+    operators test the contiguity inline and call ``relaid`` themselves.)"""
+    for a in inputs:
+        if isinstance(a, np.ndarray) and not a.flags.c_contiguous:
+            return relaid(out, inputs)
+    return out
+
+
+def relaid(out: np.ndarray, inputs) -> np.ndarray:
+    """``laid_out_as_torch`` once some input is not C-contiguous."""
+    if out.ndim < 2 or type(out) is not np.ndarray:
+        return out  # (a meta tensor's array has no layout to follow)
+    shape = out.shape
+    operands = [_broadcast_strides(a, shape) for a in inputs if isinstance(a, np.ndarray)]
+    order = memory_order(shape, operands)
+    wanted = [0] * len(shape)
+    step = out.itemsize
+    for d in order:
+        wanted[d] = step
+        step *= shape[d]
+    if all(n <= 1 or s == w for n, s, w in zip(shape, out.strides, wanted)):
+        return out
+    result = empty_in_order(shape, order, out.dtype)
+    result[...] = out
+    return result
+
+
+def _broadcast_strides(a: np.ndarray, shape) -> list[int]:
+    """The strides of ``a`` broadcast to ``shape``: 0 along a broadcast dimension."""
+    lead = len(shape) - a.ndim
+    return [0] * lead + [0 if n == 1 and shape[lead + i] != 1 else s
+                         for i, (n, s) in enumerate(zip(a.shape, a.strides))]
+
+
 def empty_in_order(shape, order, dtype) -> np.ndarray:
     """An uninitialised array of ``shape`` whose dims lie in memory as ``order`` says
     (fastest first)."""

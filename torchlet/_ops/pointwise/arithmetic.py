@@ -11,7 +11,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import type_name
-from torchlet._ops.indexing._common import checked_scalar
+from torchlet._ops.indexing._common import checked_scalar, laid_out_as_torch, relaid
 from torchlet._ops.pointwise._fused import _fma, _fma_via_float64
 from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.comparison import LogicalOp
@@ -61,8 +61,11 @@ class Add(Primitive):
     def forward(ctx, a, b, *, alpha=1):
         if alpha != 1:
             ctx.alpha = alpha
-            return _times_plus(b, alpha, a)
-        return a + b
+            return laid_out_as_torch(_times_plus(b, alpha, a), a, b)
+        out = a + b
+        if a.flags.c_contiguous and b.flags.c_contiguous:  # (the usual case, tested inline)
+            return out
+        return relaid(out, (a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -83,8 +86,11 @@ class Sub(Primitive):
     def forward(ctx, a, b, *, alpha=1):
         if alpha != 1:
             ctx.alpha = alpha
-            return _times_plus(b, -alpha, a)
-        return a - b
+            return laid_out_as_torch(_times_plus(b, -alpha, a), a, b)
+        out = a - b
+        if a.flags.c_contiguous and b.flags.c_contiguous:
+            return out
+        return relaid(out, (a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -125,7 +131,10 @@ class Mul(Primitive):
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
-        return a * b
+        out = a * b
+        if a.flags.c_contiguous and b.flags.c_contiguous:
+            return out
+        return relaid(out, (a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -207,7 +216,10 @@ class Div(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)
-        return a / b
+        out = a / b
+        if a.flags.c_contiguous and b.flags.c_contiguous:
+            return out
+        return relaid(out, (a, b))
 
     @staticmethod
     def backward(ctx, grad):

@@ -13,6 +13,7 @@ from torchlet._ops.indexing._common import (
     broadcast_shapes,
     check_saved_indices,
     checked_scalar,
+    laid_out_as_torch,
 )
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import (
@@ -45,7 +46,7 @@ class Atan2(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.arctan2(a, b)
+        return laid_out_as_torch(np.arctan2(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,7 +79,7 @@ class Maximum(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _wide16(np.maximum, a, b)
+        return laid_out_as_torch(_wide16(np.maximum, a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,7 +96,7 @@ class Minimum(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _wide16(np.minimum, a, b)
+        return laid_out_as_torch(_wide16(np.minimum, a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -414,7 +415,7 @@ class Where(Primitive):
         ctx.cond = cond
         if saved is not None:
             ctx.save_for_backward(saved)
-        return select(cond, a, b)
+        return laid_out_as_torch(select(cond, a, b), cond, a, b)  # (torch's: cond first)
 
     @staticmethod
     def backward(ctx, grad):

@@ -8,7 +8,7 @@ import numpy as np
 
 from torchlet._device import NO_META_ITEM, no_meta_kernel, on_meta
 from torchlet._dtype import type_name
-from torchlet._ops.indexing._common import broadcast_shapes
+from torchlet._ops.indexing._common import broadcast_shapes, laid_out_as_torch
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     EITHER_A_NUMBER,
@@ -32,7 +32,7 @@ class Compare(Primitive):
 
     @staticmethod
     def forward(ctx, a, b, *, op):
-        return op(a, b)
+        return laid_out_as_torch(op(a, b), a, b)
 
 
 class LogicalOp(Primitive):
@@ -42,7 +42,7 @@ class LogicalOp(Primitive):
 
     @staticmethod
     def forward(ctx, a, b=None, *, op):
-        return op(a) if b is None else op(a, b)
+        return op(a) if b is None else laid_out_as_torch(op(a, b), a, b)
 
 
 def _compare(input, other, op, name):  # noqa: A002
