@@ -564,28 +564,19 @@ class Module:
         """torch's FutureWarnings for the deprecated (non-full) backward hooks: they see
         only the grad_fn of the output, so they miss gradients when the module's forward is
         not a single autograd node taking its inputs and giving its outputs."""
-        if not isinstance(result, Tensor):
-            if not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+        for what, values, grads in (("does not return", result, "grad_output"),
+                                    ("does not take as input", inputs, "grad_input")):
+            if not isinstance(values, Tensor) and not (
+                    isinstance(values, tuple) and all(isinstance(v, Tensor) for v in values)):
                 warnings.warn(
-                    "Using non-full backward hooks on a Module that does not return a single "
-                    "Tensor or a tuple of Tensors is deprecated and will be removed in future "
-                    "versions. This hook will be missing some of the grad_output. Please use "
+                    f"Using non-full backward hooks on a Module that {what} a single Tensor "
+                    "or a tuple of Tensors is deprecated and will be removed in future "
+                    f"versions. This hook will be missing some of the {grads}. Please use "
                     "register_full_backward_hook to get the documented behavior.",
                     FutureWarning, stacklevel=3)
                 return
-        else:
-            result = (result,)
-        if not isinstance(inputs, Tensor):
-            if not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
-                warnings.warn(
-                    "Using non-full backward hooks on a Module that does not take as input a "
-                    "single Tensor or a tuple of Tensors is deprecated and will be removed in "
-                    "future versions. This hook will be missing some of the grad_input. Please "
-                    "use register_full_backward_hook to get the documented behavior.",
-                    FutureWarning, stacklevel=3)
-                return
-        else:
-            inputs = (inputs,)
+        result = (result,) if isinstance(result, Tensor) else result
+        inputs = (inputs,) if isinstance(inputs, Tensor) else inputs
         out_grad_fn = {r.grad_fn for r in result if r.grad_fn is not None}
         if len(out_grad_fn) == 0 or (len(out_grad_fn) == 1 and grad_fn not in out_grad_fn):
             warnings.warn(
