@@ -10,6 +10,7 @@ Everything follows ``torch.utils.data.dataset``, down to the error messages.
 """
 
 import bisect
+import collections.abc
 import itertools
 import math
 import warnings
@@ -49,15 +50,16 @@ class Dataset:
         return cls
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset, collections.abc.Iterable):
     """A dataset that is a stream of samples: subclasses implement ``__iter__``.
+
+    As in torch it is a ``collections.abc.Iterable`` with no ``__iter__`` of its own,
+    so the abstract method makes ``IterableDataset()`` (or a subclass that forgot
+    ``__iter__``) fail at construction with Python's TypeError.
 
     With ``num_workers > 0`` every worker process iterates its own copy; use
     ``get_worker_info()`` inside ``__iter__`` to give each worker a different share.
     """
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other):
         return ChainDataset([self, other])
