@@ -61,7 +61,14 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
     if isinstance(value, (int, np.integer)):
         value = int(value)
         if not -(2**63) <= value < 2**63:
-            raise ValueError("Overflow when unpacking long long")
+            # torch reads a Python int as an int64 Scalar, or past that as a uint64 one:
+            # a float takes it, an integer type overflows
+            if value >= 2**64:
+                raise OverflowError("int too big to convert")
+            if value < 0:
+                raise OverflowError("can't convert negative int to unsigned")
+            if kind != "f":
+                _overflow(np_dtype)
         if kind == "f":
             if np_dtype.itemsize < 8 and abs(value) > _FLOAT_MAX[np_dtype.itemsize]:
                 _overflow(np_dtype)

@@ -1,0 +1,44 @@
+"""Python ints past int64 as fill values, read as torch reads a Scalar: an int64 one, or
+past 2**63 a uint64 one (a float tensor takes it; an integer dtype overflows with torch's
+RuntimeError), and OverflowError from 2**64 on or below -2**63."""
+
+from __future__ import annotations
+
+import pytest
+
+import torchlet
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+CASES = {
+    "fill_float": (lambda L: L.zeros(2).fill_(2**63), [2.0**63, 2.0**63]),
+    "full_float32": (lambda L: L.full((2,), 2**63, dtype=L.float32), [2.0**63, 2.0**63]),
+    "masked_fill": (lambda L: L.zeros(2).masked_fill(L.tensor([True, False]), 2**63),
+                    [2.0**63, 0.0]),
+    "index_fill": (lambda L: L.zeros(2).index_fill_(0, L.tensor([0]), 2**63), [2.0**63, 0.0]),
+    "fill_long": (lambda L: L.zeros(2, dtype=L.long).fill_(2**63),
+                  (RuntimeError, "value cannot be converted to type int64_t without overflow")),
+    "full_long": (lambda L: L.full((2,), 2**63),
+                  (RuntimeError, "value cannot be converted to type int64_t without overflow")),
+    "fill_uint8": (lambda L: L.zeros(2, dtype=L.uint8).fill_(2**63),
+                   (RuntimeError, "value cannot be converted to type uint8_t without overflow")),
+    "too_big": (lambda L: L.zeros(2).fill_(2**64), (OverflowError, "int too big to convert")),
+    "too_small": (lambda L: L.zeros(2).fill_(-2**63 - 1),
+                  (OverflowError, "can't convert negative int to unsigned")),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_fill_values_past_int64(name):
+    call, want = CASES[name]
+    libs = (torchlet, torch) if torch is not None else (torchlet,)
+    for lib in libs:
+        if isinstance(want, tuple):
+            with pytest.raises(want[0]) as info:
+                call(lib)
+            assert str(info.value) == want[1]
+        else:
+            assert call(lib).tolist() == want
