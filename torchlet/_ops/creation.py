@@ -99,6 +99,47 @@ def _invalid_arguments(name: str, args, kwargs: dict, overloads) -> TypeError:
 
 _OMITTED = object()  # (an argument not given, where torch names that "invalid")
 
+_NO_PINNED_MEMORY = ("pin_memory=True requires a CUDA or other accelerator backend; no "
+                     "pinned memory allocator is available on this system.")
+
+
+def flags_refused(requires_grad, pin_memory=False) -> bool:
+    """Whether torch's parser refuses ``requires_grad`` or ``pin_memory``: it takes a
+    Python bool, or None for the default (an int, even 0 or 1, and ``np.bool_`` are not
+    bools). Callers test ``requires_grad is not False and requires_grad is not True`` (or
+    ``pin_memory is not False``) inline first, to keep the common call free."""
+    return any(v is not None and type(v) is not bool for v in (requires_grad, pin_memory))
+
+
+def check_flags(name: str, requires_grad, pin_memory=False, meta: bool = False) -> None:
+    """A function with one signature: torch's TypeError for a ``requires_grad`` or
+    ``pin_memory`` that is no bool; ``pin_memory=True`` is torch's RuntimeError on a
+    machine without an accelerator (a meta tensor allocates nothing, so takes it)."""
+    for arg, value in (("requires_grad", requires_grad), ("pin_memory", pin_memory)):
+        if value is not None and type(value) is not bool:
+            raise TypeError(f"{name}(): argument '{arg}' must be bool, not "
+                            f"{_arg_type_name(value)}")
+    if pin_memory and not meta:
+        raise RuntimeError(_NO_PINNED_MEMORY)
+
+
+def check_overloaded_flags(name: str, args, keywords: dict, overloads, meta: bool) -> None:
+    """``check_flags`` for a function torch binds as several overloads: a refused
+    ``dtype``, ``requires_grad`` or ``pin_memory`` is "an invalid combination" (``args``:
+    the arguments given, listed as positional; ``keywords``: the keyword arguments, those
+    at their default left out)."""
+    requires_grad, pin_memory = keywords.get("requires_grad"), keywords.get("pin_memory")
+    if flags_refused(requires_grad, pin_memory) or dtype_refused(keywords.get("dtype")):
+        given = {k: v for k, v in keywords.items() if v is not None and v is not False}
+        raise _invalid_arguments(name, args, given, overloads)
+    if pin_memory and not meta:
+        raise RuntimeError(_NO_PINNED_MEMORY)
+
+
+def dtype_refused(dtype) -> bool:
+    """Whether torch's parser refuses ``dtype`` (see ``_check_dtype_arg``)."""
+    return not (dtype is None or type(dtype) is _dtype.dtype or dtype in (float, int, bool))
+
 
 def check_layout(value, name: str, any_layout: bool = False) -> None:
     """A creation function's ``layout=`` other than None (callers test that inline, to
@@ -164,6 +205,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
     _check_dtype_arg(dtype, "tensor")
     meta = _on_meta(device)
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags("tensor", requires_grad, pin_memory, meta)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use "
@@ -541,19 +584,23 @@ def from_numpy(array: np.ndarray) -> Tensor:
 # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
 def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False) -> Tensor:
-    return _filled(np.zeros, "zeros", sizes, size, out, dtype, device, requires_grad, layout)
+    return _filled(np.zeros, "zeros", sizes, size, out, dtype, device, requires_grad, layout,
+                   pin_memory)
 
 
 def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
          pin_memory=False, requires_grad=False) -> Tensor:
-    return _filled(np.ones, "ones", sizes, size, out, dtype, device, requires_grad, layout)
+    return _filled(np.ones, "ones", sizes, size, out, dtype, device, requires_grad, layout,
+                   pin_memory)
 
 
 def _filled(make, name: str, sizes, size, out, dtype, device, requires_grad,
-            layout=None) -> Tensor:
+            layout=None, pin_memory=False) -> Tensor:
     """zeros / ones: ``make(shape, numpy dtype)``, or written into ``out``."""
     shape = _size_args(sizes, name, size)
     _check_dtype_arg(dtype, name)
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags(name, requires_grad, pin_memory, _on_meta(device))
     if layout is not None:
         check_layout(layout, name)
     if out is not None:
@@ -572,6 +619,8 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
     ``memory_format``: C order, or channels_last(_3d) with dim 1 innermost."""
     shape = _size_args(sizes, "empty", size)
     _check_dtype_arg(dtype, "empty")
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags("empty", requires_grad, pin_memory, _on_meta(device))
     if layout is not None:
         check_layout(layout, "empty")
     check_memory_format(memory_format, "empty")
@@ -595,8 +644,10 @@ def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False) -> Tensor:
+         pin_memory=False, requires_grad=False) -> Tensor:
     _check_dtype_arg(dtype, "full")
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags("full", requires_grad, pin_memory, _on_meta(device))
     if layout is not None:
         check_layout(layout, "full")
     check_number(fill_value, "full", "fill_value", 2)
@@ -620,8 +671,16 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     return _finish(np.full(shape, value, np_dtype), requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
+_EYE_OVERLOADS = (("int n", CREATION_KEYWORDS), ("int n, int m", CREATION_KEYWORDS))
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, pin_memory=False,
         requires_grad=False) -> Tensor:
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
+            or dtype is not None:
+        check_overloaded_flags("eye", (n,) if m is None else (n, m), dict(
+            out=out, dtype=dtype, device=device, pin_memory=pin_memory,
+            requires_grad=requires_grad), _EYE_OVERLOADS, _on_meta(device))
     if layout is not None:
         check_layout(layout, "eye")
     if out is not None:
@@ -671,9 +730,11 @@ def _creation_out(result: Tensor, out, name: str) -> Tensor:
     return _out(result, out, f"aten::{name}", warn_resize=False)
 
 
-def scalar_tensor(value, *, dtype=None, layout=None, device=None,
+def scalar_tensor(value, *, dtype=None, layout=None, device=None, pin_memory=False,
                   requires_grad=False) -> Tensor:
     _check_dtype_arg(dtype, "scalar_tensor")
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags("scalar_tensor", requires_grad, pin_memory, _on_meta(device))
     if layout is not None:
         check_layout(layout, "scalar_tensor", any_layout=True)
     check_number(value, "scalar_tensor", "s", 1)
@@ -685,7 +746,8 @@ def scalar_tensor(value, *, dtype=None, layout=None, device=None,
 
 
 def like_array(input, dtype, memory_format, name: str, make=np.empty,  # noqa: A002
-               device=None, layout=None) -> np.ndarray:
+               device=None, layout=None, requires_grad=False,
+               pin_memory=False) -> np.ndarray:
     """``make(shape, np_dtype)`` (np.empty, np.zeros, ...) for a tensor like ``input``, in
     ``dtype`` (input's if None), laid out as torch's ``memory_format``: preserve_format,
     the default, keeps a dense input's strides (``empty_like(x.t())`` is transposed too)
@@ -700,6 +762,9 @@ def like_array(input, dtype, memory_format, name: str, make=np.empty,  # noqa: A
     if layout is not None:
         check_layout(layout, name)
     a = input._data
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags(name, requires_grad, pin_memory,
+                    is_meta_array(a) if device is None else is_meta_device(device))
     np_dtype = a.dtype if dtype is None else _dtype.to_dtype(dtype).np
     check_memory_format(memory_format, name)
     if is_meta_array(a) if device is None else is_meta_device(device):
@@ -709,27 +774,29 @@ def like_array(input, dtype, memory_format, name: str, make=np.empty,  # noqa: A
     return empty_in_layout(a, np_dtype, memory_format, make)
 
 
-def zeros_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
+def zeros_like(input, *, dtype=None, layout=None, device=None, pin_memory=False,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
     return _finish(like_array(input, dtype, memory_format, "zeros_like", np.zeros, device,
-                              layout), requires_grad)
+                              layout, requires_grad, pin_memory), requires_grad)
 
 
-def ones_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
+def ones_like(input, *, dtype=None, layout=None, device=None, pin_memory=False,  # noqa: A002
               requires_grad=False, memory_format=None) -> Tensor:
     return _finish(like_array(input, dtype, memory_format, "ones_like", np.ones, device,
-                              layout), requires_grad)
+                              layout, requires_grad, pin_memory), requires_grad)
 
 
-def empty_like(input, *, dtype=None, layout=None, device=None,  # noqa: A002
+def empty_like(input, *, dtype=None, layout=None, device=None, pin_memory=False,  # noqa: A002
                requires_grad=False, memory_format=None) -> Tensor:
-    out = like_array(input, dtype, memory_format, "empty_like", device=device, layout=layout)
+    out = like_array(input, dtype, memory_format, "empty_like", device=device, layout=layout,
+                     requires_grad=requires_grad, pin_memory=pin_memory)
     return _finish(fill_uninitialized(out), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None,  # noqa: A002
-              requires_grad=False, memory_format=None) -> Tensor:
-    out = like_array(input, dtype, memory_format, "full_like", device=device, layout=layout)
+              pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
+    out = like_array(input, dtype, memory_format, "full_like", device=device, layout=layout,
+                     requires_grad=requires_grad, pin_memory=pin_memory)
     check_number(fill_value, "full_like", "fill_value", 2)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -757,7 +824,7 @@ _ARANGE_OVERLOADS = (
 
 
 def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, layout=None, device=None,
-           requires_grad=False, out=None) -> Tensor:
+           pin_memory=False, requires_grad=False, out=None) -> Tensor:
     """Values ``start + i * step`` for ``i < ceil((end - start) / step)``, computed in
     double precision and rounded once to the dtype, as torch's CPU kernel does.
 
@@ -770,6 +837,13 @@ def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, layout=None, 
             raise _invalid_arguments("arange", () if start is _OMITTED else (start,), named,
                                      _ARANGE_OVERLOADS)
         start, end = end, None  # arange(end=n)
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
+            or dtype is not None:
+        bounds = (start,) if end is None else (start, end) if step is _OMITTED else \
+            (start, end, step)
+        check_overloaded_flags("arange", bounds, dict(
+            out=out, dtype=dtype, device=device, pin_memory=pin_memory,
+            requires_grad=requires_grad), _ARANGE_OVERLOADS, _on_meta(device))
     step = 1 if step is _OMITTED else step
     if layout is not None:
         check_layout(layout, "arange")
@@ -875,11 +949,12 @@ def _fma_rounded(k: np.ndarray, step, c, np_dtype) -> np.ndarray:
 
 
 def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=None,
-             layout=None, device=None, requires_grad=False) -> Tensor:
+             layout=None, device=None, pin_memory=False, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values; like torch's kernel, the first half counts up from
     ``start`` and the second half down from ``end``, in the output dtype."""
     _check_space_args("linspace", start, end, steps, "", dict(
-        out=out, dtype=dtype, device=device, requires_grad=requires_grad))
+        out=out, dtype=dtype, device=device, pin_memory=pin_memory,
+        requires_grad=requires_grad))
     if layout is not None:
         check_layout(layout, "linspace")
     if out is not None:
@@ -902,14 +977,15 @@ def _check_space_args(name, start, end, steps, extra, keywords) -> None:
         return isinstance(x, (Tensor, numbers.Number, np.bool_)) and not isinstance(
             x, np.ndarray)
 
-    if is_bound(start) and is_bound(end) and isinstance(steps, (int, np.integer)) \
-            and not isinstance(steps, bool):
-        return
     args = [a for a in (start, end, steps) if a is not _OMITTED]
-    given = {k: v for k, v in keywords.items() if v is not None and v is not False}
     overloads = [(f"{a} start, {b} end, int steps{extra}", CREATION_KEYWORDS)
                  for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"),
                               ("Number", "Number"))]
+    if is_bound(start) and is_bound(end) and isinstance(steps, (int, np.integer)) \
+            and not isinstance(steps, bool):
+        check_overloaded_flags(name, args, keywords, overloads, _on_meta(keywords["device"]))
+        return
+    given = {k: v for k, v in keywords.items() if v is not None and v is not False}
     raise _invalid_arguments(name, args, given, overloads)
 
 
@@ -978,10 +1054,12 @@ def _pow(base: float, exponent: float) -> float:
 
 
 def logspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, base=10.0, *, out=None,
-             dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+             dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
     _check_space_args("logspace", start, end, steps, ", float base = 10.0", dict(
-        out=out, dtype=dtype, device=device, requires_grad=requires_grad))
+        out=out, dtype=dtype, device=device, pin_memory=pin_memory,
+        requires_grad=requires_grad))
     if layout is not None:
         check_layout(layout, "logspace")
     if out is not None:

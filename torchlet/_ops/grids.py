@@ -15,8 +15,9 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import meta_array
 from torchlet._dtype import type_name
-from torchlet._ops.creation import _check_device, check_layout
+from torchlet._ops.creation import _check_dtype_arg, _on_meta, check_flags, check_layout
 from torchlet._ops.reduction._common import _TYPE_WORD
 from torchlet._ops.shape.joins import stack
 from torchlet._tensor import Tensor, wrap
@@ -135,7 +136,6 @@ def _indices_args(name, row, col, dtype, device):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be int, "
                             f"not {type_name(value)}")
-    _check_device(device)
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:
@@ -147,22 +147,36 @@ def _indices_args(name, row, col, dtype, device):
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
-                 pin_memory=False) -> Tensor:
+                 pin_memory=False, requires_grad=False) -> Tensor:
     """The (row, column) indices of the lower triangle of a row x col matrix (with
     ``offset`` diagonals above the main one), a 2 x N tensor in row-major order."""
     if layout is not None:
         check_layout(layout, "tril_indices")
+    _check_dtype_arg(dtype, "tril_indices")
     np_dtype = _indices_args("tril_indices", row, col, dtype, device)
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags("tril_indices", requires_grad, pin_memory)  # (pin_memory: when it allocates)
+    if requires_grad:  # (the indices are integers)
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
     rows, cols = np.tril_indices(row, offset, col)
-    return wrap(np.stack([rows, cols]).astype(np_dtype).reshape(2, -1))
+    indices = np.stack([rows, cols]).astype(np_dtype).reshape(2, -1)
+    return wrap(meta_array(indices.shape, np_dtype) if _on_meta(device) else indices)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
-                 pin_memory=False) -> Tensor:
+                 pin_memory=False, requires_grad=False) -> Tensor:
     """The (row, column) indices of the upper triangle of a row x col matrix (from the
     ``offset``-th diagonal on), a 2 x N tensor in row-major order."""
     if layout is not None:
         check_layout(layout, "triu_indices")
+    _check_dtype_arg(dtype, "triu_indices")
     np_dtype = _indices_args("triu_indices", row, col, dtype, device)
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_flags("triu_indices", requires_grad, pin_memory)  # (pin_memory: when it allocates)
+    if requires_grad:  # (the indices are integers)
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
     rows, cols = np.triu_indices(row, offset, col)
-    return wrap(np.stack([rows, cols]).astype(np_dtype).reshape(2, -1))
+    indices = np.stack([rows, cols]).astype(np_dtype).reshape(2, -1)
+    return wrap(meta_array(indices.shape, np_dtype) if _on_meta(device) else indices)

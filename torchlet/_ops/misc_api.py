@@ -90,6 +90,10 @@ def _scalar(value, name: str, position: int):
 def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
           requires_grad=False) -> Tensor:
     """The values start, start + step, ... up to and including ``end`` (deprecated)."""
+    if requires_grad is not False and requires_grad is not True:
+        from torchlet._ops.creation import check_flags
+
+        check_flags("range", requires_grad)
     warnings.warn(_RANGE_WARNING, UserWarning, stacklevel=2)
     if layout is not None:
         from torchlet._ops.creation import check_layout

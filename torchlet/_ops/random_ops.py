@@ -37,6 +37,7 @@ from torchlet._ops.creation import (
     _size_args,
     _size_fits,
     check_layout,
+    check_overloaded_flags,
     like_array,
 )
 from torchlet._ops.shape.common import _contiguous
@@ -92,6 +93,12 @@ def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, d
     shape = _random_size(sizes, "rand", size, generator=generator, out=out, dtype=dtype,
                          layout=layout, device=device, requires_grad=requires_grad,
                          pin_memory=pin_memory)
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
+            or dtype is not None:
+        check_overloaded_flags("rand", sizes, _given(dict(
+            size=size, generator=generator, out=out, dtype=dtype, device=device,
+            pin_memory=pin_memory, requires_grad=requires_grad)), _RAND_OVERLOADS,
+            _on_meta(device))
     if layout is not None:
         check_layout(layout, "rand")
     if out is not None:
@@ -110,6 +117,12 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, 
     shape = _random_size(sizes, "randn", size, generator=generator, out=out, dtype=dtype,
                          layout=layout, device=device, requires_grad=requires_grad,
                          pin_memory=pin_memory)
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
+            or dtype is not None:
+        check_overloaded_flags("randn", sizes, _given(dict(
+            size=size, generator=generator, out=out, dtype=dtype, device=device,
+            pin_memory=pin_memory, requires_grad=requires_grad)), _RAND_OVERLOADS,
+            _on_meta(device))
     if layout is not None:
         check_layout(layout, "randn")
     if out is not None:
@@ -128,6 +141,11 @@ def randint(*args, size=None, low=None, high=None, generator=None, out=None, dty
     low, high, size = _randint_args(args, low, high, size, dict(
         generator=generator, out=out, dtype=dtype, layout=layout, device=device,
         requires_grad=requires_grad, pin_memory=pin_memory))
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
+            or dtype is not None:
+        check_overloaded_flags("randint", args, _given(dict(
+            generator=generator, out=out, dtype=dtype, device=device, pin_memory=pin_memory,
+            requires_grad=requires_grad)), _RANDINT_OVERLOADS, _on_meta(device))
     if layout is not None:
         check_layout(layout, "randint")
     if out is not None:
@@ -176,6 +194,10 @@ def randperm(*args, n=None, generator=None, out=None, dtype=None, layout=None, d
     n = _randperm_n(args, n, dict(generator=generator, out=out, dtype=dtype, layout=layout,
                                   device=device, requires_grad=requires_grad,
                                   pin_memory=pin_memory))
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        check_overloaded_flags("randperm", args, _given(dict(
+            generator=generator, out=out, dtype=dtype, device=device, pin_memory=pin_memory,
+            requires_grad=requires_grad)), _RANDPERM_OVERLOADS, _on_meta(device))
     if layout is not None:
         check_layout(layout, "randperm")
     if out is not None:
@@ -216,11 +238,29 @@ def _check_dtype_arg_ok(dtype) -> bool:
     return True
 
 
+_NORMAL_OVERLOADS = (
+    ("Tensor mean, Tensor std", "torch.Generator generator = None, Tensor out = None"),
+    ("Tensor mean, float std = 1", "torch.Generator generator = None, Tensor out = None"),
+    ("float mean, Tensor std", "torch.Generator generator = None, Tensor out = None"),
+    ("float mean, float std, tuple of ints size", GENERATOR_KEYWORDS),
+)
+
+
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Normal samples: tensor/number mean and std, broadcast together, or numbers + size."""
     if layout is not None:
         check_layout(layout, "normal")
+    if pin_memory is not False or requires_grad is not False or dtype is not None \
+            or device is not None:
+        args = (mean, std) if size is None else (mean, std, size)
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):  # (no creation keywords)
+            raise _invalid_arguments("normal", args, _given(dict(
+                generator=generator, out=out, dtype=dtype, device=device,
+                pin_memory=pin_memory, requires_grad=requires_grad)), _NORMAL_OVERLOADS)
+        check_overloaded_flags("normal", args, _given(dict(
+            generator=generator, out=out, dtype=dtype, device=device, pin_memory=pin_memory,
+            requires_grad=requires_grad)), _NORMAL_OVERLOADS, _on_meta(device))
     if out is not None:
         if isinstance(mean, Tensor) or isinstance(std, Tensor):
             result = normal(mean, std, generator=generator)
@@ -327,25 +367,59 @@ def poisson(input, generator=None) -> Tensor:  # noqa: A002
     return wrap(kernels.poisson(gen, _contiguous(input._data)))
 
 
+_LIKE_KEYWORDS = ("torch.memory_format memory_format = None, torch.dtype dtype = None, "
+                  "torch.layout layout = None, torch.device device = None, "
+                  "bool pin_memory = False, bool requires_grad = False")
+
+
+def _like_overloads(*params):
+    return tuple((f"Tensor input{p}", f"{g}{_LIKE_KEYWORDS}") for p in params
+                 for g in ("torch.Generator generator, ", ""))
+
+
+def _check_like_flags(name, args, keywords, params, device) -> None:
+    """A random ``*_like``'s ``requires_grad`` and ``pin_memory`` (torch binds each with
+    and without ``generator``, so a refused one is "an invalid combination")."""
+    input_ = args[0]
+    meta = _on_meta(device) if device is not None else \
+        isinstance(input_, Tensor) and on_meta(input_._data)
+    check_overloaded_flags(name, args, _given(keywords), _like_overloads(*params), meta)
+
+
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
-              requires_grad=False, memory_format=None) -> Tensor:
+              pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
     """``rand`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        _check_like_flags("rand_like", (input,), dict(
+            generator=generator, memory_format=memory_format, dtype=dtype, device=device,
+            pin_memory=pin_memory, requires_grad=requires_grad), ("",), device)
     out = wrap(like_array(input, dtype, memory_format, "rand_like", device=device,
                           layout=layout))
     return _finish_like(out.uniform_(generator=generator), requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
-               requires_grad=False, memory_format=None) -> Tensor:
+               pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
     """``randn`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        _check_like_flags("randn_like", (input,), dict(
+            generator=generator, memory_format=memory_format, dtype=dtype, device=device,
+            pin_memory=pin_memory, requires_grad=requires_grad), ("",), device)
     out = wrap(like_array(input, dtype, memory_format, "randn_like", device=device,
                           layout=layout))
     return _finish_like(out.normal_(generator=generator), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
-                 layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+                 layout=None, device=None, pin_memory=False, requires_grad=False,
+                 memory_format=None) -> Tensor:
     """``randint(low, high)`` shaped and laid out like ``input``."""
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        args = (input, low) if high is None else (input, low, high)
+        _check_like_flags("randint_like", args, dict(
+            generator=generator, memory_format=memory_format, dtype=dtype, device=device,
+            pin_memory=pin_memory, requires_grad=requires_grad),
+            (", int low, int high", ", Tensor high", ", int high"), device)
     if high is None:
         low, high = 0, low
     out = wrap(like_array(input, dtype, memory_format, "randint_like", device=device,

@@ -16,7 +16,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._device import check_cpu
 from torchlet._dtype import type_name
-from torchlet._ops.creation import _finish, _np_dtype, check_layout
+from torchlet._ops.creation import _finish, _np_dtype, check_layout, check_overloaded_flags
 from torchlet._ops.pointwise import special_bessel
 
 # torch binds the windows as overloads (window_length), (window_length, periodic),
@@ -54,9 +54,16 @@ def _check_overload(name, window_length, periodic, extras):
                     f"but expected one of:\n{overloads}\n")
 
 
-def _window(name, window_length, periodic, dtype, device, requires_grad, make):
+def _window(name, window_length, periodic, dtype, device, requires_grad, make,
+            pin_memory=False):
     """Checks, the two short cases, the periodic extension; ``make(n, T)`` computes a
     symmetric window of ``n >= 2`` points as an array of scalar type ``T``."""
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
+            or dtype is not None:
+        given = [a for a in (window_length, periodic) if a is not _OMITTED]
+        check_overloaded_flags(name, given, dict(
+            dtype=dtype, device=device, pin_memory=pin_memory, requires_grad=requires_grad),
+            (("int window_length", _KEYWORDS),), False)
     check_cpu(device)
     periodic = True if periodic is _OMITTED else periodic
     if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
@@ -103,7 +110,7 @@ def hann_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None, de
     if layout is not None:
         check_layout(layout, "hann_window")
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, T: _cosine_sum(n, T, 0.5, 0.5))
+                   lambda n, T: _cosine_sum(n, T, 0.5, 0.5), pin_memory)
 
 
 def hamming_window(window_length, periodic=_OMITTED, alpha=_OMITTED, beta=_OMITTED, *,
@@ -118,7 +125,7 @@ def hamming_window(window_length, periodic=_OMITTED, alpha=_OMITTED, beta=_OMITT
     alpha = 0.54 if alpha is _OMITTED else float(alpha)
     beta = 0.46 if beta is _OMITTED else float(beta)
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, T: _cosine_sum(n, T, alpha, beta))
+                   lambda n, T: _cosine_sum(n, T, alpha, beta), pin_memory)
 
 
 def _bartlett(n, T):
@@ -136,7 +143,7 @@ def bartlett_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None
     if layout is not None:
         check_layout(layout, "bartlett_window")
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
-                   _bartlett)
+                   _bartlett, pin_memory)
 
 
 def _blackman(n, T):
@@ -152,7 +159,7 @@ def blackman_window(window_length, periodic=_OMITTED, *, dtype=None, layout=None
     if layout is not None:
         check_layout(layout, "blackman_window")
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
-                   _blackman)
+                   _blackman, pin_memory)
 
 
 def kaiser_window(window_length, periodic=_OMITTED, beta=_OMITTED, *, dtype=None, layout=None,
@@ -175,4 +182,4 @@ def kaiser_window(window_length, periodic=_OMITTED, beta=_OMITTED, *, dtype=None
         return (special_bessel.i0(argument) / beta_i0).astype(T)
 
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
-                   make)
+                   make, pin_memory)

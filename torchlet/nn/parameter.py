@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from torchlet._dtype import type_name
 from torchlet._tensor import Tensor, _init
 
 __all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter", "is_lazy"]
@@ -46,6 +47,10 @@ class Parameter(Tensor):
     # No __slots__: like torch's, a Parameter can carry user attributes (``p.foo = 1``).
 
     def __new__(cls, data=None, requires_grad=True):
+        if requires_grad is not True and requires_grad is not False:
+            # (torch hands it to Tensor._make_subclass, whose parser takes a bool only)
+            raise TypeError("_make_subclass(): argument 'require_grad' (position 3) must be "
+                            f"bool, not {type_name(requires_grad)}")
         if data is None:
             data = _empty()
         return _alias(cls, data, requires_grad)
