@@ -42,3 +42,25 @@ def test_fill_values_past_int64(name):
             assert str(info.value) == want[1]
         else:
             assert call(lib).tolist() == want
+
+
+@pytest.mark.parametrize("data, dtype, error", [
+    ([2**63, 1], None, ValueError),  # was silently -2**63
+    ([1, 2**63], None, ValueError),
+    ([[1, 2], [3, 2**63]], None, ValueError),
+    ([2**63, 1.0], "long", ValueError),
+    ([2**63, 1], "uint8", ValueError),  # the int is unpacked before the range check
+    ([300, 2**63], "uint8", RuntimeError),
+    ([1e19], "long", RuntimeError),
+    ([9.3e18, 2**63], "long", RuntimeError),  # the first misfit is a float
+])
+def test_tensor_of_ints_past_int64_never_wraps(data, dtype, error):
+    """A Python int past int64 among others in a list: NumPy reads the list as floats,
+    which used to be cast to int64 and wrap; torch unpacks each int as a long long."""
+    libs = (torchlet, torch) if torch is not None else (torchlet,)
+    for lib in libs:
+        kwargs = {} if dtype is None else {"dtype": getattr(lib, dtype)}
+        with pytest.raises(error):
+            lib.tensor(data, **kwargs)
+    assert torchlet.tensor([1.5, -2.5], dtype=torchlet.long).tolist() == [1, -2]
+    assert torchlet.tensor([2**63 - 1, -2**63]).tolist() == [2**63 - 1, -2**63]

@@ -316,7 +316,7 @@ def _checked_array(data, np_dtype) -> np.ndarray:
         if np_dtype.kind in "biu":  # Python ints beyond int64 (their array is object)
             raise ValueError("Overflow when unpacking long long")
         array = np.array(data, dtype=np.float64)
-    _check_fits(array, np_dtype)
+    _check_fits(array, np_dtype, data)
     return _cast(array, np_dtype)
 
 
@@ -359,7 +359,7 @@ def _check_integral_store(items, np_dtype) -> None:
         operator.index(item)  # raises Python's TypeError, as torch's store does
 
 
-def _check_fits(array: np.ndarray, np_dtype) -> None:
+def _check_fits(array: np.ndarray, np_dtype, data=None) -> None:
     """torch refuses Python numbers an integer dtype cannot hold (c10's ``overflows``):
     a float outside [lowest, max] or NaN; an int above max or below lowest, except that an
     unsigned type takes negative ints down to -max (they wrap: -2 is 254 as uint8). Numbers
@@ -369,11 +369,18 @@ def _check_fits(array: np.ndarray, np_dtype) -> None:
         return
     limits = np.iinfo(np_dtype)
     if array.dtype.kind == "f":
-        fits = (array >= limits.min) & (array <= limits.max)  # False for NaN
+        # (below max + 1, exact in floats: int64's max itself rounds up to 2**63)
+        fits = (array >= limits.min) & (array < float(limits.max) + 1)  # False for NaN
     else:
         lowest = -limits.max if np_dtype.kind == "u" else limits.min
         fits = (array >= lowest) & (array <= limits.max)
     if not fits.all():
+        if array.dtype.kind == "f" and data is not None and not isinstance(data, np.ndarray):
+            # NumPy read ints past int64 among others as floats; torch unpacks each Python
+            # int as a long long first, so the first misfit, if it is one, is that error
+            first = np.array(data, dtype=object).reshape(-1)[int(np.argmin(fits.reshape(-1)))]
+            if isinstance(first, int) and not -(2**63) <= first < 2**63:
+                raise ValueError("Overflow when unpacking long long")
         raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow")
 
 
@@ -415,7 +422,10 @@ def _unwrap_nested(data, plain: bool, sizes, np_dtype):
             array = np.array(data)
         except (ValueError, TypeError, OverflowError):
             array = None
-        if array is not None and array.shape == tuple(sizes) and array.dtype != object:
+        # (floats for an integer dtype keep the list: NumPy reads ints past int64 among
+        # other ints as floats, and _checked_array tells those apart from real floats)
+        if array is not None and array.shape == tuple(sizes) and array.dtype != object \
+                and not (array.dtype.kind == "f" and np.dtype(np_dtype).kind in "biu"):
             return array
     return _store(data, sizes, 0, np_dtype)
 
