@@ -13,8 +13,8 @@ from torchlet.optim.optimizer import (
     _check_lr,
     _closure_loss,
     _step_tensor,
+    _tensor_lr,
     _use_grad_for_differentiable,
-    _value,
 )
 
 __all__ = ["Adafactor"]
@@ -100,7 +100,7 @@ class Adafactor(Optimizer):
                     state["col_var"]._data if factored else None,
                     None if factored else state["variance"]._data,
                     _bump_step(state["step"]),
-                    lr=_value(group["lr"]), beta2_decay=group["beta2_decay"], eps1=eps1,
+                    lr=_tensor_lr(group["lr"]), beta2_decay=group["beta2_decay"], eps1=eps1,
                     eps2=eps2, d=group["d"], weight_decay=group["weight_decay"],
                     maximize=group["maximize"],
                 )

@@ -12,9 +12,9 @@ from torchlet.optim.optimizer import (
     _check_capturable,
     _closure_loss,
     _step_tensor,
+    _tensor_lr,
     _use_grad_for_differentiable,
     _validate,
-    _value,
     _zeros_like,
 )
 
@@ -72,7 +72,7 @@ class Adamax(Optimizer):
                 _adamax_update(
                     p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data,
                     _bump_step(state["step"]),
-                    beta1=beta1, beta2=beta2, lr=_value(group["lr"]), eps=group["eps"],
+                    beta1=beta1, beta2=beta2, lr=_tensor_lr(group["lr"]), eps=group["eps"],
                     weight_decay=group["weight_decay"], maximize=group["maximize"],
                 )
                 _bump(p, state["exp_avg"], state["exp_inf"])

@@ -14,9 +14,9 @@ from torchlet.optim.optimizer import (
     _closure_loss,
     _scalar_dtype,
     _step_tensor,
+    _tensor_lr,
     _use_grad_for_differentiable,
     _validate,
-    _value,
     _zeros_like,
 )
 
@@ -93,7 +93,7 @@ class NAdam(Optimizer):
                 _nadam_update(
                     p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     state["mu_product"]._data, _bump_step(state["step"]),
-                    beta1=beta1, beta2=beta2, lr=_value(group["lr"]),
+                    beta1=beta1, beta2=beta2, lr=_tensor_lr(group["lr"]),
                     weight_decay=group["weight_decay"], momentum_decay=group["momentum_decay"],
                     eps=group["eps"], decoupled_weight_decay=group["decoupled_weight_decay"],
                     maximize=group["maximize"],

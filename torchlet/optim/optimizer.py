@@ -593,6 +593,17 @@ def _value(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _tensor_lr(lr):
+    """``lr`` as the optimizers whose torch update derives scalars from it need it.
+
+    torch keeps a tensor ``lr`` a (float32) tensor, so ``lr / bias_correction1`` or
+    ``1 - lr * weight_decay`` are computed, and rounded, in the tensor's dtype before
+    they scale a float64 parameter. A NumPy scalar of that dtype does the same (a Python
+    float operand is cast to it first, as torch casts a wrapped number).
+    """
+    return lr._data.reshape(())[()] if isinstance(lr, Tensor) else lr
+
+
 def _check_lr(lr) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")

@@ -12,9 +12,9 @@ from torchlet.optim.optimizer import (
     _check_capturable,
     _closure_loss,
     _step_tensor,
+    _tensor_lr,
     _use_grad_for_differentiable,
     _validate,
-    _value,
     _zeros_like,
 )
 
@@ -78,7 +78,7 @@ class RAdam(Optimizer):
                 _radam_update(
                     p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     _bump_step(state["step"]),
-                    beta1=beta1, beta2=beta2, lr=_value(group["lr"]),
+                    beta1=beta1, beta2=beta2, lr=_tensor_lr(group["lr"]),
                     weight_decay=group["weight_decay"], eps=group["eps"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                     maximize=group["maximize"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from torchlet._tensor import wrap
 from torchlet.optim._kernels import _add, _add_, _mul_
 from torchlet.optim.optimizer import (
@@ -116,7 +118,7 @@ def _sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nest
         grad = _add(grad, param, weight_decay)              # g + wd * p
     if momentum != 0:
         if buf is None:
-            buf = grad.copy()                                # b = g
+            buf = np.array(grad)                             # b = g (-g of a 0-d array is a scalar)
         else:
             _mul_(buf, momentum)                             # b = momentum * b
             _add_(buf, grad, 1 - dampening)                  #     + (1 - dampening) * g
