@@ -192,18 +192,18 @@ def _vector_str(data, indent, summarize, formatter1, formatter2=None) -> str:
     elements_per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
 
     edge = PRINT_OPTS.edgeitems
-    values = data.tolist()
     if summarize and not edge:
         items = ["..."]
-    elif summarize and len(values) > 2 * edge:
-        # " ..." has a leading space so it lines up like a padded number.
+    elif summarize and data.shape[0] > 2 * edge:
+        # " ..." has a leading space so it lines up like a padded number.  Only the
+        # shown edges go through tolist(): a huge vector is never converted whole.
         items = (
-            [_format_value(v, formatter1, formatter2) for v in values[:edge]]
+            [_format_value(v, formatter1, formatter2) for v in data[:edge].tolist()]
             + [" ..."]
-            + [_format_value(v, formatter1, formatter2) for v in values[-edge:]]
+            + [_format_value(v, formatter1, formatter2) for v in data[-edge:].tolist()]
         )
     else:
-        items = [_format_value(v, formatter1, formatter2) for v in values]
+        items = [_format_value(v, formatter1, formatter2) for v in data.tolist()]
 
     lines = [
         ", ".join(items[i : i + elements_per_line]) for i in range(0, len(items), elements_per_line)
@@ -297,6 +297,7 @@ def format_tensor(
     requires_grad: bool = False,
     prefix: str = "tensor(",
     meta: bool = False,
+    tensor_contents: str | None = None,
 ) -> str:
     """Return exactly what ``repr(torch_tensor)`` prints for a dense CPU or meta tensor.
 
@@ -306,7 +307,8 @@ def format_tensor(
     takes precedence over ``requires_grad``.  The ``prefix`` sets the indentation of
     continuation lines (its length), as for torch's ``tensor(``. A ``meta`` tensor has
     no values: torch prints ``...``, the device, the size and a dtype that is not the
-    default float one.
+    default float one. A given ``tensor_contents`` string replaces the bracketed values
+    (torch's ``Tensor.__repr__(tensor_contents=...)``); the suffixes stay as they are.
     """
     data = np.asarray(data)
     indent = len(prefix)
@@ -343,7 +345,10 @@ def format_tensor(
             suffixes.append("size=" + str(tuple(data.shape)))
         if not has_default_dtype:
             suffixes.append("dtype=" + dtype_name)
-        tensor_str = _tensor_str(data, indent)
+        tensor_str = _tensor_str(data, indent) if tensor_contents is None else ""
+
+    if tensor_contents is not None:
+        tensor_str = tensor_contents
 
     if grad_fn_name is not None:
         suffixes.append(f"grad_fn=<{grad_fn_name}>")

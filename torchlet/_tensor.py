@@ -365,14 +365,18 @@ class Tensor:
             grad_fn_name=grad_fn.name().rsplit("::", 1)[-1] if grad_fn is not None else None,
             requires_grad=self.requires_grad,
             meta=is_meta_array(self._data),
+            tensor_contents=tensor_contents,
         )
 
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and not is_meta_array(self._data):
+        # as torch: a number only for a plain 0-d tensor (a Parameter formats as an object)
+        if self._data.ndim == 0 and self._formats_as_number and not is_meta_array(self._data):
             return self.item().__format__(spec)
         return object.__format__(self, spec)
+
+    _formats_as_number = True  # (torch's ``type(self) is Tensor``; False for Parameter)
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
