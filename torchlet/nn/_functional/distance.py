@@ -95,7 +95,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,  # noqa: 
         raise RuntimeError(
             f"{t_dim}D target tensor expects {want}D input tensors, but found inputs with "
             f"sizes {list(x1.shape)} and {list(x2.shape)}.")
-    eps = 1e-12
+    eps = float(np.float32(1e-12))  # torch's EPSILON is a C++ float, not 1e-12 exactly
     prod_sum = (x1 * x2).sum(t_dim)
     mag1 = (x1 * x1).sum(t_dim) + eps
     mag2 = (x2 * x2).sum(t_dim) + eps

@@ -71,7 +71,6 @@ from torchlet.nn._functional.loss.margin import (
 from torchlet.nn._functional.loss.probability import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
-    Xlogy,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     kl_div,

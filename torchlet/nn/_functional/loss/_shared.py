@@ -55,6 +55,14 @@ def _reduction(size_average, reduce, reduction) -> str:  # noqa: A002
     return _get_enum(reduction)
 
 
+def _legacy_reduction(size_average, reduce, reduction) -> str:  # noqa: A002
+    """Only the deprecated pair mapped: the losses that broadcast their tensors first (mse,
+    l1, smooth_l1, huber) check ``reduction`` itself after that, as torch does."""
+    if size_average is not None or reduce is not None:
+        return legacy_get_string(size_average, reduce)
+    return reduction
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     """torch's apply_loss_reduction."""
     if reduction == "mean":

@@ -54,9 +54,17 @@ def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
                          f"({ts[0] if ts else 0}).")
     n_classes = xs[1] if len(xs) > 1 else xs[0]
     w = None if weight is None else weight._data
+    if len(xs) > 2 and len(xs) != 4 and ts[1:] != xs[2:]:  # nll_loss_nd's own check
+        raise RuntimeError(f"Expected target size {[xs[0], *xs[2:]]}, got {list(ts)}")
+    # autograd refuses a weight that requires grad before the kernel checks anything
+    _not_differentiable("nll_loss2d_forward" if len(xs) > 2 else "nll_loss_forward", "weight",
+                        weight)
+    if len(xs) <= 2 and len(ts) > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if t._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_TYPE_WORD[t._data.dtype.name]}")
     if len(xs) <= 2:
-        if len(ts) > 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         if len(xs) == 1 and len(ts) == 1 and ts[0] != 1:
             raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
                              f"{ts[0]}")
@@ -65,21 +73,13 @@ def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
                 f"weight tensor should be defined either for all {n_classes} classes or no "
                 f"classes but got weight tensor of shape: {list(w.shape)}")
     else:
-        if len(xs) == 4:
-            if len(ts) != 3:
-                raise RuntimeError("only batches of spatial targets supported (3D tensors) but "
-                                   f"got targets of dimension: {len(ts)}")
-        elif ts[1:] != xs[2:]:
-            raise RuntimeError(f"Expected target size {[xs[0], *xs[2:]]}, got {list(ts)}")
+        if len(xs) == 4 and len(ts) != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but "
+                               f"got targets of dimension: {len(ts)}")
         if w is not None and w.size != n_classes:
             raise RuntimeError("weight tensor should be defined either for all or no classes")
         if len(xs) == 4 and ts != (xs[0],) + xs[2:]:
             raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
-    # autograd refuses a weight that requires grad before the kernel checks dtypes
-    _not_differentiable("nll_loss_forward", "weight", weight)
-    if t._data.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_TYPE_WORD[t._data.dtype.name]}")
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
                                   f"'{_TYPE_WORD[x._data.dtype.name]}'")
@@ -293,7 +293,8 @@ def _take_class(a: np.ndarray, t: np.ndarray) -> np.ndarray:
         if a.flags.c_contiguous:  # flat positions: cheaper on small batches
             return a.reshape(-1)[_flat_index(t, a.shape[1])]
         return a[np.arange(a.shape[0]), t]
-    return np.take_along_axis(a, t[:, None], axis=1)[:, 0]
+    # C order whatever the target's layout: torch's per-position losses are contiguous
+    return np.ascontiguousarray(np.take_along_axis(a, t[:, None], axis=1)[:, 0])
 
 
 def _put_class(a: np.ndarray, t: np.ndarray, values) -> None:
@@ -614,8 +615,13 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
     if label_smoothing > 0 and label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing:g}")
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
+    if x._data.ndim == 0:  # torch's log_softmax(input, 1) of a 0-d input
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but "
+                         "got 1)")
+    if x._data.dtype.kind != "f":  # torch's log_softmax kernel: over the last dim or not
+        kernel = "log_softmax_kernel_impl" if x._data.ndim > 2 else \
+            "log_softmax_lastdim_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{_TYPE_WORD[x._data.dtype.name]}'")
     _class_target_checks(x, y, weight)
     ls = float(label_smoothing) if label_smoothing > 0 else 0.0
@@ -648,6 +654,8 @@ def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_sm
                            f"probabilities, got {_TYPE_WORD[y._data.dtype.name]}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
+    if x._data.ndim == 0:  # torch reads input.size(1) for the number of classes
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
     class_dim = 0 if x._data.ndim == 1 else 1
     n_classes = x._data.shape[class_dim]
     if weight is not None and (weight._data.ndim != 1 or weight._data.size != n_classes):
@@ -665,11 +673,11 @@ def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_sm
         prod = prod * weight.reshape((-1,) + (1,) * (x._data.ndim - class_dim - 1))
     if reduction == "none":
         return -prod.sum(class_dim)
+    if reduction == "mean" and x._data.size == 0:  # torch: -(...).sum().fill_(NAN)
+        return -prod.sum().fill_(float("nan"))
     total = -prod.sum()
     if reduction == "sum":
         return total
-    if x._data.size == 0:
-        return total * float("nan")
     return _over(total, x._data.size // n_classes)  # by a C++ number: DivBackward1
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._ops import shape as _shape
-from torchlet._ops.pointwise import sigmoid, where
+from torchlet._ops.pointwise import exp, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -81,7 +81,11 @@ class SoftMarginLoss(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         y = wrap(ctx.y)
-        return -y * sigmoid(-y * x) * _grad_scale(grad, ctx.reduction, x._data.size)
+        # torch's order: (y z) (-norm) / (1 + z) grad; z = inf (y x < -88 in float32)
+        # gives NaN there, as torch does, not the limit -y
+        norm = 1 / x._data.size if ctx.reduction == "mean" else 1.0
+        z = exp(-y * x)
+        return y * z * -norm / (z + 1) * grad
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
@@ -90,11 +94,20 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
     reduction = _reduction(size_average, reduce, reduction)
     x, y = _check("soft_margin_loss", input), _check("soft_margin_loss", target, "target", 2)
     _not_differentiable("soft_margin_loss", "target", y)
+    if x._data.dtype == np.bool_:  # torch's kernel starts with -input
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if x._data.dtype.kind != "f":  # exp_ writes a float into the input's integer dtype
         common = _dtype.result_type_of((x, y, wrap(np.float32(0)))).np
         raise RuntimeError(f"result type {_TYPE_WORD[common.name]} can't be cast to the "
                            f"desired output type {_TYPE_WORD[x._data.dtype.name]}")
     if x._data.shape != y._data.shape:
+        _check_broadcast(x._data.shape, y._data.shape)
+        shape = np.broadcast_shapes(x._data.shape, y._data.shape)
+        if shape != x._data.shape:  # torch writes the loss into an input-shaped buffer
+            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
         x, y = _shape.broadcast_tensors(x, y)
     return SoftMarginLoss.apply(x, y=y._data, reduction=reduction)
 
@@ -111,6 +124,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
     if weight is not None:
         loss = loss * weight
     class_dim = x._data.ndim - 1
+    if class_dim < 0:  # torch's input.size(-1) of a 0-d input
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     loss = loss.sum(class_dim) / x._data.shape[class_dim]
     if reduction not in ("none", "mean", "sum"):  # checked last, with torch's words
         raise ValueError(reduction + " is not valid")
@@ -118,7 +133,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
 
 
 def _float_kernel(kernel: str, x: Tensor) -> None:
-    if x._data.dtype.kind != "f":
+    """torch's AT_DISPATCH_FLOATING_TYPES: float32 and float64 only (no float16 on CPU)."""
+    if x._data.dtype not in (np.float32, np.float64):
         raise NotImplementedError(
             f"\"{kernel}\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
 
@@ -201,13 +217,13 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
             f"multi_margin_loss: target tensor should be 1-D with size equal to the number of "
             f"input samples (batch size). Expected target size [{n}], but got "
             f"{list(t.shape)}. Input has shape {list(x.shape)}.")
-    if t.dtype != np.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_TYPE_WORD[t.dtype.name]}")
     if weight is not None and weight._data.size != c:
         raise RuntimeError(f"inconsistent weight size, expected {c} but got "
                            f"{list(weight.shape)}")
     _not_differentiable("multi_margin_loss", "weight", weight)
-    _float_kernel("multi_margin_loss_cpu_kernel", x)
+    _float_kernel("multi_margin_loss_cpu_kernel", x)  # the dispatch, then the target's type
+    if t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_TYPE_WORD[t.dtype.name]}")
     if weight is not None and weight._data.dtype != x._data.dtype:
         raise RuntimeError(f"expected scalar type {_TYPE_WORD[x._data.dtype.name]} but found "
                            f"{_TYPE_WORD[weight._data.dtype.name]}")
@@ -259,14 +275,18 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
     x = _check("multilabel_margin_loss", input)
     y = _check("multilabel_margin_loss", target, "target", 2)
     _margin_input("multilabel_margin_loss", x)
-    t = y._data
-    if t.shape != x._data.shape:
+    t, xs = y._data, x._data.shape
+    c = xs[-1] if xs else 1
+    # torch's shape check: a vector input takes any target of <= 1 dims and c elements
+    if not (t.ndim <= 1 and t.size == c if len(xs) <= 1 else t.shape == xs):
         raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: "
                            f"{list(x.shape)}")
+    # then the range, read as int64 (a float target truncated), the dispatch on the
+    # input's dtype and only then the target's dtype
+    if t.size and t.dtype.kind in "iuf" and (
+            int(t.min()) < -1 or int(t.max()) >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
+    _float_kernel("multilabel_margin_loss_forward_out_frame", x)
     if t.dtype != np.int64:
         raise RuntimeError(f"expected scalar type Long but found {_TYPE_WORD[t.dtype.name]}")
-    _float_kernel("multilabel_margin_loss_forward_out_frame", x)
-    c = x._data.shape[-1] if x._data.ndim else 1
-    if ((t < -1) | (t >= c)).any():
-        raise RuntimeError("argument #2 'target' is out of range")
-    return MultilabelMarginLoss.apply(x, y=t, reduction=reduction)
+    return MultilabelMarginLoss.apply(x, y=t.reshape(xs), reduction=reduction)

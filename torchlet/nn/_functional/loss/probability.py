@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._ops.pointwise import clamp, exp, log, log1p, sigmoid
+from torchlet._ops.pointwise import exp, logit, sigmoid, xlogy
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.activation import logsigmoid
@@ -17,7 +17,6 @@ from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
     _check_broadcast,
-    _common,
     _get_enum,
     _grad_scale,
     _not_differentiable,
@@ -33,10 +32,67 @@ from torchlet.nn._functional.loss._shared import (
 # binary cross entropy
 
 
+_BCE_EPS = float(np.float32(1e-12))  # torch's kernel EPSILON is a C++ float
+
+
+class BinaryCrossEntropyBackward(Primitive):
+    """binary_cross_entropy's input gradient as an operation of its own (torch's
+    binary_cross_entropy_backward), so that double backward uses torch's formulas:
+    out = grad (x - y) / max((1 - x) x, eps) * w  (/ numel for 'mean');
+    d out / d grad = (x - y) / ((x + 1e-12) (1 - x + 1e-12)) * w,
+    d out / d x = grad w (x^2 - 2 x y + y) / ((x + 1e-12)^2 (1 - x + 1e-12)^2),
+    d out / d y = -grad w / max((1 - x) x, 1e-12)."""
+
+    node_name = "BinaryCrossEntropyBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, y, *, weight, reduction):
+        ctx.weight, ctx.reduction = weight, reduction
+        ctx.save_for_backward(grad, x, y)
+        t = x.dtype.type
+        out = grad * (x - y) / np.maximum((t(1) - x) * x, t(_BCE_EPS))  # torch's order
+        if weight is not None:
+            out = out * weight
+        if reduction == "mean":
+            out = out / t(x.size)
+        return np.asarray(out, x.dtype)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x, y = ctx.saved_tensors
+        w = None if ctx.weight is None else wrap(ctx.weight)
+        mean = ctx.reduction == "mean"
+        need_g, need_x, need_y = ctx.needs_input_grad
+        eps = 1e-12  # FunctionsManual's double eps
+        g_grad = g_x = g_y = None
+        if need_g:
+            g_grad = (x - y) / ((x + eps) * (1 - x + eps)) * gg
+            if w is not None:
+                g_grad = g_grad * w
+            if mean:  # torch divides each term, then sums
+                g_grad = g_grad / x._data.size
+            if ctx.reduction != "none":
+                g_grad = g_grad.sum()
+        if need_x:
+            g_x = (x * x - 2 * x * y + y) / ((x + eps) ** 2 * (1 - x + eps) ** 2) * (grad * gg)
+            if w is not None:
+                g_x = g_x * w
+            if mean:
+                g_x = g_x / x._data.size
+        if need_y:
+            g_y = -gg * grad
+            if w is not None:
+                g_y = g_y * w
+            g_y = g_y / wrap(np.maximum((1 - x._data) * x._data, x._data.dtype.type(eps)))
+            if mean:
+                g_y = g_y / x._data.size
+        return g_grad, g_x, g_y
+
+
 class BinaryCrossEntropy(Primitive):
     """loss = -w (y log(x) + (1 - y) log(1 - x)), each log clamped at -100 (so x = 0 or 1
-    gives 100, not inf);  grad_x = grad * w (x - y) / max(x (1 - x), 1e-12),
-    grad_y = grad * w (log(1 - x) - log(x))."""
+    gives 100, not inf);  grad_x = BinaryCrossEntropyBackward(grad) = grad * w (x - y) /
+    max(x (1 - x), eps),  grad_y = -grad * w logit(x)."""
 
     node_name = "BinaryCrossEntropyBackward0"
 
@@ -55,14 +111,17 @@ class BinaryCrossEntropy(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        scale = _grad_scale(grad, ctx.reduction, x._data.size)
-        if ctx.weight is not None:
-            scale = scale * wrap(ctx.weight)
         need_x, need_y = ctx.needs_input_grad
-        grad_x = (x - y) / clamp((1 - x) * x, 1e-12) * scale if need_x else None
-        grad_y = None
-        if need_y:
-            grad_y = (log1p(-x) - log(x)) * scale  # torch does not clamp these logs
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = BinaryCrossEntropyBackward.apply(grad, x, y, weight=ctx.weight,
+                                                      reduction=ctx.reduction)
+        if need_y:  # torch's -logit(x) * grad * w (/ numel), logs not clamped
+            grad_y = -logit(x) * grad  # logit's own derivative: inf, not NaN, at 0 and 1
+            if ctx.weight is not None:
+                grad_y = grad_y * wrap(ctx.weight)
+            if ctx.reduction == "mean":
+                grad_y = grad_y / x._data.size
         return grad_x, grad_y
 
 
@@ -200,27 +259,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 # divergences: kl_div
 
 
-class Xlogy(Primitive):
-    """out = x * log(y), 0 where x == 0;  grad_x = grad * log(y) where x != 0,
-    grad_y = grad * x / y."""
-
-    node_name = "XlogyBackward0"
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        out = x * np.log(y)
-        return np.where((x == 0) & ~np.isnan(y), x.dtype.type(0), out)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        nonzero = wrap((x._data != 0).astype(x._data.dtype))
-        return (grad * Xlogy.apply(nonzero, y) if need_x else None,
-                grad * x / y if need_y else None)
-
-
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
            log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise: target (log target - input); 'batchmean'
@@ -242,7 +280,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # n
     if log_target:
         out = exp(y) * (y - x)
     else:
-        out = Xlogy.apply(*_common("xlogy", y, y)) - y * x
+        out = xlogy(y, y) - y * x  # the pointwise op: its float32 log rounds as torch's
     if reduction == "batchmean":
         total = out.sum()
         return total / x._data.shape[0] if x._data.ndim != 0 else total

@@ -21,11 +21,11 @@ from torchlet.nn._functional.loss._shared import (
     _common,
     _get_enum,
     _grad_scale,
+    _legacy_reduction,
     _opmath,
     _read_first,
     _reduce,
     _reduce_np,
-    _reduction,
     _size_warning,
 )
 
@@ -62,6 +62,9 @@ def _weighted(fn: str, loss: Tensor, weight, x: Tensor, reduction: str) -> Tenso
         return loss
     if reduction == "sum":
         return loss.sum()
+    if reduction != "mean":  # torch's composed weighted losses check it last
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', "
+                         "'mean', 'sum'.")
     return loss.sum() / weight.sum() if fn != "huber" else loss.mean()
 
 
@@ -71,11 +74,12 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  #
     _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("mse_loss", input), _check("mse_loss", target, "target", 2)
     _size_warning(x, y)
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if x._data.shape != y._data.shape:  # broadcast before the reduction is checked
+        x, y = _shape.broadcast_tensors(x, y)
     if weight is not None:  # torch composes the weighted loss, promoting as its ops do
-        if x._data.shape != y._data.shape:
-            x, y = _shape.broadcast_tensors(x, y)
         return _weighted("mse", (x - y) ** 2, weight, x, reduction)
+    reduction = _get_enum(reduction)
     x, y = _common("mse_cpu", x, y)
     return MseLoss.apply(x, y, reduction=reduction)
 
@@ -86,9 +90,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # 
     _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("l1_loss", input), _check("l1_loss", target, "target", 2)
     _size_warning(x, y)
-    reduction = _reduction(size_average, reduce, reduction)
-    if x._data.shape != y._data.shape:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if x._data.shape != y._data.shape:  # broadcast before the reduction is checked
         x, y = _shape.broadcast_tensors(x, y)
+    if weight is None:
+        reduction = _get_enum(reduction)
     loss = (x - y).abs()
     if weight is not None:
         return _weighted("l1", loss, weight, x, reduction)
@@ -124,7 +130,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
     _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("smooth_l1_loss", input), _check("smooth_l1_loss", target, "target", 2)
     _size_warning(x, y)
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if x._data.shape != y._data.shape:  # broadcast before the reduction is checked
+        x, y = _shape.broadcast_tensors(x, y)
+    reduction = _get_enum(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
@@ -169,11 +178,12 @@ def huber_loss(input, target, reduction="mean", delta: float = 1.0,  # noqa: A00
     _read_first("size", target, input)  # torch's `target.size() != input.size()`
     x, y = _check("huber_loss", input), _check("huber_loss", target, "target", 2)
     _size_warning(x, y)
-    reduction = _get_enum(reduction)
+    if x._data.shape != y._data.shape:  # broadcast before the reduction is checked
+        x, y = _shape.broadcast_tensors(x, y)
+    if weight is None:
+        reduction = _get_enum(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    if x._data.shape != y._data.shape:
-        x, y = _shape.broadcast_tensors(x, y)
     _output_dtype_check("huber_cpu", x, y)
     if weight is not None:
         loss = HuberLoss.apply(x, y, reduction="none", delta=float(delta))
@@ -199,7 +209,9 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
                      size_average=None, eps: float = 1e-8, reduce=None,  # noqa: A002
                      reduction="mean") -> Tensor:
     """exp(x) - y x (log_input) or x - y log(x + eps); ``full`` adds Stirling's term."""
-    reduction = _reduction(size_average, reduce, reduction)  # checked before the tensors
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):  # checked before the tensors; torch's
+        raise ValueError(f"{reduction} is not a valid value for reduction")  # own check
     x, y = _check("poisson_nll_loss", input), _check("poisson_nll_loss", target, "target", 2)
     loss = exp(x) - y * x if log_input else x - y * log(x + eps)
     if full:
