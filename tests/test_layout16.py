@@ -86,3 +86,21 @@ def test_meta_inputs_keep_no_layout():
     a = torchlet.empty(4, 3, device="meta").t()
     out = a * torchlet.empty(3, 4, device="meta")
     assert out.device.type == "meta" and out.shape == (3, 4)
+
+
+@pytest.mark.parametrize("make, strides", [
+    (lambda L: L.randn(2).expand(2, 2), (2, 1)),  # NumPy's astype gave (1, 2)
+    (lambda L: L.randn(2, 1).expand(2, 2), (2, 1)),
+    (lambda L: L.randn(3, 1, 4).expand(3, 2, 4), (8, 4, 1)),
+    (lambda L: L.randn(2, 3, 4).permute(2, 0, 1), (1, 12, 4)),  # dense: kept
+    (lambda L: L.randn(4, 6)[:, ::2], (3, 1)),
+])
+def test_dtype_conversion_preserves_format_as_torch(make, strides):
+    """x.double() with preserve_format: a dense input keeps its strides; an expanded or
+    sliced one is ordered by its strides, zeros undecided (torch's infer_dense_strides)."""
+    assert make(torchlet).double().stride() == strides
+    if torch is not None:
+        assert make(torch).double().stride() == strides
+    a, b = torchlet.broadcast_tensors(torchlet.randn(2), torchlet.randn(2, 1,
+                                                                         dtype=torchlet.float64))
+    assert (a - b).stride() == (2, 1)

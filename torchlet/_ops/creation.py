@@ -369,19 +369,31 @@ def _check_fits(array: np.ndarray, np_dtype, data=None) -> None:
         return
     limits = np.iinfo(np_dtype)
     if array.dtype.kind == "f":
-        # (below max + 1, exact in floats: int64's max itself rounds up to 2**63)
-        fits = (array >= limits.min) & (array < float(limits.max) + 1)  # False for NaN
+        fits = (array >= limits.min) & (array <= limits.max)  # False for NaN
+        if data is not None and not isinstance(data, np.ndarray):
+            _check_read_as_floats(array, fits, data)
     else:
         lowest = -limits.max if np_dtype.kind == "u" else limits.min
         fits = (array >= lowest) & (array <= limits.max)
     if not fits.all():
-        if array.dtype.kind == "f" and data is not None and not isinstance(data, np.ndarray):
-            # NumPy read ints past int64 among others as floats; torch unpacks each Python
-            # int as a long long first, so the first misfit, if it is one, is that error
-            first = np.array(data, dtype=object).reshape(-1)[int(np.argmin(fits.reshape(-1)))]
-            if isinstance(first, int) and not -(2**63) <= first < 2**63:
-                raise ValueError("Overflow when unpacking long long")
         raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow")
+
+
+def _check_read_as_floats(array: np.ndarray, fits: np.ndarray, data) -> None:
+    """NumPy reads a list holding an int past int64 as floats, where torch unpacks each
+    Python int as a long long: walking the numbers in order, torch's error is that
+    ValueError if such an int comes before any float that does not fit. (A float of 2**63
+    passes torch's check of int64, whose max rounds to 2**63 as a double.)"""
+    suspect = ~fits | (np.abs(array) >= 2.0**63)
+    if not suspect.any():
+        return
+    numbers = np.array(data, dtype=object).reshape(-1)
+    for i in np.flatnonzero(suspect.reshape(-1)).tolist():
+        number = numbers[i]
+        if isinstance(number, int) and not -(2**63) <= number < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+        if not fits.reshape(-1)[i]:
+            return  # the float's RuntimeError comes first
 
 
 def _infer_dtype(data):

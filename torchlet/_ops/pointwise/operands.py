@@ -406,7 +406,7 @@ _TYPE_WORD = _dtype.TYPE_WORDS
 class ToCopy(Primitive):
     """out = a copy of input in another dtype, memory format or on the meta device;
     grad_input = grad (the engine casts it back). ``memory_format`` None keeps the input's
-    layout (NumPy's astype keeps a dense array's strides). A copy onto the meta device
+    layout (torch's preserve_format: ``empty_in_layout``). A copy onto the meta device
     keeps the shape and the dtype only; its gradient cannot go back to the CPU."""
 
     node_name = "ToCopyBackward0"
@@ -416,8 +416,10 @@ class ToCopy(Primitive):
         if meta:
             ctx.from_cpu = not is_meta_array(a)
             return meta_array(a.shape, np_dtype)
-        if memory_format is None:
+        if memory_format is None and a.flags.c_contiguous:
             return astype_like_c10(a, np_dtype)
+        # (NumPy's astype keeps a dense array's strides, as torch; an expanded one it lays
+        # out its own way, where torch orders the dims by their strides, zeros undecided)
         out = empty_in_layout(a, np_dtype, memory_format)
         out[...] = astype_like_c10(a, np_dtype)
         return out
