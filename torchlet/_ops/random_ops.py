@@ -90,49 +90,39 @@ def _random_size(sizes, name, size, **keywords):
 def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
     """Uniform values in [0, 1)."""
-    shape = _random_size(sizes, "rand", size, generator=generator, out=out, dtype=dtype,
-                         layout=layout, device=device, requires_grad=requires_grad,
-                         pin_memory=pin_memory)
-    if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
-            or dtype is not None:
-        check_overloaded_flags("rand", sizes, _given(dict(
-            size=size, generator=generator, out=out, dtype=dtype, device=device,
-            pin_memory=pin_memory, requires_grad=requires_grad)), _RAND_OVERLOADS,
-            _on_meta(device))
-    if layout is not None:
-        check_layout(layout, "rand")
-    if out is not None:
-        result = rand(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "rand"),
-                      device=device)
-        return _creation_out(result, out, "rand")
-    if _on_meta(device):  # (torch draws nothing for a meta tensor)
-        return _finish(meta_array(shape, _float_dtype(dtype)), requires_grad)
-    gen = _generator_or_default(generator)
-    return _finish(kernels.uniform(gen, shape, _float_dtype(dtype)), requires_grad)
+    return _standard("rand", kernels.uniform, sizes, size, generator, out, dtype, layout,
+                     device, requires_grad, pin_memory)
 
 
 def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False) -> Tensor:
     """Standard normal values (PyTorch's 16-element block algorithm when >= 16 values)."""
-    shape = _random_size(sizes, "randn", size, generator=generator, out=out, dtype=dtype,
+    return _standard("randn", kernels.normal, sizes, size, generator, out, dtype, layout,
+                     device, requires_grad, pin_memory)
+
+
+def _standard(name: str, draw, sizes, size, generator, out, dtype, layout, device,
+              requires_grad, pin_memory) -> Tensor:
+    """rand / randn: ``draw(generator, shape, np_dtype)`` after torch's argument checks."""
+    shape = _random_size(sizes, name, size, generator=generator, out=out, dtype=dtype,
                          layout=layout, device=device, requires_grad=requires_grad,
                          pin_memory=pin_memory)
     if pin_memory is not False or (requires_grad is not False and requires_grad is not True) \
             or dtype is not None:
-        check_overloaded_flags("randn", sizes, _given(dict(
+        check_overloaded_flags(name, sizes, _given(dict(
             size=size, generator=generator, out=out, dtype=dtype, device=device,
             pin_memory=pin_memory, requires_grad=requires_grad)), _RAND_OVERLOADS,
             _on_meta(device))
     if layout is not None:
-        check_layout(layout, "randn")
+        check_layout(layout, name)
     if out is not None:
-        result = randn(shape, generator=generator, dtype=_dtype_for_out(dtype, out, "randn"),
-                       device=device)
-        return _creation_out(result, out, "randn")
+        result = _standard(name, draw, (shape,), None, generator, None,
+                           _dtype_for_out(dtype, out, name), None, device, False, False)
+        return _creation_out(result, out, name)
     if _on_meta(device):  # (torch draws nothing for a meta tensor)
         return _finish(meta_array(shape, _float_dtype(dtype)), requires_grad)
     gen = _generator_or_default(generator)
-    return _finish(kernels.normal(gen, shape, _float_dtype(dtype)), requires_grad)
+    return _finish(draw(gen, shape, _float_dtype(dtype)), requires_grad)
 
 
 def randint(*args, size=None, low=None, high=None, generator=None, out=None, dtype=None,
