@@ -379,25 +379,26 @@ def _check_like_flags(name, args, keywords, params, device) -> None:
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
               pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
     """``rand`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
-    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
-        _check_like_flags("rand_like", (input,), dict(
-            generator=generator, memory_format=memory_format, dtype=dtype, device=device,
-            pin_memory=pin_memory, requires_grad=requires_grad), ("",), device)
-    out = wrap(like_array(input, dtype, memory_format, "rand_like", device=device,
-                          layout=layout))
-    return _finish_like(out.uniform_(generator=generator), requires_grad)
+    return _standard_like("rand_like", Tensor.uniform_, input, generator, dtype, layout,
+                          device, pin_memory, requires_grad, memory_format)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
                pin_memory=False, requires_grad=False, memory_format=None) -> Tensor:
     """``randn`` shaped and laid out like ``input`` (filled in the layout's memory order)."""
+    return _standard_like("randn_like", Tensor.normal_, input, generator, dtype, layout,
+                          device, pin_memory, requires_grad, memory_format)
+
+
+def _standard_like(name: str, fill, input, generator, dtype, layout, device,  # noqa: A002
+                   pin_memory, requires_grad, memory_format) -> Tensor:
+    """rand_like / randn_like: a tensor like ``input``, filled by ``fill(t, generator=)``."""
     if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
-        _check_like_flags("randn_like", (input,), dict(
+        _check_like_flags(name, (input,), dict(
             generator=generator, memory_format=memory_format, dtype=dtype, device=device,
             pin_memory=pin_memory, requires_grad=requires_grad), ("",), device)
-    out = wrap(like_array(input, dtype, memory_format, "randn_like", device=device,
-                          layout=layout))
-    return _finish_like(out.normal_(generator=generator), requires_grad)
+    out = wrap(like_array(input, dtype, memory_format, name, device=device, layout=layout))
+    return _finish_like(fill(out, generator=generator), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
