@@ -66,3 +66,32 @@ def test_accepted_forms():
     v = torchlet.ones(2)
     v.data = torchlet.arange(2, dtype=torchlet.int32)  # no grad: any dtype
     assert v.tolist() == [0, 1] and v.dtype == torchlet.int32
+
+
+NEW_CASES = [
+    ("new_zeros", lambda L: L.ones(2).new_zeros(2, requires_grad=1), TypeError,
+     "new_zeros(): argument 'requires_grad' must be bool, not int"),
+    ("new_tensor_none", lambda L: L.ones(2).new_tensor([1.0], requires_grad=None), TypeError,
+     "new_tensor(): argument 'requires_grad' must be bool, not NoneType"),
+    ("new_ones_pin", lambda L: L.ones(2).new_ones(2, pin_memory=1), TypeError,
+     "new_ones(): argument 'pin_memory' must be bool, not int"),
+    ("new_empty_pinned", lambda L: L.ones(2).new_empty(2, pin_memory=True), RuntimeError,
+     "pin_memory=True requires a CUDA or other accelerator backend"),
+    ("empty_strided", lambda L: L.empty_strided((2,), (1,), requires_grad=1), TypeError,
+     "empty_strided(): argument 'requires_grad' must be bool, not int"),
+    ("empty_strided_pinned", lambda L: L.empty_strided((2,), (1,), pin_memory=True),
+     RuntimeError, "pin_memory=True requires a CUDA"),
+]
+
+
+@pytest.mark.parametrize("name, call, error, message", NEW_CASES, ids=[c[0] for c in NEW_CASES])
+def test_new_and_strided_flags_like_torch(name, call, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")) as mine:
+        call(torchlet)
+    if torch is not None:
+        with pytest.raises(error) as theirs:
+            call(torch)
+        assert str(mine.value) == str(theirs.value)
+    # None is the default of new_zeros/new_full/empty_strided (not of new_tensor)
+    assert torchlet.ones(2).new_zeros(2, requires_grad=None).shape == (2,)
+    assert torchlet.empty_strided((2,), (1,), requires_grad=None).shape == (2,)

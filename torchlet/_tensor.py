@@ -2801,8 +2801,17 @@ class Tensor:
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         from torchlet._ops.creation import tensor
 
+        if type(requires_grad) is not builtins.bool:  # (None too: torch's parser here)
+            raise TypeError(f"new_tensor(): argument 'requires_grad' must be bool, not "
+                            f"{_dtype.type_name(requires_grad)}")
         return tensor(data, dtype=dtype or self.dtype, device=self._device_or(device),
                       requires_grad=requires_grad)
+
+    def _check_new_flags(self, name: str, requires_grad, pin_memory, device) -> None:
+        """A ``new_*``'s ``requires_grad``/``pin_memory``, as creation's check_flags."""
+        from torchlet._ops.creation import _on_meta, check_flags
+
+        check_flags(name, requires_grad, pin_memory, _on_meta(self._device_or(device)))
 
     # (``*sizes`` and ``size``: torch takes the shape by position or as ``size=``)
     def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
@@ -2811,6 +2820,8 @@ class Tensor:
 
         if layout is not None:
             check_layout(layout, "new_zeros")
+        if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+            self._check_new_flags("new_zeros", requires_grad, pin_memory, device)
         return zeros(_size_args(sizes, "new_zeros", size), dtype=dtype or self.dtype,
                      device=self._device_or(device), requires_grad=requires_grad)
 
@@ -2820,6 +2831,8 @@ class Tensor:
 
         if layout is not None:
             check_layout(layout, "new_ones")
+        if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+            self._check_new_flags("new_ones", requires_grad, pin_memory, device)
         return ones(_size_args(sizes, "new_ones", size), dtype=dtype or self.dtype,
                     device=self._device_or(device), requires_grad=requires_grad)
 
@@ -2829,6 +2842,8 @@ class Tensor:
 
         if layout is not None:
             check_layout(layout, "new_empty")
+        if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+            self._check_new_flags("new_empty", requires_grad, pin_memory, device)
         return empty(_size_args(sizes, "new_empty", size), dtype=dtype or self.dtype,
                      device=self._device_or(device), requires_grad=requires_grad)
 
@@ -2838,6 +2853,8 @@ class Tensor:
 
         if layout is not None:
             check_layout(layout, "new_full")
+        if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+            self._check_new_flags("new_full", requires_grad, pin_memory, device)
         if type(size) is not tuple:  # (read here, so that errors name new_full)
             size = _shape_common._int_list(size, "new_full", "size", 1)
         return full(size, fill_value, dtype=dtype or self.dtype,

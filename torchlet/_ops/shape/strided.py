@@ -182,6 +182,10 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         from torchlet._ops.creation import check_layout  # (creation imports shape)
 
         check_layout(layout, "empty_strided")
+    if pin_memory is not False or (requires_grad is not False and requires_grad is not True):
+        from torchlet._ops.creation import _on_meta, check_flags
+
+        check_flags("empty_strided", requires_grad, pin_memory, _on_meta(device))
     if len(size) != len(stride):
         raise RuntimeError(
             f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
