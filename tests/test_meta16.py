@@ -44,3 +44,16 @@ def test_inplace_view_write_on_meta_needs_no_memory():
     b[3:5, ::2].add_(1)
     b.sum().backward()
     assert a.grad.shape == (1000, 1000, 1000) and a.grad.device.type == "meta"
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window",
+                                  "bartlett_window", "kaiser_window"])
+def test_windows_on_meta(name):
+    """A window made on the meta device: its shape and dtype, no values (it raised the
+    CPU-only error before)."""
+    out = getattr(torchlet, name)(5, device="meta", dtype=torchlet.float64)
+    assert out.device.type == "meta" and out.shape == (5,) and out.dtype == torchlet.float64
+    assert getattr(torchlet, name)(0, device="meta").shape == (0,)
+    if torch is not None:
+        theirs = getattr(torch, name)(5, device="meta", dtype=torch.float64)
+        assert tuple(theirs.shape) == (5,) and theirs.device.type == "meta"

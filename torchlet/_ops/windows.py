@@ -14,9 +14,15 @@ import math
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._device import check_cpu
+from torchlet._device import check_cpu, meta_array
 from torchlet._dtype import type_name
-from torchlet._ops.creation import _finish, _np_dtype, check_layout, check_overloaded_flags
+from torchlet._ops.creation import (
+    _finish,
+    _np_dtype,
+    _on_meta,
+    check_layout,
+    check_overloaded_flags,
+)
 from torchlet._ops.pointwise import special_bessel
 
 # torch binds the windows as overloads (window_length), (window_length, periodic),
@@ -63,8 +69,10 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, make,
         given = [a for a in (window_length, periodic) if a is not _OMITTED]
         check_overloaded_flags(name, given, dict(
             dtype=dtype, device=device, pin_memory=pin_memory, requires_grad=requires_grad),
-            (("int window_length", _KEYWORDS),), False)
-    check_cpu(device)
+            (("int window_length", _KEYWORDS),), _on_meta(device))
+    meta = _on_meta(device)
+    if not meta:
+        check_cpu(device)
     periodic = True if periodic is _OMITTED else periodic
     if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
         raise TypeError(
@@ -80,6 +88,8 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, make,
         raise RuntimeError(
             f"{name} requires non-negative window_length, got window_length={window_length}"
         )
+    if meta:  # (the shape and dtype only, as torch's meta kernel)
+        return _finish(meta_array((window_length,), np_dtype), requires_grad)
     if window_length == 0:
         return _finish(np.empty(0, np_dtype), requires_grad)
     if window_length == 1:
