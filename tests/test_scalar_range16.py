@@ -64,3 +64,29 @@ def test_tensor_of_ints_past_int64_never_wraps(data, dtype, error):
             lib.tensor(data, **kwargs)
     assert torchlet.tensor([1.5, -2.5], dtype=torchlet.long).tolist() == [1, -2]
     assert torchlet.tensor([2**63 - 1, -2**63]).tolist() == [2**63 - 1, -2**63]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda L: L.tensor([1.0, None], dtype=L.float64), TypeError,
+     "must be real number, not NoneType"),
+    (lambda L: L.tensor([1, None], dtype=L.int64), TypeError,
+     "'NoneType' object cannot be interpreted as an integer"),
+    (lambda L: L.tensor([1.0, {}], dtype=L.float32), TypeError, "must be real number, not dict"),
+    (lambda L: L.tensor(None, dtype=L.float32), TypeError, "must be real number, not NoneType"),
+    (lambda L: L.tensor([1.0, None]), RuntimeError, "Could not infer dtype of NoneType"),
+    (lambda L: L.arange(5, dtype=L.bool), NotImplementedError,
+     "\"arange_cpu\" not implemented for 'Bool'"),
+    (lambda L: L.arange(0, 2, dtype=L.bool), NotImplementedError,
+     "\"arange_cpu\" not implemented for 'Bool'"),  # (returned [False, True] before)
+])
+def test_storing_non_numbers_and_bool_arange(call, error, message):
+    """With a dtype given torch infers nothing: a non-number element is the error of
+    storing it (Python's float or int conversion); without one, 'Could not infer'. torch
+    has no bool arange on the CPU, whatever the bounds."""
+    libs = (torchlet, torch) if torch is not None else (torchlet,)
+    for lib in libs:
+        with pytest.raises(error) as info:
+            call(lib)
+        assert str(info.value) == message
+    meta = torchlet.arange(5, dtype=torchlet.bool, device="meta")
+    assert meta.shape == (5,) and meta.dtype == torchlet.bool

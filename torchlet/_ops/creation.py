@@ -287,9 +287,12 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
         target = _dtype.scalar_dtype(data) if dtype is None else _dtype.to_dtype(dtype)
         return _checked_array(data, target.np)
     if not isinstance(data, _SEQUENCES):
+        if dtype is not None:
+            raise _store_error(data, _dtype.to_dtype(dtype).np)
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     sizes = _sizes(data)
-    inferred, plain, foreign = _infer_dtype(data)
+    inferred, plain, foreign = _infer_dtype(data, None if dtype is None else
+                                            _dtype.to_dtype(dtype).np)
     target = inferred if dtype is None else _dtype.to_dtype(dtype)
     _check_integral_store(foreign, target.np)
     if data and isinstance(data[0], np.ndarray):
@@ -396,12 +399,14 @@ def _check_read_as_floats(array: np.ndarray, fits: np.ndarray, data) -> None:
             return  # the float's RuntimeError comes first
 
 
-def _infer_dtype(data):
+def _infer_dtype(data, given=None):
     """torch's rule for nested lists: each element has a dtype (a NumPy scalar, array or
     tensor its own; Python bool, int, float: bool, int64, the default float; an empty
     list the default float), combined by promotion. Also says whether all elements were
     plain numbers (no tensor or array), which NumPy can read directly, and lists the
-    NumPy scalars, arrays and tensors among them (for ``_check_integral_store``)."""
+    NumPy scalars, arrays and tensors among them (for ``_check_integral_store``). With a
+    ``given`` dtype torch infers nothing: an element that is no number is the error of
+    storing it into that dtype."""
     result, plain, foreign = None, True, []
     stack = [data]
     while stack:
@@ -418,12 +423,22 @@ def _infer_dtype(data):
                                            else item.dtype)
         elif isinstance(item, numbers.Number) and not isinstance(item, complex):
             kind = _dtype.scalar_dtype(item)
+        elif given is not None:
+            raise _store_error(item, given)
         elif isinstance(item, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
         else:
             raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
         result = kind if result is None else _dtype.promote_types(result, kind)
     return result, plain, foreign
+
+
+def _store_error(item, np_dtype) -> TypeError:
+    """torch's error storing a non-number into a tensor of ``np_dtype``: Python's, from
+    reading it as a float or as an integer."""
+    if np.dtype(np_dtype).kind == "f":
+        return TypeError(f"must be real number, not {_dtype.type_name(item)}")
+    return TypeError(f"'{_dtype.type_name(item)}' object cannot be interpreted as an integer")
 
 
 def _unwrap_nested(data, plain: bool, sizes, np_dtype):
@@ -887,6 +902,8 @@ def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, layout=None, 
         is_float = any(isinstance(v, float) for v in values)
         dtype = _dtype.get_default_dtype() if is_float else _dtype.int64
     np_dtype = _dtype.to_dtype(dtype).np
+    if np_dtype == np.bool_ and not meta:  # torch's CPU kernel has no bool version at all
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if not all(math.isfinite(v) for v in values):
@@ -900,8 +917,9 @@ def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, layout=None, 
         if step == 0:
             raise ValueError("step must be nonzero")
         integral = True
-    if np_dtype.kind in "iub" and integral:
-        data = np.arange(start, end, step, dtype=np_dtype)
+    if np_dtype.kind in "iub" and integral:  # (bool only on meta, for the shape)
+        data = np.arange(start, end, step, dtype=np.int64 if np_dtype.kind == "b" else
+                         np_dtype).astype(np_dtype, copy=False)
     elif np_dtype.kind in "iu":
         # torch's narrower integer kernels count the elements in double, then step from
         # the truncated start by the truncated step (a step below 1 repeats the start)
