@@ -1,8 +1,9 @@
 """Benchmark torchlet's random kernels against PyTorch (single thread).
 
-Times 10**6 values of rand, randn (float32 and float64) and randint, plus randperm(60000),
-and prints the median time of each library and the ratio torchlet / torch.  Targets from the
-issue: rand and randint within 3x, randn float32 within 10x, randperm(60000) within 5x.
+Times 10**6 values of rand, randn (float32 and float64), randint, uniform_ and normal_ with
+parameters, randperm(60000), and a few small tensors (their fixed cost per call), and prints
+the median time of each library and the ratio torchlet / torch.  Targets from the issue: rand
+and randint within 3x, randn float32 within 10x, randperm(60000) within 5x.
 
 Both libraries are called through their public functions (torchlet.rand, torch.rand, ...)
 with an explicit generator each.
@@ -48,6 +49,19 @@ def cases(g, tg):
          lambda: torch.randint(0, 10, (N,), generator=tg)),
         ("randperm(60000)", lambda: torchlet.randperm(60000, generator=g),
          lambda: torch.randperm(60000, generator=tg)),
+        ("uniform_(-.1,.1)", lambda: torchlet.empty(N).uniform_(-0.1, 0.1, generator=g),
+         lambda: torch.empty(N).uniform_(-0.1, 0.1, generator=tg)),
+        ("normal_(.5,2)", lambda: torchlet.empty(N).normal_(0.5, 2.0, generator=g),
+         lambda: torch.empty(N).normal_(0.5, 2.0, generator=tg)),
+        # small tensors: the fixed cost per call
+        ("randn(16)", lambda: torchlet.randn(16, generator=g),
+         lambda: torch.randn(16, generator=tg)),
+        ("randn(100)", lambda: torchlet.randn(100, generator=g),
+         lambda: torch.randn(100, generator=tg)),
+        ("randn(3)", lambda: torchlet.randn(3, generator=g),
+         lambda: torch.randn(3, generator=tg)),
+        ("rand(320)", lambda: torchlet.rand(320, generator=g),
+         lambda: torch.rand(320, generator=tg)),
     ]
 
 
@@ -86,7 +100,7 @@ def main():
                                         args.repeat)
         a = statistics.median(t_ours)
         if torch is None:
-            print(f"{name:18} {a * 1e3:8.2f}ms")
+            print(f"{name:18} {a * 1e3:8.3f}ms")
             continue
         b = statistics.median(t_theirs)
         ratio = statistics.median(x / y for x, y in zip(t_ours, t_theirs, strict=True))
@@ -94,7 +108,7 @@ def main():
         verdict = ""
         if target is not None:
             verdict = f"<= {target}x " + ("ok" if ratio <= target else "MISSED")
-        print(f"{name:18} {a * 1e3:8.2f}ms {b * 1e3:8.2f}ms {ratio:6.2f}x  {verdict}")
+        print(f"{name:18} {a * 1e3:8.3f}ms {b * 1e3:8.3f}ms {ratio:6.2f}x  {verdict}")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,8 @@ def _check_fast_next64():
 _FAST_NEXT64 = _check_fast_next64()
 # Below this many values the per-call overhead of ``Generator.integers`` dominates.
 _FAST_NEXT64_MIN = 64
+_U24_MASK = np.uint64(0xFFFFFF)
+_U24_SCALE = np.float32(2.0**-24)
 
 
 def _check_seed(seed):
@@ -204,10 +206,10 @@ class Generator:
 
     def _u24(self, n):
         """``U24()`` n times: ``(next32() & 0xFFFFFF) * 2**-24`` as float32 (spec §3)."""
-        bits = self._next32(n)
-        bits &= np.uint32(0xFFFFFF)
-        out = bits.view(np.int32).astype(np.float32)  # exact: values < 2**24
-        out *= np.float32(2.0**-24)
+        bits = self._bitgen.random_raw(n)  # the 32-bit draws, held in uint64
+        bits &= _U24_MASK
+        out = bits.view(np.int64).astype(np.float32)  # exact: values < 2**24
+        out *= _U24_SCALE
         return out
 
     def _u53(self, n):
@@ -232,7 +234,10 @@ class Generator:
             self._normal_f64 = None
         rest = n - len(out)
         if rest <= 16:
-            u = self._u53(rest + rest % 2).tolist()
+            # U53 in plain Python (fewer NumPy calls): the low 21 bits of the first draw
+            # and all of the second, an exact integer < 2**53, times 2**-53 (exact).
+            raw = self._bitgen.random_raw(2 * (rest + rest % 2)).tolist()
+            u = [((hi & 0x1FFFFF) << 32 | lo) * 2.0**-53 for hi, lo in zip(raw[::2], raw[1::2])]
             for k in range(0, len(u), 2):
                 r = math.sqrt(-2.0 * math.log1p(-u[k + 1]))
                 theta = _TWO_PI * u[k]
@@ -537,27 +542,44 @@ _ONE32 = np.float32(1.0)
 # How the fused multiply-adds below are done: every value is a float32; the product of two
 # float32 values is exact in float64, and so is each sum here.  A float64 multiply and add
 # followed by one rounding to float32 (``np.copyto`` into a float32 array) is therefore exactly
-# the fused instruction.  The tests check all 2**24 inputs these functions can ever receive
-# (U24 has 2**24 values), so no tie check (``fma32``) is needed.  The work is done in place on
-# float64 "shadow" arrays because allocating temporaries costs more than the arithmetic.
+# the fused instruction.  Where the product is exact in float32 already (a constant with few
+# mantissa bits times a small integer: DP1 and DP2 times the octant, Q2 times the exponent),
+# the fma is a plain float32 multiply and add.  The tests check all 2**24 inputs these
+# functions can ever receive (U24 has 2**24 values), so no tie check (``fma32``) is needed.
+# Speed: the work is done in place on float64 "shadow" arrays with one dtype per operation
+# (NumPy's mixed-dtype loops and ``where=`` are several times slower on large arrays), and the
+# constants are NumPy scalars of the array's dtype (Python scalars cost more per call).
+
+_I32 = np.int32
+_SQRTHF_I32 = _I32(_SQRTHF_BITS)
+_NOT_ONE = _I32(~1)
+_HALF32, _MINUS_HALF32, _MINUS_TWO32 = np.float32(0.5), np.float32(-0.5), np.float32(-2.0)
+_DP1_32, _DP2_32 = np.float32(_DP1), np.float32(_DP2)
+_1, _2, _4, _29, _30, _31 = (_I32(v) for v in (1, 2, 4, 29, 30, 31))
+
+
+def _fma_into(y, y64, x64, p):
+    """``y = fma32(y, x, p)`` in place, for float32 y, x64 = x as float64 and a float32
+    value p (as a float); ``y64`` is float64 scratch space of y's size."""
+    np.copyto(y64, y)
+    y64 *= x64
+    y64 += p
+    np.copyto(y, y64, casting="same_kind")
 
 
 def _log_f32(x):
     """PyTorch's AVX2 ``log256_ps`` (Cephes single-precision log) on float32 x in (0, 1].
 
     Steps as in spec §4.2 "LOG"; plain float32 NumPy operations round exactly like the
-    kernel's separate instructions.
+    kernel's separate instructions.  ``frexp`` gives the mantissa m in [0.5, 1) and k + 1 at
+    once (x >= 2**-24 here: never subnormal, so the max(x, 2**-126) is a no-op).
     """
-    bits = x.view(np.int32)
-    m_bits = bits & 0x007FFFFF
-    m_bits |= 0x3F000000  # the mantissa with the exponent of [0.5, 1)
-    small = m_bits - _SQRTHF_BITS
-    small >>= 31  # -1 (all bits set) where m < SQRTHF, else 0
-    e = bits >> 23
-    e += small
-    e -= 126  # k + 1, with k the unbiased exponent, minus 1 where m < SQRTHF
+    m, e = np.frexp(x)
+    m_bits = m.view(_I32)
+    small = m_bits - _SQRTHF_I32
+    small >>= _31  # -1 (all bits set) where m < SQRTHF, else 0
+    e += small  # k + 1, minus 1 where m < SQRTHF
     e = e.astype(np.float32)
-    m = m_bits.view(np.float32)
     t = m - _ONE32  # exact
     m_bits &= small  # m where m < SQRTHF, else +0.0
     t += m  # (m - 1) + m, or (m - 1) + 0: exact either way
@@ -567,110 +589,111 @@ def _log_f32(x):
     y64 += _LOG_P[1]
     y = y64.astype(np.float32)
     for p in _LOG_P[2:]:  # Horner: y = fma(y, t, p)
-        np.copyto(y64, y)
-        y64 *= t64
-        y64 += p
-        np.copyto(y, y64, casting="same_kind")
+        _fma_into(y, y64, t64, p)
     y *= t
     np.copyto(y64, y)  # y = fma(y, z, e * Q1)
-    y64 *= z
+    np.copyto(t64, z)
+    y64 *= t64
     y64 += e * _LOG_Q1
     np.copyto(y, y64, casting="same_kind")
-    y -= z * np.float32(0.5)
+    z *= _HALF32
+    y -= z
     t += y
-    np.copyto(y64, e)  # result = fma(e, Q2, t)
-    y64 *= float(_LOG_Q2)
-    y64 += t
-    return y64.astype(np.float32)
-
-
-def _reduce_f32(theta):
-    """Steps 1 and 3 of ``sincos256_ps``: octant j and x = theta - j*pi/4 (float32 theta >= 0),
-    the Cody-Waite reduction in three fused steps."""
-    j = (theta * _FOPI).astype(np.int32)  # truncation
-    j += 1
-    j &= ~1
-    y64 = j.astype(np.float64)
-    x64 = y64 * _DP1
-    x64 += theta
-    x = x64.astype(np.float32)
-    for dp in (_DP2, _DP3):
-        np.multiply(y64, dp, out=x64)
-        x64 += x
-        np.copyto(x, x64, casting="same_kind")
-    return x, j
+    e *= _LOG_Q2  # result = fma(e, Q2, t): e * Q2 is exact in float32 (|e| <= 25, Q2 9 bits)
+    e += t
+    return e
 
 
 def _sincos_f32(theta):
     """PyTorch's AVX2 ``sincos256_ps`` for float32 theta in [0, 2*pi) (spec §4.2 "SINCOS")."""
-    x, j = _reduce_f32(theta)
+    j = (theta * _FOPI).astype(_I32)  # truncation
+    j += _1
+    j &= _NOT_ONE  # the octant, even: 0, 2, 4, 6 or 8
+    y = j.astype(np.float32)
+    # Cody-Waite reduction x = theta - j*pi/4 in three fused steps.  The first two products
+    # are exact in float32 (DP1, DP2 have 8 and 12 mantissa bits, j at most 4 bits), so
+    # those fmas are float32 adds; the third is a real one.
+    x = y * _DP1_32
+    x += theta
+    tmp = y * _DP2_32
+    x += tmp
+    x64 = y.astype(np.float64)
+    x64 *= _DP3
+    x64 += x
+    np.copyto(x, x64, casting="same_kind")
     z = x * x
     z64 = z.astype(np.float64)
-    tmp = z64 * _CP0  # cosine polynomial
-    tmp += _CP1
-    c = tmp.astype(np.float32)
-    np.copyto(tmp, c)
-    tmp *= z64
-    tmp += _CP2
-    np.copyto(c, tmp, casting="same_kind")
+    tmp64 = z64 * _CP0  # cosine polynomial
+    tmp64 += _CP1
+    c = tmp64.astype(np.float32)
+    _fma_into(c, tmp64, z64, _CP2)
     c *= z
-    np.copyto(tmp, c)  # c = fma(z, c, -0.5 * z)
-    tmp *= z64
-    tmp -= z64 * 0.5
-    np.copyto(c, tmp, casting="same_kind")
+    np.copyto(tmp64, c)  # c = fma(z, c, -0.5 * z)
+    tmp64 *= z64
+    np.multiply(z, _MINUS_HALF32, out=tmp)
+    tmp64 += tmp
+    np.copyto(c, tmp64, casting="same_kind")
     c += _ONE32
-    np.multiply(z64, _SP0, out=tmp)  # sine polynomial
-    tmp += _SP1
-    s = tmp.astype(np.float32)
-    np.copyto(tmp, s)
-    tmp *= z64
-    tmp += _SP2
-    np.copyto(s, tmp, casting="same_kind")
+    np.multiply(z64, _SP0, out=tmp64)  # sine polynomial
+    tmp64 += _SP1
+    s = tmp64.astype(np.float32)
+    _fma_into(s, tmp64, z64, _SP2)
     s *= z
-    np.copyto(tmp, s)  # s = fma(x, s, x)
-    x64 = x.astype(np.float64)
-    tmp *= x64
-    tmp += x64
-    np.copyto(s, tmp, casting="same_kind")
+    np.copyto(x64, x)  # s = fma(x, s, x)
+    np.copyto(tmp64, s)
+    tmp64 *= x64
+    tmp64 += x64
+    np.copyto(s, tmp64, casting="same_kind")
     # Pick the polynomial per octant and flip signs, on the bit patterns (NumPy's ``where``
-    # and masked ``negative`` are many times slower than these integer operations).
-    pick_s = (j & 2) >> 1
-    pick_s -= 1  # all bits set where (j & 2) == 0: sin uses s, cos uses c
-    s_bits, c_bits = s.view(np.int32), c.view(np.int32)
-    sin = (s_bits & pick_s) | (c_bits & ~pick_s)
-    cos = (c_bits & pick_s) | (s_bits & ~pick_s)
-    sin ^= (j & 4) << 29  # sign bit: sine negative when (j & 4) != 0
-    cos ^= (((j - 2) & 4) ^ 4) << 29  # cosine negative when ((j - 2) & 4) == 0
-    return sin.view(np.float32), cos.view(np.float32)
+    # and masked ``negative`` are many times slower than these integer operations): where
+    # (j & 2) != 0 sine and cosine swap polynomials (d: the bits that differ, or 0).
+    s_bits, c_bits = s.view(_I32), c.view(_I32)
+    swap = np.left_shift(j, _30)
+    swap >>= _31  # all bits set where (j & 2) != 0
+    d = s_bits ^ c_bits
+    d &= swap
+    s_bits ^= d
+    c_bits ^= d
+    sign = j & _4
+    sign <<= _29
+    s_bits ^= sign  # sine negative when (j & 4) != 0
+    j += _2
+    j &= _4
+    j <<= _29
+    c_bits ^= j  # cosine negative when ((j - 2) & 4) == 0, i.e. ((j + 2) & 4) != 0
+    return s, c
 
 
-def _scale_f32(p, mean32, std32):
-    """``fma32(p, std, mean)``, with cheap exact shortcuts for the common parameters."""
-    if std32 == 1:
-        return p + mean32  # p*1 is exact, so this is the single rounding (and -0 + 0 = +0)
-    if mean32 == 0:
-        return p * std32 + mean32  # one rounding; adding the zero fixes the sign like fma
-    return fma32(p, std32, mean32, subnormal_ok=True)
-
-
-_CHUNK = 2000  # blocks per step: 16000 lanes, so each float64 temporary (128 kB) stays in cache
+_CHUNK = 4096  # blocks per step: the float64 temporaries (256 kB) stay in the L2 cache
 
 
 def box_muller_f32(blocks, mean32, std32):
     """Transform an (B, 16) float32 array of U24 values into normals, in place (§4.2).
 
     Lanes j = 0..7 of each block: a = u[j] feeds the radius, b = u[j+8] the angle;
-    out[j] = radius*cos, out[j+8] = radius*sin.
+    out[j] = radius*cos, out[j+8] = radius*sin, then ``fma32(out, std32, mean32)``.
     """
     for start in range(0, blocks.shape[0], _CHUNK):
         chunk = blocks[start:start + _CHUNK]
-        a = chunk[:, :8].ravel()
-        b = chunk[:, 8:].ravel()
-        radius = np.sqrt(_log_f32(_ONE32 - a) * np.float32(-2.0))
-        sin, cos = _sincos_f32(_TWO_PI_F32 * b)
         shape = (chunk.shape[0], 8)
-        chunk[:, :8] = _scale_f32(radius * cos, mean32, std32).reshape(shape)
-        chunk[:, 8:] = _scale_f32(radius * sin, mean32, std32).reshape(shape)
+        a = chunk[:, :8].ravel()
+        np.subtract(_ONE32, a, out=a)
+        radius = _log_f32(a)
+        radius *= _MINUS_TWO32
+        np.sqrt(radius, out=radius)
+        b = chunk[:, 8:].ravel()
+        b *= _TWO_PI_F32
+        sin, cos = _sincos_f32(b)
+        cos *= radius
+        sin *= radius
+        for p, dst in ((cos, chunk[:, :8]), (sin, chunk[:, 8:])):
+            if std32 == 1:  # p*1 is exact: the add is the single rounding (and -0 + 0 = +0)
+                np.add(p.reshape(shape), mean32, out=dst)
+            elif mean32 == 0:  # one rounding; adding the zero fixes the sign like the fma
+                p *= std32
+                np.add(p.reshape(shape), mean32, out=dst)
+            else:
+                dst[...] = fma32(p, std32, mean32, subnormal_ok=True).reshape(shape)
     return blocks
 
 

@@ -137,12 +137,26 @@ def _normal_block_f32(gen, n, mean, std):
     mean32, std32 = np.float32(mean), np.float32(std)
     full = n // 16 * 16
     u = gen._u24(n)
-    box_muller_f32(u[:full].reshape(-1, 16), mean32, std32)
-    if n != full:
-        # The tail: 16 *fresh* uniforms for positions n-16 .. n-1, transformed last.
-        tail = gen._u24(16).reshape(1, 16)
-        u[n - 16:] = box_muller_f32(tail, mean32, std32).ravel()
+    if n == full:
+        box_muller_f32(u.reshape(-1, 16), mean32, std32)
+        return u
+    # The tail: 16 *fresh* uniforms for positions n-16 .. n-1, transformed last.
+    tail = gen._u24(16)
+    if n <= _ONE_CALL:
+        blocks = np.concatenate((u[:full], tail)).reshape(-1, 16)
+        box_muller_f32(blocks, mean32, std32)
+        u[:full] = blocks[:-1].ravel()
+        u[n - 16:] = blocks[-1]
+    else:
+        box_muller_f32(u[:full].reshape(-1, 16), mean32, std32)
+        u[n - 16:] = box_muller_f32(tail.reshape(1, 16), mean32, std32).ravel()
     return u
+
+
+# Up to this many elements the complete blocks and the tail block go through the kernel in one
+# call: its fixed cost (a hundred small NumPy operations) is then paid once, for two copies of
+# n values, which only pay off while n is small.
+_ONE_CALL = 1 << 12
 
 
 def _normal_block_f16(gen, n, mean, std):
@@ -169,18 +183,18 @@ def _normal_block_f64(gen, n, mean, std):
     """``normal_`` on a contiguous float64 tensor with n >= 16 elements (spec §4.3)."""
     u = gen._u53(n)
     full = n // 16 * 16
-    blocks = [u[:full].reshape(-1, 16)]
+    blocks = u[:full].reshape(-1, 16)
+    if n != full:  # fresh draws for the tail block, transformed with the others
+        blocks = np.concatenate((blocks, gen._u53(16).reshape(1, 16)))
+    radius = LIBM["log"](1.0 - blocks[:, :8])
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
+    theta = _TWO_PI * blocks[:, 8:]
+    blocks[:, :8] = scale_f64(radius * LIBM["cos"](theta), mean, std)
+    blocks[:, 8:] = scale_f64(radius * LIBM["sin"](theta), mean, std)
     if n != full:
-        blocks.append(gen._u53(16).reshape(1, 16))  # fresh draws for the tail block
-    for blk in blocks:
-        radius = np.sqrt(LIBM["log"](1.0 - blk[:, :8]) * -2.0)
-        theta = _TWO_PI * blk[:, 8:]
-        zc = radius * LIBM["cos"](theta)
-        zs = radius * LIBM["sin"](theta)
-        blk[:, :8] = scale_f64(zc, mean, std)
-        blk[:, 8:] = scale_f64(zs, mean, std)
-    if n != full:
-        u[n - 16:] = blocks[1].ravel()
+        u[:full] = blocks[:-1].ravel()
+        u[n - 16:] = blocks[-1]
     return u
 
 
@@ -263,6 +277,27 @@ def normal_tensor_params(gen, mean, std, np_dtype):
 # ============================================================================= uniform (§3)
 
 
+_FLOAT_LIMITS = {dt: (float(np.finfo(dt).min), float(np.finfo(dt).max)) for dt in _FLOATS}
+_CHUNK = 1 << 15
+
+
+def _u24_fma_is_plain(lo32, d32):
+    """Is ``U24 * d32 + lo32`` exact in float64 for every U24?  Then one rounding of that
+    float64 value to float32 *is* ``fma32`` - no tie check needed - which holds for the usual
+    ranges (``uniform_(-b, b)``, the ``nn.init`` bounds).
+
+    U24 = k * 2**-24 with k < 2**24, and a float32 is M * 2**(e - 23) with |M| < 2**24, so
+    the exact result is a multiple of 2**q, q = min(e_d - 47, e_lo - 23), of magnitude below
+    2**(max(e_d, e_lo) + 2): it has at most 53 bits when max(e_d, e_lo) + 2 - q <= 53.
+    """
+    if not (np.isfinite(lo32) and np.isfinite(d32)):
+        return False
+    if lo32 == 0 or d32 == 0:
+        return True
+    e_d, e_lo = math.frexp(d32)[1] - 1, math.frexp(lo32)[1] - 1
+    return max(e_d, e_lo) + 2 - min(e_d - 47, e_lo - 23) <= 53
+
+
 def uniform(gen, shape, np_dtype, low=0.0, high=1.0):
     """``uniform_(low, high)`` / ``rand`` (spec §3); returns ``shape`` in draw order.
 
@@ -276,13 +311,11 @@ def uniform(gen, shape, np_dtype, low=0.0, high=1.0):
     shape, n = _numel(shape)
     if dt not in _FLOATS:
         raise _not_implemented("check_uniform_bounds", dt)
-    info = np.finfo(dt)
-    lo_lim, hi_lim = float(info.min), float(info.max)
-    cpp = _CPP_NAME[dt.name]
+    lo_lim, hi_lim = _FLOAT_LIMITS[dt]
     if not lo_lim <= low <= hi_lim:
-        raise RuntimeError(f"from is out of bounds for {cpp}")
+        raise RuntimeError(f"from is out of bounds for {_CPP_NAME[dt.name]}")
     if not lo_lim <= high <= hi_lim:
-        raise RuntimeError(f"to is out of bounds for {cpp}")
+        raise RuntimeError(f"to is out of bounds for {_CPP_NAME[dt.name]}")
     if not low <= high:
         raise RuntimeError(
             f"uniform_ expects to return a [from, to) range, but found from={_fmt(low)} > "
@@ -305,7 +338,18 @@ def uniform(gen, shape, np_dtype, low=0.0, high=1.0):
     v = gen._u24(n)
     lo32, hi32 = np.float32(low), np.float32(high)
     d32 = hi32 - lo32
-    if not (lo32 == 0 and d32 == 1):  # for rand() the fma is exact: v = x
+    if lo32 == 0 and d32 == 1:  # rand(): the fma is exact, v = x
+        if dt == _F32:
+            return v.reshape(shape)  # x < 1 is never ``to`` (in float16 it can round to 1)
+    elif _u24_fma_is_plain(lo32, d32):
+        wide = np.empty(min(n, _CHUNK), dtype=np.float64)
+        for part in _chunks(v, _CHUNK):
+            s = wide[:part.size]
+            np.copyto(s, part)
+            s *= d32
+            s += lo32
+            np.copyto(part, s, casting="same_kind")
+    else:
         # The results are multiples of min(ulp(from), ulp(to - from) * 2**-24); only tiny
         # bounds can make them float32 subnormals, which need the slower rounding check.
         tiny = (lo32 != 0 and abs(lo32) < 2.0**-100) or d32 < 2.0**-100
