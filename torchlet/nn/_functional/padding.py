@@ -8,6 +8,12 @@ dimensions. ``pad`` lists (left, right) amounts from the last dimension backward
   the edge, the edge repeated, or wrapped around). Each output entry reads one input
   entry, so the forward is a gather by index and the backward adds the gradient back
   (np.add.at) to the entries that were read.
+
+Memory format, as torch: a constant pad allocates its result channels_last(_3d) when the
+input's strides suggest it (so its backward, the opposite pad, follows the gradient's),
+and a pure crop (no positive amount) is a clone of the cropped view, keeping its layout;
+reflect and replicate lay out the result and the input gradient as the input; circular
+padding (built from slice copies) is always contiguous.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._dtype import type_name
-from torchlet._ops.shape.common import _ints
+from torchlet._ops.shape.common import _ints, empty_in_layout, suggested_memory_format
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
+from torchlet.nn._functional.pooling_plans import in_format
 
 __all__ = ["pad"]
 
@@ -53,8 +60,17 @@ class ConstantPadNd(Primitive):
             # the part of x that survives, and where it lands in the output
             src[dim] = slice(max(-left, 0), x.shape[dim] - max(-right, 0))
             dst[dim] = slice(max(left, 0), size - max(right, 0))
+        kept = x[tuple(src)]
+        if all(left <= 0 and right <= 0 for _, left, right in pairs):
+            out = empty_in_layout(kept, x.dtype, None)  # torch: the cropped view's clone()
+            np.copyto(out, kept)
+            return out
         out = np.full(shape, value, dtype=x.dtype)
-        out[tuple(dst)] = x[tuple(src)]
+        fmt = suggested_memory_format(x)
+        if fmt is not None:
+            out = empty_in_layout(out, x.dtype, fmt)
+            out.fill(value)
+        out[tuple(dst)] = kept
         return out
 
     @staticmethod
@@ -80,32 +96,36 @@ def _source_index(mode: str, size: int, left: int, right: int) -> np.ndarray:
 
 class IndexPad(Primitive):
     """out = x read at one index array per padded dim (reflect/replicate/circular);
-    grad_x = grad added back at those indices."""
+    grad_x = grad added back at those indices. ``keep_format``: the result and the input
+    gradient are laid out as the input (channels_last when its strides suggest it)."""
 
     node_name = "ReflectionPad1DBackward0"  # the instance's name is set per mode and rank
 
     @staticmethod
-    def forward(ctx, x, *, indices, name):
+    def forward(ctx, x, *, indices, name, keep_format=False):
         ctx.indices, ctx.in_shape, ctx.node_name = indices, x.shape, name
+        ctx.keep_format = keep_format
+        ctx.fmt = suggested_memory_format(x) if keep_format else None
         out = x
         for dim, index in indices:
             out = np.take(out, index, axis=dim)
-        return out
+        return in_format(out, ctx.fmt)
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexPadBackward.apply(grad, indices=ctx.indices, in_shape=ctx.in_shape)
+        return IndexPadBackward.apply(grad, indices=ctx.indices, in_shape=ctx.in_shape,
+                                      fmt=ctx.fmt, keep_format=ctx.keep_format)
 
 
 class IndexPadBackward(Primitive):
-    """out = grad summed back onto the input positions it was read from;
-    grad_grad = the gather again (IndexPad)."""
+    """out = grad summed back onto the input positions it was read from (laid out as
+    ``fmt``); grad_grad = the gather again (IndexPad)."""
 
     node_name = "IndexPadBackward"
 
     @staticmethod
-    def forward(ctx, grad, *, indices, in_shape):
-        ctx.indices = indices
+    def forward(ctx, grad, *, indices, in_shape, fmt=None, keep_format=False):
+        ctx.indices, ctx.keep_format = indices, keep_format
         # one unbuffered add over all padded dims at once: each input entry then adds its
         # gradients in the output's row-major order, the order torch's loop adds them in
         ordered = sorted(indices, key=lambda pair: pair[0])
@@ -113,11 +133,12 @@ class IndexPadBackward(Primitive):
         mesh = np.ix_(*[index for _, index in ordered])
         out = np.zeros(in_shape, dtype=grad.dtype)
         np.add.at(out, (slice(None),) * first + mesh, grad)
-        return out
+        return in_format(out, fmt)
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexPad.apply(grad, indices=ctx.indices, name="IndexPadBackwardBackward")
+        return IndexPad.apply(grad, indices=ctx.indices, name="IndexPadBackwardBackward",
+                              keep_format=ctx.keep_format)
 
 
 def _check_edge_pad(mode: str, k: int, shape: tuple, pairs: list) -> None:
@@ -199,4 +220,4 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
     name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
             # torch builds circular padding from slice copies; its top node is CopySlices
             "circular": "torch::autograd::CopySlices"}[mode]
-    return IndexPad.apply(x, indices=indices, name=name)
+    return IndexPad.apply(x, indices=indices, name=name, keep_format=mode != "circular")

@@ -1,5 +1,9 @@
 """pixel_shuffle / pixel_unshuffle: trade channels for space and back, each the other's
-inverse (and so each the other's backward), as torch's PixelShuffle.cpp lays them out."""
+inverse (and so each the other's backward), as torch's PixelShuffle.cpp lays them out.
+
+Memory format, as torch: the result is channels_last when the input's strides suggest
+it (so the input gradient follows the incoming gradient's); an input that suggests
+channels_last_3d is refused."""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ import operator
 
 import numpy as np
 
+from torchlet import _dtype
+from torchlet._ops.shape.common import suggested_memory_format
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
+from torchlet.nn._functional.pooling_plans import in_format
 from torchlet.nn._functional.upsampling import _check_input
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle"]
@@ -41,7 +48,7 @@ class _PixelShuffle(Primitive):
     @staticmethod
     def forward(ctx, x, *, r):
         ctx.r = r
-        return np.ascontiguousarray(_shuffle(x, r))
+        return in_format(np.ascontiguousarray(_shuffle(x, r)), suggested_memory_format(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -58,11 +65,17 @@ class _PixelUnshuffle(Primitive):
         ctx.r = r
         if x.size == 0:  # torch returns a copy of an empty input, its shape unchanged
             return x.copy()
-        return np.ascontiguousarray(_unshuffle(x, r))
+        return in_format(np.ascontiguousarray(_unshuffle(x, r)), suggested_memory_format(x))
 
     @staticmethod
     def backward(ctx, grad):
         return pixel_shuffle(grad, ctx.r)  # with its checks, as torch
+
+
+def _check_format(x: Tensor) -> None:
+    """torch's kernels handle contiguous and channels_last inputs only."""
+    if suggested_memory_format(x._data) is _dtype.channels_last_3d:
+        raise RuntimeError("Unsupported memory format. Supports only ChannelsLast, Contiguous")
 
 
 def pixel_shuffle(input, upscale_factor) -> Tensor:  # noqa: A002
@@ -81,6 +94,7 @@ def pixel_shuffle(input, upscale_factor) -> Tensor:  # noqa: A002
             f"square of upscale_factor, but input.size(-3)={shape[-3]} is not divisible by "
             f"{r * r}"
         )
+    _check_format(x)
     return _PixelShuffle.apply(x, r=r)
 
 
@@ -104,4 +118,5 @@ def pixel_unshuffle(input, downscale_factor) -> Tensor:  # noqa: A002
             "pixel_unshuffle expects width to be divisible by downscale_factor, but "
             f"input.size(-1)={shape[-1]} is not divisible by {r}"
         )
+    _check_format(x)
     return _PixelUnshuffle.apply(x, r=r)

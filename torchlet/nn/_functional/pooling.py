@@ -45,6 +45,8 @@ from torchlet.nn._functional.pooling_plans import (
     _IndexPlan,
     _prod,
     adaptive_plan,
+    batch_format,
+    in_format,
     window_plan,
 )
 
@@ -79,14 +81,15 @@ class _Gather(Primitive):
 
 class _ScatterAdd(Primitive):
     """out = zeros of ``in_shape`` with g added at the chosen positions;  grad_g = grad at
-    those positions."""
+    those positions. ``fmt``: the memory format of the result (a max pool's input
+    gradient is laid out as its input)."""
 
     node_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, plan, which, in_shape):
+    def forward(ctx, g, *, plan, which, in_shape, fmt=None):
         ctx.plan, ctx.which = plan, which
-        return plan.scatter(g, which, in_shape)
+        return in_format(plan.scatter(g, which, in_shape), fmt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,6 +98,12 @@ class _ScatterAdd(Primitive):
 
 # ---------------------------------------------------------------------------------------
 # Primitives (one class per torch node name)
+#
+# Memory format: torch's 2-d pools (and max_pool3d) lay their results (values, indices)
+# and their input gradient out as channels_last(_3d) when the batched input's strides
+# suggest it (``keeps_format``); its other 3-d pools always return contiguous results.
+# The values are computed as for any input, then copied into that layout. Their double
+# backward runs the pool (or a gather) on the new gradient, whose own layout decides.
 
 
 class _MaxPool(Primitive):
@@ -104,16 +113,21 @@ class _MaxPool(Primitive):
     node_name = "MaxPool2DWithIndicesBackward0"
     # the scatter that is this node's backward, with torch's node name
     grad_cls: type[_ScatterAdd] | None = None
+    keeps_format = True
 
     @staticmethod
     def forward(ctx, x, *, plan, with_index=True):
         out, index, which = plan.max(x, with_index)
         ctx.plan, ctx.which, ctx.in_shape = plan, which, x.shape
+        fmt = ctx.fmt = batch_format(x, plan.nd) if ctx.keeps_format else None
+        if fmt is not None:
+            out, index = in_format(out, fmt), index if index is None else in_format(index, fmt)
         return (out, index) if with_index else out
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
-        return ctx.grad_cls.apply(grad, plan=ctx.plan, which=ctx.which, in_shape=ctx.in_shape)
+        return ctx.grad_cls.apply(grad, plan=ctx.plan, which=ctx.which, in_shape=ctx.in_shape,
+                                  fmt=ctx.fmt)
 
 
 class _MaxPoolGrad(_ScatterAdd):
@@ -157,6 +171,7 @@ class _AdaptiveMaxPoolGrad(_ScatterAdd):
 class _AdaptiveMaxPool3d(_AdaptiveMaxPool):
     node_name = "AdaptiveMaxPool3DBackward0"
     backward_fn = "adaptive_max_pool3d_backward"
+    keeps_format = False
 
 
 class _AdaptiveMaxPool3dGrad(_ScatterAdd):
@@ -175,27 +190,30 @@ class _AvgPool(Primitive):
 
     node_name = "AvgPool2DBackward0"
     adjoint_cls: type[_AvgPoolAdjoint] | None = None
+    keeps_format = True
 
     @staticmethod
     def forward(ctx, x, *, plan):
         ctx.plan, ctx.in_shape = plan, x.shape
-        return plan.average(x)
+        ctx.fmt = batch_format(x, plan.nd) if ctx.keeps_format else None
+        return in_format(plan.average(x), ctx.fmt)
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.adjoint_cls.apply(grad, plan=ctx.plan, in_shape=ctx.in_shape)
+        return ctx.adjoint_cls.apply(grad, plan=ctx.plan, in_shape=ctx.in_shape, fmt=ctx.fmt)
 
 
 class _AvgPoolAdjoint(Primitive):
-    """out = A^T g (the backward of an average pool);  grad_g = A grad."""
+    """out = A^T g (the backward of an average pool, laid out as its input: ``fmt``);
+    grad_g = A grad."""
 
     node_name = "AvgPool2DBackwardBackward0"
     pool_cls: type[_AvgPool] | None = None
 
     @staticmethod
-    def forward(ctx, g, *, plan, in_shape):
+    def forward(ctx, g, *, plan, in_shape, fmt=None):
         ctx.plan = plan
-        return plan.average_adjoint(g, in_shape)
+        return in_format(plan.average_adjoint(g, in_shape), fmt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -204,6 +222,7 @@ class _AvgPoolAdjoint(Primitive):
 
 class _AvgPool3d(_AvgPool):
     node_name = "AvgPool3DBackward0"
+    keeps_format = False
 
 
 class _AvgPool3dAdjoint(_AvgPoolAdjoint):
@@ -227,6 +246,7 @@ class _AdaptiveAvgPoolAdjoint(_AvgPoolAdjoint):
 class _AdaptiveAvgPool3d(_AdaptiveAvgPool):
     node_name = "AdaptiveAvgPool3DBackward0"
     backward_fn = "adaptive_avg_pool3d_backward"
+    keeps_format = False
 
 
 class _AdaptiveAvgPool3dAdjoint(_AvgPoolAdjoint):
@@ -241,9 +261,12 @@ for _pool, _adjoint in ((_AvgPool, _AvgPoolAdjoint), (_AvgPool3d, _AvgPool3dAdjo
 
 class _MaxUnpool(Primitive):
     """out = zeros of the pooled-from size with out[idx] = x (per plane);
-    grad_x = grad[idx]."""
+    grad_x = grad[idx]. max_unpool2d lays its result out as its input (channels_last
+    when that suggests it), max_unpool3d always contiguous; the backward, a gather, is
+    contiguous."""
 
     node_name = "MaxUnpool2DBackward0"
+    keeps_format = True
 
     @staticmethod
     def forward(ctx, x, *, idx, out_size):
@@ -255,7 +278,8 @@ class _MaxUnpool(Primitive):
         if out.size:  # (an empty output takes no values, whatever the indices say)
             np.put_along_axis(out, idx.reshape(rows, per_row), x.reshape(rows, per_row),
                               axis=1)
-        return out.reshape(x.shape[:x.ndim - nd] + tuple(out_size))
+        out = out.reshape(x.shape[:x.ndim - nd] + tuple(out_size))
+        return in_format(out, batch_format(x, nd) if ctx.keeps_format else None)
 
     @staticmethod
     def backward(ctx, grad):
@@ -270,6 +294,7 @@ class _MaxUnpool(Primitive):
 
 class _MaxUnpool3d(_MaxUnpool):
     node_name = "MaxUnpool3DBackward0"
+    keeps_format = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -700,7 +725,12 @@ def _adaptive_avg_nd(fn: str, nd: int, input, output_size, python=True) -> Tenso
         output_size = _list_with_default(output_size, x._data.shape)
     sizes = _adaptive_sizes(fn, x, nd, output_size, is_max=False)
     if all(s == 1 for s in sizes):  # torch takes the mean for a 1x1 output
-        return x.mean(tuple(range(-nd, 0)), keepdim=True)
+        out = x.mean(tuple(range(-nd, 0)), keepdim=True)
+        if batch_format(x._data, nd) is not None:
+            # and restrides it in place (AsStridedBackward1) to channels_last(_3d)
+            n, c = x._data.shape[:2]
+            out.as_strided_((n, c) + (1,) * nd, (c, 1) + (c,) * nd)
+        return out
     lead = x._data.shape[:x._data.ndim - nd]
     if nd == 2 and not _prod(lead + sizes) and x._data.dtype.kind != "f":
         return x.new_zeros(lead + sizes)  # torch's 2-D kernel returns an empty output unchecked

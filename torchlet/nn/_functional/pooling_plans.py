@@ -25,6 +25,7 @@ import functools
 import numpy as np
 
 from torchlet._ops.pointwise.binary import _MAXPS_DTYPES, select
+from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
 from torchlet.nn._functional.conv_kernels import Geometry, _inner, _padded_size, windows
 
 
@@ -63,6 +64,26 @@ def _divide(acc: np.ndarray, divisors) -> np.ndarray:
     for d in divisors:
         acc = np.divide(acc, np.asarray(d, dtype=acc.dtype), out=acc)
     return acc
+
+
+def batch_format(x: np.ndarray, nd: int):
+    """The memory format torch gives the result of a pooling (resampling, padding) of
+    ``x`` over its last ``nd`` dims when the kernel keeps the input's: channels_last(_3d)
+    for a batched input whose strides suggest it (``suggested_memory_format``), else
+    None (contiguous). Unbatched inputs have no such format."""
+    if x.ndim != nd + 2 or x.strides[1] > x.strides[-1]:
+        return None  # (the quick answer for NCHW: channels_last has C's stride the least)
+    return suggested_memory_format(x)
+
+
+def in_format(out: np.ndarray, fmt) -> np.ndarray:
+    """``out`` laid out as torch lays out a new result of memory format ``fmt``: as it
+    is (C order) for None, else a channels_last(_3d) copy (the values are unchanged)."""
+    if fmt is None:
+        return out
+    result = empty_in_layout(out, out.dtype, fmt)
+    np.copyto(result, out)
+    return result
 
 
 # ---------------------------------------------------------------------------------------

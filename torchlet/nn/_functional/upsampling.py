@@ -15,6 +15,11 @@ the forward again, so double backward works.
 
 antialias=True (bilinear, bicubic, lanczos on 4-D input) widens the filter by the
 downsampling factor (torch's _upsample_*2d_aa, after Pillow): see _AntialiasResample.
+
+Memory format: the result is channels_last(_3d) when the input's strides suggest it, as
+torch's kernels allocate it. The input gradient follows the incoming gradient's strides
+the same way for nearest (2-d), bilinear and trilinear (their backward kernels allocate
+like that), and is contiguous for the others (``grad_format``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import operator
 import numpy as np
 
 from torchlet._dtype import TYPE_WORDS, no_attribute_error, type_name
+from torchlet._ops.shape.common import suggested_memory_format
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.pooling import (
@@ -32,6 +38,7 @@ from torchlet.nn._functional.pooling import (
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
 )
+from torchlet.nn._functional.pooling_plans import in_format
 
 __all__ = ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
 
@@ -153,8 +160,10 @@ class _Resample:
     """A separable resampling: per spatial axis, ``index`` (out, taps) and ``weight``
     (out, taps) or None (nearest: a pure gather)."""
 
-    def __init__(self, node_name: str, axes: list, back_axes: list | None = None):
+    def __init__(self, node_name: str, axes: list, back_axes: list | None = None,
+                 grad_format: bool = False):
         self.node_name = node_name
+        self.grad_format = grad_format  # the backward keeps a channels_last gradient so
         self.axes = axes  # [(index, weight)] for each spatial axis, first to last
         # what torch's backward kernel reads, where it differs from its forward's taps
         # (then ``transpose`` is not quite the adjoint of ``apply``, as in torch)
@@ -257,7 +266,7 @@ class _Upsample(Primitive):
     def forward(ctx, x, *, plan):
         ctx.plan, ctx.in_size = plan, x.shape[x.ndim - len(plan.axes):]
         ctx.node_name = plan.node_name
-        return plan.apply(x)
+        return in_format(plan.apply(x), suggested_memory_format(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -273,7 +282,8 @@ class _UpsampleTranspose(Primitive):
     def forward(ctx, g, *, plan, in_size):
         ctx.plan = plan
         ctx.node_name = plan.node_name.replace("Backward0", "BackwardBackward0")
-        return plan.transpose(g, in_size)
+        fmt = suggested_memory_format(g) if plan.grad_format else None
+        return in_format(plan.transpose(g, in_size), fmt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -358,6 +368,7 @@ class _AntialiasResample:
     def __init__(self, node_name: str, in_size: tuple, out_size: tuple, scales,
                  align_corners: bool, mode: str, ftype):
         self.node_name = node_name
+        self.grad_format = mode == "bilinear"  # (see _Resample)
         self.in_size, self.out_size = tuple(in_size), tuple(out_size)
         self.axes = [_aa_weights(i, o, align_corners, None if scales is None else scales[d],
                                  mode, ftype)
@@ -509,7 +520,11 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
             axes.append(_cubic_taps(i, o, align_corners, scale, ftype))
         else:
             axes.append(_linear_taps(i, o, align_corners, scale, ftype))
-    return _Upsample.apply(x, plan=_Resample(_NODE[(mode, nd)], axes, back_axes))
+    # torch's backward kernels that allocate the gradient in its own memory format
+    grad_format = mode in ("bilinear", "trilinear") or (mode == "nearest" and nd == 2) or (
+        mode == "nearest-exact" and nd == 2)
+    plan = _Resample(_NODE[(mode, nd)], axes, back_axes, grad_format)
+    return _Upsample.apply(x, plan=plan)
 
 
 def _antialias(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:
