@@ -235,6 +235,21 @@ def accumulation_dtype(np_dtype):
 # picking values along a dimension (max/min with dim, sort, topk, median, mode)
 
 
+def take_along(a: np.ndarray, idx: np.ndarray, dim: int) -> np.ndarray:
+    """``np.take_along_axis(a, idx, axis=dim)`` for ``idx`` (int64, 0 <= idx < a.shape[dim])
+    of a's shape but along ``dim``. Along the last dim of a C-contiguous ``a`` (the usual
+    x.max(-1), topk, sort): one ``take`` at the flat positions, without take_along_axis's
+    argument handling (measured: 2.6 against 3.8 us on (32, 10); along other dims that
+    way is no quicker)."""
+    if (dim != a.ndim - 1 or type(a) is not np.ndarray or type(idx) is not np.ndarray
+            or not a.flags.c_contiguous or idx.ndim != a.ndim or a.size == 0):
+        return np.take_along_axis(a, idx, axis=dim)
+    n = a.shape[dim]
+    rows = a.size // n
+    pos = idx.reshape(rows, -1) + np.arange(0, rows * n, n)[:, None]
+    return a.reshape(-1).take(pos).reshape(idx.shape)
+
+
 class PutAlong(Primitive):
     """out = zeros of ``shape`` with ``a`` written at ``idx`` along ``dim`` (distinct
     indices);  grad_a = grad taken at ``idx``. torch's zeros().scatter_()."""
@@ -262,7 +277,7 @@ class TakeAlong(Primitive):
     @staticmethod
     def forward(ctx, a, *, idx, dim):
         ctx.idx, ctx.dim, ctx.shape = idx, dim, a.shape
-        return np.take_along_axis(a, idx, axis=dim)
+        return take_along(a, idx, dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -285,7 +300,7 @@ class Selection(Primitive):
         if a.ndim == 0:
             values, indices = a.copy(), idx.reshape(())
         else:
-            values = np.take_along_axis(a, idx, axis=dim)
+            values = take_along(a, idx, dim)
             indices = idx
             if not keepdim:
                 values, indices = values.squeeze(dim), idx.squeeze(dim)

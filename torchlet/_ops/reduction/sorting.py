@@ -39,9 +39,11 @@ def argsort_array(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
     if not descending:
         return np.argsort(a, axis=dim, kind="stable").astype(np.int64, copy=False)
     # Sort the reversed array ascending and read the result backwards: largest first,
-    # and equal values come out in increasing index order.
-    reversed_order = np.argsort(np.flip(a, dim), axis=dim, kind="stable")
-    return (a.shape[dim] - 1) - np.flip(reversed_order, dim).astype(np.int64, copy=False)
+    # and equal values come out in increasing index order. (np.flip's views, by a slice:
+    # np.flip's argument handling costs more than the argsort of a small array.)
+    backwards = (slice(None),) * dim + (slice(None, None, -1),)
+    reversed_order = np.argsort(a[backwards], axis=dim, kind="stable")
+    return (a.shape[dim] - 1) - reversed_order[backwards].astype(np.int64, copy=False)
 
 
 # torch's sort is stable anyway for rows of at most 16 (std::sort ends in insertion sort)
@@ -74,8 +76,10 @@ def _tied_rows(rows: np.ndarray, order: np.ndarray) -> np.ndarray:
     same = ordered[:, 1:] == ordered[:, :-1]
     if ordered.dtype.kind == "f":
         nan = np.isnan(ordered)
-        if nan.any():
+        if np.count_nonzero(nan):
             same |= nan[:, 1:] & nan[:, :-1]
+    if not np.count_nonzero(same):  # the usual case, told quicker than by any(axis=1)
+        return np.empty(0, np.intp)
     return np.flatnonzero(same.any(axis=1))
 
 
@@ -104,16 +108,40 @@ def topk_indices(a: np.ndarray, k: int, dim: int, largest: bool, sorted: bool): 
     """
     rows = _rows(a, dim)
     n = rows.shape[1]
-    order = argsort_array(rows, 1, largest)
     replay: range | np.ndarray
     if not sorted and k * 64 > n and k > 1:
+        order = argsort_array(rows, 1, largest)
         replay = range(rows.shape[0])
     else:
+        if 1 <= k and n >= _PARTITION_MIN and (k + 1) * 4 <= n:
+            order = _best_sorted(rows, k + 1, largest)
+        else:
+            order = argsort_array(rows, 1, largest)
         replay = _tied_rows(rows, order[:, : k + 1])
     order = order[:, :k].copy()
     for r in replay:
         order[r] = topk_order(rows[r].tolist(), k, largest, sorted)
     return _from_rows(order, a, dim)
+
+
+# topk of a few of many: partition, then sort only the few (the stable argsort of a
+# whole (64, 1000) float32 row set takes 3 ms, the partition a tenth of that)
+_PARTITION_MIN = 64
+
+
+def _best_sorted(rows: np.ndarray, count: int, largest: bool) -> np.ndarray:
+    """The first ``count`` columns of ``argsort_array(rows, 1, largest)`` wherever those
+    ``count`` values of a row are distinct (other rows are replayed by the caller): the
+    ``count`` best values by ``np.argpartition`` (NaN the largest, as in sort), their
+    positions put in index order, then sorted stably."""
+    n = rows.shape[1]
+    if largest:
+        best = np.argpartition(rows, n - count, axis=1)[:, n - count:]
+    else:
+        best = np.argpartition(rows, count - 1, axis=1)[:, :count]
+    best.sort(axis=1)  # (ties, if any, then keep index order, as in the full sort)
+    values = np.take_along_axis(rows, best, axis=1)
+    return np.take_along_axis(best, argsort_array(values, 1, largest), axis=1)
 
 
 class Sort(Selection):

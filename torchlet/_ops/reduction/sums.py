@@ -119,7 +119,26 @@ def _small_block_sum(a, dims, keepdim):
             return np.full(ones + kept if keepdim else kept, total)
         total = _cascade.outer_sum(a.reshape(-1, columns), 1)
         return _plus_zero(total.reshape(ones + kept if keepdim else kept))
-    return None
+    return None  # (kept, reduced, kept): _torch_order_sum's _middle_block_sum
+
+
+def _middle_block_sum(a, first, last, threads):
+    """The sum over a middle block of dims, ``first`` to ``last``, of a C-contiguous
+    float32/float64 ``a`` (x.sum(1) of a 3-D x): shape (kept before, kept after),
+    flattened. (Size-1 dims may sit anywhere; every other dim from ``first`` to ``last``
+    is reduced, and there are others before and after.)
+
+    torch sees (before, reduced, after): the reduced dim innermost in its iteration, the
+    contiguous kept ``after`` dim next, so each of the ``before`` blocks (reduced, after)
+    is an outer sum of its own (``_cascade.outer_blocks``), one after the other, or split
+    across threads between them. From 32768 elements on, when there are fewer blocks than
+    threads, torch cuts ``after`` into per-thread ranges instead, which changes the
+    blocks: None then (``_strided_sum`` follows that)."""
+    shape = a.shape
+    before, after = math.prod(shape[:first]), math.prod(shape[last + 1:])
+    if threads > 1 and before < threads and a.size >= _cascade.GRAIN_SIZE:
+        return None
+    return _cascade.outer_blocks(a.reshape(before, -1, after))
 
 
 def _torch_order_sum(a, dims, keepdim, np_dtype):
@@ -138,6 +157,12 @@ def _torch_order_sum(a, dims, keepdim, np_dtype):
     if a.flags.c_contiguous and all(reduced):  # (also 0-d, or size-1 dims only)
         total = _cascade.full_sum(a.reshape(-1), _threads(a.size))
         return np.full(shape, total) if shape else total
+    if (switches == 2 and not reduced[0] and a.flags.c_contiguous
+            and a.dtype in _SMALL_DTYPES):  # (kept, reduced, kept): x.sum(1) of 3-D
+        non_1 = [i for i in dims if a.shape[i] != 1]
+        total = _middle_block_sum(a, non_1[0], non_1[-1], _threads(a.size))
+        if total is not None:
+            return _plus_zero(total.reshape(shape))
     if not a.flags.c_contiguous or switches > 1 or not any(reduced):
         total = _strided_sum.strided_sum(a, dims, _threads(a.size))
         return total if total.shape == shape else total.reshape(shape)  # (a fresh array)
@@ -521,6 +546,8 @@ def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     x = check_tensor("cumsum", input)
     d, np_dtype = _scan_dtype("cumsum", x, dim, _scan_in_out_dtype(dtype, out))
     result = Cumsum.apply(x, dim=d, np_dtype=np_dtype)
+    if out is None:
+        return result
     return _out(result, out, "cumsum", _scan_out_dtype("cumsum", dtype))
 
 
