@@ -110,8 +110,8 @@ class Rsub(Primitive):
     def forward(ctx, a, *, other, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            return _times_plus(a, -alpha, other)
-        return other - a
+            return laid_out_as_torch(_times_plus(a, -alpha, other), a)
+        return laid_out_as_torch(other - a, a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -161,7 +161,7 @@ class MulNumber(Primitive):
     @staticmethod
     def forward(ctx, a, *, number):
         ctx.number = number
-        return (a.astype(np.float32) * np.float32(number)).astype(a.dtype)
+        return laid_out_as_torch((a.astype(np.float32) * np.float32(number)).astype(a.dtype), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -177,7 +177,7 @@ class DivNumber(Primitive):
     @staticmethod
     def forward(ctx, a, *, number):
         ctx.number = number
-        return (a.astype(np.float32) / np.float32(number)).astype(a.dtype)
+        return laid_out_as_torch((a.astype(np.float32) / np.float32(number)).astype(a.dtype), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -238,18 +238,22 @@ class DivRounded(Primitive):
 
     @staticmethod
     def forward(ctx, a, b, *, rounding_mode):
-        if a.dtype.kind in "iub":
-            _check_integer_divisor(a, b)
-            if rounding_mode == "floor":
-                return np.floor_divide(a, b)
-            return (np.abs(a) // np.abs(b)) * (np.sign(a) * np.sign(b))
-        if rounding_mode == "floor":
-            return np.floor_divide(a, b)
-        return np.trunc(a / b)
+        return laid_out_as_torch(_div_rounded(a, b, rounding_mode), a, b)
 
     @staticmethod
     def backward(ctx, grad):
         return zeros_like_grad(grad, ctx, 0), zeros_like_grad(grad, ctx, 1)
+
+
+def _div_rounded(a, b, rounding_mode):
+    if a.dtype.kind in "iub":
+        _check_integer_divisor(a, b)
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)
+        return (np.abs(a) // np.abs(b)) * (np.sign(a) * np.sign(b))
+    if rounding_mode == "floor":
+        return np.floor_divide(a, b)
+    return np.trunc(a / b)
 
 
 class Neg(Primitive):
@@ -259,7 +263,8 @@ class Neg(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        return np.negative(a)
+        out = np.negative(a)
+        return out if a.flags.c_contiguous else relaid(out, (a,))  # (inline, as Add's)
 
     @staticmethod
     def backward(ctx, grad):
@@ -275,7 +280,7 @@ class PowScalar(Primitive):
     def forward(ctx, a, *, exponent, number=None):
         ctx.save_for_backward(a)
         ctx.exponent = exponent if number is None else number
-        return _pow_scalar(a, exponent, ctx.exponent)
+        return laid_out_as_torch(_pow_scalar(a, exponent, ctx.exponent), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -355,7 +360,7 @@ class PowTensor(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _power(a, b)
+        out = laid_out_as_torch(_power(a, b), a, b)
         ctx.save_for_backward(b, a, out)  # torch's order: exponent, self, result
         return out
 
@@ -530,7 +535,7 @@ class FloorDivide(Primitive):
     def forward(ctx, a, b):
         if np.asarray(a).dtype.kind in "iu":
             _check_integer_divisor(a, b)
-        return np.floor_divide(a, b)
+        return laid_out_as_torch(np.floor_divide(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -561,7 +566,7 @@ class Remainder(Primitive):
             _check_integer_divisor(a, b)
         if ctx.needs_input_grad[1]:
             ctx.save_for_backward(b, a)  # torch's order: other, self
-        return _remainder(a, b)
+        return laid_out_as_torch(_remainder(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -582,7 +587,7 @@ class RemainderOfNumber(Primitive):
     def forward(ctx, b, *, number):
         if b.dtype.kind in "iu":
             _check_integer_divisor(number, b)
-        return _remainder(np.asarray(number), b)
+        return laid_out_as_torch(_remainder(np.asarray(number), b), b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -602,7 +607,7 @@ class Fmod(Primitive):
             _check_integer_divisor(a, b)
         if ctx.needs_input_grad[1]:
             ctx.save_for_backward(b, a)  # torch's order: other, self
-        return np.fmod(a, b)
+        return laid_out_as_torch(np.fmod(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -631,7 +636,7 @@ class RemainderScalar(_ScalarDivisor):
     def forward(ctx, a, *, other):
         if a.dtype.kind in "iu":
             _check_integer_divisor(a, other)
-        return _remainder(a, other)
+        return laid_out_as_torch(_remainder(a, other), a)
 
 
 class FmodScalar(_ScalarDivisor):
@@ -643,7 +648,7 @@ class FmodScalar(_ScalarDivisor):
     def forward(ctx, a, *, other):
         if a.dtype.kind in "iu":
             _check_integer_divisor(a, other)
-        return np.fmod(a, other)
+        return laid_out_as_torch(np.fmod(a, other), a)
 
 
 def remainder(input, other, *, out=None):  # noqa: A002
@@ -756,7 +761,7 @@ class Addcmul(Primitive):
         _, need_t1, need_t2 = ctx.needs_input_grad
         ctx.save_for_backward(t1 if need_t2 else None, t2 if need_t1 else None)
         ctx.value = value
-        return _addcmul(x, t1, t2, value)
+        return laid_out_as_torch(_addcmul(x, t1, t2, value), x, t1, t2)
 
     @staticmethod
     def backward(ctx, grad):
@@ -797,7 +802,7 @@ class Addcdiv(Primitive):
     def forward(ctx, x, t1, t2, *, value):
         ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None, t2)
         ctx.value = value
-        return _addcdiv(x, t1, t2, value)
+        return laid_out_as_torch(_addcdiv(x, t1, t2, value), x, t1, t2)
 
     @staticmethod
     def backward(ctx, grad):

@@ -155,7 +155,7 @@ class ClampScalar(Primitive):
     def forward(ctx, a, *, lo, hi):
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
-        return _clamp_scalar(a, lo, hi)
+        return laid_out_as_torch(_clamp_scalar(a, lo, hi), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -214,7 +214,7 @@ class ClampTensor(Primitive):
             out = _wide16(np.maximum, out, lo)
         if hi is not None:
             out = _wide16(np.minimum, out, hi)
-        return out if out is not a else a.copy()
+        return laid_out_as_torch(out if out is not a else a.copy(), a, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
@@ -539,7 +539,7 @@ class LerpScalar(Primitive):
     @staticmethod
     def forward(ctx, a, b, *, weight):
         ctx.weight = weight  # the Python number: torch takes 1 - w in double precision
-        return _lerp(a, b, weight)
+        return laid_out_as_torch(_lerp(a, b, weight), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -557,7 +557,7 @@ class LerpTensor(Primitive):
     @staticmethod
     def forward(ctx, a, b, w):
         ctx.save_for_backward(a, b, w)
-        return _lerp(a, b, w)
+        return laid_out_as_torch(_lerp(a, b, w), a, b, w)
 
     @staticmethod
     def backward(ctx, grad):
@@ -599,7 +599,7 @@ class NanToNum(Primitive):
     @staticmethod
     def forward(ctx, a, *, nan, posinf, neginf):
         ctx.finite = np.isfinite(a)
-        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+        return laid_out_as_torch(np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf), a)
 
     @staticmethod
     def backward(ctx, grad):

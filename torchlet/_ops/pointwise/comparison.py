@@ -100,7 +100,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
             f"{_TYPE_WORD[a._data.dtype.name]} did not match {_TYPE_WORD[b._data.dtype.name]}"
         )
     _check_broadcast(a._data, b._data)
-    return wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    close = np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return wrap(laid_out_as_torch(close, a._data, b._data))  # (torch's: as self == other)
 
 
 def _check_broadcast(a: np.ndarray, b: np.ndarray) -> None:
@@ -124,7 +125,7 @@ def _logical(op, input, other=None):  # noqa: A002
         raise TypeError(f"{op.__name__}(): argument 'other' (position 2) must be Tensor, "
                         f"not {type_name(other)}")
     _check_broadcast(a, other._data)
-    return wrap(np.asarray(op(a, other._data)))
+    return wrap(laid_out_as_torch(np.asarray(op(a, other._data)), a, other._data))
 
 
 def logical_and(input, other, *, out=None):  # noqa: A002

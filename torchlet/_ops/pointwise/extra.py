@@ -16,6 +16,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import type_name
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.arithmetic import pow  # noqa: A004
 from torchlet._ops.pointwise.binary import where
@@ -84,7 +85,7 @@ class Hypot(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _in_float32(np.hypot, a, b)
+        out = laid_out_as_torch(_in_float32(np.hypot, a, b), a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -112,7 +113,7 @@ class Copysign(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.copysign(a, b)
+        out = laid_out_as_torch(np.copysign(a, b), a, b)
         ctx.save_for_backward(a, out)
         return out
 
@@ -165,7 +166,7 @@ class Xlogy(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _xlogy(a, b)
+        return laid_out_as_torch(_xlogy(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,7 +185,7 @@ class XlogyNumberSelf(Primitive):
     def forward(ctx, b, *, number):
         ctx.save_for_backward(b)
         ctx.number = number
-        return _xlogy(_number(number, b.dtype), b)
+        return laid_out_as_torch(_xlogy(_number(number, b.dtype), b), b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -202,7 +203,7 @@ class XlogyNumberOther(Primitive):
     def forward(ctx, a, *, number):
         ctx.save_for_backward(a)
         ctx.number = number
-        return _xlogy(a, _number(number, a.dtype))
+        return laid_out_as_torch(_xlogy(a, _number(number, a.dtype)), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -255,7 +256,8 @@ class Logaddexp(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _in_float32(lambda x, y: _logaddexp(x, y, np.exp, None), a, b)
+        return laid_out_as_torch(
+            _in_float32(lambda x, y: _logaddexp(x, y, np.exp, None), a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -274,7 +276,8 @@ class Logaddexp2(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _in_float32(lambda x, y: _logaddexp(x, y, np.exp2, 1 / math.log(2)), a, b)
+        return laid_out_as_torch(
+            _in_float32(lambda x, y: _logaddexp(x, y, np.exp2, 1 / math.log(2)), a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -307,7 +310,7 @@ class Fmax(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.where((a < b) | (a != a), b, a)
+        return laid_out_as_torch(np.where((a < b) | (a != a), b, a), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -324,7 +327,7 @@ class Fmin(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.where((b < a) | (a != a), b, a)
+        return laid_out_as_torch(np.where((b < a) | (a != a), b, a), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -360,7 +363,7 @@ class Heaviside(Primitive):
 
     @staticmethod
     def forward(ctx, a, values):
-        return np.where(a == 0, values, (a > 0).astype(a.dtype))
+        return laid_out_as_torch(np.where(a == 0, values, (a > 0).astype(a.dtype)), a, values)
 
     @staticmethod
     def backward(ctx, grad):
@@ -452,7 +455,7 @@ class Logit(Primitive):
     def forward(ctx, a, *, eps):
         ctx.save_for_backward(a)
         ctx.eps = eps
-        return _logit(a, eps)
+        return laid_out_as_torch(_logit(a, eps), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -492,7 +495,7 @@ class Deg2rad(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        return _in_float32(lambda x: x * x.dtype.type(_PI_180), a)
+        return laid_out_as_torch(_in_float32(lambda x: x * x.dtype.type(_PI_180), a), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -506,7 +509,7 @@ class Rad2deg(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        return _in_float32(lambda x: x * x.dtype.type(_180_PI), a)
+        return laid_out_as_torch(_in_float32(lambda x: x * x.dtype.type(_180_PI), a), a)
 
     @staticmethod
     def backward(ctx, grad):

@@ -299,7 +299,9 @@ def _write_into(out: Tensor, result: Tensor, dtype_error, field: str,
 def copy_into_out(out: Tensor, result: Tensor, warn_resize: bool = True) -> None:
     """Write ``result`` into ``out`` on the same device, resizing ``out`` as torch does
     (with its deprecation warning when ``out`` had elements). A meta ``out`` stays meta:
-    it gets the result's shape and no values."""
+    it gets the result's shape and no values. A resized ``out`` is laid out as the result
+    (torch's ops resize it to the strides they would give a new result: ``exp(x.t(),
+    out=empty(0))`` is transposed as ``exp(x.t())``)."""
     out_meta = on_meta(out._data)
     if out_meta != on_meta(result._data):
         where, to = ("meta", "cpu") if not out_meta else ("cpu", "meta")
@@ -318,7 +320,8 @@ def copy_into_out(out: Tensor, result: Tensor, warn_resize: bool = True) -> None
                 UserWarning, stacklevel=user_stacklevel(),
             )
         dtype = out._data.dtype
-        out._data = meta_array(shape, dtype) if out_meta else np.empty(shape, dtype)
+        out._data = meta_array(shape, dtype) if out_meta else \
+            empty_in_layout(result._data, dtype, None)
     if not out_meta:
         np.copyto(out._data, result._data, casting="unsafe")
     bump_version(out)

@@ -14,6 +14,7 @@ import numpy as np
 from torchlet._dtype import type_name
 from torchlet._ops.pointwise import comparison
 from torchlet._ops.pointwise.operands import _check_tensor, _float_operand, _out, zeros_like
+from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -30,8 +31,10 @@ def isneginf(input, *, out=None):  # noqa: A002
 
 
 def isreal(input) -> Tensor:  # noqa: A002
-    """True everywhere: every dtype torchlet has is real."""
-    return wrap(np.ones(_check_tensor("isreal", input)._data.shape, dtype=bool))
+    """True everywhere: every dtype torchlet has is real (torch's ones_like, so laid
+    out as the input)."""
+    data = _check_tensor("isreal", input)._data
+    return wrap(empty_in_layout(data, np.bool_, None, np.ones))
 
 
 def is_nonzero(input) -> bool:  # noqa: A002

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from torchlet._dtype import type_name
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_bessel as B
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise.binary import where
@@ -28,8 +29,9 @@ _SQRT_PI = math.sqrt(math.pi)
 
 
 def _flat(kernel, a, *args):
-    """Run a kernel on a 1-D view (the kernels index with masks) and restore the shape."""
-    return kernel(a.reshape(-1), *args).reshape(a.shape)
+    """Run a kernel on a 1-D view (the kernels index with masks) and restore the shape,
+    laid out as torch lays out a's result."""
+    return laid_out_as_torch(kernel(a.reshape(-1), *args).reshape(a.shape), a)
 
 
 class _SpecialUnary(Primitive):
@@ -172,7 +174,7 @@ class Polygamma(Primitive):
     def forward(ctx, a, *, n):
         ctx.save_for_backward(a)
         ctx.n = n
-        return K.polygamma(n, a.reshape(-1)).reshape(a.shape)
+        return laid_out_as_torch(K.polygamma(n, a.reshape(-1)).reshape(a.shape), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -203,7 +205,7 @@ class Mvlgamma(Primitive):
         ctx.p = p
         args = a[..., None] + _mvlgamma_offsets(p, a.dtype)
         wide = np.float32 if a.dtype == np.float16 else a.dtype.type  # Half sums in float
-        total = _flat(K.lgamma, args).astype(wide).sum(-1)
+        total = K.lgamma(args.reshape(-1)).reshape(args.shape).astype(wide).sum(-1)
         constant = p * (p - 1) * math.log(math.pi) * 0.25
         return (total + wide(constant)).astype(a.dtype)
 
@@ -440,7 +442,7 @@ class _MulNumber(Primitive):
     def forward(ctx, a, *, number):
         ctx.number = number
         work = np.float32 if a.dtype == np.float16 else a.dtype.type
-        return (a.astype(work) * work(number)).astype(a.dtype)
+        return laid_out_as_torch((a.astype(work) * work(number)).astype(a.dtype), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -455,7 +457,7 @@ class _AddNumber(Primitive):
     @staticmethod
     def forward(ctx, a, *, number):
         work = np.float32 if a.dtype == np.float16 else a.dtype.type
-        return (a.astype(work) + work(number)).astype(a.dtype)
+        return laid_out_as_torch((a.astype(work) + work(number)).astype(a.dtype), a)
 
     @staticmethod
     def backward(ctx, grad):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import _check_tensor, _float_operand, _out
 from torchlet._ops.pointwise.special_bessel import _I0_A, _I0_B, _I1_A, _I1_B, _chbevl
@@ -394,7 +395,7 @@ def _no_grad_unary(kernel, name, input, out):  # noqa: A002
     flat = data.reshape(-1)
     with np.errstate(all="ignore"):
         result = kernel(flat).reshape(data.shape)
-    return _out(wrap(result), out, name)
+    return _out(wrap(laid_out_as_torch(result, data)), out, name)
 
 
 def bessel_j0(input, *, out=None):  # noqa: A002

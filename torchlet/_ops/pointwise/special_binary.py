@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise.binary import where
 from torchlet._ops.pointwise.extra import _float_operands
@@ -45,7 +46,7 @@ class Xlog1py(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _xlog1py(a, b)
+        return laid_out_as_torch(_xlog1py(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -64,7 +65,7 @@ class Xlog1pyNumberSelf(Primitive):
     def forward(ctx, b, *, number):
         ctx.save_for_backward(b)
         ctx.number = number
-        return _xlog1py(_number(number, b.dtype), b)
+        return laid_out_as_torch(_xlog1py(_number(number, b.dtype), b), b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -82,7 +83,7 @@ class Xlog1pyNumberOther(Primitive):
     def forward(ctx, a, *, number):
         ctx.save_for_backward(a)
         ctx.number = number
-        return _xlog1py(a, _number(number, a.dtype))
+        return laid_out_as_torch(_xlog1py(a, _number(number, a.dtype)), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -117,8 +118,9 @@ class Zeta(Primitive):
     @staticmethod
     def forward(ctx, x, q):
         ctx.save_for_backward(x, q)
-        x, q = np.broadcast_arrays(x, q)
-        return K.zeta(x.reshape(-1), q.reshape(-1)).reshape(x.shape)
+        wide_x, wide_q = np.broadcast_arrays(x, q)
+        out = K.zeta(wide_x.reshape(-1), wide_q.reshape(-1)).reshape(wide_x.shape)
+        return laid_out_as_torch(out, x, q)
 
     @classmethod
     def backward(cls, ctx, grad):
@@ -138,7 +140,7 @@ class ZetaNumberSelf(Primitive):
         ctx.save_for_backward(q)
         ctx.number = number
         x = np.full(q.shape, number, q.dtype)
-        return K.zeta(x.reshape(-1), q.reshape(-1)).reshape(q.shape)
+        return laid_out_as_torch(K.zeta(x.reshape(-1), q.reshape(-1)).reshape(q.shape), q)
 
     @staticmethod
     def backward(ctx, grad):
@@ -154,7 +156,7 @@ class ZetaNumberOther(Primitive):
     @staticmethod
     def forward(ctx, x, *, number):
         q = np.full(x.shape, number, x.dtype)
-        return K.zeta(x.reshape(-1), q.reshape(-1)).reshape(x.shape)
+        return laid_out_as_torch(K.zeta(x.reshape(-1), q.reshape(-1)).reshape(x.shape), x)
 
     @staticmethod
     def backward(ctx, grad):

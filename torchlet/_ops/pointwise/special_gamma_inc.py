@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._dtype import type_name
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.operands import _TYPE_WORD, _operands, _out
@@ -521,7 +522,7 @@ class Igamma(Primitive):
     @classmethod
     def forward(cls, ctx, a, x, *, dtype):
         ctx.save_for_backward(a, x)
-        return _kernel(cls.kernel, a.astype(dtype), x)
+        return laid_out_as_torch(_kernel(cls.kernel, a.astype(dtype), x), a, x)
 
     @classmethod
     def backward(cls, ctx, grad):

@@ -15,6 +15,7 @@ import numpy as np
 
 from torchlet import _dtype, return_types
 from torchlet._dtype import type_name
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise.binary import where
 from torchlet._ops.pointwise.comparison import Compare
 from torchlet._ops.pointwise.operands import (
@@ -148,7 +149,7 @@ class Nextafter(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.nextafter(a, b)
+        return laid_out_as_torch(np.nextafter(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -188,8 +189,11 @@ class Ldexp(Primitive):
     def forward(ctx, a, b, *, np_dtype):
         ctx.save_for_backward(a, b)
         work = np.float32 if np_dtype == np.float16 else np_dtype  # Half: in float, rounded
+        # torch's composite a * pow(2, b), whose pow(Scalar, Tensor) is C-contiguous: the
+        # product is laid out by a and a C-ordered b
+        powers = np.asarray(np.exp2(b.astype(work)), order="C")
         with np.errstate(all="ignore"):
-            return (a.astype(work) * np.exp2(b.astype(work))).astype(np_dtype)
+            return laid_out_as_torch((a.astype(work) * powers).astype(np_dtype), a, powers)
 
     @staticmethod
     def backward(ctx, grad):
@@ -219,7 +223,8 @@ class Frexp(Primitive):
     @staticmethod
     def forward(ctx, a):
         mantissa, exponent = np.frexp(a)
-        exponent = exponent.astype(np.int32)
+        mantissa = laid_out_as_torch(mantissa, a)
+        exponent = laid_out_as_torch(exponent.astype(np.int32), a)
         ctx.exponent = exponent
         return mantissa, exponent
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise._fused import _fma
 from torchlet._ops.pointwise.extra import _float_operands
 from torchlet._ops.pointwise.operands import _out, operand_error
@@ -195,11 +196,10 @@ def _polynomial(kernel, name, x, n, out):
     b = b._data if isinstance(b, Tensor) else np.asarray(b)
     if a.dtype == np.float16:
         raise NotImplementedError(f"\"{name[len('special_'):]}_cpu\" not implemented for 'Half'")
-    a, b = np.broadcast_arrays(a, b)
-    shape = a.shape
+    wide_a, wide_b = np.broadcast_arrays(a, b)
     with np.errstate(all="ignore"):
-        result = kernel(a.reshape(-1), _degree(b.reshape(-1))).reshape(shape)
-    return _out(wrap(result), out, name)
+        result = kernel(wide_a.reshape(-1), _degree(wide_b.reshape(-1))).reshape(wide_a.shape)
+    return _out(wrap(laid_out_as_torch(result, a, b)), out, name)
 
 
 def chebyshev_polynomial_t(x, n, *, out=None):

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.indexing._common import laid_out_as_torch, relaid
 from torchlet._ops.pointwise._erf import erf as _erf_numpy
 from torchlet._ops.pointwise._fused import _SPLITTER, _fma
 from torchlet._ops.pointwise._libm import rounded_once
@@ -52,7 +53,10 @@ class _Unary(Primitive):
     @classmethod
     def forward(cls, ctx, a):
         ctx.save_for_backward(a)
-        return cls.numpy_fn(a)
+        out = cls.numpy_fn(a)
+        # torch lays the result out as a (an expanded a in C order); the contiguous test
+        # is inline in these shared forwards, which activations run in every step
+        return out if a.flags.c_contiguous else relaid(out, (a,))
 
 
 class _UnaryOut(Primitive):
@@ -63,6 +67,8 @@ class _UnaryOut(Primitive):
     @classmethod
     def forward(cls, ctx, a):
         out = cls.numpy_fn(a)
+        if not a.flags.c_contiguous:  # (laid out as _Unary's)
+            out = relaid(out, (a,))
         ctx.save_for_backward(out)
         return out
 
@@ -75,7 +81,8 @@ class _Libm(_Unary):
     @classmethod
     def forward(cls, ctx, a):
         ctx.save_for_backward(a)
-        return rounded_once(cls.numpy_fn, a)
+        out = rounded_once(cls.numpy_fn, a)
+        return out if a.flags.c_contiguous else relaid(out, (a,))
 
 
 class _LibmOut(_UnaryOut):
@@ -84,6 +91,8 @@ class _LibmOut(_UnaryOut):
     @classmethod
     def forward(cls, ctx, a):
         out = rounded_once(cls.numpy_fn, a)
+        if not a.flags.c_contiguous:
+            out = relaid(out, (a,))
         ctx.save_for_backward(out)
         return out
 
@@ -557,7 +566,7 @@ class Sign(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        return _sign(a)
+        return laid_out_as_torch(_sign(a), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -592,7 +601,7 @@ class _Rounding(Primitive):
 
     @classmethod
     def forward(cls, ctx, a, **params):
-        return cls.numpy_fn(a, **params)
+        return laid_out_as_torch(cls.numpy_fn(a, **params), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -648,7 +657,7 @@ class Frac(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        return a - np.trunc(a)
+        return laid_out_as_torch(a - np.trunc(a), a)
 
     @staticmethod
     def backward(ctx, grad):

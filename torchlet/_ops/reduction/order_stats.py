@@ -297,7 +297,8 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):  # noqa:
         ranks = wrap(np.ceil(ranks._data))
     elif interpolation == "nearest":
         ranks = wrap(np.round(ranks._data))  # half to even, as torch.round
-    below = ranks._data.astype(np.int64)
+    # (C order, as torch's ranks: the gathers and the lerp that follows are laid out by it)
+    below = np.ascontiguousarray(ranks._data).astype(np.int64)
     result = values.gather(-1, wrap(below))
     if interpolation in ("linear", "midpoint"):
         weights = wrap(np.full_like(ranks._data, 0.5)) if interpolation == "midpoint" else (
