@@ -41,6 +41,7 @@ from torchlet import _dtype
 from torchlet._device import meta_array, on_meta
 from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
+from torchlet._ops.indexing._common import relaid
 from torchlet._ops.pointwise import erf, exp, to, zeros_like
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
@@ -87,10 +88,13 @@ def _opmath(kernel, x: np.ndarray, *args, **params) -> np.ndarray:
     """``kernel(x, ...)`` as torch's CPU kernels compute it: float16 in float32 (its
     opmath type) rounded once at the end, other dtypes in their own precision. Rounding
     the intermediate results to float16 gives inf for softplus(12) (exp overflows) and
-    misses by an ulp elsewhere."""
+    misses by an ulp elsewhere. The result is laid out as torch lays out x's (an expanded
+    x gives C order, where NumPy's chain of ufuncs may keep the broadcast's order)."""
     if x.dtype == np.float16:
-        return kernel(x.astype(np.float32), *args, **params).astype(np.float16)
-    return kernel(x, *args, **params)
+        out = kernel(x.astype(np.float32), *args, **params).astype(np.float16)
+    else:
+        out = kernel(x, *args, **params)
+    return out if x.flags.c_contiguous else relaid(out, (x,))
 
 
 def _opmath_grad(rule, grad: Tensor, *saved: Tensor, **params) -> Tensor:
@@ -540,7 +544,8 @@ class Threshold(Primitive):
         # float16 widened explicitly: NumPy 1 would compare a float16 array with a float32
         # scalar in float16
         wide = x.astype(np.float32) if x.dtype == np.float16 else x
-        return np.where(wide <= _opmath_scalar(x, threshold), x.dtype.type(value), x)
+        out = np.where(wide <= _opmath_scalar(x, threshold), x.dtype.type(value), x)
+        return out if x.flags.c_contiguous else relaid(out, (x,))
 
     @staticmethod
     def backward(ctx, grad):

@@ -10,6 +10,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops import shape as _shape
+from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise.operands import _cast
 from torchlet._ops.reduction.sums import _add_reduce
 from torchlet._tensor import Tensor
@@ -141,9 +142,12 @@ def _opmath(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) if a.dtype == np.float16 else a
 
 
-def _reduce_np(loss: np.ndarray, reduction: str) -> np.ndarray:
+def _reduce_np(loss: np.ndarray, reduction: str, *layout_of: np.ndarray) -> np.ndarray:
     """The mean or sum of the elementwise losses; torch accumulates float16 in float32 and
-    rounds once."""
+    rounds once. ``layout_of``: the arrays whose layout torch's elementwise loss takes (the
+    first leads), which also sets the order of its sum."""
+    if layout_of:
+        loss = laid_out_as_torch(loss, *layout_of)
     if reduction == "none":
         return loss
     acc = np.dtype(np.float32) if loss.dtype == np.float16 else loss.dtype

@@ -106,7 +106,7 @@ class BinaryCrossEntropy(Primitive):
         loss = (y - t(1)) * log_1mx - y * log_x
         if weight is not None:
             loss = loss * weight
-        return _reduce_np(loss, reduction)
+        return _reduce_np(loss, reduction, x)  # (torch: into empty_like(input))
 
     @staticmethod
     def backward(ctx, grad):
@@ -189,7 +189,7 @@ class BinaryCrossEntropyWithLogits(Primitive):
         loss = (loss - log_sig).astype(out, copy=False)
         if weight is not None:
             loss = (loss * weight).astype(out, copy=False)
-        return _reduce_np(loss, reduction)
+        return _reduce_np(loss, reduction, y)  # (torch starts from 1 - target)
 
     @staticmethod
     def backward(ctx, grad):

@@ -43,7 +43,7 @@ class MseLoss(Primitive):
         ctx.reduction = reduction
         ctx.save_for_backward(x, y)
         d = x - y
-        return _reduce_np(d * d, reduction)
+        return _reduce_np(d * d, reduction, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,7 +114,7 @@ class SmoothL1Loss(Primitive):
         t = x.dtype.type
         z = np.abs(x - y)
         loss = np.where(z < beta, t(0.5) * z * z / t(beta), z - t(0.5 * beta))
-        return _reduce_np(loss, reduction)
+        return _reduce_np(loss, reduction, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -158,7 +158,7 @@ class HuberLoss(Primitive):
         z = np.abs(_opmath(x) - _opmath(y))  # (float16: all in float32, rounded once)
         t = z.dtype.type
         loss = np.where(z < delta, t(0.5) * z * z, t(delta) * (z - t(0.5 * delta)))
-        return _reduce_np(loss.astype(x.dtype, copy=False), reduction)
+        return _reduce_np(loss.astype(x.dtype, copy=False), reduction, x, y)
 
     @staticmethod
     def backward(ctx, grad):
