@@ -356,27 +356,52 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents=None) -> str:
         from torchlet._printing import format_tensor
+        from torchlet.nn.parameter import Parameter
 
         grad_fn = self.grad_fn
-        return format_tensor(
+        # as torch: a subclass prints its own name, MyTensor([1., 2.]) (a subclass of
+        # Parameter inside "Parameter(...)")
+        cls = type(self)
+        plain = cls is Tensor or cls is Parameter
+        text = format_tensor(
             self._data,
             dtype_name=repr(self.dtype),
             default_dtype_name=repr(_dtype.get_default_dtype()),
             grad_fn_name=grad_fn.name().rsplit("::", 1)[-1] if grad_fn is not None else None,
             requires_grad=self.requires_grad,
+            prefix="tensor(" if plain else f"{cls.__name__}(",
             meta=is_meta_array(self._data),
             tensor_contents=tensor_contents,
         )
+        return f"Parameter({text})" if not plain and isinstance(self, Parameter) else text
 
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        # as torch: a number only for a plain 0-d tensor (a Parameter formats as an object)
-        if self._data.ndim == 0 and self._formats_as_number and not is_meta_array(self._data):
+        # as torch: a number only for a plain 0-d tensor (a subclass, Parameter too,
+        # formats as an object)
+        if self._data.ndim == 0 and type(self) is Tensor and not is_meta_array(self._data):
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
-    _formats_as_number = True  # (torch's ``type(self) is Tensor``; False for Parameter)
+    def as_subclass(self, cls):
+        """This tensor as an instance of the Tensor subclass ``cls``, sharing its values:
+        as torch, a view by ``alias`` (AliasBackward0 in the graph) given the new class
+        (its attributes are not carried over)."""
+        if not isinstance(cls, type):
+            raise TypeError(f"cls must be a type (got {_dtype.type_name(cls)})")
+        if not issubclass(cls, Tensor):
+            raise TypeError("Creating a Tensor subclass from a class that does not inherit "
+                            "from Tensor is not possible. Make sure your class inherits "
+                            "from Tensor.")
+        alias = _idx.getitem(self, Ellipsis)
+        if cls is Tensor:
+            return alias
+        out = _new_tensor(cls)
+        for name in _FIELDS:
+            if hasattr(alias, name):  # (a few are set only where they apply)
+                setattr(out, name, getattr(alias, name))
+        return out
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -3016,6 +3041,7 @@ def _dtype_of_type_name(name: str) -> _dtype.dtype:
     return _dtype._BY_NAME[_DTYPE_OF_TYPE_NAME[name]]
 
 _new_tensor = object.__new__
+_FIELDS = tuple(name for name in Tensor.__slots__ if name not in ("__weakref__", "__dict__"))
 
 
 def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:

@@ -251,7 +251,7 @@ def _cast(array: np.ndarray, np_dtype) -> np.ndarray:
 
 
 # what torch's tensor() reads as nested sequences (PySequence_Check, less str and bytes)
-_SEQUENCES = (list, tuple, builtins.range)
+_SEQUENCES = (list, tuple, builtins.range, bytearray)
 
 _NEGATIVE_STRIDES = (
     "At least one stride in the given numpy array is negative, and tensors with negative "
@@ -277,12 +277,13 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
         if any(s < 0 for s in data.strides):
             raise ValueError(_NEGATIVE_STRIDES)
         return data.copy()
+    if isinstance(data, (str, bytes)):  # np.str_ and np.bytes_ too ('numpy.str_')
+        raise TypeError(f"new(): invalid data type '{_dtype.type_name(data)}'")
     if isinstance(data, np.generic):
-        if dtype is not None:
-            _check_integral_store((data,), _dtype.to_dtype(dtype).np)
-        return np.array(data)
-    if isinstance(data, (str, bytes)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        if dtype is None:
+            _dtype.from_numpy_dtype(data.dtype)  # TypeError for unsupported dtypes
+            return np.array(data)
+        return _generic_in(data, _dtype.to_dtype(dtype).np)
     if isinstance(data, numbers.Number) and not isinstance(data, complex):
         target = _dtype.scalar_dtype(data) if dtype is None else _dtype.to_dtype(dtype)
         return _checked_array(data, target.np)
@@ -305,6 +306,21 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
     if 0 in sizes:  # nothing to store: torch reads no element
         return np.empty(sizes, target.np)
     return _checked_array(_unwrap_nested(data, plain, sizes, target.np), target.np)
+
+
+def _generic_in(data: np.generic, np_dtype) -> np.ndarray:
+    """A NumPy scalar stored into ``np_dtype`` as torch stores it: read as a Python number
+    (``__index__`` for an integer dtype, ``float()`` else), so checked as one (300 does
+    not fit int8; a uint64 past int64 does not unpack)."""
+    _check_integral_store((data,), np_dtype)
+    if data.dtype.kind in "Mm":  # float() of its item: a date or a duration, unless an int
+        value = data.item()
+        if not isinstance(value, int):
+            raise TypeError("float() argument must be a string or a real number, not "
+                            f"'{_dtype.type_name(value)}'")
+    if data.dtype.kind in "biuf" and data.dtype.itemsize <= 8:  # (a longdouble item is one)
+        return _checked_array(data.item(), np_dtype)
+    return _cast(np.array(data), np_dtype)
 
 
 def _checked_array(data, np_dtype) -> np.ndarray:

@@ -26,6 +26,7 @@ import warnings
 
 import numpy as np
 
+from torchlet import _dtype
 from torchlet._device import (
     META_NONZERO,
     NO_META_ITEM,
@@ -40,6 +41,7 @@ from torchlet._ops.indexing._common import (
     TYPE_WORD,
     Window,
     check_saved_indices,
+    checked_scalar,
     empty_in_order,
     fill_scalar,
     memory_order,
@@ -53,6 +55,8 @@ _INT64 = np.dtype(np.int64)
 _INT32 = np.dtype(np.int32)
 _INT8 = np.dtype(np.int8)
 _UINT8 = np.dtype(np.uint8)
+_UINT64 = np.dtype(np.uint64)
+_WIDE_UNSIGNED = (np.dtype(np.uint16), np.dtype(np.uint32), _UINT64)
 _EMPTY_INDEX = np.zeros(0, np.int64)
 _ZERO_INDEX = np.zeros(1, np.int64)
 
@@ -214,8 +218,10 @@ class IndexPutAccumulate(Primitive):
 # ---------------------------------------------------------------------------------------
 # parsing an index into basic steps and tensor indices
 
-_INT, _SLICE, _NONE, _ELLIPSIS, _BOOL, _MASK, _TENSOR = range(7)
+_INT, _SLICE, _NONE, _ELLIPSIS, _BOOL, _MASK, _TENSOR, _ERROR = range(8)
 _SEQUENCE_TYPES = (list, tuple, range, np.ndarray, Tensor)
+# what torch's wrapTuple takes for a sequence (PySequence_Check) or a slice in a list
+_INDEX_SEQUENCES = (*_SEQUENCE_TYPES, str, bytes, bytearray, slice)
 
 
 def _as_tuple(index):
@@ -223,9 +229,10 @@ def _as_tuple(index):
     as a tuple of indices (NumPy's legacy heuristic); anything else is one index."""
     if isinstance(index, tuple):
         return index
-    if isinstance(index, list) and len(index) < 32:
+    # (a str is such a sequence too: its items are strs, sequences themselves)
+    if isinstance(index, (list, str)) and len(index) < 32:
         for item in index:
-            if isinstance(item, (_SEQUENCE_TYPES, slice)) or item is None or item is Ellipsis:
+            if isinstance(item, _INDEX_SEQUENCES) or item is None or item is Ellipsis:
                 warnings.warn(
                     "Using a non-tuple sequence for multidimensional indexing is deprecated "
                     "and will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. "
@@ -256,15 +263,33 @@ def _array_token(array: np.ndarray):
 
 
 def _sequence_array(seq) -> np.ndarray:
-    """torch's ``indexing_tensor_from_data``: bool (and uint8) data stay masks, any other
-    data become int64 (so ``x[[0.7]]`` is ``x[[0]]``)."""
-    array = np.asarray(seq)
-    if array.dtype.kind == "b" or array.dtype == _UINT8:
-        return array
-    if array.dtype.kind not in "iuf":
-        name = "str" if array.dtype.kind in "US" else array.dtype.name
-        raise TypeError(f"new(): invalid data type '{name}'")
-    return array.astype(np.int64)
+    """torch's ``indexing_tensor_from_data``: the dtype is inferred as ``torch.tensor``
+    infers it (with its errors); bool (and uint8) data stay masks, any other data are
+    stored into int64 as ``torch.tensor(seq, dtype=torch.int64)`` stores them: an array
+    is cast (``x[np.array([0.7])]`` is ``x[[0]]``), a list's numbers are read one by one
+    (``x[[0.7]]`` is ``x[[0]]``, ``x[[np.float32(0)]]`` and ``x[[1j]]`` Python's
+    TypeError, ``x[[nan]]`` torch's overflow RuntimeError)."""
+    if isinstance(seq, np.ndarray):
+        if seq.dtype not in _WIDE_UNSIGNED:  # (torch has those; the rest: TypeError)
+            _dtype.from_numpy_dtype(seq.dtype)
+        if seq.dtype.kind == "b" or seq.dtype == _UINT8:
+            return seq
+        return seq.astype(np.int64)
+    if isinstance(seq, bytearray):  # (a sequence of ints to torch, not bytes)
+        seq = list(seq)
+    if isinstance(seq, (list, tuple, range)) and not (seq and isinstance(seq[0], np.ndarray)):
+        array = np.asarray(seq)  # the common case: ints (or bools) NumPy reads as torch
+        if array.dtype.kind == "b" or array.dtype == _UINT8:
+            return array
+        if array.dtype.kind in "iu" and array.dtype != _UINT64:
+            return array.astype(np.int64)
+    # (creation imports this module's package)
+    from torchlet._ops.creation import _infer_dtype, tensor
+
+    kind = _infer_dtype(seq)[0]  # (first, as torch: a str anywhere is its TypeError)
+    if kind is _dtype.bool or kind is _dtype.uint8:
+        return tensor(seq)._data
+    return tensor(seq, dtype=_dtype.int64)._data
 
 
 def _token(item):
@@ -283,7 +308,7 @@ def _token(item):
         return _array_token(item._data)
     if isinstance(item, np.integer):
         return _INT, int(item)
-    if isinstance(item, (list, tuple, range, np.ndarray, str)):
+    if isinstance(item, (list, tuple, range, np.ndarray, str, bytes, bytearray)):
         return _array_token(_sequence_array(item))
     try:
         return _INT, operator.index(item)
@@ -295,20 +320,35 @@ def _token(item):
 
 
 def _slice_parts(s: slice):
-    start, stop, step = s.start, s.stop, s.step
-    step = 1 if step is None else operator.index(step)
-    if step == 0:
-        raise ValueError("slice step cannot be zero")
-    if step < 0:
-        raise ValueError("step must be greater than zero")
+    # (all three are read before the step is judged, as torch's __PySlice_Unpack does)
     try:
-        start = None if start is None else operator.index(start)
-        stop = None if stop is None else operator.index(stop)
+        step = 1 if s.step is None else operator.index(s.step)
+        start = None if s.start is None else operator.index(s.start)
+        stop = None if s.stop is None else operator.index(s.stop)
     except TypeError:
         raise TypeError(
             "slice indices must be integers or None or have an __index__ method"
         ) from None
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if step < 0:
+        raise ValueError("step must be greater than zero")
     return start, stop, step
+
+
+def _counted_dims(items) -> int:
+    """torch's ``count_specified_dimensions``, done before any item is read: a bool or
+    uint8 tensor counts its dims, None, ``...``, True and False none, anything else one
+    (a str, a float, a list mask of any depth)."""
+    count = 0
+    for item in items:
+        if isinstance(item, Tensor):
+            array = item._data
+            count += array.ndim if array.dtype.kind == "b" or array.dtype == _UINT8 else 1
+        elif item is not None and item is not Ellipsis and item is not True \
+                and item is not False:
+            count += 1
+    return count
 
 
 def _parse(shape, index, skip_full_slices: bool):
@@ -319,10 +359,19 @@ def _parse(shape, index, skip_full_slices: bool):
     the same chain of views in the graph); ``tensors`` lists ``(dim, array)``, the tensor
     indices and the dims of the basic result where they start.
     """
-    tokens = [_token(item) for item in _as_tuple(index)]
+    items = _as_tuple(index)
+    if _counted_dims(items) > len(shape):  # (checked before any item is read)
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    tokens = []
+    for item in items:
+        try:
+            tokens.append(_token(item))
+        except (TypeError, ValueError, IndexError, RuntimeError, OverflowError) as error:
+            # torch reads each item when it gets to it: an earlier item's error comes first
+            tokens.append((_ERROR, error))
     specified = 0
     for kind, value in tokens:
-        if kind is _INT or kind is _SLICE or kind is _TENSOR:
+        if kind is _INT or kind is _SLICE or kind is _TENSOR or kind is _ERROR:
             specified += 1
         elif kind is _MASK:
             specified += value.ndim
@@ -336,6 +385,8 @@ def _parse(shape, index, skip_full_slices: bool):
     tensors: list[tuple[int, Tensor | np.ndarray]] = []
     dim = 0
     for position, (kind, value) in enumerate(tokens):
+        if kind is _ERROR:
+            raise value
         if kind is _INT:
             size = sizes[dim] if dim < len(sizes) else 0
             if not -size <= value < size:
@@ -393,6 +444,12 @@ def _advanced_key(shape, tensors, meta=False):
     """
     if meta:
         return _meta_advanced_key(shape, tensors)
+    if tensors[-1][0] >= len(shape):  # (one index per dim of the sliced tensor, at most)
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)} "
+                         f"(got {tensors[-1][0] + 1})")
+    for _, array in tensors:  # (torch checks every index's dtype before reading masks)
+        if array.dtype != _INT64 and array.dtype != _INT32 and not _is_mask(array):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     arrays = []
     for dim, array in tensors:
         if array.dtype.kind == "b" or array.dtype == _UINT8:
@@ -403,19 +460,10 @@ def _advanced_key(shape, tensors, meta=False):
                     "indexing with dtype torch.uint8 is now deprecated, please use a dtype "
                     "torch.bool instead.", UserWarning, stacklevel=4,
                 )
-            for j in range(array.ndim):
-                if dim + j >= len(shape) or array.shape[j] != shape[dim + j]:
-                    raise IndexError(
-                        f"The shape of the mask {list(array.shape)} at index {j} does not "
-                        f"match the shape of the indexed tensor {list(shape)} at index "
-                        f"{dim + j}"
-                    )
+            _check_mask_shape(shape, dim, array)
             arrays.extend(zip(range(dim, dim + array.ndim), np.nonzero(array), strict=True))
         else:
             arrays.append((dim, array))
-    for _, array in arrays:
-        if array.dtype != _INT64 and array.dtype != _INT32:
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return _key_of(arrays), arrays
 
 
@@ -459,21 +507,37 @@ def _check_advanced(shape, arrays, bounds=True):
     """Broadcast the indices and check their bounds (unless ``bounds`` is False) with
     torch's errors; return the shape of the result (NumPy's rule: the broadcast index
     shape replaces the indexed dims if they are adjacent, else goes in front)."""
+    index_shape = _index_shape(arrays)
+    if bounds:
+        _check_bounds(shape, arrays, index_shape)
+    return _result_shape(shape, arrays, index_shape)
+
+
+def _index_shape(arrays) -> tuple:
+    """The indices broadcast together (torch's IndexError if they do not)."""
     shapes = [array.shape for _, array in arrays]
     try:
-        index_shape = np.broadcast_shapes(*shapes)
+        return np.broadcast_shapes(*shapes)
     except ValueError:
         raise IndexError(
             "shape mismatch: indexing tensors could not be broadcast together with shapes "
             + ", ".join(str(list(s)) for s in shapes)
         ) from None
-    if bounds:
-        _check_bounds(shape, arrays, index_shape)
+
+
+def _result_shape(shape, arrays, index_shape) -> tuple:
     dims = [dim for dim, _ in arrays]
     rest = [s for d, s in enumerate(shape) if d not in dims]
     if dims == list(range(dims[0], dims[0] + len(dims))):  # adjacent: they stay in place
         return tuple(rest[: dims[0]]) + index_shape + tuple(rest[dims[0]:])
     return index_shape + tuple(rest)
+
+
+def _check_empty_dims(shape, arrays, index_shape) -> None:
+    """torch's first bounds check (its ``make_info``, before the value is looked at): an
+    index into a dimension of size 0 is out of bounds, unless no element is read."""
+    if all(index_shape) and not all(shape[dim] for dim, _ in arrays):
+        raise IndexError("index is out of bounds for dimension with size 0")
 
 
 def _check_bounds(shape, arrays, index_shape):
@@ -482,8 +546,7 @@ def _check_bounds(shape, arrays, index_shape):
     is checked when no element is read: torch's kernel never runs then."""
     if not all(index_shape):
         return
-    if not all(shape[dim] for dim, _ in arrays):
-        raise IndexError("index is out of bounds for dimension with size 0")
+    _check_empty_dims(shape, arrays, index_shape)
     if not all(s for d, s in enumerate(shape) if d not in {dim for dim, _ in arrays}):
         return
     bad = []
@@ -646,6 +709,7 @@ def getitem(t: Tensor, index) -> Tensor:
     cls = type(index)
     # the one-index forms torch handles before its general path
     if cls is int or cls is slice:
+        parts = _slice_parts(index) if cls is slice else None  # (its errors come first)
         if data.ndim == 0:
             raise IndexError(
                 "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
@@ -659,7 +723,7 @@ def getitem(t: Tensor, index) -> Tensor:
                     f"index {index} is out of bounds for dimension 0 with size {size}"
                 )
             return _view(t, Select, (index + size if index < 0 else index, Ellipsis))
-        return _view(t, Slice, (slice(*_slice_parts(index)), Ellipsis))
+        return _view(t, Slice, (slice(*parts), Ellipsis))
     if index is None:
         return _view(t, Unsqueeze, (None, Ellipsis))
     if index is Ellipsis:
@@ -729,16 +793,20 @@ def _saved_indices(index, tensors) -> tuple:
 class IndexPut(Primitive):
     """out = a with value written at the index (value broadcast, cast to a's dtype);
     grad_a = grad with zeros at the index,  grad_value = grad at the index (the engine
-    sums it back to value's shape).  ``saved``: the index tensors, saved as torch does."""
+    sums it back to value's shape).  ``saved``: the index tensors, saved as torch does.
+    ``cast``: the dtype of a value torch copies by expand and copy_ (one of 1 or more
+    dims, of another dtype): its gradient is cast to it before it is summed."""
 
     node_name = "IndexPutBackward0"
 
     @staticmethod
-    def forward(ctx, a, value, *, key, adv, saved=()):
-        ctx.key, ctx.adv = key, adv
+    def forward(ctx, a, value, *, key, adv, saved=(), cast=None):
+        ctx.key, ctx.adv, ctx.cast = key, adv, cast
         if saved:
             ctx.save_for_backward(*saved)
         out = a.copy()
+        if isinstance(out, np.generic):  # (a 0-d gradient may come as a NumPy scalar)
+            out = np.array(out)
         _write(out[key], adv, value)
         return out
 
@@ -756,6 +824,8 @@ class IndexPut(Primitive):
                 grad_value = Window.apply(grad, key=ctx.key)
             if ctx.adv is not None:
                 grad_value = Index.apply(grad_value, key=ctx.adv)
+            if ctx.cast is not None:
+                grad_value = grad_value.to(_dtype.from_numpy_dtype(ctx.cast))
         return grad_a, grad_value
 
 
@@ -784,9 +854,9 @@ def _write(target: np.ndarray, adv, value) -> None:
         target[adv] = value
 
 
-def _put(old: Tensor, value: Tensor, *, cls, key, adv, saved) -> Tensor:
+def _put(old: Tensor, value: Tensor, *, cls, key, adv, saved, cast) -> Tensor:
     """The out-of-place operation ``_inplace`` records for an assignment."""
-    return cls.apply(old, value, key=key, adv=adv, saved=saved)
+    return cls.apply(old, value, key=key, adv=adv, saved=saved, cast=cast)
 
 
 def _setitem_value(t: Tensor, value):
@@ -802,6 +872,41 @@ def _setitem_value(t: Tensor, value):
             raise ValueError("Overflow when unpacking long long")  # torch reads an int64
         return wrap(np.asarray(fill_scalar(value, t._data.dtype, 1)))
     raise TypeError(f"can't assign a {type_name(value)} to a {tensor_type(t._data)}")
+
+
+def _check_writeable(data: np.ndarray) -> None:
+    if not data.flags.writeable:  # (an expanded tensor: NumPy's broadcast view)
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location. Please clone() the tensor before "
+            "performing the operation."
+        )
+
+
+def _is_mask(array: np.ndarray) -> bool:
+    return array.dtype.kind == "b" or array.dtype == _UINT8
+
+
+def _check_mask_shape(shape, dim: int, mask: np.ndarray) -> None:
+    for j in range(mask.ndim):
+        if dim + j >= len(shape) or mask.shape[j] != shape[dim + j]:
+            raise IndexError(
+                f"The shape of the mask {list(mask.shape)} at index {j} does not match the "
+                f"shape of the indexed tensor {list(shape)} at index {dim + j}")
+
+
+def _masked_fill_value(mask: np.ndarray, vdata: np.ndarray, np_dtype):
+    """torch's index_put_ fills through ``masked_fill_`` when the only tensor index is one
+    mask and the value has one element (``canDispatchToMaskedFill``, which has checked the
+    mask's shape, before uint8's deprecation warning could come): a uint8 mask is refused,
+    and the value's number is converted to the tensor's dtype as a Scalar (so it may have
+    another dtype; 1e10 does not fit int32). Returns the 0-d array written."""
+    if mask.dtype == _UINT8:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with "
+                           "dtype unsigned char")
+    if vdata.dtype == np_dtype:
+        return vdata.reshape(())
+    return checked_scalar(vdata.reshape(()).item(), np_dtype)
 
 
 def _strip_leading_ones(shape):
@@ -876,6 +981,8 @@ def setitem(t: Tensor, index, value) -> None:
     value = _setitem_value(t, value)
     if index is False:
         return  # torch writes nothing and checks nothing
+    if index is True:
+        index = None  # (torch copies into t.unsqueeze(0), as for None)
     if data.ndim == 0 and (type(index) is int or type(index) is slice):
         getitem(t, index)  # raises torch's 0-dim error
     key, steps, tensors = _parse(data.shape, index, skip_full_slices=True)
@@ -893,30 +1000,52 @@ def setitem(t: Tensor, index, value) -> None:
         return
     adv = None
     vshape = vdata.shape
+    fill = False
+    if tensors and vdata.size == 1 and _is_mask(tensors[0][1]):
+        # (torch checks the first index's shape if it is a mask, then fills if it is the
+        # only index)
+        _check_mask_shape(target.shape, *tensors[0])
+        fill = len(tensors) == 1
+    if fill:
+        filled = _masked_fill_value(tensors[0][1], vdata, data.dtype)
+        if not recording:  # masked_fill_ itself: no positions to find
+            _check_writeable(data)
+            dim, mask = tensors[0]
+            np.copyto(target, filled, where=mask.reshape(
+                (1,) * dim + mask.shape + (1,) * (target.ndim - dim - mask.ndim)))
+            bump_version(t)
+            return
+        if not value.requires_grad:  # (else the write casts the same)
+            vdata = filled
+            value = wrap(filled)
     if tensors:
         adv, arrays = _advanced_key(target.shape, tensors, meta)
-        if vdata.dtype != data.dtype:
+        # torch's order: the indices broadcast together (and do not index a dimension of
+        # size 0), the value fits the result's shape, the dtypes match, the indices are in
+        # bounds. (A number fits anywhere: NumPy checks the bounds, except that NumPy < 2
+        # only warns about an out-of-range index into an empty tensor.)
+        checked = vdata.ndim or recording or not target.size
+        if checked or vdata.dtype != data.dtype:
+            index_shape = _index_shape(arrays)
+            if not meta:
+                _check_empty_dims(target.shape, arrays, index_shape)
+            if checked:
+                vshape = _check_value_shape(
+                    vdata.shape, _result_shape(target.shape, arrays, index_shape))
+        if vdata.dtype != data.dtype and not fill:
             raise RuntimeError(
                 "Index put requires the source and destination dtypes match, got "
                 f"{TYPE_WORD[data.dtype.name]} for the destination and "
                 f"{TYPE_WORD[vdata.dtype.name]} for the source."
             )
-        # (a number fits anywhere: NumPy checks the bounds, except that NumPy < 2 only
-        # warns about an out-of-range index into an empty tensor)
-        if vdata.ndim or recording or not target.size:
-            vshape = _check_value_shape(vdata.shape,
-                                        _check_advanced(target.shape, arrays, not meta))
+        if checked and not meta:
+            _check_bounds(target.shape, arrays, index_shape)
     else:
         vshape = _check_copy_shape(vdata, target.shape)
     _check_overlap(target, vdata)
 
     if not recording:
-        if not data.flags.writeable:
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor "
-                "refers to a single memory location. Please clone() the tensor before "
-                "performing the operation."
-            )
+        _check_writeable(data)
         try:  # NumPy checks every index before it writes anything
             _write(target, adv, vdata.reshape(vshape) if vshape != vdata.shape else vdata)
         except IndexError:
@@ -939,11 +1068,12 @@ def setitem(t: Tensor, index, value) -> None:
         cls = FillBackward3
     else:
         cls = CopyBackwards
+    cast = vdata.dtype if adv is None and vdata.ndim and vdata.dtype != data.dtype else None
     if vshape != vdata.shape:
         value = value.reshape(vshape)
     # torch's index_put_ saves its index tensors (masks too) whichever input needs grad
     saved = _saved_indices(index, tensors) if tensors else ()
-    _inplace(t, _put, value, cls=cls, key=key, adv=adv, saved=saved)
+    _inplace(t, _put, value, cls=cls, key=key, adv=adv, saved=saved, cast=cast)
 
 
 # ---------------------------------------------------------------------------------------

@@ -692,12 +692,14 @@ class NllLossBackward(Primitive):
     sample for 'none'), 0 elsewhere and at ignored targets (torch's zero-filled kernel,
     in its rounding order).
     out is linear in grad, and its transpose is nll_loss itself:
-    grad_grad = nll_loss(ggrad, t, w) with the same options."""
+    grad_grad = nll_loss(ggrad, t, w) with the same options. out does not depend on the
+    log-probabilities ``logp`` (an input, as in torch, so that out requires grad):
+    grad_logp = zeros (torch's zeros_like(grad), a constant)."""
 
     node_name = "NllLossBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, *, loss, options, info):
+    def forward(ctx, grad, logp, *, loss, options, info):
         ctx.loss, ctx.options = loss, options
         shape_in, shape, t, ignored, wt, total, reduction = info
         g = -(grad / total) if reduction == "mean" else -grad
@@ -712,7 +714,10 @@ class NllLossBackward(Primitive):
 
     @staticmethod
     def backward(ctx, ggrad):
-        return ctx.loss.apply(ggrad, **ctx.options)
+        needs = ctx.needs_input_grad
+        grad_grad = ctx.loss.apply(ggrad, **ctx.options) if needs[0] else None
+        grad_logp = wrap(np.zeros_like(ggrad._data)) if needs[1] else None
+        return grad_grad, grad_logp
 
 
 class NllLoss2dBackward(NllLossBackward):
@@ -731,6 +736,7 @@ class NllLoss(Primitive):
     def forward(ctx, logp, *, target, weight, ignore_index, reduction):
         ctx.options = dict(target=target, weight=weight, ignore_index=ignore_index,
                            reduction=reduction)
+        ctx.save_for_backward(logp)  # (as torch: an in-place change to it is an error)
         shape_in = logp.shape
         logp, t, ignored, wt, total = _targets(logp, target, weight, ignore_index)
         picked = -_take_class(logp, t)
@@ -747,7 +753,9 @@ class NllLoss(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.gradient.apply(grad, loss=type(ctx), options=ctx.options, info=ctx.info)
+        (logp,) = ctx.saved_tensors
+        return ctx.gradient.apply(grad, logp, loss=type(ctx), options=ctx.options,
+                                  info=ctx.info)
 
 
 class NllLoss2d(NllLoss):

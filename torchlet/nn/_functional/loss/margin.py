@@ -75,7 +75,7 @@ class SoftMarginLoss(Primitive):
         ctx.save_for_backward(x)
         # torch computes in place in a tensor of the input's dtype: -x * y rounds back to it
         z = (-x * y).astype(x.dtype, copy=False)
-        return _reduce_np(np.log1p(np.exp(z)), reduction)
+        return _reduce_np(np.log1p(np.exp(z)), reduction, x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -171,26 +171,26 @@ class MultiMarginLoss(Primitive):
         coef = np.where(active, 1 if p == 1 else 2 * z, 0).astype(x.dtype) * wy / c
         coef[rows, y] -= coef.sum(axis=1)
         ctx.coef, ctx.shape, ctx.reduction = coef, shape, reduction
+        ctx.save_for_backward(x)  # (as torch: an in-place change to it is an error)
         if p == 2 and GRAD_STATE.enabled:  # the gradient depends on x: keep what it needs
-            ctx.save_for_backward(x)
             ctx.active_w, ctx.y, ctx.margin = active * (2 * wy / c), y, margin
         out = _reduce_np(loss, reduction)
         return out.reshape(()) if reduction == "none" and scalar_target else out
 
     @staticmethod
     def backward(ctx, grad):
+        (x,) = ctx.saved_tensors  # (torch saves it too: an in-place change is an error)
         g = _grad_scale(grad, ctx.reduction, ctx.coef.shape[0])
         if ctx.reduction == "none":
             g = g.reshape(-1, 1)
         if GRAD_STATE.enabled and "active_w" in ctx.__dict__:
-            return (_multi_margin_p2_grad(ctx) * g).reshape(ctx.shape)
+            return (_multi_margin_p2_grad(ctx, x) * g).reshape(ctx.shape)
         return (wrap(ctx.coef) * g).reshape(ctx.shape)
 
 
-def _multi_margin_p2_grad(ctx) -> Tensor:
+def _multi_margin_p2_grad(ctx, x: Tensor) -> Tensor:
     """d loss / d x for p = 2 in differentiable operations (create_graph=True):
     2 w z / C at the active classes i, minus their sum at the target."""
-    (x,) = ctx.saved_tensors
     x2 = x.reshape(ctx.active_w.shape)
     target = wrap(ctx.y[:, None])
     z = x2 - x2.gather(1, target) + ctx.margin
@@ -262,6 +262,7 @@ class MultilabelMarginLoss(Primitive):
         np.add.at(coef, (np.repeat(np.arange(n), safe.shape[1]), safe.ravel()),
                   -active.sum(axis=2).ravel().astype(x.dtype))  # ... and -1 at j
         ctx.coef, ctx.shape, ctx.reduction = coef / x.dtype.type(c), shape, reduction
+        ctx.save_for_backward(x)
         out = _reduce_np(loss, reduction)
         return out.reshape(()) if reduction == "none" and len(shape) <= 1 else out
 
