@@ -603,3 +603,21 @@ def test_sampled_indexing_sweep_runs_without_torch():
             result, _ = _sweep_case(torchlet, seed, index, op)
             assert result.startswith("[torch.") or result.startswith("[(") or \
                 result.strip("[]'") in allowed, (seed, op, result)
+
+
+@pytest.mark.parametrize("np_dtype", ["S3", "U2", "datetime64[s]", "V4", "O", "longdouble"])
+def test_unsupported_numpy_dtype_named_by_its_type(np_dtype):
+    """torch names the array's NumPy scalar type (numpy.bytes_, numpy.str_, ...), not the
+    dtype's name (bytes24, str64)."""
+    array = np.zeros(2, dtype=np_dtype)
+    with pytest.raises(TypeError) as ours:
+        torchlet.from_numpy(array)
+    assert f"numpy.{array.dtype.type.__name__}. The only supported types" in str(ours.value)
+    try:
+        import torch
+    except ImportError:
+        return
+    with pytest.raises(TypeError) as theirs:
+        torch.from_numpy(array)
+    # (torch's list of supported types also names complex and wide unsigned ones)
+    assert str(ours.value).split(". ")[0] == str(theirs.value).split(". ")[0]

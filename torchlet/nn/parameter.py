@@ -46,8 +46,6 @@ class Parameter(Tensor):
 
     # No __slots__: like torch's, a Parameter can carry user attributes (``p.foo = 1``).
 
-    _formats_as_number = False  # format(p, ".2f") is TypeError in torch, even when 0-d
-
     def __new__(cls, data=None, requires_grad=True):
         if requires_grad is not True and requires_grad is not False:
             # (torch hands it to Tensor._make_subclass, whose parser takes a bool only)
