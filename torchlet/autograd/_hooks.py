@@ -16,7 +16,7 @@ def call_post_hooks(hooks, grad_inputs, grad_outputs):
     """``hook(grad_inputs, grad_outputs)`` (tuples) after a node ran, in registration
     order; a tuple a hook returns replaces ``grad_inputs`` for what follows."""
     grad_inputs, grad_outputs = tuple(grad_inputs), tuple(grad_outputs)
-    for hook in hooks.post.values():
+    for hook in tuple(hooks.post.values()):  # (see call_pre_hooks)
         result = hook(grad_inputs, grad_outputs)
         if result is not None:
             grad_inputs = _checked_tuple(hook, grad_inputs, result)
@@ -61,13 +61,19 @@ def _hook_name(hook) -> str:
     return getattr(hook, "__name__", "<unknown>")
 
 
-def call_pre_hooks(node, grads):
-    """Tensor hooks, retain_grad and node pre-hooks, before the node runs."""
+def call_pre_hooks(node, grads, node_hooks=True):
+    """Tensor hooks, retain_grad and (unless not ``node_hooks``) node pre-hooks, before
+    the node runs.
+
+    As torch, each kind of hook is run from a snapshot of its registered hooks: a hook
+    removed by an earlier one still runs in this pass, one added does not yet. A tensor
+    hook is called with None when no gradient arrived for its tensor (an unused output
+    of a node that runs, a None from a custom backward), and may return only None then."""
     if type(node) is AccumulateGrad:
         variable = node._variable()
         hooks = variable._hooks if variable is not None else None  # a leaf keeps its hooks
-        if hooks and grads[0] is not None:
-            for hook in hooks.values():
+        if hooks:
+            for hook in tuple(hooks.values()):
                 result = hook(grads[0])
                 if result is not None:
                     grads[0] = _checked_grad(hook, grads[0], result)
@@ -75,17 +81,18 @@ def call_pre_hooks(node, grads):
             return grads
     extra = node._hooks
     for nr, hooks in extra.tensor.items():
-        for hook in hooks.values():
-            if grads[nr] is not None:
-                result = hook(grads[nr])
-                if result is not None:
-                    grads[nr] = _checked_grad(hook, grads[nr], result)
+        for hook in tuple(hooks.values()):
+            result = hook(grads[nr])
+            if result is not None:
+                grads[nr] = _checked_grad(hook, grads[nr], result)
     for nr, ref in extra.retained.items():
         tensor = ref()
         if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
             tensor._grad = (grads[nr].clone() if tensor._grad is None
                             else tensor._grad + grads[nr])
-    for hook in extra.pre.values():
+    if not node_hooks:
+        return grads
+    for hook in tuple(extra.pre.values()):
         result = hook(tuple(grads))
         if result is not None:
             grads = list(_checked_tuple(hook, grads, result))

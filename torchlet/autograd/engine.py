@@ -33,25 +33,34 @@ if TYPE_CHECKING:
     from torchlet.autograd.function import Node
 
 
-def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
-    """Backpropagate ``root_grads`` from the ``roots`` tensors.
+def run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
+                 accumulate=False):
+    """Backpropagate ``root_grads`` from the ``roots`` tensors (or GradientEdges).
 
     Without ``targets``, every leaf reached accumulates into its ``.grad``. With
-    ``targets`` (tensors), nothing accumulates: only the nodes that lead to a target run,
-    and the gradients arriving at the targets are returned (None where none arrived).
+    ``targets`` (tensors or GradientEdges), nothing accumulates: only the nodes that lead
+    to a target run, and the gradients arriving at the targets are returned (None where
+    none arrived).
+
+    Hooks with ``targets``, as torch: for ``autograd.grad`` a target's gradient is taken
+    before the hooks of a node that runs anyway, and after only the tensor hooks (and
+    retain_grad) of a node that runs just to be captured. ``accumulate`` (it is
+    ``backward(inputs=...)``, whose caller accumulates the leaves' gradients): a target's
+    node runs all its hooks, its post-hooks seeing no gradient computed.
     """
     buffers = {}  # node -> list of gradients, one slot per output of that node
     for tensor, grad in zip(roots, root_grads):
-        node, nr = gradient_edge(tensor)
+        node, nr = _root_edge(tensor)
         _add_to_buffer(buffers, node, nr, grad)
 
     dependencies = _count_dependencies(buffers)
-    captures = wanted = None
+    captures = wanted = target_nodes = None
     if targets is not None:
         # a target given twice is captured once, at its first index, and copied at the end
         captures = {}
-        firsts = [captures.setdefault(gradient_edge(t), i) for i, t in enumerate(targets)]
-        wanted = _nodes_leading_to({node for node, _ in captures}, buffers)
+        firsts = [captures.setdefault(_root_edge(t), i) for i, t in enumerate(targets)]
+        target_nodes = {node for node, _ in captures}
+        wanted = _nodes_leading_to(target_nodes, buffers)
     captured = [None] * (len(targets) if targets is not None else 0)
 
     # Sequence numbers are unique, so heap entries never compare nodes. Leaves are not
@@ -64,22 +73,24 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
     pop, push = heapq.heappop, heapq.heappush
     run_node = backward_runner()  # None unless anomaly detection is on
     previous_mode = GRAD_STATE.enabled
-    GRAD_STATE.enabled = create_graph
+    GRAD_STATE.enabled = create_graph and not GRAD_STATE.inference  # (nothing records there)
     _TASKS.append((_next_task_id(), dependencies, roots, wanted, captures))
     try:
         while ready:
             node = pop(ready)[1]
             grads = buffers.pop(node)
             if type(node) is AccumulateGrad:  # only a root can be a queued leaf
-                _leaf(node, grads[0], captures, captured)
+                _leaf(node, grads[0], captures, captured, accumulate)
                 continue
             hooks = node._hooks
+            if captures is not None:
+                if node not in wanted:  # it runs only to give a target its gradient
+                    if node in target_nodes:
+                        _run_for_capture(node, grads, captures, captured, accumulate)
+                    continue
+                _capture(node, grads, captures, captured)
             if hooks is not None:
                 grads = call_pre_hooks(node, grads)
-            if captures is not None:
-                _capture(node, grads, captures, captured)
-                if node not in wanted:
-                    continue
 
             if grads[0] is None and _nothing_arrived(grads) and not node._run_without_grads:
                 input_grads = (None,) * len(node._edges)
@@ -115,14 +126,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None):
                         earlier = None  # drop the buffer's reference (see _unshared)
                     variable = nxt._variable()
                     if (captures is None and grad is not None and variable is not None
-                            and not variable._hooks and nxt._hooks is None):  # the usual
+                            and not variable._hooks and nxt._hooks is None
+                            and variable._requires_grad):  # the usual
                         if variable._grad is not None and not create_graph:
                             variable._grad._data += grad._data  # (what _accumulate does)
                         else:
                             unshared = variable._grad is None and _unshared(grad)
                             nxt._accumulate(variable, grad, unshared)
                     else:
-                        _leaf(nxt, grad, captures, captured)
+                        _leaf(nxt, grad, captures, captured, accumulate)
                     continue
                 dependencies[nxt] = remaining
                 slots = buffers.get(nxt)
@@ -158,7 +170,7 @@ class GraphTask:
 
     def __init__(self, entry):
         self.id, self._dependencies, roots, self._wanted, self._captures = entry
-        self._roots = {gradient_edge(t)[0] for t in roots}
+        self._roots = {_root_edge(t)[0] for t in roots}
 
     def will_execute(self, node) -> bool:
         """Whether this pass runs ``node`` (torch's _will_engine_execute_node)."""
@@ -175,14 +187,19 @@ def current_task() -> GraphTask:
     return GraphTask(_TASKS[-1])
 
 
-def _leaf(node, grad, captures, captured):
-    """A leaf's gradient is complete: run its hooks, then accumulate or capture it."""
+def _leaf(node, grad, captures, captured, accumulate=False):
+    """A leaf's gradient is complete: run its hooks, then accumulate or capture it.
+    (With targets, a leaf that is none is left alone; for autograd.grad, a target leaf
+    runs only its tensor hooks, as torch.)"""
+    if captures is not None and (node, 0) not in captures:
+        return
     variable = node._variable()
     if (variable is not None and variable._hooks) or node._hooks is not None:
-        grad = call_pre_hooks(node, [grad])[0]
+        grad = call_pre_hooks(node, [grad], node_hooks=captures is None or accumulate)[0]
     if captures is not None:
         _capture(node, [grad], captures, captured)
-    elif grad is not None and variable is not None:
+    elif grad is not None and variable is not None and variable._requires_grad:
+        # (a leaf set to requires_grad=False since the graph was made gets nothing)
         node._accumulate(variable, grad)
         if node._hooks is not None:
             node._run_post_accumulate_hooks(variable)
@@ -218,6 +235,26 @@ def _sum(earlier, grad):
     if earlier is None:
         return grad
     return earlier if grad is None else earlier + grad
+
+
+def _run_for_capture(node, grads, captures, captured, accumulate):
+    """A target's node that leads to no other target: for autograd.grad its gradients
+    are captured after its tensors' hooks; for backward(inputs=...) it runs all its
+    hooks, and computes nothing (its post-hooks see no gradients), as torch."""
+    hooks = node._hooks
+    if hooks is not None:
+        grads = call_pre_hooks(node, grads, node_hooks=accumulate)
+    _capture(node, grads, captures, captured)
+    if accumulate and hooks is not None and hooks.post:
+        call_post_hooks(hooks, (None,) * len(node._edges), grads)
+
+
+def _root_edge(x):
+    """The edge a root's (or a target's) gradient travels along: a tensor's, or the
+    GradientEdge itself."""
+    if isinstance(x, tuple):  # a GradientEdge (node, output_nr, ...)
+        return x[0], x[1]
+    return gradient_edge(x)
 
 
 def _capture(node, grads, captures, captured):

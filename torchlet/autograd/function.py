@@ -29,6 +29,7 @@ from collections import OrderedDict
 import numpy as np
 
 from torchlet._device import CPU, META, META_KERNEL, MetaArray, is_meta_array, meta_array
+from torchlet._dtype import type_name
 from torchlet._numpy_names import user_stacklevel
 from torchlet.autograd.anomaly_mode import ANOMALY_STATE, record_forward_trace
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -135,7 +136,11 @@ def _modified_message(node, source, current: int, expected: int) -> str:
     if type(source) is _SavedOutput:
         array, producer, nr = source.data, node, source.output_nr
     else:
-        array, producer, nr = source._data, source._grad_fn, source._output_nr
+        try:  # (torch names the grad_fn a stale view has now: AsStridedBackward0)
+            producer = source.grad_fn
+        except RuntimeError:  # (a view that may not be rebased: its old node, then)
+            producer = source._grad_fn
+        array, nr = source._data, source._output_nr
     which = ""
     if producer is not None:  # torch names the producing op as "Exp", "Add", "T1"
         op = producer.name().replace("Backward0", "").replace("Backward", "")
@@ -224,8 +229,13 @@ class AccumulateGrad(Node):
                 from torchlet._ops.pointwise.operands import copy_from  # (imports us)
 
                 variable._grad = copy_from(wrap(np.empty_like(variable._data)), grad)
+            elif unshared:
+                variable._grad = grad
             else:
-                variable._grad = grad if unshared else wrap(grad._data.copy())
+                data = grad._data.copy()
+                if type(data) is not np.ndarray and type(data) is not MetaArray:
+                    data = np.asarray(data)  # (a NumPy scalar: .grad must be writable)
+                variable._grad = wrap(data)
         elif GRAD_STATE.enabled:
             variable._grad = variable._grad + grad
         else:
@@ -241,7 +251,7 @@ class AccumulateGrad(Node):
         from torchlet.autograd._hooks import _checked_grad  # _hooks imports this module
 
         argument, replaced = variable, False
-        for hook in self._hooks.post_accumulate.values():
+        for hook in tuple(self._hooks.post_accumulate.values()):  # (a snapshot, as torch)
             result = hook(argument)
             if result is not None and result is not argument:
                 argument, replaced = _checked_grad(hook, argument, result), True
@@ -409,12 +419,20 @@ SAVED_TENSOR_HOOKS = SavedTensorHooks()
 
 class _PackedSaved:
     """A saved tensor handed to a pack hook: what the hook returned, unpacked on each
-    access. torch checks no version counter then (the hooks own the data), nor do we."""
+    access. torch checks no version counter then (the hooks own the data), nor do we.
 
-    __slots__ = ("packed", "unpack")
+    As torch's SavedVariable, the unpacked values come back with the saved tensor's
+    place in the graph, so that a double backward reaches what it came from: ``edge`` is
+    the saved tensor's (grad_fn, output_nr), its leaf's (AccumulateGrad, 0), None if it
+    needed no gradient, or OUTPUT with ``output_nr`` for an output of the node itself
+    (rebuilt with the node passed in, which avoids a reference cycle)."""
 
-    def __init__(self, packed, unpack):
-        self.packed, self.unpack = packed, unpack
+    __slots__ = ("packed", "unpack", "edge", "output_nr")
+
+    OUTPUT = "output"
+
+    def __init__(self, packed, unpack, edge, output_nr=0):
+        self.packed, self.unpack, self.edge, self.output_nr = packed, unpack, edge, output_nr
 
     def __call__(self, node):
         tensor = self.unpack(self.packed)
@@ -423,7 +441,18 @@ class _PackedSaved:
                 "Output of saved tensor unpack_hook expected to be a Tensor but got result "
                 f"of type {type(tensor).__name__}"
             )
-        return tensor
+        edge = self.edge
+        if edge is None:
+            return tensor.detach() if tensor.requires_grad else tensor
+        if edge is _PackedSaved.OUTPUT:
+            return wrap(tensor._data, node, self.output_nr)
+        grad_fn, nr = edge
+        if type(grad_fn) is AccumulateGrad:  # the leaf's values, its gradient goes there
+            alias = wrap(tensor._data)
+            alias._requires_grad = True
+            alias._accumulator = grad_fn
+            return alias
+        return wrap(tensor._data, grad_fn, nr)
 
 
 _REBUILT = (_SavedOutput, _PackedSaved)
@@ -437,8 +466,14 @@ def _pack_saved(ctx, outputs):
     pack, unpack = stack[-1]
     saved = []
     for value in ctx._saved:
+        edge, nr = None, 0
         if type(value) is _SavedOutput:
-            value = outputs[value.output_nr]
+            nr = value.output_nr
+            value = outputs[nr]
+            if value._grad_fn is ctx:
+                edge = _PackedSaved.OUTPUT
+        elif isinstance(value, Tensor):
+            edge = _edge(value)
         if isinstance(value, Tensor):
             version = value._vbox[0]
             SAVED_TENSOR_HOOKS.stack = []  # what the hook itself records is not packed
@@ -455,7 +490,7 @@ def _pack_saved(ctx, outputs):
                     "as this can lead to unexpected side-effects. Please open an issue if you "
                     "need to perform in-place operations on the input to a pack hook."
                 )
-            value = _PackedSaved(packed, unpack)
+            value = _PackedSaved(packed, unpack, edge, nr)
         saved.append(value)
     ctx._saved = tuple(saved)
     ctx._version_checks = None
@@ -694,12 +729,11 @@ def _record(ctx, inputs, arrays, raw):
 
 def _zeros_for_missing(node, grads):
     """Replace missing output gradients by zeros shaped like the outputs (meta ones for a
-    node on meta tensors)."""
+    node on meta tensors); an output that was no tensor (meta None) keeps None."""
     zeros = meta_array if isinstance(node, _MetaNode) else np.zeros
-    shapes = node._output_meta
     return tuple(
-        g if g is not None else wrap(zeros(shape, dtype)) for g, (shape, dtype) in
-        zip(grads, shapes)
+        g if g is not None or meta is None else wrap(zeros(meta[0], meta[1]))
+        for g, meta in zip(grads, node._output_meta)
     )
 
 
@@ -893,14 +927,27 @@ class BackwardCFunction(Node, _Context):
         # torch's node classes for custom Functions live in torch.autograd.function
         return f"<torch.autograd.function.{type(self).__name__} object at {hex(id(self))}>"
 
+    def _user_backward(self):
+        """The Function's ``backward``, or its ``vjp`` (another name for it), not both."""
+        cls = self._forward_cls
+        backward, vjp = cls.backward, cls.vjp
+        if vjp is Function.vjp:
+            return backward
+        if backward is not Function.backward:
+            raise RuntimeError(
+                "Implementing both 'backward' and 'vjp' for a custom Function is not "
+                "allowed. You should only implement one of them."
+            )
+        return vjp
+
     def apply(self, *grads):
         """Run the user's backward (torch lets ``grad_fn.apply`` be called directly)."""
-        return self._forward_cls.backward(self, *grads)
+        return self._user_backward()(self, *grads)
 
     def _backward(self, grads):
         if self._materialize_grads:
             grads = _zeros_for_missing(self, grads)
-        result = self._forward_cls.backward(self, *grads)
+        result = self._user_backward()(self, *grads)
         if type(result) is not tuple:
             result = (result,)
         # one gradient per forward argument (extra Nones are allowed); only the Tensor
@@ -912,15 +959,20 @@ class BackwardCFunction(Node, _Context):
                 f"(expected {n_inputs}, got {len(result)})"
             )
         positions = self._tensor_positions
-        if len(positions) == n_inputs:
-            return result[:n_inputs]
         for i in range(n_inputs):
-            if result[i] is not None and i not in positions:
+            g = result[i]
+            if g is None:
+                continue
+            if i not in positions:
                 raise RuntimeError(
                     f"function {self.name()} returned a gradient different than None at "
                     f"position {i + 1}, but the corresponding forward input was not a "
                     "Variable"
                 )
+            if type(g) is not Tensor and not isinstance(g, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type_name(g)})")
+        if len(positions) == n_inputs:
+            return result[:n_inputs]
         return tuple(result[i] for i in positions)
 
 
@@ -952,9 +1004,28 @@ class Function:
             "autograd.Function to use it with backward mode AD."
         )
 
+    vjp = backward  # (a Function may define either; see BackwardCFunction._user_backward)
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it "
+            "with forward mode AD."
+        )
+
     @staticmethod
     def setup_context(ctx, inputs, output):
         raise NotImplementedError
+
+    # torchlet has no torch.vmap; these are here so that code reading them finds torch's
+    generate_vmap_rule = False
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap "
+            "staticmethod or set generate_vmap_rule=True."
+        )
 
     def __init__(self, *args, **kwargs):
         warnings.warn(
@@ -1014,8 +1085,8 @@ class Function:
         outputs = output if multi else (output,)
         if record:
             ctx._n_outputs = len(outputs)
-            ctx._output_meta = tuple(
-                (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+            ctx._output_meta = tuple(  # (torch passes None for a non-tensor output)
+                (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                 for o in outputs
             )
         results = _wrap_outputs(ctx, args, outputs, record,

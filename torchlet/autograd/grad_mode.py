@@ -15,18 +15,31 @@ from torchlet._dtype import type_name
 
 
 class _GradState:
-    __slots__ = ("enabled", "inference")
+    """``enabled``: whether operations record a graph (what the ops test). Inside
+    inference mode nothing records, whatever the grad mode: the grad mode a user sets
+    there (``enable_grad`` inside ``inference_mode``) is kept in ``requested``, which
+    ``is_grad_enabled`` reports, and recording stays off."""
+
+    __slots__ = ("enabled", "inference", "requested")
 
     def __init__(self):
         self.enabled = True
         self.inference = False
+        self.requested = False
 
 
 GRAD_STATE = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    return GRAD_STATE.enabled
+    return GRAD_STATE.requested if GRAD_STATE.inference else GRAD_STATE.enabled
+
+
+def _set_grad_mode(mode: bool) -> None:
+    if GRAD_STATE.inference:
+        GRAD_STATE.requested = mode  # (recording stays off)
+    else:
+        GRAD_STATE.enabled = mode
 
 
 def is_inference_mode_enabled() -> bool:
@@ -39,11 +52,11 @@ class _GradModeContext:
     _target = True
 
     def __enter__(self):
-        self._prev = GRAD_STATE.enabled
-        GRAD_STATE.enabled = self._target
+        self._prev = is_grad_enabled()
+        _set_grad_mode(self._target)
 
     def __exit__(self, *exc):
-        GRAD_STATE.enabled = self._prev
+        _set_grad_mode(self._prev)
         return False
 
     def __call__(self, func):
@@ -124,18 +137,18 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
                 "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
                 f"{type_name(mode)}"
             )
-        self._prev = GRAD_STATE.enabled
+        self._prev = is_grad_enabled()
         self.mode = self._target = mode
-        GRAD_STATE.enabled = mode
+        _set_grad_mode(mode)
 
     def __enter__(self):
-        GRAD_STATE.enabled = self._target
+        _set_grad_mode(self._target)
 
     def __repr__(self):
         return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
 
     def __call__(self, func):
-        GRAD_STATE.enabled = self._prev  # as a decorator it must not change the mode now
+        _set_grad_mode(self._prev)  # as a decorator it must not change the mode now
         return super().__call__(func)
 
     def clone(self):
@@ -157,13 +170,14 @@ class inference_mode(_GradModeContext):  # noqa: N801
         self._target = not mode
 
     def __enter__(self):
-        self._prev_inference = GRAD_STATE.inference
-        GRAD_STATE.inference = not self._target
-        super().__enter__()
+        state = GRAD_STATE
+        self._prev_state = (state.enabled, state.inference, state.requested)
+        state.inference = self.mode
+        state.enabled = state.requested = self._target  # (grad mode off in inference mode)
 
     def __exit__(self, *exc):
-        GRAD_STATE.inference = self._prev_inference
-        return super().__exit__(*exc)
+        GRAD_STATE.enabled, GRAD_STATE.inference, GRAD_STATE.requested = self._prev_state
+        return False
 
     def clone(self):
         return type(self)(not self._target)

@@ -34,7 +34,7 @@ import weakref
 from torchlet._tensor import Tensor
 from torchlet.autograd import backward as autograd_backward
 from torchlet.autograd import engine
-from torchlet.autograd.function import Function
+from torchlet.autograd.function import Function, _modified_message
 from torchlet.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from torchlet.autograd.graph import saved_tensors_hooks
 from torchlet.random import fork_rng, get_rng_state, set_rng_state
@@ -191,6 +191,9 @@ class _CheckpointFrame:
     def __init__(self, recompute_fn, args, early_stop, check_metadata):
         self.recompute_fn = recompute_fn
         self.args = args
+        # torch saves the inputs for backward (_NoopSaveInputs): changing one in place
+        # before the recomputation is the usual version-counter error
+        self.input_versions = [(a._vbox, a._vbox[0], a) for a in args if isinstance(a, Tensor)]
         self.early_stop = early_stop
         self.check_metadata = check_metadata
         self.saved_metadata = []
@@ -210,6 +213,9 @@ class _CheckpointFrame:
         except RuntimeError:  # read outside a backward pass
             pass_id = ("outside", next(_unique))
         if pass_id != self.pass_id:
+            for box, version, tensor in self.input_versions:
+                if box[0] != version:
+                    raise RuntimeError(_modified_message(None, tensor, box[0], version))
             self.pass_id, self.recomputed = pass_id, []
             try:
                 with saved_tensors_hooks(self._pack_recomputed, _identity), enable_grad():
