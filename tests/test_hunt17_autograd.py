@@ -571,3 +571,37 @@ def test_grad_output_cast_to_the_outputs_dtype_first(t):
     leaf = t.ones(2, dtype=t.float64, requires_grad=True)
     leaf.backward(t.ones(2, dtype=t.float32))
     assert leaf.grad.dtype == t.float64
+
+
+@pytest.mark.parametrize("t", _libs(), ids=lambda m: m.__name__)
+def test_retain_grad_follows_in_place_ops(t):
+    """retain_grad() moves with the tensor to the node of an in-place op (plain tensor and
+    view), as torch: m.grad is the gradient of m's final value."""
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 1
+    m.retain_grad()
+    m.mul_(2)
+    (m * m).sum().backward()
+    assert _np(m.grad).tolist() == [4.0, 8.0]
+    assert _np(x.grad).tolist() == [8.0, 16.0]
+    b = t.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    v = b[:2]
+    v.retain_grad()
+    v.mul_(2)
+    assert v.retains_grad
+
+
+@pytest.mark.parametrize("t", _libs(), ids=lambda m: m.__name__)
+def test_grad_of_0d_product_is_a_tensor_array(t):
+    a = t.tensor(2.0, requires_grad=True)
+    b = t.tensor(3.0, requires_grad=True)
+    (a * b).backward()
+    a.grad.zero_()  # (a NumPy scalar inside the grad could not be zeroed in place)
+    assert a.grad.item() == 0.0 and b.grad.item() == 2.0
+
+
+@pytest.mark.parametrize("t", _libs(), ids=lambda m: m.__name__)
+def test_a_tensor_cannot_be_its_own_grad(t):
+    x = t.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="can't assign Variable as its own grad"):
+        x.grad = x

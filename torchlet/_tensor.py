@@ -511,6 +511,8 @@ class Tensor:
                     f"assigned grad expected to be a Tensor or None but got grad of type "
                     f"{type(value).__name__}"
                 )
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
             allowed = _allowed_grad_dtype(self)
             if allowed is not None and value._data.dtype != allowed.np:
                 raise RuntimeError(
@@ -3315,8 +3317,12 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
 
             rebase_view_history(self, self._base, result)  # type: ignore[arg-type]
         else:
+            from torchlet._ops.view_inplace import move_retained_grad
+
+            old_fn, old_nr = self._grad_fn, self._output_nr
             self._grad_fn = result._grad_fn
             self._output_nr = result._output_nr
+            move_retained_grad(old_fn, old_nr, self)
     return self
 
 

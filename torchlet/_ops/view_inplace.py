@@ -170,8 +170,19 @@ def rebase_view_history(view: Tensor, base: Tensor, result: Tensor) -> None:
     new_base = CopySlices.apply(base, result, window=window)
     base._grad_fn, base._output_nr = new_base._grad_fn, 0
     new_view = AsStrided.apply(base, window=window)
+    old, old_nr = view._grad_fn, view._output_nr
     view._grad_fn, view._output_nr = new_view._grad_fn, 0
+    move_retained_grad(old, old_nr, view)
     view._view_version = view._vbox[0]
+
+
+def move_retained_grad(old_node, old_nr: int, tensor: Tensor) -> None:
+    """retain_grad() follows ``tensor`` from output ``old_nr`` of ``old_node`` to its new
+    grad_fn (its other hooks stay behind), as in torch."""
+    retained = old_node is not None and old_node._hooks is not None \
+        and old_node._hooks.retained.pop(old_nr, None)
+    if retained and tensor._grad_fn is not None:
+        tensor._grad_fn.hooks().retained[tensor._output_nr] = retained
 
 
 def refresh_view(view: Tensor) -> None:
@@ -189,14 +200,11 @@ def refresh_view(view: Tensor) -> None:
         view._view_version = view._vbox[0]
         return
     check_view_rebase(view, indirect=True)
-    old = view._grad_fn
+    old, old_nr = view._grad_fn, view._output_nr
     with enable_grad():  # torch rebuilds the node whatever the grad mode
         view._grad_fn = AsStrided.apply(base, window=_window_or_raise(view, base))._grad_fn
-    retained = old is not None and old._hooks is not None \
-        and old._hooks.retained.pop(view._output_nr, None)
-    if retained:  # retain_grad() follows the tensor to its new node (other hooks do not)
-        view._grad_fn.hooks().retained[0] = retained
     view._output_nr = 0
+    move_retained_grad(old, old_nr, view)
     view._view_version = view._vbox[0]
 
 

@@ -147,7 +147,9 @@ def _times(grad, factor):
     """grad * factor. First order (no create_graph) on the arrays: the same product
     without a dispatch; Mul's backward runs in nearly every graph."""
     if not GRAD_STATE.enabled and isinstance(factor, Tensor):
-        return wrap(grad._data * factor._data)
+        product = grad._data * factor._data
+        # (0-d operands give a NumPy scalar, which a tensor must not hold)
+        return wrap(product if type(product) is np.ndarray else np.asarray(product))
     return grad * factor
 
 
