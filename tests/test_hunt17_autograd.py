@@ -605,3 +605,19 @@ def test_a_tensor_cannot_be_its_own_grad(t):
     x = t.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="can't assign Variable as its own grad"):
         x.grad = x
+
+
+@pytest.mark.parametrize("t", _libs(), ids=lambda m: m.__name__)
+def test_first_grad_laid_out_as_the_leaf(t):
+    """AccumulateGrad gives .grad the leaf's strides where the leaf is dense (a
+    channels_last conv weight gets a channels_last grad), C order otherwise."""
+    w = t.randn(4, 3, 2, 2).to(memory_format=t.channels_last).requires_grad_()
+    (w.contiguous() * 2).sum().backward()
+    assert w.grad.stride() == w.stride() == (12, 1, 6, 3)
+    assert (w.grad == 2).all()
+    transposed = t.randn(3, 4).t().requires_grad_()
+    (transposed * 1).sum().backward()
+    assert transposed.grad.stride() == (1, 4)
+    sliced = t.randn(3, 8)[:, ::2].detach().requires_grad_()
+    (sliced * 1).sum().backward()
+    assert sliced.grad.stride() == (4, 1)

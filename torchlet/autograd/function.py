@@ -229,10 +229,10 @@ class AccumulateGrad(Node):
                 from torchlet._ops.pointwise.operands import copy_from  # (imports us)
 
                 variable._grad = copy_from(wrap(np.empty_like(variable._data)), grad)
-            elif unshared:
+            elif unshared and variable._data.flags.c_contiguous:
                 variable._grad = grad
             else:
-                data = grad._data.copy()
+                data = _laid_out_as_leaf(grad._data, variable._data)
                 if type(data) is not np.ndarray and type(data) is not MetaArray:
                     data = np.asarray(data)  # (a NumPy scalar: .grad must be writable)
                 variable._grad = wrap(data)
@@ -257,6 +257,31 @@ class AccumulateGrad(Node):
                 argument, replaced = _checked_grad(hook, argument, result), True
         if replaced:
             raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+
+def _laid_out_as_leaf(grad: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+    """A copy of a leaf's first gradient in the layout torch's AccumulateGrad gives .grad
+    (``clone_obey_contract``): the leaf's own strides where the leaf is dense and
+    non-overlapping (a channels_last weight gets a channels_last grad), else C order."""
+    if leaf.flags.c_contiguous or type(grad) is not np.ndarray or not _dense(leaf):
+        return grad.copy()
+    out = np.lib.stride_tricks.as_strided(np.empty(leaf.size, grad.dtype), leaf.shape,
+                                          [s // leaf.itemsize * grad.itemsize
+                                           for s in leaf.strides])
+    np.copyto(out, grad)
+    return out
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill its memory without gaps or overlaps (in some order of
+    its dims): torch's is_non_overlapping_and_dense."""
+    expected = a.itemsize
+    for d in sorted(range(a.ndim), key=lambda d: a.strides[d]):
+        if a.shape[d] != 1:
+            if a.strides[d] != expected:
+                return False
+            expected *= a.shape[d]
+    return True
 
 
 def register_post_accumulate_grad_hook(tensor, hook):
