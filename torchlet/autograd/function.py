@@ -90,6 +90,22 @@ class Node:
         """The node's creation number (a method, as torch's)."""
         return self._seq
 
+    # Python calls __getattr__ only when normal lookup fails, so the slots and methods
+    # above cost nothing more; only a missing name pays for it.
+    def __getattr__(self, name):
+        """torch's ``_saved_<name>`` / ``_raw_saved_<name>``: what the node saved for
+        backward (see autograd/_saved_names.py)."""
+        if name.startswith(("_saved_", "_raw_saved_")):
+            from torchlet.autograd._saved_names import saved_attribute
+
+            return saved_attribute(self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        from torchlet.autograd._saved_names import saved_names
+
+        return sorted({*super().__dir__(), *saved_names(self)})
+
     def register_hook(self, hook) -> RemovableHandle:
         """hook(grad_inputs, grad_outputs) runs after this node's backward; a tuple it
         returns replaces grad_inputs."""

@@ -23,9 +23,10 @@ have torchviz's colours:
 Where torchlet differs from torchviz, because its nodes are not torch's C++ nodes:
 saved tensors get boxes of their own (``saved[i]``, or the parameter's name) rather than
 torch's attribute names (``self``, ``other``); ``show_attrs`` lists the public attributes a
-node keeps for backward (``dim``, ``keepdim``, ...), torchlet's counterpart of torch's
-``_saved_*`` attributes; node ids in the DOT text count boxes in the order the walk
-meets them instead of being memory addresses, so the text is the same on every run.
+node keeps for backward (``dim``, ``keepdim``, ...) rather than torch's ``_saved_*``
+attributes (which nodes do have: autograd/_saved_names.py); node ids in the DOT text
+count boxes in the order the walk meets them instead of being memory addresses, so the
+text is the same on every run.
 
 Drawing uses Graphviz's ``dot`` program when it is on the PATH (the ``graphviz`` Python
 package is not needed: it only runs that program). Otherwise matplotlib draws the same

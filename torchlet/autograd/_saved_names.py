@@ -1,0 +1,519 @@
+"""``grad_fn._saved_*``: what a backward node saved, under torch's names.
+
+torch's nodes expose what they keep for backward as attributes named after
+``derivatives.yaml``: ``x.exp().grad_fn._saved_result``, ``(a * b).grad_fn._saved_self``,
+``x.sum(1).grad_fn._saved_dim``. Here one table maps each node name to its attributes,
+each read (only when asked for: nothing is added to forward or backward) from what
+torchlet's node already keeps: its saved values by position (``saved(i)``, the order of
+its ``save_for_backward``), an attribute its forward set on ``ctx`` (``attr("dim")``), or
+the shape of an input (``input_sizes(i)``).
+
+A name torch has but torchlet's node does not keep is left out (AttributeError) rather
+than made up: e.g. ``_saved_self`` of ``avg_pool2d`` (torchlet's backward needs only the
+input's shape), and the ``_saved_*`` of cross_entropy's NllLossBackward0, whose torch
+counterpart holds log_softmax's output (torchlet fuses the two nodes).
+
+Values come as torch gives them: tensors; ``None`` where torch saves nothing because no
+gradient needs it; sizes and dims as tuples of ints; reductions as torch's enum numbers
+(none 0, mean 1, sum 2). torch shows an int64 attribute through an unsigned conversion, so
+``-1`` reads ``18446744073709551615``; the same is done here. Dims torchlet normalized
+in forward (``dim=-1`` kept as ``1``) come back normalized. Saved tensors are freed by
+backward without ``retain_graph``; reading one then raises torch's error, while numbers
+and sizes stay readable. ``_raw_saved_<name>`` gives a ``SavedTensor`` whose
+``register_hooks(pack, unpack)`` packs the saved tensor now and unpacks it when backward
+(or ``_saved_<name>``) reads it, as ``torch._C._autograd.SavedTensor``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchlet._tensor import Tensor, wrap
+from torchlet.autograd.function import (
+    FREED,
+    FREED_MESSAGE,
+    _edge,
+    _PackedSaved,
+    _SavedOutput,
+)
+
+INT64_MAX = 2**63 - 1
+REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}  # torch's at::Reduction enum
+
+
+class Absent(Exception):
+    """The node does not keep this value (in this variant of the op)."""
+
+
+# -- readers: each takes the node and returns the value ---------------------------------
+
+
+def _freed_check(node):
+    if node._saved is FREED:
+        raise RuntimeError(FREED_MESSAGE)
+
+
+def _int(value):
+    """An int as torch shows an int64 attribute (negative ones wrap around 2**64)."""
+    return int(value) % 2**64
+
+
+def _number(value):
+    """A NumPy scalar as the Python number it holds."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def saved(i, detach=False):
+    """The i-th value the forward saved, as backward sees it (None where torch saves
+    nothing; a constant as a 0-d tensor). ``detach``: an integer output (indices) that
+    torch hands back without a grad_fn."""
+    def read(node):
+        stored = node._saved
+        if stored is None or (stored is not FREED and i >= len(stored)):
+            raise Absent
+        value = node.saved_tensors[i]  # raises when freed or modified in place
+        if value is None or isinstance(value, Tensor):
+            return value.detach() if detach and value is not None else value
+        return wrap(np.asarray(value))
+    read.slot = i
+    return read
+
+
+_NO_DEFAULT = object()
+
+
+def attr(name, convert=None, tensor=False, default=_NO_DEFAULT):
+    """An attribute the forward set on ctx (``default`` where the forward sets it only
+    when not the default); ``tensor``: an array, given as a tensor and freed with the
+    saved tensors as torch frees it."""
+    def read(node):
+        try:
+            value = node.__dict__[name]
+        except KeyError:
+            if default is _NO_DEFAULT:
+                raise Absent from None
+            return default
+        if tensor:
+            _freed_check(node)
+            return None if value is None else wrap(np.asarray(value))
+        return convert(value) if convert is not None else _number(value)
+    return read
+
+
+def const(value):
+    def read(node):
+        return value
+    return read
+
+
+def input_sizes(i):
+    """The shape of forward input i (kept for every input that needs a gradient)."""
+    def read(node):
+        meta = node._input_meta[i] if i < len(node._input_meta) else None
+        if meta is None:
+            raise Absent
+        return tuple(meta[0])
+    return read
+
+
+def transposed_sizes(i):
+    """The shape of input i's transpose (torch's fused linear saves ``weight.t()``)."""
+    def read(node):
+        return input_sizes(i)(node)[::-1]
+    return read
+
+
+def _ints(values):
+    return tuple(_int(v) for v in values)
+
+
+def _one(values):
+    if len(values) != 1:
+        raise Absent
+    return _int(values[0])
+
+
+def _key_part(node, kind):
+    """A subscript key that is a single int or slice on one dim (full slices before it):
+    (dim, the part). torch records one node per indexed dim; several parts: absent."""
+    key = node.__dict__.get("key")
+    if key is None:
+        raise Absent
+    found = None
+    for dim, part in enumerate(key):
+        if part is Ellipsis:
+            break
+        if part == slice(None):
+            continue
+        if found is not None or not isinstance(part, kind):
+            raise Absent
+        found = (dim, part)
+    if found is None:
+        raise Absent
+    return found
+
+
+def _select(field):
+    def read(node):
+        if "key" in node.__dict__:
+            dim, index = _key_part(node, int)
+            return _int(dim if field == "dim" else index)
+        return _int(node.__dict__[field])
+    return read
+
+
+def _slice(field):
+    def read(node):
+        if "args" in node.__dict__:  # narrow(dim, start, length)
+            dim, start, length = node.args
+            values = {"dim": dim, "start": start, "end": start + length, "step": 1}
+        else:
+            dim, part = _key_part(node, slice)
+            values = {
+                "dim": dim,
+                "start": 0 if part.start is None else part.start,
+                "end": INT64_MAX if part.stop is None else part.stop,
+                "step": 1 if part.step is None else part.step,
+            }
+        return _int(values[field])
+    return read
+
+
+def _geo(field, transposed_ok=True):
+    def read(node):
+        geo = node.geo if "geo" in node.__dict__ else node.plan.geo
+        if not transposed_ok and type(node).__mro__[1].__name__ == "_ConvTranspose":
+            raise Absent
+        if field == "padding":
+            if geo.pad_lo != geo.pad_hi:  # padding="same" with an even kernel: no one number
+                raise Absent
+            return _ints(geo.pad_lo)
+        if field == "groups":
+            return _int(geo.groups)
+        return _ints(getattr(geo, field))
+    return read
+
+
+def _conv_transposed(node):
+    return type(node).__mro__[1].__name__ == "_ConvTranspose"
+
+
+def _conv_output_padding(node):
+    if _conv_transposed(node):
+        raise Absent
+    return (0,) * len(node.geo.stride)  # a plain convolution has none
+
+
+def _norm_stat(name, shape_from):
+    """batch/layer/group norm's saved mean or invstd, shaped as torch's result1/result2."""
+    def read(node):
+        if node.__dict__.get("training") is False:  # torch saves empty tensors then
+            raise Absent
+        _freed_check(node)
+        return wrap(np.ascontiguousarray(node.__dict__[name].reshape(shape_from(node))))
+    return read
+
+
+def _bn_shape(node):
+    return (node.channels,)
+
+
+def _gn_shape(node):
+    return node.shape4[:2]
+
+
+def _split_size(node):
+    meta = node._output_meta
+    return _int(meta[0][0][node.dim])
+
+
+def _nll_total_weight(node):
+    _freed_check(node)
+    return wrap(np.asarray(node.info[5]))
+
+
+def _nll_option(name):
+    def read(node):
+        _freed_check(node)
+        value = node.options[name]
+        return None if value is None else wrap(np.asarray(value))
+    return read
+
+
+def _var_dim(node):
+    return None if node.all_reduce else _ints(node.dims)
+
+
+SELF_ONLY = {"self": saved(0)}
+RESULT_ONLY = {"result": saved(0)}
+LOSS = {"self": saved(0), "target": saved(1), "reduction": attr("reduction", REDUCTIONS.get)}
+
+# node name -> {torch's attribute name without the "_saved_" prefix: reader}. A node
+# listed with {} saves nothing (as in torch). "Name(Primitive)" entries are for a
+# torchlet primitive whose ctx differs from the others of that node name.
+TABLE: dict[str, dict] = {
+    # arithmetic
+    "AddBackward0": {"alpha": attr("alpha", default=1)},
+    "SubBackward0": {"alpha": attr("alpha", default=1)},
+    "RsubBackward1": {"alpha": attr("alpha", default=1)},
+    "MulBackward0(Mul)": {"other": saved(0), "self": saved(1)},
+    "DivBackward0(Div)": {"other": saved(0), "self": saved(1)},
+    "PowBackward0(PowScalar)": {"self": saved(0), "exponent": attr("exponent")},
+    "PowBackward1": {"exponent": saved(0), "self": saved(1), "result": saved(2)},
+    "PowBackward2": {"exponent": saved(0), "result": saved(1), "self": attr("base")},
+    "NegBackward0": {},
+    "SignBackward0": {},
+    "ExpBackward0": RESULT_ONLY,
+    "SqrtBackward0": RESULT_ONLY,
+    "RsqrtBackward0": RESULT_ONLY,
+    "TanhBackward0": RESULT_ONLY,
+    "SigmoidBackward0": RESULT_ONLY,
+    "ReluBackward0": RESULT_ONLY,
+    "ReciprocalBackward0": RESULT_ONLY,
+    "LogBackward0": SELF_ONLY,
+    "SinBackward0": SELF_ONLY,
+    "CosBackward0": SELF_ONLY,
+    "AbsBackward0": SELF_ONLY,
+    "ErfBackward0": SELF_ONLY,
+    "SiluBackward0": SELF_ONLY,
+    "ClampBackward1(ClampScalar)": {"self": saved(0), "min": attr("lo"), "max": attr("hi")},
+    "WhereBackward0": {"condition": attr("cond", tensor=True)},
+    "MaximumBackward0": {"self": saved(0), "other": saved(1)},
+    "MinimumBackward0": {"self": saved(0), "other": saved(1)},
+    "Atan2Backward0": {"self": saved(0), "other": saved(1)},
+    "AddcmulBackward0": {"tensor1": saved(0), "tensor2": saved(1), "value": attr("value")},
+    "LerpBackward0(LerpScalar)": {"weight": attr("weight")},
+    "MaskedFillBackward0": {"mask": attr("mask", tensor=True)},
+    "CloneBackward0": {},
+    "ToCopyBackward0": {},
+    # activations
+    "GeluBackward0": {"self": saved(0), "approximate": attr("approximate")},
+    "LeakyReluBackward0": {"self": saved(0), "negative_slope": attr("slope")},
+    "EluBackward0": {
+        "self": saved(0),
+        "alpha": attr("params", lambda p: _number(p[0])),
+        "scale": attr("params", lambda p: _number(p[1])),
+        "input_scale": attr("params", lambda p: _number(p[2])),
+    },
+    "SoftplusBackward0": {"self": saved(0), "beta": attr("beta"),
+                          "threshold": attr("threshold")},
+    "HardtanhBackward0": {"self": saved(0), "min_val": attr("lo"), "max_val": attr("hi")},
+    "SoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
+    "LogSoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
+    # matrix products (torchlet's fused linear has no TBackward0 node before it, so its
+    # mat2, torch's weight.t(), is not kept)
+    "MmBackward0(Mm)": {"self": saved(0), "mat2": saved(1), "self_sym_sizes": input_sizes(0),
+                        "mat2_sym_sizes": input_sizes(1)},
+    "MmBackward0(_LinearNoBias)": {"self": saved(0), "self_sym_sizes": input_sizes(0),
+                                   "mat2_sym_sizes": transposed_sizes(1)},
+    "AddmmBackward0(Addmm)": {
+        "mat1": saved(0), "mat2": saved(1), "alpha": attr("alpha"), "beta": attr("beta"),
+        "mat1_sym_sizes": input_sizes(1), "mat2_sym_sizes": input_sizes(2),
+    },
+    "AddmmBackward0(_Linear)": {"mat1": saved(0), "alpha": const(1), "beta": const(1),
+                                "mat1_sym_sizes": input_sizes(1),
+                                "mat2_sym_sizes": transposed_sizes(2)},
+    "BmmBackward0": {"self": saved(0), "mat2": saved(1)},
+    "MvBackward0": {"self": saved(0), "vec": saved(1)},
+    "DotBackward0": {"self": saved(0), "tensor": saved(1)},
+    # reductions
+    "SumBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
+    "SumBackward1": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+                     "self_sym_sizes": attr("in_shape", tuple)},
+    "MeanBackward0": {"self_sym_sizes": attr("in_shape", tuple),
+                      "self_sym_numel": attr("in_shape", lambda s: int(np.prod(s)))},
+    "MeanBackward1": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+                      "self_sym_sizes": attr("in_shape", tuple),
+                      "self_sym_numel": attr("in_shape", lambda s: int(np.prod(s)))},
+    "MaxBackward1": {"self": saved(0), "result": saved(1)},
+    "MinBackward1": {"self": saved(0), "result": saved(1)},
+    "MaxBackward0": {"dim": attr("dim", _int), "keepdim": attr("keepdim"),
+                     "indices": saved(0, detach=True), "self_sym_sizes": attr("in_shape", tuple)},
+    "MinBackward0": {"dim": attr("dim", _int), "keepdim": attr("keepdim"),
+                     "indices": saved(0, detach=True), "self_sym_sizes": attr("in_shape", tuple)},
+    "AmaxBackward0": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+                      "self": saved(0), "result": saved(1)},
+    "AminBackward0": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+                      "self": saved(0), "result": saved(1)},
+    "ProdBackward0": {"self": saved(0), "result": saved(1)},
+    "ProdBackward1": {"dim": attr("dim", _int), "keepdim": attr("keepdim"),
+                      "self": saved(0), "result": saved(1)},
+    "VarBackward0": {"self": saved(0), "keepdim": attr("keepdim"), "dim": _var_dim},
+    "StdBackward0": {"self": saved(0), "result": saved(1), "keepdim": attr("keepdim"),
+                     "dim": _var_dim},
+    "LinalgVectorNormBackward0": {"self": saved(0), "result": saved(1),
+                                  "keepdim": attr("keepdim")},
+    "LogsumexpBackward0": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+                           "self": saved(0), "result": saved(1)},
+    "CumsumBackward0": {"dim": attr("dim", _int)},
+    # losses
+    "NllLossBackward0(NllLoss)": {
+        "self": saved(0),
+        "target": _nll_option("target"),
+        "weight": _nll_option("weight"),
+        "ignore_index": attr("options", lambda o: _int(o["ignore_index"])),
+        "reduction": attr("options", lambda o: REDUCTIONS[o["reduction"]]),
+        "total_weight": _nll_total_weight,
+    },
+    "MseLossBackward0": LOSS,
+    "BinaryCrossEntropyBackward0": {**LOSS, "weight": attr("weight", tensor=True)},
+    "BinaryCrossEntropyWithLogitsBackward0": {
+        **LOSS, "weight": attr("weight", tensor=True),
+        "pos_weight": attr("pos_weight", tensor=True),
+    },
+    "SmoothL1LossBackward0": {**LOSS, "beta": attr("beta")},
+    # shapes and views
+    "ViewBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
+    "PermuteBackward0": {"dims": attr("inverse", lambda inv: _ints(np.argsort(inv)))},
+    "TransposeBackward0": {"dim0": attr("dims", lambda d: _int(d[0])),
+                           "dim1": attr("dims", lambda d: _int(d[1]))},
+    "TBackward0": {},
+    "UnsqueezeBackward0": {"dim": attr("dims", _one)},
+    "SqueezeBackward0": {"self_sym_sizes": input_sizes(0)},
+    "SqueezeBackward1": {"dim": attr("dims", _one), "self_sym_sizes": input_sizes(0)},
+    "ExpandBackward0": {"self_sym_sizes": input_sizes(0)},
+    "SelectBackward0": {"dim": _select("dim"), "index": _select("index"),
+                        "self_sym_sizes": input_sizes(0)},
+    "SliceBackward0": {"dim": _slice("dim"), "start": _slice("start"), "end": _slice("end"),
+                       "step": _slice("step"), "self_sym_sizes": input_sizes(0)},
+    "IndexBackward0": {"self_sym_sizes": input_sizes(0)},
+    "GatherBackward0": {"dim": attr("dim", _int), "index": attr("index", tensor=True)},
+    "IndexSelectBackward0": {"dim": attr("dim", _int), "index": attr("index", tensor=True),
+                             "self_sym_sizes": input_sizes(0)},
+    "CatBackward0": {"dim": attr("dim", _int)},
+    "StackBackward0": {"dim": attr("dim", _int)},
+    "SplitBackward0": {"dim": attr("dim", _int), "split_size": _split_size,
+                       "self_sym_sizes": input_sizes(0)},
+    "RepeatBackward0": {"repeats": attr("repeats", _ints), "self_sym_sizes": input_sizes(0)},
+    "FlipBackward0": {"dims": attr("dims", _ints)},
+    "RollBackward0": {"dims": attr("dims", _ints), "shifts": attr("shifts", _ints)},
+    "TrilBackward0": {"diagonal": attr("diagonal", _int)},
+    "TriuBackward0": {"diagonal": attr("diagonal", _int)},
+    # nn
+    "ConvolutionBackward0": {
+        "input": saved(0), "weight": saved(1),
+        "stride": _geo("stride"), "dilation": _geo("dilation"), "groups": _geo("groups"),
+        "padding": _geo("padding", transposed_ok=False),
+        "transposed": _conv_transposed, "output_padding": _conv_output_padding,
+        "bias_sym_sizes_opt": input_sizes(2),
+    },
+    "MaxPool2DWithIndicesBackward0": {"kernel_size": _geo("kernel"),
+                                      "padding": _geo("padding"),
+                                      "dilation": _geo("dilation")},
+    "AvgPool2DBackward0": {"kernel_size": _geo("kernel"), "stride": _geo("stride"),
+                           "padding": _geo("padding"),
+                           "count_include_pad": lambda node: not node.plan.exclusive},
+    "NativeBatchNormBackward0": {
+        "input": saved(0), "weight": saved(1), "eps": attr("eps"), "training": attr("training"),
+        "result1": _norm_stat("mean", _bn_shape), "result2": _norm_stat("invstd", _bn_shape),
+    },
+    "NativeLayerNormBackward0": {
+        "input": saved(0), "weight": saved(1), "normalized_shape": attr("param_shape", _ints),
+        "result1": attr("mean", tensor=True), "result2": attr("invstd", tensor=True),
+    },
+    "NativeGroupNormBackward0": {
+        "input": saved(0), "weight": saved(1), "eps": attr("eps"),
+        "N": attr("shape4", lambda s: _int(s[0])), "group": attr("shape4", lambda s: _int(s[1])),
+        "HxW": attr("shape4", lambda s: _int(s[3])), "C": attr("channels", _int),
+        "result1": _norm_stat("mean", _gn_shape), "result2": _norm_stat("invstd", _gn_shape),
+    },
+    "EmbeddingBackward0": {
+        "indices": saved(0), "padding_idx": attr("padding_idx", _int),
+        "scale_grad_by_freq": attr("scale_grad_by_freq"), "sparse": attr("sparse"),
+        "weight_sym_argsize_0": attr("num_rows", _int),
+    },
+}
+
+
+def _entries(node) -> dict:
+    """The table's entries for ``node`` (its primitive's own first), {} if none."""
+    name = node.node_name
+    mro = type(node).__mro__
+    primitive = mro[1].__name__ if len(mro) > 1 else ""
+    entries = TABLE.get(f"{name}({primitive})")
+    if entries is None:
+        entries = TABLE.get(name, {})
+    return entries
+
+
+def saved_attribute(node, name: str):
+    """``node._saved_<x>`` / ``node._raw_saved_<x>``; AttributeError if not kept."""
+    raw = name.startswith("_raw_saved_")
+    key = name[len("_raw_saved_"):] if raw else name[len("_saved_"):]
+    reader = _entries(node).get(key)
+    if reader is not None:
+        if raw:
+            if getattr(reader, "slot", None) is not None:
+                return SavedTensor(node, reader.slot)
+        else:
+            try:
+                return reader(node)
+            except Absent:
+                pass
+    raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
+
+
+def saved_names(node) -> list:
+    """The ``_saved_*`` and ``_raw_saved_*`` names ``node`` has (for ``dir``)."""
+    names = []
+    for key, reader in _entries(node).items():
+        try:
+            reader(node)
+        except Absent:
+            continue
+        except RuntimeError:  # freed: still one of the node's attributes, as in torch
+            pass
+        names.append("_saved_" + key)
+        if getattr(reader, "slot", None) is not None:
+            names.append("_raw_saved_" + key)
+    return names
+
+
+class SavedTensor:
+    """A tensor a node saved, as ``torch._C._autograd.SavedTensor``: ``register_hooks``
+    replaces it by what ``pack_hook`` makes of it now; ``unpack_hook`` turns that back into
+    a tensor whenever backward reads it."""
+
+    __slots__ = ("node", "slot")
+
+    def __init__(self, node, slot):
+        self.node, self.slot = node, slot
+
+    def __repr__(self):
+        return f"<torch._C._autograd.SavedTensor object at {hex(id(self))}>"
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        if not (callable(pack_hook) and callable(unpack_hook)):
+            raise TypeError(
+                "register_hooks(): incompatible function arguments: pack_hook and "
+                "unpack_hook must be callables")
+        node = self.node
+        if node._saved is FREED:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved "
+                "intermediate values of the graph are freed when you call .backward() or "
+                "autograd.grad(). Specify retain_graph=True if you need to backward through "
+                "the graph a second time or if you need to access saved variables after "
+                "calling backward.")
+        stored = list(node._saved)
+        value = stored[self.slot]
+        if type(value) is _PackedSaved:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. "
+                "Hint: only one pair of hooks is allowed at a time.")
+        if value is None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor with value None is forbidden")
+        if not (isinstance(value, Tensor) or type(value) is _SavedOutput):
+            raise RuntimeError("this saved value is a constant, not a tensor")
+        node.saved_tensors  # noqa: B018 - as torch, an in-place change is caught first
+        if type(value) is _SavedOutput:
+            tensor, edge, nr = value(node), _PackedSaved.OUTPUT, value.output_nr
+        else:
+            tensor, edge, nr = value, _edge(value), 0
+        packed = pack_hook(tensor)
+        stored[self.slot] = _PackedSaved(packed, unpack_hook, edge, nr)
+        node._saved = tuple(stored)
+        # the hooks own the data now: no version check for it (as for saved_tensors_hooks)
+        node._version_checks = [c for c in (node._version_checks or ()) if c[2] is not value]
+        node._rebuilt_on_access = True
