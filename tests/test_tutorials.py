@@ -40,9 +40,12 @@ HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 EXACT, ROUNDING, CHAOTIC = "exact", "rounding", "chaotic"
 SCRIPTS = {
+    "autograd_functional.py": EXACT,
     "blitz_autograd.py": EXACT,
     "blitz_neural_networks.py": EXACT,
     "blitz_tensors.py": EXACT,
+    "char_rnn_classification.py": EXACT,
+    "data_loading.py": EXACT,
     "examples_custom_function.py": ROUNDING,
     "examples_nn_optim.py": ROUNDING,
     "examples_optim_rmsprop.py": CHAOTIC,
@@ -51,10 +54,19 @@ SCRIPTS = {
     "learn_the_basics.py": ROUNDING,
     "lr_schedulers.py": ROUNDING,
     "lstm_tagger_char_rnn.py": EXACT,
+    "module_features.py": EXACT,
     "nn_really_by_hand.py": EXACT,
     "nn_really_cnn.py": EXACT,
+    "parametrizations.py": EXACT,
+    "resnet_batchnorm.py": EXACT,
+    "seq2seq_attention.py": EXACT,
+    "tensor_ops_tour.py": EXACT,
+    "time_sequence_prediction.py": EXACT,
     "transformer_classifier.py": EXACT,
     "vae_checkpoint.py": ROUNDING,
+    # float32 LSTM/GRU/RNN training over a few hundred steps: perplexities agree to
+    # the last printed digit (64.91 vs 64.90), the same loop in float64 agrees exactly
+    "word_language_model.py": ROUNDING,
 }
 
 # One BLAS/OpenMP thread: these small tensors gain nothing from more threads.

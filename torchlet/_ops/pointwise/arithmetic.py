@@ -25,6 +25,7 @@ from torchlet._ops.pointwise.operands import (
     _out,
     invalid_combination,
     is_operand,
+    numbers_as_tensor,
     operand_error,
     out_dtype_found,
     zeros_like,
@@ -406,6 +407,8 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument na
     try:
         a, b, dt = _operands(input, other)
     except TypeError as error:
+        if (number := numbers_as_tensor(input, other)) is not None:
+            return add(number, other, alpha=alpha, out=out)
         raise operand_error("add", input, other, error) from None
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
@@ -439,6 +442,8 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
     try:
         a, b, dt = _operands(input, other)
     except TypeError as error:
+        if (number := numbers_as_tensor(input, other)) is not None:
+            return sub(number, other, alpha=alpha, out=out)
         raise operand_error("sub", input, other, error) from None
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
@@ -474,6 +479,8 @@ def mul(input, other, *, out=None):  # noqa: A002
     try:
         a, b, dt = _operands(input, other)
     except TypeError as error:
+        if (number := numbers_as_tensor(input, other)) is not None:
+            return mul(number, other, out=out)
         raise operand_error("mul", input, other, error) from None
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out, "mul")
@@ -491,6 +498,8 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         try:
             a, b, dt = _operands(input, other)
         except TypeError as error:
+            if (number := numbers_as_tensor(input, other)) is not None:
+                return div(number, other, rounding_mode=rounding_mode, out=out)
             raise operand_error("div", input, other, error, _DIV_ROUNDING_OVERLOADS,
                                 {"rounding_mode": rounding_mode}) from None
         if dt.kind == "b":
@@ -503,6 +512,8 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     try:
         a, b, _ = _operands_as_float(input, other)  # integers: the default float dtype
     except TypeError as error:
+        if (number := numbers_as_tensor(input, other)) is not None:
+            return div(number, other, out=out)
         raise operand_error("div", input, other, error) from None
     result = Div.apply(a, b)
     return result if out is None else _out(result, out, "div")
@@ -521,6 +532,8 @@ def floor_divide(input, other, *, out=None):  # noqa: A002
     try:
         a, b, dt = _operands(input, other)
     except TypeError as error:
+        if (number := numbers_as_tensor(input, other)) is not None:
+            return floor_divide(number, other, out=out)
         raise operand_error("floor_divide", input, other, error, _FLOOR_DIVIDE_OVERLOADS) \
             from None
     if dt.kind == "b":

@@ -131,6 +131,26 @@ def is_operand(x) -> bool:
     return isinstance(x, _OPERANDS)
 
 
+def numbers_as_tensor(input, other):  # noqa: A002
+    """``input`` as the 0-d tensor torch's parser makes of a number given for a Tensor
+    parameter, when both operands of add/sub/mul/div/floor_divide are numbers
+    (``torch.add(5, 5)`` is ``tensor(10)``): bool, int64 or the default float dtype, as
+    ``torch.tensor`` of it. None when the two are not both such numbers."""
+    if not (isinstance(input, _PLAIN_NUMBERS) and isinstance(other, _PLAIN_NUMBERS)):
+        return None
+    value = input.item() if isinstance(input, np.generic) else input
+    if type(value) is bool:
+        return wrap(np.array(value))
+    if type(value) is int:
+        if not -2 ** 63 <= value < 2 ** 63:
+            return None  # out of int64's range: the operands' own error
+        return wrap(np.array(value, dtype=np.int64))
+    return wrap(np.array(value, dtype=_dtype.get_default_dtype().np))
+
+
+_PLAIN_NUMBERS = (bool, int, float, np.integer, np.floating)
+
+
 def operand_error(name: str, input, other, error: TypeError,  # noqa: A002
                   overloads: tuple = (), kwargs: dict | None = None) -> TypeError:
     """The error for ``name(input, other)`` that ``_operands`` refused with ``error``.
