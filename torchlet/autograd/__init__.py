@@ -87,7 +87,7 @@ def _implicit_grad(out, i: int):
     return wrap(np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype))
 
 
-def _make_grads(outputs, grads, is_grads_batched=False):
+def _make_grads(outputs, grads, is_grads_batched=False, cast=True):
     """The starting gradients, as torch's ``_make_grads``: outputs and gradients are
     paired up with ``zip`` (extra gradients are ignored; too few is the engine's error,
     raised after these checks), a given gradient must have its output's shape (after
@@ -116,7 +116,7 @@ def _make_grads(outputs, grads, is_grads_batched=False):
                     f"{Size(g._data.shape)} and output[{i}] has a shape of "
                     f"{Size(out._data.shape)}."
                 )
-            if not edge and g._data.dtype != out._data.dtype:
+            if cast and not edge and g._data.dtype != out._data.dtype:
                 g = g.to(out.dtype)  # (torch's engine casts it: validate_outputs)
         elif g is None:
             if edge:
@@ -207,6 +207,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     vector-Jacobian products (torch runs them with vmap; here one backward pass each),
     stacked along a new first dimension of each result.
     """
+    return _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs,
+                 allow_unused, is_grads_batched, materialize_grads)
+
+
+def _grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+          only_inputs=True, allow_unused=None, is_grads_batched=False,
+          materialize_grads=False, cast_grad_outputs=True):
+    """``grad``; torchlet.func's double-backward jvp passes ``cast_grad_outputs=False`` so
+    that a tangent wider than the function's dtype keeps its precision (torch's forward
+    mode does), where ``grad`` casts each grad_output to its output's dtype."""
     if materialize_grads and allow_unused is False:
         raise ValueError(
             "Expected allow_unused to be True or not passed when materialize_grads=True, but "
@@ -222,10 +232,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         warnings.warn(
             "only_inputs argument is deprecated and is ignored now (defaults to True). To "
             "accumulate gradient for other parts of the graph, please use "
-            "torch.autograd.backward.", FutureWarning, stacklevel=2,
+            "torch.autograd.backward.", FutureWarning, stacklevel=3,  # (through grad)
         )
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
-    root_grads = _make_grads(outputs, grad_outputs, is_grads_batched)
+    root_grads = _make_grads(outputs, grad_outputs, is_grads_batched, cast_grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
     for t in inputs_tuple:

@@ -121,8 +121,10 @@ def _grads(outputs, inputs, grad_outputs, create_graph: bool):
     if not needs:
         return [zeros_like(x) for x in inputs]
     grad_outputs = [g for out, g in zip(outputs, grad_outputs, strict=True) if out.requires_grad]
-    result = autograd.grad(needs, inputs, grad_outputs, retain_graph=True,
-                           create_graph=create_graph, allow_unused=True)
+    # (grad_outputs uncast: a tangent wider than the function keeps its precision)
+    result = autograd._grad(needs, inputs, grad_outputs, retain_graph=True,
+                            create_graph=create_graph, allow_unused=True,
+                            cast_grad_outputs=False)
     return [zeros_like(x) if g is None else g for g, x in zip(result, inputs, strict=True)]
 
 
