@@ -179,34 +179,121 @@ def tensor_iterator_sort(items: list, should_swap) -> list:
 
 def laid_out_as_torch(out: np.ndarray, *inputs) -> np.ndarray:
     """``out``, an elementwise result NumPy laid out, in the memory order torch's
-    TensorIterator gives a new output: C order when every input is C-contiguous (its
-    fast setup; then NumPy agrees), else ``memory_order`` of the inputs' strides, the
-    first input leading (where NumPy prefers C order on a disagreement: ``x.t() * y`` is
-    laid out as ``x.t()`` in torch). A copy only where the two differ. (The arithmetic
-    operators test the contiguity inline and call ``relaid`` themselves.)"""
+    TensorIterator gives a new output: C order when every input is C-contiguous and
+    ``out`` has no size-1 dim (then NumPy agrees), else ``relaid``'s. A copy only where
+    the two differ. (The arithmetic operators test the contiguity inline and call
+    ``relaid`` themselves.)"""
     for a in inputs:
         if isinstance(a, np.ndarray) and not a.flags.c_contiguous:
             return relaid(out, inputs)
+    if 1 in out.shape:  # its stride is torch's fast setup's, or where its sort puts it
+        return relaid(out, inputs)
     return out
 
 
 def relaid(out: np.ndarray, inputs) -> np.ndarray:
-    """``laid_out_as_torch`` once some input is not C-contiguous."""
-    if out.ndim < 2 or type(out) is not np.ndarray:
+    """``out`` laid out as torch's TensorIterator lays out a new output of ``inputs``
+    (arrays, or numbers: torch's wrapped scalars). With no scalar and all shapes equal,
+    its fast setup: C order if all inputs are C-contiguous, channels_last(_3d) if all are,
+    the inputs' own strides if they are all the same non-overlapping dense ones. Else
+    ``allocate_or_resize_outputs``: the dims in ``memory_order``; C order gives a
+    contiguous tensor (size-0 and size-1 dims step as size 1), any other each dim
+    stepping over the elements of the faster ones (``compatible_stride``: a size-1 dim's
+    stride shows where it was sorted, a size-0 dim makes the slower strides 0)."""
+    ndim = out.ndim
+    if ndim < 2 or type(out) is not np.ndarray:
         return out  # (a meta tensor's array has no layout to follow)
     shape = out.shape
-    operands = [_broadcast_strides(a, shape) for a in inputs if isinstance(a, np.ndarray)]
-    order = memory_order(shape, operands)
-    wanted = [0] * len(shape)
-    step = out.itemsize
-    for d in order:
-        wanted[d] = step
-        step *= shape[d]
-    if all(n <= 1 or s == w for n, s, w in zip(shape, out.strides, wanted)):
+    strides = _fast_setup_strides(shape, inputs)
+    if strides is None:
+        operands = [_broadcast_strides(a, shape) for a in inputs if isinstance(a, np.ndarray)]
+        order = memory_order(shape, operands)
+        if order != list(range(ndim - 1, -1, -1)):  # (C order: contiguous, below)
+            strides, step = [0] * ndim, 1
+            for d in order:
+                strides[d] = step
+                step *= shape[d]
+    if strides is None or strides is _C_ORDER:
+        if not out.size and not any(out.strides):
+            return out  # (reads as contiguous: see Tensor.stride)
+        strides, step = [0] * ndim, 1
+        for d in range(ndim - 1, -1, -1):
+            strides[d] = step
+            step *= shape[d] if shape[d] > 1 else 1
+    itemsize = out.itemsize
+    if out.strides == tuple(s * itemsize for s in strides):
         return out
-    result = empty_in_order(shape, order, out.dtype)
+    result = array_with_strides(shape, strides, out.dtype)
     result[...] = out
     return result
+
+
+_C_ORDER: list = []  # (``_fast_setup_strides``'s answer for a contiguous output)
+_CHANNELS_LAST = (1, 3, 2, 0)
+
+
+def _fast_setup_strides(shape, inputs):
+    """The element strides of torch's ``fast_set_up`` for a new output of ``inputs`` (see
+    ``relaid``): ``_C_ORDER`` for a contiguous one, None where it does not apply."""
+    for a in inputs:
+        if not isinstance(a, np.ndarray) or a.shape != shape:
+            return None  # (a scalar, or broadcasting)
+    if all(a.flags.c_contiguous for a in inputs):
+        return _C_ORDER
+    if len(shape) == 4 and all(  # (channels_last only: a 5-D input keeps its strides)
+            _contiguous_in_order(shape, _torch_strides(a), _CHANNELS_LAST) for a in inputs):
+        strides, step = [0] * 4, 1
+        for d in _CHANNELS_LAST:
+            strides[d] = step
+            step *= shape[d]
+        return strides
+    first = _torch_strides(inputs[0])
+    if not non_overlapping_and_dense(shape, first):
+        return None
+    for a in inputs[1:]:
+        if _torch_strides(a) != first:
+            return None
+    return list(first)
+
+
+def _torch_strides(a: np.ndarray) -> tuple:
+    """``a``'s element strides as a tensor of it reports them (a new size-0 array's zero
+    strides read as contiguous: ``shape.common.torch_strides``)."""
+    itemsize = a.itemsize
+    strides = tuple(s // itemsize for s in a.strides)
+    if not a.size and not any(strides):
+        result, step = [], 1
+        for n in reversed(a.shape):
+            result.append(step)
+            step *= n if n > 1 else 1
+        return tuple(reversed(result))
+    return strides
+
+
+def _contiguous_in_order(shape, strides, order) -> bool:
+    """Whether the dims in ``order`` (fastest first) are contiguous in that order, size-1
+    dims aside (torch's ``is_contiguous(memory_format)`` test)."""
+    step = 1
+    for d in order:
+        if shape[d] != 1:
+            if strides[d] != step:
+                return False
+            step *= shape[d]
+    return True
+
+
+def non_overlapping_and_dense(shape, strides) -> bool:
+    """torch's ``is_non_overlapping_and_dense``: the dims of size 2 or more, by stride,
+    each step over exactly the elements of the faster ones (size-0 and size-1 dims may
+    have any stride). An empty tensor is, as it is contiguous."""
+    if 0 in shape:
+        return True
+    step = 1
+    for stride, size in sorted((s, n) for s, n in zip(strides, shape) if n > 1):
+        if stride != step:
+            return False
+        step *= size
+    return True
 
 
 def _broadcast_strides(a: np.ndarray, shape) -> list[int]:
@@ -214,6 +301,18 @@ def _broadcast_strides(a: np.ndarray, shape) -> list[int]:
     lead = len(shape) - a.ndim
     return [0] * lead + [0 if n == 1 and shape[lead + i] != 1 else s
                          for i, (n, s) in enumerate(zip(a.shape, a.strides))]
+
+
+def array_with_strides(shape, strides, dtype, make=np.empty) -> np.ndarray:
+    """``make``'s memory (np.empty, np.zeros, ...) for a new array of ``shape`` with the
+    element ``strides`` of a non-overlapping, dense layout. NumPy's own arrays give a
+    size-1 dim the stride of its place in C order and a size-0 array zero strides; torch's
+    keep what they are given."""
+    numel = 1
+    for n in shape:
+        numel *= n
+    buffer = make((numel,), dtype)
+    return np.ndarray(shape, dtype, buffer, 0, [s * buffer.itemsize for s in strides])
 
 
 def empty_in_order(shape, order, dtype) -> np.ndarray:

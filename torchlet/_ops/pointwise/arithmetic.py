@@ -64,7 +64,10 @@ class Add(Primitive):
             ctx.alpha = alpha
             return laid_out_as_torch(_times_plus(b, alpha, a), a, b)
         out = a + b
-        if a.flags.c_contiguous and b.flags.c_contiguous:  # (the usual case, tested inline)
+        # (the usual case, tested inline: torch's fast setup, or a C-ordered sort where no
+        # size-1 dim's stride could differ)
+        if a.flags.c_contiguous and b.flags.c_contiguous and (
+                a.shape == b.shape or 1 not in out.shape):
             return out
         return relaid(out, (a, b))
 
@@ -89,7 +92,8 @@ class Sub(Primitive):
             ctx.alpha = alpha
             return laid_out_as_torch(_times_plus(b, -alpha, a), a, b)
         out = a - b
-        if a.flags.c_contiguous and b.flags.c_contiguous:
+        if a.flags.c_contiguous and b.flags.c_contiguous and (
+                a.shape == b.shape or 1 not in out.shape):  # (as Add's)
             return out
         return relaid(out, (a, b))
 
@@ -111,8 +115,8 @@ class Rsub(Primitive):
     def forward(ctx, a, *, other, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            return laid_out_as_torch(_times_plus(a, -alpha, other), a)
-        return laid_out_as_torch(other - a, a)
+            return laid_out_as_torch(_times_plus(a, -alpha, other), a, other)
+        return laid_out_as_torch(other - a, a, other)  # (other: torch's wrapped scalar)
 
     @staticmethod
     def backward(ctx, grad):
@@ -133,7 +137,8 @@ class Mul(Primitive):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
         out = a * b
-        if a.flags.c_contiguous and b.flags.c_contiguous:
+        if a.flags.c_contiguous and b.flags.c_contiguous and (
+                a.shape == b.shape or 1 not in out.shape):  # (as Add's)
             return out
         return relaid(out, (a, b))
 
@@ -164,7 +169,8 @@ class MulNumber(Primitive):
     @staticmethod
     def forward(ctx, a, *, number):
         ctx.number = number
-        return laid_out_as_torch((a.astype(np.float32) * np.float32(number)).astype(a.dtype), a)
+        return laid_out_as_torch((a.astype(np.float32) * np.float32(number)).astype(a.dtype), a,
+                                 number)
 
     @staticmethod
     def backward(ctx, grad):
@@ -180,7 +186,8 @@ class DivNumber(Primitive):
     @staticmethod
     def forward(ctx, a, *, number):
         ctx.number = number
-        return laid_out_as_torch((a.astype(np.float32) / np.float32(number)).astype(a.dtype), a)
+        return laid_out_as_torch((a.astype(np.float32) / np.float32(number)).astype(a.dtype), a,
+                                 number)
 
     @staticmethod
     def backward(ctx, grad):
@@ -220,7 +227,8 @@ class Div(Primitive):
     def forward(ctx, a, b):
         ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)
         out = a / b
-        if a.flags.c_contiguous and b.flags.c_contiguous:
+        if a.flags.c_contiguous and b.flags.c_contiguous and (
+                a.shape == b.shape or 1 not in out.shape):  # (as Add's)
             return out
         return relaid(out, (a, b))
 
@@ -602,7 +610,7 @@ class RemainderOfNumber(Primitive):
     def forward(ctx, b, *, number):
         if b.dtype.kind in "iu":
             _check_integer_divisor(number, b)
-        return laid_out_as_torch(_remainder(np.asarray(number), b), b)
+        return laid_out_as_torch(_remainder(np.asarray(number), b), number, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -651,7 +659,7 @@ class RemainderScalar(_ScalarDivisor):
     def forward(ctx, a, *, other):
         if a.dtype.kind in "iu":
             _check_integer_divisor(a, other)
-        return laid_out_as_torch(_remainder(a, other), a)
+        return laid_out_as_torch(_remainder(a, other), a, other)
 
 
 class FmodScalar(_ScalarDivisor):
@@ -663,7 +671,7 @@ class FmodScalar(_ScalarDivisor):
     def forward(ctx, a, *, other):
         if a.dtype.kind in "iu":
             _check_integer_divisor(a, other)
-        return laid_out_as_torch(np.fmod(a, other), a)
+        return laid_out_as_torch(np.fmod(a, other), a, other)
 
 
 def remainder(input, other, *, out=None):  # noqa: A002

@@ -185,7 +185,7 @@ class XlogyNumberSelf(Primitive):
     def forward(ctx, b, *, number):
         ctx.save_for_backward(b)
         ctx.number = number
-        return laid_out_as_torch(_xlogy(_number(number, b.dtype), b), b)
+        return laid_out_as_torch(_xlogy(_number(number, b.dtype), b), number, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -203,7 +203,7 @@ class XlogyNumberOther(Primitive):
     def forward(ctx, a, *, number):
         ctx.save_for_backward(a)
         ctx.number = number
-        return laid_out_as_torch(_xlogy(a, _number(number, a.dtype)), a)
+        return laid_out_as_torch(_xlogy(a, _number(number, a.dtype)), a, number)
 
     @staticmethod
     def backward(ctx, grad):

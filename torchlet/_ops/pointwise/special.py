@@ -442,7 +442,7 @@ class _MulNumber(Primitive):
     def forward(ctx, a, *, number):
         ctx.number = number
         work = np.float32 if a.dtype == np.float16 else a.dtype.type
-        return laid_out_as_torch((a.astype(work) * work(number)).astype(a.dtype), a)
+        return laid_out_as_torch((a.astype(work) * work(number)).astype(a.dtype), a, number)
 
     @staticmethod
     def backward(ctx, grad):
@@ -457,7 +457,7 @@ class _AddNumber(Primitive):
     @staticmethod
     def forward(ctx, a, *, number):
         work = np.float32 if a.dtype == np.float16 else a.dtype.type
-        return laid_out_as_torch((a.astype(work) + work(number)).astype(a.dtype), a)
+        return laid_out_as_torch((a.astype(work) + work(number)).astype(a.dtype), a, number)
 
     @staticmethod
     def backward(ctx, grad):

@@ -65,7 +65,7 @@ class Xlog1pyNumberSelf(Primitive):
     def forward(ctx, b, *, number):
         ctx.save_for_backward(b)
         ctx.number = number
-        return laid_out_as_torch(_xlog1py(_number(number, b.dtype), b), b)
+        return laid_out_as_torch(_xlog1py(_number(number, b.dtype), b), number, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -83,7 +83,7 @@ class Xlog1pyNumberOther(Primitive):
     def forward(ctx, a, *, number):
         ctx.save_for_backward(a)
         ctx.number = number
-        return laid_out_as_torch(_xlog1py(a, _number(number, a.dtype)), a)
+        return laid_out_as_torch(_xlog1py(a, _number(number, a.dtype)), a, number)
 
     @staticmethod
     def backward(ctx, grad):

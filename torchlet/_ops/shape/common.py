@@ -9,6 +9,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import type_name
+from torchlet._ops.indexing._common import array_with_strides, non_overlapping_and_dense
 from torchlet._tensor import _TYPE_NAMES, Tensor, _wrap_dim
 
 
@@ -309,24 +310,65 @@ def _empty_like_preserve(a: np.ndarray) -> np.ndarray:
     return empty_in_layout(a, a.dtype, None)
 
 
+def torch_strides(a: np.ndarray) -> tuple:
+    """``a``'s element strides as a tensor of it reports them: NumPy gives a new size-0
+    array zero strides, where torch's are contiguous."""
+    strides = _element_strides(a)
+    if not a.size and not any(strides):
+        return contiguous_strides(a.shape)
+    return strides
+
+
+def infer_dense_strides(shape, strides) -> list:
+    """torch's ``infer_dense_strides``: a dense layout with the dims in ``strides``'s
+    memory order (``_dense_order``); size-0 and size-1 dims step as size 1."""
+    wanted = [0] * len(shape)
+    step = 1
+    for d in reversed(_dense_order(shape, strides)):
+        wanted[d] = step
+        step *= shape[d] if shape[d] > 1 else 1
+    return wanted
+
+
+def format_strides(shape, memory_format) -> list:
+    """torch's ``get_channels_last_strides_2d/3d``: dim 1 innermost, then the last dims
+    and the batch dim (a size-0 dim makes the slower strides 0, unlike C order's)."""
+    rank = len(shape)
+    strides = [0] * rank
+    step = 1
+    for d in (1, *range(rank - 1, 1, -1), 0):
+        strides[d] = step
+        step *= shape[d]
+    return strides
+
+
 def empty_in_layout(a: np.ndarray, np_dtype, memory_format, make=np.empty) -> np.ndarray:
     """``make(shape, np_dtype)`` (np.empty, np.zeros, ...) with ``a``'s shape, laid out as
-    torch's ``memory_format``: preserve_format (or None) keeps a dense ``a``'s strides and
-    orders other arrays' dims by their strides (``infer_dense_strides``);
-    contiguous_format is C order; channels_last(_3d) puts dim 1 innermost. The caller
-    checks that ``memory_format`` is one of torch's."""
+    torch's ``memory_format``: preserve_format (or None) keeps the strides of a
+    non-overlapping and dense ``a`` (size-1 dims' too) and orders other arrays' dims by
+    their strides (``infer_dense_strides``); contiguous_format is C order;
+    channels_last(_3d) puts dim 1 innermost. The caller checks that ``memory_format`` is
+    one of torch's."""
+    shape = a.shape
+    strides: tuple | list
     if memory_format is None or memory_format is _dtype.preserve_format:
-        if a.flags.c_contiguous:
-            return make(a.shape, np_dtype)
-        order = _dense_order(a.shape, a.strides)
+        if a.flags.c_contiguous and 1 not in shape and a.size:  # C order: the usual case
+            return make(shape, np_dtype)
+        if not a.size and not any(a.strides):
+            return make(shape, np_dtype)  # (a new empty array: reads as contiguous, as a)
+        strides = torch_strides(a)
+        if not non_overlapping_and_dense(shape, strides):
+            strides = infer_dense_strides(shape, strides)
     elif memory_format is _dtype.contiguous_format:
-        return make(a.shape, np_dtype)
+        return make(shape, np_dtype)
     else:
         rank = 4 if memory_format is _dtype.channels_last else 5
         if a.ndim != rank:
             raise RuntimeError(f"required rank {rank} tensor to use {memory_format.name} format")
-        order = [0, *range(2, rank), 1]
-    return make([a.shape[d] for d in order], np_dtype).transpose(np.argsort(order))
+        strides = format_strides(shape, memory_format)
+    if a.size and list(strides) == list(contiguous_strides(shape)):
+        return make(shape, np_dtype)
+    return array_with_strides(shape, strides, np_dtype, make)
 
 
 def suggested_memory_format(x: np.ndarray):
@@ -369,11 +411,13 @@ def in_layout(a: np.ndarray, memory_format) -> bool:
     rank = 4 if memory_format is _dtype.channels_last else 5
     if a.ndim != rank:
         return False
-    step = a.itemsize
+    strides = a.strides if a.size else torch_strides(a)  # (bytes, or elements: 0 anyway)
+    step = a.itemsize if a.size else 1
     for d in (1, *range(rank - 1, 1, -1), 0):  # innermost first: C, then W, H(, D), N
-        if a.shape[d] != 1 and a.strides[d] != step:
-            return False
-        step *= a.shape[d]
+        if a.shape[d] != 1:
+            if strides[d] != step:
+                return False
+            step *= a.shape[d]
     return True
 
 

@@ -11,7 +11,7 @@ its base, whose values and history do not change.
 from __future__ import annotations
 
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _unique_dims
-from torchlet._ops.shape.views import Squeeze, T, Transpose
+from torchlet._ops.shape.views import Squeeze, T, Transpose, Unsqueeze
 from torchlet._tensor import Tensor, _check_inplace_allowed, _wrap_dim, bump_version, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -29,24 +29,24 @@ class TransposeInplace(Transpose):
 
 
 class SqueezeInplace(Squeeze):
-    """squeeze_(): out = self without its size-1 dims;  grad = grad reshaped back."""
+    """squeeze_(): out = self without its size-1 dims;  grad = grad unsqueezed back."""
 
     node_name = "SqueezeBackward3"
 
 
 class SqueezeDimInplace(Squeeze):
-    """squeeze_(dim): out = self without dim if its size is 1;  grad = grad reshaped back."""
+    """squeeze_(dim): out = self without dim if its size is 1;  grad = grad unsqueezed."""
 
     node_name = "SqueezeBackward4"
 
 
 class SqueezeDimsInplace(Squeeze):
-    """squeeze_(dims): out = self without the listed size-1 dims;  grad = grad reshaped."""
+    """squeeze_(dims): out = self without the listed size-1 dims;  grad = grad unsqueezed."""
 
     node_name = "SqueezeBackward5"
 
 
-class UnsqueezeInplace(Squeeze):
+class UnsqueezeInplace(Unsqueeze):
     """unsqueeze_(dim): out = self with a new size-1 dim;  grad = grad without it."""
 
     node_name = "UnsqueezeBackward1"
@@ -102,9 +102,10 @@ def squeeze_(self: Tensor, dim=None) -> Tensor:
     else:
         primitive, dims = SqueezeDimInplace, (_wrap_dim(_int(dim, "squeeze_", "dim", 1), ndim),)
     kept = [i for i, s in enumerate(shape) if not (s == 1 and i in dims)]
+    dropped = tuple(i for i, s in enumerate(shape) if s == 1 and i in dims)
     strides = _element_strides(x._data)
     return _rearrange_inplace(x, primitive, shape=tuple(shape[i] for i in kept),
-                              strides=tuple(strides[i] for i in kept))
+                              strides=tuple(strides[i] for i in kept), dims=dropped)
 
 
 def unsqueeze_(self: Tensor, dim) -> Tensor:
@@ -114,4 +115,4 @@ def unsqueeze_(self: Tensor, dim) -> Tensor:
     strides = _element_strides(x._data)
     new = shape[dim] * strides[dim] if dim < len(shape) else 1  # as unsqueeze()
     return _rearrange_inplace(x, UnsqueezeInplace, shape=shape[:dim] + (1,) + shape[dim:],
-                              strides=strides[:dim] + (new,) + strides[dim:])
+                              strides=strides[:dim] + (new,) + strides[dim:], dims=(dim,))

@@ -245,36 +245,44 @@ def ravel(input) -> Tensor:  # noqa: A002
 
 
 class Squeeze(Primitive):
-    """out = a without its size-1 dims (a view);  grad_a = grad reshaped back."""
+    """out = a without its size-1 dims ``dims`` (a view);  grad_a = grad with them put
+    back, one unsqueeze each (torch's ``unsqueeze_to``: a view of grad, whose strides
+    then show through, not a reshaped copy)."""
 
     node_name = "SqueezeBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, shape, strides):
-        ctx.in_shape = a.shape
+    def forward(ctx, a, *, shape, strides, dims):
+        ctx.dims = dims
         return _as_view(a, shape, strides, reshape_is_view=True)  # size-1 dims only
 
     @staticmethod
     def backward(ctx, grad):
-        return reshape(grad, ctx.in_shape)
+        for dim in ctx.dims:  # (ascending: each lands where it was)
+            grad = unsqueeze(grad, dim)
+        return grad
 
 
 class SqueezeDim(Squeeze):
-    """out = a without dim if its size is 1 (a view);  grad_a = grad reshaped back."""
+    """out = a without dim if its size is 1 (a view);  grad_a = grad unsqueezed there."""
 
     node_name = "SqueezeBackward1"
 
 
 class SqueezeDims(Squeeze):
-    """out = a without the listed dims of size 1 (a view);  grad_a = grad reshaped back."""
+    """out = a without the listed dims of size 1 (a view);  grad_a = grad unsqueezed."""
 
     node_name = "SqueezeBackward2"
 
 
 class Unsqueeze(Squeeze):
-    """out = a with a new size-1 dim (a view);  grad_a = grad without it."""
+    """out = a with a new size-1 dim ``dims[0]`` (a view);  grad_a = grad squeezed there."""
 
     node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return squeeze(grad, ctx.dims[0])
 
 
 @numpy_names
@@ -293,9 +301,11 @@ def squeeze(input, dim=_NO_DIM) -> Tensor:  # noqa: A002
         else:
             primitive, dims = SqueezeDim, (_wrap_dim(dim, ndim),)
     kept = [i for i, s in enumerate(shape) if not (s == 1 and i in dims)]
+    dropped = tuple(i for i, s in enumerate(shape) if s == 1 and i in dims)
     strides = _element_strides(x._data)
     return make_view(primitive.apply(x, shape=tuple(shape[i] for i in kept),
-                                     strides=tuple(strides[i] for i in kept)), x)
+                                     strides=tuple(strides[i] for i in kept),
+                                     dims=dropped), x)
 
 
 @numpy_names
@@ -309,7 +319,8 @@ def unsqueeze(input, dim) -> Tensor:  # noqa: A002
     # torch: the new dim's stride is that of a contiguous layout at that place
     new = shape[dim] * strides[dim] if dim < len(shape) else 1
     return make_view(Unsqueeze.apply(x, shape=shape[:dim] + (1,) + shape[dim:],
-                                     strides=strides[:dim] + (new,) + strides[dim:]), x)
+                                     strides=strides[:dim] + (new,) + strides[dim:],
+                                     dims=(dim,)), x)
 
 
 # ---------------------------------------------------------------------------------------
@@ -593,7 +604,9 @@ class Clone(Primitive):
     @staticmethod
     def forward(ctx, a, *, memory_format=None):
         if memory_format is None and a.flags.c_contiguous:  # the usual clone()
-            return a.copy()
+            out = a.copy()
+            if out.strides == a.strides:  # (else size-1 or size-0 dims with torch's strides)
+                return out
         if on_meta(a):  # (its strides are all zero: not C-contiguous, yet no copy to make)
             return a.copy()
         out = empty_in_layout(a, a.dtype, memory_format)
