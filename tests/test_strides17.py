@@ -285,3 +285,14 @@ def test_scalar_operands_take_torchs_sorted_layout():
     assert (o * 2).stride() == (256, 1, 16, 1)
     assert (o + torchlet.ones(16)).stride() == (256, 1, 16, 1)
     assert (o + o).stride() == (256, 256, 16, 1)  # fast setup: equal C-contiguous inputs
+
+
+def test_dtype_conversion_keeps_size_1_and_size_0_strides():
+    """.double() is a preserve_format copy: a dense input's strides are kept exactly,
+    those of size-1 dims and of empty channels_last tensors included."""
+    o = torchlet.empty(2, 16, 16, 1).permute(0, 3, 1, 2)
+    assert o.double().stride() == (256, 1, 16, 1)
+    e = torchlet.empty((2, 4, 0, 9), memory_format=torchlet.channels_last)
+    assert e.double().stride() == (0, 1, 36, 4)
+    assert torchlet.ones(3, 1, 4).double().stride() == (4, 4, 1)
+    assert torchlet.ones(2, 3).double().stride() == (3, 1)

@@ -439,7 +439,9 @@ class ToCopy(Primitive):
         if meta:
             ctx.from_cpu = not is_meta_array(a)
             return meta_array(a.shape, np_dtype)
-        if memory_format is None and a.flags.c_contiguous:
+        shape = a.shape
+        if memory_format is None and a.flags.c_contiguous and 1 not in shape \
+                and 0 not in shape:  # (else a size-1 or size-0 dim's stride may differ)
             return astype_like_c10(a, np_dtype)
         # (NumPy's astype keeps a dense array's strides, as torch; an expanded one it lays
         # out its own way, where torch orders the dims by their strides, zeros undecided)
