@@ -108,3 +108,15 @@ def test_two_numbers_sampled():
         ours = getattr(torchlet, name)(a, b, **kwargs)
         assert str(ours.dtype) == str(theirs.dtype), (name, a, b, kwargs)
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=str((name, a, b)))
+
+
+def test_true_divide_takes_no_rounding_mode():
+    """torch.true_divide is div without its rounding_mode (a TypeError, as torch)."""
+    a = torchlet.tensor([3, 4])
+    assert torchlet.true_divide(a, 2).tolist() == [1.5, 2.0]
+    assert a.true_divide(2).tolist() == [1.5, 2.0]
+    for call in (lambda: torchlet.true_divide(a, 2, rounding_mode="floor"),
+                 lambda: a.true_divide(2, rounding_mode="floor"),
+                 lambda: a.float().true_divide_(2, rounding_mode="floor")):
+        with pytest.raises(TypeError, match="rounding_mode"):
+            call()

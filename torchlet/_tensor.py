@@ -963,7 +963,10 @@ class Tensor:
     def div(self, other, *, rounding_mode=None):
         return _pw.div(self, other, rounding_mode=rounding_mode)
 
-    divide = true_divide = div
+    divide = div
+
+    def true_divide(self, other):  # (div without rounding_mode, as torch's signature)
+        return _pw.div(self, other)
 
     def floor_divide(self, other):
         return _pw.floor_divide(self, other)
@@ -1707,7 +1710,10 @@ class Tensor:
     def div_(self, other, *, rounding_mode=None):
         return _inplace(self, _pw.div, other, rounding_mode=rounding_mode)
 
-    divide_ = true_divide_ = div_
+    divide_ = div_
+
+    def true_divide_(self, other):
+        return _inplace(self, _pw.div, other)
 
     def floor_divide_(self, other):
         return _inplace(self, _pw.floor_divide, other)

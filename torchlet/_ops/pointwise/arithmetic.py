@@ -527,7 +527,12 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     return result if out is None else _out(result, out, "div")
 
 
-true_divide = divide = div
+divide = div
+
+
+def true_divide(input, other, *, out=None):  # noqa: A002
+    """``div`` without rounding: torch's true_divide takes no ``rounding_mode``."""
+    return div(input, other, out=out)
 
 _DIV_ROUNDING_OVERLOADS = ("Tensor input, Tensor other, *, Tensor out = None",
                            "Tensor input, Tensor other, *, str rounding_mode, Tensor out = None",
