@@ -709,7 +709,7 @@ def getitem(t: Tensor, index) -> Tensor:
     cls = type(index)
     # the one-index forms torch handles before its general path
     if cls is int or cls is slice:
-        parts = _slice_parts(index) if cls is slice else None  # (its errors come first)
+        parts = _slice_parts(index) if cls is slice else ()  # (its errors come first)
         if data.ndim == 0:
             raise IndexError(
                 "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
