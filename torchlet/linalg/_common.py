@@ -96,3 +96,21 @@ def diag_embed(v: Tensor) -> Tensor:
     """Batches of diagonal matrices with ``v`` (..., n) on the diagonal (differentiable)."""
     n = v._data.shape[-1]
     return v.unsqueeze(-1) * eye_like(v, n)
+
+
+def column_major(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` laid out as LAPACK leaves its results and torch returns them (the
+    factors of inv, cholesky, qr, eigh, svd, the solutions of solve and its kin): each
+    matrix stored column by column, strides (..., m * n, 1, m), the batch in row-major
+    order. (Allocated and filled, not ascontiguousarray'd: NumPy calls an array with a
+    size-1 dim contiguous whatever that dim's stride, and torch reports the stride.)"""
+    out = np.swapaxes(np.empty(a.shape[:-2] + a.shape[:-3:-1], a.dtype), -1, -2)
+    out[...] = a
+    return out
+
+
+def row_major(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` with exactly C-contiguous strides (size-1 dims included)."""
+    out = np.empty(a.shape, a.dtype)
+    out[...] = a
+    return out

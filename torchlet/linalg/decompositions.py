@@ -36,6 +36,7 @@ from torchlet.linalg._common import (
     check_matrix,
     check_square,
     check_tensor,
+    column_major,
     diag_embed,
     eye_like,
 )
@@ -88,7 +89,7 @@ class Cholesky(Primitive):
                 out = np.linalg.cholesky(a)
         except np.linalg.LinAlgError:
             raise _not_positive_definite(a, upper) from None
-        out = np.ascontiguousarray(out)
+        out = column_major(out)  # (torch's layout, LAPACK's)
         ctx.save_for_backward(out)
         return out
 
@@ -126,9 +127,9 @@ class Qr(Primitive):
         if mode == "r":  # R only; torch returns an empty Q
             r = np.linalg.qr(a, mode="r")
             ctx.save_for_backward(a)
-            return np.empty(0, a.dtype), np.ascontiguousarray(r)
+            return np.empty(0, a.dtype), column_major(r)
         q, r = np.linalg.qr(a, mode=mode)
-        q, r = np.ascontiguousarray(q), np.ascontiguousarray(r)
+        q, r = column_major(q), column_major(r)  # (torch's layout, LAPACK's)
         ctx.save_for_backward(a, q, r)
         return q, r
 
@@ -226,7 +227,7 @@ class Eigh(Primitive):
     @staticmethod
     def forward(ctx, a, *, uplo):
         values, vectors = np.linalg.eigh(a, UPLO=uplo.upper())
-        values, vectors = np.ascontiguousarray(values), np.ascontiguousarray(vectors)
+        values, vectors = np.ascontiguousarray(values), column_major(vectors)
         ctx.save_for_backward(values, vectors)
         return values, vectors
 
@@ -303,7 +304,7 @@ class Svd(Primitive):
     def forward(ctx, a, *, full_matrices):
         ctx.full_matrices = full_matrices
         u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
-        u, s, vh = (np.ascontiguousarray(x) for x in (u, s, vh))
+        u, s, vh = column_major(u), np.ascontiguousarray(s), column_major(vh)
         ctx.save_for_backward(u, s, vh)
         return u, s, vh
 

@@ -32,6 +32,7 @@ from torchlet._ops.reduction._common import type_word
 from torchlet._ops.shape.joins import cat, stack
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.linalg._common import column_major
 from torchlet.linalg._return_types import geqrf as geqrf_tuple
 
 
@@ -61,7 +62,7 @@ class Geqrf(Primitive):
             k = min(a.shape[-2:])
             return a.copy(), np.zeros(a.shape[:-2] + (k,), a.dtype)
         raw, tau = np.linalg.qr(a, mode="raw")
-        return np.ascontiguousarray(np.swapaxes(raw, -1, -2)), np.ascontiguousarray(tau)
+        return column_major(np.swapaxes(raw, -1, -2)), np.ascontiguousarray(tau)
 
     @staticmethod
     def backward(ctx, grad_a, grad_tau):
@@ -169,11 +170,13 @@ class HouseholderProduct(Primitive):
         m, n = a.shape[-2:]
         eye = np.broadcast_to(np.eye(m, n, dtype=a.dtype), a.shape)
         ctx.save_for_backward(a, tau)
-        return np.ascontiguousarray(_apply_reflectors(a, tau, eye, transpose=False))
+        return column_major(_apply_reflectors(a, tau, eye, transpose=False))
 
     @staticmethod
     def backward(ctx, grad):
         a, tau = ctx.saved_tensors
+        if a._data.size == 0 or tau._data.size == 0:
+            return None, None  # (torch's rule gives no gradients then: Q is I's columns)
         grad_a, grad_tau = _householder_vjp(a, tau, grad, a._data.shape[-1])
         return grad_a, grad_tau
 
@@ -239,7 +242,7 @@ class Ormqr(Primitive):
             out = np.swapaxes(_apply_reflectors(a, tau, np.swapaxes(other, -1, -2),
                                                 not transpose), -1, -2)
         ctx.save_for_backward(a, tau, other)
-        return np.ascontiguousarray(out)
+        return column_major(out)
 
     @staticmethod
     def backward(ctx, grad):

@@ -30,7 +30,7 @@ from torchlet._ops.pointwise.operands import _out, _out_tuple, out_dtype_must_ma
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
-from torchlet.linalg._common import LinAlgError, check_float, check_tensor
+from torchlet.linalg._common import LinAlgError, check_float, check_tensor, column_major
 from torchlet.linalg._return_types import (
     linalg_ldl_factor,
     linalg_ldl_factor_ex,
@@ -177,13 +177,13 @@ class _NoDerivative(Primitive):
 
 def _ldl_arrays(a: np.ndarray):
     batch, n = a.shape[:-2], a.shape[-1]
-    flat: np.ndarray = a.reshape((-1, n, n))
+    flat: np.ndarray = a.reshape((math.prod(batch), n, n))  # (-1 fails for 0 x 0 matrices)
     ld = np.zeros_like(flat)
     pivots = np.zeros(flat.shape[:2], np.int32)
     info = np.zeros(flat.shape[0], np.int32)
     for i, m in enumerate(flat):
         ld[i], pivots[i], info[i] = _sytf2(m)
-    return ld.reshape(a.shape), pivots.reshape(batch + (n,)), info.reshape(batch)
+    return column_major(ld.reshape(a.shape)), pivots.reshape(batch + (n,)), info.reshape(batch)
 
 
 def _check_ldl_input(fn: str, A, python_name: str) -> None:  # noqa: N803
@@ -267,12 +267,15 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):  # noqa: N803
                            f"{type_word(b)} and A of type {type_word(ld)} instead.")
     check_float("ldl_solve", LD)
     batch = np.broadcast_shapes(ld.shape[:-2], piv.shape[:-1], b.shape[:-2])
-    lds = np.broadcast_to(ld, batch + (n, n)).reshape((-1, n, n))
-    pivs = np.broadcast_to(piv, batch + (n,)).reshape((-1, n)).astype(np.int64)
-    bs = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1, *b.shape[-2:]))
+    count = math.prod(batch)  # (not -1: it cannot be inferred for empty matrices)
+    lds = np.broadcast_to(ld, batch + (n, n)).reshape((count, n, n))
+    pivs = np.broadcast_to(piv, batch + (n,)).reshape((count, n)).astype(np.int64)
+    bs = np.broadcast_to(b, batch + b.shape[-2:]).reshape((count, *b.shape[-2:]))
     with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.stack([_sytrs(m, p, c) for m, p, c in zip(lds, pivs, bs, strict=True)])
-    x = np.ascontiguousarray(x.reshape(batch + b.shape[-2:]))
+        x = np.empty(bs.shape, b.dtype)  # (np.stack of no matrices would fail)
+        for i, (m, p, c) in enumerate(zip(lds, pivs, bs, strict=True)):
+            x[i] = _sytrs(m, p, c)
+    x = column_major(x.reshape(batch + b.shape[-2:]))
     return _NoDerivative.apply(LD, B, result=x, op="linalg_ldl_solve")
 
 

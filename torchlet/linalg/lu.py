@@ -25,6 +25,7 @@ written with solve_triangular, matmul, tril/triu and cat, so it differentiates a
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -34,16 +35,22 @@ from torchlet._ops.reduction._common import type_word
 from torchlet._ops.shape.joins import cat
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
-from torchlet.linalg._common import check_float, check_tensor
+from torchlet.linalg._common import check_float, check_tensor, column_major, row_major
 from torchlet.linalg._return_types import linalg_lu, linalg_lu_factor, linalg_lu_factor_ex
 from torchlet.linalg.triangular import SolveTriangular, _substitute
+
+
+def _count(batch: tuple) -> int:
+    """How many matrices a batch shape holds (reshape's -1 cannot infer it when the
+    matrices are empty)."""
+    return math.prod(batch)
 
 
 def _getrf(a: np.ndarray):
     """(LU, pivots, info) of each matrix of a batch, as LAPACK's getrf returns them."""
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
     k = min(m, n)
-    lu = np.array(a.reshape((-1, m, n)))
+    lu = np.array(a.reshape((_count(batch), m, n)))  # (not -1: batches of 0 x n matrices)
     count = lu.shape[0]
     rows = np.arange(count)
     pivots = np.zeros((count, k), dtype=np.int32)
@@ -68,7 +75,7 @@ def _getrf(a: np.ndarray):
 def _permutation(pivots: np.ndarray, m: int) -> np.ndarray:
     """The row order that the swaps of ``pivots`` produce: (P^T A)[i] = A[order[i]]."""
     batch = pivots.shape[:-1]
-    flat: np.ndarray = pivots.reshape((-1, pivots.shape[-1])).astype(np.int64) - 1
+    flat: np.ndarray = pivots.reshape((_count(batch), pivots.shape[-1])).astype(np.int64) - 1
     order = np.tile(np.arange(m), (flat.shape[0], 1))
     rows = np.arange(flat.shape[0])
     for j in range(flat.shape[-1]):
@@ -146,7 +153,7 @@ class LuFactor(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, p):
-        lu, _, _ = _getrf(a)
+        lu = column_major(_getrf(a)[0])  # (torch's layout, LAPACK's)
         ctx.p = p
         ctx.save_for_backward(lu)
         return lu
@@ -175,7 +182,7 @@ class Lu(Primitive):
         upper = np.triu(lu[..., :k, :])
         ctx.p = p
         ctx.save_for_backward(lower, upper)
-        return np.ascontiguousarray(lower), np.ascontiguousarray(upper)
+        return row_major(lower), row_major(upper)
 
     @staticmethod
     def backward(ctx, grad_l, grad_u):
@@ -284,7 +291,7 @@ class LuSolve(Primitive):
         else:  # X op(A) = B  <=>  op(A)^T X^T = B^T
             x = np.swapaxes(_lu_solve_array(lu, pivots, np.swapaxes(b, -1, -2), not adjoint),
                             -1, -2)
-        x = np.ascontiguousarray(x)
+        x = column_major(x) if left else row_major(x)  # (torch's layouts)
         ctx.save_for_backward(lu, x)
         return x
 

@@ -9,6 +9,8 @@
     'nuc'      svdvals(A).sum(-1)                             SumBackward1
     2, -2      svdvals(A).amax(-1) / .amin(-1)                AmaxBackward0 / AminBackward0
 
+(torch answers a maximum over an empty dim, ord 1, 2, inf, with a zero tensor without a graph.)
+
 (svd-based orders move ``dim`` to the end first, and with keepdim permute back). Values
 are sums of absolute values or singular values from NumPy's LAPACK: equal to torch's
 within float rounding.
@@ -18,10 +20,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops.reduction.statistics import vector_norm
-from torchlet._tensor import Tensor
+from torchlet._tensor import Tensor, wrap
 from torchlet.linalg._common import check_float
 from torchlet.linalg.decompositions import svdvals
 
@@ -80,7 +84,23 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     if not keepdim and first < second:
         second -= 1
     sums = vector_norm(A, 1.0, dim=(first,), keepdim=keepdim)
-    return sums.amax(second, keepdim) if p > 0 else sums.amin(second, keepdim)
+    if p > 0:
+        return _max_or_zero(sums, second, keepdim)
+    return sums.amin(second, keepdim)
+
+
+def _max_or_zero(x: Tensor, dim: int, keepdim: bool) -> Tensor:
+    """x.amax(dim), except that torch's matrix_norm (ord 1, 2, inf) answers 0 for the
+    maximum over an empty dim: a new zero tensor without a graph (amin, for the negative
+    orders, raises there as amax would)."""
+    if x.shape[dim] != 0:
+        return x.amax(dim, keepdim)
+    shape = list(x.shape)
+    if keepdim:
+        shape[dim] = 1
+    else:
+        del shape[dim]
+    return wrap(np.zeros(shape, dtype=x._data.dtype))
 
 
 def _svd_norm(A: Tensor, ord, dims: list, keepdim: bool) -> Tensor:  # noqa: A002, N803
@@ -91,7 +111,7 @@ def _svd_norm(A: Tensor, ord, dims: list, keepdim: bool) -> Tensor:  # noqa: A00
     if ord == "nuc":
         result = values.sum(-1)
     else:
-        result = values.amax(-1) if ord > 0 else values.amin(-1)
+        result = _max_or_zero(values, -1, False) if ord > 0 else values.amin(-1)
     if keepdim:
         back = [order.index(d) for d in range(ndim)]
         result = result.unsqueeze(-1).unsqueeze(-1).permute(*back)

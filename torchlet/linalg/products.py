@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from torchlet._dtype import C_TYPE_NAMES, type_name
+from torchlet._dtype import C_TYPE_NAMES, contiguous_format, type_name
 from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.linalg import matmul, mm
 from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
@@ -160,9 +160,11 @@ def matrix_power(A, n, *, out=None):  # noqa: N803 - torch's argument name
     n = int(n)
     if n == 0:
         size = A._data.shape[-1]
-        return A.clone().copy_(wrap(np.eye(size, dtype=A._data.dtype)))
+        # (torch clones into a contiguous tensor, whatever A's layout)
+        return A.clone(memory_format=contiguous_format).copy_(
+            wrap(np.eye(size, dtype=A._data.dtype)))
     if n == 1:
-        return A.clone()
+        return A.clone(memory_format=contiguous_format)
     if n == -1:
         return inv(A)
     a = inv(A) if n < 0 else A

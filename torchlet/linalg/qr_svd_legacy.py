@@ -25,7 +25,7 @@ from torchlet._ops.shape.joins import cat
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.linalg import _return_types as rt
-from torchlet.linalg._common import check_float
+from torchlet.linalg._common import check_float, row_major
 from torchlet.linalg.decompositions import Svd, Svdvals
 from torchlet.linalg.decompositions import qr as _linalg_qr
 from torchlet.linalg.lu import _p_matrix, lu_factor_ex
@@ -138,7 +138,7 @@ class LuUnpack(Primitive):
         m, n = lu.shape[-2:]
         k = min(m, n)
         lower = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
-        return np.ascontiguousarray(lower), np.ascontiguousarray(np.triu(lu[..., :k, :]))
+        return row_major(lower), row_major(np.triu(lu[..., :k, :]))
 
     @staticmethod
     def backward(ctx, grad_l, grad_u):

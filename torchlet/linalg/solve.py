@@ -31,6 +31,8 @@ from torchlet.linalg._common import (
     check_float,
     check_square,
     check_tensor,
+    column_major,
+    row_major,
     singular_batch,
 )
 from torchlet.return_types import _structseq
@@ -54,7 +56,7 @@ class Inv(Primitive):
     @staticmethod
     def forward(ctx, a):
         try:
-            out = np.linalg.inv(a)
+            out = column_major(np.linalg.inv(a))  # (torch's layout, LAPACK's)
         except np.linalg.LinAlgError:
             raise _singular_inv(a) from None
         ctx.save_for_backward(out)
@@ -171,9 +173,15 @@ def _solve_array(a: np.ndarray, b: np.ndarray, left: bool, vector: bool) -> np.n
             f"torch.linalg.solve: {batch_prefix(batch + (0, 0), index)}The solver failed "
             "because the input matrix is singular."
         ) from None
-    if not left and not vector:
-        x = np.swapaxes(x, -1, -2)
-    return np.ascontiguousarray(x)
+    return _solution_layout(x, left, vector)
+
+
+def _solution_layout(x: np.ndarray, left: bool, vector: bool) -> np.ndarray:
+    """X (of A^T X^T = B^T when not ``left``) laid out as torch returns it: column-major
+    (LAPACK's getrs) for A X = B, so row-major for X A = B, which torch solves transposed."""
+    if vector:
+        return np.ascontiguousarray(x)
+    return column_major(x) if left else row_major(np.swapaxes(x, -1, -2))
 
 
 class Solve(Primitive):
@@ -220,9 +228,7 @@ def _singular_solve_array(a: np.ndarray, b: np.ndarray, left: bool, vector: bool
     lu, pivots, _ = _getrf(a)
     with np.errstate(divide="ignore", invalid="ignore"):
         x = _lu_solve_array(lu, pivots, columns, not left)
-    if not left:
-        x = np.swapaxes(x, -1, -2)
-    return np.ascontiguousarray(x[..., 0] if vector else x)
+    return _solution_layout(x[..., 0] if vector else x, left, vector)
 
 
 class UncheckedSolve(Solve):

@@ -34,7 +34,13 @@ from torchlet._ops.pointwise.operands import _out, out_castable_from
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
-from torchlet.linalg._common import check_float, check_matrix, check_square, check_tensor
+from torchlet.linalg._common import (
+    check_float,
+    check_matrix,
+    check_square,
+    check_tensor,
+    column_major,
+)
 from torchlet.linalg._return_types import linalg_lstsq
 from torchlet.linalg.decompositions import eigvalsh, svdvals
 from torchlet.linalg.norms import matrix_norm
@@ -236,6 +242,15 @@ def cond(A, p=None, *, out=None):  # noqa: N803
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+def _gels_layout(x: np.ndarray, m: int) -> np.ndarray:
+    """X (n x k) as torch returns it: the top n rows of LAPACK's column-major max(m, n) x k
+    buffer (so for a tall A, a view with column stride max(m, n))."""
+    n = x.shape[-2]
+    buffer = column_major(np.zeros(x.shape[:-2] + (max(m, n), x.shape[-1]), x.dtype))
+    buffer[..., :n, :] = x
+    return buffer[..., :n, :]
+
+
 class Lstsq(Primitive):
     """(X, residuals) with X = A^+ B (rank-truncated at ``rcond``);  gradients: module
     docstring. ``residuals`` is empty unless the driver computes it."""
@@ -251,7 +266,7 @@ class Lstsq(Primitive):
             res = ((a @ x - b2) ** 2).sum(-2)
         else:
             res = np.zeros((0,), dtype=a.dtype)
-        x = np.ascontiguousarray(x[..., 0] if vector else x)
+        x = _gels_layout(x, a.shape[-2])[..., 0] if vector else _gels_layout(x, a.shape[-2])
         ctx.save_for_backward(a, b, x)
         return x, res
 

@@ -23,6 +23,8 @@ differentiated again.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from torchlet._ops.pointwise.operands import (
@@ -41,6 +43,7 @@ from torchlet.linalg._common import (
     check_float,
     check_square,
     check_tensor,
+    column_major,
     first_zero_pivot,
 )
 from torchlet.linalg._return_types import linalg_cholesky_ex, linalg_inv_ex
@@ -83,7 +86,7 @@ class SolveTriangular(Primitive):
         else:
             x = np.swapaxes(_substitute(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2),
                                         not upper, unit), -1, -2)
-        x = np.ascontiguousarray(x)
+        x = column_major(x)  # (torch's layout, LAPACK's trsm: left=False too)
         ctx.save_for_backward(a, x)
         return x
 
@@ -149,9 +152,9 @@ class TriangularSolve(Primitive):
         else:
             x = _substitute(a, b, upper, unit)
         batch = x.shape[:-2]
-        a_copy = np.array(np.broadcast_to(a, batch + a.shape[-2:]))
+        a_copy = column_major(np.broadcast_to(a, batch + a.shape[-2:]))
         ctx.save_for_backward(a, x)
-        return np.ascontiguousarray(x), a_copy
+        return column_major(x), a_copy
 
     @staticmethod
     def backward(ctx, grad_x, grad_a_copy):
@@ -230,7 +233,7 @@ class CholeskySolve(Primitive):
     @staticmethod
     def forward(ctx, b, factor, *, upper):
         ctx.upper = upper
-        x = np.ascontiguousarray(_cholesky_solve_array(b, factor, upper))
+        x = column_major(_cholesky_solve_array(b, factor, upper))
         ctx.save_for_backward(factor, x)
         return x
 
@@ -287,7 +290,7 @@ class CholeskyInverse(Primitive):
     def forward(ctx, factor, *, upper):
         ctx.upper = upper
         eye = np.broadcast_to(np.eye(factor.shape[-1], dtype=factor.dtype), factor.shape)
-        x = np.ascontiguousarray(_cholesky_solve_array(eye, factor, upper))
+        x = column_major(_cholesky_solve_array(eye, factor, upper))
         ctx.save_for_backward(factor, x)
         return x
 
@@ -322,7 +325,7 @@ def cholesky_inverse(input, upper=False, *, out=None):  # noqa: A002
 
 def _inv_info(a: np.ndarray) -> np.ndarray:
     """getrf's info for each matrix: 0, or the first exactly zero pivot (1-based)."""
-    flat = a.reshape((-1, *a.shape[-2:]))
+    flat = a.reshape((math.prod(a.shape[:-2]), *a.shape[-2:]))  # (-1 fails for 0 x 0)
     try:
         np.linalg.inv(flat)
         info = np.zeros(len(flat), dtype=np.int32)
@@ -339,12 +342,12 @@ class InvEx(Inv):
 
     @staticmethod
     def forward(ctx, a, *, singular):
-        flat = a.reshape((-1, *a.shape[-2:]))
+        flat = a.reshape((math.prod(a.shape[:-2]), *a.shape[-2:]))  # (-1 fails for 0 x 0)
         out = np.full_like(flat, np.nan)
         good = ~singular.reshape(-1)
         if good.any():
             out[good] = np.linalg.inv(flat[good])
-        out = out.reshape(a.shape)
+        out = column_major(out.reshape(a.shape))  # (torch's layout, LAPACK's)
         ctx.save_for_backward(out)
         return out
 
@@ -411,7 +414,7 @@ def _cholesky_ex_arrays(a: np.ndarray, upper: bool) -> tuple[np.ndarray, np.ndar
         out[i], info[i] = _potf2(lower[i])
     if upper:
         out = np.swapaxes(out, -1, -2)
-    return np.ascontiguousarray(out.reshape(a.shape)), info.reshape(a.shape[:-2])
+    return column_major(out.reshape(a.shape)), info.reshape(a.shape[:-2])
 
 
 class CholeskyEx(Cholesky):
