@@ -273,3 +273,14 @@ def test_sampled_layouts_and_values(config):
         else:
             xa, ya = x.numpy(), y.numpy()
         np.testing.assert_allclose(xa, ya, rtol=rtol, atol=rtol * 10)
+
+
+def test_amin_amax_name_the_empty_dim_as_given():
+    """torch's amin/amax echo the dim as the caller wrote it (max/argmax normalise it)."""
+    cases = [((2, 0), -1, "amin", "-1"), ((2, 0), (0, -1), "amax", "-1"),
+             ((2, 0, 3), (-1, 1), "amax", "1"), ((0, 2), -2, "amin", "-2")]
+    for shape, dim, name, shown in cases:
+        with pytest.raises(IndexError, match=rf"{name}\(\): Expected reduction dim {shown} to"):
+            getattr(torchlet.zeros(*shape), name)(dim)
+    with pytest.raises(IndexError, match=r"max\(\): Expected reduction dim 1 to"):
+        torchlet.zeros(2, 0).max(-1)

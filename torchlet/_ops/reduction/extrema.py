@@ -192,9 +192,11 @@ def _amax(name, primitive, input, dim, keepdim):
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        for d in dims:
-            if a.shape[d] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        # torch names the dim as it was given (amin(-1) says -1; max(-1) says 1)
+        given = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        for g in given:
+            if a.shape[int(g) % a.ndim] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
     return primitive.apply(x, dims=dims, keepdim=keepdim)
 
 
