@@ -334,7 +334,8 @@ from torchlet.distributions.utils import euler_constant as _euler_gamma  # noqa:
 
 
 def _x_log_x(tensor):
-    return tensor * tensor.log()
+    """x log x, 0 at x = 0 (xlogy, as torch 2.13: tensor * tensor.log() would give NaN)."""
+    return torch.special.xlogy(tensor, tensor)
 
 
 @register_kl(Cauchy, Cauchy)
@@ -547,7 +548,8 @@ _EULER_GAMMA = 0.57721566490153286060  # Euler-Mascheroni constant
 
 
 def _xlogx(tensor):
-    return tensor * tensor.log()
+    """x log x, 0 at x = 0 (the same as ``_x_log_x``)."""
+    return _x_log_x(tensor)
 
 
 @register_kl(Beta, Beta)
