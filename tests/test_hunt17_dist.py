@@ -176,3 +176,35 @@ def test_sampled_against_torch(config):
         assert a.dtype == b.dtype and a.shape == b.shape, key
         rtol = 1e-5 if a.dtype == np.float32 or loose else 1e-10
         np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol, equal_nan=True, err_msg=key)
+
+
+@pytest.mark.parametrize("mean_dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("std_dtype", ["float16", "float32", "float64", "int64"])
+def test_normal_of_two_tensors_takes_the_means_dtype(mean_dtype, std_dtype):
+    """torch.normal(mean, std) is made like ``mean``: normal_(0, 1) in its dtype, then
+    mul_(std) (computed in the wider dtype, rounded back) and add_(mean)."""
+    mean = torchlet.linspace(-3, 3, 17).to(getattr(torchlet, mean_dtype))
+    std = torchlet.linspace(0.1, 2.7, 17).to(getattr(torchlet, std_dtype))
+    torchlet.manual_seed(3)
+    got = torchlet.normal(mean, std)
+    assert got.dtype == mean.dtype
+    torchlet.manual_seed(3)
+    z = torchlet.randn(17, dtype=mean.dtype)  # the same draws
+    wide = std.dtype if std.dtype.is_floating_point and std.element_size() > \
+        mean.element_size() else mean.dtype
+    want = (z.to(wide) * std.to(wide)).to(mean.dtype) + mean
+    assert np.array_equal(got.numpy(), want.numpy())
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.manual_seed(3)
+    theirs = torch.normal(torch.linspace(-3, 3, 17).to(getattr(torch, mean_dtype)),
+                          torch.linspace(0.1, 2.7, 17).to(getattr(torch, std_dtype)))
+    assert str(theirs.dtype) == str(got.dtype)
+    assert np.array_equal(theirs.numpy(), got.numpy())
+
+
+def test_normal_with_an_integer_mean_tensor_is_not_implemented():
+    with pytest.raises(NotImplementedError, match="normal_kernel_cpu"):
+        torchlet.normal(torchlet.zeros(3, dtype=torchlet.int64), torchlet.ones(3))

@@ -249,10 +249,13 @@ def normal_tensor_params(gen, mean, std, np_dtype):
     dt = np.dtype(np_dtype)
     mean_is_array = isinstance(mean, np.ndarray)
     std_is_array = isinstance(std, np.ndarray)
+    wide = dt  # the dtype torch's in-place ``mul_(std)`` computes in
     if std_is_array:
         if std.size and not np.all(std >= 0):  # NaN fails this too, as in PyTorch
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        std = std.astype(dt)
+        if std.dtype.kind == "f" and std.dtype.itemsize > dt.itemsize:
+            wide = std.dtype  # (a wider float std: the product is rounded back once)
+        std = std.astype(wide)
     else:
         _check_std(std)
     if mean_is_array:
@@ -263,7 +266,8 @@ def normal_tensor_params(gen, mean, std, np_dtype):
     def finish(z):
         if not std_is_array:
             return z + mean
-        return z * std + (mean if mean_is_array else dt.type(mean))
+        product = z * std if wide == dt else (z.astype(wide) * std).astype(dt)
+        return product + (mean if mean_is_array else dt.type(mean))
 
     if VMAP.batch is not None:  # torch: one normal_ over (batch, *shape), then std and mean
         params = tuple(a for a in (mean, std) if isinstance(a, np.ndarray))

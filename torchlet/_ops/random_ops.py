@@ -261,7 +261,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     gen = _generator_or_default(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
-        np_dtype = _dtype.result_type_of(tensors).np
+        # torch's result is made like the mean tensor (like std where mean is a number),
+        # then mul_(std) and add_(mean) round back into it
+        np_dtype = tensors[0]._data.dtype
         if any(on_meta(x._data) for x in tensors):
             return wrap(_meta_normal(mean, std, np_dtype))
         if np_dtype.kind != "f":
