@@ -208,3 +208,12 @@ def test_normal_of_two_tensors_takes_the_means_dtype(mean_dtype, std_dtype):
 def test_normal_with_an_integer_mean_tensor_is_not_implemented():
     with pytest.raises(NotImplementedError, match="normal_kernel_cpu"):
         torchlet.normal(torchlet.zeros(3, dtype=torchlet.int64), torchlet.ones(3))
+
+
+def test_dirichlet_grad_of_a_sample_at_one_is_minus_zero():
+    """torch's C code divides 0 by 0 into a NaN, which its kernel then turns into 0 (a
+    one-category Dirichlet's rsample backward reaches it)."""
+    got = torchlet._dirichlet_grad(torchlet.tensor([1.0], dtype=torchlet.float64),
+                                   torchlet.tensor([0.7], dtype=torchlet.float64),
+                                   torchlet.tensor([0.7], dtype=torchlet.float64))
+    assert got.item() == 0.0 and np.signbit(got.numpy()[0])

@@ -455,12 +455,13 @@ def _beta_grad_alpha_small(x, alpha, beta):
 def _beta_grad_beta_small(x, alpha, beta):
     """d/dbeta of a Beta(alpha, beta) sample x near 0 (Taylor expansion)."""
     factor = _digamma_one(alpha + beta) - _digamma_one(beta)
-    numer, betas, dbetas, series = 1.0, 1.0, 0.0, factor / alpha
+    # (_div: C's 0/0 is a NaN, which the end turns into 0, where Python's raises)
+    numer, betas, dbetas, series = 1.0, 1.0, 0.0, _div(factor, alpha)
     for i in range(1, 9):
         numer *= -x / i
         dbetas = dbetas * (beta - i) + betas
         betas = betas * (beta - i)
-        series += numer / (alpha + i) * (dbetas + factor * betas)
+        series += _div(numer, alpha + i) * (dbetas + factor * betas)
     result = -math.pow(1 - x, 1 - beta) * series
     return 0.0 if math.isnan(result) else result
 
