@@ -217,3 +217,44 @@ def test_dirichlet_grad_of_a_sample_at_one_is_minus_zero():
                                    torchlet.tensor([0.7], dtype=torchlet.float64),
                                    torchlet.tensor([0.7], dtype=torchlet.float64))
     assert got.item() == 0.0 and np.signbit(got.numpy()[0])
+
+
+def test_multinomial_with_replacement_all_rows_at_once():
+    """Sampling with replacement is vectorised over the rows: the same indices, the same
+    errors (the first bad row's, after the rows before it drew) and the same generator
+    state as torch's row-by-row kernel."""
+    hot = torchlet.zeros(4, 6)
+    hot[torchlet.arange(4), torchlet.tensor([5, 0, 3, 3])] = 1.0
+    assert torchlet.multinomial(hot, 7, True).tolist() == [[5] * 7, [0] * 7, [3] * 7, [3] * 7]
+    bad = torchlet.ones(3, 4)
+    bad[1] = 0
+    with pytest.raises(RuntimeError, match="sum of probabilities <= 0"):
+        torchlet.multinomial(bad, 5, True)
+    bad[1, 2] = float("inf")
+    with pytest.raises(RuntimeError, match="entry = infinity or NaN"):
+        torchlet.multinomial(bad, 5, True)
+    bad[1, 2] = float("nan")  # (torch's test is "not >= 0" first)
+    with pytest.raises(RuntimeError, match="entry < 0"):
+        torchlet.multinomial(bad, 5, True)
+    try:
+        import torch
+    except ImportError:
+        return
+    rng = np.random.default_rng(17)
+    for seed in range(60):
+        rows, cats, k = (int(v) for v in rng.integers(1, 30, 3))
+        p = rng.uniform(0, 3, (rows, cats))
+        if seed % 3 == 0:
+            p[:, rng.integers(0, cats)] = 0
+        if seed % 7 == 0:
+            p[rng.integers(0, rows)] = 0
+        dtype = ("float16", "float32", "float64")[seed % 3]
+        outcomes = []
+        for lib in (torch, torchlet):
+            lib.manual_seed(seed)
+            try:
+                result = lib.multinomial(lib.tensor(p).to(getattr(lib, dtype)), k, True).tolist()
+            except RuntimeError as error:
+                result = str(error)
+            outcomes.append((result, lib.rand(2).tolist()))
+        assert outcomes[0] == outcomes[1], seed

@@ -935,6 +935,8 @@ def multinomial(gen, probs, num_samples, replacement=False):
         if num_samples == 1:
             return np.argmax(s, axis=1).reshape(out_shape)
         return np.stack([topk_indices(row, num_samples) for row in s]).reshape(out_shape)
+    if rows.shape[0] * num_samples * ncat <= _VECTOR_LIMIT:
+        return _multinomial_rows(gen, rows, num_samples).reshape(out_shape)
     out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
     for i, row in enumerate(rows):
         bad = np.flatnonzero(~(row >= 0) | ~np.isfinite(row))
@@ -951,6 +953,35 @@ def multinomial(gen, probs, num_samples, replacement=False):
         cum[-1] = 1
         out[i] = np.searchsorted(cum.astype(np.float64), gen._u53(num_samples), side="left")
     return out.reshape(out_shape)
+
+
+_VECTOR_LIMIT = 1 << 20  # (rows x samples x categories compared at once, at most)
+
+
+def _multinomial_rows(gen, rows, num_samples):
+    """``multinomial``'s loop with replacement done for all rows at once (the same draws
+    and indices): the first index whose normalised cumulative sum is >= U53 is the count
+    of entries below it (the sums never decrease). As the loop, a bad row raises after
+    the rows before it have drawn their uniforms."""
+    nrows, ncat = rows.shape
+    cum = np.cumsum(rows, axis=1, dtype=np.float32 if rows.dtype == _F16 else rows.dtype)
+    bad_entry = ~(rows >= 0) | ~np.isfinite(rows)
+    bad_row = bad_entry.any(axis=1) | ~(cum[:, -1] > 0 if ncat else np.zeros(nrows, bool))
+    if bad_row.any():
+        first = int(np.argmax(bad_row))
+        gen._u53(first * num_samples)
+        row = rows[first]
+        entries = np.flatnonzero(bad_entry[first])
+        if entries.size:
+            what = "< 0" if not row[entries[0]] >= 0 else "= infinity or NaN"
+            raise RuntimeError(
+                f"invalid multinomial distribution (encountering probability entry {what})")
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    cum /= cum[:, -1:]
+    cum[:, -1] = 1
+    u = gen._u53(nrows * num_samples).reshape(nrows, num_samples)
+    below = cum.astype(np.float64)[:, None, :] < u[:, :, None]
+    return np.count_nonzero(below, axis=2).astype(np.int64)
 
 
 # ============================================================================== Poisson
