@@ -284,3 +284,21 @@ def test_amin_amax_name_the_empty_dim_as_given():
             getattr(torchlet.zeros(*shape), name)(dim)
     with pytest.raises(IndexError, match=r"max\(\): Expected reduction dim 1 to"):
         torchlet.zeros(2, 0).max(-1)
+
+
+def test_cholesky_stops_at_nan_and_infinite_pivots_as_lapack():
+    """torch's potrf reports a NaN pivot (inf / inf makes one) where NumPy's LAPACK carries
+    on: cholesky raises, cholesky_ex reports the order in info."""
+    inf, nan = float("inf"), float("nan")
+    cases = [([[nan, 1.0], [1.0, 2.0]], 1), ([[inf, inf], [inf, 15.77]], 2),
+             ([[4.0, nan], [nan, 2.0]], 2), ([[inf, 0.0], [0.0, 1.0]], 0),
+             ([[4.0, 1.0], [1.0, inf]], 0)]
+    for matrix, info in cases:
+        a = torchlet.tensor(matrix, dtype=torchlet.float64)
+        assert torchlet.linalg.cholesky_ex(a).info.item() == info
+        if info:
+            with pytest.raises(torchlet.linalg.LinAlgError,
+                               match=f"leading minor of order {info} is not"):
+                torchlet.linalg.cholesky(a)
+        else:
+            torchlet.linalg.cholesky(a)

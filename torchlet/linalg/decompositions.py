@@ -89,6 +89,13 @@ class Cholesky(Primitive):
                 out = np.linalg.cholesky(a)
         except np.linalg.LinAlgError:
             raise _not_positive_definite(a, upper) from None
+        if not (np.isfinite(out).all() and np.isfinite(a).all()):
+            # a NaN or infinite pivot, where NumPy's LAPACK carries on: potrf's info decides
+            from torchlet.linalg.triangular import _cholesky_ex_arrays, cholesky_error
+
+            info = _cholesky_ex_arrays(a, upper)[1]
+            if info.any():
+                raise cholesky_error("linalg.cholesky", a.shape, info)
         out = column_major(out)  # (torch's layout, LAPACK's)
         ctx.save_for_backward(out)
         return out

@@ -400,14 +400,15 @@ def _cholesky_ex_arrays(a: np.ndarray, upper: bool) -> tuple[np.ndarray, np.ndar
     info = np.zeros(len(flat), dtype=np.int32)
     try:
         out = np.linalg.cholesky(lower)
-        # NumPy's LAPACK does not stop at a NaN pivot as torch's does: redo those in potf2
-        suspect = np.isnan(out).any(axis=(-2, -1))
+        # NumPy's LAPACK does not stop at a NaN pivot as torch's does (and makes inf / inf
+        # a 0): redo those with a NaN or an infinity in potf2
+        suspect = ~(np.isfinite(out).all(axis=(-2, -1)) & np.isfinite(lower).all(axis=(-2, -1)))
     except np.linalg.LinAlgError:  # some matrix failed: find which, one at a time
         out, suspect = np.empty_like(lower), np.ones(len(flat), dtype=bool)
     for i in np.flatnonzero(suspect):
         try:
             out[i] = np.linalg.cholesky(lower[i])
-            if not np.isnan(out[i]).any():
+            if np.isfinite(out[i]).all() and np.isfinite(lower[i]).all():
                 continue
         except np.linalg.LinAlgError:
             pass
@@ -415,6 +416,16 @@ def _cholesky_ex_arrays(a: np.ndarray, upper: bool) -> tuple[np.ndarray, np.ndar
     if upper:
         out = np.swapaxes(out, -1, -2)
     return column_major(out.reshape(a.shape)), info.reshape(a.shape[:-2])
+
+
+def cholesky_error(name: str, shape, info: np.ndarray) -> LinAlgError:
+    """torch's error for the first matrix whose ``info`` (potrf's) is not 0."""
+    index = int(np.flatnonzero(info.reshape(-1))[0])
+    return LinAlgError(
+        f"{name}: {batch_prefix(shape, index)}The factorization could not be completed "
+        "because the input is not positive-definite (the leading minor of order "
+        f"{int(info.reshape(-1)[index])} is not positive-definite)."
+    )
 
 
 class CholeskyEx(Cholesky):
@@ -440,11 +451,6 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):  # noqa: N803
     check_float("cholesky_ex", A)
     factor, info = _cholesky_ex_arrays(A._data, bool(upper))
     if check_errors and info.any():
-        index = int(np.flatnonzero(info.reshape(-1))[0])
-        raise LinAlgError(
-            f"linalg.cholesky_ex: {batch_prefix(A._data.shape, index)}The factorization could "
-            "not be completed because the input is not positive-definite (the leading minor "
-            f"of order {int(info.reshape(-1)[index])} is not positive-definite)."
-        )
+        raise cholesky_error("linalg.cholesky_ex", A._data.shape, info)
     return linalg_cholesky_ex((CholeskyEx.apply(A, upper=bool(upper), factor=factor),
                                wrap(info)))
