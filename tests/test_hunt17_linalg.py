@@ -302,3 +302,15 @@ def test_cholesky_stops_at_nan_and_infinite_pivots_as_lapack():
                 torchlet.linalg.cholesky(a)
         else:
             torchlet.linalg.cholesky(a)
+
+
+def test_column_major_outputs_stay_linked_for_double_backward():
+    """A laid-out copy must be the very array a node saves as its output, else a second
+    backward treats it as a constant (triangular_solve and lu gave zero second
+    derivatives when the saved result was the pre-layout array)."""
+    a = torchlet.tensor([[2.0, 0.0], [1.0, 3.0]], dtype=torchlet.float64, requires_grad=True)
+    b = torchlet.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torchlet.float64, requires_grad=True)
+    assert torchlet.autograd.gradgradcheck(
+        lambda b, a: torchlet.triangular_solve(b, a, upper=False)[0], (b, a))
+    m = torchlet.tensor([[4.0, 3.0], [6.0, 3.0]], dtype=torchlet.float64, requires_grad=True)
+    assert torchlet.autograd.gradgradcheck(lambda m: torchlet.linalg.lu(m)[1:], (m,))

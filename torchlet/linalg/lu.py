@@ -181,8 +181,9 @@ class Lu(Primitive):
         lower = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=a.dtype)
         upper = np.triu(lu[..., :k, :])
         ctx.p = p
+        lower, upper = row_major(lower), row_major(upper)  # (saved as the outputs themselves)
         ctx.save_for_backward(lower, upper)
-        return row_major(lower), row_major(upper)
+        return lower, upper
 
     @staticmethod
     def backward(ctx, grad_l, grad_u):

@@ -153,8 +153,9 @@ class TriangularSolve(Primitive):
             x = _substitute(a, b, upper, unit)
         batch = x.shape[:-2]
         a_copy = column_major(np.broadcast_to(a, batch + a.shape[-2:]))
+        x = column_major(x)  # (torch's layout; saved as the output itself, for double backward)
         ctx.save_for_backward(a, x)
-        return column_major(x), a_copy
+        return x, a_copy
 
     @staticmethod
     def backward(ctx, grad_x, grad_a_copy):
