@@ -258,3 +258,14 @@ def test_multinomial_with_replacement_all_rows_at_once():
                 result = str(error)
             outcomes.append((result, lib.rand(2).tolist()))
         assert outcomes[0] == outcomes[1], seed
+
+
+@pytest.mark.parametrize("x, alpha, total, expected", [
+    (0.0, 0.7, 0.7, 0.0), (0.5, 0.0, 0.7, float("inf")), (0.0, 0.0, 1.0, 0.0),
+    (1e-3, 1e-3, 1e-3, 1006.9077631815439)])
+def test_dirichlet_grad_at_the_boundaries_follows_cs_arithmetic(x, alpha, total, expected):
+    """torch's C code takes log(0) = -inf and 1/0 = inf (a NaN at the end becomes 0);
+    Python's math raised there and the guard gave NaN."""
+    got = torchlet._dirichlet_grad(*(torchlet.tensor([v], dtype=torchlet.float64)
+                                     for v in (x, alpha, total))).item()
+    assert got == expected

@@ -441,14 +441,15 @@ def _multi_row_sum(steps: np.ndarray) -> np.ndarray:
 
 def _beta_grad_alpha_small(x, alpha, beta):
     """d/dalpha of a Beta(alpha, beta) sample x near 0 (Taylor expansion)."""
-    factor = _digamma_one(alpha) - _digamma_one(alpha + beta) - math.log(x)
+    # (C's arithmetic: log(0) = -inf and x / 0 = +-inf or NaN, which the end may zero)
+    factor = _digamma_one(alpha) - _digamma_one(alpha + beta) - _log(x)
     numer = 1.0
-    series = numer / alpha * (factor + 1 / alpha)
+    series = _div(numer, alpha) * (factor + _div(1.0, alpha))
     for i in range(1, 11):
         numer *= (i - beta) * x / i
         denom = alpha + i
-        series += numer / denom * (factor + 1 / denom)
-    result = x * math.pow(1 - x, -beta) * series
+        series += _div(numer, denom) * (factor + _div(1.0, denom))
+    result = x * _pow(1 - x, -beta) * series
     return 0.0 if math.isnan(result) else result
 
 
