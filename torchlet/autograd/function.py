@@ -279,25 +279,20 @@ def _laid_out_as_leaf(grad: np.ndarray, leaf: np.ndarray) -> np.ndarray:
     """A copy of a leaf's first gradient in the layout torch's AccumulateGrad gives .grad
     (``clone_obey_contract``): the leaf's own strides where the leaf is dense and
     non-overlapping (a channels_last weight gets a channels_last grad), else C order."""
-    if leaf.flags.c_contiguous or type(grad) is not np.ndarray or not _dense(leaf):
+    if leaf.flags.c_contiguous or type(grad) is not np.ndarray:
         return grad.copy()
-    out = np.lib.stride_tricks.as_strided(np.empty(leaf.size, grad.dtype), leaf.shape,
-                                          [s // leaf.itemsize * grad.itemsize
-                                           for s in leaf.strides])
+    from torchlet._ops.indexing._common import (  # (it imports this module)
+        array_with_strides,
+        non_overlapping_and_dense,
+        torch_strides,
+    )
+
+    strides = torch_strides(leaf)
+    if not non_overlapping_and_dense(leaf.shape, strides):
+        return grad.copy()
+    out = array_with_strides(leaf.shape, strides, grad.dtype)
     np.copyto(out, grad)
     return out
-
-
-def _dense(a: np.ndarray) -> bool:
-    """Whether ``a``'s elements fill its memory without gaps or overlaps (in some order of
-    its dims): torch's is_non_overlapping_and_dense."""
-    expected = a.itemsize
-    for d in sorted(range(a.ndim), key=lambda d: a.strides[d]):
-        if a.shape[d] != 1:
-            if a.strides[d] != expected:
-                return False
-            expected *= a.shape[d]
-    return True
 
 
 def register_post_accumulate_grad_hook(tensor, hook):

@@ -241,24 +241,24 @@ def _fast_setup_strides(shape, inputs):
     if all(a.flags.c_contiguous for a in inputs):
         return _C_ORDER
     if len(shape) == 4 and all(  # (channels_last only: a 5-D input keeps its strides)
-            _contiguous_in_order(shape, _torch_strides(a), _CHANNELS_LAST) for a in inputs):
+            _contiguous_in_order(shape, torch_strides(a), _CHANNELS_LAST) for a in inputs):
         strides, step = [0] * 4, 1
         for d in _CHANNELS_LAST:
             strides[d] = step
             step *= shape[d]
         return strides
-    first = _torch_strides(inputs[0])
+    first = torch_strides(inputs[0])
     if not non_overlapping_and_dense(shape, first):
         return None
     for a in inputs[1:]:
-        if _torch_strides(a) != first:
+        if torch_strides(a) != first:
             return None
     return list(first)
 
 
-def _torch_strides(a: np.ndarray) -> tuple:
-    """``a``'s element strides as a tensor of it reports them (a new size-0 array's zero
-    strides read as contiguous: ``shape.common.torch_strides``)."""
+def torch_strides(a: np.ndarray) -> tuple:
+    """``a``'s element strides as a tensor of it reports them: NumPy gives a new size-0
+    array zero strides, where torch's are contiguous (size-1 dims stepping as size 1)."""
     itemsize = a.itemsize
     strides = tuple(s // itemsize for s in a.strides)
     if not a.size and not any(strides):

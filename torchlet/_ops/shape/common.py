@@ -9,7 +9,11 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import type_name
-from torchlet._ops.indexing._common import array_with_strides, non_overlapping_and_dense
+from torchlet._ops.indexing._common import (
+    array_with_strides,
+    non_overlapping_and_dense,
+    torch_strides,
+)
 from torchlet._tensor import _TYPE_NAMES, Tensor, _wrap_dim
 
 
@@ -308,15 +312,6 @@ def _empty_like_preserve(a: np.ndarray) -> np.ndarray:
     """An uninitialised array like ``a`` laid out in ``a``'s memory order, as torch's
     ``preserve_format`` (a transposed tensor's clone is transposed too)."""
     return empty_in_layout(a, a.dtype, None)
-
-
-def torch_strides(a: np.ndarray) -> tuple:
-    """``a``'s element strides as a tensor of it reports them: NumPy gives a new size-0
-    array zero strides, where torch's are contiguous."""
-    strides = _element_strides(a)
-    if not a.size and not any(strides):
-        return contiguous_strides(a.shape)
-    return strides
 
 
 def infer_dense_strides(shape, strides) -> list:
