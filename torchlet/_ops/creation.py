@@ -15,6 +15,7 @@ import builtins
 import math
 import numbers
 import operator
+import types
 import warnings
 
 import numpy as np
@@ -250,8 +251,23 @@ def _cast(array: np.ndarray, np_dtype) -> np.ndarray:
     return array.astype(np_dtype, copy=False)
 
 
-# what torch's tensor() reads as nested sequences (PySequence_Check, less str and bytes)
+# what torch's tensor() reads as nested sequences (PySequence_Check, less str and bytes):
+# these, told apart fast, and any other type with __getitem__ (``_other_sequence``)
 _SEQUENCES = (list, tuple, builtins.range, bytearray)
+_NOT_SEQUENCES = (dict, types.MappingProxyType, str, bytes, np.ndarray, np.generic, Tensor)
+
+
+def _other_sequence(obj) -> bool:
+    """PySequence_Check for the rarer sequences: a deque, an array.array, a memoryview, a
+    UserList, any class with ``__getitem__`` (the REINFORCE example's
+    ``torch.tensor(deque_of_returns)``). Not a dict, nor the types read otherwise."""
+    return hasattr(type(obj), "__getitem__") and not isinstance(obj, _NOT_SEQUENCES)
+
+
+def _items(seq) -> list:
+    """The elements of a sequence as torch's infer_scalar_type reads them: by index up to
+    ``len`` (an object without ``__len__`` is Python's TypeError, as in torch)."""
+    return [seq[i] for i in range(len(seq))]
 
 _NEGATIVE_STRIDES = (
     "At least one stride in the given numpy array is negative, and tensors with negative "
@@ -287,7 +303,7 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
     if isinstance(data, numbers.Number) and not isinstance(data, complex):
         target = _dtype.scalar_dtype(data) if dtype is None else _dtype.to_dtype(dtype)
         return _checked_array(data, target.np)
-    if not isinstance(data, _SEQUENCES):
+    if not isinstance(data, _SEQUENCES) and not _other_sequence(data):
         if dtype is not None:
             raise _store_error(data, _dtype.to_dtype(dtype).np)
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
@@ -344,7 +360,7 @@ def _sizes(data) -> list:
     (a tensor element ends the walk: it is read as a number; an array adds its shape)."""
     sizes = []
     seq = data
-    while isinstance(seq, (*_SEQUENCES, str, bytes)):
+    while isinstance(seq, (*_SEQUENCES, str, bytes)) or _other_sequence(seq):
         sizes.append(len(seq))
         if len(sizes) > 128:  # a str's first element is a str again
             raise ValueError(f"too many dimensions '{type(seq).__name__}'")
@@ -439,6 +455,12 @@ def _infer_dtype(data, given=None):
                                            else item.dtype)
         elif isinstance(item, numbers.Number) and not isinstance(item, complex):
             kind = _dtype.scalar_dtype(item)
+        elif _other_sequence(item):
+            elements = _items(item)
+            if elements:
+                stack.extend(reversed(elements))
+                continue
+            kind = _dtype.get_default_dtype()
         elif given is not None:
             raise _store_error(item, given)
         elif isinstance(item, (str, bytes)):
@@ -479,8 +501,8 @@ def _store(seq, sizes, dim, np_dtype) -> list:
     read by ``item()`` (a tensor or array higher up is read as a sequence)."""
     if isinstance(seq, Tensor):
         seq = seq._data
-    if not isinstance(seq, (*_SEQUENCES, np.ndarray)) or (
-            isinstance(seq, np.ndarray) and not seq.ndim):
+    if (isinstance(seq, np.ndarray) and not seq.ndim) or (
+            not isinstance(seq, (*_SEQUENCES, np.ndarray)) and not _other_sequence(seq)):
         raise TypeError("not a sequence")
     if len(seq) != sizes[dim]:
         raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
@@ -500,11 +522,11 @@ def _number_of(item, np_dtype):
         if item.ndim:
             raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
         return item[()]
-    if isinstance(item, _SEQUENCES):
+    if isinstance(item, _SEQUENCES) or _other_sequence(item):
         if np_dtype.kind in "biu":
-            raise TypeError(f"'{type(item).__name__}' object cannot be interpreted as an "
+            raise TypeError(f"'{_dtype.type_name(item)}' object cannot be interpreted as an "
                             "integer")
-        raise TypeError(f"must be real number, not {type(item).__name__}")
+        raise TypeError(f"must be real number, not {_dtype.type_name(item)}")
     return item
 
 
