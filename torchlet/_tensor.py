@@ -3329,7 +3329,25 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
             self._grad_fn = result._grad_fn
             self._output_nr = result._output_nr
             move_retained_grad(old_fn, old_nr, self)
+        _save_self_as_result(self, result)
     return self
+
+
+def _save_self_as_result(self: Tensor, result: Tensor) -> None:
+    """torch's in-place op saves its result as ``self`` itself (exp_, sigmoid_, relu_,
+    ...): the node's saved output becomes ``self``'s array at its new version, so that a
+    later in-place change of ``self`` is torch's version error at backward, and the
+    result's own array is not kept."""
+    from torchlet.autograd.function import _SavedOutput
+
+    checks = getattr(result._grad_fn, "_version_checks", None)
+    if type(checks) is not list:
+        return
+    for i, (box, _, saved) in enumerate(checks):
+        if (type(saved) is _SavedOutput and box is result._vbox
+                and saved.data.dtype == self._data.dtype):
+            saved.data = self._data
+            checks[i] = (self._vbox, self._vbox[0], saved)
 
 
 def _meta_operand(a):

@@ -344,6 +344,8 @@ def sum_to_size(input, size) -> Tensor:  # noqa: A002
     lead = len(shape) - len(size)
     if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if not size:  # torch's sum_to: a plain sum() (SumBackward0), not a sum and a view
+        return _sum(x)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1
     )

@@ -25,14 +25,18 @@ import numpy as np
 from torchlet._device import NO_META_ITEM, meta_array, on_meta
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.integration import _over
-from torchlet._ops.pointwise.binary import Where
 from torchlet._ops.reduction.sums import _add_reduce
 from torchlet._ops.shape.common import _int
 from torchlet._tensor import Tensor, wrap
-from torchlet.autograd.function import Primitive
+from torchlet.autograd.function import Primitive, _modified_message
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional._rows import per_row
-from torchlet.nn._functional.activation import Softmax, log_softmax
+from torchlet.nn._functional.activation import (
+    LogSoftmax,
+    LogSoftmaxBackwardData,
+    _softmax_np,
+    log_softmax,
+)
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
@@ -343,10 +347,11 @@ def _class_shape(shape, n_dims: int):
 # cross_entropy: one fused primitive for class-index targets
 
 
-class _SoftmaxOf(Softmax):
-    """softmax(x) when the forward has already computed it: the same SoftmaxBackward0 node
-    as F.softmax, without computing the exponentials again (used by the cross-entropy
-    backward under create_graph=True, so that its gradient can be differentiated)."""
+class _LogSoftmaxOf(LogSoftmax):
+    """log_softmax(x) when its values are already known: the same LogSoftmaxBackward0 node
+    as F.log_softmax (its output saved, its gradient LogSoftmaxBackwardData), without
+    computing them from x again. The cross-entropy backward builds torch's graph with it
+    under create_graph=True."""
 
     @staticmethod
     def forward(ctx, x, *, dim, out):
@@ -371,13 +376,20 @@ class CrossEntropy(Primitive):
     (softmax = e / sumexp either way); the backward writes the gradient over them, in
     place: one pass over (N, C) and no new array. A second backward through a retained
     graph computes them again.
+
+    What backward reads is private, as in torch, which saves log_softmax's output (a
+    tensor of its own), not x: x may be changed in place after the forward. Only that
+    second backward reads x again (the forward's array, ``source`` giving its version):
+    it raises torch's version error if x changed since (where torch, which still has its
+    log_softmax, would not).
     """
 
     node_name = "NllLossBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, target, weight, ignore_index, label_smoothing, reduction):
-        x_in = x
+    def forward(ctx, x, *, target, weight, ignore_index, label_smoothing, reduction, source):
+        ctx.input = x, source, source._vbox[0]
+        ctx.target = target, ignore_index  # (for nll_loss under create_graph)
         x, t, ignored, wt, total = _targets(x, target, weight, ignore_index)
         ls, n_classes = label_smoothing, x.shape[1]
         index = _flat_index(t, n_classes) if x.ndim == 2 else None
@@ -408,7 +420,7 @@ class CrossEntropy(Primitive):
         if reduction == "none":
             out = nll if ls <= 0 else (1 - ls) * nll + smooth * (ls / n_classes)
             out = out.astype(x.dtype, copy=False)
-            out = out.reshape(()) if x_in.ndim == 1 else out
+            out = out.reshape(()) if ctx.input[0].ndim == 1 else out
         else:
             if nll_sum is None:
                 nll_sum, total = _batch_sum(nll, wt, ignored, total, reduction)
@@ -422,27 +434,36 @@ class CrossEntropy(Primitive):
             if ls > 0:
                 out = (1 - ls) * out + smooth_total * (ls / n_classes)
             out = np.asarray(out, dtype=x.dtype)
-        ctx.save_for_backward(x_in)
         ctx.exp = e
+        # Nothing of the user's is saved; saving nothing at all would make the node look
+        # stateless, which backward does not free: then a second backward without
+        # retain_graph would not raise torch's error, as it does here (saved_tensors).
+        ctx.save_for_backward(None)
         ctx.info = (t, index, ignored, wt, total, sumexp, weight, ls, reduction)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        ctx.saved_tensors  # noqa: B018 - raises torch's error once the graph is freed
         t, index, ignored, wt, total, sumexp, weight, ls, reduction = ctx.info
+        x, source, version = ctx.input
         e = ctx.exp
         if e is None:  # a second backward through a retained graph: the first used them up
-            e = _exponentials(x._data, t, index, ls, weight)
+            if source._vbox[0] != version:
+                raise RuntimeError(_modified_message(ctx, source, source._vbox[0], version))
+            e = _exponentials(x, t, index, ls, weight)
+        if GRAD_STATE.enabled:  # create_graph: torch's graph, in differentiable ops
+            return _cross_entropy_grad_graph(ctx, grad, e)
+        if source._vbox[0] == version:
+            ctx.exp = None  # the gradient is written over the exponentials
+        else:  # x changed: a retained second backward could not compute them again
+            e = e.copy()
         n_classes = e.shape[1]
         # per-sample mass of the target distribution: sum_c q_nc
         mass = 1 if wt is None else wt
         if ls > 0:
             weight_sum = n_classes if weight is None else weight.sum()
             mass = (1 - ls) * mass + (ls / n_classes) * weight_sum
-        if GRAD_STATE.enabled:  # create_graph: the same formula in differentiable ops
-            return _cross_entropy_grad_graph(ctx, x, grad, e, mass)
-        ctx.exp = None  # the gradient is written over the exponentials
         # s_n: the incoming gradient per sample (0 for ignored targets)
         g = grad._data
         if reduction == "none":
@@ -464,7 +485,7 @@ class CrossEntropy(Primitive):
             w = np.ones(n_classes, e.dtype) if weight is None else weight
             out -= (ls / n_classes) * (_per_sample(np.broadcast_to(scale, t.shape), e.ndim)
                                        * w.reshape((-1,) + (1,) * (e.ndim - 2)))
-        return wrap(out.reshape(x._data.shape) if x._data.ndim == 1 else out)
+        return wrap(out.reshape(x.shape) if x.ndim == 1 else out)
 
 
 def _nll_unshifted(x: np.ndarray, t: np.ndarray, index, summed: bool):
@@ -556,27 +577,50 @@ def _per_sample(values: np.ndarray, ndim: int) -> np.ndarray:
     return values[:, None] if ndim == 2 else np.expand_dims(values, 1)
 
 
-def _cross_entropy_grad_graph(ctx, x, grad, e, mass):
-    """The cross-entropy gradient written with torchlet operations (create_graph=True)."""
+def _cross_entropy_grad_graph(ctx, grad, e):
+    """The cross-entropy gradient as torch's graph computes it, for create_graph=True:
+    LogSoftmaxBackwardData(g, logp) = g - softmax(x) * sum_c g_c, of the gradient g of
+    nll_loss(logp) (NllLossBackward: -w[t_n] * s_n at the targets; with label smoothing,
+    plus that of its smoothing term, -ls / C * w_c * s_n). logp = log_softmax(x) is a
+    LogSoftmaxBackward0 node on x's edge, as in torch, with torch's values; if x has
+    changed in place since, log(e) - log(sum_c e) from the forward's exponentials."""
     t, _, ignored, wt, total, sumexp, weight, ls, reduction = ctx.info
-    n_classes, dtype = e.shape[1], e.dtype
-    probs = e / np.expand_dims(sumexp, 1)
-    soft = _SoftmaxOf.apply(x, dim=0 if x._data.ndim == 1 else 1,
-                            out=probs.reshape(x._data.shape))
-    soft = soft.reshape(e.shape)
-    q = np.zeros(e.shape, dtype)
-    hit = (1 - ls) * (np.ones(t.shape, dtype) if wt is None else wt)
-    _add_at_class(q, t, hit)
-    if ls > 0:
-        w = np.ones(n_classes, dtype) if weight is None else weight
-        q += (ls / n_classes) * w.reshape((-1,) + (1,) * (e.ndim - 2))
-    per_sample = _class_shape(t.shape, e.ndim)
-    scale = grad.reshape(per_sample) if reduction == "none" else (
-        grad / total if reduction == "mean" else grad)
-    if ignored is not None:
-        scale = Where.apply(scale, dtype.type(0), cond=~ignored.reshape(per_sample))
-    mass = np.broadcast_to(np.asarray(mass, dtype), t.shape).reshape(per_sample)
-    return ((soft * wrap(mass) - wrap(q)) * scale).reshape(x._data.shape)
+    (x, source, version), target = ctx.input, ctx.target
+    dim = 0 if x.ndim == 1 else 1
+    if source._vbox[0] == version:
+        values = _softmax_np(x, dim, log=True)
+    else:
+        values = (np.log(e) - np.log(_per_sample(sumexp, e.ndim))).reshape(x.shape)
+    # a tensor standing for x: the edge its gradient takes, recorded by the forward
+    logp = _LogSoftmaxOf.apply(wrap(values, *ctx._edges[0]), dim=dim, out=values)
+    nll = NllLoss2d if x.ndim > 2 else NllLoss
+    options = dict(target=target[0], weight=weight, ignore_index=target[1],
+                   reduction=reduction)
+    g = nll.gradient.apply(grad * (1 - ls) if ls > 0 else grad, logp, loss=nll,
+                           options=options,
+                           info=(x.shape, e.shape, t, ignored, wt, total, reduction))
+    g = _as_nd_view(g)
+    if ls > 0:  # the smoothing term -sum_c w_c logp_c, per sample, reduced
+        n_classes = e.shape[1]
+        per_sample = () if x.ndim == 1 else _class_shape(t.shape, e.ndim)
+        scale = grad.reshape(per_sample) if reduction == "none" else grad
+        scale = scale * (ls / n_classes)
+        if reduction == "mean":
+            scale = scale / _smoothing_total(t, ignored, weight, total)
+        w = np.ones(n_classes, e.dtype) if weight is None else weight
+        c = np.broadcast_to(-w.reshape((-1,) + (1,) * (e.ndim - 2)), e.shape)
+        if ignored is not None:
+            c = np.where(_per_sample(ignored, e.ndim), e.dtype.type(0), c)
+        g = scale * wrap(np.ascontiguousarray(c).reshape(x.shape)) + g
+    return LogSoftmaxBackwardData.apply(g, logp, dim=dim)
+
+
+def _as_nd_view(g: Tensor) -> Tensor:
+    """torch's nll_loss_nd views a 3-D or 5-D+ input as 4-D: its gradient comes back
+    through a view (ViewBackward0 under create_graph)."""
+    if g._data.ndim == 3 or g._data.ndim > 4:
+        return _shape.view(g, g._data.shape)
+    return g
 
 
 class CrossEntropy2d(CrossEntropy):
@@ -635,7 +679,7 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
                  CrossEntropy2d if x._data.ndim > 2 else CrossEntropy)
     out = primitive.apply(x, target=y._data, weight=None if weight is None else weight._data,
                           ignore_index=int(ignore_index), label_smoothing=ls,
-                          reduction=reduction)
+                          reduction=reduction, source=x)
     return _as_torch_view(out, x, reduction) if ls == 0 else out
 
 
@@ -754,8 +798,8 @@ class NllLoss(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (logp,) = ctx.saved_tensors
-        return ctx.gradient.apply(grad, logp, loss=type(ctx), options=ctx.options,
-                                  info=ctx.info)
+        return _as_nd_view(ctx.gradient.apply(grad, logp, loss=type(ctx),
+                                              options=ctx.options, info=ctx.info))
 
 
 class NllLoss2d(NllLoss):

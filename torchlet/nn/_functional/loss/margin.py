@@ -11,7 +11,7 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import exp, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
-from torchlet.autograd.grad_mode import GRAD_STATE
+from torchlet.autograd.grad_mode import GRAD_STATE, no_grad
 from torchlet.nn._functional.activation import logsigmoid
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
@@ -80,12 +80,43 @@ class SoftMarginLoss(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        y = wrap(ctx.y)
+        return SoftMarginLossBackward.apply(grad, x, y=ctx.y, reduction=ctx.reduction)
+
+
+class SoftMarginLossBackward(Primitive):
+    """soft_margin_loss_backward as an operation of its own, so that create_graph
+    differentiates torch's formulas (z = exp(-y x), norm = 1 / numel for 'mean', else 1):
+    out = y z (-norm) / (1 + z) * grad;
+    d out / d grad = the same operation on v (summed to grad's shape by the engine),
+    d out / d x = y^2 z / (1 + z)^2 * grad * v * norm."""
+
+    node_name = "SoftMarginLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, *, y, reduction):
+        ctx.y, ctx.reduction = y, reduction
+        ctx.save_for_backward(grad, x)
+        norm = 1 / x.size if reduction == "mean" else 1.0
+        # torchlet's operations, for their dtype promotion (y may be an integer tensor);
         # torch's order: (y z) (-norm) / (1 + z) grad; z = inf (y x < -88 in float32)
         # gives NaN there, as torch does, not the limit -y
-        norm = 1 / x._data.size if ctx.reduction == "mean" else 1.0
-        z = exp(-y * x)
-        return y * z * -norm / (z + 1) * grad
+        with no_grad():
+            y_, z = wrap(y), exp(-wrap(y) * wrap(x))
+            return (y_ * z * -norm / (z + 1) * wrap(grad))._data
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad
+        g_grad = g_x = None
+        if need_grad:
+            g_grad = SoftMarginLossBackward.apply(v, x, y=ctx.y, reduction=ctx.reduction)
+        if need_x:
+            y = wrap(ctx.y)
+            z = exp(x * -y)
+            g_x = _grad_scale(grad * v * (y * y) * z / ((z + 1) * (z + 1)), ctx.reduction,
+                              x._data.size)
+        return g_grad, g_x
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._ops.linalg.integration import _over
 from torchlet._ops.pointwise import exp, logit, sigmoid, xlogy
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -121,7 +122,7 @@ class BinaryCrossEntropy(Primitive):
             if ctx.weight is not None:
                 grad_y = grad_y * wrap(ctx.weight)
             if ctx.reduction == "mean":
-                grad_y = grad_y / x._data.size
+                grad_y = _over(grad_y, x._data.size)  # torch: DivBackward1
         return grad_x, grad_y
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops import shape as _shape
-from torchlet._ops.pointwise import clamp, exp, log, where
+from torchlet._ops.pointwise import exp, log, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import no_grad
@@ -34,7 +34,9 @@ from torchlet.nn._functional.loss._shared import (
 
 
 class MseLoss(Primitive):
-    """loss = (x - y)^2;  grad_x = 2 (x - y) * grad (/ numel for 'mean'),  grad_y = -grad_x."""
+    """loss = (x - y)^2;  grad_x = MseLossBackward(grad, x, y) = 2 (x - y) * grad
+    (/ numel for 'mean'),  grad_y = MseLossBackward(grad, y, x) = -grad_x (torch's
+    formulas, arguments swapped for the target)."""
 
     node_name = "MseLossBackward0"
 
@@ -47,9 +49,65 @@ class MseLoss(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        g = (x - y) * (_grad_scale(grad, ctx.reduction, x._data.size) * 2)
-        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None
+        return _pair_gradients(ctx, MseLossBackward, grad, reduction=ctx.reduction)
+
+
+def _pair_gradients(ctx, gradient, grad, **params):
+    """(grad_x, grad_y) of a loss of (x, y) whose target gradient is its input gradient
+    with x and y swapped, as in torch's derivatives.yaml: ``gradient(grad, x, y)`` and
+    ``gradient(grad, y, x)``."""
+    x, y = ctx.saved_tensors
+    need_x, need_y = ctx.needs_input_grad
+    return (gradient.apply(grad, x, y, **params) if need_x else None,
+            gradient.apply(grad, y, x, **params) if need_y else None)
+
+
+def _scale_np(grad: np.ndarray, reduction: str, numel: int) -> np.ndarray:
+    """``_grad_scale`` on arrays: grad / numel for 'mean'."""
+    return grad / numel if reduction == "mean" else grad
+
+
+class _LossBackward(Primitive):
+    """The gradient of an elementwise loss of (x, y) as an operation of its own (torch's
+    <loss>_backward), so that create_graph differentiates torch's formulas:
+    out = grad * f'(x, y) (/ numel for 'mean');
+    d out / d grad = the same operation on v (summed to grad's shape by the engine),
+    d out / d x = grad * v * f''(x, y) (/ numel),  d out / d y = -d out / d x.
+    A subclass gives ``kernel`` (the forward, in NumPy) and ``curvature`` (f'', a
+    constant array of x's dtype)."""
+
+    @classmethod
+    def forward(cls, ctx, grad, x, y, **params):
+        ctx.params = params
+        ctx.save_for_backward(grad, x, y)
+        return cls.kernel(grad, x, y, **params)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, x, y = ctx.saved_tensors
+        need_grad, need_x, need_y = ctx.needs_input_grad
+        params = ctx.params
+        g_grad = type(ctx).apply(v, x, y, **params) if need_grad else None
+        g_x = g_y = None
+        if need_x or need_y:
+            g_x = _grad_scale(grad * v, params["reduction"], x._data.size) * wrap(
+                type(ctx).curvature(x._data, y._data, **params))
+            g_y = -g_x if need_y else None
+        return g_grad, g_x if need_x else None, g_y
+
+
+class MseLossBackward(_LossBackward):
+    """mse_loss_backward: out = 2 (x - y) * grad (/ numel);  f'' = 2."""
+
+    node_name = "MseLossBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, y, *, reduction):
+        return (x - y) * (_scale_np(grad, reduction, x.size) * 2)
+
+    @staticmethod
+    def curvature(x, y, *, reduction):
+        return np.asarray(2, x.dtype)
 
 
 def _weighted(fn: str, loss: Tensor, weight, x: Tensor, reduction: str) -> Tensor:
@@ -118,10 +176,25 @@ class SmoothL1Loss(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        g = clamp((x - y) / ctx.beta, -1.0, 1.0) * _grad_scale(grad, ctx.reduction,
-                                                              x._data.size)
-        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None
+        return _pair_gradients(ctx, SmoothL1LossBackward, grad, reduction=ctx.reduction,
+                               beta=ctx.beta)
+
+
+class SmoothL1LossBackward(_LossBackward):
+    """smooth_l1_loss_backward: out = clamp((x - y) / beta, -1, 1) * grad (/ numel);
+    f'' = 1 / beta where |x - y| < beta, else 0."""
+
+    node_name = "SmoothL1LossBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, y, *, reduction, beta):
+        d = _opmath(x - y)  # (float16: divided in float32 and rounded once)
+        ratio = (d / d.dtype.type(beta)).astype(x.dtype, copy=False)
+        return np.clip(ratio, -1, 1) * _scale_np(grad, reduction, x.size)
+
+    @staticmethod
+    def curvature(x, y, *, reduction, beta):
+        return (np.abs(x - y) < beta).astype(x.dtype) / x.dtype.type(beta)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
@@ -167,9 +240,24 @@ class HuberLoss(Primitive):
             found, expected = (y, x) if ctx.needs_input_grad[0] else (x, y)
             raise RuntimeError(f"Found dtype {_TYPE_WORD[found._data.dtype.name]} but expected "
                                f"{_TYPE_WORD[expected._data.dtype.name]}")
-        g = clamp(x - y, -ctx.delta, ctx.delta) * _grad_scale(grad, ctx.reduction,
-                                                             x._data.size)
-        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None
+        return _pair_gradients(ctx, HuberLossBackward, grad, reduction=ctx.reduction,
+                               delta=ctx.delta)
+
+
+class HuberLossBackward(_LossBackward):
+    """huber_loss_backward: out = clamp(x - y, -delta, delta) * grad (/ numel);
+    f'' = 1 where |x - y| < delta, else 0."""
+
+    node_name = "HuberLossBackwardBackward0"
+
+    @staticmethod
+    def kernel(grad, x, y, *, reduction, delta):
+        t = x.dtype.type
+        return np.clip(x - y, t(-delta), t(delta)) * _scale_np(grad, reduction, x.size)
+
+    @staticmethod
+    def curvature(x, y, *, reduction, delta):
+        return (np.abs(x - y) < delta).astype(x.dtype)
 
 
 def huber_loss(input, target, reduction="mean", delta: float = 1.0,  # noqa: A002
