@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from torchlet._dtype import C_TYPE_NAMES, type_name
+from torchlet._dtype import C_TYPE_NAMES, promote_types, result_type_of, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise.operands import invalid_combination
 from torchlet._ops.shape.common import _int_list as _ints_arg
@@ -325,7 +325,8 @@ def _check_bias_dtype(x: Tensor, b) -> None:
         )
 
 
-def _backend_dtypes(x: Tensor, w: Tensor, b, nd: int, mkldnn: bool, transposed: bool):
+def _backend_dtypes(x: Tensor, w: Tensor, b, nd: int, mkldnn: bool, transposed: bool,
+                    dilated: bool = False):
     """torch's dtype checks, which its backends make each their own way; returns the bias
     to add (cast to the input's dtype where a backend does that).
 
@@ -333,22 +334,31 @@ def _backend_dtypes(x: Tensor, w: Tensor, b, nd: int, mkldnn: bool, transposed: 
     the input's. The slow kernels compare the weight ("expected scalar type ..."); a
     convolution's casts the bias. The transposed ones refuse integers other than int64
     first; the 1-d and 2-d ones cast the bias (though not a float one into integers), the
-    3-d one refuses it."""
+    3-d one refuses it. The others refuse bool, and the dilated one integers but int64, first
+    too."""
     xd, wd = x._data.dtype, w._data.dtype
     bd = None if b is None else b._data.dtype
-    if x._data.shape[0] == 0:
+    if x._data.size == 0:
         return b if b is None or bd == xd else b.to(x.dtype)
     if mkldnn:
         for what, dt in (("weight", wd), ("bias", bd)):
             if dt is not None and dt != xd:
+                # (torch names a bool tensor's type the legacy way)
+                other = "CPUBoolType" if dt == np.bool_ else f"torch.{_SCALAR_NAME[dt.name]}Tensor"
                 raise RuntimeError(
                     f"Input type (torch.{_SCALAR_NAME[xd.name]}Tensor) and {what} type "
-                    f"(torch.{_SCALAR_NAME[dt.name]}Tensor) should be the same or input "
+                    f"({other}) should be the same or input "
                     f"should be a MKLDNN tensor and {what} is a dense tensor")
         return b
     if transposed and xd.kind in "iub" and xd != np.int64:
         raise NotImplementedError(f'"slow_conv_transpose{max(nd, 2)}d_out_cpu" not '
                                   f"implemented for '{_SCALAR_NAME[xd.name]}'")
+    if not transposed and (xd == np.bool_ or (dilated and xd.kind in "iub"
+                                              and xd != np.int64)):
+        kernel = ("slow_conv_dilated<>" if dilated else
+                  "compute_columns3d" if nd == 3 else "slow_conv2d_cpu")
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_SCALAR_NAME[xd.name]}'")
     if wd != xd:
         raise _scalar_type_error(xd, wd)
     if b is None or bd == xd:
@@ -396,6 +406,57 @@ def _check_empty_shape(shape: tuple) -> None:
         raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_sizes(shape)} "
                            "because the unspecified dimension size -1 can be any value and "
                            "is ambiguous")
+
+
+def _empty_backend(x: Tensor, w: Tensor, b):
+    """torch's backend for an input with no elements (no samples or no channels) computes
+    ``input * weight[0]`` and views it as the output: its dtype is that product's (the
+    weight's only where it is of a higher kind), and a weight with no elements cannot give
+    its [0]. With no input channels it computes ``input.view(-1) * weight.view(-1)``
+    instead: the two dtypes promote and the output has no channels either. Returns (x, w,
+    b) cast to that dtype, w and b cut to no output channels in the latter case."""
+    if x._data.shape[1] == 0:
+        dtype = promote_types(x.dtype, w.dtype)
+        w, b = w[:0], None if b is None else b[:0]
+    else:
+        if w._data.size == 0:
+            raise IndexError("select(): index 0 out of range for tensor of size [0] at "
+                             "dimension 0")
+        dtype = result_type_of((x, w.reshape(-1)[0]))
+    if x.dtype is not dtype:
+        x = x.to(dtype)
+    if w.dtype is not dtype:
+        w = w.to(dtype)
+    return x, w, b if b is None or b.dtype is dtype else b.to(dtype)
+
+
+def _check_kernel(nd: int, w: Tensor, transposed: bool, dilated: bool, mkldnn: bool) -> None:
+    """A weight with no elements (a kernel size of 0, or a transposed one's 0 output
+    channels) over a nonempty input: oneDNN cannot build its primitive; torch's own kernels
+    each refuse it in their words."""
+    ws = w._data.shape
+    if w._data.size:
+        return
+    if mkldnn:
+        raise RuntimeError(
+            f"could not create a primitive descriptor for the {'de' if transposed else ''}"
+            "convolution forward propagation primitive. Run workload with environment "
+            "variable ONEDNN_VERBOSE=all to get additional diagnostic information.")
+    ks, hw = ws[2:], _as_2d(ws)[2:]
+    if transposed and nd == 3:
+        raise RuntimeError(
+            "non-empty 5D (n_output_plane x n_input_plane x kernel_depth x kernel_height x "
+            f"kernel_width) tensor expected for weight, but got: {_sizes(ws)}")
+    if 0 not in ks:  # (a transposed one's 0 output channels)
+        raise RuntimeError(f"non-empty 2D or 4D weight tensor expected, but got: "
+                           f"{_sizes(_as_2d(ws))}")
+    if dilated and not transposed:
+        raise RuntimeError(f"kernel size should be greater than zero, but got {list(hw)}")
+    if nd == 3 and not transposed:
+        raise RuntimeError("kernel size should be greater than zero, but got: "
+                           f"{' x '.join(map(str, ks))} (TxHxW)")
+    raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                       f"{hw[0]} kernel_width: {hw[1]}")
 
 
 def _scalar_type_error(expected, found) -> RuntimeError:
@@ -459,10 +520,11 @@ def _weight_dims(w: Tensor, nd: int) -> None:
 
 
 def _same_padding(kernel, dilation) -> tuple[tuple, tuple]:
-    """padding='same': total d*(k-1) per dimension, the odd one out at the end."""
+    """padding='same': total d*(k-1) per dimension, the odd one out at the end (halved as
+    C++ does, towards zero: a kernel size of 0 takes one off the end)."""
     total = [d * (k - 1) for k, d in zip(kernel, dilation)]
-    lo = tuple(t // 2 for t in total)
-    hi = tuple(t - t // 2 for t in total)
+    lo = tuple(int(t / 2) for t in total)
+    hi = tuple(t - h for t, h in zip(total, lo))
     if lo != hi:
         warnings.warn(
             "Using padding='same' with even kernel lengths and odd dilation may require a "
@@ -592,8 +654,18 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
             "than actual input size"
         )
     mkldnn = _mkldnn(x._data, w._data, stride, dilation, groups)
-    b = _backend_dtypes(x, w, b, nd, mkldnn, transposed=False)
+    dilated = any(d != 1 for d in dilation)
+    if x._data.size and not mkldnn:
+        _check_kernel(nd, w, False, dilated, mkldnn)
+    b = _backend_dtypes(x, w, b, nd, mkldnn, transposed=False, dilated=dilated)
+    if x._data.size and mkldnn:
+        _check_kernel(nd, w, False, dilated, mkldnn)
     out_size = tuple((p - e) // s + 1 for p, e, s in zip(padded, extent, stride))
+    if x._data.size == 0:
+        x, w, b = _empty_backend(x, w, b)
+        if 0 in ks:  # (no input channels: no windows to take, torch's empty product viewed)
+            out = (x.reshape(-1) * w.reshape(-1)).reshape((xs[0], 0) + out_size)
+            return _shape.squeeze(out, 0) if unbatched else out
     geo = Geometry(tuple(xs[2:]), tuple(ks), out_size, stride, pad_lo, pad_hi, dilation,
                    groups)
     # (torch's pad keeps a channels_last input so; a 1-d one's comes out contiguous)
@@ -636,10 +708,14 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
     )
     mkldnn = False
     if xs[0] == 0:  # torch's "empty" backend: no more checks than the shape's
+        if w._data.size == 0:
+            _empty_backend(x, w, b)  # (raises torch's IndexError)
         _check_empty_shape(_as_2d((0, ws[1] * groups) + out_size))
     else:
-        _check_output_padding(nd, output_padding, stride, dilation)
         mkldnn = _mkldnn(x._data, w._data, stride, dilation, groups, output_padding)
+        if not mkldnn:
+            _check_kernel(nd, w, True, False, mkldnn)
+        _check_output_padding(nd, output_padding, stride, dilation)
         if mkldnn and any(o < 0 for o in out_size):  # (oneDNN takes an empty output)
             raise RuntimeError(
                 "numel: integer multiplication overflow"  # allocating a channels_last one
@@ -653,6 +729,10 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
                 "too small"
             )
     b = _backend_dtypes(x, w, b, nd, mkldnn, transposed=True)
+    if mkldnn:
+        _check_kernel(nd, w, True, False, mkldnn)
+    if xs[0] == 0:
+        x, w, b = _empty_backend(x, w, b)
     # the forward convolution this one transposes: out_size -> xs[2:]
     geo = Geometry(out_size, tuple(ks), tuple(xs[2:]), stride, padding, padding, dilation,
                    groups)

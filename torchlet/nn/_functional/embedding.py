@@ -213,6 +213,8 @@ def torch_embedding(weight, indices, padding_idx: int = -1, scale_grad_by_freq: 
         raise RuntimeError("'weight' must be 2-D")
     idx = _check_indices("embedding", idx_t)
     rows = w._data.shape[0]
+    if idx.size and rows == 0:  # (torch's index_select refuses an empty dimension first)
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx.size and (idx.min() < 0 or idx.max() >= rows):
         raise IndexError("index out of range in self")
     return Embedding.apply(w, indices=idx_t, padding_idx=int(padding_idx),
@@ -314,10 +316,13 @@ class _Bags:
                  "starts")
 
     def __init__(self, idx: np.ndarray, offsets: np.ndarray, include_last_offset: bool,
-                 padding_idx: int):
+                 padding_idx: int, stop_at_last: bool = True):
         count = idx.size
         starts = offsets[:-1] if include_last_offset else offsets
-        end = int(offsets[-1]) if include_last_offset and offsets.size else count
+        # an included last offset short of the end: torch's fbgemm kernel stops there, its
+        # other kernels run the last bag on to the end
+        end = int(offsets[-1]) if include_last_offset and offsets.size and stop_at_last \
+            else count
         num_bags = starts.size
         # position i belongs to the last bag whose start is <= i
         offset2bag = np.searchsorted(starts, np.arange(count), side="right") - 1
@@ -451,6 +456,9 @@ def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = Fal
     off_t = _check_tensor("embedding_bag", offsets, "offsets", 3)
     wd = w._data
     num_rows = wd.shape[0] if wd.ndim else 0
+    # torch's fbgemm kernel (no padding_idx; sum or mean; not float64) checks the indices
+    # its own way
+    fbgemm = padding_idx is None and mode in (0, 1) and wd.dtype != np.float64
     if padding_idx is None:
         padding_idx = -1
     elif not -num_rows <= padding_idx < num_rows:
@@ -493,14 +501,19 @@ def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = Fal
     if offs.size > 1 and (np.diff(offs) < 0).any():
         raise RuntimeError("embedding_bag: offsets must be non-decreasing (torch: Expected "
                            "i < index_size to be true, but got false.)")
-    if idx.size and (idx.min() < 0 or idx.max() >= num_rows):
-        bad = idx[(idx < 0) | (idx >= num_rows)][0]
+    # (fbgemm looks only inside the bags: past an included last offset is not)
+    used = idx[:offs[-1]] if fbgemm and include_last_offset else idx
+    if used.size and (used.min() < 0 or used.max() >= num_rows):
+        # the first bad one, as torch's kernels with one thread find it
+        position = int(np.flatnonzero((used < 0) | (used >= num_rows))[0])
+        bad = int(used[position])
         raise RuntimeError(
-            f"embedding_bag: index {bad} is out of range for a weight of {num_rows} rows "
-            "(torch: Expected i < index_size to be true, but got false.)"
-        )
+            f"Index {position} of input takes value {bad} which is not in the valid range "
+            f"[0, {num_rows})" if fbgemm else
+            "embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
+            f"{bad}")
     bags = _Bags(idx.astype(np.intp, copy=False), offs.astype(np.intp, copy=False),
-                 bool(include_last_offset), padding_idx)
+                 bool(include_last_offset), padding_idx, stop_at_last=fbgemm)
     max_indices = np.zeros((bags.num_bags, wd.shape[1]), np.int64)
     out = EmbeddingBag.apply(w, per_sample_weights, bags=bags, mode=int(mode),
                              scale_grad_by_freq=bool(scale_grad_by_freq),

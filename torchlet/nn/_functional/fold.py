@@ -109,9 +109,6 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # no
             "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {list(shape)}"
         )
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(
-            f"\"im2col_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
     in_size = tuple(shape[-2:])
     out = _blocks(in_size, k, d, p, s)
     if min(out) < 1:
@@ -120,6 +117,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # no
             f"padding={p}, calculated shape of the array of sliding blocks as {out}, but its "
             "components must be at least one."
         )
+    if x._data.dtype.kind not in "fb":  # (torch: the float dtypes and bool)
+        raise NotImplementedError(
+            f"\"im2col_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
     return _Im2Col.apply(x, geo=Geometry(in_size, k, out, s, p, p, d, 1))
 
 
@@ -135,9 +135,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
             "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
             f"non-zero dimensions for input, but got: {list(shape)}"
         )
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(
-            f"\"col2im_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
     taps = k[0] * k[1]
     if shape[-2] % taps:
         raise RuntimeError(
@@ -158,5 +155,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
             f"stride={s}, calculated shape of the array of sliding blocks as {blocks}, which "
             "is too small (non-positive)"
         )
+    if x._data.dtype.kind not in "fb":  # (torch: the float dtypes and bool)
+        raise NotImplementedError(
+            f"\"col2im_out_cpu\" not implemented for '{_TYPE_WORD[x._data.dtype.name]}'")
     geo = Geometry(size, k, blocks, s, p, p, d, 1)
     return _Col2Im.apply(x, geo=geo, channels=shape[-2] // taps)

@@ -460,13 +460,10 @@ def torch_batch_norm(input, weight, bias, running_mean, running_var, training: b
             f"{type_name(momentum)}"
         )
     data = x._data
-    if data.ndim < 2:
-        raise IndexError(
-            "Dimension out of range (expected to be in range of [-1, 0], but got 1)"
-        )
     if data.size == 0 and _stats is None:
         return _empty_batch_norm(x, weight, bias)
-    channels = data.shape[1]
+    # torch counts a 1-d or 0-d input's channels as 0, and fails at its dim 1 only later
+    channels = data.shape[1] if data.ndim > 1 else 0
     if running_mean is not None:
         _check_features("running_mean", channels, running_mean)
     elif not training:
@@ -479,6 +476,10 @@ def torch_batch_norm(input, weight, bias, running_mean, running_var, training: b
         _check_features("weight", channels, weight)
     if bias is not None:
         _check_features("bias", channels, bias)
+    if data.ndim < 2:
+        raise IndexError(
+            "Dimension out of range (expected to be in range of [-1, 0], but got 1)"
+        )
     if (running_mean is None) != (running_var is None):
         raise ValueError(
             "running_mean and running_var must either both be None or neither be None"
@@ -792,7 +793,9 @@ def torch_group_norm(input, num_groups: int, weight=None, bias=None, eps: float 
     x = _check_tensor("group_norm", input, "input", 1)
     shape = list(x._data.shape)
     c = shape[1]
-    if num_groups <= 0 or c % num_groups != 0:
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    if c % num_groups != 0:
         raise RuntimeError(
             "Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {shape} and num_groups={num_groups}"
@@ -853,6 +856,22 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa:
     return out if suggested_memory_format(x._data) is not None else out.contiguous()
 
 
+def _lrn_composed(x: Tensor, size: int) -> Tensor:
+    """torch's local_response_norm up to its window average (pad the squares' channels,
+    avg_pool over ``size`` of them), for the errors a size of 0 or less meets there."""
+    from torchlet.nn._functional.padding import pad
+    from torchlet.nn._functional.pooling import avg_pool2d, avg_pool3d
+
+    div = x.mul(x)
+    if x._data.ndim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        return avg_pool2d(div, (size, 1), stride=1)
+    shape = x._data.shape
+    div = div.view(shape[0], 1, shape[1], shape[2], -1)
+    div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+    return avg_pool3d(div, (size, 1, 1), stride=1)
+
+
 def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,  # noqa: A002
                         k: float = 1.0) -> Tensor:
     """x / (k + alpha * mean of x^2 over a window of ``size`` neighbouring channels)^beta.
@@ -871,6 +890,8 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
         )
     if x._data.size == 0:
         return x
+    if size <= 0:  # torch's composition: pad crops, then avg_pool refuses the window
+        return _lrn_composed(x, size)
     div = x.mul(x)
     shape = x._data.shape
     if dim > 3:  # torch views the squares as (N, 1, C, H, -1) for avg_pool3d, which

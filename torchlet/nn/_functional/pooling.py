@@ -462,6 +462,8 @@ def _max_pool_nd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mod
     _check_pool_ndim(x, nd)
     geo = _pool_geometry(f"{fn}_with_indices_out_cpu_template()", x, nd, kernel, stride,
                          padding, dilation, ceil_mode)
+    if x._data.dtype == np.bool_:  # (torch's kernels take every other real dtype)
+        _float_only(fn, x)
     cls = _MaxPool if nd == 2 else _MaxPool3d
     return cls.apply(x, plan=window_plan(geo), with_index=with_index)
 
@@ -605,8 +607,12 @@ def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa
         )
     geo = _pool_geometry(f"{fn}()", x, nd, kernel, stride, padding, (1,) * nd, ceil_mode,
                          avg=True)
-    if x._data.dtype == np.bool_:
-        _float_only(fn, x)
+    dtype = x._data.dtype
+    # torch's kernels: the float dtypes and int64 (avg_pool3d's no float16) only
+    if dtype != np.int64 and (dtype.kind != "f" or (nd == 3 and dtype == np.float16)):
+        word = _TYPE_WORD[dtype.name]
+        kernel_name = "avg_pool3d_out_frame" if nd == 3 else fn
+        raise NotImplementedError(f'"{kernel_name}" not implemented for \'{word}\'')
     plan = window_plan(geo, ("avg", bool(count_include_pad), divisor_override))
     return (_AvgPool if nd == 2 else _AvgPool3d).apply(x, plan=plan)
 
@@ -861,7 +867,7 @@ def _unpool_output_size(x: Tensor, kernel, stride, padding, output_size) -> list
     if output_size is None:
         ret = default
     else:
-        output_size = list(output_size)
+        # (kept as the caller's sequence: torch's message shows a tuple as a tuple)
         if len(output_size) == nd + 2:
             output_size = output_size[2:]
         if len(output_size) != nd:
