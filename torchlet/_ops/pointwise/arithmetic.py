@@ -23,6 +23,7 @@ from torchlet._ops.pointwise.operands import (
     _operands,
     _operands_as_float,
     _out,
+    check_parsed_int,
     invalid_combination,
     is_operand,
     numbers_as_tensor,
@@ -194,25 +195,38 @@ class DivNumber(Primitive):
         return grad / ctx.number
 
 
-_NUMBERS = (int, float)
+# Python numbers, and the NumPy ones that torch's parser reads as Python numbers (a set:
+# one hash lookup on the Tensor * Tensor path)
+_NUMBERS = frozenset({int, float, np.float16, np.float32, np.float64, np.int8, np.int16,
+                      np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64})
 
 
 def _half_and_number(input, other) -> bool:  # noqa: A002
-    """A float16 tensor times (or over) a Python number: torch's float32 "opmath" case."""
-    return (isinstance(input, Tensor) and input._data.dtype == np.float16
-            and type(other) in (int, float))
+    """A float16 tensor times (or over) a Python number (or a NumPy one, which torch reads
+    as a Python number): torch's float32 "opmath" case."""
+    if not (isinstance(input, Tensor) and input._data.dtype == np.float16
+            and type(other) in _NUMBERS):
+        return False
+    check_parsed_int(other)
+    return True
 
 
 def _half_and_scalar_tensor(input, other) -> bool:  # noqa: A002
-    """A float16 tensor times (or over) a 0-dim real tensor of another dtype, the result
-    float16: torch reads the scalar's own value into float32 (not rounded to float16 first)
-    when it is the second operand. Only without a gradient for the scalar, which the
+    """A float16 tensor times (or over) a one-element tensor of another dtype, the result
+    float16 and shaped as the first: torch reads the second operand's own value into
+    float32 (not rounded to float16 first) when it is a scalar of the iteration. A float
+    one leaves the result float16 only when 0-d, against a tensor with dims; a bool or
+    integer one of any dims no larger. Only without a gradient for the scalar, which the
     number path does not give."""
-    return (isinstance(other, Tensor) and other._data.ndim == 0
-            and other._data.dtype.kind in "biuf" and other._data.dtype != np.float16
-            and not (other.requires_grad and GRAD_STATE.enabled)
+    if not (isinstance(other, Tensor) and other._data.size == 1
             and isinstance(input, Tensor) and input._data.dtype == np.float16
-            and input._data.ndim > 0)
+            and not (other.requires_grad and GRAD_STATE.enabled)):
+        return False
+    kind = other._data.dtype.kind
+    if kind == "f":
+        return (other._data.ndim == 0 and input._data.ndim > 0
+                and other._data.dtype != np.float16)
+    return kind in "biu" and other._data.ndim <= input._data.ndim
 
 
 class Div(Primitive):
@@ -257,14 +271,46 @@ class DivRounded(Primitive):
 
 
 def _div_rounded(a, b, rounding_mode):
+    if a.dtype == np.float16 and np.asarray(b).dtype == np.float32:
+        # a float16 tensor over a number: torch divides in float32, by the number's
+        # float32 value (not rounded to float16 first), and rounds the quotient once
+        return _div_rounded(a.astype(np.float32), b, rounding_mode).astype(np.float16)
     if a.dtype.kind in "iub":
         _check_integer_divisor(a, b)
         if rounding_mode == "floor":
             return np.floor_divide(a, b)
-        return (np.abs(a) // np.abs(b)) * (np.sign(a) * np.sign(b))
+        # C's truncating division: the floor quotient, plus 1 where it was rounded down
+        # below zero (|x| would wrap for the most negative integer; INT_MIN / -1 wraps)
+        with np.errstate(all="ignore"):
+            floor = np.floor_divide(a, b)
+            inexact = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+        return floor + inexact.astype(floor.dtype)
     if rounding_mode == "floor":
-        return np.floor_divide(a, b)
+        return _floor_divide(a, b)
     return np.trunc(a / b)
+
+
+def _floor_divide(a, b):
+    """``np.floor_divide``, except for float16. torch's kernel (c10's div_floor_floating,
+    Python's algorithm) runs in float16 arithmetic, each step rounded to float16, where
+    NumPy's computes in float32 and rounds once: about 1 in 10 large quotients differ.
+    A float32 ``b`` with a float16 ``a`` is a number's float32 value (``_half_divisor``):
+    computed in float32, rounded to float16 once."""
+    if np.asarray(a).dtype != np.float16:
+        return np.floor_divide(a, b)
+    if np.asarray(b).dtype == np.float32:
+        return np.floor_divide(np.asarray(a, np.float32), b).astype(np.float16)
+    h = np.float16
+    a, b = np.broadcast_arrays(a, np.asarray(b, h))
+    with np.errstate(all="ignore"):
+        quotient = a / b
+        mod = np.fmod(a, b)
+        div = (a - mod) / b
+        div = select((mod != 0) & ((b < 0) != (mod < 0)), div - h(1), div)
+        floordiv = np.floor(div)
+        floordiv = select(div - floordiv > h(0.5), floordiv + h(1), floordiv)
+        floordiv = select(div == 0, np.copysign(h(0), quotient), floordiv)
+        return select(b == 0, quotient, floordiv)
 
 
 class Neg(Primitive):
@@ -431,7 +477,10 @@ def _is_bool_operand(x) -> bool:
 
 
 def _check_sub(input, other):  # noqa: A002
-    """torch's sub_check: no bool operand at all (a Python bool counts as a bool tensor)."""
+    """torch's sub_check: no bool operand at all (a Python bool counts as a bool tensor).
+    The parser's refusal of an int past uint64 comes first."""
+    check_parsed_int(input)
+    check_parsed_int(other)
     input_is_bool, other_is_bool = _is_bool_operand(input), _is_bool_operand(other)
     if input_is_bool and other_is_bool:
         raise RuntimeError(
@@ -512,6 +561,7 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
                                 {"rounding_mode": rounding_mode}) from None
         if dt.kind == "b":
             raise NotImplementedError(f'"div_{rounding_mode}_cpu" not implemented for \'Bool\'')
+        b = _half_divisor(dt, other, b)
         return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out, "div")
     if type(other) in _NUMBERS and _half_and_number(input, other):
         return _out(DivNumber.apply(input, number=other), out, "div")
@@ -551,7 +601,22 @@ def floor_divide(input, other, *, out=None):  # noqa: A002
             from None
     if dt.kind == "b":
         raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'')
+    b = _half_divisor(dt, other, b)
     return _out(FloorDivide.apply(a, b), out, "floor_divide")
+
+
+def _half_divisor(dt, other, b):
+    """The divisor ``b`` of a rounding division in the common dtype ``dt``. For float16,
+    when the divisor is a scalar of the iteration (a number, or a one-element tensor of
+    any dtype), torch's kernel reads its own value as a float32 (its "opmath" type), not
+    rounded to float16, and divides in float32: the divisor then stays float32."""
+    if dt != np.float16:
+        return b
+    if type(other) in _NUMBERS:
+        return np.float32(other)
+    if isinstance(other, Tensor) and other._data.size == 1:
+        return _cast(other, np.float32)
+    return b
 
 
 class FloorDivide(Primitive):
@@ -563,7 +628,7 @@ class FloorDivide(Primitive):
     def forward(ctx, a, b):
         if np.asarray(a).dtype.kind in "iu":
             _check_integer_divisor(a, b)
-        return laid_out_as_torch(np.floor_divide(a, b), a, b)
+        return laid_out_as_torch(_floor_divide(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -739,10 +804,13 @@ def _pow(input, exponent, out):  # noqa: A002
             raise NotImplementedError(_BOOL_POW)
         return _out(PowTensor.apply(a, e), out, "pow")
     a, e, dt = _operands(input, exponent)
-    # the number as given: converted to uint8 first, -1 would pass as 255
-    if dt.kind in "iub" and type(exponent) is int and exponent < 0:
+    # the number as given: converted to uint8 first, -1 would pass as 255 (a NumPy integer
+    # is an int to torch's parser, a NumPy float a float)
+    integer = type(exponent) is int or isinstance(exponent, np.integer)
+    if dt.kind in "iub" and integer and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if type(exponent) in (int, float) and (dt.kind in "iu" or dt == np.float16):
+    if (integer or isinstance(exponent, (float, np.floating))) and (
+            dt.kind in "iu" or dt == np.float16):
         e = checked_scalar(exponent, dt)[()]  # torch refuses what the dtype cannot hold
     number = exponent if isinstance(exponent, (bool, int, float)) else e
     return _out(PowScalar.apply(a, exponent=e, number=number), out, "pow")
@@ -764,6 +832,7 @@ def _checked_alpha(alpha, np_dtype):
     """``alpha`` of add/sub/rsub converted to the result dtype as torch does, with its
     errors: a bool alpha needs a bool result, a float one a float result, and the value
     must fit (float16 alpha=70000 raises)."""
+    check_parsed_int(alpha)
     if type(alpha) is bool and np_dtype.kind != "b":
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and np_dtype.kind != "f":
@@ -862,6 +931,7 @@ def _check_addc(name, input, tensor1, tensor2, value):  # noqa: A002
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be "
                             f"Tensor, not {type_name(x)}")
+    check_parsed_int(value)
     if isinstance(value, Tensor):
         value = value.item()
     common = _dtype.result_type_of((input, tensor1, tensor2)).np
@@ -871,7 +941,8 @@ def _check_addc(name, input, tensor1, tensor2, value):  # noqa: A002
     if common.kind == "b":
         raise NotImplementedError(f'"{name}_cpu_out" not implemented for \'Bool\'')
     if common.kind != "f":
-        value = int(value)  # torch's value.to<int64_t>(): 0.5 becomes 0
+        # torch's value.to<scalar_t>(): 0.5 becomes 0, an int must fit the dtype
+        value = checked_scalar(int(value), common)[()]
     x, a, b = (_cast(t, common) for t in (input, tensor1, tensor2))
     return x, a, b, value
 

@@ -25,6 +25,8 @@ from torchlet._ops.pointwise.operands import (
     _operands_as_float,
     _out,
     c_type_name,
+    check_out_first,
+    check_parsed_int,
     invalid_combination,
     is_operand,
     out_dtype_found,
@@ -262,7 +264,7 @@ class ClampMaxTensor(ClampTensor):
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
-    result = _clamp(input, min, max, ClampScalar, ClampTensor)
+    result = _clamp(input, min, max, ClampScalar, ClampTensor, out)
     return result if out is None else _out(result, out, "clamp", _clamp_out_dtype(min, max))
 
 
@@ -270,13 +272,13 @@ clip = clamp
 
 
 def clamp_min(input, min, *, out=None):  # noqa: A002
-    result = _clamp(input, min, None, ClampMinScalar, ClampMinTensor)
+    result = _clamp(input, min, None, ClampMinScalar, ClampMinTensor, out)
     return result if out is None else _out(result, out, "clamp_min",
                                            _clamp_out_dtype(min, None))
 
 
 def clamp_max(input, max, *, out=None):  # noqa: A002
-    result = _clamp(input, None, max, ClampMaxScalar, ClampMaxTensor)
+    result = _clamp(input, None, max, ClampMaxScalar, ClampMaxTensor, out)
     return result if out is None else _out(result, out, "clamp_max",
                                            _clamp_out_dtype(None, max))
 
@@ -288,7 +290,7 @@ def _clamp_out_dtype(min, max):  # noqa: A002
     return None if tensor_bounds else out_dtype_found
 
 
-def _clamp(input, min, max, scalar_op, tensor_op):  # noqa: A002
+def _clamp(input, min, max, scalar_op, tensor_op, out=None):  # noqa: A002
     x = _check_tensor("clamp", input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -303,6 +305,7 @@ def _clamp(input, min, max, scalar_op, tensor_op):  # noqa: A002
         hi = _cast_any(max, common)
         return tensor_op.apply(_cast(x, common.np), lo, hi)
     common = _dtype.result_type_of([x] + [m for m in (min, max) if m is not None])
+    check_out_first(out, common.np, out_dtype_found)  # (before the kernel's refusal)
     if common.np.kind == "b":
         kernel = "clamp" if min is not None and max is not None else \
             "clamp_min" if min is not None else "clamp_max"
@@ -570,6 +573,7 @@ class LerpTensor(Primitive):
 
 def lerp(input, end, weight, *, out=None):  # noqa: A002
     x, y = _check_tensor("lerp", input), _check_tensor("lerp", end)
+    check_parsed_int(weight)
     # torch promotes nothing here; a 0-d weight without grad passes as a number
     for name, other in (("end", y), ("weight", weight)):
         if isinstance(other, Tensor) and other._data.dtype != x._data.dtype and (
@@ -581,6 +585,7 @@ def lerp(input, end, weight, *, out=None):  # noqa: A002
             )
     a, b, dt = _operands(x, y)
     if dt.kind != "f":
+        check_out_first(out, dt)
         raise NotImplementedError(
             f'"lerp_kernel_scalar" not implemented for \'{_TYPE_WORD[dt.name]}\''
         )
@@ -589,6 +594,11 @@ def lerp(input, end, weight, *, out=None):  # noqa: A002
     if not isinstance(weight, (bool, int, float)):
         weight = float(weight)  # a NumPy scalar
     return _out(LerpScalar.apply(a, b, weight=weight), out, "lerp")
+
+
+def _nan_to_num_out_dtype(want, got, field) -> RuntimeError:
+    return RuntimeError(f"nan_to_num: dtype of out: {_TYPE_WORD[got.name]} should be same "
+                        f"as input: {_TYPE_WORD[want.name]}")
 
 
 class NanToNum(Primitive):
@@ -608,6 +618,7 @@ class NanToNum(Primitive):
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):  # noqa: A002
     x = _check_tensor("nan_to_num", input)
+    check_out_first(out, x._data.dtype, _nan_to_num_out_dtype)
     if x._data.dtype.kind != "f":
         return _out(x.clone(), out, "nan_to_num")
     return _out(NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf), out, "nan_to_num")

@@ -16,7 +16,10 @@ from torchlet._ops.pointwise.operands import (
     _check_tensor,
     _operands,
     _out,
+    bool_out_only,
+    check_out_first,
     operand_error,
+    out_dtype_found,
 )
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -144,35 +147,39 @@ def logical_not(input, *, out=None):  # noqa: A002
     return _out(_logical(np.logical_not, input), out, "logical_not")
 
 
-def _bitwise(op, name, input, other):  # noqa: A002
+def _bitwise(op, name, input, other, out=None):  # noqa: A002
     try:
         a, b, dt = _operands(input, other)
     except TypeError as error:
         raise operand_error(name, input, other, error, EITHER_A_NUMBER) from None
     if dt.kind == "f":
+        check_out_first(out, dt)
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
     return Compare.apply(a, b, op=op)
 
 
 def bitwise_and(input, other, *, out=None):  # noqa: A002
-    return _out(_bitwise(np.bitwise_and, "bitwise_and", input, other), out, "bitwise_and")
+    return _out(_bitwise(np.bitwise_and, "bitwise_and", input, other, out), out,
+                "bitwise_and")
 
 
 def bitwise_or(input, other, *, out=None):  # noqa: A002
-    return _out(_bitwise(np.bitwise_or, "bitwise_or", input, other), out, "bitwise_or")
+    return _out(_bitwise(np.bitwise_or, "bitwise_or", input, other, out), out, "bitwise_or")
 
 
 def bitwise_xor(input, other, *, out=None):  # noqa: A002
-    return _out(_bitwise(np.bitwise_xor, "bitwise_xor", input, other), out, "bitwise_xor")
+    return _out(_bitwise(np.bitwise_xor, "bitwise_xor", input, other, out), out,
+                "bitwise_xor")
 
 
 def bitwise_not(input, *, out=None):  # noqa: A002
     x = _check_tensor("bitwise_not", input)
+    check_out_first(out, x._data.dtype, out_dtype_found)  # (an out of x's dtype only)
     if x._data.dtype.kind == "f":
         raise NotImplementedError(
             f'"bitwise_not_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
-    return _out(wrap(np.invert(x._data)), out, "bitwise_not")
+    return _out(wrap(np.invert(x._data)), out, "bitwise_not", out_dtype_found)
 
 
 def isnan(input):  # noqa: A002
@@ -202,6 +209,6 @@ def signbit(input, *, out=None):  # noqa: A002
         result = np.signbit(data)
     else:
         result = data < 0  # integers (always False for bool and uint8)
-    return _out(wrap(result), out, "signbit")
+    return _out(wrap(result), out, "signbit", bool_out_only("signbit"))
 
 

@@ -30,6 +30,7 @@ from torchlet._ops.pointwise.operands import (
     _operands,
     _operands_as_float,
     _out,
+    check_out_first,
     operand_error,
     to,
     zeros_like,
@@ -50,10 +51,11 @@ def _check_other(name: str, x, arg: str = "other") -> Tensor:
     return x
 
 
-def _two_tensors(name, input, other):  # noqa: A002
+def _two_tensors(name, input, other, out=None):  # noqa: A002
     """Both tensors in torch's common dtype, which must be floating (hypot, logaddexp)."""
     a, b, dt = _operands(_check_tensor(name, input), _check_other(name, other))
     if dt.kind != "f":
+        check_out_first(out, dt)
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
     return a, b
 
@@ -98,7 +100,7 @@ class Hypot(Primitive):
 
 
 def hypot(input, other, *, out=None):  # noqa: A002
-    return _out(Hypot.apply(*_two_tensors("hypot", input, other)), out, "hypot")
+    return _out(Hypot.apply(*_two_tensors("hypot", input, other, out)), out, "hypot")
 
 
 # ---------------------------------------------------------------------------------------
@@ -288,12 +290,12 @@ class Logaddexp2(Primitive):
 
 
 def logaddexp(input, other, *, out=None):  # noqa: A002
-    a, b = _two_tensors("logaddexp", input, other)
+    a, b = _two_tensors("logaddexp", input, other, out)
     return _out(Logaddexp.apply(a, b), out, "logaddexp")
 
 
 def logaddexp2(input, other, *, out=None):  # noqa: A002
-    a, b = _two_tensors("logaddexp2", input, other)
+    a, b = _two_tensors("logaddexp2", input, other, out)
     return _out(Logaddexp2.apply(a, b), out, "logaddexp2")
 
 

@@ -72,10 +72,30 @@ def _with_number(t: Tensor, number):
     if number_type is float:
         return t._data.dtype if kind == "f" else _dtype.get_default_dtype().np
     if number_type is int:
+        if not -2 ** 63 <= number < 2 ** 63:
+            _check_wide_int(number, kind)
         return t._data.dtype if kind != "b" else np.dtype(np.int64)
     if number_type is bool:
         return t._data.dtype
     return _dtype.result_type_of((t, number)).np
+
+
+def check_parsed_int(x) -> None:
+    """torch's argument parser reads a Python int past int64 as a uint64 Scalar, and
+    refuses one past that, whatever the operation."""
+    if type(x) is int and not -2 ** 63 <= x < 2 ** 64:
+        raise OverflowError("int too big to convert" if x > 0 else
+                            "can't convert negative int to unsigned")
+
+
+def _check_wide_int(number: int, kind: str) -> None:
+    """``number`` (past int64) with a tensor of kind ``kind``: refused by the parser past
+    uint64; a uint64 Scalar wraps into an integer tensor's dtype and converts to a float
+    one, but does not promote with bool."""
+    check_parsed_int(number)
+    if kind == "b":
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           "attempted to promote Bool and UInt64")
 
 
 def _cast(t: Tensor, np_dtype) -> Tensor:
@@ -284,6 +304,25 @@ def _out_tuple(results: tuple, out, name: str, dtype_error=None, *, grad_check="
     if result_type is tuple:
         return out
     return _out_type(result_type)(out)
+
+
+def check_out_first(out, result_dtype, dtype_error=None) -> None:
+    """torch checks ``out``'s dtype while it sets an operation up, before the kernel
+    refuses a dtype: an ``out`` that ``dtype_error`` (default: the castable rule) refuses
+    gets that error even where the kernel has no version for ``result_dtype``
+    (``bitwise_and(float, float, out=long)`` is "result type Float can't be cast ...")."""
+    if isinstance(out, Tensor) and out._data.dtype != result_dtype:
+        error = (dtype_error or out_dtype_castable)(np.dtype(result_dtype), out._data.dtype,
+                                                    "out")
+        if error is not None:
+            raise error
+
+
+def bool_out_only(name: str):
+    """``dtype_error`` of the predicates whose ``out`` must be bool (signbit, isposinf)."""
+    def error(want, got, field):
+        return RuntimeError(f"{name} does not support non-boolean outputs.")
+    return error
 
 
 def _check_grad(grad_check: str, results, outs, name: str) -> None:

@@ -13,7 +13,13 @@ import numpy as np
 
 from torchlet._dtype import type_name
 from torchlet._ops.pointwise import comparison
-from torchlet._ops.pointwise.operands import _check_tensor, _float_operand, _out, zeros_like
+from torchlet._ops.pointwise.operands import (
+    _check_tensor,
+    _float_operand,
+    _out,
+    bool_out_only,
+    zeros_like,
+)
 from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -23,11 +29,11 @@ from torchlet.autograd.function import Primitive
 
 
 def isposinf(input, *, out=None):  # noqa: A002
-    return _out(comparison.isposinf(input), out, "isposinf")
+    return _out(comparison.isposinf(input), out, "isposinf", bool_out_only("isposinf"))
 
 
 def isneginf(input, *, out=None):  # noqa: A002
-    return _out(comparison.isneginf(input), out, "isneginf")
+    return _out(comparison.isneginf(input), out, "isneginf", bool_out_only("isneginf"))
 
 
 def isreal(input) -> Tensor:  # noqa: A002

@@ -24,6 +24,7 @@ from torchlet._ops.pointwise.operands import (
     _check_tensor,
     _operands,
     _out,
+    check_out_first,
     operand_error,
     to,
     zeros_like_grad,
@@ -40,10 +41,11 @@ def _check_other(name, other):
     return other
 
 
-def _integer_operands(kernel_name, input, other):  # noqa: A002
+def _integer_operands(kernel_name, input, other, out=None):  # noqa: A002
     """Both operands in torch's common dtype, which must be an integer type (not bool)."""
     a, b, dt = _operands(input, other)
     if dt.kind not in "iu":
+        check_out_first(out, dt)
         raise NotImplementedError(
             f'"{kernel_name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
     return a, b
@@ -80,13 +82,13 @@ def _lcm(a, b):
 
 def gcd(input, other, *, out=None):  # noqa: A002
     _check_tensor("gcd", input)
-    a, b = _integer_operands("gcd", input, _check_other("gcd", other))
+    a, b = _integer_operands("gcd", input, _check_other("gcd", other), out)
     return _out(Compare.apply(a, b, op=_gcd), out, "gcd")
 
 
 def lcm(input, other, *, out=None):  # noqa: A002
     _check_tensor("lcm", input)
-    a, b = _integer_operands("lcm", input, _check_other("lcm", other))
+    a, b = _integer_operands("lcm", input, _check_other("lcm", other), out)
     return _out(Compare.apply(a, b, op=_lcm), out, "lcm")
 
 
@@ -120,7 +122,7 @@ def _right_shift(a, b):
 
 def bitwise_left_shift(input, other, *, out=None):  # noqa: A002
     try:
-        a, b = _integer_operands("lshift", input, other)
+        a, b = _integer_operands("lshift", input, other, out)
     except TypeError as error:
         raise operand_error("bitwise_left_shift", input, other, error, EITHER_A_NUMBER) \
             from None
@@ -129,7 +131,7 @@ def bitwise_left_shift(input, other, *, out=None):  # noqa: A002
 
 def bitwise_right_shift(input, other, *, out=None):  # noqa: A002
     try:
-        a, b = _integer_operands("rshift", input, other)
+        a, b = _integer_operands("rshift", input, other, out)
     except TypeError as error:
         raise operand_error("bitwise_right_shift", input, other, error, EITHER_A_NUMBER) \
             from None
@@ -149,7 +151,10 @@ class Nextafter(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return laid_out_as_torch(np.nextafter(a, b), a, b)
+        out = np.nextafter(a, b)
+        if out.dtype == np.float16:  # NumPy's float16 loop gives a where a == b; C gives b
+            out = np.where(a == b, b, out)  # (-0.0 towards 0.0 is 0.0)
+        return laid_out_as_torch(out, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -162,6 +167,7 @@ def nextafter(input, other, *, out=None):  # noqa: A002
     _check_tensor("nextafter", input)
     a, b, dt = _operands(input, _check_other("nextafter", other))
     if dt.kind != "f":
+        check_out_first(out, dt)
         raise NotImplementedError(
             f'"nextafter_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
     return _out(Nextafter.apply(a, b), out, "nextafter")
@@ -188,12 +194,28 @@ class Ldexp(Primitive):
     @staticmethod
     def forward(ctx, a, b, *, np_dtype):
         ctx.save_for_backward(a, b)
-        work = np.float32 if np_dtype == np.float16 else np_dtype  # Half: in float, rounded
-        # torch's composite a * pow(2, b), whose pow(Scalar, Tensor) is C-contiguous: the
-        # product is laid out by a and a C-ordered b
-        powers = np.asarray(np.exp2(b.astype(work)), order="C")
+        if a.dtype.kind == "f" and b.dtype.kind in "iu":
+            # torch's kernel for a float a and integer b: C's ldexp(a, (int) b), exact
+            # (subnormal results rounded once), b wrapped to 32 bits (2**32 + 3 is 3)
+            with np.errstate(all="ignore"):
+                return laid_out_as_torch(np.ldexp(a, b.astype(np.int32)), a, b)
+        # else torch's composite a * pow(2, b): the power in b's dtype (the default dtype
+        # for an integer b; float32 and float16 ones from powf, correctly rounded, which
+        # NumPy's float32 exp2 is not), then a, converted to the result dtype, times it;
+        # float16 in float32, rounded. pow(Scalar, Tensor) is C-contiguous: the product is
+        # laid out by a and a C-ordered b
+        power_dtype = b.dtype if b.dtype.kind == "f" else np.dtype(np_dtype)
         with np.errstate(all="ignore"):
-            return laid_out_as_torch((a.astype(work) * powers).astype(np_dtype), a, powers)
+            if power_dtype == np.float64:
+                powers = np.exp2(b.astype(np.float64))
+            else:
+                powers = np.exp2(b.astype(np.float64)).astype(np.float32)
+                powers = powers.astype(power_dtype, copy=False)
+            powers = np.asarray(powers, order="C")
+            work = np.float32 if np_dtype == np.float16 else np_dtype
+            out = (a.astype(np_dtype).astype(work, copy=False)
+                   * powers.astype(work, copy=False)).astype(np_dtype)
+        return laid_out_as_torch(out, a, powers)
 
     @staticmethod
     def backward(ctx, grad):

@@ -33,6 +33,7 @@ from torchlet._ops.pointwise.operands import (
     _check_tensor,
     _float_operand,
     _out,
+    check_out_first,
     out_dtype_found,
     to,
     zeros_like,
@@ -767,6 +768,7 @@ def relu(input):  # noqa: A002
 
 def abs(input, *, out=None):  # noqa: A002
     x = _check_tensor("abs", input)
+    check_out_first(out, x._data.dtype, out_dtype_found)  # (before the kernel's refusal)
     if x._data.dtype.kind == "b":
         raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return _out(Abs.apply(x), out, "abs", out_dtype_found)
@@ -791,8 +793,9 @@ def square(input, *, out=None):  # noqa: A002
     return _out(PowScalar.apply(x, exponent=2), out, "square")
 
 
-def _integer_passthrough(cls, name, x):
+def _integer_passthrough(cls, name, x, out=None):
     x = _check_tensor(name, x)
+    check_out_first(out, x._data.dtype, out_dtype_found)  # (before the kernel's refusal)
     if x._data.dtype.kind == "b":  # torch has no bool kernel for these
         raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
     if x._data.dtype.kind != "f":
@@ -801,15 +804,17 @@ def _integer_passthrough(cls, name, x):
 
 
 def floor(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Floor, "floor", input), out, "floor", out_dtype_found)
+    return _out(_integer_passthrough(Floor, "floor", input, out), out, "floor",
+                out_dtype_found)
 
 
 def ceil(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Ceil, "ceil", input), out, "ceil", out_dtype_found)
+    return _out(_integer_passthrough(Ceil, "ceil", input, out), out, "ceil", out_dtype_found)
 
 
 def trunc(input, *, out=None):  # noqa: A002
-    return _out(_integer_passthrough(Trunc, "trunc", input), out, "trunc", out_dtype_found)
+    return _out(_integer_passthrough(Trunc, "trunc", input, out), out, "trunc",
+                out_dtype_found)
 
 
 fix = trunc
@@ -817,6 +822,7 @@ fix = trunc
 
 def round(input, *, decimals=0, out=None):  # noqa: A002
     x = _check_tensor("round", input)
+    check_out_first(out, x._data.dtype, out_dtype_found)  # (before the kernel's refusal)
     if x._data.dtype.kind == "b":
         kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
@@ -831,6 +837,7 @@ def round(input, *, decimals=0, out=None):  # noqa: A002
 
 def frac(input, *, out=None):  # noqa: A002
     x = _check_tensor("frac", input)
+    check_out_first(out, x._data.dtype, out_dtype_found)  # (before the kernel's refusal)
     if x._data.dtype.kind != "f":
         raise NotImplementedError(
             f'"frac_cpu" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
