@@ -846,7 +846,7 @@ class Tensor:
         return _pw.neg(self)
 
     def __pos__(self):
-        return self
+        return _pw.positive(self)  # (self itself, but torch's error for a bool tensor)
 
     def __abs__(self):
         return _pw.abs(self)
