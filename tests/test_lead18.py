@@ -19,3 +19,23 @@ def test_unary_plus_matches_torch():
         +torch.tensor([True])  # noqa: B018
     x = torch.tensor([1.0])
     assert (+x) is x
+
+
+@pytest.mark.parametrize("value, error, message", [
+    (2**64, OverflowError, "int too big to convert"),
+    (2**70, OverflowError, "int too big to convert"),
+    (-(2**63) - 1, OverflowError, "can't convert negative int to unsigned"),
+])
+def test_bool_fill_checks_the_int_range_first(value, error, message):
+    # torch's parser reads a Python int as int64 or uint64 before any dtype sees it
+    with pytest.raises(error, match=message):
+        torchlet.full_like(torchlet.zeros(2, dtype=torchlet.bool), value)
+    with pytest.raises(error, match=message):
+        torchlet.zeros(2, dtype=torchlet.bool).fill_(value)
+
+
+def test_bool_fill_in_range():
+    assert torchlet.full_like(torchlet.zeros(2, dtype=torchlet.bool), 2**63).tolist() == [
+        True, True]
+    assert torchlet.full((2,), -(2**63), dtype=torchlet.bool).tolist() == [True, True]
+    assert torchlet.full((1,), 0, dtype=torchlet.bool).tolist() == [False]

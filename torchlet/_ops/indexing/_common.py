@@ -51,6 +51,8 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
     np_dtype = np.dtype(np_dtype)
     kind = np_dtype.kind
     if kind == "b":
+        if type(value) is int or isinstance(value, np.integer):
+            _int_scalar_range(int(value))  # (the parser's limits come first)
         return np.array(bool(value))
     if isinstance(value, (complex, np.complexfloating)):
         if value.imag != 0:
@@ -60,15 +62,8 @@ def checked_scalar(value, np_dtype) -> np.ndarray:
         value = int(value)
     if isinstance(value, (int, np.integer)):
         value = int(value)
-        if not -(2**63) <= value < 2**63:
-            # torch reads a Python int as an int64 Scalar, or past that as a uint64 one:
-            # a float takes it, an integer type overflows
-            if value >= 2**64:
-                raise OverflowError("int too big to convert")
-            if value < 0:
-                raise OverflowError("can't convert negative int to unsigned")
-            if kind != "f":
-                _overflow(np_dtype)
+        if not _int_scalar_range(value) and kind != "f":
+            _overflow(np_dtype)  # (a float takes a uint64 Scalar, an integer type not)
         if kind == "f":
             if np_dtype.itemsize < 8 and abs(value) > _FLOAT_MAX[np_dtype.itemsize]:
                 _overflow(np_dtype)
@@ -110,6 +105,18 @@ def fill_scalar(value, np_dtype, numel: int) -> np.generic:
             return np.float32(float(value)).astype(np.float16)
     # indexing a 0-d array with () gives a scalar; numpy's stubs say ndarray
     return checked_scalar(value, np_dtype)[()]  # type: ignore[return-value]
+
+
+def _int_scalar_range(value: int) -> bool:
+    """Whether torch's parser reads the Python int ``value`` as an int64 Scalar (True) or,
+    past that, as a uint64 one (False); beyond both it raises Python's OverflowError."""
+    if -(2**63) <= value < 2**63:
+        return True
+    if value >= 2**64:
+        raise OverflowError("int too big to convert")
+    if value < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    return False
 
 
 def _overflow(np_dtype):
