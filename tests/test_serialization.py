@@ -374,8 +374,11 @@ def test_atomic_save_keeps_the_old_file(tmp_path, monkeypatch):
 
 
 def test_save_errors():
-    with pytest.raises(NotImplementedError):
-        save(1, io.BytesIO(), _use_new_zipfile_serialization=False)
+    legacy = io.BytesIO()  # the pre-1.6 format is written (and read back), as torch
+    save({"x": torchlet.arange(3.0)}, legacy, _use_new_zipfile_serialization=False)
+    assert not legacy.getvalue().startswith(b"PK")  # not a zip archive
+    legacy.seek(0)
+    assert load(legacy)["x"].tolist() == [0.0, 1.0, 2.0]
     with pytest.raises(AttributeError):
         save(1, 42)
 

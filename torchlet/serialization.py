@@ -32,6 +32,9 @@ torchlet module. Everything is read and checked (sizes, CRCs, strides within the
 storage) before the object is returned, so a damaged file raises an error rather than
 giving a half-loaded model.
 
+torch's legacy (pre-1.6) format, a sequence of pickles followed by the storages' bytes, is
+read too, and written with ``_use_new_zipfile_serialization=False`` (see ``_write_legacy``).
+
 Saving to a path is atomic: the archive is written to a temporary file in the same
 folder, flushed to disk, then renamed over the target, so a crash mid-save leaves the
 previous checkpoint intact.
@@ -58,11 +61,13 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._device import device as _device
+from torchlet._device import is_meta_array, meta_array
 from torchlet._ops.shape.common import contiguous_strides
 from torchlet._size import Size
 from torchlet._tensor import Tensor, _as_subclass, restore_state, wrap
 from torchlet._zip_writer import ZipWriter
 from torchlet.random import Generator
+from torchlet.storage import TypedStorage, UntypedStorage
 
 __all__ = [
     "add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals",
@@ -162,21 +167,37 @@ class _StorageTable:
         self.storages.append(ref)
         return ref
 
-    def locate(self, arr: np.ndarray):
-        """``(storage, storage_offset, stride)`` for the tensor whose values are ``arr``."""
+    def locate(self, arr: np.ndarray, empty_stride=None):
+        """``(storage, storage_offset, stride)`` for the tensor whose values are ``arr``
+        (``empty_stride``: the stride an empty tensor reports, which NumPy may have
+        zeroed in ``arr``)."""
         dtype = arr.dtype
         shared = self._shared(arr)
         if shared is not None:
-            return shared
+            ref, offset, stride = shared
+            return ref, offset, stride if empty_stride is None else empty_stride
         # A copy in its own storage: for arrays whose layout torch cannot express
         # (negative strides, a dtype-reinterpreted buffer) or that own nothing to share.
         data = np.ascontiguousarray(arr, dtype=dtype.newbyteorder("="))
         ref = self._new(data.dtype, data.reshape(-1).view(np.uint8))
-        return ref, 0, contiguous_strides(arr.shape)
+        return ref, 0, contiguous_strides(arr.shape) if empty_stride is None else empty_stride
+
+    def storage_ref(self, storage) -> _StorageRef:
+        """The record of a storage object saved by itself (``tensor.storage()``): the one
+        its tensors use when it is their whole storage, else a copy of its bytes."""
+        untyped = storage._untyped() if isinstance(storage, TypedStorage) else storage
+        dtype = storage.dtype.np if isinstance(storage, TypedStorage) else np.dtype(np.uint8)
+        data = untyped._bytes
+        if data.nbytes % dtype.itemsize == 0:
+            shared = self._shared(data.view(dtype))
+            if shared is not None and shared[1] == 0 and shared[0].numel * dtype.itemsize \
+                    == data.nbytes:
+                return shared[0]
+        return self._new(dtype, np.ascontiguousarray(data))
 
     def _shared(self, arr: np.ndarray):
         itemsize = arr.itemsize
-        if arr.size == 0 or not arr.dtype.isnative:
+        if not arr.dtype.isnative:
             return None
         if any(st < 0 or st % itemsize for st in arr.strides):
             return None
@@ -185,7 +206,7 @@ class _StorageTable:
         if entry is None:
             flat = _dense_bytes(root)
             if flat is None or flat.nbytes % itemsize:
-                return None
+                return None  # (an empty root too: an empty tensor owning nothing)
             ref = self._new(arr.dtype, flat)
             # keep ``root`` referenced: its id must stay unique while we pickle
             self._by_root[id(root)] = entry = (root, flat.__array_interface__["data"][0], ref)
@@ -193,7 +214,7 @@ class _StorageTable:
         if ref.dtype != arr.dtype:
             return None  # torch refuses one storage viewed as two dtypes; we copy instead
         offset = arr.__array_interface__["data"][0] - start
-        if offset < 0 or offset % itemsize:
+        if offset < 0 or offset % itemsize or offset > ref.buffer.nbytes:
             return None
         stride = tuple(st // itemsize for st in arr.strides)
         return ref, offset // itemsize, stride
@@ -219,6 +240,7 @@ class _CheckpointPickler(pickle._Pickler):
     def __init__(self, file, protocol, storages: _StorageTable):
         super().__init__(file, protocol)
         self._storages = storages
+        self.legacy = False  # write the legacy format's persistent ids
 
     def save_torch_global(self, obj: _Global):
         if self.proto >= 4:
@@ -237,10 +259,17 @@ class _CheckpointPickler(pickle._Pickler):
     dispatch[_dtype.dtype] = save_dtype
 
     def persistent_id(self, obj):
-        if type(obj) is _StorageRef:
-            storage_type = _torch_global("torch", _STORAGE_NAMES[obj.dtype.name])
-            return ("storage", storage_type, obj.key, "cpu", obj.numel)
-        return None
+        if isinstance(obj, UntypedStorage):  # a storage saved by itself, as torch names it
+            ref = self._storages.storage_ref(obj)
+            storage_type = _torch_global("torch.storage", "UntypedStorage")
+        elif isinstance(obj, (TypedStorage, _StorageRef)):
+            ref = self._storages.storage_ref(obj) if isinstance(obj, TypedStorage) else obj
+            storage_type = _torch_global("torch", _STORAGE_NAMES[ref.dtype.name])
+        else:
+            return None
+        # (the legacy format adds a view of the storage: None, as torch writes since 1.0)
+        return ("storage", storage_type, ref.key, "cpu", ref.numel) + (
+            (None,) if self.legacy else ())
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
@@ -270,9 +299,14 @@ class _CheckpointPickler(pickle._Pickler):
                     (data, t.requires_grad, hooks))
         if t._data.dtype.name not in _STORAGE_NAMES:
             raise TypeError(f"cannot save a tensor of NumPy dtype {t._data.dtype}")
-        storage, offset, stride = self._storages.locate(t._data)
-        args = (storage, offset, tuple(t._data.shape), stride, t.requires_grad, hooks)
-        rebuild = _torch_global("torch._utils", "_rebuild_tensor_v2")
+        if is_meta_array(t._data):  # no data: torch writes what rebuilds an empty shell
+            rebuild = _torch_global("torch._utils", "_rebuild_meta_tensor_no_storage")
+            args = (t.dtype, tuple(t._data.shape), t.stride(), t.requires_grad)
+        else:
+            storage, offset, stride = self._storages.locate(
+                t._data, t.stride() if t._data.size == 0 else None)
+            args = (storage, offset, tuple(t._data.shape), stride, t.requires_grad, hooks)
+            rebuild = _torch_global("torch._utils", "_rebuild_tensor_v2")
         # torch's Tensor.__reduce_ex__: a tensor with Python attributes (or of a user's
         # subclass) is rebuilt, then given its type and __dict__ back
         state = t.__dict__
@@ -317,9 +351,38 @@ def _write_archive(obj, file, archive_name: str, protocol: int, byteorder_record
     for ref in storages.storages:
         zf.record(prefix + "data/" + ref.key, ref.buffer)
     zf.record(prefix + "version", _FILE_FORMAT_VERSION)
+    if not byteorder_record:  # torch's zip writer adds it anyway, when it closes
+        zf.record(prefix + "byteorder", sys.byteorder.encode())
     serialization_id = str(int.from_bytes(os.urandom(17), "little") % 10**40).zfill(40)
     zf.record(prefix + ".data/serialization_id", serialization_id.encode())
     zf.close()
+
+
+_LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # the first pickle of a pre-1.6 torch file
+_LEGACY_PROTOCOL_VERSION = 1001
+
+
+def _write_legacy(obj, file, protocol: int) -> None:
+    """torch's legacy format: pickles of the magic number, the format version and the
+    machine's sizes; the object, whose storages are persistent ids ``('storage', type, key,
+    'cpu', numel, None)``; the sorted list of storage keys; then each storage as its
+    element count (int64) followed by its bytes."""
+    storages = _StorageTable()
+    pickled = io.BytesIO()
+    pickler = _CheckpointPickler(pickled, protocol, storages)
+    pickler.legacy = True
+    pickler.dump(obj)
+    sys_info = {"protocol_version": _LEGACY_PROTOCOL_VERSION,
+                "little_endian": sys.byteorder == "little",
+                "type_sizes": {"short": 2, "int": 4, "long": 4}}
+    for header in (_LEGACY_MAGIC_NUMBER, _LEGACY_PROTOCOL_VERSION, sys_info):
+        pickle.dump(header, file, protocol=protocol)
+    file.write(pickled.getbuffer())
+    by_key = {ref.key: ref for ref in storages.storages}
+    pickle.dump(sorted(by_key), file, protocol=protocol)
+    for key in sorted(by_key):
+        file.write(struct.pack("=q", by_key[key].numel))
+        file.write(by_key[key].buffer)
 
 
 def _new_file_mode(path: str) -> int:
@@ -348,30 +411,34 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
 
     ``f`` is a path (written atomically: temporary file, fsync, rename) or a writable
     binary file object. The file is a PyTorch checkpoint: ``torch.load`` reads it.
+    ``_use_new_zipfile_serialization=False`` writes torch's legacy (pre-1.6) format.
     """
     if pickle_module not in (None, pickle):
         raise ValueError("torchlet.save only supports the standard pickle module")
-    if not _use_new_zipfile_serialization:
-        raise NotImplementedError(
-            "torchlet.save writes PyTorch's zip format only "
-            "(_use_new_zipfile_serialization=False is the legacy pre-1.6 format)"
-        )
+
+    def write(out, archive_name):
+        if _use_new_zipfile_serialization:
+            _write_archive(obj, out, archive_name, pickle_protocol,
+                           not _disable_byteorder_record)
+        else:
+            _write_legacy(obj, out, pickle_protocol)
+
     if not isinstance(f, (str, os.PathLike)):
         if not hasattr(f, "write"):
             raise AttributeError("expected 'f' to be string, path, or a file-like object "
                                  "with a 'write' attribute")
-        _write_archive(obj, f, "archive", pickle_protocol, not _disable_byteorder_record)
+        write(f, "archive")
         return
 
-    _check_save_path(os.fspath(f))
+    if _use_new_zipfile_serialization:  # (the legacy format is a plain open())
+        _check_save_path(os.fspath(f))
     path = os.path.realpath(os.fspath(f))  # through a symlink, to the file it names
     folder = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=folder)
     try:
         with os.fdopen(fd, "wb") as out:
-            _write_archive(obj, out, _archive_name(path), pickle_protocol,
-                           not _disable_byteorder_record)
+            write(out, _archive_name(path))
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, _new_file_mode(path))
@@ -388,7 +455,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
 def _check_save_path(name: str) -> None:
     """torch's file writer's checks (before anything is written): a file name, in a folder
     that exists, that is not itself a folder."""
-    if not name or name.endswith("/"):
+    base = os.path.basename(name)
+    if not name or name.endswith("/") or base.startswith(".") and base.count(".") == 1:
+        # (torch names the archive after the file without its extension: ".pt" leaves none)
         raise RuntimeError(f"[enforce fail at inline_container.cc:720] . invalid file name: "
                            f"{name}")
     parent = name[:name.rfind("/")] if "/" in name else ""
@@ -425,36 +494,45 @@ class _StorageType:
         self.name, self.np_dtype = name, np_dtype
 
 
-class _LoadedStorage:
-    """A storage read from the archive: a flat NumPy array of its elements."""
+def _typed_storage(array: np.ndarray) -> TypedStorage:
+    """A loaded storage as torch.load gives it: a TypedStorage over the record's elements
+    ``array`` (which owns, or maps, the memory: the tensors rebuilt on it are its views)."""
+    return TypedStorage._wrap(UntypedStorage._wrap(array.view(np.uint8), array),
+                              _dtype._BY_NP[array.dtype])
 
-    __slots__ = ("array", "location")
 
-    def __init__(self, array, location):
-        self.array, self.location = array, location
+def _elements_of(storage: TypedStorage) -> np.ndarray:
+    """The flat array of a TypedStorage's elements (its own array when it has one)."""
+    untyped, np_dtype = storage._untyped(), storage.dtype.np
+    owner = untyped._owner
+    if owner.dtype == np_dtype and owner.ndim == 1 and owner.nbytes == untyped.nbytes():
+        return owner
+    return untyped._bytes.view(np_dtype)
 
-    @property
-    def dtype(self):
-        return _dtype._BY_NP[self.array.dtype]
 
-    def size(self):
-        return self.array.size
+class _MetaStorage:
+    """A storage loaded with ``map_location='meta'``: an element type and a size, no data."""
 
-    def nbytes(self):
-        return self.array.nbytes
+    __slots__ = ("dtype", "numel")
+
+    def __init__(self, dtype, numel):
+        self.dtype, self.numel = dtype, numel
 
 
 def _rebuild_tensor(storage, storage_offset, size, stride):
     """A tensor viewing ``storage``; every index is checked to lie inside it."""
-    if not isinstance(storage, _LoadedStorage):
+    if not isinstance(storage, (TypedStorage, _MetaStorage)):
         raise pickle.UnpicklingError("tensor rebuilt from something that is not a storage")
     size, stride = tuple(size), tuple(stride)
     if (not isinstance(storage_offset, int) or len(size) != len(stride)
             or not all(isinstance(v, int) for v in size + stride)):
         raise RuntimeError("corrupt checkpoint: malformed tensor size or stride")
-    array = storage.array
     if storage_offset < 0 or any(s < 0 for s in size) or any(st < 0 for st in stride):
         raise RuntimeError("corrupt checkpoint: negative tensor size, stride or offset")
+    if isinstance(storage, _MetaStorage):
+        return wrap(meta_array(size, storage.dtype.np))
+    array = _elements_of(storage)
+    item = array.itemsize
     if 0 not in size:
         last = storage_offset + sum((s - 1) * st for s, st in zip(size, stride, strict=True))
         if last >= array.size:
@@ -463,12 +541,40 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
                 f"{list(stride)} at offset {storage_offset} does not fit in its storage of "
                 f"{array.size} elements"
             )
-        item = array.itemsize
         data = np.lib.stride_tricks.as_strided(
             array[storage_offset:], shape=size, strides=tuple(st * item for st in stride))
-    else:
-        data = np.empty(size, dtype=array.dtype)
+    else:  # torch lets an empty tensor lie anywhere; it still views (and shares) its storage
+        data = np.lib.stride_tricks.as_strided(
+            array[min(storage_offset, array.size):], shape=size,
+            strides=tuple(st * item for st in stride))
     return wrap(data)
+
+
+def _rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad):
+    """A meta tensor (torch saves its dtype and geometry only)."""
+    if not isinstance(dtype, _dtype.dtype):
+        raise pickle.UnpicklingError("malformed meta tensor in checkpoint")
+    t = wrap(meta_array(tuple(size), dtype.np))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+                       dtype, metadata=None):
+    """torch's rebuild for the dtypes that have no storage class (uint16, ...): torchlet
+    has none of them."""
+    raise RuntimeError(f"torchlet cannot load tensors of dtype {dtype}")
+
+
+def _get_layout(name):
+    """``torch.serialization._get_layout('torch.strided')``: how torch pickles a layout."""
+    from torchlet import _dtype as dtypes
+
+    layout = getattr(dtypes, str(name).rpartition(".")[2], None)
+    if not isinstance(layout, dtypes.layout):
+        raise pickle.UnpicklingError(f"unknown layout in checkpoint: {name!r}")
+    return layout
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
@@ -509,7 +615,8 @@ def _rebuild_from_type_v2(func, new_type, args, state):
     ``func``, make the result a ``new_type`` (torch.Tensor, Parameter, or a subclass the
     unpickler let through), then restore ``state`` as torch's ``_rebuild_from_type_v2``
     does (the class's ``__setstate__``, else ``setattr`` per attribute)."""
-    if func not in (_rebuild_tensor_v2, _rebuild_parameter, _rebuild_parameter_with_state):
+    if func not in (_rebuild_tensor_v2, _rebuild_parameter, _rebuild_parameter_with_state,
+                    _rebuild_meta_tensor_no_storage):
         raise pickle.UnpicklingError("unexpected rebuild function in checkpoint")
     ret = func(*args)
     if isinstance(new_type, _TensorType):
@@ -539,6 +646,9 @@ def _allowed_globals() -> dict[str, object]:
         "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
         "torch._utils._rebuild_parameter": _rebuild_parameter,
         "torch._utils._rebuild_parameter_with_state": _rebuild_parameter_with_state,
+        "torch._utils._rebuild_meta_tensor_no_storage": _rebuild_meta_tensor_no_storage,
+        "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
+        "torch.serialization._get_layout": _get_layout,
         "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
         "torch.Tensor": _TensorType("Tensor"),
         "torch.nn.parameter.Parameter": _TensorType("Parameter"),
@@ -550,13 +660,28 @@ def _allowed_globals() -> dict[str, object]:
         "builtins.complex": complex,
         "torch.storage.UntypedStorage": _StorageType("UntypedStorage", np.dtype(np.uint8)),
     }
+    import torchlet
+
     for d in _dtype.ALL_DTYPES:
         allowed["torch." + d.name] = d
-        allowed["torch." + _STORAGE_NAMES[d.name]] = _StorageType(_STORAGE_NAMES[d.name],
-                                                                  d.np)
+        storage = _StorageType(_STORAGE_NAMES[d.name], d.np)
+        # (files of old torch versions saved on a GPU name torch.cuda.FloatStorage)
+        allowed["torch." + storage.name] = allowed["torch.cuda." + storage.name] = storage
+        tensor_type = storage.name.replace("Storage", "Tensor")  # torch.FloatTensor, ...
+        if hasattr(torchlet, tensor_type):
+            allowed["torch." + tensor_type] = getattr(torchlet, tensor_type)
     for name in _UNSUPPORTED_STORAGES:
-        allowed["torch." + name] = _StorageType(name, None)
+        allowed["torch." + name] = allowed["torch.cuda." + name] = _StorageType(name, None)
     return allowed
+
+
+# torch's dtypes that torchlet lacks: a checkpoint that names one cannot be loaded
+_MISSING_DTYPES = frozenset(
+    ["bfloat16", "complex32", "complex64", "complex128", "uint16", "uint32", "uint64",
+     "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
+     "float4_e2m1fn_x2", "qint8", "quint8", "qint32", "quint4x2", "quint2x4", "bits1x8",
+     "bits2x4", "bits4x2", "bits8", "bits16"]
+    + [f"{u}int{n}" for u in ("", "u") for n in range(1, 8)])
 
 
 # ------------------------------------------------- weights_only: what a checkpoint may name
@@ -758,10 +883,13 @@ class _RestrictedUnpickler(pickle.Unpickler):
         self._allowed = _allowed_globals()
         self._weights_only = weights_only
         self._map_location = map_location
-        self._loaded: dict[str, _LoadedStorage] = {}
+        self._loaded: dict[str, TypedStorage | _MetaStorage] = {}
 
     def find_class(self, module, name):
         module, name = _python3_name(module, name)
+        if module == "torch" and name in _MISSING_DTYPES:
+            raise RuntimeError(f"torchlet cannot load tensors of dtype torch.{name} (it has "
+                               "no such dtype)")
         if self._weights_only:
             return _weights_only_global(self._allowed, module, name)
         key = f"{module}.{name}"
@@ -771,14 +899,20 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _torchlet_counterpart(module, name)
         return super().find_class(module, name)
 
+    legacy = False  # reading the main pickle of a legacy (pre-1.6) file
+    caller_error: BaseException | None = None  # raised by the map_location function
+
     def persistent_load(self, saved_id):
-        if self._archive is None:  # the first object of a file that is not a zip
+        if self._archive is None and not self.legacy:  # a first pickle, or not a checkpoint
             raise pickle.UnpicklingError("A load persistent id instruction was encountered, "
                                          "but no persistent_load function was specified.")
-        if (not isinstance(saved_id, tuple) or len(saved_id) != 5
-                or saved_id[0] != "storage"):
+        if not isinstance(saved_id, tuple):  # (protocol 0 writes ids as text)
+            raise AssertionError(f"saved_id must be a tuple, got {type(saved_id).__name__}")
+        if self.legacy and saved_id[:1] == ("module",) and len(saved_id) == 4:
+            return saved_id[1]  # a whole module's class (torch checks its source; we don't)
+        if saved_id[:1] != ("storage",) or len(saved_id) != (6 if self.legacy else 5):
             raise pickle.UnpicklingError(f"unknown persistent id in checkpoint: {saved_id!r}")
-        _, storage_type, key, location, numel = saved_id
+        storage_type, key, location, numel = saved_id[1:5]
         if not isinstance(storage_type, _StorageType) or not isinstance(key, str):
             raise pickle.UnpicklingError(f"malformed storage reference: {saved_id!r}")
         if storage_type.np_dtype is None:
@@ -786,42 +920,67 @@ class _RestrictedUnpickler(pickle.Unpickler):
                 f"torchlet cannot load tensors of dtype "
                 f"torch.{_UNSUPPORTED_STORAGES[storage_type.name]} ({storage_type.name})")
         if key not in self._loaded:
-            array = self._archive.storage(key, storage_type.np_dtype)
-            if (storage_type.name != "UntypedStorage" and isinstance(numel, int)
-                    and numel != array.size):
-                raise RuntimeError(f"corrupt checkpoint: storage {key} holds {array.size} "
-                                   f"elements, the pickle says {numel}")
-            storage = _LoadedStorage(array, str(location))
-            self._loaded[key] = _map_storage(storage, str(location), self._map_location)
-        return self._loaded[key]
+            self._loaded[key] = self._restore(storage_type, key, str(location), numel)
+        storage = self._loaded[key]
+        view = saved_id[5] if self.legacy else None
+        if view is not None and isinstance(storage, TypedStorage):  # (torch < 1.0 files)
+            _, offset, size = view
+            item = storage.dtype.itemsize
+            part = storage._untyped()[offset * item:(offset + size) * item]
+            return TypedStorage._wrap(part, storage.dtype)
+        return storage
 
+    def _read(self, storage_type, key, numel) -> np.ndarray:
+        if self.legacy:  # its bytes follow the pickle: read once it is unpickled
+            if not isinstance(numel, int) or numel < 0:
+                raise pickle.UnpicklingError(f"malformed storage size in checkpoint: {numel!r}")
+            return np.zeros(numel, storage_type.np_dtype)
+        array = self._archive.storage(key, storage_type.np_dtype)
+        if (storage_type.name != "UntypedStorage" and isinstance(numel, int)
+                and numel != array.size):
+            raise RuntimeError(f"corrupt checkpoint: storage {key} holds {array.size} "
+                               f"elements, the pickle says {numel}")
+        return array
 
-def _check_device(location) -> None:
-    dev = _device(location)
-    if dev.type != "cpu":
-        raise RuntimeError(
-            f"torchlet computes on the CPU only and cannot map a checkpoint to '{location}'; "
-            "use map_location='cpu' (or leave it out)"
-        )
-
-
-def _map_storage(storage, location, map_location):
-    """Apply ``map_location`` (None, a device, a dict or a callable) to one storage."""
-    if map_location is None:
-        return storage  # torchlet's tensors live on the CPU, whatever the file says
-    if callable(map_location) and not isinstance(map_location, (str, _device)):
-        result = map_location(storage, location)
-        if result is None:
-            return storage
-        if not isinstance(result, _LoadedStorage):
-            raise RuntimeError("map_location must return a storage (or None)")
-        return result
-    if isinstance(map_location, dict):
-        target = map_location.get(location, location)
-    else:
-        target = map_location
-    _check_device(target)
-    return storage
+    def _restore(self, storage_type, key, location, numel):
+        """torch's ``restore_location``: a storage goes where ``map_location`` says (None,
+        a dict, a device or its name, or a callable given the storage and its location).
+        torchlet has the CPU only: the location a file names is read as the CPU, while an
+        explicit target must be 'cpu' or 'meta' (no data)."""
+        target, map_location = location, self._map_location
+        explicit = map_location is not None
+        if isinstance(map_location, dict):
+            target, explicit = map_location.get(location, location), location in map_location
+        elif isinstance(map_location, _device):
+            target = str(map_location)
+        elif isinstance(map_location, (str, bytes)):
+            target = map_location
+        elif map_location is not None:
+            storage = _typed_storage(self._read(storage_type, key, numel))
+            try:  # (what the function raises is the caller's error, not a corrupt file)
+                result = map_location(storage._untyped(), location)
+                if result is not None and not isinstance(result, UntypedStorage):
+                    raise TypeError("TypedStorage.__init__ received an invalid combination "
+                                    f"of arguments: map_location returned {result!r}, not a "
+                                    "storage")
+            except Exception as e:
+                self.caller_error = e
+                raise
+            return storage if result is None else TypedStorage._wrap(result, storage.dtype)
+        if not explicit or target == "cpu":
+            return _typed_storage(self._read(storage_type, key, numel))
+        if target == "meta":
+            return _MetaStorage(_dtype._BY_NP[np.dtype(storage_type.np_dtype)], numel)
+        try:
+            other_device = _device(target).type != "cpu"
+        except (RuntimeError, TypeError, ValueError):
+            other_device = False
+        if other_device:  # a device torch has ('cuda:0', 'mps', ...) and torchlet has not
+            raise RuntimeError(
+                f"torchlet computes on the CPU only and cannot map a checkpoint to '{target}'; "
+                "use map_location='cpu' (or leave it out)")
+        raise RuntimeError("don't know how to restore data location of "
+                           f"torch.storage.UntypedStorage (tagged with {target})")
 
 
 class _Archive:
@@ -907,8 +1066,10 @@ class _Archive:
                 raise RuntimeError(f"PytorchStreamReader failed reading file {name}: "
                                    "the checkpoint is truncated")
             # frombuffer keeps this typed array in its views' base chain (a view of a
-            # view would collapse to the file's byte map)
-            return np.frombuffer(self.mmap, dtype, info.file_size // dtype.itemsize, start)
+            # view would collapse to the file's byte map), and a memoryview below it ends
+            # the chain there: the storage is the record, not the whole file
+            record = memoryview(self.mmap)[start:start + info.file_size]
+            return np.frombuffer(record, dtype)
         array = np.empty(info.file_size // dtype.itemsize, dtype=dtype)
         buffer = array.view(np.uint8)
         self.fp.seek(start)
@@ -940,9 +1101,6 @@ def _open_zip(file):
         ) from e
 
 
-_LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # the first pickle of a pre-1.6 torch file
-
-
 def _is_zipfile(f) -> bool:
     start = f.tell()
     head = f.read(4)
@@ -950,48 +1108,88 @@ def _is_zipfile(f) -> bool:
     return head == b"PK\x03\x04"
 
 
-def _load_not_zip(f, weights_only, pickle_load_args):
-    """A file that is not a zip archive. torch reads it as its legacy (pre-1.6) format,
-    whose first pickle is a magic number; torchlet reads that pickle the same way, so that
-    a file of another kind fails with torch's error, and refuses the legacy format itself."""
-    unpickler = _RestrictedUnpickler(f, None, weights_only, None, **pickle_load_args)
-    if weights_only:
-        _check_weights_only(f, unpickler._allowed)
-    if unpickler.load() != _LEGACY_MAGIC_NUMBER:
+def _load_legacy(f, weights_only, map_location, pickle_load_args):
+    """A file that is not a zip archive, read as torch reads it: in the legacy (pre-1.6)
+    format that ``_write_legacy`` describes (a file of another kind fails on the magic
+    number, with torch's error). Each pickle is read as a weights-only one when asked."""
+    def unpickle(legacy=False):
+        unpickler = _RestrictedUnpickler(f, None, weights_only, map_location,
+                                         **pickle_load_args)
+        unpickler.legacy = legacy
+        if weights_only:
+            _check_weights_only(f, unpickler._allowed)
+        return unpickler, unpickler.load()
+
+    if unpickle()[1] != _LEGACY_MAGIC_NUMBER:
         raise RuntimeError("Invalid magic number; corrupt file?")
-    raise RuntimeError(
-        "torchlet.load reads PyTorch's zip checkpoint format (torch >= 1.6); this file is in "
-        "the legacy format. Re-save it with a recent torch.save."
-    )
+    version = unpickle()[1]
+    if version != _LEGACY_PROTOCOL_VERSION:
+        raise RuntimeError(f"Invalid protocol version: {version}")
+    sys_info = unpickle()[1]
+    little = sys_info.get("little_endian", True) if isinstance(sys_info, dict) else True
+    main, result = unpickle(legacy=True)
+    for key in unpickle()[1]:
+        if key not in main._loaded:
+            raise AssertionError(f"storage key {key!r} not found in deserialized_objects")
+        _read_legacy_storage(f, main._loaded[key], "<" if little else ">")
+    return result
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+def _read_legacy_storage(f, storage, order: str) -> None:
+    """Fill a legacy file's storage from its record: an int64 element count, the bytes."""
+    head = f.read(8)
+    if len(head) != 8:
+        raise RuntimeError("unexpected EOF, expected 8 more bytes. The file might be corrupted.")
+    numel = struct.unpack(order + "q", head)[0]
+    if isinstance(storage, _MetaStorage):  # map_location='meta': no data to keep
+        f.seek(numel * storage.dtype.itemsize, os.SEEK_CUR)
+        return
+    array = _elements_of(storage)
+    if numel != array.size:
+        raise RuntimeError(f"corrupt checkpoint: a storage of {array.size} elements has a "
+                           f"record of {numel}")
+    buffer = array.view(np.uint8)
+    if f.readinto(buffer.data) != buffer.nbytes:
+        raise RuntimeError(f"unexpected EOF, expected {buffer.nbytes} more bytes. The file "
+                           "might be corrupted.")
+    if array.dtype.byteorder != "|" and order != ("<" if sys.byteorder == "little" else ">"):
+        array.byteswap(inplace=True)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
-    """Load an object saved by ``torchlet.save`` or ``torch.save`` (zip format).
+    """Load an object saved by ``torchlet.save`` or ``torch.save`` (zip or legacy format).
 
     ``f``: a path or a readable binary file object. ``map_location``: None, ``'cpu'``, a
     ``device``, a dict of locations or a callable ``(storage, location)`` (torchlet is
-    CPU-only: every tensor loads on the CPU). ``weights_only=True`` (the default) allows
-    exactly what model and optimizer checkpoints need; ``weights_only=False`` unpickles
+    CPU-only: every tensor loads on the CPU; 'meta' gives tensors without data).
+    ``weights_only=True`` (the default, unless a ``pickle_module`` is given, as in torch)
+    allows exactly what model and optimizer checkpoints need; ``weights_only=False`` unpickles
     anything (whole modules, any Python object: only for files you trust), with torch's
     classes mapped to torchlet's. ``mmap=True`` (paths only) maps the storages from the file instead
     of reading them (copy-on-write).
     """
+    if weights_only is None:
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
     if pickle_module not in (None, pickle):
         raise ValueError("torchlet.load only supports the standard pickle module")
-    if weights_only is None:
-        weights_only = True
     unknown = set(pickle_load_args) - {"encoding", "errors"}
     if unknown:
         raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
-    if map_location is not None and isinstance(map_location, (str, _device)):
-        _check_device(map_location)
     pickle_load_args.setdefault("encoding", "utf-8")
 
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         with open(path, "rb") as fh:
             return _load_file(fh, path, mmap, weights_only, map_location, pickle_load_args)
+    if not hasattr(f, "read"):
+        raise AttributeError(
+            f"'{type(f).__name__}' object has no attribute 'seek'. You can only torch.load "
+            "from a file that is seekable. Please pre-load the data into a buffer like "
+            "io.BytesIO and try to load from it instead.")
     if mmap:
         raise ValueError("f must be a file path in order to use the mmap argument")
     if not (hasattr(f, "seekable") and f.seekable()):
@@ -1011,7 +1209,7 @@ def _load_file(f, path, mmap, weights_only, map_location, pickle_load_args):
                 "mmap can only be used with files saved with `torch.save("
                 f"{path}, _use_new_zipfile_serialization=True), please torch.save your "
                 "checkpoint with this option in order to use mmap.")
-        return _load_not_zip(f, weights_only, pickle_load_args)
+        return _load_legacy(f, weights_only, map_location, pickle_load_args)
     except pickle.UnpicklingError as e:
         if not weights_only:
             raise
@@ -1036,6 +1234,8 @@ def _load_zip(file, mapped, weights_only, map_location, pickle_load_args):
             raise
         except (EOFError, ValueError, struct.error, KeyError, IndexError, TypeError,
                 AttributeError) as e:
+            if e is unpickler.caller_error:
+                raise
             if not weights_only and isinstance(e, AttributeError):
                 raise  # a class missing from its module (pickle's own message says which)
             raise pickle.UnpicklingError(
