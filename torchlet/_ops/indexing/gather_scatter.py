@@ -107,7 +107,9 @@ class Gather(Primitive):
             ctx.save_for_backward(*saved)
         if index.size == 0:
             return np.zeros(index.shape, a.dtype)
-        return _at_least_1d(a)[_grid_key(_at_least_1d(index), dim)].reshape(index.shape)
+        out = _at_least_1d(a)[_grid_key(_at_least_1d(index), dim)].reshape(index.shape)
+        # torch's result is C-ordered (NumPy's may follow a transposed index)
+        return out if out.flags.c_contiguous else out.copy(order="C")
 
     @staticmethod
     def backward(ctx, grad):
@@ -253,21 +255,22 @@ class ScatterReduceLegacy(Primitive):
 
     @staticmethod
     def forward(ctx, a, src, *, dim, index, ufunc):
-        out = a.copy()
+        out = a.astype(_accumulator(a.dtype), order="C")  # (a copy)
         if index.size:
             index1 = _at_least_1d(index)
             if src.ndim:
                 src = src[_window(index1.shape)]
             ufunc.at(_at_least_1d(out), _grid_key(index1, dim), src)
-        return out
+        return out.astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         raise RuntimeError("derivative for aten::scatter is not implemented")
 
 
-def _scatter_checks(name: str, x: Tensor, dim, index: Tensor, src) -> int:
-    """torch's scatter checks, in its order: dim, index dtype, src dtype, shapes, bounds."""
+def _scatter_checks(name: str, x: Tensor, dim, index: Tensor, src, kernel_check=None) -> int:
+    """torch's scatter checks, in its order: dim, index dtype, src dtype, shapes, then
+    ``kernel_check()`` (the kernel's dtype dispatch, which comes before) bounds."""
     shape, idx = x._data.shape, index._data
     dim = wrap_dim(dim, len(shape), name, 2)
     check_index_dtype("scatter", idx)
@@ -297,6 +300,8 @@ def _scatter_checks(name: str, x: Tensor, dim, index: Tensor, src) -> int:
             raise RuntimeError(
                 "Index tensor must have the same number of dimensions as src tensor"
             )
+    if kernel_check is not None:
+        kernel_check()
     _check_bounds(idx, dim, _size(shape, dim))
     return dim
 
@@ -366,8 +371,9 @@ _REDUCE_UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply,
 
 def _accumulator(np_dtype):
     """The dtype torch's scatter-add kernels sum float16 in: float32, rounded once at the
-    end (measured with torch 2.13: scatter_add, scatter_reduce sum/mean; index_add only
-    for a self of 2 or more dimensions). Other dtypes accumulate in their own."""
+    end (measured with torch 2.13: scatter_add, scatter_reduce sum/mean/prod, scatter's
+    legacy reduce='add'/'multiply'; index_add only for a self of 2 or more dimensions).
+    Other dtypes accumulate in their own."""
     return np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
 
 
@@ -393,7 +399,7 @@ class ScatterReduce(Primitive):
     @staticmethod
     def forward(ctx, a, src, *, dim, index, reduce, include_self, index_tensor=None):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
-        out = a.astype(_accumulator(a.dtype) if reduce in ("sum", "mean") else a.dtype,
+        out = a.astype(_accumulator(a.dtype) if reduce in ("sum", "mean", "prod") else a.dtype,
                        order="C")
         if index.size:
             out1, key = _at_least_1d(out), _grid_key(_at_least_1d(index), dim)
@@ -472,7 +478,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     x = check_tensor("scatter_reduce", input, "input", 1)
     index = check_tensor("scatter_reduce", index, "index", 3)
     src = check_tensor("scatter_reduce", src, "src", 4)
-    dim = _scatter_checks("scatter_reduce", x, dim, index, src)
+
+    def no_bool_mean():  # torch's mean kernel (or its division, with no index) has no bool
+        if reduce == "mean" and x._data.dtype == np.bool_:
+            kernel = ("scatter_gather_tensor_cpu_reduce_mean" if index._data.size
+                      else "div_floor_cpu")
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+    dim = _scatter_checks("scatter_reduce", x, dim, index, src, no_bool_mean)
     if reduce not in _REDUCE_UFUNCS:
         raise RuntimeError(
             f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
@@ -535,6 +548,8 @@ def take(input, index) -> Tensor:  # noqa: A002
             f"take(): Expected a long tensor for index, but got {TYPE_WORD[idx.dtype.name]}"
         )
     n = x._data.size
+    if not n and idx.size:
+        raise IndexError("take(): tried to take from an empty tensor")
     bad = first_out_of_range(idx, -n, n)
     if bad is not None:
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
@@ -566,8 +581,8 @@ def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A0
             f"{TYPE_WORD[indices._data.dtype.name]}"
         )
     dim = wrap_dim(dim, len(shape))
-    if not shape:
-        return _out(gather(x, dim, indices), out, "take_along_dim")
+    if not shape:  # torch then reads the size of dim 0, which a 0-d tensor has not
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     sizes = list(shape)
     sizes[dim] = idx_shape[dim]
     indices_shape = broadcast_shapes(sizes, idx_shape)
@@ -576,9 +591,14 @@ def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:  # noqa: A0
     input_shape = broadcast_shapes(sizes, shape)
     # torch broadcasts both operands (an ExpandBackward0 even when nothing changes)
     x = make_view(Expand.apply(x, shape=input_shape), x)
-    # torch gathers with a broadcast copy of the indices: changing them in place
+    # torch gathers with a broadcast copy of the indices, taken modulo the size of dim
+    # (so any index wraps, not only a negative one); changing the indices in place
     # afterwards neither raises at backward nor changes the gradient
-    indices = wrap(np.array(np.broadcast_to(indices._data, indices_shape)))
+    index = np.broadcast_to(indices._data, indices_shape)
+    size = input_shape[dim]
+    if not size and index.size:
+        raise RuntimeError("ZeroDivisionError")
+    indices = wrap(index % size if size else np.array(index))
     return _out(gather(x, dim, indices), out, "take_along_dim")
 
 

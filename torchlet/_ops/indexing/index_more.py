@@ -20,15 +20,19 @@ from torchlet._ops.indexing._common import (
     check_tensor,
     checked_scalar,
     first_out_of_range,
+    memory_order,
+    torch_strides,
     wrap_dim,
 )
 from torchlet._ops.indexing.select_mask import (
     IndexSelect,
+    _copy_preserving_layout,
     _vector,
     check_index_source,
     index_add,
     index_fill,
     index_select,
+    skips_index_checks,
 )
 from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
@@ -65,7 +69,8 @@ class IndexCopy(Primitive):
             ctx.save_for_backward(*saved)
         out = a.copy()
         view = out.reshape(1) if out.ndim == 0 else out
-        view[_along(dim, index)] = source.reshape(_slices_shape(view.shape, dim, index.size))
+        if view.size:  # (an empty self's indices are not checked: they may be any)
+            view[_along(dim, index)] = source.reshape(_slices_shape(view.shape, dim, index.size))
         return out
 
     @staticmethod
@@ -130,7 +135,7 @@ def index_copy(input, dim, index, source) -> Tensor:  # noqa: A002
         )
     idx = _vector(idx)
     size = data.shape[dim] if data.ndim else 1
-    bad = first_out_of_range(idx, 0, size)
+    bad = None if skips_index_checks(x, dim, idx) else first_out_of_range(idx, 0, size)
     if bad is not None:
         raise IndexError(
             f"index_copy_(): index {bad} is out of bounds for dimension {dim} with size {size}"
@@ -173,7 +178,7 @@ class IndexReduce(Primitive):
         if not include_self:
             view[key] = _identity(reduce, a.dtype)
         _REDUCE_UFUNCS[reduce].at(view, key, values)
-        if reduce == "mean":
+        if reduce == "mean" and index.size:  # (no index: every count is 1)
             count = np.zeros(view.shape[dim] if view.ndim else 1, a.dtype)
             np.add.at(count, index, 1)
             if include_self:
@@ -189,7 +194,7 @@ class IndexReduce(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        _, a, source, result = ctx.saved_tensors
+        index_tensor, a, source, result = ctx.saved_tensors
         dim, index, reduce = ctx.dim, wrap(ctx.index), ctx.reduce
         if reduce == "prod":
             grad_a, grad_source = _prod_backward(grad, a, source, result, ctx)
@@ -206,8 +211,8 @@ class IndexReduce(Primitive):
             share = grad / index_add(self_is, dim, index, source_is)
             grad_a = self_is * share
             grad_source = source_is * index_select(share, dim, index)
-        if not ctx.include_self:
-            grad_a = index_fill(grad_a, dim, index, 0)
+        if not ctx.include_self:  # (with the index given: torch's index_fill refuses int32)
+            grad_a = index_fill(grad_a, dim, index_tensor, 0)
         needs = ctx.needs_input_grad
         return grad_a if needs[0] else None, grad_source if needs[1] else None
 
@@ -258,11 +263,30 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     data, src = x._data, source._data
     dim = wrap_dim(dim, data.ndim)
     idx = check_index_source("index_reduce_", data, index._data, src, dim)
+    if data.dtype == np.bool_:  # torch's CPU kernels that leave bool out, in its order
+        if not include_self:
+            raise _not_for_bool("index_reduce_func_exclude_input_init")
+        if data.ndim <= 1:
+            raise _not_for_bool("index_func_")
     size = data.shape[dim] if data.ndim else 1
+    # (include_self=False: torch first index_fill_s the slices with the identity)
+    skip = include_self or skips_index_checks(x, dim, idx)
+    bad = None if skip else first_out_of_range(idx, -size, size)
+    if bad is not None:  # (found by the index_fill_ of the identity, which wraps negatives)
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if data.ndim > 1 and not size and idx.size:  # (torch's loop selects the slice first)
+        raise IndexError(f"select(): index {idx[0]} out of range for tensor of size "
+                         f"{list(data.shape)} at dimension {dim}")
     if first_out_of_range(idx, 0, size) is not None:
         raise IndexError("index out of range in self")
+    if data.dtype == np.bool_ and reduce == "mean" and idx.size:
+        raise _not_for_bool("div_floor_cpu")
     return IndexReduce.apply(x, source, dim=dim, index=idx.astype(np.int64), reduce=reduce,
                              include_self=bool(include_self), index_tensor=index)
+
+
+def _not_for_bool(kernel: str) -> NotImplementedError:
+    return NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,17 +301,23 @@ class Put(Primitive):
     node_name = "PutBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, index, accumulate, saved=()):
+    def forward(ctx, a, source, *, index, accumulate, order=None, saved=()):
         ctx.index, ctx.accumulate, ctx.source_shape = index, accumulate, source.shape
         if saved:
             ctx.save_for_backward(*saved)
         out = a.copy()
         flat = out.reshape(-1)  # a view: out is a fresh C-contiguous copy
-        positions = index.reshape(-1)
+        if order is None:
+            positions, values = index.reshape(-1), source.reshape(-1)
+        else:  # in torch's order: duplicates are summed, or overwritten, in that order
+            positions = index.reshape(source.shape).transpose(order).reshape(-1)
+            values = source.transpose(order).reshape(-1)
         if accumulate:
-            np.add.at(flat, positions, source.reshape(-1))
+            np.add.at(flat, positions, values)
         else:
-            flat[positions] = source.reshape(-1)
+            flat[positions] = values
+        if not a.flags.c_contiguous or 1 in a.shape:  # torch clones a (preserve_format)
+            return _copy_preserving_layout(a, out)
         return out
 
     @staticmethod
@@ -339,7 +369,25 @@ def put(input, index, source, accumulate=False) -> Tensor:  # noqa: A002
             f"out of range: tried to access index {bad} on a tensor of {n} elements."
         )
     return Put.apply(x, source, index=np.where(idx < 0, idx + n, idx),
-                     accumulate=bool(accumulate), saved=(index,))
+                     accumulate=bool(accumulate), order=_put_order(idx, src), saved=(index,))
+
+
+def _put_order(idx: np.ndarray, src: np.ndarray):
+    """The dims of ``src`` in the order torch's put_ walks them (slowest first), or None
+    for C order: its TensorIterator over source and index (reshaped as source) follows
+    their memory order."""
+    if src.ndim < 2 or (src.flags.c_contiguous and idx.flags.c_contiguous):
+        return None
+    shape = src.shape
+    idx_strides = torch_strides(idx)
+    if idx.shape != shape:  # torch's reshape: a view where one exists, else a C-order copy
+        from torchlet._ops.shape.common import contiguous_strides
+        from torchlet._ops.shape.views import _view_strides
+
+        idx_strides = (_view_strides(idx.shape, idx_strides, shape)
+                       or contiguous_strides(shape))
+    order = memory_order(shape, [torch_strides(src), idx_strides])[::-1]
+    return None if order == list(range(src.ndim)) else tuple(order)
 
 
 def index_put_(input, indices, values, accumulate=False) -> Tensor:  # noqa: A002

@@ -15,6 +15,7 @@ from torchlet._ops.indexing._common import (
     FULL,
     TYPE_WORD,
     Embed,
+    array_with_strides,
     broadcast_shapes,
     check_saved_indices,
     check_tensor,
@@ -23,7 +24,7 @@ from torchlet._ops.indexing._common import (
     is_number,
     wrap_dim,
 )
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, make_view, wrap
 from torchlet.autograd.function import Primitive
 
 _INT64 = np.dtype(np.int64)
@@ -98,22 +99,24 @@ def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
     dim = wrap_dim(dim, data.ndim, "index_select", 2)
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if data.ndim == 0 and idx.size != 1:
+        raise RuntimeError(
+            f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
+        )
     if idx.dtype != _INT64 and idx.dtype != _INT32:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     idx = _vector(idx)
     if data.ndim == 0:
-        if idx.size != 1:
-            raise RuntimeError(
-                "index_select(): Index to scalar can have only 1 value, got "
-                f"{idx.size} value(s)"
-            )
         if idx[0] != 0:
             raise IndexError("index out of range in self")
     else:
         size = data.shape[dim]
+        if data.ndim > 1 and idx.size and not data.size and not size:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
         bad = first_out_of_range(idx, 0, size)
         if bad is not None:
-            if dim == 1 and data.ndim > 1:  # torch's kernel for dim 1 words it differently
+            # torch's kernels for dim 1 and for an empty self word it differently
+            if data.ndim > 1 and (dim == 1 or not data.size):
                 raise RuntimeError(
                     f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}"
                 )
@@ -130,21 +133,22 @@ class IndexAdd(Primitive):
     node_name = "IndexAddBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, dim, index, alpha, saved=()):
+    def forward(ctx, a, source, *, dim, index, alpha, wide=False, saved=()):
         ctx.dim, ctx.index, ctx.alpha, ctx.source_shape = dim, index, alpha, source.shape
         if saved:
             ctx.save_for_backward(*saved)
         if alpha != 1:
             source = source * a.dtype.type(alpha)
-        wide = a.ndim > 1 and a.dtype == np.float16
+        wide = wide and a.dtype == np.float16
         if wide:
-            # torch's kernel for 2+ dimensions sums float16 in float32, rounding once
-            # (its 0-d/1-d loop adds in float16, rounding each step, as np.add.at)
+            # torch's int64 kernel for the first or last of 2+ dims (alpha 1) sums
+            # float16 in float32, rounding once (its loops add in float16, rounding each
+            # step, as np.add.at)
             a = a.astype(np.float32)
         out = a.copy()
         if out.ndim == 0:
             out += source.reshape(())
-        else:
+        elif out.size:  # (torch leaves an empty self unchecked: its indices may be any)
             np.add.at(out, _along(dim, index), source.reshape(_source_shape(a, dim, index)))
         return out.astype(np.float16) if wide else out
 
@@ -192,17 +196,22 @@ def check_index_source(name: str, data, idx, src, dim: int):
             f"{name}(): self ({TYPE_WORD[data.dtype.name]}) and source "
             f"({TYPE_WORD[src.dtype.name]}) must have the same scalar type"
         )
+    if dim and dim >= src.ndim:
+        raise RuntimeError(f"{name}(): Indexing dim {dim} is out of bounds of the source "
+                           f"tensor with dim {src.ndim}")
     idx = _vector(idx)
     source_size = src.shape[dim] if src.ndim else 1
     if idx.size != source_size:
+        if not src.ndim:  # torch's message asks a 0-d source for its size(dim)
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         raise RuntimeError(
             f"{name}(): Number of indices ({idx.size}) should be equal to "
             f"source.size(dim): ({source_size}), for dim: {dim}"
         )
-    if src.ndim and data.ndim and (
+    if (src.shape != data.shape if not (src.ndim and data.ndim) else (  # a 0-d one: all
         src.ndim != data.ndim
         or any(src.shape[i] != data.shape[i] for i in range(data.ndim) if i != dim)
-    ):
+    )):
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified "
             f"dimension. Got self.shape = {list(data.shape)} source.shape = {list(src.shape)}"
@@ -223,15 +232,67 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
     # torch's kernel has two loops with their own checks: one for 0-d/1-d self, and one
     # for more dimensions that returns early when self is empty
     bad = first_out_of_range(idx, 0, size) if data.ndim <= 1 or data.size else None
-    if bad is not None and data.ndim <= 1:
+    # torch's int64 kernel for the first or last of 2+ dims, with alpha 1 (a bool not
+    # counting): its own words (measured)
+    wide = (data.ndim > 1 and index._data.dtype == np.int64 and dim in (0, data.ndim - 1)
+            and alpha == 1 and not isinstance(alpha, bool))
+    if bad is not None and not wide:
         raise IndexError("index out of range in self")
     if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if data.dtype.kind != "f":
         alpha = int(alpha)  # torch casts alpha to the integer dtype
     saved = (index,) if source.requires_grad else ()
-    return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha, saved=saved), out,
-                "index_add")
+    return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha, wide=wide,
+                               saved=saved), out, "index_add")
+
+
+def skips_index_checks(x: Tensor, dim: int, idx: np.ndarray, clone_dense: bool = True) -> bool:
+    """Whether torch's index_copy_ / index_fill_ kernels leave the indices unchecked: so
+    they do for a self with no elements, but with none along ``dim`` they restride self
+    to the indexed slices (stride 0 along dim) beyond its storage, and raise. Their self
+    is a clone: dense (``clone_dense``) or, for index_fill, with the strides kept."""
+    data = x._data
+    if data.size or not data.ndim or not idx.size:
+        return False
+    shape, strides = list(data.shape), list(x.stride())
+    if clone_dense and not _dense(shape, strides):
+        from torchlet._ops.shape.common import infer_dense_strides  # (shape imports indexing)
+
+        strides = infer_dense_strides(shape, strides)
+    shape[dim], strides[dim] = idx.size, 0
+    if data.shape[dim] or 0 in shape:  # (restrided to no elements: nothing to store)
+        return True
+    need = (1 + sum((n - 1) * step for n, step in zip(shape, strides))) * data.itemsize
+    raise RuntimeError(
+        f"setStorage: sizes {shape}, strides {strides}, storage offset 0, and itemsize "
+        f"{data.itemsize} requiring a storage size of {need} are out of bounds for storage "
+        "of size 0"
+    )
+
+
+def _dense(shape, strides) -> bool:
+    """torch's ``compute_non_overlapping_and_dense``: the dims of size 2 or more, by
+    stride, each step over exactly the faster ones (an empty tensor is not exempt)."""
+    step = 1
+    for stride, size in sorted((st, n) for st, n in zip(strides, shape) if n > 1):
+        if stride != step:
+            return False
+        step *= size
+    return True
+
+
+def _copy_preserving_layout(a: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+    """A copy of ``values`` (default ``a``, of its shape) laid out as torch's ``clone()``
+    (preserve_format) lays out ``a``."""
+    from torchlet._ops.shape.common import _empty_like_preserve  # (shape imports indexing)
+
+    values = a if values is None else values
+    if a.flags.c_contiguous and 1 not in a.shape:  # (a size-1 dim's stride may be any)
+        return values.copy()
+    out = _empty_like_preserve(a)
+    out[...] = values
+    return out
 
 
 class IndexFill(Primitive):
@@ -245,8 +306,9 @@ class IndexFill(Primitive):
         ctx.dim, ctx.index = dim, index
         if saved:
             ctx.save_for_backward(*saved)
-        out = a.copy()
-        _at_least_1d(out)[_along(dim, index)] = value
+        out = _copy_preserving_layout(a)
+        if out.size:  # (an empty self's indices are not checked: they may be any)
+            _at_least_1d(out)[_along(dim, index)] = value
         return out
 
     @staticmethod
@@ -267,8 +329,9 @@ class IndexFillTensor(Primitive):
         ctx.dim, ctx.index = dim, index
         if saved:
             ctx.save_for_backward(*saved)
-        out = a.copy()
-        _at_least_1d(out)[_along(dim, index)] = value
+        out = _copy_preserving_layout(a)
+        if out.size:  # (an empty self's indices are not checked: they may be any)
+            _at_least_1d(out)[_along(dim, index)] = value
         return out
 
     @staticmethod
@@ -302,7 +365,8 @@ def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
         )
     idx = _vector(idx)
     size = data.shape[dim] if data.ndim else 1
-    bad = first_out_of_range(idx, -size, size)
+    skip = skips_index_checks(x, dim, idx, clone_dense=False)
+    bad = None if skip else first_out_of_range(idx, -size, size)
     if bad is not None:
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if isinstance(value, Tensor):
@@ -519,14 +583,22 @@ def nonzero(input, *, as_tuple=False, out=None):  # noqa: A002
     data = x._data
     if on_meta(data):  # (how many there are is not known without the values)
         raise NotImplementedError(META_NONZERO)
-    if as_tuple:
-        return tuple(wrap(i) for i in np.nonzero(_at_least_1d(data)))
-    if data.ndim == 0:
-        result = np.zeros((1 if data else 0, 0), np.int64)
-    else:
-        # (ndim, n) transposed, so the strides are (1, n) as torch's
-        result = np.array(np.nonzero(data), dtype=np.int64).T
-    return _out(wrap(result), out, "nonzero")
+    if as_tuple:  # torch: nonzero() of the tensor as 1-D at least, unbound along dim 1
+        # (so each tensor is a column of the (n, ndim) result: a view with stride 1)
+        result = wrap(_nonzero_array(_at_least_1d(data)))
+        return tuple(make_view(wrap(column), result) for column in result._data.T)
+    return _out(wrap(_nonzero_array(data)), out, "nonzero")
+
+
+def _nonzero_array(data: np.ndarray) -> np.ndarray:
+    """The (n, ndim) int64 indices of the nonzero elements, in torch's layout: strides
+    (1, n), also where n is 0 or 1 (a 0-d tensor counts as one element of no dims)."""
+    coords = np.nonzero(data) if data.ndim else ()
+    n = len(coords[0]) if coords else int(bool(data))
+    result = array_with_strides((n, data.ndim), (1, n), np.int64)
+    for d, c in enumerate(coords):
+        result[:, d] = c
+    return result
 
 
 def argwhere(input) -> Tensor:  # noqa: A002

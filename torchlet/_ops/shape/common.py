@@ -267,8 +267,8 @@ def _wrap_dim_of(dim, ndim: int) -> int:
 
 def _unique_dims(dims, ndim: int) -> tuple:
     dims = tuple(_wrap_dim(operator.index(d), ndim) for d in dims)
-    if len(set(dims)) != len(dims):
-        repeated = next(d for d in dims if dims.count(d) > 1)
+    if len(set(dims)) != len(dims):  # torch names the first dim seen a second time
+        repeated = next(d for i, d in enumerate(dims) if d in dims[:i])
         raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     return dims
 

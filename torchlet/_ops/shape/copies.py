@@ -196,6 +196,20 @@ class IndexAdd(Primitive):
 _META_WITHOUT_SIZE = "cannot repeat_interleave a meta tensor without output_size"
 
 
+def _checked_counts(counts: np.ndarray, output_size) -> np.ndarray:
+    """torch's checks of repeat_interleave's counts, in its order: the output_size given
+    (not for no counts at all), then their signs."""
+    if output_size is not None and counts.size:
+        if output_size < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {output_size}: "
+                               f"[{output_size}]")
+        if output_size != counts.sum():
+            raise RuntimeError("allocated size does not match required size")
+    if (counts < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    return counts
+
+
 @numpy_names
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:  # noqa: A002
     """Repeat each element (each slice along dim) ``repeats`` times, in place order:
@@ -210,18 +224,20 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
             if output_size is None:
                 raise RuntimeError(_META_WITHOUT_SIZE)
             return wrap(meta_array((output_size,), counts.dtype))
-        counts = counts.reshape(-1)
-        if (counts < 0).any():
-            raise RuntimeError("repeats can not be negative")
+        counts = _checked_counts(counts.reshape(-1), output_size)
         return wrap(np.repeat(np.arange(counts.size, dtype=counts.dtype), counts))
     if dim is None:
         x = flatten(x)
     ndim = input._data.ndim
-    dim = _wrap_dim(0 if dim is None else _int(dim, "repeat_interleave", "dim", 3), ndim)
+    given_dim = None if dim is None else _int(dim, "repeat_interleave", "dim", 3)
     if isinstance(repeats, Tensor):
         counts = repeats._data
         if counts.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if not ndim and given_dim is not None:  # (torch asks a 0-d input for its size)
+            raise IndexError(f"Dimension specified as {given_dim} but tensor has no dimensions")
+    dim = _wrap_dim(0 if given_dim is None else given_dim, ndim)
+    if isinstance(repeats, Tensor):
         if counts.dtype.kind not in "iu":
             raise NotImplementedError(
                 "\"repeat_interleave_cpu\" not implemented for "
@@ -238,17 +254,15 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         if counts.size != n:
             raise RuntimeError(
                 "repeats must have the same size as input along dim, but got "
-                f"repeats.size(0) = {counts.size} and input.size({dim}) = {n}"
+                f"repeats.size(0) = {counts.size} and input.size({given_dim or 0}) = {n}"
             )
-        if (counts < 0).any():
-            raise RuntimeError("repeats can not be negative")
-        index = np.repeat(np.arange(n), counts)
-        if output_size is not None and output_size != index.size:
-            raise RuntimeError("allocated size does not match required size")
+        index = np.repeat(np.arange(n), _checked_counts(counts, output_size))
         return IndexSelect.apply(x, dim=dim, index=index)
     repeats = _int(repeats, "repeat_interleave", "repeats", 2)
     if repeats < 0:
         raise RuntimeError("Repeats must be non-negative")
+    if not x._data.ndim:  # (torch's composition below unsqueezes dim + 1 of the 0-d input)
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     expected = x._data.shape[dim] * repeats
     if output_size is not None and output_size != expected:
         raise RuntimeError(

@@ -117,7 +117,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
     shape = x._data.shape
     if not shape:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
-    dim = _wrap_dim(dim, len(shape))
+    given_dim, dim = dim, _wrap_dim(dim, len(shape))
     n = shape[dim]
     if sizes is not None:
         if any(s < 0 for s in sizes):
@@ -128,7 +128,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
-                f"size at dimension {dim}), but got split_sizes={list(sizes)}"
+                f"size at dimension {given_dim}), but got split_sizes={list(sizes)}"
             )
         return _split(x, SplitWithSizes, dim, sizes)
     if size < 0:
@@ -294,11 +294,7 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
     else:
         dim = 0
     result = Cat.apply(*tensors, dim=dim, np_dtype=_common_dtype(tensors), skip=skip)
-    if out is not None:
-        from torchlet._ops.pointwise.operands import _out
-
-        return _out(result, out, "cat")
-    return result
+    return _cat_out(result, out)
 
 
 concat = concatenate = cat
@@ -337,11 +333,7 @@ def stack(tensors, dim=0, *, out=None) -> Tensor:
         dim = _int(dim, "stack", "dim", 2)
     dim = _wrap_dim(dim, len(shape0) + 1)
     result = Stack.apply(*tensors, dim=dim, np_dtype=_common_dtype(tensors))
-    if out is not None:
-        from torchlet._ops.pointwise.operands import _out
-
-        return _out(result, out, "stack")
-    return result
+    return _cat_out(result, out)
 
 
 def _nonempty(fn: str, tensors) -> tuple:
@@ -378,7 +370,8 @@ def column_stack(tensors, *, out=None) -> Tensor:
 
 
 def _cat_out(result: Tensor, out) -> Tensor:
-    """``out=`` of the stacks, which torch writes with cat: cast where ``can_cast`` allows."""
+    """``out=`` of cat and the stacks (torch writes them all with cat): cast where
+    ``can_cast`` allows, else cat's TypeError."""
     from torchlet._ops.pointwise.operands import _out, can_cast
 
     def error(want, got, field):

@@ -14,6 +14,7 @@ from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, refuse_autograd
 from torchlet._ops.shape.common import (
     _check_tensor,
+    _contiguous,
     _element_strides,
     _int,
     _scalar_name,
@@ -68,9 +69,10 @@ def narrow(input, dim, start, length) -> Tensor:  # noqa: A002
     shape = x._data.shape
     if not shape:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    dim = _wrap_dim(dim, len(shape))
+    # torch checks the length before it wraps the dim
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
+    dim = _wrap_dim(dim, len(shape))
     size = shape[dim]
     if not -size <= start <= size:
         raise IndexError(
@@ -256,7 +258,7 @@ class Tril(Primitive):
     @staticmethod
     def forward(ctx, a, *, diagonal):
         ctx.diagonal = diagonal
-        return np.tril(a, diagonal)
+        return _contiguous(np.tril(a, diagonal))  # (torch's result is C-ordered)
 
     @staticmethod
     def backward(ctx, grad):
@@ -272,7 +274,7 @@ class Triu(Primitive):
     @staticmethod
     def forward(ctx, a, *, diagonal):
         ctx.diagonal = diagonal
-        return np.triu(a, diagonal)
+        return _contiguous(np.triu(a, diagonal))  # (torch's result is C-ordered)
 
     @staticmethod
     def backward(ctx, grad):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import operator
-import warnings
 
 import numpy as np
 
@@ -14,9 +13,9 @@ from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out
 from torchlet._ops.shape.common import _check_tensor, _int, _ints
 from torchlet._ops.shape.joins import split, tensor_split
-from torchlet._ops.shape.slices import SliceBackward, narrow
+from torchlet._ops.shape.slices import SliceBackward
 from torchlet._ops.shape.views import transpose
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, _warn_once, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
@@ -78,12 +77,23 @@ class NarrowCopy(Primitive):
     node_name = "NarrowCopyBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, start, length):
-        ctx.in_shape, ctx.args = a.shape, (dim, start, length)
+    def forward(ctx, a, *, dim, start, length, given_start):
+        ctx.in_shape, ctx.args, ctx.given_start = a.shape, (dim, start, length), given_start
         return a[(slice(None),) * dim + (slice(start, start + length),)].copy()
 
     @staticmethod
     def backward(ctx, grad):
+        dim, start, length = ctx.args
+        if ctx.given_start < 0 and ctx.given_start + length == 0 and length:
+            # torch's formula slices with the start as given: a slice to the end of the
+            # dim then ends at 0 and is empty, so torch's gradient is the empty slice's
+            # (zeros, a length-1 grad broadcasting into it) or its copy fails
+            if length != 1:
+                raise RuntimeError(
+                    f"The size of tensor a (0) must match the size of tensor b ({length}) "
+                    f"at non-singleton dimension {dim}"
+                )
+            return wrap(np.zeros(ctx.in_shape, grad._data.dtype))
         return SliceBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
 
 
@@ -94,13 +104,42 @@ def narrow_copy(input, dim, start, length, *, out=None) -> Tensor:  # noqa: A002
     dim = _int(dim, "narrow_copy", "dim", 2)
     start = _int(start, "narrow_copy", "start", 3)
     length = _int(length, "narrow_copy", "length", 4)
-    narrow(x.detach(), dim, start, length)  # narrow's checks and its errors
+    if x._data.ndim and out is not None and isinstance(out, Tensor) and out.dtype != x.dtype:
+        raise _same_dtype_as_self(None, None, None)  # checked before the arguments
+    _narrow_copy_checks(x._data.shape, dim, start, length)
     dim %= x._data.ndim
+    given_start = start
     if start < 0:
         start += x._data.shape[dim]
-    result = NarrowCopy.apply(x, dim=dim, start=start, length=length)
+    result = NarrowCopy.apply(x, dim=dim, start=start, length=length, given_start=given_start)
     # torch resizes narrow_copy's out without its usual warning
     return _out(result, out, "narrow_copy", _same_dtype_as_self, warn_resize=False)
+
+
+def _narrow_copy_checks(shape, dim, start, length) -> None:
+    """narrow_copy's own checks, in its order (not narrow's): a dim past the end and a
+    negative length get messages of their own."""
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if dim < 0:
+        dim = _wrap_dim(dim, len(shape))
+    elif dim >= len(shape):
+        raise RuntimeError(
+            "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got "
+            "false.  (Could this error message be improved?  If so, please report an "
+            "enhancement request to PyTorch.)"
+        )
+    size = shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
+    if start < 0:
+        start += size
+    if length < 0 or start > size - length:
+        raise RuntimeError(
+            f"start ({start}) + length ({length}) exceeds dimension size ({size})."
+        )
 
 
 def _same_dtype_as_self(want, got, field) -> RuntimeError:
@@ -150,6 +189,9 @@ def unravel_index(indices, shape) -> tuple:
 def adjoint(input) -> Tensor:  # noqa: A002
     """The last two dims swapped (and conjugated: a no-op for real dtypes)."""
     x = _check_tensor("adjoint", input)
+    if x._data.ndim == 0:  # torch passes a 0-D tensor through, deprecated
+        _warn_once("adjoint() is deprecated on 0-D tensors. Consider using x.conj().")
+        return x
     if x._data.ndim < 2:
         raise RuntimeError(
             "tensor.adjoint() is only supported on matrices or batches of matrices. Got "
@@ -160,6 +202,9 @@ def adjoint(input) -> Tensor:  # noqa: A002
 
 def mH(input) -> Tensor:  # noqa: A002, N802 - torch's name
     x = _check_tensor("mH", input)
+    if x._data.ndim == 0:  # torch passes a 0-D tensor through, deprecated
+        _warn_once("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().")
+        return x
     if x._data.ndim < 2:
         raise RuntimeError(
             "tensor.mH is only supported on matrices or batches of matrices. Got "
@@ -173,12 +218,11 @@ def H(input) -> Tensor:  # noqa: A002, N802 - torch's name
     x = _check_tensor("H", input)
     ndim = x._data.ndim
     if ndim == 0:
-        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
-                      UserWarning, stacklevel=3)
+        _warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
         return x
     if ndim != 2:
-        hint = (". For batches of matrices, consider using tensor.mH" if ndim > 2 else "")
+        hint = (" For batches of matrices, consider using tensor.mH" if ndim > 2 else "")
         raise RuntimeError(
-            f"tensor.H is only supported on matrices (2-D tensors). Got {ndim}-D tensor{hint}"
+            f"tensor.H is only supported on matrices (2-D tensors). Got {ndim}-D tensor.{hint}"
         )
     return transpose(x, 0, 1)

@@ -140,6 +140,13 @@ class View(Primitive):
         return reshape(grad, ctx.in_shape)
 
 
+class ReshapeAlias(View):
+    """View as reshape makes it of a non-contiguous tensor (torch's ``_reshape_alias``);
+    the same math as View."""
+
+    node_name = "ReshapeAliasBackward0"
+
+
 class UnsafeView(Primitive):
     """out = a fresh contiguous copy given a new shape (what reshape does after cloning a
     tensor it cannot view);  grad_a = grad reshaped back."""
@@ -183,10 +190,14 @@ def reshape(input, shape) -> Tensor:  # noqa: A002
     """A view when the strides allow one (as ``view``), else a contiguous copy."""
     x = _check_tensor("reshape", input)
     shape = _infer_shape(_ints(shape, "reshape", "shape", 2), x._data.size)
-    out = _view_or_none(x, shape)
-    if out is None:  # torch: clone(contiguous_format), then _unsafe_view (not a view)
-        out = UnsafeView.apply(Clone.apply(x, memory_format=_dtype.contiguous_format), shape=shape)
-    return out
+    strides = _view_strides(x._data.shape, _element_strides(x._data), shape)
+    if strides is not None:
+        # torch views a contiguous tensor (ViewBackward0), else calls _reshape_alias
+        # (c_contiguous is torch's is_contiguous: the strides of size-1 dims are free)
+        kind = View if x._data.flags.c_contiguous else ReshapeAlias
+        return make_view(kind.apply(x, shape=shape, strides=strides), x)
+    # torch: clone(contiguous_format), then _unsafe_view (not a view)
+    return UnsafeView.apply(Clone.apply(x, memory_format=_dtype.contiguous_format), shape=shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:  # noqa: A002
@@ -533,7 +544,7 @@ def expand(input, sizes) -> Tensor:  # noqa: A002
         if type(s) is not int:
             s = shape[i] = operator.index(s)
         if i < lead:
-            if s < 0:
+            if s == -1 and ndim:  # (torch's 0-d path lets it through, to the check below)
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
                     f"non-existing dimension {i}"
@@ -544,12 +555,14 @@ def expand(input, sizes) -> Tensor:  # noqa: A002
             continue
         if s == -1:
             shape[i] = have
-        elif have != 1 or s < 0:
+        elif have != 1:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size "
                 f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                 f"Tensor sizes: {list(current)}"
             )
+    if any(s < 0 for s in shape):  # torch lets other negative sizes through to here
+        raise RuntimeError("numel: integer multiplication overflow")
     return make_view(Expand.apply(x, shape=tuple(shape)), x)
 
 
@@ -558,25 +571,35 @@ def broadcast_to(input, size) -> Tensor:  # noqa: A002
 
 
 def broadcast_shapes(*shapes):
-    """The shape that all ``shapes`` broadcast to (torch.Size)."""
+    """The shape that all ``shapes`` broadcast to (torch.Size), as torch's
+    ``_refs._broadcast_shapes``: None entries are skipped, an int is a 1-D shape, the
+    result starts as all ones (which its error message shows) and each shape in turn
+    must equal it or broadcast against it."""
     from torchlet._size import Size
 
-    result = []
+    shapes = tuple((s,) if isinstance(s, int) else s for s in shapes if s is not None)
+    if not shapes:
+        return Size([])
+    for shape in shapes:
+        if not isinstance(shape, Sequence):
+            raise RuntimeError("Input shapes should be of type ints, a tuple of ints, or a "
+                               f"list of ints, got {shape}")
+    common = [1] * max(len(shape) for shape in shapes)
     for i, shape in enumerate(shapes):
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        for j in range(1, len(shape) + 1):
-            size = shape[-j]
-            if j > len(result):
-                result.insert(0, size)
-            elif result[-j] == 1:
-                result[-j] = size
-            elif size != 1 and size != result[-j]:
+        for d in range(-1, -1 - len(shape), -1):
+            if shape[d] == common[d]:
+                continue
+            if common[d] == 1:
+                if shape[d] < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[d] = shape[d]
+            if shape[d] != 1 and common[d] != shape[d]:
                 raise RuntimeError(
-                    f"Attempting to broadcast a dimension of length {size} at {-j}! "
+                    f"Attempting to broadcast a dimension of length {shape[d]} at {d}! "
                     f"Mismatching argument at index {i} had {shape}; but expected shape "
-                    f"should be broadcastable to {result}"
+                    f"should be broadcastable to {common}"
                 )
-    return Size(result)
+    return Size(common)
 
 
 def broadcast_tensors(*tensors) -> tuple:
