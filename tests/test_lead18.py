@@ -39,3 +39,36 @@ def test_bool_fill_in_range():
         True, True]
     assert torchlet.full((2,), -(2**63), dtype=torchlet.bool).tolist() == [True, True]
     assert torchlet.full((1,), 0, dtype=torchlet.bool).tolist() == [False]
+
+
+def test_reshape_alias_saved_sizes():
+    x = torchlet.randn(4, 3, requires_grad=True)[:, :1]  # viewable, not contiguous
+    y = x.reshape(4)
+    assert y.grad_fn.name() == "ReshapeAliasBackward0"
+    assert y.grad_fn._saved_self_sym_sizes == (4, 1)
+
+
+def test_invalid_gradient_names_its_input_position():
+    # two inputs of the same shape and dtype: the message names the one that is wrong
+    class Wrong(torchlet.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, torchlet.ones(5)
+
+    a = torchlet.randn(3, requires_grad=True)
+    b = torchlet.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"invalid gradient at index 1 - got \[5\] but "
+                                           r"expected shape compatible with \[3\]"):
+        Wrong.apply(a, b).sum().backward()
+
+
+def test_mT_of_0d_is_itself_with_a_warning():
+    x = torchlet.tensor(2.0)
+    with pytest.warns(UserWarning, match="Tensor.mT is deprecated on 0-D tensors"):
+        assert x.mT is x
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        torchlet.ones(3).mT  # noqa: B018

@@ -1400,6 +1400,10 @@ class Tensor:
 
     @property
     def mT(self):  # noqa: N802
+        if self._data.ndim == 0:  # torch passes a 0-D tensor through, deprecated
+            _warn_once("Tensor.mT is deprecated on 0-D tensors. This function is the identity "
+                       "in these cases.")
+            return self
         if self._data.ndim < 2:
             raise RuntimeError(
                 "tensor.mT is only supported on matrices or batches of matrices. Got "

@@ -364,6 +364,7 @@ TABLE: dict[str, dict] = {
     "SmoothL1LossBackward0": {**LOSS, "beta": attr("beta")},
     # shapes and views
     "ViewBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
+    "ReshapeAliasBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
     "PermuteBackward0": {"dims": attr("inverse", lambda inv: _ints(np.argsort(inv)))},
     "TransposeBackward0": {"dim0": attr("dims", lambda d: _int(d[0])),
                            "dim1": attr("dims", lambda d: _int(d[1]))},

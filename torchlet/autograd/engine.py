@@ -117,7 +117,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
                     meta = node._input_meta[i]
                     # (NumPy's dtypes are singletons: identity is the quick test)
                     if grad._data.shape != meta[0] or grad._data.dtype is not meta[1]:
-                        grad = _match_input(grad, meta, node)
+                        grad = _match_input(grad, meta, node, i)
                 remaining = dependencies[nxt] - 1
                 if remaining == 0 and type(nxt) is AccumulateGrad:  # complete: run it now
                     earlier = buffers.pop(nxt, None)
@@ -317,8 +317,9 @@ def _nodes_leading_to(target_nodes, buffers):
     return wanted
 
 
-def _match_input(grad, meta, node):
-    """Sum a broadcast gradient back to the input's shape and cast to its dtype."""
+def _match_input(grad, meta, node, index: int):
+    """Sum a broadcast gradient back to the shape of input ``index`` of ``node`` and cast
+    it to its dtype."""
     shape, dtype = meta
     if grad._data.shape != shape:
         if not _expandable(shape, grad._data.shape):
@@ -326,7 +327,7 @@ def _match_input(grad, meta, node):
 
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index "
-                f"{node._input_meta.index(meta)} - got {list(grad._data.shape)} but "
+                f"{index} - got {list(grad._data.shape)} but "
                 f"expected shape compatible with {list(Size(shape))}"
             )
         grad = grad.sum_to_size(shape)
