@@ -299,6 +299,7 @@ class _CheckpointPickler(pickle._Pickler):
                     (data, t.requires_grad, hooks))
         if t._data.dtype.name not in _STORAGE_NAMES:
             raise TypeError(f"cannot save a tensor of NumPy dtype {t._data.dtype}")
+        args: tuple
         if is_meta_array(t._data):  # no data: torch writes what rebuilds an empty shell
             rebuild = _torch_global("torch._utils", "_rebuild_meta_tensor_no_storage")
             args = (t.dtype, tuple(t._data.shape), t.stride(), t.requires_grad)

@@ -68,7 +68,7 @@ try:
 except RuntimeError as e:
     print("RuntimeError:", str(e).split(".")[0])
 
-# -- in-place operations and the version counter ------------------------------------------------------
+# -- in-place operations and the version counter ----
 a = torch.randn(3, requires_grad=True)
 b = a.sigmoid()
 print(b._version)
@@ -91,7 +91,7 @@ print(e.grad_fn.name(), e.grad_fn.next_functions[0][0].name())
 e.sum().backward()
 print(a.grad)
 
-# -- views share storage and gradient flows through them ------------------------------------------------
+# -- views share storage and gradient flows through them ----
 base = torch.zeros(4, requires_grad=True).clone()
 view = base[1:3]
 view.mul_(1).add_(torch.tensor([1.0, 2.0]))
@@ -101,7 +101,7 @@ t = leaf.t()
 t.contiguous().view(-1)[::2].sum().backward()
 print(leaf.grad)
 
-# -- grad modes --------------------------------------------------------------------------------------
+# -- grad modes ----
 x = torch.ones(2, requires_grad=True)
 with torch.no_grad():
     y = x * 2
@@ -147,7 +147,7 @@ print(torch.autograd.grad((u * 2).sum(), [u, s], allow_unused=True, materialize_
 print(torch.autograd.grad([u.sum(), (u * u).sum()], u, grad_outputs=[torch.tensor(1.0),
                                                                        torch.tensor(0.5)]))
 
-# -- the graph: next_functions, saved tensors, metadata ----------------------------------------------
+# -- the graph: next_functions, saved tensors, metadata ----
 a = torch.tensor([1.0, 2.0], requires_grad=True)
 b = torch.tensor([3.0, 4.0], requires_grad=True)
 c = (a * b).sin()
@@ -159,7 +159,7 @@ print(mul.next_functions[0][0].variable is a)
 c.grad_fn.metadata["note"] = "sin"
 print(c.grad_fn.metadata)
 
-# -- saved tensor hooks ------------------------------------------------------------------------------
+# -- saved tensor hooks ----
 packed = []
 
 
@@ -182,7 +182,7 @@ with torch.autograd.graph.save_on_cpu():
 y.backward()
 print(x.grad.shape)
 
-# -- anomaly detection -------------------------------------------------------------------------------
+# -- anomaly detection ----
 x = torch.tensor([0.0, 1.0], requires_grad=True)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

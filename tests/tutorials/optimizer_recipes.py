@@ -132,7 +132,7 @@ print(all(torch.equal(a, b) for a, b in zip(model.parameters(), model2.parameter
 opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
 sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2, eta_min=0.01)
 values = []
-for epoch in range(12):
+for _epoch in range(12):
     opt.step()
     sched.step()
     values.append(f"{sched.get_last_lr()[0]:.4f}")
@@ -142,7 +142,7 @@ warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=3)
 decay = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
 sched = torch.optim.lr_scheduler.SequentialLR(opt, schedulers=[warm, decay], milestones=[3])
 values = []
-for epoch in range(7):
+for _epoch in range(7):
     opt.step()
     sched.step()
     values.append(f"{sched.get_last_lr()[0]:.4f}")

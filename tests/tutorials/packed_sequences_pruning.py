@@ -9,8 +9,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.nn.utils.prune as prune
-from torch.nn.utils.rnn import (pack_padded_sequence, pack_sequence, pad_packed_sequence,
-                                pad_sequence)
+from torch.nn.utils.rnn import (
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+)
 
 torch.manual_seed(31)
 
@@ -123,7 +127,7 @@ print(model.state_dict().keys())
 prune.remove(module, "weight")
 print([n for n, _ in module.named_parameters()], [n for n, _ in module.named_buffers()])
 new_model = LeNet()
-for name, mod in new_model.named_modules():
+for _name, mod in new_model.named_modules():
     if isinstance(mod, torch.nn.Conv2d):
         prune.l1_unstructured(mod, name="weight", amount=0.2)
     elif isinstance(mod, torch.nn.Linear):

@@ -86,7 +86,7 @@ print(counts[:10].squeeze(1), counts.sum().item())
 model = nn.Linear(1, 1)
 pnll = nn.PoissonNLLLoss(log_input=True)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-for epoch in range(100):
+for _epoch in range(100):
     optimizer.zero_grad()
     loss = pnll(model(x), counts)
     loss.backward()
@@ -103,7 +103,7 @@ for name, criterion in [("mse", nn.MSELoss()), ("l1", nn.L1Loss()),
     torch.manual_seed(26)
     model = mlp()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    for epoch in range(80):
+    for _epoch in range(80):
         optimizer.zero_grad()
         loss = criterion(model(x), y_out)
         loss.backward()
@@ -126,7 +126,7 @@ print(pos_weight)
 clf = nn.Linear(8, 4)
 bce = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
 optimizer = torch.optim.SGD(clf.parameters(), lr=0.5)
-for epoch in range(60):
+for _epoch in range(60):
     optimizer.zero_grad()
     loss = bce(clf(features), labels)
     loss.backward()

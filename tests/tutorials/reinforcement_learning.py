@@ -104,7 +104,7 @@ def finish_episode():
 running_reward = 0
 for i_episode in range(1, 41):
     state, ep_reward = env.reset(), 0
-    for t in range(1, 100):
+    for _t in range(1, 100):
         action = select_action(state)
         state, reward, done = env.step(action)
         policy.rewards.append(reward)

@@ -99,7 +99,8 @@ with torch.no_grad():
     normed = F.normalize(emb, dim=1)
     print(normed.norm(dim=1)[:5])
     sims = normed[::40] @ normed.T
-    print(sims.argmax(dim=1), (sims.topk(10, dim=1).indices // 40 == torch.arange(5)[:, None]).float().mean(1))
+    hits = (sims.topk(10, dim=1).indices // 40 == torch.arange(5)[:, None]).float()
+    print(sims.argmax(dim=1), hits.mean(1))
     centroids = torch.stack([emb[labels == c].mean(0) for c in range(n_classes)])
     predicted = torch.cdist(emb, centroids).argmin(dim=1)
     print("nearest-centroid accuracy", (predicted == labels).float().mean().item())

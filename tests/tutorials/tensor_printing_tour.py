@@ -54,7 +54,8 @@ print(a)
 print(torch.cumprod(a, dim=1))
 print(torch.kthvalue(a, 2, 0, True))
 print(torch.median(a, 1))
-print(torch.median(torch.tensor([1., 4., 2., 3.])), torch.nanmedian(torch.tensor([1., float("nan"), 2.])))
+print(torch.median(torch.tensor([1., 4., 2., 3.])),
+      torch.nanmedian(torch.tensor([1., float("nan"), 2.])))
 print(torch.mode(torch.tensor([[1, 2, 2, 3], [4, 4, 1, 1]]), 1))
 print(torch.quantile(torch.tensor([0., 1., 2., 3.]), torch.tensor([0.25, 0.5, 0.75]),
                      interpolation="midpoint"))
@@ -118,4 +119,5 @@ print(torch.arange(1200).reshape(30, 40)[:2, :30])
 torch.set_printoptions(profile="default")
 print(torch.arange(2000.).reshape(40, 50))
 print(torch.randn(2, 2).to(torch.float16), torch.randn(3) > 0)
-print(torch.tensor([1.0, 2.0]).numpy().dtype, torch.tensor([1, 2]).tolist(), torch.tensor(3.5).item())
+print(torch.tensor([1.0, 2.0]).numpy().dtype, torch.tensor([1, 2]).tolist(),
+      torch.tensor(3.5).item())

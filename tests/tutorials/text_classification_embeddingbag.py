@@ -100,7 +100,7 @@ print(model)
 def train(dataloader, epoch):
     model.train()
     total_acc, total_count = 0, 0
-    for idx, (label, text, offsets) in enumerate(dataloader):
+    for idx, (label, text, offsets) in enumerate(dataloader):  # noqa: B007
         optimizer.zero_grad()
         predicted_label = model(text, offsets)
         loss = criterion(predicted_label, label)
@@ -117,7 +117,7 @@ def evaluate(dataloader):
     model.eval()
     total_acc, total_count = 0, 0
     with torch.no_grad():
-        for idx, (label, text, offsets) in enumerate(dataloader):
+        for _idx, (label, text, offsets) in enumerate(dataloader):
             predicted_label = model(text, offsets)
             total_acc += (predicted_label.argmax(1) == label).sum().item()
             total_count += label.size(0)

@@ -94,7 +94,8 @@ with torch.no_grad():
     loss_none = F.cross_entropy(logits, test_masks, ignore_index=IGNORE, reduction="none")
     print(loss_none.shape, (loss_none == 0).sum().item(), (test_masks == IGNORE).sum().item())
     print(f"{F.cross_entropy(logits, test_masks, ignore_index=IGNORE).item():.4f}")
-    print(f"{F.cross_entropy(logits, test_masks, ignore_index=IGNORE, label_smoothing=0.1).item():.4f}")
+    smoothed = F.cross_entropy(logits, test_masks, ignore_index=IGNORE, label_smoothing=0.1)
+    print(f"{smoothed.item():.4f}")
     pred = logits.argmax(dim=1)
     valid = test_masks != IGNORE
     acc = (pred[valid] == test_masks[valid]).float().mean()
