@@ -863,3 +863,73 @@ from torchlet._foreach import (  # noqa: E402
     _foreach_sub_,
     _foreach_zero_,
 )
+
+# isort: split
+# the *_copy functions, the deprecated norms, the functional RNNs, nn ops with ATen
+# arguments (ctc_loss, grid_sampler, conv_tbc), empty_permuted, autocast state, errors
+from torchlet._errors import AcceleratorError, OutOfMemoryError  # noqa: E402
+from torchlet._ops.copy_variants import (  # noqa: E402
+    alias_copy,
+    as_strided_copy,
+    detach_copy,
+    diagonal_copy,
+    expand_copy,
+    permute_copy,
+    select_copy,
+    slice_copy,
+    split_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    view_copy,
+)
+from torchlet._ops.empty_permuted import empty_permuted  # noqa: E402
+from torchlet._ops.legacy_norms import frobenius_norm, nuclear_norm  # noqa: E402
+from torchlet._ops.nn_toplevel import (  # noqa: E402
+    affine_grid_generator,
+    conv_tbc,
+    ctc_loss,
+    grid_sampler,
+    grid_sampler_2d,
+    grid_sampler_3d,
+)
+from torchlet._ops.rnn_functions import (  # noqa: E402
+    gru,
+    gru_cell,
+    lstm,
+    lstm_cell,
+    rnn_relu,
+    rnn_relu_cell,
+    rnn_tanh,
+    rnn_tanh_cell,
+)
+from torchlet.amp import GradScaler  # noqa: E402
+from torchlet.amp.autocast_state import (  # noqa: E402
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    get_autocast_ipu_dtype,
+    get_autocast_xla_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    is_autocast_ipu_enabled,
+    is_autocast_xla_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+    set_autocast_ipu_dtype,
+    set_autocast_ipu_enabled,
+    set_autocast_xla_dtype,
+    set_autocast_xla_enabled,
+)

@@ -25,6 +25,7 @@ from torchlet._device import device as _device
 from torchlet._dtype import float16, float32, int32
 from torchlet._ops.creation import full
 from torchlet._tensor import Tensor
+from torchlet.amp import autocast_state as _state
 from torchlet.autograd.grad_mode import no_grad
 
 __all__ = ["GradScaler", "OptState", "autocast", "is_autocast_available"]
@@ -74,9 +75,25 @@ class autocast:  # noqa: N801 - torch's name
                 f"torchlet does not implement {self.device} autocast: operations inside it run "
                 "in their usual dtypes (float32), not in lower precision as torch's would.",
                 UserWarning, stacklevel=2)
+        # torch's bookkeeping, which code reads with torch.is_autocast_enabled(...) and the like
+        self._prev_cache_enabled = _state.is_autocast_cache_enabled()
+        self._prev = _state.is_autocast_enabled(self.device)
+        self._prev_dtype = _state.get_autocast_dtype(self.device)
+        _state.set_autocast_enabled(self.device, bool(self._enabled))
+        fast_dtype = self.fast_dtype if self.fast_dtype is not None else self._prev_dtype
+        _state.set_autocast_dtype(self.device, fast_dtype)
+        _state.autocast_increment_nesting()
+        cache = self._cache_enabled
+        _state.set_autocast_cache_enabled(
+            self._prev_cache_enabled if cache is None else bool(cache))
         return self
 
     def __exit__(self, exc_type, exc_val, exc_tb):
+        if _state.autocast_decrement_nesting() == 0:
+            _state.clear_autocast_cache()
+        _state.set_autocast_enabled(self.device, self._prev)
+        _state.set_autocast_dtype(self.device, self._prev_dtype)
+        _state.set_autocast_cache_enabled(self._prev_cache_enabled)
         return False
 
     def __call__(self, func):

@@ -274,3 +274,12 @@ from torchlet.nn import attention, parallel  # noqa: E402
 from torchlet.nn.parallel import DataParallel  # noqa: E402
 
 __all__ += ["DataParallel"]
+
+# torch.nn.grad, nn.common_types, the deprecated nn.Container, and the linear +
+# cross-entropy loss of torch 2.13
+from torchlet.nn import common_types, grad  # noqa: E402
+from torchlet.nn._functional.linear_cross_entropy import LinearCrossEntropyOptions  # noqa: E402
+from torchlet.nn.modules.deprecated_container import Container  # noqa: E402
+from torchlet.nn.modules.loss import LinearCrossEntropyLoss  # noqa: E402
+
+__all__ += ["Container", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions"]

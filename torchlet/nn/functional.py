@@ -448,3 +448,19 @@ __all__ += [
 ]
 
 # end of sections
+
+# torch.nn.grad (as F.grad) and linear_cross_entropy (torch 2.13)
+# (torchlet/nn/grad.py, torchlet/nn/_functional/linear_cross_entropy.py)
+from torchlet.nn._functional.linear_cross_entropy import linear_cross_entropy  # noqa: E402
+
+__all__ += ["linear_cross_entropy"]
+
+
+def __getattr__(name: str):
+    """``F.grad`` is the module torch.nn.grad, looked up on first use (as a module-level
+    name it would clash, for the linter, with every backward's ``grad`` argument here)."""
+    if name == "grad":
+        from torchlet.nn import grad as grad_module
+
+        return grad_module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
