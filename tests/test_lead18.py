@@ -72,3 +72,9 @@ def test_mT_of_0d_is_itself_with_a_warning():
         assert x.mT is x
     with pytest.raises(RuntimeError, match="only supported on matrices"):
         torchlet.ones(3).mT  # noqa: B018
+
+
+def test_cuda_out_of_memory_error_is_torchs():
+    # scripts catch torch.cuda.OutOfMemoryError; it is the same class as torch's
+    assert torchlet.cuda.OutOfMemoryError is torchlet.OutOfMemoryError
+    assert issubclass(torchlet.OutOfMemoryError, RuntimeError)

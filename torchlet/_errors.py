@@ -9,7 +9,6 @@ class OutOfMemoryError(RuntimeError):
     """Raised by torch when a device runs out of memory."""
 
 
-
 class AcceleratorError(RuntimeError):
     """Raised by torch when an accelerator (CUDA, ...) reports an error."""
 

@@ -21,9 +21,11 @@ from typing import NoReturn
 
 from torchlet import _dtype
 from torchlet._device import device as _torch_device
+from torchlet._errors import OutOfMemoryError
 from torchlet._legacy_types import tensortype
 
 __all__ = [
+    "OutOfMemoryError",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
     "IntTensor", "LongTensor", "ShortTensor",
     "Event", "Stream", "current_device", "current_stream", "default_stream", "device",
