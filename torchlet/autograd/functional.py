@@ -177,7 +177,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 "`vectorize=False`."
             )
 
-        jacobian_rows = ()
+        all_rows = []  # all_rows[i][j]: the rows of block (output i, input j)
         for i, out in enumerate(outputs):
             rows = tuple([] for _ in inputs)  # rows[j]: the rows of block (i, j)
             for e_k in _one_hots(out):
@@ -202,15 +202,33 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                                 "strict mode."
                             )
                         rows_el.append(_zeros_like(inp_el))
-            jacobian_rows += (
-                tuple(
-                    _stack(rows_el).view(tuple(out.shape) + tuple(inputs[el_idx].shape))
-                    for el_idx, rows_el in enumerate(rows)
-                ),
-            )
-
+            all_rows.append(rows)
+        if vectorize:
+            jacobian_rows = _blocks_per_input(all_rows, outputs, inputs)
+        else:
+            jacobian_rows = tuple(
+                tuple(_stack(rows_el).view(tuple(out.shape) + tuple(inp.shape))
+                      for rows_el, inp in zip(rows, inputs, strict=True))
+                for rows, out in zip(all_rows, outputs, strict=True))
         result = _grad_postprocess(jacobian_rows, create_graph)
         return _tuple_postprocess(result, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _blocks_per_input(all_rows, outputs, inputs):
+    """The blocks ``[i][j]`` from the rows ``all_rows[i][j]`` as torch's vectorized Jacobian
+    lays them out: one batched vjp per input over the one-hots of all outputs, so the blocks
+    of input j are views of one tensor (with create_graph, all of them require grad if one
+    does)."""
+    numels = [out.numel() for out in outputs]
+    if sum(numels) == 0:  # torch's batched vjp over an empty basis
+        raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
+    per_input = []
+    for j, inp in enumerate(inputs):
+        whole = _stack([row for rows in all_rows for row in rows[j]])
+        per_input.append([part.view(tuple(out.shape) + tuple(inp.shape))
+                          for part, out in zip(whole.split(numels), outputs, strict=True)])
+    return tuple(tuple(per_input[j][i] for j in range(len(inputs)))
+                 for i in range(len(outputs)))
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
@@ -350,15 +368,20 @@ def _jacfwd(func, inputs, strict, vectorize):
     with enable_grad():
         inputs = _grad_preprocess(inputs, create_graph=False, need_graph=True)
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs")
-        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
+        # (an integer output has no tangent: its columns are integer zeros, as torch's)
+        grad_outputs = tuple(zeros_like(out, requires_grad=out.is_floating_point())
+                             for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
+    live = tuple(g for g in grad_outputs if g.requires_grad)
 
     blocks = []  # blocks[j][i]: the columns of output i for input j
     for j, inp in enumerate(inputs):
         columns = [[] for _ in outputs]
         for e_k in _one_hots(inp):
-            jv = _autograd_grad((grad_inputs[j],), grad_outputs, (e_k,), retain_graph=True)
-            for i, (col, out) in enumerate(zip(jv, outputs, strict=True)):
+            jv = iter(_autograd_grad((grad_inputs[j],), live, (e_k,), retain_graph=True)
+                      if live else ())
+            for i, (g, out) in enumerate(zip(grad_outputs, outputs, strict=True)):
+                col = next(jv) if g.requires_grad else None
                 columns[i].append(col.detach() if col is not None else zeros_like(out))
         blocks.append([
             _stack(cols, dim=out.ndim).view(tuple(out.shape) + tuple(inp.shape))
@@ -588,6 +611,8 @@ def _zeros_like(t):
 
 def _stack(tensors, dim=0):
     """torchlet.stack; with no graph to record, NumPy's directly (no nodes to build)."""
+    if not tensors:  # (a Jacobian block of an output without elements)
+        raise RuntimeError("stack expects a non-empty TensorList")
     if not any(t.requires_grad for t in tensors):
         import numpy as np
 

@@ -23,10 +23,11 @@ Arguments and results may be nested tuples, lists and dicts of tensors.
 from __future__ import annotations
 
 import functools
+import weakref
 
 from torchlet._dtype import promote_types
 from torchlet._tensor import Tensor
-from torchlet.autograd.function import AccumulateGrad
+from torchlet.autograd.function import AccumulateGrad, grad_accumulator
 from torchlet.autograd.grad_mode import enable_grad, is_grad_enabled
 from torchlet.func._pytree import tree_flatten, tree_map, tree_unflatten
 
@@ -88,9 +89,24 @@ def _make_inputs(args, argnums):
     return tuple(new_args), fresh, spec
 
 
+# The AccumulateGrad nodes of leaves made by transforms that have finished running their
+# function (fresh inputs, jvp's dummy cotangents). torch's level of such a transform is
+# gone, so a graph through them ties no enclosing transform's result to the outside.
+_FINISHED_LEAVES: weakref.WeakSet = weakref.WeakSet()
+
+
+def _retire(leaves) -> None:
+    """``leaves`` (the fresh inputs or dummies of a transform whose function has returned)
+    stop counting as "outside" for the transforms around it."""
+    for x in leaves:
+        if x.requires_grad and x.grad_fn is None:
+            _FINISHED_LEAVES.add(grad_accumulator(x))
+
+
 def _depends_on_outside(outputs, fresh) -> bool:
     """Whether the graph of ``outputs`` reaches a leaf other than the transform's own fresh
-    inputs (then the derivatives must stay differentiable for whoever owns that leaf)."""
+    inputs and those of finished inner transforms (then the derivatives must stay
+    differentiable for whoever owns that leaf)."""
     if not is_grad_enabled():
         return False
     own = {id(x) for x in fresh}
@@ -105,24 +121,45 @@ def _depends_on_outside(outputs, fresh) -> bool:
             continue
         seen.add(id(node))
         if isinstance(node, AccumulateGrad):
-            if id(node.variable) not in own:
+            if id(node.variable) not in own and node not in _FINISHED_LEAVES:
                 return True
             continue
         stack.extend(next_node for next_node, _ in node.next_functions if next_node is not None)
     return False
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph: bool):
+def _reaches(output: Tensor, fresh) -> bool:
+    """Whether ``output`` is computed from the transform's inputs ``fresh`` (in torch's
+    forward mode: whether it carries a tangent)."""
+    if any(output is x for x in fresh):
+        return True
+    own = {id(x) for x in fresh}
+    own_nodes = {id(x.grad_fn) for x in fresh if x.grad_fn is not None}  # (views)
+    stack = [output.grad_fn] if output.grad_fn is not None else []
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if id(node) in own_nodes or (isinstance(node, AccumulateGrad)
+                                     and id(node.variable) in own):
+            return True
+        stack.extend(next_node for next_node, _ in node.next_functions if next_node is not None)
+    return False
+
+
+def _grads(outputs, inputs, grad_outputs, create_graph: bool, retain_graph: bool = True):
     """d outputs / d inputs, zeros for inputs the outputs do not depend on."""
     from torchlet import autograd
     from torchlet._ops.creation import zeros_like
 
     needs = [out for out in outputs if out.requires_grad]
-    if not needs:
+    if not needs or not inputs:
         return [zeros_like(x) for x in inputs]
     grad_outputs = [g for out, g in zip(outputs, grad_outputs, strict=True) if out.requires_grad]
     # (grad_outputs uncast: a tangent wider than the function keeps its precision)
-    result = autograd._grad(needs, inputs, grad_outputs, retain_graph=True,
+    result = autograd._grad(needs, inputs, grad_outputs, retain_graph=retain_graph,
                             create_graph=create_graph, allow_unused=True,
                             cast_grad_outputs=False)
     return [zeros_like(x) if g is None else g for g, x in zip(result, inputs, strict=True)]
@@ -142,6 +179,14 @@ def _split_aux(output, has_aux: bool, api: str):
             f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True"
         )
     return output
+
+
+def _check_aux(aux) -> None:
+    """torch hands ``aux`` back through its transform levels, which takes tensors only
+    (in any nesting of tuples, lists and dicts): None, numbers and strings are refused."""
+    for leaf in tree_flatten(aux)[0]:
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,7 +214,10 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                     "instead?"
                 )
             keep_graph = _depends_on_outside([output], fresh)
+            _retire(fresh)
             grads = _grads([output], fresh, [None], create_graph=keep_graph)
+            if has_aux:
+                _check_aux(aux)
         grads = _detach_tree(tree_unflatten(grads, spec), keep_graph)
         value = _detach_tree(output, keep_graph)
         if has_aux:
@@ -193,7 +241,15 @@ def grad(func, argnums=0, has_aux: bool = False):
 
 
 def _flat_tensor_outputs(output, api: str):
+    """The leaves of ``output`` and its spec; torch's errors for no output or a leaf that
+    is not a tensor (``api``: "vjp(f, *primals)" or "jvp(f, primals, tangents)", which
+    jacrev and jacfwd, built on them, report too)."""
     leaves, spec = tree_flatten(output)
+    if not leaves or (len(leaves) == 1 and leaves[0] is None):
+        raise RuntimeError(
+            f"{api}: Expected f to be a function that has non-empty output (got output = "
+            f"{leaves})"
+        )
     for leaf in leaves:
         if not isinstance(leaf, Tensor):
             raise RuntimeError(
@@ -218,11 +274,17 @@ def vjp(func, *primals, has_aux: bool = False):
     ``cotangents^T J``, one entry per primal, shaped like the primals."""
     api = "vjp(f, *primals)"
     with enable_grad():
-        new_args, fresh, spec = _make_inputs(primals, tuple(range(len(primals))))
+        if primals:
+            new_args, fresh, spec = _make_inputs(primals, tuple(range(len(primals))))
+        else:  # nothing to differentiate: vjp_fn returns ()
+            new_args, fresh, spec = (), [], tree_flatten(())[1]
         output, aux = _split_aux(func(*new_args), has_aux, api)
+        if has_aux:
+            _check_aux(aux)
         out_leaves, out_spec = _flat_tensor_outputs(output, api)
         _check_float_outputs(out_leaves)
         keep_graph = _depends_on_outside(out_leaves, fresh)
+        _retire(fresh)
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):
         from torchlet._ops.creation import zeros_like
@@ -240,11 +302,15 @@ def vjp(func, *primals, has_aux: bool = False):
                     f"Mismatch in shape: grad_output[0] has a shape of {cot.shape} and "
                     f"output[0] has a shape of {out.shape}."
                 )
-        record = keep_graph or any(c.requires_grad for c in cot_leaves)
+        if create_graph is None:
+            create_graph = is_grad_enabled()
+        # torch records the backward with create_graph; it shows on the results only where
+        # something outside the transform requires grad (the function or the cotangents)
+        record = create_graph and (keep_graph or any(c.requires_grad for c in cot_leaves))
         with enable_grad():
             grads = _grads(out_leaves, fresh, [c.to(o.dtype) for c, o in
                                                zip(cot_leaves, out_leaves, strict=True)],
-                           create_graph=record)
+                           create_graph=record, retain_graph=retain_graph)
         grads = [g if g is not None else zeros_like(x) for g, x in zip(grads, fresh,
                                                                         strict=True)]
         return _detach_tree(tree_unflatten(grads, spec), record)
@@ -268,7 +334,8 @@ def _tangent_dtype(out: Tensor, primal_dtypes, tangent_dtypes):
     return dtype
 
 
-def _linearize_at(func, args, kwargs, argnums, has_aux, api, randomness, tangent_dtypes):
+def _linearize_at(func, args, kwargs, argnums, has_aux, api, randomness, tangent_dtypes,
+                  strict: bool = False):
     """Call ``func`` once at ``args`` and return ``(output, aux, out_leaves, keep_graph,
     push)``, where ``push(tangents, create_graph)`` is ``J tangents`` for each output leaf
     (``tangents``: one per flattened ``args[argnums]``).
@@ -284,11 +351,20 @@ def _linearize_at(func, args, kwargs, argnums, has_aux, api, randomness, tangent
     with enable_grad():
         new_args, fresh, _ = _make_inputs(args, argnums)
         output, aux = _split_aux(_call(func, new_args, kwargs, randomness, None), has_aux, api)
+        if has_aux:
+            _check_aux(aux)
         out_leaves, _ = _flat_tensor_outputs(output, api)
+        if strict and not all(_reaches(out, fresh) for out in out_leaves):
+            raise RuntimeError(
+                "jvp(f, primals, tangents, strict=True): The output of f is independent of "
+                "the inputs. This is not allowed with strict=True."
+            )
         keep_graph = _depends_on_outside(out_leaves, fresh)
+        _retire(fresh)
         primal_dtypes = [x.dtype for x in fresh]
         us = [zeros_like(out, dtype=_tangent_dtype(out, primal_dtypes, tangent_dtypes),
                          requires_grad=out.requires_grad) for out in out_leaves]
+        _retire(us)
         grads = _grads(out_leaves, fresh, us, create_graph=True)
 
     def push(tangents, create_graph: bool):
@@ -304,6 +380,22 @@ def _linearize_at(func, args, kwargs, argnums, has_aux, api, randomness, tangent
     return output, aux, out_leaves, keep_graph, push
 
 
+def _check_duals(primals, tangents) -> None:
+    """torch's ``make_dual`` checks for each (primal, tangent) pair, in order."""
+    for p, t in zip(primals, tangents, strict=True):
+        for what, x in (("primal", p), ("tangent", t)):
+            if not (x.is_floating_point() or x.is_complex()):
+                raise ValueError(
+                    f"Expected {what} to be floating point or complex, but got: {x.dtype}"
+                )
+        if p.shape != t.shape:
+            raise RuntimeError(
+                "Trying to set a forward gradient that has a different size than that of the "
+                "original Tensor, this is not supported. Tensor is of size "
+                f"{list(p.shape)} while the given forward gradient is of size {list(t.shape)}."
+            )
+
+
 def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
     """``(func(*primals), J tangents)`` (and ``aux``), by ``_linearize_at``'s
     double-backward trick."""
@@ -313,9 +405,6 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
             f"{api}: Expected primals to be a tuple. E.g. it should be valid to call "
             "f(*primals)."
         )
-    if not isinstance(tangents, tuple):
-        raise RuntimeError(f"{api}: Expected tangents to be a tuple. E.g. it should be valid "
-                           "to call f(*tangents).")
     primal_leaves, primal_spec = tree_flatten(primals)
     tangent_leaves, tangent_spec = tree_flatten(tangents)
     if primal_spec != tangent_spec:
@@ -324,16 +413,18 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
             f"example, if primals is a tuple of 3 tensors, tangents also must be. Got "
             f"primals with structure {primal_spec} and tangents with structure {tangent_spec}"
         )
-    for p, t in zip(primal_leaves, tangent_leaves, strict=True):
-        if isinstance(p, Tensor) and isinstance(t, Tensor) and p.shape != t.shape:
-            raise RuntimeError(
-                "Trying to set a forward gradient that has a different size than that of the "
-                "original Tensor, this is not supported. Tensor is of size "
-                f"{list(p.shape)} while the given forward gradient is of size {list(t.shape)}."
-            )
+    for leaves, argname in ((primal_leaves, "primals"), (tangent_leaves, "tangents")):
+        if not leaves:
+            raise RuntimeError(f"{api}: Expected {argname} to contain at least one Tensor.")
+        for leaf in leaves:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError(
+                    f"{api}: Expected {argname} to only contain Tensors, got {type(leaf)}"
+                )
+    _check_duals(primal_leaves, tangent_leaves)
     output, aux, out_leaves, keep_graph, push = _linearize_at(
         func, primals, {}, tuple(range(len(primals))), has_aux, api, "same",
-        [t.dtype for t in tangent_leaves])
+        [t.dtype for t in tangent_leaves], strict)
     keep_graph = keep_graph or any(t.requires_grad for t in tangent_leaves)
     tangents_out = push(tangent_leaves, keep_graph)
     result = (_detach_tree(output, keep_graph),
@@ -378,14 +469,17 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args):  # (torch's jacrev takes no keyword arguments)
+        api = "vjp(f, *primals)"  # torch's jacrev is a vjp and reports as one
         with enable_grad():
             new_args, fresh, spec = _make_inputs(args, argnums)
-            output, aux = _split_aux(func(*new_args, **kwargs), has_aux,
-                                     "jacrev(f, ...)(*args)")
-            out_leaves, out_spec = _flat_tensor_outputs(output, "jacrev(f, ...)(*args)")
+            output, aux = _split_aux(func(*new_args), has_aux, api)
+            if has_aux:
+                _check_aux(aux)
+            out_leaves, out_spec = _flat_tensor_outputs(output, api)
             _check_float_outputs(out_leaves)
             keep_graph = _depends_on_outside(out_leaves, fresh)
+            _retire(fresh)
             jac = [tree_unflatten(_jacobian_block(out, fresh, keep_graph), spec)
                    for out in out_leaves]
         result = _detach_tree(tree_unflatten(jac, out_spec), keep_graph)
@@ -440,11 +534,12 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
 
     @functools.wraps(func)
     def wrapper(*args):
-        api = "jacfwd(f, ...)(*args)"
+        api = "jvp(f, primals, tangents)"  # torch's jacfwd is a jvp and reports as one
         picked = _check_argnums(argnums, len(args))
         chosen = tuple(args[a] for a in picked) if isinstance(picked, tuple) else args[picked]
         primals, primals_spec = tree_flatten(chosen)
         basis = _standard_basis(primals)
+        _check_duals(primals, primals)  # the basis tangents: the primals' dtypes and shapes
         dtypes = [p.dtype for p in primals]
         n = basis[0].shape[0] if basis else 0
 

@@ -103,6 +103,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         batch_size = _batch_size(name, in_dims, flat_args, flat_in_dims)
         mapped = [x._data for x, d in zip(flat_args, flat_in_dims, strict=True)
                   if d is not None]
+        if batch_size == 0 and chunk_size is not None:
+            # torch's chunked vmap skips empty chunks, then finds no output to concatenate
+            raise AssertionError("arg_spec must not be None")
         if batch_size == 0:
             # no sample to run: one probe on zeros gives the outputs' structure and shapes
             # (torch runs func once on the empty batch: "different" draws nothing there,
@@ -119,7 +122,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         # "same": every sample (of every chunk) starts from the generator state of the first
         replay_state = torchlet.get_rng_state() if randomness == "same" else None
         unbatched = _Unbatched(func, flat_args, flat_in_dims, mapped)
-        results = []
+        results, samples = [], []
         with unbatched:
             for start, size in _chunks(batch_size, chunk_size):
                 batch = Batch(randomness, size, mapped)  # torch: one vmap per chunk
@@ -127,10 +130,19 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
                     sample = [x if d is None else x.select(d, start + b)
                               for x, d in zip(flat_args, flat_in_dims, strict=True)]
                     batch.start(b)
+                    samples.append(sample)
                     results.append(_call(func, tree_unflatten(sample, args_spec), kwargs,
                                          randomness, replay_state, batch))
                     unbatched.check(start + b)
-        return _stack_outputs(name, results, out_dims, mapped)
+        # (with a chunk_size, torch concatenates the chunks' results along out_dims: a new
+        # tensor, contiguous, even for an input returned as it is)
+        if chunk_size is not None:
+            return _stack_outputs(name, results, out_dims, mapped, chunked=True)
+        # the tensors known to be unbatched: arguments not mapped, tensors func names
+        known = {id(x) for x, d in zip(flat_args, flat_in_dims, strict=True) if d is None}
+        known.update(id(t) for t, _ in unbatched.tensors)
+        return _stack_outputs(name, results, out_dims, mapped,
+                              inputs=(flat_args, flat_in_dims, samples, known))
 
     return wrapped
 
@@ -430,9 +442,12 @@ def _is_module(obj) -> bool:
 # outputs
 
 
-def _stack_outputs(name, results, out_dims, mapped, empty: bool = False):
+def _stack_outputs(name, results, out_dims, mapped, empty: bool = False, inputs=None,
+                   chunked: bool = False):
     """The per-sample results stacked along ``out_dims`` (``empty``: ``results`` is one
-    probe, and the batch has size 0)."""
+    probe, and the batch has size 0; ``inputs``: the flat arguments, their in_dims and each
+    sample's flat arguments, for outputs returned as they are; ``chunked``: torch
+    concatenated the results of chunks)."""
     import torchlet
 
     flat_results = [tree_flatten(r) for r in results]
@@ -463,9 +478,45 @@ def _stack_outputs(name, results, out_dims, mapped, empty: bool = False):
                 f"vmap({name}, ...): `{name}` must only return Tensors, got type "
                 f"{type(column[0])}. Did you mean to set out_dims= to None for output?"
             )
-        batched = torchlet.stack(column, dim=out_dim)
-        stacked.append(batched.narrow(out_dim, 0, 0) if empty else batched)
+        as_is = None if inputs is None else _returned_as_is(column, out_dim, *inputs)
+        if as_is is not None:
+            stacked.append(as_is)
+            continue
+        # torch's batching rules leave the batch dim in front and move it to out_dim at the
+        # end (a PermuteBackward0 view): the same layout as stacking on 0 then movedim
+        if chunked:
+            stacked.append(torchlet.stack(column, dim=out_dim))
+            continue
+        batched = torchlet.stack(column)
+        if empty:
+            batched = batched.narrow(0, 0, 0)
+        stacked.append(batched if out_dim == 0 else batched.movedim(0, out_dim))
     return tree_unflatten(stacked, out_spec)
+
+
+def _returned_as_is(column, out_dim, flat_args, flat_in_dims, samples, unbatched_ids):
+    """torch's result for an output that every sample returned untouched (None if it was
+    not): a mapped input is returned itself, its batch dim moved to ``out_dim``; a tensor
+    that is not batched (its id in ``unbatched_ids``) is expanded as torch's
+    ``_remove_batch_dim`` does (its sizes with the batch size inserted at ``out_dim``, which
+    ``expand`` aligns from the right: for an ``out_dim`` other than 0 that fails, or repeats
+    the wrong dims, as in torch)."""
+    first = column[0]
+    ndim = first.dim()
+    for j, d in enumerate(flat_in_dims):
+        if d is not None and all(out is sample[j] for out, sample in zip(column, samples,
+                                                                          strict=True)):
+            x = flat_args[j]
+            if not -x.dim() <= out_dim < x.dim():
+                return None  # (stack raises torch's error)
+            return x if d % x.dim() == out_dim % x.dim() else x.movedim(d, out_dim)
+    # (a negative out_dim reaches torch's expand unwrapped: garbage sizes, not copied here)
+    if id(first) in unbatched_ids and all(out is first for out in column) \
+            and 0 <= out_dim <= ndim:
+        sizes = list(first.shape)
+        sizes.insert(out_dim % (ndim + 1), len(column))
+        return first.expand(sizes)
+    return None
 
 
 def _is_batched(column, mapped) -> bool:
