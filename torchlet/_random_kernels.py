@@ -681,15 +681,8 @@ def randperm(gen, n, np_dtype=np.int64):
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    top = n - 1 if n > 0 else n
-    if dt.name in _C_INT_NAME and not np.iinfo(dt).min <= top <= np.iinfo(dt).max:
-        raise RuntimeError(f"value cannot be converted to type {_C_INT_NAME[dt.name]} "
-                           "without overflow")
-    if dt.name in _RANDPERM_LIMITS and n > _RANDPERM_LIMITS[dt.name][0]:
-        _, text, name = _RANDPERM_LIMITS[dt.name]
-        raise RuntimeError(f"n cannot be greater than {text} for {name} type.")
-    if dt not in _FLOATS + _INTS:
-        raise _not_implemented("randperm", dt)
+    if dt != _I64:  # (int64, the default, fits every n: skip the checks, 10 us of dt.name)
+        _check_randperm_dtype(dt, n)
     if n < 214748364:
         if n <= 1:
             return np.arange(n, dtype=dt)
@@ -705,6 +698,23 @@ def randperm(gen, n, np_dtype=np.int64):
         z = gen._next64(n) % np.arange(1, n + 1, dtype=np.uint64)
         perm = _inside_out(z)
     return perm.astype(dt, copy=False)
+
+
+_I64 = np.dtype(np.int64)
+
+
+def _check_randperm_dtype(dt, n):
+    """torch's errors for ``randperm(n, dtype=dt)``: n - 1 must fit an integer dtype, n
+    must not pass a float dtype's limit, and the dtype must be a number type."""
+    top = n - 1 if n > 0 else n
+    if dt.name in _C_INT_NAME and not np.iinfo(dt).min <= top <= np.iinfo(dt).max:
+        raise RuntimeError(f"value cannot be converted to type {_C_INT_NAME[dt.name]} "
+                           "without overflow")
+    if dt.name in _RANDPERM_LIMITS and n > _RANDPERM_LIMITS[dt.name][0]:
+        _, text, name = _RANDPERM_LIMITS[dt.name]
+        raise RuntimeError(f"n cannot be greater than {text} for {name} type.")
+    if dt not in _FLOATS + _INTS:
+        raise _not_implemented("randperm", dt)
 
 
 # ================================================================ Bernoulli and dropout (§6)
