@@ -78,3 +78,46 @@ def test_cuda_out_of_memory_error_is_torchs():
     # scripts catch torch.cuda.OutOfMemoryError; it is the same class as torch's
     assert torchlet.cuda.OutOfMemoryError is torchlet.OutOfMemoryError
     assert issubclass(torchlet.OutOfMemoryError, RuntimeError)
+
+
+def _column_cases():
+    import numpy as np
+
+    rng = np.random.default_rng(18)
+    for i in range(300):
+        rows, columns = int(rng.integers(1, 300)), int(rng.integers(2, 300))
+        g = rng.standard_normal((rows, columns)).astype([np.float32, np.float64][i % 2])
+        g *= 10.0 ** int(rng.integers(-3, 4))
+        if i % 7 == 0:
+            g[rng.random(g.shape) < 0.3] = -0.0
+        yield g
+
+
+def test_column_sums_is_add_reduce_bit_for_bit():
+    # the bias-gradient shortcut must add in exactly _add_reduce's (torch's) order
+    from torchlet._ops.reduction.sums import _add_reduce, column_sums
+
+    for g in _column_cases():
+        expected = _add_reduce(g, (0,), False, g.dtype)
+        got = column_sums(g)
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+def test_column_sums_of_negative_zeros_is_positive_zero():
+    import numpy as np
+
+    from torchlet._ops.reduction.sums import column_sums
+
+    out = column_sums(np.full((64, 10), -0.0, np.float32))
+    assert not np.signbit(out).any() and not out.any()
+
+
+def test_linear_bias_grad_matches_torch_bits():
+    torch = pytest.importorskip("torch")
+    for g in list(_column_cases())[:60]:
+        layer = torchlet.nn.Linear(3, g.shape[1]).to(torchlet.float64 if g.dtype.itemsize == 8
+                                                     else torchlet.float32)
+        x = torchlet.zeros(g.shape[0], 3, dtype=layer.weight.dtype)
+        layer(x).backward(torchlet.from_numpy(g))
+        expected = torch.from_numpy(g).sum(0).numpy()
+        assert layer.bias.grad.numpy().tobytes() == expected.tobytes()

@@ -18,7 +18,7 @@ from torchlet._ops.linalg.products import Mm as _Mm
 from torchlet._ops.linalg.products import addmm as _addmm
 from torchlet._ops.linalg.products import matrix_product, times_transposed
 from torchlet._ops.reduction import sum as _sum
-from torchlet._ops.reduction.sums import _add_reduce
+from torchlet._ops.reduction.sums import column_sums
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -62,7 +62,7 @@ class _Linear(Primitive):
         need_bias, need_x, need_weight = ctx.needs_input_grad
         if not GRAD_STATE.enabled:  # first order: the same computations, on the arrays
             g = grad._data
-            grad_bias = wrap(_add_reduce(g, (0,), False, g.dtype)) if need_bias else None
+            grad_bias = wrap(column_sums(g)) if need_bias else None
             return (grad_bias, *_linear_grads_first_order(g, x, weight, need_x, need_weight))
         grad_bias = _sum(grad, 0) if need_bias else None
         grad_x = _Mm.apply(grad, weight) if need_x else None

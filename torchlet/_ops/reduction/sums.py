@@ -89,6 +89,18 @@ def _add_reduce(a, dims, keepdim, np_dtype):
 _SMALL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def column_sums(g: np.ndarray) -> np.ndarray:
+    """``g.sum(0)`` of a 2-D gradient in torch's order: a Linear layer's bias gradient,
+    once per layer and training step. Its usual case (float32/float64, C-contiguous, 2+
+    columns, fewer than 256 rows and one thread's worth of elements) goes straight to the
+    outer-block sum that ``_add_reduce`` would reach after its dispatch."""
+    rows, columns = g.shape
+    if (0 < rows < 256 and columns > 1 and g.size < _cascade.GRAIN_SIZE
+            and g.dtype in _SMALL_DTYPES and g.flags.c_contiguous):
+        return _plus_zero(_cascade._short_outer_block(g))
+    return _add_reduce(g, (0,), False, g.dtype)
+
+
 def _small_block_sum(a, dims, keepdim):
     """``_torch_order_sum`` in fewer steps for its usual case: ``a`` C-contiguous,
     float32 or float64, below torch's 32768-element grain (one thread), ``dims`` (sorted,
