@@ -113,18 +113,10 @@ def _depends_on_outside(outputs, fresh) -> bool:
     outputs = [out for out in outputs if isinstance(out, Tensor) and out.requires_grad]
     if any(out.grad_fn is None and id(out) not in own for out in outputs):
         return True  # an outside leaf returned as it is
-    stack = [out.grad_fn for out in outputs if out.grad_fn is not None]
-    seen = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            if id(node.variable) not in own and node not in _FINISHED_LEAVES:
-                return True
-            continue
-        stack.extend(next_node for next_node, _ in node.next_functions if next_node is not None)
+    for node in _graph_nodes(out.grad_fn for out in outputs if out.grad_fn is not None):
+        if (isinstance(node, AccumulateGrad) and id(node.variable) not in own
+                and node not in _FINISHED_LEAVES):
+            return True
     return False
 
 
@@ -135,18 +127,21 @@ def _reaches(output: Tensor, fresh) -> bool:
         return True
     own = {id(x) for x in fresh}
     own_nodes = {id(x.grad_fn) for x in fresh if x.grad_fn is not None}  # (views)
-    stack = [output.grad_fn] if output.grad_fn is not None else []
-    seen = set()
+    roots = [output.grad_fn] if output.grad_fn is not None else []
+    return any(id(node) in own_nodes or (isinstance(node, AccumulateGrad)
+                                         and id(node.variable) in own)
+               for node in _graph_nodes(roots))
+
+
+def _graph_nodes(roots):
+    """Each node reachable from the nodes ``roots``, once."""
+    stack, seen = list(roots), set()
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if id(node) in own_nodes or (isinstance(node, AccumulateGrad)
-                                     and id(node.variable) in own):
-            return True
-        stack.extend(next_node for next_node, _ in node.next_functions if next_node is not None)
-    return False
+        if id(node) not in seen:
+            seen.add(id(node))
+            yield node
+            stack.extend(n for n, _ in node.next_functions if n is not None)
 
 
 def _grads(outputs, inputs, grad_outputs, create_graph: bool, retain_graph: bool = True):

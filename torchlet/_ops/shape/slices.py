@@ -73,18 +73,24 @@ def narrow(input, dim, start, length) -> Tensor:  # noqa: A002
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
     dim = _wrap_dim(dim, len(shape))
-    size = shape[dim]
+    start = narrow_start(shape[dim], start, length)
+    return make_view(Slice.apply(x, dim=dim, start=start, length=length), x)
+
+
+def narrow_start(size: int, start: int, length: int) -> int:
+    """narrow's ``start`` in [0, size], as torch checks it against a dim of ``size``: in
+    [-size, size], and ``length`` (not negative) elements from it must fit."""
     if not -size <= start <= size:
         raise IndexError(
             f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
         )
     if start < 0:
         start += size
-    if start + length > size:
+    if length < 0 or start > size - length:
         raise RuntimeError(
             f"start ({start}) + length ({length}) exceeds dimension size ({size})."
         )
-    return make_view(Slice.apply(x, dim=dim, start=start, length=length), x)
+    return start
 
 
 class Select(Primitive):

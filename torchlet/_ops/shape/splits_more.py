@@ -13,7 +13,7 @@ from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out
 from torchlet._ops.shape.common import _check_tensor, _int, _ints
 from torchlet._ops.shape.joins import split, tensor_split
-from torchlet._ops.shape.slices import SliceBackward
+from torchlet._ops.shape.slices import SliceBackward, narrow_start
 from torchlet._ops.shape.views import transpose
 from torchlet._tensor import Tensor, _warn_once, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
@@ -129,17 +129,7 @@ def _narrow_copy_checks(shape, dim, start, length) -> None:
             "false.  (Could this error message be improved?  If so, please report an "
             "enhancement request to PyTorch.)"
         )
-    size = shape[dim]
-    if not -size <= start <= size:
-        raise IndexError(
-            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
-        )
-    if start < 0:
-        start += size
-    if length < 0 or start > size - length:
-        raise RuntimeError(
-            f"start ({start}) + length ({length}) exceeds dimension size ({size})."
-        )
+    narrow_start(shape[dim], start, length)
 
 
 def _same_dtype_as_self(want, got, field) -> RuntimeError:
