@@ -933,3 +933,26 @@ from torchlet.amp.autocast_state import (  # noqa: E402
     set_autocast_xla_dtype,
     set_autocast_xla_enabled,
 )
+
+# isort: split
+# the legacy typed storage classes (torch.FloatStorage, ...); torch.Storage follows the
+# default dtype, so it is looked up when asked for (module __getattr__)
+from torchlet._typed_storages import (  # noqa: E402
+    BoolStorage,
+    ByteStorage,
+    CharStorage,
+    DoubleStorage,
+    FloatStorage,
+    HalfStorage,
+    IntStorage,
+    LongStorage,
+    ShortStorage,
+)
+
+
+def __getattr__(name: str):
+    if name == "Storage":
+        from torchlet._typed_storages import default_storage_class
+
+        return default_storage_class()
+    raise AttributeError(f"module 'torchlet' has no attribute '{name}'")

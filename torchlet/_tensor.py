@@ -219,6 +219,16 @@ class Tensor:
 
         return storage.typed_storage(self)
 
+    def storage_type(self):
+        from torchlet import storage
+
+        return storage.storage_type(self)
+
+    def set_(self, source=None, storage_offset=None, size=None, stride=None) -> Tensor:
+        from torchlet import storage
+
+        return storage.set_(self, source, storage_offset, size, stride)
+
     def is_contiguous(self, memory_format=None) -> builtins.bool:
         if is_meta_array(self._data):  # (its strides read as contiguous: see stride())
             return memory_format is None or memory_format is _dtype.contiguous_format

@@ -33,7 +33,8 @@ storage) before the object is returned, so a damaged file raises an error rather
 giving a half-loaded model.
 
 torch's legacy (pre-1.6) format, a sequence of pickles followed by the storages' bytes, is
-read too, and written with ``_use_new_zipfile_serialization=False`` (see ``_write_legacy``).
+read too, and written with ``_use_new_zipfile_serialization=False``: see
+torchlet/_legacy_serialization.py.
 
 Saving to a path is atomic: the archive is written to a temporary file in the same
 folder, flushed to disk, then renamed over the target, so a crash mid-save leaves the
@@ -240,7 +241,6 @@ class _CheckpointPickler(pickle._Pickler):
     def __init__(self, file, protocol, storages: _StorageTable):
         super().__init__(file, protocol)
         self._storages = storages
-        self.legacy = False  # write the legacy format's persistent ids
 
     def save_torch_global(self, obj: _Global):
         if self.proto >= 4:
@@ -267,9 +267,7 @@ class _CheckpointPickler(pickle._Pickler):
             storage_type = _torch_global("torch", _STORAGE_NAMES[ref.dtype.name])
         else:
             return None
-        # (the legacy format adds a view of the storage: None, as torch writes since 1.0)
-        return ("storage", storage_type, ref.key, "cpu", ref.numel) + (
-            (None,) if self.legacy else ())
+        return ("storage", storage_type, ref.key, "cpu", ref.numel)
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
@@ -357,33 +355,6 @@ def _write_archive(obj, file, archive_name: str, protocol: int, byteorder_record
     serialization_id = str(int.from_bytes(os.urandom(17), "little") % 10**40).zfill(40)
     zf.record(prefix + ".data/serialization_id", serialization_id.encode())
     zf.close()
-
-
-_LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # the first pickle of a pre-1.6 torch file
-_LEGACY_PROTOCOL_VERSION = 1001
-
-
-def _write_legacy(obj, file, protocol: int) -> None:
-    """torch's legacy format: pickles of the magic number, the format version and the
-    machine's sizes; the object, whose storages are persistent ids ``('storage', type, key,
-    'cpu', numel, None)``; the sorted list of storage keys; then each storage as its
-    element count (int64) followed by its bytes."""
-    storages = _StorageTable()
-    pickled = io.BytesIO()
-    pickler = _CheckpointPickler(pickled, protocol, storages)
-    pickler.legacy = True
-    pickler.dump(obj)
-    sys_info = {"protocol_version": _LEGACY_PROTOCOL_VERSION,
-                "little_endian": sys.byteorder == "little",
-                "type_sizes": {"short": 2, "int": 4, "long": 4}}
-    for header in (_LEGACY_MAGIC_NUMBER, _LEGACY_PROTOCOL_VERSION, sys_info):
-        pickle.dump(header, file, protocol=protocol)
-    file.write(pickled.getbuffer())
-    by_key = {ref.key: ref for ref in storages.storages}
-    pickle.dump(sorted(by_key), file, protocol=protocol)
-    for key in sorted(by_key):
-        file.write(struct.pack("=q", by_key[key].numel))
-        file.write(by_key[key].buffer)
 
 
 def _new_file_mode(path: str) -> int:
@@ -900,19 +871,21 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _torchlet_counterpart(module, name)
         return super().find_class(module, name)
 
-    legacy = False  # reading the main pickle of a legacy (pre-1.6) file
     caller_error: BaseException | None = None  # raised by the map_location function
 
     def persistent_load(self, saved_id):
-        if self._archive is None and not self.legacy:  # a first pickle, or not a checkpoint
+        if self._archive is None:  # a legacy file's header pickle, or not a checkpoint
             raise pickle.UnpicklingError("A load persistent id instruction was encountered, "
                                          "but no persistent_load function was specified.")
         if not isinstance(saved_id, tuple):  # (protocol 0 writes ids as text)
             raise AssertionError(f"saved_id must be a tuple, got {type(saved_id).__name__}")
-        if self.legacy and saved_id[:1] == ("module",) and len(saved_id) == 4:
-            return saved_id[1]  # a whole module's class (torch checks its source; we don't)
-        if saved_id[:1] != ("storage",) or len(saved_id) != (6 if self.legacy else 5):
+        if saved_id[:1] != ("storage",) or len(saved_id) != 5:
             raise pickle.UnpicklingError(f"unknown persistent id in checkpoint: {saved_id!r}")
+        return self._storage(saved_id)
+
+    def _storage(self, saved_id):
+        """The storage that the id ``('storage', type, key, location, numel, ...)`` names,
+        restored (see ``_restore``) the first time a key is named, then shared."""
         storage_type, key, location, numel = saved_id[1:5]
         if not isinstance(storage_type, _StorageType) or not isinstance(key, str):
             raise pickle.UnpicklingError(f"malformed storage reference: {saved_id!r}")
@@ -922,20 +895,10 @@ class _RestrictedUnpickler(pickle.Unpickler):
                 f"torch.{_UNSUPPORTED_STORAGES[storage_type.name]} ({storage_type.name})")
         if key not in self._loaded:
             self._loaded[key] = self._restore(storage_type, key, str(location), numel)
-        storage = self._loaded[key]
-        view = saved_id[5] if self.legacy else None
-        if view is not None and isinstance(storage, TypedStorage):  # (torch < 1.0 files)
-            _, offset, size = view
-            item = storage.dtype.itemsize
-            part = storage._untyped()[offset * item:(offset + size) * item]
-            return TypedStorage._wrap(part, storage.dtype)
-        return storage
+        return self._loaded[key]
 
     def _read(self, storage_type, key, numel) -> np.ndarray:
-        if self.legacy:  # its bytes follow the pickle: read once it is unpickled
-            if not isinstance(numel, int) or numel < 0:
-                raise pickle.UnpicklingError(f"malformed storage size in checkpoint: {numel!r}")
-            return np.zeros(numel, storage_type.np_dtype)
+        """Storage ``key``'s elements, from the archive."""
         array = self._archive.storage(key, storage_type.np_dtype)
         if (storage_type.name != "UntypedStorage" and isinstance(numel, int)
                 and numel != array.size):
@@ -1109,54 +1072,6 @@ def _is_zipfile(f) -> bool:
     return head == b"PK\x03\x04"
 
 
-def _load_legacy(f, weights_only, map_location, pickle_load_args):
-    """A file that is not a zip archive, read as torch reads it: in the legacy (pre-1.6)
-    format that ``_write_legacy`` describes (a file of another kind fails on the magic
-    number, with torch's error). Each pickle is read as a weights-only one when asked."""
-    def unpickle(legacy=False):
-        unpickler = _RestrictedUnpickler(f, None, weights_only, map_location,
-                                         **pickle_load_args)
-        unpickler.legacy = legacy
-        if weights_only:
-            _check_weights_only(f, unpickler._allowed)
-        return unpickler, unpickler.load()
-
-    if unpickle()[1] != _LEGACY_MAGIC_NUMBER:
-        raise RuntimeError("Invalid magic number; corrupt file?")
-    version = unpickle()[1]
-    if version != _LEGACY_PROTOCOL_VERSION:
-        raise RuntimeError(f"Invalid protocol version: {version}")
-    sys_info = unpickle()[1]
-    little = sys_info.get("little_endian", True) if isinstance(sys_info, dict) else True
-    main, result = unpickle(legacy=True)
-    for key in unpickle()[1]:
-        if key not in main._loaded:
-            raise AssertionError(f"storage key {key!r} not found in deserialized_objects")
-        _read_legacy_storage(f, main._loaded[key], "<" if little else ">")
-    return result
-
-
-def _read_legacy_storage(f, storage, order: str) -> None:
-    """Fill a legacy file's storage from its record: an int64 element count, the bytes."""
-    head = f.read(8)
-    if len(head) != 8:
-        raise RuntimeError("unexpected EOF, expected 8 more bytes. The file might be corrupted.")
-    numel = struct.unpack(order + "q", head)[0]
-    if isinstance(storage, _MetaStorage):  # map_location='meta': no data to keep
-        f.seek(numel * storage.dtype.itemsize, os.SEEK_CUR)
-        return
-    array = _elements_of(storage)
-    if numel != array.size:
-        raise RuntimeError(f"corrupt checkpoint: a storage of {array.size} elements has a "
-                           f"record of {numel}")
-    buffer = array.view(np.uint8)
-    if f.readinto(buffer.data) != buffer.nbytes:
-        raise RuntimeError(f"unexpected EOF, expected {buffer.nbytes} more bytes. The file "
-                           "might be corrupted.")
-    if array.dtype.byteorder != "|" and order != ("<" if sys.byteorder == "little" else ">"):
-        array.byteswap(inplace=True)
-
-
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
     """Load an object saved by ``torchlet.save`` or ``torch.save`` (zip or legacy format).
@@ -1241,3 +1156,11 @@ def _load_zip(file, mapped, weights_only, map_location, pickle_load_args):
                 raise  # a class missing from its module (pickle's own message says which)
             raise pickle.UnpicklingError(
                 f"torchlet.load: data.pkl is corrupted ({type(e).__name__}: {e})") from e
+
+
+# The legacy (pre-1.6) format's reader and writer build on the pickler and unpickler above.
+from torchlet._legacy_serialization import (  # noqa: E402
+    _LEGACY_MAGIC_NUMBER,  # noqa: F401 (tests name it here)
+    _load_legacy,
+    _write_legacy,
+)
