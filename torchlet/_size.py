@@ -39,9 +39,21 @@ class Size(tuple):
         result = super().__getitem__(index)
         return Size(result) if isinstance(index, slice) else result
 
+    def __format__(self, spec: str) -> str:
+        # object.__format__'s refusal, under torch's type name
+        if spec:
+            raise TypeError("unsupported format string passed to torch.Size.__format__")
+        return str(self)
+
     def __add__(self, other):
         if not isinstance(other, tuple):
-            return NotImplemented
+            # as torch's C type: the other operand's __radd__ first, then its own message
+            reflected = getattr(type(other), "__radd__", None)
+            result = NotImplemented if reflected is None else reflected(other, self)
+            if result is NotImplemented:
+                raise TypeError("can only concatenate tuple (not "
+                                f"{type_name(other)}) to torch.Size")
+            return result
         return Size(tuple(self) + tuple(other))
 
     def __radd__(self, other):
@@ -50,6 +62,10 @@ class Size(tuple):
         return Size(tuple(other) + tuple(self))
 
     def __mul__(self, times):
+        if not hasattr(type(times), "__index__"):
+            # tuple's refusal, naming torch's types (not Size(...)'s item error)
+            raise TypeError(
+                f"can't multiply sequence by non-int of type '{type_name(times)}'")
         return Size(tuple(self) * times)
 
     __rmul__ = __mul__

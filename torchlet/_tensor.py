@@ -366,13 +366,13 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents=None) -> str:
         from torchlet._printing import format_tensor
-        from torchlet.nn.parameter import Parameter
+        from torchlet.nn.parameter import Buffer, Parameter
 
         grad_fn = self.grad_fn
         # as torch: a subclass prints its own name, MyTensor([1., 2.]) (a subclass of
-        # Parameter inside "Parameter(...)")
+        # Parameter inside "Parameter(...)"); torch's Buffer(...) returns a plain Tensor
         cls = type(self)
-        plain = cls is Tensor or cls is Parameter
+        plain = cls is Tensor or cls is Parameter or isinstance(self, Buffer)
         text = format_tensor(
             self._data,
             dtype_name=repr(self.dtype),
@@ -389,8 +389,12 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         # as torch: a number only for a plain 0-d tensor (a subclass, Parameter too,
-        # formats as an object)
-        if self._data.ndim == 0 and type(self) is Tensor and not is_meta_array(self._data):
+        # formats as an object; a Buffer is a plain Tensor in torch)
+        from torchlet.nn.parameter import Buffer
+
+        if self._data.ndim == 0 and not is_meta_array(self._data) and (
+            type(self) is Tensor or isinstance(self, Buffer)
+        ):
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 

@@ -11,7 +11,10 @@ built by ``_structseq`` below; they print exactly as PyTorch prints them::
 
 from __future__ import annotations
 
+import builtins
 from operator import itemgetter
+
+_MISSING = object()
 
 
 class _StructSeq(tuple):
@@ -19,11 +22,17 @@ class _StructSeq(tuple):
 
     __slots__ = ()
     _fields: tuple = ()
+    n_unnamed_fields = 0
 
-    def __new__(cls, sequence=()):
+    def __new__(cls, sequence=_MISSING, dict=None):  # noqa: A002 - CPython's structseq names
         # As torch: the constructor takes one sequence, not the fields one by one.
+        if sequence is _MISSING:
+            raise TypeError("structseq() missing required argument 'sequence' (pos 1)")
         if not hasattr(sequence, "__iter__"):
             raise TypeError("constructor requires a sequence")
+        if dict is not None and not isinstance(dict, builtins.dict):
+            raise TypeError(
+                f"torch.return_types.{cls.__name__}() takes a dict as second arg, if any")
         values = tuple(sequence)
         if len(values) != len(cls._fields):
             raise TypeError(
@@ -46,12 +55,25 @@ class _StructSeq(tuple):
     __str__ = __repr__
 
     def __reduce__(self):
-        return (type(self), (tuple(self),))
+        return (type(self), (tuple(self), {}))
+
+    # Attribute errors name torch's type, as its C structseq does.
+    def __getattr__(self, name):
+        raise AttributeError(
+            f"'torch.return_types.{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        self.__delattr__(name)
+
+    def __delattr__(self, name):
+        if name in self._fields:
+            raise AttributeError("readonly attribute")
+        self.__getattr__(name)
 
 
 def _structseq(name: str, fields: tuple) -> type:
     namespace: dict[str, object] = {"__slots__": (), "_fields": fields, "__module__": __name__,
-                 "__qualname__": name}
+                 "__qualname__": name, "__match_args__": fields}
     for i, field in enumerate(fields):
         namespace[field] = property(itemgetter(i), doc=f"Alias for field number {i}")
     return type(name, (_StructSeq,), namespace)
