@@ -8,7 +8,10 @@ and randint within 3x, randn float32 within 10x, randperm(60000) within 5x.
 Both libraries are called through their public functions (torchlet.rand, torch.rand, ...)
 with an explicit generator each.
 
-Run:  python benchmarks/bench_random.py [--repeat N]
+``--small`` times every sampler at sizes 1..1000 (the fixed cost per call) and the gamma
+family's samplers instead.
+
+Run:  python benchmarks/bench_random.py [--repeat N] [--small]
 """
 
 import os
@@ -65,6 +68,47 @@ def cases(g, tg):
     ]
 
 
+SMALL_SIZES = (1, 3, 16, 17, 64, 100, 256, 1000)
+
+
+def small_cases(g, tg):
+    """The fixed cost per call: each sampler at small sizes, and the gamma family."""
+    out = []
+    for n in SMALL_SIZES:
+        e, te = torchlet.empty(n), (torch.empty(n) if torch is not None else None)
+        out += [
+            (f"rand({n})", lambda n=n: torchlet.rand(n, generator=g),
+             lambda n=n: torch.rand(n, generator=tg)),
+            (f"randint({n})", lambda n=n: torchlet.randint(0, 10, (n,), generator=g),
+             lambda n=n: torch.randint(0, 10, (n,), generator=tg)),
+            (f"randn({n})", lambda n=n: torchlet.randn(n, generator=g),
+             lambda n=n: torch.randn(n, generator=tg)),
+            (f"normal_({n})", lambda e=e: e.normal_(0.5, 2.0, generator=g),
+             lambda te=te: te.normal_(0.5, 2.0, generator=tg)),
+            (f"uniform_({n})", lambda e=e: e.uniform_(-0.1, 0.1, generator=g),
+             lambda te=te: te.uniform_(-0.1, 0.1, generator=tg)),
+            (f"bernoulli_({n})", lambda e=e: e.bernoulli_(0.3, generator=g),
+             lambda te=te: te.bernoulli_(0.3, generator=tg)),
+            (f"dropout({n})", lambda e=e: torchlet.nn.functional.dropout(e, 0.3),
+             lambda te=te: torch.nn.functional.dropout(te, 0.3)),
+        ]
+
+    def dists(lib):
+        return [
+            ("Gamma(2).sample((300,))",
+             lambda: lib.distributions.Gamma(lib.tensor(2.0), lib.tensor(1.0)).sample((300,))),
+            ("Dirichlet(ones(5)).sample((100,))",
+             lambda: lib.distributions.Dirichlet(lib.ones(5)).sample((100,))),
+            ("Beta(2,3).sample((300,))",
+             lambda: lib.distributions.Beta(lib.tensor(2.0), lib.tensor(3.0)).sample((300,))),
+        ]
+
+    theirs = dists(torch) if torch is not None else [(None, None)] * 3
+    out += [(name, ours, other) for (name, ours), (_, other) in
+            zip(dists(torchlet), theirs, strict=True)]
+    return out
+
+
 def paired_times(ours, theirs, repeat):
     """Time the two calls alternately, ``repeat`` times each, after one warm-up call each.
 
@@ -89,13 +133,15 @@ def paired_times(ours, theirs, repeat):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=31)
+    parser.add_argument("--small", action="store_true",
+                        help="small sizes (1..1000) and the gamma family instead")
     args = parser.parse_args()
     if torch is not None:
         torch.set_num_threads(1)
     g = torchlet.Generator().manual_seed(0)
     tg = torch.Generator().manual_seed(0) if torch is not None else None
     print(f"{'call':18} {'torchlet':>10} {'torch':>10} {'ratio':>7}  target   (medians)")
-    for name, ours, theirs in cases(g, tg):
+    for name, ours, theirs in (small_cases if args.small else cases)(g, tg):
         t_ours, t_theirs = paired_times(ours, theirs if torch is not None else None,
                                         args.repeat)
         a = statistics.median(t_ours)

@@ -720,10 +720,15 @@ def _check_randperm_dtype(dt, n):
 # ================================================================ Bernoulli and dropout (§6)
 
 
-def bernoulli_scalar(gen, shape, p, np_dtype):
-    """``t.bernoulli_(p)`` with a Python float p (spec §6): ``U53() < p`` per element."""
+def bernoulli_scalar(gen, shape, p, np_dtype, like=None):
+    """``t.bernoulli_(p)`` with a Python float p (spec §6): ``U53() < p`` per element.
+
+    ``like``: for the out-of-place ``bernoulli(input, p)``, the input's array (inside vmap
+    with ``randomness="same"`` torch refuses a batched input).
+    """
     if VMAP.batch is not None:
-        return _vmapped(bernoulli_scalar, gen, shape, p, np_dtype)
+        return _vmapped(bernoulli_scalar, gen, shape, p, np_dtype,
+                        params=() if like is None else (like,))
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_fmt(p)}")
     dt = np.dtype(np_dtype)
@@ -1046,7 +1051,7 @@ def poisson(gen, rates):
         # this is the function's only random call)
         return VMAP.batch.draw(("poisson", rates.shape, rates.dtype), (rates,), None,
                                lambda _: poisson(gen, rates))
-    snapshot = gen.clone_state()
+    mark = gen._mark()
     draws, used = [], 0  # U53 values drawn so far (in batches), and how many were consumed
 
     def uniform():
@@ -1064,7 +1069,7 @@ def poisson(gen, rates):
             out[i] = _sample_poisson(lam, uniform)  # int64 -> dtype, rounded like C++
     finally:
         # We drew in batches: rewind and redraw exactly the values that were used.
-        gen.restore_state(snapshot)
+        gen._rewind(mark)
         gen._next64(used)
     return out.reshape(rates.shape)
 
@@ -1082,12 +1087,13 @@ class _VmapState(threading.local):
 VMAP = _VmapState()
 
 
-def _vmapped(sampler, gen, shape, *args):
+def _vmapped(sampler, gen, shape, *args, params=()):
     """A sampler that fills ``shape`` called inside vmap: torch fills ``(batch, *shape)``
-    once, and sample ``b`` gets row ``b``."""
+    once, and sample ``b`` gets row ``b``.  ``params``: arrays the call reads (for the
+    checks of ``randomness="same"``)."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     return VMAP.batch.draw(
-        (sampler.__name__, shape, *args), (),
+        (sampler.__name__, shape, *args), params,
         lambda size: sampler(gen, (size, *shape), *args),
         lambda row: row.copy())
 

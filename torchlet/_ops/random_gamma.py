@@ -26,6 +26,7 @@ import numpy as np
 from torchlet._dtype import TYPE_WORDS
 from torchlet._generator import _TWO_PI
 from torchlet._ops.search import _not_implemented
+from torchlet._random_kernels import VMAP
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.random import _generator_or_default
@@ -103,24 +104,34 @@ class _Draws:
 
     ``uniform()`` is ``U53()``; ``normal()`` is ``at::normal_distribution<double>``: the
     generator's cached value if set, else a Box-Muller pair from two ``U53()`` whose sine is
-    cached. The raw values are fetched in batches; ``finish()`` rewinds the generator to just
-    after the draws that were used and leaves the cache as torch would.
+    cached. The raw values are fetched in batches into ``values`` (``used`` of them taken so
+    far; ``cache`` is the normal cache as it stands); ``finish()`` rewinds the generator to
+    just after the draws that were used and leaves the cache as torch would.
     """
 
-    __slots__ = ("gen", "snapshot", "cache", "values", "used")
+    __slots__ = ("gen", "mark", "cache", "values", "listed", "used")
 
     def __init__(self, gen):
         self.gen = gen
-        self.snapshot = gen.clone_state()
+        self.mark = gen._mark()
         self.cache = gen._normal_f64
-        self.values: list[float] = []
+        self.values = np.empty(0)
+        self.listed: list[float] = []  # the same values, for quick access one by one
         self.used = 0
 
+    def fetch(self, count: int) -> np.ndarray:
+        """``values`` holding at least ``count`` draws."""
+        if count > self.values.size:
+            more = self.gen._u53(max(64, self.values.size, count - self.values.size))
+            self.values = np.concatenate((self.values, more))
+            self.listed.extend(more.tolist())
+        return self.values
+
     def uniform(self) -> float:
-        if self.used == len(self.values):
-            self.values.extend(self.gen._u53(max(64, len(self.values))).tolist())
+        if self.used == len(self.listed):
+            self.fetch(self.used + 1)
         self.used += 1
-        return self.values[self.used - 1]
+        return self.listed[self.used - 1]
 
     def normal(self) -> float:
         if self.cache is not None:
@@ -135,9 +146,18 @@ class _Draws:
 
     def finish(self):
         gen = self.gen
-        gen.restore_state(self.snapshot)
+        gen._rewind(self.mark)
         gen._next64(self.used)
         gen._normal_f64 = self.cache
+
+
+def _in_turn(key, params, sample):
+    """``sample()``, handed to the batch when inside ``torch.func.vmap``: torch draws a
+    batched call's elements in C order, so the samples draw in turn (as ``poisson`` does);
+    ``randomness="same"`` refuses batched ``params`` there, as torch does."""
+    if VMAP.batch is None:
+        return sample()
+    return VMAP.batch.draw(key, params, None, lambda _: sample())
 
 
 def _check_float(array: np.ndarray, kernel: str):
@@ -179,14 +199,103 @@ def _sample_gamma(alpha: float, draws: _Draws, rnd) -> float:
             return scale * d * v
 
 
-def _gamma_samples(gen, alphas, scalar_f32: bool) -> list[float]:
-    """One double-precision sample per alpha (a list of floats), drawn in order."""
+def _gamma_samples(gen, alphas: np.ndarray, scalar_f32: bool) -> np.ndarray:
+    """One double-precision sample per alpha (float64, in C order), drawn in order.
+
+    ``_sample_gamma`` element by element, with its per-element constants computed for all
+    elements at once (``_GammaPrep``) and, for the usual alphas (positive, finite), its
+    draws inlined into one loop (``_gamma_loop``): the same operations on the same draws in
+    the same order, without a Python call per draw.  The number of draws per element is
+    data dependent (rejection sampling), so the loop itself stays element by element.
+    """
+    if VMAP.batch is not None:
+        return _in_turn(("gamma", alphas.shape, alphas.dtype, scalar_f32), (alphas,),
+                        lambda: _gamma_samples(gen, alphas, scalar_f32))
     rnd = _to_f32 if scalar_f32 else _same
+    flat = np.asarray(alphas, dtype=np.float64).ravel()
+    prep = _GammaPrep(flat, scalar_f32)
+    out = np.empty(flat.size)
     draws = _Draws(gen)
     try:
-        return [_sample_gamma(a, draws, rnd) for a in alphas]
+        k = 0
+        while k < flat.size:
+            k = _gamma_loop(prep, k, draws, out)
+            if k < flat.size:  # an alpha the loop leaves to _sample_gamma
+                out[k] = _sample_gamma(float(flat[k]), draws, rnd)
+                k += 1
     finally:
         draws.finish()
+    return out
+
+
+class _GammaPrep:
+    """Per-element constants of ``_sample_gamma``, computed as it does, as lists for
+    ``_gamma_loop``: ``boost`` (alpha < 1), the boost's exponent ``rnd(1 / alpha)``, ``d``
+    and ``c``, and ``fast``: the alphas the loop handles (positive and finite; 0, NaN,
+    negative and infinite alphas take ``_sample_gamma``)."""
+
+    def __init__(self, alpha: np.ndarray, scalar_f32: bool):
+        def rnd(x):
+            return x.astype(np.float32).astype(np.float64) if scalar_f32 else x
+
+        with np.errstate(all="ignore"):
+            fast = (alpha > 0) & (alpha < np.inf)
+            boost = fast & (alpha < 1.0)
+            exponent = rnd(1.0 / alpha)
+            d = rnd(np.where(boost, rnd(alpha + 1.0), alpha) - _F32_THIRD)
+            c = 1.0 / np.sqrt(9.0 * d)
+        self.fast, self.boost = fast.tolist(), boost.tolist()
+        self.exponent, self.d, self.c = exponent.tolist(), d.tolist(), c.tolist()
+
+
+def _gamma_loop(prep: _GammaPrep, k: int, draws: _Draws, out: np.ndarray) -> int:
+    """``_sample_gamma`` for elements k, k+1, ... while ``prep.fast``; returns the index of
+    the first element it leaves (or the end).  ``draws.uniform()`` and ``draws.normal()`` are
+    inlined: ``values`` is the list of draws, ``used`` how many are taken, ``cache`` the
+    normal cache; the list is topped up before each attempt (an attempt takes at most 3
+    draws, plus the boost's one)."""
+    values, used, cache = draws.listed, draws.used, draws.cache
+    fast, boost, exponent, ds, cs = prep.fast, prep.boost, prep.exponent, prep.d, prep.c
+    log, log1p, sqrt, sin, cos = math.log, math.log1p, math.sqrt, math.sin, math.cos
+    n = len(fast)
+    while k < n and fast[k]:
+        if used + 4 > len(values):
+            draws.fetch(used + 4)  # (extends ``values`` in place)
+        scale = 1.0
+        if boost[k]:
+            scale *= _pow(1 - values[used], exponent[k])
+            used += 1
+        d, c = ds[k], cs[k]
+        while True:
+            if used + 3 > len(values):
+                draws.fetch(used + 3)
+            while True:
+                if cache is not None:
+                    x, cache = cache, None
+                else:
+                    u1, u2 = values[used], values[used + 1]
+                    used += 2
+                    r = sqrt(-2.0 * log1p(-u2))
+                    theta = _TWO_PI * u1
+                    cache = r * sin(theta)
+                    x = r * cos(theta)
+                y = 1.0 + c * x
+                if not y <= 0:  # C's do-while (y <= 0): a NaN y leaves the loop too
+                    break
+                if used + 3 > len(values):
+                    draws.fetch(used + 3)
+            v = y * y * y
+            u = 1 - values[used]
+            used += 1
+            xx = x * x
+            if u < 1.0 - _F32_0331 * xx * xx:
+                break
+            if log(u) < 0.5 * xx + d * (1.0 - v + _log(v)):
+                break
+        out[k] = scale * d * v
+        k += 1
+    draws.used, draws.cache = used, cache
+    return k
 
 
 class StandardGamma(Primitive):
@@ -198,8 +307,7 @@ class StandardGamma(Primitive):
     @staticmethod
     def forward(ctx, alpha, *, gen):
         _check_float(alpha, "gamma_cpu")
-        flat = np.ascontiguousarray(alpha).ravel().tolist()
-        samples = np.array(_gamma_samples(gen, flat, alpha.dtype == _F32), dtype=np.float64)
+        samples = _gamma_samples(gen, np.ascontiguousarray(alpha), alpha.dtype == _F32)
         out = samples.astype(alpha.dtype).reshape(alpha.shape)
         # torch returns std::max(tiny, sample): zero (alpha == 0, an underflow) and NaN
         # (alpha < 0 or NaN) become tiny
@@ -368,10 +476,9 @@ def _sample_dirichlet(input, generator=None) -> Tensor:  # noqa: A002
     alpha = input._data
     _check_float(alpha, "dirichlet")
     gen = _generator_or_default(generator)
-    flat = np.ascontiguousarray(alpha, dtype=np.float64).ravel().tolist()
+    samples = _gamma_samples(gen, np.ascontiguousarray(alpha, dtype=np.float64), False)
     tiny64 = np.finfo(np.float64).tiny
-    gammas = np.array([g if g > tiny64 else tiny64 for g in _gamma_samples(gen, flat, False)],
-                      dtype=np.float64).reshape(alpha.shape)
+    gammas = np.where(samples > tiny64, samples, tiny64).reshape(alpha.shape)  # NaN: tiny
     if gammas.ndim == 0:
         total = gammas
     else:
@@ -660,11 +767,15 @@ def binomial(count, prob, generator=None) -> Tensor:
     rnd = _to_f32 if f32 else _same
     log1p = _glibc_log1pf() if f32 else math.log1p
     gen = _generator_or_default(generator)
-    draws = _Draws(gen)
-    try:
-        flat = [_sample_binomial(c, p, draws, rnd, log1p)
-                for c, p in zip(cb.ravel().tolist(), pb.ravel().tolist())]
-    finally:
-        draws.finish()
+
+    def sample():
+        draws = _Draws(gen)
+        try:
+            return [_sample_binomial(c, p, draws, rnd, log1p)
+                    for c, p in zip(cb.ravel().tolist(), pb.ravel().tolist())]
+        finally:
+            draws.finish()
+
+    flat = _in_turn(("binomial", cb.shape, ca.dtype), (ca, pa), sample)
     out = np.array(flat, dtype=np.float64).astype(ca.dtype).reshape(ca.shape)
     return _not_implemented("binomial", [count, prob], (out,))[0]

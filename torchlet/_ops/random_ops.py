@@ -324,7 +324,12 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A0
     if p is None:
         return wrap(kernels.bernoulli_tensor(gen, _contiguous(input._data)))
     result = wrap(np.empty(input._data.shape, input._data.dtype))
-    return bernoulli_(result, p, generator=generator)
+    if isinstance(p, Tensor):
+        return bernoulli_(result, p, generator=generator)
+    # (the input is passed along: vmap's randomness="same" refuses a batched one)
+    values = kernels.bernoulli_scalar(gen, result._data.shape, float(p), result._data.dtype,
+                                      like=input._data)
+    return _fill(result, values)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None,  # noqa: A002
