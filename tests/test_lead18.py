@@ -121,3 +121,16 @@ def test_linear_bias_grad_matches_torch_bits():
         layer(x).backward(torchlet.from_numpy(g))
         expected = torch.from_numpy(g).sum(0).numpy()
         assert layer.bias.grad.numpy().tobytes() == expected.tobytes()
+
+
+def test_cpp_node_type_names_drop_the_namespace():
+    # torch: type(grad_fn).__name__ is 'CopySlices' (name() is 'torch::autograd::CopySlices')
+    x = torchlet.randn(3, 4, requires_grad=True)
+    y = x * 1
+    y[0].mul_(2)  # the op's own node wrapped (CopySlicesNode)
+    assert type(y.grad_fn).__name__ == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
+    y = x * 1
+    y[0] = torchlet.ones(4)  # a plain copy into the window (the CopySlices primitive)
+    assert type(y.grad_fn).__name__ == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"

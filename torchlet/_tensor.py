@@ -3326,14 +3326,20 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     recording = GRAD_STATE.enabled and (
         self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
     )
-    if recording:
-        _check_inplace_allowed(self, requires_grad=True)
-        grad_fn = self.grad_fn  # (of a view: over its base's latest history)
-        old = wrap(self._data.copy(), grad_fn, self._output_nr)
-        old._requires_grad = self._requires_grad
-        result = op(old, *args, **kwargs)
-    else:
-        result = op(self, *args, **kwargs)
+    try:
+        if recording:
+            _check_inplace_allowed(self, requires_grad=True)
+            grad_fn = self.grad_fn  # (of a view: over its base's latest history)
+            old = wrap(self._data.copy(), grad_fn, self._output_nr)
+            old._requires_grad = self._requires_grad
+            result = op(old, *args, **kwargs)
+        else:
+            result = op(self, *args, **kwargs)
+    except NotImplementedError:  # (a kernel's dtype refusal: torch checks self first)
+        error = _output_error(self, op, args)
+        if error is not None:
+            raise error from None
+        raise
     _write_result(self, result)
     if recording:
         if self._is_view():  # the write changed the base too: rebase both histories
@@ -3349,6 +3355,37 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
             move_retained_grad(old_fn, old_nr, self)
         _save_self_as_result(self, result)
     return self
+
+
+def _output_error(self: Tensor, op, args: tuple) -> RuntimeError | None:
+    """The op refused its operands (a dtype its kernel lacks, ...), but torch checks the
+    output ``self`` first, as its TensorIterator does: the broadcast shape, then whether the
+    operands' promoted dtype can be written into it (for ops of two operands, where that is
+    the result's dtype). That error, if there is one. (Pointwise ops only: the others'
+    tensor arguments, indices, do not broadcast.)"""
+    if not op.__module__.startswith("torchlet._ops.pointwise"):
+        return None
+    try:
+        shape = np.broadcast_shapes(
+            self._data.shape, *(a._data.shape for a in args if isinstance(a, Tensor)))
+    except ValueError:
+        return None
+    if shape != self._data.shape:
+        return RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                            f"broadcast shape {list(shape)}")
+    if len(args) == 1:
+        try:
+            promoted = _dtype.result_type_of((self, args[0])).np
+        except TypeError:
+            return None
+        if promoted.kind not in _CASTABLE[self._data.dtype.kind]:
+            return _cast_error(promoted, self._data.dtype)
+    return None
+
+
+def _cast_error(src: np.dtype, dst: np.dtype) -> RuntimeError:
+    return RuntimeError(f"result type {_dtype.TYPE_WORDS[src.name]} can't be cast to the "
+                        f"desired output type {_dtype.TYPE_WORDS[dst.name]}")
 
 
 def _save_self_as_result(self: Tensor, result: Tensor) -> None:
@@ -3400,16 +3437,13 @@ def _check_inplace_allowed(self: Tensor, requires_grad: builtins.bool | None = N
 def _write_result(self: Tensor, result: Tensor) -> None:
     src = result._data
     dst = self._data
-    if src.dtype != dst.dtype and src.dtype.kind not in _CASTABLE[dst.dtype.kind]:
-        raise RuntimeError(
-            f"result type {_dtype.TYPE_WORDS[src.dtype.name]} can't be cast to the desired "
-            f"output type {_dtype.TYPE_WORDS[dst.dtype.name]}"
-        )
-    if src.shape != dst.shape:
+    if src.shape != dst.shape:  # (checked first, as torch's TensorIterator does)
         raise RuntimeError(
             f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(src.shape, dst.shape))}"
         )
+    if src.dtype != dst.dtype and src.dtype.kind not in _CASTABLE[dst.dtype.kind]:
+        raise _cast_error(src.dtype, dst.dtype)
     if is_meta_array(src) and not is_meta_array(dst):
         raise NotImplementedError(_NO_META_DATA)
     if not dst.flags.writeable:

@@ -214,11 +214,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
             ".requires_grad_(True), rather than torch.tensor(sourceTensor).",
             UserWarning, stacklevel=2)
-        array = data._data if meta else data._data.copy()
+        array = data._data if meta else copy_in_layout(data._data)
     else:
         array = _array_from_data(data, dtype)
     if dtype is not None:
-        array = _cast(array, _dtype.to_dtype(dtype).np)
+        array = _cast_in_layout(array, _dtype.to_dtype(dtype).np)
     return _finish(array, requires_grad, meta)
 
 
@@ -249,6 +249,19 @@ def _cast(array: np.ndarray, np_dtype) -> np.ndarray:
     if np_dtype == np.float16 and array.dtype == np.float64:
         array = array.astype(np.float32)
     return array.astype(np_dtype, copy=False)
+
+
+def _cast_in_layout(array: np.ndarray, np_dtype) -> np.ndarray:
+    """``_cast``, keeping the layout as torch's ``to(dtype)`` does: NumPy's ``astype``
+    keeps the dims' memory order but gives size-1 dims strides of its own."""
+    out = _cast(array, np_dtype)
+    if out is array or 1 not in array.shape or type(array) is not np.ndarray:
+        return out
+    kept = empty_in_layout(array, np_dtype, None)
+    if kept.strides == out.strides:
+        return out
+    np.copyto(kept, out)
+    return kept
 
 
 # what torch's tensor() reads as nested sequences (PySequence_Check, less str and bytes):
@@ -289,10 +302,8 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
             # torch holds uint16/32/64 arrays as such and converts; torchlet, without
             # those dtypes, converts straight to the dtype asked for (the same values)
             return _cast(data, _dtype.to_dtype(dtype).np)
-        _dtype.from_numpy_dtype(data.dtype)  # TypeError for unsupported dtypes
-        if any(s < 0 for s in data.strides):
-            raise ValueError(_NEGATIVE_STRIDES)
-        return data.copy()
+        check_numpy_array(data)
+        return copy_in_layout(data)
     if isinstance(data, (str, bytes)):  # np.str_ and np.bytes_ too ('numpy.str_')
         raise TypeError(f"new(): invalid data type '{_dtype.type_name(data)}'")
     if isinstance(data, np.generic):
@@ -322,6 +333,35 @@ def _array_from_data(data, dtype=None) -> np.ndarray:
     if 0 in sizes:  # nothing to store: torch reads no element
         return np.empty(sizes, target.np)
     return _checked_array(_unwrap_nested(data, plain, sizes, target.np), target.np)
+
+
+def check_numpy_array(array: np.ndarray) -> None:
+    """torch's refusals of a NumPy array it would read: another byte order (first), a
+    dtype torch has no tensors of (TypeError), a negative stride."""
+    if not array.dtype.isnative:
+        raise ValueError(_OTHER_BYTE_ORDER)
+    _dtype.from_numpy_dtype(array.dtype)  # TypeError for unsupported dtypes
+    if any(s < 0 for s in array.strides):
+        raise ValueError(_NEGATIVE_STRIDES)
+
+
+_OTHER_BYTE_ORDER = ("given numpy array has byte order different from the native byte order. "
+                     "Conversion between byte orders is currently not supported.")
+
+
+def copy_in_layout(array: np.ndarray) -> np.ndarray:
+    """A copy of ``array`` laid out as torch copies a tensor (``preserve_format``): the
+    strides of a dense array (a transposed one stays transposed), the dims of another in
+    its strides' order. ``torch.tensor(ndarray)`` copies so."""
+    if array.flags.c_contiguous:  # the usual case
+        out = array.copy()
+        if out.strides == array.strides:  # (else size-1 dims with other strides)
+            return out
+    if type(array) is not np.ndarray:  # (a meta array)
+        return array.copy()
+    out = empty_in_layout(array, array.dtype, None)
+    np.copyto(out, array)
+    return out
 
 
 def _generic_in(data: np.generic, np_dtype) -> np.ndarray:
@@ -542,12 +582,12 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, np.ndarray):
         if dtype is not None and data.dtype in _WIDE_UNSIGNED:  # (as tensor() does)
             return wrap(_cast(data, _dtype.to_dtype(dtype).np))
-        _dtype.from_numpy_dtype(data.dtype)
-        if any(s < 0 for s in data.strides):
-            raise ValueError(_NEGATIVE_STRIDES)
+        check_numpy_array(data)
+        if not data.flags.writeable:  # (torch reads it through from_numpy)
+            _warn_once("not writable", _NUMPY_NOT_WRITABLE)
         if dtype is None or _dtype.to_dtype(dtype).np == data.dtype:
             return wrap(data)
-        return wrap(_cast(data, _dtype.to_dtype(dtype).np))
+        return wrap(_cast_in_layout(data, _dtype.to_dtype(dtype).np))
     return tensor(data, dtype=dtype)
 
 
@@ -593,8 +633,9 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
             raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or "
                                "transform it in a ndarray. ")
         source, force_copy = from_numpy(np.array(obj)), False  # (a fresh copy already)
-    elif isinstance(obj, np.ndarray):
-        source, read_only = from_numpy(obj), not obj.flags.writeable
+    elif isinstance(obj, np.ndarray):  # (its warning for a read-only array: if it is shared)
+        check_numpy_array(obj)
+        source, read_only = wrap(obj), not obj.flags.writeable
     elif source is None and _is_buffer(obj):
         from torchlet._ops.misc_api import frombuffer
 
@@ -646,9 +687,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array``: writes to either show in both."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    _dtype.from_numpy_dtype(array.dtype)
-    if any(s < 0 for s in array.strides):
-        raise ValueError(_NEGATIVE_STRIDES)
+    check_numpy_array(array)
+    if not array.flags.writeable:
+        _warn_once("not writable", _NUMPY_NOT_WRITABLE)
     return wrap(array)
 
 

@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import is_meta_array
 from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _ints
@@ -401,7 +402,13 @@ def _storage(x: Tensor) -> np.ndarray:
 
 def storage_offset(x: Tensor) -> int:
     """Elements from the start of ``x``'s storage to its first element: the storage of its
-    base (or its own), found as ``as_strided_`` finds it, so an in-place narrowing counts."""
+    base (or its own), found as ``as_strided_`` finds it, so an in-place narrowing counts.
+    A meta tensor has no memory to measure: one that is no view starts its storage (0)."""
+    if is_meta_array(x._data):
+        if x._base is None:
+            return 0
+        raise NotImplementedError("torchlet does not track the storage offset of a view of a "
+                                  "meta tensor")
     return _offset_in(x, _storage(x._base if x._base is not None else x))
 
 

@@ -26,7 +26,14 @@ import numpy as np
 
 from torchlet._device import meta_array, on_meta
 from torchlet._tensor import IN_CUSTOM_FUNCTION, MULTI_OUTPUT_NODE, NO_GRAD_MODE, Tensor, wrap
-from torchlet.autograd.function import Primitive
+from torchlet.autograd.function import (
+    FREED,
+    FREED_MESSAGE,
+    BackwardCFunction,
+    Node,
+    Primitive,
+    _edge,
+)
 from torchlet.autograd.grad_mode import enable_grad
 
 _as_strided = np.lib.stride_tricks.as_strided
@@ -161,14 +168,81 @@ def _window_or_raise(view: Tensor, base: Tensor):
     return window
 
 
+class CopySlicesNode(Node):
+    """torch's CopySlices node proper: the base's history after ``op_`` wrote into a view
+    of it, with the op's own node ``fn`` inside (not in the graph). Its edges are the
+    base's old one, then those of ``fn``'s other inputs (``y[:, 1].mul_(w[0])``: the base's
+    and ``w[0]``'s), as torch links them.
+    grad_base = grad with its window replaced by fn's gradient for the view's old values
+    (``fn``'s input 0); grad_other_i = fn's gradient for its input i, fn run on grad's
+    window. (The window is where the view sits in the base, so sending the view's
+    gradient into the base's is what the view's own node would have done.)"""
+
+    node_name = "torch::autograd::CopySlices"
+
+    def __init__(self, base: Tensor, fn: Node, window):
+        self._init_node()
+        base_edge = _edge(base)
+        self._edges = [base_edge, *fn._edges[1:]]
+        self._input_meta = [None if base_edge is None else (base._data.shape, base._data.dtype),
+                            *fn._input_meta[1:]]
+        self.needs_input_grad = [e is not None for e in self._edges]
+        self._saved = ()  # (freed after backward: running it again is torch's error)
+        self._fn = fn
+        self._window = window
+
+    def _backward(self, grads):
+        if self._saved is FREED:
+            raise RuntimeError(FREED_MESSAGE)
+        grad = grads[0]
+        window = self._window
+        grads_fn = self._fn._backward((AsStrided.apply(grad, window=window),))
+        grad_base = None
+        grad_view = grads_fn[0]
+        if self.needs_input_grad[0]:
+            if grad_view is None and not isinstance(self._fn, BackwardCFunction):
+                shape = window.shape if type(window) is np.ndarray else window[1]
+                grad_view = wrap(np.zeros(shape, grad._data.dtype))
+            # (a custom Function's None there: torch sends the base no gradient at all)
+            if grad_view is not None:
+                grad_base = CopySlices.apply(grad, grad_view, window=window)
+        return (grad_base, *grads_fn[1:])
+
+
+CopySlicesNode.__name__ = CopySlicesNode.__qualname__ = "CopySlices"  # (torch's type name)
+
+
+def _is_op_of(result: Tensor, view: Tensor, base: Tensor) -> bool:
+    """Whether ``result``'s node is the in-place op's own node, with the view's old values
+    (the view's history, not yet rebased) as its input 0, as torch's CopySlices wraps it
+    (a node that cast the result, or took another first input, keeps the plain CopySlices
+    of ``base`` and ``result``)."""
+    fn = result._grad_fn
+    if fn is None or result._output_nr or fn._n_outputs != 1 or not fn._edges \
+            or result._data.dtype != base._data.dtype or isinstance(fn, CopySlicesNode):
+        return False
+    if isinstance(fn, BackwardCFunction):
+        return True  # torch takes a custom Function's input 0 as the view, whichever it was
+    first = fn._edges[0]
+    if view._grad_fn is None:
+        return first is None
+    return first is not None and first[0] is view._grad_fn and first[1] == view._output_nr
+
+
 def rebase_view_history(view: Tensor, base: Tensor, result: Tensor) -> None:
-    """After ``result`` (the op applied to the view's old values) was written into ``view``:
-    give ``base`` a CopySlices history and ``view`` a window of it."""
+    """After ``result`` (the op applied to the view's old values) was written into ``view``
+    (whose grad_fn is still that of its old values): give ``base`` a CopySlices history and
+    ``view`` a window of it."""
     window = _window_or_raise(view, base)
-    if result._data.dtype != base._data.dtype:
-        result = result.to(base.dtype)
-    new_base = CopySlices.apply(base, result, window=window)
-    base._grad_fn, base._output_nr = new_base._grad_fn, 0
+    old_base, old_base_nr = base._grad_fn, base._output_nr
+    if _is_op_of(result, view, base):
+        base._grad_fn, base._output_nr = CopySlicesNode(base, result._grad_fn, window), 0
+    else:
+        if result._data.dtype != base._data.dtype:
+            result = result.to(base.dtype)
+        new_base = CopySlices.apply(base, result, window=window)
+        base._grad_fn, base._output_nr = new_base._grad_fn, 0
+    move_retained_grad(old_base, old_base_nr, base)
     new_view = AsStrided.apply(base, window=window)
     old, old_nr = view._grad_fn, view._output_nr
     view._grad_fn, view._output_nr = new_view._grad_fn, 0

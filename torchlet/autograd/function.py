@@ -567,7 +567,8 @@ class Primitive(Node, _Context):
         # that type(y.grad_fn).__name__ is 'MulBackward0' as in torch (graph-drawing code
         # prints it); its methods are the primitive's own.
         if "_named_node" not in cls.__dict__:
-            cls._node_class = type(cls.node_name, (cls,), {
+            # (a C++ node's type is named without its namespace: CopySlices, NotImplemented)
+            cls._node_class = type(cls.node_name.rsplit("::", 1)[-1], (cls,), {
                 "_named_node": True, "__slots__": (), "__module__": cls.__module__,
                 "__doc__": f"The nodes of {cls.__qualname__}."})
 

@@ -47,6 +47,7 @@ from torchlet._ops.indexing._common import (
     memory_order,
     tensor_type,
 )
+from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, _inplace, bump_version, make_view, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -804,7 +805,7 @@ class IndexPut(Primitive):
         ctx.key, ctx.adv, ctx.cast = key, adv, cast
         if saved:
             ctx.save_for_backward(*saved)
-        out = a.copy()
+        out = _clone_array(a)
         if isinstance(out, np.generic):  # (a 0-d gradient may come as a NumPy scalar)
             out = np.array(out)
         _write(out[key], adv, value)
@@ -845,6 +846,21 @@ class FillBackward3(IndexPut):
     """t[...] = 0-d value: torch's ``fill_`` with a tensor."""
 
     node_name = "FillBackward3"
+
+
+def _clone_array(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` laid out as torch's ``clone()`` (preserve_format) lays it out: its
+    strides if dense, else dims ordered by stride. torch's index_put is
+    ``self.clone().index_put_(...)``, so ``x.t().index_put(...)`` stays transposed."""
+    if a.flags.c_contiguous:  # the usual case
+        out = a.copy()
+        if out.strides == a.strides:  # (else size-1 dims with other strides)
+            return out
+    if type(a) is not np.ndarray:  # (a meta array, or a NumPy scalar)
+        return a.copy()
+    out = empty_in_layout(a, a.dtype, None)
+    np.copyto(out, a)
+    return out
 
 
 def _write(target: np.ndarray, adv, value) -> None:
@@ -1092,7 +1108,7 @@ class IndexPutAdd(Primitive):
         ctx.key = key
         if saved:
             ctx.save_for_backward(*saved)
-        out = a.copy()
+        out = _clone_array(a)
         if type(out) is not MetaArray:  # (a meta one has nothing to add to)
             np.add.at(out, key, values)
         return out

@@ -214,7 +214,9 @@ def rot90(input, k=1, dims=(0, 1)) -> Tensor:  # noqa: A002
 class BlockDiag(Primitive):
     """out = the inputs (0-d as 1x1, 1-D as one row) down the diagonal of a zero matrix, in
     their common dtype;  grad_i = the block of grad at input i's place, in its shape and
-    dtype."""
+    dtype. (torch's backward does not count the row of a 1-D empty input, so the blocks
+    after one are read a row higher: ``block_diag(zeros(0), b)`` gives b grad[0], not
+    grad[1]. Matched here, as gradients must be torch's.)"""
 
     node_name = "BlockDiagBackward0"
 
@@ -224,11 +226,13 @@ class BlockDiag(Primitive):
         rows = sum(b.shape[0] for b in blocks)
         cols = sum(b.shape[1] for b in blocks)
         out = np.zeros((rows, cols), dtype)
-        places, r, c = [], 0, 0
-        for b in blocks:
+        places, r, c, grad_r = [], 0, 0, 0
+        for a, b in zip(arrays, blocks, strict=True):
             out[r:r + b.shape[0], c:c + b.shape[1]] = b
-            places.append((r, c, b.shape[0], b.shape[1]))
+            places.append((grad_r, c, b.shape[0], b.shape[1]))
             r, c = r + b.shape[0], c + b.shape[1]
+            if a.shape != (0,):  # (torch's backward skips a 1-D empty input's row)
+                grad_r += b.shape[0]
         ctx.places = places
         ctx.shapes = [(a.shape, a.dtype) for a in arrays]
         return out
