@@ -1,8 +1,11 @@
 """Activation functions: softmax, log_softmax, softmin and the elementwise activations.
 
-Each activation is one small Primitive: the forward is NumPy on the whole array, the
-backward is written with torchlet operations (so it can be differentiated again), and
-the node carries torch's name (GeluBackward0, EluBackward0, HardtanhBackward0, ...). At
+Each activation is one small Primitive: the forward is NumPy on the whole array, and
+the node carries torch's name (GeluBackward0, EluBackward0, HardtanhBackward0, ...). Where
+torch's gradient is an operation of its own (elu_backward, gelu_backward, ...), so is
+torchlet's (``_SmoothBackward``, ``_PiecewiseBackward``: NumPy forward, torch's double
+backward in torchlet operations), so that create_graph shows EluBackwardBackward0, ...
+and differentiates torch's formulas; silu and mish compose theirs, as torch does. At
 the kinks the conventions are torch's: relu'(0) = 0, leaky_relu'(0) = negative_slope,
 hardtanh passes no gradient at its bounds, elu'(0) = alpha, ...
 
@@ -21,8 +24,8 @@ softshrink, softshrink's zeros) torchlet follows the scalar loop.
 float16 is computed as torch's CPU kernels compute it: in float32, rounded once
 (``_opmath``, ``_opmath_grad``), with the exceptions torch has (hardshrink's lambd and
 the sigmoid buffer of glu's backward are float16; last-dim log_softmax rounds its sum of
-exps and their log to float16; silu's gradient under create_graph is built from float16
-operations).
+exps and their log to float16; silu's and mish's gradients under create_graph are
+built from float16 operations).
 
 gelu follows torch's own kernel. torch hands contiguous float32 inputs of two or more
 elements to oneDNN instead, whose erf approximation differs from erf by a few ulps and
@@ -33,6 +36,7 @@ below -5.54 it is -0.0): torchlet computes the formula, not oneDNN's approximati
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -42,15 +46,18 @@ from torchlet._device import meta_array, on_meta
 from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.indexing._common import relaid
-from torchlet._ops.pointwise import erf, exp, to, zeros_like
+from torchlet._ops.pointwise import exp, to, zeros_like
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
 from torchlet._ops.pointwise._libm import rounded_once as _libm  # float32 math as torch rounds it
+from torchlet._ops.pointwise._libm import sigmoid as _libm_sigmoid
 from torchlet._ops.pointwise.arithmetic import Addcmul
 from torchlet._ops.pointwise.binary import Where, select
+from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.pointwise.unary import _erf
 from torchlet._ops.reduction._common import reduction_layout
-from torchlet._tensor import Tensor, _inplace, _wrap_dim, dim_arg
+from torchlet._random_kernels import VMAP
+from torchlet._tensor import Tensor, _inplace, _wrap_dim, dim_arg, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional._rows import per_row
@@ -82,6 +89,19 @@ def _float_input(name: str, x, kernel: str) -> Tensor:
             f'"{kernel}" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\''
         )
     return x
+
+
+def _number(value, fn: str, arg: str, position: int):
+    """A ``Number`` argument (min_val, alpha, beta, ...) as torch's parser reads it: a
+    Python or NumPy number, or a 0-d tensor that needs no gradient, read by its item()
+    (a float32 tensor(-0.7) is -0.699999988..., as in torch); anything else, a
+    one-element 1-d tensor too, is its TypeError."""
+    if isinstance(value, (numbers.Number, np.bool_)):
+        return value
+    if isinstance(value, Tensor) and value._data.ndim == 0 and not value.requires_grad:
+        return value.item()
+    raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Number, not "
+                    f"{type_name(value)}")
 
 
 def _opmath(kernel, x: np.ndarray, *args, **params) -> np.ndarray:
@@ -134,18 +154,24 @@ class _PiecewiseBackward(Primitive):
     with create_graph stays connected to x, and its own gradient there is 0, not an error.
     A subclass gives node_name and ``kernel(grad, x, **params)`` on NumPy arrays; float16
     goes to the kernel in float32 unless ``opmath`` is False (torch's kernel works in
-    float16 itself)."""
+    float16 itself). ``self_first``: torch's kernel takes x before grad, so the result
+    follows x's layout where the two differ (leaky_relu_backward, threshold_backward)."""
 
     opmath = True
+    self_first = False
 
     @staticmethod
     def forward(ctx, grad, x, **params):
         ctx.params = params
         ctx.save_for_backward(x)
         if x.dtype == np.float16 and ctx.opmath:  # torch compares, scales in float32
-            return ctx.kernel(grad.astype(np.float32), x.astype(np.float32),
-                              **params).astype(np.float16)
-        return ctx.kernel(grad, x, **params)
+            out = ctx.kernel(grad.astype(np.float32), x.astype(np.float32),
+                             **params).astype(np.float16)
+        else:
+            out = ctx.kernel(grad, x, **params)
+        if _c_ordered(grad, x):
+            return out
+        return relaid(out, (x, grad) if ctx.self_first else (grad, x))
 
     @staticmethod
     def backward(ctx, v):
@@ -153,6 +179,51 @@ class _PiecewiseBackward(Primitive):
         need_grad, need_x = ctx.needs_input_grad
         return (type(ctx).apply(v, x, **ctx.params) if need_grad else None,
                 zeros_like(v) if need_x else None)
+
+
+class _SmoothBackward(Primitive):
+    """The gradient of an activation as an operation of its own (torch's elu_backward,
+    gelu_backward, softplus_backward, ...), so that a gradient taken with create_graph
+    shows torch's node (EluBackwardBackward0, ...) and differentiates torch's formulas:
+    out = kernel(grad, x), linear in grad;  grad_grad = the same operation on v;
+    grad_x = ``double(v, grad, x)`` (torch's <op>_double_backward, written with torchlet
+    operations, so differentiable again). A subclass gives node_name, ``kernel(grad, x,
+    **params)`` on NumPy arrays (float16 arrives in float32 and is rounded once after, as
+    torch's backward kernels compute it) and ``double``."""
+
+    @classmethod
+    def forward(cls, ctx, grad, x, **params):
+        ctx.params = params
+        ctx.save_for_backward(grad, x)
+        if x.dtype == np.float16:
+            out = cls.kernel(grad.astype(np.float32), x.astype(np.float32), **params)
+            out = out.astype(np.float16)
+        else:
+            out = cls.kernel(grad, x, **params)
+        if _c_ordered(grad, x):
+            return out
+        return relaid(out, (grad, x))  # (torch's TensorIterator over grad and x)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad
+        node = type(ctx)
+        return (node.apply(v, x, **ctx.params) if need_grad else None,
+                node.double(v, grad, x, **ctx.params) if need_x else None)
+
+
+def _c_ordered(grad: np.ndarray, x: np.ndarray) -> bool:
+    """Whether torch lays out the gradient of x in C order: x C-contiguous and grad too,
+    or grad a broadcast number (``y.sum().backward()``), whose strides of 0 leave the
+    order to x (a shortcut: ``relaid`` would give the same)."""
+    return x.flags.c_contiguous and (grad.flags.c_contiguous or not any(grad.strides))
+
+
+def _mask(condition: np.ndarray, like: Tensor) -> Tensor:
+    """``condition.type_as(like)``: 1 where it holds, 0 elsewhere (torch's
+    double backwards multiply by such a mask, so an inf or NaN gives NaN there)."""
+    return wrap(condition.astype(like._data.dtype))
 
 
 def _zero_outside(keep: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -180,6 +251,8 @@ def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
         return np.empty_like(x)
     if x.dtype == np.float16:
         return _softmax_half(x, dim, log)
+    if log and x.dtype in _LANES and _is_lastdim(x.shape, dim):
+        return _log_softmax_lastdim(x, x.shape[dim])
     if dim == x.ndim - 1 and _short_rows(x):
         out = _softmax_short_rows(x, log)
         if out is not None:
@@ -187,10 +260,74 @@ def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
     # (the ufuncs' reduce: np.max and np.sum add a Python wrapper's microseconds)
     shifted = _along(np.subtract, x, np.maximum.reduce(x, axis=dim, keepdims=True), dim)
     if log:  # torch's order: (x - max) - log(sum(exp(x - max)))
-        log_sum = np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
+        log_sum = _libm(np.log, np.add.reduce(_libm(np.exp, shifted), axis=dim, keepdims=True))
         return _along(np.subtract, shifted, log_sum, dim, out=shifted)
     e = np.exp(shifted, out=shifted)
     return _along(np.multiply, e, 1 / np.add.reduce(e, axis=dim, keepdims=True), dim, out=e)
+
+
+# torch's vectorised last-dim log_softmax (_vec_log_softmax_lastdim) on AVX512: vectors of
+# 16 float32 or 8 float64 lanes
+_LANES = {np.dtype(np.float32): 16, np.dtype(np.float64): 8}
+
+
+def _log_softmax_lastdim(x: np.ndarray, n: int) -> np.ndarray:
+    """log_softmax over rows of ``n`` (the last dim, or one followed by sizes 1) in torch's
+    order, for float32 and float64: the row's max; exp(x - max) (rounded once, as SLEEF's
+    exp nearly always is) summed in vector lanes (``_lane_sums``); the log of the sum;
+    (x - max) - log(sum). Measured against torch on random rows: 0.2-1.5% of float32
+    values an ulp off (torch's exp and log), where NumPy's own order and float32 exp gave
+    5-16%. Short rows are reduced over the transposed rows (one NumPy call per reduction,
+    not one per row); a +-0.0 tie for the max may give the opposite zero where the
+    result is 0."""
+    rows = x.reshape(-1, n)
+    lanes = _LANES[x.dtype]
+    if n * x.itemsize <= _ROW_BYTES and len(rows) > 1:
+        top = np.maximum.reduce(np.ascontiguousarray(rows.T), axis=0)[:, None]
+    else:
+        top = np.maximum.reduce(rows, axis=1, keepdims=True)
+    shifted = np.subtract(rows, top)
+    total = _lane_sums(_libm(np.exp, shifted), lanes)
+    out = np.subtract(shifted, _libm(np.log, total)[:, None], out=shifted)
+    return out.reshape(x.shape)
+
+
+def _lane_sums(e: np.ndarray, lanes: int) -> np.ndarray:
+    """The sum of each row of ``e`` (rows, n) as torch's ``vec::map_reduce_all`` adds it:
+    a row shorter than a vector one number after another; a longer one in ``lanes``
+    partial sums (lane l takes numbers l, l + lanes, ... of the full vectors, then the
+    leftover n % lanes numbers go to the first lanes), the lanes then added as AVX512's
+    float32 ``vec_reduce_all`` does (a tree: lane l plus lane l + 8, + 4, + 2, + 1) or,
+    for float64, one after another. Each reduce here runs over the first axis of a
+    C-contiguous block of 2+ columns, which NumPy adds row after row (not pairwise)."""
+    count, n = e.shape
+    if n < lanes:
+        return _in_order(e)
+    full = n - n % lanes
+    vectors = full // lanes
+    if vectors > 4:  # (NumPy reduces a middle axis slowly: the vectors brought to the front)
+        blocks = e[:, :full].reshape(count, vectors, lanes).transpose(1, 0, 2)
+        acc = np.add.reduce(np.ascontiguousarray(blocks), axis=0)
+    else:
+        acc = e[:, :lanes].copy()
+        for start in range(lanes, full, lanes):
+            acc += e[:, start:start + lanes]
+    if full < n:
+        acc[:, :n - full] += e[:, full:]
+    if e.dtype == np.float64:
+        return _in_order(acc)
+    acc = np.ascontiguousarray(acc.T)  # (lanes, rows): the tree's steps on whole rows
+    while lanes > 1:
+        lanes //= 2
+        acc = acc[:lanes] + acc[lanes:2 * lanes]
+    return acc[0]
+
+
+def _in_order(a: np.ndarray) -> np.ndarray:
+    """The sum of each row of ``a`` (rows, m), added left to right."""
+    if len(a) > 1:
+        return np.add.reduce(np.ascontiguousarray(a.T), axis=0)
+    return np.add.accumulate(a[0])[-1:]
 
 
 # Last-dim softmax over many short rows (attention scores, small logits): NumPy's reduce
@@ -559,9 +696,16 @@ def _hardtanh_values(x: Tensor, lo, hi):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """clamp(x, min_val, max_val)."""
-    x = _check("hardtanh", input)
-    if min_val > max_val:
+    if min_val > max_val:  # (torch's Python, before its parser reads the arguments)
         raise ValueError("min_val cannot be greater than max_val")
+    return _hardtanh(input, min_val, max_val, inplace)
+
+
+def _hardtanh(input, min_val, max_val, inplace: bool) -> Tensor:  # noqa: A002
+    name = "hardtanh_" if inplace else "hardtanh"
+    x = _check(name, input)
+    min_val = _number(min_val, name, "min_val", 2)
+    max_val = _number(max_val, name, "max_val", 3)
     lo, hi = _hardtanh_values(x, min_val, max_val)
     if inplace:
         return _inplace(x, lambda t: Hardtanh.apply(t, lo=lo, hi=hi))
@@ -569,7 +713,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace: bool = False) -> Tensor:
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0) -> Tensor:  # noqa: A002
-    return hardtanh(input, min_val, max_val, inplace=True)
+    """In-place hardtanh (torch's C function: no min_val > max_val check)."""
+    return _hardtanh(input, min_val, max_val, inplace=True)
 
 
 def relu6(input, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -598,6 +743,7 @@ class LeakyReluBackward(_PiecewiseBackward):
     """leaky_relu_backward: grad where x > 0, else slope * grad (slope in grad's dtype)."""
 
     node_name = "LeakyReluBackwardBackward0"
+    self_first = True
 
     @staticmethod
     def kernel(grad, x, *, slope):
@@ -605,15 +751,43 @@ class LeakyReluBackward(_PiecewiseBackward):
 
 
 class LeakyReluInplace(LeakyRelu):
-    """leaky_relu_ (torch names the in-place node LeakyReluBackward1)."""
+    """leaky_relu_ (torch names the in-place node LeakyReluBackward1). The input is
+    overwritten, so, as torch, the backward works from the result (x > 0 exactly where
+    the result is, for a slope >= 0): changing the result in place again is the version
+    error at backward, and a negative slope is torch's error there."""
 
     node_name = "LeakyReluBackward1"
+
+    @staticmethod
+    def forward(ctx, x, *, slope):
+        out = LeakyRelu.forward(ctx, x, slope=slope)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        _check_result_slope(ctx.slope)
+        return LeakyReluBackward.apply(grad, out, slope=ctx.slope)
+
+
+def _check_result_slope(slope: float) -> None:
+    """torch's leaky_relu_backward from the result: the sign of the result tells the
+    input's only for a slope >= 0."""
+    if slope < 0:
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope "
+            "which is not supported. This is caused by calling in-place forward function "
+            "with a negative slope, please call out-of-place version instead. File an "
+            "issue at https://github.com/pytorch/pytorch if you do require supporting "
+            "in-place leakRelu backward calculation with negative slope")
 
 
 def leaky_relu(input, negative_slope=0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else negative_slope * x."""
-    x = _float_input("leaky_relu", input, "leaky_relu_cpu")
-    slope = float(negative_slope)
+    name = "leaky_relu_" if inplace else "leaky_relu"
+    slope = float(_number(negative_slope, name, "negative_slope", 2))
+    x = _float_input(name, input, "leaky_relu_cpu")
     if inplace:
         return _inplace(x, lambda t: LeakyReluInplace.apply(t, slope=slope))
     return LeakyRelu.apply(x, slope=slope)
@@ -649,6 +823,7 @@ class ThresholdBackward(_PiecewiseBackward):
     threshold 0, is torchlet._ops.pointwise.unary.ThresholdBackward)."""
 
     node_name = "ThresholdBackwardBackward0"
+    self_first = True
 
     @staticmethod
     def kernel(grad, x, *, threshold):
@@ -662,7 +837,10 @@ class ThresholdInplace(Threshold):
 def _threshold(input, threshold, value, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > threshold else value. (Named _threshold because the argument ``threshold``
     hides the function's name inside it, as in torch.)"""
-    x = _check("threshold", input)
+    name = "threshold_" if inplace else "threshold"
+    x = _check(name, input)
+    threshold = _number(threshold, name, "threshold", 2)
+    value = _number(value, name, "value", 3)
     if inplace:
         return _inplace(x, lambda t: ThresholdInplace.apply(t, threshold=threshold,
                                                             value=value))
@@ -709,7 +887,9 @@ class HardshrinkBackward(_PiecewiseBackward):
 
 def hardshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
     """x where |x| > lambd, 0 elsewhere."""
-    x = _float_input("hardshrink", input, "hardshrink_cpu")
+    x = _check("hardshrink", input)
+    lambd = _number(lambd, "hardshrink", "lambd", 2)
+    x = _float_input("hardshrink", x, "hardshrink_cpu")
     return Hardshrink.apply(x, lambd=float(lambd))
 
 
@@ -745,7 +925,9 @@ class SoftshrinkBackward(HardshrinkBackward):
 
 def softshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
     """Shrink x towards 0 by lambd; 0 inside [-lambd, lambd]."""
-    x = _float_input("softshrink", input, "softshrink_check")
+    x = _check("softshrink", input)
+    lambd = _number(lambd, "softshrink", "lambd", 2)
+    x = _float_input("softshrink", x, "softshrink_check")
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     return Softshrink.apply(x, lambd=float(lambd))
@@ -784,13 +966,38 @@ class Elu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _opmath_grad(Elu.grad_rule, grad, x, params=ctx.params)
+        return EluBackward.apply(grad, x, params=ctx.params, is_result=False)
+
+
+class EluBackward(_SmoothBackward):
+    """elu_backward (selu's and celu's too), from the input x or, for the in-place forms,
+    from the result (``is_result``):
+    out = grad * input_scale * alpha * scale * exp(x * input_scale) where x <= 0
+          (from the result: grad * input_scale * (out + alpha * scale) where out <= 0),
+          grad * scale elsewhere;
+    grad_x = elu_backward(v * grad * input_scale) where x < 0, else 0
+    (from the result: v * grad * input_scale where out < 0), torch's elu_double_backward:
+    0 at x = 0, where the first derivative is alpha * scale."""
+
+    node_name = "EluBackwardBackward0"
 
     @staticmethod
-    def grad_rule(grad, x, *, params):
-        negcoef, poscoef, negiptcoef = _elu_coefficients(x._data.dtype, params)
-        negative = grad * negiptcoef * negcoef * exp(x * negiptcoef)
-        return _pick(x._data <= 0, negative, grad * poscoef)
+    def kernel(grad, x, *, params, is_result):
+        t = x.dtype.type
+        negcoef, poscoef, negiptcoef = map(t, _elu_coefficients(x.dtype, params))
+        if is_result:
+            negative = grad * negiptcoef * (x + negcoef)
+        else:
+            negative = grad * negiptcoef * negcoef * _libm(np.exp, x * negiptcoef)
+        return select(x <= 0, negative, grad * poscoef)
+
+    @staticmethod
+    def double(v, grad, x, *, params, is_result):
+        input_scale = params[2]
+        vg = v * grad * input_scale
+        if not is_result:
+            vg = EluBackward.apply(vg, x, params=params, is_result=False)
+        return vg * _mask(x._data < 0, vg)
 
 
 def _elu_coefficients(dtype, params):
@@ -816,13 +1023,7 @@ class EluInplace(Elu):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return _opmath_grad(EluInplace.grad_rule, grad, out, params=ctx.params)
-
-    @staticmethod
-    def grad_rule(grad, out, *, params):
-        negcoef, poscoef, negiptcoef = _elu_coefficients(out._data.dtype, params)
-        negative = grad * negiptcoef * (out + negcoef)
-        return _pick(out._data <= 0, negative, grad * poscoef)
+        return EluBackward.apply(grad, out, params=ctx.params, is_result=True)
 
 
 class Celu(Elu):
@@ -849,7 +1050,7 @@ class CeluInplace(EluInplace):
 
 
 def _elu(name, primitive, inplace_primitive, x, inplace, **params):
-    x = _float_input(name, x, "elu_cpu")
+    x = _float_input(name + "_" if inplace else name, x, "elu_cpu")
     if inplace:
         return _inplace(x, lambda t: inplace_primitive.apply(t, **params))
     return primitive.apply(x, **params)
@@ -857,7 +1058,9 @@ def _elu(name, primitive, inplace_primitive, x, inplace, **params):
 
 def elu(input, alpha=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    return _elu("elu", Elu, EluInplace, input, inplace, alpha=float(alpha), scale=1.0,
+    _check("elu_" if inplace else "elu", input)
+    alpha = float(_number(alpha, "elu_" if inplace else "elu", "alpha", 2))
+    return _elu("elu", Elu, EluInplace, input, inplace, alpha=alpha, scale=1.0,
                 input_scale=1.0)
 
 
@@ -881,9 +1084,11 @@ def selu_(input) -> Tensor:  # noqa: A002
 
 def celu(input, alpha=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    _check("celu_" if inplace else "celu", input)
+    alpha = float(_number(alpha, "celu_" if inplace else "celu", "alpha", 2))
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
-    return _elu("celu", Celu, CeluInplace, input, inplace, alpha=float(alpha), scale=1.0,
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _elu("celu", Celu, CeluInplace, input, inplace, alpha=alpha, scale=1.0,
                 input_scale=1.0 / alpha)
 
 
@@ -934,19 +1139,49 @@ class Gelu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _opmath_grad(Gelu.grad_rule, grad, x, approximate=ctx.approximate)
+        return GeluBackward.apply(grad, x, approximate=ctx.approximate)
+
+
+class GeluBackward(_SmoothBackward):
+    """gelu_backward: out = grad * gelu'(x) (Gelu's formulas);
+    grad_x = v * grad * gelu''(x) (torch's gelu_double_backward):
+    'none': gelu'' = 2 pdf - x^2 pdf,  pdf = exp(-x^2 / 2) / sqrt(2 pi);
+    'tanh': with f = x / 2, g = 1 - tanh(u)^2, h = sqrt(2/pi) (1 + 3 * 0.044715 x^2):
+    gelu'' = g h + f h g' + f g h',  g' = -2 sech(u)^2 tanh(u) h,
+    h' = 6 * 0.044715 sqrt(2/pi) x."""
+
+    node_name = "GeluBackwardBackward0"
 
     @staticmethod
-    def grad_rule(grad, x, *, approximate):
+    def kernel(grad, x, *, approximate):
+        t = x.dtype.type
         if approximate == "tanh":
             x_sq = x * x
-            t = _tanh_op((x + x_sq * x * _TANH_KAPPA) * _TANH_BETA)
-            kappa3 = float(x._data.dtype.type(3) * x._data.dtype.type(_TANH_KAPPA))
-            right = x * 0.5 * (1 - t * t) * ((x_sq * kappa3 + 1) * _TANH_BETA)
-            return grad * ((t + 1) * 0.5 + right)
-        cdf = (1 + erf(x * _SQRT1_2)) * 0.5
-        pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
+            inner = (x + x_sq * x * t(_TANH_KAPPA)) * t(_TANH_BETA)
+            th = _libm(np.tanh, inner)
+            kappa3 = t(3) * t(_TANH_KAPPA)
+            right = x * t(0.5) * (1 - th * th) * ((x_sq * kappa3 + 1) * t(_TANH_BETA))
+            return grad * ((th + 1) * t(0.5) + right)
+        cdf = (1 + _erf(x * t(_SQRT1_2))) * t(0.5)
+        pdf = _libm(np.exp, x * x * t(-0.5)) * t(_INV_SQRT_2PI)
         return grad * (cdf + x * pdf)
+
+    @staticmethod
+    def double(v, grad, x, *, approximate):
+        if approximate == "tanh":
+            inner = (x + x.pow(3) * _TANH_KAPPA) * _TANH_BETA
+            tanh_inner = _tanh_op(inner)
+            sech_inner = 1 / inner.cosh()
+            f = x * 0.5
+            g = 1 - tanh_inner * tanh_inner
+            h = (x * x * (3 * _TANH_KAPPA) + 1) * _TANH_BETA
+            f_prime_gh = g * 0.5 * h
+            g_prime = (sech_inner * 2) * (-sech_inner * tanh_inner) * h
+            g_prime_fh = f * h * g_prime
+            h_prime_fg = f * g * (x * (6 * _TANH_KAPPA) * _TANH_BETA)
+            return v * grad * (f_prime_gh + f_prime_gh + g_prime_fh + h_prime_fg)
+        pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
+        return v * grad * (pdf * 2 + x * (-x * pdf))
 
 
 def gelu(input, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -977,11 +1212,11 @@ class Silu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if GRAD_STATE.enabled and grad._data.dtype == np.float16:
-            # create_graph: torch composes the backward of float16 operations
-            # (infinitely_differentiable_silu_backward), each rounded to float16
+        if GRAD_STATE.enabled:
+            # create_graph: torch composes the backward of operations in x's dtype, each
+            # rounded (infinitely_differentiable_silu_backward), not its fused kernel
             s = _sigmoid_op(x)
-            return grad * s * ((1 - s) * x + 1)
+            return grad * s * _AddNumber.apply(x * (1 - s), number=1.0)  # (1.0 + ...: a Scalar)
         return _opmath_grad(Silu.grad_rule, grad, x)
 
     @staticmethod
@@ -1024,6 +1259,11 @@ class Mish(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if GRAD_STATE.enabled:
+            # create_graph: torch composes the backward of operations in x's dtype, each
+            # rounded (infinitely_differentiable_mish_backward), not its fused kernel
+            t = x.exp().log1p().tanh()
+            return grad * (t + x * _sigmoid_op(x) * (1 - t * t))
         return _opmath_grad(Mish.grad_rule, grad, x)
 
     @staticmethod
@@ -1064,21 +1304,39 @@ class Softplus(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _opmath_grad(Softplus.grad_rule, grad, x, beta=ctx.beta,
-                            threshold=ctx.threshold)
+        return SoftplusBackward.apply(grad, x, beta=ctx.beta, threshold=ctx.threshold)
+
+
+class SoftplusBackward(_SmoothBackward):
+    """softplus_backward: out = grad where beta x > threshold, else grad * z / (z + 1),
+    z = exp(beta x);  grad_x = v * grad * beta * s (1 - s), s = sigmoid(beta x), where
+    beta x < threshold, else 0 (torch's softplus_double_backward: 0 at the threshold,
+    where the first derivative is still the smooth one)."""
+
+    node_name = "SoftplusBackwardBackward0"
 
     @staticmethod
-    def grad_rule(grad, x, *, beta, threshold):
+    def kernel(grad, x, *, beta, threshold):
+        t = x.dtype.type
+        scaled = x * t(beta)
+        z = _libm(np.exp, scaled)
+        return select(scaled > t(threshold), grad, grad * z / (z + 1))
+
+    @staticmethod
+    def double(v, grad, x, *, beta, threshold):
         scaled = x * beta
-        z = exp(scaled)
-        linear = scaled._data > x._data.dtype.type(threshold)
-        return _pick(linear, grad, grad * z / (z + 1))
+        s = _sigmoid_op(scaled)
+        below = _mask(scaled._data < x._data.dtype.type(threshold), v)
+        return (v * grad) * (1 - s) * s * below * beta
 
 
 def softplus(input, beta=1.0, threshold=20.0) -> Tensor:  # noqa: A002
     """log(1 + exp(beta * x)) / beta, linear once beta * x exceeds ``threshold``."""
-    x = _float_input("softplus", input, "softplus_cpu")
-    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+    x = _check("softplus", input)
+    beta = float(_number(beta, "softplus", "beta", 2))
+    threshold = float(_number(threshold, "softplus", "threshold", 3))
+    x = _float_input("softplus", x, "softplus_cpu")
+    return Softplus.apply(x, beta=beta, threshold=threshold)
 
 
 class LogSigmoid(Primitive):
@@ -1099,12 +1357,29 @@ class LogSigmoid(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         # torch's forward keeps b = exp(-|x|) as a buffer in x's dtype (float16 rounded)
-        return _opmath_grad(LogSigmoid.grad_rule, grad, x, exp(-x.abs()))
+        data = x._data
+        buffer = _libm(np.exp, np.negative(np.abs(data)))
+        return LogSigmoidBackward.apply(grad, x, buffer=buffer)
+
+
+class LogSigmoidBackward(_SmoothBackward):
+    """log_sigmoid_backward: out = grad * sigmoid(-x), from torch's buffer b = exp(-|x|):
+    (1 - b / (1 + b)) * grad where x < 0, else b / (1 + b) * grad;
+    grad_x = v * grad * (s - 1) * s, s = sigmoid(x) (torch's log_sigmoid_double_backward).
+    The buffer is no input of the node (torch's is not differentiable)."""
+
+    node_name = "LogSigmoidBackwardBackward0"
 
     @staticmethod
-    def grad_rule(grad, x, b):
+    def kernel(grad, x, *, buffer):
+        b = buffer.astype(x.dtype, copy=False)  # (float16's, in float32)
         q = b / (b + 1)
-        return _pick(x._data < 0, 1 - q, q) * grad
+        return select(x < 0, 1 - q, q) * grad
+
+    @staticmethod
+    def double(v, grad, x, *, buffer):
+        s = _sigmoid_op(x)
+        return (v * grad) * (s - 1) * s
 
 
 def logsigmoid(input) -> Tensor:  # noqa: A002
@@ -1191,15 +1466,26 @@ class Hardswish(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _opmath_grad(Hardswish.grad_rule, grad, x)
+        return HardswishBackward.apply(grad, x)
+
+
+class HardswishBackward(_SmoothBackward):
+    """hardswish_backward: out = 0 where x <= -3, grad * (x / 3 + 1/2) where x < 3, else
+    grad (so a NaN input passes its gradient);  grad_x = v * grad / 3 where -3 < x < 3,
+    else 0 (derivatives.yaml)."""
+
+    node_name = "HardswishBackwardBackward0"
 
     @staticmethod
-    def grad_rule(grad, x):
+    def kernel(grad, x):
+        t = x.dtype.type
+        sloped = select(x < 3, grad * (x / t(3) + t(0.5)), grad)
+        return _zero_outside(~(x <= -3), sloped)
+
+    @staticmethod
+    def double(v, grad, x):
         data = x._data
-        # torch: x <= -3 ? 0 : x < 3 ? grad * (x / 3 + 1/2) : grad, so a NaN input
-        # passes its gradient
-        sloped = _pick(data < 3, grad * (x / 3 + 0.5), grad)
-        return _keep(sloped, ~(data <= -3))
+        return _keep(v * grad / 3.0, (-3 < data) & (data < 3))
 
 
 def hardswish(input, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -1251,16 +1537,57 @@ class Glu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        dim = ctx.dim
-        half = x._data.shape[dim] // 2
-        a, b = _shape.narrow(x, dim, 0, half), _shape.narrow(x, dim, half, half)
-        # torch's glu_backward writes sigmoid(b) into a buffer of x's dtype first
-        s = _sigmoid_op(b) if x._data.dtype == np.float16 else _sigmoid_as_torch(b)
-        return _opmath_grad(Glu.grad_rule, grad, a, s, dim=dim)
+        return GluBackward.apply(grad, x, dim=ctx.dim)
+
+
+class GluBackward(Primitive):
+    """glu_backward: out = cat(grad * s, (1 - s) * s * a * grad) along dim (a, b the
+    halves of x, s = sigmoid(b));  differentiable again as torch's
+    glu_double_backward_grad_output and glu_double_backward say: with v = cat(v_a, v_b),
+    grad_grad = v_a * s + v_b * a * s (1 - s)  (the same operation on ones, times v,
+    its halves added);  grad_x = cat(v_b * grad * s', v_a * grad * s' + v_b * a * grad *
+    s''), s' = s (1 - s), s'' = s' (1 - s) - s s'."""
+
+    node_name = "GluBackwardBackward0"
 
     @staticmethod
-    def grad_rule(grad, a, s, *, dim):
-        return _shape.cat([s * grad, (1 - s) * s * a * grad], dim)
+    def forward(ctx, grad, x, *, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(grad, x)
+        a, b = np.split(x, 2, axis=dim)
+        # torch's glu_backward writes sigmoid(b) into a buffer of x's dtype first
+        if x.dtype == np.float16:
+            s = _libm_sigmoid(b).astype(np.float32)
+            a, grad = a.astype(np.float32), grad.astype(np.float32)
+        else:
+            s = 1 / (_libm(np.exp, -b) + 1)
+        out = np.concatenate([s * grad, (1 - s) * s * a * grad], axis=dim)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad
+        dim = ctx.dim
+        half = x._data.shape[dim] // 2
+        grad_grad = grad_x = None
+        if need_grad:
+            tmp = v * GluBackward.apply(_ones_like_half(grad), x, dim=dim)
+            grad_grad = _shape.narrow(tmp, dim, 0, half) + _shape.narrow(tmp, dim, half, half)
+        if need_x:
+            a, b = _shape.narrow(x, dim, 0, half), _shape.narrow(x, dim, half, half)
+            s = _sigmoid_op(b)
+            one_minus_s = 1 - s
+            s_prime = s * one_minus_s
+            v_a, v_b = _shape.narrow(v, dim, 0, half), _shape.narrow(v, dim, half, half)
+            s_second = s_prime * one_minus_s - s * s_prime
+            grad_x = _shape.cat([v_b * grad * s_prime,
+                                 v_a * grad * s_prime + v_b * a * grad * s_second], dim)
+        return grad_grad, grad_x
+
+
+def _ones_like_half(grad: Tensor) -> Tensor:
+    return wrap(np.ones(grad._data.shape, grad._data.dtype))
 
 
 def glu(input, dim: int = -1) -> Tensor:  # noqa: A002
@@ -1324,7 +1651,10 @@ class PreluInputBackward(Primitive):
     @staticmethod
     def forward(ctx, grad, x, w):
         ctx.save_for_backward(grad, x, w)
-        return select(x > 0, grad, grad * w)
+        out = select(x > 0, grad, grad * w)
+        if _c_ordered(grad, x):
+            return out
+        return relaid(out, (x, grad))  # (torch's kernel takes x first)
 
     @staticmethod
     def backward(ctx, v):
@@ -1397,17 +1727,38 @@ class RreluWithNoise(Primitive):
 
 
 class RreluWithNoiseBackward(_PiecewiseBackward):
-    """rrelu_with_noise_backward: grad where x > 0, else noise * grad."""
+    """rrelu_with_noise_backward: grad where x > 0, else noise * grad; in training (a
+    noise array, 1 where x > 0) torch's grad * noise, the same numbers, which also holds
+    when x is the result (a negative slope flips its sign)."""
 
     node_name = "RreluWithNoiseBackwardBackward0"
+    self_first = True  # (torch's calls leaky_relu_backward)
 
     @staticmethod
     def kernel(grad, x, *, noise):
+        if isinstance(noise, np.ndarray):
+            return grad * noise
         return select(x > 0, grad, grad * noise)
 
 
 class RreluWithNoiseInplace(RreluWithNoise):
+    """rrelu_ (RreluWithNoiseBackward1): as leaky_relu_, the backward works from the
+    result; in eval mode a negative slope is torch's error there."""
+
     node_name = "RreluWithNoiseBackward1"
+
+    @staticmethod
+    def forward(ctx, x, *, noise):
+        out = RreluWithNoise.forward(ctx, x, noise=noise)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if not isinstance(ctx.noise, np.ndarray):
+            _check_result_slope(ctx.noise)
+        return RreluWithNoiseBackward.apply(grad, out, noise=ctx.noise)
 
 
 def _rrelu_noise(x: np.ndarray, lower: float, upper: float, training: bool):
@@ -1433,9 +1784,17 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training: bool = False,  # noqa: 
           inplace: bool = False) -> Tensor:
     """Randomized leaky relu: slope (lower + upper) / 2 in eval mode, a random slope in
     [lower, upper] per negative element in training."""
+    name = "rrelu_" if inplace else "rrelu"
+    x = _check(name, input)
+    lower = float(_number(lower, name, "lower", 2))
+    upper = float(_number(upper, name, "upper", 3))
+    if VMAP.batch is not None:  # (inside vmap or jacfwd) torch has no batching rule for it
+        raise RuntimeError(f"vmap: we do not yet support aten::{name}. Please file an issue")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     # in eval mode torch runs leaky_relu, and its error names that kernel
-    x = _float_input("rrelu", input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
-    noise = _rrelu_noise(x._data, float(lower), float(upper), training)
+    x = _float_input(name, x, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
+    noise = _rrelu_noise(x._data, lower, upper, training)
     if inplace:
         return _inplace(x, lambda t: RreluWithNoiseInplace.apply(t, noise=noise))
     return RreluWithNoise.apply(x, noise=noise)
