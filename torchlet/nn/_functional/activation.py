@@ -47,6 +47,7 @@ from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.indexing._common import relaid
 from torchlet._ops.pointwise import exp, to, zeros_like
+from torchlet._ops.pointwise import relu as _relu_op
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
 from torchlet._ops.pointwise._libm import rounded_once as _libm  # float32 math as torch rounds it
@@ -645,10 +646,8 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002
 
 def relu(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(x, 0);  relu'(0) = 0 (ReluBackward0, from torchlet.relu)."""
-    from torchlet._ops.pointwise import relu as _relu
-
     x = _check("relu", input)
-    return x.relu_() if inplace else _relu(x)
+    return x.relu_() if inplace else _relu_op(x)
 
 
 def relu_(input) -> Tensor:  # noqa: A002
