@@ -21,7 +21,7 @@ Where torchlet knowingly differs from torch 2.13:
 
 * float32/float64 sums, means, products and norms agree to within float rounding (NumPy
   and torch add in different orders); integer results, indices, extrema, cumsum/cumprod,
-  float16 sums/means and (in practice) float32 var/std are bit-exact;
+  float16 sums/means/products and (in practice) float32 var/std are bit-exact;
 * among equal values, ``sort(stable=False)``, ``topk`` and ``median(dim)`` may report
   other indices than torch's introsort / nth_element; torchlet's choice is deterministic
   (stable order; values are always the same); ``nanmedian(dim)`` reports torch's index;

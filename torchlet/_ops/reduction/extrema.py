@@ -31,6 +31,7 @@ from torchlet._ops.pointwise.operands import (
 )
 from torchlet._ops.reduction._common import (
     Selection,
+    _int_list,
     check_tensor,
     contiguous,
     evenly_distribute,
@@ -185,18 +186,19 @@ class Amin(Amax):
 def _amax(name, primitive, input, dim, keepdim):
     x = check_tensor(name, input)
     a = x._data
-    dims = reduce_dims(dim, a.ndim, name)
-    if a.size == 0:
-        if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
+    if a.size == 0:  # (checked before the dims are: amax(e, (0, 0)) reports the size)
+        given = () if dim is None else _int_list(dim, name, "dim", 1, single=True)
+        given = (given,) if type(given) is int else tuple(given)
+        if not given:
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
         # torch names the dim as it was given (amin(-1) says -1; max(-1) says 1)
-        given = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
         for g in given:
-            if a.shape[int(g) % a.ndim] == 0:
+            if a.shape[wrap_dim(name, g, a.ndim)] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
+    dims = reduce_dims(dim, a.ndim, name)
     return primitive.apply(x, dims=dims, keepdim=keepdim)
 
 
@@ -205,6 +207,7 @@ def amax(input, dim=(), keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """Largest element over ``dim`` (an int or tuple; () means all); no indices. Which of
     +0.0 / -0.0 comes out of a tie between them is NumPy's choice, not torch's
     CPU-dependent one (module docstring)."""
+    _check_out_dtype(input, out)
     result = _amax("amax", Amax, input, dim, keepdim)
     return _out(result, out, "amax", _input_and_out_dtypes)
 
@@ -213,8 +216,16 @@ def amax(input, dim=(), keepdim=False, *, out=None) -> Tensor:  # noqa: A002
 def amin(input, dim=(), keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """Smallest element over ``dim`` (an int or tuple; () means all); no indices. Signed
     zero ties: as ``amax``."""
+    _check_out_dtype(input, out)
     result = _amax("amin", Amin, input, dim, keepdim)
     return _out(result, out, "amin", _input_and_out_dtypes)
+
+
+def _check_out_dtype(input, out) -> None:  # noqa: A002
+    """amax/amin check ``out``'s dtype first (before an empty input's dims)."""
+    if isinstance(input, Tensor) and isinstance(out, Tensor) \
+            and input._data.dtype != out._data.dtype:
+        raise _input_and_out_dtypes(input._data.dtype, out._data.dtype, "out")
 
 
 def _input_and_out_dtypes(want, got, field) -> RuntimeError:

@@ -32,6 +32,7 @@ from torchlet._ops.reduction._common import (
     count,
     evenly_distribute,
     expand_reduced,
+    is_int,
     kept_shape,
     reduce_dims,
     reduction_layout,
@@ -81,9 +82,13 @@ def _var_args(name, x, dim, unbiased, correction):
         correction = 1
     a = x._data
     if a.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        what = name if name.endswith("_mean") else "std and var"
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
     dims = reduce_dims(dim, a.ndim, name)
-    if count(a.shape, dims) - correction <= 0:
+    # torch's reduction factor is numel / output numel: 0 when the result is empty
+    factor = count(a.shape, dims) if a.size or math.prod(
+        n for i, n in enumerate(a.shape) if i not in dims) else 0
+    if factor - correction <= 0:
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
             "the reduction factor (input numel divided by output numel).",
@@ -350,8 +355,10 @@ class VectorNorm(Primitive):
     node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, p, dims, keepdim, np_dtype):
-        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+    def forward(ctx, a, *, p, dims, keepdim, np_dtype, whole=False):
+        # whole: dim None or empty, where torch's backward keeps a 0-d out and grad (as
+        # 0-d tensors they do not widen a's dtype in the formulas below)
+        ctx.p, ctx.dims, ctx.keepdim, ctx.whole = p, dims, keepdim, whole
         out = _p_norm(a.astype(np_dtype, copy=False), p, dims, keepdim)
         out = reduction_layout(np.asarray(out), a)
         ctx.save_for_backward(a, out)
@@ -361,7 +368,7 @@ class VectorNorm(Primitive):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         p, dims, shape = ctx.p, ctx.dims, x._data.shape
-        if x._data.ndim:
+        if x._data.ndim and not (ctx.whole and not ctx.keepdim):
             grad = restore_reduced(grad, shape, dims, ctx.keepdim)
             out = restore_reduced(out, shape, dims, ctx.keepdim)
         if p == 0:  # piecewise constant: torch returns no gradient at all
@@ -386,6 +393,15 @@ class VectorNorm(Primitive):
         return x * x.abs() ** (p - 2) * scale
 
 
+def _check_no_narrowing(name: str, have: np.dtype, want: np.dtype) -> None:
+    """A norm's ``dtype`` may widen the input's (float16 to float32), never narrow it."""
+    if np.promote_types(have, want) != want:
+        raise RuntimeError(
+            f"{name}: the dtype of the input ({scalar_type_name(have)}) should be convertible "
+            f"without narrowing to the specified dtype ({scalar_type_name(want)})"
+        )
+
+
 def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
     """torch.linalg.vector_norm: the p-norm of the elements over ``dim`` (all if None)."""
     x = check_tensor("linalg.vector_norm", input)
@@ -395,6 +411,24 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
             "linalg.vector_norm: Expected a floating point or complex tensor as input. "
             f"Got {type_word(a)}"
         )
+    p = float(ord)
+    given = () if dim is None else [dim] if is_int(dim) else dim
+    if p < 0 or math.isinf(p):
+        # torch checks these before the dims themselves (duplicates), naming each dim as
+        # given (and, as torch, without a space after it)
+        if a.size == 0 and not given:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor "
+                "because the operation does not have an identity"
+            )
+        if a.size == 0:
+            for d in given:
+                if a.shape[wrap_dim("linalg_vector_norm", d, a.ndim)] == 0:
+                    raise RuntimeError(
+                        f"linalg.vector_norm cannot compute the {p:g} norm on the dimension "
+                        f"{d}because this dimension is empty and the operation does not "
+                        "have an identity"
+                    )
     np_dtype = a.dtype
     if dtype is not None:
         np_dtype = _dtype.to_dtype(dtype).np
@@ -403,22 +437,10 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
                 "linalg.vector_norm: dtype should be floating point or complex, but got "
                 f"{type_word(np.empty(0, np_dtype))}"
             )
-    p = float(ord)
+        _check_no_narrowing("linalg.vector_norm", a.dtype, np_dtype)
     dims = reduce_dims(dim, a.ndim, "linalg_vector_norm", 3)
-    if p < 0 or math.isinf(p):
-        if a.size == 0 and dim is None:
-            raise RuntimeError(
-                f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor "
-                "because the operation does not have an identity"
-            )
-        for d in dims:
-            if a.shape[d] == 0:
-                raise RuntimeError(
-                    f"linalg.vector_norm cannot compute the {p:g} norm on the dimension {d} "
-                    "because this dimension is empty and the operation does not have an "
-                    "identity"
-                )
-    return VectorNorm.apply(x, p=p, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
+    return VectorNorm.apply(x, p=p, dims=dims, keepdim=keepdim, np_dtype=np_dtype,
+                            whole=not given)
 
 
 class Svdvals(Primitive):
@@ -459,6 +481,7 @@ def _matrix_norm(x: Tensor, p, dim, keepdim, dtype) -> Tensor:
             f"Got {type_word(a)}"
         )
     if dtype is not None:
+        _check_no_narrowing("linalg.matrix_norm", a.dtype, _dtype.to_dtype(dtype).np)
         x = x.to(dtype)
     d0, d1 = (wrap_dim("linalg.matrix_norm", d, a.ndim) for d in dims)
     if d0 == d1:
@@ -544,6 +567,15 @@ def _check_not_bool(name: str, a: np.ndarray) -> None:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
 
 
+def _check_median_dim(a: np.ndarray, d: int) -> None:
+    """median(dim)/nanmedian(dim) refuse an empty reduced dim, then a bool input (even
+    0-d or with an empty result), in torch's order."""
+    if a.ndim and a.shape[d] == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    if a.dtype == np.bool_:
+        raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
+
+
 @numpy_names
 def median(input, dim=None, keepdim=False):  # noqa: A002
     """``median(input)``: the lower median of all elements (0-d; NaN if any is NaN).
@@ -552,16 +584,16 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
     torchlet, which takes the median's position in a stable sort."""
     x = check_tensor("median", input)
     a = x._data
-    _check_not_bool("median", a)
     if dim is None:
+        if a.size:  # (torch's empty median fills NaN before any dtype dispatch: True)
+            _check_not_bool("median", a)
         return MedianAll.apply(x)
     d = wrap_dim("median", dim, a.ndim)
+    _check_median_dim(a, d)
     if a.ndim == 0:
         return select_along(MedianDim, x, np.zeros((), np.int64), d, keepdim,
                             return_types.median)
     n = a.shape[d]
-    if n == 0:
-        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     order = argsort_array(a, d, descending=False)
     idx = np.take(order, [(n - 1) // 2], axis=d)
     if a.dtype.kind == "f":
@@ -631,17 +663,15 @@ def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
     if dim is None:
         if keepdim:
             raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
-        _check_not_bool("median", a)
+        if a.size:
+            _check_not_bool("median", a)
         return NanmedianAll.apply(x)
     d = wrap_dim("nanmedian", dim, a.ndim)
+    _check_median_dim(a, d)
     if a.ndim == 0:
         return select_along(NanmedianDim, x, np.zeros((), np.int64), d, keepdim,
                             return_types.nanmedian)
     n = a.shape[d]
-    if n == 0:
-        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
-    if a.dtype == np.bool_:
-        raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
     order = argsort_array(a, d, descending=False)  # NaNs sort last
     idx = np.take(order, [(n - 1) // 2], axis=d)
     if a.dtype.kind == "f":

@@ -289,6 +289,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  
                              _nansum_out_dtype)
     x = check_tensor("nansum", input)
     np_dtype = result_dtype(x, dtype)
+    if dtype is not None:
+        check_grad_dtype(x, np_dtype)
     return Nansum.apply(x, dims=reduce_dims(dim, x._data.ndim, "nansum"), keepdim=keepdim,
                         np_dtype=np_dtype)
 
@@ -330,6 +332,8 @@ class MeanAll(Mean):
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` (None or () means every dimension); floating inputs only,
     unless ``dtype`` names a floating type."""
+    if dtype is not None:
+        _check_mean_dtype("mean", input, dtype)
     if out is not None:
         return _reduced_into(mean, "mean", input, dim, keepdim, dtype, out,
                              _mean_out_dtype)
@@ -351,12 +355,14 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor: 
     """Mean of the non-NaN elements: nansum / (number of non-NaN), as torch composes it
     (so its grad_fn is DivBackward0)."""
     x = check_tensor("nanmean", input)
-    dims = reduce_dims(dim, x._data.ndim, "nanmean")
     if x._data.dtype.kind != "f":
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{type_word(x._data)}"
         )
+    if dtype is not None:
+        _check_mean_dtype("nanmean", x, dtype)
+    dims = reduce_dims(dim, x._data.ndim, "nanmean")
     factor = np.add.reduce(~np.isnan(x._data), axis=dims, keepdims=keepdim, dtype=np.int64)
     factor = reduction_layout(np.asarray(factor), x._data)
     result = nansum(x, dim, keepdim, dtype=dtype) / wrap(factor)
@@ -393,11 +399,22 @@ def _mean_out_dtype(want, got, field):
     where torch's can_cast allows."""
     if want.kind != "f":
         return _mean_of_integers(want)
-    error = out_dtype_castable(want, got, field)
+    # (torch checks a cast from Float, whatever the float input: it names Float)
+    error = out_dtype_castable(np.dtype(np.float32), got, field)
     if error is not None and field == "mean.dtype_out":
         return RuntimeError(f"mean.dtype_out(): input types can't be cast to the desired "
                             f"output type {scalar_type_name(got)}")
     return error
+
+
+def _check_mean_dtype(name: str, input, dtype) -> None:  # noqa: A002
+    """A ``dtype`` given to mean/nanmean must be floating: torch checks it first."""
+    check_tensor(name, input)
+    np_dtype = _dtype.to_dtype(dtype).np
+    if np_dtype.kind != "f":
+        raise RuntimeError(f"{name}(): could not infer output dtype. Optional dtype must be "
+                           "either a floating point or complex dtype. Got: "
+                           f"{type_word(np.empty(0, np_dtype))}")
 
 
 def _mean_of_integers(np_dtype) -> RuntimeError:
@@ -423,13 +440,16 @@ class ProdAll(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, np_dtype):
-        out = np.asarray(np.multiply.reduce(a, axis=None, dtype=np_dtype))
+        if np_dtype == _FLOAT16:  # in memory order, as torch's iterator walks it
+            out = _half_product(a.ravel(order="K"), 0)
+        else:
+            out = np.asarray(np.multiply.reduce(a, axis=None, dtype=np_dtype))
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
+        x, out = _in_grad_dtype(*ctx.saved_tensors, grad)
         if x._data.ndim == 0:
             return grad
         zeros = np.count_nonzero(x._data == 0)
@@ -453,14 +473,18 @@ class Prod(Primitive):
         if a.ndim == 0:
             out = a.astype(np_dtype)
         else:
-            out = np.multiply.reduce(a, axis=dim, keepdims=keepdim, dtype=np_dtype)
+            if np_dtype == _FLOAT16:
+                out = _half_product(a, dim)
+                out = np.expand_dims(out, dim) if keepdim else out
+            else:
+                out = np.multiply.reduce(a, axis=dim, keepdims=keepdim, dtype=np_dtype)
             out = reduction_layout(out, a)
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
+        x, out = _in_grad_dtype(*ctx.saved_tensors, grad)
         if x._data.ndim == 0:
             return grad
         dims = (ctx.dim,)
@@ -469,6 +493,29 @@ class Prod(Primitive):
         if not (x._data == 0).any():
             return grad * (out / x)
         return _prod_safe_zeros_backward(grad, x, ctx.dim)
+
+
+def _half_product(a: np.ndarray, axis: int) -> np.ndarray:
+    """The float16 product along ``axis`` as torch's kernel takes it: one element after
+    the other, each partial product rounded to float16 (NumPy's float16 reduce keeps a
+    float32 product and rounds once: up to an ulp apart)."""
+    a = a.astype(_FLOAT16, copy=False)
+    if a.shape[axis] == 0:
+        return np.ones(a.shape[:axis] + a.shape[axis + 1:], _FLOAT16)
+    last = np.take(np.multiply.accumulate(a, axis=axis), [-1], axis=axis)
+    return last.squeeze(axis)
+
+
+def _in_grad_dtype(x: Tensor, out: Tensor, grad: Tensor):
+    """prod with dtype=: torch's backward works in the result's dtype (the input
+    converted to it), and converts the gradient back at the end."""
+    if x._data.dtype != grad._data.dtype:
+        x = x.to(grad.dtype)
+    return x, out
+
+
+def _to_input_dtype(grad: Tensor, in_dtype) -> Tensor:
+    return grad if grad._data.dtype == in_dtype else grad.to(_dtype.from_numpy_dtype(in_dtype))
 
 
 def _prod_safe_zeros_backward(grad: Tensor, x: Tensor, dim: int) -> Tensor:
@@ -517,15 +564,22 @@ def _scan(ufunc, a: np.ndarray, dim: int, np_dtype) -> np.ndarray:
     float64, each output rounded), so the results agree bit for bit."""
     if a.ndim == 0:
         return a.astype(np_dtype)
+    # dtype= converts the input first (int64 16777217 is 16777216 in float32), then the
+    # kernel accumulates the converted values
+    a = a.astype(np_dtype, copy=False)
     out = ufunc.accumulate(a, axis=dim, dtype=accumulation_dtype(np_dtype))
     return out.astype(np_dtype, copy=False)
 
 
 def _scan_dtype(name: str, x: Tensor, dim, dtype):
     np_dtype = result_dtype(x, dtype)
+    d = wrap_dim(name, dim, x._data.ndim, 1)
+    if np_dtype == np.bool_ and x._data.ndim and x._data.size:
+        # torch's kernels have no bool version (a 0-d or empty scan never runs one)
+        raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
-    return wrap_dim(name, dim, x._data.ndim, 1), np_dtype
+    return d, np_dtype
 
 
 class Cumsum(Primitive):
@@ -536,9 +590,9 @@ class Cumsum(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, dim, np_dtype):
-        ctx.dim = dim
+        ctx.dim, ctx.in_dtype = dim, a.dtype
         out = reduction_layout(_scan(np.add, a, dim, np_dtype), a)
-        if out.dtype.kind == "f":
+        if out.dtype.kind == "f" and a.ndim:  # (a 0-d cumsum is a copy: -0.0 stays)
             # torch's running sum starts from 0, so its first element is 0 + a[0]: +0.0 for
             # a -0.0 (and no later sum can be -0.0 either); NumPy's starts from a[0]
             out += 0.0
@@ -549,7 +603,8 @@ class Cumsum(Primitive):
         data = grad._data
         if data.size <= 1 or data.shape[ctx.dim] == 1:
             return grad
-        return reversed_cumsum(grad, ctx.dim)
+        # with dtype=, torch sums the gradient in the input's dtype
+        return reversed_cumsum(_to_input_dtype(grad, ctx.in_dtype), ctx.dim)
 
 
 @numpy_names
@@ -604,6 +659,7 @@ class Cumprod(Primitive):
         dim = ctx.dim
         if x._data.size <= 1 or x._data.shape[dim] == 1:
             return grad
+        grad = _to_input_dtype(grad, x._data.dtype)  # (as torch, for dtype=)
         if not (x._data == 0).any():
             return reversed_cumsum(out * grad, dim) / x
         if not GRAD_STATE.enabled:  # first order: an O(n) formula in NumPy
@@ -704,6 +760,12 @@ def logsumexp(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     Integer inputs are converted to the default float dtype."""
     x = check_tensor("logsumexp", input)
     dims = reduce_dims(_int_list(dim, "logsumexp", "dim", 1, single=True), x._data.ndim)
+    if isinstance(dim, (tuple, list)) and not dim and not keepdim and x._data.size \
+            and x._data.ndim:
+        # torch's dim=() reduces everything but writes its kept-dims result into a 0-d
+        # tensor and fails (empty and 0-d inputs skip that path)
+        ones = ", ".join("1" * x._data.ndim)
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{ones}]")
     if x._data.dtype.kind != "f":
         x = x.to(_dtype.get_default_dtype())
     return _out(Logsumexp.apply(x, dims=dims, keepdim=keepdim), out, "logsumexp",
