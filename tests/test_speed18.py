@@ -5,7 +5,7 @@ hand-derived values, and as torch.
   element are transposed and reordered in one ``take``; which rows are transposed at all
   is ``_transpose_pays`` (rows a power of two of 1 KiB or more apart are not: they
   collide in the cache);
-* last-dim softmax / log_softmax over many short rows (``activation._softmax_short_rows``)
+* last-dim softmax / log_softmax over many short rows (``softmax._softmax_short_rows``)
   takes its max and its sum of exps over the transposed rows; the sum follows NumPy's
   pairwise order (``_numpy_pairwise``), so the bits are those of the general path;
 * ``randperm`` with the default int64 skips the dtype checks (NumPy's ``dtype.name``
@@ -19,7 +19,7 @@ import pytest
 
 import torchlet
 from torchlet._ops.reduction import _cascade
-from torchlet.nn._functional import activation
+from torchlet.nn._functional import softmax as softmax_kernels
 
 
 def _bits(a) -> np.ndarray:
@@ -118,8 +118,8 @@ def _general_softmax(x, log):
     wide = np.empty(x.shape[:-1] + (x.shape[-1] + 1,), x.dtype)
     wide[..., :-1] = x
     view = wide[..., :-1]
-    assert not activation._short_rows(view)
-    return activation._softmax_np(view, view.ndim - 1, log)
+    assert not softmax_kernels._short_rows(view)
+    return softmax_kernels._softmax_np(view, view.ndim - 1, log)
 
 
 def test_numpy_pairwise_is_numpys_sum():
@@ -128,7 +128,7 @@ def test_numpy_pairwise_is_numpys_sum():
         for dtype in (np.float32, np.float64):
             a = np.exp(rng.standard_normal((m, 7)) * 4).astype(dtype)
             expected = np.add.reduce(np.ascontiguousarray(a.T), axis=-1)
-            assert _same_bits(activation._numpy_pairwise(a), expected), (m, dtype)
+            assert _same_bits(softmax_kernels._numpy_pairwise(a), expected), (m, dtype)
 
 
 def test_numpy_pairwise_hand_order():
@@ -144,7 +144,7 @@ def test_numpy_pairwise_hand_order():
         plain = f(plain + value)
     assert expected == 10.0 and plain == 2.0  # (the order shows)
     a = row[:, None].repeat(3, 1)
-    assert _same_bits(activation._numpy_pairwise(a), np.full(3, expected, f))
+    assert _same_bits(softmax_kernels._numpy_pairwise(a), np.full(3, expected, f))
     assert _same_bits(np.add.reduce(row), expected)  # (NumPy's own)
 
 
@@ -154,24 +154,24 @@ def test_short_rows_softmax_is_the_general_path(log, dtype):
     rng = np.random.default_rng(7)
     for shape in [(8, 4, 32, 32), (4096, 16), (256, 10), (1024, 3), (300, 2), (64, 8, 5)]:
         x = (rng.standard_normal(shape) * 30).astype(dtype)
-        if x.shape[-1] * x.itemsize > activation._ROW_BYTES:
+        if x.shape[-1] * x.itemsize > softmax_kernels._ROW_BYTES:
             continue
-        assert activation._short_rows(x)
-        got = activation._softmax_np(x, x.ndim - 1, log)
+        assert softmax_kernels._short_rows(x)
+        got = softmax_kernels._softmax_np(x, x.ndim - 1, log)
         assert _same_bits(got, _general_softmax(x, log)), shape
     # rows the transposed path leaves to the general one: a max of 0.0 (and -0.0), NaN
     x = rng.standard_normal((512, 6)).astype(dtype)
     x[3] = [0.0, -0.0, -1.0, -2.0, -0.0, -5.0]
-    assert activation._softmax_short_rows(x, log) is None
-    assert _same_bits(activation._softmax_np(x, 1, log), _general_softmax(x, log))
+    assert softmax_kernels._softmax_short_rows(x, log) is None
+    assert _same_bits(softmax_kernels._softmax_np(x, 1, log), _general_softmax(x, log))
     x[3] = np.nan
-    assert activation._softmax_short_rows(x, log) is None
-    assert _same_bits(activation._softmax_np(x, 1, log), _general_softmax(x, log))
+    assert softmax_kernels._softmax_short_rows(x, log) is None
+    assert _same_bits(softmax_kernels._softmax_np(x, 1, log), _general_softmax(x, log))
     # -inf and +inf rows: unique maxima, the transposed path keeps them
     x[3] = -np.inf
     x[4, 2] = np.inf
-    assert activation._softmax_short_rows(x, log) is not None
-    got = activation._softmax_np(x, 1, log)
+    assert softmax_kernels._softmax_short_rows(x, log) is not None
+    got = softmax_kernels._softmax_np(x, 1, log)
     assert _same_bits(got, _general_softmax(x, log))
     assert np.isnan(got[3]).all() and np.isnan(got[4, 2])
 
@@ -187,18 +187,18 @@ def test_row_sums_is_numpys_reduce(dtype):
         a[3] = -0.0  # (NumPy's sum starts from +0.0: a row of -0.0 sums to 0.0)
         a[5, 0], a[6, 1] = np.inf, -np.inf
         expected = np.add.reduce(a, axis=-1, keepdims=True)
-        assert a.size >= 4 * activation._MANY_ROWS * a.shape[-1]
-        assert _same_bits(activation._row_sums(a, a.ndim - 1), expected), shape
+        assert a.size >= 4 * softmax_kernels._MANY_ROWS * a.shape[-1]
+        assert _same_bits(softmax_kernels._row_sums(a, a.ndim - 1), expected), shape
         a[6, 2], a[7, 0], a[7, 1] = np.inf, np.nan, -np.nan  # (inf - inf is NaN too)
         expected = np.add.reduce(a, axis=-1, keepdims=True)
-        assert _same_bits(activation._row_sums(a, a.ndim - 1), expected), shape
+        assert _same_bits(softmax_kernels._row_sums(a, a.ndim - 1), expected), shape
     for log in (False, True):  # the backward kernels: the general path's bits
         grad, out = _data(rng, (2048, 3), dtype), rng.random((2048, 3)).astype(dtype)
         if log:  # grad - exp(out) * sum(grad), NumPy's reduce
-            got = activation._log_softmax_backward_np(grad, out, dim=1)
+            got = softmax_kernels._log_softmax_backward_np(grad, out, dim=1)
             expected = grad - np.exp(out) * np.add.reduce(grad, axis=1, keepdims=True)
         else:  # out * (grad - sum(grad * out))
-            got = activation._softmax_backward_np(grad, out, dim=1)
+            got = softmax_kernels._softmax_backward_np(grad, out, dim=1)
             expected = out * (grad - np.add.reduce(grad * out, axis=1, keepdims=True))
         assert _same_bits(got, expected)
 
@@ -286,4 +286,4 @@ def test_sampled_sums_and_softmax_vs_general_paths():
             assert _same_bits(got, torch.tensor(x).sum(-1).numpy()), (rows, n, dtype)
         y = (rng.standard_normal((rows, n)) * 10).astype(dtype)
         for log in (False, True):
-            assert _same_bits(activation._softmax_np(y, 1, log), _general_softmax(y, log))
+            assert _same_bits(softmax_kernels._softmax_np(y, 1, log), _general_softmax(y, log))

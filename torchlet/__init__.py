@@ -359,8 +359,8 @@ from torchlet.nn._functional.activation import (  # noqa: E402
     selu,
     threshold,
 )
-from torchlet.nn._functional.activation import log_softmax as _log_softmax  # noqa: E402
-from torchlet.nn._functional.activation import softmax as _softmax  # noqa: E402
+from torchlet.nn._functional.softmax import log_softmax as _log_softmax  # noqa: E402
+from torchlet.nn._functional.softmax import softmax as _softmax  # noqa: E402
 
 
 

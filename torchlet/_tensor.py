@@ -1329,13 +1329,13 @@ class Tensor:
     def softmax(self, dim, dtype=None):
         if type(dim) is not builtins.int:  # (None too: only F.softmax picks a dim itself)
             dim = dim_arg(dim, "softmax", 1)
-        return _activation.softmax(self, dim, dtype=dtype)
+        return _softmax.softmax(self, dim, dtype=dtype)
 
     @numpy_names
     def log_softmax(self, dim, dtype=None):
         if type(dim) is not builtins.int:
             dim = dim_arg(dim, "log_softmax", 1)
-        return _activation.log_softmax(self, dim, dtype=dtype)
+        return _softmax.log_softmax(self, dim, dtype=dtype)
 
     @numpy_names
     def logsumexp(self, dim, keepdim=False):
@@ -3505,6 +3505,7 @@ from torchlet._ops import pointwise as _pw  # noqa: E402
 from torchlet._ops.pointwise import arithmetic as _arith  # noqa: E402
 from torchlet._ops import random_ops as _rand  # noqa: E402
 from torchlet.nn._functional import activation as _activation  # noqa: E402
+from torchlet.nn._functional import softmax as _softmax  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
 from torchlet._ops.reduction import sums as _sums  # noqa: E402
 from torchlet._ops import shape as _shape  # noqa: E402

@@ -15,7 +15,7 @@ elements (``_pieces``), fewer than any SIMD block on any x86 machine: torch then
 its scalar loop everywhere, as it does for every small tensor.
 
 gelu: torch hands a contiguous float32 gelu of more than one element to oneDNN, whose erf
-approximation torchlet does not reproduce (see activation.py); a non-contiguous input, or
+approximation torchlet does not reproduce (see smooth_activation.py); a non-contiguous input, or
 float64, goes through torch's own kernel, which torchlet follows: those are compared.
 
 Tolerances: exact where torch's kernel is exact (selections, clamps, + - * /, max

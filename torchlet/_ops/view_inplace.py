@@ -180,7 +180,7 @@ class CopySlicesNode(Node):
 
     node_name = "torch::autograd::CopySlices"
 
-    def __init__(self, base: Tensor, fn: Node, window):
+    def __init__(self, base, fn, window):  # (base: Tensor, fn: its Node)
         self._init_node()
         base_edge = _edge(base)
         self._edges = [base_edge, *fn._edges[1:]]

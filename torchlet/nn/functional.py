@@ -240,8 +240,6 @@ from torchlet.nn._functional.activation import (  # noqa: E402
     celu_,
     elu,
     elu_,
-    gelu,
-    glu,
     hardshrink,
     hardsigmoid,
     hardswish,
@@ -249,9 +247,6 @@ from torchlet.nn._functional.activation import (  # noqa: E402
     hardtanh_,
     leaky_relu,
     leaky_relu_,
-    log_softmax,
-    logsigmoid,
-    mish,
     prelu,
     relu,
     relu6,
@@ -261,10 +256,6 @@ from torchlet.nn._functional.activation import (  # noqa: E402
     selu,
     selu_,
     sigmoid,
-    silu,
-    softmax,
-    softmin,
-    softplus,
     softshrink,
     softsign,
     tanh,
@@ -311,6 +302,15 @@ from torchlet.nn._functional.loss import (  # noqa: E402
 from torchlet.nn._functional.padding import (  # noqa: E402
     pad,
 )
+from torchlet.nn._functional.smooth_activation import (  # noqa: E402
+    gelu,
+    glu,
+    logsigmoid,
+    mish,
+    silu,
+    softplus,
+)
+from torchlet.nn._functional.softmax import log_softmax, softmax, softmin  # noqa: E402
 
 __all__ += [
     "alpha_dropout", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",

@@ -69,7 +69,7 @@ from torchlet._ops.pointwise.special_polynomials import (
 from torchlet._ops.pointwise.unary import RoundDecimals
 from torchlet._ops.reduction.sums import logsumexp as _logsumexp
 from torchlet._tensor import dim_arg
-from torchlet.nn._functional import activation as _activation
+from torchlet.nn._functional import softmax as _softmax
 
 expit = sigmoid
 gammaln = lgamma
@@ -97,13 +97,13 @@ def logsumexp(input, dim, keepdim=False, *, out=None):  # noqa: A002
 def softmax(input, dim, *, dtype=None):  # noqa: A002
     if type(dim) is not int:
         dim = dim_arg(dim, "special_softmax", 2)
-    return _activation.softmax(input, dim, dtype=dtype)
+    return _softmax.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):  # noqa: A002
     if type(dim) is not int:
         dim = dim_arg(dim, "special_log_softmax", 2)
-    return _activation.log_softmax(input, dim, dtype=dtype)
+    return _softmax.log_softmax(input, dim, dtype=dtype)
 
 
 __all__ = [

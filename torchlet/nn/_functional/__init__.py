@@ -1,8 +1,9 @@
 """The implementations behind ``torchlet.nn.functional``, one module per kind of function;
 ``torchlet/nn/functional.py`` re-exports them under torch's names. Among them:
 
-* ``activation``: softmax, log_softmax, softmin and the elementwise activations (relu,
-  gelu, elu, ...), each one small Primitive whose node name is torch's;
+* ``activation``, ``smooth_activation``: the elementwise activations (relu, elu, sigmoid,
+  ...; gelu, silu, softplus, ...), each one small Primitive whose node name is torch's;
+* ``softmax``: softmax, log_softmax and softmin, in torch's order of additions;
 * ``loss``: cross_entropy (one fused primitive), nll_loss, one_hot and the other losses;
 * ``distance``: normalize, cosine_similarity, pairwise_distance and the losses built on
   them (cosine_embedding_loss, triplet_margin_loss);

@@ -48,9 +48,9 @@ from torchlet._ops.pointwise import where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.backends import cuda as _cuda_backend
-from torchlet.nn._functional.activation import _softmax_np, softmax
 from torchlet.nn._functional.dropout import dropout
 from torchlet.nn._functional.padding import pad
+from torchlet.nn._functional.softmax import _softmax_np, softmax
 from torchlet.nn.functional import linear
 
 __all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]

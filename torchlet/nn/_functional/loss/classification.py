@@ -31,17 +31,17 @@ from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive, _modified_message
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional._rows import per_row
-from torchlet.nn._functional.activation import (
-    LogSoftmax,
-    LogSoftmaxBackwardData,
-    _softmax_np,
-    log_softmax,
-)
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
     _not_differentiable,
     _reduction,
+)
+from torchlet.nn._functional.softmax import (
+    LogSoftmax,
+    LogSoftmaxBackwardData,
+    _softmax_np,
+    log_softmax,
 )
 
 # ---------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from torchlet._ops.pointwise import exp, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE, no_grad
-from torchlet.nn._functional.activation import logsigmoid
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
@@ -25,6 +24,7 @@ from torchlet.nn._functional.loss._shared import (
     _reduction,
     legacy_get_string,
 )
+from torchlet.nn._functional.smooth_activation import logsigmoid
 
 # ---------------------------------------------------------------------------------------
 # margin losses

@@ -13,7 +13,6 @@ from torchlet._ops.linalg.integration import _over
 from torchlet._ops.pointwise import exp, logit, sigmoid, xlogy
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
-from torchlet.nn._functional.activation import logsigmoid
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
@@ -28,6 +27,7 @@ from torchlet.nn._functional.loss._shared import (
     _reduction,
     legacy_get_string,
 )
+from torchlet.nn._functional.smooth_activation import logsigmoid
 
 # ---------------------------------------------------------------------------------------
 # binary cross entropy
