@@ -25,6 +25,7 @@ backward live side by side. Fields:
 from __future__ import annotations
 
 import builtins
+import re
 import warnings
 from typing import TYPE_CHECKING
 
@@ -83,12 +84,13 @@ class Tensor:
         default = _dtype.get_default_dtype().np
         if len(args) == 1 and isinstance(args[0], Tensor):
             data = args[0]._data
-        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-            data = np.array(args[0], dtype=default)
+        elif len(args) == 1 and (type(args[0]) is bool or not isinstance(
+                args[0], (int, np.integer))):
+            data = _legacy_data(args[0], default)
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-            data = _runtime.fill_uninitialized(
-                np.empty(tuple(int(s) for s in shape), dtype=default))
+            data = _creation.strided_empty(_runtime.fill_uninitialized(
+                np.empty(tuple(int(s) for s in shape), dtype=default)))
         _init(self, data)
 
     # --------------------------------------------------------------------------------
@@ -1782,15 +1784,15 @@ class Tensor:
         return _inplace(self, _pw.relu)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        return _inplace(self, _pw.clamp, min, max)
+        return _clamp_inplace(self, _pw.clamp, min, max)
 
     clip_ = clamp_
 
     def clamp_min_(self, min):  # noqa: A002
-        return _inplace(self, _pw.clamp_min, min)
+        return _clamp_inplace(self, _pw.clamp_min, min)
 
     def clamp_max_(self, max):  # noqa: A002
-        return _inplace(self, _pw.clamp_max, max)
+        return _clamp_inplace(self, _pw.clamp_max, max)
 
     def floor_(self):
         return _inplace(self, _pw.floor)
@@ -2040,6 +2042,10 @@ class Tensor:
         return _pw.ldexp(self, other)
 
     def ldexp_(self, other):
+        if isinstance(other, Tensor) and self._data.dtype.kind != "f":
+            # torch's ldexp_ (self * 2**other) refuses a non-float self before anything else
+            raise RuntimeError(f"ldexp can't be cast to the desired output type "
+                               f"{_dtype.TYPE_WORDS[self._data.dtype.name]}")
         return _inplace(self, _pw.ldexp, other)
 
     def frexp(self):
@@ -3086,6 +3092,22 @@ def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:
     return t
 
 
+def _legacy_data(data, np_dtype) -> np.ndarray:
+    """The values of ``torch.Tensor(data)`` in the default dtype: a sequence (a NumPy array
+    too) read as ``torch.tensor(data, dtype=...)`` reads it (its refusals of negative
+    strides and other byte orders, its layout); anything else is torch's TypeError."""
+    if not isinstance(data, (np.ndarray, str, bytes, *_creation._SEQUENCES)) and (
+            not _creation._other_sequence(data)):
+        raise TypeError(f"new(): data must be a sequence (got {_dtype.type_name(data)})")
+    if isinstance(data, np.ndarray) and data.dtype.kind == "c":  # (no complex tensors here)
+        _creation.check_numpy_array(data.real)
+        warnings.warn("Casting complex values to real discards the imaginary part (Triggered "
+                      "internally at /__w/pytorch/pytorch/aten/src/ATen/native/Copy.cpp:307.)",
+                      UserWarning, stacklevel=3)
+        return _creation.copy_in_layout(data).real.astype(np_dtype)
+    return _creation.tensor(data, dtype=_dtype._BY_NP[np_dtype])._data
+
+
 def _allowed_grad_dtype(t: Tensor):
     """``t.grad_dtype``: the tensor's own dtype unless the setter gave another (or None)."""
     try:
@@ -3340,6 +3362,8 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
         if error is not None:
             raise error from None
         raise
+    except TypeError as error:
+        raise _method_type_error(error, op) from None
     _write_result(self, result)
     if recording:
         if self._is_view():  # the write changed the base too: rebase both histories
@@ -3355,6 +3379,34 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
             move_retained_grad(old_fn, old_nr, self)
         _save_self_as_result(self, result)
     return self
+
+
+_ARGUMENT_ERROR = re.compile(r"(\w+)\(\): argument '(\w+)' \(position (\d+)\)")
+
+
+def _method_type_error(error: TypeError, op) -> TypeError:
+    """The function's argument TypeError as the in-place method's parser words it: named
+    ``hypot_()``, counting the arguments without self (``hypot(): argument 'other'
+    (position 2)`` becomes ``hypot_(): argument 'other' (position 1)``)."""
+    message = str(error)
+    match = _ARGUMENT_ERROR.match(message)
+    if match is None or match[1] != op.__name__ or int(match[3]) < 2:
+        return error
+    return TypeError(f"{match[1]}_(): argument '{match[2]}' (position {int(match[3]) - 1})"
+                     + message[match.end():])
+
+
+def _clamp_inplace(self: Tensor, op, *bounds) -> Tensor:
+    """clamp_/clamp_min_/clamp_max_: torch's scalar overloads word a bool self's cast error
+    with the C type name ("... desired output type bool")."""
+    try:
+        return _inplace(self, op, *bounds)
+    except RuntimeError as error:
+        message = str(error)
+        if (self._data.dtype.kind == "b" and message.endswith("desired output type Bool")
+                and not any(isinstance(b, Tensor) for b in bounds)):
+            raise RuntimeError(message[:-4] + "bool") from None
+        raise
 
 
 def _output_error(self: Tensor, op, args: tuple) -> RuntimeError | None:
@@ -3504,6 +3556,7 @@ from torchlet._ops import linalg as _la  # noqa: E402
 from torchlet._ops import pointwise as _pw  # noqa: E402
 from torchlet._ops.pointwise import arithmetic as _arith  # noqa: E402
 from torchlet._ops import random_ops as _rand  # noqa: E402
+from torchlet._ops import creation as _creation  # noqa: E402
 from torchlet.nn._functional import activation as _activation  # noqa: E402
 from torchlet.nn._functional import softmax as _softmax  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402

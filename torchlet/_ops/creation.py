@@ -30,6 +30,7 @@ from torchlet._ops.shape.common import (
     _is_size,
     _unpack_int,
     check_memory_format,
+    contiguous_strides,
     empty_in_layout,
 )
 from torchlet._runtime import fill_uninitialized
@@ -165,8 +166,13 @@ CREATION_KEYWORDS = ("Tensor out = None, torch.dtype dtype = None, torch.layout 
 GENERATOR_KEYWORDS = "torch.Generator generator, " + CREATION_KEYWORDS
 
 
-def _finish(data: np.ndarray, requires_grad: bool, meta: bool = False) -> Tensor:
-    """The new tensor of ``data`` (of its shape and dtype only, when ``meta``)."""
+def _finish(data: np.ndarray, requires_grad: bool, meta: bool = False,
+            numpy_strides: bool = False) -> Tensor:
+    """The new tensor of ``data`` (of its shape and dtype only, when ``meta``). A new
+    empty array gets torch's contiguous strides (unless ``numpy_strides``: torch keeps a
+    NumPy array's), so that its views' strides are torch's too."""
+    if not data.size and not meta and not numpy_strides:
+        data = strided_empty(data)
     t = wrap(meta_array(data.shape, data.dtype) if meta else data)
     if requires_grad:
         if data.dtype.kind != "f":
@@ -175,6 +181,16 @@ def _finish(data: np.ndarray, requires_grad: bool, meta: bool = False) -> Tensor
             )
         t._requires_grad = True
     return t
+
+
+def strided_empty(data: np.ndarray) -> np.ndarray:
+    """A new size-0 array with torch's contiguous strides in place of NumPy's zeros, which
+    NumPy then keeps through transposes, step slices, expand, ... (``empty(0, 4).t()``
+    has strides (1, 4)). Any other array as it is."""
+    if any(data.strides) or not data.ndim or type(data) is not np.ndarray:
+        return data  # (strides given on purpose, a 0-d array, or a meta array)
+    strides = [s * data.itemsize for s in contiguous_strides(data.shape)]
+    return np.ndarray(data.shape, data.dtype, data, 0, strides)
 
 
 def _np_dtype(dtype, default=None):
@@ -219,7 +235,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         array = _array_from_data(data, dtype)
     if dtype is not None:
         array = _cast_in_layout(array, _dtype.to_dtype(dtype).np)
-    return _finish(array, requires_grad, meta)
+    return _finish(array, requires_grad, meta, numpy_strides=isinstance(data, np.ndarray))
 
 
 def check_number(value, name: str, arg: str, position: int) -> None:

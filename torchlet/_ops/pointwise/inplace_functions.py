@@ -100,7 +100,16 @@ def tensor_other(name: str, other) -> Tensor:
 
 
 def bitwise_(self: Tensor, op, other) -> Tensor:
-    """``self.bitwise_and_(other)``: the cast check comes first, as in torch."""
+    """``self.bitwise_and_(other)``: torch's checks in its order: the shapes (an operand
+    that does not broadcast to ``self``'s), then whether the result casts to self."""
+    if isinstance(other, Tensor) and other._data.shape != self._data.shape:
+        try:
+            shape = np.broadcast_shapes(self._data.shape, other._data.shape)
+        except ValueError:
+            return _inplace(self, op, other)  # (the op raises torch's size error)
+        if shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match "
+                               f"the broadcast shape {list(shape)}")
     check_castable(self, other)
     return _inplace(self, op, other)
 

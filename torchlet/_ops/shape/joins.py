@@ -20,7 +20,7 @@ from torchlet._ops.shape.common import (
     _scalar_name,
     _wrap_dim_of,
 )
-from torchlet._ops.shape.slices import narrow
+from torchlet._ops.shape.slices import moved_empty, narrow
 from torchlet._ops.shape.views import reshape, unsqueeze
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
@@ -68,7 +68,10 @@ class Split(Primitive):
         before = (slice(None),) * dim
         outs, start = [], 0
         for size in sizes:
-            outs.append(a[before + (slice(start, start + size),)])
+            out = a[before + (slice(start, start + size),)]
+            if not size and start:  # (NumPy's start stays at a's)
+                out = moved_empty(out, a, start * a.strides[dim])
+            outs.append(out)
             start += size
         ctx._output_meta = [(o.shape, o.dtype) for o in outs]
         return tuple(outs)

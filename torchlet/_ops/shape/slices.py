@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
+from torchlet._device import on_meta
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match, refuse_autograd
 from torchlet._ops.shape.common import (
@@ -27,6 +28,31 @@ from torchlet.autograd.function import Primitive
 # views of part of a tensor: narrow, select, diagonal
 
 
+class _Interface:
+    """What ``np.asarray`` reads an array from: an ``__array_interface__``, and the array
+    whose memory it points into (kept alive as the new array's ``base``)."""
+
+    __slots__ = ("__array_interface__", "base")
+
+    def __init__(self, interface: dict, base: np.ndarray):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def moved_empty(view: np.ndarray, address_of: np.ndarray, nbytes: int) -> np.ndarray:
+    """The empty ``view`` starting ``nbytes`` past ``address_of``'s first element, where
+    torch's empty view starts (its ``storage_offset()`` and ``data_ptr()``): NumPy leaves
+    the data pointer of a slice of length 0 where it was (``x[2:2]`` starts at ``x[0]``).
+    The empty view addresses no element, so any address is safe."""
+    if on_meta(view):
+        return view
+    interface = dict(view.__array_interface__)
+    interface["data"] = (address_of.__array_interface__["data"][0] + nbytes,
+                         not view.flags.writeable)
+    interface["strides"] = view.strides
+    return np.asarray(_Interface(interface, view))
+
+
 class Slice(Primitive):
     """out = a[start:start + length] along dim (a view);  grad_a = zeros with grad there."""
 
@@ -35,7 +61,10 @@ class Slice(Primitive):
     @staticmethod
     def forward(ctx, a, *, dim, start, length):
         ctx.in_shape, ctx.args = a.shape, (dim, start, length)
-        return a[(slice(None),) * dim + (slice(start, start + length),)]
+        out = a[(slice(None),) * dim + (slice(start, start + length),)]
+        if not length and start:  # (NumPy's start stays at a's)
+            out = moved_empty(out, a, start * a.strides[dim])
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -163,7 +192,10 @@ class Diagonal(Primitive):
     @staticmethod
     def forward(ctx, a, *, offset, dim1, dim2):
         ctx.in_shape, ctx.args = a.shape, (offset, dim1, dim2)
-        return _diagonal_view(a, offset, dim1, dim2)
+        out = _diagonal_view(a, offset, dim1, dim2)
+        if not out.shape[-1] and offset:  # torch's empty diagonal starts where a does
+            out = moved_empty(out, a, 0)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

@@ -115,7 +115,7 @@ def _as_view(a: np.ndarray, shape, strides, reshape_is_view: bool = False) -> np
     itemsize = a.itemsize
     if reshape_is_view or a.flags.c_contiguous:
         out = a.reshape(shape)
-        if 1 not in shape or out.size == 0:  # the strides of longer dims are forced
+        if 1 not in shape:  # the strides of longer dims are forced (an empty array's too)
             return out
         want = tuple(s * itemsize for s in strides)
         if out.strides == want:
