@@ -23,12 +23,15 @@ from torchlet._ops.pointwise.operands import (
     _operands,
     _operands_as_float,
     _out,
+    _uncast_operands,
     check_parsed_int,
     invalid_combination,
     is_operand,
     numbers_as_tensor,
     operand_error,
     out_dtype_found,
+    promoted,
+    promotion,
     zeros_like,
     zeros_like_grad,
 )
@@ -54,13 +57,18 @@ def _times_plus(x, alpha, y):
 
 
 class Add(Primitive):
-    """out = a + alpha * b;  grad_a = grad,  grad_b = alpha * grad."""
+    """out = a + alpha * b;  grad_a = grad,  grad_b = alpha * grad.
+
+    ``dtype``: operands of other dtypes are converted to it here, inside the node (torch
+    promotes in the kernel and records no cast; ``promotion``). The same in Sub, Mul, Div."""
 
     node_name = "AddBackward0"
     alpha = 1  # (set on the node only when another is given: the usual a + b stores nothing)
 
     @staticmethod
-    def forward(ctx, a, b, *, alpha=1):
+    def forward(ctx, a, b, *, alpha=1, dtype=None):
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         if alpha != 1:
             ctx.alpha = alpha
             return laid_out_as_torch(_times_plus(b, alpha, a), a, b)
@@ -88,7 +96,9 @@ class Sub(Primitive):
     alpha = 1  # (as Add's)
 
     @staticmethod
-    def forward(ctx, a, b, *, alpha=1):
+    def forward(ctx, a, b, *, alpha=1, dtype=None):
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         if alpha != 1:
             ctx.alpha = alpha
             return laid_out_as_torch(_times_plus(b, -alpha, a), a, b)
@@ -129,14 +139,17 @@ class Mul(Primitive):
 
     As torch, b is saved only when a needs a gradient and a only when b does: changing
     the other operand in place before backward is then no error. b is saved first, as
-    torch does (saved_tensors_hooks see b, then a)."""
+    torch does (saved_tensors_hooks see b, then a). As Div's, the inputs themselves are
+    saved, of their own dtypes."""
 
     node_name = "MulBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         out = a * b
         if a.flags.c_contiguous and b.flags.c_contiguous and (
                 a.shape == b.shape or 1 not in out.shape):  # (as Add's)
@@ -152,8 +165,10 @@ class Mul(Primitive):
 
 def _times(grad, factor):
     """grad * factor. First order (no create_graph) on the arrays: the same product
-    without a dispatch; Mul's backward runs in nearly every graph."""
-    if not GRAD_STATE.enabled and isinstance(factor, Tensor):
+    without a dispatch; Mul's backward runs in nearly every graph. A factor of another
+    dtype (an input of a promoting Mul) goes through ``*``: torch's promotion, not NumPy's."""
+    if not GRAD_STATE.enabled and isinstance(factor, Tensor) \
+            and factor._data.dtype is grad._data.dtype:
         product = grad._data * factor._data
         # (0-d operands give a NumPy scalar, which a tensor must not hold)
         return wrap(product if type(product) is np.ndarray else np.asarray(product))
@@ -233,13 +248,16 @@ class Div(Primitive):
     """out = a / b;  grad_a = grad / b,  grad_b = -grad * ((a / b) / b).
 
     As torch, a is saved only when b needs a gradient (b always: both rules use it), and
-    b first."""
+    b first. The saved operands are the inputs themselves, of their own dtypes (torch's
+    backward promotes grad with them as the forward did; a double backward reaches them)."""
 
     node_name = "DivBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         out = a / b
         if a.flags.c_contiguous and b.flags.c_contiguous and (
                 a.shape == b.shape or 1 not in out.shape):  # (as Add's)
@@ -459,16 +477,17 @@ class PowScalarBase(Primitive):
 
 def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument names
     try:
-        a, b, dt = _operands(input, other)
+        a, b, dt = _uncast_operands(input, other)  # (Add converts them: no cast node)
     except TypeError as error:
         if (number := numbers_as_tensor(input, other)) is not None:
             return add(number, other, alpha=alpha, out=out)
         raise operand_error("add", input, other, error) from None
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
-    if dt.kind == "b":  # torch: True + True is True
+    if dt.kind == "b":  # torch: True + True is True (both bool: nothing to convert)
         return _out(LogicalOp.apply(a, b, op=np.logical_or), out, "add")
-    result = Add.apply(a, b) if alpha == 1 else Add.apply(a, b, alpha=alpha)
+    params = promotion(dt, a, b)
+    result = Add.apply(a, b, **params) if alpha == 1 else Add.apply(a, b, alpha=alpha, **params)
     return result if out is None else _out(result, out, "add")
 
 
@@ -497,14 +516,15 @@ def _check_sub(input, other):  # noqa: A002
 def sub(input, other, *, alpha=1, out=None):  # noqa: A002
     _check_sub(input, other)
     try:
-        a, b, dt = _operands(input, other)
+        a, b, dt = _uncast_operands(input, other)  # (as add's)
     except TypeError as error:
         if (number := numbers_as_tensor(input, other)) is not None:
             return sub(number, other, alpha=alpha, out=out)
         raise operand_error("sub", input, other, error) from None
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
-    result = Sub.apply(a, b) if alpha == 1 else Sub.apply(a, b, alpha=alpha)
+    params = promotion(dt, a, b)
+    result = Sub.apply(a, b, **params) if alpha == 1 else Sub.apply(a, b, alpha=alpha, **params)
     return result if out is None else _out(result, out, "sub")
 
 
@@ -534,14 +554,14 @@ def mul(input, other, *, out=None):  # noqa: A002
     elif _half_and_scalar_tensor(input, other):
         return _out(MulNumber.apply(input, number=other.item()), out, "mul")
     try:
-        a, b, dt = _operands(input, other)
+        a, b, dt = _uncast_operands(input, other)  # (as add's)
     except TypeError as error:
         if (number := numbers_as_tensor(input, other)) is not None:
             return mul(number, other, out=out)
         raise operand_error("mul", input, other, error) from None
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out, "mul")
-    result = Mul.apply(a, b)
+    result = Mul.apply(a, b, **promotion(dt, a, b))
     return result if out is None else _out(result, out, "mul")
 
 
@@ -568,12 +588,16 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     if _half_and_scalar_tensor(input, other):
         return _out(DivNumber.apply(input, number=other.item()), out, "div")
     try:
-        a, b, _ = _operands_as_float(input, other)  # integers: the default float dtype
+        a, b, dt = _uncast_operands(input, other)  # (as add's)
     except TypeError as error:
         if (number := numbers_as_tensor(input, other)) is not None:
             return div(number, other, out=out)
         raise operand_error("div", input, other, error) from None
-    result = Div.apply(a, b)
+    if dt.kind in "fc":
+        result = Div.apply(a, b, **promotion(dt, a, b))
+    else:  # integers: each converted to the default float dtype from its own (no gradient)
+        a, b, _ = _operands_as_float(input, other)
+        result = Div.apply(a, b)
     return result if out is None else _out(result, out, "div")
 
 

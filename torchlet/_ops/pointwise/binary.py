@@ -24,12 +24,15 @@ from torchlet._ops.pointwise.operands import (
     _operands,
     _operands_as_float,
     _out,
+    _uncast_operands,
     c_type_name,
     check_out_first,
     check_parsed_int,
     invalid_combination,
     is_operand,
     out_dtype_found,
+    promoted,
+    promotion,
     zeros_like_scalar,
 )
 from torchlet._tensor import Tensor, _warn_once, wrap
@@ -74,13 +77,19 @@ arctan2 = atan2
 
 class Maximum(Primitive):
     """out = max(a, b);  the larger input gets grad; ties split it, half each; where either
-    is NaN both get all of it (torch's formula masks only where a < b or a > b)."""
+    is NaN both get all of it (torch's formula masks only where a < b or a > b).
+
+    ``dtype``: inputs of other dtypes are converted to it here, inside the node, as torch's
+    kernel promotes (no cast node: ``promotion``); the inputs themselves are saved, and the
+    backward compares them with torch's promotion. The same in Minimum and Where."""
 
     node_name = "MaximumBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(_wide16(np.maximum, a, b), a, b)
 
     @staticmethod
@@ -96,8 +105,10 @@ class Minimum(Primitive):
     node_name = "MinimumBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(_wide16(np.minimum, a, b), a, b)
 
     @staticmethod
@@ -137,15 +148,15 @@ def _not_tensors(name: str, input, other) -> TypeError:  # noqa: A002
 def maximum(input, other, *, out=None):  # noqa: A002
     if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
         raise _not_tensors("maximum", input, other)
-    a, b, _ = _operands(input, other)
-    return _out(Maximum.apply(a, b), out, "maximum")
+    a, b, dt = _uncast_operands(input, other)
+    return _out(Maximum.apply(a, b, **promotion(dt, a, b)), out, "maximum")
 
 
 def minimum(input, other, *, out=None):  # noqa: A002
     if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
         raise _not_tensors("minimum", input, other)
-    a, b, _ = _operands(input, other)
-    return _out(Minimum.apply(a, b), out, "minimum")
+    a, b, dt = _uncast_operands(input, other)
+    return _out(Minimum.apply(a, b, **promotion(dt, a, b)), out, "minimum")
 
 
 class ClampScalar(Primitive):
@@ -414,10 +425,12 @@ class Where(Primitive):
     node_name = "WhereBackward0"
 
     @staticmethod
-    def forward(ctx, a, b, *, cond, saved=None):
+    def forward(ctx, a, b, *, cond, saved=None, dtype=None):
         ctx.cond = cond
         if saved is not None:
             ctx.save_for_backward(saved)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(select(cond, a, b), cond, a, b)  # (torch's: cond first)
 
     @staticmethod
@@ -462,12 +475,13 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
         common = _dtype.result_type_of((input, other))
         a = wrap(np.array(input, dtype=common.np))
         b = _number(other, common.np)
+        dt = common.np
     else:
-        a, b, dt = _operands(input, other)
+        a, b, dt = _uncast_operands(input, other)  # (Where converts them: no cast node)
         a = _where_number(input, dt) if type(input) in _NUMBER_TYPES else a
         b = _where_number(other, dt) if type(other) in _NUMBER_TYPES else b
     _check_broadcast(cond, a, b)
-    result = Where.apply(a, b, cond=cond, saved=condition)
+    result = Where.apply(a, b, cond=cond, saved=condition, **promotion(dt, a, b))
     return _out(result, out, "where", _where_out_dtype)
 
 

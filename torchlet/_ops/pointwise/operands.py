@@ -50,6 +50,47 @@ def _operands(a, b):
     raise TypeError(f"expected a Tensor, got {type_name(a)} and {type_name(b)}")
 
 
+def _uncast_operands(a, b):
+    """``_operands`` for a primitive that takes ``dtype=`` (``promotion``) and converts its
+    arrays in its own forward: Tensors keep their dtypes, Python numbers become NumPy
+    scalars of the common dtype. torch's kernels promote inside the operation, so autograd
+    records the operation alone, with each input's edge going straight to that input (no
+    ToCopyBackward0 in between); the engine casts each gradient to its input's dtype.
+    Returns (a, b, numpy dtype)."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da = a._data.dtype
+            if da == b._data.dtype:
+                return a, b, da
+            return a, b, _dtype.result_type_of((a, b)).np
+        common = _with_number(a, b)
+        return a, _number(b, common), common
+    if isinstance(b, Tensor):
+        common = _with_number(b, a)
+        return _number(a, common), b, common
+    raise TypeError(f"expected a Tensor, got {type_name(a)} and {type_name(b)}")
+
+
+def promotion(np_dtype, a, b) -> dict:
+    """The parameters that make a promoting primitive compute in ``np_dtype``:
+    ``{"dtype": np_dtype}`` when Tensor operand ``a`` or ``b`` has another dtype, else
+    none (the same-dtype path stays as it was). (NumPy's dtypes are singletons: ``is``.)"""
+    if (a._data.dtype is np_dtype if isinstance(a, Tensor) else True) and \
+            (b._data.dtype is np_dtype if isinstance(b, Tensor) else True):
+        return _NO_PARAMETERS
+    return {"dtype": np_dtype}
+
+
+_NO_PARAMETERS: dict = {}  # (never changed: ``**`` copies it)
+
+
+def promoted(a, np_dtype):
+    """Array (or NumPy scalar) ``a`` in ``np_dtype``, converted as ``ToCopy`` converts:
+    what a promoting primitive's forward does to its inputs of other dtypes (a number's
+    scalar is already of ``np_dtype``: ``_uncast_operands``)."""
+    return a if a.dtype == np_dtype else converted(a, np_dtype)
+
+
 def _operands_as_float(a, b):
     """``_operands``, except that integer and bool operands are converted straight to the
     default float dtype, from their own dtypes, as torch's integer-to-float ops do: with a
@@ -478,21 +519,27 @@ class ToCopy(Primitive):
         if meta:
             ctx.from_cpu = not is_meta_array(a)
             return meta_array(a.shape, np_dtype)
-        shape = a.shape
-        if memory_format is None and a.flags.c_contiguous and 1 not in shape \
-                and 0 not in shape:  # (else a size-1 or size-0 dim's stride may differ)
-            return astype_like_c10(a, np_dtype)
-        # (NumPy's astype keeps a dense array's strides, as torch; an expanded one it lays
-        # out its own way, where torch orders the dims by their strides, zeros undecided)
-        out = empty_in_layout(a, np_dtype, memory_format)
-        out[...] = astype_like_c10(a, np_dtype)
-        return out
+        return converted(a, np_dtype, memory_format)
 
     @staticmethod
     def backward(ctx, grad):
         if ctx.__dict__.get("from_cpu", False):  # (set only for a copy onto meta)
             raise NotImplementedError(_NO_META_DATA)
         return grad
+
+
+def converted(a, np_dtype, memory_format=None):
+    """Array ``a`` as a new array of ``np_dtype``, in ``memory_format`` (None: ``a``'s
+    layout, torch's preserve_format), its values converted as c10 converts them."""
+    shape = a.shape
+    if memory_format is None and a.flags.c_contiguous and 1 not in shape \
+            and 0 not in shape:  # (else a size-1 or size-0 dim's stride may differ)
+        return astype_like_c10(a, np_dtype)
+    # (NumPy's astype keeps a dense array's strides, as torch; an expanded one it lays
+    # out its own way, where torch orders the dims by their strides, zeros undecided)
+    out = empty_in_layout(a, np_dtype, memory_format)
+    out[...] = astype_like_c10(a, np_dtype)
+    return out
 
 
 def to(t: Tensor, *args, **kwargs) -> Tensor:
