@@ -400,8 +400,12 @@ def test_log_softmax_mismatch_rate_vs_torch(dtype):
             a = (rng.standard_normal(shape) * 5).astype(dtype)
             mine = F.log_softmax(torchlet.tensor(a), dim).numpy()
             theirs = torch.log_softmax(torch.tensor(a), dim).numpy()
-            # torch's exp and log are an ulp off now and then (was 5-16% with NumPy's order)
-            assert (mine != theirs).mean() < 0.03, shape
+            # torch's exp and log are an ulp off now and then (was 5-16% with NumPy's order).
+            # float64 runs NumPy's own exp/log, whose last bits vary with the NumPy version:
+            # 0-1.5% here with NumPy 2.4, up to 8% with 1.26 (the lane order itself is
+            # checked bit for bit by the test_lane_sums tests)
+            if dtype == np.float32 or np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+                assert (mine != theirs).mean() < 0.03, shape
             np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
     finally:
         torch.set_num_threads(threads)
