@@ -100,6 +100,26 @@ def attr(name, convert=None, tensor=False, default=_NO_DEFAULT):
     return read
 
 
+def param(name, convert=None):
+    """A keyword argument of a backward-of-backward primitive (kept in ``ctx.params``)."""
+    def read(node):
+        params = node.__dict__.get("params")
+        if not isinstance(params, dict) or name not in params:
+            raise Absent
+        value = params[name]
+        return convert(value) if convert is not None else _number(value)
+    return read
+
+
+def _noise(node):
+    """rrelu's noise: an array in training; the fixed eval slope is not torch's tensor."""
+    noise = node.__dict__.get("noise")
+    if not isinstance(noise, np.ndarray):
+        raise Absent
+    _freed_check(node)
+    return wrap(noise)
+
+
 def const(value):
     def read(node):
         return value
@@ -246,6 +266,7 @@ def _var_dim(node):
 
 SELF_ONLY = {"self": saved(0)}
 RESULT_ONLY = {"result": saved(0)}
+GRAD_OUTPUT_OUTPUT = {"grad_output": saved(0), "output": saved(1)}
 LOSS = {"self": saved(0), "target": saved(1), "reduction": attr("reduction", REDUCTIONS.get)}
 
 # node name -> {torch's attribute name without the "_saved_" prefix: reader}. A node
@@ -268,6 +289,9 @@ TABLE: dict[str, dict] = {
     "RsqrtBackward0": RESULT_ONLY,
     "TanhBackward0": RESULT_ONLY,
     "SigmoidBackward0": RESULT_ONLY,
+    "TanhBackwardBackward0": GRAD_OUTPUT_OUTPUT,
+    "SigmoidBackwardBackward0": GRAD_OUTPUT_OUTPUT,
+    "ThresholdBackwardBackward0": {"self": saved(0), "threshold": const(0)},
     "ReluBackward0": RESULT_ONLY,
     "ReciprocalBackward0": RESULT_ONLY,
     "LogBackward0": SELF_ONLY,
@@ -276,6 +300,7 @@ TABLE: dict[str, dict] = {
     "AbsBackward0": SELF_ONLY,
     "ErfBackward0": SELF_ONLY,
     "SiluBackward0": SELF_ONLY,
+    "HardsigmoidBackward0": SELF_ONLY,
     "ClampBackward1(ClampScalar)": {"self": saved(0), "min": attr("lo"), "max": attr("hi")},
     "WhereBackward0": {"condition": attr("cond", tensor=True)},
     "MaximumBackward0": {"self": saved(0), "other": saved(1)},
@@ -298,6 +323,31 @@ TABLE: dict[str, dict] = {
     "SoftplusBackward0": {"self": saved(0), "beta": attr("beta"),
                           "threshold": attr("threshold")},
     "HardtanhBackward0": {"self": saved(0), "min_val": attr("lo"), "max_val": attr("hi")},
+    # activations' own backward nodes (elu's params: alpha, scale, input_scale)
+    "LeakyReluBackward1": {"negative_slope": attr("slope"), "result": saved(0)},
+    "LeakyReluBackwardBackward0": {"negative_slope": param("slope"), "self": saved(0)},
+    "HardtanhBackwardBackward0": {"max_val": param("hi"), "min_val": param("lo"),
+                                  "self": saved(0)},
+    "EluBackward1": {
+        "alpha": attr("params", lambda p: _number(p[0])),
+        "scale": attr("params", lambda p: _number(p[1])),
+        "input_scale": attr("params", lambda p: _number(p[2])),
+        "result": saved(0),
+    },
+    "EluBackwardBackward0": {
+        "alpha": param("params", lambda p: _number(p[0])),
+        "scale": param("params", lambda p: _number(p[1])),
+        "input_scale": param("params", lambda p: _number(p[2])),
+        "grad_output": saved(0), "is_result": param("is_result"),
+        "self_or_result": saved(1),
+    },
+    "GeluBackwardBackward0": {"approximate": param("approximate"), "grad_output": saved(0),
+                              "self": saved(1)},
+    "SoftplusBackwardBackward0": {"beta": param("beta"), "threshold": param("threshold"),
+                                  "grad_output": saved(0), "self": saved(1)},
+    # (torchlet's rrelu does not keep lower, upper, training)
+    "RreluWithNoiseBackward0": {"noise": _noise, "self": saved(0)},
+    "RreluWithNoiseBackward1": {"noise": _noise, "result": saved(0)},
     "SoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
     "LogSoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
     # matrix products (torchlet's fused linear has no TBackward0 node before it, so its
@@ -356,6 +406,8 @@ TABLE: dict[str, dict] = {
         "total_weight": _nll_total_weight,
     },
     "MseLossBackward0": LOSS,
+    "MseLossBackwardBackward0": {"grad_output": saved(0), "self": saved(1), "target": saved(2),
+                                 "reduction": param("reduction", REDUCTIONS.get)},
     "BinaryCrossEntropyBackward0": {**LOSS, "weight": attr("weight", tensor=True)},
     "BinaryCrossEntropyWithLogitsBackward0": {
         **LOSS, "weight": attr("weight", tensor=True),

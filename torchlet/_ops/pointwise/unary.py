@@ -328,7 +328,7 @@ class Tanh(_LibmOut):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         if not GRAD_STATE.enabled:  # first order: TanhBackward's kernel, undispatched
-            return wrap(_tanh_backward(grad._data, out._data))
+            return wrap(_tanh_backward_laid(grad._data, out._data))
         return TanhBackward.apply(grad, out)
 
 
@@ -342,7 +342,7 @@ class TanhBackward(Primitive):
     @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(grad, y)
-        return _tanh_backward(grad, y)
+        return _tanh_backward_laid(grad, y)
 
     @staticmethod
     def backward(ctx, v):
@@ -350,6 +350,13 @@ class TanhBackward(Primitive):
         need_grad, need_y = ctx.needs_input_grad
         return (TanhBackward.apply(v, y) if need_grad else None,
                 v * (y * -2 * grad) if need_y else None)
+
+
+def _tanh_backward_laid(grad, y):
+    """``_tanh_backward`` laid out as torch's kernel output: TensorIterator over (grad, y),
+    grad's layout first (a transposed y under a C-contiguous grad gives a C-contiguous
+    gradient)."""
+    return laid_out_as_torch(_tanh_backward(grad, y), grad, y)
 
 
 def _tanh_backward(grad, y):
@@ -422,9 +429,39 @@ class Sigmoid(_UnaryOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        # torch's sigmoid_backward, (grad * (1 - out)) * out, rounded at each step even in
-        # float16 (unlike its tanh_backward, which computes float16 in float32)
-        return grad * (1 - out) * out
+        if not GRAD_STATE.enabled:  # first order: SigmoidBackward's kernel, undispatched
+            return wrap(_sigmoid_backward(grad._data, out._data))
+        return SigmoidBackward.apply(grad, out)
+
+
+class SigmoidBackward(Primitive):
+    """out = grad * (1 - y) * y: sigmoid's gradient as an operation of its own (torch's
+    sigmoid_backward), differentiable again:  grad_grad = sigmoid_backward(v, y),
+    grad_y = v * grad * (1 - 2 * y)  (torch's derivatives.yaml: grad * grad_output *
+    (-2 * output + 1))."""
+
+    node_name = "SigmoidBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        return _sigmoid_backward(grad, y)
+
+    @staticmethod
+    def backward(ctx, v):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (SigmoidBackward.apply(v, y) if need_grad else None,
+                v * grad * (y * -2 + 1) if need_y else None)
+
+
+def _sigmoid_backward(grad, y):
+    """torch's sigmoid_backward kernel, ``(grad * (1 - y)) * y`` rounded at each step even
+    in float16 (unlike its tanh_backward, which computes float16 in float32), laid out as
+    TensorIterator lays out (grad, y)."""
+    out = np.asarray(grad * (1 - y))  # (asarray: 0-d operands give a NumPy scalar)
+    out *= y
+    return laid_out_as_torch(out, grad, y)
 
 
 # ---------------------------------------------------------------------------------------
@@ -484,6 +521,16 @@ def _relu_grad(grad, out):
     return _relu_grad_plain(grad, out)
 
 
+def _threshold_backward(grad, out):
+    """``_relu_grad`` laid out as torch's threshold_backward: TensorIterator over
+    (out, grad), the relu output's layout first. (The all-C-contiguous test inline: the
+    hot path of every ReLU layer.)"""
+    result = _relu_grad(grad, out)
+    if out.flags.c_contiguous and grad.flags.c_contiguous and 1 not in result.shape:
+        return result
+    return relaid(result, (out, grad))
+
+
 class Relu(_UnaryOut):
     """out = a < 0 ? 0 : a;  grad_a = out <= 0 ? 0 : grad (relu'(0) = 0; NaN gets grad)."""
 
@@ -494,7 +541,7 @@ class Relu(_UnaryOut):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         if not GRAD_STATE.enabled:  # first order: ThresholdBackward's selection, undispatched
-            return wrap(_relu_grad(grad._data, out._data))
+            return wrap(_threshold_backward(grad._data, out._data))
         return ThresholdBackward.apply(grad, out)
 
 
@@ -507,7 +554,7 @@ class ThresholdBackward(Primitive):
     @staticmethod
     def forward(ctx, grad, out):
         ctx.save_for_backward(out)
-        return _relu_grad(grad, out)
+        return _threshold_backward(grad, out)
 
     @staticmethod
     def backward(ctx, grad):
