@@ -434,8 +434,9 @@ class PowTensor(Primitive):
     node_name = "PowBackward1"
 
     @staticmethod
-    def forward(ctx, a, b):
-        out = laid_out_as_torch(_power(a, b), a, b)
+    def forward(ctx, a, b, *, dtype=None):
+        x, y = (a, b) if dtype is None else (promoted(a, dtype), promoted(b, dtype))
+        out = laid_out_as_torch(_power(x, y), x, y)
         ctx.save_for_backward(b, a, out)  # torch's order: exponent, self, result
         return out
 
@@ -448,7 +449,10 @@ class PowTensor(Primitive):
             grad_a = (grad * (b * pow(a, b - 1))).where(b != 0, 0.0)
         if needs[1]:  # a NaN b is not >= 0: its gradient stays out * log(0) = NaN
             flat = (a == 0) & (b >= 0)
-            grad_b = grad * (out * a.log()).where(~flat, 0.0)
+            # log of the base in the result's dtype, as torch's pow_backward_exponent
+            # takes it (log of a float16 base next to a float32 exponent is float32)
+            base = a if a.dtype == out.dtype else a.to(out.dtype)
+            grad_b = grad * (out * base.log()).where(~flat, 0.0)
         return grad_a, grad_b
 
 
@@ -678,11 +682,13 @@ class Remainder(Primitive):
     node_name = "RemainderBackward1"
 
     @staticmethod
-    def forward(ctx, a, b):
-        if np.asarray(a).dtype.kind in "iu":
-            _check_integer_divisor(a, b)
+    def forward(ctx, a, b, *, dtype=None):
         if ctx.needs_input_grad[1]:
             ctx.save_for_backward(b, a)  # torch's order: other, self
+        if dtype is not None:  # (converted here, as Add's: no cast node)
+            a, b = promoted(a, dtype), promoted(b, dtype)
+        if np.asarray(a).dtype.kind in "iu":
+            _check_integer_divisor(a, b)
         return laid_out_as_torch(_remainder(a, b), a, b)
 
     @staticmethod
@@ -719,11 +725,13 @@ class Fmod(Primitive):
     node_name = "FmodBackward1"
 
     @staticmethod
-    def forward(ctx, a, b):
-        if np.asarray(a).dtype.kind in "iu":
-            _check_integer_divisor(a, b)
+    def forward(ctx, a, b, *, dtype=None):
         if ctx.needs_input_grad[1]:
             ctx.save_for_backward(b, a)  # torch's order: other, self
+        if dtype is not None:  # (as Remainder's)
+            a, b = promoted(a, dtype), promoted(b, dtype)
+        if np.asarray(a).dtype.kind in "iu":
+            _check_integer_divisor(a, b)
         return laid_out_as_torch(np.fmod(a, b), a, b)
 
     @staticmethod
@@ -770,28 +778,28 @@ class FmodScalar(_ScalarDivisor):
 
 def remainder(input, other, *, out=None):  # noqa: A002
     try:
-        a, b, dt = _operands(input, other)
+        a, b, dt = _uncast_operands(input, other)  # (Remainder converts them)
     except TypeError as error:
         raise operand_error("remainder", input, other, error, EITHER_A_NUMBER) from None
     if dt.kind == "b":
         raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return _out(RemainderScalar.apply(a, other=b), out, "remainder")
+        return _out(RemainderScalar.apply(_cast(a, dt), other=b), out, "remainder")
     if not isinstance(a, Tensor):
-        return _out(RemainderOfNumber.apply(b, number=a), out, "remainder")
-    return _out(Remainder.apply(a, b), out, "remainder")
+        return _out(RemainderOfNumber.apply(_cast(b, dt), number=a), out, "remainder")
+    return _out(Remainder.apply(a, b, **promotion(dt, a, b)), out, "remainder")
 
 
 def fmod(input, other, *, out=None):  # noqa: A002
     try:
-        a, b, dt = _operands(_check_tensor("fmod", input), other)
+        a, b, dt = _uncast_operands(_check_tensor("fmod", input), other)  # (as remainder's)
     except TypeError as error:
         raise operand_error("fmod", input, other, error, TENSOR_OR_NUMBER) from None
     if dt.kind == "b":
         raise NotImplementedError('"fmod_cpu" not implemented for \'Bool\'')
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return _out(FmodScalar.apply(a, other=b), out, "fmod")
-    return _out(Fmod.apply(a, b), out, "fmod")
+        return _out(FmodScalar.apply(_cast(a, dt), other=b), out, "fmod")
+    return _out(Fmod.apply(a, b, **promotion(dt, a, b)), out, "fmod")
 
 
 def _check_integer_divisor(a, b):
@@ -823,10 +831,10 @@ def _pow(input, exponent, out):  # noqa: A002
             raise NotImplementedError(_BOOL_POW)
         return _out(PowScalarBase.apply(e, base=base), out, "pow")
     if isinstance(exponent, Tensor):  # negative integer exponents are fine here (_power)
-        a, e, dt = _operands(input, exponent)
+        a, e, dt = _uncast_operands(input, exponent)  # (PowTensor converts them)
         if dt.kind == "b":
             raise NotImplementedError(_BOOL_POW)
-        return _out(PowTensor.apply(a, e), out, "pow")
+        return _out(PowTensor.apply(a, e, **promotion(dt, a, e)), out, "pow")
     a, e, dt = _operands(input, exponent)
     # the number as given: converted to uint8 first, -1 would pass as 255 (a NumPy integer
     # is an int to torch's parser, a NumPy float a float)

@@ -49,8 +49,10 @@ class Atan2(Primitive):
     node_name = "Atan2Backward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:  # (converted here, as Maximum's: no cast node)
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(np.arctan2(a, b), a, b)
 
     @staticmethod
@@ -68,8 +70,11 @@ def atan2(input, other, *, out=None):  # noqa: A002
         raise TypeError(
             f"atan2(): argument 'other' (position 2) must be Tensor, not {type_name(other)}"
         )
-    a, b, _ = _operands_as_float(_check_tensor("atan2", input), other)
-    return _out(Atan2.apply(a, b), out, "atan2")
+    a, b, dt = _uncast_operands(_check_tensor("atan2", input), other)
+    if dt.kind != "f":  # (integers: each converted to the default float dtype, cast nodes)
+        a, b, _ = _operands_as_float(a, b)
+        return _out(Atan2.apply(a, b), out, "atan2")
+    return _out(Atan2.apply(a, b, **promotion(dt, a, b)), out, "atan2")
 
 
 arctan2 = atan2

@@ -24,14 +24,17 @@ from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     EITHER_A_NUMBER_OUT,
     TENSOR_OR_NUMBER,
+    _cast,
     _check_tensor,
     _float_operand,
     _number,
-    _operands,
     _operands_as_float,
     _out,
+    _uncast_operands,
     check_out_first,
     operand_error,
+    promoted,
+    promotion,
     to,
     zeros_like,
 )
@@ -52,12 +55,14 @@ def _check_other(name: str, x, arg: str = "other") -> Tensor:
 
 
 def _two_tensors(name, input, other, out=None):  # noqa: A002
-    """Both tensors in torch's common dtype, which must be floating (hypot, logaddexp)."""
-    a, b, dt = _operands(_check_tensor(name, input), _check_other(name, other))
+    """Both tensors, whose common dtype must be floating (hypot, logaddexp), with the
+    primitive's parameters that convert them to it inside the node (``promotion``: no
+    cast node, as torch). Returns (a, b, parameters)."""
+    a, b, dt = _uncast_operands(_check_tensor(name, input), _check_other(name, other))
     if dt.kind != "f":
         check_out_first(out, dt)
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
-    return a, b
+    return a, b, promotion(dt, a, b)
 
 
 def _float_operands(input, other):  # noqa: A002
@@ -65,6 +70,17 @@ def _float_operands(input, other):  # noqa: A002
     float dtype (copysign, xlogy). Returns (a, b), one of them possibly a NumPy scalar."""
     a, b, _ = _operands_as_float(input, other)
     return a, b
+
+
+def _uncast_float_operands(input, other):  # noqa: A002
+    """``_float_operands`` for a primitive that takes ``dtype=`` (copysign, xlogy): of a
+    floating common dtype, Tensors stay as they are, to be converted inside the node
+    (``promotion``: no cast node, as torch); else both are converted to the default
+    float dtype here. Returns (a, b, numpy dtype)."""
+    a, b, dt = _uncast_operands(input, other)
+    if dt.kind != "f":
+        return _operands_as_float(input, other)
+    return a, b, dt
 
 
 def _in_float32(fn, *arrays):
@@ -86,9 +102,10 @@ class Hypot(Primitive):
     node_name = "HypotBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
-        out = laid_out_as_torch(_in_float32(np.hypot, a, b), a, b)
-        ctx.save_for_backward(a, b, out)
+    def forward(ctx, a, b, *, dtype=None):
+        x, y = (a, b) if dtype is None else (promoted(a, dtype), promoted(b, dtype))
+        out = laid_out_as_torch(_in_float32(np.hypot, x, y), x, y)
+        ctx.save_for_backward(a, b, out)  # (the inputs themselves, as torch)
         return out
 
     @staticmethod
@@ -100,7 +117,8 @@ class Hypot(Primitive):
 
 
 def hypot(input, other, *, out=None):  # noqa: A002
-    return _out(Hypot.apply(*_two_tensors("hypot", input, other, out)), out, "hypot")
+    a, b, params = _two_tensors("hypot", input, other, out)
+    return _out(Hypot.apply(a, b, **params), out, "hypot")
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,8 +132,9 @@ class Copysign(Primitive):
     node_name = "CopysignBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
-        out = laid_out_as_torch(np.copysign(a, b), a, b)
+    def forward(ctx, a, b, *, dtype=None):
+        x, y = (a, b) if dtype is None else (promoted(a, dtype), promoted(b, dtype))
+        out = laid_out_as_torch(np.copysign(x, y), x, y)
         ctx.save_for_backward(a, out)
         return out
 
@@ -135,11 +154,11 @@ class CopysignScalar(Copysign):
 
 def copysign(input, other, *, out=None):  # noqa: A002
     try:
-        a, b = _float_operands(_check_tensor("copysign", input), other)
+        a, b, dt = _uncast_float_operands(_check_tensor("copysign", input), other)
     except TypeError as error:
         raise operand_error("copysign", input, other, error, TENSOR_OR_NUMBER) from None
     op = Copysign if isinstance(b, Tensor) else CopysignScalar
-    return _out(op.apply(a, b), out, "copysign")
+    return _out(op.apply(a, b, **promotion(dt, a, b)), out, "copysign")
 
 
 # ---------------------------------------------------------------------------------------
@@ -166,8 +185,10 @@ class Xlogy(Primitive):
     node_name = "XlogyBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:  # (as Hypot's)
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(_xlogy(a, b), a, b)
 
     @staticmethod
@@ -216,14 +237,14 @@ class XlogyNumberOther(Primitive):
 
 def xlogy(input, other, *, out=None):  # noqa: A002
     try:
-        a, b = _float_operands(input, other)
+        a, b, dt = _uncast_float_operands(input, other)
     except TypeError as error:
         raise operand_error("xlogy", input, other, error, EITHER_A_NUMBER_OUT) from None
     if not isinstance(a, Tensor):
-        return _out(XlogyNumberSelf.apply(b, number=input), out, "xlogy")
+        return _out(XlogyNumberSelf.apply(_cast(b, dt), number=input), out, "xlogy")
     if not isinstance(b, Tensor):
-        return _out(XlogyNumberOther.apply(a, number=other), out, "xlogy")
-    return _out(Xlogy.apply(a, b), out, "xlogy")
+        return _out(XlogyNumberOther.apply(_cast(a, dt), number=other), out, "xlogy")
+    return _out(Xlogy.apply(a, b, **promotion(dt, a, b)), out, "xlogy")
 
 
 def xlogy_(input, other):  # noqa: A002
@@ -256,8 +277,10 @@ class Logaddexp(Primitive):
     node_name = "LogaddexpBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:  # (as Hypot's)
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(
             _in_float32(lambda x, y: _logaddexp(x, y, np.exp, None), a, b), a, b)
 
@@ -276,8 +299,10 @@ class Logaddexp2(Primitive):
     node_name = "Logaddexp2Backward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:  # (as Hypot's)
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(
             _in_float32(lambda x, y: _logaddexp(x, y, np.exp2, 1 / math.log(2)), a, b), a, b)
 
@@ -290,13 +315,13 @@ class Logaddexp2(Primitive):
 
 
 def logaddexp(input, other, *, out=None):  # noqa: A002
-    a, b = _two_tensors("logaddexp", input, other, out)
-    return _out(Logaddexp.apply(a, b), out, "logaddexp")
+    a, b, params = _two_tensors("logaddexp", input, other, out)
+    return _out(Logaddexp.apply(a, b, **params), out, "logaddexp")
 
 
 def logaddexp2(input, other, *, out=None):  # noqa: A002
-    a, b = _two_tensors("logaddexp2", input, other, out)
-    return _out(Logaddexp2.apply(a, b), out, "logaddexp2")
+    a, b, params = _two_tensors("logaddexp2", input, other, out)
+    return _out(Logaddexp2.apply(a, b, **params), out, "logaddexp2")
 
 
 # ---------------------------------------------------------------------------------------
@@ -310,8 +335,10 @@ class Fmax(Primitive):
     node_name = "FmaxBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:  # (as Hypot's)
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(np.where((a < b) | (a != a), b, a), a, b)
 
     @staticmethod
@@ -327,8 +354,10 @@ class Fmin(Primitive):
     node_name = "FminBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(np.where((b < a) | (a != a), b, a), a, b)
 
     @staticmethod
@@ -344,13 +373,13 @@ def _pick_grad(grad, to_a, needs):
 
 
 def fmax(input, other, *, out=None):  # noqa: A002
-    a, b, _ = _operands(_check_tensor("fmax", input), _check_other("fmax", other))
-    return _out(Fmax.apply(a, b), out, "fmax")
+    a, b, dt = _uncast_operands(_check_tensor("fmax", input), _check_other("fmax", other))
+    return _out(Fmax.apply(a, b, **promotion(dt, a, b)), out, "fmax")
 
 
 def fmin(input, other, *, out=None):  # noqa: A002
-    a, b, _ = _operands(_check_tensor("fmin", input), _check_other("fmin", other))
-    return _out(Fmin.apply(a, b), out, "fmin")
+    a, b, dt = _uncast_operands(_check_tensor("fmin", input), _check_other("fmin", other))
+    return _out(Fmin.apply(a, b, **promotion(dt, a, b)), out, "fmin")
 
 
 # ---------------------------------------------------------------------------------------
