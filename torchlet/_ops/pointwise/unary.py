@@ -585,7 +585,8 @@ def _erf(a):
 
 
 class Abs(_Unary):
-    """out = |a|;  grad_a = grad * sgn(a) (0 at 0 and at NaN)."""
+    """out = |a|;  grad_a = grad * sgn(a) (0 at 0 and at NaN). torch's formula is
+    ``grad * self.sgn()``: under create_graph the node is SgnBackward0, not SignBackward0."""
 
     node_name = "AbsBackward0"
     numpy_fn = np.abs
@@ -593,7 +594,7 @@ class Abs(_Unary):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * sign(a)
+        return grad * sgn(a)
 
 
 def _sign(a):

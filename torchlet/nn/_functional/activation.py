@@ -721,23 +721,36 @@ class Hardsigmoid(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return HardsigmoidBackward.apply(grad, x)
+        # edges only for the operands that need a gradient (see HardsigmoidBackward)
+        needing = [t for t in (grad, x) if t.requires_grad]
+        return HardsigmoidBackward.apply(*needing, grad=grad._data, x=x._data)
 
 
-class HardsigmoidBackward(_PiecewiseBackward):
+class HardsigmoidBackward(Primitive):
     """hardsigmoid_backward: grad / 6 where -3 < x < 3, else 0. torch gives it no
-    derivative (derivatives.yaml has no entry): its node is NotImplemented, and a backward
-    through it raises."""
+    derivative (derivatives.yaml has no entry): its autograd fallback records a
+    NotImplemented node, and a backward through it raises. That fallback links the node
+    only to the operands that require grad (in order grad_output, self), so ``inputs``
+    are those tensors, for the edges only; the kernel reads the arrays ``grad`` and ``x``."""
 
     node_name = "torch::autograd::NotImplemented"
 
     @staticmethod
-    def kernel(grad, x):
-        return _zero_outside((x > -3) & (x < 3), _scaled(grad, _ONE_SIXTH))
+    def forward(ctx, *inputs, grad, x):
+        if x.dtype == np.float16:  # torch compares, scales in float32
+            out = _hardsigmoid_grad(grad.astype(np.float32), x.astype(np.float32))
+            out = out.astype(np.float16)
+        else:
+            out = _hardsigmoid_grad(grad, x)
+        return out if _c_ordered(grad, x) else relaid(out, (grad, x))
 
     @staticmethod
     def backward(ctx, v):
         raise RuntimeError("derivative for aten::hardsigmoid_backward is not implemented")
+
+
+def _hardsigmoid_grad(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return _zero_outside((x > -3) & (x < 3), _scaled(grad, _ONE_SIXTH))
 
 
 # torch's kernel writes 1/6 as the float expression 1.0f / 6.0f, for every dtype
