@@ -8,7 +8,7 @@ gradients it computed. A replacement must look like what it replaces.
 
 from __future__ import annotations
 
-from torchlet._dtype import type_name
+from torchlet._dtype import contiguous_format, type_name
 from torchlet.autograd.function import AccumulateGrad
 
 
@@ -88,8 +88,10 @@ def call_pre_hooks(node, grads, node_hooks=True):
     for nr, ref in extra.retained.items():
         tensor = ref()
         if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
-            tensor._grad = (grads[nr].clone() if tensor._grad is None
-                            else tensor._grad + grads[nr])
+            # as torch's retain_grad hook: the first gradient is stored as a contiguous
+            # copy whatever its layout; later ones are added to it
+            tensor._grad = (grads[nr].clone(memory_format=contiguous_format)
+                            if tensor._grad is None else tensor._grad + grads[nr])
     if not node_hooks:
         return grads
     for hook in tuple(extra.pre.values()):

@@ -47,7 +47,8 @@ from torchlet._ops.indexing._common import (
     memory_order,
     tensor_type,
 )
-from torchlet._ops.shape.common import empty_in_layout
+from torchlet._ops.shape.common import contiguous_strides, empty_in_layout
+from torchlet._ops.shape.slices import moved_empty
 from torchlet._tensor import Tensor, _inplace, bump_version, make_view, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -71,7 +72,44 @@ class _View(Primitive):
     @staticmethod
     def forward(ctx, a, *, key):
         ctx.key, ctx.shape = key, a.shape
-        return a[key]
+        out = a[key]
+        if not out.size:
+            out = _torch_empty_view(out, a, key)
+        return out
+
+
+def _torch_empty_view(out: np.ndarray, a: np.ndarray, key) -> np.ndarray:
+    """The empty view ``out = a[key]`` placed and strided as torch's chain of views
+    (select, slice, unsqueeze) would: NumPy starts a slice of length 0 where ``a`` starts
+    and ignores its step, and gives a new dim stride 0; torch moves the start by
+    ``start * stride``, multiplies the stride by the step, and gives an unsqueezed dim
+    ``size * stride`` of the next dim (1 at the end). ``key`` is a basic NumPy key
+    (ints, slices, None) ending with ``...``. Non-empty views need none of this."""
+    if on_meta(out):
+        return out
+    sizes = list(a.shape)
+    strides = list(a.strides)
+    if a.base is None and not any(strides):  # NumPy's new empty array: torch's contiguous
+        strides = [s * a.itemsize for s in contiguous_strides(sizes)]
+    offset = dim = 0
+    for item in key:
+        if item is Ellipsis:
+            break
+        if item is None:
+            strides.insert(dim, sizes[dim] * strides[dim] if dim < len(sizes) else a.itemsize)
+            sizes.insert(dim, 1)
+        elif type(item) is slice:
+            start, stop, step = item.indices(sizes[dim])
+            offset += start * strides[dim]
+            sizes[dim] = len(range(start, stop, step))
+            strides[dim] *= step
+        else:  # an int, already non-negative
+            offset += item * strides[dim]
+            del sizes[dim], strides[dim]
+            continue
+        dim += 1
+    out = np.lib.stride_tricks.as_strided(out, out.shape, strides)
+    return moved_empty(out, a, offset)
 
 
 class Select(_View):
@@ -701,7 +739,10 @@ def _recording(t: Tensor) -> bool:
 def _view(t: Tensor, cls, key) -> Tensor:
     if _recording(t):
         return make_view(cls.apply(t, key=key), t)
-    return make_view(wrap(t._data[key]), t)
+    out = t._data[key]
+    if not out.size:
+        out = _torch_empty_view(out, t._data, key)
+    return make_view(wrap(out), t)
 
 
 def getitem(t: Tensor, index) -> Tensor:
@@ -744,6 +785,8 @@ def getitem(t: Tensor, index) -> Tensor:
         if tensors:
             meta = type(data) is not np.ndarray and is_meta_array(data)
             return wrap(_index(sliced, *_advanced_key(sliced.shape, tensors, meta)))
+        if not sliced.size:
+            sliced = _torch_empty_view(sliced, data, key)
         return make_view(wrap(sliced), t)
 
     out = t
