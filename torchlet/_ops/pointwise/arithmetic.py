@@ -32,6 +32,7 @@ from torchlet._ops.pointwise.operands import (
     out_dtype_found,
     promoted,
     promotion,
+    promotion_of,
     zeros_like,
     zeros_like_grad,
 )
@@ -881,15 +882,22 @@ def _checked_alpha(alpha, np_dtype):
 class Addcmul(Primitive):
     """out = input + value * t1 * t2;  grad_input = grad,  grad_t1 = grad * (t2 * value),
     grad_t2 = grad * (t1 * value)  (torch's derivatives.yaml, in its order). As torch,
-    t2 is saved only when t1 needs a gradient and t1 only when t2 does."""
+    t2 is saved only when t1 needs a gradient and t1 only when t2 does.
+
+    ``dtype``: inputs of other dtypes are converted to it here, inside the node, as
+    torch's kernel promotes (``promotion_of``: no cast node); the inputs themselves are
+    saved, so ``t2 * value`` is computed in t2's own dtype, as torch's formula does. The
+    same in Addcdiv."""
 
     node_name = "AddcmulBackward0"
 
     @staticmethod
-    def forward(ctx, x, t1, t2, *, value):
+    def forward(ctx, x, t1, t2, *, value, dtype=None):
         _, need_t1, need_t2 = ctx.needs_input_grad
         ctx.save_for_backward(t1 if need_t2 else None, t2 if need_t1 else None)
         ctx.value = value
+        if dtype is not None:
+            x, t1, t2 = promoted(x, dtype), promoted(t1, dtype), promoted(t2, dtype)
         return laid_out_as_torch(_addcmul(x, t1, t2, value), x, t1, t2)
 
     @staticmethod
@@ -928,9 +936,11 @@ class Addcdiv(Primitive):
     node_name = "AddcdivBackward0"
 
     @staticmethod
-    def forward(ctx, x, t1, t2, *, value):
+    def forward(ctx, x, t1, t2, *, value, dtype=None):
         ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None, t2)
         ctx.value = value
+        if dtype is not None:
+            x, t1, t2 = promoted(x, dtype), promoted(t1, dtype), promoted(t2, dtype)
         return laid_out_as_torch(_addcdiv(x, t1, t2, value), x, t1, t2)
 
     @staticmethod
@@ -975,13 +985,14 @@ def _check_addc(name, input, tensor1, tensor2, value):  # noqa: A002
     if common.kind != "f":
         # torch's value.to<scalar_t>(): 0.5 becomes 0, an int must fit the dtype
         value = checked_scalar(int(value), common)[()]
-    x, a, b = (_cast(t, common) for t in (input, tensor1, tensor2))
-    return x, a, b, value
+    return common, value
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
-    x, a, b, value = _check_addc("addcmul", input, tensor1, tensor2, value)
-    return _out(Addcmul.apply(x, a, b, value=value), out, "addcmul")
+    common, value = _check_addc("addcmul", input, tensor1, tensor2, value)
+    result = Addcmul.apply(input, tensor1, tensor2, value=value,
+                           **promotion_of(common, (input, tensor1, tensor2)))
+    return _out(result, out, "addcmul")
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
@@ -990,8 +1001,10 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
             break
     else:
         raise RuntimeError(_ADDCDIV_INTEGER)
-    x, a, b, value = _check_addc("addcdiv", input, tensor1, tensor2, value)
-    return _out(Addcdiv.apply(x, a, b, value=value), out, "addcdiv")
+    common, value = _check_addc("addcdiv", input, tensor1, tensor2, value)
+    result = Addcdiv.apply(input, tensor1, tensor2, value=value,
+                           **promotion_of(common, (input, tensor1, tensor2)))
+    return _out(result, out, "addcdiv")
 
 
 _ADDCDIV_INTEGER = (

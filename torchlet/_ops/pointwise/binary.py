@@ -33,6 +33,7 @@ from torchlet._ops.pointwise.operands import (
     out_dtype_found,
     promoted,
     promotion,
+    promotion_of,
     zeros_like_scalar,
 )
 from torchlet._tensor import Tensor, _warn_once, wrap
@@ -220,13 +221,21 @@ def _put_where(cond, a, value):
 class ClampTensor(Primitive):
     """out = min(max(a, lo), hi) with tensor bounds; each bound gets grad where it binds.
     On a tie of -0.0 with 0.0 this returns the bound, as torch's SIMD loop does (its scalar
-    loop, for the last n % 16 float32 elements, returns a; see ``_wide16``)."""
+    loop, for the last n % 16 float32 elements, returns a; see ``_wide16``).
+
+    ``dtype``: inputs of other dtypes are converted to it here, inside the node, as
+    torch's kernel promotes (``promotion_of``: no cast node); the inputs themselves are
+    saved, and the backward compares them with torch's promotion."""
 
     node_name = "ClampBackward0"
 
     @staticmethod
-    def forward(ctx, a, lo, hi):
+    def forward(ctx, a, lo, hi, *, dtype=None):
         ctx.save_for_backward(a, lo, hi)
+        if dtype is not None:
+            a = promoted(a, dtype)
+            lo = None if lo is None else promoted(lo, dtype)
+            hi = None if hi is None else promoted(hi, dtype)
         out = a
         if lo is not None:
             out = _wide16(np.maximum, out, lo)
@@ -317,9 +326,8 @@ def _clamp(input, min, max, scalar_op, tensor_op, out=None):  # noqa: A002
         common = _dtype.result_type_of(operands)
         if common.np.kind == "b" and min is not None and max is not None:
             raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
-        lo = _cast_any(min, common)
-        hi = _cast_any(max, common)
-        return tensor_op.apply(_cast(x, common.np), lo, hi)
+        # (both bounds Tensors, or one None: ``_bounds_of_one_overload``)
+        return tensor_op.apply(x, min, max, **promotion_of(common.np, (x, min, max)))
     common = _dtype.result_type_of([x] + [m for m in (min, max) if m is not None])
     check_out_first(out, common.np, out_dtype_found)  # (before the kernel's refusal)
     if common.np.kind == "b":
@@ -347,14 +355,6 @@ def _bounds_of_one_overload(min, max):  # noqa: A002
         " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
         " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)"
     )
-
-
-def _cast_any(value, common):
-    if value is None:
-        return None
-    if isinstance(value, Tensor):
-        return _cast(value, common.np)
-    return wrap(np.array(value, dtype=common.np))
 
 
 def select(cond: np.ndarray, a, b) -> np.ndarray:

@@ -84,6 +84,15 @@ def promotion(np_dtype, a, b) -> dict:
 _NO_PARAMETERS: dict = {}  # (never changed: ``**`` copies it)
 
 
+def promotion_of(np_dtype, tensors) -> dict:
+    """``promotion`` for the Tensors (or None, an absent operand) of a primitive with more
+    than two, addcmul's or clamp's."""
+    for t in tensors:
+        if t is not None and t._data.dtype is not np_dtype:
+            return {"dtype": np_dtype}
+    return _NO_PARAMETERS
+
+
 def promoted(a, np_dtype):
     """Array (or NumPy scalar) ``a`` in ``np_dtype``, converted as ``ToCopy`` converts:
     what a promoting primitive's forward does to its inputs of other dtypes (a number's
