@@ -132,13 +132,14 @@ class _StorageRef:
 
 def _root(arr: np.ndarray) -> np.ndarray:
     """The array owning the memory that ``arr`` views (following NumPy's ``base`` chain,
-    through the helper object that ``as_strided``/``broadcast_to`` leave in it)."""
+    through the helper object that ``as_strided``/``broadcast_to`` leave in it, or the one
+    that moves an empty view to torch's offset: shape.slices._Interface)."""
     while True:
         base = arr.base
         if isinstance(base, np.ndarray):
             arr = base
         elif base is not None and isinstance(getattr(base, "base", None), np.ndarray) \
-                and type(base).__name__ == "DummyArray":
+                and type(base).__name__ in ("DummyArray", "_Interface"):
             arr = base.base
         else:
             return arr
