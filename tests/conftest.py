@@ -24,3 +24,12 @@ def threads():
     yield use
     torch.set_num_threads(saved_torch)
     torchlet.set_num_threads(saved)
+
+
+@pytest.fixture
+def one_thread():
+    """torchlet's sums on one thread (torch's order for one thread), restored after."""
+    saved = torchlet.get_num_threads()
+    torchlet.set_num_threads(1)
+    yield
+    torchlet.set_num_threads(saved)

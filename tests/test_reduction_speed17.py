@@ -12,34 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sum_bits import mixed_magnitudes, same_bits
 
 import torchlet
 from torchlet._ops.reduction import _cascade, _strided_sum, sorting, sums
 from torchlet._ops.reduction._common import take_along
-
-
-def _bits(a) -> np.ndarray:
-    a = np.ascontiguousarray(a)
-    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
-
-
-def _same_bits(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(_bits(a), _bits(b))
-
-
-def _data(rng, shape, dtype):
-    """Values of mixed magnitudes (so the order of additions shows in the bits)."""
-    return (rng.standard_normal(shape) * 10.0 ** rng.integers(-4, 5, shape)).astype(dtype)
-
-
-@pytest.fixture
-def one_thread():
-    saved = torchlet.get_num_threads()
-    torchlet.set_num_threads(1)
-    yield
-    torchlet.set_num_threads(saved)
-
 
 # ---------------------------------------------------------------------------------------
 # sums over a middle block of dims
@@ -52,13 +29,13 @@ def test_middle_sum_of_few_rows_adds_row_after_row(dtype, one_thread):
     rng = np.random.default_rng(0)
     lanes = 32 // np.dtype(dtype).itemsize
     for rows in (2, 3, 7, 15):
-        a = _data(rng, (3, rows, 4 * lanes), dtype)
+        a = mixed_magnitudes(rng, (3, rows, 4 * lanes), dtype)
         a[0, :, 0] = -0.0
         expected = np.zeros((3, 4 * lanes), dtype)
         for r in range(rows):
             expected = expected + a[:, r]
         got = torchlet.tensor(a).sum(1).numpy()
-        assert _same_bits(got, expected), rows
+        assert same_bits(got, expected), rows
         assert np.signbit(got[0, 0]) == np.False_
 
 
@@ -69,14 +46,14 @@ def test_middle_sum_is_the_strided_walk(dtype):
     rng = np.random.default_rng(1)
     for before, rows, after in [(2, 5, 3), (4, 17, 8), (3, 64, 37), (2, 300, 33),
                                 (5, 255, 2), (8, 64, 64), (3, 16, 100), (40, 40, 40)]:
-        a = _data(rng, (before, rows, after), dtype)
+        a = mixed_magnitudes(rng, (before, rows, after), dtype)
         for threads in (1, 2, 3, 8):
             general = _strided_sum.strided_sum(a, (1,), threads)
             fast = sums._middle_block_sum(a, 1, 1, threads)
             if fast is None:  # torch splits the kept columns across threads
                 assert threads > before and a.size >= _cascade.GRAIN_SIZE
                 continue
-            assert _same_bits(sums._plus_zero(fast), general), (before, rows, after, threads)
+            assert same_bits(sums._plus_zero(fast), general), (before, rows, after, threads)
 
 
 def test_batched_outer_blocks_are_one_block_at_a_time():
@@ -85,11 +62,11 @@ def test_batched_outer_blocks_are_one_block_at_a_time():
     for dtype in (np.float32, np.float64):
         for rows, columns in [(1, 2), (4, 5), (16, 9), (31, 32), (100, 67), (256, 13),
                               (300, 40), (17, 1)]:
-            a = _data(rng, (3, rows, columns), dtype)
+            a = mixed_magnitudes(rng, (3, rows, columns), dtype)
             batched = _cascade.outer_blocks(a)
             for i in range(3):
-                assert _same_bits(batched[i], _cascade._outer_block(a[i]))
-                assert _same_bits(batched[i], _cascade._general_outer_block(a[i]))
+                assert same_bits(batched[i], _cascade._outer_block(a[i]))
+                assert same_bits(batched[i], _cascade._general_outer_block(a[i]))
 
 
 def test_sampled_sums_over_dims_match_torch_bit_for_bit(threads):
@@ -106,7 +83,7 @@ def test_sampled_sums_over_dims_match_torch_bit_for_bit(threads):
             if np.prod(shape) > 300_000:
                 continue
             dtype = (np.float32, np.float64)[int(rng.integers(0, 2))]
-            a = _data(rng, shape, dtype)
+            a = mixed_magnitudes(rng, shape, dtype)
             lo = int(rng.integers(1, ndim - 1))
             dims = tuple(range(lo, int(rng.integers(lo, ndim - 1)) + 1))
             keepdim = bool(rng.integers(0, 2))
@@ -114,7 +91,7 @@ def test_sampled_sums_over_dims_match_torch_bit_for_bit(threads):
                 got = getattr(torchlet.tensor(a), op)(dims, keepdim=keepdim)
                 want = getattr(torch.tensor(a), op)(dims, keepdim=keepdim)
                 assert got.stride() == want.stride()
-                assert _same_bits(got.numpy(), want.numpy()), (shape, dims, op, n_threads)
+                assert same_bits(got.numpy(), want.numpy()), (shape, dims, op, n_threads)
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,10 +169,10 @@ def test_topk_hand_example_and_gradient():
 
 def test_cumsum_without_out_is_torchs():
     torch = pytest.importorskip("torch")
-    a = _data(np.random.default_rng(7), (32, 10), np.float32)
+    a = mixed_magnitudes(np.random.default_rng(7), (32, 10), np.float32)
     for dim in (0, 1):
         got = torchlet.tensor(a).cumsum(dim)
-        assert _same_bits(got.numpy(), torch.tensor(a).cumsum(dim).numpy())
+        assert same_bits(got.numpy(), torch.tensor(a).cumsum(dim).numpy())
         assert got.grad_fn is None
     out = torchlet.empty(0)
     assert torchlet.cumsum(torchlet.tensor([1.0, 2.0]), 0, out=out) is out

@@ -16,34 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sum_bits import mixed_magnitudes, same_bits
 
 import torchlet
 from torchlet._ops.reduction import _cascade
 from torchlet.nn._functional import softmax as softmax_kernels
-
-
-def _bits(a) -> np.ndarray:
-    a = np.ascontiguousarray(a)
-    return a.view(np.uint8)
-
-
-def _same_bits(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(_bits(a), _bits(b))
-
-
-def _data(rng, shape, dtype):
-    """Values of mixed magnitudes (so the order of additions shows in the bits)."""
-    return (rng.standard_normal(shape) * 10.0 ** rng.integers(-4, 5, shape)).astype(dtype)
-
-
-@pytest.fixture
-def one_thread():
-    saved = torchlet.get_num_threads()
-    torchlet.set_num_threads(1)
-    yield
-    torchlet.set_num_threads(saved)
-
 
 # ---------------------------------------------------------------------------------------
 # x.sum(-1) of short rows
@@ -57,14 +34,14 @@ def test_take_path_adds_in_torchs_scalar_and_one_vector_order():
     f64 = np.array([[1e17, 8, -1e17, 0, 8, 0]] * 5)
     expected = (((((0.0 + 8) + 0) + 1e17) + 8) - 1e17) + 0
     assert expected == 0.0
-    assert _same_bits(_cascade.inner_sum_fast(f64), np.full(5, expected))
+    assert same_bits(_cascade.inner_sum_fast(f64), np.full(5, expected))
     # float32, a row of 6: torch's scalar loop, x0 + x4 + x5 + x1 + x2 + x3
     f32 = np.array([[1e8, 4, -1e8, 0, 4, 0]] * 7, np.float32)
     expected = np.float32(0)
     for i in (0, 4, 5, 1, 2, 3):
         expected = np.float32(expected + f32[0, i])
     assert expected == 0.0 and np.float32(np.float32(1e8 + 4) - 1e8) + 4 == 4.0
-    assert _same_bits(_cascade.inner_sum_fast(f32), np.full(7, expected, np.float32))
+    assert same_bits(_cascade.inner_sum_fast(f32), np.full(7, expected, np.float32))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -75,14 +52,14 @@ def test_inner_sum_fast_is_the_step_by_step_sum(dtype):
               (512, 64), (8192, 32), (16384, 64), (65536, 8), (256, 256), (128, 512),
               (64, 1000), (32, 1000), (24, 1500), (300, 200), (1024, 96), (640, 100)]
     for rows, n in shapes:
-        x = _data(rng, (rows, n), dtype)
+        x = mixed_magnitudes(rng, (rows, n), dtype)
         x[rng.random(x.shape) < 0.1] = -0.0
         expected = _cascade.inner_sum(x) + 0.0  # (callers add torch's + 0.0)
-        assert _same_bits(_cascade.inner_sum_fast(x) + 0.0, expected), (rows, n)
+        assert same_bits(_cascade.inner_sum_fast(x) + 0.0, expected), (rows, n)
     # rows that are contiguous, the whole not (a slice of a wider array)
-    wide = _data(rng, (300, 14), dtype)
+    wide = mixed_magnitudes(rng, (300, 14), dtype)
     x = wide[:, :11]
-    assert _same_bits(_cascade.inner_sum_fast(x) + 0.0, _cascade.inner_sum(x) + 0.0)
+    assert same_bits(_cascade.inner_sum_fast(x) + 0.0, _cascade.inner_sum(x) + 0.0)
 
 
 def test_transpose_pays_thresholds():
@@ -102,11 +79,11 @@ def test_short_row_sums_match_torch(dtype, one_thread):
     rng = np.random.default_rng(5)
     for shape in [(64, 10), (32, 10), (100, 7), (2048, 12), (8, 64, 64), (512, 64),
                   (64, 256), (16384, 64), (256, 256), (33, 5)]:
-        a = _data(rng, shape, dtype)
+        a = mixed_magnitudes(rng, shape, dtype)
         expected = torch.tensor(a).sum(-1).numpy()
-        assert _same_bits(torchlet.tensor(a).sum(-1)._data, expected), shape
+        assert same_bits(torchlet.tensor(a).sum(-1)._data, expected), shape
         expected = torch.tensor(a).mean(-1, keepdim=True).numpy()
-        assert _same_bits(torchlet.tensor(a).mean(-1, keepdim=True)._data, expected), shape
+        assert same_bits(torchlet.tensor(a).mean(-1, keepdim=True)._data, expected), shape
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,7 +105,7 @@ def test_numpy_pairwise_is_numpys_sum():
         for dtype in (np.float32, np.float64):
             a = np.exp(rng.standard_normal((m, 7)) * 4).astype(dtype)
             expected = np.add.reduce(np.ascontiguousarray(a.T), axis=-1)
-            assert _same_bits(softmax_kernels._numpy_pairwise(a), expected), (m, dtype)
+            assert same_bits(softmax_kernels._numpy_pairwise(a), expected), (m, dtype)
 
 
 def test_numpy_pairwise_hand_order():
@@ -144,8 +121,8 @@ def test_numpy_pairwise_hand_order():
         plain = f(plain + value)
     assert expected == 10.0 and plain == 2.0  # (the order shows)
     a = row[:, None].repeat(3, 1)
-    assert _same_bits(softmax_kernels._numpy_pairwise(a), np.full(3, expected, f))
-    assert _same_bits(np.add.reduce(row), expected)  # (NumPy's own)
+    assert same_bits(softmax_kernels._numpy_pairwise(a), np.full(3, expected, f))
+    assert same_bits(np.add.reduce(row), expected)  # (NumPy's own)
 
 
 @pytest.mark.parametrize("log", [False, True])
@@ -158,21 +135,21 @@ def test_short_rows_softmax_is_the_general_path(log, dtype):
             continue
         assert softmax_kernels._short_rows(x)
         got = softmax_kernels._softmax_np(x, x.ndim - 1, log)
-        assert _same_bits(got, _general_softmax(x, log)), shape
+        assert same_bits(got, _general_softmax(x, log)), shape
     # rows the transposed path leaves to the general one: a max of 0.0 (and -0.0), NaN
     x = rng.standard_normal((512, 6)).astype(dtype)
     x[3] = [0.0, -0.0, -1.0, -2.0, -0.0, -5.0]
     assert softmax_kernels._softmax_short_rows(x, log) is None
-    assert _same_bits(softmax_kernels._softmax_np(x, 1, log), _general_softmax(x, log))
+    assert same_bits(softmax_kernels._softmax_np(x, 1, log), _general_softmax(x, log))
     x[3] = np.nan
     assert softmax_kernels._softmax_short_rows(x, log) is None
-    assert _same_bits(softmax_kernels._softmax_np(x, 1, log), _general_softmax(x, log))
+    assert same_bits(softmax_kernels._softmax_np(x, 1, log), _general_softmax(x, log))
     # -inf and +inf rows: unique maxima, the transposed path keeps them
     x[3] = -np.inf
     x[4, 2] = np.inf
     assert softmax_kernels._softmax_short_rows(x, log) is not None
     got = softmax_kernels._softmax_np(x, 1, log)
-    assert _same_bits(got, _general_softmax(x, log))
+    assert same_bits(got, _general_softmax(x, log))
     assert np.isnan(got[3]).all() and np.isnan(got[4, 2])
 
 
@@ -182,25 +159,25 @@ def test_row_sums_is_numpys_reduce(dtype):
     row with NaN (which NaN comes out depends on the order of operands) goes to NumPy."""
     rng = np.random.default_rng(11)
     for shape in [(1024, 3), (4096, 16 if dtype == np.float32 else 8), (64, 32, 5)]:
-        a = _data(rng, shape, dtype)
+        a = mixed_magnitudes(rng, shape, dtype)
         a[rng.random(shape) < 0.3] = -0.0
         a[3] = -0.0  # (NumPy's sum starts from +0.0: a row of -0.0 sums to 0.0)
         a[5, 0], a[6, 1] = np.inf, -np.inf
         expected = np.add.reduce(a, axis=-1, keepdims=True)
         assert a.size >= 4 * softmax_kernels._MANY_ROWS * a.shape[-1]
-        assert _same_bits(softmax_kernels._row_sums(a, a.ndim - 1), expected), shape
+        assert same_bits(softmax_kernels._row_sums(a, a.ndim - 1), expected), shape
         a[6, 2], a[7, 0], a[7, 1] = np.inf, np.nan, -np.nan  # (inf - inf is NaN too)
         expected = np.add.reduce(a, axis=-1, keepdims=True)
-        assert _same_bits(softmax_kernels._row_sums(a, a.ndim - 1), expected), shape
+        assert same_bits(softmax_kernels._row_sums(a, a.ndim - 1), expected), shape
     for log in (False, True):  # the backward kernels: the general path's bits
-        grad, out = _data(rng, (2048, 3), dtype), rng.random((2048, 3)).astype(dtype)
+        grad, out = mixed_magnitudes(rng, (2048, 3), dtype), rng.random((2048, 3)).astype(dtype)
         if log:  # grad - exp(out) * sum(grad), NumPy's reduce
             got = softmax_kernels._log_softmax_backward_np(grad, out, dim=1)
             expected = grad - np.exp(out) * np.add.reduce(grad, axis=1, keepdims=True)
         else:  # out * (grad - sum(grad * out))
             got = softmax_kernels._softmax_backward_np(grad, out, dim=1)
             expected = out * (grad - np.add.reduce(grad * out, axis=1, keepdims=True))
-        assert _same_bits(got, expected)
+        assert same_bits(got, expected)
 
 
 def test_short_rows_softmax_hand_values():
@@ -279,11 +256,11 @@ def test_sampled_sums_and_softmax_vs_general_paths():
         rows = int(rng.choice([2, 64, 300, 1000, 3000]))
         n = int(rng.integers(2, 40))
         dtype = rng.choice([np.float32, np.float64])
-        x = _data(rng, (rows, n), dtype)
+        x = mixed_magnitudes(rng, (rows, n), dtype)
         got = torchlet.tensor(x).sum(-1)._data
-        assert _same_bits(got, _cascade.inner_sum(x) + 0.0), (rows, n, dtype)
+        assert same_bits(got, _cascade.inner_sum(x) + 0.0), (rows, n, dtype)
         if torch is not None:
-            assert _same_bits(got, torch.tensor(x).sum(-1).numpy()), (rows, n, dtype)
+            assert same_bits(got, torch.tensor(x).sum(-1).numpy()), (rows, n, dtype)
         y = (rng.standard_normal((rows, n)) * 10).astype(dtype)
         for log in (False, True):
-            assert _same_bits(softmax_kernels._softmax_np(y, 1, log), _general_softmax(y, log))
+            assert same_bits(softmax_kernels._softmax_np(y, 1, log), _general_softmax(y, log))
