@@ -7,23 +7,19 @@ in one process, interleaved round by round; medians and ratios to torch.
 
 from __future__ import annotations
 
-import os
+import argparse
+import statistics
+import time
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+import _single_thread  # noqa: F401 - pins BLAS/OpenMP to one thread before NumPy loads
+import numpy as np
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import torchlet  # noqa: E402
-import torchlet.nn.functional as TF  # noqa: E402
+import torchlet
+import torchlet.nn.functional as TF
 
 try:
-    import torch  # noqa: E402
-    import torch.nn.functional as PF  # noqa: E402
+    import torch
+    import torch.nn.functional as PF
 
     torch.set_num_threads(1)
 except ImportError:

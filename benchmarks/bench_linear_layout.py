@@ -10,17 +10,13 @@ first copies ``x^T`` to rows (torchlet's choice).
 
 from __future__ import annotations
 
-import os
+import argparse
+import timeit
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+import _single_thread  # noqa: F401 - pins BLAS/OpenMP to one thread before NumPy loads
+import numpy as np
 
-import argparse  # noqa: E402
-import timeit  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from torchlet._ops.linalg._transpose import transposed_copy  # noqa: E402
+from torchlet._ops.linalg._transpose import transposed_copy
 
 BATCHES = (16, 32, 64, 128, 256)
 LAYERS = ((784, 10), (784, 128), (784, 256), (784, 1024), (256, 84), (256, 128), (256, 512))

@@ -10,17 +10,14 @@ median seconds per run, the ratio to torch and the final test accuracy of each.
     python benchmarks/bench_main_job.py [--rounds 5] [--models mlp,cnn]
 """
 
-import os
+import argparse
+import statistics
+import time
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+import _single_thread  # noqa: F401 - pins BLAS/OpenMP to one thread before NumPy loads
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-import torchlet  # noqa: E402
-from torchlet import cli  # noqa: E402
+import torchlet
+from torchlet import cli
 
 
 def main():

@@ -12,21 +12,17 @@ NumPy forward+backward run in one process, single-threaded, interleaved round by
 
 from __future__ import annotations
 
-import os
+import argparse
+import statistics
+import time
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+import _single_thread  # noqa: F401 - pins BLAS/OpenMP to one thread before NumPy loads
+import numpy as np
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import torchlet  # noqa: E402
+import torchlet
 
 try:
-    import torch  # noqa: E402
+    import torch
 
     torch.set_num_threads(1)
 except ImportError:

@@ -14,21 +14,17 @@ family's samplers instead.
 Run:  python benchmarks/bench_random.py [--repeat N] [--small]
 """
 
-import os
+import argparse
+import pathlib
+import statistics
+import sys
+import time
 
-# Pin every thread pool to one thread *before* NumPy or torch is imported.
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import pathlib  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
+import _single_thread  # noqa: F401 - pins BLAS/OpenMP to one thread before NumPy loads
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-import torchlet  # noqa: E402
+import torchlet
 
 try:
     import torch

@@ -19,32 +19,29 @@ All in one process, single-threaded, interleaved round by round; medians and rat
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
+import statistics
+import sys
+import time
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+import _single_thread  # noqa: F401 - pins BLAS/OpenMP to one thread before NumPy loads
+import numpy as np
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import torchlet  # noqa: E402
-from torchlet._ops.pointwise import _fused  # noqa: E402
-from torchlet.optim import _kernels  # noqa: E402
+import torchlet
+from torchlet._ops.pointwise import _fused
+from torchlet.optim import _kernels
 
 try:
-    import torch  # noqa: E402
+    import torch
 
     torch.set_num_threads(1)
 except ImportError:
     torch = None
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_training  # noqa: E402
+import bench_training
 
 SHAPES = [(256, 784), (10, 256), (256,), (10,)]
 LR = 0.01
