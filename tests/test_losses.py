@@ -585,7 +585,13 @@ def test_other_losses_gradcheck(name):
     f = lambda a, b: fn(TF, a, b, "sum")  # noqa: E731
     inputs = (a, b) if b.requires_grad else (a,)
     g = (lambda a, b=b: f(a, b)) if not b.requires_grad else f
-    assert gradcheck(g, inputs) and gradgradcheck(g, inputs)
+    assert gradcheck(g, inputs)
+    if name in ("multi_margin_p2_weight", "multilabel_margin"):
+        # torch's *_margin_loss_backward kernels have no derivative: NotImplemented nodes
+        with pytest.raises(RuntimeError, match="_margin_loss_backward is not implemented"):
+            gradgradcheck(g, inputs)
+    else:
+        assert gradgradcheck(g, inputs)
 
 
 def test_bce_clamps_log_at_minus_100():

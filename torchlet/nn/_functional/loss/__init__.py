@@ -60,7 +60,6 @@ from torchlet.nn._functional.loss.margin import (
     MultiMarginLoss,
     SoftMarginLoss,
     _margin_input,
-    _multi_margin_p2_grad,
     hinge_embedding_loss,
     margin_ranking_loss,
     multi_margin_loss,

@@ -203,32 +203,42 @@ class MultiMarginLoss(Primitive):
         coef[rows, y] -= coef.sum(axis=1)
         ctx.coef, ctx.shape, ctx.reduction = coef, shape, reduction
         ctx.save_for_backward(x)  # (as torch: an in-place change to it is an error)
-        if p == 2 and GRAD_STATE.enabled:  # the gradient depends on x: keep what it needs
-            ctx.active_w, ctx.y, ctx.margin = active * (2 * wy / c), y, margin
         out = _reduce_np(loss, reduction)
         return out.reshape(()) if reduction == "none" and scalar_target else out
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors  # (torch saves it too: an in-place change is an error)
-        g = _grad_scale(grad, ctx.reduction, ctx.coef.shape[0])
+        g = _grad_scale(grad._data, ctx.reduction, ctx.coef.shape[0])
         if ctx.reduction == "none":
             g = g.reshape(-1, 1)
-        if GRAD_STATE.enabled and "active_w" in ctx.__dict__:
-            return (_multi_margin_p2_grad(ctx, x) * g).reshape(ctx.shape)
-        return (wrap(ctx.coef) * g).reshape(ctx.shape)
+        gradient = (ctx.coef * g).reshape(ctx.shape)
+        if GRAD_STATE.enabled:  # create_graph: torch's kernel has no derivative
+            needing = [t for t in (grad, x) if t.requires_grad]
+            return MarginLossBackward.apply(*needing, gradient=gradient,
+                                            kernel=ctx.backward_kernel)
+        return wrap(gradient)
+
+    backward_kernel = "multi_margin_loss_backward"
 
 
-def _multi_margin_p2_grad(ctx, x: Tensor) -> Tensor:
-    """d loss / d x for p = 2 in differentiable operations (create_graph=True):
-    2 w z / C at the active classes i, minus their sum at the target."""
-    x2 = x.reshape(ctx.active_w.shape)
-    target = wrap(ctx.y[:, None])
-    z = x2 - x2.gather(1, target) + ctx.margin
-    d = z * wrap(ctx.active_w.astype(x._data.dtype))
-    one_hot = np.zeros(ctx.active_w.shape, x._data.dtype)
-    one_hot[np.arange(one_hot.shape[0]), ctx.y] = 1
-    return d - wrap(one_hot) * d.sum(1, keepdim=True)
+class MarginLossBackward(Primitive):
+    """multi_margin_loss_backward and multilabel_margin_loss_backward, recorded under
+    create_graph. torch gives them no derivative (derivatives.yaml has no entry): its
+    autograd fallback records a NotImplemented node linked to the operands that require
+    grad (grad_output, then self), and a backward through it raises. ``inputs`` are those
+    tensors, for the edges only; ``gradient`` is the first-order result."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def forward(ctx, *inputs, gradient, kernel):
+        ctx.kernel = kernel
+        return gradient
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(f"derivative for aten::{ctx.kernel} is not implemented")
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,  # noqa: A002
@@ -298,6 +308,7 @@ class MultilabelMarginLoss(Primitive):
         return out.reshape(()) if reduction == "none" and len(shape) <= 1 else out
 
     backward = staticmethod(MultiMarginLoss.backward)
+    backward_kernel = "multilabel_margin_loss_backward"
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002

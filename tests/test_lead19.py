@@ -1,0 +1,62 @@
+"""Session 19 lead fixes: small gaps left over from the earlier hunts."""
+
+import numpy as np
+import pytest
+
+import torchlet
+
+
+def _margin_losses(lib, x, p):
+    F = lib.nn.functional
+    return {
+        "multi_margin": lambda reduction: F.multi_margin_loss(
+            x, lib.tensor([0, 1, 2, 4]), p=p, margin=0.7, reduction=reduction),
+        "multilabel_margin": lambda reduction: F.multilabel_margin_loss(
+            x, lib.tensor([[0, 1, -1, 2, 3]] * 4), reduction=reduction),
+    }
+
+
+def _graph(lib, x0, name, p, reduction, grad_output_requires_grad):
+    x = lib.tensor(x0, requires_grad=True)
+    loss = _margin_losses(lib, x, p)[name](reduction)
+    go = lib.ones_like(loss, requires_grad=grad_output_requires_grad)
+    g, = lib.autograd.grad(loss, x, go, create_graph=True)
+    edges = [type(fn).__name__ for fn, _ in g.grad_fn.next_functions]
+    return g, g.grad_fn.name(), edges
+
+
+@pytest.mark.parametrize("name", ["multi_margin", "multilabel_margin"])
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("grad_output_requires_grad", [False, True])
+def test_margin_loss_double_backward_is_not_implemented(name, p, reduction,
+                                                        grad_output_requires_grad):
+    # torch's *_margin_loss_backward kernels have no derivative: the gradient's node is
+    # NotImplemented, linked to the operands that require grad, and differentiating it
+    # again raises (before: p=2 was differentiated, p=1 returned a constant)
+    x0 = np.random.default_rng(3).standard_normal((4, 5))
+    g, node, edges = _graph(torchlet, x0, name, p, reduction, grad_output_requires_grad)
+    assert node == "torch::autograd::NotImplemented"
+    assert edges == ["AccumulateGrad"] * (2 if grad_output_requires_grad else 1)
+    first = torchlet.autograd.grad(_margin_losses(torchlet, x := torchlet.tensor(
+        x0, requires_grad=True), p)[name](reduction).sum(), x)[0]
+    if reduction != "none":  # (the sum's gradient equals the loss's own with ones)
+        assert np.array_equal(g.detach().numpy(), first.numpy())
+    with pytest.raises(RuntimeError, match=f"derivative for aten::{name}_loss_backward is "
+                                           "not implemented"):
+        g.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["multi_margin", "multilabel_margin"])
+@pytest.mark.parametrize("p", [1, 2])
+def test_margin_loss_double_backward_matches_torch(name, p):
+    torch = pytest.importorskip("torch")
+    x0 = np.random.default_rng(4).standard_normal((4, 5))
+    for reduction in ("mean", "none"):
+        for wants in (False, True):
+            g1, node1, edges1 = _graph(torchlet, x0, name, p, reduction, wants)
+            g2, node2, edges2 = _graph(torch, x0, name, p, reduction, wants)
+            assert (node1, edges1) == (node2, edges2)
+            # (the kernels' sums round differently: within float64 rounding)
+            np.testing.assert_allclose(g1.detach().numpy(), g2.detach().numpy(),
+                                       rtol=1e-12, atol=1e-15)
