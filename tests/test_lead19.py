@@ -60,3 +60,60 @@ def test_margin_loss_double_backward_matches_torch(name, p):
             # (the kernels' sums round differently: within float64 rounding)
             np.testing.assert_allclose(g1.detach().numpy(), g2.detach().numpy(),
                                        rtol=1e-12, atol=1e-15)
+
+
+_INPLACE_RANDOM = {
+    "normal_": lambda t: t.normal_(), "uniform_": lambda t: t.uniform_(),
+    "bernoulli_": lambda t: t.bernoulli_(0.5), "random_": lambda t: t.random_(0, 5),
+    "exponential_": lambda t: t.exponential_(), "geometric_": lambda t: t.geometric_(0.5),
+    "cauchy_": lambda t: t.cauchy_(), "log_normal_": lambda t: t.log_normal_(),
+}
+
+
+def _vmap_inplace_random(lib, op, randomness, unmapped_argument):
+    """vmap of a function that fills an unbatched tensor (named by the function, or an
+    argument not mapped) in place: (result shape or error, the tensor after, next draw)."""
+    lib.manual_seed(0)
+    y = lib.zeros(3)
+    fill = _INPLACE_RANDOM[op]
+    if unmapped_argument:
+        run = lib.func.vmap(lambda x, z: fill(z) + x, in_dims=(0, None), randomness=randomness)
+        args = (lib.ones(2, 3), y)
+    else:
+        run = lib.func.vmap(lambda x: fill(y) + x, randomness=randomness)
+        args = (lib.ones(2, 3),)
+    try:
+        out = run(*args)
+    except RuntimeError as error:
+        return str(error), y.tolist(), lib.rand(1).item()
+    return list(out.shape), y.tolist(), lib.rand(1).item()
+
+
+@pytest.mark.parametrize("op", _INPLACE_RANDOM)
+@pytest.mark.parametrize("unmapped_argument", [False, True])
+def test_vmap_refuses_different_inplace_randomness_on_unbatched(op, unmapped_argument):
+    message, y, after = _vmap_inplace_random(torchlet, op, "different", unmapped_argument)
+    assert message.startswith("vmap: Cannot ask for different inplace randomness on an "
+                              "unbatched tensor")
+    torchlet.manual_seed(0)
+    assert y == [0.0] * 3 and after == torchlet.rand(1).item()  # nothing drawn or written
+    # "same" fills it once, as torch
+    shape, y, _ = _vmap_inplace_random(torchlet, op, "same", unmapped_argument)
+    assert shape == [2, 3]
+
+
+@pytest.mark.parametrize("op", _INPLACE_RANDOM)
+def test_vmap_inplace_randomness_matches_torch(op):
+    torch = pytest.importorskip("torch")
+    for randomness in ("different", "same"):
+        for unmapped_argument in (False, True):
+            assert (_vmap_inplace_random(torchlet, op, randomness, unmapped_argument)
+                    == _vmap_inplace_random(torch, op, randomness, unmapped_argument))
+
+
+def test_vmap_different_inplace_randomness_on_a_batched_tensor():
+    # a sample of a mapped input is batched: each gets its own row, as torch
+    torchlet.manual_seed(0)
+    out = torchlet.func.vmap(lambda x: x.normal_(), randomness="different")(torchlet.ones(2, 3))
+    torchlet.manual_seed(0)
+    assert out.tolist() == torchlet.randn(2, 3).tolist()

@@ -436,11 +436,13 @@ def _finish_like(t: Tensor, requires_grad) -> Tensor:
 
 
 def uniform_(t: Tensor, from_=0.0, to=1.0, *, generator=None) -> Tensor:
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     return _fill(t, kernels.uniform(gen, t._data.shape, t._data.dtype, from_, to))
 
 
 def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     contiguous = t._data.flags.c_contiguous
     values = kernels.normal(gen, t._data.shape, t._data.dtype, mean, std, contiguous=contiguous)
@@ -449,6 +451,7 @@ def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
 
 def random_(t: Tensor, from_=None, to=None, *, generator=None) -> Tensor:
     """``random_()``, ``random_(to)`` and ``random_(from, to)``."""
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     if from_ is not None and to is None and not _from_only_sentinel(from_):
         from_, to = 0, from_  # random_(to)
@@ -462,6 +465,7 @@ def _from_only_sentinel(value) -> bool:
 
 
 def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     if isinstance(p, Tensor):
         probs = np.broadcast_to(p._data, t._data.shape)
@@ -472,23 +476,34 @@ def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:
 
 
 def exponential_(t: Tensor, lambd=1.0, *, generator=None) -> Tensor:
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     return _fill(t, kernels.exponential(gen, t._data.shape, t._data.dtype, lambd))
 
 
 def geometric_(t: Tensor, p, *, generator=None) -> Tensor:
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     return _fill(t, kernels.geometric(gen, t._data.shape, t._data.dtype, p))
 
 
 def log_normal_(t: Tensor, mean=1.0, std=2.0, *, generator=None) -> Tensor:
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     return _fill(t, kernels.log_normal(gen, t._data.shape, t._data.dtype, mean, std))
 
 
 def cauchy_(t: Tensor, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
+    _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     return _fill(t, kernels.cauchy(gen, t._data.shape, t._data.dtype, median, sigma))
+
+
+def _refuse_vmap_unbatched(t: Tensor) -> None:
+    """Inside vmap, before drawing: torch's error for "different" randomness written into a
+    tensor that is not batched."""
+    if kernels.VMAP.batch is not None:
+        kernels.VMAP.batch.check_inplace_random(t._data)
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:

@@ -40,6 +40,11 @@ _RANDOM_ERROR = (
     "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
     "of vmap"
 )
+_DIFFERENT_UNBATCHED = (
+    "vmap: Cannot ask for different inplace randomness on an unbatched tensor. This will "
+    "appear like same randomness. If this is necessary for your usage, please file an issue "
+    "with functorch."
+)
 _SAME_BATCHED = ("Vmap does not currently support same randomness with a batched tensor "
                  "input. Please file an issue with functorch")
 _CONTROL_FLOW = (
@@ -126,6 +131,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         with unbatched:
             for start, size in _chunks(batch_size, chunk_size):
                 batch = Batch(randomness, size, mapped)  # torch: one vmap per chunk
+                batch.unbatched = [t._data for t, _ in unbatched.tensors]
                 for b in range(size):
                     sample = [x if d is None else x.select(d, start + b)
                               for x, d in zip(flat_args, flat_in_dims, strict=True)]
@@ -288,6 +294,7 @@ class Batch:
         self.sample = 0
         self._calls: list[_Event] = []
         self._next = 0
+        self.unbatched: list[np.ndarray] = []  # the arrays of tensors known not batched
 
     def start(self, sample: int) -> None:
         self.sample, self._next = sample, 0
@@ -319,6 +326,12 @@ class Batch:
             row = call.values[self.sample]
         with _drawing_for(None):  # take may run a sampler on pre-drawn values
             return take(row)
+
+    def check_inplace_random(self, data: np.ndarray) -> None:
+        """A sampler is about to fill ``data`` in place: torch refuses "different" draws
+        into a tensor that is not batched (each sample would overwrite the others')."""
+        if self.randomness == "different" and _shares_memory(data, self.unbatched):
+            raise RuntimeError(_DIFFERENT_UNBATCHED)
 
     def check_access(self, tensor, kind: str) -> None:
         """``tensor``'s value is being read into Python: ``kind`` "item" (``.item()``,
