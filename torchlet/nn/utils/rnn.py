@@ -238,8 +238,10 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False,  # noqa: A00
 
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
+    # torch's order of checks (and its IndexError for an input of fewer than 2 dims)
+    time_major = input.transpose(0, 1) if batch_first else input
     n = _check_long_1d(lengths)
-    batch_size = input.shape[0 if batch_first else 1]
+    batch_size = time_major.size(1)
     if n.shape[0] != batch_size:
         raise RuntimeError(
             f"Expected `len(lengths)` to be equal to batch_size, but got {n.shape[0]} "

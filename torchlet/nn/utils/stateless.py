@@ -69,9 +69,12 @@ def _owner(module: Module, name: str):
 
 def _swap_tensor(module: Module, name: str, tensor):
     """Put ``tensor`` (or, for _MISSING, nothing) under ``name``; return what was there."""
+    # torch's order of checks: the submodule path, the value's type, then the last name
+    owner, attr = _owner(module, name)
     if tensor is not _MISSING and tensor is not None and not isinstance(tensor, Tensor):
         raise TypeError(f"{tensor} is not an instance of torch.Tensor")
-    owner, attr = _owner(module, name)
+    if attr == "":
+        raise KeyError('tensor name can\'t be empty string ""')
     for registry in (owner._parameters, owner._buffers):
         if attr in registry:
             original = registry[attr]
