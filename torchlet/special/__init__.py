@@ -9,6 +9,7 @@ the orthogonal polynomials in special_polynomials.py, gammainc and gammaincc (to
 and torch.igammac) in special_gamma_inc.py.
 """
 
+from torchlet._dtype import TYPE_WORDS
 from torchlet._ops.pointwise import (
     digamma,
     entr,
@@ -36,7 +37,12 @@ from torchlet._ops.pointwise import (
     xlogy,
     zeta,
 )
-from torchlet._ops.pointwise.operands import _check_tensor, _out
+from torchlet._ops.pointwise.operands import (
+    _check_tensor,
+    _out,
+    check_out_first,
+    out_dtype_found,
+)
 from torchlet._ops.pointwise.special_bessel_more import (
     airy_ai,
     bessel_j0,
@@ -83,10 +89,11 @@ def multigammaln(input, p, *, out=None):  # noqa: A002
 def round(input, *, decimals=0, out=None):  # noqa: A001, A002
     """torch.special.round: always torch's ``round.decimals`` overload (RoundBackward1)."""
     x = _check_tensor("special_round", input)
-    if x._data.dtype.kind != "f":
-        from torchlet._ops.pointwise import round as _round
-
-        return _round(x, decimals=decimals, out=out)
+    if x._data.dtype.kind != "f":  # (round.decimals has no integer kernel, decimals=0 too)
+        check_out_first(out, x._data.dtype, out_dtype_found)  # (before the refusal)
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{TYPE_WORDS[x._data.dtype.name]}\'')
     return _out(RoundDecimals.apply(x, decimals=decimals), out, "special_round")
 
 

@@ -949,10 +949,20 @@ class Addcdiv(Primitive):
         needs, value = ctx.needs_input_grad, ctx.value
         grad_t1 = grad_t2 = None
         if needs[1]:  # a true division value / t2 (value in t2's dtype), measured: not
-            grad_t1 = grad * div(value, t2)  # Python's reciprocal(t2) * value, rounded twice
+            _check_float_divisor(t2)  # Python's reciprocal(t2) * value, rounded twice
+            grad_t1 = grad * div(value, t2)
         if needs[2]:
             grad_t2 = -grad * ((t1 * value) / (t2 * t2))
         return grad if needs[0] else None, grad_t1, grad_t2
+
+
+def _check_float_divisor(t2):
+    """torch's ``value / t2`` is ``empty_like(t2).fill_(value).div_(t2)``: an integer or
+    bool t2 cannot hold the quotient, so the backward of t1 refuses it (its message)."""
+    if t2._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"result type {_dtype.TYPE_WORDS[_dtype.get_default_dtype().np.name]} can't be cast "
+            f"to the desired output type {_dtype.TYPE_WORDS[t2._data.dtype.name]}")
 
 
 def _addcdiv(x, t1, t2, value):

@@ -276,16 +276,47 @@ class ClampMaxScalar(ClampScalar):
     node_name = "ClampMaxBackward0"
 
 
-class ClampMinTensor(ClampTensor):
-    """clamp_min(a, tensor)."""
+class ClampMinTensor(Primitive):
+    """clamp_min(a, tensor): out = max(a, lo) (the bound on a tie of -0.0 with 0.0, as
+    ClampTensor);  grad_a = grad where a >= lo,  grad_lo = grad where a < lo. Two inputs,
+    as torch's node (two next_functions); ``dtype`` as ClampTensor's."""
 
     node_name = "ClampMinBackward1"
 
+    @staticmethod
+    def forward(ctx, a, lo, *, dtype=None):
+        ctx.save_for_backward(a, lo)
+        if dtype is not None:
+            a, lo = promoted(a, dtype), promoted(lo, dtype)
+        return laid_out_as_torch(_wide16(np.maximum, a, lo), a, lo)
 
-class ClampMaxTensor(ClampTensor):
-    """clamp_max(a, tensor)."""
+    @staticmethod
+    def backward(ctx, grad):
+        a, lo = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (where(a >= lo, grad, 0.0) if needs[0] else None,
+                where(a < lo, grad, 0.0) if needs[1] else None)
+
+
+class ClampMaxTensor(Primitive):
+    """clamp_max(a, tensor): out = min(a, hi);  grad_a = grad where a <= hi,
+    grad_hi = grad where a > hi (two inputs, as ClampMinTensor)."""
 
     node_name = "ClampMaxBackward1"
+
+    @staticmethod
+    def forward(ctx, a, hi, *, dtype=None):
+        ctx.save_for_backward(a, hi)
+        if dtype is not None:
+            a, hi = promoted(a, dtype), promoted(hi, dtype)
+        return laid_out_as_torch(_wide16(np.minimum, a, hi), a, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, hi = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (where(a <= hi, grad, 0.0) if needs[0] else None,
+                where(a > hi, grad, 0.0) if needs[1] else None)
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
@@ -327,7 +358,10 @@ def _clamp(input, min, max, scalar_op, tensor_op, out=None):  # noqa: A002
         if common.np.kind == "b" and min is not None and max is not None:
             raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
         # (both bounds Tensors, or one None: ``_bounds_of_one_overload``)
-        return tensor_op.apply(x, min, max, **promotion_of(common.np, (x, min, max)))
+        params = promotion_of(common.np, (x, min, max))
+        if tensor_op is ClampTensor:
+            return tensor_op.apply(x, min, max, **params)
+        return tensor_op.apply(x, min if max is None else max, **params)  # clamp_min/max
     common = _dtype.result_type_of([x] + [m for m in (min, max) if m is not None])
     check_out_first(out, common.np, out_dtype_found)  # (before the kernel's refusal)
     if common.np.kind == "b":

@@ -146,10 +146,22 @@ class Copysign(Primitive):
         return grad_a, zeros_like(grad) if needs[1] else None
 
 
-class CopysignScalar(Copysign):
-    """copysign(a, number): the same formulas, under torch's name for that overload."""
+class CopysignScalar(Primitive):
+    """copysign(a, number): Copysign's formula for grad_a, under torch's name for that
+    overload; the number is no input (one edge, as torch)."""
 
     node_name = "CopysignBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        out = laid_out_as_torch(np.copysign(a, number), a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        return grad * where(a == 0, 0.0, out / a)
 
 
 def copysign(input, other, *, out=None):  # noqa: A002
@@ -157,8 +169,9 @@ def copysign(input, other, *, out=None):  # noqa: A002
         a, b, dt = _uncast_float_operands(_check_tensor("copysign", input), other)
     except TypeError as error:
         raise operand_error("copysign", input, other, error, TENSOR_OR_NUMBER) from None
-    op = Copysign if isinstance(b, Tensor) else CopysignScalar
-    return _out(op.apply(a, b, **promotion(dt, a, b)), out, "copysign")
+    if not isinstance(b, Tensor):  # (b a NumPy scalar of a's dtype, or a's float dtype)
+        return _out(CopysignScalar.apply(_cast(a, dt), number=b), out, "copysign")
+    return _out(Copysign.apply(a, b, **promotion(dt, a, b)), out, "copysign")
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Forward values follow torch's kernels (``special_kernels.zeta`` for zeta); gradients are
 torch's derivatives.yaml formulas in torchlet operations. Python numbers are accepted in
-either position, as torch's Scalar overloads (with their own grad_fn names).
+either position, as torch's Scalar overloads (with their own grad_fn names). Two Tensors
+of different float dtypes are converted inside the node (``dtype``, as extra.Xlogy's: no
+ToCopyBackward0, as torch); the formulas use the inputs in their own dtypes.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import numpy as np
 from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise.binary import where
-from torchlet._ops.pointwise.extra import _float_operands
+from torchlet._ops.pointwise.extra import _uncast_float_operands
 from torchlet._ops.pointwise.operands import (
     EITHER_A_NUMBER_OUT,
+    _cast,
     _number,
     _out,
     operand_error,
+    promoted,
+    promotion,
 )
-from torchlet._ops.pointwise.special import _check_no_half
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 
@@ -44,8 +48,10 @@ class Xlog1py(Primitive):
     node_name = "SpecialXlog1PyBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         return laid_out_as_torch(_xlog1py(a, b), a, b)
 
     @staticmethod
@@ -94,15 +100,17 @@ class Xlog1pyNumberOther(Primitive):
 
 def xlog1py(input, other, *, out=None):  # noqa: A002
     try:
-        a, b = _float_operands(input, other)
+        a, b, dt = _uncast_float_operands(input, other)
     except TypeError as error:
         raise operand_error("special_xlog1py", input, other, error, EITHER_A_NUMBER_OUT) \
             from None
     if not isinstance(a, Tensor):
-        return _out(Xlog1pyNumberSelf.apply(b, number=input), out, "special_xlog1py")
+        return _out(Xlog1pyNumberSelf.apply(_cast(b, dt), number=input), out,
+                    "special_xlog1py")
     if not isinstance(b, Tensor):
-        return _out(Xlog1pyNumberOther.apply(a, number=other), out, "special_xlog1py")
-    return _out(Xlog1py.apply(a, b), out, "special_xlog1py")
+        return _out(Xlog1pyNumberOther.apply(_cast(a, dt), number=other), out,
+                    "special_xlog1py")
+    return _out(Xlog1py.apply(a, b, **promotion(dt, a, b)), out, "special_xlog1py")
 
 
 # ---------------------------------------------------------------------------------------
@@ -116,8 +124,10 @@ class Zeta(Primitive):
     node_name = "SpecialZetaBackward0"
 
     @staticmethod
-    def forward(ctx, x, q):
+    def forward(ctx, x, q, *, dtype=None):
         ctx.save_for_backward(x, q)
+        if dtype is not None:
+            x, q = promoted(x, dtype), promoted(q, dtype)
         wide_x, wide_q = np.broadcast_arrays(x, q)
         out = K.zeta(wide_x.reshape(-1), wide_q.reshape(-1)).reshape(wide_x.shape)
         return laid_out_as_torch(out, x, q)
@@ -165,15 +175,16 @@ class ZetaNumberOther(Primitive):
 
 def zeta(input, other, *, out=None):  # noqa: A002
     try:
-        a, b = _float_operands(input, other)
+        a, b, dt = _uncast_float_operands(input, other)
     except TypeError as error:
         raise operand_error("special_zeta", input, other, error, EITHER_A_NUMBER_OUT) \
             from None
-    for t in (a, b):
-        if isinstance(t, Tensor):
-            _check_no_half("zeta", t)
+    if dt == np.float16:
+        raise NotImplementedError("\"zeta_cpu\" not implemented for 'Half'")
     if not isinstance(a, Tensor):
-        return _out(ZetaNumberSelf.apply(b, number=float(input)), out, "special_zeta")
+        return _out(ZetaNumberSelf.apply(_cast(b, dt), number=float(input)), out,
+                    "special_zeta")
     if not isinstance(b, Tensor):
-        return _out(ZetaNumberOther.apply(a, number=float(other)), out, "special_zeta")
-    return _out(Zeta.apply(a, b), out, "special_zeta")
+        return _out(ZetaNumberOther.apply(_cast(a, dt), number=float(other)), out,
+                    "special_zeta")
+    return _out(Zeta.apply(a, b, **promotion(dt, a, b)), out, "special_zeta")

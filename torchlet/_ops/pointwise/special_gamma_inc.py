@@ -23,7 +23,7 @@ from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise._fused import _fma
-from torchlet._ops.pointwise.operands import _TYPE_WORD, _operands, _out
+from torchlet._ops.pointwise.operands import _TYPE_WORD, _out, _uncast_operands, promoted
 from torchlet._ops.pointwise.special_kernels import _libm
 from torchlet._ops.pointwise.unary import exp, log
 from torchlet._tensor import Tensor
@@ -511,8 +511,9 @@ def _density(a, x):
 
 class Igamma(Primitive):
     """out = P(a, x);  grad_x = grad * x^(a-1) exp(-x) / Gamma(a);  no gradient in a.
-    ``a`` arrives in its own dtype: torch's formula uses it so (lgamma of a float32 a stays
-    float32 when x is float64); ``dtype`` is the result's."""
+    ``a`` and ``x`` arrive in their own dtypes, converted to ``dtype`` (the result's) here,
+    inside the node, as torch's kernel promotes (no ToCopyBackward0); torch's formula uses
+    them so (lgamma of a float32 a stays float32 when x is float64)."""
 
     node_name = "IgammaBackward0"
     kernel = staticmethod(_igamma)
@@ -522,7 +523,8 @@ class Igamma(Primitive):
     @classmethod
     def forward(cls, ctx, a, x, *, dtype):
         ctx.save_for_backward(a, x)
-        return laid_out_as_torch(_kernel(cls.kernel, a.astype(dtype), x), a, x)
+        return laid_out_as_torch(
+            _kernel(cls.kernel, promoted(a, dtype), promoted(x, dtype)), a, x)
 
     @classmethod
     def backward(cls, ctx, grad):
@@ -549,7 +551,7 @@ def _operand_pair(name, input, other):  # noqa: A002
         if not isinstance(value, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
                             f"not {type_name(value)}")
-    _, x, dtype = _operands(input, other)
+    _, x, dtype = _uncast_operands(input, other)
     if dtype.kind != "f":
         kernel = "igammac" if "gammaincc" in name or "igammac" in name else "igamma"
         raise NotImplementedError(

@@ -24,8 +24,11 @@ from torchlet._ops.pointwise.operands import (
     _check_tensor,
     _operands,
     _out,
+    _uncast_operands,
     check_out_first,
     operand_error,
+    promoted,
+    promotion,
     to,
     zeros_like_grad,
 )
@@ -144,13 +147,16 @@ def bitwise_right_shift(input, other, *, out=None):  # noqa: A002
 
 class Nextafter(Primitive):
     """out = the next float after a towards b;  grad_a = grad where a != b, else 0;
-    grad_b = 0 (torch's formulas)."""
+    grad_b = 0 (torch's formulas). ``dtype``: operands of other dtypes are converted to
+    it here, inside the node, as torch's kernel promotes (no ToCopyBackward0)."""
 
     node_name = "NextafterBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, *, dtype=None):
         ctx.save_for_backward(a, b)
+        if dtype is not None:
+            a, b = promoted(a, dtype), promoted(b, dtype)
         out = np.nextafter(a, b)
         if out.dtype == np.float16:  # NumPy's float16 loop gives a where a == b; C gives b
             out = np.where(a == b, b, out)  # (-0.0 towards 0.0 is 0.0)
@@ -165,12 +171,12 @@ class Nextafter(Primitive):
 
 def nextafter(input, other, *, out=None):  # noqa: A002
     _check_tensor("nextafter", input)
-    a, b, dt = _operands(input, _check_other("nextafter", other))
+    a, b, dt = _uncast_operands(input, _check_other("nextafter", other))
     if dt.kind != "f":
         check_out_first(out, dt)
         raise NotImplementedError(
             f'"nextafter_cpu" not implemented for \'{_TYPE_WORD[dt.name]}\'')
-    return _out(Nextafter.apply(a, b), out, "nextafter")
+    return _out(Nextafter.apply(a, b, **promotion(dt, a, b)), out, "nextafter")
 
 
 # ---------------------------------------------------------------------------------------
