@@ -117,3 +117,28 @@ def test_vmap_different_inplace_randomness_on_a_batched_tensor():
     out = torchlet.func.vmap(lambda x: x.normal_(), randomness="different")(torchlet.ones(2, 3))
     torchlet.manual_seed(0)
     assert out.tolist() == torchlet.randn(2, 3).tolist()
+
+
+@pytest.mark.parametrize("dtype, word", [(torchlet.int64, "Long"), (torchlet.uint8, "Byte"),
+                                         (torchlet.int32, "Int"), (torchlet.bool, "Bool")])
+def test_round_with_decimals_refuses_integers(dtype, word):
+    # torch's round.decimals overload has float kernels only, even for decimals=0; the
+    # overload without decimals copies integers (and refuses bool)
+    x = torchlet.tensor([1, 0], dtype=dtype)
+    for call in (lambda: torchlet.round(x, decimals=0), lambda: x.round(decimals=0),
+                 lambda: x.clone().round_(decimals=0), lambda: torchlet.round_(x, decimals=0)):
+        with pytest.raises(NotImplementedError, match=f"\"round_vml_cpu\" not implemented "
+                                                      f"for '{word}'"):
+            call()
+    with pytest.raises(NotImplementedError, match=f"\"round_cpu\" not implemented for "
+                                                  f"'{word}'"):
+        x.round(decimals=1)
+    if dtype != torchlet.bool:
+        assert x.round().tolist() == [1, 0] and x.round().dtype == dtype
+
+
+def test_round_overload_names_its_node():
+    x = torchlet.tensor([1.5, 2.5, -0.5], requires_grad=True)
+    assert torchlet.round(x).grad_fn.name() == "RoundBackward0"
+    assert torchlet.round(x, decimals=0).grad_fn.name() == "RoundBackward1"
+    assert x.round(decimals=0).tolist() == x.round().tolist() == [2.0, 2.0, -0.0]

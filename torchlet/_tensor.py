@@ -1145,7 +1145,7 @@ class Tensor:
     def ceil(self):
         return _pw.ceil(self)
 
-    def round(self, *, decimals=0):
+    def round(self, *, decimals=None):
         return _pw.round(self, decimals=decimals)
 
     def trunc(self):
@@ -1800,7 +1800,7 @@ class Tensor:
     def ceil_(self):
         return _inplace(self, _pw.ceil)
 
-    def round_(self, *, decimals=0):
+    def round_(self, *, decimals=None):
         return _inplace(self, _pw.round, decimals=decimals)
 
     def trunc_(self):

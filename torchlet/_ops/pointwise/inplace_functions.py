@@ -312,7 +312,7 @@ def relu_(input):  # noqa: A002
     return _check_tensor("relu_", input).relu_()
 
 
-def round_(input, *, decimals=0):  # noqa: A002
+def round_(input, *, decimals=None):  # noqa: A002
     """In-place round."""
     return _check_tensor("round_", input).round_(decimals=decimals)
 

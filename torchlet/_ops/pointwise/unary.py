@@ -868,17 +868,20 @@ def trunc(input, *, out=None):  # noqa: A002
 fix = trunc
 
 
-def round(input, *, decimals=0, out=None):  # noqa: A002
+def round(input, *, decimals=None, out=None):  # noqa: A002
+    """Round half to even. torch has two overloads: without ``decimals`` (integers are
+    copied; RoundBackward0) and with it, even 0 (its kernels take floats only;
+    RoundBackward1)."""
     x = _check_tensor("round", input)
     check_out_first(out, x._data.dtype, out_dtype_found)  # (before the kernel's refusal)
-    if x._data.dtype.kind == "b":
-        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-    if x._data.dtype.kind != "f":
-        if decimals != 0:
-            raise NotImplementedError('"round_cpu" not implemented for \'Long\'')
+    kind = x._data.dtype.kind
+    if kind == "b" or (kind != "f" and decimals is not None):
+        kernel = "round_vml_cpu" if not decimals else "round_cpu"
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{_TYPE_WORD[x._data.dtype.name]}\'')
+    if kind != "f":
         return _out(x.clone(), out, "round", out_dtype_found)
-    if decimals == 0:
+    if decimals is None:
         return _out(Round.apply(x), out, "round", out_dtype_found)
     return _out(RoundDecimals.apply(x, decimals=decimals), out, "round", out_dtype_found)
 
