@@ -414,10 +414,3 @@ class Embed(Primitive):
     def backward(ctx, grad):
         return Window.apply(grad, key=ctx.key)
 
-
-def pad_to(grad: Tensor, shape) -> Tensor:
-    """``grad`` placed at the start of a zeros tensor of ``shape`` (a no-op if equal)."""
-    if grad._data.shape == tuple(shape):
-        return grad
-    key = tuple(slice(0, s) for s in grad._data.shape) + (Ellipsis,)
-    return Embed.apply(grad, shape=tuple(shape), key=key)

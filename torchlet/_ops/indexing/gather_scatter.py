@@ -29,7 +29,6 @@ from torchlet._ops.indexing._common import (
     checked_scalar,
     first_out_of_range,
     is_number,
-    pad_to,
     wrap_dim,
 )
 from torchlet._tensor import Tensor, make_view, wrap
@@ -168,13 +167,15 @@ def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:  # noqa
 
 class Scatter(Primitive):
     """out = a, then out[index[i][j]][j] = src[i][j] (the last write wins);
-    grad_a = grad with zeros where src was written,  grad_src = grad gathered."""
+    grad_a = grad with zeros where src was written,  grad_src = grad gathered. grad_src
+    has index's shape, as torch's: for a src larger than index the engine refuses it as
+    torch's does ("returned an invalid gradient"), rather than padding it with zeros."""
 
     node_name = "ScatterBackward0"
 
     @staticmethod
     def forward(ctx, a, src, *, dim, index, saved=()):
-        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
+        ctx.dim, ctx.index = dim, index
         if saved:
             ctx.save_for_backward(*saved)
         out = a.copy()
@@ -192,7 +193,7 @@ class Scatter(Primitive):
             grad_a = ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index,
                                         value=np.zeros((), grad._data.dtype))
         if needs[1]:
-            grad_src = pad_to(Gather.apply(grad, dim=ctx.dim, index=ctx.index), ctx.src_shape)
+            grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index)
         return grad_a, grad_src
 
 
@@ -220,14 +221,14 @@ class ScatterValue(Primitive):
 
 class ScatterAdd(Primitive):
     """out = a, then out[index[i][j]][j] += src[i][j];  grad_a = grad,
-    grad_src = grad gathered.  ``saved``: the index tensor, which torch saves only when
-    src needs a gradient (only grad_src reads it)."""
+    grad_src = grad gathered (index's shape, as in ``Scatter``).  ``saved``: the index
+    tensor, which torch saves only when src needs a gradient (only grad_src reads it)."""
 
     node_name = "ScatterAddBackward0"
 
     @staticmethod
     def forward(ctx, a, src, *, dim, index, saved=()):
-        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
+        ctx.dim, ctx.index = dim, index
         if saved:
             ctx.save_for_backward(*saved)
         out = a.astype(_accumulator(a.dtype), order="C")  # (a copy)
@@ -243,7 +244,7 @@ class ScatterAdd(Primitive):
         needs = ctx.needs_input_grad
         grad_src = None
         if needs[1]:
-            grad_src = pad_to(Gather.apply(grad, dim=ctx.dim, index=ctx.index), ctx.src_shape)
+            grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index)
         return grad if needs[0] else None, grad_src
 
 
@@ -392,7 +393,9 @@ def _identity(reduce: str, np_dtype):
 
 class ScatterReduce(Primitive):
     """out = a with src reduced into [index[i][j]][j] (sum, prod, mean, amax, amin; with
-    or without a's own value);  gradients as torch's ``scatter_reduce_backward``."""
+    or without a's own value);  gradients as torch's ``scatter_reduce_backward``, which
+    works with the whole src: for a src larger than index, its shapes do not meet (a
+    broadcasting error, or the engine's "invalid gradient"), as in torch."""
 
     node_name = "ScatterReduceBackward0"
 
@@ -402,10 +405,11 @@ class ScatterReduce(Primitive):
         out = a.astype(_accumulator(a.dtype) if reduce in ("sum", "mean", "prod") else a.dtype,
                        order="C")
         if index.size:
-            out1, key = _at_least_1d(out), _grid_key(_at_least_1d(index), dim)
+            index1 = _at_least_1d(index)
+            out1, key = _at_least_1d(out), _grid_key(index1, dim)
             if not include_self:
                 out1[key] = _identity(reduce, a.dtype)
-            _REDUCE_UFUNCS[reduce].at(out1, key, _at_least_1d(src))
+            _REDUCE_UFUNCS[reduce].at(out1, key, _at_least_1d(src)[_window(index1.shape)])
             if reduce == "mean":  # float16: the float32 sum is rounded before dividing
                 out = out.astype(a.dtype, copy=False)
                 out1 = _at_least_1d(out)
@@ -491,8 +495,6 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
             f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
         )
     idx = index._data
-    if idx.size and src._data.shape != idx.shape:
-        src = src[_window(idx.shape)]  # only this block is read (a view, so grads pad)
     return _out(ScatterReduce.apply(x, src, dim=dim, index=idx, reduce=reduce,
                                     include_self=bool(include_self), index_tensor=index),
                 out, "scatter_reduce")

@@ -158,7 +158,9 @@ class IndexAdd(Primitive):
         needs = ctx.needs_input_grad
         grad_source = None
         if needs[1]:
-            grad_source = IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+            # (index_select's checks: index_add takes an index out of range when self is
+            # empty, which torch's backward then refuses)
+            grad_source = index_select(grad, ctx.dim, wrap(ctx.index))
             if ctx.alpha != 1:
                 grad_source = grad_source * ctx.alpha
             if grad_source._data.shape != ctx.source_shape:

@@ -73,20 +73,24 @@ class _View(Primitive):
     def forward(ctx, a, *, key):
         ctx.key, ctx.shape = key, a.shape
         out = a[key]
-        if not out.size:
-            out = _torch_empty_view(out, a, key)
+        if not out.size or None in key:
+            out = _torch_view(out, a, key)
         return out
 
 
-def _torch_empty_view(out: np.ndarray, a: np.ndarray, key) -> np.ndarray:
-    """The empty view ``out = a[key]`` placed and strided as torch's chain of views
-    (select, slice, unsqueeze) would: NumPy starts a slice of length 0 where ``a`` starts
-    and ignores its step, and gives a new dim stride 0; torch moves the start by
-    ``start * stride``, multiplies the stride by the step, and gives an unsqueezed dim
-    ``size * stride`` of the next dim (1 at the end). ``key`` is a basic NumPy key
-    (ints, slices, None) ending with ``...``. Non-empty views need none of this."""
+def _torch_view(out: np.ndarray, a: np.ndarray, key) -> np.ndarray:
+    """The view ``out = a[key]`` strided (and, if empty, placed) as torch's chain of views
+    (select, slice, unsqueeze) would. ``key`` is a basic NumPy key (ints, slices, None)
+    ending with ``...``. Non-empty views without None need none of this.
+
+    torch gives a dim made by unsqueeze the stride ``size * stride`` of the dim after it
+    (1 element at the end), where NumPy's ``None`` gives 0. For an empty view, NumPy also
+    starts a slice of length 0 where ``a`` starts and ignores its step, where torch moves
+    the start by ``start * stride`` and multiplies the stride by the step."""
     if on_meta(out):
         return out
+    if out.size:
+        return _restrided(out, _new_dim_strides(out, a, key))
     sizes = list(a.shape)
     strides = list(a.strides)
     if a.base is None and not any(strides):  # NumPy's new empty array: torch's contiguous
@@ -110,6 +114,39 @@ def _torch_empty_view(out: np.ndarray, a: np.ndarray, key) -> np.ndarray:
         dim += 1
     out = np.lib.stride_tricks.as_strided(out, out.shape, strides)
     return moved_empty(out, a, offset)
+
+
+def _new_dim_strides(out: np.ndarray, a: np.ndarray, key) -> tuple:
+    """``out``'s strides (``out = a[key]``, not empty) with torch's for the dims made by
+    None: the dim after a new one is the first dim of ``a`` that no earlier item indexed
+    (ints and slices only change dims before it), so its stride is that dim's size times
+    its stride, or 1 element when every dim of ``a`` was indexed."""
+    strides = list(out.strides)
+    shape, old = a.shape, a.strides
+    used = dim = 0  # (dims of a indexed, dims of out made)
+    for item in key:
+        if item is None:
+            strides[dim] = shape[used] * old[used] if used < len(shape) else a.itemsize
+            dim += 1
+        elif item is Ellipsis:
+            break
+        else:
+            used += 1
+            if type(item) is slice:
+                dim += 1
+    return tuple(strides)
+
+
+def _restrided(out: np.ndarray, strides: tuple) -> np.ndarray:
+    """``out`` with other (byte) ``strides`` for its dims of size 1: the same elements."""
+    if out.strides == strides:
+        return out
+    if out.flags.c_contiguous:  # (the usual x[None]: C strides are torch's, cheaply)
+        flat = out.reshape(-1).reshape(out.shape)
+        if flat.strides == strides:
+            return flat
+    return np.lib.stride_tricks.as_strided(out, out.shape, strides,
+                                           writeable=out.flags.writeable)
 
 
 class Select(_View):
@@ -224,6 +261,8 @@ class Index(Primitive):
             arrays = [(dim, k) for dim, k in enumerate(key) if type(k) is np.ndarray]
             if type(a) is not np.ndarray and is_meta_array(a):
                 return _meta_index(a, arrays)
+            if not a.size:  # (nothing is read; NumPy would still refuse an index out of range)
+                return np.zeros(_check_advanced(a.shape, arrays, bounds=False), a.dtype)
             return _torch_layout(a, arrays, a[key])
         return _index(a, key, arrays)
 
@@ -740,8 +779,8 @@ def _view(t: Tensor, cls, key) -> Tensor:
     if _recording(t):
         return make_view(cls.apply(t, key=key), t)
     out = t._data[key]
-    if not out.size:
-        out = _torch_empty_view(out, t._data, key)
+    if not out.size or key[0] is None:
+        out = _torch_view(out, t._data, key)
     return make_view(wrap(out), t)
 
 
@@ -767,6 +806,11 @@ def getitem(t: Tensor, index) -> Tensor:
             return _view(t, Select, (index + size if index < 0 else index, Ellipsis))
         return _view(t, Slice, (slice(*parts), Ellipsis))
     if index is None:
+        if data.size and not _recording(t):  # (NumPy's reshape gives torch's strides, mostly)
+            out = data.reshape((1, *data.shape))
+            if out.strides == (data.shape[0] * data.strides[0] if data.ndim
+                               else data.itemsize, *data.strides):
+                return make_view(wrap(out), t)
         return _view(t, Unsqueeze, (None, Ellipsis))
     if index is Ellipsis:
         return make_view(Alias.apply(t), t)
@@ -782,11 +826,11 @@ def getitem(t: Tensor, index) -> Tensor:
     key, steps, tensors = _parse(data.shape, index, skip_full_slices=True)
     if not _recording(t):
         sliced = data[key]
+        if not sliced.size or (steps and None in key):  # (None: the advanced index's
+            sliced = _torch_view(sliced, data, key)  # operand too, for its layout)
         if tensors:
             meta = type(data) is not np.ndarray and is_meta_array(data)
             return wrap(_index(sliced, *_advanced_key(sliced.shape, tensors, meta)))
-        if not sliced.size:
-            sliced = _torch_empty_view(sliced, data, key)
         return make_view(wrap(sliced), t)
 
     out = t
@@ -909,7 +953,9 @@ def _clone_array(a: np.ndarray) -> np.ndarray:
 def _write(target: np.ndarray, adv, value) -> None:
     if adv is None:
         np.copyto(target, value, casting="unsafe")
-    elif type(target) is not MetaArray:  # (torch's meta index_put_ reads no index)
+    elif type(target) is not MetaArray and target.size:
+        # (torch's meta index_put_ reads no index; nor does its kernel when nothing is
+        # written, where NumPy would still refuse an index out of range)
         target[adv] = value
 
 
