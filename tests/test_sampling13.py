@@ -353,9 +353,3 @@ def test_antialias_errors_match_torch(call):
 def _first_words(error: Exception) -> str:
     import re
     return re.escape(str(error)[:40])
-
-
-def test_antialias_uint8_is_not_implemented_yet():
-    x = torchlet.ones(1, 3, 8, 8, dtype=torchlet.uint8)
-    with pytest.raises(NotImplementedError, match="uint8"):
-        torchlet.nn.functional.interpolate(x, size=3, mode="bilinear", antialias=True)

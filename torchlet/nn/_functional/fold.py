@@ -9,6 +9,7 @@ import operator
 import numpy as np
 
 from torchlet._dtype import TYPE_WORDS
+from torchlet._ops.shape.common import contiguous_strides
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv_kernels import Geometry, col2im, im2col
@@ -48,9 +49,13 @@ class _Col2Im(Primitive):
     @staticmethod
     def forward(ctx, cols, *, geo, channels):
         ctx.geo = geo
-        if cols.ndim == 2:  # one unbatched (C*kh*kw, L) input
-            return col2im(cols[None], geo, channels)[0]
-        return col2im(cols, geo, channels)
+        batched = cols.ndim == 3  # else one unbatched (C*kh*kw, L) input
+        out = col2im(cols if batched else cols[None], geo, channels)
+        out = out if batched else out[0]
+        # col2im sums into a padded image and hands back the inside (a view, strided as
+        # the padded image even along size-1 dims); torch's result is contiguous
+        strides = tuple(step // out.itemsize for step in out.strides)
+        return out if strides == contiguous_strides(out.shape) else out.copy()
 
     @staticmethod
     def backward(ctx, grad):

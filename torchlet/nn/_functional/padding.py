@@ -4,10 +4,12 @@ dimensions. ``pad`` lists (left, right) amounts from the last dimension backward
 
 * 'constant': new entries hold ``value`` (any number of dimensions, negative amounts
   crop). Its gradient is the opposite padding of the incoming gradient.
-* 'reflect', 'replicate', 'circular': new entries copy existing ones (mirrored without
-  the edge, the edge repeated, or wrapped around). Each output entry reads one input
-  entry, so the forward is a gather by index and the backward adds the gradient back
-  (np.add.at) to the entries that were read.
+* 'reflect', 'replicate': new entries copy existing ones (mirrored without the edge, or
+  the edge repeated). Each output entry reads one input entry, so the forward is a
+  gather by index and the backward adds the gradient back (np.add.at) to the entries
+  that were read.
+* 'circular': entries wrapped around, built from slice copies as torch builds them
+  (CircularPad), so the backward adds the gradients up in torch's order.
 
 Memory format, as torch: a constant pad allocates its result channels_last(_3d) when the
 input's strides suggest it (so its backward, the opposite pad, follows the gradient's),
@@ -85,17 +87,11 @@ def _source_index(mode: str, size: int, left: int, right: int) -> np.ndarray:
     if mode == "reflect":  # mirror without repeating the edge: -1 -> 1, size -> size - 2
         i = np.abs(i)
         return np.where(i >= size, 2 * (size - 1) - i, i)
-    if mode == "replicate":
-        return np.clip(i, 0, size - 1)
-    # circular: wrap around what is left after cropping (negative amounts crop first)
-    start = max(-left, 0)
-    kept = size - start - max(-right, 0)
-    i = np.arange(-max(left, 0), kept + max(right, 0))
-    return start + i % kept
+    return np.clip(i, 0, size - 1)  # replicate
 
 
 class IndexPad(Primitive):
-    """out = x read at one index array per padded dim (reflect/replicate/circular);
+    """out = x read at one index array per padded dim (reflect/replicate);
     grad_x = grad added back at those indices. ``keep_format``: the result and the input
     gradient are laid out as the input (channels_last when its strides suggest it)."""
 
@@ -114,18 +110,21 @@ class IndexPad(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return IndexPadBackward.apply(grad, indices=ctx.indices, in_shape=ctx.in_shape,
-                                      fmt=ctx.fmt, keep_format=ctx.keep_format)
+                                      fmt=ctx.fmt, keep_format=ctx.keep_format,
+                                      name=ctx.node_name)
 
 
 class IndexPadBackward(Primitive):
     """out = grad summed back onto the input positions it was read from (laid out as
-    ``fmt``); grad_grad = the gather again (IndexPad)."""
+    ``fmt``); grad_grad = the gather again (IndexPad). Named after the padding's node
+    (``name``), as torch: ReflectionPad2DBackwardBackward0."""
 
-    node_name = "IndexPadBackward"
+    node_name = "ReflectionPad1DBackwardBackward0"  # the instance's name is set per call
 
     @staticmethod
-    def forward(ctx, grad, *, indices, in_shape, fmt=None, keep_format=False):
-        ctx.indices, ctx.keep_format = indices, keep_format
+    def forward(ctx, grad, *, indices, in_shape, fmt=None, keep_format=False, name):
+        ctx.indices, ctx.keep_format, ctx.pad_name = indices, keep_format, name
+        ctx.node_name = name.replace("Backward0", "BackwardBackward0")
         # one unbuffered add over all padded dims at once: each input entry then adds its
         # gradients in the output's row-major order, the order torch's loop adds them in
         ordered = sorted(indices, key=lambda pair: pair[0])
@@ -137,8 +136,91 @@ class IndexPadBackward(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexPad.apply(grad, indices=ctx.indices, name="IndexPadBackwardBackward",
+        return IndexPad.apply(grad, indices=ctx.indices, name=ctx.pad_name,
                               keep_format=ctx.keep_format)
+
+
+def _circular_slices(shape: tuple, pairs: list):
+    """torch's _pad_circular_symint as slice copies: the kept part of x goes to
+    ``dst`` (from ``src``), then dim by dim (last first) the left pad copies the last
+    ``left`` entries before the right pad, and the right pad the first ``right`` after the
+    left pad. Returns the output shape, (dst, src) and the wrap copies [(to, from)]."""
+    out_shape = list(shape)
+    for dim, left, right in pairs:
+        out_shape[dim] = shape[dim] + left + right
+    full = [slice(None)] * len(shape)
+    dst, src = list(full), list(full)
+    for dim, left, right in pairs:
+        dst[dim] = slice(max(left, 0), out_shape[dim] - max(right, 0))
+        src[dim] = slice(max(-left, 0), shape[dim] - max(-right, 0))
+    copies = []
+    for dim, left, right in pairs:
+        n = out_shape[dim]
+        for size, to, start in ((left, 0, n - left - max(right, 0)),
+                                (right, n - right, max(left, 0))):
+            if size > 0:
+                to_index, from_index = list(full), list(full)
+                to_index[dim], from_index[dim] = slice(to, to + size), slice(start, start + size)
+                copies.append((tuple(to_index), tuple(from_index)))
+    return tuple(out_shape), (tuple(dst), tuple(src)), copies
+
+
+class CircularPad(Primitive):
+    """out = x wrapped around: along each padded dim, output entry i reads the kept
+    entries (what negative amounts leave) at (i - left) mod kept;  grad_x = torch's slice
+    copies undone in reverse order (CircularPadBackward), so the float sums run in
+    torch's order."""
+
+    node_name = "torch::autograd::CopySlices"
+
+    @staticmethod
+    def forward(ctx, x, *, pairs):
+        ctx.pairs, ctx.in_shape = pairs, x.shape
+        # torch copies slices of its output onto others; where a pad is wider than what
+        # is kept those overlap: its element-by-element copy then repeats the period (a
+        # right pad) or reads entries not yet written (a left pad: garbage). The modulo
+        # gather is the one well-defined answer, torch's wherever its answer is defined.
+        out = x
+        for dim, left, right in pairs:
+            start = max(-left, 0)
+            kept = x.shape[dim] - start - max(-right, 0)
+            if kept == 0:  # nothing left to wrap around (torch never writes the output)
+                return np.zeros(_circular_slices(x.shape, pairs)[0], x.dtype)
+            index = start + np.arange(-max(left, 0), kept + max(right, 0)) % kept
+            out = np.take(out, index, axis=dim)
+        return np.ascontiguousarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return CircularPadBackward.apply(grad, pairs=ctx.pairs, in_shape=ctx.in_shape)
+
+
+class CircularPadBackward(Primitive):
+    """torch's circular padding is slice copies (``_circular_slices``): the kept part of
+    x copied in, then each pad copied from the other end of the output, dims last first.
+    out = grad with those copies undone, last first (the pad's gradient added onto the
+    entries it copied, then zeroed), and the kept part cut out;  grad_grad = the
+    circular padding again (CircularPad). Named as torch's last step there: the slice of
+    x that was copied in."""
+
+    node_name = "SliceBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, *, pairs, in_shape):
+        ctx.pairs = pairs
+        _, (dst, src), copies = _circular_slices(in_shape, pairs)
+        g = np.array(grad, copy=True, order="C")
+        for to, source in reversed(copies):
+            moved = g[to].copy()
+            g[to] = 0
+            g[source] += moved
+        out = np.zeros(in_shape, grad.dtype)
+        out[src] = g[dst]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return CircularPad.apply(grad, pairs=ctx.pairs)
 
 
 def _check_edge_pad(mode: str, k: int, shape: tuple, pairs: list) -> None:
@@ -215,9 +297,10 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
                 raise RuntimeError("Padding value causes wrapping around more than once.")
             if size + left + right < 0:
                 raise RuntimeError("Negative padding value is resulting in an empty dimension")
+    if mode == "circular":
+        return CircularPad.apply(x, pairs=pairs)
     indices = [(dim, _source_index(mode, x._data.shape[dim], left, right))
                for dim, left, right in pairs]
-    name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
-            # torch builds circular padding from slice copies; its top node is CopySlices
-            "circular": "torch::autograd::CopySlices"}[mode]
-    return IndexPad.apply(x, indices=indices, name=name, keep_format=mode != "circular")
+    name = {"reflect": f"ReflectionPad{k}DBackward0",
+            "replicate": f"ReplicationPad{k}DBackward0"}[mode]
+    return IndexPad.apply(x, indices=indices, name=name, keep_format=True)

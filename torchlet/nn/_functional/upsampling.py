@@ -15,6 +15,8 @@ the forward again, so double backward works.
 
 antialias=True (bilinear, bicubic, lanczos on 4-D input) widens the filter by the
 downsampling factor (torch's _upsample_*2d_aa, after Pillow): see _AntialiasResample.
+uint8 images (bilinear, bicubic, lanczos) are mixed in torch's fixed-point arithmetic
+(int16 weights, integer sums, a uint8 image between the two passes): _Uint8Resample.
 
 Memory format: the result is channels_last(_3d) when the input's strides suggest it, as
 torch's kernels allocate it. The input gradient follows the incoming gradient's strides
@@ -296,7 +298,7 @@ class _UpsampleTranspose(Primitive):
 # pixel under it contributes; output i reads the run xmin .. xmin + xsize - 1.
 
 
-def _aa_filter(mode: str, x: np.ndarray) -> np.ndarray:
+def _aa_filter(mode: str, x: np.ndarray, a: float = -0.5) -> np.ndarray:
     """The filter at distances ``x``, in x's precision: the triangle 1 - |x| (bilinear),
     Keys' cubic with a = -0.5 (bicubic, as Pillow; not the -0.75 of antialias=False), or
     Lanczos-3, sinc(x) sinc(x / 3) (lanczos). GCC fuses the cubic's multiply-adds."""
@@ -306,7 +308,7 @@ def _aa_filter(mode: str, x: np.ndarray) -> np.ndarray:
         return np.where(x < 1.0, (1.0 - x.astype(np.float64)).astype(ftype), ftype(0))
     if mode == "lanczos":
         return _lanczos(x)
-    a = ftype(-0.5)
+    a = ftype(a)
     near = _fma(_fma(a + ftype(2), x, -(a + ftype(3)), ftype) * x, x, ftype(1), ftype)
     far = _fma(_fma(_fma(a, x, -(ftype(5) * a), ftype), x, ftype(8) * a, ftype), x,
                -(ftype(4) * a), ftype)
@@ -398,10 +400,12 @@ class _AntialiasResample:
     def apply(self, x: np.ndarray) -> np.ndarray:
         if x.shape[-2:] == self.out_size:
             return x.copy()
+        # (a channels_last image's loops run along the channels: no slip, see below)
+        slips = suggested_memory_format(x) is None
         for d in (1, 0):  # width, then height
             if self.in_size[d] == self.out_size[d]:
                 continue
-            if d == 0 and x.shape[-1] == 1:
+            if d == 0 and x.shape[-1] == 1 and slips:
                 # torch's height pass reads its taps from the loop's first element: on an
                 # image one pixel wide, where the loop runs down the column, every output
                 # row repeats row 0 (its backward kernel has no such slip)
@@ -447,6 +451,108 @@ class _AntialiasResample:
         return out
 
 
+# ---------------------------------------------------------------------------------------
+# uint8 images (bilinear, bicubic, lanczos): torch mixes them in fixed point
+# (UpSampleKernel.cpp, _compute_index_ranges_int16_weights and the separable uint8 loops):
+# double weights rounded to int16 at a per-axis precision p, each output pixel
+# (2^(p-1) + sum_j x_j w_j) >> p clamped to 0..255, the width pass then the height pass,
+# with a uint8 image in between. Integer sums are exact, so the order does not matter.
+
+
+def _uint8_taps(in_size: int, out_size: int, align_corners: bool, scale, mode: str,
+                antialias: bool):
+    """Per output position: first input index ``xmin``, tap count ``xsize``, int16
+    weights (out, taps) and their precision. antialias: Pillow's filter widened by the
+    downscaling factor, normalised (``_aa_weights`` in double). Otherwise the float
+    kernels' taps (source index, its floor and fraction ``lam``) with the weights of taps
+    outside the image added to the edge pixel's, as the float kernels' clamped indices
+    read it (torch's _compute_indices_min_size_weights)."""
+    if antialias:
+        xmin, xsize, weight = _aa_weights(in_size, out_size, align_corners, scale, mode,
+                                          np.float64)
+        wt_max = weight.max(initial=0.0)
+    else:
+        taps = _AA_TAPS[mode]
+        ratio = _scale(in_size, out_size, align_corners, scale, np.float64)
+        real = _source(ratio, out_size, align_corners, taps > 2, np.float64)
+        # guard_index_and_lambda: floorf, a float floor of the double index
+        base = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), in_size - 1)
+        lam = np.clip(real - base, 0.0, 1.0)
+        half = taps // 2
+        low = base - half + 1  # the unclamped first tap
+        xmin = np.maximum(low, 0)
+        xsize = np.clip(np.minimum(base + half + 1, in_size) - xmin, 0, taps)
+        weight = np.zeros((out_size, taps))
+        slot = np.zeros(out_size, np.int64)
+        wt_max = 0.0
+        rows = np.arange(out_size)
+        for j in range(taps):  # folded into its slot in torch's order, as is wt_max
+            w = _aa_filter(mode, (j + 1 - half) - lam, a=-0.75)
+            slot = np.where(low + j <= 0, 0, np.where(low + j >= in_size - 1, xsize - 1, slot))
+            weight[rows, slot] += w
+            wt_max = max(wt_max, float(weight[rows, slot].max(initial=0.0)))
+            slot = slot + 1
+    precision = 0
+    while precision < 22 and int(0.5 + wt_max * (1 << (precision + 1))) < 1 << 15:
+        precision += 1
+    scaled = weight * (1 << precision)
+    # rounded half away from zero, as (int)(v +- 0.5)
+    return xmin, xsize, np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5)).astype(np.int64), \
+        precision
+
+
+class _Uint8Resample:
+    """A uint8 resize of the last two axes in torch's fixed-point arithmetic (forward
+    only: integer tensors take no gradient)."""
+
+    def __init__(self, in_size: tuple, out_size: tuple, scales, align_corners: bool,
+                 mode: str, antialias: bool, channels: int):
+        self.node_name = "UpsampleBilinear2DBackward0"  # (never recorded: no gradient)
+        self.grad_format = False
+        self.in_size, self.out_size = tuple(in_size), tuple(out_size)
+        self.axes = [_uint8_taps(i, o, align_corners, None if scales is None else scales[d],
+                                 mode, antialias)
+                     for d, (i, o) in enumerate(zip(in_size, out_size))]
+        # torch's vectorised kernel takes images of up to 4 channels; the generic one,
+        # the others, with the height pass's slip on one-pixel-wide contiguous images
+        # (see _AntialiasResample.apply)
+        self.generic = channels > 4
+
+    @staticmethod
+    def _pass(x: np.ndarray, axis: int, taps) -> np.ndarray:
+        xmin, xsize, weight, precision = taps
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        last = x.shape[axis] - 1
+        total = np.full((1,) * x.ndim, 1 << (precision - 1), np.int64)
+        for j in range(weight.shape[1]):
+            w = np.where(j < xsize, weight[:, j], 0).reshape(shape)
+            total = total + np.take(x, np.minimum(xmin + j, last), axis=axis) * w
+        return np.clip(total >> precision, 0, 255).astype(np.uint8)
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[-2:] == self.out_size:
+            return x.copy()
+        slips = self.generic and suggested_memory_format(x) is None
+        for d in (1, 0):  # width, then height
+            if self.in_size[d] == self.out_size[d]:
+                continue
+            if d == 0 and slips and x.shape[-1] == 1:
+                first = tuple(part[:1] for part in self.axes[0][:3]) + self.axes[0][3:]
+                row = self._pass(x, x.ndim - 2, first)
+                x = np.repeat(row, self.out_size[0], axis=-2)
+                continue
+            x = self._pass(x, x.ndim - 2 + d, self.axes[d])
+        return x
+
+
+def _uint8_resize(x: Tensor, mode: str, out_size: list, scales, align_corners: bool,
+                  antialias: bool) -> Tensor:
+    plan = _Uint8Resample(x._data.shape[2:], tuple(out_size), scales, align_corners, mode,
+                          antialias, x._data.shape[1])
+    return _Upsample.apply(x, plan=plan)
+
+
 _NODE = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2):
          "UpsampleNearest2DBackward0", ("nearest", 3): "UpsampleNearest3DBackward0",
          ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
@@ -461,13 +567,8 @@ _SIZE_NAMES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 def _check_integer_input(mode: str, nd: int, dtype: np.dtype) -> None:
     """torch resizes uint8 images (nearest, nearest-exact, bilinear, bicubic); any other
     integer or bool input fails in the first kernel that dispatches on the dtype."""
-    if dtype == np.uint8 and mode in ("nearest", "nearest-exact"):
-        return  # a pure gather: exact in any dtype
-    if dtype == np.uint8 and mode in ("bilinear", "bicubic"):
-        # torch's uint8 kernels mix in fixed-point integer arithmetic; not reproduced yet
-        raise NotImplementedError(
-            f"interpolate(mode='{mode}') of a uint8 tensor is not implemented in torchlet"
-        )
+    if dtype == np.uint8 and mode in ("nearest", "nearest-exact", "bilinear", "bicubic"):
+        return  # (nearest: a pure gather, exact in any dtype; the others: _uint8_resize)
     if mode in ("linear", "trilinear"):
         kernel = "compute_indices_weights_linear"
     elif mode == "bicubic":
@@ -498,6 +599,8 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
     dtype = x._data.dtype
     if dtype.kind != "f":
         _check_integer_input(mode, nd, dtype)
+    if dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        return _uint8_resize(x, mode, out_size, scales, align_corners, False)
     ftype = np.float64 if dtype == np.float64 else np.float32  # torch's opmath type
     axes, back_axes = [], None
     if mode == "nearest":
@@ -532,10 +635,8 @@ def _antialias(x: Tensor, mode: str, out_size: list, scales, align_corners: bool
     in_size = x._data.shape[2:]
     _check_sizes(in_size, out_size)
     dtype = x._data.dtype
-    if dtype == np.uint8:  # torch mixes uint8 in fixed-point integer arithmetic
-        raise NotImplementedError(
-            f"interpolate(mode='{mode}', antialias=True) of a uint8 tensor is not "
-            "implemented in torchlet")
+    if dtype == np.uint8:
+        return _uint8_resize(x, mode, out_size, scales, align_corners, True)
     if dtype not in (np.float32, np.float64):
         raise NotImplementedError('"compute_index_ranges_weights" not implemented for '
                                   f"'{_TYPE_WORD[dtype.name]}'")
@@ -627,8 +728,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         )
     if output_size is None:  # torch: floor(input size * scale), in double precision
         assert scale_factors is not None  # size was not given
-        output_size = [int(math.floor(x._data.shape[i + 2] * scale_factors[i]))
-                       for i in range(dim)]
+        products = [x._data.shape[i + 2] * scale_factors[i] for i in range(dim)]
+        if not all(-2.0 ** 63 <= p < 2.0 ** 63 for p in products):  # (NaN, inf fail too)
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        output_size = [int(math.floor(p)) for p in products]
     if mode == "lanczos" and ndim == 4:
         if align_corners:
             raise ValueError("Lanczos mode does not support align_corners=True")

@@ -27,7 +27,7 @@ import numpy as np
 from torchlet._dtype import TYPE_WORDS, from_numpy_dtype, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import linspace
-from torchlet._ops.linalg import matmul as _matmul
+from torchlet._ops.linalg import bmm as _bmm
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.upsampling import _fma
@@ -87,8 +87,10 @@ class _AffineGridGenerator(Primitive):
     def backward(ctx, grad):
         (base,) = ctx.saved_tensors
         n, d = grad.shape[0], grad.shape[-1]
-        rows = _shape.transpose(_shape.reshape(grad, (n, -1, d)), 1, 2)  # (N, d, P)
-        return _matmul(rows, base)
+        # as torch: (base^T grad)^T, a bmm then a transpose (its strides and nodes)
+        columns = _shape.transpose(_shape.expand(base, (n, *base.shape)), 1, 2)  # (N, d+1, P)
+        rows = _shape.reshape(grad, (n, -1, d))  # (N, P, d)
+        return _shape.transpose(_bmm(columns, rows), 1, 2)
 
 
 def affine_grid(theta, size, align_corners=None) -> Tensor:
