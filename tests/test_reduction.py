@@ -454,13 +454,15 @@ def test_prod_and_cumprod_gradcheck_with_zeros():
     assert gradgradcheck(lambda x: x.cumprod(1), (z,))
 
 
-def test_nuclear_norm_refuses_create_graph():
+def test_nuclear_norm_first_and_second_order():
+    from torchlet.autograd.gradcheck import gradgradcheck
+
     x = torchlet.tensor(M64, requires_grad=True)
-    (g,) = torchlet.autograd.grad(x.norm("nuc"), x)  # first order works
+    (g,) = torchlet.autograd.grad(x.norm("nuc"), x)
     u, _, vh = np.linalg.svd(M64, full_matrices=False)
     np.testing.assert_allclose(g.numpy(), u @ vh, rtol=1e-10)
-    with pytest.raises(RuntimeError, match="first-order"):
-        torchlet.autograd.grad(x.norm("nuc"), x, create_graph=True)
+    # as linalg.matrix_norm(x, 'nuc'): differentiable twice (distinct singular values)
+    assert gradgradcheck(lambda a: a.norm("nuc"), (x,))
 
 
 # ---------------------------------------------------------------------------------------

@@ -165,12 +165,13 @@ SPECS = [
          lambda t, x, y: F(t).multilabel_soft_margin_loss(x, (y > 0.5).float()),
          (A(3, 4), A(3, 4, kind="positive", grad=False))),
     Spec("nn/multilabel_margin_loss", lambda t, x, y: F(t).multilabel_margin_loss(x, y),
-         (A(3, 4, kind="distinct", low=-0.9, high=1.3), T(3, 4, low=-1, high=4))),
+         (A(3, 4, kind="distinct", low=-0.9, high=1.3), T(3, 4, low=-1, high=4)),
+         gradgradcheck=False),  # (torch: NotImplemented, as tests/test_lead19.py checks)
     Spec("nn/multi_margin_loss", lambda t, x, y: F(t).multi_margin_loss(x, y),
-         (A(4, 5, **GRID), T(4, high=5))),
+         (A(4, 5, **GRID), T(4, high=5)), gradgradcheck=False),
     Spec("nn/multi_margin_loss/p2_weight", lambda t, x, y, w: F(t).multi_margin_loss(
         x, y, p=2, margin=0.5, weight=w, reduction="none"),
-        (A(4, 5, **GRID), T(4, high=5), W(5))),
+        (A(4, 5, **GRID), T(4, high=5), W(5)), gradgradcheck=False),
     Spec("nn/cosine_embedding_loss", lambda t, a, b, y: F(t).cosine_embedding_loss(
         a, b, y.sign(), margin=0.1), (A(4, 3), A(4, 3), A(4, grad=False))),
     Spec("nn/triplet_margin_loss", lambda t, a, p, n: F(t).triplet_margin_loss(a, p, n),

@@ -24,6 +24,9 @@ _NUCLEAR_WARNING = (
     "at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be "
     "removed in a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, "
     "keepdim)` instead" + _TRIGGERED.format(3229))
+# the out= overloads warn from their own lines (TORCH_WARN_ONCE: once per call site)
+_FROBENIUS_OUT_WARNING = _FROBENIUS_WARNING.replace(":3175.", ":3195.")
+_NUCLEAR_OUT_WARNING = _NUCLEAR_WARNING.replace(":3229.", ":3217.")
 
 
 class FrobeniusNorm(VectorNorm):
@@ -43,7 +46,7 @@ def frobenius_norm(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A
     if len(dims) > 2:
         raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions "
                            "instead.")
-    _warn_once(_FROBENIUS_WARNING)
+    _warn_once(_FROBENIUS_WARNING if out is None else _FROBENIUS_OUT_WARNING)
     if a.dtype.kind != "f":
         word = {"i": "Long", "u": "Byte", "b": "Bool"}[a.dtype.kind]
         word = {"int32": "Int", "int16": "Short", "int8": "Char"}.get(a.dtype.name, word)
@@ -51,7 +54,8 @@ def frobenius_norm(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A
                            f"Got {word} instead.")
     axes = reduce_dims(dims, a.ndim, "frobenius_norm", 2)
     result = FrobeniusNorm.apply(x, p=2.0, dims=axes, keepdim=bool(keepdim), np_dtype=a.dtype)
-    return _out(result, out, "frobenius_norm", out_dtype_must_match)
+    return _out(result, out, "norm", out_dtype_must_match)  # (torch's frobenius_norm_out
+    # calls norm_out: its autograd error names norm)
 
 
 def nuclear_norm(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
@@ -62,7 +66,7 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa
     x = _check_tensor("nuclear_norm", input)
     if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
         dim, keepdim = None, dim
-    _warn_once(_NUCLEAR_WARNING)
+    _warn_once(_NUCLEAR_WARNING if out is None else _NUCLEAR_OUT_WARNING)
     dims = (-2, -1) if dim is None else dim
-    result = matrix_norm(x, "nuc", dims, keepdim)
-    return _out(result, out, "nuclear_norm", out_dtype_must_match)
+    # torch's nuclear_norm_out is linalg.matrix_norm's out=: computed, then copied
+    return matrix_norm(x, "nuc", dims, keepdim, out=out)

@@ -24,6 +24,7 @@ import numpy as np
 
 from torchlet import _dtype
 from torchlet._dtype import type_name
+from torchlet._ops.pointwise.operands import _out, scalar_type_name
 from torchlet._ops.reduction.statistics import vector_norm
 from torchlet._tensor import Tensor, wrap
 from torchlet.linalg._common import check_float
@@ -32,12 +33,27 @@ from torchlet.linalg.decompositions import svdvals
 __all__ = ["matrix_norm", "norm", "vector_norm"]
 
 
+_LOW_PRECISION = "linalg.matrix_norm: Low precision dtypes not supported. Got Half"
+
+
 def _dims_text(dim) -> str:
     return ", ".join(str(d) for d in dim) if isinstance(dim, (tuple, list)) else str(dim)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002, N803
+def _into(result: Tensor, out, name: str) -> Tensor:
+    """``out=`` of linalg.matrix_norm and linalg.norm: torch computes, then copies into an
+    ``out`` of the result's dtype (in place, so a result requiring grad is followed)."""
+    def dtype_error(want, got, field) -> RuntimeError:
+        return RuntimeError(f"{name} expected out tensor dtype {scalar_type_name(want)} but "
+                            f"got: {scalar_type_name(got)}")
+    return _out(result, out, name, dtype_error, grad_check="in-place")
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,  # noqa: A002, N803
+                out=None):
     """torch.linalg.matrix_norm: 'fro', 'nuc', 2, -2, 1, -1, inf or -inf over ``dim``."""
+    if out is not None:
+        return _into(matrix_norm(A, ord, dim, keepdim, dtype=dtype), out, "linalg.matrix_norm")
     if not isinstance(A, Tensor):
         raise TypeError(
             f"linalg_matrix_norm(): argument 'input' (position 1) must be Tensor, not "
@@ -48,6 +64,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
         raise RuntimeError(
             "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     check_float("matrix_norm", A)
+    if A._data.dtype == np.float16 and (
+            ord == "nuc" if isinstance(ord, str) else abs(float(ord)) == 2):
+        raise RuntimeError(_LOW_PRECISION)  # (the orders from singular values)
     if not isinstance(dim, (tuple, list)):
         raise TypeError(
             "linalg_matrix_norm() received an invalid combination of arguments - got "
@@ -118,10 +137,12 @@ def _svd_norm(A: Tensor, ord, dims: list, keepdim: bool) -> Tensor:  # noqa: A00
     return result
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002, N803
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002, N803
     """torch.linalg.norm: a matrix norm when ``dim`` has two entries (or, with ``ord``
     given and no ``dim``, A is 2-D, or ``ord`` is a string), else a vector norm (the
     2-norm of all entries when ``ord`` is None)."""
+    if out is not None:
+        return _into(norm(A, ord, dim, keepdim, dtype=dtype), out, "linalg.norm")
     if not isinstance(A, Tensor):
         raise TypeError(
             f"linalg_norm(): argument 'input' (position 1) must be Tensor, not "

@@ -24,38 +24,18 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
+from torchlet._ops.linalg.integration import MulScalar
 from torchlet._ops.linalg.products import _scalar_name, _tensor_arg
 from torchlet._ops.pointwise import where
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match
+from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.reduction._common import where_mask
+from torchlet._ops.reduction.statistics import norm_backward
 from torchlet._tensor import Tensor, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
 
 _FLOAT32 = _dtype.float32
 _FLOAT64 = _dtype.float64
-
-
-def _norm_backward(grad: Tensor, x: Tensor, out: Tensor, p: float, dims) -> Tensor:
-    """torch's norm_backward with keepdim shapes: the gradient of ||x||_p over ``dims``,
-    given grad and out broadcastable against x."""
-    if p == 0:
-        return x * 0
-    if p == 1:
-        return x.sign() * grad
-    if p == 2:
-        return grad * where_mask(out._data != 0, x / out)
-    if math.isinf(p):
-        absx = np.abs(x._data)
-        mask = (absx == out._data) | np.isnan(absx)
-        ties = np.add.reduce(mask, axis=dims, keepdims=True, dtype=grad._data.dtype)
-        return x.sign() * ((grad / wrap(ties)) * wrap(mask.astype(grad._data.dtype)))
-    if p < 1:
-        scaled = x.sign() * where_mask(x._data != 0, x.abs() ** (p - 1))
-        return scaled * grad * out ** (1 - p)
-    scale = where_mask(out._data != 0, grad / out ** (p - 1))
-    if p < 2:
-        return x.sign() * x.abs() ** (p - 1) * scale
-    return x * x.abs() ** (p - 2) * scale
 
 
 def _norm(a: np.ndarray, p: float, axis, keepdims=False) -> np.ndarray:
@@ -98,8 +78,15 @@ class Dist(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        g = _norm_backward(grad, a - b, out, ctx.p, None)
         needs = ctx.needs_input_grad
+        if ctx.p == 0:
+            # torch's norm_backward gives no tensor for p = 0: no gradient for a, and
+            # b's formula, -norm_backward(...), fails on it
+            if needs[1]:
+                raise RuntimeError("Expected a proper Tensor but got None (or an undefined "
+                                   "Tensor in C++) for argument #0 'self'")
+            return None, None
+        g = norm_backward(grad, a - b, out, ctx.p, None)
         return (_as(g, a) if needs[0] else None, _as(-g, b) if needs[1] else None)
 
 
@@ -152,9 +139,10 @@ class Renorm(Primitive):
         x = a.to(acc)
         norm = Renorm._vector_norm(x, p, dims)
         grad_output = (x * grad.to(acc)).sum(dims, keepdim=True)
-        nb = _norm_backward(grad_output, x, norm, p, dims)
-        inv = (norm + 1e-7).reciprocal()
-        grad_norm = maxnorm * inv * (grad.to(acc) - inv * nb)
+        nb = norm_backward(grad_output, x, norm, p, dims)
+        # torch's Scalar overloads: add(norm, 1e-7) and mul(invnorm, maxnorm)
+        inv = _AddNumber.apply(norm, number=1e-7).reciprocal()
+        grad_norm = MulScalar.apply(inv, number=maxnorm) * (grad.to(acc) - inv * nb)
         return where(wrap(norm._data > maxnorm), grad_norm.to(grad.dtype), grad)
 
     @staticmethod
@@ -240,30 +228,55 @@ class Cdist(Primitive):
     def backward(ctx, grad):
         x1, x2, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        g1 = _cdist_grad(grad, x1, x2, ctx.p, out) if needs[0] else None
+        g1 = CdistBackward.apply(_shape.contiguous(grad), x1, x2, out, p=ctx.p) \
+            if needs[0] else None
         g2 = None
         if needs[1]:
-            g2 = _cdist_grad(_shape.transpose(grad, -1, -2), x2, x1, ctx.p,
-                             _shape.transpose(out, -1, -2))
+            # torch: _cdist_backward(grad.mT.contiguous(), x2, x1, p, result.mT.contiguous())
+            g2 = CdistBackward.apply(_shape.contiguous(_shape.transpose(grad, -1, -2)), x2, x1,
+                                     _shape.contiguous(_shape.transpose(out, -1, -2)), p=ctx.p)
         return g1, g2
+
+
+class CdistBackward(Primitive):
+    """out = _cdist_grad(grad, x1, x2, out): cdist's gradient for x1, torch's
+    ``_cdist_backward``, which (as torch's) cannot be differentiated again."""
+
+    node_name = "CdistBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x1, x2, out, *, p):
+        return _cdist_grad(wrap(grad), wrap(x1), wrap(x2), p, wrap(out))._data
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        raise NotImplementedError("the derivative for '_cdist_backward' is not implemented.")
 
 
 def _cdist_grad(grad: Tensor, x1: Tensor, x2: Tensor, p: float, out: Tensor) -> Tensor:
     """torch's _cdist_backward for x1: sum over x2's rows of the per-pair formula."""
     if p == 0 or 0 in out._data.shape or x1._data.shape[-1] == 0:
-        return x1 * 0
+        return wrap(np.zeros_like(x1._data))
     d = _shape.unsqueeze(x1, -2) - _shape.unsqueeze(x2, -3)  # (..., r1, r2, m)
     g = _shape.unsqueeze(grad, -1)
     o = _shape.unsqueeze(out, -1)
     zero = o._data == 0
+    # the kernel's sign: clamp(ceil(d), 0, 1) + clamp(floor(d), -1, 0), NaN for NaN
+    sign = wrap(np.sign(d._data))
     if p == 1:
-        pair = g * d.sign()
+        pair = g * sign
     elif p < 2:
-        pair = where_mask(~zero, d.sign() * d.abs() ** (p - 1) * g / o ** (p - 1))
+        pair = where_mask(~zero, sign * d.abs() ** (p - 1) * g / o ** (p - 1))
+        if p < 1:  # torch's kernel: 0 where the coordinates are equal (not 0 * inf)
+            pair = where_mask(d._data != 0, pair)
     elif p == 2:
         pair = where_mask(~zero, g * d / o)
     elif math.isinf(p):
-        pair = g * d.sign() * wrap((np.abs(d._data) == o._data).astype(d._data.dtype))
+        # 1 - min(1, ceil(||d| - out|)): 1 at the maxima, NaN where |d| - out is NaN
+        # (inf - inf included)
+        gap = np.abs(np.abs(d._data) - o._data)
+        at_max = np.where(np.isnan(gap), gap, gap == 0).astype(d._data.dtype)
+        pair = g * sign * wrap(at_max)
     else:
         pair = where_mask(~zero, d * d.abs() ** (p - 2) * g / o ** (p - 1))
     return pair.sum(-2)

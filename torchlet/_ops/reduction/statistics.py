@@ -39,7 +39,6 @@ from torchlet._ops.reduction._common import (
     restore_reduced,
     select_along,
     type_word,
-    where_mask,
     wrap_dim,
 )
 from torchlet._ops.reduction.sorting import argsort_array
@@ -108,6 +107,8 @@ def _moments(a: np.ndarray, dims, correction, keepdim):
     dev = work - mean
     dof = max(n - correction, 0)
     var = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim) / work.dtype.type(dof)
+    if a.size == 0:  # torch fills NaN for an empty input, whatever the correction
+        var = np.full_like(var, np.nan)
     if not keepdim:
         mean = mean.reshape(var.shape)
     return np.asarray(var), mean
@@ -150,8 +151,12 @@ def _var_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
 
 
 def _std_to_var_grad(grad: Tensor, std: Tensor) -> Tensor:
-    """d std = d var / (2 std); torch sets it to 0 where std is 0."""
-    return where_mask(std._data != 0, grad / (std * 2))
+    """d std = d var / (2 std); torch sets it to 0 where std is 0 (masked_fill, and
+    ``std * 2`` with torch's Scalar overload: its nodes under create_graph)."""
+    from torchlet._ops.linalg.integration import MulScalar
+
+    doubled = MulScalar.apply(std, number=2.0)
+    return (grad / doubled).masked_fill(wrap(std._data == 0), 0)
 
 
 def _mean_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
@@ -261,6 +266,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # no
     """Variance over ``dim`` with Bessel's correction by default (``correction=1``;
     ``unbiased=False`` means 0). ``var(x, False)`` is accepted, as torch."""
     result = _moment("var", Var, input, dim, unbiased, keepdim, correction)
+    result = _in_out_dtype(result, out, "var", Var, input, dim, unbiased, keepdim, correction)
     return _out(result, out, "var", out_dtype_castable)
 
 
@@ -269,7 +275,26 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # no
         out=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (same arguments)."""
     result = _moment("std", Std, input, dim, unbiased, keepdim, correction)
+    result = _in_out_dtype(result, out, "std", Std, input, dim, unbiased, keepdim, correction)
     return _out(result, out, "std", out_dtype_castable)
+
+
+def _in_out_dtype(result, out, name, primitive, input, dim, unbiased, keepdim,  # noqa: A002
+                  correction) -> Tensor:
+    """torch's std_var_out for an ``out`` of another float dtype: a result of at most one
+    element (and an ``out`` that is not float16) comes from the input in its own dtype
+    (std_var_all, which refuses a float16 input), any other is computed from the input
+    cast to ``out``'s dtype."""
+    have = result._data.dtype
+    want = out._data.dtype if isinstance(out, Tensor) else have
+    if want == have or want.kind != "f" or (GRAD_STATE.enabled and result.requires_grad):
+        return result  # (_out refuses a result that requires grad)
+    if result._data.size <= 1 and want != np.float16 and input._data.size:
+        if have == np.float16:
+            raise RuntimeError("std_var_all: Unsupported dtype Half")
+        return result
+    return _moment(name, primitive, input.to(_dtype.from_numpy_dtype(want)), dim, unbiased,
+                   keepdim, correction)
 
 
 @numpy_names
@@ -373,24 +398,39 @@ class VectorNorm(Primitive):
             out = restore_reduced(out, shape, dims, ctx.keepdim)
         if p == 0:  # piecewise constant: torch returns no gradient at all
             return None
-        if p == 1:
-            return x.sign() * grad
-        if p == 2:
-            return grad * where_mask(out._data != 0, x / out)
-        if math.isinf(p):
-            # amax(|x|)'s gradient, split among the ties (and NaNs), times sign(x)
-            dtype = grad._data.dtype
-            absx = np.abs(x._data)
-            mask = (absx == out._data) | np.isnan(absx)
-            ties = np.add.reduce(mask, axis=dims, keepdims=True, dtype=dtype)
-            return x.sign() * ((grad / wrap(ties)) * wrap(mask.astype(dtype)))
-        if p < 1:
-            scaled = x.sign() * where_mask(x._data != 0, x.abs() ** (p - 1))
-            return scaled * grad * out ** (1 - p)
-        scale = where_mask(out._data != 0, grad / out ** (p - 1))
-        if p < 2:
-            return x.sign() * x.abs() ** (p - 1) * scale
-        return x * x.abs() ** (p - 2) * scale
+        return norm_backward(grad, x, out, p, dims)
+
+
+def norm_backward(grad: Tensor, x: Tensor, out: Tensor, p: float, dims) -> Tensor:
+    """torch's norm_backward (p != 0), grad and out already in keepdim shape: written
+    with torch's ops (sgn, masked_fill) so a double backward shows torch's nodes.
+
+        p = 1    sgn(x) * grad
+        p = 2    grad * (x / out), 0 where out = 0
+        p = inf  sgn(x) * grad / (number of maxima) at the maxima (and NaNs), else 0
+        p < 1    sgn(x) |x|^(p-1) (0 where x = 0) * grad * out^(1-p)
+        p < 2    sgn(x) |x|^(p-1) * grad / out^(p-1) (0 where out = 0)
+        else     x |x|^(p-2) * grad / out^(p-1) (0 where out = 0)
+    """
+    if p == 1:
+        return x.sgn() * grad
+    zero_norm = wrap(out._data == 0)
+    if p == 2:
+        return grad * (x / out).masked_fill(zero_norm, 0)
+    if math.isinf(p):
+        # amax(|x|)'s gradient, split among the ties (and NaNs), times sgn(x)
+        dtype = grad._data.dtype
+        absx = np.abs(x._data)
+        mask = (absx == out._data) | np.isnan(absx)
+        ties = np.add.reduce(mask, axis=dims, keepdims=True, dtype=dtype)
+        return x.sgn() * ((grad / wrap(ties)) * wrap(mask.astype(dtype)))
+    if p < 1:
+        scaled = x.sgn() * (x.abs() ** (p - 1)).masked_fill(wrap(x._data == 0), 0)
+        return scaled * grad * out ** (1 - p)
+    scale = (grad / out ** (p - 1)).masked_fill(zero_norm, 0)
+    if p < 2:
+        return x.sgn() * x.abs() ** (p - 1) * scale
+    return x * x.abs() ** (p - 2) * scale
 
 
 def _check_no_narrowing(name: str, have: np.dtype, want: np.dtype) -> None:
@@ -402,8 +442,13 @@ def _check_no_narrowing(name: str, have: np.dtype, want: np.dtype) -> None:
         )
 
 
-def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
-    """torch.linalg.vector_norm: the p-norm of the elements over ``dim`` (all if None)."""
+def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None,  # noqa: A002
+                out=None) -> Tensor:
+    """torch.linalg.vector_norm: the p-norm of the elements over ``dim`` (all if None);
+    an ``out`` must have the result's dtype."""
+    if out is not None:
+        result = vector_norm(input, ord, dim, keepdim, dtype=dtype)
+        return _out(result, out, "linalg_vector_norm", out_dtype_must_match)
     x = check_tensor("linalg.vector_norm", input)
     a = x._data
     if a.dtype.kind != "f":
@@ -443,28 +488,6 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
                             whole=not given)
 
 
-class Svdvals(Primitive):
-    """out = singular values of the matrices in the last two dims of a;
-    grad_a = U diag(grad) V^T (first order only)."""
-
-    node_name = "LinalgSvdBackward0"
-
-    @staticmethod
-    def forward(ctx, a):
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
-        ctx.u, ctx.vh = u, vh
-        return s
-
-    @staticmethod
-    def backward(ctx, grad):
-        if GRAD_STATE.enabled:
-            raise RuntimeError(
-                "torchlet: the nuclear norm has first-order gradients only; "
-                "create_graph=True through it is not implemented"
-            )
-        return wrap((ctx.u * grad._data[..., None, :]) @ ctx.vh)
-
-
 def _matrix_norm(x: Tensor, p, dim, keepdim, dtype) -> Tensor:
     """torch.linalg.matrix_norm for the orders torch.norm sends to it ('nuc')."""
     a = x._data
@@ -480,6 +503,8 @@ def _matrix_norm(x: Tensor, p, dim, keepdim, dtype) -> Tensor:
             "linalg.matrix_norm: Expected a floating point or complex tensor as input. "
             f"Got {type_word(a)}"
         )
+    if p == "nuc" and a.dtype == np.float16:
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     if dtype is not None:
         _check_no_narrowing("linalg.matrix_norm", a.dtype, _dtype.to_dtype(dtype).np)
         x = x.to(dtype)
@@ -487,6 +512,8 @@ def _matrix_norm(x: Tensor, p, dim, keepdim, dtype) -> Tensor:
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
     perm = [i for i in range(a.ndim) if i not in (d0, d1)] + [d0, d1]
+    from torchlet.linalg.decompositions import Svdvals  # (linalg imports this module)
+
     out = Svdvals.apply(x.permute(perm)).sum(-1, keepdim=keepdim)
     if keepdim:  # as torch: unsqueeze, then move the two size-1 dims back in place
         out = out.reshape(out._data.shape + (1,)).permute([perm.index(i) for i in range(a.ndim)])
@@ -576,12 +603,47 @@ def _check_median_dim(a: np.ndarray, d: int) -> None:
         raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
 
 
+def _median_into(select, name: str, input, dim, keepdim, out):  # noqa: A002
+    """median/nanmedian(input, dim, keepdim, out=(values, indices)). torch's order of
+    checks: the reduced dim is not empty, indices are int64, values have the input's
+    dtype (a legacy type name in each message)."""
+    if dim is None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    x = check_tensor(name, input)
+    a = x._data
+    d = wrap_dim(name, dim, a.ndim)
+    if a.ndim and a.shape[d] == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    if (isinstance(out, (tuple, list)) and len(out) == 2
+            and all(isinstance(t, Tensor) for t in out)):
+        values, indices = (t._data.dtype for t in out)
+        where = "(while checking arguments for median)"
+        if indices != np.int64:
+            raise RuntimeError("Expected tensor for argument #1 'indices' to have scalar type "
+                               f"Long; but got {_legacy_type(indices)} instead {where}")
+        if values != a.dtype:
+            raise RuntimeError(
+                "Expected tensor for 'values' to have the same type as tensor for argument "
+                f"#2 'self'; but type {_legacy_type(values)} does not equal "
+                f"{_legacy_type(a.dtype)} {where}")
+    return _out_tuple(select(x, dim, keepdim), out, name)
+
+
+def _legacy_type(np_dtype) -> str:
+    """torch's legacy name of a CPU tensor type: torch.FloatTensor (CPUBoolType for bool)."""
+    if np_dtype == np.bool_:
+        return "CPUBoolType"
+    return f"torch.{scalar_type_name(np_dtype)}Tensor"
+
+
 @numpy_names
-def median(input, dim=None, keepdim=False):  # noqa: A002
+def median(input, dim=None, keepdim=False, *, out=None):  # noqa: A002
     """``median(input)``: the lower median of all elements (0-d; NaN if any is NaN).
     ``median(input, dim, keepdim=False)``: ``torch.return_types.median(values, indices)``
     along dim. Among equal values torch (nth_element) may report another index than
     torchlet, which takes the median's position in a stable sort."""
+    if out is not None:
+        return _median_into(median, "median", input, dim, keepdim, out)
     x = check_tensor("median", input)
     a = x._data
     if dim is None:
@@ -652,12 +714,14 @@ def _all_nan_median_index(n: int) -> int:
 
 
 @numpy_names
-def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
+def nanmedian(input, dim=None, keepdim=False, *, out=None):  # noqa: A002
     """``nanmedian(input)``: the lower median of the non-NaN elements (0-d; NaN if all
     are NaN). ``nanmedian(input, dim, keepdim=False)``:
     ``torch.return_types.nanmedian(values, indices)`` along dim. As torch, the index is
     the median's position in a stable sort with NaNs last; an all-NaN slice reports
     NaN at the index torch's nth_element leaves in front."""
+    if out is not None:
+        return _median_into(nanmedian, "nanmedian", input, dim, keepdim, out)
     x = check_tensor("nanmedian", input)
     a = x._data
     if dim is None:

@@ -768,6 +768,21 @@ def logsumexp(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
         raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{ones}]")
     if x._data.dtype.kind != "f":
         x = x.to(_dtype.get_default_dtype())
+    if (isinstance(out, Tensor) and out._data.dtype.kind == "f"
+            and out._data.dtype != x._data.dtype
+            and not (GRAD_STATE.enabled and x.requires_grad)):  # (that one raises in _out)
+        # torch's logsumexp_out: exp(x - max) in x's dtype, summed, logged and shifted
+        # back in out's dtype (the shift computed in the wider of the two)
+        from torchlet._ops.pointwise._libm import rounded_once
+
+        a, out_dtype = x._data, out._data.dtype
+        m = np.max(a, axis=dims, keepdims=True) if a.size else np.zeros((), a.dtype)
+        m = np.where(np.isinf(m), m.dtype.type(0), m)
+        exps = rounded_once(np.exp, a - m).astype(out_dtype)
+        total = _add_reduce(exps, dims, keepdim, out_dtype)
+        shift = m if keepdim or not a.size else m.reshape(total.shape)
+        result = (rounded_once(np.log, total) + shift).astype(out_dtype)
+        return _out(wrap(reduction_layout(np.asarray(result), a)), out, "logsumexp")
     return _out(Logsumexp.apply(x, dims=dims, keepdim=keepdim), out, "logsumexp",
                 _float_result("logsumexp"))
 
