@@ -158,6 +158,24 @@ def _check_bins(bins: int) -> None:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
 
 
+# the names torch's Scalar conversion gives the integer types in its overflow message
+_SCALAR_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+                "int64": "int64_t"}
+
+
+def _check_linspace(a: np.ndarray, left: float, right: float) -> None:
+    """torch makes the bin edges by ``linspace`` in the input's dtype before its histogram
+    kernel refuses a non-float one: bool has no linspace, and an integer type must hold
+    both ends (c10's ``overflows``, compared as doubles)."""
+    if a.dtype == np.bool_:
+        raise _not_supported("linspace_cpu", a)
+    if a.dtype.kind in "iu":
+        info = np.iinfo(a.dtype)
+        if any(v < float(info.min) or v > float(info.max) for v in (left, right)):
+            raise RuntimeError(f"value cannot be converted to type "
+                               f"{_SCALAR_TYPE[a.dtype.name]} without overflow")
+
+
 def _linear_bins(x: np.ndarray, left, right, bins: int) -> np.ndarray:
     """torch's first guess: int((x - left) * bins / (right - left)), every step rounded
     to the dtype of x (NumPy rounds float16 steps as c10::Half does)."""
@@ -197,6 +215,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
             f"torch.histc: range of [{_cpp_double(left)}, {_cpp_double(right)}] is not finite")
     if not left < right:
         raise RuntimeError("torch.histc: max must be larger than min")
+    _check_linspace(a, left, right)
     if a.dtype.kind != "f":
         raise _not_supported("histogram_cpu", a)
     flat = a.reshape(-1)
@@ -257,6 +276,7 @@ def _edges_from_count(a: np.ndarray, bins: int, range) -> np.ndarray:  # noqa: A
         )
     if left == right:
         left, right = left - 0.5, right + 0.5
+    _check_linspace(a, left, right)
     return _linspace(left, right, bins + 1, a.dtype)  # torch: linspace in the input dtype
 
 
@@ -315,8 +335,10 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False,  # noq
 
 
 def _check_edges(a: np.ndarray, edges: np.ndarray, weight) -> None:
-    """torch's histogramdd_check_inputs for histogram: the input as (N, 1) points."""
-    check_histogram_inputs(a.reshape(-1, 1), [edges], weight)
+    """torch's histogramdd_check_inputs for histogram: the input as (N, 1) points and the
+    weights flattened (so weights of the input's shape fit)."""
+    check_histogram_inputs(a.reshape(-1, 1), [edges],
+                           None if weight is None else wrap(weight._data.reshape(-1)))
 
 
 def check_histogram_inputs(points: np.ndarray, edges: list, weight) -> None:
@@ -505,14 +527,16 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None
     if meta:
         return _meta_isin(elements, test_elements)
     for x in (elements, test_elements):
-        if isinstance(x, Tensor) and x._data.dtype == np.bool_:
-            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
         if not isinstance(x, (Tensor, bool, int, float, np.number)):
             raise TypeError(f"isin(): expected a Tensor or a number, got {type_name(x)}")
+        if (x._data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype) == np.bool_:
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     common = _dtype.result_type_of((elements, test_elements)).np
-    a = np.asarray(elements._data if isinstance(elements, Tensor) else elements, common)
+    # a number is converted as C++ converts it (isin(int8 tensor, 300) looks for 44)
+    a = np.asarray(elements._data if isinstance(elements, Tensor) else elements).astype(
+        common, copy=False)
     t = np.asarray(test_elements._data if isinstance(test_elements, Tensor)
-                   else test_elements, common)
+                   else test_elements).astype(common, copy=False)
     found = np.isin(a, t.reshape(-1), invert=invert)
     return wrap(np.asarray(found, np.bool_).reshape(a.shape))
 
@@ -555,8 +579,8 @@ class UniqueConsecutive(Primitive):
         counts = np.diff(np.append(np.flatnonzero(starts), n)).astype(np.int64)
         if dim is None:
             return a.reshape(-1)[starts], inverse.reshape(a.shape), counts
-        values = np.ascontiguousarray(np.moveaxis(moved[starts], 0, dim))
-        return values, inverse, counts
+        # (torch's layout: the runs' first slices stacked, that dimension moved to dim)
+        return np.moveaxis(np.ascontiguousarray(moved[starts]), 0, dim), inverse, counts
 
     @staticmethod
     def backward(ctx, *grads):

@@ -128,7 +128,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):  # noqa: A002
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    if a.dtype == np.bool_:
+    if a.dtype == np.bool_ and a.ndim:  # (torch copies a 0-d input before its dtype check)
         raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     if a.ndim == 0 or a.size == 0:
         idx = np.zeros(kept_shape(a.shape, (d,)), np.int64)

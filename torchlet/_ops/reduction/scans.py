@@ -30,6 +30,7 @@ from torchlet._ops.reduction._common import (
     type_word,
     wrap_dim,
 )
+from torchlet._ops.shape.common import _int
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -84,6 +85,16 @@ def _last_true_position(taken: np.ndarray, dim: int) -> np.ndarray:
     return positions if last else np.ascontiguousarray(np.moveaxis(positions, -1, dim))
 
 
+def _scan_dim(name: str, dim, a: np.ndarray, position) -> int:
+    """``dim`` as an axis. torch's cummax/cummin return an empty input before wrapping
+    ``dim``, so there any int will do (read as 0)."""
+    if a.size:
+        return wrap_dim(name, dim, a.ndim, position)
+    if type(dim) is not int:
+        _int(dim, name, "dim", position)  # (torch's parser still wants an int)
+    return 0
+
+
 class Cummax(Primitive):
     """values[i] = max of a[0..i] along dim, indices[i] = where it is (the latest of equal
     values; NaN wins and stays);  grad_a = grad added at indices (scatter_add)."""
@@ -94,8 +105,11 @@ class Cummax(Primitive):
     @classmethod
     def forward(cls, ctx, a, *, dim):
         ctx.dim, ctx.in_shape = dim, a.shape
-        values, indices = running_extreme(cls.ufunc, a, dim)
-        values, indices = reduction_layout(values, a), reduction_layout(indices, a)
+        if a.size:
+            values, indices = running_extreme(cls.ufunc, a, dim)
+            values, indices = reduction_layout(values, a), reduction_layout(indices, a)
+        else:  # (fresh arrays: contiguous, as torch's empty results)
+            values, indices = np.empty(a.shape, a.dtype), np.empty(a.shape, np.int64)
         ctx.save_for_backward(indices)
         return values, indices
 
@@ -122,7 +136,7 @@ def cummax(input, dim, *, out=None):  # noqa: A002
     """Running maximum along ``dim`` and its index:
     ``torch.return_types.cummax(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummax", input)
-    d = wrap_dim("cummax", dim, x._data.ndim, 1)
+    d = _scan_dim("cummax", dim, x._data, 1)
     result = return_types.cummax(Cummax.apply(x, dim=d))
     return _out_tuple(result, out, "cummax", scalar_type_mismatch)
 
@@ -132,7 +146,7 @@ def cummin(input, dim, *, out=None):  # noqa: A002
     """Running minimum along ``dim`` and its index:
     ``torch.return_types.cummin(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummin", input)
-    d = wrap_dim("cummin", dim, x._data.ndim, 1)
+    d = _scan_dim("cummin", dim, x._data, 1)
     result = return_types.cummin(Cummin.apply(x, dim=d))
     return _out_tuple(result, out, "cummin", scalar_type_mismatch)
 

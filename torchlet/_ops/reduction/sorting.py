@@ -26,7 +26,7 @@ from torchlet._ops.pointwise.operands import (
     refuse_autograd,
 )
 from torchlet._ops.reduction._common import Selection, check_tensor, sort_layout, wrap_dim
-from torchlet._ops.reduction.std_sort import sort_rows_order, topk_order
+from torchlet._ops.reduction.std_sort import sort_rows_order, topk_order, unique_dim_order
 from torchlet._ops.shape.common import _invalid_combination
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -236,10 +236,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
         raise RuntimeError("selected index k out of range")
     if a.dtype.kind == "b":  # (after torch's dim and k checks)
         raise RuntimeError("topk does not support bool dtypes on CPU")
-    if a.ndim:
-        order = topk_indices(a, k, d, largest, sorted)
-    else:
+    if not a.ndim:
         order = np.zeros((), np.int64)
+    elif a.size:
+        order = topk_indices(a, k, d, largest, sorted)
+    else:  # (a fresh array: contiguous, as torch's empty results)
+        order = np.zeros(a.shape[:d] + (k,) + a.shape[d + 1:], np.int64)
     result = return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True))
     return _out_tuple(result, out, "topk", out_dtype_must_match)
 
@@ -253,10 +255,14 @@ class Unique(Primitive):
     @staticmethod
     def forward(ctx, a, *, dim):
         if dim is None:
-            # equal_nan=False: every NaN is its own value, as in torch
-            values, inverse, counts = np.unique(
-                a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
-            )
+            flat = a.reshape(-1)
+            if a.dtype.kind == "f" and flat.size and (
+                    np.isnan(flat).any() or ((flat == 0) & np.signbit(flat)).any()):
+                values, inverse, counts = _unique_sorted(flat)
+            else:
+                # equal_nan=False: every NaN is its own value, as in torch
+                values, inverse, counts = np.unique(
+                    flat, return_inverse=True, return_counts=True, equal_nan=False)
             return values, inverse.reshape(a.shape).astype(np.int64), counts.astype(np.int64)
         return _unique_dim(a, dim)
 
@@ -272,8 +278,29 @@ class UniqueDim(Unique):
     derivative_of = "unique_dim"
 
 
+def _unique_sorted(flat: np.ndarray):
+    """torch's unique of a 1-d array: sort it (``sort(stable=False)``), then keep the
+    first element of each run of equal ones. Where equal values can be told apart (0.0
+    and -0.0 for the value kept, NaNs, each its own value, for the inverse) this is the
+    order torch's sort leaves them in, not NumPy's."""
+    order = sort_indices(flat, 0, descending=False, stable=False)
+    ordered = flat[order]
+    starts = np.ones(flat.size, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]  # (NaN != NaN: a run of its own)
+    inverse = np.empty(flat.size, np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    counts = np.diff(np.append(np.flatnonzero(starts), flat.size))
+    return ordered[starts], inverse, counts
+
+
 def _unique_dim(a: np.ndarray, dim: int):
-    """The distinct slices of ``a`` along ``dim``, in lexicographic order."""
+    """The distinct slices of ``a`` along ``dim``, in lexicographic order.
+
+    torch std::sorts the slices; that is a stable sort (NumPy's lexsort) for up to 16
+    slices, and for more when equal slices are equal bit for bit, which leaves -0.0 (the
+    first of equal slices is the one kept) and NaN (which torch's comparator passes over)
+    to replay. The values come out as torch lays them out: the distinct slices stacked,
+    then that dimension moved to ``dim``."""
     n = a.shape[dim]
     if n == 0:  # no slices: empty values (a's shape), inverse and counts, as torch
         empty = np.empty(0, np.int64)
@@ -282,6 +309,10 @@ def _unique_dim(a: np.ndarray, dim: int):
     rows = moved.reshape(n, -1)
     # lexsort's last key is the primary one: column 0 first, then 1, ...
     order = np.lexsort(rows.T[::-1]) if rows.shape[1] else np.arange(n)
+    if a.dtype.kind == "f" and rows.size and (
+            np.isnan(rows).any() or (n > _INSERTION_SORT_MAX and (
+                (rows == 0) & np.signbit(rows)).any())):
+        order = np.array(unique_dim_order([tuple(r) for r in rows.tolist()]), np.int64)
     ordered = rows[order]
     starts = np.ones(n, dtype=bool)
     starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
@@ -289,8 +320,8 @@ def _unique_dim(a: np.ndarray, dim: int):
     inverse = np.empty(n, np.int64)
     inverse[order] = group
     counts = np.diff(np.flatnonzero(np.append(starts, True))).astype(np.int64)
-    values = ordered[starts].reshape((-1,) + moved.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(values, 0, dim)), inverse, counts
+    values = np.ascontiguousarray(ordered[starts]).reshape((-1,) + moved.shape[1:])
+    return np.moveaxis(values, 0, dim), inverse, counts
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

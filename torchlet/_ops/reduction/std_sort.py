@@ -57,6 +57,29 @@ def std_sort_order(values: list) -> list[int]:
     return [i for _, i in algorithms.q]
 
 
+class _Lexicographic(_StlTopk):
+    """torch's unique_dim comparator on rows (tuples): the first element where one row is
+    below (above) the other decides; NaNs, like equal elements, pass on to the next."""
+
+    @staticmethod
+    def less(x, y) -> bool:
+        for a, b in zip(x[0], y[0]):
+            if a < b:
+                return True
+            if a > b:
+                return False
+        return False
+
+
+def unique_dim_order(rows: list) -> list[int]:
+    """The order ``std::sort`` leaves row indices in under torch's unique_dim comparator
+    (``rows``: a list of tuples). With NaNs the comparator orders nothing consistently,
+    so only the algorithm's own steps say where rows go."""
+    algorithms = _Lexicographic(rows)
+    _std_sort(algorithms, 0, len(rows))
+    return [i for _, i in algorithms.q]
+
+
 def sort_order(values: list, descending: bool) -> list[int]:
     """The indices torch's CPU ``sort(stable=False)`` gives one row of ``values``."""
     algorithms = (_Descending if descending else _Ascending)(values)
