@@ -12,8 +12,8 @@ from torchlet.optim.optimizer import (
     _bump_step,
     _check_fused_and_foreach,
     _closure_loss,
+    _fused_or_tensor_lr,
     _step_tensor,
-    _tensor_lr,
     _use_grad_for_differentiable,
     _validate,
 )
@@ -81,7 +81,7 @@ class Adagrad(Optimizer):
             for p, state in self._params_with_state(group, check_fused=True):
                 _adagrad_update(
                     p._data, p.grad._data, state["sum"]._data, _bump_step(state["step"]),
-                    lr=_tensor_lr(group["lr"]), weight_decay=group["weight_decay"],
+                    lr=_fused_or_tensor_lr(group), weight_decay=group["weight_decay"],
                     lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"],
                 )
                 _bump(p, state["sum"])

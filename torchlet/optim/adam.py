@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.pointwise._fused import _fma
 from torchlet._tensor import Tensor
-from torchlet.optim._kernels import _add, _addcdiv_, _addcmul_, _lerp_, _mul_
+from torchlet.optim._kernels import (
+    _add,
+    _addcdiv_,
+    _addcmul_,
+    _div,
+    _flat,
+    _lerp_,
+    _mul_,
+    _vector_head,
+)
 from torchlet.optim.optimizer import (
     Optimizer,
     _bump,
@@ -14,8 +24,8 @@ from torchlet.optim.optimizer import (
     _check_fused_and_foreach,
     _check_fused_param,
     _closure_loss,
+    _fused_or_tensor_lr,
     _step_tensor,
-    _tensor_lr,
     _use_grad_for_differentiable,
     _validate,
     _value,
@@ -110,10 +120,11 @@ class Adam(Optimizer):
                     p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     None if max_exp_avg_sq is None else max_exp_avg_sq._data,
                     _bump_step(state["step"]),
-                    beta1=_value(beta1), beta2=_value(beta2), lr=_tensor_lr(group["lr"]),
+                    beta1=_value(beta1), beta2=_value(beta2), lr=_fused_or_tensor_lr(group),
                     weight_decay=group["weight_decay"], eps=group["eps"],
                     maximize=group["maximize"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
+                    fused=bool(group["fused"]),
                 )
                 _bump(p, state["exp_avg"], state["exp_avg_sq"])
                 if max_exp_avg_sq is not None:
@@ -122,8 +133,14 @@ class Adam(Optimizer):
 
 
 def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2,
-                 lr, weight_decay, eps, maximize, decoupled_weight_decay):
-    """One Adam step on NumPy arrays, in place (torch's ``_single_tensor_adam``)."""
+                 lr, weight_decay, eps, maximize, decoupled_weight_decay, fused=False):
+    """One Adam step on NumPy arrays, in place (torch's ``_single_tensor_adam``).
+
+    ``fused``: torch's fused CPU kernel (FusedAdamKernel.cpp) instead. It rounds as the
+    for-loop version, except ``v`` in its scalar loop over the last elements
+    (``_vector_head``): ``fma(v, beta2, (1 - beta2) * g * g)``. Its sqrt is the correctly
+    rounded one NumPy's is (the for-loop version's is not), so it is matched bit for bit.
+    """
     if maximize:
         grad = -grad
     if weight_decay != 0:
@@ -133,8 +150,11 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta
             grad = _add(grad, param, weight_decay)            # L2 penalty in the gradient
 
     _lerp_(exp_avg, grad, 1 - beta1)                          # m: average of g
-    _mul_(exp_avg_sq, beta2)                                  # v: average of g * g
-    _addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+    if fused and _vector_head(exp_avg_sq) < exp_avg_sq.size:
+        _fused_second_moment_(exp_avg_sq, grad, beta2)
+    else:
+        _mul_(exp_avg_sq, beta2)                              # v: average of g * g
+        _addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
 
     # the bias corrections are Python floats, computed as torch computes them
     bias_correction1 = 1 - beta1**step
@@ -146,6 +166,19 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         exp_avg_sq = max_exp_avg_sq
     dtype = param.dtype.type
-    denom = np.sqrt(exp_avg_sq) / dtype(bias_correction2_sqrt)
+    denom = _div(np.sqrt(exp_avg_sq), bias_correction2_sqrt)
     denom += dtype(eps)
     _addcdiv_(param, exp_avg, denom, -step_size)              # p - step_size * m / denom
+
+
+def _fused_second_moment_(exp_avg_sq, grad, beta2) -> None:
+    """``v = beta2 * v + (1 - beta2) * g * g`` as the fused kernel rounds it: the for-loop
+    version's ``fma((1 - beta2) * g, g, beta2 * v)`` in whole vectors, and
+    ``fma(v, beta2, (1 - beta2) * g * g)`` in the scalar loop over the tail."""
+    head = _vector_head(exp_avg_sq)
+    flat_v, flat_g = exp_avg_sq.reshape(-1), _flat(grad, exp_avg_sq)
+    _mul_(flat_v[:head], beta2)
+    _addcmul_(flat_v[:head], flat_g[:head], flat_g[:head], 1 - beta2)
+    scalar = exp_avg_sq.dtype.type
+    tail, g = flat_v[head:], flat_g[head:]
+    _fma(tail.copy(), scalar(beta2), scalar(1 - beta2) * g * g, out=tail)

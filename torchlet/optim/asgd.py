@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._tensor import Tensor, wrap
-from torchlet.optim._kernels import _add, _add_, _addcmul_, _mul_
+from torchlet.optim._kernels import _add, _add_, _addcmul_, _mul, _mul_
 from torchlet.optim.optimizer import (
     _CAPTURABLE_DEVICES,
     Optimizer,
@@ -118,18 +118,47 @@ def _asgd_update(param, grad, ax, eta, mu, step, *, lr, lambd, alpha, t0, weight
     _mul_(param, 1 - lambd * eta_value)                       # decay term
     _add_(param, grad, -eta_value)                            # p - eta * g
     if float(mu) != 1:
-        np.add(ax, (param - ax) * mu.astype(param.dtype), out=ax)
+        np.add(ax, _mul(param - ax, mu), out=ax)
     else:
         np.copyto(ax, param)
     if isinstance(lr, Tensor):
-        # a tensor lr makes torch compute the new eta in the tensor's dtype
-        lr_t = lr._data.reshape(())
-        one = lr_t.dtype.type(1)
-        eta[...] = lr_t / (one + lr_t.dtype.type(lambd) * lr_t * lr_t.dtype.type(step)) ** (
-            lr_t.dtype.type(alpha))
+        eta[...] = _tensor_lr_eta(lr, lambd, alpha, step)
     else:
         eta[...] = lr / ((1 + lambd * lr * step) ** alpha)
     mu[...] = 1 / max(1, step - t0)
+
+
+def _tensor_lr_eta(lr, lambd, alpha, step):
+    """``lr / (1 + lambd * lr * step) ** alpha`` with a tensor ``lr``, as torch computes it
+    (both code paths): in the tensor's dtype, each operation rounded, the power by
+    ``_pow_0d``."""
+    lr_t = lr._data.reshape(())
+    scalar = lr_t.dtype.type
+    base = scalar(1) + scalar(lambd) * lr_t * scalar(step)
+    return lr_t / _pow_0d(base, alpha)
+
+
+def _pow_0d(base, alpha):
+    """``base ** alpha`` for a 0-d float tensor, as torch's CPU ``pow(tensor, number)``
+    computes it: its fast kernels for 0.5 (sqrt), -0.5, -1, 2, 3 and -2, otherwise C's
+    ``pow(float, double)``: in double, with the exponent as given (not rounded to the
+    tensor's dtype), rounded once to ``base``'s dtype. (NumPy's float32 power rounds
+    the exponent to float32 and is an ulp off torch for some bases.)"""
+    scalar = base.dtype.type
+    if alpha == 0.5:
+        return np.sqrt(base)
+    if alpha == -0.5:
+        return scalar(1) / np.sqrt(base)
+    if alpha == -1:
+        return scalar(1) / base
+    if alpha == 2:
+        return base * base
+    if alpha == 3:
+        return base * base * base
+    if alpha == -2:
+        return scalar(1) / (base * base)
+    with np.errstate(all="ignore"):
+        return scalar(np.power(np.float64(base), np.float64(alpha)))
 
 
 def _asgd_foreach_update(param, grad, ax, eta, mu, step, *, lr, lambd, alpha, t0,
@@ -144,9 +173,11 @@ def _asgd_foreach_update(param, grad, ax, eta, mu, step, *, lr, lambd, alpha, t0
     intermediate = _add(grad, param, lambd)                   # g + lambd * p
     _addcmul_(param, intermediate, eta.astype(param.dtype), -1)
     _addcmul_(ax, param - ax, mu.astype(param.dtype))         # ax + mu * (p - ax)
-    scalar = eta.dtype.type
-    lr_value = _value(lr)
-    denom = (scalar(1) + scalar(lambd * lr_value) * scalar(step)) ** scalar(alpha)
-    # a number divided by a tensor is reciprocal-then-multiply in torch (two roundings)
-    eta[...] = (scalar(1) / denom) * scalar(lr_value)
+    if isinstance(lr, Tensor):
+        eta[...] = _tensor_lr_eta(lr, lambd, alpha, step)
+    else:
+        scalar = eta.dtype.type
+        denom = _pow_0d(scalar(1) + scalar(lambd * lr) * scalar(step), alpha)
+        # a number divided by a tensor is reciprocal-then-multiply in torch (two roundings)
+        eta[...] = (scalar(1) / denom) * scalar(lr)
     mu[...] = 1 / max(1, step - t0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._tensor import Tensor, wrap
-from torchlet.optim._kernels import _add, _addcdiv_, _addcmul_, _lerp_, _mul_
+from torchlet.optim._kernels import _add, _addcdiv_, _addcmul_, _div, _lerp_, _mul_
 from torchlet.optim.optimizer import (
     Optimizer,
     _bump,
@@ -123,7 +123,7 @@ def _nadam_update(param, grad, exp_avg, exp_avg_sq, mu_product, step, *, beta1, 
     _lerp_(exp_avg, grad, 1 - beta1)
     _mul_(exp_avg_sq, beta2)
     _addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
-    denom = np.sqrt(exp_avg_sq / param.dtype.type(bias_correction2))
+    denom = np.sqrt(_div(exp_avg_sq, bias_correction2))
 
     mu_product = float(mu_product)
     mu_product_next = mu_product * mu_next

@@ -606,6 +606,13 @@ def _tensor_lr(lr):
     return lr._data.reshape(())[()] if isinstance(lr, Tensor) else lr
 
 
+def _fused_or_tensor_lr(group):
+    """The group's ``lr`` for Adam, AdamW and Adagrad: ``_tensor_lr``, except under
+    ``fused=True``, whose kernel reads a tensor ``lr`` as a double (``lr.item()``) and
+    derives its scalars in double precision."""
+    return _value(group["lr"]) if group["fused"] else _tensor_lr(group["lr"])
+
+
 def _check_lr(lr) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet.optim._kernels import _add, _addcmul_, _lerp_, _mul_
+from torchlet.optim._kernels import _add, _addcmul_, _div, _lerp_, _mul, _mul_
 from torchlet.optim.optimizer import (
     Optimizer,
     _bump,
@@ -104,13 +104,13 @@ def _radam_update(param, grad, exp_avg, exp_avg_sq, step, *, beta1, beta2, lr, w
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
-    bias_corrected_exp_avg = exp_avg / dtype(bias_correction1)
+    bias_corrected_exp_avg = _div(exp_avg, bias_correction1)
 
     # the length of the approximated simple moving average (Python floats)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
 
-    update = bias_corrected_exp_avg * dtype(lr)
+    update = _mul(bias_corrected_exp_avg, lr)
     if rho_t > 5.0:
         rect = (
             (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
@@ -118,7 +118,7 @@ def _radam_update(param, grad, exp_avg, exp_avg_sq, step, *, beta1, beta2, lr, w
         exp_avg_sq_sqrt = np.sqrt(exp_avg_sq)
         exp_avg_sq_sqrt += dtype(eps)
         # torch's ``number / tensor`` is ``tensor.reciprocal() * number``
-        adaptive_lr = (dtype(1) / exp_avg_sq_sqrt) * dtype(bias_correction2**0.5)
+        adaptive_lr = _mul(dtype(1) / exp_avg_sq_sqrt, bias_correction2**0.5)
         update *= adaptive_lr
-        update *= dtype(rect)
+        update = _mul(update, rect)
     param -= update

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.pointwise._fused import _fma
 from torchlet._tensor import wrap
-from torchlet.optim._kernels import _add, _add_, _mul_
+from torchlet.optim._kernels import _add, _add_, _flat, _mul_, _vector_head
 from torchlet.optim.optimizer import (
     Optimizer,
     _bump,
@@ -80,7 +81,7 @@ class SGD(Optimizer):
             options = dict(
                 lr=_value(group["lr"]), momentum=momentum, dampening=group["dampening"],
                 weight_decay=_value(group["weight_decay"]), nesterov=group["nesterov"],
-                maximize=group["maximize"],
+                maximize=group["maximize"], fused=bool(fused),
             )
             plain = momentum == 0 and options["weight_decay"] == 0 and not options["maximize"]
             for p in group["params"]:
@@ -109,9 +110,11 @@ class SGD(Optimizer):
 
 
 def _sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov,
-                maximize):
+                maximize, fused=False):
     """One SGD step on NumPy arrays (torch's ``_single_tensor_sgd``); updates ``param``
-    and ``buf`` in place and returns the momentum buffer (a new one on the first step)."""
+    and ``buf`` in place and returns the momentum buffer (a new one on the first step).
+    ``fused``: torch's fused kernel, which rounds the momentum buffer of the last few
+    elements otherwise (``_fused_momentum_``)."""
     if maximize:
         grad = -grad
     if weight_decay != 0:
@@ -119,6 +122,8 @@ def _sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nest
     if momentum != 0:
         if buf is None:
             buf = np.array(grad)                             # b = g (-g of a 0-d array is a scalar)
+        elif fused:
+            _fused_momentum_(buf, grad, momentum, dampening)
         else:
             _mul_(buf, momentum)                             # b = momentum * b
             _add_(buf, grad, 1 - dampening)                  #     + (1 - dampening) * g
@@ -128,3 +133,22 @@ def _sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nest
             grad = buf
     _add_(param, grad, -lr)                                  # p - lr * g
     return buf
+
+
+def _fused_momentum_(buf, grad, momentum, dampening) -> None:
+    """``b = momentum * b + (1 - dampening) * g`` as torch's fused CPU kernel rounds it
+    (FusedSGDKernel.cpp): in whole vectors ``fma(1 - dampening, g, b * momentum)``, as
+    the for-loop version; in the scalar loop over the last elements (``_vector_head``)
+    the compiler fuses the other product: ``fma(b, momentum, g * (1 - dampening))``.
+    Everything else in that kernel rounds as the for-loop version does."""
+    head = _vector_head(buf)
+    if head == buf.size:
+        _mul_(buf, momentum)
+        _add_(buf, grad, 1 - dampening)
+        return
+    flat_buf, flat_grad = buf.reshape(-1), _flat(grad, buf)
+    _mul_(flat_buf[:head], momentum)
+    _add_(flat_buf[:head], flat_grad[:head], 1 - dampening)
+    scalar = buf.dtype.type
+    tail = flat_buf[head:]
+    _fma(tail.copy(), scalar(momentum), flat_grad[head:] * scalar(1 - dampening), out=tail)
