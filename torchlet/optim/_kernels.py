@@ -43,10 +43,9 @@ def _half_add_(x, y, alpha) -> None:
     elements round otherwise. A non-contiguous ``x`` is treated as all tail.)"""
     alpha = np.float16(alpha)
     y = np.broadcast_to(y, x.shape)
-    flat = x.reshape(-1) if x.flags.c_contiguous else None
-    head = x.size - x.size % 32 if flat is not None else 0
+    head = x.size - x.size % 32 if x.flags.c_contiguous else 0
     if head:
-        flat_y = np.ascontiguousarray(y).reshape(-1)
+        flat, flat_y = x.reshape(-1), np.ascontiguousarray(y).reshape(-1)
         wide = _fma(flat_y[:head].astype(np.float32), np.float32(alpha),
                     flat[:head].astype(np.float32))
         flat[:head] = wide

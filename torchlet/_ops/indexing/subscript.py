@@ -807,10 +807,10 @@ def getitem(t: Tensor, index) -> Tensor:
         return _view(t, Slice, (slice(*parts), Ellipsis))
     if index is None:
         if data.size and not _recording(t):  # (NumPy's reshape gives torch's strides, mostly)
-            out = data.reshape((1, *data.shape))
-            if out.strides == (data.shape[0] * data.strides[0] if data.ndim
-                               else data.itemsize, *data.strides):
-                return make_view(wrap(out), t)
+            unsqueezed = data.reshape((1, *data.shape))
+            if unsqueezed.strides == (data.shape[0] * data.strides[0] if data.ndim
+                                      else data.itemsize, *data.strides):
+                return make_view(wrap(unsqueezed), t)
         return _view(t, Unsqueeze, (None, Ellipsis))
     if index is Ellipsis:
         return make_view(Alias.apply(t), t)
