@@ -135,6 +135,7 @@ from torchlet.nn.modules.batchnorm import (  # noqa: E402
     LazyBatchNorm1d,
     LazyBatchNorm2d,
     LazyBatchNorm3d,
+    SyncBatchNorm,
 )
 from torchlet.nn.modules.instancenorm import (  # noqa: E402
     InstanceNorm1d,
@@ -153,7 +154,8 @@ from torchlet.nn.modules.normalization import (  # noqa: E402
 from torchlet.nn.modules.sparse import Embedding, EmbeddingBag  # noqa: E402
 
 __all__ += [
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Embedding", "EmbeddingBag", "GroupNorm",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "Embedding", "EmbeddingBag",
+    "GroupNorm",
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LazyBatchNorm1d",
     "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
     "LazyInstanceNorm3d", "LocalResponseNorm", "RMSNorm",

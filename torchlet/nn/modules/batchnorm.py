@@ -1,4 +1,4 @@
-"""BatchNorm1d, BatchNorm2d, BatchNorm3d and their lazy forms.
+"""BatchNorm1d, BatchNorm2d, BatchNorm3d, their lazy forms, and SyncBatchNorm.
 
 A batch-norm layer normalizes each channel with the statistics of the current batch in
 training and with running estimates of them in eval. The running estimates are buffers
@@ -20,7 +20,7 @@ from torchlet.nn.parameter import Parameter, UninitializedBuffer, UninitializedP
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-    "LazyBatchNorm3d",
+    "LazyBatchNorm3d", "SyncBatchNorm",
 ]
 
 
@@ -238,3 +238,57 @@ class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):
     def _check_input_dim(self, input) -> None:  # noqa: A002
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization over an input of 2 or more dims (N, C, ...), per channel C, whose
+    batch statistics torch gathers across the processes of a distributed group.
+
+    ``SyncBatchNorm(num_features, eps=1e-5, momentum=0.1, affine=True,
+    track_running_stats=True, process_group=None, device=None, dtype=None, *, bias=True)``.
+    torch synchronizes only when a process group is initialized, which never happens in
+    torchlet (see torchlet.distributed), so this is torch's fallback: plain batch norm over
+    the local batch, exactly as torch computes it on one CPU process."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 process_group=None, device=None, dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats,
+                         device=device, dtype=dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input) -> None:  # noqa: A002
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def _check_non_zero_input_channels(self, input) -> None:  # noqa: A002
+        if input.size(1) == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+
+    def forward(self, input):  # noqa: A002
+        self._check_input_dim(input)
+        self._check_non_zero_input_channels(input)
+        return super().forward(input)  # no group to synchronize with: torch's fallback
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """Replace every BatchNorm*d in ``module`` (itself included) by a SyncBatchNorm that
+        shares its parameters and running-statistics buffers and keeps its training mode;
+        the other modules are kept, their children converted in place."""
+        module_output = module
+        if isinstance(module, _BatchNorm):
+            module_output = SyncBatchNorm(module.num_features, module.eps, module.momentum,
+                                          module.affine, module.track_running_stats,
+                                          process_group, bias=module.bias is not None)
+            if module.affine:
+                module_output.weight = module.weight
+                module_output.bias = module.bias
+            module_output.running_mean = module.running_mean
+            module_output.running_var = module.running_var
+            module_output.num_batches_tracked = module.num_batches_tracked
+            module_output.training = module.training
+            if hasattr(module, "qconfig"):
+                module_output.qconfig = module.qconfig
+        for name, child in module.named_children():
+            module_output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return module_output

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 
 from torchlet import _dtype
 from torchlet._ops.pointwise.operands import _is_dtype_arg, _is_tensor_arg, _to_arguments
+from torchlet._runtime import compile as _compile
 from torchlet._tensor import Tensor
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn.modules import _hooks
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+_FILE_AN_ISSUE = ("Please file an issue at https://github.com/pytorch/pytorch/issues/new?"
+                  "template=bug-report.yml to report this bug.")  # torch's words, verbatim
 
 
 # ---------------------------------------------------------------------------------------
@@ -311,13 +314,17 @@ class Module:
         return buffer
 
     def get_extra_state(self):
+        """The extra state a subclass saves in its state_dict (define it together with
+        ``set_extra_state``); the base class's is never called."""
         raise RuntimeError(
-            "Reached a code path in Module.get_extra_state() that should never be called."
+            "Reached a code path in Module.get_extra_state() that should never be called. "
+            + _FILE_AN_ISSUE
         )
 
     def set_extra_state(self, state) -> None:
         raise RuntimeError(
-            "Reached a code path in Module.set_extra_state() that should never be called."
+            "Reached a code path in Module.set_extra_state() that should never be called. "
+            + _FILE_AN_ISSUE
         )
 
     # -- attribute access ---------------------------------------------------------------
@@ -464,6 +471,14 @@ class Module:
         return self._call_with_hooks(forward_call, args, kwargs)
 
     __call__ = _call_impl
+
+    _compiled_call_impl = None  # what compile() stores (unused: torchlet.compile is eager)
+
+    def compile(self, *args, **kwargs) -> None:
+        """Compile this module's ``__call__`` with ``torch.compile(*args, **kwargs)``.
+        torchlet.compile checks the arguments as torch does and returns the function
+        itself, so calls keep running eagerly through ``_call_impl``."""
+        self._compiled_call_impl = _compile(self._call_impl, *args, **kwargs)
 
     def _call_with_hooks(self, forward_call, args, kwargs):
         result = None
