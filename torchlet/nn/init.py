@@ -86,11 +86,19 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) draws restricted to [a, b] (torch 2.13's algorithm).
+    """Fill with N(mean, std^2) draws restricted to [a, b] (torch 2.13's algorithm)."""
+    return _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=generator)
+
+
+def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
+    """The body of ``trunc_normal_``, under torch's private name (some libraries import it).
 
     When [a, b] holds more than 30% of the mass: draw normals and redraw the whole tensor
     where values fall outside, until none do. Otherwise rejection sampling from U(a, b).
+    A meta tensor has no values to fill: it is returned at once, before any check or draw.
     """
+    if tensor.is_meta:
+        return tensor
 
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -176,6 +184,8 @@ def dirac_(tensor, groups=1):
     sizes = tensor.size()
     if sizes[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
+    if tensor.is_meta:
+        return tensor
     out_chans_per_grp = sizes[0] // groups
     min_dim = min(out_chans_per_grp, sizes[1])
     centre = tuple(s // 2 for s in sizes[2:])
@@ -258,7 +268,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     to rounding, not bit for bit."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     from torchlet._tensor import wrap
 
@@ -285,9 +295,12 @@ def orthogonal_(tensor, gain=1, generator=None):
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """N(0, std^2) values with a fraction ``sparsity`` of each column set to zero.
 
-    As torch, the zeroed rows come from ``randperm`` on the global generator."""
+    As torch, the zeroed rows come from ``randperm`` on the global generator. A meta
+    tensor is returned untouched, without those draws."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if tensor.is_meta:
+        return tensor
     import torchlet
 
     rows, cols = tensor.shape
