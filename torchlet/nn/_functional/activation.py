@@ -22,9 +22,11 @@ At special values (NaN, -0.0, +-inf, exp overflowing) the formulas are written a
 CPU kernels write them: softshrink ends in x * 0 (-0.0 for negative x), silu is
 x / (1 + exp(-x)) (-0.0 at -100 in float32, where exp overflows), elu's backward tests
 x <= 0 (a NaN takes the linear branch). torch has two loops per kernel, a SIMD one over
-blocks of 16 or 32 elements and a scalar one for the rest (all of a small tensor); where
-they disagree at NaN or -0.0 (the backwards of elu, hardswish, hardtanh, hardshrink and
-softshrink, softshrink's zeros) torchlet follows the scalar loop.
+whole blocks of 64 or 128 bytes of each contiguous run and a scalar one for the rest (all
+of a small tensor); where they disagree (at NaN in the backwards of elu, hardswish,
+hardtanh, hardshrink and softshrink, at softshrink's zeros, and in elu's expm1: glibc's
+in the scalar loop, SLEEF's in the SIMD one) torchlet answers each element as the loop
+that computes it in torch (``_scalar_lanes``; one thread assumed).
 
 float16 is computed as torch's CPU kernels compute it: in float32, rounded once
 (``_opmath``, ``_opmath_grad``), with the exceptions torch has (hardshrink's lambd and
@@ -48,9 +50,12 @@ from torchlet._ops.pointwise import tanh as _tanh_op
 from torchlet._ops.pointwise import to, zeros_like
 from torchlet._ops.pointwise._libm import rounded_once as _libm  # float32 math as torch rounds it
 from torchlet._ops.pointwise.binary import Where, select
+from torchlet._ops.shape.common import empty_in_layout
+from torchlet._ops.shape.views import Clone
 from torchlet._random_kernels import VMAP
 from torchlet._tensor import Tensor, _inplace, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 
 __all__ = [
     "celu", "celu_", "elu", "elu_", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
@@ -148,6 +153,8 @@ class _PiecewiseBackward(Primitive):
 
     opmath = True
     self_first = False
+    simd_nan: float | None = None  # (see _simd_nan_lanes)
+    simd_bytes = 128
 
     @staticmethod
     def forward(ctx, grad, x, **params):
@@ -158,6 +165,8 @@ class _PiecewiseBackward(Primitive):
                              **params).astype(np.float16)
         else:
             out = ctx.kernel(grad, x, **params)
+        if ctx.simd_nan is not None:
+            _simd_nan_lanes(out, grad, x, ctx.simd_nan, ctx.simd_bytes)
         if _c_ordered(grad, x):
             return out
         return relaid(out, (x, grad) if ctx.self_first else (grad, x))
@@ -180,6 +189,9 @@ class _SmoothBackward(Primitive):
     **params)`` on NumPy arrays (float16 arrives in float32 and is rounded once after, as
     torch's backward kernels compute it) and ``double``."""
 
+    simd_nan: float | None = None  # (see _simd_nan_lanes)
+    simd_bytes = 128
+
     @classmethod
     def forward(cls, ctx, grad, x, **params):
         ctx.params = params
@@ -189,6 +201,8 @@ class _SmoothBackward(Primitive):
             out = out.astype(np.float16)
         else:
             out = cls.kernel(grad, x, **params)
+        if cls.simd_nan is not None:
+            _simd_nan_lanes(out, grad, x, cls.simd_nan, cls.simd_bytes)
         if _c_ordered(grad, x):
             return out
         return relaid(out, (grad, x))  # (torch's TensorIterator over grad and x)
@@ -209,10 +223,37 @@ def _c_ordered(grad: np.ndarray, x: np.ndarray) -> bool:
     return x.flags.c_contiguous and (grad.flags.c_contiguous or not any(grad.strides))
 
 
+def _simd_nan_lanes(out: np.ndarray, grad: np.ndarray, x: np.ndarray, value,
+                    simd_bytes: int) -> None:
+    """Write ``value`` into ``out`` where x is NaN in a lane of torch's SIMD loop (see
+    _scalar_lanes). The kernels above answer a NaN x as torch's scalar loop does (the
+    whole of a small tensor); the SIMD loops of hardtanh's, hardshrink's and softshrink's
+    backwards give 0 there instead, elu's and hardswish's NaN. Only where grad follows x's
+    C order (else torch's loop order is left aside); one min reduction when x has no NaN."""
+    if not x.size or not np.isnan(x.min()) or not _c_ordered(grad, x):
+        return
+    simd = np.isnan(x)
+    lanes = _scalar_lanes(x, simd_bytes)
+    if lanes is not None:
+        simd.reshape(-1)[lanes:] = False
+    out[simd] = value
+
+
 def _mask(condition: np.ndarray, like: Tensor) -> Tensor:
     """``condition.type_as(like)``: 1 where it holds, 0 elsewhere (torch's
     double backwards multiply by such a mask, so an inf or NaN gives NaN there)."""
     return wrap(condition.astype(like._data.dtype))
+
+
+def _empty_like_layout(out: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``out`` laid out as ``torch.empty_like(x)``, the output torch's hardtanh and prelu
+    write into: x's own strides where x is non-overlapping and dense (those of its size-1
+    dims too, where TensorIterator's own output would be C-contiguous)."""
+    if (x.flags.c_contiguous and 1 not in x.shape) or type(x) is not np.ndarray:
+        return out
+    laid = empty_in_layout(x, out.dtype, None)
+    np.copyto(laid, out)
+    return laid
 
 
 def _zero_outside(keep: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -224,6 +265,19 @@ def _scaled(grad: np.ndarray, c: float) -> np.ndarray:
     """``grad * c`` with c held in grad's precision, as torch's kernels hold it (float16
     reaches here in float32: _PiecewiseBackward widens it)."""
     return grad * grad.dtype.type(c)
+
+
+def _inplace_saving_input(x: Tensor, primitive, **params) -> Tensor:
+    """``primitive`` applied in place to x, for an activation whose backward reads its
+    input (hardtanh_, threshold_, hardsigmoid_, hardswish_, silu_, mish_). The input is
+    overwritten, so torch's autograd saves a copy taken before (``original_self =
+    self.clone()``): the node's edge goes to x's history, while the input it saved is a
+    CloneBackward0 of it, through which a gradient taken with create_graph flows back.
+    The primitive takes that copy as ``saved`` (None when no graph is recorded)."""
+    def op(t: Tensor) -> Tensor:
+        saved = Clone.apply(t) if GRAD_STATE.enabled and t.requires_grad else None
+        return primitive.apply(t, saved=saved, **params)
+    return _inplace(x, op)
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,14 +301,14 @@ class Hardtanh(Primitive):
     node_name = "HardtanhBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, lo, hi):
+    def forward(ctx, x, *, lo, hi, saved=None):
         ctx.lo, ctx.hi = lo, hi
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x if saved is None else saved)  # (saved: see _inplace_saving_input)
         # torch's clamp replaces x only when it is beyond a bound: NaN stays NaN, and
         # -0.0 stays -0.0 (np.maximum(-0.0, 0.0) may give either zero)
         t = x.dtype.type
         out = np.where(x < lo, t(lo), x)
-        return np.where(out > hi, t(hi), out)
+        return _empty_like_layout(np.where(out > hi, t(hi), out), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -266,6 +320,7 @@ class HardtanhBackward(_PiecewiseBackward):
     """hardtanh_backward: 0 where x <= lo or x >= hi, else grad."""
 
     node_name = "HardtanhBackwardBackward0"
+    simd_nan, simd_bytes = 0.0, 64  # (a loop of one SIMD register per step)
 
     @staticmethod
     def kernel(grad, x, *, lo, hi):
@@ -273,10 +328,40 @@ class HardtanhBackward(_PiecewiseBackward):
         return _zero_outside(~((x <= lo) | (x >= hi)), grad)
 
 
+_C_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+                "int64": "int64_t"}
+
+
+def _to_integral(value, dtype: np.dtype) -> int:
+    """A number argument as torch's kernels read it for an integer tensor (c10's checked
+    ``Scalar.to<T>()``): a float is truncated and must lie within the type's range (NaN
+    and inf never do); an int too, except that an unsigned type also takes negatives down
+    to -max, wrapping around (-1 is 255 for uint8)."""
+    info = np.iinfo(dtype)
+    if isinstance(value, (float, np.floating)):
+        fits = bool(np.isfinite(value)) and info.min <= value <= info.max
+        number = int(value) if fits else 0
+    else:
+        number = int(value)
+        fits = info.min <= number <= info.max or (info.min == 0 and -info.max <= number < 0)
+    if not fits:
+        raise RuntimeError(
+            f"value cannot be converted to type {_C_INT_NAMES[dtype.name]} without overflow")
+    return number % (info.max + 1) if number < 0 and info.min == 0 else number
+
+
 def _hardtanh_values(x: Tensor, lo, hi):
-    if x._data.dtype.kind == "f":
+    kind = x._data.dtype.kind
+    if kind == "f":
         return lo, hi
-    return int(lo), int(hi)  # torch clamps integer tensors with integer bounds
+    if kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    # torch's hardtanh_out: the bounds truncated to ints (toLong), unsigned ones checked,
+    # then clamp converts them to x's type
+    lo, hi = int(lo), int(hi)
+    if kind == "u" and (lo < 0 or hi < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    return _to_integral(lo, x._data.dtype), _to_integral(hi, x._data.dtype)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -293,7 +378,7 @@ def _hardtanh(input, min_val, max_val, inplace: bool) -> Tensor:  # noqa: A002
     max_val = _number(max_val, name, "max_val", 3)
     lo, hi = _hardtanh_values(x, min_val, max_val)
     if inplace:
-        return _inplace(x, lambda t: Hardtanh.apply(t, lo=lo, hi=hi))
+        return _inplace_saving_input(x, Hardtanh, lo=lo, hi=hi)
     return Hardtanh.apply(x, lo=lo, hi=hi)
 
 
@@ -303,8 +388,9 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0) -> Tensor:  # noqa: A002
 
 
 def relu6(input, inplace: bool = False) -> Tensor:  # noqa: A002
-    """min(max(x, 0), 6): torch computes it as hardtanh(x, 0, 6) (HardtanhBackward0)."""
-    return hardtanh(_check("relu6", input), 0.0, 6.0, inplace)
+    """min(max(x, 0), 6): torch computes it as hardtanh(x, 0, 6) (HardtanhBackward0; its
+    bounds the ints 0 and 6, as ``grad_fn._saved_min_val`` shows)."""
+    return hardtanh(_check("relu6", input), 0, 6, inplace)
 
 
 class LeakyRelu(Primitive):
@@ -371,7 +457,7 @@ def _check_result_slope(slope: float) -> None:
 def leaky_relu(input, negative_slope=0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else negative_slope * x."""
     name = "leaky_relu_" if inplace else "leaky_relu"
-    slope = float(_number(negative_slope, name, "negative_slope", 2))
+    slope = _number(negative_slope, name, "negative_slope", 2)  # (an int stays one, as in torch)
     x = _float_input(name, input, "leaky_relu_cpu")
     if inplace:
         return _inplace(x, lambda t: LeakyReluInplace.apply(t, slope=slope))
@@ -388,9 +474,9 @@ class Threshold(Primitive):
     node_name = "ThresholdBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, threshold, value):
+    def forward(ctx, x, *, threshold, value, saved=None):
         ctx.threshold = threshold
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x if saved is None else saved)  # (see _inplace_saving_input)
         # float16 widened explicitly: NumPy 1 would compare a float16 array with a float32
         # scalar in float16
         wide = x.astype(np.float32) if x.dtype == np.float16 else x
@@ -426,9 +512,14 @@ def _threshold(input, threshold, value, inplace: bool = False) -> Tensor:  # noq
     x = _check(name, input)
     threshold = _number(threshold, name, "threshold", 2)
     value = _number(value, name, "value", 3)
+    kind = x._data.dtype.kind
+    if kind == "b":
+        raise NotImplementedError('"threshold_cpu" not implemented for \'Bool\'')
+    if kind in "iu":  # (converted as torch's kernel converts them: truncated, checked)
+        threshold = _to_integral(threshold, x._data.dtype)
+        value = _to_integral(value, x._data.dtype)
     if inplace:
-        return _inplace(x, lambda t: ThresholdInplace.apply(t, threshold=threshold,
-                                                            value=value))
+        return _inplace_saving_input(x, ThresholdInplace, threshold=threshold, value=value)
     return Threshold.apply(x, threshold=threshold, value=value)
 
 
@@ -463,6 +554,7 @@ class HardshrinkBackward(_PiecewiseBackward):
 
     node_name = "HardshrinkBackwardBackward0"
     opmath = False  # torch tests |x| <= lambd with lambd rounded to x's dtype
+    simd_nan, simd_bytes = 0.0, 64  # (a loop of one SIMD register per step)
 
     @staticmethod
     def kernel(grad, x, *, lambd):
@@ -488,7 +580,17 @@ class Softshrink(Primitive):
     def forward(ctx, x, *, lambd):
         ctx.lambd = lambd
         ctx.save_for_backward(x)
-        return _opmath(Softshrink.kernel, x, lambd=lambd)
+        out = _opmath(Softshrink.kernel, x, lambd=lambd)
+        # torch's SIMD loop gives +0.0 inside [-lambd, lambd] where its scalar loop's x * 0
+        # is -0.0 for negative x: adding +0.0 turns -0.0 into +0.0, and nothing else
+        lanes = _scalar_lanes(x, 64)  # (a loop of one SIMD register per step)
+        if lanes is None:
+            out += out.dtype.type(0)
+        elif isinstance(lanes, int):
+            out.reshape(-1)[:lanes] += out.dtype.type(0)
+        else:
+            out[~lanes] += out.dtype.type(0)
+        return out
 
     @staticmethod
     def kernel(x, *, lambd):
@@ -520,6 +622,67 @@ def softshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
 
 # ---------------------------------------------------------------------------------------
 # exponential linear units: elu, selu, celu
+#
+# torch's elu kernel computes expm1(x * input_scale) * alpha * scale for x < 0, and which
+# expm1 depends on the element's place in memory: its CPU loop runs SIMD code (SLEEF's
+# expm1: the nearest float but for ~0.1% of inputs, and exactly -1 below -16.64 in
+# float32) over blocks of 2 x 64 bytes of each contiguous run, and a scalar loop (the C
+# library's expm1: glibc's, an ulp off the nearest float for ~8% of float32 inputs) over
+# the rest of the run, which is all of a small tensor. torchlet computes the nearest
+# float, with SLEEF's cut-off in the SIMD lanes: within an ulp of torch everywhere.
+
+def _scalar_lanes(x: np.ndarray, simd_bytes: int = 128):
+    """Where torch's elementwise CPU loop computes x's elements with its scalar code: None
+    (nowhere), an int i for a C-contiguous x (its flat elements from i on), or else a
+    boolean mask of x's shape. Each contiguous run of x in memory (TensorIterator coalesces
+    the dimensions that continue one another) gets SIMD code on its first whole blocks of
+    ``simd_bytes`` (two AVX-512 registers a step in cpu_kernel_vec, one in some kernels'
+    own loops: measured per kernel); a run of stride other than one element is all
+    scalar code. (One thread: torch splits a tensor of more than 32768 elements between
+    its threads, each with its own tail.)"""
+    block = simd_bytes // x.itemsize
+    if x.flags.c_contiguous:
+        vector = x.size // block * block
+        return None if vector == x.size else vector
+    # memory order: the dimensions by decreasing stride (size-1 ones play no part)
+    dims = sorted((d for d in range(x.ndim) if x.shape[d] > 1),
+                  key=lambda d: abs(x.strides[d]), reverse=True)
+    if not dims or abs(x.strides[dims[-1]]) != x.itemsize:
+        return np.ones(x.shape, dtype=bool)
+    run, inner = 1, len(dims)
+    while inner > 0 and abs(x.strides[dims[inner - 1]]) == run * x.itemsize:
+        inner -= 1
+        run *= x.shape[dims[inner]]
+    vector = run // block * block
+    if vector == run:
+        return None
+    lanes = np.zeros((x.size // run, run), dtype=bool)
+    lanes[:, vector:] = True
+    order = dims + [d for d in range(x.ndim) if x.shape[d] == 1]
+    lanes = lanes.reshape([x.shape[d] for d in order])
+    return lanes.transpose(np.argsort(order))
+
+
+# SLEEF's expm1 is exactly -1 below these (float32, float64)
+_SLEEF_EXPM1_SATURATES = {np.dtype(np.float32): np.float32(-16.635532333438687426013570),
+                          np.dtype(np.float64): -36.736800569677101399113302437}
+
+
+def _expm1_as_torch(z: np.ndarray, scalar_lanes) -> np.ndarray:
+    """expm1(z) (float32 or float64) as torch's elementwise loop computes it, within an ulp:
+    the nearest float, but -1 past SLEEF's cut-off outside ``scalar_lanes`` (``_scalar_lanes``
+    of the input; z is laid out as it)."""
+    out = _libm(np.expm1, z)
+    cut = _SLEEF_EXPM1_SATURATES[z.dtype]
+    if not z.size or z.min() >= cut:
+        return out
+    saturated = z < cut
+    if isinstance(scalar_lanes, int):
+        saturated.reshape(-1)[scalar_lanes:] = False  # (a view: z is C-contiguous here)
+    elif scalar_lanes is not None:
+        saturated &= ~scalar_lanes
+    out[saturated] = -1
+    return out
 
 
 class Elu(Primitive):
@@ -537,13 +700,13 @@ class Elu(Primitive):
     def forward(ctx, x, *, alpha, scale, input_scale):
         ctx.params = (alpha, scale, input_scale)
         ctx.save_for_backward(x)
-        return _opmath(Elu.kernel, x, params=ctx.params)
+        return _opmath(Elu.kernel, x, params=ctx.params, scalar_lanes=_scalar_lanes(x))
 
     @staticmethod
-    def kernel(x, *, params):
+    def kernel(x, *, params, scalar_lanes):
         alpha, scale, input_scale = params
         t = x.dtype.type
-        negative = _libm(np.expm1, x * t(input_scale)) * (t(alpha) * t(scale))
+        negative = _expm1_as_torch(x * t(input_scale), scalar_lanes) * (t(alpha) * t(scale))
         # torch's forward takes the linear branch at both zeros (measured: elu(+-0.0,
         # alpha=-0.5) keeps the zero's sign), though its backward tests x <= 0
         return select(x < 0, negative, x * t(scale))
@@ -565,6 +728,7 @@ class EluBackward(_SmoothBackward):
     0 at x = 0, where the first derivative is alpha * scale."""
 
     node_name = "EluBackwardBackward0"
+    simd_nan = np.nan
 
     @staticmethod
     def kernel(grad, x, *, params, is_result):
@@ -644,9 +808,10 @@ def _elu(name, primitive, inplace_primitive, x, inplace, **params):
 def elu(input, alpha=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else alpha * (exp(x) - 1)."""
     _check("elu_" if inplace else "elu", input)
-    alpha = float(_number(alpha, "elu_" if inplace else "elu", "alpha", 2))
-    return _elu("elu", Elu, EluInplace, input, inplace, alpha=alpha, scale=1.0,
-                input_scale=1.0)
+    alpha = _number(alpha, "elu_" if inplace else "elu", "alpha", 2)
+    # the numbers as torch's Scalars keep them (grad_fn._saved_*): alpha as given, the
+    # defaults of scale and input_scale the int 1
+    return _elu("elu", Elu, EluInplace, input, inplace, alpha=alpha, scale=1, input_scale=1)
 
 
 def elu_(input, alpha=1.0) -> Tensor:  # noqa: A002
@@ -660,7 +825,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """scale * elu(x, alpha) with torch's self-normalising constants (EluBackward0)."""
     return _elu("selu", Elu, EluInplace, input, inplace, alpha=SELU_ALPHA, scale=SELU_SCALE,
-                input_scale=1.0)
+                input_scale=1)
 
 
 def selu_(input) -> Tensor:  # noqa: A002
@@ -670,7 +835,7 @@ def selu_(input) -> Tensor:  # noqa: A002
 def celu(input, alpha=1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
     _check("celu_" if inplace else "celu", input)
-    alpha = float(_number(alpha, "celu_" if inplace else "celu", "alpha", 2))
+    alpha = _number(alpha, "celu_" if inplace else "celu", "alpha", 2)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return _elu("celu", Celu, CeluInplace, input, inplace, alpha=alpha, scale=1.0,
@@ -714,8 +879,8 @@ class Hardsigmoid(Primitive):
     node_name = "HardsigmoidBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
+    def forward(ctx, x, saved=None):
+        ctx.save_for_backward(x if saved is None else saved)  # (see _inplace_saving_input)
         return _opmath(lambda v: _shifted_relu6(v) / v.dtype.type(6), x)
 
     @staticmethod
@@ -760,7 +925,7 @@ _ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))
 def hardsigmoid(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """0 below -3, 1 above 3, x / 6 + 1 / 2 between."""
     x = _float_input("hardsigmoid", input, "hardsigmoid_cpu")
-    return _inplace(x, Hardsigmoid.apply) if inplace else Hardsigmoid.apply(x)
+    return _inplace_saving_input(x, Hardsigmoid) if inplace else Hardsigmoid.apply(x)
 
 
 class Hardswish(Primitive):
@@ -770,8 +935,8 @@ class Hardswish(Primitive):
     node_name = "HardswishBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
+    def forward(ctx, x, saved=None):
+        ctx.save_for_backward(x if saved is None else saved)  # (see _inplace_saving_input)
         return _opmath(lambda v: v * _shifted_relu6(v) / v.dtype.type(6), x)
 
     @staticmethod
@@ -786,6 +951,7 @@ class HardswishBackward(_SmoothBackward):
     else 0 (derivatives.yaml)."""
 
     node_name = "HardswishBackwardBackward0"
+    simd_nan = np.nan
 
     @staticmethod
     def kernel(grad, x):
@@ -802,7 +968,7 @@ class HardswishBackward(_SmoothBackward):
 def hardswish(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * hardsigmoid(x)."""
     x = _float_input("hardswish", input, "hardswish_cpu")
-    return _inplace(x, Hardswish.apply) if inplace else Hardswish.apply(x)
+    return _inplace_saving_input(x, Hardswish) if inplace else Hardswish.apply(x)
 
 
 # ---------------------------------------------------------------------------------------
@@ -839,7 +1005,7 @@ class Prelu(Primitive):
         w_b = w.reshape((-1,) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
         ctx.w_shape, ctx.w_b_shape = w.shape, w_b.shape
         ctx.save_for_backward(x, w)
-        return select(x > 0, x, w_b * x)
+        return _empty_like_layout(select(x > 0, x, w_b * x), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -909,21 +1075,28 @@ class PreluWeightBackward(Primitive):
 def prelu(input, weight) -> Tensor:  # noqa: A002
     """x if x > 0 else weight * x, with a learnable slope per channel (dim 1) or one
     shared slope."""
-    x = _float_input("prelu", input, "prelu_cpu")
+    x = _check("prelu", input)
     w = _check("prelu", weight)
-    if x._data.ndim == 0:
-        raise RuntimeError("Not allow zero-dim input tensor.")
+    # torch's checks, in its order: one dtype, then (for more than one weight) a channel
+    # dimension to match, then the weight's dimensions; a 0-d input with one weight is fine
+    if x._data.dtype != w._data.dtype:
+        raise RuntimeError(
+            "prelu: Type promoting not supported. Got "
+            f"{_TYPE_WORD[x._data.dtype.name]} and {_TYPE_WORD[w._data.dtype.name]}")
+    if w._data.size != 1:
+        if x._data.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = x._data.shape[1] if x._data.ndim >= 2 else 1
+        if w._data.size != channels:
+            raise RuntimeError(
+                "Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {w._data.size} and channel size = {channels}.")
     if w._data.ndim > 1:
         raise RuntimeError(
             "prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
             f"{w._data.ndim}"
         )
-    channels = x._data.shape[1] if x._data.ndim >= 2 else 1
-    if w._data.size != 1 and w._data.size != channels:
-        raise RuntimeError(
-            "Mismatch of parameter numbers and input channel size. Found parameter numbers "
-            f"= {w._data.size} and channel size = {channels}."
-        )
+    x = _float_input("prelu", x, "prelu_cpu")
     return Prelu.apply(x, w)
 
 

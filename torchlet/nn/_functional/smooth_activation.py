@@ -35,12 +35,13 @@ from torchlet._ops.pointwise.arithmetic import Addcmul
 from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.pointwise.unary import _erf
-from torchlet._tensor import Tensor, _inplace, _wrap_dim, dim_arg, wrap
+from torchlet._tensor import Tensor, _wrap_dim, dim_arg, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional.activation import (
     _check,
     _float_input,
+    _inplace_saving_input,
     _mask,
     _number,
     _opmath,
@@ -138,9 +139,10 @@ class GeluBackward(_SmoothBackward):
 def gelu(input, approximate: str = "none") -> Tensor:  # noqa: A002
     """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses torch's tanh
     formula."""
-    x = _float_input("gelu", input, "GeluKernelImpl")
-    if approximate not in ("none", "tanh"):
+    x = _check("gelu", input)
+    if approximate not in ("none", "tanh"):  # (torch reads it before the dtype)
         raise RuntimeError("approximate argument must be either none or tanh.")
+    x = _float_input("gelu", x, "GeluKernelImpl")
     return Gelu.apply(x, approximate=approximate)
 
 
@@ -155,8 +157,8 @@ class Silu(Primitive):
     node_name = "SiluBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
+    def forward(ctx, x, saved=None):
+        ctx.save_for_backward(x if saved is None else saved)  # (see _inplace_saving_input)
         # typed 1: NumPy 1 widens a 0-d float32 plus a Python int to float64
         return _opmath(lambda v: v / (v.dtype.type(1) + _libm(np.exp, -v)), x)
 
@@ -167,13 +169,20 @@ class Silu(Primitive):
             # create_graph: torch composes the backward of operations in x's dtype, each
             # rounded (infinitely_differentiable_silu_backward), not its fused kernel
             s = _sigmoid_op(x)
-            return grad * s * _AddNumber.apply(x * (1 - s), number=1.0)  # (1.0 + ...: a Scalar)
+            return grad * s * _AddNumber.apply(x * _one_minus(s), number=1.0)  # (1.0 + ...)
         return _opmath_grad(Silu.grad_rule, grad, x)
 
     @staticmethod
     def grad_rule(grad, x):
         s = _sigmoid_as_torch(x)
         return grad * s * _fused(x, 1 - s, 1.0)
+
+
+def _one_minus(a: Tensor) -> Tensor:
+    """``1.0 - a`` as torch's C++ formulas write it: ATen's Scalar - Tensor operator is
+    ``empty_like(a).fill_(1).sub_(a)``, so the graph shows SubBackward0 (its first input
+    a constant), not the RsubBackward1 of Python's ``1 - a``."""
+    return wrap(np.ones_like(a._data)) - a
 
 
 def _sigmoid_as_torch(x: Tensor) -> Tensor:
@@ -191,7 +200,7 @@ def _fused(a: Tensor, b: Tensor, c) -> Tensor:
 def silu(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
     x = _float_input("silu", input, "silu_cpu")
-    return _inplace(x, Silu.apply) if inplace else Silu.apply(x)
+    return _inplace_saving_input(x, Silu) if inplace else Silu.apply(x)
 
 
 class Mish(Primitive):
@@ -203,8 +212,8 @@ class Mish(Primitive):
     node_name = "MishBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
+    def forward(ctx, x, saved=None):
+        ctx.save_for_backward(x if saved is None else saved)  # (see _inplace_saving_input)
         return _opmath(lambda v: v * _libm(np.tanh, _libm(np.log1p, _libm(np.exp, v))), x)
 
     @staticmethod
@@ -214,7 +223,7 @@ class Mish(Primitive):
             # create_graph: torch composes the backward of operations in x's dtype, each
             # rounded (infinitely_differentiable_mish_backward), not its fused kernel
             t = x.exp().log1p().tanh()
-            return grad * (t + x * _sigmoid_op(x) * (1 - t * t))
+            return grad * (t + x * _sigmoid_op(x) * _one_minus(t * t))
         return _opmath_grad(Mish.grad_rule, grad, x)
 
     @staticmethod
@@ -226,7 +235,7 @@ class Mish(Primitive):
 def mish(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * tanh(softplus(x))."""
     x = _float_input("mish", input, "mish_cpu")
-    return _inplace(x, Mish.apply) if inplace else Mish.apply(x)
+    return _inplace_saving_input(x, Mish) if inplace else Mish.apply(x)
 
 
 class Softplus(Primitive):
@@ -281,11 +290,11 @@ class SoftplusBackward(_SmoothBackward):
         return (v * grad) * (1 - s) * s * below * beta
 
 
-def softplus(input, beta=1.0, threshold=20.0) -> Tensor:  # noqa: A002
+def softplus(input, beta=1, threshold=20) -> Tensor:  # noqa: A002 - torch's int defaults
     """log(1 + exp(beta * x)) / beta, linear once beta * x exceeds ``threshold``."""
     x = _check("softplus", input)
-    beta = float(_number(beta, "softplus", "beta", 2))
-    threshold = float(_number(threshold, "softplus", "threshold", 3))
+    beta = _number(beta, "softplus", "beta", 2)  # (ints stay ints: grad_fn._saved_beta)
+    threshold = _number(threshold, "softplus", "threshold", 3)
     x = _float_input("softplus", x, "softplus_cpu")
     return Softplus.apply(x, beta=beta, threshold=threshold)
 
