@@ -587,8 +587,13 @@ def nonzero(input, *, as_tuple=False, out=None):  # noqa: A002
         raise NotImplementedError(META_NONZERO)
     if as_tuple:  # torch: nonzero() of the tensor as 1-D at least, unbound along dim 1
         # (so each tensor is a column of the (n, ndim) result: a view with stride 1)
+        if out is not None:
+            raise RuntimeError("nonzero does not support the out kwarg when as_tuple is True")
         result = wrap(_nonzero_array(_at_least_1d(data)))
         return tuple(make_view(wrap(column), result) for column in result._data.T)
+    if isinstance(out, Tensor) and out._data.dtype != _INT64:  # (no cast, unlike most outs)
+        raise RuntimeError("nonzero: Expected out tensor to have scalar type Long but got "
+                           f"scalar type{TYPE_WORD[out._data.dtype.name]}")
     return _out(wrap(_nonzero_array(data)), out, "nonzero")
 
 

@@ -32,7 +32,12 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops import shape as _shape
-from torchlet._ops.indexing._common import empty_in_order, memory_order
+from torchlet._ops.indexing._common import (
+    array_with_strides,
+    empty_in_order,
+    memory_order,
+    torch_strides,
+)
 from torchlet._ops.linalg.products import (
     _c_name,
     _check_bias,
@@ -168,6 +173,8 @@ class Rot90(Primitive):
     def forward(ctx, a, *, k, dims):
         ctx.k, ctx.dims = k, dims
         d0, d1 = dims
+        if a.size == 0 and k:
+            return _empty_rot90(a, k, d0, d1)
         if k == 1:
             return np.swapaxes(_flip(a, d1), d0, d1)
         if k == 2:
@@ -179,6 +186,19 @@ class Rot90(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return Rot90.apply(grad, k=(4 - ctx.k) % 4, dims=ctx.dims)
+
+
+def _empty_rot90(a: np.ndarray, k: int, d0: int, d1: int) -> np.ndarray:
+    """rot90 (k = 1, 2, 3) of an empty ``a``, with the strides torch's flip (``a``'s
+    layout preserved) and ``transpose_`` give it: NumPy's own empty arrays carry no
+    strides (they read as contiguous), so they are built here."""
+    flipped = _shape.common._empty_like_preserve(a)
+    if k == 2:
+        return flipped
+    shape, strides = list(a.shape), list(torch_strides(flipped))
+    shape[d0], shape[d1] = shape[d1], shape[d0]
+    strides[d0], strides[d1] = strides[d1], strides[d0]
+    return array_with_strides(shape, strides, a.dtype)
 
 
 def _flip(a: np.ndarray, axes) -> np.ndarray:

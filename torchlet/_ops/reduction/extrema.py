@@ -7,12 +7,14 @@ give it all to the index they return (the first occurrence). NaN propagates: it 
 as the largest and the smallest value, and its first index is returned.
 
 Signed zeros: where +0.0 and -0.0 tie for the extreme, ``max(dim)``/``min(dim)`` (and
-argmax/argmin) return the first one, as torch. ``amax``/``amin`` and the whole-tensor
-``max()``/``min()`` return NumPy's choice; torch's depends on its SIMD loop (a comparison
-keeps one operand on ties, so the sign follows the lane and block order: the first element
-on the scalar path, the last on the lane-per-column path, a lane-by-lane mix over a
-contiguous reduced dim), and that order differs between AVX2 and AVX-512 machines, so
-torchlet does not imitate it. Both zeros compare equal, so values agree under ``==``.
+argmax/argmin) return the first one, as torch. The whole-tensor ``max()``/``min()`` of float32 /
+float64 (below torch's grain size) replay torch's AVX2 lanes (``_zero_as_torch``), which
+every x86 machine runs for that kernel. ``amax``/``amin`` return NumPy's choice; torch's
+depends on its SIMD loop (a comparison keeps one operand on ties, so the sign follows the
+lane and block order: the first element on the scalar path, the last on the lane-per-column
+path, a lane-by-lane mix over a contiguous reduced dim), and that order may differ between
+AVX2 and AVX-512 machines, so torchlet does not imitate it. Both zeros compare equal, so
+values agree under ``==``.
 """
 
 from __future__ import annotations
@@ -55,10 +57,13 @@ class MaxAll(Primitive):
 
     node_name = "MaxBackward1"
     reduce = staticmethod(np.max)
+    keeps_first = staticmethod(np.greater)  # (vmaxps keeps its first operand only if greater)
 
     @classmethod
     def forward(cls, ctx, a):
         out = np.asarray(cls.reduce(a))
+        if not out and a.dtype in _SIMD_ZERO_LANES and a.size < _GRAIN_SIZE:
+            out = _zero_as_torch(out, a, cls.keeps_first)  # (a zero: its sign as torch's)
         ctx.save_for_backward(a, out)
         return out
 
@@ -74,6 +79,45 @@ class MinAll(MaxAll):
 
     node_name = "MinBackward1"
     reduce = staticmethod(np.min)
+    keeps_first = staticmethod(np.less)
+
+
+# torch's max_all/min_all kernel (reduce_all_kernel_vec) runs with AVX2 vectors also on
+# AVX-512 machines (it is not registered for AVX-512): 8 float32 lanes, 4 float64 lanes.
+# One chunk below the grain size, whatever the number of threads.
+_SIMD_ZERO_LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+_GRAIN_SIZE = 32768
+
+
+def _zero_as_torch(out: np.ndarray, a: np.ndarray, keeps_first) -> np.ndarray:
+    """The whole-tensor max()/min() ``out`` (a zero) with the sign torch's SIMD loop gives
+    it where +0.0 and -0.0 tie. vmaxps/vminps keep their second operand on ties, so lane j
+    (elements j, j + lanes, ..., the tail included) ends on its last extreme element; the
+    lanes then meet in a shuffle tree (float32: lane j with j ^ 4, ^ 2, ^ 1) or one after
+    another (float64). Fewer elements than lanes: one lane over all of them."""
+    zeros = np.signbit(a[a == 0])
+    if zeros.all() or not zeros.any():  # one sign only: NumPy's pick has it too
+        return out
+    x = np.ravel(a)  # (the kernel reads a.contiguous())
+    n_lanes = _SIMD_ZERO_LANES[a.dtype]
+    columns = [x] if x.size < n_lanes else [x[j::n_lanes] for j in range(n_lanes)]
+    reduce = np.max if keeps_first is np.greater else np.min
+    lanes = np.array([c[np.flatnonzero(c == reduce(c))[-1]] for c in columns])
+
+    def pick(p, q):  # one vmaxps/vminps: p if it beats q, else q
+        return np.where(keeps_first(p, q), p, q)
+
+    if len(lanes) == 1:
+        return np.asarray(lanes[0])
+    if a.dtype == np.float32:
+        index = np.arange(n_lanes)
+        for step in (4, 2, 1):
+            lanes = pick(lanes, lanes[index ^ step])
+        return np.asarray(lanes[0])
+    result = lanes[0]
+    for lane in lanes[1:]:
+        result = pick(result, lane)
+    return np.asarray(result)
 
 
 class MaxDim(Selection):
@@ -289,15 +333,19 @@ def _meta_reduced_shape(a: np.ndarray, dim, keepdim) -> tuple:
 
 
 @numpy_names
-def argmax(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    """Index of the first largest element along ``dim`` (of the flattened tensor if None)."""
-    return _arg("argmax", np.argmax, input, dim, keepdim)
+def argmax(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    """Index of the first largest element along ``dim`` (of the flattened tensor if None).
+    ``out`` must be int64 (checked after the input, as torch's structured kernel)."""
+    result = _arg("argmax", np.argmax, input, dim, keepdim)
+    return _out(result, out, "argmax", out_dtype_must_match)
 
 
 @numpy_names
-def argmin(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    """Index of the first smallest element along ``dim`` (of the flattened tensor if None)."""
-    return _arg("argmin", np.argmin, input, dim, keepdim)
+def argmin(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    """Index of the first smallest element along ``dim`` (of the flattened tensor if None).
+    ``out``: as argmax's."""
+    result = _arg("argmin", np.argmin, input, dim, keepdim)
+    return _out(result, out, "argmin", out_dtype_must_match)
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,4 +402,6 @@ def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
         return wrap(meta_array(_meta_reduced_shape(x._data, dim, False), np.int64))
     dims = reduce_dims(dim, x._data.ndim, "count_nonzero")
     out = np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64)
-    return wrap(reduction_layout(out, x._data))
+    # (always checked: an empty input reads as C-contiguous to NumPy whatever its strides,
+    # and NumPy's count of a transposed bool array comes out transposed)
+    return wrap(contiguous(out))

@@ -42,7 +42,7 @@ from torchlet._ops.reduction._common import (
     wrap_dim,
 )
 from torchlet._ops.reduction.sorting import argsort_array
-from torchlet._ops.reduction.std_sort import std_sort_order
+from torchlet._ops.reduction.std_sort import nth_element_index, std_sort_order
 from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -558,7 +558,7 @@ class MedianAll(Primitive):
         if a.dtype.kind == "f" and np.isnan(flat).any():
             out = np.asarray(np.nan, a.dtype)
         else:
-            out = _lower_median(flat, a.dtype)
+            out = _zero_as_torch(_lower_median(flat, a.dtype), a, (flat.size - 1) // 2)
         ctx.save_for_backward(a, out)
         return out
 
@@ -574,6 +574,21 @@ def _lower_median(flat: np.ndarray, dtype) -> np.ndarray:
         return np.asarray(np.nan).astype(dtype)
     k = (flat.size - 1) // 2
     return np.asarray(np.partition(flat, k)[k])
+
+
+def _zero_as_torch(out: np.ndarray, a: np.ndarray, nth: int) -> np.ndarray:
+    """The whole-tensor median ``out`` with the sign of zero torch gives it. torch runs
+    ``std::nth_element`` at ``nth`` on a clone of ``a`` (NaNs sorted last), so where +0.0
+    and -0.0 both occur, which of them lands at ``nth`` depends on the algorithm's swaps:
+    replayed here (``nth_element_index``), only in that rare case. The clone keeps ``a``'s
+    memory order (preserve_format), hence the K-order ravel."""
+    if out != 0 or a.dtype.kind != "f":
+        return out
+    zeros = np.signbit(a[a == 0])
+    if zeros.all() or not zeros.any():  # one sign only: NumPy's pick has it too
+        return out
+    flat = np.ravel(a, order="K")
+    return np.asarray(flat[nth_element_index(flat.tolist(), nth)])
 
 
 class MedianDim(Selection):
@@ -678,6 +693,7 @@ class NanmedianAll(Primitive):
         if a.dtype.kind == "f":
             flat = flat[~np.isnan(flat)]
         out = _lower_median(flat, a.dtype)  # NaN when empty or all NaN
+        out = _zero_as_torch(out, a, (flat.size - 1) // 2)
         ctx.save_for_backward(a, out)
         return out
 

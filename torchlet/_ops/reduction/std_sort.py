@@ -87,6 +87,16 @@ def sort_order(values: list, descending: bool) -> list[int]:
     return [i for _, i in algorithms.q]
 
 
+def nth_element_index(values: list, nth: int) -> int:
+    """The position in ``values`` of the element ``std::nth_element(first, first + nth,
+    last)`` leaves at ``nth`` under torch's ascending comparator (NaN last): the median
+    torch's whole-tensor median/nanmedian picks, which decides the sign of a zero."""
+    n = len(values)
+    algorithms = _Ascending(values)
+    algorithms.introselect(0, nth, n, 2 * (n.bit_length() - 1))
+    return algorithms.q[nth][1]
+
+
 def topk_order(values: list, k: int, largest: bool, sorted: bool) -> list[int]:  # noqa: A002
     """The indices torch's CPU ``topk`` gives one row of ``values`` (TopKImpl.h).
 

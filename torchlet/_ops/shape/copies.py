@@ -82,6 +82,8 @@ class Roll(Primitive):
         ctx.shifts, ctx.dims = shifts, dims
         if a.ndim == 0:
             return a.copy()
+        if a.size == 0 and dims is not None:
+            return _empty_like_preserve(a)  # torch: clone(Preserve), before dims are checked
         return _contiguous(np.roll(a, shifts, dims))
 
     @staticmethod
@@ -104,7 +106,8 @@ def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
             f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
         )
     ndim = x._data.ndim
-    dims = tuple(_wrap_dim_of(d, ndim) for d in dims)
+    if x._data.size:  # (torch returns an empty tensor's clone without reading dims)
+        dims = tuple(_wrap_dim_of(d, ndim) for d in dims)
     return Roll.apply(x, shifts=shifts, dims=dims)
 
 
