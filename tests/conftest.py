@@ -33,3 +33,18 @@ def one_thread():
     torchlet.set_num_threads(1)
     yield
     torchlet.set_num_threads(saved)
+
+
+@pytest.fixture
+def torch_one_thread():
+    """torch on one thread (one chunk per reduction, one SIMD tail per tensor: the orders
+    torchlet follows by default), restored after. Without torch, nothing to do."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)

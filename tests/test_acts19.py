@@ -18,19 +18,8 @@ def _torch():
     return pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True)
-def _torch_on_one_thread():
-    """torch on one thread (its SIMD tails are then per tensor, as torchlet assumes),
-    restored after each test: later tests compare thread-split sums with torch."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+# torch on one thread, restored after each test (conftest.torch_one_thread)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _bits(a: np.ndarray) -> np.ndarray:

@@ -142,3 +142,11 @@ def test_round_overload_names_its_node():
     assert torchlet.round(x).grad_fn.name() == "RoundBackward0"
     assert torchlet.round(x, decimals=0).grad_fn.name() == "RoundBackward1"
     assert x.round(decimals=0).tolist() == x.round().tolist() == [2.0, 2.0, -0.0]
+
+
+def test_reductions_of_transposed_empties_are_contiguous():
+    # NumPy calls every empty array C-contiguous; torch lays the result out contiguously
+    x = torchlet.zeros(3, 0, 3).transpose(0, -1)
+    b = torchlet.zeros(3, 0, 3, dtype=torchlet.bool).transpose(0, -1)
+    for out in (x.sum(1), x.mean(1), x.prod(1), x.nansum(1), b.any(1), b.all(1)):
+        assert out.shape == (3, 3) and out.stride() == (3, 1)

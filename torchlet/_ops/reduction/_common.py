@@ -120,20 +120,35 @@ def count(shape, dims) -> int:
 
 
 def restore_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
-    """Put back the reduced dimensions of ``grad`` as size 1 (torch's unsqueeze_multiple)."""
+    """Put back the reduced dimensions of ``grad`` as size 1 with one reshape (torch's
+    restore_reduced_dims, amax/amin's backward: a ViewBackward0 node under create_graph).
+    Most backward rules use ``unsqueeze_reduced`` instead, as torch does."""
     if keepdim:
         return grad
     return grad.reshape(kept_shape(in_shape, dims))
 
 
+def unsqueeze_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
+    """Put back the reduced dimensions of ``grad`` as size 1, one unsqueeze per dim in
+    increasing order (torch's unsqueeze_multiple, used by the backward of sum, mean,
+    logsumexp, prod, var, norm: an UnsqueezeBackward0 node each under create_graph).
+    A 0-d input has nothing to put back."""
+    if keepdim or not in_shape:
+        return grad
+    for d in sorted(dims):
+        grad = grad.unsqueeze(d)
+    return grad
+
+
 def expand_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
-    """Put back the reduced dimensions of ``grad`` and broadcast it to ``in_shape``."""
+    """Put back the reduced dimensions of ``grad`` and broadcast it to ``in_shape``
+    (torch's sum_backward)."""
     if grad._data.ndim == 0:  # a full reduction: the 0-d gradient expands as it is
         if not GRAD_STATE.enabled and 1 not in in_shape:
             # first order (the usual loss.sum()): the view needs no graph node
             return make_view(wrap(broadcast_scalar(grad._data, in_shape)), grad)
         return make_view(Expand.apply(grad, shape=tuple(in_shape)), grad)
-    return restore_reduced(grad, in_shape, dims, keepdim).expand(in_shape)
+    return unsqueeze_reduced(grad, in_shape, dims, keepdim).expand(in_shape)
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,8 +189,9 @@ def reduction_layout(out: np.ndarray, a: np.ndarray) -> np.ndarray:
     """The result ``out`` computed from the input ``a``, laid out contiguously as torch's.
     A C-contiguous ``a`` gives C-contiguous NumPy results already: then only a flag is
     tested, so the common case costs nothing. (NumPy's flag disregards the strides of
-    size-1 dims, and results can inherit odd ones from them: such inputs are checked.)"""
-    return out if a.flags.c_contiguous and 1 not in a.shape else contiguous(out)
+    size-1 dims, and results can inherit odd ones from them: such inputs are checked; it
+    calls every empty array C-contiguous, whatever its strides: those are checked too.)"""
+    return out if a.flags.c_contiguous and 1 not in a.shape and a.size else contiguous(out)
 
 
 def _non_overlapping_and_dense(shape, strides) -> bool:
