@@ -164,7 +164,7 @@ def test_sort_matches_torch_on_ties(seed):
                 want = t.sort(dim=dim, descending=descending, stable=stable)
                 got = x.sort(dim=dim, descending=descending, stable=stable)
                 assert got.indices.tolist() == want.indices.tolist(), (dtype, shape, dim)
-                assert x.argsort(dim, descending, stable=stable).tolist() == (
+                assert x.argsort(dim=dim, descending=descending, stable=stable).tolist() == (
                     want.indices.tolist())
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 _REQUIRED = object()  # the default of an argument that torch's method form requires
 _NO_DIM = object()  # squeeze's default, every dim (an explicit None is torch's TypeError)
+_NOT_GIVEN = object()  # sort's stable not passed at all (even None picks torch's other overload)
 _VIEW_SIGNATURES = ("torch.dtype dtype", "tuple of ints size")  # (as torch prints them)
 _MAX_MIN_SIGNATURES = ("", "Tensor other", "int dim, bool keepdim = False")
 
@@ -1383,12 +1384,17 @@ class Tensor:
         return _red.cummin(self, dim)
 
     @numpy_names
-    def sort(self, dim=-1, descending=False, stable=False):
-        return _red.sort(self, dim, descending, stable=stable)
+    def sort(self, *args, stable=_NOT_GIVEN, dim=_NOT_GIVEN, descending=_NOT_GIVEN):
+        # (torch's two overloads: given stable, even None, dim and descending are keywords)
+        dim, descending = _sorting.sort_arguments("sort", self, args, stable, dim, descending,
+                                                  method=True)
+        return _red.sort(self, dim=dim, descending=descending, stable=stable)
 
     @numpy_names
-    def argsort(self, dim=-1, descending=False, stable=False):
-        return _red.argsort(self, dim, descending, stable=stable)
+    def argsort(self, *args, stable=_NOT_GIVEN, dim=_NOT_GIVEN, descending=_NOT_GIVEN):
+        dim, descending = _sorting.sort_arguments("argsort", self, args, stable, dim,
+                                                  descending, method=True)
+        return _red.argsort(self, dim=dim, descending=descending, stable=stable)
 
     @numpy_names
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
@@ -3378,6 +3384,8 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
             self._output_nr = result._output_nr
             move_retained_grad(old_fn, old_nr, self)
         _save_self_as_result(self, result)
+        if old._grad_fn is not None:
+            _save_old_self_as_clone(old, result)
     return self
 
 
@@ -3455,6 +3463,30 @@ def _save_self_as_result(self: Tensor, result: Tensor) -> None:
                 and saved.data.dtype == self._data.dtype):
             saved.data = self._data
             checks[i] = (self._vbox, self._vbox[0], saved)
+
+
+def _save_old_self_as_clone(old: Tensor, result: Tensor) -> None:
+    """torch's in-place op whose backward reads its input (sin_, mul_(t), pow_(2), ...)
+    saves ``original_self = self.clone()``: the node's edge goes to self's old history,
+    while the value it saved is a CloneBackward0 of it (``_saved_self.grad_fn``), through
+    which a gradient taken with create_graph flows back. ``old`` is already a private copy
+    of self's old values; here the node's saved ``old`` becomes that clone."""
+    saved = getattr(result._grad_fn, "_saved", None)
+    if type(saved) is not tuple:
+        return
+    for value in saved:
+        if value is old:
+            break
+    else:
+        return  # (add_, mul_(2), exp_, ...: self's old values are not needed)
+    fn = result._grad_fn
+    from torchlet._ops.view_inplace import CloneOfOld
+
+    clone = CloneOfOld.apply(old)
+    fn._saved = tuple(clone if s is old else s for s in saved)
+    if fn._version_checks:
+        fn._version_checks = [(clone._vbox, clone._vbox[0], clone) if c[2] is old else c
+                              for c in fn._version_checks]
 
 
 def _meta_operand(a):
@@ -3561,6 +3593,7 @@ from torchlet.nn._functional import activation as _activation  # noqa: E402
 from torchlet.nn._functional import softmax as _softmax  # noqa: E402
 from torchlet._ops import reduction as _red  # noqa: E402
 from torchlet._ops.reduction import sums as _sums  # noqa: E402
+from torchlet._ops.reduction import sorting as _sorting  # noqa: E402
 from torchlet._ops import shape as _shape  # noqa: E402
 from torchlet._ops.shape import common as _shape_common  # noqa: E402
 # isort: on

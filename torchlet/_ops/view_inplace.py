@@ -158,6 +158,22 @@ class AsStrided(Primitive):
         return CopySlices.apply(zeros, grad, window=ctx.window)
 
 
+class CloneOfOld(Primitive):
+    """The clone of self's old values an in-place op saves for its backward (torch's
+    ``original_self = self.clone()``): out = a, already a private copy (no second one);
+    grad_a = grad."""
+
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 def _window_or_raise(view: Tensor, base: Tensor):
     window = window_of(view._data, base._data)
     if window is None:

@@ -36,6 +36,7 @@ from torchlet.autograd.function import (
     _PackedSaved,
     _SavedOutput,
 )
+from torchlet.autograd.grad_mode import enable_grad
 
 INT64_MAX = 2**63 - 1
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}  # torch's at::Reduction enum
@@ -264,6 +265,26 @@ def _var_dim(node):
     return None if node.all_reduce else _ints(node.dims)
 
 
+def _prelu_weight(node):
+    """prelu's weight as torch's kernel saves it: shaped to line up with the input's
+    channel dim, (1, C, 1, ..., 1) (a ViewBackward0 of the weight), as it is if already so."""
+    x, w = saved(0)(node), saved(1)(node)
+    shape = tuple(w._data.size if d == 1 else 1 for d in range(max(x._data.ndim, 1)))
+    if w._data.shape == shape:
+        return w
+    with enable_grad():  # (torch made the view in forward, whatever the mode now)
+        return w.reshape(shape)
+
+
+def _logsigmoid_buffer(node):
+    """log_sigmoid_forward's buffer: exp(-|x|) in x's dtype, as torch's kernel keeps it
+    (torchlet recomputes it in backward, as rounded there)."""
+    from torchlet._ops.pointwise._libm import rounded_once
+
+    x = saved(0)(node)
+    return wrap(np.asarray(rounded_once(np.exp, np.negative(np.abs(x._data)))))
+
+
 SELF_ONLY = {"self": saved(0)}
 RESULT_ONLY = {"result": saved(0)}
 GRAD_OUTPUT_OUTPUT = {"grad_output": saved(0), "output": saved(1)}
@@ -345,7 +366,19 @@ TABLE: dict[str, dict] = {
                               "self": saved(1)},
     "SoftplusBackwardBackward0": {"beta": param("beta"), "threshold": param("threshold"),
                                   "grad_output": saved(0), "self": saved(1)},
-    # (torchlet's rrelu does not keep lower, upper, training)
+    "CeluBackward0": {"alpha": attr("params", lambda p: _number(p[0])), "self": saved(0)},
+    "CeluBackward1": {"alpha": attr("params", lambda p: _number(p[0])), "result": saved(0)},
+    "ThresholdBackward0": {"self": saved(0), "threshold": attr("threshold")},
+    "ThresholdBackward1": {"self": saved(0), "threshold": attr("threshold")},
+    "HardshrinkBackward0": {"lambd": attr("lambd"), "self": saved(0)},
+    "SoftshrinkBackward0": {"lambd": attr("lambd"), "self": saved(0)},
+    "GluBackward0": {"dim": attr("dim", _int), "self": saved(0)},
+    "PreluKernelBackward0": {"self": saved(0), "weight": _prelu_weight},
+    "HardswishBackward0": SELF_ONLY,
+    "MishBackward0": SELF_ONLY,
+    "LogSigmoidBackward0": {"buffer": _logsigmoid_buffer, "self": saved(0)},
+    # (torchlet's rrelu does not keep lower, upper, training; nor eval mode's noise,
+    # which torch leaves uninitialized)
     "RreluWithNoiseBackward0": {"noise": _noise, "self": saved(0)},
     "RreluWithNoiseBackward1": {"noise": _noise, "result": saved(0)},
     "SoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},

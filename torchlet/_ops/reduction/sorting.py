@@ -28,7 +28,7 @@ from torchlet._ops.pointwise.operands import (
 from torchlet._ops.reduction._common import Selection, check_tensor, sort_layout, wrap_dim
 from torchlet._ops.reduction.std_sort import sort_rows_order, topk_order, unique_dim_order
 from torchlet._ops.shape.common import _invalid_combination
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import _NOT_GIVEN, Tensor, wrap
 from torchlet.autograd.function import Primitive
 
 
@@ -165,27 +165,69 @@ class Topk(Selection):
     node_name = "TopkBackward0"
 
 
+_SORT_SIGNATURES = (
+    "Tensor input, *, bool stable, int dim = -1, bool descending = False, "
+    "tuple of Tensors out = None",
+    "Tensor input, int dim = -1, bool descending = False, *, tuple of Tensors out = None")
+_ARGSORT_SIGNATURES = (
+    "Tensor input, *, bool stable, int dim = -1, bool descending = False, Tensor out = None",
+    "Tensor input, int dim = -1, bool descending = False")
+
+
+def sort_arguments(fn: str, input, args: tuple, stable, dim, descending, out=None,  # noqa: A002
+                   method: bool = False) -> tuple:
+    """(dim, descending) of sort/argsort, bound as torch's two overloads bind them:
+    ``(input, dim=-1, descending=False)`` and ``(input, *, stable, dim=-1,
+    descending=False)``: once ``stable`` is given, dim and descending are keyword-only
+    (``sort(x, 1, stable=True)`` is torch's TypeError). ``args``: those given by position;
+    ``dim``/``descending``: _NOT_GIVEN where not given by keyword."""
+    if args:
+        if stable is not _NOT_GIVEN or len(args) > 2:
+            given = {k: v for k, v in (("descending", descending), ("out", out))
+                     if v is not _NOT_GIVEN and v is not None}
+            if stable is not _NOT_GIVEN:
+                given["stable"] = stable
+            signatures = _SORT_SIGNATURES if fn == "sort" else _ARGSORT_SIGNATURES
+            if method:  # (a method's signatures and arguments leave out self)
+                signatures = tuple(s.removeprefix("Tensor input, ").replace(
+                    ", Tensor out = None", "").replace(", *, tuple of Tensors out = None", "")
+                    for s in signatures)
+                raise _invalid_combination(fn, args, given, signatures)
+            raise _invalid_combination(fn, (input, *args), given, signatures)
+        for name, keyword in zip(("dim", "descending")[:len(args)], (dim, descending)):
+            if keyword is not _NOT_GIVEN:
+                raise TypeError(f"{fn}() got multiple values for argument '{name}'")
+        dim, descending = (*args, descending)[:2] if len(args) == 1 else args
+    return (-1 if dim is _NOT_GIVEN else dim,
+            False if descending is _NOT_GIVEN else descending)
+
+
 @numpy_names
-def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A002
-    """Sort along ``dim``: ``torch.return_types.sort(values, indices)``."""
+def sort(input, *args, stable=_NOT_GIVEN, dim=_NOT_GIVEN, descending=_NOT_GIVEN,  # noqa: A002
+         out=None):
+    """Sort along ``dim``: ``torch.return_types.sort(values, indices)``. ``stable`` given
+    (even False or None) is torch's other overload, whose node is SortBackward1."""
+    dim, descending = sort_arguments("sort", input, args, stable, dim, descending, out)
     x = check_tensor("sort", input)
     d = wrap_dim("sort", dim, x._data.ndim)
     idx = _meta_indices(x._data) if on_meta(x._data) else sort_indices(
-        x._data, d, descending, stable)
-    primitive = StableSort if stable else Sort
+        x._data, d, descending, stable is True)
+    primitive = Sort if stable is _NOT_GIVEN else StableSort
     result = return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True))
     return _out_tuple(result, out, "sort", out_dtype_must_match)
 
 
 @numpy_names
-def argsort(input, dim=-1, descending=False, *, stable=None, out=None) -> Tensor:  # noqa: A002
+def argsort(input, *args, stable=_NOT_GIVEN, dim=_NOT_GIVEN,  # noqa: A002
+            descending=_NOT_GIVEN, out=None) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (int64). ``out=`` comes with torch's
-    overload that names ``stable``."""
-    if out is not None and stable is None:
-        raise _invalid_combination("argsort", (input,), {"out": out}, (
-            "Tensor input, *, bool stable, int dim = -1, bool descending = False, "
-            "Tensor out = None",
-            "Tensor input, int dim = -1, bool descending = False"))
+    overload that names ``stable``, a bool there (not None)."""
+    dim, descending = sort_arguments("argsort", input, args, stable, dim, descending, out)
+    if stable is None or (out is not None and stable is _NOT_GIVEN):
+        given = {"out": out} if out is not None else {}
+        if stable is None:
+            given["stable"] = None
+        raise _invalid_combination("argsort", (input,), given, _ARGSORT_SIGNATURES)
     x = check_tensor("argsort", input)
     d = wrap_dim("argsort", dim, x._data.ndim)
     if out is not None:  # argsort(out=) is torch's sort(out=), which refuses autograd
@@ -193,7 +235,7 @@ def argsort(input, dim=-1, descending=False, *, stable=None, out=None) -> Tensor
     if on_meta(x._data):
         result = wrap(_meta_indices(x._data))
     else:
-        result = wrap(sort_layout(sort_indices(x._data, d, descending, bool(stable)),
+        result = wrap(sort_layout(sort_indices(x._data, d, descending, stable is True),
                                   x._data))
     return _out(result, out, "argsort", out_dtype_must_match)
 
