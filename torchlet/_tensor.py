@@ -3471,15 +3471,15 @@ def _save_old_self_as_clone(old: Tensor, result: Tensor) -> None:
     while the value it saved is a CloneBackward0 of it (``_saved_self.grad_fn``), through
     which a gradient taken with create_graph flows back. ``old`` is already a private copy
     of self's old values; here the node's saved ``old`` becomes that clone."""
-    saved = getattr(result._grad_fn, "_saved", None)
-    if type(saved) is not tuple:
+    fn = result._grad_fn
+    saved = getattr(fn, "_saved", None)
+    if fn is None or type(saved) is not tuple:
         return
     for value in saved:
         if value is old:
             break
     else:
         return  # (add_, mul_(2), exp_, ...: self's old values are not needed)
-    fn = result._grad_fn
     from torchlet._ops.view_inplace import CloneOfOld
 
     clone = CloneOfOld.apply(old)

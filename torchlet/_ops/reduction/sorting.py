@@ -187,7 +187,8 @@ def sort_arguments(fn: str, input, args: tuple, stable, dim, descending, out=Non
                      if v is not _NOT_GIVEN and v is not None}
             if stable is not _NOT_GIVEN:
                 given["stable"] = stable
-            signatures = _SORT_SIGNATURES if fn == "sort" else _ARGSORT_SIGNATURES
+            signatures: tuple[str, ...] = (_SORT_SIGNATURES if fn == "sort" else
+                                           _ARGSORT_SIGNATURES)
             if method:  # (a method's signatures and arguments leave out self)
                 signatures = tuple(s.removeprefix("Tensor input, ").replace(
                     ", Tensor out = None", "").replace(", *, tuple of Tensors out = None", "")
