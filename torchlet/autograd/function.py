@@ -125,7 +125,7 @@ class Node:
         self._input_meta = ()
         self._seq = _next_sequence_nr()
         self._n_outputs = n_outputs
-        self._saved = None
+        self._saved: tuple | object | None = None
         self._version_checks = None
         self.needs_input_grad = ()
         self._hooks = None

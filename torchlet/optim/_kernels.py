@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet._ops.pointwise._fused import _fma, saxpy_in_place
+from torchlet._ops.pointwise._fused import _fma, half_add, saxpy_in_place
 
 _F16 = np.dtype(np.float16)  # NumPy's float16 arrays share this object: `is` tests it fast
 
@@ -35,24 +35,10 @@ def _in_float32_(kernel, x, *operands) -> None:
 
 
 def _half_add_(x, y, alpha) -> None:
-    """``x.add_(y, alpha=alpha)`` for float16, as torch's (generated) add kernel computes
-    it: with ``alpha`` rounded to float16, in blocks of 32 elements a fused multiply-add
-    in float32 rounded to float16 once; in its scalar loop over the last ``numel % 32``
-    elements ``x + alpha * y`` in float16 arithmetic, each step rounded. (Past 32768
-    elements torch splits the loop between threads, each with its own tail: those
-    elements round otherwise. A non-contiguous ``x`` is treated as all tail.)"""
-    alpha = np.float16(alpha)
-    y = np.broadcast_to(y, x.shape)
-    head = x.size - x.size % 32 if x.flags.c_contiguous else 0
-    if head:
-        flat, flat_y = x.reshape(-1), np.ascontiguousarray(y).reshape(-1)
-        wide = _fma(flat_y[:head].astype(np.float32), np.float32(alpha),
-                    flat[:head].astype(np.float32))
-        flat[:head] = wide
-        x_tail, y_tail = flat[head:], flat_y[head:]
-    else:
-        x_tail, y_tail = x, y
-    x_tail += alpha * y_tail
+    """``x.add_(y, alpha=alpha)`` for float16, as torch's add kernel computes it
+    (``half_add``: ``alpha`` rounded to float16, float32 fused multiply-adds in its SIMD
+    loop, float16 steps in its scalar loop over the last elements)."""
+    half_add(x, y, alpha, x)
 
 
 def _mul(x, value):

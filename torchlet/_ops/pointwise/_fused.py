@@ -528,3 +528,93 @@ def _two_product_error(a, b, prod):
     b_hi = t - (t - b)
     b_lo = b - b_hi
     return ((a_hi * b_hi - prod) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+# ---------------------------------------------------------------------------------------
+# torch's elementwise CPU loop: which elements its scalar code computes
+#
+# cpu_kernel_vec (aten/src/ATen/native/cpu/Loops.h) walks each contiguous run of the
+# output in memory (TensorIterator coalesces the dims that continue one another in every
+# operand) with SIMD code over whole blocks of two vectors, and its scalar code over the
+# rest of the run; a run where an operand steps by neither one element nor zero (a
+# broadcast) is all scalar code. Past GRAIN_SIZE elements the loop is split between
+# threads, each part a run of its own. Where the two codes round differently (float16
+# add with alpha, float32 pow), torchlet answers each element as the code computing it.
+
+_GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE
+
+
+def scalar_lanes(out, operands, block):
+    """A boolean mask of ``out``'s shape: the elements torch's ``cpu_kernel_vec`` computes
+    with its scalar code when it writes ``out`` (laid out as torch's result) from the
+    arrays or numbers ``operands``, in SIMD blocks of ``block`` elements; None where there
+    are none. Threads as ``torchlet.get_num_threads()``."""
+    from torchlet._runtime import get_num_threads  # (not at import: _runtime is above us)
+
+    n = out.size
+    if n == 0:
+        return None
+    # the dims in memory order (outermost first), as TensorIterator orders them
+    dims = sorted((d for d in range(out.ndim) if out.shape[d] > 1),
+                  key=lambda d: abs(out.strides[d]), reverse=True)
+    run, inner, simd = 1, len(dims), True
+    if out.flags.c_contiguous and all(  # (the usual case: one run)
+            np.ndim(x) == 0 or (x.shape == out.shape and x.flags.c_contiguous)
+            for x in operands):
+        run = n
+    elif dims:
+        arrays = [out] + [np.broadcast_to(x, out.shape) for x in operands]
+        steps = [a.strides[dims[-1]] for a in arrays]
+        inner -= 1
+        run = out.shape[dims[inner]]
+        while inner > 0 and all(a.strides[dims[inner - 1]] == run * s
+                                for a, s in zip(arrays, steps)):
+            inner -= 1
+            run *= out.shape[dims[inner]]
+        one = out.itemsize
+        ins = steps[1:]
+        # all contiguous, or one broadcast operand and the others contiguous
+        simd = steps[0] == one and (all(s == one for s in ins) or (
+            ins.count(0) == 1 and ins.count(one) == len(ins) - 1))
+    if not simd:
+        return np.ones(out.shape, dtype=bool)
+    threads = min(get_num_threads(), -(-n // _GRAIN_SIZE)) if n >= _GRAIN_SIZE else 1
+    if threads == 1:
+        if run % block == 0:
+            return None
+        lanes = np.zeros((n // run, run), dtype=bool)
+        lanes[:, run - run % block:] = True
+    else:  # the runs cut where the threads' parts end
+        chunk = -(-n // threads)
+        starts = np.union1d(np.arange(0, n, run), np.arange(0, n, chunk))
+        ends = np.append(starts[1:], n)
+        edges = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(edges, ends - (ends - starts) % block, 1)
+        np.add.at(edges, ends, -1)
+        lanes = np.cumsum(edges[:n]) > 0
+    order = dims + [d for d in range(out.ndim) if out.shape[d] <= 1]
+    lanes = lanes.reshape([out.shape[d] for d in order])
+    return lanes.transpose(np.argsort(order))
+
+
+_HALF_ADD_BLOCK = 32  # float16 elements a SIMD step of torch's add kernel (measured)
+
+
+def half_add(a, b, alpha, out):
+    """``out = a + alpha * b`` for float16, as torch's add kernel (``add``, ``sub``,
+    ``add_`` with ``alpha=``) computes it: ``alpha`` rounded to float16; its SIMD code a
+    fused multiply-add in float32 rounded to float16 once, its scalar code (``scalar_lanes``:
+    the last ``numel % 32`` elements of a contiguous tensor, all of a strided one)
+    ``a + alpha * b`` in float16 arithmetic, each step rounded. ``out`` (float16, of the
+    broadcast shape, laid out as torch's result) may be ``a`` itself."""
+    alpha = np.float16(alpha)
+    lanes = scalar_lanes(out, (a, b), _HALF_ADD_BLOCK)
+    if lanes is not None:
+        tail = (np.broadcast_to(a, out.shape)[lanes]
+                + alpha * np.broadcast_to(b, out.shape)[lanes])
+    f32 = np.float32
+    np.copyto(out, _fma(np.asarray(b, f32), f32(alpha), np.asarray(a, f32)),
+              casting="same_kind")
+    if lanes is not None:
+        out[lanes] = tail
+    return out

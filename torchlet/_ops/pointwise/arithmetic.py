@@ -12,7 +12,7 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import checked_scalar, laid_out_as_torch, relaid
-from torchlet._ops.pointwise._fused import _fma, _fma_via_float64
+from torchlet._ops.pointwise._fused import _fma, _fma_via_float64, half_add, scalar_lanes
 from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
@@ -44,17 +44,19 @@ from torchlet.autograd.grad_mode import GRAD_STATE
 # arithmetic
 
 
-def _times_plus(x, alpha, y):
-    """``x * alpha + y`` as torch's add/sub with ``alpha=`` computes it: floats with one
-    rounding (its kernels use a fused multiply-add; float16 fused in float32, then rounded
-    to float16, as its vectorised loop does), integers with wrapping integer arithmetic."""
+def _times_plus(x, alpha, y, inputs):
+    """``x * alpha + y`` as torch's add/sub with ``alpha=`` computes it, laid out as torch
+    lays out the result of ``inputs``: floats with one rounding (its kernels use a fused
+    multiply-add), but float16 as ``half_add`` (its scalar loop rounds twice); integers
+    with wrapping integer arithmetic."""
     x, y = np.asarray(x), np.asarray(y)
     if x.dtype.kind != "f":
-        return x * alpha + y
+        return laid_out_as_torch(x * alpha + y, *inputs)
     if x.dtype == np.float16:
-        f32 = np.float32
-        return _fma(x.astype(f32), f32(alpha), np.asarray(y, f32)).astype(np.float16)
-    return _fma(x, x.dtype.type(alpha), y)
+        out = laid_out_as_torch(np.empty(np.broadcast_shapes(x.shape, y.shape), x.dtype),
+                                *inputs)
+        return half_add(y, x, alpha, out)
+    return laid_out_as_torch(_fma(x, x.dtype.type(alpha), y), *inputs)
 
 
 class Add(Primitive):
@@ -72,7 +74,7 @@ class Add(Primitive):
             a, b = promoted(a, dtype), promoted(b, dtype)
         if alpha != 1:
             ctx.alpha = alpha
-            return laid_out_as_torch(_times_plus(b, alpha, a), a, b)
+            return _times_plus(b, alpha, a, (a, b))
         out = a + b
         # (the usual case, tested inline: torch's fast setup, or a C-ordered sort where no
         # size-1 dim's stride could differ)
@@ -102,7 +104,7 @@ class Sub(Primitive):
             a, b = promoted(a, dtype), promoted(b, dtype)
         if alpha != 1:
             ctx.alpha = alpha
-            return laid_out_as_torch(_times_plus(b, -alpha, a), a, b)
+            return _times_plus(b, -alpha, a, (a, b))
         out = a - b
         if a.flags.c_contiguous and b.flags.c_contiguous and (
                 a.shape == b.shape or 1 not in out.shape):  # (as Add's)
@@ -127,7 +129,7 @@ class Rsub(Primitive):
     def forward(ctx, a, *, other, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            return laid_out_as_torch(_times_plus(a, -alpha, other), a, other)
+            return _times_plus(a, -alpha, other, (a, other))
         return laid_out_as_torch(other - a, a, other)  # (other: torch's wrapped scalar)
 
     @staticmethod
@@ -356,7 +358,10 @@ class PowScalar(Primitive):
     def forward(ctx, a, *, exponent, number=None):
         ctx.save_for_backward(a)
         ctx.exponent = exponent if number is None else number
-        return laid_out_as_torch(_pow_scalar(a, exponent, ctx.exponent), a)
+        out = laid_out_as_torch(_pow_scalar(a, exponent, ctx.exponent), a)
+        if a.dtype == np.float32:
+            out = _pow_scalar_loop(out, a, ctx.exponent)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -399,6 +404,29 @@ def _pow_scalar(a, e, number):
     if number == 2:
         return a * a
     return _powf(a, e) if a.dtype == np.float32 else np.power(a, e)
+
+
+_POW_BLOCK = 32  # float32 elements a SIMD step of torch's pow kernel (measured: AVX512)
+
+
+def _pow_scalar_loop(out, a, number):
+    """Redo, in ``out`` (float32 ``a ** number`` laid out as torch's), the elements torch's
+    pow kernel computes in its scalar loop (``scalar_lanes``: the last ``numel % 32`` of a
+    contiguous tensor, all of a 0-d or strided one). Its SIMD code raises to the exponent
+    rounded to float32 (``_powf``), its scalar code calls pow(float, double): the exponent
+    as given. They differ only where the number is not a float32. Returns ``out``."""
+    if type(number) is bool or not isinstance(number, (int, float)):
+        return out
+    if type(number) is int and -(1 << 24) <= number <= 1 << 24:
+        return out  # (2, 3, -1, -2: the special kernels)
+    wide = float(number)
+    if abs(wide) > 3.4e38 or float(np.float32(wide)) == wide:  # (0.5; beyond float32's
+        return out  # range both are infinite exponents to pow, of one result)
+    out = np.asarray(out)  # (NumPy's power gives a 0-d a a scalar)
+    lanes = scalar_lanes(out, (a,), _POW_BLOCK)
+    if lanes is not None:
+        out[lanes] = np.power(a[lanes].astype(np.float64), wide).astype(np.float32)
+    return out
 
 
 def _powf(a, b):
