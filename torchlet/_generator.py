@@ -16,6 +16,7 @@ library, so it can be read (and tested) on its own.
 
 import ctypes
 import ctypes.util
+import fractions
 import functools
 import math
 import os
@@ -473,7 +474,9 @@ def fma64(a, b, c):
     Proven exact for binary64 barring overflow/underflow.  Vectorised over NumPy arrays.
     """
     a, b, c = (np.asarray(x, dtype=np.float64) for x in (a, b, c))
-    huge = bool(np.any(np.abs(b) >= _SPLIT_LIMIT))  # (normal_'s std, uniform_'s to - from)
+    huge = _is_huge(b)  # (normal_'s std, uniform_'s to - from)
+    if not huge and a.ndim == 0 and _is_huge(a):  # (cauchy_'s sigma; array a's are small)
+        a, b, huge = b, a, True
     ph, pl = _two_prod_huge(a, b) if huge else _two_prod(a, b)
     th, tl = _two_sum(c, ph)
     v, err = _two_sum(tl, pl)
@@ -483,20 +486,48 @@ def fma64(a, b, c):
         v = np.where(fix, np.nextafter(v, np.where(err > 0, np.inf, -np.inf)), v)
     out = th + v
     # Non-finite products (inf*x) make the error terms NaN; fall back to the plain formula.
-    bad = ~np.isfinite(out) | ~np.isfinite(ph)
+    # Tiny products lose their error term to underflow: those are done exactly.
+    # (an infinite ph makes out inf or NaN; a NaN ph fails the comparison)
+    bad = ~np.isfinite(out) | ~(np.abs(ph) >= _TINY_PRODUCT)
     if bad.any():
+        finite = np.isfinite(a) & np.isfinite(b)
         plain = a * b + c
         if huge:  # a product past the float64 limit may still have a finite sum: scaled
             scaled = fma64(a, b / _SCALE, c / _SCALE) * _SCALE
-            plain = np.where(np.isfinite(a) & np.isfinite(b) & np.isfinite(c), scaled, plain)
+            plain = np.where(finite, scaled, plain)
+        # An infinite c absorbs every finite product, where a * b + c may be inf - inf.
+        plain = np.where(finite & np.isinf(c), c, plain)
         out = np.where(bad, plain, out)
+        tiny = bad & finite & np.isfinite(c) & (np.abs(ph) < _TINY_PRODUCT)
+        if tiny.any():
+            a, b, c = np.broadcast_arrays(a, b, c)
+            out[tiny] = [_exact_fma(*abc) for abc in zip(*(x[tiny].tolist() for x in (a, b, c)))]
     return out
+
+
+def _is_huge(x):
+    """Whether a finite value of x is too big for the Veltkamp split (an infinite one is left
+    to the plain formula: scaling it by 2**-64 would recurse for ever)."""
+    return bool(np.any(np.isfinite(x) & (np.abs(x) >= _SPLIT_LIMIT)))
+
+
+def _exact_fma(a, b, c):
+    """``a*b + c`` rounded once, for finite floats, in rational arithmetic (int / int true
+    division rounds correctly, subnormals included).  Signs of zero as IEEE 754's fma: an exact
+    zero product adds like a float zero; a zero sum of nonzero terms is +0.0; a nonzero sum
+    that rounds to zero keeps its sign."""
+    if a == 0 or b == 0:
+        return a * b + c
+    exact = fractions.Fraction(a) * fractions.Fraction(b) + fractions.Fraction(c)
+    return math.copysign(float(exact), exact) if exact else 0.0
 
 
 # The Veltkamp split in _two_prod computes b * (2**27 + 1), which overflows for
 # |b| >= 2**996: uniform_(-1e300, 1e300) or normal_(0, 1e300) then rounded twice.
 _SPLIT_LIMIT = 2.0**995
 _SCALE = 2.0**64
+# TwoProduct's error term is exact for |a*b| >= 2**-969 (the smallest normal times 2**53).
+_TINY_PRODUCT = 2.0**-960
 
 
 def _two_prod_huge(a, b):
@@ -514,10 +545,29 @@ def _two_prod_huge(a, b):
 def _math_loop(func):
     def vectorised(x):
         x = np.asarray(x, dtype=np.float64)
-        flat = np.fromiter(map(func, x.ravel().tolist()), dtype=np.float64, count=x.size)
+        values = x.ravel().tolist()
+        try:
+            flat = np.fromiter(map(func, values), dtype=np.float64, count=x.size)
+        except (OverflowError, ValueError):  # rare: element by element, with C's answers
+            flat = np.fromiter((_c_result(func, v) for v in values), dtype=np.float64,
+                               count=x.size)
         return flat.reshape(x.shape)
 
     return vectorised
+
+
+def _c_result(func, x):
+    """``func(x)`` as the C library returns it where ``math`` raises instead: an overflow is
+    inf (``exp(1000.0)``), a pole -inf (``log(0.0)``, ``log1p(-1.0)``), a domain error NaN."""
+    try:
+        return func(x)
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        return -math.inf if x == _POLES.get(func) else math.nan
+
+
+_POLES = {math.log: 0.0, math.log1p: -1.0}
 
 
 def _checked(np_func, math_func, inputs):
@@ -554,8 +604,28 @@ def scale_f64(z, mean, std):
     if std == 1:
         return z + mean
     if mean == 0:
+        if std < _TINY_STD64:
+            return _keep_underflow_sign(z * std, z, std, mean)
         return z * std + mean
     return fma64(z, std, mean)
+
+
+# Below these stds a product z * std of a nonzero z can round to zero: |z| >= 1e-30 for every
+# Box-Muller value (float64 normals: radius >= 1e-8, |sin|, |cos| >= 1e-17; float32: >= 1e-12).
+_TINY_STD64 = 1e-290
+_TINY_STD32 = 1e-30
+
+
+def _keep_underflow_sign(prod, z, std, mean):
+    """``prod + mean`` for ``prod = z * std`` rounded and a zero ``mean``: the fused
+    multiply-add it stands for.  The two agree except when the exact product is nonzero but
+    rounds to a zero: the fma then keeps the exact product's sign (-0.0 for a negative z),
+    while ``-0.0 + 0.0`` is ``+0.0``.  That needs a tiny std: the callers' common path stays
+    one add.
+    """
+    if std == 0 or np.signbit(mean):  # (adding -0.0 keeps every sign)
+        return prod + mean
+    return np.where((prod == 0) & (z != 0), prod, prod + mean)
 
 
 # ------------------------------------------------ AVX2 float32 normals (spec §4.2)
@@ -729,6 +799,8 @@ def box_muller_f32(blocks, mean32, std32):
         for p, dst in ((cos, chunk[:, :8]), (sin, chunk[:, 8:])):
             if std32 == 1:  # p*1 is exact: the add is the single rounding (and -0 + 0 = +0)
                 np.add(p.reshape(shape), mean32, out=dst)
+            elif mean32 == 0 and std32 < _TINY_STD32:  # p * std may round to zero
+                dst[...] = _keep_underflow_sign(p * std32, p, std32, mean32).reshape(shape)
             elif mean32 == 0:  # one rounding; adding the zero fixes the sign like the fma
                 p *= std32
                 np.add(p.reshape(shape), mean32, out=dst)

@@ -260,6 +260,9 @@ def normal_tensor_params(gen, mean, std, np_dtype):
         _check_std(std)
     if mean_is_array:
         mean = mean.astype(dt)
+    elif dt == np.float32 and math.isfinite(mean) and abs(mean) > _FLOAT_LIMITS[dt][1]:
+        # (found by testing PyTorch 2.13: a float32 result only, before any draw)
+        raise RuntimeError("value cannot be converted to type float without overflow")
     shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
     scale = 1.0 if std_is_array else std  # the std the draw itself applies
 
