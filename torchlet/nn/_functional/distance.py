@@ -14,8 +14,12 @@ from torchlet._dtype import no_attribute_error
 from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import where
+from torchlet._ops.pointwise.arithmetic import div
 from torchlet._ops.pointwise.operands import _cast
+from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.reduction import norm
+from torchlet._ops.reduction._common import reduce_dims
+from torchlet._ops.reduction.statistics import VectorNorm
 from torchlet._tensor import Tensor, _wrap_dim, dim_arg, wrap
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn._functional.loss import _check, _reduce, _reduction
@@ -33,12 +37,10 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: 
     if not isinstance(input, Tensor):  # (torch's normalize is Python: input.norm() first)
         raise no_attribute_error(input, "norm")
     x = input
+    if out is not None:  # torch: div(x, denom, out=out), with its dtype and autograd checks
+        return div(x, norm(x, p, dim, keepdim=True).clamp_min_(eps).expand_as(x), out=out)
     denom = norm(x, p, dim, keepdim=True).clamp_min(eps).expand_as(x)
-    result = x / denom
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return x / denom
 
 
 @numpy_names
@@ -51,7 +53,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     common = _dtype.result_type_of((a, b))
     if common.np.kind != "f":
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
-                           f"{common}")
+                           f"{_dtype.TYPE_WORDS[common.np.name]}")
     a, b = _cast(a, common.np), _cast(b, common.np)
     if a._data.shape != b._data.shape:
         a, b = _shape.broadcast_tensors(a, b)
@@ -65,6 +67,14 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     return ((a / norm_a) * (b / norm_b)).sum(dim)
 
 
+class _Norm(VectorNorm):
+    """at::norm(x, p, dim, keepdim), which torch's pairwise_distance calls: the values and
+    gradient of linalg.vector_norm (torch's norm_backward serves both), under its own
+    node NormBackward1."""
+
+    node_name = "NormBackward1"
+
+
 @numpy_names
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
@@ -73,7 +83,14 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
     a = _check("pairwise_distance", x1, "x1", 1)
     b = _check("pairwise_distance", x2, "x2", 2)
     innermost = max(a._data.ndim, b._data.ndim) - 1
-    return norm(a - b + eps, p, innermost, keepdim=keepdim)
+    diff = a - b
+    # torch adds eps as a Scalar (add(Tensor, Scalar): node AddBackward1)
+    diff = _AddNumber.apply(diff, number=eps) if diff._data.dtype.kind == "f" else diff + eps
+    p = float(p)
+    if diff._data.size == 0:  # at::norm's checks of an empty dim are linalg.vector_norm's
+        norm(diff, p, innermost, keepdim=keepdim)
+    dims = reduce_dims(innermost, diff._data.ndim)
+    return _Norm.apply(diff, p=p, dims=dims, keepdim=bool(keepdim), np_dtype=diff._data.dtype)
 
 
 # ---------------------------------------------------------------------------------------

@@ -310,10 +310,11 @@ class _Bags:
     """How the flat indices fall into bags (all NumPy, computed once per call).
 
     keep: positions that take part (not padding_idx); bag: the bag of each kept
-    position; size: how many kept positions each bag has."""
+    position; size: how many kept positions each bag has; all_index: every index,
+    padding included (torch's scale_grad_by_freq counts them all)."""
 
     __slots__ = ("keep", "index", "bag", "size", "num_bags", "offset2bag", "filled",
-                 "starts")
+                 "starts", "all_index")
 
     def __init__(self, idx: np.ndarray, offsets: np.ndarray, include_last_offset: bool,
                  padding_idx: int, stop_at_last: bool = True):
@@ -329,6 +330,7 @@ class _Bags:
         inside = (np.arange(count) < end) & (offset2bag >= 0)
         keep = inside if padding_idx < 0 else inside & (idx != padding_idx)
         self.keep = np.flatnonzero(keep)
+        self.all_index = idx
         self.index = idx[self.keep]
         self.bag = offset2bag[self.keep]
         self.size = np.bincount(self.bag, minlength=num_bags)[:num_bags]
@@ -385,7 +387,7 @@ class EmbeddingBag(Primitive):
         rows = IndexSelect.apply(grad, dim=0, index=bags.bag)  # grad of each position's bag
         grad_weight = grad_psw = None
         if need_weight:
-            scale = (_inverse_counts(bags.index, ctx.num_rows, grad._data.dtype)
+            scale = (_bag_inverse_counts(bags, ctx.num_rows, grad._data.dtype)
                      if ctx.scale_grad_by_freq else None)
             if ctx.mode == 1:
                 per_bag = 1 / np.maximum(bags.size, 1).astype(grad._data.dtype)
@@ -401,6 +403,23 @@ class EmbeddingBag(Primitive):
             count = psw._data.shape[0]
             grad_psw = ScatterAddRows.apply(per_kept, index=bags.keep, num_rows=count)
         return grad_weight, grad_psw
+
+
+def _bag_inverse_counts(bags: _Bags, num_rows: int, dtype) -> np.ndarray:
+    """scale_grad_by_freq for embedding_bag (sum, mean): the scale of each kept position.
+
+    Not 1 / (the index's own count), as for embedding: torch's CPU kernel walks the
+    distinct indices in sorted order and scales the k-th one by 1 / counts[sorted[k]],
+    the count of the index standing at position k of the *sorted indices* (a quirk of
+    its kernel, which indexes the sorted indices by the group number). The counts cover
+    every index, padding_idx included. E.g. indices [3, 0, 0, 0, 1, 1, 3]: sorted
+    [0, 0, 0, 1, 1, 3, 3]: the distinct 0, 1, 3 all get 1/counts[0] = 1/3 (not 1/3, 1/2,
+    1/2)."""
+    counts = np.bincount(bags.all_index, minlength=num_rows)
+    distinct = np.flatnonzero(counts)
+    row_scale = np.zeros(num_rows)
+    row_scale[distinct] = 1.0 / counts[np.sort(bags.all_index)[:distinct.size]]
+    return row_scale[bags.index].astype(dtype)
 
 
 def _gather_positions(psw: Tensor, bags: _Bags) -> Tensor:

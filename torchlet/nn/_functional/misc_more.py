@@ -13,8 +13,10 @@ import numpy as np
 
 from torchlet._dtype import type_name
 from torchlet._ops.creation import empty_like, zeros_like
+from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
+from torchlet.nn._functional.pooling_plans import in_format
 
 __all__ = ["channel_shuffle", "gumbel_softmax", "native_channel_shuffle", "pdist"]
 
@@ -27,25 +29,63 @@ def _sizes(a: np.ndarray) -> str:
 # pdist
 
 
+# torch's pdist kernel adds with 32-byte (AVX2) vectors, as found by running torch
+_VEC_BYTES = 32
+
+
+def _vector_sum(terms: np.ndarray) -> np.ndarray:
+    """The sum of each row of ``terms`` (pairs, m) in the order of torch's
+    vec::map2_reduce_all with W = 32 / itemsize lanes: a row shorter than W is added
+    term after term; else lane l adds terms l, l + W, ... (the tail's lanes too), and the
+    lanes are then combined: float32 by the AVX2 shuffle tree (lane i with i + 4, then
+    + 2, + 1), float64 one lane after another."""
+    m = terms.shape[1]
+    w = _VEC_BYTES // terms.itemsize
+    if m < w:
+        acc = terms[:, 0].copy()
+        for c in range(1, m):
+            acc += terms[:, c]
+        return acc
+    full = m - m % w
+    acc = terms[:, :w].copy()
+    for d in range(w, full, w):
+        acc += terms[:, d:d + w]
+    if full < m:
+        acc[:, :m - full] += terms[:, full:]
+    if terms.dtype == np.float32:
+        while acc.shape[1] > 1:
+            half = acc.shape[1] // 2
+            acc = acc[:, :half] + acc[:, half:]
+        return acc[:, 0]
+    total = acc[:, 0].copy()
+    for c in range(1, w):
+        total += acc[:, c]
+    return total
+
+
 def _pair_norms(diff: np.ndarray, p: float) -> np.ndarray:
-    """The p-norm of each row of ``diff`` (torch's special cases p = 0, 1, 2, inf)."""
+    """The p-norm of each row of ``diff`` (torch's special cases p = 0, 1, 2, inf).
+
+    As torch's kernel: p = 0 adds min(ceil(|d|), 1), so a NaN difference gives NaN (not
+    a count of 1); a general p takes the 1/p-th power in double."""
     if diff.shape[1] == 0:
         return np.zeros(diff.shape[0], diff.dtype)
+    ftype = diff.dtype.type
     if p == 0:
-        return (diff != 0).sum(axis=1).astype(diff.dtype)
+        return np.minimum(np.ceil(np.abs(diff)), ftype(1)).sum(axis=1)
     if p == 1:
-        return np.abs(diff).sum(axis=1)
+        return _vector_sum(np.abs(diff))
     if p == 2:
-        return np.sqrt((diff * diff).sum(axis=1))
+        return np.sqrt(_vector_sum(diff * diff))
     if p == float("inf"):
         return np.abs(diff).max(axis=1)
-    ftype = diff.dtype.type
-    return (np.abs(diff) ** ftype(p)).sum(axis=1) ** ftype(1 / p)
+    agg = _vector_sum(np.abs(diff) ** ftype(p))
+    return (agg.astype(np.float64) ** (1.0 / float(ftype(p)))).astype(diff.dtype)
 
 
 def _pair_gradient(diff, dist, grad, p: float) -> np.ndarray:
     """d(sum_k grad_k dist_k)/d(diff) per pair, with torch's values where the norm has no
-    derivative (dist = 0 gives 0)."""
+    derivative (dist = 0 gives 0); torch's kernel formulas, as cdist's (_cdist_grad)."""
     ftype = diff.dtype.type
     g, d = grad[:, None], dist[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -54,7 +94,11 @@ def _pair_gradient(diff, dist, grad, p: float) -> np.ndarray:
         if p == 1:
             return np.sign(diff) * g
         if p == float("inf"):
-            return np.sign(diff) * (np.abs(diff) == d) * g
+            # the kernel: sign(d) * (1 - min(1, ceil(||d| - dist|))): 1 at the maxima, NaN
+            # where |d| - dist is NaN (inf - inf included)
+            gap = np.abs(np.abs(diff) - d)
+            at_max = np.where(np.isnan(gap), gap, gap == 0).astype(diff.dtype)
+            return g * np.sign(diff) * at_max
         if p == 2:
             out = g * diff / d
         elif p < 2:
@@ -93,11 +137,18 @@ class _PdistBackward(Primitive):
 
     @staticmethod
     def forward(ctx, grad, x, out, p=2.0):
-        rows, cols = np.triu_indices(x.shape[0], 1)
+        n = x.shape[0]
+        rows, cols = np.triu_indices(n, 1)
         pair = _pair_gradient(x[rows] - x[cols], out, grad, p)
+        # torch's kernel sums row r's terms in the order of the other row k = 0, 1, ...:
+        # -pair(k, r) for k < r, then +pair(r, k) for k > r; the same order here
+        signed = np.zeros((n, n) + x.shape[1:], x.dtype)
+        signed[rows, cols] = pair
+        signed[cols, rows] = -pair
         grad_x = np.zeros_like(x)
-        np.add.at(grad_x, rows, pair)
-        np.subtract.at(grad_x, cols, pair)
+        for k in range(n):
+            grad_x[:k] += signed[:k, k]
+            grad_x[k + 1:] += signed[k + 1:, k]
         return grad_x
 
     @staticmethod
@@ -134,14 +185,20 @@ def _shuffle_channels(x: np.ndarray, groups: int) -> np.ndarray:
 
 class _ChannelShuffle(Primitive):
     """out = the channels of x regrouped: (N, g, C/g, *) -> (N, C/g, g, *);
-    grad_x = the inverse shuffle of grad (the shuffle with C/g groups)."""
+    grad_x = the inverse shuffle of grad (the shuffle with C/g groups).
+
+    Layout, as torch's kernel: channels_last(_3d) when x's strides suggest it, else
+    contiguous (so the input gradient follows the incoming gradient's layout); an empty
+    x is returned as an alias in torch, so its strides are kept."""
 
     node_name = "ChannelShuffleBackward0"
 
     @staticmethod
     def forward(ctx, x, groups=1):
         ctx.groups = groups
-        return _shuffle_channels(x, groups)
+        if x.size == 0:
+            return empty_in_layout(x, x.dtype, None)
+        return in_format(_shuffle_channels(x, groups), suggested_memory_format(x))
 
     @staticmethod
     def backward(ctx, grad):
