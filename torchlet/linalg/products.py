@@ -9,10 +9,11 @@ Precision, against torch:
   integer ``matrix_power``.
 * within float rounding: ``vecdot`` (a sum), float ``matrix_power`` and ``multi_dot``
   (matrix products: BLAS blocks its sums differently; the *order* of the products is
-  torch's, so the rounding errors are of the same kind), ``matrix_exp`` (a Padé
-  approximant of degree 13 with scaling and squaring (Higham 2005) computed in float64,
-  where torch evaluates optimised Taylor polynomials in the input's dtype: both are
-  accurate to a few ulps of the input's dtype).
+  torch's, so the rounding errors are of the same kind), ``matrix_exp`` (torch's
+  own algorithm: optimised Taylor polynomials of degree 1 to 18 chosen by the 1-norm,
+  scaling and squaring, in the input's dtype, so that torch's approximation errors, up to
+  1e-10 in float64, are reproduced and only the matrix products round differently; exact
+  where no product matters, e.g. exp(0) = I; float16 by a float64 Padé approximant).
 
 Gradients:
 
@@ -35,6 +36,7 @@ from torchlet._dtype import C_TYPE_NAMES, contiguous_format, type_name
 from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.linalg import matmul, mm
 from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
+from torchlet._ops.pointwise._libm import rounded_once
 from torchlet._ops.pointwise.operands import (
     _out,
     c_type_name,
@@ -367,6 +369,134 @@ def _expm(a: np.ndarray) -> np.ndarray:
     return r
 
 
+# torch's algorithm (ATen's mexp; Bader, Blanes and Casas, "Computing the matrix exponential
+# with an optimized Taylor polynomial approximation", 2019), in the input's dtype: a Taylor
+# polynomial of degree 1, 2, 4, 8 or 12 chosen by the 1-norm of each matrix, or beyond the
+# last bound the degree-18 one after scaling by 2^-s, then s squarings. torch 2.13 takes
+# the degree-18 route for every matrix of a batch of several (not for one matrix).
+_MEXP_THETAS = {
+    np.dtype(np.float32): (1.192092800768788e-07, 5.978858893805233e-04,
+                           5.116619363445086e-02, 5.800524627688768e-01,
+                           1.461661507209034e+00, 3.010066362817634e+00),
+    np.dtype(np.float64): (2.220446049250313e-16, 2.580956802971767e-08,
+                           3.397168839976962e-04, 4.991228871115323e-02,
+                           2.996158913811580e-01, 1.090863719290036e+00),
+}
+_T12_COEFFS = (
+    (9.0198e-16, 0.46932117595418237389, -0.20099424927047284052, -0.04623946134063071740),
+    (5.31597895759871264183, 1.19926790417132231573, 0.01179296240992997031,
+     0.01108844528519167989),
+    (0.18188869982170434744, 0.05502798439925399070, 0.09351590770535414968,
+     0.00610700528898058230),
+    (-2.0861320e-13, -0.13181061013830184015, -0.02027855540589259079,
+     -0.00675951846863086359),
+)
+_T18_COEFFS = (
+    (0., -1.00365581030144618291e-01, -8.02924648241156932449e-03,
+     -8.92138498045729985177e-04, 0.),
+    (0., 3.97849749499645077844e-01, 1.36783778460411720168e+00,
+     4.98289622525382669416e-01, -6.37898194594723280150e-04),
+    (-1.09676396052962061844e+01, 1.68015813878906206114e+00, 5.71779846478865511061e-02,
+     -6.98210122488052056106e-03, 3.34975017086070470649e-05),
+    (-9.04316832390810593223e-02, -6.76404519071381882256e-02, 6.75961301770459654925e-02,
+     2.95552570429315521194e-02, -1.39180257516060693404e-05),
+    (0., 0., -9.23364619367118555360e-02, -1.69364939002081722752e-02,
+     -1.40086798182036094347e-05),
+)
+
+
+def _powers(a: np.ndarray, count: int) -> list:
+    """The first ``count`` of I, A, A^2, A^3, A^6."""
+    out = [np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy(), a]
+    if count > 2:
+        out.append(a @ a)
+    if count > 3:
+        out.append(a @ out[2])
+    if count > 4:
+        out.append(out[3] @ out[3])
+    return out[:count]
+
+
+def _combination(mats: list, coeffs) -> np.ndarray:
+    """sum_i coeffs[i] * mats[i], added one term after another onto zeros (as ATen's
+    _compute_linear_combination), coefficients rounded to the matrices' dtype."""
+    out = np.zeros_like(mats[0])
+    for c, m in zip(coeffs, mats):
+        out = out + m * m.dtype.type(c)
+    return out
+
+
+def _taylor(a: np.ndarray, degree: int) -> np.ndarray:
+    """torch's optimised Taylor polynomial T_degree(A) for degree 1, 2, 4, 8, 12 or 18."""
+    if degree <= 2:
+        ident, a1, *rest = _powers(a, degree + 1)
+        return ident + a1 if degree == 1 else (ident + a1) + rest[0] / a.dtype.type(2)
+    if degree == 4:
+        mats = _powers(a, 3)
+        a4 = mats[2] @ _combination(mats, (1 / 2.0, 1 / 6.0, 1 / 24.0))
+        return _combination(mats + [a4], (1.0, 1.0, 0.0, 1.0))
+    if degree == 8:
+        # the constants as ATen's constexpr scalar_t computes them (double arithmetic on
+        # values already rounded to scalar_t)
+        t = a.dtype.type
+        r177, x3 = float(t(0.1330413469565007072504e+2)), float(t(2.0 / 3.0))
+        x1, x2 = x3 * ((1.0 + r177) / 88.0), x3 * ((1.0 + r177) / 352.0)
+        x4, x5 = (-271.0 + 29.0 * r177) / (315.0 * x3), (-11.0 + 11.0 * r177) / (1260.0 * x3)
+        x6, x7 = (-99.0 + 11.0 * r177) / (5040.0 * x3), (89.0 - r177) / (5040.0 * x3)
+        y2 = (857.0 - 58.0 * r177) / 630.0
+        mats = _powers(a, 3)
+        a4 = mats[2] @ _combination(mats[1:], (x1, x2))
+        a8 = _combination([mats[2], a4], (x3, 1.0)) @ _combination(mats + [a4], (x4, x5, x6, x7))
+        return _combination(mats + [a4, a8], (1.0, 1.0, y2, 0.0, 1.0))
+    if degree == 12:
+        b = [_combination(_powers(a, 4), row) for row in _T12_COEFFS]
+        b[2] = b[2] + b[3] @ b[3]
+        b[1] = b[1] + b[2]
+        return b[0] + b[1] @ b[2]
+    b = [_combination(_powers(a, 5), row) for row in _T18_COEFFS]
+    b[3] = b[3] + b[0] @ b[4]
+    b[2] = b[2] + b[3]
+    return b[1] + b[2] @ b[3]
+
+
+def _taylor18_squared(a: np.ndarray, norms: np.ndarray, theta: float) -> np.ndarray:
+    """exp(A) = T18(A / 2^s)^(2^s), s = max(0, ceil(log2(|A|_1 / theta))), per matrix."""
+    with np.errstate(divide="ignore"):
+        s = np.maximum(np.ceil(np.log2(norms / a.dtype.type(theta))), 0).astype(np.int64)
+    out = _taylor(a / (2.0 ** s).astype(a.dtype)[:, None, None], 18)
+    for k in range(int(s.max(initial=0))):  # square the matrices that need a k-th squaring
+        pick = s > k
+        out[pick] = out[pick] @ out[pick]
+    return out
+
+
+def _matrix_exp(a: np.ndarray) -> np.ndarray:
+    """exp of each square matrix of a batch (..., n, n) in a's dtype, as torch 2.13 computes
+    it: exp of the entry for 1 x 1 matrices; float16 by the float64 Padé approximant."""
+    n = a.shape[-1]
+    if n == 1:
+        return rounded_once(np.exp, a)  # (torch.exp's rounding, as Tensor.exp)
+    if a.size == 0 or a.dtype not in _MEXP_THETAS:
+        return _expm(a).astype(a.dtype)
+    thetas = _MEXP_THETAS[a.dtype]
+    flat = a.reshape(-1, n, n)
+    norms = np.abs(flat).sum(-2).max(-1)
+    finite = np.isfinite(norms)
+    if flat.shape[0] == 1 and finite[0]:  # one matrix: the degree its norm's bound asks
+        norm = norms.item()
+        for theta, degree in zip(thetas[:4], (1, 2, 4, 8)):
+            if norm <= theta:
+                return _taylor(a, degree)
+        if norm < thetas[4]:  # (at the bound itself torch overwrites T12 with T18)
+            return _taylor(a, 12)
+    if finite.all():
+        return _taylor18_squared(flat, norms, thetas[5]).reshape(a.shape)
+    out = np.full_like(flat, np.nan)  # non-finite norms: unspecified in torch, NaN there
+    if finite.any():
+        out[finite] = _taylor18_squared(flat[finite], norms[finite], thetas[5])
+    return out.reshape(a.shape)
+
+
 class MatrixExp(Primitive):
     """out = exp(A);  grad_A = upper right n x n block of exp([[A^T, grad], [0, A^T]])."""
 
@@ -375,7 +505,7 @@ class MatrixExp(Primitive):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return _expm(a).astype(a.dtype)
+        return _matrix_exp(a)
 
     @staticmethod
     def backward(ctx, grad):
