@@ -285,6 +285,18 @@ def _logsigmoid_buffer(node):
     return wrap(np.asarray(rounded_once(np.exp, np.negative(np.abs(x._data)))))
 
 
+def needed(reader, *inputs):
+    """A value torch saves only when one of these inputs needs a gradient (the formulas
+    that use it are those inputs'): None otherwise, whatever torchlet's node kept."""
+    def read(node):
+        needs = node.needs_input_grad
+        if not any(needs[i] for i in inputs if i < len(needs)):
+            return None
+        return reader(node)
+    read.slot = getattr(reader, "slot", None)
+    return read
+
+
 SELF_ONLY = {"self": saved(0)}
 RESULT_ONLY = {"result": saved(0)}
 GRAD_OUTPUT_OUTPUT = {"grad_output": saved(0), "output": saved(1)}
@@ -300,6 +312,8 @@ TABLE: dict[str, dict] = {
     "RsubBackward1": {"alpha": attr("alpha", default=1)},
     "MulBackward0(Mul)": {"other": saved(0), "self": saved(1)},
     "DivBackward0(Div)": {"other": saved(0), "self": saved(1)},
+    "MulBackward1": {"other": attr("number")},  # (a C++ double in torch's formulas)
+    "DivBackward1": {"other": attr("number")},
     "PowBackward0(PowScalar)": {"self": saved(0), "exponent": attr("exponent")},
     "PowBackward1": {"exponent": saved(0), "self": saved(1), "result": saved(2)},
     "PowBackward2": {"exponent": saved(0), "result": saved(1), "self": attr("base")},
@@ -316,6 +330,24 @@ TABLE: dict[str, dict] = {
     "ReluBackward0": RESULT_ONLY,
     "ReciprocalBackward0": RESULT_ONLY,
     "LogBackward0": SELF_ONLY,
+    "Log2Backward0": SELF_ONLY,
+    "Log10Backward0": SELF_ONLY,
+    "Log1PBackward0": SELF_ONLY,
+    "Exp2Backward0": RESULT_ONLY,
+    "Expm1Backward0": RESULT_ONLY,
+    "TanBackward0": RESULT_ONLY,
+    "AsinBackward0": SELF_ONLY,
+    "AcosBackward0": SELF_ONLY,
+    "AtanBackward0": SELF_ONLY,
+    "SinhBackward0": SELF_ONLY,
+    "CoshBackward0": SELF_ONLY,
+    "LgammaBackward0": SELF_ONLY,
+    "DigammaBackward0": SELF_ONLY,
+    "I0Backward0": SELF_ONLY,
+    "SincBackward0": SELF_ONLY,
+    "LogitBackward0": {"self": saved(0), "eps": attr("eps")},
+    # (torch's ErfinvBackward0 saves self, NanToNumBackward0 self, SgnBackward0 self and
+    # result: torchlet's nodes keep erfinv's result, nan_to_num's finite mask, nothing)
     "SinBackward0": SELF_ONLY,
     "CosBackward0": SELF_ONLY,
     "AbsBackward0": SELF_ONLY,
@@ -328,7 +360,28 @@ TABLE: dict[str, dict] = {
     "MinimumBackward0": {"self": saved(0), "other": saved(1)},
     "Atan2Backward0": {"self": saved(0), "other": saved(1)},
     "AddcmulBackward0": {"tensor1": saved(0), "tensor2": saved(1), "value": attr("value")},
+    "AddcdivBackward0": {"tensor1": saved(0), "tensor2": needed(saved(1), 1, 2),
+                         "value": attr("value")},
     "LerpBackward0(LerpScalar)": {"weight": attr("weight")},
+    "LerpBackward1": {"self": needed(saved(0), 2), "end": needed(saved(1), 2),
+                      "weight": needed(saved(2), 0, 1)},
+    "ClampBackward0(ClampTensor)": {"self": saved(0), "min": saved(1), "max": saved(2)},
+    "ClampMinBackward0": {"self": saved(0), "min": attr("lo")},
+    "ClampMaxBackward0": {"self": saved(0), "max": attr("hi")},
+    "ClampMinBackward1": {"self": saved(0), "min": saved(1)},
+    "ClampMaxBackward1": {"self": saved(0), "max": saved(1)},
+    # fmod/remainder by a tensor: the operands serve only other's gradient
+    "FmodBackward0": {},
+    "FmodBackward1": {"other": needed(saved(0), 1), "self": needed(saved(1), 1)},
+    "RemainderBackward0": {},
+    "RemainderBackward1": {"other": needed(saved(0), 1), "self": needed(saved(1), 1)},
+    "HypotBackward0": {"self": needed(saved(0), 0), "other": needed(saved(1), 1),
+                       "result": saved(2)},
+    "CopysignBackward0": {"self": needed(saved(0), 0), "result": saved(1)},
+    "CopysignBackward1": {"self": saved(0), "result": saved(1)},
+    "XlogyBackward0": {"self": saved(0), "other": saved(1)},
+    "XlogyBackward1": {"self": attr("number"), "other": saved(0)},
+    "XlogyBackward2": {"self": saved(0), "other": attr("number")},
     "MaskedFillBackward0": {"mask": attr("mask", tensor=True)},
     "CloneBackward0": {},
     "ToCopyBackward0": {},
@@ -377,10 +430,11 @@ TABLE: dict[str, dict] = {
     "HardswishBackward0": SELF_ONLY,
     "MishBackward0": SELF_ONLY,
     "LogSigmoidBackward0": {"buffer": _logsigmoid_buffer, "self": saved(0)},
-    # (torchlet's rrelu does not keep lower, upper, training; nor eval mode's noise,
-    # which torch leaves uninitialized)
-    "RreluWithNoiseBackward0": {"noise": _noise, "self": saved(0)},
-    "RreluWithNoiseBackward1": {"noise": _noise, "result": saved(0)},
+    # (eval mode's noise, which torch leaves uninitialized, is not kept)
+    "RreluWithNoiseBackward0": {"lower": attr("lower"), "noise": _noise, "self": saved(0),
+                                "training": attr("training"), "upper": attr("upper")},
+    "RreluWithNoiseBackward1": {"lower": attr("lower"), "noise": _noise, "result": saved(0),
+                                "training": attr("training"), "upper": attr("upper")},
     "SoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
     "LogSoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
     # matrix products (torchlet's fused linear has no TBackward0 node before it, so its

@@ -365,11 +365,16 @@ class PowScalar(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        # torch's pow_backward takes the exponent as a C++ double: e - 1 in double
+        # precision, and e * a ** (e - 1) is mul(Tensor, Scalar), node MulBackward1
+        from torchlet._ops.linalg.integration import MulScalar  # (imports this module)
+
         (a,) = ctx.saved_tensors
-        e = ctx.exponent  # the Python number: e - 1 in double precision, as torch
+        e = ctx.exponent
         if e == 0:
             return zeros_like(a)
-        return grad * (e * pow(a, e - 1))
+        e = float(e)
+        return grad * MulScalar.apply(pow(a, e - 1), number=e)
 
 
 def _pow_scalar(a, e, number):

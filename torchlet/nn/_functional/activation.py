@@ -1102,13 +1102,15 @@ def prelu(input, weight) -> Tensor:  # noqa: A002
 
 class RreluWithNoise(Primitive):
     """out = x if x > 0 else noise * x;  grad_x = grad if x > 0 else noise * grad.
-    In eval mode the noise is the fixed slope (lower + upper) / 2."""
+    In eval mode the noise is the fixed slope (lower + upper) / 2. ``lower``, ``upper``
+    (the numbers as given) and ``training`` are only kept, as torch's node keeps them."""
 
     node_name = "RreluWithNoiseBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, noise):
+    def forward(ctx, x, *, noise, lower=None, upper=None, training=None):
         ctx.noise = noise
+        ctx.lower, ctx.upper, ctx.training = lower, upper, training
         ctx.save_for_backward(x)
         # torch writes a new contiguous tensor, whatever x's strides
         return np.asarray(_opmath(lambda v: select(v > 0, v, v * noise), x), order="C")
@@ -1141,8 +1143,9 @@ class RreluWithNoiseInplace(RreluWithNoise):
     node_name = "RreluWithNoiseBackward1"
 
     @staticmethod
-    def forward(ctx, x, *, noise):
-        out = RreluWithNoise.forward(ctx, x, noise=noise)
+    def forward(ctx, x, *, noise, lower=None, upper=None, training=None):
+        out = RreluWithNoise.forward(ctx, x, noise=noise, lower=lower, upper=upper,
+                                     training=training)
         ctx.save_for_backward(out)
         return out
 
@@ -1179,8 +1182,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training: bool = False,  # noqa: 
     [lower, upper] per negative element in training."""
     name = "rrelu_" if inplace else "rrelu"
     x = _check(name, input)
-    lower = float(_number(lower, name, "lower", 2))
-    upper = float(_number(upper, name, "upper", 3))
+    given = {"lower": _number(lower, name, "lower", 2),
+             "upper": _number(upper, name, "upper", 3), "training": bool(training)}
+    lower, upper = float(given["lower"]), float(given["upper"])
     if VMAP.batch is not None:  # (inside vmap or jacfwd) torch has no batching rule for it
         raise RuntimeError(f"vmap: we do not yet support aten::{name}. Please file an issue")
     if lower > upper:
@@ -1189,8 +1193,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training: bool = False,  # noqa: 
     x = _float_input(name, x, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
     noise = _rrelu_noise(x._data, lower, upper, training)
     if inplace:
-        return _inplace(x, lambda t: RreluWithNoiseInplace.apply(t, noise=noise))
-    return RreluWithNoise.apply(x, noise=noise)
+        return _inplace(x, lambda t: RreluWithNoiseInplace.apply(t, noise=noise, **given))
+    return RreluWithNoise.apply(x, noise=noise, **given)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training: bool = False) -> Tensor:  # noqa: A002
