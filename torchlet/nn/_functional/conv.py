@@ -719,7 +719,8 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
         if mkldnn and any(o < 0 for o in out_size):  # (oneDNN takes an empty output)
             raise RuntimeError(
                 "numel: integer multiplication overflow"  # allocating a channels_last one
-                if nd > 1 and suggested_memory_format(x._data) is not None else
+                if nd > 1 and (suggested_memory_format(x._data) is not None
+                               or suggested_memory_format(w._data) is not None) else
                 "could not construct a memory descriptor using a format tag")
         if not mkldnn and any(o <= 0 for o in out_size):
             raise RuntimeError(

@@ -832,6 +832,10 @@ def _lp_pool(pool, nd, input, norm_type, kernel_size, stride, ceil_mode):  # noq
         out = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     else:
         out = pool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    if nd == 1 and isinstance(kernel_size, (tuple, list)):
+        # torch's lp_pool1d multiplies by kernel_size as given, which a sequence fails
+        raise TypeError("mul(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(kernel_size).__name__}")
     if isinstance(kernel_size, int):
         window = kernel_size ** nd if nd > 1 else kernel_size
     else:
@@ -927,9 +931,13 @@ def _max_unpool_nd(nd, input, indices, kernel_size, stride, padding, output_size
     limit = _prod(size)
     bad = (idx < 0) | (idx >= limit)
     if limit and bad.any():  # torch returns an empty output before checking
-        # torch's loop keeps going after a bad index and reports the last one
+        # torch's loop keeps going after a bad index and reports the last one it met: in
+        # memory order, which for max_unpool2d of a channels_last input has C innermost
+        order = idx
+        if nd == 2 and batch_format(x._data, 2) is not None:
+            order, bad = np.moveaxis(idx, 1, -1), np.moveaxis(bad, 1, -1)
         raise RuntimeError(
-            f"Found an invalid max index: {int(idx[bad][-1])} (output volumes are of size "
+            f"Found an invalid max index: {int(order[bad][-1])} (output volumes are of size "
             f"{'x'.join(map(str, size))})"
         )
     cls = _MaxUnpool if nd == 2 else _MaxUnpool3d

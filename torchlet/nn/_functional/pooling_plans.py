@@ -460,7 +460,9 @@ def _gather(x: np.ndarray, idx: np.ndarray, nd: int) -> np.ndarray:
     rows = _prod(idx.shape[:idx.ndim - nd])
     flat = x.reshape(rows, _prod(x.shape[x.ndim - nd:]))
     picks = idx.reshape(rows, _prod(idx.shape[idx.ndim - nd:]))
-    return np.take_along_axis(flat, picks, axis=1).reshape(idx.shape)
+    # (contiguous whatever the indices' layout: a fancy index hands its own order on, and
+    # the view of a channels_last idx with size-1 dimensions can be in Fortran order)
+    return np.ascontiguousarray(np.take_along_axis(flat, picks, axis=1)).reshape(idx.shape)
 
 
 def _scatter_add(g: np.ndarray, idx: np.ndarray, in_shape: tuple, nd: int,
