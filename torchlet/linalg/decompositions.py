@@ -116,6 +116,7 @@ def cholesky(A, *, upper=False):  # noqa: N803
     check_tensor("cholesky", A)
     check_square("cholesky", A)
     check_float("cholesky", A)
+    _no_int("cholesky_cpu", A._data)
     return Cholesky.apply(A, upper=upper)
 
 
@@ -207,11 +208,29 @@ def qr(A, mode="reduced"):  # noqa: N803
             "(default), 'r', or 'complete'"
         )
     check_float("qr", A)
+    _no_int("geqrf_cpu", A._data)
     return linalg_qr(Qr.apply(A, mode=mode))
 
 
 # ---------------------------------------------------------------------------------------
 # eigh, eigvalsh
+
+
+def lapack_eigh(a: np.ndarray, uplo: str, vectors: bool = True):
+    """np.linalg.eigh (or eigvalsh), its failure to converge raised as torch's LinAlgError.
+    The error code is LAPACK's info, which NumPy does not report: n - 1 (n - 2 without
+    vectors) is what torch's syevd gives for a NaN off the diagonal, its usual value."""
+    try:
+        if vectors:
+            return np.linalg.eigh(a, UPLO=uplo.upper())
+        return np.linalg.eigvalsh(a, UPLO=uplo.upper())
+    except np.linalg.LinAlgError:
+        code = max(a.shape[-1] - (1 if vectors else 2), 1)
+        raise LinAlgError(
+            f"linalg.eigh: {batch_prefix(a.shape, _first_non_finite(a))}The algorithm failed "
+            "to converge because the input matrix is ill-conditioned or has too many repeated "
+            f"eigenvalues (error code: {code})."
+        ) from None
 
 
 def _check_uplo(uplo: str) -> None:
@@ -220,7 +239,8 @@ def _check_uplo(uplo: str) -> None:
 
 
 def _no_int(name: str, a: np.ndarray) -> None:
-    if a.dtype.kind != "f":
+    """torch's LAPACK kernels exist for float32/float64 only: integers and float16 raise."""
+    if a.dtype.kind != "f" or a.dtype == np.float16:
         from torchlet._ops.reduction._common import type_word
 
         raise NotImplementedError(f"\"{name}\" not implemented for '{type_word(a)}'")
@@ -233,7 +253,7 @@ class Eigh(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, uplo):
-        values, vectors = np.linalg.eigh(a, UPLO=uplo.upper())
+        values, vectors = lapack_eigh(a, uplo)
         values, vectors = np.ascontiguousarray(values), column_major(vectors)
         ctx.save_for_backward(values, vectors)
         return values, vectors
@@ -280,7 +300,7 @@ class Eigvalsh(Primitive):
     def forward(ctx, a, *, uplo):
         ctx.uplo = uplo
         ctx.save_for_backward(a)
-        return np.ascontiguousarray(np.linalg.eigvalsh(a, UPLO=uplo.upper()))
+        return np.ascontiguousarray(lapack_eigh(a, uplo, vectors=False))
 
     @staticmethod
     def backward(ctx, grad):
@@ -302,6 +322,30 @@ def eigvalsh(A, UPLO="L"):  # noqa: N803
 # svd, svdvals
 
 
+def _first_non_finite(a: np.ndarray) -> int:
+    """The index in the batch of the first matrix with a NaN or an infinity (0 if none)."""
+    bad = ~np.isfinite(a.reshape((-1, *a.shape[-2:]))).all(axis=(-2, -1))
+    return int(np.argmax(bad)) if a.ndim > 2 and a.size else 0
+
+
+def lapack_svd(a: np.ndarray, **kwargs):
+    """np.linalg.svd, its failure to converge (a NaN or infinity in the input) raised as
+    torch's LinAlgError."""
+    try:
+        return np.linalg.svd(a, **kwargs)
+    except np.linalg.LinAlgError:
+        raise LinAlgError(
+            f"linalg.svd: {batch_prefix(a.shape, _first_non_finite(a))}The algorithm failed "
+            "to converge because the input matrix contained non-finite values."
+        ) from None
+
+
+def _no_driver(driver) -> None:
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
+
+
 class Svd(Primitive):
     """(U, S, Vh) with A = U diag(S) Vh, S descending;  gradient: module docstring."""
 
@@ -310,7 +354,7 @@ class Svd(Primitive):
     @staticmethod
     def forward(ctx, a, *, full_matrices):
         ctx.full_matrices = full_matrices
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        u, s, vh = lapack_svd(a, full_matrices=full_matrices)
         u, s, vh = column_major(u), np.ascontiguousarray(s), column_major(vh)
         ctx.save_for_backward(u, s, vh)
         return u, s, vh
@@ -361,13 +405,15 @@ def _svd_backward(u, s, vh, grad_u, grad_s, grad_vh):
     return u @ (middle @ vh)
 
 
-def svd(A, full_matrices=True):  # noqa: N803
+def svd(A, full_matrices=True, *, driver=None):  # noqa: N803
     """torch.linalg.svd: U, S (descending), Vh with A = U diag(S) Vh. Singular vector
     signs may differ from torch's LAPACK; U diag(S) Vh, S and |U|, |Vh| (for distinct
-    values) agree within rounding."""
+    values) agree within rounding. ``driver`` is for CUDA only: on CPU it must be None."""
     check_tensor("svd", A)
+    _no_driver(driver)
     check_matrix("svd", A)
     check_float("svd", A)
+    _no_int("linalg_svd_cpu", A._data)
     return linalg_svd(Svd.apply(A, full_matrices=full_matrices))
 
 
@@ -379,7 +425,7 @@ class Svdvals(Primitive):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.ascontiguousarray(np.linalg.svd(a, compute_uv=False))
+        return np.ascontiguousarray(lapack_svd(a, compute_uv=False))
 
     @staticmethod
     def backward(ctx, grad):
@@ -388,9 +434,11 @@ class Svdvals(Primitive):
         return (u * grad.unsqueeze(-2)) @ vh
 
 
-def svdvals(A):  # noqa: N803
+def svdvals(A, *, driver=None):  # noqa: N803
     """torch.linalg.svdvals: the singular values, descending (within rounding)."""
     check_tensor("svdvals", A)
+    _no_driver(driver)
     check_matrix("svd", A)
     check_float("svd", A)
+    _no_int("linalg_svd_cpu", A._data)
     return Svdvals.apply(A)

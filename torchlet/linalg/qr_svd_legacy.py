@@ -26,7 +26,7 @@ from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.linalg import _return_types as rt
 from torchlet.linalg._common import check_float, row_major
-from torchlet.linalg.decompositions import Svd, Svdvals
+from torchlet.linalg.decompositions import Svd, Svdvals, _no_int
 from torchlet.linalg.decompositions import qr as _linalg_qr
 from torchlet.linalg.lu import _p_matrix, lu_factor_ex
 
@@ -71,6 +71,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):  # noqa: A002
         raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
                            f"{a.ndim} dimensions instead")
     check_float("svd", input)
+    _no_int("linalg_svd_cpu", a)
     if not compute_uv:
         m, n = a.shape[-2:]
         s = Svdvals.apply(input)
@@ -275,7 +276,10 @@ def _no_complex(name: str) -> NotImplementedError:
 
 
 def linalg_eig(A, *, out=None):  # noqa: N803
-    """torch.linalg.eig: not available (complex results); raises NotImplementedError."""
+    """torch.linalg.eig: not available (complex results); raises NotImplementedError
+    (after torch's own check of the input's values)."""
+    if isinstance(A, Tensor) and A._data.dtype.kind == "f" and not np.isfinite(A._data).all():
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     raise _no_complex("eig")
 
 

@@ -48,6 +48,12 @@ def _singular_inv(a: np.ndarray) -> LinAlgError:
     )
 
 
+def _no_half(kernel: str, x) -> None:
+    """torch's LAPACK kernels exist for float32/float64 only."""
+    if x._data.dtype == np.float16:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Half'")
+
+
 class Inv(Primitive):
     """out = A^-1;  grad_A = -out^T grad out^T."""
 
@@ -78,6 +84,8 @@ def inv(A):  # noqa: N803 - torch's argument name
     check_tensor("inv", A)
     check_square("inv", A)
     check_float("inv", A)
+    if A._data.dtype == np.float16:
+        raise RuntimeError("linalg.inv: Low precision dtypes not supported. Got Half")
     return Inv.apply(A)
 
 
@@ -118,6 +126,7 @@ def det(A):  # noqa: N803
     check_tensor("det", A)
     check_square("det", A)
     check_float("det", A)
+    _no_half("lu_cpu", A)
     return Det.apply(A)
 
 
@@ -274,4 +283,5 @@ def solve(A, B, *, left=True, out=None):  # noqa: N803
             f"linalg.solve: Incompatible shapes of A and B for the equation {equation} "
             f"({n}x{n} and {rows}x{cols})"
         )
+    _no_half("lu_cpu", A)
     return Solve.apply(A, B, left=left, vector=vector)

@@ -42,7 +42,7 @@ from torchlet.linalg._common import (
     column_major,
 )
 from torchlet.linalg._return_types import linalg_lstsq
-from torchlet.linalg.decompositions import eigvalsh, svdvals
+from torchlet.linalg.decompositions import eigvalsh, lapack_eigh, lapack_svd, svdvals
 from torchlet.linalg.norms import matrix_norm
 from torchlet.linalg.triangular import inv_ex
 
@@ -125,13 +125,13 @@ def _pinv_array(a: np.ndarray, atol, rtol, hermitian: bool) -> np.ndarray:
     if a.size == 0:
         return np.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), dtype=a.dtype)
     if hermitian:
-        s, u = np.linalg.eigh(a)
+        s, u = lapack_eigh(a, "L")
         s_abs = np.abs(s)
         tol = _cutoff(s_abs, s_abs.max(-1, keepdims=True), atol, rtol)
         with np.errstate(divide="ignore"):
             s_inv = np.where(s_abs > tol, 1 / s, 0).astype(a.dtype)
         return np.ascontiguousarray((u * s_inv[..., None, :]) @ np.swapaxes(u, -1, -2))
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    u, s, vh = lapack_svd(a, full_matrices=False)
     tol = _cutoff(s, s[..., :1], atol, rtol)
     with np.errstate(divide="ignore"):
         s_inv = np.where(s > tol, 1 / s, 0).astype(a.dtype)
@@ -334,7 +334,7 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     m, n = a.shape[-2:]
     rcond_v = np.finfo(a.dtype).eps * max(m, n) if rcond is None or rcond < 0 else rcond
     # rank and singular values describe A alone: A's batch shape, not the broadcast one
-    s = np.linalg.svd(a, compute_uv=False) if a.size else \
+    s = lapack_svd(a, compute_uv=False) if a.size else \
         np.zeros(a.shape[:-2] + (min(m, n),), dtype=a.dtype)
     tol = _cutoff(s, s[..., :1], 0.0, rcond_v) if s.shape[-1] else s
     ranks = (s > tol).sum(-1).astype(np.int64)

@@ -317,6 +317,16 @@ def cholesky_inverse(input, upper=False, *, out=None):  # noqa: A002
             f"cholesky_inverse: A must be batches of square matrices, but they are {m} by {n} "
             "matrices")
     _no_half_or_int("cholesky_inverse_out_cpu", input)
+    # potri inverts the triangular factor first (trtri): its info is the first zero on
+    # the diagonal (-0.0 included), which torch raises
+    zero = np.diagonal(input._data, axis1=-2, axis2=-1) == 0
+    zero = zero.reshape(math.prod(zero.shape[:-1]), n)
+    if zero.any():
+        index = int(np.flatnonzero(zero.any(-1))[0])
+        raise LinAlgError(
+            f"cholesky_inverse: {batch_prefix(input._data.shape, index)}The diagonal element "
+            f"{int(np.argmax(zero[index])) + 1} is zero, the inversion could not be completed "
+            "because the input matrix is singular.")
     return CholeskyInverse.apply(input, upper=bool(upper))
 
 
