@@ -744,12 +744,21 @@ class Logsumexp(Primitive):
         if a.size == 0:
             out = np.log(np.add.reduce(np.exp(a), axis=dims, keepdims=keepdim))
         else:
-            m = np.max(a, axis=dims, keepdims=True)
-            # all -inf gives -inf, +inf gives +inf, not nan (a zero of m's dtype: NumPy < 2
-            # would widen a 0-d float32 m to float64 against the Python int 0)
-            m = np.where(np.isinf(m), m.dtype.type(0), m)
-            total = np.asarray(_add_reduce(rounded_once(np.exp, a - m), dims, keepdim, a.dtype))
-            out = rounded_once(np.log, total) + (m if keepdim else m.reshape(total.shape))
+            m = np.maximum.reduce(a, dims, None, None, True)  # (np.max, without its wrapper)
+            infinite = np.isinf(m)
+            if np.count_nonzero(infinite):
+                # all -inf gives -inf, +inf gives +inf, not nan (a zero of m's dtype: NumPy
+                # < 2 would widen a 0-d float32 m to float64 against the Python int 0)
+                m = np.where(infinite, m.dtype.type(0), m)
+            exps = a - m
+            if type(exps) is np.ndarray and exps.dtype.itemsize >= 4:
+                # rounded_once in place: float32 through float64 buffers, rounded once
+                np.exp(exps, out=exps, dtype=np.float64, casting="same_kind")
+            else:  # (float16, or a 0-d a: a scalar)
+                exps = rounded_once(np.exp, exps)
+            total = np.asarray(_add_reduce(exps, dims, keepdim, a.dtype))
+            out = rounded_once(np.log, total)
+            out += m if keepdim else m.reshape(total.shape)
         out = reduction_layout(np.asarray(out), a)
         ctx.save_for_backward(a, out)
         return out

@@ -34,51 +34,62 @@ _VEC_BYTES = 32
 
 
 def _vector_sum(terms: np.ndarray) -> np.ndarray:
-    """The sum of each row of ``terms`` (pairs, m) in the order of torch's
-    vec::map2_reduce_all with W = 32 / itemsize lanes: a row shorter than W is added
+    """The sum of each column of ``terms`` (m, pairs) in the order of torch's
+    vec::map2_reduce_all with W = 32 / itemsize lanes: a column shorter than W is added
     term after term; else lane l adds terms l, l + W, ... (the tail's lanes too), and the
     lanes are then combined: float32 by the AVX2 shuffle tree (lane i with i + 4, then
-    + 2, + 1), float64 one lane after another."""
-    m = terms.shape[1]
+    + 2, + 1), float64 one lane after another. (Columns, so that each step adds whole
+    contiguous rows for all pairs at once.)"""
+    m = terms.shape[0]
     w = _VEC_BYTES // terms.itemsize
     if m < w:
-        acc = terms[:, 0].copy()
+        acc = terms[0].copy()
         for c in range(1, m):
-            acc += terms[:, c]
+            acc += terms[c]
         return acc
     full = m - m % w
-    acc = terms[:, :w].copy()
+    acc = terms[:w].copy()
     for d in range(w, full, w):
-        acc += terms[:, d:d + w]
+        acc += terms[d:d + w]
     if full < m:
-        acc[:, :m - full] += terms[:, full:]
+        acc[:m - full] += terms[full:]
     if terms.dtype == np.float32:
-        while acc.shape[1] > 1:
-            half = acc.shape[1] // 2
-            acc = acc[:, :half] + acc[:, half:]
-        return acc[:, 0]
-    total = acc[:, 0].copy()
+        while acc.shape[0] > 1:
+            half = acc.shape[0] // 2
+            acc = acc[:half] + acc[half:]
+        return acc[0]
+    total = acc[0].copy()
     for c in range(1, w):
-        total += acc[:, c]
+        total += acc[c]
     return total
 
 
+def _pair_differences(x: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """x[i_k] - x[j_k] for the pairs i_k < j_k in row-major order, transposed: (m, pairs).
+    Row i is the first of n - 1 - i pairs (a repeat); ``cols`` are the j_k."""
+    n = x.shape[0]
+    xt = np.ascontiguousarray(x.T)
+    diff = np.repeat(xt, np.arange(n - 1, -1, -1), axis=1)
+    return np.subtract(diff, np.take(xt, cols, axis=1), out=diff)
+
+
 def _pair_norms(diff: np.ndarray, p: float) -> np.ndarray:
-    """The p-norm of each row of ``diff`` (torch's special cases p = 0, 1, 2, inf).
+    """The p-norm of each column of ``diff`` (m, pairs) (torch's special cases p = 0, 1,
+    2, inf).
 
     As torch's kernel: p = 0 adds min(ceil(|d|), 1), so a NaN difference gives NaN (not
     a count of 1); a general p takes the 1/p-th power in double."""
-    if diff.shape[1] == 0:
-        return np.zeros(diff.shape[0], diff.dtype)
+    if diff.shape[0] == 0:
+        return np.zeros(diff.shape[1], diff.dtype)
     ftype = diff.dtype.type
     if p == 0:
-        return np.minimum(np.ceil(np.abs(diff)), ftype(1)).sum(axis=1)
+        return np.minimum(np.ceil(np.abs(diff)), ftype(1)).sum(axis=0)
     if p == 1:
-        return _vector_sum(np.abs(diff))
+        return _vector_sum(np.abs(diff, out=diff))
     if p == 2:
-        return np.sqrt(_vector_sum(diff * diff))
+        return np.sqrt(_vector_sum(np.multiply(diff, diff, out=diff)))
     if p == float("inf"):
-        return np.abs(diff).max(axis=1)
+        return np.abs(diff).max(axis=0)
     agg = _vector_sum(np.abs(diff) ** ftype(p))
     return (agg.astype(np.float64) ** (1.0 / float(ftype(p)))).astype(diff.dtype)
 
@@ -118,8 +129,7 @@ class _Pdist(Primitive):
 
     @staticmethod
     def forward(ctx, x, p=2.0):
-        rows, cols = np.triu_indices(x.shape[0], 1)
-        out = _pair_norms(x[rows] - x[cols], p)
+        out = _pair_norms(_pair_differences(x, np.triu_indices(x.shape[0], 1)[1]), p)
         ctx.save_for_backward(x, out)
         ctx.p = p
         return out
