@@ -977,6 +977,18 @@ class BackwardCFunction(Node, _Context):
             )
         return vjp
 
+    def save_for_forward(self, *tensors):
+        """Keep tensors for ``jvp``, as torch's ctx (torchlet has no forward-mode AD, so
+        only code that also supports it calls this); like torch, only tensors or None,
+        and ``ctx.saved_for_forward`` is cleared once ``apply`` returns."""
+        for tensor in tensors:
+            if not (isinstance(tensor, Tensor) or tensor is None):
+                raise AssertionError(
+                    "save_for_forward expects all arguments to be tensors; you should "
+                    "save non-tensors as attributes on ctx."
+                )
+        self.saved_for_forward = tensors
+
     def apply(self, *grads):
         """Run the user's backward (torch lets ``grad_fn.apply`` be called directly)."""
         return self._user_backward()(self, *grads)
@@ -1117,6 +1129,8 @@ class Function:
                 output = cls.forward(ctx, *args)
         if uses_setup_context:
             cls.setup_context(ctx, args, output)
+        if "saved_for_forward" in ctx.__dict__:  # (only jvp would read it; see above)
+            ctx.saved_for_forward = None
 
         multi = isinstance(output, tuple)
         outputs = output if multi else (output,)

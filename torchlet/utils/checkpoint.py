@@ -34,8 +34,14 @@ import weakref
 from torchlet._tensor import Tensor
 from torchlet.autograd import backward as autograd_backward
 from torchlet.autograd import engine
-from torchlet.autograd.function import Function, _modified_message
-from torchlet.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from torchlet.autograd.function import (
+    SAVED_TENSOR_HOOKS,
+    Function,
+    _edge,
+    _modified_message,
+    _PackedSaved,
+)
+from torchlet.autograd.grad_mode import GRAD_STATE, enable_grad, is_grad_enabled, no_grad
 from torchlet.autograd.graph import saved_tensors_hooks
 from torchlet.random import fork_rng, get_rng_state, set_rng_state
 
@@ -190,10 +196,12 @@ class _CheckpointFrame:
 
     def __init__(self, recompute_fn, args, early_stop, check_metadata):
         self.recompute_fn = recompute_fn
-        self.args = args
-        # torch saves the inputs for backward (_NoopSaveInputs): changing one in place
-        # before the recomputation is the usual version-counter error
-        self.input_versions = [(a._vbox, a._vbox[0], a) for a in args if isinstance(a, Tensor)]
+        # torch saves the inputs for backward (as saved tensors): changing one in place
+        # before the recomputation is the usual version-counter error; saved-tensor
+        # hooks active around the call pack them (see _save_inputs)
+        self.args = _save_inputs(args)
+        self.input_versions = [(a._vbox, a._vbox[0], a) for a in self.args
+                               if isinstance(a, Tensor)]
         self.early_stop = early_stop
         self.check_metadata = check_metadata
         self.saved_metadata = []
@@ -217,9 +225,10 @@ class _CheckpointFrame:
                 if box[0] != version:
                     raise RuntimeError(_modified_message(None, tensor, box[0], version))
             self.pass_id, self.recomputed = pass_id, []
+            args = [a(None) if type(a) is _PackedSaved else a for a in self.args]
             try:
                 with saved_tensors_hooks(self._pack_recomputed, _identity), enable_grad():
-                    self.recompute_fn(*self.args)
+                    self.recompute_fn(*args)
             except _StopRecomputation:
                 pass
             self._check_recomputed()
@@ -259,6 +268,38 @@ class _CheckpointFrame:
 
 
 _unique = itertools.count()
+
+
+def _save_inputs(args) -> list:
+    """The inputs as torch keeps them for the recomputation. Under saved_tensors_hooks
+    (the user's, or an enclosing checkpoint's) each tensor is packed now, as any saved
+    tensor: the hook runs without grad and without hooks and may not change its input in
+    place; its unpack hook runs at each recomputation, and no version is checked then."""
+    stack = SAVED_TENSOR_HOOKS.stack
+    if not stack:
+        return list(args)
+    pack, unpack = stack[-1]
+    saved = []
+    for arg in args:
+        if isinstance(arg, Tensor):
+            edge, version = _edge(arg), arg._vbox[0]
+            SAVED_TENSOR_HOOKS.stack = []
+            grad_mode, GRAD_STATE.enabled = GRAD_STATE.enabled, False
+            try:
+                packed = pack(arg)
+            finally:
+                SAVED_TENSOR_HOOKS.stack = stack
+                GRAD_STATE.enabled = grad_mode
+            if arg._vbox[0] != version:
+                raise RuntimeError(
+                    "A saved tensor pack hook is modifying its input in place. Tensors "
+                    "provided as input to pack hook cannot be modified by in-place operations "
+                    "as this can lead to unexpected side-effects. Please open an issue if you "
+                    "need to perform in-place operations on the input to a pack hook."
+                )
+            arg = _PackedSaved(packed, unpack, edge)
+        saved.append(arg)
+    return saved
 
 
 def _identity(x):
