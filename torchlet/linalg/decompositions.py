@@ -24,6 +24,8 @@ so every rule is differentiable again.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from torchlet._dtype import type_name
@@ -220,10 +222,11 @@ def lapack_eigh(a: np.ndarray, uplo: str, vectors: bool = True):
     """np.linalg.eigh (or eigvalsh), its failure to converge raised as torch's LinAlgError.
     The error code is LAPACK's info, which NumPy does not report: n - 1 (n - 2 without
     vectors) is what torch's syevd gives for a NaN off the diagonal, its usual value."""
+    side: Literal["L", "U"] = "U" if uplo.upper() == "U" else "L"
     try:
         if vectors:
-            return np.linalg.eigh(a, UPLO=uplo.upper())
-        return np.linalg.eigvalsh(a, UPLO=uplo.upper())
+            return np.linalg.eigh(a, UPLO=side)
+        return np.linalg.eigvalsh(a, UPLO=side)
     except np.linalg.LinAlgError:
         code = max(a.shape[-1] - (1 if vectors else 2), 1)
         raise LinAlgError(
