@@ -42,25 +42,10 @@ from torchlet._ops.reduction._common import check_tensor, type_word, wrap_dim
 from torchlet._ops.shape.common import _int
 from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.not_implemented import NotImplementedNode
 
 # torch's C++ type names, as its dtype-mismatch messages print them
 _CPP_TYPE = C_TYPE_NAMES
-
-
-class NotImplementedNode(Primitive):
-    """The node torch records for an operation without a derivative: results that need
-    a gradient point at it, and backward raises. ``results`` are computed beforehand."""
-
-    node_name = "torch::autograd::NotImplemented"
-
-    @staticmethod
-    def forward(ctx, *arrays, results, op):
-        ctx.op = op
-        return results
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
 
 
 def _not_implemented(op, inputs, results):

@@ -29,7 +29,7 @@ from torchlet._dtype import type_name
 from torchlet._ops.pointwise.operands import _out, _out_tuple, out_dtype_must_match
 from torchlet._ops.reduction._common import type_word
 from torchlet._tensor import Tensor, wrap
-from torchlet.autograd.function import Primitive
+from torchlet.autograd.not_implemented import NotImplementedNode
 from torchlet.linalg._common import LinAlgError, check_float, check_tensor, column_major
 from torchlet.linalg._return_types import (
     linalg_ldl_factor,
@@ -160,21 +160,6 @@ def _sytrs(ld: np.ndarray, pivots: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
-class _NoDerivative(Primitive):
-    """Outputs of an operation torch does not differentiate: backward raises its error."""
-
-    node_name = "torch::autograd::NotImplemented"
-
-    @staticmethod
-    def forward(ctx, *arrays, result, op):
-        ctx.op = op
-        return result
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
-
-
 def _ldl_arrays(a: np.ndarray):
     batch, n = a.shape[:-2], a.shape[-1]
     flat: np.ndarray = a.reshape((math.prod(batch), n, n))  # (-1 fails for 0 x 0 matrices)
@@ -222,7 +207,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):  # noqa:
     ld, pivots, info = _ldl_arrays(A._data)
     if check_errors and info.any():
         raise _singular_ldl("torch.linalg.ldl_factor_ex", A._data.shape, info)
-    ld = _NoDerivative.apply(A, result=ld, op="linalg_ldl_factor_ex")
+    ld = NotImplementedNode.apply(A, results=ld, op="linalg_ldl_factor_ex")
     return linalg_ldl_factor_ex((ld, wrap(pivots), wrap(info)))
 
 
@@ -235,7 +220,7 @@ def ldl_factor(A, *, hermitian=False, out=None):  # noqa: N803
     ld, pivots, info = _ldl_arrays(A._data)
     if info.any():
         raise _singular_ldl("torch.linalg.ldl_factor", A._data.shape, info)
-    ld = _NoDerivative.apply(A, result=ld, op="linalg_ldl_factor_ex")
+    ld = NotImplementedNode.apply(A, results=ld, op="linalg_ldl_factor_ex")
     return linalg_ldl_factor((ld, wrap(pivots)))
 
 
@@ -276,7 +261,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):  # noqa: N803
         for i, (m, p, c) in enumerate(zip(lds, pivs, bs, strict=True)):
             x[i] = _sytrs(m, p, c)
     x = column_major(x.reshape(batch + b.shape[-2:]))
-    return _NoDerivative.apply(LD, B, result=x, op="linalg_ldl_solve")
+    return NotImplementedNode.apply(LD, B, results=x, op="linalg_ldl_solve")
 
 
 # ---------------------------------------------------------------------------------------

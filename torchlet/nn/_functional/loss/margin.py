@@ -12,6 +12,7 @@ from torchlet._ops.pointwise import exp, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE, no_grad
+from torchlet.autograd.not_implemented import NotImplementedNode
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
@@ -215,30 +216,13 @@ class MultiMarginLoss(Primitive):
         gradient = (ctx.coef * g).reshape(ctx.shape)
         if GRAD_STATE.enabled:  # create_graph: torch's kernel has no derivative
             needing = [t for t in (grad, x) if t.requires_grad]
-            return MarginLossBackward.apply(*needing, gradient=gradient,
-                                            kernel=ctx.backward_kernel)
+            # torch's kernel has no derivative: a NotImplemented node, linked to the
+            # operands that require grad (grad_output, then self)
+            return NotImplementedNode.apply(*needing, results=gradient,
+                                            op=ctx.backward_kernel)
         return wrap(gradient)
 
     backward_kernel = "multi_margin_loss_backward"
-
-
-class MarginLossBackward(Primitive):
-    """multi_margin_loss_backward and multilabel_margin_loss_backward, recorded under
-    create_graph. torch gives them no derivative (derivatives.yaml has no entry): its
-    autograd fallback records a NotImplemented node linked to the operands that require
-    grad (grad_output, then self), and a backward through it raises. ``inputs`` are those
-    tensors, for the edges only; ``gradient`` is the first-order result."""
-
-    node_name = "torch::autograd::NotImplemented"
-
-    @staticmethod
-    def forward(ctx, *inputs, gradient, kernel):
-        ctx.kernel = kernel
-        return gradient
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise RuntimeError(f"derivative for aten::{ctx.kernel} is not implemented")
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,  # noqa: A002
