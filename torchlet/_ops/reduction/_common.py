@@ -142,13 +142,27 @@ def unsqueeze_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
 
 def expand_reduced(grad: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
     """Put back the reduced dimensions of ``grad`` and broadcast it to ``in_shape``
-    (torch's sum_backward)."""
-    if grad._data.ndim == 0:  # a full reduction: the 0-d gradient expands as it is
+    (torch's sum_backward). ``dims`` None: a full reduction asked for with dim None or
+    (), whose gradient torch expands as it is; listed dims (all of them too: x.sum(0) of
+    a 1-D x) are unsqueezed one by one first (``unsqueeze_reduced``)."""
+    if grad._data.ndim == 0:  # a full reduction: the 0-d gradient
         if not GRAD_STATE.enabled and 1 not in in_shape:
-            # first order (the usual loss.sum()): the view needs no graph node
+            # first order (the usual loss.sum()): the view needs no graph node (its
+            # strides are all 0, however the dims were put back)
             return make_view(wrap(broadcast_scalar(grad._data, in_shape)), grad)
-        return make_view(Expand.apply(grad, shape=tuple(in_shape)), grad)
+        if dims is None or not in_shape:
+            return make_view(Expand.apply(grad, shape=tuple(in_shape)), grad)
+    elif dims is None:  # keepdim=True: nothing to put back
+        return grad.expand(in_shape)
     return unsqueeze_reduced(grad, in_shape, dims, keepdim).expand(in_shape)
+
+
+def full_or_dims(dim, dims):
+    """``dims`` as the backward of sum/mean needs them: None where ``dim`` was None or
+    empty (a full reduction torch's sum_backward does not unsqueeze for), else ``dims``."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        return None
+    return dims
 
 
 # ---------------------------------------------------------------------------------------

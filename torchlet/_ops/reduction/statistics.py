@@ -37,9 +37,9 @@ from torchlet._ops.reduction._common import (
     kept_shape,
     reduce_dims,
     reduction_layout,
-    restore_reduced,
     select_along,
     type_word,
+    unsqueeze_reduced,
     wrap_dim,
 )
 from torchlet._ops.reduction.sorting import argsort_array
@@ -135,7 +135,11 @@ def _setup(ctx, dims, correction, keepdim, all_reduce):
 
 
 def _var_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
-    """torch's var_backward: 2 / (n - correction) * grad * (x - mean(x))."""
+    """torch's var_backward: 2 / (n - correction) * grad * (x - mean(x)), the first
+    product by a C++ double (torch's Scalar overload, MulBackward1); a 1-D input's
+    gradient is not unsqueezed (it broadcasts as it is, as in torch)."""
+    from torchlet._ops.linalg.integration import MulScalar  # (imports sums, this module)
+
     correction = ctx.correction
     if ctx.all_reduce:
         dof = x._data.size - correction
@@ -143,12 +147,13 @@ def _var_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
             # 2 / 0 is inf; inf * 0 is nan where x equals its mean
             nan_or_inf = np.where(x._data == x.mean()._data, np.nan, np.inf)
             return grad * wrap(nan_or_inf.astype(grad._data.dtype))
-        return (2.0 / dof) * grad * (x - x.mean())
+        return MulScalar.apply(grad, number=2.0 / dof) * (x - x.mean())
     shape, dims = x._data.shape, ctx.dims
-    grad = restore_reduced(grad, shape, dims, ctx.keepdim)
+    if len(shape) > 1:
+        grad = unsqueeze_reduced(grad, shape, dims, ctx.keepdim)
     dof = count(shape, dims) - correction
     scale = 2.0 / dof if dof != 0 else math.inf
-    return scale * grad * (x - x.mean(dims, keepdim=True))
+    return MulScalar.apply(grad, number=scale) * (x - x.mean(dims, keepdim=True))
 
 
 def _std_to_var_grad(grad: Tensor, std: Tensor) -> Tensor:
@@ -161,8 +166,14 @@ def _std_to_var_grad(grad: Tensor, std: Tensor) -> Tensor:
 
 
 def _mean_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
+    """torch's mean_backward: grad broadcast back (listed dims unsqueezed first), / n
+    (a Scalar division: DivBackward1)."""
+    from torchlet._ops.linalg.integration import DivScalar  # (imports sums, this module)
+
     shape = x._data.shape
-    return expand_reduced(grad, shape, ctx.dims, ctx.keepdim) / count(shape, ctx.dims)
+    dims = None if ctx.all_reduce else ctx.dims
+    return DivScalar.apply(expand_reduced(grad, shape, dims, ctx.keepdim),
+                           number=count(shape, ctx.dims))
 
 
 class Var(Primitive):
@@ -454,8 +465,8 @@ class VectorNorm(Primitive):
         x, out = ctx.saved_tensors
         p, dims, shape = ctx.p, ctx.dims, x._data.shape
         if x._data.ndim and not (ctx.whole and not ctx.keepdim):
-            grad = restore_reduced(grad, shape, dims, ctx.keepdim)
-            out = restore_reduced(out, shape, dims, ctx.keepdim)
+            grad = unsqueeze_reduced(grad, shape, dims, ctx.keepdim)
+            out = unsqueeze_reduced(out, shape, dims, ctx.keepdim)
         if p == 0:  # piecewise constant: torch returns no gradient at all
             return None
         return norm_backward(grad, x, out, p, dims)

@@ -35,10 +35,10 @@ from torchlet._ops.reduction._common import (
     check_tensor,
     count,
     expand_reduced,
+    full_or_dims,
     kept_shape,
     reduce_dims,
     reduction_layout,
-    restore_reduced,
     result_dtype,
     reversed_cumsum,
     type_word,
@@ -202,7 +202,8 @@ def _plus_zero(total):
 
 
 class Sum(Primitive):
-    """out = sum of a over dims;  grad_a = grad broadcast back over the reduced dims."""
+    """out = sum of a over dims (None: every dim, asked for as dim=());  grad_a = grad
+    broadcast back over the reduced dims."""
 
     node_name = "SumBackward1"
 
@@ -251,9 +252,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # n
         # the usual float sums: skip the dtype rules below (same results)
         if dim is None and not keepdim:
             return SumAll.apply_unary(x)
-        return Sum.apply(x, dims=reduce_dims(dim, x._data.ndim, "sum"), keepdim=keepdim,
-                         np_dtype=x._data.dtype)
-    dims = reduce_dims(dim, x._data.ndim, "sum")
+        dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "sum"))
+        return Sum.apply(x, dims=dims, keepdim=keepdim, np_dtype=x._data.dtype)
+    dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "sum"))
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
@@ -263,8 +264,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # n
 
 
 class Nansum(Primitive):
-    """out = sum of a over dims, NaNs counted as 0;  grad_a = grad (broadcast back)
-    where a is not NaN, 0 where it is."""
+    """out = sum of a over dims (None: every dim), NaNs counted as 0;  grad_a = grad
+    (broadcast back) where a is not NaN, 0 where it is."""
 
     node_name = "NansumBackward0"
 
@@ -292,8 +293,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
-    return Nansum.apply(x, dims=reduce_dims(dim, x._data.ndim, "nansum"), keepdim=keepdim,
-                        np_dtype=np_dtype)
+    dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "nansum"))
+    return Nansum.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -301,7 +302,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  
 
 
 class Mean(Primitive):
-    """out = mean of a over dims;  grad_a = grad / n broadcast back over the reduced dims."""
+    """out = mean of a over dims (None: every dim);  grad_a = grad broadcast back over
+    the reduced dims, / n (torch's Scalar division: DivBackward1)."""
 
     node_name = "MeanBackward1"
 
@@ -320,7 +322,10 @@ class Mean(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return expand_reduced(grad, ctx.in_shape, ctx.dims, ctx.keepdim) / ctx.count
+        from torchlet._ops.linalg.integration import DivScalar  # (imports this module)
+
+        return DivScalar.apply(expand_reduced(grad, ctx.in_shape, ctx.dims, ctx.keepdim),
+                               number=ctx.count)
 
 
 class MeanAll(Mean):
@@ -346,7 +351,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # 
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else x._data.dtype
     if np_dtype.kind != "f":
         raise _mean_of_integers(np_dtype)
-    dims = reduce_dims(dim, x._data.ndim, "mean")
+    dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "mean"))
     primitive = MeanAll if dim is None and not keepdim else Mean
     return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
 
@@ -489,8 +494,8 @@ class Prod(Primitive):
         if x._data.ndim == 0:
             return grad
         dims = (ctx.dim,)
-        grad = restore_reduced(grad, x._data.shape, dims, ctx.keepdim)
-        out = restore_reduced(out, x._data.shape, dims, ctx.keepdim)
+        grad = unsqueeze_reduced(grad, x._data.shape, dims, ctx.keepdim)
+        out = unsqueeze_reduced(out, x._data.shape, dims, ctx.keepdim)
         if not (x._data == 0).any():
             return grad * (out / x)
         return _prod_safe_zeros_backward(grad, x, ctx.dim)
