@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 _REQUIRED = object()  # the default of an argument that torch's method form requires
 _NO_DIM = object()  # squeeze's default, every dim (an explicit None is torch's TypeError)
 _NOT_GIVEN = object()  # sort's stable not passed at all (even None picks torch's other overload)
+_OMITTED = object()  # a reduction's keepdim not passed (torch's overload without dim takes none)
 _VIEW_SIGNATURES = ("torch.dtype dtype", "tuple of ints size")  # (as torch prints them)
 _MAX_MIN_SIGNATURES = ("", "Tensor other", "int dim, bool keepdim = False")
 
@@ -1249,35 +1250,48 @@ class Tensor:
     # reductions
 
     @numpy_names
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
-        if dim is None and dtype is None and not keepdim \
+    def sum(self, dim=_NO_DIM, keepdim=_OMITTED, *, dtype=None):
+        if dim is _NO_DIM and keepdim is _OMITTED and dtype is None \
                 and self._data.dtype.kind == "f":  # loss.sum(), as the arithmetic dunders
             return _sums.SumAll.apply_unary(self)
+        dim, keepdim = _dim_keepdim("sum", dim, keepdim, dtype, _sums._SUM_SIGNATURES)
         return _red.sum(self, dim, keepdim, dtype=dtype)
 
     @numpy_names
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
+    def mean(self, dim=_NO_DIM, keepdim=_OMITTED, *, dtype=None):
+        if dim is _NO_DIM and keepdim is _OMITTED and dtype is None \
+                and self._data.dtype.kind == "f":  # loss.mean()
+            return _sums.MeanAll.apply_unary(self)
+        dim, keepdim = _dim_keepdim("mean", dim, keepdim, dtype, _sums._SUM_SIGNATURES)
         return _red.mean(self, dim, keepdim, dtype=dtype)
 
     @numpy_names
-    def prod(self, dim=_NO_DIM, keepdim=False, *, dtype=None):
+    def prod(self, dim=_NO_DIM, keepdim=_OMITTED, *, dtype=None):
         if dim is None:  # (torch has no prod(None): its overloads are () and (int dim))
             raise _shape_common._invalid_combination(
-                "prod", (None,), {}, ("*, torch.dtype dtype = None",
-                                      "int dim, bool keepdim = False, *, torch.dtype dtype = None"))
-        return _red.prod(self, None if dim is _NO_DIM else dim, keepdim, dtype=dtype)
+                "prod", (None,), {}, _sums._PROD_SIGNATURES)
+        dim, keepdim = _dim_keepdim("prod", dim, keepdim, dtype, _sums._PROD_SIGNATURES)
+        if dim is None:  # (the function's overload without dim: no keepdim to pass)
+            return _red.prod(self, dtype=dtype)
+        return _red.prod(self, dim, keepdim, dtype=dtype)
 
     @numpy_names
-    def max(self, dim=_NO_DIM, keepdim=False):
+    def max(self, dim=_NO_DIM, keepdim=_OMITTED):
         if dim is None:
             raise _shape_common._invalid_combination("max", (None,), {}, _MAX_MIN_SIGNATURES)
-        return _red.max(self, None if dim is _NO_DIM else dim, keepdim)
+        if keepdim is _OMITTED and isinstance(dim, Tensor):  # max(other)
+            return _red.max(self, dim)
+        dim, keepdim = _dim_keepdim("max", dim, keepdim, None, _MAX_MIN_SIGNATURES)
+        return _red.max(self) if dim is None else _red.max(self, dim, keepdim)
 
     @numpy_names
-    def min(self, dim=_NO_DIM, keepdim=False):
+    def min(self, dim=_NO_DIM, keepdim=_OMITTED):
         if dim is None:
             raise _shape_common._invalid_combination("min", (None,), {}, _MAX_MIN_SIGNATURES)
-        return _red.min(self, None if dim is _NO_DIM else dim, keepdim)
+        if keepdim is _OMITTED and isinstance(dim, Tensor):  # min(other)
+            return _red.min(self, dim)
+        dim, keepdim = _dim_keepdim("min", dim, keepdim, None, _MAX_MIN_SIGNATURES)
+        return _red.min(self) if dim is None else _red.min(self, dim, keepdim)
 
     @numpy_names
     def amax(self, dim=(), keepdim=False):
@@ -1308,16 +1322,22 @@ class Tensor:
         return _red.nanmean(self, dim, keepdim, dtype=dtype)
 
     @numpy_names
-    def median(self, dim=_NO_DIM, keepdim=False):
+    def median(self, dim=_NO_DIM, keepdim=_OMITTED):
         if type(dim) is not int and dim is not _NO_DIM:  # (None too: torch's TypeError)
             dim = _shape_common._int(dim, "median", "dim", 1)
-        return _red.median(self, None if dim is _NO_DIM else dim, keepdim)
+        if dim is _NO_DIM and keepdim is not _OMITTED:  # (torch's median() takes no keepdim)
+            raise TypeError('median() missing 1 required positional arguments: "dim"')
+        return _red.median(self, None if dim is _NO_DIM else dim,
+                            False if keepdim is _OMITTED else keepdim)
 
     @numpy_names
-    def nanmedian(self, dim=_NO_DIM, keepdim=False):
+    def nanmedian(self, dim=_NO_DIM, keepdim=_OMITTED):
         if type(dim) is not int and dim is not _NO_DIM:
             dim = _shape_common._int(dim, "nanmedian", "dim", 1)
-        return _red.nanmedian(self, None if dim is _NO_DIM else dim, keepdim)
+        if dim is _NO_DIM and keepdim is not _OMITTED:
+            raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
+        return _red.nanmedian(self, None if dim is _NO_DIM else dim,
+                               False if keepdim is _OMITTED else keepdim)
 
     @numpy_names
     def mode(self, dim=-1, keepdim=False):
@@ -3287,6 +3307,19 @@ def _requires_grad_argument(args: tuple, kwargs: dict) -> builtins.bool:
         raise TypeError(f"requires_grad_(): argument 'requires_grad'{where} must be bool, "
                         f"not {_dtype.type_name(value)}")
     return value
+
+
+def _dim_keepdim(method: str, dim, keepdim, dtype, signatures) -> tuple:
+    """A reduction method's ``dim`` (None for every dim) and ``keepdim``, either not
+    passed (``_NO_DIM``, ``_OMITTED``): torch's overload without dim takes no keepdim,
+    its TypeError (with ``dtype`` given, torch reports the missing dim instead)."""
+    if keepdim is _OMITTED:
+        return (None if dim is _NO_DIM else dim), False
+    if dim is _NO_DIM:
+        if dtype is not None:
+            raise TypeError(f'{method}() missing 1 required positional arguments: "dim"')
+        raise _shape_common._invalid_combination(method, (), {"keepdim": keepdim}, signatures)
+    return dim, keepdim
 
 
 def _no_arguments(method: str, args: tuple) -> TypeError:

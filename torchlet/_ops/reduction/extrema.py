@@ -44,6 +44,7 @@ from torchlet._ops.reduction._common import (
     select_along,
     wrap_dim,
 )
+from torchlet._ops.shape.common import _invalid_combination
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -134,6 +135,14 @@ class MinDim(Selection):
     node_name = "MinBackward0"
 
 
+# keepdim not passed: torch's overload without dim (and that with other) takes none
+_OMITTED = object()
+_MAX_MIN_SIGNATURES = ("Tensor input, *, Tensor out = None",  # (as torch's errors print them)
+                       "Tensor input, Tensor other, *, Tensor out = None",
+                       "Tensor input, int dim, bool keepdim = False, *, "
+                       "tuple of Tensors out = None")
+
+
 def _extreme(name, x, dim, keepdim, whole, along, arg, result):
     if dim is None:
         if x._data.size == 0:
@@ -153,16 +162,19 @@ def _extreme(name, x, dim, keepdim, whole, along, arg, result):
 
 
 @numpy_names
-def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001, A002
+def max(input, dim=None, keepdim=_OMITTED, *, out=None):  # noqa: A001, A002
     """``max(input)``: the largest element (0-d). ``max(input, dim, keepdim=False)``:
     ``torch.return_types.max(values, indices)`` along dim. ``max(input, other)``: the
     elementwise maximum of two tensors."""
+    if keepdim is _OMITTED:
+        keepdim = False
+    elif dim is None or isinstance(dim, Tensor):  # (those overloads take no keepdim)
+        raise _invalid_combination("max", (input,) if dim is None else (input, dim),
+                                   {"keepdim": keepdim}, _MAX_MIN_SIGNATURES)
     x = check_tensor("max", input)
     if isinstance(dim, Tensor):
         from torchlet._ops.pointwise import maximum
 
-        if keepdim:
-            raise TypeError("max(input, other) takes no keepdim argument")
         return _out(maximum(x, dim), out, "max", out_dtype_castable)
     result = _extreme("max", x, dim, keepdim, MaxAll, MaxDim, np.argmax, return_types.max)
     return _extreme_out(result, out, "max")
@@ -175,15 +187,18 @@ def _extreme_out(result, out, name: str):
 
 
 @numpy_names
-def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001, A002
+def min(input, dim=None, keepdim=_OMITTED, *, out=None):  # noqa: A001, A002
     """``min(input)``, ``min(input, dim, keepdim=False)`` (values, indices), or
     ``min(input, other)`` (the elementwise minimum), as ``max``."""
+    if keepdim is _OMITTED:
+        keepdim = False
+    elif dim is None or isinstance(dim, Tensor):  # (those overloads take no keepdim)
+        raise _invalid_combination("min", (input,) if dim is None else (input, dim),
+                                   {"keepdim": keepdim}, _MAX_MIN_SIGNATURES)
     x = check_tensor("min", input)
     if isinstance(dim, Tensor):
         from torchlet._ops.pointwise import minimum
 
-        if keepdim:
-            raise TypeError("min(input, other) takes no keepdim argument")
         return _out(minimum(x, dim), out, "min", out_dtype_castable)
     result = _extreme("min", x, dim, keepdim, MinAll, MinDim, np.argmin, return_types.min)
     return _extreme_out(result, out, "min")

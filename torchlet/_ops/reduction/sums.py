@@ -236,13 +236,44 @@ class SumAll(Primitive):
 _SUM_SIGNATURES = ("*, torch.dtype dtype = None",
                    "tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None")
 
+# ``dim`` / ``keepdim`` not passed at all: torch's overload without dim, which takes no
+# keepdim (``sum(x, keepdim=True)`` is its TypeError, ``sum(x, None, True)`` is not)
+_OMITTED = object()
+
+
+def _keepdim_without_dim(fn: str, args: tuple, keepdim, others: dict, signatures,
+                         missing: bool = True) -> TypeError:
+    """torch's TypeError for ``keepdim`` given without ``dim`` (``args``: the input of a
+    function, none for a Tensor method). With another keyword that the dim overload
+    takes (``others``: dtype, out; None when not given), torch reports the missing
+    ``dim`` where ``missing``, else the invalid combination of every keyword."""
+    given = {name: value for name, value in others.items() if value is not None}
+    if given and missing:
+        return TypeError(f'{fn}() missing 1 required positional arguments: "dim"')
+    return _invalid_combination(fn, args, {"keepdim": keepdim, **given}, signatures)
+
+
+def _function_signatures(method_signatures, out_in_first: bool = False) -> tuple:
+    """A function's overloads as torch prints them, from its Tensor method's: the input
+    first, and ``out`` on the dim overload (on both where ``out_in_first``)."""
+    first, with_dim = method_signatures
+    return (f"Tensor input, {first}" + (", Tensor out = None" if out_in_first else ""),
+            f"Tensor input, {with_dim}, Tensor out = None")
+
 
 @numpy_names
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A001, A002
+def sum(input, dim=_OMITTED, keepdim=_OMITTED, *, dtype=None, out=None) -> Tensor:  # noqa: A001, A002
     """Sum over ``dim`` (an int, a tuple or list; None or () means every dimension).
 
     Integer and bool inputs sum to int64; ``dtype`` converts before summing.
     """
+    if keepdim is _OMITTED:
+        keepdim = False
+    elif dim is _OMITTED:
+        raise _keepdim_without_dim("sum", (input,), keepdim, {"dtype": dtype, "out": out},
+                                   _function_signatures(_SUM_SIGNATURES))
+    if dim is _OMITTED:
+        dim = None
     if out is not None:
         return _reduced_into(sum, "sum", input, dim, keepdim, dtype, out)
     x = check_tensor("sum", input)
@@ -335,9 +366,16 @@ class MeanAll(Mean):
 
 
 @numpy_names
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
+def mean(input, dim=_OMITTED, keepdim=_OMITTED, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` (None or () means every dimension); floating inputs only,
     unless ``dtype`` names a floating type."""
+    if keepdim is _OMITTED:
+        keepdim = False
+    elif dim is _OMITTED:  # (torch's function names every keyword given; its method not)
+        raise _keepdim_without_dim("mean", (input,), keepdim, {"dtype": dtype, "out": out},
+                                   _function_signatures(_SUM_SIGNATURES, True), False)
+    if dim is _OMITTED:
+        dim = None
     if dtype is not None:
         _check_mean_dtype("mean", input, dtype)
     if out is not None:
@@ -540,8 +578,13 @@ _PROD_SIGNATURES = ("*, torch.dtype dtype = None",  # (Tensor.prod's, as torch p
 
 
 @numpy_names
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
+def prod(input, dim=None, keepdim=_OMITTED, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Product of all elements, or along one ``dim`` (an int). Integers give int64."""
+    if keepdim is _OMITTED:
+        keepdim = False
+    elif dim is None:  # (torch's overload without dim takes no keepdim)
+        raise _keepdim_without_dim("prod", (input,), keepdim, {"dtype": dtype, "out": out},
+                                   _function_signatures(_PROD_SIGNATURES))
     if out is not None:
         if dim is None:  # torch has no out= overload without dim
             raise _invalid_combination("prod", (input,), {"out": out}, (
