@@ -101,6 +101,22 @@ def attr(name, convert=None, tensor=False, default=_NO_DEFAULT):
     return read
 
 
+def given(i, default=_NO_DEFAULT):
+    """The i-th Scalar argument as the caller gave it (``ctx.given``, a tuple), which torch's
+    node keeps as its Scalar: an int stays an int, a bool a bool, a float the Python double
+    (clamp(-0.4, 0.6) keeps 0.6, not float32's 0.6000000238418579); a NumPy number or a 0-d
+    tensor as its item(), as torch's parser reads it."""
+    def read(node):
+        values = node.__dict__.get("given")
+        if values is None:
+            if default is _NO_DEFAULT:
+                raise Absent
+            return default
+        value = values[i]
+        return value.item() if isinstance(value, (Tensor, np.generic)) else value
+    return read
+
+
 def param(name, convert=None):
     """A keyword argument of a backward-of-backward primitive (kept in ``ctx.params``)."""
     def read(node):
@@ -307,9 +323,9 @@ LOSS = {"self": saved(0), "target": saved(1), "reduction": attr("reduction", RED
 # torchlet primitive whose ctx differs from the others of that node name.
 TABLE: dict[str, dict] = {
     # arithmetic
-    "AddBackward0": {"alpha": attr("alpha", default=1)},
-    "SubBackward0": {"alpha": attr("alpha", default=1)},
-    "RsubBackward1": {"alpha": attr("alpha", default=1)},
+    "AddBackward0": {"alpha": given(0, default=1)},
+    "SubBackward0": {"alpha": given(0, default=1)},
+    "RsubBackward1": {"alpha": given(0, default=1)},
     "MulBackward0(Mul)": {"other": saved(0), "self": saved(1)},
     "DivBackward0(Div)": {"other": saved(0), "self": saved(1)},
     "MulBackward1": {"other": attr("number")},  # (a C++ double in torch's formulas)
@@ -346,15 +362,16 @@ TABLE: dict[str, dict] = {
     "I0Backward0": SELF_ONLY,
     "SincBackward0": SELF_ONLY,
     "LogitBackward0": {"self": saved(0), "eps": attr("eps")},
-    # (torch's ErfinvBackward0 saves self, NanToNumBackward0 self, SgnBackward0 self and
-    # result: torchlet's nodes keep erfinv's result, nan_to_num's finite mask, nothing)
+    "ErfinvBackward0": SELF_ONLY,
+    "NanToNumBackward0": SELF_ONLY,
+    "SgnBackward0": {"self": saved(0), "result": saved(1)},
     "SinBackward0": SELF_ONLY,
     "CosBackward0": SELF_ONLY,
     "AbsBackward0": SELF_ONLY,
     "ErfBackward0": SELF_ONLY,
     "SiluBackward0": SELF_ONLY,
     "HardsigmoidBackward0": SELF_ONLY,
-    "ClampBackward1(ClampScalar)": {"self": saved(0), "min": attr("lo"), "max": attr("hi")},
+    "ClampBackward1(ClampScalar)": {"self": saved(0), "min": given(0), "max": given(1)},
     "WhereBackward0": {"condition": attr("cond", tensor=True)},
     "MaximumBackward0": {"self": saved(0), "other": saved(1)},
     "MinimumBackward0": {"self": saved(0), "other": saved(1)},
@@ -366,8 +383,8 @@ TABLE: dict[str, dict] = {
     "LerpBackward1": {"self": needed(saved(0), 2), "end": needed(saved(1), 2),
                       "weight": needed(saved(2), 0, 1)},
     "ClampBackward0(ClampTensor)": {"self": saved(0), "min": saved(1), "max": saved(2)},
-    "ClampMinBackward0": {"self": saved(0), "min": attr("lo")},
-    "ClampMaxBackward0": {"self": saved(0), "max": attr("hi")},
+    "ClampMinBackward0": {"self": saved(0), "min": given(0)},
+    "ClampMaxBackward0": {"self": saved(0), "max": given(1)},
     "ClampMinBackward1": {"self": saved(0), "min": saved(1)},
     "ClampMaxBackward1": {"self": saved(0), "max": saved(1)},
     # fmod/remainder by a tensor: the operands serve only other's gradient
@@ -423,8 +440,8 @@ TABLE: dict[str, dict] = {
     "CeluBackward1": {"alpha": attr("params", lambda p: _number(p[0])), "result": saved(0)},
     "ThresholdBackward0": {"self": saved(0), "threshold": attr("threshold")},
     "ThresholdBackward1": {"self": saved(0), "threshold": attr("threshold")},
-    "HardshrinkBackward0": {"lambd": attr("lambd"), "self": saved(0)},
-    "SoftshrinkBackward0": {"lambd": attr("lambd"), "self": saved(0)},
+    "HardshrinkBackward0": {"lambd": given(0), "self": saved(0)},
+    "SoftshrinkBackward0": {"lambd": given(0), "self": saved(0)},
     "GluBackward0": {"dim": attr("dim", _int), "self": saved(0)},
     "PreluKernelBackward0": {"self": saved(0), "weight": _prelu_weight},
     "HardswishBackward0": SELF_ONLY,
@@ -444,7 +461,7 @@ TABLE: dict[str, dict] = {
     "MmBackward0(_LinearNoBias)": {"self": saved(0), "self_sym_sizes": input_sizes(0),
                                    "mat2_sym_sizes": transposed_sizes(1)},
     "AddmmBackward0(Addmm)": {
-        "mat1": saved(0), "mat2": saved(1), "alpha": attr("alpha"), "beta": attr("beta"),
+        "mat1": saved(0), "mat2": saved(1), "alpha": given(1), "beta": given(0),
         "mat1_sym_sizes": input_sizes(1), "mat2_sym_sizes": input_sizes(2),
     },
     "AddmmBackward0(_Linear)": {"mat1": saved(0), "alpha": const(1), "beta": const(1),

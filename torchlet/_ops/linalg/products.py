@@ -659,9 +659,13 @@ class Addmm(Primitive):
     _layouts = True  # whether the gradients follow the operands' layouts (mm's do)
 
     @classmethod
-    def forward(cls, ctx, bias, m1, m2, *, beta, alpha):
+    def forward(cls, ctx, bias, m1, m2, *, beta, alpha, given=None):
+        # beta, alpha: in the operands' dtype; given: (beta, alpha) as the caller gave them,
+        # which torch's node keeps (0.3, not 0.3 rounded to float32; int 2 stays 2)
         save_factors(ctx, m1, m2, *ctx.needs_input_grad[1:], layouts=cls._layouts)
         ctx.beta, ctx.alpha = beta.item(), alpha.item()
+        if given is not None:
+            ctx.given = given
         return gemm(bias, m1, m2, beta, alpha)
 
     @classmethod
@@ -747,7 +751,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A
         )
     _check_bias(bias, (s1[0], s2[1]))
     _no_bool(m1, "addmm_impl_cpu_")
-    return Addmm.apply(bias, m1, m2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype))
+    return Addmm.apply(bias, m1, m2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype),
+                       given=(beta, alpha))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002

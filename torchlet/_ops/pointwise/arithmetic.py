@@ -69,7 +69,11 @@ class Add(Primitive):
     alpha = 1  # (set on the node only when another is given: the usual a + b stores nothing)
 
     @staticmethod
-    def forward(ctx, a, b, *, alpha=1, dtype=None):
+    def forward(ctx, a, b, *, alpha=1, dtype=None, given=None):
+        # ``alpha``: in the result's dtype; ``given``: (alpha,) as the caller gave it, which
+        # torch's node keeps (``_saved_alpha`` is 0.3, not 0.3 rounded to float32)
+        if given is not None:
+            ctx.given = given
         if dtype is not None:
             a, b = promoted(a, dtype), promoted(b, dtype)
         if alpha != 1:
@@ -99,7 +103,9 @@ class Sub(Primitive):
     alpha = 1  # (as Add's)
 
     @staticmethod
-    def forward(ctx, a, b, *, alpha=1, dtype=None):
+    def forward(ctx, a, b, *, alpha=1, dtype=None, given=None):
+        if given is not None:  # (as Add's)
+            ctx.given = given
         if dtype is not None:
             a, b = promoted(a, dtype), promoted(b, dtype)
         if alpha != 1:
@@ -126,8 +132,8 @@ class Rsub(Primitive):
     node_name = "RsubBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, other, alpha=1):
-        ctx.alpha = alpha
+    def forward(ctx, a, *, other, alpha=1, given=(1,)):
+        ctx.alpha, ctx.given = alpha, given  # (given: as Add's)
         if alpha != 1:
             return _times_plus(a, -alpha, other, (a, other))
         return laid_out_as_torch(other - a, a, other)  # (other: torch's wrapped scalar)
@@ -520,12 +526,15 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002 - torch's argument na
         if (number := numbers_as_tensor(input, other)) is not None:
             return add(number, other, alpha=alpha, out=out)
         raise operand_error("add", input, other, error) from None
+    given = alpha
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
     if dt.kind == "b":  # torch: True + True is True (both bool: nothing to convert)
         return _out(LogicalOp.apply(a, b, op=np.logical_or), out, "add")
     params = promotion(dt, a, b)
-    result = Add.apply(a, b, **params) if alpha == 1 else Add.apply(a, b, alpha=alpha, **params)
+    # (the default int 1 stores nothing; alpha=1.0 is kept on the node, as torch keeps it)
+    result = Add.apply(a, b, **params) if type(given) is int and given == 1 else \
+        Add.apply(a, b, alpha=alpha, given=(given,), **params)
     return result if out is None else _out(result, out, "add")
 
 
@@ -559,10 +568,12 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
         if (number := numbers_as_tensor(input, other)) is not None:
             return sub(number, other, alpha=alpha, out=out)
         raise operand_error("sub", input, other, error) from None
+    given = alpha
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)
     params = promotion(dt, a, b)
-    result = Sub.apply(a, b, **params) if alpha == 1 else Sub.apply(a, b, alpha=alpha, **params)
+    result = Sub.apply(a, b, **params) if type(given) is int and given == 1 else \
+        Sub.apply(a, b, alpha=alpha, given=(given,), **params)
     return result if out is None else _out(result, out, "sub")
 
 
@@ -578,9 +589,10 @@ def rsub(input, other, *, alpha=1):  # noqa: A002
         return sub(other, input, alpha=alpha)
     _check_sub(other, input)
     a, b, dt = _operands(input, other)
+    given = alpha
     if alpha != 1 or type(alpha) is bool:
         alpha = _checked_alpha(alpha, dt)  # float16: alpha rounded to float16, as add's
-    return Rsub.apply(a, other=b, alpha=alpha)
+    return Rsub.apply(a, other=b, alpha=alpha, given=(given,))
 
 
 def mul(input, other, *, out=None):  # noqa: A002

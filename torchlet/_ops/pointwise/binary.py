@@ -171,9 +171,11 @@ class ClampScalar(Primitive):
     node_name = "ClampBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, lo, hi):
+    def forward(ctx, a, *, lo, hi, given):
+        # lo, hi: the bounds in a's dtype; given: (min, max) as the caller gave them, which
+        # torch's node keeps (``_saved_max`` 0.6, not 0.6 rounded to float32; int 1 stays 1)
         ctx.save_for_backward(a)
-        ctx.lo, ctx.hi = lo, hi
+        ctx.lo, ctx.hi, ctx.given = lo, hi, given
         return laid_out_as_torch(_clamp_scalar(a, lo, hi), a)
 
     @staticmethod
@@ -373,7 +375,7 @@ def _clamp(input, min, max, scalar_op, tensor_op, out=None):  # noqa: A002
     # converted as torch does, refusing a bound the dtype cannot hold (int8 and 1000)
     lo = None if min is None else checked_scalar(min, common.np)[()]
     hi = None if max is None else checked_scalar(max, common.np)[()]
-    return scalar_op.apply(x, lo=lo, hi=hi)
+    return scalar_op.apply(x, lo=lo, hi=hi, given=(min, max))
 
 
 def _bounds_of_one_overload(min, max):  # noqa: A002
@@ -655,18 +657,20 @@ def _nan_to_num_out_dtype(want, got, field) -> RuntimeError:
 
 
 class NanToNum(Primitive):
-    """out = a with nan/inf replaced;  grad_a = grad where a is finite, else 0."""
+    """out = a with nan/inf replaced;  grad_a = grad where a is finite, else 0 (torch's
+    node keeps ``a``, ``_saved_self``, and tests it in backward)."""
 
     node_name = "NanToNumBackward0"
 
     @staticmethod
     def forward(ctx, a, *, nan, posinf, neginf):
-        ctx.finite = np.isfinite(a)
+        ctx.save_for_backward(a)
         return laid_out_as_torch(np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf), a)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * wrap(ctx.finite)
+        (a,) = ctx.saved_tensors
+        return grad * wrap(np.isfinite(a._data))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):  # noqa: A002

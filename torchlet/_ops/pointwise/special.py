@@ -66,20 +66,19 @@ class Erfc(_SpecialUnary):
         return grad * (-2.0 / _SQRT_PI * exp(-(a * a)))
 
 
-class Erfinv(Primitive):
-    """out = erf^-1(a);  grad_a = sqrt(pi) / 2 * exp(out^2) * grad."""
+class Erfinv(_SpecialUnary):
+    """out = erf^-1(a);  grad_a = sqrt(pi) / 2 * exp(erfinv(a)^2) * grad.
+
+    As torch's node, it keeps ``a`` (``_saved_self``), not the result, and computes
+    erfinv(a) again in backward (the same kernel: the same values as the forward's)."""
 
     node_name = "ErfinvBackward0"
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _flat(K.erfinv, a)
-        ctx.save_for_backward(out)
-        return out
+    kernel = staticmethod(K.erfinv)
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
+        (a,) = ctx.saved_tensors
+        out = Erfinv.apply(a)
         return grad * (0.5 * _SQRT_PI * exp(out * out))
 
 

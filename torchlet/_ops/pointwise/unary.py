@@ -623,9 +623,17 @@ class Sign(Primitive):
 
 
 class Sgn(Sign):
-    """out = sgn(a), for real tensors sign(a);  grad_a = 0 (torch's sgn_backward, real case)."""
+    """out = sgn(a), for real tensors sign(a);  grad_a = 0 (torch's sgn_backward, real case).
+    Its node keeps ``a`` and the result, as torch's (``_saved_self``, ``_saved_result``:
+    the complex case's formula needs them)."""
 
     node_name = "SgnBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        out = Sign.forward(ctx, a)
+        ctx.save_for_backward(a, out)
+        return out
 
 
 class Reciprocal(_UnaryOut):

@@ -536,8 +536,9 @@ class Hardshrink(Primitive):
     node_name = "HardshrinkBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, lambd):
-        ctx.lambd = lambd
+    def forward(ctx, x, *, lambd, given):
+        # lambd: a float; given: (lambd,) as the caller gave it, which torch's node keeps
+        ctx.lambd, ctx.given = lambd, given
         ctx.save_for_backward(x)
         # (torch holds lambd in x's dtype here: 0.6 rounded to float16 for float16)
         lam = x.dtype.type(lambd)
@@ -567,7 +568,7 @@ def hardshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
     x = _check("hardshrink", input)
     lambd = _number(lambd, "hardshrink", "lambd", 2)
     x = _float_input("hardshrink", x, "hardshrink_cpu")
-    return Hardshrink.apply(x, lambd=float(lambd))
+    return Hardshrink.apply(x, lambd=float(lambd), given=(lambd,))
 
 
 class Softshrink(Primitive):
@@ -577,8 +578,8 @@ class Softshrink(Primitive):
     node_name = "SoftshrinkBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, lambd):
-        ctx.lambd = lambd
+    def forward(ctx, x, *, lambd, given):
+        ctx.lambd, ctx.given = lambd, given  # (as Hardshrink's)
         ctx.save_for_backward(x)
         out = _opmath(Softshrink.kernel, x, lambd=lambd)
         # torch's SIMD loop gives +0.0 inside [-lambd, lambd] where its scalar loop's x * 0
@@ -617,7 +618,7 @@ def softshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
     x = _float_input("softshrink", x, "softshrink_check")
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    return Softshrink.apply(x, lambd=float(lambd))
+    return Softshrink.apply(x, lambd=float(lambd), given=(lambd,))
 
 
 # ---------------------------------------------------------------------------------------
