@@ -145,6 +145,45 @@ class Node:
         """Gradients for each forward input, given one gradient per output."""
         raise NotImplementedError
 
+    def __call__(self, *grads, **kwargs):
+        """torch's ``grad_fn(*grads)``: this node's backward on one gradient (or None) per
+        output. Returns the gradients of its inputs: a tensor for a node with one input,
+        else a tuple (None where an input needs none; an AccumulateGrad adds into its
+        leaf's ``.grad`` and returns ``()``). As torch, no hook runs, nothing is checked
+        or reduced as the engine would, and grad mode stays as it is, so under it the
+        result records a graph. A custom Function's node is not callable (torch's is
+        not either: ``ctx.apply`` runs its backward)."""
+        if isinstance(self, BackwardCFunction):
+            raise TypeError(f"'{type(self).__name__}' object is not callable")
+        if kwargs:
+            raise TypeError("keyword arguments are not supported")
+        n = self._n_outputs
+        if len(grads) != n:
+            # torch counts only the differentiable outputs (max's values, not its
+            # indices); the nodes here have a slot for each, so where some may not be
+            # differentiable (a multi-output node that does not materialize its missing
+            # gradients) fewer are taken, the rest None
+            if len(grads) > n or not grads or getattr(self, "materialize_grads", True):
+                raise TypeError(f"expected {n} arguments, got {len(grads)} instead")
+            grads = grads + (None,) * (n - len(grads))
+        for i, g in enumerate(grads):
+            if g is not None and not isinstance(g, Tensor):
+                raise TypeError(f"argument {i} is not a Variable")
+        if type(self) is AccumulateGrad:
+            variable = self._variable()
+            if grads[0] is not None and variable is not None:
+                self._accumulate(variable, grads[0])
+                if self._hooks is not None:
+                    self._run_post_accumulate_hooks(variable)
+            return ()
+        if all(g is None for g in grads) and not self._run_without_grads:
+            result = (None,) * len(self._edges)  # (the engine's shortcut, and torch's)
+        else:
+            result = self._backward(list(grads))
+            # (a rule may compute what no input needs; torch's nodes give None there)
+            result = tuple(None if e is None else g for e, g in zip(self._edges, result))
+        return result[0] if len(result) == 1 else result
+
 
 def _modified_message(node, source, current: int, expected: int) -> str:
     """torch's error for a saved tensor changed in place: ``source`` is the saved input

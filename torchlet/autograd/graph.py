@@ -12,6 +12,8 @@
 * ``register_multi_grad_hook(tensors, fn, mode=)``: ``fn`` runs once per backward pass,
   after the gradients of all those ``tensors`` that the pass reaches ("all") or at the
   first of them ("any").
+* ``allow_mutation_on_saved_tensors()``: inside it, a tensor saved for backward may be
+  changed in place; the backward still sees the values it had when it was saved.
 * ``increment_version(tensor)`` bumps a tensor's version counter, as an in-place
   operation does (saved-tensor checks then fail as they would after one).
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from typing import NamedTuple
 
 from torchlet.autograd import engine
@@ -34,7 +37,8 @@ from torchlet.autograd.function import (
 )
 
 __all__ = [
-    "GradientEdge", "Node", "disable_saved_tensors_hooks", "get_gradient_edge",
+    "GradientEdge", "Node", "allow_mutation_on_saved_tensors", "disable_saved_tensors_hooks",
+    "get_gradient_edge",
     "increment_version", "register_multi_grad_hook", "save_on_cpu", "saved_tensors_hooks",
 ]
 
@@ -150,7 +154,9 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
                 last_pass[0] = task_id
             fn(grad)
 
-        return _MultiHandle(tuple(t.register_hook(on_any) for t in tensors))
+        # (as torch, a tensor that does not require grad is skipped: no gradient comes)
+        return _MultiHandle(tuple(t.register_hook(on_any) for t in tensors
+                                  if t.requires_grad))
 
     for t in tensors:
         if not t.requires_grad:
@@ -177,3 +183,80 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
         return on_grad
 
     return _MultiHandle(tuple(t.register_hook(inner(i)) for i, t in enumerate(tensors)))
+
+
+# allow_mutation_on_saved_tensors. torch clones a saved tensor just before an in-place
+# operation writes to it (a dispatch mode sees every write). torchlet has no such hook
+# before a write, only the version counter after it, so the pack hook keeps a copy of
+# each saved tensor's values at once, and the unpack hook hands out the tensor itself
+# while its version is the one saved, the copy once it has changed: the same values
+# torch's backward reads, for the price of the copies while the graph lives.
+
+_MUTATION_CONTEXT_ACTIVE = False
+_OUTSIDE_MESSAGE = (
+    "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+    "in which the graph was originally recorded."  # (sic: torch's message has no space)
+)
+
+
+class _Handle:
+    """What the graph keeps for a saved tensor (its entries below live as long as it)."""
+
+
+class _AllowMutationOnSavedContext:
+    """The state of one ``allow_mutation_on_saved_tensors`` context (what it yields):
+    ``original[handle]`` the saved tensor, ``copies[handle]`` (its version when saved,
+    a clone of it then). The same tensor saved again at the same version shares one
+    handle (``tid_to_weakhandle``: (id, version) -> handle). Cleared on exit."""
+
+    def __init__(self):
+        self.original = weakref.WeakKeyDictionary()
+        self.copies = weakref.WeakKeyDictionary()
+        self.tid_to_weakhandle = weakref.WeakValueDictionary()
+
+    def clear(self):
+        self.original.clear()
+        self.copies.clear()
+        self.tid_to_weakhandle.clear()
+
+
+class _swap_with_cloned(saved_tensors_hooks):  # noqa: N801 - torch's name
+    """The saved-tensor hooks of an ``allow_mutation_on_saved_tensors`` context."""
+
+    def __init__(self, ctx: _AllowMutationOnSavedContext):
+        def pack_hook(tensor):
+            tid = (id(tensor), tensor._vbox[0])
+            handle = ctx.tid_to_weakhandle.get(tid)
+            if handle is None:  # (while a handle lives, so does its tensor: ids differ)
+                handle = ctx.tid_to_weakhandle[tid] = _Handle()
+                ctx.original[handle] = tensor
+                ctx.copies[handle] = (tensor._vbox[0], tensor.clone())  # (grad is off)
+            return handle
+
+        def unpack_hook(handle):
+            if not _MUTATION_CONTEXT_ACTIVE or handle not in ctx.original:
+                raise AssertionError(_OUTSIDE_MESSAGE)
+            tensor = ctx.original[handle]
+            version, copy = ctx.copies[handle]
+            return tensor if tensor._vbox[0] == version else copy
+
+        super().__init__(pack_hook, unpack_hook)
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Context manager under which a tensor saved for backward may be modified in place:
+    the backward uses its values from when it was saved instead of raising. Run both the
+    forward and the backward inside it (a backward after it raises AssertionError);
+    contexts cannot be nested (RuntimeError). Yields the context's state."""
+    global _MUTATION_CONTEXT_ACTIVE
+    ctx = _AllowMutationOnSavedContext()
+    with _swap_with_cloned(ctx):
+        try:
+            if _MUTATION_CONTEXT_ACTIVE:
+                raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+            _MUTATION_CONTEXT_ACTIVE = True
+            yield ctx
+        finally:  # (as torch: a refused nested context ends the outer one's too)
+            ctx.clear()
+            _MUTATION_CONTEXT_ACTIVE = False
