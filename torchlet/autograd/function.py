@@ -550,26 +550,33 @@ def _pack_saved(ctx, outputs):
         elif isinstance(value, Tensor):
             edge = _edge(value)
         if isinstance(value, Tensor):
-            version = value._vbox[0]
-            SAVED_TENSOR_HOOKS.stack = []  # what the hook itself records is not packed
-            grad_mode, GRAD_STATE.enabled = GRAD_STATE.enabled, False  # as torch: no grad
-            try:
-                packed = pack(value)
-            finally:
-                SAVED_TENSOR_HOOKS.stack = stack
-                GRAD_STATE.enabled = grad_mode
-            if value._vbox[0] != version:
-                raise RuntimeError(
-                    "A saved tensor pack hook is modifying its input in place. Tensors "
-                    "provided as input to pack hook cannot be modified by in-place operations "
-                    "as this can lead to unexpected side-effects. Please open an issue if you "
-                    "need to perform in-place operations on the input to a pack hook."
-                )
-            value = _PackedSaved(packed, unpack, edge, nr)
+            value = _PackedSaved(run_pack_hook(pack, value), unpack, edge, nr)
         saved.append(value)
     ctx._saved = tuple(saved)
     ctx._version_checks = None
     ctx._rebuilt_on_access = True
+
+
+def run_pack_hook(pack, tensor: Tensor):
+    """``pack(tensor)`` as torch runs a saved-tensor pack hook: what the hook itself
+    records is not packed, grad mode is off, and the hook may not change its input in
+    place."""
+    stack, version = SAVED_TENSOR_HOOKS.stack, tensor._vbox[0]
+    SAVED_TENSOR_HOOKS.stack = []
+    grad_mode, GRAD_STATE.enabled = GRAD_STATE.enabled, False
+    try:
+        packed = pack(tensor)
+    finally:
+        SAVED_TENSOR_HOOKS.stack = stack
+        GRAD_STATE.enabled = grad_mode
+    if tensor._vbox[0] != version:
+        raise RuntimeError(
+            "A saved tensor pack hook is modifying its input in place. Tensors provided as "
+            "input to pack hook cannot be modified by in-place operations as this can lead "
+            "to unexpected side-effects. Please open an issue if you need to perform "
+            "in-place operations on the input to a pack hook."
+        )
+    return packed
 
 
 def _describe(array) -> str:

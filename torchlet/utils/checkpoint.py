@@ -40,8 +40,9 @@ from torchlet.autograd.function import (
     _edge,
     _modified_message,
     _PackedSaved,
+    run_pack_hook,
 )
-from torchlet.autograd.grad_mode import GRAD_STATE, enable_grad, is_grad_enabled, no_grad
+from torchlet.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from torchlet.autograd.graph import saved_tensors_hooks
 from torchlet.random import fork_rng, get_rng_state, set_rng_state
 
@@ -282,22 +283,8 @@ def _save_inputs(args) -> list:
     saved = []
     for arg in args:
         if isinstance(arg, Tensor):
-            edge, version = _edge(arg), arg._vbox[0]
-            SAVED_TENSOR_HOOKS.stack = []
-            grad_mode, GRAD_STATE.enabled = GRAD_STATE.enabled, False
-            try:
-                packed = pack(arg)
-            finally:
-                SAVED_TENSOR_HOOKS.stack = stack
-                GRAD_STATE.enabled = grad_mode
-            if arg._vbox[0] != version:
-                raise RuntimeError(
-                    "A saved tensor pack hook is modifying its input in place. Tensors "
-                    "provided as input to pack hook cannot be modified by in-place operations "
-                    "as this can lead to unexpected side-effects. Please open an issue if you "
-                    "need to perform in-place operations on the input to a pack hook."
-                )
-            arg = _PackedSaved(packed, unpack, edge)
+            edge = _edge(arg)  # (before the hook runs)
+            arg = _PackedSaved(run_pack_hook(pack, arg), unpack, edge)
         saved.append(arg)
     return saved
 

@@ -5,6 +5,8 @@ split the gradient evenly on ties; clamp passes the gradient at its bounds.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from torchlet import _dtype
@@ -280,45 +282,35 @@ class ClampMaxScalar(ClampScalar):
 
 class ClampMinTensor(Primitive):
     """clamp_min(a, tensor): out = max(a, lo) (the bound on a tie of -0.0 with 0.0, as
-    ClampTensor);  grad_a = grad where a >= lo,  grad_lo = grad where a < lo. Two inputs,
-    as torch's node (two next_functions); ``dtype`` as ClampTensor's."""
+    ClampTensor);  grad_a = grad where a >= lo,  grad_lo = grad where a < lo (neither at a
+    NaN). Two inputs, as torch's node (two next_functions); ``dtype`` as ClampTensor's."""
 
     node_name = "ClampMinBackward1"
+    pick = staticmethod(np.maximum)
+    keeps_a, takes_bound = staticmethod(operator.ge), staticmethod(operator.lt)
 
-    @staticmethod
-    def forward(ctx, a, lo, *, dtype=None):
-        ctx.save_for_backward(a, lo)
+    @classmethod
+    def forward(cls, ctx, a, bound, *, dtype=None):
+        ctx.save_for_backward(a, bound)
         if dtype is not None:
-            a, lo = promoted(a, dtype), promoted(lo, dtype)
-        return laid_out_as_torch(_wide16(np.maximum, a, lo), a, lo)
+            a, bound = promoted(a, dtype), promoted(bound, dtype)
+        return laid_out_as_torch(_wide16(cls.pick, a, bound), a, bound)
 
-    @staticmethod
-    def backward(ctx, grad):
-        a, lo = ctx.saved_tensors
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, bound = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (where(a >= lo, grad, 0.0) if needs[0] else None,
-                where(a < lo, grad, 0.0) if needs[1] else None)
+        return (where(cls.keeps_a(a, bound), grad, 0.0) if needs[0] else None,
+                where(cls.takes_bound(a, bound), grad, 0.0) if needs[1] else None)
 
 
-class ClampMaxTensor(Primitive):
+class ClampMaxTensor(ClampMinTensor):
     """clamp_max(a, tensor): out = min(a, hi);  grad_a = grad where a <= hi,
-    grad_hi = grad where a > hi (two inputs, as ClampMinTensor)."""
+    grad_hi = grad where a > hi (as ClampMinTensor)."""
 
     node_name = "ClampMaxBackward1"
-
-    @staticmethod
-    def forward(ctx, a, hi, *, dtype=None):
-        ctx.save_for_backward(a, hi)
-        if dtype is not None:
-            a, hi = promoted(a, dtype), promoted(hi, dtype)
-        return laid_out_as_torch(_wide16(np.minimum, a, hi), a, hi)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, hi = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        return (where(a <= hi, grad, 0.0) if needs[0] else None,
-                where(a > hi, grad, 0.0) if needs[1] else None)
+    pick = staticmethod(np.minimum)
+    keeps_a, takes_bound = staticmethod(operator.le), staticmethod(operator.gt)
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
