@@ -74,7 +74,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
     run_node = backward_runner()  # None unless anomaly detection is on
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph and not GRAD_STATE.inference  # (nothing records there)
-    _TASKS.append((_next_task_id(), dependencies, roots, wanted, captures))
+    _TASKS.append((_next_task_id(), dependencies, roots, wanted, captures, accumulate))
     try:
         while ready:
             node = pop(ready)[1]
@@ -153,14 +153,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
 
 
 # The backward passes running, innermost last (a hook may start another): (id,
-# dependencies, roots, wanted, captures) for the hooks that ask about their pass
-# (torch.autograd.graph.register_multi_grad_hook).
+# dependencies, roots, wanted, captures, accumulate) for the hooks that ask about their
+# pass (torch.autograd.graph.register_multi_grad_hook).
 _TASKS: list[tuple[
     int,
     dict[Node, int],
     Sequence[Tensor],
     set[Node] | None,
     dict[tuple[Node, int], int] | None,
+    bool,
 ]] = []
 _next_task_id = itertools.count().__next__
 
@@ -169,16 +170,26 @@ class GraphTask:
     """The backward pass a hook is running in."""
 
     def __init__(self, entry):
-        self.id, self._dependencies, roots, self._wanted, self._captures = entry
+        (self.id, self._dependencies, roots, self._wanted, self._captures,
+         self._accumulate) = entry
         self._roots = {_root_edge(t)[0] for t in roots}
 
     def will_execute(self, node) -> bool:
-        """Whether this pass runs ``node`` (torch's _will_engine_execute_node)."""
+        """Whether this pass runs ``node`` (torch's _will_engine_execute_node). As torch,
+        asking about a captured leaf (a node with no edges onward: topological_nr 0)
+        under autograd.grad is an error; backward(inputs=...) accumulates its leaves."""
         if node not in self._dependencies and node not in self._roots:
             return False
-        if self._wanted is None:
+        if self._wanted is None or node in self._wanted:
             return True
-        return node in self._wanted or any(node is n for n, _ in self._captures)
+        if not any(node is n for n, _ in self._captures):
+            return False
+        if not self._accumulate and all(e is None for e in node._edges):
+            raise RuntimeError(
+                "A leaf node was passed to _will_engine_execute_node but we are "
+                "currently running autograd.grad(). This is currently not supported."
+            )
+        return True
 
 
 def current_task() -> GraphTask:

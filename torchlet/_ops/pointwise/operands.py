@@ -517,9 +517,11 @@ _TYPE_WORD = _dtype.TYPE_WORDS
 
 class ToCopy(Primitive):
     """out = a copy of input in another dtype, memory format or on the meta device;
-    grad_input = grad (the engine casts it back). ``memory_format`` None keeps the input's
-    layout (torch's preserve_format: ``empty_in_layout``). A copy onto the meta device
-    keeps the shape and the dtype only; its gradient cannot go back to the CPU."""
+    grad_input = grad cast back to the input's dtype (torch's _to_copy_backward: the
+    engine would cast it the same way, but the node called directly returns it cast too).
+    ``memory_format`` None keeps the input's layout (torch's preserve_format:
+    ``empty_in_layout``). A copy onto the meta device keeps the shape and the dtype only;
+    its gradient cannot go back to the CPU."""
 
     node_name = "ToCopyBackward0"
 
@@ -534,7 +536,10 @@ class ToCopy(Primitive):
     def backward(ctx, grad):
         if ctx.__dict__.get("from_cpu", False):  # (set only for a copy onto meta)
             raise NotImplementedError(_NO_META_DATA)
-        return grad
+        meta = ctx._input_meta[0]  # (shape, NumPy dtype) of the input
+        if meta is None or grad._data.dtype is meta[1]:
+            return grad
+        return grad.to(_dtype.from_numpy_dtype(meta[1]))
 
 
 def converted(a, np_dtype, memory_format=None):
