@@ -25,7 +25,6 @@ backward live side by side. Fields:
 from __future__ import annotations
 
 import builtins
-import re
 import warnings
 from typing import TYPE_CHECKING
 
@@ -960,15 +959,24 @@ class Tensor:
     # pointwise methods
 
     def add(self, other, *, alpha=1):
-        return _pw.add(self, other, alpha=alpha)
+        try:
+            return _pw.add(self, other, alpha=alpha)
+        except TypeError as error:
+            raise _operands.method_error(error, "add", "add", (other,)) from None
 
     def sub(self, other, *, alpha=1):
-        return _pw.sub(self, other, alpha=alpha)
+        try:
+            return _pw.sub(self, other, alpha=alpha)
+        except TypeError as error:
+            raise _operands.method_error(error, "sub", "sub", (other,)) from None
 
     subtract = sub
 
     def mul(self, other):
-        return _pw.mul(self, other)
+        try:
+            return _pw.mul(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "mul", "mul", (other,)) from None
 
     multiply = mul
 
@@ -979,7 +987,11 @@ class Tensor:
         return _pw.addcdiv(self, tensor1, tensor2, value=value)
 
     def div(self, other, *, rounding_mode=None):
-        return _pw.div(self, other, rounding_mode=rounding_mode)
+        try:
+            return _pw.div(self, other, rounding_mode=rounding_mode)
+        except TypeError as error:
+            given = None if rounding_mode is None else {"rounding_mode": rounding_mode}
+            raise _operands.method_error(error, "div", "div", (other,), given) from None
 
     divide = div
 
@@ -987,16 +999,28 @@ class Tensor:
         return _pw.div(self, other)
 
     def floor_divide(self, other):
-        return _pw.floor_divide(self, other)
+        try:
+            return _pw.floor_divide(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "floor_divide", "floor_divide", (other,)) from None
 
     def remainder(self, other):
-        return _pw.remainder(self, other)
+        try:
+            return _pw.remainder(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "remainder", "remainder", (other,)) from None
 
     def fmod(self, other):
-        return _pw.fmod(self, other)
+        try:
+            return _pw.fmod(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "fmod", "fmod", (other,)) from None
 
     def pow(self, exponent):
-        return _pw.pow(self, exponent)
+        try:
+            return _pw.pow(self, exponent)
+        except TypeError as error:
+            raise _operands.method_error(error, "pow", "pow", (exponent,)) from None
 
     def neg(self):
         return _pw.neg(self)
@@ -1072,12 +1096,18 @@ class Tensor:
     arctan = atan
 
     def atan2(self, other):
-        return _pw.atan2(self, other)
+        try:
+            return _pw.atan2(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "atan2", "atan2", (other,)) from None
 
     arctan2 = atan2
 
     def hypot(self, other):
-        return _pw.hypot(self, other)
+        try:
+            return _pw.hypot(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "hypot", "hypot", (other,)) from None
 
     def copysign(self, other):
         return _pw.copysign(self, other)
@@ -1162,10 +1192,16 @@ class Tensor:
         return _pw.reciprocal(self)
 
     def maximum(self, other):
-        return _pw.maximum(self, other)
+        try:
+            return _pw.maximum(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "maximum", "maximum", (other,)) from None
 
     def minimum(self, other):
-        return _pw.minimum(self, other)
+        try:
+            return _pw.minimum(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "minimum", "minimum", (other,)) from None
 
     def lerp(self, end, weight):
         return _pw.lerp(self, end, weight)
@@ -1174,30 +1210,48 @@ class Tensor:
         return _pw.where(condition, self, other)
 
     def eq(self, other):
-        return _pw.eq(self, other)
+        try:
+            return _pw.eq(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "eq", "eq", (other,)) from None
 
     def ne(self, other):
-        return _pw.ne(self, other)
+        try:
+            return _pw.ne(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "ne", "ne", (other,)) from None
 
     not_equal = ne
 
     def lt(self, other):
-        return _pw.lt(self, other)
+        try:
+            return _pw.lt(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "lt", "lt", (other,)) from None
 
     less = lt
 
     def le(self, other):
-        return _pw.le(self, other)
+        try:
+            return _pw.le(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "le", "le", (other,)) from None
 
     less_equal = le
 
     def gt(self, other):
-        return _pw.gt(self, other)
+        try:
+            return _pw.gt(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "gt", "gt", (other,)) from None
 
     greater = gt
 
     def ge(self, other):
-        return _pw.ge(self, other)
+        try:
+            return _pw.ge(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "ge", "ge", (other,)) from None
 
     greater_equal = ge
 
@@ -1327,8 +1381,9 @@ class Tensor:
             dim = _shape_common._int(dim, "median", "dim", 1)
         if dim is _NO_DIM and keepdim is not _OMITTED:  # (torch's median() takes no keepdim)
             raise TypeError('median() missing 1 required positional arguments: "dim"')
-        return _red.median(self, None if dim is _NO_DIM else dim,
-                            False if keepdim is _OMITTED else keepdim)
+        if dim is _NO_DIM:
+            return _red.median(self)
+        return _red.median(self, dim, False if keepdim is _OMITTED else keepdim)
 
     @numpy_names
     def nanmedian(self, dim=_NO_DIM, keepdim=_OMITTED):
@@ -1336,8 +1391,9 @@ class Tensor:
             dim = _shape_common._int(dim, "nanmedian", "dim", 1)
         if dim is _NO_DIM and keepdim is not _OMITTED:
             raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
-        return _red.nanmedian(self, None if dim is _NO_DIM else dim,
-                               False if keepdim is _OMITTED else keepdim)
+        if dim is _NO_DIM:
+            return _red.nanmedian(self)
+        return _red.nanmedian(self, dim, False if keepdim is _OMITTED else keepdim)
 
     @numpy_names
     def mode(self, dim=-1, keepdim=False):
@@ -3402,7 +3458,7 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
             raise error from None
         raise
     except TypeError as error:
-        raise _method_type_error(error, op) from None
+        raise _method_type_error(error, op, args, kwargs) from None
     _write_result(self, result)
     if recording:
         if self._is_view():  # the write changed the base too: rebase both histories
@@ -3422,19 +3478,14 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     return self
 
 
-_ARGUMENT_ERROR = re.compile(r"(\w+)\(\): argument '(\w+)' \(position (\d+)\)")
-
-
-def _method_type_error(error: TypeError, op) -> TypeError:
+def _method_type_error(error: TypeError, op, args: tuple, kwargs: dict) -> TypeError:
     """The function's argument TypeError as the in-place method's parser words it: named
     ``hypot_()``, counting the arguments without self (``hypot(): argument 'other'
-    (position 2)`` becomes ``hypot_(): argument 'other' (position 1)``)."""
-    message = str(error)
-    match = _ARGUMENT_ERROR.match(message)
-    if match is None or match[1] != op.__name__ or int(match[3]) < 2:
-        return error
-    return TypeError(f"{match[1]}_(): argument '{match[2]}' (position {int(match[3]) - 1})"
-                     + message[match.end():])
+    (position 2)`` becomes ``hypot_(): argument 'other' (position 1)``), listing the
+    method's signatures for an invalid combination (keyword arguments left at None are
+    not given)."""
+    given = {k: v for k, v in kwargs.items() if v is not None}
+    return _operands.method_error(error, op.__name__, op.__name__ + "_", args, given)
 
 
 def _clamp_inplace(self: Tensor, op, *bounds) -> Tensor:
@@ -3620,6 +3671,7 @@ from torchlet._ops import indexing as _idx  # noqa: E402
 from torchlet._ops import linalg as _la  # noqa: E402
 from torchlet._ops import pointwise as _pw  # noqa: E402
 from torchlet._ops.pointwise import arithmetic as _arith  # noqa: E402
+from torchlet._ops.pointwise import operands as _operands  # noqa: E402
 from torchlet._ops import random_ops as _rand  # noqa: E402
 from torchlet._ops import creation as _creation  # noqa: E402
 from torchlet.nn._functional import activation as _activation  # noqa: E402

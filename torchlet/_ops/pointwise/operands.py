@@ -8,6 +8,7 @@ promotion never decides a result dtype.
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 
 import numpy as np
@@ -299,6 +300,39 @@ def invalid_combination(name: str, args: tuple, overloads: tuple,
                          f"types: ({marked})\n")
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
                      f"but expected one of:\n{''.join(lines)}")
+
+
+_ARGUMENT_ERROR = re.compile(r"(\w+)\(\): argument '(\w+)' \(position (\d+)\)")
+_INVALID_COMBINATION = re.compile(r"(\w+)\(\) received an invalid combination of arguments")
+_SIGNATURE_LINE = re.compile(r"^ \* \((.*)\)$", re.MULTILINE)
+
+
+def method_error(error: TypeError, name: str, method: str, args: tuple,
+                 kwargs: dict | None = None) -> TypeError:
+    """The argument TypeError of the function ``name(self, *args, **kwargs)`` as torch's
+    parser words it for the Tensor method ``method`` (``pow``, ``pow_``): named after
+    the method, counting the arguments without self (``argument 'other' (position 1)``),
+    and an invalid combination lists the method's signatures (the function's that take
+    a Tensor first, without it and without ``out``) and arguments. Any other error is
+    kept. (The error path only: the methods' calls pay nothing for it.)"""
+    message = str(error)
+    match = _ARGUMENT_ERROR.match(message)
+    if match is not None and match[1] == name and int(match[3]) >= 2:
+        return TypeError(f"{method}(): argument '{match[2]}' (position {int(match[3]) - 1})"
+                         + message[match.end():])
+    match = _INVALID_COMBINATION.match(message)
+    if match is not None and match[1] == name:
+        overloads = tuple(_method_signature(s) for s in _SIGNATURE_LINE.findall(message)
+                          if s.startswith(("Tensor input, ", "Tensor self, ")))
+        return invalid_combination(method, args, overloads, kwargs)
+    return error
+
+
+def _method_signature(signature: str) -> str:
+    """A function's signature as its Tensor method's: ``Tensor input, Tensor other, *,
+    Tensor out = None`` is ``Tensor other``."""
+    params = [p for p in signature.split(", ")[1:] if p != "Tensor out = None"]
+    return ", ".join(params[:-1] if params[-1:] == ["*"] else params)
 
 
 def _out(result: Tensor, out, name: str, dtype_error=None, *, grad_check="inputs",

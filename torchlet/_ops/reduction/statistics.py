@@ -44,6 +44,7 @@ from torchlet._ops.reduction._common import (
 )
 from torchlet._ops.reduction.sorting import argsort_array
 from torchlet._ops.reduction.std_sort import nth_element_index, std_sort_order
+from torchlet._ops.shape.common import _int
 from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -722,12 +723,31 @@ def _legacy_type(np_dtype) -> str:
     return f"torch.{scalar_type_name(np_dtype)}Tensor"
 
 
+_NO_DIM = object()  # median()/nanmedian() without dim (an explicit None is torch's TypeError)
+_OMITTED = object()  # keepdim not passed (torch's overload without dim takes none)
+
+
+def _median_dim_keepdim(name: str, dim, keepdim) -> tuple:
+    """median/nanmedian's ``dim`` and ``keepdim`` as torch's two overloads take them:
+    ``(input)`` (dim None here) and ``(input, int dim, bool keepdim=False)``; keepdim
+    without dim is torch's "missing dim", a dim that is no int (None too) its
+    argument error."""
+    if dim is _NO_DIM:
+        if keepdim is not _OMITTED:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+        return None, False
+    if type(dim) is not int:
+        dim = _int(dim, name, "dim", 2)
+    return dim, False if keepdim is _OMITTED else keepdim
+
+
 @numpy_names
-def median(input, dim=None, keepdim=False, *, out=None):  # noqa: A002
+def median(input, dim=_NO_DIM, keepdim=_OMITTED, *, out=None):  # noqa: A002
     """``median(input)``: the lower median of all elements (0-d; NaN if any is NaN).
     ``median(input, dim, keepdim=False)``: ``torch.return_types.median(values, indices)``
     along dim. Among equal values torch (nth_element) may report another index than
     torchlet, which takes the median's position in a stable sort."""
+    dim, keepdim = _median_dim_keepdim("median", dim, keepdim)
     if out is not None:
         return _median_into(median, "median", input, dim, keepdim, out)
     x = check_tensor("median", input)
@@ -801,19 +821,18 @@ def _all_nan_median_index(n: int) -> int:
 
 
 @numpy_names
-def nanmedian(input, dim=None, keepdim=False, *, out=None):  # noqa: A002
+def nanmedian(input, dim=_NO_DIM, keepdim=_OMITTED, *, out=None):  # noqa: A002
     """``nanmedian(input)``: the lower median of the non-NaN elements (0-d; NaN if all
     are NaN). ``nanmedian(input, dim, keepdim=False)``:
     ``torch.return_types.nanmedian(values, indices)`` along dim. As torch, the index is
     the median's position in a stable sort with NaNs last; an all-NaN slice reports
     NaN at the index torch's nth_element leaves in front."""
+    dim, keepdim = _median_dim_keepdim("nanmedian", dim, keepdim)
     if out is not None:
         return _median_into(nanmedian, "nanmedian", input, dim, keepdim, out)
     x = check_tensor("nanmedian", input)
     a = x._data
     if dim is None:
-        if keepdim:
-            raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
         if a.size:
             _check_not_bool("median", a)
         return NanmedianAll.apply(x)
