@@ -777,7 +777,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:  # n
         )
     _no_bool(b1, "baddbmm")
     dtype = b1._data.dtype
-    return Baddbmm.apply(bias, b1, b2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype))
+    return Baddbmm.apply(bias, b1, b2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype),
+                         given=(beta, alpha))
 
 
 # ---------------------------------------------------------------------------------------
