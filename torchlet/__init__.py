@@ -224,8 +224,7 @@ from torchlet._ops.pointwise import (  # noqa: E402
     xlogy,
     xlogy_,
 )
-from torchlet._ops.pointwise import mul as multiply  # noqa: E402
-from torchlet._ops.pointwise import sub as subtract  # noqa: E402
+from torchlet._ops.pointwise import multiply, subtract  # noqa: E402
 
 # reduction
 from torchlet._ops.reduction import (  # noqa: E402

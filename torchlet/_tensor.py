@@ -970,7 +970,12 @@ class Tensor:
         except TypeError as error:
             raise _operands.method_error(error, "sub", "sub", (other,)) from None
 
-    subtract = sub
+    def subtract(self, other, *, alpha=1):  # (its own signatures in its errors, as torch)
+        try:
+            return _pw.sub(self, other, alpha=alpha)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "sub", "subtract", other, {"alpha": alpha}) \
+                from None
 
     def mul(self, other):
         try:
@@ -978,7 +983,11 @@ class Tensor:
         except TypeError as error:
             raise _operands.method_error(error, "mul", "mul", (other,)) from None
 
-    multiply = mul
+    def multiply(self, other):
+        try:
+            return _pw.mul(self, other)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "mul", "multiply", other) from None
 
     def addcmul(self, tensor1, tensor2, *, value=1):
         return _pw.addcmul(self, tensor1, tensor2, value=value)
@@ -993,10 +1002,18 @@ class Tensor:
             given = None if rounding_mode is None else {"rounding_mode": rounding_mode}
             raise _operands.method_error(error, "div", "div", (other,), given) from None
 
-    divide = div
+    def divide(self, other, *, rounding_mode=None):
+        try:
+            return _pw.div(self, other, rounding_mode=rounding_mode)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "div", "divide", other,
+                                     {"rounding_mode": rounding_mode}) from None
 
     def true_divide(self, other):  # (div without rounding_mode, as torch's signature)
-        return _pw.div(self, other)
+        try:
+            return _pw.div(self, other)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "div", "true_divide", other) from None
 
     def floor_divide(self, other):
         try:
@@ -1221,7 +1238,11 @@ class Tensor:
         except TypeError as error:
             raise _operands.method_error(error, "ne", "ne", (other,)) from None
 
-    not_equal = ne
+    def not_equal(self, other):
+        try:
+            return _pw.ne(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "ne", "not_equal", (other,)) from None
 
     def lt(self, other):
         try:
@@ -1229,7 +1250,11 @@ class Tensor:
         except TypeError as error:
             raise _operands.method_error(error, "lt", "lt", (other,)) from None
 
-    less = lt
+    def less(self, other):
+        try:
+            return _pw.lt(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "lt", "less", (other,)) from None
 
     def le(self, other):
         try:
@@ -1237,7 +1262,11 @@ class Tensor:
         except TypeError as error:
             raise _operands.method_error(error, "le", "le", (other,)) from None
 
-    less_equal = le
+    def less_equal(self, other):
+        try:
+            return _pw.le(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "le", "less_equal", (other,)) from None
 
     def gt(self, other):
         try:
@@ -1245,7 +1274,11 @@ class Tensor:
         except TypeError as error:
             raise _operands.method_error(error, "gt", "gt", (other,)) from None
 
-    greater = gt
+    def greater(self, other):
+        try:
+            return _pw.gt(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "gt", "greater", (other,)) from None
 
     def ge(self, other):
         try:
@@ -1253,7 +1286,11 @@ class Tensor:
         except TypeError as error:
             raise _operands.method_error(error, "ge", "ge", (other,)) from None
 
-    greater_equal = ge
+    def greater_equal(self, other):
+        try:
+            return _pw.ge(self, other)
+        except TypeError as error:
+            raise _operands.method_error(error, "ge", "greater_equal", (other,)) from None
 
     def equal(self, other) -> builtins.bool:
         return _pw.equal(self, other)
@@ -1796,12 +1833,21 @@ class Tensor:
     def sub_(self, other, *, alpha=1):
         return _inplace(self, _pw.sub, other, alpha=alpha)
 
-    subtract_ = sub_
+    def subtract_(self, other, *, alpha=1):
+        try:
+            return _inplace(self, _pw.sub, other, alpha=alpha)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "sub_", "subtract_", other, {"alpha": alpha}) \
+                from None
 
     def mul_(self, other):
         return _inplace(self, _pw.mul, other)
 
-    multiply_ = mul_
+    def multiply_(self, other):
+        try:
+            return _inplace(self, _pw.mul, other)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "mul_", "multiply_", other) from None
 
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return _inplace(self, _pw.addcmul, tensor1, tensor2, value=value)
@@ -1812,10 +1858,18 @@ class Tensor:
     def div_(self, other, *, rounding_mode=None):
         return _inplace(self, _pw.div, other, rounding_mode=rounding_mode)
 
-    divide_ = div_
+    def divide_(self, other, *, rounding_mode=None):
+        try:
+            return _inplace(self, _pw.div, other, rounding_mode=rounding_mode)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "div_", "divide_", other,
+                                     {"rounding_mode": rounding_mode}) from None
 
     def true_divide_(self, other):
-        return _inplace(self, _pw.div, other)
+        try:
+            return _inplace(self, _pw.div, other)
+        except TypeError as error:
+            raise _arith.method_alias_error(error, "div_", "true_divide_", other) from None
 
     def floor_divide_(self, other):
         return _inplace(self, _pw.floor_divide, other)
@@ -2434,57 +2488,90 @@ class Tensor:
     def eq_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "eq")
+        try:
+            return inplace_functions.compare_(self, other, "eq")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "eq_", other) from None
 
     def ne_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "ne")
+        try:
+            return inplace_functions.compare_(self, other, "ne")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "ne_", other) from None
 
     def not_equal_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "ne")
+        try:
+            return inplace_functions.compare_(self, other, "ne")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "not_equal_", other) from None
 
     def lt_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "lt")
+        try:
+            return inplace_functions.compare_(self, other, "lt")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "lt_", other) from None
 
     def less_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "lt")
+        try:
+            return inplace_functions.compare_(self, other, "lt")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "less_", other) from None
 
     def le_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "le")
+        try:
+            return inplace_functions.compare_(self, other, "le")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "le_", other) from None
 
     def less_equal_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "le")
+        try:
+            return inplace_functions.compare_(self, other, "le")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "less_equal_", other) from None
 
     def gt_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "gt")
+        try:
+            return inplace_functions.compare_(self, other, "gt")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "gt_", other) from None
 
     def greater_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "gt")
+        try:
+            return inplace_functions.compare_(self, other, "gt")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "greater_", other) from None
 
     def ge_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "ge")
+        try:
+            return inplace_functions.compare_(self, other, "ge")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "ge_", other) from None
 
     def greater_equal_(self, other):
         from torchlet._ops.pointwise import inplace_functions
 
-        return inplace_functions.compare_(self, other, "ge")
+        try:
+            return inplace_functions.compare_(self, other, "ge")
+        except TypeError as error:
+            raise _pw.comparison.inplace_compare_error(error, "greater_equal_", other) from None
 
     def logical_and_(self, other):
         from torchlet._ops.pointwise import inplace_functions

@@ -105,7 +105,7 @@ def given(i, default=_NO_DEFAULT):
     """The i-th Scalar argument as the caller gave it (``ctx.given``, a tuple), which torch's
     node keeps as its Scalar: an int stays an int, a bool a bool, a float the Python double
     (clamp(-0.4, 0.6) keeps 0.6, not float32's 0.6000000238418579); a NumPy number or a 0-d
-    tensor as its item(), as torch's parser reads it."""
+    tensor as its item(), as torch's parser reads it (a NumPy bool as a float, 1.0)."""
     def read(node):
         values = node.__dict__.get("given")
         if values is None:
@@ -113,6 +113,8 @@ def given(i, default=_NO_DEFAULT):
                 raise Absent
             return default
         value = values[i]
+        if isinstance(value, np.bool_):
+            return float(value)
         return value.item() if isinstance(value, (Tensor, np.generic)) else value
     return read
 

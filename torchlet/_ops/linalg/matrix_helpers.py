@@ -380,9 +380,10 @@ class Addmv(Primitive):
     node_name = "AddmvBackward0"
 
     @staticmethod
-    def forward(ctx, bias, m, v, *, beta, alpha):
+    def forward(ctx, bias, m, v, *, beta, alpha, given):
+        # given: (beta, alpha) as the caller gave them, which torch's node keeps (as addmm)
         ctx.save_for_backward(m, v)
-        ctx.beta, ctx.alpha = beta.item(), alpha.item()
+        ctx.beta, ctx.alpha, ctx.given = beta.item(), alpha.item(), given
         out = np.matmul(m, v) if alpha else np.zeros(m.shape[:1], m.dtype)
         if alpha != 1:
             out = out * alpha
@@ -429,7 +430,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A00
         )
     _no_bool(m, "addmv_impl_cpu")
     dtype = md.dtype
-    return Addmv.apply(bias, m, v, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype))
+    return Addmv.apply(bias, m, v, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype),
+                       given=(beta, alpha))
 
 
 class Addr(Primitive):
@@ -498,9 +500,9 @@ class Addbmm(Primitive):
     node_name = "AddbmmBackward0"
 
     @staticmethod
-    def forward(ctx, bias, b1, b2, *, beta, alpha):
-        ctx.save_for_backward(b1, b2)
-        ctx.beta, ctx.alpha = beta.item(), alpha.item()
+    def forward(ctx, bias, b1, b2, *, beta, alpha, given):
+        ctx.save_for_backward(b1, b2)  # (given: as Addmv's)
+        ctx.beta, ctx.alpha, ctx.given = beta.item(), alpha.item(), given
         shape = (b1.shape[1], b2.shape[2])
         out = np.zeros(shape, b1.dtype)
         if beta:
@@ -565,7 +567,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:  # no
             f"Incompatible matrix sizes for bmm ({s1[1]}x{s1[2]} and {s2[1]}x{s2[2]})")
     _no_bool(b1, "addmm_impl_cpu_")
     dtype = b1._data.dtype
-    return Addbmm.apply(bias, b1, b2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype))
+    return Addbmm.apply(bias, b1, b2, beta=_scalar(beta, dtype), alpha=_scalar(alpha, dtype),
+                        given=(beta, alpha))
 
 
 def addmv_(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002

@@ -30,12 +30,14 @@ from torchlet._ops.pointwise.arithmetic import (
     floor_divide,
     fmod,
     mul,
+    multiply,
     neg,
     negative,
     pow,  # noqa: A004
     remainder,
     rsub,
     sub,
+    subtract,
     true_divide,
 )
 from torchlet._ops.pointwise.binary import (

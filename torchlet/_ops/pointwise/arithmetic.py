@@ -20,6 +20,7 @@ from torchlet._ops.pointwise.operands import (
     TENSOR_OR_NUMBER,
     _cast,
     _check_tensor,
+    _method_signature,
     _operands,
     _operands_as_float,
     _out,
@@ -548,6 +549,8 @@ def _check_sub(input, other):  # noqa: A002
     check_parsed_int(input)
     check_parsed_int(other)
     input_is_bool, other_is_bool = _is_bool_operand(input), _is_bool_operand(other)
+    if (input_is_bool or other_is_bool) and not (is_operand(input) and is_operand(other)):
+        return  # the parser refuses the other operand first (sub raises its error)
     if input_is_bool and other_is_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -570,7 +573,7 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
         raise operand_error("sub", input, other, error) from None
     given = alpha
     if alpha != 1 or type(alpha) is bool:
-        alpha = _checked_alpha(alpha, dt)
+        alpha = _checked_alpha(alpha, dt, "sub")
     params = promotion(dt, a, b)
     result = Sub.apply(a, b, **params) if type(given) is int and given == 1 else \
         Sub.apply(a, b, alpha=alpha, given=(given,), **params)
@@ -617,6 +620,9 @@ def mul(input, other, *, out=None):  # noqa: A002
 
 def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     if rounding_mode is not None:
+        if type(rounding_mode) is not str:  # (no overload takes it: the parser's error)
+            raise invalid_combination("div", (input, other), _DIV_ROUNDING_OVERLOADS,
+                                      {"rounding_mode": rounding_mode})
         if rounding_mode not in ("trunc", "floor"):
             raise RuntimeError(
                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -651,12 +657,82 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     return result if out is None else _out(result, out, "div")
 
 
-divide = div
+# ---------------------------------------------------------------------------------------
+# aliases: torch parses subtract, multiply, divide and true_divide with their own names and
+# signatures, so an argument the base function refuses gets the alias's list of overloads
+
+SUBTRACT_OVERLOADS = ("Tensor input, Tensor other, *, Number alpha = 1, Tensor out = None",
+                      "Tensor input, Number other, Number alpha = 1")
+MULTIPLY_OVERLOADS = ("Tensor input, Tensor other, *, Tensor out = None",
+                      "Tensor input, Number other")  # (true_divide's too)
+DIVIDE_OVERLOADS = ("Tensor input, Tensor other, *, Tensor out = None",
+                    "Tensor input, Tensor other, *, str rounding_mode, Tensor out = None",
+                    "Tensor input, Number other",
+                    "Tensor input, Number other, *, str rounding_mode")
+
+
+def alias_error(error: TypeError, base: str, alias: str, args: tuple, overloads: tuple,
+                kwargs: dict | None = None) -> TypeError:
+    """The error of the alias ``alias`` where ``error`` is the base function's argument
+    error (``base(): argument ...`` or its invalid combination): the alias's own invalid
+    combination of ``overloads`` (its methods': ``method_signatures``), listing ``args``
+    and the keyword arguments given (those not None). Any other error is kept.
+    (The error path only: the aliases' calls pay nothing for it.)"""
+    message = str(error)
+    # (an in-place method's alpha error names the function: both names are the base's)
+    prefixes = tuple(f"{name}{kind}" for name in (base, base.rstrip("_"))
+                     for kind in ("(): argument ", "() received an invalid combination"))
+    if message.startswith(prefixes):
+        given = {k: v for k, v in (kwargs or {}).items()
+                 if v is not None and not (k == "alpha" and type(v) is int and v == 1)}
+        return invalid_combination(alias, args, overloads, given)
+    return error
+
+
+_ALIAS_OVERLOADS = {"subtract": SUBTRACT_OVERLOADS, "multiply": MULTIPLY_OVERLOADS,
+                    "divide": DIVIDE_OVERLOADS, "true_divide": MULTIPLY_OVERLOADS}
+
+
+def method_alias_error(error: TypeError, base: str, method: str, other,
+                       kwargs: dict | None = None) -> TypeError:
+    """``alias_error`` of the Tensor method ``method`` (``subtract``, ``divide_``, ...),
+    whose base method ``base`` (``sub``, ``div_``) refused ``other``: the alias method's
+    signatures (the function's without ``input`` and ``out``)."""
+    overloads = tuple(_method_signature(s) for s in _ALIAS_OVERLOADS[method.rstrip("_")])
+    return alias_error(error, base, method, (other,), overloads, kwargs)
+
+
+def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
+    try:
+        return sub(input, other, alpha=alpha, out=out)
+    except TypeError as error:
+        raise alias_error(error, "sub", "subtract", (input, other), SUBTRACT_OVERLOADS,
+                          {"alpha": alpha, "out": out}) from None
+
+
+def multiply(input, other, *, out=None):  # noqa: A002
+    try:
+        return mul(input, other, out=out)
+    except TypeError as error:
+        raise alias_error(error, "mul", "multiply", (input, other), MULTIPLY_OVERLOADS,
+                          {"out": out}) from None
+
+
+def divide(input, other, *, rounding_mode=None, out=None):  # noqa: A002
+    try:
+        return div(input, other, rounding_mode=rounding_mode, out=out)
+    except TypeError as error:
+        raise alias_error(error, "div", "divide", (input, other), DIVIDE_OVERLOADS,
+                          {"rounding_mode": rounding_mode, "out": out}) from None
 
 
 def true_divide(input, other, *, out=None):  # noqa: A002
     """``div`` without rounding: torch's true_divide takes no ``rounding_mode``."""
-    return div(input, other, out=out)
+    try:
+        return div(input, other, out=out)
+    except TypeError as error:
+        raise alias_error(error, "div", "true_divide", (input, other), MULTIPLY_OVERLOADS,
+                          {"out": out}) from None
 
 _DIV_ROUNDING_OVERLOADS = ("Tensor input, Tensor other, *, Tensor out = None",
                            "Tensor input, Tensor other, *, str rounding_mode, Tensor out = None",
@@ -890,7 +966,9 @@ def _pow(input, exponent, out):  # noqa: A002
     if (integer or isinstance(exponent, (float, np.floating))) and (
             dt.kind in "iu" or dt == np.float16):
         e = checked_scalar(exponent, dt)[()]  # torch refuses what the dtype cannot hold
-    number = exponent if isinstance(exponent, (bool, int, float)) else e
+    # the number torch's node keeps: a NumPy integer as the int the parser reads
+    number = exponent if isinstance(exponent, (bool, int, float)) else \
+        int(exponent) if isinstance(exponent, np.integer) else e
     return _out(PowScalar.apply(a, exponent=e, number=number), out, "pow")
 
 
@@ -906,10 +984,13 @@ def neg(input, *, out=None):  # noqa: A002
 negative = neg
 
 
-def _checked_alpha(alpha, np_dtype):
+def _checked_alpha(alpha, np_dtype, name="add"):
     """``alpha`` of add/sub/rsub converted to the result dtype as torch does, with its
-    errors: a bool alpha needs a bool result, a float one a float result, and the value
-    must fit (float16 alpha=70000 raises)."""
+    errors: not a number (the parser's, naming the function ``name``), a bool alpha needs a
+    bool result, a float one a float result, and the value must fit (float16 alpha=70000
+    raises)."""
+    if not is_operand(alpha):
+        raise TypeError(f"{name}(): argument 'alpha' must be Number, not {type_name(alpha)}")
     check_parsed_int(alpha)
     if type(alpha) is bool and np_dtype.kind != "b":
         raise RuntimeError("Boolean alpha only supported for Boolean results.")

@@ -638,8 +638,8 @@ def lerp(input, end, weight, *, out=None):  # noqa: A002
         )
     if isinstance(weight, Tensor):
         return _out(LerpTensor.apply(a, b, _cast(weight, dt)), out, "lerp")
-    if not isinstance(weight, (bool, int, float)):
-        weight = float(weight)  # a NumPy scalar
+    if not isinstance(weight, (bool, int, float)):  # a NumPy scalar, as torch's parser
+        weight = int(weight) if isinstance(weight, np.integer) else float(weight)  # reads it
     return _out(LerpScalar.apply(a, b, weight=weight), out, "lerp")
 
 

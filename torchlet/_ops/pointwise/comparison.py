@@ -18,6 +18,8 @@ from torchlet._ops.pointwise.operands import (
     _out,
     bool_out_only,
     check_out_first,
+    invalid_combination,
+    is_operand,
     operand_error,
     out_dtype_found,
 )
@@ -82,7 +84,37 @@ def ge(input, other, *, out=None):  # noqa: A002
     return _out(_compare(input, other, np.greater_equal, "ge"), out, "ge")
 
 
-not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+def inplace_compare_error(error: TypeError, method: str, other) -> TypeError:
+    """The error of ``self.eq_(other)`` (``method``: eq_, greater_, ...) whose ``other``
+    torch's parser refuses: the method's invalid combination of its two signatures. Any
+    other error is kept."""
+    if is_operand(other):
+        return error
+    return invalid_combination(method, (other,), ("Tensor other", "Number other"))
+
+
+# the aliases: torch parses them with their own names (their errors name them)
+
+
+def not_equal(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.not_equal, "not_equal"), out, "not_equal")
+
+
+def less(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.less, "less"), out, "less")
+
+
+def less_equal(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.less_equal, "less_equal"), out, "less_equal")
+
+
+def greater(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.greater, "greater"), out, "greater")
+
+
+def greater_equal(input, other, *, out=None):  # noqa: A002
+    return _out(_compare(input, other, np.greater_equal, "greater_equal"), out,
+                "greater_equal")
 
 
 def equal(input, other) -> bool:  # noqa: A002
