@@ -25,6 +25,7 @@ from torchlet.utils.hooks import RemovableHandle
 __all__ = [
     "BackwardHookFunction",
     "RemovableHandle",
+    "register_module_backward_hook",
     "register_module_buffer_registration_hook",
     "register_module_forward_hook",
     "register_module_forward_pre_hook",
@@ -127,6 +128,21 @@ def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
     """``hook(module, grad_output) -> None or new grad_output``, for every module."""
     handle = RemovableHandle(_global_backward_pre_hooks)
     _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_backward_hook(hook) -> RemovableHandle:
+    """Deprecated in torch for ``register_module_full_backward_hook``: ``hook(module,
+    grad_input, grad_output)`` on the grad_fn of every module's output."""
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is True:
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks as a "
+            "global Module hook. Please use only one of them."
+        )
+    _global_is_full_backward_hook = False
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
     return handle
 
 

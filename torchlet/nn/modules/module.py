@@ -45,6 +45,7 @@ from torchlet.nn.modules._hooks import (
     _global_module_registration_hooks,
     _global_parameter_registration_hooks,
     _WrappedHook,
+    register_module_backward_hook,
     register_module_buffer_registration_hook,
     register_module_forward_hook,
     register_module_forward_pre_hook,
@@ -58,6 +59,7 @@ from torchlet.nn.parameter import Buffer, Parameter, UninitializedTensorMixin, i
 __all__ = [
     "Module",
     "RemovableHandle",
+    "register_module_backward_hook",
     "register_module_buffer_registration_hook",
     "register_module_forward_hook",
     "register_module_forward_pre_hook",
@@ -675,8 +677,8 @@ class Module:
         return handle
 
     def register_backward_hook(self, hook) -> RemovableHandle:
-        """Deprecated in torch: a hook on the grad_fn of the output. Prefer
-        ``register_full_backward_hook``. (torchlet ignores its return value.)"""
+        """Deprecated in torch: a hook on the grad_fn of the output (it sees that node's
+        grad_input and may replace it). Prefer ``register_full_backward_hook``."""
         if self._is_full_backward_hook is True:
             raise RuntimeError(
                 "Cannot use both regular backward hooks and full backward hooks on a single "
@@ -717,6 +719,13 @@ class Module:
         return handle
 
     def _register_state_dict_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata) -> None or a new state_dict``
+        (the private API: the root module's hooks may replace the state_dict)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
@@ -1078,7 +1087,7 @@ class Module:
     def half(self):
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
-    def to_empty(self, *, device=None, recurse: bool = True):
+    def to_empty(self, *, device, recurse: bool = True):
         from torchlet._ops.creation import empty_like
 
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
@@ -1095,9 +1104,17 @@ class Module:
 
         def convert(t):
             cast = dtype if t.is_floating_point() else None
-            if memory_format is not None and t.dim() in (4, 5):  # as torch: 4-D/5-D only
-                return t.to(device, cast, memory_format=memory_format)
-            return t.to(device, cast)
+            try:
+                if memory_format is not None and t.dim() in (4, 5):  # as torch: 4-D/5-D only
+                    return t.to(device, cast, memory_format=memory_format)
+                return t.to(device, cast)
+            except NotImplementedError as e:
+                if str(e) == "Cannot copy out of meta tensor; no data!":
+                    raise NotImplementedError(
+                        f"{e} Please use torch.nn.Module.to_empty() instead of "
+                        "torch.nn.Module.to() when moving module from meta to a different "
+                        "device.") from None
+                raise
 
         return self._apply(convert)
 
