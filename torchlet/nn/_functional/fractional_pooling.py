@@ -25,7 +25,7 @@ import numpy as np
 from torchlet._dtype import TYPE_WORDS, type_name
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
-from torchlet.nn._functional.pooling import _ScatterAdd
+from torchlet.nn._functional.pooling import _MaxPoolGrad
 from torchlet.nn._functional.pooling_plans import _IndexPlan
 
 __all__ = [
@@ -79,31 +79,34 @@ def _fractional_max(x: np.ndarray, samples: np.ndarray, kernel, out_size):
     return best.reshape(out_shape), index.reshape(out_shape)
 
 
-class _FractionalMaxPool2dGrad(_ScatterAdd):
+class _FractionalMaxPool2dGrad(_MaxPoolGrad):
     node_name = "FractionalMaxPool2DBackwardBackward0"
 
 
-class _FractionalMaxPool3dGrad(_ScatterAdd):
+class _FractionalMaxPool3dGrad(_MaxPoolGrad):
     node_name = "FractionalMaxPool3DBackwardBackward0"
 
 
 class _FractionalMaxPool2d(Primitive):
     """out = x at the maximum of each fractional window, idx = where;
-    grad_x = grad added at idx (where windows overlap, gradients add)."""
+    grad_x = grad added at idx (where windows overlap, gradients add). x is saved, as
+    torch saves it: the backward node takes it (its gradient there is zeros)."""
 
     node_name = "FractionalMaxPool2DBackward0"
-    grad_cls: type[_ScatterAdd] = _FractionalMaxPool2dGrad
+    grad_cls: type[_MaxPoolGrad] = _FractionalMaxPool2dGrad
 
     @staticmethod
     def forward(ctx, x, *, samples, kernel, out_size):
         out, index = _fractional_max(x, samples, kernel, out_size)
-        ctx.index, ctx.in_shape, ctx.nd = index, x.shape, len(kernel)
+        ctx.index, ctx.nd = index, len(kernel)
+        ctx.kernel, ctx.out_size = kernel, out_size
+        ctx.save_for_backward(x)
         return out, index
 
     @staticmethod
     def backward(ctx, grad, _grad_index=None):
-        return ctx.grad_cls.apply(grad, plan=_IndexPlan(ctx.nd), which=ctx.index,
-                                  in_shape=ctx.in_shape)
+        (x,) = ctx.saved_tensors
+        return ctx.grad_cls.apply(grad, x, plan=_IndexPlan(ctx.nd), which=ctx.index)
 
 
 class _FractionalMaxPool3d(_FractionalMaxPool2d):

@@ -29,6 +29,7 @@ pooling_plans.py; this file holds the differentiable nodes and torch's argument 
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 
@@ -37,12 +38,11 @@ import numpy as np
 from torchlet._dtype import TYPE_WORDS, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import relu as _relu
-from torchlet._ops.shape.common import _int, _int_list
-from torchlet._tensor import Tensor
+from torchlet._ops.shape.common import _int, _int_list, suggested_memory_format
+from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv_kernels import Geometry
 from torchlet.nn._functional.pooling_plans import (
-    _IndexPlan,
     _prod,
     adaptive_plan,
     batch_format,
@@ -81,15 +81,14 @@ class _Gather(Primitive):
 
 class _ScatterAdd(Primitive):
     """out = zeros of ``in_shape`` with g added at the chosen positions;  grad_g = grad at
-    those positions. ``fmt``: the memory format of the result (a max pool's input
-    gradient is laid out as its input)."""
+    those positions."""
 
     node_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, plan, which, in_shape, fmt=None):
+    def forward(ctx, g, *, plan, which, in_shape):
         ctx.plan, ctx.which = plan, which
-        return in_format(plan.scatter(g, which, in_shape), fmt)
+        return plan.scatter(g, which, in_shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -106,19 +105,43 @@ class _ScatterAdd(Primitive):
 # backward runs the pool (or a gather) on the new gradient, whose own layout decides.
 
 
+class _MaxPoolGrad(Primitive):
+    """max_pool's backward as an operation of its own (torch's
+    max_pool2d_with_indices_backward and its kin): out = zeros of x's shape with g added
+    at the window winners (``which``), laid out as ``fmt``. Linear in g: grad_g = grad
+    gathered at the winners (torch's max_pool_double_backward); x only chose the winners:
+    grad_x = zeros (contiguous, as torch's). So a gradient taken with create_graph stays
+    connected to x even when g needs no gradient, as in torch."""
+
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, *, plan, which, fmt=None):
+        ctx.plan, ctx.which, ctx.in_shape = plan, which, x.shape
+        return in_format(plan.scatter(g, which, x.shape), fmt)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_g, need_x = ctx.needs_input_grad
+        return (_Gather.apply(grad, plan=ctx.plan, which=ctx.which) if need_g else None,
+                wrap(np.zeros(ctx.in_shape, grad._data.dtype)) if need_x else None)
+
+
 class _MaxPool(Primitive):
     """out[l] = max of x over window l, idx[l] = where (first maximum, NaN wins);
-    grad_x = grad sent to idx (summed where windows overlap)."""
+    grad_x = grad sent to idx (summed where windows overlap). x is saved, as torch saves
+    it (its backward node takes x, see _MaxPoolGrad)."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
-    # the scatter that is this node's backward, with torch's node name
-    grad_cls: type[_ScatterAdd] | None = None
+    # the backward, a node of its own with torch's node name
+    grad_cls: type[_MaxPoolGrad] = _MaxPoolGrad
     keeps_format = True
 
     @staticmethod
     def forward(ctx, x, *, plan, with_index=True):
         out, index, which = plan.max(x, with_index)
-        ctx.plan, ctx.which, ctx.in_shape = plan, which, x.shape
+        ctx.plan, ctx.which = plan, which
+        ctx.save_for_backward(x)
         fmt = ctx.fmt = batch_format(x, plan.nd) if ctx.keeps_format else None
         if fmt is not None:
             out, index = in_format(out, fmt), index if index is None else in_format(index, fmt)
@@ -126,20 +149,17 @@ class _MaxPool(Primitive):
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
-        return ctx.grad_cls.apply(grad, plan=ctx.plan, which=ctx.which, in_shape=ctx.in_shape,
-                                  fmt=ctx.fmt)
+        (x,) = ctx.saved_tensors
+        return ctx.grad_cls.apply(grad, x, plan=ctx.plan, which=ctx.which, fmt=ctx.fmt)
 
 
-class _MaxPoolGrad(_ScatterAdd):
-    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+class _MaxPool3dGrad(_MaxPoolGrad):
+    node_name = "MaxPool3DWithIndicesBackwardBackward0"
 
 
 class _MaxPool3d(_MaxPool):
     node_name = "MaxPool3DWithIndicesBackward0"
-
-
-class _MaxPool3dGrad(_ScatterAdd):
-    node_name = "MaxPool3DWithIndicesBackwardBackward0"
+    grad_cls = _MaxPool3dGrad
 
 
 def _check_grad_nonempty(fn: str, grad) -> None:
@@ -154,9 +174,14 @@ def _check_grad_nonempty(fn: str, grad) -> None:
             )
 
 
+class _AdaptiveMaxPoolGrad(_MaxPoolGrad):
+    node_name = "AdaptiveMaxPool2DBackwardBackward0"
+
+
 class _AdaptiveMaxPool(_MaxPool):
     node_name = "AdaptiveMaxPool2DBackward0"
     backward_fn = "adaptive_max_pool2d_backward"
+    grad_cls: type[_MaxPoolGrad] = _AdaptiveMaxPoolGrad
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
@@ -164,29 +189,21 @@ class _AdaptiveMaxPool(_MaxPool):
         return _MaxPool.backward(ctx, grad)
 
 
-class _AdaptiveMaxPoolGrad(_ScatterAdd):
-    node_name = "AdaptiveMaxPool2DBackwardBackward0"
+class _AdaptiveMaxPool3dGrad(_MaxPoolGrad):
+    node_name = "AdaptiveMaxPool3DBackwardBackward0"
 
 
 class _AdaptiveMaxPool3d(_AdaptiveMaxPool):
     node_name = "AdaptiveMaxPool3DBackward0"
     backward_fn = "adaptive_max_pool3d_backward"
     keeps_format = False
-
-
-class _AdaptiveMaxPool3dGrad(_ScatterAdd):
-    node_name = "AdaptiveMaxPool3DBackwardBackward0"
-
-
-_MaxPool.grad_cls = _MaxPoolGrad
-_MaxPool3d.grad_cls = _MaxPool3dGrad
-_AdaptiveMaxPool.grad_cls = _AdaptiveMaxPoolGrad
-_AdaptiveMaxPool3d.grad_cls = _AdaptiveMaxPool3dGrad
+    grad_cls = _AdaptiveMaxPool3dGrad
 
 
 class _AvgPool(Primitive):
     """out = A x, A averaging each window (sum / divisor);  grad_x = A^T grad (each
-    gradient spread over its window, divided the same way)."""
+    gradient spread over its window, divided the same way). x is saved, as torch saves it
+    (its backward node takes x, see _AvgPoolAdjoint)."""
 
     node_name = "AvgPool2DBackward0"
     adjoint_cls: type[_AvgPoolAdjoint] | None = None
@@ -194,30 +211,35 @@ class _AvgPool(Primitive):
 
     @staticmethod
     def forward(ctx, x, *, plan):
-        ctx.plan, ctx.in_shape = plan, x.shape
+        ctx.plan = plan
+        ctx.save_for_backward(x)
         ctx.fmt = batch_format(x, plan.nd) if ctx.keeps_format else None
         return in_format(plan.average(x), ctx.fmt)
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.adjoint_cls.apply(grad, plan=ctx.plan, in_shape=ctx.in_shape, fmt=ctx.fmt)
+        (x,) = ctx.saved_tensors
+        return ctx.adjoint_cls.apply(grad, x, plan=ctx.plan, fmt=ctx.fmt)
 
 
 class _AvgPoolAdjoint(Primitive):
-    """out = A^T g (the backward of an average pool, laid out as its input: ``fmt``);
-    grad_g = A grad."""
+    """out = A^T g (the backward of an average pool, laid out as its input: ``fmt``;
+    torch's avg_pool2d_backward and its kin, which take the pool's input x);
+    grad_g = A grad, grad_x = zeros (contiguous, as torch's): x gave only its shape."""
 
     node_name = "AvgPool2DBackwardBackward0"
     pool_cls: type[_AvgPool] | None = None
 
     @staticmethod
-    def forward(ctx, g, *, plan, in_shape, fmt=None):
-        ctx.plan = plan
-        return in_format(plan.average_adjoint(g, in_shape), fmt)
+    def forward(ctx, g, x, *, plan, fmt=None):
+        ctx.plan, ctx.in_shape = plan, x.shape
+        return in_format(plan.average_adjoint(g, x.shape), fmt)
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.pool_cls.apply(grad, plan=ctx.plan)
+        need_g, need_x = ctx.needs_input_grad
+        return (ctx.pool_cls.apply(grad, plan=ctx.plan) if need_g else None,
+                wrap(np.zeros(ctx.in_shape, grad._data.dtype)) if need_x else None)
 
 
 class _AvgPool3d(_AvgPool):
@@ -289,7 +311,15 @@ class _MaxUnpool(Primitive):
             # gather from the flattened planes, fails on the first one
             raise RuntimeError(f"index {int(idx.flat[0])} is out of bounds for dimension "
                                f"{grad.ndim - nd} with size 0")
-        return _Gather.apply(grad, plan=_IndexPlan(nd), which=idx)
+        if not idx.size:  # (torch: an empty result, made without a graph)
+            return wrap(np.zeros(idx.shape, grad._data.dtype))
+        # torch's max_pool_double_backward, composed as torch composes it (so its graph
+        # under create_graph is torch's: ViewBackward0, GatherBackward0, ViewBackward0):
+        # the planes flattened, in the indices' memory format, gathered at the indices
+        size = idx.shape[:idx.ndim - nd] + (-1,)
+        fmt = suggested_memory_format(idx)
+        flat = grad.contiguous(memory_format=fmt) if fmt is not None else grad.contiguous()
+        return flat.view(size).gather(-1, wrap(idx.reshape(size))).view(idx.shape)
 
 
 class _MaxUnpool3d(_MaxUnpool):
@@ -372,9 +402,9 @@ def _out_size(size: int, k: int, p: int, s: int, d: int, ceil_mode: bool) -> int
 _DIM_NAMES = {2: ("H", "W"), 3: ("T", "H", "W")}
 
 
-def _check_pool_ndim(x: Tensor, nd: int) -> None:
+def _check_pool_ndim(ndim: int, nd: int) -> None:
     """The rank check torch's max pools (and avg_pool3d) run before anything else."""
-    if x._data.ndim not in (nd + 1, nd + 2):
+    if ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
                            "input")
 
@@ -408,12 +438,11 @@ def _check_half_kernel(kernel, padding) -> None:
                        f"kT: {kt} kW: {kw} kH: {kh} padT: {pt} padW: {pw} padH: {ph}")
 
 
-def _pool_geometry(fn: str, x: Tensor, nd: int, kernel, stride, padding, dilation,
+def _pool_geometry(fn: str, shape: tuple, nd: int, kernel, stride, padding, dilation,
                    ceil_mode: bool, avg: bool = False) -> Geometry:
     """The output size and torch's pool2d/pool3d_shape_check, in torch's order: each
     dimension's pooling_output_shape checks, then kernel, stride, dilation, empty
     dimensions, (avg_pool3d: input at least the kernel), pad <= kernel/2, output >= 1."""
-    shape = x._data.shape
     in_size = tuple(shape[-nd:])
     out = tuple(_out_size(i, k, p, s, d, ceil_mode)
                 for i, k, p, s, d in zip(in_size, kernel, padding, stride, dilation))
@@ -453,19 +482,43 @@ def _float_only(fn: str, x: Tensor) -> None:
 # max pooling
 
 
+def _max_pool_plan(fn, nd, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """torch's argument parsing and checks for a max pool of an input of ``shape``, in
+    its order, and the pool's plan."""
+    kernel, stride, padding, dilation = _pool_args(fn, nd, kernel_size, stride, padding,
+                                                   dilation)
+    _check_pool_ndim(len(shape), nd)
+    geo = _pool_geometry(f"{fn}_with_indices_out_cpu_template()", shape, nd, kernel, stride,
+                         padding, dilation, ceil_mode)
+    return window_plan(geo)
+
+
+# The same, kept for the next call with the same arguments (a training loop's): parsing
+# and checking cost more than a small pool itself. Only for arguments that key a cache
+# faithfully (_plain): 2.0 and True hash as 2 and 1, which torch's parser tells apart.
+_cached_max_pool_plan = functools.lru_cache(maxsize=256)(_max_pool_plan)
+
+
+def _plain(value) -> bool:
+    """None, an int, or a tuple of ints (exactly: no bool, float or NumPy number)."""
+    return value is None or type(value) is int or (
+        type(value) is tuple and all(type(v) is int for v in value))
+
+
 def _max_pool_nd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode,  # noqa: A002
                  with_index=True):
     """(values, indices), or only the values when ``with_index`` is False."""
     x = _check_input(fn, input)
-    kernel, stride, padding, dilation = _pool_args(fn, nd, kernel_size, stride, padding,
-                                                   dilation)
-    _check_pool_ndim(x, nd)
-    geo = _pool_geometry(f"{fn}_with_indices_out_cpu_template()", x, nd, kernel, stride,
-                         padding, dilation, ceil_mode)
+    args = (fn, nd, x._data.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    if (type(ceil_mode) is bool and _plain(kernel_size) and _plain(stride)
+            and _plain(padding) and _plain(dilation)):
+        plan = _cached_max_pool_plan(*args)
+    else:
+        plan = _max_pool_plan(*args)
     if x._data.dtype == np.bool_:  # (torch's kernels take every other real dtype)
         _float_only(fn, x)
     cls = _MaxPool if nd == 2 else _MaxPool3d
-    return cls.apply(x, plan=window_plan(geo), with_index=with_index)
+    return cls.apply(x, plan=plan, with_index=with_index)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
@@ -599,14 +652,14 @@ def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa
             raise RuntimeError("divisor must be not zero")
     ndim = x._data.ndim
     if nd == 3:
-        _check_pool_ndim(x, nd)
+        _check_pool_ndim(ndim, nd)
     elif ndim < nd + 1:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
             f"got {-(nd + 1)})"
         )
-    geo = _pool_geometry(f"{fn}()", x, nd, kernel, stride, padding, (1,) * nd, ceil_mode,
-                         avg=True)
+    geo = _pool_geometry(f"{fn}()", x._data.shape, nd, kernel, stride, padding, (1,) * nd,
+                         ceil_mode, avg=True)
     dtype = x._data.dtype
     # torch's kernels: the float dtypes and int64 (avg_pool3d's no float16) only
     if dtype != np.int64 and (dtype.kind != "f" or (nd == 3 and dtype == np.float16)):
