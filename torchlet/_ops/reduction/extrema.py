@@ -9,15 +9,17 @@ as the largest and the smallest value, and its first index is returned.
 Signed zeros: where +0.0 and -0.0 tie for the extreme, ``max(dim)``/``min(dim)`` (and
 argmax/argmin) return the first one, as torch. The whole-tensor ``max()``/``min()`` of float32 /
 float64 (below torch's grain size) replay torch's AVX2 lanes (``_zero_as_torch``), which
-every x86 machine runs for that kernel. ``amax``/``amin`` return NumPy's choice; torch's
-depends on its SIMD loop (a comparison keeps one operand on ties, so the sign follows the
-lane and block order: the first element on the scalar path, the last on the lane-per-column
-path, a lane-by-lane mix over a contiguous reduced dim), and that order may differ between
-AVX2 and AVX-512 machines, so torchlet does not imitate it. Both zeros compare equal, so
-values agree under ``==``.
+every x86 machine runs for that kernel. ``amax``/``amin`` replay theirs too
+(``_zeros_and_nans_as_torch``: also AVX2 on every x86 machine; the first element on the
+scalar path, the last on the lane-per-column path, a lane-by-lane mix over a contiguous
+reduced dim), and the NaN bits it leaves; except for one output of 32768+ elements split
+across threads, where the sign is NumPy's choice. Both zeros compare equal, so values
+agree under ``==``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -44,7 +46,9 @@ from torchlet._ops.reduction._common import (
     select_along,
     wrap_dim,
 )
+from torchlet._ops.reduction._strided_sum import _coalesced, _Dim, _iteration_order, _view
 from torchlet._ops.shape.common import _invalid_combination
+from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -219,6 +223,11 @@ class Amax(Primitive):
     def forward(cls, ctx, a, *, dims, keepdim):
         ctx.dims, ctx.keepdim = dims, keepdim
         out = reduction_layout(np.asarray(cls.reduce(a, axis=dims, keepdims=keepdim)), a)
+        if a.dtype in _AMAX_LANES and _zero_or_nan(out) and (
+                a.size < _GRAIN_SIZE or out.size > 1 or get_num_threads() == 1):
+            # (their bits as torch's; not for one output split across threads, whose
+            # pieces torch reduces apart)
+            out = _zeros_and_nans_as_torch(out, a, dims)
         ctx.save_for_backward(a, out)
         return out
 
@@ -240,6 +249,82 @@ class Amin(Amax):
 
     node_name = "AminBackward0"
     reduce = staticmethod(np.min)
+
+
+# torch's amax/amin kernel (binary_kernel_reduce_vec, max_values/min_values) is not built
+# for AVX-512: every x86 machine runs its AVX2 form, vectors of 8 float32, 4 float64 or 16
+# float16 lanes (compared as float32), four vectors a step.
+_AMAX_LANES: dict[np.dtype, int] = {np.dtype(np.float16): 16, np.dtype(np.float32): 8,
+                                    np.dtype(np.float64): 4}
+# the NaNs it leaves: its scalar loop's quiet_NaN(), its vector loop's all-ones pattern
+_QUIET_NAN = {np.dtype(np.float16): np.array(0x7E00, np.uint16).view(np.float16),
+              np.dtype(np.float32): np.array(0x7FC00000, np.uint32).view(np.float32),
+              np.dtype(np.float64): np.array(0x7FF8 << 48, np.uint64).view(np.float64)}
+_ALL_ONES_NAN = {dtype: np.array(-1, f"i{dtype.itemsize}").view(dtype) for dtype in _AMAX_LANES}
+
+
+def _zero_or_nan(out: np.ndarray) -> bool:
+    """Whether ``out`` holds a zero or a NaN, quickly (the squares of the others sum to a
+    number or inf)."""
+    return bool(np.count_nonzero(out) < out.size) or math.isnan(np.vdot(out, out))
+
+
+def _zeros_and_nans_as_torch(out: np.ndarray, a: np.ndarray, dims) -> np.ndarray:
+    """amax/amin's result ``out`` (C-contiguous) with its zeros and NaNs as torch's
+    kernel leaves them, walking ``a`` as its TensorIterator does (one thread: reduced dims
+    innermost, ``_strided_sum``'s order) into an output filled with -inf (+inf for amin).
+
+    Its scalar step ``out = max(out, x)`` keeps ``out`` on a tie, its vector step the new
+    operand (vmaxps), so where +0.0 and -0.0 tie the zero that comes out is the first
+    element equal to 0 in this order of each output's elements:
+
+    - a contiguous innermost reduced dim (d0): row by row (each row of d0 in the
+      iteration order). A row's first 128 * k bytes go through 4 vectors of L lanes,
+      element j * 4L + v * L + l into lane l of vector v; the vectors meet as max(max(v0, v1),
+      max(v2, v3)) and the lanes one by one: lane 0 first, in it the last vector and then
+      the last element; the rest of the row follows, in order.
+    - a kept contiguous d1 beside a reduced d0 (a single reduced dim): the first
+      4L-multiple columns are reduced as vectors down d0 (the last element first); the
+      other columns by the scalar loop.
+    - otherwise the scalar loop: iteration order.
+
+    A NaN comes out as the scalar loop's quiet NaN, or all ones from the vector columns."""
+    order = _coalesced(_iteration_order(a, dims))
+    scalar_only = not order or order[0].out_stride != 0
+    if scalar_only:  # nothing left to reduce: each output is max(-inf, x)
+        order = [_Dim(1, 0, 0, (), ())] + order
+    kept = [d for d in order if d.out_stride != 0]
+    res = np.array(out, order="C")
+    item = res.itemsize
+    outputs = np.lib.stride_tricks.as_strided(  # res's elements in iteration order
+        res, tuple(d.size for d in reversed(kept)),
+        tuple(d.out_stride * item for d in reversed(kept)))
+    elements = _view(a, order).reshape(outputs.shape + (-1,))
+    step = 4 * _AMAX_LANES[a.dtype]
+    d0, vector_columns = order[0], 0
+    if not scalar_only and d0.in_stride == 1 and d0.size >= step:  # vectors along rows
+        n = d0.size
+        vectors = n - n % step
+        lanes = np.arange(vectors).reshape(-1, 4, step // 4)[::-1, ::-1].transpose(2, 1, 0)
+        row = np.concatenate((lanes.ravel(), np.arange(vectors, n)))
+        elements = elements.reshape(outputs.shape + (-1, n))[..., row]
+        elements = elements.reshape(outputs.shape + (-1,))
+    elif not scalar_only and len(order) - len(kept) == 1 and len(order) > 1 \
+            and order[1].out_stride == 1 and order[1].in_stride == 1:  # vectors of columns
+        vector_columns = order[1].size - order[1].size % step
+        elements = np.concatenate((elements[..., :vector_columns, ::-1],
+                                   elements[..., vector_columns:, :]), axis=-2)
+    zero = outputs == 0
+    if zero.any():
+        ties = elements[zero]
+        outputs[zero] = ties[np.arange(len(ties)), np.argmax(ties == 0, axis=1)]
+    nan = np.isnan(outputs)
+    if nan.any():
+        outputs[nan] = _QUIET_NAN[a.dtype]
+        if vector_columns:
+            columns = outputs[..., :vector_columns]
+            columns[nan[..., :vector_columns]] = _ALL_ONES_NAN[a.dtype]
+    return res
 
 
 def _amax(name, primitive, input, dim, keepdim):
@@ -264,8 +349,7 @@ def _amax(name, primitive, input, dim, keepdim):
 @numpy_names
 def amax(input, dim=(), keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """Largest element over ``dim`` (an int or tuple; () means all); no indices. Which of
-    +0.0 / -0.0 comes out of a tie between them is NumPy's choice, not torch's
-    CPU-dependent one (module docstring)."""
+    +0.0 / -0.0 comes out of a tie between them is torch's (module docstring)."""
     _check_out_dtype(input, out)
     result = _amax("amax", Amax, input, dim, keepdim)
     return _out(result, out, "amax", _input_and_out_dtypes)

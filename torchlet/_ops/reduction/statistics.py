@@ -95,14 +95,20 @@ def _var_args(name, x, dim, unbiased, correction):
             "the reduction factor (input numel divided by output numel).",
             UserWarning, stacklevel=user_stacklevel(),
         )
-    # torch's backward treats dim=None (not an explicit list of dims) as "all"; an empty
-    # list also means all here (torch's backward divides by the wrong count for it).
-    all_reduce = dim is None or a.ndim == 0 or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+    # torch's backward treats dim=None (or a 0-d input) as "all". An empty list of dims
+    # reduces over all of them forward, but torch's var_backward takes it as listed: n is
+    # the size of no dims, 1, so its gradient is 2 / (1 - correction) * grad * (x - mean),
+    # inf for the default correction. dims () keeps that (the forward reads it as all).
+    all_reduce = dim is None or a.ndim == 0
+    if not all_reduce and isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dims = ()
     return dims, correction, all_reduce
 
 
 def _moments(a: np.ndarray, dims, correction, keepdim):
-    """(variance, mean) of ``a`` over dims, in float64 for float32 input, as torch."""
+    """(variance, mean) of ``a`` over dims (() means all), in float64 for float32 input,
+    as torch."""
+    dims = dims or tuple(range(a.ndim))
     work = a.astype(accumulation_dtype(a.dtype), copy=False)
     n = count(a.shape, dims)
     mean = np.add.reduce(work, axis=dims, keepdims=True) / work.dtype.type(n)
@@ -125,6 +131,7 @@ def _welford_mean(a: np.ndarray, dims, mean: np.ndarray) -> np.ndarray:
     (equal to within rounding)."""
     if a.dtype.kind != "f" or not np.isinf(mean).any():
         return mean
+    dims = dims or tuple(range(a.ndim))
     infinite = np.isinf(a)
     last = tuple(slice(-1, None) if d in dims else slice(None) for d in range(a.ndim))
     before_last = np.add.reduce(infinite, axis=dims, keepdims=True) - infinite[last]
@@ -168,12 +175,14 @@ def _std_to_var_grad(grad: Tensor, std: Tensor) -> Tensor:
 
 def _mean_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
     """torch's mean_backward: grad broadcast back (listed dims unsqueezed first), / n
-    (a Scalar division: DivBackward1)."""
+    (a Scalar division: DivBackward1). An empty list of dims is all of them here."""
     from torchlet._ops.linalg.integration import DivScalar  # (imports sums, this module)
 
     shape = x._data.shape
-    dims = None if ctx.all_reduce else ctx.dims
-    return DivScalar.apply(expand_reduced(grad, shape, dims, ctx.keepdim),
+    if ctx.all_reduce or not ctx.dims:
+        return DivScalar.apply(expand_reduced(grad, shape, None, ctx.keepdim),
+                               number=x._data.size)
+    return DivScalar.apply(expand_reduced(grad, shape, ctx.dims, ctx.keepdim),
                            number=count(shape, ctx.dims))
 
 
