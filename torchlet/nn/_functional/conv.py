@@ -27,6 +27,7 @@ The NumPy kernels that compute them (im2col, col2im, the layouts) are in
 
 from __future__ import annotations
 
+import functools
 import operator
 import warnings
 
@@ -34,10 +35,16 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from torchlet._dtype import C_TYPE_NAMES, promote_types, result_type_of, type_name
+from torchlet._dtype import channels_last as _CHANNELS_LAST
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise.operands import invalid_combination
 from torchlet._ops.shape.common import _int_list as _ints_arg
-from torchlet._ops.shape.common import suggested_memory_format
+from torchlet._ops.shape.common import (
+    contiguous_strides,
+    format_strides,
+    in_layout,
+    suggested_memory_format,
+)
 from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -92,22 +99,24 @@ class _Convolution(Primitive):
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, x, w, b, *, geo, channels_last=False):
+    def forward(ctx, x, w, b, *, geo, channels_last=False, weight_channels_last=False):
         out, cols = conv_forward(x, w, geo)
         if b is not None:
             out += b.reshape(_bias_shape(len(geo.kernel)))
-        ctx.geo, ctx.channels_last = geo, channels_last
+        ctx.geo, ctx.channels_last, ctx.weight_cl = geo, channels_last, weight_channels_last
         ctx.cols = cols if cols.nbytes <= _KEEP_COLUMNS_BYTES and x.dtype == cols.dtype \
             else None
         ctx.save_for_backward(x, w)
-        return _to_channels_last(out) if channels_last else out
+        return _in_layout(out, channels_last)
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        geo, cl = ctx.geo, ctx.channels_last
+        geo, cl, wcl = ctx.geo, ctx.channels_last, ctx.weight_cl
+        if wcl is None and ctx.needs_input_grad[1]:  # (see _weight_channels_last)
+            raise RuntimeError("slow_conv2d: grad_weight must be contiguous")
         if GRAD_STATE.enabled:  # create_graph: the three gradients as one node, as torch's
-            return _gradients_node(grad, x, w, ctx.needs_input_grad, geo, False, cl)
+            return _gradients_node(grad, x, w, ctx.needs_input_grad, geo, False, cl, wcl)
         need_x, need_w, need_b = ctx.needs_input_grad
         grad_x = _ConvTransposeGrad.apply(grad, w, None, geo=geo, channels_last=cl) \
             if need_x else None
@@ -116,18 +125,44 @@ class _Convolution(Primitive):
             # the forward's columns serve once; a second backward (retain_graph) rebuilds
             # them, and the memory is not held while the graph lives on
             cols, ctx.cols = ctx.cols, None
-            grad_w = _ConvWeightGrad.apply(x, grad, geo=geo, cols=cols, channels_last=cl)
+            grad_w = _ConvWeightGrad.apply(x, grad, geo=geo, cols=cols, channels_last=wcl)
         grad_b = wrap(_sum_bias(grad._data, len(geo.kernel))) if need_b else None
         return grad_x, grad_w, grad_b
 
 
 def _to_channels_last(out: np.ndarray) -> np.ndarray:
     """``out`` (N, C, *S) with the channels innermost in memory: channels_last(_3d) for
-    4-d (5-d) results, and the same order (strides (C*L, 1, C)) for 1-d ones."""
+    4-d (5-d) results, and the same order (strides (C*L, 1, C)) for 1-d ones (an empty
+    one with torch's strides, not NumPy's zeros)."""
+    if not out.size:
+        return as_strided(out, strides=[s * out.itemsize for s in format_strides(out.shape, None)])
     result = np.empty((out.shape[0],) + out.shape[2:] + (out.shape[1],), out.dtype)
     result = np.moveaxis(result, -1, 1)
     result[...] = out
     return result
+
+
+def _in_layout(out: np.ndarray, channels_last: bool) -> np.ndarray:
+    return _to_channels_last(out) if channels_last else _contiguous(out)
+
+
+def _contiguous(out: np.ndarray) -> np.ndarray:
+    """``out`` (C-contiguous) with the strides torch gives a contiguous tensor in every
+    dimension: NumPy keeps whatever strides a computation left in dimensions of size 1
+    (or in an empty array), torch's are those of the sizes, an empty dimension counted as
+    one."""
+    shape = out.shape
+    if 1 not in shape and 0 not in shape or not out.flags.c_contiguous:
+        return out
+    strides = _contiguous_strides(shape, out.itemsize)
+    return out if out.strides == strides else as_strided(out, shape, strides)
+
+
+@functools.lru_cache(maxsize=256)
+def _contiguous_strides(shape: tuple, itemsize: int) -> tuple:
+    """torch's contiguous strides of ``shape`` in bytes (asked for every weight gradient
+    of a layer, hence kept)."""
+    return tuple(s * itemsize for s in contiguous_strides(shape))
 
 
 class _ConvTranspose(Primitive):
@@ -138,24 +173,26 @@ class _ConvTranspose(Primitive):
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, y, w, b, *, geo, channels_last=False):
+    def forward(ctx, y, w, b, *, geo, channels_last=False, weight_channels_last=False):
         out = conv_input_grad(y, w, geo)
         if b is not None:
             out += b.reshape(_bias_shape(len(geo.kernel)))
-        ctx.geo, ctx.channels_last = geo, channels_last
+        ctx.geo, ctx.channels_last, ctx.weight_cl = geo, channels_last, weight_channels_last
         ctx.save_for_backward(y, w)
-        return _to_channels_last(out) if channels_last else out
+        return _in_layout(out, channels_last)
 
     @staticmethod
     def backward(ctx, grad):
         y, w = ctx.saved_tensors
-        geo, cl = ctx.geo, ctx.channels_last
+        geo, cl, wcl = ctx.geo, ctx.channels_last, ctx.weight_cl
+        if wcl is None and ctx.needs_input_grad[1]:  # (see _weight_channels_last)
+            raise RuntimeError("grad_weight needs to be contiguous")
         if GRAD_STATE.enabled:  # create_graph: as _Convolution's
-            return _gradients_node(grad, y, w, ctx.needs_input_grad, geo, True, cl)
+            return _gradients_node(grad, y, w, ctx.needs_input_grad, geo, True, cl, wcl)
         need_y, need_w, need_b = ctx.needs_input_grad
         grad_y = _ConvolutionGrad.apply(grad, w, None, geo=geo, channels_last=cl) \
             if need_y else None
-        grad_w = _ConvWeightGrad.apply(grad, y, geo=geo, channels_last=cl) if need_w else None
+        grad_w = _ConvWeightGrad.apply(grad, y, geo=geo, channels_last=wcl) if need_w else None
         grad_b = wrap(_sum_bias(grad._data, len(geo.kernel))) if need_b else None
         return grad_y, grad_w, grad_b
 
@@ -172,7 +209,7 @@ class _ConvWeight(Primitive):
         ctx.geo = geo
         ctx.save_for_backward(x, y)
         out = conv_weight_grad(x, y, geo, cols)
-        return _to_channels_last(out) if channels_last else out
+        return _in_layout(out, channels_last)
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,8 +221,9 @@ class _ConvWeight(Primitive):
         return grad_x, grad_y
 
 
-# The same operations when they appear in a backward pass (create_graph=True) carry the
-# name torch gives that node.
+# The same operations when they compute a convolution's gradients (in grad mode off, so
+# they record no node: under create_graph=True the gradients come from
+# _ConvolutionBackward, whose backward is made of differentiable convolutions).
 class _ConvolutionGrad(_Convolution):
     node_name = "ConvolutionBackwardBackward0"
 
@@ -212,63 +250,111 @@ class _ConvolutionBackward(Primitive):
                      g_w = correlate(gg_x, g)
     conv_transpose:  g_g = conv_transpose(gg_x, w) + conv_transpose(x, gg_w) + gg_b,
                      g_x = conv(g, gg_w),  g_w = correlate(g, gg_x)
+    computed as torch computes them (see ``backward``).
     """
 
     node_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, g, x, w, *, geo, transposed, wanted, channels_last):
+    def forward(ctx, g, x, w, *, geo, transposed, wanted, channels_last, weight_channels_last):
         ctx.geo, ctx.transposed, ctx.wanted = geo, transposed, wanted
         ctx.save_for_backward(g, x, w)
         out = []
         if wanted[0]:
-            out.append(conv_forward(g, w, geo)[0] if transposed else conv_input_grad(g, w, geo))
+            out.append(_in_layout(conv_forward(g, w, geo)[0] if transposed else
+                                  conv_input_grad(g, w, geo), channels_last))
         if wanted[1]:
-            out.append(conv_weight_grad(g, x, geo) if transposed else conv_weight_grad(x, g, geo))
-        if channels_last:
-            out = [_to_channels_last(a) for a in out]
+            out.append(_in_layout(conv_weight_grad(g, x, geo) if transposed else
+                                  conv_weight_grad(x, g, geo), weight_channels_last))
         if wanted[2]:
             out.append(_sum_bias(g, len(geo.kernel)))
         return tuple(out)
 
     @staticmethod
     def backward(ctx, *grads):
+        """torch's _convolution_double_backward, step by step: its convolutions are
+        differentiable ones (ConvolutionBackward0) with the layouts torch's convolution
+        picks for their operands, and the weight's gradient is torch's transposed, narrowed
+        (and per group concatenated) convolution over the batch, so every result has torch's
+        strides and graph."""
         g, x, w = ctx.saved_tensors
         rest = iter(grads)
         gg_x, gg_w, gg_b = (next(rest) if want else None for want in ctx.wanted)
-        need_g, need_x, need_w = ctx.needs_input_grad
         geo, transposed = ctx.geo, ctx.transposed
-        # ``along``: the operation in the direction of the forward (x -> out); ``back``: its
-        # transpose
-        along, back = (_ConvTransposeGrad, _ConvolutionGrad) if transposed else (
-            _ConvolutionGrad, _ConvTransposeGrad)
-        g_g = g_x = g_w = None
-        if need_g:
-            terms = []
-            if gg_x is not None:
-                terms.append(along.apply(gg_x, w, None, geo=geo))
-            if gg_w is not None:
-                terms.append(along.apply(x, gg_w, None, geo=geo))
-            if gg_b is not None:
-                terms.append(gg_b.reshape(_bias_shape(len(geo.kernel))).expand(g.shape))
-            for term in terms:
-                g_g = term if g_g is None else g_g + term
-        if need_x and gg_w is not None:
-            g_x = back.apply(g, gg_w, None, geo=geo)
-        if need_w and gg_x is not None:
-            g_w = _ConvWeightGrad.apply(g, gg_x, geo=geo) if transposed else \
-                _ConvWeightGrad.apply(gg_x, g, geo=geo)
+        nd = len(geo.kernel)
+        stride, padding, dilation, groups = geo.stride, geo.pad_lo, geo.dilation, geo.groups
+        output_padding = _output_padding(geo) if transposed else (0,) * nd
+
+        def conv(a, b, stride, dilation, transposed, output_padding, groups):
+            return convolution(a, b, None, stride, padding, dilation, transposed,
+                               output_padding, groups)
+
+        nonempty = x._data.size != 0
+        # g_g = conv(gg_x, w) + conv(x, gg_w) + gg_b
+        g_g = None
+        if nonempty and gg_x is not None:
+            g_g = conv(gg_x, w, stride, dilation, transposed, output_padding, groups)
+        if nonempty and gg_w is not None:
+            term = conv(x, gg_w, stride, dilation, transposed, output_padding, groups)
+            g_g = term if g_g is None else g_g + term
+        if gg_b is not None:
+            term = gg_b.contiguous().view((1, -1) + (1,) * nd).expand(g.shape)
+            g_g = term if g_g is None else g_g + term
+        # g_w: gg_x correlated with g over the batch, as a convolution whose "batch" is the
+        # channels (stride and dilation trade places), one per group; its window reaches at
+        # least the kernel's size, and is cut to it
+        g_w = None
+        if nonempty and gg_x is not None:
+            g_t, gg_x_t = g.transpose(0, 1), gg_x.transpose(0, 1)
+
+            def weight_grad(gg_x_t, g_t):
+                a, b = (g_t, gg_x_t) if transposed else (gg_x_t, g_t)
+                return conv(a, b, dilation, stride, False, (0,) * nd, 1)
+
+            if groups == 1:
+                g_w = weight_grad(gg_x_t, g_t)
+            else:
+                per_x, per_g = gg_x_t.shape[0] // groups, g_t.shape[0] // groups
+                g_w = _shape.cat([weight_grad(gg_x_t.narrow(0, i * per_x, per_x),
+                                              g_t.narrow(0, i * per_g, per_g))
+                                  for i in range(groups)], 1)
+            g_w = g_w.transpose(0, 1)
+            for i in range(2, 2 + nd):
+                if g_w.shape[i] > w.shape[i]:
+                    g_w = g_w.narrow(i, 0, w.shape[i])
+        # g_x: g against gg_w, the other way round from the forward; a transposed one's
+        # reaches past x and is cut to it, a forward one's needs an output_padding where
+        # the forward left the end of x unread
+        g_x = None
+        if nonempty and gg_w is not None:
+            if transposed:
+                g_x = conv(g, gg_w, stride, dilation, False, output_padding, groups)
+                for i in range(2, 2 + nd):
+                    if g_x.shape[i] > x.shape[i]:
+                        g_x = g_x.narrow(i, 0, x.shape[i])
+            else:
+                g_x = conv(g, gg_w, stride, dilation, True, _output_padding(geo), groups)
         return g_g, g_x, g_w
 
 
-def _gradients_node(grad, x, w, needs, geo, transposed, channels_last) -> tuple:
+def _output_padding(geo: Geometry) -> tuple:
+    """The output_padding that makes a transposed convolution over ``geo``'s output come
+    out ``geo.in_size`` (the part of the input a forward one left unread at the end)."""
+    return tuple(i - ((o - 1) * s - 2 * p + d * (k - 1) + 1)
+                 for i, o, s, p, d, k in zip(geo.in_size, geo.out_size, geo.stride,
+                                             geo.pad_lo, geo.dilation, geo.kernel))
+
+
+def _gradients_node(grad, x, w, needs, geo, transposed, channels_last,
+                    weight_channels_last) -> tuple:
     """(grad_x, grad_w, grad_b), each None unless ``needs`` asks for it, from one
     _ConvolutionBackward node."""
     wanted = tuple(needs)
     if not any(wanted):
         return None, None, None
     outs = iter(_ConvolutionBackward.apply(grad, x, w, geo=geo, transposed=transposed,
-                                           wanted=wanted, channels_last=channels_last))
+                                           wanted=wanted, channels_last=channels_last,
+                                           weight_channels_last=weight_channels_last))
     return tuple(next(outs) if want else None for want in wanted)
 
 
@@ -406,6 +492,15 @@ def _check_empty_shape(shape: tuple) -> None:
         raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_sizes(shape)} "
                            "because the unspecified dimension size -1 can be any value and "
                            "is ambiguous")
+
+
+def _check_no_elements(shape: tuple) -> None:
+    """torch's choice of backend: an input with no elements is computed by its "empty"
+    one only for want of samples or channels; one with no positions is refused (before
+    any backend's own checks; a 1-d one's shape as the 2-d one it runs as)."""
+    if 0 in shape[2:] and shape[0] and shape[1]:
+        raise RuntimeError("Only zero batch or zero channel inputs are supported, but got "
+                           f"input shape: {_sizes(_as_2d(shape))}")
 
 
 def _empty_backend(x: Tensor, w: Tensor, b):
@@ -581,6 +676,26 @@ def _channels_last(x: np.ndarray, w: np.ndarray, nd: int, mkldnn) -> bool:
     return suggested_memory_format(x) is not None or suggested_memory_format(w) is not None
 
 
+def _weight_channels_last(w: np.ndarray, channels_last: bool, mkldnn: bool,
+                          slow2d: bool):
+    """Whether the weight's gradient comes out channels-last. oneDNN's and the dilated
+    kernel's do when the convolution's does. torch's other slow 2-d kernels (``slow2d``:
+    slow_conv2d and slow_conv_transpose2d) make the weight channels_last (leaving a weight
+    that already is so, by the strides of its dims of size over 1, as it is) and lay its
+    gradient out as that weight suggests: an ambiguous one, such as a contiguous
+    (O, 1, kH, kW) or (O, C, 1, 1), suggests contiguous; and they refuse (None) a gradient
+    so laid out that is not channels-last as well (a weight with odd strides). (A 1-d
+    weight as the 2-d one it runs as; the slow 3-d kernels are never channels-last.)"""
+    if not channels_last or mkldnn or not slow2d:
+        return channels_last
+    w = w if w.ndim == 4 else _unsqueeze_2(w)
+    if not in_layout(w, _CHANNELS_LAST):
+        w = np.moveaxis(np.empty(w.shape[:1] + w.shape[2:] + w.shape[1:2], w.dtype), -1, 1)
+    if suggested_memory_format(w) is not None:
+        return True
+    return False if in_layout(np.empty(w.shape, w.dtype), _CHANNELS_LAST) else None
+
+
 # conv1d/2d/3d's signatures, as torch's argument errors list them
 CONV_OVERLOADS = (
     "Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
@@ -653,6 +768,7 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
             f"Kernel size: ({' x '.join(map(str, extent))}). Kernel size can't be greater "
             "than actual input size"
         )
+    _check_no_elements(xs)
     mkldnn = _mkldnn(x._data, w._data, stride, dilation, groups)
     dilated = any(d != 1 for d in dilation)
     if x._data.size and not mkldnn:
@@ -670,7 +786,9 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
                    groups)
     # (torch's pad keeps a channels_last input so; a 1-d one's comes out contiguous)
     cl = _channels_last((x if nd == 1 else unpadded)._data, w._data, nd, lambda: mkldnn)
-    out = _Convolution.apply(x, w, b, geo=geo, channels_last=cl)
+    out = _Convolution.apply(x, w, b, geo=geo, channels_last=cl,
+                             weight_channels_last=_weight_channels_last(w._data, cl, mkldnn,
+                                                                        not dilated))
     return _shape.squeeze(out, 0) if unbatched else out
 
 
@@ -712,6 +830,7 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
             _empty_backend(x, w, b)  # (raises torch's IndexError)
         _check_empty_shape(_as_2d((0, ws[1] * groups) + out_size))
     else:
+        _check_no_elements(xs)
         mkldnn = _mkldnn(x._data, w._data, stride, dilation, groups, output_padding)
         if not mkldnn:
             _check_kernel(nd, w, True, False, mkldnn)
@@ -737,8 +856,10 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding,  # n
     # the forward convolution this one transposes: out_size -> xs[2:]
     geo = Geometry(out_size, tuple(ks), tuple(xs[2:]), stride, padding, padding, dilation,
                    groups)
-    out = _ConvTranspose.apply(x, w, b, geo=geo,
-                               channels_last=_channels_last(x._data, w._data, nd, lambda: mkldnn))
+    cl = _channels_last(x._data, w._data, nd, lambda: mkldnn)
+    out = _ConvTranspose.apply(x, w, b, geo=geo, channels_last=cl,
+                               weight_channels_last=_weight_channels_last(w._data, cl, mkldnn,
+                                                                          True))
     return _shape.squeeze(out, 0) if unbatched else out
 
 
