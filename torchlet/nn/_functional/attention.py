@@ -44,13 +44,12 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros
 from torchlet._ops.linalg import baddbmm, bmm, matmul
 from torchlet._ops.linalg.integration import MulScalar
-from torchlet._ops.pointwise import where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.backends import cuda as _cuda_backend
 from torchlet.nn._functional.dropout import dropout
 from torchlet.nn._functional.padding import pad
-from torchlet.nn._functional.softmax import _softmax_np, softmax
+from torchlet.nn._functional.softmax import SoftmaxBackwardData, _softmax_np, softmax
 from torchlet.nn.functional import linear
 
 __all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]
@@ -107,17 +106,29 @@ def _bool_to_additive(mask: np.ndarray, dtype) -> np.ndarray:
     return np.where(mask, np.zeros((), dtype), np.array(-np.inf, dtype))
 
 
-def _safe_softmax(scores: Tensor) -> Tensor:
-    """softmax over the last dim, with rows that are entirely -inf set to 0 (not NaN).
+class SafeSoftmax(Primitive):
+    """torch's _safe_softmax over the last dim: softmax, except that a row entirely -inf
+    (a query with nothing to attend to) gives zeros, not NaN.
+    grad_x = SoftmaxBackwardData(grad, out) = out * (grad - sum(grad * out)), which is 0
+    on those rows (out is 0 there), as torch's derivative."""
 
-    Those rows are replaced by zeros before the softmax as well, so that no NaN reaches
-    the gradient either (torch's _safe_softmax differentiates through its result, which
-    is 0 there)."""
-    masked = np.isneginf(scores._data).all(-1, keepdims=True)
-    if not masked.any():
-        return softmax(scores, -1)
-    masked_rows = wrap(np.asarray(masked))  # (NumPy's stubs: all() may give a scalar)
-    return where(masked_rows, 0.0, softmax(where(masked_rows, 0.0, scores), -1))
+    node_name = "SafeSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        masked = np.isneginf(x).all(-1, keepdims=True)
+        if masked.any():
+            out = np.where(masked, x.dtype.type(0),
+                           _softmax_np(np.where(masked, x.dtype.type(0), x), -1, False))
+        else:
+            out = _softmax_np(x, -1, False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return SoftmaxBackwardData.apply(grad, out, dim=-1)
 
 
 def _repeat_heads(query: Tensor, key: Tensor, value: Tensor):
@@ -261,17 +272,22 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError(
             f"dropout probability has to be between 0 and 1, but got {dropout_p}"
         )
-    q = query * q_factor
+    half = query._data.dtype == np.float16
+    if half:  # torch's math kernel computes float16 in float32, rounded once at the end
+        query, key, value = (t.to(_dtype.float32) for t in (query, key, value))
+    # (times a number: torch's MulBackward1 nodes)
+    q = MulScalar.apply(query, number=q_factor)
     if enable_gqa:
         key, value = _repeat_heads(q, key, value)
-    scores = matmul(q, key.transpose(-2, -1) * factor)
+    scores = matmul(q, MulScalar.apply(key.transpose(-2, -1), number=factor))
     if mask is not None:
         _check_adds_in_place(scores, mask)
         scores = scores + mask
-    weights = _safe_softmax(scores)
+    weights = SafeSoftmax.apply(scores)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
-    return matmul(weights, value)
+    out = matmul(weights, value)
+    return out.to(_dtype.float16) if half else out
 
 
 def _times_number(x: np.ndarray, number: float) -> np.ndarray:

@@ -406,10 +406,12 @@ class RNNBase(Module):
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
 
-        gate_size = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}.get(mode)
-        if gate_size is None:
+        gates = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}.get(mode)
+        if gates is None:
             raise ValueError("Unrecognized RNN mode: " + mode)
-        gate_size *= hidden_size
+        # torch's RNN takes hidden_size itself (not 1 * hidden_size): a bool True stays a
+        # bool there and empty() refuses it, as torch's does
+        gate_size = hidden_size if gates == 1 else gates * hidden_size
 
         self._flat_weights_names = []
         self._all_weights = []
@@ -614,6 +616,11 @@ class RNNBase(Module):
             lstm_given = lstm and is_batched and given_hx is not None
             self._check_kernel_args(given_hx if lstm_given else hx if lstm else hx[0],
                                     packed=False)
+        for position, weight in enumerate(self._flat_weights):
+            if not isinstance(weight, Tensor):  # (a weight set to None, as torch's kernel)
+                raise TypeError(f"expected Tensor as element {position} in argument "
+                                f"{2 if batch_sizes is None else 3}, but got "
+                                f"{type(weight).__name__}")
 
         output, hidden = _rnn(self.mode, input, hx, self._flat_weights, self.bias,
                               self.proj_size > 0, self.num_layers, self.dropout,
