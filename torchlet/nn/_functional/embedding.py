@@ -148,6 +148,9 @@ class Embedding(Primitive):
     def backward(ctx, grad):
         _check_sparse_backward(ctx)
         indices = ctx.saved_tensors[0]._data
+        if ctx.sparse and ctx.padding_idx >= 0 and indices.ndim == 0:
+            # torch's sparse backward masks the padding out of 0-d indices, and fails so
+            raise IndexError("too many indices for tensor of dimension 0 (got 1)")
         flat = indices.reshape(-1).astype(np.intp, copy=False)
         rows = grad.reshape((flat.size,) + tuple(grad._data.shape[indices.ndim:]))
         if ctx.padding_idx >= 0:

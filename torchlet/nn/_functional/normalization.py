@@ -51,6 +51,7 @@ from torchlet import _dtype
 from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros as _zeros
+from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.reduction._strided_sum import _iteration_order
 from torchlet._ops.shape.common import empty_in_layout, in_layout, suggested_memory_format
 from torchlet._size import Size
@@ -323,6 +324,7 @@ class NativeBatchNorm(Primitive):
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
         fold = _fused_layout(x, weight, bias)
         strided = x.dtype != np.float16 and not _dense_layout(x)
+        fmt = _batch_norm_format(x)  # (before float16's copy, which may restride)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         dtype = x.dtype
         channels = x.shape[1] if x.ndim > 1 else 1
@@ -355,10 +357,7 @@ class NativeBatchNorm(Primitive):
             stats.extend(s.reshape(-1).astype(stats_dtype) for s in (mean, invstd))
         # (a missing bias is 0, added all the same: never -0.0, as torch)
         zero_or_bias = dtype.type(0) if bias is None else bias.reshape(stat_shape)
-        if x.flags.c_contiguous:
-            out = np.empty_like(x)
-        else:  # laid out as torch's: channels_last after such input, else contiguous
-            out = empty_in_layout(x, dtype, suggested_memory_format(x) or _dtype.contiguous_format)
+        out = empty_in_layout(x, dtype, fmt)
         if fold:  # torch's kernel folds everything into out = x * alpha + beta per channel
             alpha = invstd if weight is None else invstd * weight.reshape(stat_shape)
             np.multiply(x, alpha, out=out)
@@ -369,7 +368,11 @@ class NativeBatchNorm(Primitive):
             if weight is not None:
                 out *= weight.reshape(stat_shape)
             out += zero_or_bias
-        return out.astype(out_dtype, copy=False)
+        if out.dtype != out_dtype:  # float16: rounded into the same layout
+            half = empty_in_layout(x, out_dtype, fmt)
+            half[...] = out
+            return half
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -392,6 +395,18 @@ def _dense_layout(x: np.ndarray) -> bool:
     torch's batch_norm takes its dedicated CPU kernels then, its generic path else."""
     return (x.flags.c_contiguous or in_layout(x, _dtype.channels_last)
             or in_layout(x, _dtype.channels_last_3d))
+
+
+def _batch_norm_format(x: np.ndarray):
+    """The memory format of torch's batch_norm output: contiguous for a contiguous input,
+    channels_last(_3d) for an input contiguous in it (size-1 dims' strides aside, as
+    ``is_contiguous(memory_format)``), else the suggested format of the input's strides."""
+    if x.flags.c_contiguous:
+        return _dtype.contiguous_format
+    for fmt in (_dtype.channels_last, _dtype.channels_last_3d):
+        if in_layout(x, fmt):
+            return fmt
+    return suggested_memory_format(x) or _dtype.contiguous_format
 
 
 def _fused_layout(x: np.ndarray, weight, bias) -> bool:
@@ -732,6 +747,9 @@ class NativeGroupNorm(Primitive):
         ctx.eps, ctx.channels, ctx.count = eps, c, d * spatial
         ctx.save_for_backward(x, weight)
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        # torch keeps a channels_last input's layout (read before float16's copy to
+        # float32, which may restride the size-1 dims)
+        fmt = suggested_memory_format(x)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         mean, rstd, out = _row_moments(x.reshape(ctx.shape2), eps)
         ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
@@ -744,7 +762,6 @@ class NativeGroupNorm(Primitive):
         if bias is not None:
             out += bias.reshape(1, groups, d, 1)
         out = out.reshape(x.shape).astype(out_dtype, copy=False)
-        fmt = suggested_memory_format(x)  # torch keeps a channels_last input's layout
         return out if fmt is None else _in_format(out, fmt)
 
     @staticmethod
@@ -836,9 +853,12 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 
 def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa: A002
     """x / sqrt(mean(x^2) + eps) over the last ``len(normalized_shape)`` dimensions, times
-    ``weight``; eps defaults to the dtype's machine epsilon. As torch, a composite:
-    pow, mean, add, rsqrt, mul (the graph ends in MulBackward0, or CloneBackward0 for a
-    non-contiguous input that is not channels_last)."""
+    ``weight``; eps defaults to the machine epsilon of the dtype computed in. As torch, a
+    composite: pow, mean, add, rsqrt, mul (the graph ends in MulBackward0, or
+    CloneBackward0 for a non-contiguous input that is not channels_last). A float16 input
+    is computed in float32 (ToCopyBackward0 below and on top, eps float32's), and the
+    result is cast back to the input's dtype (ToCopyBackward0 on top, e.g. for a float64
+    weight)."""
     x = _check_tensor("rms_norm", input, "input", 1)
     normalized_shape = _normalized_shape("rms_norm", normalized_shape)
     _check_layer_norm_inputs(x, normalized_shape, weight, None, separator="")
@@ -846,14 +866,18 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa:
     k = len(normalized_shape)
     ndim = x._data.ndim
     dims = tuple(range(ndim - k, ndim))
-    eps_val = _dtype.finfo(x.dtype).eps if eps is None else eps
-    rsqrt = x.pow(2).mean(dims, keepdim=True).add(eps_val).rsqrt()
-    out = x.mul(rsqrt)
+    up = x.to(_dtype.float32) if x._data.dtype == np.float16 else x  # torch's opmath
+    eps_val = _dtype.finfo(up.dtype).eps if eps is None else eps
+    # eps is added as a Scalar (add(Tensor, Scalar): node AddBackward1)
+    rsqrt = _AddNumber.apply(up.pow(2).mean(dims, keepdim=True), number=eps_val).rsqrt()
+    out = up.mul(rsqrt)
     if weight is not None:
         out = out.mul(weight)
     # torch returns a contiguous result (CloneBackward0 when that copies) unless the
     # input is channels_last
-    return out if suggested_memory_format(x._data) is not None else out.contiguous()
+    if suggested_memory_format(x._data) is None:
+        out = out.contiguous()
+    return out if out._data.dtype == x._data.dtype else out.to(x.dtype)
 
 
 def _lrn_composed(x: Tensor, size: int) -> Tensor:
@@ -897,6 +921,12 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     if dim > 3:  # torch views the squares as (N, 1, C, H, -1) for avg_pool3d, which
         # raises for a layout that cannot be viewed so (e.g. the last two dims swapped)
         _shape.view(div, (shape[0], 1, shape[1], shape[2], -1))
+        if x._data.dtype == np.float16:  # torch's avg_pool3d has no Half kernel on the CPU
+            raise NotImplementedError("\"avg_pool3d_out_frame\" not implemented for 'Half'")
+    if size == 1:  # no window to sum; torch's avg_pool output fixes the layout of the
+        # size-1 dims' strides (the window sum below keeps the input's)
+        div = _lrn_composed(x, size).squeeze(1).view(shape)
+        return x / div.mul(alpha).add(k).pow(beta)
     channels = shape[1]
     before, after = size // 2, (size - 1) // 2
     parts = []
@@ -906,10 +936,15 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     if after:
         parts.append(_zeros((shape[0], after) + shape[2:], dtype=x.dtype))
     padded = _shape.cat(parts, 1) if len(parts) > 1 else div
+    half = x._data.dtype == np.float16
+    if half:  # torch's avg_pool2d sums and divides a float16 input in float32
+        padded = padded.to(_dtype.float32)
     # every window lies inside the padded channels: C + size - 1 of them
     total = _shape.narrow(padded, 1, 0, channels)
     for i in range(1, size):
         total = total + _shape.narrow(padded, 1, i, channels)
     div = total / size
+    if half:
+        div = div.to(x.dtype)
     div = div.mul(alpha).add(k).pow(beta)
     return x / div
