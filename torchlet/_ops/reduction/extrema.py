@@ -9,7 +9,8 @@ as the largest and the smallest value, and its first index is returned.
 Signed zeros: where +0.0 and -0.0 tie for the extreme, ``max(dim)``/``min(dim)`` (and
 argmax/argmin) return the first one, as torch. The whole-tensor ``max()``/``min()`` of float32 /
 float64 (below torch's grain size) replay torch's AVX2 lanes (``_zero_as_torch``), which
-every x86 machine runs for that kernel. ``amax``/``amin`` replay theirs too
+every x86 machine runs for that kernel, and their NaN bits too (``_nan_as_torch``: the
+all-ones NaN of the vector step). ``amax``/``amin`` replay theirs too
 (``_zeros_and_nans_as_torch``: also AVX2 on every x86 machine; the first element on the
 scalar path, the last on the lane-per-column path, a lane-by-lane mix over a contiguous
 reduced dim), and the NaN bits it leaves; except for one output of 32768+ elements split
@@ -67,8 +68,11 @@ class MaxAll(Primitive):
     @classmethod
     def forward(cls, ctx, a):
         out = np.asarray(cls.reduce(a))
-        if not out and a.dtype in _SIMD_ZERO_LANES and a.size < _GRAIN_SIZE:
-            out = _zero_as_torch(out, a, cls.keeps_first)  # (a zero: its sign as torch's)
+        if not out:
+            if a.dtype in _SIMD_ZERO_LANES:
+                out = _zero_as_torch(out, a, cls.keeps_first)  # (its sign as torch's)
+        elif math.isnan(out):  # (real dtypes only: torchlet has no complex)
+            out = _nan_as_torch(a)  # (its bits as torch's)
         ctx.save_for_backward(a, out)
         return out
 
@@ -87,42 +91,100 @@ class MinAll(MaxAll):
     keeps_first = staticmethod(np.less)
 
 
-# torch's max_all/min_all kernel (reduce_all_kernel_vec) runs with AVX2 vectors also on
-# AVX-512 machines (it is not registered for AVX-512): 8 float32 lanes, 4 float64 lanes.
-# One chunk below the grain size, whatever the number of threads.
-_SIMD_ZERO_LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+# torch's max_all/min_all kernel (reduce_all_kernel) runs with AVX2 vectors also on
+# AVX-512 machines (it is not registered for AVX-512): 8 float32 lanes, 4 float64 lanes,
+# float16 16 at a time, widened to two vectors of 8 float32 lanes. parallel_reduce splits
+# more than _GRAIN_SIZE elements into one chunk per thread.
+_SIMD_ZERO_LANES = {np.dtype(np.float16): 16, np.dtype(np.float32): 8, np.dtype(np.float64): 4}
 _GRAIN_SIZE = 32768
 
 
 def _zero_as_torch(out: np.ndarray, a: np.ndarray, keeps_first) -> np.ndarray:
-    """The whole-tensor max()/min() ``out`` (a zero) with the sign torch's SIMD loop gives
-    it where +0.0 and -0.0 tie. vmaxps/vminps keep their second operand on ties, so lane j
-    (elements j, j + lanes, ..., the tail included) ends on its last extreme element; the
-    lanes then meet in a shuffle tree (float32: lane j with j ^ 4, ^ 2, ^ 1) or one after
-    another (float64). Fewer elements than lanes: one lane over all of them."""
+    """The whole-tensor max()/min() ``out`` (a zero) with the sign torch gives it where
+    +0.0 and -0.0 tie. Over threads, torch splits the elements into equal chunks (OpenMP's
+    divup) and meets their results in the scalar max_impl/min_impl, which keeps the
+    earlier on a tie: the first chunk whose own result is the zero gives it."""
     zeros = np.signbit(a[a == 0])
     if zeros.all() or not zeros.any():  # one sign only: NumPy's pick has it too
         return out
     x = np.ravel(a)  # (the kernel reads a.contiguous())
-    n_lanes = _SIMD_ZERO_LANES[a.dtype]
-    columns = [x] if x.size < n_lanes else [x[j::n_lanes] for j in range(n_lanes)]
+    n = x.size
+    threads = np.clip(-(-n // _GRAIN_SIZE), 1, get_num_threads())  # (min is shadowed here)
+    size = -(-n // int(threads))
     reduce = np.max if keeps_first is np.greater else np.min
-    lanes = np.array([c[np.flatnonzero(c == reduce(c))[-1]] for c in columns])
+    for start in range(0, n, size):
+        chunk = x[start:start + size]
+        if reduce(chunk) == 0:
+            return _lanes_zero(chunk, keeps_first, reduce)
+    return out  # (not reached: some chunk holds the zero)
+
+
+def _lanes_zero(x: np.ndarray, keeps_first, reduce) -> np.ndarray:
+    """The zero torch's SIMD loop (vec::reduce_all) leaves from ``x`` (1-d, its extreme
+    a zero). vmaxps/vminps keep their second operand on ties, so lane j (elements j,
+    j + lanes, ..., the tail included) ends on its last extreme element; the lanes then
+    meet in a shuffle tree (float32: lane j with j ^ 4, ^ 2, ^ 1) or one after another
+    (float64). float16's 16 lanes first meet as lane j with j + 8, then as float32's.
+    Fewer elements than lanes: one lane over all of them (float16: over 8 lanes, j with
+    j + 8 where both are there)."""
+    n_lanes = _SIMD_ZERO_LANES[x.dtype]
 
     def pick(p, q):  # one vmaxps/vminps: p if it beats q, else q
         return np.where(keeps_first(p, q), p, q)
 
-    if len(lanes) == 1:
-        return np.asarray(lanes[0])
-    if a.dtype == np.float32:
-        index = np.arange(n_lanes)
-        for step in (4, 2, 1):
-            lanes = pick(lanes, lanes[index ^ step])
-        return np.asarray(lanes[0])
-    result = lanes[0]
-    for lane in lanes[1:]:
-        result = pick(result, lane)
-    return np.asarray(result)
+    def fold(lanes):  # one lane after another
+        result = lanes[0]
+        for lane in lanes[1:]:
+            result = pick(result, lane)
+        return np.asarray(result)
+
+    def last_extreme(c):
+        return c[np.flatnonzero(c == reduce(c))[-1]]
+
+    if x.size < n_lanes:
+        if x.dtype != np.float16 or x.size <= 8:
+            return np.asarray(last_extreme(x))
+        lanes = x[:8].copy()
+        lanes[:x.size - 8] = pick(x[:x.size - 8], x[8:])
+        return fold(lanes)
+    lanes = np.array([last_extreme(x[j::n_lanes]) for j in range(n_lanes)])
+    if x.dtype == np.float16:
+        lanes = pick(lanes[:8], lanes[8:])
+    if x.dtype == np.float64:
+        return fold(lanes)
+    index = np.arange(8)
+    for step in (4, 2, 1):
+        lanes = pick(lanes, lanes[index ^ step])
+    return np.asarray(lanes[0])
+
+
+# The NaN torch's max_all/min_all leaves, by dtype: the vector step (maximum/minimum) ORs
+# an all-ones NaN into any lane that met a NaN; the chunks of a tensor split across threads
+# meet in the scalar max_impl/min_impl, which returns quiet_NaN(). float16 is reduced as
+# float32 and converted back (c10::Half keeps only the sign of a NaN: 0x7E00 | sign).
+_NAN_BITS = {np.dtype(np.float16): 0xFE00, np.dtype(np.float32): 0xFFFFFFFF,
+             np.dtype(np.float64): 0xFFFFFFFFFFFFFFFF}
+
+
+def _nan_as_torch(a: np.ndarray) -> np.ndarray:
+    """The whole-tensor max()/min() of ``a``, which holds a NaN, with torch's bits: the
+    all-ones NaN of its vector step (float16: 0xFE00), quiet_NaN() where a tensor of more
+    than _GRAIN_SIZE elements is split across threads, and a lone element's own bits
+    (never compared) but quieted as they pass through a double (float32; float16: its
+    sign only; float64 keeps even a signaling NaN)."""
+    dtype = a.dtype
+    uint = f"u{dtype.itemsize}"
+    if a.size == 1:
+        bits = int(np.ravel(a).view(uint)[0])
+        if dtype == np.float32:
+            bits |= 0x00400000  # (float -> double sets the quiet bit)
+        elif dtype == np.float16:
+            bits = (bits & 0x8000) | 0x7E00
+    elif a.size > _GRAIN_SIZE and get_num_threads() > 1:
+        return _QUIET_NAN[dtype].copy()
+    else:
+        bits = _NAN_BITS[dtype]
+    return np.array(bits, uint).view(dtype)
 
 
 class MaxDim(Selection):
@@ -257,9 +319,10 @@ class Amin(Amax):
 _AMAX_LANES: dict[np.dtype, int] = {np.dtype(np.float16): 16, np.dtype(np.float32): 8,
                                     np.dtype(np.float64): 4}
 # the NaNs it leaves: its scalar loop's quiet_NaN(), its vector loop's all-ones pattern
-_QUIET_NAN = {np.dtype(np.float16): np.array(0x7E00, np.uint16).view(np.float16),
-              np.dtype(np.float32): np.array(0x7FC00000, np.uint32).view(np.float32),
-              np.dtype(np.float64): np.array(0x7FF8 << 48, np.uint64).view(np.float64)}
+_QUIET_NAN: dict[np.dtype, np.ndarray] = {
+    np.dtype(np.float16): np.array(0x7E00, np.uint16).view(np.float16),
+    np.dtype(np.float32): np.array(0x7FC00000, np.uint32).view(np.float32),
+    np.dtype(np.float64): np.array(0x7FF8 << 48, np.uint64).view(np.float64)}
 _ALL_ONES_NAN = {dtype: np.array(-1, f"i{dtype.itemsize}").view(dtype) for dtype in _AMAX_LANES}
 
 

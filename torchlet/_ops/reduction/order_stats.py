@@ -33,6 +33,13 @@ from torchlet._ops.reduction._common import (
     restore_reduced,
     wrap_dim,
 )
+from torchlet._ops.reduction.extrema import (
+    MaxAll,
+    MinAll,
+    _nan_as_torch,
+    _zero_as_torch,
+    _zero_or_nan,
+)
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 
@@ -156,10 +163,13 @@ class Aminmax(Primitive):
     node_name = "AminmaxBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, keepdim):
+    def forward(ctx, a, *, dims, keepdim, whole):
         ctx.dims, ctx.keepdim = dims, keepdim
         low = reduction_layout(np.asarray(np.min(a, axis=dims, keepdims=keepdim)), a)
         high = reduction_layout(np.asarray(np.max(a, axis=dims, keepdims=keepdim)), a)
+        if a.dtype.kind == "f" and (_zero_or_nan(low) or _zero_or_nan(high)):
+            # (which zero and which NaN bits: torch's)
+            low, high = (_whole_extremes if whole else _dim_extremes)(a, dims, low, high)
         ctx.save_for_backward(a, low, high)
         return low, high
 
@@ -173,6 +183,33 @@ class Aminmax(Primitive):
             part = _scale_grad_by_count(g, x._data, value._data, ctx.dims, ctx.keepdim)
             grad = part if grad is None else grad + part
         return grad
+
+
+def _whole_extremes(a: np.ndarray, dims, low: np.ndarray, high: np.ndarray):
+    """aminmax without a dim: torch's kernel (reduce_all_kernel_vec_two_outputs) runs the
+    lanes of min_all/max_all, so its zeros and NaNs are theirs."""
+    def as_torch(value, keeps_first):
+        if np.isnan(value).any():
+            return _nan_as_torch(a).reshape(value.shape)
+        if not value.any():
+            return _zero_as_torch(value.reshape(()), a, keeps_first).reshape(value.shape)
+        return value
+
+    return as_torch(low, MinAll.keeps_first), as_torch(high, MaxAll.keeps_first)
+
+
+def _dim_extremes(a: np.ndarray, dims, low: np.ndarray, high: np.ndarray):
+    """aminmax along a dim: torch's scalar loop keeps the first of tied zeros and stops at
+    the first NaN, as min(dim)/max(dim): their values at argmin/argmax."""
+    if a.ndim == 0:
+        return a.copy(), a.copy()
+    (d,) = dims
+    keepdim = low.ndim == a.ndim
+    results = []
+    for arg in (np.argmin, np.argmax):
+        value = np.take_along_axis(a, arg(a, axis=d, keepdims=True), d)
+        results.append(reduction_layout(value if keepdim else value.squeeze(d), a))
+    return tuple(results)
 
 
 def _scale_grad_by_count(grad: Tensor, x: np.ndarray, value: np.ndarray, dims, keepdim):
@@ -203,7 +240,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):  # noqa: A002
         if a.ndim and a.shape[d] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
         dims = reduce_dims(d, a.ndim)
-    result = return_types.aminmax(Aminmax.apply(x, dims=dims, keepdim=keepdim))
+    result = return_types.aminmax(Aminmax.apply(x, dims=dims, keepdim=keepdim,
+                                                whole=dim is None))
     return _out_tuple(result, out, "aminmax", out_dtype_must_match)
 
 
@@ -255,8 +293,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):  # noqa:
             f"nearest, but got {interpolation}"
         )
     a, qa = x._data, q._data
-    d = wrap_dim(name, 0 if dim is None else dim, a.ndim)
-    if a.size == 0:
+    if a.size == 0:  # (torch's quantile_checks come before the dim is wrapped)
         raise RuntimeError("quantile() input tensor must be non-empty")
     if qa.ndim > 1:
         raise RuntimeError("quantile() q must be a scalar or 1D tensor")
@@ -264,6 +301,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):  # noqa:
         raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if qa.dtype != a.dtype:
         raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+    d = wrap_dim(name, 0 if dim is None else dim, a.ndim)
     if not ((qa >= 0) & (qa <= 1)).all():
         raise RuntimeError("quantile() q values must be in the range [0, 1]")
 
