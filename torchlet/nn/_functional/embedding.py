@@ -9,7 +9,8 @@ another in the order of the positions; ``_scatter_add_rows`` does the same (vect
 by occurrence number), so float32 gradients of repeated indices are bit for bit torch's.
 (For ``embedding_bag`` torch first sorts the indices, not stably, so its order of
 addition is not reproducible; there the results agree within rounding.) The scatter is
-itself a Primitive whose backward is a gather, so double backward works.
+itself a Primitive whose backward is a gather, so embedding's double backward works;
+embedding_bag's gradients, as torch's, cannot be differentiated again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from torchlet._ops.creation import arange as _arange
 from torchlet._ops.indexing.select_mask import IndexSelect
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE, no_grad
+from torchlet.autograd.not_implemented import NotImplementedNode
 
 __all__ = ["embedding", "embedding_bag", "embedding_renorm_", "torch_embedding",
            "torch_embedding_bag"]
@@ -380,32 +383,72 @@ class EmbeddingBag(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        bags = ctx.bags
-        need_weight, need_psw = ctx.needs_input_grad
-        if need_weight:
-            _check_sparse_backward(ctx)
-        if ctx.mode == 2:
-            return _max_backward(ctx, grad), None
-        weight, psw = ctx.saved_tensors
-        rows = IndexSelect.apply(grad, dim=0, index=bags.bag)  # grad of each position's bag
-        grad_weight = grad_psw = None
-        if need_weight:
-            scale = (_bag_inverse_counts(bags, ctx.num_rows, grad._data.dtype)
-                     if ctx.scale_grad_by_freq else None)
-            if ctx.mode == 1:
-                per_bag = 1 / np.maximum(bags.size, 1).astype(grad._data.dtype)
-                scale = per_bag[bags.bag] if scale is None else scale * per_bag[bags.bag]
-            weighted = rows if scale is None else rows * wrap(scale[:, None])
-            if psw is not None:
-                weighted = weighted * _gather_positions(psw, bags).unsqueeze(1)
-            grad_weight = ScatterAddRows.apply(weighted, index=bags.index,
-                                               num_rows=ctx.num_rows)
-        if need_psw:
-            looked_up = IndexSelect.apply(weight, dim=0, index=bags.index)
-            per_kept = (rows * looked_up).sum(1)
-            count = psw._data.shape[0]
-            grad_psw = ScatterAddRows.apply(per_kept, index=bags.keep, num_rows=count)
+        if not GRAD_STATE.enabled:
+            return _bag_backward(ctx, grad)
+        # create_graph: torch's backward kernels have no derivative. grad_weight's node
+        # (EmbeddingBagBackwardBackward0) links grad_output and per_sample_weights and
+        # raises NotImplementedError; grad_psw's is a NotImplemented node linking
+        # grad_output and weight. Both raise only when a backward runs through them.
+        psw = None if ctx.mode == 2 else ctx.saved_tensors[1]
+        with no_grad():
+            grad_weight, grad_psw = _bag_backward(ctx, grad)
+        if grad_weight is not None:
+            grad_weight = EmbeddingBagBackwardBackward.apply(grad, psw,
+                                                             results=grad_weight._data)
+        if grad_psw is not None:
+            weight = ctx.saved_tensors[0]
+            needing = [t for t in (grad, weight) if t.requires_grad]
+            grad_psw = NotImplementedNode.apply(
+                *needing, results=grad_psw._data,
+                op="_embedding_bag_per_sample_weights_backward")
         return grad_weight, grad_psw
+
+
+class EmbeddingBagBackwardBackward(Primitive):
+    """embedding_bag's weight gradient (computed beforehand, ``results``) as the node torch
+    records for it under create_graph: its inputs are grad_output and per_sample_weights
+    (edges only), and torch's _embedding_bag_backward has no derivative."""
+
+    node_name = "EmbeddingBagBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, per_sample_weights, *, results):
+        return results
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError(
+            "the derivative for '_embedding_bag_backward' is not implemented.")
+
+
+def _bag_backward(ctx, grad: Tensor):
+    """EmbeddingBag's gradients (grad_weight, grad_psw), each None when not needed."""
+    bags = ctx.bags
+    need_weight, need_psw = ctx.needs_input_grad
+    if need_weight:
+        _check_sparse_backward(ctx)
+    if ctx.mode == 2:
+        return _max_backward(ctx, grad), None
+    weight, psw = ctx.saved_tensors
+    rows = IndexSelect.apply(grad, dim=0, index=bags.bag)  # grad of each position's bag
+    grad_weight = grad_psw = None
+    if need_weight:
+        scale = (_bag_inverse_counts(bags, ctx.num_rows, grad._data.dtype)
+                 if ctx.scale_grad_by_freq else None)
+        if ctx.mode == 1:
+            per_bag = 1 / np.maximum(bags.size, 1).astype(grad._data.dtype)
+            scale = per_bag[bags.bag] if scale is None else scale * per_bag[bags.bag]
+        weighted = rows if scale is None else rows * wrap(scale[:, None])
+        if psw is not None:
+            weighted = weighted * _gather_positions(psw, bags).unsqueeze(1)
+        grad_weight = ScatterAddRows.apply(weighted, index=bags.index,
+                                           num_rows=ctx.num_rows)
+    if need_psw:
+        looked_up = IndexSelect.apply(weight, dim=0, index=bags.index)
+        per_kept = (rows * looked_up).sum(1)
+        count = psw._data.shape[0]
+        grad_psw = ScatterAddRows.apply(per_kept, index=bags.keep, num_rows=count)
+    return grad_weight, grad_psw
 
 
 def _bag_inverse_counts(bags: _Bags, num_rows: int, dtype) -> np.ndarray:

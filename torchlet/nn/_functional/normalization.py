@@ -17,7 +17,9 @@ and share the textbook backward (n = how many elements one mean is taken over):
 The rule is written once in torchlet operations (``_affine_backward``); under
 ``create_graph=True`` it runs with the statistics recomputed from ``x`` by torchlet
 operations, so that the second derivative sees how they depend on ``x`` (torch supports
-double backward for all three). The ordinary first-order backward (grad mode off) runs
+double backward for all three). batch_norm instead records torch's own node there
+(NativeBatchNormBackwardBackward0, whose backward is torch's batchnorm_double_backward
+formula). The ordinary first-order backward (grad mode off) runs
 the same rule fused in NumPy instead, a few passes over the data rather than a dozen
 recorded operations; tests/test_nn_norm.py checks the two paths against each other.
 
@@ -51,6 +53,7 @@ from torchlet import _dtype
 from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros as _zeros
+from torchlet._ops.linalg.integration import DivScalar, MulScalar
 from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.reduction._strided_sum import _iteration_order
 from torchlet._ops.shape.common import empty_in_layout, in_layout, suggested_memory_format
@@ -248,13 +251,13 @@ def _affine_backward(ctx, grad: Tensor, weight, xc: Tensor, invstd: Tensor,
     return grad_x, grad_w, grad_b
 
 
-def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight):
+def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight, needs=None):
     """batch_norm's rule of ``_affine_backward``, fused in NumPy for the ordinary
     first-order backward (grad mode off: nothing will differentiate it);
     tests/test_nn_norm.py checks the two against each other. The statistics and the
     parameters share their axes, so sum(grad) and sum(grad * xhat) serve both the
     parameter gradients and grad_x, and the weight scales the result at the end."""
-    need_x, need_w, need_b = ctx.needs_input_grad
+    need_x, need_w, need_b = ctx.needs_input_grad if needs is None else needs
     axes, invstd, training = ctx.axes, ctx.invstd, ctx.training
     grad_x = grad_w = grad_b = None
     sum_g = np.add.reduce(g, axis=axes, keepdims=True)
@@ -322,6 +325,7 @@ class NativeBatchNorm(Primitive):
                 stats=None):
         ctx.save_for_backward(x, weight)
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        ctx.stats_dtype = stats_dtype
         fold = _fused_layout(x, weight, bias)
         strided = x.dtype != np.float16 and not _dense_layout(x)
         fmt = _batch_norm_format(x)  # (before float16's copy, which may restride)
@@ -333,6 +337,7 @@ class NativeBatchNorm(Primitive):
         n = x.size // channels if channels else 0
         ctx.axes, ctx.stat_shape, ctx.count = axes, stat_shape, n
         ctx.training, ctx.eps, ctx.channels = training, eps, channels
+        ctx.running = running_mean, running_var  # (eval's double backward reads them)
         if training:
             if n == 0:  # nothing to normalize: torch returns an empty output
                 mean = np.zeros(stat_shape, dtype)
@@ -378,16 +383,190 @@ class NativeBatchNorm(Primitive):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         if not GRAD_STATE.enabled:  # (float16 in float32, as the forward)
-            return _fast_batch_norm_backward(ctx, _opmath(grad._data), _opmath(x._data),
-                                             None if weight is None else _opmath(weight._data))
-        if ctx.training:  # create_graph: record how the statistics depend on x
-            xc, invstd = _differentiable_stats(x, ctx.axes, ctx.eps)
+            grads = _fast_batch_norm_backward(ctx, _opmath(grad._data), _opmath(x._data),
+                                              None if weight is None else _opmath(weight._data))
+            if grads[0] is None:
+                return grads
+            fmt = _batch_norm_grad_format(x._data, grad._data)
+            return (wrap(_laid_out(grads[0]._data, fmt)),) + grads[1:]
+        # create_graph: the same gradients, from one node of their own (as torch's
+        # native_batch_norm_backward), whose backward is torch's double backward formula
+        grad_x, grad_w, grad_b = NativeBatchNormBackward.apply(grad, x, weight, None, None,
+                                                               bn=ctx)
+        need_x, need_w, need_b = ctx.needs_input_grad
+        return (grad_x if need_x else None, grad_w if need_w else None,
+                grad_b if need_b else None)
+
+
+class NativeBatchNormBackward(Primitive):
+    """batch_norm's first-order gradients (grad_x, grad_weight, grad_bias) as one node, as
+    torch records its native_batch_norm_backward under create_graph; the last two inputs
+    (torch's save_mean, save_invstd: never differentiable) are None, edges only.
+
+    forward: the fused NumPy rule of the first-order backward (the same numbers).
+    backward: torch's batchnorm_double_backward in torchlet operations (differentiable
+    once more), with the statistics as constants: mu, s = the saved mean and invstd in
+    training, running_mean and (running_var + eps)^-1/2 in eval; xmu = x - mu, M = the
+    elements per channel, S() = the sum over all dims but 1, gamma = weight (or 1):
+
+        gI  = gamma * (xmu s^3 (S(ggI) S(gO) / M - S(gO ggI) + 3 s^2 S(gO xmu) S(ggI xmu) / M)
+              / M + S(ggI xmu) s^3 / M (S(gO) / M - gO) + S(gO xmu) s^3 / M (S(ggI) / M - ggI))
+              + ggG * s (gO - S(gO) / M - xmu s^2 S(gO xmu) / M)       (training)
+        gI  = ggG * s * gO                                              (eval)
+        gG  = S(ggI * first(gO, 1)) (training),  S(ggI gO s) (eval)
+        ggO = first(ggI, gamma) (training) or ggI s gamma (eval) + ggG xmu s + ggB
+    where first(g, gamma) = gamma s / M * (M g - S(g) - xmu s^2 S(g xmu)), the first
+    backward's grad_x. In eval, gI has no ggI term (None without ggG), as torch. With a
+    bias but no weight, torch's formula drops ggB (and fails adding it to other terms)."""
+
+    node_name = "NativeBatchNormBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, weight, save_mean, save_invstd, *, bn):
+        ctx.save_for_backward(grad, x, weight)
+        ctx.axes, ctx.count, ctx.training, ctx.eps = bn.axes, bn.count, bn.training, bn.eps
+        ctx.mean, ctx.invstd, ctx.running = bn.mean, bn.invstd, bn.running
+        grads = _fast_batch_norm_backward(bn, _opmath(grad), _opmath(x), _opmath(weight),
+                                          needs=(True, True, True))
+        dtypes = (x.dtype, bn.stats_dtype, bn.stats_dtype)  # (the parameters' dtype)
+        grad_x, grad_w, grad_b = (g._data.astype(dtype, copy=False)
+                                  for g, dtype in zip(grads, dtypes))
+        return _laid_out(grad_x, _batch_norm_grad_format(x, grad)), grad_w, grad_b
+
+    @staticmethod
+    def backward(ctx, ggI, ggG, ggB):
+        gO, x, weight = ctx.saved_tensors
+        return (*_batch_norm_double_backward(ctx, x, weight, ggI, ggG, ggB, gO), None, None)
+
+
+def _sum_exclude_dim1(t: Tensor, keepdim: bool = True) -> Tensor:
+    """torch's sum_exclude_dim1: dim 0 first, then the others from the last down."""
+    r = t.sum(0, keepdim)
+    for dim in range(r.dim() - 1, 1 if keepdim else 0, -1):
+        r = r.sum(dim, keepdim)
+    return r
+
+
+def _unsqueeze_dim1(src: Tensor, target: Tensor) -> Tensor:
+    """A per-channel (C,) tensor shaped (1, C, 1, ...) against ``target``."""
+    while src.dim() < target.dim() - 1:
+        src = src.unsqueeze(1)
+    return src.unsqueeze(0) if src.dim() == target.dim() - 1 else src
+
+
+def _expand_as_dim1(src: Tensor, target: Tensor) -> Tensor:
+    while src.dim() < target.dim() - 1:
+        src = src.unsqueeze(1)
+    return src.expand_as(target)
+
+
+def _batch_norm_double_backward(ctx, x: Tensor, weight, ggI, ggG, ggB, gO: Tensor):
+    """torch's batchnorm_double_backward (FunctionsManual.cpp), operation for operation
+    (the same order of rounding and the same nodes): (ggO, gI, gG), see
+    NativeBatchNormBackward."""
+    need_gO, need_x, need_w = ctx.needs_input_grad[:3]
+    # (torch's C++ formula divides and multiplies by Scalars: DivBackward1, MulBackward1)
+    def over(t, number):
+        return DivScalar.apply(t, number=number)
+
+    def times(t, number):
+        return MulScalar.apply(t, number=number)
+
+    affine = weight is not None
+    ggG_e = ggB_e = None
+    if affine:
+        gamma = _expand_as_dim1(weight, x)
+        if ggG is not None:
+            ggG_e = _expand_as_dim1(ggG, x)
+        if ggB is not None:
+            ggB_e = _expand_as_dim1(ggB, x)
+    else:
+        gamma = wrap(np.ones((), x._data.dtype))
+    M = ctx.count  # noqa: N806 - torch's name
+    dtype = x._data.dtype
+    if ctx.training:
+        mu = wrap(ctx.mean.reshape(-1).astype(dtype))
+        s = _unsqueeze_dim1(wrap(ctx.invstd.reshape(-1).astype(dtype)), x)
+    else:
+        running_mean, running_var = ctx.running
+        mu = running_mean.detach()
+        s = _unsqueeze_dim1((running_var.detach() + ctx.eps).pow(-0.5), x)
+    xmu = x - _unsqueeze_dim1(mu, x)
+    s2, s3 = s.pow(2), s.pow(3)
+    xmu_s3 = xmu * s3
+    gOxmu_sum = _sum_exclude_dim1(gO * xmu)
+    gO_sum = _sum_exclude_dim1(gO)
+    gI = None
+    if ggI is not None and ctx.training:
+        ggI_sum = _sum_exclude_dim1(ggI)
+        ggIxmu_sum = _sum_exclude_dim1(ggI * xmu)
+        all_sub = (over(ggI_sum * gO_sum, M) - _sum_exclude_dim1(gO * ggI)
+                   + times(s2 * gOxmu_sum * ggIxmu_sum, 3. / M))
+        gI_0t = over(xmu_s3 * all_sub, M)
+        gI_1t = over(ggIxmu_sum * s3, M) * (over(gO_sum, M) - gO)
+        gI_2t = over(gOxmu_sum * s3, M) * (over(ggI_sum, M) - ggI)
+        gI = gamma * (gI_0t + gI_1t + gI_2t)
+    if affine and ggG is not None:
+        if ctx.training:
+            t0 = gO * s
+            t1 = over(s * gO_sum, -M)
+            t2 = over(xmu_s3 * _sum_exclude_dim1(gO * xmu), -M)
+            term = ggG_e * (t0 + t1 + t2)
         else:
-            xc = x - wrap(ctx.mean)
-            invstd = wrap(ctx.invstd)
-        w = None if weight is None else weight.reshape(ctx.stat_shape)
-        return _affine_backward(ctx, grad, w, xc, invstd, ctx.axes, ctx.axes,
-                                (ctx.channels,), ctx.training)
+            term = ggG_e * s * gO
+        gI = term if gI is None else gI + term
+
+    def first_back_grad_input(g, gamma):
+        h0 = over(gamma * s, M)
+        h1 = (times(g, M) - _sum_exclude_dim1(g)) - xmu * s2 * _sum_exclude_dim1(g * xmu)
+        return h0 * h1
+
+    gG = None
+    if affine and ggI is not None and need_w:
+        if ctx.training:
+            gG = ggI * first_back_grad_input(gO, wrap(np.ones((), s._data.dtype)))
+            gG = _sum_exclude_dim1(gG, False)
+        else:
+            gG = _sum_exclude_dim1(ggI * gO * s, False)
+    ggO = None
+    if ggI is not None:
+        ggO = first_back_grad_input(ggI, gamma) if ctx.training else ggI * s * gamma
+    if ggG_e is not None:
+        term = ggG_e * xmu * s
+        ggO = term if ggO is None else ggO + term
+    if ggB is not None:
+        # without a weight torch's formula has no expanded ggB (undefined): adding it to
+        # a defined ggO fails, and alone it leaves ggO undefined
+        if ggO is not None and ggB_e is None:
+            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
+                               "in C++) for argument #1 'other'")
+        ggO = ggB_e if ggO is None else ggO + ggB_e
+    return (ggO if need_gO else None, gI if need_x else None, gG)
+
+
+def _batch_norm_grad_format(x: np.ndarray, grad: np.ndarray):
+    """The memory format of torch's batch_norm grad_input (batch_norm_backward_cpu_template):
+    when x and grad are both contiguous in some memory format and suggest the same one,
+    contiguous if x is, else x's channels_last(_3d) (``suggest_memory_format_contig``);
+    otherwise x's suggested format (which reads an ambiguous layout as contiguous)."""
+    suggested = suggested_memory_format(x)
+    if (_dense_layout(x) and _dense_layout(grad)
+            and suggested is suggested_memory_format(grad)):
+        if x.flags.c_contiguous:
+            return _dtype.contiguous_format
+        return _dtype.channels_last if x.ndim == 4 else _dtype.channels_last_3d
+    return suggested or _dtype.contiguous_format
+
+
+def _laid_out(a: np.ndarray, fmt) -> np.ndarray:
+    """``a``, or a copy of it, with the strides of torch's ``empty_like(a, fmt)``."""
+    if fmt is _dtype.contiguous_format and a.flags.c_contiguous and 1 not in a.shape:
+        return a  # (the usual case: nothing to check)
+    target = empty_in_layout(a, a.dtype, fmt)
+    if target.strides == a.strides:
+        return a
+    target[...] = a
+    return target
 
 
 def _dense_layout(x: np.ndarray) -> bool:
@@ -749,7 +928,7 @@ class NativeGroupNorm(Primitive):
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
         # torch keeps a channels_last input's layout (read before float16's copy to
         # float32, which may restride the size-1 dims)
-        fmt = suggested_memory_format(x)
+        fmt = ctx.fmt = suggested_memory_format(x)  # (as torch's grad_x, whatever grad's)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         mean, rstd, out = _row_moments(x.reshape(ctx.shape2), eps)
         ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
@@ -792,7 +971,8 @@ class NativeGroupNorm(Primitive):
         if need_x:
             gw = g4 if weight is None else g4 * _opmath(weight._data).reshape(w_shape)
             grad_x = _rows_grad_x(gw.reshape(ctx.shape2), xhat, ctx.invstd)
-            grad_x = wrap(grad_x.reshape(x._data.shape))
+            grad_x = grad_x.reshape(x._data.shape)
+            grad_x = wrap(_laid_out(grad_x, ctx.fmt or _dtype.contiguous_format))
         return grad_x, grad_w, grad_b
 
 
