@@ -208,7 +208,8 @@ def test_missing_names_raise_attribute_error():
         getattr(node, "foo")  # noqa: B009
     assert not hasattr(node, "_raw_saved_dim")
     pooled = torchlet.nn.functional.avg_pool2d(x(torchlet, 1, 1, 4, 4), 2).grad_fn
-    assert not hasattr(pooled, "_saved_self")  # torchlet's backward does not keep it
+    assert pooled._saved_self.shape == (1, 1, 4, 4)  # kept, as torch keeps it
+    assert not hasattr(pooled, "_saved_foo")
     assert {"_saved_result", "_raw_saved_result"} <= set(dir(node))
 
 

@@ -9,9 +9,11 @@ its ``save_for_backward``), an attribute its forward set on ``ctx`` (``attr("dim
 the shape of an input (``input_sizes(i)``).
 
 A name torch has but torchlet's node does not keep is left out (AttributeError) rather
-than made up: e.g. ``_saved_self`` of ``avg_pool2d`` (torchlet's backward needs only the
-input's shape), and the ``_saved_*`` of cross_entropy's NllLossBackward0, whose torch
-counterpart holds log_softmax's output (torchlet fuses the two nodes).
+than made up: e.g. the ``_saved_*`` of cross_entropy's NllLossBackward0, whose torch
+counterpart holds log_softmax's output (torchlet fuses the two nodes). A value torch
+keeps and torchlet's node can rebuild is rebuilt when read: a max pool's indices from
+which window element won. (``x * 2``'s ``_saved_other`` is the number converted to x's
+dtype, all Mul's node keeps; torch's is a 0-d tensor of the number's own type, int64.)
 
 Values come as torch gives them: tensors; ``None`` where torch saves nothing because no
 gradient needs it; sizes and dims as tuples of ints; reductions as torch's enum numbers
@@ -283,6 +285,117 @@ def _var_dim(node):
     return None if node.all_reduce else _ints(node.dims)
 
 
+def _moment_args(node):
+    """var/std(_mean)'s (dim, unbiased, correction) as the caller gave them
+    (``ctx.given_args``); ``var(x, False)``'s bool is ``unbiased``."""
+    given = node.__dict__.get("given_args")
+    if given is None:
+        raise Absent
+    dim, unbiased, correction = given
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim if unbiased is None else unbiased
+    return dim, unbiased, correction
+
+
+def _moment_dim(node):
+    """The dims as given (torch shows -1 as -1, wrapped); named dims: as normalized."""
+    try:
+        dim = _moment_args(node)[0]
+    except Absent:
+        return _var_dim(node)
+    if dim is None:
+        return None
+    try:
+        if isinstance(dim, (list, tuple)):
+            return tuple(_int(d) for d in dim)
+        return (_int(dim),)
+    except (TypeError, ValueError):
+        return _var_dim(node)
+
+
+def _moment_correction(node):
+    """The correction torch's overload received: ``correction`` as given; else 1 or 0 from
+    ``unbiased`` or a dim (the dim overload's default, unbiased=True); else None (no
+    argument: the correction overload's default). (An explicit ``dim=None`` counts as no
+    dim here, and ``correction=None`` as none given: torch's parser tells them apart.)"""
+    dim, unbiased, correction = _moment_args(node)
+    if correction is not None:
+        return correction.item() if isinstance(correction, (Tensor, np.generic)) else correction
+    if unbiased is not None:
+        return int(unbiased)
+    return None if dim is None else 1
+
+
+def _pool_arg(i):
+    """Entry i of a pool's ``ctx.pool_args`` (its int-list arguments as the caller gave
+    them), as torch's parser hands it to the node: an int repeated for each pooled dim, a
+    sequence as it is (``(2,)`` stays one int), a stride left out as ``()``."""
+    def read(node):
+        args = node.__dict__.get("pool_args")
+        if args is None:
+            raise Absent
+        value = args[i]
+        if value is None:
+            return ()
+        if isinstance(value, (list, tuple)):
+            return _ints(value)
+        return (_int(value),) * node.plan.nd
+    return read
+
+
+def _pool_option(i, convert=bool):
+    """Entry i of ``ctx.pool_args``: a flag (ceil_mode, count_include_pad) or
+    divisor_override (an int or None)."""
+    def read(node):
+        args = node.__dict__.get("pool_args")
+        if args is None:
+            raise Absent
+        return args[i] if convert is None else convert(args[i])
+    return read
+
+
+def _max_pool_indices(node, in_shape):
+    """torch's indices of a max pool (flat positions in each input plane), rebuilt from
+    what torchlet's node keeps: for regular windows, which window element won (``which``;
+    windows with no input element get torch's made-up index, as ``max`` gives them); for
+    adaptive taps and fractional pools ``which`` is the index itself. Laid out as the
+    pool's result (``fmt``)."""
+    from torchlet.nn._functional.pooling_plans import in_format
+
+    plan, which = node.plan, node.which
+    if hasattr(plan, "shifts"):
+        out_size = plan.geo.out_size
+        lead = tuple(in_shape[:len(in_shape) - plan.nd])
+        index = (plan.shifts[which] + plan.base).reshape(lead + out_size)
+        if plan.empty is not None:
+            index.reshape((int(np.prod(lead)),) + out_size)[:, plan.empty] = plan.empty_index
+    else:
+        index = which
+    return wrap(in_format(index, node.__dict__.get("fmt")))
+
+
+def _pool_result1(node):
+    """A max pool's indices output (torch saves its result1)."""
+    _freed_check(node)
+    return _max_pool_indices(node, node._input_meta[0][0])
+
+
+def _pool_grad_indices(node):
+    """The indices a max pool's backward node keeps (torch's max_pool2d_with_indices_backward
+    and its kin take them)."""
+    return _max_pool_indices(node, node.in_shape)
+
+
+def _pool_out_size(j):
+    """An adaptive pool's output size from the end (its backward node's
+    grad_output_sym_argsize_minus_j)."""
+    def read(node):
+        plan = node.plan
+        size = plan.geo.out_size if hasattr(plan, "geo") else plan.out_size
+        return _int(size[-j])
+    return read
+
+
 def _prelu_weight(node):
     """prelu's weight as torch's kernel saves it: shaped to line up with the input's
     channel dim, (1, C, 1, ..., 1) (a ViewBackward0 of the weight), as it is if already so."""
@@ -319,6 +432,16 @@ SELF_ONLY = {"self": saved(0)}
 RESULT_ONLY = {"result": saved(0)}
 GRAD_OUTPUT_OUTPUT = {"grad_output": saved(0), "output": saved(1)}
 LOSS = {"self": saved(0), "target": saved(1), "reduction": attr("reduction", REDUCTIONS.get)}
+# pools: torch's int lists as the caller gave them (ctx.pool_args), the indices rebuilt
+MAX_POOL = {"self": saved(0), "result1": _pool_result1, "kernel_size": _pool_arg(0),
+            "stride": _pool_arg(1), "padding": _pool_arg(2), "dilation": _pool_arg(3),
+            "ceil_mode": _pool_option(4)}
+AVG_POOL = {"kernel_size": _pool_arg(0), "stride": _pool_arg(1), "padding": _pool_arg(2),
+            "ceil_mode": _pool_option(3), "count_include_pad": _pool_option(4),
+            "divisor_override": _pool_option(5, None)}
+POOL_INDICES = {"indices": _pool_grad_indices}
+FRACTIONAL_POOL = {"self": saved(0), "result1": attr("index", tensor=True),
+                   "kernel_size": attr("kernel", _ints), "output_size": attr("out_size", _ints)}
 
 # node name -> {torch's attribute name without the "_saved_" prefix: reader}. A node
 # listed with {} saves nothing (as in torch). "Name(Primitive)" entries are for a
@@ -507,9 +630,14 @@ TABLE: dict[str, dict] = {
     "ProdBackward0": {"self": saved(0), "result": saved(1)},
     "ProdBackward1": {"dim": attr("dim", _int), "keepdim": attr("keepdim"),
                       "self": saved(0), "result": saved(1)},
-    "VarBackward0": {"self": saved(0), "keepdim": attr("keepdim"), "dim": _var_dim},
+    "VarBackward0": {"self": saved(0), "keepdim": attr("keepdim"), "dim": _moment_dim,
+                     "correction": _moment_correction},
     "StdBackward0": {"self": saved(0), "result": saved(1), "keepdim": attr("keepdim"),
-                     "dim": _var_dim},
+                     "dim": _moment_dim, "correction": _moment_correction},
+    "VarMeanBackward0": {"self": saved(0), "keepdim": attr("keepdim"), "dim": _moment_dim,
+                         "correction": _moment_correction},
+    "StdMeanBackward0": {"self": saved(0), "result0": saved(1), "keepdim": attr("keepdim"),
+                         "dim": _moment_dim, "correction": _moment_correction},
     "LinalgVectorNormBackward0": {"self": saved(0), "result": saved(1),
                                   "keepdim": attr("keepdim")},
     "LogsumexpBackward0": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
@@ -569,12 +697,33 @@ TABLE: dict[str, dict] = {
         "transposed": _conv_transposed, "output_padding": _conv_output_padding,
         "bias_sym_sizes_opt": input_sizes(2),
     },
-    "MaxPool2DWithIndicesBackward0": {"kernel_size": _geo("kernel"),
-                                      "padding": _geo("padding"),
-                                      "dilation": _geo("dilation")},
-    "AvgPool2DBackward0": {"kernel_size": _geo("kernel"), "stride": _geo("stride"),
-                           "padding": _geo("padding"),
-                           "count_include_pad": lambda node: not node.plan.exclusive},
+    "MaxPool2DWithIndicesBackward0": MAX_POOL,
+    "MaxPool3DWithIndicesBackward0": MAX_POOL,
+    "MaxPool2DWithIndicesBackwardBackward0": POOL_INDICES,
+    "MaxPool3DWithIndicesBackwardBackward0": POOL_INDICES,
+    "AvgPool2DBackward0": {"self": saved(0), **AVG_POOL},
+    "AvgPool3DBackward0": {"self": saved(0), **AVG_POOL},
+    "AvgPool2DBackwardBackward0": AVG_POOL,
+    "AvgPool3DBackwardBackward0": AVG_POOL,
+    "AdaptiveMaxPool2DBackward0": {"self": saved(0), "result1": _pool_result1},
+    "AdaptiveMaxPool3DBackward0": {"self": saved(0), "result1": _pool_result1},
+    "AdaptiveMaxPool2DBackwardBackward0": POOL_INDICES,
+    "AdaptiveMaxPool3DBackwardBackward0": POOL_INDICES,
+    "AdaptiveAvgPool2DBackward0": SELF_ONLY,
+    "AdaptiveAvgPool3DBackward0": SELF_ONLY,
+    "AdaptiveAvgPool2DBackwardBackward0": {
+        "grad_output_sym_argsize_minus_1": _pool_out_size(1),
+        "grad_output_sym_argsize_minus_2": _pool_out_size(2)},
+    "AdaptiveAvgPool3DBackwardBackward0": {
+        "grad_output_sym_argsize_minus_1": _pool_out_size(1),
+        "grad_output_sym_argsize_minus_2": _pool_out_size(2),
+        "grad_output_sym_argsize_minus_3": _pool_out_size(3)},
+    "FractionalMaxPool2DBackward0": FRACTIONAL_POOL,
+    "FractionalMaxPool3DBackward0": FRACTIONAL_POOL,
+    "FractionalMaxPool2DBackwardBackward0": POOL_INDICES,
+    "FractionalMaxPool3DBackwardBackward0": POOL_INDICES,
+    "MaxUnpool2DBackward0": {"indices": attr("idx", tensor=True)},
+    "MaxUnpool3DBackward0": {"indices": attr("idx", tensor=True)},
     "NativeBatchNormBackward0": {
         "input": saved(0), "weight": saved(1), "eps": attr("eps"), "training": attr("training"),
         "result1": _norm_stat("mean", _bn_shape), "result2": _norm_stat("invstd", _bn_shape),

@@ -138,8 +138,11 @@ def _welford_mean(a: np.ndarray, dims, mean: np.ndarray) -> np.ndarray:
     return np.where((before_last > 0).reshape(mean.shape), mean.dtype.type(np.nan), mean)
 
 
-def _setup(ctx, dims, correction, keepdim, all_reduce):
+def _setup(ctx, dims, correction, keepdim, all_reduce, given):
+    """``given``: (dim, unbiased, correction) as the caller gave them; torch's node shows
+    the dims as given and the correction its overload received (grad_fn._saved_*)."""
     ctx.dims, ctx.correction, ctx.keepdim, ctx.all_reduce = dims, correction, keepdim, all_reduce
+    ctx.given_args = given
 
 
 def _var_backward(ctx, grad: Tensor, x: Tensor) -> Tensor:
@@ -193,8 +196,8 @@ class Var(Primitive):
     node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
-        _setup(ctx, dims, correction, keepdim, all_reduce)
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce, given=None):
+        _setup(ctx, dims, correction, keepdim, all_reduce, given)
         ctx.save_for_backward(a)
         var, _ = _moments(a, dims, correction, keepdim)
         return reduction_layout(var.astype(a.dtype, copy=False), a)
@@ -211,8 +214,8 @@ class Std(Primitive):
     node_name = "StdBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
-        _setup(ctx, dims, correction, keepdim, all_reduce)
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce, given=None):
+        _setup(ctx, dims, correction, keepdim, all_reduce, given)
         var, _ = _moments(a, dims, correction, keepdim)
         out = reduction_layout(np.sqrt(var).astype(a.dtype, copy=False), a)
         ctx.save_for_backward(a, out)
@@ -231,8 +234,8 @@ class VarMean(Primitive):
     node_name = "VarMeanBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
-        _setup(ctx, dims, correction, keepdim, all_reduce)
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce, given=None):
+        _setup(ctx, dims, correction, keepdim, all_reduce, given)
         ctx.save_for_backward(a)
         var, mean = _moments(a, dims, correction, keepdim)
         mean = _welford_mean(a, dims, mean)
@@ -260,8 +263,8 @@ class StdMean(Primitive):
     node_name = "StdMeanBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, correction, keepdim, all_reduce):
-        _setup(ctx, dims, correction, keepdim, all_reduce)
+    def forward(ctx, a, *, dims, correction, keepdim, all_reduce, given=None):
+        _setup(ctx, dims, correction, keepdim, all_reduce, given)
         var, mean = _moments(a, dims, correction, keepdim)
         std = reduction_layout(np.sqrt(var).astype(a.dtype, copy=False), a)
         ctx.save_for_backward(a, std)
@@ -277,9 +280,10 @@ class StdMean(Primitive):
 
 def _moment(name, primitive, input, dim, unbiased, keepdim, correction):  # noqa: A002
     x = check_tensor(name, input)
+    given = (dim, unbiased, correction)
     dims, correction, all_reduce = _var_args(name, x, dim, unbiased, correction)
     return primitive.apply(x, dims=dims, correction=correction, keepdim=keepdim,
-                           all_reduce=all_reduce)
+                           all_reduce=all_reduce, given=given)
 
 
 @numpy_names

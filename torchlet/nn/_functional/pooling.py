@@ -117,7 +117,7 @@ class _MaxPoolGrad(Primitive):
 
     @staticmethod
     def forward(ctx, g, x, *, plan, which, fmt=None):
-        ctx.plan, ctx.which, ctx.in_shape = plan, which, x.shape
+        ctx.plan, ctx.which, ctx.in_shape, ctx.fmt = plan, which, x.shape, fmt
         return in_format(plan.scatter(g, which, x.shape), fmt)
 
     @staticmethod
@@ -130,7 +130,8 @@ class _MaxPoolGrad(Primitive):
 class _MaxPool(Primitive):
     """out[l] = max of x over window l, idx[l] = where (first maximum, NaN wins);
     grad_x = grad sent to idx (summed where windows overlap). x is saved, as torch saves
-    it (its backward node takes x, see _MaxPoolGrad)."""
+    it (its backward node takes x, see _MaxPoolGrad). ``pool_args``: (kernel_size, stride,
+    padding, dilation, ceil_mode) as the caller gave them, which torch's node shows."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
     # the backward, a node of its own with torch's node name
@@ -138,9 +139,9 @@ class _MaxPool(Primitive):
     keeps_format = True
 
     @staticmethod
-    def forward(ctx, x, *, plan, with_index=True):
+    def forward(ctx, x, *, plan, with_index=True, pool_args=None):
         out, index, which = plan.max(x, with_index)
-        ctx.plan, ctx.which = plan, which
+        ctx.plan, ctx.which, ctx.pool_args = plan, which, pool_args
         ctx.save_for_backward(x)
         fmt = ctx.fmt = batch_format(x, plan.nd) if ctx.keeps_format else None
         if fmt is not None:
@@ -203,15 +204,17 @@ class _AdaptiveMaxPool3d(_AdaptiveMaxPool):
 class _AvgPool(Primitive):
     """out = A x, A averaging each window (sum / divisor);  grad_x = A^T grad (each
     gradient spread over its window, divided the same way). x is saved, as torch saves it
-    (its backward node takes x, see _AvgPoolAdjoint)."""
+    (its backward node takes x, see _AvgPoolAdjoint). ``pool_args``: (kernel_size, stride,
+    padding, ceil_mode, count_include_pad, divisor_override) as given, which torch's nodes
+    (this one and its backward's) show."""
 
     node_name = "AvgPool2DBackward0"
     adjoint_cls: type[_AvgPoolAdjoint] | None = None
     keeps_format = True
 
     @staticmethod
-    def forward(ctx, x, *, plan):
-        ctx.plan = plan
+    def forward(ctx, x, *, plan, pool_args=None):
+        ctx.plan, ctx.pool_args = plan, pool_args
         ctx.save_for_backward(x)
         ctx.fmt = batch_format(x, plan.nd) if ctx.keeps_format else None
         return in_format(plan.average(x), ctx.fmt)
@@ -219,7 +222,8 @@ class _AvgPool(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return ctx.adjoint_cls.apply(grad, x, plan=ctx.plan, fmt=ctx.fmt)
+        return ctx.adjoint_cls.apply(grad, x, plan=ctx.plan, fmt=ctx.fmt,
+                                     pool_args=ctx.pool_args)
 
 
 class _AvgPoolAdjoint(Primitive):
@@ -231,14 +235,15 @@ class _AvgPoolAdjoint(Primitive):
     pool_cls: type[_AvgPool] | None = None
 
     @staticmethod
-    def forward(ctx, g, x, *, plan, fmt=None):
-        ctx.plan, ctx.in_shape = plan, x.shape
+    def forward(ctx, g, x, *, plan, fmt=None, pool_args=None):
+        ctx.plan, ctx.in_shape, ctx.pool_args = plan, x.shape, pool_args
         return in_format(plan.average_adjoint(g, x.shape), fmt)
 
     @staticmethod
     def backward(ctx, grad):
         need_g, need_x = ctx.needs_input_grad
-        return (ctx.pool_cls.apply(grad, plan=ctx.plan) if need_g else None,
+        return (ctx.pool_cls.apply(grad, plan=ctx.plan, pool_args=ctx.pool_args)
+                if need_g else None,
                 wrap(np.zeros(ctx.in_shape, grad._data.dtype)) if need_x else None)
 
 
@@ -518,7 +523,8 @@ def _max_pool_nd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mod
     if x._data.dtype == np.bool_:  # (torch's kernels take every other real dtype)
         _float_only(fn, x)
     cls = _MaxPool if nd == 2 else _MaxPool3d
-    return cls.apply(x, plan=plan, with_index=with_index)
+    return cls.apply(x, plan=plan, with_index=with_index,
+                     pool_args=(kernel_size, stride, padding, dilation, ceil_mode))
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
@@ -633,6 +639,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa: A002
                  count_include_pad, divisor_override):
     x = _check_input(fn, input)
+    given = (kernel_size, stride, padding)  # (as the caller gave them: the nodes show them)
     n = _WORDS[nd]
     either = "either " if nd == 2 else ""  # (avg_pool3d's messages leave it out)
     kernel = _tuple_arg(fn, kernel_size, "kernel_size", nd,
@@ -667,7 +674,8 @@ def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa
         kernel_name = "avg_pool3d_out_frame" if nd == 3 else fn
         raise NotImplementedError(f'"{kernel_name}" not implemented for \'{word}\'')
     plan = window_plan(geo, ("avg", bool(count_include_pad), divisor_override))
-    return (_AvgPool if nd == 2 else _AvgPool3d).apply(x, plan=plan)
+    given += (ceil_mode, count_include_pad, divisor_override)
+    return (_AvgPool if nd == 2 else _AvgPool3d).apply(x, plan=plan, pool_args=given)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
