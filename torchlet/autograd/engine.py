@@ -231,14 +231,12 @@ def _unshared(grad) -> bool:
     "steals" a gradient whose use count says the same). The array must own its memory
     (not a view), be writable and C-contiguous, as a copy would be."""
     data = grad._data
-    return (
-        _COUNTS_REFERENCES
-        and sys.getrefcount(grad) == _UNSHARED_COUNT
-        and sys.getrefcount(data) == 3  # grad._data, the local ``data``, the call
-        and data.base is None
-        and data.flags.writeable
-        and data.flags.c_contiguous
-    )
+    if not (_COUNTS_REFERENCES and sys.getrefcount(grad) == _UNSHARED_COUNT
+            and sys.getrefcount(data) == 3  # grad._data, the local ``data``, the call
+            and data.base is None):
+        return False
+    flags = data.flags  # (a new object at each read: read once)
+    return flags.writeable and flags.c_contiguous
 
 
 def _sum(earlier, grad):

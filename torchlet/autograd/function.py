@@ -395,6 +395,8 @@ class _Context:
                 if box[0] != version:
                     self._check_versions()  # raises torch's error
         if self._rebuilt_on_access:
+            if len(saved) == 1:  # an activation's output, alone: no generator to run
+                return (saved[0](self),) if type(saved[0]) in _REBUILT else saved
             return tuple(s(self) if type(s) in _REBUILT else s for s in saved)
         return saved
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet._ops.pointwise._fused import _fma
+from torchlet._ops.pointwise._fused import _fma, saxpy_in_place
 from torchlet._tensor import wrap
 from torchlet.optim._kernels import _add, _add_, _flat, _mul_, _vector_head
 from torchlet.optim.optimizer import (
@@ -78,22 +78,21 @@ class SGD(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             momentum, fused = group["momentum"], group["fused"]
+            lr, weight_decay = _value(group["lr"]), _value(group["weight_decay"])
+            if momentum == 0 and weight_decay == 0 and not group["maximize"] and not fused:
+                _plain_sgd(group["params"], -lr)
+                continue
             options = dict(
-                lr=_value(group["lr"]), momentum=momentum, dampening=group["dampening"],
-                weight_decay=_value(group["weight_decay"]), nesterov=group["nesterov"],
+                lr=lr, momentum=momentum, dampening=group["dampening"],
+                weight_decay=weight_decay, nesterov=group["nesterov"],
                 maximize=group["maximize"], fused=bool(fused),
             )
-            plain = momentum == 0 and options["weight_decay"] == 0 and not options["maximize"]
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 if fused:
                     _check_fused_param(p)
-                if plain:  # p -= lr * g, the usual case, without the general update's steps
-                    _add_(p._data, grad._data, -options["lr"])
-                    p._vbox[0] += 1
-                    continue
                 buf = None
                 if momentum != 0:
                     state = self.state[p]
@@ -107,6 +106,21 @@ class SGD(Optimizer):
                     else:
                         _bump(buf)
         return loss
+
+
+def _plain_sgd(params, alpha) -> None:
+    """``p += alpha * p.grad`` for each parameter with a gradient (``alpha`` = -lr): SGD
+    without momentum, weight decay or maximize, the usual case, without the general
+    update's steps. float32 takes ``saxpy_in_place`` straight away (what ``_add_`` does
+    first), with ``alpha`` converted once for all the parameters."""
+    alpha32 = np.float32(alpha) if alpha != 1 else None  # (1: _add_ adds, as torch)
+    for p in params:
+        grad = p.grad
+        if grad is None:
+            continue
+        if alpha32 is None or not saxpy_in_place(grad._data, alpha32, p._data):
+            _add_(p._data, grad._data, alpha)
+        p._vbox[0] += 1
 
 
 def _sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov,

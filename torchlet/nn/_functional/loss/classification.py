@@ -48,6 +48,11 @@ from torchlet.nn._functional.softmax import (
 # class-index targets: shared checks of nll_loss and cross_entropy
 
 
+# (dtypes, not types: comparing a dtype with a type converts the type first, 10x slower)
+_INT64 = np.dtype(np.int64)
+_TARGET_DTYPES = (_INT64, np.dtype(np.uint8))
+
+
 def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
     """torch's checks of nll_loss_nd / nll_loss / nll_loss2d, in torch's order."""
     xs, ts = x._data.shape, t._data.shape
@@ -65,7 +70,7 @@ def _class_target_checks(x: Tensor, t: Tensor, weight) -> None:
                         weight)
     if len(xs) <= 2 and len(ts) > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if t._data.dtype not in (np.int64, np.uint8):
+    if t._data.dtype not in _TARGET_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_TYPE_WORD[t._data.dtype.name]}")
     if len(xs) <= 2:
@@ -245,7 +250,7 @@ def _targets(x: np.ndarray, t: np.ndarray, w, ignore_index: int):
     [0, C) raises torch's IndexError."""
     if x.ndim == 1:
         x, t = x[None], t.reshape(1)
-    if t.dtype != np.int64:
+    if t.dtype != _INT64:
         t = t.astype(np.int64)
     n_classes = x.shape[1]
     ignored = None
