@@ -12,7 +12,13 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import checked_scalar, laid_out_as_torch, relaid
-from torchlet._ops.pointwise._fused import _fma, _fma_via_float64, half_add, scalar_lanes
+from torchlet._ops.pointwise._fused import (
+    _GRAIN_SIZE,
+    _fma,
+    _fma_via_float64,
+    half_add,
+    scalar_lanes,
+)
 from torchlet._ops.pointwise.binary import select
 from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
@@ -368,6 +374,8 @@ class PowScalar(Primitive):
         out = laid_out_as_torch(_pow_scalar(a, exponent, ctx.exponent), a)
         if a.dtype == np.float32:
             out = _pow_scalar_loop(out, a, ctx.exponent)
+        elif a.dtype == np.float64 and not any(ctx.exponent == k for k in _POW_KERNELS):
+            out = _libm_pow_lanes(np.asarray(out), a, float(ctx.exponent))
         return out
 
     @staticmethod
@@ -418,6 +426,7 @@ def _pow_scalar(a, e, number):
     return _powf(a, e) if a.dtype == np.float32 else np.power(a, e)
 
 
+_POW_KERNELS = (0, 1, 0.5, -0.5, -1, 2, 3, -2)  # exponents of _pow_scalar's own kernels
 _POW_BLOCK = 32  # float32 elements a SIMD step of torch's pow kernel (measured: AVX512)
 
 
@@ -446,6 +455,70 @@ def _powf(a, b):
     computed in float64 and rounded once. NumPy's float32 power is an ulp off for about
     20% of inputs (10 ** x: 79% equal to torch, 98% this way)."""
     return np.power(np.asarray(a, np.float64), np.asarray(b, np.float64)).astype(np.float32)
+
+
+_POW_BLOCK64 = 16  # float64 elements a SIMD step of torch's pow kernel (AVX512: 2 x 8)
+_LIBM_POW_MAX = 1 << 12  # scalar-loop elements redone with C's pow at most (~0.2 us each)
+
+
+def _libm_pow_lanes(out, x, y):
+    """Redo, in the float64 ``out`` (``x ** y`` by NumPy, laid out as torch's), the elements
+    torch's pow kernel computes in its scalar loop (``scalar_lanes``: the last ``numel % 16``
+    of a contiguous result, all of a 0-d or strided one) with C's pow (glibc's, correctly
+    rounded), which is ``math.pow``. NumPy's float64 power (SVML's, on AVX512) is an ulp off
+    it for ~5% of inputs. torch's SIMD lanes use SLEEF's pow_u10 (within an ulp: ~98.5% the
+    correctly rounded value), which NumPy's power is left to approximate (~94% equal).
+    ``x``, ``y``: float64 arrays or numbers broadcasting to ``out``. Past ``_LIBM_POW_MAX``
+    such elements (a large strided tensor) NumPy's values stay: a Python loop is ~40x NumPy.
+    Returns ``out``."""
+    n = out.size
+    if out.flags.c_contiguous and _in_step(x, out) and _in_step(y, out):
+        # (the usual case, without scalar_lanes' mask: one run of n elements, cut where
+        # the threads' parts end, each part's last len % 16 in the scalar loop)
+        threads = 1
+        if n >= _GRAIN_SIZE:
+            from torchlet._runtime import get_num_threads  # (as scalar_lanes: not at import)
+            threads = min(get_num_threads(), -(-n // _GRAIN_SIZE))
+        chunk = -(-n // threads) if n else 1
+        flat = out.reshape(-1)
+        for start in range(0, n, chunk):
+            end = min(start + chunk, n)
+            first = end - (end - start) % _POW_BLOCK64
+            if first < end:
+                flat[first:end] = _libm_pow(flat[first:end].tolist(), _items(x, first, end),
+                                            _items(y, first, end))
+        return out
+    lanes = scalar_lanes(out, (x, y), _POW_BLOCK64)
+    if lanes is None or np.count_nonzero(lanes) > _LIBM_POW_MAX:
+        return out
+    out[lanes] = _libm_pow(out[lanes].tolist(), np.broadcast_to(x, out.shape)[lanes].tolist(),
+                           np.broadcast_to(y, out.shape)[lanes].tolist())
+    return out
+
+
+def _in_step(v, out) -> bool:
+    """Whether ``v`` (a number or an array) walks with the C-contiguous ``out``: a number,
+    a 0-d array, or a C-contiguous array of out's shape."""
+    return not isinstance(v, np.ndarray) or v.ndim == 0 or (
+        v.shape == out.shape and v.flags.c_contiguous)
+
+
+def _items(v, first, end) -> list:
+    """Elements ``first:end`` of ``v`` (as ``_in_step`` allows it) as a list of floats."""
+    if not isinstance(v, np.ndarray) or v.ndim == 0:
+        return [float(v)] * (end - first)
+    return v.reshape(-1)[first:end].tolist()
+
+
+def _libm_pow(values, xs, ys) -> list:
+    """C's pow of each ``xs[i]``, ``ys[i]`` (lists of floats); ``values[i]`` (NumPy's, in a
+    list) where Python's math.pow refuses (NaN, inf: IEEE's special values, NumPy's too)."""
+    for i, (base, exponent) in enumerate(zip(xs, ys)):
+        try:
+            values[i] = math.pow(base, exponent)
+        except (ValueError, OverflowError):
+            pass
+    return values
 
 
 def _power(a, b):
@@ -478,6 +551,9 @@ class PowTensor(Primitive):
     def forward(ctx, a, b, *, dtype=None):
         x, y = (a, b) if dtype is None else (promoted(a, dtype), promoted(b, dtype))
         out = laid_out_as_torch(_power(x, y), x, y)
+        if out.dtype == np.float64:  # (an operand of another dtype: converted as torch does)
+            out = _libm_pow_lanes(np.asarray(out), x.astype(np.float64, copy=False),
+                                  y.astype(np.float64, copy=False))
         ctx.save_for_backward(b, a, out)  # torch's order: exponent, self, result
         return out
 
@@ -498,24 +574,37 @@ class PowTensor(Primitive):
 
 
 class PowScalarBase(Primitive):
-    """out = base ** b (base a number);  grad_b = grad * out * log(base)."""
+    """out = base ** b (base a number);  grad_b = grad * (out * log(base)).
+
+    torch's pow_backward_exponent takes the log of the base as its parser read it, a C++
+    double (log(0.7), not log(float32(0.7)): the forward computes with the base in b's
+    dtype), and multiplies the result by it as a number (rounded to float32 for a float32
+    result, as any tensor * number); 0 where 0 ** b is flat (b >= 0; a NaN b keeps NaN).
+    ``given``: the base as torch's node keeps it (``_saved_self``)."""
 
     node_name = "PowBackward2"
 
     @staticmethod
-    def forward(ctx, b, *, base):
+    def forward(ctx, b, *, base, given):
         out = np.asarray(_power(base, b), order="C")  # torch: contiguous, whatever b's layout
+        if out.dtype == np.float64:
+            out = _libm_pow_lanes(out, base, b)
         ctx.save_for_backward(b, out)
-        ctx.base = base
+        ctx.base = given
         return out
 
     @staticmethod
     def backward(ctx, grad):
         b, out = ctx.saved_tensors
         base = ctx.base
+        if type(base) is bool:  # torch's Scalar::log has no bool case: it fails an assert
+            raise RuntimeError("pow(bool, Tensor) has no gradient: the log of a bool base "
+                               "is not defined (torch fails an internal assert here: "
+                               "unknown ivalue tag 4)")
+        base = float(base)
         log_base = math.log(base) if base > 0 else (-math.inf if base == 0 else math.nan)
         scaled = out * log_base
-        if base == 0:  # torch: 0 where 0 ** b is flat (b >= 0; a NaN b keeps NaN)
+        if base == 0:
             scaled = scaled.where(~(b >= 0), 0.0)
         return grad * scaled
 
@@ -951,7 +1040,11 @@ def _pow(input, exponent, out):  # noqa: A002
         base, e, dt = _operands(input, exp_t)
         if dt.kind == "b":
             raise NotImplementedError(_BOOL_POW)
-        return _out(PowScalarBase.apply(e, base=base), out, "pow")
+        # the base as torch's parser reads it: a NumPy integer an int, a NumPy bool or
+        # float a float
+        given = input if type(input) in (bool, int, float) else \
+            int(input) if isinstance(input, np.integer) else float(input)
+        return _out(PowScalarBase.apply(e, base=base, given=given), out, "pow")
     if isinstance(exponent, Tensor):  # negative integer exponents are fine here (_power)
         a, e, dt = _uncast_operands(input, exponent)  # (PowTensor converts them)
         if dt.kind == "b":

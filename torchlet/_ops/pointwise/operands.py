@@ -274,6 +274,11 @@ def _described(x) -> str:
     return type_name(x)
 
 
+# the other type names torch's invalid-arguments matcher (invalid_arguments.cpp) takes for
+# a parameter type: ``float`` is {float, int, long}; a bool or a NumPy number fits none
+_ALSO_FITS = {"float": ("int",)}
+
+
 def invalid_combination(name: str, args: tuple, overloads: tuple,
                         kwargs: dict | None = None) -> TypeError:
     """torch's error when none of ``name``'s ``overloads`` (its signatures as it prints
@@ -284,7 +289,8 @@ def invalid_combination(name: str, args: tuple, overloads: tuple,
     a line that marks ``!type!`` every argument whose description (its type name; a list
     or tuple with its elements' types) is not the parameter's declaration less its last
     word: a plain name comparison, so a number never matches ``Number`` there, nor
-    anything a parameter with a default (``Tensor bias = None``)."""
+    anything a parameter with a default (``Tensor bias = None``), except that a ``float``
+    parameter also takes an ``int`` (``_ALSO_FITS``)."""
     given = [type_name(a) for a in args]
     given += [f"{k}={type_name(v)}" for k, v in reversed((kwargs or {}).items())]
     got = ", ".join(given)
@@ -294,7 +300,8 @@ def invalid_combination(name: str, args: tuple, overloads: tuple,
         params = [p for p in signature.split(", ") if p != "*"]
         if not kwargs and len(params) == len(args):
             kinds = [p.rsplit(" ", 1)[0] for p in params]
-            marked = ", ".join(n if n == kind else f"!{n}!" for n, kind in
+            marked = ", ".join(n if n == kind or n in _ALSO_FITS.get(kind, ()) else
+                               f"!{n}!" for n, kind in
                                zip(map(_described, args), kinds, strict=True))
             lines.append("      didn't match because some of the arguments have invalid "
                          f"types: ({marked})\n")
