@@ -150,13 +150,26 @@ def test_layout_rules(name, nd, layout, g_layout):
     assert out_s == _expected(out_rule, out.shape, x_cl, False)
     assert grad_s == _expected(grad_rule, a.shape, x_cl, g_layout == "L")
     _, _, out_c, grad_c = _run(torchlet, fn, a, "C", "C")
-    np.testing.assert_array_equal(out, out_c)
-    np.testing.assert_array_equal(grad, grad_c)
+    if name in _LAYOUT_KERNELS and x_cl:  # torch's channels-last kernel sums in its own order
+        np.testing.assert_allclose(out, out_c, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(grad, grad_c, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(out, out_c)
+        np.testing.assert_array_equal(grad, grad_c)
     if torch is not None:
         t_out_s, t_grad_s, t_out, t_grad = _run(torch, fn, a, layout, g_layout)
         assert (out_s, grad_s) == (t_out_s, t_grad_s)
         np.testing.assert_allclose(out, t_out, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(grad, t_grad, rtol=1e-5, atol=1e-6)
+        if name in _LAYOUT_KERNELS:  # (interpolate's linear modes are bit-exact)
+            np.testing.assert_array_equal(out, t_out)
+            np.testing.assert_array_equal(grad, t_grad)
+
+
+# ops whose values torch computes with another kernel for a channels-last input (a 4+
+# channel channels_last_3d trilinear interpolate): equal to the contiguous input's within
+# rounding only, and to torch's bit for bit
+_LAYOUT_KERNELS = {"trilinear"}
 
 
 def test_max_pool2d_repro():

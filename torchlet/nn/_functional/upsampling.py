@@ -5,13 +5,15 @@ interpolate is separable: along each spatial axis every output position o reads 
 input positions ``index[o, t]`` with weights ``weight[o, t]`` (1 tap for nearest, 2 for
 linear, 4 for cubic), computed with torch's formulas in torch's precision (float32 for
 float32 input), so the same pixels are picked and mixed with the same weights. Axes are
-applied last one first, the order in which torch nests its loops, so float32 results
-agree with torch's to the last bit in the common cases.
+applied last one first, the order in which torch nests its loops, with the fused
+multiply-adds of torch's build; (bi/tri)linear also has torch's channels-last kernel
+(corner weights, its own sum order: _Resample._apply_channels_last), so linear results
+agree with torch's bit for bit.
 
 Every resampling is linear in the input, so its backward is its transpose: each output
-gradient is sent back to the taps it was read from, weighted the same way (summed with
-``np.add.reduceat``: taps are sorted along each axis). The transpose of the transpose is
-the forward again, so double backward works.
+gradient is sent back to the taps it was read from, weighted the same way (linear and
+cubic: added in torch's sequential order, _Resample._scatter; nearest: summed run by
+run). The transpose of the transpose is the forward again, so double backward works.
 
 antialias=True (bilinear, bicubic, lanczos on 4-D input) widens the filter by the
 downsampling factor (torch's _upsample_*2d_aa, after Pillow): see _AntialiasResample.
@@ -31,8 +33,15 @@ import operator
 
 import numpy as np
 
-from torchlet._dtype import TYPE_WORDS, no_attribute_error, type_name
-from torchlet._ops.shape.common import suggested_memory_format
+from torchlet._dtype import (
+    TYPE_WORDS,
+    channels_last,
+    channels_last_3d,
+    no_attribute_error,
+    type_name,
+)
+from torchlet._ops.shape.common import in_layout, suggested_memory_format
+from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.pooling import (
@@ -92,6 +101,22 @@ def _fma(a, b, c, ftype) -> np.ndarray:
     return np.where(np.isfinite(fused), fused, total)
 
 
+def _madd(a: np.ndarray, w, acc: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """acc + a * w rounded once, in acc's type (float32 or float64): the fused
+    multiply-add GCC makes of torch's ``acc + a * w`` (float32: in float64, where the
+    product of two floats is exact). ``out`` may be acc."""
+    if acc.dtype == np.float64:
+        result = _fma(a, w, acc, np.float64)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    product = np.multiply(a, w, dtype=np.float64)
+    if out is None:
+        out = np.empty(product.shape, acc.dtype)
+    return np.add(product, acc, out=out, casting="same_kind")
+
+
 def _source(scale, out_size: int, align_corners: bool, cubic: bool, ftype) -> np.ndarray:
     """area_pixel_compute_source_index for every output position:
     scale * (dst + 0.5) - 0.5 (one fused multiply-add in torch's build), or scale * dst
@@ -131,7 +156,8 @@ def _linear_taps(in_size, out_size, align_corners, scale, ftype):
                                                   np.zeros(out_size, ftype)], 1)
     ratio = _scale(in_size, out_size, align_corners, scale, ftype)
     real = _source(ratio, out_size, align_corners, False, ftype)
-    i0 = np.minimum(np.floor(real).astype(np.int64), in_size - 1)
+    # guard_index_and_lambda: floorf, so a double index is rounded to float first
+    i0 = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), in_size - 1)
     lam1 = np.minimum(np.maximum(real - i0.astype(ftype), ftype(0)), ftype(1)).astype(ftype)
     i1 = i0 + (i0 < in_size - 1)
     lam0 = (ftype(1) - lam1).astype(ftype)
@@ -158,13 +184,29 @@ def _cubic_taps(in_size, out_size, align_corners, scale, ftype):
     return index, weights
 
 
+def _channels_last_kernel(x: np.ndarray, out_size: list) -> bool:
+    """Whether torch runs a (bi/tri)linear resize of ``x`` with its channels-last kernel
+    rather than the generic one (_use_channels_last_kernel_2d/3d): for a channels_last
+    input of more than 3 channels; in 2-d also for any output of H + W <= 128, and for
+    3 channels on one thread."""
+    nd = len(out_size)
+    if nd == 1:
+        return False
+    fmt = channels_last if nd == 2 else channels_last_3d
+    if in_layout(x, fmt) and x.shape[1] > 3:
+        return True
+    return nd == 2 and (sum(out_size) <= 128 or (x.shape[1] == 3 and get_num_threads() == 1))
+
+
 class _Resample:
     """A separable resampling: per spatial axis, ``index`` (out, taps) and ``weight``
     (out, taps) or None (nearest: a pure gather)."""
 
     def __init__(self, node_name: str, axes: list, back_axes: list | None = None,
-                 grad_format: bool = False):
+                 grad_format: bool = False, mode: str = "nearest"):
         self.node_name = node_name
+        self.mode = mode  # "nearest", "linear" or "cubic": which of torch's kernels
+        self._events: tuple | None = None  # (the backward's scatter order, made on first use)
         self.grad_format = grad_format  # the backward keeps a channels_last gradient so
         self.axes = axes  # [(index, weight)] for each spatial axis, first to last
         # what torch's backward kernel reads, where it differs from its forward's taps
@@ -176,6 +218,8 @@ class _Resample:
         dtype = x.dtype
         if dtype == np.float16:
             x = x.astype(np.float32)
+        if self.mode == "linear" and _channels_last_kernel(x, [i.shape[0] for i, _ in self.axes]):
+            return self._apply_channels_last(x, dtype).astype(dtype, copy=False)
         for d in range(nd - 1, -1, -1):  # innermost axis first, as torch's loops nest
             index, weight = self.axes[d]
             axis = x.ndim - nd + d
@@ -184,13 +228,64 @@ class _Resample:
                 continue
             shape = [1] * x.ndim
             shape[axis] = -1
-            out = None
-            for t in range(index.shape[1]):
-                term = np.take(x, index[:, t], axis=axis) * weight[:, t].reshape(shape)
-                out = term if out is None else np.add(out, term, out=out)
-            assert out is not None  # every output point has at least one tap
+            if dtype == np.float16:  # (torch keeps float16 weights, computes in float)
+                weight = weight.astype(np.float16).astype(np.float32)
+            terms = [np.take(x, index[:, t], axis=axis) for t in range(index.shape[1])]
+            ws = [weight[:, t].reshape(shape) for t in range(index.shape[1])]
+            if len(terms) == 2:  # t0 * w0 + t1 * w1, the first product fused
+                x = _madd(terms[0], ws[0], terms[1] * ws[1])
+                continue
+            out = terms[0] * ws[0]  # out = t0 * w0; out += t_j * w_j, each one fused
+            for term, w in zip(terms[1:], ws[1:]):
+                out = _madd(term, w, out)
             x = out
         return x.astype(dtype, copy=False)
+
+    def _apply_channels_last(self, x: np.ndarray, dtype) -> np.ndarray:
+        """torch's channels-last linear kernel (upsample_linear_channels_last, 2-d and
+        3-d): each output point mixes its 2**nd corners with the products of the axes'
+        weights (d * h * w, rounded in turn), summed corner by corner, 000 first. Its
+        channels go by whole 32-byte vectors (the AVX2 build: measured), which sum right
+        to left, c0 + (c1 + (... + c7)), the rest one at a time, left to right; GCC
+        fuses each addition with one of its products."""
+        nd = len(self.axes)
+        ftype = x.dtype.type
+        lead = x.ndim - nd
+        # the input gathered at each corner's indices, axis by axis
+        corners: dict[tuple, np.ndarray] = {(): x}
+        for d in range(nd - 1, -1, -1):  # (the last axis first: the cheaper order)
+            index = self.axes[d][0]
+            corners = {(t,) + key: np.take(c, index[:, t], axis=lead + d)
+                       for key, c in corners.items() for t in (0, 1)}
+        weights: dict[tuple, np.ndarray | None] = {(): None}
+        for d in range(nd):
+            weight = self.axes[d][1]
+            shape = [1] * x.ndim
+            shape[lead + d] = -1
+            weights = {key + (t,): weight[:, t].reshape(shape) if w is None
+                       else (w * weight[:, t].reshape(shape)).astype(ftype)
+                       for key, w in weights.items() for t in (0, 1)}
+        keys = sorted(corners)
+        xs = [corners[k] for k in keys]
+        ws = [weights[k] for k in keys]
+        channels = x.shape[1]
+        vector = channels - channels % (32 // np.dtype(dtype).itemsize)
+        out = np.empty(xs[0].shape, ftype)
+        if vector:  # c0 + (c1 + (... + (c6 + c7))): fma(x7, w7, p6), then x5 down to x0
+            part = [c[:, :vector] for c in xs]
+            acc = part[-2] * ws[-2]
+            for k in range(len(xs) - 1, -1, -1):
+                if k != len(xs) - 2:
+                    acc = _madd(part[k], ws[k], acc)
+            out[:, :vector] = acc
+        if vector < channels:  # ((c0 + c1) + c2) + ...: fma(x0, w0, p1), then x2, x3, ...
+            part = [c[:, vector:] for c in xs]
+            acc = part[1] * ws[1]
+            for k in range(len(xs)):
+                if k != 1:
+                    acc = _madd(part[k], ws[k], acc)
+            out[:, vector:] = acc
+        return out
 
     def transpose(self, g: np.ndarray, in_size: tuple) -> np.ndarray:
         """The adjoint of ``apply``: send each value back to its taps, weighted."""
@@ -200,6 +295,8 @@ class _Resample:
             g = g.astype(np.float32)
         if all(weight is None for _, weight in self.back_axes):
             return self._collect(g, in_size).astype(dtype, copy=False)
+        if self.mode in ("linear", "cubic"):
+            return self._scatter(g, tuple(in_size)).astype(dtype, copy=False)
         for d in range(nd):  # the reverse of apply's order
             index, weight = self.back_axes[d]
             axis = g.ndim - nd + d
@@ -220,6 +317,68 @@ class _Resample:
             g = out
         return g.astype(dtype, copy=False)
 
+
+    def _scatter(self, g: np.ndarray, in_size: tuple) -> np.ndarray:
+        """torch's backward kernel (cpu_upsample_linear_backward and its channels-last
+        twin, alike in arithmetic): for every output point in row-major order, for each
+        tap in turn (000, 001, ..., 111), ``grad_in[tap] += (d * h * w) * grad_out``, one
+        fused multiply-add onto the running sum. Here pass r adds every input point's
+        r-th contribution, for all points at once (a point with fewer adds a zero)."""
+        sources, weights = self._scatter_order(in_size)
+        nd = len(in_size)
+        n_out = int(np.prod(g.shape[g.ndim - nd:]))
+        lead = g.shape[:g.ndim - nd]
+        # one row per output point, and a row of zeros for the padding
+        rows = np.zeros((n_out + 1, int(np.prod(lead))), g.dtype)
+        rows[:n_out] = g.reshape(-1, n_out).T
+        acc = np.zeros((sources.shape[1], rows.shape[1]), g.dtype)
+        for source, weight in zip(sources, weights):
+            _madd(rows[source], weight[:, None], acc, out=acc)
+        return np.ascontiguousarray(acc.T).reshape(lead + in_size)
+
+    def _scatter_order(self, in_size: tuple):
+        """For the r-th contribution to each input point (``sources[r]``, one per input
+        point, in C order): the output point it comes from (n_out: none) and its
+        weight, as torch's backward loops reach them."""
+        if self._events is not None and self._events[0] == in_size:
+            return self._events[1]
+        nd = len(in_size)
+        ftype = self.back_axes[0][1].dtype.type
+        out_size = [index.shape[0] for index, _ in self.back_axes]
+        # every (output point, tap) pair: dims (o_0, ..., o_nd-1, t_0, ..., t_nd-1), in
+        # the order the loops take them
+        target = np.zeros((1,) * 2 * nd, np.int64)
+        weight: np.ndarray | None = None
+        stride = 1
+        for d in range(nd - 1, -1, -1):
+            index = self.back_axes[d][0]
+            shape = [1] * 2 * nd
+            shape[d], shape[nd + d] = index.shape
+            target = target + index.reshape(shape) * stride
+            stride *= in_size[d]
+        for d in range(nd):  # d * h * w, rounded after each product
+            w = self.back_axes[d][1]
+            shape = [1] * 2 * nd
+            shape[d], shape[nd + d] = w.shape
+            w = w.reshape(shape)
+            weight = w if weight is None else (weight * w).astype(ftype)
+        full = tuple(out_size) + tuple(i.shape[1] for i, _ in self.back_axes)
+        target = np.broadcast_to(target, full).reshape(-1)
+        assert weight is not None  # (nd >= 1 axes)
+        weight = np.broadcast_to(weight, full).reshape(-1)
+        n_out = int(np.prod(out_size))
+        source = np.repeat(np.arange(n_out), target.size // n_out)
+        order = np.argsort(target, kind="stable")
+        n_in = int(np.prod(in_size))
+        counts = np.bincount(target, minlength=n_in)
+        starts = np.cumsum(counts) - counts
+        rank = np.arange(target.size) - starts[target[order]]
+        sources = np.full((int(counts.max(initial=0)), n_in), n_out)
+        weights = np.zeros(sources.shape, ftype)
+        sources[rank, target[order]] = source[order]
+        weights[rank, target[order]] = weight[order]
+        self._events = (in_size, (sources, weights))
+        return sources, weights
 
     def _collect(self, g: np.ndarray, in_size: tuple) -> np.ndarray:
         """The nearest-neighbour backward: every input pixel adds up the gradients of
@@ -626,7 +785,9 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
     # torch's backward kernels that allocate the gradient in its own memory format
     grad_format = mode in ("bilinear", "trilinear") or (mode == "nearest" and nd == 2) or (
         mode == "nearest-exact" and nd == 2)
-    plan = _Resample(_NODE[(mode, nd)], axes, back_axes, grad_format)
+    kernel = {"nearest": "nearest", "nearest-exact": "nearest", "bicubic": "cubic"}.get(
+        mode, "linear")
+    plan = _Resample(_NODE[(mode, nd)], axes, back_axes, grad_format, kernel)
     return _Upsample.apply(x, plan=plan)
 
 
