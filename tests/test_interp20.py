@@ -84,7 +84,7 @@ def test_kernel_choice_follows_torchs_rules():
     assert not _channels_last_kernel(small, [64, 65])
     wide = np.zeros((1, 4, 4, 4), f32).transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)
     assert _channels_last_kernel(wide, [100, 100])  # channels_last, more than 3 channels
-    assert not _channels_last_kernel(wide[:, :3], [100, 100])
+    assert not _channels_last_kernel(wide[:, :2], [100, 100])  # (3 channels: next test)
     assert not _channels_last_kernel(np.zeros((1, 2, 4), f32), [5])  # 1-d: generic
     vol = np.zeros((1, 4, 2, 2, 2), f32).transpose(0, 2, 3, 4, 1).copy().transpose(0, 4, 1, 2, 3)
     assert _channels_last_kernel(vol, [3, 3, 3])
