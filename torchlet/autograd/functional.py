@@ -181,8 +181,15 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         for i, out in enumerate(outputs):
             rows = tuple([] for _ in inputs)  # rows[j]: the rows of block (i, j)
             for e_k in _one_hots(out):
-                vj = _autograd_grad((out,), inputs, (e_k,), retain_graph=True,
-                                    create_graph=create_graph)
+                if vectorize:
+                    # torch's batched vjp: one pass through every output, e_k for this
+                    # one and zeros for the others, so their zero contributions are
+                    # added in (-0.0 + 0.0 = 0.0 where a lone e_k leaves -0.0)
+                    vj = _autograd_grad(outputs, inputs, _basis_row(outputs, i, e_k),
+                                        retain_graph=True, create_graph=create_graph)
+                else:
+                    vj = _autograd_grad((out,), inputs, (e_k,), retain_graph=True,
+                                        create_graph=create_graph)
                 for el_idx, (rows_el, vj_el, inp_el) in enumerate(
                     zip(rows, vj, inputs, strict=True)
                 ):
@@ -378,8 +385,10 @@ def _jacfwd(func, inputs, strict, vectorize):
     for j, inp in enumerate(inputs):
         columns = [[] for _ in outputs]
         for e_k in _one_hots(inp):
-            jv = iter(_autograd_grad((grad_inputs[j],), live, (e_k,), retain_graph=True)
-                      if live else ())
+            # the tangent e_k for this input and zeros for the others, all pushed through
+            # at once as torch's dual numbers are (their zero terms fix the signs of zeros)
+            jv = iter(_autograd_grad(grad_inputs, live, _basis_row(inputs, j, e_k),
+                                     retain_graph=True) if live else ())
             for i, (g, out) in enumerate(zip(grad_outputs, outputs, strict=True)):
                 col = next(jv) if g.requires_grad else None
                 columns[i].append(col.detach() if col is not None else zeros_like(out))
@@ -601,6 +610,12 @@ def _one_hots(t):
         e_k = np.zeros(data.size, data.dtype)
         e_k[k] = 1
         yield wrap(e_k.reshape(data.shape))
+
+
+def _basis_row(outputs, i, e_k):
+    """A row of the standard basis over all ``outputs`` together: ``e_k`` in output
+    ``i``, zeros in the others."""
+    return tuple(e_k if m == i else _zeros_like(out) for m, out in enumerate(outputs))
 
 
 def _zeros_like(t):
