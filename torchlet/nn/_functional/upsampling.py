@@ -28,6 +28,7 @@ like that), and is contiguous for the others (``grad_format``).
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 
@@ -117,22 +118,28 @@ def _madd(a: np.ndarray, w, acc: np.ndarray, out: np.ndarray | None = None) -> n
     return np.add(product, acc, out=out, casting="same_kind")
 
 
-def _source(scale, out_size: int, align_corners: bool, cubic: bool, ftype) -> np.ndarray:
+def _source(scale, out_size: int, align_corners: bool, cubic: bool, ftype,
+            fused: bool = True) -> np.ndarray:
     """area_pixel_compute_source_index for every output position:
-    scale * (dst + 0.5) - 0.5 (one fused multiply-add in torch's build), or scale * dst
+    scale * (dst + 0.5) - 0.5 (one fused multiply-add in torch's vectorised kernels;
+    ``fused=False``: rounded twice, as its plain C++ bicubic backward), or scale * dst
     with align_corners; clamped at 0 except for cubic."""
     dst = np.arange(out_size).astype(ftype)
     if align_corners:
         return scale * dst
-    src = _fma(scale, dst + ftype(0.5), ftype(-0.5), ftype)
+    if fused:
+        src = _fma(scale, dst + ftype(0.5), ftype(-0.5), ftype)
+    else:
+        src = (scale * (dst + ftype(0.5))).astype(ftype) - ftype(0.5)
     return src if cubic else np.maximum(src, ftype(0))
 
 
-def _nearest_taps(in_size, out_size, scale, exact, nd):
-    """Nearest source pixels. torch's 2-D kernel (nearest_idx) takes shortcuts when the
-    output is the same size or twice as large, even where a given scale_factor would pick
-    other pixels (3 -> 3 with scale_factor=1.3); its 1-D and 3-D kernels do not."""
-    shortcut = nd == 2 and not exact
+def _nearest_taps(in_size, out_size, scale, exact, shortcut):
+    """Nearest source pixels. torch's channels-last kernel and its backward kernel
+    (nearest_idx) take shortcuts when the output is the same size or twice as large,
+    even where a given scale_factor would pick other pixels (3 -> 3 with
+    scale_factor=1.3): ``shortcut``; its generic kernel does not."""
+    shortcut = shortcut and not exact
     if exact:  # floorf((dst + 0.5) * scale): a double product rounded to float
         s = np.float32(1.0 / scale) if scale is not None and scale > 0 else \
             np.float32(in_size) / np.float32(out_size)
@@ -164,38 +171,56 @@ def _linear_taps(in_size, out_size, align_corners, scale, ftype):
     return np.stack([i0, i1], 1), np.stack([lam0, lam1], 1)
 
 
-def _cubic_taps(in_size, out_size, align_corners, scale, ftype):
+def _cubic_taps(in_size, out_size, align_corners, scale, ftype, fused: bool = True):
+    """torch's four cubic taps at each output's source index: its floor - 1 .. + 2
+    (clamped to the image) weighted by get_cubic_upsample_coefficients, Keys' cubic
+    (A = -0.75) at the distances 1 + t, t, 1 - t, 2 - t of the fraction t:
+    near(x) = ((A + 2) x - (A + 3)) x x + 1,  far(x) = ((A x - 5A) x + 8A) x - 4A.
+    The forward kernel (built for AVX2) has GCC's fused multiply-adds in the source index
+    and in each polynomial's first steps, not its last ones (measured: ((a x + b) x) x + 1,
+    (fma(fma(A, x, -5A), x, 8A) x) - 4A); the backward kernel (plain C++, built
+    without FMA) rounds every operation: ``fused=False``."""
     ratio = _scale(in_size, out_size, align_corners, scale, ftype)
-    real = _source(ratio, out_size, align_corners, True, ftype)
-    base = np.floor(real).astype(np.int64)
-    t = (real - base.astype(ftype)).astype(ftype)
+    real = _source(ratio, out_size, align_corners, True, ftype, fused)
+    # guard_index_and_lambda: floorf (a double index is rounded to float first), the
+    # index kept inside the image and the fraction inside [0, 1]
+    base = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), in_size - 1)
+    t = np.clip((real - base.astype(ftype)).astype(ftype), ftype(0), ftype(1))
     a = ftype(-0.75)
 
+    def mul_add(x, y, z):  # x * y + z, rounded once where GCC fused it
+        return _fma(x, y, z, ftype) if fused else (x * y).astype(ftype) + z
+
     def near(x):  # cubic_convolution1: |x| <= 1
-        return ((a + ftype(2)) * x - (a + ftype(3))) * x * x + ftype(1)
+        return ((mul_add(a + ftype(2), x, -(a + ftype(3))) * x).astype(ftype) * x
+                ).astype(ftype) + ftype(1)
 
     def far(x):  # cubic_convolution2: 1 < |x| < 2
-        return ((a * x - ftype(5) * a) * x + ftype(8) * a) * x - ftype(4) * a
+        return (mul_add(mul_add(a, x, -(ftype(5) * a)), x, ftype(8) * a) * x
+                ).astype(ftype) - ftype(4) * a
 
     one = ftype(1)
-    weights = np.stack([far((t + one).astype(ftype)), near(t), near((one - t).astype(ftype)),
-                        far((one - t + one).astype(ftype))], 1).astype(ftype)
+    rest = (one - t).astype(ftype)
+    weights = np.stack([far((t + one).astype(ftype)), near(t), near(rest),
+                        far((rest + one).astype(ftype))], 1).astype(ftype)
     index = np.clip(base[:, None] - 1 + np.arange(4), 0, in_size - 1)
     return index, weights
 
 
-def _channels_last_kernel(x: np.ndarray, out_size: list) -> bool:
-    """Whether torch runs a (bi/tri)linear resize of ``x`` with its channels-last kernel
-    rather than the generic one (_use_channels_last_kernel_2d/3d): for a channels_last
-    input of more than 3 channels; in 2-d also for any output of H + W <= 128, and for
-    3 channels on one thread."""
+def _channels_last_kernel(x: np.ndarray, out_size: list, linear: bool = True) -> bool:
+    """Whether torch runs a (bi/tri)linear (or nearest: ``linear=False``) resize of ``x``
+    with its channels-last kernel rather than the generic one
+    (_use_channels_last_kernel_2d/3d): for a channels_last input of more than 3 channels;
+    in 2-d also for any output of H + W <= 128, and (linear) for 3 channels on one
+    thread."""
     nd = len(out_size)
     if nd == 1:
         return False
     fmt = channels_last if nd == 2 else channels_last_3d
     if in_layout(x, fmt) and x.shape[1] > 3:
         return True
-    return nd == 2 and (sum(out_size) <= 128 or (x.shape[1] == 3 and get_num_threads() == 1))
+    return nd == 2 and (sum(out_size) <= 128 or (
+        linear and x.shape[1] == 3 and get_num_threads() == 1))
 
 
 class _Resample:
@@ -232,11 +257,10 @@ class _Resample:
                 weight = weight.astype(np.float16).astype(np.float32)
             terms = [np.take(x, index[:, t], axis=axis) for t in range(index.shape[1])]
             ws = [weight[:, t].reshape(shape) for t in range(index.shape[1])]
-            if len(terms) == 2:  # t0 * w0 + t1 * w1, the first product fused
-                x = _madd(terms[0], ws[0], terms[1] * ws[1])
-                continue
-            out = terms[0] * ws[0]  # out = t0 * w0; out += t_j * w_j, each one fused
-            for term, w in zip(terms[1:], ws[1:]):
+            # t0 * w0 + t1 * w1 (+ t2 * w2 + t3 * w3: cubic), the first product and each
+            # later addition fused (GCC's schedule of torch's unrolled loop)
+            out = _madd(terms[0], ws[0], terms[1] * ws[1])
+            for term, w in zip(terms[2:], ws[2:]):
                 out = _madd(term, w, out)
             x = out
         return x.astype(dtype, copy=False)
@@ -319,66 +343,101 @@ class _Resample:
 
 
     def _scatter(self, g: np.ndarray, in_size: tuple) -> np.ndarray:
-        """torch's backward kernel (cpu_upsample_linear_backward and its channels-last
-        twin, alike in arithmetic): for every output point in row-major order, for each
-        tap in turn (000, 001, ..., 111), ``grad_in[tap] += (d * h * w) * grad_out``, one
-        fused multiply-add onto the running sum. Here pass r adds every input point's
-        r-th contribution, for all points at once (a point with fewer adds a zero)."""
-        sources, weights = self._scatter_order(in_size)
+        """torch's backward kernels, for every output point in row-major order, for each
+        of its taps in turn, add the output's gradient times the tap's weights into the
+        input point there. Linear (cpu_upsample_linear_backward and its channels-last
+        twin, alike in arithmetic): taps 000, 001, ..., 111, ``grad_in += (d * h * w) *
+        grad_out`` as one fused multiply-add. Cubic (upsample_bicubic2d_backward_out_frame,
+        plain C++ built without FMA): the width tap outermost, ``grad_in += (grad_out *
+        h) * w``, each operation rounded. Here pass r adds every input point's r-th
+        contribution, for all the points that have one at once."""
+        sources, weights, active, pixels = self._scatter_order(in_size)
         nd = len(in_size)
         n_out = int(np.prod(g.shape[g.ndim - nd:]))
         lead = g.shape[:g.ndim - nd]
-        # one row per output point, and a row of zeros for the padding
-        rows = np.zeros((n_out + 1, int(np.prod(lead))), g.dtype)
-        rows[:n_out] = g.reshape(-1, n_out).T
+        rows = np.ascontiguousarray(g.reshape(-1, n_out).T)  # one row per output point
+        # one row per input point, those with the most contributions first: the points
+        # that pass r reaches are acc[:active[r]]
         acc = np.zeros((sources.shape[1], rows.shape[1]), g.dtype)
-        for source, weight in zip(sources, weights):
-            _madd(rows[source], weight[:, None], acc, out=acc)
-        return np.ascontiguousarray(acc.T).reshape(lead + in_size)
+        term = np.empty_like(acc)
+        # float32: the fused multiply-add in float64, where the product is exact
+        wide = np.empty(acc.shape, np.float64) if g.dtype == np.float32 else None
+        for r, k in enumerate(active):
+            part = acc[:k]
+            np.take(rows, sources[r, :k], axis=0, out=term[:k])
+            if self.mode == "cubic":
+                for weight in weights:
+                    np.multiply(term[:k], weight[r, :k, None], out=term[:k])
+                part += term[:k]
+            elif wide is not None:
+                np.multiply(term[:k], weights[0][r, :k, None], out=wide[:k], dtype=np.float64)
+                np.add(wide[:k], part, out=part, casting="same_kind")
+            else:
+                _madd(term[:k], weights[0][r, :k, None], part, out=part)
+        grad = np.empty_like(acc)
+        grad[pixels] = acc
+        return np.ascontiguousarray(grad.T).reshape(lead + in_size)
 
     def _scatter_order(self, in_size: tuple):
-        """For the r-th contribution to each input point (``sources[r]``, one per input
-        point, in C order): the output point it comes from (n_out: none) and its
-        weight, as torch's backward loops reach them."""
+        """The contributions to each input point in the order torch's backward loops
+        reach them: ``sources[r, p]``, the output point of the r-th contribution to the
+        input point ``pixels[p]`` (input points in C order, sorted by falling number of
+        contributions, so those with an r-th are the first ``active[r]``), and its
+        weights: one table per axis (cubic), or their product, d * h * w rounded after
+        each product (linear)."""
         if self._events is not None and self._events[0] == in_size:
             return self._events[1]
         nd = len(in_size)
         ftype = self.back_axes[0][1].dtype.type
         out_size = [index.shape[0] for index, _ in self.back_axes]
-        # every (output point, tap) pair: dims (o_0, ..., o_nd-1, t_0, ..., t_nd-1), in
-        # the order the loops take them
+        # the taps' loops, outermost first (cubic: the width's outside the height's)
+        taps = list(range(nd))[::-1] if self.mode == "cubic" else list(range(nd))
+        # every (output point, tap) pair: dims (o_0, ..., o_nd-1) and then the taps',
+        # in the order the loops take them
         target = np.zeros((1,) * 2 * nd, np.int64)
-        weight: np.ndarray | None = None
+        axis_weights: list[np.ndarray] = []
         stride = 1
         for d in range(nd - 1, -1, -1):
-            index = self.back_axes[d][0]
+            index, w = self.back_axes[d]
             shape = [1] * 2 * nd
-            shape[d], shape[nd + d] = index.shape
+            shape[d], shape[nd + taps.index(d)] = index.shape
             target = target + index.reshape(shape) * stride
+            axis_weights.insert(0, w.reshape(shape))
             stride *= in_size[d]
-        for d in range(nd):  # d * h * w, rounded after each product
-            w = self.back_axes[d][1]
-            shape = [1] * 2 * nd
-            shape[d], shape[nd + d] = w.shape
-            w = w.reshape(shape)
-            weight = w if weight is None else (weight * w).astype(ftype)
-        full = tuple(out_size) + tuple(i.shape[1] for i, _ in self.back_axes)
+        if self.mode != "cubic":
+            product = axis_weights[0]
+            for w in axis_weights[1:]:
+                product = (product * w).astype(ftype)
+            axis_weights = [product]
+        full = tuple(out_size) + tuple(self.back_axes[d][0].shape[1] for d in taps)
         target = np.broadcast_to(target, full).reshape(-1)
-        assert weight is not None  # (nd >= 1 axes)
-        weight = np.broadcast_to(weight, full).reshape(-1)
         n_out = int(np.prod(out_size))
         source = np.repeat(np.arange(n_out), target.size // n_out)
-        order = np.argsort(target, kind="stable")
         n_in = int(np.prod(in_size))
+        # (a stable sort of 16-bit keys is a radix sort: several times faster)
+        order = np.argsort(target.astype(np.uint16) if n_in <= 1 << 16 else target,
+                           kind="stable")
+        target = target[order]
         counts = np.bincount(target, minlength=n_in)
-        starts = np.cumsum(counts) - counts
-        rank = np.arange(target.size) - starts[target[order]]
-        sources = np.full((int(counts.max(initial=0)), n_in), n_out)
-        weights = np.zeros(sources.shape, ftype)
-        sources[rank, target[order]] = source[order]
-        weights[rank, target[order]] = weight[order]
-        self._events = (in_size, (sources, weights))
-        return sources, weights
+        rank = np.arange(target.size) - (np.cumsum(counts) - counts)[target]
+        pixels = np.argsort(-counts, kind="stable")
+        column = np.empty(n_in, np.int64)
+        column[pixels] = np.arange(n_in)
+        column = column[target]
+        n_ranks = int(counts.max(initial=0))
+        flat = rank * n_in + column
+        sources = np.zeros((n_ranks, n_in), np.int64)
+        sources.reshape(-1)[flat] = source[order]
+        weights = []
+        for w in axis_weights:
+            table = np.zeros((n_ranks, n_in), ftype)
+            table.reshape(-1)[flat] = np.broadcast_to(w, full).reshape(-1)[order]
+            weights.append(table)
+        # active[r]: the input points with more than r contributions
+        active = n_in - np.cumsum(np.bincount(counts, minlength=n_ranks + 1))[:n_ranks]
+        if sources.nbytes <= 1 << 25:  # (the cached plans keep only small tables)
+            self._events = (in_size, (sources, weights, active, pixels))
+        return sources, weights, active, pixels
 
     def _collect(self, g: np.ndarray, in_size: tuple) -> np.ndarray:
         """The nearest-neighbour backward: every input pixel adds up the gradients of
@@ -761,23 +820,42 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
     if dtype == np.uint8 and mode in ("bilinear", "bicubic"):
         return _uint8_resize(x, mode, out_size, scales, align_corners, False)
     ftype = np.float64 if dtype == np.float64 else np.float32  # torch's opmath type
+    # (nearest: torch's channels-last kernel takes nearest_idx's shortcuts, see
+    # _nearest_taps; its generic kernel does not)
+    shortcut = mode == "nearest" and _channels_last_kernel(x._data, out_size, linear=False)
+    plan = _resample_plan(mode, tuple(in_size), tuple(out_size),
+                          None if scales is None else tuple(scales), align_corners, ftype,
+                          shortcut)
+    return _Upsample.apply(x, plan=plan)
+
+
+@functools.lru_cache(maxsize=16)
+def _resample_plan(mode: str, in_size: tuple, out_size: tuple, scales, align_corners: bool,
+                   ftype, shortcut: bool) -> _Resample:
+    """The taps of a resize (kept for the next call of the same shape: a training loop
+    makes the same ones every step, and the backward's order takes a while to work out)."""
+    nd = len(in_size)
     axes, back_axes = [], None
     if mode == "nearest":
         # torch's backward kernel picks pixels with nearest_idx, whose shortcuts (same
         # size: a copy, twice the size: o >> 1) hold in every dimension, even where the
         # forward kernel (1-D, 3-D) followed a scale_factor to other pixels
-        back_axes = [_nearest_taps(i, o, None if scales is None else scales[d], False, 2)
+        back_axes = [_nearest_taps(i, o, None if scales is None else scales[d], False, True)
                      for d, (i, o) in enumerate(zip(in_size, out_size))]
-    elif mode == "bicubic" and tuple(in_size) == tuple(out_size):
+    elif mode == "bicubic" and in_size == out_size:
         # torch's bicubic backward copies the gradient when no size changes, whatever
         # scale_factor the forward followed
         pos = [np.arange(i)[:, None] for i in in_size]
         back_axes = [(p, np.ones(p.shape, ftype)) for p in pos]
+    elif mode == "bicubic":  # (its backward kernel's weights, rounded without FMA)
+        back_axes = [_cubic_taps(i, o, align_corners, None if scales is None else scales[d],
+                                 ftype, fused=False)
+                     for d, (i, o) in enumerate(zip(in_size, out_size))]
     for d in range(nd):
         scale = None if scales is None else scales[d]
         i, o = in_size[d], out_size[d]
         if mode in ("nearest", "nearest-exact"):
-            axes.append(_nearest_taps(i, o, scale, mode == "nearest-exact", nd))
+            axes.append(_nearest_taps(i, o, scale, mode == "nearest-exact", shortcut))
         elif mode == "bicubic":
             axes.append(_cubic_taps(i, o, align_corners, scale, ftype))
         else:
@@ -787,8 +865,7 @@ def _resample(x: Tensor, mode: str, out_size: list, scales, align_corners: bool)
         mode == "nearest-exact" and nd == 2)
     kernel = {"nearest": "nearest", "nearest-exact": "nearest", "bicubic": "cubic"}.get(
         mode, "linear")
-    plan = _Resample(_NODE[(mode, nd)], axes, back_axes, grad_format, kernel)
-    return _Upsample.apply(x, plan=plan)
+    return _Resample(_NODE[(mode, nd)], axes, back_axes, grad_format, kernel)
 
 
 def _antialias(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:
