@@ -1461,13 +1461,24 @@ class Tensor:
     def logcumsumexp(self, dim):
         return _red.logcumsumexp(self, dim)
 
-    @numpy_names
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _red.var(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, *args, **kwargs):
+        """As ``torchlet.var(self, ...)`` (its defaults tell an argument not given from
+        None, as torch's overloads do), without ``out``."""
+        if "out" in kwargs:
+            raise TypeError("var() got an unexpected keyword argument 'out'")
+        try:
+            return _red.var(self, *args, **kwargs)
+        except TypeError as error:
+            raise _red.statistics.moment_method_error(error) from None
 
-    @numpy_names
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _red.std(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, *args, **kwargs):
+        """As ``var``."""
+        if "out" in kwargs:
+            raise TypeError("std() got an unexpected keyword argument 'out'")
+        try:
+            return _red.std(self, *args, **kwargs)
+        except TypeError as error:
+            raise _red.statistics.moment_method_error(error) from None
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _red.norm(self, p, dim, keepdim, dtype=dtype)

@@ -232,13 +232,25 @@ _NORMAL_OVERLOADS = (
     ("Tensor mean, Tensor std", "torch.Generator generator = None, Tensor out = None"),
     ("Tensor mean, float std = 1", "torch.Generator generator = None, Tensor out = None"),
     ("float mean, Tensor std", "torch.Generator generator = None, Tensor out = None"),
-    ("float mean, float std, tuple of ints size", GENERATOR_KEYWORDS),
+    ("float mean, float std, tuple of ints size",
+     "torch.Generator generator = None, " + CREATION_KEYWORDS),
 )
+_ABSENT = object()  # (an argument not given: ``normal(0, t, None)`` is an error in torch)
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
-           device=None, requires_grad=False, pin_memory=False) -> Tensor:
-    """Normal samples: tensor/number mean and std, broadcast together, or numbers + size."""
+def normal(mean=_ABSENT, std=_ABSENT, size=_ABSENT, *more, generator=None, out=None,
+           dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+           **unknown) -> Tensor:
+    """Normal samples: tensor/number mean and std, broadcast together, or numbers + size.
+    (``more``, ``unknown``: arguments no overload takes, for torch's errors.)"""
+    if more or unknown or not _normal_args_fit(mean, std, size, generator):
+        _refuse_normal_args(mean, std, size, more, unknown, dict(
+            generator=generator, out=out, dtype=dtype, layout=layout, device=device,
+            pin_memory=pin_memory, requires_grad=requires_grad))
+    if std is _ABSENT:
+        std = 1.0
+    if size is _ABSENT:
+        size = None
     if layout is not None:
         check_layout(layout, "normal")
     if pin_memory is not False or requires_grad is not False or dtype is not None \
@@ -275,16 +287,42 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         std_ = std._data if isinstance(std, Tensor) else float(std)
         # (np.asarray: 0-d mean and std give the kernel's NumPy scalar back)
         return wrap(np.asarray(kernels.normal_tensor_params(gen, mean_, std_, np_dtype)))
-    if size is None:
-        raise TypeError(
-            "normal() received an invalid combination of arguments - a size is needed when "
-            "mean and std are numbers"
-        )
     shape = _size_args((size,), "normal")
     if _on_meta(device):  # (torch draws nothing for a meta tensor)
         return _finish(meta_array(shape, _float_dtype(dtype)), requires_grad)
     data = kernels.normal(gen, shape, _float_dtype(dtype), float(mean), float(std))
     return _finish(data, requires_grad)
+
+
+def _is_float_arg(x) -> bool:
+    """Whether torch's parser takes ``x`` for a ``float`` parameter (a real number)."""
+    return isinstance(x, (int, float, np.integer, np.floating, np.bool_))
+
+
+def _normal_args_fit(mean, std, size, generator) -> bool:
+    """Whether one of normal's overloads takes these: a Tensor mean with a Tensor or
+    number std (or none), a number mean with a Tensor std, or numbers and a shape."""
+    if generator is not None and not isinstance(generator, Generator):
+        return False
+    if isinstance(mean, Tensor):
+        return size is _ABSENT and (std is _ABSENT or isinstance(std, Tensor)
+                                    or _is_float_arg(std))
+    if not _is_float_arg(mean):
+        return False
+    if isinstance(std, Tensor):
+        return size is _ABSENT
+    return _is_float_arg(std) and isinstance(size, (tuple, list)) and _size_fits((size,))
+
+
+def _refuse_normal_args(mean, std, size, more, unknown, keywords):
+    """torch's TypeError for arguments none of normal's overloads takes (those given by
+    name listed as positional: this signature cannot tell them apart)."""
+    args = tuple(a for a in (mean, std, size) if a is not _ABSENT) + more
+    if len(args) > 4:
+        raise TypeError(f"normal() takes 3 positional arguments but {len(args)} were given")
+    if mean is _ABSENT and std is not _ABSENT:
+        raise TypeError('normal() missing 1 required positional arguments: "mean"')
+    raise _invalid_arguments("normal", args, _given(keywords) | unknown, _NORMAL_OVERLOADS)
 
 
 def _meta_normal(mean, std, np_dtype) -> np.ndarray:

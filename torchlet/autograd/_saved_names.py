@@ -12,8 +12,8 @@ A name torch has but torchlet's node does not keep is left out (AttributeError) 
 than made up: e.g. the ``_saved_*`` of cross_entropy's NllLossBackward0, whose torch
 counterpart holds log_softmax's output (torchlet fuses the two nodes). A value torch
 keeps and torchlet's node can rebuild is rebuilt when read: a max pool's indices from
-which window element won. (``x * 2``'s ``_saved_other`` is the number converted to x's
-dtype, all Mul's node keeps; torch's is a 0-d tensor of the number's own type, int64.)
+which window element won, or ``x * 2``'s ``_saved_other`` (a 0-d int64 tensor, as torch's
+parser wraps the number) from the number Mul's node keeps as given.
 
 Values come as torch gives them: tensors; ``None`` where torch saves nothing because no
 gradient needs it; sizes and dims as tuples of ints; reductions as torch's enum numbers
@@ -118,6 +118,50 @@ def given(i, default=_NO_DEFAULT):
         if isinstance(value, np.bool_):
             return float(value)
         return value.item() if isinstance(value, (Tensor, np.generic)) else value
+    return read
+
+
+def _wrapped_number(value):
+    """A number as torch's parser wraps it into a 0-d tensor: a bool as bool, an int as
+    int64, a float as float64, a complex as complex128; a NumPy number as the Python number
+    the parser reads (a NumPy bool as a float). A tensor: itself. (An int past int64 is a
+    uint64 tensor in torch, a dtype torchlet does not have: absent.)"""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.generic):
+        value = float(value) if isinstance(value, np.bool_) else value.item()
+    if type(value) is int:
+        if value > INT64_MAX:
+            raise Absent
+        return wrap(np.asarray(value, np.int64))
+    types = {bool: np.bool_, float: np.float64, complex: np.complex128}
+    return wrap(np.asarray(value, types[type(value)]))
+
+
+def operand(i, slot, when=None):
+    """Mul/Div's operand i (0 self, 1 other), saved at ``slot``: always, or (``when``) only
+    where input ``when`` needs a gradient, as torch saves it; one not saved reads None even
+    after backward freed the others, as in torch. The operand as the caller gave it
+    (``ctx.given``: (self, other), None where the node's saved tensor is that operand): a
+    number as torch's parser wraps it, not as the NumPy scalar of the tensor's dtype the
+    node computes with; a tensor DivRounded converted, as given. (MulNumber and DivNumber
+    save nothing: the number alone, on its side.)"""
+    read_saved = saved(slot)
+
+    def read(node):
+        given = node.__dict__.get("given")
+        if len(node.needs_input_grad) == 1:  # MulNumber, DivNumber: x and a number
+            if given[i] is None:
+                return None
+        elif when is not None and not node.needs_input_grad[when]:
+            return None
+        else:
+            value = read_saved(node)
+            if value is None or given is None or given[i] is None:
+                return value
+        _freed_check(node)
+        return _wrapped_number(given[i])
+    read.slot = slot
     return read
 
 
@@ -451,8 +495,12 @@ TABLE: dict[str, dict] = {
     "AddBackward0": {"alpha": given(0, default=1)},
     "SubBackward0": {"alpha": given(0, default=1)},
     "RsubBackward1": {"alpha": given(0, default=1)},
-    "MulBackward0(Mul)": {"other": saved(0), "self": saved(1)},
-    "DivBackward0(Div)": {"other": saved(0), "self": saved(1)},
+    "MulBackward0(Mul)": {"other": operand(1, 0, when=0), "self": operand(0, 1, when=1)},
+    "DivBackward0(Div)": {"other": operand(1, 0), "self": operand(0, 1, when=1)},
+    "MulBackward0(MulNumber)": {"other": operand(1, 0), "self": operand(0, 1)},
+    "DivBackward0(DivNumber)": {"other": operand(1, 0), "self": operand(0, 1)},
+    "DivBackward2": {"other": operand(1, 0), "self": operand(0, 1, when=1),
+                     "rounding_mode": attr("rounding_mode")},
     "MulBackward1": {"other": attr("number")},  # (a C++ double in torch's formulas)
     "DivBackward1": {"other": attr("number")},
     "PowBackward0(PowScalar)": {"self": saved(0), "exponent": attr("exponent")},

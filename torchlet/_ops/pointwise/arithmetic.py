@@ -156,7 +156,7 @@ class Mul(Primitive):
     As torch, b is saved only when a needs a gradient and a only when b does: changing
     the other operand in place before backward is then no error. b is saved first, as
     torch does (saved_tensors_hooks see b, then a). As Div's, the inputs themselves are
-    saved, of their own dtypes."""
+    saved, of their own dtypes. (A number operand: see ``_keep_given``.)"""
 
     node_name = "MulBackward0"
 
@@ -194,13 +194,15 @@ def _times(grad, factor):
 class MulNumber(Primitive):
     """out = a * s, a float16 and s a Python number: computed in float32 and rounded once,
     as torch does (it keeps the number in float32 rather than rounding it to float16 first);
-    grad_a = grad * s."""
+    grad_a = grad * s. ``given``: (self, other) with None for a, the number (or one-element
+    tensor) as the caller gave it, for ``grad_fn._saved_*`` (as ``_keep_given``)."""
 
     node_name = "MulBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, number):
-        ctx.number = number
+    def forward(ctx, a, *, number, given):
+        ctx.number, ctx.given = number, given
+        ctx.save_for_backward()  # (nothing: so that backward frees the number, as torch)
         return laid_out_as_torch((a.astype(np.float32) * np.float32(number)).astype(a.dtype), a,
                                  number)
 
@@ -211,13 +213,14 @@ class MulNumber(Primitive):
 
 class DivNumber(Primitive):
     """out = a / s, a float16 and s a Python number, computed in float32 like MulNumber;
-    grad_a = grad / s."""
+    grad_a = grad / s. ``given`` as MulNumber's."""
 
     node_name = "DivBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, number):
-        ctx.number = number
+    def forward(ctx, a, *, number, given):
+        ctx.number, ctx.given = number, given
+        ctx.save_for_backward()  # (as MulNumber's)
         return laid_out_as_torch((a.astype(np.float32) / np.float32(number)).astype(a.dtype), a,
                                  number)
 
@@ -265,7 +268,8 @@ class Div(Primitive):
 
     As torch, a is saved only when b needs a gradient (b always: both rules use it), and
     b first. The saved operands are the inputs themselves, of their own dtypes (torch's
-    backward promotes grad with them as the forward did; a double backward reaches them)."""
+    backward promotes grad with them as the forward did; a double backward reaches them).
+    (A number operand: see ``_keep_given``.)"""
 
     node_name = "DivBackward0"
 
@@ -291,16 +295,26 @@ class Div(Primitive):
 
 
 class DivRounded(Primitive):
-    """out = round(a / b) toward zero or -inf; piecewise constant: zero gradients."""
+    """out = round(a / b) toward zero or -inf; piecewise constant: zero gradients.
+
+    Saved only for ``grad_fn._saved_*`` (and torch's in-place checks), as torch saves them:
+    b always, a when b needs a gradient. ``given``: (self, other) as the caller gave them
+    (None for the operand saved as is): a number as ``_keep_given``'s, a tensor converted
+    to the common dtype (torch saves the tensor given)."""
 
     node_name = "DivBackward2"
 
     @staticmethod
-    def forward(ctx, a, b, *, rounding_mode):
+    def forward(ctx, a, b, *, rounding_mode, given=None):
+        ctx.rounding_mode = rounding_mode
+        if given is not None:
+            ctx.given = given
+        ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)
         return laid_out_as_torch(_div_rounded(a, b, rounding_mode), a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 - unused, but as torch: an in-place change is an error
         return zeros_like_grad(grad, ctx, 0), zeros_like_grad(grad, ctx, 1)
 
 
@@ -669,14 +683,26 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
     return result if out is None else _out(result, out, "sub")
 
 
+_ABSENT = object()  # (an argument not given)
 _RSUB_OVERLOADS = ("Tensor input, Tensor other, *, Number alpha = 1",
                    "Tensor input, Number other, Number alpha = 1")
 
 
-def rsub(input, other, *, alpha=1):  # noqa: A002
-    """``other - alpha * input``: what ``2 - x`` calls."""
-    if not isinstance(input, Tensor) or not is_operand(other):
-        raise invalid_combination("rsub", (input, other), _RSUB_OVERLOADS)
+def rsub(input, other=_ABSENT, *more, alpha=1, **unknown):  # noqa: A002
+    """``other - alpha * input``: what ``2 - x`` calls. After a number ``other`` (a 0-d
+    tensor counts), alpha may come by position too (torch's second overload:
+    ``rsub(x, 2, 3)``). (``more``, ``unknown``: arguments no overload takes, for torch's
+    error.)"""
+    if more or unknown or other is _ABSENT or not is_operand(alpha) or \
+            not isinstance(input, Tensor) or not is_operand(other):
+        keywords = {"alpha": alpha} if alpha != 1 or type(alpha) is not int else {}
+        if len(more) == 1 and not keywords and not unknown and is_operand(more[0]) \
+                and isinstance(input, Tensor) and is_operand(other) \
+                and not (isinstance(other, Tensor) and other._data.ndim):
+            alpha = more[0]
+        else:
+            args = (input,) if other is _ABSENT else (input, other, *more)
+            raise _rsub_error(args, keywords | unknown)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
     _check_sub(other, input)
@@ -687,14 +713,42 @@ def rsub(input, other, *, alpha=1):  # noqa: A002
     return Rsub.apply(a, other=b, alpha=alpha, given=(given,))
 
 
+def _rsub_error(args: tuple, keywords: dict) -> TypeError:
+    """torch's error for rsub arguments no overload takes. Under each overload with as
+    many parameters as arguments given (its ``*`` counted as one, as torch's parser counts),
+    the parser adds a line: the keywords given, if any, else the arguments' types, marked
+    ``!type!`` where not the parameter's type by name (a number is never ``Number``)."""
+    given = [type_name(a) for a in args] + [f"{k}={type_name(v)}"
+                                            for k, v in reversed(keywords.items())]
+    lines = []
+    for signature in _RSUB_OVERLOADS:
+        lines.append(f" * ({signature})\n")
+        params = signature.split(", ")
+        if len(params) != len(args) + len(keywords):
+            continue
+        if keywords:
+            lines.append("      didn't match because some of the keywords were incorrect: "
+                         f"{', '.join(keywords)}\n")
+            continue
+        kinds: list[str | None] = [p.split(" ")[0] for p in params if p != "*"]
+        kinds += [None] * (len(args) - len(kinds))
+        marked = ", ".join(n if n == kind else f"!{n}!" for n, kind in
+                           zip(given, kinds, strict=True))
+        lines.append(f"      didn't match because some of the arguments have invalid types: "
+                     f"({marked})\n")
+    return TypeError(f"rsub() received an invalid combination of arguments - got "
+                     f"({', '.join(given)}), but expected one of:\n{''.join(lines)}")
+
+
 def mul(input, other, *, out=None):  # noqa: A002
     if type(other) in _NUMBERS or type(input) in _NUMBERS:  # (not on the Tensor * Tensor path)
         if _half_and_number(input, other):
-            return _out(MulNumber.apply(input, number=other), out, "mul")
+            return _out(MulNumber.apply(input, number=other, given=(None, other)), out, "mul")
         if _half_and_number(other, input):
-            return _out(MulNumber.apply(other, number=input), out, "mul")
+            return _out(MulNumber.apply(other, number=input, given=(input, None)), out, "mul")
     elif _half_and_scalar_tensor(input, other):
-        return _out(MulNumber.apply(input, number=other.item()), out, "mul")
+        return _out(MulNumber.apply(input, number=other.item(), given=(None, other)), out,
+                    "mul")
     try:
         a, b, dt = _uncast_operands(input, other)  # (as add's)
     except TypeError as error:
@@ -704,7 +758,20 @@ def mul(input, other, *, out=None):  # noqa: A002
     if dt.kind == "b":
         return _out(LogicalOp.apply(a, b, op=np.logical_and), out, "mul")
     result = Mul.apply(a, b, **promotion(dt, a, b))
+    if b is not other or a is not input:  # a number (made a new NumPy scalar)
+        _keep_given(result, input, other)
     return result if out is None else _out(result, out, "mul")
+
+
+def _keep_given(result, input, other):  # noqa: A002
+    """Keep on ``result``'s Mul or Div node the number operand as the caller gave it, as
+    ``given``: (input, other) with None for the tensor. The node computes with the number
+    converted to the tensor's dtype; torch saves it as its parser wraps it (an int as an
+    int64 tensor), which ``grad_fn._saved_other`` shows. (Set here, not in forward: the
+    Tensor * Tensor path pays nothing.)"""
+    node = result._grad_fn
+    if node is not None:
+        node.given = (None, other) if isinstance(input, Tensor) else (input, None)
 
 
 def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
@@ -727,11 +794,14 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         if dt.kind == "b":
             raise NotImplementedError(f'"div_{rounding_mode}_cpu" not implemented for \'Bool\'')
         b = _half_divisor(dt, other, b)
-        return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode), out, "div")
+        given = (None if a is input else input, None if b is other else other)
+        return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode, given=given), out,
+                    "div")
     if type(other) in _NUMBERS and _half_and_number(input, other):
-        return _out(DivNumber.apply(input, number=other), out, "div")
+        return _out(DivNumber.apply(input, number=other, given=(None, other)), out, "div")
     if _half_and_scalar_tensor(input, other):
-        return _out(DivNumber.apply(input, number=other.item()), out, "div")
+        return _out(DivNumber.apply(input, number=other.item(), given=(None, other)), out,
+                    "div")
     try:
         a, b, dt = _uncast_operands(input, other)  # (as add's)
     except TypeError as error:
@@ -740,6 +810,8 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         raise operand_error("div", input, other, error) from None
     if dt.kind in "fc":
         result = Div.apply(a, b, **promotion(dt, a, b))
+        if b is not other or a is not input:  # (as mul's)
+            _keep_given(result, input, other)
     else:  # integers: each converted to the default float dtype from its own (no gradient)
         a, b, _ = _operands_as_float(input, other)
         result = Div.apply(a, b)

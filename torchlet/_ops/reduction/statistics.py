@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from torchlet import _dtype, return_types
+from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names, user_stacklevel
 from torchlet._ops.pointwise._fused import _fma, _round_once
 from torchlet._ops.pointwise.operands import (
@@ -278,6 +279,69 @@ class StdMean(Primitive):
         return _var_mean_backward(ctx, x, grad_var, grad_mean)
 
 
+_NOT_GIVEN = object()  # not given: torch's overloads tell var(x) from var(x, None)
+
+
+def _overload_args(name, input, dim, unbiased, keepdim, correction):  # noqa: A002
+    """The arguments as the overload of torch's var/std(_mean) that takes them sees them:
+    (dim, unbiased, keepdim, correction), None for one not given (keepdim: False). The
+    overloads: (input, dim, unbiased=True, keepdim=False), which needs a dim; (input,
+    dim=None, *, correction=None, keepdim=False); (input, unbiased=True). A bool parameter
+    takes only a bool (not None), and dim no bool: ``var(x, unbiased=False, keepdim=True)``
+    fits none, a TypeError. (Argument values of a fitting overload are checked later.)"""
+    fits_bools = (unbiased is _NOT_GIVEN or type(unbiased) is bool) and \
+        (keepdim is _NOT_GIVEN or type(keepdim) is bool)
+    if type(dim) is bool:  # var(x, False): the unbiased overload, and nothing else given
+        fits = unbiased is _NOT_GIVEN and keepdim is _NOT_GIVEN and correction is _NOT_GIVEN
+    else:
+        fits = fits_bools and (
+            unbiased is _NOT_GIVEN  # (input, dim=None, *, correction=None, keepdim=False)
+            or (dim is not _NOT_GIVEN and correction is _NOT_GIVEN)  # (input, dim, unbiased..)
+            or dim is keepdim is correction is _NOT_GIVEN)  # (input, unbiased): none of those
+    if not fits:
+        raise _overload_error(name, input, locals())
+    return (None if dim is _NOT_GIVEN else dim, None if unbiased is _NOT_GIVEN else unbiased,
+            False if keepdim is _NOT_GIVEN else keepdim,
+            None if correction is _NOT_GIVEN else correction)
+
+
+def _overload_error(name, input, given: dict) -> TypeError:  # noqa: A002
+    """torch's TypeError for var/std(_mean) arguments no overload takes. A dim is listed as
+    positional, the others as keywords (this signature cannot tell which were), in torch's
+    order: by name."""
+    got = [type_name(input)]
+    if given["dim"] is not _NOT_GIVEN:
+        got.append(type_name(given["dim"]))
+    got += [f"{k}={type_name(given[k])}" for k in ("correction", "keepdim", "unbiased")
+            if given[k] is not _NOT_GIVEN]
+    out = name in ("var", "std")  # (var_mean, std_mean: no out)
+    overloads = (
+        "Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False"
+        + (", *, Tensor out = None" if out else ""),
+        "Tensor input, tuple of ints dim = None, *, Number correction = None, "
+        "bool keepdim = False" + (", Tensor out = None" if out else ""),
+        "Tensor input, bool unbiased = True")
+    lines = "".join(f" * ({signature})\n" for signature in overloads)
+    return TypeError(f"{name}() received an invalid combination of arguments - got "
+                     f"({', '.join(got)}), but expected one of:\n{lines}")
+
+
+def moment_method_error(error: TypeError) -> TypeError:
+    """The Tensor method's words for ``_overload_error``'s error (no input, no out; with
+    no argument left, torch's parser ends the list with ", "). Any other error is kept."""
+    message = str(error)
+    if " * (Tensor input, " not in message:  # (not _overload_error's)
+        return error
+    head, _, rest = message.partition(" - got (")
+    got, _, lines = rest.partition("), but expected one of:\n")
+    got = got.removeprefix("Tensor").removeprefix(", ")  # (input's)
+    if got and "=" in got.split(", ")[0]:  # keywords only
+        got += ", "
+    lines = lines.replace("Tensor input, ", "").replace(", *, Tensor out = None", "") \
+        .replace(", Tensor out = None", "")
+    return TypeError(f"{head} - got ({got}), but expected one of:\n{lines}")
+
+
 def _moment(name, primitive, input, dim, unbiased, keepdim, correction):  # noqa: A002
     x = check_tensor(name, input)
     given = (dim, unbiased, correction)
@@ -287,19 +351,23 @@ def _moment(name, primitive, input, dim, unbiased, keepdim, correction):  # noqa
 
 
 @numpy_names
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # noqa: A002
-        out=None) -> Tensor:
+def var(input, dim=_NOT_GIVEN, unbiased=_NOT_GIVEN, keepdim=_NOT_GIVEN, *,  # noqa: A002
+        correction=_NOT_GIVEN, out=None) -> Tensor:
     """Variance over ``dim`` with Bessel's correction by default (``correction=1``;
     ``unbiased=False`` means 0). ``var(x, False)`` is accepted, as torch."""
+    dim, unbiased, keepdim, correction = _overload_args("var", input, dim, unbiased, keepdim,
+                                                        correction)
     result = _moment("var", Var, input, dim, unbiased, keepdim, correction)
     result = _in_out_dtype(result, out, "var", Var, input, dim, unbiased, keepdim, correction)
     return _out(result, out, "var", out_dtype_castable)
 
 
 @numpy_names
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None,  # noqa: A002
-        out=None) -> Tensor:
+def std(input, dim=_NOT_GIVEN, unbiased=_NOT_GIVEN, keepdim=_NOT_GIVEN, *,  # noqa: A002
+        correction=_NOT_GIVEN, out=None) -> Tensor:
     """Standard deviation: the square root of ``var`` (same arguments)."""
+    dim, unbiased, keepdim, correction = _overload_args("std", input, dim, unbiased, keepdim,
+                                                        correction)
     result = _moment("std", Std, input, dim, unbiased, keepdim, correction)
     result = _in_out_dtype(result, out, "std", Std, input, dim, unbiased, keepdim, correction)
     return _out(result, out, "std", out_dtype_castable)
@@ -324,14 +392,20 @@ def _in_out_dtype(result, out, name, primitive, input, dim, unbiased, keepdim,  
 
 
 @numpy_names
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def var_mean(input, dim=_NOT_GIVEN, unbiased=_NOT_GIVEN, keepdim=_NOT_GIVEN, *,  # noqa: A002
+             correction=_NOT_GIVEN):
     """``(var, mean)`` in one pass (a plain tuple, as torch)."""
+    dim, unbiased, keepdim, correction = _overload_args("var_mean", input, dim, unbiased,
+                                                        keepdim, correction)
     return _moment("var_mean", VarMean, input, dim, unbiased, keepdim, correction)
 
 
 @numpy_names
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def std_mean(input, dim=_NOT_GIVEN, unbiased=_NOT_GIVEN, keepdim=_NOT_GIVEN, *,  # noqa: A002
+             correction=_NOT_GIVEN):
     """``(std, mean)`` in one pass (a plain tuple, as torch)."""
+    dim, unbiased, keepdim, correction = _overload_args("std_mean", input, dim, unbiased,
+                                                        keepdim, correction)
     return _moment("std_mean", StdMean, input, dim, unbiased, keepdim, correction)
 
 
