@@ -410,6 +410,15 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
     its grad_fn, which avoids a reference cycle); anything else is a constant.
     """
     to_save = ctx._to_save
+    if (len(to_save) == 1 and len(arrays) == 1 and len(outputs_raw) == 1
+            and to_save[0] is outputs_raw[0] and to_save[0] is not arrays[0]):
+        # an activation's output alone (relu, sigmoid, exp): what the loop below gives
+        out = outputs[0]
+        output = _SavedOutput(out._data, 0)
+        ctx._saved = (output,)
+        ctx._version_checks = [(out._vbox, out._vbox[0], output)]
+        ctx._rebuilt_on_access = True
+        return
     if len(to_save) == 2 and len(arrays) == 2 and (
             (to_save[0] is arrays[0] and to_save[1] is arrays[1])
             or (to_save[0] is arrays[1] and to_save[1] is arrays[0])):

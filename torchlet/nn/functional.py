@@ -125,6 +125,9 @@ def linear(input, weight, bias=None) -> Tensor:  # noqa: A002 - torch's argument
     contiguous input of another rank is flattened to 2-D, multiplied and viewed back
     (ViewBackward0 over AddmmBackward0); without a bias it is ``input @ weight.t()``
     (MmBackward0 for 2-D input)."""
+    if (isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)
+            and _fast_2d(input._data, weight._data, bias._data)):
+        return _Linear.apply(bias, input, weight)  # a layer's usual call: nothing to check
     x = _check_tensor("linear", input, "input", 1)
     w = _check_tensor("linear", weight, "weight", 2)
     xd, wd = x._data, w._data

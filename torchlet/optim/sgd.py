@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torchlet._ops.pointwise._fused import _fma, saxpy_in_place
+from torchlet._ops.pointwise._fused import _fma, saxpy_alpha, saxpy_arrays
 from torchlet._tensor import wrap
 from torchlet.optim._kernels import _add, _add_, _flat, _mul_, _vector_head
 from torchlet.optim.optimizer import (
@@ -112,13 +112,14 @@ def _plain_sgd(params, alpha) -> None:
     """``p += alpha * p.grad`` for each parameter with a gradient (``alpha`` = -lr): SGD
     without momentum, weight decay or maximize, the usual case, without the general
     update's steps. float32 takes ``saxpy_in_place`` straight away (what ``_add_`` does
-    first), with ``alpha`` converted once for all the parameters."""
-    alpha32 = np.float32(alpha) if alpha != 1 else None  # (1: _add_ adds, as torch)
+    first), with ``alpha`` converted and checked once for all the parameters."""
+    # (1: _add_ adds, as torch)
+    alpha32 = saxpy_alpha(np.float32(alpha)) if alpha != 1 else None
     for p in params:
         grad = p.grad
         if grad is None:
             continue
-        if alpha32 is None or not saxpy_in_place(grad._data, alpha32, p._data):
+        if alpha32 is None or not saxpy_arrays(grad._data, alpha32, p._data):
             _add_(p._data, grad._data, alpha)
         p._vbox[0] += 1
 

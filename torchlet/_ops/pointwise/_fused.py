@@ -273,17 +273,35 @@ def saxpy_in_place(x, alpha, y) -> bool:
 
     SGD's update of every parameter: ``_fma`` reaches the same call after its general
     checks, which took twice as long as the update of a small parameter (a bias)."""
+    alpha = saxpy_alpha(alpha)
+    return alpha is not None and saxpy_arrays(x, alpha, y)
+
+
+def saxpy_alpha(alpha):
+    """``alpha`` (a float32) checked once for several ``saxpy_arrays`` calls (an SGD step
+    updates every parameter with it): a ctypes float, or None where ``saxpy_in_place``
+    would do nothing (no saxpy that fuses at every length, alpha zero or not finite)."""
     found = _blas_saxpy()
-    if (found is None or found[1] != 1 or type(x) is not np.ndarray
-            or type(y) is not np.ndarray or x.dtype != _F32 or y.dtype != _F32
-            or x.shape != y.shape or x is y or not 0 < y.size < _INT32_LIMIT
-            or not (alpha != 0 and math.isfinite(alpha))):
-        return False
+    if found is None or found[1] != 1 or not (alpha != 0 and math.isfinite(alpha)):
+        return None
+    return ctypes.c_float(alpha)  # (exact: alpha is a float32; passed as is, unconverted)
+
+
+def saxpy_arrays(x, alpha, y) -> bool:
+    """``saxpy_in_place(x, alpha, y)`` with ``alpha`` from ``saxpy_alpha`` (not None)."""
+    if (type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype is not _F32
+            or y.dtype is not _F32 or x.shape != y.shape or x is y
+            or not 0 < y.size < _INT32_LIMIT):
+        return False  # (a dtype equal to float32 but another object: the general path)
     x_flags, y_flags = x.flags, y.flags
     if not (x_flags.c_contiguous and y_flags.c_contiguous and x_flags.owndata
             and y_flags.owndata and x_flags.writeable and y_flags.writeable):
         return False
-    found[0](y.size, alpha, _address(x), 1, _address(y), 1)
+    # (writeable, so their addresses through from_buffer: see _address; NumPy's stubs
+    # do not say an ndarray is a Buffer)
+    x_address = _addressof(_first_byte(x))  # type: ignore[arg-type]
+    y_address = _addressof(_first_byte(y))  # type: ignore[arg-type]
+    _blas_saxpy()[0](y.size, alpha, x_address, 1, y_address, 1)
     return True
 
 

@@ -273,17 +273,23 @@ def _general_outer_block(x: np.ndarray) -> np.ndarray:
     return sums[0] if len(sums) == 1 else np.concatenate(sums, axis=-1)
 
 
-def _short_outer_block(x: np.ndarray) -> np.ndarray:
+def _short_outer_block(x: np.ndarray, zeroed: bool = False) -> np.ndarray:
     """``_outer_block`` of a float32/float64 block of fewer than 256 rows (a batch's bias
     gradient) in a few NumPy calls: there ``multi_row_sum`` has one level of 16-row blocks
     (``_short_rows``), and ``row_sum``'s four accumulators are the rows taken four by four,
-    with the leftover rows after the first accumulator."""
+    with the leftover rows after the first accumulator.
+
+    ``zeroed``: the sums plus 0.0, as torch's zeroed output holds them (a -0.0 becomes
+    +0.0, nothing else changes), the addition folded into the last reduction where there
+    is one: it then starts from 0.0 (``initial``), and ((0 + a) + b) + ... has the bits
+    of ((a + b) + ...) + 0 (a -0.0 partial sum becomes +0.0, whose sums with anything
+    differ at most in the sign of a zero). One NumPy call less for the bias gradient."""
     rows, columns = x.shape
     lanes = _VECTOR_BYTES // x.dtype.itemsize
     group = 4 * lanes if columns >= lanes else 4
     grouped = columns - columns % group
     if grouped == columns:
-        return _short_rows(x)
+        return _short_rows(x, zeroed)
     rest, width, quads = x[:, grouped:], columns - grouped, rows // 4
     if quads:
         acc = _short_rows(rest[:quads * 4].reshape(quads, 4 * width)).reshape(4, width)
@@ -291,22 +297,34 @@ def _short_outer_block(x: np.ndarray) -> np.ndarray:
             acc = np.concatenate((acc[:1], rest[quads * 4:], acc[1:]))
     else:
         acc = rest
-    tail = np.add.reduce(acc, axis=0)  # (axis 0 of a C-contiguous block: row after row)
-    return tail if not grouped else np.concatenate((_short_rows(x[:, :grouped]), tail))
+    # (axis 0 of a C-contiguous block: row after row; one column wide, NumPy would add
+    # them in another order given an initial value, or even initial=None)
+    if zeroed and width > 1:
+        tail = np.add.reduce(acc, axis=0, initial=0.0)
+    else:
+        tail = np.add.reduce(acc, axis=0)
+        if zeroed:
+            np.add(tail, 0.0, out=tail)
+    if not grouped:
+        return tail
+    return np.concatenate((_short_rows(x[:, :grouped], zeroed), tail))
 
 
-def _short_rows(x: np.ndarray) -> np.ndarray:
+def _short_rows(x: np.ndarray, zeroed: bool = False) -> np.ndarray:
     """``multi_row_sum`` over axis 0 of fewer than 256 rows: the leftover rows' in-order
-    sum plus the in-order sum of the 16-row blocks' sums."""
-    rows = x.shape[0]
+    sum plus the in-order sum of the 16-row blocks' sums. (``zeroed``: plus 0.0, as in
+    ``_short_outer_block``.)"""
+    rows = x.shape[0]  # (2+ columns: see _short_outer_block for one)
     if rows < 16:
-        return np.add.reduce(x, axis=0)
+        return np.add.reduce(x, axis=0, initial=0.0) if zeroed else np.add.reduce(x, axis=0)
     full = rows - rows % 16
     blocks = np.add.reduce(x[:full].reshape(full // 16, 16, x.shape[1]), axis=1)
+    if zeroed and full == rows and full > 16:  # (a batch of 32, 48, 64, ...)
+        return np.add.reduce(blocks, axis=0, initial=0.0)
     total = np.add.reduce(blocks, axis=0) if full > 16 else blocks[0]
     if full < rows:
         total = np.add.reduce(x[full:], axis=0) + total
-    return total
+    return np.add(total, 0.0, out=total) if zeroed else total  # (total: a new array)
 
 
 # The same for a batch of blocks (x.sum(1) of a 3-D x: ``sums._middle_block_sum``).

@@ -231,7 +231,12 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):  # noqa: A002
-        return F.cross_entropy(input, target, weight=self.weight,
+        # the weight buffer read where Module.__getattr__ would find it, after the usual
+        # lookup failed (0.5 us of every training step; as Linear.forward)
+        buffers = self._buffers
+        weight = buffers["weight"] if type(self) is CrossEntropyLoss and "weight" in buffers \
+            else self.weight
+        return F.cross_entropy(input, target, weight=weight,
                                ignore_index=self.ignore_index, reduction=self.reduction,
                                label_smoothing=self.label_smoothing)
 
