@@ -203,7 +203,10 @@ def test_elu_family_matches_torch_sampled(dtype, shape, fn, layout, seed):
     got = call(F, view(torchlet.tensor(x))).numpy()
     want = call(torch.nn.functional, view(torch.from_numpy(x))).numpy()
     assert got.dtype == want.dtype and got.shape == want.shape
-    close = np.abs(got.astype(np.float64) - want) <= np.spacing(np.abs(want))
+    # NumPy 1's float64 expm1 (AVX-512 SVML) differs from torch's by an ulp for 22% of
+    # inputs (NumPy 2's: 0.02%, measured), which alpha's product can make 2 ulps
+    ulps = 2 if dtype == "float64" and np.lib.NumpyVersion(np.__version__) < "2.0.0" else 1
+    close = np.abs(got.astype(np.float64) - want) <= ulps * np.spacing(np.abs(want))
     assert close.all()  # (torch's scalar loop is glibc's expm1, an ulp off in ~8% of cases)
 
 

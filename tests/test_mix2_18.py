@@ -92,7 +92,11 @@ def test_pow_exponent_grad_takes_log_of_base_in_result_dtype():
     tb = torch.tensor(y, dtype=torch.float64, requires_grad=True)
     torch.pow(ta, tb).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
-    np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+    else:  # NumPy 1's float64 log(1.7001953125) is an ulp off the correctly rounded value
+        # torch returns (the formula itself is checked bit for bit against np.log above)
+        np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=5e-16, atol=0)
 
 
 def test_logaddexp_with_bool_operand_backward_refuses_as_torch():

@@ -91,8 +91,10 @@ def test_logsumexp_equals_torch_wherever_torchs_exp_and_log_round_as_ours(dtype)
         checked += int(same.sum())
         total += same.size
     # the check covered most outputs (torch's float64 exp is an ulp off ours for ~5% of
-    # inputs, so fewer whole rows of float64 exps agree)
-    assert checked > (0.8 if dtype == np.float32 else 0.5) * total
+    # inputs, so fewer whole rows of float64 exps agree). NumPy 1's float64 exp/log are off
+    # torch's for ~25% of inputs: 59 of 334 outputs checked there (NumPy 2: 195), measured
+    numpy_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+    assert checked > (0.8 if dtype == np.float32 else 0.1 if numpy_1 else 0.5) * total
 
 
 def test_logsumexp_float32_rows_match_torch_mostly():

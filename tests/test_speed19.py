@@ -66,6 +66,14 @@ def test_logsumexp_against_torch():
             got = torchlet.logsumexp(torchlet.tensor(a), dim).numpy()
             want = torch.logsumexp(torch.tensor(a), dim).numpy()
             # torch's own exp/log are an ulp off the nearest value for a few inputs
+            if dtype == np.float64 and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+                # NumPy 1's float64 exp/log differ from torch's for ~25% of inputs (NumPy
+                # 2's: 0.1-5%, measured); where log(sum) cancels against the max (a result
+                # of 0.053 from a max near 3) its ulp is one of the max's, not the result's
+                eps = np.finfo(dtype).eps
+                scale = np.abs(want) + np.abs(np.amax(a, axis=dim))
+                assert (np.abs(got - want) <= 4 * eps * scale).all(), (shape, dim)
+                continue
             np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps, atol=0)
 
 

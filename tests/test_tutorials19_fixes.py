@@ -12,6 +12,7 @@ import pytest
 
 import torchlet
 
+NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
 THETAS = {np.float32: (1.192092800768788e-07, 5.978858893805233e-04),
           np.float64: (2.220446049250313e-16, 2.580956802971767e-08)}
 
@@ -76,7 +77,11 @@ def test_matrix_exp_matches_torch_sampled():
         got = expm(a)
         assert got.dtype == want.dtype and got.shape == want.shape
         norm = np.abs(a).sum(-2).max(-1).max() if a.size else 0.0
-        if n == 1 or scale == 0 or (a.size == n * n and norm <= THETAS[dtype][0]):
+        if NUMPY_1 and n == 1 and scale != 0 and dtype == np.float64:
+            # exp of the entry is NumPy's float64 exp, whose NumPy 1 version (AVX-512 SVML)
+            # is not correctly rounded for 6 of these 35 entries (torch's is): 1 ulp
+            np.testing.assert_allclose(got, want, rtol=2.3e-16, atol=0)
+        elif n == 1 or scale == 0 or (a.size == n * n and norm <= THETAS[dtype][0]):
             assert np.array_equal(got, want), (dtype, n, batch, scale)  # no matmul
             exact += 1
         else:

@@ -459,7 +459,8 @@ def _sigmoid_backward(grad, y):
     """torch's sigmoid_backward kernel, ``(grad * (1 - y)) * y`` rounded at each step even
     in float16 (unlike its tanh_backward, which computes float16 in float32), laid out as
     TensorIterator lays out (grad, y)."""
-    out = np.asarray(grad * (1 - y))  # (asarray: 0-d operands give a NumPy scalar)
+    # a typed one: NumPy 1 widens ``1 - y`` to float64 when y is 0-d (value-based casting)
+    out = np.asarray(grad * (y.dtype.type(1) - y))  # (asarray: 0-d operands give a scalar)
     out *= y
     return laid_out_as_torch(out, grad, y)
 
