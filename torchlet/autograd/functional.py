@@ -151,13 +151,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             'performant. Otherwise, prefer to use "reverse-mode".'
         )
     if strategy == "forward-mode":
-        if create_graph:
-            raise NotImplementedError(
-                "torch.autograd.functional.jacobian: `create_graph=True` "
-                'and `strategy="forward-mode"` are not supported together (yet). '
-                "Please either set `create_graph=False` or "
-                '`strategy="reverse-mode"`.'
-            )
+        _check_no_create_graph(create_graph)
         return _jacfwd(func, inputs, strict, vectorize)
 
     with enable_grad():
@@ -221,6 +215,16 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         return _tuple_postprocess(result, (is_outputs_tuple, is_inputs_tuple))
 
 
+def _check_no_create_graph(create_graph):
+    if create_graph:
+        raise NotImplementedError(
+            "torch.autograd.functional.jacobian: `create_graph=True` "
+            'and `strategy="forward-mode"` are not supported together (yet). '
+            "Please either set `create_graph=False` or "
+            '`strategy="reverse-mode"`.'
+        )
+
+
 def _blocks_per_input(all_rows, outputs, inputs):
     """The blocks ``[i][j]`` from the rows ``all_rows[i][j]`` as torch's vectorized Jacobian
     lays them out: one batched vjp per input over the one-hots of all outputs, so the blocks
@@ -272,8 +276,14 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         _check_requires_grad(jac, "jacobian", strict=strict)
         return jac
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
-                   vectorize=vectorize, strategy=outer_jacobian_strategy)
+    if outer_jacobian_strategy == "forward-mode":
+        # (torch's jacobian; jac_func makes the inputs require grad, so the Hessian
+        # keeps the history of every input it depends on)
+        _check_no_create_graph(create_graph)
+        res = _jacfwd(jac_func, inputs, strict, vectorize, inputs_require_grad=True)
+    else:
+        res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                       vectorize=vectorize)
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 
@@ -350,15 +360,25 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 # Forward-mode Jacobian, column by column
 
 
-def _jacfwd(func, inputs, strict, vectorize):
+def _jacfwd(func, inputs, strict, vectorize, inputs_require_grad=False):
     """``J e_j`` for every input element ``j``, by the double-backward trick.
 
-    The columns of block (i, j) have output i's shape; stacked on a new last axis and
-    reshaped they give ``output.shape + input.shape``, in the output's dtype (as torch's
-    forward mode).
-    """
-    from torchlet._ops.creation import zeros, zeros_like
+    As torch's vectorized forward mode: the tangents of output i for the basis vectors of
+    all inputs form one batch of shape ``(n_1 + n_2 + ..., *output.shape)`` (in the
+    output's dtype), split per input, the batch axis moved last and reshaped to
+    ``output.shape + input.shape``.
 
+    The result keeps its history when the tangents depend on a tensor that requires
+    grad: an input that requires grad (it stays connected, a view of it, as torch's dual
+    tensor is), or one that ``func`` captured. The other inputs are detached stand-ins
+    that require grad only so the trick can trace them: no history through them, unless
+    ``inputs_require_grad`` (hessian's forward-over-reverse, where torch's inner
+    Jacobian makes every input require grad).
+
+    (Known difference: torch's forward formula of a product, ``a_t * b + a * b_t``, keeps
+    history through ``b`` even when ``b`` has no tangent, so ``3 * x`` or ``(x * x).sum()``'s
+    Hessian require grad there; here only what the derivative really depends on counts.)
+    """
     if strict:
         raise RuntimeError(
             "torch.autograd.functional.jacobian: `strict=True` "
@@ -372,34 +392,78 @@ def _jacfwd(func, inputs, strict, vectorize):
             "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
             "only implemented for `vectorize=True`."
         )
+    from torchlet._ops.creation import zeros, zeros_like
+
+    record = is_grad_enabled()  # torch's tangents are recorded in the caller's grad mode
     with enable_grad():
-        inputs = _grad_preprocess(inputs, create_graph=False, need_graph=True)
+        inputs = _grad_preprocess(inputs, create_graph=record, need_graph=True)
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs")
         # (an integer output has no tangent: its columns are integer zeros, as torch's)
         grad_outputs = tuple(zeros_like(out, requires_grad=out.is_floating_point())
                              for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
-    live = tuple(g for g in grad_outputs if g.requires_grad)
+        live = tuple(g for g in grad_outputs if g.requires_grad)
+        # what the tangents may not count as history: the u's, and the stand-ins
+        traced_only = {id(g) for g in grad_outputs}
+        if not inputs_require_grad:
+            traced_only.update(id(inp) for inp in inputs if inp.is_leaf)
+        record = record and _has_history(grad_inputs, traced_only)
 
-    blocks = []  # blocks[j][i]: the columns of output i for input j
-    for j, inp in enumerate(inputs):
-        columns = [[] for _ in outputs]
-        for e_k in _one_hots(inp):
-            # the tangent e_k for this input and zeros for the others, all pushed through
-            # at once as torch's dual numbers are (their zero terms fix the signs of zeros)
-            jv = iter(_autograd_grad(grad_inputs, live, _basis_row(inputs, j, e_k),
-                                     retain_graph=True) if live else ())
-            for i, (g, out) in enumerate(zip(grad_outputs, outputs, strict=True)):
-                col = next(jv) if g.requires_grad else None
-                columns[i].append(col.detach() if col is not None else zeros_like(out))
-        blocks.append([
-            _stack(cols, dim=out.ndim).view(tuple(out.shape) + tuple(inp.shape))
-            if cols else zeros(tuple(out.shape) + tuple(inp.shape), dtype=out.dtype)
-            for cols, out in zip(columns, outputs, strict=True)
+        tangents = [[] for _ in outputs]  # tangents[i]: J e_k of output i, k over all inputs
+        for j, inp in enumerate(inputs):
+            for e_k in _one_hots(inp):
+                # the tangent e_k for this input and zeros for the others, all pushed
+                # through at once as torch's dual numbers are (their zero terms fix the
+                # signs of zeros)
+                jv = iter(_autograd_grad(grad_inputs, live, _basis_row(inputs, j, e_k),
+                                         retain_graph=True, create_graph=record)
+                          if live else ())
+                for i, g in enumerate(grad_outputs):
+                    tangents[i].append(next(jv) if g.requires_grad else None)
+
+    numels = [inp.numel() for inp in inputs]
+    result = []  # result[output][input]
+    for cols, out in zip(tangents, outputs, strict=True):
+        if all(col is None for col in cols):  # no tangent at all: torch's expanded zeros
+            batch = zeros(tuple(out.shape), dtype=out.dtype).expand(sum(numels), *out.shape)
+        else:
+            batch = _stack([col if col is not None else zeros_like(out) for col in cols])
+            if batch.requires_grad and not _has_history((batch,), traced_only):
+                batch = batch.detach()
+        result.append([
+            jac.permute(*range(1, jac.ndim), 0).reshape(tuple(out.shape) + tuple(inp.shape))
+            for jac, inp in zip(batch.split(numels), inputs, strict=True)
         ])
-    # result[output][input]; lists, not tuples, exactly as torch's forward mode returns
-    result = [list(per_output) for per_output in zip(*blocks, strict=True)]
+    # lists, not tuples, exactly as torch's forward mode returns
     return _tuple_postprocess(result, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _has_history(tensors, traced_only):
+    """Whether the graph of ``tensors`` reaches a tensor that requires grad other than
+    the leaves in ``traced_only`` (ids): a walk over ``next_functions``."""
+    from torchlet.autograd.function import AccumulateGrad
+
+    stack = []
+    for t in tensors:
+        if t is None or not t.requires_grad:
+            continue
+        if t.grad_fn is None:  # a leaf itself
+            if id(t) not in traced_only:
+                return True
+            continue
+        stack.append(t.grad_fn)
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is AccumulateGrad:
+            if id(node.variable) not in traced_only:
+                return True
+            continue
+        stack.extend(nxt for nxt, _ in node.next_functions if nxt is not None)
+    return False
 
 
 # ---------------------------------------------------------------------------------------

@@ -433,26 +433,32 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
 # Jacobians and the Hessian
 
 
-def _jacobian_block(out: Tensor, fresh, create_graph: bool):
-    """[d out / d x for x in fresh], each of shape ``out.shape + x.shape``: one backward pass
-    per element of ``out`` (row i is the vjp with the one-hot e_i)."""
+def _jacobian_blocks(outs, fresh, create_graph: bool):
+    """``blocks[i][j]`` = d outs[i] / d fresh[j], shaped ``outs[i].shape + x.shape``, as
+    torch's vmap'd vjp lays them out: row k is one vjp through every output together (the
+    one-hot e_k in its output, zeros in the others, whose zero terms fix the signs of
+    zeros), the rows of input j stacked into one tensor and split per output (so the
+    blocks of an input keep history together)."""
     import torchlet
 
+    flats = [out.reshape(-1) for out in outs]
+    numels = [flat.numel() for flat in flats]
     rows: list[list[Tensor]] = [[] for _ in fresh]
-    flat = out.reshape(-1)
-    for i in range(flat.numel()):
-        one_hot = torchlet.zeros_like(flat)
-        one_hot[i] = 1
-        for row, g in zip(rows, _grads([flat], fresh, [one_hot], create_graph), strict=True):
-            row.append(g)
-    blocks = []
+    for i, numel in enumerate(numels):
+        for k in range(numel):
+            cotangents = [torchlet.zeros_like(f) for f in flats]
+            cotangents[i][k] = 1
+            for row, g in zip(rows, _grads(flats, fresh, cotangents, create_graph),
+                              strict=True):
+                row.append(g)
+    per_input = []
     for row, x in zip(rows, fresh, strict=True):
-        if row:
-            block = torchlet.stack(row)
-        else:
-            block = torchlet.zeros(0, *x.shape, dtype=x.dtype)
-        blocks.append(block.reshape(tuple(out.shape) + tuple(x.shape)))
-    return blocks
+        whole = torchlet.stack(row) if row else torchlet.zeros(0, *x.shape, dtype=x.dtype)
+        if create_graph and not _depends_on_outside([whole], fresh):
+            whole = whole.detach()  # (history only through this transform's own inputs)
+        per_input.append([part.view(tuple(out.shape) + tuple(x.shape))
+                          for part, out in zip(whole.split(numels), outs, strict=True)])
+    return [[per_input[j][i] for j in range(len(fresh))] for i in range(len(outs))]
 
 
 def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
@@ -475,8 +481,8 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
             _check_float_outputs(out_leaves)
             keep_graph = _depends_on_outside(out_leaves, fresh)
             _retire(fresh)
-            jac = [tree_unflatten(_jacobian_block(out, fresh, keep_graph), spec)
-                   for out in out_leaves]
+            jac = [tree_unflatten(blocks, spec)
+                   for blocks in _jacobian_blocks(out_leaves, fresh, keep_graph)]
         result = _detach_tree(tree_unflatten(jac, out_spec), keep_graph)
         if has_aux:
             return result, _detach_tree(aux, keep_graph)
@@ -511,7 +517,8 @@ def _blocks_from_columns(out: Tensor, columns, primals):
     else:
         jac = torchlet.zeros(*out.shape, 0, dtype=out.dtype)
     parts = jac.split([p.numel() for p in primals], dim=-1)
-    return [part.reshape(tuple(out.shape) + tuple(p.shape))
+    # (torch's safe_unflatten: a view, or a squeeze for a 0-d primal)
+    return [part.unflatten(-1, tuple(p.shape)) if p.ndim else part.squeeze(-1)
             for part, p in zip(parts, primals, strict=True)]
 
 
