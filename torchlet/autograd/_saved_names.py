@@ -290,12 +290,15 @@ def _conv_output_padding(node):
 
 
 def _norm_stat(name, shape_from):
-    """batch/layer/group norm's saved mean or invstd, shaped as torch's result1/result2."""
+    """batch/layer norm's saved mean or invstd, shaped as torch's result1/result2 and in
+    its dtype (the parameters'; an empty tensor in eval, as torch saves)."""
     def read(node):
-        if node.__dict__.get("training") is False:  # torch saves empty tensors then
-            raise Absent
         _freed_check(node)
-        return wrap(np.ascontiguousarray(node.__dict__[name].reshape(shape_from(node))))
+        dtype = node.__dict__.get("stats_dtype")
+        if node.__dict__.get("training") is False:
+            return wrap(np.zeros(0, dtype))
+        value = node.__dict__[name].reshape(shape_from(node))
+        return wrap(np.ascontiguousarray(value, dtype))
     return read
 
 
@@ -303,8 +306,16 @@ def _bn_shape(node):
     return (node.channels,)
 
 
-def _gn_shape(node):
-    return node.shape4[:2]
+def _ln_shape(node):
+    return node.stat_shape
+
+
+def _running(i):
+    """batch_norm's running_mean (0) / running_var (1) as given (None without them)."""
+    def read(node):
+        _freed_check(node)
+        return node.running[i]
+    return read
 
 
 def _split_size(node):
@@ -775,16 +786,28 @@ TABLE: dict[str, dict] = {
     "NativeBatchNormBackward0": {
         "input": saved(0), "weight": saved(1), "eps": attr("eps"), "training": attr("training"),
         "result1": _norm_stat("mean", _bn_shape), "result2": _norm_stat("invstd", _bn_shape),
+        "running_mean": _running(0), "running_var": _running(1),
+    },
+    "NativeBatchNormBackwardBackward0": {
+        "grad_out": saved(0), "input": saved(1), "weight": saved(2), "eps": attr("eps"),
+        "train": attr("training"), "running_mean": _running(0), "running_var": _running(1),
+        "save_mean": _norm_stat("mean", _bn_shape), "save_invstd": _norm_stat("invstd", _bn_shape),
     },
     "NativeLayerNormBackward0": {
-        "input": saved(0), "weight": saved(1), "normalized_shape": attr("param_shape", _ints),
-        "result1": attr("mean", tensor=True), "result2": attr("invstd", tensor=True),
+        "input": saved(0), "weight": saved(1), "bias": saved(2),
+        "normalized_shape": attr("param_shape", _ints),
+        "result1": _norm_stat("mean", _ln_shape), "result2": _norm_stat("invstd", _ln_shape),
+    },
+    "NativeLayerNormBackwardBackward0": {
+        "grad_out": saved(0), "input": saved(1), "weight": saved(2),
+        "normalized_shape": attr("param_shape", _ints),
+        "mean": _norm_stat("mean", _ln_shape), "rstd": _norm_stat("invstd", _ln_shape),
     },
     "NativeGroupNormBackward0": {
         "input": saved(0), "weight": saved(1), "eps": attr("eps"),
         "N": attr("shape4", lambda s: _int(s[0])), "group": attr("shape4", lambda s: _int(s[1])),
         "HxW": attr("shape4", lambda s: _int(s[3])), "C": attr("channels", _int),
-        "result1": _norm_stat("mean", _gn_shape), "result2": _norm_stat("invstd", _gn_shape),
+        "result1": saved(2), "result2": saved(3),  # (outputs of the node, as torch's)
     },
     "EmbeddingBackward0": {
         "indices": saved(0), "padding_idx": attr("padding_idx", _int),

@@ -14,14 +14,16 @@ and share the textbook backward (n = how many elements one mean is taken over):
     grad_weight = sum(grad * xhat),   grad_bias = sum(grad)
     grad_x = invstd * (gw - mean(gw) - xhat * mean(gw * xhat)),   gw = grad * weight
 
-The rule is written once in torchlet operations (``_affine_backward``); under
-``create_graph=True`` it runs with the statistics recomputed from ``x`` by torchlet
-operations, so that the second derivative sees how they depend on ``x`` (torch supports
-double backward for all three). batch_norm instead records torch's own node there
-(NativeBatchNormBackwardBackward0, whose backward is torch's batchnorm_double_backward
-formula). The ordinary first-order backward (grad mode off) runs
-the same rule fused in NumPy instead, a few passes over the data rather than a dozen
-recorded operations; tests/test_nn_norm.py checks the two paths against each other.
+The first-order backward (grad mode off) runs this rule fused in NumPy, a few passes over
+the data. Under ``create_graph=True`` each records what torch records, so that second
+derivatives come out with torch's nodes and torch's rounding: batch_norm and layer_norm
+one node for the three gradients (NativeBatchNormBackwardBackward0 /
+NativeLayerNormBackwardBackward0: the same fused rule forward, torch's
+batchnorm_double_backward / layer_norm_double_backward formula backward), group_norm
+torch's composite of ordinary operations (infinitely_differentiable_native_group_norm_
+backward), through the saved mean and rstd as outputs of the forward node;
+tests/test_nn_norm.py and tests/test_normgg21.py check the paths against each other and
+against torch.
 
 Numerics (float32): batch_norm's sums are accumulated in float64 and rounded once, as
 torch's CPU kernel does, so for inputs of 3 or more dimensions its batch mean, invstd and
@@ -176,7 +178,7 @@ def _strided_moments(x: np.ndarray, axes, n: int):
     return mean, var_sum.reshape(mean.shape)
 
 
-def _row_moments(x2: np.ndarray, eps: float):
+def _row_moments(x2: np.ndarray, eps: float, eps_in_double: bool = False):
     """Per row of a 2-D array: mean, 1/sqrt(var + eps) (both (rows, 1)) and x - mean.
 
     layer_norm and group_norm rows are short and many, where NumPy's reductions along
@@ -189,14 +191,21 @@ def _row_moments(x2: np.ndarray, eps: float):
     inf), so torch returns NaN rows where this two-pass form stays finite; and group_norm
     with an affine weight writes ``x * scale + (bias - scale * mean)``, which loses the
     cancellation for rows of large equal values (torch: ~5e12 for a constant 1e18 row,
-    torchlet: 0)."""
+    torchlet: 0).
+
+    ``eps_in_double``: group_norm's kernel takes eps as a C++ double, so its float32
+    ``1 / sqrt(var + eps)`` is computed in double and rounded once (layer_norm's, in
+    float32)."""
     dtype = x2.dtype
     n = dtype.type(x2.shape[1])
     ones = np.ones(x2.shape[1], dtype)
     mean = (x2 @ ones / n).reshape(-1, 1)
     centred = np.subtract(x2, mean, order="C")  # (a transposed x2 gives C order, as torch)
     var = np.einsum("ij,ij->i", centred, centred).reshape(-1, 1) / n
-    rstd = dtype.type(1) / np.sqrt(var + dtype.type(eps))
+    if eps_in_double:
+        rstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(dtype, copy=False)
+    else:
+        rstd = dtype.type(1) / np.sqrt(var + dtype.type(eps))
     return mean, rstd, centred
 
 
@@ -224,37 +233,10 @@ def _invstd(var: np.ndarray, eps: float) -> np.ndarray:
     return out
 
 
-def _affine_backward(ctx, grad: Tensor, weight, xc: Tensor, invstd: Tensor,
-                     norm_dims, param_dims, param_shape, training: bool = True):
-    """The shared backward, in torchlet operations (differentiable again): gradients of
-    x, weight and bias for out = (x - mean) * invstd * weight + bias, where mean and
-    invstd are taken over ``norm_dims`` (and depend on x when ``training``). ``xc`` is
-    x - mean; ``weight`` is already shaped to broadcast against x; ``param_dims`` are the
-    dimensions that weight and bias are broadcast over (summed for their gradients)."""
-    need_x, need_w, need_b = ctx.needs_input_grad
-    grad_w = grad_b = grad_x = None
-    if need_b:
-        grad_b = grad.sum(param_dims).reshape(param_shape) if param_dims else grad
-    if need_w:
-        gxhat = grad * (xc * invstd)
-        grad_w = gxhat.sum(param_dims).reshape(param_shape) if param_dims else gxhat
-    if need_x:
-        gw = grad if weight is None else grad * weight
-        if training:
-            n = ctx.count
-            xhat = xc * invstd
-            mean_gw = gw.sum(norm_dims, keepdim=True) / n
-            mean_gw_xhat = (gw * xhat).sum(norm_dims, keepdim=True) / n
-            grad_x = (gw - mean_gw - xhat * mean_gw_xhat) * invstd
-        else:
-            grad_x = gw * invstd
-    return grad_x, grad_w, grad_b
-
-
 def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight, needs=None):
-    """batch_norm's rule of ``_affine_backward``, fused in NumPy for the ordinary
-    first-order backward (grad mode off: nothing will differentiate it);
-    tests/test_nn_norm.py checks the two against each other. The statistics and the
+    """batch_norm's first-order rule (the module's docstring) fused in NumPy: the ordinary
+    backward (grad mode off), and the forward of NativeBatchNormBackward (create_graph).
+    The statistics and the
     parameters share their axes, so sum(grad) and sum(grad * xhat) serve both the
     parameter gradients and grad_x, and the weight scales the result at the end."""
     need_x, need_w, need_b = ctx.needs_input_grad if needs is None else needs
@@ -287,13 +269,6 @@ def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight, needs=N
             out = g * scale
         grad_x = wrap(out)
     return grad_x, grad_w, grad_b
-
-
-def _differentiable_stats(x: Tensor, dims, eps: float):
-    """mean and invstd of x over dims, recorded (for double backward)."""
-    xc = x - x.mean(dims, keepdim=True)
-    invstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
-    return xc, invstd
 
 
 def _in_format(out: np.ndarray, fmt) -> np.ndarray:
@@ -426,6 +401,7 @@ class NativeBatchNormBackward(Primitive):
         ctx.save_for_backward(grad, x, weight)
         ctx.axes, ctx.count, ctx.training, ctx.eps = bn.axes, bn.count, bn.training, bn.eps
         ctx.mean, ctx.invstd, ctx.running = bn.mean, bn.invstd, bn.running
+        ctx.channels, ctx.stats_dtype = bn.channels, bn.stats_dtype
         grads = _fast_batch_norm_backward(bn, _opmath(grad), _opmath(x), _opmath(weight),
                                           needs=(True, True, True))
         dtypes = (x.dtype, bn.stats_dtype, bn.stats_dtype)  # (the parameters' dtype)
@@ -535,13 +511,17 @@ def _batch_norm_double_backward(ctx, x: Tensor, weight, ggI, ggG, ggB, gO: Tenso
         term = ggG_e * xmu * s
         ggO = term if ggO is None else ggO + term
     if ggB is not None:
-        # without a weight torch's formula has no expanded ggB (undefined): adding it to
-        # a defined ggO fails, and alone it leaves ggO undefined
-        if ggO is not None and ggB_e is None:
-            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
-                               "in C++) for argument #1 'other'")
+        _check_bias_term(ggO, ggB_e)
         ggO = ggB_e if ggO is None else ggO + ggB_e
     return (ggO if need_gO else None, gI if need_x else None, gG)
+
+
+def _check_bias_term(ggO, ggB_expanded) -> None:  # noqa: N803 - torch's names
+    """Without a weight, torch's double backward formulas have no expanded ggB (an
+    undefined tensor): adding it to a defined ggO fails (alone, it leaves ggO undefined)."""
+    if ggO is not None and ggB_expanded is None:
+        raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
+                           "in C++) for argument #1 'other'")
 
 
 def _batch_norm_grad_format(x: np.ndarray, grad: np.ndarray):
@@ -814,13 +794,14 @@ class NativeLayerNorm(Primitive):
         ctx.norm_dims = tuple(range(x.ndim - k, x.ndim))
         ctx.lead_dims = tuple(range(x.ndim - k))
         ctx.param_shape = x.shape[x.ndim - k:]
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x, weight, bias)  # (bias only as torch: checked for changes)
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        ctx.stats_dtype, ctx.stat_shape = stats_dtype, lead + (1,) * k  # (as torch saves them)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
         mean, rstd, out = _row_moments(x.reshape(rows, cols), eps)
         ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
         if stats is not None:  # native_layer_norm returns them, shaped (*lead, 1, ..., 1)
-            stat_shape = lead + (1,) * k
+            stat_shape = ctx.stat_shape
             stats.extend(s.reshape(stat_shape).astype(stats_dtype) for s in (mean, rstd))
         out *= rstd
         if weight is not None:
@@ -831,25 +812,168 @@ class NativeLayerNorm(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
-        if GRAD_STATE.enabled:  # create_graph: record how the statistics depend on x
-            xc, rstd = _differentiable_stats(x, ctx.norm_dims, ctx.eps)
-            return _affine_backward(ctx, grad, weight, xc, rstd, ctx.norm_dims,
-                                    ctx.lead_dims, ctx.param_shape)
-        # first order: the same rule, fused in NumPy on (rows, cols)
+        x, weight, bias = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        g2 = _opmath(grad._data).reshape(ctx.shape2)  # (float16 in float32; the engine
-        xhat = _opmath(x._data).reshape(ctx.shape2) - ctx.mean  # rounds the gradients)
-        xhat *= ctx.invstd
-        grad_x = grad_w = grad_b = None
-        if need_b:
-            grad_b = wrap(np.add.reduce(g2, axis=0).reshape(ctx.param_shape))
-        if need_w:
-            grad_w = wrap(np.add.reduce(g2 * xhat, axis=0).reshape(ctx.param_shape))
-        if need_x:
-            gw = g2 if weight is None else g2 * _opmath(weight._data).reshape(-1)
-            grad_x = wrap(_rows_grad_x(gw, xhat, ctx.invstd).reshape(x._data.shape))
-        return grad_x, grad_w, grad_b
+        if weight is None and bias is not None and bias._data.dtype != x._data.dtype:
+            # torch's backward kernel takes a float16 input with a float32 bias but no
+            # weight for all-float16 (its forward, for mixed) and fails
+            raise RuntimeError(f"expected scalar type {_TYPE_WORD[x._data.dtype.name]} but "
+                               f"found {_TYPE_WORD[bias._data.dtype.name]}")
+        if GRAD_STATE.enabled:
+            # create_graph: the same gradients, from one node of their own (as torch's
+            # native_layer_norm_backward), whose backward is torch's double backward
+            grad_x, grad_w, grad_b = NativeLayerNormBackward.apply(grad, x, None, None,
+                                                                   weight, bias, ln=ctx)
+            return (grad_x if need_x else None, grad_w if need_w else None,
+                    grad_b if need_b else None)
+        grad_x, grad_w, grad_b = _fast_layer_norm_backward(
+            ctx, grad._data, x._data, None if weight is None else weight._data,
+            (need_x, need_w, need_b))
+        return (None if grad_x is None else wrap(grad_x), None if grad_w is None else wrap(grad_w),
+                None if grad_b is None else wrap(grad_b))
+
+
+def _fast_layer_norm_backward(ctx, grad: np.ndarray, x: np.ndarray, weight, needs):
+    """layer_norm's first-order gradients fused in NumPy on (rows, cols) arrays (float16
+    in float32, as the forward; the caller rounds): see NativeLayerNorm. ``needs``: which
+    of (grad_x, grad_weight, grad_bias) to compute (None for the others)."""
+    need_x, need_w, need_b = needs
+    g2 = _opmath(grad).reshape(ctx.shape2)
+    xhat = _opmath(x).reshape(ctx.shape2) - ctx.mean
+    xhat *= ctx.invstd
+    grad_x = grad_w = grad_b = None
+    if need_b:
+        grad_b = np.add.reduce(g2, axis=0).reshape(ctx.param_shape)
+    if need_w:
+        grad_w = np.add.reduce(g2 * xhat, axis=0).reshape(ctx.param_shape)
+    if need_x:
+        gw = g2 if weight is None else g2 * _opmath(weight).reshape(-1)
+        grad_x = _rows_grad_x(gw, xhat, ctx.invstd).reshape(x.shape)
+    return grad_x, grad_w, grad_b
+
+
+class NativeLayerNormBackward(Primitive):
+    """layer_norm's first-order gradients (grad_x, grad_weight, grad_bias) as one node, as
+    torch records its native_layer_norm_backward under create_graph. Inputs: grad, x,
+    mean, rstd (None here: torch's are not differentiable, edges only), weight, bias
+    (an edge only: its gradient is zero).
+
+    forward: the fused NumPy rule of the first-order backward (the same numbers).
+    backward: torch's layer_norm_double_backward in torchlet operations, operation for
+    operation, on (M, N) views (M rows, N = the normalized elements per row), with the
+    saved mean mu and rstd s (cast to x's dtype) as constants; xmu = x - mu, S() the
+    sum over a row (keepdim), gamma = weight (or 1), gx = gO * gamma:
+
+        gI  = xmu s^3 (S(ggI) S(gx) / N - S(ggI gx) + 3 s^2 S(gx xmu) S(ggI xmu) / N) / N
+              + S(ggI xmu) s^3 / N (S(gx) / N - gx) + S(gx xmu) s^3 / N (S(ggI) / N - ggI)
+              + gO ggG s - s S(gO ggG) / N - xmu s^3 S(gO ggG xmu) / N
+        gG  = sum over rows of gO * first(ggI, 1)
+        ggO = first(ggI, gamma) + ggG xmu s + ggB
+    where first(g, gamma) = gamma s / N * (N g - S(g) - xmu s^2 S(g xmu)), the first
+    backward's grad_x (each term only where its ggI / ggG / ggB is given)."""
+
+    node_name = "NativeLayerNormBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, mean, rstd, weight, bias, *, ln):
+        ctx.save_for_backward(grad, x, weight)
+        ctx.mean, ctx.invstd, ctx.param_shape = ln.mean, ln.invstd, ln.param_shape
+        ctx.shape2, ctx.stat_shape, ctx.stats_dtype = ln.shape2, ln.stat_shape, ln.stats_dtype
+        grads = _fast_layer_norm_backward(ln, grad, x, weight, ln.needs_input_grad)
+        # torch computes only the masked gradients; the others are placeholders here
+        # (never handed out: NativeLayerNorm.backward drops them)
+        dtypes = (x.dtype, _param_dtype(weight, x), _param_dtype(bias, x))
+        return tuple(np.zeros(0, dtype) if g is None else g.astype(dtype, copy=False)
+                     for g, dtype in zip(grads, dtypes))
+
+    @staticmethod
+    def backward(ctx, ggI, ggG, ggB):
+        gO, x, weight = ctx.saved_tensors
+        need_gO, need_x, _, _, need_w, _ = ctx.needs_input_grad
+        gI, gG, ggO = _layer_norm_double_backward(ctx, x, weight, ggI, ggG, ggB, gO)
+        return (ggO if need_gO else None, gI if need_x else None, None, None,
+                gG if need_w else None, None)
+
+
+def _param_dtype(param, x: np.ndarray):
+    return x.dtype if param is None else param.dtype
+
+
+def _layer_norm_double_backward(ctx, input_t: Tensor, gamma, ggI, ggG, ggB, gO_t: Tensor):
+    """torch's layer_norm_double_backward (FunctionsManual.cpp), operation for operation
+    (the same rounding, the same nodes): (gI, gG, ggO), see NativeLayerNormBackward."""
+    M, N = ctx.shape2  # noqa: N806 - torch's names
+
+    def over(t, number):  # (torch's C++ formula divides and multiplies by Scalars)
+        return DivScalar.apply(t, number=number)
+
+    def times(t, number):
+        return MulScalar.apply(t, number=number)
+
+    dtype = input_t._data.dtype
+    input = input_t.reshape(M, N)  # noqa: A001 - torch's name
+    gO = gO_t.reshape(M, N)
+    affine = gamma is not None
+    ggG_expanded = ggB_expanded = None
+    if affine:
+        gamma_expanded = gamma.reshape(1, N)
+        if ggG is not None:
+            ggG_expanded = ggG.reshape(1, N)
+        if ggB is not None:
+            ggB_expanded = ggB.reshape(1, N)
+    else:
+        gamma_expanded = wrap(np.ones(1, dtype))
+    ggI_expanded = None if ggI is None else ggI.reshape(M, N)
+    # the saved statistics, cast to the input's dtype (float16 ones: float32 kept)
+    mu = wrap(ctx.mean.reshape(M, 1).astype(dtype))
+    input_sub_mu = input - mu
+    s = wrap(ctx.invstd.reshape(M, 1).astype(dtype))  # sigma2_eps_neg_1_2
+    s2, s3 = s.pow(2), s.pow(3)
+    gI = None
+    input_mu_s3 = input_sub_mu * s3
+    if ggI is not None:
+        assert ggI_expanded is not None  # (set with ggI)
+        gxhat = gO * gamma_expanded
+        gxhat_mu_sum = (gxhat * input_sub_mu).sum(1, True)
+        gxhat_sum = gxhat.sum(1, True)
+        ggI_sum = ggI_expanded.sum(1, True)
+        ggI_mu_sum = (ggI_expanded * input_sub_mu).sum(1, True)
+        all_sub = (over(ggI_sum * gxhat_sum, N) - (ggI_expanded * gxhat).sum(1, True)
+                   + times(s2 * gxhat_mu_sum * ggI_mu_sum, 3. / N))
+        gI_0t = over(input_mu_s3 * all_sub, N)
+        gI_1t = over(ggI_mu_sum * s3, N) * (over(gxhat_sum, N) - gxhat)
+        gI_2t = over(gxhat_mu_sum * s3, N) * (over(ggI_sum, N) - ggI_expanded)
+        gI = gI_0t + gI_1t + gI_2t
+    if affine and ggG is not None:
+        t0 = gO * ggG_expanded * s
+        t1 = over(s * (gO * ggG_expanded).sum(1, True), -N)
+        t2 = over(input_mu_s3 * (gO * ggG_expanded * input_sub_mu).sum(1, True), -N)
+        term = t0 + t1 + t2
+        gI = term if gI is None else gI + term
+    if gI is not None:
+        gI = gI.reshape_as(input_t)
+
+    def first_bwd_fn_grad_input(g, gamma_local):
+        h0 = over(gamma_local * s, N)
+        h1 = (times(g, N) - g.sum(1, True)) - input_sub_mu.mul(s2) * (g * input_sub_mu).sum(1, True)
+        return h0 * h1
+
+    gG = None
+    if affine and ggI is not None:
+        gG = first_bwd_fn_grad_input(ggI_expanded, wrap(np.ones((), s._data.dtype)))
+        gG = (gO * gG).sum(0).reshape_as(gamma)
+    ggO = None
+    if ggI is not None:
+        ggO = first_bwd_fn_grad_input(ggI_expanded, gamma_expanded)
+    if ggG is not None:
+        term = ggG_expanded * input_sub_mu * s
+        ggO = term if ggO is None else ggO + term
+    if ggB is not None:
+        _check_bias_term(ggO, ggB_expanded)
+        ggO = ggB_expanded if ggO is None else ggO + ggB_expanded
+    if ggO is not None:
+        ggO = ggO.expand(M, N).reshape_as(input_t)
+    return gI, gG, ggO
 
 
 def _check_layer_norm_inputs(x: Tensor, normalized_shape: tuple, weight, bias,
@@ -908,32 +1032,37 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
 class NativeGroupNorm(Primitive):
     """Group normalization: the C channels are split into G groups; statistics per
-    (sample, group) over the group's channels and all spatial positions.
+    (sample, group) over the group's channels and all spatial positions. Outputs, as
+    torch's native_group_norm: (out, mean, rstd), the statistics shaped (N, G).
 
     out = (x - mean) * rstd * weight[c] + bias[c];  gradients as layer_norm's, with the
     statistics over (channels of the group, spatial) and weight/bias summed over
-    (batch, spatial)."""
+    (batch, spatial). Under create_graph (or with gradients for mean / rstd) torch's
+    backward is a composite, infinitely_differentiable_native_group_norm_backward
+    (``_group_norm_backward_composite``), which reads the saved mean and rstd as outputs
+    of this node: the second derivative comes back here through them."""
 
     node_name = "NativeGroupNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, *, groups, eps, stats=None):
+    def forward(ctx, x, weight, bias, *, groups, eps):
         n, c = x.shape[0], x.shape[1]
         spatial = int(np.prod(x.shape[2:], dtype=np.int64))
         d = c // groups
         ctx.shape4 = (n, groups, d, spatial)
         ctx.shape2 = (n * groups, d * spatial)
         ctx.eps, ctx.channels, ctx.count = eps, c, d * spatial
-        ctx.save_for_backward(x, weight)
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
+        x_given, weight_given = x, weight
         # torch keeps a channels_last input's layout (read before float16's copy to
         # float32, which may restride the size-1 dims)
         fmt = ctx.fmt = suggested_memory_format(x)  # (as torch's grad_x, whatever grad's)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
-        mean, rstd, out = _row_moments(x.reshape(ctx.shape2), eps)
+        mean, rstd, out = _row_moments(x.reshape(ctx.shape2), eps, eps_in_double=True)
         ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
-        if stats is not None:  # native_group_norm returns them, shaped (N, groups)
-            stats.extend(s.reshape(n, groups).astype(stats_dtype) for s in (mean, rstd))
+        mean_out = mean.reshape(n, groups).astype(stats_dtype)
+        rstd_out = rstd.reshape(n, groups).astype(stats_dtype)
+        ctx.save_for_backward(x_given, weight_given, mean_out, rstd_out)
         out *= rstd
         out = out.reshape(ctx.shape4)
         if weight is not None:
@@ -941,23 +1070,18 @@ class NativeGroupNorm(Primitive):
         if bias is not None:
             out += bias.reshape(1, groups, d, 1)
         out = out.reshape(x.shape).astype(out_dtype, copy=False)
-        return out if fmt is None else _in_format(out, fmt)
+        return (out if fmt is None else _in_format(out, fmt)), mean_out, rstd_out
 
     @staticmethod
-    def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+    def backward(ctx, grad, grad_mean, grad_rstd):
+        if GRAD_STATE.enabled or grad_mean is not None or grad_rstd is not None:
+            x, weight, mean, rstd = ctx.saved_tensors
+            return _group_norm_backward_composite(ctx, grad, grad_mean, grad_rstd, x, mean,
+                                                  rstd, weight)
+        # first order: the same rule, fused in NumPy; each (sample, group) is a row
+        x, weight = ctx.saved_tensors[:2]
         shape4 = ctx.shape4
         w_shape = (1, shape4[1], shape4[2], 1)
-        if GRAD_STATE.enabled:  # create_graph: record how the statistics depend on x
-            x4 = x.reshape(shape4)
-            xc, rstd = _differentiable_stats(x4, (2, 3), ctx.eps)
-            w = None if weight is None else weight.reshape(w_shape)
-            grad_x, grad_w, grad_b = _affine_backward(
-                ctx, grad.reshape(shape4), w, xc, rstd, (2, 3), (0, 3), (ctx.channels,))
-            if grad_x is not None:
-                grad_x = grad_x.reshape(x._data.shape)
-            return grad_x, grad_w, grad_b
-        # first order: the same rule, fused in NumPy; each (sample, group) is a row
         need_x, need_w, need_b = ctx.needs_input_grad
         g4 = _opmath(grad._data).reshape(shape4)  # (float16 in float32, as the forward)
         xhat = _opmath(x._data).reshape(ctx.shape2) - ctx.mean
@@ -976,17 +1100,75 @@ class NativeGroupNorm(Primitive):
         return grad_x, grad_w, grad_b
 
 
+def _group_norm_backward_composite(ctx, dY, dmean, drstd, X, mean, rstd, gamma):  # noqa: N803
+    """torch's infinitely_differentiable_native_group_norm_backward (FunctionsManual.cpp),
+    operation for operation: differentiable again, through x, weight and the saved mean
+    and rstd (outputs of the forward node). With ds = S(dY x), db = S(dY) over each
+    channel's positions, sums over the group's channels of ds * gamma and db * gamma,
+    s = 1 / (D * HxW), mu = mean, r = rstd:
+
+        b  = (S(db gamma) mu - S(ds gamma)) r^3 s,   c = -b mu - S(db gamma) r s
+        dX = r gamma dY + b x + c  (+ var_mean's backward of dvar = -r^3 drstd / 2 and
+             dmean, when both are given)
+        dgamma = sum over the batch of (ds - db mu) r,   dbeta = sum over the batch of db"""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    N, G, D, HxW = ctx.shape4  # noqa: N806 - torch's names
+    s = 1.0 / (D * HxW)
+    dX = dgamma = dbeta = None
+    X_tensor = X.reshape(N, G, D, HxW)  # noqa: N806
+    mean_tensor = mean.reshape(N, G, 1, 1)
+    rstd_tensor = rstd.reshape(N, G, 1, 1)
+    if dY is not None:
+        dY_tensor = dY.reshape(N, G, D, HxW)  # noqa: N806
+        ds = (dY_tensor * X_tensor).sum(3).unsqueeze_(-1)  # (in place, as torch)
+        db = dY_tensor.sum(3).unsqueeze_(-1)
+    both = dmean is not None and drstd is not None  # (torch uses them only together)
+    if need_x:
+        gamma_tensor = None if gamma is None else gamma.reshape(1, G, D, 1)
+        rstd_cube = rstd_tensor * rstd_tensor * rstd_tensor
+        dvar = None
+        if drstd is not None:
+            dvar = MulScalar.apply(rstd_cube, number=-0.5) * drstd.view(N, G, 1, 1)
+        if dY is not None:
+            a = rstd_tensor if gamma is None else rstd_tensor * gamma_tensor
+            b = (ds.sum(2) if gamma is None else (ds * gamma_tensor).sum(2)).unsqueeze_(-2)
+            c = (db.sum(2) if gamma is None else (db * gamma_tensor).sum(2)).unsqueeze_(-2)
+            b = MulScalar.apply((c * mean_tensor - b) * rstd_cube, number=s)
+            c = -b * mean_tensor - MulScalar.apply(c * rstd_tensor, number=s)
+            dX = a * dY_tensor + b * X_tensor + c
+            if both:
+                dX = dX + _var_mean_backward(dvar, dmean.view(N, G, 1, 1), X_tensor, (2, 3))
+            dX = dX.reshape_as(X)
+        elif both:
+            dX = _var_mean_backward(dvar, dmean.view(N, G, 1, 1), X_tensor, (2, 3)).reshape_as(X)
+    if need_w and dY is not None:
+        dgamma = ((ds - db * mean_tensor) * rstd_tensor).sum(0).reshape_as(gamma)
+    if need_b and dY is not None:
+        # (without a weight torch fails here, reshaping as the undefined gamma, and its
+        # first-order kernel too, but only when this pass wants the bias's gradient,
+        # which a node here cannot tell: torchlet gives the gradient instead)
+        dbeta = db.sum(0).reshape(ctx.channels) if gamma is None else db.sum(0).reshape_as(gamma)
+    return dX, dgamma, dbeta
+
+
+def _var_mean_backward(gvar, gmean, x: Tensor, dims):
+    """torch's var_mean_backward (correction 0, keepdim): the gradient of x from those of
+    its biased variance and its mean over ``dims``."""
+    n = int(np.prod([x._data.shape[d] for d in dims], dtype=np.int64))
+    gself = MulScalar.apply(gvar, number=2.0 / n) * (x - x.mean(dims, keepdim=True))
+    return gself + DivScalar.apply(gmean.expand(x._data.shape), number=n)
+
+
 def native_group_norm(input, weight, bias, N: int, C: int, HxW: int, group: int,  # noqa: A002, N803
                       eps: float):
     """``torch.native_group_norm``: (output, mean, rstd), the statistics shaped (N, group)."""
-    stats: list[np.ndarray] = []  # the call below appends the mean and 1 / std
-    out = torch_group_norm(input, group, weight, bias, eps, _stats=stats)
-    return out, wrap(stats[0]), wrap(stats[1])
+    return torch_group_norm(input, group, weight, bias, eps, _outputs=True)
 
 
 def torch_group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5,  # noqa: A002
-                     cudnn_enabled: bool = True, *, _stats=None) -> Tensor:
-    """``torch.group_norm`` (F.group_norm without its batch-size check)."""
+                     cudnn_enabled: bool = True, *, _outputs: bool = False) -> Tensor:
+    """``torch.group_norm`` (F.group_norm without its batch-size check); ``_outputs``:
+    all of native_group_norm's outputs (out, mean, rstd)."""
     x = _check_tensor("group_norm", input, "input", 1)
     shape = list(x._data.shape)
     c = shape[1]
@@ -1006,8 +1188,8 @@ def torch_group_norm(input, num_groups: int, weight=None, bias=None, eps: float 
             )
     _float_kernel("GroupNormKernelImpl", x)
     _check_param_dtypes(x, (weight, bias))
-    return NativeGroupNorm.apply(x, weight, bias, groups=int(num_groups), eps=float(eps),
-                                 stats=_stats)
+    outputs = NativeGroupNorm.apply(x, weight, bias, groups=int(num_groups), eps=float(eps))
+    return outputs if _outputs else outputs[0]
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:  # noqa: A002
