@@ -379,6 +379,24 @@ def wrap_dim(dim, ndim: int, fn: str | None = None, position: int | None = None)
 
 
 # ---------------------------------------------------------------------------------------
+# gradients written into fresh zeros
+
+
+class IntoZeros:
+    """For a primitive that writes its input g into fresh zeros: the form of torch's
+    backward formulas ``zeros(...).index_add_(dim, index, grad)``, ``.scatter_add_``,
+    ``.put_``, ``.masked_scatter_``, ``._index_put_impl_``. torch's node then has an edge
+    for the zeros ``self`` (which needs no gradient: ``(None, 0)`` in next_functions)
+    before grad's, so ``apply(g, **params)`` passes None in self's place: forward takes
+    ``(ctx, zeros, g)`` (zeros is None; it makes its own) and backward returns
+    ``(None, grad_g)``."""
+
+    @classmethod
+    def apply(cls, g, **params):
+        return super().apply(None, g, **params)
+
+
+# ---------------------------------------------------------------------------------------
 # windows and embeddings: the pair of primitives behind views and their gradients
 
 

@@ -22,6 +22,7 @@ from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.indexing._common import (
     TYPE_WORD,
+    IntoZeros,
     broadcast_shapes,
     check_index_dtype,
     check_saved_indices,
@@ -116,13 +117,13 @@ class Gather(Primitive):
         return ScatterAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
 
 
-class ScatterAddZeros(Primitive):
+class ScatterAddZeros(IntoZeros, Primitive):
     """out = zeros(shape), then out[index[i][j]][j] += g[i][j];  grad_g = grad gathered."""
 
     node_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, shape, dim, index):
+    def forward(ctx, zeros, g, *, shape, dim, index):
         ctx.dim, ctx.index = dim, index
         out = np.zeros(shape, _accumulator(g.dtype))
         if index.size:
@@ -132,7 +133,7 @@ class ScatterAddZeros(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return Gather.apply(grad, dim=ctx.dim, index=ctx.index)
+        return None, Gather.apply(grad, dim=ctx.dim, index=ctx.index)
 
 
 def _gather_shape_check(shape, dim: int, index_shape) -> None:
@@ -523,13 +524,13 @@ class Take(Primitive):
         return PutAccumulate.apply(grad, shape=ctx.shape, index=ctx.index)
 
 
-class PutAccumulate(Primitive):
+class PutAccumulate(IntoZeros, Primitive):
     """out = zeros(shape), then out.flatten()[index] += g;  grad_g = grad taken at index."""
 
     node_name = "PutBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, shape, index):
+    def forward(ctx, zeros, g, *, shape, index):
         ctx.index = index
         out = np.zeros(int(np.prod(shape)), g.dtype)
         np.add.at(out, index.reshape(-1), g.reshape(-1))
@@ -537,7 +538,7 @@ class PutAccumulate(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return Take.apply(grad, index=ctx.index)
+        return None, Take.apply(grad, index=ctx.index)
 
 
 def take(input, index) -> Tensor:  # noqa: A002

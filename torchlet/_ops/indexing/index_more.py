@@ -25,7 +25,6 @@ from torchlet._ops.indexing._common import (
     wrap_dim,
 )
 from torchlet._ops.indexing.select_mask import (
-    IndexSelect,
     _copy_preserving_layout,
     _vector,
     check_index_source,
@@ -33,6 +32,7 @@ from torchlet._ops.indexing.select_mask import (
     index_fill,
     index_select,
     skips_index_checks,
+    source_grad,
 )
 from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
@@ -81,9 +81,7 @@ class IndexCopy(Primitive):
         if needs[0]:
             grad_a = index_fill(grad, ctx.dim, wrap(ctx.index), 0)
         if needs[1]:
-            grad_source = IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
-            if grad_source._data.shape != ctx.source_shape:
-                grad_source = grad_source.reshape(ctx.source_shape)
+            grad_source = source_grad(grad, ctx.dim, ctx.index, ctx.source_shape)
         return grad_a, grad_source
 
 

@@ -14,7 +14,7 @@ from torchlet._ops.indexing._common import (
     C_TYPE,
     FULL,
     TYPE_WORD,
-    Embed,
+    IntoZeros,
     array_with_strides,
     broadcast_shapes,
     check_saved_indices,
@@ -69,14 +69,14 @@ class IndexSelect(Primitive):
         return IndexAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
 
 
-class IndexAddZeros(Primitive):
+class IndexAddZeros(IntoZeros, Primitive):
     """out = zeros(shape), then out[..., index[k], ...] += g[..., k, ...];
     grad_g = grad index_select-ed."""
 
     node_name = "IndexAddBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, shape, dim, index):
+    def forward(ctx, zeros, g, *, shape, dim, index):
         ctx.dim, ctx.index = dim, index
         out = np.zeros(shape, g.dtype)
         if out.ndim == 0:
@@ -87,7 +87,7 @@ class IndexAddZeros(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+        return None, IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
 
 
 @numpy_names
@@ -160,12 +160,21 @@ class IndexAdd(Primitive):
         if needs[1]:
             # (index_select's checks: index_add takes an index out of range when self is
             # empty, which torch's backward then refuses)
-            grad_source = index_select(grad, ctx.dim, wrap(ctx.index))
-            if ctx.alpha != 1:
-                grad_source = grad_source * ctx.alpha
-            if grad_source._data.shape != ctx.source_shape:
-                grad_source = grad_source.reshape(ctx.source_shape)
+            grad_source = source_grad(grad, ctx.dim, ctx.index, ctx.source_shape)
+            if ctx.alpha != 1:  # (torch's maybe_multiply: a number, MulBackward1)
+                from torchlet._ops.linalg.integration import MulScalar  # (imports shape)
+
+                grad_source = MulScalar.apply(grad_source, number=ctx.alpha)
         return grad if needs[0] else None, grad_source
+
+
+def source_grad(grad: Tensor, dim: int, index: np.ndarray, source_shape) -> Tensor:
+    """The gradient of index_add's / index_copy's source, as torch's formula: the slices
+    of grad at index, ``expand_as(source)`` (ExpandBackward0 even where the shapes agree).
+    A 0-d source takes them as they come: (1,) from a 1-d grad, which the engine sums to
+    the source's () as torch's does (SumBackward0)."""
+    picked = index_select(grad, dim, wrap(index))
+    return picked.expand(source_shape) if source_shape else picked
 
 
 def _source_shape(a: np.ndarray, dim: int, index: np.ndarray):
@@ -490,22 +499,44 @@ class MaskedSelect(Primitive):
         return MaskedScatterZeros.apply(grad, shape=ctx.shape, mask=ctx.mask)
 
 
-class MaskedScatterZeros(Primitive):
-    """out = zeros(shape) with g's values written, in order, where mask;
-    grad_g = grad masked_select-ed."""
+class MaskedScatterZeros(IntoZeros, Primitive):
+    """out = zeros(shape) with g's first values written, in order, where mask;
+    grad_g = grad's values where mask, padded with zeros to g's shape (torch's
+    masked_scatter_backward)."""
 
     node_name = "MaskedScatterBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, shape, mask):
-        ctx.mask = mask
+    def forward(ctx, zeros, g, *, shape, mask):
+        ctx.mask, ctx.sizes = mask, g.shape
         out = np.zeros(shape, g.dtype)
-        out[mask] = g
+        out[mask] = g.reshape(-1)[: np.count_nonzero(mask)]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return MaskedSelect.apply(grad, mask=ctx.mask)
+        return None, MaskedScatterBackward.apply(grad, mask=ctx.mask, sizes=ctx.sizes)
+
+
+class MaskedScatterBackward(Primitive):
+    """torch's masked_scatter_backward (masked_scatter's source gradient): out = g's values
+    where mask, in order, padded with zeros to the number of elements of ``sizes`` and
+    shaped as sizes;  grad_g = zeros of g's shape with grad's first values written where
+    mask (MaskedScatterZeros)."""
+
+    node_name = "MaskedScatterBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, mask, sizes):
+        ctx.mask, ctx.shape = mask, g.shape
+        picked = g[mask]
+        out = np.zeros(int(np.prod(sizes)), g.dtype)
+        out[: picked.size] = picked
+        return out.reshape(sizes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaskedScatterZeros.apply(grad, shape=ctx.shape, mask=ctx.mask)
 
 
 def masked_select(input, mask, *, out=None) -> Tensor:  # noqa: A002
@@ -550,11 +581,8 @@ class MaskedScatter(Primitive):
         if needs[0]:
             grad_a = MaskedFill.apply(grad, mask=ctx.mask, value=np.zeros((), grad._data.dtype))
         if needs[1]:
-            picked = MaskedSelect.apply(grad, mask=ctx.mask)
-            size = int(np.prod(ctx.source_shape))
-            if picked._data.size != size:
-                picked = Embed.apply(picked, shape=(size,), key=(slice(0, picked._data.size),))
-            grad_source = picked.reshape(ctx.source_shape)
+            grad_source = MaskedScatterBackward.apply(grad, mask=ctx.mask,
+                                                      sizes=ctx.source_shape)
         return grad_a, grad_source
 
 

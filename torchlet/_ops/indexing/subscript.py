@@ -39,6 +39,7 @@ from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import (
     FULL,
     TYPE_WORD,
+    IntoZeros,
     Window,
     check_saved_indices,
     checked_scalar,
@@ -272,14 +273,14 @@ class Index(Primitive):
         return IndexPutAccumulate.apply(grad, shape=ctx.shape, key=ctx.key)
 
 
-class IndexPutAccumulate(Primitive):
+class IndexPutAccumulate(IntoZeros, Primitive):
     """out = zeros(shape), then out[indices] += g, repeated positions accumulating
     (``np.add.at`` adds in index order, as torch's CPU kernel);  grad_g = grad[indices]."""
 
     node_name = "IndexPutImplBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, shape, key):
+    def forward(ctx, zeros, g, *, shape, key):
         ctx.key = key
         if type(g) is not np.ndarray and is_meta_array(g):
             return meta_array(shape, g.dtype)  # (meta indices are never read)
@@ -290,7 +291,7 @@ class IndexPutAccumulate(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return Index.apply(grad, key=ctx.key)
+        return None, Index.apply(grad, key=ctx.key)
 
 
 # ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from torchlet import _dtype
 from torchlet._device import meta_array, on_meta
 from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
+from torchlet._ops.indexing.select_mask import IndexSelect
 from torchlet._ops.pointwise.operands import CopyFrom, _out, scalar_type_name
 from torchlet._ops.reduction import sum as _sum
 from torchlet._ops.shape.common import (
@@ -73,24 +74,27 @@ def flipud(input) -> Tensor:  # noqa: A002
 
 class Roll(Primitive):
     """out = a shifted cyclically by shifts along dims (the flattened tensor if dims is
-    None);  grad_a = grad shifted back."""
+    empty);  grad_a = grad shifted back."""
 
     node_name = "RollBackward0"
 
     @staticmethod
     def forward(ctx, a, *, shifts, dims):
-        ctx.shifts, ctx.dims = shifts, dims
+        ctx.shifts, ctx.dims = shifts, dims  # tuples, as torch saves them
         if a.ndim == 0:
             return a.copy()
-        if a.size == 0 and dims is not None:
+        if not dims:  # roll the flattened tensor
+            return _contiguous(np.roll(a, shifts[0]))
+        if a.size == 0:
             return _empty_like_preserve(a)  # torch: clone(Preserve), before dims are checked
         return _contiguous(np.roll(a, shifts, dims))
 
     @staticmethod
     def backward(ctx, grad):
-        shifts = ctx.shifts
-        back = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
-        return Roll.apply(grad, shifts=back, dims=ctx.dims)
+        # torch's roll_backward rolls back dim by dim in reverse order (a permutation
+        # either way; the order shows in the node's _saved_shifts / _saved_dims)
+        back = tuple(-s for s in reversed(ctx.shifts))
+        return Roll.apply(grad, shifts=back, dims=tuple(reversed(ctx.dims)))
 
 
 def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
@@ -100,7 +104,7 @@ def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
     if not shifts:
         raise RuntimeError("`shifts` required")
     if not dims and len(shifts) == 1:
-        return Roll.apply(x, shifts=shifts[0], dims=None)  # roll the flattened tensor
+        return Roll.apply(x, shifts=tuple(shifts), dims=())  # roll the flattened tensor
     if len(shifts) != len(dims):
         raise RuntimeError(
             f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
@@ -108,7 +112,7 @@ def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
     ndim = x._data.ndim
     if x._data.size:  # (torch returns an empty tensor's clone without reading dims)
         dims = tuple(_wrap_dim_of(d, ndim) for d in dims)
-    return Roll.apply(x, shifts=shifts, dims=dims)
+    return Roll.apply(x, shifts=tuple(shifts), dims=tuple(dims))
 
 
 class Repeat(Primitive):
@@ -125,15 +129,24 @@ class Repeat(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        """torch's repeat_backward: sum away the leading new dims one by one, then view
+        each repeated dim i as (repeats[i], in_shape[i]) and sum the repeat axes at once
+        (a tile index is the outer one: tile k of dim i is index k)."""
         repeats, in_shape = ctx.repeats, ctx.in_shape
-        n = len(repeats)
-        if n == 0:
-            return grad
-        padded = (1,) * (n - len(in_shape)) + in_shape
-        # view grad as (r0, s0, r1, s1, ...): tile k of dim i is index k along axis 2i
-        pairs = zip(repeats, padded, strict=True)
-        tiles = reshape(grad, tuple(v for r, s in pairs for v in (r, s)))
-        return reshape(_sum(tiles, tuple(range(0, 2 * n, 2))), in_shape)
+        if 0 in repeats:
+            return wrap(np.zeros(in_shape, grad._data.dtype))  # torch: zeros, no graph
+        lead = len(repeats) - len(in_shape)
+        for _ in range(lead):
+            grad = _sum(grad, 0)
+        sizes, sum_dims = [], []
+        for r, s in zip(repeats[lead:], in_shape, strict=True):
+            if r != 1:
+                sizes.append(r)
+                sum_dims.append(len(sizes) - 1)
+            sizes.append(s)
+        if sum_dims:
+            grad = _sum(reshape(grad, tuple(sizes)), tuple(sum_dims))
+        return grad
 
 
 def repeat(input, sizes) -> Tensor:  # noqa: A002
@@ -161,39 +174,6 @@ def tile(input, dims) -> Tensor:  # noqa: A002
     if len(dims) < ndim:
         dims = (1,) * (ndim - len(dims)) + dims
     return repeat(x, dims)
-
-
-class IndexSelect(Primitive):
-    """out = the slices a[index] along dim;  grad_a = grad's slices added back at index."""
-
-    node_name = "IndexSelectBackward0"
-
-    @staticmethod
-    def forward(ctx, a, *, dim, index):
-        ctx.dim, ctx.index, ctx.size = dim, index, a.shape[dim]
-        return np.take(a, index, axis=dim)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return IndexAdd.apply(grad, dim=ctx.dim, index=ctx.index, size=ctx.size)
-
-
-class IndexAdd(Primitive):
-    """out = zeros with size ``size`` along dim, slice j of g added at index[j] (the
-    backward of index_select);  grad_g = the incoming gradient's slices at index."""
-
-    node_name = "IndexAddBackward0"
-
-    @staticmethod
-    def forward(ctx, g, *, dim, index, size):
-        ctx.dim, ctx.index = dim, index
-        out = np.zeros(g.shape[:dim] + (size,) + g.shape[dim + 1:], g.dtype)
-        np.add.at(out, (slice(None),) * dim + (index,), g)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
 
 
 _META_WITHOUT_SIZE = "cannot repeat_interleave a meta tensor without output_size"

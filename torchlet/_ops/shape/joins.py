@@ -20,7 +20,7 @@ from torchlet._ops.shape.common import (
     _scalar_name,
     _wrap_dim_of,
 )
-from torchlet._ops.shape.slices import moved_empty, narrow
+from torchlet._ops.shape.slices import moved_empty, narrow, select
 from torchlet._ops.shape.views import reshape, unsqueeze
 from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
 from torchlet.autograd.function import Primitive
@@ -317,7 +317,10 @@ class Stack(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return unbind(grad, ctx.dim)
+        # torch's stack_tensors_backward: one select() view per input (SelectBackward0
+        # nodes under create_graph), not one unbind
+        dim = ctx.dim
+        return tuple(select(grad, dim, i) for i in range(grad._data.shape[dim]))
 
 
 @numpy_names

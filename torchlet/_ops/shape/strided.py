@@ -65,31 +65,6 @@ def _positions(shape, strides, offset: int) -> np.ndarray:
     return pos
 
 
-class StorageMove(Primitive):
-    """out[j] = sum of g[i] over the i with src[i] == dst[j] (positions in a storage of
-    ``length`` elements), divided by how often dst[j] occurs when ``divide``;
-    grad_g = the same move backwards (dst to src) of grad, pre-divided likewise."""
-
-    node_name = "AsStridedScatterBackward0"
-
-    @staticmethod
-    def forward(ctx, g, *, length, src, dst, divide):
-        ctx.args = (length, src, dst, divide)
-        flat = np.zeros(length, g.dtype)
-        np.add.at(flat, src.reshape(-1), g.reshape(-1))
-        if divide:
-            flat /= np.maximum(np.bincount(dst.reshape(-1), minlength=length), 1)
-        return flat[dst]
-
-    @staticmethod
-    def backward(ctx, grad):
-        length, src, dst, divide = ctx.args
-        if divide:
-            counts = np.bincount(dst.reshape(-1), minlength=length)[dst]
-            grad = grad / wrap(counts.astype(grad._data.dtype))
-        return StorageMove.apply(grad, length=length, src=dst, dst=src, divide=False)
-
-
 # ---------------------------------------------------------------------------------------
 # as_strided
 
@@ -113,12 +88,56 @@ class AsStridedView(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        length, in_shape, in_strides, in_offset, size, stride, offset = ctx.geometry
-        src = _positions(size, stride, offset)
-        dst = _positions(in_shape, in_strides, in_offset)
-        overlapping = dst.size > 0 and np.unique(dst).size < dst.size
-        length = max(length, int(src.max(initial=-1)) + 1, int(dst.max(initial=-1)) + 1)
-        return StorageMove.apply(grad, length=length, src=src, dst=dst, divide=overlapping)
+        """torch's as_strided_backward, step by step (under create_graph its nodes show:
+        SqueezeBackward1 / SumBackward1, IndexAddBackward0 or CopySlices, DivBackward0,
+        AsStridedBackward0): drop the output's size-1 dims and sum its stride-0 ones; into
+        a zero storage, index_add grad at the output's positions (copy_ into the output's
+        window where they do not overlap); where the input's own positions overlap,
+        divide by how often each occurs; read back with the input's geometry."""
+        _, in_shape, in_strides, in_offset, size, stride, offset = ctx.geometry
+        if 0 in size or 0 in in_shape:
+            return wrap(np.zeros(in_shape, grad._data.dtype))
+        out_sizes, out_strides = [], []
+        for i in reversed(range(len(size))):
+            if size[i] == 1:
+                grad = grad.squeeze(i)
+            elif stride[i] == 0:
+                grad = grad.sum(i)
+            else:
+                out_sizes.insert(0, size[i])
+                out_strides.insert(0, stride[i])
+        kept = [(n, s) for n, s in zip(in_shape, in_strides, strict=True) if n != 1]
+        inp_sizes, inp_strides = [n for n, _ in kept], [s for _, s in kept]
+        shared = min(in_offset, offset)
+        in_offset, offset = in_offset - shared, offset - shared
+        base = max(_min_storage_size(inp_sizes, inp_strides, in_offset),
+                   _min_storage_size(out_sizes, out_strides, offset))
+        storage = wrap(np.zeros(base, grad._data.dtype))
+        if _maybe_overlapping(out_sizes, out_strides):
+            positions = _positions(out_sizes, out_strides, offset).reshape(-1)
+            storage.index_add_(0, wrap(positions), grad.reshape(-1))
+        else:
+            storage.as_strided(out_sizes, out_strides, offset).copy_(grad)
+        if _maybe_overlapping(inp_sizes, inp_strides):
+            positions = _positions(inp_sizes, inp_strides, in_offset).reshape(-1)
+            count = np.bincount(positions, minlength=base).astype(grad._data.dtype)
+            storage.div_(wrap(count))  # (0/0 outside the input: never read)
+        return storage.as_strided(in_shape, in_strides, in_offset)
+
+
+def _maybe_overlapping(sizes, strides) -> bool:
+    """torch's _maybe_overlapping_memory: whether some stride (in increasing order) is
+    within the span of the smaller ones (sizes here are all > 1)."""
+    span = 0
+    for stride, size in sorted(zip(strides, sizes, strict=True), key=lambda p: p[0]):
+        if stride <= span:
+            return True
+        span += stride * (size - 1)
+    return False
+
+
+def _min_storage_size(sizes, strides, offset: int) -> int:
+    return offset + 1 + sum((n - 1) * s for n, s in zip(sizes, strides, strict=True))
 
 
 def _storage_check(size, stride, offset: int, itemsize: int, storage_numel: int) -> None:
@@ -256,7 +275,9 @@ class UnfoldBackward(Primitive):
         moved = np.moveaxis(out, dim, -1)  # a view: writes land in out
         windows = np.moveaxis(grad, dim, -2)  # (..., count, size)
         count = windows.shape[-2]
-        for k in range(size):  # window positions i*step + k are distinct for one k
+        # window positions i*step + k are distinct for one k; k falling, so that each
+        # element adds its windows in rising order, as torch's kernel
+        for k in reversed(range(size)):
             moved[..., k:k + step * (count - 1) + 1:step] += windows[..., k]
         return out
 
