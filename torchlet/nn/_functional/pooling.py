@@ -17,8 +17,10 @@ linear, so its backward is its transpose (spread each gradient over the window, 
 the same way) and the backward of that is the average pool again: double backward works
 for every pooling function.
 
-The sums are taken in torch's order (window row by row, in the input's precision), so
-average pools agree with torch bit for bit in float32.
+The sums are taken in torch's order (window row by row, in the input's precision, or
+float32 for float16 where torch's kernel does) and divided as its kernels divide (one
+division by the window size, or one per side: pooling_plans._divide_window), so average
+pools agree with torch bit for bit.
 
 1-D pools are the 2-D ones on an input with a height of 1, as in torch (``unsqueeze``,
 pool, ``squeeze``: their grad_fn is SqueezeBackward1).
@@ -44,6 +46,7 @@ from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.conv_kernels import Geometry
 from torchlet.nn._functional.pooling_plans import (
     _prod,
+    _simd_lanes,
     adaptive_plan,
     batch_format,
     in_format,
@@ -211,13 +214,20 @@ class _AvgPool(Primitive):
     node_name = "AvgPool2DBackward0"
     adjoint_cls: type[_AvgPoolAdjoint] | None = None
     keeps_format = True
+    # How torch's kernels round (pooling_plans._WindowPlan.average): ``simd``: for a
+    # channels_last input (in the backward: gradient) torch's kernel divides the sums
+    # of its vector loop's channels by the window size at once; ``half_forward`` /
+    # ``half_backward``: float16 summed and divided in float16 (every backward, and
+    # adaptive_avg_pool3d's forward), else in float32
+    simd = False
+    half_forward, half_backward = False, True
 
     @staticmethod
     def forward(ctx, x, *, plan, pool_args=None):
         ctx.plan, ctx.pool_args = plan, pool_args
         ctx.save_for_backward(x)
         ctx.fmt = batch_format(x, plan.nd) if ctx.keeps_format else None
-        return in_format(plan.average(x), ctx.fmt)
+        return in_format(plan.average(x, **_rounding(ctx, x.dtype, ctx.fmt, False)), ctx.fmt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -237,7 +247,9 @@ class _AvgPoolAdjoint(Primitive):
     @staticmethod
     def forward(ctx, g, x, *, plan, fmt=None, pool_args=None):
         ctx.plan, ctx.in_shape, ctx.pool_args = plan, x.shape, pool_args
-        return in_format(plan.average_adjoint(g, x.shape), fmt)
+        # (torch's backward kernel is chosen by the gradient's layout, not x's)
+        rounding = _rounding(ctx.pool_cls, g.dtype, batch_format(g, plan.nd), True)
+        return in_format(plan.average_adjoint(g, x.shape, **rounding), fmt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -245,6 +257,13 @@ class _AvgPoolAdjoint(Primitive):
         return (ctx.pool_cls.apply(grad, plan=ctx.plan, pool_args=ctx.pool_args)
                 if need_g else None,
                 wrap(np.zeros(ctx.in_shape, grad._data.dtype)) if need_x else None)
+
+
+def _rounding(pool, dtype: np.dtype, fmt, backward: bool) -> dict:
+    """The rounding arguments of a plan's average (``backward``: average_adjoint) for
+    average pool class ``pool`` on an input laid out as ``fmt``."""
+    return {"lanes": _simd_lanes(dtype) if pool.simd and fmt is not None else 0,
+            "in_half": pool.half_backward if backward else pool.half_forward}
 
 
 class _AvgPool3d(_AvgPool):
@@ -259,6 +278,7 @@ class _AvgPool3dAdjoint(_AvgPoolAdjoint):
 class _AdaptiveAvgPool(_AvgPool):
     node_name = "AdaptiveAvgPool2DBackward0"
     backward_fn = "adaptive_avg_pool2d_backward"
+    simd = True
 
     @staticmethod
     def backward(ctx, grad):
@@ -274,6 +294,8 @@ class _AdaptiveAvgPool3d(_AdaptiveAvgPool):
     node_name = "AdaptiveAvgPool3DBackward0"
     backward_fn = "adaptive_avg_pool3d_backward"
     keeps_format = False
+    simd = False  # (its kernel is scalar C++ whatever the layout)
+    half_forward = True
 
 
 class _AdaptiveAvgPool3dAdjoint(_AvgPoolAdjoint):

@@ -24,8 +24,13 @@ import functools
 
 import numpy as np
 
+from torchlet._ops.indexing._common import array_with_strides
 from torchlet._ops.pointwise.binary import _MAXPS_DTYPES, select
-from torchlet._ops.shape.common import empty_in_layout, suggested_memory_format
+from torchlet._ops.shape.common import (
+    contiguous_strides,
+    empty_in_layout,
+    suggested_memory_format,
+)
 from torchlet.nn._functional.conv_kernels import Geometry, _inner, _padded_size, windows
 
 
@@ -50,6 +55,11 @@ def _lowest(dtype: np.dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
+def _channels(lead: tuple) -> int:
+    """The channels of the planes that dimensions ``lead`` (N, C or just C) hold."""
+    return lead[-1] if lead else 1
+
+
 def _planes(x: np.ndarray, nd: int) -> np.ndarray:
     """View any leading dimensions (N, C or just C) as N*C planes of one channel."""
     return x.reshape((_prod(x.shape[:x.ndim - nd]), 1) + x.shape[x.ndim - nd:])
@@ -64,6 +74,29 @@ def _divide(acc: np.ndarray, divisors) -> np.ndarray:
     for d in divisors:
         acc = np.divide(acc, np.asarray(d, dtype=acc.dtype), out=acc)
     return acc
+
+
+def _divide_window(acc: np.ndarray, divisors, channels: int, lanes: int) -> np.ndarray:
+    """``_divide`` as torch's adaptive average pools divide each window's sum (``acc``:
+    one row per plane, N*C planes of ``channels`` channels). Their generic kernels
+    divide by each window side in turn. Their 2-D channels-last kernels (``lanes``: the
+    SIMD width of that kernel's vector loop, in elements; 0 for the generic kernels)
+    divide the channels the vector loop covers (all but the last C % lanes) by the
+    window's size at once, and only the rest side by side."""
+    vector = channels - channels % lanes if lanes else 0
+    if not vector or acc.dtype.kind != "f":
+        return _divide(acc, divisors)
+    rows = np.arange(acc.shape[0]) % channels < vector
+    size = functools.reduce(np.multiply, divisors)  # (exact: int products)
+    at_once = np.divide(acc[rows], np.asarray(size, acc.dtype))
+    out = _divide(acc, divisors)
+    out[rows] = at_once
+    return out
+
+
+def _simd_lanes(dtype: np.dtype) -> int:
+    """Elements per SIMD register in torch's vectorised CPU loops (256-bit)."""
+    return 32 // dtype.itemsize
 
 
 def batch_format(x: np.ndarray, nd: int):
@@ -261,7 +294,9 @@ class _WindowPlan:
         if self.exclusive:
             out += zero  # torch adds into zeros: its -0.0 results come out +0.0
         if self.padded:
-            out = np.ascontiguousarray(out[_inner(self.geo)])
+            # (a copy, not ascontiguousarray: that keeps a slice of size-1 planes, whose
+            # strides then still count the padding)
+            out = out[_inner(self.geo)].copy()
         if self.empty is not None:  # after every window, as torch adds them (in order)
             inside, index = self._empty_targets(in_shape)
             flat = out.reshape(out.shape[0], _prod(self.geo.in_size))
@@ -283,11 +318,14 @@ class _WindowPlan:
             out[:, 0, self.empty] = picked
         return out.reshape(x.shape[:x.ndim - self.nd] + self.geo.out_size)
 
-    def average(self, x: np.ndarray) -> np.ndarray:
+    def average(self, x: np.ndarray, *, lanes: int = 0, in_half: bool = False) -> np.ndarray:
+        """Each window's sum divided as torch divides it; ``lanes``: see
+        ``_divide_window``; ``in_half``: float16 summed and divided in float16 (torch's
+        3-D adaptive kernel) rather than in float32."""
         lead = x.shape[:x.ndim - self.nd]
         geo = self.geo
         dtype = x.dtype
-        if dtype == np.float16:  # accumulated in float32, as torch
+        if dtype == np.float16 and not in_half:  # accumulated in float32, as torch
             x = x.astype(np.float32)
         win = windows(_planes(x, self.nd), geo, 0)
         acc = None
@@ -299,21 +337,28 @@ class _WindowPlan:
             else:
                 acc += v
         assert acc is not None  # every window has a first offset
-        out = _divide(acc, self.divisors)
+        out = _divide_window(acc, self.divisors, _channels(lead), lanes)
         return out.reshape(lead + geo.out_size).astype(dtype, copy=False)
 
-    def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
+    def average_adjoint(self, g: np.ndarray, in_shape: tuple, *, lanes: int = 0,
+                        in_half: bool = False) -> np.ndarray:
+        """The transpose of ``average`` (each gradient divided, then added to its
+        window's inputs); ``in_half``: float16 divided and added up in float16 (torch's
+        backward kernels) rather than in float32."""
         geo = self.geo
         dtype = g.dtype
-        g = _planes(g.astype(np.float32) if dtype == np.float16 else g, self.nd)
-        share = _divide(g.copy(), self.divisors)
+        channels = _channels(g.shape[:g.ndim - self.nd])
+        g = _planes(g.astype(np.float32) if dtype == np.float16 and not in_half else g,
+                    self.nd)
+        share = _divide_window(g.copy(), self.divisors, channels, lanes)
         out = np.zeros(g.shape[:2] + _padded_size(geo), share.dtype)
         # last window element first: where windows overlap, an input element then
         # receives its shares in the order of the windows, the order torch adds them in
         for target in reversed(self.targets):
             out[target] += share
-        out = out[_inner(geo)]
-        return np.ascontiguousarray(out).reshape(in_shape).astype(dtype, copy=False)
+        if self.padded:
+            out = out[_inner(geo)].copy()  # (see scatter)
+        return out.reshape(in_shape).astype(dtype, copy=False)
 
 
 class _TapPlan:
@@ -391,8 +436,11 @@ class _TapPlan:
         shape = lead + self.out_size
         xe = self._extended(x, _lowest(x.dtype))
         if not self.ext_taps:
-            empty = np.zeros(shape, x.dtype)
-            return empty, np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+            # (with torch's contiguous strides: NumPy gives an empty array zero strides,
+            # which the 1-D pools' squeeze would keep)
+            strides = contiguous_strides(shape)
+            index = array_with_strides(shape, strides, np.int64, np.zeros)
+            return array_with_strides(shape, strides, x.dtype, np.zeros), index, index
         values = [xe[:, t] for t in self.ext_taps]  # the extra slot (-inf) never wins
         best, which = _running_max(values)
         index = np.take_along_axis(self.in_taps[:, None], which[None].astype(np.intp), 0)[0]
@@ -405,28 +453,33 @@ class _TapPlan:
     def gather(self, x, which):
         return _gather(x, which, self.nd)
 
-    def average(self, x: np.ndarray) -> np.ndarray:
+    def average(self, x: np.ndarray, *, lanes: int = 0, in_half: bool = False) -> np.ndarray:
+        """As _WindowPlan.average."""
         lead = x.shape[:x.ndim - self.nd]
         dtype = x.dtype
-        xe = self._extended(x.astype(np.float32) if dtype == np.float16 else x, 0)
+        xe = self._extended(x.astype(np.float32) if dtype == np.float16 and not in_half
+                            else x, 0)
         acc = np.zeros((xe.shape[0],) + self.out_size, xe.dtype)
         for ext_index in self.ext_taps:  # the extra slots add +0: same sum, same order
             acc += xe[:, ext_index]
-        out = _divide(acc, self.divisors)
+        out = _divide_window(acc, self.divisors, _channels(lead), lanes)
         return out.reshape(lead + self.out_size).astype(dtype, copy=False)
 
-    def average_adjoint(self, g: np.ndarray, in_shape: tuple) -> np.ndarray:
+    def average_adjoint(self, g: np.ndarray, in_shape: tuple, *, lanes: int = 0,
+                        in_half: bool = False) -> np.ndarray:
         """As torch: each gradient divided by the window's height, then its width (in
-        the gradient's precision), and added to every input of its window, window after
-        window. Computed the other way round, input by input (a gather per rank of the
-        covering windows), so that an input element that several windows share (they
-        overlap when the output size does not divide the input size) adds their shares
-        in window order, as torch does."""
+        the gradient's precision; ``lanes``, ``in_half``: see _WindowPlan), and added to
+        every input of its window, window after window. Computed the other way round,
+        input by input (a gather per rank of the covering windows), so that an input
+        element that several windows share (they overlap when the output size does not
+        divide the input size) adds their shares in window order, as torch does."""
         dtype = g.dtype
+        channels = _channels(g.shape[:g.ndim - self.nd])
         rows = _prod(g.shape[:g.ndim - self.nd])
         g = g.reshape((rows,) + self.out_size)
-        share = _divide(g.astype(np.float32) if dtype == np.float16 else g.copy(),
-                        self.divisors).reshape(rows, _prod(self.out_size))
+        share = _divide_window(
+            g.astype(np.float32) if dtype == np.float16 and not in_half else g.copy(),
+            self.divisors, channels, lanes).reshape(rows, _prod(self.out_size))
         out = np.zeros((rows, _prod(self.in_size)), share.dtype)
         if share.size:
             if self._sources is None:

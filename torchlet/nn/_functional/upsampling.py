@@ -223,6 +223,16 @@ def _channels_last_kernel(x: np.ndarray, out_size: list, linear: bool = True) ->
         linear and x.shape[1] == 3 and get_num_threads() == 1))
 
 
+def _half_weights(weight: np.ndarray, mode: str) -> np.ndarray:
+    """The weights torch's generic kernels use for float16 (as float32): each rounded to
+    float16, except linear's first one, 1 - lambda, which it computes in float16 from
+    the rounded lambda (compute_source_index_and_lambda)."""
+    half = weight.astype(np.float16)
+    if mode == "linear":
+        half[:, 0] = np.float16(1) - half[:, 1]
+    return half.astype(np.float32)
+
+
 class _Resample:
     """A separable resampling: per spatial axis, ``index`` (out, taps) and ``weight``
     (out, taps) or None (nearest: a pure gather)."""
@@ -254,7 +264,7 @@ class _Resample:
             shape = [1] * x.ndim
             shape[axis] = -1
             if dtype == np.float16:  # (torch keeps float16 weights, computes in float)
-                weight = weight.astype(np.float16).astype(np.float32)
+                weight = _half_weights(weight, self.mode)
             terms = [np.take(x, index[:, t], axis=axis) for t in range(index.shape[1])]
             ws = [weight[:, t].reshape(shape) for t in range(index.shape[1])]
             # t0 * w0 + t1 * w1 (+ t2 * w2 + t3 * w3: cubic), the first product and each
@@ -295,18 +305,24 @@ class _Resample:
         channels = x.shape[1]
         vector = channels - channels % (32 // np.dtype(dtype).itemsize)
         out = np.empty(xs[0].shape, ftype)
+        # float16 (its own kernel: float arithmetic, float weights, rounded once at the
+        # end) starts each sum from a plain product of the first corner it takes: the
+        # last corner's in the vectors, the first one's in the rest (measured)
+        half = dtype == np.float16
         if vector:  # c0 + (c1 + (... + (c6 + c7))): fma(x7, w7, p6), then x5 down to x0
             part = [c[:, :vector] for c in xs]
-            acc = part[-2] * ws[-2]
+            first = len(xs) - 1 if half else len(xs) - 2
+            acc = part[first] * ws[first]
             for k in range(len(xs) - 1, -1, -1):
-                if k != len(xs) - 2:
+                if k != first:
                     acc = _madd(part[k], ws[k], acc)
             out[:, :vector] = acc
         if vector < channels:  # ((c0 + c1) + c2) + ...: fma(x0, w0, p1), then x2, x3, ...
             part = [c[:, vector:] for c in xs]
-            acc = part[1] * ws[1]
+            first = 0 if half else 1
+            acc = part[first] * ws[first]
             for k in range(len(xs)):
-                if k != 1:
+                if k != first:
                     acc = _madd(part[k], ws[k], acc)
             out[:, vector:] = acc
         return out
