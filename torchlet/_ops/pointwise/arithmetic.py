@@ -1206,11 +1206,14 @@ def _addcmul(x, t1, t2, value):
     contiguous or not, measured with torch 2.13). float16 is computed in float32 and
     rounded at the end; integers wrap. ``_fma``'s own float32 path for three arrays may
     round twice, so float32 takes ``_fma_via_float64``, which repairs that."""
-    dtype = np.result_type(x, t1, t2)
+    # the dtype of the arrays: any of the three may be a Python number, which NumPy 1
+    # would let widen 0-d float32 arrays to float64 (value-based casting)
+    arrays = [v for v in (x, t1, t2) if isinstance(v, np.ndarray)]
+    dtype = np.result_type(*arrays)
     if dtype.kind != "f":
         return x + value * t1 * t2
     wide = np.dtype(np.float32) if dtype == np.float16 else dtype
-    if dtype == np.float16:  # (any of the three may be a Python number)
+    if dtype == np.float16 or len(arrays) < 3:  # (numbers, too, in the working dtype)
         x, t1, t2 = (np.asarray(v, dtype=wide) for v in (x, t1, t2))
     if value != 1:
         t1 = t1 * wide.type(value)  # value rounded to the dtype first, as torch's Scalar

@@ -285,6 +285,12 @@ class I0e(Primitive):
         return grad * (i1e(a) - sgn(a) * out)
 
 
+def _no_half_backward(name, a):
+    """torch's i1_backward and i1e_backward kernels dispatch float32 and float64 only."""
+    if a._data.dtype == np.float16:
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Half'")
+
+
 def _safe_self(a):
     """torch's i1/i1e backward: |a| <= eps is replaced by eps (gradient 1/2 there)."""
     eps = float(np.finfo(a._data.dtype).eps)
@@ -306,6 +312,7 @@ class I1(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
+        _no_half_backward("i1_backward", a)
         not_tiny, safe = _safe_self(a)
         return grad * where(not_tiny, i0(safe) - out * safe.reciprocal(), 0.5)
 
@@ -325,6 +332,7 @@ class I1e(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
+        _no_half_backward("i1e_backward", a)
         not_tiny, safe = _safe_self(a)
         gradx = i0e(safe) - out * (sgn(safe) + safe.reciprocal())
         return grad * where(not_tiny, gradx, 0.5)
@@ -433,7 +441,8 @@ def entr(input, *, out=None):  # noqa: A002
 
 class _MulNumber(Primitive):
     """out = a * number, as ATen's ``mul(Tensor, Scalar)`` (float16 in float32);
-    grad_a = grad * number."""
+    grad_a = grad * number, again a ``mul(Tensor, Scalar)`` (MulBackward1 under
+    create_graph)."""
 
     node_name = "MulBackward1"
 
@@ -445,7 +454,7 @@ class _MulNumber(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.number
+        return _MulNumber.apply(grad, number=ctx.number)
 
 
 class _AddNumber(Primitive):

@@ -111,15 +111,18 @@ class Exp(_LibmOut):
 
 
 class Exp2(_LibmOut):
-    """out = 2 ** a;  grad_a = grad * out * ln 2."""
+    """out = 2 ** a;  grad_a = grad * out * ln 2 (torch's formula times M_LN2, a C++
+    double: mul(Tensor, Scalar), node MulBackward1 under create_graph)."""
 
     node_name = "Exp2Backward0"
     numpy_fn = np.exp2
 
     @staticmethod
     def backward(ctx, grad):
+        from torchlet._ops.linalg.integration import MulScalar  # (imports this module)
+
         (out,) = ctx.saved_tensors
-        return grad * out * math.log(2.0)
+        return MulScalar.apply(grad * out, number=math.log(2.0))
 
 
 class Expm1(_LibmOut):

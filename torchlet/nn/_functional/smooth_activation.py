@@ -16,6 +16,9 @@ gelu follows torch's own kernel. torch hands contiguous float32 inputs of two or
 elements to oneDNN instead, whose erf approximation differs from erf by a few ulps and
 by more in the far negative tail (gelu(-3) is -0.004050225 there, not -0.004049689;
 below -5.54 it is -0.0): torchlet computes the formula, not oneDNN's approximation.
+
+The NumPy kernels write their constants typed (``t(1)``, ``t = x.dtype.type``): NumPy 1
+computes a 0-d float32 array with a Python number in float64 (value-based casting).
 """
 
 from __future__ import annotations
@@ -82,11 +85,11 @@ class Gelu(Primitive):
         if approximate == "tanh":
             inner = t(_TANH_BETA) * (x + t(_TANH_KAPPA) * (x * x * x))
             # (1 + tanh(u) cancels near x = -3: an ulp of tanh is a large relative error)
-            return t(0.5) * x * (1 + _libm(np.tanh, inner))
+            return t(0.5) * x * (t(1) + _libm(np.tanh, inner))
         # torch's scalar kernel: arithmetic in x's precision around erf; the product is
         # written into x * 0.5, which has x's layout (torch keeps a transposed x's strides)
         half_x = np.multiply(x, t(0.5), out=np.empty_like(x))  # (an array for 0-d x too)
-        return np.multiply(half_x, 1 + _erf(x * t(_SQRT1_2)), out=half_x)
+        return np.multiply(half_x, t(1) + _erf(x * t(_SQRT1_2)), out=half_x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -112,9 +115,9 @@ class GeluBackward(_SmoothBackward):
             inner = (x + x_sq * x * t(_TANH_KAPPA)) * t(_TANH_BETA)
             th = _libm(np.tanh, inner)
             kappa3 = t(3) * t(_TANH_KAPPA)
-            right = x * t(0.5) * (1 - th * th) * ((x_sq * kappa3 + 1) * t(_TANH_BETA))
-            return grad * ((th + 1) * t(0.5) + right)
-        cdf = (1 + _erf(x * t(_SQRT1_2))) * t(0.5)
+            right = x * t(0.5) * (t(1) - th * th) * ((x_sq * kappa3 + t(1)) * t(_TANH_BETA))
+            return grad * ((th + t(1)) * t(0.5) + right)
+        cdf = (t(1) + _erf(x * t(_SQRT1_2))) * t(0.5)
         pdf = _libm(np.exp, x * x * t(-0.5)) * t(_INV_SQRT_2PI)
         return grad * (cdf + x * pdf)
 
@@ -280,7 +283,7 @@ class SoftplusBackward(_SmoothBackward):
         t = x.dtype.type
         scaled = x * t(beta)
         z = _libm(np.exp, scaled)
-        return select(scaled > t(threshold), grad, grad * z / (z + 1))
+        return select(scaled > t(threshold), grad, grad * z / (z + t(1)))
 
     @staticmethod
     def double(v, grad, x, *, beta, threshold):
@@ -333,8 +336,9 @@ class LogSigmoidBackward(_SmoothBackward):
     @staticmethod
     def kernel(grad, x, *, buffer):
         b = buffer.astype(x.dtype, copy=False)  # (float16's, in float32)
-        q = b / (b + 1)
-        return select(x < 0, 1 - q, q) * grad
+        one = x.dtype.type(1)
+        q = b / (b + one)
+        return select(x < 0, one - q, q) * grad
 
     @staticmethod
     def double(v, grad, x, *, buffer):
