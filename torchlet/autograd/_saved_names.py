@@ -243,6 +243,9 @@ def _select(field):
         if "key" in node.__dict__:
             dim, index = _key_part(node, int)
             return _int(dim if field == "dim" else index)
+        given = node.__dict__.get("given")  # select(dim, index) as the caller gave them
+        if given is not None:
+            return _int(given[field == "index"])
         return _int(node.__dict__[field])
     return read
 
@@ -251,7 +254,9 @@ def _slice(field):
     def read(node):
         if "args" in node.__dict__:  # narrow(dim, start, length)
             dim, start, length = node.args
-            values = {"dim": dim, "start": start, "end": start + length, "step": 1}
+            given = node.__dict__.get("given")  # the dim as given (start: normalized)
+            values = {"dim": dim if given is None else given, "start": start,
+                      "end": start + length, "step": 1}
         else:
             dim, part = _key_part(node, slice)
             values = {
@@ -261,6 +266,103 @@ def _slice(field):
                 "step": 1 if part.step is None else part.step,
             }
         return _int(values[field])
+    return read
+
+
+def _as_given(i, field="args"):
+    """Argument i as the caller gave it (``ctx.given``: torch shows negative dims and
+    indices as given, wrapped; an omitted start or end as None); without it, as the
+    node's ``args`` keep it (normalized)."""
+    def read(node):
+        values = node.__dict__.get("given")
+        if values is None:
+            values = node.__dict__.get(field)
+            if values is None:
+                raise Absent
+        value = values[i]
+        return None if value is None else _int(value)
+    return read
+
+
+def _matches(tensor, parts) -> bool:
+    """Whether a saved index tensor is what the key holds at ``parts`` (the arrays of
+    one index position; a mask's nonzero arrays, one per dim it covers)."""
+    data = tensor._data
+    if len(parts) == 1 and parts[0] is data:
+        return True
+    if data.dtype == np.bool_ or data.dtype == np.uint8:
+        found = np.nonzero(data)
+    else:
+        found = (data,)
+    return len(found) == len(parts) and all(
+        a.shape == b.shape and np.array_equal(a, b) for a, b in zip(found, parts))
+
+
+def _indices(field):
+    """torch's ``indices`` of an advanced index (IndexBackward0, IndexPutBackward0): one
+    entry per indexed dim, None for a full slice, the index tensors as given (a mask as
+    the mask, covering its dims), trailing Nones dropped. Rebuilt from the node's key
+    (``field``) and the index tensors it saved; one that cannot be paired: absent."""
+    def read(node):
+        key = node.__dict__.get(field)
+        if key is None or node._saved is None:
+            raise Absent
+        pool = list(node.saved_tensors)  # raises when freed
+        out, dim = [], 0
+        while dim < len(key):
+            part = key[dim]
+            if part is Ellipsis:
+                break
+            if isinstance(part, slice):
+                if part != slice(None):
+                    raise Absent
+                out.append(None)
+                dim += 1
+                continue
+            for n, tensor in enumerate(pool):
+                if not isinstance(tensor, Tensor):
+                    continue
+                data = tensor._data
+                width = data.ndim if data.dtype in (np.bool_, np.uint8) else 1
+                if _matches(tensor, key[dim:dim + width]):
+                    del pool[n]
+                    out.append(tensor)
+                    dim += width
+                    break
+            else:
+                raise Absent
+        while out and out[-1] is None:
+            out.pop()
+        if pool or not out:
+            raise Absent
+        return tuple(out)
+    return read
+
+
+def _absent(node):
+    raise Absent
+
+
+def _source_dim(node):
+    return _int(len(node.source_shape))
+
+
+def _pad(node):
+    """constant_pad_nd's pad list from the (dim, left, right) pairs, as torch's flat list."""
+    return tuple(_int(v) for _, left, right in node.pairs for v in (left, right))
+
+
+def _as_strided(i):
+    """as_strided's size (4), stride (5) or storage_offset (6; None where the caller left
+    it out: ``ctx.offset_given``)."""
+    def read(node):
+        geometry = node.__dict__.get("geometry")
+        if geometry is None:
+            raise Absent
+        if i == 6 and not node.__dict__.get("offset_given", True):
+            return None
+        value = geometry[i]
+        return _int(value) if i == 6 else _ints(value)
     return read
 
 
@@ -735,8 +837,58 @@ TABLE: dict[str, dict] = {
                         "self_sym_sizes": input_sizes(0)},
     "SliceBackward0": {"dim": _slice("dim"), "start": _slice("start"), "end": _slice("end"),
                        "step": _slice("step"), "self_sym_sizes": input_sizes(0)},
-    "IndexBackward0": {"self_sym_sizes": input_sizes(0)},
-    "GatherBackward0": {"dim": attr("dim", _int), "index": attr("index", tensor=True)},
+    "IndexBackward0": {"indices": _indices("key"), "self_sym_sizes": input_sizes(0)},
+    "SelectBackwardBackward0": {"dim": _select("dim"), "index": _select("index")},
+    "SliceBackwardBackward0": {"dim": _slice("dim"), "start": _slice("start"),
+                               "end": _slice("end"), "step": _slice("step")},
+    "DiagonalBackward0": {"offset": _as_given(0), "dim1": _as_given(1), "dim2": _as_given(2),
+                          "self_sym_sizes": attr("in_shape", tuple)},
+    "DiagonalBackwardBackward0": {"offset": _as_given(0), "dim1": _as_given(1),
+                                  "dim2": _as_given(2)},
+    "UnfoldBackward0": {"dimension": _as_given(0), "size": _as_given(1), "step": _as_given(2),
+                        "self_sym_sizes": attr("in_shape", tuple)},
+    "UnfoldBackwardBackward0": {"dim": _as_given(0), "size": _as_given(1),
+                                "step": _as_given(2)},
+    "AsStridedBackward0(AsStridedView)": {"size": _as_strided(4), "stride": _as_strided(5),
+                                          "storage_offset": _as_strided(6)},
+    "Rot90Backward0": {"k": _as_given(0, "rot"), "dims": attr("rot", lambda r: _ints(r[1]))},
+    "ConstantPadNdBackward0": {"pad": _pad},
+    # indexing: the index tensors as given (saved, so freed by backward); a tensor torch
+    # saves only for one input's gradient reads None when that input needs none; an
+    # input torchlet's node does not keep (index_copy/put's source) is absent
+    "GatherBackward0": {"dim": attr("dim", _int), "self": saved(0), "index": saved(1),
+                        "sparse_grad": attr("sparse_grad", default=False)},
+    "TakeBackward0": {"self": saved(0), "index": saved(1)},
+    "ScatterBackward0": {"dim": attr("dim", _int), "index": saved(0)},
+    "ScatterBackward1": {"dim": attr("dim", _int), "index": saved(0)},
+    "ScatterAddBackward0(ScatterAdd)": {"dim": attr("dim", _int), "index": needed(saved(0), 1)},
+    "ScatterReduceBackward0": {"dim": attr("dim", _int), "include_self": attr("include_self"),
+                               "reduce": attr("reduce"), "index": saved(0), "self": saved(1),
+                               "src": saved(2), "result": saved(3)},
+    "IndexReduceBackward0": {"dim": attr("dim", _int), "include_self": attr("include_self"),
+                             "reduce": attr("reduce"), "index": saved(0), "self": saved(1),
+                             "source": saved(2), "result": saved(3)},
+    "IndexAddBackward0(IndexAdd)": {"alpha": attr("alpha"), "dim": attr("dim", _int),
+                                    "index": needed(saved(0), 1), "source": needed(saved(1), 1),
+                                    "source_dim": _source_dim},
+    "IndexCopyBackward0": {"dim": attr("dim", _int), "index": saved(0),
+                           "source": needed(_absent, 1), "source_dim": _source_dim},
+    "IndexFillBackward0": {"dim": attr("dim", _int), "index": saved(0)},
+    "IndexFillBackward1": {"dim": attr("dim", _int), "index": saved(0)},
+    "IndexPutBackward0(IndexPut)": {"accumulate": const(False), "indices": _indices("adv")},
+    "IndexPutBackward0(IndexPutAdd)": {"accumulate": const(True), "indices": _indices("key")},
+    "IndexPutImplBackward0": {"accumulate": const(True), "indices": _indices("key")},
+    "PutBackward0(Put)": {"accumulate": attr("accumulate"), "index": saved(0),
+                          "source": needed(_absent, 1)},
+    "MaskedSelectBackward0": {"self": saved(0), "mask": saved(1)},
+    "MaskedScatterBackward0(MaskedScatter)": {"mask": saved(0),
+                                              "source_sym_sizes": attr("source_shape", tuple)},
+    "MaskedScatterBackwardBackward0": {"mask": attr("mask", tensor=True)},
+    "SelectScatterBackward0": {"dim": _as_given(0), "index": _as_given(1)},
+    "SliceScatterBackward0": {"dim": _as_given(0), "start": _as_given(1), "end": _as_given(2),
+                              "step": _as_given(3)},
+    "DiagonalScatterBackward0": {"offset": _as_given(0), "dim1": _as_given(1),
+                                 "dim2": _as_given(2)},
     "IndexSelectBackward0": {"dim": attr("dim", _int), "index": attr("index", tensor=True),
                              "self_sym_sizes": input_sizes(0)},
     "CatBackward0": {"dim": attr("dim", _int)},

@@ -101,10 +101,12 @@ class Gather(Primitive):
     node_name = "GatherBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index, saved=()):
+    def forward(ctx, a, *, dim, index, saved=(), sparse_grad=False):
         ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        ctx.sparse_grad = bool(sparse_grad)  # (the gradient is dense here; torch's flag)
         if saved:
-            ctx.save_for_backward(*saved)
+            ctx.save_for_backward(a, *saved)  # torch saves self too (for its _saved_self,
+            # and its error if self changes in place before backward)
         if index.size == 0:
             return np.zeros(index.shape, a.dtype)
         out = _at_least_1d(a)[_grid_key(_at_least_1d(index), dim)].reshape(index.shape)
@@ -159,7 +161,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:  # noqa
     if idx.size:
         _gather_shape_check(shape, dim, idx.shape)
     _check_bounds(idx, dim, _size(shape, dim))
-    return _out(Gather.apply(x, dim=dim, index=idx, saved=(index,)), out, "gather")
+    return _out(Gather.apply(x, dim=dim, index=idx, saved=(index,), sparse_grad=sparse_grad),
+                out, "gather")
 
 
 # ---------------------------------------------------------------------------------------
@@ -515,7 +518,8 @@ class Take(Primitive):
     def forward(ctx, a, *, index, saved=()):
         ctx.shape, ctx.index = a.shape, index
         if saved:
-            ctx.save_for_backward(*saved)
+            ctx.save_for_backward(a, *saved)  # torch saves self too (for its _saved_self,
+            # and its error if self changes in place before backward)
         return np.take(a, index)
 
     @staticmethod

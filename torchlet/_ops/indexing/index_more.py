@@ -471,8 +471,9 @@ class _ViewScatter(Primitive):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, a, src, *, args):
+    def forward(cls, ctx, a, src, *, args, given=None):
         ctx.args, ctx.src_shape = args, src.shape
+        ctx.given = given  # the arguments as given: torch's _saved_* show them so
         out = a.copy()
         cls.part(out, args)[...] = src
         return out
@@ -483,7 +484,7 @@ class _ViewScatter(Primitive):
         grad_a = grad_src = None
         if needs[0]:
             zeros = wrap(np.zeros(ctx.src_shape, grad._data.dtype))
-            grad_a = cls.apply(grad, zeros, args=ctx.args)
+            grad_a = cls.apply(grad, zeros, args=ctx.args, given=ctx.given)
         if needs[1]:
             grad_src = cls.part_of(grad, ctx.args)
         return grad_a, grad_src
@@ -540,7 +541,7 @@ class SliceScatter(_ViewScatter):
         return grad[(slice(None),) * dim + (slice(start, end, step),)]
 
 
-def _scatter_view(primitive, x: Tensor, src: Tensor, view_shape, args) -> Tensor:
+def _scatter_view(primitive, x: Tensor, src: Tensor, view_shape, args, given) -> Tensor:
     if src._data.shape != tuple(view_shape):
         raise RuntimeError(
             "expected src to have a size equal to the slice of self. src size = "
@@ -548,7 +549,7 @@ def _scatter_view(primitive, x: Tensor, src: Tensor, view_shape, args) -> Tensor
         )
     if src._data.dtype != x._data.dtype:
         src = src.to(x.dtype)  # torch casts src into self's dtype
-    return primitive.apply(x, src, args=args)
+    return primitive.apply(x, src, args=args, given=given)
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:  # noqa: A002
@@ -559,8 +560,9 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:  # noqa: A
     src = check_tensor("diagonal_scatter", src, "src", 2)
     view = diagonal(x.detach(), offset, dim1, dim2)  # diagonal's checks and errors
     ndim = x._data.ndim
-    args = (int(offset), int(dim1) % ndim, int(dim2) % ndim)
-    return _scatter_view(DiagonalScatter, x, src, view._data.shape, args)
+    given = (int(offset), int(dim1), int(dim2))
+    args = (given[0], given[1] % ndim, given[2] % ndim)
+    return _scatter_view(DiagonalScatter, x, src, view._data.shape, args, given)
 
 
 @numpy_names
@@ -571,9 +573,10 @@ def select_scatter(input, src, dim, index) -> Tensor:  # noqa: A002
     x = check_tensor("select_scatter", input, "input", 1)
     src = check_tensor("select_scatter", src, "src", 2)
     view = select(x.detach(), dim, index)  # select's checks and errors
+    given = (int(dim), int(index))
     dim = int(dim) % x._data.ndim
     index = int(index) % x._data.shape[dim]
-    return _scatter_view(SelectScatter, x, src, view._data.shape, (dim, index))
+    return _scatter_view(SelectScatter, x, src, view._data.shape, (dim, index), given)
 
 
 @numpy_names
@@ -582,6 +585,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:  #
     x = check_tensor("slice_scatter", input, "input", 1)
     src = check_tensor("slice_scatter", src, "src", 2)
     shape = x._data.shape
+    given = (dim, start, end, step)
     dim = wrap_dim(dim, len(shape))
     step = int(step)
     if step <= 0:
@@ -592,4 +596,4 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:  #
     view_shape = list(shape)
     if view_shape:
         view_shape[dim] = len(range(start, end, step))
-    return _scatter_view(SliceScatter, x, src, view_shape, (dim, start, end, step))
+    return _scatter_view(SliceScatter, x, src, view_shape, (dim, start, end, step), given)

@@ -135,8 +135,8 @@ class IndexAdd(Primitive):
     @staticmethod
     def forward(ctx, a, source, *, dim, index, alpha, wide=False, saved=()):
         ctx.dim, ctx.index, ctx.alpha, ctx.source_shape = dim, index, alpha, source.shape
-        if saved:
-            ctx.save_for_backward(*saved)
+        if saved:  # (with source, as torch saves both for source's gradient)
+            ctx.save_for_backward(*saved, source)
         if alpha != 1:
             source = source * a.dtype.type(alpha)
         wide = wide and a.dtype == np.float16
@@ -490,7 +490,8 @@ class MaskedSelect(Primitive):
         shape = np.broadcast_shapes(a.shape, mask.shape)
         ctx.shape, ctx.mask = shape, np.broadcast_to(mask, shape)
         if saved:
-            ctx.save_for_backward(*saved)
+            ctx.save_for_backward(a, *saved)  # torch saves self too (for its _saved_self,
+            # and its error if self changes in place before backward)
         return np.broadcast_to(a, shape)[ctx.mask]
 
     @staticmethod

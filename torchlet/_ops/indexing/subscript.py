@@ -270,7 +270,9 @@ class Index(Primitive):
     @staticmethod
     def backward(ctx, grad):
         check_saved_indices(ctx)
-        return IndexPutAccumulate.apply(grad, shape=ctx.shape, key=ctx.key)
+        # (the index tensors go on with it: torch's index_put_impl saves them too)
+        return IndexPutAccumulate.apply(grad, shape=ctx.shape, key=ctx.key,
+                                        saved=ctx.saved_tensors)
 
 
 class IndexPutAccumulate(IntoZeros, Primitive):
@@ -280,8 +282,10 @@ class IndexPutAccumulate(IntoZeros, Primitive):
     node_name = "IndexPutImplBackward0"
 
     @staticmethod
-    def forward(ctx, zeros, g, *, shape, key):
+    def forward(ctx, zeros, g, *, shape, key, saved=()):
         ctx.key = key
+        if saved:
+            ctx.save_for_backward(*saved)
         if type(g) is not np.ndarray and is_meta_array(g):
             return meta_array(shape, g.dtype)  # (meta indices are never read)
         out = np.zeros(shape, g.dtype)

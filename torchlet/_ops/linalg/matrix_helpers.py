@@ -170,8 +170,9 @@ class Rot90(Primitive):
     node_name = "Rot90Backward0"
 
     @staticmethod
-    def forward(ctx, a, *, k, dims):
+    def forward(ctx, a, *, k, dims, given=None):
         ctx.k, ctx.dims = k, dims
+        ctx.rot = given  # (k, dims) as the caller gave them: the node's _saved_k, _saved_dims
         d0, d1 = dims
         if a.size == 0 and k:
             return _empty_rot90(a, k, d0, d1)
@@ -185,7 +186,8 @@ class Rot90(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return Rot90.apply(grad, k=(4 - ctx.k) % 4, dims=ctx.dims)
+        given = None if ctx.rot is None else (-ctx.rot[0], ctx.rot[1])  # torch's rot90(-k)
+        return Rot90.apply(grad, k=(4 - ctx.k) % 4, dims=ctx.dims, given=given)
 
 
 def _empty_rot90(a: np.ndarray, k: int, d0: int, d1: int) -> np.ndarray:
@@ -224,7 +226,8 @@ def rot90(input, k=1, dims=(0, 1)) -> Tensor:  # noqa: A002
             f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
             f"dim1 = {dims[1]}"
         )
-    return Rot90.apply(x, k=int(k) % 4, dims=(d0, d1))
+    k = int(k)
+    return Rot90.apply(x, k=k % 4, dims=(d0, d1), given=(k, tuple(dims)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -259,14 +262,23 @@ class BlockDiag(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        """torch's block_diag_backward: each block a view of grad (slice of a slice; a 0-d
+        input's squeezed twice, a 1-D input's squeezed at -1, which leaves its row for the
+        engine to sum away as torch's does); a 1-D empty input's a fresh empty tensor."""
         grads = []
         for (r, c, h, w), (shape, dtype), need in zip(ctx.places, ctx.shapes,
                                                      ctx.needs_input_grad, strict=True):
             if not need:
                 grads.append(None)
                 continue
+            if shape == (0,):
+                grads.append(wrap(np.zeros(0, grad._data.dtype)))
+                continue
             block = _shape.narrow(_shape.narrow(grad, 0, r, h), 1, c, w)
-            block = _shape.reshape(block, shape)
+            if len(shape) == 1:
+                block = _shape.squeeze(block, -1)
+            elif not shape:
+                block = _shape.squeeze(_shape.squeeze(block, -1), -1)
             if block._data.dtype != dtype:
                 block = block.to(_dtype.to_dtype(dtype))
             grads.append(block)

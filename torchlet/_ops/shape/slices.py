@@ -59,8 +59,9 @@ class Slice(Primitive):
     node_name = "SliceBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, start, length):
+    def forward(ctx, a, *, dim, start, length, given=None):
         ctx.in_shape, ctx.args = a.shape, (dim, start, length)
+        ctx.given = given  # the dim as given (-1 stays -1 in torch's _saved_dim)
         out = a[(slice(None),) * dim + (slice(start, start + length),)]
         if not length and start:  # (NumPy's start stays at a's)
             out = moved_empty(out, a, start * a.strides[dim])
@@ -68,7 +69,7 @@ class Slice(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return SliceBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
+        return SliceBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args, given=ctx.given)
 
 
 class SliceBackward(Primitive):
@@ -78,8 +79,8 @@ class SliceBackward(Primitive):
     node_name = "SliceBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, *, in_shape, args):
-        ctx.args = args
+    def forward(ctx, grad, *, in_shape, args, given=None):
+        ctx.args, ctx.given = args, given
         dim, start, length = args
         out = np.zeros(in_shape, grad.dtype)
         out[(slice(None),) * dim + (slice(start, start + length),)] = grad
@@ -87,7 +88,8 @@ class SliceBackward(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return narrow(grad, *ctx.args)
+        dim, start, length = ctx.args
+        return narrow(grad, dim if ctx.given is None else ctx.given, start, length)
 
 
 @numpy_names
@@ -101,9 +103,10 @@ def narrow(input, dim, start, length) -> Tensor:  # noqa: A002
     # torch checks the length before it wraps the dim
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
+    given = dim
     dim = _wrap_dim(dim, len(shape))
     start = narrow_start(shape[dim], start, length)
-    return make_view(Slice.apply(x, dim=dim, start=start, length=length), x)
+    return make_view(Slice.apply(x, dim=dim, start=start, length=length, given=given), x)
 
 
 def narrow_start(size: int, start: int, length: int) -> int:
@@ -129,14 +132,16 @@ class Select(Primitive):
     node_name = "SelectBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index):
+    def forward(ctx, a, *, dim, index, given=None):
         ctx.in_shape, ctx.dim, ctx.index = a.shape, dim, index
+        ctx.given = given  # (dim, index) as given: torch's _saved_dim, _saved_index
         # the Ellipsis keeps a 0-d result a view (a[i] of a 1-D array is a copied scalar)
         return a[(slice(None),) * dim + (index, Ellipsis)]
 
     @staticmethod
     def backward(ctx, grad):
-        return SelectBackward.apply(grad, in_shape=ctx.in_shape, dim=ctx.dim, index=ctx.index)
+        return SelectBackward.apply(grad, in_shape=ctx.in_shape, dim=ctx.dim, index=ctx.index,
+                                    given=ctx.given)
 
 
 class SelectBackward(Primitive):
@@ -146,15 +151,15 @@ class SelectBackward(Primitive):
     node_name = "SelectBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, *, in_shape, dim, index):
-        ctx.dim, ctx.index = dim, index
+    def forward(ctx, grad, *, in_shape, dim, index, given=None):
+        ctx.dim, ctx.index, ctx.given = dim, index, given
         out = np.zeros(in_shape, grad.dtype)
         out[(slice(None),) * dim + (index, Ellipsis)] = grad
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return select(grad, ctx.dim, ctx.index)
+        return select(grad, *(ctx.given or (ctx.dim, ctx.index)))
 
 
 @numpy_names
@@ -162,6 +167,7 @@ def select(input, dim, index) -> Tensor:  # noqa: A002
     x = _check_tensor("select", input)
     if type(dim) is not int or type(index) is not int:
         dim, index = _int(dim, "select", "dim", 2), _int(index, "select", "index", 3)
+    given = dim, index
     shape = x._data.shape
     if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -172,7 +178,7 @@ def select(input, dim, index) -> Tensor:  # noqa: A002
             f"select(): index {index} out of range for tensor of size {list(shape)} at "
             f"dimension {dim}"
         )
-    return make_view(Select.apply(x, dim=dim, index=index % size), x)
+    return make_view(Select.apply(x, dim=dim, index=index % size, given=given), x)
 
 
 def _diagonal_view(a: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
@@ -190,8 +196,9 @@ class Diagonal(Primitive):
     node_name = "DiagonalBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, offset, dim1, dim2):
+    def forward(ctx, a, *, offset, dim1, dim2, given=None):
         ctx.in_shape, ctx.args = a.shape, (offset, dim1, dim2)
+        ctx.given = given  # (offset, dim1, dim2) as given: torch's _saved_* show them so
         out = _diagonal_view(a, offset, dim1, dim2)
         if not out.shape[-1] and offset:  # torch's empty diagonal starts where a does
             out = moved_empty(out, a, 0)
@@ -199,7 +206,8 @@ class Diagonal(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return DiagonalBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
+        return DiagonalBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args,
+                                      given=ctx.__dict__.get("given"))
 
 
 class DiagonalCopy(Diagonal):
@@ -221,15 +229,15 @@ class DiagonalBackward(Primitive):
     node_name = "DiagonalBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, *, in_shape, args):
-        ctx.args = args
+    def forward(ctx, grad, *, in_shape, args, given=None):
+        ctx.args, ctx.given = args, given
         out = np.zeros(in_shape, grad.dtype)
         _diagonal_view(out, *args)[...] = grad
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return diagonal(grad, *ctx.args)
+        return diagonal(grad, *(ctx.given or ctx.args))
 
 
 def _diagonal_args(x: Tensor, offset, dim1, dim2):
@@ -244,8 +252,10 @@ def _diagonal_args(x: Tensor, offset, dim1, dim2):
 
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:  # noqa: A002
     x = _check_tensor("diagonal", input)
+    given = (_int(offset, "diagonal", "offset", 2), _int(dim1, "diagonal", "dim1", 3),
+             _int(dim2, "diagonal", "dim2", 4))
     offset, dim1, dim2 = _diagonal_args(x, offset, dim1, dim2)
-    return make_view(Diagonal.apply(x, offset=offset, dim1=dim1, dim2=dim2), x)
+    return make_view(Diagonal.apply(x, offset=offset, dim1=dim1, dim2=dim2, given=given), x)
 
 
 def view_dtype(input, dtype) -> Tensor:  # noqa: A002

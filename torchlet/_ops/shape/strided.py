@@ -77,8 +77,9 @@ class AsStridedView(Primitive):
     node_name = "AsStridedBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, flat, size, stride, offset, in_offset):
+    def forward(ctx, a, *, flat, size, stride, offset, in_offset, offset_given=True):
         ctx.geometry = (flat.size, a.shape, _element_strides(a), in_offset, size, stride, offset)
+        ctx.offset_given = offset_given  # (the node's _saved_storage_offset is None if not)
         itemsize = flat.itemsize
         overlaps = any(n > 1 and s == 0 for n, s in zip(size, stride, strict=True))
         return np.lib.stride_tricks.as_strided(
@@ -184,7 +185,7 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A00
         storage_offset, "as_strided", "storage_offset", 4)
     _storage_check(size, stride, offset, flat.itemsize, flat.size)
     out = AsStridedView.apply(x, flat=flat, size=size, stride=stride, offset=offset,
-                              in_offset=in_offset)
+                              in_offset=in_offset, offset_given=storage_offset is not None)
     return make_view(out, x)
 
 
@@ -244,8 +245,9 @@ class Unfold(Primitive):
     node_name = "UnfoldBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, size, step):
+    def forward(ctx, a, *, dim, size, step, given=None):
         ctx.in_shape, ctx.args = a.shape, (dim, size, step)
+        ctx.given = given  # (dimension, size, step) as given: -1 stays -1 in the _saved_*
         if a.ndim == 0:
             return a.reshape((1,))[:size]
         count = (a.shape[dim] - size) // step + 1
@@ -256,7 +258,8 @@ class Unfold(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return UnfoldBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args)
+        return UnfoldBackward.apply(grad, in_shape=ctx.in_shape, args=ctx.args,
+                                    given=ctx.given)
 
 
 class UnfoldBackward(Primitive):
@@ -266,8 +269,8 @@ class UnfoldBackward(Primitive):
     node_name = "UnfoldBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, *, in_shape, args):
-        ctx.args = args
+    def forward(ctx, grad, *, in_shape, args, given=None):
+        ctx.args, ctx.given = args, given
         dim, size, step = args
         if not in_shape:
             return np.array(grad.sum(), grad.dtype)  # a 0-d input has one window at most
@@ -283,8 +286,7 @@ class UnfoldBackward(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        dim, size, step = ctx.args
-        return unfold(grad, dim, size, step)
+        return unfold(grad, *(ctx.given or ctx.args))
 
 
 def unfold(input, dimension, size, step) -> Tensor:  # noqa: A002
@@ -292,7 +294,8 @@ def unfold(input, dimension, size, step) -> Tensor:  # noqa: A002
     dimension (a view)."""
     x = _check_tensor("unfold", input)
     shape = x._data.shape
-    dim = _wrap_dim(_int(dimension, "unfold", "dimension", 1), len(shape))
+    given = _int(dimension, "unfold", "dimension", 1)
+    dim = _wrap_dim(given, len(shape))
     size = _int(size, "unfold", "size", 2)
     step = _int(step, "unfold", "step", 3)
     length = shape[dim] if shape else 1
@@ -304,7 +307,8 @@ def unfold(input, dimension, size, step) -> Tensor:  # noqa: A002
         raise RuntimeError(f"size is {size} but must be >= 0")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    return make_view(Unfold.apply(x, dim=dim, size=size, step=step), x)
+    return make_view(Unfold.apply(x, dim=dim, size=size, step=step, given=(given, size, step)),
+                     x)
 
 
 # ---------------------------------------------------------------------------------------
