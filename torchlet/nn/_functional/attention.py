@@ -490,9 +490,10 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type,
             stacklevel=2,
         )
     if not is_float:
-        data = np.zeros(mask._data.shape, dtype=target_type.np)
-        data[mask._data] = -np.inf
-        mask = wrap(data)
+        # torch's zeros_like(...).masked_fill_(mask, -inf): an integer target_type (an
+        # integer query) fails in the fill's conversion of -inf, with torch's error
+        zeros = wrap(np.zeros(mask._data.shape, dtype=target_type.np))
+        mask = zeros.masked_fill_(mask, float("-inf"))
     return mask
 
 

@@ -320,7 +320,7 @@ class _Bags:
     padding included (torch's scale_grad_by_freq counts them all)."""
 
     __slots__ = ("keep", "index", "bag", "size", "num_bags", "offset2bag", "filled",
-                 "starts", "all_index")
+                 "starts", "all_index", "cut")
 
     def __init__(self, idx: np.ndarray, offsets: np.ndarray, include_last_offset: bool,
                  padding_idx: int, stop_at_last: bool = True):
@@ -330,6 +330,7 @@ class _Bags:
         # other kernels run the last bag on to the end
         end = int(offsets[-1]) if include_last_offset and offsets.size and stop_at_last \
             else count
+        self.cut = end < count  # positions past the last offset left out
         num_bags = starts.size
         # position i belongs to the last bag whose start is <= i
         offset2bag = np.searchsorted(starts, np.arange(count), side="right") - 1
@@ -353,16 +354,25 @@ class EmbeddingBag(Primitive):
     mean: out[b] = sum_i weight[idx[i]] / size[b];
     max:  out[b, d] = max_i weight[idx[i], d];
     grad_weight[idx[i]] += grad[b] * psw[i] (or / size[b]); for max, grad[b, d] goes to
-    the row that held the maximum; grad_psw[i] = grad[b] . weight[idx[i]]."""
+    the row that held the maximum; grad_psw[i] = grad[b] . weight[idx[i]].
+
+    ``summed`` (default: ``bags``) are the positions the forward sum adds; ``bags`` give
+    the mean's sizes and the backward's positions. They differ only for torch's fbgemm
+    mean with an included last offset short of the end: its sum stops at that offset,
+    but its bag sizes and its backward (offset2bag) run the last bag on to the end."""
 
     node_name = "EmbeddingBagBackward0"
 
     @staticmethod
     def forward(ctx, weight, per_sample_weights, *, bags, mode, scale_grad_by_freq,
-                max_indices, sparse=False):
+                max_indices, sparse=False, summed=None):
         ctx.bags, ctx.mode, ctx.num_rows = bags, mode, weight.shape[0]
         ctx.scale_grad_by_freq, ctx.sparse = scale_grad_by_freq, sparse
         dim = weight.shape[1]
+        if summed is not None and mode == 1:
+            sizes, bags = bags.size, summed
+        else:
+            sizes = bags.size
         rows = np.take(weight, bags.index, axis=0)
         if mode == 2:
             out, arg = _bag_max(rows, bags)
@@ -378,7 +388,7 @@ class EmbeddingBag(Primitive):
             # within rounding of torch's sums (np.add.reduceat adds in blocks, not in order)
             out[bags.filled] = np.add.reduceat(rows, bags.starts, axis=0)
         if mode == 1:
-            out /= np.maximum(bags.size, 1).astype(out.dtype)[:, None]
+            out /= np.maximum(sizes, 1).astype(out.dtype)[:, None]
         return out
 
     @staticmethod
@@ -427,6 +437,12 @@ def _bag_backward(ctx, grad: Tensor):
     need_weight, need_psw = ctx.needs_input_grad
     if need_weight:
         _check_sparse_backward(ctx)
+        if ctx.sparse and bags.cut:
+            # torch's sparse backward rebuilds offset2bag from all the offsets: a position
+            # past an included last offset (fbgemm's sum left it out) lands in bag
+            # num_bags, which its index_select refuses (its dense backward reads past the
+            # gradient's end; here those positions get nothing)
+            raise IndexError("index out of range in self")
     if ctx.mode == 2:
         return _max_backward(ctx, grad), None
     weight, psw = ctx.saved_tensors
@@ -577,12 +593,18 @@ def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = Fal
             f"[0, {num_rows})" if fbgemm else
             "embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
             f"{bad}")
-    bags = _Bags(idx.astype(np.intp, copy=False), offs.astype(np.intp, copy=False),
-                 bool(include_last_offset), padding_idx, stop_at_last=fbgemm)
+    idx, offs = idx.astype(np.intp, copy=False), offs.astype(np.intp, copy=False)
+    bags = _Bags(idx, offs, bool(include_last_offset), padding_idx, stop_at_last=fbgemm)
+    summed = None
+    if fbgemm and mode == 1 and include_last_offset and offs[-1] < idx.size:
+        # fbgemm's mean stops its sum at the last offset, yet divides by torch's bag
+        # sizes (the last bag runs on to the end) and its backward's offset2bag puts the
+        # positions past the last offset into the last bag: they get gradients too
+        bags, summed = _Bags(idx, offs, True, padding_idx, stop_at_last=False), bags
     max_indices = np.zeros((bags.num_bags, wd.shape[1]), np.int64)
     out = EmbeddingBag.apply(w, per_sample_weights, bags=bags, mode=int(mode),
                              scale_grad_by_freq=bool(scale_grad_by_freq),
-                             max_indices=max_indices, sparse=bool(sparse))
+                             max_indices=max_indices, sparse=bool(sparse), summed=summed)
     offset2bag = wrap(bags.offset2bag.astype(np.int64))
     bag_size = wrap(bags.size.astype(np.int64))
     if mode != 2:

@@ -290,6 +290,9 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
                                   f"input tensor.\n{_NOT_SUPPORTED}")
     if mode != "circular":
         _check_edge_pad(mode, k, x._data.shape, pairs)
+        if x._data.dtype == np.bool_:  # (torch's kernels dispatch after the shape checks)
+            kernel = {"reflect": "reflection", "replicate": "replication"}[mode]
+            raise NotImplementedError(f'"{kernel}_pad{k}d" not implemented for \'Bool\'')
     else:  # (torch checks the padded dimensions first to last)
         for dim, left, right in reversed(pairs):
             size = x._data.shape[dim]

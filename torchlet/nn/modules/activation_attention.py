@@ -180,7 +180,10 @@ class MultiheadAttention(Module):
           or when the input is empty.
 
         The numbers are those of the explicit-weights path (up to rounding)."""
-        bsz, length, _ = query.shape
+        bsz, length, embed_dim = query.shape
+        if embed_dim != self.embed_dim:  # (the kernel's first check, empty input too)
+            raise RuntimeError(f"passed-in embed_dim {self.embed_dim} didn't match last dim "
+                               f"of query {embed_dim}")
         if query.numel() == 0:  # (torch returns before it looks at the mask)
             return zeros(tuple(query.shape), dtype=query.dtype), None
         padding = attention = None

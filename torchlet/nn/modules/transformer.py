@@ -382,7 +382,10 @@ class TransformerEncoderLayer(Module):
         """The layer as torch's fused inference kernel computes it: the self-attention of
         MultiheadAttention's fast path (nonzero float mask entries mean "masked",
         ``is_causal`` is ignored, a fully masked row gives NaN), the activation relu or
-        the exact gelu by activation_relu_or_gelu, no dropout (eval mode)."""
+        the exact gelu by activation_relu_or_gelu, no dropout (eval mode). An empty input
+        comes back as a copy, whatever its size."""
+        if src.numel() == 0:
+            return src.clone()
         activation = F.gelu if self.activation_relu_or_gelu == 2 else F.relu
 
         attn = self.self_attn
