@@ -19,7 +19,7 @@ from torchlet._ops.pointwise._fused import (
     half_add,
     scalar_lanes,
 )
-from torchlet._ops.pointwise.binary import select
+from torchlet._ops.pointwise.binary import select, where
 from torchlet._ops.pointwise.comparison import LogicalOp
 from torchlet._ops.pointwise.operands import (
     EITHER_A_NUMBER,
@@ -376,6 +376,111 @@ class Neg(Primitive):
         return -grad
 
 
+# ---------------------------------------------------------------------------------------
+# a tensor and a C++ double: the Scalar overloads torch's derivative formulas call
+
+
+def _with_number(a, number, op):
+    """``op(a, number)`` as ATen's Scalar overloads compute it: float16 in float32, rounded
+    once; other dtypes with the number in their own type. Laid out as torch's result.
+    Integer or bool tensors (a saved operand: addcmul's int tensor2) promote as torch's:
+    with a float number, or divided, to the default float dtype; bool with an int, int64."""
+    dtype = a.dtype
+    if dtype.kind in "biu":
+        if isinstance(number, float) or op is np.divide:
+            dtype = _dtype.get_default_dtype().np
+        elif dtype.kind == "b":
+            dtype = np.dtype(np.int64)
+    work = np.float32 if dtype == np.float16 else dtype.type
+    out = np.asarray(op(a.astype(work, copy=False), work(number))).astype(dtype, copy=False)
+    return laid_out_as_torch(out, a)
+
+
+class AddScalar(Primitive):
+    """out = a + number (C++ ``x + 1`` or ``1 + x``: add(Tensor, Scalar));  grad_a = grad.
+
+    The four Scalar primitives record the nodes torch's C++ formulas record under
+    create_graph (AddBackward1, SubBackward1, MulBackward1, DivBackward1), where a Python
+    number would make a wrapped tensor (AddBackward0, ...)."""
+
+    node_name = "AddBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        return _with_number(a, number, np.add)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class SubScalar(Primitive):
+    """out = a - number (C++ ``x - 1``: sub(Tensor, Scalar));  grad_a = grad."""
+
+    node_name = "SubBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        return _with_number(a, number, np.subtract)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class MulScalar(Primitive):
+    """out = a * number (C++ ``x * 2.0`` or ``2.0 * x``: mul(Tensor, Scalar));
+    grad_a = grad * number, again mul(Tensor, Scalar)."""
+
+    node_name = "MulBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        ctx.number = number
+        return _with_number(a, number, np.multiply)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MulScalar.apply(grad, number=ctx.number)
+
+
+class DivScalar(Primitive):
+    """out = a / number (C++ ``x / 2.0``: div(Tensor, Scalar));  grad_a = grad / number."""
+
+    node_name = "DivBackward1"
+
+    @staticmethod
+    def forward(ctx, a, *, number):
+        ctx.number = number
+        return _with_number(a, number, np.divide)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DivScalar.apply(grad, number=ctx.number)
+
+
+def add_scalar(x: Tensor, number) -> Tensor:
+    return AddScalar.apply(x, number=number)
+
+
+def sub_scalar(x: Tensor, number) -> Tensor:
+    return SubScalar.apply(x, number=number)
+
+
+def scalar_minus(number, x: Tensor) -> Tensor:
+    """C++ ``1 - x``: ATen's operator-(Scalar, Tensor) fills a new tensor with the number
+    and subtracts x (node SubBackward0, its first edge empty), not rsub."""
+    return Sub.apply(wrap(np.full_like(x._data, number)), x)
+
+
+def mul_scalar(x: Tensor, number) -> Tensor:
+    return MulScalar.apply(x, number=number)
+
+
+def div_scalar(x: Tensor, number) -> Tensor:
+    return DivScalar.apply(x, number=number)
+
+
 class PowScalar(Primitive):
     """out = a ** e (e a number);  grad_a = grad * (e * a ** (e - 1))  (0 where e == 0)."""
 
@@ -396,8 +501,6 @@ class PowScalar(Primitive):
     def backward(ctx, grad):
         # torch's pow_backward takes the exponent as a C++ double: e - 1 in double
         # precision, and e * a ** (e - 1) is mul(Tensor, Scalar), node MulBackward1
-        from torchlet._ops.linalg.integration import MulScalar  # (imports this module)
-
         (a,) = ctx.saved_tensors
         e = ctx.exponent
         if e == 0:
@@ -576,14 +679,16 @@ class PowTensor(Primitive):
         b, a, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
         grad_a = grad_b = None
+        # (torch's pow_backward_self and pow_backward_exponent, op for op: the zeros first
+        # in each ``where``, ``exponent - 1`` a Scalar subtraction)
         if needs[0]:
-            grad_a = (grad * (b * pow(a, b - 1))).where(b != 0, 0.0)
+            grad_a = where(b == 0, 0.0, grad * (b * pow(a, sub_scalar(b, 1))))
         if needs[1]:  # a NaN b is not >= 0: its gradient stays out * log(0) = NaN
             flat = (a == 0) & (b >= 0)
             # log of the base in the result's dtype, as torch's pow_backward_exponent
             # takes it (log of a float16 base next to a float32 exponent is float32)
             base = a if a.dtype == out.dtype else a.to(out.dtype)
-            grad_b = grad * (out * base.log()).where(~flat, 0.0)
+            grad_b = grad * where(flat, 0.0, out * base.log())
         return grad_a, grad_b
 
 
@@ -617,9 +722,9 @@ class PowScalarBase(Primitive):
                                "unknown ivalue tag 4)")
         base = float(base)
         log_base = math.log(base) if base > 0 else (-math.inf if base == 0 else math.nan)
-        scaled = out * log_base
+        scaled = mul_scalar(out, log_base)  # (a C++ double: MulBackward1)
         if base == 0:
-            scaled = scaled.where(~(b >= 0), 0.0)
+            scaled = where(b >= 0, 0.0, scaled)
         return grad * scaled
 
 
@@ -1195,8 +1300,9 @@ class Addcmul(Primitive):
     def backward(ctx, grad):
         t1, t2 = ctx.saved_tensors
         needs, value = ctx.needs_input_grad, ctx.value
-        grad_t1 = grad * (t2 * value if value != 1 else t2) if needs[1] else None
-        grad_t2 = grad * (t1 * value if value != 1 else t1) if needs[2] else None
+        # (value a C++ Scalar: MulBackward1, also for value 1)
+        grad_t1 = grad * mul_scalar(t2, value) if needs[1] else None
+        grad_t2 = grad * mul_scalar(t1, value) if needs[2] else None
         return grad if needs[0] else None, grad_t1, grad_t2
 
 
@@ -1246,7 +1352,7 @@ class Addcdiv(Primitive):
             _check_float_divisor(t2)  # Python's reciprocal(t2) * value, rounded twice
             grad_t1 = grad * div(value, t2)
         if needs[2]:
-            grad_t2 = -grad * ((t1 * value) / (t2 * t2))
+            grad_t2 = -grad * (mul_scalar(t1, value) / (t2 * t2))
         return grad if needs[0] else None, grad_t1, grad_t2
 
 

@@ -40,6 +40,7 @@ from torchlet._ops.pointwise.operands import (
 )
 from torchlet._tensor import Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 
 # ---------------------------------------------------------------------------------------
 # two-input functions
@@ -47,7 +48,8 @@ from torchlet.autograd.function import Primitive
 
 class Atan2(Primitive):
     """out = atan2(a, b);  grad_a = grad * b * r,  grad_b = grad * -a * r,
-    r = 1 / (a² + b²), taken as 0 where a² + b² is 0 (torch's atan2_backward)."""
+    r = 1 / (a² + b²), taken as 0 where a² + b² is 0 (torch's atan2_backward, a
+    masked_fill: node MaskedFillBackward0 under create_graph)."""
 
     node_name = "Atan2Backward0"
 
@@ -62,7 +64,7 @@ class Atan2(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         denom = a * a + b * b
-        recip = where(denom == 0, 0.0, denom.reciprocal())  # 0, not 0 * inf = NaN, at (0, 0)
+        recip = zeroed(denom.reciprocal(), denom == 0)  # 0, not 0 * inf = NaN
         needs = ctx.needs_input_grad
         return (grad * b * recip if needs[0] else None,
                 grad * -a * recip if needs[1] else None)
@@ -140,9 +142,11 @@ def _split_ties(grad, x, y, needs):
     """torch's maximum gradients: ``g = where(x == y, grad / 2, grad)``, zeroed where x < y for
     the first, where x > y for the second. A NaN compares false, so it zeroes nothing.
     maximum(a, b) passes (a, b); minimum passes (b, a), which gives its (a, b) gradients."""
-    shared = where(x == y, grad / 2, grad)
-    return (where(x < y, 0.0, shared) if needs[0] else None,
-            where(x > y, 0.0, shared) if needs[1] else None)
+    from torchlet._ops.pointwise.arithmetic import div_scalar  # (arithmetic imports us)
+
+    shared = where(x == y, div_scalar(grad, 2), grad)  # (C++ grad / 2: DivBackward1)
+    return (zeroed(shared, x < y) if needs[0] else None,
+            zeroed(shared, x > y) if needs[1] else None)
 
 
 def _not_tensors(name: str, input, other) -> TypeError:  # noqa: A002
@@ -518,6 +522,16 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
     return _out(result, out, "where", _where_out_dtype)
 
 
+def zeroed(x: Tensor, mask: Tensor) -> Tensor:
+    """``x.masked_fill(mask, 0)``, as torch's backward formulas write it (node
+    MaskedFillBackward0 under create_graph). At first order the same values through
+    ``where`` with the tensor first, whose bit selection is ~9x faster at 1e5 elements
+    than np.where (masked_fill's, and ``where``'s with the tensor second)."""
+    if not GRAD_STATE.enabled:
+        return where(~mask, x, 0.0)
+    return x.masked_fill(mask, 0)
+
+
 # where's signatures, as torch's argument errors list them
 _WHERE_OVERLOADS = (
     "Tensor condition",
@@ -593,9 +607,13 @@ class LerpScalar(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        from torchlet._ops.pointwise.arithmetic import mul_scalar  # (arithmetic imports us)
+
         w = ctx.weight
         needs = ctx.needs_input_grad
-        return grad * (1 - w) if needs[0] else None, grad * w if needs[1] else None
+        # (C++ doubles: MulBackward1 under create_graph)
+        return (mul_scalar(grad, 1 - w) if needs[0] else None,
+                mul_scalar(grad, w) if needs[1] else None)
 
 
 class LerpTensor(Primitive):
@@ -611,9 +629,12 @@ class LerpTensor(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        from torchlet._ops.pointwise.arithmetic import scalar_minus  # (as LerpScalar's)
+
         a, b, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (grad * (1 - w) if needs[0] else None,
+        # (torch's ``1 - weight``: C++'s operator-(Scalar, Tensor), node SubBackward0)
+        return (grad * scalar_minus(1, w) if needs[0] else None,
                 grad * w if needs[1] else None,
                 grad * (b - a) if needs[2] else None)
 

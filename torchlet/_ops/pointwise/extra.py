@@ -18,8 +18,13 @@ from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise._fused import _fma
-from torchlet._ops.pointwise.arithmetic import pow  # noqa: A004
-from torchlet._ops.pointwise.binary import where
+from torchlet._ops.pointwise.arithmetic import (  # noqa: A004
+    add_scalar,
+    mul_scalar,
+    pow,
+    scalar_minus,
+)
+from torchlet._ops.pointwise.binary import where, zeroed
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
     EITHER_A_NUMBER_OUT,
@@ -142,8 +147,14 @@ class Copysign(Primitive):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        grad_a = grad * where(a == 0, 0.0, out / a) if needs[0] else None
+        grad_a = grad * _ratio(a, out) if needs[0] else None
         return grad_a, zeros_like(grad) if needs[1] else None
+
+
+def _ratio(a, out):
+    """out / a, 0 where a == 0: torch's ``ratio.masked_fill_(self == 0, 0)`` (node
+    MaskedFillBackward0 under create_graph)."""
+    return zeroed(out / a, a == 0)
 
 
 class CopysignScalar(Primitive):
@@ -161,7 +172,7 @@ class CopysignScalar(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        return grad * where(a == 0, 0.0, out / a)
+        return grad * _ratio(a, out)
 
 
 def copysign(input, other, *, out=None):  # noqa: A002
@@ -208,7 +219,8 @@ class Xlogy(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        grad_a = where((a == 0) & (b <= 0), 0.0, xlogy(grad, b)) if needs[0] else None
+        # (torch's masked_fill: node MaskedFillBackward0 under create_graph)
+        grad_a = zeroed(xlogy(grad, b), (a == 0) & (b <= 0)) if needs[0] else None
         return grad_a, grad * a / b if needs[1] else None
 
 
@@ -226,7 +238,7 @@ class XlogyNumberSelf(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (b,) = ctx.saved_tensors
-        return grad * ctx.number / b
+        return mul_scalar(grad, ctx.number) / b
 
 
 class XlogyNumberOther(Primitive):
@@ -245,7 +257,7 @@ class XlogyNumberOther(Primitive):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         grad_a = xlogy(grad, ctx.number)
-        return grad_a if ctx.number > 0 else where(a == 0, 0.0, grad_a)
+        return grad_a if ctx.number > 0 else zeroed(grad_a, a == 0)
 
 
 def xlogy(input, other, *, out=None):  # noqa: A002
@@ -301,8 +313,8 @@ class Logaddexp(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (grad / (exp(b - a) + 1) if needs[0] else None,
-                grad / (exp(a - b) + 1) if needs[1] else None)
+        return (grad / add_scalar(exp(b - a), 1) if needs[0] else None,
+                grad / add_scalar(exp(a - b), 1) if needs[1] else None)
 
 
 class Logaddexp2(Primitive):
@@ -323,8 +335,8 @@ class Logaddexp2(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (grad / (pow(2, b - a) + 1) if needs[0] else None,
-                grad / (pow(2, a - b) + 1) if needs[1] else None)
+        return (grad / add_scalar(pow(2, b - a), 1) if needs[0] else None,
+                grad / add_scalar(pow(2, a - b), 1) if needs[1] else None)
 
 
 def logaddexp(input, other, *, out=None):  # noqa: A002
@@ -381,8 +393,8 @@ class Fmin(Primitive):
 
 def _pick_grad(grad, to_a, needs):
     """All of ``grad`` to a where ``to_a``, to b elsewhere (torch's masked_fill formulas)."""
-    return (where(to_a, grad, 0.0) if needs[0] else None,
-            where(to_a, 0.0, grad) if needs[1] else None)
+    return (zeroed(grad, ~to_a) if needs[0] else None,
+            zeroed(grad, to_a) if needs[1] else None)
 
 
 def fmax(input, other, *, out=None):  # noqa: A002
@@ -509,7 +521,8 @@ class Logit(Primitive):
         else:
             lo = a._data.dtype.type(ctx.eps)
             hi, outside = a._data.dtype.type(1) - lo, 0.0
-        return where((a >= lo) & (a <= hi), grad / (a * (1 - a)), outside)
+        # (torch's ``1.0 - self`` is C++'s operator-(Scalar, Tensor): ``scalar_minus``)
+        return where((a >= lo) & (a <= hi), grad / (a * scalar_minus(1.0, a)), outside)
 
 
 def logit(input, eps=None, *, out=None):  # noqa: A002
@@ -543,7 +556,7 @@ class Deg2rad(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * _PI_180
+        return mul_scalar(grad, _PI_180)
 
 
 class Rad2deg(Primitive):
@@ -557,7 +570,7 @@ class Rad2deg(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * _180_PI
+        return mul_scalar(grad, _180_PI)
 
 
 def deg2rad(input, *, out=None):  # noqa: A002

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.pointwise.arithmetic import (
+    add_scalar,
+    mul_scalar,
+    scalar_minus,
+    sub_scalar,
+)
 from torchlet._ops.pointwise.operands import _check_tensor, _float_operand, _out
 from torchlet._ops.pointwise.unary import rsqrt
 from torchlet._tensor import _inplace
@@ -19,7 +25,10 @@ from torchlet.autograd.function import Primitive
 
 
 class Acosh(Primitive):
-    """out = acosh(a);  grad_a = grad * rsqrt(a ** 2 - 1)."""
+    """out = acosh(a);  grad_a = grad * rsqrt(a ** 2 - 1).
+
+    The formulas are torch's op for op (its C++ numbers as Scalars: ``add_scalar``, ...),
+    so that create_graph records torch's nodes."""
 
     node_name = "AcoshBackward0"
 
@@ -31,7 +40,7 @@ class Acosh(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * rsqrt(a * a - 1)
+        return grad * rsqrt(sub_scalar(a * a, 1))
 
 
 class Asinh(Primitive):
@@ -47,7 +56,7 @@ class Asinh(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * rsqrt(a * a + 1)
+        return grad * rsqrt(add_scalar(pow(a, 2), 1))
 
 
 class Atanh(Primitive):
@@ -63,7 +72,7 @@ class Atanh(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / (1 - a * a)  # torch's grad * 1 / (1 - self.pow(2)): grad * 1 is exact
+        return mul_scalar(grad, 1) / scalar_minus(1, pow(a, 2))  # torch's grad * 1 / (...)
 
 
 class _NoInplaceDerivative:

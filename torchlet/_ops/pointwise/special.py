@@ -19,6 +19,14 @@ from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_bessel as B
 from torchlet._ops.pointwise import special_kernels as K
+from torchlet._ops.pointwise.arithmetic import (
+    AddScalar,
+    MulScalar,
+    add_scalar,
+    div_scalar,
+    mul_scalar,
+    sub_scalar,
+)
 from torchlet._ops.pointwise.binary import where
 from torchlet._ops.pointwise.operands import _check_tensor, _float_operand, _out
 from torchlet._ops.pointwise.unary import cos, erf, exp, log, sgn, sin
@@ -63,7 +71,7 @@ class Erfc(_SpecialUnary):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * (-2.0 / _SQRT_PI * exp(-(a * a)))
+        return mul_scalar(exp(-pow(a, 2)), -2.0 / _SQRT_PI) * grad
 
 
 class Erfinv(_SpecialUnary):
@@ -78,8 +86,7 @@ class Erfinv(_SpecialUnary):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        out = Erfinv.apply(a)
-        return grad * (0.5 * _SQRT_PI * exp(out * out))
+        return mul_scalar(exp(pow(Erfinv.apply(a), 2)), 0.5 * _SQRT_PI) * grad
 
 
 def erfc(input, *, out=None):  # noqa: A002
@@ -104,7 +111,7 @@ class Erfcx(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        return (2.0 * a * out - 2.0 / _SQRT_PI) * grad
+        return sub_scalar(mul_scalar(a, 2.0) * out, 2.0 / _SQRT_PI) * grad
 
 
 class LogNdtr(Primitive):
@@ -121,7 +128,7 @@ class LogNdtr(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        return grad / math.sqrt(2 * math.pi) * exp(-(out + a * a / 2))
+        return div_scalar(grad, math.sqrt(2 * math.pi)) * exp(-(out + div_scalar(pow(a, 2), 2)))
 
 
 def erfcx(input, *, out=None):  # noqa: A002
@@ -212,7 +219,7 @@ class Mvlgamma(Primitive):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         offsets = wrap(_mvlgamma_offsets(ctx.p, a._data.dtype))
-        return grad * digamma(a.unsqueeze(-1) + offsets).sum(-1)
+        return grad * digamma(offsets + a.unsqueeze(-1)).sum(-1)  # (torch's order)
 
 
 def lgamma(input, *, out=None):  # noqa: A002
@@ -379,8 +386,8 @@ class Sinc(_SpecialUnary):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        a_pi = a * math.pi
-        a_squared_pi = a * a * math.pi
+        a_pi = mul_scalar(a, math.pi)
+        a_squared_pi = mul_scalar(a * a, math.pi)
         out = grad * ((a_pi * cos(a_pi) - sin(a_pi)) / a_squared_pi)
         return where(a_squared_pi == 0.0, 0.0, out)
 
@@ -399,7 +406,7 @@ class Ndtri(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * math.sqrt(2 * math.pi) * exp(out * out / 2)
+        return mul_scalar(grad, math.sqrt(2 * math.pi)) * exp(div_scalar(pow(out, 2), 2))
 
 
 def _entr(a):
@@ -422,7 +429,7 @@ class Entr(_SpecialUnary):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * -(1 + log(a))
+        return grad * -add_scalar(log(a), 1)
 
 
 def sinc(input, *, out=None):  # noqa: A002
@@ -439,44 +446,15 @@ def entr(input, *, out=None):  # noqa: A002
     return _unary(Entr, "special_entr", input, out)
 
 
-class _MulNumber(Primitive):
-    """out = a * number, as ATen's ``mul(Tensor, Scalar)`` (float16 in float32);
-    grad_a = grad * number, again a ``mul(Tensor, Scalar)`` (MulBackward1 under
-    create_graph)."""
-
-    node_name = "MulBackward1"
-
-    @staticmethod
-    def forward(ctx, a, *, number):
-        ctx.number = number
-        work = np.float32 if a.dtype == np.float16 else a.dtype.type
-        return laid_out_as_torch((a.astype(work) * work(number)).astype(a.dtype), a, number)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _MulNumber.apply(grad, number=ctx.number)
-
-
-class _AddNumber(Primitive):
-    """out = a + number, as ATen's ``add(Tensor, Scalar)``;  grad_a = grad."""
-
-    node_name = "AddBackward1"
-
-    @staticmethod
-    def forward(ctx, a, *, number):
-        work = np.float32 if a.dtype == np.float16 else a.dtype.type
-        return laid_out_as_torch((a.astype(work) + work(number)).astype(a.dtype), a, number)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
+# (the names other modules import)
+_MulNumber, _AddNumber = MulScalar, AddScalar
 
 
 def ndtr(input, *, out=None):  # noqa: A002
     """torch's composite, with its Scalar overloads: (1 + erf(x * sqrt(1/2))) * 0.5."""
     x = _float_operand(_check_tensor("special_ndtr", input))
-    t = _AddNumber.apply(erf(_MulNumber.apply(x, number=math.sqrt(0.5))), number=1.0)
-    return _out(_MulNumber.apply(t, number=0.5), out, "special_ndtr")
+    t = add_scalar(erf(mul_scalar(x, math.sqrt(0.5))), 1.0)
+    return _out(mul_scalar(t, 0.5), out, "special_ndtr")
 
 
 def _check_no_half(name, t):

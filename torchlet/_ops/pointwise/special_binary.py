@@ -13,7 +13,8 @@ import numpy as np
 
 from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_kernels as K
-from torchlet._ops.pointwise.binary import where
+from torchlet._ops.pointwise.arithmetic import add_scalar, mul_scalar
+from torchlet._ops.pointwise.binary import zeroed
 from torchlet._ops.pointwise.extra import _uncast_float_operands
 from torchlet._ops.pointwise.operands import (
     EITHER_A_NUMBER_OUT,
@@ -58,8 +59,9 @@ class Xlog1py(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        grad_a = where((a == 0) & (b <= -1), 0.0, xlog1py(grad, b)) if needs[0] else None
-        return grad_a, grad * a / (b + 1) if needs[1] else None
+        # (torch's masked_fill and C++ ``other + 1``: MaskedFillBackward0, AddBackward1)
+        grad_a = zeroed(xlog1py(grad, b), (a == 0) & (b <= -1)) if needs[0] else None
+        return grad_a, grad * a / add_scalar(b, 1) if needs[1] else None
 
 
 class Xlog1pyNumberSelf(Primitive):
@@ -76,7 +78,7 @@ class Xlog1pyNumberSelf(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (b,) = ctx.saved_tensors
-        return grad * ctx.number / (b + 1)
+        return mul_scalar(grad, ctx.number) / add_scalar(b, 1)
 
 
 class Xlog1pyNumberOther(Primitive):
@@ -95,7 +97,7 @@ class Xlog1pyNumberOther(Primitive):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         grad_a = xlog1py(grad, ctx.number)
-        return grad_a if ctx.number > -1 else where(a == 0, 0.0, grad_a)
+        return grad_a if ctx.number > -1 else zeroed(grad_a, a == 0)
 
 
 def xlog1py(input, other, *, out=None):  # noqa: A002
@@ -137,7 +139,7 @@ class Zeta(Primitive):
         x, q = ctx.saved_tensors
         if ctx.needs_input_grad[0]:
             raise NotImplementedError("the derivative for 'zeta' is not implemented.")
-        return None, grad * -x * zeta(x + 1.0, q)
+        return None, grad * -x * zeta(add_scalar(x, 1.0), q)
 
 
 class ZetaNumberSelf(Primitive):
@@ -155,7 +157,7 @@ class ZetaNumberSelf(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (q,) = ctx.saved_tensors
-        return grad * -ctx.number * zeta(ctx.number + 1.0, q)
+        return mul_scalar(grad, -ctx.number) * zeta(ctx.number + 1.0, q)
 
 
 class ZetaNumberOther(Primitive):

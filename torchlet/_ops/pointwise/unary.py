@@ -26,7 +26,7 @@ from torchlet._ops.pointwise._erf import erf as _erf_numpy
 from torchlet._ops.pointwise._fused import _SPLITTER, _fma
 from torchlet._ops.pointwise._libm import rounded_once
 from torchlet._ops.pointwise._libm import sigmoid as _sigmoid
-from torchlet._ops.pointwise.arithmetic import PowScalar
+from torchlet._ops.pointwise.arithmetic import PowScalar, add_scalar, mul_scalar
 from torchlet._ops.pointwise.binary import _BITS, _MAXPS_DTYPES, _SELECT_MIN, _zeros_for
 from torchlet._ops.pointwise.operands import (
     _TYPE_WORD,
@@ -119,14 +119,16 @@ class Exp2(_LibmOut):
 
     @staticmethod
     def backward(ctx, grad):
-        from torchlet._ops.linalg.integration import MulScalar  # (imports this module)
-
         (out,) = ctx.saved_tensors
-        return MulScalar.apply(grad * out, number=math.log(2.0))
+        return mul_scalar(grad * out, math.log(2.0))
 
 
 class Expm1(_LibmOut):
-    """out = exp(a) - 1;  grad_a = grad * (out + 1)."""
+    """out = exp(a) - 1;  grad_a = grad * (out + 1).
+
+    The C++ formulas' numbers are Scalars (``result + 1``: add(Tensor, Scalar), node
+    AddBackward1 under create_graph); ``add_scalar``, ``mul_scalar``, ... record them as
+    torch does, here and below."""
 
     node_name = "Expm1Backward0"
     numpy_fn = np.expm1
@@ -134,7 +136,7 @@ class Expm1(_LibmOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out + 1)
+        return grad * add_scalar(out, 1)
 
 
 class Log(_Libm):
@@ -158,7 +160,7 @@ class Log2(_Libm):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / (a * math.log(2.0))
+        return grad / mul_scalar(a, math.log(2.0))
 
 
 class Log10(_Libm):
@@ -170,7 +172,7 @@ class Log10(_Libm):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / (a * math.log(10.0))
+        return grad / mul_scalar(a, math.log(10.0))
 
 
 class Log1p(_Libm):
@@ -182,7 +184,7 @@ class Log1p(_Libm):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / (a + 1)
+        return grad / add_scalar(a, 1)
 
 
 class Sqrt(_UnaryOut):
@@ -194,7 +196,7 @@ class Sqrt(_UnaryOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad / (out * 2)
+        return grad / mul_scalar(out, 2)
 
 
 class Rsqrt(_UnaryOut):
@@ -211,7 +213,7 @@ class Rsqrt(_UnaryOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return -0.5 * grad * pow(out, 3)
+        return mul_scalar(grad, -0.5) * pow(out, 3)
 
 
 def _reciprocal_sqrt(a):
@@ -258,11 +260,12 @@ class Tan(_LibmOut):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out * out + 1)
+        return grad * add_scalar(pow(out, 2), 1)
 
 
 class Asin(_Libm):
-    """out = asin(a);  grad_a = grad / sqrt(1 - a ** 2)."""
+    """out = asin(a);  grad_a = grad / sqrt(1 - a ** 2), as torch's
+    ``grad * (-self * self + 1).rsqrt()``."""
 
     node_name = "AsinBackward0"
     numpy_fn = np.arcsin
@@ -270,11 +273,12 @@ class Asin(_Libm):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * rsqrt(1 - a * a)
+        return grad * rsqrt(add_scalar(-a * a, 1))
 
 
 class Acos(_Libm):
-    """out = acos(a);  grad_a = -grad / sqrt(1 - a ** 2)."""
+    """out = acos(a);  grad_a = -grad / sqrt(1 - a ** 2), as torch's
+    ``grad * -((-self * self + 1).rsqrt())``."""
 
     node_name = "AcosBackward0"
     numpy_fn = np.arccos
@@ -282,7 +286,7 @@ class Acos(_Libm):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return -grad * rsqrt(1 - a * a)
+        return grad * -rsqrt(add_scalar(-a * a, 1))
 
 
 class Atan(_Libm):
@@ -294,7 +298,7 @@ class Atan(_Libm):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / (a * a + 1)
+        return grad / add_scalar(a * a, 1)
 
 
 class Sinh(_Libm):
@@ -569,7 +573,7 @@ class ThresholdBackward(Primitive):
 
 
 class Erf(_Unary):
-    """out = erf(a);  grad_a = grad * 2 / sqrt(pi) * exp(-a ** 2)."""
+    """out = erf(a);  grad_a = 2 / sqrt(pi) * exp(-a ** 2) * grad, torch's order."""
 
     node_name = "ErfBackward0"
 
@@ -580,7 +584,7 @@ class Erf(_Unary):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * (2.0 / math.sqrt(math.pi) * exp(-(a * a)))
+        return mul_scalar(exp(-pow(a, 2)), 2.0 / math.sqrt(math.pi)) * grad
 
 
 def _erf(a):
