@@ -240,9 +240,10 @@ def _key_part(node, kind):
 
 def _select(field):
     def read(node):
-        if "key" in node.__dict__:
+        if "key" in node.__dict__:  # a subscript: its int as given, if kept (x[-1])
             dim, index = _key_part(node, int)
-            return _int(dim if field == "dim" else index)
+            given = node.__dict__.get("given")
+            return _int(dim if field == "dim" else index if given is None else given)
         given = node.__dict__.get("given")  # select(dim, index) as the caller gave them
         if given is not None:
             return _int(given[field == "index"])
@@ -339,12 +340,15 @@ def _indices(field):
     return read
 
 
-def _absent(node):
-    raise Absent
-
-
 def _source_dim(node):
     return _int(len(node.source_shape))
+
+
+def _dim(node):
+    """An indexing op's dim as the caller gave it (``ctx.given_dim``: torch shows -1 as
+    -1, wrapped), else as the node keeps it."""
+    given = node.__dict__.get("given_dim")
+    return _int(node.dim if given is None else given)
 
 
 def _pad(node):
@@ -423,6 +427,11 @@ def _running(i):
 def _split_size(node):
     meta = node._output_meta
     return _int(meta[0][0][node.dim])
+
+
+def _split_sizes(node):
+    meta = node._output_meta
+    return tuple(_int(m[0][node.dim]) for m in meta)
 
 
 def _nll_total_weight(node):
@@ -854,47 +863,58 @@ TABLE: dict[str, dict] = {
     "Rot90Backward0": {"k": _as_given(0, "rot"), "dims": attr("rot", lambda r: _ints(r[1]))},
     "ConstantPadNdBackward0": {"pad": _pad},
     # indexing: the index tensors as given (saved, so freed by backward); a tensor torch
-    # saves only for one input's gradient reads None when that input needs none; an
-    # input torchlet's node does not keep (index_copy/put's source) is absent
-    "GatherBackward0": {"dim": attr("dim", _int), "self": saved(0), "index": saved(1),
+    # saves only for one input's gradient reads None when that input needs none; dims as
+    # the caller gave them (ctx.given_dim)
+    "GatherBackward0": {"dim": _dim, "self": saved(0), "index": saved(1),
                         "sparse_grad": attr("sparse_grad", default=False)},
     "TakeBackward0": {"self": saved(0), "index": saved(1)},
-    "ScatterBackward0": {"dim": attr("dim", _int), "index": saved(0)},
-    "ScatterBackward1": {"dim": attr("dim", _int), "index": saved(0)},
-    "ScatterAddBackward0(ScatterAdd)": {"dim": attr("dim", _int), "index": needed(saved(0), 1)},
-    "ScatterReduceBackward0": {"dim": attr("dim", _int), "include_self": attr("include_self"),
+    "ScatterBackward0": {"dim": _dim, "index": saved(0)},
+    "ScatterBackward1": {"dim": _dim, "index": saved(0)},
+    "ScatterAddBackward0(ScatterAdd)": {"dim": _dim, "index": needed(saved(0), 1)},
+    "ScatterReduceBackward0": {"dim": _dim, "include_self": attr("include_self"),
                                "reduce": attr("reduce"), "index": saved(0), "self": saved(1),
                                "src": saved(2), "result": saved(3)},
-    "IndexReduceBackward0": {"dim": attr("dim", _int), "include_self": attr("include_self"),
+    "IndexReduceBackward0": {"dim": _dim, "include_self": attr("include_self"),
                              "reduce": attr("reduce"), "index": saved(0), "self": saved(1),
                              "source": saved(2), "result": saved(3)},
-    "IndexAddBackward0(IndexAdd)": {"alpha": attr("alpha"), "dim": attr("dim", _int),
+    "IndexAddBackward0(IndexAdd)": {"alpha": attr("alpha"), "dim": _dim,
                                     "index": needed(saved(0), 1), "source": needed(saved(1), 1),
                                     "source_dim": _source_dim},
-    "IndexCopyBackward0": {"dim": attr("dim", _int), "index": saved(0),
-                           "source": needed(_absent, 1), "source_dim": _source_dim},
-    "IndexFillBackward0": {"dim": attr("dim", _int), "index": saved(0)},
-    "IndexFillBackward1": {"dim": attr("dim", _int), "index": saved(0)},
+    "IndexCopyBackward0": {"dim": _dim, "index": saved(0),
+                           "source": needed(saved(1), 1), "source_dim": _source_dim},
+    # the double backward of gather / index_select (their index as an array, not saved)
+    "ScatterAddBackward0(ScatterAddZeros)": {"dim": _dim,
+                                             "index": needed(attr("index", tensor=True), 1)},
+    "IndexAddBackward0(IndexAddZeros)": {"alpha": const(1), "dim": _dim,
+                                         "index": needed(attr("index", tensor=True), 1),
+                                         "source": needed(saved(0), 1),
+                                         "source_dim": _source_dim},
+    "IndexFillBackward0": {"dim": _dim, "index": saved(0)},
+    "IndexFillBackward1": {"dim": _dim, "index": saved(0)},
     "IndexPutBackward0(IndexPut)": {"accumulate": const(False), "indices": _indices("adv")},
     "IndexPutBackward0(IndexPutAdd)": {"accumulate": const(True), "indices": _indices("key")},
     "IndexPutImplBackward0": {"accumulate": const(True), "indices": _indices("key")},
     "PutBackward0(Put)": {"accumulate": attr("accumulate"), "index": saved(0),
-                          "source": needed(_absent, 1)},
+                          "source": needed(saved(1), 1)},
     "MaskedSelectBackward0": {"self": saved(0), "mask": saved(1)},
     "MaskedScatterBackward0(MaskedScatter)": {"mask": saved(0),
                                               "source_sym_sizes": attr("source_shape", tuple)},
-    "MaskedScatterBackwardBackward0": {"mask": attr("mask", tensor=True)},
+    "MaskedScatterBackwardBackward0": {"mask": attr("mask_given", tensor=True)},
     "SelectScatterBackward0": {"dim": _as_given(0), "index": _as_given(1)},
     "SliceScatterBackward0": {"dim": _as_given(0), "start": _as_given(1), "end": _as_given(2),
                               "step": _as_given(3)},
     "DiagonalScatterBackward0": {"offset": _as_given(0), "dim1": _as_given(1),
                                  "dim2": _as_given(2)},
-    "IndexSelectBackward0": {"dim": attr("dim", _int), "index": attr("index", tensor=True),
+    "IndexSelectBackward0": {"dim": _dim, "index": attr("index", tensor=True),
                              "self_sym_sizes": input_sizes(0)},
     "CatBackward0": {"dim": attr("dim", _int)},
     "StackBackward0": {"dim": attr("dim", _int)},
     "SplitBackward0": {"dim": attr("dim", _int), "split_size": _split_size,
                        "self_sym_sizes": input_sizes(0)},
+    "SplitWithSizesBackward0": {"dim": attr("dim", _int), "split_sizes": _split_sizes,
+                                "self_sym_sizes": input_sizes(0)},
+    "UnbindBackward0": {"dim": attr("dim", _int)},
+    "TraceBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
     "RepeatBackward0": {"repeats": attr("repeats", _ints), "self_sym_sizes": input_sizes(0)},
     "FlipBackward0": {"dims": attr("dims", _ints)},
     "RollBackward0": {"dims": attr("dims", _ints), "shifts": attr("shifts", _ints)},

@@ -101,7 +101,8 @@ class Gather(Primitive):
     node_name = "GatherBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index, saved=(), sparse_grad=False):
+    def forward(ctx, a, *, dim, index, saved=(), sparse_grad=False, given_dim=None):
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
         ctx.sparse_grad = bool(sparse_grad)  # (the gradient is dense here; torch's flag)
         if saved:
@@ -116,7 +117,8 @@ class Gather(Primitive):
     @staticmethod
     def backward(ctx, grad):
         check_saved_indices(ctx)
-        return ScatterAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
+        return ScatterAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index,
+                                     given_dim=ctx.given_dim)
 
 
 class ScatterAddZeros(IntoZeros, Primitive):
@@ -125,8 +127,9 @@ class ScatterAddZeros(IntoZeros, Primitive):
     node_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, zeros, g, *, shape, dim, index):
+    def forward(ctx, zeros, g, *, shape, dim, index, given_dim=None):
         ctx.dim, ctx.index = dim, index
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         out = np.zeros(shape, _accumulator(g.dtype))
         if index.size:
             np.add.at(_at_least_1d(out), _grid_key(_at_least_1d(index), dim),
@@ -135,7 +138,7 @@ class ScatterAddZeros(IntoZeros, Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return None, Gather.apply(grad, dim=ctx.dim, index=ctx.index)
+        return None, Gather.apply(grad, dim=ctx.dim, index=ctx.index, given_dim=ctx.given_dim)
 
 
 def _gather_shape_check(shape, dim: int, index_shape) -> None:
@@ -156,13 +159,13 @@ def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:  # noqa
     x = check_tensor("gather", input, "input", 1)
     index = check_tensor("gather", index, "index", 3)
     shape, idx = x._data.shape, index._data
-    dim = wrap_dim(dim, len(shape), "gather", 2)
+    given_dim, dim = dim, wrap_dim(dim, len(shape), "gather", 2)
     check_index_dtype("gather", idx)
     if idx.size:
         _gather_shape_check(shape, dim, idx.shape)
     _check_bounds(idx, dim, _size(shape, dim))
-    return _out(Gather.apply(x, dim=dim, index=idx, saved=(index,), sparse_grad=sparse_grad),
-                out, "gather")
+    return _out(Gather.apply(x, dim=dim, index=idx, saved=(index,), sparse_grad=sparse_grad,
+                             given_dim=given_dim), out, "gather")
 
 
 # ---------------------------------------------------------------------------------------
@@ -178,8 +181,9 @@ class Scatter(Primitive):
     node_name = "ScatterBackward0"
 
     @staticmethod
-    def forward(ctx, a, src, *, dim, index, saved=()):
+    def forward(ctx, a, src, *, dim, index, saved=(), given_dim=None):
         ctx.dim, ctx.index = dim, index
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         if saved:
             ctx.save_for_backward(*saved)
         out = a.copy()
@@ -195,9 +199,11 @@ class Scatter(Primitive):
         grad_a = grad_src = None
         if needs[0]:
             grad_a = ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index,
-                                        value=np.zeros((), grad._data.dtype))
+                                        value=np.zeros((), grad._data.dtype),
+                                        given_dim=ctx.given_dim)
         if needs[1]:
-            grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index)
+            grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index,
+                                    given_dim=ctx.given_dim)
         return grad_a, grad_src
 
 
@@ -207,8 +213,9 @@ class ScatterValue(Primitive):
     node_name = "ScatterBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index, value, saved=()):
+    def forward(ctx, a, *, dim, index, value, saved=(), given_dim=None):
         ctx.dim, ctx.index = dim, index
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         if saved:
             ctx.save_for_backward(*saved)
         out = a.copy()
@@ -220,7 +227,7 @@ class ScatterValue(Primitive):
     def backward(ctx, grad):
         check_saved_indices(ctx)
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index,
-                                  value=np.zeros((), grad._data.dtype))
+                                  value=np.zeros((), grad._data.dtype), given_dim=ctx.given_dim)
 
 
 class ScatterAdd(Primitive):
@@ -231,8 +238,9 @@ class ScatterAdd(Primitive):
     node_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, a, src, *, dim, index, saved=()):
+    def forward(ctx, a, src, *, dim, index, saved=(), given_dim=None):
         ctx.dim, ctx.index = dim, index
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         if saved:
             ctx.save_for_backward(*saved)
         out = a.astype(_accumulator(a.dtype), order="C")  # (a copy)
@@ -248,7 +256,8 @@ class ScatterAdd(Primitive):
         needs = ctx.needs_input_grad
         grad_src = None
         if needs[1]:
-            grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index)
+            grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index,
+                                    given_dim=ctx.given_dim)
         return grad if needs[0] else None, grad_src
 
 
@@ -337,7 +346,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
             "scatter() received an invalid combination of arguments - got (Tensor, int, "
             f"Tensor, {type_name(value)}), but expected one of:\n{_SCATTER_SIGNATURES}"
         )
-    dim = _scatter_checks("scatter", x, dim, index, src)
+    given_dim, dim = dim, _scatter_checks("scatter", x, dim, index, src)
     idx = index._data
     if reduce is not None:
         if reduce not in ("add", "multiply"):
@@ -349,10 +358,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None) -
         result = ScatterReduceLegacy.apply(x, operand, dim=dim, index=idx, ufunc=ufunc)
         return _out(result, out, "scatter")
     if src is not None:
-        return _out(Scatter.apply(x, src, dim=dim, index=idx, saved=(index,)), out, "scatter")
+        return _out(Scatter.apply(x, src, dim=dim, index=idx, saved=(index,),
+                                  given_dim=given_dim), out, "scatter")
     value = checked_scalar(value, x._data.dtype)
-    return _out(ScatterValue.apply(x, dim=dim, index=idx, value=value, saved=(index,)), out,
-                "scatter")
+    return _out(ScatterValue.apply(x, dim=dim, index=idx, value=value, saved=(index,),
+                                   given_dim=given_dim), out, "scatter")
 
 
 @numpy_names
@@ -361,10 +371,10 @@ def scatter_add(input, dim, index, src, *, out=None) -> Tensor:  # noqa: A002
     x = check_tensor("scatter_add", input, "input", 1)
     index = check_tensor("scatter_add", index, "index", 3)
     src = check_tensor("scatter_add", src, "src", 4)
-    dim = _scatter_checks("scatter_add", x, dim, index, src)
+    given_dim, dim = dim, _scatter_checks("scatter_add", x, dim, index, src)
     saved = (index,) if src.requires_grad else ()
-    return _out(ScatterAdd.apply(x, src, dim=dim, index=index._data, saved=saved), out,
-                "scatter_add")
+    return _out(ScatterAdd.apply(x, src, dim=dim, index=index._data, saved=saved,
+                                 given_dim=given_dim), out, "scatter_add")
 
 
 # ---------------------------------------------------------------------------------------
@@ -404,8 +414,10 @@ class ScatterReduce(Primitive):
     node_name = "ScatterReduceBackward0"
 
     @staticmethod
-    def forward(ctx, a, src, *, dim, index, reduce, include_self, index_tensor=None):
+    def forward(ctx, a, src, *, dim, index, reduce, include_self, index_tensor=None,
+                given_dim=None):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         out = a.astype(_accumulator(a.dtype) if reduce in ("sum", "mean", "prod") else a.dtype,
                        order="C")
         if index.size:
@@ -433,7 +445,7 @@ class ScatterReduce(Primitive):
     @staticmethod
     def backward(ctx, grad):
         _, a, src, result = ctx.saved_tensors
-        dim, index, reduce = ctx.dim, ctx.index, ctx.reduce
+        dim, index, reduce = ctx.given_dim, ctx.index, ctx.reduce  # (torch's formula's dim)
         if reduce == "sum":
             grad_a = grad
             grad_src = gather(grad, dim, wrap(index))
@@ -463,7 +475,7 @@ def _prod_backward(grad, a, src, result, ctx):
     without them, so a single zero still gets the product of the others."""
     from torchlet._ops.pointwise import where
 
-    dim, index = ctx.dim, wrap(ctx.index)
+    dim, index = ctx.given_dim, wrap(ctx.index)
     masked_a = a.masked_fill(a == 0, 1)
     masked_a_result = scatter_reduce(masked_a, dim, index, src, "prod",
                                      include_self=ctx.include_self)
@@ -493,15 +505,15 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
                       else "div_floor_cpu")
             raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
-    dim = _scatter_checks("scatter_reduce", x, dim, index, src, no_bool_mean)
+    given_dim, dim = dim, _scatter_checks("scatter_reduce", x, dim, index, src, no_bool_mean)
     if reduce not in _REDUCE_UFUNCS:
         raise RuntimeError(
             f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
         )
     idx = index._data
     return _out(ScatterReduce.apply(x, src, dim=dim, index=idx, reduce=reduce,
-                                    include_self=bool(include_self), index_tensor=index),
-                out, "scatter_reduce")
+                                    include_self=bool(include_self), index_tensor=index,
+                                    given_dim=given_dim), out, "scatter_reduce")
 
 
 # ---------------------------------------------------------------------------------------

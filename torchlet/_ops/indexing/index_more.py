@@ -63,10 +63,11 @@ class IndexCopy(Primitive):
     node_name = "IndexCopyBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, dim, index, saved=()):
+    def forward(ctx, a, source, *, dim, index, saved=(), given_dim=None):
         ctx.dim, ctx.index, ctx.source_shape = dim, index, source.shape
-        if saved:
-            ctx.save_for_backward(*saved)
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
+        if saved:  # (with source where it needs a gradient, as torch saves it)
+            ctx.save_for_backward(*saved, *((source,) if ctx.needs_input_grad[1] else ()))
         out = a.copy()
         view = out.reshape(1) if out.ndim == 0 else out
         if view.size:  # (an empty self's indices are not checked: they may be any)
@@ -79,9 +80,9 @@ class IndexCopy(Primitive):
         needs = ctx.needs_input_grad
         grad_a = grad_source = None
         if needs[0]:
-            grad_a = index_fill(grad, ctx.dim, wrap(ctx.index), 0)
+            grad_a = index_fill(grad, ctx.given_dim, wrap(ctx.index), 0)
         if needs[1]:
-            grad_source = source_grad(grad, ctx.dim, ctx.index, ctx.source_shape)
+            grad_source = source_grad(grad, ctx.given_dim, ctx.index, ctx.source_shape)
         return grad_a, grad_source
 
 
@@ -96,7 +97,7 @@ def index_copy(input, dim, index, source) -> Tensor:  # noqa: A002
     index = check_tensor("index_copy", index, "index", 3)
     source = check_tensor("index_copy", source, "source", 4)
     data, idx, src = x._data, index._data, source._data
-    dim = wrap_dim(dim, data.ndim)
+    given_dim, dim = dim, wrap_dim(dim, data.ndim)
     if idx.ndim > 1:
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
     if src.ndim == 0 and idx.size != 1:
@@ -138,7 +139,7 @@ def index_copy(input, dim, index, source) -> Tensor:  # noqa: A002
         raise IndexError(
             f"index_copy_(): index {bad} is out of bounds for dimension {dim} with size {size}"
         )
-    return IndexCopy.apply(x, source, dim=dim, index=idx, saved=(index,))
+    return IndexCopy.apply(x, source, dim=dim, index=idx, saved=(index,), given_dim=given_dim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -167,8 +168,10 @@ class IndexReduce(Primitive):
     node_name = "IndexReduceBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, dim, index, reduce, include_self, index_tensor=None):
+    def forward(ctx, a, source, *, dim, index, reduce, include_self, index_tensor=None,
+                given_dim=None):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         out = a.copy()
         view = out.reshape(1) if out.ndim == 0 else out
         key = _along(dim, index)
@@ -193,7 +196,7 @@ class IndexReduce(Primitive):
     @staticmethod
     def backward(ctx, grad):
         index_tensor, a, source, result = ctx.saved_tensors
-        dim, index, reduce = ctx.dim, wrap(ctx.index), ctx.reduce
+        dim, index, reduce = ctx.given_dim, wrap(ctx.index), ctx.reduce  # (torch's formula's)
         if reduce == "prod":
             grad_a, grad_source = _prod_backward(grad, a, source, result, ctx)
         elif reduce == "mean":
@@ -220,7 +223,7 @@ def _prod_backward(grad, a, source, result, ctx):
     without them, so a single zero still gets the product of the others."""
     from torchlet._ops.pointwise import where
 
-    dim, index, include_self = ctx.dim, wrap(ctx.index), ctx.include_self
+    dim, index, include_self = ctx.given_dim, wrap(ctx.index), ctx.include_self
     masked_a = a.masked_fill(a == 0, 1)
     masked_a_result = _index_reduce(masked_a, dim, index, source, "prod", include_self)
     grad_a = grad * masked_a_result / masked_a
@@ -238,8 +241,8 @@ def _prod_backward(grad, a, source, result, ctx):
 
 
 def _index_reduce(x, dim, index, source, reduce, include_self):
-    return IndexReduce.apply(x, source, dim=dim, index=index._data, reduce=reduce,
-                             include_self=include_self)
+    return IndexReduce.apply(x, source, dim=wrap_dim(dim, x._data.ndim), index=index._data,
+                             reduce=reduce, include_self=include_self, given_dim=dim)
 
 
 @numpy_names
@@ -259,7 +262,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
             f"{reduce}."
         )
     data, src = x._data, source._data
-    dim = wrap_dim(dim, data.ndim)
+    given_dim, dim = dim, wrap_dim(dim, data.ndim)
     idx = check_index_source("index_reduce_", data, index._data, src, dim)
     if data.dtype == np.bool_:  # torch's CPU kernels that leave bool out, in its order
         if not include_self:
@@ -280,7 +283,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     if data.dtype == np.bool_ and reduce == "mean" and idx.size:
         raise _not_for_bool("div_floor_cpu")
     return IndexReduce.apply(x, source, dim=dim, index=idx.astype(np.int64), reduce=reduce,
-                             include_self=bool(include_self), index_tensor=index)
+                             include_self=bool(include_self), index_tensor=index,
+                             given_dim=given_dim)
 
 
 def _not_for_bool(kernel: str) -> NotImplementedError:
@@ -301,8 +305,8 @@ class Put(Primitive):
     @staticmethod
     def forward(ctx, a, source, *, index, accumulate, order=None, saved=()):
         ctx.index, ctx.accumulate, ctx.source_shape = index, accumulate, source.shape
-        if saved:
-            ctx.save_for_backward(*saved)
+        if saved:  # (with source where it needs a gradient, as torch saves it)
+            ctx.save_for_backward(*saved, *((source,) if ctx.needs_input_grad[1] else ()))
         out = a.copy()
         flat = out.reshape(-1)  # a view: out is a fresh C-contiguous copy
         if order is None:

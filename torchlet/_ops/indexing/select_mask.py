@@ -55,8 +55,9 @@ class IndexSelect(Primitive):
     node_name = "IndexSelectBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index, saved=()):
+    def forward(ctx, a, *, dim, index, saved=(), given_dim=None):
         ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         if saved:
             ctx.save_for_backward(*saved)
         if a.ndim == 0:
@@ -66,7 +67,8 @@ class IndexSelect(Primitive):
     @staticmethod
     def backward(ctx, grad):
         check_saved_indices(ctx)
-        return IndexAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
+        return IndexAddZeros.apply(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index,
+                                   given_dim=ctx.given_dim)
 
 
 class IndexAddZeros(IntoZeros, Primitive):
@@ -76,8 +78,11 @@ class IndexAddZeros(IntoZeros, Primitive):
     node_name = "IndexAddBackward0"
 
     @staticmethod
-    def forward(ctx, zeros, g, *, shape, dim, index):
-        ctx.dim, ctx.index = dim, index
+    def forward(ctx, zeros, g, *, shape, dim, index, given_dim=None):
+        ctx.dim, ctx.index, ctx.source_shape = dim, index, g.shape
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
+        if ctx.needs_input_grad[1]:  # (a double backward: torch saves g, its source)
+            ctx.save_for_backward(g)
         out = np.zeros(shape, g.dtype)
         if out.ndim == 0:
             out[...] = g
@@ -87,7 +92,8 @@ class IndexAddZeros(IntoZeros, Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return None, IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+        return None, IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index,
+                                       given_dim=ctx.given_dim)
 
 
 @numpy_names
@@ -96,7 +102,7 @@ def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
     x = check_tensor("index_select", input, "input", 1)
     index = check_tensor("index_select", index, "index", 3)
     data, idx = x._data, index._data
-    dim = wrap_dim(dim, data.ndim, "index_select", 2)
+    given_dim, dim = dim, wrap_dim(dim, data.ndim, "index_select", 2)
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if data.ndim == 0 and idx.size != 1:
@@ -121,7 +127,8 @@ def index_select(input, dim, index, *, out=None) -> Tensor:  # noqa: A002
                     f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}"
                 )
             raise IndexError("index out of range in self")
-    return _out(IndexSelect.apply(x, dim=dim, index=idx, saved=(index,)), out, "index_select")
+    return _out(IndexSelect.apply(x, dim=dim, index=idx, saved=(index,), given_dim=given_dim),
+                out, "index_select")
 
 
 class IndexAdd(Primitive):
@@ -133,8 +140,9 @@ class IndexAdd(Primitive):
     node_name = "IndexAddBackward0"
 
     @staticmethod
-    def forward(ctx, a, source, *, dim, index, alpha, wide=False, saved=()):
+    def forward(ctx, a, source, *, dim, index, alpha, wide=False, saved=(), given_dim=None):
         ctx.dim, ctx.index, ctx.alpha, ctx.source_shape = dim, index, alpha, source.shape
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         if saved:  # (with source, as torch saves both for source's gradient)
             ctx.save_for_backward(*saved, source)
         if alpha != 1:
@@ -160,7 +168,7 @@ class IndexAdd(Primitive):
         if needs[1]:
             # (index_select's checks: index_add takes an index out of range when self is
             # empty, which torch's backward then refuses)
-            grad_source = source_grad(grad, ctx.dim, ctx.index, ctx.source_shape)
+            grad_source = source_grad(grad, ctx.given_dim, ctx.index, ctx.source_shape)
             if ctx.alpha != 1:  # (torch's maybe_multiply: a number, MulBackward1)
                 from torchlet._ops.linalg.integration import MulScalar  # (imports shape)
 
@@ -237,7 +245,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
     index = check_tensor("index_add", index, "index", 3)
     source = check_tensor("index_add", source, "source", 4)
     data, src = x._data, source._data
-    dim = wrap_dim(dim, data.ndim, "index_add", 2)
+    given_dim, dim = dim, wrap_dim(dim, data.ndim, "index_add", 2)
     idx = check_index_source("index_add_", data, index._data, src, dim)
     size = data.shape[dim] if data.ndim else 1
     # torch's kernel has two loops with their own checks: one for 0-d/1-d self, and one
@@ -255,7 +263,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None) -> Tensor:  # noq
         alpha = int(alpha)  # torch casts alpha to the integer dtype
     saved = (index,) if source.requires_grad else ()
     return _out(IndexAdd.apply(x, source, dim=dim, index=idx, alpha=alpha, wide=wide,
-                               saved=saved), out, "index_add")
+                               saved=saved, given_dim=given_dim), out, "index_add")
 
 
 def skips_index_checks(x: Tensor, dim: int, idx: np.ndarray, clone_dense: bool = True) -> bool:
@@ -313,8 +321,9 @@ class IndexFill(Primitive):
     node_name = "IndexFillBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, index, value, saved=()):
+    def forward(ctx, a, *, dim, index, value, saved=(), given_dim=None):
         ctx.dim, ctx.index = dim, index
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         if saved:
             ctx.save_for_backward(*saved)
         out = _copy_preserving_layout(a)
@@ -326,7 +335,7 @@ class IndexFill(Primitive):
     def backward(ctx, grad):
         check_saved_indices(ctx)
         return IndexFill.apply(grad, dim=ctx.dim, index=ctx.index,
-                               value=np.zeros((), grad._data.dtype))
+                               value=np.zeros((), grad._data.dtype), given_dim=ctx.given_dim)
 
 
 class IndexFillTensor(Primitive):
@@ -336,8 +345,9 @@ class IndexFillTensor(Primitive):
     node_name = "IndexFillBackward1"
 
     @staticmethod
-    def forward(ctx, a, value, *, dim, index, saved=()):
+    def forward(ctx, a, value, *, dim, index, saved=(), given_dim=None):
         ctx.dim, ctx.index = dim, index
+        ctx.given_dim = dim if given_dim is None else given_dim  # (torch's _saved_dim)
         if saved:
             ctx.save_for_backward(*saved)
         out = _copy_preserving_layout(a)
@@ -352,10 +362,12 @@ class IndexFillTensor(Primitive):
         grad_a = grad_value = None
         if needs[0]:
             grad_a = IndexFill.apply(grad, dim=ctx.dim, index=ctx.index,
-                                     value=np.zeros((), grad._data.dtype))
+                                     value=np.zeros((), grad._data.dtype),
+                                     given_dim=ctx.given_dim)
         if needs[1]:  # each filled slice counts once, however often it was indexed
             unique = np.unique(ctx.index)
-            grad_value = IndexSelect.apply(grad, dim=ctx.dim, index=unique).sum()
+            grad_value = IndexSelect.apply(grad, dim=ctx.dim, index=unique,
+                                           given_dim=ctx.given_dim).sum()
         return grad_a, grad_value
 
 
@@ -365,7 +377,7 @@ def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
     x = check_tensor("index_fill", input, "input", 1)
     index = check_tensor("index_fill", index, "index", 3)
     data, idx = x._data, index._data
-    dim = wrap_dim(dim, data.ndim, "index_fill", 2)
+    given_dim, dim = dim, wrap_dim(dim, data.ndim, "index_fill", 2)
     if idx.dtype != _INT64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
     _vector_index("index_fill_", idx)
@@ -381,9 +393,10 @@ def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
     if bad is not None:
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if isinstance(value, Tensor):
-        return IndexFillTensor.apply(x, value, dim=dim, index=idx, saved=(index,))
+        return IndexFillTensor.apply(x, value, dim=dim, index=idx, saved=(index,),
+                                     given_dim=given_dim)
     return IndexFill.apply(x, dim=dim, index=idx, value=checked_scalar(value, data.dtype),
-                           saved=(index,))
+                           saved=(index,), given_dim=given_dim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -528,8 +541,9 @@ class MaskedScatterBackward(Primitive):
     node_name = "MaskedScatterBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, g, *, mask, sizes):
+    def forward(ctx, g, *, mask, sizes, mask_given=None):
         ctx.mask, ctx.shape = mask, g.shape
+        ctx.mask_given = mask if mask_given is None else mask_given  # (torch's _saved_mask)
         picked = g[mask]
         out = np.zeros(int(np.prod(sizes)), g.dtype)
         out[: picked.size] = picked
@@ -566,6 +580,7 @@ class MaskedScatter(Primitive):
     @staticmethod
     def forward(ctx, a, source, *, mask, saved=()):
         shape = np.broadcast_shapes(a.shape, mask.shape)
+        ctx.mask_given = mask  # (torch's backward keeps the mask as given, unbroadcast)
         mask = np.broadcast_to(mask, shape)
         ctx.mask, ctx.source_shape = mask, source.shape
         if saved:
@@ -583,7 +598,8 @@ class MaskedScatter(Primitive):
             grad_a = MaskedFill.apply(grad, mask=ctx.mask, value=np.zeros((), grad._data.dtype))
         if needs[1]:
             grad_source = MaskedScatterBackward.apply(grad, mask=ctx.mask,
-                                                      sizes=ctx.source_shape)
+                                                      sizes=ctx.source_shape,
+                                                      mask_given=ctx.mask_given)
         return grad_a, grad_source
 
 

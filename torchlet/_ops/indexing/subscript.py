@@ -71,8 +71,9 @@ class _View(Primitive):
     """Base of the basic-indexing views: out = a[key] (a NumPy view)."""
 
     @staticmethod
-    def forward(ctx, a, *, key):
+    def forward(ctx, a, *, key, given=None):
         ctx.key, ctx.shape = key, a.shape
+        ctx.given = given  # a Select's int as given (torch's _saved_index shows -1 so)
         out = a[key]
         if not out.size or None in key:
             out = _torch_view(out, a, key)
@@ -158,7 +159,7 @@ class Select(_View):
 
     @staticmethod
     def backward(ctx, grad):
-        return SelectBackward.apply(grad, shape=ctx.shape, key=ctx.key)
+        return SelectBackward.apply(grad, shape=ctx.shape, key=ctx.key, given=ctx.given)
 
 
 class Slice(_View):
@@ -200,8 +201,8 @@ class _Embed(Primitive):
     """Base of the adjoints of the views: out = zeros(shape) with g written at key."""
 
     @staticmethod
-    def forward(ctx, g, *, shape, key):
-        ctx.key = key
+    def forward(ctx, g, *, shape, key, given=None):
+        ctx.key, ctx.given = key, given
         out = np.zeros(shape, g.dtype)
         out[key] = g
         return out
@@ -214,7 +215,7 @@ class SelectBackward(_Embed):
 
     @staticmethod
     def backward(ctx, grad):
-        return Select.apply(grad, key=ctx.key)
+        return Select.apply(grad, key=ctx.key, given=ctx.given)
 
 
 class SliceBackward(_Embed):
@@ -439,7 +440,8 @@ def _parse(shape, index, skip_full_slices: bool):
 
     Returns ``(key, steps, tensors)``: ``key`` is one NumPy basic index for the whole
     basic stage; ``steps`` lists ``(view class, dim, arg)`` in torch's order (to record
-    the same chain of views in the graph); ``tensors`` lists ``(dim, array)``, the tensor
+    the same chain of views in the graph; a Select's int as given, which may be
+    negative); ``tensors`` lists ``(dim, array)``, the tensor
     indices and the dims of the basic result where they start.
     """
     items = _as_tuple(index)
@@ -476,10 +478,10 @@ def _parse(shape, index, skip_full_slices: bool):
                 raise IndexError(
                     f"index {value} is out of bounds for dimension {position} with size {size}"
                 )
+            steps.append((Select, dim, value))  # (as given: getitem wraps a negative one)
             if value < 0:
                 value += size
             key.append(value)
-            steps.append((Select, dim, value))
             del sizes[dim]
         elif kind is _SLICE:
             start, stop, step = value
@@ -808,6 +810,8 @@ def getitem(t: Tensor, index) -> Tensor:
                 raise IndexError(
                     f"index {index} is out of bounds for dimension 0 with size {size}"
                 )
+            if index < 0 and _recording(t):  # (torch's node keeps the int as given)
+                return make_view(Select.apply(t, key=(index + size, Ellipsis), given=index), t)
             return _view(t, Select, (index + size if index < 0 else index, Ellipsis))
         return _view(t, Slice, (slice(*parts), Ellipsis))
     if index is None:
@@ -840,6 +844,10 @@ def getitem(t: Tensor, index) -> Tensor:
 
     out = t
     for view_cls, dim, arg in steps:
+        if view_cls is Select and arg < 0:  # (torch's node keeps the int as given)
+            key = (FULL,) * dim + (arg + out._data.shape[dim], Ellipsis)
+            out = make_view(Select.apply(out, key=key, given=arg), t)
+            continue
         out = make_view(view_cls.apply(out, key=(FULL,) * dim + (arg, Ellipsis)), t)
     if tensors:
         key, arrays = _advanced_key(out._data.shape, tensors, on_meta(data))
