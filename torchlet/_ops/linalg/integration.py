@@ -10,7 +10,7 @@ composed here from the same operations in the same order, and record torch's nod
     corrcoef(X)          = clip(cov / (s s^T), -1, 1),  s = sqrt(diag(cov))
 
 The multiplications and divisions by a C++ double (``* 0.5``, ``* dx``, ``/ 2.``) are
-torch's Scalar overloads, nodes MulBackward1 and DivBackward1: the two primitives below.
+torch's Scalar overloads, nodes MulBackward1 and DivBackward1 (``MulScalar``, ``DivScalar``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from torchlet._dtype import type_name
 from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.products import _mm, _scalar_name, _tensor_arg
+from torchlet._ops.pointwise.arithmetic import DivScalar, MulScalar
 from torchlet._ops.reduction.sums import cumsum
 from torchlet._tensor import Tensor, _wrap_dim, wrap
-from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
 # tensor times / over a C++ double
@@ -38,43 +38,6 @@ def _float(x: Tensor) -> Tensor:
     if x._data.dtype.kind == "f":
         return x
     return x.to(_dtype.get_default_dtype())
-
-
-def _compute(a: np.ndarray, fn):
-    """fn on a in torch's op-math type: float16 in float32, rounded once."""
-    if a.dtype == np.float16:
-        return fn(a.astype(np.float32), np.float32).astype(np.float16)
-    return fn(a, a.dtype.type)
-
-
-class MulScalar(Primitive):
-    """out = a * s (s a number);  grad_a = grad * s."""
-
-    node_name = "MulBackward1"
-
-    @staticmethod
-    def forward(ctx, a, *, number):
-        ctx.number = number
-        return np.asarray(_compute(a, lambda x, t: x * t(number)))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return MulScalar.apply(grad, number=ctx.number)
-
-
-class DivScalar(Primitive):
-    """out = a / s (s a number);  grad_a = grad / s."""
-
-    node_name = "DivBackward1"
-
-    @staticmethod
-    def forward(ctx, a, *, number):
-        ctx.number = number
-        return np.asarray(_compute(a, lambda x, t: x / t(number)))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return DivScalar.apply(grad, number=ctx.number)
 
 
 def _times(x: Tensor, number: float) -> Tensor:
