@@ -54,7 +54,12 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     if common.np.kind != "f":
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{_dtype.TYPE_WORDS[common.np.name]}")
-    a, b = _cast(a, common.np), _cast(b, common.np)
+    # as torch: only integer (and bool) inputs are cast to the common dtype; a float input
+    # keeps its own dtype through its norm and division, promotion happens at the multiply
+    if a._data.dtype.kind != "f":
+        a = _cast(a, common.np)
+    if b._data.dtype.kind != "f":
+        b = _cast(b, common.np)
     if a._data.shape != b._data.shape:
         a, b = _shape.broadcast_tensors(a, b)
     dim = _wrap_dim(dim if type(dim) is int else dim_arg(dim, "cosine_similarity", 3),

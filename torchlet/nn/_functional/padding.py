@@ -24,7 +24,7 @@ import numpy as np
 
 from torchlet._dtype import type_name
 from torchlet._ops.shape.common import _ints, empty_in_layout, suggested_memory_format
-from torchlet._tensor import Tensor
+from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional.pooling_plans import in_format
 
@@ -93,7 +93,8 @@ def _source_index(mode: str, size: int, left: int, right: int) -> np.ndarray:
 class IndexPad(Primitive):
     """out = x read at one index array per padded dim (reflect/replicate);
     grad_x = grad added back at those indices. ``keep_format``: the result and the input
-    gradient are laid out as the input (channels_last when its strides suggest it)."""
+    gradient are laid out as the input (channels_last when its strides suggest it). x is
+    saved, as torch saves it (its backward node takes x, see IndexPadBackward)."""
 
     node_name = "ReflectionPad1DBackward0"  # the instance's name is set per mode and rank
 
@@ -102,6 +103,7 @@ class IndexPad(Primitive):
         ctx.indices, ctx.in_shape, ctx.node_name = indices, x.shape, name
         ctx.keep_format = keep_format
         ctx.fmt = suggested_memory_format(x) if keep_format else None
+        ctx.save_for_backward(x)
         out = x
         for dim, index in indices:
             out = np.take(out, index, axis=dim)
@@ -109,21 +111,24 @@ class IndexPad(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexPadBackward.apply(grad, indices=ctx.indices, in_shape=ctx.in_shape,
-                                      fmt=ctx.fmt, keep_format=ctx.keep_format,
-                                      name=ctx.node_name)
+        (x,) = ctx.saved_tensors
+        return IndexPadBackward.apply(grad, x, indices=ctx.indices, fmt=ctx.fmt,
+                                      keep_format=ctx.keep_format, name=ctx.node_name)
 
 
 class IndexPadBackward(Primitive):
     """out = grad summed back onto the input positions it was read from (laid out as
-    ``fmt``); grad_grad = the gather again (IndexPad). Named after the padding's node
+    ``fmt``); grad_grad = the gather again (IndexPad); x gave only its shape: grad_x =
+    zeros (contiguous, as torch's). So a gradient taken with create_graph stays connected
+    to x even when grad needs no gradient, as in torch. Named after the padding's node
     (``name``), as torch: ReflectionPad2DBackwardBackward0."""
 
     node_name = "ReflectionPad1DBackwardBackward0"  # the instance's name is set per call
 
     @staticmethod
-    def forward(ctx, grad, *, indices, in_shape, fmt=None, keep_format=False, name):
+    def forward(ctx, grad, x, *, indices, fmt=None, keep_format=False, name):
         ctx.indices, ctx.keep_format, ctx.pad_name = indices, keep_format, name
+        in_shape = ctx.in_shape = x.shape
         ctx.node_name = name.replace("Backward0", "BackwardBackward0")
         # one unbuffered add over all padded dims at once: each input entry then adds its
         # gradients in the output's row-major order, the order torch's loop adds them in
@@ -136,8 +141,10 @@ class IndexPadBackward(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexPad.apply(grad, indices=ctx.indices, name=ctx.pad_name,
-                              keep_format=ctx.keep_format)
+        need_grad, need_x = ctx.needs_input_grad
+        return (IndexPad.apply(grad, indices=ctx.indices, name=ctx.pad_name,
+                               keep_format=ctx.keep_format) if need_grad else None,
+                wrap(np.zeros(ctx.in_shape, grad._data.dtype)) if need_x else None)
 
 
 def _circular_slices(shape: tuple, pairs: list):

@@ -20,7 +20,9 @@ order of operations can be reproduced:
   ``np.add.reduce`` along the row; where the emulation does not promise them (a max tied
   between 0.0 and -0.0, a NaN) the general path is taken;
 * float16 is computed in float32 and rounded once, but last-dim log_softmax rounds its
-  sum of exps and their log to float16, as torch's float16 buffers do (``_softmax_half``).
+  sum of exps and their log to float16, as torch's float16 buffers do, and softmax along
+  another dim rounds the exps to float16 first where torch's kernel runs its scalar
+  loop, not its vectors (``_softmax_half``, ``_softmax_half_inner``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops.pointwise import to
 from torchlet._ops.pointwise._libm import rounded_once as _libm  # float32 math as torch rounds it
 from torchlet._ops.reduction._common import reduction_layout
+from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, _wrap_dim, dim_arg
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional._rows import per_row
@@ -229,12 +232,50 @@ def _softmax_half(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
     shifted = x - np.max(x, axis=dim, keepdims=True)
     e = _libm(np.exp, shifted)
     total = np.sum(e, axis=dim, keepdims=True)
+    if not log and not _is_lastdim(x.shape, dim):
+        return _softmax_half_inner(e, total, dim)
     if not log:
         return (e * (1 / total)).astype(np.float16)
     if _is_lastdim(x.shape, dim):
         total = _round_half(total)
         return (shifted - _round_half(_libm(np.log, total))).astype(np.float16)
     return (shifted - _libm(np.log, total)).astype(np.float16)
+
+
+# torch's float16 softmax along a dim with an inner size (_vec_softmax for reduced floats)
+# runs over the outer * inner positions of each slice, split among its threads in equal
+# chunks (parallel_for, grain 0), in vectors of 32 float16 (AVX512) where a whole vector
+# fits in both the row of inner positions and the chunk, one position at a time elsewhere
+_HALF_LANES = 32
+
+
+def _softmax_half_inner(e: np.ndarray, total: np.ndarray, dim: int) -> np.ndarray:
+    """float16 softmax along ``dim`` (not the last), from the float32 exps ``e`` and
+    their sums ``total``, as torch's _vec_softmax divides: its vectors write e / total
+    rounded once; its scalar loop stores each exp in the float16 output first, so it
+    writes float(half(e)) / total, rounded again (``_half_vector_mask`` tells which)."""
+    out = (e / total).astype(np.float16)
+    scalar = ~_half_vector_mask(e.shape, dim)
+    if scalar.any():
+        twice = (_round_half(e) / total).astype(np.float16)
+        np.copyto(out, twice, where=scalar)
+    return out
+
+
+def _half_vector_mask(shape: tuple, dim: int) -> np.ndarray:
+    """Which positions (broadcastable over ``shape``, size 1 along ``dim``) torch's
+    float16 _vec_softmax computes in vectors. Its threads take equal chunks of the
+    outer * inner positions; within a chunk's stretch of one row of inner positions, the
+    vectors run from the stretch's start while 32 fit, the rest goes one by one."""
+    inner = math.prod(shape[dim + 1:])
+    count = math.prod(shape[:dim]) * inner
+    chunk = -(-count // max(1, min(get_num_threads(), count)))
+    p = np.arange(count)
+    begin = p // chunk * chunk
+    start = np.maximum(begin, p // inner * inner)
+    stop = np.minimum(np.minimum(begin + chunk, count), (p // inner + 1) * inner)
+    vector = (p - start) < (stop - start) // _HALF_LANES * _HALF_LANES
+    return vector.reshape(shape[:dim] + (1,) + shape[dim + 1:])
 
 
 def _is_lastdim(shape, dim: int) -> bool:
