@@ -150,7 +150,7 @@ def operand(i, slot, when=None):
 
     def read(node):
         given = node.__dict__.get("given")
-        if len(node.needs_input_grad) == 1:  # MulNumber, DivNumber: x and a number
+        if "number" in node.__dict__:  # MulNumber, DivNumber: x and a number
             if given[i] is None:
                 return None
         elif when is not None and not node.needs_input_grad[when]:

@@ -195,12 +195,16 @@ class MulNumber(Primitive):
     """out = a * s, a float16 and s a Python number: computed in float32 and rounded once,
     as torch does (it keeps the number in float32 rather than rounding it to float16 first);
     grad_a = grad * s. ``given``: (self, other) with None for a, the number (or one-element
-    tensor) as the caller gave it, for ``grad_fn._saved_*`` (as ``_keep_given``)."""
+    tensor) as the caller gave it, for ``grad_fn._saved_*`` (as ``_keep_given``).
+
+    Applied to (a, None) or (None, a), the None in the number's place: torch's node has
+    an empty edge for the wrapped number."""
 
     node_name = "MulBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, number, given):
+    def forward(ctx, a, b, *, number, given):
+        a = b if a is None else a
         ctx.number, ctx.given = number, given
         ctx.save_for_backward()  # (nothing: so that backward frees the number, as torch)
         return laid_out_as_torch((a.astype(np.float32) * np.float32(number)).astype(a.dtype), a,
@@ -208,17 +212,18 @@ class MulNumber(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.number
+        grad_a = grad * ctx.number
+        return (grad_a, None) if ctx.needs_input_grad[0] else (None, grad_a)
 
 
 class DivNumber(Primitive):
     """out = a / s, a float16 and s a Python number, computed in float32 like MulNumber;
-    grad_a = grad / s. ``given`` as MulNumber's."""
+    grad_a = grad / s. ``given`` and the empty edge as MulNumber's."""
 
     node_name = "DivBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, number, given):
+    def forward(ctx, a, _number, *, number, given):
         ctx.number, ctx.given = number, given
         ctx.save_for_backward()  # (as MulNumber's)
         return laid_out_as_torch((a.astype(np.float32) / np.float32(number)).astype(a.dtype), a,
@@ -226,7 +231,7 @@ class DivNumber(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad / ctx.number
+        return grad / ctx.number, None
 
 
 # Python numbers, and the NumPy ones that torch's parser reads as Python numbers (a set:
@@ -848,12 +853,14 @@ def _rsub_error(args: tuple, keywords: dict) -> TypeError:
 def mul(input, other, *, out=None):  # noqa: A002
     if type(other) in _NUMBERS or type(input) in _NUMBERS:  # (not on the Tensor * Tensor path)
         if _half_and_number(input, other):
-            return _out(MulNumber.apply(input, number=other, given=(None, other)), out, "mul")
+            return _out(MulNumber.apply(input, None, number=other, given=(None, other)), out,
+                        "mul")
         if _half_and_number(other, input):
-            return _out(MulNumber.apply(other, number=input, given=(input, None)), out, "mul")
+            return _out(MulNumber.apply(None, other, number=input, given=(input, None)), out,
+                        "mul")
     elif _half_and_scalar_tensor(input, other):
-        return _out(MulNumber.apply(input, number=other.item(), given=(None, other)), out,
-                    "mul")
+        return _out(MulNumber.apply(input, None, number=other.item(), given=(None, other)),
+                    out, "mul")
     try:
         a, b, dt = _uncast_operands(input, other)  # (as add's)
     except TypeError as error:
@@ -903,10 +910,11 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         return _out(DivRounded.apply(a, b, rounding_mode=rounding_mode, given=given), out,
                     "div")
     if type(other) in _NUMBERS and _half_and_number(input, other):
-        return _out(DivNumber.apply(input, number=other, given=(None, other)), out, "div")
-    if _half_and_scalar_tensor(input, other):
-        return _out(DivNumber.apply(input, number=other.item(), given=(None, other)), out,
+        return _out(DivNumber.apply(input, None, number=other, given=(None, other)), out,
                     "div")
+    if _half_and_scalar_tensor(input, other):
+        return _out(DivNumber.apply(input, None, number=other.item(), given=(None, other)),
+                    out, "div")
     try:
         a, b, dt = _uncast_operands(input, other)  # (as add's)
     except TypeError as error:
@@ -1085,7 +1093,8 @@ class Remainder(Primitive):
         grad_b = None
         if need_b:
             b, a = ctx.saved_tensors
-            grad_b = -grad * floor_divide(a, b)
+            grad_b = -grad * div(a, b, rounding_mode="floor")  # (torch's formula: this
+            # has a derivative, floor_divide none)
         return grad if need_a else None, grad_b
 
 

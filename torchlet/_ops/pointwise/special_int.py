@@ -29,7 +29,6 @@ from torchlet._ops.pointwise.operands import (
     operand_error,
     promoted,
     promotion,
-    to,
     zeros_like_grad,
 )
 from torchlet._ops.pointwise.unary import exp2
@@ -244,7 +243,11 @@ def ldexp(input, other, *, out=None):  # noqa: A002
 
 class Frexp(Primitive):
     """(mantissa, exponent) with a = mantissa * 2^exponent, 0.5 <= |mantissa| < 1;
-    grad_a = grad_mantissa / 2^exponent (the exponent is an int32, not differentiable)."""
+    grad_a = grad_mantissa / 2^exponent (the exponent is an int32, not differentiable).
+
+    As torch's formula, 2^exponent is exp2 of the int32 exponent: of the default dtype, so
+    a float16 gradient is divided in float32 (2^16 would overflow float16) and the engine
+    casts it back (ToCopyBackward0 under create_graph)."""
 
     node_name = "FrexpBackward0"
 
@@ -258,7 +261,7 @@ class Frexp(Primitive):
 
     @staticmethod
     def backward(ctx, grad_mantissa, grad_exponent=None):
-        return grad_mantissa / exp2(to(wrap(ctx.exponent), grad_mantissa.dtype))
+        return grad_mantissa / exp2(wrap(ctx.exponent))
 
 
 def frexp(input, *, out=None):  # noqa: A002
