@@ -23,9 +23,16 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from torchlet.autograd._hooks import call_post_hooks, call_pre_hooks
 from torchlet.autograd.anomaly_mode import backward_runner
-from torchlet.autograd.function import FREED, AccumulateGrad, gradient_edge
+from torchlet.autograd.function import (
+    FREED,
+    AccumulateGrad,
+    gradient_edge,
+    obeys_layout_contract,
+)
 from torchlet.autograd.grad_mode import GRAD_STATE
 
 if TYPE_CHECKING:
@@ -103,7 +110,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
                 node._saved = FREED
 
             # Each gradient is moved out of the list as it is sent on, so that a leaf can
-            # tell from its reference count whether anyone else holds it (_unshared).
+            # tell from its reference count whether anyone else holds it (_may_take_over);
+            # the node's own gradients are let go too (one passed on unchanged, as by
+            # clone or index_put, may then be taken over, as torch does). ``slots`` may
+            # still be the list ``grads`` came in.
+            grads = slots = None
             input_grads = list(input_grads)
             i = -1
             for edge in node._edges:
@@ -123,16 +134,23 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
                     earlier = buffers.pop(nxt, None)
                     if earlier is not None:
                         grad = _sum(earlier[0], grad)
-                        earlier = None  # drop the buffer's reference (see _unshared)
+                        earlier = None  # drop the buffer's reference (see _may_take_over)
                     variable = nxt._variable()
                     if (captures is None and grad is not None and variable is not None
                             and not variable._hooks and nxt._hooks is None
                             and variable._requires_grad):  # the usual
-                        if variable._grad is not None and not create_graph:
-                            variable._grad._data += grad._data  # (what _accumulate does)
+                        # What _accumulate does, done here for the two cases of every
+                        # training step: a first gradient (after zero_grad) that nobody
+                        # else holds, laid out as .grad may be, becomes .grad as it is
+                        # (torch "steals" it); a later one is added in place.
+                        if create_graph:
+                            nxt._accumulate(variable, grad)
+                        elif variable._grad is not None:
+                            variable._grad._data += grad._data
+                        elif _may_take_over(grad, variable._data):
+                            variable._grad = grad
                         else:
-                            unshared = variable._grad is None and _unshared(grad)
-                            nxt._accumulate(variable, grad, unshared)
+                            nxt._accumulate(variable, grad)
                     else:
                         _leaf(nxt, grad, captures, captured, accumulate)
                     continue
@@ -223,20 +241,32 @@ def _leaf(node, grad, captures, captured, accumulate=False):
 # Python 3.14 the interpreter may borrow some of them instead, so there we always copy.
 _COUNTS_REFERENCES = sys.version_info < (3, 14)
 _UNSHARED_COUNT = 4 if sys.version_info < (3, 11) else 3
+_refcount = sys.getrefcount
 
 
-def _unshared(grad) -> bool:
-    """Whether ``grad`` and its array are referenced only by the engine's local variable,
-    so that ``.grad`` may take them over instead of copying (torch's AccumulateGrad
-    "steals" a gradient whose use count says the same). The array must own its memory
-    (not a view), be writable and C-contiguous, as a copy would be."""
+def _may_take_over(grad, leaf) -> bool:
+    """Whether ``grad`` may become the ``.grad`` of the leaf whose array is ``leaf`` as it
+    is, without a copy: torch's AccumulateGrad "steals" a first gradient when its use
+    count says nobody else holds it and it obeys the gradient layout contract.
+
+    Here nobody else holds it when ``grad`` and its array are referenced only by the
+    engine's local variable, and the array is writable and owns its memory, or is the one
+    view of an array that does (a strided layout, such as channels_last, is made as a
+    view of a new buffer)."""
     data = grad._data
-    if not (_COUNTS_REFERENCES and sys.getrefcount(grad) == _UNSHARED_COUNT
-            and sys.getrefcount(data) == 3  # grad._data, the local ``data``, the call
-            and data.base is None):
+    if not (_COUNTS_REFERENCES and _refcount(grad) == _UNSHARED_COUNT
+            and _refcount(data) == 3):  # grad._data, the local ``data``, the call
         return False
-    flags = data.flags  # (a new object at each read: read once)
-    return flags.writeable and flags.c_contiguous
+    base = data.base
+    if base is not None and not (type(base) is np.ndarray and base.base is None
+                                 and _refcount(base) == 3):  # data.base, base, call
+        return False
+    if not data.flags.writeable:
+        return False
+    strides = data.strides
+    if strides == leaf.strides and 0 not in strides and leaf.flags.c_contiguous:
+        return True  # the usual case: both in C order, size-1 dims and all
+    return obeys_layout_contract(data, leaf)
 
 
 def _sum(earlier, grad):

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from torchlet._device import CPU, META, META_KERNEL, MetaArray, is_meta_array, meta_array
-from torchlet._dtype import type_name
+from torchlet._dtype import contiguous_format, type_name
 from torchlet._numpy_names import user_stacklevel
 from torchlet.autograd.anomaly_mode import ANOMALY_STATE, record_forward_trace
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -270,10 +270,10 @@ class AccumulateGrad(Node):
     def _sequence_nr(self) -> int:
         return 2**64 - 1  # torch's UINT64_MAX: a leaf's node runs as soon as it is ready
 
-    def _accumulate(self, variable, grad, unshared=False):
+    def _accumulate(self, variable, grad):
         """Add ``grad`` into ``variable.grad`` (``variable`` is this node's leaf). A first
-        gradient is taken over if ``unshared`` (nobody else holds it), else copied
-        (nothing else may alias .grad); later ones are added.
+        gradient is copied (nothing else may alias .grad; the engine itself takes over
+        one that nobody else holds); later ones are added.
 
         Without create_graph the sum is in place, as torch does, so a reference to the
         old ``.grad`` sees the new value; with create_graph it is out of place, recorded.
@@ -281,12 +281,8 @@ class AccumulateGrad(Node):
         if variable._grad is None:
             if type(variable._data) is MetaArray and not is_meta_array(grad._data):
                 grad = _meta_tensor(grad)  # (a leaf that is itself the root: its 1 is CPU's)
-            if GRAD_STATE.enabled:  # torch copies into a new tensor: grad_fn CopyBackwards
-                from torchlet._ops.pointwise.operands import copy_from  # (imports us)
-
-                variable._grad = copy_from(wrap(np.empty_like(variable._data)), grad)
-            elif unshared and variable._data.flags.c_contiguous:
-                variable._grad = grad
+            if GRAD_STATE.enabled:  # torch copies, recorded: grad_fn CopyBackwards
+                variable._grad = _copied_recorded(grad, variable._data)
             else:
                 data = _laid_out_as_leaf(grad._data, variable._data)
                 if type(data) is not np.ndarray and type(data) is not MetaArray:
@@ -317,22 +313,65 @@ class AccumulateGrad(Node):
 
 def _laid_out_as_leaf(grad: np.ndarray, leaf: np.ndarray) -> np.ndarray:
     """A copy of a leaf's first gradient in the layout torch's AccumulateGrad gives .grad
-    (``clone_obey_contract``): the leaf's own strides where the leaf is dense and
-    non-overlapping (a channels_last weight gets a channels_last grad), else C order."""
-    if leaf.flags.c_contiguous or type(grad) is not np.ndarray:
+    (``clone_obey_contract``): the leaf's own strides, those of its size-1 dims too, where
+    the leaf is dense and non-overlapping (a channels_last weight gets a channels_last
+    grad), else C order."""
+    if type(grad) is not np.ndarray or (leaf.flags.c_contiguous and leaf.size
+                                        and 1 not in leaf.shape):
+        return grad.copy()  # (C order: such a leaf's own strides)
+    strides = _dense_strides(leaf)
+    if strides is None:
         return grad.copy()
+    from torchlet._ops.indexing._common import array_with_strides  # (it imports us)
+
+    out = array_with_strides(leaf.shape, strides, grad.dtype)
+    np.copyto(out, grad)
+    return out
+
+
+def _copied_recorded(grad, leaf: np.ndarray):
+    """A leaf's first gradient copied under create_graph, as torch's clone_obey_contract:
+    into the leaf's layout (grad_fn CopyBackwards), or for a leaf that is not dense and
+    non-overlapping a contiguous clone (CloneBackward0)."""
+    from torchlet._ops.pointwise.operands import copy_from  # (imports us)
+
+    if type(leaf) is not np.ndarray:  # (a meta leaf)
+        return copy_from(wrap(np.empty_like(leaf)), grad)
+    strides = _dense_strides(leaf)
+    if strides is None:
+        return grad.clone(memory_format=contiguous_format)
+    from torchlet._ops.indexing._common import array_with_strides  # (it imports us)
+
+    return copy_from(wrap(array_with_strides(leaf.shape, strides, grad._data.dtype)), grad)
+
+
+def _dense_strides(a: np.ndarray) -> tuple | None:
+    """``a``'s element strides if it is dense and non-overlapping, else None."""
     from torchlet._ops.indexing._common import (  # (it imports this module)
-        array_with_strides,
         non_overlapping_and_dense,
         torch_strides,
     )
 
-    strides = torch_strides(leaf)
-    if not non_overlapping_and_dense(leaf.shape, strides):
-        return grad.copy()
-    out = array_with_strides(leaf.shape, strides, grad.dtype)
-    np.copyto(out, grad)
-    return out
+    strides = torch_strides(a)
+    return strides if non_overlapping_and_dense(a.shape, strides) else None
+
+
+def obeys_layout_contract(grad: np.ndarray, leaf: np.ndarray) -> bool:
+    """torch's ``obeys_layout_contract``: whether ``grad`` may become ``leaf``'s .grad as
+    it is. For a dense, non-overlapping leaf, ``grad`` must step as the leaf does along
+    every dim not of size 1, and not stand still (stride 0) along one that is; for any
+    other leaf, ``grad`` must be contiguous."""
+    if (grad.flags.c_contiguous and leaf.flags.c_contiguous and grad.size
+            and 0 not in grad.strides):
+        return True  # the usual case, told by NumPy's flags (which ignore size-1 dims)
+    from torchlet._ops.indexing._common import _contiguous_in_order, torch_strides
+
+    strides = torch_strides(grad)
+    leaf_strides = _dense_strides(leaf)
+    if leaf_strides is None:
+        return _contiguous_in_order(grad.shape, strides, range(grad.ndim - 1, -1, -1))
+    return all(g == s if n != 1 else g != 0
+               for n, g, s in zip(grad.shape, strides, leaf_strides))
 
 
 def register_post_accumulate_grad_hook(tensor, hook):
