@@ -351,6 +351,17 @@ def _dim(node):
     return _int(node.dim if given is None else given)
 
 
+def _dims(node):
+    """A reduction's dims as the caller gave them (``ctx.given_dim``: an int, a sequence,
+    None for every dim; -1 shown wrapped), else as the node keeps them."""
+    dims = node.__dict__.get("given_dim")
+    if dims is None:
+        dims = node.dims
+    if dims is None:
+        return None
+    return _ints(dims) if isinstance(dims, (tuple, list)) else (_int(dims),)
+
+
 def _pad(node):
     """constant_pad_nd's pad list from the (dim, left, right) pairs, as torch's flat list."""
     return tuple(_int(v) for _, left, right in node.pairs for v in (left, right))
@@ -612,6 +623,12 @@ FRACTIONAL_POOL = {"self": saved(0), "result1": attr("index", tensor=True),
 # node name -> {torch's attribute name without the "_saved_" prefix: reader}. A node
 # listed with {} saves nothing (as in torch). "Name(Primitive)" entries are for a
 # torchlet primitive whose ctx differs from the others of that node name.
+# max/min/median/nanmedian/mode/kthvalue along a dim; sort and topk (no keepdim)
+SELECTION = {"dim": _dim, "keepdim": attr("keepdim"), "indices": saved(0, detach=True),
+             "self_sym_sizes": attr("in_shape", tuple)}
+SORTED = {"dim": _dim, "indices": saved(0, detach=True),
+          "self_sym_sizes": attr("in_shape", tuple)}
+
 TABLE: dict[str, dict] = {
     # arithmetic
     "AddBackward0": {"alpha": given(0, default=1)},
@@ -780,25 +797,31 @@ TABLE: dict[str, dict] = {
     "DotBackward0": {"self": saved(0), "tensor": saved(1)},
     # reductions
     "SumBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
-    "SumBackward1": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+    "SumBackward1": {"dim": _dims, "keepdim": attr("keepdim"),
                      "self_sym_sizes": attr("in_shape", tuple)},
     "MeanBackward0": {"self_sym_sizes": attr("in_shape", tuple),
                       "self_sym_numel": attr("in_shape", lambda s: int(np.prod(s)))},
-    "MeanBackward1": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+    "MeanBackward1": {"dim": _dims, "keepdim": attr("keepdim"),
                       "self_sym_sizes": attr("in_shape", tuple),
                       "self_sym_numel": attr("in_shape", lambda s: int(np.prod(s)))},
     "MaxBackward1": {"self": saved(0), "result": saved(1)},
     "MinBackward1": {"self": saved(0), "result": saved(1)},
-    "MaxBackward0": {"dim": attr("dim", _int), "keepdim": attr("keepdim"),
-                     "indices": saved(0, detach=True), "self_sym_sizes": attr("in_shape", tuple)},
-    "MinBackward0": {"dim": attr("dim", _int), "keepdim": attr("keepdim"),
-                     "indices": saved(0, detach=True), "self_sym_sizes": attr("in_shape", tuple)},
-    "AmaxBackward0": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+    # the value-selecting reductions (a Selection node: dim as given, the indices kept)
+    "MaxBackward0": SELECTION,
+    "MinBackward0": SELECTION,
+    "MedianBackward1": SELECTION,
+    "NanmedianBackward1": SELECTION,
+    "ModeBackward0": SELECTION,
+    "KthvalueBackward0": SELECTION,
+    "SortBackward0": SORTED,
+    "SortBackward1": SORTED,
+    "TopkBackward0": SORTED,
+    "AmaxBackward0": {"dim": _dims, "keepdim": attr("keepdim"),
                       "self": saved(0), "result": saved(1)},
-    "AminBackward0": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+    "AminBackward0": {"dim": _dims, "keepdim": attr("keepdim"),
                       "self": saved(0), "result": saved(1)},
     "ProdBackward0": {"self": saved(0), "result": saved(1)},
-    "ProdBackward1": {"dim": attr("dim", _int), "keepdim": attr("keepdim"),
+    "ProdBackward1": {"dim": _dim, "keepdim": attr("keepdim"),
                       "self": saved(0), "result": saved(1)},
     "VarBackward0": {"self": saved(0), "keepdim": attr("keepdim"), "dim": _moment_dim,
                      "correction": _moment_correction},
@@ -810,9 +833,17 @@ TABLE: dict[str, dict] = {
                          "dim": _moment_dim, "correction": _moment_correction},
     "LinalgVectorNormBackward0": {"self": saved(0), "result": saved(1),
                                   "keepdim": attr("keepdim")},
-    "LogsumexpBackward0": {"dim": attr("dims", _ints), "keepdim": attr("keepdim"),
+    "LogsumexpBackward0": {"dim": _dims, "keepdim": attr("keepdim"),
                            "self": saved(0), "result": saved(1)},
-    "CumsumBackward0": {"dim": attr("dim", _int)},
+    "CumsumBackward0": {"dim": _dim},
+    "CumprodBackward0": {"dim": _dim, "self": saved(0), "result": saved(1)},
+    "LogcumsumexpBackward0": {"dim": _dim, "self": saved(0), "result": saved(1)},
+    # (torch's also keep self, which torchlet's nodes do not)
+    "CummaxBackward0": {"dim": _dim, "indices": saved(0, detach=True)},
+    "CumminBackward0": {"dim": _dim, "indices": saved(0, detach=True)},
+    "NansumBackward0": {"dim": _dims, "keepdim": attr("keepdim"), "self": saved(0)},
+    "MedianBackward0": {"self": saved(0), "result": saved(1)},
+    "NanmedianBackward0": {"self": saved(0), "result": saved(1)},
     # losses
     "NllLossBackward0(NllLoss)": {
         "self": saved(0),
@@ -907,8 +938,8 @@ TABLE: dict[str, dict] = {
                                  "dim2": _as_given(2)},
     "IndexSelectBackward0": {"dim": _dim, "index": attr("index", tensor=True),
                              "self_sym_sizes": input_sizes(0)},
-    "CatBackward0": {"dim": attr("dim", _int)},
-    "StackBackward0": {"dim": attr("dim", _int)},
+    "CatBackward0": {"dim": _dim},
+    "StackBackward0": {"dim": _dim},
     "SplitBackward0": {"dim": attr("dim", _int), "split_size": _split_size,
                        "self_sym_sizes": input_sizes(0)},
     "SplitWithSizesBackward0": {"dim": attr("dim", _int), "split_sizes": _split_sizes,

@@ -324,9 +324,11 @@ class Selection(Primitive):
     keeps_input_layout = False
 
     @classmethod
-    def forward(cls, ctx, a, *, idx, dim, keepdim):
+    def forward(cls, ctx, a, *, idx, dim, keepdim, given_dim=None):
         # idx: int64, a's shape except along dim (1 for a reduction, k for sort/topk).
         ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, a.shape
+        if given_dim is not None:  # the dim as the caller gave it (torch's _saved_dim)
+            ctx.given_dim = given_dim
         if a.ndim == 0:
             values, indices = a.copy(), idx.reshape(())
         else:
@@ -353,9 +355,11 @@ class Selection(Primitive):
         return PutAlong.apply(grad, idx=idx, dim=ctx.dim, shape=ctx.in_shape)
 
 
-def select_along(primitive, x: Tensor, idx: np.ndarray, dim: int, keepdim: bool, result):
-    """Run a Selection ``primitive`` and wrap its outputs in the return type ``result``."""
-    return result(primitive.apply(x, idx=idx, dim=dim, keepdim=keepdim))
+def select_along(primitive, x: Tensor, idx: np.ndarray, dim: int, keepdim: bool, result,
+                 given_dim=None):
+    """Run a Selection ``primitive`` and wrap its outputs in the return type ``result``
+    (``given_dim``: ``dim`` as the caller gave it, which the node shows)."""
+    return result(primitive.apply(x, idx=idx, dim=dim, keepdim=keepdim, given_dim=given_dim))
 
 
 def evenly_distribute(grad: Tensor, x: np.ndarray, value: np.ndarray) -> Tensor:

@@ -220,11 +220,11 @@ def _extreme(name, x, dim, keepdim, whole, along, arg, result):
     a = x._data
     d = wrap_dim(name, dim, a.ndim)
     if a.ndim == 0:
-        return select_along(along, x, np.zeros((), np.int64), d, keepdim, result)
+        return select_along(along, x, np.zeros((), np.int64), d, keepdim, result, dim)
     if a.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     idx = arg(a, axis=d, keepdims=True)
-    return select_along(along, x, idx, d, keepdim, result)
+    return select_along(along, x, idx, d, keepdim, result, dim)
 
 
 @numpy_names
@@ -282,7 +282,8 @@ class Amax(Primitive):
     reduce = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, ctx, a, *, dims, keepdim):
+    def forward(cls, ctx, a, *, dims, keepdim, given_dim=None):
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.dims, ctx.keepdim = dims, keepdim
         out = reduction_layout(np.asarray(cls.reduce(a, axis=dims, keepdims=keepdim)), a)
         if a.dtype in _AMAX_LANES and _zero_or_nan(out) and (
@@ -406,7 +407,7 @@ def _amax(name, primitive, input, dim, keepdim):
             if a.shape[wrap_dim(name, g, a.ndim)] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
     dims = reduce_dims(dim, a.ndim, name)
-    return primitive.apply(x, dims=dims, keepdim=keepdim)
+    return primitive.apply(x, dims=dims, keepdim=keepdim, given_dim=dim)
 
 
 @numpy_names

@@ -141,7 +141,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):  # noqa: A002
         idx = np.zeros(kept_shape(a.shape, (d,)), np.int64)
     else:
         idx = _kth_indices(a, int(k), d)
-    result = return_types.kthvalue(Kthvalue.apply(x, idx=idx, dim=d, keepdim=keepdim))
+    result = return_types.kthvalue(Kthvalue.apply(x, idx=idx, dim=d, keepdim=keepdim,
+                                                    given_dim=dim))
     return _out_tuple(result, out, "kthvalue", _kthvalue_out_dtype)
 
 

@@ -103,7 +103,8 @@ class Cummax(Primitive):
     ufunc: np.ufunc = np.maximum
 
     @classmethod
-    def forward(cls, ctx, a, *, dim):
+    def forward(cls, ctx, a, *, dim, given_dim=None):
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.dim, ctx.in_shape = dim, a.shape
         if a.size:
             values, indices = running_extreme(cls.ufunc, a, dim)
@@ -137,7 +138,7 @@ def cummax(input, dim, *, out=None):  # noqa: A002
     ``torch.return_types.cummax(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummax", input)
     d = _scan_dim("cummax", dim, x._data, 1)
-    result = return_types.cummax(Cummax.apply(x, dim=d))
+    result = return_types.cummax(Cummax.apply(x, dim=d, given_dim=dim))
     return _out_tuple(result, out, "cummax", scalar_type_mismatch)
 
 
@@ -147,7 +148,7 @@ def cummin(input, dim, *, out=None):  # noqa: A002
     ``torch.return_types.cummin(values, indices)``. Ties take the newer index."""
     x = check_tensor("cummin", input)
     d = _scan_dim("cummin", dim, x._data, 1)
-    result = return_types.cummin(Cummin.apply(x, dim=d))
+    result = return_types.cummin(Cummin.apply(x, dim=d, given_dim=dim))
     return _out_tuple(result, out, "cummin", scalar_type_mismatch)
 
 
@@ -163,8 +164,9 @@ class Logcumsumexp(Primitive):
     node_name = "LogcumsumexpBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim):
+    def forward(ctx, a, *, dim, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         if a.ndim == 0:
             out = a.copy()
         else:
@@ -219,4 +221,5 @@ def logcumsumexp(input, dim, *, out=None) -> Tensor:  # noqa: A002
         raise NotImplementedError(
             f"\"logcumsumexp_out_cpu\" not implemented for '{type_word(a)}'"
         )
-    return _out(Logcumsumexp.apply(x, dim=d), out, "logcumsumexp", scalar_type_mismatch)
+    return _out(Logcumsumexp.apply(x, dim=d, given_dim=dim), out, "logcumsumexp",
+                scalar_type_mismatch)

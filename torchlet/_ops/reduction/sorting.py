@@ -214,7 +214,8 @@ def sort(input, *args, stable=_NOT_GIVEN, dim=_NOT_GIVEN, descending=_NOT_GIVEN,
     idx = _meta_indices(x._data) if on_meta(x._data) else sort_indices(
         x._data, d, descending, stable is True)
     primitive = Sort if stable is _NOT_GIVEN else StableSort
-    result = return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True))
+    result = return_types.sort(primitive.apply(x, idx=idx, dim=d, keepdim=True,
+                                                given_dim=dim))
     return _out_tuple(result, out, "sort", out_dtype_must_match)
 
 
@@ -273,8 +274,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
         if k > size:
             raise RuntimeError("k not in range for dimension")
         order = _meta_indices(a, d, k)
-        return _out_tuple(return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True)),
-                          out, "topk", out_dtype_must_match)
+        result = return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True,
+                                              given_dim=dim))
+        return _out_tuple(result, out, "topk", out_dtype_must_match)
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
     if a.dtype.kind == "b":  # (after torch's dim and k checks)
@@ -285,7 +287,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
         order = topk_indices(a, k, d, largest, sorted)
     else:  # (a fresh array: contiguous, as torch's empty results)
         order = np.zeros(a.shape[:d] + (k,) + a.shape[d + 1:], np.int64)
-    result = return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True))
+    result = return_types.topk(Topk.apply(x, idx=order, dim=d, keepdim=True, given_dim=dim))
     return _out_tuple(result, out, "topk", out_dtype_must_match)
 
 

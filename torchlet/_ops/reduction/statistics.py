@@ -847,7 +847,7 @@ def median(input, dim=_NO_DIM, keepdim=_OMITTED, *, out=None):  # noqa: A002
     _check_median_dim(a, d)
     if a.ndim == 0:
         return select_along(MedianDim, x, np.zeros((), np.int64), d, keepdim,
-                            return_types.median)
+                            return_types.median, dim)
     n = a.shape[d]
     order = argsort_array(a, d, descending=False)
     idx = np.take(order, [(n - 1) // 2], axis=d)
@@ -856,7 +856,7 @@ def median(input, dim=_NO_DIM, keepdim=_OMITTED, *, out=None):  # noqa: A002
         has_nan = nan.any(axis=d, keepdims=True)
         if has_nan.any():  # a slice with NaN has median NaN, at its first NaN
             idx = np.where(has_nan, np.argmax(nan, axis=d, keepdims=True), idx)
-    return select_along(MedianDim, x, idx, d, keepdim, return_types.median)
+    return select_along(MedianDim, x, idx, d, keepdim, return_types.median, dim)
 
 
 class NanmedianAll(Primitive):
@@ -927,7 +927,7 @@ def nanmedian(input, dim=_NO_DIM, keepdim=_OMITTED, *, out=None):  # noqa: A002
     _check_median_dim(a, d)
     if a.ndim == 0:
         return select_along(NanmedianDim, x, np.zeros((), np.int64), d, keepdim,
-                            return_types.nanmedian)
+                            return_types.nanmedian, dim)
     n = a.shape[d]
     order = argsort_array(a, d, descending=False)  # NaNs sort last
     idx = np.take(order, [(n - 1) // 2], axis=d)
@@ -937,7 +937,7 @@ def nanmedian(input, dim=_NO_DIM, keepdim=_OMITTED, *, out=None):  # noqa: A002
             k = np.maximum(n - nans - 1, 0) // 2
             idx = np.take_along_axis(order, k, axis=d)
             idx = np.where(nans == n, _all_nan_median_index(n), idx)
-    return select_along(NanmedianDim, x, idx, d, keepdim, return_types.nanmedian)
+    return select_along(NanmedianDim, x, idx, d, keepdim, return_types.nanmedian, dim)
 
 
 @numpy_names
@@ -957,7 +957,7 @@ def _mode(input, dim, keepdim):  # noqa: A002
     a = x._data
     d = wrap_dim("mode", dim, a.ndim)
     if a.ndim == 0:
-        return select_along(Mode, x, np.zeros((), np.int64), d, keepdim, return_types.mode)
+        return select_along(Mode, x, np.zeros((), np.int64), d, keepdim, return_types.mode, dim)
     n = a.shape[d]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
@@ -984,7 +984,7 @@ def _mode(input, dim, keepdim):  # noqa: A002
         for r in np.flatnonzero(replay):
             flat_idx[r] = _std_sort_mode_index(rows[r].tolist())
         idx = np.moveaxis(flat_idx.reshape(np.moveaxis(idx, d, -1).shape), -1, d)
-    return select_along(Mode, x, idx, d, keepdim, return_types.mode)
+    return select_along(Mode, x, idx, d, keepdim, return_types.mode, dim)
 
 
 def _std_sort_mode_index(values: list) -> int:

@@ -208,8 +208,9 @@ class Sum(Primitive):
     node_name = "SumBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, dims, keepdim, np_dtype):
+    def forward(ctx, a, *, dims, keepdim, np_dtype, given_dim=None):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         return reduction_layout(_add_reduce(a, dims, keepdim, np_dtype), a)
 
     @staticmethod
@@ -284,14 +285,15 @@ def sum(input, dim=_OMITTED, keepdim=_OMITTED, *, dtype=None, out=None) -> Tenso
         if dim is None and not keepdim:
             return SumAll.apply_unary(x)
         dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "sum"))
-        return Sum.apply(x, dims=dims, keepdim=keepdim, np_dtype=x._data.dtype)
+        return Sum.apply(x, dims=dims, keepdim=keepdim, np_dtype=x._data.dtype,
+                         given_dim=dim)
     dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "sum"))
     np_dtype = result_dtype(x, dtype)
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
     if dim is None and not keepdim:
         return SumAll.apply(x, np_dtype=np_dtype)
-    return Sum.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
+    return Sum.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype, given_dim=dim)
 
 
 class Nansum(Primitive):
@@ -301,8 +303,9 @@ class Nansum(Primitive):
     node_name = "NansumBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, keepdim, np_dtype):
+    def forward(ctx, a, *, dims, keepdim, np_dtype, given_dim=None):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.save_for_backward(a)
         numbers = np.where(np.isnan(a), 0, a) if a.dtype.kind == "f" else a
         return reduction_layout(_add_reduce(numbers, dims, keepdim, np_dtype), a)
@@ -325,7 +328,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
     dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "nansum"))
-    return Nansum.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
+    return Nansum.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype, given_dim=dim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,7 +342,8 @@ class Mean(Primitive):
     node_name = "MeanBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, dims=None, keepdim=False, np_dtype=None):
+    def forward(ctx, a, *, dims=None, keepdim=False, np_dtype=None, given_dim=None):
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         # (the defaults: loss.mean(), every dim in a's own dtype)
         np_dtype = a.dtype if np_dtype is None else np_dtype
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
@@ -391,7 +395,7 @@ def mean(input, dim=_OMITTED, keepdim=_OMITTED, *, dtype=None, out=None) -> Tens
         raise _mean_of_integers(np_dtype)
     dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "mean"))
     primitive = MeanAll if dim is None and not keepdim else Mean
-    return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype)
+    return primitive.apply(x, dims=dims, keepdim=keepdim, np_dtype=np_dtype, given_dim=dim)
 
 
 @numpy_names
@@ -512,8 +516,9 @@ class Prod(Primitive):
     node_name = "ProdBackward1"
 
     @staticmethod
-    def forward(ctx, a, *, dim, keepdim, np_dtype):
+    def forward(ctx, a, *, dim, keepdim, np_dtype, given_dim=None):
         ctx.dim, ctx.keepdim = dim, keepdim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         if a.ndim == 0:
             out = a.astype(np_dtype)
         else:
@@ -601,7 +606,7 @@ def prod(input, dim=None, keepdim=_OMITTED, *, dtype=None, out=None) -> Tensor: 
     if not _is_int(dim):
         raise _no_overload("prod", (dim,), _PROD_SIGNATURES)
     d = wrap_dim("prod", dim, x._data.ndim)
-    return Prod.apply(x, dim=d, keepdim=keepdim, np_dtype=np_dtype)
+    return Prod.apply(x, dim=d, keepdim=keepdim, np_dtype=np_dtype, given_dim=dim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -638,7 +643,8 @@ class Cumsum(Primitive):
     node_name = "CumsumBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, np_dtype):
+    def forward(ctx, a, *, dim, np_dtype, given_dim=None):
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.dim, ctx.in_dtype = dim, a.dtype
         out = reduction_layout(_scan(np.add, a, dim, np_dtype), a)
         if out.dtype.kind == "f" and a.ndim:  # (a 0-d cumsum is a copy: -0.0 stays)
@@ -661,7 +667,7 @@ def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Cumulative sum along ``dim``; integer and bool inputs give int64."""
     x = check_tensor("cumsum", input)
     d, np_dtype = _scan_dtype("cumsum", x, dim, _scan_in_out_dtype(dtype, out))
-    result = Cumsum.apply(x, dim=d, np_dtype=np_dtype)
+    result = Cumsum.apply(x, dim=d, np_dtype=np_dtype, given_dim=dim)
     if out is None:
         return result
     return _out(result, out, "cumsum", _scan_out_dtype("cumsum", dtype))
@@ -696,7 +702,8 @@ class Cumprod(Primitive):
     node_name = "CumprodBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim, np_dtype):
+    def forward(ctx, a, *, dim, np_dtype, given_dim=None):
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.dim = dim
         out = reduction_layout(_scan(np.multiply, a, dim, np_dtype), a)
         ctx.save_for_backward(a, out)
@@ -764,7 +771,7 @@ def cumprod(input, dim, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     """Cumulative product along ``dim``; integer and bool inputs give int64."""
     x = check_tensor("cumprod", input)
     d, np_dtype = _scan_dtype("cumprod", x, dim, _scan_in_out_dtype(dtype, out))
-    result = Cumprod.apply(x, dim=d, np_dtype=np_dtype)
+    result = Cumprod.apply(x, dim=d, np_dtype=np_dtype, given_dim=dim)
     return _out(result, out, "cumprod", _scan_out_dtype("cumprod", dtype))
 
 
@@ -785,7 +792,8 @@ class Logsumexp(Primitive):
     node_name = "LogsumexpBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, keepdim):
+    def forward(ctx, a, *, dims, keepdim, given_dim=None):
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         from torchlet._ops.pointwise._libm import rounded_once
 
         ctx.dims, ctx.keepdim = dims, keepdim
@@ -850,7 +858,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
         shift = m if keepdim or not a.size else m.reshape(total.shape)
         result = (rounded_once(np.log, total) + shift).astype(out_dtype)
         return _out(wrap(reduction_layout(np.asarray(result), a)), out, "logsumexp")
-    return _out(Logsumexp.apply(x, dims=dims, keepdim=keepdim), out, "logsumexp",
+    return _out(Logsumexp.apply(x, dims=dims, keepdim=keepdim, given_dim=dim), out, "logsumexp",
                 _float_result("logsumexp"))
 
 

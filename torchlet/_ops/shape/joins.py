@@ -238,8 +238,9 @@ class Cat(Primitive):
     node_name = "CatBackward0"
 
     @staticmethod
-    def forward(ctx, *arrays, dim, np_dtype, skip):
+    def forward(ctx, *arrays, dim, np_dtype, skip, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.sizes = [None if s else a.shape[dim] for a, s in zip(arrays, skip, strict=True)]
         parts = [a for a, s in zip(arrays, skip, strict=True) if not s]
         if not parts:
@@ -275,6 +276,7 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
     skip = tuple(x._data.shape == (0,) for x in tensors)
     if type(dim) is not int:
         dim = _int(dim, "cat", "dim", 2)
+    given_dim = dim
     ref = next((x for x, s in zip(tensors, skip, strict=True) if not s), None)
     if ref is not None:
         ref_shape = ref._data.shape
@@ -296,7 +298,8 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
                     )
     else:
         dim = 0
-    result = Cat.apply(*tensors, dim=dim, np_dtype=_common_dtype(tensors), skip=skip)
+    result = Cat.apply(*tensors, dim=dim, np_dtype=_common_dtype(tensors), skip=skip,
+                       given_dim=given_dim)
     return _cat_out(result, out)
 
 
@@ -310,8 +313,9 @@ class Stack(Primitive):
     node_name = "StackBackward0"
 
     @staticmethod
-    def forward(ctx, *arrays, dim, np_dtype):
+    def forward(ctx, *arrays, dim, np_dtype, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         shape = arrays[0].shape[:dim] + (len(arrays),) + arrays[0].shape[dim:]
         return np.stack(arrays, axis=dim, out=np.empty(shape, np_dtype), casting="unsafe")
 
@@ -337,8 +341,8 @@ def stack(tensors, dim=0, *, out=None) -> Tensor:
             )
     if type(dim) is not int:
         dim = _int(dim, "stack", "dim", 2)
-    dim = _wrap_dim(dim, len(shape0) + 1)
-    result = Stack.apply(*tensors, dim=dim, np_dtype=_common_dtype(tensors))
+    given_dim, dim = dim, _wrap_dim(dim, len(shape0) + 1)
+    result = Stack.apply(*tensors, dim=dim, np_dtype=_common_dtype(tensors), given_dim=given_dim)
     return _cat_out(result, out)
 
 
