@@ -185,9 +185,14 @@ def _times(grad, factor):
     dtype (an input of a promoting Mul) goes through ``*``: torch's promotion, not NumPy's."""
     if not GRAD_STATE.enabled and isinstance(factor, Tensor) \
             and factor._data.dtype is grad._data.dtype:
-        product = grad._data * factor._data
-        # (0-d operands give a NumPy scalar, which a tensor must not hold)
-        return wrap(product if type(product) is np.ndarray else np.asarray(product))
+        g, f = grad._data, factor._data
+        product = g * f
+        if type(product) is not np.ndarray:
+            return wrap(np.asarray(product))  # (0-d operands give a NumPy scalar)
+        if g.flags.c_contiguous and f.flags.c_contiguous and (
+                g.shape == f.shape or 1 not in product.shape):  # (as Mul's forward)
+            return wrap(product)
+        return wrap(relaid(product, (g, f)))  # (torch's TensorIterator over grad, factor)
     return grad * factor
 
 
@@ -398,7 +403,7 @@ def _with_number(a, number, op):
             dtype = np.dtype(np.int64)
     work = np.float32 if dtype == np.float16 else dtype.type
     out = np.asarray(op(a.astype(work, copy=False), work(number))).astype(dtype, copy=False)
-    return laid_out_as_torch(out, a)
+    return laid_out_as_torch(out, a, number)  # (the number: a wrapped scalar, no fast setup)
 
 
 class AddScalar(Primitive):

@@ -832,7 +832,9 @@ class CopyFrom(Primitive):
 
     @staticmethod
     def forward(ctx, a, src):
-        out = np.empty_like(a)
+        # torch's empty_like (preserve_format): a dense a's own strides, size-1 dims' too
+        # (np.empty_like gives those C order's); an out-of-place copy keeps a's layout
+        out = empty_in_layout(a, a.dtype, None) if type(a) is np.ndarray else np.empty_like(a)
         if out.dtype == np.float16 and src.dtype == np.float64:
             src = astype_like_c10(src, out.dtype)
         np.copyto(out, src, casting="unsafe")
