@@ -199,6 +199,8 @@ def _node_label(fn, show_attrs: bool, max_attr_chars: int) -> str:
     for attr, value in sorted(vars(fn).items()):
         if attr.startswith("_") or callable(value):
             continue
+        if attr == "given" or attr.startswith("given_"):
+            continue  # arguments as the caller gave them, kept only for grad_fn._saved_*
         if isinstance(value, (Tensor, np.ndarray)):  # a primitive keeps NumPy arrays
             attrs[attr] = "[saved tensor]"
         elif isinstance(value, tuple) and any(isinstance(v, (Tensor, np.ndarray))
