@@ -27,8 +27,8 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.linalg.integration import MulScalar
 from torchlet._ops.linalg.products import _scalar_name, _tensor_arg
 from torchlet._ops.pointwise import where
+from torchlet._ops.pointwise.arithmetic import AddScalar
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match
-from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.reduction._common import where_mask
 from torchlet._ops.reduction.statistics import norm_backward
 from torchlet._tensor import Tensor, _wrap_dim, wrap
@@ -141,7 +141,7 @@ class Renorm(Primitive):
         grad_output = (x * grad.to(acc)).sum(dims, keepdim=True)
         nb = norm_backward(grad_output, x, norm, p, dims)
         # torch's Scalar overloads: add(norm, 1e-7) and mul(invnorm, maxnorm)
-        inv = _AddNumber.apply(norm, number=1e-7).reciprocal()
+        inv = AddScalar.apply(norm, number=1e-7).reciprocal()
         grad_norm = MulScalar.apply(inv, number=maxnorm) * (grad.to(acc) - inv * nb)
         return where(wrap(norm._data > maxnorm), grad_norm.to(grad.dtype), grad)
 

@@ -20,8 +20,6 @@ from torchlet._ops.indexing._common import laid_out_as_torch
 from torchlet._ops.pointwise import special_bessel as B
 from torchlet._ops.pointwise import special_kernels as K
 from torchlet._ops.pointwise.arithmetic import (
-    AddScalar,
-    MulScalar,
     add_scalar,
     div_scalar,
     mul_scalar,
@@ -445,9 +443,6 @@ def ndtri(input, *, out=None):  # noqa: A002
 def entr(input, *, out=None):  # noqa: A002
     return _unary(Entr, "special_entr", input, out)
 
-
-# (the names other modules import)
-_MulNumber, _AddNumber = MulScalar, AddScalar
 
 
 def ndtr(input, *, out=None):  # noqa: A002

@@ -14,9 +14,8 @@ from torchlet._dtype import no_attribute_error
 from torchlet._numpy_names import numpy_names
 from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import where
-from torchlet._ops.pointwise.arithmetic import div
+from torchlet._ops.pointwise.arithmetic import AddScalar, div
 from torchlet._ops.pointwise.operands import _cast
-from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.reduction import norm
 from torchlet._ops.reduction._common import reduce_dims
 from torchlet._ops.reduction.statistics import VectorNorm
@@ -90,7 +89,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
     innermost = max(a._data.ndim, b._data.ndim) - 1
     diff = a - b
     # torch adds eps as a Scalar (add(Tensor, Scalar): node AddBackward1)
-    diff = _AddNumber.apply(diff, number=eps) if diff._data.dtype.kind == "f" else diff + eps
+    diff = AddScalar.apply(diff, number=eps) if diff._data.dtype.kind == "f" else diff + eps
     p = float(p)
     if diff._data.size == 0:  # at::norm's checks of an empty dim are linalg.vector_norm's
         norm(diff, p, innermost, keepdim=keepdim)

@@ -56,7 +56,7 @@ from torchlet._dtype import no_attribute_error, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros as _zeros
 from torchlet._ops.linalg.integration import DivScalar, MulScalar
-from torchlet._ops.pointwise.special import _AddNumber
+from torchlet._ops.pointwise.arithmetic import AddScalar
 from torchlet._ops.reduction._strided_sum import _iteration_order
 from torchlet._ops.shape.common import empty_in_layout, in_layout, suggested_memory_format
 from torchlet._size import Size
@@ -1231,7 +1231,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa:
     up = x.to(_dtype.float32) if x._data.dtype == np.float16 else x  # torch's opmath
     eps_val = _dtype.finfo(up.dtype).eps if eps is None else eps
     # eps is added as a Scalar (add(Tensor, Scalar): node AddBackward1)
-    rsqrt = _AddNumber.apply(up.pow(2).mean(dims, keepdim=True), number=eps_val).rsqrt()
+    rsqrt = AddScalar.apply(up.pow(2).mean(dims, keepdim=True), number=eps_val).rsqrt()
     out = up.mul(rsqrt)
     if weight is not None:
         out = out.mul(weight)

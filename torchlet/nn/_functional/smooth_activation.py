@@ -34,9 +34,8 @@ from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
 from torchlet._ops.pointwise._libm import rounded_once as _libm  # float32 math as torch rounds it
 from torchlet._ops.pointwise._libm import sigmoid as _libm_sigmoid
-from torchlet._ops.pointwise.arithmetic import Addcmul
+from torchlet._ops.pointwise.arithmetic import Addcmul, AddScalar
 from torchlet._ops.pointwise.binary import select
-from torchlet._ops.pointwise.special import _AddNumber
 from torchlet._ops.pointwise.unary import _erf
 from torchlet._tensor import Tensor, _wrap_dim, dim_arg, wrap
 from torchlet.autograd.function import Primitive
@@ -172,7 +171,7 @@ class Silu(Primitive):
             # create_graph: torch composes the backward of operations in x's dtype, each
             # rounded (infinitely_differentiable_silu_backward), not its fused kernel
             s = _sigmoid_op(x)
-            return grad * s * _AddNumber.apply(x * _one_minus(s), number=1.0)  # (1.0 + ...)
+            return grad * s * AddScalar.apply(x * _one_minus(s), number=1.0)  # (1.0 + ...)
         return _opmath_grad(Silu.grad_rule, grad, x)
 
     @staticmethod
