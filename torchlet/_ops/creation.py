@@ -1013,8 +1013,9 @@ def arange(start=_OMITTED, end=None, step=_OMITTED, *, dtype=None, layout=None, 
             raise ValueError("step must be nonzero")
         integral = True
     if np_dtype.kind in "iub" and integral:  # (bool only on meta, for the shape)
-        data = np.arange(start, end, step, dtype=np.int64 if np_dtype.kind == "b" else
-                         np_dtype).astype(np_dtype, copy=False)
+        # counted in int64, then wrapped into a narrower type as torch's kernel casts:
+        # arange(-16, -3, dtype=uint8) is 240, 241, ... (NumPy refuses -16 as a uint8)
+        data = np.arange(start, end, step, dtype=np.int64).astype(np_dtype, copy=False)
     elif np_dtype.kind in "iu":
         # torch's narrower integer kernels count the elements in double, then step from
         # the truncated start by the truncated step (a step below 1 repeats the start)
@@ -1100,7 +1101,9 @@ def linspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, *, out=None, dtype=No
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = _np_dtype(dtype)
-    start, end = parsed_scalar(start), parsed_scalar(end)
+    # (a 0-d tensor bound is read with .item(), as torch's Tensor overloads do: an
+    # integer one stays an integer, -5 wraps into uint8)
+    start, end = (v.item() if isinstance(v, Tensor) else parsed_scalar(v) for v in (start, end))
     return _finish(_linspace(start, end, int(steps), np_dtype), requires_grad, meta)
 
 
@@ -1132,12 +1135,13 @@ def _linspace(start, end, steps, np_dtype):
     fused form); integers are truncated from the float64 values."""
     if steps == 0:
         return np.empty(0, np_dtype)
-    if steps == 1:  # torch fills with start: an integer dtype must hold it
-        return np.full(1, checked_scalar(start, np_dtype), np_dtype)
+    if steps == 1:  # torch fills with start (fill_: one float16 element unchecked)
+        return np.full(1, fill_scalar(start, np_dtype, 1), np_dtype)
     integral = np_dtype.kind in "iu"
-    if integral:  # start and end become integers first (Scalar.to<int64_t> truncates)
+    if integral:  # start and end become the dtype's integers first (Scalar.to<scalar_t>:
+        # floats truncate and must fit, negative ints wrap into uint8: -5 is 251)
         work = np.dtype(np.float64)
-        lo, hi = work.type(int(start)), work.type(int(end))
+        lo, hi = (work.type(int(checked_scalar(v, np_dtype))) for v in (start, end))
     else:
         work = np_dtype
         lo, hi = _cast(np.array([start, end], np.float64), work)
@@ -1159,10 +1163,11 @@ def _logspace(start, end, steps, base, np_dtype):
     1 - i))`` for the second, each rounded to the output dtype."""
     if steps == 0:
         return np.empty(0, np_dtype)
-    if steps == 1:
-        return np.full(1, checked_scalar(_pow(float(base), float(start)), np_dtype), np_dtype)
-    if np_dtype.kind in "iu":
-        lo, hi = int(start), int(end)
+    if steps == 1:  # (fill_: one float16 element unchecked, 10 ** 6 is inf)
+        return np.full(1, fill_scalar(_pow(float(base), float(start)), np_dtype, 1), np_dtype)
+    if np_dtype.kind in "iu":  # the dtype's integers, as linspace's (their C++ difference
+        # is an int: uint8's 245 - 2 is 243)
+        lo, hi = (int(checked_scalar(v, np_dtype)) for v in (start, end))
         diff = float(hi - lo)
     else:
         lo, hi = np_dtype.type(start), np_dtype.type(end)
@@ -1204,5 +1209,7 @@ def logspace(start=_OMITTED, end=_OMITTED, steps=_OMITTED, base=10.0, *, out=Non
     _check_not_bool("logspace", dtype)
     meta = _on_meta(device)
     np_dtype = _np_dtype(dtype)
-    start, end = parsed_scalar(start), parsed_scalar(end)
+    # (a 0-d tensor bound is read with .item(), as torch's Tensor overloads do: an
+    # integer one stays an integer, -5 wraps into uint8)
+    start, end = (v.item() if isinstance(v, Tensor) else parsed_scalar(v) for v in (start, end))
     return _finish(_logspace(start, end, steps, base, np_dtype), requires_grad, meta)
