@@ -7,10 +7,22 @@ bounds; arange counts in int64 and wraps into narrower types (NumPy refused -16 
 uint8); one float16 element is filled unchecked (logspace(6, ..., 1) is inf).
 """
 
+import importlib.util
+import warnings
+
 import numpy as np
 import pytest
 
 import torchlet
+
+
+def _libs():
+    """torchlet, and torch where importable."""
+    if importlib.util.find_spec("torch") is None:
+        return [torchlet]
+    import torch
+
+    return [torchlet, torch]
 
 
 def _outcome(lib, name, args, kwargs):
@@ -138,3 +150,23 @@ def test_sampled_against_torch():
         if ours != theirs:
             mismatches.append((name, args, dtype, ours, theirs))
     assert not mismatches, mismatches[:5]
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((0.1, 0.0), None), ((-1.49, -1.72), None), ((0.1, 0.05), None),
+    ((0.0, 0.1), [0]), ((0.9, 2.1), [0, 1, 2]), ((2.9, 0.1, -1), [2, 1, 0]),
+    ((0.5, 0.5), [0]), ((0, 5, 0), "step must be nonzero"),
+])
+def test_integer_range_checks_direction_before_truncating(args, expected):
+    """torch.range with an integer dtype: the direction is checked on the bounds as given
+    (0.1 -> 0.0 is downwards with step 1: an error), the values counted from the truncated
+    ones (0.9 -> 2.1 gives 0, 1, 2)."""
+    for lib in _libs():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if expected is None or isinstance(expected, str):
+                message = expected or "inconsistent with step sign"
+                with pytest.raises(RuntimeError, match=message):
+                    lib.range(*args, dtype=lib.int8)
+            else:
+                assert lib.range(*args, dtype=lib.int8).tolist() == expected

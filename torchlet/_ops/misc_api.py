@@ -110,13 +110,15 @@ def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
     floating = np_dtype.kind == "f"
     acc = np.dtype(np.float32 if np_dtype == np.float16 else np.float64) if floating else \
         np.dtype(np.int64)
+    if not floating and float(step) != 0:  # torch checks the direction on the bounds as
+        # given, then truncates: range(0.1, 0.0, dtype=int8) raises though both become 0
+        _check_direction(*(float(v) for v in (start, end, step)))
     xstart, xend, xstep = (acc.type(float(v) if floating else int(v)) for v in (start, end, step))
     if not (xstep > 0 or xstep < 0):
         raise RuntimeError("step must be nonzero")
     if not (np.isfinite(xstart) and np.isfinite(xend)):
         raise RuntimeError(f"unsupported range: {_num(xstart)} -> {_num(xend)}")
-    if not ((xstep > 0 and xend >= xstart) or (xstep < 0 and xend <= xstart)):
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    _check_direction(xstart, xend, xstep)
     size = int((xend - xstart) / xstep + acc.type(1)) if floating else int(
         (xend - xstart) // xstep + 1)
     values = xstart + np.arange(size, dtype=acc) * xstep
@@ -124,6 +126,11 @@ def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
     if requires_grad:
         result.requires_grad_(True)
     return result
+
+
+def _check_direction(start, end, step) -> None:
+    if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
 
 
 def _num(value) -> str:
