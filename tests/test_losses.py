@@ -213,9 +213,11 @@ def test_grad_fn_names():
     x = torchlet.randn(4, 5, requires_grad=True)
     t = torchlet.tensor([0, 1, 4, 2])
     loss = TF.cross_entropy(x, t)
-    # one fused node named as torch's top node; it leads straight to the input
+    # torch's two nodes: NllLossBackward0 over LogSoftmaxBackward0 over the input
     assert loss.grad_fn.name() == "NllLossBackward0"
-    assert loss.grad_fn.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
+    soft = loss.grad_fn.next_functions[0][0]
+    assert soft.name() == "LogSoftmaxBackward0"
+    assert soft.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
     # log_softmax + nll_loss builds torch's two-node chain
     chain = TF.nll_loss(TF.log_softmax(x, 1), t)
     assert chain.grad_fn.name() == "NllLossBackward0"

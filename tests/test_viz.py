@@ -270,16 +270,18 @@ EXPRESSIONS = [
     pytest.param(lambda L, a, b, w, c: (L.tanh(a) * b.exp() / (1 + a.sigmoid())).sum(),
                  id="pointwise"),
     pytest.param(lambda L, a, b, w, c: L.cat([a, b], 0).std(), id="cat-std"),
+    pytest.param(lambda L, a, b, w, c: L.nn.functional.cross_entropy(
+        a @ w.t(), L.tensor([0, 1, 2])), id="cross-entropy"),
+    pytest.param(lambda L, a, b, w, c: L.nn.functional.cross_entropy(
+        a @ w.t(), L.tensor([0, 1, 2]), label_smoothing=0.1), id="cross-entropy-smoothed"),
 ]
 
 # torchlet fuses two of torch's nodes into one on purpose (design.md: fused primitives where
-# faster): F.linear folds the weight's transpose into AddmmBackward0 (no TBackward0), and
-# cross_entropy is one NllLossBackward0 (softmax - one_hot), without LogSoftmaxBackward0.
+# faster): F.linear folds the weight's transpose into AddmmBackward0 (no TBackward0).
+# (cross_entropy records torch's two nodes, NllLossBackward0 over LogSoftmaxBackward0.)
 FUSED = [
     pytest.param(lambda L, a, b, w, c: L.nn.functional.linear(a, w, c), "TBackward0",
                  id="linear"),
-    pytest.param(lambda L, a, b, w, c: L.nn.functional.cross_entropy(
-        a @ w.t(), L.tensor([0, 1, 2])), "LogSoftmaxBackward0", id="cross-entropy"),
 ]
 
 

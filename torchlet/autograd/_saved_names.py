@@ -9,10 +9,10 @@ its ``save_for_backward``), an attribute its forward set on ``ctx`` (``attr("dim
 the shape of an input (``input_sizes(i)``).
 
 A name torch has but torchlet's node does not keep is left out (AttributeError) rather
-than made up: e.g. the ``_saved_*`` of cross_entropy's NllLossBackward0, whose torch
-counterpart holds log_softmax's output (torchlet fuses the two nodes). A value torch
-keeps and torchlet's node can rebuild is rebuilt when read: a max pool's indices from
-which window element won, or ``x * 2``'s ``_saved_other`` (a 0-d int64 tensor, as torch's
+than made up. A value torch keeps and torchlet's node can rebuild is rebuilt when read:
+the log_softmax output that cross_entropy's two nodes save in torch (torchlet's fused
+forward keeps the exponentials of the logits instead), a max pool's indices from which
+window element won, or ``x * 2``'s ``_saved_other`` (a 0-d int64 tensor, as torch's
 parser wraps the number) from the number Mul's node keeps as given.
 
 Values come as torch gives them: tensors; ``None`` where torch saves nothing because no
@@ -362,6 +362,98 @@ def _dims(node):
     return _ints(dims) if isinstance(dims, (tuple, list)) else (_int(dims),)
 
 
+def _given_dim_list(i):
+    """An optional int-list dim as the caller gave it (entry i of ``ctx.given``): None as
+    None, an int as a 1-tuple (torch's ``int[1]?``), a sequence as a tuple."""
+    def read(node):
+        values = node.__dict__.get("given")
+        if values is None:
+            raise Absent
+        dim = values[i]
+        if dim is None:
+            return None
+        return _ints(dim) if isinstance(dim, (tuple, list)) else (_int(dim),)
+    return read
+
+
+def _lu_factors(field, transposed=False):
+    """torch's LU (``field`` 0, column-major as LAPACK's) or pivots (1, int32) of the
+    saved matrix A (slot 0), rebuilt when read as torchlet's lu_factor computes them:
+    det/slogdet keep those of A^T (torch factors A's row-major buffer), solve A's own."""
+    def read(node):
+        from torchlet.linalg._common import column_major
+        from torchlet.linalg.lu import _getrf
+
+        a = saved(0)(node)._data  # raises when freed
+        lu, pivots, _ = _getrf(np.swapaxes(a, -1, -2) if transposed else a)
+        return wrap(column_major(lu) if field == 0 else pivots)
+    return read
+
+
+def _slogdet_sign(node):
+    """slogdet's sign output (torch keeps it), rebuilt from the saved A as forward made it."""
+    a = saved(0)(node)._data
+    return wrap(np.asarray(np.linalg.slogdet(a)[0], dtype=a.dtype))
+
+
+def _rebuilt_eigh(i):
+    """eigvalsh's eigenvalues (0) / eigenvectors (1), which torch's node keeps (it runs
+    eigh): rebuilt from the saved A by torchlet's eigh, as its backward does."""
+    def read(node):
+        from torchlet.linalg._common import column_major
+        from torchlet.linalg.decompositions import lapack_eigh
+
+        a = saved(0)(node)._data
+        values, vectors = lapack_eigh(a, node.uplo)
+        return wrap(np.ascontiguousarray(values) if i == 0 else column_major(vectors))
+    return read
+
+
+def _rebuilt_svd(i):
+    """svdvals' U (0), S (1), Vh (2), which torch's node keeps (it runs the reduced svd):
+    rebuilt from the saved A by torchlet's svd, as its backward does."""
+    def read(node):
+        from torchlet.linalg._common import column_major
+        from torchlet.linalg.decompositions import lapack_svd
+
+        a = saved(0)(node)._data
+        part = lapack_svd(a, full_matrices=False)[i]
+        return wrap(np.ascontiguousarray(part) if i == 1 else column_major(part))
+    return read
+
+
+def _svd_k(node):
+    """The number of singular values, min(m, n) of the input (a size: readable after
+    backward)."""
+    return _int(min(input_sizes(0)(node)[-2:]))
+
+
+def _diag_embed(i):
+    """diag_embed's offset (0), dim1 (1), dim2 (2): as given (``ctx.given``) or as the
+    node keeps them (``ctx.args``); diag(v) is torch's diag_embed(v, offset), whose dims
+    are the defaults -2, -1."""
+    def read(node):
+        args = node.__dict__.get("given") or node.__dict__.get("args")
+        if args is None:
+            args = (node.offset, -2, -1)
+        return _int(args[i])
+    return read
+
+
+def _given_dims(fallback, i=None):
+    """A shape op's dim(s) as the caller gave them (``ctx.given_dim``: an int or a tuple,
+    entry ``i`` of it if given; torch shows -1 as -1, wrapped), else ``fallback``'s reading
+    of what the node keeps (normalized)."""
+    def read(node):
+        given = node.__dict__.get("given_dim")
+        if given is None:
+            return fallback(node)
+        if i is not None:
+            given = given[i]
+        return _ints(given) if isinstance(given, (tuple, list)) else _int(given)
+    return read
+
+
 def _pad(node):
     """constant_pad_nd's pad list from the (dim, left, right) pairs, as torch's flat list."""
     return tuple(_int(v) for _, left, right in node.pairs for v in (left, right))
@@ -381,11 +473,9 @@ def _as_strided(i):
     return read
 
 
-def _geo(field, transposed_ok=True):
+def _geo(field):
     def read(node):
         geo = node.geo if "geo" in node.__dict__ else node.plan.geo
-        if not transposed_ok and type(node).__mro__[1].__name__ == "_ConvTranspose":
-            raise Absent
         if field == "padding":
             if geo.pad_lo != geo.pad_hi:  # padding="same" with an even kernel: no one number
                 raise Absent
@@ -401,9 +491,76 @@ def _conv_transposed(node):
 
 
 def _conv_output_padding(node):
-    if _conv_transposed(node):
-        raise Absent
-    return (0,) * len(node.geo.stride)  # a plain convolution has none
+    """A transposed convolution's output_padding: what its output size (the forward
+    convolution's input, ``geo.in_size``) has past what its input size gives."""
+    geo = node.geo if "geo" in node.__dict__ else node.plan.geo
+    if not _conv_transposed(node):
+        return (0,) * len(geo.stride)  # a plain convolution has none
+    return _ints(i - ((o - 1) * s - 2 * p + d * (k - 1) + 1) for i, o, s, p, d, k in zip(
+        geo.in_size, geo.out_size, geo.stride, geo.pad_lo, geo.dilation, geo.kernel))
+
+
+def _bias_sizes(node):
+    """The bias's shape: kept as an input's that needs a gradient, else (a transposed
+    convolution's ``ctx.bias_sizes``) (0,) for no bias, as torch shows an undefined one."""
+    try:
+        return input_sizes(2)(node)
+    except Absent:
+        sizes = node.__dict__.get("bias_sizes")
+        if sizes is None:
+            raise
+        return sizes
+
+
+def _upsample_given(i, axis=None):
+    """An upsampling's output_size (0), scales (1, of spatial ``axis``; None where a size
+    was given) or align_corners (2; absent for the nearest modes), as the caller gave them
+    (the plan's ``given``)."""
+    def read(node):
+        given = getattr(node.plan, "given", ())  # (a uint8 resize records no node)
+        if not given or given[i] is None and i == 2:
+            raise Absent
+        if i == 0:
+            return _ints(given[0])
+        if i == 2:
+            return bool(given[2])
+        return None if given[1] is None else float(given[1][axis])
+    return read
+
+
+def _upsample(nd, align_corners, sizes=True):
+    """The entries of an upsampling node (``sizes``: its input's, the first-order node)."""
+    names = {1: ("scales",), 2: ("scales_h", "scales_w"),
+             3: ("scales_d", "scales_h", "scales_w")}[nd]
+    entries = {"output_size": _upsample_given(0)}
+    entries.update({name: _upsample_given(1, axis) for axis, name in enumerate(names)})
+    if align_corners:
+        entries["align_corners"] = _upsample_given(2)
+    if sizes:
+        entries["self_sym_sizes"] = input_sizes(0)
+    return entries
+
+
+UPSAMPLE = {"UpsampleNearest1D": (1, False), "UpsampleNearest2D": (2, False),
+            "UpsampleNearest3D": (3, False), "UpsampleNearestExact1D": (1, False),
+            "UpsampleNearestExact2D": (2, False), "UpsampleNearestExact3D": (3, False),
+            "UpsampleLinear1D": (1, True), "UpsampleBilinear2D": (2, True),
+            "UpsampleTrilinear3D": (3, True), "UpsampleBicubic2D": (2, True),
+            "UpsampleBilinear2DAa": (2, True), "UpsampleBicubic2DAa": (2, True),
+            "UpsampleLanczos2DAa": (2, True)}
+
+
+def _block_geo(field):
+    """unfold / fold's geometry (``ctx.geo``): kernel_size, dilation, padding, stride
+    (torch's pairs), or the input's last two sizes (``in_size`` 1 and 0)."""
+    def read(node):
+        value = getattr(node.geo, field[0])
+        return _ints(value) if len(field) == 1 else _int(value[field[1]])
+    return read
+
+
+BLOCKS = {"kernel_size": _block_geo(("kernel",)), "dilation": _block_geo(("dilation",)),
+          "padding": _block_geo(("pad_lo",)), "stride": _block_geo(("stride",))}
 
 
 def _norm_stat(name, shape_from):
@@ -447,7 +604,7 @@ def _split_sizes(node):
 
 def _nll_total_weight(node):
     _freed_check(node)
-    return wrap(np.asarray(node.info[5]))
+    return wrap(node.total_weight())
 
 
 def _nll_option(name):
@@ -456,6 +613,25 @@ def _nll_option(name):
         value = node.options[name]
         return None if value is None else wrap(np.asarray(value))
     return read
+
+
+def _log_probabilities(node):
+    """cross_entropy's log_softmax(x): its nodes keep the exponentials of x, and compute
+    log_softmax's output (torch's saved ``result`` and ``self``) when first asked for."""
+    _freed_check(node)
+    return node.log_probabilities()
+
+
+def _nll_entries(self_reader) -> dict:
+    """NllLossBackward0's and NllLoss2DBackward0's attributes."""
+    return {
+        "self": self_reader,
+        "target": _nll_option("target"),
+        "weight": _nll_option("weight"),
+        "ignore_index": attr("options", lambda o: _int(o["ignore_index"])),
+        "reduction": attr("options", lambda o: REDUCTIONS[o["reduction"]]),
+        "total_weight": _nll_total_weight,
+    }
 
 
 def _var_dim(node):
@@ -606,6 +782,10 @@ def needed(reader, *inputs):
 
 
 SELF_ONLY = {"self": saved(0)}
+TRANSPOSE = {"dim0": _given_dims(attr("dims", lambda d: _int(d[0])), 0),
+             "dim1": _given_dims(attr("dims", lambda d: _int(d[1])), 1)}
+# squeeze(dim) / squeeze(dims), in place or not (the dim(s) as given, even if not squeezed)
+SQUEEZE_DIM = {"dim": _given_dims(attr("dims", _one)), "self_sym_sizes": input_sizes(0)}
 RESULT_ONLY = {"result": saved(0)}
 GRAD_OUTPUT_OUTPUT = {"grad_output": saved(0), "output": saved(1)}
 LOSS = {"self": saved(0), "target": saved(1), "reduction": attr("reduction", REDUCTIONS.get)}
@@ -754,7 +934,8 @@ TABLE: dict[str, dict] = {
     "ThresholdBackward1": {"self": saved(0), "threshold": attr("threshold")},
     "HardshrinkBackward0": {"lambd": given(0), "self": saved(0)},
     "SoftshrinkBackward0": {"lambd": given(0), "self": saved(0)},
-    "GluBackward0": {"dim": attr("dim", _int), "self": saved(0)},
+    "GluBackward0": {"dim": _dim, "self": saved(0)},
+    "GluBackwardBackward0": {"dim": _dim, "grad_output": saved(0), "self": saved(1)},
     "PreluKernelBackward0": {"self": saved(0), "weight": _prelu_weight},
     "HardswishBackward0": SELF_ONLY,
     "MishBackward0": SELF_ONLY,
@@ -764,8 +945,9 @@ TABLE: dict[str, dict] = {
                                 "training": attr("training"), "upper": attr("upper")},
     "RreluWithNoiseBackward1": {"lower": attr("lower"), "noise": _noise, "result": saved(0),
                                 "training": attr("training"), "upper": attr("upper")},
-    "SoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
-    "LogSoftmaxBackward0": {"dim": attr("dim", _int), "result": saved(0)},
+    "SoftmaxBackward0": {"dim": _dim, "result": saved(0)},
+    "LogSoftmaxBackward0": {"dim": _dim, "result": saved(0)},
+    "LogSoftmaxBackward0(_LogSoftmaxOf)": {"dim": _dim, "result": _log_probabilities},
     # matrix products (torchlet's fused linear has no TBackward0 node before it, so its
     # mat2, torch's weight.t(), is not kept)
     "MmBackward0(Mm)": {"self": saved(0), "mat2": saved(1), "self_sym_sizes": input_sizes(0),
@@ -832,27 +1014,26 @@ TABLE: dict[str, dict] = {
     "StdMeanBackward0": {"self": saved(0), "result0": saved(1), "keepdim": attr("keepdim"),
                          "dim": _moment_dim, "correction": _moment_correction},
     "LinalgVectorNormBackward0": {"self": saved(0), "result": saved(1),
-                                  "keepdim": attr("keepdim")},
+                                  "keepdim": attr("keepdim"), "ord": given(0),
+                                  "dim": _given_dim_list(1)},
     "LogsumexpBackward0": {"dim": _dims, "keepdim": attr("keepdim"),
                            "self": saved(0), "result": saved(1)},
     "CumsumBackward0": {"dim": _dim},
     "CumprodBackward0": {"dim": _dim, "self": saved(0), "result": saved(1)},
     "LogcumsumexpBackward0": {"dim": _dim, "self": saved(0), "result": saved(1)},
-    # (torch's also keep self, which torchlet's nodes do not)
-    "CummaxBackward0": {"dim": _dim, "indices": saved(0, detach=True)},
-    "CumminBackward0": {"dim": _dim, "indices": saved(0, detach=True)},
+    "CummaxBackward0": {"dim": _dim, "indices": saved(0, detach=True), "self": saved(1)},
+    "CumminBackward0": {"dim": _dim, "indices": saved(0, detach=True), "self": saved(1)},
+    "AminmaxBackward0": {"dim": attr("given_dim", lambda d: None if d is None else _int(d)),
+                         "keepdim": attr("keepdim"), "self": saved(0), "min": saved(1),
+                         "max": saved(2)},
     "NansumBackward0": {"dim": _dims, "keepdim": attr("keepdim"), "self": saved(0)},
     "MedianBackward0": {"self": saved(0), "result": saved(1)},
     "NanmedianBackward0": {"self": saved(0), "result": saved(1)},
     # losses
-    "NllLossBackward0(NllLoss)": {
-        "self": saved(0),
-        "target": _nll_option("target"),
-        "weight": _nll_option("weight"),
-        "ignore_index": attr("options", lambda o: _int(o["ignore_index"])),
-        "reduction": attr("options", lambda o: REDUCTIONS[o["reduction"]]),
-        "total_weight": _nll_total_weight,
-    },
+    "NllLossBackward0(NllLoss)": _nll_entries(saved(0)),
+    "NllLoss2DBackward0(NllLoss2d)": _nll_entries(saved(0)),
+    "NllLossBackward0(CrossEntropy)": _nll_entries(_log_probabilities),
+    "NllLoss2DBackward0(CrossEntropy2d)": _nll_entries(_log_probabilities),
     "MseLossBackward0": LOSS,
     "MseLossBackwardBackward0": {"grad_output": saved(0), "self": saved(1), "target": saved(2),
                                  "reduction": param("reduction", REDUCTIONS.get)},
@@ -862,16 +1043,33 @@ TABLE: dict[str, dict] = {
         "pos_weight": attr("pos_weight", tensor=True),
     },
     "SmoothL1LossBackward0": {**LOSS, "beta": attr("beta")},
+    "HuberLossBackward0": {**LOSS, "delta": attr("delta")},
+    "HuberLossBackwardBackward0": {"grad_output": saved(0), "self": saved(1),
+                                   "target": saved(2),
+                                   "reduction": param("reduction", REDUCTIONS.get),
+                                   "delta": param("delta")},
+    # (target: an array on ctx, freed with the saved tensors; no _raw_saved_target)
+    "SoftMarginLossBackward0": {"self": saved(0), "target": attr("y", tensor=True),
+                                "reduction": attr("reduction", REDUCTIONS.get)},
+    "SoftMarginLossBackwardBackward0": {"grad_output": saved(0), "self": saved(1),
+                                        "target": attr("y", tensor=True),
+                                        "reduction": attr("reduction", REDUCTIONS.get)},
     # shapes and views
     "ViewBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
     "ReshapeAliasBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
-    "PermuteBackward0": {"dims": attr("inverse", lambda inv: _ints(np.argsort(inv)))},
-    "TransposeBackward0": {"dim0": attr("dims", lambda d: _int(d[0])),
-                           "dim1": attr("dims", lambda d: _int(d[1]))},
+    # (their dims as the caller gave them: ctx.given_dim; the in-place variants alike)
+    "PermuteBackward0": {"dims": _given_dims(attr("inverse", lambda inv: _ints(np.argsort(inv))))},
+    "TransposeBackward0": TRANSPOSE,
+    "TransposeBackward1": TRANSPOSE,
     "TBackward0": {},
-    "UnsqueezeBackward0": {"dim": attr("dims", _one)},
+    "UnsqueezeBackward0": {"dim": _given_dims(attr("dims", _one))},
+    "UnsqueezeBackward1": {"dim": _given_dims(attr("dims", _one))},
     "SqueezeBackward0": {"self_sym_sizes": input_sizes(0)},
-    "SqueezeBackward1": {"dim": attr("dims", _one), "self_sym_sizes": input_sizes(0)},
+    "SqueezeBackward1": SQUEEZE_DIM,
+    "SqueezeBackward2": SQUEEZE_DIM,
+    "SqueezeBackward3": {"self_sym_sizes": input_sizes(0)},
+    "SqueezeBackward4": SQUEEZE_DIM,
+    "SqueezeBackward5": SQUEEZE_DIM,
     "ExpandBackward0": {"self_sym_sizes": input_sizes(0)},
     "SelectBackward0": {"dim": _select("dim"), "index": _select("index"),
                         "self_sym_sizes": input_sizes(0)},
@@ -940,25 +1138,86 @@ TABLE: dict[str, dict] = {
                              "self_sym_sizes": input_sizes(0)},
     "CatBackward0": {"dim": _dim},
     "StackBackward0": {"dim": _dim},
-    "SplitBackward0": {"dim": attr("dim", _int), "split_size": _split_size,
+    "SplitBackward0": {"dim": _dim, "split_size": _split_size,
                        "self_sym_sizes": input_sizes(0)},
-    "SplitWithSizesBackward0": {"dim": attr("dim", _int), "split_sizes": _split_sizes,
+    "SplitWithSizesBackward0": {"dim": _dim, "split_sizes": _split_sizes,
                                 "self_sym_sizes": input_sizes(0)},
-    "UnbindBackward0": {"dim": attr("dim", _int)},
+    "UnbindBackward0": {"dim": _dim},
     "TraceBackward0": {"self_sym_sizes": attr("in_shape", tuple)},
     "RepeatBackward0": {"repeats": attr("repeats", _ints), "self_sym_sizes": input_sizes(0)},
-    "FlipBackward0": {"dims": attr("dims", _ints)},
-    "RollBackward0": {"dims": attr("dims", _ints), "shifts": attr("shifts", _ints)},
+    "FlipBackward0": {"dims": _given_dims(attr("dims", _ints))},
+    "RollBackward0": {"dims": _given_dims(attr("dims", _ints)), "shifts": attr("shifts", _ints)},
     "TrilBackward0": {"diagonal": attr("diagonal", _int)},
     "TriuBackward0": {"diagonal": attr("diagonal", _int)},
+    "DiagEmbedBackward0": {"offset": _diag_embed(0), "dim1": _diag_embed(1),
+                           "dim2": _diag_embed(2)},
+    # linalg (LU factors, pivots and the like that torch keeps and torchlet's node does
+    # not are rebuilt from the saved input when read, as torchlet computes them)
+    "LinalgInvExBackward0": {"inverse": saved(0)},
+    "LinalgDetBackward0": {"A": saved(0), "result": saved(1),
+                           "LU": _lu_factors(0, True), "pivots": _lu_factors(1, True)},
+    "LinalgSlogdetBackward0": {"A": saved(0), "sign": _slogdet_sign,
+                               "LU": _lu_factors(0, True), "pivots": _lu_factors(1, True)},
+    "LinalgSolveExBackward0": {"A": saved(0), "result": saved(1), "left": attr("left"),
+                               "LU": _lu_factors(0), "pivots": _lu_factors(1)},
+    "LinalgCholeskyExBackward0": {"L": saved(0), "upper": attr("upper")},
+    "CholeskyBackward0": {"result": saved(0), "upper": attr("upper")},
+    "LinalgQrBackward0": {"Q": saved(1), "R": saved(2), "mode": attr("mode")},
+    "LinalgEighBackward0(Eigh)": {"eigenvalues": saved(0), "eigenvectors": saved(1)},
+    "LinalgEighBackward0(Eigvalsh)": {"eigenvalues": _rebuilt_eigh(0),
+                                      "eigenvectors": _rebuilt_eigh(1)},
+    "LinalgSvdBackward0(Svd)": {"U": saved(0), "S": saved(1), "Vh": saved(2),
+                                "full_matrices": attr("full_matrices"),
+                                "S_sym_argsize_minus_1": _svd_k},
+    "LinalgSvdBackward0(Svdvals)": {"U": _rebuilt_svd(0), "S": _rebuilt_svd(1),
+                                    "Vh": _rebuilt_svd(2), "full_matrices": const(False),
+                                    "S_sym_argsize_minus_1": _svd_k},
+    "LinalgPinvBackward0": {"self": saved(0), "result": saved(1)},
+    "LinalgCrossBackward0": {"self": saved(0), "other": saved(1), "dim": _dim},
+    "LinalgMatrixExpBackward0": SELF_ONLY,
+    "LinalgLuFactorExBackward0": {"LU": saved(0), "pivot": const(True),
+                                  "pivots": attr("pivots", tensor=True)},
+    "LinalgLuBackward0": {"L": saved(0), "U": saved(1), "P": attr("p", tensor=True),
+                          "pivot": const(True)},
+    "LinalgLuSolveBackward0": {"LU": saved(0), "pivots": attr("pivots", tensor=True),
+                               "left": attr("left"), "adjoint": attr("adjoint"),
+                               "result": saved(1)},
+    "LinalgSolveTriangularBackward0": {"self": saved(0), "result": saved(1),
+                                       "left": attr("left"), "upper": attr("upper"),
+                                       "unitriangular": attr("unit")},
+    "TriangularSolveBackward0": {"A": saved(0), "solution": saved(1), "self": saved(2),
+                                 "transpose": attr("transpose"), "upper": attr("upper"),
+                                 "unitriangular": attr("unit")},
+    "CholeskySolveBackward0": {"input2": saved(0), "result": saved(1), "self": saved(2),
+                               "upper": attr("upper")},
+    "CholeskyInverseBackward0": {"self": saved(0), "result": saved(1), "upper": attr("upper")},
+    "LinalgLstsqBackward0": {"self": saved(0), "b": saved(1), "solution": saved(2)},
+    "LinalgHouseholderProductBackward0": {"input": saved(0), "tau": saved(1),
+                                          "result": saved(2)},
     # nn
     "ConvolutionBackward0": {
         "input": saved(0), "weight": saved(1),
         "stride": _geo("stride"), "dilation": _geo("dilation"), "groups": _geo("groups"),
-        "padding": _geo("padding", transposed_ok=False),
+        "padding": _geo("padding"),
         "transposed": _conv_transposed, "output_padding": _conv_output_padding,
-        "bias_sym_sizes_opt": input_sizes(2),
+        "bias_sym_sizes_opt": _bias_sizes,
     },
+    # upsampling (the plan's given output_size, scales, align_corners), padding (the
+    # flat list as given), pixel shuffle, unfold / fold, cdist
+    **{f"{name}Backward0": _upsample(nd, corners) for name, (nd, corners) in UPSAMPLE.items()},
+    **{f"{name}BackwardBackward0": _upsample(nd, corners, sizes=False)
+       for name, (nd, corners) in UPSAMPLE.items()},
+    **{f"{kind}Pad{k}DBackward0": {"padding": attr("padding", _ints), "self": saved(0)}
+       for kind in ("Reflection", "Replication") for k in (1, 2, 3)},
+    **{f"{kind}Pad{k}DBackwardBackward0": {"padding": attr("padding", _ints)}
+       for kind in ("Reflection", "Replication") for k in (1, 2, 3)},
+    "PixelShuffleBackward0": {"upscale_factor": attr("r", _int)},
+    "PixelUnshuffleBackward0": {"downscale_factor": attr("r", _int)},
+    "Im2ColBackward0": {**BLOCKS,
+                        "self_sym_argsize_minus_1": _block_geo(("in_size", 1)),
+                        "self_sym_argsize_minus_2": _block_geo(("in_size", 0))},
+    "Col2ImBackward0": BLOCKS,
+    "CdistBackward0": {"p": attr("p"), "x1": saved(0), "x2": saved(1), "result": saved(2)},
     "MaxPool2DWithIndicesBackward0": MAX_POOL,
     "MaxPool3DWithIndicesBackward0": MAX_POOL,
     "MaxPool2DWithIndicesBackwardBackward0": POOL_INDICES,

@@ -25,6 +25,7 @@ import itertools
 import warnings
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -122,8 +123,8 @@ class Node:
         return self._hooks
 
     def _init_node(self, n_outputs: int = 1):
-        self._edges = ()
-        self._input_meta = ()
+        self._edges: Sequence = ()
+        self._input_meta: Sequence = ()
         self._seq = _next_sequence_nr()
         self._n_outputs = n_outputs
         self._saved: tuple | object | None = None

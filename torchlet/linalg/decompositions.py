@@ -135,9 +135,9 @@ class Qr(Primitive):
     def forward(ctx, a, *, mode):
         ctx.mode = mode
         if mode == "r":  # R only; torch returns an empty Q
-            r = np.linalg.qr(a, mode="r")
-            ctx.save_for_backward(a)
-            return np.empty(0, a.dtype), column_major(r)
+            q, r = np.empty(0, a.dtype), column_major(np.linalg.qr(a, mode="r"))
+            ctx.save_for_backward(a, q, r)  # (q, r: as torch's node keeps them)
+            return q, r
         q, r = np.linalg.qr(a, mode=mode)
         q, r = column_major(q), column_major(r)  # (torch's layout, LAPACK's)
         ctx.save_for_backward(a, q, r)

@@ -169,12 +169,13 @@ class HouseholderProduct(Primitive):
     def forward(ctx, a, tau):
         m, n = a.shape[-2:]
         eye = np.broadcast_to(np.eye(m, n, dtype=a.dtype), a.shape)
-        ctx.save_for_backward(a, tau)
-        return column_major(_apply_reflectors(a, tau, eye, transpose=False))
+        out = column_major(_apply_reflectors(a, tau, eye, transpose=False))
+        ctx.save_for_backward(a, tau, out)  # (out: as torch's node keeps its result)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, tau = ctx.saved_tensors
+        a, tau, _ = ctx.saved_tensors
         if a._data.size == 0 or tau._data.size == 0:
             return None, None  # (torch's rule gives no gradients then: Q is I's columns)
         grad_a, grad_tau = _householder_vjp(a, tau, grad, a._data.shape[-1])

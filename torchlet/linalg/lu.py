@@ -152,9 +152,10 @@ class LuFactor(Primitive):
     node_name = "LinalgLuFactorExBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, p):
+    def forward(ctx, a, *, p, pivots=None):
         lu = column_major(_getrf(a)[0])  # (torch's layout, LAPACK's)
         ctx.p = p
+        ctx.pivots = pivots  # (the pivots output, as torch's node keeps it)
         ctx.save_for_backward(lu)
         return lu
 
@@ -226,7 +227,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):  # noqa: N803
     if check_errors and info.any():
         raise _zero_pivot_error("lu_factor_ex", A.shape, info)
     p = _p_matrix(pivots, A.shape[-2], A._data.dtype)
-    return linalg_lu_factor_ex((LuFactor.apply(A, p=p), wrap(pivots), wrap(info)))
+    return linalg_lu_factor_ex((LuFactor.apply(A, p=p, pivots=pivots), wrap(pivots),
+                                wrap(info)))
 
 
 def lu_factor(A, *, pivot=True, out=None):  # noqa: N803
@@ -243,7 +245,7 @@ def lu_factor(A, *, pivot=True, out=None):  # noqa: N803
     if info.any():
         raise _zero_pivot_error("lu_factor", A.shape, info)
     p = _p_matrix(pivots, A.shape[-2], A._data.dtype)
-    return linalg_lu_factor((LuFactor.apply(A, p=p), wrap(pivots)))
+    return linalg_lu_factor((LuFactor.apply(A, p=p, pivots=pivots), wrap(pivots)))
 
 
 def lu(A, *, pivot=True, out=None):  # noqa: N803

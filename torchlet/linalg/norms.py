@@ -88,7 +88,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,  # noq
         A = A.to(_dtype.to_dtype(dtype))  # noqa: N806
     if isinstance(ord, str):
         if ord == "fro":
-            return vector_norm(A, 2, dim=tuple(dim), keepdim=keepdim)
+            return vector_norm(A, 2, dim=tuple(dims), keepdim=keepdim)  # (torch's: wrapped)
         if ord == "nuc":
             return _svd_norm(A, ord, dims, keepdim)
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")

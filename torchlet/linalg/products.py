@@ -80,8 +80,9 @@ class Cross(Primitive):
     node_name = "LinalgCrossBackward0"
 
     @staticmethod
-    def forward(ctx, a, b, *, dim):
+    def forward(ctx, a, b, *, dim, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.save_for_backward(a, b)
         a1, a2, a3 = (np.take(a, i, axis=dim) for i in range(3))
         b1, b2, b3 = (np.take(b, i, axis=dim) for i in range(3))
@@ -117,7 +118,7 @@ def cross(input, other, *, dim=-1, out=None):  # noqa: A002 - torch's names
             f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[d]} and "
             f"{b.shape[d]}"
         )
-    return Cross.apply(input, other, dim=d)
+    return Cross.apply(input, other, dim=d, given_dim=dim)
 
 
 def vecdot(x, y, *, dim=-1, out=None):

@@ -154,12 +154,12 @@ class TriangularSolve(Primitive):
         batch = x.shape[:-2]
         a_copy = column_major(np.broadcast_to(a, batch + a.shape[-2:]))
         x = column_major(x)  # (torch's layout; saved as the output itself, for double backward)
-        ctx.save_for_backward(a, x)
+        ctx.save_for_backward(a, x, b)  # (b: as torch's node keeps self, unused here)
         return x, a_copy
 
     @staticmethod
     def backward(ctx, grad_x, grad_a_copy):
-        a, x = ctx.saved_tensors
+        a, x, _ = ctx.saved_tensors
         upper, transpose, unit = ctx.upper, ctx.transpose, ctx.unit
         grad_b = grad_a = None
         if grad_x is not None:
@@ -235,12 +235,12 @@ class CholeskySolve(Primitive):
     def forward(ctx, b, factor, *, upper):
         ctx.upper = upper
         x = column_major(_cholesky_solve_array(b, factor, upper))
-        ctx.save_for_backward(factor, x)
+        ctx.save_for_backward(factor, x, b)  # (b: as torch's node keeps self, unused here)
         return x
 
     @staticmethod
     def backward(ctx, grad):
-        factor, x = ctx.saved_tensors
+        factor, x, _ = ctx.saved_tensors
         grad_b = CholeskySolve.apply(grad, factor, upper=ctx.upper)
         grad_factor = None
         if ctx.needs_input_grad[1]:

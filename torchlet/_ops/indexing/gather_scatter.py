@@ -265,7 +265,7 @@ class ScatterReduceLegacy(Primitive):
     """scatter(..., reduce='add'|'multiply'): out = a, then out[index] (+ or *)= src/value.
     torch defines no derivative for it; backward raises."""
 
-    node_name = "NotImplemented"
+    node_name = "torch::autograd::NotImplemented"
 
     @staticmethod
     def forward(ctx, a, src, *, dim, index, ufunc):

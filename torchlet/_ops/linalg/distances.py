@@ -203,11 +203,13 @@ def _column_sum(diff: np.ndarray, p: float) -> np.ndarray:
 
 
 class Cdist(Primitive):
-    """out[..., i, j] = ||x1_i - x2_j||_p (the direct formula, x1 and x2 already expanded
-    to the common batch shape);  grad_x1_i = sum_j g(x1_i - x2_j, grad_ij, out_ij), torch's
-    kernel: p = 1: grad * sign(d); p < 2: sign(d) |d|^(p-1) grad / out^(p-1); p = 2:
-    grad * d / out; p = inf: grad * sign(d) * (|d| == out); else d |d|^(p-2) grad /
-    out^(p-1); 0 where out = 0 (p != 1); grad_x2 likewise with the roles swapped."""
+    """out[..., i, j] = ||x1_i - x2_j||_p (the direct formula; the batch dims of x1 and x2
+    broadcast inside, as in torch's _cdist_forward, whose node keeps them as given: the
+    engine sums their gradients back to their shapes);
+    grad_x1_i = sum_j g(x1_i - x2_j, grad_ij, out_ij), torch's kernel: p = 1:
+    grad * sign(d); p < 2: sign(d) |d|^(p-1) grad / out^(p-1); p = 2: grad * d / out;
+    p = inf: grad * sign(d) * (|d| == out); else d |d|^(p-2) grad / out^(p-1); 0 where
+    out = 0 (p != 1); grad_x2 likewise with the roles swapped."""
 
     node_name = "CdistBackward0"
 
@@ -355,6 +357,4 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
         return _shape.view(distances, out_shape)
     if a._data.dtype == np.float16:
         raise NotImplementedError("\"cdist\" not implemented for 'Half'")
-    e1 = a if sa[:-2] == batch else _shape.expand(a, batch + sa[-2:])
-    e2 = b if sb[:-2] == batch else _shape.expand(b, batch + sb[-2:])
-    return Cdist.apply(e1, e2, p=float(p), out_shape=out_shape)
+    return Cdist.apply(a, b, p=float(p), out_shape=out_shape)

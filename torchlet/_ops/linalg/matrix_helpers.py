@@ -125,8 +125,9 @@ class DiagEmbed(Primitive):
     node_name = "DiagEmbedBackward0"
 
     @staticmethod
-    def forward(ctx, v, *, offset, dim1, dim2):
+    def forward(ctx, v, *, offset, dim1, dim2, given=None):
         ctx.args = (offset, dim1, dim2)
+        ctx.given = given  # (offset, dim1, dim2) as the caller wrote them: grad_fn._saved_*
         n = v.shape[-1] + abs(offset)
         sizes = list(v.shape[:-1])
         sizes.insert(min(dim1, dim2), n)
@@ -148,7 +149,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:  # noqa: A002
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     if x._data.ndim == 0:  # torch reads self.size(-1) of a 0-d tensor
         _wrap_dim(-1, 0)
-    return DiagEmbed.apply(x, offset=int(offset), dim1=d1, dim2=d2)
+    return DiagEmbed.apply(x, offset=int(offset), dim1=d1, dim2=d2,
+                           given=(int(offset), dim1, dim2))
 
 
 def diagflat(input, offset=0) -> Tensor:  # noqa: A002

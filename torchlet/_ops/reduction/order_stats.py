@@ -164,8 +164,9 @@ class Aminmax(Primitive):
     node_name = "AminmaxBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims, keepdim, whole):
+    def forward(ctx, a, *, dims, keepdim, whole, given_dim=None):
         ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         low = reduction_layout(np.asarray(np.min(a, axis=dims, keepdims=keepdim)), a)
         high = reduction_layout(np.asarray(np.max(a, axis=dims, keepdims=keepdim)), a)
         if a.dtype.kind == "f" and (_zero_or_nan(low) or _zero_or_nan(high)):
@@ -242,7 +243,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):  # noqa: A002
             raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
         dims = reduce_dims(d, a.ndim)
     result = return_types.aminmax(Aminmax.apply(x, dims=dims, keepdim=keepdim,
-                                                whole=dim is None))
+                                                whole=dim is None, given_dim=dim))
     return _out_tuple(result, out, "aminmax", out_dtype_must_match)
 
 

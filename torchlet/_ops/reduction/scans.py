@@ -111,14 +111,14 @@ class Cummax(Primitive):
             values, indices = reduction_layout(values, a), reduction_layout(indices, a)
         else:  # (fresh arrays: contiguous, as torch's empty results)
             values, indices = np.empty(a.shape, a.dtype), np.empty(a.shape, np.int64)
-        ctx.save_for_backward(indices)
+        ctx.save_for_backward(indices, a)  # (a: as torch's node keeps self, unused here)
         return values, indices
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
         if grad._data.size == 0:
             return grad
-        (indices,) = ctx.saved_tensors
+        indices = ctx.saved_tensors[0]
         # torch's cummaxmin_backward: zeros(a.shape).scatter_add_(dim, indices, grad)
         return ScatterAddZeros.apply(grad, shape=ctx.in_shape, dim=ctx.dim,
                                      index=indices._data)

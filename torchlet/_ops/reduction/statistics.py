@@ -539,10 +539,11 @@ class VectorNorm(Primitive):
     node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, p, dims, keepdim, np_dtype, whole=False):
+    def forward(ctx, a, *, p, dims, keepdim, np_dtype, whole=False, given=None):
         # whole: dim None or empty, where torch's backward keeps a 0-d out and grad (as
         # 0-d tensors they do not widen a's dtype in the formulas below)
         ctx.p, ctx.dims, ctx.keepdim, ctx.whole = p, dims, keepdim, whole
+        ctx.given = given  # (ord, dim) as the caller gave them (torch's _saved_ord, _dim)
         out = _p_norm(a.astype(np_dtype, copy=False), p, dims, keepdim)
         out = reduction_layout(np.asarray(out), a)
         ctx.save_for_backward(a, out)
@@ -644,7 +645,7 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None,  # noqa: A
         _check_no_narrowing("linalg.vector_norm", a.dtype, np_dtype)
     dims = reduce_dims(dim, a.ndim, "linalg_vector_norm", 3)
     return VectorNorm.apply(x, p=p, dims=dims, keepdim=keepdim, np_dtype=np_dtype,
-                            whole=not given)
+                            whole=not given, given=(ord, dim))
 
 
 def _matrix_norm(x: Tensor, p, dim, keepdim, dtype) -> Tensor:

@@ -39,23 +39,25 @@ class Flip(Primitive):
     node_name = "FlipBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims):
+    def forward(ctx, a, *, dims, given_dim=None):
         ctx.dims = dims
+        ctx.given_dim = given_dim  # the dims as the caller gave them (torch's _saved_dims)
         out = _empty_like_preserve(a)
         np.copyto(out, np.flip(a, dims) if dims else a)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return flip(grad, ctx.dims)
+        given = ctx.given_dim  # (torch's grad.flip(dims): the dims as given)
+        return flip(grad, ctx.dims if given is None else given)
 
 
 def flip(input, dims) -> Tensor:  # noqa: A002
     x = _check_tensor("flip", input)
-    dims = _ints(dims, "flip", "dims", 2)
+    given_dim = _ints(dims, "flip", "dims", 2)
     ndim = x._data.ndim
-    dims = _unique_dims(dims, ndim)
-    return Flip.apply(x, dims=dims if ndim else ())
+    dims = _unique_dims(given_dim, ndim)
+    return Flip.apply(x, dims=dims if ndim else (), given_dim=given_dim)
 
 
 def fliplr(input) -> Tensor:  # noqa: A002
@@ -79,8 +81,9 @@ class Roll(Primitive):
     node_name = "RollBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, shifts, dims):
+    def forward(ctx, a, *, shifts, dims, given_dim=None):
         ctx.shifts, ctx.dims = shifts, dims  # tuples, as torch saves them
+        ctx.given_dim = given_dim  # the dims as the caller gave them (torch's _saved_dims)
         if a.ndim == 0:
             return a.copy()
         if not dims:  # roll the flattened tensor
@@ -94,7 +97,9 @@ class Roll(Primitive):
         # torch's roll_backward rolls back dim by dim in reverse order (a permutation
         # either way; the order shows in the node's _saved_shifts / _saved_dims)
         back = tuple(-s for s in reversed(ctx.shifts))
-        return Roll.apply(grad, shifts=back, dims=tuple(reversed(ctx.dims)))
+        given = ctx.given_dim
+        return Roll.apply(grad, shifts=back, dims=tuple(reversed(ctx.dims)),
+                          given_dim=None if given is None else tuple(reversed(given)))
 
 
 def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
@@ -110,9 +115,10 @@ def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
             f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
         )
     ndim = x._data.ndim
+    given_dim = tuple(dims)
     if x._data.size:  # (torch returns an empty tensor's clone without reading dims)
         dims = tuple(_wrap_dim_of(d, ndim) for d in dims)
-    return Roll.apply(x, shifts=tuple(shifts), dims=tuple(dims))
+    return Roll.apply(x, shifts=tuple(shifts), dims=tuple(dims), given_dim=given_dim)
 
 
 class Repeat(Primitive):

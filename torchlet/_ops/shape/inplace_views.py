@@ -81,9 +81,9 @@ def t_(self: Tensor) -> Tensor:
 def transpose_(self: Tensor, dim0, dim1) -> Tensor:
     x = _check_tensor("transpose_", self)
     ndim = x._data.ndim
-    dim0 = _wrap_dim(_int(dim0, "transpose_", "dim0", 1), ndim)
-    dim1 = _wrap_dim(_int(dim1, "transpose_", "dim1", 2), ndim)
-    return _rearrange_inplace(x, TransposeInplace, dim0=dim0, dim1=dim1)
+    given_dim = (_int(dim0, "transpose_", "dim0", 1), _int(dim1, "transpose_", "dim1", 2))
+    dim0, dim1 = _wrap_dim(given_dim[0], ndim), _wrap_dim(given_dim[1], ndim)
+    return _rearrange_inplace(x, TransposeInplace, dim0=dim0, dim1=dim1, given_dim=given_dim)
 
 
 swapaxes_ = swapdims_ = transpose_
@@ -99,20 +99,25 @@ def squeeze_(self: Tensor, dim=None) -> Tensor:
         primitive, dims = SqueezeInplace, range(ndim)
     elif isinstance(dim, (tuple, list)):
         primitive, dims = SqueezeDimsInplace, _unique_dims(dim, ndim)
+        dim = tuple(dim)
     else:
-        primitive, dims = SqueezeDimInplace, (_wrap_dim(_int(dim, "squeeze_", "dim", 1), ndim),)
+        dim = _int(dim, "squeeze_", "dim", 1)
+        primitive, dims = SqueezeDimInplace, (_wrap_dim(dim, ndim),)
     kept = [i for i, s in enumerate(shape) if not (s == 1 and i in dims)]
     dropped = tuple(i for i, s in enumerate(shape) if s == 1 and i in dims)
     strides = _element_strides(x._data)
     return _rearrange_inplace(x, primitive, shape=tuple(shape[i] for i in kept),
-                              strides=tuple(strides[i] for i in kept), dims=dropped)
+                              strides=tuple(strides[i] for i in kept), dims=dropped,
+                              given_dim=dim)
 
 
 def unsqueeze_(self: Tensor, dim) -> Tensor:
     x = _check_tensor("unsqueeze_", self)
     shape = x._data.shape
-    dim = _wrap_dim(_int(dim, "unsqueeze_", "dim", 1), len(shape) + 1)
+    given_dim = _int(dim, "unsqueeze_", "dim", 1)
+    dim = _wrap_dim(given_dim, len(shape) + 1)
     strides = _element_strides(x._data)
     new = shape[dim] * strides[dim] if dim < len(shape) else 1  # as unsqueeze()
     return _rearrange_inplace(x, UnsqueezeInplace, shape=shape[:dim] + (1,) + shape[dim:],
-                              strides=strides[:dim] + (new,) + strides[dim:], dims=(dim,))
+                              strides=strides[:dim] + (new,) + strides[dim:], dims=(dim,),
+                              given_dim=given_dim)

@@ -37,22 +37,25 @@ class Unbind(Primitive):
     materialize_grads = True
 
     @staticmethod
-    def forward(ctx, a, *, dim):
+    def forward(ctx, a, *, dim, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx._output_meta = [(a.shape[:dim] + a.shape[dim + 1:], a.dtype)] * a.shape[dim]
         before = (slice(None),) * dim
         return tuple(a[before + (i, Ellipsis)] for i in range(a.shape[dim]))
 
     @staticmethod
     def backward(ctx, *grads):
-        return stack(grads, ctx.dim)
+        given = ctx.given_dim  # (torch's stack(grads, dim): the dim as given)
+        return stack(grads, ctx.dim if given is None else given)
 
 
 @numpy_names
 def unbind(input, dim=0) -> tuple:  # noqa: A002
     x = _check_tensor("unbind", input)
-    dim = _wrap_dim_of(_int(dim, "unbind", "dim", 2), x._data.ndim)
-    return tuple(make_view(o, x) for o in Unbind.apply(x, dim=dim))
+    given_dim = _int(dim, "unbind", "dim", 2)
+    dim = _wrap_dim_of(given_dim, x._data.ndim)
+    return tuple(make_view(o, x) for o in Unbind.apply(x, dim=dim, given_dim=given_dim))
 
 
 class Split(Primitive):
@@ -63,8 +66,9 @@ class Split(Primitive):
     materialize_grads = True
 
     @staticmethod
-    def forward(ctx, a, *, dim, sizes):
+    def forward(ctx, a, *, dim, sizes, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         before = (slice(None),) * dim
         outs, start = [], 0
         for size in sizes:
@@ -78,7 +82,7 @@ class Split(Primitive):
 
     @staticmethod
     def backward(ctx, *grads):
-        return cat(grads, ctx.dim)
+        return cat(grads, ctx.dim)  # (torch's split_backward wraps the dim first)
 
 
 class SplitWithSizes(Split):
@@ -88,8 +92,9 @@ class SplitWithSizes(Split):
     node_name = "SplitWithSizesBackward0"
 
 
-def _split(x: Tensor, primitive, dim: int, sizes) -> tuple:
-    return tuple(make_view(o, x) for o in primitive.apply(x, dim=dim, sizes=tuple(sizes)))
+def _split(x: Tensor, primitive, dim: int, sizes, given_dim=None) -> tuple:
+    return tuple(make_view(o, x) for o in primitive.apply(x, dim=dim, sizes=tuple(sizes),
+                                                          given_dim=given_dim))
 
 
 _SPLIT_SIGNATURES = ("Tensor input, int split_size, int dim = 0",
@@ -133,7 +138,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                 f"size at dimension {given_dim}), but got split_sizes={list(sizes)}"
             )
-        return _split(x, SplitWithSizes, dim, sizes)
+        return _split(x, SplitWithSizes, dim, sizes, given_dim)
     if size < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
     if size == 0 and n != 0:
@@ -143,7 +148,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
     count = max(-(-n // size), 1) if size else 1
     pieces = [size] * count
     pieces[-1] = size - (size * count - n)
-    return _split(x, Split, dim, pieces)
+    return _split(x, Split, dim, pieces, given_dim)
 
 
 @numpy_names
@@ -157,12 +162,12 @@ def chunk(input, chunks, dim=0) -> tuple:  # noqa: A002
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = _wrap_dim(dim, len(shape))
+    given_dim, dim = dim, _wrap_dim(dim, len(shape))
     n = shape[dim]
     size = -(-n // chunks)
     if size == 0 and n == 0:  # torch: `chunks` empty pieces
-        return _split(x, SplitWithSizes, dim, [0] * chunks)
-    return split(x, size, dim)
+        return _split(x, SplitWithSizes, dim, [0] * chunks, given_dim)
+    return split(x, size, given_dim)
 
 
 @numpy_names

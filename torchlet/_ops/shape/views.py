@@ -263,8 +263,9 @@ class Squeeze(Primitive):
     node_name = "SqueezeBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, shape, strides, dims):
+    def forward(ctx, a, *, shape, strides, dims, given_dim=None):
         ctx.dims = dims
+        ctx.given_dim = given_dim  # the dim(s) as the caller gave them (torch's _saved_dim)
         return _as_view(a, shape, strides, reshape_is_view=True)  # size-1 dims only
 
     @staticmethod
@@ -293,7 +294,8 @@ class Unsqueeze(Squeeze):
 
     @staticmethod
     def backward(ctx, grad):
-        return squeeze(grad, ctx.dims[0])
+        given = ctx.given_dim  # (torch's grad.squeeze(dim): the dim as given)
+        return squeeze(grad, ctx.dims[0] if given is None else given)
 
 
 @numpy_names
@@ -302,6 +304,7 @@ def squeeze(input, dim=_NO_DIM) -> Tensor:  # noqa: A002
     shape = x._data.shape
     ndim = len(shape)
     dims: Sequence[int]
+    given_dim = None
     if dim is _NO_DIM:
         primitive, dims = Squeeze, range(ndim)
     else:
@@ -311,12 +314,13 @@ def squeeze(input, dim=_NO_DIM) -> Tensor:  # noqa: A002
             primitive, dims = SqueezeDims, _unique_dims(dim, ndim)
         else:
             primitive, dims = SqueezeDim, (_wrap_dim(dim, ndim),)
+        given_dim = dim
     kept = [i for i, s in enumerate(shape) if not (s == 1 and i in dims)]
     dropped = tuple(i for i, s in enumerate(shape) if s == 1 and i in dims)
     strides = _element_strides(x._data)
     return make_view(primitive.apply(x, shape=tuple(shape[i] for i in kept),
                                      strides=tuple(strides[i] for i in kept),
-                                     dims=dropped), x)
+                                     dims=dropped, given_dim=given_dim), x)
 
 
 @numpy_names
@@ -325,13 +329,13 @@ def unsqueeze(input, dim) -> Tensor:  # noqa: A002
     shape = x._data.shape
     if type(dim) is not int:
         dim = _int(dim, "unsqueeze", "dim", 2)
-    dim = _wrap_dim(dim, len(shape) + 1)
+    given_dim, dim = dim, _wrap_dim(dim, len(shape) + 1)
     strides = _element_strides(x._data)
     # torch: the new dim's stride is that of a contiguous layout at that place
     new = shape[dim] * strides[dim] if dim < len(shape) else 1
     return make_view(Unsqueeze.apply(x, shape=shape[:dim] + (1,) + shape[dim:],
                                      strides=strides[:dim] + (new,) + strides[dim:],
-                                     dims=(dim,)), x)
+                                     dims=(dim,), given_dim=given_dim), x)
 
 
 # ---------------------------------------------------------------------------------------
@@ -344,8 +348,9 @@ class Permute(Primitive):
     node_name = "PermuteBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dims):
+    def forward(ctx, a, *, dims, given_dim=None):
         ctx.inverse = tuple(np.argsort(dims).tolist())
+        ctx.given_dim = given_dim  # the dims as the caller gave them (torch's _saved_dims)
         return np.transpose(a, dims)
 
     @staticmethod
@@ -359,13 +364,14 @@ class Transpose(Primitive):
     node_name = "TransposeBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, dim0, dim1):
+    def forward(ctx, a, *, dim0, dim1, given_dim=None):
         ctx.dims = (dim0, dim1)
+        ctx.given_dim = given_dim  # (dim0, dim1) as the caller gave them (torch's _saved_*)
         return np.swapaxes(a, dim0, dim1) if a.ndim else a.view()
 
     @staticmethod
     def backward(ctx, grad):
-        return transpose(grad, *ctx.dims)
+        return transpose(grad, *(ctx.given_dim or ctx.dims))  # (torch's: dims as given)
 
 
 class T(Primitive):
@@ -410,10 +416,10 @@ def permute_ints(x: Tensor, dims: tuple) -> Tensor:
             f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not "
             f"equal to len(dims) = {len(dims)}"
         )
-    dims = tuple(_wrap_dim(d, ndim) for d in dims)
+    given_dim, dims = dims, tuple(_wrap_dim(d, ndim) for d in dims)
     if len(set(dims)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return make_view(Permute.apply(x, dims=dims), x)
+    return make_view(Permute.apply(x, dims=dims, given_dim=given_dim), x)
 
 
 def transpose(input, dim0, dim1) -> Tensor:  # noqa: A002
@@ -421,8 +427,9 @@ def transpose(input, dim0, dim1) -> Tensor:  # noqa: A002
     ndim = x._data.ndim
     if type(dim0) is not int or type(dim1) is not int:
         dim0, dim1 = _int(dim0, "transpose", "dim0", 2), _int(dim1, "transpose", "dim1", 3)
+    given_dim = (dim0, dim1)
     dim0, dim1 = _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim)
-    return make_view(Transpose.apply(x, dim0=dim0, dim1=dim1), x)
+    return make_view(Transpose.apply(x, dim0=dim0, dim1=dim1, given_dim=given_dim), x)
 
 
 swapaxes = swapdims = transpose

@@ -178,6 +178,7 @@ class _ConvTranspose(Primitive):
         if b is not None:
             out += b.reshape(_bias_shape(len(geo.kernel)))
         ctx.geo, ctx.channels_last, ctx.weight_cl = geo, channels_last, weight_channels_last
+        ctx.bias_sizes = (0,) if b is None else b.shape  # (torch's node shows them)
         ctx.save_for_backward(y, w)
         return _in_layout(out, channels_last)
 

@@ -9,7 +9,10 @@ dimensions. ``pad`` lists (left, right) amounts from the last dimension backward
   gather by index and the backward adds the gradient back (np.add.at) to the entries
   that were read.
 * 'circular': entries wrapped around, built from slice copies as torch builds them
-  (CircularPad), so the backward adds the gradients up in torch's order.
+  (``_circular_pad``: torchlet's own narrow and copy_, so the graph is torch's chain of
+  CopySlices and SliceBackward0 nodes and the backward adds up in torch's order); a pad
+  wider than what is kept, which torch copies element by element, is one primitive
+  (CircularPad).
 
 Memory format, as torch: a constant pad allocates its result channels_last(_3d) when the
 input's strides suggest it (so its backward, the opposite pad, follows the gradient's),
@@ -26,6 +29,7 @@ from torchlet._dtype import type_name
 from torchlet._ops.shape.common import _ints, empty_in_layout, suggested_memory_format
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional.pooling_plans import in_format
 
 __all__ = ["pad"]
@@ -94,13 +98,15 @@ class IndexPad(Primitive):
     """out = x read at one index array per padded dim (reflect/replicate);
     grad_x = grad added back at those indices. ``keep_format``: the result and the input
     gradient are laid out as the input (channels_last when its strides suggest it). x is
-    saved, as torch saves it (its backward node takes x, see IndexPadBackward)."""
+    saved, as torch saves it (its backward node takes x, see IndexPadBackward);
+    ``padding``: the flat list as given, which torch's node shows."""
 
     node_name = "ReflectionPad1DBackward0"  # the instance's name is set per mode and rank
 
     @staticmethod
-    def forward(ctx, x, *, indices, name, keep_format=False):
+    def forward(ctx, x, *, indices, name, padding, keep_format=False):
         ctx.indices, ctx.in_shape, ctx.node_name = indices, x.shape, name
+        ctx.padding = padding
         ctx.keep_format = keep_format
         ctx.fmt = suggested_memory_format(x) if keep_format else None
         ctx.save_for_backward(x)
@@ -113,7 +119,8 @@ class IndexPad(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return IndexPadBackward.apply(grad, x, indices=ctx.indices, fmt=ctx.fmt,
-                                      keep_format=ctx.keep_format, name=ctx.node_name)
+                                      keep_format=ctx.keep_format, name=ctx.node_name,
+                                      padding=ctx.padding)
 
 
 class IndexPadBackward(Primitive):
@@ -126,8 +133,9 @@ class IndexPadBackward(Primitive):
     node_name = "ReflectionPad1DBackwardBackward0"  # the instance's name is set per call
 
     @staticmethod
-    def forward(ctx, grad, x, *, indices, fmt=None, keep_format=False, name):
+    def forward(ctx, grad, x, *, indices, fmt=None, keep_format=False, name, padding):
         ctx.indices, ctx.keep_format, ctx.pad_name = indices, keep_format, name
+        ctx.padding = padding
         in_shape = ctx.in_shape = x.shape
         ctx.node_name = name.replace("Backward0", "BackwardBackward0")
         # one unbuffered add over all padded dims at once: each input entry then adds its
@@ -143,7 +151,8 @@ class IndexPadBackward(Primitive):
     def backward(ctx, grad):
         need_grad, need_x = ctx.needs_input_grad
         return (IndexPad.apply(grad, indices=ctx.indices, name=ctx.pad_name,
-                               keep_format=ctx.keep_format) if need_grad else None,
+                               padding=ctx.padding, keep_format=ctx.keep_format)
+                if need_grad else None,
                 wrap(np.zeros(ctx.in_shape, grad._data.dtype)) if need_x else None)
 
 
@@ -170,6 +179,31 @@ def _circular_slices(shape: tuple, pairs: list):
                 to_index[dim], from_index[dim] = slice(to, to + size), slice(start, start + size)
                 copies.append((tuple(to_index), tuple(from_index)))
     return tuple(out_shape), (tuple(dst), tuple(src)), copies
+
+
+def _circular_pad(x: Tensor, pairs: list) -> Tensor:
+    """torch's _pad_circular_symint: the kept part of x (narrowed dim by dim) copied into
+    the middle of a new tensor, then dim by dim (last first) the left pad copied from the
+    last ``left`` entries before the right pad, and the right pad from the first ``right``
+    after the left pad (see _circular_slices). No pad may be wider than what is kept."""
+    shape = x._data.shape
+    out_shape = list(shape)
+    for dim, left, right in pairs:
+        out_shape[dim] = shape[dim] + left + right
+    out = x.new_zeros(out_shape)  # (torch: empty, every entry written below)
+    middle, kept = out, x
+    for dim, left, right in pairs:
+        middle = middle.narrow(dim, max(left, 0), out_shape[dim] - max(left, 0) - max(right, 0))
+        start = max(-left, 0)
+        kept = kept.narrow(dim, start, shape[dim] - start - max(-right, 0))
+    middle.copy_(kept)
+    for dim, left, right in pairs:
+        n = out_shape[dim]
+        if left > 0:
+            out.narrow(dim, 0, left).copy_(out.narrow(dim, n - left - max(right, 0), left))
+        if right > 0:
+            out.narrow(dim, n - right, right).copy_(out.narrow(dim, max(left, 0), right))
+    return out
 
 
 class CircularPad(Primitive):
@@ -308,9 +342,15 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
             if size + left + right < 0:
                 raise RuntimeError("Negative padding value is resulting in an empty dimension")
     if mode == "circular":
+        # the slice copies where a graph is recorded (the one primitive is faster, and
+        # gives the same numbers); not where a pad overlaps what it copies from
+        kept = [x._data.shape[dim] - max(-left, 0) - max(-right, 0) for dim, left, right in pairs]
+        if GRAD_STATE.enabled and x.requires_grad and all(
+                left <= k and right <= k for (_, left, right), k in zip(pairs, kept)):
+            return _circular_pad(x, pairs)
         return CircularPad.apply(x, pairs=pairs)
     indices = [(dim, _source_index(mode, x._data.shape[dim], left, right))
                for dim, left, right in pairs]
     name = {"reflect": f"ReflectionPad{k}DBackward0",
             "replicate": f"ReplicationPad{k}DBackward0"}[mode]
-    return IndexPad.apply(x, indices=indices, name=name, keep_format=True)
+    return IndexPad.apply(x, indices=indices, name=name, padding=pad, keep_format=True)

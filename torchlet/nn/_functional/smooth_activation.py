@@ -362,8 +362,9 @@ class Glu(Primitive):
     node_name = "GluBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, dim):
+    def forward(ctx, x, *, dim, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # the dim as the caller gave it (torch's _saved_dim)
         ctx.save_for_backward(x)
         return _opmath(Glu.kernel, x, dim=dim)
 
@@ -375,7 +376,7 @@ class Glu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return GluBackward.apply(grad, x, dim=ctx.dim)
+        return GluBackward.apply(grad, x, dim=ctx.dim, given_dim=ctx.given_dim)
 
 
 class GluBackward(Primitive):
@@ -389,8 +390,9 @@ class GluBackward(Primitive):
     node_name = "GluBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, x, *, dim):
+    def forward(ctx, grad, x, *, dim, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # glu's dim as given (torch's _saved_dim)
         ctx.save_for_backward(grad, x)
         a, b = np.split(x, 2, axis=dim)
         # torch's glu_backward writes sigmoid(b) into a buffer of x's dtype first
@@ -410,7 +412,8 @@ class GluBackward(Primitive):
         half = x._data.shape[dim] // 2
         grad_grad = grad_x = None
         if need_grad:
-            tmp = v * GluBackward.apply(_ones_like_half(grad), x, dim=dim)
+            tmp = v * GluBackward.apply(_ones_like_half(grad), x, dim=dim,
+                                        given_dim=ctx.given_dim)
             grad_grad = _shape.narrow(tmp, dim, 0, half) + _shape.narrow(tmp, dim, half, half)
         if need_x:
             a, b = _shape.narrow(x, dim, 0, half), _shape.narrow(x, dim, half, half)
@@ -436,10 +439,10 @@ def glu(input, dim: int = -1) -> Tensor:  # noqa: A002
         raise RuntimeError("glu does not support scalars because halving size must be even")
     dim = dim_arg(dim, "glu", 2)
     x = _float_input("glu", input, "glu_cpu")
-    dim = _wrap_dim(dim, x._data.ndim)
+    given_dim, dim = dim, _wrap_dim(dim, x._data.ndim)
     size = x._data.shape[dim]
     if size % 2:
         raise RuntimeError(
             f"Halving dimension must be even, but dimension {dim} is size {size}"
         )
-    return Glu.apply(x, dim=dim)
+    return Glu.apply(x, dim=dim, given_dim=given_dim)

@@ -332,8 +332,9 @@ class LogSoftmax(Primitive):
     node_name = "LogSoftmaxBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, dim):
+    def forward(ctx, x, *, dim, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # as the caller gave it (torch's _saved_dim)
         # torch writes a new contiguous tensor, whatever x's strides
         out = reduction_layout(_softmax_np(x, dim, log=True), x)
         ctx.save_for_backward(out)
@@ -376,8 +377,9 @@ class Softmax(Primitive):
     node_name = "SoftmaxBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, dim):
+    def forward(ctx, x, *, dim, given_dim=None):
         ctx.dim = dim
+        ctx.given_dim = given_dim  # as the caller gave it (torch's _saved_dim)
         out = reduction_layout(_softmax_np(x, dim, log=False), x)  # contiguous, as LogSoftmax
         ctx.save_for_backward(out)
         return out
@@ -440,14 +442,14 @@ def _softmax_like(primitive, kernel: str, x: Tensor, dim, dtype) -> Tensor:
     if dtype is not None:  # torch casts first: ToCopyBackward0 under the softmax node
         x = to(x, _dtype_arg(dtype, kernel))
     data = x._data
-    dim = _wrap_dim(dim, data.ndim)
+    given_dim, dim = dim, _wrap_dim(dim, data.ndim)
     if data.dtype.kind != "f":
         where = "_lastdim" if data.ndim == 0 or dim == data.ndim - 1 else ""
         raise NotImplementedError(
             f'"{kernel}{where}_kernel_impl" not implemented for '
             f"'{_TYPE_WORD[data.dtype.name]}'"
         )
-    return primitive.apply(x, dim=dim)
+    return primitive.apply(x, dim=dim, given_dim=given_dim)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:  # noqa: A002

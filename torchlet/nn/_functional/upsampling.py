@@ -238,8 +238,10 @@ class _Resample:
     (out, taps) or None (nearest: a pure gather)."""
 
     def __init__(self, node_name: str, axes: list, back_axes: list | None = None,
-                 grad_format: bool = False, mode: str = "nearest"):
+                 grad_format: bool = False, mode: str = "nearest", given: tuple = ()):
         self.node_name = node_name
+        # (output_size, scales, align_corners) as torch's node shows them (_saved_*)
+        self.given = given
         self.mode = mode  # "nearest", "linear" or "cubic": which of torch's kernels
         self._events: tuple | None = None  # (the backward's scatter order, made on first use)
         self.grad_format = grad_format  # the backward keeps a channels_last gradient so
@@ -604,6 +606,7 @@ class _AntialiasResample:
     def __init__(self, node_name: str, in_size: tuple, out_size: tuple, scales,
                  align_corners: bool, mode: str, ftype):
         self.node_name = node_name
+        self.given = (tuple(out_size), scales, align_corners)  # (see _Resample)
         self.grad_format = mode == "bilinear"  # (see _Resample)
         self.in_size, self.out_size = tuple(in_size), tuple(out_size)
         self.axes = [_aa_weights(i, o, align_corners, None if scales is None else scales[d],
@@ -881,7 +884,8 @@ def _resample_plan(mode: str, in_size: tuple, out_size: tuple, scales, align_cor
         mode == "nearest-exact" and nd == 2)
     kernel = {"nearest": "nearest", "nearest-exact": "nearest", "bicubic": "cubic"}.get(
         mode, "linear")
-    return _Resample(_NODE[(mode, nd)], axes, back_axes, grad_format, kernel)
+    given = (out_size, scales, None if mode.startswith("nearest") else align_corners)
+    return _Resample(_NODE[(mode, nd)], axes, back_axes, grad_format, kernel, given)
 
 
 def _antialias(x: Tensor, mode: str, out_size: list, scales, align_corners: bool) -> Tensor:

@@ -1,15 +1,13 @@
 """Losses of class-index targets: cross_entropy, nll_loss and one_hot.
 
-cross_entropy with class-index targets is ONE fused primitive. Per sample,
-``loss = log(sum(exp(x))) - x[target]``, and its gradient is the readable formula
-``softmax(x) - one_hot(target)`` (scaled by the class weights and the reduction, with
-label smoothing mixing a uniform distribution into the one-hot). torch records two nodes
-(NllLossBackward0 over LogSoftmaxBackward0); torchlet records one node with torch's name
-on top, whose next function is the input itself: two to four times as fast as the
-two-node chain, forward + backward, on (64, 10) and (4096, 1000) logits, with the same
-gradients.
-``nll_loss(log_softmax(x, 1), target)`` builds torch's two-node chain and equals
-``cross_entropy(x, target)``.
+cross_entropy with class-index targets records torch's graph: NllLossBackward0 over
+LogSoftmaxBackward0 (nll_loss(log_softmax(x, 1), target)), with torch's saved values and
+gradients, node by node. Its forward is fused all the same: per sample
+``loss = log(sum(exp(x))) - x[target]`` from the exponentials of x, which the
+LogSoftmaxBackward0 keeps for its gradient ``grad - softmax(x) * sum(grad)``; log_softmax(x)
+itself is computed only if asked for. That is two to four times as fast as computing
+log_softmax and picking from it, on (64, 10) and (4096, 1000) logits. With label
+smoothing, cross_entropy is composed op for op as torch composes it.
 
 Both reduce the batch as torch's nll_loss kernel does (``_nll_sum``: its cascade of partial
 sums, addition for addition), so the mean or sum of given per-sample losses, and the
@@ -24,11 +22,19 @@ import numpy as np
 
 from torchlet._device import NO_META_ITEM, meta_array, on_meta
 from torchlet._ops import shape as _shape
-from torchlet._ops.linalg.integration import _over
-from torchlet._ops.reduction.sums import _add_reduce
+from torchlet._ops.pointwise.arithmetic import div_scalar, mul_scalar
+from torchlet._ops.reduction._common import reduction_layout
 from torchlet._ops.shape.common import _int
 from torchlet._tensor import Tensor, wrap
-from torchlet.autograd.function import Primitive, _modified_message
+from torchlet.autograd.anomaly_mode import ANOMALY_STATE, record_forward_trace
+from torchlet.autograd.function import (
+    SAVED_TENSOR_HOOKS,
+    Primitive,
+    _edge,
+    _modified_message,
+    _new_node,
+    _next_sequence_nr,
+)
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional._rows import per_row
 from torchlet.nn._functional.loss._shared import (
@@ -370,148 +376,347 @@ def _class_shape(shape, n_dims: int):
 
 
 # ---------------------------------------------------------------------------------------
-# cross_entropy: one fused primitive for class-index targets
+# nll_loss
+
+
+class NllLossBackward(Primitive):
+    """nll_loss's gradient as an operation of its own (torch's nll_loss_backward), so that
+    create_graph can differentiate it again:
+    out[n, t_n] = -w[t_n] * grad / total ('mean'; no division for 'sum', one grad_n per
+    sample for 'none'), 0 elsewhere and at ignored targets (torch's zero-filled kernel,
+    in its rounding order).
+    out is linear in grad, and its transpose is nll_loss itself:
+    grad_grad = nll_loss(ggrad, t, w) with the same options. out does not depend on the
+    log-probabilities ``logp`` (an input, as in torch, so that out requires grad):
+    grad_logp = zeros (torch's zeros_like(grad), a constant)."""
+
+    node_name = "NllLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, logp, *, loss, options, info):
+        ctx.loss, ctx.options = loss, options
+        return _nll_grad_np(grad, info)[0]
+
+    @staticmethod
+    def backward(ctx, ggrad):
+        needs = ctx.needs_input_grad
+        grad_grad = ctx.loss.apply(ggrad, **ctx.options) if needs[0] else None
+        grad_logp = wrap(np.zeros_like(ggrad._data)) if needs[1] else None
+        return grad_grad, grad_logp
+
+
+class NllLoss2dBackward(NllLossBackward):
+    node_name = "NllLoss2DBackwardBackward0"
+
+
+def _nll_grad_np(grad: np.ndarray, info, index=None):
+    """NllLossBackward's forward: zeros, but -w[t_n] * grad / total at the targets;
+    (that, the values at the targets). ``info``: what nll_loss's forward kept
+    (``NllLoss``); ``index``: the targets' flat positions in a 2-D input, if known."""
+    shape_in, shape, t, ignored, wt, total, reduction = info
+    if reduction == "none":
+        g = -grad.reshape(t.shape)  # one gradient per sample
+    else:  # (a NumPy scalar: quicker than a 0-d array, the same arithmetic)
+        g = -(grad[()] / total) if reduction == "mean" else -grad[()]
+    hit = g if wt is None else wt * g
+    if ignored is not None:
+        hit = np.where(ignored, 0, hit)  # 0 even where grad is inf or nan
+    out = np.zeros(shape, grad.dtype)
+    if index is not None:
+        out.reshape(-1)[index] = hit
+    else:
+        _put_class(out, t, hit)
+    return (out if shape == shape_in else out.reshape(shape_in)), hit
+
+
+class NllLoss(Primitive):
+    """loss_n = -w[t_n] * logp[n, t_n] (0 where t_n == ignore_index); 'mean' divides the sum
+    by the sum of the w[t_n] not ignored.
+    grad_logp = NllLossBackward(grad): -w[t_n] * grad / total at the targets, else 0."""
+
+    node_name = "NllLossBackward0"
+    gradient = NllLossBackward
+
+    @staticmethod
+    def forward(ctx, logp, *, target, weight, ignore_index, reduction):
+        ctx.options = dict(target=target, weight=weight, ignore_index=ignore_index,
+                           reduction=reduction)
+        ctx.save_for_backward(logp)  # (as torch: an in-place change to it is an error)
+        shape_in = logp.shape
+        logp, t, ignored, wt, total = _targets(logp, target, weight, ignore_index)
+        picked = -_take_class(logp, t)
+        if wt is not None:
+            picked = picked * wt
+        if ignored is not None:  # 0, not 0 * logp[n, 0], which may be infinite
+            picked = np.where(ignored, 0, picked)
+        if reduction != "none":
+            out, total = _batch_sum(picked, wt, ignored, total, reduction)
+        ctx.info = (shape_in, logp.shape, t, ignored, wt, total, reduction)
+        if reduction == "none":
+            return picked.reshape(()) if len(shape_in) == 1 else picked
+        return np.asarray(out / total if reduction == "mean" else out, logp.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (logp,) = ctx.saved_tensors
+        return ctx.gradient.apply(grad, logp, loss=type(ctx), options=ctx.options,
+                                  info=ctx.info)
+
+    def total_weight(self) -> np.ndarray:
+        """torch's saved total_weight: the divisor of 'mean' (the number of targets not
+        ignored or, with class weights, the sum of their weights, added as the kernel
+        adds them), which torch's kernel also computes for 'sum'; 0 for 'none'."""
+        shape_in, _, _, ignored, wt, total, reduction = self.info
+        dtype = self._input_meta[0][1]
+        if reduction == "none" and len(shape_in) > 1:  # (a (C,) input is summed)
+            return np.zeros((), dtype)
+        if total is None:
+            total = _nll_sum(wt.reshape(-1), None if ignored is None else ~ignored.reshape(-1))
+        return np.asarray(total, dtype)
+
+
+class NllLoss2d(NllLoss):
+    node_name = "NllLoss2DBackward0"
+    gradient = NllLoss2dBackward
+
+
+def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """The negative log likelihood of log-probabilities ``input`` at class indices
+    ``target``: -input[n, target[n]] * weight[target[n]], skipping ``ignore_index``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    x = _check("nll_loss_nd", input)  # the ATen function torch's nll_loss calls
+    y = _check("nll_loss_nd", target, "target", 2)
+    if weight is not None:
+        _check("nll_loss_nd", weight, "weight", 3)
+    _class_target_checks(x, y, weight)
+    return _nll_nd(x, y, weight, int(ignore_index), reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# cross_entropy of class-index targets: torch's two nodes, computed in one pass
+#
+# torch's cross_entropy is nll_loss(log_softmax(x, 1), t): node NllLossBackward0 over
+# LogSoftmaxBackward0. torchlet records the same two nodes (``_cross_entropy_nodes``), but
+# its forward (``_cross_entropy_np``) never writes log_softmax(x) out: it keeps the
+# exponentials e = exp(x) and their sums, and takes the losses from them, which is two to
+# four times as fast as computing log_softmax and then picking from it. The
+# log-probabilities are computed only if asked for (``_saved_result``, ``_saved_self``, a
+# backward with create_graph). The backward is torch's, node by node: nll_loss's gradient
+# scatters -w[t_n] * s_n into zeros; log_softmax's is that gradient minus softmax(x) times
+# its sum over the classes, with softmax(x) = e / sum_c e, written over e.
 
 
 class _LogSoftmaxOf(LogSoftmax):
-    """log_softmax(x) when its values are already known: the same LogSoftmaxBackward0 node
-    as F.log_softmax (its output saved, its gradient LogSoftmaxBackwardData), without
-    computing them from x again. The cross-entropy backward builds torch's graph with it
-    under create_graph=True."""
+    """The log_softmax inside cross_entropy: torch's LogSoftmaxBackward0 (``_saved_dim``,
+    ``_saved_result``), made by ``_cross_entropy_nodes`` from what the fused forward
+    kept: e (the exponentials of x, or of x minus each sample's largest logit) and
+    sumexp = sum_c e, so that softmax(x) = e / sumexp.
 
-    @staticmethod
-    def forward(ctx, x, *, dim, out):
-        ctx.dim = dim
-        ctx.save_for_backward(out)
-        return out
-
-
-class CrossEntropy(Primitive):
-    """Cross entropy of logits x (N, C, ...) with class-index targets t, in one node.
-
-    loss_n = w[t_n] * (log(sum_c exp(x_nc)) - x_n,t_n)       (0 where t_n == ignore_index)
-    with label smoothing ls:  (1 - ls) * loss_n + ls / C * sum_c w_c (logsumexp_n - x_nc);
-    'mean' divides by the sum of w[t_n] over the targets not ignored.
-
-    grad_x_n = s_n * (softmax(x_n) * sum_c q_nc - q_n),  where
-    q_n = (1 - ls) * w[t_n] * one_hot(t_n) + ls / C * w   (the weighted target distribution)
-    and s_n = grad / total weight ('mean'), grad ('sum'), grad_n ('none'); 0 if ignored.
-    Without weights or smoothing this is softmax(x) - one_hot(t), scaled.
-
-    The forward keeps the exponentials e, of x or of x minus each sample's largest logit
-    (softmax = e / sumexp either way); the backward writes the gradient over them, in
-    place: one pass over (N, C) and no new array. A second backward through a retained
-    graph computes them again.
-
-    What backward reads is private, as in torch, which saves log_softmax's output (a
-    tensor of its own), not x: x may be changed in place after the forward. Only that
-    second backward reads x again (the forward's array, ``source`` giving its version):
-    it raises torch's version error if x changed since (where torch, which still has its
-    log_softmax, would not).
-    """
-
-    node_name = "NllLossBackward0"
-
-    @staticmethod
-    def forward(ctx, x, *, target, weight, ignore_index, label_smoothing, reduction, source):
-        ctx.input = x, source, source._vbox[0]
-        ctx.target = target, ignore_index  # (for nll_loss under create_graph)
-        x, t, ignored, wt, total = _targets(x, target, weight, ignore_index)
-        ls, n_classes = label_smoothing, x.shape[1]
-        index = _flat_index(t, n_classes) if x.ndim == 2 else None
-        summed = reduction != "none" and wt is None  # the sum of the plain nll is the loss
-        parts = None if ls > 0 else _nll_unshifted(x, t, index, summed)
-        if parts is not None:
-            e, sumexp, nll, nll_sum = parts
-        else:
-            e, sumexp, lse, picked, smooth_sum = _nll_shifted(x, t, index, ls, weight)
-            nll = lse - picked  # -log_softmax(x)[t], in torch's rounding order
-            nll_sum = None
-        # torch's per-sample loss is -log_softmax(x)[t] * w: -0.0 where it is zero
-        negative_zero = reduction == "none" and ls <= 0 and not nll.all()
-        if negative_zero:
-            zero = nll == 0
-        if wt is not None:
-            nll *= wt
-            nll_sum = None
-        if negative_zero:
-            if ignored is not None:
-                zero &= ~ignored  # an ignored target's loss is +0.0
-            np.negative(nll, out=nll, where=zero)
-        if ls > 0:
-            weight_sum = n_classes if weight is None else weight.sum()
-            smooth = weight_sum * lse - smooth_sum  # -sum_c w_c log_softmax(x)_c
-            if ignored is not None:
-                smooth[ignored] = 0
-        if reduction == "none":
-            out = nll if ls <= 0 else (1 - ls) * nll + smooth * (ls / n_classes)
-            out = out.astype(x.dtype, copy=False)
-            out = out.reshape(()) if ctx.input[0].ndim == 1 else out
-        else:
-            if nll_sum is None:
-                nll_sum, total = _batch_sum(nll, wt, ignored, total, reduction)
-            out = nll_sum
-            if ls > 0:  # torch's smooth_loss.sum(), a plain sum
-                smooth_total = _add_reduce(smooth, None, False, x.dtype)
-            if reduction == "mean":
-                out = out / total
-                if ls > 0:
-                    smooth_total = smooth_total / _smoothing_total(t, ignored, weight, total)
-            if ls > 0:
-                out = (1 - ls) * out + smooth_total * (ls / n_classes)
-            out = np.asarray(out, dtype=x.dtype)
-        ctx.exp = e
-        # Nothing of the user's is saved; saving nothing at all would make the node look
-        # stateless, which backward does not free: then a second backward without
-        # retain_graph would not raise torch's error, as it does here (saved_tensors).
-        ctx.save_for_backward(None)
-        ctx.info = (t, index, ignored, wt, total, sumexp, weight, ls, reduction)
-        return out
+    grad_x = grad - softmax(x) * sum_c grad_c  (torch's _log_softmax_backward_data, with
+    exp(log_softmax(x)) read as e / sumexp), written over e: no new array. A second
+    backward through a retained graph computes e again from x; if x changed in place
+    since, that raises torch's version error (where torch, which keeps log_softmax's
+    output, would not). Under create_graph the log-probabilities are computed and the
+    gradient is LogSoftmax's own (LogSoftmaxBackwardData), differentiable again."""
 
     @staticmethod
     def backward(ctx, grad):
         ctx.saved_tensors  # noqa: B018 - raises torch's error once the graph is freed
-        t, index, ignored, wt, total, sumexp, weight, ls, reduction = ctx.info
+        if GRAD_STATE.enabled:  # create_graph: torch's graph, in differentiable ops
+            return LogSoftmaxBackwardData.apply(grad, ctx.log_probabilities(), dim=ctx.dim)
         x, source, version = ctx.input
         e = ctx.exp
         if e is None:  # a second backward through a retained graph: the first used them up
             if source._vbox[0] != version:
                 raise RuntimeError(_modified_message(ctx, source, source._vbox[0], version))
-            e = _exponentials(x, t, index, ls, weight)
-        if GRAD_STATE.enabled:  # create_graph: torch's graph, in differentiable ops
-            return _cross_entropy_grad_graph(ctx, grad, e)
-        if source._vbox[0] == version:
+            e = _exponentials(x, *ctx.targets)
+        elif source._vbox[0] == version:
             ctx.exp = None  # the gradient is written over the exponentials
         else:  # x changed: a retained second backward could not compute them again
             e = e.copy()
-        n_classes = e.shape[1]
-        # per-sample mass of the target distribution: sum_c q_nc
-        mass = 1 if wt is None else wt
-        if ls > 0:
-            weight_sum = n_classes if weight is None else weight.sum()
-            mass = (1 - ls) * mass + (ls / n_classes) * weight_sum
-        # s_n: the incoming gradient per sample (0 for ignored targets)
         g = grad._data
-        if reduction == "none":
-            scale = g.reshape(t.shape)
-        else:  # a scalar: NumPy's scalar arithmetic is quicker than on 0-d arrays
-            scale = g[()] / total if reduction == "mean" else g[()]
-        if ignored is not None:
-            scale = np.where(ignored, e.dtype.type(0), scale)
-        per_sample = scale / sumexp if wt is None and ls <= 0 else scale * mass / sumexp
-        out = per_row(np.multiply, e, per_sample, out=e)  # s_n softmax(x_n) sum_c q_nc
-        hit = scale if wt is None else scale * wt
-        if ls > 0:
-            hit = (1 - ls) * hit
-        if index is not None:  # ... - s_n * q_n
-            out.reshape(-1)[index] -= hit
+        sent = ctx.__dict__.pop("sent", None)
+        as_sent = sent is not None and sent[0] is g and ctx._hooks is None
+        if g.ndim != e.ndim:  # a (C,) input: e is (1, C)
+            g = g.reshape(e.shape)
+        if as_sent:  # nll_loss's gradient as it sent it: one value per row, the rest
+            # +0.0, so each row sums to that value (+0.0 for -0.0), without adding up
+            total = sent[1] + g.dtype.type(0)
         else:
-            _add_at_class(out, t, -hit)
-        if ls > 0:
-            w = np.ones(n_classes, e.dtype) if weight is None else weight
-            out -= (ls / n_classes) * (_per_sample(np.broadcast_to(scale, t.shape), e.ndim)
-                                       * w.reshape((-1,) + (1,) * (e.ndim - 2)))
+            total = _class_sum(g)
+        out = per_row(np.multiply, e, total / ctx.sumexp, out=e)
+        out = np.subtract(g, out, out=out)
         return wrap(out.reshape(x.shape) if x.ndim == 1 else out)
+
+    def log_probabilities(self) -> Tensor:
+        """log_softmax(x), the node's output (torch's saved ``result``), computed once:
+        from x as F.log_softmax computes it, or, if x changed in place since the forward,
+        as log(e) - log(sumexp) from the forward's exponentials."""
+        values = self.__dict__.get("logp")
+        if values is None:
+            x, source, version = self.input
+            e = self.exp
+            if source._vbox[0] == version:
+                values = reduction_layout(_softmax_np(x, self.dim, log=True), x)
+            elif e is not None:
+                logp = np.log(e) - np.log(_per_sample(self.sumexp, e.ndim))
+                values = logp.reshape(x.shape)
+            else:
+                raise RuntimeError(_modified_message(self, source, source._vbox[0], version))
+            self.logp = values
+        return wrap(values, self, 0)
+
+
+class CrossEntropy(NllLoss):
+    """The nll_loss of cross_entropy's log_softmax: torch's NllLossBackward0 (saved self,
+    target, weight, total_weight, ignore_index, reduction), over a ``_LogSoftmaxOf``
+    node, made by ``_cross_entropy_nodes``.
+
+    grad_logp = zeros, but -w[t_n] * s_n at the targets (s_n: grad / total weight
+    for 'mean', grad for 'sum', grad_n for 'none'; 0 at ignored targets), as NllLoss's."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 - raises torch's error once the graph is freed
+        if GRAD_STATE.enabled:  # create_graph: nll_loss's own backward, differentiable
+            nll = NllLoss2d if ctx.node_name == NllLoss2d.node_name else NllLoss
+            return ctx.gradient.apply(grad, ctx.log_probabilities(), loss=nll,
+                                      options=ctx.options, info=ctx.info)
+        soft = ctx.log_softmax
+        out, hit = _nll_grad_np(grad._data, ctx.info, soft.targets[1])
+        if ctx._hooks is None:  # nothing can change it on its way: tell log_softmax
+            soft.sent = out, hit
+        return wrap(out)
+
+    def log_probabilities(self) -> Tensor:
+        """The node's input (torch's saved ``self``): log_softmax(x), viewed as nll_loss
+        sees it (as 4-D for a 3-D or 5-D+ input), with its place in the graph."""
+        logp = self.log_softmax.log_probabilities()._data
+        return wrap(logp.reshape(self._input_meta[0][0]), *self._edges[0])
+
+
+class CrossEntropy2d(CrossEntropy):
+    """CrossEntropy of spatial inputs (N, C, d1, ...): NllLoss2DBackward0, as torch's."""
+
+    node_name = "NllLoss2DBackward0"
+    gradient = NllLoss2dBackward
+
+
+def _cross_entropy_np(x: np.ndarray, target: np.ndarray, weight, ignore_index: int,
+                      reduction: str):
+    """The cross entropy of logits ``x`` (C,) or (N, C, ...) at class indices ``target``,
+    in NumPy: (loss, e, sumexp, t, index, ignored, wt, total), where e are the
+    exponentials of x (or of x minus each sample's largest logit), sumexp their sums
+    over the classes, and t, ignored, wt, total as ``_targets`` gives them (total: the
+    divisor of 'mean'); index: the flat positions of the targets in e (2-D e), or None.
+
+    loss_n = w[t_n] * (log(sum_c exp(x_nc)) - x_n,t_n)   (0 where t_n == ignore_index),
+    which is -w[t_n] * log_softmax(x)[n, t_n]; the batch is reduced as nll_loss reduces
+    it (``_batch_sum``)."""
+    shape_in = x.shape
+    x, t, ignored, wt, total = _targets(x, target, weight, ignore_index)
+    index = _flat_index(t, x.shape[1]) if x.ndim == 2 else None
+    summed = reduction != "none" and wt is None  # the sum of the plain nll is the loss
+    parts = _nll_unshifted(x, t, index, summed)
+    if parts is not None:
+        e, sumexp, nll, nll_sum = parts
+    else:
+        e, sumexp, lse, picked = _nll_shifted(x, t, index)
+        nll = lse - picked  # -log_softmax(x)[t], in torch's rounding order
+        nll_sum = None
+    # torch's per-sample loss is -log_softmax(x)[t] * w: -0.0 where it is zero
+    negative_zero = reduction == "none" and not nll.all()
+    if negative_zero:
+        zero = nll == 0
+    if wt is not None:
+        nll *= wt
+        nll_sum = None
+    if negative_zero:
+        if ignored is not None:
+            zero &= ~ignored  # an ignored target's loss is +0.0
+        np.negative(nll, out=nll, where=zero)
+    if reduction == "none":
+        out = nll.astype(x.dtype, copy=False)
+        out = out.reshape(()) if len(shape_in) == 1 else out
+    else:
+        if nll_sum is None:
+            nll_sum, total = _batch_sum(nll, wt, ignored, total, reduction)
+        out = nll_sum / total if reduction == "mean" else nll_sum
+        out = np.asarray(out, dtype=x.dtype)
+    return out, e, sumexp, t, index, ignored, wt, total
+
+
+def _nd_shapes(shape: tuple):
+    """torch's nll_loss_nd views a 3-D or 5-D+ input (N, C, d1, ...) as 4-D for
+    nll_loss2d, and its target (N, d1, ...) as 3-D: (input's view, target's view)."""
+    n, c = shape[:2]
+    if math.prod(shape):
+        rest = math.prod(shape[2:])
+        return (n, c, 1, rest), (n, 1, rest)
+    return (n, c, 0, 0), (n, 0, 0)
+
+
+def _cross_entropy_nodes(x: Tensor, y: Tensor, weight, ignore_index: int,
+                         reduction: str) -> Tensor:
+    """cross_entropy(x, y) of class indices: the fused forward, and where it is recorded
+    torch's nodes, linked by hand (as ``_record`` would, without its general loops):
+    NllLossBackward0 (NllLoss2DBackward0 for inputs of 3+ dims; over a ViewBackward0 to
+    4-D for 3 or 5+, as torch's nll_loss_nd views them) over LogSoftmaxBackward0 over x.
+    Unreduced losses of a 3-D or 5-D+ input are viewed back (ViewBackward0 on top)."""
+    xd, w = x._data, None if weight is None else weight._data
+    out, e, sumexp, t, index, ignored, wt, total = _cross_entropy_np(
+        xd, y._data, w, ignore_index, reduction)
+    nd = xd.ndim == 3 or xd.ndim > 4  # torch views these as 4-D
+    edge = _edge(x) if GRAD_STATE.enabled else None
+    if edge is None:
+        return _as_torch_view(wrap(out), x, reduction)
+    soft = _one_input_node(_LogSoftmaxOf, edge, (xd.shape, xd.dtype))
+    soft.dim = 0 if xd.ndim == 1 else 1
+    soft.exp, soft.sumexp = e, sumexp
+    soft.input = xd, x, x._vbox[0]  # x's array, and its version (``source``) to check
+    soft.targets = t, index
+    target = y._data
+    shape_in = xd.shape
+    if nd:  # nll_loss_nd's view of the log-probabilities (ViewBackward0) and of t
+        shape_in, target_shape = _nd_shapes(xd.shape)
+        target = target.reshape(target_shape)
+        if reduction == "none":
+            out = out.reshape(target_shape)
+        edge = _edge(_shape.view(wrap(e, soft, 0), shape_in))  # (e: any array of x's shape)
+    else:
+        edge = (soft, 0)
+    nll = _one_input_node(CrossEntropy2d if xd.ndim > 2 else CrossEntropy, edge,
+                          (shape_in, xd.dtype))
+    nll.options = dict(target=target, weight=w, ignore_index=ignore_index, reduction=reduction)
+    nll.info = (shape_in, e.shape, t, ignored, wt, total, reduction)
+    nll.log_softmax = soft
+    if ANOMALY_STATE.enabled:
+        record_forward_trace(soft)
+        record_forward_trace(nll)
+    loss = wrap(out, nll)
+    if nd and reduction == "none":
+        return _shape.view(loss, (xd.shape[0],) + xd.shape[2:])
+    return loss
+
+
+def _one_input_node(cls, edge, meta):
+    """A recorded node of ``cls`` with one input (``edge``, its (shape, dtype) ``meta``),
+    set up as Primitive.apply's ``_record`` would. It saves nothing of the user's, only
+    the mark that backward frees something (``_saved``): a second backward without
+    retain_graph then raises torch's error."""
+    node = _new_node(cls._node_class)
+    node._to_save = None
+    node.needs_input_grad = [True]
+    node._edges = [edge]
+    node._input_meta = [meta]
+    node._seq = _next_sequence_nr()
+    node._n_outputs = 1
+    node._hooks = None
+    node._saved = (None,)
+    node._version_checks = []
+    node._rebuilt_on_access = False
+    return node
 
 
 def _nll_unshifted(x: np.ndarray, t: np.ndarray, index, summed: bool):
@@ -546,42 +751,26 @@ def _nll_unshifted(x: np.ndarray, t: np.ndarray, index, summed: bool):
     return e, sumexp, nll, (nll_sum if summed else None)
 
 
-def _nll_shifted(x: np.ndarray, t: np.ndarray, index, ls: float, weight):
-    """(e, sumexp, lse, picked, smooth_sum) with the largest logit m of each sample
-    subtracted first, as torch does: e = exp(x - m), lse = log(sum_c e), picked = x_t - m
-    (lse - picked is finite for logits of +-1e4) and, with label smoothing, the weighted
-    sum of x - m over the classes."""
+def _nll_shifted(x: np.ndarray, t: np.ndarray, index):
+    """(e, sumexp, lse, picked) with the largest logit m of each sample subtracted first,
+    as torch does: e = exp(x - m), lse = log(sum_c e), picked = x_t - m (lse - picked is
+    finite for logits of +-1e4)."""
     if x.size:
         shifted = per_row(np.subtract, x, np.maximum.reduce(x, axis=1),
                              out=np.empty(x.shape, x.dtype))
     else:
         shifted = x.copy()
     picked = shifted.reshape(-1)[index] if index is not None else _take_class(shifted, t)
-    smooth_sum = None
-    if ls > 0:
-        smooth_sum = (np.add.reduce(shifted, axis=1) if weight is None else
-                      np.tensordot(weight, shifted, axes=([0], [1])))
     e = np.exp(shifted, out=shifted)
     sumexp = np.add.reduce(e, axis=1)
-    return e, sumexp, np.log(sumexp), picked, smooth_sum
+    return e, sumexp, np.log(sumexp), picked
 
 
-def _exponentials(x: np.ndarray, t: np.ndarray, index, ls: float, weight) -> np.ndarray:
+def _exponentials(x: np.ndarray, t: np.ndarray, index) -> np.ndarray:
     """The forward's exponentials again, computed the same way."""
     x = x[None] if x.ndim == 1 else x
-    parts = None if ls > 0 else _nll_unshifted(x, t, index, False)
-    return parts[0] if parts is not None else _nll_shifted(x, t, index, ls, weight)[0]
-
-
-def _smoothing_total(t: np.ndarray, ignored, weight, total):
-    """The divisor of the smoothing term's mean: torch divides smooth_loss.sum() by
-    ``(~ignored).sum()`` (the count, as ``total``) or, with class weights, by
-    ``weight.gather(0, target.masked_select(~ignored)).sum()``: the kept samples' weights
-    in a plain sum, not the cascade of ``total``."""
-    if weight is None:
-        return total
-    kept_targets = t.reshape(-1) if ignored is None else t[~ignored]
-    return _add_reduce(weight[kept_targets], None, False, weight.dtype)
+    parts = _nll_unshifted(x, t, index, False)
+    return parts[0] if parts is not None else _nll_shifted(x, t, index)[0]
 
 
 def _class_sum(e: np.ndarray) -> np.ndarray:
@@ -602,66 +791,6 @@ _ONES: dict[np.dtype, np.ndarray] = {}  # dtype -> read-only ones, reused
 def _per_sample(values: np.ndarray, ndim: int) -> np.ndarray:
     """Per-sample values (N, ...) as (N, 1, ...), to broadcast over the class axis."""
     return values[:, None] if ndim == 2 else np.expand_dims(values, 1)
-
-
-def _cross_entropy_grad_graph(ctx, grad, e):
-    """The cross-entropy gradient as torch's graph computes it, for create_graph=True:
-    LogSoftmaxBackwardData(g, logp) = g - softmax(x) * sum_c g_c, of the gradient g of
-    nll_loss(logp) (NllLossBackward: -w[t_n] * s_n at the targets; with label smoothing,
-    plus that of its smoothing term, -ls / C * w_c * s_n). logp = log_softmax(x) is a
-    LogSoftmaxBackward0 node on x's edge, as in torch, with torch's values; if x has
-    changed in place since, log(e) - log(sum_c e) from the forward's exponentials."""
-    t, _, ignored, wt, total, sumexp, weight, ls, reduction = ctx.info
-    (x, source, version), target = ctx.input, ctx.target
-    dim = 0 if x.ndim == 1 else 1
-    if source._vbox[0] == version:
-        values = _softmax_np(x, dim, log=True)
-    else:
-        values = (np.log(e) - np.log(_per_sample(sumexp, e.ndim))).reshape(x.shape)
-    # a tensor standing for x: the edge its gradient takes, recorded by the forward
-    logp = _LogSoftmaxOf.apply(wrap(values, *ctx._edges[0]), dim=dim, out=values)
-    nll = NllLoss2d if x.ndim > 2 else NllLoss
-    options = dict(target=target[0], weight=weight, ignore_index=target[1],
-                   reduction=reduction)
-    g = nll.gradient.apply(grad * (1 - ls) if ls > 0 else grad, logp, loss=nll,
-                           options=options,
-                           info=(x.shape, e.shape, t, ignored, wt, total, reduction))
-    g = _as_nd_view(g)
-    if ls > 0:  # the smoothing term -sum_c w_c logp_c, per sample, reduced
-        n_classes = e.shape[1]
-        per_sample = () if x.ndim == 1 else _class_shape(t.shape, e.ndim)
-        scale = grad.reshape(per_sample) if reduction == "none" else grad
-        scale = scale * (ls / n_classes)
-        if reduction == "mean":
-            scale = scale / _smoothing_total(t, ignored, weight, total)
-        w = np.ones(n_classes, e.dtype) if weight is None else weight
-        c = np.broadcast_to(-w.reshape((-1,) + (1,) * (e.ndim - 2)), e.shape)
-        if ignored is not None:
-            c = np.where(_per_sample(ignored, e.ndim), e.dtype.type(0), c)
-        g = scale * wrap(np.ascontiguousarray(c).reshape(x.shape)) + g
-    return LogSoftmaxBackwardData.apply(g, logp, dim=dim)
-
-
-def _as_nd_view(g: Tensor) -> Tensor:
-    """torch's nll_loss_nd views a 3-D or 5-D+ input as 4-D: its gradient comes back
-    through a view (ViewBackward0 under create_graph)."""
-    if g._data.ndim == 3 or g._data.ndim > 4:
-        return _shape.view(g, g._data.shape)
-    return g
-
-
-class CrossEntropy2d(CrossEntropy):
-    """The fused cross entropy of spatial inputs (N, C, d1, ...): torch's top node is
-    NllLoss2DBackward0 there."""
-
-    node_name = "NllLoss2DBackward0"
-
-
-class CrossEntropySmoothed(CrossEntropy):
-    """The fused cross entropy with label smoothing: torch's top node is AddBackward0 (the
-    sum of its smoothed and unsmoothed parts)."""
-
-    node_name = "AddBackward0"
 
 
 def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
@@ -702,20 +831,75 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
         if GRAD_STATE.enabled and x.requires_grad:  # ... and in its autograd kernel
             raise RuntimeError(f"size mismatch (got input: {list(x.shape)}, target: "
                                f"{list(y.shape)})")
-    primitive = (CrossEntropySmoothed if ls > 0 else
-                 CrossEntropy2d if x._data.ndim > 2 else CrossEntropy)
-    out = primitive.apply(x, target=y._data, weight=None if weight is None else weight._data,
-                          ignore_index=int(ignore_index), label_smoothing=ls,
-                          reduction=reduction, source=x)
-    return _as_torch_view(out, x, reduction) if ls == 0 else out
+    if ls > 0:
+        return _cross_entropy_smoothed(x, y, weight, int(ignore_index), reduction, ls)
+    if type(x._data) is not np.ndarray or SAVED_TENSOR_HOOKS.stack:
+        # meta tensors, and saved-tensor hooks, which must be given log_softmax's output
+        # (the fused forward does not write it out): torch's composition itself
+        return _nll_nd(log_softmax(x, 0 if x._data.ndim == 1 else 1), y, weight,
+                       int(ignore_index), reduction)
+    return _cross_entropy_nodes(x, y, weight, int(ignore_index), reduction)
 
 
 def _as_torch_view(out: Tensor, x: Tensor, reduction: str) -> Tensor:
     """torch computes 3-D and 5-D+ inputs as a 4-D nll_loss2d and views the unreduced
-    result back (ViewBackward0 on top); the same view here gives the same graph."""
+    result back; without a graph, the same view (of the same shape) here."""
     if reduction == "none" and (x._data.ndim == 3 or x._data.ndim > 4):
         return _shape.view(out, out._data.shape)
     return out
+
+
+def _nll_nd(logp: Tensor, y: Tensor, weight, ignore_index: int, reduction: str) -> Tensor:
+    """torch's nll_loss_nd: nll_loss of a (C,) or (N, C) input, nll_loss2d of a 4-D one;
+    a 3-D or 5-D+ input (N, C, d1, ...) is made contiguous and viewed as (N, C, 1, -1),
+    its target as (N, 1, -1), for nll_loss2d, and an unreduced result viewed back to
+    (N, d1, ...). (The checks are the caller's.)"""
+    data, target = logp._data, y._data
+    w = None if weight is None else weight._data
+    primitive = NllLoss2d if data.ndim > 2 else NllLoss
+    if data.ndim == 3 or data.ndim > 4:
+        shape, target_shape = _nd_shapes(data.shape)
+        logp = _shape.view(logp.contiguous(), shape)
+        target = np.ascontiguousarray(target).reshape(target_shape)
+        out = primitive.apply(logp, target=target, weight=w, ignore_index=ignore_index,
+                              reduction=reduction)
+        if reduction == "none":
+            return _shape.view(out, (data.shape[0],) + data.shape[2:])
+        return out
+    return primitive.apply(logp, target=target, weight=w, ignore_index=ignore_index,
+                           reduction=reduction)
+
+
+def _cross_entropy_smoothed(x: Tensor, y: Tensor, weight, ignore_index: int, reduction: str,
+                            ls: float) -> Tensor:
+    """cross_entropy with label smoothing ``ls``, op for op as torch's
+    cross_entropy_loss_label_smoothing (so its graph is torch's: AddBackward0 of two
+    MulBackward1, over NllLossBackward0 and the smoothing term's nodes, both over one
+    LogSoftmaxBackward0):
+    (1 - ls) * nll_loss(logp, t) + ls / C * smooth,  logp = log_softmax(x),
+    smooth_n = -sum_c w_c logp_nc (0 where t_n is ignored), summed for 'sum'; for 'mean'
+    divided by the number of targets not ignored, or with class weights by the sum of
+    their weights (a plain sum: ``weight.gather(0, t[~ignored]).sum()``)."""
+    class_dim = 0 if x._data.ndim == 1 else 1
+    n_classes = x._data.shape[class_dim]
+    logp = log_softmax(x, class_dim)
+    nll = _nll_nd(logp, y, weight, ignore_index, reduction)
+    ignored = y == ignore_index
+    if weight is None:
+        smooth = -logp.sum(class_dim)
+    else:  # weight viewed as (1, C, 1, ...), to broadcast over logp
+        shape = [1] * x._data.ndim
+        shape[class_dim] = n_classes
+        smooth = -(logp * _shape.view(weight, tuple(shape))).sum(class_dim)
+    smooth.masked_fill_(ignored, 0.0)
+    if reduction == "mean":
+        if weight is None:
+            smooth = smooth.sum() / (~ignored).sum()
+        else:
+            smooth = smooth.sum() / weight.gather(0, y.masked_select(~ignored).flatten()).sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return mul_scalar(nll, 1 - ls) + mul_scalar(smooth, ls / n_classes)
 
 
 def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_smoothing):
@@ -740,8 +924,12 @@ def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_sm
                                f"{label_smoothing:g}")
         y = y * (1 - label_smoothing) + label_smoothing / n_classes
     prod = logp * y
-    if weight is not None:
-        prod = prod * weight.reshape((-1,) + (1,) * (x._data.ndim - class_dim - 1))
+    if weight is not None:  # viewed as (1, C, 1, ...) for an input of 2+ dims, as torch
+        if x._data.ndim > 1:
+            shape = [1] * x._data.ndim
+            shape[class_dim] = n_classes
+            weight = _shape.view(weight, tuple(shape))
+        prod = prod * weight
     if reduction == "none":
         return -prod.sum(class_dim)
     if reduction == "mean" and x._data.size == 0:  # torch: -(...).sum().fill_(NAN)
@@ -749,105 +937,7 @@ def _cross_entropy_probabilities(x, y, weight, reduction, ignore_index, label_sm
     total = -prod.sum()
     if reduction == "sum":
         return total
-    return _over(total, x._data.size // n_classes)  # by a C++ number: DivBackward1
-
-
-# ---------------------------------------------------------------------------------------
-# nll_loss
-
-
-class NllLossBackward(Primitive):
-    """nll_loss's gradient as an operation of its own (torch's nll_loss_backward), so that
-    create_graph can differentiate it again:
-    out[n, t_n] = -w[t_n] * grad / total ('mean'; no division for 'sum', one grad_n per
-    sample for 'none'), 0 elsewhere and at ignored targets (torch's zero-filled kernel,
-    in its rounding order).
-    out is linear in grad, and its transpose is nll_loss itself:
-    grad_grad = nll_loss(ggrad, t, w) with the same options. out does not depend on the
-    log-probabilities ``logp`` (an input, as in torch, so that out requires grad):
-    grad_logp = zeros (torch's zeros_like(grad), a constant)."""
-
-    node_name = "NllLossBackwardBackward0"
-
-    @staticmethod
-    def forward(ctx, grad, logp, *, loss, options, info):
-        ctx.loss, ctx.options = loss, options
-        shape_in, shape, t, ignored, wt, total, reduction = info
-        g = -(grad / total) if reduction == "mean" else -grad
-        if reduction == "none":
-            g = g.reshape(t.shape)  # one gradient per sample
-        hit = g if wt is None else wt * g
-        if ignored is not None:
-            hit = np.where(ignored, 0, hit)  # 0 even where grad is inf or nan
-        out = np.zeros(shape, grad.dtype)
-        _put_class(out, t, hit)
-        return out.reshape(shape_in)
-
-    @staticmethod
-    def backward(ctx, ggrad):
-        needs = ctx.needs_input_grad
-        grad_grad = ctx.loss.apply(ggrad, **ctx.options) if needs[0] else None
-        grad_logp = wrap(np.zeros_like(ggrad._data)) if needs[1] else None
-        return grad_grad, grad_logp
-
-
-class NllLoss2dBackward(NllLossBackward):
-    node_name = "NllLoss2DBackwardBackward0"
-
-
-class NllLoss(Primitive):
-    """loss_n = -w[t_n] * logp[n, t_n] (0 where t_n == ignore_index); 'mean' divides the sum
-    by the sum of the w[t_n] not ignored.
-    grad_logp = NllLossBackward(grad): -w[t_n] * grad / total at the targets, else 0."""
-
-    node_name = "NllLossBackward0"
-    gradient = NllLossBackward
-
-    @staticmethod
-    def forward(ctx, logp, *, target, weight, ignore_index, reduction):
-        ctx.options = dict(target=target, weight=weight, ignore_index=ignore_index,
-                           reduction=reduction)
-        ctx.save_for_backward(logp)  # (as torch: an in-place change to it is an error)
-        shape_in = logp.shape
-        logp, t, ignored, wt, total = _targets(logp, target, weight, ignore_index)
-        picked = -_take_class(logp, t)
-        if wt is not None:
-            picked = picked * wt
-        if ignored is not None:  # 0, not 0 * logp[n, 0], which may be infinite
-            picked = np.where(ignored, 0, picked)
-        if reduction != "none":
-            out, total = _batch_sum(picked, wt, ignored, total, reduction)
-        ctx.info = (shape_in, logp.shape, t, ignored, wt, total, reduction)
-        if reduction == "none":
-            return picked.reshape(()) if len(shape_in) == 1 else picked
-        return np.asarray(out / total if reduction == "mean" else out, logp.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (logp,) = ctx.saved_tensors
-        return _as_nd_view(ctx.gradient.apply(grad, logp, loss=type(ctx),
-                                              options=ctx.options, info=ctx.info))
-
-
-class NllLoss2d(NllLoss):
-    node_name = "NllLoss2DBackward0"
-    gradient = NllLoss2dBackward
-
-
-def nll_loss(input, target, weight=None, size_average=None,  # noqa: A002
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """The negative log likelihood of log-probabilities ``input`` at class indices
-    ``target``: -input[n, target[n]] * weight[target[n]], skipping ``ignore_index``."""
-    reduction = _reduction(size_average, reduce, reduction)
-    x = _check("nll_loss_nd", input)  # the ATen function torch's nll_loss calls
-    y = _check("nll_loss_nd", target, "target", 2)
-    if weight is not None:
-        _check("nll_loss_nd", weight, "weight", 3)
-    _class_target_checks(x, y, weight)
-    primitive = NllLoss2d if x._data.ndim > 2 else NllLoss
-    out = primitive.apply(x, target=y._data, weight=None if weight is None else weight._data,
-                          ignore_index=int(ignore_index), reduction=reduction)
-    return _as_torch_view(out, x, reduction)
+    return div_scalar(total, x._data.size // n_classes)  # by a C++ int: DivBackward1
 
 
 # ---------------------------------------------------------------------------------------

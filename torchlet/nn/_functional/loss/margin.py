@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._ops import shape as _shape
 from torchlet._ops.pointwise import exp, where
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -72,8 +71,8 @@ class SoftMarginLoss(Primitive):
 
     @staticmethod
     def forward(ctx, x, *, y, reduction):
-        ctx.y, ctx.reduction = y, reduction
-        ctx.save_for_backward(x)
+        ctx.y, ctx.reduction = y, reduction  # (y as given, broadcast or not: torch's node
+        ctx.save_for_backward(x)  # keeps it so; an array, so the node has x's edge alone)
         # torch computes in place in a tensor of the input's dtype: -x * y rounds back to it
         z = (-x * y).astype(x.dtype, copy=False)
         return _reduce_np(np.log1p(np.exp(z)), reduction, x)
@@ -140,7 +139,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
         if shape != x._data.shape:  # torch writes the loss into an input-shaped buffer
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
-        x, y = _shape.broadcast_tensors(x, y)
+    # y as given (NumPy broadcasts it onto x): torch's node keeps it so (_saved_target)
     return SoftMarginLoss.apply(x, y=y._data, reduction=reduction)
 
 
