@@ -1,6 +1,7 @@
-"""Cross-entropy forward + backward on float32 logits: torchlet (fused, and the two-node
-log_softmax + nll_loss chain), PyTorch and a hand-written NumPy version, single-threaded,
-in one process, interleaved round by round; medians and ratios to torch.
+"""Cross-entropy forward + backward on float32 logits: torchlet (F.cross_entropy: one
+forward pass recording torch's two nodes; and the explicit log_softmax + nll_loss
+chain), PyTorch and a hand-written NumPy version, single-threaded, in one process,
+interleaved round by round; medians and ratios to torch.
 
     python benchmarks/bench_cross_entropy.py [--rounds 15]
 """
@@ -31,7 +32,7 @@ def _data(n, c):
     return rng.standard_normal((n, c)).astype(np.float32), rng.integers(0, c, n)
 
 
-def torchlet_fused(n, c):
+def torchlet_cross_entropy(n, c):
     x, t = _data(n, c)
     x, t = torchlet.tensor(x, requires_grad=True), torchlet.tensor(t)
 
@@ -87,7 +88,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     for n, c, number in [(64, 10, 2000), (4096, 1000, 5)]:
-        steps = {"torchlet (fused)": torchlet_fused(n, c),
+        steps = {"torchlet (cross_entropy)": torchlet_cross_entropy(n, c),
                  "torchlet (log_softmax + nll_loss)": torchlet_two_nodes(n, c),
                  "numpy": numpy_step(n, c)}
         if torch is not None:
