@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from torchlet._ops.shape.common import contiguous_strides
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import (
     FREED,
@@ -201,10 +202,67 @@ def input_sizes(i):
     return read
 
 
-def transposed_sizes(i):
-    """The shape of input i's transpose (torch's fused linear saves ``weight.t()``)."""
+def operand_sizes(i, slot, transposed=False):
+    """A product's operand (input i) shape, which torch's node keeps whether or not the
+    operand needs a gradient: its input's (kept when it does), else the shape of the
+    operand saved at ``slot`` (for the other factor's gradient) while it is held.
+    ``transposed``: the fused linear's weight, torch's ``weight.t()``."""
     def read(node):
-        return input_sizes(i)(node)[::-1]
+        try:
+            sizes = input_sizes(i)(node)
+        except Absent:
+            if node._saved is FREED or slot >= len(node._saved):
+                raise
+            value = saved(slot)(node)
+            if value is None:
+                raise
+            sizes = tuple(value.shape)
+        return sizes[::-1] if transposed else sizes
+    return read
+
+
+def _torch_strides(strides, shape, itemsize):
+    """NumPy's byte strides as torch's element strides (a new empty array's zero strides
+    read contiguous, as ``Tensor.stride`` reads them)."""
+    if 0 in shape and not any(strides):
+        return contiguous_strides(shape)
+    return tuple(s // itemsize for s in strides)
+
+
+def product_strides(i, k):
+    """mm/addmm's operand k (input i) strides, kept by ``save_factors`` (``ctx.strides``)
+    where its gradient is requested, the layout that gradient follows; torch's node saves
+    them for that gradient only: () otherwise."""
+    def read(node):
+        strides = node.__dict__.get("strides")
+        if strides is None:
+            raise Absent
+        if strides[k] is False:
+            return ()
+        shape, dtype = node._input_meta[i]
+        return _torch_strides(strides[k], shape, dtype.itemsize)
+    return read
+
+
+def linear_strides(i, slot, transposed=False):
+    """The fused linear node's x (``transposed``: weight.t(), as torch's addmm sees it)
+    strides, () where it needs no gradient, as torch saves them. The node keeps no layout:
+    they are read from the tensor itself while the node holds it (saved for the other
+    factor's gradient) or while it is a leaf (its AccumulateGrad refers to it); else, a
+    non-leaf whose tensor is not (or no longer) saved, absent."""
+    def read(node):
+        if not node.needs_input_grad[i]:
+            return ()
+        value = None
+        if node._saved is not FREED and slot < len(node._saved):
+            value = saved(slot)(node)
+        if value is None:
+            edge = node._edges[i]
+            value = getattr(edge[0], "variable", None) if edge is not None else None
+            if value is None:
+                raise Absent
+        strides = value.stride()
+        return strides[::-1] if transposed else strides
     return read
 
 
@@ -501,8 +559,8 @@ def _conv_output_padding(node):
 
 
 def _bias_sizes(node):
-    """The bias's shape: kept as an input's that needs a gradient, else (a transposed
-    convolution's ``ctx.bias_sizes``) (0,) for no bias, as torch shows an undefined one."""
+    """The bias's shape: kept as an input's that needs a gradient, else (the forward's
+    ``ctx.bias_sizes``) its shape, or (0,) for no bias, as torch shows an undefined one."""
     try:
         return input_sizes(2)(node)
     except Absent:
@@ -950,17 +1008,24 @@ TABLE: dict[str, dict] = {
     "LogSoftmaxBackward0(_LogSoftmaxOf)": {"dim": _dim, "result": _log_probabilities},
     # matrix products (torchlet's fused linear has no TBackward0 node before it, so its
     # mat2, torch's weight.t(), is not kept)
-    "MmBackward0(Mm)": {"self": saved(0), "mat2": saved(1), "self_sym_sizes": input_sizes(0),
-                        "mat2_sym_sizes": input_sizes(1)},
-    "MmBackward0(_LinearNoBias)": {"self": saved(0), "self_sym_sizes": input_sizes(0),
-                                   "mat2_sym_sizes": transposed_sizes(1)},
+    "MmBackward0(Mm)": {"self": saved(0), "mat2": saved(1), "self_sym_sizes": operand_sizes(0, 0),
+                        "mat2_sym_sizes": operand_sizes(1, 1),
+                        "self_sym_strides": product_strides(0, 0),
+                        "mat2_sym_strides": product_strides(1, 1)},
+    "MmBackward0(_LinearNoBias)": {"self": saved(0), "self_sym_sizes": operand_sizes(0, 0),
+                                   "mat2_sym_sizes": operand_sizes(1, 1, transposed=True),
+                                   "self_sym_strides": linear_strides(0, 0),
+                                   "mat2_sym_strides": linear_strides(1, 1, transposed=True)},
     "AddmmBackward0(Addmm)": {
         "mat1": saved(0), "mat2": saved(1), "alpha": given(1), "beta": given(0),
-        "mat1_sym_sizes": input_sizes(1), "mat2_sym_sizes": input_sizes(2),
+        "mat1_sym_sizes": operand_sizes(1, 0), "mat2_sym_sizes": operand_sizes(2, 1),
+        "mat1_sym_strides": product_strides(1, 0), "mat2_sym_strides": product_strides(2, 1),
     },
     "AddmmBackward0(_Linear)": {"mat1": saved(0), "alpha": const(1), "beta": const(1),
-                                "mat1_sym_sizes": input_sizes(1),
-                                "mat2_sym_sizes": transposed_sizes(2)},
+                                "mat1_sym_sizes": operand_sizes(1, 0),
+                                "mat2_sym_sizes": operand_sizes(2, 1, transposed=True),
+                                "mat1_sym_strides": linear_strides(1, 0),
+                                "mat2_sym_strides": linear_strides(2, 1, transposed=True)},
     "BaddbmmBackward0": {"batch1": saved(0), "batch2": saved(1), "alpha": given(1),
                          "beta": given(0)},
     # (each factor serves only the other's gradient; addmv/addbmm's alpha and beta read
@@ -971,9 +1036,9 @@ TABLE: dict[str, dict] = {
                       "alpha": attr("alpha"), "beta": attr("beta")},
     "AddbmmBackward0": {"batch1": needed(saved(0), 2), "batch2": needed(saved(1), 1),
                         "alpha": given(1), "beta": given(0),
-                        "batch1_sym_argsize_0": lambda node: input_sizes(1)(node)[0],
-                        "batch1_sym_argsize_1": lambda node: input_sizes(1)(node)[1],
-                        "batch2_sym_argsize_2": lambda node: input_sizes(2)(node)[2]},
+                        "batch1_sym_argsize_0": lambda node: operand_sizes(1, 0)(node)[0],
+                        "batch1_sym_argsize_1": lambda node: operand_sizes(1, 0)(node)[1],
+                        "batch2_sym_argsize_2": lambda node: operand_sizes(2, 1)(node)[2]},
     "BmmBackward0": {"self": saved(0), "mat2": saved(1)},
     "MvBackward0": {"self": saved(0), "vec": saved(1)},
     "DotBackward0": {"self": saved(0), "tensor": saved(1)},
@@ -1048,8 +1113,7 @@ TABLE: dict[str, dict] = {
                                    "target": saved(2),
                                    "reduction": param("reduction", REDUCTIONS.get),
                                    "delta": param("delta")},
-    # (target: an array on ctx, freed with the saved tensors; no _raw_saved_target)
-    "SoftMarginLossBackward0": {"self": saved(0), "target": attr("y", tensor=True),
+    "SoftMarginLossBackward0": {"self": saved(0), "target": saved(1),
                                 "reduction": attr("reduction", REDUCTIONS.get)},
     "SoftMarginLossBackwardBackward0": {"grad_output": saved(0), "self": saved(1),
                                         "target": attr("y", tensor=True),

@@ -189,11 +189,13 @@ def laid_out_as_torch(out: np.ndarray, *inputs) -> np.ndarray:
     TensorIterator gives a new output: C order when every input is C-contiguous and
     ``out`` has no size-1 dim (then NumPy agrees), else ``relaid``'s. A copy only where
     the two differ. (The arithmetic operators test the contiguity inline and call
-    ``relaid`` themselves.)"""
+    ``relaid`` themselves.) An empty ``out`` is relaid too: NumPy flags every empty array
+    C-contiguous, whatever its strides, which torch's sort reads (``x * 2`` of an empty
+    ``as_strided((0, 3), (1, 1))`` has strides (1, 0))."""
     for a in inputs:
         if isinstance(a, np.ndarray) and not a.flags.c_contiguous:
             return relaid(out, inputs)
-    if 1 in out.shape:  # its stride is torch's fast setup's, or where its sort puts it
+    if 1 in out.shape or not out.size:  # (size 1: torch's fast setup's stride, or its sort's)
         return relaid(out, inputs)
     return out
 

@@ -117,7 +117,7 @@ class Mm(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _mm_grads(grad, a, b, *ctx.needs_input_grad, ctx.column_major)
+        return _mm_grads(grad, a, b, *ctx.needs_input_grad, _column_majors(ctx, 0))
 
 
 def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -130,11 +130,13 @@ def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def save_factors(ctx, a, b, need_a: bool, need_b: bool, layouts: bool = True) -> None:
     """Save for the backward of a product a @ b only what the requested gradients use, as
     torch does (derivatives.yaml): b for grad_a, a for grad_b. An operand that is not saved
-    may then be changed in place before backward. With ``layouts``, also note which
-    operands whose gradient is requested are column-major (see ``_mm_grads``)."""
+    may then be changed in place before backward. With ``layouts``, also keep the strides
+    (in bytes) of the operands whose gradient is requested, False for the others: their
+    gradients follow these layouts (see ``_mm_grads``), and torch's node shows them
+    (``_saved_self_sym_strides``)."""
     ctx.save_for_backward(a if need_b else None, b if need_a else None)
     if layouts:
-        ctx.column_major = (need_a and _column_major(a), need_b and _column_major(b))
+        ctx.strides = (need_a and a.strides, need_b and b.strides)
 
 
 def _mm_grads(grad, a, b, need_a: bool, need_b: bool, column_major=(False, False)):
@@ -160,8 +162,17 @@ def _mm_grads(grad, a, b, need_a: bool, need_b: bool, column_major=(False, False
     return grad_a, grad_b
 
 
-def _column_major(data: np.ndarray) -> bool:
-    return data.strides == (data.itemsize, data.shape[0] * data.itemsize)
+def _column_majors(ctx, first: int) -> tuple:
+    """Which of the operands (inputs ``first``, ``first + 1``) whose gradient is requested
+    were column-major in forward, from the strides ``save_factors`` kept."""
+    flags = []
+    for strides, meta in zip(ctx.strides, ctx._input_meta[first:first + 2], strict=True):
+        if strides is False:
+            flags.append(False)
+        else:
+            shape, dtype = meta
+            flags.append(strides == (dtype.itemsize, shape[0] * dtype.itemsize))
+    return tuple(flags)
 
 
 class Bmm(Primitive):
@@ -675,8 +686,9 @@ class Addmm(Primitive):
         grad_bias = None
         if ctx.needs_input_grad[0]:
             grad_bias = grad if beta == 1 else _mul(grad, beta)
+        column_major = _column_majors(ctx, 1) if cls._layouts else None
         grad_m1, grad_m2 = cls._product_grads(grad, m1, m2, *ctx.needs_input_grad[1:],
-                                              ctx.column_major)
+                                              column_major)
         if alpha != 1:
             grad_m1 = None if grad_m1 is None else _mul(grad_m1, alpha)
             grad_m2 = None if grad_m2 is None else _mul(grad_m2, alpha)
@@ -709,8 +721,7 @@ class Baddbmm(Addmm):
 
     node_name = "BaddbmmBackward0"
     _product_grads = staticmethod(_bmm_grads)
-    _layouts = False
-    column_major = None  # (bmm's gradients do not depend on the layouts)
+    _layouts = False  # (bmm's gradients do not depend on the layouts)
 
 
 def _check_bias(bias: Tensor, shape) -> None:

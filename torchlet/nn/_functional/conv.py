@@ -104,6 +104,7 @@ class _Convolution(Primitive):
         if b is not None:
             out += b.reshape(_bias_shape(len(geo.kernel)))
         ctx.geo, ctx.channels_last, ctx.weight_cl = geo, channels_last, weight_channels_last
+        ctx.bias_sizes = (0,) if b is None else b.shape  # (torch's node shows them)
         ctx.cols = cols if cols.nbytes <= _KEEP_COLUMNS_BYTES and x.dtype == cols.dtype \
             else None
         ctx.save_for_backward(x, w)

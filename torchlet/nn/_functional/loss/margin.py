@@ -70,17 +70,20 @@ class SoftMarginLoss(Primitive):
     node_name = "SoftMarginLossBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, y, reduction):
-        ctx.y, ctx.reduction = y, reduction  # (y as given, broadcast or not: torch's node
-        ctx.save_for_backward(x)  # keeps it so; an array, so the node has x's edge alone)
+    def forward(ctx, x, *, target, reduction):
+        # the target Tensor as given (broadcast or not, as torch's node keeps it), saved
+        # with its version but passed by keyword, not as an input: the node has x's edge
+        # alone, and changing the target in place before backward raises torch's error
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, target)
         # torch computes in place in a tensor of the input's dtype: -x * y rounds back to it
-        z = (-x * y).astype(x.dtype, copy=False)
+        z = (-x * target._data).astype(x.dtype, copy=False)
         return _reduce_np(np.log1p(np.exp(z)), reduction, x)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return SoftMarginLossBackward.apply(grad, x, y=ctx.y, reduction=ctx.reduction)
+        x, target = ctx.saved_tensors
+        return SoftMarginLossBackward.apply(grad, x, y=target._data, reduction=ctx.reduction)
 
 
 class SoftMarginLossBackward(Primitive):
@@ -140,7 +143,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
     # y as given (NumPy broadcasts it onto x): torch's node keeps it so (_saved_target)
-    return SoftMarginLoss.apply(x, y=y._data, reduction=reduction)
+    return SoftMarginLoss.apply(x, target=y, reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
