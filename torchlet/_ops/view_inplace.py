@@ -25,6 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet._device import meta_array, on_meta
+from torchlet._dtype import contiguous_format
+from torchlet._ops.shape.common import contiguous_strides
+from torchlet._ops.shape.strided import AsStridedView, empty_strided
 from torchlet._tensor import IN_CUSTOM_FUNCTION, MULTI_OUTPUT_NODE, NO_GRAD_MODE, Tensor, wrap
 from torchlet.autograd.function import (
     FREED,
@@ -34,7 +37,7 @@ from torchlet.autograd.function import (
     Primitive,
     _edge,
 )
-from torchlet.autograd.grad_mode import enable_grad
+from torchlet.autograd.grad_mode import GRAD_STATE, enable_grad
 
 _as_strided = np.lib.stride_tricks.as_strided
 
@@ -142,18 +145,31 @@ class CopySlices(Primitive):
 
 
 class AsStrided(Primitive):
-    """out = the window of base (a copy);  grad_base = zeros with grad added into the window."""
+    """out = the window of base (a copy);  grad_base = zeros with grad added into the window.
+    A strided window is torch's as_strided of the (C-contiguous) base, kept as
+    AsStridedView keeps it (``geometry``: its _saved_size, _saved_stride and
+    _saved_storage_offset); under create_graph its gradient is then taken as torch's
+    as_strided_backward takes it, so that the gradient's graph is torch's."""
 
     node_name = "AsStridedBackward0"
 
     @staticmethod
-    def forward(ctx, base, *, window):
+    def forward(ctx, base, *, window, geometry=None):
         ctx.window = window
         ctx.base_shape = base.shape
+        if geometry is not None:  # (view_geometry's: any layout)
+            base_shape, base_strides, shape, strides, offset = geometry
+            ctx.geometry = (base.size, base_shape, base_strides, 0, shape, strides, offset)
+        elif type(window) is not np.ndarray:
+            offset, shape, strides = window
+            ctx.geometry = (base.size, base.shape, contiguous_strides(base.shape), 0,
+                            shape, strides, offset)
         return _read(base, window)
 
     @staticmethod
     def backward(ctx, grad):
+        if GRAD_STATE.enabled and "geometry" in ctx.__dict__ and not on_meta(grad._data):
+            return AsStridedView.backward(ctx, grad)
         zeros = wrap(np.zeros(ctx.base_shape, grad._data.dtype))
         return CopySlices.apply(zeros, grad, window=ctx.window)
 
@@ -196,7 +212,7 @@ class CopySlicesNode(Node):
 
     node_name = "torch::autograd::CopySlices"
 
-    def __init__(self, base, fn, window):  # (base: Tensor, fn: its Node)
+    def __init__(self, base, fn, window, geometry):  # (base: Tensor, fn: its Node)
         self._init_node()
         base_edge = _edge(base)
         self._edges = [base_edge, *fn._edges[1:]]
@@ -206,11 +222,20 @@ class CopySlicesNode(Node):
         self._saved = ()  # (freed after backward: running it again is torch's error)
         self._fn = fn
         self._window = window
+        # the base's shape and strides, the view's as_strided (worked out from a strided
+        # window when needed)
+        self._geometry = geometry
+        self._base_shape = base._data.shape
 
     def _backward(self, grads):
         if self._saved is FREED:
             raise RuntimeError(FREED_MESSAGE)
         grad = grads[0]
+        if GRAD_STATE.enabled and not on_meta(grad._data):
+            # create_graph: the gradient's graph shows torch's steps (meta tensors have
+            # no memory for as_strided to address: the plain way)
+            geometry = self._geometry or strided_geometry(self._base_shape, self._window)
+            return copy_slices_graph(grad, geometry, self._fn_backward)
         window = self._window
         grads_fn = self._fn._backward((AsStrided.apply(grad, window=window),))
         grad_base = None
@@ -224,8 +249,51 @@ class CopySlicesNode(Node):
                 grad_base = CopySlices.apply(grad, grad_view, window=window)
         return (grad_base, *grads_fn[1:])
 
+    def _fn_backward(self, grad_slice):
+        """fn's gradients for ``grad_slice`` (the view's), its input 0's never None for
+        a built-in fn (a custom Function's None there: torch sends the base nothing)."""
+        grads_fn = self._fn._backward((grad_slice,))
+        if grads_fn[0] is None and not isinstance(self._fn, BackwardCFunction):
+            zeros = wrap(np.zeros(grad_slice._data.shape, grad_slice._data.dtype))
+            grads_fn = (zeros, *grads_fn[1:])
+        return grads_fn
+
 
 CopySlicesNode.__name__ = CopySlicesNode.__qualname__ = "CopySlices"  # (torch's type name)
+
+
+def view_geometry(view: np.ndarray, base: np.ndarray):
+    """What torch's CopySlices keeps of a view and its base: the base's shape and strides,
+    the view's shape, strides and offset in the base's storage (in elements, as
+    ``as_strided`` takes them)."""
+    item = base.itemsize
+    return (base.shape, tuple(s // item for s in base.strides), view.shape,
+            tuple(s // item for s in view.strides), (_address(view) - _address(base)) // item)
+
+
+def strided_geometry(base_shape, window):
+    """view_geometry for a strided window (of a C-contiguous base)."""
+    offset, shape, strides = window
+    return base_shape, contiguous_strides(base_shape), shape, strides, offset
+
+
+def copy_slices_graph(grad: Tensor, geometry, fn_backward):
+    """torch's ``CopySlices::apply_impl`` step by step, for a gradient taken with
+    create_graph, so that its graph shows torch's nodes: ``grad`` copied into a tensor laid
+    out as the base (CopyBackwards), the view's window of it (AsStridedBackward0) cloned
+    (CloneBackward0) for fn's backward, fn's gradient for the view's old values copied
+    back into the window (CopySlices). Returns (grad_base, *fn's other gradients).
+    ``fn_backward``: the gradients of the op that wrote into the view, for its output's
+    gradient. (The first-order path computes the same numbers without the steps.)"""
+    base_shape, base_strides, size, stride, offset = geometry
+    result = empty_strided(base_shape, base_strides, dtype=grad.dtype, device=grad.device)
+    result.copy_(grad)
+    grad_slice = result.as_strided(size, stride, offset)
+    grads_fn = fn_backward(grad_slice.clone(memory_format=contiguous_format))
+    if grads_fn[0] is None:
+        return (None, *grads_fn[1:])
+    grad_slice.copy_(grads_fn[0])
+    return (result, *grads_fn[1:])
 
 
 def _is_op_of(result: Tensor, view: Tensor, base: Tensor) -> bool:
@@ -251,15 +319,16 @@ def rebase_view_history(view: Tensor, base: Tensor, result: Tensor) -> None:
     ``view`` a window of it."""
     window = _window_or_raise(view, base)
     old_base, old_base_nr = base._grad_fn, base._output_nr
+    geometry = view_geometry(view._data, base._data) if type(window) is np.ndarray else None
     if _is_op_of(result, view, base):
-        base._grad_fn, base._output_nr = CopySlicesNode(base, result._grad_fn, window), 0
+        base._grad_fn, base._output_nr = CopySlicesNode(base, result._grad_fn, window, geometry), 0
     else:
         if result._data.dtype != base._data.dtype:
             result = result.to(base.dtype)
         new_base = CopySlices.apply(base, result, window=window)
         base._grad_fn, base._output_nr = new_base._grad_fn, 0
     move_retained_grad(old_base, old_base_nr, base)
-    new_view = AsStrided.apply(base, window=window)
+    new_view = AsStrided.apply(base, window=window, geometry=geometry)
     old, old_nr = view._grad_fn, view._output_nr
     view._grad_fn, view._output_nr = new_view._grad_fn, 0
     move_retained_grad(old, old_nr, view)
@@ -292,7 +361,9 @@ def refresh_view(view: Tensor) -> None:
     check_view_rebase(view, indirect=True)
     old, old_nr = view._grad_fn, view._output_nr
     with enable_grad():  # torch rebuilds the node whatever the grad mode
-        view._grad_fn = AsStrided.apply(base, window=_window_or_raise(view, base))._grad_fn
+        window = _window_or_raise(view, base)
+        geometry = view_geometry(view._data, base._data) if type(window) is np.ndarray else None
+        view._grad_fn = AsStrided.apply(base, window=window, geometry=geometry)._grad_fn
     view._output_nr = 0
     move_retained_grad(old, old_nr, view)
     view._view_version = view._vbox[0]

@@ -1153,6 +1153,9 @@ TABLE: dict[str, dict] = {
                                 "step": _as_given(2)},
     "AsStridedBackward0(AsStridedView)": {"size": _as_strided(4), "stride": _as_strided(5),
                                           "storage_offset": _as_strided(6)},
+    # (a view rebased after an in-place write: the geometry of a strided window)
+    "AsStridedBackward0(AsStrided)": {"size": _as_strided(4), "stride": _as_strided(5),
+                                      "storage_offset": _as_strided(6)},
     "Rot90Backward0": {"k": _as_given(0, "rot"), "dims": attr("rot", lambda r: _ints(r[1]))},
     "ConstantPadNdBackward0": {"pad": _pad},
     # indexing: the index tensors as given (saved, so freed by backward); a tensor torch

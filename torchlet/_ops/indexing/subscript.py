@@ -50,6 +50,7 @@ from torchlet._ops.indexing._common import (
 )
 from torchlet._ops.shape.common import contiguous_strides, empty_in_layout
 from torchlet._ops.shape.slices import moved_empty
+from torchlet._ops.view_inplace import copy_slices_graph, view_geometry
 from torchlet._tensor import Tensor, _inplace, bump_version, make_view, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -916,24 +917,64 @@ class IndexPut(Primitive):
         check_saved_indices(ctx)
         needs = ctx.needs_input_grad
         grad_a = grad_value = None
+        saved = ctx.saved_tensors  # (the index tensors go on: torch's nodes save them)
         if needs[0]:
             zero = np.zeros((), grad._data.dtype)
-            grad_a = type(ctx).apply(grad, zero, key=ctx.key, adv=ctx.adv)
+            grad_a = type(ctx).apply(grad, zero, key=ctx.key, adv=ctx.adv, saved=saved)
         if needs[1]:
             grad_value = grad
             if any(k is not FULL for k in ctx.key[:-1]):
                 grad_value = Window.apply(grad, key=ctx.key)
             if ctx.adv is not None:
-                grad_value = Index.apply(grad_value, key=ctx.adv)
+                grad_value = Index.apply(grad_value, key=ctx.adv, saved=saved)
             if ctx.cast is not None:
                 grad_value = grad_value.to(_dtype.from_numpy_dtype(ctx.cast))
         return grad_a, grad_value
 
 
 class CopySlices(IndexPut):
-    """t[basic index (, tensors)] = value: what torch records when a view was written."""
+    """t[basic index (, tensors)] = value: what torch records when a view was written
+    (``t[key]``, by copy_ or fill_, or by index_put_ at ``adv``). Under create_graph
+    the gradients are taken as torch's CopySlices node takes them (copy_slices_graph),
+    so that their graph is torch's; the numbers are IndexPut's."""
 
     node_name = "torch::autograd::CopySlices"  # printed as CopySlices
+
+    @staticmethod
+    def forward(ctx, a, value, **params):
+        out = IndexPut.forward(ctx, a, value, **params)
+        ctx.base_strides = out.strides  # (its layout, for the geometry of its view)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not GRAD_STATE.enabled or on_meta(grad._data):  # (meta: no memory to address)
+            return IndexPut.backward(ctx, grad)
+        check_saved_indices(ctx)
+        shape, dtype = grad._data.shape, grad._data.dtype
+        layout = np.lib.stride_tricks.as_strided(np.empty(grad._data.size, dtype), shape,
+                                                 ctx.base_strides)  # (laid out as the base was)
+        grad_a, grad_value = copy_slices_graph(
+            grad, view_geometry(layout[ctx.key], layout), lambda g: _view_write_backward(ctx, g))
+        return grad_a if ctx.needs_input_grad[0] else None, grad_value
+
+
+def _view_write_backward(ctx, grad):
+    """The gradients of the write into the view, for the view's gradient ``grad``:
+    copy_ or fill_: zeros for the view's old values, grad for the value; index_put_:
+    grad with zeros at the index, grad at the index."""
+    grad_value = None
+    if ctx.adv is None:
+        grad_view = wrap(np.zeros(grad._data.shape, grad._data.dtype))
+    else:
+        zero = np.zeros((), grad._data.dtype)
+        saved = ctx.saved_tensors
+        grad_view = IndexPut.apply(grad, zero, key=(Ellipsis,), adv=ctx.adv, saved=saved)
+    if ctx.needs_input_grad[1]:
+        grad_value = grad if ctx.adv is None else Index.apply(grad, key=ctx.adv, saved=saved)
+        if ctx.cast is not None:
+            grad_value = grad_value.to(_dtype.from_numpy_dtype(ctx.cast))
+    return grad_view, grad_value
 
 
 class CopyBackwards(IndexPut):
@@ -1219,7 +1260,7 @@ class IndexPutAdd(Primitive):
     def backward(ctx, grad):
         check_saved_indices(ctx)
         needs = ctx.needs_input_grad
-        grad_values = Index.apply(grad, key=ctx.key) if needs[1] else None
+        grad_values = Index.apply(grad, key=ctx.key, saved=ctx.saved_tensors) if needs[1] else None
         return grad if needs[0] else None, grad_values
 
 

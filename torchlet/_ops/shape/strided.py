@@ -15,6 +15,7 @@ import operator
 
 import numpy as np
 
+from torchlet._device import meta_array
 from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _ints
 from torchlet._runtime import fill_uninitialized
@@ -222,6 +223,11 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
             f"strides={list(stride)}"
         )
     np_dtype = (_dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np
+    from torchlet._ops.creation import _on_meta
+
+    if _on_meta(device):  # (no memory to lay out: the shape and dtype only)
+        out = wrap(meta_array(size, np_dtype))
+        return out.requires_grad_(True) if requires_grad else out
     needed = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
     storage = fill_uninitialized(np.zeros(needed, np_dtype))
     data = np.lib.stride_tricks.as_strided(
