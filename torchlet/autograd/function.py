@@ -451,12 +451,6 @@ def _resolve_saved(ctx, arrays, inputs, outputs_raw, outputs):
     its grad_fn, which avoids a reference cycle); anything else is a constant.
     """
     to_save = ctx._to_save
-    if len(to_save) == 1 and to_save[0] is None:
-        # nothing but the mark that backward frees something (the fused cross entropy)
-        ctx._saved = (None,)
-        ctx._version_checks = []
-        ctx._rebuilt_on_access = False
-        return
     if (len(to_save) == 1 and len(arrays) == 1 and len(outputs_raw) == 1
             and to_save[0] is outputs_raw[0] and to_save[0] is not arrays[0]):
         # an activation's output alone (relu, sigmoid, exp): what the loop below gives
