@@ -11,8 +11,8 @@ losses built on distances (cosine_embedding_loss, triplet_margin_loss) are in di
 The modules, by kind:
 
 * ``_shared``: the reduction arguments and the checks every loss uses;
-* ``classification``: class-index targets: cross_entropy (one fused primitive),
-  nll_loss, one_hot;
+* ``classification``: class-index targets: cross_entropy (one forward pass recording
+  torch's two nodes, NllLossBackward0 over LogSoftmaxBackward0), nll_loss, one_hot;
 * ``probability``: binary_cross_entropy (with logits), kl_div;
 * ``regression``: mse, l1, smooth_l1, huber, poisson_nll and gaussian_nll losses;
 * ``margin``: the hinge and soft-margin losses.
