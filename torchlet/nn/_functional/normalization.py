@@ -151,13 +151,13 @@ def _saved(stat: np.ndarray, dtype) -> np.ndarray:
 def _moments(x: np.ndarray, axis, n: int):
     """batch_norm's statistics: the mean and the sum of squared deviations over ``axis``
     (keepdims), summed in float64 and rounded to x's dtype, as torch's CPU kernel does
-    (double accumulators; the mean is rounded before the deviations are formed)."""
+    (double accumulators; the mean is rounded before the deviations are formed). Also
+    the deviations x - mean, which the backward would otherwise form again."""
     dtype = x.dtype
     mean = (np.add.reduce(x, axis=axis, keepdims=True, dtype=np.float64) / n).astype(dtype)
-    squares = x - mean
-    np.square(squares, out=squares)
-    var_sum = np.add.reduce(squares, axis=axis, keepdims=True, dtype=np.float64)
-    return mean, var_sum.astype(dtype)
+    centred = x - mean
+    var_sum = np.add.reduce(np.square(centred), axis=axis, keepdims=True, dtype=np.float64)
+    return mean, var_sum.astype(dtype), centred
 
 
 def _strided_moments(x: np.ndarray, axes, n: int):
@@ -209,6 +209,40 @@ def _row_moments(x2: np.ndarray, eps: float, eps_in_double: bool = False):
     return mean, rstd, centred
 
 
+def _kept_xhat(ctx, xhat: np.ndarray, x2: np.ndarray, mean, rstd):
+    """``xhat`` (rows of (x - mean) * rstd, C order) if the backward's ``_xhat_rows`` would
+    form the same array, to be handed to it instead (one pass less there, none more here:
+    the output goes into an array of its own); else None. Not when no graph is recorded
+    (nothing to keep it for), not with rounded (float16) statistics, which the backward
+    uses, nor for rows of x that are a view out of C order (their difference from the
+    mean would be laid out as they are)."""
+    if (any(ctx.needs_input_grad) and ctx.mean is mean and ctx.invstd is rstd
+            and x2.flags.c_contiguous):
+        return xhat
+    return None
+
+
+def _xhat_rows(ctx, x: np.ndarray) -> np.ndarray:
+    """(x - mean) * rstd over the rows ``ctx.shape2`` of layer or group norm (float16 in
+    float32), from the saved statistics: the forward's array where it kept it (taken from
+    ``ctx``: a second backward through a retained graph forms its own)."""
+    xhat, ctx.xhat = ctx.xhat, None
+    if xhat is None:
+        xhat = _opmath(x).reshape(ctx.shape2) - ctx.mean
+        xhat *= ctx.invstd
+    return xhat
+
+
+def _column_sums(a: np.ndarray) -> np.ndarray:
+    """``np.add.reduce(a, axis=0)`` of a 2-D array, the same bits: over axis 0 of a
+    C-contiguous array of 2+ columns both it and einsum add row after row, each column on
+    its own, einsum faster on large arrays (see _cascade._add_rows: (2048, 128) float32
+    in 45 us against 60)."""
+    if a.shape[1] > 1 and a.size >= 16384 and a.flags.c_contiguous:
+        return np.einsum("ij->j", a)
+    return np.add.reduce(a, axis=0)
+
+
 def _rows_grad_x(gw: np.ndarray, xhat: np.ndarray, rstd: np.ndarray) -> np.ndarray:
     """grad_x = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), means over each row of
     2-D arrays (layer and group norm: rows normalized with their own statistics)."""
@@ -242,6 +276,7 @@ def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight, needs=N
     need_x, need_w, need_b = ctx.needs_input_grad if needs is None else needs
     axes, invstd, training = ctx.axes, ctx.invstd, ctx.training
     grad_x = grad_w = grad_b = None
+    centred, ctx.centred = ctx.centred, None  # (the forward's x - mean: ours to overwrite)
     sum_g = np.add.reduce(g, axis=axes, keepdims=True)
     if need_b:
         grad_b = wrap(sum_g.reshape(-1))
@@ -250,7 +285,7 @@ def _fast_batch_norm_backward(ctx, g: np.ndarray, x: np.ndarray, weight, needs=N
     g_xhat: np.ndarray
     sum_g_xhat: np.ndarray
     if need_w or (need_x and training):
-        xhat = x - ctx.mean
+        xhat = x - ctx.mean if centred is None else centred
         xhat *= invstd
         g_xhat = g * xhat
         sum_g_xhat = np.add.reduce(g_xhat, axis=axes, keepdims=True)
@@ -313,6 +348,7 @@ class NativeBatchNorm(Primitive):
         ctx.axes, ctx.stat_shape, ctx.count = axes, stat_shape, n
         ctx.training, ctx.eps, ctx.channels = training, eps, channels
         ctx.running = running_mean, running_var  # (eval's double backward reads them)
+        ctx.centred = None  # x - mean, kept from the forward where the backward's would equal it
         if training:
             if n == 0:  # nothing to normalize: torch returns an empty output
                 mean = np.zeros(stat_shape, dtype)
@@ -323,8 +359,10 @@ class NativeBatchNorm(Primitive):
                     _update_running(running_mean, running_var, mean.astype(np.float64),
                                     var_sum, n, momentum)
                 else:
-                    mean, var_sum = _moments(x, axes, n)
+                    mean, var_sum, centred = _moments(x, axes, n)
                     _update_running(running_mean, running_var, mean, var_sum, n, momentum)
+                    if mean.dtype == stats_dtype and any(ctx.needs_input_grad):
+                        ctx.centred = centred  # (the backward's mean is this one)
                 invstd = _invstd(var_sum / var_sum.dtype.type(n), eps).astype(dtype, copy=False)
                 # torch saves them in the parameters' dtype, and folds the saved values
                 mean, invstd = _saved(mean, stats_dtype), _saved(invstd, stats_dtype)
@@ -798,16 +836,21 @@ class NativeLayerNorm(Primitive):
         out_dtype, stats_dtype = x.dtype, _stats_dtype(x, weight, bias)
         ctx.stats_dtype, ctx.stat_shape = stats_dtype, lead + (1,) * k  # (as torch saves them)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
-        mean, rstd, out = _row_moments(x.reshape(rows, cols), eps)
+        x2 = x.reshape(rows, cols)
+        mean, rstd, xhat = _row_moments(x2, eps)
         ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
         if stats is not None:  # native_layer_norm returns them, shaped (*lead, 1, ..., 1)
             stat_shape = ctx.stat_shape
             stats.extend(s.reshape(stat_shape).astype(stats_dtype) for s in (mean, rstd))
-        out *= rstd
-        if weight is not None:
-            out *= weight.reshape(-1)
+        xhat *= rstd
+        ctx.xhat = _kept_xhat(ctx, xhat, x2, mean, rstd)
         # torch adds the bias, or 0 without one: never -0.0
-        out += bias.reshape(-1) if bias is not None else out.dtype.type(0)
+        zero_or_bias = bias.reshape(-1) if bias is not None else xhat.dtype.type(0)
+        if weight is not None:
+            out = np.multiply(xhat, weight.reshape(-1), out=None if ctx.xhat is xhat else xhat)
+            out += zero_or_bias
+        else:
+            out = np.add(xhat, zero_or_bias, out=None if ctx.xhat is xhat else xhat)
         return out.reshape(x.shape).astype(out_dtype, copy=False)
 
     @staticmethod
@@ -839,13 +882,12 @@ def _fast_layer_norm_backward(ctx, grad: np.ndarray, x: np.ndarray, weight, need
     of (grad_x, grad_weight, grad_bias) to compute (None for the others)."""
     need_x, need_w, need_b = needs
     g2 = _opmath(grad).reshape(ctx.shape2)
-    xhat = _opmath(x).reshape(ctx.shape2) - ctx.mean
-    xhat *= ctx.invstd
+    xhat = _xhat_rows(ctx, x)
     grad_x = grad_w = grad_b = None
     if need_b:
-        grad_b = np.add.reduce(g2, axis=0).reshape(ctx.param_shape)
+        grad_b = _column_sums(g2).reshape(ctx.param_shape)
     if need_w:
-        grad_w = np.add.reduce(g2 * xhat, axis=0).reshape(ctx.param_shape)
+        grad_w = _column_sums(g2 * xhat).reshape(ctx.param_shape)
     if need_x:
         gw = g2 if weight is None else g2 * _opmath(weight).reshape(-1)
         grad_x = _rows_grad_x(gw, xhat, ctx.invstd).reshape(x.shape)
@@ -1058,17 +1100,23 @@ class NativeGroupNorm(Primitive):
         # float32, which may restride the size-1 dims)
         fmt = ctx.fmt = suggested_memory_format(x)  # (as torch's grad_x, whatever grad's)
         x, weight, bias = _opmath(x), _opmath(weight), _opmath(bias)
-        mean, rstd, out = _row_moments(x.reshape(ctx.shape2), eps, eps_in_double=True)
+        x2 = x.reshape(ctx.shape2)
+        mean, rstd, xhat = _row_moments(x2, eps, eps_in_double=True)
         ctx.mean, ctx.invstd = _saved(mean, stats_dtype), _saved(rstd, stats_dtype)
         mean_out = mean.reshape(n, groups).astype(stats_dtype)
         rstd_out = rstd.reshape(n, groups).astype(stats_dtype)
         ctx.save_for_backward(x_given, weight_given, mean_out, rstd_out)
-        out *= rstd
-        out = out.reshape(ctx.shape4)
-        if weight is not None:
-            out *= weight.reshape(1, groups, d, 1)
+        xhat *= rstd
+        # (without parameters the output is xhat itself: not kept for the backward then)
+        affine = weight is not None or bias is not None
+        ctx.xhat = _kept_xhat(ctx, xhat, x2, mean, rstd) if affine else None
+        out = xhat.reshape(ctx.shape4)
+        if weight is not None:  # (into an array of its own where xhat is kept)
+            out = np.multiply(out, weight.reshape(1, groups, d, 1),
+                              out=None if ctx.xhat is xhat else out)
         if bias is not None:
-            out += bias.reshape(1, groups, d, 1)
+            out = np.add(out, bias.reshape(1, groups, d, 1),
+                         out=None if weight is None and ctx.xhat is xhat else out)
         out = out.reshape(x.shape).astype(out_dtype, copy=False)
         return (out if fmt is None else _in_format(out, fmt)), mean_out, rstd_out
 
@@ -1084,8 +1132,7 @@ class NativeGroupNorm(Primitive):
         w_shape = (1, shape4[1], shape4[2], 1)
         need_x, need_w, need_b = ctx.needs_input_grad
         g4 = _opmath(grad._data).reshape(shape4)  # (float16 in float32, as the forward)
-        xhat = _opmath(x._data).reshape(ctx.shape2) - ctx.mean
-        xhat *= ctx.invstd
+        xhat = _xhat_rows(ctx, x._data)
         xhat4 = xhat.reshape(shape4)
         grad_x = grad_w = grad_b = None
         if need_b:
