@@ -86,6 +86,10 @@ def windows(x: np.ndarray, geo: Geometry, fill=0) -> np.ndarray:
             st[2 + i] * d for i, d in enumerate(geo.dilation))
         return np.ndarray(xp.shape[:2] + geo.out_size + geo.kernel, xp.dtype, buffer=xp,
                           strides=strides)
+    if not xp.size:
+        # nothing to read (an empty batch whose windows may not even fit, as in the
+        # backward of a transposed convolution of no positions): the empty windows
+        return np.empty(xp.shape[:2] + geo.out_size + geo.kernel, xp.dtype)
     extent = tuple(d * (k - 1) + 1 for d, k in zip(geo.dilation, geo.kernel))
     view = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + nd)))
     picks = (slice(None), slice(None)) + tuple(
@@ -116,7 +120,8 @@ def col2im(cols: np.ndarray, geo: Geometry, channels: int) -> np.ndarray:
     n = cols.shape[0]
     cols = cols.reshape((n, channels) + geo.kernel + geo.out_size)
     out = np.zeros((n, channels) + _padded_size(geo), dtype=cols.dtype)
-    for offset in np.ndindex(*geo.kernel):
+    # no columns add nothing (and an empty window's stop, (0 - 1) * s + 1, would wrap)
+    for offset in np.ndindex(*geo.kernel) if all(geo.out_size) else ():
         target = (slice(None), slice(None)) + tuple(
             slice(k * d, k * d + (o - 1) * s + 1, s)
             for k, d, o, s in zip(offset, geo.dilation, geo.out_size, geo.stride)
@@ -267,7 +272,8 @@ def _input_grad_channels_last(y: np.ndarray, w: np.ndarray, geo: Geometry) -> np
     w_k = w.reshape(g, og, cg, taps).transpose(3, 0, 1, 2).copy()  # (K, g, O/g, C/g)
     cols = np.matmul(y_t, w_k).reshape((taps, g) + geo.out_size + (n, cg))
     out = np.zeros((g,) + _padded_size(geo) + (n, cg), cols.dtype)
-    for i, offset in enumerate(np.ndindex(*geo.kernel)):
+    # (as col2im: no columns add nothing, and an empty window's stop would wrap)
+    for i, offset in enumerate(np.ndindex(*geo.kernel) if all(geo.out_size) else ()):
         target = (slice(None),) + tuple(
             slice(k * d, k * d + (o - 1) * s + 1, s)
             for k, d, o, s in zip(offset, geo.dilation, geo.out_size, geo.stride)

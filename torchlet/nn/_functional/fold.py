@@ -12,6 +12,7 @@ from torchlet._dtype import TYPE_WORDS
 from torchlet._ops.shape.common import contiguous_strides
 from torchlet._tensor import Tensor
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import is_grad_enabled
 from torchlet.nn._functional.conv_kernels import Geometry, col2im, im2col
 from torchlet.nn._functional.upsampling import _check_input
 
@@ -77,21 +78,23 @@ def _block_args(fn, kernel_size, dilation, padding, stride):
     d = _pair(fn, dilation, "dilation")
     p = _pair(fn, padding, "padding")
     s = _pair(fn, stride, "stride")
-    if min(k) <= 0:
-        raise RuntimeError(
-            f"kernel size should be greater than zero, but got kernel_height: {k[0]} "
-            f"kernel_width: {k[1]}")
-    if min(s) <= 0:
-        raise RuntimeError(
-            f"stride should be greater than zero, but got stride_height: {s[0]} stride_width: "
-            f"{s[1]}")
-    if min(d) <= 0:
-        raise RuntimeError(
-            f"dilation should be greater than zero, but got dilation_height: {d[0]} "
-            f"dilation_width: {d[1]}")
-    if min(p) < 0:
-        raise RuntimeError(
-            f"padding should be non-negative, but got pad_height: {p[0]} pad_width: {p[1]}")
+    checks = {
+        "kernel": (min(k) <= 0, "kernel size should be greater than zero, but got "
+                   f"kernel_height: {k[0]} kernel_width: {k[1]}"),
+        "stride": (min(s) <= 0, "stride should be greater than zero, but got "
+                   f"stride_height: {s[0]} stride_width: {s[1]}"),
+        "dilation": (min(d) <= 0, "dilation should be greater than zero, but got "
+                     f"dilation_height: {d[0]} dilation_width: {d[1]}"),
+        "padding": (min(p) < 0, "padding should be non-negative, but got "
+                    f"pad_height: {p[0]} pad_width: {p[1]}"),
+    }
+    # torch's col2im checks the stride second, its im2col last
+    order = (("kernel", "stride", "dilation", "padding") if fn == "fold" else
+             ("kernel", "dilation", "padding", "stride"))
+    for name in order:
+        failed, message = checks[name]
+        if failed:
+            raise RuntimeError(message)
     return k, d, p, s
 
 
@@ -104,11 +107,20 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # no
     """im2col: every kernel_size block of ``input`` (N, C, H, W) as a column of the result
     (N, C*kh*kw, L), L the number of blocks; the inverse-like partner of fold."""
     x = _check_input("unfold", input)
-    k, d, p, s = _block_args("unfold", kernel_size, dilation, padding, stride)
     shape = x._data.shape
-    if len(shape) < 3:
+    if len(shape) < 2 and x.requires_grad and is_grad_enabled():
+        # torch's autograd records the input's last two sizes before the kernel runs
+        if not shape:
+            raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but "
+                         "got -2)")
+    k, d, p, s = _block_args("unfold", kernel_size, dilation, padding, stride)
+    if len(shape) < 3:  # torch reads the sizes of dims 1 and 2 first
+        bad = 1 if len(shape) < 2 else 2
+        if not shape:
+            raise IndexError(f"Dimension specified as {bad} but tensor has no dimensions")
         raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-len(shape)}, {len(shape) - 1}], but got 2)")
+                         f"[{-len(shape)}, {len(shape) - 1}], but got {bad})")
     if len(shape) not in (3, 4) or any(v == 0 for v in shape[-3:]):
         raise RuntimeError(
             "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "

@@ -536,6 +536,13 @@ def _max_pool_nd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mod
                  with_index=True):
     """(values, indices), or only the values when ``with_index`` is False."""
     x = _check_input(fn, input)
+    if x._data.ndim == 7 - nd and suggested_memory_format(x._data) is not None:
+        # torch's kernels take contiguous inputs and their own channels_last only: a
+        # channels_last_3d input to the 2-D pool, or a channels_last (2-D) unbatched one
+        # to the 3-D pool, fails once the sizes are parsed (before the other checks)
+        _pool_args(fn, nd, kernel_size, stride, padding, dilation)
+        raise RuntimeError("Unsupported memory format. Supports only "
+                           f"{'ChannelsLast' if nd == 2 else 'ChannelsLast3d'}, Contiguous")
     args = (fn, nd, x._data.shape, kernel_size, stride, padding, dilation, ceil_mode)
     if (type(ceil_mode) is bool and _plain(kernel_size) and _plain(stride)
             and _plain(padding) and _plain(dilation)):
@@ -682,6 +689,8 @@ def _avg_pool_nd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa
     ndim = x._data.ndim
     if nd == 3:
         _check_pool_ndim(ndim, nd)
+    elif ndim == 0:  # (torch's size(-3) of a 0-dim tensor)
+        raise IndexError(f"Dimension specified as {-(nd + 1)} but tensor has no dimensions")
     elif ndim < nd + 1:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
@@ -770,7 +779,10 @@ def _check_adaptive_input(fn: str, shape: tuple, nd: int, colon: bool) -> None:
         sep = ": " if colon else " "
         raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got"
                            f"{sep}{list(shape)}")
-    for i in range(1, len(shape)):
+    # torch's 2-D average pool checks only its two pooled dimensions (no channels pass,
+    # and fail in the backward)
+    first = len(shape) - 2 if fn == "adaptive_avg_pool2d" else 1
+    for i in range(first, len(shape)):
         if shape[i] == 0:
             raise RuntimeError(
                 f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but "
@@ -802,7 +814,8 @@ def _adaptive_sizes(fn: str, x: Tensor, nd: int, output_size, is_max: bool) -> t
         listed = ", ".join(map(str, sizes[:2])) + "".join(f",{s}" for s in sizes[2:])
         raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 "
                            f"but received {{{listed}}}")
-    _check_adaptive_input(fn, shape, nd, colon=False)
+    if not all(s == 1 for s in sizes):  # torch's mean for a 1x1 output checks no input
+        _check_adaptive_input(fn, shape, nd, colon=False)
     return tuple(sizes)
 
 
@@ -843,6 +856,8 @@ def adaptive_avg_pool3d(input, output_size) -> Tensor:  # noqa: A002
 def adaptive_avg_pool1d(input, output_size) -> Tensor:  # noqa: A002
     """1-D adaptive average pooling of ``input`` (N, C, L) or (C, L)."""
     x = _check_input("adaptive_avg_pool1d", input)
+    # torch's parser reads output_size first (a None in it fails before the rank)
+    output_size = _ints("adaptive_avg_pool1d", output_size, "output_size")
     _check_1d("adaptive_avg_pool1d", x)
     size = _one_int("adaptive_avg_pool1d", output_size, "output_size")
     out = _adaptive_avg_nd("adaptive_avg_pool2d", 2, _shape.unsqueeze(x, -2), (1, size),
@@ -887,8 +902,16 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):  # noqa: A002
     """(values, indices) of 1-D adaptive max pooling."""
     x = _check_input("adaptive_max_pool1d", input)
+    # torch's parser reads output_size first (a None in it fails before the rank)
+    output_size = _ints("adaptive_max_pool1d", output_size, "output_size")
     _check_1d("adaptive_max_pool1d", x)
     size = _one_int("adaptive_max_pool1d", output_size, "output_size")
+    for i in range(1, x._data.ndim):  # torch's 1-D pool checks its input itself
+        if x._data.shape[i] == 0:
+            raise RuntimeError(
+                "adaptive_max_pool1d(): Expected input to have non-zero size for non-batch "
+                f"dimensions, but input has sizes {list(x._data.shape)} with dimension {i} "
+                "being empty")
     out, idx = _adaptive_max_nd("adaptive_max_pool2d", 2, _shape.unsqueeze(x, -2), (1, size),
                                 python=False)
     return _shape.squeeze(out, -2), _shape.squeeze(idx, -2)
@@ -905,6 +928,13 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
 
 
 def _lp_pool(pool, nd, input, norm_type, kernel_size, stride, ceil_mode):  # noqa: A002
+    if nd > 1 and isinstance(kernel_size, (tuple, list)):
+        # torch's Python unpacks the kernel first (kw, kh = _pair(kernel_size)): a
+        # sequence of another length fails there, with Python's ValueError
+        if nd == 2:
+            _kw, _kh = kernel_size
+        else:
+            _kd, _kw, _kh = kernel_size
     if isinstance(norm_type, (int, float)):
         max_pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
         if norm_type == float("inf"):
