@@ -43,51 +43,92 @@ _ROUNDS = 16
 def _scatter_add_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.ndarray:
     """out = zeros((num_rows, *row)); out[index[i]] += rows[i] for i = 0, 1, ... in order.
 
-    np.add.at does exactly this but slowly. Here each position gets its occurrence number
-    r (how many earlier positions have the same index); round r adds all positions of
-    occurrence r at once, which is safe because no index repeats within a round, and the
-    rounds run in order, so each row of ``out`` is summed in position order, torch's
-    order. An index that occurs very often is instead summed by one sequential reduction
-    over its rows."""
+    np.add.at does exactly this but slowly. An index that occurs once just takes its row:
+    one plain scatter ``out[index] = rows`` serves all of them (a repeated index gets one
+    of its rows there, which ``_add_rows_in_order`` then overwrites with the ordered sum of
+    its positions). When most positions repeat, ``_add_rows_in_order`` does it all."""
     out = np.zeros((num_rows,) + rows.shape[1:], rows.dtype)
     count = index.size
     if count == 0:
         return out
+    repeated = _repeated_positions(index, num_rows)
+    if repeated is not None and 2 * repeated.size > count:
+        _add_rows_in_order(out, index, rows)
+        return out
+    out[index] = rows
+    if repeated is not None:
+        _add_rows_in_order(out, index[repeated], np.take(rows, repeated, axis=0))
+    return out
+
+
+def _repeated_positions(index: np.ndarray, num_rows: int):
+    """The positions (ascending) whose index occurs more than once, None when none does.
+
+    Counting (np.bincount, linear in the table's length) is cheaper than sorting the
+    index unless the table is much longer than the index."""
+    count = index.size
+    if num_rows <= 32 * count + 65536:
+        occurrences = np.bincount(index, minlength=num_rows)[index]
+        if int(occurrences.max()) < 2:
+            return None
+        return np.flatnonzero(occurrences > 1)
     order = _stable_argsort(index)
     sorted_index = index if order is None else index[order]
-    if order is None:
-        order = np.arange(count)
+    same = sorted_index[1:] == sorted_index[:-1]  # sorted position k + 1 repeats k
+    if not same.any():
+        return None
+    repeats = np.zeros(count, bool)
+    repeats[1:] = same
+    repeats[:-1] |= same
+    return np.sort(repeats.nonzero()[0] if order is None else order[repeats])
+
+
+def _add_rows_in_order(out: np.ndarray, index: np.ndarray, rows: np.ndarray):
+    """out[j] = rows[p0] + rows[p1] + ... (left to right) for each j in ``index``, where
+    p0 < p1 < ... are the positions holding j (the other rows of ``out`` are left as
+    they are).
+
+    A stable sort by index makes each index's rows one run, in position order. The sums
+    are then built in rounds: round 0 copies each run's first row, round r adds its r-th
+    row to the runs longer than r (runs ordered longest first, so those are a prefix).
+    An index that occurs very often is instead summed by one sequential reduction over
+    its rows."""
+    count = index.size
+    order = _stable_argsort(index)
+    if order is None:  # (contiguous, as the gathered rows are, for the reductions below)
+        rows = np.ascontiguousarray(rows)
+    else:
+        index, rows = index[order], np.take(rows, order, axis=0)
     first = np.empty(count, bool)
     first[0] = True
-    np.not_equal(sorted_index[1:], sorted_index[:-1], out=first[1:])
+    np.not_equal(index[1:], index[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, count))
-    rank = np.arange(count) - np.repeat(starts, counts)  # occurrence number, sorted order
     rounds = int(counts.max())
     heavy = counts > _ROUNDS
     n_heavy = int(np.count_nonzero(heavy))
     if n_heavy and n_heavy + _ROUNDS < rounds:
         width = int(np.prod(rows.shape[1:], dtype=np.int64))
         for start, n in zip(starts[heavy], counts[heavy]):
-            picked = rows[order[start:start + n]].reshape(n, width)
+            picked = rows[start:start + n].reshape(n, width)
             if width == 1:  # a 1-D np.add.reduce adds pairwise; cumsum adds in order
                 total = np.cumsum(picked.reshape(n))[-1]
             else:  # over axis 0 of a C-contiguous 2-D array: row after row
                 total = np.add.reduce(picked, axis=0)
-            out[sorted_index[start]] = total.reshape(rows.shape[1:])
-        light = ~np.repeat(heavy, counts)
-        order, rank = order[light], rank[light]
-        rounds = _ROUNDS
-    by_rank = _stable_argsort(rank, presorted_ok=False)
-    positions = order[by_rank]
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(rank, minlength=rounds))))
-    for r in range(rounds):
-        picked = positions[bounds[r]:bounds[r + 1]]
-        if r == 0:
-            out[index[picked]] = rows[picked]
-        else:
-            out[index[picked]] += rows[picked]
-    return out
+            out[index[start]] = total.reshape(rows.shape[1:])
+        if n_heavy == starts.size:
+            return
+        starts, counts = starts[~heavy], counts[~heavy]
+        rounds = int(counts.max())
+    longest_first = np.argsort(-counts, kind="stable")
+    starts, counts = starts[longest_first], counts[longest_first]
+    # live[r]: how many runs are longer than r
+    live = np.searchsorted(-counts, -np.arange(rounds), side="left")
+    sums = np.take(rows, starts, axis=0)
+    for r in range(1, rounds):
+        n = live[r]
+        sums[:n] += np.take(rows, starts[:n] + r, axis=0)
+    out[index[starts]] = sums
 
 
 def _stable_argsort(keys: np.ndarray, presorted_ok: bool = True):
@@ -333,8 +374,12 @@ class _Bags:
         self.cut = end < count  # positions past the last offset left out
         num_bags = starts.size
         # position i belongs to the last bag whose start is <= i
-        offset2bag = np.searchsorted(starts, np.arange(count), side="right") - 1
-        inside = (np.arange(count) < end) & (offset2bag >= 0)
+        positions = np.arange(count)
+        if num_bags and starts[0] == 0:  # (checked so: sorted starts, none past the end)
+            offset2bag = np.repeat(np.arange(num_bags), np.append(starts[1:], count) - starts)
+        else:
+            offset2bag = np.searchsorted(starts, positions, side="right") - 1
+        inside = offset2bag >= 0 if end == count else (positions < end) & (offset2bag >= 0)
         keep = inside if padding_idx < 0 else inside & (idx != padding_idx)
         self.keep = np.flatnonzero(keep)
         self.all_index = idx
@@ -446,15 +491,21 @@ def _bag_backward(ctx, grad: Tensor):
     if ctx.mode == 2:
         return _max_backward(ctx, grad), None
     weight, psw = ctx.saved_tensors
-    rows = IndexSelect.apply(grad, dim=0, index=bags.bag)  # grad of each position's bag
+    # the grad of each position's bag (not needed by a plain mean's weight gradient)
+    rows = (IndexSelect.apply(grad, dim=0, index=bags.bag)
+            if need_psw or ctx.mode != 1 or ctx.scale_grad_by_freq else None)
     grad_weight = grad_psw = None
     if need_weight:
         scale = (_bag_inverse_counts(bags, ctx.num_rows, grad._data.dtype)
                  if ctx.scale_grad_by_freq else None)
         if ctx.mode == 1:
             per_bag = 1 / np.maximum(bags.size, 1).astype(grad._data.dtype)
-            scale = per_bag[bags.bag] if scale is None else scale * per_bag[bags.bag]
-        weighted = rows if scale is None else rows * wrap(scale[:, None])
+            scale = None if scale is None else scale * per_bag[bags.bag]
+        if rows is None:  # a plain mean: the products rows * per_bag[bag], once per bag
+            weighted = IndexSelect.apply(grad * wrap(per_bag[:, None]), dim=0,
+                                         index=bags.bag)
+        else:
+            weighted = rows if scale is None else rows * wrap(scale[:, None])
         if psw is not None:
             weighted = weighted * _gather_positions(psw, bags).unsqueeze(1)
         grad_weight = ScatterAddRows.apply(weighted, index=bags.index,
