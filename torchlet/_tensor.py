@@ -3014,8 +3014,9 @@ class Tensor:
                           requires_grad=False, pin_memory=False):
         from torchlet._ops import tensor_misc
 
-        return tensor_misc.new_empty_strided(self, size, stride, dtype=dtype,
-                                             requires_grad=requires_grad)
+        return tensor_misc.new_empty_strided(self, size, stride, dtype=dtype, layout=layout,
+                                             device=device, requires_grad=requires_grad,
+                                             pin_memory=pin_memory)
 
     def to_dense(self, dtype=None, *, masked_grad=None):
         from torchlet._ops import tensor_misc

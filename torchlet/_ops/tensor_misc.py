@@ -271,10 +271,13 @@ def dim_order(self: Tensor, *, ambiguity_check=False) -> tuple:
 
 def new_empty_strided(self: Tensor, size, stride, *, dtype=None, layout=None, device=None,
                       requires_grad=False, pin_memory=False) -> Tensor:
+    """``empty_strided`` with self's dtype and device unless given (so a ``with
+    torch.device("meta"):`` default does not apply, and ``device="meta"`` does)."""
     from torchlet._ops.shape.strided import empty_strided
 
-    return empty_strided(size, stride, dtype=dtype or self.dtype,
-                         requires_grad=requires_grad)
+    return empty_strided(size, stride, dtype=dtype or self.dtype, layout=layout,
+                         device=self.device if device is None else device,
+                         requires_grad=requires_grad, pin_memory=pin_memory)
 
 
 def to_dense(self: Tensor, dtype=None, *, masked_grad=None) -> Tensor:

@@ -266,6 +266,20 @@ def linear_strides(i, slot, transposed=False):
     return read
 
 
+def transposed_saved(slot):
+    """The fused linear's saved weight read as torch's node keeps it: ``weight.t()``
+    (torchlet's node folds the transpose in and keeps the weight), rebuilt as the same
+    view, a TBackward0 of the weight even when read under no_grad (torch's saved
+    ``weight.t()`` was made with grad mode on); None where it is not saved."""
+    def read(node):
+        value = saved(slot)(node)
+        if value is None:
+            return None
+        with enable_grad():
+            return value.t()
+    return read
+
+
 def _ints(values):
     return tuple(_int(v) for v in values)
 
@@ -883,6 +897,7 @@ TABLE: dict[str, dict] = {
     "PowBackward0(PowScalar)": {"self": saved(0), "exponent": attr("exponent")},
     "PowBackward1": {"exponent": saved(0), "self": saved(1), "result": saved(2)},
     "PowBackward2": {"exponent": saved(0), "result": saved(1), "self": attr("base")},
+    "LdexpBackward0": {"other": saved(0), "result": saved(1)},
     "NegBackward0": {},
     "SignBackward0": {},
     "ExpBackward0": RESULT_ONLY,
@@ -1006,13 +1021,14 @@ TABLE: dict[str, dict] = {
     "SoftmaxBackward0": {"dim": _dim, "result": saved(0)},
     "LogSoftmaxBackward0": {"dim": _dim, "result": saved(0)},
     "LogSoftmaxBackward0(_LogSoftmaxOf)": {"dim": _dim, "result": _log_probabilities},
-    # matrix products (torchlet's fused linear has no TBackward0 node before it, so its
-    # mat2, torch's weight.t(), is not kept)
+    # matrix products (torchlet's fused linear has no TBackward0 node before it: its
+    # mat2, torch's weight.t(), is rebuilt from the weight when read)
     "MmBackward0(Mm)": {"self": saved(0), "mat2": saved(1), "self_sym_sizes": operand_sizes(0, 0),
                         "mat2_sym_sizes": operand_sizes(1, 1),
                         "self_sym_strides": product_strides(0, 0),
                         "mat2_sym_strides": product_strides(1, 1)},
-    "MmBackward0(_LinearNoBias)": {"self": saved(0), "self_sym_sizes": operand_sizes(0, 0),
+    "MmBackward0(_LinearNoBias)": {"self": saved(0), "mat2": transposed_saved(1),
+                                   "self_sym_sizes": operand_sizes(0, 0),
                                    "mat2_sym_sizes": operand_sizes(1, 1, transposed=True),
                                    "self_sym_strides": linear_strides(0, 0),
                                    "mat2_sym_strides": linear_strides(1, 1, transposed=True)},
@@ -1021,7 +1037,8 @@ TABLE: dict[str, dict] = {
         "mat1_sym_sizes": operand_sizes(1, 0), "mat2_sym_sizes": operand_sizes(2, 1),
         "mat1_sym_strides": product_strides(1, 0), "mat2_sym_strides": product_strides(2, 1),
     },
-    "AddmmBackward0(_Linear)": {"mat1": saved(0), "alpha": const(1), "beta": const(1),
+    "AddmmBackward0(_Linear)": {"mat1": saved(0), "mat2": transposed_saved(1),
+                                "alpha": const(1), "beta": const(1),
                                 "mat1_sym_sizes": operand_sizes(1, 0),
                                 "mat2_sym_sizes": operand_sizes(2, 1, transposed=True),
                                 "mat1_sym_strides": linear_strides(1, 0),

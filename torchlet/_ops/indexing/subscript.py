@@ -265,7 +265,7 @@ class Index(Primitive):
             if type(a) is not np.ndarray and is_meta_array(a):
                 return _meta_index(a, arrays)
             if not a.size:  # (nothing is read; NumPy would still refuse an index out of range)
-                return np.zeros(_check_advanced(a.shape, arrays, bounds=False), a.dtype)
+                return _empty_result(a, arrays, _check_advanced(a.shape, arrays, bounds=False))
             return _torch_layout(a, arrays, a[key])
         return _index(a, key, arrays)
 
@@ -662,11 +662,11 @@ def _index(array: np.ndarray, key, arrays) -> np.ndarray:
     if type(array) is not np.ndarray and is_meta_array(array):
         return _meta_index(array, arrays)
     if not array.size:  # (NumPy < 2 only warns about an out-of-range index here)
-        return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
+        return _empty_result(array, arrays, _check_advanced(array.shape, arrays))
     try:
         return _torch_layout(array, arrays, array[key])
     except IndexError:
-        return np.zeros(_check_advanced(array.shape, arrays), array.dtype)
+        return _empty_result(array, arrays, _check_advanced(array.shape, arrays))
 
 
 def _meta_index(array: np.ndarray, arrays) -> np.ndarray:
@@ -711,13 +711,42 @@ def _torch_layout(src: np.ndarray, arrays, out: np.ndarray) -> np.ndarray:
             return _contiguous(out)
     if out.ndim <= 1:
         return _contiguous(out)
+    if not out.size:
+        return _empty_result(src, arrays, out.shape)
     order = _iterator_order(src, arrays)
     laid_out = empty_in_order(out.shape, order, out.dtype)
     laid_out[...] = out
     return laid_out
 
 
-def _iterator_order(src: np.ndarray, arrays) -> list[int]:
+def _empty_result(src: np.ndarray, arrays, shape) -> np.ndarray:
+    """The empty result of ``src[indices]`` (of ``shape``), strided as torch's
+    TensorIterator allocates it (``allocate_or_resize_outputs``): contiguous when its
+    operands all have the result's shape (its fast setup: an empty tensor counts as
+    contiguous) or when the sorted dims are in C order; else each dim's stride is the
+    product of the sizes of the dims that come before it in memory order
+    (``compatible_stride``), where a size 0 makes every later stride 0."""
+    if len(shape) <= 1 or not arrays:
+        return np.zeros(shape, src.dtype)
+    order, same_shape = _iterator_order(src, arrays, with_shapes=True)
+    if same_shape or order == list(range(len(shape) - 1, -1, -1)):
+        return np.zeros(shape, src.dtype)  # (zero strides: read as contiguous ones)
+    strides, step = [0] * len(shape), src.itemsize
+    for dim in order:
+        strides[dim] = step
+        step *= shape[dim]
+    return np.lib.stride_tricks.as_strided(np.zeros(1, src.dtype), shape, strides)
+
+
+def _torch_strides(a: np.ndarray) -> list[int]:
+    """``a``'s strides in elements as torch's tensor has them: NumPy gives a new empty
+    array zero strides where torch's are contiguous (as ``Tensor.stride``)."""
+    if not a.size and not any(a.strides):
+        return list(contiguous_strides(a.shape))
+    return [abs(s) // a.itemsize for s in a.strides]
+
+
+def _iterator_order(src: np.ndarray, arrays, with_shapes=False):
     """The result's dimensions from fastest to slowest in memory, as torch's
     ``TensorIteratorBase::reorder_dimensions`` sorts them for ``at::index``.
 
@@ -725,12 +754,12 @@ def _iterator_order(src: np.ndarray, arrays) -> list[int]:
     the broadcast index shape at stride 0 (indexed dims moved to the front first when they
     are not adjacent: ``transposeToFront``), and each index broadcast to that shape and
     reshaped with 1s for the other dims (``reshape_indexer``). The iterator reads a size-1
-    dim of an operand as stride 0 where the result's dim is larger.
+    dim of an operand as stride 0 where the result's dim is larger. ``with_shapes``: also
+    say whether every operand has the result's shape (torch's ``all_ops_same_shape_``).
     """
     dims = [dim for dim, _ in arrays]
     index_shape = np.broadcast_shapes(*(a.shape for _, a in arrays))
-    itemsize = src.itemsize
-    shape, strides = list(src.shape), [abs(s) // itemsize for s in src.strides]
+    shape, strides = list(src.shape), _torch_strides(src)
     before = dims[0]
     if dims != list(range(before, before + len(dims))):  # torch's transposeToFront
         rest = [d for d in range(src.ndim) if d not in dims]
@@ -741,14 +770,22 @@ def _iterator_order(src: np.ndarray, arrays) -> list[int]:
     out_shape = shape[:before] + list(index_shape) + shape[before + len(dims):]
     operands = [strides[:before] + [0] * len(index_shape) + strides[before + len(dims):]]
     ones = (1,) * before, (1,) * after
+    sizes = ones[0] + index_shape + ones[1]
     for _, array in arrays:
-        expanded = np.broadcast_to(array, index_shape)
-        old_strides = [abs(s) // array.itemsize for s in expanded.strides]
-        sizes = ones[0] + index_shape + ones[1]
-        op_strides = _view_strides(index_shape, old_strides, sizes)
+        # torch's expand: stride 0 for the dims it adds or widens, a size-1 dim that stays
+        # 1 keeping its stride (NumPy's broadcast_to gives that one 0 too)
+        lead = len(index_shape) - array.ndim
+        old_strides = [0] * lead + [
+            0 if n == 1 and m != 1 else s for n, m, s in
+            zip(array.shape, index_shape[lead:], _torch_strides(array), strict=True)]
+        if 0 in index_shape and sizes != index_shape:
+            op_strides = contiguous_strides(sizes)  # (computeStride's rule when empty)
+        else:
+            op_strides = _view_strides(index_shape, old_strides, sizes)
         operands.append([0 if n == 1 and m != 1 else s
                          for n, m, s in zip(sizes, out_shape, op_strides, strict=True)])
-    return memory_order(out_shape, operands)
+    order = memory_order(out_shape, operands)
+    return (order, list(sizes) == out_shape) if with_shapes else order
 
 
 def _view_strides(old_shape, old_strides, new_shape) -> list[int]:

@@ -99,7 +99,9 @@ class Add(Primitive):
         needs = ctx.needs_input_grad
         grad_b = None
         if needs[1]:
-            grad_b = grad if ctx.alpha == 1 else grad * ctx.alpha
+            # torch's maybe_multiply(grad, alpha): mul(Tensor, Scalar) by alpha as given (a
+            # MulBackward1 under create_graph; float16 in float32, alpha not rounded first)
+            grad_b = grad if ctx.alpha == 1 else MulScalar.apply(grad, number=ctx.given[0])
         return grad if needs[0] else None, grad_b
 
 
@@ -129,7 +131,7 @@ class Sub(Primitive):
         needs = ctx.needs_input_grad
         grad_b = None
         if needs[1]:
-            grad_b = -grad if ctx.alpha == 1 else grad * -ctx.alpha
+            grad_b = -grad if ctx.alpha == 1 else MulScalar.apply(-grad, number=ctx.given[0])
         return grad if needs[0] else None, grad_b
 
 
@@ -147,7 +149,7 @@ class Rsub(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return -grad if ctx.alpha == 1 else grad * -ctx.alpha
+        return -grad if ctx.alpha == 1 else MulScalar.apply(-grad, number=ctx.given[0])
 
 
 class Mul(Primitive):
@@ -176,7 +178,11 @@ class Mul(Primitive):
     def backward(ctx, grad):
         b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return _times(grad, b) if need_a else None, _times(grad, a) if need_b else None
+        # b's gradient first: torch's generated nodes compute their inputs' gradients in
+        # the alphabetical order of derivatives.yaml's names ("other" before "self"), which
+        # under create_graph orders the new nodes, so a double backward's sums
+        grad_b = _times(grad, a) if need_b else None
+        return _times(grad, b) if need_a else None, grad_b
 
 
 def _times(grad, factor):
@@ -298,9 +304,10 @@ class Div(Primitive):
     def backward(ctx, grad):
         b, a = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        grad_a = grad / b if needs[0] else None
-        # torch's order: b * b underflows to 0 for a tiny b (0 / 0 = NaN), (a / b) / b not
+        # (b's first, as Mul's.) torch's order: b * b underflows to 0 for a tiny b
+        # (0 / 0 = NaN), (a / b) / b not
         grad_b = -grad * ((a / b) / b) if needs[1] else None
+        grad_a = grad / b if needs[0] else None
         return grad_a, grad_b
 
 
@@ -690,15 +697,16 @@ class PowTensor(Primitive):
         needs = ctx.needs_input_grad
         grad_a = grad_b = None
         # (torch's pow_backward_self and pow_backward_exponent, op for op: the zeros first
-        # in each ``where``, ``exponent - 1`` a Scalar subtraction)
-        if needs[0]:
-            grad_a = where(b == 0, 0.0, grad * (b * pow(a, sub_scalar(b, 1))))
+        # in each ``where``, ``exponent - 1`` a Scalar subtraction; the exponent's first,
+        # as Mul's: "exponent" sorts before "self")
         if needs[1]:  # a NaN b is not >= 0: its gradient stays out * log(0) = NaN
             flat = (a == 0) & (b >= 0)
             # log of the base in the result's dtype, as torch's pow_backward_exponent
             # takes it (log of a float16 base next to a float32 exponent is float32)
             base = a if a.dtype == out.dtype else a.to(out.dtype)
             grad_b = grad * where(flat, 0.0, out * base.log())
+        if needs[0]:
+            grad_a = where(b == 0, 0.0, grad * (b * pow(a, sub_scalar(b, 1))))
         return grad_a, grad_b
 
 

@@ -142,12 +142,22 @@ def _wide16(ufunc, a, b):
 def _split_ties(grad, x, y, needs):
     """torch's maximum gradients: ``g = where(x == y, grad / 2, grad)``, zeroed where x < y for
     the first, where x > y for the second. A NaN compares false, so it zeroes nothing.
-    maximum(a, b) passes (a, b); minimum passes (b, a), which gives its (a, b) gradients."""
+    maximum(a, b) passes (a, b); minimum passes (b, a), which gives its (a, b) gradients.
+
+    Under create_graph as torch's node: each formula builds its own ``where``, the second
+    input's first (derivatives.yaml's "other" sorts before "self"); without a graph to
+    record, one ``where`` serves both (the same values)."""
     from torchlet._ops.pointwise.arithmetic import div_scalar  # (arithmetic imports us)
 
-    shared = where(x == y, div_scalar(grad, 2), grad)  # (C++ grad / 2: DivBackward1)
-    return (zeroed(shared, x < y) if needs[0] else None,
-            zeroed(shared, x > y) if needs[1] else None)
+    def shared():
+        return where(x == y, div_scalar(grad, 2), grad)  # (C++ grad / 2: DivBackward1)
+
+    if not GRAD_STATE.enabled:
+        both = shared()
+        return (zeroed(both, x < y) if needs[0] else None,
+                zeroed(both, x > y) if needs[1] else None)
+    grad_y = zeroed(shared(), x > y) if needs[1] else None
+    return zeroed(shared(), x < y) if needs[0] else None, grad_y
 
 
 def _not_tensors(name: str, input, other) -> TypeError:  # noqa: A002
@@ -264,13 +274,14 @@ class ClampTensor(Primitive):
             inside = a >= lo
         if hi is not None:
             inside = (a <= hi) if inside is None else inside & (a <= hi)
-        grad_a = where(inside, grad, 0.0) if needs[0] else None
         both = lo is not None and hi is not None
         grad_lo = grad_hi = None
+        # the bounds' first, as torch's node ("min, max" sorts before "self": see Mul's)
         if needs[1]:
             grad_lo = where((a < lo) & (lo < hi) if both else a < lo, grad, 0.0)
         if needs[2]:
             grad_hi = where((a > hi) | (hi < lo) if both else a > hi, grad, 0.0)
+        grad_a = where(inside, grad, 0.0) if needs[0] else None
         return grad_a, grad_lo, grad_hi
 
 
@@ -306,8 +317,9 @@ class ClampMinTensor(Primitive):
     def backward(cls, ctx, grad):
         a, bound = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (where(cls.keeps_a(a, bound), grad, 0.0) if needs[0] else None,
-                where(cls.takes_bound(a, bound), grad, 0.0) if needs[1] else None)
+        # the bound's first, as torch's node ("max"/"min" sorts before "self": see Mul's)
+        grad_bound = where(cls.takes_bound(a, bound), grad, 0.0) if needs[1] else None
+        return where(cls.keeps_a(a, bound), grad, 0.0) if needs[0] else None, grad_bound
 
 
 class ClampMaxTensor(ClampMinTensor):
@@ -478,8 +490,8 @@ class Where(Primitive):
         cond = wrap(ctx.cond)
         needs = ctx.needs_input_grad
         zero = zeros_like_scalar(grad)
-        return (where(cond, grad, zero) if needs[0] else None,
-                where(cond, zero, grad) if needs[1] else None)
+        grad_b = where(cond, zero, grad) if needs[1] else None  # (b's first: see Mul's)
+        return where(cond, grad, zero) if needs[0] else None, grad_b
 
 
 def where(condition, input=None, other=None, *, out=None):  # noqa: A002
@@ -622,9 +634,9 @@ class LerpScalar(Primitive):
 
         w = ctx.weight
         needs = ctx.needs_input_grad
-        # (C++ doubles: MulBackward1 under create_graph)
-        return (mul_scalar(grad, 1 - w) if needs[0] else None,
-                mul_scalar(grad, w) if needs[1] else None)
+        # (C++ doubles: MulBackward1 under create_graph; "end" before "self": see Mul's)
+        grad_b = mul_scalar(grad, w) if needs[1] else None
+        return mul_scalar(grad, 1 - w) if needs[0] else None, grad_b
 
 
 class LerpTensor(Primitive):
@@ -644,10 +656,11 @@ class LerpTensor(Primitive):
 
         a, b, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        # (torch's ``1 - weight``: C++'s operator-(Scalar, Tensor), node SubBackward0)
-        return (grad * scalar_minus(1, w) if needs[0] else None,
-                grad * w if needs[1] else None,
-                grad * (b - a) if needs[2] else None)
+        # (torch's ``1 - weight``: C++'s operator-(Scalar, Tensor), node SubBackward0;
+        # in torch's order: "end", "self", "weight", see Mul's)
+        grad_b = grad * w if needs[1] else None
+        grad_a = grad * scalar_minus(1, w) if needs[0] else None
+        return grad_a, grad_b, grad * (b - a) if needs[2] else None
 
 
 def lerp(input, end, weight, *, out=None):  # noqa: A002

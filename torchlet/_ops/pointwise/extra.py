@@ -117,8 +117,10 @@ class Hypot(Primitive):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (grad * a / out if needs[0] else None,
-                grad * b / out if needs[1] else None)
+        # b's first, as torch's node ("other" sorts before "self": see Mul's); the same in
+        # the other two-input nodes here
+        grad_b = grad * b / out if needs[1] else None
+        return grad * a / out if needs[0] else None, grad_b
 
 
 def hypot(input, other, *, out=None):  # noqa: A002
@@ -220,8 +222,8 @@ class Xlogy(Primitive):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
         # (torch's masked_fill: node MaskedFillBackward0 under create_graph)
-        grad_a = zeroed(xlogy(grad, b), (a == 0) & (b <= 0)) if needs[0] else None
-        return grad_a, grad * a / b if needs[1] else None
+        grad_b = grad * a / b if needs[1] else None
+        return zeroed(xlogy(grad, b), (a == 0) & (b <= 0)) if needs[0] else None, grad_b
 
 
 class XlogyNumberSelf(Primitive):
@@ -313,8 +315,8 @@ class Logaddexp(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (grad / add_scalar(exp(b - a), 1) if needs[0] else None,
-                grad / add_scalar(exp(a - b), 1) if needs[1] else None)
+        grad_b = grad / add_scalar(exp(a - b), 1) if needs[1] else None
+        return grad / add_scalar(exp(b - a), 1) if needs[0] else None, grad_b
 
 
 class Logaddexp2(Primitive):
@@ -335,8 +337,8 @@ class Logaddexp2(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (grad / add_scalar(pow(2, b - a), 1) if needs[0] else None,
-                grad / add_scalar(pow(2, a - b), 1) if needs[1] else None)
+        grad_b = grad / add_scalar(pow(2, a - b), 1) if needs[1] else None
+        return grad / add_scalar(pow(2, b - a), 1) if needs[0] else None, grad_b
 
 
 def logaddexp(input, other, *, out=None):  # noqa: A002
@@ -392,9 +394,10 @@ class Fmin(Primitive):
 
 
 def _pick_grad(grad, to_a, needs):
-    """All of ``grad`` to a where ``to_a``, to b elsewhere (torch's masked_fill formulas)."""
-    return (zeroed(grad, ~to_a) if needs[0] else None,
-            zeroed(grad, to_a) if needs[1] else None)
+    """All of ``grad`` to a where ``to_a``, to b elsewhere (torch's masked_fill formulas,
+    b's first)."""
+    grad_b = zeroed(grad, to_a) if needs[1] else None
+    return zeroed(grad, ~to_a) if needs[0] else None, grad_b
 
 
 def fmax(input, other, *, out=None):  # noqa: A002

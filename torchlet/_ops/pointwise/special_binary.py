@@ -60,8 +60,9 @@ class Xlog1py(Primitive):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
         # (torch's masked_fill and C++ ``other + 1``: MaskedFillBackward0, AddBackward1)
-        grad_a = zeroed(xlog1py(grad, b), (a == 0) & (b <= -1)) if needs[0] else None
-        return grad_a, grad * a / add_scalar(b, 1) if needs[1] else None
+        # (b's first, as torch's node: "other" sorts before "self", see Mul's)
+        grad_b = grad * a / add_scalar(b, 1) if needs[1] else None
+        return zeroed(xlog1py(grad, b), (a == 0) & (b <= -1)) if needs[0] else None, grad_b
 
 
 class Xlog1pyNumberSelf(Primitive):

@@ -16,6 +16,7 @@ import numpy as np
 from torchlet import _dtype, return_types
 from torchlet._dtype import type_name
 from torchlet._ops.indexing._common import laid_out_as_torch
+from torchlet._ops.pointwise.arithmetic import mul_scalar
 from torchlet._ops.pointwise.binary import where
 from torchlet._ops.pointwise.comparison import Compare
 from torchlet._ops.pointwise.operands import (
@@ -191,14 +192,21 @@ def _power_of_two(b):
 
 
 class Ldexp(Primitive):
-    """out = a * 2^b;  grad_a = grad * 2^b,  grad_b = grad * a * 2^b * ln 2 (for an
-    integer b torch's 2^b is an integer power, see _power_of_two)."""
+    """out = a * 2^b;  grad_a = grad * 2^b,  grad_b = grad * out * ln 2 (for an
+    integer b torch's 2^b is an integer power, see _power_of_two). As torch, b and the
+    result are saved (``_saved_other``, ``_saved_result``), and grad_b is computed from
+    the rounded result, first (see Mul's)."""
 
     node_name = "LdexpBackward0"
 
     @staticmethod
     def forward(ctx, a, b, *, np_dtype):
-        ctx.save_for_backward(a, b)
+        out = Ldexp._ldexp(a, b, np_dtype)
+        ctx.save_for_backward(b, out)
+        return out
+
+    @staticmethod
+    def _ldexp(a, b, np_dtype):
         if a.dtype.kind == "f" and b.dtype.kind in "iu":
             # torch's kernel for a float a and integer b: C's ldexp(a, (int) b), exact
             # (subnormal results rounded once), b wrapped to 32 bits (2**32 + 3 is 3)
@@ -224,10 +232,11 @@ class Ldexp(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        return (grad * _power_of_two(b) if needs[0] else None,
-                grad * a * exp2(b) * math.log(2.0) if needs[1] else None)
+        # (torch's ``grad * result * M_LN2``: the constant a C++ double, MulBackward1)
+        grad_b = mul_scalar(grad * out, math.log(2.0)) if needs[1] else None
+        return grad * _power_of_two(b) if needs[0] else None, grad_b
 
 
 def ldexp(input, other, *, out=None):  # noqa: A002
