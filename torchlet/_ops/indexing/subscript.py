@@ -779,7 +779,7 @@ def _iterator_order(src: np.ndarray, arrays, with_shapes=False):
             0 if n == 1 and m != 1 else s for n, m, s in
             zip(array.shape, index_shape[lead:], _torch_strides(array), strict=True)]
         if 0 in index_shape and sizes != index_shape:
-            op_strides = contiguous_strides(sizes)  # (computeStride's rule when empty)
+            op_strides = list(contiguous_strides(sizes))  # (computeStride's rule when empty)
         else:
             op_strides = _view_strides(index_shape, old_strides, sizes)
         operands.append([0 if n == 1 and m != 1 else s

@@ -6,7 +6,10 @@ through time by itself, double backward included. As torch does on the CPU, the 
 projection ``x_t W_ih^T + b_ih`` of a whole layer is one matmul over all time steps; only
 ``h W_hh^T + b_hh`` and the gate arithmetic run step by step. The layers run the LSTM and
 GRU gate arithmetic as one fused node per step (see "one time step" below); the cells
-use the readable composition, and show torch's grad_fn names.
+use the readable composition, and show torch's grad_fn names. A float32 LSTM layer (with
+biases, without proj_size, on padded input) runs as one node per layer and direction,
+as torch's CPU LSTM records (MkldnnRnnLayerBackward0, _LSTMLayer): the same steps and
+the same numbers, without the per-step nodes.
 
 The gates (H = hidden_size; ``W_ih`` stacks the gates' weights in this order):
 
@@ -23,11 +26,11 @@ Parameters are registered as torch's: per layer and direction ``weight_ih_l{k}``
 ``_reverse`` suffix for the backward direction, all drawn from U(-1/sqrt(H), 1/sqrt(H))
 in registration order, so the same seed gives torch's weights bit for bit.
 
-Differences from torch: the layers' outputs have the grad_fn of this composition (for
-example StackBackward0 over ThnnFusedLstmCellBackward0) where torch's CPU LSTM shows its
-oneDNN node (MkldnnRnnLayerBackward0); float32 results agree with torch to rounding, not
-bit for bit, since the matrix products sum in a different order. Dropout between layers
-draws torch's masks, in torch's order.
+Differences from torch: outside _LSTMLayer's case the layers' outputs have the grad_fn
+of this composition (for example StackBackward0 over ThnnFusedLstmCellBackward0; torch's
+LSTM without oneDNN, float64 or proj_size, shows its own per-op graph); float32 results
+agree with torch to rounding, not bit for bit, since the matrix products sum in a
+different order. Dropout between layers draws torch's masks, in torch's order.
 """
 
 from __future__ import annotations
@@ -40,12 +43,14 @@ import weakref
 import numpy as np
 
 from torchlet._ops.creation import empty, zeros
+from torchlet._ops.linalg.products import matrix_product, times_transposed
 from torchlet._ops.pointwise._libm import rounded_once
 from torchlet._ops.pointwise._libm import sigmoid as _sigmoid
+from torchlet._ops.reduction.sums import column_sums
 from torchlet._ops.shape import cat, stack
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd import grad as autograd_grad
-from torchlet.autograd.function import Primitive
+from torchlet.autograd.function import SAVED_TENSOR_HOOKS, Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE, enable_grad
 from torchlet.nn import functional as F
 from torchlet.nn import init
@@ -123,16 +128,7 @@ class _FusedLSTMCell(Primitive):
 
     @staticmethod
     def forward(ctx, hh, xw, c):
-        size = c.shape[1]
-        gates = hh + xw
-        act = np.empty_like(gates)
-        act[:, :2 * size] = _sigmoid(gates[:, :2 * size])
-        act[:, 2 * size:3 * size] = _tanh(gates[:, 2 * size:3 * size])
-        act[:, 3 * size:] = _sigmoid(gates[:, 3 * size:])
-        i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
-        c_new = f * c + i * g
-        tanh_c = _tanh(c_new)
-        h_new = o * tanh_c
+        h_new, c_new, act, tanh_c = _lstm_cell_forward(hh, xw, c)
         ctx.save_for_backward(hh, xw, c, act, tanh_c)
         ctx._output_meta = ((h_new.shape, h_new.dtype), (c_new.shape, c_new.dtype))
         return h_new, c_new
@@ -142,19 +138,41 @@ class _FusedLSTMCell(Primitive):
         if GRAD_STATE.enabled:
             return _readable_grad(_lstm_gates, ctx, (grad_h, grad_c))
         _, _, c, act, tanh_c = (t._data for t in ctx.saved_tensors)
-        grad_h, grad_c = grad_h._data, grad_c._data
-        size = c.shape[1]
-        i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
-        dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
-        d = np.empty_like(act)
-        d[:, :size] = dc * g * i * (1 - i)
-        d[:, size:2 * size] = dc * c * f * (1 - f)
-        d[:, 2 * size:3 * size] = dc * i * (1 - g * g)
-        d[:, 3 * size:] = grad_h * tanh_c * o * (1 - o)
+        d, dc = _lstm_cell_backward(grad_h._data, grad_c._data, c, act, tanh_c)
         need_hh, need_xw, need_c = ctx.needs_input_grad
         grad_gates = wrap(d)
+        size = c.shape[1]
         return (grad_gates if need_hh else None, grad_gates if need_xw else None,
-                wrap(dc * f) if need_c else None)
+                wrap(dc * act[:, size:2 * size]) if need_c else None)
+
+
+def _lstm_cell_forward(hh, xw, c):
+    """The arrays of one fused LSTM step (_FusedLSTMCell's forward; the layer node runs it
+    too): h', c', the activated gates [i, f, g, o] and tanh(c')."""
+    size = c.shape[1]
+    gates = hh + xw
+    act = np.empty_like(gates)
+    act[:, :2 * size] = _sigmoid(gates[:, :2 * size])
+    act[:, 2 * size:3 * size] = _tanh(gates[:, 2 * size:3 * size])
+    act[:, 3 * size:] = _sigmoid(gates[:, 3 * size:])
+    i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
+    c_new = f * c + i * g
+    tanh_c = _tanh(c_new)
+    return o * tanh_c, c_new, act, tanh_c
+
+
+def _lstm_cell_backward(grad_h, grad_c, c, act, tanh_c):
+    """The gradient of the gates' pre-activations ``d`` (= grad_hh = grad_xw) and ``dc``
+    (grad_c = dc f) of one fused LSTM step, on arrays (see _FusedLSTMCell)."""
+    size = c.shape[1]
+    i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
+    dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
+    d = np.empty_like(act)
+    d[:, :size] = dc * g * i * (1 - i)
+    d[:, size:2 * size] = dc * c * f * (1 - f)
+    d[:, 2 * size:3 * size] = dc * i * (1 - g * g)
+    d[:, 3 * size:] = grad_h * tanh_c * o * (1 - o)
+    return d, dc
 
 
 class _FusedGRUCell(Primitive):
@@ -197,6 +215,148 @@ class _FusedGRUCell(Primitive):
             d_hh[:, 2 * size:] *= r
             grad_hh = wrap(d_hh)
         return grad_hh, grad_xw, wrap(grad * z) if need_h else None
+
+
+class _LSTMLayer(Primitive):
+    """One LSTM layer in one direction over a padded sequence, as one node (torch's CPU
+    LSTM records one such node per layer and direction, MkldnnRnnLayerBackward0, with
+    torch's inputs: x, w_ih, w_hh, b_ih, b_hh, h0, c0).
+
+    Forward: xw = x W_ih^T + b_ih for all steps in one product (F.linear's), then per
+    step hh = h W_hh^T + b_hh and _FusedLSTMCell's arithmetic; outputs the stacked h's,
+    the last h and the last c. Backward through time: per step (last first) the fused
+    cell's gradient d, then F.linear's gradients of hh (grad_h = d W_hh,
+    grad_W_hh += d^T h, grad_b_hh += sum of d), the h gradient of a step being its
+    output's plus the next step's; then F.linear's gradients of the projection.
+
+    These are the operations, in the order, of the graph the per-step composition
+    (_run_padded with _lstm_step) records, so the numbers are the same bit for bit
+    (tests/test_speed26_rnn.py): the gradients of W_hh and b_hh are summed from the last
+    step to the first, as the engine sums the per-step nodes' contributions. Only the
+    per-step nodes (two a step, about 20 us each to record and run) are gone. Under
+    create_graph the backward differentiates that composition."""
+
+    node_name = "MkldnnRnnLayerBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse, time_dim):
+        size = c0.shape[1]
+        x2 = x.reshape(-1, x.shape[-1])  # F.linear's flattening of a contiguous input
+        xw = times_transposed(x2, w_ih, b_ih).reshape(x.shape[:-1] + (4 * size,))
+        steps = xw.shape[time_dim]
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        out = np.empty((steps,) + c0.shape, c0.dtype)
+        record = any(ctx.needs_input_grad)
+        cache = []
+        h, c = h0, c0
+        for t in order:
+            hh = times_transposed(h, w_hh, b_hh)
+            h_new, c_new, act, tanh_c = _lstm_cell_forward(
+                hh, xw[t] if time_dim == 0 else xw[:, t], c)
+            if record:
+                cache.append((h, c, act, tanh_c))
+            out[t] = h_new
+            h, c = h_new, c_new
+        ctx.reverse, ctx.time_dim = reverse, time_dim
+        ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, cache)
+        return out, h, c
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_h, grad_c):
+        if GRAD_STATE.enabled:
+            return _readable_layer_grad(ctx, (grad_out, grad_h, grad_c))
+        saved = ctx.saved_tensors
+        x, w_ih, w_hh = saved[0]._data, saved[1]._data, saved[2]._data
+        cache = saved[7]
+        need_x, need_w_ih, need_w_hh, need_b_ih, need_b_hh, need_h0, need_c0 = \
+            ctx.needs_input_grad
+        need_xw = need_x or need_w_ih or need_b_ih  # the projection's node ran
+        need_hh0 = need_h0 or need_w_hh or need_b_hh  # the first step's linear ran
+        steps = len(cache)
+        order = range(steps - 1, -1, -1) if ctx.reverse else range(steps)
+        time_dim = ctx.time_dim
+        size = w_hh.shape[1]
+        grad_out = None if grad_out is None else grad_out._data
+        dh = None if grad_h is None else grad_h._data  # the last step's h gradient
+        dc = None if grad_c is None else grad_c._data
+        grad_xw = (np.empty(x.shape[:-1] + (4 * size,), w_hh.dtype) if need_xw else None)
+        grad_w_hh = grad_b_hh = grad_h0 = grad_c0 = None
+        for k in range(steps - 1, -1, -1):
+            t = order[k]
+            h, c, act, tanh_c = cache[k]
+            if grad_out is not None:  # (the output's slice, plus the later step's)
+                dh = grad_out[t] if dh is None else grad_out[t] + dh
+            if dh is None:  # (as the fused cell, gradients that did not arrive are zeros)
+                dh = np.zeros(h.shape, h.dtype)
+            if dc is None:
+                dc = np.zeros(c.shape, c.dtype)
+            d, dc = _lstm_cell_backward(dh, dc, c, act, tanh_c)
+            if need_xw:
+                if time_dim == 0:
+                    grad_xw[t] = d
+                else:
+                    grad_xw[:, t] = d
+            dh = None
+            if k > 0 or need_hh0:  # h W_hh^T + b_hh's gradients
+                if need_b_hh:
+                    grad = column_sums(d)
+                    grad_b_hh = grad if grad_b_hh is None else np.add(grad_b_hh, grad,
+                                                                      out=grad_b_hh)
+                if k > 0 or need_h0:
+                    dh = matrix_product(d, w_hh)
+                if need_w_hh:
+                    grad = matrix_product(d.T, h)
+                    grad_w_hh = grad if grad_w_hh is None else np.add(grad_w_hh, grad,
+                                                                      out=grad_w_hh)
+            dc = dc * act[:, size:2 * size] if k > 0 or need_c0 else None
+        if need_h0:
+            grad_h0 = dh
+        if need_c0:
+            grad_c0 = dc
+        grad_x = grad_w_ih = grad_b_ih = None
+        if need_xw:  # the projection's gradients
+            g = grad_xw.reshape(-1, 4 * size)
+            if need_b_ih:
+                grad_b_ih = column_sums(g)
+            if need_x:
+                grad_x = matrix_product(g, w_ih).reshape(x.shape)
+            if need_w_ih:
+                grad_w_ih = matrix_product(g.T, x.reshape(-1, x.shape[-1]))
+        return tuple(None if g is None else wrap(g) for g in (
+            grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, grad_h0, grad_c0))
+
+
+def _readable_layer_grad(ctx, grads):
+    """_LSTMLayer's gradient through the per-step composition, recorded (create_graph)."""
+    needs = ctx.needs_input_grad
+    inputs = [x.view(x.shape) if need else x
+              for x, need in zip(ctx.saved_tensors[:7], needs, strict=True)]
+    x, w_ih, w_hh, b_ih, b_hh, h0, c0 = inputs
+    with enable_grad():
+        out, (h, c) = _run_padded(_lstm_step, F.linear(x, w_ih, b_ih), (h0, c0),
+                                  (w_hh, b_hh, None), ctx.reverse, ctx.time_dim)
+    given = [(o, g) for o, g in zip((out, h, c), grads, strict=True) if g is not None]
+    wanted = [x for x, need in zip(inputs, needs, strict=True) if need]
+    found = iter(autograd_grad([o for o, _ in given], wanted, [g for _, g in given],
+                               create_graph=True, allow_unused=True))
+    return tuple(next(found) if need else None for need in needs)
+
+
+def _lstm_layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse, time_dim):
+    """One LSTM layer as one _LSTMLayer node; None where it does not apply (then the
+    per-step composition runs): float32 CPU tensors, a contiguous 3-D input, biases,
+    a nonempty batch and sequence, no saved-tensor hooks."""
+    tensors = (x, w_ih, w_hh, b_ih, b_hh) + state
+    for t in tensors:
+        if type(t._data) is not np.ndarray or t._data.dtype != np.float32:
+            return None
+    data = x._data
+    if (data.ndim != 3 or not data.flags.c_contiguous or data.size == 0
+            or w_ih._data.ndim != 2 or w_ih._data.shape[1] != data.shape[2]
+            or SAVED_TENSOR_HOOKS.stack):
+        return None
+    out, h, c = _LSTMLayer.apply(*tensors, reverse=reverse, time_dim=time_dim)
+    return out, (h, c)
 
 
 def _tanh_step(xw, hidden, p):
@@ -313,15 +473,23 @@ def _rnn(mode, input, hidden, weights, has_bias, has_proj, num_layers, dropout, 
             w_ih, w_hh = w[0], w[1]
             b_ih, b_hh = (w[2], w[3]) if has_bias else (None, None)
             w_hr = w[-1] if has_proj else None
-            xw = F.linear(layer_input, w_ih, b_ih)
-            state = tuple(s[k] for s in hidden)
-            p = (w_hh, b_hh, w_hr)
-            if batch_sizes is None:
-                out, state = _run_padded(step, xw, state, p, direction == 1, time_dim)
-            elif direction == 0:
-                out, state = _run_packed(step, xw, state, p, batch_sizes)
+            fused = None
+            if mode == "LSTM" and batch_sizes is None and has_bias and not has_proj:
+                # the whole layer as one node, where it applies (the same numbers)
+                fused = _lstm_layer(layer_input, w_ih, w_hh, b_ih, b_hh,
+                                    tuple(s[k] for s in hidden), direction == 1, time_dim)
+            if fused is not None:
+                out, state = fused
             else:
-                out, state = _run_packed_reverse(step, xw, state, p, batch_sizes)
+                xw = F.linear(layer_input, w_ih, b_ih)
+                state = tuple(s[k] for s in hidden)
+                p = (w_hh, b_hh, w_hr)
+                if batch_sizes is None:
+                    out, state = _run_padded(step, xw, state, p, direction == 1, time_dim)
+                elif direction == 0:
+                    out, state = _run_packed(step, xw, state, p, batch_sizes)
+                else:
+                    out, state = _run_packed_reverse(step, xw, state, p, batch_sizes)
             outputs.append(out)
             for final, s in zip(finals, state, strict=True):
                 final.append(s)
