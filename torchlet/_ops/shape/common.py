@@ -278,6 +278,14 @@ def _element_strides(array: np.ndarray):
     return tuple(s // itemsize for s in array.strides)
 
 
+def _tensor_strides(x) -> tuple:
+    """``x``'s strides as torch has them, for a view of ``x`` to start from: an empty
+    result of NumPy has zero strides, which ``Tensor.stride`` reads as contiguous ones
+    (as torch's), and so must the views made from it."""
+    data = x._data
+    return _element_strides(data) if data.size else x.stride()
+
+
 def contiguous_strides(shape) -> tuple:
     """torch's strides (in elements) of a contiguous tensor of ``shape``; a dimension of
     size 0 or 1 steps as if it had size 1."""

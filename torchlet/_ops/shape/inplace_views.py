@@ -10,7 +10,7 @@ its base, whose values and history do not change.
 
 from __future__ import annotations
 
-from torchlet._ops.shape.common import _check_tensor, _element_strides, _int, _unique_dims
+from torchlet._ops.shape.common import _check_tensor, _int, _tensor_strides, _unique_dims
 from torchlet._ops.shape.views import Squeeze, T, Transpose, Unsqueeze
 from torchlet._tensor import Tensor, _check_inplace_allowed, _wrap_dim, bump_version, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
@@ -105,7 +105,7 @@ def squeeze_(self: Tensor, dim=None) -> Tensor:
         primitive, dims = SqueezeDimInplace, (_wrap_dim(dim, ndim),)
     kept = [i for i, s in enumerate(shape) if not (s == 1 and i in dims)]
     dropped = tuple(i for i, s in enumerate(shape) if s == 1 and i in dims)
-    strides = _element_strides(x._data)
+    strides = _tensor_strides(x)
     return _rearrange_inplace(x, primitive, shape=tuple(shape[i] for i in kept),
                               strides=tuple(strides[i] for i in kept), dims=dropped,
                               given_dim=dim)
@@ -116,7 +116,7 @@ def unsqueeze_(self: Tensor, dim) -> Tensor:
     shape = x._data.shape
     given_dim = _int(dim, "unsqueeze_", "dim", 1)
     dim = _wrap_dim(given_dim, len(shape) + 1)
-    strides = _element_strides(x._data)
+    strides = _tensor_strides(x)
     new = shape[dim] * strides[dim] if dim < len(shape) else 1  # as unsqueeze()
     return _rearrange_inplace(x, UnsqueezeInplace, shape=shape[:dim] + (1,) + shape[dim:],
                               strides=strides[:dim] + (new,) + strides[dim:], dims=(dim,),

@@ -17,9 +17,9 @@ from torchlet._device import on_meta
 from torchlet._numpy_names import numpy_names
 from torchlet._ops.shape.common import (
     _check_tensor,
-    _element_strides,
     _int,
     _ints,
+    _tensor_strides,
     _type_name,
     _unique_dims,
     check_memory_format,
@@ -73,7 +73,9 @@ def _view_strides(old_shape, old_strides, new_shape):
     numel = 1
     for s in old_shape:
         numel *= s
-    if numel == 0:  # nothing to address: contiguous strides
+    if numel == 0:  # nothing to address: the same strides for the same shape (as
+        if tuple(old_shape) == tuple(new_shape):  # NumPy), else contiguous ones
+            return tuple(old_strides)
         strides, step = [], 1
         for s in reversed(new_shape):
             strides.append(step)
@@ -115,8 +117,8 @@ def _as_view(a: np.ndarray, shape, strides, reshape_is_view: bool = False) -> np
     itemsize = a.itemsize
     if reshape_is_view or a.flags.c_contiguous:
         out = a.reshape(shape)
-        if 1 not in shape:  # the strides of longer dims are forced (an empty array's too)
-            return out
+        if 1 not in shape and a.size:  # the strides of longer dims are forced (an empty
+            return out  # array's are NumPy's choice)
         want = tuple(s * itemsize for s in strides)
         if out.strides == want:
             return out
@@ -164,7 +166,7 @@ class UnsafeView(Primitive):
 
 
 def _view_or_none(x: Tensor, shape):
-    strides = _view_strides(x._data.shape, _element_strides(x._data), shape)
+    strides = _view_strides(x._data.shape, _tensor_strides(x), shape)
     if strides is None:
         return None
     return make_view(View.apply(x, shape=shape, strides=strides), x)
@@ -190,7 +192,7 @@ def reshape(input, shape) -> Tensor:  # noqa: A002
     """A view when the strides allow one (as ``view``), else a contiguous copy."""
     x = _check_tensor("reshape", input)
     shape = _infer_shape(_ints(shape, "reshape", "shape", 2), x._data.size)
-    strides = _view_strides(x._data.shape, _element_strides(x._data), shape)
+    strides = _view_strides(x._data.shape, _tensor_strides(x), shape)
     if strides is not None:
         # torch views a contiguous tensor (ViewBackward0), else calls _reshape_alias
         # (c_contiguous is torch's is_contiguous: the strides of size-1 dims are free)
@@ -226,14 +228,16 @@ def unflatten(input, dim, sizes) -> Tensor:  # noqa: A002
     dim = _int(dim, "unflatten", "dim", 2)
     sizes = _ints(sizes, "unflatten", "sizes", 3)
     shape = x._data.shape
+    # torch's order: wrap dim (a 0-d tensor accepts -1 and 0, else IndexError), then
+    # the sizes check, then size(dim), which a 0-d tensor has not (named by wrapped dim)
+    dim = _wrap_dim(dim, len(shape))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
     if not shape:
         raise RuntimeError(
             "unflatten got an unexpected error:\n"
             f"Dimension specified as {dim} but tensor has no dimensions"
         )
-    dim = _wrap_dim(dim, len(shape))
-    if not sizes:
-        raise RuntimeError("unflatten: sizes must be non-empty")
     try:
         inferred = _infer_shape(sizes, shape[dim])
     except RuntimeError as e:
@@ -317,7 +321,7 @@ def squeeze(input, dim=_NO_DIM) -> Tensor:  # noqa: A002
         given_dim = dim
     kept = [i for i, s in enumerate(shape) if not (s == 1 and i in dims)]
     dropped = tuple(i for i, s in enumerate(shape) if s == 1 and i in dims)
-    strides = _element_strides(x._data)
+    strides = _tensor_strides(x)
     return make_view(primitive.apply(x, shape=tuple(shape[i] for i in kept),
                                      strides=tuple(strides[i] for i in kept),
                                      dims=dropped, given_dim=given_dim), x)
@@ -330,7 +334,7 @@ def unsqueeze(input, dim) -> Tensor:  # noqa: A002
     if type(dim) is not int:
         dim = _int(dim, "unsqueeze", "dim", 2)
     given_dim, dim = dim, _wrap_dim(dim, len(shape) + 1)
-    strides = _element_strides(x._data)
+    strides = _tensor_strides(x)
     # torch: the new dim's stride is that of a contiguous layout at that place
     new = shape[dim] * strides[dim] if dim < len(shape) else 1
     return make_view(Unsqueeze.apply(x, shape=shape[:dim] + (1,) + shape[dim:],

@@ -90,22 +90,28 @@ def _float_kernel(kernel: str, x: Tensor) -> None:
         )
 
 
+def _check_mixed_dtypes(x: Tensor, params) -> bool:
+    """torch's "mixed type" check (the first parameter's dtype is not the input's):
+    only a float16 input with float32 parameters passes it. True for a mixed call."""
+    defined = [p for p in params if p is not None]
+    if not defined or defined[0]._data.dtype == x._data.dtype:
+        return False
+    if any(p._data.dtype != np.float32 for p in defined):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if x._data.dtype != np.float16:
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    return True
+
+
 def _check_param_dtypes(x: Tensor, params) -> None:
     """torch's CPU kernels want the parameters (and running statistics) in the input's
     dtype; torch decides which message to give by the first parameter's dtype."""
-    defined = [p for p in params if p is not None]
-    if not defined:
+    if _check_mixed_dtypes(x, params):
         return
     dtype = x._data.dtype
-    if defined[0]._data.dtype != dtype:  # torch treats this as a "mixed type" call
-        if any(p._data.dtype != np.float32 for p in defined):
-            raise RuntimeError(
-                "mixed dtype (CPU): expect parameter to have scalar type of Float"
-            )
-        if dtype != np.float16:  # float16 input with float32 parameters is allowed
-            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
-        return
-    for p in defined:
+    for p in params:
+        if p is None:
+            continue
         if p._data.dtype != dtype:
             raise RuntimeError(
                 f"expected scalar type {_TYPE_WORD[dtype.name]} but found "
@@ -200,6 +206,8 @@ def _row_moments(x2: np.ndarray, eps: float, eps_in_double: bool = False):
     n = dtype.type(x2.shape[1])
     ones = np.ones(x2.shape[1], dtype)
     mean = (x2 @ ones / n).reshape(-1, 1)
+    if not x2.shape[1]:  # empty rows: torch's Welford gives mean 0 and var 0 / 0 = nan
+        mean[...] = 0
     centred = np.subtract(x2, mean, order="C")  # (a transposed x2 gives C order, as torch)
     var = np.einsum("ij,ij->i", centred, centred).reshape(-1, 1) / n
     if eps_in_double:
@@ -779,11 +787,17 @@ def torch_instance_norm(input, weight, bias, running_mean, running_var,  # noqa:
     for running, copy in ((running_mean, mean_), (running_var, var_)):
         # written back only when updated (in eval, the mean of the copies would round)
         if copy is not None and use_input_stats:  # (copy is None exactly when running is)
-            stacked = _opmath(copy._data.reshape(b, c))  # (float16: summed in float32)
+            # an empty input skipped batch_norm's size checks: torch's view and copy_
+            # speak instead (a batch of 0 gives nan, the mean of nothing)
+            stacked = _opmath(_shape.view(copy, (b, c))._data)  # (float16: sum in float32)
             mean = stacked.sum(axis=0) / stacked.dtype.type(b)  # torch: sum, then divide
             mean = mean.astype(copy._data.dtype)
-            running._data[...] = mean.reshape(running._data.shape)
-            running._vbox[0] += 1
+            if mean.shape == running._data.shape:
+                running._data[...] = mean
+                running._vbox[0] += 1
+            else:
+                with no_grad():
+                    running.copy_(wrap(mean))  # broadcasts as torch's copy_, or raises
     return _shape.view(out, shape)
 
 
@@ -981,7 +995,7 @@ def _layer_norm_double_backward(ctx, input_t: Tensor, gamma, ggI, ggG, ggB, gO_t
         ggI_sum = ggI_expanded.sum(1, True)
         ggI_mu_sum = (ggI_expanded * input_sub_mu).sum(1, True)
         all_sub = (over(ggI_sum * gxhat_sum, N) - (ggI_expanded * gxhat).sum(1, True)
-                   + times(s2 * gxhat_mu_sum * ggI_mu_sum, 3. / N))
+                   + times(s2 * gxhat_mu_sum * ggI_mu_sum, 3. / N if N else np.inf))
         gI_0t = over(input_mu_s3 * all_sub, N)
         gI_1t = over(ggI_mu_sum * s3, N) * (over(gxhat_sum, N) - gxhat)
         gI_2t = over(gxhat_mu_sum * s3, N) * (over(ggI_sum, N) - ggI_expanded)
@@ -1019,7 +1033,9 @@ def _layer_norm_double_backward(ctx, input_t: Tensor, gamma, ggI, ggG, ggB, gO_t
 
 
 def _check_layer_norm_inputs(x: Tensor, normalized_shape: tuple, weight, bias,
-                             separator: str = ", ") -> None:
+                             rms: bool = False) -> None:
+    """torch's checks in its order; ``rms`` (rms_norm's variant) says "[*3, 3]" and
+    rejects an input with fewer dims than normalized_shape by a ValueError first."""
     shape = list(x._data.shape)
     k = len(normalized_shape)
     if k < 1:
@@ -1033,11 +1049,13 @@ def _check_layer_norm_inputs(x: Tensor, normalized_shape: tuple, weight, bias,
                 f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
                 f"shape {list(p._data.shape)} and normalized_shape = {list(normalized_shape)}"
             )
+    if rms and len(shape) < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got {len(shape)}")
     if len(shape) < k or tuple(shape[len(shape) - k:]) != normalized_shape:
         wanted = ", ".join(str(s) for s in normalized_shape)
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*{separator}{wanted}], but got input of size{shape}"
+            f"[*{'' if rms else ', '}{wanted}], but got input of size{shape}"
         )
 
 
@@ -1054,6 +1072,7 @@ def torch_layer_norm(input, normalized_shape, weight=None, bias=None, eps: float
     """``torch.layer_norm`` (the same as F.layer_norm)."""
     x = _check_tensor("layer_norm", input, "input", 1)
     normalized_shape = _normalized_shape("layer_norm", normalized_shape)
+    _check_mixed_dtypes(x, (weight, bias))  # torch checks this before any shape
     _check_layer_norm_inputs(x, normalized_shape, weight, bias)
     _float_kernel("LayerNormKernelImpl", x)
     _check_param_dtypes(x, (weight, bias))
@@ -1138,7 +1157,11 @@ class NativeGroupNorm(Primitive):
         if need_b:
             grad_b = wrap(np.add.reduce(g4, axis=(0, 3)).reshape(-1))
         if need_w:
-            grad_w = wrap(np.add.reduce(g4 * xhat4, axis=(0, 3)).reshape(-1))
+            grad_w = np.add.reduce(g4 * xhat4, axis=(0, 3))
+            if not shape4[3]:  # no positions: torch's sum over the batch of
+                # (ds - db * mean) * rstd is of 0 * nan (nan unless the batch is empty)
+                grad_w = grad_w + (0 * ctx.invstd).reshape(*shape4[:2], 1).sum(0)
+            grad_w = wrap(grad_w.reshape(-1))
         if need_x:
             gw = g4 if weight is None else g4 * _opmath(weight._data).reshape(w_shape)
             grad_x = _rows_grad_x(gw.reshape(ctx.shape2), xhat, ctx.invstd)
@@ -1160,7 +1183,7 @@ def _group_norm_backward_composite(ctx, dY, dmean, drstd, X, mean, rstd, gamma):
         dgamma = sum over the batch of (ds - db mu) r,   dbeta = sum over the batch of db"""
     need_x, need_w, need_b = ctx.needs_input_grad
     N, G, D, HxW = ctx.shape4  # noqa: N806 - torch's names
-    s = 1.0 / (D * HxW)
+    s = 1.0 / (D * HxW) if D * HxW else np.inf  # (C++'s double division by 0)
     dX = dgamma = dbeta = None
     X_tensor = X.reshape(N, G, D, HxW)  # noqa: N806
     mean_tensor = mean.reshape(N, G, 1, 1)
@@ -1202,7 +1225,8 @@ def _var_mean_backward(gvar, gmean, x: Tensor, dims):
     """torch's var_mean_backward (correction 0, keepdim): the gradient of x from those of
     its biased variance and its mean over ``dims``."""
     n = int(np.prod([x._data.shape[d] for d in dims], dtype=np.int64))
-    gself = MulScalar.apply(gvar, number=2.0 / n) * (x - x.mean(dims, keepdim=True))
+    scale = 2.0 / n if n else np.inf  # (C++'s double division by 0; x is empty then)
+    gself = MulScalar.apply(gvar, number=scale) * (x - x.mean(dims, keepdim=True))
     return gself + DivScalar.apply(gmean.expand(x._data.shape), number=n)
 
 
@@ -1233,6 +1257,7 @@ def torch_group_norm(input, num_groups: int, weight=None, bias=None, eps: float 
                 f"input, but got {name} of shape {list(p._data.shape)} and input of shape "
                 f"{shape}"
             )
+    _check_mixed_dtypes(x, (weight, bias))  # (before the integer check, as torch)
     _float_kernel("GroupNormKernelImpl", x)
     _check_param_dtypes(x, (weight, bias))
     outputs = NativeGroupNorm.apply(x, weight, bias, groups=int(num_groups), eps=float(eps))
@@ -1270,7 +1295,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa:
     weight)."""
     x = _check_tensor("rms_norm", input, "input", 1)
     normalized_shape = _normalized_shape("rms_norm", normalized_shape)
-    _check_layer_norm_inputs(x, normalized_shape, weight, None, separator="")
+    _check_layer_norm_inputs(x, normalized_shape, weight, None, rms=True)
     _float_kernel("rms_norm", x)
     k = len(normalized_shape)
     ndim = x._data.ndim
