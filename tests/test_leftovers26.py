@@ -374,3 +374,25 @@ def test_linear_saved_mat2_is_weight_t():
                                     tw, torch.tensor(b.detach().numpy()))
     assert ty.grad_fn._saved_mat2.stride() == (1, 3)
     assert ty.grad_fn._saved_mat2.grad_fn.name() == "TBackward0"
+
+
+# -- the lead: _softmax_np with a dim counted from the end (float16's path wanted dim >= 0)
+
+def test_softmax_np_negative_dim_float16_and_float32():
+    from torchlet.nn._functional.softmax import _softmax_np
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float16, np.float32):
+        x = rng.standard_normal((3, 1, 33, 4)).astype(dtype)
+        for log in (False, True):
+            expected = _softmax_np(x, 3, log)
+            got = _softmax_np(x, -1, log)
+            assert got.dtype == dtype
+            assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+    # float16 along the last dim from the end, against a float32 reference rounded once
+    x16 = rng.standard_normal((2, 5, 7)).astype(np.float16)
+    x32 = x16.astype(np.float32)
+    e = np.exp(x32 - x32.max(-1, keepdims=True))
+    ref = (e * (1 / e.sum(-1, keepdims=True))).astype(np.float16)
+    got = _softmax_np(x16, -1, False).astype(np.float32)
+    assert np.abs(got - ref.astype(np.float32)).max() <= 2 ** -10

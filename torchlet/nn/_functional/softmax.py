@@ -55,6 +55,8 @@ def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
         return _softmax_np(x.reshape(1), 0, log).reshape(())
     if x.size == 0:
         return np.empty_like(x)
+    if dim < 0:  # (internal callers may count from the end; the paths below want dim >= 0)
+        dim += x.ndim
     if x.dtype == np.float16:
         return _softmax_half(x, dim, log)
     if log and x.dtype in _LANES and _is_lastdim(x.shape, dim):
