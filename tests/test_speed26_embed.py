@@ -84,9 +84,9 @@ def test_scatter_add_rows_order_matters_float32():
     index = np.array([2, 2, 2, 0])
     out = _scatter_add_rows(index, rows, 3)
     assert out[:, 0].tolist() == [5.0, 0.0, 0.0]
-    # a lone -0.0 is copied, not added to +0.0
+    # a lone -0.0 is added to torch's +0.0 start: +0.0 (embedbits26)
     out = _scatter_add_rows(np.array([1]), np.array([-0.0]), 2)
-    assert np.signbit(out[1]) and not np.signbit(out[0])
+    assert not np.signbit(out[1]) and not np.signbit(out[0])
 
 
 def test_scatter_add_rows_heavy_index():

@@ -6,9 +6,11 @@ torch's top-level ``torch.embedding``, ``torch.embedding_bag`` and
 The forward is a gather; the gradient of ``weight`` is a scatter-add of the output
 gradient's rows into a table of zeros. For ``embedding`` torch adds the rows one after
 another in the order of the positions; ``_scatter_add_rows`` does the same (vectorised
-by occurrence number), so float32 gradients of repeated indices are bit for bit torch's.
-(For ``embedding_bag`` torch first sorts the indices, not stably, so its order of
-addition is not reproducible; there the results agree within rounding.) The scatter is
+by occurrence number), so float32 gradients of repeated indices are bit for bit torch's
+(from +0.0, as torch's zeros; with scale_grad_by_freq one fused multiply-add per row).
+``embedding_bag``'s sum and mean add each bag's rows in order too, so its forward is
+bit for bit torch's. (Its backward agrees with torch's within rounding: torch's order
+of addition there is not reproduced.) The scatter is
 itself a Primitive whose backward is a gather, so embedding's double backward works;
 embedding_bag's gradients, as torch's, cannot be differentiated again.
 """
@@ -23,6 +25,8 @@ from torchlet import _dtype
 from torchlet._dtype import type_name
 from torchlet._ops.creation import arange as _arange
 from torchlet._ops.indexing.select_mask import IndexSelect
+from torchlet._ops.pointwise._fused import _fma as fused_multiply_add
+from torchlet._ops.pointwise._fused import _round_once
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE, no_grad
@@ -38,6 +42,10 @@ _TENSOR_TYPE = {"int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTens
 # An index occurring more often than this is summed with one reduction call of its own
 # (when that takes fewer Python steps than one round per occurrence).
 _ROUNDS = 16
+
+# embedding_bag sums through a padded table while it holds at most this many times the
+# bags' rows (else bag by bag)
+_PAD_RATIO = 2
 
 
 def _scatter_add_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.ndarray:
@@ -55,7 +63,7 @@ def _scatter_add_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.
     if repeated is not None and 2 * repeated.size > count:
         _add_rows_in_order(out, index, rows)
         return out
-    out[index] = rows
+    out[index] = rows + 0.0  # torch adds into zeros: 0 + (-0.0) is +0.0
     if repeated is not None:
         _add_rows_in_order(out, index[repeated], np.take(rows, repeated, axis=0))
     return out
@@ -84,9 +92,9 @@ def _repeated_positions(index: np.ndarray, num_rows: int):
 
 
 def _add_rows_in_order(out: np.ndarray, index: np.ndarray, rows: np.ndarray):
-    """out[j] = rows[p0] + rows[p1] + ... (left to right) for each j in ``index``, where
-    p0 < p1 < ... are the positions holding j (the other rows of ``out`` are left as
-    they are).
+    """out[j] = 0 + rows[p0] + rows[p1] + ... (left to right, from +0.0) for each j in
+    ``index``, where p0 < p1 < ... are the positions holding j (the other rows of
+    ``out`` are left as they are).
 
     A stable sort by index makes each index's rows one run, in position order. The sums
     are then built in rounds: round 0 copies each run's first row, round r adds its r-th
@@ -115,7 +123,7 @@ def _add_rows_in_order(out: np.ndarray, index: np.ndarray, rows: np.ndarray):
                 total = np.cumsum(picked.reshape(n))[-1]
             else:  # over axis 0 of a C-contiguous 2-D array: row after row
                 total = np.add.reduce(picked, axis=0)
-            out[index[start]] = total.reshape(rows.shape[1:])
+            out[index[start]] = total.reshape(rows.shape[1:]) + 0.0
         if n_heavy == starts.size:
             return
         starts, counts = starts[~heavy], counts[~heavy]
@@ -128,7 +136,44 @@ def _add_rows_in_order(out: np.ndarray, index: np.ndarray, rows: np.ndarray):
     for r in range(1, rounds):
         n = live[r]
         sums[:n] += np.take(rows, starts[:n] + r, axis=0)
+    sums += 0.0  # (a sum started from +0.0 is never -0.0)
     out[index[starts]] = sums
+
+
+def _fma_runs(rows: np.ndarray, scale: np.ndarray, starts: np.ndarray,
+              counts: np.ndarray) -> np.ndarray:
+    """For each run k of ``counts[k]`` consecutive rows from ``starts[k]``:
+    acc = 0; acc = fma(rows[p], scale[p], acc) for each of its positions p in order
+    (a fused multiply-add, rounded once per step, as torch's kernels add a scaled row:
+    embedding's scale_grad_by_freq backward, fbgemm's per_sample_weights sum).
+    Returns the (runs, *row) sums. In rounds: runs ordered longest first, round r
+    updates the runs longer than r (a prefix)."""
+    shape = (-1,) + (1,) * (rows.ndim - 1)
+    longest_first = np.argsort(-counts, kind="stable")
+    starts, counts = starts[longest_first], counts[longest_first]
+    live = np.searchsorted(-counts, -np.arange(int(counts.max())), side="left")
+    # round 0: fma(x, s, +0.0) is x * s rounded, -0.0 made +0.0
+    sums = np.take(rows, starts, axis=0) * scale[starts].reshape(shape) + 0.0
+    for r in range(1, live.size):
+        n = live[r]
+        picked = starts[:n] + r
+        sums[:n] = _fma(np.take(rows, picked, axis=0), scale[picked].reshape(shape),
+                        sums[:n])
+    out = np.empty_like(sums)
+    out[longest_first] = sums
+    return out
+
+
+def _fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """a * b + c rounded once, elementwise (NumPy has no fused multiply-add). float32
+    and float16: the product is exact in float64, and ``_round_once`` rounds the float64
+    sum to the narrow type as the exact sum would round; float64: ``_fused._fma``'s
+    error-free emulation (Boldo and Melquiond)."""
+    if a.dtype == np.float64:
+        return fused_multiply_add(a, b, c)
+    wide = a.astype(np.float64) * b
+    wide += c
+    return _round_once(wide, a, b, c, a.dtype)
 
 
 def _stable_argsort(keys: np.ndarray, presorted_ok: bool = True):
@@ -147,6 +192,9 @@ def _stable_argsort(keys: np.ndarray, presorted_ok: bool = True):
 class ScatterAddRows(Primitive):
     """out = zeros(num_rows, *row); out[index[i]] += rows[i] (in order);
     grad_rows = grad[index] (a gather).
+    With ``scale`` (one factor per row): out[index[i]] += rows[i] * scale[i], each step
+    one fused multiply-add as torch's embedding backward with scale_grad_by_freq;
+    grad_rows = grad[index] * scale.
 
     The index is saved through save_for_backward, as torch saves it, so that it is freed
     after backward and a second backward raises torch's error."""
@@ -154,14 +202,39 @@ class ScatterAddRows(Primitive):
     node_name = "EmbeddingDenseBackwardBackward0"  # the node of embedding's grad_weight
 
     @staticmethod
-    def forward(ctx, rows, *, index, num_rows):
+    def forward(ctx, rows, *, index, num_rows, scale=None):
         ctx.save_for_backward(index)
-        return _scatter_add_rows(index, rows, num_rows)
+        ctx.scale = scale
+        if scale is None:
+            return _scatter_add_rows(index, rows, num_rows)
+        return _scatter_fma_rows(index, rows, scale, num_rows)
 
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        return IndexSelect.apply(grad, dim=0, index=index._data)
+        rows = IndexSelect.apply(grad, dim=0, index=index._data)
+        if ctx.scale is None:
+            return rows
+        return rows * wrap(ctx.scale.reshape((-1,) + (1,) * (rows._data.ndim - 1)))
+
+
+def _scatter_fma_rows(index: np.ndarray, rows: np.ndarray, scale: np.ndarray,
+                      num_rows: int) -> np.ndarray:
+    """out = zeros; out[index[i]] = fma(rows[i], scale[i], out[index[i]]) for i in order."""
+    out = np.zeros((num_rows,) + rows.shape[1:], rows.dtype)
+    count = index.size
+    if count == 0:
+        return out
+    order = _stable_argsort(index)
+    if order is not None:
+        index, rows, scale = index[order], np.take(rows, order, axis=0), scale[order]
+    first = np.empty(count, bool)
+    first[0] = True
+    np.not_equal(index[1:], index[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, count))
+    out[index[starts]] = _fma_runs(rows, scale, starts, counts)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -203,10 +276,9 @@ class Embedding(Primitive):
                 kept = np.flatnonzero(~is_pad)
                 rows = IndexSelect.apply(rows, dim=0, index=kept)
                 flat = flat[kept]
-        if ctx.scale_grad_by_freq:
-            scale = _inverse_counts(flat, ctx.num_rows, grad._data.dtype)
-            rows = rows * wrap(scale.reshape((-1,) + (1,) * (rows._data.ndim - 1)))
-        return ScatterAddRows.apply(rows, index=flat, num_rows=ctx.num_rows)
+        scale = (_inverse_counts(flat, ctx.num_rows, grad._data.dtype)
+                 if ctx.scale_grad_by_freq else None)
+        return ScatterAddRows.apply(rows, index=flat, num_rows=ctx.num_rows, scale=scale)
 
 
 def _check_sparse_backward(ctx):
@@ -404,13 +476,15 @@ class EmbeddingBag(Primitive):
     ``summed`` (default: ``bags``) are the positions the forward sum adds; ``bags`` give
     the mean's sizes and the backward's positions. They differ only for torch's fbgemm
     mean with an included last offset short of the end: its sum stops at that offset,
-    but its bag sizes and its backward (offset2bag) run the last bag on to the end."""
+    but its bag sizes and its backward (offset2bag) run the last bag on to the end.
+    ``fused``: torch's fbgemm kernel (float32/float16, no padding_idx), whose
+    per_sample_weights sum is one fused multiply-add per row."""
 
     node_name = "EmbeddingBagBackward0"
 
     @staticmethod
     def forward(ctx, weight, per_sample_weights, *, bags, mode, scale_grad_by_freq,
-                max_indices, sparse=False, summed=None):
+                max_indices, sparse=False, summed=None, fused=False):
         ctx.bags, ctx.mode, ctx.num_rows = bags, mode, weight.shape[0]
         ctx.scale_grad_by_freq, ctx.sparse = scale_grad_by_freq, sparse
         dim = weight.shape[1]
@@ -418,20 +492,23 @@ class EmbeddingBag(Primitive):
             sizes, bags = bags.size, summed
         else:
             sizes = bags.size
-        rows = np.take(weight, bags.index, axis=0)
         if mode == 2:
-            out, arg = _bag_max(rows, bags)
+            out, arg = _bag_max(np.take(weight, bags.index, axis=0), bags)
             ctx.save_for_backward(arg)  # freed after backward, as torch's saved indices
             if bags.index.size:  # (else every bag is empty: max_indices stays 0)
                 max_indices[...] = np.where(arg >= 0, bags.index[np.maximum(arg, 0)], 0)
             return out
         ctx.save_for_backward(weight, per_sample_weights)
-        if per_sample_weights is not None:
-            rows = rows * per_sample_weights[bags.keep][:, None]
-        out = np.zeros((bags.num_bags, dim), weight.dtype)
-        if bags.filled.size:
-            # within rounding of torch's sums (np.add.reduceat adds in blocks, not in order)
-            out[bags.filled] = np.add.reduceat(rows, bags.starts, axis=0)
+        psw = None if per_sample_weights is None else per_sample_weights[bags.keep]
+        if psw is not None and fused:  # (float16: in float32, rounded once at the end)
+            out = np.zeros((bags.num_bags, dim), weight.dtype)
+            if bags.filled.size:
+                rows = np.take(weight, bags.index, axis=0)
+                if rows.dtype == np.float16:
+                    rows, psw = rows.astype(np.float32), psw.astype(np.float32)
+                out[bags.filled] = _fma_runs(rows, psw, bags.starts, bags.size[bags.filled])
+        else:
+            out = _bag_sums(weight, bags, psw)
         if mode == 1:
             out /= np.maximum(sizes, 1).astype(out.dtype)[:, None]
         return out
@@ -533,6 +610,53 @@ def _bag_inverse_counts(bags: _Bags, num_rows: int, dtype) -> np.ndarray:
     row_scale = np.zeros(num_rows)
     row_scale[distinct] = 1.0 / counts[np.sort(bags.all_index)[:distinct.size]]
     return row_scale[bags.index].astype(dtype)
+
+
+def _bag_sums(weight: np.ndarray, bags: _Bags, psw) -> np.ndarray:
+    """out[b] = 0 + rows[p0] + rows[p1] + ... over bag b's kept positions p0 < p1 < ...,
+    added left to right from +0.0 as torch's kernels add them (so bit for bit theirs; an
+    empty bag gives 0), each row weight[idx[p]] (times psw[p] when given: the product
+    rounded first, as torch's kernels other than fbgemm's).
+
+    The rows are gathered into a padded table, round r of the k-th non-empty bag at
+    [r, k], the missing ones -0.0 (x + -0.0 is x, for every x); one reduction over its
+    first axis then adds round after round. When padding would more than double the
+    table (one long bag among short ones), the bags are summed in rounds instead."""
+    num_bags, dim = bags.num_bags, weight.shape[1]
+    # torch adds float16 rows in float32, rounding each bag's sum once
+    dtype = np.float32 if weight.dtype == np.float16 else weight.dtype
+    out = np.zeros((num_bags, dim), dtype)
+    filled = bags.filled
+    count = bags.index.size
+    if filled.size == 0:
+        return out.astype(weight.dtype, copy=False)
+    sizes = bags.size[filled]
+    longest = int(sizes.max())
+    if longest * filled.size <= _PAD_RATIO * count + 1024 and filled.size * dim > 1:
+        flat = (np.arange(count) - np.repeat(bags.starts, sizes)) * filled.size \
+            + np.repeat(np.arange(filled.size), sizes)
+        table_index = np.zeros(longest * filled.size, np.intp)
+        table_index[flat] = bags.index
+        padded = np.take(weight, table_index.reshape(longest, filled.size), axis=0)
+        padded = padded.astype(dtype, copy=False)
+        if psw is not None:
+            factor = np.ones(longest * filled.size, dtype)
+            factor[flat] = psw
+            padded *= factor.reshape(longest, filled.size, 1)
+        if flat.size < table_index.size:
+            missing = np.ones(table_index.size, bool)
+            missing[flat] = False
+            padded[missing.reshape(longest, filled.size)] = -0.0
+        # over the first axis of a C-contiguous array (other axes not both 1) NumPy adds
+        # row after row; a 1-D reduction would add pairwise
+        out[filled] = np.add.reduce(padded, axis=0)
+    else:
+        rows = np.take(weight, bags.index, axis=0).astype(dtype, copy=False)
+        if psw is not None:
+            rows *= psw[:, None]
+        _add_rows_in_order(out, bags.bag, rows)
+    out += 0.0  # torch's sums start from +0.0: (-0.0) + ... + (-0.0) is +0.0 there
+    return out.astype(weight.dtype, copy=False)
 
 
 def _gather_positions(psw: Tensor, bags: _Bags) -> Tensor:
@@ -655,7 +779,8 @@ def torch_embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = Fal
     max_indices = np.zeros((bags.num_bags, wd.shape[1]), np.int64)
     out = EmbeddingBag.apply(w, per_sample_weights, bags=bags, mode=int(mode),
                              scale_grad_by_freq=bool(scale_grad_by_freq),
-                             max_indices=max_indices, sparse=bool(sparse), summed=summed)
+                             max_indices=max_indices, sparse=bool(sparse), summed=summed,
+                             fused=fbgemm)
     offset2bag = wrap(bags.offset2bag.astype(np.int64))
     bag_size = wrap(bags.size.astype(np.int64))
     if mode != 2:
