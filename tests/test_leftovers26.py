@@ -218,7 +218,7 @@ def test_ldexp_saved_and_gradient():
     np.testing.assert_array_equal(other, t_other)
     # 2 ** b itself may differ by an ulp (pow's last bit: ~5% of these on NumPy 2, ~18% on
     # NumPy 1.26's libm); where the forward agrees, the gradient must agree bit for bit
-    np.testing.assert_array_max_ulp(y, t_y, 1)
+    np.testing.assert_array_max_ulp(y, t_y, 2)  # (then times a: one more rounding)
     same = y == t_y
     assert same.mean() > 0.7
     np.testing.assert_array_equal(gb[same], t_gb[same])
