@@ -36,6 +36,26 @@ class Generator(_generator.Generator):
             new_state = new_state._data
         return super().set_state(new_state)
 
+    def clone_state(self) -> Generator:
+        """A new Generator at this one's state (seed, stream position, normal caches):
+        both then draw the same numbers. (The base class's ``clone_state`` is a cheap
+        snapshot tuple for ``restore_state``; torch's method returns a Generator.)"""
+        twin = Generator(self.device)
+        twin.restore_state(super().clone_state())
+        return twin
+
+    def get_offset(self) -> int:
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def set_offset(self, offset) -> Generator:
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def graphsafe_get_state(self):
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state):
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
+
     def __repr__(self):
         return f"<torch._C.Generator object at {hex(id(self))}>"
 
