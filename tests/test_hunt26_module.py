@@ -289,8 +289,6 @@ def test_deepcopy_keeps_tree_and_values(lib):
                                                 m2.state_dict().values()))
 
 
-@pytest.mark.xfail(strict=True, reason="torchlet checks the leaf before the operand's type "
-                   "(torchlet/_tensor.py in-place ops, not an nn file)")
 def test_inplace_dunder_with_a_bad_operand_on_a_leaf_is_a_type_error():
     # torch parses the arguments first: `p += 'a'` on a leaf that requires grad is the
     # TypeError of an unsupported operand, and p.__iadd__('a') returns NotImplemented

@@ -411,6 +411,7 @@ from torchlet.random import (  # noqa: E402
 )
 
 from torchlet import autograd, linalg, nn, optim, random, return_types, special, utils  # noqa: E402
+from torchlet import __future__ as __future__  # noqa: E402, F811 - (torch.__future__)
 from torchlet.serialization import load, save  # noqa: E402
 from torchlet import storage  # noqa: E402
 from torchlet.storage import TypedStorage, UntypedStorage  # noqa: E402

@@ -1588,6 +1588,8 @@ class Tensor:
         return _shape.flatten(self, start_dim, end_dim)
 
     def unflatten(self, dim, sizes):
+        if not sizes:  # (torch's Python method tests this first, by truth: sizes=0, None)
+            raise RuntimeError("unflatten: sizes must be non-empty")
         dim = _shape_common._int(dim, "unflatten", "dim", 1)
         return _shape.unflatten(self, dim, _shape_common._ints(sizes, "unflatten", "sizes", 2))
 
@@ -1733,6 +1735,9 @@ class Tensor:
                 and not is_meta_array(self._data)):
             raise NotImplementedError(_NO_META_DATA)  # (a meta value has none to write)
         _idx.setitem(self, index, value)  # (on meta: checks as torch's, writes nothing)
+
+    def __delitem__(self, index):
+        raise TypeError("Tensor does not support deleting items")  # (torch's own words)
 
     @numpy_names
     def gather(self, dim, index):
@@ -3273,6 +3278,19 @@ def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:
     return t
 
 
+def _strided_empty(data: np.ndarray) -> np.ndarray:
+    """A fresh size-0 array (NumPy's result, which owns its memory) with torch's contiguous
+    strides in place of NumPy's zeros: the views made from it (transpose, narrow, select,
+    ...) then get torch's strides and storage offsets from NumPy itself. It touches no
+    memory (there are no elements). A view (``base`` set: ``expand(0)``, ``as_strided``)
+    keeps the strides it was given; a meta array its zeros."""
+    if type(data) is not np.ndarray or data.base is not None or any(data.strides):
+        return data
+    itemsize = data.itemsize
+    strides = [s * itemsize for s in _shape_common.contiguous_strides(data.shape)]
+    return np.ndarray(data.shape, data.dtype, data, 0, strides)
+
+
 def _legacy_data(data, np_dtype) -> np.ndarray:
     """The values of ``torch.Tensor(data)`` in the default dtype: a sequence (a NumPy array
     too) read as ``torch.tensor(data, dtype=...)`` reads it (its refusals of negative
@@ -3544,7 +3562,11 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     )
     try:
         if recording:
-            _check_inplace_allowed(self, requires_grad=True)
+            try:
+                _check_inplace_allowed(self, requires_grad=True)
+            except RuntimeError:
+                _check_arguments(self, op, args, kwargs)
+                raise
             grad_fn = self.grad_fn  # (of a view: over its base's latest history)
             old = wrap(self._data.copy(), grad_fn, self._output_nr)
             old._requires_grad = self._requires_grad
@@ -3575,6 +3597,25 @@ def _inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
         if old._grad_fn is not None:
             _save_old_self_as_clone(old, result)
     return self
+
+
+def _check_arguments(self: Tensor, op, args: tuple, kwargs: dict) -> None:
+    """torch parses an in-place method's arguments before autograd refuses to write into a
+    leaf (or a view of one): ``p.add_('a')`` on a Parameter is the parser's TypeError, so
+    ``p += 'a'`` is Python's "unsupported operand type(s)". Only on that refusal's path:
+    the op runs on a detached alias, and its TypeError (the argument error) propagates;
+    any other error is the kernel's, which torch reaches after the autograd check."""
+    from torchlet.autograd.grad_mode import no_grad
+
+    try:
+        with no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (its warnings come when it really runs)
+            op(self.detach(), *args, **kwargs)
+    except TypeError:
+        if not any(type(a) is complex for a in args):  # (torchlet's refusal of complex
+            raise                                        # numbers, torch's kernel's error)
+    except Exception:  # noqa: BLE001 - (the kernel's errors come after the leaf check)
+        pass
 
 
 def _method_type_error(error: TypeError, op, args: tuple, kwargs: dict) -> TypeError:
@@ -3608,11 +3649,14 @@ def _output_error(self: Tensor, op, args: tuple) -> RuntimeError | None:
     tensor arguments, indices, do not broadcast.)"""
     if not op.__module__.startswith("torchlet._ops.pointwise"):
         return None
+    arrays = [self._data, *(a._data for a in args if isinstance(a, Tensor))]
     try:
-        shape = np.broadcast_shapes(
-            self._data.shape, *(a._data.shape for a in args if isinstance(a, Tensor)))
-    except ValueError:
-        return None
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError as error:  # (torch's size error, before the kernel's dtype refusal)
+        from torchlet.autograd.function import _broadcast_error
+
+        found = _broadcast_error(error, arrays)
+        return found if isinstance(found, RuntimeError) else None
     if shape != self._data.shape:
         return RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
                             f"broadcast shape {list(shape)}")

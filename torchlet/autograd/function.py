@@ -714,6 +714,8 @@ class Primitive(Node, _Context):
             ctx._edges = edges
             ctx._input_meta = meta
             return _record(ctx, inputs, arrays, raw)
+        if type(raw) is _ndarray and raw.size:  # (the common case inline: one call less)
+            return wrap(raw)
         return _wrap_unrecorded(raw)
 
     # ``apply`` for one or two Tensor inputs and no parameters: the same result without
@@ -730,6 +732,8 @@ class Primitive(Node, _Context):
         ctx.needs_input_grad = [edge is not None]
         raw = cls.forward(ctx, data)
         if edge is None:
+            if type(raw) is _ndarray and raw.size:  # (as in apply)
+                return wrap(raw)
             return _wrap_unrecorded(raw)
         ctx._edges = [edge]
         ctx._input_meta = [(data.shape, data.dtype)]
@@ -752,6 +756,8 @@ class Primitive(Node, _Context):
         except ValueError as error:
             raise _broadcast_error(error, (a, b)) from None
         if edge_a is None and edge_b is None:
+            if type(raw) is _ndarray and raw.size:  # (as in apply)
+                return wrap(raw)
             return _wrap_unrecorded(raw)
         ctx._edges = [edge_a, edge_b]
         ctx._input_meta = [None if edge_a is None else (a.shape, a.dtype),
@@ -801,8 +807,10 @@ def _broadcast_error(error: ValueError, arrays) -> Exception:
 
 
 def _as_array(r):
-    """An output as a plain array (a meta array stays one: it is the tensor's device)."""
-    return r if type(r) is np.ndarray or type(r) is MetaArray else np.asarray(r)
+    """An output as a plain array (a meta array stays one: it is the tensor's device); a
+    new empty one with torch's contiguous strides (see ``_strided_empty``)."""
+    r = r if type(r) is np.ndarray or type(r) is MetaArray else np.asarray(r)
+    return r if r.size else _strided_empty(r)
 
 
 def _edge(x):
@@ -821,10 +829,10 @@ def _edge(x):
 def _wrap_unrecorded(raw):
     """The outputs of a forward that is not recorded, as Tensors."""
     if type(raw) is np.ndarray:
-        return wrap(raw)
+        return wrap(raw if raw.size else _strided_empty(raw))
     if type(raw) is tuple:
         return tuple(wrap(_as_array(r)) for r in raw)
-    return wrap(raw if type(raw) is MetaArray else np.asarray(raw))
+    return wrap(raw if type(raw) is MetaArray else np.asarray(raw))  # (as in _record)
 
 
 def _record(ctx, inputs, arrays, raw):
@@ -839,7 +847,10 @@ def _record(ctx, inputs, arrays, raw):
 
     if type(raw) is not tuple:  # the common case: one output
         ctx._n_outputs = 1
-        out = raw if type(raw) is np.ndarray or type(raw) is MetaArray else np.asarray(raw)
+        if type(raw) is np.ndarray:  # (a new empty result: torch's strides, _strided_empty)
+            out = raw if raw.size else _strided_empty(raw)
+        else:  # (a scalar is never empty; a meta array keeps its zero strides)
+            out = raw if type(raw) is MetaArray else np.asarray(raw)
         output = wrap(out, ctx) if out.dtype.kind == "f" else wrap(out)
         if ctx._to_save is not None:
             _resolve_saved(ctx, arrays, inputs, (raw,), (output,))
@@ -1507,6 +1518,7 @@ from torchlet._tensor import (  # noqa: E402
     MULTI_OUTPUT_NODE,
     Tensor,
     _check_inplace_allowed,
+    _strided_empty,
     make_view,
     refresh_view,
     wrap,

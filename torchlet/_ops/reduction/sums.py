@@ -27,7 +27,6 @@ from torchlet._ops.pointwise.operands import (
 )
 from torchlet._ops.reduction import _cascade, _strided_sum
 from torchlet._ops.reduction._common import (
-    Flip,
     Shift,
     accumulation_dtype,
     check_grad_dtype,
@@ -570,11 +569,17 @@ def _to_input_dtype(grad: Tensor, in_dtype) -> Tensor:
 def _prod_safe_zeros_backward(grad: Tensor, x: Tensor, dim: int) -> Tensor:
     """grad * (product of the elements before) * (product of the elements after), each
     an exclusive cumulative product: right even when the slice holds zeros."""
+    from torchlet._ops.shape.copies import Flip  # (it imports the reduction package)
+
     if x._data.size == 0:
         return grad.expand(x._data.shape)
+    if x._data.shape[dim] == 1:  # (torch's shortcut: no other element, the product is 1)
+        return grad
+    # torch's flip copies: a product with NumPy's reversed view (negative strides) would
+    # take another layout, and so would the gradient ((3, 1) strides (1, 3), not (1, 1))
     before = cumprod(Shift.apply(x, dim=dim, step=1, fill=1), dim)
-    flipped = Flip.apply(x, dim=dim)
-    after = Flip.apply(cumprod(Shift.apply(flipped, dim=dim, step=1, fill=1), dim), dim=dim)
+    flipped = Flip.apply(x, dims=(dim,))
+    after = Flip.apply(cumprod(Shift.apply(flipped, dim=dim, step=1, fill=1), dim), dims=(dim,))
     return grad * (before * after)
 
 

@@ -26,10 +26,11 @@ import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from torchlet import __future__ as _future
 from torchlet import _dtype
 from torchlet._ops.pointwise.operands import _is_dtype_arg, _is_tensor_arg, _to_arguments
 from torchlet._runtime import compile as _compile
-from torchlet._tensor import Tensor
+from torchlet._tensor import _FIELDS, Tensor
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn.modules import _hooks
 from torchlet.nn.modules._hooks import (
@@ -810,6 +811,7 @@ class Module:
                                                         persistent_buffers.items())
                        if v is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
+        swap = _future.get_swap_module_params_on_conversion()
         for name, param in local_state.items():
             key = prefix + name
             if key not in state_dict:
@@ -841,7 +843,13 @@ class Module:
                     UserWarning, stacklevel=2)
             try:
                 with no_grad():
-                    if assign:
+                    if swap:  # (torch's default Tensor.module_load, then swap_tensors)
+                        loaded = input_param.detach() if assign else \
+                            param.copy_(input_param).detach()
+                        if isinstance(param, Parameter):
+                            loaded = Parameter(loaded, requires_grad=param.requires_grad)
+                        _swap_tensors(param, loaded)
+                    elif assign:
                         if isinstance(param, Parameter):
                             if not isinstance(input_param, Parameter):
                                 input_param = Parameter(input_param,
@@ -853,7 +861,8 @@ class Module:
                         param.copy_(input_param)
             except Exception as ex:
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", whose dimensions in the model '
+                    f'While {"swapping" if swap else "copying"} the parameter named "{key}", '
+                    "whose dimensions in the model "
                     f"are {param.size()} and whose dimensions in the checkpoint are "
                     f"{input_param.size()}, an exception occurred : {ex.args}."
                 )
@@ -1031,17 +1040,27 @@ class Module:
         """Replace every parameter's values by ``fn(param)`` (keeping the Parameter object,
         as torch's ``param.data = ...``), the same for its ``.grad``, and every buffer by
         ``fn(buffer)``. A move between the CPU and the meta device makes new Parameter and
-        grad objects instead, as torch does (its ``.data =`` cannot change the device)."""
+        grad objects instead, as torch does (its ``.data =`` cannot change the device).
+
+        torch.__future__'s flags change that: with "swap" each parameter (and grad) object
+        takes over the whole converted tensor, keeping its identity even across devices;
+        with "overwrite" (if not "swap") the module gets new Parameter objects (the old
+        ones keep their values and grads)."""
         if recurse:
             for module in self.children():
                 module._apply(fn)
+        swap = _future.get_swap_module_params_on_conversion()
+        overwrite = _future.get_overwrite_module_params_on_conversion()
         for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
                 param_applied = fn(param)
             grad = param.grad
-            if param_applied.is_meta == param.is_meta:
+            if swap:
+                param.grad = None
+                _swap_tensors(param, Parameter(param_applied, param.requires_grad))
+            elif param_applied.is_meta == param.is_meta and not overwrite:
                 param.data = param_applied
             else:
                 param = Parameter(param_applied, param.requires_grad)
@@ -1049,10 +1068,14 @@ class Module:
             if grad is not None:
                 with no_grad():
                     grad_applied = fn(grad)
-                if grad_applied.is_meta == grad.is_meta:
+                if swap:
+                    grad_applied.requires_grad_(grad.requires_grad)
+                    _swap_tensors(grad, grad_applied)
+                    param.grad = grad
+                elif grad_applied.is_meta == grad.is_meta and not overwrite:
                     grad.data = grad_applied
                 else:
-                    param.grad = grad_applied
+                    param.grad = grad_applied.requires_grad_(grad.requires_grad)
         for key, buf in self._buffers.items():
             if buf is not None:
                 applied = fn(buf)
@@ -1147,6 +1170,24 @@ class Module:
             else:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         return main_str + ")"
+
+
+def _swap_tensors(t1: Tensor, t2: Tensor) -> None:
+    """torch.utils.swap_tensors as module conversion uses it: ``t1`` and ``t2`` exchange
+    their whole content (class, attributes, array, autograd state), each object keeping
+    its identity, so that every reference to ``t1`` (an optimizer's) sees the new tensor."""
+    t1.__class__, t2.__class__ = t2.__class__, t1.__class__
+    t1.__dict__, t2.__dict__ = t2.__dict__, t1.__dict__
+    for name in _FIELDS:  # (a field not set yet on one side, e.g. _view_version, moves)
+        a, b = getattr(t1, name, _UNSET), getattr(t2, name, _UNSET)
+        for t, value in ((t1, b), (t2, a)):
+            if value is not _UNSET:
+                setattr(t, name, value)
+            elif hasattr(t, name):
+                delattr(t, name)
+
+
+_UNSET = object()
 
 
 def _parse_to(args, kwargs):
