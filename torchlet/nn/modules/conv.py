@@ -22,26 +22,11 @@ from torchlet.nn import functional as F
 from torchlet.nn import init
 from torchlet.nn._functional.conv import CONV_OVERLOADS
 from torchlet.nn.modules.module import Module
+from torchlet.nn.modules.utils import _ntuple, _reverse_repeat_tuple, _single
 from torchlet.nn.parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d"]
-
-
-def _ntuple(n: int):
-    def parse(x):
-        if isinstance(x, (list, tuple)):
-            return tuple(x)
-        return (x,) * n
-    return parse
-
-
-_single, _pair, _triple = _ntuple(1), _ntuple(2), _ntuple(3)
-
-
-def _reverse_repeat_tuple(t, n: int) -> tuple:
-    """(1, 2) -> (2, 2, 1, 1) for n=2: F.pad's order (last dimension first)."""
-    return tuple(x for x in reversed(t) for _ in range(n))
 
 
 class _ConvNd(Module):

@@ -5,8 +5,8 @@ CircularPad in 1, 2 and 3 dimensions. ``padding`` is an int (every side) or a tu
 from __future__ import annotations
 
 from torchlet.nn import functional as F
-from torchlet.nn.modules.conv import _ntuple, _pair
 from torchlet.nn.modules.module import Module
+from torchlet.nn.modules.utils import _ntuple, _pair, _quadruple
 
 __all__ = [
     "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
@@ -15,7 +15,7 @@ __all__ = [
     "ZeroPad3d",
 ]
 
-_quadruple, _sextuple = _ntuple(4), _ntuple(6)
+_sextuple = _ntuple(6)
 
 
 class _CircularPadNd(Module):

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from torchlet._tensor import Tensor
 from torchlet.nn import functional as F
-from torchlet.nn.modules.conv import _pair, _single, _triple
 from torchlet.nn.modules.module import Module
+from torchlet.nn.modules.utils import _pair, _single, _triple
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
