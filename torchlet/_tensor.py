@@ -25,6 +25,7 @@ backward live side by side. Fields:
 from __future__ import annotations
 
 import builtins
+import numbers
 import warnings
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,7 @@ _REQUIRED = object()  # the default of an argument that torch's method form requ
 _NO_DIM = object()  # squeeze's default, every dim (an explicit None is torch's TypeError)
 _NOT_GIVEN = object()  # sort's stable not passed at all (even None picks torch's other overload)
 _OMITTED = object()  # a reduction's keepdim not passed (torch's overload without dim takes none)
+_NUMBER = (numbers.Number, np.bool_)  # what torch's parser reads as a Number (not complex here)
 _VIEW_SIGNATURES = ("torch.dtype dtype", "tuple of ints size")  # (as torch prints them)
 _MAX_MIN_SIGNATURES = ("", "Tensor other", "int dim, bool keepdim = False")
 
@@ -310,6 +312,15 @@ class Tensor:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
+
+    def module_load(self, other, assign=False):
+        """What ``load_state_dict`` swaps into this parameter or buffer (with
+        ``torch.__future__.set_swap_module_params_on_conversion(True)``): a new tensor, never
+        ``self`` nor ``other``: ``other`` detached (``assign``), else ``self`` after copying
+        ``other`` into it, detached. A subclass may override it."""
+        if assign:
+            return other.detach()
+        return self.copy_(other).detach()
 
     def __reversed__(self):
         """``reversed(t)``: torch flips the first dimension (a 0-d tensor is itself)."""
@@ -612,7 +623,9 @@ class Tensor:
         out._inference = self._inference
         return out
 
-    def detach_(self) -> Tensor:
+    def detach_(self, *args) -> Tensor:
+        if args:
+            raise _no_arguments("detach_", args)
         if self._base is not None and self._base.requires_grad:
             raise RuntimeError(
                 "Can't detach views in-place. Use detach() instead. If you are using "
@@ -1936,15 +1949,16 @@ class Tensor:
         return _inplace(self, _pw.relu)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        return _clamp_inplace(self, _pw.clamp, min, max)
+        return _clamp_inplace(self, "clamp_", _pw.clamp, min, max)
 
-    clip_ = clamp_
+    def clip_(self, min=None, max=None):  # noqa: A002
+        return _clamp_inplace(self, "clip_", _pw.clamp, min, max)
 
     def clamp_min_(self, min):  # noqa: A002
-        return _clamp_inplace(self, _pw.clamp_min, min)
+        return _clamp_inplace(self, "clamp_min_", _pw.clamp_min, min)
 
     def clamp_max_(self, max):  # noqa: A002
-        return _clamp_inplace(self, _pw.clamp_max, max)
+        return _clamp_inplace(self, "clamp_max_", _pw.clamp_max, max)
 
     def floor_(self):
         return _inplace(self, _pw.floor)
@@ -1962,6 +1976,9 @@ class Tensor:
         return _inplace(self, _pw.reciprocal)
 
     def lerp_(self, end, weight):
+        if not isinstance(end, Tensor) or not isinstance(weight, (Tensor, *_NUMBER)):
+            raise _operands.invalid_combination("lerp_", (end, weight), (
+                "Tensor end, Tensor weight", "Tensor end, Number weight"))
         return _inplace(self, _pw.lerp, end, weight)
 
     def hypot_(self, other):
@@ -1996,6 +2013,9 @@ class Tensor:
         return _inplace(self, _pw.logical_not)
 
     def masked_fill_(self, mask, value):
+        if not isinstance(mask, Tensor):  # (torch's parser, before the leaf check)
+            raise _operands.invalid_combination("masked_fill_", (mask, value), (
+                "Tensor mask, Tensor value", "Tensor mask, Number value"))
         return _inplace(self, _idx.masked_fill, mask, value)
 
     @numpy_names
@@ -2012,6 +2032,10 @@ class Tensor:
 
     @numpy_names
     def index_fill_(self, dim, index, value):
+        if (type(dim) is not int and not isinstance(dim, np.integer)) or (
+                not isinstance(index, Tensor) or not isinstance(value, (Tensor, *_NUMBER))):
+            raise _operands.invalid_combination("index_fill_", (dim, index, value), (
+                "int dim, Tensor index, Tensor value", "int dim, Tensor index, Number value"))
         return _inplace(self, _idx.index_fill, dim, index, value)
 
     def masked_scatter_(self, mask, source):
@@ -2025,13 +2049,20 @@ class Tensor:
     def index_put_(self, indices, values, accumulate=False):
         return _inplace(self, _idx.index_put, indices, values, accumulate)
 
-    def zero_(self):
+    def zero_(self, *args):
+        if args:
+            raise _no_arguments("zero_", args)
         return _inplace(self, _pw.zero_value)
 
     def fill_(self, value):
+        if not isinstance(value, (Tensor, *_NUMBER)):  # (torch's parser, before the leaf check)
+            raise _operands.invalid_combination("fill_", (value,), ("Tensor value", "Number value"))
         return _inplace(self, _pw.full_like_value, value, in_place=True)
 
     def copy_(self, src, non_blocking=False):
+        if non_blocking is not False and non_blocking is not True:  # (before the leaf check)
+            raise TypeError("copy_(): argument 'non_blocking' must be bool, not "
+                            f"{_dtype.type_name(non_blocking)}")
         return _inplace(self, _pw.copy_from, src)
 
     def tril_(self, diagonal=0):
@@ -2044,9 +2075,11 @@ class Tensor:
     # random fills (PyTorch's generator, bit for bit; on a meta tensor none: _random_fill)
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        _check_floats("uniform_", ("from", "to"), (from_, to))
         return _random_fill(_rand.uniform_, self, from_, to, generator=generator)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        _check_floats("normal_", ("mean", "std"), (mean, std))
         return _random_fill(_rand.normal_, self, mean, std, generator=generator)
 
     def random_(self, from_=None, to=None, *, generator=None):
@@ -2059,15 +2092,19 @@ class Tensor:
         return _rand.bernoulli(self, p, generator=generator)
 
     def exponential_(self, lambd=1.0, *, generator=None):
+        _check_floats("exponential_", ("lambd",), (lambd,))
         return _random_fill(_rand.exponential_, self, lambd, generator=generator)
 
     def geometric_(self, p, *, generator=None):
+        _check_floats("geometric_", ("p",), (p,))
         return _random_fill(_rand.geometric_, self, p, generator=generator)
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        _check_floats("log_normal_", ("mean", "std"), (mean, std))
         return _random_fill(_rand.log_normal_, self, mean, std, generator=generator)
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        _check_floats("cauchy_", ("median", "sigma"), (median, sigma))
         return _random_fill(_rand.cauchy_, self, median, sigma, generator=generator)
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
@@ -2806,7 +2843,9 @@ class Tensor:
     def H(self):  # noqa: N802 - torch's name
         return _shape.H(self)
 
-    def t_(self):
+    def t_(self, *args):
+        if args:
+            raise _no_arguments("t_", args)
         return _shape.t_(self)
 
     def transpose_(self, dim0, dim1):
@@ -2819,7 +2858,17 @@ class Tensor:
         return _shape.swapdims_(self, dim0, dim1)
 
     @numpy_names
-    def squeeze_(self, dim=None):
+    def squeeze_(self, dim=_NO_DIM):
+        if dim is _NO_DIM:
+            dim = None
+        elif type(dim) is not int:  # (torch's parser: an int or a tuple of ints; not None)
+            try:
+                dim = _shape_common.squeeze_dim(dim)
+            except TypeError as error:
+                message = str(error)
+                if message.startswith("squeeze("):
+                    raise TypeError("squeeze_" + message[len("squeeze"):]) from None
+                raise
         return _shape.squeeze_(self, dim)
 
     @numpy_names
@@ -2850,6 +2899,10 @@ class Tensor:
         return _inplace(self, _idx.put, index, source, accumulate)
 
     def fill_diagonal_(self, fill_value, wrap=False):
+        if not isinstance(fill_value, _NUMBER) and not (
+                isinstance(fill_value, Tensor) and fill_value._data.ndim == 0):
+            raise TypeError("fill_diagonal_(): argument 'fill_value' (position 1) must be Number, "
+                            f"not {_dtype.type_name(fill_value)}")
         return _idx.fill_diagonal_(self, fill_value, wrap)
 
     def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
@@ -3628,16 +3681,36 @@ def _method_type_error(error: TypeError, op, args: tuple, kwargs: dict) -> TypeE
     return _operands.method_error(error, op.__name__, op.__name__ + "_", args, given)
 
 
-def _clamp_inplace(self: Tensor, op, *bounds) -> Tensor:
-    """clamp_/clamp_min_/clamp_max_: torch's scalar overloads word a bool self's cast error
-    with the C type name ("... desired output type bool")."""
+_CLAMP_OVERLOADS = {
+    "clamp_": ("Tensor min = None, Tensor max = None", "Number min = None, Number max = None"),
+    "clamp_min_": ("Tensor min", "Number min"),
+    "clamp_max_": ("Tensor max", "Number max"),
+}
+
+
+def _clamp_inplace(self: Tensor, name: str, op, *bounds) -> Tensor:
+    """clamp_/clip_/clamp_min_/clamp_max_ (``name``). torch's parser refuses first (before
+    the leaf check) a bound that is neither a Tensor nor a number, a None bound of
+    clamp_min_/clamp_max_, and a Tensor bound with a number one (its overloads take two
+    Tensors or two Numbers); a trailing None bound is read as not given. Its number
+    overloads word the cast error with the C type name ("... desired output type long
+    int")."""
+    mixed = len(bounds) == 2 and bounds[0] is not None and bounds[1] is not None and (
+        isinstance(bounds[0], Tensor) != isinstance(bounds[1], Tensor))
+    if mixed or (len(bounds) == 1 and bounds[0] is None) or any(
+            b is not None and not isinstance(b, (Tensor, *_NUMBER)) for b in bounds):
+        given = bounds[:1] if len(bounds) == 2 and bounds[1] is None else bounds
+        overloads = _CLAMP_OVERLOADS["clamp_" if name == "clip_" else name]
+        raise _operands.invalid_combination(name, given, overloads)
     try:
         return _inplace(self, op, *bounds)
     except RuntimeError as error:
         message = str(error)
-        if (self._data.dtype.kind == "b" and message.endswith("desired output type Bool")
+        target = self._data.dtype.name
+        word = _dtype.TYPE_WORDS[target]
+        if (message.endswith(f"desired output type {word}") and target in _dtype.C_TYPE_NAMES
                 and not any(isinstance(b, Tensor) for b in bounds)):
-            raise RuntimeError(message[:-4] + "bool") from None
+            raise RuntimeError(message[:-len(word)] + _dtype.C_TYPE_NAMES[target]) from None
         raise
 
 
@@ -3768,6 +3841,16 @@ def _write_result(self: Tensor, result: Tensor) -> None:
         )
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
+
+
+def _check_floats(method: str, names: tuple, values: tuple) -> None:
+    """torch's parser for a sampler's ``float`` arguments (a real number or a 0-d tensor),
+    before the leaf check and before any number is drawn."""
+    for position, (name, value) in enumerate(zip(names, values, strict=True), 1):
+        if not isinstance(value, _NUMBER) or type(value) is complex:
+            if not (isinstance(value, Tensor) and value._data.ndim == 0):
+                raise TypeError(f"{method}(): argument '{name}' (position {position}) must be "
+                                f"float, not {_dtype.type_name(value)}")
 
 
 def _random_fill(fill, t: Tensor, *args, **kwargs) -> Tensor:

@@ -110,7 +110,10 @@ def bitwise_(self: Tensor, op, other) -> Tensor:
         if shape != self._data.shape:
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match "
                                f"the broadcast shape {list(shape)}")
-    check_castable(self, other)
+    try:
+        check_castable(self, other)
+    except TypeError:  # (not a Tensor nor a number: ``_inplace`` words torch's parser error)
+        pass
     return _inplace(self, op, other)
 
 
