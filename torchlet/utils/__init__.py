@@ -92,7 +92,7 @@ def _check_use_count(t, name: str) -> None:
         if not t.requires_grad:
             raise RuntimeError("It is not possible to get the gradient edge for a Tensor that "
                                "does not require gradients")
-        if in_graph:
+        if node is not None and in_graph:
             node.register_prehook(_poison)
             fresh = t._accumulator = AccumulateGrad(t)
             if node._hooks is not None:  # (torch keeps these on the tensor, not the node)
