@@ -144,6 +144,16 @@ SCRIPTS = {
     "views_strides_tour.py": EXACT,
     "vision_transformer_toy.py": EXACT,
     "word2vec_skipgram.py": EXACT,
+    "ddpm_diffusion_toy.py": EXACT,
+    "fake_quantization_int8.py": EXACT,
+    "llama_block_kv_cache.py": EXACT,
+    "lora_finetuning.py": EXACT,
+    "mixture_of_experts.py": EXACT,
+    "neural_ode_rk4.py": EXACT,
+    "saliency_integrated_gradients.py": EXACT,
+    "sinkhorn_optimal_transport.py": EXACT,
+    "vqvae_straight_through.py": EXACT,
+    "wavenet_causal_conv.py": EXACT,
     # float32 LSTM/GRU/RNN training over a few hundred steps: perplexities agree to
     # the last printed digit (64.91 vs 64.90), the same loop in float64 agrees exactly
     "word_language_model.py": ROUNDING,
