@@ -187,34 +187,19 @@ class _FusedGRUCell(Primitive):
 
     @staticmethod
     def forward(ctx, hh, xw, h):
-        size = h.shape[1]
-        rz = _sigmoid(hh[:, :2 * size] + xw[:, :2 * size])
-        r, z = rz[:, :size], rz[:, size:]
-        n = _tanh(xw[:, 2 * size:] + hh[:, 2 * size:] * r)
+        h_new, rz, n = _gru_cell_forward(hh, xw, h)
         ctx.save_for_backward(hh, xw, h, rz, n)
-        return (h - n) * z + n
+        return h_new
 
     @staticmethod
     def backward(ctx, grad):
         if GRAD_STATE.enabled:
             return _readable_grad(_gru_gates, ctx, (grad,))[:3]
         hh, _, h, rz, n = (t._data for t in ctx.saved_tensors)
-        grad = grad._data
-        size = h.shape[1]
-        r, z = rz[:, :size], rz[:, size:]
-        dn = grad * (1 - z) * (1 - n * n)
-        d = np.empty(hh.shape, dtype=dn.dtype)
-        d[:, :size] = dn * hh[:, 2 * size:] * r * (1 - r)
-        d[:, size:2 * size] = grad * (h - n) * z * (1 - z)
-        d[:, 2 * size:] = dn
         need_hh, need_xw, need_h = ctx.needs_input_grad
-        grad_xw = wrap(d) if need_xw else None
-        grad_hh = None
-        if need_hh:
-            d_hh = d.copy() if need_xw else d
-            d_hh[:, 2 * size:] *= r
-            grad_hh = wrap(d_hh)
-        return grad_hh, grad_xw, wrap(grad * z) if need_h else None
+        d, d_hh, dz = _gru_cell_backward(grad._data, hh, h, rz, n, need_xw, need_hh,
+                                         need_h)
+        return tuple(None if g is None else wrap(g) for g in (d_hh, d, dz))
 
 
 class _LSTMLayer(Primitive):
@@ -359,6 +344,169 @@ def _lstm_layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse, time_dim):
     return out, (h, c)
 
 
+class _GRULayer(Primitive):
+    """One GRU layer in one direction over a padded sequence, from the projection
+    xw = x W_ih^T + b_ih (all steps, computed before), as one node with one output per
+    time step (the layer stacks them: torch's StackBackward0 over the steps stays).
+
+    Forward: per step hh = h W_hh^T + b_hh and _FusedGRUCell's arithmetic. Backward
+    through time, last step first: the h gradient of a step is its outputs' gradient,
+    plus the next step's cell gradient (grad z), plus the next step's F.linear gradient
+    (grad_hh W_hh), added in this order; then the fused cell's gradient and F.linear's
+    (grad_W_hh += grad_hh^T h, grad_b_hh += sum of grad_hh, summed from the last step to
+    the first).
+
+    These are the operations, in the order, of the graph the per-step composition
+    (_run_padded with _gru_step: one linear and one fused cell node per step) records and
+    the engine runs, so the numbers are the same bit for bit (tests/test_speed27_rnn.py);
+    only the per-step nodes and the engine's bookkeeping are gone. The node keeps the
+    per-step cell's name. Under create_graph the backward differentiates that
+    composition."""
+
+    node_name = "ThnnFusedGruCellBackward0"
+
+    @staticmethod
+    def forward(ctx, xw, w_hh, b_hh, h0, *, reverse, time_dim):
+        steps = xw.shape[time_dim]
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        record = any(ctx.needs_input_grad)
+        outputs = [None] * steps
+        cache = []
+        h = h0
+        for t in order:
+            hh = times_transposed(h, w_hh, b_hh)
+            h_new, rz, n = _gru_cell_forward(hh, xw[t] if time_dim == 0 else xw[:, t], h)
+            if record:
+                cache.append((h, hh, rz, n))
+            outputs[t] = h_new
+            h = h_new
+        ctx.reverse, ctx.time_dim = reverse, time_dim
+        ctx.save_for_backward(xw, w_hh, b_hh, h0, cache)
+        return tuple(outputs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if GRAD_STATE.enabled:
+            return _readable_gru_layer_grad(ctx, grads)
+        saved = ctx.saved_tensors
+        xw, w_hh = saved[0]._data, saved[1]._data
+        cache = saved[4]
+        need_xw, need_w_hh, need_b_hh, need_h0 = ctx.needs_input_grad
+        need_hh0 = need_h0 or need_w_hh or need_b_hh  # the first step's linear ran
+        steps = len(cache)
+        order = range(steps - 1, -1, -1) if ctx.reverse else range(steps)
+        time_dim = ctx.time_dim
+        grad_xw = np.empty(xw.shape, w_hh.dtype) if need_xw else None
+        grad_w_hh = grad_b_hh = None
+        dz = lin = None  # the next step's cell and linear gradients of this step's h
+        for k in range(steps - 1, -1, -1):
+            t = order[k]
+            dh = None if grads[t] is None else grads[t]._data
+            for part in (dz, lin):  # added as the engine adds them, in order of arrival
+                if part is not None:
+                    dh = part if dh is None else dh + part
+            if dh is None:  # no gradient reached this step: its nodes did not run
+                if need_xw:
+                    if time_dim == 0:
+                        grad_xw[t] = 0
+                    else:
+                        grad_xw[:, t] = 0
+                continue
+            h, hh, rz, n = cache[k]
+            d, d_hh, dz = _gru_cell_backward(dh, hh, h, rz, n, need_xw, k > 0 or need_hh0,
+                                             k > 0 or need_h0)
+            if need_xw:
+                if time_dim == 0:
+                    grad_xw[t] = d
+                else:
+                    grad_xw[:, t] = d
+            lin = None
+            if k > 0 or need_hh0:  # h W_hh^T + b_hh's gradients
+                if need_b_hh:
+                    grad = column_sums(d_hh)
+                    grad_b_hh = grad if grad_b_hh is None else np.add(grad_b_hh, grad,
+                                                                      out=grad_b_hh)
+                if k > 0 or need_h0:
+                    lin = matrix_product(d_hh, w_hh)
+                if need_w_hh:
+                    grad = matrix_product(d_hh.T, h)
+                    grad_w_hh = grad if grad_w_hh is None else np.add(grad_w_hh, grad,
+                                                                      out=grad_w_hh)
+        grad_h0 = dz + lin if need_h0 and dz is not None else None
+        return tuple(None if g is None else wrap(g) for g in (
+            grad_xw, grad_w_hh, grad_b_hh, grad_h0))
+
+
+def _gru_cell_forward(hh, xw, h):
+    """The arrays of one fused GRU step (_FusedGRUCell's forward; the layer node runs it
+    too): h', the gates [r, z] and n."""
+    size = h.shape[1]
+    rz = _sigmoid(hh[:, :2 * size] + xw[:, :2 * size])
+    r, z = rz[:, :size], rz[:, size:]
+    n = _tanh(xw[:, 2 * size:] + hh[:, 2 * size:] * r)
+    return (h - n) * z + n, rz, n
+
+
+def _gru_cell_backward(grad, hh, h, rz, n, need_xw, need_hh, need_h):
+    """The gradients of one fused GRU step, on arrays (see _FusedGRUCell): grad_xw,
+    grad_hh and grad_h, each None unless needed; new arrays."""
+    size = h.shape[1]
+    r, z = rz[:, :size], rz[:, size:]
+    dn = grad * (1 - z) * (1 - n * n)
+    d = np.empty(hh.shape, dtype=dn.dtype)
+    d[:, :size] = dn * hh[:, 2 * size:] * r * (1 - r)
+    d[:, size:2 * size] = grad * (h - n) * z * (1 - z)
+    d[:, 2 * size:] = dn
+    d_hh = None
+    if need_hh:
+        d_hh = d.copy() if need_xw else d
+        d_hh[:, 2 * size:] *= r
+    return (d if need_xw else None), d_hh, (grad * z if need_h else None)
+
+
+def _readable_gru_layer_grad(ctx, grads):
+    """_GRULayer's gradient through the per-step composition, recorded (create_graph)."""
+    needs = ctx.needs_input_grad
+    inputs = [x.view(x.shape) if need else x
+              for x, need in zip(ctx.saved_tensors[:4], needs, strict=True)]
+    xw, w_hh, b_hh, h0 = inputs
+    steps = xw.unbind(ctx.time_dim)
+    order = range(len(steps) - 1, -1, -1) if ctx.reverse else range(len(steps))
+    outputs = [None] * len(steps)
+    with enable_grad():
+        hidden = (h0,)
+        for t in order:
+            hidden = _gru_step(steps[t], hidden, (w_hh, b_hh, None))
+            outputs[t] = hidden[0]
+    given = [(o, g) for o, g in zip(outputs, grads, strict=True) if g is not None]
+    wanted = [x for x, need in zip(inputs, needs, strict=True) if need]
+    found = iter(autograd_grad([o for o, _ in given], wanted, [g for _, g in given],
+                               create_graph=True, allow_unused=True))
+    return tuple(next(found) if need else None for need in needs)
+
+
+def _gru_layer(xw, w_hh, b_hh, h0, reverse, time_dim):
+    """One GRU layer as one _GRULayer node; None where it does not apply (then the
+    per-step composition runs): float32 or float64 CPU tensors of one dtype, a 3-D
+    projection, a nonempty batch and sequence, states and weights that fit (else the
+    composition raises torch's errors), no saved-tensor hooks."""
+    tensors = (xw, w_hh, h0) if b_hh is None else (xw, w_hh, b_hh, h0)
+    dtype = xw._data.dtype
+    for t in tensors:
+        if (type(t._data) is not np.ndarray or t._data.dtype != dtype
+                or dtype not in (np.float32, np.float64)):
+            return None
+    data, w, h = xw._data, w_hh._data, h0._data
+    if (data.ndim != 3 or data.size == 0 or w.ndim != 2 or h.ndim != 2
+            or h.shape != (data.shape[1 - time_dim], w.shape[1])
+            or data.shape[2] != w.shape[0] or w.shape[0] != 3 * w.shape[1]
+            or (b_hh is not None and b_hh._data.shape != (w.shape[0],))
+            or SAVED_TENSOR_HOOKS.stack):
+        return None
+    outputs = _GRULayer.apply(xw, w_hh, b_hh, h0, reverse=reverse, time_dim=time_dim)
+    return stack(list(outputs), 0), (outputs[0] if reverse else outputs[-1],)
+
+
 def _tanh_step(xw, hidden, p):
     return (F.linear(hidden[0], p[0], p[1]).add(xw).tanh(),)
 
@@ -484,7 +632,12 @@ def _rnn(mode, input, hidden, weights, has_bias, has_proj, num_layers, dropout, 
                 xw = F.linear(layer_input, w_ih, b_ih)
                 state = tuple(s[k] for s in hidden)
                 p = (w_hh, b_hh, w_hr)
-                if batch_sizes is None:
+                if mode == "GRU" and batch_sizes is None:
+                    # the steps as one node, where it applies (the same numbers)
+                    fused = _gru_layer(xw, w_hh, b_hh, state[0], direction == 1, time_dim)
+                if fused is not None:
+                    out, state = fused
+                elif batch_sizes is None:
                     out, state = _run_padded(step, xw, state, p, direction == 1, time_dim)
                 elif direction == 0:
                     out, state = _run_packed(step, xw, state, p, batch_sizes)
