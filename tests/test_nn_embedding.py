@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import torchlet
 import torchlet.nn as nn
 import torchlet.nn.functional as F
-from torchlet.autograd import gradcheck, gradgradcheck
+from torchlet.autograd import GradcheckError, gradcheck, gradgradcheck
 from torchlet.nn._functional.embedding import _scatter_add_rows
 
 try:
@@ -145,10 +145,13 @@ def test_embedding_gradcheck_and_gradgradcheck():
     idx = torchlet.tensor([[1, 2, 1], [0, 5, 1]])
     assert gradcheck(lambda w: F.embedding(idx, w), (w,))
     assert gradgradcheck(lambda w: F.embedding(idx, w), (w,))
-    # with padding_idx / scale_grad_by_freq the first derivative is not the true one (by
-    # design), but it is linear in the output gradient: gradgradcheck still holds
+    # with padding_idx the first derivative is not the true one (by design), but it is
+    # linear in the output gradient: gradgradcheck still holds
     assert gradgradcheck(lambda w: F.embedding(idx, w, padding_idx=1), (w,))
-    assert gradgradcheck(lambda w: F.embedding(idx, w, scale_grad_by_freq=True), (w,))
+    # with scale_grad_by_freq torch's double backward leaves the scaling out (its
+    # embedding_dense_double_backward), so torch's own gradgradcheck fails there too
+    with pytest.raises(GradcheckError):
+        gradgradcheck(lambda w: F.embedding(idx, w, scale_grad_by_freq=True), (w,))
 
 
 @needs_torch

@@ -44,6 +44,7 @@ from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros
 from torchlet._ops.linalg import baddbmm, bmm, matmul
 from torchlet._ops.linalg.integration import MulScalar
+from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.backends import cuda as _cuda_backend
@@ -296,12 +297,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return out.to(_dtype.float16) if half else out
 
 
-def _times_number(x: np.ndarray, number: float) -> np.ndarray:
+def _times_number(x: np.ndarray, number: float, in_place: bool = False) -> np.ndarray:
     """x * number as a Tensor times a Python number computes it (float16 in float32,
-    rounded once)."""
+    rounded once); ``in_place``: into x (not float16)."""
     if x.dtype == np.float16:
         return (x.astype(np.float32) * np.float32(number)).astype(np.float16)
-    return x * x.dtype.type(number)
+    return np.multiply(x, x.dtype.type(number), out=x if in_place else None)
 
 
 def _dense_heads(*arrays) -> bool:
@@ -378,9 +379,10 @@ class FlashAttentionForCpu(Primitive):
             else:
                 weights = _softmax_np(scores, last, False)
             lse = _logsumexp(top, weights, masked)
-        # the output laid out as the query, as torch's kernel (empty_like): for MHA's
-        # heads, (L, N, heads, E) in memory, so that MHA's permute back is a view
-        out = np.empty_like(q, shape=q.shape[:-1] + vs.shape[-1:])
+        # the output laid out as the query, as torch's kernel (empty_like: a dense query's
+        # strides, size-1 dims' too): for MHA's heads, (L, N, heads, E) in memory, so that
+        # MHA's permute back is a view (a meta query: a meta array like it)
+        out = empty_in_layout(q, q.dtype, None) if type(q) is np.ndarray else np.empty_like(q)
         np.matmul(weights.astype(q.dtype, copy=False), vs, out=out)
         ctx.is_causal, ctx.q_factor, ctx.factor = is_causal, q_factor, factor
         # torch's order (saved_tensors_hooks see it): attn_mask, key, query, value,
@@ -475,14 +477,20 @@ class FlashAttentionForCpuGrad(Primitive):
             grad, qs, kts, vs = (x.astype(np.float32) for x in (grad, qs, kts, vs))
         scores = _scores(qs, kts, mask, is_causal)  # (a new array: updated in place)
         weights = np.exp(np.subtract(scores, lse[..., None], out=scores), out=scores)
-        grad_v = np.matmul(weights.swapaxes(-2, -1), grad)
+        # (written straight into torch's layout where nothing follows but the scaling)
+        direct = dtype != np.float16 and k.shape[1] == q.shape[1]
+        grad_v = _product(weights.swapaxes(-2, -1), grad, direct)
         grad_w = np.matmul(grad, vs.swapaxes(-2, -1))
         row_sums = np.sum(grad_w * weights, -1, keepdims=True)
         grad_s = np.multiply(weights, np.subtract(grad_w, row_sums, out=grad_w), out=grad_w)
-        grad_q = _times_number(np.matmul(grad_s, kts.swapaxes(-2, -1)), q_factor)
-        grad_k = _times_number(np.matmul(grad_s.swapaxes(-2, -1), qs), factor)
-        return (grad_q.astype(dtype, copy=False), _group_sum(grad_k, k).astype(dtype, copy=False),
-                _group_sum(grad_v, v).astype(dtype, copy=False))
+        grad_q = _times_number(_product(grad_s, kts.swapaxes(-2, -1), direct), q_factor,
+                               in_place=direct)
+        grad_k = _times_number(_product(grad_s.swapaxes(-2, -1), qs, direct), factor,
+                               in_place=direct)
+        if direct:
+            return grad_q, grad_k, grad_v
+        return (_heads_second(grad_q, dtype), _heads_second(_group_sum(grad_k, k), dtype),
+                _heads_second(_group_sum(grad_v, v), dtype))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -490,6 +498,28 @@ class FlashAttentionForCpuGrad(Primitive):
             "derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward is "
             "not implemented"
         )
+
+
+def _product(a: np.ndarray, b: np.ndarray, heads_second: bool) -> np.ndarray:
+    """a @ b for (batch, heads, rows, ...) operands, written into ``_heads_second``'s
+    layout when asked: its rows are still BLAS's (unit stride, a longer leading dimension),
+    which changes no bits (tests/test_nnleft27.py compares with a copy)."""
+    if not heads_second or type(a) is not np.ndarray:
+        return np.matmul(a, b)
+    batch, heads, rows = a.shape[:3]
+    out = np.empty((batch, rows, heads, b.shape[-1]), a.dtype).transpose(0, 2, 1, 3)
+    return np.matmul(a, b, out=out)
+
+
+def _heads_second(grad: np.ndarray, dtype) -> np.ndarray:
+    """A (batch, heads, length, dim) gradient as torch's flash backward allocates it,
+    whatever the input's layout: (batch, length, heads, dim) in memory, transposed."""
+    if type(grad) is not np.ndarray:  # (a meta array)
+        return grad.astype(dtype, copy=False)
+    batch, heads, length, dim = grad.shape
+    out = np.empty((batch, length, heads, dim), dtype).transpose(0, 2, 1, 3)
+    out[...] = grad  # (float16: rounded once, as astype)
+    return out
 
 
 def _group_sum(grad: np.ndarray, like: np.ndarray) -> np.ndarray:

@@ -264,21 +264,51 @@ class Embedding(Primitive):
     @staticmethod
     def backward(ctx, grad):
         _check_sparse_backward(ctx)
-        indices = ctx.saved_tensors[0]._data
-        if ctx.sparse and ctx.padding_idx >= 0 and indices.ndim == 0:
+        indices = ctx.saved_tensors[0]
+        if ctx.sparse and ctx.padding_idx >= 0 and indices._data.ndim == 0:
             # torch's sparse backward masks the padding out of 0-d indices, and fails so
             raise IndexError("too many indices for tensor of dimension 0 (got 1)")
-        flat = indices.reshape(-1).astype(np.intp, copy=False)
-        rows = grad.reshape((flat.size,) + tuple(grad._data.shape[indices.ndim:]))
-        if ctx.padding_idx >= 0:
-            is_pad = flat == ctx.padding_idx
-            if is_pad.any():  # padding positions contribute nothing: leave them out
-                kept = np.flatnonzero(~is_pad)
-                rows = IndexSelect.apply(rows, dim=0, index=kept)
-                flat = flat[kept]
-        scale = (_inverse_counts(flat, ctx.num_rows, grad._data.dtype)
-                 if ctx.scale_grad_by_freq else None)
-        return ScatterAddRows.apply(rows, index=flat, num_rows=ctx.num_rows, scale=scale)
+        return EmbeddingDenseBackward.apply(
+            grad, indices=indices, num_rows=ctx.num_rows, padding_idx=ctx.padding_idx,
+            scale_grad_by_freq=ctx.scale_grad_by_freq)
+
+
+class EmbeddingDenseBackward(Primitive):
+    """embedding's weight gradient as an operation of its own (torch's
+    embedding_dense_backward), so that double backward is torch's:
+    out = zeros(num_rows, *row); out[i] += grad's row at each position of index i, in
+    order (positions at padding_idx left out), each times 1 / (how often i occurs) with
+    scale_grad_by_freq (one fused multiply-add per step, as torch's kernel);
+    grad_grad = gg[indices], the padding positions' rows zeroed, shaped as grad (torch's
+    embedding_dense_double_backward: index_select, masked_fill, view). That leaves the
+    frequency scaling out, as torch's does ("the first backward takes care of it")."""
+
+    node_name = "EmbeddingDenseBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, *, indices, num_rows, padding_idx, scale_grad_by_freq):
+        ctx.save_for_backward(indices)  # (freed after backward, as torch's)
+        ctx.padding_idx, ctx.grad_shape = padding_idx, grad.shape
+        index = indices._data
+        flat = index.reshape(-1).astype(np.intp, copy=False)
+        rows = grad.reshape((flat.size,) + grad.shape[index.ndim:])
+        if padding_idx >= 0:
+            kept = flat != padding_idx
+            if not kept.all():  # padding positions contribute nothing: leave them out
+                rows, flat = rows[kept], flat[kept]
+        if not scale_grad_by_freq:
+            return _scatter_add_rows(flat, rows, num_rows)
+        scale = _inverse_counts(flat, num_rows, grad.dtype)
+        return _scatter_fma_rows(flat, rows, scale, num_rows)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        flat = indices._data.reshape(-1).astype(np.intp, copy=False)
+        rows = IndexSelect.apply(grad, dim=0, index=flat)
+        if ctx.padding_idx >= 0:  # (torch: masked_fill_, node MaskedFillBackward0)
+            rows = rows.masked_fill(wrap((flat == ctx.padding_idx).reshape(-1, 1)), 0)
+        return rows.view(ctx.grad_shape)
 
 
 def _check_sparse_backward(ctx):

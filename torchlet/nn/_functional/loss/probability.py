@@ -11,14 +11,17 @@ import numpy as np
 from torchlet import _dtype
 from torchlet._ops.linalg.integration import _over
 from torchlet._ops.pointwise import exp, logit, sigmoid, xlogy
+from torchlet._ops.pointwise._libm import rounded_once as _libm
+from torchlet._ops.pointwise._libm import sigmoid as _libm_sigmoid
+from torchlet._ops.pointwise.arithmetic import add_scalar, div_scalar
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
+from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.nn._functional.loss._shared import (
     _TYPE_WORD,
     _check,
     _check_broadcast,
     _get_enum,
-    _grad_scale,
     _not_differentiable,
     _opmath,
     _read_first,
@@ -180,38 +183,115 @@ class BinaryCrossEntropyWithLogits(Primitive):
     def forward(ctx, x, y, *, weight, pos_weight, reduction):
         ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
         ctx.save_for_backward(x, y)
-        xf = _opmath(x)  # torch's log_sigmoid computes float16 in float32, rounds once
-        log_sig = (np.minimum(xf, 0) - np.log1p(np.exp(-np.abs(xf)))).astype(x.dtype)
+        log_sig = _log_sigmoid(x)
+        if _one_dtype(x, y, weight, pos_weight):  # NumPy's steps are torch's
+            if pos_weight is not None:
+                log_sig *= (pos_weight - pos_weight.dtype.type(1)) * y + 1
+            loss = (y.dtype.type(1) - y) * x
+            loss -= log_sig
+            if weight is not None:
+                loss *= weight
+            return _reduce_np(loss, reduction, y)  # (torch starts from 1 - target)
+        # torch's steps, in place but for the first two, as torchlet's pointwise ops: they
+        # promote as torch's (a 0-dim weight of a wider dtype does not widen the loss)
+        log_sig = wrap(log_sig)
         if pos_weight is not None:
-            log_weight = (pos_weight - pos_weight.dtype.type(1)) * y + 1
-            log_sig = (log_sig * log_weight).astype(x.dtype, copy=False)
-        out = y.dtype
-        loss = ((out.type(1) - y) * x).astype(out, copy=False)
-        loss = (loss - log_sig).astype(out, copy=False)
+            log_sig.mul_((wrap(pos_weight) - 1).mul(wrap(y)).add_(1))
+        loss = (1 - wrap(y)).mul_(wrap(x)).sub_(log_sig)
         if weight is not None:
-            loss = (loss * weight).astype(out, copy=False)
-        return _reduce_np(loss, reduction, y)  # (torch starts from 1 - target)
+            loss.mul_(wrap(weight))
+        return _reduce_np(loss._data, reduction, y)  # (torch starts from 1 - target)
 
     @staticmethod
     def backward(ctx, grad):
+        """torch's binary_cross_entropy_with_logits_backward and _target_backward, step
+        by step: its order of roundings and, under create_graph, its nodes. The input's
+        gradient works in place (each step rounded to the first operand's dtype) unless
+        a graph is recorded; the target's always does, but for -x * grad."""
         x, y = ctx.saved_tensors
-        scale = _grad_scale(grad, ctx.reduction, x._data.size)
+        record = GRAD_STATE.enabled
+        if not record and _one_dtype(x._data, y._data, grad._data, ctx.weight, ctx.pos_weight) \
+                and x._data.flags.c_contiguous and y._data.flags.c_contiguous:
+            return BinaryCrossEntropyWithLogits.grads_np(ctx, grad._data, x._data, y._data)
         weight = None if ctx.weight is None else wrap(ctx.weight)
         pw = None if ctx.pos_weight is None else wrap(ctx.pos_weight)
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad_y = None
         if need_x:
             if pw is None:
-                grad_x = sigmoid(x) - y
+                grad_x = sigmoid(x) - y if record else sigmoid(x).sub_(y)
+            else:
+                py = pw * y  # (pos_weight broadcasts: not in place)
+                if record:  # (py + 1 - y) sigmoid(x) - py, "+ 1" a C++ Scalar
+                    grad_x = (add_scalar(py, 1) - y) * sigmoid(x) - py
+                else:
+                    grad_x = add_scalar(py, 1).sub_(y).mul_(sigmoid(x)).sub_(py)
+            grad_x = _times(grad_x, grad, record)
+            if weight is not None:
+                grad_x = _times(grad_x, weight, record)
+        if need_y:
+            if pw is None:
+                grad_y = -x * grad
+            else:  # logsigmoid(-x) - logsigmoid(x) pw, in place in logsigmoid(-x)
+                grad_y = logsigmoid(-x).sub_(logsigmoid(x).mul_(pw)).mul_(grad)
+            if weight is not None:
+                grad_y = grad_y.mul_(weight)
+        if ctx.reduction == "mean":  # a C++ Scalar division: DivBackward1
+            n = x._data.size
+            grad_x = None if grad_x is None else div_scalar(grad_x, n)
+            grad_y = None if grad_y is None else div_scalar(grad_y, n)
+        return grad_x, grad_y
+
+    @staticmethod
+    def grads_np(ctx, grad, x, y):
+        """``backward``'s first-order steps for arrays of one dtype and C-contiguous x and y
+        (the results are then C-contiguous, as torch's): NumPy's arithmetic, without the
+        dispatch of torchlet's in-place operations (tested against the general path)."""
+        w, pw = ctx.weight, ctx.pos_weight
+        need_x, need_y = ctx.needs_input_grad
+        n = x.size
+        grad_x = grad_y = None
+        if need_x:
+            if pw is None:
+                grad_x = _libm_sigmoid(x) - y
             else:
                 py = pw * y
-                grad_x = (py + 1 - y) * sigmoid(x) - py
+                grad_x = (py + 1 - y) * _libm_sigmoid(x) - py
+            grad_x *= grad
+            if w is not None:
+                grad_x *= w
         if need_y:
-            grad_y = -x if pw is None else logsigmoid(-x) - logsigmoid(x) * pw
-        # the weight multiplies the full-size gradient before the 0-dim incoming gradient
-        # does, so a weight of a narrower dtype promotes to the gradient's, as in torch
-        return tuple(None if g is None else (g if weight is None else g * weight) * scale
-                     for g in (grad_x, grad_y))
+            if pw is None:
+                grad_y = -x * grad
+            else:
+                grad_y = _log_sigmoid(-x) - _log_sigmoid(x) * pw
+                grad_y *= grad
+            if w is not None:
+                grad_y *= w
+        if ctx.reduction == "mean":  # (float16 too: divided in float32, rounded once)
+            grad_x = None if grad_x is None else grad_x / n
+            grad_y = None if grad_y is None else grad_y / n
+        return (None if grad_x is None else wrap(grad_x),
+                None if grad_y is None else wrap(grad_y))
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """torch's at::log_sigmoid, min(x, 0) - log1p(exp(-|x|)) (logsigmoid's kernel): float16
+    computed in float32 and rounded once, exp and log1p rounded as its scalar loop's."""
+    xf = _opmath(x)
+    return np.asarray(np.minimum(xf, 0) - _libm(np.log1p, _libm(np.exp, -np.abs(xf)))
+                      ).astype(x.dtype)
+
+
+def _one_dtype(*arrays) -> bool:
+    """All the given arrays (None: absent) of one dtype: NumPy's promotion is then torch's."""
+    dtypes = {a.dtype for a in arrays if a is not None}
+    return len(dtypes) == 1
+
+
+def _times(a: Tensor, b: Tensor, record: bool) -> Tensor:
+    """torch's ``a.mul(b)`` while recording a graph, else ``a.mul_(b)`` (a's dtype)."""
+    return a * b if record else a.mul_(b)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
