@@ -692,6 +692,10 @@ from torchlet.nn.modules.module import typename  # noqa: E402
 # torch.func, torch._weight_norm and torch.norm_except_dim (nn.utils parametrizations)
 from torchlet import func  # noqa: E402
 from torchlet._ops.weight_norm import _weight_norm, norm_except_dim  # noqa: E402
+from torchlet._ops.fake_quantize import (  # noqa: E402
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+)
 
 # legacy decompositions (torch.qr, svd, lu, lu_unpack), Householder helpers, removed names
 from torchlet.linalg.householder import geqrf, orgqr, ormqr  # noqa: E402

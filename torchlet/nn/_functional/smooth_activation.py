@@ -29,9 +29,11 @@ import numpy as np
 
 from torchlet._dtype import no_attribute_error
 from torchlet._ops import shape as _shape
+from torchlet._ops.indexing._common import relaid
 from torchlet._ops.pointwise import exp
 from torchlet._ops.pointwise import sigmoid as _sigmoid_op
 from torchlet._ops.pointwise import tanh as _tanh_op
+from torchlet._ops.pointwise._fused import scalar_lanes
 from torchlet._ops.pointwise._libm import rounded_once as _libm  # float32 math as torch rounds it
 from torchlet._ops.pointwise._libm import sigmoid as _libm_sigmoid
 from torchlet._ops.pointwise.arithmetic import Addcmul, AddScalar
@@ -58,6 +60,29 @@ _SQRT1_2 = 1 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _TANH_BETA = math.sqrt(2 / math.pi)
 _TANH_KAPPA = 0.044715
+_TWICE_TINY = {t: t(2) * np.finfo(t).tiny for t in (np.float32, np.float64)}
+_SIMD_BYTES = 128  # what one step of torch's cpu_kernel_vec loop takes (two AVX-512 vectors)
+
+
+def _log1p_of_exp(y: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+    """log1p(y) for y = exp(...) >= 0 as torch's fused kernels round it: their SIMD log1p
+    gives 2 * fl(y / 2) below twice the smallest normal, so an odd count of subnormal steps
+    rounds half to even (see Log1p in unary.py): logsigmoid(100.) is -28 * 2**-149, not
+    -27 * 2**-149. With ``x`` (softplus's input), only the lanes torch's ``cpu_kernel_vec``
+    computes with SIMD; its scalar code (a contiguous tensor's last n % 32 float32 or
+    n % 16 float64, every element of a strided or 0-d one) calls libm, which returns y."""
+    out = _libm(np.log1p, y)
+    below = _TWICE_TINY.get(out.dtype.type)
+    # one reduction is all this costs off the subnormal range (a NaN takes the slow way)
+    if below is not None and out.size and not np.minimum.reduce(out, None) >= below:
+        small = out < below
+        if x is not None:
+            lanes = scalar_lanes(relaid(out, (x,)), (x,), _SIMD_BYTES // x.itemsize)
+            if lanes is not None:
+                small &= ~lanes
+        half = out[small] * out.dtype.type(0.5)
+        out[small] = half + half
+    return out
 
 
 class Gelu(Primitive):
@@ -260,7 +285,7 @@ class Softplus(Primitive):
     def kernel(x, *, beta, threshold):
         t = x.dtype.type
         scaled = x * t(beta)
-        smooth = _libm(np.log1p, _libm(np.exp, scaled)) / t(beta)
+        smooth = _log1p_of_exp(_libm(np.exp, scaled), x) / t(beta)
         return select(scaled > t(threshold), x, smooth)
 
     @staticmethod
@@ -312,7 +337,7 @@ class LogSigmoid(Primitive):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         out = _opmath(lambda v: np.minimum(v, v.dtype.type(0))  # typed, as in Silu
-                      - _libm(np.log1p, _libm(np.exp, -np.abs(v))), x)
+                      - _log1p_of_exp(_libm(np.exp, -np.abs(v))), x)
         return np.asarray(out, order="C")  # torch writes a new contiguous tensor (0-d too)
 
     @staticmethod

@@ -30,7 +30,7 @@ from torchlet import __future__ as _future
 from torchlet import _dtype
 from torchlet._ops.pointwise.operands import _is_dtype_arg, _is_tensor_arg, _to_arguments
 from torchlet._runtime import compile as _compile
-from torchlet._tensor import _FIELDS, Tensor
+from torchlet._tensor import Tensor
 from torchlet.autograd.grad_mode import no_grad
 from torchlet.nn.modules import _hooks
 from torchlet.nn.modules._hooks import (
@@ -56,6 +56,7 @@ from torchlet.nn.modules._hooks import (
     register_module_parameter_registration_hook,
 )
 from torchlet.nn.parameter import Buffer, Parameter, UninitializedTensorMixin, is_lazy
+from torchlet.utils import swap_tensors
 
 __all__ = [
     "Module",
@@ -843,12 +844,19 @@ class Module:
                     UserWarning, stacklevel=2)
             try:
                 with no_grad():
-                    if swap:  # (torch's default Tensor.module_load, then swap_tensors)
-                        loaded = input_param.detach() if assign else \
-                            param.copy_(input_param).detach()
+                    if swap:  # (a subclass's module_load decides what is swapped in)
+                        loaded = param.module_load(input_param, assign=assign)
+                        if loaded is input_param or loaded is param:
+                            raise RuntimeError(
+                                "module_load returned one of self or other, please .detach() "
+                                "the result if returning one of the inputs in module_load")
                         if isinstance(param, Parameter):
-                            loaded = Parameter(loaded, requires_grad=param.requires_grad)
-                        _swap_tensors(param, loaded)
+                            if not isinstance(loaded, Parameter):
+                                loaded = Parameter(loaded, requires_grad=param.requires_grad)
+                            else:
+                                loaded.requires_grad_(param.requires_grad)
+                        swap_tensors(param, loaded)
+                        del loaded
                     elif assign:
                         if isinstance(param, Parameter):
                             if not isinstance(input_param, Parameter):
@@ -1058,8 +1066,15 @@ class Module:
                 param_applied = fn(param)
             grad = param.grad
             if swap:
-                param.grad = None
-                _swap_tensors(param, Parameter(param_applied, param.requires_grad))
+                param.grad = None  # (a grad held here would count as a second use of it)
+                # (the Parameter shares param_applied's version counter: let go of the
+                # latter, or swap_tensors looks for views of it through the whole heap)
+                param_applied = Parameter(param_applied, param.requires_grad)
+                try:
+                    swap_tensors(param, param_applied)
+                except Exception as e:
+                    param.grad = grad
+                    raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}") from e
             elif param_applied.is_meta == param.is_meta and not overwrite:
                 param.data = param_applied
             else:
@@ -1070,7 +1085,11 @@ class Module:
                     grad_applied = fn(grad)
                 if swap:
                     grad_applied.requires_grad_(grad.requires_grad)
-                    _swap_tensors(grad, grad_applied)
+                    try:
+                        swap_tensors(grad, grad_applied)
+                    except Exception as e:
+                        raise RuntimeError(
+                            f"_apply(): Couldn't swap {self._get_name()}.{key}.grad") from e
                     param.grad = grad
                 elif grad_applied.is_meta == grad.is_meta and not overwrite:
                     grad.data = grad_applied
@@ -1170,24 +1189,6 @@ class Module:
             else:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         return main_str + ")"
-
-
-def _swap_tensors(t1: Tensor, t2: Tensor) -> None:
-    """torch.utils.swap_tensors as module conversion uses it: ``t1`` and ``t2`` exchange
-    their whole content (class, attributes, array, autograd state), each object keeping
-    its identity, so that every reference to ``t1`` (an optimizer's) sees the new tensor."""
-    t1.__class__, t2.__class__ = t2.__class__, t1.__class__
-    t1.__dict__, t2.__dict__ = t2.__dict__, t1.__dict__
-    for name in _FIELDS:  # (a field not set yet on one side, e.g. _view_version, moves)
-        a, b = getattr(t1, name, _UNSET), getattr(t2, name, _UNSET)
-        for t, value in ((t1, b), (t2, a)):
-            if value is not _UNSET:
-                setattr(t, name, value)
-            elif hasattr(t, name):
-                delattr(t, name)
-
-
-_UNSET = object()
 
 
 def _parse_to(args, kwargs):
