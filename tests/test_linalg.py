@@ -242,7 +242,11 @@ def test_matmul_fast_path_equals_recorded_path(shapes):
     with torchlet.no_grad():
         no_grad = torchlet.tensor(a, requires_grad=True) @ torchlet.tensor(b)
     assert no_grad.grad_fn is None
-    np.testing.assert_array_equal(no_grad.numpy(), fast.numpy())
+    # torch picks its route by requires_grad, not grad mode: an input requiring grad may be
+    # folded into one mm where the same product takes a bmm otherwise; small bmm's sum in
+    # order (bit for bit as torch's: tests/test_bmm27.py), mm is BLAS's, so the two routes
+    # agree to rounding only (torch's own do the same, e.g. (16, 5) @ (3, 5, 4))
+    np.testing.assert_allclose(no_grad.numpy(), fast.numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_matmul_keeps_float32_and_precision():

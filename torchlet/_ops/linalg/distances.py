@@ -30,7 +30,7 @@ from torchlet._ops.pointwise import where
 from torchlet._ops.pointwise.arithmetic import AddScalar
 from torchlet._ops.pointwise.operands import _out, out_dtype_must_match
 from torchlet._ops.reduction._common import where_mask
-from torchlet._ops.reduction.statistics import norm_backward
+from torchlet._ops.reduction.statistics import _p_norm, norm_backward
 from torchlet._tensor import Tensor, _wrap_dim, wrap
 from torchlet.autograd.function import Primitive
 
@@ -69,9 +69,10 @@ class Dist(Primitive):
     @staticmethod
     def forward(ctx, a, b, *, p, dtype):
         ctx.p = p
+        # torch's dist is vector_norm(a - b, p), bit for bit: its order of sums (and
+        # float16 accumulated in float32)
         diff = a.astype(dtype) - b.astype(dtype)
-        work = diff.astype(np.float32) if dtype == np.float16 else diff
-        out = np.asarray(_norm(work, p, None), dtype)
+        out = np.asarray(_p_norm(diff, p, None, False), dtype)
         ctx.save_for_backward(a, b, out)
         return out
 
