@@ -271,8 +271,6 @@ def test_sort_overloads_match_torch():
 
 # -- 4. a tensor from an empty ndarray: torch keeps NumPy's zero strides ---------------------
 
-@pytest.mark.xfail(reason="Tensor.stride() reads an empty non-view's zero strides as "
-                          "contiguous (not in this helper's files)", strict=True)
 def test_tensor_from_empty_ndarray_keeps_zero_strides():
     t = torchlet.tensor(np.zeros((0, 2, 2)))
     assert t.stride() == (0, 0, 0)

@@ -191,11 +191,12 @@ class Tensor:
     @numpy_names
     def stride(self, dim: int | None = None, *extra):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        if (not self._data.size and self._base is None and not any(strides)) or (
-                is_meta_array(self._data)):
-            # NumPy gives a new empty array zero strides; torch gives it contiguous ones
-            # (a view keeps what it was given: as_strided's explicit zeros). A meta
-            # array's strides are all zero (it holds one element): it reads as contiguous
+        if is_meta_array(self._data) or (
+                not self._data.size and not any(strides) and _numpy_zeros(self._data)):
+            # a meta array's strides are all zero (it holds one element): it reads as
+            # contiguous; so does an empty array whose zeros are NumPy's (a view of a new
+            # empty array that did not pass through wrap(), which gives torch's strides).
+            # Zeros torch keeps (from_numpy's, as_strided's) lie over other memory.
             strides = _shape_common.contiguous_strides(self._data.shape)
         if not extra:
             if dim is None:
@@ -277,7 +278,7 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
-        return self._data
+        return self._data if self._data.size else _numpy_empty(self._data)
 
     def __array__(self, dtype=None):
         """np.array(t) / np.asarray(t): as torch, through ``numpy()`` (which refuses a
@@ -287,9 +288,10 @@ class Tensor:
         if (self._requires_grad or self._grad_fn is not None or self._base is not None
                 or is_meta_array(self._data)):
             self.numpy()  # raises torch's error if self requires grad or is on meta
+        data = self._data if self._data.size else _numpy_empty(self._data)
         if dtype is None:
-            return self._data
-        return self._data.astype(dtype, copy=False)
+            return data
+        return data.astype(dtype, copy=False)
 
     def __array_wrap__(self, array):
         """What a NumPy ufunc given a tensor returns (``np.exp(t)``, and ``t + array``,
@@ -443,7 +445,12 @@ class Tensor:
             return memo[id(self)]
         new = type(self).__new__(type(self))
         data = self._data
-        _init(new, meta_array(data.shape, data.dtype) if is_meta_array(data) else data.copy())
+        if is_meta_array(data):
+            data = meta_array(data.shape, data.dtype)
+        else:  # (an empty one with its strides: NumPy's copy would have zeros)
+            data = data.copy() if data.size else _empty_with_strides(
+                data.shape, data.dtype, data.strides)
+        _init(new, data)
         new._requires_grad = self._requires_grad
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
@@ -467,6 +474,8 @@ class Tensor:
                                                 self.requires_grad)
         else:
             func, args = _rebuild_tensor, (self._data, self.requires_grad)
+            if not self._data.size:  # (a pickled empty array comes back with zero strides)
+                args += (self.stride(),)
         state = self.__dict__
         if type(self) is Tensor and not state:
             return (func, args)
@@ -3316,9 +3325,10 @@ _FIELDS = tuple(name for name in Tensor.__slots__ if name not in ("__weakref__",
 
 
 def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:
-    """A Tensor around ``data`` (no copy). The one fast constructor every op uses."""
+    """A Tensor around ``data`` (no copy). The one fast constructor every op uses. A new
+    empty array (NumPy's zero strides, no base) gets torch's contiguous strides."""
     t = _new_tensor(Tensor)
-    t._data = data
+    t._data = data if data.size else _strided_empty(data)
     t._requires_grad = False
     t._grad_fn = grad_fn
     t._output_nr = output_nr
@@ -3331,6 +3341,30 @@ def wrap(data: np.ndarray, grad_fn=None, output_nr: int = 0) -> Tensor:
     return t
 
 
+def _numpy_zeros(data: np.ndarray) -> bool:
+    """Whether an empty array's zero strides are NumPy's own: its memory is a new empty
+    array's, with zero strides. (Empty arrays with strides torch keeps are laid over an
+    empty bytearray: ``_empty_with_strides``.)"""
+    root = data
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return root.base is None and not root.size and not any(root.strides)
+
+
+def _empty_with_strides(shape, dtype, strides) -> np.ndarray:
+    """An empty array with the byte ``strides`` given, laid over an empty bytearray (so
+    that its zeros, and its views', read as strides torch keeps: ``_numpy_zeros``)."""
+    return np.ndarray(shape, dtype, bytearray(0), 0, strides)
+
+
+def _numpy_empty(data: np.ndarray) -> np.ndarray:
+    """An empty tensor's ``numpy()``: torch's NumPy array of it has zero strides, whatever
+    the tensor's (``torch.from_numpy(t.numpy())`` then has zero strides too)."""
+    if type(data) is not np.ndarray:
+        return data
+    return np.ndarray(data.shape, data.dtype, data, 0, (0,) * data.ndim)
+
+
 def _strided_empty(data: np.ndarray) -> np.ndarray:
     """A fresh size-0 array (NumPy's result, which owns its memory) with torch's contiguous
     strides in place of NumPy's zeros: the views made from it (transpose, narrow, select,
@@ -3341,7 +3375,7 @@ def _strided_empty(data: np.ndarray) -> np.ndarray:
         return data
     itemsize = data.itemsize
     strides = [s * itemsize for s in _shape_common.contiguous_strides(data.shape)]
-    return np.ndarray(data.shape, data.dtype, data, 0, strides)
+    return _empty_with_strides(data.shape, data.dtype, strides)
 
 
 def _legacy_data(data, np_dtype) -> np.ndarray:
@@ -3381,7 +3415,9 @@ def _init(t: Tensor, data: np.ndarray) -> None:
     t._inference = GRAD_STATE.inference
 
 
-def _rebuild_tensor(data, requires_grad):
+def _rebuild_tensor(data, requires_grad, strides=None):
+    if strides is not None:  # an empty tensor's strides, as torch keeps them
+        data = _empty_with_strides(data.shape, data.dtype, [s * data.itemsize for s in strides])
     t = wrap(data)
     t._requires_grad = requires_grad
     return t

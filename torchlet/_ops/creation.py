@@ -34,7 +34,7 @@ from torchlet._ops.shape.common import (
     empty_in_layout,
 )
 from torchlet._runtime import fill_uninitialized
-from torchlet._tensor import Tensor, wrap
+from torchlet._tensor import Tensor, _empty_with_strides, wrap
 
 
 def _size_args(size, name="zeros", keyword=None, position=1):
@@ -169,10 +169,11 @@ GENERATOR_KEYWORDS = "torch.Generator generator, " + CREATION_KEYWORDS
 def _finish(data: np.ndarray, requires_grad: bool, meta: bool = False,
             numpy_strides: bool = False) -> Tensor:
     """The new tensor of ``data`` (of its shape and dtype only, when ``meta``). A new
-    empty array gets torch's contiguous strides (unless ``numpy_strides``: torch keeps a
-    NumPy array's), so that its views' strides are torch's too."""
-    if not data.size and not meta and not numpy_strides:
-        data = strided_empty(data)
+    empty array gets torch's contiguous strides from wrap() (unless ``numpy_strides``:
+    torch keeps a NumPy array's), so that its views' strides are torch's too; an empty
+    view keeps its strides (``empty_like`` keeps any empty tensor's)."""
+    if not data.size and numpy_strides and not meta:
+        data = keep_numpy_strides(data)
     t = wrap(meta_array(data.shape, data.dtype) if meta else data)
     if requires_grad:
         if data.dtype.kind != "f":
@@ -190,7 +191,18 @@ def strided_empty(data: np.ndarray) -> np.ndarray:
     if any(data.strides) or not data.ndim or type(data) is not np.ndarray:
         return data  # (strides given on purpose, a 0-d array, or a meta array)
     strides = [s * data.itemsize for s in contiguous_strides(data.shape)]
-    return np.ndarray(data.shape, data.dtype, data, 0, strides)
+    return _empty_with_strides(data.shape, data.dtype, strides)
+
+
+def keep_numpy_strides(array: np.ndarray) -> np.ndarray:
+    """``array`` to wrap as it is: torch keeps a NumPy array's strides, an empty one's
+    zeros too (``from_numpy(np.zeros((0, 3))).stride()`` is (0, 0)), where wrap() gives a
+    new empty array (zero strides, no base) torch's contiguous ones. Such an array (a
+    view of one too) is wrapped as an empty array with its strides laid over other memory,
+    whose zeros are then kept (through detach and views too: ``_numpy_zeros``)."""
+    if array.size or any(array.strides) or type(array) is not np.ndarray:
+        return array
+    return _empty_with_strides(array.shape, array.dtype, array.strides)
 
 
 def _np_dtype(dtype, default=None):
@@ -271,8 +283,8 @@ def _cast_in_layout(array: np.ndarray, np_dtype) -> np.ndarray:
     """``_cast``, keeping the layout as torch's ``to(dtype)`` does: NumPy's ``astype``
     keeps the dims' memory order but gives size-1 dims strides of its own."""
     out = _cast(array, np_dtype)
-    if out is array or 1 not in array.shape or type(array) is not np.ndarray:
-        return out
+    if out is array or type(array) is not np.ndarray or (1 not in array.shape and array.size):
+        return out  # (NumPy's new empty array has zero strides: torch keeps array's)
     kept = empty_in_layout(array, np_dtype, None)
     if kept.strides == out.strides:
         return out
@@ -369,7 +381,7 @@ def copy_in_layout(array: np.ndarray) -> np.ndarray:
     """A copy of ``array`` laid out as torch copies a tensor (``preserve_format``): the
     strides of a dense array (a transposed one stays transposed), the dims of another in
     its strides' order. ``torch.tensor(ndarray)`` copies so."""
-    if array.flags.c_contiguous:  # the usual case
+    if array.flags.c_contiguous and array.size:  # the usual case (an empty copy: zero strides)
         out = array.copy()
         if out.strides == array.strides:  # (else size-1 dims with other strides)
             return out
@@ -597,13 +609,13 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return tensor(data, dtype=dtype, device=_device.META)
     if isinstance(data, np.ndarray):
         if dtype is not None and data.dtype in _WIDE_UNSIGNED:  # (as tensor() does)
-            return wrap(_cast(data, _dtype.to_dtype(dtype).np))
+            return wrap(keep_numpy_strides(_cast(data, _dtype.to_dtype(dtype).np)))
         check_numpy_array(data)
         if not data.flags.writeable:  # (torch reads it through from_numpy)
             _warn_once("not writable", _NUMPY_NOT_WRITABLE)
         if dtype is None or _dtype.to_dtype(dtype).np == data.dtype:
-            return wrap(data)
-        return wrap(_cast_in_layout(data, _dtype.to_dtype(dtype).np))
+            return wrap(keep_numpy_strides(data))
+        return wrap(keep_numpy_strides(_cast_in_layout(data, _dtype.to_dtype(dtype).np)))
     return tensor(data, dtype=dtype)
 
 
@@ -651,7 +663,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
         source, force_copy = from_numpy(np.array(obj)), False  # (a fresh copy already)
     elif isinstance(obj, np.ndarray):  # (its warning for a read-only array: if it is shared)
         check_numpy_array(obj)
-        source, read_only = wrap(obj), not obj.flags.writeable
+        source, read_only = wrap(keep_numpy_strides(obj)), not obj.flags.writeable
     elif source is None and _is_buffer(obj):
         from torchlet._ops.misc_api import frombuffer
 
@@ -706,7 +718,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     check_numpy_array(array)
     if not array.flags.writeable:
         _warn_once("not writable", _NUMPY_NOT_WRITABLE)
-    return wrap(array)
+    return wrap(array if array.size else keep_numpy_strides(array))
 
 
 # ---------------------------------------------------------------------------------------

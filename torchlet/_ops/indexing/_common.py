@@ -320,6 +320,10 @@ def array_with_strides(shape, strides, dtype, make=np.empty) -> np.ndarray:
     numel = 1
     for n in shape:
         numel *= n
+    if not numel:  # (over memory of its own: its strides, zeros too, are then read as
+        # given, not as NumPy's zeros of a new empty array: Tensor.stride())
+        return np.ndarray(shape, dtype, bytearray(0), 0,
+                          [s * np.dtype(dtype).itemsize for s in strides])
     buffer = make((numel,), dtype)
     return np.ndarray(shape, dtype, buffer, 0, [s * buffer.itemsize for s in strides])
 

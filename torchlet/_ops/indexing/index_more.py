@@ -318,7 +318,8 @@ class Put(Primitive):
             np.add.at(flat, positions, values)
         else:
             flat[positions] = values
-        if not a.flags.c_contiguous or 1 in a.shape:  # torch clones a (preserve_format)
+        if not a.flags.c_contiguous or 1 in a.shape or not a.size:  # torch clones a
+            # (preserve_format: an empty a's strides whatever they are)
             return _copy_preserving_layout(a, out)
         return out
 

@@ -307,8 +307,8 @@ def _copy_preserving_layout(a: np.ndarray, values: np.ndarray | None = None) -> 
     from torchlet._ops.shape.common import _empty_like_preserve  # (shape imports indexing)
 
     values = a if values is None else values
-    if a.flags.c_contiguous and 1 not in a.shape:  # (a size-1 dim's stride may be any)
-        return values.copy()
+    if a.flags.c_contiguous and 1 not in a.shape and a.size:  # (a size-1 dim's stride
+        return values.copy()  # may be any, an empty array's all)
     out = _empty_like_preserve(a)
     out[...] = values
     return out

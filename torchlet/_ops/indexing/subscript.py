@@ -1030,7 +1030,7 @@ def _clone_array(a: np.ndarray) -> np.ndarray:
     """A copy of ``a`` laid out as torch's ``clone()`` (preserve_format) lays it out: its
     strides if dense, else dims ordered by stride. torch's index_put is
     ``self.clone().index_put_(...)``, so ``x.t().index_put(...)`` stays transposed."""
-    if a.flags.c_contiguous:  # the usual case
+    if a.flags.c_contiguous and a.size:  # the usual case (an empty copy: zero strides)
         out = a.copy()
         if out.strides == a.strides:  # (else size-1 dims with other strides)
             return out

@@ -357,8 +357,13 @@ def empty_in_layout(a: np.ndarray, np_dtype, memory_format, make=np.empty) -> np
     if memory_format is None or memory_format is _dtype.preserve_format:
         if a.flags.c_contiguous and 1 not in shape and a.size:  # C order: the usual case
             return make(shape, np_dtype)
+        if not a.size and type(a) is np.ndarray:
+            # torch keeps an empty tensor's strides whatever they are (it reads as
+            # contiguous, so as dense): from_numpy's zeros too
+            return array_with_strides(shape, [s // a.itemsize for s in a.strides], np_dtype,
+                                      make)
         if not a.size and not any(a.strides):
-            return make(shape, np_dtype)  # (a new empty array: reads as contiguous, as a)
+            return make(shape, np_dtype)  # (an empty meta array: reads as contiguous)
         strides = torch_strides(a)
         if not non_overlapping_and_dense(shape, strides):
             strides = infer_dense_strides(shape, strides)
@@ -425,7 +430,11 @@ def in_layout(a: np.ndarray, memory_format) -> bool:
 
 
 def _contiguous(a: np.ndarray) -> np.ndarray:
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    """``a`` in C order. NumPy says any empty array is, whatever its strides (a view's):
+    a new one then, which wrap() gives torch's contiguous strides."""
+    if a.flags.c_contiguous:
+        return a if a.size else np.empty(a.shape, a.dtype)
+    return np.ascontiguousarray(a)
 
 
 def _type_name(x: Tensor) -> str:

@@ -366,9 +366,7 @@ def new(self: Tensor, *args, **kwargs) -> Tensor:
         data = args[0]
         if isinstance(data, (int, float, bool, complex)):
             raise TypeError(f"new(): data must be a sequence (got {type_name(data)})")
-        if isinstance(data, np.ndarray):
-            data = data.tolist()
-        return tensor(data, dtype=_dtype_of(np_dtype))
+        return tensor(data, dtype=_dtype_of(np_dtype))  # (an array: its shape and layout)
     raise TypeError(
         f"new(): data must be a sequence (got {type_name(args[0])})"
     )

@@ -637,9 +637,9 @@ class Clone(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, memory_format=None):
-        if memory_format is None and a.flags.c_contiguous:  # the usual clone()
+        if memory_format is None and a.flags.c_contiguous and a.size:  # the usual clone()
             out = a.copy()
-            if out.strides == a.strides:  # (else size-1 or size-0 dims with torch's strides)
+            if out.strides == a.strides:  # (else size-1 dims with torch's strides)
                 return out
         if on_meta(a):  # (its strides are all zero: not C-contiguous, yet no copy to make)
             return a.copy()
