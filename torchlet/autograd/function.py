@@ -807,10 +807,9 @@ def _broadcast_error(error: ValueError, arrays) -> Exception:
 
 
 def _as_array(r):
-    """An output as a plain array (a meta array stays one: it is the tensor's device); a
-    new empty one with torch's contiguous strides (see ``_strided_empty``)."""
-    r = r if type(r) is np.ndarray or type(r) is MetaArray else np.asarray(r)
-    return r if r.size else _strided_empty(r)
+    """An output as a plain array (a meta array stays one: it is the tensor's device).
+    (A new empty one gets torch's contiguous strides in ``wrap``.)"""
+    return r if type(r) is np.ndarray or type(r) is MetaArray else np.asarray(r)
 
 
 def _edge(x):
@@ -829,7 +828,7 @@ def _edge(x):
 def _wrap_unrecorded(raw):
     """The outputs of a forward that is not recorded, as Tensors."""
     if type(raw) is np.ndarray:
-        return wrap(raw if raw.size else _strided_empty(raw))
+        return wrap(raw)  # (wrap gives a new empty array torch's strides)
     if type(raw) is tuple:
         return tuple(wrap(_as_array(r)) for r in raw)
     return wrap(raw if type(raw) is MetaArray else np.asarray(raw))  # (as in _record)
@@ -847,10 +846,8 @@ def _record(ctx, inputs, arrays, raw):
 
     if type(raw) is not tuple:  # the common case: one output
         ctx._n_outputs = 1
-        if type(raw) is np.ndarray:  # (a new empty result: torch's strides, _strided_empty)
-            out = raw if raw.size else _strided_empty(raw)
-        else:  # (a scalar is never empty; a meta array keeps its zero strides)
-            out = raw if type(raw) is MetaArray else np.asarray(raw)
+        # (wrap gives a new empty result torch's strides; a meta array keeps its zeros)
+        out = raw if type(raw) is np.ndarray or type(raw) is MetaArray else np.asarray(raw)
         output = wrap(out, ctx) if out.dtype.kind == "f" else wrap(out)
         if ctx._to_save is not None:
             _resolve_saved(ctx, arrays, inputs, (raw,), (output,))
@@ -1518,7 +1515,6 @@ from torchlet._tensor import (  # noqa: E402
     MULTI_OUTPUT_NODE,
     Tensor,
     _check_inplace_allowed,
-    _strided_empty,
     make_view,
     refresh_view,
     wrap,
