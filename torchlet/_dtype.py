@@ -287,6 +287,13 @@ def scalar_dtype(x) -> dtype:
         return int64
     if isinstance(x, (np.floating, np.bool_)):
         return _default[0]
+    # subclasses (IntEnum, a user's int or float type) are read as their base, as in torch
+    if isinstance(x, _builtins.bool):
+        return bool
+    if isinstance(x, _builtins.int):
+        return int64
+    if isinstance(x, _builtins.float):
+        return _default[0]
     raise TypeError(f"expected a Tensor or a number, got {type_name(x)}")
 
 

@@ -301,8 +301,12 @@ _NOT_SEQUENCES = (dict, types.MappingProxyType, str, bytes, np.ndarray, np.gener
 def _other_sequence(obj) -> bool:
     """PySequence_Check for the rarer sequences: a deque, an array.array, a memoryview, a
     UserList, any class with ``__getitem__`` (the REINFORCE example's
-    ``torch.tensor(deque_of_returns)``). Not a dict, nor the types read otherwise."""
-    return hasattr(type(obj), "__getitem__") and not isinstance(obj, _NOT_SEQUENCES)
+    ``torch.tensor(deque_of_returns)``). Not a dict, nor the types read otherwise. The
+    ``__getitem__`` must be the class's own or a base's: an Enum class answers ``E["A"]``
+    through its metaclass, yet an IntEnum member is a number."""
+    return (hasattr(type(obj), "__getitem__")
+            and any("__getitem__" in vars(klass) for klass in type(obj).__mro__)
+            and not isinstance(obj, _NOT_SEQUENCES))
 
 
 def _items(seq) -> list:

@@ -122,10 +122,10 @@ def _tensor_rows(dataset):
 def _gather_rows(dataset, indices):
     """The fast path of ``default_collate([dataset[i] for i in indices])`` for tensor rows.
 
-    Stacking the rows ``t[i]`` equals gathering ``t[indices]``: same values, dtype and
-    (contiguous) layout, as a list like default_collate's result for tuples. Returns
-    None whenever the indices are not plain integers or are out of range, so that the
-    ordinary path runs (and raises torch's error).
+    Stacking the rows ``t[i]`` equals gathering ``t[indices]`` into a contiguous array:
+    same values, dtype and layout, as a list like default_collate's result for tuples.
+    Returns None whenever the indices are not plain integers or are out of range, so
+    that the ordinary path runs (and raises torch's error).
     """
     while type(dataset) is Subset:
         subset_indices = dataset.indices
@@ -138,7 +138,9 @@ def _gather_rows(dataset, indices):
     if rows.dtype.kind not in "iu" or rows.ndim != 1:
         return None
     try:
-        return [wrap(t._data[rows]) for t in dataset.tensors]
+        # NumPy's gather keeps a permuted input's axis order; stack's result is
+        # contiguous
+        return [wrap(np.ascontiguousarray(t._data[rows])) for t in dataset.tensors]
     except IndexError:
         return None
 
@@ -417,6 +419,12 @@ class _BaseDataLoaderIter:
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn(
+                "pin_memory_device is deprecated, the current accelerator will be used as the "
+                f"device,ignore pin_memory_device='{loader.pin_memory_device}'.",
+                stacklevel=3,
+            )
         if loader.pin_memory:
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, then "
@@ -686,7 +694,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._prefetch_factor = loader.prefetch_factor
         self._in_order = loader.in_order
         if self._prefetch_factor <= 0:
-            raise ValueError("prefetch_factor must be greater than 0 for worker processes")
+            # torch's check is an assert, hence the AssertionError
+            raise AssertionError(
+                "prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter"
+            )
         context = loader.multiprocessing_context or _default_context()
         self._worker_init_fn = loader.worker_init_fn
         self._worker_result_queue = context.Queue()
