@@ -230,10 +230,13 @@ class Tensor:
 
         return storage.storage_type(self)
 
-    def set_(self, source=None, storage_offset=None, size=None, stride=None) -> Tensor:
+    def set_(self, *args, **kwargs) -> Tensor:
+        # (source=None, storage_offset=None, size=None, stride=None: read by torch's rules,
+        # which tell a None given from one not given)
         from torchlet import storage
+        from torchlet._ops.tensor_misc import set_arguments
 
-        return storage.set_(self, source, storage_offset, size, stride)
+        return storage.set_(self, *set_arguments(args, kwargs))
 
     def is_contiguous(self, memory_format=None) -> builtins.bool:
         if is_meta_array(self._data):  # (its strides read as contiguous: see stride())
@@ -676,31 +679,49 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def float(self) -> Tensor:
+    def float(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "float", _dtype.float32, args, memory_format)
         return self.to(_dtype.float32)
 
-    def double(self) -> Tensor:
+    def double(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "double", _dtype.float64, args, memory_format)
         return self.to(_dtype.float64)
 
-    def half(self) -> Tensor:
+    def half(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "half", _dtype.float16, args, memory_format)
         return self.to(_dtype.float16)
 
-    def long(self) -> Tensor:
+    def long(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "long", _dtype.int64, args, memory_format)
         return self.to(_dtype.int64)
 
-    def int(self) -> Tensor:
+    def int(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "int", _dtype.int32, args, memory_format)
         return self.to(_dtype.int32)
 
-    def short(self) -> Tensor:
+    def short(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "short", _dtype.int16, args, memory_format)
         return self.to(_dtype.int16)
 
-    def char(self) -> Tensor:
+    def char(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "char", _dtype.int8, args, memory_format)
         return self.to(_dtype.int8)
 
-    def byte(self) -> Tensor:
+    def byte(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "byte", _dtype.uint8, args, memory_format)
         return self.to(_dtype.uint8)
 
-    def bool(self) -> Tensor:
+    def bool(self, *args, memory_format=None) -> Tensor:
+        if args or memory_format is not None:
+            return _converted(self, "bool", _dtype.bool, args, memory_format)
         return self.to(_dtype.bool)
 
     def cpu(self) -> Tensor:
@@ -1199,16 +1220,37 @@ class Tensor:
     def erf(self):
         return _pw.erf(self)
 
-    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
-        return _pw.clamp(self, min, max)
+    def clamp(self, min=_NOT_GIVEN, max=_NOT_GIVEN):  # noqa: A002 - torch's argument names
+        # (_NOT_GIVEN: None, told apart from a None passed, which torch's errors list)
+        try:
+            return _pw.clamp(self, None if min is _NOT_GIVEN else min,
+                             None if max is _NOT_GIVEN else max)
+        except TypeError:  # (the function's words: the method's, where the parser refused)
+            _inplace_functions().check_clamp_arguments("clamp", (min, max))
+            raise
 
-    clip = clamp
+    def clip(self, min=_NOT_GIVEN, max=_NOT_GIVEN):  # noqa: A002 - torch's argument names
+        # (_NOT_GIVEN: None, told apart from a None passed, which torch's errors list)
+        try:
+            return _pw.clamp(self, None if min is _NOT_GIVEN else min,
+                             None if max is _NOT_GIVEN else max)
+        except TypeError:
+            _inplace_functions().check_clamp_arguments("clip", (min, max))
+            raise
 
     def clamp_min(self, min):  # noqa: A002
-        return _pw.clamp_min(self, min)
+        try:
+            return _pw.clamp_min(self, min)
+        except (TypeError, RuntimeError):  # (a None bound: torch's parser refuses it)
+            _inplace_functions().check_clamp_arguments("clamp_min", (min,))
+            raise
 
     def clamp_max(self, max):  # noqa: A002
-        return _pw.clamp_max(self, max)
+        try:
+            return _pw.clamp_max(self, max)
+        except (TypeError, RuntimeError):  # (a None bound: torch's parser refuses it)
+            _inplace_functions().check_clamp_arguments("clamp_max", (max,))
+            raise
 
     def floor(self):
         return _pw.floor(self)
@@ -1765,33 +1807,53 @@ class Tensor:
     def gather(self, dim, index):
         if type(dim) is not int:
             dim = _shape_common._int(dim, "gather", "dim", 1)
-        return _idx.gather(self, dim, index)
+        try:
+            return _idx.gather(self, dim, index)
+        except TypeError as error:  # (the function's words: the method's)
+            raise _method_error(error, "gather", (dim, index)) from None
 
     @numpy_names
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         if type(dim) is not int:
             dim = _shape_common._int(dim, "scatter", "dim", 1)
-        return _idx.scatter(self, dim, index, src, value=value, reduce=reduce)
+        try:
+            return _idx.scatter(self, dim, index, src, value=value, reduce=reduce)
+        except TypeError as error:
+            given = {k: v for k, v in (("value", value), ("reduce", reduce)) if v is not None}
+            args = (dim, index) if src is None else (dim, index, src)
+            raise _method_error(error, "scatter", args, given) from None
 
     @numpy_names
     def scatter_add(self, dim, index, src):
-        return _idx.scatter_add(self, dim, index, src)
+        try:
+            return _idx.scatter_add(self, dim, index, src)
+        except TypeError as error:
+            raise _method_error(error, "scatter_add", (dim, index, src)) from None
 
     @numpy_names
     def index_select(self, dim, index):
         if type(dim) is not int:
             dim = _shape_common._int(dim, "index_select", "dim", 1)
-        return _idx.index_select(self, dim, index)
+        try:
+            return _idx.index_select(self, dim, index)
+        except TypeError as error:
+            raise _method_error(error, "index_select", (dim, index)) from None
 
     @numpy_names
     def index_add(self, dim, index, source, *, alpha=1):
         return _idx.index_add(self, dim, index, source, alpha=alpha)
 
     def masked_fill(self, mask, value):
-        return _idx.masked_fill(self, mask, value)
+        try:
+            return _idx.masked_fill(self, mask, value)
+        except TypeError as error:
+            raise _method_error(error, "masked_fill", (mask, value)) from None
 
     def masked_select(self, mask):
-        return _idx.masked_select(self, mask)
+        try:
+            return _idx.masked_select(self, mask)
+        except TypeError as error:
+            raise _method_error(error, "masked_select", (mask,)) from None
 
     @numpy_names
     def take_along_dim(self, indices, dim=None):
@@ -1801,14 +1863,26 @@ class Tensor:
         return _idx.nonzero(self, as_tuple=as_tuple)
 
     def take(self, index):
-        return _idx.take(self, index)
+        try:
+            return _idx.take(self, index)
+        except TypeError as error:
+            raise _method_error(error, "take", (index,)) from None
 
     @numpy_names
     def index_fill(self, dim, index, value):
-        return _idx.index_fill(self, dim, index, value)
+        try:
+            return _idx.index_fill(self, dim, index, value)
+        except TypeError:  # (the function's words: the method's, where the parser refused)
+            from torchlet._ops.indexing.index_more import check_index_fill_arguments
+
+            check_index_fill_arguments("index_fill", (dim, index, value), function=False)
+            raise
 
     def masked_scatter(self, mask, source):
-        return _idx.masked_scatter(self, mask, source)
+        try:
+            return _idx.masked_scatter(self, mask, source)
+        except TypeError as error:
+            raise _method_error(error, "masked_scatter", (mask, source)) from None
 
     @numpy_names
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
@@ -1957,10 +2031,10 @@ class Tensor:
     def relu_(self):
         return _inplace(self, _pw.relu)
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=_NOT_GIVEN, max=_NOT_GIVEN):  # noqa: A002 - (None: _NOT_GIVEN)
         return _clamp_inplace(self, "clamp_", _pw.clamp, min, max)
 
-    def clip_(self, min=None, max=None):  # noqa: A002
+    def clip_(self, min=_NOT_GIVEN, max=_NOT_GIVEN):  # noqa: A002 - (None: _NOT_GIVEN)
         return _clamp_inplace(self, "clip_", _pw.clamp, min, max)
 
     def clamp_min_(self, min):  # noqa: A002
@@ -2091,14 +2165,15 @@ class Tensor:
         _check_floats("normal_", ("mean", "std"), (mean, std))
         return _random_fill(_rand.normal_, self, mean, std, generator=generator)
 
-    def random_(self, from_=None, to=None, *, generator=None):
+    def random_(self, from_=_NOT_GIVEN, to=_NOT_GIVEN, *, generator=None):
+        # (_NOT_GIVEN: torch's overloads tell random_(1, None), from 1 up, from random_(1))
         return _random_fill(_rand.random_, self, from_, to, generator=generator)
 
-    def bernoulli_(self, p=0.5, *, generator=None):
+    def bernoulli_(self, p=_NOT_GIVEN, *, generator=None):  # (p=0.5: _NOT_GIVEN, for errors)
         return _random_fill(_rand.bernoulli_, self, p, generator=generator)
 
-    def bernoulli(self, p=None, *, generator=None):
-        return _rand.bernoulli(self, p, generator=generator)
+    def bernoulli(self, p=_NOT_GIVEN, *, generator=None):
+        return _rand.tensor_bernoulli(self, p, generator)
 
     def exponential_(self, lambd=1.0, *, generator=None):
         _check_floats("exponential_", ("lambd",), (lambd,))
@@ -3717,11 +3792,31 @@ def _method_type_error(error: TypeError, op, args: tuple, kwargs: dict) -> TypeE
     return _operands.method_error(error, op.__name__, op.__name__ + "_", args, given)
 
 
-_CLAMP_OVERLOADS = {
-    "clamp_": ("Tensor min = None, Tensor max = None", "Number min = None, Number max = None"),
-    "clamp_min_": ("Tensor min", "Number min"),
-    "clamp_max_": ("Tensor max", "Number max"),
-}
+def _converted(self: Tensor, name: str, dtype, args: tuple, memory_format) -> Tensor:
+    """``self.float(memory_format=...)`` and the like: torch's conversion methods take only
+    a memory format, by keyword."""
+    if args:
+        count = len(args)
+        raise TypeError(f"{name}() takes 0 positional arguments but {count} "
+                        f"{'was' if count == 1 else 'were'} given")
+    if not isinstance(memory_format, _dtype.memory_format):
+        raise TypeError(f"{name}(): argument 'memory_format' must be torch.memory_format, "
+                        f"not {_dtype.type_name(memory_format)}")
+    return self.to(dtype, memory_format=memory_format)
+
+
+def _method_error(error: TypeError, name: str, args: tuple, kwargs=None) -> TypeError:
+    """The function's argument TypeError in the method's words (``_errors.method_error``)."""
+    from torchlet._errors import method_error
+
+    return method_error(error, name, args, kwargs)
+
+
+def _inplace_functions():
+    """The module of clamp's argument check (imported when a call failed)."""
+    from torchlet._ops.pointwise import inplace_functions
+
+    return inplace_functions
 
 
 def _clamp_inplace(self: Tensor, name: str, op, *bounds) -> Tensor:
@@ -3731,13 +3826,16 @@ def _clamp_inplace(self: Tensor, name: str, op, *bounds) -> Tensor:
     Tensors or two Numbers); a trailing None bound is read as not given. Its number
     overloads word the cast error with the C type name ("... desired output type long
     int")."""
+    given = bounds  # (_NOT_GIVEN: not passed, read as None; see check_clamp_arguments)
+    if bounds[0] is _NOT_GIVEN or bounds[-1] is _NOT_GIVEN:
+        bounds = tuple(None if b is _NOT_GIVEN else b for b in bounds)
     mixed = len(bounds) == 2 and bounds[0] is not None and bounds[1] is not None and (
         isinstance(bounds[0], Tensor) != isinstance(bounds[1], Tensor))
     if mixed or (len(bounds) == 1 and bounds[0] is None) or any(
             b is not None and not isinstance(b, (Tensor, *_NUMBER)) for b in bounds):
-        given = bounds[:1] if len(bounds) == 2 and bounds[1] is None else bounds
-        overloads = _CLAMP_OVERLOADS["clamp_" if name == "clip_" else name]
-        raise _operands.invalid_combination(name, given, overloads)
+        from torchlet._ops.pointwise.inplace_functions import check_clamp_arguments
+
+        check_clamp_arguments(name, given)  # (a 0-d tensor next to a number passes)
     try:
         return _inplace(self, op, *bounds)
     except RuntimeError as error:

@@ -18,12 +18,15 @@ checks only.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from torchlet import _dtype
 from torchlet import _random_kernels as kernels
 from torchlet._device import meta_array, on_meta
 from torchlet._dtype import type_name
+from torchlet._errors import invalid_arguments
 from torchlet._ops.creation import (
     CREATION_KEYWORDS,
     GENERATOR_KEYWORDS,
@@ -40,8 +43,8 @@ from torchlet._ops.creation import (
     check_overloaded_flags,
     like_array,
 )
-from torchlet._ops.shape.common import _contiguous
-from torchlet._tensor import Tensor, _check_inplace_allowed, bump_version, wrap
+from torchlet._ops.shape.common import _contiguous, _is_int
+from torchlet._tensor import _NOT_GIVEN, Tensor, _check_inplace_allowed, bump_version, wrap
 from torchlet.autograd.grad_mode import GRAD_STATE
 from torchlet.random import Generator, _generator_or_default
 
@@ -352,22 +355,33 @@ def _meta_normal(mean, std, np_dtype) -> np.ndarray:
     return meta_array(shape, np_dtype)
 
 
-def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A002
-    """0/1 samples: with probabilities ``input``, or with one probability ``p``."""
+def bernoulli(input, p=_NOT_GIVEN, *, generator=None, out=None) -> Tensor:  # noqa: A002
+    """0/1 samples: with probabilities ``input``, or with one probability ``p``
+    (``_NOT_GIVEN``: not passed)."""
+    if not (isinstance(input, Tensor) and (p is _NOT_GIVEN or type(p) is float)
+            and generator is None and out is None):
+        _check_bernoulli_arguments(input, p, generator, out, method=False)
+        if p is not _NOT_GIVEN and isinstance(p, Tensor):
+            p = p.item()  # (a 0-d tensor, read as the float p)
     if out is not None:
         return _creation_out(bernoulli(input, p, generator=generator), out, "bernoulli")
     gen = _generator_or_default(generator)
     if on_meta(input._data):  # (torch's meta kernel checks neither p nor the dtype)
         return wrap(meta_array(input._data.shape, input._data.dtype))
-    if p is None:
+    if p is _NOT_GIVEN:
         return wrap(kernels.bernoulli_tensor(gen, _contiguous(input._data)))
     result = wrap(np.empty(input._data.shape, input._data.dtype))
-    if isinstance(p, Tensor):
-        return bernoulli_(result, p, generator=generator)
     # (the input is passed along: vmap's randomness="same" refuses a batched one)
     values = kernels.bernoulli_scalar(gen, result._data.shape, float(p), result._data.dtype,
                                       like=input._data)
     return _fill(result, values)
+
+
+def tensor_bernoulli(t: Tensor, p=_NOT_GIVEN, generator=None) -> Tensor:
+    """Tensor.bernoulli: torch.bernoulli, with the method's argument errors."""
+    if not (p is _NOT_GIVEN or type(p) is float) or generator is not None:
+        _check_bernoulli_arguments(t, p, generator, None, method=True)
+    return bernoulli(t, p, generator=generator)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None,  # noqa: A002
@@ -487,30 +501,139 @@ def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     return _fill(t, values)
 
 
-def random_(t: Tensor, from_=None, to=None, *, generator=None) -> Tensor:
-    """``random_()``, ``random_(to)`` and ``random_(from, to)``."""
+def random_(t: Tensor, from_=_NOT_GIVEN, to=_NOT_GIVEN, *, generator=None) -> Tensor:
+    """``random_()``, ``random_(to)``, ``random_(from, to)`` and ``random_(from, None)``
+    (from ``from`` to the dtype's largest value; all 64 bits for ``from = -2**63``).
+    ``_NOT_GIVEN``: an argument not passed (``to`` alone is passed by keyword)."""
+    if type(from_) is not int or type(to) is not int or not (
+            from_ >= _INT64_MIN and to <= _INT64_MAX):
+        from_, to = _random_bounds(from_, to, generator)
     _refuse_vmap_unbatched(t)
-    gen = _generator_or_default(generator)
-    if from_ is not None and to is None and not _from_only_sentinel(from_):
-        from_, to = 0, from_  # random_(to)
+    try:
+        gen = _generator_or_default(generator)
+    except TypeError:
+        _random_bounds(from_, to, generator)  # (torch's words for it)
+        raise
     values = kernels.random_full(gen, t._data.shape, t._data.dtype, from_, to)
     return _fill(t, values)
 
 
-def _from_only_sentinel(value) -> bool:
-    # random_(from, None) with from = -2**63 asks for all 64 bits (spec §5.2)
-    return value == -(2**63)
+_RANDOM_SIGNATURES = ("*, torch.Generator generator = None",
+                      "int from, int to, *, torch.Generator generator = None",
+                      "int to, *, torch.Generator generator = None")
 
 
-def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:
+def _random_bounds(from_, to, generator) -> tuple:
+    """random_'s ``(from, to)`` as torch's parser reads its three overloads (None where not
+    given; ``to`` may be None after a ``from``): ints (a NumPy integer or a 0-d integer
+    tensor too) within int64, and a torch.Generator or None; else its TypeError."""
+    if from_ is _NOT_GIVEN and to is not _NOT_GIVEN:  # random_(to=...)
+        args, kwargs = (), {"to": to}
+    else:
+        args, kwargs = tuple(a for a in (from_, to) if a is not _NOT_GIVEN), {}
+    if generator is not None:
+        kwargs["generator"] = generator
+    if len(args) == 2 and generator is not None:  # (one overload takes three: its words)
+        for position, name, value in ((1, "from", from_), (2, "to", to)):
+            if not (_is_int(value) or (name == "to" and value is None)):
+                raise TypeError(f"random_(): argument '{name}' (position {position}) must be "
+                                f"int, not {type_name(value)}")
+        _check_generator("random_", generator)
+    ints = (*args, kwargs.get("to", 0))
+    fits = all(_is_int(v) for v in ints) or (
+        len(args) == 2 and _is_int(args[0]) and args[1] is None)
+    if not fits or (generator is not None and not isinstance(generator, Generator)):
+        raise invalid_arguments("random_", args, kwargs, _RANDOM_SIGNATURES)
+    if len(args) == 2:
+        return _int64(args[0]), None if args[1] is None else _int64(args[1])
+    to = args[0] if args else kwargs.get("to")
+    return (None, None) if to is None else (0, _int64(to))
+
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _int64(value) -> int:
+    """An int argument as torch unpacks it: a value outside int64 is its ValueError."""
+    value = operator.index(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return value
+
+
+def _check_generator(name: str, generator) -> None:
+    """torch's error for a ``generator`` that is no torch.Generator (None is the default),
+    where its parser has one overload to blame."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{name}(): argument 'generator' must be torch.Generator, not "
+                        f"{type_name(generator)}")
+
+
+def bernoulli_(t: Tensor, p=_NOT_GIVEN, *, generator=None) -> Tensor:
+    """``p``: one probability (0.5 when ``_NOT_GIVEN``) or a tensor of them, broadcast to
+    ``t``'s shape."""
+    if not (type(p) is float or isinstance(p, Tensor)) or generator is not None:
+        _check_bernoulli_p_(p, generator)
+        if p is _NOT_GIVEN:
+            p = 0.5
     _refuse_vmap_unbatched(t)
     gen = _generator_or_default(generator)
     if isinstance(p, Tensor):
-        probs = np.broadcast_to(p._data, t._data.shape)
+        try:
+            probs = np.broadcast_to(p._data, t._data.shape)
+        except ValueError:  # (torch expands p to t's shape: its error)
+            p.expand(t.shape)
+            raise
         values = kernels.bernoulli_tensor(gen, _in_memory_order(probs, like=t._data),
                                           out_dtype=t._data.dtype)
         return _fill(t, values)
     return _fill(t, kernels.bernoulli_scalar(gen, t._data.shape, float(p), t._data.dtype))
+
+
+# torch's overloads of bernoulli, as its argument errors list them
+_BERNOULLI_INPLACE = ("Tensor p, *, torch.Generator generator = None",
+                      "float p = 0.5, *, torch.Generator generator = None")
+_BERNOULLI_METHOD = ("*, torch.Generator generator = None",
+                     "float p, *, torch.Generator generator = None")
+_BERNOULLI_FUNCTION = ("Tensor input, *, torch.Generator generator = None, Tensor out = None",
+                       "Tensor input, float p, *, torch.Generator generator = None")
+
+
+def _is_float(value) -> bool:
+    """Whether torch's parser takes ``value`` for a ``float`` argument: a Python or NumPy
+    real number (a bool too), or a 0-d tensor without grad."""
+    if isinstance(value, Tensor):
+        return value.ndim == 0 and not value.requires_grad
+    return isinstance(value, (int, float, np.integer, np.floating, np.bool_))
+
+
+def _check_bernoulli_p_(p, generator) -> None:
+    """Tensor.bernoulli_'s ``p`` (a Tensor or a float) and ``generator``: else torch's
+    invalid combination of its two overloads (both take one or two arguments)."""
+    if not (p is _NOT_GIVEN or isinstance(p, Tensor) or _is_float(p)) or not (
+            generator is None or isinstance(generator, Generator)):
+        kwargs = {} if generator is None else {"generator": generator}
+        args = () if p is _NOT_GIVEN else (p,)
+        raise invalid_arguments("bernoulli_", args, kwargs, _BERNOULLI_INPLACE)
+
+
+def _check_bernoulli_arguments(input, p, generator, out, method: bool) -> None:  # noqa: A002
+    """torch.bernoulli's (or Tensor.bernoulli's) arguments as torch's parser reads them: a
+    Tensor input, a float ``p`` if any (without ``out``), a torch.Generator or None."""
+    given_p = p is not _NOT_GIVEN
+    fits = (not given_p or _is_float(p)) and (
+        generator is None or isinstance(generator, Generator)) and (
+        out is None or (isinstance(out, Tensor) and not given_p))
+    if isinstance(input, Tensor) and fits:
+        return
+    kwargs = {k: v for k, v in (("generator", generator), ("out", out)) if v is not None}
+    args = (p,) if given_p else ()
+    if method:
+        raise invalid_arguments("bernoulli", args, kwargs, _BERNOULLI_METHOD)
+    if not isinstance(input, Tensor) and not args:  # (one overload takes one argument)
+        raise TypeError("bernoulli(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type_name(input)}")
+    raise invalid_arguments("bernoulli", (input, *args), kwargs, _BERNOULLI_FUNCTION)
 
 
 def exponential_(t: Tensor, lambd=1.0, *, generator=None) -> Tensor:

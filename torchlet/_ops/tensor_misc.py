@@ -343,3 +343,54 @@ def set_volatile(self: Tensor, value) -> None:
         "volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
         UserWarning, stacklevel=3,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# set_'s arguments
+
+_SET_NAMES = ("source", "storage_offset", "size", "stride")
+_SET_SIGNATURES = (
+    "",
+    "torch.Storage source",
+    "torch.Storage source, int storage_offset, tuple of ints size, tuple of ints stride = None",
+    "Tensor source",
+    "Tensor source, int storage_offset, tuple of ints size, tuple of ints stride = None",
+)
+
+
+def set_arguments(args: tuple, kwargs: dict) -> tuple:
+    """``Tensor.set_``'s ``(source, storage_offset, size, stride)`` (None where not given)
+    as torch's parser reads them: nothing, a storage or a tensor alone, or one of them with
+    an int offset, a tuple-of-ints size and perhaps a stride (a tuple of ints or None).
+    Anything else, a None source too, is torch's invalid combination of its overloads."""
+    from torchlet._errors import invalid_arguments
+    from torchlet._ops.shape.common import _int_list, _is_int, _is_size
+    from torchlet.storage import TypedStorage, UntypedStorage
+
+    values = dict(zip(_SET_NAMES, args))
+    for name, value in kwargs.items():
+        if name not in _SET_NAMES or name in values:
+            raise invalid_arguments("set_", args, kwargs, _SET_SIGNATURES)
+        values[name] = value
+    source = values.get("source")
+    if not values:
+        return (None, None, None, None)
+    fits = isinstance(source, (Tensor, TypedStorage, UntypedStorage))
+    if len(values) == 1:
+        if fits:
+            return (source, None, None, None)
+    elif len(values) >= 3 and {"storage_offset", "size"} <= values.keys():
+        stride = values.get("stride")
+        if fits and _is_int(values["storage_offset"]) and _is_ints(values["size"], _is_size) \
+                and (stride is None or _is_ints(stride, _is_size)):
+            return (source, operator.index(values["storage_offset"]),
+                    _int_list(values["size"], "set_", "size", None),
+                    None if stride is None else _int_list(stride, "set_", "stride", None))
+    raise invalid_arguments("set_", args, kwargs, _SET_SIGNATURES)
+
+
+def _is_ints(value, is_size) -> bool:
+    """Whether torch's parser takes ``value`` for a tuple of ints: a tuple or list (a
+    torch.Size) that is empty or starts with an int (its other elements are unpacked
+    later, with their own error)."""
+    return isinstance(value, (tuple, list)) and (not value or is_size(value[0]))

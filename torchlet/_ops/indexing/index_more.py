@@ -53,6 +53,31 @@ def _slices_shape(shape, dim: int, count: int):
 
 
 # ---------------------------------------------------------------------------------------
+# index_fill's arguments (the operation itself is select_mask's)
+
+_INDEX_FILL_SIGNATURES = ("int dim, Tensor index, Tensor value",
+                          "int dim, Tensor index, Number value")
+
+
+def check_index_fill_arguments(name: str, args: tuple, function: bool) -> None:
+    """torch's parser's error for index_fill / index_fill_ (``name``) given ``args``, if
+    they fit neither overload: an int ``dim``, a Tensor ``index``, and a Tensor or a number
+    ``value``. ``function``: ``args`` start with the input (torch.index_fill), which must
+    be a Tensor. Called where the operation failed, so its success costs nothing."""
+    from torchlet._errors import invalid_arguments
+    from torchlet._ops.shape.common import _is_int
+    from torchlet._tensor import _NUMBER
+
+    dim, index, value = args[-3:]
+    if (function and not isinstance(args[0], Tensor)) or not (
+            _is_int(dim) and isinstance(index, Tensor) and isinstance(value, (Tensor, *_NUMBER))):
+        signatures: tuple = _INDEX_FILL_SIGNATURES
+        if function:
+            signatures = tuple(f"Tensor input, {s}" for s in signatures)
+        raise invalid_arguments(name, args, {}, signatures) from None
+
+
+# ---------------------------------------------------------------------------------------
 # index_copy
 
 

@@ -374,6 +374,16 @@ class IndexFillTensor(Primitive):
 @numpy_names
 def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
     """A copy of ``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    try:
+        return _index_fill(input, dim, index, value)
+    except Exception:  # (torch's parser refuses a misfit first: its error, if so)
+        from torchlet._ops.indexing.index_more import check_index_fill_arguments
+
+        check_index_fill_arguments("index_fill", (input, dim, index, value), function=True)
+        raise
+
+
+def _index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
     x = check_tensor("index_fill", input, "input", 1)
     index = check_tensor("index_fill", index, "index", 3)
     data, idx = x._data, index._data

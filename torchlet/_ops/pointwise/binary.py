@@ -39,7 +39,7 @@ from torchlet._ops.pointwise.operands import (
     zeros_like_scalar,
 )
 from torchlet._ops.shape.common import empty_in_layout
-from torchlet._tensor import Tensor, _warn_once, wrap
+from torchlet._tensor import _NOT_GIVEN, Tensor, _warn_once, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -331,24 +331,52 @@ class ClampMaxTensor(ClampMinTensor):
     keeps_a, takes_bound = staticmethod(operator.le), staticmethod(operator.gt)
 
 
-def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
-    result = _clamp(input, min, max, ClampScalar, ClampTensor, out)
+def clamp(input, min=_NOT_GIVEN, max=_NOT_GIVEN, *, out=None):  # noqa: A002 - (None: _NOT_GIVEN)
+    given = (min, max)  # (for the parser's error, which lists a None passed)
+    min, max = None if min is _NOT_GIVEN else min, None if max is _NOT_GIVEN else max
+    try:
+        result = _clamp(input, min, max, ClampScalar, ClampTensor, out)
+    except TypeError:  # (torch's parser's error, where it refuses the arguments)
+        _check_clamp_arguments("clamp", given, input, out)
+        raise
     return result if out is None else _out(result, out, "clamp", _clamp_out_dtype(min, max))
 
 
-clip = clamp
+def clip(input, min=_NOT_GIVEN, max=_NOT_GIVEN, *, out=None):  # noqa: A002 - (None: _NOT_GIVEN)
+    given = (min, max)  # (for the parser's error, which lists a None passed)
+    min, max = None if min is _NOT_GIVEN else min, None if max is _NOT_GIVEN else max
+    try:
+        result = _clamp(input, min, max, ClampScalar, ClampTensor, out)
+    except TypeError:
+        _check_clamp_arguments("clip", given, input, out)
+        raise
+    return result if out is None else _out(result, out, "clip", _clamp_out_dtype(min, max))
 
 
 def clamp_min(input, min, *, out=None):  # noqa: A002
-    result = _clamp(input, min, None, ClampMinScalar, ClampMinTensor, out)
+    try:
+        result = _clamp(input, min, None, ClampMinScalar, ClampMinTensor, out)
+    except (TypeError, RuntimeError):  # (a None bound: torch's parser refuses it)
+        _check_clamp_arguments("clamp_min", (min,), input, out)
+        raise
     return result if out is None else _out(result, out, "clamp_min",
                                            _clamp_out_dtype(min, None))
 
 
 def clamp_max(input, max, *, out=None):  # noqa: A002
-    result = _clamp(input, None, max, ClampMaxScalar, ClampMaxTensor, out)
+    try:
+        result = _clamp(input, None, max, ClampMaxScalar, ClampMaxTensor, out)
+    except (TypeError, RuntimeError):  # (a None bound: torch's parser refuses it)
+        _check_clamp_arguments("clamp_max", (max,), input, out)
+        raise
     return result if out is None else _out(result, out, "clamp_max",
                                            _clamp_out_dtype(None, max))
+
+
+def _check_clamp_arguments(name: str, bounds: tuple, input, out) -> None:  # noqa: A002
+    from torchlet._ops.pointwise.inplace_functions import check_clamp_arguments
+
+    check_clamp_arguments(name, bounds, input, out)
 
 
 def _clamp_out_dtype(min, max):  # noqa: A002

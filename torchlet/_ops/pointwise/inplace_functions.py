@@ -27,7 +27,7 @@ from torchlet._ops.pointwise.operands import (
     full_like_value,
     zeros_like,
 )
-from torchlet._tensor import Tensor, _inplace, _write_result, wrap
+from torchlet._tensor import _NOT_GIVEN, Tensor, _inplace, _write_result, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.nn._functional import activation as _activation
 from torchlet.nn._functional import dropout as _dropout
@@ -205,24 +205,40 @@ def ceil_(input):  # noqa: A002
     return _check_tensor("ceil_", input).ceil_()
 
 
-def clamp_(input, min=None, max=None):  # noqa: A002
+def clamp_(input, min=_NOT_GIVEN, max=_NOT_GIVEN):  # noqa: A002 - (None: _NOT_GIVEN)
     """In-place clamp."""
-    return _check_tensor("clamp_", input).clamp_(min, max)
+    try:
+        return _check_tensor("clamp_", input).clamp_(min, max)
+    except TypeError:  # (the method's words: the function's, where the parser refused)
+        check_clamp_arguments("clamp_", (min, max), input)
+        raise
 
 
 def clamp_max_(input, max):  # noqa: A002
     """In-place clamp_max."""
-    return _check_tensor("clamp_max_", input).clamp_max_(max)
+    try:
+        return _check_tensor("clamp_max_", input).clamp_max_(max)
+    except TypeError:  # (the method's words: the function's, where the parser refused)
+        check_clamp_arguments("clamp_max_", (max,), input)
+        raise
 
 
 def clamp_min_(input, min):  # noqa: A002
     """In-place clamp_min."""
-    return _check_tensor("clamp_min_", input).clamp_min_(min)
+    try:
+        return _check_tensor("clamp_min_", input).clamp_min_(min)
+    except TypeError:  # (the method's words: the function's, where the parser refused)
+        check_clamp_arguments("clamp_min_", (min,), input)
+        raise
 
 
-def clip_(input, min=None, max=None):  # noqa: A002
+def clip_(input, min=_NOT_GIVEN, max=_NOT_GIVEN):  # noqa: A002 - (None: _NOT_GIVEN)
     """In-place clip (clamp)."""
-    return _check_tensor("clip_", input).clip_(min, max)
+    try:
+        return _check_tensor("clip_", input).clip_(min, max)
+    except TypeError:  # (the method's words: the function's, where the parser refused)
+        check_clamp_arguments("clip_", (min, max), input)
+        raise
 
 
 def cos_(input):  # noqa: A002
@@ -372,12 +388,32 @@ def zero_(input):  # noqa: A002
 
 def fill_(input, value):  # noqa: A002
     """Fill with ``value`` (a number or a 0-d tensor), in place."""
-    return _check_tensor("fill_", input).fill_(value)
+    try:
+        return _check_tensor("fill_", input).fill_(value)
+    except TypeError:  # (the method's words: the function's, where the parser refused)
+        _check_fill_arguments("fill_", input, value)
+        raise
 
 
 def fill(input, value):  # noqa: A002
     """A new tensor of ``input``'s shape and dtype filled with ``value`` (not in place)."""
-    return full_like_value(_check_tensor("fill", input), value)
+    try:
+        return full_like_value(_check_tensor("fill", input), value)
+    except Exception:
+        _check_fill_arguments("fill", input, value)
+        raise
+
+
+def _check_fill_arguments(name: str, input, value) -> None:  # noqa: A002
+    """torch's parser's error for torch.fill / torch.fill_ (``name``) when ``input`` is no
+    Tensor or ``value`` neither a Tensor nor a number (its two overloads); called where
+    the operation failed, so its success costs nothing."""
+    from torchlet._errors import invalid_arguments
+    from torchlet._tensor import _NUMBER
+
+    if not isinstance(input, Tensor) or not isinstance(value, (Tensor, *_NUMBER)):
+        raise invalid_arguments(name, (input, value), {}, (
+            "Tensor input, Tensor value", "Tensor input, Number value")) from None
 
 
 # activations and dropout: torch's top-level forms of the nn.functional in-place variants
@@ -445,3 +481,49 @@ def feature_alpha_dropout_(input, p, train):  # noqa: A002
     """In-place feature_alpha_dropout."""
     x = _feature_input("feature_alpha_dropout_", input, p, train)
     return _dropout.feature_alpha_dropout(x, p, train, inplace=True)
+
+
+# ---------------------------------------------------------------------------------------
+# clamp's arguments, as torch's parser refuses them (method, function and in-place forms)
+
+_CLAMP_SIGNATURES = {
+    "clamp": ("Tensor min = None, Tensor max = None", "Number min = None, Number max = None"),
+    "clamp_min": ("Tensor min", "Number min"),
+    "clamp_max": ("Tensor max", "Number max"),
+}
+_NO_INPUT = object()  # (a Tensor method's call: no input argument)
+
+
+def check_clamp_arguments(name: str, bounds: tuple, input=_NO_INPUT, out=None) -> None:  # noqa: A002
+    """torch's parser's error for clamp, clip, clamp_min, clamp_max or their in-place forms
+    (``name``) given ``bounds`` (``(min, max)``, or the one bound of clamp_min/clamp_max),
+    if they fit neither overload: both bounds Tensors, or both numbers (a 0-d tensor
+    without grad counts as one), or None; a clamp_min/clamp_max bound must be given.
+    ``input``: the function's first argument (torch.clamp), else a Tensor method's call.
+    Called where the operation failed, so its success costs nothing.
+
+    A bound ``_NOT_GIVEN`` was not passed: a ``max`` without a ``min`` was passed by
+    keyword. Whether the others were cannot be seen here; they count as positional
+    (``clamp(0)``, ``clamp(None, 1)``; torch words ``clamp(min=0)`` as ``got (min=int, )``)."""
+    from torchlet._errors import invalid_arguments
+    from torchlet._tensor import _NUMBER
+
+    present = tuple(b for b in bounds if b is not _NOT_GIVEN)
+    given = [b for b in present if b is not None]
+    tensors = [isinstance(b, Tensor) for b in given]
+    loose = [b for b in given if isinstance(b, Tensor) and (b.ndim or b.requires_grad)]
+    fits = (len(given) == len(bounds) or len(bounds) == 2) and all(
+        isinstance(b, (Tensor, *_NUMBER)) for b in given) and (all(tensors) or not loose)
+    if fits and (input is _NO_INPUT or isinstance(input, Tensor)):
+        return
+    signatures: tuple = _CLAMP_SIGNATURES["clamp" if len(bounds) == 2 else name.rstrip("_")]
+    args: tuple = present
+    kwargs: dict = {}
+    if len(bounds) == 2 and bounds[0] is _NOT_GIVEN and bounds[1] is not _NOT_GIVEN:
+        args, kwargs = (), {"max": bounds[1]}
+    if input is not _NO_INPUT:
+        args = (input, *args)
+        kwargs = {**kwargs, "out": out} if out is not None else kwargs
+        out_keyword = "" if name.endswith("_") else ", *, Tensor out = None"
+        signatures = tuple(f"Tensor input, {s}{out_keyword}" for s in signatures)
+    raise invalid_arguments(name, args, kwargs, signatures) from None
