@@ -157,6 +157,23 @@ SCRIPTS = {
     # float32 LSTM/GRU/RNN training over a few hundred steps: perplexities agree to
     # the last printed digit (64.91 vs 64.90), the same loop in float64 agrees exactly
     "word_language_model.py": ROUNDING,
+    "bpr_recommender.py": EXACT,
+    "capsule_routing.py": EXACT,
+    # SGD with momentum 0.9 on a focal loss through 16->32 channel convolutions (oneDNN's
+    # order of sums, not reproducible): the first loss is 1 ulp off, and after 50 steps
+    # losses print 0.2275 vs 0.2276 and detection scores 0.720 vs 0.718; in float64 the
+    # whole script prints what torch prints
+    "detection_anchors_nms.py": CHAOTIC,
+    "ebm_langevin.py": EXACT,
+    "hopfield_memory.py": EXACT,
+    "image_augmentation_ops.py": EXACT,
+    "made_autoregressive.py": EXACT,
+    "mixup_cutmix.py": EXACT,
+    "neural_cellular_automata.py": EXACT,
+    "optimizer_zoo.py": EXACT,
+    "ppo_continuous.py": EXACT,
+    "rbm_contrastive_divergence.py": EXACT,
+    "set_transformer.py": EXACT,
 }
 
 # One BLAS/OpenMP thread: these small tensors gain nothing from more threads.

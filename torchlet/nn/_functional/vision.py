@@ -205,6 +205,13 @@ class _PaddingKernel:
         return src, cls._clipped_slope(slope, inside)
 
 
+def _fused(ftype) -> bool:
+    """Does torch's vectorised 2-D kernel fuse a * b + c into one rounding for this type?
+    GCC contracts the float and double Vectorized arithmetic of the AVX2/AVX512 builds
+    into fused multiply-adds; Half's converts to float and back around every operation."""
+    return ftype in (np.float32, np.float64)
+
+
 class _VectorKernel(_PaddingKernel):
     """torch's 2-D kernel (ComputeLocation): the forward clip turns NaN into 0, the clip of
     the backward keeps NaN; reflection folds with trunc and a fused multiply-add."""
@@ -222,6 +229,8 @@ class _VectorKernel(_PaddingKernel):
             scale = ftype(size - 1) / ftype(2)
             return (coord + ftype(1)) * scale, scale
         scale = ftype(size) / ftype(2)
+        if _fused(ftype):  # the compiled kernel fuses (coord + 1) * scale - 0.5
+            return _fma(coord + ftype(1), scale, ftype(-0.5), ftype), scale
         return (coord + ftype(1)) * scale - ftype(0.5), scale
 
     @staticmethod
@@ -384,6 +393,7 @@ class _Plan:
         d = len(spatial)
         kernel = _VectorKernel if d == 2 else _ScalarKernel
         self.skip_outside = kernel.skip_outside
+        self.fused = kernel is _VectorKernel and _fused(grid.dtype.type)
         self.spatial, self.count = spatial, int(np.prod(spatial))
         points = int(np.prod(grid.shape[1:-1]))  # (spelled out: an empty batch has no -1)
         bits = kernel.index_bits(grid.dtype)
@@ -467,7 +477,9 @@ def _cubic_weights(t: np.ndarray):
     ftype = t.dtype.type
     a = ftype(-0.75)
 
-    def near(x):  # |x| <= 1
+    def near(x):  # |x| <= 1; torch's kernel fuses the first product and the last
+        if _fused(ftype):
+            return _fma(_fma(a + 2, x, -(a + 3), ftype) * x, x, ftype(1), ftype)
         return ((a + 2) * x - (a + 3)) * x * x + 1
 
     def far(x):  # 1 < |x| < 2
@@ -516,14 +528,42 @@ def _scatter(amounts: list, corners: list, shape: tuple) -> np.ndarray:
 def _sample(x, grid, mode, padding_mode, align_corners) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         plan = _Plan(x.shape, grid, mode, padding_mode, align_corners)
-        out = None
-        for corner in plan.corners:
-            values = _gather(x, corner)
-            if corner.weight is not None:
-                values = plan.keep(corner, values * corner.weight[:, None, :])
-            out = values if out is None else out + values
+        if plan.fused and mode == "bicubic":
+            out = _bicubic_fused(x, plan)
+        else:
+            out = None
+            for corner in plan.corners:
+                values = _gather(x, corner)
+                if corner.weight is None:  # nearest
+                    pass
+                elif plan.fused and out is not None:  # ((nw + ne) + sw) + se, each fused
+                    out = _fma(values, corner.weight[:, None, :], out, x.dtype.type)
+                    continue
+                else:
+                    values = plan.keep(corner, values * corner.weight[:, None, :])
+                out = values if out is None else out + values
     assert out is not None  # a plan has at least one corner
     return out.reshape(x.shape[:2] + grid.shape[1:-1])
+
+
+def _bicubic_fused(x: np.ndarray, plan: _Plan) -> np.ndarray:
+    """torch's vectorised bicubic forward, in its order and with its fused multiply-adds:
+    each of the 4 rows along x as fma(c0, v0, c1 v1) + c2 v2 + c3 v3, then the rows
+    along y as fma(c3, r3, fma(c2, r2, fma(c1, r1, c0 r0))) (what GCC made of the two
+    sums in GridSamplerKernel.cpp; checked bit for bit against torch)."""
+    ftype = x.dtype.type
+    rows = []
+    for ky in range(4):  # corners run (y tap, x tap), x fastest; factors are (y, x)
+        taps = plan.corners[4 * ky:4 * ky + 4]
+        v = [_gather(x, k) for k in taps]
+        c = [k.factors[1][:, None, :] for k in taps]
+        row = _fma(c[0], v[0], c[1] * v[1], ftype)
+        rows.append((row + c[2] * v[2]) + c[3] * v[3])
+    cy = [plan.corners[4 * ky].factors[0][:, None, :] for ky in range(4)]
+    out = cy[0] * rows[0]
+    for ky in range(1, 4):
+        out = _fma(cy[ky], rows[ky], out, ftype)
+    return out
 
 
 def _grid_gradient(plan: _Plan, per_axis: list, grid: np.ndarray) -> np.ndarray:
