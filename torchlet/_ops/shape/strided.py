@@ -400,7 +400,8 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
         raise RuntimeError("cannot resize variables that require grad")
     if any(s < 0 for s in shape):
         raise RuntimeError("numel: integer multiplication overflow")
-    if shape == self._data.shape:
+    order = _resize_order(len(shape), memory_format)
+    if shape == self._data.shape and memory_format is None:
         return self
     numel = int(np.prod(shape))
     flat = _flat_storage(self)
@@ -418,8 +419,27 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
         data = grown[offset:].reshape(shape)
         if self._base is not None:
             self._base = None
+    if order is not None:
+        # the same elements, laid out as the format says (torch restrides in place)
+        data = data.reshape(-1).reshape([shape[d] for d in order]).transpose(
+            np.argsort(order))
     self._data = data
     return self
+
+
+def _resize_order(rank: int, memory_format):
+    """The dims of a ``memory_format`` layout, outermost first (None for C order), with
+    torch's errors for preserve_format and a format of the wrong rank."""
+    from torchlet import _dtype
+
+    if memory_format is None or memory_format is _dtype.contiguous_format:
+        return None
+    if memory_format is _dtype.preserve_format:
+        raise RuntimeError("Unsupported memory formatPreserve")
+    wanted = 4 if memory_format is _dtype.channels_last else 5
+    if rank != wanted:
+        raise RuntimeError(f"required rank {wanted} tensor to use {memory_format.name} format")
+    return (0, *range(2, rank), 1)
 
 
 def _whole_allocation(flat: np.ndarray) -> np.ndarray:

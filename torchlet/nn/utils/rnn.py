@@ -377,6 +377,10 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
             f"{type(sequences)}"
         )
     sequences = tuple(sequences)
+    for i, seq in enumerate(sequences):  # (torch's argument parser, before any other check)
+        if not isinstance(seq, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{_dtype.type_name(seq)}")
     if len(sequences) == 0:
         raise RuntimeError("received an empty list of sequences")
     if padding_side not in ("left", "right"):
@@ -391,10 +395,11 @@ def unpad_sequence(padded_sequences: Tensor, lengths: Tensor,
                    batch_first: bool = False) -> list[Tensor]:
     """Split a padded batch back into its sequences, ``lengths[i]`` steps each.
 
-    (torch transposes ``padded_sequences`` in place when ``batch_first=False``, so the
-    caller's tensor comes back transposed; torchlet leaves it unchanged.)"""
+    When ``batch_first=False`` the caller's tensor comes back transposed to ``(B, T, *)``:
+    torch transposes it in place (so a leaf that requires grad is refused), and so does
+    torchlet."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
+        padded_sequences.transpose_(0, 1)
     max_length = padded_sequences.shape[1]
     idx = arange(max_length, device=lengths.device)  # (lengths must be a Tensor, as torch)
     return [seq[idx < length] for seq, length in zip(padded_sequences, lengths, strict=True)]
