@@ -3426,6 +3426,15 @@ def _numpy_zeros(data: np.ndarray) -> bool:
     return root.base is None and not root.size and not any(root.strides)
 
 
+def empty_strides(data: np.ndarray) -> tuple:
+    """The element strides of an empty array as ``stride()`` reads them: its own, but
+    contiguous ones for NumPy's zeros (``_numpy_zeros``)."""
+    strides = tuple(s // data.itemsize for s in data.strides)
+    if not any(strides) and _numpy_zeros(data):
+        return _shape_common.contiguous_strides(data.shape)
+    return strides
+
+
 def _empty_with_strides(shape, dtype, strides) -> np.ndarray:
     """An empty array with the byte ``strides`` given, laid over an empty bytearray (so
     that its zeros, and its views', read as strides torch keeps: ``_numpy_zeros``)."""
@@ -3445,8 +3454,10 @@ def _strided_empty(data: np.ndarray) -> np.ndarray:
     strides in place of NumPy's zeros: the views made from it (transpose, narrow, select,
     ...) then get torch's strides and storage offsets from NumPy itself. It touches no
     memory (there are no elements). A view (``base`` set: ``expand(0)``, ``as_strided``)
-    keeps the strides it was given; a meta array its zeros."""
-    if type(data) is not np.ndarray or data.base is not None or any(data.strides):
+    keeps the strides it was given, but not NumPy's zeros (a squeezed new empty array's:
+    they read as contiguous, and so every copy of it must); a meta array its zeros."""
+    if type(data) is not np.ndarray or any(data.strides) or (
+            data.base is not None and not _numpy_zeros(data)):
         return data
     itemsize = data.itemsize
     strides = [s * itemsize for s in _shape_common.contiguous_strides(data.shape)]

@@ -259,8 +259,8 @@ def _may_take_over(grad, leaf) -> bool:
         return False
     base = data.base
     if base is not None and not (type(base) is np.ndarray and base.base is None
-                                 and _refcount(base) == 3):  # data.base, base, call
-        return False
+                                 and _refcount(base) == 3) and data.size:
+        return False  # (refcounts: data.base, base, call; an empty array shares nothing)
     if not data.flags.writeable:
         return False
     strides = data.strides

@@ -353,6 +353,8 @@ def _dense_strides(a: np.ndarray) -> tuple | None:
         torch_strides,
     )
 
+    if not a.size:  # (torch reads an empty tensor as contiguous, so dense: any strides)
+        return empty_strides(a)
     strides = torch_strides(a)
     return strides if non_overlapping_and_dense(a.shape, strides) else None
 
@@ -367,7 +369,7 @@ def obeys_layout_contract(grad: np.ndarray, leaf: np.ndarray) -> bool:
         return True  # the usual case, told by NumPy's flags (which ignore size-1 dims)
     from torchlet._ops.indexing._common import _contiguous_in_order, torch_strides
 
-    strides = torch_strides(grad)
+    strides = torch_strides(grad) if grad.size else empty_strides(grad)
     leaf_strides = _dense_strides(leaf)
     if leaf_strides is None:
         return _contiguous_in_order(grad.shape, strides, range(grad.ndim - 1, -1, -1))
@@ -1515,6 +1517,7 @@ from torchlet._tensor import (  # noqa: E402
     MULTI_OUTPUT_NODE,
     Tensor,
     _check_inplace_allowed,
+    empty_strides,
     make_view,
     refresh_view,
     wrap,

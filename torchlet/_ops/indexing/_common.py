@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from torchlet._dtype import C_TYPE_NAMES, TYPE_WORDS, type_name
-from torchlet._tensor import Tensor
+from torchlet._tensor import Tensor, empty_strides
 from torchlet.autograd.function import Primitive
 
 FULL = slice(None)
@@ -306,10 +306,12 @@ def non_overlapping_and_dense(shape, strides) -> bool:
 
 
 def _broadcast_strides(a: np.ndarray, shape) -> list[int]:
-    """The strides of ``a`` broadcast to ``shape``: 0 along a broadcast dimension."""
+    """The strides of ``a`` broadcast to ``shape``: 0 along a broadcast dimension. (An
+    empty array's as a tensor of it reads them: NumPy's zeros are contiguous ones.)"""
     lead = len(shape) - a.ndim
+    strides = a.strides if a.size else [s * a.itemsize for s in empty_strides(a)]
     return [0] * lead + [0 if n == 1 and shape[lead + i] != 1 else s
-                         for i, (n, s) in enumerate(zip(a.shape, a.strides))]
+                         for i, (n, s) in enumerate(zip(a.shape, strides))]
 
 
 def array_with_strides(shape, strides, dtype, make=np.empty) -> np.ndarray:

@@ -36,7 +36,6 @@ from torchlet._ops.indexing._common import (
     array_with_strides,
     empty_in_order,
     memory_order,
-    torch_strides,
 )
 from torchlet._ops.linalg.products import (
     _c_name,
@@ -54,7 +53,7 @@ from torchlet._ops.pointwise import mul as _mul
 from torchlet._ops.pointwise.operands import _out, out_dtype_castable
 from torchlet._ops.shape.slices import DiagonalBackward, _diagonal_view
 from torchlet._ops.shape.views import UnsafeView
-from torchlet._tensor import Tensor, _wrap_dim, wrap
+from torchlet._tensor import Tensor, _wrap_dim, empty_strides, wrap
 from torchlet.autograd.function import Primitive
 
 # ---------------------------------------------------------------------------------------
@@ -199,7 +198,7 @@ def _empty_rot90(a: np.ndarray, k: int, d0: int, d1: int) -> np.ndarray:
     flipped = _shape.common._empty_like_preserve(a)
     if k == 2:
         return flipped
-    shape, strides = list(a.shape), list(torch_strides(flipped))
+    shape, strides = list(a.shape), list(empty_strides(flipped))  # (zeros kept: from_numpy's)
     shape[d0], shape[d1] = shape[d1], shape[d0]
     strides[d0], strides[d1] = strides[d1], strides[d0]
     return array_with_strides(shape, strides, a.dtype)

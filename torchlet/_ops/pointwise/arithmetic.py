@@ -88,9 +88,10 @@ class Add(Primitive):
             return _times_plus(b, alpha, a, (a, b))
         out = a + b
         # (the usual case, tested inline: torch's fast setup, or a C-ordered sort where no
-        # size-1 dim's stride could differ)
+        # size-1 dim's stride could differ; NumPy flags any empty array C-contiguous, but
+        # torch sorts the dims of an empty result of broadcast operands by their strides)
         if a.flags.c_contiguous and b.flags.c_contiguous and (
-                a.shape == b.shape or 1 not in out.shape):
+                a.shape == b.shape or (1 not in out.shape and out.size)):
             return out
         return relaid(out, (a, b))
 
@@ -122,7 +123,7 @@ class Sub(Primitive):
             return _times_plus(b, -alpha, a, (a, b))
         out = a - b
         if a.flags.c_contiguous and b.flags.c_contiguous and (
-                a.shape == b.shape or 1 not in out.shape):  # (as Add's)
+                a.shape == b.shape or (1 not in out.shape and out.size)):  # (as Add's)
             return out
         return relaid(out, (a, b))
 
@@ -170,7 +171,7 @@ class Mul(Primitive):
             a, b = promoted(a, dtype), promoted(b, dtype)
         out = a * b
         if a.flags.c_contiguous and b.flags.c_contiguous and (
-                a.shape == b.shape or 1 not in out.shape):  # (as Add's)
+                a.shape == b.shape or (1 not in out.shape and out.size)):  # (as Add's)
             return out
         return relaid(out, (a, b))
 
@@ -196,7 +197,7 @@ def _times(grad, factor):
         if type(product) is not np.ndarray:
             return wrap(np.asarray(product))  # (0-d operands give a NumPy scalar)
         if g.flags.c_contiguous and f.flags.c_contiguous and (
-                g.shape == f.shape or 1 not in product.shape):  # (as Mul's forward)
+                g.shape == f.shape or (1 not in product.shape and product.size)):  # (as Mul's)
             return wrap(product)
         return wrap(relaid(product, (g, f)))  # (torch's TensorIterator over grad, factor)
     return grad * factor
@@ -296,7 +297,7 @@ class Div(Primitive):
             a, b = promoted(a, dtype), promoted(b, dtype)
         out = a / b
         if a.flags.c_contiguous and b.flags.c_contiguous and (
-                a.shape == b.shape or 1 not in out.shape):  # (as Add's)
+                a.shape == b.shape or (1 not in out.shape and out.size)):  # (as Add's)
             return out
         return relaid(out, (a, b))
 

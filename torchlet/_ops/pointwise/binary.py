@@ -728,8 +728,10 @@ class NanToNum(Primitive):
     node_name = "NanToNumBackward0"
 
     @staticmethod
-    def forward(ctx, a, *, nan, posinf, neginf):
+    def forward(ctx, a, *, nan, posinf, neginf, into_out=False):
         ctx.save_for_backward(a)
+        if not a.size and not into_out:  # torch's result is empty_like(a): an empty a's
+            return empty_in_layout(a, a.dtype, None)  # strides, any (out=: its iterator's)
         return laid_out_as_torch(np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf), a)
 
     @staticmethod
@@ -741,8 +743,10 @@ class NanToNum(Primitive):
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):  # noqa: A002
     x = _check_tensor("nan_to_num", input)
     check_out_first(out, x._data.dtype, _nan_to_num_out_dtype)
-    if x._data.dtype.kind != "f":
-        return _out(x.clone(), out, "nan_to_num")
-    return _out(NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf), out, "nan_to_num")
+    if x._data.dtype.kind != "f":  # (torch: a clone; out=: resize_output and a copy)
+        copied = x.clone() if out is None else x.clone(memory_format=_dtype.contiguous_format)
+        return _out(copied, out, "nan_to_num")
+    return _out(NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf,
+                               into_out=out is not None), out, "nan_to_num")
 
 

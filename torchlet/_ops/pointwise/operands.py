@@ -470,11 +470,39 @@ def copy_into_out(out: Tensor, result: Tensor, warn_resize: bool = True) -> None
                 UserWarning, stacklevel=user_stacklevel(),
             )
         dtype = out._data.dtype
-        out._data = meta_array(shape, dtype) if out_meta else \
-            empty_in_layout(result._data, dtype, None)
+        if out_meta:
+            out._data = meta_array(shape, dtype)
+        else:
+            fresh = empty_in_layout(result._data, dtype, None)
+            out._data = fresh if out._base is None else _in_view_storage(out, fresh)
     if not out_meta:
         np.copyto(out._data, result._data, casting="unsafe")
     bump_version(out)
+
+
+def _in_view_storage(out: Tensor, fresh: np.ndarray) -> np.ndarray:
+    """The array of an ``out`` that is a view, resized to ``fresh``'s shape and strides
+    as torch resizes it (``resize_output``, then ``as_strided_``): in its base's storage at
+    its own storage offset, so the base sees the values written. Where that storage is too
+    small torch grows it; here the view gets a larger copy of it (its base keeps the old
+    one, as in ``resize_``), the offset kept."""
+    from torchlet._ops.shape.strided import _flat_storage, _offset_in  # (strided imports us)
+
+    try:
+        flat = _flat_storage(out)
+    except RuntimeError:  # (a base not dense in memory: no flat storage to address)
+        flat = None
+    if flat is None or flat.dtype != fresh.dtype:
+        out._base = None
+        return fresh
+    offset = _offset_in(out, flat)
+    end = offset + (1 + sum((n - 1) * s // fresh.itemsize
+                            for n, s in zip(fresh.shape, fresh.strides)) if fresh.size else 0)
+    if end > flat.size:
+        grown = np.zeros(end, flat.dtype)
+        grown[:flat.size] = flat
+        flat, out._base = grown, None
+    return np.lib.stride_tricks.as_strided(flat[offset:], fresh.shape, fresh.strides)
 
 
 _OUT_TYPES: dict = {}

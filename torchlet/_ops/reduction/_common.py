@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchlet import _dtype
-from torchlet._ops.indexing._common import memory_order
+from torchlet._ops.indexing._common import array_with_strides, memory_order
 from torchlet._ops.shape.common import (
     _int,
     _int_list,
@@ -17,7 +17,7 @@ from torchlet._ops.shape.common import (
     contiguous_strides,
 )
 from torchlet._ops.shape.views import Expand, broadcast_scalar
-from torchlet._tensor import Tensor, _wrap_dim, make_view, wrap
+from torchlet._tensor import Tensor, _wrap_dim, empty_strides, make_view, wrap
 from torchlet.autograd.function import Primitive
 from torchlet.autograd.grad_mode import GRAD_STATE
 
@@ -234,7 +234,11 @@ def _infer_dense_strides(shape, strides) -> tuple:
 
 def sort_layout(out: np.ndarray, a: np.ndarray) -> np.ndarray:
     """The result ``out`` of sorting ``a`` with torch's sort layout: ``a``'s own strides
-    when ``a`` is dense, else dense strides in ``a``'s memory order."""
+    when ``a`` is dense, else dense strides in ``a``'s memory order. torch reads an empty
+    tensor as contiguous, so dense: an empty ``a``'s strides are kept whatever they are
+    (zeros and gaps too; ``from_numpy(np.zeros((0, 3))).sort()`` has strides (0, 0))."""
+    if not a.size:
+        return array_with_strides(out.shape, empty_strides(a), out.dtype)
     strides = element_strides(a)
     if not _non_overlapping_and_dense(a.shape, strides):
         strides = _infer_dense_strides(a.shape, strides)

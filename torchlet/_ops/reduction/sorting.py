@@ -283,7 +283,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
         raise RuntimeError("topk does not support bool dtypes on CPU")
     if not a.ndim:
         order = np.zeros((), np.int64)
-    elif a.size:
+    elif a.size and k:
         order = topk_indices(a, k, d, largest, sorted)
     else:  # (a fresh array: contiguous, as torch's empty results)
         order = np.zeros(a.shape[:d] + (k,) + a.shape[d + 1:], np.int64)
