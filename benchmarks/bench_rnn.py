@@ -8,9 +8,11 @@
 
 The loss is ``(output * w).sum()`` for a fixed ``w``. Single-threaded, one process,
 interleaved round by round; medians and ratios are printed. (PyTorch's CPU LSTM runs on
-oneDNN's fused kernel; its GRU and torchlet's layers run step by step.)
+oneDNN's fused kernel; its GRU and torchlet's layers run step by step.) ``--phases``
+also prints the forward (with the loss) and the backward apart, in thread CPU time (less
+disturbed by other processes on a shared machine than the wall clock).
 
-    python benchmarks/bench_rnn.py [--rounds 15] [--number 5]
+    python benchmarks/bench_rnn.py [--rounds 15] [--number 5] [--phases]
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def make_data(gates: int):
     return x, w, params
 
 
-def make_framework_step(lib, kind: str):
+def make_framework_step(lib, kind: str, phases: list | None = None):
+    """One training step of an LSTM or GRU; with ``phases``, each call appends its
+    (forward, backward) thread times in ns."""
     gates = 4 if kind == "LSTM" else 3
     x, w, params = make_data(gates)
     layer = getattr(lib.nn, kind)(IN, HIDDEN)
@@ -56,8 +60,13 @@ def make_framework_step(lib, kind: str):
 
     def step():
         layer.zero_grad()
+        start = time.thread_time_ns()
         out, _ = layer(x)
-        (out * w).sum().backward()
+        loss = (out * w).sum()
+        middle = time.thread_time_ns()
+        loss.backward()
+        if phases is not None:
+            phases.append((middle - start, time.thread_time_ns() - middle))
         return [p.grad.numpy() for p in layer.parameters()]
 
     return step
@@ -146,7 +155,7 @@ def make_numpy_gru_step():
     return step
 
 
-def make_transformer_step(lib):
+def make_transformer_step(lib, phases: list | None = None):
     lib.manual_seed(0)
     layer = lib.nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0)
     rng = np.random.default_rng(1)
@@ -155,7 +164,12 @@ def make_transformer_step(lib):
 
     def step():
         layer.zero_grad()
-        (layer(x) * w).sum().backward()
+        start = time.thread_time_ns()
+        loss = (layer(x) * w).sum()
+        middle = time.thread_time_ns()
+        loss.backward()
+        if phases is not None:
+            phases.append((middle - start, time.thread_time_ns() - middle))
 
     return step
 
@@ -183,22 +197,32 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--number", type=int, default=5, help="steps per round")
+    parser.add_argument("--phases", action="store_true",
+                        help="also print forward and backward thread times")
     args = parser.parse_args()
 
     check_gradients()
+    phases: dict[str, list] = {}
     steps = {
-        "LSTM torchlet": make_framework_step(torchlet, "LSTM"),
+        "LSTM torchlet": make_framework_step(torchlet, "LSTM",
+                                             phases.setdefault("LSTM torchlet", [])),
         "LSTM numpy": make_numpy_lstm_step(),
-        "GRU torchlet": make_framework_step(torchlet, "GRU"),
+        "GRU torchlet": make_framework_step(torchlet, "GRU",
+                                            phases.setdefault("GRU torchlet", [])),
         "GRU numpy": make_numpy_gru_step(),
-        "encoder torchlet": make_transformer_step(torchlet),
+        "encoder torchlet": make_transformer_step(torchlet,
+                                                  phases.setdefault("encoder torchlet", [])),
     }
     if torch is not None:
-        steps["LSTM torch"] = make_framework_step(torch, "LSTM")
-        steps["GRU torch"] = make_framework_step(torch, "GRU")
-        steps["encoder torch"] = make_transformer_step(torch)
+        for kind in ("LSTM", "GRU"):
+            steps[f"{kind} torch"] = make_framework_step(
+                torch, kind, phases.setdefault(f"{kind} torch", []))
+        steps["encoder torch"] = make_transformer_step(torch,
+                                                       phases.setdefault("encoder torch", []))
     for step in steps.values():  # warm up
         time_per_call(step, 2)
+    for times in phases.values():
+        times.clear()
     samples = {name: [] for name in steps}
     for _ in range(args.rounds):
         for name, step in steps.items():
@@ -216,6 +240,12 @@ def main():
             print(f"  {kind}: torchlet / torch = {ours / medians[f'{kind} torch']:.2f}x")
         if f"{kind} numpy" in medians:
             print(f"  {kind}: torchlet / numpy = {ours / medians[f'{kind} numpy']:.2f}x")
+    if args.phases:
+        print("phases (thread time, median per step): forward with the loss / backward")
+        for name in sorted(phases):
+            forward, backward = zip(*phases[name], strict=True)
+            print(f"  {name:17s} {statistics.median(forward) / 1e6:6.2f} / "
+                  f"{statistics.median(backward) / 1e6:6.2f} ms")
 
 
 if __name__ == "__main__":

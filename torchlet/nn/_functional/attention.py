@@ -43,10 +43,11 @@ from torchlet._dtype import C_TYPE_NAMES, type_name
 from torchlet._ops import shape as _shape
 from torchlet._ops.creation import zeros
 from torchlet._ops.linalg import baddbmm, bmm, matmul
+from torchlet._ops.linalg._transpose import transposed_copy
 from torchlet._ops.linalg.integration import MulScalar
 from torchlet._ops.shape.common import empty_in_layout
 from torchlet._tensor import Tensor, wrap
-from torchlet.autograd.function import Primitive
+from torchlet.autograd.function import SAVED_TENSOR_HOOKS, Primitive
 from torchlet.backends import cuda as _cuda_backend
 from torchlet.nn._functional.dropout import dropout
 from torchlet.nn._functional.padding import pad
@@ -245,11 +246,79 @@ def _check_adds_in_place(scores: Tensor, mask: Tensor) -> None:
                            f"broadcast shape {list(shape)}")
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False) -> Tensor:
-    """softmax(Q K^T * scale + mask) V over the last two dimensions (see the module
-    docstring). ``dropout_p`` drops attention weights (always, there is no training
-    flag); ``enable_gqa`` lets key/value have fewer heads (dim -3) than the query."""
+# torch's signature: (query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+# *, scale=None, enable_gqa=False), each parameter with the kind its argument parser takes
+_SDPA_PARAMETERS = (("query", "Tensor"), ("key", "Tensor"), ("value", "Tensor"),
+                    ("attn_mask", "Tensor?"), ("dropout_p", "float"), ("is_causal", "bool"),
+                    ("scale", "float?"), ("enable_gqa", "bool"))
+_SDPA_DEFAULTS = {"attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
+                  "enable_gqa": False}
+_SDPA_POSITIONAL = 6
+
+
+def _parsed_float(value):
+    """The number torch's parser takes for a ``float`` parameter (a Python or NumPy real
+    number, bool included, or a 0-d Tensor that needs no grad) as a Python float; None
+    for anything else."""
+    if isinstance(value, Tensor):
+        if value.dim() == 0 and not value.requires_grad:
+            return float(value.item())
+        return None
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return float(value)
+    return None
+
+
+def _sdpa_arguments(args: tuple, kwargs: dict) -> list:
+    """The arguments of scaled_dot_product_attention in signature order, checked as
+    torch's argument parser checks them: Python's arity errors in torch's words, then
+    each parameter in order: a Tensor (or None where optional), a float (returned as a
+    Python float), a bool that is Python's bool (not NumPy's np.bool_, not 1)."""
+    fn = "scaled_dot_product_attention()"
+    if len(args) > _SDPA_POSITIONAL:
+        raise TypeError(f"{fn} takes from 3 to {_SDPA_POSITIONAL} positional arguments but "
+                        f"{len(args)} were given")
+    names = [name for name, _ in _SDPA_PARAMETERS]
+    for name in kwargs:
+        if name not in names:
+            raise TypeError(f"{fn} got an unexpected keyword argument '{name}'")
+        if names.index(name) < len(args):
+            raise TypeError(f"{fn} got multiple values for argument '{name}'")
+    missing = [f'"{name}"' for name in names[len(args):3] if name not in kwargs]
+    if missing:  # (torch's plural: "arguments" for one)
+        raise TypeError(f"{fn} missing {len(missing)} required positional argument"
+                        f"{'s' if len(missing) == 1 else ''}: {', '.join(missing)}")
+    bound: list = []
+    for position, (name, kind) in enumerate(_SDPA_PARAMETERS):
+        value = args[position] if position < len(args) else kwargs.get(
+            name, _SDPA_DEFAULTS.get(name))
+        if kind.endswith("?") and value is None:
+            bound.append(None)
+            continue
+        kind = kind.rstrip("?")
+        if kind == "float":
+            parsed = _parsed_float(value)
+        elif kind == "Tensor":
+            parsed = value if isinstance(value, Tensor) else None
+        else:
+            parsed = value if type(value) is bool else None
+        if parsed is None:
+            where = f" (position {position + 1})" if position < len(args) else ""
+            raise TypeError(f"{fn}: argument '{name}'{where} must be {kind}, not "
+                            f"{type_name(value)}")
+        bound.append(parsed)
+    return bound
+
+
+def scaled_dot_product_attention(*args, **kwargs) -> Tensor:
+    """``scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+    is_causal=False, *, scale=None, enable_gqa=False)``: softmax(Q K^T * scale + mask) V
+    over the last two dimensions (see the module docstring). ``dropout_p`` drops
+    attention weights (always, there is no training flag); ``enable_gqa`` lets key/value
+    have fewer heads (dim -3) than the query. The arguments are checked as torch's
+    parser checks them (``_sdpa_arguments``: is_causal=np.bool_(True) is a TypeError)."""
+    (query, key, value, attn_mask, dropout_p, is_causal, scale,
+     enable_gqa) = _sdpa_arguments(args, kwargs)
     _validate_sdpa_input(query, key, value, attn_mask)
     if query.size(-2) == 0 or value.numel() == 0:
         return _nothing_to_attend(query, key, value)
@@ -387,8 +456,17 @@ class FlashAttentionForCpu(Primitive):
         ctx.is_causal, ctx.q_factor, ctx.factor = is_causal, q_factor, factor
         # torch's order (saved_tensors_hooks see it): attn_mask, key, query, value,
         # logsumexp, output
+        ctx.operands = None
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(mask, k, q, v, lse, out)
+            if (type(q) is np.ndarray and q.dtype != np.float16
+                    and not SAVED_TENSOR_HOOKS.stack):
+                # the gradient's scaled operands and scores are these, computed from the
+                # same saved q, k, v (an in-place change of those fails the version
+                # check first); kept instead of computed again (100 us of a small
+                # encoder layer's step). float16's are computed in float32 there, and
+                # hooks may hand back other tensors. (Meta arrays: computed again.)
+                ctx.operands = (qs, kts, vs, scores)
         return out
 
     @staticmethod
@@ -400,7 +478,7 @@ class FlashAttentionForCpu(Primitive):
         grads = FlashAttentionForCpuGrad.apply(
             *linked, arrays=[t._data for t in inputs[:4]], lse=lse._data,
             mask=None if mask is None else mask._data, is_causal=ctx.is_causal,
-            q_factor=ctx.q_factor, factor=ctx.factor)
+            q_factor=ctx.q_factor, factor=ctx.factor, operands=ctx.operands)
         return tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad))
 
 
@@ -416,15 +494,22 @@ def _softmax_and_logsumexp(scores: np.ndarray):
         return None
     n = scores.shape[-1]
     rows = scores.reshape(-1, n)
-    top = np.maximum.reduce(np.ascontiguousarray(rows.T), axis=0)
+    # (the transposed copies by OpenBLAS's omatcopy: 20 and 14 us against NumPy's 40 on
+    # the (2048, 32) rows of a small encoder layer)
+    top = np.maximum.reduce(_transposed(rows), axis=0)
     if not (np.isfinite(top).all() and (top != 0).all()):
         return None
     # as _softmax_short_rows: exp(x - max) / sum, the sum in NumPy's pairwise order
     e = np.exp(np.subtract(rows, top[:, None]), out=None)
-    inverse = 1 / _numpy_pairwise(np.ascontiguousarray(e.T))
+    inverse = 1 / _numpy_pairwise(_transposed(e))
     weights = np.multiply(e, inverse[:, None], out=e).reshape(scores.shape)
     lse = top - np.log(inverse)  # _logsumexp's max - log(largest weight)
     return weights, lse.reshape(scores.shape[:-1])
+
+
+def _transposed(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of a.T (a: a C-contiguous matrix)."""
+    return transposed_copy(a, np.empty(a.shape[::-1], a.dtype))
 
 
 def _logsumexp(top, weights, masked):
@@ -462,21 +547,29 @@ class FlashAttentionForCpuGrad(Primitive):
         grad_q = (dS (k * f)) * qf,   grad_k = (dS^T (q * qf)) * f,
 
     grad_k and grad_v summed over each group of query heads that shares a key/value head.
-    float16 is computed in float32 and rounded once. torch has no derivative for it."""
+    float16 is computed in float32 and rounded once. torch has no derivative for it.
+    ``operands``: the forward's (q * qf, (k * f)^T, v, S) where it kept them, else None
+    (then computed again here)."""
 
     node_name = "torch::autograd::NotImplemented"
 
     @staticmethod
-    def forward(ctx, *linked, arrays, lse, mask, is_causal, q_factor, factor):
+    def forward(ctx, *linked, arrays, lse, mask, is_causal, q_factor, factor,
+                operands=None):
         grad, q, k, v = arrays
         dtype = q.dtype
         if _dense_heads(grad, q, k, v):  # (see _scaled_operands)
             grad = np.ascontiguousarray(grad)
-        qs, kts, vs = _scaled_operands(q, k, v, q_factor, factor)
-        if dtype == np.float16:
-            grad, qs, kts, vs = (x.astype(np.float32) for x in (grad, qs, kts, vs))
-        scores = _scores(qs, kts, mask, is_causal)  # (a new array: updated in place)
-        weights = np.exp(np.subtract(scores, lse[..., None], out=scores), out=scores)
+        if operands is not None:
+            qs, kts, vs, scores = operands
+            weights = np.subtract(scores, lse[..., None])  # (S is kept: a new array)
+        else:
+            qs, kts, vs = _scaled_operands(q, k, v, q_factor, factor)
+            if dtype == np.float16:
+                grad, qs, kts, vs = (x.astype(np.float32) for x in (grad, qs, kts, vs))
+            scores = _scores(qs, kts, mask, is_causal)  # (a new array: updated in place)
+            weights = np.subtract(scores, lse[..., None], out=scores)
+        weights = np.exp(weights, out=weights)
         # (written straight into torch's layout where nothing follows but the scaling)
         direct = dtype != np.float16 and k.shape[1] == q.shape[1]
         grad_v = _product(weights.swapaxes(-2, -1), grad, direct)

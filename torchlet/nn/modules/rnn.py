@@ -46,6 +46,7 @@ from torchlet._ops.creation import empty, zeros
 from torchlet._ops.linalg.products import matrix_product, times_transposed
 from torchlet._ops.pointwise._libm import rounded_once
 from torchlet._ops.pointwise._libm import sigmoid as _sigmoid
+from torchlet._ops.reduction import _cascade
 from torchlet._ops.reduction.sums import column_sums
 from torchlet._ops.shape import cat, stack
 from torchlet._tensor import Tensor, wrap
@@ -216,10 +217,14 @@ class _LSTMLayer(Primitive):
 
     These are the operations, in the order, of the graph the per-step composition
     (_run_padded with _lstm_step) records, so the numbers are the same bit for bit
-    (tests/test_speed26_rnn.py): the gradients of W_hh and b_hh are summed from the last
-    step to the first, as the engine sums the per-step nodes' contributions. Only the
-    per-step nodes (two a step, about 20 us each to record and run) are gone. Under
-    create_graph the backward differentiates that composition."""
+    (tests/test_speed26_rnn.py, tests/test_speed28_rnn.py): the gradients of W_hh and
+    b_hh are summed from the last step to the first, as the engine sums the per-step
+    nodes' contributions. Only the per-step nodes (two a step, about 20 us each to record
+    and run) are gone. Under create_graph the backward differentiates that composition.
+
+    Where the order of the arithmetic allows, the work is done for all steps at once or
+    into buffers made once (_lstm_layer_forward, _lstm_layer_backward): elementwise float
+    operations round each result on its own, so how they are grouped changes no bit."""
 
     node_name = "MkldnnRnnLayerBackward0"
 
@@ -228,22 +233,13 @@ class _LSTMLayer(Primitive):
         size = c0.shape[1]
         x2 = x.reshape(-1, x.shape[-1])  # F.linear's flattening of a contiguous input
         xw = times_transposed(x2, w_ih, b_ih).reshape(x.shape[:-1] + (4 * size,))
-        steps = xw.shape[time_dim]
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
-        out = np.empty((steps,) + c0.shape, c0.dtype)
         record = any(ctx.needs_input_grad)
-        cache = []
-        h, c = h0, c0
-        for t in order:
-            hh = times_transposed(h, w_hh, b_hh)
-            h_new, c_new, act, tanh_c = _lstm_cell_forward(
-                hh, xw[t] if time_dim == 0 else xw[:, t], c)
-            if record:
-                cache.append((h, c, act, tanh_c))
-            out[t] = h_new
-            h, c = h_new, c_new
+        out, h, c, cache = _lstm_layer_forward(xw, w_hh, b_hh, h0, c0, reverse, time_dim,
+                                               record)
         ctx.reverse, ctx.time_dim = reverse, time_dim
-        ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, cache)
+        # the output is saved (torch's node saves its result0: changing it in place is
+        # an error at backward); the steps' h's are read from it
+        ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, cache)
         return out, h, c
 
     @staticmethod
@@ -251,56 +247,15 @@ class _LSTMLayer(Primitive):
         if GRAD_STATE.enabled:
             return _readable_layer_grad(ctx, (grad_out, grad_h, grad_c))
         saved = ctx.saved_tensors
-        x, w_ih, w_hh = saved[0]._data, saved[1]._data, saved[2]._data
-        cache = saved[7]
-        need_x, need_w_ih, need_w_hh, need_b_ih, need_b_hh, need_h0, need_c0 = \
-            ctx.needs_input_grad
-        need_xw = need_x or need_w_ih or need_b_ih  # the projection's node ran
-        need_hh0 = need_h0 or need_w_hh or need_b_hh  # the first step's linear ran
-        steps = len(cache)
-        order = range(steps - 1, -1, -1) if ctx.reverse else range(steps)
-        time_dim = ctx.time_dim
-        size = w_hh.shape[1]
-        grad_out = None if grad_out is None else grad_out._data
-        dh = None if grad_h is None else grad_h._data  # the last step's h gradient
-        dc = None if grad_c is None else grad_c._data
-        grad_xw = (np.empty(x.shape[:-1] + (4 * size,), w_hh.dtype) if need_xw else None)
-        grad_w_hh = grad_b_hh = grad_h0 = grad_c0 = None
-        for k in range(steps - 1, -1, -1):
-            t = order[k]
-            h, c, act, tanh_c = cache[k]
-            if grad_out is not None:  # (the output's slice, plus the later step's)
-                dh = grad_out[t] if dh is None else grad_out[t] + dh
-            if dh is None:  # (as the fused cell, gradients that did not arrive are zeros)
-                dh = np.zeros(h.shape, h.dtype)
-            if dc is None:
-                dc = np.zeros(c.shape, c.dtype)
-            d, dc = _lstm_cell_backward(dh, dc, c, act, tanh_c)
-            if need_xw:
-                if time_dim == 0:
-                    grad_xw[t] = d
-                else:
-                    grad_xw[:, t] = d
-            dh = None
-            if k > 0 or need_hh0:  # h W_hh^T + b_hh's gradients
-                if need_b_hh:
-                    grad = column_sums(d)
-                    grad_b_hh = grad if grad_b_hh is None else np.add(grad_b_hh, grad,
-                                                                      out=grad_b_hh)
-                if k > 0 or need_h0:
-                    dh = matrix_product(d, w_hh)
-                if need_w_hh:
-                    grad = matrix_product(d.T, h)
-                    grad_w_hh = grad if grad_w_hh is None else np.add(grad_w_hh, grad,
-                                                                      out=grad_w_hh)
-            dc = dc * act[:, size:2 * size] if k > 0 or need_c0 else None
-        if need_h0:
-            grad_h0 = dh
-        if need_c0:
-            grad_c0 = dc
+        x, w_ih = saved[0]._data, saved[1]._data
+        need_x, need_w_ih, need_b_ih = (ctx.needs_input_grad[k] for k in (0, 1, 3))
+        grad_xw, grad_w_hh, grad_b_hh, grad_h0, grad_c0 = _lstm_layer_backward(
+            saved[2]._data, saved[5]._data, saved[7]._data, saved[8], ctx.needs_input_grad,
+            ctx.reverse, ctx.time_dim, *(None if g is None else g._data for g in (
+                grad_out, grad_h, grad_c)))
         grad_x = grad_w_ih = grad_b_ih = None
-        if need_xw:  # the projection's gradients
-            g = grad_xw.reshape(-1, 4 * size)
+        if grad_xw is not None:  # the projection's gradients
+            g = grad_xw.reshape(-1, grad_xw.shape[-1])
             if need_b_ih:
                 grad_b_ih = column_sums(g)
             if need_x:
@@ -309,6 +264,148 @@ class _LSTMLayer(Primitive):
                 grad_w_ih = matrix_product(g.T, x.reshape(-1, x.shape[-1]))
         return tuple(None if g is None else wrap(g) for g in (
             grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, grad_h0, grad_c0))
+
+
+def _lstm_layer_forward(xw, w_hh, b_hh, h0, c0, reverse, time_dim, record):
+    """_LSTMLayer's steps on arrays: (out, last h, last c, cache). Per step, the
+    operations of _FusedLSTMCell's forward (_lstm_cell_forward) on the same numbers,
+    written into buffers made once (each step's h into the output). The activated gates
+    are kept gate by gate, (4, B, H) (each gate a contiguous block: the elementwise work
+    runs over whole arrays instead of the strided columns of (B, 4H)). The cache (when
+    ``record``) holds, in the order the steps ran, the c's (c_k the input of step k,
+    c_0 = c0), the activated gates and tanh(c')."""
+    steps = xw.shape[time_dim]
+    batch, size = c0.shape
+    dtype = c0.dtype
+    slots = steps if record else 1  # (without a backward, one step's buffers are reused)
+    out = np.empty((steps, batch, size), dtype)
+    cs = np.empty((steps + 1 if record else 2, batch, size), dtype)
+    acts = np.empty((slots, 4, batch, size), dtype)
+    tanhs = np.empty((slots, batch, size), dtype)
+    wide = np.empty((4, batch, size), np.float64)
+    wide_c = np.empty((batch, size), np.float64)
+    product = np.empty((batch, size), dtype)
+    cs[0] = c0
+    h = h0
+    for k in range(steps):
+        t = steps - 1 - k if reverse else k
+        slot = k if record else 0
+        act, tanh_c = acts[slot], tanhs[slot]
+        c = cs[k if record else k % 2]
+        c_new = cs[k + 1 if record else (k + 1) % 2]
+        gates = times_transposed(h, w_hh, b_hh)
+        gates += xw[t] if time_dim == 0 else xw[:, t]
+        # act = [sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)], as _sigmoid and _tanh do:
+        # 1 / (1 + exp(-x)) with exp in float64 rounded once, tanh likewise. The sigmoid
+        # runs over all four gates (one array), then g's block is overwritten by its tanh.
+        blocks = gates.reshape(batch, 4, size).transpose(1, 0, 2)
+        np.negative(blocks, out=wide)
+        np.exp(wide, out=wide)
+        np.copyto(act, wide, casting="same_kind")
+        np.add(act, 1, out=act)
+        np.reciprocal(act, out=act)
+        np.copyto(wide_c, blocks[2])
+        np.tanh(wide_c, out=wide_c)
+        np.copyto(act[2], wide_c, casting="same_kind")
+        # c' = f * c + i * g;  h' = o * tanh(c')
+        np.multiply(act[1], c, out=c_new)
+        np.multiply(act[0], act[2], out=product)
+        np.add(c_new, product, out=c_new)
+        np.copyto(wide_c, c_new)
+        np.tanh(wide_c, out=wide_c)
+        np.copyto(tanh_c, wide_c, casting="same_kind")
+        h = np.multiply(act[3], tanh_c, out=out[t])
+    cache = (cs, acts, tanhs) if record else None
+    return out, h.copy(), c_new.copy(), cache
+
+
+def _lstm_layer_backward(w_hh, h0, out, cache, needs, reverse, time_dim, grad_out, dh,
+                         dc):
+    """_LSTMLayer's backward through time on arrays: grad_xw (in xw's layout), grad_W_hh,
+    grad_b_hh, grad_h0, grad_c0, None where not needed. ``out`` is the forward's output
+    (the steps' h's), ``cache`` its (c's, gates, tanh(c')); grad_out, dh (of the last h)
+    and dc (of the last c) are None where they did not arrive, then zeros as the fused
+    cell takes them.
+
+    Per step, the operations of _lstm_cell_backward in their order, gate by gate
+    ((4, B, H) as the forward keeps the gates), then laid out as (B, 4H) for the
+    products: d = [dc g, dc c, dc i, dh tanh(c')] * [i, f, 1 - g^2, o] *
+    [1 - i, 1 - f, 1, 1 - o] (times 1 changes nothing) and dc = grad_c +
+    dh o (1 - tanh(c')^2), with 1 - g^2 and 1 - tanh(c')^2 computed for all steps
+    before the loop (the other factors per step: whole-sequence copies of the gates
+    measured slower). The products d^T h and the column sums of d are added from the
+    last step to the first."""
+    cs, acts, tanhs = cache
+    need_x, need_w_ih, need_w_hh, need_b_ih, need_b_hh, need_h0, need_c0 = needs
+    need_xw = need_x or need_w_ih or need_b_ih  # the projection's node ran
+    steps, batch, size = out.shape
+    dtype = out.dtype
+    dg = np.multiply(acts[:, 2], acts[:, 2])
+    np.subtract(1, dg, out=dg)  # 1 - g^2
+    second = np.empty((4, batch, size), dtype)  # [1 - i, 1 - f, 1, 1 - o] of a step
+    dtanh = np.multiply(tanhs, tanhs)
+    np.subtract(1, dtanh, out=dtanh)  # 1 - tanh(c')^2
+    ds = np.empty((steps, batch, 4 * size), dtype)  # d of each step, in step order
+    part = np.empty((batch, size), dtype)
+    dh_in = np.empty((batch, size), dtype)
+    gate_grads = np.empty((4, batch, size), dtype)
+    if dh is None and grad_out is None:
+        dh = np.zeros((batch, size), dtype)
+    if dc is None:
+        dc = np.zeros((batch, size), dtype)
+    for k in range(steps - 1, -1, -1):
+        t = steps - 1 - k if reverse else k
+        if grad_out is not None:  # (the output's slice, plus the later step's)
+            dh = grad_out[t] if dh is None else np.add(grad_out[t], dh, out=dh_in)
+        act = acts[k]
+        i, f, g, o = act
+        # dc = grad_c + grad_h o (1 - tanh(c')^2)
+        np.multiply(dh, o, out=part)
+        np.multiply(part, dtanh[k], out=part)
+        dc = np.add(dc, part)
+        np.multiply(dc, g, out=gate_grads[0])
+        np.multiply(dc, cs[k], out=gate_grads[1])
+        np.multiply(dc, i, out=gate_grads[2])
+        np.multiply(dh, tanhs[k], out=gate_grads[3])
+        np.multiply(gate_grads[:2], act[:2], out=gate_grads[:2])  # times [i, f, 1 - g^2, o]
+        np.multiply(gate_grads[2], dg[k], out=gate_grads[2])
+        np.multiply(gate_grads[3], o, out=gate_grads[3])
+        np.subtract(1, act, out=second)
+        second[2] = 1
+        np.multiply(gate_grads, second, out=gate_grads)
+        d = ds[k]
+        np.copyto(d.reshape(batch, 4, size), gate_grads.transpose(1, 0, 2))
+        dh = None
+        if k > 0 or need_h0:
+            dh = matrix_product(d, w_hh)
+        if k > 0 or need_c0:
+            dc = np.multiply(dc, f, out=dc)
+    grad_w_hh = grad_b_hh = None
+    if need_w_hh:  # sum of d^T h over the steps, the last first
+        for k in range(steps - 1, -1, -1):
+            h = h0 if k == 0 else out[steps - k if reverse else k - 1]  # (step k's input)
+            grad = matrix_product(ds[k].T, h)
+            grad_w_hh = grad if grad_w_hh is None else np.add(grad_w_hh, grad,
+                                                              out=grad_w_hh)
+    if need_b_hh:  # (column_sums of each step's d: the batch's sums at once where they
+        # take its short-block route, plus 0 as it adds)
+        if 0 < batch < 256 and batch * 4 * size < _cascade.GRAIN_SIZE \
+                and dtype in (np.float32, np.float64):
+            sums = _cascade.outer_blocks(ds)
+            np.add(sums, 0.0, out=sums)
+        else:
+            sums = [column_sums(d) for d in ds]
+        grad_b_hh = sums[steps - 1].copy()
+        for k in range(steps - 2, -1, -1):
+            np.add(grad_b_hh, sums[k], out=grad_b_hh)
+    grad_xw = None
+    if need_xw:
+        grad_xw = ds[::-1] if reverse else ds  # (step order to time order)
+        if time_dim == 1:
+            grad_xw = grad_xw.transpose(1, 0, 2)
+        grad_xw = np.ascontiguousarray(grad_xw)
+    return (grad_xw, grad_w_hh, grad_b_hh, dh if need_h0 else None,
+            dc if need_c0 else None)
 
 
 def _readable_layer_grad(ctx, grads):
