@@ -1432,8 +1432,9 @@ class Tensor:
 
     @numpy_names
     def max(self, dim=_NO_DIM, keepdim=_OMITTED):
-        if dim is None:
-            raise _shape_common._invalid_combination("max", (None,), {}, _MAX_MIN_SIGNATURES)
+        if dim is None or not (type(dim) is int or dim is _NO_DIM or isinstance(dim, Tensor)
+                               or _shape_common._is_size(dim)):
+            raise _shape_common._invalid_combination("max", (dim,), {}, _MAX_MIN_SIGNATURES)
         if keepdim is _OMITTED and isinstance(dim, Tensor):  # max(other)
             return _red.max(self, dim)
         dim, keepdim = _dim_keepdim("max", dim, keepdim, None, _MAX_MIN_SIGNATURES)
@@ -1441,8 +1442,9 @@ class Tensor:
 
     @numpy_names
     def min(self, dim=_NO_DIM, keepdim=_OMITTED):
-        if dim is None:
-            raise _shape_common._invalid_combination("min", (None,), {}, _MAX_MIN_SIGNATURES)
+        if dim is None or not (type(dim) is int or dim is _NO_DIM or isinstance(dim, Tensor)
+                               or _shape_common._is_size(dim)):
+            raise _shape_common._invalid_combination("min", (dim,), {}, _MAX_MIN_SIGNATURES)
         if keepdim is _OMITTED and isinstance(dim, Tensor):  # min(other)
             return _red.min(self, dim)
         dim, keepdim = _dim_keepdim("min", dim, keepdim, None, _MAX_MIN_SIGNATURES)

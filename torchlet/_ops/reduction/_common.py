@@ -13,6 +13,7 @@ from torchlet._ops.shape.common import (
     _int,
     _int_list,
     _is_size,
+    _must_be,
     _no_overload,
     contiguous_strides,
 )
@@ -104,6 +105,27 @@ def check_overloaded_dims(name: str, dim, signatures, input=None) -> None:  # no
     elif _is_size(dim):
         return
     raise _no_overload(name, (dim,), signatures, input)
+
+
+def not_bool(name: str, keepdim) -> TypeError:
+    """torch's parser's TypeError for a ``keepdim`` that is no bool (a NumPy bool, an int
+    or a tensor neither), worded as for the keyword, its usual form. (Callers test
+    ``type(keepdim) is not bool`` first, so a correct call pays one type test.)"""
+    return TypeError(_must_be(name, "keepdim", None, "bool", keepdim))
+
+
+def dtype_arg(name: str, dtype) -> _dtype.dtype:
+    """A reduction's ``dtype`` as a torchlet dtype: a torch dtype or Python's float, int,
+    bool (also a NumPy dtype or scalar type). Anything else (a str, which NumPy would read
+    as a type code, a number, a list) is torch's parser's TypeError, not NumPy's."""
+    if type(dtype) is _dtype.dtype:
+        return dtype
+    if isinstance(dtype, (type, np.dtype)):
+        try:
+            return _dtype.to_dtype(dtype)
+        except TypeError:
+            pass
+    raise TypeError(_must_be(name, "dtype", None, "torch.dtype", dtype))
 
 
 def kept_shape(shape, dims):
@@ -245,10 +267,11 @@ def sort_layout(out: np.ndarray, a: np.ndarray) -> np.ndarray:
     return with_strides(out, strides)
 
 
-def result_dtype(x: Tensor, dtype):
-    """NumPy dtype of sum/prod/cumsum: ``dtype`` if given; integers and bool -> int64."""
+def result_dtype(x: Tensor, dtype, name: str):
+    """NumPy dtype of sum/prod/cumsum (``name``): ``dtype`` if given (``dtype_arg``);
+    integers and bool -> int64."""
     if dtype is not None:
-        return _dtype.to_dtype(dtype).np
+        return dtype_arg(name, dtype).np
     kind = x._data.dtype.kind
     return x._data.dtype if kind == "f" else np.dtype(np.int64)
 

@@ -37,10 +37,12 @@ from torchlet._ops.pointwise.operands import (
 from torchlet._ops.reduction._common import (
     Selection,
     _int_list,
+    check_overloaded_dims,
     check_tensor,
     contiguous,
     evenly_distribute,
     kept_shape,
+    not_bool,
     reduce_dims,
     reduction_layout,
     restore_reduced,
@@ -48,7 +50,7 @@ from torchlet._ops.reduction._common import (
     wrap_dim,
 )
 from torchlet._ops.reduction._strided_sum import _coalesced, _Dim, _iteration_order, _view
-from torchlet._ops.shape.common import _invalid_combination
+from torchlet._ops.shape.common import _invalid_combination, _is_size
 from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -210,6 +212,8 @@ _MAX_MIN_SIGNATURES = ("Tensor input, *, Tensor out = None",  # (as torch's erro
 
 
 def _extreme(name, x, dim, keepdim, whole, along, arg, result):
+    if type(keepdim) is not bool:
+        raise not_bool(name, keepdim)
     if dim is None:
         if x._data.size == 0:
             raise RuntimeError(
@@ -238,6 +242,9 @@ def max(input, dim=None, keepdim=_OMITTED, *, out=None):  # noqa: A001, A002
         raise _invalid_combination("max", (input,) if dim is None else (input, dim),
                                    {"keepdim": keepdim}, _MAX_MIN_SIGNATURES)
     x = check_tensor("max", input)
+    if type(dim) is not int and dim is not None and not isinstance(dim, Tensor) \
+            and not _is_size(dim):  # (a float, a str, a list: none of the overloads)
+        raise _invalid_combination("max", (input, dim), {}, _MAX_MIN_SIGNATURES)
     if isinstance(dim, Tensor):
         from torchlet._ops.pointwise import maximum
 
@@ -262,6 +269,9 @@ def min(input, dim=None, keepdim=_OMITTED, *, out=None):  # noqa: A001, A002
         raise _invalid_combination("min", (input,) if dim is None else (input, dim),
                                    {"keepdim": keepdim}, _MAX_MIN_SIGNATURES)
     x = check_tensor("min", input)
+    if type(dim) is not int and dim is not None and not isinstance(dim, Tensor) \
+            and not _is_size(dim):
+        raise _invalid_combination("min", (input, dim), {}, _MAX_MIN_SIGNATURES)
     if isinstance(dim, Tensor):
         from torchlet._ops.pointwise import minimum
 
@@ -393,6 +403,8 @@ def _zeros_and_nans_as_torch(out: np.ndarray, a: np.ndarray, dims) -> np.ndarray
 
 def _amax(name, primitive, input, dim, keepdim):
     x = check_tensor(name, input)
+    if type(keepdim) is not bool:
+        raise not_bool(name, keepdim)
     a = x._data
     if a.size == 0:  # (checked before the dims are: amax(e, (0, 0)) reports the size)
         given = () if dim is None else _int_list(dim, name, "dim", 1, single=True)
@@ -448,6 +460,8 @@ def _input_and_out_dtypes(want, got, field) -> RuntimeError:
 
 def _arg(name, arg, input, dim, keepdim):
     x = check_tensor(name, input)
+    if type(keepdim) is not bool:
+        raise not_bool(name, keepdim)
     a = x._data
     if on_meta(a):
         return wrap(_meta_arg(name, a, dim, keepdim))
@@ -515,8 +529,17 @@ def argmin(input, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
 # all / any / count_nonzero (never differentiable)
 
 
+# torch's overloads of Tensor.all and Tensor.any, as its errors print them
+_LOGICAL_SIGNATURES = ("", "tuple of ints dim = None, bool keepdim = False",
+                       "int dim, bool keepdim = False")
+
+
 def _logical(name, ufunc, input, dim, keepdim):
     x = check_tensor(name, input)
+    if type(keepdim) is not bool:
+        raise not_bool(name, keepdim)
+    if type(dim) is not int and dim is not None:
+        check_overloaded_dims(name, dim, _LOGICAL_SIGNATURES)
     a = x._data
     if on_meta(a):
         shape = a.shape if isinstance(dim, (tuple, list)) and len(dim) == 0 else (

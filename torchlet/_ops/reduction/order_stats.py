@@ -28,6 +28,7 @@ from torchlet._ops.reduction._common import (
     check_tensor,
     is_int,
     kept_shape,
+    not_bool,
     reduce_dims,
     reduction_layout,
     restore_reduced,
@@ -128,6 +129,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):  # noqa: A002
         raise TypeError(
             f"kthvalue(): argument 'k' (position 2) must be int, not {type(k).__name__}"
         )
+    if type(keepdim) is not bool:
+        raise not_bool("kthvalue", keepdim)
     a = x._data
     d = wrap_dim("kthvalue", dim, a.ndim)
     size = a.shape[d] if a.ndim else 1
@@ -229,6 +232,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):  # noqa: A002
     """The smallest and largest elements (over ``dim`` if given):
     ``torch.return_types.aminmax(min, max)``."""
     x = check_tensor("aminmax", input)
+    if type(keepdim) is not bool:
+        raise not_bool("aminmax", keepdim)
     a = x._data
     if dim is None:
         if a.size == 0:

@@ -32,10 +32,12 @@ from torchlet._ops.reduction._common import (
     check_overloaded_dims,
     check_tensor,
     count,
+    dtype_arg,
     evenly_distribute,
     expand_reduced,
     is_int,
     kept_shape,
+    not_bool,
     reduce_dims,
     reduction_layout,
     select_along,
@@ -45,7 +47,7 @@ from torchlet._ops.reduction._common import (
 )
 from torchlet._ops.reduction.sorting import argsort_array
 from torchlet._ops.reduction.std_sort import nth_element_index, std_sort_order
-from torchlet._ops.shape.common import _int
+from torchlet._ops.shape.common import _int, _must_be
 from torchlet._runtime import get_num_threads
 from torchlet._tensor import Tensor, wrap
 from torchlet.autograd.function import Primitive
@@ -290,7 +292,8 @@ def _overload_args(name, input, dim, unbiased, keepdim, correction):  # noqa: A0
     takes only a bool (not None), and dim no bool: ``var(x, unbiased=False, keepdim=True)``
     fits none, a TypeError. (Argument values of a fitting overload are checked later.)"""
     fits_bools = (unbiased is _NOT_GIVEN or type(unbiased) is bool) and \
-        (keepdim is _NOT_GIVEN or type(keepdim) is bool)
+        (keepdim is _NOT_GIVEN or type(keepdim) is bool) and \
+        (correction is _NOT_GIVEN or _is_number(correction))
     if type(dim) is bool:  # var(x, False): the unbiased overload, and nothing else given
         fits = unbiased is _NOT_GIVEN and keepdim is _NOT_GIVEN and correction is _NOT_GIVEN
     else:
@@ -303,6 +306,16 @@ def _overload_args(name, input, dim, unbiased, keepdim, correction):  # noqa: A0
     return (None if dim is _NOT_GIVEN else dim, None if unbiased is _NOT_GIVEN else unbiased,
             False if keepdim is _NOT_GIVEN else keepdim,
             None if correction is _NOT_GIVEN else correction)
+
+
+def _is_number(value) -> bool:
+    """Whether torch's parser takes ``value`` as a ``Number`` (or a None default): a
+    Python or NumPy number or bool, or a 0-d tensor."""
+    if type(value) is int or type(value) is float or value is None:
+        return True
+    if isinstance(value, Tensor):
+        return value._data.ndim == 0
+    return isinstance(value, (int, float, complex, np.number, np.bool_))
 
 
 def _overload_error(name, input, given: dict) -> TypeError:  # noqa: A002
@@ -684,6 +697,10 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None) -> Tenso
     """torch.norm: 'fro' (and any number p) is a vector norm over ``dim`` (all elements if
     None); 'nuc' is the nuclear norm (sum of singular values) over two dims."""
     x = check_tensor("norm", input)
+    if type(keepdim) is not bool:  # (torch's norm is linalg_vector_norm underneath)
+        raise TypeError(_must_be("linalg_vector_norm", "keepdim", 4, "bool", keepdim))
+    if dtype is not None:
+        dtype_arg("linalg_vector_norm", dtype)
     if out is not None:
         result = norm(x, p, dim, keepdim, dtype=dtype)
         if p == "nuc":  # torch's matrix_norm computes, then copies into out (CopyBackwards)
@@ -826,7 +843,11 @@ def _median_dim_keepdim(name: str, dim, keepdim) -> tuple:
         return None, False
     if type(dim) is not int:
         dim = _int(dim, name, "dim", 2)
-    return dim, False if keepdim is _OMITTED else keepdim
+    if keepdim is _OMITTED:
+        return dim, False
+    if type(keepdim) is not bool:
+        raise not_bool(name, keepdim)
+    return dim, keepdim
 
 
 @numpy_names
@@ -955,6 +976,8 @@ def _mode_out_dtype(want, got, field) -> RuntimeError:
 
 def _mode(input, dim, keepdim):  # noqa: A002
     x = check_tensor("mode", input)
+    if type(keepdim) is not bool:
+        raise not_bool("mode", keepdim)
     a = x._data
     d = wrap_dim("mode", dim, a.ndim)
     if a.ndim == 0:

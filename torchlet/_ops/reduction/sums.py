@@ -33,9 +33,11 @@ from torchlet._ops.reduction._common import (
     check_overloaded_dims,
     check_tensor,
     count,
+    dtype_arg,
     expand_reduced,
     full_or_dims,
     kept_shape,
+    not_bool,
     reduce_dims,
     reduction_layout,
     result_dtype,
@@ -274,6 +276,8 @@ def sum(input, dim=_OMITTED, keepdim=_OMITTED, *, dtype=None, out=None) -> Tenso
                                    _function_signatures(_SUM_SIGNATURES))
     if dim is _OMITTED:
         dim = None
+    if type(keepdim) is not bool:
+        raise not_bool("sum", keepdim)
     if out is not None:
         return _reduced_into(sum, "sum", input, dim, keepdim, dtype, out)
     x = check_tensor("sum", input)
@@ -287,7 +291,7 @@ def sum(input, dim=_OMITTED, keepdim=_OMITTED, *, dtype=None, out=None) -> Tenso
         return Sum.apply(x, dims=dims, keepdim=keepdim, np_dtype=x._data.dtype,
                          given_dim=dim)
     dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "sum"))
-    np_dtype = result_dtype(x, dtype)
+    np_dtype = result_dtype(x, dtype, "sum")
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
     if dim is None and not keepdim:
@@ -323,7 +327,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  
         return _reduced_into(nansum, "nansum", input, dim, keepdim, dtype, out,
                              _nansum_out_dtype)
     x = check_tensor("nansum", input)
-    np_dtype = result_dtype(x, dtype)
+    if type(keepdim) is not bool:
+        raise not_bool("nansum", keepdim)
+    np_dtype = result_dtype(x, dtype, "nansum")
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
     dims = full_or_dims(dim, reduce_dims(dim, x._data.ndim, "nansum"))
@@ -379,6 +385,8 @@ def mean(input, dim=_OMITTED, keepdim=_OMITTED, *, dtype=None, out=None) -> Tens
                                    _function_signatures(_SUM_SIGNATURES, True), False)
     if dim is _OMITTED:
         dim = None
+    if type(keepdim) is not bool:
+        raise not_bool("mean", keepdim)
     if dtype is not None:
         _check_mean_dtype("mean", input, dtype)
     if out is not None:
@@ -407,6 +415,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor: 
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{type_word(x._data)}"
         )
+    _check_keepdim("nanmean", keepdim)  # (a call: NumPy's typing refuses a narrowed bool)
     if dtype is not None:
         _check_mean_dtype("nanmean", x, dtype)
     dims = reduce_dims(dim, x._data.ndim, "nanmean")
@@ -414,6 +423,11 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor: 
     factor = reduction_layout(np.asarray(factor), x._data)
     result = nansum(x, dim, keepdim, dtype=dtype) / wrap(factor)
     return _out(result, out, "nansum", _nansum_out_dtype)
+
+
+def _check_keepdim(name: str, keepdim) -> None:
+    if type(keepdim) is not bool:
+        raise not_bool(name, keepdim)
 
 
 def _reduced_into(reduce, name: str, input, dim, keepdim, dtype, out,  # noqa: A002
@@ -429,8 +443,8 @@ def _reduced_into(reduce, name: str, input, dim, keepdim, dtype, out,  # noqa: A
     refuse_autograd((x,), (out,), name)
     out_dtype = out._data.dtype
     if dtype is not None:
-        if _dtype.to_dtype(dtype).np != out_dtype:
-            raise out_dtype_must_match(_dtype.to_dtype(dtype).np, out_dtype, "out")
+        if dtype_arg(name, dtype).np != out_dtype:
+            raise out_dtype_must_match(dtype_arg(name, dtype).np, out_dtype, "out")
     elif out_dtype_error is not None:
         # (mean over every dim is torch's mean.dtype_out: its own words)
         error = out_dtype_error(x._data.dtype, out_dtype,
@@ -457,7 +471,7 @@ def _mean_out_dtype(want, got, field):
 def _check_mean_dtype(name: str, input, dtype) -> None:  # noqa: A002
     """A ``dtype`` given to mean/nanmean must be floating: torch checks it first."""
     check_tensor(name, input)
-    np_dtype = _dtype.to_dtype(dtype).np
+    np_dtype = dtype_arg(name, dtype).np
     if np_dtype.kind != "f":
         raise RuntimeError(f"{name}(): could not infer output dtype. Optional dtype must be "
                            "either a floating point or complex dtype. Got: "
@@ -603,7 +617,9 @@ def prod(input, dim=None, keepdim=_OMITTED, *, dtype=None, out=None) -> Tensor: 
                 "Tensor out = None"))
         return _reduced_into(prod, "prod", input, dim, keepdim, dtype, out)
     x = check_tensor("prod", input)
-    np_dtype = result_dtype(x, dtype)
+    if type(keepdim) is not bool:
+        raise not_bool("prod", keepdim)
+    np_dtype = result_dtype(x, dtype, "prod")
     if dtype is not None:
         check_grad_dtype(x, np_dtype)
     if dim is None:
@@ -631,7 +647,7 @@ def _scan(ufunc, a: np.ndarray, dim: int, np_dtype) -> np.ndarray:
 
 
 def _scan_dtype(name: str, x: Tensor, dim, dtype):
-    np_dtype = result_dtype(x, dtype)
+    np_dtype = result_dtype(x, dtype, name)
     d = wrap_dim(name, dim, x._data.ndim, 1)
     if np_dtype == np.bool_ and x._data.ndim and x._data.size:
         # torch's kernels have no bool version (a 0-d or empty scan never runs one)
@@ -839,6 +855,8 @@ def logsumexp(input, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     """log(sum(exp(input))) over ``dim`` (required, as torch), without overflow.
     Integer inputs are converted to the default float dtype."""
     x = check_tensor("logsumexp", input)
+    if type(keepdim) is not bool:
+        raise not_bool("logsumexp", keepdim)
     dims = reduce_dims(_int_list(dim, "logsumexp", "dim", 1, single=True), x._data.ndim)
     if isinstance(dim, (tuple, list)) and not dim and not keepdim and x._data.size \
             and x._data.ndim:
