@@ -332,25 +332,23 @@ class ClampMaxTensor(ClampMinTensor):
 
 
 def clamp(input, min=_NOT_GIVEN, max=_NOT_GIVEN, *, out=None):  # noqa: A002 - (None: _NOT_GIVEN)
+    return _clamp_named("clamp", input, min, max, out)
+
+
+def clip(input, min=_NOT_GIVEN, max=_NOT_GIVEN, *, out=None):  # noqa: A002 - (None: _NOT_GIVEN)
+    return _clamp_named("clip", input, min, max, out)
+
+
+def _clamp_named(name: str, input, min, max, out):  # noqa: A002
+    """clamp or clip (the same op; errors and out= messages say the name called)."""
     given = (min, max)  # (for the parser's error, which lists a None passed)
     min, max = None if min is _NOT_GIVEN else min, None if max is _NOT_GIVEN else max
     try:
         result = _clamp(input, min, max, ClampScalar, ClampTensor, out)
     except TypeError:  # (torch's parser's error, where it refuses the arguments)
-        _check_clamp_arguments("clamp", given, input, out)
+        _check_clamp_arguments(name, given, input, out)
         raise
-    return result if out is None else _out(result, out, "clamp", _clamp_out_dtype(min, max))
-
-
-def clip(input, min=_NOT_GIVEN, max=_NOT_GIVEN, *, out=None):  # noqa: A002 - (None: _NOT_GIVEN)
-    given = (min, max)  # (for the parser's error, which lists a None passed)
-    min, max = None if min is _NOT_GIVEN else min, None if max is _NOT_GIVEN else max
-    try:
-        result = _clamp(input, min, max, ClampScalar, ClampTensor, out)
-    except TypeError:
-        _check_clamp_arguments("clip", given, input, out)
-        raise
-    return result if out is None else _out(result, out, "clip", _clamp_out_dtype(min, max))
+    return result if out is None else _out(result, out, name, _clamp_out_dtype(min, max))
 
 
 def clamp_min(input, min, *, out=None):  # noqa: A002
